@@ -1,0 +1,132 @@
+import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
+import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
+import type {
+  CoordinatorNodeRecord,
+  CredentialRecord,
+  FeedHead,
+  EventRecord,
+  HoldingsRecord,
+  ImageRecord,
+  MediaObject,
+  OrderRecord,
+  PaymentEventRecord,
+  PrinterRecord,
+  VenueRecord,
+} from './records.ts';
+
+/**
+ * The store port. Every state transition is a single atomic conditional update in the backing
+ * database (never read-check-write in process memory), so several coordinator processes can share
+ * one store. Every adapter must pass test/store-contract.ts.
+ *
+ * Methods return copies: mutating a returned record never changes the store.
+ */
+export interface Store {
+  ready(): Promise<void>;
+  close(): Promise<void>;
+
+  insertVenue(venue: VenueRecord): Promise<void>;
+  getVenue(id: string): Promise<VenueRecord | null>;
+  listVenues(): Promise<VenueRecord[]>;
+
+  insertEvent(event: EventRecord): Promise<void>;
+  getEvent(id: string): Promise<EventRecord | null>;
+  /** Newest first. */
+  listEvents(filter?: { venueId?: string }): Promise<EventRecord[]>;
+  /** Raises the committed feed head; never lowers it (a smaller head changes nothing). */
+  raiseFeedHead(eventId: string, head: FeedHead): Promise<void>;
+
+  /** Unique on (eventId, sha256): a second upload of the same master returns the first. */
+  insertImage(image: ImageRecord): Promise<{ inserted: true } | { inserted: false; existing: ImageRecord }>;
+  getImage(id: string): Promise<ImageRecord | null>;
+  /** In append order (seq), then pending ones by createdAt. */
+  listImages(eventId: string): Promise<ImageRecord[]>;
+  /** Oldest first, at most `limit`. */
+  listPendingImages(eventId: string, limit: number): Promise<ImageRecord[]>;
+  /** Event ids that have images waiting to be appended. */
+  listEventsWithPendingImages(): Promise<string[]>;
+  /** pending → appended; returns false (changes nothing) when the image was not pending. */
+  markImageAppended(id: string, feed: BlobCoordinates, seq: number): Promise<boolean>;
+
+  /** Bytes kept by the coordinator: print masters, previews, thumbnails. Overwrites. */
+  putMedia(key: string, media: MediaObject): Promise<void>;
+  getMedia(key: string): Promise<MediaObject | null>;
+
+  /** Throws StoreConflictError when the id or code exists. */
+  insertOrder(order: OrderRecord): Promise<void>;
+  getOrder(id: string): Promise<OrderRecord | null>;
+  getOrderByCode(code: string): Promise<OrderRecord | null>;
+  /**
+   * Applies an order-state event atomically: only when the order's state is one the event is
+   * allowed from (shared/policy/order-state.ts). Returns the updated order, or null when the
+   * order does not exist or is in another state.
+   */
+  transitionOrder(
+    id: string,
+    event: OrderEvent,
+    patch?: Partial<Pick<OrderRecord, 'paidAt' | 'paymentSessionId'>>,
+  ): Promise<OrderRecord | null>;
+  /**
+   * Claims a paid order for a printer, exactly once across all processes: succeeds when the order
+   * is paid and unclaimed, already claimed by this printer (idempotent retry: the claim is renewed),
+   * or claimed by a printer whose claim expired before `now`.
+   */
+  claimOrder(id: string, printerId: string, now: number, claimTtlMs: number): Promise<ClaimOutcome>;
+  /**
+   * Records that `printerId`, which holds the claim, printed `unit`. Idempotent. The order becomes
+   * fulfilled when every unit is printed. Renews the claim.
+   */
+  confirmPrinted(id: string, printerId: string, unit: number, now: number, claimTtlMs: number): Promise<ConfirmOutcome>;
+  /** Drops the claim (operator action or timeout sweep); unprinted units can be claimed again. */
+  releaseClaim(id: string, expectedPrinterId: string | null): Promise<OrderRecord | null>;
+  countOrdersByState(): Promise<Record<OrderState, number>>;
+
+  /** Idempotency for payment webhooks: true the first time an event id is seen, false after. */
+  recordPaymentEvent(event: PaymentEventRecord): Promise<boolean>;
+
+  /** Throws StoreConflictError when a printer with this key is paired already. */
+  insertPrinter(printer: PrinterRecord): Promise<void>;
+  getPrinter(id: string): Promise<PrinterRecord | null>;
+  listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]>;
+  revokePrinter(id: string, at: number): Promise<PrinterRecord | null>;
+  touchPrinter(id: string, at: number): Promise<void>;
+
+  /** Replaces what a printer holds of one event. */
+  putHoldings(holdings: HoldingsRecord): Promise<void>;
+  getHoldings(printerId: string, eventId: string): Promise<HoldingsRecord | null>;
+  listHoldings(eventId: string): Promise<HoldingsRecord[]>;
+
+  insertCredential(credential: CredentialRecord): Promise<void>;
+  getCredential(tokenHash: string): Promise<CredentialRecord | null>;
+
+  /**
+   * Takes or renews a named lease for `holder` until now + ttlMs. Succeeds when the lease is free,
+   * expired, or already held by `holder`. Atomic across processes.
+   */
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  /** Heartbeat of a coordinator instance (upsert). */
+  touchCoordinatorNode(node: CoordinatorNodeRecord): Promise<void>;
+  /** Instances seen at or after `since`. */
+  listCoordinatorNodes(since: number): Promise<CoordinatorNodeRecord[]>;
+}
+
+export type ClaimOutcome =
+  | { outcome: 'claimed'; order: OrderRecord }
+  | { outcome: 'held_by_other'; order: OrderRecord }
+  | { outcome: 'not_claimable'; order: OrderRecord }
+  | { outcome: 'not_found' };
+
+export type ConfirmOutcome =
+  | { outcome: 'confirmed'; order: OrderRecord }
+  | { outcome: 'not_holder'; order: OrderRecord }
+  | { outcome: 'bad_unit'; order: OrderRecord }
+  | { outcome: 'not_found' };
+
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}

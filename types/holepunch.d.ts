@@ -1,0 +1,224 @@
+// Minimal typings for the Holepunch stack (the packages ship none). Only what this project uses.
+
+declare module 'hypercore-crypto' {
+  interface KeyPair {
+    publicKey: Buffer;
+    secretKey: Buffer;
+  }
+  const crypto: {
+    keyPair(seed?: Uint8Array): KeyPair;
+    sign(message: Uint8Array, secretKey: Uint8Array): Buffer;
+    verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+    discoveryKey(publicKey: Uint8Array): Buffer;
+    randomBytes(n: number): Buffer;
+    hash(data: Uint8Array | Uint8Array[]): Buffer;
+  };
+  export default crypto;
+}
+
+declare module 'b4a' {
+  const b4a: {
+    from(input: string | Uint8Array | number[], encoding?: string): Buffer;
+    toString(buf: Uint8Array, encoding?: string): string;
+    equals(a: Uint8Array, b: Uint8Array): boolean;
+    alloc(n: number): Buffer;
+    concat(bufs: Uint8Array[]): Buffer;
+  };
+  export default b4a;
+}
+
+declare module 'hypercore' {
+  import type { EventEmitter } from 'node:events';
+  import type { Duplex } from 'node:stream';
+
+  export interface HypercorePeer {
+    remotePublicKey: Buffer;
+    stream: unknown;
+  }
+
+  export interface GetOptions {
+    wait?: boolean;
+    timeout?: number;
+    valueEncoding?: string;
+  }
+
+  export interface DownloadRange {
+    done(): Promise<void>;
+    destroy(): void;
+  }
+
+  export default class Hypercore extends EventEmitter {
+    readonly key: Buffer;
+    readonly discoveryKey: Buffer;
+    readonly length: number;
+    readonly contiguousLength: number;
+    readonly byteLength: number;
+    readonly writable: boolean;
+    readonly readable: boolean;
+    readonly closed: boolean;
+    readonly peers: HypercorePeer[];
+    readonly id: string;
+    ready(): Promise<void>;
+    close(): Promise<void>;
+    append(blocks: Uint8Array | Uint8Array[]): Promise<{ length: number; byteLength: number }>;
+    get(index: number, opts?: GetOptions): Promise<Buffer | null>;
+    has(start: number, end?: number): Promise<boolean>;
+    update(opts?: { wait?: boolean }): Promise<boolean>;
+    download(range?: { start?: number; end?: number; blocks?: number[]; linear?: boolean }): DownloadRange;
+    findingPeers(): () => void;
+    replicate(isInitiatorOrStream: boolean | Duplex, opts?: Record<string, unknown>): Duplex;
+    info(opts?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  }
+}
+
+declare module 'corestore' {
+  import type { Duplex } from 'node:stream';
+  import type Hypercore from 'hypercore';
+
+  export interface CoreOptions {
+    name?: string;
+    key?: Uint8Array;
+    keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
+    encryption?: { key: Uint8Array };
+    encryptionKey?: Uint8Array;
+    valueEncoding?: string;
+    exclusive?: boolean;
+  }
+
+  export default class Corestore {
+    constructor(storage: string, opts?: Record<string, unknown>);
+    ready(): Promise<void>;
+    close(): Promise<void>;
+    get(opts: CoreOptions | Uint8Array): Hypercore;
+    replicate(isInitiatorOrStream: boolean | Duplex, opts?: Record<string, unknown>): Duplex;
+    namespace(name: string): Corestore;
+    session(opts?: Record<string, unknown>): Corestore;
+  }
+}
+
+declare module 'hyperbee' {
+  import type Hypercore from 'hypercore';
+
+  export interface BeeEntry<T> {
+    seq: number;
+    key: string;
+    value: T;
+  }
+
+  export interface BeeBatch {
+    put(key: string, value: unknown): Promise<void>;
+    flush(): Promise<void>;
+    close(): Promise<void>;
+  }
+
+  export default class Hyperbee<T = unknown> {
+    constructor(core: Hypercore, opts?: { keyEncoding?: string; valueEncoding?: string });
+    readonly core: Hypercore;
+    readonly version: number;
+    ready(): Promise<void>;
+    close(): Promise<void>;
+    get(key: string, opts?: { wait?: boolean; timeout?: number }): Promise<BeeEntry<T> | null>;
+    put(key: string, value: T): Promise<void>;
+    batch(): BeeBatch;
+    createReadStream(range?: {
+      gt?: string;
+      gte?: string;
+      lt?: string;
+      lte?: string;
+      limit?: number;
+      reverse?: boolean;
+    }): AsyncIterable<BeeEntry<T>>;
+  }
+}
+
+declare module 'hyperblobs' {
+  import type Hypercore from 'hypercore';
+
+  export interface BlobId {
+    blockOffset: number;
+    blockLength: number;
+    byteOffset: number;
+    byteLength: number;
+  }
+
+  export default class Hyperblobs {
+    constructor(core: Hypercore, opts?: { blockSize?: number });
+    readonly core: Hypercore;
+    readonly feed: Hypercore;
+    ready(): Promise<void>;
+    close(): Promise<void>;
+    put(blob: Uint8Array, opts?: Record<string, unknown>): Promise<BlobId>;
+    get(id: BlobId, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>;
+  }
+}
+
+declare module 'hyperdht' {
+  import type { EventEmitter } from 'node:events';
+
+  export interface DHTOptions {
+    host?: string;
+    port?: number;
+    bootstrap?: Array<string | { host: string; port: number }>;
+    ephemeral?: boolean;
+    firewalled?: boolean;
+  }
+
+  export default class HyperDHT extends EventEmitter {
+    constructor(opts?: DHTOptions);
+    static bootstrapper(port: number, host: string, opts?: Record<string, unknown>): HyperDHT;
+    ready(): Promise<void>;
+    destroy(opts?: { force?: boolean }): Promise<void>;
+    address(): { host: string; port: number };
+    static keyPair(seed?: Uint8Array): { publicKey: Buffer; secretKey: Buffer };
+  }
+}
+
+declare module 'hyperswarm' {
+  import type { EventEmitter } from 'node:events';
+  import type { Duplex } from 'node:stream';
+  import type HyperDHT from 'hyperdht';
+
+  export interface PeerInfo {
+    publicKey: Buffer;
+    topics: Buffer[];
+    ban(banned?: boolean): void;
+  }
+
+  export interface SwarmConnection extends Duplex {
+    remotePublicKey: Buffer;
+    publicKey: Buffer;
+    rawBytesRead: number;
+    rawBytesWritten: number;
+  }
+
+  export interface Discovery {
+    flushed(): Promise<void>;
+    destroy(): Promise<void>;
+    refresh(opts?: { client?: boolean; server?: boolean }): Promise<void>;
+  }
+
+  export interface SwarmOptions {
+    dht?: HyperDHT;
+    bootstrap?: Array<string | { host: string; port: number }>;
+    keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
+    firewall?: (remotePublicKey: Buffer) => boolean;
+    maxPeers?: number;
+  }
+
+  export default class Hyperswarm extends EventEmitter {
+    constructor(opts?: SwarmOptions);
+    readonly keyPair: { publicKey: Buffer; secretKey: Buffer };
+    readonly connections: Set<SwarmConnection>;
+    readonly peers: Map<string, PeerInfo>;
+    readonly dht: HyperDHT;
+    join(topic: Uint8Array, opts?: { server?: boolean; client?: boolean }): Discovery;
+    leave(topic: Uint8Array): Promise<void>;
+    joinPeer(publicKey: Uint8Array): void;
+    leavePeer(publicKey: Uint8Array): void;
+    flush(): Promise<void>;
+    listen(): Promise<void>;
+    destroy(): Promise<void>;
+    on(event: 'connection', listener: (conn: SwarmConnection, info: PeerInfo) => void): this;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+}
