@@ -48,7 +48,13 @@ declare module 'hypercore' {
   }
 
   export default class Hypercore extends EventEmitter {
+    /**
+     * The core key for a signer public key: with a manifest (corestore's default, version 1) it is
+     * the manifest hash, not the public key itself.
+     */
+    static key(publicKeyOrManifest: Uint8Array, opts?: { version?: number; compat?: boolean }): Buffer;
     readonly key: Buffer;
+    readonly fork: number;
     readonly discoveryKey: Buffer;
     readonly length: number;
     readonly contiguousLength: number;
@@ -117,7 +123,8 @@ declare module 'hyperbee' {
     readonly version: number;
     ready(): Promise<void>;
     close(): Promise<void>;
-    get(key: string, opts?: { wait?: boolean; timeout?: number }): Promise<BeeEntry<T> | null>;
+    /** `update: false` reads the local snapshot without asking peers for a newer length first. */
+    get(key: string, opts?: { wait?: boolean; timeout?: number; update?: boolean }): Promise<BeeEntry<T> | null>;
     put(key: string, value: T): Promise<void>;
     batch(): BeeBatch;
     createReadStream(range?: {
@@ -149,6 +156,14 @@ declare module 'hyperblobs' {
     close(): Promise<void>;
     put(blob: Uint8Array, opts?: Record<string, unknown>): Promise<BlobId>;
     get(id: BlobId, opts?: { wait?: boolean; timeout?: number }): Promise<Buffer | null>;
+    /** Collects blobs in memory; flush() appends all their blocks in one core append. */
+    batch(): HyperblobsBatch;
+  }
+
+  export interface HyperblobsBatch {
+    put(blob: Uint8Array): Promise<BlobId>;
+    flush(): Promise<void>;
+    close(): void;
   }
 }
 
@@ -181,6 +196,7 @@ declare module 'hyperswarm' {
   export interface PeerInfo {
     publicKey: Buffer;
     topics: Buffer[];
+    readonly banned: boolean;
     ban(banned?: boolean): void;
   }
 
@@ -201,6 +217,7 @@ declare module 'hyperswarm' {
     dht?: HyperDHT;
     bootstrap?: Array<string | { host: string; port: number }>;
     keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
+    /** Return TRUE to REJECT the peer (hyperswarm bans a rejected key until `ban(false)`). */
     firewall?: (remotePublicKey: Buffer) => boolean;
     maxPeers?: number;
   }

@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * Coordinator configuration: environment variables, overridden by command-line flags, validated
+ * once at start. A bad value stops the process with a message naming the setting.
+ */
+const hostPort = z
+  .string()
+  .regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')
+  .transform((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  });
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+export const configSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8080),
+  publicUrl: z.url().optional(),
+  dataDir: z.string().min(1).default('./data/coordinator'),
+  mongodbUri: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URI')
+    .optional(),
+  sqlitePath: z.string().min(1).optional(),
+  operatorToken: z.string().min(16, 'at least 16 characters').optional(),
+  paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  tokenKeysFile: z.string().min(1).optional(),
+  dhtBootstrap: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(hostPort).min(1))
+    .optional(),
+  dhtHost: z.string().min(1).default('127.0.0.1'),
+  dhtPort: port.default(49_737),
+  claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
+  redemptionWindowDays: z.coerce.number().int().min(1).max(365).default(30),
+  instanceId: z.string().min(1).max(64).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type CoordinatorConfig = z.infer<typeof configSchema>;
+
+const ENV: Record<keyof CoordinatorConfig, string> = {
+  host: 'VPM_HOST',
+  port: 'VPM_PORT',
+  publicUrl: 'VPM_PUBLIC_URL',
+  dataDir: 'VPM_DATA_DIR',
+  mongodbUri: 'MONGODB_URI',
+  sqlitePath: 'VPM_SQLITE_PATH',
+  operatorToken: 'VPM_OPERATOR_TOKEN',
+  paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
+  tokenKeysFile: 'VPM_TOKEN_KEYS_FILE',
+  dhtBootstrap: 'VPM_DHT_BOOTSTRAP',
+  dhtHost: 'VPM_DHT_HOST',
+  dhtPort: 'VPM_DHT_PORT',
+  claimTtlSeconds: 'VPM_CLAIM_TTL_SECONDS',
+  redemptionWindowDays: 'VPM_REDEMPTION_WINDOW_DAYS',
+  instanceId: 'VPM_INSTANCE_ID',
+  logLevel: 'VPM_LOG_LEVEL',
+};
+
+const FLAGS = {
+  host: 'host',
+  port: 'port',
+  publicUrl: 'public-url',
+  dataDir: 'data-dir',
+  mongodbUri: 'mongodb-uri',
+  sqlitePath: 'sqlite-path',
+  dhtBootstrap: 'dht-bootstrap',
+  dhtHost: 'dht-host',
+  dhtPort: 'dht-port',
+  instanceId: 'instance-id',
+  logLevel: 'log-level',
+} as const satisfies Partial<Record<keyof CoordinatorConfig, string>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorConfig {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.values(FLAGS).map((f) => [f, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. Flags: ${Object.values(FLAGS).map((f) => `--${f}`).join(' ')}`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, flag] of Object.entries(FLAGS)) {
+    if (flags[flag] !== undefined) raw[key] = flags[flag];
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]) as keyof CoordinatorConfig;
+      const flag = (FLAGS as Partial<Record<keyof CoordinatorConfig, string>>)[key];
+      return `  ${ENV[key] ?? key}${flag ? ` / --${flag}` : ''}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid coordinator configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,157 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { systemClock } from '../shared/ports/clock.ts';
+import { cryptoRandom, randomId } from '../shared/ports/random.ts';
+import { createApp } from './app.ts';
+import type { CoordinatorConfig } from './config.ts';
+import type { CoordinatorDeps } from './deps.ts';
+import { DhtBootstrap } from './feed/dht-bootstrap.ts';
+import { FeedService } from './feed/feed-service.ts';
+import { hashBearerToken } from './http/auth.ts';
+import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
+import { CoordinatorMetrics } from './metrics.ts';
+import { TestPaymentGateway } from './payment/test-gateway.ts';
+import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
+import { MongoStore } from './store/mongo-store.ts';
+import type { Store } from './store/port.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import { loadOrCreateKeyRing } from './tokens/token-keys.ts';
+
+const DAY_MS = 86_400_000;
+const HTTP_CLOSE_GRACE_MS = 5_000;
+
+/**
+ * A running coordinator: store, DHT bootstrap, feeds and swarm, HTTP server. One ready()/close();
+ * close() stops them in reverse order (HTTP first so no request sees a closed store).
+ */
+export class Coordinator {
+  readonly config: CoordinatorConfig;
+  readonly logger: Logger;
+  #store: Store | null = null;
+  #bootstrap: DhtBootstrap | null = null;
+  #feeds: FeedService | null = null;
+  #server: Server | null = null;
+  #url = '';
+  /** Set when this start generated the operator token (shown once in the log). */
+  generatedOperatorToken: string | null = null;
+
+  constructor(config: CoordinatorConfig, logger?: Logger) {
+    this.config = config;
+    this.logger = logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } });
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  get dhtBootstrap(): Array<{ host: string; port: number }> {
+    return this.config.dhtBootstrap ?? (this.#bootstrap ? [this.#bootstrap.address] : []);
+  }
+
+  async ready(): Promise<void> {
+    const { config, logger } = this;
+    const dataDir = resolve(config.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    const random = cryptoRandom;
+
+    const store: Store = config.mongodbUri
+      ? new MongoStore({ uri: config.mongodbUri })
+      : new SqliteStore({ path: config.sqlitePath ?? join(dataDir, 'coordinator.sqlite') });
+    await store.ready();
+    this.#store = store;
+
+    const operatorToken = config.operatorToken ?? (await readOrCreateSecret(join(dataDir, 'operator-token'), random)).value;
+    if (!(await store.getCredential(hashBearerToken(operatorToken)))) {
+      await store.insertCredential({
+        tokenHash: hashBearerToken(operatorToken),
+        role: 'operator',
+        name: 'operator',
+        createdAt: systemClock.now(),
+        revokedAt: null,
+      });
+      if (!config.operatorToken) this.generatedOperatorToken = operatorToken;
+    }
+    const webhookSecret =
+      config.paymentWebhookSecret ?? (await readOrCreateSecret(join(dataDir, 'payment-webhook-secret'), random)).value;
+    const tokenKeys = await loadOrCreateKeyRing(config.tokenKeysFile ?? join(dataDir, 'token-keys.json'));
+
+    if (!config.dhtBootstrap) {
+      this.#bootstrap = new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort });
+      await this.#bootstrap.ready();
+    }
+    const instanceId = config.instanceId ?? randomId(random, 6);
+    this.#feeds = new FeedService({
+      store,
+      dataDir,
+      instanceId,
+      swarmKeyPair: await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random),
+      bootstrap: this.dhtBootstrap,
+      dhtHost: config.dhtHost,
+      logger: logger.child({ part: 'feeds' }),
+    });
+    await this.#feeds.ready();
+
+    const server = createServer();
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(config.port, config.host, () => res());
+    });
+    this.#server = server;
+    const address = server.address() as AddressInfo;
+    this.#url = `http://${address.address}:${address.port}`;
+    const publicUrl = config.publicUrl?.replace(/\/$/, '') ?? this.#url;
+
+    const deps: CoordinatorDeps = {
+      store,
+      feeds: this.#feeds,
+      payments: new TestPaymentGateway({
+        webhookSecret,
+        publicUrl,
+        clock: systemClock,
+        random,
+        deliver: async (body, headers) => {
+          const res = await fetch(`${this.#url}/api/payments/webhook`, { method: 'POST', body, headers });
+          await res.arrayBuffer();
+          return res.status;
+        },
+      }),
+      tokenKeys,
+      clock: systemClock,
+      random,
+      logger,
+      metrics: new CoordinatorMetrics({ store, feeds: this.#feeds }),
+      settings: {
+        publicUrl,
+        claimTtlMs: config.claimTtlSeconds * 1000,
+        redemptionWindowMs: config.redemptionWindowDays * DAY_MS,
+        imageLimits: DEFAULT_IMAGE_LIMITS,
+      },
+    };
+    server.on('request', createApp(deps).callback());
+    logger.info(
+      { url: this.#url, publicUrl, store: config.mongodbUri ? 'mongodb' : 'sqlite', dht: this.dhtBootstrap, instanceId },
+      'coordinator ready',
+    );
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (server) {
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(timer);
+    }
+    await this.#feeds?.close();
+    this.#feeds = null;
+    await this.#bootstrap?.close();
+    this.#bootstrap = null;
+    await this.#store?.close();
+    this.#store = null;
+  }
+}

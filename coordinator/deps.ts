@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../shared/ports/clock.ts';
+import type { Random } from '../shared/ports/random.ts';
+import type { FeedPort } from './feed/feed-port.ts';
+import type { ImageLimits } from './media/image-pipeline.ts';
+import type { CoordinatorMetrics } from './metrics.ts';
+import type { PaymentGateway } from './payment/port.ts';
+import type { Store } from './store/port.ts';
+import type { TokenKeyRing } from './tokens/token-keys.ts';
+
+/** Everything the HTTP app uses, injected: real adapters in main.ts, real or fake ones in tests. */
+export interface CoordinatorDeps {
+  store: Store;
+  feeds: FeedPort;
+  payments: PaymentGateway;
+  tokenKeys: TokenKeyRing;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  metrics: CoordinatorMetrics;
+  settings: CoordinatorSettings;
+}
+
+export interface CoordinatorSettings {
+  /** Base URL fans and printers reach this coordinator at (links, checkout return URLs). */
+  publicUrl: string;
+  /** A claim not renewed for this long may be taken over by another printer. */
+  claimTtlMs: number;
+  /** Redemption codes stay valid this long after the event ends (or after payment, if later). */
+  redemptionWindowMs: number;
+  imageLimits: ImageLimits;
+}

@@ -1,0 +1,14 @@
+import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { EventRecord, VenueRecord } from '../store/records.ts';
+
+/** What the HTTP app needs of the Hypercore side (FeedService implements it). */
+export interface FeedPort {
+  venueCreated(venue: VenueRecord): Promise<void>;
+  eventCreated(event: EventRecord): Promise<void>;
+  /** Wakes the appender: the event has images waiting for the feed. */
+  notifyImagesPending(eventId: string): void;
+  /** Pairing or revocation changed who may connect. */
+  refreshPeers(): Promise<void>;
+  descriptorFor(event: EventRecord): EventFeedDescriptor;
+  stats(): Promise<Array<{ eventId: string; blobsLength: number; blobsBytes: number; catalogLength: number }>>;
+}

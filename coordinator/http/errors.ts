@@ -1,0 +1,43 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { AppError, isAppError } from '../../shared/errors.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/**
+ * The one error path (koa's own model): every failure becomes a JSON body with a stable code.
+ * Unexpected errors are logged with the request and answered 500 without internals.
+ */
+export function errorHandler(logger: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      }
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.status >= 500) {
+        logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      }
+      ctx.status = appError.status;
+      const body: ErrorBody = { error: { code: appError.code, message: appError.message } };
+      if (appError.details) body.error.details = { ...appError.details };
+      ctx.body = body;
+      if (appError.status === 401) ctx.set('www-authenticate', 'Bearer');
+    }
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  // Errors raised by koa/body parsers carry an HTTP status and are safe to expose.
+  const e = err as { status?: unknown; expose?: unknown; message?: unknown; type?: unknown };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    const code = typeof e.type === 'string' ? e.type.replace(/\./g, '_') : 'bad_request';
+    return new AppError(e.status, code, e.expose && typeof e.message === 'string' ? e.message : 'Bad request.');
+  }
+  return new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged. Please retry.');
+}

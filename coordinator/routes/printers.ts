@@ -1,0 +1,107 @@
+import type Router from '@koa/router';
+import { z } from 'zod';
+import { AppError, conflict, notFound } from '../../shared/errors.ts';
+import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import type { CoordinatorDeps } from '../deps.ts';
+import { requirePrinter, requireStaff } from '../http/auth.ts';
+import { parseInput } from '../http/validate.ts';
+import { StoreConflictError } from '../store/port.ts';
+import type { PrinterRecord } from '../store/records.ts';
+import { publicKeysJson } from '../tokens/token-keys.ts';
+import { printerView } from '../views.ts';
+
+const MAX_HOLDINGS_PER_REPORT = 100_000;
+
+const pairInput = z
+  .object({
+    publicKey: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[0-9a-f]{64}$/, "the printer's 64-character pairing key"),
+    name: z.string().trim().min(1).max(100),
+  })
+  .strict();
+
+const holdingsInput = z
+  .object({
+    eventId: z.string().min(1).max(64),
+    imageIds: z.array(z.string().min(1).max(64)).max(MAX_HOLDINGS_PER_REPORT),
+  })
+  .strict();
+
+/** Pairing and revocation (operators) and what a paired printer learns about its venue. */
+export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
+  const { store, feeds, clock, tokenKeys } = deps;
+  const operator = requireStaff(store, ['operator']);
+  const printer = requirePrinter(store, clock);
+
+  router.post('/api/venues/:venueId/printers', operator, async (ctx) => {
+    const venue = await store.getVenue(ctx.params.venueId!);
+    if (!venue) throw notFound('venue_not_found', 'This venue does not exist.');
+    const input = parseInput(pairInput, ctx.request.body);
+    const record: PrinterRecord = {
+      id: input.publicKey,
+      venueId: venue.id,
+      name: input.name,
+      pairedAt: clock.now(),
+      revokedAt: null,
+      lastSeenAt: null,
+    };
+    try {
+      await store.insertPrinter(record);
+    } catch (err) {
+      if (err instanceof StoreConflictError) {
+        throw conflict('printer_already_paired', 'A printer with this key is paired already; revoke it first.');
+      }
+      throw err;
+    }
+    await feeds.refreshPeers();
+    ctx.status = 201;
+    ctx.body = { printer: printerView(record) };
+  });
+
+  router.get('/api/printers', operator, async (ctx) => {
+    const venueId = typeof ctx.query.venueId === 'string' ? ctx.query.venueId : undefined;
+    ctx.body = { printers: (await store.listPrinters(venueId ? { venueId } : {})).map(printerView) };
+  });
+
+  router.post('/api/printers/:printerId/revoke', operator, async (ctx) => {
+    const revoked = await store.revokePrinter(ctx.params.printerId!, clock.now());
+    if (!revoked) throw notFound('printer_not_found', 'No printer with this key.');
+    await feeds.refreshPeers();
+    ctx.body = { printer: printerView(revoked) };
+  });
+
+  // What a paired printer needs to join its venue's mesh. Keys reach printers only here.
+  router.get('/api/printer/me', printer, async (ctx) => {
+    const me = ctx.state.printer as PrinterRecord;
+    const venue = await store.getVenue(me.venueId);
+    if (!venue) throw new AppError(500, 'venue_missing', 'The venue of this printer is missing.');
+    const events = await store.listEvents({ venueId: venue.id });
+    ctx.set('cache-control', 'no-store');
+    ctx.body = {
+      printer: printerView(me),
+      venue: { id: venue.id, name: venue.name, topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex') },
+      tokenKeys: publicKeysJson(tokenKeys),
+      feeds: events.map((e) => ({ ...feeds.descriptorFor(e), name: e.name, startsAt: e.startsAt, endsAt: e.endsAt })),
+    };
+  });
+
+  // Delivery status (the patent's distribution status), reported by each printer.
+  router.put('/api/printer/holdings', printer, async (ctx) => {
+    const me = ctx.state.printer as PrinterRecord;
+    const input = parseInput(holdingsInput, ctx.request.body);
+    const event = await store.getEvent(input.eventId);
+    if (!event || event.venueId !== me.venueId) {
+      throw notFound('event_not_found', 'No such event at this printer’s venue.');
+    }
+    await store.putHoldings({
+      printerId: me.id,
+      eventId: event.id,
+      imageIds: [...new Set(input.imageIds)],
+      updatedAt: clock.now(),
+    });
+    ctx.status = 204;
+  });
+}

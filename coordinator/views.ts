@@ -1,0 +1,65 @@
+import type { EventRecord, ImageRecord, OrderRecord, PrinterRecord, VenueRecord } from './store/records.ts';
+
+/** What leaves the coordinator: records minus their secrets (topic secrets, feed seeds). */
+
+export function venueView(v: VenueRecord) {
+  return { id: v.id, name: v.name, createdAt: v.createdAt };
+}
+
+export function eventView(e: EventRecord) {
+  return {
+    id: e.id,
+    venueId: e.venueId,
+    name: e.name,
+    startsAt: e.startsAt,
+    endsAt: e.endsAt,
+    priceList: e.priceList,
+    createdAt: e.createdAt,
+  };
+}
+
+export function imageView(i: ImageRecord) {
+  return {
+    id: i.id,
+    eventId: i.eventId,
+    photographer: i.photographer,
+    width: i.width,
+    height: i.height,
+    mime: i.mime,
+    byteLength: i.byteLength,
+    sha256: i.sha256,
+    createdAt: i.createdAt,
+    inFeed: i.feedState === 'appended',
+    previewUrl: `/media/images/${encodeURIComponent(i.id)}/preview.jpg`,
+    thumbnailUrl: `/media/images/${encodeURIComponent(i.id)}/thumbnail.jpg`,
+  };
+}
+
+export function orderView(o: OrderRecord) {
+  return {
+    id: o.id,
+    code: o.code,
+    eventId: o.eventId,
+    items: o.items,
+    unitCount: o.unitCount,
+    printedCount: o.printedCount,
+    totalCents: o.totalCents,
+    currency: o.currency,
+    state: o.state,
+    createdAt: o.createdAt,
+    paidAt: o.paidAt,
+    fulfilledAt: o.fulfilledAt,
+    claim: o.claim ? { printerId: o.claim.printerId, claimedAt: o.claim.claimedAt, expiresAt: o.claim.expiresAt } : null,
+  };
+}
+
+export function printerView(p: PrinterRecord) {
+  return {
+    id: p.id,
+    venueId: p.venueId,
+    name: p.name,
+    pairedAt: p.pairedAt,
+    revokedAt: p.revokedAt,
+    lastSeenAt: p.lastSeenAt,
+  };
+}

@@ -1,0 +1,30 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../coordinator/config.ts';
+
+test('defaults give a one-machine coordinator on loopback', (t) => {
+  const c = loadConfig({}, []);
+  t.is(c.host, '127.0.0.1');
+  t.is(c.port, 8080);
+  t.is(c.mongodbUri, undefined);
+  t.is(c.dhtHost, '127.0.0.1');
+  t.is(c.claimTtlSeconds, 120);
+});
+
+test('flags override the environment', (t) => {
+  const c = loadConfig({ VPM_PORT: '9000', VPM_DHT_BOOTSTRAP: '127.0.0.1:4000,127.0.0.2:4001' }, ['--port', '9100']);
+  t.is(c.port, 9100);
+  t.deepEqual(c.dhtBootstrap, [
+    { host: '127.0.0.1', port: 4000 },
+    { host: '127.0.0.2', port: 4001 },
+  ]);
+});
+
+test('bad values are named in the error', (t) => {
+  const err = t.throws(() => loadConfig({ VPM_PORT: 'eighty', MONGODB_URI: 'postgres://x' }, []), {
+    instanceOf: ConfigError,
+  });
+  t.regex(err!.message, /VPM_PORT/);
+  t.regex(err!.message, /MONGODB_URI/);
+  t.throws(() => loadConfig({}, ['--no-such-flag', 'x']), { instanceOf: ConfigError, message: /--port/ });
+  t.throws(() => loadConfig({ VPM_DHT_BOOTSTRAP: 'nohost' }, []), { instanceOf: ConfigError, message: /VPM_DHT_BOOTSTRAP/ });
+});
