@@ -1,0 +1,222 @@
+import test from 'ava';
+import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
+import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';
+import { asOperator, createHarness, HOUR_MS, newPrinterKeys, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
+
+test('redeem: claim, print job with feed coordinates and lacking flags, confirm each unit, fulfilled', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
+  const [p1] = printers;
+  // Printer 1 reports it holds image 0 only: image 1 must be flagged as lacking.
+  await printerCall(h, p1!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] }).expect(204);
+  const { token, orderId } = await paidOrder(h, event.id, [
+    { imageId: images[0]!.id, copies: 2 },
+    { imageId: images[1]!.id, copies: 1 },
+  ]);
+
+  const job = await printerCall(h, p1!, 'post', '/api/printer/redeem', { token }).expect(200);
+  t.is(job.body.order.id, orderId);
+  t.is(job.body.order.state, 'redeeming');
+  t.is(job.body.feed.eventId, event.id);
+  t.regex(job.body.feed.encryptionKey, /^[0-9a-f]{64}$/);
+  t.deepEqual(
+    job.body.units.map((u: { unit: number; imageId: string; lacking: boolean; printed: boolean }) => [u.unit, u.imageId, u.lacking, u.printed]),
+    [
+      [0, images[0]!.id, false, false],
+      [1, images[0]!.id, false, false],
+      [2, images[1]!.id, true, false],
+    ],
+  );
+  t.regex(job.body.units[0].image.sha256, /^[0-9a-f]{64}$/);
+
+  // A retry by the same printer is idempotent.
+  await printerCall(h, p1!, 'post', '/api/printer/redeem', { token }).expect(200);
+
+  for (const unit of [0, 1]) {
+    await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/${unit}/printed`).expect(200);
+  }
+  // Confirmation retries are idempotent and do not count twice.
+  const again = await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/1/printed`).expect(200);
+  t.is(again.body.order.printedCount, 2);
+  t.is(again.body.order.state, 'redeeming');
+  const bad = await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/9/printed`);
+  t.is(bad.status, 422);
+  const last = await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/2/printed`).expect(200);
+  t.is(last.body.order.state, 'fulfilled');
+
+  const reuse = await printerCall(h, printers[1]!, 'post', '/api/printer/redeem', { token });
+  t.is(reuse.status, 409);
+  t.is(reuse.body.error.code, 'order_already_printed');
+  t.is(reuse.body.error.details.printerName, 'Printer 1');
+});
+
+test('another printer gets 409 with who holds the claim; after the claim expires it resumes only unprinted units', async (t) => {
+  const h = await createHarness({ claimTtlMs: 60_000 });
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
+  const [p1, p2] = printers;
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 3 }]);
+  await printerCall(h, p1!, 'post', '/api/printer/redeem', { token }).expect(200);
+  await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/0/printed`).expect(200);
+
+  const held = await printerCall(h, p2!, 'post', '/api/printer/redeem', { token });
+  t.is(held.status, 409);
+  t.is(held.body.error.code, 'order_claimed_elsewhere');
+  t.is(held.body.error.details.printerId, p1!.id);
+  t.is(held.body.error.details.printerName, 'Printer 1');
+  t.is((await printerCall(h, p2!, 'post', `/api/printer/orders/${orderId}/units/1/printed`)).status, 409);
+
+  // Printer 1 goes silent: after the claim TTL printer 2 takes over.
+  h.clock.advance(61_000);
+  const resumed = await printerCall(h, p2!, 'post', '/api/printer/redeem', { token }).expect(200);
+  t.deepEqual(
+    resumed.body.units.map((u: { printed: boolean }) => u.printed),
+    [true, false, false],
+  );
+  t.is((await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/1/printed`)).status, 409, 'the old holder lost the claim');
+  await printerCall(h, p2!, 'post', `/api/printer/orders/${orderId}/units/1/printed`).expect(200);
+  const done = await printerCall(h, p2!, 'post', `/api/printer/orders/${orderId}/units/2/printed`).expect(200);
+  t.is(done.body.order.state, 'fulfilled');
+  t.is(done.body.order.printedCount, 3);
+});
+
+test('an operator releases a claim so another printer can finish', async (t) => {
+  const h = await createHarness({ claimTtlMs: 3_600_000 });
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  await printerCall(h, printers[0]!, 'post', '/api/printer/redeem', { token }).expect(200);
+  t.is((await printerCall(h, printers[1]!, 'post', '/api/printer/redeem', { token })).status, 409);
+  t.is((await h.http.post(`/api/orders/${orderId}/release`)).status, 401);
+  const released = await h.http.post(`/api/orders/${orderId}/release`).set(asOperator).expect(200);
+  t.is(released.body.order.state, 'paid');
+  t.is((await h.http.post(`/api/orders/${orderId}/release`).set(asOperator)).status, 409);
+  await printerCall(h, printers[1]!, 'post', '/api/printer/redeem', { token }).expect(200);
+});
+
+test('200 concurrent redemptions of one token from 10 printers: exactly one claim', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 10 });
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => {
+      const p = printers[i % 10]!;
+      return printerCall(h, p, 'post', '/api/printer/redeem', { token }).then((r) => ({ printer: p.id, status: r.status }));
+    }),
+  );
+  const winners = new Set(results.filter((r) => r.status === 200).map((r) => r.printer));
+  t.is(winners.size, 1, 'one printer holds the order');
+  const winner = [...winners][0]!;
+  t.true(results.filter((r) => r.printer !== winner).every((r) => r.status === 409));
+  t.true(results.filter((r) => r.printer === winner).every((r) => r.status === 200));
+  const order = await h.store.getOrder(orderId);
+  t.is(order?.claim?.printerId, winner);
+  t.is(order?.state, 'redeeming');
+});
+
+test('tampered, expired, foreign, unpaid and other-venue codes are refused with a clear reason and change nothing', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 1 });
+  const p = printers[0]!;
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+
+  const bytes = decodeBase45(token)!;
+  bytes[6]! ^= 1;
+  const tampered = await printerCall(h, p, 'post', '/api/printer/redeem', { token: encodeBase45(bytes) });
+  t.is(tampered.status, 400);
+  t.is(tampered.body.error.code, 'token_bad_signature');
+
+  const foreign = signRedemptionToken((await h.store.getOrder(orderId))!.code, h.clock.now() + HOUR_MS, generateSigningKey(1));
+  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: foreign })).body.error.code, 'token_bad_signature');
+  const unknownKey = signRedemptionToken((await h.store.getOrder(orderId))!.code, h.clock.now() + HOUR_MS, generateSigningKey(9));
+  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: unknownKey })).body.error.code, 'token_unknown_key');
+  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: 'HELLO' })).body.error.code, 'token_malformed');
+  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { nope: 1 })).status, 400);
+
+  // Unpaid order with a genuine code.
+  const unpaid = await h.http.post('/api/orders').send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] });
+  const unpaidCode = (await h.store.getOrder(unpaid.body.order.id))!.code;
+  const unpaidToken = signRedemptionToken(unpaidCode, h.clock.now() + HOUR_MS, h.tokenKeys.current);
+  const notPaid = await printerCall(h, p, 'post', '/api/printer/redeem', { token: unpaidToken });
+  t.is(notPaid.status, 409);
+  t.is(notPaid.body.error.code, 'order_not_paid');
+
+  // A printer of another venue.
+  const other = await seedVenue(h, { images: 0, printers: 1 });
+  const otherVenue = await printerCall(h, other.printers[0]!, 'post', '/api/printer/redeem', { token });
+  t.is(otherVenue.status, 403);
+  t.is(otherVenue.body.error.code, 'order_other_venue');
+
+  // Expired: the window ends 7 days after the event's end.
+  h.clock.advance(8 * 24 * HOUR_MS);
+  const expired = await printerCall(h, p, 'post', '/api/printer/redeem', { token });
+  t.is(expired.status, 410);
+  t.is(expired.body.error.code, 'token_expired');
+
+  const order = await h.store.getOrder(orderId);
+  t.is(order!.state, 'paid');
+  t.is(order!.claim, null);
+});
+
+test('unknown and revoked printers get 401/403 and change nothing', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers, venue } = await seedVenue(h, { images: 1, printers: 1 });
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  const stranger = newPrinterKeys();
+  const unknown = await printerCall(h, stranger, 'post', '/api/printer/redeem', { token });
+  t.is(unknown.status, 403);
+  t.is(unknown.body.error.code, 'printer_not_paired');
+  t.is((await h.http.post('/api/printer/redeem').send({ token })).status, 401);
+  t.is((await h.http.get('/api/printer/me')).status, 401);
+
+  await h.http.post(`/api/printers/${printers[0]!.id}/revoke`).set(asOperator).expect(200);
+  const revoked = await printerCall(h, printers[0]!, 'post', '/api/printer/redeem', { token });
+  t.is(revoked.status, 403);
+  t.is(revoked.body.error.code, 'printer_revoked');
+  t.is((await printerCall(h, printers[0]!, 'get', '/api/printer/me')).status, 403);
+  t.is(
+    (await printerCall(h, printers[0]!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] })).status,
+    403,
+  );
+  t.is(await h.store.getHoldings(printers[0]!.id, event.id), null);
+  t.is((await h.store.getOrder(orderId))!.claim, null);
+  // Re-pairing a revoked key is refused until an operator deals with it explicitly.
+  t.is((await h.http.post(`/api/venues/${venue.id}/printers`).set(asOperator).send({ publicKey: printers[0]!.id, name: 'again' })).status, 409);
+});
+
+test('a paired printer learns its venue topic, token keys and feed keys; delivery status is served to operators', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
+  const me = await printerCall(h, printers[0]!, 'get', '/api/printer/me').expect(200);
+  t.regex(me.body.venue.topic, /^[0-9a-f]{64}$/);
+  t.deepEqual(me.body.tokenKeys, [{ keyId: 1, publicKey: Buffer.from(h.tokenKeys.current.publicKey).toString('hex') }]);
+  t.is(me.body.feeds.length, 1);
+  t.is(me.body.feeds[0].blobsKey, (await h.store.getEvent(event.id))!.blobsKey);
+  t.false(JSON.stringify(me.body).includes((await h.store.getEvent(event.id))!.feedSeed), 'the feed seed never leaves');
+
+  // Fans never see secrets either.
+  const pub = await h.http.get(`/api/events/${event.id}`).expect(200);
+  t.is(pub.body.event.feedSeed, undefined);
+  t.is(pub.body.event.blobsKey, undefined);
+
+  await printerCall(h, printers[0]!, 'put', '/api/printer/holdings', {
+    eventId: event.id,
+    imageIds: images.map((i) => i.id),
+  }).expect(204);
+  await printerCall(h, printers[1]!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[1]!.id] }).expect(204);
+  const delivery = await h.http.get(`/api/events/${event.id}/delivery`).set(asOperator).expect(200);
+  const rows = new Map(delivery.body.printers.map((r: { printer: { id: string }; holds: boolean[] }) => [r.printer.id, r]));
+  const ids: string[] = delivery.body.images.map((i: { id: string }) => i.id);
+  const expect0 = ids.map(() => true);
+  const expect1 = ids.map((id) => id === images[1]!.id);
+  t.deepEqual((rows.get(printers[0]!.id) as { holds: boolean[] }).holds, expect0);
+  t.deepEqual((rows.get(printers[1]!.id) as { holds: boolean[] }).holds, expect1);
+  t.is((rows.get(printers[0]!.id) as { bytesNeeded: number }).bytesNeeded, 0);
+  t.true((rows.get(printers[1]!.id) as { bytesNeeded: number }).bytesNeeded > 0);
+  t.is((await h.http.get(`/api/events/${event.id}/delivery`)).status, 401);
+});
