@@ -6,6 +6,8 @@ import { verifyPrinterRequest } from '../../shared/protocol/printer-auth.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialRole, PrinterRecord } from '../store/records.ts';
 
+export const PRINTER_SEEN_WRITE_INTERVAL_MS = 10_000;
+
 export interface StaffIdentity {
   role: CredentialRole;
   name: string;
@@ -63,7 +65,12 @@ export function requirePrinter(store: Store, clock: Clock) {
     if (!printer) throw new AppError(403, 'printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
     if (printer.revokedAt !== null) throw new AppError(403, 'printer_revoked', 'This printer was revoked by an operator.');
     ctx.state.printer = printer satisfies PrinterRecord;
-    await store.touchPrinter(printer.id, clock.now());
+    const now = clock.now();
+    // "Last seen" is for operators, minute-grained; writing it on every call would add a durable
+    // commit to every printer request.
+    if (printer.lastSeenAt === null || now - printer.lastSeenAt >= PRINTER_SEEN_WRITE_INTERVAL_MS) {
+      await store.touchPrinter(printer.id, now);
+    }
     await next();
   };
 }
