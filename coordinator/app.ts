@@ -31,7 +31,10 @@ export function createApp(deps: CoordinatorDeps): Koa {
     } finally {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      deps.metrics.httpDuration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, seconds);
+      deps.metrics.httpDuration.observe(
+        { method: ctx.method, route: String(route), status: String(ctx.status) },
+        seconds,
+      );
     }
   });
   app.use(errorHandler(deps.logger));

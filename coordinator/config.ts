@@ -30,7 +30,12 @@ export const configSchema = z.object({
   tokenKeysFile: z.string().min(1).optional(),
   dhtBootstrap: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(hostPort).min(1))
     .optional(),
   dhtHost: z.string().min(1).default('127.0.0.1'),
@@ -90,7 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorC
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Flags: ${Object.values(FLAGS).map((f) => `--${f}`).join(' ')}`);
+    throw new ConfigError(
+      `${(err as Error).message}. Flags: ${Object.values(FLAGS)
+        .map((f) => `--${f}`)
+        .join(' ')}`,
+    );
   }
   const raw: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV)) {

@@ -63,7 +63,8 @@ export class Coordinator {
     await store.ready();
     this.#store = store;
 
-    const operatorToken = config.operatorToken ?? (await readOrCreateSecret(join(dataDir, 'operator-token'), random)).value;
+    const operatorToken =
+      config.operatorToken ?? (await readOrCreateSecret(join(dataDir, 'operator-token'), random)).value;
     if (!(await store.getCredential(hashBearerToken(operatorToken)))) {
       await store.insertCredential({
         tokenHash: hashBearerToken(operatorToken),
@@ -132,7 +133,13 @@ export class Coordinator {
     };
     server.on('request', createApp(deps).callback());
     logger.info(
-      { url: this.#url, publicUrl, store: config.mongodbUri ? 'mongodb' : 'sqlite', dht: this.dhtBootstrap, instanceId },
+      {
+        url: this.#url,
+        publicUrl,
+        store: config.mongodbUri ? 'mongodb' : 'sqlite',
+        dht: this.dhtBootstrap,
+        instanceId,
+      },
       'coordinator ready',
     );
   }

@@ -1,5 +1,5 @@
-import { Coordinator } from './coordinator.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { Coordinator } from './coordinator.ts';
 
 /** `npm start`: a coordinator on the embedded store, or on MongoDB when MONGODB_URI is set. */
 async function main(): Promise<void> {

@@ -8,7 +8,11 @@ import type { Random } from '../shared/ports/random.ts';
  * Secrets a one-machine coordinator generates on first start and keeps in its data dir (mode 0600),
  * so `npm start` works on a fresh clone. Production sets them through the environment instead.
  */
-export async function readOrCreateSecret(path: string, random: Random, bytes = 24): Promise<{ value: string; created: boolean }> {
+export async function readOrCreateSecret(
+  path: string,
+  random: Random,
+  bytes = 24,
+): Promise<{ value: string; created: boolean }> {
   try {
     return { value: (await readFile(path, 'utf8')).trim(), created: false };
   } catch (err) {

@@ -49,7 +49,9 @@ export function orderView(o: OrderRecord) {
     createdAt: o.createdAt,
     paidAt: o.paidAt,
     fulfilledAt: o.fulfilledAt,
-    claim: o.claim ? { printerId: o.claim.printerId, claimedAt: o.claim.claimedAt, expiresAt: o.claim.expiresAt } : null,
+    claim: o.claim
+      ? { printerId: o.claim.printerId, claimedAt: o.claim.claimedAt, expiresAt: o.claim.expiresAt }
+      : null,
   };
 }
 

@@ -48,7 +48,11 @@ test('each protected route refuses no credentials (401) and the wrong role (403)
   }
 
   // A photographer token issued by an operator uploads but cannot administer.
-  const issued = await h.http.post('/api/credentials').set(asOperator).send({ role: 'photographer', name: 'Sam' }).expect(201);
+  const issued = await h.http
+    .post('/api/credentials')
+    .set(asOperator)
+    .send({ role: 'photographer', name: 'Sam' })
+    .expect(201);
   t.regex(issued.body.token, /^vpm_ph_/);
   const sam = { authorization: `Bearer ${issued.body.token}` };
   t.is((await h.http.get('/api/venues').set(sam)).status, 403);
@@ -65,6 +69,10 @@ test('fans can browse public routes without credentials', async (t) => {
   const thumb = await h.http.get(list.body.images[0].thumbnailUrl).expect(200).expect('content-type', 'image/jpeg');
   t.true(thumb.body.length > 100);
   await h.http.get(`/media/images/${images[0]!.id}/preview.jpg`).expect(200);
-  t.is((await h.http.get(`/media/images/${images[0]!.id}/master.jpg`)).status, 404, 'print masters are never served to fans');
+  t.is(
+    (await h.http.get(`/media/images/${images[0]!.id}/master.jpg`)).status,
+    404,
+    'print masters are never served to fans',
+  );
   t.is((await h.http.get('/api/nothing-here')).body.error.code, 'route_not_found');
 });

@@ -1,7 +1,15 @@
 import test from 'ava';
 import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
 import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';
-import { asOperator, createHarness, HOUR_MS, newPrinterKeys, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
+import {
+  asOperator,
+  createHarness,
+  HOUR_MS,
+  newPrinterKeys,
+  paidOrder,
+  printerCall,
+  seedVenue,
+} from './fixtures/app-harness.ts';
 
 test('redeem: claim, print job with feed coordinates and lacking flags, confirm each unit, fulfilled', async (t) => {
   const h = await createHarness();
@@ -9,7 +17,9 @@ test('redeem: claim, print job with feed coordinates and lacking flags, confirm 
   const { event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
   const [p1] = printers;
   // Printer 1 reports it holds image 0 only: image 1 must be flagged as lacking.
-  await printerCall(h, p1!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] }).expect(204);
+  await printerCall(h, p1!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] }).expect(
+    204,
+  );
   const { token, orderId } = await paidOrder(h, event.id, [
     { imageId: images[0]!.id, copies: 2 },
     { imageId: images[1]!.id, copies: 1 },
@@ -21,7 +31,12 @@ test('redeem: claim, print job with feed coordinates and lacking flags, confirm 
   t.is(job.body.feed.eventId, event.id);
   t.regex(job.body.feed.encryptionKey, /^[0-9a-f]{64}$/);
   t.deepEqual(
-    job.body.units.map((u: { unit: number; imageId: string; lacking: boolean; printed: boolean }) => [u.unit, u.imageId, u.lacking, u.printed]),
+    job.body.units.map((u: { unit: number; imageId: string; lacking: boolean; printed: boolean }) => [
+      u.unit,
+      u.imageId,
+      u.lacking,
+      u.printed,
+    ]),
     [
       [0, images[0]!.id, false, false],
       [1, images[0]!.id, false, false],
@@ -74,7 +89,11 @@ test('another printer gets 409 with who holds the claim; after the claim expires
     resumed.body.units.map((u: { printed: boolean }) => u.printed),
     [true, false, false],
   );
-  t.is((await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/1/printed`)).status, 409, 'the old holder lost the claim');
+  t.is(
+    (await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/1/printed`)).status,
+    409,
+    'the old holder lost the claim',
+  );
   await printerCall(h, p2!, 'post', `/api/printer/orders/${orderId}/units/1/printed`).expect(200);
   const done = await printerCall(h, p2!, 'post', `/api/printer/orders/${orderId}/units/2/printed`).expect(200);
   t.is(done.body.order.state, 'fulfilled');
@@ -103,7 +122,10 @@ test('200 concurrent redemptions of one token from 10 printers: exactly one clai
   const results = await Promise.all(
     Array.from({ length: 200 }, (_, i) => {
       const p = printers[i % 10]!;
-      return printerCall(h, p, 'post', '/api/printer/redeem', { token }).then((r) => ({ printer: p.id, status: r.status }));
+      return printerCall(h, p, 'post', '/api/printer/redeem', { token }).then((r) => ({
+        printer: p.id,
+        status: r.status,
+      }));
     }),
   );
   const winners = new Set(results.filter((r) => r.status === 200).map((r) => r.printer));
@@ -129,15 +151,31 @@ test('tampered, expired, foreign, unpaid and other-venue codes are refused with 
   t.is(tampered.status, 400);
   t.is(tampered.body.error.code, 'token_bad_signature');
 
-  const foreign = signRedemptionToken((await h.store.getOrder(orderId))!.code, h.clock.now() + HOUR_MS, generateSigningKey(1));
-  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: foreign })).body.error.code, 'token_bad_signature');
-  const unknownKey = signRedemptionToken((await h.store.getOrder(orderId))!.code, h.clock.now() + HOUR_MS, generateSigningKey(9));
-  t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: unknownKey })).body.error.code, 'token_unknown_key');
+  const foreign = signRedemptionToken(
+    (await h.store.getOrder(orderId))!.code,
+    h.clock.now() + HOUR_MS,
+    generateSigningKey(1),
+  );
+  t.is(
+    (await printerCall(h, p, 'post', '/api/printer/redeem', { token: foreign })).body.error.code,
+    'token_bad_signature',
+  );
+  const unknownKey = signRedemptionToken(
+    (await h.store.getOrder(orderId))!.code,
+    h.clock.now() + HOUR_MS,
+    generateSigningKey(9),
+  );
+  t.is(
+    (await printerCall(h, p, 'post', '/api/printer/redeem', { token: unknownKey })).body.error.code,
+    'token_unknown_key',
+  );
   t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { token: 'HELLO' })).body.error.code, 'token_malformed');
   t.is((await printerCall(h, p, 'post', '/api/printer/redeem', { nope: 1 })).status, 400);
 
   // Unpaid order with a genuine code.
-  const unpaid = await h.http.post('/api/orders').send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] });
+  const unpaid = await h.http
+    .post('/api/orders')
+    .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] });
   const unpaidCode = (await h.store.getOrder(unpaid.body.order.id))!.code;
   const unpaidToken = signRedemptionToken(unpaidCode, h.clock.now() + HOUR_MS, h.tokenKeys.current);
   const notPaid = await printerCall(h, p, 'post', '/api/printer/redeem', { token: unpaidToken });
@@ -179,13 +217,26 @@ test('unknown and revoked printers get 401/403 and change nothing', async (t) =>
   t.is(revoked.body.error.code, 'printer_revoked');
   t.is((await printerCall(h, printers[0]!, 'get', '/api/printer/me')).status, 403);
   t.is(
-    (await printerCall(h, printers[0]!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] })).status,
+    (
+      await printerCall(h, printers[0]!, 'put', '/api/printer/holdings', {
+        eventId: event.id,
+        imageIds: [images[0]!.id],
+      })
+    ).status,
     403,
   );
   t.is(await h.store.getHoldings(printers[0]!.id, event.id), null);
   t.is((await h.store.getOrder(orderId))!.claim, null);
   // Re-pairing a revoked key is refused until an operator deals with it explicitly.
-  t.is((await h.http.post(`/api/venues/${venue.id}/printers`).set(asOperator).send({ publicKey: printers[0]!.id, name: 'again' })).status, 409);
+  t.is(
+    (
+      await h.http
+        .post(`/api/venues/${venue.id}/printers`)
+        .set(asOperator)
+        .send({ publicKey: printers[0]!.id, name: 'again' })
+    ).status,
+    409,
+  );
 });
 
 test('a paired printer learns its venue topic, token keys and feed keys; delivery status is served to operators', async (t) => {
@@ -208,9 +259,14 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
     eventId: event.id,
     imageIds: images.map((i) => i.id),
   }).expect(204);
-  await printerCall(h, printers[1]!, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[1]!.id] }).expect(204);
+  await printerCall(h, printers[1]!, 'put', '/api/printer/holdings', {
+    eventId: event.id,
+    imageIds: [images[1]!.id],
+  }).expect(204);
   const delivery = await h.http.get(`/api/events/${event.id}/delivery`).set(asOperator).expect(200);
-  const rows = new Map(delivery.body.printers.map((r: { printer: { id: string }; holds: boolean[] }) => [r.printer.id, r]));
+  const rows = new Map(
+    delivery.body.printers.map((r: { printer: { id: string }; holds: boolean[] }) => [r.printer.id, r]),
+  );
   const ids: string[] = delivery.body.images.map((i: { id: string }) => i.id);
   const expect0 = ids.map(() => true);
   const expect1 = ids.map((id) => id === images[1]!.id);

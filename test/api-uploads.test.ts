@@ -43,15 +43,25 @@ test('upload: JPEG and PNG accepted by content, whatever the file name; register
   const h = await createHarness();
   t.teardown(() => h.close());
   const { event } = await seedVenue(h, { images: 0, printers: 0 });
-  const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#08f' } }).png().toBuffer();
-  const res = await h.http.post(`/api/events/${event.id}/images`).set(asPhotographer).attach('image', png, 'photo.jpg').expect(201);
+  const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#08f' } })
+    .png()
+    .toBuffer();
+  const res = await h.http
+    .post(`/api/events/${event.id}/images`)
+    .set(asPhotographer)
+    .attach('image', png, 'photo.jpg')
+    .expect(201);
   t.is(res.body.image.mime, 'image/png');
   t.is(res.body.image.width, 300);
   t.is(res.body.image.photographer, 'Pat Photographer');
   t.deepEqual(h.feeds.pendingNotifications, [event.id]);
   const stored = await h.store.getImage(res.body.image.id);
   t.is(stored!.feedState, 'pending');
-  t.deepEqual((await h.store.getMedia(`master/${res.body.image.id}`))!.bytes, png, 'the master is stored byte for byte');
+  t.deepEqual(
+    (await h.store.getMedia(`master/${res.body.image.id}`))!.bytes,
+    png,
+    'the master is stored byte for byte',
+  );
 });
 
 test('upload: duplicate, wrong type, oversize, decompression bomb and truncated files', async (t) => {
@@ -61,16 +71,37 @@ test('upload: duplicate, wrong type, oversize, decompression bomb and truncated 
   const path = `/api/events/${event.id}/images`;
   const jpeg = await sampleJpeg(42);
   const first = await h.http.post(path).set(asPhotographer).attach('image', jpeg, 'a.jpg').expect(201);
+  const put: string[] = [];
+  const putMedia = h.store.putMedia.bind(h.store);
+  h.store.putMedia = (key, media) => {
+    put.push(key);
+    return putMedia(key, media);
+  };
   const dup = await h.http.post(path).set(asPhotographer).attach('image', jpeg, 'renamed.jpg').expect(200);
+  h.store.putMedia = putMedia;
+  t.is(put.length, 3);
+  for (const key of put) t.is(await h.store.getMedia(key), null, `the duplicate's ${key} was not left behind`);
   t.true(dup.body.duplicate);
   t.is(dup.body.image.id, first.body.image.id);
+  t.is((await h.store.listImages(event.id)).length, 1);
 
   const text = await h.http.post(path).set(asPhotographer).attach('image', Buffer.from('hello, not an image'), 'x.jpg');
   t.is(text.status, 415);
-  const gif = await h.http.post(path).set(asPhotographer).attach('image', Buffer.from('GIF89a\x01\x00\x01\x00'), 'x.png');
+  const gif = await h.http
+    .post(path)
+    .set(asPhotographer)
+    .attach('image', Buffer.from('GIF89a\x01\x00\x01\x00'), 'x.png');
   t.is(gif.status, 415);
 
-  const big = await sharp({ create: { width: 1500, height: 1500, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+  const big = await sharp({
+    create: {
+      width: 1500,
+      height: 1500,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
+  })
     .jpeg({ quality: 100 })
     .toBuffer();
   t.true(big.length > 200_000);
@@ -81,7 +112,10 @@ test('upload: duplicate, wrong type, oversize, decompression bomb and truncated 
   const bombRes = await h.http.post(path).set(asPhotographer).attach('image', bomb, 'bomb.png');
   t.true([413, 422].includes(bombRes.status), `bomb answered ${bombRes.status}`);
 
-  const truncated = await h.http.post(path).set(asPhotographer).attach('image', jpeg.subarray(0, jpeg.length / 2), 'half.jpg');
+  const truncated = await h.http
+    .post(path)
+    .set(asPhotographer)
+    .attach('image', jpeg.subarray(0, jpeg.length / 2), 'half.jpg');
   t.is(truncated.status, 422);
   const notMultipart = await h.http.post(path).set(asPhotographer).send({ image: 'base64?' });
   t.is(notMultipart.status, 400);

@@ -26,5 +26,8 @@ test('bad values are named in the error', (t) => {
   t.regex(err!.message, /VPM_PORT/);
   t.regex(err!.message, /MONGODB_URI/);
   t.throws(() => loadConfig({}, ['--no-such-flag', 'x']), { instanceOf: ConfigError, message: /--port/ });
-  t.throws(() => loadConfig({ VPM_DHT_BOOTSTRAP: 'nohost' }, []), { instanceOf: ConfigError, message: /VPM_DHT_BOOTSTRAP/ });
+  t.throws(() => loadConfig({ VPM_DHT_BOOTSTRAP: 'nohost' }, []), {
+    instanceOf: ConfigError,
+    message: /VPM_DHT_BOOTSTRAP/,
+  });
 });

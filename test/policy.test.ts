@@ -27,7 +27,13 @@ test('single prints without bundles', (t) => {
 
 test('bundles apply across images and the cheapest mix wins', (t) => {
   // 4 prints: 3-bundle + 1 single = 2800 (4 singles = 3200)
-  t.is(priceOrder(LIST, [{ imageId: 'a', copies: 1 }, { imageId: 'b', copies: 3 }]).totalCents, 2800);
+  t.is(
+    priceOrder(LIST, [
+      { imageId: 'a', copies: 1 },
+      { imageId: 'b', copies: 3 },
+    ]).totalCents,
+    2800,
+  );
   // 12 prints: 10-bundle + 2 singles = 7600; 4×3-bundles = 8000
   const q = priceOrder(LIST, [{ imageId: 'a', copies: 12 }]);
   t.is(q.totalCents, 7600);
@@ -51,9 +57,12 @@ test('price is never above all-singles and never negative (property)', (t) => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 5000 }),
-      fc.array(fc.record({ copies: fc.integer({ min: 2, max: 20 }), priceCents: fc.integer({ min: 0, max: 100_000 }) }), {
-        maxLength: 4,
-      }),
+      fc.array(
+        fc.record({ copies: fc.integer({ min: 2, max: 20 }), priceCents: fc.integer({ min: 0, max: 100_000 }) }),
+        {
+          maxLength: 4,
+        },
+      ),
       fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
       (unit, bundles, copies) => {
         const q = priceOrder(
@@ -86,7 +95,14 @@ test('order state machine: the legal paths and nothing else', (t) => {
   t.is(nextOrderState('fulfilled', 'claimed'), null);
   t.is(nextOrderState('cancelled', 'payment_succeeded'), null, 'a cancelled order stays cancelled');
   t.is(nextOrderState('paid', 'payment_failed'), null, 'a late failure cannot undo a payment');
-  const events: OrderEvent[] = ['payment_succeeded', 'payment_failed', 'payment_cancelled', 'claimed', 'released', 'all_printed'];
+  const events: OrderEvent[] = [
+    'payment_succeeded',
+    'payment_failed',
+    'payment_cancelled',
+    'claimed',
+    'released',
+    'all_printed',
+  ];
   for (const e of events) {
     for (const s of ORDER_STATES) t.is(nextOrderState(s, e) !== null, fromStates(e).includes(s));
   }

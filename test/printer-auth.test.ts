@@ -24,7 +24,13 @@ test('a signed request verifies; any change breaks it', (t) => {
   });
   const other = crypto.keyPair();
   t.deepEqual(
-    verifyPrinterRequest({ ...h, 'x-vpm-printer': other.publicKey.toString('hex') }, 'POST', '/api/printer/redeem', body, NOW),
+    verifyPrinterRequest(
+      { ...h, 'x-vpm-printer': other.publicKey.toString('hex') },
+      'POST',
+      '/api/printer/redeem',
+      body,
+      NOW,
+    ),
     { ok: false, reason: 'bad_signature' },
   );
 });
@@ -32,17 +38,26 @@ test('a signed request verifies; any change breaks it', (t) => {
 test('stale, missing and malformed headers are refused', (t) => {
   const kp = crypto.keyPair();
   const h = signPrinterRequest(kp, 'GET', '/api/printer/me', Buffer.alloc(0), NOW);
-  t.deepEqual(verifyPrinterRequest({ ...h }, 'GET', '/api/printer/me', Buffer.alloc(0), NOW + PRINTER_CLOCK_SKEW_MS + 1), {
+  t.deepEqual(
+    verifyPrinterRequest({ ...h }, 'GET', '/api/printer/me', Buffer.alloc(0), NOW + PRINTER_CLOCK_SKEW_MS + 1),
+    {
+      ok: false,
+      reason: 'stale',
+    },
+  );
+  t.deepEqual(verifyPrinterRequest({}, 'GET', '/api/printer/me', Buffer.alloc(0), NOW), {
     ok: false,
-    reason: 'stale',
+    reason: 'missing',
   });
-  t.deepEqual(verifyPrinterRequest({}, 'GET', '/api/printer/me', Buffer.alloc(0), NOW), { ok: false, reason: 'missing' });
   t.deepEqual(verifyPrinterRequest({ ...h, 'x-vpm-signature': 'zz' }, 'GET', '/api/printer/me', Buffer.alloc(0), NOW), {
     ok: false,
     reason: 'malformed',
   });
-  t.deepEqual(verifyPrinterRequest({ ...h, 'x-vpm-timestamp': '1e9' }, 'GET', '/api/printer/me', Buffer.alloc(0), NOW), {
-    ok: false,
-    reason: 'malformed',
-  });
+  t.deepEqual(
+    verifyPrinterRequest({ ...h, 'x-vpm-timestamp': '1e9' }, 'GET', '/api/printer/me', Buffer.alloc(0), NOW),
+    {
+      ok: false,
+      reason: 'malformed',
+    },
+  );
 });

@@ -73,7 +73,11 @@ test('tampered, expired, foreign-key and garbage tokens are rejected with a reas
   const foreign = verifyRedemptionToken(signRedemptionToken(newOrderCode(), NOW + HOUR_MS, other), keys, NOW);
   t.deepEqual(foreign.ok ? null : foreign.reason, 'bad_signature');
 
-  const unknownKey = verifyRedemptionToken(signRedemptionToken(newOrderCode(), NOW + HOUR_MS, generateSigningKey(7)), keys, NOW);
+  const unknownKey = verifyRedemptionToken(
+    signRedemptionToken(newOrderCode(), NOW + HOUR_MS, generateSigningKey(7)),
+    keys,
+    NOW,
+  );
   t.deepEqual(unknownKey.ok ? null : unknownKey.reason, 'unknown_key');
 
   for (const bad of ['', 'HELLO', token.slice(0, -3), `${token}000`, 'ÄÖÜ'.repeat(40), 'x'.repeat(5000)]) {

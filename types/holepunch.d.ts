@@ -210,7 +210,8 @@ declare module 'hyperswarm' {
   export interface Discovery {
     flushed(): Promise<void>;
     destroy(): Promise<void>;
-    refresh(opts?: { client?: boolean; server?: boolean }): Promise<void>;
+    /** Options CHANGE the session's roles (server: false stops announcing); omit them to re-run the lookup. */
+    refresh(opts?: { client?: boolean; server?: boolean }): Promise<boolean | undefined>;
   }
 
   export interface SwarmOptions {

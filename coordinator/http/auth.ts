@@ -36,7 +36,11 @@ export function requireStaff(store: Store, roles: readonly CredentialRole[]) {
       throw new AppError(401, 'auth_invalid', 'This token is unknown or revoked.');
     }
     if (!roles.includes(credential.role)) {
-      throw new AppError(403, 'role_forbidden', `This needs the ${roles.join(' or ')} role; you are ${credential.role}.`);
+      throw new AppError(
+        403,
+        'role_forbidden',
+        `This needs the ${roles.join(' or ')} role; you are ${credential.role}.`,
+      );
     }
     ctx.state.staff = { role: credential.role, name: credential.name } satisfies StaffIdentity;
     await next();
@@ -62,8 +66,10 @@ export function requirePrinter(store: Store, clock: Clock) {
       throw new AppError(401, `printer_auth_${check.reason}`, why[check.reason]);
     }
     const printer = await store.getPrinter(check.printerKey);
-    if (!printer) throw new AppError(403, 'printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
-    if (printer.revokedAt !== null) throw new AppError(403, 'printer_revoked', 'This printer was revoked by an operator.');
+    if (!printer)
+      throw new AppError(403, 'printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
+    if (printer.revokedAt !== null)
+      throw new AppError(403, 'printer_revoked', 'This printer was revoked by an operator.');
     ctx.state.printer = printer satisfies PrinterRecord;
     const now = clock.now();
     // "Last seen" is for operators, minute-grained; writing it on every call would add a durable

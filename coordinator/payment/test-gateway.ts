@@ -4,13 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type Random, randomId } from '../../shared/ports/random.ts';
-import type {
-  CheckoutRequest,
-  CheckoutSession,
-  PaymentGateway,
-  PaymentOutcome,
-  PaymentWebhookEvent,
-} from './port.ts';
+import type { CheckoutRequest, CheckoutSession, PaymentGateway, PaymentOutcome, PaymentWebhookEvent } from './port.ts';
 
 export const TEST_GATEWAY_SIGNATURE_HEADER = 'x-test-gateway-signature';
 /** Webhooks older than this are refused even with a valid signature (replay protection). */
@@ -71,7 +65,8 @@ export class TestPaymentGateway implements PaymentGateway {
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent {
     const header = headers[TEST_GATEWAY_SIGNATURE_HEADER];
     const match = typeof header === 'string' ? /^t=(\d{1,16}),v1=([0-9a-f]{64})$/.exec(header) : null;
-    if (!match) throw new AppError(401, 'webhook_signature_missing', 'Webhook signature header is missing or malformed.');
+    if (!match)
+      throw new AppError(401, 'webhook_signature_missing', 'Webhook signature header is missing or malformed.');
     const t = Number(match[1]);
     const expected = Buffer.from(this.#mac(`${t}.${rawBody.toString('utf8')}`), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))) {
@@ -119,7 +114,12 @@ export class TestPaymentGateway implements PaymentGateway {
         createdAt: this.#opts.clock.now(),
       };
       const delivered = await this.#deliverWithRetry(event);
-      if (!delivered) throw new AppError(502, 'webhook_undelivered', 'The payment was recorded but the shop did not answer; it will be retried.');
+      if (!delivered)
+        throw new AppError(
+          502,
+          'webhook_undelivered',
+          'The payment was recorded but the shop did not answer; it will be retried.',
+        );
       ctx.redirect(session.r);
     });
   }

@@ -23,7 +23,12 @@ export function deliveryRoutes(router: Router, deps: CoordinatorDeps): void {
     const totalBytes = images.reduce((n, i) => n + i.byteLength, 0);
     ctx.body = {
       eventId: event.id,
-      images: images.map((i) => ({ id: i.id, seq: i.seq, byteLength: i.byteLength, inFeed: i.feedState === 'appended' })),
+      images: images.map((i) => ({
+        id: i.id,
+        seq: i.seq,
+        byteLength: i.byteLength,
+        inFeed: i.feedState === 'appended',
+      })),
       printers: printers.map((p) => {
         const h = byPrinter.get(p.id);
         const held = new Set(h?.imageIds ?? []);

@@ -64,6 +64,7 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
     await store.putMedia(mediaKey.thumbnail(id), { bytes: processed.thumbnail, contentType: 'image/jpeg' });
     const result = await store.insertImage(image);
     if (!result.inserted) {
+      await Promise.all(Object.values(mediaKey).map((key) => store.deleteMedia(key(id))));
       metrics.imagesUploaded.inc({ result: 'duplicate' });
       ctx.status = 200;
       ctx.body = { image: imageView(result.existing), duplicate: true };

@@ -35,7 +35,10 @@ const orderInput = z
   .strict();
 
 /** Merges repeated image ids and checks every image belongs to the event. */
-async function orderLines(deps: CoordinatorDeps, input: z.infer<typeof orderInput>): Promise<{ event: EventRecord; lines: OrderLine[] }> {
+async function orderLines(
+  deps: CoordinatorDeps,
+  input: z.infer<typeof orderInput>,
+): Promise<{ event: EventRecord; lines: OrderLine[] }> {
   const event = await deps.store.getEvent(input.eventId);
   if (!event) throw notFound('event_not_found', 'This event does not exist.');
   const copies = new Map<string, number>();
@@ -196,7 +199,10 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     });
     metrics.webhooks.inc({ result: firstTime ? 'applied' : 'duplicate' });
     if (!transition && firstTime) {
-      logger.info({ orderId: order.id, type: event.type, state: order.state }, 'webhook did not change the order state');
+      logger.info(
+        { orderId: order.id, type: event.type, state: order.state },
+        'webhook did not change the order state',
+      );
     }
     const current = transition ?? (await store.getOrder(order.id));
     ctx.body = { received: true, duplicate: !firstTime, state: current?.state ?? order.state };

@@ -82,7 +82,11 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     ctx.set('cache-control', 'no-store');
     ctx.body = {
       printer: printerView(me),
-      venue: { id: venue.id, name: venue.name, topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex') },
+      venue: {
+        id: venue.id,
+        name: venue.name,
+        topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex'),
+      },
       tokenKeys: publicKeysJson(tokenKeys),
       feeds: events.map((e) => ({ ...feeds.descriptorFor(e), name: e.name, startsAt: e.startsAt, endsAt: e.endsAt })),
     };

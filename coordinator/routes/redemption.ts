@@ -36,7 +36,15 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
         printed: order.printed[String(u.unit)] !== undefined,
         lacking: !held.has(u.imageId),
         image: image
-          ? { sha256: image.sha256, byteLength: image.byteLength, width: image.width, height: image.height, mime: image.mime, feed: image.feed, seq: image.seq }
+          ? {
+              sha256: image.sha256,
+              byteLength: image.byteLength,
+              width: image.width,
+              height: image.height,
+              mime: image.mime,
+              feed: image.feed,
+              seq: image.seq,
+            }
           : null,
       };
     });
@@ -69,23 +77,31 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       case 'held_by_other': {
         metrics.redemptions.inc({ outcome: 'held_by_other' });
         const holder = claim.order.claim ? await store.getPrinter(claim.order.claim.printerId) : null;
-        throw conflict('order_claimed_elsewhere', `This order is being printed at ${holder?.name ?? 'another printer'}.`, {
-          printerId: claim.order.claim?.printerId,
-          printerName: holder?.name ?? null,
-          claimedAt: claim.order.claim?.claimedAt,
-          expiresAt: claim.order.claim?.expiresAt,
-        });
+        throw conflict(
+          'order_claimed_elsewhere',
+          `This order is being printed at ${holder?.name ?? 'another printer'}.`,
+          {
+            printerId: claim.order.claim?.printerId,
+            printerName: holder?.name ?? null,
+            claimedAt: claim.order.claim?.claimedAt,
+            expiresAt: claim.order.claim?.expiresAt,
+          },
+        );
       }
       case 'not_claimable': {
         metrics.redemptions.inc({ outcome: `state_${claim.order.state}` });
         if (claim.order.state === 'fulfilled') {
           const by = Object.values(claim.order.printed)[0]?.printerId;
           const holder = by ? await store.getPrinter(by) : null;
-          throw conflict('order_already_printed', `This order was already printed${holder ? ` at ${holder.name}` : ''}.`, {
-            printerId: by ?? null,
-            printerName: holder?.name ?? null,
-            fulfilledAt: claim.order.fulfilledAt,
-          });
+          throw conflict(
+            'order_already_printed',
+            `This order was already printed${holder ? ` at ${holder.name}` : ''}.`,
+            {
+              printerId: by ?? null,
+              printerName: holder?.name ?? null,
+              fulfilledAt: claim.order.fulfilledAt,
+            },
+          );
         }
         throw conflict('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
       }
@@ -105,7 +121,11 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       case 'not_holder':
         throw conflict('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');
       case 'bad_unit':
-        throw new AppError(422, 'unit_out_of_range', `The order has ${result.order.unitCount} prints; unit ${unit} does not exist.`);
+        throw new AppError(
+          422,
+          'unit_out_of_range',
+          `The order has ${result.order.unitCount} prints; unit ${unit} does not exist.`,
+        );
       case 'not_found':
         throw notFound('order_not_found', 'This order does not exist.');
     }

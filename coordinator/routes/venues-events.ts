@@ -43,7 +43,10 @@ const eventInput = z
   })
   .strict()
   .refine((e) => e.endsAt > e.startsAt, { message: 'must be after startsAt', path: ['endsAt'] })
-  .refine((e) => e.endsAt - e.startsAt <= MAX_EVENT_DURATION_MS, { message: 'an event lasts at most 31 days', path: ['endsAt'] });
+  .refine((e) => e.endsAt - e.startsAt <= MAX_EVENT_DURATION_MS, {
+    message: 'an event lasts at most 31 days',
+    path: ['endsAt'],
+  });
 
 export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, feeds, clock, random } = deps;
@@ -69,7 +72,8 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
 
   router.post('/api/events', operator, async (ctx) => {
     const input = parseInput(eventInput, ctx.request.body);
-    if (!(await store.getVenue(input.venueId))) throw notFound('venue_not_found', `Venue ${input.venueId} does not exist.`);
+    if (!(await store.getVenue(input.venueId)))
+      throw notFound('venue_not_found', `Venue ${input.venueId} does not exist.`);
     const feedSeed = random.bytes(32);
     const keys = deriveEventFeedKeyPairs(feedSeed);
     const event: EventRecord = {

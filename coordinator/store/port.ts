@@ -3,8 +3,8 @@ import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts'
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
-  FeedHead,
   EventRecord,
+  FeedHead,
   HoldingsRecord,
   ImageRecord,
   MediaObject,
@@ -51,6 +51,8 @@ export interface Store {
   /** Bytes kept by the coordinator: print masters, previews, thumbnails. Overwrites. */
   putMedia(key: string, media: MediaObject): Promise<void>;
   getMedia(key: string): Promise<MediaObject | null>;
+  /** Removes media (e.g. the renditions of an upload that turned out to be a duplicate). Idempotent. */
+  deleteMedia(key: string): Promise<void>;
 
   /** Throws StoreConflictError when the id or code exists. */
   insertOrder(order: OrderRecord): Promise<void>;

@@ -15,7 +15,9 @@ export interface TokenKeyRing {
 const hex = z.string().regex(/^[0-9a-f]+$/);
 const fileSchema = z.object({
   current: z.number().int().min(0).max(TOKEN_MAX_KEY_ID),
-  keys: z.array(z.object({ keyId: z.number().int().min(0).max(TOKEN_MAX_KEY_ID), publicKey: hex, secretKey: hex })).min(1),
+  keys: z
+    .array(z.object({ keyId: z.number().int().min(0).max(TOKEN_MAX_KEY_ID), publicKey: hex, secretKey: hex }))
+    .min(1),
 });
 type KeyFile = z.infer<typeof fileSchema>;
 

@@ -14,11 +14,10 @@ export const PRINTER_SIGNATURE_HEADER = 'x-vpm-signature';
 /** How far a request's timestamp may be from the coordinator's clock. */
 export const PRINTER_CLOCK_SKEW_MS = 120_000;
 
-export interface SignedHeaders {
-  [PRINTER_KEY_HEADER]: string;
-  [PRINTER_TIMESTAMP_HEADER]: string;
-  [PRINTER_SIGNATURE_HEADER]: string;
-}
+export type SignedHeaders = Record<
+  typeof PRINTER_KEY_HEADER | typeof PRINTER_TIMESTAMP_HEADER | typeof PRINTER_SIGNATURE_HEADER,
+  string
+>;
 
 function signedText(method: string, pathWithQuery: string, timestamp: number, body: Uint8Array): Buffer {
   const bodyHash = createHash('sha256').update(body).digest('hex');

@@ -1,0 +1,277 @@
+import { StoreConflictError } from '../coordinator/store/port.ts';
+import { type MakeStore, storeTests } from './fixtures/store-harness.ts';
+import {
+  coordinatorNodeRecord,
+  credentialRecord,
+  eventRecord,
+  holdingsRecord,
+  imageRecord,
+  patternBytes,
+  printerRecord,
+  T0,
+  venueRecord,
+} from './fixtures/store-records.ts';
+import { orderContract } from './store-contract-orders.ts';
+
+const FEED = { blockOffset: 0, blockLength: 3, byteOffset: 0, byteLength: 150_000 };
+const MEDIA_ROUND_TRIP_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The contract every Store adapter passes (see coordinator/store/port.ts). `makeStore` returns a
+ * fresh, ready, empty store per test.
+ */
+export function storeContract(name: string, makeStore: MakeStore): void {
+  const it = storeTests(name, makeStore);
+  orderContract(it);
+
+  it('venues: insert, get, list, duplicates refused', async (t, store) => {
+    await store.insertVenue(venueRecord('v2', { createdAt: T0 + 1 }));
+    await store.insertVenue(venueRecord('v1'));
+    t.deepEqual(await store.getVenue('v1'), venueRecord('v1'));
+    t.is(await store.getVenue('nope'), null);
+    t.deepEqual(
+      (await store.listVenues()).map((v) => v.id),
+      ['v1', 'v2'],
+    );
+    await t.throwsAsync(store.insertVenue(venueRecord('v1', { name: 'again' })), { instanceOf: StoreConflictError });
+    t.is((await store.getVenue('v1'))?.name, 'Venue v1');
+  });
+
+  it('events: insert, get, newest first, by venue, duplicates refused', async (t, store) => {
+    await store.insertEvent(eventRecord('e-old', 'v1', { createdAt: T0 }));
+    await store.insertEvent(eventRecord('e-new', 'v1', { createdAt: T0 + 2 }));
+    await store.insertEvent(eventRecord('e-mid', 'v2', { createdAt: T0 + 1 }));
+    t.deepEqual(await store.getEvent('e-mid'), eventRecord('e-mid', 'v2', { createdAt: T0 + 1 }));
+    t.is(await store.getEvent('nope'), null);
+    t.deepEqual(
+      (await store.listEvents()).map((e) => e.id),
+      ['e-new', 'e-mid', 'e-old'],
+    );
+    t.deepEqual(
+      (await store.listEvents({ venueId: 'v1' })).map((e) => e.id),
+      ['e-new', 'e-old'],
+    );
+    t.deepEqual(await store.listEvents({ venueId: 'v9' }), []);
+    await t.throwsAsync(store.insertEvent(eventRecord('e-old', 'v2')), { instanceOf: StoreConflictError });
+  });
+
+  it('raiseFeedHead raises and never lowers', async (t, store) => {
+    await store.insertEvent(eventRecord('e1', 'v1'));
+    await store.raiseFeedHead('e1', { blobsLength: 10, catalogLength: 4 });
+    t.deepEqual((await store.getEvent('e1'))?.feedHead, { blobsLength: 10, catalogLength: 4 });
+    await store.raiseFeedHead('e1', { blobsLength: 3, catalogLength: 2 });
+    t.deepEqual((await store.getEvent('e1'))?.feedHead, { blobsLength: 10, catalogLength: 4 }, 'smaller head ignored');
+    await store.raiseFeedHead('e1', { blobsLength: 12, catalogLength: 5 });
+    t.deepEqual((await store.getEvent('e1'))?.feedHead, { blobsLength: 12, catalogLength: 5 });
+    await Promise.all([7, 30, 20, 9].map((n) => store.raiseFeedHead('e1', { blobsLength: n, catalogLength: n })));
+    t.deepEqual((await store.getEvent('e1'))?.feedHead, { blobsLength: 30, catalogLength: 30 });
+    await t.notThrowsAsync(store.raiseFeedHead('missing', { blobsLength: 1, catalogLength: 1 }));
+  });
+
+  it('images: one master per event, the first upload wins', async (t, store) => {
+    const first = imageRecord('i1', 'e1', { sha256: 'aa'.repeat(32) });
+    t.deepEqual(await store.insertImage(first), { inserted: true });
+    const again = await store.insertImage(imageRecord('i2', 'e1', { sha256: 'aa'.repeat(32), createdAt: T0 + 9 }));
+    t.deepEqual(again, { inserted: false, existing: first });
+    t.is(await store.getImage('i2'), null);
+    t.deepEqual(await store.insertImage(imageRecord('i3', 'e2', { sha256: 'aa'.repeat(32) })), { inserted: true });
+    await t.throwsAsync(store.insertImage(imageRecord('i1', 'e1', { sha256: 'bb'.repeat(32) })), {
+      instanceOf: StoreConflictError,
+    });
+    t.deepEqual(await store.getImage('i1'), first);
+    t.is(await store.getImage('nope'), null);
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.insertImage(imageRecord(`r${i}`, 'e3', { sha256: 'cc'.repeat(32) }))),
+    );
+    t.is(racing.filter((r) => r.inserted).length, 1);
+  });
+
+  it('images: listed appended by seq, then pending by age; appended once', async (t, store) => {
+    await store.insertImage(imageRecord('p-late', 'e1', { createdAt: T0 + 30 }));
+    await store.insertImage(imageRecord('a-second', 'e1', { createdAt: T0 + 5 }));
+    await store.insertImage(imageRecord('p-early', 'e1', { createdAt: T0 + 10 }));
+    await store.insertImage(imageRecord('a-first', 'e1', { createdAt: T0 + 20 }));
+    await store.insertImage(imageRecord('other', 'e2', { createdAt: T0 }));
+    t.deepEqual((await store.listEventsWithPendingImages()).sort(), ['e1', 'e2']);
+
+    t.true(await store.markImageAppended('a-first', FEED, 0));
+    t.true(await store.markImageAppended('a-second', { ...FEED, blockOffset: 3 }, 1));
+    t.false(await store.markImageAppended('a-first', FEED, 7), 'only a pending image is appended');
+    t.false(await store.markImageAppended('missing', FEED, 8));
+    t.like(await store.getImage('a-first'), { feedState: 'appended', feed: FEED, seq: 0 });
+
+    t.deepEqual(
+      (await store.listImages('e1')).map((i) => i.id),
+      ['a-first', 'a-second', 'p-early', 'p-late'],
+    );
+    t.deepEqual(
+      (await store.listPendingImages('e1', 10)).map((i) => i.id),
+      ['p-early', 'p-late'],
+    );
+    t.deepEqual(
+      (await store.listPendingImages('e1', 1)).map((i) => i.id),
+      ['p-early'],
+    );
+    t.deepEqual(await store.listPendingImages('e1', 0), []);
+    t.deepEqual(await store.listImages('e9'), []);
+
+    await store.markImageAppended('other', FEED, 0);
+    t.deepEqual(await store.listEventsWithPendingImages(), ['e1']);
+  });
+
+  it('media: 5 MB round trip is byte-identical; overwrite replaces', async (t, store) => {
+    const bytes = patternBytes(MEDIA_ROUND_TRIP_BYTES);
+    const input = Buffer.from(bytes);
+    await store.putMedia('master/i1', { bytes: input, contentType: 'image/jpeg' });
+    input.fill(0);
+    const read = await store.getMedia('master/i1');
+    t.is(read?.contentType, 'image/jpeg');
+    t.is(read?.bytes.length, MEDIA_ROUND_TRIP_BYTES);
+    t.true(read?.bytes.equals(bytes));
+    read!.bytes[0] = read!.bytes[0]! ^ 0xff;
+    t.true((await store.getMedia('master/i1'))?.bytes.equals(bytes), 'the returned buffer is a copy');
+
+    await store.putMedia('master/i1', { bytes: Buffer.from('small'), contentType: 'image/png' });
+    t.deepEqual(await store.getMedia('master/i1'), { bytes: Buffer.from('small'), contentType: 'image/png' });
+    t.is(await store.getMedia('missing'), null);
+    await store.deleteMedia('master/i1');
+    t.is(await store.getMedia('master/i1'), null);
+    await store.deleteMedia('master/i1');
+    await store.putMedia('empty', { bytes: Buffer.alloc(0), contentType: 'application/octet-stream' });
+    t.is((await store.getMedia('empty'))?.bytes.length, 0);
+  });
+
+  it('printers: insert, list by venue, revoke once, touch', async (t, store) => {
+    await store.insertPrinter(printerRecord('k1', 'v1'));
+    await store.insertPrinter(printerRecord('k2', 'v2', { pairedAt: T0 + 1 }));
+    await store.insertPrinter(printerRecord('k3', 'v1', { pairedAt: T0 + 2 }));
+    await t.throwsAsync(store.insertPrinter(printerRecord('k1', 'v2')), { instanceOf: StoreConflictError });
+    t.deepEqual(await store.getPrinter('k1'), printerRecord('k1', 'v1'));
+    t.is(await store.getPrinter('nope'), null);
+    t.deepEqual(
+      (await store.listPrinters()).map((p) => p.id),
+      ['k1', 'k2', 'k3'],
+    );
+    t.deepEqual(
+      (await store.listPrinters({ venueId: 'v1' })).map((p) => p.id),
+      ['k1', 'k3'],
+    );
+
+    t.like(await store.revokePrinter('k1', T0 + 50), { id: 'k1', revokedAt: T0 + 50 });
+    t.like(await store.revokePrinter('k1', T0 + 99), { revokedAt: T0 + 50 }, 'the first revocation stands');
+    t.is((await store.getPrinter('k1'))?.revokedAt, T0 + 50);
+    t.is(await store.revokePrinter('nope', T0), null);
+
+    await store.touchPrinter('k2', T0 + 7);
+    t.is((await store.getPrinter('k2'))?.lastSeenAt, T0 + 7);
+    await store.touchPrinter('k2', T0 + 9);
+    t.is((await store.getPrinter('k2'))?.lastSeenAt, T0 + 9);
+    await t.notThrowsAsync(store.touchPrinter('nope', T0));
+    t.is(await store.getPrinter('nope'), null);
+  });
+
+  it('holdings: put replaces per printer and event', async (t, store) => {
+    await store.putHoldings(holdingsRecord('k1', 'e1', ['a', 'b']));
+    await store.putHoldings(holdingsRecord('k2', 'e1', ['a']));
+    await store.putHoldings(holdingsRecord('k1', 'e2', ['z']));
+    await store.putHoldings(holdingsRecord('k1', 'e1', ['c'], T0 + 5));
+    t.deepEqual(await store.getHoldings('k1', 'e1'), holdingsRecord('k1', 'e1', ['c'], T0 + 5));
+    t.is(await store.getHoldings('k2', 'e2'), null);
+    t.deepEqual(await store.listHoldings('e1'), [
+      holdingsRecord('k1', 'e1', ['c'], T0 + 5),
+      holdingsRecord('k2', 'e1', ['a']),
+    ]);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.putHoldings(holdingsRecord('k3', 'e3', [`i${i}`]))));
+    t.is((await store.listHoldings('e3')).length, 1);
+  });
+
+  it('credentials: insert, get, duplicates refused', async (t, store) => {
+    await store.insertCredential(credentialRecord('h1'));
+    t.deepEqual(await store.getCredential('h1'), credentialRecord('h1'));
+    t.is(await store.getCredential('h2'), null);
+    await t.throwsAsync(store.insertCredential(credentialRecord('h1', { role: 'photographer' })), {
+      instanceOf: StoreConflictError,
+    });
+    t.is((await store.getCredential('h1'))?.role, 'operator');
+  });
+
+  it('leases: acquire, renew, refuse, expire, release', async (t, store) => {
+    t.true(await store.acquireLease('feed/e1', 'c1', T0, 1_000));
+    t.false(await store.acquireLease('feed/e1', 'c2', T0 + 500, 1_000));
+    t.true(await store.acquireLease('feed/e1', 'c1', T0 + 900, 1_000), 'the holder renews');
+    t.false(await store.acquireLease('feed/e1', 'c2', T0 + 1_900, 1_000), 'held up to and including expiry');
+    t.true(await store.acquireLease('feed/e1', 'c2', T0 + 1_901, 1_000), 'taken over after expiry');
+    t.false(await store.acquireLease('feed/e1', 'c1', T0 + 1_902, 1_000));
+    t.true(await store.acquireLease('feed/e2', 'c1', T0 + 1_902, 1_000), 'leases are independent');
+
+    await store.releaseLease('feed/e1', 'c1');
+    t.false(await store.acquireLease('feed/e1', 'c3', T0 + 2_000, 1_000), 'only the holder releases');
+    await store.releaseLease('feed/e1', 'c2');
+    t.true(await store.acquireLease('feed/e1', 'c3', T0 + 2_000, 1_000));
+  });
+
+  it('leases: one of 50 concurrent acquirers wins', async (t, store) => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.acquireLease('sweeper', `c${i}`, T0, 10_000)),
+    );
+    t.is(results.filter(Boolean).length, 1);
+    const winner = `c${results.indexOf(true)}`;
+    t.true(await store.acquireLease('sweeper', winner, T0 + 1, 10_000));
+  });
+
+  it('coordinator nodes: heartbeat upsert, listed from `since` on', async (t, store) => {
+    await store.touchCoordinatorNode(coordinatorNodeRecord('n1', T0, 'http://a'));
+    await store.touchCoordinatorNode(coordinatorNodeRecord('n2', T0 + 10));
+    await store.touchCoordinatorNode(coordinatorNodeRecord('n1', T0 + 20, 'http://b'));
+    t.deepEqual(await store.listCoordinatorNodes(T0 + 10), [
+      coordinatorNodeRecord('n1', T0 + 20, 'http://b'),
+      coordinatorNodeRecord('n2', T0 + 10),
+    ]);
+    t.deepEqual(await store.listCoordinatorNodes(T0 + 11), [coordinatorNodeRecord('n1', T0 + 20, 'http://b')]);
+    t.deepEqual(await store.listCoordinatorNodes(T0 + 21), []);
+  });
+
+  it('records are copies: mutating inputs or results never changes the store', async (t, store) => {
+    const event = eventRecord('e1', 'v1');
+    await store.insertEvent(event);
+    event.priceList.bundles.push({ copies: 9, priceCents: 1 });
+    event.feedHead.blobsLength = 99;
+    const read = await store.getEvent('e1');
+    t.deepEqual(read, eventRecord('e1', 'v1'));
+    read!.priceList.unitPriceCents = 1;
+    (await store.listEvents())[0]!.name = 'changed';
+    t.deepEqual(await store.getEvent('e1'), eventRecord('e1', 'v1'));
+
+    await store.insertVenue(venueRecord('v1'));
+    (await store.getVenue('v1'))!.name = 'changed';
+    (await store.listVenues())[0]!.topicSecret = 'x';
+    t.deepEqual(await store.getVenue('v1'), venueRecord('v1'));
+
+    const image = imageRecord('i1', 'e1');
+    await store.insertImage(image);
+    image.width = 1;
+    const dup = await store.insertImage(imageRecord('i2', 'e1'));
+    if (!dup.inserted) dup.existing.height = 1;
+    (await store.listImages('e1'))[0]!.sha256 = 'x';
+    t.deepEqual(await store.getImage('i1'), imageRecord('i1', 'e1'));
+
+    await store.insertPrinter(printerRecord('k1', 'v1'));
+    (await store.getPrinter('k1'))!.revokedAt = 1;
+    (await store.listPrinters())[0]!.name = 'x';
+    t.deepEqual(await store.getPrinter('k1'), printerRecord('k1', 'v1'));
+
+    const holdings = holdingsRecord('k1', 'e1', ['a']);
+    await store.putHoldings(holdings);
+    holdings.imageIds.push('b');
+    (await store.getHoldings('k1', 'e1'))!.imageIds.push('c');
+    t.deepEqual(await store.getHoldings('k1', 'e1'), holdingsRecord('k1', 'e1', ['a']));
+
+    await store.insertCredential(credentialRecord('h1'));
+    (await store.getCredential('h1'))!.revokedAt = 1;
+    t.deepEqual(await store.getCredential('h1'), credentialRecord('h1'));
+
+    await store.touchCoordinatorNode(coordinatorNodeRecord('n1', T0));
+    (await store.listCoordinatorNodes(0))[0]!.url = 'x';
+    t.deepEqual(await store.listCoordinatorNodes(0), [coordinatorNodeRecord('n1', T0)]);
+  });
+}
