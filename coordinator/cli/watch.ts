@@ -1,0 +1,705 @@
+import { createHash } from 'node:crypto';
+import { type FSWatcher, watch as watchFolder } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The tethered-camera hot folder: every finished JPEG/PNG that lands in the folder is uploaded to
+ * the coordinator exactly once, including across restarts.
+ *
+ * Why fs.watch plus periodic rescans rather than chokidar: the rescan is needed anyway (it is what
+ * drives the stability clock, retries failed uploads, and is the only thing that works on network
+ * shares and some USB/SD mounts where change notifications never arrive), and the stability rule
+ * here (size AND mtime unchanged for stableMs, then a full read that must match) is stricter than
+ * chokidar's awaitWriteFinish, which watches size only. With the rescan carrying correctness,
+ * fs.watch is just a hint that makes new files show up sooner, and chokidar would add a second,
+ * differently-behaving state machine on top of ours.
+ *
+ * Only the top level of the folder is watched: tethering tools write the shots there, and their
+ * subfolders hold sidecars, previews and trash that must not be sold.
+ */
+
+export interface HotFile {
+  path: string;
+  fileName: string;
+  bytes: Buffer;
+  /** Hex sha256 of `bytes`. */
+  sha256: string;
+}
+
+export type UploadOutcome = 'uploaded' | 'duplicate';
+export type UploadFn = (file: HotFile) => Promise<UploadOutcome>;
+
+export interface WatchLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface HotFolderOptions {
+  folder: string;
+  journalPath: string;
+  upload: UploadFn;
+  /** A file must keep its size and mtime this long before it is read. */
+  stableMs?: number;
+  /** Rescan interval; also bounds how late a stable file is noticed. */
+  pollMs?: number;
+  logger?: WatchLogger;
+  clock?: () => number;
+  /** First retry delay after a failed upload; doubles per attempt up to MAX_RETRY_DELAY_MS. */
+  retryBaseMs?: number;
+  /** Attempts per round before the file is set aside until a later rescan. */
+  maxAttempts?: number;
+}
+
+export interface HotFolderStats {
+  uploaded: number;
+  duplicates: number;
+  failed: number;
+  /** Files found already done in the journal (same content uploaded before, maybe under another name). */
+  skipped: number;
+}
+
+/**
+ * Thrown by an UploadFn when retrying cannot help (the coordinator refused the file, e.g. it is not
+ * a valid image or the token is wrong): the file is recorded as failed and left alone until it
+ * changes or the uploader restarts.
+ */
+export class PermanentUploadError extends Error {
+  readonly status: number | null;
+  readonly code: string | null;
+
+  constructor(message: string, opts: { status?: number; code?: string } = {}) {
+    super(message);
+    this.name = 'PermanentUploadError';
+    this.status = opts.status ?? null;
+    this.code = opts.code ?? null;
+  }
+}
+
+export const DEFAULT_STABLE_MS = 2000;
+export const DEFAULT_POLL_MS = 500;
+export const DEFAULT_RETRY_BASE_MS = 1000;
+export const MAX_UPLOAD_ATTEMPTS = 5;
+export const MAX_RETRY_DELAY_MS = 60_000;
+/**
+ * A file whose bytes lack the format's end marker (JPEG EOI, PNG IEND) is most likely still being
+ * written by a stalled writer, so it waits this many stable periods before being sent anyway (some
+ * cameras append trailers after EOI; the coordinator makes the final call on such files).
+ */
+const INCOMPLETE_FILE_PATIENCE_FACTOR = 10;
+/** fs.watch fires several events per write; one rescan shortly after is enough. */
+const WATCH_EVENT_DEBOUNCE_MS = 50;
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
+const TEMP_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.download'];
+
+/** Whether a directory entry name can be a finished shot (dotfiles, editor and copy temp files are not). */
+export function isCandidateFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower.startsWith('.') || lower.startsWith('~')) return false;
+  if (TEMP_SUFFIXES.some((suffix) => lower.endsWith(suffix))) return false;
+  return IMAGE_EXTENSIONS.has(path.extname(lower));
+}
+
+type ImageKind = 'jpeg' | 'png';
+
+// Kept local rather than importing the coordinator's image pipeline, which would load sharp into
+// the photographer's CLI for a three-byte comparison.
+function sniffImageKind(bytes: Buffer): ImageKind | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
+  return null;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND_CHUNK = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+function endsLikeCompleteImage(bytes: Buffer, kind: ImageKind): boolean {
+  if (kind === 'png') return bytes.subarray(-PNG_IEND_CHUNK.length).equals(PNG_IEND_CHUNK);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--; // some writers pad after EOI
+  return end >= 2 && bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
+}
+
+/* ---------------------------------------------------------------- journal */
+
+interface JournalRecord {
+  sha256: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+  outcome: UploadOutcome;
+  at: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function parseJournalRecord(line: string): JournalRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const r = value as Partial<JournalRecord> | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.sha256 !== 'string' ||
+    !SHA256_HEX.test(r.sha256) ||
+    typeof r.name !== 'string' ||
+    typeof r.size !== 'number' ||
+    typeof r.mtimeMs !== 'number'
+  ) {
+    return null;
+  }
+  return {
+    sha256: r.sha256,
+    name: r.name,
+    size: r.size,
+    mtimeMs: r.mtimeMs,
+    outcome: r.outcome === 'duplicate' ? 'duplicate' : 'uploaded',
+    at: typeof r.at === 'number' ? r.at : 0,
+  };
+}
+
+/**
+ * Append-only JSON lines, fsync'd per record: once a record is on disk the file is never sent
+ * again. A crash can leave a torn last line; it is cut off on open (the upload it described is
+ * then repeated, and the coordinator answers "duplicate").
+ */
+class UploadJournal {
+  private constructor(private readonly handle: fs.FileHandle) {}
+
+  static async open(file: string, logger: WatchLogger): Promise<{ journal: UploadJournal; records: JournalRecord[] }> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const handle = await fs.open(file, 'a+');
+    try {
+      const text = (await handle.readFile()).toString('utf8');
+      const completeLength = text.endsWith('\n') || text.length === 0 ? text.length : text.lastIndexOf('\n') + 1;
+      const records: JournalRecord[] = [];
+      const lines = text.slice(0, completeLength).split('\n');
+      for (const [index, line] of lines.entries()) {
+        if (line.trim() === '') continue;
+        const record = parseJournalRecord(line);
+        if (record) records.push(record);
+        else logger.warn({ journal: file, line: index + 1 }, 'ignoring unreadable journal line');
+      }
+      if (completeLength < text.length) {
+        logger.warn({ journal: file, bytes: text.length - completeLength }, 'cutting off a torn last journal line');
+        // Byte length, not string length: the torn tail may hold multi-byte characters.
+        await handle.truncate(Buffer.byteLength(text.slice(0, completeLength), 'utf8'));
+        await handle.sync();
+      }
+      return { journal: new UploadJournal(handle), records };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async append(record: JournalRecord): Promise<void> {
+    await this.handle.appendFile(`${JSON.stringify(record)}\n`, 'utf8');
+    await this.handle.sync();
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/* ---------------------------------------------------------------- uploader */
+
+type Phase =
+  /** Waiting for size and mtime to stay put until readyAt. */
+  | 'settling'
+  /** Stable; waiting for its turn. */
+  | 'queued'
+  | 'uploading'
+  | 'done'
+  /** Retries exhausted this round; queued again by the first rescan after readyAt. */
+  | 'failed'
+  /** Refused for good (or not an image); left alone until the file changes. */
+  | 'rejected';
+
+interface TrackedFile {
+  path: string;
+  name: string;
+  size: number;
+  mtimeMs: number;
+  phase: Phase;
+  /** When the current size and mtime were first seen. */
+  stableSince: number;
+  /** Earliest moment a rescan may queue the file. */
+  readyAt: number;
+}
+
+const noopLogger: WatchLogger = { info() {}, warn() {}, error() {} };
+
+const signature = (name: string, size: number, mtimeMs: number) => `${name}\u0000${size}\u0000${mtimeMs}`;
+
+export class HotFolderUploader {
+  private readonly folder: string;
+  private readonly journalPath: string;
+  private readonly uploadFn: UploadFn;
+  private readonly stableMs: number;
+  private readonly pollMs: number;
+  private readonly retryBaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly log: WatchLogger;
+  private readonly now: () => number;
+
+  private readonly files = new Map<string, TrackedFile>();
+  /** Content already uploaded or known to the coordinator. */
+  private readonly doneHashes = new Set<string>();
+  /** name+size+mtime of journaled files: spares rehashing a whole shoot on every restart. */
+  private readonly doneSignatures = new Set<string>();
+  private readonly counters: HotFolderStats = { uploaded: 0, duplicates: 0, failed: 0, skipped: 0 };
+
+  private journal: UploadJournal | null = null;
+  private watcher: FSWatcher | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private debounceTimer: NodeJS.Timeout | null = null;
+  private scanChain: Promise<void> = Promise.resolve();
+  private pendingScan: Promise<void> | null = null;
+  private pumpRun: Promise<void> | null = null;
+  private readonly sleepers = new Set<() => void>();
+  private readonly idleWaiters = new Set<() => void>();
+  private readyRun: Promise<void> | null = null;
+  private closeRun: Promise<void> | null = null;
+  private closed = false;
+  private folderMissingWarned = false;
+
+  constructor(opts: HotFolderOptions) {
+    this.folder = path.resolve(opts.folder);
+    this.journalPath = path.resolve(opts.journalPath);
+    this.uploadFn = opts.upload;
+    this.stableMs = opts.stableMs ?? DEFAULT_STABLE_MS;
+    this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+    this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    this.maxAttempts = opts.maxAttempts ?? MAX_UPLOAD_ATTEMPTS;
+    this.log = opts.logger ?? noopLogger;
+    this.now = opts.clock ?? Date.now;
+  }
+
+  get stats(): Readonly<HotFolderStats> {
+    return { ...this.counters };
+  }
+
+  ready(): Promise<void> {
+    this.readyRun ??= this.start();
+    return this.readyRun;
+  }
+
+  private async start(): Promise<void> {
+    const folderStat = await fs.stat(this.folder).catch(() => null);
+    if (!folderStat?.isDirectory()) throw new Error(`The hot folder ${this.folder} does not exist or is not a folder.`);
+
+    const { journal, records } = await UploadJournal.open(this.journalPath, this.log);
+    this.journal = journal;
+    for (const r of records) {
+      this.doneHashes.add(r.sha256);
+      this.doneSignatures.add(signature(r.name, r.size, r.mtimeMs));
+    }
+    if (this.closed) return;
+
+    try {
+      this.watcher = watchFolder(this.folder, { persistent: false }, () => this.scanSoon());
+      this.watcher.on('error', (err) => {
+        this.log.warn({ err, folder: this.folder }, 'folder notifications stopped; relying on rescans');
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch (err) {
+      this.log.warn({ err, folder: this.folder }, 'folder notifications unavailable; relying on rescans');
+    }
+    this.pollTimer = setInterval(() => void this.requestScan(), this.pollMs);
+    this.log.info({ folder: this.folder, journal: this.journalPath, journaled: records.length }, 'watching hot folder');
+    await this.requestScan();
+  }
+
+  /** Rescans now, then resolves once no file is settling, queued or being uploaded. */
+  async idle(): Promise<void> {
+    await this.ready();
+    await this.requestScan();
+    while (!this.closed && !this.isIdle()) {
+      await new Promise<void>((resolve) => this.idleWaiters.add(resolve));
+    }
+  }
+
+  close(): Promise<void> {
+    this.closeRun ??= this.shutdown();
+    return this.closeRun;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.watcher?.close();
+    this.watcher = null;
+    for (const wake of this.sleepers) wake();
+    await this.readyRun?.catch(() => {});
+    await this.scanChain;
+    // An upload in flight is allowed to finish so its outcome reaches the journal.
+    await this.pumpRun;
+    await this.journal?.close();
+    this.journal = null;
+    for (const resolve of this.idleWaiters) resolve();
+    this.idleWaiters.clear();
+    this.log.info({ ...this.counters }, 'hot folder closed');
+  }
+
+  private isIdle(): boolean {
+    if (this.pumpRun) return false;
+    for (const f of this.files.values()) {
+      if (f.phase === 'settling' || f.phase === 'queued' || f.phase === 'uploading') return false;
+    }
+    return true;
+  }
+
+  private notifyIdleWaiters(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters) resolve();
+    this.idleWaiters.clear();
+  }
+
+  private scanSoon(): void {
+    if (this.closed || this.debounceTimer) return;
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      void this.requestScan();
+    }, WATCH_EVENT_DEBOUNCE_MS);
+  }
+
+  /** Scans run one at a time; requests made while one runs share the next one. */
+  private requestScan(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.pendingScan) return this.pendingScan;
+    const scan = this.scanChain
+      .then(async () => {
+        this.pendingScan = null;
+        if (this.closed) return;
+        await this.scanOnce();
+        this.startPump();
+        this.notifyIdleWaiters();
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'hot folder scan failed'));
+    this.pendingScan = scan;
+    this.scanChain = scan;
+    return scan;
+  }
+
+  private async scanOnce(): Promise<void> {
+    let names: string[];
+    try {
+      const entries = await fs.readdir(this.folder, { withFileTypes: true });
+      names = entries.filter((e) => e.isFile() && isCandidateFileName(e.name)).map((e) => e.name);
+      this.folderMissingWarned = false;
+    } catch (err) {
+      if (!this.folderMissingWarned) this.log.warn({ err, folder: this.folder }, 'cannot read the hot folder');
+      this.folderMissingWarned = true;
+      return;
+    }
+
+    // One instant for the whole scan, so files found together become ready together and go out
+    // strictly by mtime rather than by how the stat calls happened to interleave with the clock.
+    const now = this.now();
+    const present = new Set<string>();
+    for (const name of names) {
+      const filePath = path.join(this.folder, name);
+      const stat = await fs.stat(filePath).catch(() => null);
+      if (!stat?.isFile()) continue;
+      present.add(filePath);
+      this.observe(filePath, name, stat.size, stat.mtimeMs, now);
+    }
+    for (const [filePath, tracked] of this.files) {
+      if (!present.has(filePath) && tracked.phase !== 'uploading') this.files.delete(filePath);
+    }
+  }
+
+  private observe(filePath: string, name: string, size: number, mtimeMs: number, now: number): void {
+    const tracked = this.files.get(filePath);
+    if (!tracked) {
+      const known = this.doneSignatures.has(signature(name, size, mtimeMs));
+      if (known) this.counters.skipped++;
+      this.files.set(filePath, {
+        path: filePath,
+        name,
+        size,
+        mtimeMs,
+        phase: known ? 'done' : 'settling',
+        stableSince: now,
+        readyAt: now + this.stableMs,
+      });
+      return;
+    }
+    if (tracked.size !== size || tracked.mtimeMs !== mtimeMs) {
+      // Still being written, or replaced: the stability clock starts over.
+      tracked.size = size;
+      tracked.mtimeMs = mtimeMs;
+      tracked.stableSince = now;
+      tracked.readyAt = now + this.stableMs;
+      if (tracked.phase !== 'uploading') tracked.phase = 'settling';
+      return;
+    }
+    if ((tracked.phase === 'settling' || tracked.phase === 'failed') && now >= tracked.readyAt) {
+      tracked.phase = 'queued';
+    }
+  }
+
+  /** One upload at a time: the loop drains the queue, later scans only add to it. */
+  private startPump(): void {
+    if (this.pumpRun || this.closed || !this.nextQueued()) return;
+    // Cleared in a promise reaction, i.e. always after the assignment below.
+    const run: Promise<void> = this.pumpLoop().finally(() => {
+      if (this.pumpRun === run) this.pumpRun = null;
+      this.notifyIdleWaiters();
+    });
+    this.pumpRun = run;
+  }
+
+  private async pumpLoop(): Promise<void> {
+    try {
+      for (let next = this.nextQueued(); next && !this.closed; next = this.nextQueued()) {
+        await this.process(next);
+      }
+    } catch (err) {
+      this.log.error({ err }, 'hot folder upload loop failed');
+    }
+  }
+
+  /** Oldest shot first, so the gallery fills in the order the photos were taken. */
+  private nextQueued(): TrackedFile | null {
+    let best: TrackedFile | null = null;
+    for (const f of this.files.values()) {
+      if (f.phase !== 'queued') continue;
+      if (!best || f.mtimeMs < best.mtimeMs || (f.mtimeMs === best.mtimeMs && f.name < best.name)) best = f;
+    }
+    return best;
+  }
+
+  private async process(file: TrackedFile): Promise<void> {
+    file.phase = 'uploading';
+    const read = await this.readWhole(file);
+    if (read === null) return;
+    const { bytes, size, mtimeMs } = read;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const finish = (phase: Phase) => {
+      // A write that landed while we were busy makes the file settle again (maybe new content).
+      file.phase = file.size === size && file.mtimeMs === mtimeMs ? phase : 'settling';
+    };
+
+    if (this.doneHashes.has(sha256)) {
+      this.counters.skipped++;
+      this.log.info({ file: file.name, sha256 }, 'already uploaded (same content), skipping');
+      finish('done');
+      return;
+    }
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.uploadFn({ path: file.path, fileName: file.name, bytes, sha256 });
+        this.doneHashes.add(sha256);
+        if (outcome === 'duplicate') this.counters.duplicates++;
+        else this.counters.uploaded++;
+        await this.record({ sha256, name: file.name, size, mtimeMs, outcome, at: this.now() });
+        this.log.info({ file: file.name, sha256, outcome, bytes: size }, 'uploaded');
+        finish('done');
+        return;
+      } catch (err) {
+        if (err instanceof PermanentUploadError) {
+          this.counters.failed++;
+          this.log.error({ file: file.name, err: err.message, status: err.status, code: err.code }, 'upload refused');
+          finish('rejected');
+          return;
+        }
+        const delayMs = this.retryDelayMs(attempt);
+        if (attempt >= this.maxAttempts || this.closed) {
+          this.counters.failed++;
+          file.readyAt = this.now() + delayMs;
+          this.log.error(
+            { file: file.name, err: errorMessage(err), attempts: attempt, retryInMs: delayMs },
+            'upload failed; will retry on a later rescan',
+          );
+          finish('failed');
+          return;
+        }
+        this.log.warn(
+          { file: file.name, err: errorMessage(err), attempt, retryInMs: delayMs },
+          'upload failed; retrying',
+        );
+        await this.sleep(delayMs);
+        if (this.closed) {
+          finish('failed');
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads the file and proves it was not changing meanwhile: size and mtime equal before and after
+   * the read and to what the stability check saw, byte count equal to the size, and the format's
+   * end marker present. Returns null when it is not ready (the file's phase says what happens next).
+   */
+  private async readWhole(file: TrackedFile): Promise<{ bytes: Buffer; size: number; mtimeMs: number } | null> {
+    const unsettle = () => {
+      file.phase = 'settling';
+      file.stableSince = this.now();
+      file.readyAt = file.stableSince + this.stableMs;
+    };
+    let bytes: Buffer;
+    try {
+      const before = await fs.stat(file.path);
+      if (before.size !== file.size || before.mtimeMs !== file.mtimeMs) {
+        file.size = before.size;
+        file.mtimeMs = before.mtimeMs;
+        unsettle();
+        return null;
+      }
+      bytes = await fs.readFile(file.path);
+      const after = await fs.stat(file.path);
+      if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || bytes.length !== file.size) {
+        file.size = after.size;
+        file.mtimeMs = after.mtimeMs;
+        unsettle();
+        return null;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.files.delete(file.path);
+      } else {
+        // E.g. still locked by the writer (EBUSY/EPERM on Windows): try again once it settles.
+        this.log.warn({ file: file.name, err: errorMessage(err) }, 'cannot read file yet');
+        unsettle();
+      }
+      return null;
+    }
+
+    const kind = sniffImageKind(bytes);
+    const complete = kind !== null && endsLikeCompleteImage(bytes, kind);
+    if (!complete) {
+      const patientUntil = file.stableSince + this.stableMs * INCOMPLETE_FILE_PATIENCE_FACTOR;
+      if (this.now() < patientUntil) {
+        file.phase = 'settling';
+        file.readyAt = patientUntil;
+        this.log.warn({ file: file.name }, 'file looks incomplete; waiting for the writer to finish');
+        return null;
+      }
+      if (kind === null) {
+        this.counters.failed++;
+        this.log.error({ file: file.name }, 'not a JPEG or PNG despite its name; ignoring it');
+        file.phase = 'rejected';
+        return null;
+      }
+    }
+    return { bytes, size: file.size, mtimeMs: file.mtimeMs };
+  }
+
+  private async record(record: JournalRecord): Promise<void> {
+    this.doneSignatures.add(signature(record.name, record.size, record.mtimeMs));
+    try {
+      if (!this.journal) throw new Error('journal is closed');
+      await this.journal.append(record);
+    } catch (err) {
+      // The upload itself succeeded; after a restart the coordinator would answer "duplicate".
+      this.log.error({ err, file: record.name, journal: this.journalPath }, 'could not write the upload journal');
+    }
+  }
+
+  private retryDelayMs(attempt: number): number {
+    const base = Math.min(this.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
+    // Jitter keeps several photographers' laptops from retrying in lockstep after an outage.
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/* ---------------------------------------------------------------- HTTP upload */
+
+export const UPLOAD_TIMEOUT_MS = 120_000;
+/** Enough of an error body to log the coordinator's code and message. */
+const MAX_ERROR_BODY_CHARS = 2000;
+
+/**
+ * Uploads one file to the coordinator's image endpoint. 201 is a new image, 200 with
+ * `duplicate: true` one the event already has. 4xx answers (except 408 and 429) are permanent;
+ * everything else, including network errors and timeouts, is worth retrying.
+ */
+export function httpUploader(opts: {
+  coordinatorUrl: string;
+  eventId: string;
+  token: string;
+  timeoutMs?: number;
+}): UploadFn {
+  const url = `${opts.coordinatorUrl.replace(/\/+$/, '')}/api/events/${encodeURIComponent(opts.eventId)}/images`;
+  const timeoutMs = opts.timeoutMs ?? UPLOAD_TIMEOUT_MS;
+
+  return async (file) => {
+    const kind = sniffImageKind(file.bytes);
+    const form = new FormData();
+    form.append(
+      'image',
+      new Blob([new Uint8Array(file.bytes)], { type: kind ? `image/${kind}` : 'application/octet-stream' }),
+      file.fileName,
+    );
+
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.token}` },
+        body: form,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new Error(`cannot reach the coordinator at ${url}: ${errorMessage(err)}`, { cause: err });
+    }
+    const text = await res.text().catch(() => '');
+    const body = parseJson(text);
+
+    if (res.status === 200 || res.status === 201) {
+      const image = (body as { image?: { sha256?: unknown } } | null)?.image;
+      if (!image) throw new Error(`unexpected answer from the coordinator (${res.status}): ${text.slice(0, 200)}`);
+      if (typeof image.sha256 === 'string' && image.sha256 !== file.sha256) {
+        // The bytes were altered in transit; sending them again is the fix.
+        throw new Error(`the coordinator stored content ${image.sha256}, not ${file.sha256}`);
+      }
+      return res.status === 200 && (body as { duplicate?: unknown }).duplicate === true ? 'duplicate' : 'uploaded';
+    }
+
+    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const code = typeof error?.code === 'string' ? error.code : undefined;
+    const message = typeof error?.message === 'string' ? error.message : text.slice(0, MAX_ERROR_BODY_CHARS);
+    const description = `coordinator answered ${res.status}${code ? ` ${code}` : ''}: ${message}`;
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      throw new PermanentUploadError(description, { status: res.status, code });
+    }
+    throw new Error(description);
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
