@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { notFound } from '../../shared/errors.ts';
-import { deriveEventFeedKeyPairs } from '../../shared/feed/feed-layout.ts';
+import { deriveEventFeedKeys } from '../../shared/feed/feed-layout.ts';
 import { MAX_PRINTS_PER_ORDER } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
@@ -75,7 +75,7 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
     if (!(await store.getVenue(input.venueId)))
       throw notFound('venue_not_found', `Venue ${input.venueId} does not exist.`);
     const feedSeed = random.bytes(32);
-    const keys = deriveEventFeedKeyPairs(feedSeed);
+    const keys = deriveEventFeedKeys(feedSeed);
     const event: EventRecord = {
       id: randomId(random, 9),
       venueId: input.venueId,
@@ -84,8 +84,8 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
       endsAt: input.endsAt,
       priceList: input.priceList,
       feedSeed: feedSeed.toString('hex'),
-      blobsKey: keys.blobs.publicKey.toString('hex'),
-      catalogKey: keys.catalog.publicKey.toString('hex'),
+      blobsKey: keys.blobsKey.toString('hex'),
+      catalogKey: keys.catalogKey.toString('hex'),
       feedHead: { blobsLength: 0, catalogLength: 0 },
       createdAt: clock.now(),
     };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import Hypercore from 'hypercore';
 import crypto from 'hypercore-crypto';
 
 /**
@@ -70,4 +71,16 @@ export function deriveEventFeedKeyPairs(feedSeed: Uint8Array): { blobs: KeyPair;
 
 export function deriveEventEncryptionKey(feedSeed: Uint8Array): Buffer {
   return derive('event-encryption', feedSeed);
+}
+
+/**
+ * The Hypercore keys of an event's cores. Corestore gives a key-pair core a version-1 manifest, so
+ * the core key is the manifest hash, not the signer's public key: readers must open these keys.
+ */
+export function deriveEventFeedKeys(feedSeed: Uint8Array): { blobsKey: Buffer; catalogKey: Buffer } {
+  const pairs = deriveEventFeedKeyPairs(feedSeed);
+  return {
+    blobsKey: Hypercore.key(pairs.blobs.publicKey, { version: 1 }),
+    catalogKey: Hypercore.key(pairs.catalog.publicKey, { version: 1 }),
+  };
 }

@@ -1,0 +1,375 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import Corestore from 'corestore';
+import Hyperbee from 'hyperbee';
+import Hyperblobs from 'hyperblobs';
+import type Hypercore from 'hypercore';
+import type { DownloadRange } from 'hypercore';
+import { AppError } from '../../shared/errors.ts';
+import {
+  CATALOG_IMAGE_PREFIX,
+  type CatalogEntry,
+  catalogKey,
+  deriveEventEncryptionKey,
+  deriveEventFeedKeyPairs,
+  deriveEventFeedKeys,
+  type EventFeedDescriptor,
+  FEED_BLOCK_BYTES,
+} from '../../shared/feed/feed-layout.ts';
+import type { EventRecord, FeedHead } from '../store/records.ts';
+
+/** Catalog key of the number of images on the feed; the next image's seq. */
+export const CATALOG_IMAGE_COUNT_KEY = 'meta/imageCount';
+/** Bound on a catalog lookup that has to wait for replication. */
+export const CATALOG_READ_TIMEOUT_MS = 10_000;
+const HEAD_POLL_INTERVAL_MS = 50;
+const FEED_SEED_BYTES = 32;
+
+export interface FeedImage {
+  imageId: string;
+  bytes: Buffer;
+  sha256: string;
+  width: number;
+  height: number;
+  mime: CatalogEntry['mime'];
+}
+
+export interface CoreStats {
+  length: number;
+  byteLength: number;
+}
+
+export interface EventFeedStats {
+  blobs: CoreStats;
+  catalog: CoreStats;
+}
+
+interface ImageCount {
+  count: number;
+}
+
+type CatalogValue = CatalogEntry | ImageCount;
+
+function feedSeedOf(event: EventRecord): Buffer {
+  const seed = Buffer.from(event.feedSeed, 'hex');
+  if (seed.byteLength !== FEED_SEED_BYTES || seed.toString('hex') !== event.feedSeed.toLowerCase()) {
+    throw new AppError(500, 'invalid_feed_seed', `Event ${event.id} has no valid 32-byte hex feed seed.`);
+  }
+  return seed;
+}
+
+function isCatalogEntry(value: unknown): value is CatalogEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Partial<CatalogEntry>;
+  return typeof entry.imageId === 'string' && typeof entry.seq === 'number' && typeof entry.blob === 'object';
+}
+
+function isImageCount(value: unknown): value is ImageCount {
+  return typeof value === 'object' && value !== null && typeof (value as ImageCount).count === 'number';
+}
+
+/** Waits for `promise` to settle, at most `ms` (or until `signal` aborts); never throws. */
+async function settleWithin(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+  const timer = new AbortController();
+  const onAbort = () => timer.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const elapsed = sleep(Math.max(0, ms), undefined, { signal: timer.signal }).catch(() => {});
+    await Promise.race([promise.catch(() => {}), elapsed]);
+  } finally {
+    timer.abort();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** One event's feed: print masters in a Hyperblobs core, indexed by a Hyperbee catalog. */
+export class EventFeed {
+  readonly eventId: string;
+  readonly #blobsCore: Hypercore;
+  readonly #catalogCore: Hypercore;
+  readonly #blobs: Hyperblobs;
+  readonly #catalog: Hyperbee<CatalogValue>;
+  readonly #descriptor: EventFeedDescriptor;
+  readonly #downloads: DownloadRange[];
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | null = null;
+
+  private constructor(parts: {
+    eventId: string;
+    blobsCore: Hypercore;
+    catalogCore: Hypercore;
+    catalog: Hyperbee<CatalogValue>;
+    descriptor: EventFeedDescriptor;
+  }) {
+    this.eventId = parts.eventId;
+    this.#blobsCore = parts.blobsCore;
+    this.#catalogCore = parts.catalogCore;
+    this.#blobs = new Hyperblobs(parts.blobsCore, { blockSize: FEED_BLOCK_BYTES });
+    this.#catalog = parts.catalog;
+    this.#descriptor = parts.descriptor;
+    // Every coordinator keeps a full, live replica: it is a durable seeder and the possible next
+    // writer, which must hold the whole committed feed before it appends.
+    this.#downloads = [
+      parts.blobsCore.download({ start: 0, end: -1 }),
+      parts.catalogCore.download({ start: 0, end: -1 }),
+    ];
+  }
+
+  static async open(corestore: Corestore, event: EventRecord): Promise<EventFeed> {
+    const seed = feedSeedOf(event);
+    const descriptor = EventFeeds.eventDescriptor(event);
+    const pairs = deriveEventFeedKeyPairs(seed);
+    // The stored keys are what printers open; they must be the ones this seed's cores get.
+    if (
+      event.blobsKey.toLowerCase() !== descriptor.blobsKey ||
+      event.catalogKey.toLowerCase() !== descriptor.catalogKey
+    ) {
+      throw new AppError(
+        500,
+        'feed_key_mismatch',
+        `Event ${event.id} stores feed keys that do not come from its feed seed; derive them with deriveEventFeedKeys.`,
+      );
+    }
+    const encryption = { key: deriveEventEncryptionKey(seed) };
+    const blobsCore = corestore.get({ keyPair: pairs.blobs, encryption });
+    const catalogCore = corestore.get({ keyPair: pairs.catalog, encryption });
+    const catalog = new Hyperbee<CatalogValue>(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
+    try {
+      await Promise.all([blobsCore.ready(), catalog.ready()]);
+    } catch (err) {
+      await Promise.allSettled([blobsCore.close(), catalog.close()]);
+      throw err;
+    }
+    return new EventFeed({ eventId: event.id, blobsCore, catalogCore, catalog, descriptor });
+  }
+
+  descriptor(): EventFeedDescriptor {
+    return { ...this.#descriptor };
+  }
+
+  head(): FeedHead {
+    return { blobsLength: this.#blobsCore.length, catalogLength: this.#catalogCore.length };
+  }
+
+  stats(): EventFeedStats {
+    return {
+      blobs: { length: this.#blobsCore.length, byteLength: this.#blobsCore.byteLength },
+      catalog: { length: this.#catalogCore.length, byteLength: this.#catalogCore.byteLength },
+    };
+  }
+
+  /** Fork ids of both cores: they stay 0 unless a writer ever truncated. */
+  forks(): { blobs: number; catalog: number } {
+    return { blobs: this.#blobsCore.fork, catalog: this.#catalogCore.fork };
+  }
+
+  /**
+   * Appends the images that are not on the feed yet, all blobs in one core append and then all
+   * catalog entries (and the image counter) in one Hyperbee batch. Idempotent by image id: a holder
+   * that crashed after appending but before the store recorded it left catalog entries, which are
+   * returned as they are. A crash between the two appends leaves unreferenced blob blocks (wasted
+   * space only); the images are appended again on the next attempt.
+   * The caller must hold the event's feed lease and have caught up (see catchUp).
+   */
+  appendBatch(images: FeedImage[]): Promise<CatalogEntry[]> {
+    const run = this.#queue.then(() => this.#appendBatch(images));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #appendBatch(images: FeedImage[]): Promise<CatalogEntry[]> {
+    if (this.#closing !== null) throw new AppError(503, 'feed_closed', 'The event feed is closing; retry later.');
+    const entries = new Map<string, CatalogEntry>();
+    const fresh: FeedImage[] = [];
+    const seen = new Set<string>();
+    for (const image of images) {
+      if (seen.has(image.imageId)) continue;
+      seen.add(image.imageId);
+      if (image.bytes.byteLength === 0) {
+        throw new AppError(400, 'empty_master', `Image ${image.imageId} has no bytes to append.`);
+      }
+      const existing = await this.getEntry(image.imageId, { update: false });
+      if (existing !== null) entries.set(image.imageId, existing);
+      else fresh.push(image);
+    }
+    if (fresh.length > 0) {
+      const firstSeq = await this.imageCount({ update: false });
+      const blobBatch = this.#blobs.batch();
+      const coordinates = [];
+      for (const image of fresh) coordinates.push(await blobBatch.put(image.bytes));
+      await blobBatch.flush();
+
+      const catalogBatch = this.#catalog.batch();
+      try {
+        for (const [i, image] of fresh.entries()) {
+          const blob = coordinates[i];
+          if (blob === undefined) throw new Error('blob coordinates missing');
+          const entry: CatalogEntry = {
+            imageId: image.imageId,
+            seq: firstSeq + i,
+            blob: { ...blob },
+            byteLength: image.bytes.byteLength,
+            sha256: image.sha256,
+            width: image.width,
+            height: image.height,
+            mime: image.mime,
+          };
+          await catalogBatch.put(catalogKey(image.imageId), entry);
+          entries.set(image.imageId, entry);
+        }
+        await catalogBatch.put(CATALOG_IMAGE_COUNT_KEY, { count: firstSeq + fresh.length });
+        await catalogBatch.flush();
+      } catch (err) {
+        await catalogBatch.close();
+        throw err;
+      }
+    }
+    const result: CatalogEntry[] = [];
+    for (const image of images) {
+      const entry = entries.get(image.imageId);
+      if (entry !== undefined) result.push(entry);
+    }
+    return result;
+  }
+
+  /** `update: false` reads the local replica as it is (the writer's case: it is already current). */
+  async getEntry(imageId: string, opts: { update?: boolean; timeoutMs?: number } = {}): Promise<CatalogEntry | null> {
+    const node = await this.#catalog.get(catalogKey(imageId), {
+      timeout: opts.timeoutMs ?? CATALOG_READ_TIMEOUT_MS,
+      update: opts.update,
+    });
+    return node !== null && isCatalogEntry(node.value) ? node.value : null;
+  }
+
+  async imageCount(opts: { update?: boolean } = {}): Promise<number> {
+    const node = await this.#catalog.get(CATALOG_IMAGE_COUNT_KEY, {
+      timeout: CATALOG_READ_TIMEOUT_MS,
+      update: opts.update,
+    });
+    return node !== null && isImageCount(node.value) ? node.value.count : 0;
+  }
+
+  /** All catalog entries, in image id order. */
+  async entries(): Promise<CatalogEntry[]> {
+    const out: CatalogEntry[] = [];
+    const range = { gte: CATALOG_IMAGE_PREFIX, lt: `${CATALOG_IMAGE_PREFIX.slice(0, -1)}0` };
+    for await (const node of this.#catalog.createReadStream(range)) {
+      if (isCatalogEntry(node.value)) out.push(node.value);
+    }
+    return out;
+  }
+
+  readImage(entry: CatalogEntry, timeoutMs = CATALOG_READ_TIMEOUT_MS): Promise<Buffer | null> {
+    return this.#blobs.get(entry.blob, { timeout: timeoutMs });
+  }
+
+  /**
+   * True once the local replica holds (contiguously) at least `target`; false after `timeoutMs`.
+   * Blocks come from the live download started at open; this only keeps asking peers for news.
+   */
+  async waitForHead(target: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let asking = false;
+    for (;;) {
+      if (this.#reached(target)) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closing !== null || signal?.aborted) return false;
+      if (!asking) {
+        asking = true;
+        Promise.all([this.#blobsCore.update({ wait: true }), this.#catalogCore.update({ wait: true })])
+          .catch(() => {})
+          .finally(() => {
+            asking = false;
+          });
+      }
+      await sleep(Math.min(HEAD_POLL_INTERVAL_MS, left));
+    }
+  }
+
+  /**
+   * What a new lease holder must do before appending: reach the committed head, then also take any
+   * longer signed length that connected peers announce (a holder may have appended past the
+   * committed head before dying). Appending from a shorter replica would fork the feed.
+   */
+  async catchUp(committed: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.waitForHead(committed, timeoutMs, signal))) return false;
+    const updates = Promise.all([this.#blobsCore.update({ wait: true }), this.#catalogCore.update({ wait: true })]);
+    await settleWithin(updates, deadline - Date.now(), signal);
+    return this.waitForHead(this.head(), Math.max(0, deadline - Date.now()), signal);
+  }
+
+  #reached(target: FeedHead): boolean {
+    return (
+      this.#blobsCore.contiguousLength >= target.blobsLength &&
+      this.#catalogCore.contiguousLength >= target.catalogLength
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#queue;
+    for (const download of this.#downloads) download.destroy();
+    await Promise.allSettled([this.#catalog.close(), this.#blobsCore.close()]);
+  }
+}
+
+/** All event feeds of one coordinator instance, over one Corestore (one process per directory). */
+export class EventFeeds {
+  readonly corestore: Corestore;
+  readonly #feeds = new Map<string, Promise<EventFeed>>();
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: { storageDir: string }) {
+    this.corestore = new Corestore(opts.storageDir);
+  }
+
+  /** Pure: what a paired printer needs to find and read the event's feed. */
+  static eventDescriptor(event: EventRecord): EventFeedDescriptor {
+    const seed = feedSeedOf(event);
+    const keys = deriveEventFeedKeys(seed);
+    return {
+      eventId: event.id,
+      blobsKey: keys.blobsKey.toString('hex'),
+      catalogKey: keys.catalogKey.toString('hex'),
+      encryptionKey: deriveEventEncryptionKey(seed).toString('hex'),
+    };
+  }
+
+  ready(): Promise<void> {
+    return this.corestore.ready();
+  }
+
+  openEvent(event: EventRecord): Promise<EventFeed> {
+    if (this.#closing !== null) return Promise.reject(new AppError(503, 'feeds_closed', 'Event feeds are closing.'));
+    let opening = this.#feeds.get(event.id);
+    if (opening === undefined) {
+      opening = EventFeed.open(this.corestore, event);
+      this.#feeds.set(event.id, opening);
+      opening.catch(() => this.#feeds.delete(event.id));
+    }
+    return opening;
+  }
+
+  /** The feeds opened so far (failed opens are left out). */
+  async opened(): Promise<EventFeed[]> {
+    const settled = await Promise.allSettled(this.#feeds.values());
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  /** Closes the feeds' cores, then the corestore. A swarm replicating it must be destroyed first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const feeds = await this.opened();
+    await Promise.allSettled(feeds.map((feed) => feed.close()));
+    this.#feeds.clear();
+    await this.corestore.close();
+  }
+}

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import type { Store } from '../store/port.ts';
+import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
+import type { FeedLogger } from './swarm-seeder.ts';
+
+export const APPEND_POLL_INTERVAL_MS = 1000;
+export const FEED_LEASE_TTL_MS = 10_000;
+export const APPEND_BATCH_MAX_IMAGES = 16;
+export const APPEND_BATCH_MAX_BYTES = 64 * 1024 * 1024;
+/** How long a new lease holder waits for its replica to reach the committed head. */
+export const FEED_CATCH_UP_TIMEOUT_MS = 15_000;
+/** A lease counts as held without a gap only this long before its expiry (clock skew between instances). */
+export const LEASE_CLOCK_MARGIN_MS = 1000;
+
+export interface FeedAppenderTuning {
+  leaseTtlMs: number;
+  pollIntervalMs: number;
+  catchUpTimeoutMs: number;
+  batchMaxImages: number;
+  batchMaxBytes: number;
+}
+
+export interface FeedAppenderOptions extends Partial<FeedAppenderTuning> {
+  store: Store;
+  feeds: EventFeeds;
+  /** Lease holder name: unique per coordinator process. */
+  instanceId: string;
+  logger: FeedLogger;
+  clock?: () => number;
+}
+
+export interface FeedAppenderCounters {
+  appendedImages: number;
+  appendedBytes: number;
+  batches: number;
+  errors: number;
+  /** Lease taken but the replica could not reach the committed head in time (nothing appended). */
+  catchUpFailures: number;
+}
+
+export type AppendedListener = (eventId: string, entries: CatalogEntry[]) => void;
+
+export function feedLeaseName(eventId: string): string {
+  return `feed:${eventId}`;
+}
+
+export function masterMediaKey(imageId: string): string {
+  return `master/${imageId}`;
+}
+
+/** `continuous`: held with no gap since the last grant; `fresh`: just taken (someone else may have appended). */
+type LeaseState = 'continuous' | 'fresh' | 'lost';
+
+/**
+ * Moves pending images onto their event's feed. Exactly one coordinator process appends to a feed
+ * at a time: the holder of the store lease `feed:<eventId>`. A new holder first catches its replica
+ * up to the committed head (store `feedHead`, raised after every batch), because appending from a
+ * shorter replica would fork the feed. Errors are logged and retried on the next round.
+ */
+export class FeedAppender {
+  readonly counters: FeedAppenderCounters = {
+    appendedImages: 0,
+    appendedBytes: 0,
+    batches: 0,
+    errors: 0,
+    catchUpFailures: 0,
+  };
+  readonly #store: Store;
+  readonly #feeds: EventFeeds;
+  readonly #instanceId: string;
+  readonly #logger: FeedLogger;
+  readonly #clock: () => number;
+  readonly #tuning: FeedAppenderTuning;
+  /** Event id → lease expiry we were granted. */
+  readonly #held = new Map<string, number>();
+  readonly #notified = new Set<string>();
+  readonly #listeners = new Set<AppendedListener>();
+  readonly #warnedMissing = new Set<string>();
+  readonly #abort = new AbortController();
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: FeedAppenderOptions) {
+    this.#store = opts.store;
+    this.#feeds = opts.feeds;
+    this.#instanceId = opts.instanceId;
+    this.#logger = opts.logger;
+    this.#clock = opts.clock ?? Date.now;
+    this.#tuning = {
+      leaseTtlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
+      pollIntervalMs: opts.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS,
+      catchUpTimeoutMs: opts.catchUpTimeoutMs ?? FEED_CATCH_UP_TIMEOUT_MS,
+      batchMaxImages: opts.batchMaxImages ?? APPEND_BATCH_MAX_IMAGES,
+      batchMaxBytes: opts.batchMaxBytes ?? APPEND_BATCH_MAX_BYTES,
+    };
+  }
+
+  get appendedTotal(): number {
+    return this.counters.appendedImages;
+  }
+
+  /** Event ids whose feed lease this instance holds now. */
+  heldLeases(): string[] {
+    const now = this.#clock();
+    return [...this.#held].filter(([, until]) => until > now).map(([eventId]) => eventId);
+  }
+
+  onAppended(listener: AppendedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async ready(): Promise<void> {
+    this.#loop ??= this.#run();
+  }
+
+  /** Wakes the loop now instead of at the next poll. */
+  notify(eventId: string): void {
+    this.#notified.add(eventId);
+    this.#wake?.();
+  }
+
+  /**
+   * Stops after the in-flight batch and releases held leases. `releaseLeases: false` leaves them to
+   * expire, as a crashed process would (tests use it to exercise the takeover).
+   */
+  close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#close(opts.releaseLeases !== false);
+    return this.#closing;
+  }
+
+  async #close(releaseLeases: boolean): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+    if (!releaseLeases) return;
+    for (const eventId of [...this.#held.keys()]) await this.#release(eventId);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#closing === null) {
+      try {
+        await this.#round();
+      } catch (err) {
+        this.counters.errors++;
+        this.#logger.error({ err }, 'feed append round failed');
+      }
+      if (this.#closing !== null) break;
+      if (this.#notified.size === 0) await this.#sleep(this.#tuning.pollIntervalMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  async #round(): Promise<void> {
+    const events = new Set(await this.#store.listEventsWithPendingImages());
+    for (const eventId of this.#notified) events.add(eventId);
+    this.#notified.clear();
+    // Nothing left to append: free the lease so another instance can take over without a TTL wait.
+    for (const eventId of [...this.#held.keys()]) if (!events.has(eventId)) await this.#release(eventId);
+    for (const eventId of events) {
+      if (this.#closing !== null) return;
+      try {
+        await this.#appendPending(eventId);
+      } catch (err) {
+        this.counters.errors++;
+        this.#logger.error({ err, eventId }, 'feed append failed; retrying later');
+      }
+    }
+  }
+
+  async #appendPending(eventId: string): Promise<void> {
+    let lease = await this.#acquire(eventId);
+    if (lease === 'lost') return;
+    const event = await this.#store.getEvent(eventId);
+    if (event === null) {
+      await this.#release(eventId);
+      return;
+    }
+    const feed = await this.#feeds.openEvent(event);
+    while (this.#closing === null) {
+      if (lease === 'fresh' && !(await this.#catchUp(eventId, feed))) return;
+      const images = await this.#nextBatch(eventId);
+      if (images.length === 0) {
+        await this.#release(eventId);
+        return;
+      }
+      // Renew right before appending, so the append runs well inside a lease we held throughout.
+      lease = await this.#acquire(eventId);
+      if (lease === 'lost') return;
+      if (lease === 'fresh') continue;
+      await this.#appendBatch(eventId, feed, images);
+    }
+  }
+
+  /** Catches the replica up to the committed head, renewing the lease meanwhile. */
+  async #catchUp(eventId: string, feed: EventFeed): Promise<boolean> {
+    const current = await this.#store.getEvent(eventId);
+    if (current === null) return false;
+    let broken = false;
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewing = renewing.then(async () => {
+          if ((await this.#acquire(eventId).catch(() => 'lost' as const)) !== 'continuous') broken = true;
+        });
+      },
+      Math.max(10, Math.floor(this.#tuning.leaseTtlMs / 3)),
+    );
+    let reached: boolean;
+    try {
+      reached = await feed.catchUp(current.feedHead, this.#tuning.catchUpTimeoutMs, this.#abort.signal);
+    } finally {
+      clearInterval(timer);
+      await renewing;
+    }
+    if (broken) {
+      // Another instance may have appended in the gap: start over from the newer committed head.
+      this.#held.delete(eventId);
+      return false;
+    }
+    if (!reached) {
+      if (this.#closing !== null) return false;
+      this.counters.catchUpFailures++;
+      this.#logger.warn(
+        { eventId, committed: current.feedHead, local: feed.head() },
+        'feed replica is behind the committed head; not appending from it (would fork the feed)',
+      );
+      await this.#release(eventId);
+    }
+    return reached;
+  }
+
+  async #nextBatch(eventId: string): Promise<FeedImage[]> {
+    const { batchMaxImages, batchMaxBytes } = this.#tuning;
+    // Look past images whose master is missing (an upload still in progress) rather than stall on them.
+    const pending = await this.#store.listPendingImages(eventId, batchMaxImages * 2);
+    const images: FeedImage[] = [];
+    let bytes = 0;
+    for (const image of pending) {
+      if (images.length >= batchMaxImages) break;
+      if (images.length > 0 && bytes + image.byteLength > batchMaxBytes) break;
+      const media = await this.#store.getMedia(masterMediaKey(image.id));
+      const sha256 = media === null ? null : createHash('sha256').update(media.bytes).digest('hex');
+      if (media === null || sha256 !== image.sha256) {
+        if (!this.#warnedMissing.has(image.id)) {
+          this.#warnedMissing.add(image.id);
+          this.#logger.warn(
+            { eventId, imageId: image.id, found: media !== null },
+            'print master missing or not matching its sha256; image left pending',
+          );
+        }
+        continue;
+      }
+      images.push({
+        imageId: image.id,
+        bytes: media.bytes,
+        sha256: image.sha256,
+        width: image.width,
+        height: image.height,
+        mime: image.mime,
+      });
+      bytes += media.bytes.byteLength;
+    }
+    return images;
+  }
+
+  async #appendBatch(eventId: string, feed: EventFeed, images: FeedImage[]): Promise<void> {
+    const entries = await feed.appendBatch(images);
+    await this.#store.raiseFeedHead(eventId, feed.head());
+    for (const entry of entries) await this.#store.markImageAppended(entry.imageId, entry.blob, entry.seq);
+    this.counters.batches++;
+    this.counters.appendedImages += entries.length;
+    this.counters.appendedBytes += entries.reduce((sum, entry) => sum + entry.byteLength, 0);
+    this.#logger.info({ eventId, images: entries.length, head: feed.head() }, 'appended images to the event feed');
+    for (const listener of this.#listeners) {
+      try {
+        listener(eventId, entries);
+      } catch (err) {
+        this.#logger.error({ err, eventId }, 'appended listener failed');
+      }
+    }
+  }
+
+  async #acquire(eventId: string): Promise<LeaseState> {
+    const { leaseTtlMs } = this.#tuning;
+    const now = this.#clock();
+    const heldUntil = this.#held.get(eventId);
+    const granted = await this.#store.acquireLease(feedLeaseName(eventId), this.#instanceId, now, leaseTtlMs);
+    if (!granted) {
+      this.#held.delete(eventId);
+      return 'lost';
+    }
+    const margin = Math.min(LEASE_CLOCK_MARGIN_MS, leaseTtlMs / 4);
+    const continuous = heldUntil !== undefined && heldUntil - margin > now;
+    this.#held.set(eventId, now + leaseTtlMs);
+    return continuous ? 'continuous' : 'fresh';
+  }
+
+  async #release(eventId: string): Promise<void> {
+    this.#held.delete(eventId);
+    try {
+      await this.#store.releaseLease(feedLeaseName(eventId), this.#instanceId);
+    } catch (err) {
+      this.#logger.warn({ err, eventId }, 'could not release the feed lease; it will expire');
+    }
+  }
+}

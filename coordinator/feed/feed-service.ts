@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { Store } from '../store/port.ts';
+import type { EventRecord, VenueRecord } from '../store/records.ts';
+import { EventFeeds } from './event-feeds.ts';
+import { FeedAppender, type FeedAppenderTuning } from './feed-appender.ts';
+import type { FeedPort } from './feed-port.ts';
+import { type FeedLogger, SwarmSeeder } from './swarm-seeder.ts';
+
+/** An instance not heard from for this long is no longer admitted by the others. */
+export const COORDINATOR_NODE_TTL_MS = 60_000;
+/** Heartbeat, allowed-peer refresh and venue/event sync period. */
+export const PEER_REFRESH_INTERVAL_MS = 10_000;
+/** A rejected key triggers a re-read of the allowed peers, at most this often (strangers cannot flood the store). */
+export const REJECTED_PEER_REFRESH_MIN_INTERVAL_MS = 2000;
+
+export interface FeedServiceOptions {
+  store: Store;
+  dataDir: string;
+  /** Feed lease holder name, unique per process. */
+  instanceId: string;
+  swarmKeyPair: { publicKey: Buffer; secretKey: Buffer };
+  bootstrap: Array<{ host: string; port: number }>;
+  dhtHost: string;
+  logger: FeedLogger;
+  /** Advertised to the other instances in the heartbeat. */
+  url?: string | null;
+  clock?: () => number;
+  peerRefreshIntervalMs?: number;
+  coordinatorNodeTtlMs?: number;
+  appender?: Partial<FeedAppenderTuning>;
+}
+
+export interface EventFeedStatsRow {
+  eventId: string;
+  blobsLength: number;
+  blobsBytes: number;
+  catalogLength: number;
+}
+
+/**
+ * The coordinator's Hypercore side: one corestore with every event's feed, seeded on the venues'
+ * swarm topics to admitted peers only, and the appender that moves pending images onto the feeds.
+ */
+export class FeedService implements FeedPort {
+  readonly feeds: EventFeeds;
+  readonly seeder: SwarmSeeder;
+  readonly appender: FeedAppender;
+  readonly #opts: FeedServiceOptions;
+  readonly #clock: () => number;
+  #timer: NodeJS.Timeout | null = null;
+  #refreshing: Promise<void> | null = null;
+  #periodicRun: Promise<void> | null = null;
+  #lastRefreshAt = 0;
+  #refreshSoonTimer: NodeJS.Timeout | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: FeedServiceOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? Date.now;
+    this.feeds = new EventFeeds({ storageDir: join(opts.dataDir, 'corestore') });
+    this.seeder = new SwarmSeeder({
+      corestore: this.feeds.corestore,
+      keyPair: opts.swarmKeyPair,
+      bootstrap: opts.bootstrap,
+      dhtHost: opts.dhtHost,
+      logger: opts.logger,
+      onRejected: () => this.#refreshSoon(),
+    });
+    this.appender = new FeedAppender({
+      ...opts.appender,
+      store: opts.store,
+      feeds: this.feeds,
+      instanceId: opts.instanceId,
+      logger: opts.logger,
+      clock: this.#clock,
+    });
+  }
+
+  get publicKey(): Buffer {
+    return this.seeder.publicKey;
+  }
+
+  async ready(): Promise<void> {
+    await this.feeds.ready();
+    await this.seeder.ready();
+    await this.#heartbeat();
+    await this.refreshPeers();
+    await this.#syncVenuesAndEvents();
+    await this.appender.ready();
+    const period = this.#opts.peerRefreshIntervalMs ?? PEER_REFRESH_INTERVAL_MS;
+    this.#timer = setInterval(() => {
+      this.#periodicRun ??= this.#periodic().finally(() => {
+        this.#periodicRun = null;
+      });
+    }, period);
+  }
+
+  notifyImagesPending(eventId: string): void {
+    this.appender.notify(eventId);
+  }
+
+  async venueCreated(venue: VenueRecord): Promise<void> {
+    await this.seeder.syncVenues([venue]);
+  }
+
+  async eventCreated(event: EventRecord): Promise<void> {
+    await this.feeds.openEvent(event);
+    const venue = await this.#opts.store.getVenue(event.venueId);
+    if (venue !== null) await this.seeder.syncVenues([venue]);
+  }
+
+  descriptorFor(event: EventRecord): EventFeedDescriptor {
+    return EventFeeds.eventDescriptor(event);
+  }
+
+  async stats(): Promise<EventFeedStatsRow[]> {
+    const feeds = await this.feeds.opened();
+    return feeds.map((feed) => {
+      const { blobs, catalog } = feed.stats();
+      return {
+        eventId: feed.eventId,
+        blobsLength: blobs.length,
+        blobsBytes: blobs.byteLength,
+        catalogLength: catalog.length,
+      };
+    });
+  }
+
+  /** Admits the venues' paired, unrevoked printers and the other live coordinator instances. */
+  refreshPeers(): Promise<void> {
+    this.#refreshing ??= this.#refreshPeers().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  /** Debounced refresh after a rejection (a just-paired printer or a newly started instance). */
+  #refreshSoon(): void {
+    if (this.#refreshSoonTimer !== null || this.#closing !== null) return;
+    const wait = Math.max(0, this.#lastRefreshAt + REJECTED_PEER_REFRESH_MIN_INTERVAL_MS - Date.now());
+    this.#refreshSoonTimer = setTimeout(() => {
+      this.refreshPeers()
+        .catch((err: unknown) => this.#opts.logger.warn({ err }, 'allowed peer refresh failed'))
+        .finally(() => {
+          this.#refreshSoonTimer = null;
+        });
+    }, wait);
+  }
+
+  async #refreshPeers(): Promise<void> {
+    this.#lastRefreshAt = Date.now();
+    const { store } = this.#opts;
+    const ttl = this.#opts.coordinatorNodeTtlMs ?? COORDINATOR_NODE_TTL_MS;
+    const [printers, nodes] = await Promise.all([
+      store.listPrinters(),
+      store.listCoordinatorNodes(this.#clock() - ttl),
+    ]);
+    const self = this.seeder.publicKey.toString('hex');
+    const allowed = [
+      ...printers.filter((printer) => printer.revokedAt === null).map((printer) => printer.id),
+      ...nodes.map((node) => node.id).filter((id) => id !== self),
+    ];
+    this.seeder.setAllowedPeers(allowed);
+  }
+
+  async #heartbeat(): Promise<void> {
+    await this.#opts.store.touchCoordinatorNode({
+      id: this.seeder.publicKey.toString('hex'),
+      url: this.#opts.url ?? null,
+      lastSeenAt: this.#clock(),
+    });
+  }
+
+  /** Venues and events created through another instance reach this one here. */
+  async #syncVenuesAndEvents(): Promise<void> {
+    const { store, logger } = this.#opts;
+    await this.seeder.syncVenues(await store.listVenues());
+    for (const event of await store.listEvents()) {
+      try {
+        await this.feeds.openEvent(event);
+      } catch (err) {
+        logger.error({ err, eventId: event.id }, 'could not open the event feed');
+      }
+    }
+  }
+
+  async #periodic(): Promise<void> {
+    try {
+      await this.#heartbeat();
+      await this.refreshPeers();
+      await this.#syncVenuesAndEvents();
+    } catch (err) {
+      if (this.#closing === null) this.#opts.logger.warn({ err }, 'feed service refresh failed');
+    }
+  }
+
+  /**
+   * Reverse order of ready(): appender (finishes its batch), swarm, then the feeds and corestore.
+   * `releaseLeases: false` simulates a crash for takeover tests.
+   */
+  close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#close(opts);
+    return this.#closing;
+  }
+
+  async #close(opts: { releaseLeases?: boolean }): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#refreshSoonTimer !== null) clearTimeout(this.#refreshSoonTimer);
+    await this.#periodicRun;
+    await this.appender.close(opts);
+    await this.#refreshing;
+    await this.seeder.close();
+    await this.feeds.close();
+  }
+}
