@@ -29,16 +29,27 @@ test('full flow: uploaded masters reach a plain feed reader byte for byte; an or
   const operator = (await readFile(join(config.dataDir, 'operator-token'), 'utf8')).trim();
   t.is(coordinator.generatedOperatorToken, operator);
 
-  const venue = (await api<{ venue: { id: string } }>(base, 'POST', '/api/venues', { token: operator, body: { name: 'Hall' } })).body.venue;
+  const venue = (
+    await api<{ venue: { id: string } }>(base, 'POST', '/api/venues', { token: operator, body: { name: 'Hall' } })
+  ).body.venue;
   const now = Date.now();
   const event = (
     await api<{ event: { id: string } }>(base, 'POST', '/api/events', {
       token: operator,
-      body: { venueId: venue.id, name: 'Gig', startsAt: now, endsAt: now + 3_600_000, priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [] } },
+      body: {
+        venueId: venue.id,
+        name: 'Gig',
+        startsAt: now,
+        endsAt: now + 3_600_000,
+        priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [] },
+      },
     })
   ).body.event;
   const photographer = (
-    await api<{ token: string }>(base, 'POST', '/api/credentials', { token: operator, body: { role: 'photographer', name: 'Pat' } })
+    await api<{ token: string }>(base, 'POST', '/api/credentials', {
+      token: operator,
+      body: { role: 'photographer', name: 'Pat' },
+    })
   ).body.token;
 
   const masters = await Promise.all([1, 2, 3].map((i) => sampleJpeg(i * 31, 1600, 1200)));
@@ -56,7 +67,12 @@ test('full flow: uploaded masters reach a plain feed reader byte for byte; an or
     body: { publicKey: reader.publicKeyHex, name: 'Reader' },
   });
   t.is(paired.status, 201);
-  const me = await printerApi<{ venue: { topic: string }; feeds: EventFeedDescriptor[] }>(base, reader.keyPair, 'GET', '/api/printer/me');
+  const me = await printerApi<{ venue: { topic: string }; feeds: EventFeedDescriptor[] }>(
+    base,
+    reader.keyPair,
+    'GET',
+    '/api/printer/me',
+  );
   t.is(me.status, 200);
   await reader.open(me.body.feeds[0]!, Buffer.from(me.body.venue.topic, 'hex'));
   t.true(await reader.waitForImageCount(3, 30_000), 'the catalog announced all three images');
@@ -70,7 +86,9 @@ test('full flow: uploaded masters reach a plain feed reader byte for byte; an or
 
   const { token, state } = await buyAndPay(base, event.id, [{ imageId: ids[0]!, copies: 1 }]);
   t.is(state, 'paid');
-  const redeemed = await printerApi<{ units: unknown[] }>(base, reader.keyPair, 'POST', '/api/printer/redeem', { token });
+  const redeemed = await printerApi<{ units: unknown[] }>(base, reader.keyPair, 'POST', '/api/printer/redeem', {
+    token,
+  });
   t.is(redeemed.status, 200);
   t.is(redeemed.body.units.length, 1);
   const metrics = await (await fetch(`${base}/metrics`)).text();
