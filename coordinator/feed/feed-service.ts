@@ -111,8 +111,15 @@ export class FeedService implements FeedPort {
   }
 
   descriptorFor(event: EventRecord): EventFeedDescriptor {
-    return EventFeeds.eventDescriptor(event);
+    // Derivation hashes the seed four times; redemptions ask for it on every call.
+    const cached = this.#descriptors.get(event.id);
+    if (cached && cached.seed === event.feedSeed) return cached.descriptor;
+    const descriptor = EventFeeds.eventDescriptor(event);
+    this.#descriptors.set(event.id, { seed: event.feedSeed, descriptor });
+    return descriptor;
   }
+
+  readonly #descriptors = new Map<string, { seed: string; descriptor: EventFeedDescriptor }>();
 
   async stats(): Promise<EventFeedStatsRow[]> {
     const feeds = await this.feeds.opened();
