@@ -20,6 +20,7 @@ test('each protected route refuses no credentials (401) and the wrong role (403)
     ['post', `/api/printers/${printer.id}/revoke`],
     ['post', '/api/orders/whatever/release'],
     ['get', `/api/events/${event.id}/delivery`],
+    ['get', '/api/printers/status'],
   ];
   for (const [method, path, body] of operatorOnly) {
     const anon = await h.http[method](path).send(body);
@@ -41,6 +42,7 @@ test('each protected route refuses no credentials (401) and the wrong role (403)
     ['post', '/api/printer/redeem', { token: 'X' }],
     ['put', '/api/printer/holdings', { eventId: event.id, imageIds: [] }],
     ['post', '/api/printer/orders/x/units/0/printed'],
+    ['put', '/api/printer/status', {}],
   ];
   for (const [method, path, body] of printerOnly) {
     t.is((await h.http[method](path).send(body)).status, 401, `${method} ${path} without signature`);

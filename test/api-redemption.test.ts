@@ -249,6 +249,31 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
   t.is(me.body.feeds.length, 1);
   t.is(me.body.feeds[0].blobsKey, (await h.store.getEvent(event.id))!.blobsKey);
   t.false(JSON.stringify(me.body).includes((await h.store.getEvent(event.id))!.feedSeed), 'the feed seed never leaves');
+  t.deepEqual(me.body.peers.printers, [{ id: printers[1]!.id, name: 'Printer 2' }], 'the other paired printers of the venue');
+  t.deepEqual(me.body.peers.coordinators, []);
+
+  // Status reports: validated, stored, shown to operators.
+  const report = {
+    version: '0.1.0',
+    uptimeMs: 1000,
+    events: [{ eventId: event.id, imagesHeld: 1, imagesTotal: 2, bytesNeeded: 5000, oldestMissingAgeMs: 30_000 }],
+    bytesFromLan: 10,
+    bytesFromCloud: 20,
+    bytesToLan: 5,
+    lanPeers: 1,
+    cloudConnected: false,
+    queue: 0,
+    printer: { state: 'paper_out', detail: 'Paper roll empty' },
+    lastError: null,
+  };
+  await printerCall(h, printers[0]!, 'put', '/api/printer/status', report).expect(204);
+  const bad = await printerCall(h, printers[0]!, 'put', '/api/printer/status', { ...report, queue: -1 });
+  t.is(bad.status, 400);
+  t.regex(bad.body.error.message, /queue/);
+  const statuses = await h.http.get('/api/printers/status').set(asOperator).expect(200);
+  const row = statuses.body.printers.find((r: { printer: { id: string } }) => r.printer.id === printers[0]!.id);
+  t.deepEqual(row.report, report);
+  t.is(statuses.body.printers.find((r: { printer: { id: string } }) => r.printer.id === printers[1]!.id).report, null);
 
   // Fans never see secrets either.
   const pub = await h.http.get(`/api/events/${event.id}`).expect(200);

@@ -170,6 +170,28 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.is(await store.getPrinter('nope'), null);
   });
 
+  it('printer reports: the last one per printer wins, listed by venue', async (t, store) => {
+    const report = (printerId: string, venueId: string, n: number) => ({
+      printerId,
+      venueId,
+      receivedAt: T0 + n,
+      report: { queue: n, printer: { state: 'ready' }, events: [{ eventId: 'e1', held: n }] },
+    });
+    await store.putPrinterReport(report('k1', 'v1', 1));
+    await store.putPrinterReport(report('k2', 'v1', 2));
+    await store.putPrinterReport(report('k3', 'v2', 3));
+    await store.putPrinterReport(report('k1', 'v1', 4));
+    t.deepEqual(await store.listPrinterReports({ venueId: 'v1' }), [report('k1', 'v1', 4), report('k2', 'v1', 2)]);
+    t.is((await store.listPrinterReports()).length, 3);
+    const listed = await store.listPrinterReports({ venueId: 'v2' });
+    (listed[0]!.report as { queue: number }).queue = 99;
+    t.deepEqual(
+      await store.listPrinterReports({ venueId: 'v2' }),
+      [report('k3', 'v2', 3)],
+      'returned records are copies',
+    );
+  });
+
   it('holdings: put replaces per printer and event', async (t, store) => {
     await store.putHoldings(holdingsRecord('k1', 'e1', ['a', 'b']));
     await store.putHoldings(holdingsRecord('k2', 'e1', ['a']));

@@ -23,6 +23,37 @@ const pairInput = z
   })
   .strict();
 
+/** Coordinator instances that heartbeated this recently are offered to printers as cloud peers. */
+export const CLOUD_PEER_FRESHNESS_MS = 60_000;
+const MAX_STATUS_REPORT_BYTES = 64 * 1024;
+
+const eventStatus = z
+  .object({
+    eventId: z.string().min(1).max(64),
+    imagesHeld: z.number().int().min(0),
+    imagesTotal: z.number().int().min(0),
+    bytesNeeded: z.number().int().min(0),
+    oldestMissingAgeMs: z.number().int().min(0).nullable(),
+  })
+  .strict();
+
+/** What an edge node reports about itself (issue #3 item 7); the dashboard shows it per printer. */
+export const printerStatusReport = z
+  .object({
+    version: z.string().max(40),
+    uptimeMs: z.number().int().min(0),
+    events: z.array(eventStatus).max(1000),
+    bytesFromLan: z.number().int().min(0),
+    bytesFromCloud: z.number().int().min(0),
+    bytesToLan: z.number().int().min(0),
+    lanPeers: z.number().int().min(0),
+    cloudConnected: z.boolean(),
+    queue: z.number().int().min(0),
+    printer: z.object({ state: z.string().max(40), detail: z.string().max(500) }).strict(),
+    lastError: z.string().max(1000).nullable(),
+  })
+  .strict();
+
 const holdingsInput = z
   .object({
     eventId: z.string().min(1).max(64),
@@ -79,9 +110,22 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     const venue = await store.getVenue(me.venueId);
     if (!venue) throw new AppError(500, 'venue_missing', 'The venue of this printer is missing.');
     const events = await store.listEvents({ venueId: venue.id });
+    const now = clock.now();
+    const [venuePrinters, coordinators] = await Promise.all([
+      store.listPrinters({ venueId: venue.id }),
+      store.listCoordinatorNodes(now - CLOUD_PEER_FRESHNESS_MS),
+    ]);
     ctx.set('cache-control', 'no-store');
     ctx.body = {
       printer: printerView(me),
+      // Who may connect on the venue mesh: the other paired printers (LAN) and the coordinator
+      // instances (cloud seeders, dialled only when needed).
+      peers: {
+        printers: venuePrinters
+          .filter((p) => p.revokedAt === null && p.id !== me.id)
+          .map((p) => ({ id: p.id, name: p.name })),
+        coordinators: coordinators.map((c) => c.id),
+      },
       venue: {
         id: venue.id,
         name: venue.name,
@@ -89,6 +133,30 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
       },
       tokenKeys: publicKeysJson(tokenKeys),
       feeds: events.map((e) => ({ ...feeds.descriptorFor(e), name: e.name, startsAt: e.startsAt, endsAt: e.endsAt })),
+    };
+  });
+
+  router.put('/api/printer/status', printer, async (ctx) => {
+    const me = ctx.state.printer as PrinterRecord;
+    const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
+    if (raw.length > MAX_STATUS_REPORT_BYTES)
+      throw new AppError(413, 'report_too_large', 'Status reports are at most 64 KiB.');
+    const report = parseInput(printerStatusReport, ctx.request.body, 'status report');
+    await store.putPrinterReport({ printerId: me.id, venueId: me.venueId, receivedAt: clock.now(), report });
+    ctx.status = 204;
+  });
+
+  router.get('/api/printers/status', operator, async (ctx) => {
+    const venueId = typeof ctx.query.venueId === 'string' ? ctx.query.venueId : undefined;
+    const filter = venueId ? { venueId } : {};
+    const [printers, reports] = await Promise.all([store.listPrinters(filter), store.listPrinterReports(filter)]);
+    const byId = new Map(reports.map((r) => [r.printerId, r]));
+    ctx.body = {
+      printers: printers.map((p) => ({
+        printer: printerView(p),
+        reportedAt: byId.get(p.id)?.receivedAt ?? null,
+        report: byId.get(p.id)?.report ?? null,
+      })),
     };
   });
 

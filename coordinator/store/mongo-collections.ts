@@ -8,6 +8,7 @@ import type {
   ImageRecord,
   PaymentEventRecord,
   PrinterRecord,
+  PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
 
@@ -23,6 +24,7 @@ export interface Collections {
   credentials: Collection<StoredDoc<CredentialRecord>>;
   leases: Collection<LeaseDoc>;
   coordinatorNodes: Collection<StoredDoc<CoordinatorNodeRecord>>;
+  printerReports: Collection<StoredDoc<PrinterReportRecord>>;
 }
 
 export function collections(db: Db): Collections {
@@ -37,6 +39,7 @@ export function collections(db: Db): Collections {
     credentials: db.collection('credentials'),
     leases: db.collection('leases'),
     coordinatorNodes: db.collection('coordinatorNodes'),
+    printerReports: db.collection('printerReports'),
   };
 }
 
@@ -55,4 +58,5 @@ export async function createIndexes(c: Collections): Promise<void> {
   await c.printers.createIndex({ venueId: 1, pairedAt: 1 });
   await c.holdings.createIndex({ eventId: 1, printerId: 1 });
   await c.coordinatorNodes.createIndex({ lastSeenAt: 1 });
+  await c.printerReports.createIndex({ venueId: 1 });
 }

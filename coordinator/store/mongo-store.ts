@@ -27,6 +27,7 @@ import type {
   OrderRecord,
   PaymentEventRecord,
   PrinterRecord,
+  PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
 
@@ -293,6 +294,17 @@ export class MongoStore implements Store {
 
   async touchPrinter(id: string, at: number): Promise<void> {
     await this.#db.printers.updateOne({ _id: id }, { $max: { lastSeenAt: at } });
+  }
+
+  async putPrinterReport(report: PrinterReportRecord): Promise<void> {
+    await this.#upsert(() =>
+      this.#db.printerReports.replaceOne({ _id: report.printerId }, { ...report }, { upsert: true }),
+    );
+  }
+
+  async listPrinterReports(filter: { venueId?: string } = {}): Promise<PrinterReportRecord[]> {
+    const query = filter.venueId === undefined ? {} : { venueId: filter.venueId };
+    return (await this.#db.printerReports.find(query).sort({ printerId: 1 }).toArray()).map(stripId);
   }
 
   async putHoldings(holdings: HoldingsRecord): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   OrderRecord,
   PaymentEventRecord,
   PrinterRecord,
+  PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
 
@@ -97,6 +98,10 @@ export interface Store {
   putHoldings(holdings: HoldingsRecord): Promise<void>;
   getHoldings(printerId: string, eventId: string): Promise<HoldingsRecord | null>;
   listHoldings(eventId: string): Promise<HoldingsRecord[]>;
+
+  /** Replaces the printer's last status report. */
+  putPrinterReport(report: PrinterReportRecord): Promise<void>;
+  listPrinterReports(filter?: { venueId?: string }): Promise<PrinterReportRecord[]>;
 
   insertCredential(credential: CredentialRecord): Promise<void>;
   getCredential(tokenHash: string): Promise<CredentialRecord | null>;

@@ -110,6 +110,17 @@ export interface HoldingsRecord {
   updatedAt: number;
 }
 
+/**
+ * The last status an edge node reported: what the operator dashboard shows per printer. The body
+ * is the edge node's report as sent (validated by the route); the store treats it as opaque.
+ */
+export interface PrinterReportRecord {
+  printerId: string;
+  venueId: string;
+  receivedAt: number;
+  report: Record<string, unknown>;
+}
+
 export type CredentialRole = 'operator' | 'photographer';
 
 export interface CredentialRecord {

@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS holdings (
   PRIMARY KEY (printer_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS holdings_by_event ON holdings (event_id, printer_id);
+CREATE TABLE IF NOT EXISTS printer_reports (
+  printer_id TEXT PRIMARY KEY,
+  venue_id TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS printer_reports_by_venue ON printer_reports (venue_id);
 CREATE TABLE IF NOT EXISTS credentials (
   token_hash TEXT PRIMARY KEY,
   doc TEXT NOT NULL

@@ -15,6 +15,7 @@ import type {
   OrderRecord,
   PaymentEventRecord,
   PrinterRecord,
+  PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
 import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
@@ -284,6 +285,21 @@ export class SqliteStore implements Store {
     this.#updatePrinter(id, (printer) =>
       printer.lastSeenAt === null || printer.lastSeenAt < at ? { ...printer, lastSeenAt: at } : printer,
     );
+  }
+
+  async putPrinterReport(report: PrinterReportRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO printer_reports (printer_id, venue_id, doc) VALUES (?, ?, ?)
+       ON CONFLICT (printer_id) DO UPDATE SET venue_id = excluded.venue_id, doc = excluded.doc`,
+    ).run(report.printerId, report.venueId, JSON.stringify(report));
+  }
+
+  async listPrinterReports(filter: { venueId?: string } = {}): Promise<PrinterReportRecord[]> {
+    return filter.venueId === undefined
+      ? parseDocs(this.#sql('SELECT doc FROM printer_reports ORDER BY printer_id').all())
+      : parseDocs(
+          this.#sql('SELECT doc FROM printer_reports WHERE venue_id = ? ORDER BY printer_id').all(filter.venueId),
+        );
   }
 
   async putHoldings(holdings: HoldingsRecord): Promise<void> {
