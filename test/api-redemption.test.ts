@@ -249,7 +249,11 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
   t.is(me.body.feeds.length, 1);
   t.is(me.body.feeds[0].blobsKey, (await h.store.getEvent(event.id))!.blobsKey);
   t.false(JSON.stringify(me.body).includes((await h.store.getEvent(event.id))!.feedSeed), 'the feed seed never leaves');
-  t.deepEqual(me.body.peers.printers, [{ id: printers[1]!.id, name: 'Printer 2' }], 'the other paired printers of the venue');
+  t.deepEqual(
+    me.body.peers.printers,
+    [{ id: printers[1]!.id, name: 'Printer 2' }],
+    'the other paired printers of the venue',
+  );
   t.deepEqual(me.body.peers.coordinators, []);
 
   // Status reports: validated, stored, shown to operators.

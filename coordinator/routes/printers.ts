@@ -123,7 +123,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
       peers: {
         printers: venuePrinters
           .filter((p) => p.revokedAt === null && p.id !== me.id)
-          .map((p) => ({ id: p.id, name: p.name })),
+          .map((p) => ({ id: p.id, name: p.name, lastSeenAt: p.lastSeenAt })),
         coordinators: coordinators.map((c) => c.id),
       },
       venue: {
@@ -132,7 +132,14 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
         topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex'),
       },
       tokenKeys: publicKeysJson(tokenKeys),
-      feeds: events.map((e) => ({ ...feeds.descriptorFor(e), name: e.name, startsAt: e.startsAt, endsAt: e.endsAt })),
+      // `head`: how long the feed is, committed; a printer behind it knows there is more to fetch.
+      feeds: events.map((e) => ({
+        ...feeds.descriptorFor(e),
+        name: e.name,
+        startsAt: e.startsAt,
+        endsAt: e.endsAt,
+        head: e.feedHead,
+      })),
     };
   });
 
