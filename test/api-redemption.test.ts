@@ -251,9 +251,10 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
   t.false(JSON.stringify(me.body).includes((await h.store.getEvent(event.id))!.feedSeed), 'the feed seed never leaves');
   t.deepEqual(
     me.body.peers.printers,
-    [{ id: printers[1]!.id, name: 'Printer 2' }],
+    [{ id: printers[1]!.id, name: 'Printer 2', lastSeenAt: null }],
     'the other paired printers of the venue',
   );
+  t.deepEqual(me.body.feeds[0].head, { blobsLength: 0, catalogLength: 0 });
   t.deepEqual(me.body.peers.coordinators, []);
 
   // Status reports: validated, stored, shown to operators.
