@@ -9,7 +9,15 @@ import { patternBytes } from './fixtures/store-records.ts';
 
 function image(id: string, size: number, seed: number): FeedImage {
   const bytes = patternBytes(size, seed);
-  return { imageId: id, bytes, sha256: sha256Hex(bytes), width: 1200, height: 800, mime: 'image/jpeg' };
+  return {
+    imageId: id,
+    bytes,
+    sha256: sha256Hex(bytes),
+    width: 1200,
+    height: 800,
+    mime: 'image/jpeg',
+    registeredAt: 1,
+  };
 }
 
 async function openFeeds(t: ExecutionContext, dir: string): Promise<EventFeeds> {

@@ -31,6 +31,7 @@ export interface FeedImage {
   width: number;
   height: number;
   mime: CatalogEntry['mime'];
+  registeredAt: number;
 }
 
 export interface CoreStats {
@@ -212,6 +213,7 @@ export class EventFeed {
             width: image.width,
             height: image.height,
             mime: image.mime,
+            registeredAt: image.registeredAt,
           };
           await catalogBatch.put(catalogKey(image.imageId), entry);
           entries.set(image.imageId, entry);

@@ -271,6 +271,7 @@ export class FeedAppender {
         width: image.width,
         height: image.height,
         mime: image.mime,
+        registeredAt: image.createdAt,
       });
       bytes += media.bytes.byteLength;
     }

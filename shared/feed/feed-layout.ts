@@ -30,6 +30,8 @@ export interface CatalogEntry {
   width: number;
   height: number;
   mime: 'image/jpeg' | 'image/png';
+  /** When the coordinator registered the image (ms since epoch): printers measure replication lag by it. */
+  registeredAt: number;
 }
 
 /** What a paired printer receives (over the authenticated API) to find and read an event's feed. */

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * Edge node configuration: a JSON file (--config or VPM_EDGE_CONFIG), then environment variables,
+ * then flags, each overriding the one before. Validated once at start; a bad value names the setting.
+ */
+const hostPort = z
+  .string()
+  .regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')
+  .transform((s) => {
+    const i = s.lastIndexOf(':');
+    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  });
+
+const bootstrapList = z.union([
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(hostPort).min(1)),
+  z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })).min(1),
+]);
+
+const printerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('file'),
+    dir: z.string().min(1),
+    widthDots: z.number().int().min(64).max(2048).optional(),
+  }),
+  z.object({
+    kind: z.literal('tcp'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65_535).optional(),
+    widthDots: z.number().int().min(64).max(2048).optional(),
+  }),
+  z.object({
+    kind: z.literal('usb'),
+    devicePath: z.string().min(1),
+    widthDots: z.number().int().min(64).max(2048).optional(),
+  }),
+]);
+
+const windowSchema = z.object({
+  start: z.string().regex(/^\d{2}:\d{2}$/),
+  end: z.string().regex(/^\d{2}:\d{2}$/),
+  days: z.array(z.number().int().min(0).max(6)).optional(),
+});
+
+export const edgeConfigSchema = z.object({
+  coordinatorUrl: z.url(),
+  name: z.string().min(1).max(100).default('printer'),
+  dataDir: z.string().min(1).default('./data/edge-node'),
+  dhtBootstrap: bootstrapList,
+  dhtHost: z.string().min(1).default('127.0.0.1'),
+  printer: printerSchema.optional(),
+  schedule: z
+    .object({
+      intervalMs: z.number().int().min(1000).default(30_000),
+      windows: z.array(windowSchema).default([]),
+      utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
+    })
+    .default({ intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 }),
+  /** Background sync cap (bytes/s); on-demand fetches at redemption are never capped. */
+  backgroundBytesPerSec: z.number().positive().default(Number.POSITIVE_INFINITY),
+  statusHost: z.string().min(1).default('127.0.0.1'),
+  statusPort: z.coerce.number().int().min(0).max(65_535).default(8090),
+  reportIntervalMs: z.coerce.number().int().min(1000).default(10_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EdgeConfig = z.infer<typeof edgeConfigSchema>;
+export type PrinterConfig = z.infer<typeof printerSchema>;
+
+export class EdgeConfigError extends Error {
+  override name = 'EdgeConfigError';
+}
+
+const ENV: Partial<Record<keyof EdgeConfig, string>> = {
+  coordinatorUrl: 'VPM_COORDINATOR_URL',
+  name: 'VPM_PRINTER_NAME',
+  dataDir: 'VPM_EDGE_DATA_DIR',
+  dhtBootstrap: 'VPM_DHT_BOOTSTRAP',
+  dhtHost: 'VPM_DHT_HOST',
+  statusHost: 'VPM_STATUS_HOST',
+  statusPort: 'VPM_STATUS_PORT',
+  logLevel: 'VPM_LOG_LEVEL',
+};
+
+const FLAGS: Partial<Record<keyof EdgeConfig, string>> = {
+  coordinatorUrl: 'coordinator',
+  name: 'name',
+  dataDir: 'data-dir',
+  dhtBootstrap: 'dht-bootstrap',
+  dhtHost: 'dht-host',
+  statusHost: 'status-host',
+  statusPort: 'status-port',
+  logLevel: 'log-level',
+};
+
+export function loadEdgeConfig(env: NodeJS.ProcessEnv, argv: string[]): EdgeConfig {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        ...Object.fromEntries(Object.values(FLAGS).map((f) => [f, { type: 'string' as const }])),
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new EdgeConfigError(
+      `${(err as Error).message}. Flags: --config ${Object.values(FLAGS)
+        .map((f) => `--${f}`)
+        .join(' ')}`,
+    );
+  }
+  const file = (flags.config as string | undefined) ?? env.VPM_EDGE_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new EdgeConfigError(`Cannot read the config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  for (const [key, name] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, flag] of Object.entries(FLAGS)) {
+    if (flags[flag] !== undefined) raw[key] = flags[flag];
+  }
+  const parsed = edgeConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]) as keyof EdgeConfig;
+      const where = [i.path.join('.'), ENV[key], FLAGS[key] && `--${FLAGS[key]}`].filter(Boolean).join(' / ');
+      return `  ${where}: ${i.message}`;
+    });
+    throw new EdgeConfigError(`Invalid edge node configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

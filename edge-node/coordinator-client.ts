@@ -1,0 +1,126 @@
+import { AppError } from '../shared/errors.ts';
+import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
+
+/** Every call to the coordinator has a deadline: a stalled uplink must never stall a print. */
+export const COORDINATOR_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface PrinterProfile {
+  printer: { id: string; venueId: string; name: string };
+  venue: { id: string; name: string; topic: string };
+  tokenKeys: Array<{ keyId: number; publicKey: string }>;
+  feeds: Array<
+    EventFeedDescriptor & {
+      name: string;
+      startsAt: number;
+      endsAt: number;
+      head: { blobsLength: number; catalogLength: number };
+    }
+  >;
+  peers: { printers: Array<{ id: string; name: string; lastSeenAt: number | null }>; coordinators: string[] };
+}
+
+export interface PrintUnitJob {
+  unit: number;
+  imageId: string;
+  copy: number;
+  printed: boolean;
+  lacking: boolean;
+  image: {
+    sha256: string;
+    byteLength: number;
+    width: number;
+    height: number;
+    mime: string;
+    feed: { blockOffset: number; blockLength: number; byteOffset: number; byteLength: number } | null;
+    seq: number | null;
+  } | null;
+}
+
+export interface RedeemJob {
+  order: {
+    id: string;
+    code: string;
+    eventId: string;
+    state: string;
+    items: Array<{ imageId: string; copies: number }>;
+  };
+  feed: EventFeedDescriptor;
+  units: PrintUnitJob[];
+}
+
+/** The coordinator's error body, kept so the kiosk can show why. */
+export class CoordinatorError extends AppError {}
+
+/** The printer API, every request signed with this printer's key (shared/protocol/printer-auth.ts). */
+export class CoordinatorClient {
+  readonly #base: string;
+  readonly #keyPair: { publicKey: Uint8Array; secretKey: Uint8Array };
+  readonly #clock: Clock;
+
+  constructor(opts: { baseUrl: string; keyPair: { publicKey: Uint8Array; secretKey: Uint8Array }; clock: Clock }) {
+    this.#base = opts.baseUrl.replace(/\/$/, '');
+    this.#keyPair = opts.keyPair;
+    this.#clock = opts.clock;
+  }
+
+  me(): Promise<PrinterProfile> {
+    return this.#call<PrinterProfile>('GET', '/api/printer/me');
+  }
+
+  redeem(token: string): Promise<RedeemJob> {
+    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { token });
+  }
+
+  confirmPrinted(orderId: string, unit: number): Promise<{ order: { state: string; printedCount: number } }> {
+    return this.#call('POST', `/api/printer/orders/${encodeURIComponent(orderId)}/units/${unit}/printed`);
+  }
+
+  async putHoldings(eventId: string, imageIds: string[]): Promise<void> {
+    await this.#call('PUT', '/api/printer/holdings', { eventId, imageIds });
+  }
+
+  async putStatus(report: Record<string, unknown>): Promise<void> {
+    await this.#call('PUT', '/api/printer/status', report);
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      ...signPrinterRequest(this.#keyPair, method, path, Buffer.from(raw), this.#clock.now()),
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(this.#base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : raw,
+        signal: AbortSignal.timeout(COORDINATOR_REQUEST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new CoordinatorError(
+        503,
+        'coordinator_unreachable',
+        `The coordinator cannot be reached: ${(err as Error).message}`,
+      );
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let error: { code?: string; message?: string; details?: Record<string, unknown> } = {};
+      try {
+        error = (JSON.parse(text) as { error?: typeof error }).error ?? {};
+      } catch {
+        // not our JSON: keep the status
+      }
+      throw new CoordinatorError(
+        res.status,
+        error.code ?? 'coordinator_error',
+        error.message ?? `HTTP ${res.status}`,
+        error.details,
+      );
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+}

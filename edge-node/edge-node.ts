@@ -1,0 +1,382 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import Corestore from 'corestore';
+import type { Logger } from 'pino';
+import { seededRng } from '../shared/policy/prng.ts';
+import { TokenBucket } from '../shared/policy/token-bucket.ts';
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
+import type { EdgeConfig } from './config.ts';
+import {
+  type CoordinatorClient as Client,
+  CoordinatorClient,
+  CoordinatorError,
+  type PrinterProfile,
+  type RedeemJob,
+} from './coordinator-client.ts';
+import { loadOrCreateIdentity, type NodeIdentity, pairingQr } from './identity.ts';
+import { JobLog } from './jobs/job-log.ts';
+import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { BackgroundReplicator } from './mesh/background-replicator.ts';
+import { EventReplica } from './mesh/event-replica.ts';
+import { ImageFetcher } from './mesh/image-fetcher.ts';
+import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
+import { VenueMesh } from './mesh/venue-mesh.ts';
+import { createPrinter } from './printing/create-printer.ts';
+import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { createLocalApi } from './status/local-api.ts';
+import { NodeMetrics } from './status/node-metrics.ts';
+
+export const EDGE_NODE_VERSION = '0.1.0';
+/** Until paired, the node asks the coordinator this often whether an operator has paired it. */
+export const PAIRING_POLL_MS = 3_000;
+const BACKGROUND_BURST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One venue printer's daemon. ready() brings it up in dependency order: identity and printer,
+ * pairing and profile, corestore and mesh, replicas, replication and redemption, local API;
+ * close() takes it down in reverse (API, redemption, replication, swarm, feeds, corestore, printer).
+ */
+export class EdgeNode {
+  readonly config: EdgeConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics = new NodeMetrics();
+  identity: NodeIdentity | null = null;
+  #client: Client | null = null;
+  #profile: PrinterProfile | null = null;
+  #printer: PrinterPort | null = null;
+  #printerStatus: PrinterStatus | null = null;
+  #corestore: Corestore | null = null;
+  #mesh: VenueMesh | null = null;
+  #cloud: CloudSessions | null = null;
+  readonly #gate = new PriorityGate();
+  readonly #replicas = new Map<string, EventReplica>();
+  #replicator: BackgroundReplicator | null = null;
+  #log: JobLog | null = null;
+  #redemptions: RedemptionService | null = null;
+  #server: Server | null = null;
+  #refresher: NodeJS.Timeout | null = null;
+  #closing = false;
+  #lastError: string | null = null;
+  #startedAt = 0;
+  readonly #progress = new Map<string, RedemptionProgress>();
+  #localUrl = '';
+  #lastHoldings = new Map<string, string>();
+
+  constructor(config: EdgeConfig, logger: Logger, opts: { clock?: Clock } = {}) {
+    this.config = config;
+    this.logger = logger;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  get localUrl(): string {
+    return this.#localUrl;
+  }
+
+  get publicKeyHex(): string {
+    return this.identity?.pairingCode ?? '';
+  }
+
+  get redemptions(): RedemptionService {
+    if (!this.#redemptions) throw new Error('edge node not ready');
+    return this.#redemptions;
+  }
+
+  get replicator(): BackgroundReplicator {
+    if (!this.#replicator) throw new Error('edge node not ready');
+    return this.#replicator;
+  }
+
+  replica(eventId: string): EventReplica | undefined {
+    return this.#replicas.get(eventId);
+  }
+
+  async ready(): Promise<void> {
+    this.#startedAt = this.clock.now();
+    const dataDir = resolve(this.config.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    this.identity = await loadOrCreateIdentity(join(dataDir, 'identity.json'));
+    const qr = await pairingQr(this.identity.pairingCode);
+    await writeFile(join(dataDir, 'pairing-qr.png'), qr.png);
+    this.logger.info(
+      { pairingCode: this.identity.pairingCode, qr: join(dataDir, 'pairing-qr.png') },
+      'pairing code of this printer',
+    );
+
+    this.#printer = createPrinter(this.config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') });
+    this.#printer.on('status', (s) => {
+      this.#printerStatus = s;
+      if (s.state !== 'ready' && s.state !== 'printing') this.logger.warn({ printer: s }, 'printer needs attention');
+    });
+    await this.#printer.ready();
+
+    this.#client = new CoordinatorClient({
+      baseUrl: this.config.coordinatorUrl,
+      keyPair: this.identity,
+      clock: this.clock,
+    });
+    this.#profile = await this.#waitForProfile(join(dataDir, 'profile.json'));
+
+    this.#corestore = new Corestore(join(dataDir, 'corestore'));
+    await this.#corestore.ready();
+    this.#mesh = new VenueMesh({
+      corestore: this.#corestore,
+      keyPair: { publicKey: this.identity.publicKey, secretKey: this.identity.secretKey },
+      bootstrap: this.config.dhtBootstrap,
+      dhtHost: this.config.dhtHost,
+      logger: this.logger,
+    });
+    this.#applyMembership(this.#profile);
+    for (const feed of this.#profile.feeds) await this.#openReplica(feed);
+    await this.#mesh.join(Buffer.from(this.#profile.venue.topic, 'hex'));
+    this.#cloud = new CloudSessions(this.#mesh);
+
+    this.#replicator = new BackgroundReplicator({
+      mesh: this.#mesh,
+      cloud: this.#cloud,
+      gate: this.#gate,
+      replicas: () => [...this.#replicas.values()],
+      profile: () => this.#profile,
+      selfKey: this.identity.pairingCode,
+      clock: this.clock,
+      rng: seededRng(this.identity.pairingCode),
+      schedule: this.config.schedule,
+      bucket: new TokenBucket({
+        rateBytesPerSec: this.config.backgroundBytesPerSec,
+        burstBytes: BACKGROUND_BURST_BYTES,
+        now: this.clock.now(),
+      }),
+      logger: this.logger,
+    });
+
+    this.#log = new JobLog(join(dataDir, 'jobs.log'));
+    await this.#log.ready();
+    this.#redemptions = new RedemptionService({
+      client: this.#client,
+      tokenKeys: () => new Map((this.#profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
+      clock: this.clock,
+      log: this.#log,
+      replicaFor: (eventId, job) => this.#replicaFor(eventId, job),
+      fetcher: new ImageFetcher({ mesh: this.#mesh, cloud: this.#cloud, gate: this.#gate, clock: this.clock }),
+      printer: this.#printer,
+      venueName: () => this.#profile?.venue.name ?? '',
+      printerName: () => this.#profile?.printer.name ?? this.config.name,
+      logger: this.logger,
+    });
+    this.#redemptions.on('progress', (p: RedemptionProgress) => {
+      this.#progress.set(p.orderId, p);
+      if (p.error) this.#lastError = p.error;
+    });
+    await this.#redemptions.ready();
+    this.#replicator.ready();
+
+    const app = createLocalApi({
+      status: () => this.statusReport(),
+      metrics: async () => ({
+        contentType: this.metrics.registry.contentType,
+        body: await this.metrics.registry.metrics(),
+      }),
+      redeem: (code) => this.redeem(code),
+      progress: (orderId) => this.#progress.get(orderId) ?? null,
+    });
+    this.#server = createServer(app.callback());
+    await new Promise<void>((res, rej) => {
+      this.#server!.once('error', rej);
+      this.#server!.listen(this.config.statusPort, this.config.statusHost, () => res());
+    });
+    const addr = this.#server.address() as AddressInfo;
+    this.#localUrl = `http://${addr.address}:${addr.port}`;
+    this.#scheduleRefresh();
+    this.logger.info(
+      { local: this.#localUrl, venue: this.#profile.venue.name, events: this.#replicas.size },
+      'edge node ready',
+    );
+  }
+
+  /** Redeems a scanned or typed code (kiosk, CLI, keyboard wedge). */
+  async redeem(code: string): Promise<RedemptionProgress> {
+    try {
+      const result = await this.redemptions.redeem(code);
+      this.metrics.redemptions.inc({ outcome: result.error ? 'incomplete' : 'printed' });
+      this.metrics.printsTotal.inc(result.units.filter((u) => u.state === 'printed').length);
+      return result;
+    } catch (err) {
+      this.metrics.redemptions.inc({ outcome: (err as { code?: string }).code ?? 'error' });
+      throw err;
+    }
+  }
+
+  async statusReport(): Promise<Record<string, unknown>> {
+    const now = this.clock.now();
+    const events = [];
+    for (const replica of this.#replicas.values()) {
+      const entries = await replica.entries();
+      let held = 0;
+      let needed = 0;
+      let oldestMissing: number | null = null;
+      for (const e of entries) {
+        if (await replica.holds(e)) held++;
+        else {
+          needed += e.byteLength;
+          if (e.registeredAt > 0 && (oldestMissing === null || e.registeredAt < oldestMissing))
+            oldestMissing = e.registeredAt;
+        }
+      }
+      this.metrics.imagesHeld.set({ event: replica.eventId }, held);
+      this.metrics.bytesNeeded.set({ event: replica.eventId }, needed);
+      this.metrics.lagSeconds.set(
+        { event: replica.eventId },
+        oldestMissing === null ? 0 : (now - oldestMissing) / 1000,
+      );
+      events.push({
+        eventId: replica.eventId,
+        imagesHeld: held,
+        imagesTotal: entries.length,
+        bytesNeeded: needed,
+        oldestMissingAgeMs: oldestMissing === null ? null : Math.max(0, now - oldestMissing),
+      });
+    }
+    const lanPeers = this.#mesh?.lanPeers().length ?? 0;
+    const cloudConnected = this.#mesh?.cloudConnected() ?? false;
+    this.metrics.peers.set({ kind: 'lan' }, lanPeers);
+    this.metrics.peers.set({ kind: 'cloud' }, cloudConnected ? 1 : 0);
+    this.metrics.queue.set(this.#redemptions?.queue ?? 0);
+    const printer = this.#printerStatus ??
+      (await this.#printer?.status()) ?? { state: 'offline', detail: 'not started' };
+    return {
+      version: EDGE_NODE_VERSION,
+      uptimeMs: Math.max(0, now - this.#startedAt),
+      events,
+      bytesFromLan: this.metrics.bytesFromLan,
+      bytesFromCloud: this.metrics.bytesFromCloud,
+      bytesToLan: 0,
+      lanPeers,
+      cloudConnected,
+      queue: this.#redemptions?.queue ?? 0,
+      printer: { state: printer.state, detail: printer.detail },
+      lastError: this.#lastError,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#refresher) clearTimeout(this.#refresher);
+    const server = this.#server;
+    this.#server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    await this.#redemptions?.close();
+    await this.#replicator?.close();
+    this.#cloud?.close();
+    await this.#mesh?.close();
+    await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
+    this.#replicas.clear();
+    await this.#corestore?.close();
+    await this.#log?.close();
+    await this.#printer?.close();
+  }
+
+  /** Waits until an operator pairs this printer; keeps the last profile for restarts without the cloud. */
+  async #waitForProfile(cachePath: string): Promise<PrinterProfile> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const profile = await this.#client!.me();
+        await writeFile(cachePath, JSON.stringify(profile));
+        return profile;
+      } catch (err) {
+        if (err instanceof CoordinatorError && err.status === 403) {
+          if (attempt === 0)
+            this.logger.warn(
+              { pairingCode: this.identity?.pairingCode },
+              'not paired yet: ask an operator to pair this code',
+            );
+        } else {
+          const cached = await readFile(cachePath, 'utf8').catch(() => null);
+          if (cached) {
+            this.logger.warn(
+              { err: (err as Error).message },
+              'coordinator unreachable: starting from the last known profile',
+            );
+            return JSON.parse(cached) as PrinterProfile;
+          }
+          if (attempt === 0) this.logger.warn({ err: (err as Error).message }, 'coordinator unreachable; retrying');
+        }
+        if (this.#closing) throw err;
+        await new Promise((r) => setTimeout(r, PAIRING_POLL_MS));
+      }
+    }
+  }
+
+  #applyMembership(profile: PrinterProfile): void {
+    this.#mesh?.setMembership(
+      profile.peers.printers.map((p) => p.id),
+      profile.peers.coordinators,
+    );
+  }
+
+  async #openReplica(feed: PrinterProfile['feeds'][number] | RedeemJob['feed']): Promise<EventReplica> {
+    const existing = this.#replicas.get(feed.eventId);
+    if (existing) return existing;
+    const replica = new EventReplica(
+      this.#corestore!,
+      {
+        eventId: feed.eventId,
+        blobsKey: feed.blobsKey,
+        catalogKey: feed.catalogKey,
+        encryptionKey: feed.encryptionKey,
+      },
+      (source, bytes) => this.metrics.countBytes(source, bytes),
+      (key) => this.#mesh?.isCloudKey(key) ?? false,
+    );
+    await replica.ready();
+    this.#replicas.set(feed.eventId, replica);
+    return replica;
+  }
+
+  async #replicaFor(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {
+    const existing = this.#replicas.get(eventId);
+    if (existing) return existing;
+    if (job) return this.#openReplica(job.feed);
+    return null;
+  }
+
+  /** Profile refresh, status report and holdings report, every reportIntervalMs. */
+  #scheduleRefresh(): void {
+    this.#refresher = setTimeout(async () => {
+      try {
+        await this.refresh();
+      } catch (err) {
+        this.#lastError = (err as Error).message;
+      }
+      if (!this.#closing) this.#scheduleRefresh();
+    }, this.config.reportIntervalMs);
+    this.#refresher.unref();
+  }
+
+  /** Fetches the profile, opens new feeds, reports status and holdings. Public for tests. */
+  async refresh(): Promise<void> {
+    if (!this.#client || this.#closing) return;
+    const profile = await this.#client.me();
+    const grew = profile.feeds.some((f) => {
+      const before = this.#profile?.feeds.find((x) => x.eventId === f.eventId)?.head.blobsLength ?? -1;
+      return f.head.blobsLength > before;
+    });
+    this.#profile = profile;
+    this.#applyMembership(profile);
+    for (const feed of profile.feeds) await this.#openReplica(feed);
+    if (grew) this.#replicator?.wake();
+    await this.#client.putStatus(await this.statusReport());
+    for (const replica of this.#replicas.values()) {
+      const held: string[] = [];
+      for (const e of await replica.entries()) if (await replica.holds(e)) held.push(e.imageId);
+      const digest = held.join(',');
+      if (this.#lastHoldings.get(replica.eventId) === digest) continue;
+      await this.#client.putHoldings(replica.eventId, held);
+      this.#lastHoldings.set(replica.eventId, digest);
+    }
+  }
+}

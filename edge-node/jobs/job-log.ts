@@ -1,0 +1,137 @@
+import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * The edge node's durable job log: one JSON record a line, appended and fsync'd before the step it
+ * records is acted on, so a restart (even after kill -9) knows exactly where each order stopped.
+ *
+ *   claimed   the coordinator gave us the order (units listed)
+ *   printing  about to send a unit to the printer
+ *   printed   the printer accepted the unit
+ *   confirmed the coordinator recorded the unit as printed
+ *   closed    every unit printed and confirmed (or the order was given up, with a reason)
+ *
+ * A unit "printing" but not "printed" after a crash is ambiguous: it is printed again, with the
+ * same job id, so an adapter that can tell (the file printer) skips it and one that cannot prints it
+ * once more: a duplicate print is recoverable at the counter, a lost one is not.
+ */
+export type JobRecord =
+  | {
+      t: 'claimed';
+      orderId: string;
+      code: string;
+      /** The fan's signed code, to claim the order again after a restart. */
+      token: string;
+      eventId: string;
+      units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean }>;
+      at: number;
+    }
+  | { t: 'printing' | 'printed' | 'confirmed'; orderId: string; unit: number; at: number }
+  | { t: 'closed'; orderId: string; outcome: 'done' | 'failed'; reason?: string; at: number };
+
+export interface OrderProgress {
+  orderId: string;
+  code: string;
+  token: string;
+  eventId: string;
+  units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean }>;
+  printing: Set<number>;
+  printed: Set<number>;
+  confirmed: Set<number>;
+  closed: boolean;
+}
+
+export class JobLog {
+  readonly #path: string;
+  #file: FileHandle | null = null;
+  readonly #orders = new Map<string, OrderProgress>();
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async ready(): Promise<void> {
+    await mkdir(dirname(this.#path), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // The piece after the last newline is either empty or a torn line (crash mid-write): dropped.
+    // Everything before it was fsync'd whole.
+    for (const line of text.split('\n').slice(0, -1)) {
+      if (!line.trim()) continue;
+      try {
+        this.#apply(JSON.parse(line) as JobRecord);
+      } catch {
+        // a damaged line cannot be trusted; the coordinator still has the authoritative order state
+      }
+    }
+    this.#file = await open(this.#path, 'a');
+    if (!text.endsWith('\n') && text.length > 0) {
+      await this.#file.write('\n');
+      await this.#file.sync();
+    }
+  }
+
+  /** Appends and fsyncs; resolves once the record is durable. Calls are serialized. */
+  append(record: JobRecord): Promise<void> {
+    const write = this.#writing.then(async () => {
+      if (!this.#file) throw new Error('job log is not open');
+      await this.#file.write(`${JSON.stringify(record)}\n`);
+      await this.#file.sync();
+      this.#apply(record);
+    });
+    this.#writing = write.catch(() => {});
+    return write;
+  }
+
+  get(orderId: string): OrderProgress | undefined {
+    return this.#orders.get(orderId);
+  }
+
+  /** Orders claimed here and not closed: to resume after a restart. */
+  open(): OrderProgress[] {
+    return [...this.#orders.values()].filter((o) => !o.closed);
+  }
+
+  /** Units printed here whose confirmation has not reached the coordinator yet. */
+  unconfirmed(): Array<{ orderId: string; unit: number }> {
+    const out: Array<{ orderId: string; unit: number }> = [];
+    for (const o of this.#orders.values())
+      for (const u of o.printed) if (!o.confirmed.has(u)) out.push({ orderId: o.orderId, unit: u });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.#writing;
+    await this.#file?.close();
+    this.#file = null;
+  }
+
+  #apply(r: JobRecord): void {
+    if (r.t === 'claimed') {
+      const existing = this.#orders.get(r.orderId);
+      this.#orders.set(r.orderId, {
+        orderId: r.orderId,
+        code: r.code,
+        token: r.token,
+        eventId: r.eventId,
+        units: r.units,
+        printing: existing?.printing ?? new Set(),
+        printed: existing?.printed ?? new Set(),
+        confirmed: existing?.confirmed ?? new Set(),
+        closed: false,
+      });
+      return;
+    }
+    const order = this.#orders.get(r.orderId);
+    if (!order) return;
+    if (r.t === 'closed') order.closed = true;
+    else if (r.t === 'printing') order.printing.add(r.unit);
+    else if (r.t === 'printed') order.printed.add(r.unit);
+    else order.confirmed.add(r.unit);
+  }
+}

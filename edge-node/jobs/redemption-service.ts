@@ -1,0 +1,372 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../shared/errors.ts';
+import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import { verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
+import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
+import type { EventReplica } from '../mesh/event-replica.ts';
+import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
+import type { PrinterPort } from '../printing/port.ts';
+import type { JobLog, OrderProgress } from './job-log.ts';
+
+/** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
+export const CONFIRM_RETRY_MS = 5_000;
+/** A unit whose image is not yet on the feed (just uploaded) waits this long for the catalog. */
+export const CATALOG_WAIT_MS = 30_000;
+
+export type UnitState = 'queued' | 'local' | 'fetching_lan' | 'fetching_cloud' | 'printing' | 'printed' | 'failed';
+
+export interface UnitProgress {
+  unit: number;
+  imageId: string;
+  copy: number;
+  state: UnitState;
+  detail?: string;
+}
+
+export interface RedemptionProgress {
+  orderId: string;
+  code: string;
+  units: UnitProgress[];
+  done: boolean;
+  error?: string;
+}
+
+export interface RedemptionLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * The redemption flow at a printer: the fan's code is verified offline, the order is claimed at the
+ * coordinator (exactly once across printers), images already local print at once, missing ones are
+ * fetched at top priority, each unit prints as soon as its image is whole (in order where possible),
+ * and is confirmed to the coordinator after it printed. Every step is in the durable job log first,
+ * so after a crash the node resumes where it stopped. Emits 'progress' (RedemptionProgress).
+ */
+export interface RedemptionServiceOptions {
+  client: CoordinatorClient;
+  tokenKeys: () => ReadonlyMap<number, Uint8Array>;
+  clock: Clock;
+  log: JobLog;
+  replicaFor: (eventId: string, job?: RedeemJob) => Promise<EventReplica | null>;
+  fetcher: ImageFetcher;
+  printer: PrinterPort;
+  venueName: () => string;
+  printerName: () => string;
+  logger: RedemptionLogger;
+}
+
+export class RedemptionService extends EventEmitter {
+  readonly #o: RedemptionServiceOptions;
+  readonly #active = new Map<string, Promise<RedemptionProgress>>();
+  readonly #abort = new AbortController();
+  #confirmLoop: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(opts: RedemptionServiceOptions) {
+    super();
+    this.#o = opts;
+  }
+
+  get queue(): number {
+    return this.#active.size;
+  }
+
+  /** Resumes orders a crash interrupted and starts re-sending unconfirmed prints. */
+  async ready(): Promise<void> {
+    for (const order of this.#o.log.open()) {
+      this.#o.logger.info({ orderId: order.orderId }, 'resuming an order interrupted by a restart');
+      void this.#track(order.orderId, this.#resume(order));
+    }
+    this.#confirmLoop = this.#confirmPending();
+  }
+
+  /** Reads a scanned or typed code and prints its order. Rejects with a clear AppError for bad codes. */
+  async redeem(code: string): Promise<RedemptionProgress> {
+    const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
+    if (!verified.ok)
+      throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+    let job: RedeemJob;
+    try {
+      job = await this.#o.client.redeem(code.trim().toUpperCase());
+    } catch (err) {
+      if (err instanceof CoordinatorError)
+        throw new AppError(err.status, err.code, err.message, err.details ? { ...err.details } : undefined);
+      throw err;
+    }
+    const running = this.#active.get(job.order.id);
+    if (running) return running;
+    const local = this.#o.log.get(job.order.id);
+    if (!local || local.closed) {
+      await this.#o.log.append({
+        t: 'claimed',
+        orderId: job.order.id,
+        code: job.order.code,
+        token: code.trim().toUpperCase(),
+        eventId: job.order.eventId,
+        units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
+        at: this.#o.clock.now(),
+      });
+    }
+    return this.#track(job.order.id, this.#print(job));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort.abort();
+    await Promise.allSettled([...this.#active.values(), this.#confirmLoop]);
+  }
+
+  #track(orderId: string, work: Promise<RedemptionProgress>): Promise<RedemptionProgress> {
+    const tracked = work.finally(() => this.#active.delete(orderId));
+    this.#active.set(orderId, tracked);
+    return tracked;
+  }
+
+  async #resume(order: OrderProgress): Promise<RedemptionProgress> {
+    // The claim may have expired while we were down: redeeming again renews it (same printer), or
+    // tells us another printer took over, in which case printing here would print twice.
+    for (;;) {
+      try {
+        const job = await this.#o.client.redeem(order.token);
+        return await this.#print(job);
+      } catch (err) {
+        if (err instanceof CoordinatorError && err.status >= 400 && err.status < 500) {
+          await this.#o.log.append({
+            t: 'closed',
+            orderId: order.orderId,
+            outcome: 'failed',
+            reason: err.code,
+            at: this.#o.clock.now(),
+          });
+          this.#o.logger.warn({ orderId: order.orderId, code: err.code }, 'interrupted order not resumed here');
+          return { orderId: order.orderId, code: order.code, units: [], done: true, error: err.message };
+        }
+        if (this.#closed) throw err;
+        await sleep(CONFIRM_RETRY_MS, undefined, { signal: this.#abort.signal }).catch(() => {});
+      }
+    }
+  }
+
+  async #print(job: RedeemJob): Promise<RedemptionProgress> {
+    const replica = await this.#o.replicaFor(job.order.eventId, job);
+    const progress = this.#newProgress(job.order.id, job.order.code, job.units);
+    return this.#printUnits(progress, job.order.eventId, replica, job.units, job);
+  }
+
+  #newProgress(orderId: string, code: string, units: PrintUnitJob[]): RedemptionProgress {
+    const local = this.#o.log.get(orderId);
+    return {
+      orderId,
+      code,
+      done: false,
+      units: units.map((u) => ({
+        unit: u.unit,
+        imageId: u.imageId,
+        copy: u.copy,
+        state: u.printed || local?.printed.has(u.unit) ? 'printed' : 'queued',
+      })),
+    };
+  }
+
+  async #printUnits(
+    progress: RedemptionProgress,
+    eventId: string,
+    replica: EventReplica | null,
+    units: PrintUnitJob[],
+    job: RedeemJob | null,
+  ): Promise<RedemptionProgress> {
+    const { log, clock } = this.#o;
+    const emit = () => this.emit('progress', structuredClone(progress));
+    emit();
+    try {
+      if (!replica)
+        throw new AppError(503, 'event_feed_unavailable', `This printer cannot open the feed of event ${eventId}.`);
+      const todo = progress.units.filter((u) => u.state !== 'printed');
+      // Fetch every distinct missing image at once (they share the on-demand priority); print in order.
+      const images = new Map<string, Promise<Buffer>>();
+      for (const u of todo) {
+        if (images.has(u.imageId)) continue;
+        const fromJob = units.find((j) => j.imageId === u.imageId)?.image ?? null;
+        const p = this.#image(replica, u.imageId, fromJob, (source) => {
+          for (const x of todo) {
+            if (x.imageId === u.imageId && x.state === 'queued') x.state = sourceState(source);
+            else if (x.imageId === u.imageId && (x.state === 'fetching_lan' || x.state === 'local'))
+              x.state = sourceState(source);
+          }
+          emit();
+        });
+        p.catch(() => {});
+        images.set(u.imageId, p);
+      }
+      const pending = [...todo];
+      while (pending.length > 0) {
+        if (this.#closed)
+          throw new AppError(503, 'shutting_down', 'The printer is shutting down; the order resumes on restart.');
+        // The first unit in order whose image is ready; otherwise wait for any.
+        const ready = await firstSettled(pending.map((u) => images.get(u.imageId)!));
+        const u = pending.splice(ready.index, 1)[0]!;
+        let bytes: Buffer;
+        try {
+          bytes = await images.get(u.imageId)!;
+        } catch (err) {
+          u.state = 'failed';
+          u.detail = (err as Error).message;
+          emit();
+          continue;
+        }
+        u.state = 'printing';
+        emit();
+        await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+        await this.#o.printer.printPhoto(bytes, {
+          label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
+          signal: this.#abort.signal,
+          jobId: `${progress.orderId}-${u.unit}`,
+        });
+        await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+        u.state = 'printed';
+        emit();
+        await this.#confirm(progress.orderId, u.unit);
+      }
+      for (const u of progress.units) {
+        // Printed before a crash but not confirmed: confirm now rather than print again.
+        if (
+          u.state === 'printed' &&
+          !log.get(progress.orderId)?.confirmed.has(u.unit) &&
+          this.#printedHere(progress.orderId, u.unit)
+        ) {
+          await this.#confirm(progress.orderId, u.unit);
+        }
+      }
+      const failed = progress.units.filter((u) => u.state === 'failed');
+      if (failed.length > 0) {
+        progress.error = `${failed.length} print(s) could not be fetched; redeem the code again to retry them.`;
+      } else {
+        await this.#o.printer.printReceipt(
+          {
+            orderId: progress.orderId,
+            orderCode: progress.code,
+            venue: this.#o.venueName(),
+            printer: this.#o.printerName(),
+            printedAt: clock.now(),
+            items: job?.order.items ?? summarize(progress.units),
+          },
+          { signal: this.#abort.signal },
+        );
+        await log.append({ t: 'closed', orderId: progress.orderId, outcome: 'done', at: clock.now() });
+      }
+      progress.done = true;
+      emit();
+      return progress;
+    } catch (err) {
+      progress.error = (err as Error).message;
+      emit();
+      if (!this.#closed) this.#o.logger.error({ err, orderId: progress.orderId }, 'redemption stopped');
+      return progress;
+    }
+  }
+
+  /** The image for a unit: from the catalog (or the coordinator's coordinates), fetched if missing. */
+  async #image(
+    replica: EventReplica,
+    imageId: string,
+    fromJob: PrintUnitJob['image'],
+    onSource: (s: FetchSource) => void,
+  ): Promise<Buffer> {
+    const deadline = this.#o.clock.now() + CATALOG_WAIT_MS;
+    let entry: CatalogEntry | null = null;
+    while (!entry) {
+      entry = await replica.entry(imageId, 2_000);
+      if (!entry && fromJob?.feed && fromJob.seq !== null) {
+        entry = {
+          imageId,
+          seq: fromJob.seq,
+          blob: fromJob.feed,
+          byteLength: fromJob.byteLength,
+          sha256: fromJob.sha256,
+          width: fromJob.width,
+          height: fromJob.height,
+          mime: fromJob.mime as CatalogEntry['mime'],
+          registeredAt: 0,
+        };
+      }
+      if (!entry) {
+        if (this.#o.clock.now() > deadline || this.#closed) {
+          throw new AppError(
+            504,
+            'image_not_in_feed',
+            'The photo is not on the event feed yet; try again in a minute.',
+          );
+        }
+        await sleep(500, undefined, { signal: this.#abort.signal }).catch(() => {});
+      }
+    }
+    if (fromJob && fromJob.sha256 !== entry.sha256) {
+      throw new AppError(
+        502,
+        'image_mismatch',
+        'The feed and the coordinator disagree about this photo; it was not printed.',
+      );
+    }
+    const { bytes } = await this.#o.fetcher.fetch(replica, entry, { signal: this.#abort.signal, onSource });
+    return bytes;
+  }
+
+  #printedHere(orderId: string, unit: number): boolean {
+    return this.#o.log.get(orderId)?.printed.has(unit) ?? false;
+  }
+
+  async #confirm(orderId: string, unit: number): Promise<boolean> {
+    try {
+      await this.#o.client.confirmPrinted(orderId, unit);
+      await this.#o.log.append({ t: 'confirmed', orderId, unit, at: this.#o.clock.now() });
+      return true;
+    } catch (err) {
+      this.#o.logger.warn({ err, orderId, unit }, 'confirmation not delivered yet; it will be retried');
+      return false;
+    }
+  }
+
+  async #confirmPending(): Promise<void> {
+    while (!this.#closed) {
+      for (const { orderId, unit } of this.#o.log.unconfirmed()) {
+        if (this.#closed) return;
+        if (this.#active.has(orderId)) continue;
+        await this.#confirm(orderId, unit);
+      }
+      await sleep(CONFIRM_RETRY_MS, undefined, { signal: this.#abort.signal }).catch(() => {});
+    }
+  }
+}
+
+function sourceState(source: FetchSource): UnitState {
+  return source === 'local' ? 'local' : source === 'lan' ? 'fetching_lan' : 'fetching_cloud';
+}
+
+function summarize(units: UnitProgress[]): Array<{ imageId: string; copies: number }> {
+  const copies = new Map<string, number>();
+  for (const u of units) copies.set(u.imageId, (copies.get(u.imageId) ?? 0) + 1);
+  return [...copies].map(([imageId, n]) => ({ imageId, copies: n }));
+}
+
+/** Index of the first promise (in array order) that has settled once any has. */
+async function firstSettled(promises: Array<Promise<unknown>>): Promise<{ index: number }> {
+  const settled = new Array<boolean>(promises.length).fill(false);
+  const marks = promises.map((p, i) =>
+    p.then(
+      () => {
+        settled[i] = true;
+      },
+      () => {
+        settled[i] = true;
+      },
+    ),
+  );
+  await Promise.race(marks);
+  // Let every promise that is already settled mark itself, so order is respected among them.
+  await Promise.resolve();
+  return { index: Math.max(0, settled.indexOf(true)) };
+}

@@ -1,0 +1,240 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
+import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
+import type { Rng } from '../../shared/policy/prng.ts';
+import { chunkCountFor, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
+import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
+import { DEFAULT_SOURCE_CONFIG } from '../../shared/policy/source-choice.ts';
+import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { PrinterProfile } from '../coordinator-client.ts';
+import type { EventReplica } from './event-replica.ts';
+import type { CloudSessions, PriorityGate } from './traffic.ts';
+import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
+
+/** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
+export const BACKGROUND_BATCH_BLOCKS = 32;
+/** A LAN batch not done in this long is given up for this cycle (no LAN peer has it yet). */
+export const LAN_BATCH_STALL_MS = 5_000;
+/** A cloud batch not done in this long is given up for this cycle. */
+export const CLOUD_BATCH_STALL_MS = 20_000;
+/** A printer counts as online (and shares the cloud pulls) if the coordinator saw it this recently. */
+export const PRINTER_ONLINE_WINDOW_MS = 60_000;
+
+export interface CycleReport {
+  cloudBlocksRequested: number;
+  lanBlocksRequested: number;
+  stillMissing: number;
+}
+
+/**
+ * Background replication, the cooperative way: every sync cycle each printer
+ *  1. works out, with rendezvous hashing over the printers online (the coordinator's view, so all
+ *     printers agree), which 1 MiB chunks of each feed are its own share;
+ *  2. dials the cloud seeder only if it misses blocks of its own share (or blocks the LAN has failed
+ *     to deliver for `backgroundLanDeadlineMs`), fetches exactly those, and hangs up;
+ *  3. fetches everything else from LAN peers, with the cloud disconnected, in small batches under
+ *     its bandwidth cap, yielding to any on-demand fetch.
+ * So each block crosses the WAN about once per venue, and peers then spread it on the LAN.
+ */
+export interface BackgroundReplicatorOptions {
+  mesh: VenueMesh;
+  cloud: CloudSessions;
+  gate: PriorityGate;
+  replicas: () => EventReplica[];
+  profile: () => PrinterProfile | null;
+  selfKey: string;
+  clock: Clock;
+  rng: Rng;
+  schedule: SyncSchedule;
+  bucket: TokenBucket;
+  logger: MeshLogger;
+}
+
+export class BackgroundReplicator {
+  readonly #o: BackgroundReplicatorOptions;
+  #closed = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #lastRunAt: number | null = null;
+  /** Per event: since when non-owned blocks have been missing although the LAN was asked. */
+  readonly #lanWaitSince = new Map<string, number>();
+  readonly #abort = new AbortController();
+  cycles = 0;
+
+  constructor(opts: BackgroundReplicatorOptions) {
+    this.#o = opts;
+  }
+
+  ready(): void {
+    this.#loop = this.#run();
+  }
+
+  /** Runs a cycle soon (new feed head, new peer). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const now = this.#o.clock.now();
+      const due = nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
+      if (due > now) await this.#sleepUntilWoken(due - now);
+      if (this.#closed) return;
+      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now()) && this.#lastRunAt !== null) continue;
+      this.#lastRunAt = this.#o.clock.now();
+      try {
+        await this.runCycle();
+      } catch (err) {
+        if (!this.#closed) this.#o.logger.warn({ err }, 'background sync cycle failed');
+      }
+    }
+  }
+
+  async #sleepUntilWoken(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#lastRunAt = null;
+        done();
+      };
+    });
+    this.#wake = null;
+  }
+
+  /** One sync cycle. Public for tests and the benchmark. */
+  async runCycle(): Promise<CycleReport> {
+    this.cycles++;
+    const report: CycleReport = { cloudBlocksRequested: 0, lanBlocksRequested: 0, stillMissing: 0 };
+    const profile = this.#o.profile();
+    if (!profile) return report;
+    const now = this.#o.clock.now();
+    const online = [
+      this.#o.selfKey,
+      ...profile.peers.printers
+        .filter((p) => p.lastSeenAt !== null && now - p.lastSeenAt <= PRINTER_ONLINE_WINDOW_MS)
+        .map((p) => p.id),
+    ];
+    const shares = new ResponsibilityMap(online);
+    const plans: Array<{ replica: EventReplica; cloud: number[]; lan: number[] }> = [];
+    for (const replica of this.#o.replicas()) {
+      const head = profile.feeds.find((f) => f.eventId === replica.eventId)?.head;
+      const length = Math.max(head?.blobsLength ?? 0, replica.blobsCore.length);
+      const owned: number[] = [];
+      const others: number[] = [];
+      for (let chunk = 0; chunk < chunkCountFor(length); chunk++) {
+        const mine = shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey;
+        const end = Math.min(length, (chunk + 1) * RESPONSIBILITY_CHUNK_BLOCKS);
+        for (let block = chunk * RESPONSIBILITY_CHUNK_BLOCKS; block < end; block++) {
+          if (!(await replica.blobsCore.has(block))) (mine ? owned : others).push(block);
+        }
+      }
+      const waitingSince = this.#lanWaitSince.get(replica.eventId);
+      const overdue = waitingSince !== undefined && now - waitingSince >= DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs;
+      const catalogBehind = (head?.catalogLength ?? 0) > replica.catalog.core.contiguousLength;
+      const catalogMine = shares.ownerOf(replica.descriptor.catalogKey, 0) === this.#o.selfKey;
+      plans.push({
+        replica,
+        cloud: overdue ? [...owned, ...others] : owned,
+        lan: overdue ? [] : others,
+      });
+      if (owned.length === 0 && !overdue && catalogBehind && catalogMine) plans.at(-1)!.cloud.push(-1);
+    }
+
+    // Cloud phase: only this printer's share (and overdue blocks) are requested while it is attached.
+    const cloudWork = plans.filter((p) => p.cloud.length > 0);
+    if (cloudWork.length > 0) {
+      await this.#o.gate.waitForTurn();
+      const session = await this.#o.cloud.acquire();
+      try {
+        if (session.connected) {
+          for (const plan of cloudWork) {
+            const blocks = plan.cloud.filter((b) => b >= 0);
+            report.cloudBlocksRequested += blocks.length;
+            if (blocks.length === 0) await plan.replica.updateCatalog();
+            await this.#fetchBlocks(plan.replica, blocks, CLOUD_BATCH_STALL_MS);
+          }
+        }
+      } finally {
+        session.release();
+        this.#o.cloud.hangUpIfIdle();
+      }
+    }
+
+    // LAN phase: everything else, from the venue's printers, rarest images first after a random start.
+    for (const plan of plans) {
+      if (this.#closed || plan.lan.length === 0) continue;
+      const ordered = await this.#lanOrder(plan.replica, plan.lan);
+      report.lanBlocksRequested += ordered.length;
+      await this.#fetchBlocks(plan.replica, ordered, LAN_BATCH_STALL_MS);
+      let missing = 0;
+      for (const b of plan.lan) if (!(await plan.replica.blobsCore.has(b))) missing++;
+      report.stillMissing += missing;
+      if (missing === 0) this.#lanWaitSince.delete(plan.replica.eventId);
+      else if (!this.#lanWaitSince.has(plan.replica.eventId)) this.#lanWaitSince.set(plan.replica.eventId, now);
+    }
+    return report;
+  }
+
+  /** Orders missing blocks image by image (random-first, then rarest-first); blocks outside images last. */
+  async #lanOrder(replica: EventReplica, blocks: number[]): Promise<number[]> {
+    const wanted = new Set(blocks);
+    const entries = await replica.entries();
+    const held = (await Promise.all(entries.map((e) => replica.holds(e)))).filter(Boolean).length;
+    const bySeq = new Map(entries.map((e) => [e.seq, e]));
+    // Who holds what on the LAN is not tracked per peer yet: every candidate counts as 0 holders,
+    // which makes the order random after the random-first phase (documented limit).
+    const candidates = entries
+      .filter((e) => {
+        for (let i = e.blob.blockOffset; i < e.blob.blockOffset + e.blob.blockLength; i++)
+          if (wanted.has(i)) return true;
+        return false;
+      })
+      .map((e) => ({ seq: e.seq, holders: 0 }));
+    const out: number[] = [];
+    for (const seq of backgroundOrder({ candidates, held, rng: this.#o.rng })) {
+      const e = bySeq.get(seq)!;
+      for (let i = e.blob.blockOffset; i < e.blob.blockOffset + e.blob.blockLength; i++) {
+        if (wanted.delete(i)) out.push(i);
+      }
+    }
+    return [...out, ...wanted];
+  }
+
+  /** Fetches blocks in small batches under the bandwidth cap, yielding to on-demand fetches. */
+  async #fetchBlocks(replica: EventReplica, blocks: number[], stallMs: number): Promise<void> {
+    let i = 0;
+    while (i < blocks.length && !this.#closed) {
+      await this.#o.gate.waitForTurn();
+      const batch = blocks.slice(i, i + BACKGROUND_BATCH_BLOCKS);
+      const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, this.#o.clock.now());
+      if (wait > 0) await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
+      if (this.#closed) return;
+      const range = replica.blobsCore.download({ blocks: batch });
+      const interrupted = this.#o.gate.nextOnDemand().then(() => 'interrupted' as const);
+      const outcome = await Promise.race([
+        range.done().then(
+          () => 'done' as const,
+          () => 'failed' as const,
+        ),
+        sleep(stallMs, 'stalled' as const, { signal: this.#abort.signal }).catch(() => 'closed' as const),
+        interrupted,
+      ]);
+      range.destroy();
+      if (outcome === 'interrupted') continue; // same batch again once the fan is served
+      if (outcome !== 'done') return;
+      i += batch.length;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import type Corestore from 'corestore';
+import Hyperbee from 'hyperbee';
+import Hyperblobs from 'hyperblobs';
+import type Hypercore from 'hypercore';
+import type { DownloadRange } from 'hypercore';
+import {
+  CATALOG_IMAGE_PREFIX,
+  type CatalogEntry,
+  catalogKey,
+  type EventFeedDescriptor,
+  FEED_BLOCK_BYTES,
+} from '../../shared/feed/feed-layout.ts';
+
+/** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
+export const CATALOG_GET_TIMEOUT_MS = 5_000;
+
+export type ByteSource = 'lan' | 'cloud';
+
+/**
+ * One event's feed as a printer holds it: the catalog (Hyperbee, replicated whole: it is small and
+ * every printer needs all of it) and the blobs core (replicated sparsely: blocks are fetched by the
+ * replicator and the on-demand fetcher). Every block is verified by Hypercore against the writer's
+ * signed Merkle tree before it is stored; images are checked against their catalog sha256 again
+ * before they are printed.
+ */
+export class EventReplica {
+  readonly descriptor: EventFeedDescriptor;
+  readonly blobsCore: Hypercore;
+  readonly catalog: Hyperbee<unknown>;
+  readonly blobs: Hyperblobs;
+  #catalogRange: DownloadRange | null = null;
+  #entries: CatalogEntry[] = [];
+  #entriesVersion = -1;
+
+  constructor(
+    store: Corestore,
+    descriptor: EventFeedDescriptor,
+    onBytes: (source: ByteSource, bytes: number) => void,
+    isCloud: (keyHex: string) => boolean,
+  ) {
+    this.descriptor = descriptor;
+    const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
+    this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
+    const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
+    this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
+    this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
+    const account = (_index: number, byteLength: number, from: { remotePublicKey?: Buffer }) => {
+      const key = from?.remotePublicKey?.toString('hex') ?? '';
+      onBytes(isCloud(key) ? 'cloud' : 'lan', byteLength);
+    };
+    this.blobsCore.on('download', account);
+    catalogCore.on('download', account);
+  }
+
+  get eventId(): string {
+    return this.descriptor.eventId;
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([this.blobsCore.ready(), this.catalog.ready()]);
+    // The whole catalog, live: new entries arrive as the coordinator appends.
+    this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
+  }
+
+  /** Catalog entries held locally, in append order. Cached per catalog version. */
+  async entries(): Promise<CatalogEntry[]> {
+    if (this.catalog.version === this.#entriesVersion) return this.#entries;
+    const version = this.catalog.version;
+    const out: CatalogEntry[] = [];
+    const end = `${CATALOG_IMAGE_PREFIX}\uffff`;
+    try {
+      for await (const node of this.catalog.createReadStream({ gt: CATALOG_IMAGE_PREFIX, lt: end })) {
+        out.push(node.value as CatalogEntry);
+      }
+    } catch {
+      // Parts of the catalog not local yet: keep what we have, the next pass sees more.
+      return this.#entries;
+    }
+    out.sort((a, b) => a.seq - b.seq);
+    this.#entries = out;
+    this.#entriesVersion = version;
+    return out;
+  }
+
+  async entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
+    try {
+      const node = await this.catalog.get(catalogKey(imageId), { timeout: timeoutMs });
+      return node ? (node.value as CatalogEntry) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Refreshes the catalog's length from connected peers; never waits long. */
+  async updateCatalog(): Promise<void> {
+    await Promise.race([this.catalog.core.update({ wait: false }).catch(() => false), sleep(2000)]);
+  }
+
+  async holds(entry: CatalogEntry): Promise<boolean> {
+    const { blockOffset, blockLength } = entry.blob;
+    if (blockLength === 0) return true;
+    if (this.blobsCore.length < blockOffset + blockLength) return false;
+    return this.blobsCore.has(blockOffset, blockOffset + blockLength);
+  }
+
+  /** Indices of the entry's blocks not held locally. */
+  async missingBlocks(entry: CatalogEntry): Promise<number[]> {
+    const missing: number[] = [];
+    const { blockOffset, blockLength } = entry.blob;
+    for (let i = blockOffset; i < blockOffset + blockLength; i++) {
+      if (!(await this.blobsCore.has(i))) missing.push(i);
+    }
+    return missing;
+  }
+
+  /** Reads a fully held image and checks it against the catalog's sha256; null if not whole or wrong. */
+  async readLocal(entry: CatalogEntry): Promise<Buffer | null> {
+    if (!(await this.holds(entry))) return null;
+    const bytes = await this.blobs.get(entry.blob, { wait: false });
+    if (!bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256) return null;
+    return bytes;
+  }
+
+  async close(): Promise<void> {
+    this.#catalogRange?.destroy();
+    await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,102 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../shared/errors.ts';
+import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import { chooseSource } from '../../shared/policy/source-choice.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { EventReplica } from './event-replica.ts';
+import type { CloudSessions, PriorityGate } from './traffic.ts';
+import type { VenueMesh } from './venue-mesh.ts';
+
+/** A fan's image that cannot be had in this long fails that print (it is retried, never faked). */
+export const ON_DEMAND_TIMEOUT_MS = 60_000;
+const PROGRESS_POLL_MS = 50;
+
+export type FetchSource = 'local' | 'lan' | 'cloud';
+
+/**
+ * On-demand fetch at redemption: top priority (background sync pauses), LAN first, the cloud only
+ * when no LAN peer delivers within the on-demand deadline (shared/policy/source-choice.ts), and a
+ * hard timeout so a stalled peer never stalls a print. What arrives is checked against the
+ * catalog's sha256 before it is handed to the printer.
+ */
+export class ImageFetcher {
+  readonly #o: { mesh: VenueMesh; cloud: CloudSessions; gate: PriorityGate; clock: Clock };
+
+  constructor(opts: { mesh: VenueMesh; cloud: CloudSessions; gate: PriorityGate; clock: Clock }) {
+    this.#o = opts;
+  }
+
+  async fetch(
+    replica: EventReplica,
+    entry: CatalogEntry,
+    opts: { signal?: AbortSignal; onSource?: (source: FetchSource) => void; timeoutMs?: number } = {},
+  ): Promise<{ bytes: Buffer; source: FetchSource }> {
+    const local = await replica.readLocal(entry);
+    if (local) {
+      opts.onSource?.('local');
+      return { bytes: local, source: 'local' };
+    }
+    const { mesh, cloud, gate, clock } = this.#o;
+    const leave = gate.enterOnDemand();
+    const started = clock.now();
+    const { blockOffset, blockLength } = entry.blob;
+    const range = replica.blobsCore.download({ start: blockOffset, end: blockOffset + blockLength });
+    let cloudSession: { release: () => void } | null = null;
+    let source: FetchSource = 'lan';
+    opts.onSource?.('lan');
+    let lastMissing = blockLength + 1;
+    let lastProgressAt = started;
+    try {
+      for (;;) {
+        if (opts.signal?.aborted) throw new AppError(499, 'fetch_aborted', 'The fetch was cancelled.');
+        const missing = (await replica.missingBlocks(entry)).length;
+        if (missing === 0) break;
+        const now = clock.now();
+        if (missing < lastMissing) {
+          lastMissing = missing;
+          lastProgressAt = now;
+        }
+        if (now - started > (opts.timeoutMs ?? ON_DEMAND_TIMEOUT_MS)) {
+          throw new AppError(
+            504,
+            'image_unavailable',
+            'The photo could not be fetched from any printer or the cloud in time.',
+          );
+        }
+        if (!cloudSession) {
+          // Blocks arriving from the LAN count as a LAN holder; a stall does not.
+          const lanProgressing =
+            source === 'lan' && now - lastProgressAt < PROGRESS_POLL_MS * 10 && lastMissing <= blockLength;
+          const decision = chooseSource({
+            priority: 'on_demand',
+            lanHolders: lanProgressing ? 1 : 0,
+            lanPeersConnected: mesh.lanPeers().length,
+            ownedByMe: false,
+            waitedMs: now - lastProgressAt,
+            cloudReachable: true,
+          });
+          if (decision.source === 'cloud') {
+            const session = await cloud.acquire();
+            cloudSession = session;
+            source = 'cloud';
+            opts.onSource?.('cloud');
+          }
+        }
+        await Promise.race([range.done().catch(() => {}), sleep(PROGRESS_POLL_MS)]);
+      }
+      const bytes = await replica.readLocal(entry);
+      if (!bytes) {
+        throw new AppError(
+          502,
+          'image_corrupt',
+          'The photo arrived but does not match its checksum; it was not printed.',
+        );
+      }
+      return { bytes, source };
+    } finally {
+      range.destroy();
+      cloudSession?.release();
+      leave();
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events';
+import type Corestore from 'corestore';
+import HyperDHT from 'hyperdht';
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
+
+/** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
+export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
+
+export interface MeshLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * The venue mesh: one Hyperswarm on the venue's secret topic, replicating this node's corestore.
+ *
+ * Who may connect is decided here, by topology, because Hypercore has no "prefer this peer" API
+ * (measured: while the cloud seeder is connected it serves blocks LAN peers also have). So:
+ *  - the venue's other paired printers are always admitted (LAN);
+ *  - the coordinator's seeders are admitted only while `cloudWanted` is true: the node dials them for
+ *    its own share of new blocks or for an on-demand fetch no LAN peer could serve in time, and hangs
+ *    up afterwards; at any other time the firewall refuses them, in both directions;
+ *  - everyone else is refused.
+ * Hyperswarm bans a key its firewall refused, so keys that become allowed are unbanned.
+ */
+export class VenueMesh extends EventEmitter {
+  readonly #store: Corestore;
+  readonly #swarm: Hyperswarm;
+  readonly #logger: MeshLogger;
+  #printers = new Set<string>();
+  #coordinators = new Set<string>();
+  #cloudWanted = false;
+  readonly #connections = new Map<string, SwarmConnection>();
+  #topic: Buffer | null = null;
+
+  constructor(opts: {
+    corestore: Corestore;
+    keyPair: { publicKey: Buffer; secretKey: Buffer };
+    bootstrap: Array<{ host: string; port: number }>;
+    dhtHost: string;
+    logger: MeshLogger;
+  }) {
+    super();
+    this.#store = opts.corestore;
+    this.#logger = opts.logger;
+    const dht = new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
+    this.#swarm = new Hyperswarm({
+      dht,
+      keyPair: opts.keyPair,
+      // Hyperswarm's firewall answers "reject?".
+      firewall: (remotePublicKey) => !this.isAllowed(remotePublicKey.toString('hex')),
+    });
+    this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
+  }
+
+  get publicKey(): Buffer {
+    return this.#swarm.keyPair.publicKey;
+  }
+
+  get cloudWanted(): boolean {
+    return this.#cloudWanted;
+  }
+
+  isAllowed(keyHex: string): boolean {
+    return this.#printers.has(keyHex) || (this.#cloudWanted && this.#coordinators.has(keyHex));
+  }
+
+  isCloudKey(keyHex: string): boolean {
+    return this.#coordinators.has(keyHex);
+  }
+
+  /** Connected LAN printers' keys (hex). */
+  lanPeers(): string[] {
+    return [...this.#connections.keys()].filter((k) => this.#printers.has(k));
+  }
+
+  cloudConnected(): boolean {
+    return [...this.#connections.keys()].some((k) => this.#coordinators.has(k));
+  }
+
+  /** Who belongs to the venue, from the coordinator (GET /api/printer/me). */
+  setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
+    this.#printers = new Set(printers);
+    this.#coordinators = new Set(coordinators);
+    for (const [key, conn] of this.#connections) {
+      if (!this.isAllowed(key)) conn.destroy();
+    }
+    for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
+  }
+
+  async join(topic: Buffer): Promise<void> {
+    this.#topic = topic;
+    const discovery = this.#swarm.join(topic, { server: true, client: true });
+    await discovery.flushed();
+  }
+
+  /**
+   * Admits and dials the cloud seeders; resolves true once one is connected, false after the timeout.
+   * Idempotent while dialled.
+   */
+  async dialCloud(timeoutMs = CLOUD_DIAL_TIMEOUT_MS): Promise<boolean> {
+    if (this.#coordinators.size === 0) return false;
+    if (!this.#cloudWanted) {
+      this.#cloudWanted = true;
+      this.#logger.info({ seeders: this.#coordinators.size }, 'dialling the cloud seeder');
+      for (const key of this.#coordinators) {
+        this.#unban(key);
+        this.#swarm.joinPeer(Buffer.from(key, 'hex'));
+      }
+    }
+    if (this.cloudConnected()) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('cloud-connected', onConnected);
+        resolve(false);
+      }, timeoutMs);
+      const onConnected = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('cloud-connected', onConnected);
+    });
+  }
+
+  /** Stops admitting the cloud seeders and drops their connections: LAN traffic stays on the LAN. */
+  hangUpCloud(): void {
+    if (!this.#cloudWanted) return;
+    this.#cloudWanted = false;
+    for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
+    for (const [key, conn] of this.#connections) if (this.#coordinators.has(key)) conn.destroy();
+    this.#logger.info({}, 'hung up on the cloud seeder');
+  }
+
+  /** Swarm first; the caller closes the corestore after (the other order hangs the process). */
+  async close(): Promise<void> {
+    if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
+    await this.#swarm.destroy();
+  }
+
+  #onConnection(conn: SwarmConnection): void {
+    const key = conn.remotePublicKey.toString('hex');
+    conn.on('error', () => {});
+    this.#connections.set(key, conn);
+    conn.once('close', () => {
+      if (this.#connections.get(key) === conn) this.#connections.delete(key);
+      this.emit(this.#coordinators.has(key) ? 'cloud-disconnected' : 'lan-peer-left', key);
+    });
+    this.#store.replicate(conn);
+    this.emit(this.#coordinators.has(key) ? 'cloud-connected' : 'lan-peer-joined', key);
+  }
+
+  #unban(keyHex: string): void {
+    const peer = this.#swarm.peers.get(keyHex);
+    if (peer && (peer as { banned?: boolean }).banned) peer.ban(false);
+  }
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * The edge node's counters, for its local /metrics (Prometheus conventions: _bytes, _total) and for
+ * the status report it sends the coordinator.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly receivedBytes: Counter<'source'>;
+  readonly redemptions: Counter<'outcome'>;
+  readonly printsTotal: Counter;
+  readonly peers: Gauge<'kind'>;
+  readonly imagesHeld: Gauge<'event'>;
+  readonly bytesNeeded: Gauge<'event'>;
+  readonly lagSeconds: Gauge<'event'>;
+  readonly queue: Gauge;
+  readonly printerState: Gauge<'state'>;
+  bytesFromLan = 0;
+  bytesFromCloud = 0;
+
+  constructor() {
+    const registers = [this.registry];
+    this.receivedBytes = new Counter({
+      name: 'vpm_edge_received_bytes_total',
+      help: 'Feed bytes received, by source (lan, cloud).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.redemptions = new Counter({
+      name: 'vpm_edge_redemptions_total',
+      help: 'Codes presented here, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.printsTotal = new Counter({ name: 'vpm_edge_prints_total', help: 'Photos printed.', registers });
+    this.peers = new Gauge({
+      name: 'vpm_edge_peers',
+      help: 'Connected peers by kind (lan, cloud).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.imagesHeld = new Gauge({
+      name: 'vpm_edge_images_held',
+      help: 'Whole images held, per event.',
+      labelNames: ['event'],
+      registers,
+    });
+    this.bytesNeeded = new Gauge({
+      name: 'vpm_edge_bytes_needed',
+      help: 'Bytes still to fetch, per event.',
+      labelNames: ['event'],
+      registers,
+    });
+    this.lagSeconds = new Gauge({
+      name: 'vpm_edge_replication_lag_seconds',
+      help: 'Age of the oldest image not yet held, per event (0 when up to date).',
+      labelNames: ['event'],
+      registers,
+    });
+    this.queue = new Gauge({ name: 'vpm_edge_queue_orders', help: 'Orders being printed here.', registers });
+    this.printerState = new Gauge({
+      name: 'vpm_edge_printer_state',
+      help: '1 for the printer’s current state.',
+      labelNames: ['state'],
+      registers,
+    });
+  }
+
+  countBytes(source: 'lan' | 'cloud', bytes: number): void {
+    if (source === 'lan') this.bytesFromLan += bytes;
+    else this.bytesFromCloud += bytes;
+    this.receivedBytes.inc({ source }, bytes);
+  }
+}
