@@ -18,8 +18,13 @@ export const BACKGROUND_BATCH_BLOCKS = 32;
 export const LAN_BATCH_STALL_MS = 5_000;
 /** A cloud batch not done in this long is given up for this cycle. */
 export const CLOUD_BATCH_STALL_MS = 20_000;
-/** A printer counts as online (and shares the cloud pulls) if the coordinator saw it this recently. */
+/**
+ * A printer counts as online (and takes a share of the cloud pulls) if it is connected on the LAN or
+ * the coordinator saw it this recently.
+ */
 export const PRINTER_ONLINE_WINDOW_MS = 60_000;
+/** Before its first cycle a starting node waits this long for its LAN peers, so shares are agreed. */
+export const MESH_SETTLE_MS = 3_000;
 
 export interface CycleReport {
   cloudBlocksRequested: number;
@@ -83,6 +88,7 @@ export class BackgroundReplicator {
   }
 
   async #run(): Promise<void> {
+    await this.#o.mesh.settle(MESH_SETTLE_MS);
     while (!this.#closed) {
       const now = this.#o.clock.now();
       const due = nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
@@ -120,10 +126,11 @@ export class BackgroundReplicator {
     const profile = this.#o.profile();
     if (!profile) return report;
     const now = this.#o.clock.now();
+    const connected = new Set(this.#o.mesh.lanPeers());
     const online = [
       this.#o.selfKey,
       ...profile.peers.printers
-        .filter((p) => p.lastSeenAt !== null && now - p.lastSeenAt <= PRINTER_ONLINE_WINDOW_MS)
+        .filter((p) => connected.has(p.id) || (p.lastSeenAt !== null && now - p.lastSeenAt <= PRINTER_ONLINE_WINDOW_MS))
         .map((p) => p.id),
     ];
     const shares = new ResponsibilityMap(online);

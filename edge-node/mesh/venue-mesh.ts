@@ -5,6 +5,13 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 
 /** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
 export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
+/**
+ * While paired printers are missing from the mesh, look them up again: two printers that join at
+ * the same moment each look before the other's announcement is stored, and Hyperswarm by itself
+ * only looks again minutes later. Backs off from the first to the last value while nothing changes.
+ */
+export const REDISCOVERY_FIRST_MS = 1_000;
+export const REDISCOVERY_MAX_MS = 30_000;
 
 export interface MeshLogger {
   info(obj: object, msg?: string): void;
@@ -32,6 +39,9 @@ export class VenueMesh extends EventEmitter {
   #cloudWanted = false;
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
+  #discovery: { refresh(opts?: object): Promise<void> } | null = null;
+  #rediscoveryTimer: NodeJS.Timeout | null = null;
+  #rediscoveryDelay = REDISCOVERY_FIRST_MS;
 
   constructor(opts: {
     corestore: Corestore;
@@ -78,6 +88,14 @@ export class VenueMesh extends EventEmitter {
     return [...this.#connections.keys()].some((k) => this.#coordinators.has(k));
   }
 
+  /** Resolves once every paired printer is connected, or after `timeoutMs`. */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && [...this.#printers].some((k) => !this.#connections.has(k))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Who belongs to the venue, from the coordinator (GET /api/printer/me). */
   setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
     this.#printers = new Set(printers);
@@ -91,7 +109,21 @@ export class VenueMesh extends EventEmitter {
   async join(topic: Buffer): Promise<void> {
     this.#topic = topic;
     const discovery = this.#swarm.join(topic, { server: true, client: true });
+    this.#discovery = discovery;
     await discovery.flushed();
+    this.#scheduleRediscovery();
+  }
+
+  #scheduleRediscovery(): void {
+    this.#rediscoveryTimer = setTimeout(async () => {
+      const missing = [...this.#printers].some((k) => !this.#connections.has(k));
+      if (missing && this.#discovery) {
+        await this.#discovery.refresh().catch(() => {});
+        this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
+      }
+      if (this.#discovery) this.#scheduleRediscovery();
+    }, this.#rediscoveryDelay);
+    this.#rediscoveryTimer.unref();
   }
 
   /**
@@ -133,6 +165,8 @@ export class VenueMesh extends EventEmitter {
 
   /** Swarm first; the caller closes the corestore after (the other order hangs the process). */
   async close(): Promise<void> {
+    this.#discovery = null;
+    if (this.#rediscoveryTimer) clearTimeout(this.#rediscoveryTimer);
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }
@@ -146,6 +180,7 @@ export class VenueMesh extends EventEmitter {
       this.emit(this.#coordinators.has(key) ? 'cloud-disconnected' : 'lan-peer-left', key);
     });
     this.#store.replicate(conn);
+    if (this.#printers.has(key)) this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
     this.emit(this.#coordinators.has(key) ? 'cloud-connected' : 'lan-peer-joined', key);
   }
 

@@ -1,0 +1,66 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import pino from 'pino';
+import { edgeConfigSchema } from '../edge-node/config.ts';
+import { EdgeNode } from '../edge-node/edge-node.ts';
+import { waitFor } from './fixtures/feed-fixtures.ts';
+import { buyAndPay } from './fixtures/http-client.ts';
+import { pairPrinter, startVenue } from './fixtures/venue-harness.ts';
+
+test('three in-process edge nodes replicate an event, pull it from the cloud about once, and print a redeemed order', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 6 });
+  const unique = venue.images.reduce((n, i) => n + i.bytes, 0);
+  const nodes: EdgeNode[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dataDir = join(venue.dir, `edge${i}`);
+    await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, `Printer ${i + 1}`);
+    const config = edgeConfigSchema.parse({
+      coordinatorUrl: venue.base,
+      name: `Printer ${i + 1}`,
+      dataDir,
+      dhtBootstrap: venue.bootstrap,
+      printer: { kind: 'file', dir: join(dataDir, 'prints') },
+      schedule: { intervalMs: 1000 },
+      statusPort: 0,
+      reportIntervalMs: 1000,
+      logLevel: 'silent',
+    });
+    const node = new EdgeNode(config, pino({ level: 'silent' }));
+    nodes.push(node);
+  }
+  await Promise.all(nodes.map((n) => n.ready()));
+  t.teardown(() => Promise.all(nodes.map((n) => n.close())));
+
+  const allHeld = await waitFor(
+    async () => {
+      const reports = await Promise.all(nodes.map((n) => n.statusReport()));
+      return reports.every((r) => {
+        const e = (r.events as Array<{ imagesHeld: number }>)[0];
+        return e !== undefined && e.imagesHeld === venue.images.length;
+      });
+    },
+    60_000,
+    250,
+  );
+  for (const n of nodes) t.log(JSON.stringify(await n.statusReport()));
+  const cloud = nodes.reduce((n, node) => n + node.metrics.bytesFromCloud, 0);
+  const lan = nodes.reduce((n, node) => n + node.metrics.bytesFromLan, 0);
+  t.log(`unique ${unique} B, from cloud ${cloud} B (${(cloud / unique).toFixed(2)}×), from LAN ${lan} B`);
+  t.true(allHeld, 'every printer holds every image');
+  t.true(cloud <= 1.5 * unique, `cloud bytes ${cloud} ≤ 1.5 × unique ${unique}`);
+
+  const { token } = await buyAndPay(venue.base, venue.event.id, [
+    { imageId: venue.images[0]!.id, copies: 2 },
+    { imageId: venue.images[3]!.id, copies: 1 },
+  ]);
+  const result = await nodes[1]!.redeem(token);
+  t.is(result.error, undefined);
+  t.deepEqual(
+    result.units.map((u) => u.state),
+    ['printed', 'printed', 'printed'],
+  );
+  const files = await readdir(join(venue.dir, 'edge1', 'prints'));
+  t.true(files.filter((f) => f.endsWith('.escpos')).length >= 4, `photos and a receipt were written: ${files.join(', ')}`);
+});
