@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import test from 'ava';
+import { type EdgeProcess, startEdgeProcess } from './fixtures/edge-process.ts';
+import { waitFor } from './fixtures/feed-fixtures.ts';
+import { buyAndPay, uploadImage } from './fixtures/http-client.ts';
+import { noisyJpeg, pairPrinter, startVenue } from './fixtures/venue-harness.ts';
+
+/** A schedule whose only window opens 12 hours from now: background sync never runs in the test. */
+function neverSyncs() {
+  const opens = new Date(Date.now() + 12 * 3_600_000);
+  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return { intervalMs: 60_000, windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }], utcOffsetMinutes: 0 };
+}
+
+async function edge(t: Parameters<typeof startEdgeProcess>[0], venue: Awaited<ReturnType<typeof startVenue>>, name: string, extra: Record<string, unknown> = {}): Promise<EdgeProcess> {
+  const dataDir = join(venue.dir, name);
+  await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, name);
+  return startEdgeProcess(t, dataDir, {
+    coordinatorUrl: venue.base,
+    name,
+    dhtBootstrap: venue.bootstrap,
+    printer: { kind: 'file', dir: join(dataDir, 'prints') },
+    schedule: { intervalMs: 2_000 },
+    reportIntervalMs: 1_000,
+    ...extra,
+  });
+}
+
+async function heldEverywhere(nodes: EdgeProcess[], count: number, timeoutMs: number): Promise<boolean> {
+  return waitFor(
+    async () => {
+      const all = await Promise.all(nodes.map((n) => n.status().catch(() => null)));
+      return all.every((s) => s?.events[0]?.imagesHeld === count);
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+test('4 edge-node processes: scheduled sync replicates each new batch to all, the cloud pays about once', async (t) => {
+  t.timeout(180_000);
+  const venue = await startVenue(t, { images: 8 });
+  const nodes = await Promise.all(['A', 'B', 'C', 'D'].map((n) => edge(t, venue, n)));
+  t.true(await heldEverywhere(nodes, 8, 90_000), 'the first batch reached every printer');
+
+  // A new batch while the event runs.
+  for (let i = 0; i < 4; i++) {
+    const bytes = await noisyJpeg(100 + i, 1200);
+    const res = await uploadImage(venue.base, venue.event.id, venue.photographer, bytes, `late${i}.jpg`);
+    t.is(res.status, 201);
+    venue.images.push({ id: res.body.image.id, sha256: '', bytes: bytes.length });
+  }
+  t.true(await heldEverywhere(nodes, 12, 90_000), 'the second batch reached every printer');
+  const unique = venue.images.reduce((n, i) => n + i.bytes, 0);
+  const statuses = await Promise.all(nodes.map((n) => n.status()));
+  const cloud = statuses.reduce((n, s) => n + s.bytesFromCloud, 0);
+  const lan = statuses.reduce((n, s) => n + s.bytesFromLan, 0);
+  t.log(`unique ${unique} B; cloud ${cloud} B = ${(cloud / unique).toFixed(3)}× unique; LAN ${lan} B`);
+  t.true(cloud <= 1.5 * unique, `cloud ${cloud} ≤ 1.5 × unique ${unique}`);
+  t.true(statuses.every((s) => s.lanPeers === 3), 'full LAN mesh');
+});
+
+test('on demand: an image no printer holds comes from the cloud; the next printer gets it from its LAN peer with 0 cloud bytes', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 2 });
+  const [d, e] = await Promise.all([edge(t, venue, 'D', { schedule: neverSyncs() }), edge(t, venue, 'E', { schedule: neverSyncs() })]);
+  t.true(await waitFor(async () => (await d.status()).lanPeers === 1, 20_000, 100), 'D and E are connected');
+  const first = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
+  const atD = await d.redeem(first.token);
+  t.is(atD.status, 200, JSON.stringify(atD.body));
+  t.deepEqual(atD.body.units?.map((u) => u.state), ['printed']);
+  const dStatus = await d.status();
+  t.true(dStatus.bytesFromCloud >= venue.images[0]!.bytes, 'no LAN peer had it: it came from the cloud');
+
+  const second = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 2 }]);
+  const before = await e.status();
+  const atE = await e.redeem(second.token);
+  t.is(atE.status, 200, JSON.stringify(atE.body));
+  t.deepEqual(atE.body.units?.map((u) => u.state), ['printed', 'printed']);
+  const after = await e.status();
+  t.is(after.bytesFromCloud - before.bytesFromCloud, 0, 'a LAN peer had it: 0 bytes from the cloud');
+  t.true(after.bytesFromLan - before.bytesFromLan >= venue.images[0]!.bytes);
+
+  // A code already printed, or a foreign one, is refused with a reason and prints nothing.
+  const again = await e.redeem(second.token);
+  t.is(again.status, 409);
+  const garbage = await e.redeem('NOT A CODE');
+  t.is(garbage.status, 400);
+});
