@@ -39,7 +39,7 @@ export class VenueMesh extends EventEmitter {
   #cloudWanted = false;
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
-  #discovery: { refresh(opts?: object): Promise<void> } | null = null;
+  #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
   #rediscoveryTimer: NodeJS.Timeout | null = null;
   #rediscoveryDelay = REDISCOVERY_FIRST_MS;
 

@@ -1,0 +1,388 @@
+/**
+ * Our own small ESC/POS encoder and decoder.
+ *
+ * Why not the `escpos` npm packages: they turn images into 1-bit by a plain threshold (photos come
+ * out as black blobs), send an image as one raster command (some models cap one `GS v 0` at about
+ * 2303 dots high and tall photos then fail), and offer no real-time status queries (`DLE EOT n`),
+ * which we need to pause on paper-out and resume without losing or repeating a band. What we emit is
+ * a handful of commands, so owning them is less code than adapting a package around them.
+ *
+ * The decoder understands exactly the commands the encoder emits plus the real-time status queries
+ * interleaved on the wire; anything else is an error, so a test decoding our output also proves the
+ * stream contains nothing unexpected.
+ */
+import { packRaster, unpackRaster } from './dither.ts';
+
+const ESC = 0x1b;
+const GS = 0x1d;
+const DLE = 0x10;
+const EOT = 0x04;
+const LF = 0x0a;
+
+/**
+ * Maximum height of one `GS v 0` command. Models differ (about 2303 dots on some, less on others with
+ * small receive buffers); 256 dots × 72 bytes = 18 KiB per band fits every buffer we know of and
+ * gives frequent points to check status and resume.
+ */
+export const RASTER_BAND_MAX_DOTS = 256;
+/** `GS v 0` carries its width in bytes in two bytes; printers cap far lower, this is the format limit. */
+export const RASTER_MAX_WIDTH_BYTES = 0xffff;
+
+export const STATUS_QUERY = {
+  printer: Uint8Array.of(DLE, EOT, 1),
+  offline: Uint8Array.of(DLE, EOT, 2),
+  error: Uint8Array.of(DLE, EOT, 3),
+  paper: Uint8Array.of(DLE, EOT, 4),
+} as const;
+export type StatusKind = keyof typeof STATUS_QUERY;
+
+export interface PrinterStatusFlags {
+  /** n=1 bit 3 */
+  offline: boolean;
+  /** n=1 bit 5 */
+  waitingForOnlineRecovery: boolean;
+  /** n=1 bit 6 (and n=2 bit 3: paper is being fed with the FEED button) */
+  feedButtonPressed: boolean;
+  /** n=2 bit 2 */
+  coverOpen: boolean;
+  /** n=2 bit 3 */
+  paperFedByButton: boolean;
+  /** n=2 bit 5: printing stopped because the paper ran out */
+  paperEndStop: boolean;
+  /** n=2 bit 6 */
+  errorOccurred: boolean;
+  /** n=3 bit 3 */
+  autocutterError: boolean;
+  /** n=3 bit 5 */
+  unrecoverableError: boolean;
+  /** n=3 bit 6 (e.g. print head too hot; clears by itself) */
+  autoRecoverableError: boolean;
+  /** n=4 bits 2–3 */
+  paperNearEnd: boolean;
+  /** n=4 bits 5–6 */
+  paperEnd: boolean;
+}
+
+/**
+ * Every real-time status byte has bit 0 = 0, bit 1 = 1, bit 4 = 1, bit 7 = 0. Anything else on the
+ * back channel is not an answer to our query (noise, other protocols) and is ignored.
+ */
+export function isStatusByte(byte: number): boolean {
+  return (byte & 0b1001_0011) === 0b0001_0010;
+}
+
+export function parseStatus(kind: StatusKind, byte: number): Partial<PrinterStatusFlags> {
+  const bit = (n: number) => (byte & (1 << n)) !== 0;
+  switch (kind) {
+    case 'printer':
+      return { offline: bit(3), waitingForOnlineRecovery: bit(5), feedButtonPressed: bit(6) };
+    case 'offline':
+      return { coverOpen: bit(2), paperFedByButton: bit(3), paperEndStop: bit(5), errorOccurred: bit(6) };
+    case 'error':
+      return { autocutterError: bit(3), unrecoverableError: bit(5), autoRecoverableError: bit(6) };
+    case 'paper':
+      // Both bits of a pair are set together; accept either so one sensor reading bit is enough.
+      return { paperNearEnd: bit(2) || bit(3), paperEnd: bit(5) || bit(6) };
+  }
+}
+
+/**
+ * How many real-time queries (`DLE EOT 1..4`) occur by accident inside a chunk of bytes. Printers
+ * scan the incoming stream for real-time commands, even inside raster data, and answer them; light
+ * photo areas are full of 0x10/0x04/0x01 bytes. The printer port uses this count to skip those stray
+ * answers before reading the answer to its own query.
+ */
+export function countEmbeddedStatusQueries(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === DLE && bytes[i + 1] === EOT && bytes[i + 2]! >= 1 && bytes[i + 2]! <= 4) count++;
+  }
+  return count;
+}
+
+export type Alignment = 'left' | 'center' | 'right';
+const ALIGN_CODES: Record<Alignment, number> = { left: 0, center: 1, right: 2 };
+
+/** Characters printers render from any code page we might be on (PC437 by default): printable ASCII. */
+const TEXT_REPLACEMENTS: Record<string, string> = {
+  ß: 'ss',
+  æ: 'ae',
+  Æ: 'AE',
+  ø: 'o',
+  Ø: 'O',
+  œ: 'oe',
+  Œ: 'OE',
+  ł: 'l',
+  Ł: 'L',
+  đ: 'd',
+  Đ: 'D',
+  '€': 'EUR',
+  '£': 'GBP',
+  '‘': "'",
+  '’': "'",
+  '“': '"',
+  '”': '"',
+  '–': '-',
+  '—': '-',
+  '…': '...',
+  '\t': ' ',
+  '\u00a0': ' ',
+};
+
+/** Maps text to printable ASCII: accents dropped (é → e), known symbols spelled out, the rest '?'. */
+export function toPrintableAscii(text: string): string {
+  let out = '';
+  for (const ch of text.normalize('NFC')) {
+    const mapped = TEXT_REPLACEMENTS[ch];
+    if (mapped !== undefined) {
+      out += mapped;
+      continue;
+    }
+    if (ch === '\n' || (ch >= ' ' && ch <= '~')) {
+      out += ch;
+      continue;
+    }
+    const base = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+    out += /^[ -~]+$/.test(base) ? base : '?';
+  }
+  return out;
+}
+
+/** Splits bits into bands and encodes each as one self-contained `GS v 0` command. */
+export function encodeRasterBands(
+  bits: Uint8Array,
+  width: number,
+  height: number,
+  bandMaxDots: number = RASTER_BAND_MAX_DOTS,
+): Buffer[] {
+  if (!Number.isInteger(bandMaxDots) || bandMaxDots < 1 || bandMaxDots > 0xffff) {
+    throw new RangeError(`band height must be 1…65535 dots, got ${bandMaxDots}`);
+  }
+  const bands: Buffer[] = [];
+  for (let top = 0; top < height; top += bandMaxDots) {
+    const rows = Math.min(bandMaxDots, height - top);
+    const slice = bits.subarray(top * width, (top + rows) * width);
+    const { bytesPerRow, data } = packRaster(slice, width, rows);
+    if (bytesPerRow > RASTER_MAX_WIDTH_BYTES) throw new RangeError(`raster too wide: ${width} dots`);
+    const header = Buffer.from([GS, 0x76, 0x30, 0, bytesPerRow & 0xff, bytesPerRow >> 8, rows & 0xff, rows >> 8]);
+    bands.push(Buffer.concat([header, data]));
+  }
+  return bands;
+}
+
+export class EscPosBuilder {
+  private readonly parts: Buffer[] = [];
+
+  initialize(): this {
+    return this.push([ESC, 0x40]);
+  }
+
+  align(a: Alignment): this {
+    return this.push([ESC, 0x61, ALIGN_CODES[a]]);
+  }
+
+  bold(on: boolean): this {
+    return this.push([ESC, 0x45, on ? 1 : 0]);
+  }
+
+  /** Character magnification, 1…8 in each direction. */
+  size(w: number, h: number): this {
+    const clamp = (n: number) => Math.min(8, Math.max(1, Math.round(n)));
+    return this.push([GS, 0x21, ((clamp(w) - 1) << 4) | (clamp(h) - 1)]);
+  }
+
+  /** Printable ASCII only (see toPrintableAscii); '\n' ends a line. */
+  text(s: string): this {
+    this.parts.push(Buffer.from(toPrintableAscii(s), 'latin1'));
+    return this;
+  }
+
+  line(s = ''): this {
+    return this.text(`${s}\n`);
+  }
+
+  /** Prints the buffer and feeds `lines` lines (0…255). */
+  feed(lines: number): this {
+    return this.push([ESC, 0x64, Math.min(255, Math.max(0, Math.round(lines)))]);
+  }
+
+  /** Full cut (GS V 0) or partial cut (GS V 1), which leaves a hinge so prints do not fall off. */
+  cut(partial = false): this {
+    return this.push([GS, 0x56, partial ? 1 : 0]);
+  }
+
+  /** One `GS v 0` per band of at most bandMaxDots rows. */
+  rasterBands(bits: Uint8Array, width: number, height: number, bandMaxDots: number = RASTER_BAND_MAX_DOTS): this {
+    this.parts.push(...encodeRasterBands(bits, width, height, bandMaxDots));
+    return this;
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.parts.push(Buffer.from(bytes));
+    return this;
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+
+  private push(bytes: number[]): this {
+    this.parts.push(Buffer.from(bytes));
+    return this;
+  }
+}
+
+export type EscPosOp =
+  | { op: 'initialize'; offset: number }
+  | { op: 'align'; offset: number; align: Alignment }
+  | { op: 'bold'; offset: number; on: boolean }
+  | { op: 'size'; offset: number; width: number; height: number }
+  | { op: 'text'; offset: number; text: string }
+  | { op: 'newline'; offset: number }
+  | { op: 'feed'; offset: number; lines: number }
+  | { op: 'cut'; offset: number; partial: boolean }
+  | { op: 'status_query'; offset: number; n: number }
+  | {
+      op: 'raster';
+      offset: number;
+      mode: number;
+      bytesPerRow: number;
+      width: number;
+      height: number;
+      bits: Uint8Array;
+    };
+
+/** Parses an ESC/POS stream made of the commands above; throws on anything else or on truncation. */
+export function decodeEscPos(bytes: Uint8Array): EscPosOp[] {
+  const ops: EscPosOp[] = [];
+  let i = 0;
+  const need = (n: number, what: string) => {
+    if (i + n > bytes.length) throw new Error(`truncated ${what} at offset ${i}`);
+  };
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const offset = i;
+    if (b === ESC) {
+      need(2, 'ESC command');
+      const c = bytes[i + 1]!;
+      if (c === 0x40) {
+        ops.push({ op: 'initialize', offset });
+        i += 2;
+        continue;
+      }
+      need(3, 'ESC command');
+      const n = bytes[i + 2]!;
+      if (c === 0x61 && n <= 2) ops.push({ op: 'align', offset, align: (['left', 'center', 'right'] as const)[n]! });
+      else if (c === 0x45) ops.push({ op: 'bold', offset, on: (n & 1) === 1 });
+      else if (c === 0x64) ops.push({ op: 'feed', offset, lines: n });
+      else throw new Error(`unexpected ESC 0x${c.toString(16)} at offset ${offset}`);
+      i += 3;
+    } else if (b === GS) {
+      need(3, 'GS command');
+      const c = bytes[i + 1]!;
+      const n = bytes[i + 2]!;
+      if (c === 0x21) {
+        ops.push({ op: 'size', offset, width: (n >> 4) + 1, height: (n & 0x0f) + 1 });
+        i += 3;
+      } else if (c === 0x56 && (n === 0 || n === 1 || n === 48 || n === 49)) {
+        ops.push({ op: 'cut', offset, partial: n === 1 || n === 49 });
+        i += 3;
+      } else if (c === 0x76 && n === 0x30) {
+        need(8, 'GS v 0 header');
+        const mode = bytes[i + 3]!;
+        const bytesPerRow = bytes[i + 4]! | (bytes[i + 5]! << 8);
+        const height = bytes[i + 6]! | (bytes[i + 7]! << 8);
+        if (bytesPerRow === 0 || height === 0) throw new Error(`empty GS v 0 at offset ${offset}`);
+        i += 8;
+        need(bytesPerRow * height, 'GS v 0 data');
+        const data = bytes.subarray(i, i + bytesPerRow * height);
+        const width = bytesPerRow * 8;
+        ops.push({
+          op: 'raster',
+          offset,
+          mode,
+          bytesPerRow,
+          width,
+          height,
+          bits: unpackRaster(data, bytesPerRow, width, height),
+        });
+        i += bytesPerRow * height;
+      } else {
+        throw new Error(`unexpected GS 0x${c.toString(16)} at offset ${offset}`);
+      }
+    } else if (b === DLE) {
+      need(3, 'DLE command');
+      const n = bytes[i + 2]!;
+      if (bytes[i + 1] !== EOT || n < 1 || n > 4) throw new Error(`unexpected DLE command at offset ${offset}`);
+      ops.push({ op: 'status_query', offset, n });
+      i += 3;
+    } else if (b === LF) {
+      ops.push({ op: 'newline', offset });
+      i += 1;
+    } else if (b >= 0x20 && b <= 0x7e) {
+      let end = i;
+      while (end < bytes.length && bytes[end]! >= 0x20 && bytes[end]! <= 0x7e) end++;
+      ops.push({ op: 'text', offset, text: Buffer.from(bytes.subarray(i, end)).toString('latin1') });
+      i = end;
+    } else {
+      throw new Error(`unexpected byte 0x${b.toString(16)} at offset ${offset}`);
+    }
+  }
+  return ops;
+}
+
+export interface RasterBand {
+  width: number;
+  height: number;
+  bits: Uint8Array;
+}
+
+/** Every `GS v 0` band in the stream as pixels (width = bytes per row × 8, padding included). */
+export function decodeRasterCommands(bytes: Uint8Array): RasterBand[] {
+  const bands: RasterBand[] = [];
+  for (const op of decodeEscPos(bytes)) {
+    if (op.op === 'raster') bands.push({ width: op.width, height: op.height, bits: op.bits });
+  }
+  return bands;
+}
+
+/** Stacks bands vertically into one image; they must share one width. */
+export function stitchBands(bands: readonly RasterBand[]): RasterBand {
+  if (bands.length === 0) return { width: 0, height: 0, bits: new Uint8Array(0) };
+  const width = bands[0]!.width;
+  let height = 0;
+  for (const band of bands) {
+    if (band.width !== width) throw new Error(`band widths differ: ${width} vs ${band.width}`);
+    height += band.height;
+  }
+  const bits = new Uint8Array(width * height);
+  let row = 0;
+  for (const band of bands) {
+    bits.set(band.bits.subarray(0, band.width * band.height), row * width);
+    row += band.height;
+  }
+  return { width, height, bits };
+}
+
+/** The text a receipt would show, line by line (for previews and tests). */
+export function decodeTextLines(bytes: Uint8Array): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const op of decodeEscPos(bytes)) {
+    if (op.op === 'text') current += op.text;
+    else if (op.op === 'newline') {
+      lines.push(current);
+      current = '';
+    } else if (op.op === 'feed') {
+      if (current) lines.push(current);
+      current = '';
+      for (let k = 0; k < op.lines; k++) lines.push('');
+    } else if (op.op === 'cut') {
+      if (current) lines.push(current);
+      current = '';
+      lines.push('--- cut ---');
+    }
+  }
+  if (current) lines.push(current);
+  return lines;
+}

@@ -1,0 +1,156 @@
+/**
+ * A printer that writes to a folder: each job's exact ESC/POS bytes (`.escpos`, replayable to a real
+ * printer with `cat job.escpos > /dev/usb/lp0` or `nc printer 9100 < job.escpos`) plus previews made
+ * by decoding those bytes again (`.png` for raster, `.txt` for text), so a preview shows what the
+ * bytes contain, not what we meant to send.
+ *
+ * It answers real-time status like a printer would, from marker files an operator or a test can
+ * create: `PAPER_OUT` → paper out, `COVER_OPEN` → cover open. Jobs then pause and resume exactly as
+ * with a hardware printer.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { decodeRasterCommands, decodeTextLines, STATUS_QUERY, stitchBands, toPrintableAscii } from './escpos.ts';
+import { EscPosPrinter, type EscPosPrinterOptions, type JobInfo, type PrinterTransport } from './escpos-printer.ts';
+import { rasterPreviewPng } from './render.ts';
+
+export const PAPER_OUT_FILE = 'PAPER_OUT';
+export const COVER_OPEN_FILE = 'COVER_OPEN';
+const FILE_LABEL_MAX_CHARS = 60;
+const SEQUENCE_DIGITS = 6;
+
+export interface FilePrinterOptions extends EscPosPrinterOptions {
+  dir: string;
+  widthDots?: number;
+}
+
+export class FilePrinter extends EscPosPrinter {
+  readonly dir: string;
+
+  constructor(options: FilePrinterOptions) {
+    super('file', options.widthDots ?? 576, new FileTransport(options.dir), options);
+    this.dir = options.dir;
+  }
+}
+
+/** Status bytes with the fixed bits (bit 1 and bit 4) set, as real printers send them. */
+const STATUS_BASE = 0x12;
+
+export class FileTransport implements PrinterTransport {
+  private jobBytes: Buffer[] = [];
+  private sequence = 0;
+  private lastError: string | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  async open(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    // Continue numbering after a restart so names stay unique and in print order.
+    for (const name of await fs.readdir(this.dir)) {
+      const match = /Z-(\d+)-/.exec(name);
+      if (match && name.endsWith('.escpos')) this.sequence = Math.max(this.sequence, Number(match[1]));
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** Whether a job with this id already produced its output here. */
+  async hasPrinted(jobId: string): Promise<boolean> {
+    const id = slug(jobId);
+    return (await fs.readdir(this.dir)).some(
+      (name) => name.endsWith('.escpos') && (name.includes(`-${id}-`) || name.endsWith(`-${id}.escpos`)),
+    );
+  }
+
+  unavailableReason(): string | undefined {
+    return this.lastError;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.jobBytes.push(Buffer.from(bytes));
+  }
+
+  async query(request: Uint8Array): Promise<number | null> {
+    try {
+      await fs.access(this.dir);
+    } catch {
+      this.lastError = `output folder ${this.dir} is missing`;
+      return null;
+    }
+    const paperOut = await exists(path.join(this.dir, PAPER_OUT_FILE));
+    const coverOpen = await exists(path.join(this.dir, COVER_OPEN_FILE));
+    const n = request[2];
+    if (n === STATUS_QUERY.printer[2]) return STATUS_BASE | (paperOut || coverOpen ? 0x08 : 0);
+    if (n === STATUS_QUERY.offline[2]) return STATUS_BASE | (coverOpen ? 0x04 : 0) | (paperOut ? 0x20 : 0);
+    if (n === STATUS_QUERY.paper[2]) return STATUS_BASE | (paperOut ? 0x60 : 0);
+    return STATUS_BASE;
+  }
+
+  async beginJob(): Promise<void> {
+    this.jobBytes = [];
+  }
+
+  async endJob(job: JobInfo): Promise<void> {
+    const bytes = Buffer.concat(this.jobBytes);
+    this.jobBytes = [];
+    // A job id names a print across restarts: if its output is already in the folder, the print
+    // happened before a crash and must not come out twice. The .escpos file appears atomically
+    // (rename), so it is there or not; never half.
+    if (job.jobId && (await this.hasPrinted(job.jobId))) return;
+    this.sequence++;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const name = job.jobId ? `${job.jobId}-${job.label}` : job.label;
+    const base = `${stamp}-${String(this.sequence).padStart(SEQUENCE_DIGITS, '0')}-${slug(name)}`;
+    const bands = decodeRasterCommands(bytes);
+    if (bands.length > 0) {
+      const image = stitchBands(bands);
+      await writeAtomically(
+        path.join(this.dir, `${base}.png`),
+        await rasterPreviewPng(image.bits, image.width, image.height),
+      );
+    }
+    const text = decodeTextLines(bytes);
+    if (text.some((line) => line.trim() !== '' && line !== '--- cut ---')) {
+      await writeAtomically(path.join(this.dir, `${base}.txt`), Buffer.from(`${text.join('\n')}\n`));
+    }
+    // Last, so a watcher that sees the .escpos file finds its previews already there.
+    await writeAtomically(path.join(this.dir, `${base}.escpos`), bytes);
+  }
+}
+
+/** Temp file in the same folder, fsync, rename: readers see the whole file or nothing. */
+async function writeAtomically(target: string, data: Uint8Array): Promise<void> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(temp, target);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
+
+function slug(label: string): string {
+  const s = toPrintableAscii(label)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, FILE_LABEL_MAX_CHARS);
+  return s || 'job';
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

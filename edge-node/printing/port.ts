@@ -1,0 +1,55 @@
+/**
+ * The printer port the rest of the edge node talks to. Adapters: TCP (ESC/POS on port 9100), USB
+ * (Linux usblp character device) and file (bytes + previews on disk, for development and tests).
+ */
+
+export type PrinterState = 'ready' | 'printing' | 'paper_out' | 'cover_open' | 'offline' | 'error';
+
+export interface PrinterStatus {
+  state: PrinterState;
+  /** Operator-readable: what is wrong and what to do about it. */
+  detail: string;
+  paperNearEnd?: boolean;
+  /** Epoch milliseconds of the check. */
+  checkedAt: number;
+}
+
+export interface ReceiptInfo {
+  orderId: string;
+  orderCode: string;
+  venue: string;
+  printer: string;
+  /** Epoch milliseconds. */
+  printedAt: number;
+  items: Array<{ imageId: string; copies: number; label?: string }>;
+}
+
+export type PrinterKind = 'tcp' | 'usb' | 'file';
+export type StatusListener = (s: PrinterStatus) => void;
+
+export interface PrintOptions {
+  /** Aborting rejects the job with `print_aborted`; bands already sent stay printed. */
+  signal?: AbortSignal;
+  /** Caller's id for the job (e.g. "<order id>-<unit>"): named in errors, status and file names. */
+  jobId?: string;
+}
+
+export interface PrinterPort {
+  readonly kind: PrinterKind;
+  readonly widthDots: number;
+  /** Opens the adapter. Resolves even if the printer is off: jobs wait for it, status() says why. */
+  ready(): Promise<void>;
+  /** Rejects waiting and queued jobs with `printer_closed` and releases the connection. */
+  close(): Promise<void>;
+  status(): Promise<PrinterStatus>;
+  /**
+   * Prints one photo (plus its label, if any) and cuts. Jobs run one at a time in call order. While
+   * the printer is not ready the job waits and resumes where it stopped; it rejects only when
+   * aborted, when the printer port is closed, or when the image cannot be decoded.
+   */
+  printPhoto(image: Buffer, opts?: PrintOptions & { label?: string }): Promise<void>;
+  printReceipt(info: ReceiptInfo, opts?: PrintOptions): Promise<void>;
+  /** 'status' fires whenever the state or its reason changes, e.g. paper_out while a job waits. */
+  on(event: 'status', listener: StatusListener): this;
+  off(event: 'status', listener: StatusListener): this;
+}

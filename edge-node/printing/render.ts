@@ -1,0 +1,85 @@
+/**
+ * Photo → printer dots. sharp does the decoding, EXIF orientation, resampling and sharpening;
+ * luma, tone and dithering are ours (dither.ts) so they are exact, deterministic and testable.
+ */
+import sharp, { type OutputInfo } from 'sharp';
+import { AppError } from '../../shared/errors.ts';
+import { applyGamma, floydSteinberg, toGray } from './dither.ts';
+
+/** A very tall panorama is printed scaled down to this height rather than as metres of paper. */
+export const PHOTO_MAX_HEIGHT_DOTS = 4000;
+/** Mild unsharp mask after downscaling: dithering softens edges, this brings back faces and text. */
+export const PHOTO_SHARPEN_SIGMA = 0.5;
+/** Mid-tone lift against thermal dot gain (see applyGamma). 1 = none. */
+export const THERMAL_GAMMA = 1.2;
+/** Decoding bombs stop here; print masters are camera photos, far below this. */
+export const PHOTO_MAX_INPUT_PIXELS = 200_000_000;
+/** Print heads we know are 384 (58 mm) to 832 (104 mm) dots; anything outside is a config error. */
+export const PRINTER_MIN_WIDTH_DOTS = 8;
+export const PRINTER_MAX_WIDTH_DOTS = 4096;
+
+const WHITE = 255;
+
+export interface PhotoGray {
+  width: number;
+  height: number;
+  gray: Float32Array;
+}
+
+/** The photo as printer-sized grey values (before dithering): exactly widthDots wide, white-padded if narrower. */
+export async function renderPhotoGray(image: Buffer, widthDots: number): Promise<PhotoGray> {
+  assertWidthDots(widthDots);
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(image, { limitInputPixels: PHOTO_MAX_INPUT_PIXELS })
+      .autoOrient()
+      .resize({ width: widthDots, height: PHOTO_MAX_HEIGHT_DOTS, fit: 'inside' })
+      .sharpen({ sigma: PHOTO_SHARPEN_SIGMA })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new AppError(
+      422,
+      'print_image_unreadable',
+      `The photo could not be decoded for printing (${(err as Error).message}); fetch the print master again.`,
+    );
+  }
+  const { width, height } = raw.info;
+  const gray = applyGamma(toGray(raw.data, width, height), THERMAL_GAMMA);
+  if (width === widthDots) return { width, height, gray };
+  // Taller than PHOTO_MAX_HEIGHT_DOTS allows at full width: centre it on white paper.
+  const padded = new Float32Array(widthDots * height).fill(WHITE);
+  const left = Math.floor((widthDots - width) / 2);
+  for (let y = 0; y < height; y++) padded.set(gray.subarray(y * width, (y + 1) * width), y * widthDots + left);
+  return { width: widthDots, height, gray: padded };
+}
+
+/** The photo as the dots the printer will burn: widthDots wide, 1 = black dot. */
+export async function renderPhoto(
+  image: Buffer,
+  widthDots: number,
+): Promise<{ width: number; height: number; bits: Uint8Array }> {
+  const { width, height, gray } = await renderPhotoGray(image, widthDots);
+  return { width, height, bits: floydSteinberg(gray, width, height) };
+}
+
+/** A black-and-white PNG of exactly these dots (1 = black), for previews and operators. */
+export async function rasterPreviewPng(bits: Uint8Array, width: number, height: number): Promise<Buffer> {
+  if (width < 1 || height < 1) throw new RangeError(`cannot preview an empty raster ${width}x${height}`);
+  const pixels = Buffer.alloc(width * height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = bits[i] ? 0 : WHITE;
+  return sharp(pixels, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
+}
+
+function assertWidthDots(widthDots: number): void {
+  if (!Number.isInteger(widthDots) || widthDots < PRINTER_MIN_WIDTH_DOTS || widthDots > PRINTER_MAX_WIDTH_DOTS) {
+    throw new AppError(
+      400,
+      'printer_width_invalid',
+      `Printer width must be a whole number of dots between ${PRINTER_MIN_WIDTH_DOTS} and ${PRINTER_MAX_WIDTH_DOTS}, got ${widthDots}.`,
+    );
+  }
+}
