@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import test from 'ava';
+import HyperDHT from 'hyperdht';
+import Hyperswarm from 'hyperswarm';
 import { type EdgeProcess, startEdgeProcess } from './fixtures/edge-process.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { buyAndPay, uploadImage } from './fixtures/http-client.ts';
@@ -9,10 +11,19 @@ import { noisyJpeg, pairPrinter, startVenue } from './fixtures/venue-harness.ts'
 function neverSyncs() {
   const opens = new Date(Date.now() + 12 * 3_600_000);
   const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  return { intervalMs: 60_000, windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }], utcOffsetMinutes: 0 };
+  return {
+    intervalMs: 60_000,
+    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
+    utcOffsetMinutes: 0,
+  };
 }
 
-async function edge(t: Parameters<typeof startEdgeProcess>[0], venue: Awaited<ReturnType<typeof startVenue>>, name: string, extra: Record<string, unknown> = {}): Promise<EdgeProcess> {
+async function edge(
+  t: Parameters<typeof startEdgeProcess>[0],
+  venue: Awaited<ReturnType<typeof startVenue>>,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<EdgeProcess> {
   const dataDir = join(venue.dir, name);
   await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, name);
   return startEdgeProcess(t, dataDir, {
@@ -57,18 +68,27 @@ test('4 edge-node processes: scheduled sync replicates each new batch to all, th
   const lan = statuses.reduce((n, s) => n + s.bytesFromLan, 0);
   t.log(`unique ${unique} B; cloud ${cloud} B = ${(cloud / unique).toFixed(3)}× unique; LAN ${lan} B`);
   t.true(cloud <= 1.5 * unique, `cloud ${cloud} ≤ 1.5 × unique ${unique}`);
-  t.true(statuses.every((s) => s.lanPeers === 3), 'full LAN mesh');
+  t.true(
+    statuses.every((s) => s.lanPeers === 3),
+    'full LAN mesh',
+  );
 });
 
 test('on demand: an image no printer holds comes from the cloud; the next printer gets it from its LAN peer with 0 cloud bytes', async (t) => {
   t.timeout(120_000);
   const venue = await startVenue(t, { images: 2 });
-  const [d, e] = await Promise.all([edge(t, venue, 'D', { schedule: neverSyncs() }), edge(t, venue, 'E', { schedule: neverSyncs() })]);
+  const [d, e] = await Promise.all([
+    edge(t, venue, 'D', { schedule: neverSyncs() }),
+    edge(t, venue, 'E', { schedule: neverSyncs() }),
+  ]);
   t.true(await waitFor(async () => (await d.status()).lanPeers === 1, 20_000, 100), 'D and E are connected');
   const first = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
   const atD = await d.redeem(first.token);
   t.is(atD.status, 200, JSON.stringify(atD.body));
-  t.deepEqual(atD.body.units?.map((u) => u.state), ['printed']);
+  t.deepEqual(
+    atD.body.units?.map((u) => u.state),
+    ['printed'],
+  );
   const dStatus = await d.status();
   t.true(dStatus.bytesFromCloud >= venue.images[0]!.bytes, 'no LAN peer had it: it came from the cloud');
 
@@ -76,7 +96,10 @@ test('on demand: an image no printer holds comes from the cloud; the next printe
   const before = await e.status();
   const atE = await e.redeem(second.token);
   t.is(atE.status, 200, JSON.stringify(atE.body));
-  t.deepEqual(atE.body.units?.map((u) => u.state), ['printed', 'printed']);
+  t.deepEqual(
+    atE.body.units?.map((u) => u.state),
+    ['printed', 'printed'],
+  );
   const after = await e.status();
   t.is(after.bytesFromCloud - before.bytesFromCloud, 0, 'a LAN peer had it: 0 bytes from the cloud');
   t.true(after.bytesFromLan - before.bytesFromLan >= venue.images[0]!.bytes);
@@ -87,3 +110,36 @@ test('on demand: an image no printer holds comes from the cloud; the next printe
   const garbage = await e.redeem('NOT A CODE');
   t.is(garbage.status, 400);
 });
+
+test('an unpaired peer that knows the venue topic gets no connection', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 1 });
+  const [a, b] = await Promise.all([edge(t, venue, 'A'), edge(t, venue, 'B')]);
+  t.true(await waitFor(async () => (await a.status()).lanPeers === 1, 20_000, 100), 'paired printers connect');
+  // The topic leaked (it never should: it is derived from the venue secret); the key was never paired.
+  const profile = await readPrinterProfile(venue, 'A');
+  const stranger = new Hyperswarm({ dht: new HyperDHT({ host: '127.0.0.1', bootstrap: venue.bootstrap }) });
+  t.teardown(() => stranger.destroy());
+  let opened = 0;
+  stranger.on('connection', (conn) => {
+    opened++;
+    conn.on('error', () => {});
+  });
+  await stranger.join(Buffer.from(profile.venue.topic, 'hex'), { server: true, client: true }).flushed();
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline) {
+    await stranger.join(Buffer.from(profile.venue.topic, 'hex'), { server: true, client: true }).refresh();
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  t.is(opened, 0, 'no printer (and not the coordinator) admitted the stranger');
+  t.is((await a.status()).lanPeers, 1);
+  t.is((await b.status()).lanPeers, 1);
+});
+
+async function readPrinterProfile(
+  venue: Awaited<ReturnType<typeof startVenue>>,
+  name: string,
+): Promise<{ venue: { topic: string } }> {
+  const { readFile } = await import('node:fs/promises');
+  return JSON.parse(await readFile(join(venue.dir, name, 'profile.json'), 'utf8'));
+}
