@@ -253,6 +253,7 @@ export class EdgeNode {
       bytesFromCloud: this.metrics.bytesFromCloud,
       bytesToLan: 0,
       lanPeers,
+      blockedPeers: this.#mesh?.blockedPeers ?? 0,
       cloudConnected,
       queue: this.#redemptions?.queue ?? 0,
       printer: { state: printer.state, detail: printer.detail },
@@ -331,6 +332,7 @@ export class EdgeNode {
       },
       (source, bytes) => this.metrics.countBytes(source, bytes),
       (key) => this.#mesh?.isCloudKey(key) ?? false,
+      (key, reason) => this.#mesh?.block(key, reason),
     );
     await replica.ready();
     this.#replicas.set(feed.eventId, replica);

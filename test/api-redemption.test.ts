@@ -266,6 +266,7 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
     bytesFromCloud: 20,
     bytesToLan: 5,
     lanPeers: 1,
+    blockedPeers: 0,
     cloudConnected: false,
     queue: 0,
     printer: { state: 'paper_out', detail: 'Paper roll empty' },

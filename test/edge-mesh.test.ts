@@ -59,7 +59,7 @@ test('4 edge-node processes: scheduled sync replicates each new batch to all, th
     const bytes = await noisyJpeg(100 + i, 1200);
     const res = await uploadImage(venue.base, venue.event.id, venue.photographer, bytes, `late${i}.jpg`);
     t.is(res.status, 201);
-    venue.images.push({ id: res.body.image.id, sha256: '', bytes: bytes.length });
+    venue.images.push({ id: res.body.image.id, sha256: '', bytes: bytes.length, data: bytes });
   }
   t.true(await heldEverywhere(nodes, 12, 90_000), 'the second batch reached every printer');
   const unique = venue.images.reduce((n, i) => n + i.bytes, 0);

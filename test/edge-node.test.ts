@@ -62,5 +62,8 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
     ['printed', 'printed', 'printed'],
   );
   const files = await readdir(join(venue.dir, 'edge1', 'prints'));
-  t.true(files.filter((f) => f.endsWith('.escpos')).length >= 4, `photos and a receipt were written: ${files.join(', ')}`);
+  t.true(
+    files.filter((f) => f.endsWith('.escpos')).length >= 4,
+    `photos and a receipt were written: ${files.join(', ')}`,
+  );
 });

@@ -47,6 +47,7 @@ export const printerStatusReport = z
     bytesFromCloud: z.number().int().min(0),
     bytesToLan: z.number().int().min(0),
     lanPeers: z.number().int().min(0),
+    blockedPeers: z.number().int().min(0).default(0),
     cloudConnected: z.boolean(),
     queue: z.number().int().min(0),
     printer: z.object({ state: z.string().max(40), detail: z.string().max(500) }).strict(),

@@ -38,6 +38,7 @@ export class EventReplica {
     descriptor: EventFeedDescriptor,
     onBytes: (source: ByteSource, bytes: number) => void,
     isCloud: (keyHex: string) => boolean,
+    onBadPeer: (keyHex: string, reason: string) => void = () => {},
   ) {
     this.descriptor = descriptor;
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
@@ -51,6 +52,14 @@ export class EventReplica {
     };
     this.blobsCore.on('download', account);
     catalogCore.on('download', account);
+    // Hypercore refused data that does not match the writer's signed Merkle tree: that peer is
+    // serving corrupt or forged blocks. Nothing of it was stored; the peer is reported to be cut off.
+    const refuse = (err: Error, _req: unknown, _res: unknown, from: { remotePublicKey?: Buffer }) => {
+      const key = from?.remotePublicKey?.toString('hex');
+      if (key) onBadPeer(key, err?.message ?? 'invalid data');
+    };
+    this.blobsCore.on('verification-error', refuse);
+    catalogCore.on('verification-error', refuse);
   }
 
   get eventId(): string {

@@ -37,6 +37,7 @@ export class VenueMesh extends EventEmitter {
   #printers = new Set<string>();
   #coordinators = new Set<string>();
   #cloudWanted = false;
+  readonly #blocked = new Set<string>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
   #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
@@ -72,7 +73,24 @@ export class VenueMesh extends EventEmitter {
   }
 
   isAllowed(keyHex: string): boolean {
+    if (this.#blocked.has(keyHex)) return false;
     return this.#printers.has(keyHex) || (this.#cloudWanted && this.#coordinators.has(keyHex));
+  }
+
+  /**
+   * Cuts off a peer that served data failing verification, and refuses it until this node restarts:
+   * paired or not, a peer that sends forged blocks is not trusted again.
+   */
+  block(keyHex: string, reason: string): void {
+    if (this.#blocked.has(keyHex)) return;
+    this.#blocked.add(keyHex);
+    this.#logger.warn({ peer: keyHex, reason }, 'peer sent data that failed verification: disconnected and blocked');
+    this.#connections.get(keyHex)?.destroy();
+    this.emit('peer-blocked', keyHex);
+  }
+
+  get blockedPeers(): number {
+    return this.#blocked.size;
   }
 
   isCloudKey(keyHex: string): boolean {

@@ -1,0 +1,86 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import test from 'ava';
+import { loadOrCreateIdentity } from '../edge-node/identity.ts';
+import { decodeRasterCommands, stitchBands } from '../edge-node/printing/escpos.ts';
+import { renderPhoto } from '../edge-node/printing/render.ts';
+import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import { startEdgeProcess } from './fixtures/edge-process.ts';
+import { waitFor } from './fixtures/feed-fixtures.ts';
+import { HostilePeer } from './fixtures/hostile-peer.ts';
+import { buyAndPay, printerApi } from './fixtures/http-client.ts';
+import { pairPrinter, startVenue } from './fixtures/venue-harness.ts';
+
+/** A schedule whose only window opens 12 hours from now: background sync never runs in the test. */
+function neverSyncs() {
+  const opens = new Date(Date.now() + 12 * 3_600_000);
+  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return {
+    intervalMs: 60_000,
+    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
+    utcOffsetMinutes: 0,
+  };
+}
+
+test('a paired peer serving corrupted blocks is cut off, and what prints is the genuine photo', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 1 });
+  // The hostile printer is paired (it passed the firewall), holds the feed, and corrupts what it serves.
+  const hostileDir = join(venue.dir, 'H');
+  await pairPrinter(venue.base, venue.operator, venue.venue.id, hostileDir, 'H');
+  const identity = await loadOrCreateIdentity(join(hostileDir, 'identity.json'));
+  const me = await printerApi<{
+    venue: { topic: string };
+    feeds: EventFeedDescriptor[];
+    peers: { coordinators: string[] };
+  }>(venue.base, identity, 'GET', '/api/printer/me');
+  const hostile = new HostilePeer({
+    dir: join(hostileDir, 'corestore'),
+    bootstrap: venue.bootstrap,
+    keyPair: identity,
+  });
+  t.teardown(() => hostile.close());
+  await hostile.start(me.body.feeds[0]!, Buffer.from(me.body.venue.topic, 'hex'), me.body.peers.coordinators[0]!);
+
+  const dataDir = join(venue.dir, 'N');
+  await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, 'N');
+  const honest = await startEdgeProcess(t, dataDir, {
+    coordinatorUrl: venue.base,
+    name: 'N',
+    dhtBootstrap: venue.bootstrap,
+    printer: { kind: 'file', dir: join(dataDir, 'prints') },
+    schedule: neverSyncs(),
+    reportIntervalMs: 1_000,
+  });
+  t.true(
+    await waitFor(async () => (await honest.status()).lanPeers === 1, 20_000, 100),
+    'the honest printer connected to the hostile one',
+  );
+
+  const { token, orderId } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
+  const result = await honest.redeem(token);
+  t.is(result.status, 200, JSON.stringify(result.body));
+  t.deepEqual(
+    result.body.units?.map((u) => u.state),
+    ['printed'],
+  );
+  t.true(hostile.blocksCorrupted > 0, 'the hostile peer did serve corrupted blocks');
+  const status = (await honest.status()) as Awaited<ReturnType<typeof honest.status>> & { blockedPeers: number };
+  t.is(status.blockedPeers, 1, 'the hostile peer was cut off');
+  t.is(status.lanPeers, 0);
+  t.true(status.bytesFromCloud >= venue.images[0]!.bytes, 'the genuine blocks came from the cloud');
+
+  // What came out of the printer is the genuine photo, decoded back from the ESC/POS bytes.
+  const prints = join(dataDir, 'prints');
+  const slug = orderId.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const photo = (await readdir(prints)).find((f) => f.endsWith('.escpos') && f.includes(slug));
+  t.truthy(photo);
+  const printed = stitchBands(decodeRasterCommands(await readFile(join(prints, photo!))));
+  const expected = await renderPhoto(venue.images[0]!.data, printed.width);
+  t.is(printed.height >= expected.height, true);
+  t.deepEqual(
+    Buffer.from(printed.bits.subarray(0, expected.bits.length)),
+    Buffer.from(expected.bits),
+    'printed dots = the genuine photo dithered',
+  );
+});
