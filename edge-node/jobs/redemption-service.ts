@@ -22,6 +22,8 @@ export interface UnitProgress {
   imageId: string;
   copy: number;
   state: UnitState;
+  /** Where the photo came from: already here, a LAN neighbour, or the cloud (last one used). */
+  source?: FetchSource;
   detail?: string;
 }
 
@@ -193,8 +195,9 @@ export class RedemptionService extends EventEmitter {
         const fromJob = units.find((j) => j.imageId === u.imageId)?.image ?? null;
         const p = this.#image(replica, u.imageId, fromJob, (source) => {
           for (const x of todo) {
-            if (x.imageId === u.imageId && x.state === 'queued') x.state = sourceState(source);
-            else if (x.imageId === u.imageId && (x.state === 'fetching_lan' || x.state === 'local'))
+            if (x.imageId !== u.imageId) continue;
+            x.source = source;
+            if (x.state === 'queued' || x.state === 'fetching_lan' || x.state === 'local')
               x.state = sourceState(source);
           }
           emit();

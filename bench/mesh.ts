@@ -1,0 +1,183 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import Corestore from 'corestore';
+import Hyperblobs from 'hyperblobs';
+import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
+import { type EdgeProcess, startEdgeProcess } from '../test/fixtures/edge-process.ts';
+import { waitFor } from '../test/fixtures/feed-fixtures.ts';
+import { buyAndPay } from '../test/fixtures/http-client.ts';
+import { pairPrinter, startVenue } from '../test/fixtures/venue-harness.ts';
+
+/**
+ * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.
+ *  - cloudEgressRatio: 10 printers fully replicate ≥ 200 MB; bytes pulled from the cloud ÷ unique bytes.
+ *  - throughputRatio: one more printer replicating the whole event from its LAN peers, MB/s, ÷ two
+ *    corestores piped in this process (same blocks).
+ *  - scanToPrintLocalP99Ms: code in → photo out (file printer) for images already local.
+ *  - missingFetchRatio: redeeming a 5 MB photo the printer lacks, from LAN peers, while its background
+ *    sync runs ÷ the same with background sync idle.
+ * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
+ */
+const PRINTERS = Number(process.env.BENCH_PRINTERS ?? 10);
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 40);
+const IMAGE_SIDE = Number(process.env.BENCH_IMAGE_SIDE ?? 2600);
+const LOCAL_REDEMPTIONS = 40;
+const MB = 1024 * 1024;
+
+const cleanups: Array<() => unknown> = [];
+const t = { teardown: (fn: () => unknown) => cleanups.push(fn), log: () => {} } as unknown as ExecutionContext;
+const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
+
+function neverSyncs() {
+  const opens = new Date(Date.now() + 12 * 3_600_000);
+  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return {
+    intervalMs: 60_000,
+    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
+    utcOffsetMinutes: 0,
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function main(): Promise<void> {
+  progress(`uploading ${IMAGES} photos of ${IMAGE_SIDE}² px`);
+  const venue = await startVenue(t, { images: IMAGES, imageSide: IMAGE_SIDE });
+  const uniqueBytes = venue.images.reduce((n, i) => n + i.bytes, 0);
+  const edge = async (name: string, extra: Record<string, unknown> = {}): Promise<EdgeProcess> => {
+    const dataDir = join(venue.dir, name);
+    await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, name);
+    return startEdgeProcess(t, dataDir, {
+      coordinatorUrl: venue.base,
+      name,
+      dhtBootstrap: venue.bootstrap,
+      printer: { kind: 'file', dir: join(dataDir, 'prints') },
+      schedule: { intervalMs: 2_000 },
+      reportIntervalMs: 1_000,
+      ...extra,
+    });
+  };
+  const holdsAll = async (nodes: EdgeProcess[], timeoutMs: number) =>
+    waitFor(
+      async () =>
+        (await Promise.all(nodes.map((n) => n.status().catch(() => null)))).every(
+          (s) => s?.events[0]?.imagesHeld === IMAGES,
+        ),
+      timeoutMs,
+      250,
+    );
+
+  progress(`${(uniqueBytes / MB).toFixed(0)} MB unique; starting ${PRINTERS} printers`);
+  const printers = await Promise.all(Array.from({ length: PRINTERS }, (_, i) => edge(`P${i}`)));
+  const started = Date.now();
+  if (!(await holdsAll(printers, 600_000))) throw new Error('full replication did not finish in 10 minutes');
+  const fullReplicationSeconds = (Date.now() - started) / 1000;
+  const statuses = await Promise.all(printers.map((p) => p.status()));
+  const cloudBytes = statuses.reduce((n, s) => n + s.bytesFromCloud, 0);
+  const lanBytes = statuses.reduce((n, s) => n + s.bytesFromLan, 0);
+
+  progress('one more printer replicating the whole event from the LAN');
+  const late = await edge('LATE');
+  // From its first byte: startup (pairing, DHT lookup, settling) is not replication throughput.
+  await waitFor(async () => (await late.status()).bytesFromLan > 0, 60_000, 20);
+  const lateStart = Date.now();
+  if (!(await holdsAll([late], 600_000))) throw new Error('the late printer did not finish');
+  const replicationMBps = uniqueBytes / MB / ((Date.now() - lateStart) / 1000);
+  const pipedBaselineMBps = await pipedBaseline(venue.images.map((i) => i.data));
+
+  progress('scan to print, images local');
+  const local: number[] = [];
+  for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
+    const { token } = await buyAndPay(venue.base, venue.event.id, [
+      { imageId: venue.images[i % IMAGES]!.id, copies: 1 },
+    ]);
+    const t0 = performance.now();
+    const res = await late.redeem(token);
+    if (res.status !== 200 || res.body.units?.[0]?.state !== 'printed')
+      throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
+    local.push(performance.now() - t0);
+  }
+
+  progress('missing 5 MB photo fetched from the LAN, idle vs during background sync');
+  const idleNode = await edge('IDLE', { schedule: neverSyncs() });
+  await waitFor(async () => (await idleNode.status()).lanPeers >= PRINTERS, 20_000, 100);
+  const idleMs = await timedLanRedeem(venue, idleNode, 0);
+  const busyNode = await edge('BUSY');
+  await waitFor(async () => (await busyNode.status()).bytesFromLan > 0, 30_000, 50);
+  let busyMs = Number.NaN;
+  for (let i = 1; i < IMAGES && Number.isNaN(busyMs); i++) busyMs = await timedLanRedeem(venue, busyNode, i);
+
+  const summary = {
+    printers: PRINTERS,
+    images: IMAGES,
+    uniqueBytes,
+    cloudBytes,
+    lanBytes,
+    cloudEgressRatio: Number((cloudBytes / uniqueBytes).toFixed(4)),
+    fullReplicationSeconds: Number(fullReplicationSeconds.toFixed(1)),
+    replicationMBps: Number(replicationMBps.toFixed(1)),
+    pipedBaselineMBps: Number(pipedBaselineMBps.toFixed(1)),
+    throughputRatio: Number((replicationMBps / pipedBaselineMBps).toFixed(3)),
+    scanToPrintLocalP50Ms: Math.round(percentile(local, 50)),
+    scanToPrintLocalP99Ms: Math.round(percentile(local, 99)),
+    missingFetchIdleMs: Math.round(idleMs),
+    missingFetchBusyMs: Math.round(busyMs),
+    missingFetchRatio: Number((busyMs / idleMs).toFixed(3)),
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+/** Redeems one photo the node lacks; the time, or NaN if it turned out to be local already. */
+async function timedLanRedeem(
+  venue: Awaited<ReturnType<typeof startVenue>>,
+  node: EdgeProcess,
+  index: number,
+): Promise<number> {
+  const { token } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[index]!.id, copies: 1 }]);
+  const t0 = performance.now();
+  const res = await node.redeem(token);
+  const ms = performance.now() - t0;
+  const unit = (res.body.units as Array<{ state: string; source?: string }> | undefined)?.[0];
+  if (unit?.state !== 'printed') throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
+  return unit.source === 'lan' ? ms : Number.NaN;
+}
+
+/** Two corestores in this process, piped: the ceiling for Hypercore replication on this machine. */
+async function pipedBaseline(images: Buffer[]): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-pipe-'));
+  try {
+    const a = new Corestore(join(dir, 'a'));
+    const b = new Corestore(join(dir, 'b'));
+    const source = a.get({ name: 'blobs' });
+    await source.ready();
+    const blobs = new Hyperblobs(source, { blockSize: FEED_BLOCK_BYTES });
+    for (const image of images) await blobs.put(image);
+    const copy = b.get({ key: source.key });
+    await copy.ready();
+    const s1 = a.replicate(true);
+    const s2 = b.replicate(false);
+    s1.pipe(s2).pipe(s1);
+    const t0 = performance.now();
+    await copy.update({ wait: true });
+    await copy.download({ start: 0, end: source.length }).done();
+    const seconds = (performance.now() - t0) / 1000;
+    s1.destroy();
+    s2.destroy();
+    await a.close();
+    await b.close();
+    return images.reduce((n, i) => n + i.length, 0) / MB / seconds;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+try {
+  await main();
+} finally {
+  for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+}
