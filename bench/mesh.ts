@@ -21,7 +21,7 @@ import { pairPrinter, startVenue } from '../test/fixtures/venue-harness.ts';
  * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
  */
 const PRINTERS = Number(process.env.BENCH_PRINTERS ?? 10);
-const IMAGES = Number(process.env.BENCH_IMAGES ?? 40);
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 42);
 const IMAGE_SIDE = Number(process.env.BENCH_IMAGE_SIDE ?? 2600);
 const LOCAL_REDEMPTIONS = 40;
 const MB = 1024 * 1024;

@@ -232,7 +232,9 @@ export class RedemptionService extends EventEmitter {
         await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
         u.state = 'printed';
         emit();
-        await this.#confirm(progress.orderId, u.unit);
+        // The fan does not wait for bookkeeping: the print is durable in the job log, and the
+        // confirmation is retried until the coordinator has it.
+        void this.#confirm(progress.orderId, u.unit);
       }
       for (const u of progress.units) {
         // Printed before a crash but not confirmed: confirm now rather than print again.

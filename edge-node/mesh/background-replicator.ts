@@ -14,6 +14,8 @@ import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
 /** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
 export const BACKGROUND_BATCH_BLOCKS = 32;
+/** Background batches in flight at once (4 × 32 blocks × 64 KiB = 8 MiB window). */
+export const BACKGROUND_PARALLEL_BATCHES = 4;
 /** A LAN batch not done in this long is given up for this cycle (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
 /** A cloud batch not done in this long is given up for this cycle. */
@@ -221,13 +223,28 @@ export class BackgroundReplicator {
 
   /** Fetches blocks in small batches under the bandwidth cap, yielding to on-demand fetches. */
   async #fetchBlocks(replica: EventReplica, blocks: number[], stallMs: number): Promise<void> {
-    let i = 0;
-    while (i < blocks.length && !this.#closed) {
+    // A few batches in flight keep the pipe full between round trips; each stays small enough that
+    // an on-demand fetch waits behind little (the batches stop the moment one starts).
+    let next = 0;
+    let stop = false;
+    const worker = async () => {
+      while (!stop && !this.#closed && next < blocks.length) {
+        const start = next;
+        next += BACKGROUND_BATCH_BLOCKS;
+        const done = await this.#fetchBatch(replica, blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS), stallMs);
+        if (!done) stop = true;
+      }
+    };
+    await Promise.all(Array.from({ length: BACKGROUND_PARALLEL_BATCHES }, worker));
+  }
+
+  /** One batch, retried after any on-demand interruption; false when it stalled or failed. */
+  async #fetchBatch(replica: EventReplica, batch: number[], stallMs: number): Promise<boolean> {
+    for (;;) {
       await this.#o.gate.waitForTurn();
-      const batch = blocks.slice(i, i + BACKGROUND_BATCH_BLOCKS);
       const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, this.#o.clock.now());
       if (wait > 0) await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
-      if (this.#closed) return;
+      if (this.#closed) return false;
       const range = replica.blobsCore.download({ blocks: batch });
       const interrupted = this.#o.gate.nextOnDemand().then(() => 'interrupted' as const);
       const outcome = await Promise.race([
@@ -239,9 +256,8 @@ export class BackgroundReplicator {
         interrupted,
       ]);
       range.destroy();
-      if (outcome === 'interrupted') continue; // same batch again once the fan is served
-      if (outcome !== 'done') return;
-      i += batch.length;
+      if (outcome === 'interrupted') continue; // the same batch again once the fan is served
+      return outcome === 'done';
     }
   }
 }
