@@ -14,8 +14,12 @@ import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
 /** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
 export const BACKGROUND_BATCH_BLOCKS = 32;
-/** Background batches in flight at once (4 × 32 blocks × 64 KiB = 8 MiB window). */
-export const BACKGROUND_PARALLEL_BATCHES = 4;
+/**
+ * Background batches in flight at once (2 × 32 blocks × 64 KiB = 4 MiB window). Measured with
+ * `npm run bench:mesh`: 1 batch gave 13 MB/s and a 1.3× slower on-demand fetch during sync, 4 gave
+ * 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
+ */
+export const BACKGROUND_PARALLEL_BATCHES = 2;
 /** A LAN batch not done in this long is given up for this cycle (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
 /** A cloud batch not done in this long is given up for this cycle. */
