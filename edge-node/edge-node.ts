@@ -251,7 +251,7 @@ export class EdgeNode {
       events,
       bytesFromLan: this.metrics.bytesFromLan,
       bytesFromCloud: this.metrics.bytesFromCloud,
-      bytesToLan: 0,
+      bytesToLan: this.metrics.bytesToLan,
       lanPeers,
       blockedPeers: this.#mesh?.blockedPeers ?? 0,
       cloudConnected,

@@ -50,6 +50,11 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
   t.log(`unique ${unique} B, from cloud ${cloud} B (${(cloud / unique).toFixed(2)}×), from LAN ${lan} B`);
   t.true(allHeld, 'every printer holds every image');
   t.true(cloud <= 1.5 * unique, `cloud bytes ${cloud} ≤ 1.5 × unique ${unique}`);
+  const served = nodes.reduce((n, node) => n + node.metrics.bytesToLan, 0);
+  t.true(
+    Math.abs(served - lan) <= 0.05 * lan,
+    `bytes served on the LAN (${served}) match bytes received from it (${lan})`,
+  );
 
   const { token } = await buyAndPay(venue.base, venue.event.id, [
     { imageId: venue.images[0]!.id, copies: 2 },

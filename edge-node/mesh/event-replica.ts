@@ -36,7 +36,7 @@ export class EventReplica {
   constructor(
     store: Corestore,
     descriptor: EventFeedDescriptor,
-    onBytes: (source: ByteSource, bytes: number) => void,
+    onBytes: (source: ByteSource | 'served', bytes: number) => void,
     isCloud: (keyHex: string) => boolean,
     onBadPeer: (keyHex: string, reason: string) => void = () => {},
   ) {
@@ -52,6 +52,10 @@ export class EventReplica {
     };
     this.blobsCore.on('download', account);
     catalogCore.on('download', account);
+    // What this printer serves to its LAN neighbours (it never serves the cloud).
+    const served = (_index: number, byteLength: number) => onBytes('served', byteLength);
+    this.blobsCore.on('upload', served);
+    catalogCore.on('upload', served);
     // Hypercore refused data that does not match the writer's signed Merkle tree: that peer is
     // serving corrupt or forged blocks. Nothing of it was stored; the peer is reported to be cut off.
     const refuse = (err: Error, _req: unknown, _res: unknown, from: { remotePublicKey?: Buffer }) => {

@@ -9,6 +9,7 @@ export class NodeMetrics {
   readonly receivedBytes: Counter<'source'>;
   readonly redemptions: Counter<'outcome'>;
   readonly printsTotal: Counter;
+  readonly servedBytes: Counter;
   readonly peers: Gauge<'kind'>;
   readonly imagesHeld: Gauge<'event'>;
   readonly bytesNeeded: Gauge<'event'>;
@@ -17,6 +18,7 @@ export class NodeMetrics {
   readonly printerState: Gauge<'state'>;
   bytesFromLan = 0;
   bytesFromCloud = 0;
+  bytesToLan = 0;
 
   constructor() {
     const registers = [this.registry];
@@ -30,6 +32,11 @@ export class NodeMetrics {
       name: 'vpm_edge_redemptions_total',
       help: 'Codes presented here, by outcome.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.servedBytes = new Counter({
+      name: 'vpm_edge_served_bytes_total',
+      help: 'Feed bytes served to LAN peers.',
       registers,
     });
     this.printsTotal = new Counter({ name: 'vpm_edge_prints_total', help: 'Photos printed.', registers });
@@ -66,7 +73,12 @@ export class NodeMetrics {
     });
   }
 
-  countBytes(source: 'lan' | 'cloud', bytes: number): void {
+  countBytes(source: 'lan' | 'cloud' | 'served', bytes: number): void {
+    if (source === 'served') {
+      this.bytesToLan += bytes;
+      this.servedBytes.inc(bytes);
+      return;
+    }
     if (source === 'lan') this.bytesFromLan += bytes;
     else this.bytesFromCloud += bytes;
     this.receivedBytes.inc({ source }, bytes);
