@@ -190,9 +190,9 @@ async function main(): Promise<void> {
   log('');
   log(`  coordinator     ${base}   (operator token: ${operator})`);
   log(`  event           ${base}/api/events/${event.id}/images   (${PHOTOS} photos)`);
-  printerUrls.forEach((u, i) =>
-    log(`  printer ${i + 1}       ${u}/status   prints land in ${join(DEMO_DIR, `printer-${i + 1}`, 'prints')}`),
-  );
+  for (const [i, u] of printerUrls.entries()) {
+    log(`  printer ${i + 1}       ${u}/status   prints land in ${join(DEMO_DIR, `printer-${i + 1}`, 'prints')}`);
+  }
   log('');
   log('Redeem the sample order (paid already) at any printer:');
   log(`  npm run redeem -- --image ${qrPath} --node ${printerUrls[1]}`);
