@@ -12,6 +12,8 @@ import type { JobLog, OrderProgress } from './job-log.ts';
 
 /** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
 export const CONFIRM_RETRY_MS = 5_000;
+/** Prints come out in order unless the next one's photo is still this far from ready. */
+export const IN_ORDER_GRACE_MS = 300;
 /** A unit whose image is not yet on the feed (just uploaded) waits this long for the catalog. */
 export const CATALOG_WAIT_MS = 30_000;
 
@@ -209,8 +211,16 @@ export class RedemptionService extends EventEmitter {
       while (pending.length > 0) {
         if (this.#closed)
           throw new AppError(503, 'shutting_down', 'The printer is shutting down; the order resumes on restart.');
-        // The first unit in order whose image is ready; otherwise wait for any.
-        const ready = await firstSettled(pending.map((u) => images.get(u.imageId)!));
+        // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
+        const next = images.get(pending[0]!.imageId)!;
+        const inOrder = await Promise.race([
+          next.then(
+            () => true,
+            () => true,
+          ),
+          sleep(IN_ORDER_GRACE_MS, false),
+        ]);
+        const ready = inOrder ? { index: 0 } : await firstSettled(pending.map((u) => images.get(u.imageId)!));
         const u = pending.splice(ready.index, 1)[0]!;
         let bytes: Buffer;
         try {
