@@ -66,9 +66,12 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
     result.units.map((u) => u.state),
     ['printed', 'printed', 'printed'],
   );
-  const files = await readdir(join(venue.dir, 'edge1', 'prints'));
-  t.true(
-    files.filter((f) => f.endsWith('.escpos')).length >= 4,
-    `photos and a receipt were written: ${files.join(', ')}`,
+  const files = (await readdir(join(venue.dir, 'edge1', 'prints'))).filter((f) => f.endsWith('.escpos')).sort();
+  t.is(files.length, 4, `three photos and a receipt: ${files.join(', ')}`);
+  // Local photos print in order: the label ends with "<n>-<of>".
+  t.deepEqual(
+    files.slice(0, 3).map((f) => /-(\d)-3\.escpos$/.exec(f)?.[1]),
+    ['1', '2', '3'],
   );
+  t.regex(files[3]!, /receipt/);
 });
