@@ -5,10 +5,10 @@ import type { ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import Hyperblobs from 'hyperblobs';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { type EdgeProcess, startEdgeProcess } from '../test/fixtures/edge-process.ts';
+import type { EdgeProcess } from '../test/fixtures/edge-process.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import { buyAndPay } from '../test/fixtures/http-client.ts';
-import { pairPrinter, startVenue } from '../test/fixtures/venue-harness.ts';
+import { neverSyncs, startVenue, startVenuePrinter } from '../test/fixtures/venue-harness.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.
@@ -33,16 +33,6 @@ const cleanups: Array<() => unknown> = [];
 const t = { teardown: (fn: () => unknown) => cleanups.push(fn), log: () => {} } as unknown as ExecutionContext;
 const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
 
-function neverSyncs() {
-  const opens = new Date(Date.now() + 12 * 3_600_000);
-  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  return {
-    intervalMs: 60_000,
-    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
-    utcOffsetMinutes: 0,
-  };
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -52,19 +42,7 @@ async function main(): Promise<void> {
   progress(`uploading ${IMAGES} photos of ${IMAGE_SIDE}² px`);
   const venue = await startVenue(t, { images: IMAGES, imageSide: IMAGE_SIDE });
   const uniqueBytes = venue.images.reduce((n, i) => n + i.bytes, 0);
-  const edge = async (name: string, extra: Record<string, unknown> = {}): Promise<EdgeProcess> => {
-    const dataDir = join(venue.dir, name);
-    await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, name);
-    return startEdgeProcess(t, dataDir, {
-      coordinatorUrl: venue.base,
-      name,
-      dhtBootstrap: venue.bootstrap,
-      printer: { kind: 'file', dir: join(dataDir, 'prints') },
-      schedule: { intervalMs: 2_000 },
-      reportIntervalMs: 1_000,
-      ...extra,
-    });
-  };
+  const edge = (name: string, extra: Record<string, unknown> = {}) => startVenuePrinter(t, venue, name, extra);
   const holdsAll = async (nodes: EdgeProcess[], timeoutMs: number) =>
     waitFor(
       async () =>

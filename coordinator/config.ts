@@ -1,18 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated
  * once at start. A bad value stops the process with a message naming the setting.
  */
-const hostPort = z
-  .string()
-  .regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')
-  .transform((s) => {
-    const i = s.lastIndexOf(':');
-    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-  });
-
 const port = z.coerce.number().int().min(0).max(65_535);
 
 export const configSchema = z.object({
@@ -28,16 +21,7 @@ export const configSchema = z.object({
   operatorToken: z.string().min(16, 'at least 16 characters').optional(),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
   tokenKeysFile: z.string().min(1).optional(),
-  dhtBootstrap: z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(hostPort).min(1))
-    .optional(),
+  dhtBootstrap: hostPortListSchema.optional(),
   dhtHost: z.string().min(1).default('127.0.0.1'),
   dhtPort: port.default(49_737),
   claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
@@ -101,22 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorC
         .join(' ')}`,
     );
   }
-  const raw: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') raw[key] = value;
-  }
-  for (const [key, flag] of Object.entries(FLAGS)) {
-    if (flags[flag] !== undefined) raw[key] = flags[flag];
-  }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(overlaySettings({}, env, ENV, flags, FLAGS));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const key = String(i.path[0]) as keyof CoordinatorConfig;
-      const flag = (FLAGS as Partial<Record<keyof CoordinatorConfig, string>>)[key];
-      return `  ${ENV[key] ?? key}${flag ? ` / --${flag}` : ''}: ${i.message}`;
-    });
-    throw new ConfigError(`Invalid coordinator configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid coordinator configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
   }
   return parsed.data;
 }

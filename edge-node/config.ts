@@ -1,29 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 
 /**
  * Edge node configuration: a JSON file (--config or VPM_EDGE_CONFIG), then environment variables,
  * then flags, each overriding the one before. Validated once at start; a bad value names the setting.
  */
-const hostPort = z
-  .string()
-  .regex(/^[^\s:,]+:\d{1,5}$/, 'host:port')
-  .transform((s) => {
-    const i = s.lastIndexOf(':');
-    return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
-  });
-
 const bootstrapList = z.union([
-  z
-    .string()
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(hostPort).min(1)),
+  hostPortListSchema,
   z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) })).min(1),
 ]);
 
@@ -131,21 +116,9 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv, argv: string[]): EdgeConf
       throw new EdgeConfigError(`Cannot read the config file ${file}: ${(err as Error).message}`);
     }
   }
-  for (const [key, name] of Object.entries(ENV)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') raw[key] = value;
-  }
-  for (const [key, flag] of Object.entries(FLAGS)) {
-    if (flags[flag] !== undefined) raw[key] = flags[flag];
-  }
-  const parsed = edgeConfigSchema.safeParse(raw);
+  const parsed = edgeConfigSchema.safeParse(overlaySettings(raw, env, ENV, flags, FLAGS));
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const key = String(i.path[0]) as keyof EdgeConfig;
-      const where = [i.path.join('.'), ENV[key], FLAGS[key] && `--${FLAGS[key]}`].filter(Boolean).join(' / ');
-      return `  ${where}: ${i.message}`;
-    });
-    throw new EdgeConfigError(`Invalid edge node configuration:\n${lines.join('\n')}`);
+    throw new EdgeConfigError(`Invalid edge node configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
   }
   return parsed.data;
 }

@@ -5,22 +5,10 @@ import { loadOrCreateIdentity } from '../edge-node/identity.ts';
 import { decodeRasterCommands, stitchBands } from '../edge-node/printing/escpos.ts';
 import { renderPhoto } from '../edge-node/printing/render.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
-import { startEdgeProcess } from './fixtures/edge-process.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { HostilePeer } from './fixtures/hostile-peer.ts';
 import { buyAndPay, printerApi } from './fixtures/http-client.ts';
-import { pairPrinter, startVenue } from './fixtures/venue-harness.ts';
-
-/** A schedule whose only window opens 12 hours from now: background sync never runs in the test. */
-function neverSyncs() {
-  const opens = new Date(Date.now() + 12 * 3_600_000);
-  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  return {
-    intervalMs: 60_000,
-    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
-    utcOffsetMinutes: 0,
-  };
-}
+import { neverSyncs, pairPrinter, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 test('a paired peer serving corrupted blocks is cut off, and what prints is the genuine photo', async (t) => {
   t.timeout(120_000);
@@ -43,15 +31,8 @@ test('a paired peer serving corrupted blocks is cut off, and what prints is the 
   await hostile.start(me.body.feeds[0]!, Buffer.from(me.body.venue.topic, 'hex'), me.body.peers.coordinators[0]!);
 
   const dataDir = join(venue.dir, 'N');
-  await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, 'N');
-  const honest = await startEdgeProcess(t, dataDir, {
-    coordinatorUrl: venue.base,
-    name: 'N',
-    dhtBootstrap: venue.bootstrap,
-    printer: { kind: 'file', dir: join(dataDir, 'prints') },
-    schedule: neverSyncs(),
-    reportIntervalMs: 1_000,
-  });
+  const honest = await startVenuePrinter(t, venue, 'N', { schedule: neverSyncs() });
+
   t.true(
     await waitFor(async () => (await honest.status()).lanPeers === 1, 20_000, 100),
     'the honest printer connected to the hostile one',

@@ -2,40 +2,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import HyperDHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
-import { type EdgeProcess, startEdgeProcess } from './fixtures/edge-process.ts';
+import type { EdgeProcess } from './fixtures/edge-process.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { buyAndPay, uploadImage } from './fixtures/http-client.ts';
-import { noisyJpeg, pairPrinter, startVenue } from './fixtures/venue-harness.ts';
-
-/** A schedule whose only window opens 12 hours from now: background sync never runs in the test. */
-function neverSyncs() {
-  const opens = new Date(Date.now() + 12 * 3_600_000);
-  const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  return {
-    intervalMs: 60_000,
-    windows: [{ start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }],
-    utcOffsetMinutes: 0,
-  };
-}
-
-async function edge(
-  t: Parameters<typeof startEdgeProcess>[0],
-  venue: Awaited<ReturnType<typeof startVenue>>,
-  name: string,
-  extra: Record<string, unknown> = {},
-): Promise<EdgeProcess> {
-  const dataDir = join(venue.dir, name);
-  await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, name);
-  return startEdgeProcess(t, dataDir, {
-    coordinatorUrl: venue.base,
-    name,
-    dhtBootstrap: venue.bootstrap,
-    printer: { kind: 'file', dir: join(dataDir, 'prints') },
-    schedule: { intervalMs: 2_000 },
-    reportIntervalMs: 1_000,
-    ...extra,
-  });
-}
+import { neverSyncs, noisyJpeg, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 async function heldEverywhere(nodes: EdgeProcess[], count: number, timeoutMs: number): Promise<boolean> {
   return waitFor(
@@ -51,7 +21,7 @@ async function heldEverywhere(nodes: EdgeProcess[], count: number, timeoutMs: nu
 test('4 edge-node processes: scheduled sync replicates each new batch to all, the cloud pays about once', async (t) => {
   t.timeout(180_000);
   const venue = await startVenue(t, { images: 8 });
-  const nodes = await Promise.all(['A', 'B', 'C', 'D'].map((n) => edge(t, venue, n)));
+  const nodes = await Promise.all(['A', 'B', 'C', 'D'].map((n) => startVenuePrinter(t, venue, n)));
   t.true(await heldEverywhere(nodes, 8, 90_000), 'the first batch reached every printer');
 
   // A new batch while the event runs.
@@ -78,8 +48,8 @@ test('on demand: an image no printer holds comes from the cloud; the next printe
   t.timeout(120_000);
   const venue = await startVenue(t, { images: 2 });
   const [d, e] = await Promise.all([
-    edge(t, venue, 'D', { schedule: neverSyncs() }),
-    edge(t, venue, 'E', { schedule: neverSyncs() }),
+    startVenuePrinter(t, venue, 'D', { schedule: neverSyncs() }),
+    startVenuePrinter(t, venue, 'E', { schedule: neverSyncs() }),
   ]);
   t.true(await waitFor(async () => (await d.status()).lanPeers === 1, 20_000, 100), 'D and E are connected');
   const first = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
@@ -114,7 +84,7 @@ test('on demand: an image no printer holds comes from the cloud; the next printe
 test('an unpaired peer that knows the venue topic gets no connection', async (t) => {
   t.timeout(120_000);
   const venue = await startVenue(t, { images: 1 });
-  const [a, b] = await Promise.all([edge(t, venue, 'A'), edge(t, venue, 'B')]);
+  const [a, b] = await Promise.all([startVenuePrinter(t, venue, 'A'), startVenuePrinter(t, venue, 'B')]);
   t.true(await waitFor(async () => (await a.status()).lanPeers === 1, 20_000, 100), 'paired printers connect');
   // The topic leaked (it never should: it is derived from the venue secret); the key was never paired.
   const profile = await readPrinterProfile(venue, 'A');
