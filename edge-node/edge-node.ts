@@ -65,10 +65,17 @@ export class EdgeNode {
   #localUrl = '';
   #lastHoldings = new Map<string, string>();
 
-  constructor(config: EdgeConfig, logger: Logger, opts: { clock?: Clock } = {}) {
+  readonly #onPairingCode: ((code: string, qrText: string) => void) | undefined;
+
+  constructor(
+    config: EdgeConfig,
+    logger: Logger,
+    opts: { clock?: Clock; onPairingCode?: (code: string, qrText: string) => void } = {},
+  ) {
     this.config = config;
     this.logger = logger;
     this.clock = opts.clock ?? systemClock;
+    this.#onPairingCode = opts.onPairingCode;
   }
 
   get localUrl(): string {
@@ -100,6 +107,7 @@ export class EdgeNode {
     this.identity = await loadOrCreateIdentity(join(dataDir, 'identity.json'));
     const qr = await pairingQr(this.identity.pairingCode);
     await writeFile(join(dataDir, 'pairing-qr.png'), qr.png);
+    this.#onPairingCode?.(this.identity.pairingCode, qr.terminal);
     this.logger.info(
       { pairingCode: this.identity.pairingCode, qr: join(dataDir, 'pairing-qr.png') },
       'pairing code of this printer',

@@ -24,7 +24,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { service: 'edge-node', name: config.name } });
-  const node = new EdgeNode(config, logger);
+  const node = new EdgeNode(config, logger, {
+    // The operator pairs this printer by its code: show it as text and, on a terminal, as a QR code.
+    onPairingCode: (code, qrText) => {
+      process.stderr.write(`\nPairing code of this printer:\n${code}\n`);
+      if (process.stderr.isTTY) process.stderr.write(`${qrText}\n`);
+    },
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
