@@ -2,6 +2,16 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as watchFolder } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import {
+  endsLikeCompleteImage,
+  errorMessage,
+  isCandidateFileName,
+  PermanentUploadError,
+  sniffImageKind,
+  type UploadFn,
+  type WatchLogger,
+} from './hot-file.ts';
+import { type JournalRecord, UploadJournal } from './upload-journal.ts';
 
 /**
  * The tethered-camera hot folder: every finished JPEG/PNG that lands in the folder is uploaded to
@@ -18,23 +28,6 @@ import path from 'node:path';
  * Only the top level of the folder is watched: tethering tools write the shots there, and their
  * subfolders hold sidecars, previews and trash that must not be sold.
  */
-
-export interface HotFile {
-  path: string;
-  fileName: string;
-  bytes: Buffer;
-  /** Hex sha256 of `bytes`. */
-  sha256: string;
-}
-
-export type UploadOutcome = 'uploaded' | 'duplicate';
-export type UploadFn = (file: HotFile) => Promise<UploadOutcome>;
-
-export interface WatchLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface HotFolderOptions {
   folder: string;
@@ -60,23 +53,6 @@ export interface HotFolderStats {
   skipped: number;
 }
 
-/**
- * Thrown by an UploadFn when retrying cannot help (the coordinator refused the file, e.g. it is not
- * a valid image or the token is wrong): the file is recorded as failed and left alone until it
- * changes or the uploader restarts.
- */
-export class PermanentUploadError extends Error {
-  readonly status: number | null;
-  readonly code: string | null;
-
-  constructor(message: string, opts: { status?: number; code?: string } = {}) {
-    super(message);
-    this.name = 'PermanentUploadError';
-    this.status = opts.status ?? null;
-    this.code = opts.code ?? null;
-  }
-}
-
 export const DEFAULT_STABLE_MS = 2000;
 export const DEFAULT_POLL_MS = 500;
 export const DEFAULT_RETRY_BASE_MS = 1000;
@@ -90,124 +66,6 @@ export const MAX_RETRY_DELAY_MS = 60_000;
 const INCOMPLETE_FILE_PATIENCE_FACTOR = 10;
 /** fs.watch fires several events per write; one rescan shortly after is enough. */
 const WATCH_EVENT_DEBOUNCE_MS = 50;
-
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
-const TEMP_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.download'];
-
-/** Whether a directory entry name can be a finished shot (dotfiles, editor and copy temp files are not). */
-export function isCandidateFileName(name: string): boolean {
-  const lower = name.toLowerCase();
-  if (lower.startsWith('.') || lower.startsWith('~')) return false;
-  if (TEMP_SUFFIXES.some((suffix) => lower.endsWith(suffix))) return false;
-  return IMAGE_EXTENSIONS.has(path.extname(lower));
-}
-
-type ImageKind = 'jpeg' | 'png';
-
-// Kept local rather than importing the coordinator's image pipeline, which would load sharp into
-// the photographer's CLI for a three-byte comparison.
-function sniffImageKind(bytes: Buffer): ImageKind | null {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
-  return null;
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const PNG_IEND_CHUNK = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
-
-function endsLikeCompleteImage(bytes: Buffer, kind: ImageKind): boolean {
-  if (kind === 'png') return bytes.subarray(-PNG_IEND_CHUNK.length).equals(PNG_IEND_CHUNK);
-  let end = bytes.length;
-  while (end > 0 && bytes[end - 1] === 0) end--; // some writers pad after EOI
-  return end >= 2 && bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
-}
-
-/* ---------------------------------------------------------------- journal */
-
-interface JournalRecord {
-  sha256: string;
-  name: string;
-  size: number;
-  mtimeMs: number;
-  outcome: UploadOutcome;
-  at: number;
-}
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-function parseJournalRecord(line: string): JournalRecord | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  const r = value as Partial<JournalRecord> | null;
-  if (
-    typeof r !== 'object' ||
-    r === null ||
-    typeof r.sha256 !== 'string' ||
-    !SHA256_HEX.test(r.sha256) ||
-    typeof r.name !== 'string' ||
-    typeof r.size !== 'number' ||
-    typeof r.mtimeMs !== 'number'
-  ) {
-    return null;
-  }
-  return {
-    sha256: r.sha256,
-    name: r.name,
-    size: r.size,
-    mtimeMs: r.mtimeMs,
-    outcome: r.outcome === 'duplicate' ? 'duplicate' : 'uploaded',
-    at: typeof r.at === 'number' ? r.at : 0,
-  };
-}
-
-/**
- * Append-only JSON lines, fsync'd per record: once a record is on disk the file is never sent
- * again. A crash can leave a torn last line; it is cut off on open (the upload it described is
- * then repeated, and the coordinator answers "duplicate").
- */
-class UploadJournal {
-  private constructor(private readonly handle: fs.FileHandle) {}
-
-  static async open(file: string, logger: WatchLogger): Promise<{ journal: UploadJournal; records: JournalRecord[] }> {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const handle = await fs.open(file, 'a+');
-    try {
-      const text = (await handle.readFile()).toString('utf8');
-      const completeLength = text.endsWith('\n') || text.length === 0 ? text.length : text.lastIndexOf('\n') + 1;
-      const records: JournalRecord[] = [];
-      const lines = text.slice(0, completeLength).split('\n');
-      for (const [index, line] of lines.entries()) {
-        if (line.trim() === '') continue;
-        const record = parseJournalRecord(line);
-        if (record) records.push(record);
-        else logger.warn({ journal: file, line: index + 1 }, 'ignoring unreadable journal line');
-      }
-      if (completeLength < text.length) {
-        logger.warn({ journal: file, bytes: text.length - completeLength }, 'cutting off a torn last journal line');
-        // Byte length, not string length: the torn tail may hold multi-byte characters.
-        await handle.truncate(Buffer.byteLength(text.slice(0, completeLength), 'utf8'));
-        await handle.sync();
-      }
-      return { journal: new UploadJournal(handle), records };
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
-  }
-
-  async append(record: JournalRecord): Promise<void> {
-    await this.handle.appendFile(`${JSON.stringify(record)}\n`, 'utf8');
-    await this.handle.sync();
-  }
-
-  close(): Promise<void> {
-    return this.handle.close();
-  }
-}
 
 /* ---------------------------------------------------------------- uploader */
 
@@ -628,78 +486,12 @@ export class HotFolderUploader {
   }
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/* ---------------------------------------------------------------- HTTP upload */
-
-export const UPLOAD_TIMEOUT_MS = 120_000;
-/** Enough of an error body to log the coordinator's code and message. */
-const MAX_ERROR_BODY_CHARS = 2000;
-
-/**
- * Uploads one file to the coordinator's image endpoint. 201 is a new image, 200 with
- * `duplicate: true` one the event already has. 4xx answers (except 408 and 429) are permanent;
- * everything else, including network errors and timeouts, is worth retrying.
- */
-export function httpUploader(opts: {
-  coordinatorUrl: string;
-  eventId: string;
-  token: string;
-  timeoutMs?: number;
-}): UploadFn {
-  const url = `${opts.coordinatorUrl.replace(/\/+$/, '')}/api/events/${encodeURIComponent(opts.eventId)}/images`;
-  const timeoutMs = opts.timeoutMs ?? UPLOAD_TIMEOUT_MS;
-
-  return async (file) => {
-    const kind = sniffImageKind(file.bytes);
-    const form = new FormData();
-    form.append(
-      'image',
-      new Blob([new Uint8Array(file.bytes)], { type: kind ? `image/${kind}` : 'application/octet-stream' }),
-      file.fileName,
-    );
-
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${opts.token}` },
-        body: form,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new Error(`cannot reach the coordinator at ${url}: ${errorMessage(err)}`, { cause: err });
-    }
-    const text = await res.text().catch(() => '');
-    const body = parseJson(text);
-
-    if (res.status === 200 || res.status === 201) {
-      const image = (body as { image?: { sha256?: unknown } } | null)?.image;
-      if (!image) throw new Error(`unexpected answer from the coordinator (${res.status}): ${text.slice(0, 200)}`);
-      if (typeof image.sha256 === 'string' && image.sha256 !== file.sha256) {
-        // The bytes were altered in transit; sending them again is the fix.
-        throw new Error(`the coordinator stored content ${image.sha256}, not ${file.sha256}`);
-      }
-      return res.status === 200 && (body as { duplicate?: unknown }).duplicate === true ? 'duplicate' : 'uploaded';
-    }
-
-    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const code = typeof error?.code === 'string' ? error.code : undefined;
-    const message = typeof error?.message === 'string' ? error.message : text.slice(0, MAX_ERROR_BODY_CHARS);
-    const description = `coordinator answered ${res.status}${code ? ` ${code}` : ''}: ${message}`;
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-      throw new PermanentUploadError(description, { status: res.status, code });
-    }
-    throw new Error(description);
-  };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
+export {
+  type HotFile,
+  isCandidateFileName,
+  PermanentUploadError,
+  type UploadFn,
+  type UploadOutcome,
+  type WatchLogger,
+} from './hot-file.ts';
+export { httpUploader, UPLOAD_TIMEOUT_MS } from './http-uploader.ts';

@@ -1,0 +1,71 @@
+import path from 'node:path';
+
+/** What the hot-folder uploader and its HTTP uploader share: the file handed over, outcomes, file checks. */
+export interface HotFile {
+  path: string;
+  fileName: string;
+  bytes: Buffer;
+  /** Hex sha256 of `bytes`. */
+  sha256: string;
+}
+
+export type UploadOutcome = 'uploaded' | 'duplicate';
+export type UploadFn = (file: HotFile) => Promise<UploadOutcome>;
+
+export interface WatchLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * Thrown by an UploadFn when retrying cannot help (the coordinator refused the file, e.g. it is not
+ * a valid image or the token is wrong): the file is recorded as failed and left alone until it
+ * changes or the uploader restarts.
+ */
+export class PermanentUploadError extends Error {
+  readonly status: number | null;
+  readonly code: string | null;
+
+  constructor(message: string, opts: { status?: number; code?: string } = {}) {
+    super(message);
+    this.name = 'PermanentUploadError';
+    this.status = opts.status ?? null;
+    this.code = opts.code ?? null;
+  }
+}
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
+const TEMP_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.download'];
+
+/** Whether a directory entry name can be a finished shot (dotfiles, editor and copy temp files are not). */
+export function isCandidateFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower.startsWith('.') || lower.startsWith('~')) return false;
+  if (TEMP_SUFFIXES.some((suffix) => lower.endsWith(suffix))) return false;
+  return IMAGE_EXTENSIONS.has(path.extname(lower));
+}
+
+export type ImageKind = 'jpeg' | 'png';
+
+// Kept local rather than importing the coordinator's image pipeline, which would load sharp into
+// the photographer's CLI for a three-byte comparison.
+export function sniffImageKind(bytes: Buffer): ImageKind | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
+  return null;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND_CHUNK = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+export function endsLikeCompleteImage(bytes: Buffer, kind: ImageKind): boolean {
+  if (kind === 'png') return bytes.subarray(-PNG_IEND_CHUNK.length).equals(PNG_IEND_CHUNK);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--; // some writers pad after EOI
+  return end >= 2 && bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
