@@ -381,8 +381,8 @@ export class EdgeNode {
     if (grew) this.#replicator?.wake();
     await this.#client.putStatus(await this.statusReport());
     for (const replica of this.#replicas.values()) {
-      const held: string[] = [];
-      for (const e of await replica.entries()) if (await replica.holds(e)) held.push(e.imageId);
+      const heldSeqs = new Set(await replica.announceHoldings());
+      const held = (await replica.entries()).filter((e) => heldSeqs.has(e.seq)).map((e) => e.imageId);
       const digest = held.join(',');
       if (this.#lastHoldings.get(replica.eventId) === digest) continue;
       await this.#client.putHoldings(replica.eventId, held);

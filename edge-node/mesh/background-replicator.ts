@@ -194,6 +194,7 @@ export class BackgroundReplicator {
       let missing = 0;
       for (const b of plan.lan) if (!(await plan.replica.blobsCore.has(b))) missing++;
       report.stillMissing += missing;
+      await plan.replica.announceHoldings();
       if (missing === 0) this.#lanWaitSince.delete(plan.replica.eventId);
       else if (!this.#lanWaitSince.has(plan.replica.eventId)) this.#lanWaitSince.set(plan.replica.eventId, now);
     }
@@ -206,15 +207,13 @@ export class BackgroundReplicator {
     const entries = await replica.entries();
     const held = (await Promise.all(entries.map((e) => replica.holds(e)))).filter(Boolean).length;
     const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    // Who holds what on the LAN is not tracked per peer yet: every candidate counts as 0 holders,
-    // which makes the order random after the random-first phase (documented limit).
     const candidates = entries
       .filter((e) => {
         for (let i = e.blob.blockOffset; i < e.blob.blockOffset + e.blob.blockLength; i++)
           if (wanted.has(i)) return true;
         return false;
       })
-      .map((e) => ({ seq: e.seq, holders: 0 }));
+      .map((e) => ({ seq: e.seq, holders: replica.have.holders(e.seq) }));
     const out: number[] = [];
     for (const seq of backgroundOrder({ candidates, held, rng: this.#o.rng })) {
       const e = bySeq.get(seq)!;

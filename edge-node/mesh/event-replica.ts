@@ -11,6 +11,7 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { HaveMap } from './have-map.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
@@ -29,6 +30,8 @@ export class EventReplica {
   readonly blobsCore: Hypercore;
   readonly catalog: Hyperbee<unknown>;
   readonly blobs: Hyperblobs;
+  /** Which images the LAN peers hold whole, as they announce it. */
+  readonly have: HaveMap;
   #catalogRange: DownloadRange | null = null;
   #entries: CatalogEntry[] = [];
   #entriesVersion = -1;
@@ -46,6 +49,7 @@ export class EventReplica {
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
+    this.have = new HaveMap(catalogCore);
     const account = (_index: number, byteLength: number, from: { remotePublicKey?: Buffer }) => {
       const key = from?.remotePublicKey?.toString('hex') ?? '';
       onBytes(isCloud(key) ? 'cloud' : 'lan', byteLength);
@@ -135,7 +139,16 @@ export class EventReplica {
     return bytes;
   }
 
+  /** Tells LAN peers which images this printer now holds whole. */
+  async announceHoldings(): Promise<number[]> {
+    const held: number[] = [];
+    for (const e of await this.entries()) if (await this.holds(e)) held.push(e.seq);
+    this.have.announce(held);
+    return held;
+  }
+
   async close(): Promise<void> {
+    this.have.close();
     this.#catalogRange?.destroy();
     await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
   }

@@ -1,0 +1,101 @@
+import type Hypercore from 'hypercore';
+
+/** Bounds what a peer may tell us: a venue event holds tens of thousands of images, not millions. */
+export const MAX_HAVE_RANGES = 10_000;
+const EXTENSION = 'vpm/have/v1';
+
+interface HaveExtension {
+  send(m: HaveMessage, peer: unknown): void;
+  broadcast(m: HaveMessage): void;
+  destroy(): void;
+}
+
+interface HaveMessage {
+  /** Whole images held, as [firstSeq, count] runs. */
+  held: Array<[number, number]>;
+}
+
+/**
+ * Who on the LAN holds which images of one event, learnt from the peers themselves: each printer
+ * announces the images it holds whole over a Hypercore extension on the event's catalog core, on
+ * change and to every peer that connects. Hypercore only learns remote bitfields lazily, so this is
+ * what rarest-first ordering of background fetches counts on.
+ */
+export class HaveMap {
+  readonly #core: Hypercore;
+  readonly #peers = new Map<string, Array<[number, number]>>();
+  readonly #extension: HaveExtension;
+  #mine: HaveMessage = { held: [] };
+
+  constructor(core: Hypercore) {
+    this.#core = core;
+    this.#extension = (
+      core as unknown as {
+        registerExtension(
+          name: string,
+          handlers: { encoding: string; onmessage: (m: unknown, peer: { remotePublicKey?: Buffer }) => void },
+        ): HaveExtension;
+      }
+    ).registerExtension(EXTENSION, {
+      encoding: 'json',
+      onmessage: (message, peer) => {
+        const key = peer.remotePublicKey?.toString('hex');
+        const held = parse(message);
+        if (key && held) this.#peers.set(key, held);
+      },
+    });
+    core.on('peer-add', (peer: unknown) => {
+      if (this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
+    });
+    core.on('peer-remove', (peer: { remotePublicKey?: Buffer }) => {
+      const key = peer.remotePublicKey?.toString('hex');
+      if (key) this.#peers.delete(key);
+    });
+  }
+
+  /** Tells the peers which images this printer now holds whole (only if that changed). */
+  announce(heldSeqs: readonly number[]): void {
+    const held = toRuns(heldSeqs);
+    if (JSON.stringify(held) === JSON.stringify(this.#mine.held)) return;
+    this.#mine = { held };
+    this.#extension.broadcast(this.#mine);
+  }
+
+  /** Connected LAN peers known to hold image `seq` whole. */
+  holders(seq: number): number {
+    let n = 0;
+    for (const runs of this.#peers.values())
+      if (runs.some(([first, count]) => seq >= first && seq < first + count)) n++;
+    return n;
+  }
+
+  get knownPeers(): number {
+    return this.#peers.size;
+  }
+
+  close(): void {
+    this.#extension.destroy();
+    void this.#core;
+  }
+}
+
+function toRuns(seqs: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const s of sorted) {
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === s) last[1]++;
+    else runs.push([s, 1]);
+  }
+  return runs;
+}
+
+/** A peer's message, or null if it is not a well-formed, bounded have-list. */
+function parse(message: unknown): Array<[number, number]> | null {
+  const held = (message as HaveMessage | null)?.held;
+  if (!Array.isArray(held) || held.length > MAX_HAVE_RANGES) return null;
+  for (const run of held) {
+    if (!Array.isArray(run) || run.length !== 2 || !run.every((x) => Number.isSafeInteger(x) && x >= 0)) return null;
+  }
+  return held as Array<[number, number]>;
+}

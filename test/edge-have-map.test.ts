@@ -1,0 +1,47 @@
+import test from 'ava';
+import Corestore from 'corestore';
+import { HaveMap } from '../edge-node/mesh/have-map.ts';
+import { tempDir, waitFor } from './fixtures/feed-fixtures.ts';
+
+test('have-map: a peer learns which images the other holds; bad messages are ignored', async (t) => {
+  const dir = await tempDir(t, 'vpm-have-');
+  const a = new Corestore(`${dir}/a`);
+  const b = new Corestore(`${dir}/b`);
+  const writer = a.get({ name: 'catalog' });
+  await writer.ready();
+  await writer.append(Buffer.from('x'));
+  const reader = b.get({ key: writer.key });
+  await reader.ready();
+  const haveA = new HaveMap(writer);
+  const haveB = new HaveMap(reader);
+  const s1 = a.replicate(true);
+  const s2 = b.replicate(false);
+  s1.pipe(s2).pipe(s1);
+  t.teardown(async () => {
+    haveA.close();
+    haveB.close();
+    s1.destroy();
+    s2.destroy();
+    await a.close();
+    await b.close();
+  });
+  t.true(await waitFor(() => reader.peers.length === 1, 5_000));
+  haveA.announce([0, 1, 2, 7, 9, 8]);
+  t.true(await waitFor(() => haveB.holders(8) === 1, 5_000), 'B learnt A holds image 8');
+  t.deepEqual(
+    [0, 1, 2, 3, 6, 7, 8, 9, 10].map((s) => haveB.holders(s)),
+    [1, 1, 1, 0, 0, 1, 1, 1, 0],
+  );
+  t.is(haveA.holders(0), 0, 'B announced nothing yet');
+  haveB.announce([3]);
+  t.true(await waitFor(() => haveA.holders(3) === 1, 5_000));
+  // A forged message does not change what A believes.
+  const ext = (reader as unknown as { extensions: Map<string, { send(m: unknown, p: unknown): void }> }).extensions.get(
+    'vpm/have/v1',
+  )!;
+  ext.send({ held: [[0, 'lots']] }, reader.peers[0]);
+  ext.send({ held: 'everything' }, reader.peers[0]);
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(haveA.holders(3), 1);
+  t.is(haveA.holders(0), 0);
+});
