@@ -1,0 +1,272 @@
+/**
+ * The printers' counters: fans arrive (redemptions), queue at a printer, and leave with their prints.
+ *
+ * One fan at a time per printer (first come, first served). A fan's units print as soon as their
+ * image is held — images already local first, then the others in the order they arrive, as the
+ * patent's printer and the edge node both do — and each unit takes copies × the model's print time.
+ * A fan whose images are not all there `fetchTimeoutS` after the order was looked up (the edge
+ * node's ON_DEMAND_TIMEOUT_MS) gives up; that attempt counts as failed, and the fan comes back
+ * `retryAfterS` later, up to `maxAttempts` in all. Units printed in an earlier attempt are not
+ * printed again. A fan's wait runs from the order's first scan to its last print, so a failed
+ * attempt and the time until the retry count against the strategy that caused them.
+ */
+import type { Rng } from '../../shared/policy/prng.ts';
+import type { Scenario } from '../scenario.ts';
+import { HELD, type SimContext, type Strategy } from '../strategies/strategy.ts';
+import type { OrderSpec } from './workload.ts';
+
+interface Attempt {
+  order: OrderSpec;
+  printer: number;
+  scanAt: number;
+  ready: boolean;
+  failed: boolean;
+  done: boolean;
+  printing: boolean;
+  unitsLeft: number;
+}
+
+export interface DeskHost extends SimContext {
+  readonly strategy: Strategy;
+}
+
+export class Desk {
+  readonly waits: number[] = [];
+  scans = 0;
+  failed = 0;
+  allLocal = 0;
+  readonly #sim: DeskHost;
+  readonly #s: Scenario;
+  readonly #printSeconds: Float64Array;
+  readonly #queues: Attempt[][];
+  readonly #heads: Int32Array;
+  readonly #queued: Int32Array;
+  readonly #busy: Uint8Array;
+  readonly #printed = new Map<number, Uint8Array>();
+  readonly #attempts = new Map<number, number>();
+  /** When each order's fan first scanned: a retried order's wait runs from there. */
+  readonly #firstScanAt = new Map<number, number>();
+  readonly #rng: Rng;
+
+  constructor(sim: DeskHost, printSeconds: Float64Array) {
+    this.#sim = sim;
+    this.#s = sim.scenario;
+    this.#printSeconds = printSeconds;
+    const n = sim.printers;
+    this.#queues = Array.from({ length: n }, () => []);
+    this.#heads = new Int32Array(n);
+    this.#queued = new Int32Array(n);
+    this.#busy = new Uint8Array(n);
+    this.#rng = sim.rng('redemption-choice');
+  }
+
+  schedule(order: OrderSpec): void {
+    this.#sim.at(order.redeemAt, () => this.#scan(order));
+  }
+
+  /** A printer came back: serve its queue and re-request what its fans still lack. */
+  printerUp(p: number): void {
+    const q = this.#queues[p]!;
+    for (let k = this.#heads[p]!; k < q.length; k++) {
+      const a = q[k]!;
+      if (a.ready && !a.failed && !a.done) this.#requestMissing(a);
+    }
+    this.#pump(p);
+  }
+
+  /** An image became held at printer p: a fan there may be waiting for it. */
+  imageArrived(p: number): void {
+    if (this.#busy[p] === 0 && this.#queued[p]! > 0) this.#pump(p);
+  }
+
+  #choosePrinter(order: OrderSpec): number {
+    const sim = this.#sim;
+    const n = sim.printers;
+    if (order.fixedPrinter >= 0) return this.#nearestUp(order.fixedPrinter);
+    switch (this.#s.redemption.choice) {
+      case 'nearest':
+        return this.#nearestUp(order.seat);
+      case 'random':
+        return this.#nearestUp(this.#rng.int(n));
+      case 'shortest-queue': {
+        const start = this.#rng.int(n);
+        let best = -1;
+        for (let k = 0; k < n; k++) {
+          const p = (start + k) % n;
+          if (!sim.isPrinterUp(p)) continue;
+          if (best < 0 || this.#queued[p]! < this.#queued[best]!) best = p;
+        }
+        return best;
+      }
+    }
+  }
+
+  /** The printer itself if up, else the closest one up (p+1, p-1, p+2, …), or -1. */
+  #nearestUp(p: number): number {
+    const n = this.#sim.printers;
+    for (let d = 0; d < n; d++) {
+      const a = p + d;
+      if (a < n && this.#sim.isPrinterUp(a)) return a;
+      const b = p - d;
+      if (d > 0 && b >= 0 && this.#sim.isPrinterUp(b)) return b;
+    }
+    return -1;
+  }
+
+  #scan(order: OrderSpec): void {
+    const sim = this.#sim;
+    const attemptNo = (this.#attempts.get(order.id) ?? 0) + 1;
+    this.#attempts.set(order.id, attemptNo);
+    if (attemptNo === 1) this.#firstScanAt.set(order.id, sim.now);
+    this.scans++;
+    const p = this.#choosePrinter(order);
+    if (p < 0) {
+      this.#giveUp(order, -1);
+      return;
+    }
+    const printed = this.#printed.get(order.id);
+    let unitsLeft = 0;
+    let local = true;
+    for (let k = 0; k < order.images.length; k++) {
+      if (printed?.[k]) continue;
+      unitsLeft++;
+      if (sim.state(p, order.images[k]!) !== HELD) local = false;
+    }
+    if (local) this.allLocal++;
+    const a: Attempt = {
+      order,
+      printer: p,
+      scanAt: sim.now,
+      ready: false,
+      failed: false,
+      done: false,
+      printing: false,
+      unitsLeft,
+    };
+    this.#queues[p]!.push(a);
+    this.#queued[p]!++;
+    if (sim.tracing) sim.trace({ kind: 'redeem', printer: p, order: order.id, images: Array.from(order.images) });
+    if (sim.strategy.redemptionNeedsWan) {
+      if (!sim.isWanUp()) {
+        this.#fail(a);
+        return;
+      }
+      sim.at(sim.now + sim.wanRttS, () => this.#ready(a));
+    } else this.#ready(a);
+  }
+
+  #ready(a: Attempt): void {
+    if (a.failed) return;
+    a.ready = true;
+    this.#requestMissing(a);
+    this.#sim.at(this.#sim.now + this.#s.redemption.fetchTimeoutS, () => this.#deadline(a));
+    this.#pump(a.printer);
+  }
+
+  #requestMissing(a: Attempt): void {
+    const sim = this.#sim;
+    const missing: number[] = [];
+    const printed = this.#printed.get(a.order.id);
+    for (let k = 0; k < a.order.images.length; k++) {
+      const img = a.order.images[k]!;
+      if (!printed?.[k] && sim.state(a.printer, img) !== HELD) missing.push(img);
+    }
+    if (missing.length > 0 && sim.isPrinterUp(a.printer)) sim.strategy.fetchForFan(sim, a.printer, missing);
+  }
+
+  #deadline(a: Attempt): void {
+    if (a.done || a.failed) return;
+    const printed = this.#printed.get(a.order.id);
+    for (let k = 0; k < a.order.images.length; k++) {
+      if (!printed?.[k] && this.#sim.state(a.printer, a.order.images[k]!) !== HELD) {
+        this.#fail(a);
+        return;
+      }
+    }
+  }
+
+  #fail(a: Attempt): void {
+    a.failed = true;
+    this.#queued[a.printer]!--;
+    this.#abandon(a);
+    this.#giveUp(a.order, a.printer);
+    this.#pump(a.printer);
+  }
+
+  /** Tells the strategy which of the fan's missing images nobody else queued there still needs. */
+  #abandon(a: Attempt): void {
+    const sim = this.#sim;
+    const p = a.printer;
+    if (!a.ready) return;
+    const q = this.#queues[p]!;
+    const needed = new Set<number>();
+    for (let k = this.#heads[p]!; k < q.length; k++) {
+      const other = q[k]!;
+      if (other.failed || other.done || !other.ready) continue;
+      for (const img of other.order.images) needed.add(img);
+    }
+    const dropped: number[] = [];
+    for (const img of a.order.images) if (!needed.has(img) && sim.state(p, img) !== HELD) dropped.push(img);
+    if (dropped.length > 0) sim.strategy.abandon(sim, p, dropped);
+  }
+
+  #giveUp(order: OrderSpec, printer: number): void {
+    const sim = this.#sim;
+    this.failed++;
+    sim.trace({ kind: 'redeem-failed', printer, order: order.id });
+    if ((this.#attempts.get(order.id) ?? 0) < this.#s.redemption.maxAttempts) {
+      sim.at(sim.now + this.#s.redemption.retryAfterS, () => this.#scan(order));
+    }
+  }
+
+  #pump(p: number): void {
+    const sim = this.#sim;
+    if (this.#busy[p] !== 0 || !sim.isPrinterUp(p)) return;
+    const q = this.#queues[p]!;
+    let h = this.#heads[p]!;
+    while (h < q.length && (q[h]!.failed || q[h]!.done)) h++;
+    if (h === q.length) {
+      q.length = 0;
+      h = 0;
+    } else if (h > 1024 && h * 2 > q.length) {
+      q.splice(0, h);
+      h = 0;
+    }
+    this.#heads[p] = h;
+    const a = q[h];
+    if (!a?.ready) return;
+    const order = a.order;
+    let printed = this.#printed.get(order.id);
+    for (let k = 0; k < order.images.length; k++) {
+      if (printed?.[k] || sim.state(p, order.images[k]!) !== HELD) continue;
+      if (!printed) {
+        printed = new Uint8Array(order.images.length);
+        this.#printed.set(order.id, printed);
+      }
+      printed[k] = 1;
+      this.#busy[p] = 1;
+      a.printing = true;
+      sim.at(sim.now + order.copies[k]! * this.#printSeconds[p]!, () => this.#printedUnit(a, k));
+      return;
+    }
+  }
+
+  #printedUnit(a: Attempt, k: number): void {
+    const sim = this.#sim;
+    const p = a.printer;
+    this.#busy[p] = 0;
+    a.printing = false;
+    if (sim.tracing) sim.trace({ kind: 'printed', printer: p, order: a.order.id, images: [a.order.images[k]!] });
+    if (!a.failed) {
+      a.unitsLeft--;
+      if (a.unitsLeft === 0) {
+        a.done = true;
+        this.#queued[p]!--;
+        this.waits.push(sim.now - (this.#firstScanAt.get(a.order.id) ?? a.scanAt));
+        this.#printed.delete(a.order.id);
+        this.#firstScanAt.delete(a.order.id);
+      }
+    }
+    this.#pump(p);
+  }
+}

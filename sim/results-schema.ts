@@ -1,0 +1,70 @@
+/**
+ * The simulator's versioned results schema: model mode and emulation mode both produce it, the
+ * reports (JSON, CSV, HTML) read only it. Bump RESULTS_SCHEMA_VERSION on any incompatible change.
+ */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type StrategyName = 'star-periodic' | 'on-demand' | 'mesh';
+export type SimMode = 'model' | 'emulation';
+
+export interface Quantiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+  count: number;
+}
+
+/** One strategy, one seed. Bytes are bytes; times are seconds of simulated time. */
+export interface StrategyRun {
+  strategy: StrategyName;
+  seed: number;
+  wanBytes: number;
+  uniqueBytes: number;
+  /** wanBytes ÷ uniqueBytes (ideal 1.0). */
+  wanRatio: number;
+  lanBytes: number;
+  /** Seconds a fan waits at the printer from scan to last print out (queue + fetch + print). */
+  fanWaitSeconds: Quantiles;
+  /** Share of redemptions that found every image already local at the printer. */
+  allLocalShare: number;
+  /** Replication lag over time: at each sample, the mean over printers of the age of the oldest image not held. */
+  lagSeries: Array<{ t: number; meanLagSeconds: number; maxLagSeconds: number }>;
+  /** Per upload batch: seconds until every printer held it, next to the Kumar–Ross bound for it. */
+  batches: Array<{ batch: number; bytes: number; completeSeconds: number | null; boundSeconds: number }>;
+  redemptions: number;
+  /** Redemptions that failed (e.g. WAN down and no LAN holder) and were retried or lost. */
+  failedRedemptions: number;
+  events: number;
+  wallSeconds: number;
+}
+
+export interface MeanCi {
+  mean: number;
+  /** Half-width of the 95 % confidence interval (Student t); 0 for a single run. */
+  ci95: number;
+}
+
+export interface StrategySummary {
+  strategy: StrategyName;
+  runs: number;
+  wanBytes: MeanCi;
+  wanRatio: MeanCi;
+  lanBytes: MeanCi;
+  fanWaitP50: MeanCi;
+  fanWaitP95: MeanCi;
+  fanWaitP99: MeanCi;
+  allLocalShare: MeanCi;
+  meanLagSeconds: MeanCi;
+}
+
+export interface SimResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  mode: SimMode;
+  scenario: { name: string; printers: number; images: number; orders: number; seed: number };
+  /** Emulation mode only: simulated seconds per wall second. */
+  timeCompression?: number;
+  runs: StrategyRun[];
+  summaries: StrategySummary[];
+}

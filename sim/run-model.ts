@@ -1,0 +1,104 @@
+/**
+ * Model mode's entry points: one strategy and seed (`runModel`), or several strategies × seeds with
+ * means and 95 % Student-t intervals (`runScenario`). Deterministic: the same scenario, strategy and
+ * seed give the same StrategyRun, byte for byte — which is why `wallSeconds` is 0 unless the caller
+ * asks for the wall clock (`measureWallClock`, used by the benchmark).
+ */
+import { batchMetrics, quantiles } from './model/metrics.ts';
+import { printerLinks, Simulation } from './model/simulation.ts';
+import { buildWorkload, type Workload } from './model/workload.ts';
+import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from './results-schema.ts';
+import { type Scenario, totalImages, totalPrinters } from './scenario.ts';
+import { summarizeRuns } from './stats.ts';
+import { createStrategy } from './strategies/index.ts';
+import type { Strategy, TraceEvent } from './strategies/strategy.ts';
+
+export interface RunModelOptions {
+  onProgress?: (fraction: number) => void;
+  /** Receives every traced step (uploads, pushes, fetches, redemptions, prints, faults). */
+  trace?: (event: TraceEvent) => void;
+  /** Fill `wallSeconds` (breaks byte-identical output between runs). */
+  measureWallClock?: boolean;
+  /** A workload already built for this scenario and seed (shared by the strategies of a seed). */
+  workload?: Workload;
+}
+
+/** Runs any Strategy object (e.g. one a researcher is writing) and returns its metrics. */
+export function runStrategy(
+  scenario: Scenario,
+  strategy: Strategy,
+  seed: number,
+  opts: RunModelOptions = {},
+): StrategyRun {
+  const started = performance.now();
+  const workload = opts.workload ?? buildWorkload(scenario, seed);
+  const sim = new Simulation(scenario, workload, strategy, seed, { onProgress: opts.onProgress, trace: opts.trace });
+  sim.run();
+  const wanBytes = sim.network.bytes.wan;
+  return {
+    strategy: strategy.name as StrategyName,
+    seed,
+    wanBytes,
+    uniqueBytes: workload.uniqueBytes,
+    wanRatio: workload.uniqueBytes > 0 ? wanBytes / workload.uniqueBytes : 0,
+    lanBytes: sim.network.bytes.lan,
+    fanWaitSeconds: quantiles(sim.desk.waits),
+    allLocalShare: sim.desk.scans > 0 ? sim.desk.allLocal / sim.desk.scans : 0,
+    lagSeries: sim.lag,
+    batches: batchMetrics(scenario, workload, printerLinks(scenario), sim.heldAt, sim.printers),
+    redemptions: sim.desk.scans,
+    failedRedemptions: sim.desk.failed,
+    events: sim.events,
+    wallSeconds: opts.measureWallClock ? (performance.now() - started) / 1000 : 0,
+  };
+}
+
+export function runModel(
+  scenario: Scenario,
+  strategy: StrategyName,
+  seed: number,
+  opts: RunModelOptions = {},
+): StrategyRun {
+  return runStrategy(scenario, createStrategy(strategy, scenario), seed, opts);
+}
+
+/** Every strategy on every seed (workload built once per seed), with per-strategy summaries. */
+export function runScenario(
+  scenario: Scenario,
+  strategies: readonly StrategyName[],
+  seeds: readonly number[],
+  onProgress?: (fraction: number) => void,
+  opts: Pick<RunModelOptions, 'measureWallClock'> = {},
+): SimResults {
+  const runs: StrategyRun[] = [];
+  const total = strategies.length * seeds.length;
+  let done = 0;
+  for (const seed of seeds) {
+    const workload = buildWorkload(scenario, seed);
+    for (const name of strategies) {
+      const base = done;
+      runs.push(
+        runModel(scenario, name, seed, {
+          workload,
+          measureWallClock: opts.measureWallClock,
+          onProgress: onProgress && ((f) => onProgress((base + f) / total)),
+        }),
+      );
+      done++;
+    }
+  }
+  onProgress?.(1);
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    mode: 'model',
+    scenario: {
+      name: scenario.name,
+      printers: totalPrinters(scenario),
+      images: totalImages(scenario),
+      orders: scenario.orders.kind === 'generated' ? scenario.orders.count : scenario.orders.list.length,
+      seed: scenario.seed,
+    },
+    runs,
+    summaries: summarizeRuns(runs),
+  };
+}
