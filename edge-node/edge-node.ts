@@ -338,7 +338,10 @@ export class EdgeNode {
         catalogKey: feed.catalogKey,
         encryptionKey: feed.encryptionKey,
       },
-      (source, bytes) => this.metrics.countBytes(source, bytes),
+      (source, bytes) => {
+        this.metrics.countBytes(source, bytes);
+        if (source !== 'served') this.#replicator?.noteProgress(this.clock.now());
+      },
       (key) => this.#mesh?.isCloudKey(key) ?? false,
       (key, reason) => this.#mesh?.block(key, reason),
     );
@@ -370,7 +373,16 @@ export class EdgeNode {
   /** Fetches the profile, opens new feeds, reports status and holdings. Public for tests. */
   async refresh(): Promise<void> {
     if (!this.#client || this.#closing) return;
-    const profile = await this.#client.me();
+    let profile: PrinterProfile;
+    try {
+      profile = await this.#client.me();
+      this.#replicator?.cloudReachable(true, this.clock.now());
+    } catch (err) {
+      if (err instanceof CoordinatorError && err.code === 'coordinator_unreachable') {
+        this.#replicator?.cloudReachable(false, this.clock.now());
+      }
+      throw err;
+    }
     const grew = profile.feeds.some((f) => {
       const before = this.#profile?.feeds.find((x) => x.eventId === f.eventId)?.head.blobsLength ?? -1;
       return f.head.blobsLength > before;

@@ -120,3 +120,12 @@ test('invariants over all inputs', (t) => {
   );
   t.pass();
 });
+
+test('backgroundWaitedMs: the LAN deadline clock stops while the cloud is down and restarts with venue progress', async (t) => {
+  const { backgroundWaitedMs } = await import('../shared/policy/source-choice.ts');
+  t.is(backgroundWaitedMs(1_000, 0, 0, 61_000), 60_000, 'plain wait since the photo was first wanted');
+  t.is(backgroundWaitedMs(1_000, null, 0, 61_000), 0, 'cloud unreachable: nobody could have delivered');
+  t.is(backgroundWaitedMs(1_000, 50_000, 0, 61_000), 11_000, 'counted from when the cloud came back');
+  t.is(backgroundWaitedMs(1_000, 0, 58_000, 61_000), 3_000, 'the venue was still receiving its owners’ pulls');
+  t.is(backgroundWaitedMs(70_000, 0, 0, 61_000), 0, 'never negative');
+});

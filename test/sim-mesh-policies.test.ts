@@ -43,7 +43,7 @@ test('token-bucket.ts: a background cap slows replication down', (t) => {
   t.true(mean(runModel(capped, 'mesh', 1)) > 2 * mean(runModel(club, 'mesh', 1)));
 });
 
-test('source-choice.ts: the background LAN deadline decides whether an outage backlog is pulled N times', (t) => {
+test('source-choice.ts: the background LAN deadline does not expire during a WAN outage, so the backlog crosses once', (t) => {
   const withDeadline = (ms: number) =>
     variant('wan-outage', (raw) => {
       raw.strategies = { mesh: { backgroundLanDeadlineMs: ms } };
@@ -51,7 +51,10 @@ test('source-choice.ts: the background LAN deadline decides whether an outage ba
   const strict = runModel(withDeadline(120_000), 'mesh', 1);
   const patient = runModel(withDeadline(1e12), 'mesh', 1);
   t.true(patient.wanRatio < 1.1, `${patient.wanRatio}`);
-  t.true(strict.wanRatio > 3, `${strict.wanRatio}: every printer's deadline expired during the outage`);
+  // Before backgroundWaitedMs every printer's deadline expired during the 30-minute outage and the
+  // backlog was pulled by all 30 printers (ratio ≈ 12). Now ≈ 1.6: the remainder is not yet
+  // explained (fans' on-demand fetches of the backlog are one candidate) and is a known open point.
+  t.true(strict.wanRatio < 2, `${strict.wanRatio}: the deadline clock restarts when the WAN returns`);
 });
 
 test('responsibility.ts: each image is pulled from the cloud by exactly one printer', (t) => {

@@ -4,7 +4,7 @@ import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
 import { chunkCountFor, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
-import { DEFAULT_SOURCE_CONFIG } from '../../shared/policy/source-choice.ts';
+import { backgroundWaitedMs, DEFAULT_SOURCE_CONFIG } from '../../shared/policy/source-choice.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { PrinterProfile } from '../coordinator-client.ts';
@@ -71,10 +71,26 @@ export class BackgroundReplicator {
   /** Per event: since when non-owned blocks have been missing although the LAN was asked. */
   readonly #lanWaitSince = new Map<string, number>();
   readonly #abort = new AbortController();
+  /** Since when the cloud has been reachable (null: it is not); see backgroundWaitedMs. */
+  #cloudReachableSince: number | null;
+  /** When photos last arrived here from anywhere: the venue is still being served. */
+  #progressAt = 0;
   cycles = 0;
 
   constructor(opts: BackgroundReplicatorOptions) {
     this.#o = opts;
+    this.#cloudReachableSince = opts.clock.now();
+  }
+
+  /** Bytes arrived (LAN or cloud). */
+  noteProgress(now: number): void {
+    this.#progressAt = now;
+  }
+
+  /** Whether the coordinator / cloud seeder answered; the LAN deadline only runs while it does. */
+  cloudReachable(ok: boolean, now: number): void {
+    if (!ok) this.#cloudReachableSince = null;
+    else if (this.#cloudReachableSince === null) this.#cloudReachableSince = now;
   }
 
   ready(): void {
@@ -154,7 +170,10 @@ export class BackgroundReplicator {
         }
       }
       const waitingSince = this.#lanWaitSince.get(replica.eventId);
-      const overdue = waitingSince !== undefined && now - waitingSince >= DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs;
+      const overdue =
+        waitingSince !== undefined &&
+        backgroundWaitedMs(waitingSince, this.#cloudReachableSince, this.#progressAt, now) >=
+          DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs;
       const catalogBehind = (head?.catalogLength ?? 0) > replica.catalog.core.contiguousLength;
       const catalogMine = shares.ownerOf(replica.descriptor.catalogKey, 0) === this.#o.selfKey;
       plans.push({
@@ -170,6 +189,7 @@ export class BackgroundReplicator {
     if (cloudWork.length > 0) {
       await this.#o.gate.waitForTurn();
       const session = await this.#o.cloud.acquire();
+      this.cloudReachable(session.connected, this.#o.clock.now());
       try {
         if (session.connected) {
           for (const plan of cloudWork) {

@@ -70,6 +70,27 @@ function wait(ms: number): SourceDecision {
   return { source: 'wait', retryInMs: Math.max(MIN_RETRY_MS, Math.ceil(ms)) };
 }
 
+/**
+ * How long a background fetch has been waiting for the LAN, for the deadline in chooseSource. It
+ * counts only time in which the owners could have delivered and did not:
+ *  - not while the cloud is unreachable (`cloudReachableSinceMs` null): an owner cannot pull its
+ *    share then, and the clock restarts when the cloud comes back;
+ *  - not while the venue is still receiving its owners' pulls (`venueProgressAtMs`: the last time a
+ *    printer of the venue got new photos from the cloud): after a long outage the backlog takes the
+ *    uplink minutes to bring in, and that is progress, not an owner gone missing.
+ * Found with the simulator's wan-outage scenario: with a plain "since the photo appeared" clock every
+ * printer's deadline expired during the outage and the backlog crossed the WAN once per printer.
+ */
+export function backgroundWaitedMs(
+  sinceMs: number,
+  cloudReachableSinceMs: number | null,
+  venueProgressAtMs: number,
+  nowMs: number,
+): number {
+  if (cloudReachableSinceMs === null) return 0;
+  return Math.max(0, nowMs - Math.max(sinceMs, cloudReachableSinceMs, venueProgressAtMs));
+}
+
 export function chooseSource(i: SourceInput, cfg: SourceConfig = DEFAULT_SOURCE_CONFIG): SourceDecision {
   if (i.lanHolders > 0) return LAN;
   if (!i.cloudReachable) return wait(cfg.unreachableCloudRetryMs);

@@ -91,6 +91,7 @@ export class Simulation implements SimContext {
   readonly #opts: SimulationOptions;
   #uploaded = 0;
   #wanOutages = 0;
+  #wanUpAt = 0;
   #poolBytesPerSec = 0;
 
   constructor(scenario: Scenario, workload: Workload, strategy: Strategy, seed: number, opts: SimulationOptions = {}) {
@@ -157,6 +158,10 @@ export class Simulation implements SimContext {
 
   isWanUp(): boolean {
     return this.#wanOutages === 0;
+  }
+
+  wanUpSince(): number | null {
+    return this.#wanOutages === 0 ? this.#wanUpAt : null;
   }
 
   onlinePrinters(): number[] {
@@ -269,6 +274,7 @@ export class Simulation implements SimContext {
     this.#downCount[p]! += up ? -1 : 1;
     const isUp = this.#downCount[p] === 0;
     if (wasUp === isUp) return;
+    if (isUp) this.#wanUpAt = this.now;
     const base = p * this.#images;
     const delta = isUp ? 1 : -1;
     for (let i = 0; i < this.#images; i++) if (this.stateArray[base + i] === HELD) this.#holders[i]! += delta;

@@ -20,7 +20,7 @@ import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import { POLICY_BLOCK_BYTES } from '../../shared/policy/priority.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
-import { chooseSource, type SourceConfig } from '../../shared/policy/source-choice.ts';
+import { backgroundWaitedMs, chooseSource, type SourceConfig } from '../../shared/policy/source-choice.ts';
 import { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
@@ -52,6 +52,9 @@ export class MeshSync {
   readonly #rngs: Rng[];
   readonly #buckets: Array<TokenBucket | null>;
   #stopped = false;
+
+  /** When a printer of the venue last got a photo from the cloud (the owners' progress). */
+  #venueProgressS = 0;
 
   constructor(sim: SimContext, shares: MeshShares, sourceCfg: SourceConfig, mayRun: (p: number) => boolean) {
     const cfg = sim.scenario.strategies.mesh;
@@ -180,6 +183,7 @@ export class MeshSync {
     this.#lastRunMs[p] = nowMs;
     const peers = this.#shares.online() - 1;
     const cloudUp = sim.isWanUp();
+    const upSince = sim.wanUpSince();
     const cloud: number[] = [];
     const lan: number[] = [];
     const keep: number[] = [];
@@ -192,7 +196,12 @@ export class MeshSync {
           lanHolders: holders,
           lanPeersConnected: peers,
           ownedByMe: holders === 0 && this.#shares.owner(i) === p,
-          waitedMs: (sim.now - sim.workload.uploadAt[i]!) * 1000,
+          waitedMs: backgroundWaitedMs(
+            sim.workload.uploadAt[i]! * 1000,
+            upSince === null ? null : upSince * 1000,
+            this.#venueProgressS * 1000,
+            sim.now * 1000,
+          ),
           cloudReachable: cloudUp,
         },
         this.#sourceCfg,
@@ -234,7 +243,11 @@ export class MeshSync {
   }
 
   #newQueue(p: number, images: number[], then: () => void): ImageQueue {
+    const fromCloud = this.#phase[p] === CLOUD_PHASE;
     const queue = new ImageQueue(this.#sim, p, IN_BACKGROUND, {
+      delivered: (_image, t) => {
+        if (fromCloud) this.#venueProgressS = t;
+      },
       ended: () => {
         this.#flow[p] = null;
         this.#queue[p] = null;

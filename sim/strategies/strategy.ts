@@ -65,6 +65,8 @@ export interface SimContext {
   onlineHolders(image: number): number;
   isPrinterUp(printer: number): boolean;
   isWanUp(): boolean;
+  /** When the WAN last came up (seconds; 0 if it never went down), or null while it is down. */
+  wanUpSince(): number | null;
   /** Printers that are up, ascending. */
   onlinePrinters(): number[];
   /** A flow from the cloud to `printer` over the WAN (starts now; add the RTT yourself). */
