@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import sharp from 'sharp';
+import { buyAndPay } from './fixtures/http-client.ts';
+import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
+
+const run = promisify(execFile);
+
+async function redeemCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'edge-node/cli/redeem.ts', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('redeem --image reads the fan’s QR code with jsQR and prints the order; refusals have a reason', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 1 });
+  const printer = await startVenuePrinter(t, venue, 'K', { schedule: neverSyncs() });
+  const { orderId } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
+  // A photo of the fan's phone screen: the QR code on a grey background, slightly scaled.
+  const qr = Buffer.from(await (await fetch(`${venue.base}/api/orders/${orderId}/qr.png`)).arrayBuffer());
+  const meta = await sharp(qr).metadata();
+  const photo = await sharp({
+    create: { width: meta.width! + 200, height: meta.height! + 200, channels: 3, background: '#888' },
+  })
+    .composite([{ input: qr, left: 100, top: 100 }])
+    .resize({ width: Math.round((meta.width! + 200) * 0.8) })
+    .jpeg()
+    .toBuffer();
+  const image = join(venue.dir, 'screen.jpg');
+  await writeFile(image, photo);
+
+  const printed = await redeemCli(['--image', image, '--node', printer.url]);
+  t.is(printed.code, 0, printed.stderr);
+  t.like(JSON.parse(printed.stdout.trim()), { orderId, printed: 1, units: 1 });
+
+  const again = await redeemCli(['--image', image, '--node', printer.url]);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /already printed/);
+
+  const blank = join(venue.dir, 'blank.png');
+  await writeFile(
+    blank,
+    await sharp({ create: { width: 200, height: 200, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer(),
+  );
+  const none = await redeemCli(['--image', blank, '--node', printer.url]);
+  t.is(none.code, 1);
+  t.regex(none.stderr, /No QR code found/);
+
+  const usage = await redeemCli(['--node', printer.url]);
+  t.is(usage.code, 2);
+  const typed = await redeemCli(['--code', 'NOT-A-CODE', '--node', printer.url]);
+  t.is(typed.code, 1);
+  t.regex(typed.stderr, /not a redemption code/i);
+});
