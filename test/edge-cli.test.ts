@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import sharp from 'sharp';
-import { buyAndPay } from './fixtures/http-client.ts';
+import { waitFor } from './fixtures/feed-fixtures.ts';
+import { api, buyAndPay } from './fixtures/http-client.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 const run = promisify(execFile);
@@ -61,4 +62,36 @@ test('redeem --image reads the fan’s QR code with jsQR and prints the order; r
   const typed = await redeemCli(['--code', 'NOT-A-CODE', '--node', printer.url]);
   t.is(typed.code, 1);
   t.regex(typed.stderr, /not a redemption code/i);
+});
+
+test('keyboard wedge: a code typed as a line on standard input is redeemed and printed', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 1 });
+  const printer = await startVenuePrinter(t, venue, 'W', { schedule: neverSyncs() }, ['--wedge']);
+  const { orderId, token } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 2 }]);
+  // Scanners in keyboard mode type the code and Enter; some type lower case.
+  printer.child.stdin!.write(`${token.toLowerCase()}\n`);
+  printer.child.stdin!.write('garbage that is not a code\n');
+  const prints = join(venue.dir, 'W', 'prints');
+  const slug = orderId.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const done = await waitFor(
+    async () =>
+      (await readdir(prints).catch(() => [])).filter((f) => f.includes(slug) && f.endsWith('.escpos')).length === 2,
+    30_000,
+    100,
+  );
+  t.true(done, 'both prints came out');
+  t.true(
+    await waitFor(
+      async () =>
+        (await api<{ order: { state: string } }>(venue.base, 'GET', `/api/orders/${orderId}`)).body.order.state ===
+        'fulfilled',
+      15_000,
+      100,
+    ),
+  );
+  t.true(
+    printer.logs.some((l) => l.includes('code refused')),
+    'the garbage line was refused with a reason',
+  );
 });
