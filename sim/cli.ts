@@ -3,12 +3,14 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isAppError } from '../shared/errors.ts';
+import { MAX_EMULATED_PRINTERS, MAX_TIME_COMPRESSION, runEmulation } from './emulation/run-emulation.ts';
 import { toCsv, toSummaryCsv } from './report/csv.ts';
 import { toHtml } from './report/html.ts';
 import { toJson } from './report/json.ts';
 import type { MeanCi, SimResults, StrategyName, StrategySummary } from './results-schema.ts';
 import { runScenario } from './run-model.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
+import { summarizeRuns } from './stats.ts';
 
 /**
  * `npm run sim -- <command>`: the researcher's entry point to the model-mode simulator.
@@ -16,9 +18,11 @@ import { parseScenario, type Scenario } from './scenario.ts';
  */
 export const USAGE = `usage: npm run sim -- <command>
   run --scenario <name|path> [--strategy star-periodic|on-demand|mesh|all] [--runs K] [--seed N] [--out DIR]
-      [--wall-clock]
+      [--wall-clock] [--mode model|emulation] [--time-compression F] [--max-printers N]
       writes results.json, runs.csv, summary.csv and report.html into DIR (default ./sim-out/<scenario>);
-      --seed defaults to the scenario's seed; --wall-clock fills wallSeconds (output then varies by host)
+      --seed defaults to the scenario's seed; --wall-clock fills wallSeconds (output then varies by host);
+      --mode emulation runs the mesh strategy on a real coordinator and N real edge-node processes
+      (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS})
   compare <name|path> [--runs K] [--seed N]
       runs all three strategies and prints a table of the headline metrics
   scenarios
@@ -42,6 +46,15 @@ function parseCount(name: string, text: string | undefined, fallback: number, mi
   if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got "${text}".`);
   const value = Number(text);
   if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${value}.`);
+  return value;
+}
+
+function parsePositive(name: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > max) {
+    throw new UsageError(`--${name} must be a number > 0 and at most ${max}, got "${text}".`);
+  }
   return value;
 }
 
@@ -140,6 +153,37 @@ function simulate(
   }
 }
 
+/** Emulation runs one seed at a time (each starts its own coordinator and printers); results are merged. */
+async function emulate(
+  scenario: Scenario,
+  runs: number,
+  seed: number,
+  timeCompression: number,
+  maxPrinters: number,
+): Promise<SimResults> {
+  const bar = progressBar(`${scenario.name} (emulation):`);
+  const started = performance.now();
+  const all: SimResults[] = [];
+  try {
+    for (let k = 0; k < runs; k++) {
+      all.push(
+        await runEmulation(scenario, {
+          timeCompression,
+          maxPrinters,
+          seed: seed + k,
+          onProgress: (f) => bar.update((k + f) / runs),
+        }),
+      );
+    }
+  } finally {
+    bar.done();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`${runs} emulation runs of ${scenario.name} (× ${timeCompression}) took ${seconds} s\n`);
+  }
+  const merged = all.flatMap((r) => r.runs);
+  return { ...all[0]!, runs: merged, summaries: summarizeRuns(merged) };
+}
+
 function safeDirName(name: string): string {
   return name.replace(/[^\w.-]+/g, '-') || 'scenario';
 }
@@ -154,18 +198,44 @@ async function commandRun(args: string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       'wall-clock': { type: 'boolean' },
+      mode: { type: 'string' },
+      'time-compression': { type: 'string' },
+      'max-printers': { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length > 0) throw new UsageError(`run takes no positional arguments, got "${positionals[0]}".`);
   if (!values.scenario) throw new UsageError('run needs --scenario <name|path>.');
-  const strategies = parseStrategies(values.strategy);
+  const mode = values.mode ?? 'model';
+  if (mode !== 'model' && mode !== 'emulation')
+    throw new UsageError(`--mode must be model or emulation, got "${mode}".`);
+  if (mode === 'model' && (values['time-compression'] !== undefined || values['max-printers'] !== undefined)) {
+    throw new UsageError('--time-compression and --max-printers need --mode emulation.');
+  }
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
-  const path = await scenarioPath(values.scenario);
-  const scenario = await loadScenario(path);
-  const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-  const results = simulate(scenario, strategies, runs, seed, values['wall-clock'] ?? false);
+  let results: SimResults;
+  if (mode === 'emulation') {
+    if (values.strategy !== undefined && values.strategy !== 'mesh') {
+      throw new UsageError(`--mode emulation runs only the mesh strategy, got "${values.strategy}".`);
+    }
+    const timeCompression = parsePositive('time-compression', values['time-compression'], 1, MAX_TIME_COMPRESSION);
+    const maxPrinters = parseCount(
+      'max-printers',
+      values['max-printers'],
+      MAX_EMULATED_PRINTERS,
+      1,
+      MAX_EMULATED_PRINTERS,
+    );
+    const scenario = await loadScenario(await scenarioPath(values.scenario));
+    const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
+    results = await emulate(scenario, runs, seed, timeCompression, maxPrinters);
+  } else {
+    const strategies = parseStrategies(values.strategy);
+    const scenario = await loadScenario(await scenarioPath(values.scenario));
+    const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
+    results = simulate(scenario, strategies, runs, seed, values['wall-clock'] ?? false);
+  }
   const out = resolve(values.out ?? join('sim-out', safeDirName(results.scenario.name)));
   await mkdir(out, { recursive: true });
   const files: Array<[string, string]> = [
