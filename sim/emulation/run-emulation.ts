@@ -256,6 +256,11 @@ async function emulateOnce(
     const chooser = printerChooser(s, seed, printers);
     const records: RedemptionRecord[] = [];
     let purchases = 0;
+    // A printer serves one fan at a time, as a kiosk does: redemptions at one printer run in arrival
+    // order, and its virtual clock (simulated seconds) carries each print's time, since the file
+    // printer itself prints instantly.
+    const queues = venue.nodes.map(() => Promise.resolve());
+    const freeAtS = venue.nodes.map(() => 0);
     const ordering = w.orders.map(async (order) => {
       await until(order.purchaseAt);
       const ids = await Promise.all(Array.from(order.images, (img) => imageIds[img]!));
@@ -265,22 +270,29 @@ async function emulateOnce(
       await until(order.redeemAt);
       const p = chooser.pick(order);
       chooser.busy[p]!++;
-      const before = performance.now();
-      try {
-        const res = await venue.nodes[p]!.redeem(token);
-        const wallS = (performance.now() - before) / 1000;
-        const printed = res.units.filter((u) => u.state === 'printed').length;
-        const ok = res.status === 200 && res.units.length > 0 && printed === res.units.length;
-        records.push({
-          waitS: wallS * f + printed * links.printSeconds[p]!,
-          allLocal: res.units.length > 0 && res.units.every((u) => u.source === 'local'),
-          ok,
-        });
-      } catch {
-        records.push({ waitS: ((performance.now() - before) / 1000) * f, allLocal: false, ok: false });
-      } finally {
-        chooser.busy[p]!--;
-      }
+      const turn = queues[p]!.then(async () => {
+        const before = performance.now();
+        const startS = Math.max(order.redeemAt, freeAtS[p]!);
+        try {
+          const res = await venue.nodes[p]!.redeem(token);
+          const wallS = (performance.now() - before) / 1000;
+          const printed = res.units.filter((u) => u.state === 'printed').length;
+          const ok = res.status === 200 && res.units.length > 0 && printed === res.units.length;
+          freeAtS[p] = startS + wallS * f + printed * links.printSeconds[p]!;
+          records.push({
+            waitS: freeAtS[p]! - order.redeemAt,
+            allLocal: res.units.length > 0 && res.units.every((u) => u.source === 'local'),
+            ok,
+          });
+        } catch {
+          freeAtS[p] = startS + ((performance.now() - before) / 1000) * f;
+          records.push({ waitS: freeAtS[p]! - order.redeemAt, allLocal: false, ok: false });
+        } finally {
+          chooser.busy[p]!--;
+        }
+      });
+      queues[p] = turn;
+      await turn;
     });
 
     // Sampling: lag every sampleIntervalS of simulated time, and batch completion at each poll.
