@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ImageMime } from '../media/image-signature.ts';
 
 /** What the hot-folder uploader and its HTTP uploader share: the file handed over, outcomes, file checks. */
 export interface HotFile {
@@ -46,21 +47,10 @@ export function isCandidateFileName(name: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(lower));
 }
 
-export type ImageKind = 'jpeg' | 'png';
-
-// Kept local rather than importing the coordinator's image pipeline, which would load sharp into
-// the photographer's CLI for a three-byte comparison.
-export function sniffImageKind(bytes: Buffer): ImageKind | null {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
-  return null;
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_IEND_CHUNK = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 
-export function endsLikeCompleteImage(bytes: Buffer, kind: ImageKind): boolean {
-  if (kind === 'png') return bytes.subarray(-PNG_IEND_CHUNK.length).equals(PNG_IEND_CHUNK);
+export function endsLikeCompleteImage(bytes: Buffer, mime: ImageMime): boolean {
+  if (mime === 'image/png') return bytes.subarray(-PNG_IEND_CHUNK.length).equals(PNG_IEND_CHUNK);
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0) end--; // some writers pad after EOI
   return end >= 2 && bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;

@@ -1,4 +1,5 @@
-import { errorMessage, PermanentUploadError, sniffImageKind, type UploadFn } from './hot-file.ts';
+import { sniffImageMime } from '../media/image-signature.ts';
+import { errorMessage, PermanentUploadError, type UploadFn } from './hot-file.ts';
 export const UPLOAD_TIMEOUT_MS = 120_000;
 /** Enough of an error body to log the coordinator's code and message. */
 const MAX_ERROR_BODY_CHARS = 2000;
@@ -18,11 +19,11 @@ export function httpUploader(opts: {
   const timeoutMs = opts.timeoutMs ?? UPLOAD_TIMEOUT_MS;
 
   return async (file) => {
-    const kind = sniffImageKind(file.bytes);
+    const mime = sniffImageMime(file.bytes);
     const form = new FormData();
     form.append(
       'image',
-      new Blob([new Uint8Array(file.bytes)], { type: kind ? `image/${kind}` : 'application/octet-stream' }),
+      new Blob([new Uint8Array(file.bytes)], { type: mime ?? 'application/octet-stream' }),
       file.fileName,
     );
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as watchFolder } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { sniffImageMime } from '../media/image-signature.ts';
 import {
   endsLikeCompleteImage,
   errorMessage,
   isCandidateFileName,
   PermanentUploadError,
-  sniffImageKind,
   type UploadFn,
   type WatchLogger,
 } from './hot-file.ts';
@@ -436,7 +436,7 @@ export class HotFolderUploader {
       return null;
     }
 
-    const kind = sniffImageKind(bytes);
+    const kind = sniffImageMime(bytes);
     const complete = kind !== null && endsLikeCompleteImage(bytes, kind);
     if (!complete) {
       const patientUntil = file.stableSince + this.stableMs * INCOMPLETE_FILE_PATIENCE_FACTOR;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { AppError } from '../../shared/errors.ts';
+import { type ImageMime, sniffImageMime } from './image-signature.ts';
 
 /**
  * Turns uploaded bytes into a print master plus the derived images buyers browse. Uploads are
@@ -31,8 +32,6 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = Object.freeze({
   minEdgePixels: MIN_EDGE_PIXELS,
 });
 
-export type ImageMime = 'image/jpeg' | 'image/png';
-
 export interface ProcessedImage {
   mime: ImageMime;
   /** Displayed dimensions, i.e. after applying the EXIF orientation. */
@@ -51,20 +50,6 @@ export interface ProcessedImage {
 // libvips keeps decoded images in a process-wide cache; uploads are never reprocessed, so the cache
 // only holds memory (tens of MB per large master) without ever paying off.
 sharp.cache(false);
-
-const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
-const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** Decides the type from the leading bytes only; file names and declared content types are ignored. */
-export function sniffImageMime(bytes: Uint8Array): ImageMime | null {
-  if (startsWith(bytes, PNG_MAGIC)) return 'image/png';
-  if (startsWith(bytes, JPEG_MAGIC)) return 'image/jpeg';
-  return null;
-}
-
-function startsWith(bytes: Uint8Array, magic: Buffer): boolean {
-  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-}
 
 const SHARP_FORMAT_BY_MIME: Record<ImageMime, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png' };
 
@@ -182,3 +167,5 @@ function tooManyPixels(pixels: number | null, limits: ImageLimits): AppError {
 function corrupt(message: string): AppError {
   return new AppError(422, 'image_corrupt', message);
 }
+
+export { type ImageMime, sniffImageMime } from './image-signature.ts';
