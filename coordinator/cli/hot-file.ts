@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { ImageMime } from '../media/image-signature.ts';
 
 /** What the hot-folder uploader and its HTTP uploader share: the file handed over, outcomes, file checks. */
@@ -13,11 +14,7 @@ export interface HotFile {
 export type UploadOutcome = 'uploaded' | 'duplicate';
 export type UploadFn = (file: HotFile) => Promise<UploadOutcome>;
 
-export interface WatchLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type WatchLogger = StructuredLogger;
 
 /**
  * Thrown by an UploadFn when retrying cannot help (the coordinator refused the file, e.g. it is not

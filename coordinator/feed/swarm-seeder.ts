@@ -2,14 +2,10 @@ import type Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
 import Hyperswarm, { type Discovery, type SwarmConnection } from 'hyperswarm';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { VenueRecord } from '../store/records.ts';
 
-/** The pino-like logger the feed side writes to. */
-export interface FeedLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type FeedLogger = StructuredLogger;
 
 export interface SwarmSeederOptions {
   corestore: Corestore;

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
@@ -37,11 +38,7 @@ export interface RedemptionProgress {
   error?: string;
 }
 
-export interface RedemptionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type RedemptionLogger = StructuredLogger;
 
 /**
  * The redemption flow at a printer: the fan's code is verified offline, the order is claimed at the

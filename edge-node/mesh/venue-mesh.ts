@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 
 /** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
 export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
@@ -13,10 +14,7 @@ export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
 export const REDISCOVERY_FIRST_MS = 1_000;
 export const REDISCOVERY_MAX_MS = 30_000;
 
-export interface MeshLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type MeshLogger = StructuredLogger;
 
 /**
  * The venue mesh: one Hyperswarm on the venue's secret topic, replicating this node's corestore.
