@@ -19,12 +19,13 @@ import { loadOrCreateIdentity, type NodeIdentity, pairingQr } from './identity.t
 import { JobLog } from './jobs/job-log.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
-import { EventReplica } from './mesh/event-replica.ts';
+import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { createPrinter } from './printing/create-printer.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { eventStatus } from './status/event-status.ts';
 import { createLocalApi } from './status/local-api.ts';
 import { NodeMetrics } from './status/node-metrics.ts';
 
@@ -216,35 +217,14 @@ export class EdgeNode {
     }
   }
 
-  async statusReport(): Promise<Record<string, unknown>> {
+  /** The status the node reports; `scans` (one per event) when the caller has them already. */
+  async statusReport(scans?: HoldingsScan[]): Promise<Record<string, unknown>> {
     const now = this.clock.now();
-    const events = [];
-    for (const replica of this.#replicas.values()) {
-      const entries = await replica.entries();
-      let held = 0;
-      let needed = 0;
-      let oldestMissing: number | null = null;
-      for (const e of entries) {
-        if (await replica.holds(e)) held++;
-        else {
-          needed += e.byteLength;
-          if (e.registeredAt > 0 && (oldestMissing === null || e.registeredAt < oldestMissing))
-            oldestMissing = e.registeredAt;
-        }
-      }
-      this.metrics.imagesHeld.set({ event: replica.eventId }, held);
-      this.metrics.bytesNeeded.set({ event: replica.eventId }, needed);
-      this.metrics.lagSeconds.set(
-        { event: replica.eventId },
-        oldestMissing === null ? 0 : (now - oldestMissing) / 1000,
-      );
-      events.push({
-        eventId: replica.eventId,
-        imagesHeld: held,
-        imagesTotal: entries.length,
-        bytesNeeded: needed,
-        oldestMissingAgeMs: oldestMissing === null ? null : Math.max(0, now - oldestMissing),
-      });
+    const events = (scans ?? (await this.#scanHoldings())).map((scan) => eventStatus(scan, now));
+    for (const e of events) {
+      this.metrics.imagesHeld.set({ event: e.eventId }, e.imagesHeld);
+      this.metrics.bytesNeeded.set({ event: e.eventId }, e.bytesNeeded);
+      this.metrics.lagSeconds.set({ event: e.eventId }, (e.oldestMissingAgeMs ?? 0) / 1000);
     }
     const lanPeers = this.#mesh?.lanPeers().length ?? 0;
     const cloudConnected = this.#mesh?.cloudConnected() ?? false;
@@ -391,14 +371,19 @@ export class EdgeNode {
     this.#applyMembership(profile);
     for (const feed of profile.feeds) await this.#openReplica(feed);
     if (grew) this.#replicator?.wake();
-    await this.#client.putStatus(await this.statusReport());
-    for (const replica of this.#replicas.values()) {
-      const heldSeqs = new Set(await replica.announceHoldings());
-      const held = (await replica.entries()).filter((e) => heldSeqs.has(e.seq)).map((e) => e.imageId);
+    const scans = await this.#scanHoldings();
+    await this.#client.putStatus(await this.statusReport(scans));
+    for (const scan of scans) {
+      await this.#replicas.get(scan.eventId)?.announceHoldings(scan);
+      const held = scan.held.map((e) => e.imageId);
       const digest = held.join(',');
-      if (this.#lastHoldings.get(replica.eventId) === digest) continue;
-      await this.#client.putHoldings(replica.eventId, held);
-      this.#lastHoldings.set(replica.eventId, digest);
+      if (this.#lastHoldings.get(scan.eventId) === digest) continue;
+      await this.#client.putHoldings(scan.eventId, held);
+      this.#lastHoldings.set(scan.eventId, digest);
     }
+  }
+
+  #scanHoldings(): Promise<HoldingsScan[]> {
+    return Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
   }
 }

@@ -18,6 +18,12 @@ export const CATALOG_GET_TIMEOUT_MS = 5_000;
 
 export type ByteSource = 'lan' | 'cloud';
 
+export interface HoldingsScan {
+  eventId: string;
+  entries: CatalogEntry[];
+  held: CatalogEntry[];
+}
+
 /**
  * One event's feed as a printer holds it: the catalog (Hyperbee, replicated whole: it is small and
  * every printer needs all of it) and the blobs core (replicated sparsely: blocks are fetched by the
@@ -140,11 +146,18 @@ export class EventReplica {
   }
 
   /** Tells LAN peers which images this printer now holds whole. */
-  async announceHoldings(): Promise<number[]> {
-    const held: number[] = [];
-    for (const e of await this.entries()) if (await this.holds(e)) held.push(e.seq);
-    this.have.announce(held);
-    return held;
+  async announceHoldings(scan?: HoldingsScan): Promise<HoldingsScan> {
+    const current = scan ?? (await this.scanHoldings());
+    this.have.announce(current.held.map((e) => e.seq));
+    return current;
+  }
+
+  /** The catalog entries, and those held whole here: one pass, shared by status, announcements and reports. */
+  async scanHoldings(): Promise<HoldingsScan> {
+    const entries = await this.entries();
+    const held: CatalogEntry[] = [];
+    for (const e of entries) if (await this.holds(e)) held.push(e);
+    return { eventId: this.eventId, entries, held };
   }
 
   async close(): Promise<void> {
