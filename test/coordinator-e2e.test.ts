@@ -1,56 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import pino from 'pino';
-import { configSchema } from '../coordinator/config.ts';
-import { Coordinator } from '../coordinator/coordinator.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
 import { sampleJpeg } from './fixtures/app-harness.ts';
-import { PlainReader, sha256Hex, startBootstrap, tempDir } from './fixtures/feed-fixtures.ts';
+import { PlainReader, sha256Hex } from './fixtures/feed-fixtures.ts';
 import { api, buyAndPay, printerApi, uploadImage } from './fixtures/http-client.ts';
+import { startVenue } from './fixtures/venue-harness.ts';
 
 /**
  * The whole coordinator as `npm start` runs it (real port, SQLite store, feeds, swarm), driven over
  * HTTP: upload → feed → a plain Hypercore reader that knows only what a paired printer is told.
  */
 test('full flow: uploaded masters reach a plain feed reader byte for byte; an order is paid and redeemed', async (t) => {
-  const dir = await tempDir(t, 'vpm-e2e-');
-  const bootstrap = await startBootstrap(t);
-  const config = configSchema.parse({
-    port: 0,
-    dataDir: join(dir, 'coordinator'),
-    dhtBootstrap: bootstrap.map((b) => `${b.host}:${b.port}`).join(','),
-    logLevel: 'silent',
+  const { dir, bootstrap, coordinator, base, operator, venue, event, photographer } = await startVenue(t, {
+    images: 0,
   });
-  const coordinator = new Coordinator(config, pino({ level: 'silent' }));
-  await coordinator.ready();
-  t.teardown(() => coordinator.close());
-  const base = coordinator.url;
-  const operator = (await readFile(join(config.dataDir, 'operator-token'), 'utf8')).trim();
-  t.is(coordinator.generatedOperatorToken, operator);
-
-  const venue = (
-    await api<{ venue: { id: string } }>(base, 'POST', '/api/venues', { token: operator, body: { name: 'Hall' } })
-  ).body.venue;
-  const now = Date.now();
-  const event = (
-    await api<{ event: { id: string } }>(base, 'POST', '/api/events', {
-      token: operator,
-      body: {
-        venueId: venue.id,
-        name: 'Gig',
-        startsAt: now,
-        endsAt: now + 3_600_000,
-        priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [] },
-      },
-    })
-  ).body.event;
-  const photographer = (
-    await api<{ token: string }>(base, 'POST', '/api/credentials', {
-      token: operator,
-      body: { role: 'photographer', name: 'Pat' },
-    })
-  ).body.token;
+  t.is(coordinator.generatedOperatorToken, operator, 'the operator token was generated and kept in the data dir');
 
   const masters = await Promise.all([1, 2, 3].map((i) => sampleJpeg(i * 31, 1600, 1200)));
   const ids: string[] = [];
