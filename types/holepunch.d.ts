@@ -117,6 +117,11 @@ declare module 'hyperbee' {
     close(): Promise<void>;
   }
 
+  /** A streamx Readable: async-iterable, and destroy() ends a pending iteration with the error. */
+  export interface BeeReadStream<T> extends AsyncIterable<BeeEntry<T>> {
+    destroy(err?: Error): void;
+  }
+
   export default class Hyperbee<T = unknown> {
     constructor(core: Hypercore, opts?: { keyEncoding?: string; valueEncoding?: string });
     readonly core: Hypercore;
@@ -127,14 +132,17 @@ declare module 'hyperbee' {
     get(key: string, opts?: { wait?: boolean; timeout?: number; update?: boolean }): Promise<BeeEntry<T> | null>;
     put(key: string, value: T): Promise<void>;
     batch(): BeeBatch;
-    createReadStream(range?: {
-      gt?: string;
-      gte?: string;
-      lt?: string;
-      lte?: string;
-      limit?: number;
-      reverse?: boolean;
-    }): AsyncIterable<BeeEntry<T>>;
+    createReadStream(
+      range?: {
+        gt?: string;
+        gte?: string;
+        lt?: string;
+        lte?: string;
+        limit?: number;
+        reverse?: boolean;
+      },
+      opts?: { wait?: boolean; timeout?: number },
+    ): BeeReadStream<T>;
   }
 }
 

@@ -15,6 +15,9 @@ import { HaveMap } from './have-map.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
+/** One catalog block a scan may wait for, and the whole scan: a scan serves status calls. */
+export const CATALOG_SCAN_BLOCK_TIMEOUT_MS = 1_000;
+export const CATALOG_SCAN_DEADLINE_MS = 5_000;
 
 export type ByteSource = 'lan' | 'cloud';
 
@@ -92,13 +95,20 @@ export class EventReplica {
     const version = this.catalog.version;
     const out: CatalogEntry[] = [];
     const end = `${CATALOG_IMAGE_PREFIX}\uffff`;
+    // A catalog block that is not local yet would make the read wait for a peer forever (Hyperbee's
+    // default), and status, have-lists and reports all start here: bound each block wait and the
+    // whole pass, and keep the last complete list until the catalog is local.
+    const stream = this.catalog.createReadStream(
+      { gt: CATALOG_IMAGE_PREFIX, lt: end },
+      { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
+    );
+    const deadline = setTimeout(() => stream.destroy(new Error('catalog scan deadline')), CATALOG_SCAN_DEADLINE_MS);
     try {
-      for await (const node of this.catalog.createReadStream({ gt: CATALOG_IMAGE_PREFIX, lt: end })) {
-        out.push(node.value as CatalogEntry);
-      }
+      for await (const node of stream) out.push(node.value as CatalogEntry);
     } catch {
-      // Parts of the catalog not local yet: keep what we have, the next pass sees more.
       return this.#entries;
+    } finally {
+      clearTimeout(deadline);
     }
     out.sort((a, b) => a.seq - b.seq);
     this.#entries = out;
