@@ -7,10 +7,13 @@ import { credentialRoutes } from './routes/credentials.ts';
 import { deliveryRoutes } from './routes/delivery.ts';
 import { imageRoutes } from './routes/images.ts';
 import { operationsRoutes } from './routes/operations.ts';
+import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
 import { venueAndEventRoutes } from './routes/venues-events.ts';
+import { opsConsole } from './web/ops/console.ts';
+import { shopRoutes } from './web/shop/routes.ts';
 
 /** JSON bodies are small: orders, tokens, holdings reports. Images come as multipart, streamed. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -57,10 +60,14 @@ export function createApp(deps: CoordinatorDeps): Koa {
   imageRoutes(router, deps);
   orderRoutes(router, deps);
   redemptionRoutes(router, deps);
+  offlineRedemptionRoutes(router, deps);
   printerRoutes(router, deps);
   deliveryRoutes(router, deps);
+  const staffSessions = opsConsole(router, deps);
+  shopRoutes(router, deps);
   deps.payments.mount?.(router);
 
+  app.use(staffSessions);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

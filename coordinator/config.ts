@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
+import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './web/ops/alerts.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated
@@ -20,6 +22,19 @@ export const configSchema = z.object({
   sqlitePath: z.string().min(1).optional(),
   operatorToken: z.string().min(16, 'at least 16 characters').optional(),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
+  offlineAlertSeconds: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(86_400)
+    .default(OFFLINE_ALERT_MS / 1000),
+  lagAlertSeconds: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(LAG_ALERT_MS / 1000),
   tokenKeysFile: z.string().min(1).optional(),
   dhtBootstrap: hostPortListSchema.optional(),
   dhtHost: z.string().min(1).default('127.0.0.1'),
@@ -41,6 +56,9 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   sqlitePath: 'VPM_SQLITE_PATH',
   operatorToken: 'VPM_OPERATOR_TOKEN',
   paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
+  sessionSecret: 'VPM_SESSION_SECRET',
+  offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
+  lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',
   tokenKeysFile: 'VPM_TOKEN_KEYS_FILE',
   dhtBootstrap: 'VPM_DHT_BOOTSTRAP',
   dhtHost: 'VPM_DHT_HOST',

@@ -19,6 +19,7 @@ import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { loadOrCreateKeyRing } from './tokens/token-keys.ts';
+import { OPS_STREAM_POLL_MS } from './web/ops/ops-monitor.ts';
 
 const DAY_MS = 86_400_000;
 const HTTP_CLOSE_GRACE_MS = 5_000;
@@ -77,6 +78,9 @@ export class Coordinator {
     }
     const webhookSecret =
       config.paymentWebhookSecret ?? (await readOrCreateSecret(join(dataDir, 'payment-webhook-secret'), random)).value;
+    // 32 random bytes: base64url gives 43 characters, above the minimum the sealer demands.
+    const sessionSecret =
+      config.sessionSecret ?? (await readOrCreateSecret(join(dataDir, 'session-secret'), random, 32)).value;
     const tokenKeys = await loadOrCreateKeyRing(config.tokenKeysFile ?? join(dataDir, 'token-keys.json'));
 
     if (!config.dhtBootstrap) {
@@ -129,6 +133,11 @@ export class Coordinator {
         claimTtlMs: config.claimTtlSeconds * 1000,
         redemptionWindowMs: config.redemptionWindowDays * DAY_MS,
         imageLimits: DEFAULT_IMAGE_LIMITS,
+        sessionSecret,
+        ops: {
+          alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
+          streamPollMs: OPS_STREAM_POLL_MS,
+        },
       },
     };
     server.on('request', createApp(deps).callback());

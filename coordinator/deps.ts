@@ -7,6 +7,7 @@ import type { CoordinatorMetrics } from './metrics.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { Store } from './store/port.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
+import type { AlertThresholds } from './web/ops/alerts.ts';
 
 /** Everything the HTTP app uses, injected: real adapters in main.ts, real or fake ones in tests. */
 export interface CoordinatorDeps {
@@ -29,4 +30,16 @@ export interface CoordinatorSettings {
   /** Redemption codes stay valid this long after the event ends (or after payment, if later). */
   redemptionWindowMs: number;
   imageLimits: ImageLimits;
+  /**
+   * Staff sign-in cookies are sealed with a key derived from this. Every instance behind one balancer
+   * needs the same secret, or a browser signed in on one is signed out on the next.
+   */
+  sessionSecret: string;
+  ops: OpsSettings;
+}
+
+/** The operator dashboard: when to alert, and how often its live stream polls the store. */
+export interface OpsSettings {
+  alerts: AlertThresholds;
+  streamPollMs: number;
 }

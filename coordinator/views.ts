@@ -1,4 +1,12 @@
-import type { EventRecord, ImageRecord, OrderRecord, PrinterRecord, VenueRecord } from './store/records.ts';
+import { credentialIdOf } from './http/auth.ts';
+import type {
+  CredentialRecord,
+  EventRecord,
+  ImageRecord,
+  OrderRecord,
+  PrinterRecord,
+  VenueRecord,
+} from './store/records.ts';
 
 /** What leaves the coordinator: records minus their secrets (topic secrets, feed seeds). */
 
@@ -63,5 +71,16 @@ export function printerView(p: PrinterRecord) {
     pairedAt: p.pairedAt,
     revokedAt: p.revokedAt,
     lastSeenAt: p.lastSeenAt,
+  };
+}
+
+/** A credential as operators see it: never the token, never its hash. */
+export function credentialView(c: CredentialRecord) {
+  return {
+    id: credentialIdOf(c.tokenHash),
+    role: c.role,
+    name: c.name,
+    createdAt: c.createdAt,
+    revokedAt: c.revokedAt,
   };
 }

@@ -37,6 +37,9 @@ const windowSchema = z.object({
   days: z.array(z.number().int().min(0).max(6)).optional(),
 });
 
+export const REPLICATION_MODES = ['mesh', 'star-periodic', 'on-demand'] as const;
+export type ReplicationMode = (typeof REPLICATION_MODES)[number];
+
 export const edgeConfigSchema = z.object({
   coordinatorUrl: z.url(),
   name: z.string().min(1).max(100).default('printer'),
@@ -51,6 +54,15 @@ export const edgeConfigSchema = z.object({
       utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
     })
     .default({ intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 }),
+  /**
+   * How photos reach this printer. `mesh` (the product): background sync, each photo pulled from the
+   * cloud about once per venue and shared printer to printer. The other two exist so the simulator
+   * can run the baselines on the real system: `star-periodic` (the seed patent) pulls everything
+   * missing from the cloud every `schedule.intervalMs`, on the wall clock's multiples of it so all
+   * printers pull together, and never talks to LAN peers; `on-demand` has no background sync and no
+   * LAN peers: a fan's photo comes from the cloud at redemption. Both still print what they hold.
+   */
+  replication: z.enum(REPLICATION_MODES).default('mesh'),
   /** Background sync cap (bytes/s); on-demand fetches at redemption are never capped. */
   backgroundBytesPerSec: z.number().positive().default(Number.POSITIVE_INFINITY),
   statusHost: z.string().min(1).default('127.0.0.1'),

@@ -1,5 +1,6 @@
 import { AppError } from '../shared/errors.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import type { OrdersFeedDescriptor } from '../shared/feed/orders-feed-layout.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
 
@@ -18,7 +19,34 @@ export interface PrinterProfile {
       head: { blobsLength: number; catalogLength: number };
     }
   >;
-  peers: { printers: Array<{ id: string; name: string; lastSeenAt: number | null }>; coordinators: string[] };
+  peers: {
+    printers: Array<{
+      id: string;
+      name: string;
+      lastSeenAt: number | null;
+      /** Where the peer's DHT node listens (it is a bootstrap node for the venue when the cloud is gone). */
+      dht?: { host: string; port: number };
+    }>;
+    coordinators: string[];
+  };
+  /** The venue's paid orders and the printers' claims (offline redemption); absent from older coordinators. */
+  ordersFeed?: OrdersFeedDescriptor & { length: number };
+}
+
+/** One order claimed and printed with no cloud, as reported when the uplink returns. */
+export interface OfflineReportOrder {
+  orderId: string;
+  claimedAt: number;
+  mode: 'offline' | 'isolated';
+  units: number[];
+}
+
+export interface OfflineReportResult {
+  orderId: string;
+  outcome: 'applied' | 'conflict' | 'nothing_printed';
+  repeated: boolean;
+  counted: number[];
+  conflicts: Array<{ id: string; kind: string; units: number[] }>;
 }
 
 export interface PrintUnitJob {
@@ -69,8 +97,15 @@ export class CoordinatorClient {
     return this.#call<PrinterProfile>('GET', '/api/printer/me');
   }
 
-  redeem(token: string): Promise<RedeemJob> {
-    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { token });
+  /** `timeoutMs`: how long to wait before calling the cloud unreachable (the fan is waiting). */
+  redeem(token: string, opts: { timeoutMs?: number } = {}): Promise<RedeemJob> {
+    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { token }, opts.timeoutMs);
+  }
+
+  /** Offline redemptions (issue #6), applied once each however often they are sent. */
+  async reportOfflineRedemptions(orders: OfflineReportOrder[]): Promise<OfflineReportResult[]> {
+    return (await this.#call<{ results: OfflineReportResult[] }>('POST', '/api/printer/offline-redemptions', { orders }))
+      .results;
   }
 
   confirmPrinted(orderId: string, unit: number): Promise<{ order: { state: string; printedCount: number } }> {
@@ -85,7 +120,12 @@ export class CoordinatorClient {
     await this.#call('PUT', '/api/printer/status', report);
   }
 
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = COORDINATOR_REQUEST_TIMEOUT_MS,
+  ): Promise<T> {
     const raw = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
       ...signPrinterRequest(this.#keyPair, method, path, Buffer.from(raw), this.#clock.now()),
@@ -97,7 +137,7 @@ export class CoordinatorClient {
         method,
         headers,
         body: body === undefined ? undefined : raw,
-        signal: AbortSignal.timeout(COORDINATOR_REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new CoordinatorError(

@@ -188,11 +188,16 @@ async function main(): Promise<void> {
   log('');
   log('venue print mesh demo is running. Ctrl-C stops it all.');
   log('');
-  log(`  coordinator     ${base}   (operator token: ${operator})`);
+  log(`  fan shop        ${base}/`);
+  log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
   log(`  event           ${base}/api/events/${event.id}/images   (${PHOTOS} photos)`);
   for (const [i, u] of printerUrls.entries()) {
-    log(`  printer ${i + 1}       ${u}/status   prints land in ${join(DEMO_DIR, `printer-${i + 1}`, 'prints')}`);
+    log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
+    log(`                  prints land in ${join(DEMO_DIR, `printer-${i + 1}`, 'prints')}`);
   }
+  log('');
+  log('Open a kiosk in a browser (camera, or type/scan the code) and show it the sample QR code:');
+  log(`  ${qrPath}`);
   log('');
   log('Redeem the sample order (paid already) at any printer:');
   log(`  npm run redeem -- --image ${qrPath} --node ${printerUrls[1]}`);

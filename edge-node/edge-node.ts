@@ -33,6 +33,8 @@ export const EDGE_NODE_VERSION = '0.1.0';
 /** Until paired, the node asks the coordinator this often whether an operator has paired it. */
 export const PAIRING_POLL_MS = 3_000;
 const BACKGROUND_BURST_BYTES = 4 * 1024 * 1024;
+/** A kiosk thumbnail does not wait long for a catalog entry; the screen asks again on its next poll. */
+const KIOSK_CATALOG_WAIT_MS = 1_000;
 
 /**
  * One venue printer's daemon. ready() brings it up in dependency order: identity and printer,
@@ -139,10 +141,12 @@ export class EdgeNode {
     });
     this.#applyMembership(this.#profile);
     for (const feed of this.#profile.feeds) await this.#openReplica(feed);
-    await this.#mesh.join(Buffer.from(this.#profile.venue.topic, 'hex'));
+    // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
+    if (this.#meshReplication) await this.#mesh.join(Buffer.from(this.#profile.venue.topic, 'hex'));
     this.#cloud = new CloudSessions(this.#mesh);
 
     this.#replicator = new BackgroundReplicator({
+      mode: this.config.replication === 'star-periodic' ? 'star-periodic' : 'mesh',
       mesh: this.#mesh,
       cloud: this.#cloud,
       gate: this.#gate,
@@ -179,7 +183,7 @@ export class EdgeNode {
       if (p.error) this.#lastError = p.error;
     });
     await this.#redemptions.ready();
-    this.#replicator.ready();
+    if (this.config.replication !== 'on-demand') this.#replicator.ready();
 
     const app = createLocalApi({
       status: () => this.statusReport(),
@@ -189,6 +193,27 @@ export class EdgeNode {
       }),
       redeem: (code) => this.redeem(code),
       progress: (orderId) => this.#progress.get(orderId) ?? null,
+      kiosk: {
+        startRedeem: (code) => this.startRedeem(code),
+        progress: (orderId) => this.#progress.get(orderId) ?? null,
+        watch: (orderId, listener) => {
+          const onProgress = (p: RedemptionProgress) => {
+            if (p.orderId === orderId) listener(p);
+          };
+          this.redemptions.on('progress', onProgress);
+          return () => this.redemptions.off('progress', onProgress);
+        },
+        printer: () => this.#printer!.status(),
+        watchPrinter: (listener) => {
+          this.#printer!.on('status', listener);
+          return () => this.#printer!.off('status', listener);
+        },
+        localImage: (orderId, imageId) => this.#localImage(orderId, imageId),
+        names: () => ({
+          venue: this.#profile?.venue.name ?? '',
+          printer: this.#profile?.printer.name ?? this.config.name,
+        }),
+      },
     });
     this.#server = createServer(app.callback());
     await new Promise<void>((res, rej) => {
@@ -204,10 +229,10 @@ export class EdgeNode {
     );
   }
 
-  /** Redeems a scanned or typed code (kiosk, CLI, keyboard wedge). */
-  async redeem(code: string): Promise<RedemptionProgress> {
+  /** Redeems a scanned or typed code (kiosk, CLI, keyboard wedge); resolves when the order is done. */
+  async redeem(code: string, onClaimed?: (orderId: string) => void): Promise<RedemptionProgress> {
     try {
-      const result = await this.redemptions.redeem(code);
+      const result = await this.redemptions.redeem(code, { onClaimed });
       this.metrics.redemptions.inc({ outcome: result.error ? 'incomplete' : 'printed' });
       this.metrics.printsTotal.inc(result.units.filter((u) => u.state === 'printed').length);
       return result;
@@ -215,6 +240,25 @@ export class EdgeNode {
       this.metrics.redemptions.inc({ outcome: (err as { code?: string }).code ?? 'error' });
       throw err;
     }
+  }
+
+  /** Like redeem(), but resolves with the order's first progress once it is claimed; printing goes on. */
+  startRedeem(code: string): Promise<RedemptionProgress> {
+    return new Promise((resolve, reject) => {
+      this.redeem(code, (orderId) => {
+        const first = this.#progress.get(orderId);
+        if (first) resolve(first);
+      }).then(resolve, reject);
+    });
+  }
+
+  /** A photo of an order claimed here, if this node holds it whole (the kiosk's thumbnails). */
+  async #localImage(orderId: string, imageId: string): Promise<Buffer | null> {
+    const order = this.#log?.get(orderId);
+    const replica = order ? this.#replicas.get(order.eventId) : undefined;
+    if (!replica) return null;
+    const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
+    return entry ? replica.readLocal(entry) : null;
   }
 
   /** The status the node reports; `scans` (one per event) when the caller has them already. */
@@ -300,9 +344,13 @@ export class EdgeNode {
     }
   }
 
+  get #meshReplication(): boolean {
+    return this.config.replication === 'mesh';
+  }
+
   #applyMembership(profile: PrinterProfile): void {
     this.#mesh?.setMembership(
-      profile.peers.printers.map((p) => p.id),
+      this.#meshReplication ? profile.peers.printers.map((p) => p.id) : [],
       profile.peers.coordinators,
     );
   }

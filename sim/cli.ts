@@ -21,8 +21,8 @@ export const USAGE = `usage: npm run sim -- <command>
       [--wall-clock] [--mode model|emulation] [--time-compression F] [--max-printers N]
       writes results.json, runs.csv, summary.csv and report.html into DIR (default ./sim-out/<scenario>);
       --seed defaults to the scenario's seed; --wall-clock fills wallSeconds (output then varies by host);
-      --mode emulation runs the mesh strategy on a real coordinator and N real edge-node processes
-      (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS})
+      --mode emulation runs the strategies (default: mesh only) on a real coordinator and N real edge-node
+      processes (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS})
   compare <name|path> [--runs K] [--seed N]
       runs all three strategies and prints a table of the headline metrics
   scenarios
@@ -153,9 +153,13 @@ function simulate(
   }
 }
 
-/** Emulation runs one seed at a time (each starts its own coordinator and printers); results are merged. */
+/**
+ * Emulation runs one strategy and seed at a time (each starts its own coordinator and printers);
+ * results are merged.
+ */
 async function emulate(
   scenario: Scenario,
+  strategies: readonly StrategyName[],
   runs: number,
   seed: number,
   timeCompression: number,
@@ -164,21 +168,29 @@ async function emulate(
   const bar = progressBar(`${scenario.name} (emulation):`);
   const started = performance.now();
   const all: SimResults[] = [];
+  const total = strategies.length * runs;
   try {
-    for (let k = 0; k < runs; k++) {
-      all.push(
-        await runEmulation(scenario, {
-          timeCompression,
-          maxPrinters,
-          seed: seed + k,
-          onProgress: (f) => bar.update((k + f) / runs),
-        }),
-      );
+    for (const strategy of strategies) {
+      for (let k = 0; k < runs; k++) {
+        const done = all.length;
+        all.push(
+          await runEmulation(
+            scenario,
+            {
+              timeCompression,
+              maxPrinters,
+              seed: seed + k,
+              onProgress: (f) => bar.update((done + f) / total),
+            },
+            strategy,
+          ),
+        );
+      }
     }
   } finally {
     bar.done();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`${runs} emulation runs of ${scenario.name} (× ${timeCompression}) took ${seconds} s\n`);
+    process.stderr.write(`${total} emulation runs of ${scenario.name} (× ${timeCompression}) took ${seconds} s\n`);
   }
   const merged = all.flatMap((r) => r.runs);
   return { ...all[0]!, runs: merged, summaries: summarizeRuns(merged) };
@@ -216,9 +228,8 @@ async function commandRun(args: string[]): Promise<number> {
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
   let results: SimResults;
   if (mode === 'emulation') {
-    if (values.strategy !== undefined && values.strategy !== 'mesh') {
-      throw new UsageError(`--mode emulation runs only the mesh strategy, got "${values.strategy}".`);
-    }
+    // One emulation run takes minutes of wall time: mesh unless more are asked for.
+    const strategies = parseStrategies(values.strategy ?? 'mesh');
     const timeCompression = parsePositive('time-compression', values['time-compression'], 1, MAX_TIME_COMPRESSION);
     const maxPrinters = parseCount(
       'max-printers',
@@ -229,7 +240,7 @@ async function commandRun(args: string[]): Promise<number> {
     );
     const scenario = await loadScenario(await scenarioPath(values.scenario));
     const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-    results = await emulate(scenario, runs, seed, timeCompression, maxPrinters);
+    results = await emulate(scenario, strategies, runs, seed, timeCompression, maxPrinters);
   } else {
     const strategies = parseStrategies(values.strategy);
     const scenario = await loadScenario(await scenarioPath(values.scenario));
@@ -345,6 +356,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  // Exit (not die) on a signal, so that an emulation run's edge-node processes are stopped with it.
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import sharp from 'sharp';
 import { main } from '../sim/cli.ts';
 import { capPrinters, runEmulation } from '../sim/emulation/run-emulation.ts';
 import { toJson } from '../sim/report/json.ts';
-import type { SimResults } from '../sim/results-schema.ts';
+import { alignmentDelayMs } from '../sim/emulation/emulated-strategies.ts';
+import { processingEstimateS, type Service, simulatedWaits } from '../sim/emulation/fan-wait.ts';
+import { PhotoMaker, padJpeg } from '../sim/emulation/photo-bytes.ts';
+import type { SimResults, StrategyName } from '../sim/results-schema.ts';
 import { parseScenario, totalPrinters } from '../sim/scenario.ts';
 
 const SMOKE = new URL('../sim/scenarios/emulation-smoke.json', import.meta.url);
@@ -77,10 +82,10 @@ test('capPrinters trims printer groups and keeps explicit printer indices in ran
   t.is(capPrinters(scenario, 10), scenario);
 });
 
-test('runEmulation refuses strategies the edge node cannot run and bad time compression', async (t) => {
+test('runEmulation refuses unknown strategies and bad time compression', async (t) => {
   const scenario = await smokeScenario();
-  await t.throwsAsync(runEmulation(scenario, { timeCompression: 8 }, 'star-periodic'), {
-    message: /runs only mesh/,
+  await t.throwsAsync(runEmulation(scenario, { timeCompression: 8 }, 'push-pull' as StrategyName), {
+    message: /is not one of them/,
   });
   await t.throwsAsync(runEmulation(scenario, { timeCompression: 0 }), { message: /timeCompression/ });
   await t.throwsAsync(runEmulation(scenario, { timeCompression: 1, maxPrinters: 0 }), { message: /maxPrinters/ });
@@ -88,11 +93,64 @@ test('runEmulation refuses strategies the edge node cannot run and bad time comp
 
 test('the CLI rejects emulation options it cannot honour with usage errors', async (t) => {
   const quiet = captureStderr(t);
-  t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'emulation', '--strategy', 'on-demand']), 2);
+  t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'emulation', '--strategy', 'star']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'emulation', '--time-compression', 'x']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--time-compression', '4']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'replay']), 2);
-  t.regex(quiet.text(), /--mode emulation runs only the mesh strategy/);
+  t.regex(quiet.text(), /--strategy must be one of star-periodic, on-demand, mesh or all/);
+});
+
+test('photos: exact sizes, distinct bytes, and still JPEGs that decode', async (t) => {
+  const maker = new PhotoMaker(3);
+  const sizes = [120_000, 150_001, 131_072];
+  const photos = await Promise.all(sizes.map((n, i) => maker.photo(n, `photo ${i}`)));
+  t.deepEqual(
+    photos.map((p) => p.length),
+    sizes,
+  );
+  t.is(new Set(photos.map((p) => createHash('sha256').update(p).digest('hex'))).size, 3);
+  t.true(maker.baseCount <= 2, `${maker.baseCount} bases encoded for three similar sizes`);
+  for (const p of photos) {
+    const meta = await sharp(p).metadata();
+    t.is(meta.format, 'jpeg');
+    await t.notThrowsAsync(sharp(p, { failOn: 'error' }).raw().toBuffer());
+  }
+  // Padding needing a remainder of 1–3 bytes after full segments still lands exactly.
+  const base = photos[0]!.subarray(0, 2);
+  for (const extra of [65_537 + 1, 65_537 + 3, 2 * 65_537 + 2]) {
+    t.is(padJpeg(Buffer.concat([base, Buffer.from([0xff, 0xd9])]), 4 + extra, 'x').length, 4 + extra);
+  }
+});
+
+test('fan waits: local work counts once, fetches F times, and fans queue at a printer', (t) => {
+  const s = (printer: number, redeemAtS: number, wallS: number, allLocal: boolean, printedUnits = 1): Service => ({
+    printer,
+    redeemAtS,
+    wallS,
+    allLocal,
+    printedUnits,
+    ok: true,
+  });
+  const services = [s(0, 100, 0.2, true), s(0, 101, 0.4, true), s(1, 100, 1.3, false), s(0, 102, 0.3, false, 2)];
+  t.is(Number(processingEstimateS(services).toFixed(9)), 0.3, 'median of the all-local latencies');
+  const waits = simulatedWaits(services, 10, [12, 12]);
+  // P0: 100 → 100.2 + 12; the second fan queues: 112.2 + 0.4 + 12 = 124.6; the third: + 0.3 + 24.
+  t.deepEqual(
+    waits.map((w) => Number(w.toFixed(3))),
+    [12.2, 23.6, 0.3 + 1.0 * 10 + 12, 46.9],
+  );
+  t.is(processingEstimateS([s(0, 0, 1, false)]), 0, 'no local redemption: nothing to estimate from');
+});
+
+test('star-periodic timelines start so that the first pull lands at firstPushAtS', (t) => {
+  // Pulls every 30 s of wall time; first push 15 s after the start.
+  const delay = alignmentDelayMs({ periodMs: 30_000, offsetMs: 15_000 }, 1_000_004_000);
+  t.true(delay >= 0 && delay < 30_000);
+  t.is((1_000_004_000 + delay + 15_000) % 30_000, 0);
+  t.is(alignmentDelayMs(undefined, 123), 0);
+  // No push during the run: start where the next pull is at least the run's length away.
+  t.is(alignmentDelayMs({ periodMs: 100_000, quietMs: 30_000 }, 1_000_000_010), 0);
+  t.is(alignmentDelayMs({ periodMs: 100_000, quietMs: 30_000 }, 1_000_080_000), 20_001);
 });
 
 function captureStderr(t: { teardown(fn: () => void): void }) {

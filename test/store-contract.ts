@@ -6,11 +6,13 @@ import {
   eventRecord,
   holdingsRecord,
   imageRecord,
+  orderRecord,
   patternBytes,
   printerRecord,
   T0,
   venueRecord,
 } from './fixtures/store-records.ts';
+import { offlineContract } from './store-contract-offline.ts';
 import { orderContract } from './store-contract-orders.ts';
 
 const FEED = { blockOffset: 0, blockLength: 3, byteOffset: 0, byteLength: 150_000 };
@@ -23,6 +25,7 @@ const MEDIA_ROUND_TRIP_BYTES = 5 * 1024 * 1024;
 export function storeContract(name: string, makeStore: MakeStore): void {
   const it = storeTests(name, makeStore);
   orderContract(it);
+  offlineContract(it);
 
   it('venues: insert, get, list, duplicates refused', async (t, store) => {
     await store.insertVenue(venueRecord('v2', { createdAt: T0 + 1 }));
@@ -215,6 +218,66 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       instanceOf: StoreConflictError,
     });
     t.is((await store.getCredential('h1'))?.role, 'operator');
+  });
+
+  it('credentials: listed oldest first, revoked once (the first time stands)', async (t, store) => {
+    await store.insertCredential(credentialRecord('h2', { createdAt: T0 + 5, role: 'photographer' }));
+    await store.insertCredential(credentialRecord('h1'));
+    t.deepEqual(
+      (await store.listCredentials()).map((c) => c.tokenHash),
+      ['h1', 'h2'],
+    );
+    t.deepEqual(
+      await store.revokeCredential('h2', T0 + 10),
+      credentialRecord('h2', {
+        createdAt: T0 + 5,
+        role: 'photographer',
+        revokedAt: T0 + 10,
+      }),
+    );
+    t.is((await store.revokeCredential('h2', T0 + 20))?.revokedAt, T0 + 10, 'revoking again changes nothing');
+    t.is((await store.getCredential('h2'))?.revokedAt, T0 + 10);
+    t.is((await store.getCredential('h1'))?.revokedAt, null, 'only the one credential');
+    t.is(await store.revokeCredential('nope', T0), null);
+    t.is((await store.listCredentials()).length, 2, 'revoked credentials stay listed');
+  });
+
+  it('setEventPriceList replaces the price list only', async (t, store) => {
+    await store.insertEvent(eventRecord('e1', 'v1'));
+    const priceList = { currency: 'USD', unitPriceCents: 700, bundles: [{ copies: 5, priceCents: 3000 }] };
+    const updated = await store.setEventPriceList('e1', priceList);
+    t.deepEqual(updated, eventRecord('e1', 'v1', { priceList }));
+    t.deepEqual(await store.getEvent('e1'), eventRecord('e1', 'v1', { priceList }));
+    priceList.bundles.push({ copies: 9, priceCents: 1 });
+    t.is((await store.getEvent('e1'))?.priceList.bundles.length, 1, 'the stored list is a copy');
+    t.is(await store.setEventPriceList('nope', priceList), null);
+  });
+
+  it('listOrders: one event, given states, oldest first, limited', async (t, store) => {
+    await store.insertOrder(orderRecord('o3', { code: 'C3', state: 'redeeming', createdAt: T0 + 3 }));
+    await store.insertOrder(orderRecord('o1', { code: 'C1', state: 'paid', createdAt: T0 + 1 }));
+    await store.insertOrder(orderRecord('o2', { code: 'C2', state: 'fulfilled', createdAt: T0 + 2 }));
+    await store.insertOrder(orderRecord('o4', { code: 'C4', state: 'paid', createdAt: T0 + 4, eventId: 'other' }));
+    await store.insertOrder(orderRecord('o5', { code: 'C5', state: 'paid', createdAt: T0 + 5 }));
+    const inFlight = { eventId: 'ev1', states: ['paid', 'redeeming'] as const };
+    t.deepEqual(
+      (await store.listOrders(inFlight, 10)).map((o) => o.id),
+      ['o1', 'o3', 'o5'],
+    );
+    t.deepEqual(
+      (await store.listOrders(inFlight, 2)).map((o) => o.id),
+      ['o1', 'o3'],
+    );
+    t.deepEqual(await store.listOrders(inFlight, 0), []);
+    t.deepEqual(await store.listOrders({ eventId: 'ev1', states: [] }, 10), []);
+    t.deepEqual(
+      await store.listOrders(inFlight, 10).then((o) => o[0]),
+      orderRecord('o1', {
+        code: 'C1',
+        state: 'paid',
+        createdAt: T0 + 1,
+      }),
+    );
   });
 
   it('leases: acquire, renew, refuse, expire, release', async (t, store) => {

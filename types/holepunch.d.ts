@@ -192,6 +192,8 @@ declare module 'hyperdht' {
     ready(): Promise<void>;
     destroy(opts?: { force?: boolean }): Promise<void>;
     address(): { host: string; port: number };
+    /** Adds a node the caller knows is a DHT node to the routing table (dht-rpc). */
+    addNode(node: { host: string; port: number }): void;
     static keyPair(seed?: Uint8Array): { publicKey: Buffer; secretKey: Buffer };
   }
 }

@@ -1,5 +1,5 @@
-import { createSocket } from 'node:dgram';
 import HyperDHT from 'hyperdht';
+import { freeUdpPort } from '../../shared/net/free-udp-port.ts';
 
 /** Attempts to find a free UDP port when asked for port 0 (another process may take it in between). */
 const FREE_PORT_ATTEMPTS = 5;
@@ -59,18 +59,4 @@ export class DhtBootstrap {
     this.#dht = null;
     if (dht !== null) await dht.destroy();
   }
-}
-
-function freeUdpPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', (err) => {
-      socket.close();
-      reject(err);
-    });
-    socket.bind(0, host, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
 }

@@ -254,7 +254,8 @@ export class EventFeed {
   async entries(): Promise<CatalogEntry[]> {
     const out: CatalogEntry[] = [];
     const range = { gte: CATALOG_IMAGE_PREFIX, lt: `${CATALOG_IMAGE_PREFIX.slice(0, -1)}0` };
-    for await (const node of this.#catalog.createReadStream(range)) {
+    // A replica (another coordinator instance) may lack a block: fail after a bound, never hang.
+    for await (const node of this.#catalog.createReadStream(range, { timeout: CATALOG_READ_TIMEOUT_MS })) {
       if (isCatalogEntry(node.value)) out.push(node.value);
     }
     return out;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Store } from '../store/port.ts';
 import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
+import { FeedLeases } from './feed-lease.ts';
 import type { FeedLogger } from './swarm-seeder.ts';
 
 export const APPEND_POLL_INTERVAL_MS = 1000;
@@ -10,8 +11,6 @@ export const APPEND_BATCH_MAX_IMAGES = 16;
 export const APPEND_BATCH_MAX_BYTES = 64 * 1024 * 1024;
 /** How long a new lease holder waits for its replica to reach the committed head. */
 export const FEED_CATCH_UP_TIMEOUT_MS = 15_000;
-/** A lease counts as held without a gap only this long before its expiry (clock skew between instances). */
-export const LEASE_CLOCK_MARGIN_MS = 1000;
 
 export interface FeedAppenderTuning {
   leaseTtlMs: number;
@@ -49,9 +48,6 @@ export function masterMediaKey(imageId: string): string {
   return `master/${imageId}`;
 }
 
-/** `continuous`: held with no gap since the last grant; `fresh`: just taken (someone else may have appended). */
-type LeaseState = 'continuous' | 'fresh' | 'lost';
-
 /**
  * Moves pending images onto their event's feed. Exactly one coordinator process appends to a feed
  * at a time: the holder of the store lease `feed:<eventId>`. A new holder first catches its replica
@@ -68,12 +64,10 @@ export class FeedAppender {
   };
   readonly #store: Store;
   readonly #feeds: EventFeeds;
-  readonly #instanceId: string;
   readonly #logger: FeedLogger;
-  readonly #clock: () => number;
   readonly #tuning: FeedAppenderTuning;
-  /** Event id → lease expiry we were granted. */
-  readonly #held = new Map<string, number>();
+  /** Keyed by event id. */
+  readonly #leases: FeedLeases;
   readonly #notified = new Set<string>();
   readonly #listeners = new Set<AppendedListener>();
   readonly #warnedMissing = new Set<string>();
@@ -85,9 +79,7 @@ export class FeedAppender {
   constructor(opts: FeedAppenderOptions) {
     this.#store = opts.store;
     this.#feeds = opts.feeds;
-    this.#instanceId = opts.instanceId;
     this.#logger = opts.logger;
-    this.#clock = opts.clock ?? Date.now;
     this.#tuning = {
       leaseTtlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
       pollIntervalMs: opts.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS,
@@ -95,6 +87,14 @@ export class FeedAppender {
       batchMaxImages: opts.batchMaxImages ?? APPEND_BATCH_MAX_IMAGES,
       batchMaxBytes: opts.batchMaxBytes ?? APPEND_BATCH_MAX_BYTES,
     };
+    this.#leases = new FeedLeases({
+      store: opts.store,
+      instanceId: opts.instanceId,
+      ttlMs: this.#tuning.leaseTtlMs,
+      clock: opts.clock ?? Date.now,
+      logger: opts.logger,
+      leaseName: feedLeaseName,
+    });
   }
 
   get appendedTotal(): number {
@@ -103,8 +103,7 @@ export class FeedAppender {
 
   /** Event ids whose feed lease this instance holds now. */
   heldLeases(): string[] {
-    const now = this.#clock();
-    return [...this.#held].filter(([, until]) => until > now).map(([eventId]) => eventId);
+    return this.#leases.live();
   }
 
   onAppended(listener: AppendedListener): () => void {
@@ -136,7 +135,7 @@ export class FeedAppender {
     this.#wake?.();
     await this.#loop;
     if (!releaseLeases) return;
-    for (const eventId of [...this.#held.keys()]) await this.#release(eventId);
+    for (const eventId of this.#leases.taken()) await this.#release(eventId);
   }
 
   async #run(): Promise<void> {
@@ -169,7 +168,7 @@ export class FeedAppender {
     for (const eventId of this.#notified) events.add(eventId);
     this.#notified.clear();
     // Nothing left to append: free the lease so another instance can take over without a TTL wait.
-    for (const eventId of [...this.#held.keys()]) if (!events.has(eventId)) await this.#release(eventId);
+    for (const eventId of this.#leases.taken()) if (!events.has(eventId)) await this.#release(eventId);
     for (const eventId of events) {
       if (this.#closing !== null) return;
       try {
@@ -209,28 +208,11 @@ export class FeedAppender {
   async #catchUp(eventId: string, feed: EventFeed): Promise<boolean> {
     const current = await this.#store.getEvent(eventId);
     if (current === null) return false;
-    let broken = false;
-    let renewing: Promise<void> = Promise.resolve();
-    const timer = setInterval(
-      () => {
-        renewing = renewing.then(async () => {
-          if ((await this.#acquire(eventId).catch(() => 'lost' as const)) !== 'continuous') broken = true;
-        });
-      },
-      Math.max(10, Math.floor(this.#tuning.leaseTtlMs / 3)),
+    const { value: reached, broken } = await this.#leases.renewingWhile(eventId, () =>
+      feed.catchUp(current.feedHead, this.#tuning.catchUpTimeoutMs, this.#abort.signal),
     );
-    let reached: boolean;
-    try {
-      reached = await feed.catchUp(current.feedHead, this.#tuning.catchUpTimeoutMs, this.#abort.signal);
-    } finally {
-      clearInterval(timer);
-      await renewing;
-    }
-    if (broken) {
-      // Another instance may have appended in the gap: start over from the newer committed head.
-      this.#held.delete(eventId);
-      return false;
-    }
+    // Another instance may have appended in the gap: start over from the newer committed head.
+    if (broken) return false;
     if (!reached) {
       if (this.#closing !== null) return false;
       this.counters.catchUpFailures++;
@@ -295,27 +277,11 @@ export class FeedAppender {
     }
   }
 
-  async #acquire(eventId: string): Promise<LeaseState> {
-    const { leaseTtlMs } = this.#tuning;
-    const now = this.#clock();
-    const heldUntil = this.#held.get(eventId);
-    const granted = await this.#store.acquireLease(feedLeaseName(eventId), this.#instanceId, now, leaseTtlMs);
-    if (!granted) {
-      this.#held.delete(eventId);
-      return 'lost';
-    }
-    const margin = Math.min(LEASE_CLOCK_MARGIN_MS, leaseTtlMs / 4);
-    const continuous = heldUntil !== undefined && heldUntil - margin > now;
-    this.#held.set(eventId, now + leaseTtlMs);
-    return continuous ? 'continuous' : 'fresh';
+  #acquire(eventId: string): Promise<'continuous' | 'fresh' | 'lost'> {
+    return this.#leases.acquire(eventId);
   }
 
-  async #release(eventId: string): Promise<void> {
-    this.#held.delete(eventId);
-    try {
-      await this.#store.releaseLease(feedLeaseName(eventId), this.#instanceId);
-    } catch (err) {
-      this.#logger.warn({ err, eventId }, 'could not release the feed lease; it will expire');
-    }
+  #release(eventId: string): Promise<void> {
+    return this.#leases.release(eventId);
   }
 }

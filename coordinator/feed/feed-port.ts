@@ -1,4 +1,5 @@
 import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
 
 /** What the HTTP app needs of the Hypercore side (FeedService implements it). */
@@ -10,5 +11,9 @@ export interface FeedPort {
   /** Pairing or revocation changed who may connect. */
   refreshPeers(): Promise<void>;
   descriptorFor(event: EventRecord): EventFeedDescriptor;
+  /** Wakes the orders-feed appender: the venue has orders queued for its orders feed (store outbox). */
+  notifyOrdersQueued(venueId: string): void;
+  /** What a paired printer needs to read its venue's orders feed and its peers' claims (issue #6). */
+  ordersFeedFor(venue: VenueRecord): OrdersFeedDescriptor;
   stats(): Promise<Array<{ eventId: string; blobsLength: number; blobsBytes: number; catalogLength: number }>>;
 }

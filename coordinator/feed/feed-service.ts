@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import { deriveOrdersFeedDescriptor, type OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
 import type { Store } from '../store/port.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
 import { EventFeeds } from './event-feeds.ts';
 import { FeedAppender, type FeedAppenderTuning } from './feed-appender.ts';
 import type { FeedPort } from './feed-port.ts';
+import { OrdersFeed } from './orders-feed.ts';
+import { OrdersFeedAppender } from './orders-feed-appender.ts';
 import { type FeedLogger, SwarmSeeder } from './swarm-seeder.ts';
 
 /** An instance not heard from for this long is no longer admitted by the others. */
@@ -46,6 +49,9 @@ export class FeedService implements FeedPort {
   readonly feeds: EventFeeds;
   readonly seeder: SwarmSeeder;
   readonly appender: FeedAppender;
+  /** Paid orders onto each venue's orders feed (offline redemption, issue #6). */
+  readonly ordersAppender: OrdersFeedAppender;
+  readonly #ordersFeeds = new Map<string, Promise<OrdersFeed>>();
   readonly #opts: FeedServiceOptions;
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | null = null;
@@ -75,6 +81,19 @@ export class FeedService implements FeedPort {
       logger: opts.logger,
       clock: this.#clock,
     });
+    this.ordersAppender = new OrdersFeedAppender({
+      store: opts.store,
+      openFeed: async (venueId) => {
+        const venue = await opts.store.getVenue(venueId);
+        return venue === null ? null : this.#openOrdersFeed(venue);
+      },
+      instanceId: opts.instanceId,
+      logger: opts.logger,
+      clock: this.#clock,
+      leaseTtlMs: opts.appender?.leaseTtlMs,
+      pollIntervalMs: opts.appender?.pollIntervalMs,
+      catchUpTimeoutMs: opts.appender?.catchUpTimeoutMs,
+    });
   }
 
   get publicKey(): Buffer {
@@ -88,6 +107,7 @@ export class FeedService implements FeedPort {
     await this.refreshPeers();
     await this.#syncVenuesAndEvents();
     await this.appender.ready();
+    this.ordersAppender.ready();
     const period = this.#opts.peerRefreshIntervalMs ?? PEER_REFRESH_INTERVAL_MS;
     this.#timer = setInterval(() => {
       this.#periodicRun ??= this.#periodic().finally(() => {
@@ -101,7 +121,27 @@ export class FeedService implements FeedPort {
   }
 
   async venueCreated(venue: VenueRecord): Promise<void> {
+    await this.#openOrdersFeed(venue);
     await this.seeder.syncVenues([venue]);
+  }
+
+  notifyOrdersQueued(venueId: string): void {
+    this.ordersAppender.notify(venueId);
+  }
+
+  ordersFeedFor(venue: VenueRecord): OrdersFeedDescriptor {
+    return deriveOrdersFeedDescriptor(venue.id, Buffer.from(venue.topicSecret, 'hex'));
+  }
+
+  /** Every instance keeps a live replica of every venue's orders feed: a seeder and a possible writer. */
+  #openOrdersFeed(venue: VenueRecord): Promise<OrdersFeed> {
+    let opening = this.#ordersFeeds.get(venue.id);
+    if (opening === undefined) {
+      opening = OrdersFeed.open(this.feeds.corestore, venue);
+      this.#ordersFeeds.set(venue.id, opening);
+      opening.catch(() => this.#ordersFeeds.delete(venue.id));
+    }
+    return opening;
   }
 
   async eventCreated(event: EventRecord): Promise<void> {
@@ -182,7 +222,13 @@ export class FeedService implements FeedPort {
   /** Venues and events created through another instance reach this one here. */
   async #syncVenuesAndEvents(): Promise<void> {
     const { store, logger } = this.#opts;
-    await this.seeder.syncVenues(await store.listVenues());
+    const venues = await store.listVenues();
+    for (const venue of venues) {
+      await this.#openOrdersFeed(venue).catch((err: unknown) =>
+        logger.error({ err, venueId: venue.id }, 'could not open the venue orders feed'),
+      );
+    }
+    await this.seeder.syncVenues(venues);
     for (const event of await store.listEvents()) {
       try {
         await this.feeds.openEvent(event);
@@ -216,8 +262,11 @@ export class FeedService implements FeedPort {
     if (this.#refreshSoonTimer !== null) clearTimeout(this.#refreshSoonTimer);
     await this.#periodicRun;
     await this.appender.close(opts);
+    await this.ordersAppender.close();
     await this.#refreshing;
     await this.seeder.close();
+    const orders = await Promise.allSettled(this.#ordersFeeds.values());
+    await Promise.allSettled(orders.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
     await this.feeds.close();
   }
 }

@@ -4,17 +4,36 @@ import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { verifyPrinterRequest } from '../../shared/protocol/printer-auth.ts';
 import type { Store } from '../store/port.ts';
-import type { CredentialRole, PrinterRecord } from '../store/records.ts';
+import type { CredentialRecord, CredentialRole, PrinterRecord } from '../store/records.ts';
+import { SESSION_COOKIE, type SessionSealer, type StaffSession } from './session-cookie.ts';
 
 export const PRINTER_SEEN_WRITE_INTERVAL_MS = 10_000;
+
+/** Methods a browser may send cross-site without harm: they change nothing. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface StaffIdentity {
   role: CredentialRole;
   name: string;
+  /** The credential's public id (never its token hash). */
+  credentialId: string;
+  /** Bearer header (scripts, CLIs) or the sign-in cookie (browsers). */
+  via: 'bearer' | 'session';
+  /** What the person typed as their name at sign-in, when they did. */
+  label: string | null;
 }
 
 export function hashBearerToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * The id under which operators see and revoke a credential: derived one-way from the token hash, so
+ * listing credentials leaks neither tokens nor their hashes (an operator-chosen token may be weak
+ * enough to brute-force from its hash).
+ */
+export function credentialIdOf(tokenHash: string): string {
+  return createHash('sha256').update(`vpm-credential-id:${tokenHash}`).digest('hex').slice(0, 24);
 }
 
 function bearerToken(ctx: Context): string | null {
@@ -23,26 +42,120 @@ function bearerToken(ctx: Context): string | null {
   return match ? match[1]! : null;
 }
 
+/** What the sign-in cookie of this request holds, once opened by staffSessions(). */
+interface SessionState {
+  session: StaffSession;
+  /** The request came from one of our own pages (checked for every cookie-authenticated write). */
+  sameOrigin: boolean;
+}
+
 /**
- * Staff routes: a bearer token whose hash is a stored credential with one of `roles`.
- * No token → 401; a valid token of the wrong role → 403. Fans have no token.
+ * Whether a request was sent by a page of this site. Sec-Fetch-Site is set by the browser and cannot
+ * be forged by a page; browsers too old to send it send Origin with every unsafe request. A request
+ * with neither did not come from a browser page of ours, so a cookie on it is not trusted for writes.
+ */
+export function isSameOriginRequest(
+  headers: { secFetchSite: string | undefined; origin: string | undefined },
+  ownOrigins: readonly string[],
+): boolean {
+  if (headers.secFetchSite) return headers.secFetchSite === 'same-origin';
+  if (headers.origin) return ownOrigins.includes(headers.origin);
+  return false;
+}
+
+/** The origins this coordinator's pages are served from: the public URL, and the Host asked for. */
+export function ownOrigins(ctx: Context, publicUrl: string): string[] {
+  const origins = [`${ctx.protocol}://${ctx.host}`];
+  try {
+    origins.push(new URL(publicUrl).origin);
+  } catch {
+    // A malformed public URL adds nothing; the request's own origin still counts.
+  }
+  return origins;
+}
+
+export function requestSameOrigin(ctx: Context, publicUrl: string): boolean {
+  return isSameOriginRequest(
+    { secFetchSite: ctx.get('sec-fetch-site') || undefined, origin: ctx.get('origin') || undefined },
+    ownOrigins(ctx, publicUrl),
+  );
+}
+
+/** Opens the sign-in cookie once per request; requireStaff decides what it is worth. */
+export function staffSessions(opts: { sealer: SessionSealer; clock: Clock; publicUrl: string }) {
+  return async function openSession(ctx: Context, next: Next): Promise<void> {
+    const value = ctx.cookies.get(SESSION_COOKIE);
+    const session = value ? opts.sealer.open(value, opts.clock.now()) : null;
+    if (session) {
+      ctx.state.staffSession = {
+        session,
+        sameOrigin: requestSameOrigin(ctx, opts.publicUrl),
+      } satisfies SessionState;
+    }
+    await next();
+  };
+}
+
+/** When this request's sign-in cookie expires; null when it did not come with one. */
+export function sessionExpiresAt(ctx: Context): number | null {
+  return (ctx.state.staffSession as SessionState | undefined)?.session.expiresAt ?? null;
+}
+
+function identityOf(credential: CredentialRecord, via: StaffIdentity['via'], label: string | null): StaffIdentity {
+  return {
+    role: credential.role,
+    name: credential.name,
+    credentialId: credentialIdOf(credential.tokenHash),
+    via,
+    label,
+  };
+}
+
+/**
+ * Who is asking: a bearer token, else the sign-in cookie. The credential is read from the store on
+ * every request, so a revoked credential loses access at once, signed-in browsers included.
+ * No credential → 401 auth_required; unknown or revoked → 401 auth_invalid.
+ */
+export async function resolveStaff(ctx: Context, store: Store): Promise<StaffIdentity> {
+  const token = bearerToken(ctx);
+  const sessionState = ctx.state.staffSession as SessionState | undefined;
+  if (!token && !sessionState) {
+    throw new AppError(401, 'auth_required', 'Sign in at /signin, or send "Authorization: Bearer <token>".');
+  }
+  const tokenHash = token ? hashBearerToken(token) : sessionState!.session.tokenHash;
+  const credential = await store.getCredential(tokenHash);
+  if (!credential || credential.revokedAt !== null) {
+    throw new AppError(401, 'auth_invalid', 'This token is unknown or revoked: sign in with a current one.');
+  }
+  return token
+    ? identityOf(credential, 'bearer', null)
+    : identityOf(credential, 'session', sessionState!.session.label);
+}
+
+export function roleForbidden(roles: readonly CredentialRole[], role: CredentialRole): AppError {
+  return new AppError(403, 'role_forbidden', `This needs the ${roles.join(' or ')} role; you are ${role}.`);
+}
+
+/**
+ * Staff routes: a bearer token or the sign-in cookie of a stored credential with one of `roles`.
+ * No credential → 401; a valid one of the wrong role → 403. Fans have neither.
+ * A write authenticated by cookie must come from our own pages (CSRF), else 403 cross_site_refused.
  */
 export function requireStaff(store: Store, roles: readonly CredentialRole[]) {
   return async function staffOnly(ctx: Context, next: Next): Promise<void> {
-    const token = bearerToken(ctx);
-    if (!token) throw new AppError(401, 'auth_required', 'Sign in: send "Authorization: Bearer <token>".');
-    const credential = await store.getCredential(hashBearerToken(token));
-    if (!credential || credential.revokedAt !== null) {
-      throw new AppError(401, 'auth_invalid', 'This token is unknown or revoked.');
+    const staff = await resolveStaff(ctx, store);
+    if (staff.via === 'session' && !SAFE_METHODS.has(ctx.method)) {
+      const state = ctx.state.staffSession as SessionState;
+      if (!state.sameOrigin) {
+        throw new AppError(
+          403,
+          'cross_site_refused',
+          'This change did not come from a page of this site; reload the page and try again.',
+        );
+      }
     }
-    if (!roles.includes(credential.role)) {
-      throw new AppError(
-        403,
-        'role_forbidden',
-        `This needs the ${roles.join(' or ')} role; you are ${credential.role}.`,
-      );
-    }
-    ctx.state.staff = { role: credential.role, name: credential.name } satisfies StaffIdentity;
+    if (!roles.includes(staff.role)) throw roleForbidden(roles, staff.role);
+    ctx.state.staff = staff;
     await next();
   };
 }

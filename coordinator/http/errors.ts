@@ -17,6 +17,17 @@ export function errorHandler(logger: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new AppError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
+      // The router answers a wrong method with a bare 405, and a method it does not know (TRACE,
+      // PROPFIND…) with 501; both are the client's mistake, so both become a coded 405 (the router's
+      // Allow header stays set).
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = ctx.response.get('allow');
+        throw new AppError(
+          405,
+          'method_not_allowed',
+          `${ctx.method} is not accepted on ${ctx.path}${allow ? `; use ${allow}` : ''}.`,
+        );
+      }
     } catch (err) {
       const appError = toAppError(err);
       if (appError.status >= 500) {

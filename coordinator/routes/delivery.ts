@@ -2,6 +2,8 @@ import type Router from '@koa/router';
 import { notFound } from '../../shared/errors.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff } from '../http/auth.ts';
+import type { Store } from '../store/port.ts';
+import type { EventRecord } from '../store/records.ts';
 import { printerView } from '../views.ts';
 
 /**
@@ -13,35 +15,42 @@ export function deliveryRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/api/events/:eventId/delivery', requireStaff(store, ['operator']), async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
     if (!event) throw notFound('event_not_found', 'This event does not exist.');
-    const [images, printers, holdings] = await Promise.all([
-      store.listImages(event.id),
-      store.listPrinters({ venueId: event.venueId }),
-      store.listHoldings(event.id),
-    ]);
-    const byPrinter = new Map(holdings.map((h) => [h.printerId, h]));
-    const bytesOf = new Map(images.map((i) => [i.id, i.byteLength]));
-    const totalBytes = images.reduce((n, i) => n + i.byteLength, 0);
-    ctx.body = {
-      eventId: event.id,
-      images: images.map((i) => ({
-        id: i.id,
-        seq: i.seq,
-        byteLength: i.byteLength,
-        inFeed: i.feedState === 'appended',
-      })),
-      printers: printers.map((p) => {
-        const h = byPrinter.get(p.id);
-        const held = new Set(h?.imageIds ?? []);
-        const heldBytes = [...held].reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0);
-        return {
-          printer: printerView(p),
-          reportedAt: h?.updatedAt ?? null,
-          heldCount: images.filter((i) => held.has(i.id)).length,
-          bytesNeeded: totalBytes - heldBytes,
-          /** One flag per image, in the order of `images`. */
-          holds: images.map((i) => held.has(i.id)),
-        };
-      }),
-    };
+    ctx.body = await loadDeliveryMatrix(store, event);
   });
+}
+
+export type DeliveryMatrix = Awaited<ReturnType<typeof loadDeliveryMatrix>>;
+
+/** Rows are the venue's printers, columns the event's images in feed order. */
+export async function loadDeliveryMatrix(store: Store, event: EventRecord) {
+  const [images, printers, holdings] = await Promise.all([
+    store.listImages(event.id),
+    store.listPrinters({ venueId: event.venueId }),
+    store.listHoldings(event.id),
+  ]);
+  const byPrinter = new Map(holdings.map((h) => [h.printerId, h]));
+  const bytesOf = new Map(images.map((i) => [i.id, i.byteLength]));
+  const totalBytes = images.reduce((n, i) => n + i.byteLength, 0);
+  return {
+    eventId: event.id,
+    images: images.map((i) => ({
+      id: i.id,
+      seq: i.seq,
+      byteLength: i.byteLength,
+      inFeed: i.feedState === 'appended',
+    })),
+    printers: printers.map((p) => {
+      const h = byPrinter.get(p.id);
+      const held = new Set(h?.imageIds ?? []);
+      const heldBytes = [...held].reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0);
+      return {
+        printer: printerView(p),
+        reportedAt: h?.updatedAt ?? null,
+        heldCount: images.filter((i) => held.has(i.id)).length,
+        bytesNeeded: totalBytes - heldBytes,
+        /** One flag per image, in the order of `images`. */
+        holds: images.map((i) => held.has(i.id)),
+      };
+    }),
+  };
 }

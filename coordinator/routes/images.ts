@@ -3,10 +3,12 @@ import { notFound } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, type StaffIdentity } from '../http/auth.ts';
+import { parseInput } from '../http/validate.ts';
 import { processImage } from '../media/image-pipeline.ts';
 import { readMultipartUpload } from '../media/multipart.ts';
 import type { ImageRecord } from '../store/records.ts';
 import { imageView } from '../views.ts';
+import { imageQuerySchema, selectImages } from './image-query.ts';
 
 export const MAX_FILES_PER_UPLOAD = 1;
 
@@ -79,7 +81,9 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/api/events/:eventId/images', async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
     if (!event) throw notFound('event_not_found', 'This event does not exist.');
-    ctx.body = { images: (await store.listImages(event.id)).map(imageView) };
+    const query = parseInput(imageQuerySchema, ctx.query, 'image query');
+    const { images, nextCursor } = selectImages(await store.listImages(event.id), query);
+    ctx.body = { images: images.map(imageView), nextCursor };
   });
 
   router.get('/media/images/:imageId/:variant', async (ctx) => {

@@ -6,6 +6,7 @@ import { randomId } from '../../shared/ports/random.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
+import { publishOrder } from '../feed/order-publication.ts';
 import { parseInput } from '../http/validate.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import { StoreConflictError } from '../store/port.ts';
@@ -87,7 +88,8 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
       amountCents: price.totalCents,
       currency: price.currency,
       description: `${price.printCount} print(s) from ${event.name}`,
-      returnUrl: `${settings.publicUrl}/api/orders/${id}`,
+      // The fan's order page (web/shop): it shows the outcome, the QR code and the printing status.
+      returnUrl: `${settings.publicUrl}/o/${id}`,
     });
     for (let attempt = 1; ; attempt++) {
       const order: OrderRecord = {
@@ -146,9 +148,10 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     ctx.body = { order: orderView(order), redemption };
   });
 
-  router.get('/api/orders/:orderId/:file', async (ctx) => {
+  router.get('/api/orders/:orderId/:file', async (ctx, next) => {
     const file = ctx.params.file;
-    if (file !== 'qr.png' && file !== 'qr.svg') throw notFound('route_not_found', 'No such order resource.');
+    // Other order sub-resources (the shop's status and stream) are routes of their own.
+    if (file !== 'qr.png' && file !== 'qr.svg') return next();
     const { order, event } = await loadOrder(ctx.params.orderId!);
     if (!REDEEMABLE_STATES.has(order.state)) {
       throw conflict('order_not_paid', 'The QR code is issued once the payment is confirmed.');
@@ -191,6 +194,12 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
         : event.type === 'payment.failed'
           ? await store.transitionOrder(order.id, 'payment_failed')
           : await store.transitionOrder(order.id, 'payment_cancelled');
+    // The venue's printers learn of the paid order ahead of time (offline redemption). Before the
+    // event is remembered: a crash in between makes the gateway retry, which publishes again.
+    if (event.type === 'payment.succeeded') {
+      const paid = transition ?? (await store.getOrder(order.id));
+      if (paid) await publishOrder(deps, paid);
+    }
     const firstTime = await store.recordPaymentEvent({
       id: event.id,
       orderId: order.id,

@@ -52,8 +52,30 @@ export const printerStatusReport = z
     queue: z.number().int().min(0),
     printer: z.object({ state: z.string().max(40), detail: z.string().max(500) }).strict(),
     lastError: z.string().max(1000).nullable(),
+    /** Where this printer's DHT node listens: its venue peers bootstrap from it when the cloud is gone. */
+    dht: z
+      .object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65_535) })
+      .strict()
+      .nullable()
+      .optional(),
+    /** Offline redemption (issue #6): what the printer knows and still has to report. */
+    offline: z
+      .object({
+        ordersKnown: z.number().int().min(0),
+        unreconciled: z.number().int().min(0),
+        claimLogs: z.number().int().min(0),
+        maxClaimPropagationMs: z.number().min(0).nullable(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** The DHT address a printer last reported, if any. */
+function reportedDht(report: Record<string, unknown> | undefined): { host: string; port: number } | null {
+  const dht = report?.dht as { host?: unknown; port?: unknown } | null | undefined;
+  return dht && typeof dht.host === 'string' && typeof dht.port === 'number' ? { host: dht.host, port: dht.port } : null;
+}
 
 const holdingsInput = z
   .object({
@@ -112,10 +134,13 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     if (!venue) throw new AppError(500, 'venue_missing', 'The venue of this printer is missing.');
     const events = await store.listEvents({ venueId: venue.id });
     const now = clock.now();
-    const [venuePrinters, coordinators] = await Promise.all([
+    const [venuePrinters, coordinators, reports, ordersHead] = await Promise.all([
       store.listPrinters({ venueId: venue.id }),
       store.listCoordinatorNodes(now - CLOUD_PEER_FRESHNESS_MS),
+      store.listPrinterReports({ venueId: venue.id }),
+      store.getOrdersFeedHead(venue.id),
     ]);
+    const reportOf = new Map(reports.map((r) => [r.printerId, r.report]));
     ctx.set('cache-control', 'no-store');
     ctx.body = {
       printer: printerView(me),
@@ -124,7 +149,10 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
       peers: {
         printers: venuePrinters
           .filter((p) => p.revokedAt === null && p.id !== me.id)
-          .map((p) => ({ id: p.id, name: p.name, lastSeenAt: p.lastSeenAt })),
+          .map((p) => {
+            const dht = reportedDht(reportOf.get(p.id));
+            return { id: p.id, name: p.name, lastSeenAt: p.lastSeenAt, ...(dht ? { dht } : {}) };
+          }),
         coordinators: coordinators.map((c) => c.id),
       },
       venue: {
@@ -133,6 +161,8 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
         topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex'),
       },
       tokenKeys: publicKeysJson(tokenKeys),
+      // The venue's paid orders and its printers' claims, so a printer can redeem with no cloud.
+      ordersFeed: { ...feeds.ordersFeedFor(venue), length: ordersHead },
       // `head`: how long the feed is, committed; a printer behind it knows there is more to fetch.
       feeds: events.map((e) => ({
         ...feeds.descriptorFor(e),

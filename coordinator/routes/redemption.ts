@@ -4,6 +4,7 @@ import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
 import { verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
+import { publishOrder } from '../feed/order-publication.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
@@ -72,6 +73,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     switch (claim.outcome) {
       case 'claimed':
         metrics.redemptions.inc({ outcome: 'claimed' });
+        await publishOrder(deps, claim.order);
         ctx.body = await printJob(claim.order, me);
         return;
       case 'held_by_other': {
@@ -116,6 +118,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     const result = await store.confirmPrinted(ctx.params.orderId!, me.id, unit, clock.now(), settings.claimTtlMs);
     switch (result.outcome) {
       case 'confirmed':
+        if (result.order.state === 'fulfilled') await publishOrder(deps, result.order);
         ctx.body = { order: orderView(result.order) };
         return;
       case 'not_holder':
@@ -135,6 +138,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
   router.post('/api/orders/:orderId/release', requireStaff(store, ['operator']), async (ctx) => {
     const released = await store.releaseClaim(ctx.params.orderId!, null);
     if (!released) throw conflict('nothing_to_release', 'The order is not being printed anywhere.');
+    await publishOrder(deps, released);
     ctx.body = { order: orderView(released) };
   });
 }

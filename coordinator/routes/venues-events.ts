@@ -95,6 +95,14 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
     ctx.body = { event: eventView(event) };
   });
 
+  // Orders already placed keep the total they were quoted; the new list prices the next ones.
+  router.put('/api/events/:eventId/price-list', operator, async (ctx) => {
+    const priceList = parseInput(priceListSchema, ctx.request.body, 'price list');
+    const event = await store.setEventPriceList(ctx.params.eventId!, priceList);
+    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    ctx.body = { event: eventView(event) };
+  });
+
   // Public: fans browse events and their photos.
   router.get('/api/events', async (ctx) => {
     ctx.body = { events: (await store.listEvents()).map(eventView) };

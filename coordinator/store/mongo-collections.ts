@@ -52,6 +52,7 @@ export async function createIndexes(c: Collections): Promise<void> {
   await c.images.createIndex({ feedState: 1, eventId: 1 });
   await c.orders.createIndex({ state: 1 });
   await c.orders.createIndex({ eventId: 1 });
+  await c.orders.createIndex({ eventId: 1, state: 1, createdAt: 1 });
   await c.events.createIndex({ venueId: 1, createdAt: -1 });
   await c.events.createIndex({ createdAt: -1 });
   await c.venues.createIndex({ createdAt: 1 });

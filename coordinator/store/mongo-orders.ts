@@ -126,6 +126,18 @@ export class MongoOrders {
     return doc ? stripId(doc) : null;
   }
 
+  async list(eventId: string, states: readonly OrderState[], limit: number): Promise<OrderRecord[]> {
+    // limit(0) means "no limit" to MongoDB.
+    const n = Math.max(0, Math.floor(limit));
+    if (n === 0 || states.length === 0) return [];
+    const docs = await this.#orders
+      .find({ eventId, state: { $in: [...states] } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(n)
+      .toArray();
+    return docs.map(stripId);
+  }
+
   async countByState(): Promise<Record<OrderState, number>> {
     const counts = Object.fromEntries(ORDER_STATES.map((state) => [state, 0])) as Record<OrderState, number>;
     const rows = await this.#orders.aggregate<{ _id: OrderState; n: number }>([

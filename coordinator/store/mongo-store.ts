@@ -2,8 +2,10 @@ import { MongoClient } from 'mongodb';
 import { AppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
+import type { PriceList } from '../../shared/policy/pricing.ts';
 import { type Collections, collections, createIndexes } from './mongo-collections.ts';
 import { MongoMedia } from './mongo-media.ts';
+import { MongoOffline } from './mongo-offline.ts';
 import { MAX_CONDITIONAL_ATTEMPTS, MongoOrders } from './mongo-orders.ts';
 import {
   databaseNameFromUri,
@@ -13,6 +15,7 @@ import {
   redactUri,
   stripId,
 } from './mongo-queries.ts';
+import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
 import { StoreConflictError } from './port.ts';
@@ -42,15 +45,17 @@ interface OpenMongo {
   c: Collections;
   media: MongoMedia;
   orders: MongoOrders;
+  offline: MongoOffline;
 }
 
 /** The store on MongoDB, shared by any number of coordinator processes. */
-export class MongoStore implements Store {
+export class MongoStore extends OfflineStoreDelegate implements Store {
   readonly #uri: string;
   readonly #dbName: string;
   #open: OpenMongo | null = null;
 
   constructor(options: MongoStoreOptions) {
+    super();
     this.#uri = options.uri;
     this.#dbName = options.dbName ?? databaseNameFromUri(options.uri);
   }
@@ -63,7 +68,9 @@ export class MongoStore implements Store {
       const db = client.db(this.#dbName);
       const c = collections(db);
       await createIndexes(c);
-      this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders) };
+      const offline = new MongoOffline(db);
+      await offline.createIndexes();
+      this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline };
     } catch (err) {
       await client.close().catch(() => undefined);
       const reason = err instanceof Error ? err.message : String(err);
@@ -153,6 +160,15 @@ export class MongoStore implements Store {
       { _id: eventId },
       { $max: { 'feedHead.blobsLength': head.blobsLength, 'feedHead.catalogLength': head.catalogLength } },
     );
+  }
+
+  async setEventPriceList(eventId: string, priceList: PriceList): Promise<EventRecord | null> {
+    const doc = await this.#db.events.findOneAndUpdate(
+      { _id: eventId },
+      { $set: { priceList: structuredClone(priceList) } },
+      { returnDocument: 'after' },
+    );
+    return doc ? stripId(doc) : null;
   }
 
   async insertImage(image: ImageRecord): Promise<{ inserted: true } | { inserted: false; existing: ImageRecord }> {
@@ -256,6 +272,10 @@ export class MongoStore implements Store {
     return this.#orderOps.countByState();
   }
 
+  async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {
+    return this.#orderOps.list(filter.eventId, filter.states, limit);
+  }
+
   async recordPaymentEvent(event: PaymentEventRecord): Promise<boolean> {
     try {
       await this.#db.paymentEvents.insertOne({ ...event, _id: event.id });
@@ -332,6 +352,20 @@ export class MongoStore implements Store {
     return doc ? stripId(doc) : null;
   }
 
+  async listCredentials(): Promise<CredentialRecord[]> {
+    return (await this.#db.credentials.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map(stripId);
+  }
+
+  async revokeCredential(tokenHash: string, at: number): Promise<CredentialRecord | null> {
+    // The first revocation time stands: revoking twice must not move it.
+    const revoked = await this.#db.credentials.findOneAndUpdate(
+      { _id: tokenHash, revokedAt: null },
+      { $set: { revokedAt: at } },
+      { returnDocument: 'after' },
+    );
+    return revoked ? stripId(revoked) : this.getCredential(tokenHash);
+  }
+
   async acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
     try {
       await this.#db.leases.updateOne(
@@ -362,5 +396,10 @@ export class MongoStore implements Store {
       .sort({ _id: 1 })
       .toArray();
     return docs.map(stripId);
+  }
+
+  /** The offline part (issue #6): OfflineStoreDelegate forwards to it. */
+  protected offlinePart(): MongoOffline {
+    return this.#ready.offline;
   }
 }

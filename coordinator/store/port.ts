@@ -1,5 +1,7 @@
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
+import type { PriceList } from '../../shared/policy/pricing.ts';
+import type { OfflineStore } from './offline-port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -22,7 +24,7 @@ import type {
  *
  * Methods return copies: mutating a returned record never changes the store.
  */
-export interface Store {
+export interface Store extends OfflineStore {
   ready(): Promise<void>;
   close(): Promise<void>;
 
@@ -36,6 +38,8 @@ export interface Store {
   listEvents(filter?: { venueId?: string }): Promise<EventRecord[]>;
   /** Raises the committed feed head; never lowers it (a smaller head changes nothing). */
   raiseFeedHead(eventId: string, head: FeedHead): Promise<void>;
+  /** Replaces the event's price list (orders already placed keep their price); null: no such event. */
+  setEventPriceList(eventId: string, priceList: PriceList): Promise<EventRecord | null>;
 
   /** Unique on (eventId, sha256): a second upload of the same master returns the first. */
   insertImage(image: ImageRecord): Promise<{ inserted: true } | { inserted: false; existing: ImageRecord }>;
@@ -83,6 +87,8 @@ export interface Store {
   /** Drops the claim (operator action or timeout sweep); unprinted units can be claimed again. */
   releaseClaim(id: string, expectedPrinterId: string | null): Promise<OrderRecord | null>;
   countOrdersByState(): Promise<Record<OrderState, number>>;
+  /** One event's orders in any of `states`, oldest first, at most `limit` (operators' in-flight list). */
+  listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]>;
 
   /** Idempotency for payment webhooks: true the first time an event id is seen, false after. */
   recordPaymentEvent(event: PaymentEventRecord): Promise<boolean>;
@@ -105,6 +111,10 @@ export interface Store {
 
   insertCredential(credential: CredentialRecord): Promise<void>;
   getCredential(tokenHash: string): Promise<CredentialRecord | null>;
+  /** Every credential, revoked ones included, oldest first. */
+  listCredentials(): Promise<CredentialRecord[]>;
+  /** The first revocation time stands (revoking twice changes nothing); null: no such credential. */
+  revokeCredential(tokenHash: string, at: number): Promise<CredentialRecord | null>;
 
   /**
    * Takes or renews a named lease for `holder` until now + ttlMs. Succeeds when the lease is free,

@@ -12,7 +12,7 @@ import {
 } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome } from './port.ts';
 import type { OrderRecord } from './records.ts';
-import { parseDoc, type SqliteConnection } from './sqlite-connection.ts';
+import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
 
 /**
  * Orders on SQLite. Each step reads the order, applies a rule from order-rules.ts and writes the
@@ -94,6 +94,18 @@ export class SqliteOrders {
       this.#writeOrder(released);
       return released;
     });
+  }
+
+  async list(eventId: string, states: readonly OrderState[], limit: number): Promise<OrderRecord[]> {
+    if (states.length === 0) return [];
+    return parseDocs(
+      this.#c
+        .sql(
+          `SELECT doc FROM orders WHERE event_id = ? AND state IN (SELECT value FROM json_each(?))
+           ORDER BY json_extract(doc, '$.createdAt'), id LIMIT ?`,
+        )
+        .all(eventId, JSON.stringify(states), Math.max(0, Math.floor(limit))),
+    );
   }
 
   async countByState(): Promise<Record<OrderState, number>> {

@@ -90,6 +90,32 @@ CREATE TABLE IF NOT EXISTS coordinator_nodes (
   doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS coordinator_nodes_by_seen ON coordinator_nodes (last_seen_at);
+CREATE TABLE IF NOT EXISTS order_feed_queue (
+  order_id TEXT PRIMARY KEY,
+  venue_id TEXT NOT NULL,
+  queued_at INTEGER NOT NULL,
+  token TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS order_feed_queue_by_venue ON order_feed_queue (venue_id, queued_at);
+CREATE TABLE IF NOT EXISTS orders_feed_heads (
+  venue_id TEXT PRIMARY KEY,
+  length INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS offline_redemptions (
+  id TEXT PRIMARY KEY,
+  venue_id TEXT NOT NULL,
+  printer_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offline_redemptions_by_venue ON offline_redemptions (venue_id, received_at);
+CREATE TABLE IF NOT EXISTS conflicts (
+  id TEXT PRIMARY KEY,
+  venue_id TEXT NOT NULL,
+  detected_at INTEGER NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflicts_by_venue ON conflicts (venue_id, detected_at);
 `;
 
 /**

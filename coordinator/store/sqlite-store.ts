@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import { AppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
+import type { PriceList } from '../../shared/policy/pricing.ts';
 import type { TransitionPatch } from './order-rules.ts';
+import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -19,6 +21,7 @@ import type {
   VenueRecord,
 } from './records.ts';
 import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
+import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
 
 export interface SqliteStoreOptions {
@@ -32,18 +35,19 @@ export interface SqliteStoreOptions {
  * read-check-write runs in a BEGIN IMMEDIATE transaction, which takes the database's write lock
  * before the read, so two processes can never both see an order as claimable.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends OfflineStoreDelegate implements Store {
   readonly #path: string;
-  #open: { connection: SqliteConnection; orders: SqliteOrders } | null = null;
+  #open: { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } | null = null;
 
   constructor(options: SqliteStoreOptions) {
+    super();
     this.#path = options.path;
   }
 
   async ready(): Promise<void> {
     if (this.#open) return;
     const connection = SqliteConnection.open(this.#path);
-    this.#open = { connection, orders: new SqliteOrders(connection) };
+    this.#open = { connection, orders: new SqliteOrders(connection), offline: new SqliteOffline(connection) };
   }
 
   async close(): Promise<void> {
@@ -52,7 +56,7 @@ export class SqliteStore implements Store {
     open?.connection.close();
   }
 
-  get #ready(): { connection: SqliteConnection; orders: SqliteOrders } {
+  get #ready(): { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } {
     if (!this.#open) throw new AppError(503, 'store_not_ready', 'the SQLite store is not open: call ready() first');
     return this.#open;
   }
@@ -119,6 +123,16 @@ export class SqliteStore implements Store {
         return;
       }
       this.#sql('UPDATE events SET doc = ? WHERE id = ?').run(JSON.stringify({ ...event, feedHead: raised }), eventId);
+    });
+  }
+
+  async setEventPriceList(eventId: string, priceList: PriceList): Promise<EventRecord | null> {
+    return this.#locked(() => {
+      const event = parseDoc<EventRecord>(this.#sql('SELECT doc FROM events WHERE id = ?').get(eventId));
+      if (!event) return null;
+      const next: EventRecord = { ...event, priceList: structuredClone(priceList) };
+      this.#sql('UPDATE events SET doc = ? WHERE id = ?').run(JSON.stringify(next), eventId);
+      return next;
     });
   }
 
@@ -238,6 +252,10 @@ export class SqliteStore implements Store {
     return this.#ready.orders.countByState();
   }
 
+  async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {
+    return this.#ready.orders.list(filter.eventId, filter.states, limit);
+  }
+
   async recordPaymentEvent(event: PaymentEventRecord): Promise<boolean> {
     const result = this.#sql('INSERT INTO payment_events (id, doc) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(
       event.id,
@@ -331,6 +349,24 @@ export class SqliteStore implements Store {
     return parseDoc(this.#sql('SELECT doc FROM credentials WHERE token_hash = ?').get(tokenHash));
   }
 
+  async listCredentials(): Promise<CredentialRecord[]> {
+    return parseDocs(
+      this.#sql(`SELECT doc FROM credentials ORDER BY json_extract(doc, '$.createdAt'), token_hash`).all(),
+    );
+  }
+
+  async revokeCredential(tokenHash: string, at: number): Promise<CredentialRecord | null> {
+    return this.#locked(() => {
+      const credential = parseDoc<CredentialRecord>(
+        this.#sql('SELECT doc FROM credentials WHERE token_hash = ?').get(tokenHash),
+      );
+      if (!credential || credential.revokedAt !== null) return credential;
+      const revoked: CredentialRecord = { ...credential, revokedAt: at };
+      this.#sql('UPDATE credentials SET doc = ? WHERE token_hash = ?').run(JSON.stringify(revoked), tokenHash);
+      return revoked;
+    });
+  }
+
   async acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
     // One statement, so atomic on its own: the upsert only overwrites a row the caller holds or
     // one that expired strictly before `now`.
@@ -355,5 +391,10 @@ export class SqliteStore implements Store {
 
   async listCoordinatorNodes(since: number): Promise<CoordinatorNodeRecord[]> {
     return parseDocs(this.#sql('SELECT doc FROM coordinator_nodes WHERE last_seen_at >= ? ORDER BY id').all(since));
+  }
+
+  /** The offline part (issue #6): OfflineStoreDelegate forwards to it. */
+  protected offlinePart(): SqliteOffline {
+    return this.#ready.offline;
   }
 }

@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { HlcStamp } from '../../shared/policy/hlc.ts';
 
 /**
  * The edge node's durable job log: one JSON record a line, appended and fsync'd before the step it
@@ -10,6 +11,10 @@ import { dirname } from 'node:path';
  *   printed   the printer accepted the unit
  *   confirmed the coordinator recorded the unit as printed
  *   closed    every unit printed and confirmed (or the order was given up, with a reason)
+ *   reconciled the coordinator has this printer's offline claim and prints (offline redemption)
+ *
+ * A claim made with no cloud (`offline` on 'claimed') is not confirmed unit by unit: its units are
+ * reported together with the claim when the uplink returns, then marked confirmed and reconciled.
  *
  * A unit "printing" but not "printed" after a crash is ambiguous: it is printed again, with the
  * same job id, so an adapter that can tell (the file printer) skips it and one that cannot prints it
@@ -24,10 +29,18 @@ export type JobRecord =
       token: string;
       eventId: string;
       units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean }>;
+      /** Claimed on the venue LAN with no cloud: the claim's stamp in this printer's claims log. */
+      offline?: OfflineClaim;
       at: number;
     }
   | { t: 'printing' | 'printed' | 'confirmed'; orderId: string; unit: number; at: number }
-  | { t: 'closed'; orderId: string; outcome: 'done' | 'failed'; reason?: string; at: number };
+  | { t: 'closed'; orderId: string; outcome: 'done' | 'failed'; reason?: string; at: number }
+  | { t: 'reconciled'; orderId: string; at: number };
+
+export interface OfflineClaim {
+  hlc: HlcStamp;
+  mode: 'offline' | 'isolated';
+}
 
 export interface OrderProgress {
   orderId: string;
@@ -39,6 +52,10 @@ export interface OrderProgress {
   printed: Set<number>;
   confirmed: Set<number>;
   closed: boolean;
+  outcome: 'done' | 'failed' | null;
+  offline: OfflineClaim | null;
+  /** The coordinator has the offline claim (always true for orders claimed online). */
+  reconciled: boolean;
 }
 
 export class JobLog {
@@ -97,12 +114,24 @@ export class JobLog {
     return [...this.#orders.values()].filter((o) => !o.closed);
   }
 
-  /** Units printed here whose confirmation has not reached the coordinator yet. */
+  /**
+   * Units printed here whose confirmation has not reached the coordinator yet. Offline claims not
+   * reconciled yet are left out: their units go with the claim (unreconciled()).
+   */
   unconfirmed(): Array<{ orderId: string; unit: number }> {
     const out: Array<{ orderId: string; unit: number }> = [];
-    for (const o of this.#orders.values())
+    for (const o of this.#orders.values()) {
+      if (!o.reconciled) continue;
       for (const u of o.printed) if (!o.confirmed.has(u)) out.push({ orderId: o.orderId, unit: u });
+    }
     return out;
+  }
+
+  /** Orders claimed with no cloud that the coordinator does not know yet, in claim order. */
+  unreconciled(): OrderProgress[] {
+    return [...this.#orders.values()]
+      .filter((o) => o.offline !== null && !o.reconciled)
+      .sort((a, b) => a.offline!.hlc.wall - b.offline!.hlc.wall || a.offline!.hlc.count - b.offline!.hlc.count);
   }
 
   async close(): Promise<void> {
@@ -114,6 +143,8 @@ export class JobLog {
   #apply(r: JobRecord): void {
     if (r.t === 'claimed') {
       const existing = this.#orders.get(r.orderId);
+      // An offline claim stays to be reported even if the order is claimed online again meanwhile.
+      const offline = r.offline ?? existing?.offline ?? null;
       this.#orders.set(r.orderId, {
         orderId: r.orderId,
         code: r.code,
@@ -124,12 +155,19 @@ export class JobLog {
         printed: existing?.printed ?? new Set(),
         confirmed: existing?.confirmed ?? new Set(),
         closed: false,
+        outcome: null,
+        offline,
+        reconciled: offline === null || (r.offline === undefined && (existing?.reconciled ?? true)),
       });
       return;
     }
     const order = this.#orders.get(r.orderId);
     if (!order) return;
-    if (r.t === 'closed') order.closed = true;
+    if (r.t === 'reconciled') order.reconciled = true;
+    else if (r.t === 'closed') {
+      order.closed = true;
+      order.outcome = r.outcome;
+    }
     else if (r.t === 'printing') order.printing.add(r.unit);
     else if (r.t === 'printed') order.printed.add(r.unit);
     else order.confirmed.add(r.unit);

@@ -4,7 +4,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
-import { verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
+import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
@@ -85,34 +85,50 @@ export class RedemptionService extends EventEmitter {
     this.#confirmLoop = this.#confirmPending();
   }
 
-  /** Reads a scanned or typed code and prints its order. Rejects with a clear AppError for bad codes. */
-  async redeem(code: string): Promise<RedemptionProgress> {
+  /**
+   * Reads a scanned or typed code and prints its order. Rejects with a clear AppError for bad codes.
+   * `onClaimed` hears the order id as soon as the coordinator granted the claim (its first progress
+   * has been emitted by then), so a screen can follow the prints instead of waiting for the last.
+   */
+  async redeem(code: string, opts: { onClaimed?: (orderId: string) => void } = {}): Promise<RedemptionProgress> {
     const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
     if (!verified.ok)
       throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
     let job: RedeemJob;
     try {
-      job = await this.#o.client.redeem(code.trim().toUpperCase());
+      job = await this.#o.client.redeem(normalizeRedemptionCode(code));
     } catch (err) {
       if (err instanceof CoordinatorError)
         throw new AppError(err.status, err.code, err.message, err.details ? { ...err.details } : undefined);
       throw err;
     }
     const running = this.#active.get(job.order.id);
-    if (running) return running;
+    if (running) {
+      opts.onClaimed?.(job.order.id);
+      return running;
+    }
     const local = this.#o.log.get(job.order.id);
     if (!local || local.closed) {
       await this.#o.log.append({
         t: 'claimed',
         orderId: job.order.id,
         code: job.order.code,
-        token: code.trim().toUpperCase(),
+        token: normalizeRedemptionCode(code),
         eventId: job.order.eventId,
         units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
         at: this.#o.clock.now(),
       });
     }
-    return this.#track(job.order.id, this.#print(job));
+    // The same code scanned twice at once (a wedge scanner reading a QR twice) got here while the
+    // first scan was logging its claim: join that run, or every photo goes to the printer twice.
+    const joined = this.#active.get(job.order.id);
+    if (joined) {
+      opts.onClaimed?.(job.order.id);
+      return joined;
+    }
+    const printing = this.#track(job.order.id, this.#print(job));
+    opts.onClaimed?.(job.order.id);
+    return printing;
   }
 
   async close(): Promise<void> {
@@ -153,8 +169,10 @@ export class RedemptionService extends EventEmitter {
   }
 
   async #print(job: RedeemJob): Promise<RedemptionProgress> {
-    const replica = await this.#o.replicaFor(job.order.eventId, job);
     const progress = this.#newProgress(job.order.id, job.order.code, job.units);
+    // Before the feed opens (which can take a moment), so the order is visible from its claim on.
+    this.emit('progress', structuredClone(progress));
+    const replica = await this.#o.replicaFor(job.order.eventId, job);
     return this.#printUnits(progress, job.order.eventId, replica, job.units, job);
   }
 

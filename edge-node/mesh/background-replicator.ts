@@ -32,6 +32,16 @@ export const PRINTER_ONLINE_WINDOW_MS = 60_000;
 /** Before its first cycle a starting node waits this long for its LAN peers, so shares are agreed. */
 export const MESH_SETTLE_MS = 3_000;
 
+/**
+ * Star-periodic pulls happen at the multiples of `intervalMs` since the Unix epoch (the first one
+ * after `now`, and after the last run), so every printer of a venue pulls at the same moments, as
+ * the patent's cloud pushes to all printers at once every T minutes.
+ */
+export function nextStarPullAt(intervalMs: number, lastRunAt: number | null, now: number): number {
+  const after = lastRunAt === null ? now : Math.max(now, lastRunAt + 1);
+  return Math.ceil(after / intervalMs) * intervalMs;
+}
+
 export interface CycleReport {
   cloudBlocksRequested: number;
   lanBlocksRequested: number;
@@ -49,6 +59,12 @@ export interface CycleReport {
  * So each block crosses the WAN about once per venue, and peers then spread it on the LAN.
  */
 export interface BackgroundReplicatorOptions {
+  /**
+   * `mesh` as described above; `star-periodic` (the seed patent's baseline, for the simulator): every
+   * cycle pulls all missing blocks from the cloud, no LAN phase, cycles only on the schedule's
+   * interval boundaries (`nextStarPullAt`), never woken early.
+   */
+  mode?: 'mesh' | 'star-periodic';
   mesh: VenueMesh;
   cloud: CloudSessions;
   gate: PriorityGate;
@@ -97,9 +113,14 @@ export class BackgroundReplicator {
     this.#loop = this.#run();
   }
 
-  /** Runs a cycle soon (new feed head, new peer). */
+  /** Runs a cycle soon (new feed head, new peer); a star-periodic node keeps to its timer. */
   wake(): void {
+    if (this.#star) return;
     this.#wake?.();
+  }
+
+  get #star(): boolean {
+    return this.#o.mode === 'star-periodic';
   }
 
   async close(): Promise<void> {
@@ -113,10 +134,16 @@ export class BackgroundReplicator {
     await this.#o.mesh.settle(MESH_SETTLE_MS);
     while (!this.#closed) {
       const now = this.#o.clock.now();
-      const due = nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
+      const due = this.#star
+        ? nextStarPullAt(this.#o.schedule.intervalMs, this.#lastRunAt, now)
+        : nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
       if (due > now) await this.#sleepUntilWoken(due - now);
       if (this.#closed) return;
-      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now()) && this.#lastRunAt !== null) continue;
+      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now()) && this.#lastRunAt !== null) {
+        // A star boundary outside the sync windows is skipped, not retried until the clock moves on.
+        if (this.#star) this.#lastRunAt = this.#o.clock.now();
+        continue;
+      }
       this.#lastRunAt = this.#o.clock.now();
       try {
         await this.runCycle();
@@ -176,12 +203,15 @@ export class BackgroundReplicator {
           DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs;
       const catalogBehind = (head?.catalogLength ?? 0) > replica.catalog.core.contiguousLength;
       const catalogMine = shares.ownerOf(replica.descriptor.catalogKey, 0) === this.#o.selfKey;
+      const allFromCloud = overdue || this.#star;
       plans.push({
         replica,
-        cloud: overdue ? [...owned, ...others] : owned,
-        lan: overdue ? [] : others,
+        cloud: allFromCloud ? [...owned, ...others] : owned,
+        lan: allFromCloud ? [] : others,
       });
-      if (owned.length === 0 && !overdue && catalogBehind && catalogMine) plans.at(-1)!.cloud.push(-1);
+      const plan = plans.at(-1)!;
+      const catalogFromCloud = this.#star ? plan.cloud.length === 0 : owned.length === 0 && !overdue && catalogMine;
+      if (catalogBehind && catalogFromCloud) plan.cloud.push(-1);
     }
 
     // Cloud phase: only this printer's share (and overdue blocks) are requested while it is attached.

@@ -48,11 +48,13 @@ export class VenueMesh extends EventEmitter {
     bootstrap: Array<{ host: string; port: number }>;
     dhtHost: string;
     logger: MeshLogger;
+    /** A DHT node built by the caller (the venue's own bootstrap node, mesh/venue-dht.ts); destroyed on close. */
+    dht?: HyperDHT;
   }) {
     super();
     this.#store = opts.corestore;
     this.#logger = opts.logger;
-    const dht = new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
+    const dht = opts.dht ?? new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
     this.#swarm = new Hyperswarm({
       dht,
       keyPair: opts.keyPair,

@@ -1,22 +1,23 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
 
 export interface LocalApiDeps {
   status(): Promise<Record<string, unknown>>;
   metrics(): Promise<{ contentType: string; body: string }>;
   redeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;
+  /** The kiosk screen's routes; a node without a display (or a test of the other routes) leaves it out. */
+  kiosk?: KioskDeps;
 }
-
-const redeemInput = z.object({ code: z.string().min(1).max(400) }).strict();
 
 /**
  * The node's local HTTP endpoint (loopback by default): status and metrics for the operator and
- * monitoring, and redemption for the kiosk screen, the `redeem` CLI and keyboard-wedge scanners.
+ * monitoring, redemption for the `redeem` CLI and keyboard-wedge scanners, and the kiosk screen
+ * (GET / and /kiosk, edge-node/kiosk/) for the printer's touch display.
  */
 export function createLocalApi(deps: LocalApiDeps): Koa {
   const app = new Koa();
@@ -46,7 +47,7 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
     ctx.body = m.body;
   });
   router.post('/api/redeem', async (ctx) => {
-    const input = redeemInput.safeParse(ctx.request.body ?? {});
+    const input = redeemCodeInput.safeParse(ctx.request.body ?? {});
     if (!input.success) throw new AppError(400, 'invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
     ctx.body = await deps.redeem(input.data.code);
   });
@@ -55,6 +56,7 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
     if (!p) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
     ctx.body = p;
   });
+  if (deps.kiosk) kioskRoutes(router, deps.kiosk);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

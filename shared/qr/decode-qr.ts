@@ -1,4 +1,5 @@
 import * as jsqrModule from 'jsqr';
+import { AppError } from '../errors.ts';
 
 /** What jsQR finds in a frame: the decoded text, or null. */
 type JsQrDecode = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
@@ -8,8 +9,22 @@ type JsQrDecode = (data: Uint8ClampedArray, width: number, height: number) => { 
 const loaded = jsqrModule as unknown as { default: JsQrDecode | { default: JsQrDecode } };
 const jsQR: JsQrDecode = typeof loaded.default === 'function' ? loaded.default : loaded.default.default;
 
-/** Decodes a QR code from an RGBA frame (camera frame or decoded image file); null when none is found. */
+/**
+ * Decodes a QR code from an RGBA frame (camera frame or decoded image file); null when none is found.
+ * A frame whose size does not match its dimensions is refused with a coded error (jsQR would throw a
+ * bare "Malformed data passed to binarizer", or allocate for dimensions the bytes do not have).
+ */
 export function decodeQrFromRgba(rgba: Uint8Array, width: number, height: number): string | null {
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0) {
+    throw new AppError(400, 'qr_frame_malformed', `A frame of ${width}x${height} pixels is not a picture.`);
+  }
+  if (rgba.byteLength !== width * height * 4) {
+    throw new AppError(
+      400,
+      'qr_frame_malformed',
+      `A ${width}x${height} RGBA frame has ${width * height * 4} bytes, not ${rgba.byteLength}.`,
+    );
+  }
   const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   return jsQR(pixels, width, height)?.data ?? null;
 }

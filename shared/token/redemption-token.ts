@@ -19,6 +19,8 @@ export const TOKEN_MAX_KEY_ID = 31;
 const HEADER_BYTES = 1 + 3 + ORDER_CODE_BYTES;
 const SIGNATURE_BYTES = 64;
 export const TOKEN_BYTES = HEADER_BYTES + SIGNATURE_BYTES;
+/** Base45 length of a token: three characters per two bytes, two for the odd last byte. */
+export const TOKEN_TEXT_CHARS = Math.floor(TOKEN_BYTES / 2) * 3 + (TOKEN_BYTES % 2) * 2;
 const MAX_EXPIRY_MINUTES = 0xffffff;
 const TOKEN_SIGNING_DOMAIN = Buffer.from('venue-print-mesh/redemption-token/v1\n');
 
@@ -62,6 +64,19 @@ export function signRedemptionToken(orderCode: string, expiresAt: number, key: S
 }
 
 /**
+ * The token as typed, scanned or pasted, without the whitespace around it. Not a plain trim(): the
+ * space is a Base45 character, and a genuine token starts with one whenever its first two bytes
+ * (key id, expiry high byte) are ≡ 36 mod 45 — e.g. key 3 with an expiry between Nov 2028 and Jan 2029.
+ * Its last character never is (it encodes the last byte's high part, 0–5), so trailing blanks are padding.
+ */
+export function normalizeRedemptionCode(code: string): string {
+  const text = code.trimEnd().toUpperCase();
+  const leading = text.length - text.trimStart().length;
+  // Only as much leading whitespace as makes the text longer than a token: the rest is the token's.
+  return text.slice(Math.min(leading, Math.max(0, text.length - TOKEN_TEXT_CHARS)));
+}
+
+/**
  * Verifies a token offline. `publicKeys` maps key id → Ed25519 public key (the coordinator's
  * current and recently rotated keys). Never throws on bad input.
  */
@@ -70,7 +85,7 @@ export function verifyRedemptionToken(
   publicKeys: ReadonlyMap<number, Uint8Array>,
   now: number,
 ): TokenVerification {
-  const text = typeof token === 'string' ? token.trim().toUpperCase() : '';
+  const text = typeof token === 'string' ? normalizeRedemptionCode(token) : '';
   const bytes = text.length === 0 || text.length > 200 ? null : decodeBase45(text);
   if (!bytes || bytes.length !== TOKEN_BYTES) {
     return { ok: false, reason: 'malformed', message: 'This is not a redemption code from this system.' };

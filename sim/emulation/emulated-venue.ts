@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { configSchema } from '../../coordinator/config.ts';
 import { Coordinator } from '../../coordinator/coordinator.ts';
+import type { ReplicationMode } from '../../edge-node/config.ts';
 import { DhtBootstrap } from '../../coordinator/feed/dht-bootstrap.ts';
 import { loadOrCreateIdentity } from '../../edge-node/identity.ts';
 import { AppError } from '../../shared/errors.ts';
@@ -45,13 +47,16 @@ export interface RedeemedUnit {
 export interface EdgeNodeProcess {
   name: string;
   url: string;
+  /** Why the process ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
+  exited(): string | null;
   status(): Promise<EdgeStatus>;
   redeem(code: string): Promise<{ status: number; units: RedeemedUnit[] }>;
   stop(): Promise<void>;
 }
 
-/** Per-node settings the strategy decides (the mesh strategy maps the scenario's knobs to them). */
+/** Per-node settings the strategy decides (emulated-strategies.ts maps the scenario's knobs to them). */
 export interface EdgeNodeSettings {
+  replication: ReplicationMode;
   schedule: { intervalMs: number };
   backgroundBytesPerSec?: number;
   reportIntervalMs: number;
@@ -96,8 +101,12 @@ export class EmulatedVenue {
   #venueId = '';
   #eventId = '';
 
-  constructor(dir: string) {
+  readonly #logDir: string | undefined;
+
+  /** `logDir`: each edge node's log is also written to `<logDir>/<name>.log` (kept after the run). */
+  constructor(dir: string, opts: { logDir?: string } = {}) {
     this.dir = dir;
+    this.#logDir = opts.logDir;
   }
 
   get base(): string {
@@ -111,6 +120,7 @@ export class EmulatedVenue {
 
   /** Bootstrap, coordinator, venue, event and photographer; no printers yet. */
   async start(): Promise<void> {
+    process.once('exit', this.#killOnExit);
     this.#bootstrap = new DhtBootstrap({ host: LOOPBACK, port: 0 });
     await this.#bootstrap.ready();
     const address = this.#bootstrap.address;
@@ -192,6 +202,7 @@ export class EmulatedVenue {
         // 'info' because readiness is read from the "edge node ready" log line.
         logLevel: 'info',
         printer: { kind: 'file', dir: join(dataDir, 'prints') },
+        replication: settings.replication,
         schedule: settings.schedule,
         reportIntervalMs: settings.reportIntervalMs,
         ...(settings.backgroundBytesPerSec === undefined
@@ -204,13 +215,26 @@ export class EmulatedVenue {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = once(child, 'exit');
+    let exitReason: string | null = null;
+    child.once('exit', (code, signal) => {
+      exitReason = signal ? `signal ${signal}` : `exit code ${code}`;
+    });
+    if (this.#logDir) {
+      await mkdir(this.#logDir, { recursive: true });
+      const log = createWriteStream(join(this.#logDir, `${name}.log`));
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+    }
     const stop = () => stopChild(child, exited);
     // Registered before readiness, so a node that never becomes ready is still stopped by close().
     this.#children.push(stop);
+    this.#processes.add(child);
+    child.once('exit', () => this.#processes.delete(child));
     const url = await waitReady(child, name);
     return {
       name,
       url,
+      exited: () => exitReason,
       async status() {
         return (await http<EdgeStatus>(`${url}/status`, { method: 'GET' })).body;
       },
@@ -223,6 +247,12 @@ export class EmulatedVenue {
   }
 
   #children: Array<() => Promise<void>> = [];
+  readonly #processes = new Set<ChildProcess>();
+  /** If this process exits without close() (a signal, an uncaught error), its edge nodes go with it. */
+  readonly #killOnExit = () => {
+    for (const child of this.#processes) child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+  };
 
   /** Uploads one image as the photographer; returns its id. */
   async upload(bytes: Buffer, fileName: string): Promise<string> {
@@ -269,6 +299,7 @@ export class EmulatedVenue {
   async close(): Promise<void> {
     await Promise.allSettled(this.#children.map((stop) => stop()));
     this.#children = [];
+    process.off('exit', this.#killOnExit);
     await this.#coordinator?.close().catch(() => {});
     this.#coordinator = null;
     await this.#bootstrap?.close().catch(() => {});

@@ -19,16 +19,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import sharp from 'sharp';
 import { AppError } from '../../shared/errors.ts';
 import { seededRng } from '../../shared/policy/prng.ts';
 import { batchMetrics, quantiles } from '../model/metrics.ts';
-import { BYTES_PER_MBIT, printerLinks } from '../model/simulation.ts';
+import { printerLinks } from '../model/simulation.ts';
 import { buildWorkload, type OrderSpec, type Workload } from '../model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from '../results-schema.ts';
 import { type Scenario, totalPrinters } from '../scenario.ts';
 import { summarizeRuns } from '../stats.ts';
-import { type EdgeNodeSettings, type EdgeStatus, EmulatedVenue } from './emulated-venue.ts';
+import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
+import { type EdgeStatus, EmulatedVenue } from './emulated-venue.ts';
+import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
+import { PhotoMaker } from './photo-bytes.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
 export const MAX_TIME_COMPRESSION = 1000;
@@ -36,14 +38,11 @@ export const MAX_TIME_COMPRESSION = 1000;
 export const MAX_EMULATED_PRINTERS = 64;
 /** Images larger than this are uploaded at this size (noise JPEGs: ~0.77 bytes per pixel). */
 export const MAX_EMULATED_IMAGE_BYTES = 8_000_000;
-const NOISE_JPEG_BYTES_PER_PIXEL = 0.77;
-const MIN_IMAGE_SIDE_PX = 16;
-/** The edge node refuses sync intervals and report intervals below 1 s. */
-const MIN_EDGE_INTERVAL_MS = 1000;
+/** Redemptions with all photos local needed to estimate the printers' processing time (fan-wait.ts). */
+const MIN_PROCESSING_SAMPLES = 3;
 /** Status polling (lag samples, batch completion): never more often than this per node. */
 const MIN_POLL_INTERVAL_MS = 250;
 const MAX_POLL_INTERVAL_MS = 500;
-const DEFAULT_EDGE_REPORT_INTERVAL_MS = 5000;
 
 export interface RunEmulationOptions {
   /** Simulated seconds per wall second (1 = real time). */
@@ -56,36 +55,11 @@ export interface RunEmulationOptions {
   onProgress?: (fraction: number) => void;
   /** Parent of the run's temporary directory (default: the OS temp dir); the run removes its own dir. */
   workDir?: string;
+  /** Keep each edge node's log in `<logDir>/<printer>.log` (for diagnosing a run). */
+  logDir?: string;
+  /** Things worth knowing about the run that are not results (a node not answering, timings). */
+  onDiagnostic?: (message: string) => void;
 }
-
-/**
- * How one strategy runs on the real system. Only `mesh` (the shipped edge node) exists.
- * - star-periodic would need an edge-node mode with the LAN mesh off (no Hyperswarm joins between
- *   printers) and a coordinator job that pushes every `intervalS` the images a printer lacks, e.g.
- *   the edge node pulling its missing blocks from the cloud seeder only on that timer;
- * - on-demand would need the mesh off and background sync off (fetch from the cloud at redemption
- *   only), i.e. an edge config switch such as `mesh: false` plus a schedule that never runs.
- */
-export interface EmulatedStrategy {
-  name: StrategyName;
-  nodeSettings(scenario: Scenario, timeCompression: number): EdgeNodeSettings;
-}
-
-const meshStrategy: EmulatedStrategy = {
-  name: 'mesh',
-  nodeSettings(scenario, f) {
-    const m = scenario.strategies.mesh;
-    return {
-      schedule: { intervalMs: Math.max(MIN_EDGE_INTERVAL_MS, Math.round((m.syncIntervalS * 1000) / f)) },
-      // Bytes per simulated second become bytes per wall second × f: the cap keeps its share of the timeline.
-      backgroundBytesPerSec:
-        m.backgroundCapMbps === undefined ? undefined : Math.round(m.backgroundCapMbps * BYTES_PER_MBIT * f),
-      reportIntervalMs: Math.max(MIN_EDGE_INTERVAL_MS, Math.min(DEFAULT_EDGE_REPORT_INTERVAL_MS, 10_000 / f)),
-    };
-  },
-};
-
-export const EMULATED_STRATEGIES: ReadonlyMap<StrategyName, EmulatedStrategy> = new Map([['mesh', meshStrategy]]);
 
 /** The scenario with its printer groups trimmed to at most `max` printers in all. */
 export function capPrinters(scenario: Scenario, max: number): Scenario {
@@ -114,22 +88,6 @@ export function capPrinters(scenario: Scenario, max: number): Scenario {
   return { ...scenario, venue: { ...scenario.venue, printers }, faults, orders };
 }
 
-/** An incompressible (noise) JPEG of roughly `bytes` bytes. */
-export async function noiseJpeg(bytes: number, seed: number): Promise<Buffer> {
-  const side = Math.max(MIN_IMAGE_SIDE_PX, Math.round(Math.sqrt(bytes / NOISE_JPEG_BYTES_PER_PIXEL)));
-  return sharp({
-    create: {
-      width: side,
-      height: side,
-      channels: 3,
-      background: { r: seed % 255, g: (seed >> 8) % 255, b: 90 },
-      noise: { type: 'gaussian', mean: 120 + (seed % 7), sigma: 50 },
-    },
-  })
-    .jpeg({ quality: 92 })
-    .toBuffer();
-}
-
 function validateOptions(opts: RunEmulationOptions, strategy: StrategyName): void {
   const f = opts.timeCompression;
   if (!Number.isFinite(f) || f <= 0 || f > MAX_TIME_COMPRESSION) {
@@ -151,12 +109,12 @@ function validateOptions(opts: RunEmulationOptions, strategy: StrategyName): voi
     throw new AppError(
       400,
       'strategy_not_emulated',
-      `Emulation mode runs only ${[...EMULATED_STRATEGIES.keys()].join(', ')}; "${strategy}" needs edge-node support first (see sim/README.md).`,
+      `Emulation mode runs ${[...EMULATED_STRATEGIES.keys()].join(', ')}; "${strategy}" is not one of them.`,
     );
   }
 }
 
-/** Runs the scenario once on the real system (mesh strategy) and reports it as SimResults. */
+/** Runs the scenario once on the real system with one strategy and reports it as SimResults. */
 export async function runEmulation(
   scenario: Scenario,
   opts: RunEmulationOptions,
@@ -184,12 +142,6 @@ export async function runEmulation(
   };
 }
 
-interface RedemptionRecord {
-  waitS: number;
-  allLocal: boolean;
-  ok: boolean;
-}
-
 async function emulateOnce(
   s: Scenario,
   w: Workload,
@@ -198,9 +150,10 @@ async function emulateOnce(
   opts: RunEmulationOptions,
 ): Promise<StrategyRun> {
   const f = opts.timeCompression;
+  const diag = opts.onDiagnostic ?? (() => {});
   const started = performance.now();
   const dir = await mkdtemp(join(opts.workDir ?? tmpdir(), 'vpm-emulation-'));
-  const venue = new EmulatedVenue(dir);
+  const venue = new EmulatedVenue(dir, { logDir: opts.logDir });
   try {
     await venue.start();
     const printers = totalPrinters(s);
@@ -208,6 +161,7 @@ async function emulateOnce(
     const links = printerLinks(s);
     const lastRedeemS = w.orders.reduce((m, o) => Math.max(m, o.redeemAt), 0);
     const endS = Math.max(s.durationS, lastRedeemS);
+    await sleep(alignmentDelayMs(strategy.timelineAlignment?.(s, f), Date.now()));
     const t0 = performance.now();
     const simNow = () => ((performance.now() - t0) / 1000) * f;
     const until = async (simS: number) => {
@@ -226,6 +180,7 @@ async function emulateOnce(
       );
       imageIds[i]!.catch(() => {});
     }
+    const photos = new PhotoMaker(seed);
     const uploadedBytes: number[] = new Array(w.images).fill(0);
     const uploadedAtS: number[] = new Array(w.images).fill(0);
     let uploads = 0;
@@ -234,7 +189,7 @@ async function emulateOnce(
         for (const b of w.batches) {
           const jpegs: Buffer[] = [];
           for (let i = b.first; i < b.first + b.count; i++) {
-            jpegs.push(await noiseJpeg(Math.min(w.imageBytes[i]!, MAX_EMULATED_IMAGE_BYTES), seed * 1_000_003 + i));
+            jpegs.push(await photos.photo(Math.min(w.imageBytes[i]!, MAX_EMULATED_IMAGE_BYTES), `seed ${seed} photo ${i}`));
           }
           await until(b.atS);
           for (let k = 0; k < jpegs.length; k++) {
@@ -245,6 +200,7 @@ async function emulateOnce(
             uploads++;
             resolvers[i]!.ok(id);
           }
+          diag(`batch ${b.index}: due ${b.atS.toFixed(0)} s, uploaded by ${simNow().toFixed(0)} s`);
         }
       } catch (err) {
         for (const r of resolvers) r.fail(err);
@@ -254,13 +210,12 @@ async function emulateOnce(
 
     // Orders: bought at purchaseAt (once their images are uploaded), redeemed at redeemAt.
     const chooser = printerChooser(s, seed, printers);
-    const records: RedemptionRecord[] = [];
+    const services: Service[] = [];
     let purchases = 0;
     // A printer serves one fan at a time, as a kiosk does: redemptions at one printer run in arrival
-    // order, and its virtual clock (simulated seconds) carries each print's time, since the file
-    // printer itself prints instantly.
+    // order. Waits are computed after the run from the measured latencies (fan-wait.ts).
     const queues = venue.nodes.map(() => Promise.resolve());
-    const freeAtS = venue.nodes.map(() => 0);
+    const printedHere = venue.nodes.map((): string[] => []);
     const ordering = w.orders.map(async (order) => {
       await until(order.purchaseAt);
       const ids = await Promise.all(Array.from(order.images, (img) => imageIds[img]!));
@@ -272,21 +227,21 @@ async function emulateOnce(
       chooser.busy[p]!++;
       const turn = queues[p]!.then(async () => {
         const before = performance.now();
-        const startS = Math.max(order.redeemAt, freeAtS[p]!);
         try {
           const res = await venue.nodes[p]!.redeem(token);
           const wallS = (performance.now() - before) / 1000;
           const printed = res.units.filter((u) => u.state === 'printed').length;
           const ok = res.status === 200 && res.units.length > 0 && printed === res.units.length;
-          freeAtS[p] = startS + wallS * f + printed * links.printSeconds[p]!;
-          records.push({
-            waitS: freeAtS[p]! - order.redeemAt,
-            allLocal: res.units.length > 0 && res.units.every((u) => u.source === 'local'),
-            ok,
-          });
-        } catch {
-          freeAtS[p] = startS + ((performance.now() - before) / 1000) * f;
-          records.push({ waitS: freeAtS[p]! - order.redeemAt, allLocal: false, ok: false });
+          const allLocal = res.units.length > 0 && res.units.every((u) => u.source === 'local');
+          services.push({ printer: p, redeemAtS: order.redeemAt, wallS, printedUnits: printed, allLocal, ok });
+          if (ok) printedHere[p]!.push(...ids);
+          diag(
+            `P${p}: redemption at ${order.redeemAt.toFixed(0)} s took ${(wallS * 1000).toFixed(0)} ms wall, ${res.status}, ${printed}/${res.units.length} printed, from ${res.units.map((u) => u.source ?? '?').join('+')}`,
+          );
+        } catch (err) {
+          diag(`P${p}: redemption failed: ${(err as Error).message}`);
+          const wallS = (performance.now() - before) / 1000;
+          services.push({ printer: p, redeemAtS: order.redeemAt, wallS, printedUnits: 0, allLocal: false, ok: false });
         } finally {
           chooser.busy[p]!--;
         }
@@ -299,13 +254,26 @@ async function emulateOnce(
     const heldAt = new Float64Array(printers * w.images).fill(Number.POSITIVE_INFINITY);
     const lagSeries: StrategyRun['lagSeries'] = [];
     let sampling = true;
-    let lastStatuses: Array<EdgeStatus | null> = [];
+    // Counters only grow, so a node that misses a poll keeps its last answer.
+    const lastStatuses: Array<EdgeStatus | null> = venue.nodes.map(() => null);
+    const statusFailures: number[] = venue.nodes.map(() => 0);
     const pollMs = Math.max(
       MIN_POLL_INTERVAL_MS,
       Math.min(MAX_POLL_INTERVAL_MS, (s.output.sampleIntervalS * 1000) / f),
     );
     const poll = async (recordLag: boolean) => {
-      lastStatuses = await Promise.all(venue.nodes.map((n) => n.status().catch(() => null)));
+      const answers = await Promise.all(
+        venue.nodes.map((n) =>
+          n.status().catch((err: Error) => {
+            diag(`${n.name}: status failed at ${simNow().toFixed(0)} s (${n.exited() ?? err.message})`);
+            return null;
+          }),
+        ),
+      );
+      answers.forEach((st, p) => {
+        if (st) lastStatuses[p] = st;
+        else statusFailures[p]!++;
+      });
       const t = simNow();
       let sum = 0;
       let max = 0;
@@ -342,6 +310,18 @@ async function emulateOnce(
     }
     await poll(true);
     opts.onProgress?.(1);
+    const stopped = venue.nodes.filter((n) => n.exited() !== null);
+    if (stopped.length > 0) {
+      throw new AppError(
+        500,
+        'emulation_edge_failed',
+        `Emulation: edge node ${stopped.map((n) => `${n.name} (${n.exited()})`).join(', ')} stopped during the run; its figures would be missing. Run with a log directory to see why.`,
+      );
+    }
+    const silent = statusFailures.map((n, p) => [n, p] as const).filter(([n]) => n > 0);
+    if (silent.length > 0) {
+      diag(`status polls that failed: ${silent.map(([n, p]) => `P${p} ${n}`).join(', ')}`);
+    }
 
     const wanBytes = sum(lastStatuses.map((x) => x?.bytesFromCloud ?? 0));
     const lanBytes = sum(lastStatuses.map((x) => x?.bytesFromLan ?? 0));
@@ -357,7 +337,16 @@ async function emulateOnce(
       })),
       uniqueBytes,
     };
-    const ok = records.filter((r) => r.ok);
+    // The printers' processing time, counted once (fan-wait.ts); calibrated after the run when too
+    // few redemptions found their photos local.
+    const localSamples: Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>> = services.filter((x) => x.ok && x.allLocal);
+    if (localSamples.length < MIN_PROCESSING_SAMPLES) {
+      localSamples.push(...(await calibrateProcessing(venue, printedHere, MIN_PROCESSING_SAMPLES - localSamples.length)));
+    }
+    const processingS = processingEstimateS(localSamples);
+    diag(`processing time per redemption: ${(processingS * 1000).toFixed(0)} ms wall (${localSamples.length} samples)`);
+    const waits = simulatedWaits(services, f, links.printSeconds, processingS);
+    const ok = services.flatMap((x, k) => (x.ok ? [waits[k]!] : []));
     return {
       strategy: strategy.name,
       seed,
@@ -365,13 +354,13 @@ async function emulateOnce(
       uniqueBytes,
       wanRatio: uniqueBytes > 0 ? wanBytes / uniqueBytes : 0,
       lanBytes,
-      fanWaitSeconds: quantiles(ok.map((r) => r.waitS)),
-      allLocalShare: records.length > 0 ? records.filter((r) => r.allLocal).length / records.length : 0,
+      fanWaitSeconds: quantiles(ok),
+      allLocalShare: services.length > 0 ? services.filter((x) => x.allLocal).length / services.length : 0,
       lagSeries,
       batches: batchMetrics(s, real, links, heldAt, printers),
-      redemptions: records.length,
-      failedRedemptions: records.length - ok.length,
-      events: uploads + purchases + records.length,
+      redemptions: services.length,
+      failedRedemptions: services.length - ok.length,
+      events: uploads + purchases + services.length,
       wallSeconds: (performance.now() - started) / 1000,
     };
   } finally {
@@ -405,4 +394,28 @@ function printerChooser(s: Scenario, seed: number, printers: number) {
     }
   };
   return { busy, pick };
+}
+
+/**
+ * Redeems up to `count` fresh one-photo orders, each at a printer that already printed that photo
+ * (so it is local), and returns their latencies as samples of the printers' processing time. Not
+ * part of the run's results.
+ */
+async function calibrateProcessing(
+  venue: EmulatedVenue,
+  printedHere: readonly string[][],
+  count: number,
+): Promise<Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>>> {
+  const samples: Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>> = [];
+  for (let p = 0; p < printedHere.length && samples.length < count; p++) {
+    const imageId = printedHere[p]![0];
+    if (imageId === undefined) continue;
+    const token = await venue.buyAndPay([{ imageId, copies: 1 }]);
+    const before = performance.now();
+    const res = await venue.nodes[p]!.redeem(token);
+    const wallS = (performance.now() - before) / 1000;
+    const allLocal = res.units.length > 0 && res.units.every((u) => u.source === 'local');
+    samples.push({ wallS, allLocal, ok: res.status === 200 });
+  }
+  return samples;
 }

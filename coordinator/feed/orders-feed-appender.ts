@@ -1,0 +1,158 @@
+import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
+import type { Store } from '../store/port.ts';
+import { APPEND_POLL_INTERVAL_MS, FEED_CATCH_UP_TIMEOUT_MS, FEED_LEASE_TTL_MS } from './feed-appender.ts';
+import { FeedLeases } from './feed-lease.ts';
+import { type OrdersFeed, ordersFeedEntry } from './orders-feed.ts';
+import type { FeedLogger } from './swarm-seeder.ts';
+
+/** Orders written to a venue's feed per batch (entries are a few hundred bytes). */
+export const ORDERS_APPEND_BATCH = 256;
+/** Only orders that were paid go on the feed; a cancelled one is written too if it was published before. */
+const PUBLISHED_STATES = new Set(['paid', 'redeeming', 'fulfilled']);
+
+export function ordersFeedLeaseName(venueId: string): string {
+  return `orders-feed:${venueId}`;
+}
+
+export interface OrdersFeedAppenderOptions {
+  store: Store;
+  /** The venue's orders feed on this instance, or null when the venue is unknown. */
+  openFeed: (venueId: string) => Promise<OrdersFeed | null>;
+  instanceId: string;
+  logger: FeedLogger;
+  clock?: () => number;
+  leaseTtlMs?: number;
+  pollIntervalMs?: number;
+  catchUpTimeoutMs?: number;
+}
+
+/**
+ * Moves queued orders (store outbox, filled when an order is paid, claimed, fulfilled or released)
+ * onto their venue's orders feed, so the venue's printers know every paid order before a fan
+ * arrives. One writer per venue feed at a time: the holder of the store lease
+ * `orders-feed:<venueId>`, which catches its replica up to the committed head first (FeedLeases).
+ * Idempotent per order: an entry equal to the feed's is not written again.
+ */
+export class OrdersFeedAppender {
+  readonly counters = { written: 0, batches: 0, errors: 0, catchUpFailures: 0 };
+  readonly #o: OrdersFeedAppenderOptions;
+  readonly #leases: FeedLeases;
+  readonly #abort = new AbortController();
+  readonly #notified = new Set<string>();
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(opts: OrdersFeedAppenderOptions) {
+    this.#o = opts;
+    this.#leases = new FeedLeases({
+      store: opts.store,
+      instanceId: opts.instanceId,
+      ttlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
+      clock: opts.clock ?? Date.now,
+      logger: opts.logger,
+      leaseName: ordersFeedLeaseName,
+    });
+  }
+
+  ready(): void {
+    this.#loop ??= this.#run();
+  }
+
+  notify(venueId: string): void {
+    this.#notified.add(venueId);
+    this.#wake?.();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort();
+      this.#wake?.();
+      await this.#loop;
+      for (const venueId of this.#leases.taken()) await this.#leases.release(venueId);
+    })();
+    return this.#closing;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#abort.signal.aborted) {
+      const venues = new Set(this.#notified);
+      this.#notified.clear();
+      try {
+        for (const v of await this.#o.store.listVenuesWithQueuedOrders()) venues.add(v);
+        for (const venueId of this.#leases.taken()) if (!venues.has(venueId)) await this.#leases.release(venueId);
+        for (const venueId of venues) {
+          if (this.#abort.signal.aborted) break;
+          await this.#drain(venueId).catch((err: unknown) => {
+            this.counters.errors++;
+            this.#o.logger.error({ err, venueId }, 'orders feed append failed; retrying later');
+          });
+        }
+      } catch (err) {
+        this.counters.errors++;
+        this.#o.logger.error({ err }, 'orders feed round failed');
+      }
+      if (this.#notified.size === 0 && !this.#abort.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.#wake = done;
+        });
+        this.#wake = null;
+      }
+    }
+  }
+
+  async #drain(venueId: string): Promise<void> {
+    const { store } = this.#o;
+    for (;;) {
+      let lease = await this.#leases.acquire(venueId);
+      if (lease === 'lost') return;
+      const feed = await this.#o.openFeed(venueId);
+      if (feed === null) {
+        await this.#leases.release(venueId);
+        return;
+      }
+      if (lease === 'fresh') {
+        const committed = await store.getOrdersFeedHead(venueId);
+        const timeoutMs = this.#o.catchUpTimeoutMs ?? FEED_CATCH_UP_TIMEOUT_MS;
+        const { value: reached, broken } = await this.#leases.renewingWhile(venueId, () =>
+          feed.catchUp(committed, timeoutMs, this.#abort.signal),
+        );
+        if (broken) continue;
+        if (!reached) {
+          this.counters.catchUpFailures++;
+          this.#o.logger.warn(
+            { venueId, committed, local: feed.length },
+            'orders feed replica is behind the committed head; not writing from it (would fork the feed)',
+          );
+          await this.#leases.release(venueId);
+          return;
+        }
+      }
+      const queued = await store.listQueuedOrders(venueId, ORDERS_APPEND_BATCH);
+      if (queued.length === 0) return;
+      const entries: OrdersFeedEntry[] = [];
+      for (const q of queued) {
+        const order = await store.getOrder(q.orderId);
+        if (order === null) continue;
+        const published = await feed.get(order.code);
+        if (PUBLISHED_STATES.has(order.state) || published !== null) entries.push(ordersFeedEntry(order));
+      }
+      // Renew right before writing, so the write runs well inside a lease held throughout.
+      lease = await this.#leases.acquire(venueId);
+      if (lease === 'lost') return;
+      if (lease === 'fresh') continue;
+      const written = await feed.write(entries);
+      await store.raiseOrdersFeedHead(venueId, feed.length);
+      await store.dequeueOrders(queued);
+      this.counters.written += written;
+      this.counters.batches++;
+      if (written > 0) this.#o.logger.info({ venueId, orders: written, length: feed.length }, 'wrote orders to the venue orders feed');
+      if (queued.length < ORDERS_APPEND_BATCH) return;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { PrinterRow } from './printer-rows.ts';
+
+/**
+ * Operator alerts, computed from the dashboard rows and the time alone (no I/O), so every rule is
+ * unit-tested and the dashboard, the stream and any later pager integration agree.
+ */
+
+/** A printer not heard from for this long is offline (it reports every 10 s by default). */
+export const OFFLINE_ALERT_MS = 2 * 60_000;
+/** An event whose oldest missing image is older than this on a printer is lagging there. */
+export const LAG_ALERT_MS = 5 * 60_000;
+
+export interface AlertThresholds {
+  offlineAlertMs: number;
+  lagAlertMs: number;
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
+  offlineAlertMs: OFFLINE_ALERT_MS,
+  lagAlertMs: LAG_ALERT_MS,
+};
+
+export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag';
+export type AlertSeverity = 'critical' | 'warning';
+
+export interface Alert {
+  /** Stable while the condition lasts: `${kind}:${printerId}` (+ `:${eventId}` for lag). */
+  id: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  printerId: string;
+  printerName: string;
+  eventId: string | null;
+  /** One sentence an operator can act on. */
+  message: string;
+}
+
+/** Printer states (edge-node/printing/port.ts) in which fans wait for nothing. */
+const FAULT_STATES = new Set(['cover_open', 'error', 'offline']);
+
+/** The last moment the printer was known alive: its last request, else when it was paired. */
+export function lastAliveAt(row: Pick<PrinterRow, 'lastSeenAt' | 'pairedAt'>): number {
+  return row.lastSeenAt ?? row.pairedAt;
+}
+
+export function isOffline(row: Pick<PrinterRow, 'lastSeenAt' | 'pairedAt'>, now: number, t: AlertThresholds): boolean {
+  return now - lastAliveAt(row) > t.offlineAlertMs;
+}
+
+function minutes(ms: number): string {
+  const m = Math.floor(ms / 60_000);
+  return m < 1 ? 'less than a minute' : m === 1 ? '1 minute' : `${m} minutes`;
+}
+
+/**
+ * Alerts of every printer that is not revoked: critical ones first, then by printer name. An offline
+ * printer gets only the offline alert: what it said about paper or lag before it fell silent is stale.
+ */
+export function computeAlerts(rows: readonly PrinterRow[], now: number, t: AlertThresholds): Alert[] {
+  const alerts: Alert[] = [];
+  for (const row of rows) {
+    if (row.revoked) continue;
+    const base = { printerId: row.id, printerName: row.name };
+    if (isOffline(row, now, t)) {
+      const silence = minutes(now - lastAliveAt(row));
+      alerts.push({
+        ...base,
+        id: `offline:${row.id}`,
+        kind: 'offline',
+        severity: 'critical',
+        eventId: null,
+        message:
+          row.lastSeenAt === null
+            ? `${row.name} has not connected in the ${silence} since it was paired: check its power and network.`
+            : `${row.name} has been silent for ${silence}: check its power and network.`,
+      });
+      continue;
+    }
+    if (row.printerState === 'paper_out') {
+      alerts.push({
+        ...base,
+        id: `paper_out:${row.id}`,
+        kind: 'paper_out',
+        severity: 'critical',
+        eventId: null,
+        message: `${row.name} is out of paper: load a new roll.`,
+      });
+    } else if (row.printerState !== null && FAULT_STATES.has(row.printerState)) {
+      alerts.push({
+        ...base,
+        id: `printer_fault:${row.id}`,
+        kind: 'printer_fault',
+        severity: 'critical',
+        eventId: null,
+        message: `${row.name}: ${row.printerDetail || row.printerState}`,
+      });
+    }
+    for (const e of row.events) {
+      if (e.lagMs === null || e.lagMs <= t.lagAlertMs) continue;
+      alerts.push({
+        ...base,
+        id: `lag:${row.id}:${e.eventId}`,
+        kind: 'lag',
+        severity: 'warning',
+        eventId: e.eventId,
+        message: `${row.name} is ${minutes(e.lagMs)} behind on ${e.eventName}: ${e.imagesTotal - e.imagesHeld} photos still to fetch.`,
+      });
+    }
+  }
+  const rank = (a: Alert) => (a.severity === 'critical' ? 0 : 1);
+  return alerts.sort(
+    (a, b) => rank(a) - rank(b) || a.printerName.localeCompare(b.printerName) || a.id.localeCompare(b.id),
+  );
+}

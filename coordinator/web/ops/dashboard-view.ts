@@ -1,0 +1,110 @@
+import { html, type SafeHtml } from '../html.ts';
+import type { Alert } from './alerts.ts';
+import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
+import type { OpsSnapshot } from './ops-monitor.ts';
+import type { EventProgress, PrinterRow } from './printer-rows.ts';
+
+/**
+ * The dashboard's markup, rendered here only: the page renders it once and the live stream sends the
+ * same fragments for the rows that changed, so the browser script just swaps them in.
+ */
+
+export function timeAgo(at: number | null, now: number, never = 'never'): SafeHtml {
+  if (at === null) return html`<span class="muted">${never}</span>`;
+  return html`<time datetime="${new Date(at).toISOString()}" data-ago="${at}" title="${formatDateTime(at)}">${formatAgo(at, now)}</time>`;
+}
+
+/** A date-time the page shows in the viewer's time zone (UTC until the script runs). */
+export function localTime(at: number): SafeHtml {
+  return html`<time data-local datetime="${new Date(at).toISOString()}">${formatDateTime(at)}</time>`;
+}
+
+const STATE_LABEL: Readonly<Record<string, string>> = {
+  ready: 'Ready',
+  printing: 'Printing',
+  paper_out: 'Out of paper',
+  cover_open: 'Cover open',
+  offline: 'Printer offline',
+  error: 'Error',
+};
+
+function connection(row: PrinterRow, now: number): SafeHtml {
+  if (row.revoked) return html`<span class="badge badge-muted">Revoked</span>`;
+  const badge = row.online
+    ? html`<span class="badge badge-ok">Online</span>`
+    : html`<span class="badge badge-bad">Offline</span>`;
+  const seen = row.lastSeenAt === null ? 'never connected' : html`seen ${timeAgo(row.lastSeenAt, now)}`;
+  return html`${badge}<br><span class="small">${seen}</span>`;
+}
+
+function printerState(row: PrinterRow): SafeHtml {
+  if (row.printerState === null) return html`<span class="muted">no report yet</span>`;
+  const tone = row.printerState === 'ready' || row.printerState === 'printing' ? 'ok' : 'bad';
+  return html`<span class="badge badge-${tone}">${STATE_LABEL[row.printerState] ?? row.printerState}</span>
+<span class="small">${row.printerDetail}</span>
+${row.lastError ? html`<span class="small error-text"><span class="visually-hidden">Last error: </span>⚠ ${row.lastError}</span>` : ''}`;
+}
+
+function eventProgress(e: EventProgress): SafeHtml {
+  const lag = e.lagMs === null ? 'up to date' : `${formatDuration(e.lagMs)} behind`;
+  return html`<li>
+  <span class="event-name">${e.eventName}</span>
+  <progress max="${Math.max(1, e.imagesTotal)}" value="${Math.min(e.imagesHeld, e.imagesTotal)}" aria-label="${e.eventName}: ${e.percent} percent of photos held"></progress>
+  <span class="small">${e.percent} % · ${e.imagesHeld}/${e.imagesTotal} · ${formatBytes(e.bytesNeeded)} to fetch · ${lag}</span>
+</li>`;
+}
+
+export function printerRowHtml(row: PrinterRow, now: number): SafeHtml {
+  const fmt = (n: number | null) => (n === null ? html`<span class="muted">–</span>` : formatBytes(n));
+  return html`<tr data-id="${row.id}" class="${row.revoked ? 'revoked' : row.online ? '' : 'offline'}">
+  <th scope="row"><span class="printer-name">${row.name}</span><br><span class="small">${row.venueName}${row.version ? ` · v${row.version}` : ''}</span></th>
+  <td>${connection(row, now)}</td>
+  <td>${printerState(row)}</td>
+  <td class="num">${row.queue ?? html`<span class="muted">–</span>`}</td>
+  <td>${row.events.length ? html`<ul class="plain events">${row.events.map(eventProgress)}</ul>` : html`<span class="muted">no events</span>`}</td>
+  <td class="num">${fmt(row.bytesFromLan)}</td>
+  <td class="num">${fmt(row.bytesFromCloud)}</td>
+  <td class="num">${row.throughputBytesPerSec === null ? html`<span class="muted">–</span>` : `${formatBytes(row.throughputBytesPerSec)}/s`}</td>
+</tr>`;
+}
+
+export function alertsHtml(alerts: readonly Alert[]): SafeHtml {
+  if (alerts.length === 0)
+    return html`<li class="alert alert-none">No alerts: every printer is online and keeping up.</li>`;
+  return html`${alerts.map(
+    (a) => html`<li class="alert alert-${a.severity}" data-kind="${a.kind}">
+  <strong>${a.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> ${a.message}
+</li>`,
+  )}`;
+}
+
+export function dashboardBody(snapshot: OpsSnapshot): SafeHtml {
+  const now = snapshot.generatedAt;
+  const t = snapshot.thresholds;
+  return html`<h1>Printers</h1>
+<p id="live-status" class="live" role="status" data-state="connecting">Connecting to live updates…</p>
+<section aria-labelledby="alerts-heading">
+  <h2 id="alerts-heading">Alerts</h2>
+  <p class="small">Offline after ${formatDuration(t.offlineAlertMs)} without contact; lagging when the oldest missing photo is older than ${formatDuration(t.lagAlertMs)}.</p>
+  <ul id="alerts" class="plain alerts" aria-live="polite">${alertsHtml(snapshot.alerts)}</ul>
+</section>
+<section aria-labelledby="printers-heading">
+  <h2 id="printers-heading">Fleet</h2>
+  ${
+    snapshot.rows.length === 0
+      ? html`<p>No printers are paired yet. <a href="/ops/printers">Pair a printer</a>.</p>`
+      : ''
+  }
+  <div class="table-wrap">
+  <table class="fleet">
+    <caption class="visually-hidden">One row per printer, updated live</caption>
+    <thead><tr>
+      <th scope="col">Printer</th><th scope="col">Connection</th><th scope="col">Printer state</th>
+      <th scope="col" class="num">Queue</th><th scope="col">Replication per event</th>
+      <th scope="col" class="num">From LAN</th><th scope="col" class="num">From cloud</th><th scope="col" class="num">Throughput</th>
+    </tr></thead>
+    <tbody id="fleet-rows">${snapshot.rows.map((r) => printerRowHtml(r, now))}</tbody>
+  </table>
+  </div>
+</section>`;
+}

@@ -1,0 +1,329 @@
+import { startCameraScanner } from './camera-scanner.js';
+import { listenForWedge } from './wedge-listener.js';
+
+/**
+ * The kiosk screen's behaviour. One screen at a time: attract (camera + scanner + "type your
+ * code"), type, checking, progress (one card per print: local / neighbour / cloud / printing /
+ * done), message (refusals). Every screen but attract returns to attract by itself.
+ */
+
+/** The camera keeps seeing the code the fan is still holding up; the same code is not redeemed again this soon. */
+const SAME_CODE_QUIET_MS = 30_000;
+
+const root = document.getElementById('kiosk');
+const timings = {
+  doneReturnMs: Number(root.dataset.doneReturnMs),
+  messageReturnMs: Number(root.dataset.messageReturnMs),
+  idleReturnMs: Number(root.dataset.idleReturnMs),
+  stallReturnMs: Number(root.dataset.stallReturnMs),
+  printerPollMs: Number(root.dataset.printerPollMs),
+};
+const $ = (id) => document.getElementById(id);
+const SCREENS = ['attract', 'type', 'checking', 'progress', 'message'];
+
+const STATE_LABELS = {
+  queued: 'Waiting',
+  local: 'Photo ready on this printer',
+  fetching_lan: 'Fetching from a neighbour printer',
+  fetching_cloud: 'Fetching from the cloud',
+  printing: 'Printing…',
+  printed: 'Done',
+  failed: 'Could not print',
+};
+const SOURCE_NOTES = {
+  local: 'was on this printer',
+  lan: 'came from a neighbour printer',
+  cloud: 'came from the cloud',
+};
+/** Where each state sits on the card's three-step track: get the photo, print, done. */
+const STATE_STEP = { queued: 0, local: 1, fetching_lan: 0, fetching_cloud: 0, printing: 1, printed: 3, failed: 0 };
+const THUMB_STATES = new Set(['local', 'printing', 'printed']);
+const THUMB_ATTEMPTS = 6;
+const THUMB_RETRY_MS = 1_000;
+
+const OFFLINE_MESSAGE = {
+  kind: 'offline',
+  title: 'This printer is not answering',
+  text: 'Please try again in a moment, or use another printer.',
+};
+
+let screen = 'attract';
+let busy = false;
+let lastCode = { code: '', at: 0 };
+let returnTimer = 0;
+let countdownTimer = 0;
+/** The print screen's stall check. */
+let pollTimer = 0;
+let printerTimer = 0;
+let order = null;
+
+function show(name) {
+  screen = name;
+  root.dataset.screen = name;
+  for (const s of SCREENS) $(`screen-${s}`).hidden = s !== name;
+  cancelReturn();
+  if (name !== 'progress') stopFollowing();
+  // The printer's state shows on the attract screen and while printing; a message says it in full.
+  if (name !== 'attract' && name !== 'progress') $('printer-banner').hidden = true;
+  if (name === 'attract') {
+    order = null;
+    delete root.dataset.outcome;
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    void refreshPrinter();
+  }
+}
+
+function cancelReturn() {
+  clearTimeout(returnTimer);
+  clearInterval(countdownTimer);
+  for (const id of ['progress-return', 'message-return']) $(id).textContent = '';
+}
+
+/** Back to attract after `ms`, with a visible countdown in `noteId` (if any). */
+function returnAfter(ms, noteId) {
+  cancelReturn();
+  const until = Date.now() + ms;
+  const note = noteId ? $(noteId) : null;
+  const paint = () => {
+    if (note) note.textContent = `Back to the start in ${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s`;
+  };
+  paint();
+  countdownTimer = setInterval(paint, 1000);
+  returnTimer = setTimeout(() => show('attract'), ms);
+}
+
+function showMessage(message) {
+  const m = message ?? OFFLINE_MESSAGE;
+  $('screen-message').dataset.kind = m.kind;
+  $('message-title').textContent = m.title;
+  $('message-text').textContent = m.text;
+  show('message');
+  returnAfter(timings.messageReturnMs, 'message-return');
+}
+
+async function submitCode(raw, via) {
+  const code = raw.trim();
+  if (!code || busy) return;
+  if (via !== 'typed' && code === lastCode.code && Date.now() - lastCode.at < SAME_CODE_QUIET_MS) return;
+  lastCode = { code, at: Date.now() };
+  busy = true;
+  show('checking');
+  try {
+    const res = await fetch('/kiosk/redeem', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    const body = await res.json().catch(() => null);
+    if (res.ok && body?.progress) startProgress(body.progress);
+    else showMessage(body?.message);
+  } catch {
+    showMessage(OFFLINE_MESSAGE);
+  } finally {
+    busy = false;
+  }
+}
+
+function startProgress(progress) {
+  order = { id: progress.orderId, changedAt: Date.now(), last: '', progress, printer: null, events: null };
+  delete root.dataset.outcome;
+  $('prints').replaceChildren();
+  $('progress-done').hidden = true;
+  show('progress');
+  render(progress, null);
+  follow(order);
+}
+
+/** Live progress over server-sent events (every state, however short); EventSource reconnects by itself. */
+function follow(current) {
+  const events = new EventSource(`/kiosk/orders/${encodeURIComponent(current.id)}/events`);
+  current.events = events;
+  events.addEventListener('printer', (event) => {
+    current.printer = JSON.parse(event.data);
+    if (order === current && current.progress) render(current.progress, current.printer);
+  });
+  events.addEventListener('progress', (event) => {
+    if (order !== current) return;
+    const progress = JSON.parse(event.data);
+    current.progress = progress;
+    if (event.data !== current.last) {
+      current.last = event.data;
+      current.changedAt = Date.now();
+    }
+    render(progress, current.printer);
+    if (progress.done) stopFollowing();
+  });
+  watchForStall(current);
+}
+
+function watchForStall(current) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(() => {
+    if (order !== current || screen !== 'progress' || !current.events) return;
+    // No news for this long (printer jammed, node gone): give the screen back; printing goes on.
+    if (Date.now() - current.changedAt > timings.stallReturnMs) show('attract');
+    else watchForStall(current);
+  }, 1000);
+}
+
+function stopFollowing() {
+  clearTimeout(pollTimer);
+  order?.events?.close();
+  if (order) order.events = null;
+}
+
+function render(progress, printer) {
+  const list = $('prints');
+  const total = progress.units.length;
+  for (const u of progress.units) {
+    let card = list.querySelector(`[data-unit="${u.unit}"]`);
+    if (!card) {
+      card = printCard(progress.orderId, u, total);
+      list.append(card);
+    }
+    card.dataset.state = u.state;
+    card.dataset.source = u.source ?? '';
+    card.querySelector('.print-state').textContent = STATE_LABELS[u.state] ?? u.state;
+    const note = u.state === 'failed' ? (u.detail ?? '') : u.state === 'printed' ? (SOURCE_NOTES[u.source] ?? '') : '';
+    card.querySelector('.print-note').textContent = note;
+    const steps = card.querySelectorAll('.step');
+    steps.forEach((step, i) => {
+      step.classList.toggle('step-done', u.state !== 'failed' && i < STATE_STEP[u.state]);
+      step.classList.toggle('step-active', u.state !== 'failed' && i === STATE_STEP[u.state]);
+    });
+    const img = card.querySelector('img');
+    if (!img.dataset.loaded && THUMB_STATES.has(u.state) && !img.dataset.loading) loadThumb(img);
+  }
+  const printed = progress.units.filter((u) => u.state === 'printed').length;
+  const failed = progress.units.filter((u) => u.state === 'failed').length;
+  const banner = $('printer-banner');
+  if (printer?.message && !progress.done) {
+    banner.textContent = `${printer.message.title}. Your photos print as soon as it is fixed.`;
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+  if (!progress.done) {
+    $('progress-title').textContent = 'Printing your photos';
+    $('progress-lead').textContent = `${printed} of ${total} printed`;
+    return;
+  }
+  $('progress-done').hidden = false;
+  if (failed > 0 || progress.error) {
+    $('progress-title').textContent = 'Some photos could not be printed';
+    $('progress-lead').textContent =
+      progress.error ?? `${failed} of ${total} could not be printed. Scan your code again to retry them.`;
+    root.dataset.outcome = 'incomplete';
+  } else {
+    $('progress-title').textContent = 'All done!';
+    $('progress-lead').textContent =
+      `${total} ${total === 1 ? 'photo' : 'photos'} printed. Take them from the tray below.`;
+    root.dataset.outcome = 'done';
+  }
+  returnAfter(timings.doneReturnMs, 'progress-return');
+}
+
+function printCard(orderId, u, total) {
+  const card = document.createElement('li');
+  card.className = 'print';
+  card.dataset.unit = String(u.unit);
+  const frame = document.createElement('div');
+  frame.className = 'thumb';
+  const img = document.createElement('img');
+  img.alt = `Photo ${u.unit + 1}`;
+  img.dataset.src = `/kiosk/orders/${encodeURIComponent(orderId)}/items/${u.unit}/thumb.jpg`;
+  frame.append(img);
+  const title = document.createElement('p');
+  title.className = 'print-title';
+  title.textContent = `Print ${u.unit + 1} of ${total}${u.copy > 1 ? ` · copy ${u.copy}` : ''}`;
+  const track = document.createElement('div');
+  track.className = 'steps';
+  for (const label of ['Photo', 'Print', 'Done']) {
+    const step = document.createElement('span');
+    step.className = 'step';
+    step.textContent = label;
+    track.append(step);
+  }
+  const state = document.createElement('p');
+  state.className = 'print-state';
+  const note = document.createElement('p');
+  note.className = 'print-note';
+  card.append(frame, title, track, state, note);
+  return card;
+}
+
+function loadThumb(img, attempt = 0) {
+  img.dataset.loading = '1';
+  const probe = new Image();
+  probe.onload = () => {
+    img.src = probe.src;
+    img.dataset.loaded = '1';
+    delete img.dataset.loading;
+  };
+  // Not readable here yet (the catalog can lag the photo by a moment): try again shortly.
+  probe.onerror = () => {
+    if (attempt + 1 < THUMB_ATTEMPTS && img.isConnected) setTimeout(() => loadThumb(img, attempt + 1), THUMB_RETRY_MS);
+  };
+  probe.src = img.dataset.src;
+}
+
+async function refreshPrinter() {
+  clearTimeout(printerTimer);
+  try {
+    const res = await fetch('/kiosk/printer', { cache: 'no-store' });
+    if (res.ok) {
+      const printer = await res.json();
+      const banner = $('printer-banner');
+      if (screen === 'attract') {
+        banner.hidden = !printer.message;
+        banner.textContent = printer.message ? `${printer.message.title}. ${printer.message.text}` : '';
+      }
+    }
+  } catch {
+    // Shown as a message when a code is scanned.
+  }
+  if (screen === 'attract') printerTimer = setTimeout(refreshPrinter, timings.printerPollMs);
+}
+
+// Scans are taken on the attract screen, and (so the next fan need not wait) over a message or a
+// finished order; never while a code is being checked or printed.
+const takesScans = () =>
+  !busy && (screen === 'attract' || screen === 'message' || (screen === 'progress' && !$('progress-done').hidden));
+
+listenForWedge((code) => void submitCode(code, 'wedge'), takesScans);
+
+$('type-code-button').addEventListener('click', () => {
+  $('code-input').value = '';
+  show('type');
+  $('code-input').focus();
+  returnAfter(timings.idleReturnMs);
+});
+$('code-input').addEventListener('input', () => returnAfter(timings.idleReturnMs));
+$('type-cancel').addEventListener('click', () => show('attract'));
+$('type-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void submitCode($('code-input').value, 'typed');
+});
+$('code-input').addEventListener('keydown', (event) => {
+  // A textarea wraps the long code for reading; Enter still means "print".
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    $('type-form').requestSubmit();
+  }
+});
+$('message-ok').addEventListener('click', () => show('attract'));
+$('progress-done').addEventListener('click', () => show('attract'));
+
+show('attract');
+startCameraScanner(
+  $('camera-video'),
+  (code) => void submitCode(code, 'camera'),
+  () => screen === 'attract' && !busy,
+)
+  .then(() => {
+    root.dataset.camera = 'on';
+  })
+  .catch(() => {
+    root.dataset.camera = 'off';
+    $('camera-note').hidden = false;
+  });

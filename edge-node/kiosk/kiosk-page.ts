@@ -1,0 +1,101 @@
+import { html, page } from '../../coordinator/web/html.ts';
+
+/** After the last print is out, the screen goes back to "scan your code" by itself after this long. */
+export const KIOSK_DONE_RETURN_MS = 20_000;
+/** A refusal (already printed, expired, unknown code, out of paper) stays up this long. */
+export const KIOSK_MESSAGE_RETURN_MS = 12_000;
+/** The "type your code" screen, left untouched, gives up after this long. */
+export const KIOSK_IDLE_RETURN_MS = 60_000;
+/** A print screen whose progress has not changed (or cannot be read) for this long gives up; printing goes on. */
+export const KIOSK_STALL_RETURN_MS = 180_000;
+/** How often the attract screen asks whether the printer can take an order. */
+export const KIOSK_PRINTER_POLL_MS = 5_000;
+
+export interface KioskTimings {
+  doneReturnMs: number;
+  messageReturnMs: number;
+  idleReturnMs: number;
+  stallReturnMs: number;
+  printerPollMs: number;
+}
+
+export function kioskTimings(overrides: Partial<KioskTimings> = {}): KioskTimings {
+  return {
+    doneReturnMs: KIOSK_DONE_RETURN_MS,
+    messageReturnMs: KIOSK_MESSAGE_RETURN_MS,
+    idleReturnMs: KIOSK_IDLE_RETURN_MS,
+    stallReturnMs: KIOSK_STALL_RETURN_MS,
+    printerPollMs: KIOSK_PRINTER_POLL_MS,
+    ...overrides,
+  };
+}
+
+/**
+ * The kiosk document: every screen is in the page and kiosk.js shows one at a time (attract, type
+ * your code, checking, printing, message), so switching never waits for the network. Timings ride
+ * on data attributes; there is no inline script.
+ */
+export function kioskPage(opts: { venue: string; printer: string; timings: KioskTimings }): string {
+  const t = opts.timings;
+  const where = [opts.venue, opts.printer].filter(Boolean).join(' · ');
+  return page({
+    title: `Print your photos – ${opts.printer}`,
+    styles: ['/kiosk/assets/kiosk.css'],
+    scripts: ['/kiosk/assets/kiosk.js'],
+    body: html`<main id="kiosk" class="kiosk" data-screen="attract"
+  data-done-return-ms="${t.doneReturnMs}" data-message-return-ms="${t.messageReturnMs}"
+  data-idle-return-ms="${t.idleReturnMs}" data-stall-return-ms="${t.stallReturnMs}"
+  data-printer-poll-ms="${t.printerPollMs}">
+<header class="topbar"><span class="brand">Photo prints</span><span class="where">${where}</span></header>
+<div id="printer-banner" class="banner" role="alert" hidden></div>
+
+<section id="screen-attract" class="screen screen-attract" aria-labelledby="attract-title">
+  <h1 id="attract-title">Print your photos</h1>
+  <p class="lead">Hold the QR code from your order page up to the camera.</p>
+  <div class="camera">
+    <video id="camera-video" muted playsinline autoplay></video>
+    <div class="camera-frame" aria-hidden="true"></div>
+    <p id="camera-note" class="camera-note" hidden>Camera unavailable: use the scanner or type your code.</p>
+  </div>
+  <p class="hint">Got a scanner at this printer? Just scan your code.</p>
+  <button id="type-code-button" class="button button-secondary" type="button">Type your code</button>
+</section>
+
+<section id="screen-type" class="screen" aria-labelledby="type-title" hidden>
+  <h1 id="type-title">Type your code</h1>
+  <form id="type-form" class="type-form" autocomplete="off">
+    <label for="code-input">The code printed under the QR code on your order page</label>
+    <textarea id="code-input" name="code" rows="3" maxlength="400" spellcheck="false"
+      autocapitalize="characters" autocorrect="off" required></textarea>
+    <div class="row">
+      <button id="type-cancel" class="button button-secondary" type="button">Back</button>
+      <button id="type-submit" class="button" type="submit">Print my photos</button>
+    </div>
+  </form>
+</section>
+
+<section id="screen-checking" class="screen screen-center" aria-live="polite" hidden>
+  <div class="spinner" aria-hidden="true"></div>
+  <h1>Checking your code…</h1>
+</section>
+
+<section id="screen-progress" class="screen" aria-labelledby="progress-title" hidden>
+  <h1 id="progress-title">Printing your photos</h1>
+  <p id="progress-lead" class="lead" aria-live="polite"></p>
+  <ol id="prints" class="prints"></ol>
+  <div class="row row-end">
+    <p id="progress-return" class="return-note" aria-live="polite"></p>
+    <button id="progress-done" class="button" type="button" hidden>Done</button>
+  </div>
+</section>
+
+<section id="screen-message" class="screen screen-center" role="alert" hidden>
+  <div class="message-icon" aria-hidden="true"></div>
+  <h1 id="message-title"></h1>
+  <p id="message-text" class="lead"></p>
+  <button id="message-ok" class="button" type="button">OK</button>
+  <p id="message-return" class="return-note"></p>
+</section>
+</main>`,
+  });
+}

@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { AppError, isAppError } from '../../shared/errors.ts';
+import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import type { PrinterStatus } from '../printing/port.ts';
+import { type KioskMessage, printerBlocksNewOrders, printerMessage, refusalMessage } from './kiosk-messages.ts';
+import { type KioskTimings, kioskPage, kioskTimings } from './kiosk-page.ts';
+import { ThumbnailCache } from './thumbnails.ts';
+
+/** What the kiosk screen needs from the edge node. */
+export interface KioskDeps {
+  /** Verifies a code and claims its order; resolves with the first progress while printing goes on. */
+  startRedeem(code: string): Promise<RedemptionProgress>;
+  progress(orderId: string): RedemptionProgress | null;
+  /** Calls `listener` with every progress of this order from now on; returns the unsubscribe. */
+  watch(orderId: string, listener: (p: RedemptionProgress) => void): () => void;
+  printer(): Promise<PrinterStatus>;
+  /** Calls `listener` whenever the printer's state or its reason changes; returns the unsubscribe. */
+  watchPrinter(listener: (s: PrinterStatus) => void): () => void;
+  /** The whole photo of an order redeemed at this node, when this node holds it; null otherwise. */
+  localImage(orderId: string, imageId: string): Promise<Buffer | null>;
+  names(): { venue: string; printer: string };
+}
+
+/** A scanned or typed code, as the kiosk, the CLI and keyboard wedges send it. */
+export const redeemCodeInput = z.object({ code: z.string().min(1).max(400) }).strict();
+
+/** Static files of the page, by the name the page asks for. jsQR is the node's own copy (same version). */
+const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: boolean }>> = {
+  'kiosk.css': { file: fileURLToPath(new URL('./assets/kiosk.css', import.meta.url)), type: 'text/css' },
+  'kiosk.js': { file: fileURLToPath(new URL('./assets/kiosk.js', import.meta.url)), type: 'text/javascript' },
+  'camera-scanner.js': {
+    file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'wedge-listener.js': {
+    file: fileURLToPath(new URL('./assets/wedge-listener.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'jsqr.js': { file: createRequire(import.meta.url).resolve('jsqr'), type: 'text/javascript', wrapUmd: true },
+};
+
+/** A comment line this often keeps an idle progress stream open through proxies and dead-peer checks. */
+export const KIOSK_SSE_KEEPALIVE_MS = 15_000;
+/** The browser reconnects a dropped progress stream after this long. */
+const KIOSK_SSE_RETRY_MS = 1_000;
+
+/** No inline script or style anywhere, so the page runs under a strict policy. */
+export const KIOSK_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The kiosk on the printer's touch screen: GET /kiosk (the page), its assets, POST /kiosk/redeem
+ * (answers once the order is claimed, so the screen follows each print), GET /kiosk/orders/:id and
+ * /kiosk/orders/:id/events (progress and printer state, once or as a live stream), thumbnails of the order's photos, and the printer's state
+ * for the attract screen. Refusals carry the words the screen shows (kiosk-messages.ts).
+ */
+export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<KioskTimings> = {}): void {
+  const assets = new Map<string, Promise<Buffer>>();
+  const thumbnails = new ThumbnailCache();
+  const base = kioskTimings(timings);
+
+  router.get('/', (ctx) => {
+    ctx.redirect('/kiosk');
+  });
+  router.get('/kiosk', (ctx) => {
+    securityHeaders(ctx);
+    ctx.set('content-security-policy', KIOSK_CSP);
+    ctx.set('cache-control', 'no-store');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query) });
+  });
+  router.get('/kiosk/assets/:name', async (ctx) => {
+    const asset = ASSETS[ctx.params.name!];
+    if (!asset) throw new AppError(404, 'asset_not_found', 'No such kiosk file.');
+    let body = assets.get(ctx.params.name!);
+    if (!body) {
+      body = readFile(asset.file).then((b) => (asset.wrapUmd ? umdAsModule(b) : b));
+      body.catch(() => assets.delete(ctx.params.name!));
+      assets.set(ctx.params.name!, body);
+    }
+    securityHeaders(ctx);
+    ctx.set('cache-control', 'no-cache');
+    ctx.type = asset.type;
+    ctx.body = await body;
+  });
+
+  router.get('/kiosk/printer', async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = printerView(await deps.printer());
+  });
+
+  router.post('/kiosk/redeem', async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    try {
+      const input = redeemCodeInput.safeParse(ctx.request.body ?? {});
+      if (!input.success) throw new AppError(400, 'invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
+      const printer = await deps.printer();
+      if (printerBlocksNewOrders(printer.state)) {
+        throw new AppError(503, `printer_${printer.state}`, printer.detail, { printerState: printer.state });
+      }
+      ctx.body = { progress: await deps.startRedeem(input.data.code) };
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      const e = err;
+      ctx.status = e.status;
+      ctx.body = {
+        error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
+        message: refusalMessage(e.code, e.details),
+      };
+    }
+  });
+
+  router.get('/kiosk/orders/:orderId', async (ctx) => {
+    const progress = deps.progress(ctx.params.orderId!);
+    if (!progress) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { progress, printer: printerView(await deps.printer()) };
+  });
+
+  // Live progress (server-sent events): every state of every print, and the printer's state, as they
+  // change; a poll would miss the short ones (a photo fetched from the cloud in a fraction of a second).
+  router.get('/kiosk/orders/:orderId/events', async (ctx) => {
+    const orderId = ctx.params.orderId!;
+    const first = deps.progress(orderId);
+    if (!first) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
+    const stream = new PassThrough();
+    const send = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.set('cache-control', 'no-store');
+    ctx.set('x-accel-buffering', 'no');
+    ctx.type = 'text/event-stream';
+    ctx.status = 200;
+    ctx.body = stream;
+    stream.write(`retry: ${KIOSK_SSE_RETRY_MS}\n\n`);
+    send('printer', printerView(await deps.printer()));
+    send('progress', deps.progress(orderId) ?? first);
+    const stopProgress = deps.watch(orderId, (p) => send('progress', p));
+    const stopPrinter = deps.watchPrinter((s) => send('printer', printerView(s)));
+    const keepalive = setInterval(() => stream.write(': keepalive\n\n'), KIOSK_SSE_KEEPALIVE_MS);
+    keepalive.unref();
+    const stop = () => {
+      clearInterval(keepalive);
+      stopProgress();
+      stopPrinter();
+      stream.end();
+    };
+    ctx.req.once('close', stop);
+    stream.once('error', stop);
+  });
+
+  router.get('/kiosk/orders/:orderId/items/:n/thumb.jpg', async (ctx) => {
+    const progress = deps.progress(ctx.params.orderId!);
+    const n = /^\d{1,4}$/.test(ctx.params.n!) ? Number(ctx.params.n) : -1;
+    const unit = progress?.units.find((u) => u.unit === n);
+    if (!progress || !unit) throw new AppError(404, 'print_not_found', 'No such print of an order redeemed here.');
+    const thumb = await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId));
+    if (!thumb) throw new AppError(404, 'thumbnail_not_ready', 'This photo is not on this printer yet.');
+    securityHeaders(ctx);
+    // The image behind an id never changes; the kiosk asks again only for another order.
+    ctx.set('cache-control', 'private, max-age=3600, immutable');
+    ctx.type = 'image/jpeg';
+    ctx.body = thumb;
+  });
+}
+
+function printerView(s: PrinterStatus): { state: string; detail: string; message: KioskMessage | null } {
+  return {
+    state: s.state,
+    detail: s.detail,
+    message: printerBlocksNewOrders(s.state) ? printerMessage(s.state) : null,
+  };
+}
+
+function securityHeaders(ctx: Context): void {
+  ctx.set('x-content-type-options', 'nosniff');
+  ctx.set('referrer-policy', 'no-referrer');
+}
+
+/** jsQR ships as a UMD bundle; given a CommonJS-shaped scope it hands its export over, so it loads as a module. */
+function umdAsModule(source: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from('const module = { exports: {} };\nconst exports = module.exports;\n'),
+    source,
+    Buffer.from('\nexport default module.exports;\n'),
+  ]);
+}
+
+/** `?return=<s>` shortens the automatic return (demos, tests); never past the configured times. */
+function withQueryOverrides(t: KioskTimings, query: Record<string, unknown>): KioskTimings {
+  const seconds = typeof query.return === 'string' ? Number(query.return) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 1) return t;
+  const ms = Math.round(seconds * 1000);
+  return {
+    ...t,
+    doneReturnMs: Math.min(t.doneReturnMs, ms),
+    messageReturnMs: Math.min(t.messageReturnMs, ms),
+    idleReturnMs: Math.min(t.idleReturnMs, ms),
+  };
+}

@@ -1,0 +1,599 @@
+import { randomBytes } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import { createApp } from '../coordinator/app.ts';
+import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
+import { edgeConfigSchema } from '../edge-node/config.ts';
+import { createLocalApi } from '../edge-node/status/local-api.ts';
+import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
+import {
+  asOperator,
+  createHarness,
+  type Harness,
+  HOUR_MS,
+  newPrinterKeys,
+  OPERATOR_TOKEN,
+  PHOTOGRAPHER_TOKEN,
+  type Printer,
+  paidOrder,
+  printerCall,
+  sampleJpeg,
+  seedVenue,
+} from './fixtures/app-harness.ts';
+import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
+
+/**
+ * Authorization of every coordinator route, built from the router itself: a route without an entry
+ * in ACCESS fails the suite. Each route is called as every persona below; who is refused, and how
+ * (401 = who are you, 403 = not you), is what the route's access class says.
+ */
+
+type Persona =
+  | 'anonymous'
+  | 'fan'
+  | 'forgedBearer'
+  | 'photographer'
+  | 'operator'
+  | 'printer'
+  | 'otherVenuePrinter'
+  | 'revokedPrinter'
+  | 'unpairedPrinter';
+const PERSONAS: Persona[] = [
+  'anonymous',
+  'fan',
+  'forgedBearer',
+  'photographer',
+  'operator',
+  'printer',
+  'otherVenuePrinter',
+  'revokedPrinter',
+  'unpairedPrinter',
+];
+
+interface Fixture {
+  h: Harness;
+  venueA: { id: string };
+  eventA: { id: string };
+  imageA: { id: string };
+  /** Paid, claimed by `printer`: what another venue's printer must not touch. */
+  orderA: { orderId: string; token: string };
+  printer: Printer;
+  otherVenuePrinter: Printer;
+  revokedPrinter: Printer;
+  unpairedPrinter: Printer;
+  /** A spare paired printer an operator may revoke during the test. */
+  spare: Printer;
+  /** A hosted checkout session of an unpaid order (the test gateway's capability). */
+  checkoutPath: string;
+  /** Venue A's secrets that must never reach a printer of venue B. */
+  venueASecrets: string[];
+}
+
+interface CallSpec {
+  path: string;
+  /** JSON body (sent as application/json). */
+  json?: unknown;
+  /** Raw body with its content type (multipart, form). */
+  raw?: { bytes: Buffer; contentType: string };
+}
+
+type Access =
+  /** Anyone, including fans with nothing: shop pages, media, health. */
+  | { kind: 'public'; why: string }
+  /** A staff bearer token of one of these roles. */
+  | { kind: 'staff'; roles: Array<'operator' | 'photographer'> }
+  /** A paired, unrevoked printer's signed request; `otherVenue` checks what a printer of venue B gets. */
+  | { kind: 'printer'; otherVenue: (t: ExecutionContext, res: InjectResponse, f: Fixture) => void }
+  /** Whoever holds an unguessable id in the path (the fan's order id, a checkout session). */
+  | { kind: 'capability'; why: string; forged: (f: Fixture) => string }
+  /** Only the payment gateway, by HMAC over the body. */
+  | { kind: 'gateway' };
+
+interface Expectation {
+  access: Access;
+  call: (f: Fixture) => CallSpec;
+}
+
+const noRoleCheckForOtherVenue = (t: ExecutionContext, res: InjectResponse) =>
+  t.true(res.status < 400, `a printer of another venue may use its own ${res.status}`);
+
+const ACCESS: Record<string, Expectation> = {
+  'GET /healthz': { access: { kind: 'public', why: 'load balancer probe' }, call: () => ({ path: '/healthz' }) },
+  'GET /metrics': {
+    access: { kind: 'public', why: 'Prometheus scrape; counters only, no ids or secrets' },
+    call: () => ({ path: '/metrics' }),
+  },
+  'POST /api/venues': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/venues', json: { name: 'New' } }),
+  },
+  'GET /api/venues': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/venues' }) },
+  'POST /api/events': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({
+      path: '/api/events',
+      json: {
+        venueId: f.venueA.id,
+        name: 'Encore',
+        startsAt: f.h.clock.now(),
+        endsAt: f.h.clock.now() + HOUR_MS,
+        priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [] },
+      },
+    }),
+  },
+  'GET /api/events': { access: { kind: 'public', why: 'fans browse events' }, call: () => ({ path: '/api/events' }) },
+  'GET /api/events/:eventId': {
+    access: { kind: 'public', why: 'fans browse events' },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}` }),
+  },
+  'POST /api/credentials': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/credentials', json: { role: 'photographer', name: 'Sam' } }),
+  },
+  'POST /api/events/:eventId/images': {
+    access: { kind: 'staff', roles: ['operator', 'photographer'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/images`, raw: UPLOAD }),
+  },
+  'GET /api/events/:eventId/images': {
+    access: { kind: 'public', why: 'fans browse photos (previews only)' },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/images` }),
+  },
+  'GET /media/images/:imageId/:variant': {
+    access: { kind: 'public', why: 'watermark-free previews and thumbnails; masters are never served here' },
+    call: (f) => ({ path: `/media/images/${f.imageA.id}/preview.jpg` }),
+  },
+  'POST /api/orders/quote': {
+    access: { kind: 'public', why: 'fans price a basket' },
+    call: (f) => ({
+      path: '/api/orders/quote',
+      json: { eventId: f.eventA.id, items: [{ imageId: f.imageA.id, copies: 1 }] },
+    }),
+  },
+  'POST /api/orders': {
+    access: { kind: 'public', why: 'fans buy without an account' },
+    call: (f) => ({
+      path: '/api/orders',
+      json: { eventId: f.eventA.id, items: [{ imageId: f.imageA.id, copies: 1 }] },
+    }),
+  },
+  'GET /api/orders/:orderId': {
+    access: {
+      kind: 'capability',
+      why: '128-bit order id, known to its buyer only',
+      forged: () => `/api/orders/${randomId()}`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}` }),
+  },
+  'GET /api/orders/:orderId/:file': {
+    access: {
+      kind: 'capability',
+      why: 'the QR code of the order id',
+      forged: () => `/api/orders/${randomId()}/qr.png`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/qr.svg` }),
+  },
+  'POST /api/payments/webhook': {
+    access: { kind: 'gateway' },
+    call: () => ({ path: '/api/payments/webhook', json: WEBHOOK }),
+  },
+  'POST /api/printer/redeem': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => {
+        t.is(res.status, 403);
+        t.is(errorCode(res), 'order_other_venue');
+      },
+    },
+    call: (f) => ({ path: '/api/printer/redeem', json: { token: f.orderA.token } }),
+  },
+  'POST /api/printer/orders/:orderId/units/:unit/printed': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => {
+        t.is(res.status, 409, 'only the claim holder confirms prints');
+        t.is(errorCode(res), 'claim_not_held');
+      },
+    },
+    call: (f) => ({ path: `/api/printer/orders/${f.orderA.orderId}/units/0/printed` }),
+  },
+  'POST /api/orders/:orderId/release': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // An order nobody holds: the operator's call passes auth and is answered 409, changing nothing.
+    call: () => ({ path: `/api/orders/${randomId()}/release` }),
+  },
+  'POST /api/venues/:venueId/printers': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({
+      path: `/api/venues/${f.venueA.id}/printers`,
+      json: { publicKey: newPrinterKeys().id, name: 'Another' },
+    }),
+  },
+  'GET /api/printers': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/printers' }) },
+  'POST /api/printers/:printerId/revoke': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/printers/${f.spare.id}/revoke` }),
+  },
+  'GET /api/printer/me': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res, f) => {
+        t.is(res.status, 200, 'a printer reads its own venue');
+        const text = res.body.toString('utf8');
+        for (const secret of f.venueASecrets) t.false(text.includes(secret), `venue A's ${secret} leaked to venue B`);
+      },
+    },
+    call: () => ({ path: '/api/printer/me' }),
+  },
+  'PUT /api/printer/status': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: () => ({ path: '/api/printer/status', json: STATUS_REPORT }),
+  },
+  'GET /api/printers/status': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/printers/status' }),
+  },
+  'PUT /api/printer/holdings': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => {
+        t.is(res.status, 404, "a printer reports holdings only for its own venue's events");
+        t.is(errorCode(res), 'event_not_found');
+      },
+    },
+    call: (f) => ({ path: '/api/printer/holdings', json: { eventId: f.eventA.id, imageIds: [f.imageA.id] } }),
+  },
+  'GET /api/events/:eventId/delivery': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/delivery` }),
+  },
+  'GET /pay/test/:sessionId': {
+    access: {
+      kind: 'capability',
+      why: 'HMAC-signed checkout session',
+      forged: () => `/pay/test/${randomId()}.${randomId()}`,
+    },
+    call: (f) => ({ path: f.checkoutPath }),
+  },
+  'POST /pay/test/:sessionId': {
+    access: {
+      kind: 'capability',
+      why: 'HMAC-signed checkout session',
+      forged: () => `/pay/test/${randomId()}.${randomId()}`,
+    },
+    // "cancel" keeps the fixture's order unpaid whoever presses it.
+    call: (f) => ({
+      path: f.checkoutPath,
+      raw: { bytes: Buffer.from('outcome=cancel'), contentType: 'application/x-www-form-urlencoded' },
+    }),
+  },
+};
+
+/** Pages under /ops are the operators' web console: staff only, whatever else is added there. */
+const OPS_PREFIX = '/ops';
+
+const STATUS_REPORT = {
+  version: '1.0.0',
+  uptimeMs: 1000,
+  events: [],
+  bytesFromLan: 0,
+  bytesFromCloud: 0,
+  bytesToLan: 0,
+  lanPeers: 0,
+  blockedPeers: 0,
+  cloudConnected: true,
+  queue: 0,
+  printer: { state: 'ready', detail: 'ok' },
+  lastError: null,
+};
+const WEBHOOK = {
+  id: 'evt_forged',
+  type: 'payment.succeeded',
+  sessionId: 'sess',
+  orderId: 'order',
+  amountCents: 1,
+  currency: 'EUR',
+  createdAt: 1,
+};
+const UPLOAD = multipart(Buffer.from('not yet'), 'a.jpg');
+
+function randomId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function errorCode(res: InjectResponse): string | undefined {
+  return (res.json as { error?: { code?: string } } | undefined)?.error?.code;
+}
+
+function multipart(bytes: Buffer, name: string): { bytes: Buffer; contentType: string } {
+  const boundary = 'authz-boundary-7d2f';
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    bytes: Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${name}"\r\nContent-Type: image/jpeg\r\n\r\n`,
+      ),
+      bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+  };
+}
+
+function call(f: Fixture, method: string, spec: CallSpec, persona: Persona): Promise<InjectResponse> {
+  const body = spec.raw?.bytes ?? (spec.json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(spec.json)));
+  const headers: Record<string, string> = {};
+  if (spec.raw) headers['content-type'] = spec.raw.contentType;
+  else if (spec.json !== undefined) headers['content-type'] = 'application/json';
+  const signAs = (p: Printer) =>
+    Object.assign(headers, signPrinterRequest(p.keyPair, method, spec.path, body, f.h.clock.now()));
+  switch (persona) {
+    case 'anonymous':
+      break;
+    case 'fan':
+      // A fan's browser: no token, whatever cookie it happens to carry.
+      headers.cookie = `vpm_session=${randomId()}; theme=dark`;
+      break;
+    case 'forgedBearer':
+      headers.authorization = `Bearer vpm_op_${randomId()}`;
+      break;
+    case 'photographer':
+      headers.authorization = `Bearer ${PHOTOGRAPHER_TOKEN}`;
+      break;
+    case 'operator':
+      headers.authorization = `Bearer ${OPERATOR_TOKEN}`;
+      break;
+    case 'printer':
+      signAs(f.printer);
+      break;
+    case 'otherVenuePrinter':
+      signAs(f.otherVenuePrinter);
+      break;
+    case 'revokedPrinter':
+      signAs(f.revokedPrinter);
+      break;
+    case 'unpairedPrinter':
+      signAs(f.unpairedPrinter);
+      break;
+  }
+  return inject(f.h.callback, { method, url: spec.path, headers, body: body.length ? body : undefined });
+}
+
+async function fixture(): Promise<Fixture> {
+  const h = await createHarness();
+  const { venue, event, images, printers } = await seedVenue(h, { images: 1, printers: 3 });
+  const [printer, revokedPrinter, spare] = printers as [Printer, Printer, Printer];
+  await h.http.post(`/api/printers/${revokedPrinter.id}/revoke`).set(asOperator).expect(200);
+
+  const venueB = (await h.http.post('/api/venues').set(asOperator).send({ name: 'Club B' }).expect(201)).body.venue;
+  await h.http
+    .post('/api/events')
+    .set(asOperator)
+    .send({
+      venueId: venueB.id,
+      name: 'Night B',
+      startsAt: h.clock.now(),
+      endsAt: h.clock.now() + HOUR_MS,
+      priceList: { currency: 'EUR', unitPriceCents: 300, bundles: [] },
+    })
+    .expect(201);
+  const otherVenuePrinter = newPrinterKeys();
+  await h.http
+    .post(`/api/venues/${venueB.id}/printers`)
+    .set(asOperator)
+    .send({ publicKey: otherVenuePrinter.id, name: 'B printer' })
+    .expect(201);
+
+  const orderA = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
+  await printerCall(h, printer, 'post', '/api/printer/redeem', { token: orderA.token }).expect(200);
+  const unpaid = await h.http
+    .post('/api/orders')
+    .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] })
+    .expect(201);
+
+  const me = await printerCall(h, printer, 'get', '/api/printer/me').expect(200);
+  const venueASecrets = [
+    venue.id,
+    me.body.venue.topic as string,
+    ...(me.body.feeds as Array<{ blobsKey: string; catalogKey: string; encryptionKey: string }>).flatMap((d) => [
+      d.blobsKey,
+      d.catalogKey,
+      d.encryptionKey,
+    ]),
+  ];
+  return {
+    h,
+    venueA: venue,
+    eventA: event,
+    imageA: images[0]!,
+    orderA,
+    printer,
+    otherVenuePrinter,
+    revokedPrinter,
+    unpairedPrinter: newPrinterKeys(),
+    spare,
+    checkoutPath: new URL(unpaid.body.checkoutUrl).pathname,
+    venueASecrets,
+  };
+}
+
+function expectationFor(route: RouteEntry): Expectation | null {
+  const listed = ACCESS[routeKey(route)];
+  if (listed) return listed;
+  if (route.path.startsWith(OPS_PREFIX)) {
+    return { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: concretePath(route.path) }) };
+  }
+  return null;
+}
+
+/** Fills `:param` segments with a harmless id, for the generic /ops rule. */
+function concretePath(pattern: string): string {
+  return pattern.replace(/:[A-Za-z0-9_]+/g, 'x');
+}
+
+const isRefusal = (res: InjectResponse) => res.status === 401 || res.status === 403;
+/** A refused browser page may also send the person to a sign-in page. */
+const isPageRefusal = (res: InjectResponse) => isRefusal(res) || [302, 303, 307].includes(res.status);
+
+test('every coordinator route has an access class in the table', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const routes = routesOf(createApp(h.deps));
+  const missing = routes.filter((r) => !expectationFor(r)).map(routeKey);
+  t.deepEqual(missing, [], `routes without an authorization expectation in test/authz.test.ts: ${missing.join(', ')}`);
+  const stale = Object.keys(ACCESS).filter((k) => !routes.some((r) => routeKey(r) === k));
+  t.deepEqual(stale, [], `table entries for routes that no longer exist: ${stale.join(', ')}`);
+  t.log(`${routes.length} routes`);
+});
+
+test('each route refuses the personas its access class excludes, and admits the ones it includes', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const routes = routesOf(createApp(f.h.deps));
+  let calls = 0;
+  // Refusals first: they must change nothing, so the admitted calls below still find the fixture intact.
+  const admitted: Array<[RouteEntry, Expectation, Persona]> = [];
+  for (const route of routes) {
+    const exp = expectationFor(route);
+    if (!exp) continue; // reported by the table test
+    const label = (p: Persona) => `${routeKey(route)} as ${p}`;
+    const page = route.path.startsWith(OPS_PREFIX);
+    for (const persona of PERSONAS) {
+      const a = exp.access;
+      if (a.kind === 'public') {
+        admitted.push([route, exp, persona]);
+        continue;
+      }
+      if (a.kind === 'staff') {
+        if ((persona === 'operator' || persona === 'photographer') && a.roles.includes(persona)) {
+          admitted.push([route, exp, persona]);
+          continue;
+        }
+        const res = await call(f, route.method, exp.call(f), persona);
+        calls++;
+        if (page) t.true(isPageRefusal(res), `${label(persona)}: ${res.status}`);
+        else t.is(res.status, persona === 'operator' || persona === 'photographer' ? 403 : 401, label(persona));
+        continue;
+      }
+      if (a.kind === 'printer') {
+        if (persona === 'printer' || persona === 'otherVenuePrinter') {
+          admitted.push([route, exp, persona]);
+          continue;
+        }
+        const res = await call(f, route.method, exp.call(f), persona);
+        calls++;
+        const expected =
+          persona === 'revokedPrinter'
+            ? [403, 'printer_revoked']
+            : persona === 'unpairedPrinter'
+              ? [403, 'printer_not_paired']
+              : [401];
+        t.is(res.status, expected[0], label(persona));
+        if (expected[1]) t.is(errorCode(res), expected[1], label(persona));
+        continue;
+      }
+      if (a.kind === 'capability') {
+        const res = await call(f, route.method, { ...exp.call(f), path: a.forged(f) }, persona);
+        calls++;
+        t.is(res.status, 404, `${label(persona)} with a forged id`);
+        admitted.push([route, exp, persona]);
+        continue;
+      }
+      // gateway: no persona carries the gateway's HMAC.
+      const res = await call(f, route.method, exp.call(f), persona);
+      calls++;
+      t.is(res.status, 401, label(persona));
+    }
+  }
+  for (const [route, exp, persona] of admitted) {
+    const res = await call(f, route.method, exp.call(f), persona);
+    calls++;
+    const label = `${routeKey(route)} as ${persona}`;
+    if (exp.access.kind === 'printer' && persona === 'otherVenuePrinter') {
+      exp.access.otherVenue(t, res, f);
+      continue;
+    }
+    t.false(isRefusal(res), `${label} was refused: ${res.status} ${res.body.toString('utf8').slice(0, 200)}`);
+    t.true(res.status < 500, `${label}: ${res.status}`);
+  }
+  t.log(`${routes.length} routes × ${PERSONAS.length} personas: ${calls} calls`);
+});
+
+test('the payment webhook admits the gateway HMAC only', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const body = JSON.stringify(WEBHOOK);
+  const headers = { 'content-type': 'application/json' };
+  const forged = await inject(f.h.callback, {
+    method: 'POST',
+    url: '/api/payments/webhook',
+    headers: { ...headers, [TEST_GATEWAY_SIGNATURE_HEADER]: `t=${f.h.clock.now()},v1=${'0'.repeat(64)}` },
+    body,
+  });
+  t.is(forged.status, 401);
+  const genuine = await inject(f.h.callback, {
+    method: 'POST',
+    url: '/api/payments/webhook',
+    headers: { ...headers, [TEST_GATEWAY_SIGNATURE_HEADER]: f.h.gateway.signatureHeader(body, f.h.clock.now()) },
+    body,
+  });
+  t.is(genuine.status, 404, 'past the signature check: the order is unknown');
+});
+
+test('capability ids are not listed on any public route', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  for (const path of ['/api/events', `/api/events/${f.eventA.id}`, `/api/events/${f.eventA.id}/images`, '/metrics']) {
+    const res = await inject(f.h.callback, { method: 'GET', url: path });
+    t.is(res.status, 200, path);
+    const text = res.body.toString('utf8');
+    t.false(text.includes(f.orderA.orderId), `${path} lists an order id`);
+    t.false(text.includes(f.checkoutPath.split('/').pop()!), `${path} lists a checkout session`);
+    for (const secret of f.venueASecrets.slice(1)) t.false(text.includes(secret), `${path} shows a feed secret`);
+  }
+});
+
+test('a revoked printer loses access at once, and an upload by a photographer still works', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  t.is((await printerCall(f.h, f.spare, 'get', '/api/printer/me')).status, 200);
+  await f.h.http.post(`/api/printers/${f.spare.id}/revoke`).set(asOperator).expect(200);
+  const after = await printerCall(f.h, f.spare, 'get', '/api/printer/me');
+  t.is(after.status, 403);
+  t.is(after.body.error.code, 'printer_revoked');
+  const upload = await call(
+    f,
+    'POST',
+    { path: `/api/events/${f.eventA.id}/images`, raw: multipart(await sampleJpeg(77), 'x.jpg') },
+    'photographer',
+  );
+  t.is(upload.status, 201);
+});
+
+/**
+ * The edge node's local API has no authentication by design: it listens on loopback (statusHost
+ * defaults to 127.0.0.1), so only software on the printer's own machine (the kiosk screen, the
+ * keyboard-wedge scanner bridge, the `redeem` CLI, monitoring) reaches it. Redeeming there still
+ * needs a genuine signed code, and the node's own signed requests are what the coordinator trusts.
+ * Exposing it on the LAN is an operator's explicit choice (VPM_STATUS_HOST).
+ */
+const LOCAL_API_TRUST: Record<string, string> = {
+  'GET /status': 'loopback: node health for the operator',
+  'GET /metrics': 'loopback: Prometheus scrape',
+  'POST /api/redeem': 'loopback: scanner/kiosk hands in a code; the code itself is the credential',
+  'GET /api/redemptions/:orderId': 'loopback: kiosk follows a redemption it started',
+};
+
+test("the edge node's local API: every route has a documented trust model, and it binds to loopback by default", (t) => {
+  const app = createLocalApi({
+    status: async () => ({}),
+    metrics: async () => ({ contentType: 'text/plain', body: '' }),
+    redeem: async () => {
+      throw new Error('not called');
+    },
+    progress: () => null,
+  });
+  const routes = routesOf(app).map(routeKey);
+  const missing = routes.filter((r) => !LOCAL_API_TRUST[r]);
+  t.deepEqual(missing, [], `local API routes without a trust entry: ${missing.join(', ')}`);
+  const parsed = edgeConfigSchema.parse({ coordinatorUrl: 'http://127.0.0.1:8080', dhtBootstrap: '127.0.0.1:49737' });
+  t.is(parsed.statusHost, '127.0.0.1');
+});

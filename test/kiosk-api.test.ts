@@ -1,0 +1,191 @@
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import sharp from 'sharp';
+import request from 'supertest';
+import type { RedemptionProgress } from '../edge-node/jobs/redemption-service.ts';
+import type { KioskDeps } from '../edge-node/kiosk/kiosk-routes.ts';
+import { KIOSK_THUMB_SIDE_PX } from '../edge-node/kiosk/thumbnails.ts';
+import type { PrinterStatus } from '../edge-node/printing/port.ts';
+import { createLocalApi } from '../edge-node/status/local-api.ts';
+import { AppError } from '../shared/errors.ts';
+
+const ORDER = 'order-1';
+
+function progress(states: RedemptionProgress['units'][number]['state'][]): RedemptionProgress {
+  return {
+    orderId: ORDER,
+    code: 'ABCDEFGH',
+    done: states.every((s) => s === 'printed'),
+    units: states.map((state, unit) => ({ unit, imageId: `img-${unit}`, copy: 1, state })),
+  };
+}
+
+/** A local API whose kiosk talks to a scripted node: what it redeemed, read, and who listens. */
+async function kioskApp(opts: { printer?: PrinterStatus['state']; startRedeem?: KioskDeps['startRedeem'] } = {}) {
+  const photo = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#3080c0' } })
+    .jpeg()
+    .toBuffer();
+  const calls = { startRedeem: 0, localImage: 0 };
+  const listeners = new Set<(p: RedemptionProgress) => void>();
+  let current: RedemptionProgress | null = null;
+  const printer: PrinterStatus = { state: opts.printer ?? 'ready', detail: 'scripted', checkedAt: 0 };
+  const kiosk: KioskDeps = {
+    async startRedeem(code) {
+      calls.startRedeem++;
+      if (opts.startRedeem) return opts.startRedeem(code);
+      current = progress(['queued', 'queued']);
+      return current;
+    },
+    progress: (orderId) => (orderId === ORDER ? current : null),
+    watch(_orderId, listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    printer: async () => printer,
+    watchPrinter: () => () => {},
+    async localImage(orderId, imageId) {
+      calls.localImage++;
+      return orderId === ORDER && imageId === 'img-0' ? photo : null;
+    },
+    names: () => ({ venue: 'Arena <main>', printer: 'Gate "3"' }),
+  };
+  const app = createLocalApi({
+    status: async () => ({}),
+    metrics: async () => ({ contentType: 'text/plain', body: '' }),
+    redeem: async () => {
+      throw new Error('not the kiosk path');
+    },
+    progress: () => null,
+    kiosk,
+  });
+  const emit = (p: RedemptionProgress) => {
+    current = p;
+    for (const l of listeners) l(p);
+  };
+  return { app, calls, listeners, emit };
+}
+
+test('the kiosk page: strict CSP, no inline script, names escaped, / leads to it, assets only from the list', async (t) => {
+  const { app } = await kioskApp();
+  const agent = request(app.callback());
+  const root = await agent.get('/');
+  t.is(root.status, 302);
+  t.is(root.headers.location, '/kiosk');
+  const page = await agent.get('/kiosk');
+  t.is(page.status, 200);
+  t.regex(page.headers['content-security-policy'] ?? '', /script-src 'self'(;|$)/);
+  t.notRegex(page.headers['content-security-policy'] ?? '', /unsafe-inline/);
+  t.notRegex(page.text, /<script(?![^>]*\bsrc=)[^>]*>/, 'every script has a src');
+  t.notRegex(page.text, /\sstyle=|\son[a-z]+=/, 'no inline styles or handlers');
+  t.true(page.text.includes('Arena &lt;main&gt; · Gate &quot;3&quot;'));
+  for (const id of ['screen-attract', 'camera-video', 'type-code-button', 'code-input', 'prints', 'screen-message']) {
+    t.true(page.text.includes(`id="${id}"`), id);
+  }
+  const jsqr = await agent.get('/kiosk/assets/jsqr.js');
+  t.is(jsqr.status, 200);
+  t.regex(jsqr.headers['content-type'] ?? '', /javascript/);
+  t.regex(jsqr.text, /export default module\.exports;\s*$/);
+  t.is((await agent.get('/kiosk/assets/kiosk-routes.ts')).status, 404);
+  t.is((await agent.get('/kiosk/assets/..%2Fkiosk-routes.ts')).status, 404);
+  // The automatic return can be shortened for a demo, never lengthened.
+  const shortened = await agent.get('/kiosk?return=3');
+  t.regex(shortened.text, /data-done-return-ms="3000"/);
+  const lengthened = await agent.get('/kiosk?return=99999');
+  t.regex(lengthened.text, /data-done-return-ms="20000"/);
+});
+
+test('redeeming at the kiosk: out of paper refuses before claiming; a refusal carries where the order was printed', async (t) => {
+  const paperOut = await kioskApp({ printer: 'paper_out' });
+  const res = await request(paperOut.app.callback())
+    .post('/kiosk/redeem')
+    .send({ code: 'X'.repeat(110) });
+  t.is(res.status, 503);
+  t.is(res.body.error.code, 'printer_paper_out');
+  t.is(res.body.message.kind, 'printer');
+  t.regex(res.body.message.title, /out of paper/);
+  t.is(paperOut.calls.startRedeem, 0, 'no order was claimed at a printer that cannot print');
+
+  const printedElsewhere = await kioskApp({
+    startRedeem: async () => {
+      throw new AppError(409, 'order_already_printed', 'This order was already printed at Gate 3.', {
+        printerName: 'Gate 3',
+      });
+    },
+  });
+  const refused = await request(printedElsewhere.app.callback()).post('/kiosk/redeem').send({ code: 'CODE1234' });
+  t.is(refused.status, 409);
+  t.is(refused.body.message.kind, 'already_printed');
+  t.regex(refused.body.message.text, /already printed at Gate 3/);
+
+  const claimed = await kioskApp();
+  const ok = await request(claimed.app.callback()).post('/kiosk/redeem').send({ code: 'CODE1234' });
+  t.is(ok.status, 200);
+  t.is(ok.body.progress.orderId, ORDER);
+  const bad = await request(claimed.app.callback()).post('/kiosk/redeem').send({ code: '' });
+  t.is(bad.status, 400);
+  t.is(bad.body.message.kind, 'unknown');
+});
+
+test('thumbnails: only for prints of orders redeemed here, small, made once per photo', async (t) => {
+  const { app, calls } = await kioskApp();
+  const agent = request(app.callback());
+  t.is((await agent.get(`/kiosk/orders/${ORDER}/items/0/thumb.jpg`)).status, 404, 'nothing redeemed yet');
+  await agent.post('/kiosk/redeem').send({ code: 'CODE1234' });
+  const thumb = await agent.get(`/kiosk/orders/${ORDER}/items/0/thumb.jpg`).buffer(true);
+  t.is(thumb.status, 200);
+  t.is(thumb.headers['content-type'], 'image/jpeg');
+  const meta = await sharp(thumb.body as Buffer).metadata();
+  t.true(Math.max(meta.width, meta.height) <= KIOSK_THUMB_SIDE_PX);
+  await agent.get(`/kiosk/orders/${ORDER}/items/0/thumb.jpg`);
+  t.is(calls.localImage, 1, 'the second request came from the cache');
+  const notHeld = await agent.get(`/kiosk/orders/${ORDER}/items/1/thumb.jpg`);
+  t.is(notHeld.status, 404);
+  t.is(notHeld.body.error.code, 'thumbnail_not_ready');
+  t.is((await agent.get(`/kiosk/orders/${ORDER}/items/7/thumb.jpg`)).status, 404);
+  t.is((await agent.get(`/kiosk/orders/other/items/0/thumb.jpg`)).status, 404);
+});
+
+test('live progress: the event stream sends the current state, then every change, and lets go when the screen leaves', async (t) => {
+  const { app, listeners, emit } = await kioskApp();
+  const server = app.listen(0, '127.0.0.1');
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await fetch(`${base}/kiosk/redeem`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: 'CODE1234' }),
+  });
+  t.is((await fetch(`${base}/kiosk/orders/nope/events`)).status, 404);
+  const abort = new AbortController();
+  const res = await fetch(`${base}/kiosk/orders/${ORDER}/events`, { signal: abort.signal });
+  t.regex(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const reader = res.body!.getReader();
+  let text = '';
+  const readUntil = async (pattern: RegExp) => {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+      text += Buffer.from(value).toString();
+    }
+  };
+  await readUntil(/event: progress\ndata: .*"queued"/);
+  t.regex(text, /event: printer\ndata: \{"state":"ready"/);
+  emit(progress(['fetching_cloud', 'queued']));
+  emit(progress(['printed', 'printing']));
+  await readUntil(/"printing"/);
+  t.regex(text, /"fetching_cloud".*\n\n[^]*"printed","printing"|"fetching_cloud"[^]*"printing"/);
+  t.is(listeners.size, 1);
+  abort.abort();
+  await reader.cancel().catch(() => {});
+  const released = await new Promise<boolean>((resolve) => {
+    const started = Date.now();
+    const check = () => {
+      if (listeners.size === 0) resolve(true);
+      else if (Date.now() - started > 2_000) resolve(false);
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+  t.true(released, 'the stream unsubscribed when the browser went away');
+});
