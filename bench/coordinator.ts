@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { withTargetProcess } from './fixtures/target-process.ts';
 
 /**
  * `npm run bench:coordinator`: redemption route (real app, embedded store) vs a bare Koa route,
@@ -19,18 +17,8 @@ interface Target {
   body: string;
 }
 
-async function withTarget<T>(mode: 'redeem' | 'koa', run: (t: Target) => Promise<T>): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/fixtures/http-target.ts', mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const lines = createInterface({ input: child.stdout! });
-    const [first] = (await once(lines, 'line')) as [string];
-    return await run(JSON.parse(first) as Target);
-  } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
+function withTarget<T>(mode: 'redeem' | 'koa', run: (t: Target) => Promise<T>): Promise<T> {
+  return withTargetProcess([mode], (target) => run(target as Target));
 }
 
 async function load(t: Target, seconds: number) {

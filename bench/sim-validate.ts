@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runEmulation } from '../sim/emulation/run-emulation.ts';
+import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
 import type { StrategyName, StrategyRun } from '../sim/results-schema.ts';
 import { runModel } from '../sim/run-model.ts';
 import { parseScenario } from '../sim/scenario.ts';
@@ -13,7 +14,8 @@ import { parseScenario } from '../sim/scenario.ts';
  *
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many, from the scenario's seed; 1),
- * SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there). Diagnostics go to stderr.
+ * SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_SHAPING=1 (shape the WAN
+ * with tc tbf in network namespaces: root only). Diagnostics go to stderr.
  */
 const TOLERANCE = 0.15;
 // Exit (not die) on a signal, so that the emulation's edge-node processes are stopped with it.
@@ -24,6 +26,7 @@ const COMPRESSION = Number(process.env.SIM_VALIDATE_COMPRESSION ?? 8);
 const STRATEGIES = (process.env.SIM_VALIDATE_STRATEGIES ?? 'mesh').split(',') as StrategyName[];
 const SEEDS = Number(process.env.SIM_VALIDATE_SEEDS ?? 1);
 const LOG_DIR = process.env.SIM_VALIDATE_LOG_DIR;
+const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
 
 const scenario = parseScenario(
   await readFile(new URL(`../sim/scenarios/${NAME}.json`, import.meta.url), 'utf8'),
@@ -32,7 +35,7 @@ const scenario = parseScenario(
 const rel = (a: number, b: number) => (b === 0 ? (a === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.abs(a - b) / b);
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
-function compare(model: StrategyRun, emulated: StrategyRun) {
+function compare(model: StrategyRun, emulated: StrategyRun, stats: EmulationRunStats | null) {
   return {
     strategy: model.strategy,
     seed: model.seed,
@@ -46,6 +49,11 @@ function compare(model: StrategyRun, emulated: StrategyRun) {
     emulationAllLocalShare: round(emulated.allLocalShare, 3),
     emulationFailedRedemptions: emulated.failedRedemptions,
     emulationWallSeconds: round(emulated.wallSeconds, 1),
+    // How late the uploads ran behind the timeline (simulated s): tens of seconds = the machine did not keep up.
+    emulationMaxUploadLagS: round(stats?.maxUploadLagS ?? Number.NaN, 0),
+    emulationProcessingMs: round((stats?.processingS ?? Number.NaN) * 1000, 0),
+    // The machine is shared: the 15-minute load average at the end of the run (2 cores here).
+    loadAverage15m: round(loadavg()[2]!, 1),
   };
 }
 
@@ -53,6 +61,7 @@ const rows: Array<ReturnType<typeof compare>> = [];
 for (const strategy of STRATEGIES) {
   for (let seed = scenario.seed; seed < scenario.seed + SEEDS; seed++) {
     const model = runModel(scenario, strategy, seed);
+    let stats: EmulationRunStats | null = null;
     const emulated = (
       await runEmulation(
         scenario,
@@ -61,19 +70,23 @@ for (const strategy of STRATEGIES) {
           seed,
           logDir: LOG_DIR && join(LOG_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
           onDiagnostic: (m) => process.stderr.write(`[${strategy} ${seed}] ${m}\n`),
+          linkShaping: SHAPING,
+          onRunStats: (x) => {
+            stats = x;
+          },
         },
         strategy,
       )
     ).runs[0]!;
-    const row = compare(model, emulated);
+    const row = compare(model, emulated, stats);
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 }
-// WAN bytes are compared as ratios to the unique bytes: emulation uploads real JPEGs whose sizes
-// differ from the model's draws by a few bytes (and are capped at 8 MB).
+// WAN bytes are compared as ratios to the unique bytes: emulation uploads real JPEGs of the drawn
+// sizes, but capped at 8 MB.
 const agree = rows.every((r) => r.wanBytesDiff <= TOLERANCE && r.p95WaitDiff <= TOLERANCE);
 process.stdout.write(
-  `${JSON.stringify({ scenario: NAME, timeCompression: COMPRESSION, tolerance: TOLERANCE, runs: rows.length, agree })}\n`,
+  `${JSON.stringify({ scenario: NAME, timeCompression: COMPRESSION, linkShaping: SHAPING, tolerance: TOLERANCE, runs: rows.length, agree })}\n`,
 );
 process.exitCode = agree ? 0 : 1;

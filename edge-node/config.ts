@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 
 /**
  * Edge node configuration: a JSON file (--config or VPM_EDGE_CONFIG), then environment variables,
@@ -46,6 +47,10 @@ export const edgeConfigSchema = z.object({
   dataDir: z.string().min(1).default('./data/edge-node'),
   dhtBootstrap: bootstrapList,
   dhtHost: z.string().min(1).default('127.0.0.1'),
+  dhtPort: dhtPortSchema,
+  /** DHT nodes on the venue LAN besides the cloud's and the other printers' (optional). */
+  venueBootstrap: bootstrapList.optional(),
+  offline: offlineConfigSchema,
   printer: printerSchema.optional(),
   schedule: z
     .object({
@@ -84,6 +89,7 @@ const ENV: Partial<Record<keyof EdgeConfig, string>> = {
   dataDir: 'VPM_EDGE_DATA_DIR',
   dhtBootstrap: 'VPM_DHT_BOOTSTRAP',
   dhtHost: 'VPM_DHT_HOST',
+  dhtPort: 'VPM_DHT_PORT',
   statusHost: 'VPM_STATUS_HOST',
   statusPort: 'VPM_STATUS_PORT',
   logLevel: 'VPM_LOG_LEVEL',
@@ -95,6 +101,7 @@ const FLAGS: Partial<Record<keyof EdgeConfig, string>> = {
   dataDir: 'data-dir',
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
+  dhtPort: 'dht-port',
   statusHost: 'status-host',
   statusPort: 'status-port',
   logLevel: 'log-level',

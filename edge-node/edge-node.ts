@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Corestore from 'corestore';
 import type { Logger } from 'pino';
+import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
@@ -22,12 +23,15 @@ import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
+import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
+import { OfflineRedemption } from './offline/offline-redemption.ts';
 import { createPrinter } from './printing/create-printer.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { eventStatus } from './status/event-status.ts';
 import { createLocalApi } from './status/local-api.ts';
 import { NodeMetrics } from './status/node-metrics.ts';
+import { isDiskFull, StorageHealth } from './status/storage-health.ts';
 
 export const EDGE_NODE_VERSION = '0.1.0';
 /** Until paired, the node asks the coordinator this often whether an operator has paired it. */
@@ -59,10 +63,22 @@ export class EdgeNode {
   #replicator: BackgroundReplicator | null = null;
   #log: JobLog | null = null;
   #redemptions: RedemptionService | null = null;
+  /** Offline redemption (issue #6): orders feed, claims logs, reconciliation. */
+  #offline: OfflineRedemption | null = null;
+  /** This printer's DHT nodes: one is a bootstrap node of the venue for its peers. */
+  #dht: VenueDht | null = null;
+  /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
+  #dhtStale = true;
+  #profileCachePath = '';
   #server: Server | null = null;
   #refresher: NodeJS.Timeout | null = null;
   #closing = false;
   #lastError: string | null = null;
+  /** Failed writes to the data directory (full disk), and reopening the storage once there is room. */
+  #storage: StorageHealth | null = null;
+  /** The local API's port, kept across a storage reopen (the kiosk and scanners know it). */
+  #listenPort: number | null = null;
+  #stopped = false;
   #startedAt = 0;
   readonly #progress = new Map<string, RedemptionProgress>();
   #localUrl = '';
@@ -107,9 +123,17 @@ export class EdgeNode {
     this.#startedAt = this.clock.now();
     const dataDir = resolve(this.config.dataDir);
     await mkdir(dataDir, { recursive: true });
+    this.#storage = new StorageHealth({
+      dir: dataDir,
+      logger: this.logger,
+      now: () => this.clock.now(),
+      onFailure: (kind) => this.metrics.storageErrors.inc({ kind }),
+      onRoomAgain: () => void this.#reopenStorage(),
+    });
     this.identity = await loadOrCreateIdentity(join(dataDir, 'identity.json'));
     const qr = await pairingQr(this.identity.pairingCode);
-    await writeFile(join(dataDir, 'pairing-qr.png'), qr.png);
+    // A convenience copy: a full disk must not keep the printer from starting.
+    await writeFile(join(dataDir, 'pairing-qr.png'), qr.png).catch((err: unknown) => this.#storage?.report(err));
     this.#onPairingCode?.(this.identity.pairingCode, qr.terminal);
     this.logger.info(
       { pairingCode: this.identity.pairingCode, qr: join(dataDir, 'pairing-qr.png') },
@@ -128,16 +152,29 @@ export class EdgeNode {
       keyPair: this.identity,
       clock: this.clock,
     });
-    this.#profile = await this.#waitForProfile(join(dataDir, 'profile.json'));
+    this.#profileCachePath = join(dataDir, 'profile.json');
+    this.#profile = await this.#waitForProfile(this.#profileCachePath);
 
-    this.#corestore = new Corestore(join(dataDir, 'corestore'));
-    await this.#corestore.ready();
+    this.#corestore = await this.#openCorestore(join(dataDir, 'corestore'));
+    const dhtAddress = {
+      host: this.config.dhtHost,
+      port: await stableDhtPort(dataDir, this.config.dhtHost, this.config.dhtPort),
+    };
+    // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
+    // other through each other (edge-node/OFFLINE.md).
+    this.#dht = await VenueDht.open({
+      address: dhtAddress,
+      cloud: this.config.dhtBootstrap,
+      venue: [...(this.config.venueBootstrap ?? []), ...this.#profile.peers.printers.map((p) => p.dht)],
+      logger: this.logger,
+    });
     this.#mesh = new VenueMesh({
       corestore: this.#corestore,
       keyPair: { publicKey: this.identity.publicKey, secretKey: this.identity.secretKey },
       bootstrap: this.config.dhtBootstrap,
       dhtHost: this.config.dhtHost,
       logger: this.logger,
+      dht: this.#dht.swarmDht,
     });
     this.#applyMembership(this.#profile);
     for (const feed of this.#profile.feeds) await this.#openReplica(feed);
@@ -166,6 +203,19 @@ export class EdgeNode {
 
     this.#log = new JobLog(join(dataDir, 'jobs.log'));
     await this.#log.ready();
+    this.#offline = new OfflineRedemption({
+      corestore: this.#corestore,
+      identity: { publicKey: this.identity.publicKey, secretKey: this.identity.secretKey },
+      config: this.config.offline,
+      profile: () => this.#profile,
+      lanPeers: () => this.#mesh?.lanPeers() ?? [],
+      cloud: this.#cloud,
+      log: this.#log,
+      isPrinting: (orderId) => this.#redemptions?.isActive(orderId) ?? false,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    await this.#offline.open(this.#profile);
     this.#redemptions = new RedemptionService({
       client: this.#client,
       tokenKeys: () => new Map((this.#profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
@@ -177,6 +227,7 @@ export class EdgeNode {
       venueName: () => this.#profile?.venue.name ?? '',
       printerName: () => this.#profile?.printer.name ?? this.config.name,
       logger: this.logger,
+      offline: this.#offline,
     });
     this.#redemptions.on('progress', (p: RedemptionProgress) => {
       this.#progress.set(p.orderId, p);
@@ -218,7 +269,7 @@ export class EdgeNode {
     this.#server = createServer(app.callback());
     await new Promise<void>((res, rej) => {
       this.#server!.once('error', rej);
-      this.#server!.listen(this.config.statusPort, this.config.statusHost, () => res());
+      this.#server!.listen(this.#listenPort ?? this.config.statusPort, this.config.statusHost, () => res());
     });
     const addr = this.#server.address() as AddressInfo;
     this.#localUrl = `http://${addr.address}:${addr.port}`;
@@ -289,12 +340,57 @@ export class EdgeNode {
       cloudConnected,
       queue: this.#redemptions?.queue ?? 0,
       printer: { state: printer.state, detail: printer.detail },
-      lastError: this.#lastError,
+      lastError: this.#storage?.failure?.message ?? this.#lastError,
+      dht: this.#dht?.address ?? null,
+      ...(this.#offline ? { offline: await this.#offline.status() } : {}),
     };
   }
 
   async close(): Promise<void> {
+    this.#stopped = true;
+    await this.#teardown();
+  }
+
+  /**
+   * The feed store refuses every write after the disk filled up, until it is reopened (see
+   * StorageHealth): once there is room, the node restarts itself in place, on the same local port.
+   */
+  async #reopenStorage(): Promise<void> {
+    if (this.#closing) return;
+    this.#listenPort = this.#server ? (this.#server.address() as AddressInfo).port : this.#listenPort;
+    try {
+      await this.#teardown();
+      if (this.#stopped) return;
+      this.#closing = false;
+      this.#lastError = null;
+      await this.ready();
+      if (this.#stopped) await this.#teardown();
+    } catch (err) {
+      this.#lastError = `Reopening the storage failed: ${(err as Error).message}. Restart the printer.`;
+      this.logger.error({ err }, 'reopening the storage failed');
+    }
+  }
+
+  /** Opens the feed store; on a full disk it reports that and waits for room rather than exit into a restart loop. */
+  async #openCorestore(dir: string): Promise<Corestore> {
+    for (;;) {
+      const store = new Corestore(dir);
+      try {
+        await store.ready();
+        return store;
+      } catch (err) {
+        await store.close().catch(() => {});
+        if (!isDiskFull(err) || this.#closing) throw err;
+        await this.#storage!.waitForRoom(err, async () => {
+          await this.#client?.putStatus(await this.statusReport([]));
+        });
+      }
+    }
+  }
+
+  async #teardown(): Promise<void> {
     this.#closing = true;
+    this.#storage?.close();
     if (this.#refresher) clearTimeout(this.#refresher);
     const server = this.#server;
     this.#server = null;
@@ -306,8 +402,10 @@ export class EdgeNode {
     await this.#replicator?.close();
     this.#cloud?.close();
     await this.#mesh?.close();
+    await this.#dht?.close();
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
     this.#replicas.clear();
+    await this.#offline?.close();
     await this.#corestore?.close();
     await this.#log?.close();
     await this.#printer?.close();
@@ -318,7 +416,8 @@ export class EdgeNode {
     for (let attempt = 0; ; attempt++) {
       try {
         const profile = await this.#client!.me();
-        await writeFile(cachePath, JSON.stringify(profile));
+        // Only a cache: a full disk must not pass for an unreachable coordinator.
+        await writeAtomically(cachePath, JSON.stringify(profile)).catch((err: unknown) => this.#storage?.report(err));
         return profile;
       } catch (err) {
         if (err instanceof CoordinatorError && err.status === 403) {
@@ -353,6 +452,11 @@ export class EdgeNode {
       this.#meshReplication ? profile.peers.printers.map((p) => p.id) : [],
       profile.peers.coordinators,
     );
+    // Peers' DHT nodes learned since start join this node's routing table (venue bootstrap).
+    for (const peer of profile.peers.printers) if (peer.dht) this.#dht?.addVenueNode(peer.dht);
+    this.#offline?.applyProfile(profile).catch((err: unknown) => {
+      this.logger.warn({ err }, 'offline redemption could not follow the new profile');
+    });
   }
 
   async #openReplica(feed: PrinterProfile['feeds'][number] | RedeemJob['feed']): Promise<EventReplica> {
@@ -372,6 +476,7 @@ export class EdgeNode {
       },
       (key) => this.#mesh?.isCloudKey(key) ?? false,
       (key, reason) => this.#mesh?.block(key, reason),
+      (err) => this.#storage?.report(err),
     );
     await replica.ready();
     this.#replicas.set(feed.eventId, replica);
@@ -408,17 +513,32 @@ export class EdgeNode {
     } catch (err) {
       if (err instanceof CoordinatorError && err.code === 'coordinator_unreachable') {
         this.#replicator?.cloudReachable(false, this.clock.now());
+        this.#dhtStale = true;
       }
       throw err;
+    }
+    if (this.#dhtStale) {
+      // Nodes that were down at start or during the outage (the cloud's bootstrap) are back.
+      this.#dht?.revisit();
+      this.#dhtStale = false;
     }
     const grew = profile.feeds.some((f) => {
       const before = this.#profile?.feeds.find((x) => x.eventId === f.eventId)?.head.blobsLength ?? -1;
       return f.head.blobsLength > before;
     });
+    if (JSON.stringify(profile) !== JSON.stringify(this.#profile)) {
+      // A restart with no cloud starts from this: its peers' DHT addresses and the orders feed.
+      await writeAtomically(this.#profileCachePath, JSON.stringify(profile)).catch((err: unknown) =>
+        this.#storage?.report(err),
+      );
+    }
     this.#profile = profile;
     this.#applyMembership(profile);
     for (const feed of profile.feeds) await this.#openReplica(feed);
     if (grew) this.#replicator?.wake();
+    await this.#offline?.uplinkUp(this.#client).catch((err: unknown) => {
+      this.logger.warn({ err }, 'offline redemptions not reported yet; retrying on the next refresh');
+    });
     const scans = await this.#scanHoldings();
     await this.#client.putStatus(await this.statusReport(scans));
     for (const scan of scans) {

@@ -56,9 +56,10 @@ async function main(): Promise<void> {
   if (wedge) {
     const lines = createInterface({ input: process.stdin });
     lines.on('line', (line) => {
-      const code = line.trim();
-      if (!code) return;
-      node.redeem(code).then(
+      // Not trimmed here: a genuine code can start with a space (a Base45 character); the redemption
+      // service strips only the blanks around a code.
+      if (!line.trim()) return;
+      node.redeem(line).then(
         (p) =>
           logger.info(
             { orderId: p.orderId, printed: p.units.filter((u) => u.state === 'printed').length, error: p.error },

@@ -18,11 +18,13 @@ import { summarizeRuns } from './stats.ts';
  */
 export const USAGE = `usage: npm run sim -- <command>
   run --scenario <name|path> [--strategy star-periodic|on-demand|mesh|all] [--runs K] [--seed N] [--out DIR]
-      [--wall-clock] [--mode model|emulation] [--time-compression F] [--max-printers N]
+      [--wall-clock] [--mode model|emulation] [--time-compression F] [--max-printers N] [--shape-links]
       writes results.json, runs.csv, summary.csv and report.html into DIR (default ./sim-out/<scenario>);
       --seed defaults to the scenario's seed; --wall-clock fills wallSeconds (output then varies by host);
       --mode emulation runs the strategies (default: mesh only) on a real coordinator and N real edge-node
-      processes (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS})
+      processes (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS});
+      --shape-links puts the coordinator and the printers in network namespaces with the WAN shaped by
+      tc tbf at the scenario's bandwidth × F (root and iproute2 only)
   compare <name|path> [--runs K] [--seed N]
       runs all three strategies and prints a table of the headline metrics
   scenarios
@@ -162,8 +164,7 @@ async function emulate(
   strategies: readonly StrategyName[],
   runs: number,
   seed: number,
-  timeCompression: number,
-  maxPrinters: number,
+  settings: { timeCompression: number; maxPrinters: number; linkShaping: boolean },
 ): Promise<SimResults> {
   const bar = progressBar(`${scenario.name} (emulation):`);
   const started = performance.now();
@@ -177,8 +178,7 @@ async function emulate(
           await runEmulation(
             scenario,
             {
-              timeCompression,
-              maxPrinters,
+              ...settings,
               seed: seed + k,
               onProgress: (f) => bar.update((done + f) / total),
             },
@@ -190,7 +190,9 @@ async function emulate(
   } finally {
     bar.done();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`${total} emulation runs of ${scenario.name} (× ${timeCompression}) took ${seconds} s\n`);
+    process.stderr.write(
+      `${total} emulation runs of ${scenario.name} (× ${settings.timeCompression}) took ${seconds} s\n`,
+    );
   }
   const merged = all.flatMap((r) => r.runs);
   return { ...all[0]!, runs: merged, summaries: summarizeRuns(merged) };
@@ -213,6 +215,7 @@ async function commandRun(args: string[]): Promise<number> {
       mode: { type: 'string' },
       'time-compression': { type: 'string' },
       'max-printers': { type: 'string' },
+      'shape-links': { type: 'boolean' },
     },
     allowPositionals: true,
     strict: true,
@@ -222,8 +225,11 @@ async function commandRun(args: string[]): Promise<number> {
   const mode = values.mode ?? 'model';
   if (mode !== 'model' && mode !== 'emulation')
     throw new UsageError(`--mode must be model or emulation, got "${mode}".`);
-  if (mode === 'model' && (values['time-compression'] !== undefined || values['max-printers'] !== undefined)) {
-    throw new UsageError('--time-compression and --max-printers need --mode emulation.');
+  if (
+    mode === 'model' &&
+    (values['time-compression'] !== undefined || values['max-printers'] !== undefined || values['shape-links'])
+  ) {
+    throw new UsageError('--time-compression, --max-printers and --shape-links need --mode emulation.');
   }
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
   let results: SimResults;
@@ -240,7 +246,11 @@ async function commandRun(args: string[]): Promise<number> {
     );
     const scenario = await loadScenario(await scenarioPath(values.scenario));
     const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-    results = await emulate(scenario, strategies, runs, seed, timeCompression, maxPrinters);
+    results = await emulate(scenario, strategies, runs, seed, {
+      timeCompression,
+      maxPrinters,
+      linkShaping: values['shape-links'] ?? false,
+    });
   } else {
     const strategies = parseStrategies(values.strategy);
     const scenario = await loadScenario(await scenarioPath(values.scenario));

@@ -239,7 +239,8 @@ export function uploadBatches(s: Pick<Scenario, 'event'>): Array<{ atS: number; 
   const base = Math.floor(u.images / n);
   const extra = u.images % n;
   const out: Array<{ atS: number; images: number }> = [];
-  for (let k = 0; k < n; k++) {
+  // Batches past the image count are empty: a tiny batchIntervalS (1e-9 s) must not mean 10^12 turns.
+  for (let k = 0; k < Math.min(n, u.images); k++) {
     const images = base + (k < extra ? 1 : 0);
     if (images > 0) out.push({ atS: u.startS + k * u.batchIntervalS, images });
   }
@@ -313,11 +314,15 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
   });
 }
 
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    // A key that is not a plain name (empty, spaces, dots) is quoted, so the path stays readable.
+    else if (typeof part !== 'string' || !PLAIN_KEY.test(part)) out += `[${JSON.stringify(String(part))}]`;
+    else out += out === '' ? part : `.${part}`;
   }
   return out === '' ? '(top level)' : out;
 }

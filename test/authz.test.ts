@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createApp } from '../coordinator/app.ts';
+import { SESSION_COOKIE } from '../coordinator/http/session-cookie.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { edgeConfigSchema } from '../edge-node/config.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
@@ -37,7 +38,8 @@ type Persona =
   | 'printer'
   | 'otherVenuePrinter'
   | 'revokedPrinter'
-  | 'unpairedPrinter';
+  | 'unpairedPrinter'
+  | 'operatorCookieCrossSite';
 const PERSONAS: Persona[] = [
   'anonymous',
   'fan',
@@ -48,6 +50,7 @@ const PERSONAS: Persona[] = [
   'otherVenuePrinter',
   'revokedPrinter',
   'unpairedPrinter',
+  'operatorCookieCrossSite',
 ];
 
 interface Fixture {
@@ -67,6 +70,8 @@ interface Fixture {
   checkoutPath: string;
   /** Venue A's secrets that must never reach a printer of venue B. */
   venueASecrets: string[];
+  /** An operator's signed-in browser cookie ("name=value"). */
+  operatorCookie: string;
 }
 
 interface CallSpec {
@@ -75,6 +80,8 @@ interface CallSpec {
   json?: unknown;
   /** Raw body with its content type (multipart, form). */
   raw?: { bytes: Buffer; contentType: string };
+  /** Extra headers, e.g. the same-origin marker a browser sends with its own forms. */
+  headers?: Record<string, string>;
 }
 
 type Access =
@@ -121,6 +128,13 @@ const ACCESS: Record<string, Expectation> = {
       },
     }),
   },
+  'PUT /api/events/:eventId/price-list': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({
+      path: `/api/events/${f.eventA.id}/price-list`,
+      json: { currency: 'EUR', unitPriceCents: 900, bundles: [] },
+    }),
+  },
   'GET /api/events': { access: { kind: 'public', why: 'fans browse events' }, call: () => ({ path: '/api/events' }) },
   'GET /api/events/:eventId': {
     access: { kind: 'public', why: 'fans browse events' },
@@ -129,6 +143,15 @@ const ACCESS: Record<string, Expectation> = {
   'POST /api/credentials': {
     access: { kind: 'staff', roles: ['operator'] },
     call: () => ({ path: '/api/credentials', json: { role: 'photographer', name: 'Sam' } }),
+  },
+  'GET /api/credentials': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/credentials' }),
+  },
+  'POST /api/credentials/:credentialId/revoke': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // Nobody's credential: the operator's call passes auth and is answered 404, revoking nothing.
+    call: () => ({ path: `/api/credentials/${randomBytes(12).toString('hex')}/revoke` }),
   },
   'POST /api/events/:eventId/images': {
     access: { kind: 'staff', roles: ['operator', 'photographer'] },
@@ -201,6 +224,29 @@ const ACCESS: Record<string, Expectation> = {
     // An order nobody holds: the operator's call passes auth and is answered 409, changing nothing.
     call: () => ({ path: `/api/orders/${randomId()}/release` }),
   },
+  'POST /api/printer/offline-redemptions': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => {
+        t.is(res.status, 200, 'a report is always taken, so nothing printed offline is lost');
+        const result = (
+          res.json as { results: Array<{ outcome: string; counted: number[]; conflicts: Array<{ kind: string }> }> }
+        ).results[0]!;
+        t.is(result.outcome, 'conflict', "venue A's order is not counted for venue B's printer");
+        t.deepEqual(result.counted, []);
+        t.is(result.conflicts[0]?.kind, 'unknown_order');
+      },
+    },
+    call: (f) => ({
+      path: '/api/printer/offline-redemptions',
+      json: { orders: [{ orderId: f.orderA.orderId, claimedAt: f.h.clock.now(), mode: 'offline', units: [1] }] },
+    }),
+  },
+  'GET /api/conflicts': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/conflicts' }) },
+  'GET /api/offline-redemptions': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/offline-redemptions' }),
+  },
   'POST /api/venues/:venueId/printers': {
     access: { kind: 'staff', roles: ['operator'] },
     call: (f) => ({
@@ -245,6 +291,73 @@ const ACCESS: Record<string, Expectation> = {
   'GET /api/events/:eventId/delivery': {
     access: { kind: 'staff', roles: ['operator'] },
     call: (f) => ({ path: `/api/events/${f.eventA.id}/delivery` }),
+  },
+  'GET /signin': { access: { kind: 'public', why: 'the sign-in page' }, call: () => ({ path: '/signin' }) },
+  'POST /signin': {
+    access: { kind: 'public', why: 'signing in is how staff get a session; a wrong token gets the form again' },
+    call: () => ({
+      path: '/signin',
+      raw: { bytes: Buffer.from(`token=${OPERATOR_TOKEN}`), contentType: 'application/x-www-form-urlencoded' },
+      headers: { 'sec-fetch-site': 'same-origin' },
+    }),
+  },
+  'POST /signout': {
+    access: { kind: 'public', why: 'clears the cookie of whoever asks' },
+    call: () => ({ path: '/signout', headers: { 'sec-fetch-site': 'same-origin' } }),
+  },
+  'GET /api/ops/snapshot': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/ops/snapshot' }),
+  },
+  'GET /api/ops/stream': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/ops/stream' }) },
+  'GET /api/events/:eventId/orders': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/orders` }),
+  },
+  'GET /ops/upload': {
+    access: { kind: 'staff', roles: ['operator', 'photographer'] },
+    call: () => ({ path: '/ops/upload' }),
+  },
+  'GET /ops/assets/:name': {
+    access: { kind: 'public', why: "the console's static CSS and scripts; no data" },
+    call: () => ({ path: '/ops/assets/ops.css' }),
+  },
+  'GET /shop/assets/:file': {
+    access: { kind: 'public', why: "the shop's static CSS and scripts" },
+    call: () => ({ path: '/shop/assets/shop.css' }),
+  },
+  'GET /': { access: { kind: 'public', why: 'shop home page' }, call: () => ({ path: '/' }) },
+  'GET /e/:eventId': {
+    access: { kind: 'public', why: 'event gallery page' },
+    call: (f) => ({ path: `/e/${f.eventA.id}` }),
+  },
+  'GET /e/:eventId/photo/:imageId': {
+    access: { kind: 'public', why: 'photo page (preview only)' },
+    call: (f) => ({ path: `/e/${f.eventA.id}/photo/${f.imageA.id}` }),
+  },
+  'GET /api/events/:eventId/stream': {
+    access: { kind: 'public', why: 'live gallery updates of a public event' },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/stream` }),
+  },
+  'GET /o/:orderId': {
+    access: { kind: 'capability', why: "the fan's order page, by order id", forged: () => `/o/${randomId()}` },
+    call: (f) => ({ path: `/o/${f.orderA.orderId}` }),
+  },
+  'GET /api/orders/:orderId/status': {
+    access: {
+      kind: 'capability',
+      why: 'order progress, by order id',
+      forged: () => `/api/orders/${randomId()}/status`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/status` }),
+  },
+  'GET /api/orders/:orderId/stream': {
+    access: {
+      kind: 'capability',
+      why: 'live order progress, by order id',
+      forged: () => `/api/orders/${randomId()}/stream`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/stream` }),
   },
   'GET /pay/test/:sessionId': {
     access: {
@@ -353,14 +466,20 @@ function call(f: Fixture, method: string, spec: CallSpec, persona: Persona): Pro
     case 'unpairedPrinter':
       signAs(f.unpairedPrinter);
       break;
+    case 'operatorCookieCrossSite':
+      // A signed-in operator's browser, made to send the request by another site (CSRF).
+      headers.cookie = f.operatorCookie;
+      headers['sec-fetch-site'] = 'cross-site';
+      break;
   }
+  Object.assign(headers, spec.headers);
   return inject(f.h.callback, { method, url: spec.path, headers, body: body.length ? body : undefined });
 }
 
 async function fixture(): Promise<Fixture> {
   const h = await createHarness();
   const { venue, event, images, printers } = await seedVenue(h, { images: 1, printers: 3 });
-  const [printer, revokedPrinter, spare] = printers as [Printer, Printer, Printer];
+  const [printer, revokedPrinter, spare] = [printers[0]!, printers[1]!, printers[2]!];
   await h.http.post(`/api/printers/${revokedPrinter.id}/revoke`).set(asOperator).expect(200);
 
   const venueB = (await h.http.post('/api/venues').set(asOperator).send({ name: 'Club B' }).expect(201)).body.venue;
@@ -399,8 +518,18 @@ async function fixture(): Promise<Fixture> {
       d.encryptionKey,
     ]),
   ];
+  const signin = await inject(h.callback, {
+    method: 'POST',
+    url: '/signin',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' },
+    body: `token=${encodeURIComponent(OPERATOR_TOKEN)}`,
+  });
+  const setCookie = ([] as string[]).concat((signin.headers['set-cookie'] as string | string[] | undefined) ?? []);
+  const operatorCookie = setCookie.map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  if (!operatorCookie) throw new Error(`signing in gave no session cookie (${signin.status})`);
   return {
     h,
+    operatorCookie,
     venueA: venue,
     eventA: event,
     imageA: images[0]!,
@@ -463,14 +592,22 @@ test('each route refuses the personas its access class excludes, and admits the 
         continue;
       }
       if (a.kind === 'staff') {
-        if ((persona === 'operator' || persona === 'photographer') && a.roles.includes(persona)) {
+        const cookieRead = persona === 'operatorCookieCrossSite' && route.method === 'GET';
+        if (
+          ((persona === 'operator' || persona === 'photographer') && a.roles.includes(persona)) ||
+          (cookieRead && a.roles.includes('operator'))
+        ) {
+          // A cookie may read cross-site (the browser keeps the answer from the other site).
           admitted.push([route, exp, persona]);
           continue;
         }
         const res = await call(f, route.method, exp.call(f), persona);
         calls++;
         if (page) t.true(isPageRefusal(res), `${label(persona)}: ${res.status}`);
-        else t.is(res.status, persona === 'operator' || persona === 'photographer' ? 403 : 401, label(persona));
+        else if (persona === 'operatorCookieCrossSite') {
+          t.is(res.status, 403, label(persona));
+          t.is(errorCode(res), 'cross_site_refused', label(persona));
+        } else t.is(res.status, persona === 'operator' || persona === 'photographer' ? 403 : 401, label(persona));
         continue;
       }
       if (a.kind === 'printer') {
@@ -480,7 +617,7 @@ test('each route refuses the personas its access class excludes, and admits the 
         }
         const res = await call(f, route.method, exp.call(f), persona);
         calls++;
-        const expected =
+        const expected: [number, string?] =
           persona === 'revokedPrinter'
             ? [403, 'printer_revoked']
             : persona === 'unpairedPrinter'

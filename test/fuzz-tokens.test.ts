@@ -15,6 +15,7 @@ import {
   normalizeRedemptionCode,
   signRedemptionToken,
   TOKEN_BYTES,
+  TOKEN_EPOCH_MS,
   verifyRedemptionToken,
 } from '../shared/token/redemption-token.ts';
 import { newPrinterKeys } from './fixtures/app-harness.ts';
@@ -177,6 +178,18 @@ test('every genuine token verifies, whatever its key id, code and expiry, also w
   t.log(`${runs} cases, ${leadingSpace} of them tokens that start with a space`);
 });
 
+test('a token whose Base45 text starts with a space verifies, as typed by a scanner with a line ending', (t) => {
+  // Key 3, expiry minute 31 × 65536 (Nov 2028): the first two bytes are ≡ 36 (space) mod 45.
+  const expiresAt = TOKEN_EPOCH_MS + 31 * 65_536 * 60_000;
+  const token = signRedemptionToken(CODE, expiresAt, KEY);
+  t.true(token.startsWith(' '));
+  for (const typed of [token, `${token}\r\n`, `\n${token}`, ` ${token} `, token.toLowerCase()]) {
+    const v = verifyRedemptionToken(typed, KEYS, NOW);
+    t.true(v.ok, JSON.stringify(typed.slice(0, 4)));
+  }
+  t.false(verifyRedemptionToken(token.trim(), KEYS, NOW).ok, 'the space is part of the code');
+});
+
 test('Base45 decoding never throws, and what decodes re-encodes to the same text', (t) => {
   let runs = 0;
   fc.assert(
@@ -264,6 +277,12 @@ test('QR frames: any pixels and any claimed size give text, null or a coded erro
           .chain(([w, h]) =>
             fc.tuple(fc.uint8Array({ minLength: w * h * 4, maxLength: w * h * 4 }), fc.constant(w), fc.constant(h)),
           ),
+        // Empty frames claiming a huge other edge (jsQR used to walk all 2^40 rows).
+        fc.constantFrom<[Uint8Array, number, number]>(
+          [new Uint8Array(0), 0, 2 ** 40],
+          [new Uint8Array(0), 2 ** 40, 0],
+          [new Uint8Array(0), -0, 7],
+        ),
         // Frames that lie about their size.
         fc.tuple(
           fc.uint8Array({ maxLength: 64 }),

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import test from 'ava';
 import sharp from 'sharp';
 import { main } from '../sim/cli.ts';
-import { capPrinters, runEmulation } from '../sim/emulation/run-emulation.ts';
-import { toJson } from '../sim/report/json.ts';
 import { alignmentDelayMs } from '../sim/emulation/emulated-strategies.ts';
 import { processingEstimateS, type Service, simulatedWaits } from '../sim/emulation/fan-wait.ts';
 import { PhotoMaker, padJpeg } from '../sim/emulation/photo-bytes.ts';
+import { capPrinters, runEmulation } from '../sim/emulation/run-emulation.ts';
+import { toJson } from '../sim/report/json.ts';
 import type { SimResults, StrategyName } from '../sim/results-schema.ts';
 import { parseScenario, totalPrinters } from '../sim/scenario.ts';
 
@@ -72,6 +72,25 @@ test('emulation mode runs the smoke scenario on real processes and reports the m
   t.is(parsed.runs[0]!.redemptions, 10);
 
   t.deepEqual(await readdir(work), [], 'the run left files behind');
+});
+
+test('star-periodic on real processes: every printer pulls every photo from the cloud on the push timer, nothing moves on the LAN', async (t) => {
+  t.timeout(90_000);
+  const work = await mkdtemp(join(tmpdir(), 'vpm-sim-emulation-test-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  const smoke = await smokeScenario();
+  // Two printers, a push every simulated minute: pushes at 60, 120 and 180 s carry all five batches.
+  const scenario = { ...smoke, strategies: { ...smoke.strategies, starPeriodic: { intervalS: 60 } } };
+  const results = await runEmulation(scenario, { timeCompression: 16, maxPrinters: 2, workDir: work }, 'star-periodic');
+  const run = results.runs[0]!;
+  t.is(run.strategy, 'star-periodic');
+  t.is(results.scenario.printers, 2);
+  t.is(run.lanBytes, 0, 'no LAN peers in a star');
+  t.true(run.wanRatio > 1.9 && run.wanRatio < 2.2, `each of 2 printers pulled each photo once: wanRatio ${run.wanRatio}`);
+  t.is(run.failedRedemptions, 0);
+  t.is(run.fanWaitSeconds.count, 10);
+  for (const b of run.batches) t.not(b.completeSeconds, null, `batch ${b.batch} never reached both printers`);
+  t.deepEqual(await readdir(work), []);
 });
 
 test('capPrinters trims printer groups and keeps explicit printer indices in range', async (t) => {

@@ -51,7 +51,9 @@ export function offlineContract(it: StoreTest): void {
     // o2 changes again after the appender read it: its new version must still be published.
     await store.queueOrderForFeed({ orderId: 'o2', venueId: 'v1', queuedAt: T0 + 5, token: 't2b' });
     await store.dequeueOrders(read);
-    t.deepEqual(await store.listQueuedOrders('v1', 10), [{ orderId: 'o2', venueId: 'v1', queuedAt: T0 + 5, token: 't2b' }]);
+    t.deepEqual(await store.listQueuedOrders('v1', 10), [
+      { orderId: 'o2', venueId: 'v1', queuedAt: T0 + 5, token: 't2b' },
+    ]);
     await store.dequeueOrders([{ orderId: 'o2', token: 't2b' }]);
     await store.dequeueOrders([]);
     t.deepEqual(await store.listVenuesWithQueuedOrders(), ['v2']);

@@ -1,10 +1,12 @@
 import test from 'ava';
+import fc from 'fast-check';
 import Koa from 'koa';
 import pino from 'pino';
 import request from 'supertest';
 import type { OrderRecord } from '../coordinator/store/records.ts';
+import { escapeHtml, html, page, trustedHtml } from '../coordinator/web/html.ts';
 import { AssetTable, shopAssets } from '../coordinator/web/shop/assets.ts';
-import { openEventStream, StreamLimiter } from '../coordinator/web/shop/event-stream.ts';
+import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/web/shop/event-stream.ts';
 import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/web/shop/live-routes.ts';
 import { describeOrderStatus, type OrderStatusView } from '../coordinator/web/shop/order-status.ts';
 import { StorePoller } from '../coordinator/web/shop/store-poller.ts';
@@ -25,6 +27,9 @@ const HOSTILE_EVENT = `Final <script>alert("e")</script> & 'friends'`;
 const HOSTILE_PHOTOGRAPHER = '<img src=x onerror=alert(1)>"Eve"';
 /** A poll has certainly run by then: one interval, plus time for the request to get through. */
 const EVENT_WAIT_MS = EVENT_POLL_INTERVAL_MS * 3;
+/** Unminified, uncompressed: the gallery (the heaviest page) is at about 15 KB. */
+const MAX_PAGE_SCRIPT_BYTES = 16_000;
+const MAX_STYLESHEET_BYTES = 10_000;
 const ORDER_WAIT_MS = ORDER_POLL_INTERVAL_MS * 3;
 
 async function hostileEvent(h: Harness) {
@@ -75,9 +80,46 @@ function assertShopHeaders(t: import('ava').ExecutionContext, res: request.Respo
 function assertNoInjectedMarkup(t: import('ava').ExecutionContext, page: string) {
   t.false(page.includes('<script>alert'), 'event name is escaped');
   t.false(page.includes('<img src=x'), 'photographer name is escaped');
-  t.notRegex(page, /\son[a-z]+=/i, 'no inline event handlers');
+  const attributes = (page.match(/<[a-z][^>]*>/gi) ?? []).flatMap((tag) =>
+    [...tag.matchAll(/\s([^\s=>"']+)(?:=(?:"[^"]*"|'[^']*'|[^\s>]*))?/g)].map((m) => m[1]!.toLowerCase()),
+  );
+  t.true(attributes.length > 10);
+  t.deepEqual(
+    attributes.filter((name) => name.startsWith('on')),
+    [],
+    'no inline event handlers',
+  );
   for (const tag of page.match(/<script\b[^>]*>/g) ?? []) t.regex(tag, /\ssrc="\/shop\/assets\/[a-z-]+\.js\?v=/);
 }
+
+test('html: every interpolated value is escaped, markup built by html is not escaped twice', (t) => {
+  t.is(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  const name = '<b>"Eve" & \'Bob\'</b>';
+  t.is(
+    html`<p title="${name}">${name} ${3} ${null}${undefined}${false}${[name, html`<i>${name}</i>`]}</p>`.value,
+    '<p title="&lt;b&gt;&quot;Eve&quot; &amp; &#39;Bob&#39;&lt;/b&gt;">&lt;b&gt;&quot;Eve&quot; &amp; &#39;Bob&#39;&lt;/b&gt; 3 ' +
+      '&lt;b&gt;&quot;Eve&quot; &amp; &#39;Bob&#39;&lt;/b&gt;<i>&lt;b&gt;&quot;Eve&quot; &amp; &#39;Bob&#39;&lt;/b&gt;</i></p>',
+  );
+  t.is(html`${trustedHtml('<svg></svg>')}`.value, '<svg></svg>');
+  const doc = page({ title: '</title><script>x</script>', body: html`<p>ok</p>`, scripts: ['/a.js?v=1&b="2"'] });
+  t.true(doc.includes('<title>&lt;/title&gt;&lt;script&gt;x&lt;/script&gt;</title>'));
+  t.true(doc.includes('<script type="module" src="/a.js?v=1&amp;b=&quot;2&quot;"></script>'));
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (text) => {
+      const out = html`<p data-x="${text}">${text}</p>`.value;
+      const inner = out.slice('<p data-x="'.length, out.length - '</p>'.length);
+      // Nothing from the value can open a tag, end the attribute, or start an entity of its own.
+      if (/[<>"']/.test(inner.replace('">', ''))) return false;
+      const decoded = inner
+        .split('">')[0]!
+        .replace(
+          /&(lt|gt|quot|#39|amp);/g,
+          (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[e]!,
+        );
+      return decoded === text;
+    }),
+  );
+});
 
 test('pages render, escape hostile event and photographer names, and carry strict headers', async (t) => {
   const h = await createHarness();
@@ -325,9 +367,9 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
   t.teardown(() => h.close());
   const { event, asEve } = await hostileEvent(h);
   const before = h.clock.now();
-  const all = openSse(h.http, `/api/events/${event.id}/stream?since=${before}`);
+  const all = openSse(h.callback, `/api/events/${event.id}/stream?since=${before}`);
   const onlyEve = openSse(
-    h.http,
+    h.callback,
     `/api/events/${event.id}/stream?photographer=${encodeURIComponent(HOSTILE_PHOTOGRAPHER)}`,
   );
   t.teardown(() => {
@@ -364,12 +406,12 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
   );
 
   // A fan coming back (Last-Event-ID from the browser) gets what was added meanwhile, at once.
-  const resumed = openSse(h.http, `/api/events/${event.id}/stream`, { 'last-event-id': String(before) });
+  const resumed = openSse(h.callback, `/api/events/${event.id}/stream`, { 'last-event-id': String(before) });
   t.teardown(() => resumed.close());
   const caughtUp = await resumed.waitFor((e) => e.event === 'photos', 2_000);
   t.deepEqual(
-    new Set((caughtUp.data as { images: Array<{ id: string }> }).images.map((i) => i.id)),
-    new Set([imageId, eveImage]),
+    (caughtUp.data as { images: Array<{ id: string }> }).images.map((i) => i.id).sort(),
+    [imageId, eveImage].sort(),
   );
 });
 
@@ -382,7 +424,7 @@ test('live: the order stream follows payment â†’ printing at the named printer â
     .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 2 }] })
     .expect(201);
   const orderId = created.body.order.id as string;
-  const stream = openSse(h.http, `/api/orders/${orderId}/stream`);
+  const stream = openSse(h.callback, `/api/orders/${orderId}/stream`);
   t.teardown(() => stream.close());
   const status = (match: (s: OrderStatusView) => boolean) =>
     stream
@@ -411,8 +453,9 @@ test('live: the order stream follows payment â†’ printing at the named printer â
   t.pass('a finished order ends its stream');
 });
 
-test('streams: bounded in number, released when the fan goes away, heartbeat and retry sent', async (t) => {
+test('streams: bounded in number and in time, released when the fan goes away, with heartbeats', async (t) => {
   const app = new Koa();
+  app.silent = true;
   const limiter = new StreamLimiter(1);
   let closed = 0;
   app.use(async (ctx, next) => {
@@ -425,61 +468,96 @@ test('streams: bounded in number, released when the fan goes away, heartbeat and
     }
   });
   app.use((ctx) => {
-    const stream = openEventStream(ctx, limiter);
+    // Long defaults, so each property below is seen alone: cleanup must not wait for a failed write.
+    const stream = openEventStream(ctx, limiter, {
+      heartbeatMs: ctx.path === '/ping' ? 20 : 60_000,
+      maxStreamMs: ctx.path === '/short' ? 150 : 60_000,
+    });
     stream.onClose(() => closed++);
     stream.send('hello', { n: 1 }, '7');
   });
   const http = request(app.callback());
-  const first = openSse(http, '/');
+  const first = openSse(app.callback(), '/');
   const hello = await first.waitFor((e) => e.event === 'hello', 2_000);
   t.deepEqual(hello, { event: 'hello', data: { n: 1 }, id: '7' });
+  t.true(first.raw.startsWith(`retry: ${SSE_RETRY_MS}\n\n`), 'the browser is told when to reconnect');
   const refused = await http.get('/');
   t.is(refused.status, 503);
   t.is(refused.body.error.code, 'too_many_streams');
   first.close();
-  const deadline = Date.now() + 2_000;
-  while (limiter.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  t.is(limiter.open, 0, 'a dropped connection frees its slot');
-  t.is(closed, 1, 'and runs its cleanup once');
-  const again = openSse(http, '/');
-  t.teardown(() => again.close());
-  await again.waitFor((e) => e.event === 'hello', 2_000);
+  await until(() => limiter.open === 0);
+  t.is(closed, 1, 'a dropped connection frees its slot and runs its cleanup once');
+
+  const pinged = openSse(app.callback(), '/ping');
+  await pinged.waitFor((e) => e.event === 'ping', 2_000);
+  pinged.close();
+  await until(() => limiter.open === 0);
+
+  const short = openSse(app.callback(), '/short');
+  t.teardown(() => short.close());
+  await short.waitForEnd(3_000);
+  await until(() => limiter.open === 0);
+  t.is(closed, 3, 'a stream ends by itself after its time limit (the browser reconnects)');
 });
 
 test('store poller: one load per key for all listeners, stops with the last one, survives failures', async (t) => {
-  const loads: string[] = [];
+  let loads = 0;
   let fail = false;
   const poller = new StorePoller<number>({
-    intervalMs: 20,
+    intervalMs: 10,
     logger: pino({ level: 'silent' }),
-    load: async (key, previous) => {
-      loads.push(key);
+    load: async (_key, previous) => {
+      loads++;
       if (fail) throw new Error('store down');
       return (previous ?? 0) + 1;
     },
   });
-  const got: Array<[string, number]> = [];
-  const a = await poller.subscribe('k', (v) => got.push(['a', v]));
-  const b = await poller.subscribe('k', (v) => got.push(['b', v]));
+  const got = { a: [] as number[], b: [] as number[] };
+  const a = await poller.subscribe('k', (v) => got.a.push(v));
+  const b = await poller.subscribe('k', (v) => got.b.push(v));
   t.is(a.baseline, 1);
+  t.is(b.baseline, 1);
   t.is(poller.activeKeys, 1);
-  await new Promise((r) => setTimeout(r, 110));
-  const kLoads = loads.length;
-  t.true(kLoads >= 3 && kLoads <= 7, `about one load per interval, shared: ${kLoads}`);
-  t.is(got.filter(([who]) => who === 'a').length, got.filter(([who]) => who === 'b').length);
+  await until(() => got.b.length >= 3);
+  t.deepEqual(got.a.slice(0, 3), [2, 3, 4], 'each listener sees every load, in order');
+  t.deepEqual(got.b.slice(0, 3), [2, 3, 4]);
+  t.is(loads, 1 + Math.max(got.a.length, got.b.length), 'one load per tick, shared by both listeners');
+
   fail = true;
-  await new Promise((r) => setTimeout(r, 60));
+  const failedFrom = loads;
+  const delivered = got.a.length;
+  await until(() => loads >= failedFrom + 3);
+  t.is(got.a.length, delivered, 'a failed load delivers nothing');
   fail = false;
-  const before = got.length;
-  await new Promise((r) => setTimeout(r, 60));
-  t.true(got.length > before, 'polling resumes after failed loads');
+  await until(() => got.a.length > delivered);
+  t.pass('polling resumes after failed loads');
+
   a.unsubscribe();
+  t.is(poller.activeKeys, 1, 'still polled for the other listener');
   b.unsubscribe();
   t.is(poller.activeKeys, 0);
-  const stopped = loads.length;
-  await new Promise((r) => setTimeout(r, 80));
-  t.true(loads.length <= stopped + 1, 'no polling without listeners');
+  const stopped = loads;
+  await new Promise((r) => setTimeout(r, 100));
+  t.true(loads <= stopped + 1, 'no polling without listeners (one load may have been in flight)');
+  await t.throwsAsync(
+    new StorePoller<number>({
+      intervalMs: 10,
+      logger: pino({ level: 'silent' }),
+      load: async () => {
+        throw new Error('no such key');
+      },
+    }).subscribe('x', () => {}),
+    { message: 'no such key' },
+  );
 });
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 test('assets: versioned, typed, cached, and no path escapes the asset table', async (t) => {
   const h = await createHarness();
@@ -526,10 +604,14 @@ test('assets: versioned, typed, cached, and no path escapes the asset table', as
       ),
     { message: /cycle/ },
   );
-  // Pages stay light for saturated stadium networks.
-  const scriptBytes = ['common.js', 'gallery.js', 'order.js', 'home.js'].reduce(
-    (n, name) => n + assets.get(name)!.body.length,
-    0,
-  );
-  t.true(scriptBytes < 20_000, `all shop scripts together: ${scriptBytes} bytes`);
+  // Pages stay light for saturated stadium networks: what each page loads, unminified.
+  const bytes = (...names: string[]) => names.reduce((n, name) => n + assets.get(name)!.body.length, 0);
+  for (const [page, scripts] of [
+    ['gallery', ['common.js', 'gallery.js']],
+    ['order', ['common.js', 'order.js']],
+    ['home', ['common.js', 'home.js']],
+  ] as const) {
+    t.true(bytes(...scripts) <= MAX_PAGE_SCRIPT_BYTES, `${page} page scripts: ${bytes(...scripts)} bytes`);
+  }
+  t.true(bytes('shop.css') <= MAX_STYLESHEET_BYTES, `stylesheet: ${bytes('shop.css')} bytes`);
 });

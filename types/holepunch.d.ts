@@ -194,6 +194,8 @@ declare module 'hyperdht' {
     address(): { host: string; port: number };
     /** Adds a node the caller knows is a DHT node to the routing table (dht-rpc). */
     addNode(node: { host: string; port: number }): void;
+    /** Pings a DHT node (dht-rpc); `retry: false` sends once. Rejects when it does not answer. */
+    ping(node: { host: string; port: number }, opts?: { retry?: boolean }): Promise<unknown>;
     static keyPair(seed?: Uint8Array): { publicKey: Buffer; secretKey: Buffer };
   }
 }

@@ -151,7 +151,8 @@ export class OrdersFeedAppender {
       await store.dequeueOrders(queued);
       this.counters.written += written;
       this.counters.batches++;
-      if (written > 0) this.#o.logger.info({ venueId, orders: written, length: feed.length }, 'wrote orders to the venue orders feed');
+      if (written > 0)
+        this.#o.logger.info({ venueId, orders: written, length: feed.length }, 'wrote orders to the venue orders feed');
       if (queued.length < ORDERS_APPEND_BATCH) return;
     }
   }

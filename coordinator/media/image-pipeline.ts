@@ -94,21 +94,28 @@ export async function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_
     );
   }
 
+  // The decoders stop once they have the pixels, so a file cut just before its end marker, or an
+  // image header followed by a zip, would pass them; the end marker is what says the file is whole.
+  // (Data after it is allowed: phones append motion-photo videos to JPEGs.)
+  if (mime === 'image/png' && bytes.lastIndexOf(PNG_END_CHUNK) === -1) {
+    throw corrupt('The PNG file ends early (no end chunk); upload the original file again.');
+  }
+  if (mime === 'image/jpeg' && !hasJpegEndAfterScan(bytes)) {
+    throw corrupt('The JPEG file ends early (no end-of-image marker); upload the original file again.');
+  }
+
   // Making the preview decodes every pixel of the master, which is the full integrity check; the
   // thumbnail is derived from the preview so the master is decoded only once.
-  const preview = await decodeOrReject(limits, () =>
-    sharp(bytes, sharpOptions)
-      .rotate()
-      .resize({
-        width: PREVIEW_LONG_EDGE_PIXELS,
-        height: PREVIEW_LONG_EDGE_PIXELS,
-        fit: 'inside',
-        withoutEnlargement: true,
-      })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: PREVIEW_JPEG_QUALITY })
-      .toBuffer(),
-  );
+  const preview = await decodeOrReject(limits, async () => {
+    // PNGs keep failOn: 'error': libpng warns about harmless things (e.g. a known-bad sRGB profile).
+    if (mime === 'image/png') return renderPreview(bytes, sharpOptions);
+    try {
+      return await renderPreview(bytes, { ...sharpOptions, failOn: 'warning' });
+    } catch (err) {
+      if (!onlyHarmlessJpegWarnings(err)) throw err;
+      return renderPreview(bytes, sharpOptions);
+    }
+  });
   const thumbnail = await decodeOrReject(limits, () =>
     sharp(preview, { failOn: 'error' })
       .resize({
@@ -130,6 +137,54 @@ export async function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_
     preview,
     thumbnail,
   };
+}
+
+const JPEG_START_OF_SCAN = Buffer.from([0xff, 0xda]);
+const JPEG_END_OF_IMAGE = Buffer.from([0xff, 0xd9]);
+
+function hasJpegEndAfterScan(bytes: Buffer): boolean {
+  const scan = bytes.indexOf(JPEG_START_OF_SCAN);
+  return scan !== -1 && bytes.lastIndexOf(JPEG_END_OF_IMAGE) > scan;
+}
+
+/** The 12-byte IEND chunk every complete PNG ends with (length 0, type, fixed CRC). */
+const PNG_END_CHUNK = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/**
+ * libjpeg reports corrupt entropy-coded data (bad Huffman codes, a scan cut short by a marker) only
+ * as warnings and decodes zeros in its place, so failOn: 'error' alone let an image header followed
+ * by a zip or HTML through as a "JPEG". The preview is therefore decoded failing on warnings first;
+ * only when every warning is one that real encoders cause without damaging pixels ("extraneous
+ * bytes before marker", odd JFIF or ICC headers) is it decoded again, tolerating those. (sharp's 'warning' events cannot be used for this: libvips
+ * warnings are process-wide and reach whichever pipeline finishes next.)
+ */
+const HARMLESS_JPEG_WARNINGS = [
+  /^VipsJpeg: Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}$/i,
+  /^VipsJpeg: Corrupt JPEG data: bad ICC marker$/i,
+  /^VipsJpeg: Warning: unknown JFIF revision number/i,
+  /^VipsJpeg: Unknown Adobe color transform code/i,
+  /^VipsJpeg: Invalid SOS parameters for sequential JPEG$/i,
+];
+
+/** True when a decode failed (at failOn 'warning') only for warnings that leave the pixels intact. */
+export function onlyHarmlessJpegWarnings(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const lines = err.message.split('\n').filter((line) => line.trim() !== '');
+  return lines.length > 0 && lines.every((line) => HARMLESS_JPEG_WARNINGS.some((re) => re.test(line.trim())));
+}
+
+function renderPreview(bytes: Buffer, options: SharpOptions): Promise<Buffer> {
+  return sharp(bytes, options)
+    .rotate()
+    .resize({
+      width: PREVIEW_LONG_EDGE_PIXELS,
+      height: PREVIEW_LONG_EDGE_PIXELS,
+      fit: 'inside',
+      withoutEnlargement: true,
+    })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: PREVIEW_JPEG_QUALITY })
+    .toBuffer();
 }
 
 async function readHeader(bytes: Buffer, options: SharpOptions, limits: ImageLimits): Promise<Metadata> {

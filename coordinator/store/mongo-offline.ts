@@ -66,7 +66,9 @@ export class MongoOffline implements OfflineStore {
     return insertIfAbsent(() => this.#redemptions.insertOne({ ...record, _id: record.id }));
   }
 
-  async listOfflineRedemptions(filter: { venueId?: string; printerId?: string } = {}): Promise<OfflineRedemptionRecord[]> {
+  async listOfflineRedemptions(
+    filter: { venueId?: string; printerId?: string } = {},
+  ): Promise<OfflineRedemptionRecord[]> {
     const query = {
       ...(filter.venueId !== undefined ? { venueId: filter.venueId } : {}),
       ...(filter.printerId !== undefined ? { printerId: filter.printerId } : {}),

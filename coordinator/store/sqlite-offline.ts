@@ -75,7 +75,9 @@ export class SqliteOffline implements OfflineStore {
     return result.changes === 1;
   }
 
-  async listOfflineRedemptions(filter: { venueId?: string; printerId?: string } = {}): Promise<OfflineRedemptionRecord[]> {
+  async listOfflineRedemptions(
+    filter: { venueId?: string; printerId?: string } = {},
+  ): Promise<OfflineRedemptionRecord[]> {
     return parseDocs(
       this.#c
         .sql(
@@ -89,9 +91,7 @@ export class SqliteOffline implements OfflineStore {
 
   async insertConflict(conflict: ConflictRecord): Promise<boolean> {
     const result = this.#c
-      .sql(
-        `INSERT INTO conflicts (id, venue_id, detected_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      )
+      .sql(`INSERT INTO conflicts (id, venue_id, detected_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
       .run(conflict.id, conflict.venueId, conflict.detectedAt, JSON.stringify(conflict));
     return result.changes === 1;
   }

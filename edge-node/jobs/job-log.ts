@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
+import { isDiskFull, storageFullError } from '../status/storage-health.ts';
 
 /**
  * The edge node's durable job log: one JSON record a line, appended and fsync'd before the step it
@@ -63,6 +64,9 @@ export class JobLog {
   #file: FileHandle | null = null;
   readonly #orders = new Map<string, OrderProgress>();
   #writing: Promise<void> = Promise.resolve();
+  /** Bytes of whole, durable records: where a failed append is cut back to. */
+  #size = 0;
+  #torn = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -91,14 +95,36 @@ export class JobLog {
       await this.#file.write('\n');
       await this.#file.sync();
     }
+    this.#size = (await this.#file.stat()).size;
   }
 
   /** Appends and fsyncs; resolves once the record is durable. Calls are serialized. */
   append(record: JobRecord): Promise<void> {
     const write = this.#writing.then(async () => {
-      if (!this.#file) throw new Error('job log is not open');
-      await this.#file.write(`${JSON.stringify(record)}\n`);
-      await this.#file.sync();
+      const file = this.#file;
+      if (!file) throw new Error('job log is not open');
+      const line = Buffer.from(`${JSON.stringify(record)}\n`);
+      try {
+        // A record cut short by a failed write is cut off first: the next record would be glued to
+        // it, and both lost at the next start.
+        if (this.#torn) await file.truncate(this.#size);
+        this.#torn = false;
+        const { bytesWritten } = await file.write(line, 0, line.length);
+        // A short write to a regular file means the disk filled up mid-record.
+        if (bytesWritten !== line.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        await file.sync();
+      } catch (err) {
+        this.#torn = true;
+        await file.truncate(this.#size).then(
+          () => {
+            this.#torn = false;
+          },
+          () => {},
+        );
+        if (isDiskFull(err)) throw Object.assign(storageFullError(dirname(this.#path)), { cause: err });
+        throw err;
+      }
+      this.#size += line.length;
       this.#apply(record);
     });
     this.#writing = write.catch(() => {});
@@ -167,8 +193,7 @@ export class JobLog {
     else if (r.t === 'closed') {
       order.closed = true;
       order.outcome = r.outcome;
-    }
-    else if (r.t === 'printing') order.printing.add(r.unit);
+    } else if (r.t === 'printing') order.printing.add(r.unit);
     else if (r.t === 'printed') order.printed.add(r.unit);
     else order.confirmed.add(r.unit);
   }

@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
+import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort } from '../printing/port.ts';
-import type { JobLog, OrderProgress } from './job-log.ts';
+import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
 
 /** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
 export const CONFIRM_RETRY_MS = 5_000;
@@ -17,6 +19,11 @@ export const CONFIRM_RETRY_MS = 5_000;
 export const IN_ORDER_GRACE_MS = 300;
 /** A unit whose image is not yet on the feed (just uploaded) waits this long for the catalog. */
 export const CATALOG_WAIT_MS = 30_000;
+/**
+ * A redemption waits this long for the coordinator before it counts the cloud as unreachable and
+ * redeems offline (a cut WAN often drops packets rather than refusing connections).
+ */
+export const ONLINE_REDEEM_TIMEOUT_MS = 4_000;
 
 export type UnitState = 'queued' | 'local' | 'fetching_lan' | 'fetching_cloud' | 'printing' | 'printed' | 'failed';
 
@@ -58,6 +65,8 @@ export interface RedemptionServiceOptions {
   venueName: () => string;
   printerName: () => string;
   logger: RedemptionLogger;
+  /** Offline redemption (issue #6); without it, a code is refused when the cloud is unreachable. */
+  offline?: OfflinePath;
 }
 
 export class RedemptionService extends EventEmitter {
@@ -74,6 +83,11 @@ export class RedemptionService extends EventEmitter {
 
   get queue(): number {
     return this.#active.size;
+  }
+
+  /** An order being printed here right now. */
+  isActive(orderId: string): boolean {
+    return this.#active.has(orderId);
   }
 
   /** Resumes orders a crash interrupted and starts re-sending unconfirmed prints. */
@@ -94,13 +108,19 @@ export class RedemptionService extends EventEmitter {
     const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
     if (!verified.ok)
       throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+    const { offline: offlinePath } = this.#o;
+    await offlinePath?.checkOnline(verified.claims.orderCode);
     let job: RedeemJob;
+    let offline: OfflineClaim | null = null;
     try {
-      job = await this.#o.client.redeem(normalizeRedemptionCode(code));
+      job = await this.#o.client.redeem(normalizeRedemptionCode(code), { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
+      void offlinePath?.claimedOnline(job.order.id, job.units.length);
     } catch (err) {
-      if (err instanceof CoordinatorError)
+      if (!(err instanceof CoordinatorError)) throw err;
+      if (!offlinePath || !isUplinkFailure(err))
         throw new AppError(err.status, err.code, err.message, err.details ? { ...err.details } : undefined);
-      throw err;
+      // No cloud: the venue's printers decide among themselves (edge-node/OFFLINE.md).
+      ({ job, offline } = await offlinePath.claimOffline(verified.claims.orderCode));
     }
     const running = this.#active.get(job.order.id);
     if (running) {
@@ -116,6 +136,7 @@ export class RedemptionService extends EventEmitter {
         token: normalizeRedemptionCode(code),
         eventId: job.order.eventId,
         units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
+        ...(offline ? { offline } : {}),
         at: this.#o.clock.now(),
       });
     }
@@ -144,6 +165,8 @@ export class RedemptionService extends EventEmitter {
   }
 
   async #resume(order: OrderProgress): Promise<RedemptionProgress> {
+    // Claimed on the LAN with no cloud: the coordinator does not know it yet, the job log has it all.
+    if (order.offline && !order.reconciled) return this.#resumeOffline(order);
     // The claim may have expired while we were down: redeeming again renews it (same printer), or
     // tells us another printer took over, in which case printing here would print twice.
     for (;;) {
@@ -166,6 +189,19 @@ export class RedemptionService extends EventEmitter {
         await sleep(CONFIRM_RETRY_MS, undefined, { signal: this.#abort.signal }).catch(() => {});
       }
     }
+  }
+
+  async #resumeOffline(order: OrderProgress): Promise<RedemptionProgress> {
+    const units: PrintUnitJob[] = order.units.map((u) => ({
+      ...u,
+      printed: u.printedBefore,
+      lacking: false,
+      image: null,
+    }));
+    const progress = this.#newProgress(order.orderId, order.code, units);
+    this.emit('progress', structuredClone(progress));
+    const replica = await this.#o.replicaFor(order.eventId);
+    return this.#printUnits(progress, order.eventId, replica, units, null);
   }
 
   async #print(job: RedeemJob): Promise<RedemptionProgress> {
@@ -287,6 +323,7 @@ export class RedemptionService extends EventEmitter {
           { signal: this.#abort.signal },
         );
         await log.append({ t: 'closed', orderId: progress.orderId, outcome: 'done', at: clock.now() });
+        await this.#o.offline?.finished(progress.orderId);
       }
       progress.done = true;
       emit();
@@ -350,6 +387,9 @@ export class RedemptionService extends EventEmitter {
   }
 
   async #confirm(orderId: string, unit: number): Promise<boolean> {
+    // An offline claim's units are reported with the claim when the uplink returns (reconciler).
+    const order = this.#o.log.get(orderId);
+    if (order?.offline && !order.reconciled) return false;
     try {
       await this.#o.client.confirmPrinted(orderId, unit);
       await this.#o.log.append({ t: 'confirmed', orderId, unit, at: this.#o.clock.now() });

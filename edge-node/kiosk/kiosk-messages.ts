@@ -17,6 +17,14 @@ const UNKNOWN_CODES = new Set([
   'order_not_found',
 ]);
 
+/** The printer cannot reach the cloud (and, for some, its neighbours): redeeming waits for the connection. */
+const OFFLINE_CODES = new Set([
+  'coordinator_unreachable',
+  'offline_unavailable',
+  'offline_isolated',
+  'offline_isolated_limit',
+]);
+
 /** Turns a refusal (AppError code and details from the node or the coordinator) into words for a fan. */
 export function refusalMessage(code: string, details: Readonly<Record<string, unknown>> | undefined): KioskMessage {
   const where = typeof details?.printerName === 'string' && details.printerName ? details.printerName : null;
@@ -63,7 +71,14 @@ export function refusalMessage(code: string, details: Readonly<Record<string, un
     };
   }
   if (code.startsWith('printer_')) return printerMessage(code.slice('printer_'.length) as PrinterState);
-  if (code === 'coordinator_unreachable') {
+  if (code === 'order_not_known_offline') {
+    return {
+      kind: 'offline',
+      title: 'Your order is not known here yet',
+      text: 'This printer is offline and cannot see orders paid moments ago. Try again in a minute, or at another printer.',
+    };
+  }
+  if (OFFLINE_CODES.has(code)) {
     return {
       kind: 'offline',
       title: 'Cannot check your code right now',

@@ -66,8 +66,9 @@ export const KIOSK_CSP = [
 /**
  * The kiosk on the printer's touch screen: GET /kiosk (the page), its assets, POST /kiosk/redeem
  * (answers once the order is claimed, so the screen follows each print), GET /kiosk/orders/:id and
- * /kiosk/orders/:id/events (progress and printer state, once or as a live stream), thumbnails of the order's photos, and the printer's state
- * for the attract screen. Refusals carry the words the screen shows (kiosk-messages.ts).
+ * /kiosk/orders/:id/events (progress and printer state, once or as a live stream), thumbnails of
+ * the order's photos, and the printer's state for the attract screen. Refusals carry the words the
+ * screen shows (kiosk-messages.ts).
  */
 export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<KioskTimings> = {}): void {
   const assets = new Map<string, Promise<Buffer>>();
@@ -116,11 +117,10 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
       ctx.body = { progress: await deps.startRedeem(input.data.code) };
     } catch (err) {
       if (!isAppError(err)) throw err;
-      const e = err;
-      ctx.status = e.status;
+      ctx.status = err.status;
       ctx.body = {
-        error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) },
-        message: refusalMessage(e.code, e.details),
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+        message: refusalMessage(err.code, err.details),
       };
     }
   });
@@ -160,7 +160,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
       stopPrinter();
       stream.end();
     };
-    ctx.req.once('close', stop);
+    ctx.res.once('close', stop);
     stream.once('error', stop);
   });
 

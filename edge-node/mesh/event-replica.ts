@@ -11,6 +11,7 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { isLocalStorageError } from '../status/storage-health.ts';
 import { HaveMap } from './have-map.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
@@ -44,6 +45,7 @@ export class EventReplica {
   #catalogRange: DownloadRange | null = null;
   #entries: CatalogEntry[] = [];
   #entriesVersion = -1;
+  readonly #isCloud: (keyHex: string) => boolean;
 
   constructor(
     store: Corestore,
@@ -51,8 +53,10 @@ export class EventReplica {
     onBytes: (source: ByteSource | 'served', bytes: number) => void,
     isCloud: (keyHex: string) => boolean,
     onBadPeer: (keyHex: string, reason: string) => void = () => {},
+    onStorageError: (err: Error) => void = () => {},
   ) {
     this.descriptor = descriptor;
+    this.#isCloud = isCloud;
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
     this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
@@ -71,12 +75,23 @@ export class EventReplica {
     catalogCore.on('upload', served);
     // Hypercore refused data that does not match the writer's signed Merkle tree: that peer is
     // serving corrupt or forged blocks. Nothing of it was stored; the peer is reported to be cut off.
+    // Hypercore reports a block it verified but could not store (full disk) the same way: that is
+    // this printer's fault, not the peer's, and blocking honest peers would stop sync for good.
     const refuse = (err: Error, _req: unknown, _res: unknown, from: { remotePublicKey?: Buffer }) => {
+      if (isLocalStorageError(err)) return onStorageError(err);
       const key = from?.remotePublicKey?.toString('hex');
       if (key) onBadPeer(key, err?.message ?? 'invalid data');
     };
     this.blobsCore.on('verification-error', refuse);
     catalogCore.on('verification-error', refuse);
+  }
+
+  /** Calls `listener` with each blob block downloaded from now on and who sent it; returns the unsubscribe. */
+  onBlockDownload(listener: (index: number, source: ByteSource) => void): () => void {
+    const onDownload = (index: number, _byteLength: number, from: { remotePublicKey?: Buffer }) =>
+      listener(index, this.#isCloud(from?.remotePublicKey?.toString('hex') ?? '') ? 'cloud' : 'lan');
+    this.blobsCore.on('download', onDownload);
+    return () => this.blobsCore.off('download', onDownload);
   }
 
   get eventId(): string {

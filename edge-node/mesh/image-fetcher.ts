@@ -44,6 +44,16 @@ export class ImageFetcher {
     let cloudSession: { release: () => void } | null = null;
     let source: FetchSource = 'lan';
     opts.onSource?.('lan');
+    const useCloud = () => {
+      if (source === 'cloud') return;
+      source = 'cloud';
+      opts.onSource?.('cloud');
+    };
+    // The cloud seeder may already be connected (another fetch, the catalog): its blocks count as
+    // the cloud's whatever this fetch decided, so the fan's screen and the report say where they came from.
+    const stopWatching = replica.onBlockDownload((index, from) => {
+      if (from === 'cloud' && index >= blockOffset && index < blockOffset + blockLength) useCloud();
+    });
     let lastMissing = blockLength + 1;
     let lastProgressAt = started;
     try {
@@ -78,8 +88,7 @@ export class ImageFetcher {
           if (decision.source === 'cloud') {
             const session = await cloud.acquire();
             cloudSession = session;
-            source = 'cloud';
-            opts.onSource?.('cloud');
+            useCloud();
           }
         }
         await Promise.race([range.done().catch(() => {}), sleep(PROGRESS_POLL_MS)]);
@@ -94,6 +103,7 @@ export class ImageFetcher {
       }
       return { bytes, source };
     } finally {
+      stopWatching();
       range.destroy();
       cloudSession?.release();
       leave();

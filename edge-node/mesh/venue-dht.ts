@@ -7,6 +7,12 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 
 /** Where the node keeps the DHT port it chose, so its venue peers' cached address of it stays right. */
 export const DHT_PORT_FILE = 'dht-port';
+/**
+ * Bootstrap candidates that do not answer a ping this fast are left out of the swarm node's first
+ * bootstrap: every dead one would hold it up ~12 s (three tries, two rounds), and with the cloud
+ * gone that is most of them. They are added back later (revisit()).
+ */
+export const BOOTSTRAP_PROBE_TIMEOUT_MS = 1_000;
 
 export interface DhtAddress {
   host: string;
@@ -51,25 +57,107 @@ export function venueBootstrapList(
 }
 
 /**
- * A persistent DHT node on a fixed address, like the cloud's bootstrap node, so the venue's other
- * printers can bootstrap from it and store the venue topic's announcements on it when the cloud is
- * gone. It needs a concrete IPv4 address to announce; bound to 0.0.0.0 it falls back to an ordinary
- * (ephemeral) node and says so.
+ * This printer's part of the venue's DHT. Two nodes:
+ *  - a persistent bootstrap node on a fixed address (like the cloud's), which the venue's other
+ *    printers bootstrap from and which stores the venue topic's announcements. It is a node of its
+ *    own, not the swarm's: a DHT lookup never asks the asking node, so with two printers and no
+ *    cloud, records kept only on the two swarm nodes would never be found;
+ *  - the swarm's ordinary node, bootstrapping from this printer's bootstrap node, the cloud's and the
+ *    other printers'.
+ * A bootstrap node needs a concrete IPv4 address to announce; with 0.0.0.0 there is none (logged).
  */
-export function createVenueDht(opts: {
-  host: string;
-  port: number;
-  bootstrap: DhtAddress[];
-  logger: StructuredLogger;
-}): HyperDHT {
-  // Never an empty-handed constructor: HyperDHT falls back to the public bootstrap nodes without a list.
-  const bootstrap = [...opts.bootstrap];
-  if (isIPv4(opts.host) && opts.host !== '0.0.0.0') {
-    return HyperDHT.bootstrapper(opts.port, opts.host, { host: opts.host, bootstrap });
+export class VenueDht {
+  readonly address: DhtAddress;
+  /** For the venue mesh's swarm, which destroys it. */
+  readonly swarmDht: HyperDHT;
+  readonly #bootstrapNode: HyperDHT | null;
+  readonly #known = new Set<string>();
+  readonly #candidates: DhtAddress[];
+
+  private constructor(
+    address: DhtAddress,
+    swarmDht: HyperDHT,
+    bootstrapNode: HyperDHT | null,
+    candidates: DhtAddress[],
+  ) {
+    this.address = address;
+    this.swarmDht = swarmDht;
+    this.#bootstrapNode = bootstrapNode;
+    this.#candidates = [...candidates];
   }
-  opts.logger.warn(
-    { dhtHost: opts.host },
-    'dhtHost is not a concrete IPv4 address: this printer cannot serve as a venue bootstrap node',
+
+  static async open(opts: {
+    address: DhtAddress;
+    cloud: readonly DhtAddress[];
+    venue: ReadonlyArray<DhtAddress | null | undefined>;
+    logger: StructuredLogger;
+  }): Promise<VenueDht> {
+    const { address } = opts;
+    const others = venueBootstrapList(opts.cloud, opts.venue, address);
+    let bootstrapNode: HyperDHT | null = null;
+    if (isIPv4(address.host) && address.host !== '0.0.0.0') {
+      // Empty-handed on purpose (a bootstrap node knows nobody at first; ready() at once): the live
+      // candidates are added below. Never an empty constructor otherwise: HyperDHT then falls back
+      // to the public bootstrap nodes.
+      bootstrapNode = HyperDHT.bootstrapper(address.port, address.host, { host: address.host, bootstrap: [] });
+      await bootstrapNode.ready();
+    } else {
+      opts.logger.warn(
+        { dhtHost: address.host },
+        'dhtHost is not a concrete IPv4 address: this printer cannot serve as a venue bootstrap node',
+      );
+    }
+    const alive = bootstrapNode ? await answering(bootstrapNode, others) : others;
+    for (const node of alive) bootstrapNode?.addNode(node);
+    const swarmDht = new HyperDHT({ host: address.host, bootstrap: bootstrapNode ? [address, ...alive] : alive });
+    const dht = new VenueDht(address, swarmDht, bootstrapNode, others);
+    for (const a of others) dht.#known.add(`${a.host}:${a.port}`);
+    return dht;
+  }
+
+  /**
+   * Adds every known node again (the cloud's bootstrap and the venue's): after an outage the ones
+   * that were down when this node started are back, and the cloud's seeder is found through them.
+   */
+  revisit(): void {
+    for (const node of this.#candidates) {
+      this.swarmDht.addNode(node);
+      this.#bootstrapNode?.addNode(node);
+    }
+  }
+
+  /** A venue DHT node learned since start (a peer's bootstrap node) joins both routing tables. */
+  addVenueNode(node: DhtAddress): void {
+    const key = `${node.host}:${node.port}`;
+    if (this.#known.has(key) || key === `${this.address.host}:${this.address.port}`) return;
+    this.#known.add(key);
+    this.#candidates.push({ ...node });
+    this.swarmDht.addNode(node);
+    this.#bootstrapNode?.addNode(node);
+  }
+
+  /** After the swarm (and its DHT) are destroyed. */
+  async close(): Promise<void> {
+    await this.#bootstrapNode?.destroy();
+  }
+}
+
+/** The candidates that answer a single ping in time, in their order. */
+async function answering(prober: HyperDHT, candidates: DhtAddress[]): Promise<DhtAddress[]> {
+  const answers = await Promise.all(
+    candidates.map((node) =>
+      Promise.race([
+        prober.ping(node, { retry: false }).then(
+          () => true,
+          () => false,
+        ),
+        sleep(BOOTSTRAP_PROBE_TIMEOUT_MS).then(() => false),
+      ]),
+    ),
   );
-  return new HyperDHT({ host: opts.host, port: opts.port, bootstrap });
+  return candidates.filter((_, i) => answers[i]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }

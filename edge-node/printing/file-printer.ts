@@ -8,9 +8,9 @@
  * create: `PAPER_OUT` → paper out, `COVER_OPEN` → cover open. Jobs then pause and resume exactly as
  * with a hardware printer.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeAtomically } from '../../shared/fs/write-atomically.ts';
 import { decodeRasterCommands, decodeTextLines, STATUS_QUERY, stitchBands, toPrintableAscii } from './escpos.ts';
 import { EscPosPrinter, type EscPosPrinterOptions, type JobInfo, type PrinterTransport } from './escpos-printer.ts';
 import { rasterPreviewPng } from './render.ts';
@@ -116,24 +116,6 @@ export class FileTransport implements PrinterTransport {
     }
     // Last, so a watcher that sees the .escpos file finds its previews already there.
     await writeAtomically(path.join(this.dir, `${base}.escpos`), bytes);
-  }
-}
-
-/** Temp file in the same folder, fsync, rename: readers see the whole file or nothing. */
-async function writeAtomically(target: string, data: Uint8Array): Promise<void> {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temp, target);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
   }
 }
 

@@ -31,7 +31,9 @@ export async function renderPhotoGray(image: Buffer, widthDots: number): Promise
   assertWidthDots(widthDots);
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(image, { limitInputPixels: PHOTO_MAX_INPUT_PIXELS })
+    // The coordinator accepted this master after decoding it whole; sharp's default (fail on any
+    // warning) would refuse the harmless ones it tolerates, e.g. camera firmwares' "extraneous bytes".
+    raw = await sharp(image, { limitInputPixels: PHOTO_MAX_INPUT_PIXELS, failOn: 'error' })
       .autoOrient()
       .resize({ width: widthDots, height: PHOTO_MAX_HEIGHT_DOTS, fit: 'inside' })
       .sharpen({ sigma: PHOTO_SHARPEN_SIGMA })

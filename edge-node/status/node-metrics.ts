@@ -16,6 +16,7 @@ export class NodeMetrics {
   readonly lagSeconds: Gauge<'event'>;
   readonly queue: Gauge;
   readonly printerState: Gauge<'state'>;
+  readonly storageErrors: Counter<'kind'>;
   bytesFromLan = 0;
   bytesFromCloud = 0;
   bytesToLan = 0;
@@ -65,6 +66,12 @@ export class NodeMetrics {
       registers,
     });
     this.queue = new Gauge({ name: 'vpm_edge_queue_orders', help: 'Orders being printed here.', registers });
+    this.storageErrors = new Counter({
+      name: 'vpm_edge_storage_errors_total',
+      help: 'Writes to the data directory that failed, by kind (disk_full, io_error).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.printerState = new Gauge({
       name: 'vpm_edge_printer_state',
       help: '1 for the printer’s current state.',

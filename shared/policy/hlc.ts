@@ -33,7 +33,9 @@ export class HybridClock {
   now(): HlcStamp {
     const physical = this.#physical();
     this.#last =
-      physical > this.#last.wall ? { wall: physical, count: 0 } : { wall: this.#last.wall, count: this.#last.count + 1 };
+      physical > this.#last.wall
+        ? { wall: physical, count: 0 }
+        : { wall: this.#last.wall, count: this.#last.count + 1 };
     return { ...this.#last };
   }
 

@@ -84,7 +84,8 @@ function standings(records: readonly SeenClaimRecord[]): Map<string, PrinterStat
     switch (record.t) {
       case 'claim':
         // A printer's first live claim counts; repeating it (a retry, a replay) does not move it later or earlier.
-        if (now?.kind !== 'claimed') out.set(printerKey, { kind: 'claimed', hlc: record.hlc, mode: record.mode, synced: false });
+        if (now?.kind !== 'claimed')
+          out.set(printerKey, { kind: 'claimed', hlc: record.hlc, mode: record.mode, synced: false });
         break;
       case 'done':
         out.set(printerKey, {
@@ -136,14 +137,15 @@ export function offlineVerdict(input: {
 }): OfflineVerdict {
   const { self, order } = input;
   if (order.state === 'fulfilled') return { kind: 'refuse', reason: 'already_printed', printerKey: order.claimedBy };
-  if (order.state === 'redeeming' && order.claimedBy !== self)
-    return { kind: 'refuse', reason: 'being_printed', printerKey: order.claimedBy };
-  if (order.state !== 'paid' && order.state !== 'redeeming')
-    return { kind: 'refuse', reason: 'not_redeemable', printerKey: null };
+  // The claims logs may be ahead of the feed (the feed said "being printed", the printer says "done").
   const credible = credibleRecords(input.records, input.paired, order.paidAt, input.now, input.skewMs);
   for (const [key, state] of standings(credible)) {
     if (key !== self && state.kind === 'done') return { kind: 'refuse', reason: 'already_printed', printerKey: key };
   }
+  if (order.state === 'redeeming' && order.claimedBy !== self)
+    return { kind: 'refuse', reason: 'being_printed', printerKey: order.claimedBy };
+  if (order.state !== 'paid' && order.state !== 'redeeming')
+    return { kind: 'refuse', reason: 'not_redeemable', printerKey: null };
   const winner = claimWinner(credible);
   if (winner === null || winner.printerKey === self) return { kind: 'proceed' };
   return { kind: 'refuse', reason: 'being_printed', printerKey: winner.printerKey };

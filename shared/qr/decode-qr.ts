@@ -25,6 +25,8 @@ export function decodeQrFromRgba(rgba: Uint8Array, width: number, height: number
       `A ${width}x${height} RGBA frame has ${width * height * 4} bytes, not ${rgba.byteLength}.`,
     );
   }
+  // An empty frame holds no code; jsQR would still walk a 0 x 2^40 frame row by row.
+  if (width === 0 || height === 0) return null;
   const pixels = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   return jsQR(pixels, width, height)?.data ?? null;
 }

@@ -13,12 +13,29 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { configSchema } from '../../coordinator/config.ts';
 import { Coordinator } from '../../coordinator/coordinator.ts';
-import type { ReplicationMode } from '../../edge-node/config.ts';
 import { DhtBootstrap } from '../../coordinator/feed/dht-bootstrap.ts';
+import type { ReplicationMode } from '../../edge-node/config.ts';
 import { loadOrCreateIdentity } from '../../edge-node/identity.ts';
 import { AppError } from '../../shared/errors.ts';
 
 const LOOPBACK = '127.0.0.1';
+
+/**
+ * Where the run's parts listen. Default: everything on 127.0.0.1. With link shaping (netns.ts) the
+ * run itself is in the cloud namespace and the edge nodes are started in the venue namespace.
+ */
+export interface VenueNetwork {
+  /** The coordinator's HTTP and DHT address, and the DHT bootstrap's. */
+  cloudHost: string;
+  /** The edge nodes' DHT address (their LAN and WAN traffic). */
+  venueHost: string;
+  /** The edge nodes' local API address (the run's status polls and redemptions). */
+  venueControlHost: string;
+  /** Network namespace the edge nodes run in (`ip netns exec`); none: this one. */
+  venueNs?: string;
+}
+
+const LOOPBACK_NETWORK: VenueNetwork = { cloudHost: LOOPBACK, venueHost: LOOPBACK, venueControlHost: LOOPBACK };
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EDGE_MAIN = join(REPO_ROOT, 'edge-node', 'main.ts');
 const EDGE_READY_TIMEOUT_MS = 90_000;
@@ -102,11 +119,13 @@ export class EmulatedVenue {
   #eventId = '';
 
   readonly #logDir: string | undefined;
+  readonly #net: VenueNetwork;
 
   /** `logDir`: each edge node's log is also written to `<logDir>/<name>.log` (kept after the run). */
-  constructor(dir: string, opts: { logDir?: string } = {}) {
+  constructor(dir: string, opts: { logDir?: string; network?: VenueNetwork } = {}) {
     this.dir = dir;
     this.#logDir = opts.logDir;
+    this.#net = opts.network ?? LOOPBACK_NETWORK;
   }
 
   get base(): string {
@@ -121,15 +140,15 @@ export class EmulatedVenue {
   /** Bootstrap, coordinator, venue, event and photographer; no printers yet. */
   async start(): Promise<void> {
     process.once('exit', this.#killOnExit);
-    this.#bootstrap = new DhtBootstrap({ host: LOOPBACK, port: 0 });
+    this.#bootstrap = new DhtBootstrap({ host: this.#net.cloudHost, port: 0 });
     await this.#bootstrap.ready();
     const address = this.#bootstrap.address;
     const config = configSchema.parse({
-      host: LOOPBACK,
+      host: this.#net.cloudHost,
       port: 0,
       dataDir: join(this.dir, 'coordinator'),
       dhtBootstrap: `${address.host}:${address.port}`,
-      dhtHost: LOOPBACK,
+      dhtHost: this.#net.cloudHost,
       logLevel: 'silent',
     });
     this.#coordinator = new Coordinator(config, pino({ level: 'silent' }));
@@ -196,8 +215,8 @@ export class EmulatedVenue {
         name,
         dataDir,
         dhtBootstrap: [this.#bootstrap!.address],
-        dhtHost: LOOPBACK,
-        statusHost: LOOPBACK,
+        dhtHost: this.#net.venueHost,
+        statusHost: this.#net.venueControlHost,
         statusPort: 0,
         // 'info' because readiness is read from the "edge node ready" log line.
         logLevel: 'info',
@@ -210,7 +229,11 @@ export class EmulatedVenue {
           : { backgroundBytesPerSec: settings.backgroundBytesPerSec }),
       }),
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', EDGE_MAIN, '--config', configPath], {
+    const command = [process.execPath, '--import', 'tsx', EDGE_MAIN, '--config', configPath];
+    const venueNs = this.#net.venueNs;
+    // `ip netns exec` execs the command in the namespace: the child's pid is the edge node's.
+    const [file, ...args] = venueNs ? ['ip', 'netns', 'exec', venueNs, ...command] : command;
+    const child = spawn(file!, args, {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

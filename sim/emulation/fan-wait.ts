@@ -38,7 +38,11 @@ export function processingEstimateS(services: readonly Pick<Service, 'wallS' | '
 }
 
 /** A service's duration at the printer in simulated seconds, before print time. */
-export function simulatedLatencyS(service: Pick<Service, 'wallS' | 'allLocal'>, f: number, processingS: number): number {
+export function simulatedLatencyS(
+  service: Pick<Service, 'wallS' | 'allLocal'>,
+  f: number,
+  processingS: number,
+): number {
   if (service.allLocal) return service.wallS;
   return Math.min(service.wallS, processingS) + Math.max(0, service.wallS - processingS) * f;
 }

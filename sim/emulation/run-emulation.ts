@@ -28,9 +28,10 @@ import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type Strate
 import { type Scenario, totalPrinters } from '../scenario.ts';
 import { summarizeRuns } from '../stats.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
-import { type EdgeStatus, EmulatedVenue } from './emulated-venue.ts';
+import { type EdgeStatus, EmulatedVenue, type VenueNetwork } from './emulated-venue.ts';
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoMaker } from './photo-bytes.ts';
+import { runShapedEmulation } from './shaped-run.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
 export const MAX_TIME_COMPRESSION = 1000;
@@ -43,6 +44,11 @@ const MIN_PROCESSING_SAMPLES = 3;
 /** Status polling (lag samples, batch completion): never more often than this per node. */
 const MIN_POLL_INTERVAL_MS = 250;
 const MAX_POLL_INTERVAL_MS = 500;
+
+export interface EmulationRunStats {
+  maxUploadLagS: number;
+  processingS: number;
+}
 
 export interface RunEmulationOptions {
   /** Simulated seconds per wall second (1 = real time). */
@@ -59,6 +65,19 @@ export interface RunEmulationOptions {
   logDir?: string;
   /** Things worth knowing about the run that are not results (a node not answering, timings). */
   onDiagnostic?: (message: string) => void;
+  /**
+   * How well the run kept to its timeline: the latest an upload batch finished after its due time
+   * (simulated seconds; large values mean the machine could not keep up at this compression), and
+   * the printers' processing time per redemption (wall seconds; fan-wait.ts).
+   */
+  onRunStats?: (stats: EmulationRunStats) => void;
+  /**
+   * Shape the venue's WAN with `tc tbf` at `wan.bandwidthMbps × timeCompression` in network
+   * namespaces (root and iproute2; netns.ts). Default: no shaping, everything on loopback.
+   */
+  linkShaping?: boolean;
+  /** Where the parts listen; set by the shaped run for its child (shaped-child.ts). */
+  network?: VenueNetwork;
 }
 
 /** The scenario with its printer groups trimmed to at most `max` printers in all. */
@@ -121,6 +140,10 @@ export async function runEmulation(
   strategyName: StrategyName = 'mesh',
 ): Promise<SimResults> {
   validateOptions(opts, strategyName);
+  if (opts.linkShaping) {
+    const { linkShaping: _, network: __, ...rest } = opts;
+    return runShapedEmulation(scenario, rest, strategyName);
+  }
   const cap = Math.min(opts.maxPrinters ?? MAX_EMULATED_PRINTERS, MAX_EMULATED_PRINTERS);
   const effective = capPrinters(scenario, cap);
   const seed = opts.seed ?? scenario.seed;
@@ -153,7 +176,7 @@ async function emulateOnce(
   const diag = opts.onDiagnostic ?? (() => {});
   const started = performance.now();
   const dir = await mkdtemp(join(opts.workDir ?? tmpdir(), 'vpm-emulation-'));
-  const venue = new EmulatedVenue(dir, { logDir: opts.logDir });
+  const venue = new EmulatedVenue(dir, { logDir: opts.logDir, network: opts.network });
   try {
     await venue.start();
     const printers = totalPrinters(s);
@@ -184,12 +207,15 @@ async function emulateOnce(
     const uploadedBytes: number[] = new Array(w.images).fill(0);
     const uploadedAtS: number[] = new Array(w.images).fill(0);
     let uploads = 0;
+    let maxUploadLagS = 0;
     const uploading = (async () => {
       try {
         for (const b of w.batches) {
           const jpegs: Buffer[] = [];
           for (let i = b.first; i < b.first + b.count; i++) {
-            jpegs.push(await photos.photo(Math.min(w.imageBytes[i]!, MAX_EMULATED_IMAGE_BYTES), `seed ${seed} photo ${i}`));
+            jpegs.push(
+              await photos.photo(Math.min(w.imageBytes[i]!, MAX_EMULATED_IMAGE_BYTES), `seed ${seed} photo ${i}`),
+            );
           }
           await until(b.atS);
           for (let k = 0; k < jpegs.length; k++) {
@@ -200,6 +226,7 @@ async function emulateOnce(
             uploads++;
             resolvers[i]!.ok(id);
           }
+          maxUploadLagS = Math.max(maxUploadLagS, simNow() - b.atS);
           diag(`batch ${b.index}: due ${b.atS.toFixed(0)} s, uploaded by ${simNow().toFixed(0)} s`);
         }
       } catch (err) {
@@ -209,7 +236,7 @@ async function emulateOnce(
     })();
 
     // Orders: bought at purchaseAt (once their images are uploaded), redeemed at redeemAt.
-    const chooser = printerChooser(s, seed, printers);
+    const chooser = printerChooser(s, w, strategy.name, seed, printers);
     const services: Service[] = [];
     let purchases = 0;
     // A printer serves one fan at a time, as a kiosk does: redemptions at one printer run in arrival
@@ -341,10 +368,13 @@ async function emulateOnce(
     // few redemptions found their photos local.
     const localSamples: Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>> = services.filter((x) => x.ok && x.allLocal);
     if (localSamples.length < MIN_PROCESSING_SAMPLES) {
-      localSamples.push(...(await calibrateProcessing(venue, printedHere, MIN_PROCESSING_SAMPLES - localSamples.length)));
+      localSamples.push(
+        ...(await calibrateProcessing(venue, printedHere, MIN_PROCESSING_SAMPLES - localSamples.length)),
+      );
     }
     const processingS = processingEstimateS(localSamples);
     diag(`processing time per redemption: ${(processingS * 1000).toFixed(0)} ms wall (${localSamples.length} samples)`);
+    opts.onRunStats?.({ maxUploadLagS, processingS });
     const waits = simulatedWaits(services, f, links.printSeconds, processingS);
     const ok = services.flatMap((x, k) => (x.ok ? [waits[k]!] : []));
     return {
@@ -375,9 +405,21 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-/** Where a fan redeems: the scenario's choice, over the printers actually running. */
-function printerChooser(s: Scenario, seed: number, printers: number) {
-  const rng = seededRng(`${seed}/emulation-choice`);
+/**
+ * Where a fan redeems: the scenario's choice, with the model's own dice (sim/model/desk.ts): the
+ * stream `<seed>/<strategy>/redemption-choice`, one draw per scan in the order the model scans
+ * (by redemption time, then order), so both modes send each fan to the same printer for `random`
+ * and start the `shortest-queue` search at the same printer. (The model's retries draw again; the
+ * emulation makes one attempt, so a run with failed redemptions can diverge after them.)
+ */
+function printerChooser(s: Scenario, w: Workload, strategy: StrategyName, seed: number, printers: number) {
+  const rng = seededRng(`${seed}/${strategy}/redemption-choice`);
+  const draws = new Map<number, number>();
+  if (s.redemption.choice === 'random' || s.redemption.choice === 'shortest-queue') {
+    const scans = w.orders.map((o, k) => ({ o, k })).filter(({ o }) => o.fixedPrinter < 0);
+    scans.sort((a, b) => a.o.redeemAt - b.o.redeemAt || a.k - b.k);
+    for (const { o } of scans) draws.set(o.id, rng.int(printers));
+  }
   const busy = new Array<number>(printers).fill(0);
   const pick = (order: OrderSpec): number => {
     if (order.fixedPrinter >= 0) return order.fixedPrinter % printers;
@@ -385,10 +427,14 @@ function printerChooser(s: Scenario, seed: number, printers: number) {
       case 'nearest':
         return order.seat % printers;
       case 'random':
-        return Math.floor(rng.next() * printers);
+        return draws.get(order.id)!;
       case 'shortest-queue': {
-        let best = order.seat % printers;
-        for (let p = 0; p < printers; p++) if (busy[p]! < busy[best]!) best = p;
+        const start = draws.get(order.id)!;
+        let best = start;
+        for (let k = 1; k < printers; k++) {
+          const p = (start + k) % printers;
+          if (busy[p]! < busy[best]!) best = p;
+        }
         return best;
       }
     }

@@ -107,3 +107,17 @@ export async function recordCardStates(page: Page): Promise<void> {
 export async function cardStatesSeen(page: Page): Promise<Record<string, string[]>> {
   return (await page.evaluate('window.kioskStatesSeen')) as Record<string, string[]>;
 }
+
+/**
+ * Waits for the kiosk to show `screen`; if it shows a refusal instead, fails with its words (a
+ * timeout alone would not say what the kiosk did with the code).
+ */
+export async function waitForKioskScreen(page: Page, screen: string, timeoutMs = 30_000): Promise<void> {
+  const shown = await page.waitForSelector(`#kiosk:is([data-screen="${screen}"], [data-screen="message"])`, {
+    timeout: timeoutMs,
+  });
+  const actual = await shown.getAttribute('data-screen');
+  if (actual !== screen) {
+    throw new Error(`the kiosk showed a message instead of "${screen}": ${await page.textContent('#screen-message')}`);
+  }
+}

@@ -6,7 +6,7 @@ import { PAPER_OUT_FILE } from '../../edge-node/printing/file-printer.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { api, buyAndPay } from '../fixtures/http-client.ts';
 import { startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
-import { launchChromium, printCards, screenshot, thumbnailsShown } from './browser.ts';
+import { launchChromium, printCards, screenshot, thumbnailsShown, waitForKioskScreen } from './browser.ts';
 
 /** Every browser test stays well inside this; the runner's own timeout is a backstop. */
 const E2E_TEST_TIMEOUT_MS = 90_000;
@@ -34,7 +34,7 @@ test.serial(
     await screenshot(page, 'kiosk-wedge-1-attract');
 
     await page.keyboard.type(`${order.token}\n`);
-    await page.waitForSelector('#kiosk[data-screen="progress"]');
+    await waitForKioskScreen(page, 'progress');
     await page.waitForSelector('#kiosk[data-outcome="done"]', { timeout: PRINT_DONE_TIMEOUT_MS });
     await thumbnailsShown(page);
     await screenshot(page, 'kiosk-wedge-2-done');
@@ -54,7 +54,7 @@ test.serial(
 );
 
 test.serial(
-  'kiosk messages: unknown code, expired code, already printed (and where), printer out of paper',
+  'kiosk messages: unknown code (scanned), expired code (typed), already printed (and where), printer out of paper',
   async (t) => {
     t.timeout(E2E_TEST_TIMEOUT_MS);
     const venue = await startVenue(t, { images: 2, imageSide: 600 });
@@ -85,7 +85,17 @@ test.serial(
     const ring = await loadOrCreateKeyRing(join(venue.dir, 'coordinator', 'token-keys.json'));
     const { body } = await api<{ order: { code: string } }>(venue.base, 'GET', `/api/orders/${printedAtA.orderId}`);
     const expired = signRedemptionToken(body.order.code, Date.now() - 3_600_000, ring.current);
-    t.regex(await scan(expired, 'expired', 'kiosk-message-2-expired'), /expired/);
+    // Typed on the touch screen this time ("Type your code"), not scanned.
+    await page.click('#type-code-button');
+    await page.waitForSelector('#kiosk[data-screen="type"]');
+    await page.fill('#code-input', expired);
+    await screenshot(page, 'kiosk-type-code');
+    await page.click('#type-submit');
+    await page.waitForSelector('#kiosk[data-screen="message"] #screen-message[data-kind="expired"]');
+    t.regex((await page.textContent('#message-title')) ?? '', /expired/);
+    await screenshot(page, 'kiosk-message-2-expired');
+    await page.click('#message-ok');
+    await page.waitForSelector('#kiosk[data-screen="attract"]');
 
     const already = await scan(printedAtA.token, 'already_printed', 'kiosk-message-3-already-printed');
     t.regex(already, /already printed at Printer A/);

@@ -76,6 +76,17 @@ async function main(): Promise<void> {
       await shoot(page, `${label}-gallery`);
       await checkNoHorizontalScroll(page, `${label} gallery`);
 
+      await checkKeyboard(page, label);
+      // A photographer uploads while the fan looks: the page offers the new photo.
+      h.clock.advance(1000);
+      await h.http
+        .post(`/api/events/${seeded.eventId}/images`)
+        .set({ authorization: `Bearer ${photographerToken()}` })
+        .attach('image', await sampleJpeg(label.length * 1000 + 7), `NEW_${label}.jpg`)
+        .expect(201);
+      await page.locator('#show-new:not([hidden])').waitFor({ timeout: 15_000 });
+      await shoot(page, `${label}-gallery-new-photos`, false);
+      await page.locator('#show-new').click();
       await page.locator('#grid a').first().click();
       await page.locator('#viewer[open]').waitFor();
       await page.locator('#viewer-add').click();
@@ -128,6 +139,23 @@ async function main(): Promise<void> {
     await new Promise((resolve) => server.close(resolve));
     await h.close();
   }
+}
+
+/** Tab reaches a photo, Enter opens the preview, arrows step, Escape closes and focus comes back. */
+async function checkKeyboard(page: Page, label: string): Promise<void> {
+  const focused = () => page.evaluate('document.activeElement?.dataset?.image ?? document.activeElement?.id ?? ""');
+  for (let i = 0; i < 20 && !(await page.evaluate('!!document.activeElement?.dataset?.image')); i++) {
+    await page.keyboard.press('Tab');
+  }
+  const first = await focused();
+  if (!first) throw new Error(`${label}: Tab never reached a photo`);
+  await page.screenshot({ path: join(OUT_DIR, `${label}-focus.png`) });
+  await page.keyboard.press('Enter');
+  await page.locator('#viewer[open]').waitFor();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Escape');
+  await page.locator('#viewer').waitFor({ state: 'hidden' });
+  if ((await focused()) !== first) throw new Error(`${label}: focus did not return to the photo`);
 }
 
 async function checkNoHorizontalScroll(page: Page, what: string): Promise<void> {

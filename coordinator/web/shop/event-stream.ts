@@ -51,7 +51,18 @@ export class StreamLimiter {
   }
 }
 
-export function openEventStream(ctx: Context, limiter: StreamLimiter): EventStream {
+export interface StreamTiming {
+  heartbeatMs: number;
+  maxStreamMs: number;
+}
+
+const DEFAULT_TIMING: StreamTiming = { heartbeatMs: SSE_HEARTBEAT_MS, maxStreamMs: SSE_MAX_STREAM_MS };
+
+export function openEventStream(
+  ctx: Context,
+  limiter: StreamLimiter,
+  timing: StreamTiming = DEFAULT_TIMING,
+): EventStream {
   const release = limiter.acquire();
   const socket = ctx.req.socket;
   // A stream is idle between events by design; the heartbeat, not a socket timeout, detects loss.
@@ -72,8 +83,8 @@ export function openEventStream(ctx: Context, limiter: StreamLimiter): EventStre
   const write = (text: string) => {
     if (!closed) body.write(text);
   };
-  const heartbeat = setInterval(() => write('event: ping\ndata: {}\n\n'), SSE_HEARTBEAT_MS);
-  const lifetime = setTimeout(() => close(), SSE_MAX_STREAM_MS);
+  const heartbeat = setInterval(() => write('event: ping\ndata: {}\n\n'), timing.heartbeatMs);
+  const lifetime = setTimeout(() => close(), timing.maxStreamMs);
 
   function close(): void {
     if (closed) return;

@@ -118,7 +118,7 @@ export function galleryPage(assets: AssetTable, m: GalleryModel): string {
 <p class="meta">${timeTag(event.startsAt, 'datetime')} – ${timeTag(event.endsAt, 'time')}${live ? html` <span class="badge">Live</span>` : ''}</p>
 <noscript><p class="notice">Turn on JavaScript to add photos to a cart and pay.</p></noscript>
 ${filters(m)}
-<p id="photo-count" class="count-line">${m.matching === 1 ? '1 photo' : `${m.matching} photos`}${live ? ' · new photos appear while the event runs' : ''}</p>
+<p class="count-line"><span id="photo-count" data-count="${m.matching}">${m.matching === 1 ? '1 photo' : `${m.matching} photos`}</span>${live ? ' · new photos appear while the event runs' : ''}</p>
 <div class="new-photos" aria-live="polite"><button type="button" id="show-new" class="primary" hidden></button></div>
 ${m.images.length === 0 ? html`<p class="empty" id="empty">${emptyMessage(m, live)}</p>` : ''}
 <ul class="grid" id="grid">${m.images.map(thumbnailTile)}</ul>

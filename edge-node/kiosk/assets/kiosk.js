@@ -53,7 +53,7 @@ let lastCode = { code: '', at: 0 };
 let returnTimer = 0;
 let countdownTimer = 0;
 /** The print screen's stall check. */
-let pollTimer = 0;
+let stallTimer = 0;
 let printerTimer = 0;
 let order = null;
 
@@ -61,6 +61,10 @@ function show(name) {
   screen = name;
   root.dataset.screen = name;
   for (const s of SCREENS) $(`screen-${s}`).hidden = s !== name;
+  // A field on a hidden screen can keep the focus and swallow the next scanner burst.
+  if (document.activeElement instanceof HTMLElement && document.activeElement !== document.body) {
+    document.activeElement.blur();
+  }
   cancelReturn();
   if (name !== 'progress') stopFollowing();
   // The printer's state shows on the attract screen and while printing; a message says it in full.
@@ -68,7 +72,6 @@ function show(name) {
   if (name === 'attract') {
     order = null;
     delete root.dataset.outcome;
-    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
     void refreshPrinter();
   }
 }
@@ -104,7 +107,8 @@ function showMessage(message) {
 async function submitCode(raw, via) {
   const code = raw.trim();
   if (!code || busy) return;
-  if (via !== 'typed' && code === lastCode.code && Date.now() - lastCode.at < SAME_CODE_QUIET_MS) return;
+  // Only the camera repeats itself; a scanner or a typed code is a deliberate new try.
+  if (via === 'camera' && code === lastCode.code && Date.now() - lastCode.at < SAME_CODE_QUIET_MS) return;
   lastCode = { code, at: Date.now() };
   busy = true;
   show('checking');
@@ -157,8 +161,8 @@ function follow(current) {
 }
 
 function watchForStall(current) {
-  clearTimeout(pollTimer);
-  pollTimer = setTimeout(() => {
+  clearTimeout(stallTimer);
+  stallTimer = setTimeout(() => {
     if (order !== current || screen !== 'progress' || !current.events) return;
     // No news for this long (printer jammed, node gone): give the screen back; printing goes on.
     if (Date.now() - current.changedAt > timings.stallReturnMs) show('attract');
@@ -167,7 +171,7 @@ function watchForStall(current) {
 }
 
 function stopFollowing() {
-  clearTimeout(pollTimer);
+  clearTimeout(stallTimer);
   order?.events?.close();
   if (order) order.events = null;
 }
@@ -302,7 +306,9 @@ $('code-input').addEventListener('input', () => returnAfter(timings.idleReturnMs
 $('type-cancel').addEventListener('click', () => show('attract'));
 $('type-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  void submitCode($('code-input').value, 'typed');
+  const typed = $('code-input').value;
+  $('code-input').value = '';
+  void submitCode(typed, 'typed');
 });
 $('code-input').addEventListener('keydown', (event) => {
   // A textarea wraps the long code for reading; Enter still means "print".

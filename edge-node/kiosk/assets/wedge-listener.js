@@ -1,12 +1,16 @@
 /**
  * Keyboard-wedge scanners (USB or Bluetooth barcode readers) "type" a code as a fast burst of key
  * presses ending in Enter. This listens on the whole document, so no input needs focus (and no
- * on-screen keyboard pops up on the touch screen); a person typing is far slower than the gap
- * allowed between a scanner's keys, so stray touches on a keyboard do not submit anything.
+ * on-screen keyboard pops up on the touch screen). Only a line of at least WEDGE_MIN_CHARS
+ * characters ending in Enter counts, so stray key presses do not submit anything.
  */
 
-/** A scanner sends its keys at most this far apart; a longer pause starts a new code. */
-export const WEDGE_MAX_KEY_GAP_MS = 100;
+/**
+ * A pause this long between keys starts a new code (what came before was a stray key press, not a
+ * scan). Scanners send their keys a few milliseconds apart; the margin covers a busy kiosk PC,
+ * whose keyboard events can arrive late and bunched.
+ */
+export const WEDGE_MAX_KEY_GAP_MS = 500;
 /** Shorter bursts are someone pressing keys, not a code (redemption codes are over 100 characters). */
 export const WEDGE_MIN_CHARS = 8;
 const MAX_CODE_CHARS = 400;

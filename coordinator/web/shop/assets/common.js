@@ -1,67 +1,53 @@
 // Shared by the shop pages: DOM and time helpers, the JSON API, what this phone remembers
-// (cart per event, orders placed here), and live updates with a polling fallback.
+// (cart per event, orders placed here), live updates with a polling fallback, dialogs.
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+const clock = { hour: '2-digit', minute: '2-digit' };
+const timeFormat = new Intl.DateTimeFormat(undefined, clock);
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  ...clock,
+});
+export const formatTime = (ms) => timeFormat.format(new Date(ms));
+
 /** The server writes times in UTC; the fan reads them in the phone's own time zone. */
-export function localizeTimes(root = document) {
-  const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-  const dateTime = new Intl.DateTimeFormat(undefined, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
-  for (const el of root.querySelectorAll('time[data-local]')) {
-    el.textContent = (el.dataset.local === 'time' ? time : dateTime).format(new Date(el.dateTime));
+export function localizeTimes() {
+  for (const el of document.querySelectorAll('time[data-local]')) {
+    el.textContent = (el.dataset.local === 'time' ? timeFormat : dateTimeFormat).format(new Date(el.dateTime));
   }
-  for (const el of root.querySelectorAll('option[data-t]')) {
-    el.textContent = dateTime.format(new Date(Number(el.dataset.t)));
+  for (const el of document.querySelectorAll('option[data-t]')) {
+    el.textContent = dateTimeFormat.format(new Date(Number(el.dataset.t)));
   }
 }
 
-export function formatTime(ms) {
-  return new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
-}
-
-export function formatMoney(cents, currency) {
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
-  } catch {
-    return `${(cents / 100).toFixed(2)} ${currency}`;
-  }
-}
+// Currencies are ISO 4217 codes (validated by the coordinator), which Intl always accepts.
+export const formatMoney = (cents, currency) =>
+  new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cents / 100);
 
 /** JSON API call; a failure throws an Error carrying the server's message, code and details. */
 export async function api(path, body) {
+  const init = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' } };
   let res;
   try {
-    res = await fetch(path, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    res = await fetch(path, { ...init, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw Object.assign(new Error('No connection right now. Try again in a moment.'), { code: 'offline' });
+    throw new Error('No connection right now. Try again in a moment.');
   }
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const error = data.error ?? {};
-    throw Object.assign(new Error(error.message ?? `The shop answered ${res.status}. Try again.`), {
-      code: error.code,
-      details: error.details,
-    });
-  }
-  return data;
+  if (res.ok) return data;
+  const { message, code, details } = data.error ?? {};
+  throw Object.assign(new Error(message ?? `The shop answered ${res.status}. Try again.`), { code, details });
 }
 
-function read(key, fallback) {
+function read(key) {
   try {
-    const value = JSON.parse(localStorage.getItem(key) ?? 'null');
-    return value ?? fallback;
+    const value = JSON.parse(localStorage.getItem(key));
+    return Array.isArray(value) ? value : [];
   } catch {
-    return fallback;
+    return [];
   }
 }
 
@@ -75,28 +61,26 @@ function write(key, value) {
 
 /** Cart per event: [{ imageId, copies }]. Prices are never computed here; the server quotes. */
 export const cart = {
-  get: (eventId) => read(`vpm.cart.${eventId}`, []).filter((i) => typeof i?.imageId === 'string' && i.copies >= 1),
+  get: (eventId) => read(`vpm.cart.${eventId}`).filter((i) => typeof i?.imageId === 'string' && i.copies >= 1),
   set: (eventId, items) => write(`vpm.cart.${eventId}`, items),
 };
 
-const MAX_REMEMBERED_ORDERS = 20;
-
-/** Orders placed on this phone, newest first, so the start page can lead back to them. */
+/** Orders placed on this phone, newest first (at most 20), so the start page leads back to them. */
 export const myOrders = {
-  list: () => read('vpm.orders', []).filter((o) => typeof o?.id === 'string'),
+  list: () => read('vpm.orders').filter((o) => typeof o?.id === 'string'),
   remember(order) {
-    const others = myOrders.list().filter((o) => o.id !== order.id);
-    const old = myOrders.list().find((o) => o.id === order.id) ?? {};
-    write('vpm.orders', [{ at: Date.now(), ...old, ...order }, ...others].slice(0, MAX_REMEMBERED_ORDERS));
+    const all = myOrders.list();
+    const old = all.find((o) => o.id === order.id);
+    write('vpm.orders', [{ at: Date.now(), ...old, ...order }, ...all.filter((o) => o !== old)].slice(0, 20));
   },
   checkoutUrl: (id) => myOrders.list().find((o) => o.id === id)?.checkoutUrl ?? null,
 };
 
 /** Creates the order (priced by the server) and returns where to pay. */
 export async function placeOrder(eventId, eventName, items) {
-  const created = await api('/api/orders', { eventId, items });
-  myOrders.remember({ id: created.order.id, eventId, eventName, checkoutUrl: created.checkoutUrl, at: Date.now() });
-  return created.checkoutUrl;
+  const { order, checkoutUrl } = await api('/api/orders', { eventId, items });
+  myOrders.remember({ id: order.id, eventId, eventName, checkoutUrl, at: Date.now() });
+  return checkoutUrl;
 }
 
 const WATCHDOG_MS = 40_000;
@@ -111,22 +95,15 @@ export function live({ url, event, onData, poll }) {
   let watchdog = 0;
   let timer = 0;
   let stopped = false;
-  const stop = () => {
-    stopped = true;
-    source?.close();
-    clearTimeout(watchdog);
-    clearTimeout(timer);
-  };
   const startPolling = () => {
     source?.close();
-    source = null;
     clearTimeout(watchdog);
     if (stopped || timer) return;
     const tick = async () => {
       try {
         onData(await poll());
       } catch {
-        // Offline for now: try again on the next tick.
+        // Offline for now: the next tick tries again.
       }
       if (!stopped) timer = setTimeout(tick, POLL_MS);
     };
@@ -136,22 +113,23 @@ export function live({ url, event, onData, poll }) {
     clearTimeout(watchdog);
     watchdog = setTimeout(startPolling, WATCHDOG_MS);
   };
-  if (typeof EventSource !== 'function') {
-    startPolling();
-    return stop;
-  }
-  source = new EventSource(url);
-  source.addEventListener(event, (e) => {
+  if (typeof EventSource !== 'function') startPolling();
+  else {
+    source = new EventSource(url);
+    source.addEventListener(event, (e) => {
+      arm();
+      onData(JSON.parse(e.data));
+    });
+    source.addEventListener('ping', arm);
+    source.addEventListener('error', () => source.readyState === EventSource.CLOSED && startPolling());
     arm();
-    onData(JSON.parse(e.data));
-  });
-  source.addEventListener('ping', arm);
-  source.addEventListener('open', arm);
-  source.addEventListener('error', () => {
-    if (source?.readyState === EventSource.CLOSED) startPolling();
-  });
-  arm();
-  return stop;
+  }
+  return () => {
+    stopped = true;
+    source?.close();
+    clearTimeout(watchdog);
+    clearTimeout(timer);
+  };
 }
 
 /** Dialog basics: close buttons, a tap on the backdrop, and focus back where it was. */

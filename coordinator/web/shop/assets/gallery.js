@@ -5,158 +5,136 @@ import { $, api, cart, formatMoney, formatTime, live, localizeTimes, placeOrder,
 const main = $('#main');
 const eventId = main.dataset.eventId;
 const maxCopies = Number(main.dataset.maxCopies);
-const eventName = $('h1')?.textContent ?? '';
-const THUMB_EDGE = 320;
-const PAGE_SIZE = 48;
+const grid = $('#grid');
 const QUOTE_DELAY_MS = 250;
 
 localizeTimes();
 
-// ---- cart -------------------------------------------------------------------------------------
 const cartDialog = setUpDialog($('#cart'));
-const cartButton = $('#cart-open');
 const cartList = $('#cart-items');
 const cartTotal = $('#cart-total');
 const cartError = $('#cart-error');
 const checkout = $('#checkout');
-const itemTemplate = $('#cart-item-template');
-cartButton.hidden = false;
-cartButton.addEventListener('click', () => cartDialog.open());
+$('#cart-open').hidden = false;
+$('#cart-open').addEventListener('click', () => cartDialog.open());
 
-const prints = (items) => items.reduce((n, i) => n + i.copies, 0);
+const items = () => cart.get(eventId);
+const prints = (list) => list.reduce((n, i) => n + i.copies, 0);
+const printsText = (n) => (n === 1 ? '1 print' : `${n} prints`);
 
-function save(items) {
-  cart.set(eventId, items);
-  renderCart();
+function save(list, { redraw = true } = {}) {
+  cart.set(eventId, list);
+  $('#cart-count').textContent = String(prints(list));
+  $('#cart-empty').hidden = list.length > 0;
+  if (redraw) drawCart(list);
+  clearTimeout(save.timer);
+  checkout.disabled = true;
+  save.timer = setTimeout(quote, QUOTE_DELAY_MS);
 }
 
 function addToCart(imageId) {
-  const items = cart.get(eventId);
-  const line = items.find((i) => i.imageId === imageId);
+  const list = items();
+  const line = list.find((i) => i.imageId === imageId);
   if (line) line.copies = Math.min(maxCopies, line.copies + 1);
-  else items.push({ imageId, copies: 1 });
-  save(items);
-  return prints(items);
+  else list.push({ imageId, copies: 1 });
+  save(list);
+  return `Added. ${printsText(prints(list))} in your cart.`;
 }
 
-function renderCart() {
-  const items = cart.get(eventId);
-  $('#cart-count').textContent = String(prints(items));
-  $('#cart-empty').hidden = items.length > 0;
+function drawCart(list) {
   cartList.replaceChildren(
-    ...items.map((item, n) => {
-      const li = itemTemplate.content.firstElementChild.cloneNode(true);
-      $('img', li).src = `/media/images/${encodeURIComponent(item.imageId)}/thumbnail.jpg`;
+    ...list.map(({ imageId, copies }, n) => {
+      const li = $('#cart-item-template').content.firstElementChild.cloneNode(true);
+      $('img', li).src = `/media/images/${encodeURIComponent(imageId)}/thumbnail.jpg`;
       $('.visually-hidden', li).textContent = ` of photo ${n + 1}`;
       const input = $('input', li);
-      input.value = String(item.copies);
+      input.value = String(copies);
+      // No redraw while typing: the field keeps its focus.
       input.addEventListener('change', () => {
-        const copies = Math.round(Number(input.value));
-        const next = cart.get(eventId);
-        const line = next.find((i) => i.imageId === item.imageId);
-        if (line) line.copies = Math.max(1, Math.min(maxCopies, Number.isFinite(copies) ? copies : 1));
-        save(next);
+        const value = Math.round(Number(input.value));
+        input.value = String(Math.max(1, Math.min(maxCopies, Number.isFinite(value) ? value : 1)));
+        save(
+          items().map((i) => (i.imageId === imageId ? { imageId, copies: Number(input.value) } : i)),
+          { redraw: false },
+        );
       });
       const remove = $('.remove', li);
       remove.setAttribute('aria-label', `Remove photo ${n + 1}`);
       remove.addEventListener('click', () => {
-        save(cart.get(eventId).filter((i) => i.imageId !== item.imageId));
+        save(items().filter((i) => i.imageId !== imageId));
         (cartList.querySelector('input') ?? $('#cart [data-close]')).focus();
       });
       return li;
     }),
   );
-  scheduleQuote();
 }
 
-let quoteTimer = 0;
 let quoteRound = 0;
-function scheduleQuote() {
-  clearTimeout(quoteTimer);
-  checkout.disabled = true;
-  quoteTimer = setTimeout(quote, QUOTE_DELAY_MS);
-}
-
 async function quote() {
   const round = ++quoteRound;
-  const items = cart.get(eventId);
+  const list = items();
   cartError.textContent = '';
-  if (items.length === 0) {
-    cartTotal.textContent = '';
-    checkout.textContent = 'Pay';
-    return;
-  }
+  cartTotal.textContent = '';
+  checkout.textContent = 'Pay';
+  if (list.length === 0) return;
   try {
-    const { quote: q } = await api('/api/orders/quote', { eventId, items });
+    const { quote: q } = await api('/api/orders/quote', { eventId, items: list });
     if (round !== quoteRound) return;
     const total = formatMoney(q.totalCents, q.currency);
-    cartTotal.textContent = `${q.printCount === 1 ? '1 print' : `${q.printCount} prints`}: ${total}`;
+    cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
     checkout.disabled = false;
   } catch (err) {
     if (round !== quoteRound) return;
-    if (err.code === 'image_not_in_event' && err.details?.imageId) {
-      save(cart.get(eventId).filter((i) => i.imageId !== err.details.imageId));
-      cartError.textContent = 'A photo in your cart is no longer for sale and was removed.';
-      return;
-    }
-    cartTotal.textContent = '';
     cartError.textContent = err.message;
+    if (err.code === 'image_not_in_event' && err.details?.imageId) {
+      save(list.filter((i) => i.imageId !== err.details.imageId));
+      cartError.textContent = 'A photo in your cart is no longer for sale and was removed.';
+    }
   }
 }
 
 checkout.addEventListener('click', async () => {
   checkout.disabled = true;
-  cartError.textContent = '';
   try {
-    window.location.assign(await placeOrder(eventId, eventName, cart.get(eventId)));
+    window.location.assign(await placeOrder(eventId, $('h1').textContent, items()));
   } catch (err) {
     cartError.textContent = err.message;
     checkout.disabled = false;
   }
 });
 
-renderCart();
+save(items());
 
-// ---- photo page -------------------------------------------------------------------------------
 const photoAdd = $('#photo-add');
 if (photoAdd) {
   photoAdd.hidden = false;
   photoAdd.addEventListener('click', () => {
-    const n = addToCart(photoAdd.dataset.image);
-    $('#viewer-status').textContent = `Added. ${n === 1 ? '1 print' : `${n} prints`} in your cart.`;
+    $('#viewer-status').textContent = addToCart(photoAdd.dataset.image);
   });
 }
 
-// ---- preview dialog ---------------------------------------------------------------------------
-const grid = $('#grid');
-const viewerEl = $('#viewer');
-if (grid && viewerEl) {
-  const viewer = setUpDialog(viewerEl);
+if (grid) {
+  const viewer = setUpDialog($('#viewer'));
   const image = $('#viewer-img');
-  const status = $('#viewer-status');
   let current = null;
-
   const show = (link) => {
     current = link;
-    const thumb = $('img', link);
+    const alt = $('img', link).alt;
     image.removeAttribute('src');
     image.width = Number(link.dataset.pw);
     image.height = Number(link.dataset.ph);
-    image.alt = thumb.alt;
+    image.alt = alt;
     image.src = `/media/images/${encodeURIComponent(link.dataset.image)}/preview.jpg`;
-    $('#viewer-title').textContent = thumb.alt;
-    status.textContent = '';
-    const li = link.closest('li');
-    $('#viewer-prev').disabled = !li.previousElementSibling;
-    $('#viewer-next').disabled = !li.nextElementSibling;
+    $('#viewer-title').textContent = alt;
+    $('#viewer-status').textContent = '';
+    $('#viewer-prev').disabled = !link.parentElement.previousElementSibling;
+    $('#viewer-next').disabled = !link.parentElement.nextElementSibling;
   };
-  const step = (direction) => {
-    const li = current?.closest('li');
-    const next = direction < 0 ? li?.previousElementSibling : li?.nextElementSibling;
+  const step = (back) => {
+    const next = back ? current.parentElement.previousElementSibling : current.parentElement.nextElementSibling;
     if (next) show($('a', next));
   };
-
   grid.addEventListener('click', (e) => {
     const link = e.target.closest('a[data-image]');
     if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
@@ -164,87 +142,70 @@ if (grid && viewerEl) {
     show(link);
     viewer.open();
   });
-  viewerEl.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowLeft') step(-1);
-    if (e.key === 'ArrowRight') step(1);
+  $('#viewer').addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') step(e.key === 'ArrowLeft');
   });
-  $('#viewer-prev').addEventListener('click', () => step(-1));
-  $('#viewer-next').addEventListener('click', () => step(1));
+  $('#viewer-prev').addEventListener('click', () => step(true));
+  $('#viewer-next').addEventListener('click', () => step(false));
   $('#viewer-add').addEventListener('click', () => {
-    const n = addToCart(current.dataset.image);
-    status.textContent = `Added. ${n === 1 ? '1 print' : `${n} prints`} in your cart.`;
+    $('#viewer-status').textContent = addToCart(current.dataset.image);
   });
-  // Keep the focused photo in view when the dialog closes over a long grid.
-  viewerEl.addEventListener('close', () => current?.scrollIntoView({ block: 'nearest' }));
 }
 
-// ---- more photos and new photos ---------------------------------------------------------------
 const params = new URLSearchParams(window.location.search);
 const filters = new URLSearchParams();
 for (const key of ['photographer', 'from', 'to']) if (params.get(key)) filters.set(key, params.get(key));
 const known = new Set([...(grid?.querySelectorAll('a[data-image]') ?? [])].map((a) => a.dataset.image));
+const query = (extra) =>
+  `/api/events/${encodeURIComponent(eventId)}/images?${new URLSearchParams([...filters, ...extra])}`;
+const altText = (by, t) => `Photo by ${by || 'an unnamed photographer'}, ${formatTime(t)}`;
+
+// As the server sizes them (image-pipeline.ts): long edge 320 (thumbnail), 1200 (preview).
+const fitEdge = (img, edge) => {
+  const scale = Math.min(1, edge / Math.max(img.width, img.height, 1));
+  return [Math.max(1, Math.round(img.width * scale)), Math.max(1, Math.round(img.height * scale))];
+};
 
 function tile(img) {
-  const scale = Math.min(1, THUMB_EDGE / Math.max(img.width, img.height, 1));
   const link = document.createElement('a');
   link.href = `/e/${encodeURIComponent(eventId)}/photo/${encodeURIComponent(img.id)}`;
-  Object.assign(link.dataset, {
-    image: img.id,
-    t: String(img.createdAt),
-    by: img.photographer ?? '',
-    pw: String(Math.round(img.width * Math.min(1, 1200 / Math.max(img.width, img.height, 1)))),
-    ph: String(Math.round(img.height * Math.min(1, 1200 / Math.max(img.width, img.height, 1)))),
-  });
-  const thumb = document.createElement('img');
-  Object.assign(thumb, {
-    src: img.thumbnailUrl,
-    loading: 'lazy',
-    decoding: 'async',
-    width: Math.max(1, Math.round(img.width * scale)),
-    height: Math.max(1, Math.round(img.height * scale)),
-    alt: `Photo by ${img.photographer ?? 'an unnamed photographer'}, ${formatTime(img.createdAt)}`,
-  });
-  link.append(thumb);
+  const [pw, ph] = fitEdge(img, 1200);
+  Object.assign(link.dataset, { image: img.id, t: img.createdAt, by: img.photographer ?? '', pw, ph });
+  const [width, height] = fitEdge(img, 320);
+  const thumb = Object.assign(document.createElement('img'), { src: img.thumbnailUrl, width, height });
+  Object.assign(thumb, { loading: 'lazy', decoding: 'async', alt: altText(img.photographer, img.createdAt) });
   const li = document.createElement('li');
   li.className = 'tile';
+  link.append(thumb);
   li.append(link);
   return li;
 }
 
-// Alt texts were written in UTC by the server; say them in local time like everything else.
+// Alt texts in local time, like every other time on the page.
 for (const link of grid?.querySelectorAll('a[data-t]') ?? []) {
-  $('img', link).alt =
-    `Photo by ${link.dataset.by || 'an unnamed photographer'}, ${formatTime(Number(link.dataset.t))}`;
+  $('img', link).alt = altText(link.dataset.by, Number(link.dataset.t));
 }
 
 const more = $('#more');
 more?.addEventListener('click', async (e) => {
   e.preventDefault();
-  more.setAttribute('aria-busy', 'true');
   try {
-    const query = new URLSearchParams(filters);
-    query.set('order', 'newest');
-    query.set('limit', String(PAGE_SIZE));
-    query.set('cursor', more.dataset.cursor);
-    const page = await api(`/api/events/${encodeURIComponent(eventId)}/images?${query}`);
-    const fresh = page.images.filter((i) => !known.has(i.id));
-    for (const img of fresh) known.add(img.id);
+    const page = await api(
+      query([
+        ['order', 'newest'],
+        ['limit', '48'],
+        ['cursor', more.dataset.cursor],
+      ]),
+    );
+    const fresh = page.images.filter((i) => !known.has(i.id) && known.add(i.id));
     grid.append(...fresh.map(tile));
     // Keyboard users continue where the new photos start.
     if (fresh.length > 0) $('a', grid.children[grid.children.length - fresh.length]).focus();
-    if (page.nextCursor) {
-      more.dataset.cursor = page.nextCursor;
-      const next = new URLSearchParams(filters);
-      next.set('cursor', page.nextCursor);
-      more.href = `?${next}`;
-    } else {
-      more.remove();
-    }
+    if (!page.nextCursor) return more.remove();
+    more.dataset.cursor = page.nextCursor;
+    more.href = `?${new URLSearchParams([...filters, ['cursor', page.nextCursor]])}`;
   } catch {
-    // Fall back to the plain link: the next page, rendered by the server.
     window.location.assign(more.href);
-  } finally {
-    more.removeAttribute('aria-busy');
   }
 });
 
@@ -252,20 +213,11 @@ const showNew = $('#show-new');
 const pending = [];
 let newest = Number(main.dataset.since);
 
-function receive({ images }) {
-  for (const img of images) {
-    newest = Math.max(newest, img.createdAt);
-    if (known.has(img.id)) continue;
-    known.add(img.id);
-    pending.push(img);
-  }
-  if (pending.length === 0) return;
-  showNew.textContent = pending.length === 1 ? 'Show 1 new photo' : `Show ${pending.length} new photos`;
-  showNew.hidden = false;
-}
-
 showNew?.addEventListener('click', () => {
   pending.sort((a, b) => b.createdAt - a.createdAt);
+  const count = $('#photo-count');
+  count.dataset.count = String(Number(count.dataset.count) + pending.length);
+  count.textContent = count.dataset.count === '1' ? '1 photo' : `${count.dataset.count} photos`;
   grid.prepend(...pending.splice(0).map(tile));
   $('#empty')?.remove();
   showNew.hidden = true;
@@ -275,14 +227,24 @@ showNew?.addEventListener('click', () => {
 // Only the first page shows the newest photos, so only it follows new ones.
 if (grid && showNew && !params.get('cursor')) {
   live({
-    url: `/api/events/${encodeURIComponent(eventId)}/stream?${new URLSearchParams([...filters, ['since', String(newest)]])}`,
+    url: `/api/events/${encodeURIComponent(eventId)}/stream?${new URLSearchParams([...filters, ['since', newest]])}`,
     event: 'photos',
-    onData: receive,
-    poll: () => {
-      const query = new URLSearchParams(filters);
-      query.set('order', 'oldest');
-      query.set('since', String(Math.max(0, newest - 60_000)));
-      return api(`/api/events/${encodeURIComponent(eventId)}/images?${query}`);
+    onData({ images }) {
+      for (const img of images) {
+        newest = Math.max(newest, img.createdAt);
+        if (!known.has(img.id) && known.add(img.id)) pending.push(img);
+      }
+      if (pending.length === 0) return;
+      showNew.textContent = pending.length === 1 ? 'Show 1 new photo' : `Show ${pending.length} new photos`;
+      showNew.hidden = false;
     },
+    // Photos registered a little before the newest one seen may still be new (uploads overlap).
+    poll: () =>
+      api(
+        query([
+          ['order', 'oldest'],
+          ['since', Math.max(0, newest - 60_000)],
+        ]),
+      ),
   });
 }

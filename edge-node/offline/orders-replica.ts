@@ -1,0 +1,72 @@
+import type Corestore from 'corestore';
+import Hyperbee from 'hyperbee';
+import type { DownloadRange } from 'hypercore';
+import {
+  ORDERS_FEED_PREFIX,
+  type OrdersFeedDescriptor,
+  type OrdersFeedEntry,
+  ordersFeedKey,
+} from '../../shared/feed/orders-feed-layout.ts';
+
+/** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
+export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
+
+/**
+ * The venue's orders feed as a printer holds it: replicated whole and live (entries are small, and
+ * every printer needs every paid order before its fan arrives), from LAN peers or the cloud.
+ */
+export class OrdersReplica {
+  readonly descriptor: OrdersFeedDescriptor;
+  readonly #bee: Hyperbee<OrdersFeedEntry>;
+  #range: DownloadRange | null = null;
+  #known = { version: -1, count: 0 };
+
+  constructor(store: Corestore, descriptor: OrdersFeedDescriptor) {
+    this.descriptor = descriptor;
+    const core = store.get({
+      key: Buffer.from(descriptor.key, 'hex'),
+      encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
+    });
+    this.#bee = new Hyperbee<OrdersFeedEntry>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' });
+  }
+
+  async ready(): Promise<void> {
+    await this.#bee.ready();
+    this.#range = this.#bee.core.download({ start: 0, end: -1 });
+  }
+
+  /** Blocks held contiguously from the start: how far this printer is with the feed. */
+  get contiguousLength(): number {
+    return this.#bee.core.contiguousLength;
+  }
+
+  /** The order with this code as last written, or null when this printer does not know it. */
+  async lookup(code: string, timeoutMs = ORDERS_LOOKUP_TIMEOUT_MS): Promise<OrdersFeedEntry | null> {
+    try {
+      const node = await this.#bee.get(ordersFeedKey(code), { timeout: timeoutMs });
+      return node?.value ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** How many orders this printer knows (cached per feed version). */
+  async count(): Promise<number> {
+    const version = this.#bee.version;
+    if (version === this.#known.version) return this.#known.count;
+    let count = 0;
+    try {
+      const range = { gte: ORDERS_FEED_PREFIX, lt: `${ORDERS_FEED_PREFIX}\uffff` };
+      for await (const _ of this.#bee.createReadStream(range, { timeout: ORDERS_LOOKUP_TIMEOUT_MS })) count++;
+    } catch {
+      return this.#known.count;
+    }
+    this.#known = { version, count };
+    return count;
+  }
+
+  async close(): Promise<void> {
+    this.#range?.destroy();
+    await this.#bee.close();
+  }
+}

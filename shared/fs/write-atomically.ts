@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+/** Temp file in the same folder, fsync, rename: readers (and a restart after a crash) see the whole file or the old one. */
+export async function writeAtomically(target: string, data: Uint8Array | string): Promise<void> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(temp, 'wx');
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, target);
+  } catch (err) {
+    // A full disk fails the write: the partial temp file must not stay and take what space is left.
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
