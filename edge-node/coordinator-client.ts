@@ -104,8 +104,9 @@ export class CoordinatorClient {
 
   /** Offline redemptions (issue #6), applied once each however often they are sent. */
   async reportOfflineRedemptions(orders: OfflineReportOrder[]): Promise<OfflineReportResult[]> {
-    return (await this.#call<{ results: OfflineReportResult[] }>('POST', '/api/printer/offline-redemptions', { orders }))
-      .results;
+    return (
+      await this.#call<{ results: OfflineReportResult[] }>('POST', '/api/printer/offline-redemptions', { orders })
+    ).results;
   }
 
   confirmPrinted(orderId: string, unit: number): Promise<{ order: { state: string; printedCount: number } }> {
@@ -120,12 +121,7 @@ export class CoordinatorClient {
     await this.#call('PUT', '/api/printer/status', report);
   }
 
-  async #call<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    timeoutMs = COORDINATOR_REQUEST_TIMEOUT_MS,
-  ): Promise<T> {
+  async #call<T>(method: string, path: string, body?: unknown, timeoutMs = COORDINATOR_REQUEST_TIMEOUT_MS): Promise<T> {
     const raw = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
       ...signPrinterRequest(this.#keyPair, method, path, Buffer.from(raw), this.#clock.now()),

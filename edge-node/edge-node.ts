@@ -79,6 +79,8 @@ export class EdgeNode {
   /** The local API's port, kept across a storage reopen (the kiosk and scanners know it). */
   #listenPort: number | null = null;
   #stopped = false;
+  /** ready() completed and no teardown began since. */
+  #up = false;
   #startedAt = 0;
   readonly #progress = new Map<string, RedemptionProgress>();
   #localUrl = '';
@@ -128,7 +130,11 @@ export class EdgeNode {
       logger: this.logger,
       now: () => this.clock.now(),
       onFailure: (kind) => this.metrics.storageErrors.inc({ kind }),
-      onRoomAgain: () => void this.#reopenStorage(),
+      onRoomAgain: () => {
+        if (!this.#up) return false;
+        void this.#reopenStorage();
+        return true;
+      },
     });
     this.identity = await loadOrCreateIdentity(join(dataDir, 'identity.json'));
     const qr = await pairingQr(this.identity.pairingCode);
@@ -274,6 +280,7 @@ export class EdgeNode {
     const addr = this.#server.address() as AddressInfo;
     this.#localUrl = `http://${addr.address}:${addr.port}`;
     this.#scheduleRefresh();
+    this.#up = true;
     this.logger.info(
       { local: this.#localUrl, venue: this.#profile.venue.name, events: this.#replicas.size },
       'edge node ready',
@@ -390,6 +397,7 @@ export class EdgeNode {
 
   async #teardown(): Promise<void> {
     this.#closing = true;
+    this.#up = false;
     this.#storage?.close();
     if (this.#refresher) clearTimeout(this.#refresher);
     const server = this.#server;

@@ -90,7 +90,10 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
         head: { blobsLength: 0, catalogLength: 0 },
       },
     ],
-    peers: { printers: [{ id: peer.key, name: `printer ${peer.key.slice(0, 4)}`, lastSeenAt: null }], coordinators: [] },
+    peers: {
+      printers: [{ id: peer.key, name: `printer ${peer.key.slice(0, 4)}`, lastSeenAt: null }],
+      coordinators: [],
+    },
     ordersFeed: { ...descriptor, length: feed.length },
   });
   const offlineAt = async (self: Node, peer: Node) => {
@@ -120,11 +123,19 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   const encryption = { key: Buffer.from(descriptor.claimsEncryptionKey, 'hex') };
   const hostileLog = h.corestore.get({ keyPair: h.keyPair, encryption });
   await hostileLog.append(
-    Buffer.from(JSON.stringify({ t: 'claim', orderId: 'order-X', hlc: { wall: paidAt, count: 0 }, mode: 'online', units: 3 })),
+    Buffer.from(
+      JSON.stringify({ t: 'claim', orderId: 'order-X', hlc: { wall: paidAt, count: 0 }, mode: 'online', units: 3 }),
+    ),
   );
   const rawB = b.corestore.get({ keyPair: b.keyPair, encryption });
   await rawB.ready();
-  const backdated = { t: 'claim', orderId: 'order-X', hlc: { wall: paidAt - CLAIM_CLOCK_SKEW_MS - 1, count: 0 }, mode: 'offline', units: 3 };
+  const backdated = {
+    t: 'claim',
+    orderId: 'order-X',
+    hlc: { wall: paidAt - CLAIM_CLOCK_SKEW_MS - 1, count: 0 },
+    mode: 'offline',
+    units: 3,
+  };
   await rawB.append([
     Buffer.from('not a claim'),
     Buffer.from(JSON.stringify(backdated)),
@@ -174,7 +185,17 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   t.true(await waitFor(() => atA.claims!.recordsFor('order-Z').length >= 2, SETTLE_MS, 25));
   const refused = await t.throwsAsync(atA.claimOffline('CODEZ'));
   t.is((refused as { code?: string }).code, 'order_already_printed');
-  await rawB.append(Buffer.from(JSON.stringify({ t: 'claim', orderId: 'order-Z', hlc: { wall: Date.now(), count: 9 }, mode: 'offline', units: 1 })));
+  await rawB.append(
+    Buffer.from(
+      JSON.stringify({
+        t: 'claim',
+        orderId: 'order-Z',
+        hlc: { wall: Date.now(), count: 9 },
+        mode: 'offline',
+        units: 1,
+      }),
+    ),
+  );
   const again = await t.throwsAsync(atA.claimOffline('CODEZ'));
   t.is((again as { code?: string }).code, 'order_already_printed');
   const unknown = await t.throwsAsync(atA.claimOffline('CODEQ'));

@@ -74,7 +74,9 @@ export const printerStatusReport = z
 /** The DHT address a printer last reported, if any. */
 function reportedDht(report: Record<string, unknown> | undefined): { host: string; port: number } | null {
   const dht = report?.dht as { host?: unknown; port?: unknown } | null | undefined;
-  return dht && typeof dht.host === 'string' && typeof dht.port === 'number' ? { host: dht.host, port: dht.port } : null;
+  return dht && typeof dht.host === 'string' && typeof dht.port === 'number'
+    ? { host: dht.host, port: dht.port }
+    : null;
 }
 
 const holdingsInput = z

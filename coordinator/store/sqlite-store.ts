@@ -3,8 +3,8 @@ import { AppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
 import type { PriceList } from '../../shared/policy/pricing.ts';
-import type { TransitionPatch } from './order-rules.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
+import type { TransitionPatch } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,

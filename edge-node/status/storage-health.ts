@@ -49,8 +49,11 @@ export interface StorageHealthOptions {
   dir: string;
   logger: StructuredLogger;
   now: () => number;
-  /** There is room again after a disk-full failure: reopen the storage. */
-  onRoomAgain: () => void;
+  /**
+   * There is room again after a disk-full failure: reopen the storage. Answers false when it cannot
+   * now (the node is still starting): it is asked again on the next check.
+   */
+  onRoomAgain: () => boolean;
   /** Every failed write, for metrics. */
   onFailure?: (kind: StorageFailure['kind']) => void;
   resumeFreeBytes?: number;
@@ -75,6 +78,8 @@ export class StorageHealth {
   #failure: StorageFailure | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** waitForRoom() is running (start-up): reports do not start checks of their own. */
+  #waiting = false;
 
   constructor(opts: StorageHealthOptions) {
     this.#o = opts;
@@ -88,7 +93,7 @@ export class StorageHealth {
   report(err: unknown): void {
     const kind = isDiskFull(err) ? 'disk_full' : 'io_error';
     this.#o.onFailure?.(kind);
-    if (this.#failure || this.#closed) return;
+    if (this.#failure || this.#closed || this.#waiting) return;
     this.#failure = {
       kind,
       since: this.#o.now(),
@@ -108,6 +113,11 @@ export class StorageHealth {
    */
   async waitForRoom(err: unknown, whileWaiting: () => Promise<void>): Promise<void> {
     this.#o.onFailure?.('disk_full');
+    // This wait owns the failure now: a check started by an earlier report must not reopen
+    // storage that is still being opened.
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#waiting = true;
     this.#failure = { kind: 'disk_full', since: this.#o.now(), message: storageFullError(this.#o.dir).message };
     this.#o.logger.error({ err, dir: this.#o.dir }, 'local storage is full: waiting for room before starting');
     while (!this.#closed) {
@@ -115,6 +125,7 @@ export class StorageHealth {
       await sleep(this.#o.pollMs ?? STORAGE_POLL_MS);
       if ((await this.#freeBytes()) >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES)) {
         this.#failure = null;
+        this.#waiting = false;
         this.#o.logger.info({ dir: this.#o.dir }, 'local storage has room again: starting');
         return;
       }
@@ -133,9 +144,8 @@ export class StorageHealth {
       this.#timer = null;
       if (this.#closed) return;
       const free = await this.#freeBytes();
-      if (free >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES)) {
+      if (free >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES) && this.#o.onRoomAgain()) {
         this.#o.logger.info({ dir: this.#o.dir, freeBytes: free }, 'local storage has room again: reopening it');
-        this.#o.onRoomAgain();
         return;
       }
       this.#poll();
