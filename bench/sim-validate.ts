@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
@@ -15,7 +15,8 @@ import { parseScenario } from '../sim/scenario.ts';
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many, from the scenario's seed; 1),
  * SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_SHAPING=1 (shape the WAN
- * with tc tbf in network namespaces: root only). Diagnostics go to stderr.
+ * with tc tbf in network namespaces: root only), SIM_VALIDATE_OUT (write both modes' runs there as
+ * JSON). Diagnostics go to stderr.
  */
 const TOLERANCE = 0.15;
 // Exit (not die) on a signal, so that the emulation's edge-node processes are stopped with it.
@@ -27,6 +28,7 @@ const STRATEGIES = (process.env.SIM_VALIDATE_STRATEGIES ?? 'mesh').split(',') as
 const SEEDS = Number(process.env.SIM_VALIDATE_SEEDS ?? 1);
 const LOG_DIR = process.env.SIM_VALIDATE_LOG_DIR;
 const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
+const OUT_DIR = process.env.SIM_VALIDATE_OUT;
 
 const scenario = parseScenario(
   await readFile(new URL(`../sim/scenarios/${NAME}.json`, import.meta.url), 'utf8'),
@@ -34,6 +36,11 @@ const scenario = parseScenario(
 );
 const rel = (a: number, b: number) => (b === 0 ? (a === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.abs(a - b) / b);
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** The slowest batch's time until every printer held it (Infinity if one never did). */
+function maxComplete(run: StrategyRun): number {
+  return run.batches.reduce((m, b) => Math.max(m, b.completeSeconds ?? Number.POSITIVE_INFINITY), 0);
+}
 
 function compare(model: StrategyRun, emulated: StrategyRun, stats: EmulationRunStats | null) {
   return {
@@ -45,6 +52,8 @@ function compare(model: StrategyRun, emulated: StrategyRun, stats: EmulationRunS
     modelP95WaitS: round(model.fanWaitSeconds.p95, 1),
     emulationP95WaitS: round(emulated.fanWaitSeconds.p95, 1),
     p95WaitDiff: round(rel(emulated.fanWaitSeconds.p95, model.fanWaitSeconds.p95), 3),
+    modelBatchCompleteMaxS: round(maxComplete(model), 1),
+    emulationBatchCompleteMaxS: round(maxComplete(emulated), 1),
     modelAllLocalShare: round(model.allLocalShare, 3),
     emulationAllLocalShare: round(emulated.allLocalShare, 3),
     emulationFailedRedemptions: emulated.failedRedemptions,
@@ -78,6 +87,11 @@ for (const strategy of STRATEGIES) {
         strategy,
       )
     ).runs[0]!;
+    if (OUT_DIR) {
+      await mkdir(OUT_DIR, { recursive: true });
+      const file = join(OUT_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}${SHAPING ? '-shaped' : ''}.json`);
+      await writeFile(file, JSON.stringify({ model, emulation: emulated }, null, 1));
+    }
     const row = compare(model, emulated, stats);
     rows.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -76,6 +76,8 @@ export interface RedeemJob {
   };
   feed: EventFeedDescriptor;
   units: PrintUnitJob[];
+  /** The order's redemption token (absent from older coordinators): a typed code's job resumes with it. */
+  token?: string;
 }
 
 /** The coordinator's error body, kept so the kiosk can show why. */
@@ -100,6 +102,11 @@ export class CoordinatorClient {
   /** `timeoutMs`: how long to wait before calling the cloud unreachable (the fan is waiting). */
   redeem(token: string, opts: { timeoutMs?: number } = {}): Promise<RedeemJob> {
     return this.#call<RedeemJob>('POST', '/api/printer/redeem', { token }, opts.timeoutMs);
+  }
+
+  /** A fan's typed 8-character order code: only the coordinator can tell whether it is an order. */
+  redeemCode(code: string, opts: { timeoutMs?: number } = {}): Promise<RedeemJob> {
+    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { code }, opts.timeoutMs);
   }
 
   /** Offline redemptions (issue #6), applied once each however often they are sent. */

@@ -1,5 +1,7 @@
 import test from 'ava';
+import { FAILED_CODE_BURST, FAILED_CODE_REFILL_MS } from '../coordinator/http/failed-code-limiter.ts';
 import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
+import { newOrderCode } from '../shared/token/order-code.ts';
 import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';
 import {
   asOperator,
@@ -306,4 +308,114 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
   t.is((rows.get(printers[0]!.id) as { bytesNeeded: number }).bytesNeeded, 0);
   t.true((rows.get(printers[1]!.id) as { bytesNeeded: number }).bytesNeeded > 0);
   t.is((await h.http.get(`/api/events/${event.id}/delivery`)).status, 401);
+});
+
+/** How a person might type `code`: lower case, a dash in the middle, O for 0 and l for 1. */
+function asTyped(code: string): string {
+  const sloppy = code.replaceAll('0', 'O').replaceAll('1', 'l').toLowerCase();
+  return `${sloppy.slice(0, 4)}-${sloppy.slice(4)}`;
+}
+
+test('a typed order code redeems like its token: normalised, same claim rules, same answer carrying the token', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
+  const [p1, p2] = printers;
+  const { token, orderId, order } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
+  const code = order.code as string;
+
+  const bad = async (body: unknown, field: RegExp) => {
+    const res = await printerCall(h, p1!, 'post', '/api/printer/redeem', body);
+    t.is(res.status, 400, JSON.stringify(body));
+    t.is(res.body.error.code, 'invalid_input');
+    t.regex(res.body.error.message, field, JSON.stringify(body));
+  };
+  await bad({ token, code }, /code: .*not both/);
+  await bad({}, /token: .*"code"/);
+  await bad({ code: code.slice(0, 7) }, /code: .*8-character/);
+  await bad({ code: `${code.slice(0, 7)}U` }, /code: .*8-character/);
+  await bad({ code: 'X'.repeat(41) }, /code/);
+  t.is((await h.store.getOrder(orderId))!.claim, null, 'a refused input claims nothing');
+
+  const job = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: asTyped(code) }).expect(200);
+  t.is(job.body.order.id, orderId);
+  t.is(job.body.order.state, 'redeeming');
+  t.is(job.body.feed.eventId, event.id);
+  t.is(job.body.units.length, 2);
+  t.is(job.body.token, token, 'the answer carries the token of the fan’s QR code');
+  const byToken = await printerCall(h, p1!, 'post', '/api/printer/redeem', { token: job.body.token }).expect(200);
+  t.is(byToken.body.token, token, 'a scanned token is answered with itself');
+  t.deepEqual(byToken.body.units, job.body.units, 'retried by token, the same job');
+
+  const held = await printerCall(h, p2!, 'post', '/api/printer/redeem', { code });
+  t.is(held.status, 409);
+  t.is(held.body.error.code, 'order_claimed_elsewhere');
+  t.is(held.body.error.details.printerName, 'Printer 1');
+  for (const unit of [0, 1]) {
+    await printerCall(h, p1!, 'post', `/api/printer/orders/${orderId}/units/${unit}/printed`).expect(200);
+  }
+  const again = await printerCall(h, p2!, 'post', '/api/printer/redeem', {
+    code: ` ${code.slice(0, 4)} ${code.slice(4)} `,
+  });
+  t.is(again.status, 409);
+  t.is(again.body.error.code, 'order_already_printed');
+
+  const unpaid = await h.http
+    .post('/api/orders')
+    .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] })
+    .expect(201);
+  const notPaid = await printerCall(h, p2!, 'post', '/api/printer/redeem', { code: unpaid.body.order.code });
+  t.is(notPaid.status, 409);
+  t.is(notPaid.body.error.code, 'order_not_paid');
+
+  const late = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  h.clock.advance(8 * 24 * HOUR_MS);
+  const expired = await printerCall(h, p2!, 'post', '/api/printer/redeem', { code: late.order.code });
+  t.is(expired.status, 410);
+  t.is(expired.body.error.code, 'token_expired');
+  t.is((await h.store.getOrder(late.orderId))!.claim, null);
+});
+
+test('typed codes: wrong ones (unknown, or another venue’s) count against the printer; past the burst 429 with Retry-After, until it refills', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
+  const [p1, p2] = printers;
+  const other = await seedVenue(h, { images: 1, printers: 0 });
+  const elsewhere = await paidOrder(h, other.event.id, [{ imageId: other.images[0]!.id, copies: 1 }]);
+  const mine = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  const next = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+
+  const foreign = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: elsewhere.order.code });
+  t.is(foreign.status, 404, 'another venue’s order is not even confirmed to exist');
+  t.is(foreign.body.error.code, 'order_not_found');
+  for (let i = 1; i < FAILED_CODE_BURST; i++) {
+    const res = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() });
+    t.is(res.status, 404);
+    t.is(res.body.error.code, 'order_not_found');
+  }
+  const limited = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: mine.order.code });
+  t.is(limited.status, 429);
+  t.is(limited.body.error.code, 'too_many_code_attempts');
+  t.regex(limited.body.error.message, /scan the QR code/);
+  t.is(limited.headers['retry-after'], String(FAILED_CODE_REFILL_MS / 1000));
+  t.is(limited.body.error.details.retryAfterSeconds, FAILED_CODE_REFILL_MS / 1000);
+  t.is((await h.store.getOrder(mine.orderId))!.claim, null, 'a limited printer claims nothing, even with a right code');
+  t.is((await h.store.getOrder(elsewhere.orderId))!.claim, null);
+
+  // Signed tokens are not guessable, so they are not limited; other printers keep their own budget.
+  await printerCall(h, p1!, 'post', '/api/printer/redeem', { token: next.token }).expect(200);
+  await printerCall(h, p2!, 'post', '/api/printer/redeem', { code: mine.order.code }).expect(200);
+
+  h.clock.advance(FAILED_CODE_REFILL_MS - 1_000);
+  const stillLimited = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: next.order.code });
+  t.is(stillLimited.status, 429);
+  t.is(stillLimited.headers['retry-after'], '1');
+  h.clock.advance(1_000);
+  const refilled = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: next.order.code }).expect(200);
+  t.is(refilled.body.order.id, next.orderId);
+  t.is(refilled.body.token, next.token);
+  // One wrong code's worth came back, and it was not spent on a right code: one more wrong one is allowed.
+  t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 404);
+  t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 429);
 });

@@ -1,12 +1,12 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import pino from 'pino';
 import { edgeConfigSchema } from '../edge-node/config.ts';
 import { EdgeNode } from '../edge-node/edge-node.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { buyAndPay } from './fixtures/http-client.ts';
-import { pairPrinter, startVenue } from './fixtures/venue-harness.ts';
+import { api, buyAndPay } from './fixtures/http-client.ts';
+import { neverSyncs, pairPrinter, startVenue } from './fixtures/venue-harness.ts';
 
 test('three in-process edge nodes replicate an event, pull it from the cloud about once, and print a redeemed order', async (t) => {
   t.timeout(120_000);
@@ -74,4 +74,66 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
     ['1', '2', '3'],
   );
   t.regex(files[3]!, /receipt/);
+});
+
+test('a typed order code prints like a scanned one, keeps the order’s token for resume, and needs the network', async (t) => {
+  t.timeout(90_000);
+  const venue = await startVenue(t, { images: 1, imageSide: 600 });
+  const dataDir = join(venue.dir, 'edge');
+  await pairPrinter(venue.base, venue.operator, venue.venue.id, dataDir, 'Gate 1');
+  const node = new EdgeNode(
+    edgeConfigSchema.parse({
+      coordinatorUrl: venue.base,
+      name: 'Gate 1',
+      dataDir,
+      dhtBootstrap: venue.bootstrap,
+      printer: { kind: 'file', dir: join(dataDir, 'prints') },
+      schedule: neverSyncs(),
+      statusPort: 0,
+      logLevel: 'silent',
+    }),
+    pino({ level: 'silent' }),
+  );
+  await node.ready();
+  t.teardown(() => node.close());
+  const codeOf = async (orderId: string) =>
+    (await api<{ order: { code: string; state: string } }>(venue.base, 'GET', `/api/orders/${orderId}`)).body.order;
+
+  const { orderId, token } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 2 }]);
+  const code = (await codeOf(orderId)).code;
+  // As a fan types it from the order page: small letters, a dash in the middle.
+  const result = await node.redeem(`${code.slice(0, 4)}-${code.slice(4)}`.toLowerCase());
+  t.is(result.error, undefined);
+  t.is(result.orderId, orderId);
+  t.deepEqual(
+    result.units.map((u) => u.state),
+    ['printed', 'printed'],
+  );
+  const files = (await readdir(join(dataDir, 'prints'))).filter((f) => f.endsWith('.escpos'));
+  t.is(files.length, 3, `two photos and a receipt: ${files.join(', ')}`);
+  const claimed = (await readFile(join(dataDir, 'jobs.log'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { t: string; orderId?: string; token?: string })
+    .find((r) => r.t === 'claimed' && r.orderId === orderId);
+  t.is(claimed?.token, token, 'the job log holds the QR code’s token, which a restart redeems with');
+  t.true(
+    await waitFor(async () => (await codeOf(orderId)).state === 'fulfilled', 15_000, 100),
+    'every print was confirmed to the coordinator',
+  );
+
+  // No cloud: a typed code cannot be checked, and the kiosk asks for the QR code instead.
+  const later = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[0]!.id, copies: 1 }]);
+  const laterCode = (await codeOf(later.orderId)).code;
+  await venue.coordinator.close();
+  const refused = await fetch(`${node.localUrl}/kiosk/redeem`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: laterCode }),
+  });
+  const body = (await refused.json()) as { error: { code: string }; message: { title: string; text: string } };
+  t.is(refused.status, 503);
+  t.is(body.error.code, 'typed_code_needs_network');
+  t.is(body.message.title, 'Scan the QR code');
+  t.regex(body.message.text, /typed codes need the network right now/i);
 });

@@ -82,6 +82,10 @@ test('the kiosk page: strict CSP, no inline script, names escaped, / leads to it
   for (const id of ['screen-attract', 'camera-video', 'type-code-button', 'code-input', 'prints', 'screen-message']) {
     t.true(page.text.includes(`id="${id}"`), id);
   }
+  // The typed-code keypad: every character a short code can hold, none it cannot, and a delete key.
+  const keys = [...page.text.matchAll(/data-key="([^"]+)"/g)].map((m) => m[1]);
+  t.deepEqual(keys, [...'0123456789', 'Backspace', ...'ABCDEFGHJKMNPQRSTVWXYZ']);
+  t.regex(page.text, /id="code-input"[^>]*autocapitalize="characters"/);
   const jsqr = await agent.get('/kiosk/assets/jsqr.js');
   t.is(jsqr.status, 200);
   t.regex(jsqr.headers['content-type'] ?? '', /javascript/);
@@ -214,9 +218,13 @@ test('every refusal the node or the coordinator gives has its own words on the k
     coordinator_unreachable: 'offline',
     offline_unavailable: 'offline',
     order_not_known_offline: 'offline',
+    typed_code_needs_network: 'offline',
+    too_many_code_attempts: 'unknown',
   };
   for (const [code, kind] of Object.entries(expected)) t.is(refusalMessage(code, undefined).kind, kind, code);
   t.is(refusalMessage('something_new', undefined).kind, 'error');
   t.regex(refusalMessage('order_claimed_elsewhere', { printerName: 'Gate 3' }).text, /at Gate 3 right now/);
   t.notRegex(refusalMessage('order_already_printed', { printerName: null }).text, / at /);
+  t.is(refusalMessage('typed_code_needs_network', undefined).title, 'Scan the QR code');
+  t.regex(refusalMessage('too_many_code_attempts', { retryAfterSeconds: 30 }).text, /for 30 seconds.*QR code/);
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { BASE45_ALPHABET, decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
-import { newOrderCode, orderCodeFromBytes, orderCodeToBytes } from '../shared/token/order-code.ts';
+import { newOrderCode, normalizeOrderCode, orderCodeFromBytes, orderCodeToBytes } from '../shared/token/order-code.ts';
 import {
   generateSigningKey,
   signRedemptionToken,
@@ -42,6 +42,19 @@ test('order codes are 8 Crockford characters and round-trip', (t) => {
   t.is(orderCodeToBytes('ILOU0000'), null);
   t.is(orderCodeFromBytes(new Uint8Array([0, 0, 0, 0, 0])), '00000000');
   t.is(orderCodeFromBytes(new Uint8Array([255, 255, 255, 255, 255])), 'ZZZZZZZZ');
+});
+
+test('a typed order code is normalised: case, spaces and dashes, Crockford aliases; anything else is not a code', (t) => {
+  for (const typed of ['7K2M109Q', '7k2m-109q', ' 7K2M 109Q\n', '7K2M-lO9Q', '7k2m-iO9q', '7 K 2 M 1 0 9 Q']) {
+    t.is(normalizeOrderCode(typed), '7K2M109Q', JSON.stringify(typed));
+  }
+  for (const typed of ['7K2M109', '7K2M109QX', '7K2M1U9Q', '7K2M_09Q', '', '--------']) {
+    t.is(normalizeOrderCode(typed), null, JSON.stringify(typed));
+  }
+  const token = signRedemptionToken(newOrderCode(), NOW + 60_000, generateSigningKey(1));
+  t.is(normalizeOrderCode(token), null, 'a scanned token is never taken for a typed code');
+  const code = newOrderCode();
+  t.is(normalizeOrderCode(code.toLowerCase()), code);
 });
 
 test('a token signs and verifies offline, fits a QR in alphanumeric mode', (t) => {

@@ -85,7 +85,7 @@ export class FeedService implements FeedPort {
       store: opts.store,
       openFeed: async (venueId) => {
         const venue = await opts.store.getVenue(venueId);
-        return venue === null ? null : this.#openOrdersFeed(venue);
+        return venue === null ? null : this.ordersFeedOf(venue);
       },
       instanceId: opts.instanceId,
       logger: opts.logger,
@@ -121,7 +121,7 @@ export class FeedService implements FeedPort {
   }
 
   async venueCreated(venue: VenueRecord): Promise<void> {
-    await this.#openOrdersFeed(venue);
+    await this.ordersFeedOf(venue);
     await this.seeder.syncVenues([venue]);
   }
 
@@ -134,7 +134,7 @@ export class FeedService implements FeedPort {
   }
 
   /** Every instance keeps a live replica of every venue's orders feed: a seeder and a possible writer. */
-  #openOrdersFeed(venue: VenueRecord): Promise<OrdersFeed> {
+  ordersFeedOf(venue: VenueRecord): Promise<OrdersFeed> {
     let opening = this.#ordersFeeds.get(venue.id);
     if (opening === undefined) {
       opening = OrdersFeed.open(this.feeds.corestore, venue);
@@ -224,7 +224,7 @@ export class FeedService implements FeedPort {
     const { store, logger } = this.#opts;
     const venues = await store.listVenues();
     for (const venue of venues) {
-      await this.#openOrdersFeed(venue).catch((err: unknown) =>
+      await this.ordersFeedOf(venue).catch((err: unknown) =>
         logger.error({ err, venueId: venue.id }, 'could not open the venue orders feed'),
       );
     }

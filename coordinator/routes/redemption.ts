@@ -1,16 +1,53 @@
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
-import { verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
+import { normalizeOrderCode } from '../../shared/token/order-code.ts';
+import {
+  normalizeRedemptionCode,
+  signRedemptionToken,
+  verifyRedemptionToken,
+} from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
+import { FailedCodeLimiter } from '../http/failed-code-limiter.ts';
 import { parseInput } from '../http/validate.ts';
-import type { OrderRecord, PrinterRecord } from '../store/records.ts';
+import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
 import { orderView } from '../views.ts';
+import { redemptionExpiry } from './orders.ts';
 
-const redeemInput = z.object({ token: z.string().min(1).max(400) }).strict();
+/**
+ * What a printer presents: the scanned token (signed, checked offline by the printer too), or the
+ * 8-character order code a fan typed from under the QR code (unsigned: looked up, rate-limited).
+ */
+const redeemInput = z
+  .object({
+    token: z.string().min(1).max(400).optional(),
+    code: z
+      .string()
+      .max(40)
+      .transform((typed, ctx) => {
+        const code = normalizeOrderCode(typed);
+        if (code) return code;
+        ctx.addIssue({ code: 'custom', message: 'must be the 8-character code printed under the QR code' });
+        return z.NEVER;
+      })
+      .optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.token !== undefined && input.code !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: 'send either "token" or "code", not both' });
+    } else if (input.token === undefined && input.code === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: 'send "token" (the scanned QR code) or "code" (the 8-character code under it)',
+      });
+    }
+  });
 const unitParam = z.coerce.number().int().min(0).max(10_000);
 
 /**
@@ -21,10 +58,16 @@ const unitParam = z.coerce.number().int().min(0).max(10_000);
 export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, feeds, clock, tokenKeys, settings, metrics } = deps;
   const printer = requirePrinter(store, clock);
+  const failedCodes = new FailedCodeLimiter();
 
-  async function printJob(order: OrderRecord, me: PrinterRecord) {
+  async function eventOf(order: OrderRecord): Promise<EventRecord> {
     const event = await store.getEvent(order.eventId);
     if (!event) throw new AppError(500, 'event_missing', 'The order’s event is missing.');
+    return event;
+  }
+
+  async function printJob(order: OrderRecord, me: PrinterRecord, token: string) {
+    const event = await eventOf(order);
     const holdings = await store.getHoldings(me.id, event.id);
     const held = new Set(holdings?.imageIds ?? []);
     const images = new Map(
@@ -49,12 +92,12 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
           : null,
       };
     });
-    return { order: orderView(order), feed: feeds.descriptorFor(event), units };
+    // The token goes back too: a printer that was given a typed code keeps it to resume the order.
+    return { order: orderView(order), feed: feeds.descriptorFor(event), units, token };
   }
 
-  router.post('/api/printer/redeem', printer, async (ctx) => {
-    const me = ctx.state.printer as PrinterRecord;
-    const { token } = parseInput(redeemInput, ctx.request.body);
+  /** The order behind a scanned token; refuses forged, foreign and expired tokens. */
+  async function orderByToken(token: string): Promise<{ order: OrderRecord; token: string }> {
     const verified = verifyRedemptionToken(token, tokenKeys.publicKeys, clock.now());
     if (!verified.ok) {
       metrics.redemptions.inc({ outcome: `token_${verified.reason}` });
@@ -65,6 +108,55 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       metrics.redemptions.inc({ outcome: 'unknown_order' });
       throw notFound('order_not_found', 'The code is genuine but its order is unknown here.');
     }
+    return { order, token: normalizeRedemptionCode(token) };
+  }
+
+  /**
+   * The order behind a typed code, for this printer's venue only, with the token its QR code
+   * carries. Wrong codes are counted against the printer, so guessing codes is too slow to pay.
+   */
+  async function orderByCode(
+    code: string,
+    me: PrinterRecord,
+    ctx: Context,
+  ): Promise<{ order: OrderRecord; token: string }> {
+    const wait = failedCodes.retryAfterMs(me.id, clock.now());
+    if (wait > 0) {
+      metrics.redemptions.inc({ outcome: 'code_rate_limited' });
+      const seconds = Math.ceil(wait / 1000);
+      ctx.set('retry-after', String(seconds));
+      throw new AppError(
+        429,
+        'too_many_code_attempts',
+        `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    const order = await store.getOrderByCode(code);
+    // An order of another venue is answered like an unknown code: otherwise every venue's orders would
+    // be a target for guesses made at any printer.
+    if (!order || order.venueId !== me.venueId) {
+      failedCodes.failed(me.id, clock.now());
+      metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
+      throw notFound('order_not_found', 'No order here has this code; check it against your order page.');
+    }
+    const expiresAt = redemptionExpiry(deps, await eventOf(order), order);
+    if (clock.now() >= expiresAt) {
+      metrics.redemptions.inc({ outcome: 'token_expired' });
+      throw new AppError(
+        410,
+        'token_expired',
+        `The code expired at ${new Date(expiresAt).toISOString()}; ask staff for help.`,
+      );
+    }
+    return { order, token: signRedemptionToken(order.code, expiresAt, tokenKeys.current) };
+  }
+
+  router.post('/api/printer/redeem', printer, async (ctx) => {
+    const me = ctx.state.printer as PrinterRecord;
+    const input = parseInput(redeemInput, ctx.request.body);
+    const { order, token } =
+      input.code !== undefined ? await orderByCode(input.code, me, ctx) : await orderByToken(input.token!);
     if (order.venueId !== me.venueId) {
       metrics.redemptions.inc({ outcome: 'other_venue' });
       throw new AppError(403, 'order_other_venue', 'This order is for another venue; it cannot be printed here.');
@@ -74,7 +166,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       case 'claimed':
         metrics.redemptions.inc({ outcome: 'claimed' });
         await publishOrder(deps, claim.order);
-        ctx.body = await printJob(claim.order, me);
+        ctx.body = await printJob(claim.order, me, token);
         return;
       case 'held_by_other': {
         metrics.redemptions.inc({ outcome: 'held_by_other' });

@@ -5,6 +5,7 @@ import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { normalizeOrderCode } from '../../shared/token/order-code.ts';
 import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
@@ -24,6 +25,8 @@ export const CATALOG_WAIT_MS = 30_000;
  * redeems offline (a cut WAN often drops packets rather than refusing connections).
  */
 export const ONLINE_REDEEM_TIMEOUT_MS = 4_000;
+/** The refusal of a typed code while the coordinator is unreachable (the kiosk asks for the QR code). */
+export const TYPED_CODE_OFFLINE = 'typed_code_needs_network';
 
 export type UnitState = 'queued' | 'local' | 'fetching_lan' | 'fetching_cloud' | 'printing' | 'printed' | 'failed';
 
@@ -105,22 +108,30 @@ export class RedemptionService extends EventEmitter {
    * has been emitted by then), so a screen can follow the prints instead of waiting for the last.
    */
   async redeem(code: string, opts: { onClaimed?: (orderId: string) => void } = {}): Promise<RedemptionProgress> {
-    const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
-    if (!verified.ok)
-      throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+    // A typed order code carries no signature: only the coordinator can tell whether it is an order.
+    const typed = normalizeOrderCode(code);
+    let orderCode = typed;
+    if (!orderCode) {
+      const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
+      if (!verified.ok)
+        throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+      orderCode = verified.claims.orderCode;
+    }
     const { offline: offlinePath } = this.#o;
-    await offlinePath?.checkOnline(verified.claims.orderCode);
+    await offlinePath?.checkOnline(orderCode);
     let job: RedeemJob;
     let offline: OfflineClaim | null = null;
     try {
-      job = await this.#o.client.redeem(normalizeRedemptionCode(code), { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
+      job = typed
+        ? await this.#claimTyped(typed)
+        : await this.#o.client.redeem(normalizeRedemptionCode(code), { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
       void offlinePath?.claimedOnline(job.order.id, job.units.length);
     } catch (err) {
       if (!(err instanceof CoordinatorError)) throw err;
       if (!offlinePath || !isUplinkFailure(err))
         throw new AppError(err.status, err.code, err.message, err.details ? { ...err.details } : undefined);
       // No cloud: the venue's printers decide among themselves (edge-node/OFFLINE.md).
-      ({ job, offline } = await offlinePath.claimOffline(verified.claims.orderCode));
+      ({ job, offline } = await offlinePath.claimOffline(orderCode));
     }
     const running = this.#active.get(job.order.id);
     if (running) {
@@ -133,7 +144,8 @@ export class RedemptionService extends EventEmitter {
         t: 'claimed',
         orderId: job.order.id,
         code: job.order.code,
-        token: normalizeRedemptionCode(code),
+        // The coordinator's token (for a typed code, the only one there is): resume redeems with it.
+        token: job.token ?? normalizeRedemptionCode(code),
         eventId: job.order.eventId,
         units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
         ...(offline ? { offline } : {}),
@@ -150,6 +162,26 @@ export class RedemptionService extends EventEmitter {
     const printing = this.#track(job.order.id, this.#print(job));
     opts.onClaimed?.(job.order.id);
     return printing;
+  }
+
+  /**
+   * Claims the order of a typed code at the coordinator. Online only: with no cloud the printer has
+   * no way to slow down someone guessing codes, so the fan is sent to the QR code.
+   */
+  async #claimTyped(orderCode: string): Promise<RedeemJob> {
+    let job: RedeemJob;
+    try {
+      job = await this.#o.client.redeemCode(orderCode, { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
+    } catch (err) {
+      if (err instanceof CoordinatorError && isUplinkFailure(err)) {
+        throw new AppError(503, TYPED_CODE_OFFLINE, 'Scan the QR code: typed codes need the network right now.');
+      }
+      throw err;
+    }
+    if (!job.token) {
+      throw new AppError(502, 'typed_code_unsupported', 'The coordinator cannot redeem typed codes; scan the QR code.');
+    }
+    return job;
   }
 
   async close(): Promise<void> {

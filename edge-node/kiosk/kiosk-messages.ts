@@ -71,6 +71,21 @@ export function refusalMessage(code: string, details: Readonly<Record<string, un
     };
   }
   if (code.startsWith('printer_')) return printerMessage(code.slice('printer_'.length) as PrinterState);
+  if (code === 'typed_code_needs_network' || code === 'typed_code_unsupported') {
+    return {
+      kind: 'offline',
+      title: 'Scan the QR code',
+      text: 'Typed codes need the network right now. Hold the QR code on your order page up to the camera.',
+    };
+  }
+  if (code === 'too_many_code_attempts') {
+    const seconds = typeof details?.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
+    return {
+      kind: 'unknown',
+      title: 'Too many wrong codes',
+      text: `This printer is pausing typed codes${seconds ? ` for ${seconds} seconds` : ' for a moment'}. Scan the QR code on your order page instead.`,
+    };
+  }
   if (code === 'order_not_known_offline') {
     return {
       kind: 'offline',

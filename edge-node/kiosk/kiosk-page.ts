@@ -1,4 +1,5 @@
 import { html, page } from '../../coordinator/web/html.ts';
+import { CROCKFORD_ALPHABET } from '../../shared/token/order-code.ts';
 
 /** After the last print is out, the screen goes back to "scan your code" by itself after this long. */
 export const KIOSK_DONE_RETURN_MS = 20_000;
@@ -35,6 +36,20 @@ export function kioskTimings(overrides: Partial<KioskTimings> = {}): KioskTiming
  * your code, checking, printing, message), so switching never waits for the network. Timings ride
  * on data attributes; there is no inline script.
  */
+/** One key per character a code can hold (no I, L, O, U: Crockford Base32), and a delete key. */
+function keypad() {
+  const keys = [...CROCKFORD_ALPHABET].map(
+    (c) => html`<button class="key" type="button" data-key="${c}">${c}</button>`,
+  );
+  // Digits on the first row with delete at its end; the 22 letters fill the two rows below.
+  keys.splice(
+    10,
+    0,
+    html`<button class="key key-delete" type="button" data-key="Backspace" aria-label="Delete the last character">⌫</button>`,
+  );
+  return keys;
+}
+
 export function kioskPage(opts: { venue: string; printer: string; timings: KioskTimings }): string {
   const t = opts.timings;
   const where = [opts.venue, opts.printer].filter(Boolean).join(' · ');
@@ -64,9 +79,15 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
 <section id="screen-type" class="screen" aria-labelledby="type-title" hidden>
   <h1 id="type-title">Type your code</h1>
   <form id="type-form" class="type-form" autocomplete="off">
-    <label for="code-input">The code printed under the QR code on your order page</label>
-    <textarea id="code-input" name="code" rows="3" maxlength="400" spellcheck="false"
-      autocapitalize="characters" autocorrect="off" required></textarea>
+    <label for="code-input">The 8 letters and digits under the QR code on your order page</label>
+    <div class="code-field">
+      <input id="code-input" name="code" type="text" maxlength="400" spellcheck="false" autocomplete="off"
+        autocapitalize="characters" autocorrect="off" enterkeyhint="go" placeholder="7K2M9QXD"
+        aria-describedby="code-hint" required>
+      <span id="code-count" class="code-count" aria-live="polite"></span>
+    </div>
+    <p id="code-hint" class="hint">Small letters and dashes are fine; an O counts as 0, an I or L as 1.</p>
+    <div id="code-keypad" class="keypad" role="group" aria-label="Code keypad">${keypad()}</div>
     <div class="row">
       <button id="type-cancel" class="button button-secondary" type="button">Back</button>
       <button id="type-submit" class="button" type="submit">Print my photos</button>

@@ -9,6 +9,8 @@ import { listenForWedge } from './wedge-listener.js';
 
 /** The camera keeps seeing the code the fan is still holding up; the same code is not redeemed again this soon. */
 const SAME_CODE_QUIET_MS = 30_000;
+/** The short order code under the QR code (shared/token/order-code.ts). */
+const ORDER_CODE_CHARS = 8;
 
 const root = document.getElementById('kiosk');
 const timings = {
@@ -126,6 +128,12 @@ async function submitCode(raw, via) {
   } finally {
     busy = false;
   }
+}
+
+/** "5 of 8" under a short code being typed; nothing for a long scanned or pasted code. */
+function countTyped() {
+  const chars = $('code-input').value.replace(/[\s-]/g, '').length;
+  $('code-count').textContent = chars > 0 && chars <= ORDER_CODE_CHARS ? `${chars} of ${ORDER_CODE_CHARS}` : '';
 }
 
 function startProgress(progress) {
@@ -298,11 +306,23 @@ listenForWedge((code) => void submitCode(code, 'wedge'), takesScans);
 
 $('type-code-button').addEventListener('click', () => {
   $('code-input').value = '';
+  countTyped();
   show('type');
   $('code-input').focus();
   returnAfter(timings.idleReturnMs);
 });
-$('code-input').addEventListener('input', () => returnAfter(timings.idleReturnMs));
+$('code-input').addEventListener('input', () => {
+  countTyped();
+  returnAfter(timings.idleReturnMs);
+});
+// The on-screen keys type into the field without focusing it, so no system keyboard pops up over them.
+$('code-keypad').addEventListener('click', (event) => {
+  const key = event.target instanceof Element ? event.target.closest('[data-key]') : null;
+  if (!key) return;
+  const input = $('code-input');
+  input.value = key.dataset.key === 'Backspace' ? input.value.slice(0, -1) : input.value + key.dataset.key;
+  input.dispatchEvent(new Event('input'));
+});
 $('type-cancel').addEventListener('click', () => show('attract'));
 $('type-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -311,7 +331,7 @@ $('type-form').addEventListener('submit', (event) => {
   void submitCode(typed, 'typed');
 });
 $('code-input').addEventListener('keydown', (event) => {
-  // A textarea wraps the long code for reading; Enter still means "print".
+  // Enter means "print", also when a scanner types a code into the focused field.
   if (event.key === 'Enter') {
     event.preventDefault();
     $('type-form').requestSubmit();

@@ -11,7 +11,7 @@
  * whose keyboard events can arrive late and bunched.
  */
 export const WEDGE_MAX_KEY_GAP_MS = 500;
-/** Shorter bursts are someone pressing keys, not a code (redemption codes are over 100 characters). */
+/** Shorter bursts are someone pressing keys, not a code (an order code has 8 characters, a token over 100). */
 export const WEDGE_MIN_CHARS = 8;
 const MAX_CODE_CHARS = 400;
 
