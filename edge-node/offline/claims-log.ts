@@ -95,7 +95,10 @@ export class ClaimsLog extends EventEmitter {
     this.#own = own;
     for (let seq = 0; seq < own.length; seq++) {
       const record = parseRecord(await own.get(seq, { timeout: CLAIM_BLOCK_TIMEOUT_MS }));
-      if (record) this.#index({ printerKey: this.selfKey, seq, record });
+      if (!record) continue;
+      // After a restart, stamps go on after the last one written, even if the wall clock stepped back.
+      this.#hlc.observe(record.hlc);
+      this.#index({ printerKey: this.selfKey, seq, record });
     }
   }
 
