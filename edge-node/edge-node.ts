@@ -37,6 +37,8 @@ export const EDGE_NODE_VERSION = '0.1.0';
 /** Until paired, the node asks the coordinator this often whether an operator has paired it. */
 export const PAIRING_POLL_MS = 3_000;
 const BACKGROUND_BURST_BYTES = 4 * 1024 * 1024;
+/** Before the storage is reopened after a full disk, orders being printed get this long to finish. */
+const REOPEN_DRAIN_MS = 60_000;
 /** A kiosk thumbnail does not wait long for a catalog entry; the screen asks again on its next poll. */
 const KIOSK_CATALOG_WAIT_MS = 1_000;
 
@@ -365,6 +367,11 @@ export class EdgeNode {
   async #reopenStorage(): Promise<void> {
     if (this.#closing) return;
     this.#listenPort = this.#server ? (this.#server.address() as AddressInfo).port : this.#listenPort;
+    // Orders printing now finish first: a teardown would cut a photo mid-print.
+    const drainUntil = this.clock.now() + REOPEN_DRAIN_MS;
+    while ((this.#redemptions?.queue ?? 0) > 0 && this.clock.now() < drainUntil && !this.#closing) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     try {
       await this.#teardown();
       if (this.#stopped) return;

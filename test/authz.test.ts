@@ -243,6 +243,11 @@ const ACCESS: Record<string, Expectation> = {
     }),
   },
   'GET /api/conflicts': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/conflicts' }) },
+  'POST /api/conflicts/:conflictId/acknowledge': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // Nobody's conflict: the operator's call passes auth and is answered 404, acknowledging nothing.
+    call: () => ({ path: `/api/conflicts/double_print:${randomId()}:x/acknowledge` }),
+  },
   'GET /api/offline-redemptions': {
     access: { kind: 'staff', roles: ['operator'] },
     call: () => ({ path: '/api/offline-redemptions' }),

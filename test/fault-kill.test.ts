@@ -8,7 +8,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import type { OrderRecord } from '../coordinator/store/records.ts';
 import type { JobRecord } from '../edge-node/jobs/job-log.ts';
-import { seededRng } from '../shared/policy/prng.ts';
+import { type Rng, seededRng } from '../shared/policy/prng.ts';
 import type { EdgeProcess } from './fixtures/edge-process.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { api } from './fixtures/http-client.ts';
@@ -57,8 +57,8 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
   t.log(`seed ${SEED} (re-run with SEED=${SEED})`);
   const why = (msg: string) => `${msg} [seed ${SEED}]`;
   const rng = seededRng(SEED);
-  const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
-  const between = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
+  const between = (r: Rng, lo: number, hi: number) => lo + r.int(hi - lo + 1);
+  const pick = <T>(r: Rng, xs: readonly T[]): T => xs[r.int(xs.length)]!;
 
   const venue = await startProcessVenue(t, { images: IMAGES, imageSide: 400 });
   let coordinator = venue.coordinator;
@@ -88,14 +88,13 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
   // The plan: ORDERS orders of 1–3 photos, 1–2 copies each.
   const plans = Array.from({ length: ORDERS }, () => {
     const first = rng.int(IMAGES);
-    const count = between(1, 3);
+    const count = between(rng, 1, 3);
     return Array.from({ length: count }, (_, k) => ({
       imageId: venue.images[(first + k) % IMAGES]!.id,
-      copies: between(1, 2),
+      copies: between(rng, 1, 2),
     }));
   });
   const fanPlans = plans.map(() => ({ printer: rng.int(PRINTERS), seed: rng.int(2 ** 31) }));
-  const chaosSeed = rng.int(2 ** 31);
 
   const signals = new EventEmitter();
   signals.setMaxListeners(100);
@@ -225,7 +224,6 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
 
   // Chaos: two loops (coordinator, printers), each KILLS_PER_KIND kills at seeded points.
   const kills: Kill[] = [];
-  const chaosRng = seededRng(chaosSeed);
   async function trigger(kind: Trigger, target: Target, delayMs: number): Promise<void> {
     const timeout = sleep(TRIGGER_WAIT_MS);
     if (kind === 'delay') await sleep(delayMs);
@@ -253,11 +251,14 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
     }
     if (kind !== 'delay' && kind !== 'after-print') await sleep(delayMs);
   }
+  // One generator per loop: the two loops interleave by timing, their plans must not.
+  const coordinatorRng = seededRng(`${SEED}/coordinator`);
+  const printerRng = seededRng(`${SEED}/printers`);
   const coordinatorChaos = async () => {
     for (let k = 0; k < KILLS_PER_KIND; k++) {
-      await sleep(between(300, 2_000));
-      const kind = pick<Trigger>(['delay', 'on-pay', 'on-redeem', 'after-print']);
-      await trigger(kind, 'coordinator', chaosRng.int(kind === 'delay' ? 1_500 : 60));
+      await sleep(between(coordinatorRng, 300, 2_000));
+      const kind = pick<Trigger>(coordinatorRng, ['delay', 'on-pay', 'on-redeem', 'after-print']);
+      await trigger(kind, 'coordinator', coordinatorRng.int(kind === 'delay' ? 1_500 : 60));
       const kill: Kill = { target: 'coordinator', trigger: kind, at: Date.now() - started, openOrders };
       kills.push(kill);
       coordinatorUp = false;
@@ -269,10 +270,10 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
   };
   const printerChaos = async () => {
     for (let k = 0; k < KILLS_PER_KIND; k++) {
-      await sleep(between(300, 2_000));
-      const at = chaosRng.int(PRINTERS);
-      const kind = pick<Trigger>(['delay', 'on-redeem', 'after-print']);
-      await trigger(kind, at, chaosRng.int(kind === 'delay' ? 1_500 : 150));
+      await sleep(between(printerRng, 300, 2_000));
+      const at = printerRng.int(PRINTERS);
+      const kind = pick<Trigger>(printerRng, ['delay', 'on-redeem', 'after-print']);
+      await trigger(kind, at, printerRng.int(kind === 'delay' ? 1_500 : 150));
       const kill: Kill = { target: at, trigger: kind, at: Date.now() - started, openOrders };
       kills.push(kill);
       const p = printers[at]!;

@@ -96,4 +96,52 @@ export function offlineContract(it: StoreTest): void {
     t.deepEqual((await store.listConflicts({ venueId: 'v1' }, 10)).at(-1), conflict('c1'));
     t.deepEqual(await store.listConflicts({}, 0), []);
   });
+
+  it('conflicts: acknowledged once (the first operator stands), listed by acknowledgement', async (t, store) => {
+    const olga = { at: T0 + 100, byCredentialId: 'cred-olga', byName: 'Olga' };
+    const sam = { at: T0 + 200, byCredentialId: 'cred-sam', byName: 'Sam' };
+    t.is(await store.acknowledgeConflict('nope', olga), null);
+    await store.insertConflict(conflict('c1'));
+    await store.insertConflict(conflict('c2', { detectedAt: T0 + 5 }));
+    await store.insertConflict(conflict('c3', { detectedAt: T0 + 9, venueId: 'v2' }));
+    t.deepEqual(
+      (await store.listConflicts({ acknowledged: false }, 10)).map((c) => c.id),
+      ['c3', 'c2', 'c1'],
+      'nothing acknowledged yet',
+    );
+    t.deepEqual(
+      await store.acknowledgeConflict('c2', olga),
+      conflict('c2', { detectedAt: T0 + 5, acknowledged: olga }),
+    );
+    t.deepEqual(
+      await store.acknowledgeConflict('c2', sam),
+      conflict('c2', { detectedAt: T0 + 5, acknowledged: olga }),
+      'a repeat changes nothing',
+    );
+    const racing = await Promise.all(
+      [olga, sam, olga, sam].map((by, i) => store.acknowledgeConflict('c1', { ...by, at: T0 + i })),
+    );
+    const winner = racing[0]!.acknowledged;
+    t.truthy(winner);
+    t.true(
+      racing.every((c) => JSON.stringify(c?.acknowledged) === JSON.stringify(winner)),
+      'every racer sees the one acknowledgement that stands',
+    );
+    t.deepEqual((await store.listConflicts({}, 10)).find((c) => c.id === 'c1')?.acknowledged, winner);
+    t.deepEqual(
+      (await store.listConflicts({ acknowledged: false }, 10)).map((c) => c.id),
+      ['c3'],
+    );
+    t.deepEqual(
+      (await store.listConflicts({ acknowledged: true }, 10)).map((c) => c.id),
+      ['c2', 'c1'],
+    );
+    t.deepEqual(await store.listConflicts({ acknowledged: false, venueId: 'v1' }, 10), []);
+    t.deepEqual(
+      (await store.listConflicts({ acknowledged: true, venueId: 'v1' }, 1)).map((c) => c.id),
+      ['c2'],
+    );
+    t.is(await store.insertConflict(conflict('c2')), false, 'reporting it again does not clear the acknowledgement');
+    t.deepEqual((await store.listConflicts({ venueId: 'v1' }, 1))[0]?.acknowledged, olga);
+  });
 }

@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
+import { notFound } from '../../shared/errors.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
-import { requirePrinter, requireStaff } from '../http/auth.ts';
+import { requirePrinter, requireStaff, type StaffIdentity } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
 import type { ConflictKind, ConflictRecord, OfflineRedemptionOutcome } from '../store/offline-records.ts';
 import { CLAIMABLE_STATES } from '../store/order-rules.ts';
@@ -48,7 +49,7 @@ export interface OfflineOrderResult {
  * order it claimed and printed without the cloud; each is applied through the store's atomic claim
  * and confirmation, so every unit is counted once however often the report is retried, and what
  * cannot be applied (printed here and elsewhere, not redeemable, unknown) becomes a conflict that
- * operators list at GET /api/conflicts: never dropped.
+ * operators list at GET /api/conflicts (and see on the dashboard until they acknowledge it): never dropped.
  */
 export function offlineRedemptionRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, clock } = deps;
@@ -68,6 +69,19 @@ export function offlineRedemptionRoutes(router: Router, deps: CoordinatorDeps): 
     const venueId = typeof ctx.query.venueId === 'string' ? ctx.query.venueId : undefined;
     ctx.set('cache-control', 'no-store');
     ctx.body = { conflicts: await store.listConflicts(venueId ? { venueId } : {}, MAX_CONFLICTS_LISTED) };
+  });
+
+  // The operator has dealt with it (refund, fan contacted): it leaves the dashboard's alerts, stays listed.
+  router.post('/api/conflicts/:conflictId/acknowledge', operator, async (ctx) => {
+    const staff = ctx.state.staff as StaffIdentity;
+    const conflict = await store.acknowledgeConflict(String(ctx.params.conflictId), {
+      at: clock.now(),
+      byCredentialId: staff.credentialId,
+      byName: staff.label ? `${staff.label} (${staff.name})` : staff.name,
+    });
+    if (!conflict) throw notFound('conflict_not_found', 'There is no conflict with this id: reload the list.');
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { conflict };
   });
 
   router.get('/api/offline-redemptions', operator, async (ctx) => {

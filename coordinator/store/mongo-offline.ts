@@ -1,8 +1,13 @@
 import type { Collection, Db } from 'mongodb';
 import { MAX_CONDITIONAL_ATTEMPTS } from './mongo-orders.ts';
 import { isDuplicateKeyError, type StoredDoc, stripId } from './mongo-queries.ts';
-import type { OfflineStore } from './offline-port.ts';
-import type { ConflictRecord, OfflineRedemptionRecord, OrderFeedQueueEntry } from './offline-records.ts';
+import type { ConflictFilter, OfflineStore } from './offline-port.ts';
+import type {
+  ConflictAcknowledgement,
+  ConflictRecord,
+  OfflineRedemptionRecord,
+  OrderFeedQueueEntry,
+} from './offline-records.ts';
 
 interface HeadDoc {
   _id: string;
@@ -80,11 +85,25 @@ export class MongoOffline implements OfflineStore {
     return insertIfAbsent(() => this.#conflicts.insertOne({ ...conflict, _id: conflict.id }));
   }
 
-  async listConflicts(filter: { venueId?: string }, limit: number): Promise<ConflictRecord[]> {
+  async listConflicts(filter: ConflictFilter, limit: number): Promise<ConflictRecord[]> {
     const max = Math.floor(limit);
     if (!(max > 0)) return [];
-    const query = filter.venueId !== undefined ? { venueId: filter.venueId } : {};
+    const query = {
+      ...(filter.venueId !== undefined ? { venueId: filter.venueId } : {}),
+      ...(filter.acknowledged !== undefined ? { acknowledged: { $exists: filter.acknowledged } } : {}),
+    };
     return (await this.#conflicts.find(query).sort({ detectedAt: -1, _id: -1 }).limit(max).toArray()).map(stripId);
+  }
+
+  async acknowledgeConflict(id: string, acknowledgement: ConflictAcknowledgement): Promise<ConflictRecord | null> {
+    // One conditional single-document update: of two operators acknowledging at once, the first stands.
+    const updated = await this.#conflicts.findOneAndUpdate(
+      { _id: id, acknowledged: { $exists: false } },
+      { $set: { acknowledged: acknowledgement } },
+      { returnDocument: 'after' },
+    );
+    const doc = updated ?? (await this.#conflicts.findOne({ _id: id }));
+    return doc ? stripId(doc) : null;
   }
 }
 

@@ -1,47 +1,61 @@
-import type { OfflineStore } from './offline-port.ts';
-import type { ConflictRecord, OfflineRedemptionRecord, OrderFeedQueueEntry } from './offline-records.ts';
+import type { ConflictFilter, OfflineStore } from './offline-port.ts';
+import type {
+  ConflictAcknowledgement,
+  ConflictRecord,
+  OfflineRedemptionRecord,
+  OrderFeedQueueEntry,
+} from './offline-records.ts';
 
-/** Both store adapters keep their offline part in its own module and forward the port's methods to it. */
+/**
+ * Both store adapters keep their offline part in its own module and forward the port's methods to it.
+ * The methods are async so that a store not open (offlinePart() throws) rejects like every other
+ * store call instead of throwing: a caller building a Promise.all would otherwise leave the calls
+ * already started as unhandled rejections.
+ */
 export abstract class OfflineStoreDelegate implements OfflineStore {
   protected abstract offlinePart(): OfflineStore;
 
-  queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
+  async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
     return this.offlinePart().queueOrderForFeed(entry);
   }
 
-  listQueuedOrders(venueId: string, limit: number): Promise<OrderFeedQueueEntry[]> {
+  async listQueuedOrders(venueId: string, limit: number): Promise<OrderFeedQueueEntry[]> {
     return this.offlinePart().listQueuedOrders(venueId, limit);
   }
 
-  listVenuesWithQueuedOrders(): Promise<string[]> {
+  async listVenuesWithQueuedOrders(): Promise<string[]> {
     return this.offlinePart().listVenuesWithQueuedOrders();
   }
 
-  dequeueOrders(entries: ReadonlyArray<Pick<OrderFeedQueueEntry, 'orderId' | 'token'>>): Promise<void> {
+  async dequeueOrders(entries: ReadonlyArray<Pick<OrderFeedQueueEntry, 'orderId' | 'token'>>): Promise<void> {
     return this.offlinePart().dequeueOrders(entries);
   }
 
-  raiseOrdersFeedHead(venueId: string, length: number): Promise<void> {
+  async raiseOrdersFeedHead(venueId: string, length: number): Promise<void> {
     return this.offlinePart().raiseOrdersFeedHead(venueId, length);
   }
 
-  getOrdersFeedHead(venueId: string): Promise<number> {
+  async getOrdersFeedHead(venueId: string): Promise<number> {
     return this.offlinePart().getOrdersFeedHead(venueId);
   }
 
-  recordOfflineRedemption(record: OfflineRedemptionRecord): Promise<boolean> {
+  async recordOfflineRedemption(record: OfflineRedemptionRecord): Promise<boolean> {
     return this.offlinePart().recordOfflineRedemption(record);
   }
 
-  listOfflineRedemptions(filter?: { venueId?: string; printerId?: string }): Promise<OfflineRedemptionRecord[]> {
+  async listOfflineRedemptions(filter?: { venueId?: string; printerId?: string }): Promise<OfflineRedemptionRecord[]> {
     return this.offlinePart().listOfflineRedemptions(filter);
   }
 
-  insertConflict(conflict: ConflictRecord): Promise<boolean> {
+  async insertConflict(conflict: ConflictRecord): Promise<boolean> {
     return this.offlinePart().insertConflict(conflict);
   }
 
-  listConflicts(filter: { venueId?: string }, limit: number): Promise<ConflictRecord[]> {
+  async listConflicts(filter: ConflictFilter, limit: number): Promise<ConflictRecord[]> {
     return this.offlinePart().listConflicts(filter, limit);
+  }
+
+  async acknowledgeConflict(id: string, acknowledgement: ConflictAcknowledgement): Promise<ConflictRecord | null> {
+    return this.offlinePart().acknowledgeConflict(id, acknowledgement);
   }
 }

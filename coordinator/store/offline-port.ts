@@ -1,4 +1,15 @@
-import type { ConflictRecord, OfflineRedemptionRecord, OrderFeedQueueEntry } from './offline-records.ts';
+import type {
+  ConflictAcknowledgement,
+  ConflictRecord,
+  OfflineRedemptionRecord,
+  OrderFeedQueueEntry,
+} from './offline-records.ts';
+
+/** `acknowledged: false` lists the conflicts still waiting for an operator. */
+export interface ConflictFilter {
+  venueId?: string;
+  acknowledged?: boolean;
+}
 
 /**
  * The part of the store port behind offline redemption (issue #6); Store extends it, and both
@@ -26,5 +37,10 @@ export interface OfflineStore {
   /** True the first time a conflict id is recorded; a repeat changes nothing. */
   insertConflict(conflict: ConflictRecord): Promise<boolean>;
   /** Newest first, at most `limit`. */
-  listConflicts(filter: { venueId?: string }, limit: number): Promise<ConflictRecord[]>;
+  listConflicts(filter: ConflictFilter, limit: number): Promise<ConflictRecord[]>;
+  /**
+   * Marks the conflict as dealt with, atomically: the first acknowledgement stands and a repeat
+   * returns the record unchanged. Null when there is no conflict with this id.
+   */
+  acknowledgeConflict(id: string, acknowledgement: ConflictAcknowledgement): Promise<ConflictRecord | null>;
 }

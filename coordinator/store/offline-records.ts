@@ -54,4 +54,15 @@ export interface ConflictRecord {
   units: number[];
   detail: string;
   detectedAt: number;
+  /** Absent until an operator has dealt with it (refunded, contacted the fan); the first one stands. */
+  acknowledged?: ConflictAcknowledgement;
+}
+
+/** Who took care of a conflict, and when. */
+export interface ConflictAcknowledgement {
+  at: number;
+  /** The staff credential's public id (coordinator/http/auth.ts credentialIdOf). */
+  byCredentialId: string;
+  /** The name shown to people: the credential's name, with what they typed at sign-in. */
+  byName: string;
 }

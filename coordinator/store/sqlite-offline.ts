@@ -1,6 +1,11 @@
-import type { OfflineStore } from './offline-port.ts';
-import type { ConflictRecord, OfflineRedemptionRecord, OrderFeedQueueEntry } from './offline-records.ts';
-import { parseDocs, type SqliteConnection } from './sqlite-connection.ts';
+import type { ConflictFilter, OfflineStore } from './offline-port.ts';
+import type {
+  ConflictAcknowledgement,
+  ConflictRecord,
+  OfflineRedemptionRecord,
+  OrderFeedQueueEntry,
+} from './offline-records.ts';
+import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
 
 /** The offline part of the store on SQLite (tables in sqlite-schema.ts); each write is one statement. */
 export class SqliteOffline implements OfflineStore {
@@ -96,14 +101,31 @@ export class SqliteOffline implements OfflineStore {
     return result.changes === 1;
   }
 
-  async listConflicts(filter: { venueId?: string }, limit: number): Promise<ConflictRecord[]> {
+  async listConflicts(filter: ConflictFilter, limit: number): Promise<ConflictRecord[]> {
     return parseDocs(
       this.#c
         .sql(
-          `SELECT doc FROM conflicts WHERE @venueId IS NULL OR venue_id = @venueId
+          `SELECT doc FROM conflicts WHERE (@venueId IS NULL OR venue_id = @venueId)
+           AND (@acknowledged IS NULL OR (json_extract(doc, '$.acknowledged') IS NOT NULL) = @acknowledged)
            ORDER BY detected_at DESC, id DESC LIMIT @limit`,
         )
-        .all({ venueId: filter.venueId ?? null, limit: Math.max(0, Math.floor(limit)) }),
+        .all({
+          venueId: filter.venueId ?? null,
+          // better-sqlite3 binds no booleans.
+          acknowledged: filter.acknowledged === undefined ? null : Number(filter.acknowledged),
+          limit: Math.max(0, Math.floor(limit)),
+        }),
     );
+  }
+
+  async acknowledgeConflict(id: string, acknowledgement: ConflictAcknowledgement): Promise<ConflictRecord | null> {
+    // One conditional statement: of two operators acknowledging at once, the first one stands.
+    this.#c
+      .sql(
+        `UPDATE conflicts SET doc = json_set(doc, '$.acknowledged', json(?))
+         WHERE id = ? AND json_extract(doc, '$.acknowledged') IS NULL`,
+      )
+      .run(JSON.stringify(acknowledgement), id);
+    return parseDoc<ConflictRecord>(this.#c.sql('SELECT doc FROM conflicts WHERE id = ?').get(id));
   }
 }

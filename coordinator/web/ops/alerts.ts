@@ -1,3 +1,4 @@
+import { type ConflictView, joinNames } from './conflict-views.ts';
 import type { PrinterRow } from './printer-rows.ts';
 
 /**
@@ -9,6 +10,9 @@ import type { PrinterRow } from './printer-rows.ts';
 export const OFFLINE_ALERT_MS = 2 * 60_000;
 /** An event whose oldest missing image is older than this on a printer is lagging there. */
 export const LAG_ALERT_MS = 5 * 60_000;
+/** Unacknowledged conflicts shown one alert each; beyond, one alert sends operators to the Conflicts page. */
+export const MAX_CONFLICT_ALERTS = 20;
+export const CONFLICTS_PAGE = '/ops/conflicts';
 
 export interface AlertThresholds {
   offlineAlertMs: number;
@@ -20,19 +24,25 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   lagAlertMs: LAG_ALERT_MS,
 };
 
-export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag';
+export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict';
 export type AlertSeverity = 'critical' | 'warning';
 
 export interface Alert {
-  /** Stable while the condition lasts: `${kind}:${printerId}` (+ `:${eventId}` for lag). */
+  /**
+   * Stable while the condition lasts: `${kind}:${printerId}` (+ `:${eventId}` for lag);
+   * `conflict:${conflictId}` until the conflict is acknowledged.
+   */
   id: string;
   kind: AlertKind;
   severity: AlertSeverity;
-  printerId: string;
-  printerName: string;
+  /** Null when the alert is about no single printer (the "more conflicts" summary). */
+  printerId: string | null;
+  printerName: string | null;
   eventId: string | null;
   /** One sentence an operator can act on. */
   message: string;
+  /** The page where the operator acts on it, when that is not the dashboard. */
+  href?: string;
 }
 
 /** Printer states (edge-node/printing/port.ts) in which fans wait for nothing. */
@@ -109,6 +119,57 @@ export function computeAlerts(rows: readonly PrinterRow[], now: number, t: Alert
   }
   const rank = (a: Alert) => (a.severity === 'critical' ? 0 : 1);
   return alerts.sort(
-    (a, b) => rank(a) - rank(b) || a.printerName.localeCompare(b.printerName) || a.id.localeCompare(b.id),
+    (a, b) => rank(a) - rank(b) || (a.printerName ?? '').localeCompare(b.printerName ?? '') || a.id.localeCompare(b.id),
   );
+}
+
+function orderLabel(view: ConflictView): string {
+  return view.orderCode !== null ? `Order ${view.orderCode}` : `An order unknown here (id ${view.conflict.orderId})`;
+}
+
+function conflictMessage(view: ConflictView): string {
+  const { conflict } = view;
+  switch (conflict.kind) {
+    case 'double_print': {
+      const printers = view.otherPrinterNames.length
+        ? joinNames([...view.otherPrinterNames, view.printerName])
+        : `${view.printerName} and another printer`;
+      return `${orderLabel(view)} was printed twice while offline: at ${printers} — refund or contact the fan.`;
+    }
+    case 'not_redeemable':
+      return `${orderLabel(view)} was printed offline at ${view.printerName} although it could not be redeemed — check the order, then refund or contact the fan.`;
+    case 'unknown_order':
+      return `${view.printerName} printed an order offline that its venue does not know (id ${conflict.orderId}) — check the printer's venue and the fan's receipt.`;
+  }
+}
+
+/**
+ * One warning per unacknowledged conflict (newest first, as listed), at most MAX_CONFLICT_ALERTS:
+ * with `more` set, a last alert says there are others, so a burst of conflicts cannot bury the
+ * printer alerts. Acknowledging a conflict on the Conflicts page removes its alert.
+ */
+export function conflictAlerts(views: readonly ConflictView[], more: boolean): Alert[] {
+  const alerts: Alert[] = views.slice(0, MAX_CONFLICT_ALERTS).map((view) => ({
+    id: `conflict:${view.conflict.id}`,
+    kind: 'conflict',
+    severity: 'warning',
+    printerId: view.conflict.printerId,
+    printerName: view.printerName,
+    eventId: null,
+    message: conflictMessage(view),
+    href: CONFLICTS_PAGE,
+  }));
+  if (more || views.length > MAX_CONFLICT_ALERTS) {
+    alerts.push({
+      id: 'conflict:more',
+      kind: 'conflict',
+      severity: 'warning',
+      printerId: null,
+      printerName: null,
+      eventId: null,
+      message: `More than ${MAX_CONFLICT_ALERTS} offline conflicts are waiting: review them all on the Conflicts page.`,
+      href: CONFLICTS_PAGE,
+    });
+  }
+  return alerts;
 }

@@ -13,6 +13,7 @@ const JS = 'text/javascript; charset=utf-8';
 const FILES: Readonly<Record<string, { path: () => string; type: string }>> = {
   'ops.css': { path: () => `${HERE}ops.css`, type: 'text/css; charset=utf-8' },
   'common.js': { path: () => `${HERE}common.js`, type: JS },
+  'conflicts.js': { path: () => `${HERE}conflicts.js`, type: JS },
   'dashboard.js': { path: () => `${HERE}dashboard.js`, type: JS },
   'event.js': { path: () => `${HERE}event.js`, type: JS },
   'events.js': { path: () => `${HERE}events.js`, type: JS },

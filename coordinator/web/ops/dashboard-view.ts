@@ -70,10 +70,10 @@ export function printerRowHtml(row: PrinterRow, now: number): SafeHtml {
 
 export function alertsHtml(alerts: readonly Alert[]): SafeHtml {
   if (alerts.length === 0)
-    return html`<li class="alert alert-none">No alerts: every printer is online and keeping up.</li>`;
+    return html`<li class="alert alert-none">No alerts: every printer is online and keeping up, and no offline conflict is waiting.</li>`;
   return html`${alerts.map(
     (a) => html`<li class="alert alert-${a.severity}" data-kind="${a.kind}">
-  <strong>${a.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> ${a.message}
+  <strong>${a.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> ${a.message}${a.href ? html` <a href="${a.href}">Review</a>` : ''}
 </li>`,
   )}`;
 }

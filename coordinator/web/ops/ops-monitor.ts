@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../../shared/ports/clock.ts';
 import type { Store } from '../../store/port.ts';
-import { type Alert, type AlertThresholds, computeAlerts } from './alerts.ts';
+import { type Alert, type AlertThresholds, computeAlerts, conflictAlerts, MAX_CONFLICT_ALERTS } from './alerts.ts';
+import { buildConflictViews, OrderCodes } from './conflict-views.ts';
 import { buildPrinterRows, type PrinterRow, ThroughputTracker } from './printer-rows.ts';
 
 /** How often the dashboard stream re-reads printer state (printers report every 10 s by default). */
@@ -57,6 +58,7 @@ export class OpsMonitor {
   readonly #pollMs: number;
   readonly #logger: Logger;
   readonly #throughput = new ThroughputTracker();
+  readonly #orderCodes = new OrderCodes();
   readonly #listeners = new Set<OpsListener>();
   /** Subscribed before the first snapshot existed: they get a full one next. */
   readonly #awaitingSnapshot = new Set<OpsListener>();
@@ -79,11 +81,13 @@ export class OpsMonitor {
   /** A fresh snapshot (also what the dashboard page renders before its stream connects). */
   async snapshot(): Promise<OpsSnapshot> {
     const store = this.#store;
-    const [printers, reports, venues, events] = await Promise.all([
+    const [printers, reports, venues, events, conflicts] = await Promise.all([
       store.listPrinters(),
       store.listPrinterReports(),
       store.listVenues(),
       store.listEvents(),
+      // One more than shown tells whether there are others.
+      store.listConflicts({ acknowledged: false }, MAX_CONFLICT_ALERTS + 1),
     ]);
     const now = this.#clock.now();
     const rows = buildPrinterRows({
@@ -95,7 +99,12 @@ export class OpsMonitor {
       thresholds: this.#thresholds,
       throughput: this.#throughput,
     });
-    return { generatedAt: now, thresholds: this.#thresholds, rows, alerts: computeAlerts(rows, now, this.#thresholds) };
+    const conflictViews = await buildConflictViews({ store, conflicts, printers, codes: this.#orderCodes });
+    const alerts = [
+      ...computeAlerts(rows, now, this.#thresholds),
+      ...conflictAlerts(conflictViews, conflicts.length > MAX_CONFLICT_ALERTS),
+    ];
+    return { generatedAt: now, thresholds: this.#thresholds, rows, alerts };
   }
 
   /** Starts with a full snapshot, then updates as they happen. Returns the unsubscribe function. */

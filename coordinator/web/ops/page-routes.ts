@@ -3,12 +3,15 @@ import type { Context } from 'koa';
 import type { CoordinatorDeps } from '../../deps.ts';
 import type { StaffIdentity } from '../../http/auth.ts';
 import { loadDeliveryMatrix } from '../../routes/delivery.ts';
+import { MAX_CONFLICTS_LISTED } from '../../routes/offline-redemptions.ts';
 import { IN_FLIGHT_STATES, MAX_ORDERS_LISTED } from '../../routes/ops-api.ts';
 import type { EventRecord } from '../../store/records.ts';
+import { buildConflictViews, OrderCodes } from './conflict-views.ts';
 import { dashboardBody } from './dashboard-view.ts';
 import { notFoundPage, opsPage, sendHtml } from './layout.ts';
 import type { OpsMonitor } from './ops-monitor.ts';
 import { staffPage } from './page-auth.ts';
+import { conflictsBody } from './pages/conflicts.ts';
 import { type EventViewData, eventBody, eventLiveFragment } from './pages/event.ts';
 import { eventsBody } from './pages/events.ts';
 import { pricesBody } from './pages/prices.ts';
@@ -22,6 +25,7 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
   const operator = staffPage(store, ['operator']);
   const uploader = staffPage(store, ['operator', 'photographer']);
   const staffOf = (ctx: Context) => ctx.state.staff as StaffIdentity;
+  const orderCodes = new OrderCodes();
 
   /** The event named in the path, or a 404 page (and null). */
   const eventOr404 = async (ctx: Context): Promise<EventRecord | null> => {
@@ -113,6 +117,21 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
       ctx,
       200,
       opsPage({ title: 'Printers', staff: staffOf(ctx), current: 'printers', body, scripts: ['printers.js'] }),
+    );
+  });
+
+  router.get('/ops/conflicts', operator, async (ctx) => {
+    const [conflicts, printers, offlineRedemptions] = await Promise.all([
+      store.listConflicts({}, MAX_CONFLICTS_LISTED),
+      store.listPrinters(),
+      store.listOfflineRedemptions(),
+    ]);
+    const views = await buildConflictViews({ store, conflicts, printers, codes: orderCodes });
+    const body = conflictsBody({ views, limit: MAX_CONFLICTS_LISTED, offlineRedemptions });
+    sendHtml(
+      ctx,
+      200,
+      opsPage({ title: 'Conflicts', staff: staffOf(ctx), current: 'conflicts', body, scripts: ['conflicts.js'] }),
     );
   });
 
