@@ -680,6 +680,19 @@ test('the payment webhook admits the gateway HMAC only', async (t) => {
   t.is(genuine.status, 404, 'past the signature check: the order is unknown');
 });
 
+test("a typed order code works only at the order's own venue", async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const order = await f.h.http.get(`/api/orders/${f.orderA.orderId}`).expect(200);
+  const code = order.body.order.code as string;
+  const elsewhere = await printerCall(f.h, f.otherVenuePrinter, 'post', '/api/printer/redeem', { code });
+  // Not even "another venue's order": an unsigned code must not tell a stranger which codes exist.
+  t.is(elsewhere.status, 404, JSON.stringify(elsewhere.body));
+  t.is(elsewhere.body.error.code, 'order_not_found');
+  const here = await printerCall(f.h, f.printer, 'post', '/api/printer/redeem', { code: code.toLowerCase() });
+  t.is(here.status, 200, 'the claiming printer renews its claim with the typed code');
+});
+
 test('capability ids are not listed on any public route', async (t) => {
   const f = await fixture();
   t.teardown(() => f.h.close());

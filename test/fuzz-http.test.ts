@@ -93,7 +93,7 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
       'POST /signin': [{ token: OPERATOR_TOKEN, name: 'Olga', next: '/ops' }],
       'POST /api/orders/quote': [{ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 2 }] }],
       'POST /api/orders': [{ eventId: event.id, items: [{ imageId: images[1]!.id, copies: 1 }] }],
-      'POST /api/printer/redeem': [{ token: order.token }],
+      'POST /api/printer/redeem': [{ token: order.token }, { code: order.order.code }, { code: 'abcd-efgh' }],
       'POST /api/venues/:venueId/printers': [{ publicKey: 'ab'.repeat(32), name: 'P' }],
       'PUT /api/printer/holdings': [{ eventId: event.id, imageIds: images.map((i) => i.id) }],
       'PUT /api/printer/status': [

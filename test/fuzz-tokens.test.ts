@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import QRCode from 'qrcode';
-import type { CoordinatorClient } from '../edge-node/coordinator-client.ts';
+import { type CoordinatorClient, CoordinatorError } from '../edge-node/coordinator-client.ts';
 import { RedemptionService, type RedemptionServiceOptions } from '../edge-node/jobs/redemption-service.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
 import { isAppError } from '../shared/errors.ts';
@@ -9,7 +9,7 @@ import { ManualClock } from '../shared/ports/clock.ts';
 import { signPrinterRequest, verifyPrinterRequest } from '../shared/protocol/printer-auth.ts';
 import { decodeQrFromRgba } from '../shared/qr/decode-qr.ts';
 import { BASE45_ALPHABET, decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
-import { orderCodeFromBytes, orderCodeToBytes } from '../shared/token/order-code.ts';
+import { normalizeOrderCode, orderCodeFromBytes, orderCodeToBytes } from '../shared/token/order-code.ts';
 import {
   generateSigningKey,
   normalizeRedemptionCode,
@@ -42,6 +42,7 @@ const RUNS = {
   tokenGenuine: 2_000,
   base45: 10_000,
   orderCode: 10_000,
+  typedCode: 10_000,
   printerSignature: 10_000,
   qrFrames: 3_000,
   qrRoundTrip: 150,
@@ -224,6 +225,26 @@ test('order codes: any text parses to null or to 5 bytes that print back as the 
   t.log(`${runs} cases`);
 });
 
+test('typed order codes: any text gives null or a canonical code that normalizes to itself', (t) => {
+  let runs = 0;
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: fc.constantFrom(...'0123456789abcdefghijklmnopqrstuvwxyzOIL -'), maxLength: 14 }),
+      ),
+      (text) => {
+        runs++;
+        const code = normalizeOrderCode(text);
+        return code === null || (/^[0-9A-HJKMNP-TV-Z]{8}$/.test(code) && normalizeOrderCode(code) === code);
+      },
+    ),
+    { numRuns: RUNS.typedCode },
+  );
+  t.is(runs, RUNS.typedCode);
+  t.log(`${runs} cases`);
+});
+
 test('printer request signatures: arbitrary headers never throw and never verify; any edit of a signed request fails', (t) => {
   const printer = newPrinterKeys();
   const body = Buffer.from('{"token":"X"}');
@@ -338,13 +359,20 @@ test('QR round trip: any Base45 payload rendered as a QR code decodes to itself'
   t.log(`${runs} cases`);
 });
 
-/** The edge node's redemption entry point, with a coordinator client that must never be reached. */
+/**
+ * The edge node's redemption entry point. Its coordinator client answers a typed order code (8
+ * characters, no signature: only the coordinator can tell whether it is an order) with "unknown
+ * order", and fails the test if a scanned token that does not verify reaches it.
+ */
 function edgeRedemptions(): { service: RedemptionService; reachedCoordinator: () => number } {
   let reached = 0;
   const client = {
     redeem: async () => {
       reached++;
       throw new Error('a code that does not verify must not reach the coordinator');
+    },
+    redeemCode: async () => {
+      throw new CoordinatorError(404, 'order_not_found', 'No order with this code.');
     },
   } as unknown as CoordinatorClient;
   const unused = new Proxy(
@@ -389,7 +417,10 @@ test('edge node: scanned and typed codes that do not verify are refused with a c
           await service.redeem(code);
           return false;
         } catch (err) {
-          return isAppError(err) && /^token_[a-z_]+$/.test(err.code) && (err.status === 400 || err.status === 410);
+          if (!isAppError(err)) return false;
+          // A typed order code went to the coordinator, which did not know it.
+          if (normalizeOrderCode(code) !== null) return err.code === 'order_not_found' && err.status === 404;
+          return /^token_[a-z_]+$/.test(err.code) && (err.status === 400 || err.status === 410);
         }
       },
     ),

@@ -53,7 +53,24 @@ sharp.cache(false);
 
 const SHARP_FORMAT_BY_MIME: Record<ImageMime, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png' };
 
-export async function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ProcessedImage> {
+/**
+ * One image at a time per process. libvips keeps one error buffer for the whole process, and the
+ * decision below to tolerate a JPEG's harmless warnings reads it: two images decoding at once could
+ * lend each other their warnings (a sound image refused, or a damaged one let through). libvips
+ * still uses every core for the one image.
+ */
+let decoding: Promise<unknown> = Promise.resolve();
+
+export function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ProcessedImage> {
+  const run = decoding.then(
+    () => processOneImage(bytes, limits),
+    () => processOneImage(bytes, limits),
+  );
+  decoding = run.catch(() => {});
+  return run;
+}
+
+async function processOneImage(bytes: Buffer, limits: ImageLimits): Promise<ProcessedImage> {
   if (bytes.length > limits.maxUploadBytes) {
     throw new AppError(
       413,
