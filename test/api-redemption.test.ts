@@ -419,3 +419,25 @@ test('typed codes: wrong ones (unknown, or another venue’s) count against the 
   t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 404);
   t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 429);
 });
+
+test('the orders feed hears of a new holder, not of every renewal by the same printer', async (t) => {
+  const h = await createHarness({ claimTtlMs: 60_000 });
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
+  const { token, orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  const queued = async () =>
+    (await h.store.listQueuedOrders(event.venueId, 100)).find((e) => e.orderId === orderId)?.token;
+
+  await printerCall(h, printers[0]!, 'post', '/api/printer/redeem', { token }).expect(200);
+  const afterClaim = await queued();
+  t.truthy(afterClaim, 'a claim is queued for the orders feed');
+  h.clock.advance(1_000);
+  await printerCall(h, printers[0]!, 'post', '/api/printer/redeem', { token }).expect(200);
+  t.is(await queued(), afterClaim, 'a renewal by the holder queues nothing');
+
+  h.clock.advance(120_000);
+  await printerCall(h, printers[1]!, 'post', '/api/printer/redeem', { token }).expect(200);
+  const afterTakeover = await queued();
+  t.truthy(afterTakeover);
+  t.not(afterTakeover, afterClaim, 'a takeover by another printer is queued again');
+});

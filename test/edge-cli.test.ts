@@ -59,7 +59,7 @@ test('redeem --image reads the fan’s QR code with jsQR and prints the order; r
 
   const usage = await redeemCli(['--node', printer.url]);
   t.is(usage.code, 2);
-  const typed = await redeemCli(['--code', 'NOT-A-CODE', '--node', printer.url]);
+  const typed = await redeemCli(['--code', 'HELLO-WORLD', '--node', printer.url]);
   t.is(typed.code, 1);
   t.regex(typed.stderr, /not a redemption code/i);
 });

@@ -77,7 +77,7 @@ test('on demand: an image no printer holds comes from the cloud; the next printe
   // A code already printed, or a foreign one, is refused with a reason and prints nothing.
   const again = await e.redeem(second.token);
   t.is(again.status, 409);
-  const garbage = await e.redeem('NOT A CODE');
+  const garbage = await e.redeem('THIS IS NOT A CODE');
   t.is(garbage.status, 400);
 });
 
