@@ -21,6 +21,7 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { printerStatusBody } from './fixtures/printer-status.ts';
 import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
 
 /**
@@ -389,20 +390,7 @@ const ACCESS: Record<string, Expectation> = {
 /** Pages under /ops are the operators' web console: staff only, whatever else is added there. */
 const OPS_PREFIX = '/ops';
 
-const STATUS_REPORT = {
-  version: '1.0.0',
-  uptimeMs: 1000,
-  events: [],
-  bytesFromLan: 0,
-  bytesFromCloud: 0,
-  bytesToLan: 0,
-  lanPeers: 0,
-  blockedPeers: 0,
-  cloudConnected: true,
-  queue: 0,
-  printer: { state: 'ready', detail: 'ok' },
-  lastError: null,
-};
+const STATUS_REPORT = printerStatusBody();
 const WEBHOOK = {
   id: 'evt_forged',
   type: 'payment.succeeded',

@@ -4,17 +4,16 @@ import test, { type ExecutionContext } from 'ava';
 import HyperDHT from 'hyperdht';
 import type { EventFeed } from '../coordinator/feed/event-feeds.ts';
 import type { FeedAppenderTuning } from '../coordinator/feed/feed-appender.ts';
-import { FeedService } from '../coordinator/feed/feed-service.ts';
+import type { FeedService } from '../coordinator/feed/feed-service.ts';
 import type { Store } from '../coordinator/store/port.ts';
 import type { EventRecord } from '../coordinator/store/records.ts';
 import {
   insertPendingImages,
   insertVenueAndEvent,
-  LOOPBACK,
   openStore,
-  recordingLogger,
   sha256Hex,
   startBootstrap,
+  startFeedService,
   tempDir,
   type UploadedMaster,
   waitFor,
@@ -68,19 +67,15 @@ async function harness(t: ExecutionContext): Promise<Harness> {
   };
   const start: Harness['start'] = async (name, opts = {}) => {
     const keyPair = await register(name);
-    const service = new FeedService({
+    const service = await startFeedService(t, {
       store,
       dataDir: opts.dataDir ?? join(root, name),
       instanceId: opts.instanceId ?? name,
       swarmKeyPair: keyPair,
       bootstrap,
-      dhtHost: LOOPBACK,
-      logger: recordingLogger(),
       peerRefreshIntervalMs: 300,
       appender: TUNING,
     });
-    await service.ready();
-    t.teardown(() => service.close());
     recordAppends(await service.feeds.openEvent(event), opts.instanceId ?? name, appends);
     return service;
   };

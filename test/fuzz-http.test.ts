@@ -15,6 +15,7 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { printerStatusBody } from './fixtures/printer-status.ts';
 import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
 import { StoreWatch } from './fixtures/store-watch.ts';
 
@@ -97,20 +98,11 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
       'POST /api/venues/:venueId/printers': [{ publicKey: 'ab'.repeat(32), name: 'P' }],
       'PUT /api/printer/holdings': [{ eventId: event.id, imageIds: images.map((i) => i.id) }],
       'PUT /api/printer/status': [
-        {
-          version: '1.0.0',
+        printerStatusBody({
           uptimeMs: 1,
           events: [{ eventId: event.id, imagesHeld: 1, imagesTotal: 2, bytesNeeded: 10, oldestMissingAgeMs: null }],
-          bytesFromLan: 0,
-          bytesFromCloud: 0,
-          bytesToLan: 0,
-          lanPeers: 0,
-          blockedPeers: 0,
-          cloudConnected: true,
-          queue: 0,
           printer: { state: 'ready', detail: '' },
-          lastError: null,
-        },
+        }),
       ],
       'POST /api/payments/webhook': [
         {

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import test from 'ava';
 import HyperDHT from 'hyperdht';
-import { FeedService } from '../coordinator/feed/feed-service.ts';
 import { publishOrder } from '../coordinator/feed/order-publication.ts';
 import { ordersFeedEntry } from '../coordinator/feed/orders-feed.ts';
 import type { OrderRecord } from '../coordinator/store/records.ts';
@@ -9,10 +8,9 @@ import { systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom } from '../shared/ports/random.ts';
 import {
   insertVenueAndEvent,
-  LOOPBACK,
   openStore,
-  recordingLogger,
   startBootstrap,
+  startFeedService,
   tempDir,
   waitFor,
 } from './fixtures/feed-fixtures.ts';
@@ -31,22 +29,16 @@ test('two coordinator instances write a venue orders feed: one writer at a time,
   // Heartbeats first, so the two instances admit each other from their first dial.
   for (const k of keys)
     await store.touchCoordinatorNode({ id: k.publicKey.toString('hex'), url: null, lastSeenAt: Date.now() });
-  const start = async (i: number) => {
-    const service = new FeedService({
+  const start = (i: number) =>
+    startFeedService(t, {
       store,
       dataDir: join(root, `c${i}`),
       instanceId: `c${i}`,
       swarmKeyPair: keys[i]!,
       bootstrap,
-      dhtHost: LOOPBACK,
-      logger: recordingLogger(),
       peerRefreshIntervalMs: 300,
       appender: TUNING,
     });
-    await service.ready();
-    t.teardown(() => service.close());
-    return service;
-  };
   const [a, b] = [await start(0), await start(1)];
   const publish = async (order: OrderRecord) => {
     await publishOrder({ store, feeds: a, clock: systemClock, random: cryptoRandom }, order);

@@ -20,9 +20,11 @@ import {
   asPhotographer,
   createHarness,
   type Harness,
+  HOUR_MS,
   OPERATOR_TOKEN,
   paidOrder,
   printerCall,
+  seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
@@ -519,22 +521,12 @@ test('event page: heat map of images × printers, orders in flight, live fragmen
 
 test('every operator page renders under a strict CSP, escaping what people typed', async (t) => {
   const h = await harness(t);
-  const venue = (await h.http.post('/api/venues').set(asOperator).send({ name: '<b>Arena</b>' }).expect(201)).body
-    .venue;
-  const now = h.clock.now();
-  const event = (
-    await h.http
-      .post('/api/events')
-      .set(asOperator)
-      .send({
-        venueId: venue.id,
-        name: '<script>alert(1)</script>',
-        startsAt: now,
-        endsAt: now + 3_600_000,
-        priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [{ copies: 3, priceCents: 1200 }] },
-      })
-      .expect(201)
-  ).body.event;
+  const { event } = await seedEvent(h, {
+    venueName: '<b>Arena</b>',
+    name: '<script>alert(1)</script>',
+    endsAt: h.clock.now() + HOUR_MS,
+    priceList: { currency: 'EUR', unitPriceCents: 500, bundles: [{ copies: 3, priceCents: 1200 }] },
+  });
   const { cookie } = await signIn(h, OPERATOR_TOKEN, '"Olga"');
   const expectations: Array<[string, RegExp]> = [
     ['/ops', /<tbody id="fleet-rows">/],

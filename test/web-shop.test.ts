@@ -19,6 +19,7 @@ import {
   paidOrder,
   printerCall,
   sampleJpeg,
+  seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { openSse } from './fixtures/sse-client.ts';
@@ -33,21 +34,12 @@ const MAX_STYLESHEET_BYTES = 10_000;
 const ORDER_WAIT_MS = ORDER_POLL_INTERVAL_MS * 3;
 
 async function hostileEvent(h: Harness) {
-  const venue = (await h.http.post('/api/venues').set(asOperator).send({ name: 'Arena' }).expect(201)).body.venue;
   const now = h.clock.now();
-  const event = (
-    await h.http
-      .post('/api/events')
-      .set(asOperator)
-      .send({
-        venueId: venue.id,
-        name: HOSTILE_EVENT,
-        startsAt: now - HOUR_MS,
-        endsAt: now + 3 * HOUR_MS,
-        priceList: { currency: 'EUR', unitPriceCents: 800, bundles: [{ copies: 3, priceCents: 2000 }] },
-      })
-      .expect(201)
-  ).body.event;
+  const { venue, event } = await seedEvent(h, {
+    name: HOSTILE_EVENT,
+    startsAt: now - HOUR_MS,
+    endsAt: now + 3 * HOUR_MS,
+  });
   const eve = (
     await h.http
       .post('/api/credentials')

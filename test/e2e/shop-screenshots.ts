@@ -15,11 +15,13 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
   asOperator,
+  createEvent,
   createHarness,
   HOUR_MS,
   newPrinterKeys,
   printerCall,
   sampleJpeg,
+  seedEvent,
 } from '../fixtures/app-harness.ts';
 
 const OUT_DIR = join(process.cwd(), 'test-artifacts', 'shop');
@@ -165,32 +167,18 @@ async function checkNoHorizontalScroll(page: Page, what: string): Promise<void> 
 }
 
 async function seed(h: Awaited<ReturnType<typeof createHarness>>) {
-  const venue = (await h.http.post('/api/venues').set(asOperator).send({ name: 'Arena' }).expect(201)).body.venue;
   const now = h.clock.now();
-  const event = (
-    await h.http
-      .post('/api/events')
-      .set(asOperator)
-      .send({
-        venueId: venue.id,
-        name: HOSTILE_EVENT,
-        startsAt: now - HOUR_MS,
-        endsAt: now + 3 * HOUR_MS,
-        priceList: { currency: 'EUR', unitPriceCents: 800, bundles: [{ copies: 3, priceCents: 2000 }] },
-      })
-      .expect(201)
-  ).body.event;
-  await h.http
-    .post('/api/events')
-    .set(asOperator)
-    .send({
-      venueId: venue.id,
-      name: 'Next week: Derby',
-      startsAt: now + 7 * 24 * HOUR_MS,
-      endsAt: now + 7 * 24 * HOUR_MS + 2 * HOUR_MS,
-      priceList: { currency: 'EUR', unitPriceCents: 800, bundles: [] },
-    })
-    .expect(201);
+  const { venue, event } = await seedEvent(h, {
+    name: HOSTILE_EVENT,
+    startsAt: now - HOUR_MS,
+    endsAt: now + 3 * HOUR_MS,
+  });
+  await createEvent(h, venue.id, {
+    name: 'Next week: Derby',
+    startsAt: now + 7 * 24 * HOUR_MS,
+    endsAt: now + 7 * 24 * HOUR_MS + 2 * HOUR_MS,
+    priceList: { currency: 'EUR', unitPriceCents: 800, bundles: [] },
+  });
   const eve = (
     await h.http.post('/api/credentials').set(asOperator).send({ role: 'photographer', name: HOSTILE_PHOTOGRAPHER })
   ).body.token as string;
