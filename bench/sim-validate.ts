@@ -13,10 +13,10 @@ import { parseScenario } from '../sim/scenario.ts';
  * code 1 when a figure differs by more than the tolerance.
  *
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
- * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many, from the scenario's seed; 1),
- * SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_SHAPING=1 (shape the WAN
- * with tc tbf in network namespaces: root only), SIM_VALIDATE_OUT (write both modes' runs there as
- * JSON). Diagnostics go to stderr.
+ * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many; 1), SIM_VALIDATE_FIRST_SEED (the
+ * scenario's seed), SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_SHAPING=1
+ * (shape the WAN with tc tbf in network namespaces: root only), SIM_VALIDATE_OUT (write both modes'
+ * runs there as JSON). Diagnostics go to stderr.
  */
 const TOLERANCE = 0.15;
 // Exit (not die) on a signal, so that the emulation's edge-node processes are stopped with it.
@@ -26,6 +26,7 @@ const NAME = process.env.SIM_VALIDATE_SCENARIO ?? 'emulation-smoke';
 const COMPRESSION = Number(process.env.SIM_VALIDATE_COMPRESSION ?? 8);
 const STRATEGIES = (process.env.SIM_VALIDATE_STRATEGIES ?? 'mesh').split(',') as StrategyName[];
 const SEEDS = Number(process.env.SIM_VALIDATE_SEEDS ?? 1);
+const FIRST_SEED = process.env.SIM_VALIDATE_FIRST_SEED;
 const LOG_DIR = process.env.SIM_VALIDATE_LOG_DIR;
 const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
 const OUT_DIR = process.env.SIM_VALIDATE_OUT;
@@ -68,7 +69,8 @@ function compare(model: StrategyRun, emulated: StrategyRun, stats: EmulationRunS
 
 const rows: Array<ReturnType<typeof compare>> = [];
 for (const strategy of STRATEGIES) {
-  for (let seed = scenario.seed; seed < scenario.seed + SEEDS; seed++) {
+  const first = FIRST_SEED === undefined ? scenario.seed : Number(FIRST_SEED);
+  for (let seed = first; seed < first + SEEDS; seed++) {
     const model = runModel(scenario, strategy, seed);
     let stats: EmulationRunStats | null = null;
     const emulated = (

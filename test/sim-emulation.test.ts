@@ -21,7 +21,7 @@ async function smokeScenario() {
   return parseScenario(await readFile(SMOKE, 'utf8'), 'emulation-smoke.json');
 }
 
-test('emulation mode runs the smoke scenario on real processes and reports the model’s schema', async (t) => {
+test.serial('emulation mode runs the smoke scenario on real processes and reports the model’s schema', async (t) => {
   t.timeout(110_000);
   const work = await mkdtemp(join(tmpdir(), 'vpm-sim-emulation-test-'));
   t.teardown(() => rm(work, { recursive: true, force: true }));
@@ -74,24 +74,34 @@ test('emulation mode runs the smoke scenario on real processes and reports the m
   t.deepEqual(await readdir(work), [], 'the run left files behind');
 });
 
-test('star-periodic on real processes: every printer pulls every photo from the cloud on the push timer, nothing moves on the LAN', async (t) => {
-  t.timeout(90_000);
-  const work = await mkdtemp(join(tmpdir(), 'vpm-sim-emulation-test-'));
-  t.teardown(() => rm(work, { recursive: true, force: true }));
-  const smoke = await smokeScenario();
-  // Two printers, a push every simulated minute: pushes at 60, 120 and 180 s carry all five batches.
-  const scenario = { ...smoke, strategies: { ...smoke.strategies, starPeriodic: { intervalS: 60 } } };
-  const results = await runEmulation(scenario, { timeCompression: 16, maxPrinters: 2, workDir: work }, 'star-periodic');
-  const run = results.runs[0]!;
-  t.is(run.strategy, 'star-periodic');
-  t.is(results.scenario.printers, 2);
-  t.is(run.lanBytes, 0, 'no LAN peers in a star');
-  t.true(run.wanRatio > 1.9 && run.wanRatio < 2.2, `each of 2 printers pulled each photo once: wanRatio ${run.wanRatio}`);
-  t.is(run.failedRedemptions, 0);
-  t.is(run.fanWaitSeconds.count, 10);
-  for (const b of run.batches) t.not(b.completeSeconds, null, `batch ${b.batch} never reached both printers`);
-  t.deepEqual(await readdir(work), []);
-});
+test.serial(
+  'star-periodic on real processes: every printer pulls every photo from the cloud on the push timer, nothing moves on the LAN',
+  async (t) => {
+    t.timeout(90_000);
+    const work = await mkdtemp(join(tmpdir(), 'vpm-sim-emulation-test-'));
+    t.teardown(() => rm(work, { recursive: true, force: true }));
+    const smoke = await smokeScenario();
+    // Two printers, a push every simulated minute: pushes at 60, 120 and 180 s carry all five batches.
+    const scenario = { ...smoke, strategies: { ...smoke.strategies, starPeriodic: { intervalS: 60 } } };
+    const results = await runEmulation(
+      scenario,
+      { timeCompression: 16, maxPrinters: 2, workDir: work },
+      'star-periodic',
+    );
+    const run = results.runs[0]!;
+    t.is(run.strategy, 'star-periodic');
+    t.is(results.scenario.printers, 2);
+    t.is(run.lanBytes, 0, 'no LAN peers in a star');
+    t.true(
+      run.wanRatio > 1.9 && run.wanRatio < 2.2,
+      `each of 2 printers pulled each photo once: wanRatio ${run.wanRatio}`,
+    );
+    t.is(run.failedRedemptions, 0);
+    t.is(run.fanWaitSeconds.count, 10);
+    for (const b of run.batches) t.not(b.completeSeconds, null, `batch ${b.batch} never reached both printers`);
+    t.deepEqual(await readdir(work), []);
+  },
+);
 
 test('capPrinters trims printer groups and keeps explicit printer indices in range', async (t) => {
   const scenario = await smokeScenario();
@@ -115,8 +125,10 @@ test('the CLI rejects emulation options it cannot honour with usage errors', asy
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'emulation', '--strategy', 'star']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'emulation', '--time-compression', 'x']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--time-compression', '4']), 2);
+  t.is(await main(['run', '--scenario', 'emulation-smoke', '--shape-links']), 2);
   t.is(await main(['run', '--scenario', 'emulation-smoke', '--mode', 'replay']), 2);
   t.regex(quiet.text(), /--strategy must be one of star-periodic, on-demand, mesh or all/);
+  t.regex(quiet.text(), /--shape-links need --mode emulation/);
 });
 
 test('photos: exact sizes, distinct bytes, and still JPEGs that decode', async (t) => {

@@ -1,19 +1,18 @@
 /**
  * Emulation mode: the scenario drives the real system instead of the model. A coordinator (in
- * process, loopback DHT bootstrap) and N real edge-node processes replicate over real Hyperswarm
+ * process, its own DHT bootstrap) and N real edge-node processes replicate over real Hyperswarm
  * connections with real bytes; the scenario's uploads, purchases and redemptions are replayed at
  * `simulated time ÷ timeCompression` wall time. The workload (image sizes, upload times, orders,
- * seats) is the model's own `buildWorkload`, so both modes see the same dice for a seed, and the
- * result is the same SimResults schema (mode 'emulation').
+ * seats) is the model's own `buildWorkload` and fans pick printers with the model's own dice, so
+ * both modes see the same event for a seed, and the result is the same SimResults schema (mode
+ * 'emulation'). Each strategy is an edge-node configuration (emulated-strategies.ts).
  *
- * Conversions: wall durations × timeCompression = simulated seconds. Fan wait = the redeem call's
- * wall latency × timeCompression + the printer model's printSeconds per printed unit (the file
- * printer prints instantly; the physical print time is not emulated).
+ * Conversions: wall durations × timeCompression = simulated seconds, except the printers' own
+ * processing time, which counts once (fan-wait.ts); print time runs on a virtual clock per printer.
+ * With `linkShaping` the WAN is shaped by `tc tbf` in network namespaces (netns.ts, shaped-run.ts).
  *
- * Not emulated (yet): link shaping by `tc tbf` in network namespaces (needs root, iproute2 and one
- * namespace per process; here only the edge node's own app-level background token bucket applies,
- * scaled by timeCompression), the WAN's bandwidth and RTT, the LAN's capacity and RTT, printer-down
- * windows, WAN outages, sync windows, and fans queuing behind each other at a printer.
+ * Not emulated: the LAN's capacity, RTTs, printer-down windows, WAN outages, sync windows, and the
+ * model's retries of failed redemptions.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,7 +36,7 @@ import { runShapedEmulation } from './shaped-run.ts';
 export const MAX_TIME_COMPRESSION = 1000;
 /** Edge processes one emulation starts at most; N ≥ 20 is the target on a 2-core machine. */
 export const MAX_EMULATED_PRINTERS = 64;
-/** Images larger than this are uploaded at this size (noise JPEGs: ~0.77 bytes per pixel). */
+/** Images larger than this are uploaded at this size. */
 export const MAX_EMULATED_IMAGE_BYTES = 8_000_000;
 /** Redemptions with all photos local needed to estimate the printers' processing time (fan-wait.ts). */
 const MIN_PROCESSING_SAMPLES = 3;
@@ -314,7 +313,14 @@ async function emulateOnce(
         sum += lag;
         if (lag > max) max = lag;
       });
-      if (recordLag) lagSeries.push({ t, meanLagSeconds: printers > 0 ? sum / printers : 0, maxLagSeconds: max });
+      if (recordLag) {
+        lagSeries.push({ t, meanLagSeconds: printers > 0 ? sum / printers : 0, maxLagSeconds: max });
+        const held = lastStatuses.map((st) => st?.events.find((x) => x.eventId === venue.eventId)?.imagesHeld ?? 0);
+        const peers = lastStatuses.map((st) => st?.lanPeers ?? 0);
+        diag(
+          `t ${t.toFixed(0)} s: ${uploads} uploaded; held ${Math.min(...held)}–${Math.max(...held)}; LAN peers ${Math.min(...peers)}–${Math.max(...peers)}; WAN ${(sumOf(lastStatuses, 'bytesFromCloud') / 1e6).toFixed(1)} MB`,
+        );
+      }
     };
     const sampler = (async () => {
       let nextSample = 0;
@@ -350,8 +356,8 @@ async function emulateOnce(
       diag(`status polls that failed: ${silent.map(([n, p]) => `P${p} ${n}`).join(', ')}`);
     }
 
-    const wanBytes = sum(lastStatuses.map((x) => x?.bytesFromCloud ?? 0));
-    const lanBytes = sum(lastStatuses.map((x) => x?.bytesFromLan ?? 0));
+    const wanBytes = sumOf(lastStatuses, 'bytesFromCloud');
+    const lanBytes = sumOf(lastStatuses, 'bytesFromLan');
     const uniqueBytes = sum(uploadedBytes);
     // Real upload sizes, not the scenario's draws: the bound and completion refer to the bytes that moved.
     const real: Workload = {
@@ -397,6 +403,10 @@ async function emulateOnce(
     await venue.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function sumOf(statuses: ReadonlyArray<EdgeStatus | null>, key: 'bytesFromCloud' | 'bytesFromLan'): number {
+  return sum(statuses.map((x) => x?.[key] ?? 0));
 }
 
 function sum(values: readonly number[]): number {
