@@ -1,4 +1,4 @@
-import { AppError } from '../shared/errors.ts';
+import { AppError, isErrorCode } from '../shared/errors.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
 import type { OrdersFeedDescriptor } from '../shared/feed/orders-feed-layout.ts';
 import type { Clock } from '../shared/ports/clock.ts';
@@ -81,7 +81,13 @@ export interface RedeemJob {
 }
 
 /** The coordinator's error body, kept so the kiosk can show why. */
-export class CoordinatorError extends AppError {}
+export class CoordinatorError extends AppError {
+  /** A relayed error keeps the coordinator's status; a code this build does not know becomes `coordinator_error`. */
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(isErrorCode(code) ? code : 'coordinator_error', message, details, { status });
+    this.name = 'CoordinatorError';
+  }
+}
 
 /** The printer API, every request signed with this printer's key (shared/protocol/printer-auth.ts). */
 export class CoordinatorClient {

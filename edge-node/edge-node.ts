@@ -245,6 +245,7 @@ export class EdgeNode {
     if (this.config.replication !== 'on-demand') this.#replicator.ready();
 
     const app = createLocalApi({
+      logger: this.logger,
       status: () => this.statusReport(),
       metrics: async () => ({
         contentType: this.metrics.registry.contentType,

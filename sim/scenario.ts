@@ -350,7 +350,6 @@ export function parseScenario(text: string, fileName = 'scenario'): Scenario {
     raw = looksJson ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new AppError(
-      400,
       'invalid_scenario',
       `${fileName}: not valid ${looksJson ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
     );
@@ -363,7 +362,7 @@ export function validateScenario(raw: unknown, fileName = 'scenario'): Scenario 
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) {
     const lines = describeIssues(result.error.issues);
-    throw new AppError(400, 'invalid_scenario', `${fileName}: ${lines.join('; ')}`, { problems: lines });
+    throw new AppError('invalid_scenario', `${fileName}: ${lines.join('; ')}`, { problems: lines });
   }
   return result.data;
 }

@@ -15,7 +15,7 @@ const Z_975 = 1.96;
 
 export function tQuantile975(df: number): number {
   if (!Number.isInteger(df) || df < 1) {
-    throw new AppError(400, 'sim_bad_degrees_of_freedom', `Degrees of freedom must be a positive integer, got ${df}.`);
+    throw new AppError('sim_bad_degrees_of_freedom', `Degrees of freedom must be a positive integer, got ${df}.`);
   }
   return T_975_BY_DF[df - 1] ?? Z_975;
 }
@@ -23,10 +23,10 @@ export function tQuantile975(df: number): number {
 /** Mean and half-width of the two-sided 95 % Student t interval (df = n − 1); ci95 is 0 for a single value. */
 export function meanCi(values: readonly number[]): MeanCi {
   if (values.length === 0) {
-    throw new AppError(400, 'sim_empty_sample', 'A mean needs at least one value; run at least one seed.');
+    throw new AppError('sim_empty_sample', 'A mean needs at least one value; run at least one seed.');
   }
   if (!values.every(Number.isFinite)) {
-    throw new AppError(400, 'sim_non_finite_value', 'Cannot summarise NaN or infinite values; check the run output.');
+    throw new AppError('sim_non_finite_value', 'Cannot summarise NaN or infinite values; check the run output.');
   }
   const n = values.length;
   const mean = values.reduce((sum, v) => sum + v, 0) / n;

@@ -112,7 +112,7 @@ test('redeeming at the kiosk: out of paper refuses before claiming; a refusal ca
 
   const printedElsewhere = await kioskApp({
     startRedeem: async () => {
-      throw new AppError(409, 'order_already_printed', 'This order was already printed at Gate 3.', {
+      throw new AppError('order_already_printed', 'This order was already printed at Gate 3.', {
         printerName: 'Gate 3',
       });
     },

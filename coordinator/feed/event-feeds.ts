@@ -53,7 +53,7 @@ type CatalogValue = CatalogEntry | ImageCount;
 function feedSeedOf(event: EventRecord): Buffer {
   const seed = Buffer.from(event.feedSeed, 'hex');
   if (seed.byteLength !== FEED_SEED_BYTES || seed.toString('hex') !== event.feedSeed.toLowerCase()) {
-    throw new AppError(500, 'invalid_feed_seed', `Event ${event.id} has no valid 32-byte hex feed seed.`);
+    throw new AppError('invalid_feed_seed', `Event ${event.id} has no valid 32-byte hex feed seed.`);
   }
   return seed;
 }
@@ -125,7 +125,6 @@ export class EventFeed {
       event.catalogKey.toLowerCase() !== descriptor.catalogKey
     ) {
       throw new AppError(
-        500,
         'feed_key_mismatch',
         `Event ${event.id} stores feed keys that do not come from its feed seed; derive them with deriveEventFeedKeys.`,
       );
@@ -178,7 +177,7 @@ export class EventFeed {
   }
 
   async #appendBatch(images: FeedImage[]): Promise<CatalogEntry[]> {
-    if (this.#closing !== null) throw new AppError(503, 'feed_closed', 'The event feed is closing; retry later.');
+    if (this.#closing !== null) throw new AppError('feed_closed', 'The event feed is closing; retry later.');
     const entries = new Map<string, CatalogEntry>();
     const fresh: FeedImage[] = [];
     const seen = new Set<string>();
@@ -186,7 +185,7 @@ export class EventFeed {
       if (seen.has(image.imageId)) continue;
       seen.add(image.imageId);
       if (image.bytes.byteLength === 0) {
-        throw new AppError(400, 'empty_master', `Image ${image.imageId} has no bytes to append.`);
+        throw new AppError('empty_master', `Image ${image.imageId} has no bytes to append.`);
       }
       const existing = await this.getEntry(image.imageId, { update: false });
       if (existing !== null) entries.set(image.imageId, existing);
@@ -347,7 +346,7 @@ export class EventFeeds {
   }
 
   openEvent(event: EventRecord): Promise<EventFeed> {
-    if (this.#closing !== null) return Promise.reject(new AppError(503, 'feeds_closed', 'Event feeds are closing.'));
+    if (this.#closing !== null) return Promise.reject(new AppError('feeds_closed', 'Event feeds are closing.'));
     let opening = this.#feeds.get(event.id);
     if (opening === undefined) {
       opening = EventFeed.open(this.corestore, event);

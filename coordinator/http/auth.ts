@@ -120,12 +120,12 @@ export async function resolveStaff(ctx: Context, store: Store): Promise<StaffIde
   const token = bearerToken(ctx);
   const sessionState = ctx.state.staffSession as SessionState | undefined;
   if (!token && !sessionState) {
-    throw new AppError(401, 'auth_required', 'Sign in at /signin, or send "Authorization: Bearer <token>".');
+    throw new AppError('auth_required', 'Sign in at /signin, or send "Authorization: Bearer <token>".');
   }
   const tokenHash = token ? hashBearerToken(token) : sessionState!.session.tokenHash;
   const credential = await store.getCredential(tokenHash);
   if (!credential || credential.revokedAt !== null) {
-    throw new AppError(401, 'auth_invalid', 'This token is unknown or revoked: sign in with a current one.');
+    throw new AppError('auth_invalid', 'This token is unknown or revoked: sign in with a current one.');
   }
   return token
     ? identityOf(credential, 'bearer', null)
@@ -133,7 +133,7 @@ export async function resolveStaff(ctx: Context, store: Store): Promise<StaffIde
 }
 
 export function roleForbidden(roles: readonly CredentialRole[], role: CredentialRole): AppError {
-  return new AppError(403, 'role_forbidden', `This needs the ${roles.join(' or ')} role; you are ${role}.`);
+  return new AppError('role_forbidden', `This needs the ${roles.join(' or ')} role; you are ${role}.`);
 }
 
 /**
@@ -148,7 +148,6 @@ export function requireStaff(store: Store, roles: readonly CredentialRole[]) {
       const state = ctx.state.staffSession as SessionState;
       if (!state.sameOrigin) {
         throw new AppError(
-          403,
           'cross_site_refused',
           'This change did not come from a page of this site; reload the page and try again.',
         );
@@ -176,13 +175,11 @@ export function requirePrinter(store: Store, clock: Clock) {
         stale: "The request timestamp is too far from the coordinator's clock: check the printer's time.",
         bad_signature: 'The printer signature does not match the request.',
       };
-      throw new AppError(401, `printer_auth_${check.reason}`, why[check.reason]);
+      throw new AppError(`printer_auth_${check.reason}`, why[check.reason]);
     }
     const printer = await store.getPrinter(check.printerKey);
-    if (!printer)
-      throw new AppError(403, 'printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
-    if (printer.revokedAt !== null)
-      throw new AppError(403, 'printer_revoked', 'This printer was revoked by an operator.');
+    if (!printer) throw new AppError('printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
+    if (printer.revokedAt !== null) throw new AppError('printer_revoked', 'This printer was revoked by an operator.');
     ctx.state.printer = printer satisfies PrinterRecord;
     const now = clock.now();
     // "Last seen" is for operators, minute-grained; writing it on every call would add a durable

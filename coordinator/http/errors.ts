@@ -1,10 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
-import { AppError, isAppError } from '../../shared/errors.ts';
-
-export interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
+import { AppError, type ErrorBody, toAppError } from '../../shared/errors.ts';
 
 /**
  * The one error path (koa's own model): every failure becomes a JSON body with a stable code.
@@ -15,7 +11,7 @@ export function errorHandler(logger: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
+        throw new AppError('route_not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
       // The router answers a wrong method with a bare 405, and a method it does not know (TRACE,
       // PROPFIND…) with 501; both are the client's mistake, so both become a coded 405 (the router's
@@ -23,7 +19,6 @@ export function errorHandler(logger: Logger) {
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         const allow = ctx.response.get('allow');
         throw new AppError(
-          405,
           'method_not_allowed',
           `${ctx.method} is not accepted on ${ctx.path}${allow ? `; use ${allow}` : ''}.`,
         );
@@ -40,15 +35,4 @@ export function errorHandler(logger: Logger) {
       if (appError.status === 401) ctx.set('www-authenticate', 'Bearer');
     }
   };
-}
-
-function toAppError(err: unknown): AppError {
-  if (isAppError(err)) return err;
-  // Errors raised by koa/body parsers carry an HTTP status and are safe to expose.
-  const e = err as { status?: unknown; expose?: unknown; message?: unknown; type?: unknown };
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-    const code = typeof e.type === 'string' ? e.type.replace(/\./g, '_') : 'bad_request';
-    return new AppError(e.status, code, e.expose && typeof e.message === 'string' ? e.message : 'Bad request.');
-  }
-  return new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged. Please retry.');
 }

@@ -13,7 +13,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what 
     .slice(0, 5)
     .map((i) => `${i.field}: ${i.message}`)
     .join('; ');
-  return raise(new AppError(400, 'invalid_input', `Invalid ${what}: ${summary}`, { issues }));
+  return raise(new AppError('invalid_input', `Invalid ${what}: ${summary}`, { issues }));
 }
 
 function raise(err: AppError): never {

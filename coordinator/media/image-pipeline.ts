@@ -73,7 +73,6 @@ export function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_IMAGE_
 async function processOneImage(bytes: Buffer, limits: ImageLimits): Promise<ProcessedImage> {
   if (bytes.length > limits.maxUploadBytes) {
     throw new AppError(
-      413,
       'image_too_large',
       `The image is ${bytes.length} bytes; the limit is ${limits.maxUploadBytes} bytes. Export it at a smaller size.`,
       { byteLength: bytes.length, maxUploadBytes: limits.maxUploadBytes },
@@ -81,7 +80,7 @@ async function processOneImage(bytes: Buffer, limits: ImageLimits): Promise<Proc
   }
   const mime = sniffImageMime(bytes);
   if (mime === null) {
-    throw new AppError(415, 'unsupported_image_type', 'Only JPEG and PNG images are accepted (checked by content).');
+    throw new AppError('unsupported_image_type', 'Only JPEG and PNG images are accepted (checked by content).');
   }
 
   // 'error' rejects truncated and corrupt pixel data but tolerates the harmless warnings some camera
@@ -104,7 +103,6 @@ async function processOneImage(bytes: Buffer, limits: ImageLimits): Promise<Proc
   const height = metadata.autoOrient?.height ?? storedHeight;
   if (Math.min(width, height) < limits.minEdgePixels) {
     throw new AppError(
-      422,
       'image_too_small',
       `The image is ${width}x${height} pixels; each edge must be at least ${limits.minEdgePixels} pixels to print.`,
       { width, height, minEdgePixels: limits.minEdgePixels },
@@ -229,7 +227,6 @@ function isPixelLimitError(err: unknown): boolean {
 
 function tooManyPixels(pixels: number | null, limits: ImageLimits): AppError {
   return new AppError(
-    413,
     'image_too_many_pixels',
     `The image has more than ${limits.maxInputPixels} pixels; export it at a smaller size.`,
     { pixels, maxInputPixels: limits.maxInputPixels },
@@ -237,7 +234,7 @@ function tooManyPixels(pixels: number | null, limits: ImageLimits): AppError {
 }
 
 function corrupt(message: string): AppError {
-  return new AppError(422, 'image_corrupt', message);
+  return new AppError('image_corrupt', message);
 }
 
 export { type ImageMime, sniffImageMime } from './image-signature.ts';

@@ -39,7 +39,7 @@ export async function readMultipartUpload(
   const contentType = req.headers['content-type'] ?? '';
   if (!MULTIPART_FORM_DATA.test(contentType)) {
     drainOrCut(req);
-    throw new AppError(400, 'not_multipart', 'Send the image as multipart/form-data.');
+    throw new AppError('not_multipart', 'Send the image as multipart/form-data.');
   }
 
   let parser: busboy.Busboy;
@@ -89,7 +89,7 @@ export async function readMultipartUpload(
       if (settled || !parserClosed || openFileStreams > 0) return;
       settled = true;
       if (files.length === 0) {
-        reject(new AppError(400, 'no_file', 'The upload contains no file; attach the image in a file field.'));
+        reject(new AppError('no_file', 'The upload contains no file; attach the image in a file field.'));
       } else {
         resolve({ files, fields });
       }
@@ -106,7 +106,6 @@ export async function readMultipartUpload(
       stream.on('limit', () => {
         fail(
           new AppError(
-            413,
             'upload_too_large',
             `A file is larger than the limit of ${opts.maxFileBytes} bytes; export it at a smaller size.`,
             { maxFileBytes: opts.maxFileBytes },
@@ -130,16 +129,16 @@ export async function readMultipartUpload(
       if (info.nameTruncated) {
         fail(malformed('A form field name is too long.'));
       } else if (info.valueTruncated) {
-        fail(new AppError(413, 'field_too_large', `The form field "${name}" is too long.`));
+        fail(new AppError('field_too_large', `The form field "${name}" is too long.`));
       } else {
         fields[name] = value;
       }
     });
     parser.on('filesLimit', () => {
-      fail(new AppError(400, 'too_many_files', `Send at most ${opts.maxFiles} file(s) per request.`));
+      fail(new AppError('too_many_files', `Send at most ${opts.maxFiles} file(s) per request.`));
     });
     parser.on('fieldsLimit', () => {
-      fail(new AppError(400, 'too_many_fields', `Send at most ${MAX_FIELDS} form fields per request.`));
+      fail(new AppError('too_many_fields', `Send at most ${MAX_FIELDS} form fields per request.`));
     });
     parser.on('partsLimit', () => fail(malformed('The upload has too many parts.')));
     parser.on('error', (err: unknown) => {
@@ -150,10 +149,10 @@ export async function readMultipartUpload(
       succeedIfDone();
     });
 
-    req.on('error', () => fail(new AppError(400, 'upload_aborted', 'The upload was interrupted; send it again.')));
+    req.on('error', () => fail(new AppError('upload_aborted', 'The upload was interrupted; send it again.')));
     req.on('close', () => {
       // 'close' also follows a completely received body; only an incomplete one means the client left.
-      if (!req.complete) fail(new AppError(400, 'upload_aborted', 'The upload was interrupted; send it again.'));
+      if (!req.complete) fail(new AppError('upload_aborted', 'The upload was interrupted; send it again.'));
     });
 
     req.pipe(parser);
@@ -161,7 +160,7 @@ export async function readMultipartUpload(
 }
 
 function malformed(message: string): AppError {
-  return new AppError(400, 'malformed_multipart', message);
+  return new AppError('malformed_multipart', message);
 }
 
 /**

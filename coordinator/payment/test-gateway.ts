@@ -65,18 +65,17 @@ export class TestPaymentGateway implements PaymentGateway {
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent {
     const header = headers[TEST_GATEWAY_SIGNATURE_HEADER];
     const match = typeof header === 'string' ? /^t=(\d{1,16}),v1=([0-9a-f]{64})$/.exec(header) : null;
-    if (!match)
-      throw new AppError(401, 'webhook_signature_missing', 'Webhook signature header is missing or malformed.');
+    if (!match) throw new AppError('webhook_signature_missing', 'Webhook signature header is missing or malformed.');
     const t = Number(match[1]);
     const expected = Buffer.from(this.#mac(`${t}.${rawBody.toString('utf8')}`), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))) {
-      throw new AppError(401, 'webhook_signature_invalid', 'Webhook signature does not match its body.');
+      throw new AppError('webhook_signature_invalid', 'Webhook signature does not match its body.');
     }
     if (Math.abs(this.#opts.clock.now() - t) > WEBHOOK_TOLERANCE_MS) {
-      throw new AppError(401, 'webhook_stale', 'Webhook timestamp is outside the tolerance window (possible replay).');
+      throw new AppError('webhook_stale', 'Webhook timestamp is outside the tolerance window (possible replay).');
     }
     const parsed = webhookSchema.safeParse(safeJson(rawBody));
-    if (!parsed.success) throw new AppError(400, 'webhook_malformed', 'Webhook body is not a payment event.');
+    if (!parsed.success) throw new AppError('webhook_malformed', 'Webhook body is not a payment event.');
     return parsed.data;
   }
 
@@ -103,7 +102,7 @@ export class TestPaymentGateway implements PaymentGateway {
             : choice === 'cancel'
               ? 'payment.cancelled'
               : null;
-      if (!type) throw new AppError(400, 'invalid_input', 'outcome must be pay, decline or cancel.');
+      if (!type) throw new AppError('invalid_input', 'outcome must be pay, decline or cancel.');
       const event: PaymentWebhookEvent = {
         id: `evt_${randomId(this.#opts.random, 12)}`,
         type,
@@ -116,7 +115,6 @@ export class TestPaymentGateway implements PaymentGateway {
       const delivered = await this.#deliverWithRetry(event);
       if (!delivered)
         throw new AppError(
-          502,
           'webhook_undelivered',
           'The payment was recorded but the shop did not answer; it will be retried.',
         );
@@ -146,10 +144,10 @@ export class TestPaymentGateway implements PaymentGateway {
   #openSession(sessionId: string): z.infer<typeof sessionSchema> {
     const [payload, mac] = sessionId.split('.');
     if (!payload || !mac || mac !== this.#mac(`session.${payload}`).slice(0, 32)) {
-      throw new AppError(404, 'checkout_not_found', 'This checkout session does not exist.');
+      throw new AppError('checkout_not_found', 'This checkout session does not exist.');
     }
     const parsed = sessionSchema.safeParse(safeJson(Buffer.from(payload, 'base64url')));
-    if (!parsed.success) throw new AppError(404, 'checkout_not_found', 'This checkout session does not exist.');
+    if (!parsed.success) throw new AppError('checkout_not_found', 'This checkout session does not exist.');
     return parsed.data;
   }
 

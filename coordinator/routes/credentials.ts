@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { conflict, notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { credentialIdOf, hashBearerToken, requireStaff } from '../http/auth.ts';
@@ -41,14 +41,14 @@ export function credentialRoutes(router: Router, deps: CoordinatorDeps): void {
   router.post('/api/credentials/:credentialId/revoke', operator, async (ctx) => {
     const all = await store.listCredentials();
     const target = all.find((c) => credentialIdOf(c.tokenHash) === ctx.params.credentialId);
-    if (!target) throw notFound('credential_not_found', 'No credential with this id.');
+    if (!target) throw new AppError('credential_not_found', 'No credential with this id.');
     const activeOperators = all.filter((c) => c.role === 'operator' && c.revokedAt === null);
     if (target.revokedAt === null && target.role === 'operator' && activeOperators.length === 1) {
       // Nobody could sign in to issue a new one: the data-dir operator token is only created once.
-      throw conflict('last_operator', 'This is the last operator credential: create another operator token first.');
+      throw new AppError('last_operator', 'This is the last operator credential: create another operator token first.');
     }
     const revoked = await store.revokeCredential(target.tokenHash, clock.now());
-    if (!revoked) throw notFound('credential_not_found', 'No credential with this id.');
+    if (!revoked) throw new AppError('credential_not_found', 'No credential with this id.');
     ctx.body = { credential: credentialView(revoked) };
   });
 }

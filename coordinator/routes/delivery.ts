@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff } from '../http/auth.ts';
 import type { Store } from '../store/port.ts';
@@ -14,7 +14,7 @@ export function deliveryRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store } = deps;
   router.get('/api/events/:eventId/delivery', requireStaff(store, ['operator']), async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     ctx.body = await loadDeliveryMatrix(store, event);
   });
 }

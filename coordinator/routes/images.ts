@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, type StaffIdentity } from '../http/auth.ts';
@@ -29,7 +29,7 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.post('/api/events/:eventId/images', staff, async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     let processed: Awaited<ReturnType<typeof processImage>>;
     let fileName: string | null;
     try {
@@ -80,7 +80,7 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.get('/api/events/:eventId/images', async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     const query = parseInput(imageQuerySchema, ctx.query, 'image query');
     const { images, nextCursor } = selectImages(await store.listImages(event.id), query);
     ctx.body = { images: images.map(imageView), nextCursor };
@@ -95,7 +95,7 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
           ? mediaKey.thumbnail(ctx.params.imageId!)
           : null;
     const media = key ? await store.getMedia(key) : null;
-    if (!media) throw notFound('media_not_found', 'No such image.');
+    if (!media) throw new AppError('media_not_found', 'No such image.');
     ctx.type = media.contentType;
     ctx.set('cache-control', 'public, max-age=86400, immutable');
     ctx.body = media.bytes;

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { requirePrinter, requireStaff, type StaffIdentity } from '../http/auth.ts';
@@ -79,7 +79,7 @@ export function offlineRedemptionRoutes(router: Router, deps: CoordinatorDeps): 
       byCredentialId: staff.credentialId,
       byName: staff.label ? `${staff.label} (${staff.name})` : staff.name,
     });
-    if (!conflict) throw notFound('conflict_not_found', 'There is no conflict with this id: reload the list.');
+    if (!conflict) throw new AppError('conflict_not_found', 'There is no conflict with this id: reload the list.');
     ctx.set('cache-control', 'no-store');
     ctx.body = { conflict };
   });

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { AppError, notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { ORDER_STATES, type OrderState } from '../../shared/policy/order-state.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, resolveStaff, type StaffIdentity, sessionExpiresAt } from '../http/auth.ts';
@@ -70,7 +70,7 @@ export function opsApiRoutes(router: Router, deps: CoordinatorDeps, monitor: Ops
   // Server-Sent Events: `snapshot` first, then `update` whenever a row or the alerts change.
   router.get('/api/ops/stream', operator, async (ctx) => {
     if (openStreams >= MAX_OPS_STREAMS) {
-      throw new AppError(503, 'too_many_streams', 'Too many dashboards are open; close one and reload.');
+      throw new AppError('too_many_streams', 'Too many dashboards are open; close one and reload.');
     }
     const staff = ctx.state.staff as StaffIdentity;
     const stream = new PassThrough();
@@ -122,7 +122,7 @@ export function opsApiRoutes(router: Router, deps: CoordinatorDeps, monitor: Ops
 
   router.get('/api/events/:eventId/orders', operator, async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     const { state } = parseInput(orderQuery, ctx.query, 'query');
     const orders = await store.listOrders({ eventId: event.id, states: state }, MAX_ORDERS_LISTED);
     ctx.set('cache-control', 'no-store');

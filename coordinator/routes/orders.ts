@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { AppError, conflict, notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
@@ -41,17 +41,17 @@ async function orderLines(
   input: z.infer<typeof orderInput>,
 ): Promise<{ event: EventRecord; lines: OrderLine[] }> {
   const event = await deps.store.getEvent(input.eventId);
-  if (!event) throw notFound('event_not_found', 'This event does not exist.');
+  if (!event) throw new AppError('event_not_found', 'This event does not exist.');
   const copies = new Map<string, number>();
   for (const item of input.items) copies.set(item.imageId, (copies.get(item.imageId) ?? 0) + item.copies);
   const lines: OrderLine[] = [];
   for (const [imageId, n] of copies) {
     const image = await deps.store.getImage(imageId);
     if (!image || image.eventId !== event.id) {
-      throw new AppError(422, 'image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
+      throw new AppError('image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
     }
     if (n > MAX_COPIES_PER_IMAGE) {
-      throw new AppError(422, 'too_many_copies', `At most ${MAX_COPIES_PER_IMAGE} copies of one photo.`, { imageId });
+      throw new AppError('too_many_copies', `At most ${MAX_COPIES_PER_IMAGE} copies of one photo.`, { imageId });
     }
     lines.push({ imageId, copies: n });
   }
@@ -62,7 +62,7 @@ function quote(event: EventRecord, lines: OrderLine[]) {
   try {
     return priceOrder(event.priceList, lines);
   } catch (err) {
-    throw new AppError(422, 'order_too_large', (err as Error).message);
+    throw new AppError('order_too_large', (err as Error).message);
   }
 }
 
@@ -125,7 +125,7 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
   async function loadOrder(id: string): Promise<{ order: OrderRecord; event: EventRecord }> {
     const order = await store.getOrder(id);
     const event = order ? await store.getEvent(order.eventId) : null;
-    if (!order || !event) throw notFound('order_not_found', 'This order does not exist.');
+    if (!order || !event) throw new AppError('order_not_found', 'This order does not exist.');
     return { order, event };
   }
 
@@ -154,7 +154,7 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     if (file !== 'qr.png' && file !== 'qr.svg') return next();
     const { order, event } = await loadOrder(ctx.params.orderId!);
     if (!REDEEMABLE_STATES.has(order.state)) {
-      throw conflict('order_not_paid', 'The QR code is issued once the payment is confirmed.');
+      throw new AppError('order_not_paid', 'The QR code is issued once the payment is confirmed.');
     }
     const { token } = tokenFor(order, event);
     ctx.set('cache-control', 'no-store');
@@ -179,12 +179,12 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     const order = await store.getOrder(event.orderId);
     if (!order || order.paymentSessionId !== event.sessionId) {
       metrics.webhooks.inc({ result: 'unknown_order' });
-      throw notFound('order_not_found', 'The webhook names an order or session this shop does not know.');
+      throw new AppError('order_not_found', 'The webhook names an order or session this shop does not know.');
     }
     if (event.amountCents !== order.totalCents || event.currency !== order.currency) {
       metrics.webhooks.inc({ result: 'amount_mismatch' });
       logger.warn({ orderId: order.id, eventId: event.id }, 'payment amount does not match the order');
-      throw new AppError(422, 'amount_mismatch', 'The paid amount does not match the order total.');
+      throw new AppError('amount_mismatch', 'The paid amount does not match the order total.');
     }
     // Apply first, then remember the event: a crash in between makes the gateway retry, and the
     // state machine makes the retry a no-op, so no payment is ever lost.

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { AppError, conflict, notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
@@ -94,7 +94,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.post('/api/venues/:venueId/printers', operator, async (ctx) => {
     const venue = await store.getVenue(ctx.params.venueId!);
-    if (!venue) throw notFound('venue_not_found', 'This venue does not exist.');
+    if (!venue) throw new AppError('venue_not_found', 'This venue does not exist.');
     const input = parseInput(pairInput, ctx.request.body);
     const record: PrinterRecord = {
       id: input.publicKey,
@@ -108,7 +108,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
       await store.insertPrinter(record);
     } catch (err) {
       if (err instanceof StoreConflictError) {
-        throw conflict('printer_already_paired', 'A printer with this key is paired already; revoke it first.');
+        throw new AppError('printer_already_paired', 'A printer with this key is paired already; revoke it first.');
       }
       throw err;
     }
@@ -124,7 +124,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.post('/api/printers/:printerId/revoke', operator, async (ctx) => {
     const revoked = await store.revokePrinter(ctx.params.printerId!, clock.now());
-    if (!revoked) throw notFound('printer_not_found', 'No printer with this key.');
+    if (!revoked) throw new AppError('printer_not_found', 'No printer with this key.');
     await feeds.refreshPeers();
     ctx.body = { printer: printerView(revoked) };
   });
@@ -133,7 +133,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/api/printer/me', printer, async (ctx) => {
     const me = ctx.state.printer as PrinterRecord;
     const venue = await store.getVenue(me.venueId);
-    if (!venue) throw new AppError(500, 'venue_missing', 'The venue of this printer is missing.');
+    if (!venue) throw new AppError('venue_missing', 'The venue of this printer is missing.');
     const events = await store.listEvents({ venueId: venue.id });
     const now = clock.now();
     const [venuePrinters, coordinators, reports, ordersHead] = await Promise.all([
@@ -180,7 +180,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     const me = ctx.state.printer as PrinterRecord;
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     if (raw.length > MAX_STATUS_REPORT_BYTES)
-      throw new AppError(413, 'report_too_large', 'Status reports are at most 64 KiB.');
+      throw new AppError('report_too_large', 'Status reports are at most 64 KiB.');
     const report = parseInput(printerStatusReport, ctx.request.body, 'status report');
     await store.putPrinterReport({ printerId: me.id, venueId: me.venueId, receivedAt: clock.now(), report });
     ctx.status = 204;
@@ -206,7 +206,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     const input = parseInput(holdingsInput, ctx.request.body);
     const event = await store.getEvent(input.eventId);
     if (!event || event.venueId !== me.venueId) {
-      throw notFound('event_not_found', 'No such event at this printer’s venue.');
+      throw new AppError('event_not_found', 'No such event at this printer’s venue.');
     }
     await store.putHoldings({
       printerId: me.id,

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { AppError, conflict, notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
 import { normalizeOrderCode } from '../../shared/token/order-code.ts';
 import {
@@ -62,7 +62,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
 
   async function eventOf(order: OrderRecord): Promise<EventRecord> {
     const event = await store.getEvent(order.eventId);
-    if (!event) throw new AppError(500, 'event_missing', 'The order’s event is missing.');
+    if (!event) throw new AppError('event_missing', 'The order’s event is missing.');
     return event;
   }
 
@@ -101,12 +101,12 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     const verified = verifyRedemptionToken(token, tokenKeys.publicKeys, clock.now());
     if (!verified.ok) {
       metrics.redemptions.inc({ outcome: `token_${verified.reason}` });
-      throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+      throw new AppError(`token_${verified.reason}`, verified.message);
     }
     const order = await store.getOrderByCode(verified.claims.orderCode);
     if (!order) {
       metrics.redemptions.inc({ outcome: 'unknown_order' });
-      throw notFound('order_not_found', 'The code is genuine but its order is unknown here.');
+      throw new AppError('order_not_found', 'The code is genuine but its order is unknown here.');
     }
     return { order, token: normalizeRedemptionCode(token) };
   }
@@ -126,7 +126,6 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       const seconds = Math.ceil(wait / 1000);
       ctx.set('retry-after', String(seconds));
       throw new AppError(
-        429,
         'too_many_code_attempts',
         `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
         { retryAfterSeconds: seconds },
@@ -138,13 +137,12 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     if (!order || order.venueId !== me.venueId) {
       failedCodes.failed(me.id, clock.now());
       metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
-      throw notFound('order_not_found', 'No order here has this code; check it against your order page.');
+      throw new AppError('order_not_found', 'No order here has this code; check it against your order page.');
     }
     const expiresAt = redemptionExpiry(deps, await eventOf(order), order);
     if (clock.now() >= expiresAt) {
       metrics.redemptions.inc({ outcome: 'token_expired' });
       throw new AppError(
-        410,
         'token_expired',
         `The code expired at ${new Date(expiresAt).toISOString()}; ask staff for help.`,
       );
@@ -159,7 +157,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       input.code !== undefined ? await orderByCode(input.code, me, ctx) : await orderByToken(input.token!);
     if (order.venueId !== me.venueId) {
       metrics.redemptions.inc({ outcome: 'other_venue' });
-      throw new AppError(403, 'order_other_venue', 'This order is for another venue; it cannot be printed here.');
+      throw new AppError('order_other_venue', 'This order is for another venue; it cannot be printed here.');
     }
     const now = clock.now();
     const claim = await store.claimOrder(order.id, me.id, now, settings.claimTtlMs);
@@ -175,7 +173,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
       case 'held_by_other': {
         metrics.redemptions.inc({ outcome: 'held_by_other' });
         const holder = claim.order.claim ? await store.getPrinter(claim.order.claim.printerId) : null;
-        throw conflict(
+        throw new AppError(
           'order_claimed_elsewhere',
           `This order is being printed at ${holder?.name ?? 'another printer'}.`,
           {
@@ -191,7 +189,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
         if (claim.order.state === 'fulfilled') {
           const by = Object.values(claim.order.printed)[0]?.printerId;
           const holder = by ? await store.getPrinter(by) : null;
-          throw conflict(
+          throw new AppError(
             'order_already_printed',
             `This order was already printed${holder ? ` at ${holder.name}` : ''}.`,
             {
@@ -201,10 +199,10 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
             },
           );
         }
-        throw conflict('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
+        throw new AppError('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
       }
       case 'not_found':
-        throw notFound('order_not_found', 'This order does not exist.');
+        throw new AppError('order_not_found', 'This order does not exist.');
     }
   });
 
@@ -218,22 +216,21 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
         ctx.body = { order: orderView(result.order) };
         return;
       case 'not_holder':
-        throw conflict('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');
+        throw new AppError('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');
       case 'bad_unit':
         throw new AppError(
-          422,
           'unit_out_of_range',
           `The order has ${result.order.unitCount} prints; unit ${unit} does not exist.`,
         );
       case 'not_found':
-        throw notFound('order_not_found', 'This order does not exist.');
+        throw new AppError('order_not_found', 'This order does not exist.');
     }
   });
 
   // An operator frees an order whose printer went silent, so another printer can finish it.
   router.post('/api/orders/:orderId/release', requireStaff(store, ['operator']), async (ctx) => {
     const released = await store.releaseClaim(ctx.params.orderId!, null);
-    if (!released) throw conflict('nothing_to_release', 'The order is not being printed anywhere.');
+    if (!released) throw new AppError('nothing_to_release', 'The order is not being printed anywhere.');
     await publishOrder(deps, released);
     ctx.body = { order: orderView(released) };
   });

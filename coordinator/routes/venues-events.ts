@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { notFound } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { deriveEventFeedKeys } from '../../shared/feed/feed-layout.ts';
 import { MAX_PRINTS_PER_ORDER } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
@@ -73,7 +73,7 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
   router.post('/api/events', operator, async (ctx) => {
     const input = parseInput(eventInput, ctx.request.body);
     if (!(await store.getVenue(input.venueId)))
-      throw notFound('venue_not_found', `Venue ${input.venueId} does not exist.`);
+      throw new AppError('venue_not_found', `Venue ${input.venueId} does not exist.`);
     const feedSeed = random.bytes(32);
     const keys = deriveEventFeedKeys(feedSeed);
     const event: EventRecord = {
@@ -99,7 +99,7 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
   router.put('/api/events/:eventId/price-list', operator, async (ctx) => {
     const priceList = parseInput(priceListSchema, ctx.request.body, 'price list');
     const event = await store.setEventPriceList(ctx.params.eventId!, priceList);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     ctx.body = { event: eventView(event) };
   });
 
@@ -110,7 +110,7 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
 
   router.get('/api/events/:eventId', async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     ctx.body = { event: eventView(event) };
   });
 }

@@ -27,7 +27,7 @@ import type { OrderRecord } from './records.ts';
 export const MAX_CONDITIONAL_ATTEMPTS = 8;
 
 function contended(what: string): AppError {
-  return new AppError(503, 'store_contended', `${what} kept changing under concurrent updates; retry the request`);
+  return new AppError('store_contended', `${what} kept changing under concurrent updates; retry the request`);
 }
 
 /**

@@ -75,7 +75,6 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
       await client.close().catch(() => undefined);
       const reason = err instanceof Error ? err.message : String(err);
       throw new AppError(
-        503,
         'store_unavailable',
         `cannot open MongoDB database "${this.#dbName}" at ${redactUri(this.#uri)}: ${reason}. ` +
           'Check that the server is running and reachable, and that MONGODB_URI is right.',
@@ -91,7 +90,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   get #ready(): OpenMongo {
-    if (!this.#open) throw new AppError(503, 'store_not_ready', 'the MongoDB store is not open: call ready() first');
+    if (!this.#open) throw new AppError('store_not_ready', 'the MongoDB store is not open: call ready() first');
     return this.#open;
   }
 

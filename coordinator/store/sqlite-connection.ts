@@ -45,7 +45,6 @@ export class SqliteConnection {
       db.close();
       if (err instanceof AppError) throw err;
       throw new AppError(
-        503,
         'store_unavailable',
         `cannot open the SQLite store at ${path}: ${err instanceof Error ? err.message : String(err)}`,
       );

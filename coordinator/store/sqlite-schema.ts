@@ -136,7 +136,6 @@ export function createSchema(db: Database.Database): void {
     const version = db.pragma('user_version', { simple: true });
     if (typeof version === 'number' && version > SQLITE_SCHEMA_VERSION) {
       throw new AppError(
-        500,
         'store_schema_too_new',
         `the database was written by a newer version (schema ${version}, this build knows ${SQLITE_SCHEMA_VERSION}); upgrade this coordinator`,
       );

@@ -57,7 +57,7 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
   }
 
   get #ready(): { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } {
-    if (!this.#open) throw new AppError(503, 'store_not_ready', 'the SQLite store is not open: call ready() first');
+    if (!this.#open) throw new AppError('store_not_ready', 'the SQLite store is not open: call ready() first');
     return this.#open;
   }
 

@@ -113,8 +113,7 @@ export class RedemptionService extends EventEmitter {
     let orderCode = typed;
     if (!orderCode) {
       const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
-      if (!verified.ok)
-        throw new AppError(verified.reason === 'expired' ? 410 : 400, `token_${verified.reason}`, verified.message);
+      if (!verified.ok) throw new AppError(`token_${verified.reason}`, verified.message);
       orderCode = verified.claims.orderCode;
     }
     const { offline: offlinePath } = this.#o;
@@ -129,7 +128,7 @@ export class RedemptionService extends EventEmitter {
     } catch (err) {
       if (!(err instanceof CoordinatorError)) throw err;
       if (!offlinePath || !isUplinkFailure(err))
-        throw new AppError(err.status, err.code, err.message, err.details ? { ...err.details } : undefined);
+        throw new AppError(err.code, err.message, err.details ? { ...err.details } : undefined, { status: err.status });
       // No cloud: the venue's printers decide among themselves (edge-node/OFFLINE.md).
       ({ job, offline } = await offlinePath.claimOffline(orderCode));
     }
@@ -174,12 +173,12 @@ export class RedemptionService extends EventEmitter {
       job = await this.#o.client.redeemCode(orderCode, { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
     } catch (err) {
       if (err instanceof CoordinatorError && isUplinkFailure(err)) {
-        throw new AppError(503, TYPED_CODE_OFFLINE, 'Scan the QR code: typed codes need the network right now.');
+        throw new AppError(TYPED_CODE_OFFLINE, 'Scan the QR code: typed codes need the network right now.');
       }
       throw err;
     }
     if (!job.token) {
-      throw new AppError(502, 'typed_code_unsupported', 'The coordinator cannot redeem typed codes; scan the QR code.');
+      throw new AppError('typed_code_unsupported', 'The coordinator cannot redeem typed codes; scan the QR code.');
     }
     return job;
   }
@@ -271,7 +270,7 @@ export class RedemptionService extends EventEmitter {
     emit();
     try {
       if (!replica)
-        throw new AppError(503, 'event_feed_unavailable', `This printer cannot open the feed of event ${eventId}.`);
+        throw new AppError('event_feed_unavailable', `This printer cannot open the feed of event ${eventId}.`);
       const todo = progress.units.filter((u) => u.state !== 'printed');
       // Fetch every distinct missing image at once (they share the on-demand priority); print in order.
       const images = new Map<string, Promise<Buffer>>();
@@ -293,7 +292,7 @@ export class RedemptionService extends EventEmitter {
       const pending = [...todo];
       while (pending.length > 0) {
         if (this.#closed)
-          throw new AppError(503, 'shutting_down', 'The printer is shutting down; the order resumes on restart.');
+          throw new AppError('shutting_down', 'The printer is shutting down; the order resumes on restart.');
         // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
         const next = images.get(pending[0]!.imageId)!;
         const inOrder = await Promise.race([
@@ -394,18 +393,13 @@ export class RedemptionService extends EventEmitter {
       }
       if (!entry) {
         if (this.#o.clock.now() > deadline || this.#closed) {
-          throw new AppError(
-            504,
-            'image_not_in_feed',
-            'The photo is not on the event feed yet; try again in a minute.',
-          );
+          throw new AppError('image_not_in_feed', 'The photo is not on the event feed yet; try again in a minute.');
         }
         await sleep(500, undefined, { signal: this.#abort.signal }).catch(() => {});
       }
     }
     if (fromJob && fromJob.sha256 !== entry.sha256) {
       throw new AppError(
-        502,
         'image_mismatch',
         'The feed and the coordinator disagree about this photo; it was not printed.',
       );

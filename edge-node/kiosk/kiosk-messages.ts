@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../shared/errors.ts';
 import type { PrinterState } from '../printing/port.ts';
 
 /** What the kiosk screen says when it cannot print a code: a headline, one sentence of what to do. */
@@ -130,4 +131,18 @@ export function printerMessage(state: PrinterState): KioskMessage {
 /** States in which a new order is not taken (a job already printing carries on when they clear). */
 export function printerBlocksNewOrders(state: PrinterState): boolean {
   return state === 'paper_out' || state === 'cover_open' || state === 'offline' || state === 'error';
+}
+
+const PRINTER_STATE_CODES = {
+  ready: 'printer_printing',
+  printing: 'printer_printing',
+  paper_out: 'printer_paper_out',
+  cover_open: 'printer_cover_open',
+  offline: 'printer_offline',
+  error: 'printer_error',
+} as const satisfies Record<PrinterState, ErrorCode>;
+
+/** The registry code a refusal carries when the printer itself cannot take an order. */
+export function printerStateCode(state: PrinterState): ErrorCode {
+  return PRINTER_STATE_CODES[state];
 }

@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { PrinterStatus } from '../printing/port.ts';
-import { type KioskMessage, printerBlocksNewOrders, printerMessage, refusalMessage } from './kiosk-messages.ts';
+import {
+  type KioskMessage,
+  printerBlocksNewOrders,
+  printerMessage,
+  printerStateCode,
+  refusalMessage,
+} from './kiosk-messages.ts';
 import { type KioskTimings, kioskPage, kioskTimings } from './kiosk-page.ts';
 import { ThumbnailCache } from './thumbnails.ts';
 
@@ -87,7 +93,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
   });
   router.get('/kiosk/assets/:name', async (ctx) => {
     const asset = ASSETS[ctx.params.name!];
-    if (!asset) throw new AppError(404, 'asset_not_found', 'No such kiosk file.');
+    if (!asset) throw new AppError('asset_not_found', 'No such kiosk file.');
     let body = assets.get(ctx.params.name!);
     if (!body) {
       body = readFile(asset.file).then((b) => (asset.wrapUmd ? umdAsModule(b) : b));
@@ -109,10 +115,10 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.set('cache-control', 'no-store');
     try {
       const input = redeemCodeInput.safeParse(ctx.request.body ?? {});
-      if (!input.success) throw new AppError(400, 'invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
+      if (!input.success) throw new AppError('invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
       const printer = await deps.printer();
       if (printerBlocksNewOrders(printer.state)) {
-        throw new AppError(503, `printer_${printer.state}`, printer.detail, { printerState: printer.state });
+        throw new AppError(printerStateCode(printer.state), printer.detail, { printerState: printer.state });
       }
       ctx.body = { progress: await deps.startRedeem(input.data.code) };
     } catch (err) {
@@ -127,7 +133,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
 
   router.get('/kiosk/orders/:orderId', async (ctx) => {
     const progress = deps.progress(ctx.params.orderId!);
-    if (!progress) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
+    if (!progress) throw new AppError('order_not_found', 'No redemption of this order here.');
     ctx.set('cache-control', 'no-store');
     ctx.body = { progress, printer: printerView(await deps.printer()) };
   });
@@ -137,7 +143,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
   router.get('/kiosk/orders/:orderId/events', async (ctx) => {
     const orderId = ctx.params.orderId!;
     const first = deps.progress(orderId);
-    if (!first) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
+    if (!first) throw new AppError('order_not_found', 'No redemption of this order here.');
     const stream = new PassThrough();
     const send = (event: string, data: unknown) => stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     ctx.req.socket.setTimeout(0);
@@ -168,9 +174,9 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     const progress = deps.progress(ctx.params.orderId!);
     const n = /^\d{1,4}$/.test(ctx.params.n!) ? Number(ctx.params.n) : -1;
     const unit = progress?.units.find((u) => u.unit === n);
-    if (!progress || !unit) throw new AppError(404, 'print_not_found', 'No such print of an order redeemed here.');
+    if (!progress || !unit) throw new AppError('print_not_found', 'No such print of an order redeemed here.');
     const thumb = await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId));
-    if (!thumb) throw new AppError(404, 'thumbnail_not_ready', 'This photo is not on this printer yet.');
+    if (!thumb) throw new AppError('thumbnail_not_ready', 'This photo is not on this printer yet.');
     securityHeaders(ctx);
     // The image behind an id never changes; the kiosk asks again only for another order.
     ctx.set('cache-control', 'private, max-age=3600, immutable');

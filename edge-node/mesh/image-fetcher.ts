@@ -58,7 +58,7 @@ export class ImageFetcher {
     let lastProgressAt = started;
     try {
       for (;;) {
-        if (opts.signal?.aborted) throw new AppError(499, 'fetch_aborted', 'The fetch was cancelled.');
+        if (opts.signal?.aborted) throw new AppError('fetch_aborted', 'The fetch was cancelled.');
         const missing = (await replica.missingBlocks(entry)).length;
         if (missing === 0) break;
         const now = clock.now();
@@ -68,7 +68,6 @@ export class ImageFetcher {
         }
         if (now - started > (opts.timeoutMs ?? ON_DEMAND_TIMEOUT_MS)) {
           throw new AppError(
-            504,
             'image_unavailable',
             'The photo could not be fetched from any printer or the cloud in time.',
           );
@@ -95,11 +94,7 @@ export class ImageFetcher {
       }
       const bytes = await replica.readLocal(entry);
       if (!bytes) {
-        throw new AppError(
-          502,
-          'image_corrupt',
-          'The photo arrived but does not match its checksum; it was not printed.',
-        );
+        throw new AppError('image_corrupt', 'The photo arrived but does not match its checksum; it was not printed.');
       }
       return { bytes, source };
     } finally {

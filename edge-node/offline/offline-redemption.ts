@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Corestore from 'corestore';
-import { AppError, conflict } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
 import {
   claimHoldMs,
@@ -144,7 +144,7 @@ export class OfflineRedemption implements OfflinePath {
     });
     if (!holder) return;
     const name = this.#nameOf(holder.printerKey);
-    throw conflict(
+    throw new AppError(
       holder.printed ? 'order_already_printed' : 'order_claimed_elsewhere',
       holder.printed
         ? `This order was already printed at ${name} while the cloud was unreachable.`
@@ -170,7 +170,6 @@ export class OfflineRedemption implements OfflinePath {
     const claims = this.#claims;
     if (!orders || !claims) {
       throw new AppError(
-        503,
         'offline_unavailable',
         'The cloud cannot be reached and this printer has no list of paid orders: it cannot redeem codes until the connection is back.',
       );
@@ -178,7 +177,6 @@ export class OfflineRedemption implements OfflinePath {
     const entry = await orders.lookup(orderCode);
     if (!entry) {
       throw new AppError(
-        503,
         'order_not_known_offline',
         'The cloud cannot be reached and this order is not yet known here (paid moments ago, or for another venue). Try again shortly, or at another printer.',
       );
@@ -186,7 +184,7 @@ export class OfflineRedemption implements OfflinePath {
     const job = this.#job(entry);
     const local = this.#o.log.get(entry.orderId);
     if (local?.closed && local.outcome === 'done') {
-      throw conflict('order_already_printed', 'This order was already printed at this printer.', {
+      throw new AppError('order_already_printed', 'This order was already printed at this printer.', {
         printerId: this.selfKey,
         printerName: this.#nameOf(this.selfKey),
       });
@@ -214,7 +212,6 @@ export class OfflineRedemption implements OfflinePath {
       );
       if (verdict.kind === 'refuse') {
         throw new AppError(
-          503,
           verdict.reason === 'isolated_refused' ? 'offline_isolated' : 'offline_isolated_limit',
           verdict.reason === 'isolated_refused'
             ? 'This printer reaches neither the cloud nor any other printer of the venue, and the operator chose not to print in that case. Please use another printer.'
@@ -256,11 +253,7 @@ export class OfflineRedemption implements OfflinePath {
   #job(entry: OrdersFeedEntry): RedeemJob {
     const feed = this.#o.profile()?.feeds.find((f) => f.eventId === entry.eventId);
     if (!feed) {
-      throw new AppError(
-        503,
-        'event_feed_unavailable',
-        `This printer does not have the feed of event ${entry.eventId}.`,
-      );
+      throw new AppError('event_feed_unavailable', `This printer does not have the feed of event ${entry.eventId}.`);
     }
     return {
       order: { id: entry.orderId, code: entry.code, eventId: entry.eventId, state: 'redeeming', items: entry.items },
@@ -279,14 +272,18 @@ export class OfflineRedemption implements OfflinePath {
     const name = verdict.printerKey ? this.#nameOf(verdict.printerKey) : null;
     const details = { printerId: verdict.printerKey, printerName: name, offline: true };
     if (verdict.reason === 'already_printed')
-      throw conflict('order_already_printed', `This order was already printed${name ? ` at ${name}` : ''}.`, details);
+      throw new AppError(
+        'order_already_printed',
+        `This order was already printed${name ? ` at ${name}` : ''}.`,
+        details,
+      );
     if (verdict.reason === 'being_printed')
-      throw conflict(
+      throw new AppError(
         'order_claimed_elsewhere',
         `This order is being printed at ${name ?? 'another printer'}.`,
         details,
       );
-    throw conflict('order_not_paid', 'This order cannot be redeemed.', details);
+    throw new AppError('order_not_paid', 'This order cannot be redeemed.', details);
   }
 
   #paired(): Set<string> {

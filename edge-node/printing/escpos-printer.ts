@@ -85,7 +85,6 @@ export class EscPosPrinter implements PrinterPort {
   constructor(kind: PrinterKind, widthDots: number, transport: PrinterTransport, options: EscPosPrinterOptions = {}) {
     if (!Number.isInteger(widthDots) || widthDots < PRINTER_MIN_WIDTH_DOTS || widthDots > PRINTER_MAX_WIDTH_DOTS) {
       throw new AppError(
-        400,
         'printer_width_invalid',
         `Printer width must be ${PRINTER_MIN_WIDTH_DOTS}…${PRINTER_MAX_WIDTH_DOTS} dots (576 for 80 mm, 384 for 58 mm paper), got ${widthDots}.`,
       );
@@ -292,11 +291,10 @@ export class EscPosPrinter implements PrinterPort {
 
   private stopError(signal: AbortSignal | undefined, progress: JobProgress): AppError {
     if (this.closing.signal.aborted) {
-      return new AppError(503, 'printer_closed', 'The printer port was closed before the job finished.', progress);
+      return new AppError('printer_closed', 'The printer port was closed before the job finished.', progress);
     }
     const reason = signal?.reason instanceof Error ? `: ${signal.reason.message}` : '';
     return new AppError(
-      409,
       'print_aborted',
       `The print job was cancelled${reason}; ${progress.sentParts} of ${progress.totalParts} parts had been sent.`,
       progress,
@@ -308,7 +306,7 @@ export class EscPosPrinter implements PrinterPort {
   }
 
   private throwIfClosed(): void {
-    if (this.closing.signal.aborted) throw new AppError(503, 'printer_closed', 'The printer port is closed.');
+    if (this.closing.signal.aborted) throw new AppError('printer_closed', 'The printer port is closed.');
   }
 
   private sleep(ms: number, signal: AbortSignal | undefined, progress: JobProgress): Promise<void> {

@@ -42,7 +42,6 @@ export async function renderPhotoGray(image: Buffer, widthDots: number): Promise
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new AppError(
-      422,
       'print_image_unreadable',
       `The photo could not be decoded for printing (${(err as Error).message}); fetch the print master again.`,
     );
@@ -79,7 +78,6 @@ export async function rasterPreviewPng(bits: Uint8Array, width: number, height: 
 function assertWidthDots(widthDots: number): void {
   if (!Number.isInteger(widthDots) || widthDots < PRINTER_MIN_WIDTH_DOTS || widthDots > PRINTER_MAX_WIDTH_DOTS) {
     throw new AppError(
-      400,
       'printer_width_invalid',
       `Printer width must be a whole number of dots between ${PRINTER_MIN_WIDTH_DOTS} and ${PRINTER_MAX_WIDTH_DOTS}, got ${widthDots}.`,
     );

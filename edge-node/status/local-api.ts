@@ -1,7 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { AppError, isAppError } from '../../shared/errors.ts';
+import { AppError, toAppError } from '../../shared/errors.ts';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
 
@@ -12,6 +13,8 @@ export interface LocalApiDeps {
   progress(orderId: string): RedemptionProgress | null;
   /** The kiosk screen's routes; a node without a display (or a test of the other routes) leaves it out. */
   kiosk?: KioskDeps;
+  /** Where unexpected failures are logged (their message is never sent to the client). */
+  logger?: StructuredLogger;
 }
 
 /**
@@ -26,13 +29,10 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
   app.use(async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'route_not_found', 'No such route.');
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('route_not_found', 'No such route.');
     } catch (err) {
-      const e = isAppError(err)
-        ? err
-        : typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status < 500
-          ? new AppError((err as { status: number }).status, 'bad_request', 'Bad request.')
-          : new AppError(500, 'internal_error', (err as Error).message);
+      const e = toAppError(err);
+      if (e.code === 'internal_error') deps.logger?.error({ err, path: ctx.path }, 'local API request failed');
       ctx.status = e.status;
       ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }
@@ -48,12 +48,12 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
   });
   router.post('/api/redeem', async (ctx) => {
     const input = redeemCodeInput.safeParse(ctx.request.body ?? {});
-    if (!input.success) throw new AppError(400, 'invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
+    if (!input.success) throw new AppError('invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
     ctx.body = await deps.redeem(input.data.code);
   });
   router.get('/api/redemptions/:orderId', async (ctx) => {
     const p = deps.progress(ctx.params.orderId!);
-    if (!p) throw new AppError(404, 'order_not_found', 'No redemption of this order here.');
+    if (!p) throw new AppError('order_not_found', 'No redemption of this order here.');
     ctx.body = p;
   });
   if (deps.kiosk) kioskRoutes(router, deps.kiosk);

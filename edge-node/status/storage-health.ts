@@ -38,7 +38,6 @@ export function isDiskFull(err: unknown): boolean {
 /** The error a write on a full disk becomes: the operator learns what to do. */
 export function storageFullError(dir: string): AppError {
   return new AppError(
-    507,
     'storage_full',
     `The disk of this printer is full (${dir}): free some space; printing and sync resume by themselves.`,
   );

@@ -38,7 +38,7 @@ export interface KumarRossTerms {
 }
 
 function invalid(message: string): AppError {
-  return new AppError(400, 'invalid_bound_input', message);
+  return new AppError('invalid_bound_input', message);
 }
 
 function checkBytes(fileBytes: number): void {

@@ -79,7 +79,7 @@ export class ResponsibilityMap {
   ownerIndex(feedKey: string, chunk: number): number {
     const n = this.#seeds.length;
     if (n === 0) {
-      throw new AppError(500, 'no_online_printers', 'responsibility needs at least one online printer (self)');
+      throw new AppError('no_online_printers', 'responsibility needs at least one online printer (self)');
     }
     const chunkKey = this.#chunkKey(feedKey, chunk);
     let best = 0;

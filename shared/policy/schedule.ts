@@ -85,7 +85,7 @@ function dayMaskOf(days: readonly number[] | undefined): number {
 }
 
 function invalid(message: string): AppError {
-  return new AppError(400, 'invalid_sync_schedule', message);
+  return new AppError('invalid_sync_schedule', message);
 }
 
 function compile(s: SyncSchedule): CompiledWindow[] {

@@ -19,7 +19,7 @@ const TOKEN_EPSILON_BYTES = 1e-6;
 
 function checkRate(rateBytesPerSec: number): void {
   if (!(rateBytesPerSec > 0)) {
-    throw new AppError(400, 'invalid_rate_limit', 'a bandwidth cap must be > 0 bytes/s (Infinity = uncapped)');
+    throw new AppError('invalid_rate_limit', 'a bandwidth cap must be > 0 bytes/s (Infinity = uncapped)');
   }
 }
 
@@ -32,11 +32,7 @@ export class TokenBucket {
   constructor(opts: { rateBytesPerSec: number; burstBytes: number; now: number }) {
     checkRate(opts.rateBytesPerSec);
     if (!(opts.burstBytes > 0 && Number.isFinite(opts.burstBytes))) {
-      throw new AppError(
-        400,
-        'invalid_rate_limit',
-        'the burst of a bandwidth cap must be a finite number of bytes > 0',
-      );
+      throw new AppError('invalid_rate_limit', 'the burst of a bandwidth cap must be a finite number of bytes > 0');
     }
     this.#rate = opts.rateBytesPerSec;
     this.#burst = opts.burstBytes;

@@ -16,11 +16,10 @@ const jsQR: JsQrDecode = typeof loaded.default === 'function' ? loaded.default :
  */
 export function decodeQrFromRgba(rgba: Uint8Array, width: number, height: number): string | null {
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 0 || height < 0) {
-    throw new AppError(400, 'qr_frame_malformed', `A frame of ${width}x${height} pixels is not a picture.`);
+    throw new AppError('qr_frame_malformed', `A frame of ${width}x${height} pixels is not a picture.`);
   }
   if (rgba.byteLength !== width * height * 4) {
     throw new AppError(
-      400,
       'qr_frame_malformed',
       `A ${width}x${height} RGBA frame has ${width * height * 4} bytes, not ${rgba.byteLength}.`,
     );

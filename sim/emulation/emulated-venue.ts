@@ -101,7 +101,6 @@ async function http<T>(
 function expectStatus(what: string, got: { status: number; body: unknown }, want: number): void {
   if (got.status !== want) {
     throw new AppError(
-      502,
       'emulation_step_failed',
       `Emulation: ${what} answered ${got.status} (expected ${want}): ${JSON.stringify(got.body)}`,
     );
@@ -307,14 +306,14 @@ export class EmulatedVenue {
     });
     await paid.arrayBuffer();
     if (paid.status !== 302) {
-      throw new AppError(502, 'emulation_step_failed', `Emulation: the payment page answered ${paid.status}.`);
+      throw new AppError('emulation_step_failed', `Emulation: the payment page answered ${paid.status}.`);
     }
     const order = await http<{ redemption?: { token: string } }>(`${this.base}/api/orders/${created.body.order.id}`, {
       method: 'GET',
     });
     expectStatus('reading the paid order', order, 200);
     const token = order.body.redemption?.token;
-    if (!token) throw new AppError(502, 'emulation_step_failed', 'Emulation: the paid order has no redemption token.');
+    if (!token) throw new AppError('emulation_step_failed', 'Emulation: the paid order has no redemption token.');
     return token;
   }
 
@@ -350,7 +349,7 @@ function waitReady(child: ChildProcess, name: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     let ready = false;
     const fail = (why: string) =>
-      reject(new AppError(500, 'emulation_edge_failed', `Edge node ${name} ${why}:\n${logs.join('\n')}`));
+      reject(new AppError('emulation_edge_failed', `Edge node ${name} ${why}:\n${logs.join('\n')}`));
     const timer = setTimeout(() => fail(`was not ready after ${EDGE_READY_TIMEOUT_MS} ms`), EDGE_READY_TIMEOUT_MS);
     lines.on('line', (line) => {
       keep(line);

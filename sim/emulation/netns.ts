@@ -73,14 +73,10 @@ export async function shapingUnavailableReason(): Promise<string | null> {
 /** Creates the two namespaces and their links; `id` keeps concurrent runs apart (e.g. the pid). */
 export async function createShapedNetwork(opts: { id: string; wanBytesPerSec: number }): Promise<ShapedNetwork> {
   if (!/^[a-z0-9]{1,8}$/.test(opts.id)) {
-    throw new AppError(
-      400,
-      'invalid_netns_id',
-      `Namespace id must be 1–8 lower-case letters or digits, got "${opts.id}".`,
-    );
+    throw new AppError('invalid_netns_id', `Namespace id must be 1–8 lower-case letters or digits, got "${opts.id}".`);
   }
   if (!(opts.wanBytesPerSec > 0)) {
-    throw new AppError(400, 'invalid_wan_rate', `The WAN rate must be > 0 bytes/s, got ${opts.wanBytesPerSec}.`);
+    throw new AppError('invalid_wan_rate', `The WAN rate must be > 0 bytes/s, got ${opts.wanBytesPerSec}.`);
   }
   const cloudNs = `vpmsim${opts.id}c`;
   const venueNs = `vpmsim${opts.id}v`;
@@ -135,7 +131,7 @@ export async function createShapedNetwork(opts: { id: string; wanBytesPerSec: nu
   } catch (err) {
     remove();
     process.off('exit', remove);
-    throw new AppError(500, 'netns_setup_failed', `Could not set up the shaped network: ${(err as Error).message}`);
+    throw new AppError('netns_setup_failed', `Could not set up the shaped network: ${(err as Error).message}`);
   }
   return {
     cloudNs,

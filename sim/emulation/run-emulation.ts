@@ -110,7 +110,6 @@ function validateOptions(opts: RunEmulationOptions, strategy: StrategyName): voi
   const f = opts.timeCompression;
   if (!Number.isFinite(f) || f <= 0 || f > MAX_TIME_COMPRESSION) {
     throw new AppError(
-      400,
       'invalid_time_compression',
       `timeCompression must be > 0 and at most ${MAX_TIME_COMPRESSION}, got ${f}.`,
     );
@@ -118,14 +117,12 @@ function validateOptions(opts: RunEmulationOptions, strategy: StrategyName): voi
   const max = opts.maxPrinters;
   if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_EMULATED_PRINTERS)) {
     throw new AppError(
-      400,
       'invalid_max_printers',
       `maxPrinters must be a whole number from 1 to ${MAX_EMULATED_PRINTERS}, got ${max}.`,
     );
   }
   if (!EMULATED_STRATEGIES.has(strategy)) {
     throw new AppError(
-      400,
       'strategy_not_emulated',
       `Emulation mode runs ${[...EMULATED_STRATEGIES.keys()].join(', ')}; "${strategy}" is not one of them.`,
     );
@@ -346,7 +343,6 @@ async function emulateOnce(
     const stopped = venue.nodes.filter((n) => n.exited() !== null);
     if (stopped.length > 0) {
       throw new AppError(
-        500,
         'emulation_edge_failed',
         `Emulation: edge node ${stopped.map((n) => `${n.name} (${n.exited()})`).join(', ')} stopped during the run; its figures would be missing. Run with a log directory to see why.`,
       );

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, isErrorCode } from '../../shared/errors.ts';
 import { BYTES_PER_MBIT } from '../model/simulation.ts';
 import type { SimResults, StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
@@ -55,7 +55,7 @@ export async function runShapedEmulation(
 ): Promise<SimResults> {
   const reason = await shapingUnavailableReason();
   if (reason !== null) {
-    throw new AppError(400, 'link_shaping_unavailable', `Link shaping is not available here: ${reason}.`);
+    throw new AppError('link_shaping_unavailable', `Link shaping is not available here: ${reason}.`);
   }
   const { onProgress, onDiagnostic, onRunStats, ...plain } = options;
   // Bytes per simulated second × F: the link keeps its share of the compressed timeline.
@@ -98,14 +98,18 @@ export async function runShapedEmulation(
         else if ('diagnostic' in message) onDiagnostic?.(message.diagnostic);
         else if ('stats' in message) onRunStats?.(message.stats);
         else if ('results' in message) outcome = message.results;
-        else outcome = new AppError(message.error.status, message.error.code, message.error.message);
+        else
+          outcome = new AppError(
+            isErrorCode(message.error.code) ? message.error.code : 'emulation_failed',
+            message.error.message,
+          );
       }
       const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
       const [code] = (await exited) as [number | null];
       clearTimeout(timer);
       if (outcome instanceof AppError) throw outcome;
       if (outcome === null) {
-        throw new AppError(500, 'emulation_failed', `The shaped emulation run ended (exit ${code}) without results.`);
+        throw new AppError('emulation_failed', `The shaped emulation run ended (exit ${code}) without results.`);
       }
       return outcome;
     } finally {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
-import { notFound } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 import { OPS_ASSETS } from './layout.ts';
 
 const HERE = fileURLToPath(new URL('./assets/', import.meta.url));
@@ -48,7 +48,7 @@ export function opsAssetRoutes(router: Router): void {
 
   router.get(`${OPS_ASSETS}/:name`, async (ctx) => {
     const file = Object.hasOwn(FILES, ctx.params.name!) ? FILES[ctx.params.name!] : undefined;
-    if (!file) throw notFound('asset_not_found', 'No such file.');
+    if (!file) throw new AppError('asset_not_found', 'No such file.');
     const { bytes, etag } = await load(ctx.params.name!, file.path());
     ctx.set({ 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
     ctx.etag = etag;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
-import { notFound } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 
 /**
  * The shop's static files, read once into memory: a request can only ever name one of them, so no
@@ -111,7 +111,7 @@ export function shopAssets(): AssetTable {
 export function assetRoutes(router: Router, assets: AssetTable): void {
   router.get(`${ASSET_PATH_PREFIX}:file`, (ctx) => {
     const asset = assets.get(ctx.params.file!);
-    if (!asset) throw notFound('asset_not_found', 'No such file.');
+    if (!asset) throw new AppError('asset_not_found', 'No such file.');
     ctx.set('x-content-type-options', 'nosniff');
     ctx.set('etag', `"${asset.hash}"`);
     ctx.set(

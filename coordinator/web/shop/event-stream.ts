@@ -38,7 +38,7 @@ export class StreamLimiter {
   /** Throws 503 when full; otherwise returns the release function (idempotent). */
   acquire(): () => void {
     if (this.#open >= this.#max) {
-      throw new AppError(503, 'too_many_streams', 'Live updates are busy right now; the page will check by itself.');
+      throw new AppError('too_many_streams', 'Live updates are busy right now; the page will check by itself.');
     }
     this.#open++;
     let released = false;

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { notFound } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { parseInput } from '../../http/validate.ts';
 import { type ImageFilter, imageFilterSchema, matchesImageFilter } from '../../routes/image-query.ts';
@@ -102,7 +102,7 @@ export function liveRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.get('/api/events/:eventId/stream', async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     const query: ImageFilter = parseInput(imageFilterSchema, ctx.query, 'stream query');
     // EventSource resumes with the id of the last event it received: the newest photo's time.
     const resumeFrom = /^\d{1,16}$/.test(ctx.get('last-event-id')) ? Number(ctx.get('last-event-id')) : query.since;
@@ -125,7 +125,7 @@ export function liveRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.get('/api/orders/:orderId/status', async (ctx) => {
     const snapshot = await loadOrderSnapshot(deps, ctx.params.orderId!);
-    if (!snapshot) throw notFound('order_not_found', 'This order does not exist.');
+    if (!snapshot) throw new AppError('order_not_found', 'This order does not exist.');
     ctx.set('cache-control', 'no-store');
     ctx.body = { status: snapshot.status };
   });
@@ -133,7 +133,7 @@ export function liveRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/api/orders/:orderId/stream', async (ctx) => {
     const orderId = ctx.params.orderId!;
     const current = await loadOrderSnapshot(deps, orderId);
-    if (!current) throw notFound('order_not_found', 'This order does not exist.');
+    if (!current) throw new AppError('order_not_found', 'This order does not exist.');
     const stream = openEventStream(ctx, limiter);
     let lastSent = '';
     const send = (status: OrderStatusView) => {

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { AppError, isAppError, notFound } from '../../../shared/errors.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { imageQuerySchema, photographersOf, selectImages } from '../../routes/image-query.ts';
@@ -35,13 +35,13 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.get('/e/:eventId', pageErrors, async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw notFound('event_not_found', 'This event does not exist. Check the link, or pick an event.');
+    if (!event) throw new AppError('event_not_found', 'This event does not exist. Check the link, or pick an event.');
     const params: Record<string, unknown> = { order: 'newest', limit: GALLERY_PAGE_SIZE };
     for (const k of GALLERY_PARAMS) if (typeof ctx.query[k] === 'string') params[k] = ctx.query[k];
     const parsed = imageQuerySchema.safeParse(params);
     if (!parsed.success) {
       const bad = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new AppError(400, 'invalid_input', `This filter is not valid (${bad}). Clear the filters and try again.`);
+      throw new AppError('invalid_input', `This filter is not valid (${bad}). Clear the filters and try again.`);
     }
     const query = parsed.data;
     const all = await store.listImages(event.id);
@@ -67,7 +67,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps): void {
       store.getImage(ctx.params.imageId!),
     ]);
     if (!event || !image || image.eventId !== event.id) {
-      throw notFound('image_not_found', 'This photo does not exist at this event.');
+      throw new AppError('image_not_found', 'This photo does not exist at this event.');
     }
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
@@ -77,7 +77,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/o/:orderId', pageErrors, async (ctx) => {
     const snapshot = await loadOrderSnapshot(deps, ctx.params.orderId!);
     if (!snapshot) {
-      throw notFound('order_not_found', 'There is no order at this address. Check that the link is complete.');
+      throw new AppError('order_not_found', 'There is no order at this address. Check that the link is complete.');
     }
     setPageHeaders(ctx, 'no-store');
     ctx.set('x-robots-tag', 'noindex');
