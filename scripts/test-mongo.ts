@@ -27,8 +27,10 @@ async function startTestServer(): Promise<{ child: ChildProcess; uri: string }> 
       const entry = JSON.parse(line) as { uri?: string; label?: string; seed?: number; interleave?: boolean };
       if (!entry.uri) return;
       timer.cancel();
-      console.log(`test:mongo: running against the ${entry.label} at ${entry.uri}` +
-        (entry.interleave ? `, interleaving on (seed ${entry.seed})` : ', interleaving off'));
+      console.log(
+        `test:mongo: running against the ${entry.label} at ${entry.uri}` +
+          (entry.interleave ? `, interleaving on (seed ${entry.seed})` : ', interleaving off'),
+      );
       resolve(entry.uri);
     });
     child.once('exit', (code) => {

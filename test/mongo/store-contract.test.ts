@@ -100,7 +100,10 @@ whenMongo('MongoDB store contract', (uri) => {
       );
     }
     const hinted = await db.collection('orders').find({ eventId: 'e1' }).hint('eventId_1').explain('queryPlanner');
-    t.true(planStages(hinted.queryPlanner?.winningPlan).some((s) => s.indexName === 'eventId_1'), 'a hint by name is used');
+    t.true(
+      planStages(hinted.queryPlanner?.winningPlan).some((s) => s.indexName === 'eventId_1'),
+      'a hint by name is used',
+    );
     await t.throwsAsync(db.collection('orders').find({ eventId: 'e1' }).hint('no_such_index').toArray(), {
       message: /hint provided does not correspond to an existing index/,
     });
@@ -118,7 +121,9 @@ whenMongo('MongoDB store contract', (uri) => {
     t.true(log.length > 20, `the workload ran many query shapes (${log.length})`);
     const unindexed = log.filter((q) => q.plan.stage === 'COLLSCAN' && !q.shape.startsWith('{"filter":{}'));
     t.deepEqual(unindexed, [], 'every filtered query can use an index');
-    t.log(`${log.length} query shapes; ${log.filter((q) => q.plan.stage === 'COLLSCAN').length} unfiltered full listings`);
+    t.log(
+      `${log.length} query shapes; ${log.filter((q) => q.plan.stage === 'COLLSCAN').length} unfiltered full listings`,
+    );
   });
 });
 
