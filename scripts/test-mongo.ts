@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../shared/ports/clock.ts';
 
@@ -47,20 +47,26 @@ const files = readdirSync(SUITE_DIR)
   .map((f) => join(SUITE_DIR, f));
 let server: { child: ChildProcess; uri: string } | null = null;
 let uri = process.env.MONGODB_URI;
-if (uri) {
-  console.log(`test:mongo: MONGODB_URI is set; running against that server, no test server started`);
-} else {
-  server = await startTestServer();
-  uri = server.uri;
-}
-const avaCli = join(createRequire(import.meta.url).resolve('ava/package.json'), '..', 'entrypoints', 'cli.mjs');
-const ava = spawn(process.execPath, [avaCli, '--verbose', ...files, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { ...process.env, MONGODB_URI: uri },
-});
-const [code] = (await once(ava, 'exit')) as [number | null];
-if (server) {
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
+let code: number | null = 1;
+try {
+  if (uri) {
+    console.log('test:mongo: MONGODB_URI is set; running against that server, no test server started');
+  } else {
+    server = await startTestServer();
+    uri = server.uri;
+  }
+  // ava's package exports only its entry points; the CLI sits next to the main one.
+  const avaCli = join(dirname(createRequire(import.meta.url).resolve('ava')), 'cli.mjs');
+  const ava = spawn(process.execPath, [avaCli, '--verbose', ...files, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, MONGODB_URI: uri },
+  });
+  [code] = (await once(ava, 'exit')) as [number | null];
+} finally {
+  if (server && server.child.exitCode === null) {
+    const exited = once(server.child, 'exit');
+    server.child.kill('SIGTERM');
+    await exited;
+  }
 }
 process.exit(code ?? 1);
