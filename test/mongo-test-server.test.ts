@@ -157,13 +157,18 @@ test('updates: pipeline $set of an object literal merges into the embedded docum
   t.is((await c.findOne({ _id: 1 }))?.claim.claimedAt, 3, 'expressions see the stage’s input document');
 });
 
-test('updates: _id is immutable (66); an upsert seeds from the filter’s equalities, dotted paths nested', async (t) => {
+test('updates: _id is immutable (66); an upsert seeds from the filter’s equalities; $-prefixed field names', async (t) => {
   const c = coll(plain);
   await c.insertOne({ _id: 1, a: 1 });
   t.is(codeOf(await t.throwsAsync(c.updateOne({ _id: 1 }, { $set: { _id: 2 } }))), 66);
   t.is(codeOf(await t.throwsAsync(c.replaceOne({ _id: 1 }, { _id: 2, a: 2 }))), 66);
   await c.updateOne({ _id: 5, 'x.y': 'z', n: { $gt: 1 } }, { $set: { b: 1 } }, { upsert: true });
   t.deepEqual(await c.findOne({ _id: 5 }), { _id: 5, x: { y: 'z' }, b: 1 });
+  // MongoDB 5.0+: '$'-prefixed names may be inserted (also by an upsert), not $set on an existing document.
+  await c.insertOne({ _id: 6, $price: 1 });
+  await c.updateOne({ _id: 7 }, { $set: { $hotel: 2 } }, { upsert: true });
+  t.is(codeOf(await t.throwsAsync(c.updateOne({ _id: 7 }, { $set: { $hotel: 3 } }))), 52);
+  t.is((await c.findOne({ _id: 7 }))?.$hotel, 2);
 });
 
 test('limits: a document over 16 MiB is refused with MongoDB’s errors (10334 insert, 17419 update)', async (t) => {
