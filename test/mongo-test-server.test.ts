@@ -1,6 +1,8 @@
 import test from 'ava';
 import { type Collection, type Document, MongoClient, MongoServerError } from 'mongodb';
 import siftDefault from 'sift';
+import { MongoOrders } from '../coordinator/store/mongo-orders.ts';
+import type { OrderDoc } from '../coordinator/store/mongo-queries.ts';
 import { MongoStore } from '../coordinator/store/mongo-store.ts';
 import { MongoTestServer, TEST_SERVER_LABEL } from './fixtures/fake-mongo-server.ts';
 import { CLAIM_TTL_MS, orderRecord, T0 } from './fixtures/store-records.ts';
@@ -362,4 +364,48 @@ test('interleaving: racing upserts on _id are retried by the server as MongoDB 4
     `server-side upsert retries: ${server.stats.upsertDuplicateKeyRetries}`,
   );
   t.true(duplicateKeyErrors > 0, `lease upserts refused with E11000: ${duplicateKeyErrors}`);
+});
+
+test('interleaving drives the adapter’s claim retry path (a miss, then a read that finds the order free) without double holders', async (t) => {
+  const server = new MongoTestServer({ interleave: { seed: 9 } });
+  servers.push(server);
+  const uri = await server.start();
+  const list = await clientsOn(uri, WRITERS);
+  const orders = list.map((c) => c.db('retry').collection<OrderDoc>('orders'));
+  await orders[0]!.insertOne({ ...orderRecord('o1'), _id: 'o1' });
+  // Counts findOneAndUpdate calls per claim: a second one in the same call is the retry path.
+  let retries = 0;
+  const spied = orders.map((c) => {
+    const adapter = new MongoOrders(c);
+    return {
+      async claim(printerId: string) {
+        let calls = 0;
+        const counting = new Proxy(c, {
+          get(target, key, receiver) {
+            if (key === 'findOneAndUpdate') calls++;
+            return Reflect.get(target, key, receiver);
+          },
+        });
+        const result = await new MongoOrders(counting).claim('o1', printerId, T0, CLAIM_TTL_MS);
+        if (calls > 1) retries++;
+        return result;
+      },
+      release: (printerId: string) => adapter.release('o1', printerId),
+    };
+  });
+  let claims = 0;
+  await Promise.all(
+    spied.map(async (orders, i) => {
+      for (let round = 0; round < WRITES_EACH; round++) {
+        const result = await orders.claim(`p${i}`);
+        if (result.outcome !== 'claimed') continue;
+        claims++;
+        // Nobody else may take a live claim: the holder's release must find it still held.
+        t.truthy(await orders.release(`p${i}`), `p${i} still held its claim in round ${round}`);
+      }
+    }),
+  );
+  t.true(claims > WRITERS, `${claims} claims`);
+  t.true(retries > 0, `claim calls that took the retry path: ${retries}`);
+  t.log(`${claims} claims, ${retries} claim calls retried, ${server.stats.writeConflicts} write conflicts`);
 });
