@@ -193,7 +193,7 @@ test('cursors: batches of 101 then getMore, at most 16 MiB each; killCursors fre
   const client = new MongoClient(plainUri, { monitorCommands: true });
   t.teardown(() => client.close());
   client.on('commandSucceeded', (e) => {
-    if (e.commandName === 'find' || e.commandName === 'getMore') {
+    if (['find', 'aggregate', 'getMore'].includes(e.commandName)) {
       const cursor = (e.reply as Document).cursor as Document;
       batches.push(((cursor.firstBatch ?? cursor.nextBatch) as Document[]).length);
     }
@@ -211,6 +211,11 @@ test('cursors: batches of 101 then getMore, at most 16 MiB each; killCursors fre
     batches.every((b) => b <= 16),
     'no batch over 16 MiB',
   );
+
+  batches.length = 0;
+  const empty = await c2.aggregate([{ $match: {} }], { cursor: { batchSize: 0 } }).toArray();
+  t.is(empty.length, 290);
+  t.is(batches[0], 0, 'batchSize 0: an empty first batch, then getMore');
 
   const cursor = c2.find({}).batchSize(10);
   await cursor.next();
