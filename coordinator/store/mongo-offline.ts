@@ -31,7 +31,10 @@ export class MongoOffline implements OfflineStore {
   async createIndexes(): Promise<void> {
     await this.#queue.createIndex({ venueId: 1, queuedAt: 1 });
     await this.#redemptions.createIndex({ venueId: 1, receivedAt: 1 });
+    await this.#redemptions.createIndex({ printerId: 1, receivedAt: 1 });
     await this.#conflicts.createIndex({ venueId: 1, detectedAt: -1 });
+    // The console's alert polls unacknowledged conflicts ({acknowledged: {$exists: false}}).
+    await this.#conflicts.createIndex({ acknowledged: 1, detectedAt: -1 });
   }
 
   async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
