@@ -6,6 +6,7 @@ import Corestore from 'corestore';
 import type { Logger } from 'pino';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import { seededRng } from '../shared/policy/prng.ts';
+import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import type { EdgeConfig } from './config.ts';
@@ -19,7 +20,6 @@ import {
 import { loadOrCreateIdentity, type NodeIdentity, pairingQr } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
-import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';

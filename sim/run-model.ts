@@ -4,6 +4,7 @@
  * seed give the same StrategyRun, byte for byte — which is why `wallSeconds` is 0 unless the caller
  * asks for the wall clock (`measureWallClock`, used by the benchmark).
  */
+import { assertRunInvariants, type RunRecord } from './checkers/run-invariants.ts';
 import { batchMetrics, quantiles } from './model/metrics.ts';
 import { printerLinks, Simulation } from './model/simulation.ts';
 import { buildWorkload, type Workload } from './model/workload.ts';
@@ -11,7 +12,7 @@ import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type Strate
 import { type Scenario, totalImages, totalPrinters } from './scenario.ts';
 import { summarizeRuns } from './stats.ts';
 import { createStrategy } from './strategies/index.ts';
-import type { Strategy, TraceEvent } from './strategies/strategy.ts';
+import { HELD, type Strategy, type TraceEvent } from './strategies/strategy.ts';
 
 export interface RunModelOptions {
   onProgress?: (fraction: number) => void;
@@ -23,19 +24,26 @@ export interface RunModelOptions {
   workload?: Workload;
 }
 
-/** Runs any Strategy object (e.g. one a researcher is writing) and returns its metrics. */
-export function runStrategy(
+/** A finished simulation, its workload and its metrics, before the invariant checks. */
+export interface SimulatedRun {
+  sim: Simulation;
+  workload: Workload;
+  run: StrategyRun;
+}
+
+/** Runs a strategy and computes its metrics, without checking them (runStrategy does). */
+export function simulateRun(
   scenario: Scenario,
   strategy: Strategy,
   seed: number,
   opts: RunModelOptions = {},
-): StrategyRun {
+): SimulatedRun {
   const started = performance.now();
   const workload = opts.workload ?? buildWorkload(scenario, seed);
   const sim = new Simulation(scenario, workload, strategy, seed, { onProgress: opts.onProgress, trace: opts.trace });
   sim.run();
   const wanBytes = sim.network.bytes.wan;
-  return {
+  const run: StrategyRun = {
     strategy: strategy.name as StrategyName,
     seed,
     wanBytes,
@@ -51,6 +59,38 @@ export function runStrategy(
     events: sim.events,
     wallSeconds: opts.measureWallClock ? (performance.now() - started) / 1000 : 0,
   };
+  return { sim, workload, run };
+}
+
+/** What the invariant checker reads of a finished run. */
+export function runRecord({ sim, workload, run }: SimulatedRun): RunRecord {
+  return {
+    printers: sim.printers,
+    images: workload.images,
+    uploadAt: workload.uploadAt,
+    imageBytes: workload.imageBytes,
+    orders: workload.orders,
+    isHeld: (p, i) => sim.state(p, i) === HELD,
+    heldAt: sim.heldAt,
+    prints: sim.desk.prints,
+    servedOrders: sim.desk.waits.length,
+    run,
+  };
+}
+
+/**
+ * Runs any Strategy object (e.g. one a researcher is writing) and returns its metrics, after the
+ * invariant checks (sim/checkers), which stand apart from the drivers: a violation throws.
+ */
+export function runStrategy(
+  scenario: Scenario,
+  strategy: Strategy,
+  seed: number,
+  opts: RunModelOptions = {},
+): StrategyRun {
+  const done = simulateRun(scenario, strategy, seed, opts);
+  assertRunInvariants(runRecord(done), { scenario: scenario.name, strategy: strategy.name, seed });
+  return done.run;
 }
 
 export function runModel(

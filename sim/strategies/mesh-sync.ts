@@ -20,7 +20,12 @@ import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
 import type { SourceConfig } from '../../shared/policy/source-choice.ts';
-import { BACKGROUND_WINDOW_BYTES, planSyncCycle, type SyncPlan, type SyncUnit } from '../../shared/policy/sync-planner.ts';
+import {
+  BACKGROUND_WINDOW_BYTES,
+  planSyncCycle,
+  type SyncPlan,
+  type SyncUnit,
+} from '../../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
