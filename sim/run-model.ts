@@ -4,6 +4,7 @@
  * seed give the same StrategyRun, byte for byte — which is why `wallSeconds` is 0 unless the caller
  * asks for the wall clock (`measureWallClock`, used by the benchmark).
  */
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { assertRunInvariants, type RunRecord } from './checkers/run-invariants.ts';
 import { batchMetrics, quantiles } from './model/metrics.ts';
 import { printerLinks, Simulation } from './model/simulation.ts';
@@ -20,6 +21,8 @@ export interface RunModelOptions {
   trace?: (event: TraceEvent) => void;
   /** Fill `wallSeconds` (breaks byte-identical output between runs). */
   measureWallClock?: boolean;
+  /** Times `wallSeconds` (default: the system clock); the model itself runs on simulated time. */
+  clock?: Clock;
   /** A workload already built for this scenario and seed (shared by the strategies of a seed). */
   workload?: Workload;
 }
@@ -38,7 +41,8 @@ export function simulateRun(
   seed: number,
   opts: RunModelOptions = {},
 ): SimulatedRun {
-  const started = performance.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const workload = opts.workload ?? buildWorkload(scenario, seed);
   const sim = new Simulation(scenario, workload, strategy, seed, { onProgress: opts.onProgress, trace: opts.trace });
   sim.run();
@@ -57,7 +61,7 @@ export function simulateRun(
     redemptions: sim.desk.scans,
     failedRedemptions: sim.desk.failed,
     events: sim.events,
-    wallSeconds: opts.measureWallClock ? (performance.now() - started) / 1000 : 0,
+    wallSeconds: opts.measureWallClock ? (clock.now() - started) / 1000 : 0,
   };
   return { sim, workload, run };
 }
@@ -108,7 +112,7 @@ export function runScenario(
   strategies: readonly StrategyName[],
   seeds: readonly number[],
   onProgress?: (fraction: number) => void,
-  opts: Pick<RunModelOptions, 'measureWallClock'> = {},
+  opts: Pick<RunModelOptions, 'measureWallClock' | 'clock'> = {},
 ): SimResults {
   const runs: StrategyRun[] = [];
   const total = strategies.length * seeds.length;
@@ -121,6 +125,7 @@ export function runScenario(
         runModel(scenario, name, seed, {
           workload,
           measureWallClock: opts.measureWallClock,
+          clock: opts.clock,
           onProgress: onProgress && ((f) => onProgress((base + f) / total)),
         }),
       );

@@ -22,7 +22,7 @@ import type { Workload } from '../sim/model/workload.ts';
 import type { Scenario } from '../sim/scenario.ts';
 import { MeshStrategy } from '../sim/strategies/mesh.ts';
 import { printerKey } from '../sim/strategies/mesh-shares.ts';
-import { HELD, MISSING, type SimContext } from '../sim/strategies/strategy.ts';
+import { HELD, type SimContext } from '../sim/strategies/strategy.ts';
 import { variant } from './sim-helpers.ts';
 
 const PRINTERS = 4;

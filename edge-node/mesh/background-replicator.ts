@@ -198,7 +198,7 @@ export class BackgroundReplicator {
         timer?.cancel();
         resolve();
       };
-      // A due time beyond setTimeout's range (no sync window ahead) waits for a wake() alone.
+      // A due time of +∞ (no sync window ahead) waits for a wake() alone.
       if (Number.isFinite(ms)) timer = this.#o.clock.setTimeout(done, ms);
       this.#wake = () => {
         this.#lastRunAt = null;
