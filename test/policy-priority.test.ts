@@ -1,4 +1,5 @@
 import test from 'ava';
+import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { backgroundMayRun } from '../shared/policy/priority.ts';
 import {
@@ -6,7 +7,6 @@ import {
   BACKGROUND_PARALLEL_BATCHES,
   BACKGROUND_WINDOW_BLOCKS,
   BACKGROUND_WINDOW_BYTES,
-  backgroundWindowBlocks,
 } from '../shared/policy/sync-planner.ts';
 
 const idle = { onDemandInFlight: 0, onDemandQueued: 0 };
@@ -15,12 +15,26 @@ test('background yields entirely while any on-demand fetch is queued or in fligh
   t.true(backgroundMayRun(idle));
   t.false(backgroundMayRun({ onDemandInFlight: 1, onDemandQueued: 0 }));
   t.false(backgroundMayRun({ onDemandInFlight: 0, onDemandQueued: 1 }));
-  t.is(backgroundWindowBlocks({ onDemandInFlight: 1, onDemandQueued: 0 }), 0);
-  t.is(backgroundWindowBlocks({ onDemandInFlight: 0, onDemandQueued: 3 }), 0);
+  t.false(backgroundMayRun({ onDemandInFlight: 0, onDemandQueued: 3 }));
 });
 
-test('the idle window is the measured 2 batches × 32 blocks of the feed’s 64 KiB: 4 MiB', (t) => {
-  t.is(backgroundWindowBlocks(idle), BACKGROUND_BATCH_BLOCKS * BACKGROUND_PARALLEL_BATCHES);
+test('the edge node’s gate lets background work go only when the policy says so', async (t) => {
+  const gate = new PriorityGate();
+  const leave = gate.enterOnDemand();
+  let turn = false;
+  const waiting = gate.waitForTurn().then(() => {
+    turn = true;
+  });
+  // The gate resolves through promises only: one macrotask turn flushes them all, no timing involved.
+  await new Promise((r) => setImmediate(r));
+  t.false(turn, 'an on-demand fetch is running');
+  leave();
+  await waiting;
+  t.true(turn);
+});
+
+test('the window is the measured 2 batches × 32 blocks of the feed’s 64 KiB: 4 MiB', (t) => {
+  t.is(BACKGROUND_WINDOW_BLOCKS, BACKGROUND_BATCH_BLOCKS * BACKGROUND_PARALLEL_BATCHES);
   t.is(BACKGROUND_WINDOW_BLOCKS, 64);
   t.is(BACKGROUND_WINDOW_BYTES, BACKGROUND_WINDOW_BLOCKS * FEED_BLOCK_BYTES);
   t.is(BACKGROUND_WINDOW_BYTES, 4 * 1024 * 1024);

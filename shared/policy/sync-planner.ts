@@ -20,7 +20,6 @@
  * stall); the simulator, which knows exactly who holds what, leaves them for the next cycle.
  */
 import { FEED_BLOCK_BYTES } from '../feed/feed-block.ts';
-import { backgroundMayRun, type PriorityState } from './priority.ts';
 import { backgroundWaitedMs, chooseSource, DEFAULT_SOURCE_CONFIG, type SourceConfig } from './source-choice.ts';
 
 /** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
@@ -97,9 +96,4 @@ export function planSyncCycle(input: SyncPlanInput): SyncPlan {
   }
   plan.cloud.sort((a, b) => a - b);
   return plan;
-}
-
-/** Background blocks that may be in flight now: none while a fan's fetch is queued or running. */
-export function backgroundWindowBlocks(state: PriorityState): number {
-  return backgroundMayRun(state) ? BACKGROUND_WINDOW_BLOCKS : 0;
 }
