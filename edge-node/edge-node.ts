@@ -6,6 +6,7 @@ import Corestore from 'corestore';
 import type { Logger } from 'pino';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import { seededRng } from '../shared/policy/prng.ts';
+import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import type { EdgeConfig } from './config.ts';
@@ -36,7 +37,6 @@ import { isDiskFull, StorageHealth } from './status/storage-health.ts';
 export const EDGE_NODE_VERSION = '0.1.0';
 /** Until paired, the node asks the coordinator this often whether an operator has paired it. */
 export const PAIRING_POLL_MS = 3_000;
-const BACKGROUND_BURST_BYTES = 4 * 1024 * 1024;
 /** Before the storage is reopened after a full disk, orders being printed get this long to finish. */
 const REOPEN_DRAIN_MS = 60_000;
 /** A kiosk thumbnail does not wait long for a catalog entry; the screen asks again on its next poll. */
@@ -203,7 +203,7 @@ export class EdgeNode {
       schedule: this.config.schedule,
       bucket: new TokenBucket({
         rateBytesPerSec: this.config.backgroundBytesPerSec,
-        burstBytes: BACKGROUND_BURST_BYTES,
+        burstBytes: BACKGROUND_WINDOW_BYTES,
         now: this.clock.now(),
       }),
       logger: this.logger,

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isAppError } from '../shared/errors.ts';
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { MAX_EMULATED_PRINTERS, MAX_TIME_COMPRESSION, runEmulation } from './emulation/run-emulation.ts';
 import { toCsv, toSummaryCsv } from './report/csv.ts';
 import { toHtml } from './report/html.ts';
@@ -134,6 +135,7 @@ function progressBar(label: string): { update: (fraction: number) => void; done:
 }
 
 function simulate(
+  clock: Clock,
   scenario: Scenario,
   strategies: StrategyName[],
   runs: number,
@@ -143,12 +145,12 @@ function simulate(
   const seeds = Array.from({ length: runs }, (_, i) => seed + i);
   const name = scenario.name;
   const bar = progressBar(`${name}:`);
-  const started = performance.now();
+  const started = clock.now();
   try {
-    return runScenario(scenario, strategies, seeds, bar.update, { measureWallClock });
+    return runScenario(scenario, strategies, seeds, bar.update, { measureWallClock, clock });
   } finally {
     bar.done();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const seconds = ((clock.now() - started) / 1000).toFixed(1);
     process.stderr.write(
       `${strategies.length * runs} runs of ${name} (seeds ${seeds[0]}..${seeds.at(-1)}) took ${seconds} s\n`,
     );
@@ -160,6 +162,7 @@ function simulate(
  * results are merged.
  */
 async function emulate(
+  clock: Clock,
   scenario: Scenario,
   strategies: readonly StrategyName[],
   runs: number,
@@ -167,7 +170,7 @@ async function emulate(
   settings: { timeCompression: number; maxPrinters: number; linkShaping: boolean },
 ): Promise<SimResults> {
   const bar = progressBar(`${scenario.name} (emulation):`);
-  const started = performance.now();
+  const started = clock.now();
   const all: SimResults[] = [];
   const total = strategies.length * runs;
   try {
@@ -189,7 +192,7 @@ async function emulate(
     }
   } finally {
     bar.done();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const seconds = ((clock.now() - started) / 1000).toFixed(1);
     process.stderr.write(
       `${total} emulation runs of ${scenario.name} (× ${settings.timeCompression}) took ${seconds} s\n`,
     );
@@ -202,7 +205,7 @@ function safeDirName(name: string): string {
   return name.replace(/[^\w.-]+/g, '-') || 'scenario';
 }
 
-async function commandRun(args: string[]): Promise<number> {
+async function commandRun(args: string[], clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -246,7 +249,7 @@ async function commandRun(args: string[]): Promise<number> {
     );
     const scenario = await loadScenario(await scenarioPath(values.scenario));
     const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-    results = await emulate(scenario, strategies, runs, seed, {
+    results = await emulate(clock, scenario, strategies, runs, seed, {
       timeCompression,
       maxPrinters,
       linkShaping: values['shape-links'] ?? false,
@@ -255,7 +258,7 @@ async function commandRun(args: string[]): Promise<number> {
     const strategies = parseStrategies(values.strategy);
     const scenario = await loadScenario(await scenarioPath(values.scenario));
     const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-    results = simulate(scenario, strategies, runs, seed, values['wall-clock'] ?? false);
+    results = simulate(clock, scenario, strategies, runs, seed, values['wall-clock'] ?? false);
   }
   const out = resolve(values.out ?? join('sim-out', safeDirName(results.scenario.name)));
   await mkdir(out, { recursive: true });
@@ -297,7 +300,7 @@ export function compareTable(results: SimResults): string {
   return `${rows.map(line).join('\n')}\n(${note})\n`;
 }
 
-async function commandCompare(args: string[]): Promise<number> {
+async function commandCompare(args: string[], clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: { runs: { type: 'string' }, seed: { type: 'string' } },
@@ -309,7 +312,7 @@ async function commandCompare(args: string[]): Promise<number> {
   const path = await scenarioPath(positionals[0] ?? '');
   const scenario = await loadScenario(path);
   const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-  const results = simulate(scenario, [...STRATEGIES], runs, seed);
+  const results = simulate(clock, scenario, [...STRATEGIES], runs, seed);
   process.stdout.write(compareTable(results));
   return 0;
 }
@@ -334,14 +337,15 @@ async function commandValidate(args: string[]): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>> = {
   run: commandRun,
   compare: commandCompare,
   scenarios: commandScenarios,
   validate: commandValidate,
 };
 
-export async function main(argv: string[]): Promise<number> {
+/** `clock` times the runs (the wall-clock figures); the model itself runs on simulated time. */
+export async function main(argv: string[], clock: Clock = systemClock): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
@@ -350,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
   const handler = command === undefined ? undefined : COMMANDS[command];
   try {
     if (!handler) throw new UsageError(command === undefined ? 'No command given.' : `Unknown command "${command}".`);
-    return await handler(rest);
+    return await handler(rest, clock);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);

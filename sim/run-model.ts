@@ -4,6 +4,8 @@
  * seed give the same StrategyRun, byte for byte — which is why `wallSeconds` is 0 unless the caller
  * asks for the wall clock (`measureWallClock`, used by the benchmark).
  */
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
+import { assertRunInvariants, type RunRecord } from './checkers/run-invariants.ts';
 import { batchMetrics, quantiles } from './model/metrics.ts';
 import { printerLinks, Simulation } from './model/simulation.ts';
 import { buildWorkload, type Workload } from './model/workload.ts';
@@ -11,7 +13,7 @@ import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type Strate
 import { type Scenario, totalImages, totalPrinters } from './scenario.ts';
 import { summarizeRuns } from './stats.ts';
 import { createStrategy } from './strategies/index.ts';
-import type { Strategy, TraceEvent } from './strategies/strategy.ts';
+import { HELD, type Strategy, type TraceEvent } from './strategies/strategy.ts';
 
 export interface RunModelOptions {
   onProgress?: (fraction: number) => void;
@@ -19,23 +21,33 @@ export interface RunModelOptions {
   trace?: (event: TraceEvent) => void;
   /** Fill `wallSeconds` (breaks byte-identical output between runs). */
   measureWallClock?: boolean;
+  /** Times `wallSeconds` (default: the system clock); the model itself runs on simulated time. */
+  clock?: Clock;
   /** A workload already built for this scenario and seed (shared by the strategies of a seed). */
   workload?: Workload;
 }
 
-/** Runs any Strategy object (e.g. one a researcher is writing) and returns its metrics. */
-export function runStrategy(
+/** A finished simulation, its workload and its metrics, before the invariant checks. */
+export interface SimulatedRun {
+  sim: Simulation;
+  workload: Workload;
+  run: StrategyRun;
+}
+
+/** Runs a strategy and computes its metrics, without checking them (runStrategy does). */
+export function simulateRun(
   scenario: Scenario,
   strategy: Strategy,
   seed: number,
   opts: RunModelOptions = {},
-): StrategyRun {
-  const started = performance.now();
+): SimulatedRun {
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const workload = opts.workload ?? buildWorkload(scenario, seed);
   const sim = new Simulation(scenario, workload, strategy, seed, { onProgress: opts.onProgress, trace: opts.trace });
   sim.run();
   const wanBytes = sim.network.bytes.wan;
-  return {
+  const run: StrategyRun = {
     strategy: strategy.name as StrategyName,
     seed,
     wanBytes,
@@ -49,8 +61,40 @@ export function runStrategy(
     redemptions: sim.desk.scans,
     failedRedemptions: sim.desk.failed,
     events: sim.events,
-    wallSeconds: opts.measureWallClock ? (performance.now() - started) / 1000 : 0,
+    wallSeconds: opts.measureWallClock ? (clock.now() - started) / 1000 : 0,
   };
+  return { sim, workload, run };
+}
+
+/** What the invariant checker reads of a finished run. */
+export function runRecord({ sim, workload, run }: SimulatedRun): RunRecord {
+  return {
+    printers: sim.printers,
+    images: workload.images,
+    uploadAt: workload.uploadAt,
+    imageBytes: workload.imageBytes,
+    orders: workload.orders,
+    isHeld: (p, i) => sim.state(p, i) === HELD,
+    heldAt: sim.heldAt,
+    prints: sim.desk.prints,
+    servedOrders: sim.desk.waits.length,
+    run,
+  };
+}
+
+/**
+ * Runs any Strategy object (e.g. one a researcher is writing) and returns its metrics, after the
+ * invariant checks (sim/checkers), which stand apart from the drivers: a violation throws.
+ */
+export function runStrategy(
+  scenario: Scenario,
+  strategy: Strategy,
+  seed: number,
+  opts: RunModelOptions = {},
+): StrategyRun {
+  const done = simulateRun(scenario, strategy, seed, opts);
+  assertRunInvariants(runRecord(done), { scenario: scenario.name, strategy: strategy.name, seed });
+  return done.run;
 }
 
 export function runModel(
@@ -68,7 +112,7 @@ export function runScenario(
   strategies: readonly StrategyName[],
   seeds: readonly number[],
   onProgress?: (fraction: number) => void,
-  opts: Pick<RunModelOptions, 'measureWallClock'> = {},
+  opts: Pick<RunModelOptions, 'measureWallClock' | 'clock'> = {},
 ): SimResults {
   const runs: StrategyRun[] = [];
   const total = strategies.length * seeds.length;
@@ -81,6 +125,7 @@ export function runScenario(
         runModel(scenario, name, seed, {
           workload,
           measureWallClock: opts.measureWallClock,
+          clock: opts.clock,
           onProgress: onProgress && ((f) => onProgress((base + f) / total)),
         }),
       );

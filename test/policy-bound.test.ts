@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { isAppError } from '../shared/errors.ts';
-import { kumarRossSeconds, kumarRossTerms, sharedMediumSeconds, starPushSeconds } from '../shared/policy/bound.ts';
+import { kumarRossSeconds, kumarRossTerms, sharedMediumSeconds, starPushSeconds } from '../sim/model/bound.ts';
 
 const MB = 1_000_000;
 

@@ -1,25 +1,21 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
 import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
-import { chunkCountFor, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
+import { chunkOf, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
-import { backgroundWaitedMs, DEFAULT_SOURCE_CONFIG } from '../../shared/policy/source-choice.ts';
+import { DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
+import {
+  BACKGROUND_BATCH_BLOCKS,
+  BACKGROUND_PARALLEL_BATCHES,
+  planSyncCycle,
+  type SyncPlan,
+  type SyncUnit,
+} from '../../shared/policy/sync-planner.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
-import type { PrinterProfile } from '../coordinator-client.ts';
-import type { EventReplica } from './event-replica.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
-/** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
-export const BACKGROUND_BATCH_BLOCKS = 32;
-/**
- * Background batches in flight at once (2 × 32 blocks × 64 KiB = 4 MiB window). Measured with
- * `npm run bench:mesh`: 1 batch gave 13 MB/s and a 1.3× slower on-demand fetch during sync, 4 gave
- * 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
- */
-export const BACKGROUND_PARALLEL_BATCHES = 2;
 /** A LAN batch not done in this long is given up for this cycle (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
 /** A cloud batch not done in this long is given up for this cycle. */
@@ -42,20 +38,54 @@ export function nextStarPullAt(intervalMs: number, lastRunAt: number | null, now
   return Math.ceil(after / intervalMs) * intervalMs;
 }
 
+/** What the replicator needs of an event replica (EventReplica; a fake in the parity test). */
+export interface SyncReplica {
+  readonly eventId: string;
+  readonly descriptor: { readonly blobsKey: string; readonly catalogKey: string };
+  readonly blobsCore: {
+    readonly length: number;
+    has(block: number): Promise<boolean>;
+    download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  };
+  readonly catalog: { readonly core: { readonly contiguousLength: number } };
+  readonly have: { holders(seq: number): number };
+  updateCatalog(): Promise<void>;
+  entries(): Promise<SyncEntry[]>;
+  holds(entry: SyncEntry): Promise<boolean>;
+  announceHoldings(): Promise<unknown>;
+}
+
+export interface SyncEntry {
+  seq: number;
+  blob: { blockOffset: number; blockLength: number };
+}
+
+/** What the replicator needs of the printer profile. */
+export interface SyncProfile {
+  feeds: ReadonlyArray<{ eventId: string; head?: { blobsLength: number; catalogLength: number } | null }>;
+  peers: { printers: ReadonlyArray<{ id: string; lastSeenAt: number | null }> };
+}
+
 export interface CycleReport {
   cloudBlocksRequested: number;
   lanBlocksRequested: number;
   stillMissing: number;
+  /** Per event: the planner's decision (units are first blocks of image-in-chunk runs). */
+  plans: Array<{ eventId: string; plan: SyncPlan }>;
 }
 
 /**
  * Background replication, the cooperative way: every sync cycle each printer
  *  1. works out, with rendezvous hashing over the printers online (the coordinator's view, so all
  *     printers agree), which 1 MiB chunks of each feed are its own share;
- *  2. dials the cloud seeder only if it misses blocks of its own share (or blocks the LAN has failed
- *     to deliver for `backgroundLanDeadlineMs`), fetches exactly those, and hangs up;
- *  3. fetches everything else from LAN peers, with the cloud disconnected, in small batches under
- *     its bandwidth cap, yielding to any on-demand fetch.
+ *  2. hands what it lacks, image by image within each chunk, to the sync planner
+ *     (shared/policy/sync-planner.ts, which the simulator runs too): a LAN holder → LAN; its own
+ *     share → cloud; someone else's → the LAN, and the cloud once the LAN has failed to deliver it
+ *     for `backgroundLanDeadlineMs`;
+ *  3. dials the cloud seeder only if the plan has cloud work, fetches exactly that, and hangs up;
+ *  4. fetches everything else from LAN peers (also what no peer has announced yet: have-lists lag),
+ *     with the cloud disconnected, in small batches under its bandwidth cap, yielding to any
+ *     on-demand fetch.
  * So each block crosses the WAN about once per venue, and peers then spread it on the LAN.
  */
 export interface BackgroundReplicatorOptions {
@@ -65,17 +95,25 @@ export interface BackgroundReplicatorOptions {
    * interval boundaries (`nextStarPullAt`), never woken early.
    */
   mode?: 'mesh' | 'star-periodic';
-  mesh: VenueMesh;
-  cloud: CloudSessions;
-  gate: PriorityGate;
-  replicas: () => EventReplica[];
-  profile: () => PrinterProfile | null;
+  mesh: Pick<VenueMesh, 'settle' | 'lanPeers'>;
+  cloud: Pick<CloudSessions, 'acquire' | 'hangUpIfIdle'>;
+  gate: Pick<PriorityGate, 'waitForTurn' | 'nextOnDemand'>;
+  replicas: () => SyncReplica[];
+  profile: () => SyncProfile | null;
   selfKey: string;
   clock: Clock;
   rng: Rng;
   schedule: SyncSchedule;
   bucket: TokenBucket;
   logger: MeshLogger;
+  /** The LAN deadlines (default DEFAULT_SOURCE_CONFIG). */
+  source?: SourceConfig;
+}
+
+/** A planned unit and the blocks of it this printer lacks. */
+interface Piece {
+  unit: SyncUnit;
+  missing: number[];
 }
 
 export class BackgroundReplicator {
@@ -84,8 +122,8 @@ export class BackgroundReplicator {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #lastRunAt: number | null = null;
-  /** Per event: since when non-owned blocks have been missing although the LAN was asked. */
-  readonly #lanWaitSince = new Map<string, number>();
+  /** Per event and unit (its first block): since when this printer has lacked it. */
+  readonly #missingSince = new Map<string, Map<number, number>>();
   readonly #abort = new AbortController();
   /** Since when the cloud has been reachable (null: it is not); see backgroundWaitedMs. */
   #cloudReachableSince: number | null;
@@ -155,11 +193,13 @@ export class BackgroundReplicator {
 
   async #sleepUntilWoken(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+      let timer: Timer | null = null;
+      const done = (): void => {
+        timer?.cancel();
         resolve();
-      }
+      };
+      // A due time of +∞ (no sync window ahead) waits for a wake() alone.
+      if (Number.isFinite(ms)) timer = this.#o.clock.setTimeout(done, ms);
       this.#wake = () => {
         this.#lastRunAt = null;
         done();
@@ -171,7 +211,7 @@ export class BackgroundReplicator {
   /** One sync cycle. Public for tests and the benchmark. */
   async runCycle(): Promise<CycleReport> {
     this.cycles++;
-    const report: CycleReport = { cloudBlocksRequested: 0, lanBlocksRequested: 0, stillMissing: 0 };
+    const report: CycleReport = { cloudBlocksRequested: 0, lanBlocksRequested: 0, stillMissing: 0, plans: [] };
     const profile = this.#o.profile();
     if (!profile) return report;
     const now = this.#o.clock.now();
@@ -183,50 +223,45 @@ export class BackgroundReplicator {
         .map((p) => p.id),
     ];
     const shares = new ResponsibilityMap(online);
-    const plans: Array<{ replica: EventReplica; cloud: number[]; lan: number[] }> = [];
+    const work: Array<{ replica: SyncReplica; cloud: number[]; lan: number[] }> = [];
     for (const replica of this.#o.replicas()) {
       const head = profile.feeds.find((f) => f.eventId === replica.eventId)?.head;
       const length = Math.max(head?.blobsLength ?? 0, replica.blobsCore.length);
-      const owned: number[] = [];
-      const others: number[] = [];
-      for (let chunk = 0; chunk < chunkCountFor(length); chunk++) {
-        const mine = shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey;
-        const end = Math.min(length, (chunk + 1) * RESPONSIBILITY_CHUNK_BLOCKS);
-        for (let block = chunk * RESPONSIBILITY_CHUNK_BLOCKS; block < end; block++) {
-          if (!(await replica.blobsCore.has(block))) (mine ? owned : others).push(block);
-        }
-      }
-      const waitingSince = this.#lanWaitSince.get(replica.eventId);
-      const overdue =
-        waitingSince !== undefined &&
-        backgroundWaitedMs(waitingSince, this.#cloudReachableSince, this.#progressAt, now) >=
-          DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs;
+      const pieces = await this.#missingPieces(replica, length, shares);
+      this.#stampMissingSince(replica.eventId, pieces, now);
+      const plan = planSyncCycle({
+        mode: this.#star ? 'star-periodic' : 'mesh',
+        units: [...pieces.values()].map((p) => p.unit),
+        lanPeers: online.length - 1,
+        cloudReachableSinceMs: this.#cloudReachableSince,
+        progressAtMs: this.#progressAt,
+        nowMs: now,
+        source: this.#o.source ?? DEFAULT_SOURCE_CONFIG,
+      });
+      report.plans.push({ eventId: replica.eventId, plan });
+      const blocksOf = (ids: number[]) => ids.flatMap((id) => pieces.get(id)!.missing);
+      const cloud = blocksOf(plan.cloud);
+      const lan = blocksOf([...plan.lan, ...plan.later]);
       const catalogBehind = (head?.catalogLength ?? 0) > replica.catalog.core.contiguousLength;
       const catalogMine = shares.ownerOf(replica.descriptor.catalogKey, 0) === this.#o.selfKey;
-      const allFromCloud = overdue || this.#star;
-      plans.push({
-        replica,
-        cloud: allFromCloud ? [...owned, ...others] : owned,
-        lan: allFromCloud ? [] : others,
-      });
-      const plan = plans.at(-1)!;
-      const catalogFromCloud = this.#star ? plan.cloud.length === 0 : owned.length === 0 && !overdue && catalogMine;
-      if (catalogBehind && catalogFromCloud) plan.cloud.push(-1);
+      // The catalog comes along with any cloud work; alone, only its owner (or a star node) dials for it.
+      if (catalogBehind && cloud.length === 0 && (this.#star || catalogMine)) cloud.push(-1);
+      work.push({ replica, cloud, lan });
     }
 
-    // Cloud phase: only this printer's share (and overdue blocks) are requested while it is attached.
-    const cloudWork = plans.filter((p) => p.cloud.length > 0);
+    // Cloud phase: only what the plan sends to the cloud is requested while it is attached.
+    const cloudWork = work.filter((w) => w.cloud.length > 0);
     if (cloudWork.length > 0) {
       await this.#o.gate.waitForTurn();
       const session = await this.#o.cloud.acquire();
       this.cloudReachable(session.connected, this.#o.clock.now());
       try {
         if (session.connected) {
-          for (const plan of cloudWork) {
-            const blocks = plan.cloud.filter((b) => b >= 0);
+          for (const w of cloudWork) {
+            const blocks = w.cloud.filter((b) => b >= 0);
             report.cloudBlocksRequested += blocks.length;
-            if (blocks.length === 0) await plan.replica.updateCatalog();
-            await this.#fetchBlocks(plan.replica, blocks, CLOUD_BATCH_STALL_MS);
+            if (blocks.length === 0) await w.replica.updateCatalog();
+            await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS);
           }
         }
       } finally {
@@ -236,23 +271,70 @@ export class BackgroundReplicator {
     }
 
     // LAN phase: everything else, from the venue's printers, rarest images first after a random start.
-    for (const plan of plans) {
-      if (this.#closed || plan.lan.length === 0) continue;
-      const ordered = await this.#lanOrder(plan.replica, plan.lan);
+    for (const w of work) {
+      if (this.#closed || w.lan.length === 0) continue;
+      const ordered = await this.#lanOrder(w.replica, w.lan);
       report.lanBlocksRequested += ordered.length;
-      await this.#fetchBlocks(plan.replica, ordered, LAN_BATCH_STALL_MS);
+      await this.#fetchBlocks(w.replica, ordered, LAN_BATCH_STALL_MS);
       let missing = 0;
-      for (const b of plan.lan) if (!(await plan.replica.blobsCore.has(b))) missing++;
+      for (const b of w.lan) if (!(await w.replica.blobsCore.has(b))) missing++;
       report.stillMissing += missing;
-      await plan.replica.announceHoldings();
-      if (missing === 0) this.#lanWaitSince.delete(plan.replica.eventId);
-      else if (!this.#lanWaitSince.has(plan.replica.eventId)) this.#lanWaitSince.set(plan.replica.eventId, now);
+      await w.replica.announceHoldings();
     }
     return report;
   }
 
+  /**
+   * The blocks this printer lacks, grouped into units: the part of one image that lies in one
+   * responsibility chunk (blocks of no known image: the part of the chunk between images), keyed by
+   * the unit's first block.
+   */
+  async #missingPieces(replica: SyncReplica, length: number, shares: ResponsibilityMap): Promise<Map<number, Piece>> {
+    // A star node takes everything from the cloud: who holds what does not matter to it.
+    const entries = length > 0 && !this.#star ? [...(await replica.entries())] : [];
+    entries.sort((x, y) => x.blob.blockOffset - y.blob.blockOffset);
+    const end = (e: SyncEntry) => e.blob.blockOffset + e.blob.blockLength;
+    const pieces = new Map<number, Piece>();
+    let k = 0;
+    for (let block = 0; block < length; block++) {
+      while (k < entries.length && end(entries[k]!) <= block) k++;
+      if (await replica.blobsCore.has(block)) continue;
+      const entry = k < entries.length && entries[k]!.blob.blockOffset <= block ? entries[k]! : null;
+      const chunk = chunkOf(block);
+      const chunkStart = chunk * RESPONSIBILITY_CHUNK_BLOCKS;
+      const first = Math.max(chunkStart, entry ? entry.blob.blockOffset : k > 0 ? end(entries[k - 1]!) : 0);
+      let piece = pieces.get(first);
+      if (!piece) {
+        piece = {
+          unit: {
+            id: first,
+            ownedByMe: shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey,
+            lanHolders: entry ? replica.have.holders(entry.seq) : 0,
+            missingSinceMs: 0,
+          },
+          missing: [],
+        };
+        pieces.set(first, piece);
+      }
+      piece.missing.push(block);
+    }
+    return pieces;
+  }
+
+  /** Stamps each unit with when it was first found missing here; forgets units no longer missing. */
+  #stampMissingSince(eventId: string, pieces: Map<number, Piece>, now: number): void {
+    const before = this.#missingSince.get(eventId) ?? new Map<number, number>();
+    const after = new Map<number, number>();
+    for (const [id, piece] of pieces) {
+      const since = before.get(id) ?? now;
+      after.set(id, since);
+      piece.unit.missingSinceMs = since;
+    }
+    this.#missingSince.set(eventId, after);
+  }
+
   /** Orders missing blocks image by image (random-first, then rarest-first); blocks outside images last. */
-  async #lanOrder(replica: EventReplica, blocks: number[]): Promise<number[]> {
+  async #lanOrder(replica: SyncReplica, blocks: number[]): Promise<number[]> {
     const wanted = new Set(blocks);
     const entries = await replica.entries();
     const held = (await Promise.all(entries.map((e) => replica.holds(e)))).filter(Boolean).length;
@@ -275,7 +357,7 @@ export class BackgroundReplicator {
   }
 
   /** Fetches blocks in small batches under the bandwidth cap, yielding to on-demand fetches. */
-  async #fetchBlocks(replica: EventReplica, blocks: number[], stallMs: number): Promise<void> {
+  async #fetchBlocks(replica: SyncReplica, blocks: number[], stallMs: number): Promise<void> {
     // A few batches in flight keep the pipe full between round trips; each stays small enough that
     // an on-demand fetch waits behind little (the batches stop the moment one starts).
     let next = 0;
@@ -292,22 +374,32 @@ export class BackgroundReplicator {
   }
 
   /** One batch, retried after any on-demand interruption; false when it stalled or failed. */
-  async #fetchBatch(replica: EventReplica, batch: number[], stallMs: number): Promise<boolean> {
+  async #fetchBatch(replica: SyncReplica, batch: number[], stallMs: number): Promise<boolean> {
+    const clock = this.#o.clock;
     for (;;) {
       await this.#o.gate.waitForTurn();
-      const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, this.#o.clock.now());
-      if (wait > 0) await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
+      const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, clock.now());
+      if (wait > 0) await clock.sleep(wait, this.#abort.signal).catch(() => {});
       if (this.#closed) return false;
       const range = replica.blobsCore.download({ blocks: batch });
       const interrupted = this.#o.gate.nextOnDemand().then(() => 'interrupted' as const);
+      // The stall timer is cancelled once the race is decided, and on close.
+      const stall = new AbortController();
+      const onClose = (): void => stall.abort();
+      this.#abort.signal.addEventListener('abort', onClose, { once: true });
       const outcome = await Promise.race([
         range.done().then(
           () => 'done' as const,
           () => 'failed' as const,
         ),
-        sleep(stallMs, 'stalled' as const, { signal: this.#abort.signal }).catch(() => 'closed' as const),
+        clock.sleep(stallMs, stall.signal).then(
+          () => 'stalled' as const,
+          () => 'closed' as const,
+        ),
         interrupted,
       ]);
+      this.#abort.signal.removeEventListener('abort', onClose);
+      stall.abort();
       range.destroy();
       if (outcome === 'interrupted') continue; // the same batch again once the fan is served
       return outcome === 'done';

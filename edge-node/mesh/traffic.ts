@@ -1,3 +1,4 @@
+import { backgroundMayRun } from '../../shared/policy/priority.ts';
 import type { VenueMesh } from './venue-mesh.ts';
 
 /**
@@ -33,9 +34,10 @@ export class PriorityGate {
     return new Promise((r) => this.#starters.push(r));
   }
 
-  /** Resolves when no on-demand fetch is running. */
+  /** Resolves when no on-demand fetch is running (priority.ts, as the simulator decides it). */
   async waitForTurn(): Promise<void> {
-    while (this.#onDemand > 0) await new Promise<void>((r) => this.#waiters.push(r));
+    while (!backgroundMayRun({ onDemandInFlight: this.#onDemand, onDemandQueued: 0 }))
+      await new Promise<void>((r) => this.#waiters.push(r));
   }
 }
 

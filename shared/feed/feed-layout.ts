@@ -10,7 +10,7 @@ import crypto from 'hypercore-crypto';
  * Both are block-encrypted with the event's encryption key, and found on the DHT only through a
  * topic derived from the venue's secret.
  */
-export const FEED_BLOCK_BYTES = 64 * 1024;
+export { FEED_BLOCK_BYTES } from './feed-block.ts';
 export const CATALOG_IMAGE_PREFIX = 'image/';
 
 export interface BlobCoordinates {

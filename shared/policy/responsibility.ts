@@ -3,7 +3,7 @@
  * so the venue's WAN carries each block about once and the printers then share it over the LAN.
  *
  * Why: the WAN uplink is the one structural bottleneck (Kumar–Ross: adding printers does not raise
- * the bound, see bound.ts). Systems that keep a site's WAN bytes near 1× unique bytes all partition
+ * the bound, see sim/model/bound.ts). Systems that keep a site's WAN bytes near 1× unique bytes all partition
  * responsibility: BranchCache / Delivery Optimization hash-partition content so a site holds each
  * block once, Kraken deduplicates concurrent origin fetches of the same blob, Dragonfly sends one
  * seed peer back to source, and Syncthing has each device fetch its own slice of a file first.

@@ -30,8 +30,19 @@ export interface DeskHost extends SimContext {
   readonly strategy: Strategy;
 }
 
+/** Every unit printed, in print order: what the invariant checker (sim/checkers) reads. */
+export interface PrintLog {
+  order: number[];
+  /** The unit's index in the order. */
+  unit: number[];
+  printer: number[];
+  /** When printing began (the image must have been held there by then). */
+  startedAt: number[];
+}
+
 export class Desk {
   readonly waits: number[] = [];
+  readonly prints: PrintLog = { order: [], unit: [], printer: [], startedAt: [] };
   scans = 0;
   failed = 0;
   allLocal = 0;
@@ -246,14 +257,19 @@ export class Desk {
       printed[k] = 1;
       this.#busy[p] = 1;
       a.printing = true;
-      sim.at(sim.now + order.copies[k]! * this.#printSeconds[p]!, () => this.#printedUnit(a, k));
+      const startedAt = sim.now;
+      sim.at(startedAt + order.copies[k]! * this.#printSeconds[p]!, () => this.#printedUnit(a, k, startedAt));
       return;
     }
   }
 
-  #printedUnit(a: Attempt, k: number): void {
+  #printedUnit(a: Attempt, k: number, startedAt: number): void {
     const sim = this.#sim;
     const p = a.printer;
+    this.prints.order.push(a.order.id);
+    this.prints.unit.push(k);
+    this.prints.printer.push(p);
+    this.prints.startedAt.push(startedAt);
     this.#busy[p] = 0;
     a.printing = false;
     if (sim.tracing) sim.trace({ kind: 'printed', printer: p, order: a.order.id, images: [a.order.images[k]!] });

@@ -4,9 +4,10 @@
  *  - per batch: seconds from its upload until the last printer held its last image, next to the
  *    Kumar–Ross bound for its bytes (and N·F/C on a shared medium): the best any scheme could do.
  */
-import { kumarRossSeconds, sharedMediumSeconds } from '../../shared/policy/bound.ts';
+
 import type { Quantiles, StrategyRun } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
+import { kumarRossSeconds, sharedMediumSeconds } from './bound.ts';
 import { BYTES_PER_MBIT, type PrinterLinks } from './simulation.ts';
 import type { Workload } from './workload.ts';
 

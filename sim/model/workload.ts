@@ -4,7 +4,7 @@
  * strategies of a seed see the same workload (common random numbers), so their differences come
  * from the strategy, not from the dice.
  */
-import { POLICY_BLOCK_BYTES } from '../../shared/policy/priority.ts';
+import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-block.ts';
 import { seededRng } from '../../shared/policy/prng.ts';
 import { type Scenario, totalPrinters, uploadBatches } from '../scenario.ts';
 import { pickFromCdf, sample, sampleCount, zipfCdf } from './dist.ts';
@@ -64,7 +64,7 @@ export function buildWorkload(s: Scenario, seed: number): Workload {
       uploadAt[i] = spec.atS;
       batchOf[i] = b;
       firstBlock[i] = block;
-      block += Math.ceil(bytes / POLICY_BLOCK_BYTES);
+      block += Math.ceil(bytes / FEED_BLOCK_BYTES);
       batch.bytes += bytes;
     }
     uniqueBytes += batch.bytes;

@@ -1,26 +1,31 @@
 /**
  * The mesh's background sync, one cycle at a time per printer, as edge-node/mesh/
- * background-replicator.ts runs it, with the same shared policies:
+ * background-replicator.ts runs it, with the same shared code:
  *  - when: `nextSyncAt` / `isSyncAllowed` (schedule.ts) from the last run; a printer also wakes at
  *    its next feed poll after an upload (the node's refresh → replicator.wake());
- *  - what from where: for every image it lacks, `chooseSource` (source-choice.ts) with priority
- *    'background': a LAN holder → LAN; its own share (`MeshShares`, responsibility.ts) → cloud;
- *    someone else's share → wait, then the cloud once `backgroundLanDeadlineMs` has passed since
- *    the image appeared;
+ *  - what from where: `planSyncCycle` (sync-planner.ts), the edge node's own planner, over the
+ *    images the printer lacks: a LAN holder → LAN; its own share (`MeshShares`, responsibility.ts)
+ *    → cloud; someone else's share → later, then the cloud once `backgroundLanDeadlineMs` has
+ *    passed since the image appeared;
  *  - in which order: the cloud phase first (own share, upload order), then the LAN phase in
  *    `backgroundOrder` (fetch-order.ts: random-first, then rarest-first by holders);
  *  - yielding: a background flow is paused whenever `backgroundMayRun` (priority.ts) says a fan's
  *    fetch is queued or running at that printer;
  *  - caps: an optional `TokenBucket` per printer (token-bucket.ts), as the node's
- *    backgroundBytesPerSec.
- * Simplification: the LAN phase takes only images some printer held when the cycle began (the node
- * also asks for the rest and gives up after LAN_BATCH_STALL_MS); they come in the next cycle.
+ *    backgroundBytesPerSec, with the planner's window as its burst.
+ * Simplification: the planner's `later` images wait for the next cycle (the node also asks the LAN
+ * for them and gives up after LAN_BATCH_STALL_MS: nobody announced them, so nobody sends them).
  */
 import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
-import { POLICY_BLOCK_BYTES } from '../../shared/policy/priority.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
-import { backgroundWaitedMs, chooseSource, type SourceConfig } from '../../shared/policy/source-choice.ts';
+import type { SourceConfig } from '../../shared/policy/source-choice.ts';
+import {
+  BACKGROUND_WINDOW_BYTES,
+  planSyncCycle,
+  type SyncPlan,
+  type SyncUnit,
+} from '../../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
@@ -28,11 +33,12 @@ import { ImageQueue } from './image-queue.ts';
 import type { MeshShares } from './mesh-shares.ts';
 import { IN_BACKGROUND, MISSING, type SimContext } from './strategy.ts';
 
+/** Sees every plan a printer makes (the parity test compares them with the edge node's). */
+export type PlanObserver = (printer: number, plan: SyncPlan) => void;
+
 const IDLE = 0;
 const CLOUD_PHASE = 1;
 const LAN_PHASE = 2;
-/** The node's background window (2 batches × 32 blocks × 64 KiB): the bucket's burst. */
-export const BACKGROUND_BURST_BYTES = 2 * 32 * POLICY_BLOCK_BYTES;
 
 export class MeshSync {
   readonly #sim: SimContext;
@@ -51,13 +57,21 @@ export class MeshSync {
   readonly #lanPlan: Array<number[] | null>;
   readonly #rngs: Rng[];
   readonly #buckets: Array<TokenBucket | null>;
+  readonly #onPlan: PlanObserver | undefined;
   #stopped = false;
 
   /** When a printer of the venue last got a photo from the cloud (the owners' progress). */
   #venueProgressS = 0;
 
-  constructor(sim: SimContext, shares: MeshShares, sourceCfg: SourceConfig, mayRun: (p: number) => boolean) {
+  constructor(
+    sim: SimContext,
+    shares: MeshShares,
+    sourceCfg: SourceConfig,
+    mayRun: (p: number) => boolean,
+    onPlan?: PlanObserver,
+  ) {
     const cfg = sim.scenario.strategies.mesh;
+    this.#onPlan = onPlan;
     const n = sim.printers;
     this.#sim = sim;
     this.#shares = shares;
@@ -83,7 +97,7 @@ export class MeshSync {
     const capBytes = cfg.backgroundCapMbps === undefined ? 0 : cfg.backgroundCapMbps * 125_000;
     this.#buckets = Array.from({ length: n }, () =>
       capBytes > 0
-        ? new TokenBucket({ rateBytesPerSec: capBytes, burstBytes: BACKGROUND_BURST_BYTES, now: this.#startMs })
+        ? new TokenBucket({ rateBytesPerSec: capBytes, burstBytes: BACKGROUND_WINDOW_BYTES, now: this.#startMs })
         : null,
     );
     for (let p = 0; p < n; p++) this.#scheduleCycle(p, boot.next() * cfg.syncIntervalS);
@@ -181,35 +195,29 @@ export class MeshSync {
       return;
     }
     this.#lastRunMs[p] = nowMs;
-    const peers = this.#shares.online() - 1;
-    const cloudUp = sim.isWanUp();
     const upSince = sim.wanUpSince();
-    const cloud: number[] = [];
-    const lan: number[] = [];
-    const keep: number[] = [];
+    const units: SyncUnit[] = [];
     for (const i of this.#want[p]!) {
       if (sim.state(p, i) !== MISSING) continue;
-      const holders = sim.onlineHolders(i);
-      const decision = chooseSource(
-        {
-          priority: 'background',
-          lanHolders: holders,
-          lanPeersConnected: peers,
-          ownedByMe: holders === 0 && this.#shares.owner(i) === p,
-          waitedMs: backgroundWaitedMs(
-            sim.workload.uploadAt[i]! * 1000,
-            upSince === null ? null : upSince * 1000,
-            this.#venueProgressS * 1000,
-            sim.now * 1000,
-          ),
-          cloudReachable: cloudUp,
-        },
-        this.#sourceCfg,
-      );
-      if (decision.source === 'lan') lan.push(i);
-      else if (decision.source === 'cloud') cloud.push(i);
-      else keep.push(i);
+      units.push({
+        id: i,
+        ownedByMe: this.#shares.owner(i) === p,
+        lanHolders: sim.onlineHolders(i),
+        missingSinceMs: sim.workload.uploadAt[i]! * 1000,
+      });
     }
+    // Times in ms since the run began: the planner only compares them.
+    const plan = planSyncCycle({
+      mode: 'mesh',
+      units,
+      lanPeers: this.#shares.online() - 1,
+      cloudReachableSinceMs: upSince === null ? null : upSince * 1000,
+      progressAtMs: this.#venueProgressS * 1000,
+      nowMs: sim.now * 1000,
+      source: this.#sourceCfg,
+    });
+    this.#onPlan?.(p, plan);
+    const { cloud, lan, later: keep } = plan;
     this.#want[p] = keep;
     this.#lanPlan[p] = lan;
     if (cloud.length === 0) {
@@ -217,11 +225,7 @@ export class MeshSync {
       return;
     }
     this.#phase[p] = CLOUD_PHASE;
-    const queue = this.#newQueue(
-      p,
-      cloud.sort((a, b) => a - b),
-      () => this.#lanPhase(p),
-    );
+    const queue = this.#newQueue(p, cloud, () => this.#lanPhase(p));
     if (sim.tracing) sim.trace({ kind: 'cloud-pull', printer: p, images: queue.images(), source: 'cloud' });
     this.#startAfter(p, sim.wanRttS, queue, 'wan');
   }
@@ -277,6 +281,8 @@ export class MeshSync {
       const flow =
         kind === 'wan' ? sim.startWanFlow(p, queue, 'background', cap) : sim.startLanFlow(p, queue, 'background', cap);
       if (!flow) {
+        // Nothing of the queue was still to move (a fan's fetch took it all): give back any claim.
+        this.requeue(p, queue.release(-1));
         this.#queue[p] = null;
         if (this.#phase[p] === CLOUD_PHASE) this.#lanPhase(p);
         else this.#endCycle(p);

@@ -17,7 +17,7 @@ import type { UploadBatch } from '../model/workload.ts';
 import type { Scenario } from '../scenario.ts';
 import { ImageQueue } from './image-queue.ts';
 import { MeshShares } from './mesh-shares.ts';
-import { MeshSync } from './mesh-sync.ts';
+import { MeshSync, type PlanObserver } from './mesh-sync.ts';
 import { HELD, IN_BACKGROUND, MISSING, ON_DEMAND, type SimContext, type Strategy } from './strategy.ts';
 
 interface FanFetch {
@@ -32,6 +32,7 @@ export class MeshStrategy implements Strategy {
   readonly name = 'mesh';
   readonly redemptionNeedsWan: boolean;
   readonly #sourceCfg: SourceConfig;
+  readonly #onPlan: PlanObserver | undefined;
   #shares: MeshShares | null = null;
   #sync: MeshSync | null = null;
   /** Per printer: the fans' fetches in progress, by image. */
@@ -39,8 +40,10 @@ export class MeshStrategy implements Strategy {
   #inFlight = new Int32Array(0);
   #queued = new Int32Array(0);
 
-  constructor(scenario: Scenario) {
+  /** `onPlan` sees every background sync plan (the parity test compares them with the edge node's). */
+  constructor(scenario: Scenario, opts: { onPlan?: PlanObserver } = {}) {
     const cfg = scenario.strategies.mesh;
+    this.#onPlan = opts.onPlan;
     this.redemptionNeedsWan = cfg.claimRequiresWan;
     this.#sourceCfg = {
       ...DEFAULT_SOURCE_CONFIG,
@@ -55,7 +58,7 @@ export class MeshStrategy implements Strategy {
     this.#inFlight = new Int32Array(n);
     this.#queued = new Int32Array(n);
     this.#shares = new MeshShares(sim);
-    this.#sync = new MeshSync(sim, this.#shares, this.#sourceCfg, (p) => this.#backgroundMayRun(p));
+    this.#sync = new MeshSync(sim, this.#shares, this.#sourceCfg, (p) => this.#backgroundMayRun(p), this.#onPlan);
   }
 
   onUpload(_sim: SimContext, batch: UploadBatch): void {

@@ -17,7 +17,7 @@
  *
  * Units: bytes and bytes per second in, seconds out. For a whole event, F is the total unique bytes.
  */
-import { AppError } from '../errors.ts';
+import { AppError } from '../../shared/errors.ts';
 
 export interface KumarRossInput {
   fileBytes: number;
