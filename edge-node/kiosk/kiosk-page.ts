@@ -1,4 +1,4 @@
-import { html, page } from '../../coordinator/web/html.ts';
+import { html, page } from '../../shared/web/html.ts';
 import { CROCKFORD_ALPHABET } from '../../shared/token/order-code.ts';
 
 /** After the last print is out, the screen goes back to "scan your code" by itself after this long. */

@@ -10,7 +10,7 @@ import {
   sessionCookieHeader,
 } from '../../http/session-cookie.ts';
 import type { CredentialRole } from '../../store/records.ts';
-import { html } from '../html.ts';
+import { html } from '../../../shared/web/html.ts';
 import { opsPage, sendHtml } from './layout.ts';
 
 const MAX_TOKEN_CHARS = 200;
