@@ -5,10 +5,10 @@ import type { ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import Hyperblobs from 'hyperblobs';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import type { EdgeProcess } from '../test/fixtures/edge-process.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
-import { buyAndPay } from '../test/fixtures/http-client.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from '../test/fixtures/venue-harness.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { buyAndPay } from '../tools/venue-kit/http.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.

@@ -1,8 +1,6 @@
 import type { ExecutionContext } from 'ava';
 import { OFFLINE_CLAIM_HOLD_MS } from '../shared/policy/offline-claim-rule.ts';
-import type { EdgeProcess } from '../test/fixtures/edge-process.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
-import { api } from '../test/fixtures/http-client.ts';
 import {
   accountFor,
   buyOrders,
@@ -11,6 +9,8 @@ import {
   status,
   venueReadyForOutage,
 } from '../test/fixtures/offline-venue.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { api } from '../tools/venue-kit/http.ts';
 
 /**
  * `npm run bench:offline`: offline redemption (issue #6), one run.

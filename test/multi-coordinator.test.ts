@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadOrCreateKeyRing } from '../coordinator/tokens/token-keys.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import { startCoordinatorProcess } from '../tools/venue-kit/coordinator-process.ts';
+import { api, buyAndPay, printerApi, uploadImage } from '../tools/venue-kit/http.ts';
 import { newPrinterKeys, sampleJpeg } from './fixtures/app-harness.ts';
-import { startCoordinatorProcess } from './fixtures/coordinator-process.ts';
 import { PlainReader, sha256Hex, startBootstrap, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
-import { api, buyAndPay, printerApi, uploadImage } from './fixtures/http-client.ts';
 
 const OPERATOR = 'multi-coordinator-operator-token';
 const APPEND_WAIT_MS = 60_000;

@@ -1,0 +1,51 @@
+/**
+ * Whoever owns what a kit function starts: ava's ExecutionContext fits, and so does CloseStack, so
+ * the same starter serves a test (closed at the test's teardown) and a script (closed by the kit).
+ */
+export interface Owner {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * Cleanups run last-registered-first, once: `close()` is memoised. A cleanup registered while or
+ * after the stack closes runs at once (a process that finished starting during close() is still
+ * stopped). Every cleanup runs even when one fails; the failures are rethrown together at the end.
+ */
+export class CloseStack implements Owner {
+  #cleanups: Array<() => unknown> = [];
+  #late: Array<Promise<unknown>> = [];
+  #closing: Promise<void> | null = null;
+
+  teardown(fn: () => unknown): void {
+    if (this.#closing === null) {
+      this.#cleanups.push(fn);
+      return;
+    }
+    this.#late.push(Promise.resolve().then(fn));
+  }
+
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#run();
+    return this.#closing;
+  }
+
+  async #run(): Promise<void> {
+    const failures: unknown[] = [];
+    for (let fn = this.#cleanups.pop(); fn !== undefined; fn = this.#cleanups.pop()) {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    for (const outcome of await Promise.allSettled(this.#late)) {
+      if (outcome.status === 'rejected') failures.push(outcome.reason);
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, 'Several parts of the venue failed to close.');
+  }
+}
