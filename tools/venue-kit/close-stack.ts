@@ -7,14 +7,21 @@ export interface Owner {
 }
 
 /**
- * Cleanups run last-registered-first, once: `close()` is memoised. A cleanup registered while or
- * after the stack closes runs at once (a process that finished starting during close() is still
- * stopped). Every cleanup runs even when one fails; the failures are rethrown together at the end.
+ * Cleanups run last-registered-first, once: `close()` is memoised. With `parallel`, they run all at
+ * once instead (siblings that do not depend on each other, like the printers of one venue). A
+ * cleanup registered while or after the stack closes runs at once (a process that finished
+ * starting during close() is still stopped). Every cleanup runs even when one fails; the failures
+ * are rethrown together at the end.
  */
 export class CloseStack implements Owner {
+  readonly #parallel: boolean;
   #cleanups: Array<() => unknown> = [];
   #late: Array<Promise<unknown>> = [];
   #closing: Promise<void> | null = null;
+
+  constructor(opts: { parallel?: boolean } = {}) {
+    this.#parallel = opts.parallel ?? false;
+  }
 
   teardown(fn: () => unknown): void {
     if (this.#closing === null) {
@@ -35,6 +42,7 @@ export class CloseStack implements Owner {
 
   async #run(): Promise<void> {
     const failures: unknown[] = [];
+    if (this.#parallel) this.#late.push(...this.#cleanups.splice(0).map((fn) => Promise.resolve().then(fn)));
     for (let fn = this.#cleanups.pop(); fn !== undefined; fn = this.#cleanups.pop()) {
       try {
         await fn();

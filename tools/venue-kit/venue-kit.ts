@@ -86,6 +86,16 @@ export interface SeededPhoto {
   data: Buffer;
 }
 
+export interface PrinterSpec {
+  /** The printer's name (pairing and config). */
+  name: string;
+  /** Its data directory under the kit's dir; default: `name`. */
+  dirName?: string;
+  /** Edge-node settings over the kit's `printerConfig`. */
+  config?: Record<string, unknown>;
+  process?: EdgeProcessOptions;
+}
+
 interface Site {
   client: AdminClient;
   operator: string;
@@ -112,6 +122,8 @@ export class VenueKit extends ReadyResource {
   readonly printers: EdgeProcess[] = [];
   readonly #opts: VenueKitOptions;
   readonly #stack = new CloseStack();
+  /** The printers stop together, before the coordinator they report to. */
+  readonly #printerStack = new CloseStack({ parallel: true });
   #site: Site | null = null;
 
   constructor(opts: VenueKitOptions) {
@@ -230,6 +242,7 @@ export class VenueKit extends ReadyResource {
       base = proc.url;
       operator = PROCESS_OPERATOR_TOKEN;
     }
+    this.#stack.teardown(() => this.#printerStack.close());
     const seed = { ...DEFAULT_SEED, ...this.#opts.seed };
     const client = new AdminClient(base, { timeoutMs: this.#opts.httpTimeoutMs });
     const venue = await client.createVenue(operator, seed.venueName);
@@ -278,47 +291,34 @@ export class VenueKit extends ReadyResource {
     };
   }
 
-  /** Pairs and starts one edge-node process with `extra` over `printerConfig`; the kit stops it. */
-  async startPrinter(
-    name: string,
-    extra: Record<string, unknown> = {},
-    opts: EdgeProcessOptions = {},
-  ): Promise<EdgeProcess> {
-    const dataDir = join(this.dir, name);
-    await this.pairPrinter(name, dataDir);
-    const node = await startEdgeProcess(
-      this.#stack,
-      dataDir,
-      { ...this.printerConfig(name, dataDir), ...extra },
-      {
-        clock: this.clock,
-        netns: this.network.venueNs,
-        ...opts,
-      },
-    );
+  /**
+   * Pairs and starts one edge-node process: `printerConfig` with `spec.config` over it, its data in
+   * `<dir>/<spec.dirName ?? spec.name>`. The kit stops it (and any restart of it).
+   */
+  async startPrinter(spec: PrinterSpec): Promise<EdgeProcess> {
+    const dataDir = join(this.dir, spec.dirName ?? spec.name);
+    await this.pairPrinter(spec.name, dataDir);
+    const config = { ...this.printerConfig(spec.name, dataDir), ...spec.config };
+    const node = await startEdgeProcess(this.#printerStack, dataDir, config, {
+      clock: this.clock,
+      netns: this.network.venueNs,
+      ...spec.process,
+    });
     this.printers.push(node);
     return node;
   }
 
-  /**
-   * Starts one printer per name, `EDGE_START_CONCURRENCY` at a time; resolves with them in the
-   * order of `names` once all are ready.
-   */
-  async startPrinters(
-    names: readonly string[],
-    extra: (name: string, index: number) => Record<string, unknown> = () => ({}),
-    opts: (name: string, index: number) => EdgeProcessOptions = () => ({}),
-  ): Promise<EdgeProcess[]> {
-    const started: EdgeProcess[] = new Array(names.length);
+  /** Starts the printers `EDGE_START_CONCURRENCY` at a time; resolves with them in `specs` order once all are ready. */
+  async startPrinters(specs: readonly PrinterSpec[]): Promise<EdgeProcess[]> {
+    const started: EdgeProcess[] = new Array(specs.length);
     let next = 0;
     const worker = async () => {
-      while (next < names.length) {
+      while (next < specs.length) {
         const index = next++;
-        const name = names[index]!;
-        started[index] = await this.startPrinter(name, extra(name, index), opts(name, index));
+        started[index] = await this.startPrinter(specs[index]!);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(EDGE_START_CONCURRENCY, names.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(EDGE_START_CONCURRENCY, specs.length) }, worker));
     return started;
   }
 
