@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../shared/errors.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
 import { BYTES_PER_MBIT } from '../model/simulation.ts';
 import type { SimResults, StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
@@ -100,9 +101,9 @@ export async function runShapedEmulation(
         else if ('results' in message) outcome = message.results;
         else outcome = new AppError(message.error.status, message.error.code, message.error.message);
       }
-      const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+      const timer = systemClock.setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
       const [code] = (await exited) as [number | null];
-      clearTimeout(timer);
+      timer.cancel();
       if (outcome instanceof AppError) throw outcome;
       if (outcome === null) {
         throw new AppError(500, 'emulation_failed', `The shaped emulation run ended (exit ${code}) without results.`);

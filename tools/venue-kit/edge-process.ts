@@ -53,6 +53,8 @@ export interface EdgeProcessOptions extends Pick<SpawnOptions, 'keepLogLines' | 
   args?: string[];
   readyTimeoutMs?: number;
   redeemTimeoutMs?: number;
+  /** Limit of a status request (default KIT_HTTP_TIMEOUT_MS). */
+  statusTimeoutMs?: number;
   /** Network namespace to run the node in (`ip netns exec`, which execs: the child's pid is the node's). */
   netns?: string;
   clock?: Clock;
@@ -92,7 +94,8 @@ export async function startEdgeProcess(
     logs: proc.logs,
     exited: proc.exitReason,
     async status() {
-      return (await api<EdgeStatus>(url, 'GET', '/status', { timeoutMs: KIT_HTTP_TIMEOUT_MS })).body;
+      return (await api<EdgeStatus>(url, 'GET', '/status', { timeoutMs: opts.statusTimeoutMs ?? KIT_HTTP_TIMEOUT_MS }))
+        .body;
     },
     redeem(code) {
       return api<RedeemAnswer>(url, 'POST', '/api/redeem', {
