@@ -31,10 +31,6 @@ export class CloseStack implements Owner {
     this.#late.push(Promise.resolve().then(fn));
   }
 
-  get closing(): boolean {
-    return this.#closing !== null;
-  }
-
   close(): Promise<void> {
     this.#closing ??= this.#run();
     return this.#closing;

@@ -118,7 +118,7 @@ export class VenueKit extends ReadyResource {
   readonly dir: string;
   readonly clock: Clock;
   readonly network: VenueNetwork;
-  /** Printers started with `startPrinter(s)`, in start order. */
+  /** Printers started with `startPrinter(s)`, in the order they became ready (`startPrinters` answers in spec order). */
   readonly printers: EdgeProcess[] = [];
   readonly #opts: VenueKitOptions;
   readonly #stack = new CloseStack();
