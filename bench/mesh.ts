@@ -6,10 +6,9 @@ import Hyperblobs from 'hyperblobs';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
-import { neverSyncs } from '../test/fixtures/venue-harness.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
-import { type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
+import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.

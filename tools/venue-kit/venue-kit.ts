@@ -327,3 +327,20 @@ export class VenueKit extends ReadyResource {
     return this.client.buyAndPay(this.event.id, items);
   }
 }
+
+/**
+ * An edge-node `schedule` whose only window opens 12 hours from now: background sync never runs
+ * during a test or a bench.
+ */
+export function neverSyncs(clock = systemClock) {
+  const opens = clock.now() + 12 * HOUR_MS;
+  const hhmm = (ms: number) => {
+    const d = new Date(ms);
+    return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  };
+  return {
+    intervalMs: 60_000,
+    windows: [{ start: hhmm(opens), end: hhmm(opens + 60_000) }],
+    utcOffsetMinutes: 0,
+  };
+}
