@@ -1,14 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import Hyperblobs from 'hyperblobs';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import type { EdgeProcess } from '../test/fixtures/edge-process.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
-import { buyAndPay } from '../test/fixtures/http-client.ts';
-import { neverSyncs, startVenue, startVenuePrinter } from '../test/fixtures/venue-harness.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { noisyJpeg } from '../tools/venue-kit/photos.ts';
+import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.
@@ -29,8 +29,9 @@ const LOCAL_REDEMPTIONS = 40;
 const FETCH_SAMPLES = 3;
 const MB = 1024 * 1024;
 
-const cleanups: Array<() => unknown> = [];
-const t = { teardown: (fn: () => unknown) => cleanups.push(fn), log: () => {} } as unknown as ExecutionContext;
+/** The printers sync every 2 s and report every second, as in the tests. */
+const PRINTER_CONFIG = { schedule: { intervalMs: 2_000 }, reportIntervalMs: 1_000 };
+const clock = systemClock;
 const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
 
 function percentile(values: number[], p: number): number {
@@ -38,11 +39,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function main(): Promise<void> {
+async function main(kit: VenueKit): Promise<void> {
   progress(`uploading ${IMAGES} photos of ${IMAGE_SIDE}² px`);
-  const venue = await startVenue(t, { images: IMAGES, imageSide: IMAGE_SIDE });
-  const uniqueBytes = venue.images.reduce((n, i) => n + i.bytes, 0);
-  const edge = (name: string, extra: Record<string, unknown> = {}) => startVenuePrinter(t, venue, name, extra);
+  await kit.ready();
+  const images = await kit.uploadPhotos(IMAGES, (i) => noisyJpeg(i, IMAGE_SIDE));
+  const uniqueBytes = images.reduce((n, i) => n + i.bytes, 0);
+  const edge = (name: string, extra: Record<string, unknown> = {}) =>
+    kit.startPrinter({ name, config: { ...PRINTER_CONFIG, ...extra } });
   const holdsAll = async (nodes: EdgeProcess[], timeoutMs: number) =>
     waitFor(
       async () =>
@@ -55,9 +58,9 @@ async function main(): Promise<void> {
 
   progress(`${(uniqueBytes / MB).toFixed(0)} MB unique; starting ${PRINTERS} printers`);
   const printers = await Promise.all(Array.from({ length: PRINTERS }, (_, i) => edge(`P${i}`)));
-  const started = Date.now();
+  const started = clock.now();
   if (!(await holdsAll(printers, 600_000))) throw new Error('full replication did not finish in 10 minutes');
-  const fullReplicationSeconds = (Date.now() - started) / 1000;
+  const fullReplicationSeconds = (clock.now() - started) / 1000;
   const statuses = await Promise.all(printers.map((p) => p.status()));
   const cloudBytes = statuses.reduce((n, s) => n + s.bytesFromCloud, 0);
   const lanBytes = statuses.reduce((n, s) => n + s.bytesFromLan, 0);
@@ -66,17 +69,15 @@ async function main(): Promise<void> {
   const late = await edge('LATE');
   // From its first byte: startup (pairing, DHT lookup, settling) is not replication throughput.
   await waitFor(async () => (await late.status()).bytesFromLan > 0, 60_000, 20);
-  const lateStart = Date.now();
+  const lateStart = clock.now();
   if (!(await holdsAll([late], 600_000))) throw new Error('the late printer did not finish');
-  const replicationMBps = uniqueBytes / MB / ((Date.now() - lateStart) / 1000);
-  const pipedBaselineMBps = await pipedBaseline(venue.images.map((i) => i.data));
+  const replicationMBps = uniqueBytes / MB / ((clock.now() - lateStart) / 1000);
+  const pipedBaselineMBps = await pipedBaseline(images.map((i) => i.data));
 
   progress('scan to print, images local');
   const local: number[] = [];
   for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
-    const { token } = await buyAndPay(venue.base, venue.event.id, [
-      { imageId: venue.images[i % IMAGES]!.id, copies: 1 },
-    ]);
+    const { token } = await kit.buyAndPay([{ imageId: images[i % IMAGES]!.id, copies: 1 }]);
     const t0 = performance.now();
     const res = await late.redeem(token);
     if (res.status !== 200 || res.body.units?.[0]?.state !== 'printed')
@@ -88,12 +89,12 @@ async function main(): Promise<void> {
   const idleNode = await edge('IDLE', { schedule: neverSyncs() });
   await waitFor(async () => (await idleNode.status()).lanPeers >= PRINTERS, 20_000, 100);
   const idle: number[] = [];
-  for (let i = 0; i < FETCH_SAMPLES; i++) idle.push(await timedLanRedeem(venue, idleNode, i));
+  for (let i = 0; i < FETCH_SAMPLES; i++) idle.push(await timedLanRedeem(kit, images, idleNode, i));
   const busyNode = await edge('BUSY');
   await waitFor(async () => (await busyNode.status()).bytesFromLan > 0, 30_000, 50);
   const busy: number[] = [];
   for (let i = IMAGES - 1; i >= 0 && busy.length < FETCH_SAMPLES; i--) {
-    const ms = await timedLanRedeem(venue, busyNode, i);
+    const ms = await timedLanRedeem(kit, images, busyNode, i);
     if (!Number.isNaN(ms)) busy.push(ms);
   }
   const idleMs = percentile(idle, 50);
@@ -122,15 +123,16 @@ async function main(): Promise<void> {
 
 /** Redeems one photo the node lacks; the time, or NaN if it turned out to be local already. */
 async function timedLanRedeem(
-  venue: Awaited<ReturnType<typeof startVenue>>,
+  kit: VenueKit,
+  images: readonly SeededPhoto[],
   node: EdgeProcess,
   index: number,
 ): Promise<number> {
-  const { token } = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[index]!.id, copies: 1 }]);
+  const { token } = await kit.buyAndPay([{ imageId: images[index]!.id, copies: 1 }]);
   const t0 = performance.now();
   const res = await node.redeem(token);
   const ms = performance.now() - t0;
-  const unit = (res.body.units as Array<{ state: string; source?: string }> | undefined)?.[0];
+  const unit = res.body.units?.[0];
   if (unit?.state !== 'printed') throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
   return unit.source === 'lan' ? ms : Number.NaN;
 }
@@ -164,8 +166,11 @@ async function pipedBaseline(images: Buffer[]): Promise<number> {
   }
 }
 
+const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-mesh-'));
+const kit = new VenueKit({ dir });
 try {
-  await main();
+  await main(kit);
 } finally {
-  for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => {});
+  await kit.close();
+  await rm(dir, { recursive: true, force: true });
 }

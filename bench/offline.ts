@@ -1,8 +1,6 @@
-import type { ExecutionContext } from 'ava';
 import { OFFLINE_CLAIM_HOLD_MS } from '../shared/policy/offline-claim-rule.ts';
-import type { EdgeProcess } from '../test/fixtures/edge-process.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
-import { api } from '../test/fixtures/http-client.ts';
 import {
   accountFor,
   buyOrders,
@@ -11,6 +9,9 @@ import {
   status,
   venueReadyForOutage,
 } from '../test/fixtures/offline-venue.ts';
+import { CloseStack } from '../tools/venue-kit/close-stack.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { api } from '../tools/venue-kit/http.ts';
 
 /**
  * `npm run bench:offline`: offline redemption (issue #6), one run.
@@ -34,8 +35,8 @@ const RACES = Number(process.env.BENCH_RACES ?? 10);
 const READY_TIMEOUT_MS = 180_000;
 const RECONCILE_TIMEOUT_MS = 120_000;
 
-const cleanups: Array<() => unknown> = [];
-const t = { teardown: (fn: () => unknown) => cleanups.push(fn), log: () => {} } as unknown as ExecutionContext;
+const owner = new CloseStack();
+const clock = systemClock;
 const progress = (msg: string) => process.stderr.write(`[bench:offline] ${msg}\n`);
 
 function percentile(values: number[], p: number): number {
@@ -45,14 +46,14 @@ function percentile(values: number[], p: number): number {
 
 async function main(): Promise<void> {
   progress(`venue with ${ORDERS + RACES} paid orders`);
-  const venue = await startOfflineVenue(t, { images: 3, imageSide: 400 });
+  const venue = await startOfflineVenue(owner, { images: 3, imageSide: 400 });
   const orders = await buyOrders(
     venue,
     Array.from({ length: ORDERS + RACES }, (_, i) => 1 + (i % 2)),
   );
   const names = Array.from({ length: PRINTERS }, (_, i) => `P${i}`);
   progress(`starting ${PRINTERS} printers`);
-  const nodes = await Promise.all(names.map((n) => startOfflinePrinter(t, venue, n)));
+  const nodes = await Promise.all(names.map((n) => startOfflinePrinter(owner, venue, n)));
   const printers = names.map((name, i) => ({ name, node: nodes[i]! }));
   if (!(await venueReadyForOutage(venue, printers, orders.length, READY_TIMEOUT_MS)))
     throw new Error('printers did not get the photos, the orders and each other in time');
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const windows = await Promise.all(nodes.map(async (n) => (await status(n)).offline?.maxClaimPropagationMs ?? 0));
 
   progress('coordinator restarts: reconciliation');
-  const restartedAt = Date.now();
+  const restartedAt = clock.now();
   const cloud = await venue.coordinator.restart();
   const reconciled = await waitFor(
     async () => {
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     100,
   );
   if (!reconciled) throw new Error('reconciliation did not finish in time');
-  const reconcileSeconds = (Date.now() - restartedAt) / 1000;
+  const reconcileSeconds = (clock.now() - restartedAt) / 1000;
   const books = await accountFor(
     venue,
     cloud.url,
@@ -141,6 +142,9 @@ try {
   failed = true;
   process.stderr.write(`[bench:offline] failed: ${(err as Error).stack ?? err}\n`);
 } finally {
-  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+  await owner.close().catch((err: Error) => {
+    failed = true;
+    process.stderr.write(`[bench:offline] closing failed: ${err.stack ?? err}\n`);
+  });
 }
 process.exit(failed ? 1 : 0);

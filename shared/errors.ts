@@ -210,10 +210,19 @@ export const ERRORS = {
   strategy_not_emulated: { status: 400, message: 'This strategy cannot run in emulation.' },
   emulation_failed: { status: 500, message: 'The emulation run ended without results.' },
   emulation_edge_failed: { status: 500, message: 'An edge node of the emulation stopped.' },
-  emulation_step_failed: { status: 502, message: 'An emulation step got an unexpected answer.' },
   sim_empty_sample: { status: 400, message: 'A mean needs at least one value; run at least one seed.' },
   sim_non_finite_value: { status: 400, message: 'Cannot summarise NaN or infinite values; check the run output.' },
   sim_bad_degrees_of_freedom: { status: 400, message: 'Degrees of freedom must be a positive integer.' },
+  sim_invariant_violated: { status: 500, message: 'A simulation run broke an invariant; the message names which.' },
+
+  // --- venue kit (demo, tests, benches) ---
+  venue_kit_step_failed: { status: 502, message: 'A venue kit step got an unexpected answer.' },
+  venue_kit_process_failed: {
+    status: 500,
+    message: 'A process the venue kit started stopped or did not become ready.',
+  },
+  venue_kit_not_ready: { status: 503, message: 'The venue kit is not ready: await ready() first.' },
+  venue_kit_wrong_mode: { status: 400, message: 'This venue kit call does not fit how the venue was started.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

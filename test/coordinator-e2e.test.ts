@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import test from 'ava';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import { api, buyAndPay, printerApi, uploadImage } from '../tools/venue-kit/http.ts';
 import { sampleJpeg } from './fixtures/app-harness.ts';
 import { PlainReader, sha256Hex } from './fixtures/feed-fixtures.ts';
-import { api, buyAndPay, printerApi, uploadImage } from './fixtures/http-client.ts';
 import { startVenue } from './fixtures/venue-harness.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { startEdgeProcess } from './fixtures/edge-process.ts';
+import { startEdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { api, buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { api, buyAndPay } from './fixtures/http-client.ts';
 import { pairPrinter, startVenue } from './fixtures/venue-harness.ts';
 
 test('kill -9 of a printer mid-order, then restart: every remaining print comes out exactly once', async (t) => {

@@ -5,9 +5,9 @@ import { loadOrCreateIdentity } from '../edge-node/identity.ts';
 import { decodeRasterCommands, stitchBands } from '../edge-node/printing/escpos.ts';
 import { renderPhoto } from '../edge-node/printing/render.ts';
 import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
+import { buyAndPay, printerApi } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { HostilePeer } from './fixtures/hostile-peer.ts';
-import { buyAndPay, printerApi } from './fixtures/http-client.ts';
 import { neverSyncs, pairPrinter, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 test('a paired peer serving corrupted blocks is cut off, and what prints is the genuine photo', async (t) => {

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import test from 'ava';
 import HyperDHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
-import type { EdgeProcess } from './fixtures/edge-process.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
+import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { buyAndPay, uploadImage } from './fixtures/http-client.ts';
-import { neverSyncs, noisyJpeg, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
+import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 async function heldEverywhere(nodes: EdgeProcess[], count: number, timeoutMs: number): Promise<boolean> {
   return waitFor(

@@ -4,8 +4,8 @@ import test from 'ava';
 import pino from 'pino';
 import { edgeConfigSchema } from '../edge-node/config.ts';
 import { EdgeNode } from '../edge-node/edge-node.ts';
+import { api, buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { api, buyAndPay } from './fixtures/http-client.ts';
 import { neverSyncs, pairPrinter, startVenue } from './fixtures/venue-harness.ts';
 
 test('three in-process edge nodes replicate an event, pull it from the cloud about once, and print a redeemed order', async (t) => {

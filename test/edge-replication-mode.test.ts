@@ -4,8 +4,8 @@ import pino from 'pino';
 import { edgeConfigSchema, type ReplicationMode } from '../edge-node/config.ts';
 import { EdgeNode } from '../edge-node/edge-node.ts';
 import { nextStarPullAt } from '../edge-node/mesh/background-replicator.ts';
+import { buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { buyAndPay } from './fixtures/http-client.ts';
 import { pairPrinter, startVenue, type Venue } from './fixtures/venue-harness.ts';
 
 /**

@@ -9,9 +9,9 @@ import Database from 'better-sqlite3';
 import type { OrderRecord } from '../coordinator/store/records.ts';
 import type { JobRecord } from '../edge-node/jobs/job-log.ts';
 import { type Rng, seededRng } from '../shared/policy/prng.ts';
-import type { EdgeProcess } from './fixtures/edge-process.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { api } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { api } from './fixtures/http-client.ts';
 import { printedPhotos, printsPhoto } from './fixtures/print-output.ts';
 import { startProcessVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 

@@ -2,11 +2,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import type { EdgeProcess } from './fixtures/edge-process.ts';
+import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
+import { api, buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
+import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { sha256Hex, waitFor } from './fixtures/feed-fixtures.ts';
-import { api, buyAndPay, uploadImage } from './fixtures/http-client.ts';
 import { printedPhotos } from './fixtures/print-output.ts';
-import { noisyJpeg, startProcessVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
+import { startProcessVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 const WIDTH_DOTS = 384;
 const FIRST_BATCH = 2;

@@ -3,8 +3,8 @@ import test from 'ava';
 import type { ConflictRecord, OfflineRedemptionRecord } from '../coordinator/store/offline-records.ts';
 import { loadOrCreateIdentity } from '../edge-node/identity.ts';
 import { OFFLINE_CLAIM_HOLD_MS } from '../shared/policy/offline-claim-rule.ts';
+import { api, printerApi } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { api, printerApi } from './fixtures/http-client.ts';
 import {
   accountFor,
   buyOrders,

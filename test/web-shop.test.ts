@@ -4,12 +4,12 @@ import Koa from 'koa';
 import pino from 'pino';
 import request from 'supertest';
 import type { OrderRecord } from '../coordinator/store/records.ts';
-import { escapeHtml, html, page, trustedHtml } from '../coordinator/web/html.ts';
 import { AssetTable, shopAssets } from '../coordinator/web/shop/assets.ts';
 import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/web/shop/event-stream.ts';
 import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/web/shop/live-routes.ts';
 import { describeOrderStatus, type OrderStatusView } from '../coordinator/web/shop/order-status.ts';
 import { StorePoller } from '../coordinator/web/shop/store-poller.ts';
+import { escapeHtml, html, page, trustedHtml } from '../shared/web/html.ts';
 import {
   asOperator,
   asPhotographer,

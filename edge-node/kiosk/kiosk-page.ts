@@ -1,5 +1,5 @@
-import { html, page } from '../../coordinator/web/html.ts';
 import { CROCKFORD_ALPHABET } from '../../shared/token/order-code.ts';
+import { html, page } from '../../shared/web/html.ts';
 
 /** After the last print is out, the screen goes back to "scan your code" by itself after this long. */
 export const KIOSK_DONE_RETURN_MS = 20_000;

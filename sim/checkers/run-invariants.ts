@@ -189,7 +189,6 @@ export function assertRunInvariants(r: RunRecord, run: { scenario: string; strat
   const shown = violations.slice(0, MAX_REPORTED_VIOLATIONS).map((v) => `  ${v.invariant}: ${v.message}`);
   const more = violations.length - shown.length;
   throw new AppError(
-    500,
     'sim_invariant_violated',
     `The ${run.strategy} run of scenario ${run.scenario} (seed ${run.seed}) broke ${violations.length} invariant check(s):\n` +
       shown.join('\n') +

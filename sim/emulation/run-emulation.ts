@@ -17,19 +17,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.ts';
-import { seededRng } from '../../shared/policy/prng.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { batchMetrics, quantiles } from '../model/metrics.ts';
 import { printerLinks } from '../model/simulation.ts';
-import { buildWorkload, type OrderSpec, type Workload } from '../model/workload.ts';
+import { buildWorkload, type Workload } from '../model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from '../results-schema.ts';
 import { type Scenario, totalPrinters } from '../scenario.ts';
 import { summarizeRuns } from '../stats.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
-import { type EdgeStatus, EmulatedVenue, type VenueNetwork } from './emulated-venue.ts';
+import {
+  type EdgeStatus,
+  emulatedPrinters,
+  emulatedVenue,
+  removeDirOnExit,
+  type VenueNetwork,
+} from './emulated-venue.ts';
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoMaker } from './photo-bytes.ts';
+import { calibrateProcessing, printerChooser } from './redemption-desk.ts';
 import { runShapedEmulation } from './shaped-run.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
@@ -77,6 +83,8 @@ export interface RunEmulationOptions {
   linkShaping?: boolean;
   /** Where the parts listen; set by the shaped run for its child (shaped-child.ts). */
   network?: VenueNetwork;
+  /** The run's wall clock (its timeline, waits and latencies); the system clock by default. */
+  clock?: Clock;
 }
 
 /** The scenario with its printer groups trimmed to at most `max` printers in all. */
@@ -137,7 +145,8 @@ export async function runEmulation(
 ): Promise<SimResults> {
   validateOptions(opts, strategyName);
   if (opts.linkShaping) {
-    const { linkShaping: _, network: __, ...rest } = opts;
+    // The child runs on its own system clock: a clock does not cross a process boundary.
+    const { linkShaping: _, network: __, clock: ___, ...rest } = opts;
     return runShapedEmulation(scenario, rest, strategyName);
   }
   const cap = Math.min(opts.maxPrinters ?? MAX_EMULATED_PRINTERS, MAX_EMULATED_PRINTERS);
@@ -170,22 +179,25 @@ async function emulateOnce(
 ): Promise<StrategyRun> {
   const f = opts.timeCompression;
   const diag = opts.onDiagnostic ?? (() => {});
-  const started = performance.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   const dir = await mkdtemp(join(opts.workDir ?? tmpdir(), 'vpm-emulation-'));
-  const venue = new EmulatedVenue(dir, { logDir: opts.logDir, network: opts.network });
+  const keepDir = removeDirOnExit(dir);
+  const venue = emulatedVenue(dir, { network: opts.network, clock });
   try {
-    await venue.start();
+    await venue.ready();
     const printers = totalPrinters(s);
-    await venue.startPrinters(printers, strategy.nodeSettings(s, f));
+    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f), opts.logDir));
+    const eventId = venue.event.id;
     const links = printerLinks(s);
     const lastRedeemS = w.orders.reduce((m, o) => Math.max(m, o.redeemAt), 0);
     const endS = Math.max(s.durationS, lastRedeemS);
-    await sleep(alignmentDelayMs(strategy.timelineAlignment?.(s, f), Date.now()));
-    const t0 = performance.now();
-    const simNow = () => ((performance.now() - t0) / 1000) * f;
+    await clock.sleep(alignmentDelayMs(strategy.timelineAlignment?.(s, f), clock.now()));
+    const t0 = clock.now();
+    const simNow = () => ((clock.now() - t0) / 1000) * f;
     const until = async (simS: number) => {
-      const waitMs = (simS * 1000) / f - (performance.now() - t0);
-      if (waitMs > 0) await sleep(waitMs);
+      const waitMs = (simS * 1000) / f - (clock.now() - t0);
+      if (waitMs > 0) await clock.sleep(waitMs);
     };
 
     // Uploads: one chain in batch order; each batch's JPEGs are made before its upload time.
@@ -216,7 +228,7 @@ async function emulateOnce(
           await until(b.atS);
           for (let k = 0; k < jpegs.length; k++) {
             const i = b.first + k;
-            const id = await venue.upload(jpegs[k]!, `img${i}.jpg`);
+            const { id } = await venue.upload(jpegs[k]!, `img${i}.jpg`);
             uploadedBytes[i] = jpegs[k]!.length;
             uploadedAtS[i] = b.atS;
             uploads++;
@@ -237,33 +249,34 @@ async function emulateOnce(
     let purchases = 0;
     // A printer serves one fan at a time, as a kiosk does: redemptions at one printer run in arrival
     // order. Waits are computed after the run from the measured latencies (fan-wait.ts).
-    const queues = venue.nodes.map(() => Promise.resolve());
-    const printedHere = venue.nodes.map((): string[] => []);
+    const queues = nodes.map(() => Promise.resolve());
+    const printedHere = nodes.map((): string[] => []);
     const ordering = w.orders.map(async (order) => {
       await until(order.purchaseAt);
       const ids = await Promise.all(Array.from(order.images, (img) => imageIds[img]!));
       const items = ids.map((imageId, k) => ({ imageId, copies: order.copies[k]! }));
-      const token = await venue.buyAndPay(items);
+      const { token } = await venue.buyAndPay(items);
       purchases++;
       await until(order.redeemAt);
       const p = chooser.pick(order);
       chooser.busy[p]!++;
       const turn = queues[p]!.then(async () => {
-        const before = performance.now();
+        const before = clock.now();
         try {
-          const res = await venue.nodes[p]!.redeem(token);
-          const wallS = (performance.now() - before) / 1000;
-          const printed = res.units.filter((u) => u.state === 'printed').length;
-          const ok = res.status === 200 && res.units.length > 0 && printed === res.units.length;
-          const allLocal = res.units.length > 0 && res.units.every((u) => u.source === 'local');
+          const res = await nodes[p]!.redeem(token);
+          const wallS = (clock.now() - before) / 1000;
+          const units = res.body.units ?? [];
+          const printed = units.filter((u) => u.state === 'printed').length;
+          const ok = res.status === 200 && units.length > 0 && printed === units.length;
+          const allLocal = units.length > 0 && units.every((u) => u.source === 'local');
           services.push({ printer: p, redeemAtS: order.redeemAt, wallS, printedUnits: printed, allLocal, ok });
           if (ok) printedHere[p]!.push(...ids);
           diag(
-            `P${p}: redemption at ${order.redeemAt.toFixed(0)} s took ${(wallS * 1000).toFixed(0)} ms wall, ${res.status}, ${printed}/${res.units.length} printed, from ${res.units.map((u) => u.source ?? '?').join('+')}`,
+            `P${p}: redemption at ${order.redeemAt.toFixed(0)} s took ${(wallS * 1000).toFixed(0)} ms wall, ${res.status}, ${printed}/${units.length} printed, from ${units.map((u) => u.source ?? '?').join('+')}`,
           );
         } catch (err) {
           diag(`P${p}: redemption failed: ${(err as Error).message}`);
-          const wallS = (performance.now() - before) / 1000;
+          const wallS = (clock.now() - before) / 1000;
           services.push({ printer: p, redeemAtS: order.redeemAt, wallS, printedUnits: 0, allLocal: false, ok: false });
         } finally {
           chooser.busy[p]!--;
@@ -278,15 +291,15 @@ async function emulateOnce(
     const lagSeries: StrategyRun['lagSeries'] = [];
     let sampling = true;
     // Counters only grow, so a node that misses a poll keeps its last answer.
-    const lastStatuses: Array<EdgeStatus | null> = venue.nodes.map(() => null);
-    const statusFailures: number[] = venue.nodes.map(() => 0);
+    const lastStatuses: Array<EdgeStatus | null> = nodes.map(() => null);
+    const statusFailures: number[] = nodes.map(() => 0);
     const pollMs = Math.max(
       MIN_POLL_INTERVAL_MS,
       Math.min(MAX_POLL_INTERVAL_MS, (s.output.sampleIntervalS * 1000) / f),
     );
     const poll = async (recordLag: boolean) => {
       const answers = await Promise.all(
-        venue.nodes.map((n) =>
+        nodes.map((n) =>
           n.status().catch((err: Error) => {
             diag(`${n.name}: status failed at ${simNow().toFixed(0)} s (${n.exited() ?? err.message})`);
             return null;
@@ -301,7 +314,7 @@ async function emulateOnce(
       let sum = 0;
       let max = 0;
       lastStatuses.forEach((st, p) => {
-        const e = st?.events.find((x) => x.eventId === venue.eventId);
+        const e = st?.events.find((x) => x.eventId === eventId);
         // The node's images are counted, not named: the first `imagesHeld` uploads are taken as held.
         const held = Math.min(e?.imagesHeld ?? 0, uploads);
         for (let i = 0; i < held; i++)
@@ -312,7 +325,7 @@ async function emulateOnce(
       });
       if (recordLag) {
         lagSeries.push({ t, meanLagSeconds: printers > 0 ? sum / printers : 0, maxLagSeconds: max });
-        const held = lastStatuses.map((st) => st?.events.find((x) => x.eventId === venue.eventId)?.imagesHeld ?? 0);
+        const held = lastStatuses.map((st) => st?.events.find((x) => x.eventId === eventId)?.imagesHeld ?? 0);
         const peers = lastStatuses.map((st) => st?.lanPeers ?? 0);
         diag(
           `t ${t.toFixed(0)} s: ${uploads} uploaded; held ${Math.min(...held)}–${Math.max(...held)}; LAN peers ${Math.min(...peers)}–${Math.max(...peers)}; WAN ${(sumOf(lastStatuses, 'bytesFromCloud') / 1e6).toFixed(1)} MB`,
@@ -326,7 +339,7 @@ async function emulateOnce(
         await poll(due);
         if (due) nextSample += s.output.sampleIntervalS;
         opts.onProgress?.(Math.min(1, simNow() / endS));
-        await sleep(pollMs);
+        await clock.sleep(pollMs);
       }
     })();
 
@@ -340,7 +353,7 @@ async function emulateOnce(
     }
     await poll(true);
     opts.onProgress?.(1);
-    const stopped = venue.nodes.filter((n) => n.exited() !== null);
+    const stopped = nodes.filter((n) => n.exited() !== null);
     if (stopped.length > 0) {
       throw new AppError(
         'emulation_edge_failed',
@@ -371,7 +384,7 @@ async function emulateOnce(
     const localSamples: Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>> = services.filter((x) => x.ok && x.allLocal);
     if (localSamples.length < MIN_PROCESSING_SAMPLES) {
       localSamples.push(
-        ...(await calibrateProcessing(venue, printedHere, MIN_PROCESSING_SAMPLES - localSamples.length)),
+        ...(await calibrateProcessing(venue, nodes, clock, printedHere, MIN_PROCESSING_SAMPLES - localSamples.length)),
       );
     }
     const processingS = processingEstimateS(localSamples);
@@ -393,11 +406,12 @@ async function emulateOnce(
       redemptions: services.length,
       failedRedemptions: services.length - ok.length,
       events: uploads + purchases + services.length,
-      wallSeconds: (performance.now() - started) / 1000,
+      wallSeconds: (clock.now() - started) / 1000,
     };
   } finally {
-    await venue.close();
+    await venue.close().catch((err: Error) => diag(`closing the venue failed: ${err.message}`));
     await rm(dir, { recursive: true, force: true });
+    keepDir();
   }
 }
 
@@ -409,65 +423,4 @@ function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;
   return total;
-}
-
-/**
- * Where a fan redeems: the scenario's choice, with the model's own dice (sim/model/desk.ts): the
- * stream `<seed>/<strategy>/redemption-choice`, one draw per scan in the order the model scans
- * (by redemption time, then order), so both modes send each fan to the same printer for `random`
- * and start the `shortest-queue` search at the same printer. (The model's retries draw again; the
- * emulation makes one attempt, so a run with failed redemptions can diverge after them.)
- */
-function printerChooser(s: Scenario, w: Workload, strategy: StrategyName, seed: number, printers: number) {
-  const rng = seededRng(`${seed}/${strategy}/redemption-choice`);
-  const draws = new Map<number, number>();
-  if (s.redemption.choice === 'random' || s.redemption.choice === 'shortest-queue') {
-    const scans = w.orders.map((o, k) => ({ o, k })).filter(({ o }) => o.fixedPrinter < 0);
-    scans.sort((a, b) => a.o.redeemAt - b.o.redeemAt || a.k - b.k);
-    for (const { o } of scans) draws.set(o.id, rng.int(printers));
-  }
-  const busy = new Array<number>(printers).fill(0);
-  const pick = (order: OrderSpec): number => {
-    if (order.fixedPrinter >= 0) return order.fixedPrinter % printers;
-    switch (s.redemption.choice) {
-      case 'nearest':
-        return order.seat % printers;
-      case 'random':
-        return draws.get(order.id)!;
-      case 'shortest-queue': {
-        const start = draws.get(order.id)!;
-        let best = start;
-        for (let k = 1; k < printers; k++) {
-          const p = (start + k) % printers;
-          if (busy[p]! < busy[best]!) best = p;
-        }
-        return best;
-      }
-    }
-  };
-  return { busy, pick };
-}
-
-/**
- * Redeems up to `count` fresh one-photo orders, each at a printer that already printed that photo
- * (so it is local), and returns their latencies as samples of the printers' processing time. Not
- * part of the run's results.
- */
-async function calibrateProcessing(
-  venue: EmulatedVenue,
-  printedHere: readonly string[][],
-  count: number,
-): Promise<Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>>> {
-  const samples: Array<Pick<Service, 'wallS' | 'allLocal' | 'ok'>> = [];
-  for (let p = 0; p < printedHere.length && samples.length < count; p++) {
-    const imageId = printedHere[p]![0];
-    if (imageId === undefined) continue;
-    const token = await venue.buyAndPay([{ imageId, copies: 1 }]);
-    const before = performance.now();
-    const res = await venue.nodes[p]!.redeem(token);
-    const wallS = (performance.now() - before) / 1000;
-    const allLocal = res.units.length > 0 && res.units.every((u) => u.source === 'local');
-    samples.push({ wallS, allLocal, ok: res.status === 200 });
-  }
-  return samples;
 }

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError, isErrorCode } from '../../shared/errors.ts';
+import { systemClock } from '../../shared/ports/clock.ts';
 import { BYTES_PER_MBIT } from '../model/simulation.ts';
 import type { SimResults, StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
@@ -104,9 +105,9 @@ export async function runShapedEmulation(
             message.error.message,
           );
       }
-      const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
+      const timer = systemClock.setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
       const [code] = (await exited) as [number | null];
-      clearTimeout(timer);
+      timer.cancel();
       if (outcome instanceof AppError) throw outcome;
       if (outcome === null) {
         throw new AppError('emulation_failed', `The shaped emulation run ended (exit ${code}) without results.`);

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { api, buyAndPay } from '../../tools/venue-kit/http.ts';
 import { tempDir, waitFor } from '../fixtures/feed-fixtures.ts';
-import { api, buyAndPay } from '../fixtures/http-client.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
 import {
   cardStatesSeen,

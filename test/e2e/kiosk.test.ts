@@ -4,7 +4,7 @@ import test from 'ava';
 import { loadOrCreateKeyRing } from '../../coordinator/tokens/token-keys.ts';
 import { PAPER_OUT_FILE } from '../../edge-node/printing/file-printer.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
-import { api, buyAndPay } from '../fixtures/http-client.ts';
+import { api, buyAndPay } from '../../tools/venue-kit/http.ts';
 import { startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
 import { launchChromium, printCards, screenshot, thumbnailsShown, waitForKioskScreen } from './browser.ts';
 

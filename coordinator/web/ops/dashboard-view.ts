@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import type { Alert } from './alerts.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
 import type { OpsSnapshot } from './ops-monitor.ts';

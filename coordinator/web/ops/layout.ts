@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
+import { html, page, type SafeHtml } from '../../../shared/web/html.ts';
 import type { StaffIdentity } from '../../http/auth.ts';
-import { html, page, type SafeHtml } from '../html.ts';
 
 export const OPS_ASSETS = '/ops/assets';
 

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { html } from '../../../shared/web/html.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { hashBearerToken, requestSameOrigin } from '../../http/auth.ts';
 import {
@@ -10,7 +11,6 @@ import {
   sessionCookieHeader,
 } from '../../http/session-cookie.ts';
 import type { CredentialRole } from '../../store/records.ts';
-import { html } from '../html.ts';
 import { opsPage, sendHtml } from './layout.ts';
 
 const MAX_TOKEN_CHARS = 200;

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../../shared/web/html.ts';
 
 /**
  * Times and money as the server writes them. The server does not know the fan's time zone, so

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { html, page, type SafeHtml } from '../html.ts';
+import { html, page, type SafeHtml } from '../../../shared/web/html.ts';
 import type { AssetTable } from './assets.ts';
 
 /**

@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import type { EventRecord } from '../../store/records.ts';
-import { html, type SafeHtml } from '../html.ts';
 import type { AssetTable } from './assets.ts';
 import { timeTag } from './format.ts';
 import { shopPage } from './layout.ts';

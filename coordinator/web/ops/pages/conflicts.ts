@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { ConflictKind, OfflineRedemptionRecord } from '../../../store/offline-records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { type ConflictView, joinNames } from '../conflict-views.ts';
 import { localTime } from '../dashboard-view.ts';
 

@@ -1,6 +1,6 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { DeliveryMatrix } from '../../../routes/delivery.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../../../store/records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { localTime, timeAgo } from '../dashboard-view.ts';
 import { formatBytes, formatMoney } from '../format.ts';
 import { buildHeatmap, heatmapLegend, heatmapSvg } from '../heatmap.ts';

@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { EventRecord, VenueRecord } from '../../../store/records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { localTime } from '../dashboard-view.ts';
 import { formatMoney } from '../format.ts';
 

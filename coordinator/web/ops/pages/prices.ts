@@ -1,6 +1,6 @@
 import { type PriceList, priceOrder } from '../../../../shared/policy/pricing.ts';
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { EventRecord } from '../../../store/records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { centsToInput, formatMoney } from '../format.ts';
 
 /** Print counts the "what fans pay" table prices, so a bundle mistake shows before fans see it. */

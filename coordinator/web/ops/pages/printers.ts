@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { PrinterRecord, VenueRecord } from '../../../store/records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { localTime, timeAgo } from '../dashboard-view.ts';
 
 export function printersBody(printers: PrinterRecord[], venues: VenueRecord[], now: number): SafeHtml {

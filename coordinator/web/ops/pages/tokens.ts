@@ -1,6 +1,6 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { CredentialRecord } from '../../../store/records.ts';
 import { credentialView } from '../../../views.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { localTime } from '../dashboard-view.ts';
 
 export function tokensBody(credentials: CredentialRecord[], ownCredentialId: string): SafeHtml {

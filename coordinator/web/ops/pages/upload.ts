@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import type { EventRecord } from '../../../store/records.ts';
-import { html, type SafeHtml } from '../../html.ts';
 import { formatBytes } from '../format.ts';
 
 export function uploadBody(events: EventRecord[], selected: string | null, maxUploadBytes: number): SafeHtml {
