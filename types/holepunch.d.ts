@@ -209,6 +209,8 @@ declare module 'hyperswarm' {
     publicKey: Buffer;
     topics: Buffer[];
     readonly banned: boolean;
+    /** Client dials of this peer that ended since it was last connected for a while. */
+    readonly attempts: number;
     ban(banned?: boolean): void;
   }
 
@@ -241,6 +243,12 @@ declare module 'hyperswarm' {
     readonly connections: Set<SwarmConnection>;
     readonly peers: Map<string, PeerInfo>;
     readonly dht: HyperDHT;
+    readonly stats: {
+      connects: {
+        client: { attempted: number; opened: number; closed: number };
+        server: { opened: number; closed: number };
+      };
+    };
     join(topic: Uint8Array, opts?: { server?: boolean; client?: boolean }): Discovery;
     leave(topic: Uint8Array): Promise<void>;
     joinPeer(publicKey: Uint8Array): void;
