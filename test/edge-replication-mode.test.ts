@@ -85,7 +85,10 @@ test('on-demand: nothing is prefetched; a redemption fetches its photo from the 
     startNodes(t, venue, 'on-demand', 2),
     startNodes(t, venue, 'star-periodic', 1),
   ]);
-  t.true(await waitFor(async () => (await imagesHeld(yardstick!)) === 2, 60_000, 250), 'the star-periodic printer got both');
+  t.true(
+    await waitFor(async () => (await imagesHeld(yardstick!)) === 2, 60_000, 250),
+    'the star-periodic printer got both',
+  );
   await Promise.all([a!.refresh(), b!.refresh()]);
   t.deepEqual(await Promise.all([imagesHeld(a!), imagesHeld(b!)]), [0, 0], 'the on-demand printers prefetched none');
   t.is(a!.replicator.cycles + b!.replicator.cycles, 0, 'no background sync cycle ran');

@@ -5,9 +5,9 @@ import type { PrinterStatus, ReceiptInfo } from '../edge-node/printing/port.ts';
 import { pickAnswer, TcpPrinter, TcpTransport } from '../edge-node/printing/tcp-printer.ts';
 import { AppError } from '../shared/errors.ts';
 import {
-  expectedPrintBits,
   FakeEscPosPrinter,
   firstDifference,
+  goldenPrintBits,
   makeTestPhoto,
   parseWire,
   sleep,
@@ -21,11 +21,11 @@ const STATUS_TIMEOUT_MS = 300;
 
 const wide = (async () => {
   const image = await makeTestPhoto(1000, 700);
-  return { image, expected: await expectedPrintBits(image, WIDTH_DOTS) };
+  return { image, expected: await goldenPrintBits(1000, 700, WIDTH_DOTS) };
 })();
 const tall = (async () => {
   const image = await makeTestPhoto(800, 1200);
-  return { image, expected: await expectedPrintBits(image, WIDTH_DOTS) };
+  return { image, expected: await goldenPrintBits(800, 1200, WIDTH_DOTS) };
 })();
 
 const receipt: ReceiptInfo = {
