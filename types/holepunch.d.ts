@@ -69,6 +69,8 @@ declare module 'hypercore' {
     append(blocks: Uint8Array | Uint8Array[]): Promise<{ length: number; byteLength: number }>;
     get(index: number, opts?: GetOptions): Promise<Buffer | null>;
     has(start: number, end?: number): Promise<boolean>;
+    /** Drops the local copies of blocks [start, end) (the length and the signed tree stay). */
+    clear(start: number, end?: number): Promise<unknown>;
     update(opts?: { wait?: boolean }): Promise<boolean>;
     download(range?: { start?: number; end?: number; blocks?: number[]; linear?: boolean }): DownloadRange;
     findingPeers(): () => void;
