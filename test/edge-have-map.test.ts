@@ -39,9 +39,15 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
   const ext = (reader as unknown as { extensions: Map<string, { send(m: unknown, p: unknown): void }> }).extensions.get(
     'vpm/have/v1',
   )!;
+  t.is(haveA.rejectedMessages, 0);
   ext.send({ held: [[0, 'lots']] }, reader.peers[0]);
   ext.send({ held: 'everything' }, reader.peers[0]);
-  await new Promise((r) => setTimeout(r, 200));
+  t.true(await waitFor(() => haveA.rejectedMessages === 2, 5_000), 'A received both forged messages and refused them');
   t.is(haveA.holders(3), 1);
   t.is(haveA.holders(0), 0);
+  // A valid message after the forged ones still counts: the peer is not ignored for good.
+  ext.send({ held: [[0, 1]] }, reader.peers[0]);
+  t.true(await waitFor(() => haveA.holders(0) === 1, 5_000));
+  t.is(haveA.holders(3), 0, 'a have-list replaces the previous one');
+  t.is(haveA.rejectedMessages, 2);
 });

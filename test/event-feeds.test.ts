@@ -3,8 +3,9 @@ import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import { EventFeeds, type FeedImage } from '../coordinator/feed/event-feeds.ts';
 import type { EventRecord } from '../coordinator/store/records.ts';
+import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { deriveEventFeedKeyPairs, FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { feedEventRecord, sha256Hex, tempDir } from './fixtures/feed-fixtures.ts';
+import { feedEventRecord, sha256Hex, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 import { patternBytes } from './fixtures/store-records.ts';
 
 function image(id: string, size: number, seed: number): FeedImage {
@@ -180,4 +181,45 @@ test('waitForHead: a second replica catches up by replication, and gives up at t
   t.deepEqual(replicaFeed.head(), writerFeed.head());
   t.deepEqual(await replicaFeed.entries(), await writerFeed.entries());
   t.false(await replicaFeed.waitForHead({ blobsLength: 99, catalogLength: 0 }, 300), 'lengths nobody has');
+});
+
+test('a printer replica answers for the photos it holds when the newest catalog blocks are out of reach', async (t) => {
+  // A WAN cut right after a batch: the printer learnt the catalog's new length, not its new blocks.
+  const feeds = await openFeeds(t, await tempDir(t));
+  const feed = await feeds.openEvent(feedEventRecord('ev-cut', 'v1'));
+  await feed.appendBatch([image('img-held', 100, 1)]);
+  const store = new Corestore(join(await tempDir(t), 'printer'));
+  t.teardown(() => store.close());
+  const replica = new EventReplica(
+    store,
+    feed.descriptor(),
+    () => {},
+    () => true,
+  );
+  await replica.ready();
+  t.teardown(() => replica.close());
+  const s1 = feeds.corestore.replicate(true);
+  const s2 = store.replicate(false);
+  s1.on('error', () => {});
+  s2.on('error', () => {});
+  s1.pipe(s2).pipe(s1);
+  t.teardown(() => {
+    s1.destroy();
+    s2.destroy();
+  });
+  t.true(
+    await waitFor(async () => (await replica.entries()).length === 1, 10_000),
+    'the first batch is scanned locally',
+  );
+  const before = replica.catalog.core.length;
+  await feed.appendBatch([image('img-late', 100, 2)]);
+  const after = feed.head().catalogLength;
+  t.true(await waitFor(() => replica.catalog.core.length === after, 10_000), 'the new length reached the printer');
+  s1.destroy();
+  s2.destroy();
+  await replica.catalog.core.clear(before, after);
+  t.false(await replica.catalog.core.has(before, after), 'the newest catalog blocks are gone');
+
+  t.is((await replica.entry('img-held', 300))?.imageId, 'img-held', 'a photo held before the cut is found');
+  t.is(await replica.entry('img-late', 300), null, 'the photo of the batch that did not arrive is not');
 });

@@ -228,7 +228,8 @@ test('a new holder whose replica cannot reach the committed head does not append
   const c = await h.start('coord-c');
   c.notifyImagesPending(h.event.id);
   t.true(await waitFor(() => c.appender.counters.catchUpFailures >= 1, FLOW_TIMEOUT_MS), 'catch-up fails');
-  await sleep(500);
+  // A second failed round means the first one ended (in refusal) and the appender tried again.
+  t.true(await waitFor(() => c.appender.counters.catchUpFailures >= 2, FLOW_TIMEOUT_MS), 'and fails again');
   t.is(c.appender.appendedTotal, 0, 'nothing appended from a stale replica');
   t.deepEqual((await c.feeds.openEvent(h.event)).head(), { blobsLength: 0, catalogLength: 0 });
   t.deepEqual((await h.store.getEvent(h.event.id))?.feedHead, committed);

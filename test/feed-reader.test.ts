@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import HyperDHT from 'hyperdht';
 import { FeedService } from '../coordinator/feed/feed-service.ts';
@@ -20,8 +19,6 @@ import {
 import { printerRecord } from './fixtures/store-records.ts';
 
 const FLOW_TIMEOUT_MS = 30_000;
-/** How long a stranger is given to get anything through the firewall. */
-const FIREWALL_WAIT_MS = 3000;
 
 async function startService(
   t: ExecutionContext,
@@ -111,7 +108,11 @@ test('firewall: a key that is not an unrevoked printer gets nothing; pairing adm
   t.true(await waitFor(() => allAppended(store, event.id), FLOW_TIMEOUT_MS));
 
   await stranger.open(service.descriptorFor(event), deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')));
-  await sleep(FIREWALL_WAIT_MS);
+  // The stranger found the coordinator on the topic and knocked: the firewall refused (and banned) it.
+  t.true(
+    await waitFor(() => service.seeder.isBanned(stranger.publicKeyHex), FLOW_TIMEOUT_MS),
+    'the firewall saw and refused the stranger',
+  );
   t.is(stranger.swarm.connections.size, 0, 'no connection for a stranger');
   t.is(service.seeder.connectionCount, 0);
   t.is(stranger.catalogCore.length, 0, 'no catalog data');

@@ -17,8 +17,8 @@ import { EscPosPrinter, type PrinterTransport } from '../edge-node/printing/escp
 import type { PrinterStatus } from '../edge-node/printing/port.ts';
 import { PHOTO_MAX_HEIGHT_DOTS, rasterPreviewPng, renderPhoto } from '../edge-node/printing/render.ts';
 import {
-  expectedPrintBits,
   firstDifference,
+  goldenPrintBits,
   makeTestPhoto,
   parseWire,
   stitchWire,
@@ -38,7 +38,7 @@ test('a photo encoded at 576 dots decodes back to the independently dithered ima
     .feed(2)
     .cut(true)
     .bytes();
-  const expected = await expectedPrintBits(photo, WIDTH_DOTS);
+  const expected = await goldenPrintBits(1000, 700, WIDTH_DOTS);
   t.is(expected.height, Math.round((700 * WIDTH_DOTS) / 1000));
 
   // The test's own parser: headers and pixels read straight from the bytes.

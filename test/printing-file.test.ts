@@ -9,8 +9,8 @@ import { COVER_OPEN_FILE, FilePrinter, PAPER_OUT_FILE } from '../edge-node/print
 import type { PrinterStatus, ReceiptInfo } from '../edge-node/printing/port.ts';
 import { formatLocalIso } from '../edge-node/printing/receipt.ts';
 import {
-  expectedPrintBits,
   firstDifference,
+  goldenPrintBits,
   makeTestPhoto,
   parseWire,
   sleep,
@@ -53,7 +53,7 @@ async function filesIn(dir: string, ext: string): Promise<string[]> {
 test('a photo job writes its ESC/POS bytes and a PNG preview of exactly those dots', async (t) => {
   const { dir, printer } = await setup(t);
   const image = await makeTestPhoto(1000, 700);
-  const expected = await expectedPrintBits(image, WIDTH_DOTS);
+  const expected = await goldenPrintBits(1000, 700, WIDTH_DOTS);
   await printer.printPhoto(image, { label: 'Kick-off #1', jobId: 'ord_9-0' });
 
   const [escposName] = await filesIn(dir, '.escpos');
@@ -130,7 +130,7 @@ test('PAPER_OUT pauses the job until the file is removed, then it completes', as
 test('PAPER_OUT in the middle of a photo resumes at the next band: the file holds each band once', async (t) => {
   const { dir, printer, statuses } = await setup(t);
   const image = await makeTestPhoto(800, 1200);
-  const expected = await expectedPrintBits(image, WIDTH_DOTS);
+  const expected = await goldenPrintBits(800, 1200, WIDTH_DOTS);
   // The marker appears the moment the job starts printing, so the check after the first band sees it.
   const onStatus = (s: PrinterStatus) => {
     if (s.state === 'printing') writeFileSync(path.join(dir, PAPER_OUT_FILE), '');

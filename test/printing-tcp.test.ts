@@ -5,27 +5,28 @@ import type { PrinterStatus, ReceiptInfo } from '../edge-node/printing/port.ts';
 import { pickAnswer, TcpPrinter, TcpTransport } from '../edge-node/printing/tcp-printer.ts';
 import { AppError } from '../shared/errors.ts';
 import {
-  expectedPrintBits,
   FakeEscPosPrinter,
   firstDifference,
+  goldenPrintBits,
   makeTestPhoto,
   parseWire,
-  sleep,
   stitchWire,
   waitFor,
 } from './fixtures/printing-fixtures.ts';
 
 const WIDTH_DOTS = 576;
 const POLL_MS = 20;
+/** Status polls to watch while the paper is out (each would be a chance to send the next band). */
+const PAUSED_POLLS = 5;
 const STATUS_TIMEOUT_MS = 300;
 
 const wide = (async () => {
   const image = await makeTestPhoto(1000, 700);
-  return { image, expected: await expectedPrintBits(image, WIDTH_DOTS) };
+  return { image, expected: await goldenPrintBits(1000, 700, WIDTH_DOTS) };
 })();
 const tall = (async () => {
   const image = await makeTestPhoto(800, 1200);
-  return { image, expected: await expectedPrintBits(image, WIDTH_DOTS) };
+  return { image, expected: await goldenPrintBits(800, 1200, WIDTH_DOTS) };
 })();
 
 const receipt: ReceiptInfo = {
@@ -108,7 +109,9 @@ test('paper out after the first band pauses the job; it resumes without resendin
   const paused = statuses.find((s) => s.state === 'paper_out')!;
   t.regex(paused.detail, /out of paper/i);
   t.is(fake.bandsReceived, 1);
-  await sleep(POLL_MS * 10);
+  // The printer keeps polling while it waits: several answers later, still nothing more was sent.
+  const answered = fake.statusAnswers;
+  await waitFor(() => fake.statusAnswers >= answered + PAUSED_POLLS, `${PAUSED_POLLS} status polls while paused`);
   t.is(fake.bandsReceived, 1, 'nothing is sent while the paper is out');
   t.false(done);
   t.is((await printer.status()).state, 'paper_out', 'operators can ask why it waits');

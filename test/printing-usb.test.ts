@@ -7,8 +7,8 @@ import type { ReceiptInfo } from '../edge-node/printing/port.ts';
 import { UsbPrinter } from '../edge-node/printing/usb-printer.ts';
 import { AppError } from '../shared/errors.ts';
 import {
-  expectedPrintBits,
   firstDifference,
+  goldenPrintBits,
   makeTestPhoto,
   parseWire,
   sleep,
@@ -120,7 +120,7 @@ test('photo and receipt go through a character device and decode to the expected
   const printer = new UsbPrinter({ devicePath, widthDots: 384, statusPollIntervalMs: 20 });
   t.teardown(() => printer.close());
   const image = await makeTestPhoto(600, 500);
-  const expected = await expectedPrintBits(image, 384);
+  const expected = await goldenPrintBits(600, 500, 384);
   t.is((await printer.status()).state, 'ready');
   await printer.printPhoto(image);
   await printer.printReceipt(receipt);

@@ -15,10 +15,27 @@ import {
   printerCall,
   seedVenue,
 } from './fixtures/app-harness.ts';
-import { openSse, type SseEvent } from './fixtures/sse-client.ts';
+import { openSse, type SseConnection, type SseEvent } from './fixtures/sse-client.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
 
 const STREAM_WAIT_MS = 5_000;
+/** One turn of real time for the poll a clock step started to reach the stream. */
+const DELIVERY_WAIT_MS = 20;
+
+/**
+ * The dashboard polls on the harness's manual clock: move it one poll interval at a time until the
+ * stream carries a matching event (the change is seen because a poll fell due, not because time passed).
+ */
+async function nextPolled(h: Harness, stream: SseConnection, match: (e: SseEvent) => boolean): Promise<SseEvent> {
+  const deadline = Date.now() + STREAM_WAIT_MS;
+  for (;;) {
+    const found = stream.events.find(match);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no matching event; got ${stream.events.map((e) => e.event).join(',')}`);
+    h.clock.advance(h.deps.settings.ops.streamPollMs);
+    await stream.waitFor(match, DELIVERY_WAIT_MS).catch(() => undefined);
+  }
+}
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 
 async function harness(t: { teardown(fn: () => Promise<void>): void }): Promise<Harness> {
@@ -139,7 +156,7 @@ test('a reconciled double print is an alert on the dashboard (page, snapshot, st
     .set('cookie', cookie)
     .set(SAME_ORIGIN)
     .expect(200);
-  const cleared = await stream.waitFor((e) => e.event === 'update' && conflictAlertsOf(e).length === 0, STREAM_WAIT_MS);
+  const cleared = await nextPolled(h, stream, (e) => e.event === 'update' && conflictAlertsOf(e).length === 0);
   t.notRegex((cleared.data as StreamData).html.alerts, /printed twice/);
   const after = await h.http.get('/api/ops/snapshot').set(asOperator).expect(200);
   t.false(after.body.alerts.some((a: { kind: string }) => a.kind === 'conflict'));
@@ -163,7 +180,7 @@ test('a conflict recorded while the dashboard is open reaches it live, with name
   await h.store.insertConflict(
     conflict({ id: 'unknown_order:o9:x', kind: 'unknown_order', venueId: venue.id, orderId: 'o9', printerId: hostile }),
   );
-  const update = await stream.waitFor((e) => e.event === 'update' && conflictAlertsOf(e).length > 0, STREAM_WAIT_MS);
+  const update = await nextPolled(h, stream, (e) => e.event === 'update' && conflictAlertsOf(e).length > 0);
   const html = (update.data as StreamData).html.alerts;
   t.false(html.includes(HOSTILE_NAME), 'the printer name is escaped');
   t.true(html.includes('&lt;img src=x onerror=alert(1)&gt; printed an order offline that its venue does not know'));

@@ -264,13 +264,22 @@ test('heat map: photos grouped into at most MAX_HEATMAP_COLUMNS columns; share h
 
 /**
  * Reads Server-Sent Events from the app until told to stop. Served on an ephemeral loopback port
- * (as supertest does) because supertest cannot abort a streaming response cleanly.
+ * (as supertest does) because supertest cannot abort a streaming response cleanly. The dashboard
+ * polls on the harness's manual clock: `next` moves that clock one poll interval at a time while it
+ * waits, so an update arrives because a poll fell due, not because wall time passed.
  */
 async function openStream(
   callback: (req: IncomingMessage, res: ServerResponse) => void,
   headers: Record<string, string>,
+  h?: Pick<Harness, 'clock' | 'deps'>,
 ) {
-  const server = createServer(callback);
+  let serverSideClosed: Promise<void> = Promise.resolve();
+  const server = createServer((req, res) => {
+    // Registered before the app's own listener (the route runs later): once this one has run and
+    // the turn is over, the app has unsubscribed the stream.
+    serverSideClosed = new Promise((resolve) => res.once('close', () => setImmediate(resolve)));
+    callback(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const events: Array<{ type: string; data: unknown }> = [];
@@ -301,14 +310,16 @@ async function openStream(
         const found = events.find(predicate);
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`no matching event; saw ${events.map((e) => e.type).join(',')}`);
+        h?.clock.advance(h.deps.settings.ops.streamPollMs);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    /** Resolves once the server has seen the disconnect and closed. */
+    /** Resolves once the server has seen the disconnect (the app unsubscribed) and closed. */
     async close() {
       response.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await serverSideClosed;
     },
   };
 }
@@ -325,7 +336,7 @@ test('the SSE stream sends a snapshot, then the changed row after a printer repo
   const { event, printers } = await seedVenue(h, { images: 1, printers: 2 });
   const printer = printers[0]!;
   const { cookie } = await signIn(h, OPERATOR_TOKEN);
-  const stream = await openStream(h.callback, { cookie });
+  const stream = await openStream(h.callback, { cookie }, h);
   t.teardown(stream.close);
 
   const snapshot = (await stream.next((e) => e.type === 'snapshot')).data as StreamRows;
@@ -373,17 +384,27 @@ test('the stream polls only while watched, and stops when the last viewer leaves
   const seen: string[] = [];
   const stopA = monitor.subscribe((m) => seen.push(`a:${m.type}`));
   const stopB = monitor.subscribe((m) => seen.push(`b:${m.type}`));
-  await new Promise((r) => setTimeout(r, 60));
-  t.deepEqual(seen.slice(0, 2).sort(), ['a:snapshot', 'b:snapshot']);
-  t.true(counter.polls >= 2, `polled ${counter.polls} times`);
+  // The first viewer started a poll (it reads the printers at once); both share it.
+  t.is(counter.polls, 1, 'one poll for both viewers');
+  await monitor.pollNow();
+  t.deepEqual(seen.sort(), ['a:snapshot', 'b:snapshot']);
+  for (let polls = 2; polls <= 4; polls++) {
+    clock.advance(9);
+    t.is(counter.polls, polls - 1, 'not before the interval');
+    clock.advance(1);
+    t.is(counter.polls, polls, `poll ${polls} when the interval is up`);
+    await monitor.pollNow(); // the poll just started: wait for it to finish and schedule the next
+  }
   stopA();
   t.is(monitor.subscriberCount, 1);
+  clock.advance(10);
+  t.is(counter.polls, 5, 'still polling for the other viewer');
+  await monitor.pollNow();
   stopB();
   t.is(monitor.subscriberCount, 0);
-  await new Promise((r) => setTimeout(r, 20));
-  const after = counter.polls;
-  await new Promise((r) => setTimeout(r, 60));
-  t.is(counter.polls, after, 'no polling without viewers');
+  t.is(clock.pendingTimers, 0, 'no poll is scheduled without viewers');
+  await clock.tick(1_000);
+  t.is(counter.polls, 5, 'no polling without viewers');
   t.is(seen.filter((s) => s.endsWith('update')).length, 0, 'nothing changed, nothing sent');
 });
 
@@ -404,14 +425,19 @@ test('a dashboard that disconnects stops the polling it caused', async (t) => {
   const h = await harness(t);
   const { store, counter } = countingStore(h);
   const app = createApp({ ...h.deps, store });
-  const stream = await openStream(app.callback(), asOperator);
+  const stream = await openStream(app.callback(), asOperator, h);
+  const pollMs = h.deps.settings.ops.streamPollMs;
   await stream.next((e) => e.type === 'snapshot');
-  await new Promise((r) => setTimeout(r, 100));
-  t.true(counter.polls >= 2, `polled ${counter.polls} times while watched`);
+  // The next poll is scheduled once the current one has finished: move the clock until it falls due.
+  const first = counter.polls;
+  for (let step = 0; step < 100 && counter.polls === first; step++) {
+    h.clock.advance(pollMs);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.true(counter.polls > first, 'polled again when the interval was up, while watched');
   await stream.close();
-  await new Promise((r) => setTimeout(r, 100));
   const after = counter.polls;
-  await new Promise((r) => setTimeout(r, 200));
+  await h.clock.tick(20 * pollMs);
   t.is(counter.polls, after, 'no polling after the last viewer left');
 });
 

@@ -9,6 +9,7 @@ import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/web
 import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/web/shop/live-routes.ts';
 import { describeOrderStatus, type OrderStatusView } from '../coordinator/web/shop/order-status.ts';
 import { StorePoller } from '../coordinator/web/shop/store-poller.ts';
+import { ManualClock } from '../shared/ports/clock.ts';
 import { escapeHtml, html, page, trustedHtml } from '../shared/web/html.ts';
 import {
   asOperator,
@@ -384,17 +385,16 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
   );
   t.is(sent[0]!.photographer, 'Pat Photographer');
   t.is(photos.id, String((await h.store.getImage(imageId))!.createdAt), 'the id lets EventSource resume');
-  await new Promise((r) => setTimeout(r, 100));
-  t.false(
-    onlyEve.events.some((e) => e.event === 'photos'),
-    'a stream filtered to another photographer gets nothing',
-  );
 
+  // Eve's photo comes next on the same stream: once it is there, Pat's (added first) would have been too.
   const eveImage = await upload(h, event.id, asEve, 43);
-  const evePhotos = await onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
+  await onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
   t.deepEqual(
-    (evePhotos.data as { images: Array<{ id: string }> }).images.map((i) => i.id),
+    onlyEve.events
+      .filter((e) => e.event === 'photos')
+      .flatMap((e) => (e.data as { images: Array<{ id: string }> }).images.map((i) => i.id)),
     [eveImage],
+    'a stream filtered to Eve gets her photo and not the other photographer’s',
   );
 
   // A fan coming back (Last-Event-ID from the browser) gets what was added meanwhile, at once.
@@ -493,10 +493,12 @@ test('streams: bounded in number and in time, released when the fan goes away, w
 });
 
 test('store poller: one load per key for all listeners, stops with the last one, survives failures', async (t) => {
+  const clock = new ManualClock(0);
   let loads = 0;
   let fail = false;
   const poller = new StorePoller<number>({
     intervalMs: 10,
+    clock,
     logger: pino({ level: 'silent' }),
     load: async (_key, previous) => {
       loads++;
@@ -510,30 +512,37 @@ test('store poller: one load per key for all listeners, stops with the last one,
   t.is(a.baseline, 1);
   t.is(b.baseline, 1);
   t.is(poller.activeKeys, 1);
-  await until(() => got.b.length >= 3);
-  t.deepEqual(got.a.slice(0, 3), [2, 3, 4], 'each listener sees every load, in order');
-  t.deepEqual(got.b.slice(0, 3), [2, 3, 4]);
-  t.is(loads, 1 + Math.max(got.a.length, got.b.length), 'one load per tick, shared by both listeners');
+  t.is(loads, 1, 'one first load for both listeners');
+  await clock.tick(9);
+  t.is(loads, 1, 'nothing before the interval');
+  await clock.tick(21);
+  t.deepEqual(got.a, [2, 3, 4], 'each listener sees every load, in order: one a tick');
+  t.deepEqual(got.b, [2, 3, 4]);
+  t.is(loads, 4, 'one load per tick, shared by both listeners');
 
   fail = true;
-  const failedFrom = loads;
-  const delivered = got.a.length;
-  await until(() => loads >= failedFrom + 3);
-  t.is(got.a.length, delivered, 'a failed load delivers nothing');
+  await clock.tick(30);
+  t.is(loads, 7, 'failed loads are retried on the next ticks');
+  t.is(got.a.length, 3, 'a failed load delivers nothing');
   fail = false;
-  await until(() => got.a.length > delivered);
-  t.pass('polling resumes after failed loads');
+  await clock.tick(10);
+  t.deepEqual(got.a, [2, 3, 4, 5], 'polling resumes after failed loads');
 
   a.unsubscribe();
   t.is(poller.activeKeys, 1, 'still polled for the other listener');
+  await clock.tick(10);
+  t.is(loads, 9);
+  t.deepEqual(got.b, [2, 3, 4, 5, 6]);
+  t.is(got.a.length, 4, 'an unsubscribed listener hears nothing more');
   b.unsubscribe();
   t.is(poller.activeKeys, 0);
-  const stopped = loads;
-  await new Promise((r) => setTimeout(r, 100));
-  t.true(loads <= stopped + 1, 'no polling without listeners (one load may have been in flight)');
+  t.is(clock.pendingTimers, 0, 'no tick is scheduled without listeners');
+  await clock.tick(1_000);
+  t.is(loads, 9, 'no polling without listeners');
   await t.throwsAsync(
     new StorePoller<number>({
       intervalMs: 10,
+      clock,
       logger: pino({ level: 'silent' }),
       load: async () => {
         throw new Error('no such key');

@@ -69,6 +69,8 @@ declare module 'hypercore' {
     append(blocks: Uint8Array | Uint8Array[]): Promise<{ length: number; byteLength: number }>;
     get(index: number, opts?: GetOptions): Promise<Buffer | null>;
     has(start: number, end?: number): Promise<boolean>;
+    /** Drops the local copies of blocks [start, end) (the length and the signed tree stay). */
+    clear(start: number, end?: number): Promise<unknown>;
     update(opts?: { wait?: boolean }): Promise<boolean>;
     download(range?: { start?: number; end?: number; blocks?: number[]; linear?: boolean }): DownloadRange;
     findingPeers(): () => void;
@@ -209,6 +211,8 @@ declare module 'hyperswarm' {
     publicKey: Buffer;
     topics: Buffer[];
     readonly banned: boolean;
+    /** Client dials of this peer that ended since it was last connected for a while. */
+    readonly attempts: number;
     ban(banned?: boolean): void;
   }
 
@@ -241,6 +245,12 @@ declare module 'hyperswarm' {
     readonly connections: Set<SwarmConnection>;
     readonly peers: Map<string, PeerInfo>;
     readonly dht: HyperDHT;
+    readonly stats: {
+      connects: {
+        client: { attempted: number; opened: number; closed: number };
+        server: { opened: number; closed: number };
+      };
+    };
     join(topic: Uint8Array, opts?: { server?: boolean; client?: boolean }): Discovery;
     leave(topic: Uint8Array): Promise<void>;
     joinPeer(publicKey: Uint8Array): void;

@@ -132,6 +132,11 @@ export class EventReplica {
   }
 
   async entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
+    // Entries never change once appended, so the last complete local scan answers for what it has.
+    // A lookup in the newest catalog version waits for its newest blocks, which may be out of reach
+    // (a batch was appended just before the uplink went): the photos held since must still print.
+    const scanned = this.#entries.find((e) => e.imageId === imageId);
+    if (scanned) return scanned;
     try {
       const node = await this.catalog.get(catalogKey(imageId), { timeout: timeoutMs });
       return node ? (node.value as CatalogEntry) : null;

@@ -26,6 +26,7 @@ export class HaveMap {
   readonly #peers = new Map<string, Array<[number, number]>>();
   readonly #extension: HaveExtension;
   #mine: HaveMessage = { held: [] };
+  #rejected = 0;
 
   constructor(core: Hypercore) {
     this.#core = core;
@@ -42,6 +43,7 @@ export class HaveMap {
         const key = peer.remotePublicKey?.toString('hex');
         const held = parse(message);
         if (key && held) this.#peers.set(key, held);
+        else this.#rejected++;
       },
     });
     core.on('peer-add', (peer: unknown) => {
@@ -71,6 +73,11 @@ export class HaveMap {
 
   get knownPeers(): number {
     return this.#peers.size;
+  }
+
+  /** Messages ignored because they were malformed or over the bounds (a buggy or hostile peer). */
+  get rejectedMessages(): number {
+    return this.#rejected;
   }
 
   close(): void {

@@ -16,6 +16,8 @@ export interface EdgeStatus {
   bytesFromCloud: number;
   lanPeers: number;
   events: Array<{ eventId: string; imagesHeld: number; imagesTotal: number; oldestMissingAgeMs?: number | null }>;
+  /** Offline redemption: paid orders this printer knows from the venue's orders feed. */
+  offline?: { ordersKnown: number };
 }
 
 export interface RedeemedUnit {

@@ -1,0 +1,3 @@
+import { tierConfig } from './tier-config.mjs';
+
+export default tierConfig('integration');
