@@ -274,7 +274,6 @@ export class Simulation implements SimContext {
     this.#downCount[p]! += up ? -1 : 1;
     const isUp = this.#downCount[p] === 0;
     if (wasUp === isUp) return;
-    if (isUp) this.#wanUpAt = this.now;
     const base = p * this.#images;
     const delta = isUp ? 1 : -1;
     for (let i = 0; i < this.#images; i++) if (this.stateArray[base + i] === HELD) this.#holders[i]! += delta;
@@ -292,6 +291,8 @@ export class Simulation implements SimContext {
     this.#wanOutages += up ? -1 : 1;
     const isUp = this.#wanOutages === 0;
     if (wasUp === isUp) return;
+    // The background LAN deadline counts from when the uplink came back (shared/policy/source-choice.ts).
+    if (isUp) this.#wanUpAt = this.now;
     this.network.setCapacity(WAN_LINK, isUp ? this.scenario.venue.wan.bandwidthMbps * BYTES_PER_MBIT : 0);
     this.trace({ kind: isUp ? 'wan-up' : 'wan-down' });
     this.strategy.onWanChange(this, isUp);
