@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
-import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './web/ops/alerts.ts';
+import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './services/liveness.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated

@@ -15,11 +15,11 @@ import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { TestPaymentGateway } from './payment/test-gateway.ts';
 import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
+import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { loadOrCreateKeyRing } from './tokens/token-keys.ts';
-import { OPS_STREAM_POLL_MS } from './web/ops/ops-monitor.ts';
 
 const DAY_MS = 86_400_000;
 const HTTP_CLOSE_GRACE_MS = 5_000;

@@ -26,6 +26,8 @@ export const ERRORS = {
   },
   too_many_streams: { status: 503, message: 'Live updates are busy right now; the page will check by itself.' },
 
+  config_invalid: { status: 400, message: 'The configuration is not valid; the message names the setting.' },
+
   // --- authentication and credentials ---
   auth_required: { status: 401, message: 'Sign in at /signin, or send "Authorization: Bearer <token>".' },
   auth_invalid: { status: 401, message: 'This token is unknown or revoked: sign in with a current one.' },
@@ -187,6 +189,7 @@ export const ERRORS = {
   printer_printing: { status: 503, message: 'The printer is busy; wait a moment.' },
 
   // --- store ---
+  store_conflict: { status: 409, message: 'A record with this key exists already.' },
   store_contended: { status: 503, message: 'The record kept changing under concurrent updates; retry the request.' },
   store_not_ready: { status: 503, message: 'The store is not open yet; retry shortly.' },
   store_unavailable: { status: 503, message: 'The database cannot be reached; retry shortly.' },

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import test from 'ava';
+import { CONFLICTS_PAGE, conflictAlerts, MAX_CONFLICT_ALERTS } from '../coordinator/services/alerts.ts';
+import { type ConflictView, joinNames } from '../coordinator/services/conflict-views.ts';
 import type { ConflictRecord } from '../coordinator/store/offline-records.ts';
 import { SqliteStore } from '../coordinator/store/sqlite-store.ts';
-import { CONFLICTS_PAGE, conflictAlerts, MAX_CONFLICT_ALERTS } from '../coordinator/web/ops/alerts.ts';
-import { type ConflictView, joinNames } from '../coordinator/web/ops/conflict-views.ts';
 import {
   asOperator,
   asPhotographer,

@@ -4,16 +4,16 @@ import test from 'ava';
 import pino from 'pino';
 import { createApp } from '../coordinator/app.ts';
 import { credentialIdOf, hashBearerToken } from '../coordinator/http/auth.ts';
-import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
 import {
   computeAlerts,
   DEFAULT_ALERT_THRESHOLDS,
   LAG_ALERT_MS,
   OFFLINE_ALERT_MS,
-} from '../coordinator/web/ops/alerts.ts';
+} from '../coordinator/services/alerts.ts';
+import { OpsMonitor } from '../coordinator/services/ops-monitor.ts';
+import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/services/printer-rows.ts';
+import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
 import { buildHeatmap, cellTone, MAX_HEATMAP_COLUMNS } from '../coordinator/web/ops/heatmap.ts';
-import { OpsMonitor } from '../coordinator/web/ops/ops-monitor.ts';
-import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/web/ops/printer-rows.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import {
   asOperator,

@@ -3,13 +3,14 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import pino from 'pino';
 import request from 'supertest';
+import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/http/event-stream.ts';
+import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/services/live-updates.ts';
+import { describeOrderStatus, type OrderStatusView } from '../coordinator/services/order-status.ts';
+import { StorePoller } from '../coordinator/services/store-poller.ts';
 import type { OrderRecord } from '../coordinator/store/records.ts';
 import { escapeHtml, html, page, trustedHtml } from '../coordinator/web/html.ts';
 import { AssetTable, shopAssets } from '../coordinator/web/shop/assets.ts';
-import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/web/shop/event-stream.ts';
-import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/web/shop/live-routes.ts';
-import { describeOrderStatus, type OrderStatusView } from '../coordinator/web/shop/order-status.ts';
-import { StorePoller } from '../coordinator/web/shop/store-poller.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import {
   asOperator,
   asPhotographer,
@@ -461,7 +462,7 @@ test('streams: bounded in number and in time, released when the fan goes away, w
   });
   app.use((ctx) => {
     // Long defaults, so each property below is seen alone: cleanup must not wait for a failed write.
-    const stream = openEventStream(ctx, limiter, {
+    const stream = openEventStream(ctx, limiter, systemClock, {
       heartbeatMs: ctx.path === '/ping' ? 20 : 60_000,
       maxStreamMs: ctx.path === '/short' ? 150 : 60_000,
     });
@@ -497,6 +498,7 @@ test('store poller: one load per key for all listeners, stops with the last one,
   let fail = false;
   const poller = new StorePoller<number>({
     intervalMs: 10,
+    clock: systemClock,
     logger: pino({ level: 'silent' }),
     load: async (_key, previous) => {
       loads++;
@@ -534,6 +536,7 @@ test('store poller: one load per key for all listeners, stops with the last one,
   await t.throwsAsync(
     new StorePoller<number>({
       intervalMs: 10,
+      clock: systemClock,
       logger: pino({ level: 'silent' }),
       load: async () => {
         throw new Error('no such key');

@@ -18,7 +18,7 @@ import {
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
-import { StoreConflictError } from './port.ts';
+import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -102,12 +102,12 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     return this.#ready.orders;
   }
 
-  /** Runs an insert, turning a duplicate-key refusal into StoreConflictError. */
+  /** Runs an insert, turning a duplicate-key refusal into a `store_conflict` AppError. */
   async #insertUnique(what: string, insert: () => Promise<unknown>): Promise<void> {
     try {
       await insert();
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new StoreConflictError(`${what} exists already`);
+      if (isDuplicateKeyError(err)) throw storeConflict(what);
       throw err;
     }
   }
@@ -179,7 +179,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     }
     const existing = await this.#db.images.findOne({ eventId: image.eventId, sha256: image.sha256 });
     if (existing) return { inserted: false, existing: stripId(existing) };
-    throw new StoreConflictError(`image ${image.id} exists already`);
+    throw storeConflict(`image ${image.id}`);
   }
 
   async getImage(id: string): Promise<ImageRecord | null> {

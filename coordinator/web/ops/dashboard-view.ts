@@ -1,8 +1,8 @@
+import type { Alert } from '../../services/alerts.ts';
+import type { OpsSnapshot } from '../../services/ops-monitor.ts';
+import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { Alert } from './alerts.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
-import type { OpsSnapshot } from './ops-monitor.ts';
-import type { EventProgress, PrinterRow } from './printer-rows.ts';
 
 /**
  * The dashboard's markup, rendered here only: the page renders it once and the live stream sends the

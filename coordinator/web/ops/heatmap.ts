@@ -1,4 +1,4 @@
-import type { DeliveryMatrix } from '../../routes/delivery.ts';
+import type { DeliveryMatrix } from '../../services/delivery.ts';
 import { escapeHtml, html, type SafeHtml, trustedHtml } from '../html.ts';
 
 /**

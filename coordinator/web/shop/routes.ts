@@ -3,10 +3,10 @@ import type { Context, Next } from 'koa';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
-import { imageQuerySchema, photographersOf, selectImages } from '../../routes/image-query.ts';
+import { imageQuerySchema, photographersOf, selectImages } from '../../services/image-query.ts';
+import { loadOrderSnapshot } from '../../services/orders.ts';
 import { type AssetTable, assetRoutes, shopAssets } from './assets.ts';
 import { errorPage, setPageHeaders } from './layout.ts';
-import { liveRoutes, loadOrderSnapshot } from './live-routes.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
 import { homePage } from './views-home.ts';
 import { orderPage } from './views-order.ts';
@@ -24,7 +24,6 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, clock } = deps;
   const assets = shopAssets();
   assetRoutes(router, assets);
-  liveRoutes(router, deps);
   const pageErrors = htmlErrors(assets);
 
   router.get('/', pageErrors, async (ctx) => {

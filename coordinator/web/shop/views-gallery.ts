@@ -1,5 +1,5 @@
 import { PREVIEW_LONG_EDGE_PIXELS, THUMBNAIL_LONG_EDGE_PIXELS } from '../../media/image-pipeline.ts';
-import type { ImageFilter } from '../../routes/image-query.ts';
+import type { ImageFilter } from '../../services/image-query.ts';
 import type { EventRecord, ImageRecord } from '../../store/records.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { AssetTable } from './assets.ts';

@@ -1,6 +1,6 @@
+import { type ConflictView, joinNames } from '../../../services/conflict-views.ts';
 import type { ConflictKind, OfflineRedemptionRecord } from '../../../store/offline-records.ts';
 import { html, type SafeHtml } from '../../html.ts';
-import { type ConflictView, joinNames } from '../conflict-views.ts';
 import { localTime } from '../dashboard-view.ts';
 
 const KIND_LABEL: Readonly<Record<ConflictKind, string>> = {

@@ -1,4 +1,4 @@
-import type { DeliveryMatrix } from '../../../routes/delivery.ts';
+import type { DeliveryMatrix } from '../../../services/delivery.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../../../store/records.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import { localTime, timeAgo } from '../dashboard-view.ts';

@@ -1,5 +1,5 @@
+import { credentialView } from '../../../services/projections.ts';
 import type { CredentialRecord } from '../../../store/records.ts';
-import { credentialView } from '../../../views.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import { localTime } from '../dashboard-view.ts';
 

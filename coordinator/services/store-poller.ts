@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 
 /**
  * One store poll per key, shared by every listener of that key: a thousand fans watching the same
@@ -12,7 +13,7 @@ export type PollListener<T> = (value: T) => void;
 
 interface Channel<T> {
   listeners: Set<PollListener<T>>;
-  timer: NodeJS.Timeout | null;
+  timer: Timer | null;
   /** The first load: listeners that join wait for it. */
   first: Promise<T>;
   latest: T | null;
@@ -27,11 +28,24 @@ export class StorePoller<T> {
   readonly #load: PollLoad<T>;
   readonly #intervalMs: number;
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  #closed = false;
 
-  constructor(opts: { load: PollLoad<T>; intervalMs: number; logger: Logger }) {
+  constructor(opts: { load: PollLoad<T>; intervalMs: number; clock: Clock; logger: Logger }) {
     this.#load = opts.load;
     this.#intervalMs = opts.intervalMs;
+    this.#clock = opts.clock;
     this.#logger = opts.logger;
+  }
+
+  /** Stops every channel's timer; listeners get nothing more. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    for (const channel of this.#channels.values()) {
+      channel.timer?.cancel();
+      channel.timer = null;
+    }
+    this.#channels.clear();
   }
 
   /**
@@ -71,7 +85,7 @@ export class StorePoller<T> {
       unsubscribe: () => {
         current.listeners.delete(listener);
         if (current.listeners.size === 0 && this.#channels.get(key) === current) {
-          if (current.timer) clearTimeout(current.timer);
+          current.timer?.cancel();
           current.timer = null;
           this.#channels.delete(key);
         }
@@ -85,9 +99,8 @@ export class StorePoller<T> {
   }
 
   #schedule(key: string, channel: Channel<T>): void {
-    if (channel.timer || channel.loading || this.#channels.get(key) !== channel) return;
-    channel.timer = setTimeout(() => void this.#tick(key, channel), this.#intervalMs);
-    channel.timer.unref();
+    if (this.#closed || channel.timer || channel.loading || this.#channels.get(key) !== channel) return;
+    channel.timer = this.#clock.setTimeout(() => void this.#tick(key, channel), this.#intervalMs).unref();
   }
 
   async #tick(key: string, channel: Channel<T>): Promise<void> {

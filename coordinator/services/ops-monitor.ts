@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../../shared/ports/clock.ts';
-import type { Store } from '../../store/port.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
+import type { Store } from '../store/port.ts';
 import { type Alert, type AlertThresholds, computeAlerts, conflictAlerts, MAX_CONFLICT_ALERTS } from './alerts.ts';
 import { buildConflictViews, OrderCodes } from './conflict-views.ts';
 import { buildPrinterRows, type PrinterRow, ThroughputTracker } from './printer-rows.ts';
@@ -63,7 +63,8 @@ export class OpsMonitor {
   /** Subscribed before the first snapshot existed: they get a full one next. */
   readonly #awaitingSnapshot = new Set<OpsListener>();
   #last: OpsSnapshot | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
+  #closed = false;
   #polling: Promise<void> | null = null;
 
   constructor(opts: { store: Store; clock: Clock; thresholds: AlertThresholds; pollMs: number; logger: Logger }) {
@@ -130,7 +131,7 @@ export class OpsMonitor {
   }
 
   async #poll(): Promise<void> {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     let next: OpsSnapshot;
     try {
@@ -151,13 +152,20 @@ export class OpsMonitor {
   }
 
   #schedule(): void {
-    if (this.#listeners.size === 0 || this.#timer) return;
-    this.#timer = setTimeout(() => void this.pollNow(), this.#pollMs);
-    this.#timer.unref();
+    if (this.#closed || this.#listeners.size === 0 || this.#timer) return;
+    this.#timer = this.#clock.setTimeout(() => void this.pollNow(), this.#pollMs).unref();
+  }
+
+  /** Stops polling for good; open streams end on their own. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#awaitingSnapshot.clear();
+    this.#stop();
   }
 
   #stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     // A later viewer starts from a fresh snapshot, not one from before the pause.
     this.#last = null;
