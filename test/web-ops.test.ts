@@ -14,6 +14,8 @@ import { OpsMonitor } from '../coordinator/services/ops-monitor.ts';
 import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/services/printer-rows.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
 import { buildHeatmap, cellTone, MAX_HEATMAP_COLUMNS } from '../coordinator/web/ops/heatmap.ts';
+import { OPS_STREAM_HEARTBEAT_MS } from '../coordinator/web/ops/stream-routes.ts';
+import { ERRORS } from '../shared/errors.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import {
   asOperator,
@@ -27,6 +29,7 @@ import {
   seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { driveUntil } from './fixtures/drive-clock.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0);
@@ -350,7 +353,11 @@ test('the SSE stream sends a snapshot, then the changed row after a printer repo
   ).expect(204);
 
   const update = (
-    await stream.next((e) => e.type === 'update' && ((e.data as StreamRows).changed ?? []).some((r) => r.queue === 3))
+    await driveUntil(
+      h.clock,
+      stream.next((e) => e.type === 'update' && ((e.data as StreamRows).changed ?? []).some((r) => r.queue === 3)),
+      h.deps.settings.ops.streamPollMs,
+    )
   ).data as StreamRows;
   t.deepEqual(
     update.changed!.map((r) => [r.id, r.queue, r.printerState, r.events[0]?.eventName]),
@@ -373,16 +380,19 @@ test('the stream polls only while watched, and stops when the last viewer leaves
   const seen: string[] = [];
   const stopA = monitor.subscribe((m) => seen.push(`a:${m.type}`));
   const stopB = monitor.subscribe((m) => seen.push(`b:${m.type}`));
-  await new Promise((r) => setTimeout(r, 60));
+  await monitor.pollNow();
+  await clock.tick(10);
+  await monitor.pollNow();
   t.deepEqual(seen.slice(0, 2).sort(), ['a:snapshot', 'b:snapshot']);
   t.true(counter.polls >= 2, `polled ${counter.polls} times`);
+  t.is(clock.pendingTimers, 1, 'the next poll is scheduled on the injected clock');
   stopA();
   t.is(monitor.subscriberCount, 1);
   stopB();
   t.is(monitor.subscriberCount, 0);
-  await new Promise((r) => setTimeout(r, 20));
+  t.is(clock.pendingTimers, 0, 'the last viewer leaving cancels the next poll');
   const after = counter.polls;
-  await new Promise((r) => setTimeout(r, 60));
+  await clock.tick(100);
   t.is(counter.polls, after, 'no polling without viewers');
   t.is(seen.filter((s) => s.endsWith('update')).length, 0, 'nothing changed, nothing sent');
 });
@@ -406,13 +416,66 @@ test('a dashboard that disconnects stops the polling it caused', async (t) => {
   const app = createApp({ ...h.deps, store });
   const stream = await openStream(app.callback(), asOperator);
   await stream.next((e) => e.type === 'snapshot');
-  await new Promise((r) => setTimeout(r, 100));
+  const pollMs = h.deps.settings.ops.streamPollMs;
+  await driveUntil(
+    h.clock,
+    until(() => counter.polls >= 2),
+    pollMs,
+  );
   t.true(counter.polls >= 2, `polled ${counter.polls} times while watched`);
+  const pending = h.clock.pendingTimers;
   await stream.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => h.clock.pendingTimers < pending);
   const after = counter.polls;
-  await new Promise((r) => setTimeout(r, 200));
+  await h.clock.tick(pollMs * 10);
   t.is(counter.polls, after, 'no polling after the last viewer left');
+});
+
+test('a store error during the stream heartbeat is reported as 503 and keeps the operator signed in; a revoked token signs out', async (t) => {
+  const h = await harness(t);
+  let storeDown = false;
+  const store = new Proxy(h.store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop === 'getCredential') {
+        return async (tokenHash: string) => {
+          if (storeDown) throw new Error('connection reset by the database');
+          return target.getCredential(tokenHash);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const app = createApp({ ...h.deps, store });
+  const stream = await openStream(app.callback(), asOperator);
+  t.teardown(stream.close);
+  await stream.next((e) => e.type === 'snapshot');
+
+  storeDown = true;
+  const unavailable = await driveUntil(
+    h.clock,
+    stream.next((e) => e.type === 'unavailable'),
+    OPS_STREAM_HEARTBEAT_MS,
+  );
+  t.deepEqual(unavailable.data, {
+    code: 'store_unavailable',
+    status: 503,
+    message: ERRORS.store_unavailable.message,
+  });
+  t.false(
+    stream.events.some((e) => e.type === 'signed_out'),
+    'a store that cannot answer is not a sign-out',
+  );
+
+  // The next beat that reaches the store and finds the token revoked does sign out.
+  storeDown = false;
+  await h.store.revokeCredential(hashBearerToken(OPERATOR_TOKEN), h.clock.now());
+  await driveUntil(
+    h.clock,
+    stream.next((e) => e.type === 'signed_out'),
+    OPS_STREAM_HEARTBEAT_MS,
+  );
+  t.is(stream.events.filter((e) => e.type === 'unavailable').length, 1, 'reported once, for the one failed beat');
 });
 
 test('credentials: listed without tokens or hashes, revoked by id; the last operator stays', async (t) => {
@@ -567,3 +630,12 @@ test('static assets: named files only, revalidated by ETag', async (t) => {
   // The forms post with fetch under the cookie; a cross-site form post is refused (see web-auth).
   await h.http.post('/api/venues').set(asOperator).set(SAME_ORIGIN).send({ name: 'ok' }).expect(201);
 });
+
+/** Resolves once `check` holds (checked every few ms of real time); rejects after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

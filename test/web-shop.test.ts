@@ -23,6 +23,7 @@ import {
   seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { driveUntil } from './fixtures/drive-clock.ts';
 import { openSse } from './fixtures/sse-client.ts';
 
 const HOSTILE_EVENT = `Final <script>alert("e")</script> & 'friends'`;
@@ -377,7 +378,11 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
 
   h.clock.advance(5_000);
   const imageId = await upload(h, event.id, asPhotographer, 42);
-  const photos = await all.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
+  const photos = await driveUntil(
+    h.clock,
+    all.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS),
+    EVENT_POLL_INTERVAL_MS,
+  );
   const sent = (photos.data as { images: Array<{ id: string; thumbnailUrl: string; photographer: string }> }).images;
   t.deepEqual(
     sent.map((i) => i.id),
@@ -392,7 +397,11 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
   );
 
   const eveImage = await upload(h, event.id, asEve, 43);
-  const evePhotos = await onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
+  const evePhotos = await driveUntil(
+    h.clock,
+    onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS),
+    EVENT_POLL_INTERVAL_MS,
+  );
   t.deepEqual(
     (evePhotos.data as { images: Array<{ id: string }> }).images.map((i) => i.id),
     [eveImage],
@@ -420,9 +429,11 @@ test('live: the order stream follows payment â†’ printing at the named printer â
   const stream = openSse(h.callback, `/api/orders/${orderId}/stream`);
   t.teardown(() => stream.close());
   const status = (match: (s: OrderStatusView) => boolean) =>
-    stream
-      .waitFor((e) => e.event === 'status' && match(e.data as OrderStatusView), ORDER_WAIT_MS)
-      .then((e) => e.data as OrderStatusView);
+    driveUntil(
+      h.clock,
+      stream.waitFor((e) => e.event === 'status' && match(e.data as OrderStatusView), ORDER_WAIT_MS),
+      ORDER_POLL_INTERVAL_MS,
+    ).then((e) => e.data as OrderStatusView);
 
   t.like(await status((s) => s.state === 'awaiting_payment'), { redeemable: false, code: null });
   await h.http.post(new URL(created.body.checkoutUrl).pathname).type('form').send({ outcome: 'pay' }).expect(302);
