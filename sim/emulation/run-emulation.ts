@@ -30,6 +30,7 @@ import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './
 import { type EdgeStatus, EmulatedVenue, type VenueNetwork } from './emulated-venue.ts';
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoMaker } from './photo-bytes.ts';
+import type { EmulationRunStats } from './run-stats.ts';
 import { runShapedEmulation } from './shaped-run.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
@@ -44,10 +45,7 @@ const MIN_PROCESSING_SAMPLES = 3;
 const MIN_POLL_INTERVAL_MS = 250;
 const MAX_POLL_INTERVAL_MS = 500;
 
-export interface EmulationRunStats {
-  maxUploadLagS: number;
-  processingS: number;
-}
+export type { EmulationRunStats } from './run-stats.ts';
 
 export interface RunEmulationOptions {
   /** Simulated seconds per wall second (1 = real time). */
