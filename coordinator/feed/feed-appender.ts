@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
 import { FeedLeases } from './feed-lease.ts';
@@ -26,7 +27,7 @@ export interface FeedAppenderOptions extends Partial<FeedAppenderTuning> {
   /** Lease holder name: unique per coordinator process. */
   instanceId: string;
   logger: FeedLogger;
-  clock?: () => number;
+  clock?: Clock;
 }
 
 export interface FeedAppenderCounters {
@@ -63,6 +64,7 @@ export class FeedAppender {
     catchUpFailures: 0,
   };
   readonly #store: Store;
+  readonly #clock: Clock;
   readonly #feeds: EventFeeds;
   readonly #logger: FeedLogger;
   readonly #tuning: FeedAppenderTuning;
@@ -79,6 +81,7 @@ export class FeedAppender {
   constructor(opts: FeedAppenderOptions) {
     this.#store = opts.store;
     this.#feeds = opts.feeds;
+    this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger;
     this.#tuning = {
       leaseTtlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
@@ -91,7 +94,7 @@ export class FeedAppender {
       store: opts.store,
       instanceId: opts.instanceId,
       ttlMs: this.#tuning.leaseTtlMs,
-      clock: opts.clock ?? Date.now,
+      clock: this.#clock,
       logger: opts.logger,
       leaseName: feedLeaseName,
     });
@@ -151,14 +154,15 @@ export class FeedAppender {
     }
   }
 
+  /** Waits `ms` on the clock, or less when notify() or close() wakes the loop. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.#wake = null;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.#clock.setTimeout(done, ms);
       this.#wake = done;
     });
   }

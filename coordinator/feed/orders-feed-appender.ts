@@ -1,4 +1,5 @@
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import { APPEND_POLL_INTERVAL_MS, FEED_CATCH_UP_TIMEOUT_MS, FEED_LEASE_TTL_MS } from './feed-appender.ts';
 import { FeedLeases } from './feed-lease.ts';
@@ -20,7 +21,7 @@ export interface OrdersFeedAppenderOptions {
   openFeed: (venueId: string) => Promise<OrdersFeed | null>;
   instanceId: string;
   logger: FeedLogger;
-  clock?: () => number;
+  clock?: Clock;
   leaseTtlMs?: number;
   pollIntervalMs?: number;
   catchUpTimeoutMs?: number;
@@ -37,6 +38,7 @@ export class OrdersFeedAppender {
   readonly counters = { written: 0, batches: 0, errors: 0, catchUpFailures: 0 };
   readonly #o: OrdersFeedAppenderOptions;
   readonly #leases: FeedLeases;
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #notified = new Set<string>();
   #wake: (() => void) | null = null;
@@ -45,11 +47,12 @@ export class OrdersFeedAppender {
 
   constructor(opts: OrdersFeedAppenderOptions) {
     this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
     this.#leases = new FeedLeases({
       store: opts.store,
       instanceId: opts.instanceId,
       ttlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
-      clock: opts.clock ?? Date.now,
+      clock: this.#clock,
       logger: opts.logger,
       leaseName: ordersFeedLeaseName,
     });
@@ -94,9 +97,9 @@ export class OrdersFeedAppender {
       }
       if (this.#notified.size === 0 && !this.#abort.signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);
+          const timer = this.#clock.setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);
           function done() {
-            clearTimeout(timer);
+            timer.cancel();
             resolve();
           }
           this.#wake = done;
