@@ -205,7 +205,8 @@ export class EventFeed {
       try {
         for (const [i, image] of fresh.entries()) {
           const blob = coordinates[i];
-          if (blob === undefined) throw new Error('blob coordinates missing');
+          if (blob === undefined)
+            throw new AppError('internal_error', 'A blob batch returned fewer coordinates than images.');
           const entry: CatalogEntry = {
             imageId: image.imageId,
             seq: firstSeq + i,
