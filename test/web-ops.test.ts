@@ -475,7 +475,11 @@ test('a store error during the stream heartbeat is reported as 503 and keeps the
     stream.next((e) => e.type === 'signed_out'),
     OPS_STREAM_HEARTBEAT_MS,
   );
-  t.is(stream.events.filter((e) => e.type === 'unavailable').length, 1, 'reported once, for the one failed beat');
+  const signedOutAt = stream.events.findIndex((e) => e.type === 'signed_out');
+  t.true(
+    stream.events.slice(0, signedOutAt).some((e) => e.type === 'unavailable'),
+    'the failed beats were reported before the sign-out',
+  );
 });
 
 test('credentials: listed without tokens or hashes, revoked by id; the last operator stays', async (t) => {

@@ -14,6 +14,7 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
 
@@ -324,14 +325,14 @@ export class EventFeed {
 }
 
 /** All event feeds of one coordinator instance, over one Corestore (one process per directory). */
-export class EventFeeds {
+export class EventFeeds extends Resource {
   readonly corestore: Corestore;
   readonly #feeds = new Map<string, Promise<EventFeed>>();
-  #closing: Promise<void> | null = null;
 
   readonly #clock: Clock;
 
   constructor(opts: { storageDir: string; clock?: Clock }) {
+    super();
     this.corestore = new Corestore(opts.storageDir);
     this.#clock = opts.clock ?? systemClock;
   }
@@ -348,12 +349,19 @@ export class EventFeeds {
     };
   }
 
-  ready(): Promise<void> {
-    return this.corestore.ready();
+  /** The corestore, then (on close, in reverse) every feed opened through openEvent(). */
+  protected async _open(): Promise<void> {
+    this.own(this.corestore);
+    await this.corestore.ready();
+    this.defer(async () => {
+      const feeds = await this.openedFeeds();
+      await Promise.allSettled(feeds.map((feed) => feed.close()));
+      this.#feeds.clear();
+    });
   }
 
   openEvent(event: EventRecord): Promise<EventFeed> {
-    if (this.#closing !== null) return Promise.reject(new AppError('feeds_closed', 'Event feeds are closing.'));
+    if (this.closing) return Promise.reject(new AppError('feeds_closed', 'Event feeds are closing.'));
     let opening = this.#feeds.get(event.id);
     if (opening === undefined) {
       opening = EventFeed.open(this.corestore, event, this.#clock);
@@ -364,21 +372,8 @@ export class EventFeeds {
   }
 
   /** The feeds opened so far (failed opens are left out). */
-  async opened(): Promise<EventFeed[]> {
+  async openedFeeds(): Promise<EventFeed[]> {
     const settled = await Promise.allSettled(this.#feeds.values());
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  }
-
-  /** Closes the feeds' cores, then the corestore. A swarm replicating it must be destroyed first. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    const feeds = await this.opened();
-    await Promise.allSettled(feeds.map((feed) => feed.close()));
-    this.#feeds.clear();
-    await this.corestore.close();
   }
 }

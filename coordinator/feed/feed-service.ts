@@ -123,7 +123,7 @@ export class FeedService extends Resource implements FeedPort {
     this.defer(() => this.appender.close({ releaseLeases: this.#releaseLeases }));
     await this.appender.ready();
     this.own(this.ordersAppender);
-    this.ordersAppender.ready();
+    await this.ordersAppender.ready();
     const period = this.#opts.peerRefreshIntervalMs ?? PEER_REFRESH_INTERVAL_MS;
     this.#timer = this.#clock.setInterval(() => {
       this.#periodicRun ??= this.#periodic().finally(() => {
@@ -183,7 +183,7 @@ export class FeedService extends Resource implements FeedPort {
   readonly #descriptors = new Map<string, { seed: string; descriptor: EventFeedDescriptor }>();
 
   async stats(): Promise<EventFeedStatsRow[]> {
-    const feeds = await this.feeds.opened();
+    const feeds = await this.feeds.openedFeeds();
     return feeds.map((feed) => {
       const { blobs, catalog } = feed.stats();
       return {

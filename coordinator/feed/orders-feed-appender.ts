@@ -1,4 +1,5 @@
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import { APPEND_POLL_INTERVAL_MS, FEED_CATCH_UP_TIMEOUT_MS, FEED_LEASE_TTL_MS } from './feed-appender.ts';
@@ -34,7 +35,7 @@ export interface OrdersFeedAppenderOptions {
  * `orders-feed:<venueId>`, which catches its replica up to the committed head first (FeedLeases).
  * Idempotent per order: an entry equal to the feed's is not written again.
  */
-export class OrdersFeedAppender {
+export class OrdersFeedAppender extends Resource {
   readonly counters = { written: 0, batches: 0, errors: 0, catchUpFailures: 0 };
   readonly #o: OrdersFeedAppenderOptions;
   readonly #leases: FeedLeases;
@@ -43,9 +44,9 @@ export class OrdersFeedAppender {
   readonly #notified = new Set<string>();
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
-  #closing: Promise<void> | null = null;
 
   constructor(opts: OrdersFeedAppenderOptions) {
+    super();
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
     this.#leases = new FeedLeases({
@@ -58,8 +59,13 @@ export class OrdersFeedAppender {
     });
   }
 
-  ready(): void {
-    this.#loop ??= this.#run();
+  /** Starts the append loop; closing stops it, then releases the leases taken. */
+  protected async _open(): Promise<void> {
+    this.#loop = this.#run();
+    this.defer(async () => {
+      await this.#loop;
+      for (const venueId of this.#leases.taken()) await this.#leases.release(venueId);
+    });
   }
 
   notify(venueId: string): void {
@@ -67,14 +73,10 @@ export class OrdersFeedAppender {
     this.#wake?.();
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#abort.abort();
-      this.#wake?.();
-      await this.#loop;
-      for (const venueId of this.#leases.taken()) await this.#leases.release(venueId);
-    })();
-    return this.#closing;
+  override close(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    return super.close();
   }
 
   async #run(): Promise<void> {

@@ -60,8 +60,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     this.#dbName = options.dbName ?? databaseNameFromUri(options.uri);
   }
 
-  async ready(): Promise<void> {
-    if (this.#open) return;
+  protected async _open(): Promise<void> {
     const client = new MongoClient(this.#uri);
     try {
       await client.connect();
@@ -71,6 +70,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
       const offline = new MongoOffline(db);
       await offline.createIndexes();
       this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline };
+      this.defer(async () => {
+        this.#open = null;
+        await client.close();
+      });
     } catch (err) {
       await client.close().catch(() => undefined);
       const reason = err instanceof Error ? err.message : String(err);
@@ -81,12 +84,6 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
         { reason },
       );
     }
-  }
-
-  async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = null;
-    await open?.client.close();
   }
 
   get #ready(): OpenMongo {
