@@ -2,7 +2,9 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { CoordinatorDeps } from './deps.ts';
+import { staffSessions } from './http/auth.ts';
 import { errorHandler } from './http/errors.ts';
+import { SessionSealer } from './http/session-cookie.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
@@ -13,7 +15,11 @@ import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
-import { opsConsole } from './web/ops/console.ts';
+import { opsAssetRoutes } from './web/ops/assets.ts';
+import { opsPageRoutes } from './web/ops/page-routes.ts';
+import { signinRoutes } from './web/ops/signin.ts';
+import { opsStreamRoutes } from './web/ops/stream-routes.ts';
+import { assetRoutes, shopAssets } from './web/shop/assets.ts';
 import { shopRoutes } from './web/shop/routes.ts';
 
 /** JSON bodies are small: orders, tokens, holdings reports. Images come as multipart, streamed. */
@@ -66,11 +72,20 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
-  const staffSessions = opsConsole(router, deps, services);
-  shopRoutes(router, deps);
+  // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
+  const sealer = new SessionSealer(deps.settings.sessionSecret);
+  signinRoutes(router, deps, sealer);
+  opsStreamRoutes(router, deps, services.ops);
+  opsPageRoutes(router, deps, services.ops);
+  opsAssetRoutes(router);
+  // The fan shop: pages and their versioned assets.
+  const assets = shopAssets();
+  assetRoutes(router, assets);
+  shopRoutes(router, deps, assets);
   deps.payments.mount?.(router);
 
-  app.use(staffSessions);
+  // Before every route, so requireStaff also accepts the staff console's session cookie.
+  app.use(staffSessions({ sealer, clock: deps.clock, publicUrl: deps.settings.publicUrl }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

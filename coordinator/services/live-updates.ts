@@ -1,4 +1,3 @@
-import type { Clock } from '../../shared/ports/clock.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import type { EventStream } from '../http/event-stream.ts';
 import type { EventRecord, ImageRecord } from '../store/records.ts';
@@ -58,13 +57,11 @@ async function follow<T>(
 }
 
 export class LiveUpdates {
-  readonly clock: Clock;
   readonly #eventImages: StorePoller<EventSnapshot>;
   readonly #orders: StorePoller<OrderSnapshot | null>;
 
   constructor(deps: Pick<CoordinatorDeps, 'store' | 'clock' | 'settings' | 'logger'>) {
     const { store, clock, logger } = deps;
-    this.clock = clock;
     this.#eventImages = new StorePoller<EventSnapshot>({
       intervalMs: EVENT_POLL_INTERVAL_MS,
       clock,
