@@ -159,6 +159,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
   try {
     await uploader.ready();
   } catch (err) {
+    // A signal during start-up closes the uploader, which refuses the start: stop() exits then.
+    if (stopping) return;
     logger.error({ err }, 'cannot start watching');
     process.exit(1);
   }

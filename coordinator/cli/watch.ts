@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../shared/config/config-error.ts';
 import { AppError } from '../../shared/errors.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { sniffImageMime } from '../media/image-signature.ts';
 import {
@@ -47,7 +48,7 @@ import { type JournalRecord, UploadJournal } from './upload-journal.ts';
  * subfolders hold sidecars, previews and trash that must not be sold.
  */
 
-export class HotFolderUploader {
+export class HotFolderUploader extends Resource {
   private readonly folder: string;
   private readonly journalPath: string;
   private readonly uploadFn: UploadFn;
@@ -74,12 +75,10 @@ export class HotFolderUploader {
   private pumpRun: Promise<void> | null = null;
   private readonly sleepers = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
-  private readyRun: Promise<void> | null = null;
-  private closeRun: Promise<void> | null = null;
-  private closed = false;
   private folderMissingWarned = false;
 
   constructor(opts: HotFolderOptions) {
+    super();
     this.folder = path.resolve(opts.folder);
     this.journalPath = path.resolve(opts.journalPath);
     this.uploadFn = opts.upload;
@@ -95,12 +94,8 @@ export class HotFolderUploader {
     return { ...this.counters };
   }
 
-  ready(): Promise<void> {
-    this.readyRun ??= this.start();
-    return this.readyRun;
-  }
-
-  private async start(): Promise<void> {
+  /** Journal, then folder notifications and rescans; close() undoes them in reverse. */
+  protected async _open(): Promise<void> {
     const folderStat = await fs.stat(this.folder).catch(() => null);
     if (!folderStat?.isDirectory()) {
       throw new ConfigError(`The hot folder ${this.folder} does not exist or is not a folder.`, {
@@ -110,11 +105,23 @@ export class HotFolderUploader {
 
     const { journal, records } = await UploadJournal.open(this.journalPath, this.log);
     this.journal = journal;
+    this.defer(async () => {
+      await journal.close();
+      this.journal = null;
+      for (const resolve of this.idleWaiters) resolve();
+      this.idleWaiters.clear();
+      this.log.info({ ...this.counters }, 'hot folder closed');
+    });
+    // Scans and the upload in flight finish first, so their outcomes reach the journal.
+    this.defer(async () => {
+      await this.scanChain;
+      await this.pumpRun;
+    });
     for (const r of records) {
       this.doneHashes.add(r.sha256);
       this.doneSignatures.add(signature(r.name, r.size, r.mtimeMs));
     }
-    if (this.closed) return;
+    if (this.closing) return;
 
     try {
       this.watcher = watchFolder(this.folder, { persistent: false }, () => this.scanSoon());
@@ -135,32 +142,20 @@ export class HotFolderUploader {
   async idle(): Promise<void> {
     await this.ready();
     await this.requestScan();
-    while (!this.closed && !this.isIdle()) {
+    while (!this.closing && !this.isIdle()) {
       await new Promise<void>((resolve) => this.idleWaiters.add(resolve));
     }
   }
 
-  close(): Promise<void> {
-    this.closeRun ??= this.shutdown();
-    return this.closeRun;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.closed = true;
+  /** Stops new work at once (timers, notifications, retry waits), then closes the parts in reverse. */
+  override close(): Promise<void> {
+    const closing = super.close();
     this.pollTimer?.cancel();
     this.debounceTimer?.cancel();
     this.watcher?.close();
     this.watcher = null;
     for (const wake of this.sleepers) wake();
-    await this.readyRun?.catch(() => {});
-    await this.scanChain;
-    // An upload in flight is allowed to finish so its outcome reaches the journal.
-    await this.pumpRun;
-    await this.journal?.close();
-    this.journal = null;
-    for (const resolve of this.idleWaiters) resolve();
-    this.idleWaiters.clear();
-    this.log.info({ ...this.counters }, 'hot folder closed');
+    return closing;
   }
 
   private isIdle(): boolean {
@@ -178,7 +173,7 @@ export class HotFolderUploader {
   }
 
   private scanSoon(): void {
-    if (this.closed || this.debounceTimer) return;
+    if (this.closing || this.debounceTimer) return;
     this.debounceTimer = this.clock.setTimeout(() => {
       this.debounceTimer = null;
       void this.requestScan();
@@ -187,12 +182,12 @@ export class HotFolderUploader {
 
   /** Scans run one at a time; requests made while one runs share the next one. */
   private requestScan(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closing) return Promise.resolve();
     if (this.pendingScan) return this.pendingScan;
     const scan = this.scanChain
       .then(async () => {
         this.pendingScan = null;
-        if (this.closed) return;
+        if (this.closing) return;
         await this.scanOnce();
         this.startPump();
         this.notifyIdleWaiters();
@@ -263,7 +258,7 @@ export class HotFolderUploader {
 
   /** One upload at a time: the loop drains the queue, later scans only add to it. */
   private startPump(): void {
-    if (this.pumpRun || this.closed || !this.nextQueued()) return;
+    if (this.pumpRun || this.closing || !this.nextQueued()) return;
     // Cleared in a promise reaction, i.e. always after the assignment below.
     const run: Promise<void> = this.pumpLoop().finally(() => {
       if (this.pumpRun === run) this.pumpRun = null;
@@ -274,7 +269,7 @@ export class HotFolderUploader {
 
   private async pumpLoop(): Promise<void> {
     try {
-      for (let next = this.nextQueued(); next && !this.closed; next = this.nextQueued()) {
+      for (let next = this.nextQueued(); next && !this.closing; next = this.nextQueued()) {
         await this.process(next);
       }
     } catch (err) {
@@ -329,7 +324,7 @@ export class HotFolderUploader {
           return;
         }
         const delayMs = retryDelayMs(this.retryBaseMs, attempt);
-        if (attempt >= this.maxAttempts || this.closed) {
+        if (attempt >= this.maxAttempts || this.closing) {
           this.counters.failed++;
           file.readyAt = this.clock.now() + delayMs;
           this.log.error(
@@ -344,7 +339,7 @@ export class HotFolderUploader {
           'upload failed; retrying',
         );
         await this.sleep(delayMs);
-        if (this.closed) {
+        if (this.closing) {
           finish('failed');
           return;
         }
