@@ -7,8 +7,8 @@ import {
 } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
-import { FailedCodeLimiter } from '../http/failed-code-limiter.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
+import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
 
