@@ -397,6 +397,28 @@ test('the stream polls only while watched, and stops when the last viewer leaves
   t.is(seen.filter((s) => s.endsWith('update')).length, 0, 'nothing changed, nothing sent');
 });
 
+test('closing the monitor stops its polling for good, even with viewers left', async (t) => {
+  const h = await harness(t);
+  const clock = new ManualClock(T0);
+  const { store, counter } = countingStore(h);
+  const monitor = new OpsMonitor({ store, clock, thresholds: t_, pollMs: 10, logger: pino({ level: 'silent' }) });
+  const seen: string[] = [];
+  monitor.subscribe((m) => seen.push(m.type));
+  await monitor.pollNow();
+  t.is(clock.pendingTimers, 1);
+  monitor.close();
+  t.is(clock.pendingTimers, 0, 'the scheduled poll is cancelled');
+  t.is(monitor.subscriberCount, 0);
+  const polls = counter.polls;
+  await clock.tick(100);
+  t.is(counter.polls, polls, 'no poll after close');
+  monitor.subscribe((m) => seen.push(`late:${m.type}`));
+  await clock.tick(100);
+  t.is(clock.pendingTimers, 0, 'a closed monitor schedules nothing for a late viewer');
+  t.is(counter.polls, polls, 'nor polls for it');
+  t.deepEqual(seen, ['snapshot']);
+});
+
 /** The harness store, counting dashboard polls (each poll lists the printers once). */
 function countingStore(h: Harness) {
   const counter = { polls: 0 };

@@ -110,6 +110,8 @@ export class OpsMonitor {
 
   /** Starts with a full snapshot, then updates as they happen. Returns the unsubscribe function. */
   subscribe(listener: OpsListener): () => void {
+    // Closed with the app: a late viewer gets nothing rather than restarting the polling.
+    if (this.#closed) return () => {};
     this.#listeners.add(listener);
     if (this.#last) listener({ type: 'snapshot', data: this.#last });
     else this.#awaitingSnapshot.add(listener);
