@@ -2,17 +2,24 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { CoordinatorDeps } from './deps.ts';
+import { staffSessions } from './http/auth.ts';
 import { errorHandler } from './http/errors.ts';
+import { SessionSealer } from './http/session-cookie.ts';
 import { credentialRoutes } from './routes/credentials.ts';
-import { deliveryRoutes } from './routes/delivery.ts';
-import { imageRoutes } from './routes/images.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthMetricsRoutes } from './routes/health-metrics.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
-import { operationsRoutes } from './routes/operations.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
-import { venueAndEventRoutes } from './routes/venues-events.ts';
-import { opsConsole } from './web/ops/console.ts';
+import { venueRoutes } from './routes/venues.ts';
+import { createServices, type Services } from './services/index.ts';
+import { opsAssetRoutes } from './web/ops/assets.ts';
+import { opsPageRoutes } from './web/ops/page-routes.ts';
+import { signinRoutes } from './web/ops/signin.ts';
+import { opsStreamRoutes } from './web/ops/stream-routes.ts';
+import { assetRoutes, shopAssets } from './web/shop/assets.ts';
 import { shopRoutes } from './web/shop/routes.ts';
 
 /** JSON bodies are small: orders, tokens, holdings reports. Images come as multipart, streamed. */
@@ -20,9 +27,11 @@ export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 
 /**
  * The coordinator's HTTP app. Pure composition: no ports are opened here, so tests drive
- * `app.callback()` directly and main.ts decides where it listens.
+ * `app.callback()` directly and main.ts decides where it listens. Every router is registered
+ * here; the decisions are in `services` (built from `deps` unless the caller owns them, to
+ * close them: their pollers run only while someone watches).
  */
-export function createApp(deps: CoordinatorDeps): Koa {
+export function createApp(deps: CoordinatorDeps, services: Services = createServices(deps)): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const router = new Router();
@@ -54,20 +63,29 @@ export function createApp(deps: CoordinatorDeps): Koa {
     }),
   );
 
-  operationsRoutes(router, deps);
-  venueAndEventRoutes(router, deps);
-  credentialRoutes(router, deps);
-  imageRoutes(router, deps);
-  orderRoutes(router, deps);
-  redemptionRoutes(router, deps);
-  offlineRedemptionRoutes(router, deps);
-  printerRoutes(router, deps);
-  deliveryRoutes(router, deps);
-  const staffSessions = opsConsole(router, deps);
-  shopRoutes(router, deps);
+  healthMetricsRoutes(router, deps);
+  venueRoutes(router, deps, services);
+  eventRoutes(router, deps, services);
+  mediaRoutes(router, deps, services);
+  credentialRoutes(router, deps, services);
+  orderRoutes(router, deps, services);
+  redemptionRoutes(router, deps, services);
+  offlineRedemptionRoutes(router, deps, services);
+  printerRoutes(router, deps, services);
+  // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
+  const sealer = new SessionSealer(deps.settings.sessionSecret);
+  signinRoutes(router, deps, sealer);
+  opsStreamRoutes(router, deps, services.ops);
+  opsPageRoutes(router, deps, services.ops);
+  opsAssetRoutes(router);
+  // The fan shop: pages and their versioned assets.
+  const assets = shopAssets();
+  assetRoutes(router, assets);
+  shopRoutes(router, deps, assets);
   deps.payments.mount?.(router);
 
-  app.use(staffSessions);
+  // Before every route, so requireStaff also accepts the staff console's session cookie.
+  app.use(staffSessions({ sealer, clock: deps.clock, publicUrl: deps.settings.publicUrl }));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,149 +1,139 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { systemClock } from '../shared/ports/clock.ts';
-import { cryptoRandom, randomId } from '../shared/ports/random.ts';
+import { Resource } from '../shared/lifecycle/resource.ts';
+import { type Clock, systemClock } from '../shared/ports/clock.ts';
+import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
 import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
 import { DhtBootstrap } from './feed/dht-bootstrap.ts';
 import { FeedService } from './feed/feed-service.ts';
-import { hashBearerToken } from './http/auth.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
 import { CoordinatorMetrics } from './metrics.ts';
+import { HttpListener } from './parts/http-listener.ts';
+import { loadSecrets } from './parts/secrets.ts';
 import { TestPaymentGateway } from './payment/test-gateway.ts';
-import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
+import { readOrCreateKeyPair } from './secrets.ts';
+import { createServices, type Services } from './services/index.ts';
+import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
-import { loadOrCreateKeyRing } from './tokens/token-keys.ts';
-import { OPS_STREAM_POLL_MS } from './web/ops/ops-monitor.ts';
 
 const DAY_MS = 86_400_000;
-const HTTP_CLOSE_GRACE_MS = 5_000;
 
 /**
- * A running coordinator: store, DHT bootstrap, feeds and swarm, HTTP server. One ready()/close();
- * close() stops them in reverse order (HTTP first so no request sees a closed store).
+ * A running coordinator, as a composition root: it builds the parts (store, DHT bootstrap, feeds and
+ * swarm, HTTP listener, services) and opens them in that order; close() (and a failed ready())
+ * closes them in reverse, so no request sees a closed store and no feed outlives its swarm.
  */
-export class Coordinator {
+export class Coordinator extends Resource {
   readonly config: CoordinatorConfig;
   readonly logger: Logger;
-  #store: Store | null = null;
+  readonly #clock: Clock;
+  readonly #random: Random;
   #bootstrap: DhtBootstrap | null = null;
-  #feeds: FeedService | null = null;
-  #server: Server | null = null;
-  #url = '';
+  #http: HttpListener | null = null;
   /** Set when this start generated the operator token (shown once in the log). */
   generatedOperatorToken: string | null = null;
 
-  constructor(config: CoordinatorConfig, logger?: Logger) {
+  constructor(config: CoordinatorConfig, logger?: Logger, ports: { clock?: Clock; random?: Random } = {}) {
+    super();
     this.config = config;
     this.logger = logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } });
+    this.#clock = ports.clock ?? systemClock;
+    this.#random = ports.random ?? cryptoRandom;
   }
 
   get url(): string {
-    return this.#url;
+    return this.#http?.url ?? '';
   }
 
   get dhtBootstrap(): Array<{ host: string; port: number }> {
-    return this.config.dhtBootstrap ?? (this.#bootstrap ? [this.#bootstrap.address] : []);
+    return this.config.dhtBootstrap ?? (this.#bootstrap?.opened ? [this.#bootstrap.address] : []);
   }
 
-  async ready(): Promise<void> {
+  protected async _open(): Promise<void> {
     const { config, logger } = this;
+    const clock = this.#clock;
+    const random = this.#random;
     const dataDir = resolve(config.dataDir);
     await mkdir(dataDir, { recursive: true });
-    const random = cryptoRandom;
 
-    const store: Store = config.mongodbUri
-      ? new MongoStore({ uri: config.mongodbUri })
-      : new SqliteStore({ path: config.sqlitePath ?? join(dataDir, 'coordinator.sqlite') });
+    const store: Store = this.own(
+      config.mongodbUri
+        ? new MongoStore({ uri: config.mongodbUri })
+        : new SqliteStore({ path: config.sqlitePath ?? join(dataDir, 'coordinator.sqlite') }),
+    );
     await store.ready();
-    this.#store = store;
-
-    const operatorToken =
-      config.operatorToken ?? (await readOrCreateSecret(join(dataDir, 'operator-token'), random)).value;
-    if (!(await store.getCredential(hashBearerToken(operatorToken)))) {
-      await store.insertCredential({
-        tokenHash: hashBearerToken(operatorToken),
-        role: 'operator',
-        name: 'operator',
-        createdAt: systemClock.now(),
-        revokedAt: null,
-      });
-      if (!config.operatorToken) this.generatedOperatorToken = operatorToken;
-    }
-    const webhookSecret =
-      config.paymentWebhookSecret ?? (await readOrCreateSecret(join(dataDir, 'payment-webhook-secret'), random)).value;
-    // 32 random bytes: base64url gives 43 characters, above the minimum the sealer demands.
-    const sessionSecret =
-      config.sessionSecret ?? (await readOrCreateSecret(join(dataDir, 'session-secret'), random, 32)).value;
-    const tokenKeys = await loadOrCreateKeyRing(config.tokenKeysFile ?? join(dataDir, 'token-keys.json'));
+    const secrets = await loadSecrets(config, dataDir, store, random, clock);
+    this.generatedOperatorToken = secrets.generatedOperatorToken;
 
     if (!config.dhtBootstrap) {
-      this.#bootstrap = new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort });
+      this.#bootstrap = this.own(new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort }));
       await this.#bootstrap.ready();
     }
     const instanceId = config.instanceId ?? randomId(random, 6);
-    this.#feeds = new FeedService({
-      store,
-      dataDir,
-      instanceId,
-      swarmKeyPair: await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random),
-      bootstrap: this.dhtBootstrap,
-      dhtHost: config.dhtHost,
-      logger: logger.child({ part: 'feeds' }),
-    });
-    await this.#feeds.ready();
+    const feeds = this.own(
+      new FeedService({
+        store,
+        dataDir,
+        instanceId,
+        swarmKeyPair: await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random),
+        bootstrap: this.dhtBootstrap,
+        dhtHost: config.dhtHost,
+        logger: logger.child({ part: 'feeds' }),
+        clock,
+      }),
+    );
+    await feeds.ready();
 
-    const server = createServer();
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen(config.port, config.host, () => res());
-    });
-    this.#server = server;
-    const address = server.address() as AddressInfo;
-    this.#url = `http://${address.address}:${address.port}`;
-    const publicUrl = config.publicUrl?.replace(/\/$/, '') ?? this.#url;
+    // The services' pollers stop after the HTTP server, which is opened after them: the app needs
+    // the bound address for its links.
+    let services: Services | null = null;
+    this.defer(() => services?.close());
+    const http = this.own(new HttpListener({ host: config.host, port: config.port, clock }));
+    this.#http = http;
+    await http.ready();
+    const publicUrl = config.publicUrl?.replace(/\/$/, '') ?? http.url;
 
     const deps: CoordinatorDeps = {
       store,
-      feeds: this.#feeds,
+      feeds,
       payments: new TestPaymentGateway({
-        webhookSecret,
+        webhookSecret: secrets.webhookSecret,
         publicUrl,
-        clock: systemClock,
+        clock,
         random,
         deliver: async (body, headers) => {
-          const res = await fetch(`${this.#url}/api/payments/webhook`, { method: 'POST', body, headers });
+          const res = await fetch(`${http.url}/api/payments/webhook`, { method: 'POST', body, headers });
           await res.arrayBuffer();
           return res.status;
         },
       }),
-      tokenKeys,
-      clock: systemClock,
+      tokenKeys: secrets.tokenKeys,
+      clock,
       random,
       logger,
-      metrics: new CoordinatorMetrics({ store, feeds: this.#feeds }),
+      metrics: new CoordinatorMetrics({ store, feeds }),
       settings: {
         publicUrl,
         claimTtlMs: config.claimTtlSeconds * 1000,
         redemptionWindowMs: config.redemptionWindowDays * DAY_MS,
         imageLimits: DEFAULT_IMAGE_LIMITS,
-        sessionSecret,
+        sessionSecret: secrets.sessionSecret,
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
         },
       },
     };
-    server.on('request', createApp(deps).callback());
+    services = createServices(deps);
+    http.handle(createApp(deps, services).callback());
     logger.info(
       {
-        url: this.#url,
+        url: http.url,
         publicUrl,
         store: config.mongodbUri ? 'mongodb' : 'sqlite',
         dht: this.dhtBootstrap,
@@ -151,23 +141,5 @@ export class Coordinator {
       },
       'coordinator ready',
     );
-  }
-
-  async close(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    if (server) {
-      const closed = new Promise<void>((res) => server.close(() => res()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
-      await closed;
-      clearTimeout(timer);
-    }
-    await this.#feeds?.close();
-    this.#feeds = null;
-    await this.#bootstrap?.close();
-    this.#bootstrap = null;
-    await this.#store?.close();
-    this.#store = null;
   }
 }

@@ -5,9 +5,9 @@ import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import type { PaymentGateway } from './payment/port.ts';
+import type { AlertThresholds } from './services/liveness.ts';
 import type { Store } from './store/port.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
-import type { AlertThresholds } from './web/ops/alerts.ts';
 
 /** Everything the HTTP app uses, injected: real adapters in main.ts, real or fake ones in tests. */
 export interface CoordinatorDeps {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FAILED_CODE_BURST, FAILED_CODE_REFILL_MS } from '../coordinator/http/failed-code-limiter.ts';
+import { FAILED_CODE_BURST, FAILED_CODE_REFILL_MS } from '../coordinator/services/failed-code-limiter.ts';
 import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
 import { newOrderCode } from '../shared/token/order-code.ts';
 import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';

@@ -1,4 +1,3 @@
-import { StoreConflictError } from '../coordinator/store/port.ts';
 import { nextOrderState, ORDER_STATES, type OrderEvent } from '../shared/policy/order-state.ts';
 import type { StoreTest } from './fixtures/store-harness.ts';
 import { CLAIM_TTL_MS, orderIn, orderRecord, T0 } from './fixtures/store-records.ts';
@@ -20,8 +19,8 @@ export function orderContract(it: StoreTest): void {
     t.deepEqual(await store.getOrderByCode('CODE-o1'), orderRecord('o1'));
     t.is(await store.getOrder('nope'), null);
     t.is(await store.getOrderByCode('nope'), null);
-    await t.throwsAsync(store.insertOrder(orderRecord('o1', { code: 'OTHER' })), { instanceOf: StoreConflictError });
-    await t.throwsAsync(store.insertOrder(orderRecord('o2', { code: 'CODE-o1' })), { instanceOf: StoreConflictError });
+    await t.throwsAsync(store.insertOrder(orderRecord('o1', { code: 'OTHER' })), { code: 'store_conflict' });
+    await t.throwsAsync(store.insertOrder(orderRecord('o2', { code: 'CODE-o1' })), { code: 'store_conflict' });
     t.is(await store.getOrder('o2'), null, 'a refused insert leaves nothing behind');
   });
 

@@ -1,4 +1,3 @@
-import { StoreConflictError } from '../coordinator/store/port.ts';
 import { type MakeStore, storeTests } from './fixtures/store-harness.ts';
 import {
   coordinatorNodeRecord,
@@ -36,7 +35,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       (await store.listVenues()).map((v) => v.id),
       ['v1', 'v2'],
     );
-    await t.throwsAsync(store.insertVenue(venueRecord('v1', { name: 'again' })), { instanceOf: StoreConflictError });
+    await t.throwsAsync(store.insertVenue(venueRecord('v1', { name: 'again' })), { code: 'store_conflict' });
     t.is((await store.getVenue('v1'))?.name, 'Venue v1');
   });
 
@@ -55,7 +54,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
       ['e-new', 'e-old'],
     );
     t.deepEqual(await store.listEvents({ venueId: 'v9' }), []);
-    await t.throwsAsync(store.insertEvent(eventRecord('e-old', 'v2')), { instanceOf: StoreConflictError });
+    await t.throwsAsync(store.insertEvent(eventRecord('e-old', 'v2')), { code: 'store_conflict' });
   });
 
   it('raiseFeedHead raises and never lowers', async (t, store) => {
@@ -79,7 +78,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.is(await store.getImage('i2'), null);
     t.deepEqual(await store.insertImage(imageRecord('i3', 'e2', { sha256: 'aa'.repeat(32) })), { inserted: true });
     await t.throwsAsync(store.insertImage(imageRecord('i1', 'e1', { sha256: 'bb'.repeat(32) })), {
-      instanceOf: StoreConflictError,
+      code: 'store_conflict',
     });
     t.deepEqual(await store.getImage('i1'), first);
     t.is(await store.getImage('nope'), null);
@@ -148,7 +147,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     await store.insertPrinter(printerRecord('k1', 'v1'));
     await store.insertPrinter(printerRecord('k2', 'v2', { pairedAt: T0 + 1 }));
     await store.insertPrinter(printerRecord('k3', 'v1', { pairedAt: T0 + 2 }));
-    await t.throwsAsync(store.insertPrinter(printerRecord('k1', 'v2')), { instanceOf: StoreConflictError });
+    await t.throwsAsync(store.insertPrinter(printerRecord('k1', 'v2')), { code: 'store_conflict' });
     t.deepEqual(await store.getPrinter('k1'), printerRecord('k1', 'v1'));
     t.is(await store.getPrinter('nope'), null);
     t.deepEqual(
@@ -215,7 +214,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.deepEqual(await store.getCredential('h1'), credentialRecord('h1'));
     t.is(await store.getCredential('h2'), null);
     await t.throwsAsync(store.insertCredential(credentialRecord('h1', { role: 'photographer' })), {
-      instanceOf: StoreConflictError,
+      code: 'store_conflict',
     });
     t.is((await store.getCredential('h1'))?.role, 'operator');
   });

@@ -13,11 +13,14 @@ import {
   HotFolderUploader,
   httpUploader,
   isCandidateFileName,
-  PermanentUploadError,
+  isUploadRejected,
   type UploadOutcome,
+  uploadRejected,
 } from '../coordinator/cli/watch.ts';
-import { ConfigError, parseWatchConfig } from '../coordinator/cli/watch-main.ts';
+import { parseWatchConfig } from '../coordinator/cli/watch-main.ts';
 import { readMultipartUpload } from '../coordinator/media/multipart.ts';
+import { ConfigError } from '../shared/config/config-error.ts';
+import { type AppError, isAppError } from '../shared/errors.ts';
 
 const STABLE_MS = 150;
 const POLL_MS = 30;
@@ -360,7 +363,7 @@ test('after bounded attempts a file is reported failed, later files proceed, and
 test('a permanent refusal is recorded as failed and not retried', async (t) => {
   const where = await setup(t);
   await fs.writeFile(path.join(where.folder, 'a.jpg'), await jpeg(1));
-  const fake = fakeUpload([new PermanentUploadError('422 image_corrupt', { status: 422 })]);
+  const fake = fakeUpload([uploadRejected('422 image_corrupt', { status: 422 })]);
   const uploader = await startUploader(t, where, fake.upload);
   await uploader.idle();
   await sleep(STABLE_MS * 3);
@@ -525,20 +528,25 @@ test('httpUploader: 4xx refusals are permanent; 408, 429, 5xx, bad answers and n
   for (const status of [400, 401, 403, 404, 413, 415, 422]) {
     next = { status, body: { error: { code: 'some_code', message: 'nope' } } };
     const err = await t.throwsAsync(upload(file));
-    t.true(err instanceof PermanentUploadError, String(status));
-    t.is((err as PermanentUploadError).status, status);
-    t.is((err as PermanentUploadError).code, 'some_code');
+    t.true(isUploadRejected(err), String(status));
+    t.is((err as AppError).status, status);
+    t.is((err as AppError).details?.remoteCode, 'some_code');
   }
   for (const status of [408, 429, 500, 502, 503]) {
     next = { status, body: { error: { code: 'busy', message: 'later' } } };
     const err = await t.throwsAsync(upload(file));
-    t.false(err instanceof PermanentUploadError, String(status));
+    t.false(isUploadRejected(err), String(status));
+    t.true(isAppError(err, 'coordinator_error'), String(status));
   }
   next = { status: 201, body: { image: { sha256: 'f'.repeat(64) } } };
-  t.false((await t.throwsAsync(upload(file))) instanceof PermanentUploadError, 'content mismatch is retried');
+  const mismatch = await t.throwsAsync(upload(file));
+  t.false(isUploadRejected(mismatch), 'content mismatch is retried');
+  t.true(isAppError(mismatch, 'coordinator_answer_invalid'));
 
   const nowhere = httpUploader({ coordinatorUrl: 'http://127.0.0.1:1', eventId: 'e', token: 'tok' });
-  t.false((await t.throwsAsync(nowhere(file))) instanceof PermanentUploadError);
+  const unreachable = await t.throwsAsync(nowhere(file));
+  t.false(isUploadRejected(unreachable));
+  t.true(isAppError(unreachable, 'coordinator_unreachable'));
 });
 
 test('end to end: the hot folder uploads through HTTP and survives a coordinator hiccup', async (t) => {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import test from 'ava';
+import { CONFLICTS_PAGE, conflictAlerts, MAX_CONFLICT_ALERTS } from '../coordinator/services/alerts.ts';
+import { type ConflictView, joinNames } from '../coordinator/services/conflict-views.ts';
 import type { ConflictRecord } from '../coordinator/store/offline-records.ts';
 import { SqliteStore } from '../coordinator/store/sqlite-store.ts';
-import { CONFLICTS_PAGE, conflictAlerts, MAX_CONFLICT_ALERTS } from '../coordinator/web/ops/alerts.ts';
-import { type ConflictView, joinNames } from '../coordinator/web/ops/conflict-views.ts';
 import {
   asOperator,
   asPhotographer,
@@ -15,6 +15,7 @@ import {
   printerCall,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { driveUntil } from './fixtures/drive-clock.ts';
 import { openSse, type SseConnection, type SseEvent } from './fixtures/sse-client.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
 
@@ -156,7 +157,11 @@ test('a reconciled double print is an alert on the dashboard (page, snapshot, st
     .set('cookie', cookie)
     .set(SAME_ORIGIN)
     .expect(200);
-  const cleared = await nextPolled(h, stream, (e) => e.event === 'update' && conflictAlertsOf(e).length === 0);
+  const cleared = await driveUntil(
+    h.clock,
+    stream.waitFor((e) => e.event === 'update' && conflictAlertsOf(e).length === 0, STREAM_WAIT_MS),
+    h.deps.settings.ops.streamPollMs,
+  );
   t.notRegex((cleared.data as StreamData).html.alerts, /printed twice/);
   const after = await h.http.get('/api/ops/snapshot').set(asOperator).expect(200);
   t.false(after.body.alerts.some((a: { kind: string }) => a.kind === 'conflict'));
@@ -180,7 +185,11 @@ test('a conflict recorded while the dashboard is open reaches it live, with name
   await h.store.insertConflict(
     conflict({ id: 'unknown_order:o9:x', kind: 'unknown_order', venueId: venue.id, orderId: 'o9', printerId: hostile }),
   );
-  const update = await nextPolled(h, stream, (e) => e.event === 'update' && conflictAlertsOf(e).length > 0);
+  const update = await driveUntil(
+    h.clock,
+    stream.waitFor((e) => e.event === 'update' && conflictAlertsOf(e).length > 0, STREAM_WAIT_MS),
+    h.deps.settings.ops.streamPollMs,
+  );
   const html = (update.data as StreamData).html.alerts;
   t.false(html.includes(HOSTILE_NAME), 'the printer name is escaped');
   t.true(html.includes('&lt;img src=x onerror=alert(1)&gt; printed an order offline that its venue does not know'));

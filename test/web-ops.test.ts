@@ -4,16 +4,18 @@ import test from 'ava';
 import pino from 'pino';
 import { createApp } from '../coordinator/app.ts';
 import { credentialIdOf, hashBearerToken } from '../coordinator/http/auth.ts';
-import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
 import {
   computeAlerts,
   DEFAULT_ALERT_THRESHOLDS,
   LAG_ALERT_MS,
   OFFLINE_ALERT_MS,
-} from '../coordinator/web/ops/alerts.ts';
+} from '../coordinator/services/alerts.ts';
+import { OpsMonitor } from '../coordinator/services/ops-monitor.ts';
+import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/services/printer-rows.ts';
+import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
 import { buildHeatmap, cellTone, MAX_HEATMAP_COLUMNS } from '../coordinator/web/ops/heatmap.ts';
-import { OpsMonitor } from '../coordinator/web/ops/ops-monitor.ts';
-import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/web/ops/printer-rows.ts';
+import { OPS_STREAM_HEARTBEAT_MS } from '../coordinator/web/ops/stream-routes.ts';
+import { ERRORS } from '../shared/errors.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import {
   asOperator,
@@ -27,6 +29,7 @@ import {
   seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { driveUntil } from './fixtures/drive-clock.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0);
@@ -361,7 +364,11 @@ test('the SSE stream sends a snapshot, then the changed row after a printer repo
   ).expect(204);
 
   const update = (
-    await stream.next((e) => e.type === 'update' && ((e.data as StreamRows).changed ?? []).some((r) => r.queue === 3))
+    await driveUntil(
+      h.clock,
+      stream.next((e) => e.type === 'update' && ((e.data as StreamRows).changed ?? []).some((r) => r.queue === 3)),
+      h.deps.settings.ops.streamPollMs,
+    )
   ).data as StreamRows;
   t.deepEqual(
     update.changed!.map((r) => [r.id, r.queue, r.printerState, r.events[0]?.eventName]),
@@ -408,6 +415,28 @@ test('the stream polls only while watched, and stops when the last viewer leaves
   t.is(seen.filter((s) => s.endsWith('update')).length, 0, 'nothing changed, nothing sent');
 });
 
+test('closing the monitor stops its polling for good, even with viewers left', async (t) => {
+  const h = await harness(t);
+  const clock = new ManualClock(T0);
+  const { store, counter } = countingStore(h);
+  const monitor = new OpsMonitor({ store, clock, thresholds: t_, pollMs: 10, logger: pino({ level: 'silent' }) });
+  const seen: string[] = [];
+  monitor.subscribe((m) => seen.push(m.type));
+  await monitor.pollNow();
+  t.is(clock.pendingTimers, 1);
+  monitor.close();
+  t.is(clock.pendingTimers, 0, 'the scheduled poll is cancelled');
+  t.is(monitor.subscriberCount, 0);
+  const polls = counter.polls;
+  await clock.tick(100);
+  t.is(counter.polls, polls, 'no poll after close');
+  monitor.subscribe((m) => seen.push(`late:${m.type}`));
+  await clock.tick(100);
+  t.is(clock.pendingTimers, 0, 'a closed monitor schedules nothing for a late viewer');
+  t.is(counter.polls, polls, 'nor polls for it');
+  t.deepEqual(seen, ['snapshot']);
+});
+
 /** The harness store, counting dashboard polls (each poll lists the printers once). */
 function countingStore(h: Harness) {
   const counter = { polls: 0 };
@@ -426,19 +455,71 @@ test('a dashboard that disconnects stops the polling it caused', async (t) => {
   const { store, counter } = countingStore(h);
   const app = createApp({ ...h.deps, store });
   const stream = await openStream(app.callback(), asOperator, h);
-  const pollMs = h.deps.settings.ops.streamPollMs;
   await stream.next((e) => e.type === 'snapshot');
-  // The next poll is scheduled once the current one has finished: move the clock until it falls due.
-  const first = counter.polls;
-  for (let step = 0; step < 100 && counter.polls === first; step++) {
-    h.clock.advance(pollMs);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  t.true(counter.polls > first, 'polled again when the interval was up, while watched');
+  const pollMs = h.deps.settings.ops.streamPollMs;
+  await driveUntil(
+    h.clock,
+    until(() => counter.polls >= 2),
+    pollMs,
+  );
+  t.true(counter.polls >= 2, `polled ${counter.polls} times while watched`);
+  const pending = h.clock.pendingTimers;
   await stream.close();
+  await until(() => h.clock.pendingTimers < pending);
   const after = counter.polls;
-  await h.clock.tick(20 * pollMs);
+  await h.clock.tick(pollMs * 10);
   t.is(counter.polls, after, 'no polling after the last viewer left');
+});
+
+test('a store error during the stream heartbeat is reported as 503 and keeps the operator signed in; a revoked token signs out', async (t) => {
+  const h = await harness(t);
+  let storeDown = false;
+  const store = new Proxy(h.store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop === 'getCredential') {
+        return async (tokenHash: string) => {
+          if (storeDown) throw new Error('connection reset by the database');
+          return target.getCredential(tokenHash);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const app = createApp({ ...h.deps, store });
+  const stream = await openStream(app.callback(), asOperator);
+  t.teardown(stream.close);
+  await stream.next((e) => e.type === 'snapshot');
+
+  storeDown = true;
+  const unavailable = await driveUntil(
+    h.clock,
+    stream.next((e) => e.type === 'unavailable'),
+    OPS_STREAM_HEARTBEAT_MS,
+  );
+  t.deepEqual(unavailable.data, {
+    code: 'store_unavailable',
+    status: 503,
+    message: ERRORS.store_unavailable.message,
+  });
+  t.false(
+    stream.events.some((e) => e.type === 'signed_out'),
+    'a store that cannot answer is not a sign-out',
+  );
+
+  // The next beat that reaches the store and finds the token revoked does sign out.
+  storeDown = false;
+  await h.store.revokeCredential(hashBearerToken(OPERATOR_TOKEN), h.clock.now());
+  await driveUntil(
+    h.clock,
+    stream.next((e) => e.type === 'signed_out'),
+    OPS_STREAM_HEARTBEAT_MS,
+  );
+  const signedOutAt = stream.events.findIndex((e) => e.type === 'signed_out');
+  t.true(
+    stream.events.slice(0, signedOutAt).some((e) => e.type === 'unavailable'),
+    'the failed beats were reported before the sign-out',
+  );
 });
 
 test('credentials: listed without tokens or hashes, revoked by id; the last operator stays', async (t) => {
@@ -593,3 +674,12 @@ test('static assets: named files only, revalidated by ETag', async (t) => {
   // The forms post with fetch under the cookie; a cross-site form post is refused (see web-auth).
   await h.http.post('/api/venues').set(asOperator).set(SAME_ORIGIN).send({ name: 'ok' }).expect(201);
 });
+
+/** Resolves once `check` holds (checked every few ms of real time); rejects after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

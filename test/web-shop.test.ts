@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import pino from 'pino';
 import request from 'supertest';
+import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/http/event-stream.ts';
+import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/services/live-updates.ts';
+import { describeOrderStatus, type OrderStatusView } from '../coordinator/services/order-status.ts';
+import { StorePoller } from '../coordinator/services/store-poller.ts';
 import type { OrderRecord } from '../coordinator/store/records.ts';
 import { AssetTable, shopAssets } from '../coordinator/web/shop/assets.ts';
-import { openEventStream, SSE_RETRY_MS, StreamLimiter } from '../coordinator/web/shop/event-stream.ts';
-import { EVENT_POLL_INTERVAL_MS, ORDER_POLL_INTERVAL_MS } from '../coordinator/web/shop/live-routes.ts';
-import { describeOrderStatus, type OrderStatusView } from '../coordinator/web/shop/order-status.ts';
-import { StorePoller } from '../coordinator/web/shop/store-poller.ts';
-import { ManualClock } from '../shared/ports/clock.ts';
+import { ManualClock, systemClock } from '../shared/ports/clock.ts';
 import { escapeHtml, html, page, trustedHtml } from '../shared/web/html.ts';
 import {
   asOperator,
@@ -23,6 +23,7 @@ import {
   seedEvent,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { driveUntil } from './fixtures/drive-clock.ts';
 import { openSse } from './fixtures/sse-client.ts';
 
 const HOSTILE_EVENT = `Final <script>alert("e")</script> & 'friends'`;
@@ -377,7 +378,11 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
 
   h.clock.advance(5_000);
   const imageId = await upload(h, event.id, asPhotographer, 42);
-  const photos = await all.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
+  const photos = await driveUntil(
+    h.clock,
+    all.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS),
+    EVENT_POLL_INTERVAL_MS,
+  );
   const sent = (photos.data as { images: Array<{ id: string; thumbnailUrl: string; photographer: string }> }).images;
   t.deepEqual(
     sent.map((i) => i.id),
@@ -388,7 +393,11 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
 
   // Eve's photo comes next on the same stream: once it is there, Pat's (added first) would have been too.
   const eveImage = await upload(h, event.id, asEve, 43);
-  await onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS);
+  const evePhotos = await driveUntil(
+    h.clock,
+    onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS),
+    EVENT_POLL_INTERVAL_MS,
+  );
   t.deepEqual(
     onlyEve.events
       .filter((e) => e.event === 'photos')
@@ -419,9 +428,11 @@ test('live: the order stream follows payment â†’ printing at the named printer â
   const stream = openSse(h.callback, `/api/orders/${orderId}/stream`);
   t.teardown(() => stream.close());
   const status = (match: (s: OrderStatusView) => boolean) =>
-    stream
-      .waitFor((e) => e.event === 'status' && match(e.data as OrderStatusView), ORDER_WAIT_MS)
-      .then((e) => e.data as OrderStatusView);
+    driveUntil(
+      h.clock,
+      stream.waitFor((e) => e.event === 'status' && match(e.data as OrderStatusView), ORDER_WAIT_MS),
+      ORDER_POLL_INTERVAL_MS,
+    ).then((e) => e.data as OrderStatusView);
 
   t.like(await status((s) => s.state === 'awaiting_payment'), { redeemable: false, code: null });
   await h.http.post(new URL(created.body.checkoutUrl).pathname).type('form').send({ outcome: 'pay' }).expect(302);
@@ -461,7 +472,7 @@ test('streams: bounded in number and in time, released when the fan goes away, w
   });
   app.use((ctx) => {
     // Long defaults, so each property below is seen alone: cleanup must not wait for a failed write.
-    const stream = openEventStream(ctx, limiter, {
+    const stream = openEventStream(ctx, limiter, systemClock, {
       heartbeatMs: ctx.path === '/ping' ? 20 : 60_000,
       maxStreamMs: ctx.path === '/short' ? 150 : 60_000,
     });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { AppError, isAppError } from '../../shared/errors.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { ImageMime } from '../media/image-signature.ts';
 
@@ -17,20 +18,17 @@ export type UploadFn = (file: HotFile) => Promise<UploadOutcome>;
 export type WatchLogger = StructuredLogger;
 
 /**
- * Thrown by an UploadFn when retrying cannot help (the coordinator refused the file, e.g. it is not
+ * What an UploadFn throws when retrying cannot help (the coordinator refused the file, e.g. it is not
  * a valid image or the token is wrong): the file is recorded as failed and left alone until it
- * changes or the uploader restarts.
+ * changes or the uploader restarts. The coordinator's HTTP status is kept as the error's status, its
+ * error code as `details.remoteCode`.
  */
-export class PermanentUploadError extends Error {
-  readonly status: number | null;
-  readonly code: string | null;
+export function uploadRejected(message: string, opts: { status?: number; code?: string } = {}): AppError {
+  return new AppError('upload_rejected', message, { remoteCode: opts.code ?? null }, { status: opts.status });
+}
 
-  constructor(message: string, opts: { status?: number; code?: string } = {}) {
-    super(message);
-    this.name = 'PermanentUploadError';
-    this.status = opts.status ?? null;
-    this.code = opts.code ?? null;
-  }
+export function isUploadRejected(err: unknown): err is AppError {
+  return isAppError(err, 'upload_rejected');
 }
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);

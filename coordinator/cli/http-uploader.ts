@@ -1,5 +1,6 @@
+import { AppError } from '../../shared/errors.ts';
 import { sniffImageMime } from '../media/image-signature.ts';
-import { errorMessage, PermanentUploadError, type UploadFn } from './hot-file.ts';
+import { errorMessage, type UploadFn, uploadRejected } from './hot-file.ts';
 export const UPLOAD_TIMEOUT_MS = 120_000;
 /** Enough of an error body to log the coordinator's code and message. */
 const MAX_ERROR_BODY_CHARS = 2000;
@@ -36,17 +37,32 @@ export function httpUploader(opts: {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new Error(`cannot reach the coordinator at ${url}: ${errorMessage(err)}`, { cause: err });
+      throw new AppError(
+        'coordinator_unreachable',
+        `cannot reach the coordinator at ${url}: ${errorMessage(err)}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
     const text = await res.text().catch(() => '');
     const body = parseJson(text);
 
     if (res.status === 200 || res.status === 201) {
       const image = (body as { image?: { sha256?: unknown } } | null)?.image;
-      if (!image) throw new Error(`unexpected answer from the coordinator (${res.status}): ${text.slice(0, 200)}`);
+      if (!image) {
+        throw new AppError(
+          'coordinator_answer_invalid',
+          `unexpected answer from the coordinator (${res.status}): ${text.slice(0, 200)}`,
+        );
+      }
       if (typeof image.sha256 === 'string' && image.sha256 !== file.sha256) {
         // The bytes were altered in transit; sending them again is the fix.
-        throw new Error(`the coordinator stored content ${image.sha256}, not ${file.sha256}`);
+        throw new AppError(
+          'coordinator_answer_invalid',
+          `the coordinator stored content ${image.sha256}, not ${file.sha256}`,
+        );
       }
       return res.status === 200 && (body as { duplicate?: unknown }).duplicate === true ? 'duplicate' : 'uploaded';
     }
@@ -56,9 +72,9 @@ export function httpUploader(opts: {
     const message = typeof error?.message === 'string' ? error.message : text.slice(0, MAX_ERROR_BODY_CHARS);
     const description = `coordinator answered ${res.status}${code ? ` ${code}` : ''}: ${message}`;
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-      throw new PermanentUploadError(description, { status: res.status, code });
+      throw uploadRejected(description, { status: res.status, code });
     }
-    throw new Error(description);
+    throw new AppError('coordinator_error', description, { remoteCode: code ?? null }, { status: res.status });
   };
 }
 

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { z } from 'zod';
+import { ConfigError } from '../../shared/config/config-error.ts';
 import { DEFAULT_STABLE_MS, HotFolderUploader, httpUploader } from './watch.ts';
 
 /**
@@ -22,13 +23,6 @@ export const USAGE = `Usage: npm run watch-folder -- --folder DIR --event EVENT_
                  of this computer can read command lines)
   --journal      where to remember uploaded files (default: .vpm-upload-journal-<event>.jsonl in the folder)
   --stable-ms    how long a file must stay unchanged before it is uploaded (default ${DEFAULT_STABLE_MS})`;
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export interface WatchConfig {
   folder: string;
@@ -165,6 +159,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void
   try {
     await uploader.ready();
   } catch (err) {
+    // A signal during start-up closes the uploader, which refuses the start: stop() exits then.
+    if (stopping) return;
     logger.error({ err }, 'cannot start watching');
     process.exit(1);
   }

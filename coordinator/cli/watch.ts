@@ -2,15 +2,34 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as watchFolder } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from '../../shared/config/config-error.ts';
+import { AppError } from '../../shared/errors.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { sniffImageMime } from '../media/image-signature.ts';
 import {
   endsLikeCompleteImage,
   errorMessage,
   isCandidateFileName,
-  PermanentUploadError,
+  isUploadRejected,
   type UploadFn,
   type WatchLogger,
 } from './hot-file.ts';
+import {
+  DEFAULT_POLL_MS,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_STABLE_MS,
+  type HotFolderOptions,
+  type HotFolderStats,
+  INCOMPLETE_FILE_PATIENCE_FACTOR,
+  MAX_UPLOAD_ATTEMPTS,
+  noopLogger,
+  type Phase,
+  retryDelayMs,
+  signature,
+  type TrackedFile,
+  WATCH_EVENT_DEBOUNCE_MS,
+} from './hot-folder-options.ts';
 import { type JournalRecord, UploadJournal } from './upload-journal.ts';
 
 /**
@@ -29,75 +48,7 @@ import { type JournalRecord, UploadJournal } from './upload-journal.ts';
  * subfolders hold sidecars, previews and trash that must not be sold.
  */
 
-export interface HotFolderOptions {
-  folder: string;
-  journalPath: string;
-  upload: UploadFn;
-  /** A file must keep its size and mtime this long before it is read. */
-  stableMs?: number;
-  /** Rescan interval; also bounds how late a stable file is noticed. */
-  pollMs?: number;
-  logger?: WatchLogger;
-  clock?: () => number;
-  /** First retry delay after a failed upload; doubles per attempt up to MAX_RETRY_DELAY_MS. */
-  retryBaseMs?: number;
-  /** Attempts per round before the file is set aside until a later rescan. */
-  maxAttempts?: number;
-}
-
-export interface HotFolderStats {
-  uploaded: number;
-  duplicates: number;
-  failed: number;
-  /** Files found already done in the journal (same content uploaded before, maybe under another name). */
-  skipped: number;
-}
-
-export const DEFAULT_STABLE_MS = 2000;
-export const DEFAULT_POLL_MS = 500;
-export const DEFAULT_RETRY_BASE_MS = 1000;
-export const MAX_UPLOAD_ATTEMPTS = 5;
-export const MAX_RETRY_DELAY_MS = 60_000;
-/**
- * A file whose bytes lack the format's end marker (JPEG EOI, PNG IEND) is most likely still being
- * written by a stalled writer, so it waits this many stable periods before being sent anyway (some
- * cameras append trailers after EOI; the coordinator makes the final call on such files).
- */
-const INCOMPLETE_FILE_PATIENCE_FACTOR = 10;
-/** fs.watch fires several events per write; one rescan shortly after is enough. */
-const WATCH_EVENT_DEBOUNCE_MS = 50;
-
-/* ---------------------------------------------------------------- uploader */
-
-type Phase =
-  /** Waiting for size and mtime to stay put until readyAt. */
-  | 'settling'
-  /** Stable; waiting for its turn. */
-  | 'queued'
-  | 'uploading'
-  | 'done'
-  /** Retries exhausted this round; queued again by the first rescan after readyAt. */
-  | 'failed'
-  /** Refused for good (or not an image); left alone until the file changes. */
-  | 'rejected';
-
-interface TrackedFile {
-  path: string;
-  name: string;
-  size: number;
-  mtimeMs: number;
-  phase: Phase;
-  /** When the current size and mtime were first seen. */
-  stableSince: number;
-  /** Earliest moment a rescan may queue the file. */
-  readyAt: number;
-}
-
-const noopLogger: WatchLogger = { info() {}, warn() {}, error() {} };
-
-const signature = (name: string, size: number, mtimeMs: number) => `${name}\u0000${size}\u0000${mtimeMs}`;
-
-export class HotFolderUploader {
+export class HotFolderUploader extends Resource {
   private readonly folder: string;
   private readonly journalPath: string;
   private readonly uploadFn: UploadFn;
@@ -106,7 +57,7 @@ export class HotFolderUploader {
   private readonly retryBaseMs: number;
   private readonly maxAttempts: number;
   private readonly log: WatchLogger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   private readonly files = new Map<string, TrackedFile>();
   /** Content already uploaded or known to the coordinator. */
@@ -117,19 +68,17 @@ export class HotFolderUploader {
 
   private journal: UploadJournal | null = null;
   private watcher: FSWatcher | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private debounceTimer: NodeJS.Timeout | null = null;
+  private pollTimer: Timer | null = null;
+  private debounceTimer: Timer | null = null;
   private scanChain: Promise<void> = Promise.resolve();
   private pendingScan: Promise<void> | null = null;
   private pumpRun: Promise<void> | null = null;
   private readonly sleepers = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
-  private readyRun: Promise<void> | null = null;
-  private closeRun: Promise<void> | null = null;
-  private closed = false;
   private folderMissingWarned = false;
 
   constructor(opts: HotFolderOptions) {
+    super();
     this.folder = path.resolve(opts.folder);
     this.journalPath = path.resolve(opts.journalPath);
     this.uploadFn = opts.upload;
@@ -138,29 +87,41 @@ export class HotFolderUploader {
     this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     this.maxAttempts = opts.maxAttempts ?? MAX_UPLOAD_ATTEMPTS;
     this.log = opts.logger ?? noopLogger;
-    this.now = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
   }
 
   get stats(): Readonly<HotFolderStats> {
     return { ...this.counters };
   }
 
-  ready(): Promise<void> {
-    this.readyRun ??= this.start();
-    return this.readyRun;
-  }
-
-  private async start(): Promise<void> {
+  /** Journal, then folder notifications and rescans; close() undoes them in reverse. */
+  protected async _open(): Promise<void> {
     const folderStat = await fs.stat(this.folder).catch(() => null);
-    if (!folderStat?.isDirectory()) throw new Error(`The hot folder ${this.folder} does not exist or is not a folder.`);
+    if (!folderStat?.isDirectory()) {
+      throw new ConfigError(`The hot folder ${this.folder} does not exist or is not a folder.`, {
+        folder: this.folder,
+      });
+    }
 
     const { journal, records } = await UploadJournal.open(this.journalPath, this.log);
     this.journal = journal;
+    this.defer(async () => {
+      await journal.close();
+      this.journal = null;
+      for (const resolve of this.idleWaiters) resolve();
+      this.idleWaiters.clear();
+      this.log.info({ ...this.counters }, 'hot folder closed');
+    });
+    // Scans and the upload in flight finish first, so their outcomes reach the journal.
+    this.defer(async () => {
+      await this.scanChain;
+      await this.pumpRun;
+    });
     for (const r of records) {
       this.doneHashes.add(r.sha256);
       this.doneSignatures.add(signature(r.name, r.size, r.mtimeMs));
     }
-    if (this.closed) return;
+    if (this.closing) return;
 
     try {
       this.watcher = watchFolder(this.folder, { persistent: false }, () => this.scanSoon());
@@ -172,7 +133,7 @@ export class HotFolderUploader {
     } catch (err) {
       this.log.warn({ err, folder: this.folder }, 'folder notifications unavailable; relying on rescans');
     }
-    this.pollTimer = setInterval(() => void this.requestScan(), this.pollMs);
+    this.pollTimer = this.clock.setInterval(() => void this.requestScan(), this.pollMs);
     this.log.info({ folder: this.folder, journal: this.journalPath, journaled: records.length }, 'watching hot folder');
     await this.requestScan();
   }
@@ -181,32 +142,20 @@ export class HotFolderUploader {
   async idle(): Promise<void> {
     await this.ready();
     await this.requestScan();
-    while (!this.closed && !this.isIdle()) {
+    while (!this.closing && !this.isIdle()) {
       await new Promise<void>((resolve) => this.idleWaiters.add(resolve));
     }
   }
 
-  close(): Promise<void> {
-    this.closeRun ??= this.shutdown();
-    return this.closeRun;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.closed = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+  /** Stops new work at once (timers, notifications, retry waits), then closes the parts in reverse. */
+  override close(): Promise<void> {
+    const closing = super.close();
+    this.pollTimer?.cancel();
+    this.debounceTimer?.cancel();
     this.watcher?.close();
     this.watcher = null;
     for (const wake of this.sleepers) wake();
-    await this.readyRun?.catch(() => {});
-    await this.scanChain;
-    // An upload in flight is allowed to finish so its outcome reaches the journal.
-    await this.pumpRun;
-    await this.journal?.close();
-    this.journal = null;
-    for (const resolve of this.idleWaiters) resolve();
-    this.idleWaiters.clear();
-    this.log.info({ ...this.counters }, 'hot folder closed');
+    return closing;
   }
 
   private isIdle(): boolean {
@@ -224,8 +173,8 @@ export class HotFolderUploader {
   }
 
   private scanSoon(): void {
-    if (this.closed || this.debounceTimer) return;
-    this.debounceTimer = setTimeout(() => {
+    if (this.closing || this.debounceTimer) return;
+    this.debounceTimer = this.clock.setTimeout(() => {
       this.debounceTimer = null;
       void this.requestScan();
     }, WATCH_EVENT_DEBOUNCE_MS);
@@ -233,12 +182,12 @@ export class HotFolderUploader {
 
   /** Scans run one at a time; requests made while one runs share the next one. */
   private requestScan(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closing) return Promise.resolve();
     if (this.pendingScan) return this.pendingScan;
     const scan = this.scanChain
       .then(async () => {
         this.pendingScan = null;
-        if (this.closed) return;
+        if (this.closing) return;
         await this.scanOnce();
         this.startPump();
         this.notifyIdleWaiters();
@@ -263,7 +212,7 @@ export class HotFolderUploader {
 
     // One instant for the whole scan, so files found together become ready together and go out
     // strictly by mtime rather than by how the stat calls happened to interleave with the clock.
-    const now = this.now();
+    const now = this.clock.now();
     const present = new Set<string>();
     for (const name of names) {
       const filePath = path.join(this.folder, name);
@@ -309,7 +258,7 @@ export class HotFolderUploader {
 
   /** One upload at a time: the loop drains the queue, later scans only add to it. */
   private startPump(): void {
-    if (this.pumpRun || this.closed || !this.nextQueued()) return;
+    if (this.pumpRun || this.closing || !this.nextQueued()) return;
     // Cleared in a promise reaction, i.e. always after the assignment below.
     const run: Promise<void> = this.pumpLoop().finally(() => {
       if (this.pumpRun === run) this.pumpRun = null;
@@ -320,7 +269,7 @@ export class HotFolderUploader {
 
   private async pumpLoop(): Promise<void> {
     try {
-      for (let next = this.nextQueued(); next && !this.closed; next = this.nextQueued()) {
+      for (let next = this.nextQueued(); next && !this.closing; next = this.nextQueued()) {
         await this.process(next);
       }
     } catch (err) {
@@ -362,21 +311,22 @@ export class HotFolderUploader {
         this.doneHashes.add(sha256);
         if (outcome === 'duplicate') this.counters.duplicates++;
         else this.counters.uploaded++;
-        await this.record({ sha256, name: file.name, size, mtimeMs, outcome, at: this.now() });
+        await this.record({ sha256, name: file.name, size, mtimeMs, outcome, at: this.clock.now() });
         this.log.info({ file: file.name, sha256, outcome, bytes: size }, 'uploaded');
         finish('done');
         return;
       } catch (err) {
-        if (err instanceof PermanentUploadError) {
+        if (isUploadRejected(err)) {
           this.counters.failed++;
-          this.log.error({ file: file.name, err: err.message, status: err.status, code: err.code }, 'upload refused');
+          const code = err.details?.remoteCode;
+          this.log.error({ file: file.name, err: err.message, status: err.status, code }, 'upload refused');
           finish('rejected');
           return;
         }
-        const delayMs = this.retryDelayMs(attempt);
-        if (attempt >= this.maxAttempts || this.closed) {
+        const delayMs = retryDelayMs(this.retryBaseMs, attempt);
+        if (attempt >= this.maxAttempts || this.closing) {
           this.counters.failed++;
-          file.readyAt = this.now() + delayMs;
+          file.readyAt = this.clock.now() + delayMs;
           this.log.error(
             { file: file.name, err: errorMessage(err), attempts: attempt, retryInMs: delayMs },
             'upload failed; will retry on a later rescan',
@@ -389,7 +339,7 @@ export class HotFolderUploader {
           'upload failed; retrying',
         );
         await this.sleep(delayMs);
-        if (this.closed) {
+        if (this.closing) {
           finish('failed');
           return;
         }
@@ -405,7 +355,7 @@ export class HotFolderUploader {
   private async readWhole(file: TrackedFile): Promise<{ bytes: Buffer; size: number; mtimeMs: number } | null> {
     const unsettle = () => {
       file.phase = 'settling';
-      file.stableSince = this.now();
+      file.stableSince = this.clock.now();
       file.readyAt = file.stableSince + this.stableMs;
     };
     let bytes: Buffer;
@@ -440,7 +390,7 @@ export class HotFolderUploader {
     const complete = kind !== null && endsLikeCompleteImage(bytes, kind);
     if (!complete) {
       const patientUntil = file.stableSince + this.stableMs * INCOMPLETE_FILE_PATIENCE_FACTOR;
-      if (this.now() < patientUntil) {
+      if (this.clock.now() < patientUntil) {
         file.phase = 'settling';
         file.readyAt = patientUntil;
         this.log.warn({ file: file.name }, 'file looks incomplete; waiting for the writer to finish');
@@ -459,7 +409,7 @@ export class HotFolderUploader {
   private async record(record: JournalRecord): Promise<void> {
     this.doneSignatures.add(signature(record.name, record.size, record.mtimeMs));
     try {
-      if (!this.journal) throw new Error('journal is closed');
+      if (!this.journal) throw new AppError('resource_not_ready', 'The upload journal is closed.');
       await this.journal.append(record);
     } catch (err) {
       // The upload itself succeeded; after a restart the coordinator would answer "duplicate".
@@ -467,20 +417,14 @@ export class HotFolderUploader {
     }
   }
 
-  private retryDelayMs(attempt: number): number {
-    const base = Math.min(this.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
-    // Jitter keeps several photographers' laptops from retrying in lockstep after an outage.
-    return Math.round(base * (0.75 + Math.random() * 0.5));
-  }
-
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.sleepers.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, ms);
+      const timer = this.clock.setTimeout(wake, ms);
       this.sleepers.add(wake);
     });
   }
@@ -489,9 +433,11 @@ export class HotFolderUploader {
 export {
   type HotFile,
   isCandidateFileName,
-  PermanentUploadError,
+  isUploadRejected,
   type UploadFn,
   type UploadOutcome,
+  uploadRejected,
   type WatchLogger,
 } from './hot-file.ts';
+export { DEFAULT_STABLE_MS, type HotFolderOptions, type HotFolderStats } from './hot-folder-options.ts';
 export { httpUploader, UPLOAD_TIMEOUT_MS } from './http-uploader.ts';

@@ -1,4 +1,6 @@
 import HyperDHT from 'hyperdht';
+import { AppError } from '../../shared/errors.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { freeUdpPort } from '../../shared/net/free-udp-port.ts';
 
 /** Attempts to find a free UDP port when asked for port 0 (another process may take it in between). */
@@ -16,25 +18,25 @@ export interface DhtAddress {
  * `HyperDHT.bootstrapper` needs a fixed port (it announces `host:port` as its own address before any
  * other node can tell it), so port 0 is resolved to a free port first.
  */
-export class DhtBootstrap {
+export class DhtBootstrap extends Resource {
   readonly #host: string;
   readonly #requestedPort: number;
-  #dht: HyperDHT | null = null;
   #address: DhtAddress | null = null;
 
   constructor(opts: { host: string; port: number }) {
+    super();
     this.#host = opts.host;
     this.#requestedPort = opts.port;
   }
 
   /** The bound address; only valid after ready(). */
   get address(): DhtAddress {
-    if (this.#address === null) throw new Error('DhtBootstrap is not ready');
+    if (this.#address === null || this.closing)
+      throw new AppError('resource_not_ready', 'The DHT bootstrap node is not running.');
     return { ...this.#address };
   }
 
-  async ready(): Promise<void> {
-    if (this.#dht !== null) return;
+  protected async _open(): Promise<void> {
     let lastError: unknown = null;
     const attempts = this.#requestedPort === 0 ? FREE_PORT_ATTEMPTS : 1;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -43,7 +45,7 @@ export class DhtBootstrap {
       const dht = HyperDHT.bootstrapper(port, this.#host, { host: this.#host });
       try {
         await dht.ready();
-        this.#dht = dht;
+        this.defer(() => dht.destroy());
         this.#address = { host: this.#host, port: dht.address().port };
         return;
       } catch (err) {
@@ -51,12 +53,11 @@ export class DhtBootstrap {
         await dht.destroy().catch(() => {});
       }
     }
-    throw lastError instanceof Error ? lastError : new Error('could not start the DHT bootstrap node');
-  }
-
-  async close(): Promise<void> {
-    const dht = this.#dht;
-    this.#dht = null;
-    if (dht !== null) await dht.destroy();
+    throw new AppError(
+      'dht_bootstrap_failed',
+      undefined,
+      { host: this.#host, port: this.#requestedPort },
+      { cause: lastError },
+    );
   }
 }

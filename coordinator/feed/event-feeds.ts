@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import Corestore from 'corestore';
 import Hyperbee from 'hyperbee';
 import Hyperblobs from 'hyperblobs';
@@ -15,6 +14,8 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
 
 /** Catalog key of the number of images on the feed; the next image's seq. */
@@ -68,13 +69,13 @@ function isImageCount(value: unknown): value is ImageCount {
   return typeof value === 'object' && value !== null && typeof (value as ImageCount).count === 'number';
 }
 
-/** Waits for `promise` to settle, at most `ms` (or until `signal` aborts); never throws. */
-async function settleWithin(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits for `promise` to settle, at most `ms` on `clock` (or until `signal` aborts); never throws. */
+async function settleWithin(clock: Clock, promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
   const timer = new AbortController();
   const onAbort = () => timer.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const elapsed = sleep(Math.max(0, ms), undefined, { signal: timer.signal }).catch(() => {});
+    const elapsed = clock.sleep(Math.max(0, ms), timer.signal).catch(() => {});
     await Promise.race([promise.catch(() => {}), elapsed]);
   } finally {
     timer.abort();
@@ -91,6 +92,7 @@ export class EventFeed {
   readonly #catalog: Hyperbee<CatalogValue>;
   readonly #descriptor: EventFeedDescriptor;
   readonly #downloads: DownloadRange[];
+  readonly #clock: Clock;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | null = null;
 
@@ -100,8 +102,10 @@ export class EventFeed {
     catalogCore: Hypercore;
     catalog: Hyperbee<CatalogValue>;
     descriptor: EventFeedDescriptor;
+    clock: Clock;
   }) {
     this.eventId = parts.eventId;
+    this.#clock = parts.clock;
     this.#blobsCore = parts.blobsCore;
     this.#catalogCore = parts.catalogCore;
     this.#blobs = new Hyperblobs(parts.blobsCore, { blockSize: FEED_BLOCK_BYTES });
@@ -115,7 +119,7 @@ export class EventFeed {
     ];
   }
 
-  static async open(corestore: Corestore, event: EventRecord): Promise<EventFeed> {
+  static async open(corestore: Corestore, event: EventRecord, clock: Clock = systemClock): Promise<EventFeed> {
     const seed = feedSeedOf(event);
     const descriptor = EventFeeds.eventDescriptor(event);
     const pairs = deriveEventFeedKeyPairs(seed);
@@ -139,7 +143,7 @@ export class EventFeed {
       await Promise.allSettled([blobsCore.close(), catalog.close()]);
       throw err;
     }
-    return new EventFeed({ eventId: event.id, blobsCore, catalogCore, catalog, descriptor });
+    return new EventFeed({ eventId: event.id, blobsCore, catalogCore, catalog, descriptor, clock });
   }
 
   descriptor(): EventFeedDescriptor {
@@ -202,7 +206,8 @@ export class EventFeed {
       try {
         for (const [i, image] of fresh.entries()) {
           const blob = coordinates[i];
-          if (blob === undefined) throw new Error('blob coordinates missing');
+          if (blob === undefined)
+            throw new AppError('internal_error', 'A blob batch returned fewer coordinates than images.');
           const entry: CatalogEntry = {
             imageId: image.imageId,
             seq: firstSeq + i,
@@ -269,11 +274,11 @@ export class EventFeed {
    * Blocks come from the live download started at open; this only keeps asking peers for news.
    */
   async waitForHead(target: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.#clock.now() + timeoutMs;
     let asking = false;
     for (;;) {
       if (this.#reached(target)) return true;
-      const left = deadline - Date.now();
+      const left = deadline - this.#clock.now();
       if (left <= 0 || this.#closing !== null || signal?.aborted) return false;
       if (!asking) {
         asking = true;
@@ -283,7 +288,7 @@ export class EventFeed {
             asking = false;
           });
       }
-      await sleep(Math.min(HEAD_POLL_INTERVAL_MS, left));
+      await this.#clock.sleep(Math.min(HEAD_POLL_INTERVAL_MS, left));
     }
   }
 
@@ -293,11 +298,11 @@ export class EventFeed {
    * committed head before dying). Appending from a shorter replica would fork the feed.
    */
   async catchUp(committed: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.#clock.now() + timeoutMs;
     if (!(await this.waitForHead(committed, timeoutMs, signal))) return false;
     const updates = Promise.all([this.#blobsCore.update({ wait: true }), this.#catalogCore.update({ wait: true })]);
-    await settleWithin(updates, deadline - Date.now(), signal);
-    return this.waitForHead(this.head(), Math.max(0, deadline - Date.now()), signal);
+    await settleWithin(this.#clock, updates, deadline - this.#clock.now(), signal);
+    return this.waitForHead(this.head(), Math.max(0, deadline - this.#clock.now()), signal);
   }
 
   #reached(target: FeedHead): boolean {
@@ -320,13 +325,16 @@ export class EventFeed {
 }
 
 /** All event feeds of one coordinator instance, over one Corestore (one process per directory). */
-export class EventFeeds {
+export class EventFeeds extends Resource {
   readonly corestore: Corestore;
   readonly #feeds = new Map<string, Promise<EventFeed>>();
-  #closing: Promise<void> | null = null;
 
-  constructor(opts: { storageDir: string }) {
+  readonly #clock: Clock;
+
+  constructor(opts: { storageDir: string; clock?: Clock }) {
+    super();
     this.corestore = new Corestore(opts.storageDir);
+    this.#clock = opts.clock ?? systemClock;
   }
 
   /** Pure: what a paired printer needs to find and read the event's feed. */
@@ -341,15 +349,22 @@ export class EventFeeds {
     };
   }
 
-  ready(): Promise<void> {
-    return this.corestore.ready();
+  /** The corestore, then (on close, in reverse) every feed opened through openEvent(). */
+  protected async _open(): Promise<void> {
+    this.own(this.corestore);
+    await this.corestore.ready();
+    this.defer(async () => {
+      const feeds = await this.openedFeeds();
+      await Promise.allSettled(feeds.map((feed) => feed.close()));
+      this.#feeds.clear();
+    });
   }
 
   openEvent(event: EventRecord): Promise<EventFeed> {
-    if (this.#closing !== null) return Promise.reject(new AppError('feeds_closed', 'Event feeds are closing.'));
+    if (this.closing) return Promise.reject(new AppError('feeds_closed', 'Event feeds are closing.'));
     let opening = this.#feeds.get(event.id);
     if (opening === undefined) {
-      opening = EventFeed.open(this.corestore, event);
+      opening = EventFeed.open(this.corestore, event, this.#clock);
       this.#feeds.set(event.id, opening);
       opening.catch(() => this.#feeds.delete(event.id));
     }
@@ -357,21 +372,8 @@ export class EventFeeds {
   }
 
   /** The feeds opened so far (failed opens are left out). */
-  async opened(): Promise<EventFeed[]> {
+  async openedFeeds(): Promise<EventFeed[]> {
     const settled = await Promise.allSettled(this.#feeds.values());
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  }
-
-  /** Closes the feeds' cores, then the corestore. A swarm replicating it must be destroyed first. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  async #close(): Promise<void> {
-    const feeds = await this.opened();
-    await Promise.allSettled(feeds.map((feed) => feed.close()));
-    this.#feeds.clear();
-    await this.corestore.close();
   }
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
 import { FeedLeases } from './feed-lease.ts';
@@ -26,7 +28,7 @@ export interface FeedAppenderOptions extends Partial<FeedAppenderTuning> {
   /** Lease holder name: unique per coordinator process. */
   instanceId: string;
   logger: FeedLogger;
-  clock?: () => number;
+  clock?: Clock;
 }
 
 export interface FeedAppenderCounters {
@@ -54,7 +56,7 @@ export function masterMediaKey(imageId: string): string {
  * up to the committed head (store `feedHead`, raised after every batch), because appending from a
  * shorter replica would fork the feed. Errors are logged and retried on the next round.
  */
-export class FeedAppender {
+export class FeedAppender extends Resource {
   readonly counters: FeedAppenderCounters = {
     appendedImages: 0,
     appendedBytes: 0,
@@ -63,6 +65,7 @@ export class FeedAppender {
     catchUpFailures: 0,
   };
   readonly #store: Store;
+  readonly #clock: Clock;
   readonly #feeds: EventFeeds;
   readonly #logger: FeedLogger;
   readonly #tuning: FeedAppenderTuning;
@@ -74,11 +77,13 @@ export class FeedAppender {
   readonly #abort = new AbortController();
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
-  #closing: Promise<void> | null = null;
+  #releaseLeases = true;
 
   constructor(opts: FeedAppenderOptions) {
+    super();
     this.#store = opts.store;
     this.#feeds = opts.feeds;
+    this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger;
     this.#tuning = {
       leaseTtlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
@@ -91,7 +96,7 @@ export class FeedAppender {
       store: opts.store,
       instanceId: opts.instanceId,
       ttlMs: this.#tuning.leaseTtlMs,
-      clock: opts.clock ?? Date.now,
+      clock: this.#clock,
       logger: opts.logger,
       leaseName: feedLeaseName,
     });
@@ -111,8 +116,10 @@ export class FeedAppender {
     return () => this.#listeners.delete(listener);
   }
 
-  async ready(): Promise<void> {
-    this.#loop ??= this.#run();
+  /** Starts the append loop; closing stops it after the batch in flight. */
+  protected async _open(): Promise<void> {
+    this.#loop = this.#run();
+    this.defer(() => this.#stop());
   }
 
   /** Wakes the loop now instead of at the next poll. */
@@ -125,40 +132,41 @@ export class FeedAppender {
    * Stops after the in-flight batch and releases held leases. `releaseLeases: false` leaves them to
    * expire, as a crashed process would (tests use it to exercise the takeover).
    */
-  close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
-    this.#closing ??= this.#close(opts.releaseLeases !== false);
-    return this.#closing;
-  }
-
-  async #close(releaseLeases: boolean): Promise<void> {
+  override close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
+    if (!this.closing) this.#releaseLeases = opts.releaseLeases !== false;
     this.#abort.abort();
     this.#wake?.();
+    return super.close();
+  }
+
+  async #stop(): Promise<void> {
     await this.#loop;
-    if (!releaseLeases) return;
+    if (!this.#releaseLeases) return;
     for (const eventId of this.#leases.taken()) await this.#release(eventId);
   }
 
   async #run(): Promise<void> {
-    while (this.#closing === null) {
+    while (!this.closing) {
       try {
         await this.#round();
       } catch (err) {
         this.counters.errors++;
         this.#logger.error({ err }, 'feed append round failed');
       }
-      if (this.#closing !== null) break;
+      if (this.closing) break;
       if (this.#notified.size === 0) await this.#sleep(this.#tuning.pollIntervalMs);
     }
   }
 
+  /** Waits `ms` on the clock, or less when notify() or close() wakes the loop. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.#wake = null;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = this.#clock.setTimeout(done, ms);
       this.#wake = done;
     });
   }
@@ -170,7 +178,7 @@ export class FeedAppender {
     // Nothing left to append: free the lease so another instance can take over without a TTL wait.
     for (const eventId of this.#leases.taken()) if (!events.has(eventId)) await this.#release(eventId);
     for (const eventId of events) {
-      if (this.#closing !== null) return;
+      if (this.closing) return;
       try {
         await this.#appendPending(eventId);
       } catch (err) {
@@ -189,7 +197,7 @@ export class FeedAppender {
       return;
     }
     const feed = await this.#feeds.openEvent(event);
-    while (this.#closing === null) {
+    while (!this.closing) {
       if (lease === 'fresh' && !(await this.#catchUp(eventId, feed))) return;
       const images = await this.#nextBatch(eventId);
       if (images.length === 0) {
@@ -214,7 +222,7 @@ export class FeedAppender {
     // Another instance may have appended in the gap: start over from the newer committed head.
     if (broken) return false;
     if (!reached) {
-      if (this.#closing !== null) return false;
+      if (this.closing) return false;
       this.counters.catchUpFailures++;
       this.#logger.warn(
         { eventId, committed: current.feedHead, local: feed.head() },

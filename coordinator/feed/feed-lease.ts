@@ -1,3 +1,4 @@
+import type { Clock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { FeedLogger } from './swarm-seeder.ts';
 
@@ -17,7 +18,7 @@ export class FeedLeases {
   readonly #store: Store;
   readonly #instanceId: string;
   readonly #ttlMs: number;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
   readonly #logger: FeedLogger;
   readonly #leaseName: (key: string) => string;
   /** Key → lease expiry we were granted. */
@@ -27,7 +28,7 @@ export class FeedLeases {
     store: Store;
     instanceId: string;
     ttlMs: number;
-    clock: () => number;
+    clock: Clock;
     logger: FeedLogger;
     leaseName: (key: string) => string;
   }) {
@@ -41,7 +42,7 @@ export class FeedLeases {
 
   /** Keys whose lease this instance holds now. */
   live(): string[] {
-    const now = this.#clock();
+    const now = this.#clock.now();
     return [...this.#held].filter(([, until]) => until > now).map(([key]) => key);
   }
 
@@ -51,7 +52,7 @@ export class FeedLeases {
   }
 
   async acquire(key: string): Promise<LeaseState> {
-    const now = this.#clock();
+    const now = this.#clock.now();
     const heldUntil = this.#held.get(key);
     const granted = await this.#store.acquireLease(this.#leaseName(key), this.#instanceId, now, this.#ttlMs);
     if (!granted) {
@@ -85,7 +86,7 @@ export class FeedLeases {
   async renewingWhile<T>(key: string, work: () => Promise<T>): Promise<{ value: T; broken: boolean }> {
     let broken = false;
     let renewing: Promise<void> = Promise.resolve();
-    const timer = setInterval(
+    const timer = this.#clock.setInterval(
       () => {
         renewing = renewing.then(async () => {
           if ((await this.acquire(key).catch(() => 'lost' as const)) !== 'continuous') broken = true;
@@ -97,7 +98,7 @@ export class FeedLeases {
     try {
       value = await work();
     } finally {
-      clearInterval(timer);
+      timer.cancel();
       await renewing;
     }
     if (broken) this.forget(key);

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
 import { deriveOrdersFeedDescriptor, type OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
 import { EventFeeds } from './event-feeds.ts';
@@ -28,7 +30,7 @@ export interface FeedServiceOptions {
   logger: FeedLogger;
   /** Advertised to the other instances in the heartbeat. */
   url?: string | null;
-  clock?: () => number;
+  clock?: Clock;
   peerRefreshIntervalMs?: number;
   coordinatorNodeTtlMs?: number;
   appender?: Partial<FeedAppenderTuning>;
@@ -45,7 +47,7 @@ export interface EventFeedStatsRow {
  * The coordinator's Hypercore side: one corestore with every event's feed, seeded on the venues'
  * swarm topics to admitted peers only, and the appender that moves pending images onto the feeds.
  */
-export class FeedService implements FeedPort {
+export class FeedService extends Resource implements FeedPort {
   readonly feeds: EventFeeds;
   readonly seeder: SwarmSeeder;
   readonly appender: FeedAppender;
@@ -53,18 +55,19 @@ export class FeedService implements FeedPort {
   readonly ordersAppender: OrdersFeedAppender;
   readonly #ordersFeeds = new Map<string, Promise<OrdersFeed>>();
   readonly #opts: FeedServiceOptions;
-  readonly #clock: () => number;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #clock: Clock;
+  #timer: Timer | null = null;
   #refreshing: Promise<void> | null = null;
   #periodicRun: Promise<void> | null = null;
   #lastRefreshAt = 0;
-  #refreshSoonTimer: NodeJS.Timeout | null = null;
-  #closing: Promise<void> | null = null;
+  #refreshSoonTimer: Timer | null = null;
+  #releaseLeases = true;
 
   constructor(opts: FeedServiceOptions) {
+    super();
     this.#opts = opts;
-    this.#clock = opts.clock ?? Date.now;
-    this.feeds = new EventFeeds({ storageDir: join(opts.dataDir, 'corestore') });
+    this.#clock = opts.clock ?? systemClock;
+    this.feeds = new EventFeeds({ storageDir: join(opts.dataDir, 'corestore'), clock: this.#clock });
     this.seeder = new SwarmSeeder({
       corestore: this.feeds.corestore,
       keyPair: opts.swarmKeyPair,
@@ -100,20 +103,38 @@ export class FeedService implements FeedPort {
     return this.seeder.publicKey;
   }
 
-  async ready(): Promise<void> {
+  /**
+   * Opens corestore, swarm, the venues' orders feeds and the appenders, in that order; close()
+   * (and a failed open) undoes them in reverse: timers, appenders, swarm, feeds, corestore.
+   */
+  protected async _open(): Promise<void> {
+    this.own(this.feeds);
     await this.feeds.ready();
+    this.defer(async () => {
+      const orders = await Promise.allSettled(this.#ordersFeeds.values());
+      await Promise.allSettled(orders.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+    });
+    this.own(this.seeder);
     await this.seeder.ready();
+    this.defer(() => this.#refreshing ?? undefined);
     await this.#heartbeat();
     await this.refreshPeers();
     await this.#syncVenuesAndEvents();
+    this.defer(() => this.appender.close({ releaseLeases: this.#releaseLeases }));
     await this.appender.ready();
-    this.ordersAppender.ready();
+    this.own(this.ordersAppender);
+    await this.ordersAppender.ready();
     const period = this.#opts.peerRefreshIntervalMs ?? PEER_REFRESH_INTERVAL_MS;
-    this.#timer = setInterval(() => {
+    this.#timer = this.#clock.setInterval(() => {
       this.#periodicRun ??= this.#periodic().finally(() => {
         this.#periodicRun = null;
       });
     }, period);
+    this.defer(async () => {
+      this.#timer?.cancel();
+      this.#refreshSoonTimer?.cancel();
+      await this.#periodicRun;
+    });
   }
 
   notifyImagesPending(eventId: string): void {
@@ -137,7 +158,7 @@ export class FeedService implements FeedPort {
   ordersFeedOf(venue: VenueRecord): Promise<OrdersFeed> {
     let opening = this.#ordersFeeds.get(venue.id);
     if (opening === undefined) {
-      opening = OrdersFeed.open(this.feeds.corestore, venue);
+      opening = OrdersFeed.open(this.feeds.corestore, venue, this.#clock);
       this.#ordersFeeds.set(venue.id, opening);
       opening.catch(() => this.#ordersFeeds.delete(venue.id));
     }
@@ -162,7 +183,7 @@ export class FeedService implements FeedPort {
   readonly #descriptors = new Map<string, { seed: string; descriptor: EventFeedDescriptor }>();
 
   async stats(): Promise<EventFeedStatsRow[]> {
-    const feeds = await this.feeds.opened();
+    const feeds = await this.feeds.openedFeeds();
     return feeds.map((feed) => {
       const { blobs, catalog } = feed.stats();
       return {
@@ -184,9 +205,9 @@ export class FeedService implements FeedPort {
 
   /** Debounced refresh after a rejection (a just-paired printer or a newly started instance). */
   #refreshSoon(): void {
-    if (this.#refreshSoonTimer !== null || this.#closing !== null) return;
-    const wait = Math.max(0, this.#lastRefreshAt + REJECTED_PEER_REFRESH_MIN_INTERVAL_MS - Date.now());
-    this.#refreshSoonTimer = setTimeout(() => {
+    if (this.#refreshSoonTimer !== null || this.closing) return;
+    const wait = Math.max(0, this.#lastRefreshAt + REJECTED_PEER_REFRESH_MIN_INTERVAL_MS - this.#clock.now());
+    this.#refreshSoonTimer = this.#clock.setTimeout(() => {
       this.refreshPeers()
         .catch((err: unknown) => this.#opts.logger.warn({ err }, 'allowed peer refresh failed'))
         .finally(() => {
@@ -196,12 +217,12 @@ export class FeedService implements FeedPort {
   }
 
   async #refreshPeers(): Promise<void> {
-    this.#lastRefreshAt = Date.now();
+    this.#lastRefreshAt = this.#clock.now();
     const { store } = this.#opts;
     const ttl = this.#opts.coordinatorNodeTtlMs ?? COORDINATOR_NODE_TTL_MS;
     const [printers, nodes] = await Promise.all([
       store.listPrinters(),
-      store.listCoordinatorNodes(this.#clock() - ttl),
+      store.listCoordinatorNodes(this.#clock.now() - ttl),
     ]);
     const self = this.seeder.publicKey.toString('hex');
     const allowed = [
@@ -215,7 +236,7 @@ export class FeedService implements FeedPort {
     await this.#opts.store.touchCoordinatorNode({
       id: this.seeder.publicKey.toString('hex'),
       url: this.#opts.url ?? null,
-      lastSeenAt: this.#clock(),
+      lastSeenAt: this.#clock.now(),
     });
   }
 
@@ -244,29 +265,13 @@ export class FeedService implements FeedPort {
       await this.refreshPeers();
       await this.#syncVenuesAndEvents();
     } catch (err) {
-      if (this.#closing === null) this.#opts.logger.warn({ err }, 'feed service refresh failed');
+      if (!this.closing) this.#opts.logger.warn({ err }, 'feed service refresh failed');
     }
   }
 
-  /**
-   * Reverse order of ready(): appender (finishes its batch), swarm, then the feeds and corestore.
-   * `releaseLeases: false` simulates a crash for takeover tests.
-   */
-  close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
-    this.#closing ??= this.#close(opts);
-    return this.#closing;
-  }
-
-  async #close(opts: { releaseLeases?: boolean }): Promise<void> {
-    if (this.#timer !== null) clearInterval(this.#timer);
-    if (this.#refreshSoonTimer !== null) clearTimeout(this.#refreshSoonTimer);
-    await this.#periodicRun;
-    await this.appender.close(opts);
-    await this.ordersAppender.close();
-    await this.#refreshing;
-    await this.seeder.close();
-    const orders = await Promise.allSettled(this.#ordersFeeds.values());
-    await Promise.allSettled(orders.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
-    await this.feeds.close();
+  /** `releaseLeases: false` leaves the feed leases to expire, as a crash would (takeover tests). */
+  override close(opts: { releaseLeases?: boolean } = {}): Promise<void> {
+    if (!this.closing) this.#releaseLeases = opts.releaseLeases !== false;
+    return super.close();
   }
 }

@@ -1,4 +1,6 @@
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import { APPEND_POLL_INTERVAL_MS, FEED_CATCH_UP_TIMEOUT_MS, FEED_LEASE_TTL_MS } from './feed-appender.ts';
 import { FeedLeases } from './feed-lease.ts';
@@ -20,7 +22,7 @@ export interface OrdersFeedAppenderOptions {
   openFeed: (venueId: string) => Promise<OrdersFeed | null>;
   instanceId: string;
   logger: FeedLogger;
-  clock?: () => number;
+  clock?: Clock;
   leaseTtlMs?: number;
   pollIntervalMs?: number;
   catchUpTimeoutMs?: number;
@@ -33,30 +35,37 @@ export interface OrdersFeedAppenderOptions {
  * `orders-feed:<venueId>`, which catches its replica up to the committed head first (FeedLeases).
  * Idempotent per order: an entry equal to the feed's is not written again.
  */
-export class OrdersFeedAppender {
+export class OrdersFeedAppender extends Resource {
   readonly counters = { written: 0, batches: 0, errors: 0, catchUpFailures: 0 };
   readonly #o: OrdersFeedAppenderOptions;
   readonly #leases: FeedLeases;
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #notified = new Set<string>();
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
-  #closing: Promise<void> | null = null;
 
   constructor(opts: OrdersFeedAppenderOptions) {
+    super();
     this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
     this.#leases = new FeedLeases({
       store: opts.store,
       instanceId: opts.instanceId,
       ttlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
-      clock: opts.clock ?? Date.now,
+      clock: this.#clock,
       logger: opts.logger,
       leaseName: ordersFeedLeaseName,
     });
   }
 
-  ready(): void {
-    this.#loop ??= this.#run();
+  /** Starts the append loop; closing stops it, then releases the leases taken. */
+  protected async _open(): Promise<void> {
+    this.#loop = this.#run();
+    this.defer(async () => {
+      await this.#loop;
+      for (const venueId of this.#leases.taken()) await this.#leases.release(venueId);
+    });
   }
 
   notify(venueId: string): void {
@@ -64,14 +73,10 @@ export class OrdersFeedAppender {
     this.#wake?.();
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#abort.abort();
-      this.#wake?.();
-      await this.#loop;
-      for (const venueId of this.#leases.taken()) await this.#leases.release(venueId);
-    })();
-    return this.#closing;
+  override close(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    return super.close();
   }
 
   async #run(): Promise<void> {
@@ -94,9 +99,9 @@ export class OrdersFeedAppender {
       }
       if (this.#notified.size === 0 && !this.#abort.signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);
+          const timer = this.#clock.setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);
           function done() {
-            clearTimeout(timer);
+            timer.cancel();
             resolve();
           }
           this.#wake = done;

@@ -9,15 +9,12 @@ import {
   type OrdersFeedEntry,
   ordersFeedKey,
 } from '../../shared/feed/orders-feed-layout.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { OrderRecord, VenueRecord } from '../store/records.ts';
 
 /** Bound on one read of the orders feed (the writer reads its own replica). */
 export const ORDERS_FEED_READ_TIMEOUT_MS = 5_000;
 const CATCH_UP_POLL_MS = 50;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
 
 /** The feed entry of an order: what a printer needs to print it, no personal or payment data. */
 export function ordersFeedEntry(order: OrderRecord): OrdersFeedEntry {
@@ -45,16 +42,18 @@ export class OrdersFeed {
   readonly #bee: Hyperbee<OrdersFeedEntry>;
   readonly #descriptor: OrdersFeedDescriptor;
   readonly #download: DownloadRange;
+  readonly #clock: Clock;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(venueId: string, bee: Hyperbee<OrdersFeedEntry>, descriptor: OrdersFeedDescriptor) {
+  private constructor(venueId: string, bee: Hyperbee<OrdersFeedEntry>, descriptor: OrdersFeedDescriptor, clock: Clock) {
     this.venueId = venueId;
+    this.#clock = clock;
     this.#bee = bee;
     this.#descriptor = descriptor;
     this.#download = bee.core.download({ start: 0, end: -1 });
   }
 
-  static async open(corestore: Corestore, venue: VenueRecord): Promise<OrdersFeed> {
+  static async open(corestore: Corestore, venue: VenueRecord, clock: Clock = systemClock): Promise<OrdersFeed> {
     const secret = Buffer.from(venue.topicSecret, 'hex');
     const descriptor = deriveOrdersFeedDescriptor(venue.id, secret);
     const core = corestore.get({
@@ -68,7 +67,7 @@ export class OrdersFeed {
       await bee.close().catch(() => {});
       throw err;
     }
-    return new OrdersFeed(venue.id, bee, descriptor);
+    return new OrdersFeed(venue.id, bee, descriptor, clock);
   }
 
   descriptor(): OrdersFeedDescriptor {
@@ -115,17 +114,26 @@ export class OrdersFeed {
    */
   async catchUp(committed: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const core = this.#bee.core;
-    const deadline = Date.now() + timeoutMs;
+    const clock = this.#clock;
+    const deadline = clock.now() + timeoutMs;
     const reach = async (target: number): Promise<boolean> => {
       while (core.contiguousLength < target) {
-        if (Date.now() >= deadline || signal?.aborted) return false;
-        await sleep(CATCH_UP_POLL_MS);
+        if (clock.now() >= deadline || signal?.aborted) return false;
+        await clock.sleep(CATCH_UP_POLL_MS);
       }
       return true;
     };
     void core.update({ wait: true }).catch(() => false);
     if (!(await reach(committed))) return false;
-    await Promise.race([core.update({ wait: true }).catch(() => false), sleep(Math.max(0, deadline - Date.now()))]);
+    const waited = new AbortController();
+    try {
+      await Promise.race([
+        core.update({ wait: true }).catch(() => false),
+        clock.sleep(Math.max(0, deadline - clock.now()), waited.signal),
+      ]);
+    } finally {
+      waited.abort();
+    }
     return reach(core.length);
   }
 

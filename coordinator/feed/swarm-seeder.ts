@@ -1,7 +1,9 @@
 import type Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
 import Hyperswarm, { type Discovery, type SwarmConnection } from 'hyperswarm';
+import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { VenueRecord } from '../store/records.ts';
 
@@ -37,15 +39,15 @@ export interface SwarmByteCounters {
  * Shutdown: close() destroys the swarm (and its DHT); the caller must then close the corestore,
  * or replication sessions keep the process alive.
  */
-export class SwarmSeeder {
+export class SwarmSeeder extends Resource {
   readonly #opts: SwarmSeederOptions;
   readonly #allowed = new Set<string>();
   readonly #topics = new Map<string, Discovery>();
   #swarm: Hyperswarm | null = null;
   #closedBytes: SwarmByteCounters = { read: 0, written: 0 };
-  #destroying: Promise<void> | null = null;
 
   constructor(opts: SwarmSeederOptions) {
+    super();
     this.#opts = opts;
   }
 
@@ -71,8 +73,7 @@ export class SwarmSeeder {
     return [...(this.#swarm?.connections ?? [])].map((conn) => conn.remotePublicKey.toString('hex'));
   }
 
-  async ready(): Promise<void> {
-    if (this.#swarm !== null) return;
+  protected async _open(): Promise<void> {
     const dht = new HyperDHT({ host: this.#opts.dhtHost, bootstrap: this.#opts.bootstrap });
     const swarm = new Hyperswarm({
       dht,
@@ -81,6 +82,11 @@ export class SwarmSeeder {
     });
     swarm.on('connection', (conn, _info) => this.#onConnection(conn));
     this.#swarm = swarm;
+    // Destroying the swarm destroys the DHT it was given.
+    this.defer(async () => {
+      await swarm.destroy();
+      this.#topics.clear();
+    });
     await swarm.listen();
   }
 
@@ -165,21 +171,8 @@ export class SwarmSeeder {
     return this.#swarm?.peers.get(keyHex.toLowerCase())?.banned ?? false;
   }
 
-  /** Destroys the swarm and its DHT. Close the corestore after this. */
-  close(): Promise<void> {
-    this.#destroying ??= this.#destroy();
-    return this.#destroying;
-  }
-
-  async #destroy(): Promise<void> {
-    const swarm = this.#swarm;
-    if (swarm === null) return;
-    await swarm.destroy();
-    this.#topics.clear();
-  }
-
   #requireSwarm(): Hyperswarm {
-    if (this.#swarm === null || this.#destroying !== null) throw new Error('SwarmSeeder is not running');
+    if (this.#swarm === null || this.closing) throw new AppError('resource_not_ready', 'The swarm is not running.');
     return this.#swarm;
   }
 }

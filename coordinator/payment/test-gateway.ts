@@ -136,7 +136,7 @@ export class TestPaymentGateway implements PaymentGateway {
       } catch {
         // Network failure: retry like a real gateway does.
       }
-      await new Promise((r) => setTimeout(r, WEBHOOK_RETRY_BASE_MS * 2 ** attempt));
+      await this.#opts.clock.sleep(WEBHOOK_RETRY_BASE_MS * 2 ** attempt);
     }
     return false;
   }

@@ -1,22 +1,13 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { z } from 'zod';
-import { AppError } from '../../shared/errors.ts';
-import { expandPrintUnits } from '../../shared/policy/order-state.ts';
+import { isAppError } from '../../shared/errors.ts';
 import { normalizeOrderCode } from '../../shared/token/order-code.ts';
-import {
-  normalizeRedemptionCode,
-  signRedemptionToken,
-  verifyRedemptionToken,
-} from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import { publishOrder } from '../feed/order-publication.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
-import { FailedCodeLimiter } from '../http/failed-code-limiter.ts';
 import { parseInput } from '../http/validate.ts';
-import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
-import { orderView } from '../views.ts';
-import { redemptionExpiry } from './orders.ts';
+import type { Services } from '../services/index.ts';
+import type { RedeemRequest } from '../services/redemption.ts';
+import type { PrinterRecord } from '../store/records.ts';
 
 /**
  * What a printer presents: the scanned token (signed, checked offline by the printer too), or the
@@ -50,188 +41,28 @@ const redeemInput = z
   });
 const unitParam = z.coerce.number().int().min(0).max(10_000);
 
-/**
- * The management unit: a printer presents a fan's code, the coordinator claims the order for that
- * printer exactly once, and tells it what to print, where each image sits in the feed, and which
- * images it is recorded as lacking. Printers confirm each print; the order is fulfilled when all are.
- */
-export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
-  const { store, feeds, clock, tokenKeys, settings, metrics } = deps;
-  const printer = requirePrinter(store, clock);
-  const failedCodes = new FailedCodeLimiter();
-
-  async function eventOf(order: OrderRecord): Promise<EventRecord> {
-    const event = await store.getEvent(order.eventId);
-    if (!event) throw new AppError('event_missing', 'The order’s event is missing.');
-    return event;
-  }
-
-  async function printJob(order: OrderRecord, me: PrinterRecord, token: string) {
-    const event = await eventOf(order);
-    const holdings = await store.getHoldings(me.id, event.id);
-    const held = new Set(holdings?.imageIds ?? []);
-    const images = new Map(
-      await Promise.all(order.items.map(async (i) => [i.imageId, await store.getImage(i.imageId)] as const)),
-    );
-    const units = expandPrintUnits(order.items).map((u) => {
-      const image = images.get(u.imageId);
-      return {
-        ...u,
-        printed: order.printed[String(u.unit)] !== undefined,
-        lacking: !held.has(u.imageId),
-        image: image
-          ? {
-              sha256: image.sha256,
-              byteLength: image.byteLength,
-              width: image.width,
-              height: image.height,
-              mime: image.mime,
-              feed: image.feed,
-              seq: image.seq,
-            }
-          : null,
-      };
-    });
-    // The token goes back too: a printer that was given a typed code keeps it to resume the order.
-    return { order: orderView(order), feed: feeds.descriptorFor(event), units, token };
-  }
-
-  /** The order behind a scanned token; refuses forged, foreign and expired tokens. */
-  async function orderByToken(token: string): Promise<{ order: OrderRecord; token: string }> {
-    const verified = verifyRedemptionToken(token, tokenKeys.publicKeys, clock.now());
-    if (!verified.ok) {
-      metrics.redemptions.inc({ outcome: `token_${verified.reason}` });
-      throw new AppError(`token_${verified.reason}`, verified.message);
-    }
-    const order = await store.getOrderByCode(verified.claims.orderCode);
-    if (!order) {
-      metrics.redemptions.inc({ outcome: 'unknown_order' });
-      throw new AppError('order_not_found', 'The code is genuine but its order is unknown here.');
-    }
-    return { order, token: normalizeRedemptionCode(token) };
-  }
-
-  /**
-   * The order behind a typed code, for this printer's venue only, with the token its QR code
-   * carries. Wrong codes are counted against the printer, so guessing codes is too slow to pay.
-   */
-  async function orderByCode(
-    code: string,
-    me: PrinterRecord,
-    ctx: Context,
-  ): Promise<{ order: OrderRecord; token: string }> {
-    const wait = failedCodes.retryAfterMs(me.id, clock.now());
-    if (wait > 0) {
-      metrics.redemptions.inc({ outcome: 'code_rate_limited' });
-      const seconds = Math.ceil(wait / 1000);
-      ctx.set('retry-after', String(seconds));
-      throw new AppError(
-        'too_many_code_attempts',
-        `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
-        { retryAfterSeconds: seconds },
-      );
-    }
-    const order = await store.getOrderByCode(code);
-    // An order of another venue is answered like an unknown code: otherwise every venue's orders would
-    // be a target for guesses made at any printer.
-    if (!order || order.venueId !== me.venueId) {
-      failedCodes.failed(me.id, clock.now());
-      metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
-      throw new AppError('order_not_found', 'No order here has this code; check it against your order page.');
-    }
-    const expiresAt = redemptionExpiry(deps, await eventOf(order), order);
-    if (clock.now() >= expiresAt) {
-      metrics.redemptions.inc({ outcome: 'token_expired' });
-      throw new AppError(
-        'token_expired',
-        `The code expired at ${new Date(expiresAt).toISOString()}; ask staff for help.`,
-      );
-    }
-    return { order, token: signRedemptionToken(order.code, expiresAt, tokenKeys.current) };
-  }
+/** The printer API's redemption and print confirmation, and the operator's release of a claim. */
+export function redemptionRoutes(router: Router, deps: CoordinatorDeps, { redemption }: Services): void {
+  const printer = requirePrinter(deps.store, deps.clock);
 
   router.post('/api/printer/redeem', printer, async (ctx) => {
-    const me = ctx.state.printer as PrinterRecord;
     const input = parseInput(redeemInput, ctx.request.body);
-    const { order, token } =
-      input.code !== undefined ? await orderByCode(input.code, me, ctx) : await orderByToken(input.token!);
-    if (order.venueId !== me.venueId) {
-      metrics.redemptions.inc({ outcome: 'other_venue' });
-      throw new AppError('order_other_venue', 'This order is for another venue; it cannot be printed here.');
-    }
-    const now = clock.now();
-    const claim = await store.claimOrder(order.id, me.id, now, settings.claimTtlMs);
-    switch (claim.outcome) {
-      case 'claimed':
-        metrics.redemptions.inc({ outcome: 'claimed' });
-        // The orders feed records who holds an order, not when the claim expires: a renewal by the
-        // holder (claimedAt kept) changes nothing there, and a durable outbox write per renewal
-        // was 30 % of the coordinator's CPU under sustained redemption load (BENCHMARKS.md).
-        if (claim.order.claim?.claimedAt === now) await publishOrder(deps, claim.order);
-        ctx.body = await printJob(claim.order, me, token);
-        return;
-      case 'held_by_other': {
-        metrics.redemptions.inc({ outcome: 'held_by_other' });
-        const holder = claim.order.claim ? await store.getPrinter(claim.order.claim.printerId) : null;
-        throw new AppError(
-          'order_claimed_elsewhere',
-          `This order is being printed at ${holder?.name ?? 'another printer'}.`,
-          {
-            printerId: claim.order.claim?.printerId,
-            printerName: holder?.name ?? null,
-            claimedAt: claim.order.claim?.claimedAt,
-            expiresAt: claim.order.claim?.expiresAt,
-          },
-        );
-      }
-      case 'not_claimable': {
-        metrics.redemptions.inc({ outcome: `state_${claim.order.state}` });
-        if (claim.order.state === 'fulfilled') {
-          const by = Object.values(claim.order.printed)[0]?.printerId;
-          const holder = by ? await store.getPrinter(by) : null;
-          throw new AppError(
-            'order_already_printed',
-            `This order was already printed${holder ? ` at ${holder.name}` : ''}.`,
-            {
-              printerId: by ?? null,
-              printerName: holder?.name ?? null,
-              fulfilledAt: claim.order.fulfilledAt,
-            },
-          );
-        }
-        throw new AppError('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
-      }
-      case 'not_found':
-        throw new AppError('order_not_found', 'This order does not exist.');
+    const request: RedeemRequest = input.code !== undefined ? { code: input.code } : { token: input.token! };
+    try {
+      ctx.body = await redemption.redeem(ctx.state.printer as PrinterRecord, request);
+    } catch (err) {
+      const retryAfter = isAppError(err, 'too_many_code_attempts') ? err.details?.retryAfterSeconds : undefined;
+      if (retryAfter !== undefined) ctx.set('retry-after', String(retryAfter));
+      throw err;
     }
   });
 
   router.post('/api/printer/orders/:orderId/units/:unit/printed', printer, async (ctx) => {
-    const me = ctx.state.printer as PrinterRecord;
     const unit = parseInput(unitParam, ctx.params.unit, 'print unit');
-    const result = await store.confirmPrinted(ctx.params.orderId!, me.id, unit, clock.now(), settings.claimTtlMs);
-    switch (result.outcome) {
-      case 'confirmed':
-        if (result.order.state === 'fulfilled') await publishOrder(deps, result.order);
-        ctx.body = { order: orderView(result.order) };
-        return;
-      case 'not_holder':
-        throw new AppError('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');
-      case 'bad_unit':
-        throw new AppError(
-          'unit_out_of_range',
-          `The order has ${result.order.unitCount} prints; unit ${unit} does not exist.`,
-        );
-      case 'not_found':
-        throw new AppError('order_not_found', 'This order does not exist.');
-    }
+    ctx.body = await redemption.confirmPrinted(ctx.state.printer as PrinterRecord, ctx.params.orderId!, unit);
   });
 
-  // An operator frees an order whose printer went silent, so another printer can finish it.
-  router.post('/api/orders/:orderId/release', requireStaff(store, ['operator']), async (ctx) => {
-    const released = await store.releaseClaim(ctx.params.orderId!, null);
-    if (!released) throw new AppError('nothing_to_release', 'The order is not being printed anywhere.');
-    await publishOrder(deps, released);
-    ctx.body = { order: orderView(released) };
+  router.post('/api/orders/:orderId/release', requireStaff(deps.store, ['operator']), async (ctx) => {
+    ctx.body = await redemption.release(ctx.params.orderId!);
   });
 }

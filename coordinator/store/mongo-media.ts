@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Db, GridFSBucket, type GridFSFile, MongoRuntimeError, type ObjectId } from 'mongodb';
+import { AppError } from '../../shared/errors.ts';
 import type { MediaObject } from './records.ts';
 
 export const MEDIA_BUCKET_NAME = 'media';
@@ -36,7 +37,7 @@ export class MongoMedia {
     const upload = this.#bucket.openUploadStream(key, { metadata });
     await pipeline(Readable.from([media.bytes]), upload);
     const mine = await this.#bucket.find({ _id: upload.id }).next();
-    if (!mine) throw new Error(`GridFS lost the upload of ${key}`);
+    if (!mine) throw new AppError('store_unavailable', `GridFS lost the upload of ${key}; retry the request.`);
     const others = await this.#bucket.find({ filename: key, _id: { $ne: upload.id } }).toArray();
     for (const other of others) {
       if (!isNewer(other, mine)) await this.#deleteQuietly(other._id);

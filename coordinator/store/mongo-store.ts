@@ -18,7 +18,7 @@ import {
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
-import { StoreConflictError } from './port.ts';
+import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -60,8 +60,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     this.#dbName = options.dbName ?? databaseNameFromUri(options.uri);
   }
 
-  async ready(): Promise<void> {
-    if (this.#open) return;
+  protected async _open(): Promise<void> {
     const client = new MongoClient(this.#uri);
     try {
       await client.connect();
@@ -71,6 +70,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
       const offline = new MongoOffline(db);
       await offline.createIndexes();
       this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline };
+      this.defer(async () => {
+        this.#open = null;
+        await client.close();
+      });
     } catch (err) {
       await client.close().catch(() => undefined);
       const reason = err instanceof Error ? err.message : String(err);
@@ -81,12 +84,6 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
         { reason },
       );
     }
-  }
-
-  async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = null;
-    await open?.client.close();
   }
 
   get #ready(): OpenMongo {
@@ -102,12 +99,12 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     return this.#ready.orders;
   }
 
-  /** Runs an insert, turning a duplicate-key refusal into StoreConflictError. */
+  /** Runs an insert, turning a duplicate-key refusal into a `store_conflict` AppError. */
   async #insertUnique(what: string, insert: () => Promise<unknown>): Promise<void> {
     try {
       await insert();
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new StoreConflictError(`${what} exists already`);
+      if (isDuplicateKeyError(err)) throw storeConflict(what);
       throw err;
     }
   }
@@ -179,7 +176,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     }
     const existing = await this.#db.images.findOne({ eventId: image.eventId, sha256: image.sha256 });
     if (existing) return { inserted: false, existing: stripId(existing) };
-    throw new StoreConflictError(`image ${image.id} exists already`);
+    throw storeConflict(`image ${image.id}`);
   }
 
   async getImage(id: string): Promise<ImageRecord | null> {

@@ -1,3 +1,4 @@
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { ConflictFilter, OfflineStore } from './offline-port.ts';
 import type {
   ConflictAcknowledgement,
@@ -10,9 +11,9 @@ import type {
  * Both store adapters keep their offline part in its own module and forward the port's methods to it.
  * The methods are async so that a store not open (offlinePart() throws) rejects like every other
  * store call instead of throwing: a caller building a Promise.all would otherwise leave the calls
- * already started as unhandled rejections.
+ * already started as unhandled rejections. Both are Resources: one memoised ready()/close().
  */
-export abstract class OfflineStoreDelegate implements OfflineStore {
+export abstract class OfflineStoreDelegate extends Resource implements OfflineStore {
   protected abstract offlinePart(): OfflineStore;
 
   async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {

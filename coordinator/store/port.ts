@@ -1,3 +1,4 @@
+import { AppError, isAppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
 import type { PriceList } from '../../shared/policy/pricing.ts';
@@ -59,7 +60,7 @@ export interface Store extends OfflineStore {
   /** Removes media (e.g. the renditions of an upload that turned out to be a duplicate). Idempotent. */
   deleteMedia(key: string): Promise<void>;
 
-  /** Throws StoreConflictError when the id or code exists. */
+  /** Throws a `store_conflict` AppError when the id or code exists. */
   insertOrder(order: OrderRecord): Promise<void>;
   getOrder(id: string): Promise<OrderRecord | null>;
   getOrderByCode(code: string): Promise<OrderRecord | null>;
@@ -93,7 +94,7 @@ export interface Store extends OfflineStore {
   /** Idempotency for payment webhooks: true the first time an event id is seen, false after. */
   recordPaymentEvent(event: PaymentEventRecord): Promise<boolean>;
 
-  /** Throws StoreConflictError when a printer with this key is paired already. */
+  /** Throws a `store_conflict` AppError when a printer with this key is paired already. */
   insertPrinter(printer: PrinterRecord): Promise<void>;
   getPrinter(id: string): Promise<PrinterRecord | null>;
   listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]>;
@@ -141,9 +142,11 @@ export type ConfirmOutcome =
   | { outcome: 'bad_unit'; order: OrderRecord }
   | { outcome: 'not_found' };
 
-export class StoreConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreConflictError';
-  }
+/** The store's refusal of a duplicate key: an AppError `store_conflict` (409) whose message names the record. */
+export function storeConflict(what: string): AppError {
+  return new AppError('store_conflict', `${what} exists already.`);
+}
+
+export function isStoreConflict(err: unknown): boolean {
+  return isAppError(err, 'store_conflict');
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../shared/errors.ts';
-import { StoreConflictError } from './port.ts';
+import { storeConflict } from './port.ts';
 import { configureConnection, createSchema, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-schema.ts';
 
 /** Bounds one group commit, so one transaction never holds the file lock for long. */
@@ -118,12 +118,12 @@ export class SqliteConnection {
     });
   }
 
-  /** Runs an INSERT, turning a primary-key or unique violation into StoreConflictError. */
+  /** Runs an INSERT, turning a primary-key or unique violation into a `store_conflict` AppError. */
   insert(sql: string, params: unknown[], what: string): void {
     try {
       this.sql(sql).run(...params);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflictError(`${what} exists already`);
+      if (isUniqueViolation(err)) throw storeConflict(what);
       throw err;
     }
   }

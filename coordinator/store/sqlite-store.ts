@@ -44,16 +44,13 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     this.#path = options.path;
   }
 
-  async ready(): Promise<void> {
-    if (this.#open) return;
+  protected async _open(): Promise<void> {
     const connection = SqliteConnection.open(this.#path);
+    this.defer(() => {
+      this.#open = null;
+      connection.close();
+    });
     this.#open = { connection, orders: new SqliteOrders(connection), offline: new SqliteOffline(connection) };
-  }
-
-  async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = null;
-    open?.connection.close();
   }
 
   get #ready(): { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } {

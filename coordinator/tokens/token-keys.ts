@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../../shared/config/config-error.ts';
 import { generateSigningKey, type SigningKey, TOKEN_MAX_KEY_ID } from '../../shared/token/redemption-token.ts';
 
 /**
@@ -28,7 +29,8 @@ export function keyRingFromFile(data: KeyFile): TokenKeyRing {
     secretKey: Buffer.from(k.secretKey, 'hex'),
   }));
   const current = keys.find((k) => k.keyId === data.current);
-  if (!current) throw new Error(`token key file names current key ${data.current}, which it does not contain`);
+  if (!current)
+    throw new ConfigError(`The token key file names current key ${data.current}, which it does not contain.`);
   return { current, publicKeys: new Map(keys.map((k) => [k.keyId, k.publicKey])) };
 }
 
@@ -46,8 +48,15 @@ export async function loadOrCreateKeyRing(path: string): Promise<TokenKeyRing> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (text !== null) {
-    const parsed = fileSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`token key file ${path} is invalid: ${parsed.error.message}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConfigError(`The token key file ${path} is not JSON.`, { path });
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success)
+      throw new ConfigError(`The token key file ${path} is invalid: ${parsed.error.message}`, { path });
     return keyRingFromFile(parsed.data);
   }
   const ring = newKeyRing(0);

@@ -36,6 +36,7 @@ import {
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoMaker } from './photo-bytes.ts';
 import { calibrateProcessing, printerChooser } from './redemption-desk.ts';
+import type { EmulationRunStats } from './run-stats.ts';
 import { runShapedEmulation } from './shaped-run.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
@@ -50,10 +51,7 @@ const MIN_PROCESSING_SAMPLES = 3;
 const MIN_POLL_INTERVAL_MS = 250;
 const MAX_POLL_INTERVAL_MS = 500;
 
-export interface EmulationRunStats {
-  maxUploadLagS: number;
-  processingS: number;
-}
+export type { EmulationRunStats } from './run-stats.ts';
 
 export interface RunEmulationOptions {
   /** Simulated seconds per wall second (1 = real time). */

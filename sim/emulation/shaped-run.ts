@@ -22,7 +22,7 @@ import {
   VENUE_CONTROL_HOST,
   VENUE_WAN_HOST,
 } from './netns.ts';
-import type { EmulationRunStats } from './run-emulation.ts';
+import type { EmulationRunStats } from './run-stats.ts';
 
 const CHILD = fileURLToPath(new URL('./shaped-child.ts', import.meta.url));
 const CHILD_STOP_GRACE_MS = 15_000;

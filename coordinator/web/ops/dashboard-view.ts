@@ -1,8 +1,8 @@
 import { html, type SafeHtml } from '../../../shared/web/html.ts';
-import type { Alert } from './alerts.ts';
+import type { Alert } from '../../services/alerts.ts';
+import type { OpsSnapshot } from '../../services/ops-monitor.ts';
+import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
-import type { OpsSnapshot } from './ops-monitor.ts';
-import type { EventProgress, PrinterRow } from './printer-rows.ts';
 
 /**
  * The dashboard's markup, rendered here only: the page renders it once and the live stream sends the

@@ -1,5 +1,5 @@
 import { escapeHtml, html, type SafeHtml, trustedHtml } from '../../../shared/web/html.ts';
-import type { DeliveryMatrix } from '../../routes/delivery.ts';
+import type { DeliveryMatrix } from '../../services/delivery.ts';
 
 /**
  * The delivery matrix (images × printers, the patent's distribution status) as a heat map. Past a

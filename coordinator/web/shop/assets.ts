@@ -46,8 +46,8 @@ export class AssetTable {
       const done = built.get(name);
       if (done) return done;
       const source = sources.get(name);
-      if (source === undefined) throw new Error(`asset ${name} is imported but does not exist`);
-      if (building.has(name)) throw new Error(`asset import cycle through ${name}`);
+      if (source === undefined) throw new AppError('internal_error', `asset ${name} is imported but does not exist`);
+      if (building.has(name)) throw new AppError('internal_error', `asset import cycle through ${name}`);
       building.add(name);
       const text =
         extname(name) === '.js'
@@ -66,7 +66,7 @@ export class AssetTable {
       return asset;
     };
     for (const name of sources.keys()) {
-      if (!ASSET_NAME.test(name)) throw new Error(`asset name ${name} is not allowed`);
+      if (!ASSET_NAME.test(name)) throw new AppError('internal_error', `asset name ${name} is not allowed`);
       build(name);
     }
     this.#assets = built;
@@ -78,7 +78,7 @@ export class AssetTable {
 
   url(name: string): string {
     const asset = this.#assets.get(name);
-    if (!asset) throw new Error(`no shop asset named ${name}`);
+    if (!asset) throw new AppError('internal_error', `no shop asset named ${name}`);
     return asset.url;
   }
 

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { AppError } from '../../../shared/errors.ts';
 import { html, page, type SafeHtml } from '../../../shared/web/html.ts';
 import type { AssetTable } from './assets.ts';
 
@@ -41,7 +42,7 @@ const DATA_KEY = /^[a-z][a-z0-9-]*$/;
 
 export function dataAttributes(data: Record<string, string | number>): SafeHtml {
   return html`${Object.entries(data).map(([k, v]) => {
-    if (!DATA_KEY.test(k)) throw new Error(`bad data attribute name ${k}`);
+    if (!DATA_KEY.test(k)) throw new AppError('internal_error', `bad data attribute name ${k}`);
     return html` data-${k}="${v}"`;
   })}`;
 }

@@ -3,10 +3,10 @@ import type { Context, Next } from 'koa';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
-import { imageQuerySchema, photographersOf, selectImages } from '../../routes/image-query.ts';
-import { type AssetTable, assetRoutes, shopAssets } from './assets.ts';
+import { imageQuerySchema, photographersOf, selectImages } from '../../services/image-query.ts';
+import { loadOrderSnapshot } from '../../services/orders.ts';
+import type { AssetTable } from './assets.ts';
 import { errorPage, setPageHeaders } from './layout.ts';
-import { liveRoutes, loadOrderSnapshot } from './live-routes.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
 import { homePage } from './views-home.ts';
 import { orderPage } from './views-order.ts';
@@ -20,11 +20,8 @@ const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
  * script they carry only enhances them (dialogs, cart, live updates). All routes are public; an
  * order page's URL carries the order id, which is the fan's capability.
  */
-export function shopRoutes(router: Router, deps: CoordinatorDeps): void {
+export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetTable): void {
   const { store, clock } = deps;
-  const assets = shopAssets();
-  assetRoutes(router, assets);
-  liveRoutes(router, deps);
   const pageErrors = htmlErrors(assets);
 
   router.get('/', pageErrors, async (ctx) => {

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import { PREVIEW_LONG_EDGE_PIXELS, THUMBNAIL_LONG_EDGE_PIXELS } from '../../media/image-pipeline.ts';
-import type { ImageFilter } from '../../routes/image-query.ts';
+import type { ImageFilter } from '../../services/image-query.ts';
 import type { EventRecord, ImageRecord } from '../../store/records.ts';
 import type { AssetTable } from './assets.ts';
 import { fitLongEdge, formatUtcDateTime, formatUtcTime, timeTag } from './format.ts';

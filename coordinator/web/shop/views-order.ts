@@ -1,9 +1,9 @@
 import { html, type SafeHtml } from '../../../shared/web/html.ts';
+import type { OrderStatusView } from '../../services/order-status.ts';
 import type { EventRecord, OrderRecord } from '../../store/records.ts';
 import type { AssetTable } from './assets.ts';
 import { formatMoney, timeTag } from './format.ts';
 import { shopPage } from './layout.ts';
-import type { OrderStatusView } from './order-status.ts';
 import { galleryPath } from './views-gallery.ts';
 
 export const QR_DISPLAY_PIXELS = 320;

@@ -62,6 +62,11 @@ source.addEventListener('signed_out', () => {
   location.assign('/signin?next=/ops');
 });
 
+// The server could not check the sign-in (its database is unreachable): still signed in, it retries.
+source.addEventListener('unavailable', (e) => {
+  setStatus('reconnecting', JSON.parse(e.data).message);
+});
+
 source.addEventListener('error', () => {
   if (source.readyState === EventSource.CLOSED) {
     // The server refused the stream (signed out, or too many dashboards): a reload shows why.

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../../../../shared/web/html.ts';
+import { type ConflictView, joinNames } from '../../../services/conflict-views.ts';
 import type { ConflictKind, OfflineRedemptionRecord } from '../../../store/offline-records.ts';
-import { type ConflictView, joinNames } from '../conflict-views.ts';
 import { localTime } from '../dashboard-view.ts';
 
 const KIND_LABEL: Readonly<Record<ConflictKind, string>> = {

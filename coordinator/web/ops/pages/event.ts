@@ -1,5 +1,5 @@
 import { html, type SafeHtml } from '../../../../shared/web/html.ts';
-import type { DeliveryMatrix } from '../../../routes/delivery.ts';
+import type { DeliveryMatrix } from '../../../services/delivery.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../../../store/records.ts';
 import { localTime, timeAgo } from '../dashboard-view.ts';
 import { formatBytes, formatMoney } from '../format.ts';

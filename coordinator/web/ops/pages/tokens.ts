@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../../../../shared/web/html.ts';
+import { credentialView } from '../../../services/projections.ts';
 import type { CredentialRecord } from '../../../store/records.ts';
-import { credentialView } from '../../../views.ts';
 import { localTime } from '../dashboard-view.ts';
 
 export function tokensBody(credentials: CredentialRecord[], ownCredentialId: string): SafeHtml {

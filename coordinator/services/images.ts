@@ -1,14 +1,12 @@
-import type Router from '@koa/router';
+import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import { requireStaff, type StaffIdentity } from '../http/auth.ts';
-import { parseInput } from '../http/validate.ts';
 import { processImage } from '../media/image-pipeline.ts';
 import { readMultipartUpload } from '../media/multipart.ts';
-import type { ImageRecord } from '../store/records.ts';
-import { imageView } from '../views.ts';
-import { imageQuerySchema, selectImages } from './image-query.ts';
+import type { EventRecord, ImageRecord } from '../store/records.ts';
+import { type ImageQuery, selectImages } from './image-query.ts';
+import { imageView } from './projections.ts';
 
 export const MAX_FILES_PER_UPLOAD = 1;
 
@@ -18,22 +16,33 @@ export const mediaKey = {
   thumbnail: (imageId: string) => `thumbnail/${imageId}`,
 };
 
+/** The rendered variants the shop links to, by the file name in the URL. */
+const VARIANT_KEYS: Readonly<Record<string, (imageId: string) => string>> = {
+  'preview.jpg': mediaKey.preview,
+  'thumbnail.jpg': mediaKey.thumbnail,
+};
+
+type ImageDeps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'random' | 'metrics' | 'settings'>;
+
 /**
  * Image registration (the patent's image registration unit): photographers upload, the image is
  * checked by content, rendered into preview and thumbnail, stored, and queued for the event feed.
  * It is for sale at once; the appender puts the master on the feed in batches.
  */
-export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
-  const { store, feeds, clock, random, metrics, settings } = deps;
-  const staff = requireStaff(store, ['operator', 'photographer']);
+export class ImageService {
+  readonly #deps: ImageDeps;
 
-  router.post('/api/events/:eventId/images', staff, async (ctx) => {
-    const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
+  constructor(deps: ImageDeps) {
+    this.#deps = deps;
+  }
+
+  /** Reads one multipart upload from `req`; `created` is false when the same content was there already. */
+  async upload(event: EventRecord, photographer: string, req: IncomingMessage) {
+    const { store, feeds, clock, random, metrics, settings } = this.#deps;
     let processed: Awaited<ReturnType<typeof processImage>>;
     let fileName: string | null;
     try {
-      const upload = await readMultipartUpload(ctx.req, {
+      const upload = await readMultipartUpload(req, {
         maxFileBytes: settings.imageLimits.maxUploadBytes,
         maxFiles: MAX_FILES_PER_UPLOAD,
       });
@@ -48,7 +57,7 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
     const image: ImageRecord = {
       id,
       eventId: event.id,
-      photographer: (ctx.state.staff as StaffIdentity).name,
+      photographer,
       sha256: processed.sha256,
       mime: processed.mime,
       width: processed.width,
@@ -68,36 +77,23 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
     if (!result.inserted) {
       await Promise.all(Object.values(mediaKey).map((key) => store.deleteMedia(key(id))));
       metrics.imagesUploaded.inc({ result: 'duplicate' });
-      ctx.status = 200;
-      ctx.body = { image: imageView(result.existing), duplicate: true };
-      return;
+      return { created: false, body: { image: imageView(result.existing), duplicate: true } };
     }
     metrics.imagesUploaded.inc({ result: 'new' });
     feeds.notifyImagesPending(event.id);
-    ctx.status = 201;
-    ctx.body = { image: imageView(image), duplicate: false };
-  });
+    return { created: true, body: { image: imageView(image), duplicate: false } };
+  }
 
-  router.get('/api/events/:eventId/images', async (ctx) => {
-    const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    const query = parseInput(imageQuerySchema, ctx.query, 'image query');
-    const { images, nextCursor } = selectImages(await store.listImages(event.id), query);
-    ctx.body = { images: images.map(imageView), nextCursor };
-  });
+  async list(event: EventRecord, query: ImageQuery) {
+    const { images, nextCursor } = selectImages(await this.#deps.store.listImages(event.id), query);
+    return { images: images.map(imageView), nextCursor };
+  }
 
-  router.get('/media/images/:imageId/:variant', async (ctx) => {
-    const variant = ctx.params.variant;
-    const key =
-      variant === 'preview.jpg'
-        ? mediaKey.preview(ctx.params.imageId!)
-        : variant === 'thumbnail.jpg'
-          ? mediaKey.thumbnail(ctx.params.imageId!)
-          : null;
-    const media = key ? await store.getMedia(key) : null;
+  /** A rendered variant (`preview.jpg`, `thumbnail.jpg`); masters are never served here. */
+  async variant(imageId: string, variant: string) {
+    const key = Object.hasOwn(VARIANT_KEYS, variant) ? VARIANT_KEYS[variant]!(imageId) : null;
+    const media = key ? await this.#deps.store.getMedia(key) : null;
     if (!media) throw new AppError('media_not_found', 'No such image.');
-    ctx.type = media.contentType;
-    ctx.set('cache-control', 'public, max-age=86400, immutable');
-    ctx.body = media.bytes;
-  });
+    return media;
+  }
 }

@@ -1,6 +1,6 @@
-import type { ConflictRecord } from '../../store/offline-records.ts';
-import type { Store } from '../../store/port.ts';
-import type { PrinterRecord } from '../../store/records.ts';
+import type { ConflictRecord } from '../store/offline-records.ts';
+import type { Store } from '../store/port.ts';
+import type { PrinterRecord } from '../store/records.ts';
 
 /**
  * Offline-redemption conflicts as operators read them: order codes and printer names instead of ids.

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import { AppError } from '../../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
 
 /**
  * Server-Sent Events for the fan pages. A stream is bounded in time (the browser's EventSource
@@ -61,6 +62,7 @@ const DEFAULT_TIMING: StreamTiming = { heartbeatMs: SSE_HEARTBEAT_MS, maxStreamM
 export function openEventStream(
   ctx: Context,
   limiter: StreamLimiter,
+  clock: Clock,
   timing: StreamTiming = DEFAULT_TIMING,
 ): EventStream {
   const release = limiter.acquire();
@@ -83,14 +85,14 @@ export function openEventStream(
   const write = (text: string) => {
     if (!closed) body.write(text);
   };
-  const heartbeat = setInterval(() => write('event: ping\ndata: {}\n\n'), timing.heartbeatMs);
-  const lifetime = setTimeout(() => close(), timing.maxStreamMs);
+  const heartbeat = clock.setInterval(() => write('event: ping\ndata: {}\n\n'), timing.heartbeatMs);
+  const lifetime = clock.setTimeout(() => close(), timing.maxStreamMs);
 
   function close(): void {
     if (closed) return;
     closed = true;
-    clearInterval(heartbeat);
-    clearTimeout(lifetime);
+    heartbeat.cancel();
+    lifetime.cancel();
     release();
     for (const fn of closers.splice(0)) fn();
     body.end();

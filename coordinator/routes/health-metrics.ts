@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { CoordinatorDeps } from '../deps.ts';
 
-export function operationsRoutes(router: Router, deps: CoordinatorDeps): void {
+export function healthMetricsRoutes(router: Router, deps: CoordinatorDeps): void {
   router.get('/healthz', async (ctx) => {
     // A cheap store round trip: a coordinator whose store is gone is not healthy.
     await deps.store.getVenue('healthz-probe');

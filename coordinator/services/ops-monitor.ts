@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock, Timer } from '../../../shared/ports/clock.ts';
-import type { Store } from '../../store/port.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
+import type { Store } from '../store/port.ts';
 import { type Alert, type AlertThresholds, computeAlerts, conflictAlerts, MAX_CONFLICT_ALERTS } from './alerts.ts';
 import { buildConflictViews, OrderCodes } from './conflict-views.ts';
 import { buildPrinterRows, type PrinterRow, ThroughputTracker } from './printer-rows.ts';
@@ -64,6 +64,7 @@ export class OpsMonitor {
   readonly #awaitingSnapshot = new Set<OpsListener>();
   #last: OpsSnapshot | null = null;
   #timer: Timer | null = null;
+  #closed = false;
   #polling: Promise<void> | null = null;
 
   constructor(opts: { store: Store; clock: Clock; thresholds: AlertThresholds; pollMs: number; logger: Logger }) {
@@ -109,6 +110,8 @@ export class OpsMonitor {
 
   /** Starts with a full snapshot, then updates as they happen. Returns the unsubscribe function. */
   subscribe(listener: OpsListener): () => void {
+    // Closed with the app: a late viewer gets nothing rather than restarting the polling.
+    if (this.#closed) return () => {};
     this.#listeners.add(listener);
     if (this.#last) listener({ type: 'snapshot', data: this.#last });
     else this.#awaitingSnapshot.add(listener);
@@ -151,9 +154,16 @@ export class OpsMonitor {
   }
 
   #schedule(): void {
-    if (this.#listeners.size === 0 || this.#timer) return;
-    // On the injected clock: a manual clock decides when the next poll is due.
+    if (this.#closed || this.#listeners.size === 0 || this.#timer) return;
     this.#timer = this.#clock.setTimeout(() => void this.pollNow(), this.#pollMs).unref();
+  }
+
+  /** Stops polling for good; open streams end on their own. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#awaitingSnapshot.clear();
+    this.#stop();
   }
 
   #stop(): void {

@@ -1,4 +1,5 @@
 import { type ConflictView, joinNames } from './conflict-views.ts';
+import { type AlertThresholds, isOffline, lastAliveAt } from './liveness.ts';
 import type { PrinterRow } from './printer-rows.ts';
 
 /**
@@ -6,23 +7,18 @@ import type { PrinterRow } from './printer-rows.ts';
  * unit-tested and the dashboard, the stream and any later pager integration agree.
  */
 
-/** A printer not heard from for this long is offline (it reports every 10 s by default). */
-export const OFFLINE_ALERT_MS = 2 * 60_000;
-/** An event whose oldest missing image is older than this on a printer is lagging there. */
-export const LAG_ALERT_MS = 5 * 60_000;
+export {
+  type AlertThresholds,
+  DEFAULT_ALERT_THRESHOLDS,
+  isOffline,
+  LAG_ALERT_MS,
+  lastAliveAt,
+  OFFLINE_ALERT_MS,
+} from './liveness.ts';
+
 /** Unacknowledged conflicts shown one alert each; beyond, one alert sends operators to the Conflicts page. */
 export const MAX_CONFLICT_ALERTS = 20;
 export const CONFLICTS_PAGE = '/ops/conflicts';
-
-export interface AlertThresholds {
-  offlineAlertMs: number;
-  lagAlertMs: number;
-}
-
-export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
-  offlineAlertMs: OFFLINE_ALERT_MS,
-  lagAlertMs: LAG_ALERT_MS,
-};
 
 export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict';
 export type AlertSeverity = 'critical' | 'warning';
@@ -47,15 +43,6 @@ export interface Alert {
 
 /** Printer states (edge-node/printing/port.ts) in which fans wait for nothing. */
 const FAULT_STATES = new Set(['cover_open', 'error', 'offline']);
-
-/** The last moment the printer was known alive: its last request, else when it was paired. */
-export function lastAliveAt(row: Pick<PrinterRow, 'lastSeenAt' | 'pairedAt'>): number {
-  return row.lastSeenAt ?? row.pairedAt;
-}
-
-export function isOffline(row: Pick<PrinterRow, 'lastSeenAt' | 'pairedAt'>, now: number, t: AlertThresholds): boolean {
-  return now - lastAliveAt(row) > t.offlineAlertMs;
-}
 
 function minutes(ms: number): string {
   const m = Math.floor(ms / 60_000);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Clock, systemClock, type Timer } from '../../../shared/ports/clock.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 
 /**
  * One store poll per key, shared by every listener of that key: a thousand fans watching the same
@@ -29,13 +29,23 @@ export class StorePoller<T> {
   readonly #intervalMs: number;
   readonly #logger: Logger;
   readonly #clock: Clock;
+  #closed = false;
 
-  /** `clock` schedules the ticks (a manual one in tests); the system clock by default. */
-  constructor(opts: { load: PollLoad<T>; intervalMs: number; logger: Logger; clock?: Clock }) {
+  constructor(opts: { load: PollLoad<T>; intervalMs: number; clock: Clock; logger: Logger }) {
     this.#load = opts.load;
     this.#intervalMs = opts.intervalMs;
+    this.#clock = opts.clock;
     this.#logger = opts.logger;
-    this.#clock = opts.clock ?? systemClock;
+  }
+
+  /** Stops every channel's timer; listeners get nothing more. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    for (const channel of this.#channels.values()) {
+      channel.timer?.cancel();
+      channel.timer = null;
+    }
+    this.#channels.clear();
   }
 
   /**
@@ -89,7 +99,7 @@ export class StorePoller<T> {
   }
 
   #schedule(key: string, channel: Channel<T>): void {
-    if (channel.timer || channel.loading || this.#channels.get(key) !== channel) return;
+    if (this.#closed || channel.timer || channel.loading || this.#channels.get(key) !== channel) return;
     channel.timer = this.#clock.setTimeout(() => void this.#tick(key, channel), this.#intervalMs).unref();
   }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { printerStatusReport } from '../../routes/printers.ts';
-import type { PrinterRecord, PrinterReportRecord } from '../../store/records.ts';
-import { type AlertThresholds, isOffline } from './alerts.ts';
+import type { PrinterRecord, PrinterReportRecord } from '../store/records.ts';
+import { type AlertThresholds, isOffline } from './liveness.ts';
+import { printerStatusReport } from './printer-status-report.ts';
 
 /** One dashboard row per printer: its record plus what it last reported, flattened for display. */
 

@@ -1,19 +1,16 @@
-import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { deriveEventFeedKeys } from '../../shared/feed/feed-layout.ts';
-import { MAX_PRINTS_PER_ORDER } from '../../shared/policy/pricing.ts';
+import { MAX_PRINTS_PER_ORDER, type PriceList } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import { requireStaff } from '../http/auth.ts';
-import { parseInput } from '../http/validate.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
-import { eventView, venueView } from '../views.ts';
+import { eventView, venueView } from './projections.ts';
 
 const MAX_NAME_CHARS = 200;
 const MAX_EVENT_DURATION_MS = 31 * 24 * 3_600_000;
 
-const venueInput = z.object({ name: z.string().trim().min(1).max(MAX_NAME_CHARS) }).strict();
+export const venueInput = z.object({ name: z.string().trim().min(1).max(MAX_NAME_CHARS) }).strict();
 
 export const priceListSchema = z
   .object({
@@ -33,7 +30,7 @@ export const priceListSchema = z
   })
   .strict();
 
-const eventInput = z
+export const eventInput = z
   .object({
     venueId: z.string().min(1).max(64),
     name: z.string().trim().min(1).max(MAX_NAME_CHARS),
@@ -48,12 +45,18 @@ const eventInput = z
     path: ['endsAt'],
   });
 
-export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void {
-  const { store, feeds, clock, random } = deps;
-  const operator = requireStaff(store, ['operator']);
+type EventDeps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'random'>;
 
-  router.post('/api/venues', operator, async (ctx) => {
-    const input = parseInput(venueInput, ctx.request.body);
+/** Venues and events: creating them (with their feed keys and topic secret) and reading them. */
+export class EventService {
+  readonly #deps: EventDeps;
+
+  constructor(deps: EventDeps) {
+    this.#deps = deps;
+  }
+
+  async createVenue(input: z.infer<typeof venueInput>) {
+    const { store, feeds, clock, random } = this.#deps;
     const venue: VenueRecord = {
       id: randomId(random, 9),
       name: input.name,
@@ -62,16 +65,15 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
     };
     await store.insertVenue(venue);
     await feeds.venueCreated(venue);
-    ctx.status = 201;
-    ctx.body = { venue: venueView(venue) };
-  });
+    return { venue: venueView(venue) };
+  }
 
-  router.get('/api/venues', operator, async (ctx) => {
-    ctx.body = { venues: (await store.listVenues()).map(venueView) };
-  });
+  async listVenues() {
+    return { venues: (await this.#deps.store.listVenues()).map(venueView) };
+  }
 
-  router.post('/api/events', operator, async (ctx) => {
-    const input = parseInput(eventInput, ctx.request.body);
+  async createEvent(input: z.infer<typeof eventInput>) {
+    const { store, feeds, clock, random } = this.#deps;
     if (!(await store.getVenue(input.venueId)))
       throw new AppError('venue_not_found', `Venue ${input.venueId} does not exist.`);
     const feedSeed = random.bytes(32);
@@ -91,26 +93,29 @@ export function venueAndEventRoutes(router: Router, deps: CoordinatorDeps): void
     };
     await store.insertEvent(event);
     await feeds.eventCreated(event);
-    ctx.status = 201;
-    ctx.body = { event: eventView(event) };
-  });
+    return { event: eventView(event) };
+  }
 
-  // Orders already placed keep the total they were quoted; the new list prices the next ones.
-  router.put('/api/events/:eventId/price-list', operator, async (ctx) => {
-    const priceList = parseInput(priceListSchema, ctx.request.body, 'price list');
-    const event = await store.setEventPriceList(ctx.params.eventId!, priceList);
+  /** Orders already placed keep the total they were quoted; the new list prices the next ones. */
+  async setPriceList(eventId: string, priceList: PriceList) {
+    const event = await this.#deps.store.setEventPriceList(eventId, priceList);
     if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    ctx.body = { event: eventView(event) };
-  });
+    return { event: eventView(event) };
+  }
 
-  // Public: fans browse events and their photos.
-  router.get('/api/events', async (ctx) => {
-    ctx.body = { events: (await store.listEvents()).map(eventView) };
-  });
+  async list() {
+    return { events: (await this.#deps.store.listEvents()).map(eventView) };
+  }
 
-  router.get('/api/events/:eventId', async (ctx) => {
-    const event = await store.getEvent(ctx.params.eventId!);
+  /** The event as the public sees it, or a 404. */
+  async get(eventId: string) {
+    return { event: eventView(await this.require(eventId)) };
+  }
+
+  /** The event, or a 404. */
+  async require(eventId: string): Promise<EventRecord> {
+    const event = await this.#deps.store.getEvent(eventId);
     if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    ctx.body = { event: eventView(event) };
-  });
+    return event;
+  }
 }

@@ -1,4 +1,4 @@
-import { credentialIdOf } from './http/auth.ts';
+import { credentialIdOf } from '../http/auth.ts';
 import type {
   CredentialRecord,
   EventRecord,
@@ -6,7 +6,7 @@ import type {
   OrderRecord,
   PrinterRecord,
   VenueRecord,
-} from './store/records.ts';
+} from '../store/records.ts';
 
 /** What leaves the coordinator: records minus their secrets (topic secrets, feed seeds). */
 

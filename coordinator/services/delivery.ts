@@ -1,23 +1,11 @@
-import type Router from '@koa/router';
-import { AppError } from '../../shared/errors.ts';
-import type { CoordinatorDeps } from '../deps.ts';
-import { requireStaff } from '../http/auth.ts';
 import type { Store } from '../store/port.ts';
 import type { EventRecord } from '../store/records.ts';
-import { printerView } from '../views.ts';
+import { printerView } from './projections.ts';
 
 /**
  * The patent's distribution status: for one event, which printer holds which image, as each
  * printer last reported. Rows are printers, columns images in feed order.
  */
-export function deliveryRoutes(router: Router, deps: CoordinatorDeps): void {
-  const { store } = deps;
-  router.get('/api/events/:eventId/delivery', requireStaff(store, ['operator']), async (ctx) => {
-    const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    ctx.body = await loadDeliveryMatrix(store, event);
-  });
-}
 
 export type DeliveryMatrix = Awaited<ReturnType<typeof loadDeliveryMatrix>>;
 

@@ -1,14 +1,10 @@
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
-import { z } from 'zod';
-import { AppError } from '../../shared/errors.ts';
-import { ORDER_STATES, type OrderState } from '../../shared/policy/order-state.ts';
-import type { CoordinatorDeps } from '../deps.ts';
-import { requireStaff, resolveStaff, type StaffIdentity, sessionExpiresAt } from '../http/auth.ts';
-import { parseInput } from '../http/validate.ts';
-import { orderView } from '../views.ts';
-import { alertsHtml, printerRowHtml } from '../web/ops/dashboard-view.ts';
-import type { OpsMessage, OpsMonitor } from '../web/ops/ops-monitor.ts';
+import { AppError, isAppError } from '../../../shared/errors.ts';
+import type { CoordinatorDeps } from '../../deps.ts';
+import { requireStaff, resolveStaff, type StaffIdentity, sessionExpiresAt } from '../../http/auth.ts';
+import type { OpsMessage, OpsMonitor } from '../../services/ops-monitor.ts';
+import { alertsHtml, printerRowHtml } from './dashboard-view.ts';
 
 /** A comment line this often keeps proxies from closing an idle stream, and re-checks the credential. */
 export const OPS_STREAM_HEARTBEAT_MS = 15_000;
@@ -16,19 +12,6 @@ export const OPS_STREAM_HEARTBEAT_MS = 15_000;
 export const MAX_OPS_STREAMS = 100;
 /** How long a browser waits before reconnecting a dropped stream. */
 export const OPS_STREAM_RETRY_MS = 3_000;
-export const MAX_ORDERS_LISTED = 200;
-/** Paid and not yet fully printed: what fans are waiting for. */
-export const IN_FLIGHT_STATES: readonly OrderState[] = ['paid', 'redeeming'];
-
-const orderQuery = z
-  .object({
-    state: z
-      .string()
-      .optional()
-      .transform((s) => (s ? s.split(',') : [...IN_FLIGHT_STATES]))
-      .pipe(z.array(z.enum(ORDER_STATES)).min(1).max(ORDER_STATES.length)),
-  })
-  .strip();
 
 /**
  * Stream messages carry the rendered rows and alerts next to the data: the page swaps them in, so
@@ -46,9 +29,12 @@ export function withHtml(message: OpsMessage) {
   };
 }
 
-/** The operator dashboard's JSON: printer snapshot, its live stream, and an event's orders. */
-export function opsApiRoutes(router: Router, deps: CoordinatorDeps, monitor: OpsMonitor): void {
-  const { store, clock } = deps;
+/** Why a heartbeat's credential check failed: the operator is signed out, or the check could not run. */
+type RecheckOutcome = { ok: true } | { ok: false; signedOut: true } | { ok: false; signedOut: false; error: AppError };
+
+/** The dashboard's JSON: the printer snapshot and its live stream (with the rendered rows). */
+export function opsStreamRoutes(router: Router, deps: CoordinatorDeps, monitor: OpsMonitor): void {
+  const { store, clock, logger } = deps;
   const operator = requireStaff(store, ['operator']);
   let openStreams = 0;
   // Every open dashboard gets the same message object: render and encode it once.
@@ -87,45 +73,56 @@ export function opsApiRoutes(router: Router, deps: CoordinatorDeps, monitor: Ops
     openStreams++;
 
     let closed = false;
-    const send = (message: OpsMessage) => {
-      if (!closed) stream.write(`event: ${message.type}\ndata: ${encoded(message)}\n\n`);
+    const write = (text: string) => {
+      if (!closed) stream.write(text);
     };
-    stream.write(`retry: ${OPS_STREAM_RETRY_MS}\n\n`);
+    const send = (message: OpsMessage) => write(`event: ${message.type}\ndata: ${encoded(message)}\n\n`);
+    write(`retry: ${OPS_STREAM_RETRY_MS}\n\n`);
     const unsubscribe = monitor.subscribe(send);
+
+    // Only an answer about the credential signs the operator out (revoked, role changed, sign-in
+    // expired); a store that cannot be asked right now is reported and asked again next beat.
+    const recheck = async (): Promise<RecheckOutcome> => {
+      let again: StaffIdentity;
+      try {
+        again = await resolveStaff(ctx, store);
+      } catch (err) {
+        if (isAppError(err, 'auth_invalid') || isAppError(err, 'auth_required')) return { ok: false, signedOut: true };
+        logger.warn({ err }, 'ops stream: the credential could not be checked');
+        const error = isAppError(err) && err.status === 503 ? err : new AppError('store_unavailable');
+        return { ok: false, signedOut: false, error };
+      }
+      if (again.credentialId !== staff.credentialId || again.role !== 'operator') return { ok: false, signedOut: true };
+      const expiresAt = sessionExpiresAt(ctx);
+      if (again.via === 'session' && expiresAt !== null && expiresAt <= clock.now()) {
+        return { ok: false, signedOut: true };
+      }
+      return { ok: true };
+    };
+
     // A stream outlives the request that opened it: the credential is checked again on each beat,
     // so revoking it (or the sign-in expiring) ends the stream.
-    const heartbeat = setInterval(() => {
-      void (async () => {
-        try {
-          const again = await resolveStaff(ctx, store);
-          const expiresAt = sessionExpiresAt(ctx);
-          if (again.credentialId !== staff.credentialId || again.role !== 'operator') throw new Error('role changed');
-          if (again.via === 'session' && expiresAt !== null && expiresAt <= clock.now()) throw new Error('expired');
-          if (!closed) stream.write(`: heartbeat ${clock.now()}\n\n`);
-        } catch {
-          if (!closed) stream.write('event: signed_out\ndata: {}\n\n');
+    const heartbeat = clock.setInterval(() => {
+      void recheck().then((outcome) => {
+        if (outcome.ok) write(`: heartbeat ${clock.now()}\n\n`);
+        else if (outcome.signedOut) {
+          write('event: signed_out\ndata: {}\n\n');
           close();
+        } else {
+          const { code, status, message } = outcome.error;
+          write(`event: unavailable\ndata: ${JSON.stringify({ code, status, message })}\n\n`);
         }
-      })();
+      });
     }, OPS_STREAM_HEARTBEAT_MS);
     const close = () => {
       if (closed) return;
       closed = true;
       openStreams--;
-      clearInterval(heartbeat);
+      heartbeat.cancel();
       unsubscribe();
       stream.end();
     };
     ctx.res.once('close', close);
     stream.once('error', close);
-  });
-
-  router.get('/api/events/:eventId/orders', operator, async (ctx) => {
-    const event = await store.getEvent(ctx.params.eventId!);
-    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    const { state } = parseInput(orderQuery, ctx.query, 'query');
-    const orders = await store.listOrders({ eventId: event.id, states: state }, MAX_ORDERS_LISTED);
-    ctx.set('cache-control', 'no-store');
-    ctx.body = { orders: orders.map(orderView), limit: MAX_ORDERS_LISTED };
   });
 }

@@ -1,5 +1,5 @@
-import type { OrderState } from '../../../shared/policy/order-state.ts';
-import type { OrderRecord } from '../../store/records.ts';
+import type { OrderState } from '../../shared/policy/order-state.ts';
+import type { OrderRecord } from '../store/records.ts';
 
 /**
  * What the order page tells the fan, worded once, here: the page renders it, and the live stream

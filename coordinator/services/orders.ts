@@ -1,0 +1,280 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
+import { AppError } from '../../shared/errors.ts';
+import { ORDER_STATES, type OrderState } from '../../shared/policy/order-state.ts';
+import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder } from '../../shared/policy/pricing.ts';
+import { randomId } from '../../shared/ports/random.ts';
+import { newOrderCode } from '../../shared/token/order-code.ts';
+import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
+import type { CoordinatorDeps } from '../deps.ts';
+import { publishOrder } from '../feed/order-publication.ts';
+import type { PaymentWebhookEvent } from '../payment/port.ts';
+import { isStoreConflict } from '../store/port.ts';
+import type { EventRecord, OrderRecord } from '../store/records.ts';
+import { qrPng, qrSvg } from '../tokens/qr.ts';
+import { describeOrderStatus, type OrderStatusView } from './order-status.ts';
+import { orderView } from './projections.ts';
+
+const MAX_LINES_PER_ORDER = 100;
+const ORDER_CODE_ATTEMPTS = 5;
+const REDEEMABLE_STATES = new Set(['paid', 'redeeming', 'fulfilled']);
+/** Orders of one event listed at once (operators' views). */
+export const MAX_ORDERS_LISTED = 200;
+/** Paid and not yet fully printed: what fans are waiting for. */
+export const IN_FLIGHT_STATES: readonly OrderState[] = ['paid', 'redeeming'];
+
+export const orderInput = z
+  .object({
+    eventId: z.string().min(1).max(64),
+    items: z
+      .array(
+        z
+          .object({
+            imageId: z.string().min(1).max(64),
+            copies: z.number().int().min(1).max(MAX_COPIES_PER_IMAGE),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_LINES_PER_ORDER),
+  })
+  .strict();
+
+/** `?state=paid,redeeming`; the in-flight states when absent. */
+export const orderStateQuery = z
+  .object({
+    state: z
+      .string()
+      .optional()
+      .transform((s) => (s ? s.split(',') : [...IN_FLIGHT_STATES]))
+      .pipe(z.array(z.enum(ORDER_STATES)).min(1).max(ORDER_STATES.length)),
+  })
+  .strip();
+
+export type OrderInput = z.infer<typeof orderInput>;
+export type QrFile = 'qr.png' | 'qr.svg';
+
+/** When a paid order's code stops redeeming: the window after the event ends (or after payment, if later). */
+export function redemptionExpiry(
+  deps: Pick<CoordinatorDeps, 'settings'>,
+  event: EventRecord,
+  order: OrderRecord,
+): number {
+  const from = Math.max(event.endsAt, order.paidAt ?? order.createdAt);
+  return Math.floor((from + deps.settings.redemptionWindowMs) / 60_000) * 60_000;
+}
+
+export interface OrderSnapshot {
+  order: OrderRecord;
+  event: EventRecord;
+  status: OrderStatusView;
+  codeExpiresAt: number;
+}
+
+/** Reads an order with everything its page shows; null when there is no such order. */
+export async function loadOrderSnapshot(
+  deps: Pick<CoordinatorDeps, 'store' | 'clock' | 'settings'>,
+  orderId: string,
+): Promise<OrderSnapshot | null> {
+  const order = await deps.store.getOrder(orderId);
+  const event = order ? await deps.store.getEvent(order.eventId) : null;
+  if (!order || !event) return null;
+  const printerId = order.claim?.printerId ?? Object.values(order.printed).at(-1)?.printerId ?? null;
+  const printer = printerId ? await deps.store.getPrinter(printerId) : null;
+  const codeExpiresAt = redemptionExpiry(deps, event, order);
+  const status = describeOrderStatus(order, {
+    printerName: printer?.name ?? null,
+    codeExpiresAt,
+    now: deps.clock.now(),
+  });
+  return { order, event, status, codeExpiresAt };
+}
+
+/** Quotes, checkout, the fan's order and its QR code, payment webhooks, and operators' order lists. */
+export class OrderService {
+  readonly #deps: CoordinatorDeps;
+
+  constructor(deps: CoordinatorDeps) {
+    this.#deps = deps;
+  }
+
+  /** Merges repeated image ids and checks every image belongs to the event. */
+  async #lines(input: OrderInput): Promise<{ event: EventRecord; lines: OrderLine[] }> {
+    const { store } = this.#deps;
+    const event = await store.getEvent(input.eventId);
+    if (!event) throw new AppError('event_not_found', 'This event does not exist.');
+    const copies = new Map<string, number>();
+    for (const item of input.items) copies.set(item.imageId, (copies.get(item.imageId) ?? 0) + item.copies);
+    const lines: OrderLine[] = [];
+    for (const [imageId, n] of copies) {
+      const image = await store.getImage(imageId);
+      if (!image || image.eventId !== event.id) {
+        throw new AppError('image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
+      }
+      if (n > MAX_COPIES_PER_IMAGE) {
+        throw new AppError('too_many_copies', `At most ${MAX_COPIES_PER_IMAGE} copies of one photo.`, { imageId });
+      }
+      lines.push({ imageId, copies: n });
+    }
+    return { event, lines };
+  }
+
+  #price(event: EventRecord, lines: OrderLine[]) {
+    try {
+      return priceOrder(event.priceList, lines);
+    } catch (err) {
+      throw new AppError('order_too_large', (err as Error).message);
+    }
+  }
+
+  async quote(input: OrderInput) {
+    const { event, lines } = await this.#lines(input);
+    return { quote: this.#price(event, lines) };
+  }
+
+  async place(input: OrderInput) {
+    const { store, payments, clock, random, settings } = this.#deps;
+    const { event, lines } = await this.#lines(input);
+    const price = this.#price(event, lines);
+    const id = randomId(random, 16);
+    const session = await payments.createCheckout({
+      orderId: id,
+      amountCents: price.totalCents,
+      currency: price.currency,
+      description: `${price.printCount} print(s) from ${event.name}`,
+      // The fan's order page (web/shop): it shows the outcome, the QR code and the printing status.
+      returnUrl: `${settings.publicUrl}/o/${id}`,
+    });
+    for (let attempt = 1; ; attempt++) {
+      const order: OrderRecord = {
+        id,
+        code: newOrderCode(),
+        eventId: event.id,
+        venueId: event.venueId,
+        items: lines,
+        unitCount: price.printCount,
+        totalCents: price.totalCents,
+        currency: price.currency,
+        state: 'awaiting_payment',
+        paymentSessionId: session.sessionId,
+        createdAt: clock.now(),
+        paidAt: null,
+        claim: null,
+        printed: {},
+        printedCount: 0,
+        fulfilledAt: null,
+      };
+      try {
+        await store.insertOrder(order);
+        return { order: orderView(order), quote: price, checkoutUrl: session.checkoutUrl };
+      } catch (err) {
+        // 40-bit codes collide rarely; draw a new one.
+        if (!isStoreConflict(err) || attempt >= ORDER_CODE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async #load(id: string): Promise<{ order: OrderRecord; event: EventRecord }> {
+    const { store } = this.#deps;
+    const order = await store.getOrder(id);
+    const event = order ? await store.getEvent(order.eventId) : null;
+    if (!order || !event) throw new AppError('order_not_found', 'This order does not exist.');
+    return { order, event };
+  }
+
+  #tokenFor(order: OrderRecord, event: EventRecord) {
+    const expiresAt = redemptionExpiry(this.#deps, event, order);
+    return { token: signRedemptionToken(order.code, expiresAt, this.#deps.tokenKeys.current), expiresAt };
+  }
+
+  /** The order id is the fan's capability: 128 random bits, never listed anywhere. */
+  async details(orderId: string) {
+    const { order, event } = await this.#load(orderId);
+    const redemption = REDEEMABLE_STATES.has(order.state)
+      ? {
+          ...this.#tokenFor(order, event),
+          qrPngUrl: `/api/orders/${order.id}/qr.png`,
+          qrSvgUrl: `/api/orders/${order.id}/qr.svg`,
+        }
+      : null;
+    return { order: orderView(order), redemption };
+  }
+
+  async qr(orderId: string, file: QrFile): Promise<{ contentType: string; body: Buffer | string }> {
+    const { order, event } = await this.#load(orderId);
+    if (!REDEEMABLE_STATES.has(order.state)) {
+      throw new AppError('order_not_paid', 'The QR code is issued once the payment is confirmed.');
+    }
+    const { token } = this.#tokenFor(order, event);
+    return file === 'qr.png'
+      ? { contentType: 'image/png', body: await qrPng(token) }
+      : { contentType: 'image/svg+xml', body: await qrSvg(token) };
+  }
+
+  /** The order with everything its page shows, or a 404. */
+  async snapshot(orderId: string): Promise<OrderSnapshot> {
+    const snapshot = await loadOrderSnapshot(this.#deps, orderId);
+    if (!snapshot) throw new AppError('order_not_found', 'This order does not exist.');
+    return snapshot;
+  }
+
+  async status(orderId: string) {
+    return { status: (await this.snapshot(orderId)).status };
+  }
+
+  /** In-flight (or the given states') orders of an event, newest first, at most MAX_ORDERS_LISTED. */
+  async listForEvent(event: EventRecord, states: readonly OrderState[]) {
+    const orders = await this.#deps.store.listOrders({ eventId: event.id, states }, MAX_ORDERS_LISTED);
+    return { orders: orders.map(orderView), limit: MAX_ORDERS_LISTED };
+  }
+
+  async applyWebhook(raw: Buffer, headers: IncomingHttpHeaders) {
+    const { store, payments, clock, metrics, logger } = this.#deps;
+    let event: PaymentWebhookEvent;
+    try {
+      event = payments.verifyWebhook(raw, headers);
+    } catch (err) {
+      metrics.webhooks.inc({ result: 'rejected' });
+      throw err;
+    }
+    const order = await store.getOrder(event.orderId);
+    if (!order || order.paymentSessionId !== event.sessionId) {
+      metrics.webhooks.inc({ result: 'unknown_order' });
+      throw new AppError('order_not_found', 'The webhook names an order or session this shop does not know.');
+    }
+    if (event.amountCents !== order.totalCents || event.currency !== order.currency) {
+      metrics.webhooks.inc({ result: 'amount_mismatch' });
+      logger.warn({ orderId: order.id, eventId: event.id }, 'payment amount does not match the order');
+      throw new AppError('amount_mismatch', 'The paid amount does not match the order total.');
+    }
+    // Apply first, then remember the event: a crash in between makes the gateway retry, and the
+    // state machine makes the retry a no-op, so no payment is ever lost.
+    const transition =
+      event.type === 'payment.succeeded'
+        ? await store.transitionOrder(order.id, 'payment_succeeded', { paidAt: event.createdAt })
+        : event.type === 'payment.failed'
+          ? await store.transitionOrder(order.id, 'payment_failed')
+          : await store.transitionOrder(order.id, 'payment_cancelled');
+    // The venue's printers learn of the paid order ahead of time (offline redemption). Before the
+    // event is remembered: a crash in between makes the gateway retry, which publishes again.
+    if (event.type === 'payment.succeeded') {
+      const paid = transition ?? (await store.getOrder(order.id));
+      if (paid) await publishOrder(this.#deps, paid);
+    }
+    const firstTime = await store.recordPaymentEvent({
+      id: event.id,
+      orderId: order.id,
+      type: event.type,
+      receivedAt: clock.now(),
+    });
+    metrics.webhooks.inc({ result: firstTime ? 'applied' : 'duplicate' });
+    if (!transition && firstTime) {
+      logger.info(
+        { orderId: order.id, type: event.type, state: order.state },
+        'webhook did not change the order state',
+      );
+    }
+    const current = transition ?? (await store.getOrder(order.id));
+    return { received: true, duplicate: !firstTime, state: current?.state ?? order.state };
+  }
+}

@@ -1,0 +1,203 @@
+import { AppError } from '../../shared/errors.ts';
+import { expandPrintUnits } from '../../shared/policy/order-state.ts';
+import {
+  normalizeRedemptionCode,
+  signRedemptionToken,
+  verifyRedemptionToken,
+} from '../../shared/token/redemption-token.ts';
+import type { CoordinatorDeps } from '../deps.ts';
+import { publishOrder } from '../feed/order-publication.ts';
+import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
+import { FailedCodeLimiter } from './failed-code-limiter.ts';
+import { redemptionExpiry } from './orders.ts';
+import { orderView } from './projections.ts';
+
+/** What a printer presents: the scanned token, or the 8-character code typed from under the QR code. */
+export type RedeemRequest = { token: string; code?: undefined } | { code: string; token?: undefined };
+
+/**
+ * The management unit: a printer presents a fan's code, the coordinator claims the order for that
+ * printer exactly once, and tells it what to print, where each image sits in the feed, and which
+ * images it is recorded as lacking. Printers confirm each print; the order is fulfilled when all are.
+ */
+export class RedemptionService {
+  readonly #deps: CoordinatorDeps;
+  /** Per process: wrong typed codes counted per printer (see FailedCodeLimiter). */
+  readonly #failedCodes = new FailedCodeLimiter();
+
+  constructor(deps: CoordinatorDeps) {
+    this.#deps = deps;
+  }
+
+  async #eventOf(order: OrderRecord): Promise<EventRecord> {
+    const event = await this.#deps.store.getEvent(order.eventId);
+    if (!event) throw new AppError('event_missing', 'The order’s event is missing.');
+    return event;
+  }
+
+  async #printJob(order: OrderRecord, me: PrinterRecord, token: string) {
+    const { store, feeds } = this.#deps;
+    const event = await this.#eventOf(order);
+    const holdings = await store.getHoldings(me.id, event.id);
+    const held = new Set(holdings?.imageIds ?? []);
+    const images = new Map(
+      await Promise.all(order.items.map(async (i) => [i.imageId, await store.getImage(i.imageId)] as const)),
+    );
+    const units = expandPrintUnits(order.items).map((u) => {
+      const image = images.get(u.imageId);
+      return {
+        ...u,
+        printed: order.printed[String(u.unit)] !== undefined,
+        lacking: !held.has(u.imageId),
+        image: image
+          ? {
+              sha256: image.sha256,
+              byteLength: image.byteLength,
+              width: image.width,
+              height: image.height,
+              mime: image.mime,
+              feed: image.feed,
+              seq: image.seq,
+            }
+          : null,
+      };
+    });
+    // The token goes back too: a printer that was given a typed code keeps it to resume the order.
+    return { order: orderView(order), feed: feeds.descriptorFor(event), units, token };
+  }
+
+  /** The order behind a scanned token; refuses forged, foreign and expired tokens. */
+  async #orderByToken(token: string): Promise<{ order: OrderRecord; token: string }> {
+    const { store, clock, tokenKeys, metrics } = this.#deps;
+    const verified = verifyRedemptionToken(token, tokenKeys.publicKeys, clock.now());
+    if (!verified.ok) {
+      metrics.redemptions.inc({ outcome: `token_${verified.reason}` });
+      throw new AppError(`token_${verified.reason}`, verified.message);
+    }
+    const order = await store.getOrderByCode(verified.claims.orderCode);
+    if (!order) {
+      metrics.redemptions.inc({ outcome: 'unknown_order' });
+      throw new AppError('order_not_found', 'The code is genuine but its order is unknown here.');
+    }
+    return { order, token: normalizeRedemptionCode(token) };
+  }
+
+  /**
+   * The order behind a typed code, for this printer's venue only, with the token its QR code
+   * carries. Wrong codes are counted against the printer, so guessing codes is too slow to pay.
+   * A printer over its budget gets `too_many_code_attempts` with `details.retryAfterSeconds`.
+   */
+  async #orderByCode(code: string, me: PrinterRecord): Promise<{ order: OrderRecord; token: string }> {
+    const { store, clock, tokenKeys, metrics } = this.#deps;
+    const wait = this.#failedCodes.retryAfterMs(me.id, clock.now());
+    if (wait > 0) {
+      metrics.redemptions.inc({ outcome: 'code_rate_limited' });
+      const seconds = Math.ceil(wait / 1000);
+      throw new AppError(
+        'too_many_code_attempts',
+        `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    const order = await store.getOrderByCode(code);
+    // An order of another venue is answered like an unknown code: otherwise every venue's orders would
+    // be a target for guesses made at any printer.
+    if (!order || order.venueId !== me.venueId) {
+      this.#failedCodes.failed(me.id, clock.now());
+      metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
+      throw new AppError('order_not_found', 'No order here has this code; check it against your order page.');
+    }
+    const expiresAt = redemptionExpiry(this.#deps, await this.#eventOf(order), order);
+    if (clock.now() >= expiresAt) {
+      metrics.redemptions.inc({ outcome: 'token_expired' });
+      throw new AppError(
+        'token_expired',
+        `The code expired at ${new Date(expiresAt).toISOString()}; ask staff for help.`,
+      );
+    }
+    return { order, token: signRedemptionToken(order.code, expiresAt, tokenKeys.current) };
+  }
+
+  /** Claims the order for `me` (or renews its claim) and answers with the print job. */
+  async redeem(me: PrinterRecord, input: RedeemRequest) {
+    const { store, clock, settings, metrics } = this.#deps;
+    const { order, token } =
+      input.code !== undefined ? await this.#orderByCode(input.code, me) : await this.#orderByToken(input.token);
+    if (order.venueId !== me.venueId) {
+      metrics.redemptions.inc({ outcome: 'other_venue' });
+      throw new AppError('order_other_venue', 'This order is for another venue; it cannot be printed here.');
+    }
+    const now = clock.now();
+    const claim = await store.claimOrder(order.id, me.id, now, settings.claimTtlMs);
+    switch (claim.outcome) {
+      case 'claimed':
+        metrics.redemptions.inc({ outcome: 'claimed' });
+        // The orders feed records who holds an order, not when the claim expires: a renewal by the
+        // holder (claimedAt kept) changes nothing there, and a durable outbox write per renewal
+        // was 30 % of the coordinator's CPU under sustained redemption load (BENCHMARKS.md).
+        if (claim.order.claim?.claimedAt === now) await publishOrder(this.#deps, claim.order);
+        return this.#printJob(claim.order, me, token);
+      case 'held_by_other': {
+        metrics.redemptions.inc({ outcome: 'held_by_other' });
+        const holder = claim.order.claim ? await store.getPrinter(claim.order.claim.printerId) : null;
+        throw new AppError(
+          'order_claimed_elsewhere',
+          `This order is being printed at ${holder?.name ?? 'another printer'}.`,
+          {
+            printerId: claim.order.claim?.printerId,
+            printerName: holder?.name ?? null,
+            claimedAt: claim.order.claim?.claimedAt,
+            expiresAt: claim.order.claim?.expiresAt,
+          },
+        );
+      }
+      case 'not_claimable': {
+        metrics.redemptions.inc({ outcome: `state_${claim.order.state}` });
+        if (claim.order.state === 'fulfilled') {
+          const by = Object.values(claim.order.printed)[0]?.printerId;
+          const holder = by ? await store.getPrinter(by) : null;
+          throw new AppError(
+            'order_already_printed',
+            `This order was already printed${holder ? ` at ${holder.name}` : ''}.`,
+            {
+              printerId: by ?? null,
+              printerName: holder?.name ?? null,
+              fulfilledAt: claim.order.fulfilledAt,
+            },
+          );
+        }
+        throw new AppError('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
+      }
+      case 'not_found':
+        throw new AppError('order_not_found', 'This order does not exist.');
+    }
+  }
+
+  /** A printer confirms one printed unit; the last one fulfils the order. */
+  async confirmPrinted(me: PrinterRecord, orderId: string, unit: number) {
+    const { store, clock, settings } = this.#deps;
+    const result = await store.confirmPrinted(orderId, me.id, unit, clock.now(), settings.claimTtlMs);
+    switch (result.outcome) {
+      case 'confirmed':
+        if (result.order.state === 'fulfilled') await publishOrder(this.#deps, result.order);
+        return { order: orderView(result.order) };
+      case 'not_holder':
+        throw new AppError('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');
+      case 'bad_unit':
+        throw new AppError(
+          'unit_out_of_range',
+          `The order has ${result.order.unitCount} prints; unit ${unit} does not exist.`,
+        );
+      case 'not_found':
+        throw new AppError('order_not_found', 'This order does not exist.');
+    }
+  }
+
+  /** An operator frees an order whose printer went silent, so another printer can finish it. */
+  async release(orderId: string) {
+    const released = await this.#deps.store.releaseClaim(orderId, null);
+    if (!released) throw new AppError('nothing_to_release', 'The order is not being printed anywhere.');
+    await publishOrder(this.#deps, released);
+    return { order: orderView(released) };
+  }
+}
