@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
 import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './web/ops/alerts.ts';
+import { ConfigError } from '../shared/config/config-error.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated
@@ -83,9 +84,7 @@ const FLAGS = {
   logLevel: 'log-level',
 } as const satisfies Partial<Record<keyof CoordinatorConfig, string>>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorConfig {
   let flags: Record<string, string | boolean | undefined>;

@@ -26,6 +26,8 @@ export const ERRORS = {
   },
   too_many_streams: { status: 503, message: 'Live updates are busy right now; the page will check by itself.' },
 
+  config_invalid: { status: 400, message: 'The configuration is not valid; the message names the setting.' },
+
   // --- authentication and credentials ---
   auth_required: { status: 401, message: 'Sign in at /signin, or send "Authorization: Bearer <token>".' },
   auth_invalid: { status: 401, message: 'This token is unknown or revoked: sign in with a current one.' },
@@ -130,6 +132,16 @@ export const ERRORS = {
     message: 'The coordinator cannot be reached; the printer keeps trying by itself.',
   },
   coordinator_error: { status: 502, message: 'The coordinator answered with an error this printer does not know.' },
+  // Neither is an uplink failure (shared/policy/offline-claim-rule.ts): the coordinator was reached,
+  // so the offline path must not start (it may have granted the claim).
+  coordinator_answer_invalid: {
+    status: 500,
+    message: 'The coordinator answered in a form this printer does not understand; update the printer or the coordinator.',
+  },
+  coordinator_answer_unreadable: {
+    status: 503,
+    message: 'The coordinator’s answer broke off before it was complete; try again.',
+  },
   offline_unavailable: {
     status: 503,
     message:
