@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { AppError, isErrorCode } from '../shared/errors.ts';
 import type { Clock } from '../shared/ports/clock.ts';
-import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
 import {
   type ConfirmPrintedAnswer,
   confirmPrintedAnswerSchema,
@@ -16,6 +15,7 @@ import {
   type RedeemRequest,
   redeemJobSchema,
 } from '../shared/protocol/printer-api.ts';
+import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
 
 // The wire types live in shared/protocol/printer-api.ts; re-exported for the modules that import them from here.
 export type {
@@ -86,7 +86,8 @@ export class CoordinatorClient {
 
   /** Offline redemptions (issue #6), applied once each however often they are sent. */
   async reportOfflineRedemptions(orders: OfflineReportOrder[]): Promise<OfflineReportResult[]> {
-    return (await this.#call('POST', '/api/printer/offline-redemptions', offlineReportAnswerSchema, { orders })).results;
+    return (await this.#call('POST', '/api/printer/offline-redemptions', offlineReportAnswerSchema, { orders }))
+      .results;
   }
 
   confirmPrinted(orderId: string, unit: number): Promise<ConfirmPrintedAnswer> {

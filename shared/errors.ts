@@ -136,7 +136,8 @@ export const ERRORS = {
   // so the offline path must not start (it may have granted the claim).
   coordinator_answer_invalid: {
     status: 500,
-    message: 'The coordinator answered in a form this printer does not understand; update the printer or the coordinator.',
+    message:
+      'The coordinator answered in a form this printer does not understand; update the printer or the coordinator.',
   },
   coordinator_answer_unreadable: {
     status: 503,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { loadEdgeConfig } from '../edge-node/config.ts';
-import { ConfigError } from '../shared/config/config-error.ts';
 import { JobLog } from '../edge-node/jobs/job-log.ts';
+import { ConfigError } from '../shared/config/config-error.ts';
 
 test('edge config: file, then environment, then flags; defaults are loopback', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-edge-config-'));

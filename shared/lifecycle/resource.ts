@@ -80,7 +80,8 @@ export abstract class Resource {
     if (this.#closing) throw new AppError('shutting_down', `${this.constructor.name} was closed; create a new one.`);
     try {
       await this._open();
-      if (this.#closing) throw new AppError('shutting_down', `${this.constructor.name} was closed while it was opening.`);
+      if (this.#closing)
+        throw new AppError('shutting_down', `${this.constructor.name} was closed while it was opening.`);
     } catch (err) {
       // What was opened is closed before the caller hears of the failure. A close() already in
       // flight does the same once this settles.
@@ -112,6 +113,7 @@ export abstract class Resource {
     }
     this.#closed = true;
     if (failures.length === 1) throw failures[0];
-    if (failures.length > 1) throw new AggregateError(failures, `${this.constructor.name}: ${failures.length} parts failed to close`);
+    if (failures.length > 1)
+      throw new AggregateError(failures, `${this.constructor.name}: ${failures.length} parts failed to close`);
   }
 }
