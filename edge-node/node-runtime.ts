@@ -63,7 +63,6 @@ export class NodeRuntime extends Resource {
   #corestore: Corestore | null = null;
   #dht: VenueDht | null = null;
   #mesh: VenueMesh | null = null;
-  #cloud: CloudSessions | null = null;
   #replicator: BackgroundReplicator | null = null;
   #log: JobLog | null = null;
   #offline: OfflineRedemption | null = null;
@@ -221,7 +220,6 @@ export class NodeRuntime extends Resource {
     // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
     if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
     const cloud = this.own(new CloudSessions(mesh));
-    this.#cloud = cloud;
 
     const replicator = new BackgroundReplicator({
       mode: config.replication === 'star-periodic' ? 'star-periodic' : 'mesh',

@@ -1,6 +1,12 @@
 import type Router from '@koa/router';
-import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
+import {
+  MAX_OFFLINE_ORDERS_PER_REPORT,
+  type OfflineReportAnswer,
+  type OfflineReportOrder,
+  type OfflineReportResult,
+  offlineReportSchema,
+} from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { requirePrinter, requireStaff, type StaffIdentity } from '../http/auth.ts';
@@ -10,39 +16,13 @@ import { CLAIMABLE_STATES } from '../store/order-rules.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
 
 /** Orders per reconciliation request; a printer with more sends several (in order). */
-export const MAX_OFFLINE_ORDERS_PER_REPORT = 200;
+export { MAX_OFFLINE_ORDERS_PER_REPORT };
 export const MAX_CONFLICTS_LISTED = 500;
 
-const reportInput = z
-  .object({
-    orders: z
-      .array(
-        z
-          .object({
-            orderId: z.string().min(1).max(64),
-            claimedAt: z.number().int().min(0),
-            mode: z.enum(['offline', 'isolated']),
-            /** Units printed offline. */
-            units: z.array(z.number().int().min(0).max(10_000)).max(10_000),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(MAX_OFFLINE_ORDERS_PER_REPORT),
-  })
-  .strict();
+type ReportedOrder = OfflineReportOrder;
 
-type ReportedOrder = z.infer<typeof reportInput>['orders'][number];
-
-export interface OfflineOrderResult {
-  orderId: string;
-  outcome: OfflineRedemptionOutcome;
-  /** The coordinator had this report already (a retry): nothing was counted twice. */
-  repeated: boolean;
-  /** Units counted as printed by this printer (now or by an earlier report). */
-  counted: number[];
-  conflicts: Array<{ id: string; kind: ConflictKind; units: number[] }>;
-}
+/** One order's result, as the printer API defines it. */
+export type OfflineOrderResult = OfflineReportResult;
 
 /**
  * Offline redemption, coordinator side (issue #6). When its uplink returns, a printer reports every
@@ -58,11 +38,11 @@ export function offlineRedemptionRoutes(router: Router, deps: CoordinatorDeps): 
 
   router.post('/api/printer/offline-redemptions', printer, async (ctx) => {
     const me = ctx.state.printer as PrinterRecord;
-    const { orders } = parseInput(reportInput, ctx.request.body, 'offline redemption report');
+    const { orders } = parseInput(offlineReportSchema, ctx.request.body, 'offline redemption report');
     const results: OfflineOrderResult[] = [];
     // In the order the printer sent them: its claims are applied in the order it made them.
     for (const reported of orders) results.push(await applyOfflineOrder(deps, me, reported));
-    ctx.body = { results };
+    ctx.body = { results } satisfies OfflineReportAnswer;
   });
 
   router.get('/api/conflicts', operator, async (ctx) => {

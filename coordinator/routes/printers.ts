@@ -2,6 +2,12 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import {
+  holdingsReportSchema,
+  MAX_STATUS_REPORT_BYTES,
+  type PrinterProfile,
+  printerStatusReportSchema,
+} from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
@@ -9,8 +15,6 @@ import { StoreConflictError } from '../store/port.ts';
 import type { PrinterRecord } from '../store/records.ts';
 import { publicKeysJson } from '../tokens/token-keys.ts';
 import { printerView } from '../views.ts';
-
-const MAX_HOLDINGS_PER_REPORT = 100_000;
 
 const pairInput = z
   .object({
@@ -25,51 +29,6 @@ const pairInput = z
 
 /** Coordinator instances that heartbeated this recently are offered to printers as cloud peers. */
 export const CLOUD_PEER_FRESHNESS_MS = 60_000;
-const MAX_STATUS_REPORT_BYTES = 64 * 1024;
-
-const eventStatus = z
-  .object({
-    eventId: z.string().min(1).max(64),
-    imagesHeld: z.number().int().min(0),
-    imagesTotal: z.number().int().min(0),
-    bytesNeeded: z.number().int().min(0),
-    oldestMissingAgeMs: z.number().int().min(0).nullable(),
-  })
-  .strict();
-
-/** What an edge node reports about itself (issue #3 item 7); the dashboard shows it per printer. */
-export const printerStatusReport = z
-  .object({
-    version: z.string().max(40),
-    uptimeMs: z.number().int().min(0),
-    events: z.array(eventStatus).max(1000),
-    bytesFromLan: z.number().int().min(0),
-    bytesFromCloud: z.number().int().min(0),
-    bytesToLan: z.number().int().min(0),
-    lanPeers: z.number().int().min(0),
-    blockedPeers: z.number().int().min(0).default(0),
-    cloudConnected: z.boolean(),
-    queue: z.number().int().min(0),
-    printer: z.object({ state: z.string().max(40), detail: z.string().max(500) }).strict(),
-    lastError: z.string().max(1000).nullable(),
-    /** Where this printer's DHT node listens: its venue peers bootstrap from it when the cloud is gone. */
-    dht: z
-      .object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65_535) })
-      .strict()
-      .nullable()
-      .optional(),
-    /** Offline redemption (issue #6): what the printer knows and still has to report. */
-    offline: z
-      .object({
-        ordersKnown: z.number().int().min(0),
-        unreconciled: z.number().int().min(0),
-        claimLogs: z.number().int().min(0),
-        maxClaimPropagationMs: z.number().min(0).nullable(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
 
 /** The DHT address a printer last reported, if any. */
 function reportedDht(report: Record<string, unknown> | undefined): { host: string; port: number } | null {
@@ -78,13 +37,6 @@ function reportedDht(report: Record<string, unknown> | undefined): { host: strin
     ? { host: dht.host, port: dht.port }
     : null;
 }
-
-const holdingsInput = z
-  .object({
-    eventId: z.string().min(1).max(64),
-    imageIds: z.array(z.string().min(1).max(64)).max(MAX_HOLDINGS_PER_REPORT),
-  })
-  .strict();
 
 /** Pairing and revocation (operators) and what a paired printer learns about its venue. */
 export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
@@ -144,7 +96,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     ]);
     const reportOf = new Map(reports.map((r) => [r.printerId, r.report]));
     ctx.set('cache-control', 'no-store');
-    ctx.body = {
+    const profile: PrinterProfile = {
       printer: printerView(me),
       // Who may connect on the venue mesh: the other paired printers (LAN) and the coordinator
       // instances (cloud seeders, dialled only when needed).
@@ -174,6 +126,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
         head: e.feedHead,
       })),
     };
+    ctx.body = profile;
   });
 
   router.put('/api/printer/status', printer, async (ctx) => {
@@ -181,7 +134,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     if (raw.length > MAX_STATUS_REPORT_BYTES)
       throw new AppError('report_too_large', 'Status reports are at most 64 KiB.');
-    const report = parseInput(printerStatusReport, ctx.request.body, 'status report');
+    const report = parseInput(printerStatusReportSchema, ctx.request.body, 'status report');
     await store.putPrinterReport({ printerId: me.id, venueId: me.venueId, receivedAt: clock.now(), report });
     ctx.status = 204;
   });
@@ -203,7 +156,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps): void {
   // Delivery status (the patent's distribution status), reported by each printer.
   router.put('/api/printer/holdings', printer, async (ctx) => {
     const me = ctx.state.printer as PrinterRecord;
-    const input = parseInput(holdingsInput, ctx.request.body);
+    const input = parseInput(holdingsReportSchema, ctx.request.body);
     const event = await store.getEvent(input.eventId);
     if (!event || event.venueId !== me.venueId) {
       throw new AppError('event_not_found', 'No such event at this printer’s venue.');

@@ -1,9 +1,13 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
-import { normalizeOrderCode } from '../../shared/token/order-code.ts';
+import {
+  type ConfirmPrintedAnswer,
+  printedUnitParamSchema,
+  type RedeemJob,
+  redeemRequestSchema,
+} from '../../shared/protocol/printer-api.ts';
 import {
   normalizeRedemptionCode,
   signRedemptionToken,
@@ -17,38 +21,6 @@ import { parseInput } from '../http/validate.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
 import { orderView } from '../views.ts';
 import { redemptionExpiry } from './orders.ts';
-
-/**
- * What a printer presents: the scanned token (signed, checked offline by the printer too), or the
- * 8-character order code a fan typed from under the QR code (unsigned: looked up, rate-limited).
- */
-const redeemInput = z
-  .object({
-    token: z.string().min(1).max(400).optional(),
-    code: z
-      .string()
-      .max(40)
-      .transform((typed, ctx) => {
-        const code = normalizeOrderCode(typed);
-        if (code) return code;
-        ctx.addIssue({ code: 'custom', message: 'must be the 8-character code printed under the QR code' });
-        return z.NEVER;
-      })
-      .optional(),
-  })
-  .strict()
-  .superRefine((input, ctx) => {
-    if (input.token !== undefined && input.code !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['code'], message: 'send either "token" or "code", not both' });
-    } else if (input.token === undefined && input.code === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['token'],
-        message: 'send "token" (the scanned QR code) or "code" (the 8-character code under it)',
-      });
-    }
-  });
-const unitParam = z.coerce.number().int().min(0).max(10_000);
 
 /**
  * The management unit: a printer presents a fan's code, the coordinator claims the order for that
@@ -66,7 +38,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     return event;
   }
 
-  async function printJob(order: OrderRecord, me: PrinterRecord, token: string) {
+  async function printJob(order: OrderRecord, me: PrinterRecord, token: string): Promise<RedeemJob> {
     const event = await eventOf(order);
     const holdings = await store.getHoldings(me.id, event.id);
     const held = new Set(holdings?.imageIds ?? []);
@@ -152,7 +124,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.post('/api/printer/redeem', printer, async (ctx) => {
     const me = ctx.state.printer as PrinterRecord;
-    const input = parseInput(redeemInput, ctx.request.body);
+    const input = parseInput(redeemRequestSchema, ctx.request.body);
     const { order, token } =
       input.code !== undefined ? await orderByCode(input.code, me, ctx) : await orderByToken(input.token!);
     if (order.venueId !== me.venueId) {
@@ -208,12 +180,12 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
 
   router.post('/api/printer/orders/:orderId/units/:unit/printed', printer, async (ctx) => {
     const me = ctx.state.printer as PrinterRecord;
-    const unit = parseInput(unitParam, ctx.params.unit, 'print unit');
+    const unit = parseInput(printedUnitParamSchema, ctx.params.unit, 'print unit');
     const result = await store.confirmPrinted(ctx.params.orderId!, me.id, unit, clock.now(), settings.claimTtlMs);
     switch (result.outcome) {
       case 'confirmed':
         if (result.order.state === 'fulfilled') await publishOrder(deps, result.order);
-        ctx.body = { order: orderView(result.order) };
+        ctx.body = { order: orderView(result.order) } satisfies ConfirmPrintedAnswer;
         return;
       case 'not_holder':
         throw new AppError('claim_not_held', 'This printer does not hold the claim on this order; redeem it again.');

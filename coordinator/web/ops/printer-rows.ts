@@ -1,5 +1,4 @@
-import type { z } from 'zod';
-import { printerStatusReport } from '../../routes/printers.ts';
+import { type ParsedPrinterStatusReport, printerStatusReportSchema } from '../../../shared/protocol/printer-api.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../../store/records.ts';
 import { type AlertThresholds, isOffline } from './alerts.ts';
 
@@ -42,12 +41,12 @@ export interface PrinterRow {
   events: EventProgress[];
 }
 
-type StatusReport = z.infer<typeof printerStatusReport>;
+type StatusReport = ParsedPrinterStatusReport;
 
 /** The stored report, if it is one this version understands (an older edge node may send less). */
 export function parseReport(record: PrinterReportRecord | undefined): StatusReport | null {
   if (!record) return null;
-  const parsed = printerStatusReport.safeParse(record.report);
+  const parsed = printerStatusReportSchema.safeParse(record.report);
   return parsed.success ? parsed.data : null;
 }
 
