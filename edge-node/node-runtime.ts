@@ -358,6 +358,7 @@ export class NodeRuntime extends Resource {
       (key) => this.#mesh?.isCloudKey(key) ?? false,
       (key, reason) => this.#mesh?.block(key, reason),
       (err) => storage.report(err),
+      clock,
     );
     try {
       await replica.ready();

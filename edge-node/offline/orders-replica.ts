@@ -7,6 +7,7 @@ import {
   type OrdersFeedEntry,
   ordersFeedKey,
 } from '../../shared/feed/orders-feed-layout.ts';
+import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
 export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
@@ -45,8 +46,11 @@ export class OrdersReplica {
     try {
       const node = await this.#bee.get(ordersFeedKey(code), { timeout: timeoutMs });
       return node?.value ?? null;
-    } catch {
-      return null;
+    } catch (err) {
+      // Not here yet (no peer sent the block in time) is "unknown here"; a closed session, a
+      // decryption failure or a disk error is a fault the caller must see, not a missing order.
+      if (isNotAvailableYet(err)) return null;
+      throw err;
     }
   }
 
