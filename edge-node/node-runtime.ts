@@ -244,7 +244,6 @@ export class NodeRuntime extends Resource {
     const log = this.own(new JobLog(join(dataDir, 'jobs.log'), { logger }));
     this.#log = log;
     await log.ready();
-    this.#c.metrics.jobLogDamagedLines.set(log.damagedLines);
     const offline = this.own(
       new OfflineRedemption({
         corestore: this.#corestore,

@@ -38,6 +38,7 @@ export async function buildStatusReport(s: StatusSources): Promise<PrinterStatus
   metrics.peers.set({ kind: 'lan' }, lanPeers);
   metrics.peers.set({ kind: 'cloud' }, cloudConnected ? 1 : 0);
   metrics.queue.set(s.queue);
+  metrics.jobLogDamagedLines.set(s.jobLogDamagedLines);
   const printer = s.printer ?? { state: 'offline', detail: 'not started' };
   return {
     version: EDGE_NODE_VERSION,

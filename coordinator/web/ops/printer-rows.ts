@@ -32,6 +32,8 @@ export interface PrinterRow {
   printerState: string | null;
   printerDetail: string | null;
   lastError: string | null;
+  /** Lines of its job log the printer could not read at its last start (absent from older printers). */
+  jobLogDamagedLines?: number;
   bytesFromLan: number | null;
   bytesFromCloud: number | null;
   /** Bytes fetched per second (LAN + cloud) between the last two reports seen. */
@@ -119,6 +121,7 @@ export function buildPrinterRows(inputs: RowInputs): PrinterRow[] {
       printerState: report?.printer.state ?? null,
       printerDetail: report?.printer.detail ?? null,
       lastError: report?.lastError ?? null,
+      ...(report?.jobLogDamagedLines ? { jobLogDamagedLines: report.jobLogDamagedLines } : {}),
       bytesFromLan: report?.bytesFromLan ?? null,
       bytesFromCloud: report?.bytesFromCloud ?? null,
       throughputBytesPerSec: throughput,
