@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { AppError, type ErrorCode, isAppError } from '../../shared/errors.ts';
+import { AppError, type ErrorCode } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -13,6 +13,17 @@ import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort } from '../printing/port.ts';
 import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
+import {
+  firstSettled,
+  type ProgressError,
+  progressError,
+  type RedemptionProgress,
+  sourceState,
+  summarize,
+} from './redemption-progress.ts';
+
+export type { ProgressError, RedemptionProgress, UnitProgress, UnitState } from './redemption-progress.ts';
+export { progressError } from './redemption-progress.ts';
 
 /** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
 export const CONFIRM_RETRY_MS = 5_000;
@@ -31,38 +42,6 @@ export const CATALOG_POLL_MS = 500;
 export const CATALOG_READ_TIMEOUT_MS = 2_000;
 /** The refusal of a typed code while the coordinator is unreachable (the kiosk asks for the QR code). */
 export const TYPED_CODE_OFFLINE = 'typed_code_needs_network' satisfies ErrorCode;
-
-export type UnitState = 'queued' | 'local' | 'fetching_lan' | 'fetching_cloud' | 'printing' | 'printed' | 'failed';
-
-export interface UnitProgress {
-  unit: number;
-  imageId: string;
-  copy: number;
-  state: UnitState;
-  /** Where the photo came from: already here, a LAN neighbour, or the cloud (last one used). */
-  source?: FetchSource;
-  detail?: string;
-}
-
-/** Why an order or a print stopped: a registry code (the kiosk words it) and the message for logs and the CLI. */
-export interface ProgressError {
-  code: ErrorCode;
-  message: string;
-}
-
-/** Any thrown value as a progress error: our coded errors keep their code. */
-export function progressError(err: unknown): ProgressError {
-  if (isAppError(err)) return { code: err.code, message: err.message };
-  return { code: 'internal_error', message: (err as Error)?.message ?? String(err) };
-}
-
-export interface RedemptionProgress {
-  orderId: string;
-  code: string;
-  units: UnitProgress[];
-  done: boolean;
-  error?: ProgressError;
-}
 
 export type RedemptionLogger = StructuredLogger;
 
@@ -463,33 +442,4 @@ export class RedemptionService extends EventEmitter {
       await this.#o.clock.sleep(CONFIRM_RETRY_MS, this.#abort.signal).catch(() => {});
     }
   }
-}
-
-function sourceState(source: FetchSource): UnitState {
-  return source === 'local' ? 'local' : source === 'lan' ? 'fetching_lan' : 'fetching_cloud';
-}
-
-function summarize(units: UnitProgress[]): Array<{ imageId: string; copies: number }> {
-  const copies = new Map<string, number>();
-  for (const u of units) copies.set(u.imageId, (copies.get(u.imageId) ?? 0) + 1);
-  return [...copies].map(([imageId, n]) => ({ imageId, copies: n }));
-}
-
-/** Index of the first promise (in array order) that has settled once any has. */
-async function firstSettled(promises: Array<Promise<unknown>>): Promise<{ index: number }> {
-  const settled = new Array<boolean>(promises.length).fill(false);
-  const marks = promises.map((p, i) =>
-    p.then(
-      () => {
-        settled[i] = true;
-      },
-      () => {
-        settled[i] = true;
-      },
-    ),
-  );
-  await Promise.race(marks);
-  // Let every promise that is already settled mark itself, so order is respected among them.
-  await Promise.resolve();
-  return { index: Math.max(0, settled.indexOf(true)) };
 }
