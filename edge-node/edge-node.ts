@@ -178,6 +178,7 @@ export class EdgeNode extends Resource {
             logger: this.logger,
             metrics: this.metrics,
             printerName: this.config.name,
+            clock: this.clock,
             statusReport: () => this.statusReport(),
             redeem: (code) => this.redeem(code),
             startRedeem: (code) => this.startRedeem(code),

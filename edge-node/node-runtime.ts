@@ -138,7 +138,9 @@ export class NodeRuntime extends Resource {
 
   protected override async _open(): Promise<void> {
     const { config, logger, clock, identity, dataDir, storage } = this.#c;
-    const printer = this.own(createPrinter(config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') }));
+    const printer = this.own(
+      createPrinter(config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') }, { clock }),
+    );
     this.#printer = printer;
     printer.on('status', (s) => {
       this.#printerStatus = s;
@@ -197,6 +199,7 @@ export class NodeRuntime extends Resource {
         cloud: config.dhtBootstrap,
         venue: [...(config.venueBootstrap ?? []), ...profile.peers.printers.map((p) => p.dht)],
         logger,
+        clock,
       }),
     );
     const mesh = this.own(
@@ -207,6 +210,7 @@ export class NodeRuntime extends Resource {
         dhtHost: config.dhtHost,
         logger,
         dht: this.#dht.swarmDht,
+        clock,
       }),
     );
     this.#mesh = mesh;
@@ -219,7 +223,7 @@ export class NodeRuntime extends Resource {
     for (const feed of profile.feeds) await this.#openReplica(feed);
     // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
     if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
-    const cloud = this.own(new CloudSessions(mesh));
+    const cloud = this.own(new CloudSessions(mesh, clock));
 
     const replicator = new BackgroundReplicator({
       mode: config.replication === 'star-periodic' ? 'star-periodic' : 'mesh',

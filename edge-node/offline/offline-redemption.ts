@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type Corestore from 'corestore';
 import { AppError } from '../../shared/errors.ts';
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
@@ -222,7 +221,7 @@ export class OfflineRedemption implements OfflinePath {
       this.#isolatedGranted.add(entry.orderId);
     }
     const mine = await claims.append({ t: 'claim', orderId: entry.orderId, mode, units: entry.unitCount });
-    await sleep(claimHoldMs(peers, this.#o.config.holdMs));
+    await this.#o.clock.sleep(claimHoldMs(peers, this.#o.config.holdMs));
     const verdict = offlineVerdict({
       self: this.selfKey,
       order: entry,
@@ -307,13 +306,13 @@ export class OfflineRedemption implements OfflinePath {
     const first = [this.selfKey, ...this.#o.lanPeers()].sort((a, b) => (rank(a) < rank(b) ? -1 : 1))[0];
     const deadline = this.#o.clock.now() + (first === this.selfKey ? 0 : ORDERS_LAN_GRACE_MS);
     while (orders.contiguousLength < target && this.#o.clock.now() < deadline && !this.#closed)
-      await sleep(ORDERS_POLL_MS);
+      await this.#o.clock.sleep(ORDERS_POLL_MS);
     if (orders.contiguousLength >= target || this.#closed) return;
     const session = await this.#o.cloud.acquire();
     try {
       const until = this.#o.clock.now() + ORDERS_CLOUD_SYNC_TIMEOUT_MS;
       while (session.connected && orders.contiguousLength < target && this.#o.clock.now() < until && !this.#closed)
-        await sleep(ORDERS_POLL_MS);
+        await this.#o.clock.sleep(ORDERS_POLL_MS);
     } finally {
       session.release();
     }

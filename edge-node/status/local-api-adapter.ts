@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
@@ -14,6 +15,7 @@ export interface LocalApiNode {
   readonly logger: StructuredLogger;
   readonly metrics: NodeMetrics;
   readonly printerName: string;
+  readonly clock: Clock;
   statusReport(): Promise<PrinterStatusReport>;
   redeem(code: string): Promise<RedemptionProgress>;
   startRedeem(code: string): Promise<RedemptionProgress>;
@@ -62,6 +64,7 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
         const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
         return entry ? replica.readLocal(entry) : null;
       },
+      clock: node.clock,
       names: () => ({
         venue: runtime.profile?.venue.name ?? '',
         printer: runtime.profile?.printer.name ?? node.printerName,
