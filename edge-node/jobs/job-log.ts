@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { isDiskFull, storageFullError } from '../status/storage-health.ts';
@@ -60,7 +61,8 @@ export interface OrderProgress {
   reconciled: boolean;
 }
 
-export class JobLog {
+/** A Resource: ready() reads the log once, close() waits for the last append. */
+export class JobLog extends Resource {
   readonly #path: string;
   #file: FileHandle | null = null;
   readonly #orders = new Map<string, OrderProgress>();
@@ -72,6 +74,7 @@ export class JobLog {
   readonly #logger: StructuredLogger | undefined;
 
   constructor(path: string, opts: { logger?: StructuredLogger } = {}) {
+    super();
     this.#path = path;
     this.#logger = opts.logger;
   }
@@ -85,7 +88,7 @@ export class JobLog {
     return this.#damagedLines;
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     await mkdir(dirname(this.#path), { recursive: true });
     let text = '';
     try {
@@ -181,7 +184,7 @@ export class JobLog {
       .sort((a, b) => a.offline!.hlc.wall - b.offline!.hlc.wall || a.offline!.hlc.count - b.offline!.hlc.count);
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     await this.#writing;
     await this.#file?.close();
     this.#file = null;

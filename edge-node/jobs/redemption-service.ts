@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { AppError, type ErrorCode } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
@@ -67,7 +67,7 @@ export interface RedemptionServiceOptions {
   offline?: OfflinePath;
 }
 
-export class RedemptionService extends EventEmitter {
+export class RedemptionService extends Resource {
   readonly #o: RedemptionServiceOptions;
   readonly #active = new Map<string, Promise<RedemptionProgress>>();
   readonly #abort = new AbortController();
@@ -89,7 +89,7 @@ export class RedemptionService extends EventEmitter {
   }
 
   /** Resumes orders a crash interrupted and starts re-sending unconfirmed prints. */
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     for (const order of this.#o.log.open()) {
       this.#o.logger.info({ orderId: order.orderId }, 'resuming an order interrupted by a restart');
       void this.#track(order.orderId, this.#resume(order));
@@ -178,7 +178,7 @@ export class RedemptionService extends EventEmitter {
     return job;
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#closed = true;
     this.#abort.abort();
     await Promise.allSettled([...this.#active.values(), this.#confirmLoop]);

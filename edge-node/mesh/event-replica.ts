@@ -11,6 +11,7 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
 import { HaveMap } from './have-map.ts';
@@ -39,7 +40,7 @@ export interface HoldingsScan {
  * signed Merkle tree before it is stored; images are checked against their catalog sha256 again
  * before they are printed.
  */
-export class EventReplica {
+export class EventReplica extends Resource {
   readonly descriptor: EventFeedDescriptor;
   readonly blobsCore: Hypercore;
   readonly catalog: Hyperbee<unknown>;
@@ -61,6 +62,7 @@ export class EventReplica {
     onStorageError: (err: Error) => void = () => {},
     clock: Clock = systemClock,
   ) {
+    super();
     this.descriptor = descriptor;
     this.#clock = clock;
     this.#isCloud = isCloud;
@@ -105,7 +107,7 @@ export class EventReplica {
     return this.descriptor.eventId;
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     await Promise.all([this.blobsCore.ready(), this.catalog.ready()]);
     // The whole catalog, live: new entries arrive as the coordinator appends.
     this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
@@ -202,7 +204,7 @@ export class EventReplica {
     return { eventId: this.eventId, entries, held };
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.have.close();
     this.#catalogRange?.destroy();
     await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);

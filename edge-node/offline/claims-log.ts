@@ -1,9 +1,9 @@
-import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import { z } from 'zod';
 import { claimsCoreKey } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type HlcStamp, HybridClock } from '../../shared/policy/hlc.ts';
 import {
   CLAIM_CLOCK_SKEW_MS,
@@ -57,7 +57,7 @@ interface PeerLog {
  * Hypercore rejects blocks not signed by the log's key). Emits 'record' (SeenClaimRecord) for peer
  * records as they arrive, with how long each took to get here when it was written while connected.
  */
-export class ClaimsLog extends EventEmitter {
+export class ClaimsLog extends Resource {
   readonly selfKey: string;
   readonly #store: Corestore;
   readonly #keyPair: { publicKey: Buffer; secretKey: Buffer };
@@ -89,7 +89,7 @@ export class ClaimsLog extends EventEmitter {
     this.#hlc = new HybridClock(() => this.#clock.now(), CLAIM_CLOCK_SKEW_MS);
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     const own = this.#store.get({ keyPair: this.#keyPair, encryption: this.#encryption });
     await own.ready();
     this.#own = own;
@@ -164,7 +164,7 @@ export class ClaimsLog extends EventEmitter {
     };
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#closed = true;
     await this.#appending;
     for (const log of this.#peers.values()) log.range.destroy();

@@ -7,6 +7,7 @@ import {
   type OrdersFeedEntry,
   ordersFeedKey,
 } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
@@ -16,13 +17,14 @@ export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
  * The venue's orders feed as a printer holds it: replicated whole and live (entries are small, and
  * every printer needs every paid order before its fan arrives), from LAN peers or the cloud.
  */
-export class OrdersReplica {
+export class OrdersReplica extends Resource {
   readonly descriptor: OrdersFeedDescriptor;
   readonly #bee: Hyperbee<OrdersFeedEntry>;
   #range: DownloadRange | null = null;
   #known = { version: -1, count: 0 };
 
   constructor(store: Corestore, descriptor: OrdersFeedDescriptor) {
+    super();
     this.descriptor = descriptor;
     const core = store.get({
       key: Buffer.from(descriptor.key, 'hex'),
@@ -31,7 +33,7 @@ export class OrdersReplica {
     this.#bee = new Hyperbee<OrdersFeedEntry>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' });
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     await this.#bee.ready();
     this.#range = this.#bee.core.download({ start: 0, end: -1 });
   }
@@ -69,7 +71,7 @@ export class OrdersReplica {
     return count;
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#range?.destroy();
     await this.#bee.close();
   }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { AppError } from '../errors.ts';
 
 /**
@@ -14,7 +15,8 @@ export interface Closable {
   close(): Promise<void> | void;
 }
 
-export abstract class Resource {
+/** An EventEmitter, like ready-resource: most resources also report progress or status by events. */
+export abstract class Resource extends EventEmitter {
   #opening: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   /** Cleanups in opening order; run in reverse. */
