@@ -46,6 +46,9 @@ export abstract class Resource extends EventEmitter {
   }
 
   ready(): Promise<void> {
+    if (this.#closing && this.#opened) {
+      return Promise.reject(new AppError('shutting_down', `${this.constructor.name} was closed; create a new one.`));
+    }
     this.#opening ??= this.#open();
     return this.#opening;
   }
