@@ -149,6 +149,8 @@ export class StorageHealth {
         if (this.#closed) return;
         const free = await this.#freeBytes();
         if (free >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES) && this.#o.onRoomAgain()) {
+          // The owner reopens the storage now: this failure is over (a new one is reported afresh).
+          this.#failure = null;
           this.#o.logger.info({ dir: this.#o.dir, freeBytes: free }, 'local storage has room again: reopening it');
           return;
         }
