@@ -13,7 +13,8 @@ import {
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
-import type { CoordinatorClient, PrinterProfile, RedeemJob } from '../coordinator-client.ts';
+import type { PrinterProfile, RedeemJob } from '../../shared/protocol/printer-api.ts';
+import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
 import { ClaimsLog } from './claims-log.ts';
