@@ -98,6 +98,8 @@ export class EdgeNode extends Resource {
     this.#storage = storage;
     // Closes the runtime of the moment (the first, or one a reopen made) before the storage watch.
     this.defer(async () => {
+      await this.#runtime?.close();
+      // A reopen in flight sees `closing` and stops; close the runtime it may have made meanwhile.
       await this.#reopening;
       await this.#runtime?.close();
     });
@@ -110,8 +112,12 @@ export class EdgeNode extends Resource {
       { pairingCode: this.identity.pairingCode, qr: join(dataDir, 'pairing-qr.png') },
       'pairing code of this printer',
     );
-    this.#runtime = this.#newRuntime(dataDir, this.config.statusPort);
-    await this.#runtime.ready();
+    if (this.closing) throw new AppError('shutting_down', 'The edge node was closed while it was starting.');
+    const runtime = this.#newRuntime(dataDir, this.config.statusPort);
+    this.#runtime = runtime;
+    // A close while the runtime still opens (waiting to be paired, or for disk space) stops that wait.
+    this.closeSignal.addEventListener('abort', () => void runtime.close().catch(() => {}), { once: true });
+    await runtime.ready();
   }
 
   /** Redeems a scanned or typed code (kiosk, CLI, keyboard wedge); resolves when the order is done. */

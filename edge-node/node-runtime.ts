@@ -158,6 +158,7 @@ export class NodeRuntime extends Resource {
         cachePath: join(dataDir, 'profile.json'),
         pairingCode: identity.pairingCode,
         intervalMs: config.reportIntervalMs,
+        signal: this.closeSignal,
         hooks: {
           cloudReachable: (reachable) => {
             this.#replicator?.cloudReachable(reachable, clock.now());
@@ -319,9 +320,13 @@ export class NodeRuntime extends Resource {
       } catch (err) {
         await store.close().catch(() => {});
         if (!isDiskFull(err) || this.closing) throw err;
-        await this.#c.storage.waitForRoom(err, async () => {
-          await this.#client?.putStatus(await this.#c.statusReport([]));
-        });
+        await this.#c.storage.waitForRoom(
+          err,
+          async () => {
+            await this.#client?.putStatus(await this.#c.statusReport([]));
+          },
+          this.closeSignal,
+        );
       }
     }
   }

@@ -36,6 +36,8 @@ export interface ProfileSyncOptions {
   pairingCode: string;
   intervalMs: number;
   hooks: ProfileSyncHooks;
+  /** Closes the sync when aborted (the owner began closing, maybe while waiting to be paired). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -52,6 +54,8 @@ export class ProfileSync {
 
   constructor(opts: ProfileSyncOptions) {
     this.#o = opts;
+    if (opts.signal?.aborted) this.close();
+    else opts.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
 
   get profile(): PrinterProfile | null {

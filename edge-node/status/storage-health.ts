@@ -112,7 +112,9 @@ export class StorageHealth {
    * Start-up on a full disk (the feed store cannot even open): reports it, calls `whileWaiting` on
    * every check (to tell the coordinator), and resolves once there is room. Rejects when closed.
    */
-  async waitForRoom(err: unknown, whileWaiting: () => Promise<void>): Promise<void> {
+  async waitForRoom(err: unknown, whileWaiting: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+    // The storage's owner closing ends the wait as closing this watch does.
+    const stop = AbortSignal.any(signal ? [this.#closer.signal, signal] : [this.#closer.signal]);
     this.#o.onFailure?.('disk_full');
     // This wait owns the failure now: a check started by an earlier report must not reopen
     // storage that is still being opened.
@@ -121,10 +123,10 @@ export class StorageHealth {
     this.#waiting = true;
     this.#failure = { kind: 'disk_full', since: this.#o.clock.now(), message: storageFullError(this.#o.dir).message };
     this.#o.logger.error({ err, dir: this.#o.dir }, 'local storage is full: waiting for room before starting');
-    while (!this.#closed) {
+    while (!stop.aborted) {
       await whileWaiting().catch(() => {});
-      await this.#o.clock.sleep(this.#o.pollMs ?? STORAGE_POLL_MS, this.#closer.signal).catch(() => {});
-      if (this.#closed) break;
+      await this.#o.clock.sleep(this.#o.pollMs ?? STORAGE_POLL_MS, stop).catch(() => {});
+      if (stop.aborted) break;
       if ((await this.#freeBytes()) >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES)) {
         this.#failure = null;
         this.#waiting = false;
@@ -132,6 +134,7 @@ export class StorageHealth {
         return;
       }
     }
+    this.#waiting = false;
     throw new AppError('shutting_down', 'The printer closed while waiting for disk space.');
   }
 
