@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { AppError } from '../../shared/errors.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
@@ -126,7 +127,7 @@ export class JobLog extends Resource {
   append(record: JobRecord): Promise<void> {
     const write = this.#writing.then(async () => {
       const file = this.#file;
-      if (!file) throw new Error('job log is not open');
+      if (!file) throw new AppError('shutting_down', 'The job log is closed; the step is not recorded.');
       const line = Buffer.from(`${JSON.stringify(record)}\n`);
       try {
         // A record cut short by a failed write is cut off first: the next record would be glued to

@@ -2,6 +2,7 @@ import type Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import { z } from 'zod';
+import { AppError } from '../../shared/errors.ts';
 import { claimsCoreKey } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type HlcStamp, HybridClock } from '../../shared/policy/hlc.ts';
@@ -132,7 +133,7 @@ export class ClaimsLog extends Resource {
   append(record: NewClaimLogRecord): Promise<SeenClaimRecord> {
     const run = this.#appending.then(async () => {
       const own = this.#own;
-      if (!own) throw new Error('claims log is not open');
+      if (!own) throw new AppError('shutting_down', 'The claims log is not open; the claim is not recorded.');
       const full = { ...record, hlc: this.#hlc.now() } as ClaimLogRecord;
       const { length } = await own.append(Buffer.from(JSON.stringify(full)));
       const seen: SeenClaimRecord = { printerKey: this.selfKey, seq: length - 1, record: full };
