@@ -1,47 +1,21 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { runDaemon } from '../shared/process/run-daemon.ts';
+import { loadConfig } from './config.ts';
 import { Coordinator } from './coordinator.ts';
 
 /** `npm start`: a coordinator on the embedded store, or on MongoDB when MONGODB_URI is set. */
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env, process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
+void runDaemon({
+  name: 'coordinator',
+  create() {
+    const config = loadConfig(process.env, process.argv.slice(2));
+    const coordinator = new Coordinator(config);
+    return { daemon: coordinator, logger: coordinator.logger };
+  },
+  started(coordinator) {
+    if (coordinator.generatedOperatorToken) {
+      coordinator.logger.info(
+        { operatorToken: coordinator.generatedOperatorToken, file: `${coordinator.config.dataDir}/operator-token` },
+        'generated an operator token (kept in the data dir); use it as "Authorization: Bearer <token>"',
+      );
     }
-    throw err;
-  }
-  const coordinator = new Coordinator(config);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    coordinator.logger.info({ signal }, 'shutting down');
-    try {
-      await coordinator.close();
-      process.exit(0);
-    } catch (err) {
-      coordinator.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  try {
-    await coordinator.ready();
-  } catch (err) {
-    coordinator.logger.fatal({ err }, 'coordinator failed to start');
-    await coordinator.close().catch(() => {});
-    process.exit(1);
-  }
-  if (coordinator.generatedOperatorToken) {
-    coordinator.logger.info(
-      { operatorToken: coordinator.generatedOperatorToken, file: `${config.dataDir}/operator-token` },
-      'generated an operator token (kept in the data dir); use it as "Authorization: Bearer <token>"',
-    );
-  }
-}
-
-void main();
+  },
+});

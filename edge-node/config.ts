@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 
@@ -79,10 +80,6 @@ export const edgeConfigSchema = z.object({
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>;
 export type PrinterConfig = z.infer<typeof printerSchema>;
 
-export class EdgeConfigError extends Error {
-  override name = 'EdgeConfigError';
-}
-
 const ENV: Partial<Record<keyof EdgeConfig, string>> = {
   coordinatorUrl: 'VPM_COORDINATOR_URL',
   name: 'VPM_PRINTER_NAME',
@@ -120,7 +117,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv, argv: string[]): EdgeConf
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new EdgeConfigError(
+    throw new ConfigError(
       `${(err as Error).message}. Flags: --config ${Object.values(FLAGS)
         .map((f) => `--${f}`)
         .join(' ')}`,
@@ -132,12 +129,12 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv, argv: string[]): EdgeConf
     try {
       raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new EdgeConfigError(`Cannot read the config file ${file}: ${(err as Error).message}`);
+      throw new ConfigError(`Cannot read the config file ${file}: ${(err as Error).message}`);
     }
   }
   const parsed = edgeConfigSchema.safeParse(overlaySettings(raw, env, ENV, flags, FLAGS));
   if (!parsed.success) {
-    throw new EdgeConfigError(`Invalid edge node configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
+    throw new ConfigError(`Invalid edge node configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
   }
   return parsed.data;
 }

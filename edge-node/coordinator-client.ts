@@ -1,84 +1,33 @@
+import type { z } from 'zod';
 import { AppError, isErrorCode } from '../shared/errors.ts';
-import type { EventFeedDescriptor } from '../shared/feed/feed-layout.ts';
-import type { OrdersFeedDescriptor } from '../shared/feed/orders-feed-layout.ts';
 import type { Clock } from '../shared/ports/clock.ts';
+import {
+  type ConfirmPrintedAnswer,
+  confirmPrintedAnswerSchema,
+  errorBodySchema,
+  type OfflineReportOrder,
+  type OfflineReportResult,
+  offlineReportAnswerSchema,
+  type PrinterProfile,
+  type PrinterStatusReport,
+  printerProfileSchema,
+  type RedeemJob,
+  type RedeemRequest,
+  redeemJobSchema,
+} from '../shared/protocol/printer-api.ts';
 import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
+
+// The wire types live in shared/protocol/printer-api.ts; re-exported for the modules that import them from here.
+export type {
+  OfflineReportOrder,
+  OfflineReportResult,
+  PrinterProfile,
+  PrintUnitJob,
+  RedeemJob,
+} from '../shared/protocol/printer-api.ts';
 
 /** Every call to the coordinator has a deadline: a stalled uplink must never stall a print. */
 export const COORDINATOR_REQUEST_TIMEOUT_MS = 10_000;
-
-export interface PrinterProfile {
-  printer: { id: string; venueId: string; name: string };
-  venue: { id: string; name: string; topic: string };
-  tokenKeys: Array<{ keyId: number; publicKey: string }>;
-  feeds: Array<
-    EventFeedDescriptor & {
-      name: string;
-      startsAt: number;
-      endsAt: number;
-      head: { blobsLength: number; catalogLength: number };
-    }
-  >;
-  peers: {
-    printers: Array<{
-      id: string;
-      name: string;
-      lastSeenAt: number | null;
-      /** Where the peer's DHT node listens (it is a bootstrap node for the venue when the cloud is gone). */
-      dht?: { host: string; port: number };
-    }>;
-    coordinators: string[];
-  };
-  /** The venue's paid orders and the printers' claims (offline redemption); absent from older coordinators. */
-  ordersFeed?: OrdersFeedDescriptor & { length: number };
-}
-
-/** One order claimed and printed with no cloud, as reported when the uplink returns. */
-export interface OfflineReportOrder {
-  orderId: string;
-  claimedAt: number;
-  mode: 'offline' | 'isolated';
-  units: number[];
-}
-
-export interface OfflineReportResult {
-  orderId: string;
-  outcome: 'applied' | 'conflict' | 'nothing_printed';
-  repeated: boolean;
-  counted: number[];
-  conflicts: Array<{ id: string; kind: string; units: number[] }>;
-}
-
-export interface PrintUnitJob {
-  unit: number;
-  imageId: string;
-  copy: number;
-  printed: boolean;
-  lacking: boolean;
-  image: {
-    sha256: string;
-    byteLength: number;
-    width: number;
-    height: number;
-    mime: string;
-    feed: { blockOffset: number; blockLength: number; byteOffset: number; byteLength: number } | null;
-    seq: number | null;
-  } | null;
-}
-
-export interface RedeemJob {
-  order: {
-    id: string;
-    code: string;
-    eventId: string;
-    state: string;
-    items: Array<{ imageId: string; copies: number }>;
-  };
-  feed: EventFeedDescriptor;
-  units: PrintUnitJob[];
-  /** The order's redemption token (absent from older coordinators): a typed code's job resumes with it. */
-  token?: string;
-}
 
 /** The coordinator's error body, kept so the kiosk can show why. */
 export class CoordinatorError extends AppError {
@@ -87,6 +36,24 @@ export class CoordinatorError extends AppError {
     super(isErrorCode(code) ? code : 'coordinator_error', message, details, { status });
     this.name = 'CoordinatorError';
   }
+}
+
+/**
+ * Whether fetch() failed before any answer arrived: no connection, a reset, a DNS failure (undici
+ * reports all as a TypeError "fetch failed" with the cause), or the deadline passed. Anything else
+ * thrown by fetch is a bug here, not a missing cloud.
+ */
+function isNetworkFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  return err instanceof TypeError && err.message === 'fetch failed';
+}
+
+/** "feeds[0].head.blobsLength: expected number" for the first few issues of a failed parse. */
+function describeMismatch(error: z.ZodError): { fields: string[]; text: string } {
+  const issues = error.issues.slice(0, 3);
+  const fields = issues.map((i) => (i.path.length ? i.path.map(String).join('.') : '(body)'));
+  return { fields, text: issues.map((i, n) => `${fields[n]}: ${i.message}`).join('; ') };
 }
 
 /** The printer API, every request signed with this printer's key (shared/protocol/printer-auth.ts). */
@@ -102,74 +69,114 @@ export class CoordinatorClient {
   }
 
   me(): Promise<PrinterProfile> {
-    return this.#call<PrinterProfile>('GET', '/api/printer/me');
+    return this.#call('GET', '/api/printer/me', printerProfileSchema);
   }
 
   /** `timeoutMs`: how long to wait before calling the cloud unreachable (the fan is waiting). */
   redeem(token: string, opts: { timeoutMs?: number } = {}): Promise<RedeemJob> {
-    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { token }, opts.timeoutMs);
+    const body: RedeemRequest = { token };
+    return this.#call('POST', '/api/printer/redeem', redeemJobSchema, body, opts.timeoutMs);
   }
 
   /** A fan's typed 8-character order code: only the coordinator can tell whether it is an order. */
   redeemCode(code: string, opts: { timeoutMs?: number } = {}): Promise<RedeemJob> {
-    return this.#call<RedeemJob>('POST', '/api/printer/redeem', { code }, opts.timeoutMs);
+    const body: RedeemRequest = { code };
+    return this.#call('POST', '/api/printer/redeem', redeemJobSchema, body, opts.timeoutMs);
   }
 
   /** Offline redemptions (issue #6), applied once each however often they are sent. */
   async reportOfflineRedemptions(orders: OfflineReportOrder[]): Promise<OfflineReportResult[]> {
-    return (
-      await this.#call<{ results: OfflineReportResult[] }>('POST', '/api/printer/offline-redemptions', { orders })
-    ).results;
+    return (await this.#call('POST', '/api/printer/offline-redemptions', offlineReportAnswerSchema, { orders }))
+      .results;
   }
 
-  confirmPrinted(orderId: string, unit: number): Promise<{ order: { state: string; printedCount: number } }> {
-    return this.#call('POST', `/api/printer/orders/${encodeURIComponent(orderId)}/units/${unit}/printed`);
+  confirmPrinted(orderId: string, unit: number): Promise<ConfirmPrintedAnswer> {
+    return this.#call(
+      'POST',
+      `/api/printer/orders/${encodeURIComponent(orderId)}/units/${unit}/printed`,
+      confirmPrintedAnswerSchema,
+    );
   }
 
   async putHoldings(eventId: string, imageIds: string[]): Promise<void> {
-    await this.#call('PUT', '/api/printer/holdings', { eventId, imageIds });
+    await this.#call('PUT', '/api/printer/holdings', null, { eventId, imageIds });
   }
 
-  async putStatus(report: Record<string, unknown>): Promise<void> {
-    await this.#call('PUT', '/api/printer/status', report);
+  async putStatus(report: PrinterStatusReport): Promise<void> {
+    await this.#call('PUT', '/api/printer/status', null, report);
   }
 
-  async #call<T>(method: string, path: string, body?: unknown, timeoutMs = COORDINATOR_REQUEST_TIMEOUT_MS): Promise<T> {
+  async #call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    answer: S,
+    body?: unknown,
+    timeoutMs?: number,
+  ): Promise<z.output<S>>;
+  async #call(method: string, path: string, answer: null, body?: unknown, timeoutMs?: number): Promise<void>;
+  async #call(
+    method: string,
+    path: string,
+    answer: z.ZodType | null,
+    body?: unknown,
+    timeoutMs = COORDINATOR_REQUEST_TIMEOUT_MS,
+  ): Promise<unknown> {
     const raw = body === undefined ? '' : JSON.stringify(body);
     const headers: Record<string, string> = {
       ...signPrinterRequest(this.#keyPair, method, path, Buffer.from(raw), this.#clock.now()),
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // One deadline for the answer and its body: a body that stalls is as bad as no answer.
+    const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
-      res = await fetch(this.#base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : raw,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await fetch(this.#base + path, { method, headers, body: body === undefined ? undefined : raw, signal });
     } catch (err) {
+      if (!isNetworkFailure(err)) throw err;
       throw new CoordinatorError(
         503,
         'coordinator_unreachable',
         `The coordinator cannot be reached: ${(err as Error).message}`,
       );
     }
-    const text = await res.text();
-    if (!res.ok) {
-      let error: { code?: string; message?: string; details?: Record<string, unknown> } = {};
-      try {
-        error = (JSON.parse(text) as { error?: typeof error }).error ?? {};
-      } catch {
-        // not our JSON: keep the status
-      }
-      throw new CoordinatorError(
-        res.status,
-        error.code ?? 'coordinator_error',
-        error.message ?? `HTTP ${res.status}`,
-        error.details,
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new AppError(
+        'coordinator_answer_unreadable',
+        `The coordinator's answer to ${method} ${path} broke off: ${(err as Error).message}`,
+        { path, status: res.status },
+        { cause: err },
       );
     }
-    return (text ? JSON.parse(text) : {}) as T;
+    if (!res.ok) {
+      const parsed = errorBodySchema.safeParse(parseJson(text));
+      // Not our error body (a proxy's page): keep the status.
+      const error = parsed.success ? parsed.data.error : { code: 'coordinator_error', message: `HTTP ${res.status}` };
+      throw new CoordinatorError(res.status, error.code, error.message, 'details' in error ? error.details : undefined);
+    }
+    if (answer === null) return undefined;
+    const json = parseJson(text);
+    const parsed = answer.safeParse(json === NOT_JSON ? undefined : json);
+    if (!parsed.success) {
+      const mismatch = json === NOT_JSON ? { fields: ['(body)'], text: 'not JSON' } : describeMismatch(parsed.error);
+      throw new AppError(
+        'coordinator_answer_invalid',
+        `The coordinator's answer to ${method} ${path} does not match the printer API: ${mismatch.text}`,
+        { path, fields: mismatch.fields },
+      );
+    }
+    return parsed.data;
+  }
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
   }
 }

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { EdgeConfigError, loadEdgeConfig } from '../edge-node/config.ts';
+import { loadEdgeConfig } from '../edge-node/config.ts';
 import { JobLog } from '../edge-node/jobs/job-log.ts';
+import { ConfigError } from '../shared/config/config-error.ts';
 
 test('edge config: file, then environment, then flags; defaults are loopback', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-edge-config-'));
@@ -30,15 +31,15 @@ test('edge config: file, then environment, then flags; defaults are loopback', a
 
 test('edge config: bad values are named; a missing file says so', (t) => {
   const err = t.throws(() => loadEdgeConfig({ VPM_COORDINATOR_URL: 'not a url' }, ['--dht-bootstrap', 'nope']), {
-    instanceOf: EdgeConfigError,
+    instanceOf: ConfigError,
   });
   t.regex(err!.message, /coordinatorUrl/);
   t.regex(err!.message, /dhtBootstrap/);
   t.throws(() => loadEdgeConfig({}, ['--config', '/nonexistent/printer.json']), {
-    instanceOf: EdgeConfigError,
+    instanceOf: ConfigError,
     message: /Cannot read/,
   });
-  t.throws(() => loadEdgeConfig({}, ['--bogus']), { instanceOf: EdgeConfigError, message: /--config/ });
+  t.throws(() => loadEdgeConfig({}, ['--bogus']), { instanceOf: ConfigError, message: /--config/ });
 });
 
 test('job log: survives a reopen, drops a torn last line, lists open orders and unconfirmed prints', async (t) => {

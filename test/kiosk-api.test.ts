@@ -8,6 +8,7 @@ import type { KioskDeps } from '../edge-node/kiosk/kiosk-routes.ts';
 import { KIOSK_THUMB_SIDE_PX } from '../edge-node/kiosk/thumbnails.ts';
 import type { PrinterStatus } from '../edge-node/printing/port.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
+import type { ErrorCode } from '../shared/errors.ts';
 import { AppError } from '../shared/errors.ts';
 
 const ORDER = 'order-1';
@@ -202,7 +203,7 @@ test('live progress: the event stream sends the current state, then every change
 });
 
 test('every refusal the node or the coordinator gives has its own words on the kiosk, and names the printer when known', (t) => {
-  const expected: Record<string, KioskMessage['kind']> = {
+  const expected: Partial<Record<ErrorCode, KioskMessage['kind']>> = {
     token_malformed: 'unknown',
     token_bad_signature: 'unknown',
     token_unknown_key: 'unknown',
@@ -220,9 +221,15 @@ test('every refusal the node or the coordinator gives has its own words on the k
     order_not_known_offline: 'offline',
     typed_code_needs_network: 'offline',
     too_many_code_attempts: 'unknown',
+    // Not printer states: the printer's own pairing or signature, worded as "not working", never a paper jam.
+    printer_not_paired: 'printer',
+    printer_auth_stale: 'printer',
   };
-  for (const [code, kind] of Object.entries(expected)) t.is(refusalMessage(code, undefined).kind, kind, code);
-  t.is(refusalMessage('something_new', undefined).kind, 'error');
+  for (const [code, kind] of Object.entries(expected) as Array<[ErrorCode, KioskMessage['kind']]>) {
+    t.is(refusalMessage(code, undefined).kind, kind, code);
+  }
+  t.is(refusalMessage('internal_error', undefined).kind, 'error');
+  t.is(refusalMessage('printer_auth_stale', undefined).title, 'This printer is not working right now');
   t.regex(refusalMessage('order_claimed_elsewhere', { printerName: 'Gate 3' }).text, /at Gate 3 right now/);
   t.notRegex(refusalMessage('order_already_printed', { printerName: null }).text, / at /);
   t.is(refusalMessage('typed_code_needs_network', undefined).title, 'Scan the QR code');

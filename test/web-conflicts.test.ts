@@ -16,27 +16,10 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { driveUntil } from './fixtures/drive-clock.ts';
-import { openSse, type SseConnection, type SseEvent } from './fixtures/sse-client.ts';
+import { openSse, type SseEvent } from './fixtures/sse-client.ts';
 import { SAME_ORIGIN, signIn } from './fixtures/staff-session.ts';
 
 const STREAM_WAIT_MS = 5_000;
-/** One turn of real time for the poll a clock step started to reach the stream. */
-const DELIVERY_WAIT_MS = 20;
-
-/**
- * The dashboard polls on the harness's manual clock: move it one poll interval at a time until the
- * stream carries a matching event (the change is seen because a poll fell due, not because time passed).
- */
-async function nextPolled(h: Harness, stream: SseConnection, match: (e: SseEvent) => boolean): Promise<SseEvent> {
-  const deadline = Date.now() + STREAM_WAIT_MS;
-  for (;;) {
-    const found = stream.events.find(match);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no matching event; got ${stream.events.map((e) => e.event).join(',')}`);
-    h.clock.advance(h.deps.settings.ops.streamPollMs);
-    await stream.waitFor(match, DELIVERY_WAIT_MS).catch(() => undefined);
-  }
-}
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 
 async function harness(t: { teardown(fn: () => Promise<void>): void }): Promise<Harness> {

@@ -393,7 +393,7 @@ test('live: a new photo reaches the event stream, filtered streams skip it, reco
 
   // Eve's photo comes next on the same stream: once it is there, Pat's (added first) would have been too.
   const eveImage = await upload(h, event.id, asEve, 43);
-  const evePhotos = await driveUntil(
+  await driveUntil(
     h.clock,
     onlyEve.waitFor((e) => e.event === 'photos', EVENT_WAIT_MS),
     EVENT_POLL_INTERVAL_MS,

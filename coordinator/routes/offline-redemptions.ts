@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { z } from 'zod';
+import { MAX_OFFLINE_ORDERS_PER_REPORT, offlineReportSchema } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff, type StaffIdentity } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
@@ -7,26 +7,7 @@ import type { Services } from '../services/index.ts';
 import type { PrinterRecord } from '../store/records.ts';
 
 /** Orders per reconciliation request; a printer with more sends several (in order). */
-export const MAX_OFFLINE_ORDERS_PER_REPORT = 200;
-
-const reportInput = z
-  .object({
-    orders: z
-      .array(
-        z
-          .object({
-            orderId: z.string().min(1).max(64),
-            claimedAt: z.number().int().min(0),
-            mode: z.enum(['offline', 'isolated']),
-            /** Units printed offline. */
-            units: z.array(z.number().int().min(0).max(10_000)).max(10_000),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(MAX_OFFLINE_ORDERS_PER_REPORT),
-  })
-  .strict();
+export { MAX_OFFLINE_ORDERS_PER_REPORT };
 
 const venueFilter = (query: Record<string, unknown>) => (typeof query.venueId === 'string' ? query.venueId : undefined);
 
@@ -36,7 +17,7 @@ export function offlineRedemptionRoutes(router: Router, deps: CoordinatorDeps, {
   const operator = requireStaff(deps.store, ['operator']);
 
   router.post('/api/printer/offline-redemptions', printer, async (ctx) => {
-    const { orders } = parseInput(reportInput, ctx.request.body, 'offline redemption report');
+    const { orders } = parseInput(offlineReportSchema, ctx.request.body, 'offline redemption report');
     ctx.body = await offline.applyReport(ctx.state.printer as PrinterRecord, orders);
   });
 

@@ -1,15 +1,16 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
+import {
+  holdingsReportSchema,
+  MAX_STATUS_REPORT_BYTES,
+  printerStatusReportSchema,
+} from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
-import { printerStatusReport } from '../services/printer-status-report.ts';
 import type { PrinterRecord } from '../store/records.ts';
-
-const MAX_HOLDINGS_PER_REPORT = 100_000;
-const MAX_STATUS_REPORT_BYTES = 64 * 1024;
 
 const pairInput = z
   .object({
@@ -19,13 +20,6 @@ const pairInput = z
       .toLowerCase()
       .regex(/^[0-9a-f]{64}$/, "the printer's 64-character pairing key"),
     name: z.string().trim().min(1).max(100),
-  })
-  .strict();
-
-const holdingsInput = z
-  .object({
-    eventId: z.string().min(1).max(64),
-    imageIds: z.array(z.string().min(1).max(64)).max(MAX_HOLDINGS_PER_REPORT),
   })
   .strict();
 
@@ -60,7 +54,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps, { printers 
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     if (raw.length > MAX_STATUS_REPORT_BYTES)
       throw new AppError('report_too_large', 'Status reports are at most 64 KiB.');
-    const report = parseInput(printerStatusReport, ctx.request.body, 'status report');
+    const report = parseInput(printerStatusReportSchema, ctx.request.body, 'status report');
     await printers.recordStatus(ctx.state.printer as PrinterRecord, report);
     ctx.status = 204;
   });
@@ -70,7 +64,7 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps, { printers 
   });
 
   router.put('/api/printer/holdings', printer, async (ctx) => {
-    const input = parseInput(holdingsInput, ctx.request.body);
+    const input = parseInput(holdingsReportSchema, ctx.request.body);
     await printers.recordHoldings(ctx.state.printer as PrinterRecord, input);
     ctx.status = 204;
   });

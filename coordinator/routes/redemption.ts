@@ -1,7 +1,6 @@
 import type Router from '@koa/router';
-import { z } from 'zod';
 import { isAppError } from '../../shared/errors.ts';
-import { normalizeOrderCode } from '../../shared/token/order-code.ts';
+import { printedUnitParamSchema, redeemRequestSchema } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
@@ -9,44 +8,12 @@ import type { Services } from '../services/index.ts';
 import type { RedeemRequest } from '../services/redemption.ts';
 import type { PrinterRecord } from '../store/records.ts';
 
-/**
- * What a printer presents: the scanned token (signed, checked offline by the printer too), or the
- * 8-character order code a fan typed from under the QR code (unsigned: looked up, rate-limited).
- */
-const redeemInput = z
-  .object({
-    token: z.string().min(1).max(400).optional(),
-    code: z
-      .string()
-      .max(40)
-      .transform((typed, ctx) => {
-        const code = normalizeOrderCode(typed);
-        if (code) return code;
-        ctx.addIssue({ code: 'custom', message: 'must be the 8-character code printed under the QR code' });
-        return z.NEVER;
-      })
-      .optional(),
-  })
-  .strict()
-  .superRefine((input, ctx) => {
-    if (input.token !== undefined && input.code !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['code'], message: 'send either "token" or "code", not both' });
-    } else if (input.token === undefined && input.code === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['token'],
-        message: 'send "token" (the scanned QR code) or "code" (the 8-character code under it)',
-      });
-    }
-  });
-const unitParam = z.coerce.number().int().min(0).max(10_000);
-
 /** The printer API's redemption and print confirmation, and the operator's release of a claim. */
 export function redemptionRoutes(router: Router, deps: CoordinatorDeps, { redemption }: Services): void {
   const printer = requirePrinter(deps.store, deps.clock);
 
   router.post('/api/printer/redeem', printer, async (ctx) => {
-    const input = parseInput(redeemInput, ctx.request.body);
+    const input = parseInput(redeemRequestSchema, ctx.request.body);
     const request: RedeemRequest = input.code !== undefined ? { code: input.code } : { token: input.token! };
     try {
       ctx.body = await redemption.redeem(ctx.state.printer as PrinterRecord, request);
@@ -58,7 +25,7 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps, { redemp
   });
 
   router.post('/api/printer/orders/:orderId/units/:unit/printed', printer, async (ctx) => {
-    const unit = parseInput(unitParam, ctx.params.unit, 'print unit');
+    const unit = parseInput(printedUnitParamSchema, ctx.params.unit, 'print unit');
     ctx.body = await redemption.confirmPrinted(ctx.state.printer as PrinterRecord, ctx.params.orderId!, unit);
   });
 

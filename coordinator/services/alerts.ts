@@ -20,7 +20,7 @@ export {
 export const MAX_CONFLICT_ALERTS = 20;
 export const CONFLICTS_PAGE = '/ops/conflicts';
 
-export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict';
+export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict' | 'job_log_damaged';
 export type AlertSeverity = 'critical' | 'warning';
 
 export interface Alert {
@@ -90,6 +90,16 @@ export function computeAlerts(rows: readonly PrinterRow[], now: number, t: Alert
         severity: 'critical',
         eventId: null,
         message: `${row.name}: ${row.printerDetail || row.printerState}`,
+      });
+    }
+    if (row.jobLogDamagedLines) {
+      alerts.push({
+        ...base,
+        id: `job_log_damaged:${row.id}`,
+        kind: 'job_log_damaged',
+        severity: 'warning',
+        eventId: null,
+        message: `${row.name} could not read ${row.jobLogDamagedLines} line(s) of its print job log at its last start: check its disk, and the orders it printed around then.`,
       });
     }
     for (const e of row.events) {

@@ -1,4 +1,9 @@
 import { AppError } from '../../shared/errors.ts';
+import type {
+  OfflineReportAnswer,
+  OfflineReportOrder,
+  OfflineReportResult,
+} from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import type { ConflictKind, ConflictRecord, OfflineRedemptionOutcome } from '../store/offline-records.ts';
@@ -8,22 +13,9 @@ import type { OrderRecord, PrinterRecord } from '../store/records.ts';
 export const MAX_CONFLICTS_LISTED = 500;
 
 /** What the service needs of one order in a printer's offline report. */
-export interface ReportedOfflineOrder {
-  orderId: string;
-  claimedAt: number;
-  /** Units printed offline. */
-  units: readonly number[];
-}
-
-export interface OfflineOrderResult {
-  orderId: string;
-  outcome: OfflineRedemptionOutcome;
-  /** The coordinator had this report already (a retry): nothing was counted twice. */
-  repeated: boolean;
-  /** Units counted as printed by this printer (now or by an earlier report). */
-  counted: number[];
-  conflicts: Array<{ id: string; kind: ConflictKind; units: number[] }>;
-}
+/** One reported order and its result, as the printer API defines them. */
+export type ReportedOfflineOrder = OfflineReportOrder;
+export type OfflineOrderResult = OfflineReportResult;
 
 /**
  * Offline redemption, coordinator side (issue #6). When its uplink returns, a printer reports every
@@ -40,7 +32,7 @@ export class OfflineRedemptionService {
   }
 
   /** In the order the printer sent them: its claims are applied in the order it made them. */
-  async applyReport(me: PrinterRecord, orders: readonly ReportedOfflineOrder[]) {
+  async applyReport(me: PrinterRecord, orders: readonly ReportedOfflineOrder[]): Promise<OfflineReportAnswer> {
     const results: OfflineOrderResult[] = [];
     for (const reported of orders) results.push(await this.#apply(me, reported));
     return { results };

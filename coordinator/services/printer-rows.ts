@@ -1,7 +1,6 @@
-import type { z } from 'zod';
+import { type ParsedPrinterStatusReport, printerStatusReportSchema } from '../../shared/protocol/printer-api.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../store/records.ts';
 import { type AlertThresholds, isOffline } from './liveness.ts';
-import { printerStatusReport } from './printer-status-report.ts';
 
 /** One dashboard row per printer: its record plus what it last reported, flattened for display. */
 
@@ -33,6 +32,8 @@ export interface PrinterRow {
   printerState: string | null;
   printerDetail: string | null;
   lastError: string | null;
+  /** Lines of its job log the printer could not read at its last start (absent from older printers). */
+  jobLogDamagedLines?: number;
   bytesFromLan: number | null;
   bytesFromCloud: number | null;
   /** Bytes fetched per second (LAN + cloud) between the last two reports seen. */
@@ -42,12 +43,12 @@ export interface PrinterRow {
   events: EventProgress[];
 }
 
-type StatusReport = z.infer<typeof printerStatusReport>;
+type StatusReport = ParsedPrinterStatusReport;
 
 /** The stored report, if it is one this version understands (an older edge node may send less). */
 export function parseReport(record: PrinterReportRecord | undefined): StatusReport | null {
   if (!record) return null;
-  const parsed = printerStatusReport.safeParse(record.report);
+  const parsed = printerStatusReportSchema.safeParse(record.report);
   return parsed.success ? parsed.data : null;
 }
 
@@ -120,6 +121,7 @@ export function buildPrinterRows(inputs: RowInputs): PrinterRow[] {
       printerState: report?.printer.state ?? null,
       printerDetail: report?.printer.detail ?? null,
       lastError: report?.lastError ?? null,
+      ...(report?.jobLogDamagedLines ? { jobLogDamagedLines: report.jobLogDamagedLines } : {}),
       bytesFromLan: report?.bytesFromLan ?? null,
       bytesFromCloud: report?.bytesFromCloud ?? null,
       throughputBytesPerSec: throughput,

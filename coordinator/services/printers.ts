@@ -1,10 +1,13 @@
 import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import type {
+  PrinterProfile,
+  ParsedPrinterStatusReport as PrinterStatusReport,
+} from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { PrinterRecord, VenueRecord } from '../store/records.ts';
 import { publicKeysJson } from '../tokens/token-keys.ts';
-import type { PrinterStatusReport } from './printer-status-report.ts';
 import { printerView } from './projections.ts';
 
 /** Coordinator instances that heartbeated this recently are offered to printers as cloud peers. */
@@ -70,7 +73,7 @@ export class PrinterService {
   }
 
   /** What a paired printer needs to join its venue's mesh. Keys reach printers only here. */
-  async profile(me: PrinterRecord) {
+  async profile(me: PrinterRecord): Promise<PrinterProfile> {
     const { store, feeds, clock, tokenKeys } = this.#deps;
     const venue = await store.getVenue(me.venueId);
     if (!venue) throw new AppError('venue_missing', 'The venue of this printer is missing.');

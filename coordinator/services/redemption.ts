@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
+import type { ConfirmPrintedAnswer, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import {
   normalizeRedemptionCode,
   signRedemptionToken,
@@ -35,7 +36,7 @@ export class RedemptionService {
     return event;
   }
 
-  async #printJob(order: OrderRecord, me: PrinterRecord, token: string) {
+  async #printJob(order: OrderRecord, me: PrinterRecord, token: string): Promise<RedeemJob> {
     const { store, feeds } = this.#deps;
     const event = await this.#eventOf(order);
     const holdings = await store.getHoldings(me.id, event.id);
@@ -119,7 +120,7 @@ export class RedemptionService {
   }
 
   /** Claims the order for `me` (or renews its claim) and answers with the print job. */
-  async redeem(me: PrinterRecord, input: RedeemRequest) {
+  async redeem(me: PrinterRecord, input: RedeemRequest): Promise<RedeemJob> {
     const { store, clock, settings, metrics } = this.#deps;
     const { order, token } =
       input.code !== undefined ? await this.#orderByCode(input.code, me) : await this.#orderByToken(input.token);
@@ -174,7 +175,7 @@ export class RedemptionService {
   }
 
   /** A printer confirms one printed unit; the last one fulfils the order. */
-  async confirmPrinted(me: PrinterRecord, orderId: string, unit: number) {
+  async confirmPrinted(me: PrinterRecord, orderId: string, unit: number): Promise<ConfirmPrintedAnswer> {
     const { store, clock, settings } = this.#deps;
     const result = await store.confirmPrinted(orderId, me.id, unit, clock.now(), settings.claimTtlMs);
     switch (result.outcome) {

@@ -1,6 +1,9 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { AppError } from '../../shared/errors.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { isDiskFull, storageFullError } from '../status/storage-health.ts';
 
 /**
@@ -59,7 +62,8 @@ export interface OrderProgress {
   reconciled: boolean;
 }
 
-export class JobLog {
+/** A Resource: ready() reads the log once, close() waits for the last append. */
+export class JobLog extends Resource {
   readonly #path: string;
   #file: FileHandle | null = null;
   readonly #orders = new Map<string, OrderProgress>();
@@ -67,12 +71,25 @@ export class JobLog {
   /** Bytes of whole, durable records: where a failed append is cut back to. */
   #size = 0;
   #torn = false;
+  #damagedLines = 0;
+  readonly #logger: StructuredLogger | undefined;
 
-  constructor(path: string) {
+  constructor(path: string, opts: { logger?: StructuredLogger } = {}) {
+    super();
     this.#path = path;
+    this.#logger = opts.logger;
   }
 
-  async ready(): Promise<void> {
+  /**
+   * Whole lines (not the torn tail of a crash) that could not be read at open: each is a step of an
+   * order this printer no longer knows it took. Reported in the status, the metrics and on the
+   * operators' dashboard; the coordinator keeps the authoritative order state.
+   */
+  get damagedLines(): number {
+    return this.#damagedLines;
+  }
+
+  protected override async _open(): Promise<void> {
     await mkdir(dirname(this.#path), { recursive: true });
     let text = '';
     try {
@@ -82,13 +99,21 @@ export class JobLog {
     }
     // The piece after the last newline is either empty or a torn line (crash mid-write): dropped.
     // Everything before it was fsync'd whole.
-    for (const line of text.split('\n').slice(0, -1)) {
+    const lines = text.split('\n').slice(0, -1);
+    const damaged: number[] = [];
+    for (const [index, line] of lines.entries()) {
       if (!line.trim()) continue;
-      try {
-        this.#apply(JSON.parse(line) as JobRecord);
-      } catch {
-        // a damaged line cannot be trusted; the coordinator still has the authoritative order state
-      }
+      const record = parseRecord(line);
+      // A damaged line cannot be trusted; it is skipped, counted and reported, never guessed at.
+      if (record) this.#apply(record);
+      else damaged.push(index + 1);
+    }
+    this.#damagedLines = damaged.length;
+    if (damaged.length > 0) {
+      this.#logger?.error(
+        { file: this.#path, damagedLines: damaged.length, lineNumbers: damaged.slice(0, 20) },
+        'job log has damaged lines: the steps they recorded are unknown here (the coordinator has the order state)',
+      );
     }
     this.#file = await open(this.#path, 'a');
     if (!text.endsWith('\n') && text.length > 0) {
@@ -102,7 +127,7 @@ export class JobLog {
   append(record: JobRecord): Promise<void> {
     const write = this.#writing.then(async () => {
       const file = this.#file;
-      if (!file) throw new Error('job log is not open');
+      if (!file) throw new AppError('shutting_down', 'The job log is closed; the step is not recorded.');
       const line = Buffer.from(`${JSON.stringify(record)}\n`);
       try {
         // A record cut short by a failed write is cut off first: the next record would be glued to
@@ -160,7 +185,7 @@ export class JobLog {
       .sort((a, b) => a.offline!.hlc.wall - b.offline!.hlc.wall || a.offline!.hlc.count - b.offline!.hlc.count);
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     await this.#writing;
     await this.#file?.close();
     this.#file = null;
@@ -197,4 +222,21 @@ export class JobLog {
     else if (r.t === 'printed') order.printed.add(r.unit);
     else order.confirmed.add(r.unit);
   }
+}
+
+const RECORD_TYPES = new Set(['claimed', 'printing', 'printed', 'confirmed', 'closed', 'reconciled']);
+
+/** A line as a record, or null when it is not one (bad JSON, or JSON of another shape). */
+function parseRecord(line: string): JobRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const r = value as { t?: unknown; orderId?: unknown } | null;
+  if (typeof r !== 'object' || r === null || !RECORD_TYPES.has(r.t as string) || typeof r.orderId !== 'string') {
+    return null;
+  }
+  return value as JobRecord;
 }

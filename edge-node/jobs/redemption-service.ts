@@ -1,18 +1,29 @@
-import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, type ErrorCode } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import type { PrintUnitJob, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import { normalizeOrderCode } from '../../shared/token/order-code.ts';
 import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
-import { type CoordinatorClient, CoordinatorError, type PrintUnitJob, type RedeemJob } from '../coordinator-client.ts';
+import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort } from '../printing/port.ts';
 import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
+import {
+  firstSettled,
+  type ProgressError,
+  progressError,
+  type RedemptionProgress,
+  sourceState,
+  summarize,
+} from './redemption-progress.ts';
+
+export type { ProgressError, RedemptionProgress, UnitProgress, UnitState } from './redemption-progress.ts';
+export { progressError } from './redemption-progress.ts';
 
 /** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
 export const CONFIRM_RETRY_MS = 5_000;
@@ -25,28 +36,12 @@ export const CATALOG_WAIT_MS = 30_000;
  * redeems offline (a cut WAN often drops packets rather than refusing connections).
  */
 export const ONLINE_REDEEM_TIMEOUT_MS = 4_000;
+/** A unit whose photo is not in the local catalog yet looks again this often (until CATALOG_WAIT_MS). */
+export const CATALOG_POLL_MS = 500;
+/** One catalog read waits this long for a peer before the unit looks again. */
+export const CATALOG_READ_TIMEOUT_MS = 2_000;
 /** The refusal of a typed code while the coordinator is unreachable (the kiosk asks for the QR code). */
-export const TYPED_CODE_OFFLINE = 'typed_code_needs_network';
-
-export type UnitState = 'queued' | 'local' | 'fetching_lan' | 'fetching_cloud' | 'printing' | 'printed' | 'failed';
-
-export interface UnitProgress {
-  unit: number;
-  imageId: string;
-  copy: number;
-  state: UnitState;
-  /** Where the photo came from: already here, a LAN neighbour, or the cloud (last one used). */
-  source?: FetchSource;
-  detail?: string;
-}
-
-export interface RedemptionProgress {
-  orderId: string;
-  code: string;
-  units: UnitProgress[];
-  done: boolean;
-  error?: string;
-}
+export const TYPED_CODE_OFFLINE = 'typed_code_needs_network' satisfies ErrorCode;
 
 export type RedemptionLogger = StructuredLogger;
 
@@ -72,7 +67,7 @@ export interface RedemptionServiceOptions {
   offline?: OfflinePath;
 }
 
-export class RedemptionService extends EventEmitter {
+export class RedemptionService extends Resource {
   readonly #o: RedemptionServiceOptions;
   readonly #active = new Map<string, Promise<RedemptionProgress>>();
   readonly #abort = new AbortController();
@@ -94,7 +89,7 @@ export class RedemptionService extends EventEmitter {
   }
 
   /** Resumes orders a crash interrupted and starts re-sending unconfirmed prints. */
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     for (const order of this.#o.log.open()) {
       this.#o.logger.info({ orderId: order.orderId }, 'resuming an order interrupted by a restart');
       void this.#track(order.orderId, this.#resume(order));
@@ -183,7 +178,7 @@ export class RedemptionService extends EventEmitter {
     return job;
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#closed = true;
     this.#abort.abort();
     await Promise.allSettled([...this.#active.values(), this.#confirmLoop]);
@@ -214,10 +209,10 @@ export class RedemptionService extends EventEmitter {
             at: this.#o.clock.now(),
           });
           this.#o.logger.warn({ orderId: order.orderId, code: err.code }, 'interrupted order not resumed here');
-          return { orderId: order.orderId, code: order.code, units: [], done: true, error: err.message };
+          return { orderId: order.orderId, code: order.code, units: [], done: true, error: progressError(err) };
         }
         if (this.#closed) throw err;
-        await sleep(CONFIRM_RETRY_MS, undefined, { signal: this.#abort.signal }).catch(() => {});
+        await this.#o.clock.sleep(CONFIRM_RETRY_MS, this.#abort.signal).catch(() => {});
       }
     }
   }
@@ -290,18 +285,24 @@ export class RedemptionService extends EventEmitter {
         images.set(u.imageId, p);
       }
       const pending = [...todo];
+      const failures: ProgressError[] = [];
       while (pending.length > 0) {
         if (this.#closed)
           throw new AppError('shutting_down', 'The printer is shutting down; the order resumes on restart.');
         // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
         const next = images.get(pending[0]!.imageId)!;
+        const grace = new AbortController();
         const inOrder = await Promise.race([
           next.then(
             () => true,
             () => true,
           ),
-          sleep(IN_ORDER_GRACE_MS, false),
+          clock.sleep(IN_ORDER_GRACE_MS, grace.signal).then(
+            () => false,
+            () => true,
+          ),
         ]);
+        grace.abort();
         const ready = inOrder ? { index: 0 } : await firstSettled(pending.map((u) => images.get(u.imageId)!));
         const u = pending.splice(ready.index, 1)[0]!;
         let bytes: Buffer;
@@ -310,6 +311,7 @@ export class RedemptionService extends EventEmitter {
         } catch (err) {
           u.state = 'failed';
           u.detail = (err as Error).message;
+          failures.push(progressError(err));
           emit();
           continue;
         }
@@ -340,7 +342,10 @@ export class RedemptionService extends EventEmitter {
       }
       const failed = progress.units.filter((u) => u.state === 'failed');
       if (failed.length > 0) {
-        progress.error = `${failed.length} print(s) could not be fetched; redeem the code again to retry them.`;
+        progress.error = {
+          code: failures[0]?.code ?? 'image_unavailable',
+          message: `${failed.length} print(s) could not be fetched; redeem the code again to retry them.`,
+        };
       } else {
         await this.#o.printer.printReceipt(
           {
@@ -360,7 +365,7 @@ export class RedemptionService extends EventEmitter {
       emit();
       return progress;
     } catch (err) {
-      progress.error = (err as Error).message;
+      progress.error = progressError(err);
       emit();
       if (!this.#closed) this.#o.logger.error({ err, orderId: progress.orderId }, 'redemption stopped');
       return progress;
@@ -377,7 +382,7 @@ export class RedemptionService extends EventEmitter {
     const deadline = this.#o.clock.now() + CATALOG_WAIT_MS;
     let entry: CatalogEntry | null = null;
     while (!entry) {
-      entry = await replica.entry(imageId, 2_000);
+      entry = await replica.entry(imageId, CATALOG_READ_TIMEOUT_MS);
       if (!entry && fromJob?.feed && fromJob.seq !== null) {
         entry = {
           imageId,
@@ -395,7 +400,8 @@ export class RedemptionService extends EventEmitter {
         if (this.#o.clock.now() > deadline || this.#closed) {
           throw new AppError('image_not_in_feed', 'The photo is not on the event feed yet; try again in a minute.');
         }
-        await sleep(500, undefined, { signal: this.#abort.signal }).catch(() => {});
+        // The same clock as the deadline: under a manual clock the deadline passes as time is moved.
+        await this.#o.clock.sleep(CATALOG_POLL_MS, this.#abort.signal).catch(() => {});
       }
     }
     if (fromJob && fromJob.sha256 !== entry.sha256) {
@@ -433,36 +439,7 @@ export class RedemptionService extends EventEmitter {
         if (this.#active.has(orderId)) continue;
         await this.#confirm(orderId, unit);
       }
-      await sleep(CONFIRM_RETRY_MS, undefined, { signal: this.#abort.signal }).catch(() => {});
+      await this.#o.clock.sleep(CONFIRM_RETRY_MS, this.#abort.signal).catch(() => {});
     }
   }
-}
-
-function sourceState(source: FetchSource): UnitState {
-  return source === 'local' ? 'local' : source === 'lan' ? 'fetching_lan' : 'fetching_cloud';
-}
-
-function summarize(units: UnitProgress[]): Array<{ imageId: string; copies: number }> {
-  const copies = new Map<string, number>();
-  for (const u of units) copies.set(u.imageId, (copies.get(u.imageId) ?? 0) + 1);
-  return [...copies].map(([imageId, n]) => ({ imageId, copies: n }));
-}
-
-/** Index of the first promise (in array order) that has settled once any has. */
-async function firstSettled(promises: Array<Promise<unknown>>): Promise<{ index: number }> {
-  const settled = new Array<boolean>(promises.length).fill(false);
-  const marks = promises.map((p, i) =>
-    p.then(
-      () => {
-        settled[i] = true;
-      },
-      () => {
-        settled[i] = true;
-      },
-    ),
-  );
-  await Promise.race(marks);
-  // Let every promise that is already settled mark itself, so order is respected among them.
-  await Promise.resolve();
-  return { index: Math.max(0, settled.indexOf(true)) };
 }

@@ -9,27 +9,46 @@ export interface KioskMessage {
   text: string;
 }
 
-const UNKNOWN_CODES = new Set([
-  'token_malformed',
-  'token_bad_signature',
-  'token_unknown_key',
-  'token_unsupported_version',
-  'invalid_input',
-  'order_not_found',
-]);
+type Details = Readonly<Record<string, unknown>> | undefined;
+type Words = (details: Details) => KioskMessage;
+
+const unknownCode: Words = () => ({
+  kind: 'unknown',
+  title: 'We do not recognise this code',
+  text: 'Scan the QR code on your order page again, or type the code printed under it.',
+});
 
 /** The printer cannot reach the cloud (and, for some, its neighbours): redeeming waits for the connection. */
-const OFFLINE_CODES = new Set([
-  'coordinator_unreachable',
-  'offline_unavailable',
-  'offline_isolated',
-  'offline_isolated_limit',
-]);
+const offline: Words = () => ({
+  kind: 'offline',
+  title: 'Cannot check your code right now',
+  text: 'This printer has lost its connection. Try again in a minute, or use another printer.',
+});
 
-/** Turns a refusal (AppError code and details from the node or the coordinator) into words for a fan. */
-export function refusalMessage(code: string, details: Readonly<Record<string, unknown>> | undefined): KioskMessage {
-  const where = typeof details?.printerName === 'string' && details.printerName ? details.printerName : null;
-  if (code === 'order_already_printed') {
+const scanInstead: Words = () => ({
+  kind: 'offline',
+  title: 'Scan the QR code',
+  text: 'Typed codes need the network right now. Hold the QR code on your order page up to the camera.',
+});
+
+/** This printer is not (or no longer) allowed to redeem: staff must pair it again or set its clock. */
+const notSetUp: Words = () => ({
+  kind: 'printer',
+  title: 'This printer is not working right now',
+  text: 'Please use another printer or ask a member of staff.',
+});
+
+function printerName(details: Details): string | null {
+  return typeof details?.printerName === 'string' && details.printerName ? details.printerName : null;
+}
+
+/**
+ * The kiosk's words for each refusal, keyed on registry codes (shared/errors.ts): a code that is
+ * not in the registry does not compile. A code left out gets "Something went wrong".
+ */
+const MESSAGES: Partial<Record<ErrorCode, Words>> = {
+  order_already_printed: (details) => {
+    const where = printerName(details);
     return {
       kind: 'already_printed',
       title: 'Already printed',
@@ -37,8 +56,9 @@ export function refusalMessage(code: string, details: Readonly<Record<string, un
         ? `This order was already printed at ${where}. Each code prints once.`
         : 'This order was already printed. Each code prints once.',
     };
-  }
-  if (code === 'order_claimed_elsewhere') {
+  },
+  order_claimed_elsewhere: (details) => {
+    const where = printerName(details);
     return {
       kind: 'printing_elsewhere',
       title: 'Printing at another printer',
@@ -46,62 +66,69 @@ export function refusalMessage(code: string, details: Readonly<Record<string, un
         ? `This order is being printed at ${where} right now. Collect your photos there.`
         : 'This order is being printed at another printer right now.',
     };
-  }
-  if (code === 'token_expired') {
-    return {
-      kind: 'expired',
-      title: 'This code has expired',
-      text: 'Its printing period is over. Please ask at the photo desk.',
-    };
-  }
-  if (UNKNOWN_CODES.has(code)) {
-    return {
-      kind: 'unknown',
-      title: 'We do not recognise this code',
-      text: 'Scan the QR code on your order page again, or type the code printed under it.',
-    };
-  }
-  if (code === 'order_other_venue') {
-    return { kind: 'unknown', title: 'Wrong venue', text: 'This order is for another venue and cannot print here.' };
-  }
-  if (code === 'order_not_paid') {
-    return {
-      kind: 'not_paid',
-      title: 'Not paid yet',
-      text: 'Finish the payment on your phone, then scan your code again.',
-    };
-  }
-  if (code.startsWith('printer_')) return printerMessage(code.slice('printer_'.length) as PrinterState);
-  if (code === 'typed_code_needs_network' || code === 'typed_code_unsupported') {
-    return {
-      kind: 'offline',
-      title: 'Scan the QR code',
-      text: 'Typed codes need the network right now. Hold the QR code on your order page up to the camera.',
-    };
-  }
-  if (code === 'too_many_code_attempts') {
+  },
+  token_expired: () => ({
+    kind: 'expired',
+    title: 'This code has expired',
+    text: 'Its printing period is over. Please ask at the photo desk.',
+  }),
+  token_malformed: unknownCode,
+  token_bad_signature: unknownCode,
+  token_unknown_key: unknownCode,
+  token_unsupported_version: unknownCode,
+  invalid_input: unknownCode,
+  order_not_found: unknownCode,
+  order_other_venue: () => ({
+    kind: 'unknown',
+    title: 'Wrong venue',
+    text: 'This order is for another venue and cannot print here.',
+  }),
+  order_not_paid: () => ({
+    kind: 'not_paid',
+    title: 'Not paid yet',
+    text: 'Finish the payment on your phone, then scan your code again.',
+  }),
+  printer_paper_out: () => printerMessage('paper_out'),
+  printer_cover_open: () => printerMessage('cover_open'),
+  printer_offline: () => printerMessage('offline'),
+  printer_error: () => printerMessage('error'),
+  printer_printing: () => printerMessage('printing'),
+  printer_not_paired: notSetUp,
+  printer_revoked: notSetUp,
+  printer_auth_missing: notSetUp,
+  printer_auth_malformed: notSetUp,
+  printer_auth_stale: notSetUp,
+  printer_auth_bad_signature: notSetUp,
+  typed_code_needs_network: scanInstead,
+  typed_code_unsupported: scanInstead,
+  too_many_code_attempts: (details) => {
     const seconds = typeof details?.retryAfterSeconds === 'number' ? details.retryAfterSeconds : null;
     return {
       kind: 'unknown',
       title: 'Too many wrong codes',
       text: `This printer is pausing typed codes${seconds ? ` for ${seconds} seconds` : ' for a moment'}. Scan the QR code on your order page instead.`,
     };
-  }
-  if (code === 'order_not_known_offline') {
-    return {
-      kind: 'offline',
-      title: 'Your order is not known here yet',
-      text: 'This printer is offline and cannot see orders paid moments ago. Try again in a minute, or at another printer.',
-    };
-  }
-  if (OFFLINE_CODES.has(code)) {
-    return {
-      kind: 'offline',
-      title: 'Cannot check your code right now',
-      text: 'This printer has lost its connection. Try again in a minute, or use another printer.',
-    };
-  }
-  return { kind: 'error', title: 'Something went wrong', text: 'Please try again, or ask a member of staff.' };
+  },
+  order_not_known_offline: () => ({
+    kind: 'offline',
+    title: 'Your order is not known here yet',
+    text: 'This printer is offline and cannot see orders paid moments ago. Try again in a minute, or at another printer.',
+  }),
+  coordinator_unreachable: offline,
+  offline_unavailable: offline,
+  offline_isolated: offline,
+  offline_isolated_limit: offline,
+};
+
+/** Turns a refusal (AppError code and details from the node or the coordinator) into words for a fan. */
+export function refusalMessage(code: ErrorCode, details: Details): KioskMessage {
+  return (
+    MESSAGES[code]?.(details) ?? {
+      kind: 'error',
+      title: 'Something went wrong',
+      text: 'Please try again, or ask a member of staff.',
+    }
+  );
 }
 
 /** The printer cannot take a job in this state: the kiosk says so before it claims an order. */

@@ -6,6 +6,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { PrinterStatus } from '../printing/port.ts';
 import {
@@ -31,6 +32,8 @@ export interface KioskDeps {
   /** The whole photo of an order redeemed at this node, when this node holds it; null otherwise. */
   localImage(orderId: string, imageId: string): Promise<Buffer | null>;
   names(): { venue: string; printer: string };
+  /** Keepalive timers of the live streams (the system clock when left out). */
+  clock?: Clock;
 }
 
 /** A scanned or typed code, as the kiosk, the CLI and keyboard wedges send it. */
@@ -158,10 +161,11 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     send('progress', deps.progress(orderId) ?? first);
     const stopProgress = deps.watch(orderId, (p) => send('progress', p));
     const stopPrinter = deps.watchPrinter((s) => send('printer', printerView(s)));
-    const keepalive = setInterval(() => stream.write(': keepalive\n\n'), KIOSK_SSE_KEEPALIVE_MS);
-    keepalive.unref();
+    const keepalive = (deps.clock ?? systemClock)
+      .setInterval(() => stream.write(': keepalive\n\n'), KIOSK_SSE_KEEPALIVE_MS)
+      .unref();
     const stop = () => {
-      clearInterval(keepalive);
+      keepalive.cancel();
       stopProgress();
       stopPrinter();
       stream.end();

@@ -11,14 +11,19 @@ import {
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
 import { HaveMap } from './have-map.ts';
+import { isNotAvailableYet } from './hypercore-codes.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
 /** One catalog block a scan may wait for, and the whole scan: a scan serves status calls. */
 export const CATALOG_SCAN_BLOCK_TIMEOUT_MS = 1_000;
 export const CATALOG_SCAN_DEADLINE_MS = 5_000;
+/** A catalog length refresh asks connected peers and gives up after this long. */
+export const CATALOG_UPDATE_WAIT_MS = 2_000;
 
 export type ByteSource = 'lan' | 'cloud';
 
@@ -35,7 +40,7 @@ export interface HoldingsScan {
  * signed Merkle tree before it is stored; images are checked against their catalog sha256 again
  * before they are printed.
  */
-export class EventReplica {
+export class EventReplica extends Resource {
   readonly descriptor: EventFeedDescriptor;
   readonly blobsCore: Hypercore;
   readonly catalog: Hyperbee<unknown>;
@@ -46,6 +51,7 @@ export class EventReplica {
   #entries: CatalogEntry[] = [];
   #entriesVersion = -1;
   readonly #isCloud: (keyHex: string) => boolean;
+  readonly #clock: Clock;
 
   constructor(
     store: Corestore,
@@ -54,8 +60,11 @@ export class EventReplica {
     isCloud: (keyHex: string) => boolean,
     onBadPeer: (keyHex: string, reason: string) => void = () => {},
     onStorageError: (err: Error) => void = () => {},
+    clock: Clock = systemClock,
   ) {
+    super();
     this.descriptor = descriptor;
+    this.#clock = clock;
     this.#isCloud = isCloud;
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
     this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
@@ -98,7 +107,7 @@ export class EventReplica {
     return this.descriptor.eventId;
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     await Promise.all([this.blobsCore.ready(), this.catalog.ready()]);
     // The whole catalog, live: new entries arrive as the coordinator appends.
     this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
@@ -117,13 +126,16 @@ export class EventReplica {
       { gt: CATALOG_IMAGE_PREFIX, lt: end },
       { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
     );
-    const deadline = setTimeout(() => stream.destroy(new Error('catalog scan deadline')), CATALOG_SCAN_DEADLINE_MS);
+    const deadline = this.#clock.setTimeout(
+      () => stream.destroy(new Error('catalog scan deadline')),
+      CATALOG_SCAN_DEADLINE_MS,
+    );
     try {
       for await (const node of stream) out.push(node.value as CatalogEntry);
     } catch {
       return this.#entries;
     } finally {
-      clearTimeout(deadline);
+      deadline.cancel();
     }
     out.sort((a, b) => a.seq - b.seq);
     this.#entries = out;
@@ -131,6 +143,7 @@ export class EventReplica {
     return out;
   }
 
+  /** The catalog entry, or null when it is not here yet (no peer sent it in time); other failures throw. */
   async entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
     // Entries never change once appended, so the last complete local scan answers for what it has.
     // A lookup in the newest catalog version waits for its newest blocks, which may be out of reach
@@ -140,14 +153,20 @@ export class EventReplica {
     try {
       const node = await this.catalog.get(catalogKey(imageId), { timeout: timeoutMs });
       return node ? (node.value as CatalogEntry) : null;
-    } catch {
-      return null;
+    } catch (err) {
+      if (isNotAvailableYet(err)) return null;
+      throw err;
     }
   }
 
   /** Refreshes the catalog's length from connected peers; never waits long. */
   async updateCatalog(): Promise<void> {
-    await Promise.race([this.catalog.core.update({ wait: false }).catch(() => false), sleep(2000)]);
+    const stop = new AbortController();
+    await Promise.race([
+      this.catalog.core.update({ wait: false }).catch(() => false),
+      this.#clock.sleep(CATALOG_UPDATE_WAIT_MS, stop.signal).catch(() => {}),
+    ]);
+    stop.abort();
   }
 
   async holds(entry: CatalogEntry): Promise<boolean> {
@@ -190,13 +209,9 @@ export class EventReplica {
     return { eventId: this.eventId, entries, held };
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.have.close();
     this.#catalogRange?.destroy();
     await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import { chooseSource } from '../../shared/policy/source-choice.ts';
@@ -90,7 +89,9 @@ export class ImageFetcher {
             useCloud();
           }
         }
-        await Promise.race([range.done().catch(() => {}), sleep(PROGRESS_POLL_MS)]);
+        const poll = new AbortController();
+        await Promise.race([range.done().catch(() => {}), clock.sleep(PROGRESS_POLL_MS, poll.signal).catch(() => {})]);
+        poll.abort();
       }
       const bytes = await replica.readLocal(entry);
       if (!bytes) {

@@ -1,4 +1,5 @@
 import { backgroundMayRun } from '../../shared/policy/priority.ts';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { VenueMesh } from './venue-mesh.ts';
 
 /**
@@ -51,10 +52,12 @@ export const CLOUD_IDLE_HANGUP_MS = 2_000;
 export class CloudSessions {
   readonly #mesh: VenueMesh;
   #users = 0;
-  #hangupTimer: NodeJS.Timeout | null = null;
+  #hangupTimer: Timer | null = null;
+  readonly #clock: Clock;
 
-  constructor(mesh: VenueMesh) {
+  constructor(mesh: VenueMesh, clock: Clock = systemClock) {
     this.#mesh = mesh;
+    this.#clock = clock;
   }
 
   get inUse(): boolean {
@@ -65,7 +68,7 @@ export class CloudSessions {
   async acquire(): Promise<{ connected: boolean; release: () => void }> {
     this.#users++;
     if (this.#hangupTimer) {
-      clearTimeout(this.#hangupTimer);
+      this.#hangupTimer.cancel();
       this.#hangupTimer = null;
     }
     let released = false;
@@ -74,11 +77,12 @@ export class CloudSessions {
       released = true;
       this.#users--;
       if (this.#users === 0) {
-        this.#hangupTimer = setTimeout(() => {
-          this.#hangupTimer = null;
-          if (this.#users === 0) this.#mesh.hangUpCloud();
-        }, CLOUD_IDLE_HANGUP_MS);
-        this.#hangupTimer.unref();
+        this.#hangupTimer = this.#clock
+          .setTimeout(() => {
+            this.#hangupTimer = null;
+            if (this.#users === 0) this.#mesh.hangUpCloud();
+          }, CLOUD_IDLE_HANGUP_MS)
+          .unref();
       }
     };
     try {
@@ -92,13 +96,13 @@ export class CloudSessions {
   /** Hangs up now unless someone uses the connection: LAN phases must not run with the cloud attached. */
   hangUpIfIdle(): void {
     if (this.#users > 0) return;
-    if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
+    if (this.#hangupTimer) this.#hangupTimer.cancel();
     this.#hangupTimer = null;
     this.#mesh.hangUpCloud();
   }
 
   close(): void {
-    if (this.#hangupTimer) clearTimeout(this.#hangupTimer);
+    if (this.#hangupTimer) this.#hangupTimer.cancel();
     this.#hangupTimer = null;
   }
 }

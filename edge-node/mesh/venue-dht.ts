@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import HyperDHT from 'hyperdht';
 import { freeUdpPort } from '../../shared/net/free-udp-port.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 
 /** Where the node keeps the DHT port it chose, so its venue peers' cached address of it stays right. */
@@ -91,6 +92,7 @@ export class VenueDht {
     cloud: readonly DhtAddress[];
     venue: ReadonlyArray<DhtAddress | null | undefined>;
     logger: StructuredLogger;
+    clock?: Clock;
   }): Promise<VenueDht> {
     const { address } = opts;
     const others = venueBootstrapList(opts.cloud, opts.venue, address);
@@ -107,7 +109,7 @@ export class VenueDht {
         'dhtHost is not a concrete IPv4 address: this printer cannot serve as a venue bootstrap node',
       );
     }
-    const alive = bootstrapNode ? await answering(bootstrapNode, others) : others;
+    const alive = bootstrapNode ? await answering(bootstrapNode, others, opts.clock ?? systemClock) : others;
     for (const node of alive) bootstrapNode?.addNode(node);
     const swarmDht = new HyperDHT({ host: address.host, bootstrap: bootstrapNode ? [address, ...alive] : alive });
     const dht = new VenueDht(address, swarmDht, bootstrapNode, others);
@@ -143,7 +145,8 @@ export class VenueDht {
 }
 
 /** The candidates that answer a single ping in time, in their order. */
-async function answering(prober: HyperDHT, candidates: DhtAddress[]): Promise<DhtAddress[]> {
+async function answering(prober: HyperDHT, candidates: DhtAddress[], clock: Clock): Promise<DhtAddress[]> {
+  const probing = new AbortController();
   const answers = await Promise.all(
     candidates.map((node) =>
       Promise.race([
@@ -151,13 +154,13 @@ async function answering(prober: HyperDHT, candidates: DhtAddress[]): Promise<Dh
           () => true,
           () => false,
         ),
-        sleep(BOOTSTRAP_PROBE_TIMEOUT_MS).then(() => false),
+        clock.sleep(BOOTSTRAP_PROBE_TIMEOUT_MS, probing.signal).then(
+          () => false,
+          () => false,
+        ),
       ]),
     ),
   );
+  probing.abort();
   return candidates.filter((_, i) => answers[i]);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

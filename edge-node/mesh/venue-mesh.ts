@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+
+/** settle() looks at the connections this often. */
+const SETTLE_POLL_MS = 100;
 
 /** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
 export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
@@ -39,7 +43,8 @@ export class VenueMesh extends EventEmitter {
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
   #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
-  #rediscoveryTimer: NodeJS.Timeout | null = null;
+  #rediscoveryTimer: Timer | null = null;
+  readonly #clock: Clock;
   #rediscoveryDelay = REDISCOVERY_FIRST_MS;
 
   constructor(opts: {
@@ -50,8 +55,10 @@ export class VenueMesh extends EventEmitter {
     logger: MeshLogger;
     /** A DHT node built by the caller (the venue's own bootstrap node, mesh/venue-dht.ts); destroyed on close. */
     dht?: HyperDHT;
+    clock?: Clock;
   }) {
     super();
+    this.#clock = opts.clock ?? systemClock;
     this.#store = opts.corestore;
     this.#logger = opts.logger;
     const dht = opts.dht ?? new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
@@ -108,9 +115,9 @@ export class VenueMesh extends EventEmitter {
 
   /** Resolves once every paired printer is connected, or after `timeoutMs`. */
   async settle(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.#printers].some((k) => !this.#connections.has(k))) {
-      await new Promise((r) => setTimeout(r, 100));
+    const deadline = this.#clock.now() + timeoutMs;
+    while (this.#clock.now() < deadline && [...this.#printers].some((k) => !this.#connections.has(k))) {
+      await this.#clock.sleep(SETTLE_POLL_MS);
     }
   }
 
@@ -133,15 +140,16 @@ export class VenueMesh extends EventEmitter {
   }
 
   #scheduleRediscovery(): void {
-    this.#rediscoveryTimer = setTimeout(async () => {
-      const missing = [...this.#printers].some((k) => !this.#connections.has(k));
-      if (missing && this.#discovery) {
-        await this.#discovery.refresh().catch(() => {});
-        this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
-      }
-      if (this.#discovery) this.#scheduleRediscovery();
-    }, this.#rediscoveryDelay);
-    this.#rediscoveryTimer.unref();
+    this.#rediscoveryTimer = this.#clock
+      .setTimeout(async () => {
+        const missing = [...this.#printers].some((k) => !this.#connections.has(k));
+        if (missing && this.#discovery) {
+          await this.#discovery.refresh().catch(() => {});
+          this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
+        }
+        if (this.#discovery) this.#scheduleRediscovery();
+      }, this.#rediscoveryDelay)
+      .unref();
   }
 
   /**
@@ -160,12 +168,12 @@ export class VenueMesh extends EventEmitter {
     }
     if (this.cloudConnected()) return true;
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.off('cloud-connected', onConnected);
         resolve(false);
       }, timeoutMs);
       const onConnected = () => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(true);
       };
       this.once('cloud-connected', onConnected);
@@ -184,7 +192,7 @@ export class VenueMesh extends EventEmitter {
   /** Swarm first; the caller closes the corestore after (the other order hangs the process). */
   async close(): Promise<void> {
     this.#discovery = null;
-    if (this.#rediscoveryTimer) clearTimeout(this.#rediscoveryTimer);
+    this.#rediscoveryTimer?.cancel();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }

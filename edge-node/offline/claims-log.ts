@@ -1,9 +1,10 @@
-import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import { z } from 'zod';
+import { AppError } from '../../shared/errors.ts';
 import { claimsCoreKey } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type HlcStamp, HybridClock } from '../../shared/policy/hlc.ts';
 import {
   CLAIM_CLOCK_SKEW_MS,
@@ -57,7 +58,7 @@ interface PeerLog {
  * Hypercore rejects blocks not signed by the log's key). Emits 'record' (SeenClaimRecord) for peer
  * records as they arrive, with how long each took to get here when it was written while connected.
  */
-export class ClaimsLog extends EventEmitter {
+export class ClaimsLog extends Resource {
   readonly selfKey: string;
   readonly #store: Corestore;
   readonly #keyPair: { publicKey: Buffer; secretKey: Buffer };
@@ -89,7 +90,7 @@ export class ClaimsLog extends EventEmitter {
     this.#hlc = new HybridClock(() => this.#clock.now(), CLAIM_CLOCK_SKEW_MS);
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     const own = this.#store.get({ keyPair: this.#keyPair, encryption: this.#encryption });
     await own.ready();
     this.#own = own;
@@ -132,7 +133,7 @@ export class ClaimsLog extends EventEmitter {
   append(record: NewClaimLogRecord): Promise<SeenClaimRecord> {
     const run = this.#appending.then(async () => {
       const own = this.#own;
-      if (!own) throw new Error('claims log is not open');
+      if (!own) throw new AppError('shutting_down', 'The claims log is not open; the claim is not recorded.');
       const full = { ...record, hlc: this.#hlc.now() } as ClaimLogRecord;
       const { length } = await own.append(Buffer.from(JSON.stringify(full)));
       const seen: SeenClaimRecord = { printerKey: this.selfKey, seq: length - 1, record: full };
@@ -164,7 +165,7 @@ export class ClaimsLog extends EventEmitter {
     };
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#closed = true;
     await this.#appending;
     for (const log of this.#peers.values()) log.range.destroy();

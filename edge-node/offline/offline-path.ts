@@ -1,4 +1,4 @@
-import type { RedeemJob } from '../coordinator-client.ts';
+import type { RedeemJob } from '../../shared/protocol/printer-api.ts';
 import type { OfflineClaim } from '../jobs/job-log.ts';
 
 /**

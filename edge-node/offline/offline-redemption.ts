@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type Corestore from 'corestore';
 import { AppError } from '../../shared/errors.ts';
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
 import {
   claimHoldMs,
   isolatedVerdict,
@@ -13,7 +13,8 @@ import {
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
-import type { CoordinatorClient, PrinterProfile, RedeemJob } from '../coordinator-client.ts';
+import type { PrinterProfile, RedeemJob } from '../../shared/protocol/printer-api.ts';
+import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
 import { ClaimsLog } from './claims-log.ts';
@@ -50,7 +51,7 @@ export interface OfflineRedemptionOptions {
  * orders, ahead of time), the venue's claims logs (who prints what, decided on the LAN when the cloud
  * is gone), and the reconciliation that reports offline work to the coordinator when it is back.
  */
-export class OfflineRedemption implements OfflinePath {
+export class OfflineRedemption extends Resource implements OfflinePath {
   readonly #o: OfflineRedemptionOptions;
   readonly selfKey: string;
   #orders: OrdersReplica | null = null;
@@ -61,7 +62,10 @@ export class OfflineRedemption implements OfflinePath {
   #syncingOrders: Promise<void> | null = null;
   #closed = false;
 
+  #initialProfile: PrinterProfile | null = null;
+
   constructor(opts: OfflineRedemptionOptions) {
+    super();
     this.#o = opts;
     this.selfKey = opts.identity.publicKey.toString('hex');
   }
@@ -72,23 +76,38 @@ export class OfflineRedemption implements OfflinePath {
 
   /** Opens the orders feed and the claims logs the profile names (a coordinator without them: no offline). */
   async open(profile: PrinterProfile): Promise<void> {
+    this.#initialProfile = profile;
+    await this.ready();
+  }
+
+  protected override async _open(): Promise<void> {
+    const profile = this.#initialProfile;
+    if (!profile)
+      throw new AppError('offline_unavailable', 'Offline redemption opens with a profile: call open(profile).');
     const feed = profile.ordersFeed;
     if (!feed) {
       this.#o.logger.warn({}, 'the coordinator offers no orders feed: this printer cannot redeem without the cloud');
       return;
     }
-    const orders = new OrdersReplica(this.#o.corestore, feed);
+    const orders = this.own(new OrdersReplica(this.#o.corestore, feed));
     await orders.ready();
     this.#orders = orders;
-    const claims = new ClaimsLog({
-      corestore: this.#o.corestore,
-      keyPair: this.#o.identity,
-      encryptionKey: Buffer.from(feed.claimsEncryptionKey, 'hex'),
-      clock: this.#o.clock,
-      logger: this.#o.logger,
-    });
+    const claims = this.own(
+      new ClaimsLog({
+        corestore: this.#o.corestore,
+        keyPair: this.#o.identity,
+        encryptionKey: Buffer.from(feed.claimsEncryptionKey, 'hex'),
+        clock: this.#o.clock,
+        logger: this.#o.logger,
+      }),
+    );
     await claims.ready();
     this.#claims = claims;
+    // Closed first: the orders sync stops before the feeds it reads are closed.
+    this.defer(async () => {
+      this.#closed = true;
+      await this.#syncingOrders;
+    });
     this.#reconciler = new OfflineReconciler({
       log: this.#o.log,
       claims,
@@ -222,7 +241,7 @@ export class OfflineRedemption implements OfflinePath {
       this.#isolatedGranted.add(entry.orderId);
     }
     const mine = await claims.append({ t: 'claim', orderId: entry.orderId, mode, units: entry.unitCount });
-    await sleep(claimHoldMs(peers, this.#o.config.holdMs));
+    await this.#o.clock.sleep(claimHoldMs(peers, this.#o.config.holdMs));
     const verdict = offlineVerdict({
       self: this.selfKey,
       order: entry,
@@ -243,11 +262,8 @@ export class OfflineRedemption implements OfflinePath {
     return { job, offline: { hlc: mine.record.hlc, mode } };
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#closed = true;
-    await this.#syncingOrders;
-    await this.#claims?.close();
-    await this.#orders?.close();
   }
 
   #job(entry: OrdersFeedEntry): RedeemJob {
@@ -307,13 +323,13 @@ export class OfflineRedemption implements OfflinePath {
     const first = [this.selfKey, ...this.#o.lanPeers()].sort((a, b) => (rank(a) < rank(b) ? -1 : 1))[0];
     const deadline = this.#o.clock.now() + (first === this.selfKey ? 0 : ORDERS_LAN_GRACE_MS);
     while (orders.contiguousLength < target && this.#o.clock.now() < deadline && !this.#closed)
-      await sleep(ORDERS_POLL_MS);
+      await this.#o.clock.sleep(ORDERS_POLL_MS, this.closeSignal).catch(() => {});
     if (orders.contiguousLength >= target || this.#closed) return;
     const session = await this.#o.cloud.acquire();
     try {
       const until = this.#o.clock.now() + ORDERS_CLOUD_SYNC_TIMEOUT_MS;
       while (session.connected && orders.contiguousLength < target && this.#o.clock.now() < until && !this.#closed)
-        await sleep(ORDERS_POLL_MS);
+        await this.#o.clock.sleep(ORDERS_POLL_MS, this.closeSignal).catch(() => {});
     } finally {
       session.release();
     }

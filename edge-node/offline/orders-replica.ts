@@ -7,6 +7,8 @@ import {
   type OrdersFeedEntry,
   ordersFeedKey,
 } from '../../shared/feed/orders-feed-layout.ts';
+import { Resource } from '../../shared/lifecycle/resource.ts';
+import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
 export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
@@ -15,13 +17,14 @@ export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
  * The venue's orders feed as a printer holds it: replicated whole and live (entries are small, and
  * every printer needs every paid order before its fan arrives), from LAN peers or the cloud.
  */
-export class OrdersReplica {
+export class OrdersReplica extends Resource {
   readonly descriptor: OrdersFeedDescriptor;
   readonly #bee: Hyperbee<OrdersFeedEntry>;
   #range: DownloadRange | null = null;
   #known = { version: -1, count: 0 };
 
   constructor(store: Corestore, descriptor: OrdersFeedDescriptor) {
+    super();
     this.descriptor = descriptor;
     const core = store.get({
       key: Buffer.from(descriptor.key, 'hex'),
@@ -30,7 +33,7 @@ export class OrdersReplica {
     this.#bee = new Hyperbee<OrdersFeedEntry>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' });
   }
 
-  async ready(): Promise<void> {
+  protected override async _open(): Promise<void> {
     await this.#bee.ready();
     this.#range = this.#bee.core.download({ start: 0, end: -1 });
   }
@@ -45,8 +48,11 @@ export class OrdersReplica {
     try {
       const node = await this.#bee.get(ordersFeedKey(code), { timeout: timeoutMs });
       return node?.value ?? null;
-    } catch {
-      return null;
+    } catch (err) {
+      // Not here yet (no peer sent the block in time) is "unknown here"; a closed session, a
+      // decryption failure or a disk error is a fault the caller must see, not a missing order.
+      if (isNotAvailableYet(err)) return null;
+      throw err;
     }
   }
 
@@ -65,7 +71,7 @@ export class OrdersReplica {
     return count;
   }
 
-  async close(): Promise<void> {
+  protected override async _close(): Promise<void> {
     this.#range?.destroy();
     await this.#bee.close();
   }

@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
-import type { CoordinatorClient, OfflineReportOrder } from '../coordinator-client.ts';
+import type { OfflineReportOrder } from '../../shared/protocol/printer-api.ts';
+import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OrderProgress } from '../jobs/job-log.ts';
 import type { ClaimsLog } from './claims-log.ts';
 

@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { countEmbeddedStatusQueries, EscPosBuilder, encodeRasterBands } from './escpos.ts';
 import type { PrinterKind, PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo, StatusListener } from './port.ts';
 import { NEAR_END_NOTE, probeStatus, type StatusProbe } from './printer-status.ts';
@@ -57,6 +58,8 @@ export interface JobInfo {
 export interface EscPosPrinterOptions {
   statusPollIntervalMs?: number;
   writeStallNoticeMs?: number;
+  /** Status times, polls and timeouts (the system clock when left out). */
+  clock?: Clock;
 }
 
 interface Job {
@@ -73,6 +76,7 @@ export class EscPosPrinter implements PrinterPort {
   private readonly events = new EventEmitter();
   private readonly pollIntervalMs: number;
   private readonly stallNoticeMs: number;
+  private readonly clock: Clock;
   private readonly closing = new AbortController();
   private opened: Promise<void> | undefined;
   private jobQueue: Promise<unknown> = Promise.resolve();
@@ -94,6 +98,7 @@ export class EscPosPrinter implements PrinterPort {
     this.transport = transport;
     this.pollIntervalMs = options.statusPollIntervalMs ?? STATUS_POLL_INTERVAL_MS;
     this.stallNoticeMs = options.writeStallNoticeMs ?? WRITE_STALL_NOTICE_MS;
+    this.clock = options.clock ?? systemClock;
   }
 
   on(event: 'status', listener: StatusListener): this {
@@ -238,11 +243,12 @@ export class EscPosPrinter implements PrinterPort {
       strays,
       jobDescription: this.activeJob?.description,
       unreachable: () => this.unreachable('no answer to a status query'),
+      clock: this.clock,
     });
   }
 
   private async writeWatched(bytes: Buffer, signal: AbortSignal | undefined, progress: JobProgress): Promise<void> {
-    const stall = setTimeout(() => {
+    const stall = this.clock.setTimeout(() => {
       this.publish(
         this.makeStatus(
           'offline',
@@ -257,7 +263,7 @@ export class EscPosPrinter implements PrinterPort {
       });
       await raceStop(write, this.stopSignals(signal), () => this.stopError(signal, progress));
     } finally {
-      clearTimeout(stall);
+      stall.cancel();
     }
   }
 
@@ -270,7 +276,7 @@ export class EscPosPrinter implements PrinterPort {
   }
 
   private makeStatus(state: PrinterStatus['state'], detail: string): PrinterStatus {
-    return { state, detail, checkedAt: Date.now() };
+    return { state, detail, checkedAt: this.clock.now() };
   }
 
   private unreachable(fallback: string): string {
@@ -313,14 +319,14 @@ export class EscPosPrinter implements PrinterPort {
     const signals = this.stopSignals(signal);
     return new Promise<void>((resolve, reject) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         for (const s of signals) s.removeEventListener('abort', onAbort);
       };
       const onAbort = () => {
         done();
         reject(this.stopError(signal, progress));
       };
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         done();
         resolve();
       }, ms);

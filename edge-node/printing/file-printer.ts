@@ -11,6 +11,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomically } from '../../shared/fs/write-atomically.ts';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { decodeRasterCommands, decodeTextLines, STATUS_QUERY, stitchBands, toPrintableAscii } from './escpos.ts';
 import { EscPosPrinter, type EscPosPrinterOptions, type JobInfo, type PrinterTransport } from './escpos-printer.ts';
 import { rasterPreviewPng } from './render.ts';
@@ -29,7 +30,7 @@ export class FilePrinter extends EscPosPrinter {
   readonly dir: string;
 
   constructor(options: FilePrinterOptions) {
-    super('file', options.widthDots ?? 576, new FileTransport(options.dir), options);
+    super('file', options.widthDots ?? 576, new FileTransport(options.dir, options.clock), options);
     this.dir = options.dir;
   }
 }
@@ -42,7 +43,10 @@ export class FileTransport implements PrinterTransport {
   private sequence = 0;
   private lastError: string | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async open(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
@@ -99,7 +103,7 @@ export class FileTransport implements PrinterTransport {
     // (rename), so it is there or not; never half.
     if (job.jobId && (await this.hasPrinted(job.jobId))) return;
     this.sequence++;
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const stamp = new Date(this.clock.now()).toISOString().replace(/[:.]/g, '-');
     const name = job.jobId ? `${job.jobId}-${job.label}` : job.label;
     const base = `${stamp}-${String(this.sequence).padStart(SEQUENCE_DIGITS, '0')}-${slug(name)}`;
     const bands = decodeRasterCommands(bytes);

@@ -3,6 +3,8 @@
  * Asks only what it needs: printer and paper status always, offline and error causes when the
  * printer says it is offline.
  */
+
+import type { Clock } from '../../shared/ports/clock.ts';
 import { parseStatus, STATUS_QUERY } from './escpos.ts';
 import type { PrinterState, PrinterStatus } from './port.ts';
 
@@ -31,9 +33,10 @@ export type StatusQueryFn = (request: Uint8Array, strayAnswers: number) => Promi
 
 export async function probeStatus(
   query: StatusQueryFn,
-  opts: { strays: number; jobDescription: string | undefined; unreachable: () => string },
+  opts: { strays: number; jobDescription: string | undefined; unreachable: () => string; clock: Clock },
 ): Promise<StatusProbe> {
   const ask = (kind: keyof typeof STATUS_QUERY, skip = 0) => query(STATUS_QUERY[kind], skip);
+  const at = (state: PrinterState, detail: string): PrinterStatus => ({ state, detail, checkedAt: opts.clock.now() });
   let answered = false;
   // A later silence (after the first answer) still confirms the data but makes the job wait.
   const noAnswer = (): StatusProbe => ({ answered, status: at('offline', opts.unreachable()) });
@@ -70,8 +73,4 @@ export async function probeStatus(
   const note = paperNearEnd ? NEAR_END_NOTE : '';
   if (opts.jobDescription) return make('printing', `Printing ${opts.jobDescription}.${note}`);
   return make('ready', `Ready.${note}`);
-}
-
-function at(state: PrinterState, detail: string): PrinterStatus {
-  return { state, detail, checkedAt: Date.now() };
 }

@@ -6,6 +6,7 @@
  * printer port must first see the printer answer again, and then resends the job prelude.
  */
 import net from 'node:net';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { isStatusByte } from './escpos.ts';
 import {
   EscPosPrinter,
@@ -33,7 +34,12 @@ export interface TcpPrinterOptions extends EscPosPrinterOptions {
 export class TcpPrinter extends EscPosPrinter {
   constructor(options: TcpPrinterOptions) {
     const port = options.port ?? DEFAULT_PRINTER_TCP_PORT;
-    super('tcp', options.widthDots ?? 576, new TcpTransport(options.host, port, options.statusTimeoutMs), options);
+    super(
+      'tcp',
+      options.widthDots ?? 576,
+      new TcpTransport(options.host, port, options.statusTimeoutMs, options.clock),
+      options,
+    );
   }
 }
 
@@ -50,6 +56,7 @@ export class TcpTransport implements PrinterTransport {
     private readonly host: string,
     private readonly port: number,
     private readonly timeoutMs: number = STATUS_TIMEOUT_MS,
+    private readonly clock: Clock = systemClock,
   ) {
     this.address = `${host}:${port}`;
   }
@@ -107,16 +114,16 @@ export class TcpTransport implements PrinterTransport {
       return null;
     }
     const needed = strayAnswers + 1;
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = this.clock.now() + this.timeoutMs;
     let settleBy = Number.POSITIVE_INFINITY;
     const complete = () => this.answers.length >= needed && this.answers.length > before;
     while (!complete() && !this.closed && this.socket === socket) {
       if (this.answers.length > before && settleBy === Number.POSITIVE_INFINITY) {
-        settleBy = Date.now() + STRAY_ANSWER_SETTLE_MS;
+        settleBy = this.clock.now() + STRAY_ANSWER_SETTLE_MS;
       }
       const until = Math.min(deadline, settleBy);
-      if (Date.now() >= until) break;
-      await this.waitForData(until - Date.now());
+      if (this.clock.now() >= until) break;
+      await this.waitForData(until - this.clock.now());
     }
     const alive = !this.closed && this.socket === socket;
     const answer = pickAnswer(this.answers, before, needed, alive);
@@ -141,14 +148,17 @@ export class TcpTransport implements PrinterTransport {
     this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
       const fail = (err: Error) => {
-        clearTimeout(timer);
+        timer.cancel();
         socket.destroy();
         reject(err);
       };
-      const timer = setTimeout(() => fail(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = this.clock.setTimeout(
+        () => fail(new Error(`timed out after ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
       socket.on('error', fail);
       socket.once('connect', () => {
-        clearTimeout(timer);
+        timer.cancel();
         socket.off('error', fail);
         if (this.closed) return fail(new Error('printer port closed'));
         this.adopt(socket);
@@ -183,11 +193,11 @@ export class TcpTransport implements PrinterTransport {
 
   private waitForData(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+      const done = () => {
+        timer.cancel();
         resolve();
-      }
+      };
+      const timer = this.clock.setTimeout(done, ms);
       this.wake = () => {
         this.wake = undefined;
         done();

@@ -12,6 +12,7 @@
  */
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
+import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { isStatusByte } from './escpos.ts';
 import {
   EscPosPrinter,
@@ -38,7 +39,7 @@ export class UsbPrinter extends EscPosPrinter {
     super(
       'usb',
       options.widthDots ?? 576,
-      new UsbDeviceTransport(options.devicePath, options.statusTimeoutMs),
+      new UsbDeviceTransport(options.devicePath, options.statusTimeoutMs, options.clock),
       options,
     );
   }
@@ -52,6 +53,7 @@ export class UsbDeviceTransport implements PrinterTransport {
   constructor(
     private readonly devicePath: string,
     private readonly timeoutMs: number = STATUS_TIMEOUT_MS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async open(): Promise<void> {}
@@ -75,7 +77,7 @@ export class UsbDeviceTransport implements PrinterTransport {
         offset += bytesWritten;
       } catch (err) {
         if (errorCode(err) === 'EAGAIN' && !this.closed) {
-          await pause(USB_RETRY_INTERVAL_MS);
+          await this.clock.sleep(USB_RETRY_INTERVAL_MS);
           continue;
         }
         this.lastError = `USB printer ${this.devicePath} stopped working (${errorCode(err)}): check the cable`;
@@ -108,15 +110,15 @@ export class UsbDeviceTransport implements PrinterTransport {
       return null;
     }
     const needed = strayAnswers + 1;
-    const deadline = Date.now() + this.timeoutMs;
+    const deadline = this.clock.now() + this.timeoutMs;
     let settleBy = Number.POSITIVE_INFINITY;
     while (!(answers.length >= needed && answers.length > before) && !this.closed) {
-      if (Date.now() >= Math.min(deadline, settleBy)) break;
+      if (this.clock.now() >= Math.min(deadline, settleBy)) break;
       const bytesRead = await this.readSome(handle, buffer, answers);
       if (bytesRead === null) return null;
       if (answers.length > before && settleBy === Number.POSITIVE_INFINITY)
-        settleBy = Date.now() + STRAY_ANSWER_SETTLE_MS;
-      if (bytesRead === 0) await pause(USB_RETRY_INTERVAL_MS);
+        settleBy = this.clock.now() + STRAY_ANSWER_SETTLE_MS;
+      if (bytesRead === 0) await this.clock.sleep(USB_RETRY_INTERVAL_MS);
     }
     const answer = pickAnswer(answers, before, needed, !this.closed);
     if (answer !== null) {
@@ -179,8 +181,4 @@ function describeOpenError(path: string, err: unknown): string {
 function errorCode(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
   return err instanceof Error ? err.message : String(err);
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,11 +3,13 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
 
 export interface LocalApiDeps {
-  status(): Promise<Record<string, unknown>>;
+  /** The node's status report (a PrinterStatusReport; tests of the other routes answer anything). */
+  status(): Promise<PrinterStatusReport | Record<string, never>>;
   metrics(): Promise<{ contentType: string; body: string }>;
   redeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;

@@ -17,6 +17,7 @@ export class NodeMetrics {
   readonly queue: Gauge;
   readonly printerState: Gauge<'state'>;
   readonly storageErrors: Counter<'kind'>;
+  readonly jobLogDamagedLines: Gauge;
   bytesFromLan = 0;
   bytesFromCloud = 0;
   bytesToLan = 0;
@@ -70,6 +71,11 @@ export class NodeMetrics {
       name: 'vpm_edge_storage_errors_total',
       help: 'Writes to the data directory that failed, by kind (disk_full, io_error).',
       labelNames: ['kind'],
+      registers,
+    });
+    this.jobLogDamagedLines = new Gauge({
+      name: 'vpm_edge_job_log_damaged_lines',
+      help: 'Lines of the job log that could not be read at the last start (steps of orders unknown here).',
       registers,
     });
     this.printerState = new Gauge({

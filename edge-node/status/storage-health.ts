@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/errors.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 
 /**
@@ -47,7 +47,7 @@ export interface StorageHealthOptions {
   /** The data directory (corestore, job log). */
   dir: string;
   logger: StructuredLogger;
-  now: () => number;
+  clock: Clock;
   /**
    * There is room again after a disk-full failure: reopen the storage. Answers false when it cannot
    * now (the node is still starting): it is asked again on the next check.
@@ -75,8 +75,10 @@ export interface StorageFailure {
 export class StorageHealth {
   readonly #o: StorageHealthOptions;
   #failure: StorageFailure | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: Timer | null = null;
   #closed = false;
+  /** Ends a start-up wait for room at once when the node closes. */
+  readonly #closer = new AbortController();
   /** waitForRoom() is running (start-up): reports do not start checks of their own. */
   #waiting = false;
 
@@ -95,7 +97,7 @@ export class StorageHealth {
     if (this.#failure || this.#closed || this.#waiting) return;
     this.#failure = {
       kind,
-      since: this.#o.now(),
+      since: this.#o.clock.now(),
       message:
         kind === 'disk_full'
           ? storageFullError(this.#o.dir).message
@@ -110,18 +112,21 @@ export class StorageHealth {
    * Start-up on a full disk (the feed store cannot even open): reports it, calls `whileWaiting` on
    * every check (to tell the coordinator), and resolves once there is room. Rejects when closed.
    */
-  async waitForRoom(err: unknown, whileWaiting: () => Promise<void>): Promise<void> {
+  async waitForRoom(err: unknown, whileWaiting: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+    // The storage's owner closing ends the wait as closing this watch does.
+    const stop = AbortSignal.any(signal ? [this.#closer.signal, signal] : [this.#closer.signal]);
     this.#o.onFailure?.('disk_full');
     // This wait owns the failure now: a check started by an earlier report must not reopen
     // storage that is still being opened.
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = null;
     this.#waiting = true;
-    this.#failure = { kind: 'disk_full', since: this.#o.now(), message: storageFullError(this.#o.dir).message };
+    this.#failure = { kind: 'disk_full', since: this.#o.clock.now(), message: storageFullError(this.#o.dir).message };
     this.#o.logger.error({ err, dir: this.#o.dir }, 'local storage is full: waiting for room before starting');
-    while (!this.#closed) {
+    while (!stop.aborted) {
       await whileWaiting().catch(() => {});
-      await sleep(this.#o.pollMs ?? STORAGE_POLL_MS);
+      await this.#o.clock.sleep(this.#o.pollMs ?? STORAGE_POLL_MS, stop).catch(() => {});
+      if (stop.aborted) break;
       if ((await this.#freeBytes()) >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES)) {
         this.#failure = null;
         this.#waiting = false;
@@ -129,27 +134,32 @@ export class StorageHealth {
         return;
       }
     }
-    throw new Error('closed while waiting for disk space');
+    this.#waiting = false;
+    throw new AppError('shutting_down', 'The printer closed while waiting for disk space.');
   }
 
   close(): void {
     this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#closer.abort();
+    this.#timer?.cancel();
     this.#timer = null;
   }
 
   #poll(): void {
-    this.#timer = setTimeout(async () => {
-      this.#timer = null;
-      if (this.#closed) return;
-      const free = await this.#freeBytes();
-      if (free >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES) && this.#o.onRoomAgain()) {
-        this.#o.logger.info({ dir: this.#o.dir, freeBytes: free }, 'local storage has room again: reopening it');
-        return;
-      }
-      this.#poll();
-    }, this.#o.pollMs ?? STORAGE_POLL_MS);
-    this.#timer.unref();
+    this.#timer = this.#o.clock
+      .setTimeout(async () => {
+        this.#timer = null;
+        if (this.#closed) return;
+        const free = await this.#freeBytes();
+        if (free >= (this.#o.resumeFreeBytes ?? STORAGE_RESUME_FREE_BYTES) && this.#o.onRoomAgain()) {
+          // The owner reopens the storage now: this failure is over (a new one is reported afresh).
+          this.#failure = null;
+          this.#o.logger.info({ dir: this.#o.dir, freeBytes: free }, 'local storage has room again: reopening it');
+          return;
+        }
+        this.#poll();
+      }, this.#o.pollMs ?? STORAGE_POLL_MS)
+      .unref();
   }
 
   #freeBytes(): Promise<number> {

@@ -224,7 +224,7 @@ function render(progress, printer) {
   if (failed > 0 || progress.error) {
     $('progress-title').textContent = 'Some photos could not be printed';
     $('progress-lead').textContent =
-      progress.error ?? `${failed} of ${total} could not be printed. Scan your code again to retry them.`;
+      progress.error?.message ?? `${failed} of ${total} could not be printed. Scan your code again to retry them.`;
     root.dataset.outcome = 'incomplete';
   } else {
     $('progress-title').textContent = 'All done!';

@@ -1,0 +1,386 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import Corestore from 'corestore';
+import type { Logger } from 'pino';
+import { Resource } from '../shared/lifecycle/resource.ts';
+import { seededRng } from '../shared/policy/prng.ts';
+import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
+import { TokenBucket } from '../shared/policy/token-bucket.ts';
+import type { Clock } from '../shared/ports/clock.ts';
+import type { PrinterProfile, PrinterStatusReport, ProfileFeed, RedeemJob } from '../shared/protocol/printer-api.ts';
+import type { EdgeConfig } from './config.ts';
+import { CoordinatorClient } from './coordinator-client.ts';
+import type { NodeIdentity } from './identity.ts';
+import { JobLog } from './jobs/job-log.ts';
+import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { BackgroundReplicator } from './mesh/background-replicator.ts';
+import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
+import { ImageFetcher } from './mesh/image-fetcher.ts';
+import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
+import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
+import { VenueMesh } from './mesh/venue-mesh.ts';
+import { OfflineRedemption } from './offline/offline-redemption.ts';
+import { createPrinter } from './printing/create-printer.ts';
+import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { ProfileSync } from './profile-sync.ts';
+import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
+import type { NodeMetrics } from './status/node-metrics.ts';
+import { isDiskFull, type StorageHealth } from './status/storage-health.ts';
+
+/** What a runtime gets from the node that owns it and outlives it (across storage reopens). */
+export interface RuntimeContext {
+  config: EdgeConfig;
+  logger: Logger;
+  clock: Clock;
+  metrics: NodeMetrics;
+  identity: NodeIdentity;
+  dataDir: string;
+  storage: StorageHealth;
+  /** The local API's port: the configured one at first, the same one again after a storage reopen. */
+  listenPort: number;
+  localApi(runtime: NodeRuntime): LocalApiDeps;
+  statusReport(scans: HoldingsScan[]): Promise<PrinterStatusReport>;
+  onProgress(progress: RedemptionProgress): void;
+  onError(message: string): void;
+}
+
+/**
+ * One opening of the node's storage and everything that stands on it, in dependency order:
+ * printer, pairing and profile, corestore, DHT and mesh, replicas, job log, offline redemption,
+ * redemption, background replication, local API, refresh timer. Closed in reverse (Resource).
+ * After a full disk the node closes this runtime and opens a new one (edge-node.ts).
+ */
+export class NodeRuntime extends Resource {
+  readonly #c: RuntimeContext;
+  readonly #gate = new PriorityGate();
+  readonly #replicas = new Map<string, EventReplica>();
+  #printer: PrinterPort | null = null;
+  #printerStatus: PrinterStatus | null = null;
+  #client: CoordinatorClient | null = null;
+  #sync: ProfileSync | null = null;
+  #corestore: Corestore | null = null;
+  #dht: VenueDht | null = null;
+  #mesh: VenueMesh | null = null;
+  #replicator: BackgroundReplicator | null = null;
+  #log: JobLog | null = null;
+  #offline: OfflineRedemption | null = null;
+  #redemptions: RedemptionService | null = null;
+  #server: Server | null = null;
+  /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
+  #dhtStale = true;
+  #localUrl = '';
+
+  constructor(context: RuntimeContext) {
+    super();
+    this.#c = context;
+  }
+
+  get localUrl(): string {
+    return this.#localUrl;
+  }
+
+  get listenPort(): number | null {
+    return this.#server ? (this.#server.address() as AddressInfo).port : null;
+  }
+
+  get profile(): PrinterProfile | null {
+    return this.#sync?.profile ?? null;
+  }
+
+  get printer(): PrinterPort | null {
+    return this.#printer;
+  }
+
+  /** The printer's last reported status, or null before its first report. */
+  get printerStatus(): PrinterStatus | null {
+    return this.#printerStatus;
+  }
+
+  get mesh(): VenueMesh | null {
+    return this.#mesh;
+  }
+
+  get dht(): VenueDht | null {
+    return this.#dht;
+  }
+
+  get log(): JobLog | null {
+    return this.#log;
+  }
+
+  get offline(): OfflineRedemption | null {
+    return this.#offline;
+  }
+
+  get redemptions(): RedemptionService | null {
+    return this.#redemptions;
+  }
+
+  get replicator(): BackgroundReplicator | null {
+    return this.#replicator;
+  }
+
+  replica(eventId: string): EventReplica | undefined {
+    return this.#replicas.get(eventId);
+  }
+
+  scanHoldings(): Promise<HoldingsScan[]> {
+    return Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+  }
+
+  /** Fetches the profile, opens new feeds, reports status and holdings. */
+  async refresh(): Promise<void> {
+    if (!this.opened || this.closing) return;
+    await this.#sync?.refresh();
+  }
+
+  protected override async _open(): Promise<void> {
+    const { config, logger, clock, identity, dataDir, storage } = this.#c;
+    const printer = this.own(
+      createPrinter(config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') }, { clock }),
+    );
+    this.#printer = printer;
+    printer.on('status', (s) => {
+      this.#printerStatus = s;
+      if (s.state !== 'ready' && s.state !== 'printing') logger.warn({ printer: s }, 'printer needs attention');
+    });
+    await printer.ready();
+
+    const client = new CoordinatorClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
+    this.#client = client;
+    const sync = this.own(
+      new ProfileSync({
+        client,
+        clock,
+        logger,
+        cachePath: join(dataDir, 'profile.json'),
+        pairingCode: identity.pairingCode,
+        intervalMs: config.reportIntervalMs,
+        signal: this.closeSignal,
+        hooks: {
+          cloudReachable: (reachable) => {
+            this.#replicator?.cloudReachable(reachable, clock.now());
+            if (!reachable) this.#dhtStale = true;
+            else if (this.#dhtStale) {
+              // Nodes that were down at start or during the outage (the cloud's bootstrap) are back.
+              this.#dht?.revisit();
+              this.#dhtStale = false;
+            }
+          },
+          apply: async (profile, grew) => {
+            this.#applyMembership(profile);
+            for (const feed of profile.feeds) await this.#openReplica(feed);
+            if (grew) this.#replicator?.wake();
+          },
+          uplinkUp: async () => {
+            await this.#offline?.uplinkUp(client);
+          },
+          scanHoldings: () => this.scanHoldings(),
+          statusReport: (scans) => this.#c.statusReport(scans),
+          announce: async (scan) => {
+            await this.#replicas.get(scan.eventId)?.announceHoldings(scan);
+          },
+          storageFailed: (err) => storage.report(err),
+          refreshFailed: (err) => this.#c.onError(err.message),
+        },
+      }),
+    );
+    this.#sync = sync;
+    const profile = await sync.waitForProfile();
+
+    this.#corestore = this.own(await this.#openCorestore(join(dataDir, 'corestore')));
+    const dhtAddress = { host: config.dhtHost, port: await stableDhtPort(dataDir, config.dhtHost, config.dhtPort) };
+    // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
+    // other through each other (edge-node/OFFLINE.md).
+    this.#dht = this.own(
+      await VenueDht.open({
+        address: dhtAddress,
+        cloud: config.dhtBootstrap,
+        venue: [...(config.venueBootstrap ?? []), ...profile.peers.printers.map((p) => p.dht)],
+        logger,
+        clock,
+      }),
+    );
+    const mesh = this.own(
+      new VenueMesh({
+        corestore: this.#corestore,
+        keyPair: { publicKey: identity.publicKey, secretKey: identity.secretKey },
+        bootstrap: config.dhtBootstrap,
+        dhtHost: config.dhtHost,
+        logger,
+        dht: this.#dht.swarmDht,
+        clock,
+      }),
+    );
+    this.#mesh = mesh;
+    // Replicas opened from now on (new events, redemptions) close here, before the mesh.
+    this.defer(async () => {
+      await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
+      this.#replicas.clear();
+    });
+    this.#applyMembership(profile);
+    for (const feed of profile.feeds) await this.#openReplica(feed);
+    // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
+    if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
+    const cloud = this.own(new CloudSessions(mesh, clock));
+
+    const replicator = new BackgroundReplicator({
+      mode: config.replication === 'star-periodic' ? 'star-periodic' : 'mesh',
+      mesh,
+      cloud,
+      gate: this.#gate,
+      replicas: () => [...this.#replicas.values()],
+      profile: () => this.profile,
+      selfKey: identity.pairingCode,
+      clock,
+      rng: seededRng(identity.pairingCode),
+      schedule: config.schedule,
+      bucket: new TokenBucket({
+        rateBytesPerSec: config.backgroundBytesPerSec,
+        burstBytes: BACKGROUND_WINDOW_BYTES,
+        now: clock.now(),
+      }),
+      logger,
+    });
+    this.#replicator = replicator;
+
+    const log = this.own(new JobLog(join(dataDir, 'jobs.log'), { logger }));
+    this.#log = log;
+    await log.ready();
+    const offline = this.own(
+      new OfflineRedemption({
+        corestore: this.#corestore,
+        identity: { publicKey: identity.publicKey, secretKey: identity.secretKey },
+        config: config.offline,
+        profile: () => this.profile,
+        lanPeers: () => this.#mesh?.lanPeers() ?? [],
+        cloud,
+        log,
+        isPrinting: (orderId) => this.#redemptions?.isActive(orderId) ?? false,
+        clock,
+        logger,
+      }),
+    );
+    this.#offline = offline;
+    await offline.open(profile);
+    const redemptions = this.own(
+      new RedemptionService({
+        client,
+        tokenKeys: () =>
+          new Map((this.profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
+        clock,
+        log,
+        replicaFor: (eventId, job) => this.#replicaFor(eventId, job),
+        fetcher: new ImageFetcher({ mesh, cloud, gate: this.#gate, clock }),
+        printer,
+        venueName: () => this.profile?.venue.name ?? '',
+        printerName: () => this.profile?.printer.name ?? config.name,
+        logger,
+        offline,
+      }),
+    );
+    this.#redemptions = redemptions;
+    redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
+    await redemptions.ready();
+    // Background sync stops before redemption does (it shares the mesh and the priority gate).
+    this.own(replicator);
+    if (config.replication !== 'on-demand') replicator.ready();
+
+    await this.#listen();
+    sync.start();
+    // The refresh timer stops first: a refresh must not run into parts being closed.
+    this.defer(() => sync.close());
+    logger.info({ local: this.#localUrl, venue: profile.venue.name, events: this.#replicas.size }, 'edge node ready');
+  }
+
+  async #listen(): Promise<void> {
+    const server = createServer(createLocalApi(this.#c.localApi(this)).callback());
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(this.#c.listenPort, this.#c.config.statusHost, () => res());
+    });
+    this.#server = server;
+    this.defer(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const addr = server.address() as AddressInfo;
+    this.#localUrl = `http://${addr.address}:${addr.port}`;
+  }
+
+  /** Opens the feed store; on a full disk it reports that and waits for room rather than exit into a restart loop. */
+  async #openCorestore(dir: string): Promise<Corestore> {
+    for (;;) {
+      const store = new Corestore(dir);
+      try {
+        await store.ready();
+        return store;
+      } catch (err) {
+        await store.close().catch(() => {});
+        if (!isDiskFull(err) || this.closing) throw err;
+        await this.#c.storage.waitForRoom(
+          err,
+          async () => {
+            await this.#client?.putStatus(await this.#c.statusReport([]));
+          },
+          this.closeSignal,
+        );
+      }
+    }
+  }
+
+  get #meshReplication(): boolean {
+    return this.#c.config.replication === 'mesh';
+  }
+
+  #applyMembership(profile: PrinterProfile): void {
+    this.#mesh?.setMembership(
+      this.#meshReplication ? profile.peers.printers.map((p) => p.id) : [],
+      profile.peers.coordinators,
+    );
+    // Peers' DHT nodes learned since start join this node's routing table (venue bootstrap).
+    for (const peer of profile.peers.printers) if (peer.dht) this.#dht?.addVenueNode(peer.dht);
+    this.#offline?.applyProfile(profile).catch((err: unknown) => {
+      this.#c.logger.warn({ err }, 'offline redemption could not follow the new profile');
+    });
+  }
+
+  async #openReplica(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
+    const existing = this.#replicas.get(feed.eventId);
+    if (existing) return existing;
+    const { metrics, clock, storage } = this.#c;
+    const replica = new EventReplica(
+      this.#corestore!,
+      {
+        eventId: feed.eventId,
+        blobsKey: feed.blobsKey,
+        catalogKey: feed.catalogKey,
+        encryptionKey: feed.encryptionKey,
+      },
+      (source, bytes) => {
+        metrics.countBytes(source, bytes);
+        if (source !== 'served') this.#replicator?.noteProgress(clock.now());
+      },
+      (key) => this.#mesh?.isCloudKey(key) ?? false,
+      (key, reason) => this.#mesh?.block(key, reason),
+      (err) => storage.report(err),
+      clock,
+    );
+    try {
+      await replica.ready();
+    } catch (err) {
+      await replica.close().catch(() => {});
+      throw err;
+    }
+    this.#replicas.set(feed.eventId, replica);
+    return replica;
+  }
+
+  async #replicaFor(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {
+    const existing = this.#replicas.get(eventId);
+    if (existing) return existing;
+    if (job) return this.#openReplica(job.feed);
+    return null;
+  }
+}

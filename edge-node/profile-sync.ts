@@ -1,0 +1,176 @@
+import { readFile } from 'node:fs/promises';
+import { writeAtomically } from '../shared/fs/write-atomically.ts';
+import type { Clock, Timer } from '../shared/ports/clock.ts';
+import type { StructuredLogger } from '../shared/ports/logger.ts';
+import { type PrinterProfile, type PrinterStatusReport, printerProfileSchema } from '../shared/protocol/printer-api.ts';
+import { type CoordinatorClient, CoordinatorError } from './coordinator-client.ts';
+import type { HoldingsScan } from './mesh/event-replica.ts';
+
+/** Until paired, the node asks the coordinator this often whether an operator has paired it. */
+export const PAIRING_POLL_MS = 3_000;
+
+/** What the sync does with what it learns; the node runtime implements it. */
+export interface ProfileSyncHooks {
+  /** The coordinator answered (true) or could not be reached (false). */
+  cloudReachable(reachable: boolean): void;
+  /** A new profile: follow its membership and open its feeds. */
+  apply(profile: PrinterProfile, feedsGrew: boolean): Promise<void>;
+  /** The uplink works: report what was redeemed without it. */
+  uplinkUp(): Promise<void>;
+  scanHoldings(): Promise<HoldingsScan[]>;
+  statusReport(scans: HoldingsScan[]): Promise<PrinterStatusReport>;
+  /** Tells LAN peers what this printer holds of one event. */
+  announce(scan: HoldingsScan): Promise<void>;
+  /** A write to the data directory failed (the profile cache is only a cache). */
+  storageFailed(err: unknown): void;
+  /** A scheduled refresh failed (it is tried again on the next one). */
+  refreshFailed(err: Error): void;
+}
+
+export interface ProfileSyncOptions {
+  client: CoordinatorClient;
+  clock: Clock;
+  logger: StructuredLogger;
+  /** The last profile, for a restart with no cloud. */
+  cachePath: string;
+  pairingCode: string;
+  intervalMs: number;
+  hooks: ProfileSyncHooks;
+  /** Closes the sync when aborted (the owner began closing, maybe while waiting to be paired). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The printer's view of its venue, kept in step with the coordinator: waits to be paired, keeps the
+ * last profile on disk, and every `intervalMs` fetches the profile, reports status and have-lists.
+ */
+export class ProfileSync {
+  readonly #o: ProfileSyncOptions;
+  #profile: PrinterProfile | null = null;
+  #timer: Timer | null = null;
+  #closed = false;
+  readonly #closer = new AbortController();
+  #lastHoldings = new Map<string, string>();
+
+  constructor(opts: ProfileSyncOptions) {
+    this.#o = opts;
+    if (opts.signal?.aborted) this.close();
+    else opts.signal?.addEventListener('abort', () => this.close(), { once: true });
+  }
+
+  get profile(): PrinterProfile | null {
+    return this.#profile;
+  }
+
+  /** Waits until an operator pairs this printer; starts from the cached profile when the cloud is unreachable. */
+  async waitForProfile(): Promise<PrinterProfile> {
+    const { client, logger, cachePath } = this.#o;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const profile = await client.me();
+        // Only a cache: a full disk must not pass for an unreachable coordinator.
+        await writeAtomically(cachePath, JSON.stringify(profile)).catch((err: unknown) =>
+          this.#o.hooks.storageFailed(err),
+        );
+        this.#profile = profile;
+        return profile;
+      } catch (err) {
+        if (err instanceof CoordinatorError && err.status === 403) {
+          if (attempt === 0)
+            logger.warn({ pairingCode: this.#o.pairingCode }, 'not paired yet: ask an operator to pair this code');
+        } else {
+          const cached = await this.#readCache();
+          if (cached) {
+            logger.warn(
+              { err: (err as Error).message },
+              'coordinator unreachable: starting from the last known profile',
+            );
+            this.#profile = cached;
+            return cached;
+          }
+          if (attempt === 0) logger.warn({ err: (err as Error).message }, 'coordinator unreachable; retrying');
+        }
+        if (this.#closed) throw err;
+        await this.#o.clock.sleep(PAIRING_POLL_MS, this.#closer.signal).catch(() => {});
+        if (this.#closed) throw err;
+      }
+    }
+  }
+
+  /** Refreshes every intervalMs until closed. */
+  start(): void {
+    if (this.#closed || this.#timer) return;
+    this.#timer = this.#o.clock
+      .setTimeout(async () => {
+        this.#timer = null;
+        try {
+          await this.refresh();
+        } catch (err) {
+          this.#o.hooks.refreshFailed(err as Error);
+        }
+        if (!this.#closed) this.start();
+      }, this.#o.intervalMs)
+      .unref();
+  }
+
+  /** Fetches the profile, opens new feeds, reports status and holdings. */
+  async refresh(): Promise<void> {
+    if (this.#closed) return;
+    const { client, hooks } = this.#o;
+    let profile: PrinterProfile;
+    try {
+      profile = await client.me();
+      hooks.cloudReachable(true);
+    } catch (err) {
+      if (err instanceof CoordinatorError && err.code === 'coordinator_unreachable') hooks.cloudReachable(false);
+      throw err;
+    }
+    const before = this.#profile;
+    const grew = profile.feeds.some((f) => {
+      const had = before?.feeds.find((x) => x.eventId === f.eventId)?.head.blobsLength ?? -1;
+      return f.head.blobsLength > had;
+    });
+    if (JSON.stringify(profile) !== JSON.stringify(before)) {
+      // A restart with no cloud starts from this: its peers' DHT addresses and the orders feed.
+      await writeAtomically(this.#o.cachePath, JSON.stringify(profile)).catch((err: unknown) =>
+        hooks.storageFailed(err),
+      );
+    }
+    this.#profile = profile;
+    await hooks.apply(profile, grew);
+    await hooks.uplinkUp().catch((err: unknown) => {
+      this.#o.logger.warn({ err }, 'offline redemptions not reported yet; retrying on the next refresh');
+    });
+    const scans = await hooks.scanHoldings();
+    await client.putStatus(await hooks.statusReport(scans));
+    for (const scan of scans) {
+      await hooks.announce(scan);
+      const held = scan.held.map((e) => e.imageId);
+      const digest = held.join(',');
+      if (this.#lastHoldings.get(scan.eventId) === digest) continue;
+      await client.putHoldings(scan.eventId, held);
+      this.#lastHoldings.set(scan.eventId, digest);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#closer.abort();
+    this.#timer?.cancel();
+    this.#timer = null;
+  }
+
+  /** The cached profile, if there is one this build can read (a damaged cache is no profile). */
+  async #readCache(): Promise<PrinterProfile | null> {
+    const text = await readFile(this.#o.cachePath, 'utf8').catch(() => null);
+    if (text === null) return null;
+    try {
+      const parsed = printerProfileSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // not JSON: fall through
+    }
+    this.#o.logger.warn({ file: this.#o.cachePath }, 'the cached profile is damaged; waiting for the coordinator');
+    return null;
+  }
+}

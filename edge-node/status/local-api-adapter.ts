@@ -1,0 +1,74 @@
+import { AppError } from '../../shared/errors.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
+import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import type { NodeRuntime } from '../node-runtime.ts';
+import type { LocalApiDeps } from './local-api.ts';
+import type { NodeMetrics } from './node-metrics.ts';
+
+/** A kiosk thumbnail does not wait long for a catalog entry; the screen asks again on its next poll. */
+const KIOSK_CATALOG_WAIT_MS = 1_000;
+
+/** What the local API needs from the node that outlives a runtime. */
+export interface LocalApiNode {
+  readonly logger: StructuredLogger;
+  readonly metrics: NodeMetrics;
+  readonly printerName: string;
+  readonly clock: Clock;
+  statusReport(): Promise<PrinterStatusReport>;
+  redeem(code: string): Promise<RedemptionProgress>;
+  startRedeem(code: string): Promise<RedemptionProgress>;
+  progress(orderId: string): RedemptionProgress | null;
+}
+
+/** The local API (status, metrics, redemption, kiosk) over one runtime of the node. */
+export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApiDeps {
+  const printer = () => {
+    const p = runtime.printer;
+    if (!p) throw new AppError('printer_offline', 'The printer is not open yet.');
+    return p;
+  };
+  return {
+    logger: node.logger,
+    status: () => node.statusReport(),
+    metrics: async () => ({
+      contentType: node.metrics.registry.contentType,
+      body: await node.metrics.registry.metrics(),
+    }),
+    redeem: (code) => node.redeem(code),
+    progress: (orderId) => node.progress(orderId),
+    kiosk: {
+      startRedeem: (code) => node.startRedeem(code),
+      progress: (orderId) => node.progress(orderId),
+      watch: (orderId, listener) => {
+        const redemptions = runtime.redemptions;
+        if (!redemptions) return () => {};
+        const onProgress = (p: RedemptionProgress) => {
+          if (p.orderId === orderId) listener(p);
+        };
+        redemptions.on('progress', onProgress);
+        return () => redemptions.off('progress', onProgress);
+      },
+      printer: () => printer().status(),
+      watchPrinter: (listener) => {
+        const p = printer();
+        p.on('status', listener);
+        return () => p.off('status', listener);
+      },
+      localImage: async (orderId, imageId) => {
+        // A photo of an order claimed here, if this node holds it whole.
+        const order = runtime.log?.get(orderId);
+        const replica = order ? runtime.replica(order.eventId) : undefined;
+        if (!replica) return null;
+        const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
+        return entry ? replica.readLocal(entry) : null;
+      },
+      clock: node.clock,
+      names: () => ({
+        venue: runtime.profile?.venue.name ?? '',
+        printer: runtime.profile?.printer.name ?? node.printerName,
+      }),
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import Corestore from 'corestore';
+import { EventReplica } from '../edge-node/mesh/event-replica.ts';
+import { isNotAvailableYet } from '../edge-node/mesh/hypercore-codes.ts';
+import { OrdersReplica } from '../edge-node/offline/orders-replica.ts';
+import { tempDir } from './fixtures/feed-fixtures.ts';
+
+const hex = () => randomBytes(32).toString('hex');
+
+test('hypercore codes: only "not here yet" counts as unknown; closed, decoding and disk faults do not', (t) => {
+  for (const code of ['REQUEST_TIMEOUT', 'BLOCK_NOT_AVAILABLE', 'SNAPSHOT_NOT_AVAILABLE']) {
+    t.true(isNotAvailableYet(Object.assign(new Error(code), { code })), code);
+  }
+  for (const code of ['SESSION_CLOSED', 'REQUEST_CANCELLED', 'DECODING_ERROR', 'INVALID_CHECKSUM', 'ENOSPC', 'EIO']) {
+    t.false(isNotAvailableYet(Object.assign(new Error(code), { code })), code);
+  }
+  t.false(isNotAvailableYet(new Error('no code')));
+  t.false(isNotAvailableYet(null));
+});
+
+test('orders replica: an order not here yet is null; a lookup on a closed replica throws instead of "unknown"', async (t) => {
+  const store = new Corestore(await tempDir(t, 'vpm-orders-replica-'));
+  t.teardown(() => store.close());
+  const replica = new OrdersReplica(store, {
+    venueId: 'v1',
+    key: hex(),
+    encryptionKey: hex(),
+    claimsEncryptionKey: hex(),
+  });
+  await replica.ready();
+  t.is(await replica.lookup('ABCD2345', 50), null);
+  await replica.close();
+  const err = await t.throwsAsync(replica.lookup('ABCD2345', 50));
+  t.false(isNotAvailableYet(err), `${(err as { code?: string }).code}`);
+});
+
+test('event replica: a catalog entry not here yet is null; a read on a closed replica throws', async (t) => {
+  const store = new Corestore(await tempDir(t, 'vpm-event-replica-'));
+  t.teardown(() => store.close());
+  const replica = new EventReplica(
+    store,
+    { eventId: 'ev-1', blobsKey: hex(), catalogKey: hex(), encryptionKey: hex() },
+    () => {},
+    () => false,
+  );
+  await replica.ready();
+  t.is(await replica.entry('img-1', 50), null);
+  await replica.close();
+  const err = await t.throwsAsync(replica.entry('img-1', 50));
+  t.false(isNotAvailableYet(err), `${(err as { code?: string }).code}`);
+});
