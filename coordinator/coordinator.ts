@@ -13,7 +13,7 @@ import { FeedService } from './feed/feed-service.ts';
 import { hashBearerToken } from './http/auth.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
 import { CoordinatorMetrics } from './metrics.ts';
-import { TestPaymentGateway } from './payment/test-gateway.ts';
+import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
@@ -112,17 +112,21 @@ export class Coordinator {
     const deps: CoordinatorDeps = {
       store,
       feeds: this.#feeds,
-      payments: new TestPaymentGateway({
-        webhookSecret,
-        publicUrl,
-        clock: systemClock,
-        random,
-        deliver: async (body, headers) => {
-          const res = await fetch(`${this.#url}/api/payments/webhook`, { method: 'POST', body, headers });
-          await res.arrayBuffer();
-          return res.status;
-        },
-      }),
+      payments: choosePaymentGateway(
+        config.paymentGateway,
+        () => ({
+          webhookSecret,
+          publicUrl,
+          clock: systemClock,
+          random,
+          deliver: async (body, headers) => {
+            const res = await fetch(`${this.#url}/api/payments/webhook`, { method: 'POST', body, headers });
+            await res.arrayBuffer();
+            return res.status;
+          },
+        }),
+        logger,
+      ),
       tokenKeys,
       clock: systemClock,
       random,
@@ -146,6 +150,7 @@ export class Coordinator {
         url: this.#url,
         publicUrl,
         store: config.mongodbUri ? 'mongodb' : 'sqlite',
+        payments: deps.payments.name,
         dht: this.dhtBootstrap,
         instanceId,
       },

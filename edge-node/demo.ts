@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     configSchema.parse({
       port: COORDINATOR_PORT,
       dataDir: join(DEMO_DIR, 'coordinator'),
+      paymentGateway: 'test',
       dhtPort: 0,
       logLevel: 'warn',
     }),

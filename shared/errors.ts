@@ -80,6 +80,14 @@ export const ERRORS = {
   too_many_copies: { status: 422, message: 'Too many copies of one photo.' },
   image_not_in_event: { status: 422, message: 'A photo in this order is not for sale at this event.' },
   amount_mismatch: { status: 422, message: 'The paid amount does not match the order total.' },
+  payments_not_configured: {
+    status: 503,
+    message: 'This shop cannot take payments right now: no payment provider is configured. Ask the venue staff.',
+  },
+  refund_failed: {
+    status: 502,
+    message: 'The payment provider did not accept the refund; it must be refunded by hand.',
+  },
   checkout_not_found: { status: 404, message: 'This checkout session does not exist.' },
   webhook_malformed: { status: 400, message: 'Webhook body is not a payment event.' },
   webhook_signature_invalid: { status: 401, message: 'Webhook signature does not match its body.' },

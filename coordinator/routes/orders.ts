@@ -8,6 +8,7 @@ import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { parseInput } from '../http/validate.ts';
+import { refundLatePayment } from '../payment/late-payment.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import { StoreConflictError } from '../store/port.ts';
 import type { EventRecord, OrderRecord } from '../store/records.ts';
@@ -199,6 +200,11 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     if (event.type === 'payment.succeeded') {
       const paid = transition ?? (await store.getOrder(order.id));
       if (paid) await publishOrder(deps, paid);
+    }
+    // Money taken for an order that was cancelled first: never dropped (refunded, shown to operators).
+    if (event.type === 'payment.succeeded' && !transition) {
+      const now = await store.getOrder(order.id);
+      if (now?.state === 'cancelled') await refundLatePayment(deps, now, event);
     }
     const firstTime = await store.recordPaymentEvent({
       id: event.id,

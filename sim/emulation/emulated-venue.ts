@@ -146,6 +146,7 @@ export class EmulatedVenue {
       host: this.#net.cloudHost,
       port: 0,
       dataDir: join(this.dir, 'coordinator'),
+      paymentGateway: 'test',
       dhtBootstrap: `${address.host}:${address.port}`,
       dhtHost: this.#net.cloudHost,
       logLevel: 'silent',

@@ -49,10 +49,15 @@ export async function loadOrderSnapshot(deps: CoordinatorDeps, orderId: string):
   const printerId = order.claim?.printerId ?? Object.values(order.printed).at(-1)?.printerId ?? null;
   const printer = printerId ? await deps.store.getPrinter(printerId) : null;
   const codeExpiresAt = redemptionExpiry(deps, event, order);
+  const late =
+    order.state === 'cancelled'
+      ? (await deps.store.listConflicts({ orderId: order.id }, 10)).find((c) => c.kind === 'paid_after_cancel')
+      : undefined;
   const status = describeOrderStatus(order, {
     printerName: printer?.name ?? null,
     codeExpiresAt,
     now: deps.clock.now(),
+    latePayment: late ? { refunded: late.refundId !== null && late.refundId !== undefined } : null,
   });
   return { order, event, status, codeExpiresAt };
 }
