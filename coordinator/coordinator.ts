@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ensurePrivateFile, PRIVATE_DIR_MODE, securePrivateData, sqliteFiles } from '../shared/fs/private-files.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom, randomId } from '../shared/ports/random.ts';
 import { createApp } from './app.ts';
@@ -55,12 +56,14 @@ export class Coordinator {
   async ready(): Promise<void> {
     const { config, logger } = this;
     const dataDir = resolve(config.dataDir);
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const random = cryptoRandom;
 
-    const store: Store = config.mongodbUri
-      ? new MongoStore({ uri: config.mongodbUri })
-      : new SqliteStore({ path: config.sqlitePath ?? join(dataDir, 'coordinator.sqlite') });
+    const sqlitePath = config.mongodbUri ? null : resolve(config.sqlitePath ?? join(dataDir, 'coordinator.sqlite'));
+    // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
+    if (sqlitePath) await ensurePrivateFile(sqlitePath);
+    await securePrivateData(dataDir, logger, sqlitePath ? sqliteFiles(sqlitePath) : []);
+    const store: Store = sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! });
     await store.ready();
     this.#store = store;
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Corestore from 'corestore';
 import type { Logger } from 'pino';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, securePrivateData } from '../shared/fs/private-files.ts';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
@@ -126,7 +127,8 @@ export class EdgeNode {
   async ready(): Promise<void> {
     this.#startedAt = this.clock.now();
     const dataDir = resolve(this.config.dataDir);
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await securePrivateData(dataDir, this.logger);
     this.#storage = new StorageHealth({
       dir: dataDir,
       logger: this.logger,
@@ -246,6 +248,7 @@ export class EdgeNode {
 
     const app = createLocalApi({
       logger: this.logger,
+      hostNames: [this.config.statusHost, ...this.config.localHostNames],
       status: () => this.statusReport(),
       metrics: async () => ({
         contentType: this.metrics.registry.contentType,
@@ -433,7 +436,9 @@ export class EdgeNode {
       try {
         const profile = await this.#client!.me();
         // Only a cache: a full disk must not pass for an unreachable coordinator.
-        await writeAtomically(cachePath, JSON.stringify(profile)).catch((err: unknown) => this.#storage?.report(err));
+        await writeAtomically(cachePath, JSON.stringify(profile), { mode: PRIVATE_FILE_MODE }).catch((err: unknown) =>
+          this.#storage?.report(err),
+        );
         return profile;
       } catch (err) {
         if (err instanceof CoordinatorError && err.status === 403) {
@@ -544,8 +549,8 @@ export class EdgeNode {
     });
     if (JSON.stringify(profile) !== JSON.stringify(this.#profile)) {
       // A restart with no cloud starts from this: its peers' DHT addresses and the orders feed.
-      await writeAtomically(this.#profileCachePath, JSON.stringify(profile)).catch((err: unknown) =>
-        this.#storage?.report(err),
+      await writeAtomically(this.#profileCachePath, JSON.stringify(profile), { mode: PRIVATE_FILE_MODE }).catch(
+        (err: unknown) => this.#storage?.report(err),
       );
     }
     this.#profile = profile;

@@ -24,6 +24,10 @@ export const ERRORS = {
     status: 403,
     message: 'This change did not come from a page of this site; reload the page and try again.',
   },
+  host_not_allowed: {
+    status: 421,
+    message: 'This printer answers only to its own address (localhost or a configured name).',
+  },
   too_many_streams: { status: 503, message: 'Live updates are busy right now; the page will check by itself.' },
 
   // --- authentication and credentials ---

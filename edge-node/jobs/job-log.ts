@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { PRIVATE_FILE_MODE } from '../../shared/fs/private-files.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
 import { isDiskFull, storageFullError } from '../status/storage-health.ts';
 
@@ -90,7 +91,8 @@ export class JobLog {
         // a damaged line cannot be trusted; the coordinator still has the authoritative order state
       }
     }
-    this.#file = await open(this.#path, 'a');
+    // Fans' full redemption tokens: readable by this printer's user only.
+    this.#file = await open(this.#path, 'a', PRIVATE_FILE_MODE);
     if (!text.endsWith('\n') && text.length > 0) {
       await this.#file.write('\n');
       await this.#file.sync();
