@@ -58,7 +58,7 @@ const unitParam = z.coerce.number().int().min(0).max(10_000);
 export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, feeds, clock, tokenKeys, settings, metrics } = deps;
   const printer = requirePrinter(store, clock);
-  const failedCodes = new FailedCodeLimiter();
+  const failedCodes = new FailedCodeLimiter({ clock });
 
   async function eventOf(order: OrderRecord): Promise<EventRecord> {
     const event = await store.getEvent(order.eventId);
@@ -120,22 +120,30 @@ export function redemptionRoutes(router: Router, deps: CoordinatorDeps): void {
     me: PrinterRecord,
     ctx: Context,
   ): Promise<{ order: OrderRecord; token: string }> {
-    const wait = failedCodes.retryAfterMs(me.id, clock.now());
-    if (wait > 0) {
+    const limited = (seconds: number, message: string) => {
       metrics.redemptions.inc({ outcome: 'code_rate_limited' });
-      const seconds = Math.ceil(wait / 1000);
       ctx.set('retry-after', String(seconds));
-      throw new AppError(
-        'too_many_code_attempts',
-        `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
-        { retryAfterSeconds: seconds },
+      return new AppError('too_many_code_attempts', message, { retryAfterSeconds: seconds });
+    };
+    const busy = failedCodes.busySeconds(me.id, me.venueId);
+    if (busy !== null) {
+      throw limited(
+        busy,
+        `This printer is still checking a code that matched no order; try again in ${busy} s, or scan the QR code instead.`,
       );
     }
     const order = await store.getOrderByCode(code);
     // An order of another venue is answered like an unknown code: otherwise every venue's orders would
-    // be a target for guesses made at any printer.
+    // be a target for guesses made at any printer. Only wrong codes are slowed; a right one goes through.
     if (!order || order.venueId !== me.venueId) {
-      failedCodes.failed(me.id, clock.now());
+      const slowed = await failedCodes.wrongCode(me.id, me.venueId);
+      if (slowed) {
+        const seconds = slowed.retryAfterSeconds;
+        throw limited(
+          seconds,
+          `Too many typed codes matched no order at this printer; check the code and try again in ${seconds} s, or scan the QR code instead.`,
+        );
+      }
       metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
       throw new AppError('order_not_found', 'No order here has this code; check it against your order page.');
     }
