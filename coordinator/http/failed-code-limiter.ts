@@ -9,10 +9,11 @@ export const FAILED_CODE_REFILL_MS = 30_000;
 export const VENUE_FAILED_CODE_BURST = 50;
 export const VENUE_FAILED_CODE_REFILL_MS = 3_000;
 /**
- * A wrong code past the budget is answered only after this long: below the printer's request
- * timeout (edge-node/coordinator-client.ts, 10 s), so the kiosk shows the refusal, not "no network".
+ * A wrong code past the budget is answered only after this long: below the printer's timeout for
+ * typed codes (ONLINE_REDEEM_TIMEOUT_MS, 4 s), so the kiosk shows the refusal, not "no network".
+ * Under attack this bounds guessing to one answer per 3 s per printer and two per venue.
  */
-export const WRONG_CODE_HOLD_MS = 5_000;
+export const WRONG_CODE_HOLD_MS = 3_000;
 /** Held wrong codes at once per venue; each printer may have one. */
 export const MAX_HELD_WRONG_CODES_PER_VENUE = 2;
 
