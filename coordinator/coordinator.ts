@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -63,7 +63,9 @@ export class Coordinator {
     // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
     if (sqlitePath) await ensurePrivateFile(sqlitePath);
     await securePrivateData(dataDir, logger, sqlitePath ? sqliteFiles(sqlitePath) : []);
-    const store: Store = sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! });
+    const store: Store = sqlitePath
+      ? new SqliteStore({ path: sqlitePath })
+      : new MongoStore({ uri: config.mongodbUri! });
     await store.ready();
     this.#store = store;
 
@@ -141,6 +143,7 @@ export class Coordinator {
         redemptionWindowMs: config.redemptionWindowDays * DAY_MS,
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret,
+        uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
@@ -178,4 +181,11 @@ export class Coordinator {
     await this.#store?.close();
     this.#store = null;
   }
+}
+
+/** Uploads cut short by a crash leave partial files: nothing in the spool survives a restart. */
+async function freshSpoolDir(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  return dir;
 }

@@ -36,6 +36,8 @@ export interface CoordinatorSettings {
    */
   sessionSecret: string;
   ops: OpsSettings;
+  /** Uploads are written here while they wait for the image decoder (absent: held in memory). */
+  uploadSpoolDir?: string;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

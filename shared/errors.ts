@@ -60,6 +60,10 @@ export const ERRORS = {
   malformed_multipart: { status: 400, message: 'The upload could not be read as multipart/form-data; send it again.' },
   no_file: { status: 400, message: 'The upload contains no file; attach the image in a file field.' },
   upload_too_large: { status: 413, message: 'A file is larger than the upload limit; export it at a smaller size.' },
+  too_many_uploads: {
+    status: 429,
+    message: 'Too many uploads are being processed right now; this one is retried in a few seconds.',
+  },
   upload_aborted: { status: 400, message: 'The upload was interrupted; send it again.' },
   too_many_files: { status: 400, message: 'Too many files in one request; send fewer at a time.' },
   too_many_fields: { status: 400, message: 'Too many form fields in one request.' },

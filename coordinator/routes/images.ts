@@ -1,11 +1,14 @@
+import { readFile, rm } from 'node:fs/promises';
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { AppError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, type StaffIdentity } from '../http/auth.ts';
+import { UploadLimiter } from '../http/upload-limiter.ts';
 import { parseInput } from '../http/validate.ts';
-import { processImage } from '../media/image-pipeline.ts';
-import { readMultipartUpload } from '../media/multipart.ts';
+import { type processImage, processImageFrom } from '../media/image-pipeline.ts';
+import { drainOrCut, readMultipartUpload } from '../media/multipart.ts';
 import type { ImageRecord } from '../store/records.ts';
 import { imageView } from '../views.ts';
 import { imageQuerySchema, selectImages } from './image-query.ts';
@@ -26,23 +29,40 @@ export const mediaKey = {
 export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
   const { store, feeds, clock, random, metrics, settings } = deps;
   const staff = requireStaff(store, ['operator', 'photographer']);
+  const uploads = new UploadLimiter();
 
   router.post('/api/events/:eventId/images', staff, async (ctx) => {
     const event = await store.getEvent(ctx.params.eventId!);
     if (!event) throw new AppError('event_not_found', 'This event does not exist.');
     let processed: Awaited<ReturnType<typeof processImage>>;
     let fileName: string | null;
+    let release: () => void;
+    try {
+      release = uploads.acquire((ctx.state.staff as StaffIdentity).credentialId);
+    } catch (err) {
+      refuseBody(ctx, err);
+      throw err;
+    }
+    let spooled: string | null = null;
     try {
       const upload = await readMultipartUpload(ctx.req, {
         maxFileBytes: settings.imageLimits.maxUploadBytes,
         maxFiles: MAX_FILES_PER_UPLOAD,
+        ...(settings.uploadSpoolDir ? { spoolDir: settings.uploadSpoolDir } : {}),
       });
       const file = upload.files[0]!;
       fileName = file.fileName;
-      processed = await processImage(file.bytes, settings.imageLimits);
+      spooled = file.path;
+      processed = await processImageFrom(
+        async () => (file.path ? await readFile(file.path) : file.bytes),
+        settings.imageLimits,
+      );
     } catch (err) {
       metrics.imagesUploaded.inc({ result: 'rejected' });
       throw err;
+    } finally {
+      if (spooled) await rm(spooled, { force: true });
+      release();
     }
     const id = randomId(random, 12);
     const image: ImageRecord = {
@@ -100,4 +120,11 @@ export function imageRoutes(router: Router, deps: CoordinatorDeps): void {
     ctx.set('cache-control', 'public, max-age=86400, immutable');
     ctx.body = media.bytes;
   });
+}
+
+/** A refused upload: Retry-After, and the body is discarded unread (or the connection cut if it is large). */
+function refuseBody(ctx: Context, err: unknown): void {
+  const seconds = (err as { details?: { retryAfterSeconds?: unknown } }).details?.retryAfterSeconds;
+  if (typeof seconds === 'number') ctx.set('retry-after', String(seconds));
+  drainOrCut(ctx.req);
 }
