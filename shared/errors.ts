@@ -42,6 +42,10 @@ export const ERRORS = {
   printer_auth_missing: { status: 401, message: 'This request must be signed with the printer key.' },
   printer_auth_malformed: { status: 401, message: 'The printer signature headers are malformed.' },
   printer_auth_stale: { status: 401, message: "The printer's clock is too far off: set its time and retry." },
+  printer_auth_replayed: {
+    status: 401,
+    message: 'This signed request was already received once; each request must be signed anew.',
+  },
   printer_auth_bad_signature: { status: 401, message: 'The printer signature does not match the request.' },
 
   // --- venues, events, images, uploads ---
