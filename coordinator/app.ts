@@ -40,7 +40,7 @@ export function createApp(deps: CoordinatorDeps): Koa {
       );
     }
   });
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.storeHealth, () => deps.clock.now()));
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],

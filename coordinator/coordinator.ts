@@ -19,6 +19,7 @@ import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { StoreHealth, sqliteQuickCheck } from './store/store-health.ts';
 import { loadOrCreateKeyRing } from './tokens/token-keys.ts';
 import { OPS_STREAM_POLL_MS } from './web/ops/ops-monitor.ts';
 
@@ -63,6 +64,17 @@ export class Coordinator {
     // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
     if (sqlitePath) await ensurePrivateFile(sqlitePath);
     await securePrivateData(dataDir, logger, sqlitePath ? sqliteFiles(sqlitePath) : []);
+    const storeHealth = new StoreHealth();
+    if (sqlitePath) {
+      const problems = sqliteQuickCheck(sqlitePath);
+      storeHealth.noteCheck(problems);
+      if (problems.length > 0) {
+        logger.error(
+          { store: sqlitePath, problems },
+          'the SQLite store is damaged: restore it from a backup (README, "Backup and restore"); /healthz reports it',
+        );
+      }
+    }
     const store: Store = sqlitePath
       ? new SqliteStore({ path: sqlitePath })
       : new MongoStore({ uri: config.mongodbUri! });
@@ -133,6 +145,7 @@ export class Coordinator {
         logger,
       ),
       tokenKeys,
+      storeHealth,
       clock: systemClock,
       random,
       logger,

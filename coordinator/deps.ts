@@ -6,6 +6,7 @@ import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { Store } from './store/port.ts';
+import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
 import type { AlertThresholds } from './web/ops/alerts.ts';
 
@@ -20,6 +21,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   metrics: CoordinatorMetrics;
   settings: CoordinatorSettings;
+  /** Damage found in the store (check at start, errors since); absent: only "it answers" is checked. */
+  storeHealth?: StoreHealth;
 }
 
 export interface CoordinatorSettings {
