@@ -86,6 +86,10 @@ export const ERRORS = {
   event_feed_unavailable: { status: 503, message: 'This printer cannot open the event feed yet; retry shortly.' },
 
   // --- orders, payment ---
+  too_many_orders: {
+    status: 429,
+    message: 'Too many orders from this network right now; wait a few seconds and try again.',
+  },
   order_not_found: { status: 404, message: 'This order does not exist.' },
   order_not_paid: { status: 409, message: 'The QR code is issued once the payment is confirmed.' },
   order_too_large: { status: 422, message: 'This order has too many prints; split it into smaller orders.' },

@@ -7,6 +7,8 @@ import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
+import { ClientRateLimiter, ORDER_BURST, ORDER_REFILL_MS } from '../http/client-rate-limiter.ts';
+import { limitPerClient } from '../http/limit-per-client.ts';
 import { parseInput } from '../http/validate.ts';
 import { refundLatePayment } from '../payment/late-payment.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
@@ -80,7 +82,9 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps): void {
     ctx.body = { quote: quote(event, lines) };
   });
 
+  const orderLimiter = new ClientRateLimiter({ burst: ORDER_BURST, refillMs: ORDER_REFILL_MS });
   router.post('/api/orders', async (ctx) => {
+    limitPerClient(ctx, orderLimiter, clock.now(), 'too_many_orders');
     const { event, lines } = await orderLines(deps, parseInput(orderInput, ctx.request.body));
     const price = quote(event, lines);
     const id = randomId(random, 16);
