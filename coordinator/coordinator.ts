@@ -10,9 +10,10 @@ import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
 import { DhtBootstrap } from './feed/dht-bootstrap.ts';
-import { FeedService } from './feed/feed-service.ts';
+import { COORDINATOR_NODE_TTL_MS, FeedService } from './feed/feed-service.ts';
 import { hashBearerToken } from './http/auth.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
+import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair, readOrCreateSecret } from './secrets.ts';
@@ -105,11 +106,13 @@ export class Coordinator {
       await this.#bootstrap.ready();
     }
     const instanceId = config.instanceId ?? randomId(random, 6);
+    const swarmKeyPair = await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random);
+    await this.#removeOrphanMedia(store, swarmKeyPair.publicKey.toString('hex'));
     this.#feeds = new FeedService({
       store,
       dataDir,
       instanceId,
-      swarmKeyPair: await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random),
+      swarmKeyPair,
       bootstrap: this.dhtBootstrap,
       dhtHost: config.dhtHost,
       logger: logger.child({ part: 'feeds' }),
@@ -175,6 +178,19 @@ export class Coordinator {
       },
       'coordinator ready',
     );
+  }
+
+  /** Media of uploads cut short by a crash; skipped while another instance shares the store. */
+  async #removeOrphanMedia(store: Store, selfNodeId: string): Promise<void> {
+    const others = (await store.listCoordinatorNodes(systemClock.now() - COORDINATOR_NODE_TTL_MS)).filter(
+      (node) => node.id !== selfNodeId,
+    );
+    if (others.length > 0) {
+      this.logger.info({ others: others.length }, 'another coordinator shares the store: orphaned media kept for now');
+      return;
+    }
+    const removed = await removeOrphanMedia(store);
+    if (removed.length > 0) this.logger.warn({ removed }, 'removed media of uploads cut short by a crash');
   }
 
   async close(): Promise<void> {

@@ -231,6 +231,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     await this.#ready.media.delete(key);
   }
 
+  async listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
+    return this.#ready.media.listKeys(prefix, afterKey, limit);
+  }
+
   async insertOrder(order: OrderRecord): Promise<void> {
     await this.#insertUnique(`order ${order.id} or order code ${order.code}`, () =>
       this.#db.orders.insertOne({ ...order, _id: order.id }),

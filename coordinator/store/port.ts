@@ -58,6 +58,8 @@ export interface Store extends OfflineStore {
   getMedia(key: string): Promise<MediaObject | null>;
   /** Removes media (e.g. the renditions of an upload that turned out to be a duplicate). Idempotent. */
   deleteMedia(key: string): Promise<void>;
+  /** Media keys starting with `prefix`, after `afterKey` (exclusive), in key order, at most `limit`. */
+  listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]>;
 
   /** Throws StoreConflictError when the id or code exists. */
   insertOrder(order: OrderRecord): Promise<void>;

@@ -214,6 +214,17 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     this.#sql('DELETE FROM media WHERE key = ?').run(key);
   }
 
+  async listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
+    // A range on the primary key, not LIKE: prefixes may hold "_" or "%".
+    const rows = this.#sql('SELECT key FROM media WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?').all(
+      afterKey ?? '',
+      prefix,
+      `${prefix}\uffff`,
+      Math.max(0, Math.floor(limit)),
+    ) as Array<{ key: string }>;
+    return rows.map((r) => r.key);
+  }
+
   async insertOrder(order: OrderRecord): Promise<void> {
     return this.#ready.orders.insert(order);
   }
