@@ -33,6 +33,12 @@ async function main(): Promise<void> {
     await coordinator.ready();
   } catch (err) {
     coordinator.logger.fatal({ err }, 'coordinator failed to start');
+    if (/device file/i.test(err instanceof Error ? err.message : '')) {
+      coordinator.logger.fatal(
+        { file: `${config.dataDir}/corestore/CORESTORE` },
+        'the feed storage was copied (a restored backup?): if this is the only copy that will run, delete this file and start again (README, "Backup and restore")',
+      );
+    }
     await coordinator.close().catch(() => {});
     process.exit(1);
   }
