@@ -1,0 +1,61 @@
+import test from 'ava';
+import { hashBearerToken } from '../coordinator/http/auth.ts';
+import { printerRowHtml } from '../coordinator/web/ops/dashboard-view.ts';
+import type { PrinterRow } from '../coordinator/web/ops/printer-rows.ts';
+import { createHarness } from './fixtures/app-harness.ts';
+import { signIn } from './fixtures/staff-session.ts';
+
+const row: PrinterRow = {
+  id: 'p1',
+  name: 'Gate 3',
+  venueId: 'v',
+  venueName: 'Arena',
+  pairedAt: 0,
+  revoked: false,
+  online: true,
+  lastSeenAt: 0,
+  reportedAt: 0,
+  version: '0.1.0',
+  queue: 0,
+  printerState: 'ready',
+  printerDetail: 'Ready.',
+  lastError: null,
+  bytesFromLan: 0,
+  bytesFromCloud: 0,
+  throughputBytesPerSec: null,
+  lanPeers: 0,
+  cloudConnected: true,
+  events: [],
+};
+
+test('a ready printer reads "Ready", not "Ready Ready."; a detail that adds something is kept', (t) => {
+  const text = (r: PrinterRow) =>
+    String(printerRowHtml(r, 0))
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ');
+  t.notRegex(text(row), /Ready\s+Ready/);
+  t.regex(
+    text({ ...row, printerState: 'paper_out', printerDetail: 'Roll empty at 14:02' }),
+    /Out of paper Roll empty at 14:02/,
+  );
+});
+
+test('the dashboard is headed "Dashboard" with a "Printers" section that explains its yellow flash; a role is shown once', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const token = 'default-operator-token-0123456789';
+  // What a fresh install creates: a credential named after its role.
+  await h.store.insertCredential({
+    tokenHash: hashBearerToken(token),
+    role: 'operator',
+    name: 'operator',
+    createdAt: 0,
+    revokedAt: null,
+  });
+  const { cookie } = await signIn(h, token);
+  const page = await h.http.get('/ops').set('cookie', cookie).expect(200);
+  t.regex(page.text, /<h1>Dashboard<\/h1>/);
+  t.regex(page.text, /<h2 id="printers-heading">Printers<\/h2>/);
+  t.regex(page.text, /flashes yellow/);
+  t.regex(page.text, /<span class="who">operator<\/span>/);
+});
