@@ -73,6 +73,9 @@ export interface RedeemJob {
     eventId: string;
     state: string;
     items: Array<{ imageId: string; copies: number }>;
+    /** What the fan paid (the receipt prints it); sent by the coordinator's orderView. */
+    totalCents?: number;
+    currency?: string;
   };
   feed: EventFeedDescriptor;
   units: PrintUnitJob[];

@@ -235,6 +235,7 @@ export class EdgeNode {
       fetcher: new ImageFetcher({ mesh: this.#mesh, cloud: this.#cloud, gate: this.#gate, clock: this.clock }),
       printer: this.#printer,
       venueName: () => this.#profile?.venue.name ?? '',
+      eventName: (eventId) => this.#profile?.feeds.find((f) => f.eventId === eventId)?.name ?? null,
       printerName: () => this.#profile?.printer.name ?? this.config.name,
       logger: this.logger,
       offline: this.#offline,

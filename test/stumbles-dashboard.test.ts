@@ -2,7 +2,7 @@ import test from 'ava';
 import { hashBearerToken } from '../coordinator/http/auth.ts';
 import { printerRowHtml } from '../coordinator/web/ops/dashboard-view.ts';
 import type { PrinterRow } from '../coordinator/web/ops/printer-rows.ts';
-import { createHarness } from './fixtures/app-harness.ts';
+import { createHarness, paidOrder, seedVenue } from './fixtures/app-harness.ts';
 import { signIn } from './fixtures/staff-session.ts';
 
 const row: PrinterRow = {
@@ -58,4 +58,17 @@ test('the dashboard is headed "Dashboard" with a "Printers" section that explain
   t.regex(page.text, /<h2 id="printers-heading">Printers<\/h2>/);
   t.regex(page.text, /flashes yellow/);
   t.regex(page.text, /<span class="who">operator<\/span>/);
+});
+
+test('the order page numbers its photos as the receipt does', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await seedVenue(h, { images: 2, printers: 0 });
+  const { orderId } = await paidOrder(h, event.id, [
+    { imageId: images[0]!.id, copies: 2 },
+    { imageId: images[1]!.id, copies: 1 },
+  ]);
+  const page = await h.http.get(`/o/${orderId}`).expect(200);
+  t.regex(page.text, /<strong>Photo 1<\/strong> · 2 copies/);
+  t.regex(page.text, /<strong>Photo 2<\/strong> · 1 copy/);
 });
