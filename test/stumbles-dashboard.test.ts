@@ -72,3 +72,11 @@ test('the order page numbers its photos as the receipt does', async (t) => {
   t.regex(page.text, /<strong>Photo 1<\/strong> · 2 copies/);
   t.regex(page.text, /<strong>Photo 2<\/strong> · 1 copy/);
 });
+
+test('the photo page writes its time for the page script to show in local time, like the gallery', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await seedVenue(h, { images: 1, printers: 0 });
+  const page = await h.http.get(`/e/${event.id}/photo/${images[0]!.id}`).expect(200);
+  t.regex(page.text, /<h1>Photo by [^<]+, <time datetime="[^"]+" data-local="time">/);
+});
