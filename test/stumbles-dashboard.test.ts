@@ -80,3 +80,30 @@ test('the photo page writes its time for the page script to show in local time, 
   const page = await h.http.get(`/e/${event.id}/photo/${images[0]!.id}`).expect(200);
   t.regex(page.text, /<h1>Photo by [^<]+, <time datetime="[^"]+" data-local="time">/);
 });
+
+test('the dashboard shows a sales summary: paid orders, prints and revenue of the last 24 hours', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await seedVenue(h, { images: 2, printers: 0 });
+  const { cookie } = await signIn(h, 'operator-token-for-tests-0123456789');
+  const empty = await h.http.get('/ops').set('cookie', cookie).expect(200);
+  t.regex(
+    empty.text,
+    /Sales in the last 24 hours<\/h2>\s*<ul id="sales-summary" class="plain"><li class="muted">No paid orders yet/,
+  );
+  await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
+  await paidOrder(h, event.id, [
+    { imageId: images[0]!.id, copies: 1 },
+    { imageId: images[1]!.id, copies: 2 },
+  ]);
+  // An unpaid order is no sale.
+  await h.http
+    .post('/api/orders')
+    .send({ eventId: event.id, items: [{ imageId: images[1]!.id, copies: 1 }] })
+    .expect(201);
+  const page = await h.http.get('/ops').set('cookie', cookie).expect(200);
+  // 2 prints = 16.00; 3 prints = one 3-bundle, 20.00.
+  t.regex(page.text, /2 orders · 5 prints · <strong>36\.00 EUR<\/strong>/);
+  h.clock.advance(25 * 3_600_000);
+  t.deepEqual(await h.store.salesSince(h.clock.now() - 24 * 3_600_000), [], 'older sales drop out');
+});

@@ -17,7 +17,7 @@ import {
 } from './mongo-queries.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
 import { StoreConflictError } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -273,6 +273,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
 
   async countOrdersByState(): Promise<Record<OrderState, number>> {
     return this.#orderOps.countByState();
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    return this.#orderOps.salesSince(since);
   }
 
   async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {

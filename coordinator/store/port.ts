@@ -89,6 +89,8 @@ export interface Store extends OfflineStore {
   /** Drops the claim (operator action or timeout sweep); unprinted units can be claimed again. */
   releaseClaim(id: string, expectedPrinterId: string | null): Promise<OrderRecord | null>;
   countOrdersByState(): Promise<Record<OrderState, number>>;
+  /** Orders paid at or after `since` (any later state), per currency: the dashboard's sales summary. */
+  salesSince(since: number): Promise<SalesLine[]>;
   /** One event's orders in any of `states`, oldest first, at most `limit` (operators' in-flight list). */
   listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]>;
 
@@ -148,4 +150,12 @@ export class StoreConflictError extends Error {
     super(message);
     this.name = 'StoreConflictError';
   }
+}
+
+/** Paid orders of one currency: how many, how many prints, how much money. */
+export interface SalesLine {
+  currency: string;
+  orders: number;
+  prints: number;
+  revenueCents: number;
 }

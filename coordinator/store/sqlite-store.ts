@@ -5,7 +5,7 @@ import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts'
 import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -261,6 +261,10 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
 
   async countOrdersByState(): Promise<Record<OrderState, number>> {
     return this.#ready.orders.countByState();
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    return this.#ready.orders.salesSince(since);
   }
 
   async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {

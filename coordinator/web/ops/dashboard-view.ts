@@ -1,3 +1,4 @@
+import type { SalesLine } from '../../store/port.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { Alert } from './alerts.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
@@ -90,11 +91,27 @@ export function alertsHtml(alerts: readonly Alert[]): SafeHtml {
   )}`;
 }
 
-export function dashboardBody(snapshot: OpsSnapshot): SafeHtml {
+/** Paid orders in the last day, per currency; shown when the page loads (not live). */
+export function salesHtml(sales: readonly SalesLine[]): SafeHtml {
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const lines = sales.length
+    ? sales.map(
+        (s) =>
+          html`<li>${plural(s.orders, 'order')} · ${plural(s.prints, 'print')} · <strong>${(s.revenueCents / 100).toFixed(2)} ${s.currency}</strong></li>`,
+      )
+    : [html`<li class="muted">No paid orders yet.</li>`];
+  return html`<section aria-labelledby="sales-heading">
+  <h2 id="sales-heading">Sales in the last 24 hours</h2>
+  <ul id="sales-summary" class="plain">${lines}</ul>
+</section>`;
+}
+
+export function dashboardBody(snapshot: OpsSnapshot, sales?: readonly SalesLine[]): SafeHtml {
   const now = snapshot.generatedAt;
   const t = snapshot.thresholds;
   return html`<h1>Dashboard</h1>
 <p id="live-status" class="live" role="status" data-state="connecting">Connecting to live updates…</p>
+${sales ? salesHtml(sales) : ''}
 <section aria-labelledby="alerts-heading">
   <h2 id="alerts-heading">Alerts</h2>
   <p class="small">Offline after ${formatDuration(t.offlineAlertMs)} without contact; lagging when the oldest missing photo is older than ${formatDuration(t.lagAlertMs)}.</p>

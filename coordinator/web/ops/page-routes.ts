@@ -19,6 +19,9 @@ import { printersBody } from './pages/printers.ts';
 import { tokensBody } from './pages/tokens.ts';
 import { defaultUploadEvent, uploadBody } from './pages/upload.ts';
 
+/** The dashboard's sales summary covers this long back from now. */
+const SALES_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 /** The operator pages (and the photographers' upload page), server-rendered. */
 export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: OpsMonitor): void {
   const { store, clock, settings } = deps;
@@ -53,7 +56,8 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
   };
 
   router.get('/ops', operator, async (ctx) => {
-    const body = dashboardBody(await monitor.snapshot());
+    const [snapshot, sales] = await Promise.all([monitor.snapshot(), store.salesSince(clock.now() - SALES_WINDOW_MS)]);
+    const body = dashboardBody(snapshot, sales);
     sendHtml(
       ctx,
       200,
