@@ -68,22 +68,16 @@ async function drive(t: LoadTarget) {
     publicKey: Buffer.from(p.publicKey, 'hex'),
     secretKey: Buffer.from(p.secretKey, 'hex'),
   }));
-  // A retry is the same signed request replayed; the coordinator's clock is frozen, so it stays fresh.
-  const signed = new Map<string, { headers: Record<string, string>; body: Buffer }>();
+  // Every request is signed anew, as a printer does: the coordinator accepts a signed request once
+  // (a nonce per request), so a retry is a new signature of the same call.
   const requestFor = (order: number, printer: number) => {
-    const key = `${order}:${printer}`;
-    let r = signed.get(key);
-    if (!r) {
-      const body = Buffer.from(JSON.stringify({ token: t.tokens[order] }));
-      const headers = {
-        ...signPrinterRequest(keyPairs[printer]!, 'POST', url.pathname, body, t.now),
-        'content-type': 'application/json',
-        'content-length': String(body.length),
-      };
-      r = { headers, body };
-      signed.set(key, r);
-    }
-    return r;
+    const body = Buffer.from(JSON.stringify({ token: t.tokens[order] }));
+    const headers = {
+      ...signPrinterRequest(keyPairs[printer]!, 'POST', url.pathname, body, t.now),
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+    };
+    return { headers, body };
   };
 
   const random = prng(0x5eed);

@@ -49,7 +49,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
       );
     }
   });
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, deps.storeHealth, () => deps.clock.now()));
   app.use(
     bodyParser({
       enableTypes: ['json', 'form'],

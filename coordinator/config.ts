@@ -22,6 +22,11 @@ export const configSchema = z.object({
     .optional(),
   sqlitePath: z.string().min(1).optional(),
   operatorToken: z.string().min(16, 'at least 16 characters').optional(),
+  /**
+   * Which payment provider takes the fans' money. None by default: the test gateway marks any order
+   * paid on its own page, so it runs only where someone asked for it (the demo, tests).
+   */
+  paymentGateway: z.enum(['none', 'test']).default('none'),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
@@ -56,6 +61,7 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   mongodbUri: 'MONGODB_URI',
   sqlitePath: 'VPM_SQLITE_PATH',
   operatorToken: 'VPM_OPERATOR_TOKEN',
+  paymentGateway: 'VPM_PAYMENT_GATEWAY',
   paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
@@ -77,6 +83,7 @@ const FLAGS = {
   dataDir: 'data-dir',
   mongodbUri: 'mongodb-uri',
   sqlitePath: 'sqlite-path',
+  paymentGateway: 'payment-gateway',
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
   dhtPort: 'dht-port',

@@ -1,6 +1,7 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ensurePrivateFile, PRIVATE_DIR_MODE, securePrivateData, sqliteFiles } from '../shared/fs/private-files.ts';
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
@@ -8,18 +9,20 @@ import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
 import { DhtBootstrap } from './feed/dht-bootstrap.ts';
-import { FeedService } from './feed/feed-service.ts';
+import { COORDINATOR_NODE_TTL_MS, FeedService } from './feed/feed-service.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
+import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
-import { TestPaymentGateway } from './payment/test-gateway.ts';
+import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import { StoreHealth, sqliteQuickCheck } from './store/store-health.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -59,12 +62,25 @@ export class Coordinator extends Resource {
     const clock = this.#clock;
     const random = this.#random;
     const dataDir = resolve(config.dataDir);
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
 
+    const sqlitePath = config.mongodbUri ? null : resolve(config.sqlitePath ?? join(dataDir, 'coordinator.sqlite'));
+    // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
+    if (sqlitePath) await ensurePrivateFile(sqlitePath);
+    await securePrivateData(dataDir, logger, sqlitePath ? sqliteFiles(sqlitePath) : []);
+    const storeHealth = new StoreHealth();
+    if (sqlitePath) {
+      const problems = sqliteQuickCheck(sqlitePath);
+      storeHealth.noteCheck(problems);
+      if (problems.length > 0) {
+        logger.error(
+          { store: sqlitePath, problems },
+          'the SQLite store is damaged: restore it from a backup (README, "Backup and restore"); /healthz reports it',
+        );
+      }
+    }
     const store: Store = this.own(
-      config.mongodbUri
-        ? new MongoStore({ uri: config.mongodbUri })
-        : new SqliteStore({ path: config.sqlitePath ?? join(dataDir, 'coordinator.sqlite') }),
+      sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);
@@ -75,12 +91,14 @@ export class Coordinator extends Resource {
       await this.#bootstrap.ready();
     }
     const instanceId = config.instanceId ?? randomId(random, 6);
+    const swarmKeyPair = await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random);
+    await this.#removeOrphanMedia(store, swarmKeyPair.publicKey.toString('hex'));
     const feeds = this.own(
       new FeedService({
         store,
         dataDir,
         instanceId,
-        swarmKeyPair: await readOrCreateKeyPair(join(dataDir, 'swarm-key'), random),
+        swarmKeyPair,
         bootstrap: this.dhtBootstrap,
         dhtHost: config.dhtHost,
         logger: logger.child({ part: 'feeds' }),
@@ -101,18 +119,23 @@ export class Coordinator extends Resource {
     const deps: CoordinatorDeps = {
       store,
       feeds,
-      payments: new TestPaymentGateway({
-        webhookSecret: secrets.webhookSecret,
-        publicUrl,
-        clock,
-        random,
-        deliver: async (body, headers) => {
-          const res = await fetch(`${http.url}/api/payments/webhook`, { method: 'POST', body, headers });
-          await res.arrayBuffer();
-          return res.status;
-        },
-      }),
+      payments: choosePaymentGateway(
+        config.paymentGateway,
+        () => ({
+          webhookSecret: secrets.webhookSecret,
+          publicUrl,
+          clock,
+          random,
+          deliver: async (body, headers) => {
+            const res = await fetch(`${http.url}/api/payments/webhook`, { method: 'POST', body, headers });
+            await res.arrayBuffer();
+            return res.status;
+          },
+        }),
+        logger,
+      ),
       tokenKeys: secrets.tokenKeys,
+      storeHealth,
       clock,
       random,
       logger,
@@ -123,6 +146,7 @@ export class Coordinator extends Resource {
         redemptionWindowMs: config.redemptionWindowDays * DAY_MS,
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret: secrets.sessionSecret,
+        uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
@@ -136,10 +160,31 @@ export class Coordinator extends Resource {
         url: http.url,
         publicUrl,
         store: config.mongodbUri ? 'mongodb' : 'sqlite',
+        payments: deps.payments.name,
         dht: this.dhtBootstrap,
         instanceId,
       },
       'coordinator ready',
     );
   }
+
+  /** Media of uploads cut short by a crash; skipped while another instance shares the store. */
+  async #removeOrphanMedia(store: Store, selfNodeId: string): Promise<void> {
+    const others = (await store.listCoordinatorNodes(this.#clock.now() - COORDINATOR_NODE_TTL_MS)).filter(
+      (node) => node.id !== selfNodeId,
+    );
+    if (others.length > 0) {
+      this.logger.info({ others: others.length }, 'another coordinator shares the store: orphaned media kept for now');
+      return;
+    }
+    const removed = await removeOrphanMedia(store);
+    if (removed.length > 0) this.logger.warn({ removed }, 'removed media of uploads cut short by a crash');
+  }
+}
+
+/** Uploads cut short by a crash leave partial files: nothing in the spool survives a restart. */
+async function freshSpoolDir(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  return dir;
 }

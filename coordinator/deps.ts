@@ -7,6 +7,7 @@ import type { CoordinatorMetrics } from './metrics.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { AlertThresholds } from './services/liveness.ts';
 import type { Store } from './store/port.ts';
+import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
 
 /** Everything the HTTP app uses, injected: real adapters in main.ts, real or fake ones in tests. */
@@ -20,6 +21,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   metrics: CoordinatorMetrics;
   settings: CoordinatorSettings;
+  /** Damage found in the store (check at start, errors since); absent: only "it answers" is checked. */
+  storeHealth?: StoreHealth;
 }
 
 export interface CoordinatorSettings {
@@ -36,6 +39,8 @@ export interface CoordinatorSettings {
    */
   sessionSecret: string;
   ops: OpsSettings;
+  /** Uploads are written here while they wait for the image decoder (absent: held in memory). */
+  uploadSpoolDir?: string;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

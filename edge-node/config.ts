@@ -73,6 +73,22 @@ export const edgeConfigSchema = z.object({
   backgroundBytesPerSec: z.number().positive().default(Number.POSITIVE_INFINITY),
   statusHost: z.string().min(1).default('127.0.0.1'),
   statusPort: z.coerce.number().int().min(0).max(65_535).default(8090),
+  /**
+   * Host names the local API (kiosk, status) answers to besides localhost and statusHost, e.g. the
+   * name a LAN monitor uses. Any other Host is refused (DNS rebinding).
+   */
+  localHostNames: z
+    .union([
+      z.string().transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+      z.array(z.string()),
+    ])
+    .pipe(z.array(z.string().min(1).max(253)))
+    .default([]),
   reportIntervalMs: z.coerce.number().int().min(1000).default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -89,6 +105,7 @@ const ENV: Partial<Record<keyof EdgeConfig, string>> = {
   dhtPort: 'VPM_DHT_PORT',
   statusHost: 'VPM_STATUS_HOST',
   statusPort: 'VPM_STATUS_PORT',
+  localHostNames: 'VPM_LOCAL_HOST_NAMES',
   logLevel: 'VPM_LOG_LEVEL',
 };
 

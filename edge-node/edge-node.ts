@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../shared/errors.ts';
+import { PRIVATE_DIR_MODE, securePrivateData } from '../shared/fs/private-files.ts';
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
@@ -79,7 +80,8 @@ export class EdgeNode extends Resource {
   protected override async _open(): Promise<void> {
     this.#startedAt = this.clock.now();
     const dataDir = resolve(this.config.dataDir);
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await securePrivateData(dataDir, this.logger);
     const storage = this.own(
       new StorageHealth({
         dir: dataDir,
@@ -185,6 +187,7 @@ export class EdgeNode extends Resource {
             metrics: this.metrics,
             printerName: this.config.name,
             clock: this.clock,
+            localHostNames: [this.config.statusHost, ...this.config.localHostNames],
             statusReport: () => this.statusReport(),
             redeem: (code) => this.redeem(code),
             startRedeem: (code) => this.startRedeem(code),

@@ -275,6 +275,7 @@ export class NodeRuntime extends Resource {
         fetcher: new ImageFetcher({ mesh, cloud, gate: this.#gate, clock }),
         printer,
         venueName: () => this.profile?.venue.name ?? '',
+        eventName: (eventId) => this.profile?.feeds.find((f) => f.eventId === eventId)?.name ?? null,
         printerName: () => this.profile?.printer.name ?? config.name,
         logger,
         offline,

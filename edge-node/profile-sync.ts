@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE } from '../shared/fs/private-files.ts';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import type { Clock, Timer } from '../shared/ports/clock.ts';
 import type { StructuredLogger } from '../shared/ports/logger.ts';
@@ -69,7 +70,7 @@ export class ProfileSync {
       try {
         const profile = await client.me();
         // Only a cache: a full disk must not pass for an unreachable coordinator.
-        await writeAtomically(cachePath, JSON.stringify(profile)).catch((err: unknown) =>
+        await writeAtomically(cachePath, JSON.stringify(profile), { mode: PRIVATE_FILE_MODE }).catch((err: unknown) =>
           this.#o.hooks.storageFailed(err),
         );
         this.#profile = profile;
@@ -132,8 +133,8 @@ export class ProfileSync {
     });
     if (JSON.stringify(profile) !== JSON.stringify(before)) {
       // A restart with no cloud starts from this: its peers' DHT addresses and the orders feed.
-      await writeAtomically(this.#o.cachePath, JSON.stringify(profile)).catch((err: unknown) =>
-        hooks.storageFailed(err),
+      await writeAtomically(this.#o.cachePath, JSON.stringify(profile), { mode: PRIVATE_FILE_MODE }).catch(
+        (err: unknown) => hooks.storageFailed(err),
       );
     }
     this.#profile = profile;

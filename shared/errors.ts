@@ -24,6 +24,10 @@ export const ERRORS = {
     status: 403,
     message: 'This change did not come from a page of this site; reload the page and try again.',
   },
+  host_not_allowed: {
+    status: 421,
+    message: 'This printer answers only to its own address (localhost or a configured name).',
+  },
   too_many_streams: { status: 503, message: 'Live updates are busy right now; the page will check by itself.' },
 
   config_invalid: { status: 400, message: 'The configuration is not valid; the message names the setting.' },
@@ -40,6 +44,10 @@ export const ERRORS = {
   printer_auth_missing: { status: 401, message: 'This request must be signed with the printer key.' },
   printer_auth_malformed: { status: 401, message: 'The printer signature headers are malformed.' },
   printer_auth_stale: { status: 401, message: "The printer's clock is too far off: set its time and retry." },
+  printer_auth_replayed: {
+    status: 401,
+    message: 'This signed request was already received once; each request must be signed anew.',
+  },
   printer_auth_bad_signature: { status: 401, message: 'The printer signature does not match the request.' },
 
   // --- venues, events, images, uploads ---
@@ -58,6 +66,10 @@ export const ERRORS = {
   malformed_multipart: { status: 400, message: 'The upload could not be read as multipart/form-data; send it again.' },
   no_file: { status: 400, message: 'The upload contains no file; attach the image in a file field.' },
   upload_too_large: { status: 413, message: 'A file is larger than the upload limit; export it at a smaller size.' },
+  too_many_uploads: {
+    status: 429,
+    message: 'Too many uploads are being processed right now; this one is retried in a few seconds.',
+  },
   upload_aborted: { status: 400, message: 'The upload was interrupted; send it again.' },
   too_many_files: { status: 400, message: 'Too many files in one request; send fewer at a time.' },
   too_many_fields: { status: 400, message: 'Too many form fields in one request.' },
@@ -76,12 +88,24 @@ export const ERRORS = {
   event_feed_unavailable: { status: 503, message: 'This printer cannot open the event feed yet; retry shortly.' },
 
   // --- orders, payment ---
+  too_many_orders: {
+    status: 429,
+    message: 'Too many orders from this network right now; wait a few seconds and try again.',
+  },
   order_not_found: { status: 404, message: 'This order does not exist.' },
   order_not_paid: { status: 409, message: 'The QR code is issued once the payment is confirmed.' },
   order_too_large: { status: 422, message: 'This order has too many prints; split it into smaller orders.' },
   too_many_copies: { status: 422, message: 'Too many copies of one photo.' },
   image_not_in_event: { status: 422, message: 'A photo in this order is not for sale at this event.' },
   amount_mismatch: { status: 422, message: 'The paid amount does not match the order total.' },
+  payments_not_configured: {
+    status: 503,
+    message: 'This shop cannot take payments right now: no payment provider is configured. Ask the venue staff.',
+  },
+  refund_failed: {
+    status: 502,
+    message: 'The payment provider did not accept the refund; it must be refunded by hand.',
+  },
   checkout_not_found: { status: 404, message: 'This checkout session does not exist.' },
   webhook_malformed: { status: 400, message: 'Webhook body is not a payment event.' },
   webhook_signature_invalid: { status: 401, message: 'Webhook signature does not match its body.' },

@@ -1,5 +1,9 @@
 import test from 'ava';
-import { FAILED_CODE_BURST, FAILED_CODE_REFILL_MS } from '../coordinator/services/failed-code-limiter.ts';
+import {
+  FAILED_CODE_BURST,
+  FAILED_CODE_REFILL_MS,
+  WRONG_CODE_HOLD_MS,
+} from '../coordinator/services/failed-code-limiter.ts';
 import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
 import { newOrderCode } from '../shared/token/order-code.ts';
 import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';
@@ -12,6 +16,7 @@ import {
   printerCall,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { afterHold, startHeld } from './fixtures/held-request.ts';
 
 test('redeem: claim, print job with feed coordinates and lacking flags, confirm each unit, fulfilled', async (t) => {
   const h = await createHarness();
@@ -376,7 +381,7 @@ test('a typed order code redeems like its token: normalised, same claim rules, s
   t.is((await h.store.getOrder(late.orderId))!.claim, null);
 });
 
-test('typed codes: wrong ones (unknown, or another venue’s) count against the printer; past the burst 429 with Retry-After, until it refills', async (t) => {
+test('typed codes: wrong ones (unknown, or another venue’s) count against the printer; past the burst they are held, then 429 with Retry-After; a right code always goes through', async (t) => {
   const h = await createHarness();
   t.teardown(() => h.close());
   const { event, images, printers } = await seedVenue(h, { images: 1, printers: 2 });
@@ -385,39 +390,46 @@ test('typed codes: wrong ones (unknown, or another venue’s) count against the 
   const elsewhere = await paidOrder(h, other.event.id, [{ imageId: other.images[0]!.id, copies: 1 }]);
   const mine = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
   const next = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  const redeem = (p: typeof p1, code: string) => () => printerCall(h, p!, 'post', '/api/printer/redeem', { code });
 
-  const foreign = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: elsewhere.order.code });
+  const foreign = await redeem(p1, elsewhere.order.code)();
   t.is(foreign.status, 404, 'another venue’s order is not even confirmed to exist');
   t.is(foreign.body.error.code, 'order_not_found');
   for (let i = 1; i < FAILED_CODE_BURST; i++) {
-    const res = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() });
+    const res = await redeem(p1, newOrderCode())();
     t.is(res.status, 404);
     t.is(res.body.error.code, 'order_not_found');
   }
-  const limited = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: mine.order.code });
+  // Past the burst a wrong code is answered only after the hold, with the wait left.
+  const limited = await afterHold(h.clock, WRONG_CODE_HOLD_MS, redeem(p1, newOrderCode()));
   t.is(limited.status, 429);
   t.is(limited.body.error.code, 'too_many_code_attempts');
   t.regex(limited.body.error.message, /scan the QR code/);
-  t.is(limited.headers['retry-after'], String(FAILED_CODE_REFILL_MS / 1000));
-  t.is(limited.body.error.details.retryAfterSeconds, FAILED_CODE_REFILL_MS / 1000);
-  t.is((await h.store.getOrder(mine.orderId))!.claim, null, 'a limited printer claims nothing, even with a right code');
+  const left = (FAILED_CODE_REFILL_MS - WRONG_CODE_HOLD_MS) / 1000;
+  t.is(limited.headers['retry-after'], String(left));
+  t.is(limited.body.error.details.retryAfterSeconds, left);
   t.is((await h.store.getOrder(elsewhere.orderId))!.claim, null);
 
+  // The fan's right code is not caught by the typos before it.
+  const right = await redeem(p1, mine.order.code)().expect(200);
+  t.is(right.body.order.id, mine.orderId);
+  t.is((await h.store.getOrder(mine.orderId))!.claim?.printerId, p1!.id);
+
+  // While a wrong code is held, the same printer's next code is refused before it is looked up.
+  const held = await startHeld(h.clock, redeem(p1, newOrderCode()));
+  const busy = await redeem(p1, next.order.code)();
+  t.is(busy.status, 429);
+  t.is(busy.headers['retry-after'], String(WRONG_CODE_HOLD_MS / 1000));
+  t.is((await h.store.getOrder(next.orderId))!.claim, null, 'refused before the lookup: nothing claimed');
   // Signed tokens are not guessable, so they are not limited; other printers keep their own budget.
   await printerCall(h, p1!, 'post', '/api/printer/redeem', { token: next.token }).expect(200);
-  await printerCall(h, p2!, 'post', '/api/printer/redeem', { code: mine.order.code }).expect(200);
+  t.is((await redeem(p2, newOrderCode())()).status, 404);
+  await h.clock.tick(WRONG_CODE_HOLD_MS);
+  t.is((await held.answer).status, 429);
 
-  h.clock.advance(FAILED_CODE_REFILL_MS - 1_000);
-  const stillLimited = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: next.order.code });
-  t.is(stillLimited.status, 429);
-  t.is(stillLimited.headers['retry-after'], '1');
-  h.clock.advance(1_000);
-  const refilled = await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: next.order.code }).expect(200);
-  t.is(refilled.body.order.id, next.orderId);
-  t.is(refilled.body.token, next.token);
-  // One wrong code's worth came back, and it was not spent on a right code: one more wrong one is allowed.
-  t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 404);
-  t.is((await printerCall(h, p1!, 'post', '/api/printer/redeem', { code: newOrderCode() })).status, 429);
+  // Once a wrong code's worth has refilled, a wrong code is answered at once again.
+  h.clock.advance(FAILED_CODE_REFILL_MS);
+  t.is((await redeem(p1, newOrderCode())()).status, 404);
 });
 
 test('the orders feed hears of a new holder, not of every renewal by the same printer', async (t) => {

@@ -81,7 +81,7 @@ test('photo and receipt reach the printer: the raster decodes to the expected di
   t.is(fake.connections.length, 1);
   const wire = assertImage(t, fake.allBytes(), expected);
   t.true(wire.statusQueries > 0, 'status is checked on the wire');
-  for (const line of ['Goal!', 'Arena', 'Order code: K7QX-M2PD', 'Order id: ord_8f3a2c', 'Printer: bar-left']) {
+  for (const line of ['Goal!', 'Arena', 'Order code: K7QX-M2PD', 'Printer: bar-left']) {
     t.true(wire.text.includes(line), `receipt lacks ${line}`);
   }
   t.deepEqual(

@@ -215,6 +215,21 @@ export function orderContract(it: StoreTest): void {
     t.deepEqual(await store.countOrdersByState(), { ...zero, paid: 1, redeeming: 1, cancelled: 1 });
   });
 
+  it('salesSince sums paid orders per currency from a moment on; unpaid and older ones are left out', async (t, store) => {
+    t.deepEqual(await store.salesSince(T0), []);
+    await store.insertOrder(orderIn('paid', 'a'));
+    await store.insertOrder(orderIn('fulfilled', 'b'));
+    await store.insertOrder(orderIn('cancelled', 'c'));
+    await store.insertOrder(orderIn('awaiting_payment', 'd'));
+    await store.insertOrder({ ...orderIn('paid', 'e'), code: 'CODE-E', currency: 'CHF' });
+    const a = orderIn('paid', 'a');
+    t.deepEqual(await store.salesSince(T0), [
+      { currency: 'CHF', orders: 1, prints: a.unitCount, revenueCents: a.totalCents },
+      { currency: a.currency, orders: 2, prints: 2 * a.unitCount, revenueCents: 2 * a.totalCents },
+    ]);
+    t.deepEqual(await store.salesSince(T0 + 1001), [], 'paid before the moment');
+  });
+
   it('recordPaymentEvent is true the first time only', async (t, store) => {
     const event = { id: 'evt_1', orderId: 'o1', type: 'checkout.session.completed', receivedAt: T0 };
     t.true(await store.recordPaymentEvent(event));

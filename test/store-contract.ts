@@ -121,6 +121,16 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.deepEqual(await store.listEventsWithPendingImages(), ['e1']);
   });
 
+  it('media keys are listed by prefix in key order, a page at a time, each once', async (t, store) => {
+    const media = { bytes: Buffer.from('x'), contentType: 'image/jpeg' };
+    for (const key of ['master/b', 'master/a', 'preview/a', 'masters/z', 'master/c']) await store.putMedia(key, media);
+    await store.putMedia('master/a', media);
+    t.deepEqual(await store.listMediaKeys('master/', null, 10), ['master/a', 'master/b', 'master/c']);
+    t.deepEqual(await store.listMediaKeys('master/', null, 2), ['master/a', 'master/b']);
+    t.deepEqual(await store.listMediaKeys('master/', 'master/b', 10), ['master/c']);
+    t.deepEqual(await store.listMediaKeys('thumbnail/', null, 10), []);
+  });
+
   it('media: 5 MB round trip is byte-identical; overwrite replaces', async (t, store) => {
     const bytes = patternBytes(MEDIA_ROUND_TRIP_BYTES);
     const input = Buffer.from(bytes);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
-import { verifyPrinterRequest } from '../../shared/protocol/printer-auth.ts';
+import { PrinterReplayGuard, verifyPrinterRequest } from '../../shared/protocol/printer-auth.ts';
 import type { Store } from '../store/port.ts';
 import type { CredentialRecord, CredentialRole, PrinterRecord } from '../store/records.ts';
 import { SESSION_COOKIE, type SessionSealer, type StaffSession } from './session-cookie.ts';
@@ -165,6 +165,7 @@ export function requireStaff(store: Store, roles: readonly CredentialRole[]) {
  * Needs the raw body, so it runs after the body parser (which keeps ctx.request.rawBody).
  */
 export function requirePrinter(store: Store, clock: Clock) {
+  const replays = new PrinterReplayGuard();
   return async function printerOnly(ctx: Context, next: Next): Promise<void> {
     const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
     const check = verifyPrinterRequest(ctx.headers, ctx.method, ctx.url, Buffer.from(raw), clock.now());
@@ -180,6 +181,8 @@ export function requirePrinter(store: Store, clock: Clock) {
     const printer = await store.getPrinter(check.printerKey);
     if (!printer) throw new AppError('printer_not_paired', 'This printer is not paired: ask an operator to pair it.');
     if (printer.revokedAt !== null) throw new AppError('printer_revoked', 'This printer was revoked by an operator.');
+    // After the pairing check: only paired printers' requests take room in the memory of nonces.
+    if (!replays.firstUse(check, clock.now())) throw new AppError('printer_auth_replayed');
     ctx.state.printer = printer satisfies PrinterRecord;
     const now = clock.now();
     // "Last seen" is for operators, minute-grained; writing it on every call would add a durable

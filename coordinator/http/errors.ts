@@ -1,12 +1,13 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { AppError, type ErrorBody, toAppError } from '../../shared/errors.ts';
+import type { StoreHealth } from '../store/store-health.ts';
 
 /**
  * The one error path (koa's own model): every failure becomes a JSON body with a stable code.
  * Unexpected errors are logged with the request and answered 500 without internals.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, storeHealth?: StoreHealth, now: () => number = () => 0) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
@@ -25,6 +26,7 @@ export function errorHandler(logger: Logger) {
       }
     } catch (err) {
       const appError = toAppError(err);
+      storeHealth?.noteError(err, now());
       if (appError.status >= 500) {
         logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
       }

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import { clientKeyOf } from './client-key.ts';
 
 /**
  * Server-Sent Events for the fan pages. A stream is bounded in time (the browser's EventSource
@@ -18,6 +19,11 @@ export const SSE_MAX_STREAM_MS = 10 * 60_000;
 export const SSE_RETRY_MS = 3_000;
 /** Open streams per coordinator process; beyond it fans fall back to polling the JSON routes. */
 export const MAX_OPEN_STREAMS = 5_000;
+/**
+ * Open streams per client address (IPv6: per /64), so one client cannot take them all. Generous:
+ * a venue's guest Wi-Fi puts many fans behind one address; past it they poll the JSON routes.
+ */
+export const MAX_STREAMS_PER_CLIENT = 200;
 
 export interface EventStream {
   send(event: string, data: unknown, id?: string): void;
@@ -30,23 +36,34 @@ export interface EventStream {
 export class StreamLimiter {
   #open = 0;
   readonly #max: number;
-  constructor(max = MAX_OPEN_STREAMS) {
+  readonly #maxPerClient: number;
+  readonly #perClient = new Map<string, number>();
+  constructor(max = MAX_OPEN_STREAMS, maxPerClient = MAX_STREAMS_PER_CLIENT) {
     this.#max = max;
+    this.#maxPerClient = maxPerClient;
   }
   get open(): number {
     return this.#open;
   }
-  /** Throws 503 when full; otherwise returns the release function (idempotent). */
-  acquire(): () => void {
-    if (this.#open >= this.#max) {
-      throw new AppError('too_many_streams', 'Live updates are busy right now; the page will check by itself.');
+  /** Throws 503 when full (overall or for this client); otherwise returns the release function (idempotent). */
+  acquire(clientIp = ''): () => void {
+    const client = clientKeyOf(clientIp);
+    const mine = this.#perClient.get(client) ?? 0;
+    if (this.#open >= this.#max || mine >= this.#maxPerClient) {
+      throw new AppError('too_many_streams', 'Live updates are busy right now; the page will check by itself.', {
+        scope: this.#open >= this.#max ? 'server' : 'client',
+      });
     }
     this.#open++;
+    this.#perClient.set(client, mine + 1);
     let released = false;
     return () => {
       if (!released) {
         released = true;
         this.#open--;
+        const left = (this.#perClient.get(client) ?? 1) - 1;
+        if (left > 0) this.#perClient.set(client, left);
+        else this.#perClient.delete(client);
       }
     };
   }
@@ -65,7 +82,7 @@ export function openEventStream(
   clock: Clock,
   timing: StreamTiming = DEFAULT_TIMING,
 ): EventStream {
-  const release = limiter.acquire();
+  const release = limiter.acquire(ctx.ip);
   const socket = ctx.req.socket;
   // A stream is idle between events by design; the heartbeat, not a socket timeout, detects loss.
   socket.setTimeout(0);

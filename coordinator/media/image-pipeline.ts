@@ -62,10 +62,19 @@ const SHARP_FORMAT_BY_MIME: Record<ImageMime, string> = { 'image/jpeg': 'jpeg', 
 let decoding: Promise<unknown> = Promise.resolve();
 
 export function processImage(bytes: Buffer, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ProcessedImage> {
-  const run = decoding.then(
-    () => processOneImage(bytes, limits),
-    () => processOneImage(bytes, limits),
-  );
+  return processImageFrom(async () => bytes, limits);
+}
+
+/**
+ * Like processImage, but the bytes are loaded only when this image's turn comes: uploads waiting
+ * for the decoder stay on disk, so memory holds one image being processed, not every one waiting.
+ */
+export function processImageFrom(
+  load: () => Promise<Buffer>,
+  limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+): Promise<ProcessedImage> {
+  const turn = async () => processOneImage(await load(), limits);
+  const run = decoding.then(turn, turn);
   decoding = run.catch(() => {});
   return run;
 }

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import busboy from 'busboy';
 import { AppError } from '../../shared/errors.ts';
 
@@ -14,7 +18,11 @@ export interface UploadedFile {
   fieldName: string;
   /** As sent by the client; informational only (never used to decide the type). */
   fileName: string | null;
+  /** The file's bytes; empty when it was spooled to `path`. */
   bytes: Buffer;
+  /** With `spoolDir`: the file on disk (the caller reads it when its turn comes, then removes it). */
+  path: string | null;
+  byteLength: number;
 }
 
 export interface MultipartLimits {
@@ -22,6 +30,11 @@ export interface MultipartLimits {
   maxFiles: number;
   /** Per text field; defaults to DEFAULT_MAX_FIELD_BYTES. */
   maxFieldBytes?: number;
+  /**
+   * Write file parts here instead of holding them in memory: an upload that waits for the image
+   * decoder then costs disk, not heap. Partial files are removed when the upload fails.
+   */
+  spoolDir?: string;
 }
 
 export const DEFAULT_MAX_FIELD_BYTES = 64 * 1024;
@@ -70,9 +83,18 @@ export async function readMultipartUpload(
     let parserClosed = false;
     let settled = false;
 
+    const spooled: Array<{ path: string; sink: WriteStream }> = [];
     const fail = (err: AppError) => {
       if (settled) return;
       settled = true;
+      // After the sink has closed: removing a file its stream has not opened yet would leave it behind.
+      for (const { path, sink } of spooled) {
+        if (sink.closed) void rm(path, { force: true });
+        else {
+          sink.once('close', () => void rm(path, { force: true }));
+          sink.destroy();
+        }
+      }
       req.unpipe(parser);
       parser.removeAllListeners('file');
       parser.removeAllListeners('field');
@@ -99,9 +121,18 @@ export async function readMultipartUpload(
       openFileStreams++;
       const chunks: Buffer[] = [];
       let size = 0;
+      const spoolPath = opts.spoolDir ? join(opts.spoolDir, `${randomBytes(12).toString('hex')}.part`) : null;
+      let sink: WriteStream | null = null;
+      if (spoolPath) {
+        sink = createWriteStream(spoolPath, { mode: 0o600 });
+        spooled.push({ path: spoolPath, sink });
+        sink.on('error', () => fail(new AppError('storage_full', 'The upload could not be written to disk.')));
+        // Backpressure: a slow disk slows the client instead of filling the heap.
+        stream.pipe(sink);
+      }
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        chunks.push(chunk);
+        if (!sink) chunks.push(chunk);
       });
       stream.on('limit', () => {
         fail(
@@ -113,16 +144,27 @@ export async function readMultipartUpload(
         );
       });
       stream.on('error', () => fail(malformed('A file part ended unexpectedly.')));
-      stream.on('end', () => {
+      const ended = () => {
         openFileStreams--;
         if (settled) return;
         const fileName = info.filename ? info.filename : null;
         // Browsers send an empty, nameless part for a file input left empty.
         if (size > 0 || fileName !== null) {
-          files.push({ fieldName, fileName, bytes: Buffer.concat(chunks, size) });
+          files.push({
+            fieldName,
+            fileName,
+            bytes: sink ? Buffer.alloc(0) : Buffer.concat(chunks, size),
+            path: spoolPath,
+            byteLength: size,
+          });
+        } else if (spoolPath) {
+          void rm(spoolPath, { force: true });
         }
         succeedIfDone();
-      });
+      };
+      // Spooled: done once the bytes are on disk, not merely read.
+      if (sink) sink.on('finish', ended);
+      else stream.on('end', ended);
     });
 
     parser.on('field', (name, value, info) => {
@@ -167,7 +209,7 @@ function malformed(message: string): AppError {
  * Reads and discards what is left of the body so the error response can be delivered; a client
  * that keeps sending past the allowance is cut off, since its bytes would only cost bandwidth.
  */
-function drainOrCut(req: IncomingMessage): void {
+export function drainOrCut(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   let drained = 0;
   req.on('data', (chunk: Buffer) => {

@@ -9,6 +9,11 @@ export interface PaymentGateway {
    * (400 malformed, 401 bad or stale signature); never trusts an unverified body.
    */
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent;
+  /**
+   * Gives a captured payment back (e.g. one that arrived after its order was cancelled). Idempotent
+   * on `idempotencyKey`: a retry returns the first refund.
+   */
+  refund(input: RefundRequest): Promise<RefundResult>;
   /** Routes of a gateway that hosts its own pages here (the test gateway); real gateways add none. */
   mount?(router: Router): void;
 }
@@ -38,4 +43,18 @@ export interface PaymentWebhookEvent {
   amountCents: number;
   currency: string;
   createdAt: number;
+}
+
+export interface RefundRequest {
+  sessionId: string;
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  reason: string;
+  /** The same key refunds once, however often it is asked. */
+  idempotencyKey: string;
+}
+
+export interface RefundResult {
+  refundId: string;
 }

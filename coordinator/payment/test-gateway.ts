@@ -4,13 +4,40 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type Random, randomId } from '../../shared/ports/random.ts';
-import type { CheckoutRequest, CheckoutSession, PaymentGateway, PaymentOutcome, PaymentWebhookEvent } from './port.ts';
+import type {
+  CheckoutRequest,
+  CheckoutSession,
+  PaymentGateway,
+  PaymentOutcome,
+  PaymentWebhookEvent,
+  RefundRequest,
+  RefundResult,
+} from './port.ts';
 
 export const TEST_GATEWAY_SIGNATURE_HEADER = 'x-test-gateway-signature';
 /** Webhooks older than this are refused even with a valid signature (replay protection). */
 export const WEBHOOK_TOLERANCE_MS = 5 * 60_000;
 export const WEBHOOK_DELIVERY_ATTEMPTS = 5;
 const WEBHOOK_RETRY_BASE_MS = 200;
+/** Refunds this gateway remembers (for idempotency and for tests); the oldest are forgotten first. */
+const MAX_REMEMBERED_REFUNDS = 10_000;
+/**
+ * The hosted page runs no script, loads nothing and posts only to itself; no other site may frame it
+ * (a framed "Pay" button is a clickjacking target).
+ */
+const CHECKOUT_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export interface TestRefund extends RefundRequest {
+  refundId: string;
+  at: number;
+}
 
 /** Delivers a webhook to the coordinator; resolves with the HTTP status. */
 export type WebhookDelivery = (body: string, headers: Record<string, string>) => Promise<number>;
@@ -42,6 +69,7 @@ const sessionSchema = z.object({
 export class TestPaymentGateway implements PaymentGateway {
   readonly name = 'test';
   readonly #opts: TestGatewayOptions;
+  readonly #refunds = new Map<string, TestRefund>();
 
   constructor(opts: TestGatewayOptions) {
     this.#opts = opts;
@@ -79,6 +107,32 @@ export class TestPaymentGateway implements PaymentGateway {
     return parsed.data;
   }
 
+  async refund(input: RefundRequest): Promise<RefundResult> {
+    const known = this.#refunds.get(input.idempotencyKey);
+    if (known) return { refundId: known.refundId };
+    // Only a session this gateway issued can be refunded, as with a real provider.
+    const session = this.#openSession(input.sessionId);
+    if (session.o !== input.orderId || session.a !== input.amountCents || session.c !== input.currency) {
+      throw new AppError('refund_failed', 'The refund does not match the payment it names.');
+    }
+    const refund: TestRefund = {
+      ...input,
+      refundId: `re_${randomId(this.#opts.random, 12)}`,
+      at: this.#opts.clock.now(),
+    };
+    if (this.#refunds.size >= MAX_REMEMBERED_REFUNDS) {
+      const oldest = this.#refunds.keys().next();
+      if (!oldest.done) this.#refunds.delete(oldest.value);
+    }
+    this.#refunds.set(input.idempotencyKey, refund);
+    return { refundId: refund.refundId };
+  }
+
+  /** Refunds made so far, oldest first (what a provider's dashboard would list). */
+  get refunds(): readonly TestRefund[] {
+    return [...this.#refunds.values()];
+  }
+
   /** Signs a body as the gateway does; exported for tests and for the hosted page. */
   signatureHeader(body: string, at: number): string {
     return `t=${at},v1=${this.#mac(`${at}.${body}`)}`;
@@ -87,6 +141,7 @@ export class TestPaymentGateway implements PaymentGateway {
   mount(router: Router): void {
     router.get('/pay/test/:sessionId', (ctx) => {
       const session = this.#openSession(ctx.params.sessionId!);
+      ctx.set(CHECKOUT_PAGE_HEADERS);
       ctx.type = 'html';
       ctx.body = checkoutPage(ctx.params.sessionId!, session);
     });

@@ -1,8 +1,10 @@
 import type Router from '@koa/router';
+import { isAppError } from '../../shared/errors.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, type StaffIdentity } from '../http/auth.ts';
 import { openEventStream } from '../http/event-stream.ts';
 import { parseInput } from '../http/validate.ts';
+import { drainOrCut } from '../media/multipart.ts';
 import { loadDeliveryMatrix } from '../services/delivery.ts';
 import { eventInput, priceListSchema } from '../services/events.ts';
 import { type ImageFilter, imageFilterSchema, imageQuerySchema } from '../services/image-query.ts';
@@ -36,7 +38,19 @@ export function eventRoutes(router: Router, deps: CoordinatorDeps, services: Ser
 
   router.post('/api/events/:eventId/images', staff, async (ctx) => {
     const event = await events.require(ctx.params.eventId!);
-    const result = await images.upload(event, (ctx.state.staff as StaffIdentity).name, ctx.req);
+    const staffIdentity = ctx.state.staff as StaffIdentity;
+    let result: Awaited<ReturnType<typeof images.upload>>;
+    try {
+      result = await images.upload(event, staffIdentity, ctx.req);
+    } catch (err) {
+      // Refused before reading: say when to retry, and discard the body unread (or cut a large one).
+      if (isAppError(err, 'too_many_uploads')) {
+        const seconds = err.details?.retryAfterSeconds;
+        if (typeof seconds === 'number') ctx.set('retry-after', String(seconds));
+        drainOrCut(ctx.req);
+      }
+      throw err;
+    }
     ctx.status = result.created ? 201 : 200;
     ctx.body = result.body;
   });

@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import type { CoordinatorDeps } from '../deps.ts';
+import { ClientRateLimiter, ORDER_BURST, ORDER_REFILL_MS } from '../http/client-rate-limiter.ts';
 import { openEventStream } from '../http/event-stream.ts';
+import { limitPerClient } from '../http/limit-per-client.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
 import { orderInput } from '../services/orders.ts';
@@ -11,7 +13,9 @@ export function orderRoutes(router: Router, deps: CoordinatorDeps, { orders, liv
     ctx.body = await orders.quote(parseInput(orderInput, ctx.request.body));
   });
 
+  const orderLimiter = new ClientRateLimiter({ burst: ORDER_BURST, refillMs: ORDER_REFILL_MS });
   router.post('/api/orders', async (ctx) => {
+    limitPerClient(ctx, orderLimiter, deps.clock.now(), 'too_many_orders');
     ctx.body = await orders.place(parseInput(orderInput, ctx.request.body));
     ctx.status = 201;
   });

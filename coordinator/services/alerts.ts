@@ -1,3 +1,4 @@
+import { NO_PRINTER_ID } from '../store/offline-records.ts';
 import { type ConflictView, joinNames } from './conflict-views.ts';
 import { type AlertThresholds, isOffline, lastAliveAt } from './liveness.ts';
 import type { PrinterRow } from './printer-rows.ts';
@@ -135,6 +136,8 @@ function conflictMessage(view: ConflictView): string {
     }
     case 'not_redeemable':
       return `${orderLabel(view)} was printed offline at ${view.printerName} although it could not be redeemed — check the order, then refund or contact the fan.`;
+    case 'paid_after_cancel':
+      return `${orderLabel(view)} was paid after it had been cancelled: ${conflict.detail}`;
     case 'unknown_order':
       return `${view.printerName} printed an order offline that its venue does not know (id ${conflict.orderId}) — check the printer's venue and the fan's receipt.`;
   }
@@ -150,8 +153,8 @@ export function conflictAlerts(views: readonly ConflictView[], more: boolean): A
     id: `conflict:${view.conflict.id}`,
     kind: 'conflict',
     severity: 'warning',
-    printerId: view.conflict.printerId,
-    printerName: view.printerName,
+    printerId: view.conflict.printerId === NO_PRINTER_ID ? null : view.conflict.printerId,
+    printerName: view.conflict.printerId === NO_PRINTER_ID ? null : view.printerName,
     eventId: null,
     message: conflictMessage(view),
     href: CONFLICTS_PAGE,

@@ -1,8 +1,10 @@
+import { readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../../shared/errors.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import { processImage } from '../media/image-pipeline.ts';
+import { UploadLimiter } from '../http/upload-limiter.ts';
+import { type processImage, processImageFrom } from '../media/image-pipeline.ts';
 import { readMultipartUpload } from '../media/multipart.ts';
 import type { EventRecord, ImageRecord } from '../store/records.ts';
 import { type ImageQuery, selectImages } from './image-query.ts';
@@ -31,33 +33,46 @@ type ImageDeps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'random' | 
  */
 export class ImageService {
   readonly #deps: ImageDeps;
+  /** Uploads in flight per credential and in all (429 beyond): memory and disk stay bounded. */
+  readonly #uploads = new UploadLimiter();
 
   constructor(deps: ImageDeps) {
     this.#deps = deps;
   }
 
   /** Reads one multipart upload from `req`; `created` is false when the same content was there already. */
-  async upload(event: EventRecord, photographer: string, req: IncomingMessage) {
+  async upload(event: EventRecord, uploader: { name: string; credentialId: string }, req: IncomingMessage) {
     const { store, feeds, clock, random, metrics, settings } = this.#deps;
     let processed: Awaited<ReturnType<typeof processImage>>;
     let fileName: string | null;
+    // Throws too_many_uploads before a byte of the body is read; the route discards the body.
+    const release = this.#uploads.acquire(uploader.credentialId);
+    let spooled: string | null = null;
     try {
       const upload = await readMultipartUpload(req, {
         maxFileBytes: settings.imageLimits.maxUploadBytes,
         maxFiles: MAX_FILES_PER_UPLOAD,
+        ...(settings.uploadSpoolDir ? { spoolDir: settings.uploadSpoolDir } : {}),
       });
       const file = upload.files[0]!;
       fileName = file.fileName;
-      processed = await processImage(file.bytes, settings.imageLimits);
+      spooled = file.path;
+      processed = await processImageFrom(
+        async () => (file.path ? await readFile(file.path) : file.bytes),
+        settings.imageLimits,
+      );
     } catch (err) {
       metrics.imagesUploaded.inc({ result: 'rejected' });
       throw err;
+    } finally {
+      if (spooled) await rm(spooled, { force: true });
+      release();
     }
     const id = randomId(random, 12);
     const image: ImageRecord = {
       id,
       eventId: event.id,
-      photographer,
+      photographer: uploader.name,
       sha256: processed.sha256,
       mime: processed.mime,
       width: processed.width,

@@ -6,7 +6,7 @@ import type {
 } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
-import type { ConflictKind, ConflictRecord, OfflineRedemptionOutcome } from '../store/offline-records.ts';
+import type { ConflictRecord, OfflineRedemptionOutcome } from '../store/offline-records.ts';
 import { CLAIMABLE_STATES } from '../store/order-rules.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
 
@@ -16,6 +16,8 @@ export const MAX_CONFLICTS_LISTED = 500;
 /** One reported order and its result, as the printer API defines them. */
 export type ReportedOfflineOrder = OfflineReportOrder;
 export type OfflineOrderResult = OfflineReportResult;
+/** The conflicts an offline report can raise (a late payment is raised by the payment webhook). */
+type OfflineConflictKind = OfflineReportResult['conflicts'][number]['kind'];
 
 /**
  * Offline redemption, coordinator side (issue #6). When its uplink returns, a printer reports every
@@ -67,7 +69,12 @@ export class OfflineRedemptionService {
     const units = [...new Set(reported.units)].sort((a, b) => a - b);
     const conflicts: OfflineOrderResult['conflicts'] = [];
     const counted: number[] = [];
-    const raise = async (kind: ConflictKind, order: OrderRecord | null, conflictUnits: number[], detail: string) => {
+    const raise = async (
+      kind: OfflineConflictKind,
+      order: OrderRecord | null,
+      conflictUnits: number[],
+      detail: string,
+    ) => {
       const others = order
         ? [...new Set([...Object.values(order.printed).map((p) => p.printerId), order.claim?.printerId ?? ''])]
         : [];

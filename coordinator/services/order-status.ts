@@ -33,6 +33,8 @@ export interface StatusContext {
   /** When the redemption code stops working. */
   codeExpiresAt: number;
   now: number;
+  /** A payment that arrived after the cancellation: refunded (refunded true) or to be refunded by staff. */
+  latePayment?: { refunded: boolean } | null;
 }
 
 /** Once everything is printed the code has no use left, so the page stops offering it. */
@@ -74,6 +76,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
         action: 'pay_again',
       };
     case 'cancelled':
+      if (c.latePayment) return latePaymentView(base, c.latePayment.refunded);
       return {
         ...base,
         tone: 'problem',
@@ -119,6 +122,22 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
         final: true,
       };
   }
+}
+
+function latePaymentView(
+  base: Omit<OrderStatusView, 'tone' | 'headline' | 'detail'>,
+  refunded: boolean,
+): OrderStatusView {
+  return {
+    ...base,
+    tone: 'problem',
+    headline: refunded ? 'Payment refunded' : 'Your payment will be refunded',
+    detail: refunded
+      ? 'Your payment arrived after this order had been cancelled, so nothing will be printed and the money was sent back: it shows on your statement within a few days. You can order the same photos again.'
+      : 'Your payment arrived after this order had been cancelled, so nothing will be printed. The staff have been told and will refund it; show them this page if you are still at the venue. You can order the same photos again.',
+    final: true,
+    action: 'order_again',
+  };
 }
 
 function expiredView(base: Omit<OrderStatusView, 'tone' | 'headline' | 'detail'>): OrderStatusView {

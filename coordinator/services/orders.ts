@@ -8,6 +8,7 @@ import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
+import { refundLatePayment } from '../payment/late-payment.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { EventRecord, OrderRecord } from '../store/records.ts';
@@ -82,10 +83,16 @@ export async function loadOrderSnapshot(
   const printerId = order.claim?.printerId ?? Object.values(order.printed).at(-1)?.printerId ?? null;
   const printer = printerId ? await deps.store.getPrinter(printerId) : null;
   const codeExpiresAt = redemptionExpiry(deps, event, order);
+  // A payment that arrived after the fan cancelled: the page says it was (or will be) refunded.
+  const late =
+    order.state === 'cancelled'
+      ? (await deps.store.listConflicts({ orderId: order.id }, 10)).find((c) => c.kind === 'paid_after_cancel')
+      : undefined;
   const status = describeOrderStatus(order, {
     printerName: printer?.name ?? null,
     codeExpiresAt,
     now: deps.clock.now(),
+    latePayment: late ? { refunded: late.refundId !== null && late.refundId !== undefined } : null,
   });
   return { order, event, status, codeExpiresAt };
 }
@@ -260,6 +267,11 @@ export class OrderService {
     if (event.type === 'payment.succeeded') {
       const paid = transition ?? (await store.getOrder(order.id));
       if (paid) await publishOrder(this.#deps, paid);
+    }
+    // Money taken for an order that was cancelled first: never dropped (refunded, shown to operators).
+    if (event.type === 'payment.succeeded' && !transition) {
+      const now = await store.getOrder(order.id);
+      if (now?.state === 'cancelled') await refundLatePayment(this.#deps, now, event);
     }
     const firstTime = await store.recordPaymentEvent({
       id: event.id,

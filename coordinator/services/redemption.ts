@@ -24,10 +24,11 @@ export type RedeemRequest = { token: string; code?: undefined } | { code: string
 export class RedemptionService {
   readonly #deps: CoordinatorDeps;
   /** Per process: wrong typed codes counted per printer (see FailedCodeLimiter). */
-  readonly #failedCodes = new FailedCodeLimiter();
+  readonly #failedCodes: FailedCodeLimiter;
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
+    this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock });
   }
 
   async #eventOf(order: OrderRecord): Promise<EventRecord> {
@@ -90,21 +91,29 @@ export class RedemptionService {
    */
   async #orderByCode(code: string, me: PrinterRecord): Promise<{ order: OrderRecord; token: string }> {
     const { store, clock, tokenKeys, metrics } = this.#deps;
-    const wait = this.#failedCodes.retryAfterMs(me.id, clock.now());
-    if (wait > 0) {
+    const limited = (seconds: number, message: string) => {
       metrics.redemptions.inc({ outcome: 'code_rate_limited' });
-      const seconds = Math.ceil(wait / 1000);
-      throw new AppError(
-        'too_many_code_attempts',
-        `Too many typed codes matched no order at this printer; try again in ${seconds} s, or scan the QR code instead.`,
-        { retryAfterSeconds: seconds },
+      return new AppError('too_many_code_attempts', message, { retryAfterSeconds: seconds });
+    };
+    const busy = this.#failedCodes.busySeconds(me.id, me.venueId);
+    if (busy !== null) {
+      throw limited(
+        busy,
+        `This printer is still checking a code that matched no order; try again in ${busy} s, or scan the QR code instead.`,
       );
     }
     const order = await store.getOrderByCode(code);
     // An order of another venue is answered like an unknown code: otherwise every venue's orders would
-    // be a target for guesses made at any printer.
+    // be a target for guesses made at any printer. Only wrong codes are slowed; a right one goes through.
     if (!order || order.venueId !== me.venueId) {
-      this.#failedCodes.failed(me.id, clock.now());
+      const slowed = await this.#failedCodes.wrongCode(me.id, me.venueId);
+      if (slowed) {
+        const seconds = slowed.retryAfterSeconds;
+        throw limited(
+          seconds,
+          `Too many typed codes matched no order at this printer; check the code and try again in ${seconds} s, or scan the QR code instead.`,
+        );
+      }
       metrics.redemptions.inc({ outcome: order ? 'other_venue' : 'unknown_code' });
       throw new AppError('order_not_found', 'No order here has this code; check it against your order page.');
     }

@@ -59,6 +59,20 @@ export class MongoMedia {
     }
   }
 
+  async listKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
+    const max = Math.floor(limit);
+    if (!(max > 0)) return [];
+    const range = { $gte: prefix, $lt: `${prefix}\uffff`, ...(afterKey !== null ? { $gt: afterKey } : {}) };
+    const keys: string[] = [];
+    // An overwrite briefly holds two files of one name: skip the repeat.
+    for await (const file of this.#bucket.find({ filename: range }).sort({ filename: 1 })) {
+      if (keys.at(-1) === file.filename) continue;
+      keys.push(file.filename);
+      if (keys.length >= max) break;
+    }
+    return keys;
+  }
+
   async delete(key: string): Promise<void> {
     const files = await this.#bucket.find({ filename: key }).toArray();
     for (const file of files) await this.#deleteQuietly(file._id);

@@ -93,6 +93,7 @@ export class MongoOffline implements OfflineStore {
     if (!(max > 0)) return [];
     const query = {
       ...(filter.venueId !== undefined ? { venueId: filter.venueId } : {}),
+      ...(filter.orderId !== undefined ? { orderId: filter.orderId } : {}),
       ...(filter.acknowledged !== undefined ? { acknowledged: { $exists: filter.acknowledged } } : {}),
     };
     return (await this.#conflicts.find(query).sort({ detectedAt: -1, _id: -1 }).limit(max).toArray()).map(stripId);

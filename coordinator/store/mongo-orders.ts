@@ -16,7 +16,7 @@ import {
   transitionFilter,
 } from './mongo-queries.ts';
 import { claimBlocker, decideConfirm, holdsClaim, type TransitionPatch, transitionFields } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine } from './port.ts';
 import type { OrderRecord } from './records.ts';
 
 /**
@@ -136,6 +136,25 @@ export class MongoOrders {
       .limit(n)
       .toArray();
     return docs.map(stripId);
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    const rows = this.#orders.aggregate<{ _id: string; orders: number; prints: number; revenueCents: number }>([
+      { $match: { state: { $in: ['paid', 'redeeming', 'fulfilled'] }, paidAt: { $gte: since } } },
+      {
+        $group: {
+          _id: '$currency',
+          orders: { $sum: 1 },
+          prints: { $sum: '$unitCount' },
+          revenueCents: { $sum: '$totalCents' },
+        },
+      },
+      { $sort: { _id: 1 } },
+    ]);
+    const lines: SalesLine[] = [];
+    for await (const r of rows)
+      lines.push({ currency: r._id, orders: r.orders, prints: r.prints, revenueCents: r.revenueCents });
+    return lines;
   }
 
   async countByState(): Promise<Record<OrderState, number>> {

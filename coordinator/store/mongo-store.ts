@@ -17,7 +17,7 @@ import {
 } from './mongo-queries.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
 import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -228,6 +228,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     await this.#ready.media.delete(key);
   }
 
+  async listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
+    return this.#ready.media.listKeys(prefix, afterKey, limit);
+  }
+
   async insertOrder(order: OrderRecord): Promise<void> {
     await this.#insertUnique(`order ${order.id} or order code ${order.code}`, () =>
       this.#db.orders.insertOne({ ...order, _id: order.id }),
@@ -266,6 +270,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
 
   async countOrdersByState(): Promise<Record<OrderState, number>> {
     return this.#orderOps.countByState();
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    return this.#orderOps.salesSince(since);
   }
 
   async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {

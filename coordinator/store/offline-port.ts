@@ -8,6 +8,8 @@ import type {
 /** `acknowledged: false` lists the conflicts still waiting for an operator. */
 export interface ConflictFilter {
   venueId?: string;
+  /** One order's conflicts (the fan's order page says what happened to a late payment). */
+  orderId?: string;
   acknowledged?: boolean;
 }
 

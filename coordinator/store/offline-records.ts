@@ -37,7 +37,12 @@ export type ConflictKind =
   /** Printed offline for an order that was not (or no longer) redeemable, e.g. cancelled. */
   | 'not_redeemable'
   /** Printed offline for an order this coordinator does not know at this printer's venue. */
-  | 'unknown_order';
+  | 'unknown_order'
+  /** A payment arrived after its order was cancelled: refunded through the gateway (or to refund by hand). */
+  | 'paid_after_cancel';
+
+/** The printerId of a conflict no printer was part of (a payment conflict). */
+export const NO_PRINTER_ID = '';
 
 /** A problem operators must look at: never dropped silently. */
 export interface ConflictRecord {
@@ -54,6 +59,8 @@ export interface ConflictRecord {
   units: number[];
   detail: string;
   detectedAt: number;
+  /** paid_after_cancel only: the gateway's refund id, or null when the automatic refund failed. */
+  refundId?: string | null;
   /** Absent until an operator has dealt with it (refunded, contacted the fan); the first one stands. */
   acknowledged?: ConflictAcknowledgement;
 }

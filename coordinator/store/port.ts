@@ -59,6 +59,8 @@ export interface Store extends OfflineStore {
   getMedia(key: string): Promise<MediaObject | null>;
   /** Removes media (e.g. the renditions of an upload that turned out to be a duplicate). Idempotent. */
   deleteMedia(key: string): Promise<void>;
+  /** Media keys starting with `prefix`, after `afterKey` (exclusive), in key order, at most `limit`. */
+  listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]>;
 
   /** Throws a `store_conflict` AppError when the id or code exists. */
   insertOrder(order: OrderRecord): Promise<void>;
@@ -88,6 +90,8 @@ export interface Store extends OfflineStore {
   /** Drops the claim (operator action or timeout sweep); unprinted units can be claimed again. */
   releaseClaim(id: string, expectedPrinterId: string | null): Promise<OrderRecord | null>;
   countOrdersByState(): Promise<Record<OrderState, number>>;
+  /** Orders paid at or after `since` (any later state), per currency: the dashboard's sales summary. */
+  salesSince(since: number): Promise<SalesLine[]>;
   /** One event's orders in any of `states`, oldest first, at most `limit` (operators' in-flight list). */
   listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]>;
 
@@ -149,4 +153,12 @@ export function storeConflict(what: string): AppError {
 
 export function isStoreConflict(err: unknown): boolean {
   return isAppError(err, 'store_conflict');
+}
+
+/** Paid orders of one currency: how many, how many prints, how much money. */
+export interface SalesLine {
+  currency: string;
+  orders: number;
+  prints: number;
+  revenueCents: number;
 }

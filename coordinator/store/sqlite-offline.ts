@@ -106,11 +106,13 @@ export class SqliteOffline implements OfflineStore {
       this.#c
         .sql(
           `SELECT doc FROM conflicts WHERE (@venueId IS NULL OR venue_id = @venueId)
+           AND (@orderId IS NULL OR json_extract(doc, '$.orderId') = @orderId)
            AND (@acknowledged IS NULL OR (json_extract(doc, '$.acknowledged') IS NOT NULL) = @acknowledged)
            ORDER BY detected_at DESC, id DESC LIMIT @limit`,
         )
         .all({
           venueId: filter.venueId ?? null,
+          orderId: filter.orderId ?? null,
           // better-sqlite3 binds no booleans.
           acknowledged: filter.acknowledged === undefined ? null : Number(filter.acknowledged),
           limit: Math.max(0, Math.floor(limit)),

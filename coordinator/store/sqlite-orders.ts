@@ -10,7 +10,7 @@ import {
   withReleased,
   withRenewedClaim,
 } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine } from './port.ts';
 import type { OrderRecord } from './records.ts';
 import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
 
@@ -106,6 +106,18 @@ export class SqliteOrders {
         )
         .all(eventId, JSON.stringify(states), Math.max(0, Math.floor(limit))),
     );
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    // The state index narrows the scan to paid orders; paidAt lives in the document.
+    return this.#c
+      .sql(
+        `SELECT json_extract(doc, '$.currency') AS currency, COUNT(*) AS orders,
+                SUM(json_extract(doc, '$.unitCount')) AS prints, SUM(json_extract(doc, '$.totalCents')) AS revenueCents
+           FROM orders WHERE state IN ('paid', 'redeeming', 'fulfilled') AND json_extract(doc, '$.paidAt') >= ?
+           GROUP BY currency ORDER BY currency`,
+      )
+      .all(since) as SalesLine[];
   }
 
   async countByState(): Promise<Record<OrderState, number>> {

@@ -5,7 +5,7 @@ import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts'
 import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -211,6 +211,17 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     this.#sql('DELETE FROM media WHERE key = ?').run(key);
   }
 
+  async listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
+    // A range on the primary key, not LIKE: prefixes may hold "_" or "%".
+    const rows = this.#sql('SELECT key FROM media WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?').all(
+      afterKey ?? '',
+      prefix,
+      `${prefix}\uffff`,
+      Math.max(0, Math.floor(limit)),
+    ) as Array<{ key: string }>;
+    return rows.map((r) => r.key);
+  }
+
   async insertOrder(order: OrderRecord): Promise<void> {
     return this.#ready.orders.insert(order);
   }
@@ -247,6 +258,10 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
 
   async countOrdersByState(): Promise<Record<OrderState, number>> {
     return this.#ready.orders.countByState();
+  }
+
+  async salesSince(since: number): Promise<SalesLine[]> {
+    return this.#ready.orders.salesSince(since);
   }
 
   async listOrders(filter: { eventId: string; states: readonly OrderState[] }, limit: number): Promise<OrderRecord[]> {

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
+import { PRIVATE_FILE_MODE } from '../../shared/fs/private-files.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
@@ -115,7 +116,8 @@ export class JobLog extends Resource {
         'job log has damaged lines: the steps they recorded are unknown here (the coordinator has the order state)',
       );
     }
-    this.#file = await open(this.#path, 'a');
+    // Fans' full redemption tokens: readable by this printer's user only.
+    this.#file = await open(this.#path, 'a', PRIVATE_FILE_MODE);
     if (!text.endsWith('\n') && text.length > 0) {
       await this.#file.write('\n');
       await this.#file.sync();

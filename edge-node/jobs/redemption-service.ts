@@ -61,6 +61,8 @@ export interface RedemptionServiceOptions {
   fetcher: ImageFetcher;
   printer: PrinterPort;
   venueName: () => string;
+  /** The event's name for the receipt (null: not known here). */
+  eventName?: (eventId: string) => string | null;
   printerName: () => string;
   logger: RedemptionLogger;
   /** Offline redemption (issue #6); without it, a code is refused when the cloud is unreachable. */
@@ -352,6 +354,9 @@ export class RedemptionService extends Resource {
             orderId: progress.orderId,
             orderCode: progress.code,
             venue: this.#o.venueName(),
+            eventName: job ? (this.#o.eventName?.(job.order.eventId) ?? null) : null,
+            totalCents: job?.order.totalCents ?? null,
+            currency: job?.order.currency ?? null,
             printer: this.#o.printerName(),
             printedAt: clock.now(),
             items: job?.order.items ?? summarize(progress.units),

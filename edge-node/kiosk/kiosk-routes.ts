@@ -95,7 +95,8 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query) });
   });
   router.get('/kiosk/assets/:name', async (ctx) => {
-    const asset = ASSETS[ctx.params.name!];
+    // Own properties only: "__proto__" or "constructor" are no kiosk files.
+    const asset = Object.hasOwn(ASSETS, ctx.params.name!) ? ASSETS[ctx.params.name!] : undefined;
     if (!asset) throw new AppError('asset_not_found', 'No such kiosk file.');
     let body = assets.get(ctx.params.name!);
     if (!body) {

@@ -22,6 +22,11 @@ export interface ReceiptInfo {
   /** Epoch milliseconds. */
   printedAt: number;
   items: Array<{ imageId: string; copies: number; label?: string }>;
+  /** The event the photos are from, as the shop names it. */
+  eventName?: string | null;
+  /** What the fan paid, in minor units of `currency`. */
+  totalCents?: number | null;
+  currency?: string | null;
 }
 
 export type PrinterKind = 'tcp' | 'usb' | 'file';

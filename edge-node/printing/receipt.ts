@@ -24,6 +24,11 @@ export function formatLocalIso(epochMs: number): string {
   return `${date}T${time}${sign}${pad(Math.trunc(offsetMinutes / 60))}:${pad(offsetMinutes % 60)}`;
 }
 
+/** 2800, EUR → "28.00 EUR" (ASCII only: thermal printers lack most currency signs). */
+export function formatMoney(cents: number, currency: string): string {
+  return `${(cents / 100).toFixed(2)} ${currency}`;
+}
+
 /** Wraps at spaces to the paper width (hard-splitting words that are too long) so nothing runs off the edge. */
 export function wrapLine(text: string, columns: number): string[] {
   const clean = toPrintableAscii(text).replace(/\n/g, ' ');
@@ -65,19 +70,26 @@ export function appendReceipt(b: EscPosBuilder, info: ReceiptInfo, widthDots: nu
   // Double width halves the columns.
   lines(wrapLine(info.venue, Math.floor(columns / 2)));
   b.size(1, 1).bold(false).line('Photo order').line();
-  b.align('left').bold(true);
+  b.align('left');
+  if (info.eventName) lines(wrapLine(`Event: ${info.eventName}`, columns));
+  b.bold(true);
   lines(wrapLine(`Order code: ${info.orderCode}`, columns));
   b.bold(false);
-  lines(wrapLine(`Order id: ${info.orderId}`, columns));
   b.line(rule);
+  // Photos numbered as the fan's order page lists them; internal ids mean nothing to a person.
   let prints = 0;
-  for (const item of info.items) {
+  info.items.forEach((item, i) => {
     prints += item.copies;
-    lines(twoColumns(item.label ?? `Photo ${item.imageId}`, `x${item.copies}`, columns));
-    if (item.label) lines(wrapLine(`  image ${item.imageId}`, columns));
-  }
+    const name = item.label ? `Photo ${i + 1}: ${item.label}` : `Photo ${i + 1}`;
+    lines(twoColumns(name, `x${item.copies}`, columns));
+  });
   b.line(rule);
   lines(twoColumns('Prints', String(prints), columns));
+  if (typeof info.totalCents === 'number' && info.currency) {
+    b.bold(true);
+    lines(twoColumns('Total paid', formatMoney(info.totalCents, info.currency), columns));
+    b.bold(false);
+  }
   lines(wrapLine(`Printer: ${info.printer}`, columns));
   lines(wrapLine(`Time: ${formatLocalIso(info.printedAt)}`, columns));
   return b.feed(4).cut(false);

@@ -16,6 +16,8 @@ export interface LocalApiNode {
   readonly metrics: NodeMetrics;
   readonly printerName: string;
   readonly clock: Clock;
+  /** Host names the local API answers to besides loopback (DNS-rebinding guard). */
+  readonly localHostNames: readonly string[];
   statusReport(): Promise<PrinterStatusReport>;
   redeem(code: string): Promise<RedemptionProgress>;
   startRedeem(code: string): Promise<RedemptionProgress>;
@@ -31,6 +33,7 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
   };
   return {
     logger: node.logger,
+    hostNames: node.localHostNames,
     status: () => node.statusReport(),
     metrics: async () => ({
       contentType: node.metrics.registry.contentType,

@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
+import { hostGuard } from './host-guard.ts';
 
 export interface LocalApiDeps {
   /** The node's status report (a PrinterStatusReport; tests of the other routes answer anything). */
@@ -17,6 +18,8 @@ export interface LocalApiDeps {
   kiosk?: KioskDeps;
   /** Where unexpected failures are logged (their message is never sent to the client). */
   logger?: StructuredLogger;
+  /** Host names besides loopback this API answers to (its listen address, names set for the kiosk). */
+  hostNames?: readonly string[];
 }
 
 /**
@@ -39,6 +42,7 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
       ctx.body = { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
     }
   });
+  app.use(hostGuard(deps.hostNames));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb' }));
   router.get('/status', async (ctx) => {
     ctx.body = await deps.status();

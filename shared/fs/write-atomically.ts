@@ -3,9 +3,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Temp file in the same folder, fsync, rename: readers (and a restart after a crash) see the whole file or the old one. */
-export async function writeAtomically(target: string, data: Uint8Array | string): Promise<void> {
+export async function writeAtomically(
+  target: string,
+  data: Uint8Array | string,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx');
+  // `mode` is for new files holding secrets (0600); the rename keeps the temp file's mode.
+  const handle = await fs.open(temp, 'wx', opts.mode ?? 0o666);
   try {
     try {
       await handle.writeFile(data);

@@ -121,6 +121,9 @@ export const orderViewSchema = z.object({
   eventId: id,
   state: z.enum(ORDER_STATES),
   items: z.array(orderItemSchema),
+  /** What the fan paid (the receipt prints it); absent from older coordinators. */
+  totalCents: z.number().int().min(0).optional(),
+  currency: z.string().min(3).max(3).optional(),
 });
 export type OrderView = z.infer<typeof orderViewSchema>;
 

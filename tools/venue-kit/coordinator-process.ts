@@ -30,7 +30,8 @@ export async function startCoordinatorProcess(
   clock: Clock = systemClock,
 ): Promise<CoordinatorProcess> {
   const proc = await spawnLogged(clock, ['coordinator/main.ts'], {
-    env: { ...process.env, VPM_LOG_LEVEL: 'info', ...env },
+    // The kit buys through the test gateway's page; a coordinator runs it only when asked.
+    env: { ...process.env, VPM_LOG_LEVEL: 'info', VPM_PAYMENT_GATEWAY: 'test', ...env },
     resumeBeforeStop: true,
   });
   owner.teardown(proc.stop);

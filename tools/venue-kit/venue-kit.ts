@@ -210,6 +210,8 @@ export class VenueKit extends ReadyResource {
         port: mode.port ?? 0,
         dataDir,
         dhtHost: net.cloudHost,
+        // The demo, tests and benches buy through the test gateway; production must choose a provider.
+        paymentGateway: 'test',
         ...(ownBootstrap ? { dhtPort: 0 } : { dhtBootstrap: bootstrapList }),
         logLevel: mode.logLevel ?? 'silent',
       });

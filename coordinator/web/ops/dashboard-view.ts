@@ -2,6 +2,7 @@ import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import type { Alert } from '../../services/alerts.ts';
 import type { OpsSnapshot } from '../../services/ops-monitor.ts';
 import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
+import type { SalesLine } from '../../store/port.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
 
 /**
@@ -40,9 +41,21 @@ function connection(row: PrinterRow, now: number): SafeHtml {
 function printerState(row: PrinterRow): SafeHtml {
   if (row.printerState === null) return html`<span class="muted">no report yet</span>`;
   const tone = row.printerState === 'ready' || row.printerState === 'printing' ? 'ok' : 'bad';
-  return html`<span class="badge badge-${tone}">${STATE_LABEL[row.printerState] ?? row.printerState}</span>
-<span class="small">${row.printerDetail}</span>
+  const label = STATE_LABEL[row.printerState] ?? row.printerState;
+  // A detail that only repeats the state ("Ready" and "Ready.") is left out.
+  const detail = row.printerDetail && !sameWords(row.printerDetail, label) ? row.printerDetail : '';
+  return html`<span class="badge badge-${tone}">${label}</span>
+<span class="small">${detail}</span>
 ${row.lastError ? html`<span class="small error-text"><span class="visually-hidden">Last error: </span>⚠ ${row.lastError}</span>` : ''}`;
+}
+
+function sameWords(a: string, b: string): boolean {
+  const words = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
+  return words(a) === words(b);
 }
 
 function eventProgress(e: EventProgress): SafeHtml {
@@ -78,18 +91,35 @@ export function alertsHtml(alerts: readonly Alert[]): SafeHtml {
   )}`;
 }
 
-export function dashboardBody(snapshot: OpsSnapshot): SafeHtml {
+/** Paid orders in the last day, per currency; shown when the page loads (not live). */
+export function salesHtml(sales: readonly SalesLine[]): SafeHtml {
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  const lines = sales.length
+    ? sales.map(
+        (s) =>
+          html`<li>${plural(s.orders, 'order')} · ${plural(s.prints, 'print')} · <strong>${(s.revenueCents / 100).toFixed(2)} ${s.currency}</strong></li>`,
+      )
+    : [html`<li class="muted">No paid orders yet.</li>`];
+  return html`<section aria-labelledby="sales-heading">
+  <h2 id="sales-heading">Sales in the last 24 hours</h2>
+  <ul id="sales-summary" class="plain">${lines}</ul>
+</section>`;
+}
+
+export function dashboardBody(snapshot: OpsSnapshot, sales?: readonly SalesLine[]): SafeHtml {
   const now = snapshot.generatedAt;
   const t = snapshot.thresholds;
-  return html`<h1>Printers</h1>
+  return html`<h1>Dashboard</h1>
 <p id="live-status" class="live" role="status" data-state="connecting">Connecting to live updates…</p>
+${sales ? salesHtml(sales) : ''}
 <section aria-labelledby="alerts-heading">
   <h2 id="alerts-heading">Alerts</h2>
   <p class="small">Offline after ${formatDuration(t.offlineAlertMs)} without contact; lagging when the oldest missing photo is older than ${formatDuration(t.lagAlertMs)}.</p>
   <ul id="alerts" class="plain alerts" aria-live="polite">${alertsHtml(snapshot.alerts)}</ul>
 </section>
 <section aria-labelledby="printers-heading">
-  <h2 id="printers-heading">Fleet</h2>
+  <h2 id="printers-heading">Printers</h2>
+  <p class="small">Updated live: a row flashes yellow for a moment when something in it changes.</p>
   ${
     snapshot.rows.length === 0
       ? html`<p>No printers are paired yet. <a href="/ops/printers">Pair a printer</a>.</p>`

@@ -45,6 +45,11 @@ export function sendHtml(ctx: Context, status: number, body: string): void {
   ctx.body = body;
 }
 
+/** The default operator credential is named "operator": its name and role are not shown twice. */
+function sameWords(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
 function header(staff: StaffIdentity | null, current: NavKey | null): SafeHtml {
   if (!staff) {
     return html`<header class="top"><span class="brand">Venue Print Mesh · Staff</span></header>`;
@@ -59,7 +64,7 @@ function header(staff: StaffIdentity | null, current: NavKey | null): SafeHtml {
     )}
   </ul></nav>
   <form class="signout" method="post" action="/signout">
-    <span class="who">${who} · ${staff.role}</span>
+    <span class="who">${sameWords(who, staff.role) ? who : `${who} · ${staff.role}`}</span>
     <button type="submit" class="link">Sign out</button>
   </form>
 </header>`;

@@ -17,7 +17,10 @@ import { eventsBody } from './pages/events.ts';
 import { pricesBody } from './pages/prices.ts';
 import { printersBody } from './pages/printers.ts';
 import { tokensBody } from './pages/tokens.ts';
-import { uploadBody } from './pages/upload.ts';
+import { defaultUploadEvent, uploadBody } from './pages/upload.ts';
+
+/** The dashboard's sales summary covers this long back from now. */
+const SALES_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** The operator pages (and the photographers' upload page), server-rendered. */
 export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: OpsMonitor): void {
@@ -53,7 +56,8 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
   };
 
   router.get('/ops', operator, async (ctx) => {
-    const body = dashboardBody(await monitor.snapshot());
+    const [snapshot, sales] = await Promise.all([monitor.snapshot(), store.salesSince(clock.now() - SALES_WINDOW_MS)]);
+    const body = dashboardBody(snapshot, sales);
     sendHtml(
       ctx,
       200,
@@ -143,8 +147,10 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
 
   router.get('/ops/upload', uploader, async (ctx) => {
     const events = await store.listEvents();
-    const selected = typeof ctx.query.event === 'string' ? ctx.query.event : (events[0]?.id ?? null);
-    const body = uploadBody(events, selected, settings.imageLimits.maxUploadBytes);
+    const now = clock.now();
+    const selected =
+      typeof ctx.query.event === 'string' ? ctx.query.event : (defaultUploadEvent(events, now)?.id ?? null);
+    const body = uploadBody(events, selected, settings.imageLimits.maxUploadBytes, now);
     sendHtml(
       ctx,
       200,

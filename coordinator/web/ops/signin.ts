@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { html } from '../../../shared/web/html.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { hashBearerToken, requestSameOrigin } from '../../http/auth.ts';
+import { ClientRateLimiter, SIGNIN_FAILURE_BURST, SIGNIN_FAILURE_REFILL_MS } from '../../http/client-rate-limiter.ts';
 import {
   MAX_SESSION_LABEL_CHARS,
   SESSION_TTL_MS,
@@ -75,6 +76,7 @@ export function signinRoutes(router: Router, deps: CoordinatorDeps, sealer: Sess
     sendHtml(ctx, 200, signinPage({ next, ...(notice ? { notice } : {}) }));
   });
 
+  const failures = new ClientRateLimiter({ burst: SIGNIN_FAILURE_BURST, refillMs: SIGNIN_FAILURE_REFILL_MS });
   router.post('/signin', async (ctx) => {
     // Login CSRF: another site must not sign this browser in with the attacker's token.
     if (!requestSameOrigin(ctx, settings.publicUrl)) {
@@ -86,6 +88,24 @@ export function signinRoutes(router: Router, deps: CoordinatorDeps, sealer: Sess
     const name = parsed.success ? parsed.data.name : '';
     const credential = parsed.success ? await store.getCredential(hashBearerToken(parsed.data.token)) : null;
     if (!credential || credential.revokedAt !== null) {
+      // Only wrong tokens are slowed: a right one always signs in. Tokens are 192 random bits, so
+      // answering a right one during the wait tells a guesser nothing; this brake is for noise.
+      const wait = failures.retryAfterMs(ctx.ip, clock.now());
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        ctx.set('retry-after', String(seconds));
+        sendHtml(
+          ctx,
+          429,
+          signinPage({
+            next,
+            name,
+            error: `Too many wrong tokens from this network: wait ${seconds} s, then try again.`,
+          }),
+        );
+        return;
+      }
+      failures.take(ctx.ip, clock.now());
       sendHtml(
         ctx,
         401,

@@ -162,7 +162,7 @@ export function photoPage(assets: AssetTable, event: EventRecord, image: ImageRe
     data: { 'event-id': event.id, 'image-id': image.id, 'max-copies': maxCopies, currency: event.priceList.currency },
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<p><a href="${galleryPath(event.id)}">‹ All photos of ${event.name}</a></p>
-<h1>${photoAlt(image)}</h1>
+<h1>Photo by ${image.photographer ?? 'an unnamed photographer'}, ${timeTag(image.createdAt, 'time')}</h1>
 <img class="preview" src="/media/images/${encodeURIComponent(image.id)}/preview.jpg" width="${preview.width}" height="${preview.height}" alt="${photoAlt(image)}">
 <p id="viewer-status" class="status-line" role="status"></p>
 <p><button type="button" id="photo-add" class="primary" data-image="${image.id}" hidden>Add to cart</button></p>`,

@@ -52,8 +52,9 @@ function statusBlock(status: OrderStatusView): SafeHtml {
 
 function items(order: OrderRecord): SafeHtml {
   return html`<ul class="order-items">${order.items.map(
-    (i) =>
-      html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo in your order"><span>${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
+    // Numbered as the printer's receipt numbers them, so staff and fan can point at the same photo.
+    (i, n) =>
+      html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo ${n + 1} of your order"><span><strong>Photo ${n + 1}</strong> · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
   )}</ul>`;
 }
 

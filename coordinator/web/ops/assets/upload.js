@@ -65,6 +65,16 @@ if (form) {
     });
     xhr.addEventListener('load', () => {
       item.progress.value = 100;
+      if (xhr.status === 429) {
+        // The coordinator is busy with other uploads: try this one again when it says.
+        const seconds = Number(xhr.getResponseHeader('retry-after')) || 3;
+        item.status.textContent = `Waiting for the server (${seconds} s)…`;
+        setTimeout(() => {
+          queue.push(job);
+          pump();
+        }, seconds * 1000);
+        return;
+      }
       if (xhr.status === 201) finish(item, 'ok', 'Uploaded');
       else if (xhr.status === 200 && xhr.response?.duplicate) finish(item, 'duplicate', 'Already uploaded, kept once');
       else if (xhr.status === 401) {

@@ -1,12 +1,13 @@
 import { html, type SafeHtml } from '../../../../shared/web/html.ts';
 import { type ConflictView, joinNames } from '../../../services/conflict-views.ts';
-import type { ConflictKind, OfflineRedemptionRecord } from '../../../store/offline-records.ts';
+import { type ConflictKind, NO_PRINTER_ID, type OfflineRedemptionRecord } from '../../../store/offline-records.ts';
 import { localTime } from '../dashboard-view.ts';
 
 const KIND_LABEL: Readonly<Record<ConflictKind, string>> = {
   double_print: 'Printed twice',
   not_redeemable: 'Not redeemable',
   unknown_order: 'Unknown order',
+  paid_after_cancel: 'Paid after cancellation',
 };
 
 export interface ConflictsPageData {
@@ -38,6 +39,7 @@ function order(view: ConflictView): SafeHtml {
 }
 
 function printers(view: ConflictView): SafeHtml {
+  if (view.conflict.printerId === NO_PRINTER_ID) return html`<span class="muted">no printer</span>`;
   return html`${view.printerName}<span class="small block">printed it offline</span>${
     view.otherPrinterNames.length
       ? html`<span class="small block">counted for ${joinNames(view.otherPrinterNames)}</span>`
