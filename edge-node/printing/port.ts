@@ -24,7 +24,7 @@ export interface ReceiptInfo {
   items: Array<{ imageId: string; copies: number; label?: string }>;
 }
 
-export type PrinterKind = 'tcp' | 'usb' | 'file';
+export type PrinterKind = 'tcp' | 'usb' | 'file' | 'ipp';
 export type StatusListener = (s: PrinterStatus) => void;
 
 export interface PrintOptions {
