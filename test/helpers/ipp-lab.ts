@@ -17,6 +17,8 @@ import { IppClient } from '../../edge-node/printing/ipp/client.ts';
 const ENGINE = fileURLToPath(new URL('../fixtures/ipp/photo-engine.sh', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 export const PHOTO_MEDIA = 'na_index-4x6_4x6in';
+/** ippeveprinter's photo tray holds 25 sheets; its /media form offers no more. */
+const PHOTO_TRAY_SHEETS = 25;
 
 export function ippAvailable(): boolean {
   return ['/usr/sbin/ippeveprinter', '/usr/sbin/avahi-daemon'].every((f) => existsSync(f)) && hasBin('dbus-daemon');
@@ -97,7 +99,7 @@ export class IppLab {
         VPM_PRINT_SECONDS: String(opts.printSeconds),
         VPM_ROLL_PRINTS: String(opts.rollPrints ?? 400),
       },
-      ['-M', 'DNP', '-m', 'DS620', '-f', 'image/jpeg,image/pwg-raster', opts.name],
+      ['-M', 'DNP', '-m', 'DS620', '-s', '60,60', '-f', 'image/jpeg,image/pwg-raster', opts.name],
     );
     const uri = `ipp://localhost:${port}/ipp/print`;
     const client = new IppClient({ uri, timeoutMs: 1000 });
@@ -126,12 +128,12 @@ export class IppLab {
       },
       loadRoll: async () => {
         await fs.rm(path.join(engineDir, 'EMPTY'), { force: true });
-        await media(250);
+        await media(PHOTO_TRAY_SHEETS);
       },
       printed: async () => (await fs.readdir(path.join(engineDir, 'out'))).filter((f) => !f.endsWith('.tmp')).sort(),
       stop: async () => stopChild(child),
     };
-    await media(250);
+    await media(PHOTO_TRAY_SHEETS);
     this.printers.push(printer);
     return printer;
   }
