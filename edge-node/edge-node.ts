@@ -26,8 +26,8 @@ import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
-import { createPrinter } from './printing/create-printer.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { openStationPrinter, stationReport } from './printing/station-config.ts';
 import { eventStatus } from './status/event-status.ts';
 import { createLocalApi } from './status/local-api.ts';
 import { NodeMetrics } from './status/node-metrics.ts';
@@ -148,7 +148,7 @@ export class EdgeNode {
       'pairing code of this printer',
     );
 
-    this.#printer = createPrinter(this.config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') });
+    this.#printer = await openStationPrinter(this.config, dataDir, this.logger, this.clock);
     this.#printer.on('status', (s) => {
       this.#printerStatus = s;
       if (s.state !== 'ready' && s.state !== 'printing') this.logger.warn({ printer: s }, 'printer needs attention');
@@ -349,6 +349,7 @@ export class EdgeNode {
       cloudConnected,
       queue: this.#redemptions?.queue ?? 0,
       printer: { state: printer.state, detail: printer.detail },
+      ...stationReport(this.#printer),
       lastError: this.#storage?.failure?.message ?? this.#lastError,
       dht: this.#dht?.address ?? null,
       ...(this.#offline ? { offline: await this.#offline.status() } : {}),

@@ -7,7 +7,7 @@ import { compareToSource, isColour } from './helpers/photo-compare.ts';
 const M4x6 = parseMediaName('na_index-4x6_4x6in')!;
 
 /** A landscape test photo: four coloured quadrants, so orientation and colour both show. */
-export async function quadrants(width: number, height: number): Promise<Buffer> {
+async function quadrants(width: number, height: number): Promise<Buffer> {
   const q = (c: string) =>
     sharp({ create: { width: width / 2, height: height / 2, channels: 3, background: c } })
       .png()

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError, conflict, notFound } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import { stationReportSchema } from '../../shared/protocol/station-report.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
@@ -68,6 +69,8 @@ export const printerStatusReport = z
       })
       .strict()
       .optional(),
+    /** A photo station's printers (issue #12): health, prints left, print time. */
+    station: stationReportSchema.optional(),
   })
   .strict();
 
