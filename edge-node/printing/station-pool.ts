@@ -125,15 +125,22 @@ export class StationPool implements PrinterPort {
     const unitId = opts.jobId ?? `unit-${this.#clock.now()}`;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
     if (await this.#recover(unitId, signal)) return;
-    const renders = new Map<string, RenderedPhoto>();
+    // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
+    const renders = new Map<string, Promise<RenderedPhoto>>();
+    const render = (p: IppPhotoPrinter): Promise<RenderedPhoto> => {
+      const key = `${p.config.media}/${p.config.fit}/${p.config.dpi ?? ''}`;
+      let r = renders.get(key);
+      if (!r) {
+        r = renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
+        renders.set(key, r);
+      }
+      return r;
+    };
+    await render(this.printers[0]!);
     for (;;) {
       const printer = await this.#acquire(signal);
       try {
-        let doc = renders.get(printer.config.media);
-        if (!doc) {
-          doc = await renderPhoto(image, printer.mediaSize, { fit: printer.config.fit, dpi: printer.config.dpi });
-          renders.set(printer.config.media, doc);
-        }
+        const doc = await render(printer);
         let job: { id: number };
         try {
           job = await printer.submit(unitId, doc);
