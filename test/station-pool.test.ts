@@ -93,8 +93,12 @@ test.serial('units spread over two printers, each confirmed by job state complet
   await station.ready();
   const masters = new Map<string, Buffer>();
   for (let i = 0; i < 6; i++) masters.set(`order-s-${i}`, await master(i));
-  await Promise.all([...masters].map(([id, img]) => station.printPhoto(img, { jobId: id })));
+  const trays = new Map<string, string>();
+  await Promise.all(
+    [...masters].map(([id, img]) => station.printPhoto(img, { jobId: id, onPlaced: (w) => trays.set(id, w.tray) })),
+  );
   t.is(station.counters.unitsCompleted, 6);
+  t.deepEqual([...new Set(trays.values())].sort(), ['tray 1', 'tray 2'], 'the kiosk learns the tray of every unit');
   t.deepEqual([...used].sort(), ['spreadA', 'spreadB']);
   await checkDocuments(t, printers, masters);
   const report = station.report();

@@ -38,6 +38,8 @@ export interface UnitProgress {
   /** Where the photo came from: already here, a LAN neighbour, or the cloud (last one used). */
   source?: FetchSource;
   detail?: string;
+  /** Where to collect this print, on a station with several photo printers. */
+  tray?: string;
 }
 
 export interface RedemptionProgress {
@@ -321,6 +323,10 @@ export class RedemptionService extends EventEmitter {
           label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
           signal: this.#abort.signal,
           jobId: `${progress.orderId}-${u.unit}`,
+          onPlaced: (where) => {
+            u.tray = where.tray;
+            emit();
+          },
         });
         await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
         u.state = 'printed';

@@ -32,6 +32,8 @@ export interface PrintOptions {
   signal?: AbortSignal;
   /** Caller's id for the job (e.g. "<order id>-<unit>"): named in errors, status and file names. */
   jobId?: string;
+  /** A photo station tells which printer took the unit, so the kiosk can name the tray (issue #12). */
+  onPlaced?: (where: { printer: string; tray: string }) => void;
 }
 
 export interface PrinterPort {

@@ -29,6 +29,8 @@ export interface StationOptions {
   pollMs?: number;
   stallGraceMs?: number;
   requestTimeoutMs?: number;
+  /** How often a stopped CUPS queue is resumed to look again (DEFAULT_RESUME_RETRY_MS). */
+  resumeRetryMs?: number;
 }
 
 export interface UnitPlaced {
@@ -76,7 +78,9 @@ export class StationPool implements PrinterPort {
     this.#graceMs = opts.stallGraceMs ?? STALL_GRACE_MS;
     this.#receipt = opts.receipt;
     this.widthDots = opts.receipt?.widthDots ?? 0;
-    this.printers = opts.printers.map((c) => new IppPhotoPrinter(c, this.#clock, opts.requestTimeoutMs));
+    this.printers = opts.printers.map(
+      (c) => new IppPhotoPrinter(c, this.#clock, opts.requestTimeoutMs, opts.resumeRetryMs),
+    );
     for (const p of this.printers) p.on('health', () => this.#onChange());
     this.#status = { state: 'offline', detail: 'The print station has not asked its printers yet.', checkedAt: 0 };
   }
@@ -124,7 +128,7 @@ export class StationPool implements PrinterPort {
     await this.ready();
     const unitId = opts.jobId ?? `unit-${this.#clock.now()}`;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
-    if (await this.#recover(unitId, signal)) return;
+    if (await this.#recover(unitId, signal, opts.onPlaced)) return;
     // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
     const renders = new Map<string, Promise<RenderedPhoto>>();
     const render = (p: IppPhotoPrinter): Promise<RenderedPhoto> => {
@@ -161,6 +165,7 @@ export class StationPool implements PrinterPort {
           ippJobId: job.id,
         };
         this.#emit('accepted', placed);
+        opts.onPlaced?.({ printer: placed.printer, tray: placed.tray });
         if (await this.#watch(printer, unitId, job.id, signal)) {
           this.counters.unitsCompleted++;
           this.#emit('printed', placed);
@@ -177,7 +182,7 @@ export class StationPool implements PrinterPort {
   }
 
   /** A unit a printer already has: true if it completed (now or while watched), false to send it. */
-  async #recover(unitId: string, signal: AbortSignal): Promise<boolean> {
+  async #recover(unitId: string, signal: AbortSignal, onPlaced: PrintOptions['onPlaced']): Promise<boolean> {
     for (const printer of this.printers) {
       let jobs: Awaited<ReturnType<IppPhotoPrinter['jobsFor']>>;
       try {
@@ -186,12 +191,14 @@ export class StationPool implements PrinterPort {
         if (!(err instanceof IppError)) throw err;
         continue;
       }
+      const tray = printer.config.tray ?? printer.name;
+      if (jobs.length > 0) onPlaced?.({ printer: printer.name, tray });
       if (jobs.some((j) => jobPhase(j.state) === 'completed')) {
         this.counters.recoveredCompleted++;
         this.#emit('printed', {
           unitId,
           printer: printer.name,
-          tray: printer.config.tray ?? printer.name,
+          tray,
           ippJobId: jobs[0]!.id,
         });
         return true;
@@ -206,7 +213,7 @@ export class StationPool implements PrinterPort {
           this.#emit('printed', {
             unitId,
             printer: printer.name,
-            tray: printer.config.tray ?? printer.name,
+            tray,
             ippJobId: open.id,
           });
           return true;

@@ -17,6 +17,12 @@ import { healthFrom, type MediaSize, type PrinterHealth, parseMediaName, unreach
 
 /** Without a measurement yet, a dye-sublimation print of 4×6 takes about this long. */
 export const DEFAULT_SECONDS_PER_PRINT = 12;
+/**
+ * A stopped CUPS queue keeps the reasons its backend reported last (e.g. media-empty) until it runs
+ * again, so a queue that stopped itself is resumed this often to let the backend look again; if the
+ * printer is still empty, the backend stops the queue again and nothing prints.
+ */
+export const DEFAULT_RESUME_RETRY_MS = 30_000;
 /** Warn when this many prints or fewer are left on a roll (configurable per printer). */
 export const DEFAULT_LOW_ROLL_PRINTS = 40;
 
@@ -66,11 +72,20 @@ export class IppPhotoPrinter extends EventEmitter {
   printedSinceLoad = 0;
   measuredSecondsPerPrint: number | null = null;
   readonly #clock: Clock;
+  readonly #resumeRetryMs: number;
+  #lastResumeAt = Number.NEGATIVE_INFINITY;
+  resumes = 0;
 
-  constructor(config: IppPhotoPrinterConfig, clock: Clock, timeoutMs?: number) {
+  constructor(
+    config: IppPhotoPrinterConfig,
+    clock: Clock,
+    timeoutMs?: number,
+    resumeRetryMs = DEFAULT_RESUME_RETRY_MS,
+  ) {
     super();
     this.config = config;
     this.#clock = clock;
+    this.#resumeRetryMs = resumeRetryMs;
     this.client = new IppClient({ uri: config.uri, clock, timeoutMs });
     const size = parseMediaName(config.media);
     if (!size) throw new IppError(400, 'printer_media_invalid', `Media "${config.media}" is not a PWG media name.`);
@@ -98,8 +113,12 @@ export class IppPhotoPrinter extends EventEmitter {
   async refresh(): Promise<PrinterHealth> {
     let next: PrinterHealth;
     try {
-      next = healthFrom(await this.client.getPrinterAttributes(), this.name, this.config.media);
-      if (next.stoppedButClear) {
+      const attributes = await this.client.getPrinterAttributes();
+      next = healthFrom(attributes, this.name, this.config.media);
+      const now = this.#clock.now();
+      if (next.stopped && (next.stoppedButClear || now - this.#lastResumeAt >= this.#resumeRetryMs)) {
+        this.#lastResumeAt = now;
+        this.resumes++;
         await this.client.resumePrinter();
         next = healthFrom(await this.client.getPrinterAttributes(), this.name, this.config.media);
       }

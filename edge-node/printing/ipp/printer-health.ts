@@ -32,7 +32,9 @@ export interface PrinterHealth {
   /** From marker-levels (percent of the ribbon/roll) when the printer reports one; null otherwise. */
   markerPercent: number | null;
   model: string;
-  /** A CUPS queue that stopped itself (printer-state stopped) while nothing blocks it any more. */
+  /** printer-state stopped: a CUPS queue that paused itself after a failed job (or by hand). */
+  stopped: boolean;
+  /** Stopped while nothing else blocks it any more. */
   stoppedButClear: boolean;
   documentFormats: string[];
 }
@@ -49,10 +51,12 @@ export function healthFrom(a: Attributes, printerName: string, media: string): P
   const markerPercent = levels.length > 0 ? Math.min(...levels) : null;
   const model = String(a['printer-make-and-model']?.values[0] ?? 'unknown');
   const documentFormats = strings(a['document-format-supported']);
-  const base = { reasons, mediaReady, markerPercent, model, documentFormats, stoppedButClear: false };
+  const stopped = state === PrinterStateEnum.stopped;
+  const base = { reasons, mediaReady, markerPercent, model, documentFormats, stopped, stoppedButClear: false };
   for (const [reason, pstate, words] of BLOCKING_REASONS) {
     if (reasons.some((r) => reasonBase(r) === reason)) {
-      return { ...base, canPrint: false, state: pstate, detail: `Printer ${printerName} ${words}.` };
+      const paused = stopped ? ' Its queue is paused and is resumed automatically.' : '';
+      return { ...base, canPrint: false, state: pstate, detail: `Printer ${printerName} ${words}.${paused}` };
     }
   }
   if (mediaReady.length > 0 && !mediaReady.includes(media)) {
@@ -66,7 +70,7 @@ export function healthFrom(a: Attributes, printerName: string, media: string): P
   if (markerPercent === 0) {
     return { ...base, canPrint: false, state: 'paper_out', detail: `Printer ${printerName} is out of ribbon.` };
   }
-  if (state === PrinterStateEnum.stopped) {
+  if (stopped) {
     return {
       ...base,
       stoppedButClear: true,
@@ -88,6 +92,7 @@ export function unreachableHealth(printerName: string, why: string): PrinterHeal
     mediaReady: [],
     markerPercent: null,
     model: 'unknown',
+    stopped: false,
     stoppedButClear: false,
     documentFormats: [],
   };
