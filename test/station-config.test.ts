@@ -103,3 +103,77 @@ test.serial(
     await port.close();
   },
 );
+
+test('the dashboard shows a station report per photo printer and warns before a roll runs out', async (t) => {
+  const { printerStatusReport } = await import('../coordinator/routes/printers.ts');
+  const { computeAlerts, DEFAULT_ALERT_THRESHOLDS } = await import('../coordinator/web/ops/alerts.ts');
+  const { photoPrintersHtml } = await import('../coordinator/web/ops/station-view.ts');
+  const printer = {
+    name: 'left',
+    uri: 'ipp://10.0.0.5/ipp/print',
+    model: 'DNP DS620',
+    media: PHOTO_MEDIA,
+    tray: 'left tray',
+    state: 'ready',
+    detail: 'Printer left is ready.',
+    canPrint: true,
+    busy: false,
+    printsLeft: 12,
+    lowRoll: true,
+    printsToday: 388,
+    failures: 1,
+    secondsPerPrint: 11.6,
+    measuredSecondsPerPrint: 11.6,
+  };
+  const station = {
+    printers: [printer],
+    counters: { unitsCompleted: 388, failoverMoved: 1, recoveredCompleted: 0 },
+    canTakeCodes: true,
+  };
+  const base = {
+    version: '0.1.0',
+    uptimeMs: 1,
+    events: [],
+    bytesFromLan: 0,
+    bytesFromCloud: 0,
+    bytesToLan: 0,
+    lanPeers: 0,
+    cloudConnected: true,
+    queue: 0,
+    printer: { state: 'ready', detail: 'ok' },
+    lastError: null,
+  };
+  t.true(printerStatusReport.safeParse({ ...base, station }).success, 'the coordinator accepts the station report');
+  t.true(printerStatusReport.safeParse(base).success, 'and a thermal node without one');
+  const markup = String(photoPrintersHtml([printer]));
+  t.regex(markup, /12 prints left ⚠ roll low · 388 today · 1 failed · 12 s\/print/);
+  const row = {
+    id: 'p1',
+    name: 'Stand A',
+    venueId: 'v',
+    venueName: 'V',
+    pairedAt: 0,
+    revoked: false,
+    online: true,
+    lastSeenAt: 0,
+    reportedAt: 0,
+    version: null,
+    queue: 0,
+    printerState: 'ready',
+    printerDetail: '',
+    lastError: null,
+    bytesFromLan: 0,
+    bytesFromCloud: 0,
+    throughputBytesPerSec: null,
+    lanPeers: 0,
+    cloudConnected: true,
+    events: [],
+    photoPrinters: [printer],
+  };
+  const alerts = computeAlerts([row], 0, DEFAULT_ALERT_THRESHOLDS);
+  t.deepEqual(
+    alerts.map((a) => a.kind),
+    ['roll_low'],
+  );
+  t.regex(alerts[0]!.message, /Stand A \/ left: 12 prints left/);
+});

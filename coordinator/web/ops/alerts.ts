@@ -1,5 +1,6 @@
 import { type ConflictView, joinNames } from './conflict-views.ts';
 import type { PrinterRow } from './printer-rows.ts';
+import { rollAlertMessages } from './station-view.ts';
 
 /**
  * Operator alerts, computed from the dashboard rows and the time alone (no I/O), so every rule is
@@ -24,7 +25,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   lagAlertMs: LAG_ALERT_MS,
 };
 
-export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict';
+export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict' | 'roll_low';
 export type AlertSeverity = 'critical' | 'warning';
 
 export interface Alert {
@@ -103,6 +104,16 @@ export function computeAlerts(rows: readonly PrinterRow[], now: number, t: Alert
         severity: 'critical',
         eventId: null,
         message: `${row.name}: ${row.printerDetail || row.printerState}`,
+      });
+    }
+    for (const r of rollAlertMessages(row.name, row.photoPrinters ?? [])) {
+      alerts.push({
+        ...base,
+        id: `${r.id}:${row.id}`,
+        kind: 'roll_low',
+        severity: 'warning',
+        eventId: null,
+        message: r.message,
       });
     }
     for (const e of row.events) {

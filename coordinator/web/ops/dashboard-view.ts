@@ -3,6 +3,7 @@ import type { Alert } from './alerts.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
 import type { OpsSnapshot } from './ops-monitor.ts';
 import type { EventProgress, PrinterRow } from './printer-rows.ts';
+import { photoPrintersHtml } from './station-view.ts';
 
 /**
  * The dashboard's markup, rendered here only: the page renders it once and the live stream sends the
@@ -42,6 +43,7 @@ function printerState(row: PrinterRow): SafeHtml {
   const tone = row.printerState === 'ready' || row.printerState === 'printing' ? 'ok' : 'bad';
   return html`<span class="badge badge-${tone}">${STATE_LABEL[row.printerState] ?? row.printerState}</span>
 <span class="small">${row.printerDetail}</span>
+${photoPrintersHtml(row.photoPrinters ?? [])}
 ${row.lastError ? html`<span class="small error-text"><span class="visually-hidden">Last error: </span>⚠ ${row.lastError}</span>` : ''}`;
 }
 

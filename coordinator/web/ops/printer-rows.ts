@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { printerStatusReport } from '../../routes/printers.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../../store/records.ts';
 import { type AlertThresholds, isOffline } from './alerts.ts';
+import type { PhotoPrinterRow } from './station-view.ts';
 
 /** One dashboard row per printer: its record plus what it last reported, flattened for display. */
 
@@ -40,6 +41,8 @@ export interface PrinterRow {
   lanPeers: number | null;
   cloudConnected: boolean | null;
   events: EventProgress[];
+  /** A photo station's printers (issue #12); empty for a thermal-only node. */
+  photoPrinters?: PhotoPrinterRow[];
 }
 
 type StatusReport = z.infer<typeof printerStatusReport>;
@@ -134,6 +137,7 @@ export function buildPrinterRows(inputs: RowInputs): PrinterRow[] {
         bytesNeeded: e.bytesNeeded,
         lagMs: e.oldestMissingAgeMs,
       })),
+      photoPrinters: report?.station?.printers ?? [],
     };
   });
   inputs.throughput?.retain(new Set(inputs.printers.map((p) => p.id)));
