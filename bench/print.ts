@@ -7,6 +7,8 @@
  * size, the photo it should be. Last stdout line: one JSON object.
  *
  * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
+ *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
+ *        which measures the station's throughput against the ideal)
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +34,7 @@ const { values: flags } = parseArgs({
     'print-seconds': { type: 'string', default: '10' },
     'empty-seconds': { type: 'string' },
     seed: { type: 'string', default: '1' },
+    arrival: { type: 'string', default: 'paced' },
   },
 });
 const ORDERS = Number(flags.orders);
@@ -108,16 +111,24 @@ try {
   const units = orders.reduce((n, o) => n + o.units.length, 0);
   const idealPerMinute = (2 * 60) / PRINT_S;
   // Orders arrive at the station's ideal pace, so a queue builds only from the failover.
-  const gapMs = (units / ORDERS / (idealPerMinute / 60)) * 1000;
+  const gapMs = flags.arrival === 'burst' ? 0 : (units / ORDERS / (idealPerMinute / 60)) * 1000;
   const scanAt = new Map<string, number>();
   const acceptLatency: number[] = [];
+  // The station's own share: from the later of "code in" and "a printer became free" to accepted.
+  const dispatchLatency: number[] = [];
+  const freeSince = new Map<string, number>();
   station.on('accepted', (u: UnitPlaced) => {
     const t0 = scanAt.get(u.unitId);
     if (t0 !== undefined) {
-      acceptLatency.push(clock.now() - t0);
+      const now = clock.now();
+      acceptLatency.push(now - t0);
+      dispatchLatency.push(now - Math.max(t0, freeSince.get(u.printer) ?? 0));
       scanAt.delete(u.unitId);
     }
   });
+  const freed = (u: UnitPlaced) => freeSince.set(u.printer, clock.now());
+  station.on('printed', freed);
+  station.on('moved', freed);
   let emptied = false;
   const startedAt = clock.now();
   const runs: Promise<void>[] = [];
@@ -185,6 +196,9 @@ try {
     failoverMoved: report.counters.failoverMoved,
     scanToJobAcceptedP50Ms: Math.round(percentile(acceptLatency, 50)),
     scanToJobAcceptedP99Ms: Math.round(percentile(acceptLatency, 99)),
+    dispatchP50Ms: Math.round(percentile(dispatchLatency, 50)),
+    dispatchP99Ms: Math.round(percentile(dispatchLatency, 99)),
+    arrival: flags.arrival,
     stationPrintsPerMinute: Number((report.counters.unitsCompleted / elapsedMin).toFixed(2)),
     idealPrintsPerMinute: idealPerMinute,
     measuredSecondsPerPrint: report.printers.map((p) => p.measuredSecondsPerPrint),
