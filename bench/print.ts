@@ -2,8 +2,8 @@
  * npm run bench:print — a print station on real IPP printers: two ippeveprinter photo printers (print
  * engine: --print-seconds per print, default 10 like a dye-sub) and a file receipt printer behind one
  * StationPool, 20 orders of 1–3 photos from ~5 MB masters arriving at about the station's capacity;
- * in the middle one printer's roll runs out (the print in progress aborts) and is reloaded after
- * --empty-seconds. Every document the printers kept is decoded and checked: colour, the media's pixel
+ * half way through the ideal run one printer's roll runs out (the print in progress aborts) and is
+ * reloaded after --empty-seconds. Every document the printers kept is decoded and checked: colour, the media's pixel
  * size, the photo it should be. Last stdout line: one JSON object.
  *
  * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
@@ -129,14 +129,17 @@ try {
   const freed = (u: UnitPlaced) => freeSince.set(u.printer, clock.now());
   station.on('printed', freed);
   station.on('moved', freed);
-  let emptied = false;
   const startedAt = clock.now();
-  const runs: Promise<void>[] = [];
-  for (const [k, order] of orders.entries()) {
-    if (!emptied && k === Math.floor(ORDERS / 2)) {
-      emptied = true;
-      void a.emptyRoll().then(() => clock.sleep(EMPTY_S * 1000).then(() => a.loadRoll()));
-    }
+  // Half way through the ideal run, the left printer's roll runs out (its print in progress aborts)
+  // and an operator loads a new one EMPTY_S later.
+  const idealRunMs = (units / (idealPerMinute / 60)) * 1000;
+  const failover = clock
+    .sleep(idealRunMs / 2)
+    .then(() => a.emptyRoll())
+    .then(() => clock.sleep(EMPTY_S * 1000))
+    .then(() => a.loadRoll());
+  const runs: Promise<void>[] = [failover];
+  for (const order of orders) {
     const scannedAt = clock.now();
     runs.push(
       (async () => {

@@ -6,7 +6,7 @@
  * so no unit prints twice. After a crash, a unit the printers already know (by job name) is watched
  * or confirmed, not sent again. Decisions come from shared/policy/station-dispatch.ts.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
 import { choosePrinter, stationAvailability, unitAction } from '../../shared/policy/station-dispatch.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
@@ -82,6 +82,8 @@ export class StationPool implements PrinterPort {
       (c) => new IppPhotoPrinter(c, this.#clock, opts.requestTimeoutMs, opts.resumeRetryMs),
     );
     for (const p of this.printers) p.on('health', () => this.#onChange());
+    // Every unit waiting for a printer listens on the closing signal (and drops it when it gets one).
+    setMaxListeners(0, this.#closing.signal);
     this.#status = { state: 'offline', detail: 'The print station has not asked its printers yet.', checkedAt: 0 };
   }
 
