@@ -8,7 +8,7 @@
  *
  * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
  *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
- *        which measures the station's throughput against the ideal)
+ *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -35,6 +35,8 @@ const { values: flags } = parseArgs({
     'empty-seconds': { type: 'string' },
     seed: { type: 'string', default: '1' },
     arrival: { type: 'string', default: 'paced' },
+    /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
+    'gap-seconds': { type: 'string' },
   },
 });
 const ORDERS = Number(flags.orders);
@@ -111,7 +113,12 @@ try {
   const units = orders.reduce((n, o) => n + o.units.length, 0);
   const idealPerMinute = (2 * 60) / PRINT_S;
   // Orders arrive at the station's ideal pace, so a queue builds only from the failover.
-  const gapMs = flags.arrival === 'burst' ? 0 : (units / ORDERS / (idealPerMinute / 60)) * 1000;
+  const gapMs =
+    flags.arrival === 'burst'
+      ? 0
+      : flags['gap-seconds']
+        ? Number(flags['gap-seconds']) * 1000
+        : (units / ORDERS / (idealPerMinute / 60)) * 1000;
   const scanAt = new Map<string, number>();
   const acceptLatency: number[] = [];
   // The station's own share: from the later of "code in" and "a printer became free" to accepted.
