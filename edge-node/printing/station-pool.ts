@@ -178,7 +178,7 @@ export class StationPool implements PrinterPort {
         this.#emit('moved', placed);
       } finally {
         printer.busy = false;
-        this.#wake();
+        this.#onChange();
       }
     }
   }
@@ -222,7 +222,7 @@ export class StationPool implements PrinterPort {
         }
       } finally {
         printer.busy = false;
-        this.#wake();
+        this.#onChange();
       }
     }
     return false;

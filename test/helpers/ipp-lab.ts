@@ -67,11 +67,24 @@ export class IppLab {
     this.#spawn('dbus-daemon', [`--config-file=${path.join(this.#dir, 'bus.conf')}`, '--nofork'], {});
     await waitFor(() => existsSync(sock), 'dbus-daemon socket');
     this.#busAddress = `unix:path=${sock}`;
-    const avahi = `mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && exec avahi-daemon -f ${path.join(
-      this.#dir,
-      'avahi.conf',
-    )} --no-drop-root --no-chroot --no-rlimits`;
-    const child = this.#spawn('unshare', ['-m', 'sh', '-c', avahi], { DBUS_SYSTEM_BUS_ADDRESS: this.#busAddress });
+    const avahiCmd = `avahi-daemon -f ${path.join(this.#dir, 'avahi.conf')} --no-drop-root --no-chroot --no-rlimits`;
+    // Its own mount namespace gives avahi a private /run/avahi-daemon (pid file, socket), so it never
+    // meets a system avahi or another test's; without that privilege, it runs as is (needs no other).
+    const child =
+      spawnSync('unshare', ['-m', 'true']).status === 0
+        ? this.#spawn(
+            'unshare',
+            [
+              '-m',
+              'sh',
+              '-c',
+              `mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && exec ${avahiCmd}`,
+            ],
+            {
+              DBUS_SYSTEM_BUS_ADDRESS: this.#busAddress,
+            },
+          )
+        : this.#spawn('sh', ['-c', `exec ${avahiCmd}`], { DBUS_SYSTEM_BUS_ADDRESS: this.#busAddress });
     let log = '';
     child.stdout?.on('data', (d: Buffer) => {
       log += d.toString();
