@@ -175,7 +175,7 @@ test.serial('kill -9 between Print-Job and its completion record: found complete
   await fs.writeFile(file, img);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/fixtures/ipp/pool-child.ts', a.uri, file, 'order-k-0'],
+    ['--import', 'tsx', 'test/fixtures/ipp/pool-child.ts', a.uri, file, 'order-K-0Ab'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -196,12 +196,12 @@ test.serial('kill -9 between Print-Job and its completion record: found complete
   // The restarted node prints the same unit: the printer already has it (printing or done).
   const station = pool([a]);
   await station.ready();
-  await station.printPhoto(img, { jobId: 'order-k-0' });
+  await station.printPhoto(img, { jobId: 'order-K-0Ab' });
   t.is(station.counters.recoveredCompleted, 1);
   // And again later (e.g. the redemption log replays it): still not printed a second time.
-  await station.printPhoto(img, { jobId: 'order-k-0' });
-  t.is((await a.printed()).filter((f) => f.endsWith('-order-k-0.jpg')).length, 1);
-  await checkDocuments(t, [a], new Map([['order-k-0', img]]));
+  await station.printPhoto(img, { jobId: 'order-K-0Ab' });
+  t.is((await a.printed()).filter((f) => f.endsWith('-order-k-0ab.jpg')).length, 1);
+  await checkDocuments(t, [a], new Map([['order-k-0ab', img]]));
   await station.close();
   await a.stop();
   await fs.rm(dir, { recursive: true, force: true });
