@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import {
   choosePrinter,
+  estimatedWaitSeconds,
   lowRollAlert,
   printsLeft,
   type StationPrinterView,
@@ -81,4 +82,11 @@ test('station availability, prints left and the low-roll alert', (t) => {
   t.false(lowRollAlert(null, 40));
   t.is(updatePrintTime(null, 10), 10);
   t.is(updatePrintTime(10, 20), 13);
+});
+
+test('the kiosk estimate: units ahead shared by the working printers', (t) => {
+  t.is(estimatedWaitSeconds([p('A', { secondsPerPrint: 40 })], 0), 40);
+  t.is(estimatedWaitSeconds([p('A', { secondsPerPrint: 40 }), p('B', { secondsPerPrint: 40 })], 4), 120);
+  t.is(estimatedWaitSeconds([p('A', { busy: true, secondsPerPrint: 10 }), p('B', { canPrint: false })], 1), 25);
+  t.is(estimatedWaitSeconds([p('A', { canPrint: false })], 3), null);
 });

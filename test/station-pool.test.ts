@@ -103,6 +103,9 @@ test.serial('units spread over two printers, each confirmed by job state complet
   await checkDocuments(t, printers, masters);
   const report = station.report();
   t.true(report.printers.every((p) => p.printsToday >= 1 && p.measuredSecondsPerPrint !== null));
+  t.is(report.unitsWaiting, 0);
+  // Idle, two working printers: about one print time, from the measured ~1 s per print.
+  t.true(report.estimatedWaitSeconds !== null && report.estimatedWaitSeconds <= 3, String(report.estimatedWaitSeconds));
   await station.close();
   for (const p of printers) await p.stop();
 });

@@ -8,7 +8,12 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
-import { choosePrinter, stationAvailability, unitAction } from '../../shared/policy/station-dispatch.ts';
+import {
+  choosePrinter,
+  estimatedWaitSeconds,
+  stationAvailability,
+  unitAction,
+} from '../../shared/policy/station-dispatch.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
 import { IppPhotoPrinter, type IppPhotoPrinterConfig, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
@@ -69,6 +74,8 @@ export class StationPool implements PrinterPort {
   #polling = false;
   #status: PrinterStatus;
   #opened: Promise<void> | null = null;
+  /** Units handed in and waiting for a free printer. */
+  #unitsWaiting = 0;
 
   constructor(opts: StationOptions) {
     if (opts.printers.length === 0)
@@ -109,11 +116,20 @@ export class StationPool implements PrinterPort {
     return this.#status;
   }
 
-  report(): { printers: PrinterReport[]; counters: StationCounters; canTakeCodes: boolean } {
+  report(): {
+    printers: PrinterReport[];
+    counters: StationCounters;
+    canTakeCodes: boolean;
+    unitsWaiting: number;
+    estimatedWaitSeconds: number | null;
+  } {
+    const views = this.printers.map((p) => p.view());
     return {
       printers: this.printers.map((p) => p.report()),
       counters: { ...this.counters },
-      canTakeCodes: stationAvailability(this.printers.map((p) => p.view())).canTakeCodes,
+      canTakeCodes: stationAvailability(views).canTakeCodes,
+      unitsWaiting: this.#unitsWaiting,
+      estimatedWaitSeconds: estimatedWaitSeconds(views, this.#unitsWaiting),
     };
   }
 
@@ -144,7 +160,13 @@ export class StationPool implements PrinterPort {
     };
     await render(this.printers[0]!);
     for (;;) {
-      const printer = await this.#acquire(signal);
+      this.#unitsWaiting++;
+      let printer: IppPhotoPrinter;
+      try {
+        printer = await this.#acquire(signal);
+      } finally {
+        this.#unitsWaiting--;
+      }
       try {
         const doc = await render(printer);
         let job: { id: number };

@@ -96,3 +96,16 @@ export const PRINT_TIME_WEIGHT = 0.3;
 export function updatePrintTime(previous: number | null, measuredSeconds: number): number {
   return previous === null ? measuredSeconds : previous + PRINT_TIME_WEIGHT * (measuredSeconds - previous);
 }
+
+/**
+ * Seconds until a unit handed in now is printed, for the kiosk ("ready in about 40 s"): the units
+ * ahead of it share the working printers, each print takes their mean measured time, and one print
+ * in progress per busy printer is counted as half done. Null when no printer can print.
+ */
+export function estimatedWaitSeconds(printers: readonly StationPrinterView[], unitsWaiting: number): number | null {
+  const working = printers.filter((p) => p.canPrint);
+  if (working.length === 0) return null;
+  const perPrint = working.reduce((n, p) => n + p.secondsPerPrint, 0) / working.length;
+  const inProgress = working.filter((p) => p.busy).length * 0.5;
+  return Math.round(((unitsWaiting + inProgress) / working.length + 1) * perPrint);
+}

@@ -36,6 +36,9 @@ export const stationReportSchema = z
       })
       .strict(),
     canTakeCodes: z.boolean(),
+    /** Units waiting for a free printer, and the kiosk's "ready in about N s" for a code handed in now. */
+    unitsWaiting: z.number().int().min(0).optional(),
+    estimatedWaitSeconds: z.number().int().min(0).nullable().optional(),
   })
   .strict();
 
