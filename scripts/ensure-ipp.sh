@@ -22,5 +22,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # --no-install-recommends: no printer drivers, no system-wide cups-browsed; only what the tests start.
-apt-get install -y --no-install-recommends cups-ipp-utils cups-daemon cups-client avahi-daemon dbus-daemon libnss-mdns
+apt-get install -y --no-install-recommends cups-ipp-utils cups-daemon avahi-daemon dbus-daemon
 echo "ipp: $(command -v ippeveprinter), cupsd, avahi-daemon, dbus-daemon installed"
