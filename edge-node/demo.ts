@@ -7,12 +7,15 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { configSchema } from '../coordinator/config.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
+import { IppLab, ippAvailable, type LabPrinter } from '../test/helpers/ipp-lab.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 
 /**
  * `npm run demo`: a whole venue on this machine. A coordinator (embedded store, its own DHT
  * bootstrap on 127.0.0.1), three paired edge-node processes with file printers, an event with
  * generated photos, and one paid sample order ready to redeem. Ctrl-C stops everything.
+ * With Debian's IPP test printer installed (scripts/ensure-ipp.sh, as root) each printer is a photo
+ * station with one IPP photo printer (ippeveprinter, colour 4×6 prints) and a file receipt printer.
  */
 const DEMO_DIR = resolve(process.env.VPM_DEMO_DIR ?? 'data/demo');
 const COORDINATOR_PORT = Number(process.env.VPM_DEMO_PORT ?? 8080);
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     pino({ level: 'warn', base: { service: 'coordinator' } }),
   );
   const children: ChildProcess[] = [];
+  let ippLab: IppLab | null = null;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
       }),
     );
     await coordinator.close();
+    await ippLab?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
@@ -120,8 +125,18 @@ async function main(): Promise<void> {
     imageIds.push(((await res.json()) as { image: { id: string } }).image.id);
   }
 
+  if (ippAvailable()) {
+    try {
+      ippLab = await new IppLab().start();
+    } catch (err) {
+      log(`IPP test printers not started (${(err as Error).message}): file printers only.`);
+    }
+  }
   const printerUrls: string[] = [];
+  const photoPrinters: Array<LabPrinter | null> = [];
   for (let i = 0; i < PRINTERS; i++) {
+    const photo = ippLab ? await ippLab.addPrinter({ name: `demo-photo-${i + 1}`, printSeconds: 8 }) : null;
+    photoPrinters.push(photo);
     const dir = join(DEMO_DIR, `printer-${i + 1}`);
     const identity = await loadOrCreateIdentity(join(dir, 'identity.json'));
     await call(base, 'POST', `/api/venues/${venue.id}/printers`, {
@@ -137,6 +152,12 @@ async function main(): Promise<void> {
         dataDir: dir,
         dhtBootstrap: coordinator.dhtBootstrap,
         printer: { kind: 'file', dir: join(dir, 'prints') },
+        ...(photo
+          ? {
+              printers: [{ kind: 'ipp', name: 'photo', uri: photo.uri, tray: 'photo printer', rollPrints: 400 }],
+              receiptPrinter: { kind: 'file', dir: join(dir, 'prints') },
+            }
+          : {}),
         schedule: { intervalMs: 5_000 },
         statusPort: FIRST_PRINTER_PORT + i,
         reportIntervalMs: 5_000,
@@ -193,6 +214,8 @@ async function main(): Promise<void> {
   log(`  event           ${base}/api/events/${event.id}/images   (${PHOTOS} photos)`);
   for (const [i, u] of printerUrls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
+    const photo = photoPrinters[i];
+    if (photo) log(`                  colour photos land in ${photo.outDir} (IPP ${photo.uri}), receipts in:`);
     log(`                  prints land in ${join(DEMO_DIR, `printer-${i + 1}`, 'prints')}`);
   }
   log('');
