@@ -132,10 +132,10 @@ export async function checkStation(printers: readonly PhotoPrinterConfig[], cloc
           });
         }
         const formats = strings(a['document-format-supported']);
-        if (formats.length > 0 && !formats.includes('image/jpeg')) {
+        if (formats.length > 0 && !formats.includes('image/jpeg') && !formats.includes('image/pwg-raster')) {
           problems.push({
             key: `printers[${i}].uri`,
-            message: `Printer ${p.name} does not accept JPEG (it takes ${formats.join(', ')}).`,
+            message: `Printer ${p.name} takes neither JPEG nor PWG raster (it takes ${formats.join(', ')}).`,
             fatal: true,
           });
         }

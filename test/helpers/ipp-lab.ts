@@ -30,6 +30,8 @@ function hasBin(name: string): boolean {
 
 export interface LabPrinter {
   name: string;
+  /** ippeveprinter's spool (with -k it keeps every document it received, named `<job id>-<job name>.*`). */
+  spool: string;
   uri: string;
   port: number;
   /** Where the engine keeps every document it printed (`<job id>-<job name>.jpg`). */
@@ -96,7 +98,15 @@ export class IppLab {
     return this;
   }
 
-  async addPrinter(opts: { name: string; printSeconds: number; rollPrints?: number }): Promise<LabPrinter> {
+  async addPrinter(opts: {
+    name: string;
+    printSeconds: number;
+    rollPrints?: number;
+    /** Document formats it takes (default JPEG and PWG raster). */
+    formats?: string;
+    /** Print engine (default test/fixtures/ipp/photo-engine.sh). */
+    engine?: string;
+  }): Promise<LabPrinter> {
     const port = await freeTcpPort();
     const base = path.join(this.#dir, opts.name);
     const spool = path.join(base, 'spool');
@@ -105,14 +115,14 @@ export class IppLab {
     await fs.mkdir(path.join(engineDir, 'out'), { recursive: true });
     const child = this.#spawn(
       'ippeveprinter',
-      ['-n', 'localhost', '-r', 'off', '-p', String(port), '-k', '-d', spool, '-c', ENGINE],
+      ['-n', 'localhost', '-r', 'off', '-p', String(port), '-k', '-d', spool, '-c', opts.engine ?? ENGINE],
       {
         DBUS_SYSTEM_BUS_ADDRESS: this.#busAddress,
         VPM_ENGINE_DIR: engineDir,
         VPM_PRINT_SECONDS: String(opts.printSeconds),
         VPM_ROLL_PRINTS: String(opts.rollPrints ?? 400),
       },
-      ['-M', 'DNP', '-m', 'DS620', '-s', '60,60', '-f', 'image/jpeg,image/pwg-raster', opts.name],
+      ['-M', 'DNP', '-m', 'DS620', '-s', '60,60', '-f', opts.formats ?? 'image/jpeg,image/pwg-raster', opts.name],
     );
     const uri = `ipp://localhost:${port}/ipp/print`;
     const client = new IppClient({ uri, timeoutMs: 1000 });
@@ -131,6 +141,7 @@ export class IppLab {
       ).then((r) => r.text());
     const printer: LabPrinter = {
       name: opts.name,
+      spool,
       uri,
       port,
       outDir: path.join(engineDir, 'out'),

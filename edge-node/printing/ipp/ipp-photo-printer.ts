@@ -3,6 +3,7 @@
  * station pool needs. The pool decides; this class only asks and tells the printer.
  */
 import { EventEmitter } from 'node:events';
+import sharp from 'sharp';
 import {
   lowRollAlert,
   printsLeft,
@@ -10,7 +11,8 @@ import {
   updatePrintTime,
 } from '../../../shared/policy/station-dispatch.ts';
 import type { Clock } from '../../../shared/ports/clock.ts';
-import type { RenderedPhoto } from '../photo-render.ts';
+import { DEFAULT_PHOTO_DPI, type RenderedPhoto } from '../photo-render.ts';
+import { encodePwgRaster } from '../pwg-raster.ts';
 import { IppClient, IppError, JobState, type JobSummary } from './client.ts';
 import { attr } from './encoding.ts';
 import { healthFrom, type MediaSize, type PrinterHealth, parseMediaName, unreachableHealth } from './printer-health.ts';
@@ -151,6 +153,18 @@ export class IppPhotoPrinter extends EventEmitter {
       copies: attr.integer(1),
     };
     this.unitsSent++;
+    const formats = this.health.documentFormats;
+    if (formats.length > 0 && !formats.includes('image/jpeg') && formats.includes('image/pwg-raster')) {
+      const { data, info } = await sharp(doc.data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const raster = encodePwgRaster({
+        width: info.width,
+        height: info.height,
+        dpi: this.config.dpi ?? DEFAULT_PHOTO_DPI,
+        rgb: data,
+        pageSizeName: this.config.media,
+      });
+      return this.client.printJob(raster, { jobName: unitId, format: 'image/pwg-raster', job });
+    }
     return this.client.printJob(doc.data, { jobName: unitId, format: doc.format, job });
   }
 
