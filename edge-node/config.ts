@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
+import { stationConfigShape } from './printing/station-config.ts';
 
 /**
  * Edge node configuration: a JSON file (--config or VPM_EDGE_CONFIG), then environment variables,
@@ -53,6 +54,8 @@ export const edgeConfigSchema = z.object({
   venueBootstrap: bootstrapList.optional(),
   offline: offlineConfigSchema,
   printer: printerSchema.optional(),
+  /** A photo station: IPP photo printers (issue #12) and an optional receipt printer. */
+  ...stationConfigShape,
   schedule: z
     .object({
       intervalMs: z.number().int().min(1000).default(30_000),

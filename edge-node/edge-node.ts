@@ -12,6 +12,7 @@ import type { RedemptionProgress, RedemptionService } from './jobs/redemption-se
 import type { BackgroundReplicator } from './mesh/background-replicator.ts';
 import type { EventReplica, HoldingsScan } from './mesh/event-replica.ts';
 import { NodeRuntime } from './node-runtime.ts';
+import { stationReport } from './printing/station-config.ts';
 import { localApiDeps } from './status/local-api-adapter.ts';
 import { NodeMetrics } from './status/node-metrics.ts';
 import { buildStatusReport, EDGE_NODE_VERSION } from './status/status-report.ts';
@@ -161,6 +162,7 @@ export class EdgeNode extends Resource {
       lastError: this.#storage?.failure?.message ?? this.#lastError,
       offline: runtime?.offline ?? null,
       jobLogDamagedLines: runtime?.log?.damagedLines ?? 0,
+      ...stationReport(printer ?? null),
     });
   }
 

@@ -21,8 +21,8 @@ import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
-import { createPrinter } from './printing/create-printer.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
 import type { NodeMetrics } from './status/node-metrics.ts';
@@ -137,9 +137,7 @@ export class NodeRuntime extends Resource {
 
   protected override async _open(): Promise<void> {
     const { config, logger, clock, identity, dataDir, storage } = this.#c;
-    const printer = this.own(
-      createPrinter(config.printer ?? { kind: 'file', dir: join(dataDir, 'prints') }, { clock }),
-    );
+    const printer = this.own(await openStationPrinter(config, dataDir, logger, clock));
     this.#printer = printer;
     printer.on('status', (s) => {
       this.#printerStatus = s;

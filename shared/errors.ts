@@ -223,6 +223,26 @@ export const ERRORS = {
   printer_error: { status: 503, message: 'The printer reports a fault; try another printer.' },
   printer_printing: { status: 503, message: 'The printer is busy; wait a moment.' },
 
+  // --- edge node: IPP photo stations (edge-node/printing/) ---
+  ipp_request_failed: { status: 502, message: 'The photo printer refused the request; check it and its queue.' },
+  ipp_http_error: { status: 502, message: 'The photo printer answered with an HTTP error.' },
+  ipp_malformed: { status: 502, message: 'The photo printer sent an IPP message this node cannot read.' },
+  ipp_value_too_long: { status: 400, message: 'An IPP attribute value is longer than IPP allows.' },
+  printer_unreachable: { status: 503, message: 'The photo printer cannot be reached; check its power and network.' },
+  printer_uri_invalid: {
+    status: 400,
+    message: 'A printer URI must look like ipp://host:631/printers/NAME or ipp://host/ipp/print.',
+  },
+  printer_media_invalid: { status: 400, message: 'The media must be a PWG media name such as na_index-4x6_4x6in.' },
+  printer_config_invalid: {
+    status: 400,
+    message: 'The printer configuration is not valid; the message names the key.',
+  },
+  photo_unreadable: { status: 422, message: 'The photo could not be decoded for printing.' },
+  pwg_bad_page: { status: 400, message: 'A PWG raster page header is not valid.' },
+  pwg_bad_sync: { status: 400, message: 'This is not a PWG raster stream.' },
+  station_empty: { status: 503, message: 'This print station has no photo printer configured.' },
+
   // --- store ---
   store_conflict: { status: 409, message: 'A record with this key exists already.' },
   resource_not_ready: { status: 503, message: 'This part is not open (yet, or any more); retry shortly.' },

@@ -2,6 +2,7 @@ import { NO_PRINTER_ID } from '../store/offline-records.ts';
 import { type ConflictView, joinNames } from './conflict-views.ts';
 import { type AlertThresholds, isOffline, lastAliveAt } from './liveness.ts';
 import type { PrinterRow } from './printer-rows.ts';
+import { rollAlertMessages } from './station-rows.ts';
 
 /**
  * Operator alerts, computed from the dashboard rows and the time alone (no I/O), so every rule is
@@ -21,7 +22,7 @@ export {
 export const MAX_CONFLICT_ALERTS = 20;
 export const CONFLICTS_PAGE = '/ops/conflicts';
 
-export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict' | 'job_log_damaged';
+export type AlertKind = 'offline' | 'paper_out' | 'printer_fault' | 'lag' | 'conflict' | 'job_log_damaged' | 'roll_low';
 export type AlertSeverity = 'critical' | 'warning';
 
 export interface Alert {
@@ -101,6 +102,16 @@ export function computeAlerts(rows: readonly PrinterRow[], now: number, t: Alert
         severity: 'warning',
         eventId: null,
         message: `${row.name} could not read ${row.jobLogDamagedLines} line(s) of its print job log at its last start: check its disk, and the orders it printed around then.`,
+      });
+    }
+    for (const r of rollAlertMessages(row.name, row.photoPrinters ?? [])) {
+      alerts.push({
+        ...base,
+        id: `${r.id}:${row.id}`,
+        kind: 'roll_low',
+        severity: 'warning',
+        eventId: null,
+        message: r.message,
       });
     }
     for (const e of row.events) {

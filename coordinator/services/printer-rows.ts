@@ -1,6 +1,7 @@
 import { type ParsedPrinterStatusReport, printerStatusReportSchema } from '../../shared/protocol/printer-api.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../store/records.ts';
 import { type AlertThresholds, isOffline } from './liveness.ts';
+import type { PhotoPrinterRow } from './station-rows.ts';
 
 /** One dashboard row per printer: its record plus what it last reported, flattened for display. */
 
@@ -41,6 +42,8 @@ export interface PrinterRow {
   lanPeers: number | null;
   cloudConnected: boolean | null;
   events: EventProgress[];
+  /** A photo station's printers (issue #12); empty for a thermal-only node. */
+  photoPrinters?: PhotoPrinterRow[];
 }
 
 type StatusReport = ParsedPrinterStatusReport;
@@ -136,6 +139,7 @@ export function buildPrinterRows(inputs: RowInputs): PrinterRow[] {
         bytesNeeded: e.bytesNeeded,
         lagMs: e.oldestMissingAgeMs,
       })),
+      photoPrinters: report?.station?.printers ?? [],
     };
   });
   inputs.throughput?.retain(new Set(inputs.printers.map((p) => p.id)));

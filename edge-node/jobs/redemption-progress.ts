@@ -12,6 +12,8 @@ export interface UnitProgress {
   /** Where the photo came from: already here, a LAN neighbour, or the cloud (last one used). */
   source?: FetchSource;
   detail?: string;
+  /** Where to collect this print, on a station with several photo printers. */
+  tray?: string;
 }
 
 /** Why an order or a print stopped: a registry code (the kiosk words it) and the message for logs and the CLI. */

@@ -324,6 +324,10 @@ export class RedemptionService extends Resource {
           label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
           signal: this.#abort.signal,
           jobId: `${progress.orderId}-${u.unit}`,
+          onPlaced: (where) => {
+            u.tray = where.tray;
+            emit();
+          },
         });
         await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
         u.state = 'printed';

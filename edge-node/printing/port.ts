@@ -29,7 +29,7 @@ export interface ReceiptInfo {
   currency?: string | null;
 }
 
-export type PrinterKind = 'tcp' | 'usb' | 'file';
+export type PrinterKind = 'tcp' | 'usb' | 'file' | 'ipp';
 export type StatusListener = (s: PrinterStatus) => void;
 
 export interface PrintOptions {
@@ -37,6 +37,8 @@ export interface PrintOptions {
   signal?: AbortSignal;
   /** Caller's id for the job (e.g. "<order id>-<unit>"): named in errors, status and file names. */
   jobId?: string;
+  /** A photo station tells which printer took the unit, so the kiosk can name the tray (issue #12). */
+  onPlaced?: (where: { printer: string; tray: string }) => void;
 }
 
 export interface PrinterPort {

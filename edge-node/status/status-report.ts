@@ -1,4 +1,5 @@
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
+import type { StationReport } from '../../shared/protocol/station-report.ts';
 import type { HoldingsScan } from '../mesh/event-replica.ts';
 import type { VenueDht } from '../mesh/venue-dht.ts';
 import type { VenueMesh } from '../mesh/venue-mesh.ts';
@@ -22,6 +23,8 @@ export interface StatusSources {
   lastError: string | null;
   offline: OfflineRedemption | null;
   jobLogDamagedLines: number;
+  /** A photo station's printers (issue #12); absent on thermal-only nodes. */
+  station?: StationReport;
 }
 
 /** The report the node sends the coordinator (PUT /api/printer/status) and shows at GET /status; updates the gauges. */
@@ -56,5 +59,6 @@ export async function buildStatusReport(s: StatusSources): Promise<PrinterStatus
     dht: s.dht?.address ?? null,
     ...(s.offline ? { offline: await s.offline.status() } : {}),
     jobLogDamagedLines: s.jobLogDamagedLines,
+    ...(s.station ? { station: s.station } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATES } from '../policy/order-state.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
+import { stationReportSchema } from './station-report.ts';
 
 /**
  * The printer API (`/api/printer/*`): every request an edge node sends and every answer the
@@ -257,6 +258,8 @@ export const printerStatusReportSchema = z
      * printers): each is a step of an order this printer no longer knows it took.
      */
     jobLogDamagedLines: count.optional(),
+    /** A photo station's printers (issue #12): health, prints left, print time. */
+    station: stationReportSchema.optional(),
   })
   .strict();
 /** The report as sent (fields with defaults may be left out). */

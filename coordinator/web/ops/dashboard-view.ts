@@ -4,6 +4,7 @@ import type { OpsSnapshot } from '../../services/ops-monitor.ts';
 import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
 import type { SalesLine } from '../../store/port.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
+import { photoPrintersHtml } from './station-view.ts';
 
 /**
  * The dashboard's markup, rendered here only: the page renders it once and the live stream sends the
@@ -46,6 +47,7 @@ function printerState(row: PrinterRow): SafeHtml {
   const detail = row.printerDetail && !sameWords(row.printerDetail, label) ? row.printerDetail : '';
   return html`<span class="badge badge-${tone}">${label}</span>
 <span class="small">${detail}</span>
+${photoPrintersHtml(row.photoPrinters ?? [])}
 ${row.lastError ? html`<span class="small error-text"><span class="visually-hidden">Last error: </span>⚠ ${row.lastError}</span>` : ''}`;
 }
 

@@ -196,7 +196,9 @@ function render(progress, printer) {
     card.dataset.state = u.state;
     card.dataset.source = u.source ?? '';
     card.querySelector('.print-state').textContent = STATE_LABELS[u.state] ?? u.state;
-    const note = u.state === 'failed' ? (u.detail ?? '') : u.state === 'printed' ? (SOURCE_NOTES[u.source] ?? '') : '';
+    const tray = u.tray ? `Take it from the ${u.tray}.` : '';
+    const note =
+      u.state === 'failed' ? (u.detail ?? '') : u.state === 'printed' ? tray || (SOURCE_NOTES[u.source] ?? '') : tray;
     card.querySelector('.print-note').textContent = note;
     const steps = card.querySelectorAll('.step');
     steps.forEach((step, i) => {

@@ -1,0 +1,224 @@
+/**
+ * npm run bench:print — a print station on real IPP printers: two ippeveprinter photo printers (print
+ * engine: --print-seconds per print, default 10 like a dye-sub) and a file receipt printer behind one
+ * StationPool, 20 orders of 1–3 photos from ~5 MB masters arriving at about the station's capacity;
+ * half way through the ideal run one printer's roll runs out (the print in progress aborts) and is
+ * reloaded after --empty-seconds. Every document the printers kept is decoded and checked: colour, the media's pixel
+ * size, the photo it should be. Last stdout line: one JSON object.
+ *
+ * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
+ *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
+ *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { FilePrinter } from '../edge-node/printing/file-printer.ts';
+import { StationPool, type UnitPlaced } from '../edge-node/printing/station-pool.ts';
+import { seededRng } from '../shared/policy/prng.ts';
+import { systemClock } from '../shared/ports/clock.ts';
+import { IppLab, PHOTO_MEDIA } from '../test/helpers/ipp-lab.ts';
+import { compareToSource, isColour } from '../test/helpers/photo-compare.ts';
+
+const MASTER_COUNT = 6;
+const MASTER_WIDTH = 4000;
+const MASTER_HEIGHT = 3000;
+/** A document differing from its master by more than this (mean per channel, 0–255) is not that photo. */
+const MATCH_MAD = 15;
+
+const { values: flags } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '20' },
+    'print-seconds': { type: 'string', default: '10' },
+    'empty-seconds': { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    arrival: { type: 'string', default: 'paced' },
+    /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
+    'gap-seconds': { type: 'string' },
+  },
+});
+const ORDERS = Number(flags.orders);
+const PRINT_S = Number(flags['print-seconds']);
+const EMPTY_S = flags['empty-seconds'] ? Number(flags['empty-seconds']) : 2 * PRINT_S;
+const rng = seededRng(Number(flags.seed));
+const clock = systemClock;
+
+/** Noisy colour masters, so JPEG keeps them at about 5 MB like a camera's. */
+async function makeMaster(i: number): Promise<Buffer> {
+  const noise = Buffer.alloc((MASTER_WIDTH / 4) * (MASTER_HEIGHT / 4) * 3);
+  for (let k = 0; k < noise.length; k++) noise[k] = rng.int(256);
+  const base = sharp({
+    create: {
+      width: MASTER_WIDTH,
+      height: MASTER_HEIGHT,
+      channels: 3,
+      background: { r: (i * 90) % 256, g: 200 - i * 30, b: 60 + i * 30 },
+    },
+  });
+  const grain = await sharp(noise, { raw: { width: MASTER_WIDTH / 4, height: MASTER_HEIGHT / 4, channels: 3 } })
+    .resize(MASTER_WIDTH, MASTER_HEIGHT, { kernel: 'nearest' })
+    .png()
+    .toBuffer();
+  const band = await sharp({
+    create: { width: MASTER_WIDTH / 2, height: MASTER_HEIGHT, channels: 3, background: { r: 245, g: 245, b: 245 } },
+  })
+    .png()
+    .toBuffer();
+  const img = base
+    .composite([
+      { input: grain, blend: 'soft-light' },
+      { input: band, left: 0, top: 0, blend: 'multiply' },
+    ])
+    .jpeg({ quality: 92 });
+  // Half the masters portrait: orientation is chosen per photo.
+  return i % 2 === 0
+    ? img.toBuffer()
+    : sharp(await img.toBuffer())
+        .rotate(90)
+        .jpeg({ quality: 92 })
+        .toBuffer();
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+const lab = await new IppLab().start();
+const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vpm-bench-print-'));
+try {
+  const a = await lab.addPrinter({ name: 'left', printSeconds: PRINT_S });
+  const b = await lab.addPrinter({ name: 'right', printSeconds: PRINT_S });
+  const masters = await Promise.all(Array.from({ length: MASTER_COUNT }, (_, i) => makeMaster(i)));
+  const station = new StationPool({
+    printers: [a, b].map((p, i) => ({
+      name: p.name,
+      uri: p.uri,
+      media: PHOTO_MEDIA,
+      fit: 'fill' as const,
+      tray: i === 0 ? 'left tray' : 'right tray',
+      secondsPerPrint: PRINT_S,
+    })),
+    receipt: new FilePrinter({ dir: path.join(tmp, 'receipts') }),
+    pollMs: 250,
+    stallGraceMs: 2_000,
+  });
+  await station.ready();
+  const orders = Array.from({ length: ORDERS }, (_, o) => ({
+    id: `order-${o}`,
+    units: Array.from({ length: 1 + rng.int(3) }, () => rng.int(MASTER_COUNT)),
+  }));
+  const units = orders.reduce((n, o) => n + o.units.length, 0);
+  const idealPerMinute = (2 * 60) / PRINT_S;
+  // Orders arrive at the station's ideal pace, so a queue builds only from the failover.
+  const gapMs =
+    flags.arrival === 'burst'
+      ? 0
+      : flags['gap-seconds']
+        ? Number(flags['gap-seconds']) * 1000
+        : (units / ORDERS / (idealPerMinute / 60)) * 1000;
+  const scanAt = new Map<string, number>();
+  const acceptLatency: number[] = [];
+  // The station's own share: from the later of "code in" and "a printer became free" to accepted.
+  const dispatchLatency: number[] = [];
+  const freeSince = new Map<string, number>();
+  station.on('accepted', (u: UnitPlaced) => {
+    const t0 = scanAt.get(u.unitId);
+    if (t0 !== undefined) {
+      const now = clock.now();
+      acceptLatency.push(now - t0);
+      dispatchLatency.push(now - Math.max(t0, freeSince.get(u.printer) ?? 0));
+      scanAt.delete(u.unitId);
+    }
+  });
+  const freed = (u: UnitPlaced) => freeSince.set(u.printer, clock.now());
+  station.on('printed', freed);
+  station.on('moved', freed);
+  const startedAt = clock.now();
+  // Half way through the ideal run, the left printer's roll runs out (its print in progress aborts)
+  // and an operator loads a new one EMPTY_S later.
+  const idealRunMs = (units / (idealPerMinute / 60)) * 1000;
+  const failover = clock
+    .sleep(idealRunMs / 2)
+    .then(() => a.emptyRoll())
+    .then(() => clock.sleep(EMPTY_S * 1000))
+    .then(() => a.loadRoll());
+  const runs: Promise<void>[] = [failover];
+  for (const order of orders) {
+    const scannedAt = clock.now();
+    runs.push(
+      (async () => {
+        // A fan's order prints unit after unit, like the redemption service does.
+        for (const [u, m] of order.units.entries()) {
+          const unitId = `${order.id}-${u}`;
+          scanAt.set(unitId, u === 0 ? scannedAt : clock.now());
+          await station.printPhoto(masters[m]!, { jobId: unitId });
+        }
+        await station.printReceipt({
+          orderId: order.id,
+          orderCode: order.id,
+          venue: 'bench',
+          printer: 'station',
+          printedAt: clock.now(),
+          items: order.units.map((m) => ({ imageId: `m${m}`, copies: 1 })),
+        });
+      })(),
+    );
+    await clock.sleep(gapMs);
+  }
+  await Promise.all(runs);
+  const elapsedMin = (clock.now() - startedAt) / 60_000;
+
+  let colourDocuments = 0;
+  let doubleUnits = 0;
+  const seen = new Map<string, number>();
+  for (const p of [a, b]) {
+    for (const f of await p.printed()) {
+      const unitId = f.replace(/^\d+-/, '').replace(/\.jpg$/, '');
+      seen.set(unitId, (seen.get(unitId) ?? 0) + 1);
+      const [orderPart, unitIdx] = [unitId.replace(/-\d+$/, ''), Number(unitId.split('-').pop())];
+      const order = orders.find((o) => o.id === orderPart);
+      const src = order ? masters[order.units[unitIdx]!] : undefined;
+      const doc = await fs.readFile(path.join(p.outDir, f));
+      const meta = await sharp(doc).metadata();
+      const ok =
+        src !== undefined &&
+        meta.width === 1200 &&
+        meta.height === 1800 &&
+        (await isColour(doc)) &&
+        (await compareToSource(doc, src)).maxChannelMad < MATCH_MAD;
+      if (ok) colourDocuments++;
+    }
+  }
+  for (const n of seen.values()) if (n > 1) doubleUnits += n - 1;
+  const report = station.report();
+  const result = {
+    bench: 'print',
+    printers: 2,
+    printSeconds: PRINT_S,
+    orders: ORDERS,
+    units,
+    unitsCompleted: report.counters.unitsCompleted,
+    colourDocuments,
+    doubleUnits,
+    failoverMoved: report.counters.failoverMoved,
+    scanToJobAcceptedP50Ms: Math.round(percentile(acceptLatency, 50)),
+    scanToJobAcceptedP99Ms: Math.round(percentile(acceptLatency, 99)),
+    dispatchP50Ms: Math.round(percentile(dispatchLatency, 50)),
+    dispatchP99Ms: Math.round(percentile(dispatchLatency, 99)),
+    arrival: flags.arrival,
+    stationPrintsPerMinute: Number((report.counters.unitsCompleted / elapsedMin).toFixed(2)),
+    idealPrintsPerMinute: idealPerMinute,
+    measuredSecondsPerPrint: report.printers.map((p) => p.measuredSecondsPerPrint),
+    receipts: (await fs.readdir(path.join(tmp, 'receipts'))).filter((f) => f.endsWith('.escpos')).length,
+    elapsedS: Math.round(elapsedMin * 60),
+    masterMeanBytes: Math.round(masters.reduce((n, m) => n + m.length, 0) / masters.length),
+  };
+  await station.close();
+  console.log(JSON.stringify(result));
+} finally {
+  await lab.close();
+  await fs.rm(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,216 @@
+/**
+ * One IPP photo printer of a station: its health (polled), its counters, and the job operations the
+ * station pool needs. The pool decides; this class only asks and tells the printer.
+ */
+import { EventEmitter } from 'node:events';
+import sharp from 'sharp';
+import {
+  lowRollAlert,
+  printsLeft,
+  type StationPrinterView,
+  updatePrintTime,
+} from '../../../shared/policy/station-dispatch.ts';
+import type { Clock } from '../../../shared/ports/clock.ts';
+import { DEFAULT_PHOTO_DPI, type RenderedPhoto } from '../photo-render.ts';
+import { encodePwgRaster } from '../pwg-raster.ts';
+import { IppClient, IppError, JobState, type JobSummary } from './client.ts';
+import { attr } from './encoding.ts';
+import { healthFrom, type MediaSize, type PrinterHealth, parseMediaName, unreachableHealth } from './printer-health.ts';
+
+/** Without a measurement yet, a dye-sublimation print of 4×6 takes about this long. */
+export const DEFAULT_SECONDS_PER_PRINT = 12;
+/**
+ * A stopped CUPS queue keeps the reasons its backend reported last (e.g. media-empty) until it runs
+ * again, so a queue that stopped itself is resumed this often to let the backend look again; if the
+ * printer is still empty, the backend stops the queue again and nothing prints.
+ */
+export const DEFAULT_RESUME_RETRY_MS = 30_000;
+/** Warn when this many prints or fewer are left on a roll (configurable per printer). */
+export const DEFAULT_LOW_ROLL_PRINTS = 40;
+
+export interface IppPhotoPrinterConfig {
+  name: string;
+  uri: string;
+  /** PWG media name, e.g. na_index-4x6_4x6in. */
+  media: string;
+  fit: 'fill' | 'fit';
+  /** What the kiosk tells the fan ("take your prints from the left printer"). */
+  tray?: string;
+  /** Prints on a full roll (DS620 4×6: 400), for counting prints left when the printer does not say. */
+  rollPrints?: number;
+  lowRollPrints?: number;
+  /** Configured seconds per print by media, used until one is measured. */
+  secondsPerPrint?: number;
+  dpi?: number;
+}
+
+export interface PrinterReport {
+  name: string;
+  uri: string;
+  model: string;
+  media: string;
+  tray: string;
+  state: PrinterHealth['state'];
+  detail: string;
+  canPrint: boolean;
+  busy: boolean;
+  printsLeft: number | null;
+  lowRoll: boolean;
+  printsToday: number;
+  failures: number;
+  secondsPerPrint: number;
+  measuredSecondsPerPrint: number | null;
+}
+
+export class IppPhotoPrinter extends EventEmitter {
+  readonly config: IppPhotoPrinterConfig;
+  readonly client: IppClient;
+  readonly mediaSize: MediaSize;
+  health: PrinterHealth;
+  busy = false;
+  unitsSent = 0;
+  printsToday = 0;
+  failures = 0;
+  printedSinceLoad = 0;
+  measuredSecondsPerPrint: number | null = null;
+  readonly #clock: Clock;
+  readonly #resumeRetryMs: number;
+  #lastResumeAt = Number.NEGATIVE_INFINITY;
+  resumes = 0;
+
+  constructor(
+    config: IppPhotoPrinterConfig,
+    clock: Clock,
+    timeoutMs?: number,
+    resumeRetryMs = DEFAULT_RESUME_RETRY_MS,
+  ) {
+    super();
+    this.config = config;
+    this.#clock = clock;
+    this.#resumeRetryMs = resumeRetryMs;
+    this.client = new IppClient({ uri: config.uri, clock, timeoutMs });
+    const size = parseMediaName(config.media);
+    if (!size) throw new IppError('printer_media_invalid', `Media "${config.media}" is not a PWG media name.`);
+    this.mediaSize = size;
+    this.health = unreachableHealth(config.name, 'not asked yet');
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get secondsPerPrint(): number {
+    return this.measuredSecondsPerPrint ?? this.config.secondsPerPrint ?? DEFAULT_SECONDS_PER_PRINT;
+  }
+
+  get printsLeft(): number | null {
+    return printsLeft({
+      markerPercent: this.health.markerPercent,
+      rollPrints: this.config.rollPrints ?? null,
+      printedSinceLoad: this.printedSinceLoad,
+    });
+  }
+
+  /** Asks the printer; resumes a CUPS queue that stopped itself once nothing blocks it any more. */
+  async refresh(): Promise<PrinterHealth> {
+    let next: PrinterHealth;
+    try {
+      const attributes = await this.client.getPrinterAttributes();
+      next = healthFrom(attributes, this.name, this.config.media);
+      const now = this.#clock.now();
+      if (next.stopped && (next.stoppedButClear || now - this.#lastResumeAt >= this.#resumeRetryMs)) {
+        this.#lastResumeAt = now;
+        this.resumes++;
+        await this.client.resumePrinter();
+        next = healthFrom(await this.client.getPrinterAttributes(), this.name, this.config.media);
+      }
+    } catch (err) {
+      if (!(err instanceof IppError)) throw err;
+      next = unreachableHealth(this.name, err.message);
+    }
+    const changed = next.state !== this.health.state || next.detail !== this.health.detail;
+    this.health = next;
+    if (changed) this.emit('health', next);
+    return next;
+  }
+
+  view(): StationPrinterView {
+    return {
+      id: this.name,
+      canPrint: this.health.canPrint,
+      busy: this.busy,
+      printsLeft: this.printsLeft,
+      secondsPerPrint: this.secondsPerPrint,
+      unitsSent: this.unitsSent,
+    };
+  }
+
+  /** Sends one rendered unit; the job name is the unit id, so a restart finds it with Get-Jobs. */
+  async submit(unitId: string, doc: RenderedPhoto): Promise<JobSummary> {
+    const job = {
+      media: attr.keyword(this.config.media),
+      'print-color-mode': attr.keyword('color'),
+      copies: attr.integer(1),
+    };
+    this.unitsSent++;
+    const formats = this.health.documentFormats;
+    if (formats.length > 0 && !formats.includes('image/jpeg') && formats.includes('image/pwg-raster')) {
+      const { data, info } = await sharp(doc.data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const raster = encodePwgRaster({
+        width: info.width,
+        height: info.height,
+        dpi: this.config.dpi ?? DEFAULT_PHOTO_DPI,
+        rgb: data,
+        pageSizeName: this.config.media,
+      });
+      return this.client.printJob(raster, { jobName: unitId, format: 'image/pwg-raster', job });
+    }
+    return this.client.printJob(doc.data, { jobName: unitId, format: doc.format, job });
+  }
+
+  /** The printer's jobs for this unit (newest first), printed or not. */
+  async jobsFor(unitId: string): Promise<JobSummary[]> {
+    const [done, open] = await Promise.all([this.client.getJobs('completed'), this.client.getJobs('not-completed')]);
+    return [...open, ...done].filter((j) => j.name === unitId).sort((a, b) => b.id - a.id);
+  }
+
+  recordCompleted(startedAt: number): void {
+    this.printsToday++;
+    this.printedSinceLoad++;
+    const seconds = (this.#clock.now() - startedAt) / 1000;
+    this.measuredSecondsPerPrint = updatePrintTime(this.measuredSecondsPerPrint, seconds);
+  }
+
+  report(): PrinterReport {
+    const left = this.printsLeft;
+    return {
+      name: this.name,
+      uri: this.config.uri,
+      model: this.health.model,
+      media: this.config.media,
+      tray: this.config.tray ?? this.name,
+      state: this.health.state,
+      detail: this.health.detail,
+      canPrint: this.health.canPrint,
+      busy: this.busy,
+      printsLeft: left,
+      lowRoll: lowRollAlert(left, this.config.lowRollPrints ?? DEFAULT_LOW_ROLL_PRINTS),
+      printsToday: this.printsToday,
+      failures: this.failures,
+      secondsPerPrint: this.secondsPerPrint,
+      measuredSecondsPerPrint: this.measuredSecondsPerPrint,
+    };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export function jobPhase(state: number): 'pending' | 'processing' | 'completed' | 'canceled' | 'aborted' {
+  if (state === JobState.completed) return 'completed';
+  if (state === JobState.canceled) return 'canceled';
+  if (state === JobState.aborted) return 'aborted';
+  if (state === JobState.processing || state === JobState.processingStopped) return 'processing';
+  return 'pending';
+}

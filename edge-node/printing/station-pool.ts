@@ -1,0 +1,389 @@
+/**
+ * A print station as one printer port: 1..N IPP photo printers plus an optional receipt printer.
+ * Each unit (job id = unit id) goes to a free, healthy photo printer, is confirmed only when that
+ * printer reports the job `completed`, and moves to another printer when its job aborts or is
+ * cancelled on a printer that cannot print: never before the printer confirms the job did not print,
+ * so no unit prints twice. After a crash, a unit the printers already know (by job name) is watched
+ * or confirmed, not sent again. Decisions come from shared/policy/station-dispatch.ts.
+ */
+import { EventEmitter, setMaxListeners } from 'node:events';
+import { AppError } from '../../shared/errors.ts';
+import {
+  choosePrinter,
+  estimatedWaitSeconds,
+  stationAvailability,
+  unitAction,
+} from '../../shared/policy/station-dispatch.ts';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
+import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
+import { IppPhotoPrinter, type IppPhotoPrinterConfig, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
+import { type RenderedPhoto, renderPhoto } from './photo-render.ts';
+import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './port.ts';
+
+/** How often printers are asked for their state and a job in flight for its state. */
+export const STATION_POLL_MS = 1_000;
+/** A job on a printer that cannot print is cancelled (and its unit moved) after this long. */
+export const STALL_GRACE_MS = 5_000;
+/** IPP server-error-busy: the printer takes one job at a time. */
+const STATUS_BUSY = 0x0507;
+
+export interface StationOptions {
+  printers: IppPhotoPrinterConfig[];
+  receipt?: PrinterPort;
+  clock?: Clock;
+  pollMs?: number;
+  stallGraceMs?: number;
+  requestTimeoutMs?: number;
+  /** How often a stopped CUPS queue is resumed to look again (DEFAULT_RESUME_RETRY_MS). */
+  resumeRetryMs?: number;
+}
+
+export interface UnitPlaced {
+  unitId: string;
+  printer: string;
+  tray: string;
+  ippJobId: number;
+}
+
+export interface StationCounters {
+  unitsCompleted: number;
+  failoverMoved: number;
+  recoveredCompleted: number;
+}
+
+export interface StationEvents {
+  status: [PrinterStatus];
+  accepted: [UnitPlaced];
+  printed: [UnitPlaced];
+  moved: [UnitPlaced];
+}
+
+export class StationPool implements PrinterPort {
+  readonly #events = new EventEmitter();
+  readonly kind = 'ipp' as const;
+  readonly widthDots: number;
+  readonly printers: IppPhotoPrinter[];
+  readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0 };
+  readonly #receipt: PrinterPort | undefined;
+  readonly #clock: Clock;
+  readonly #pollMs: number;
+  readonly #graceMs: number;
+  readonly #closing = new AbortController();
+  readonly #waiters: Array<() => void> = [];
+  #poller: Timer | null = null;
+  #polling = false;
+  #status: PrinterStatus;
+  #opened: Promise<void> | null = null;
+  /** Units handed in and waiting for a free printer. */
+  #unitsWaiting = 0;
+
+  constructor(opts: StationOptions) {
+    if (opts.printers.length === 0)
+      throw new AppError('station_empty', 'A print station needs at least one photo printer.');
+    this.#clock = opts.clock ?? systemClock;
+    this.#pollMs = opts.pollMs ?? STATION_POLL_MS;
+    this.#graceMs = opts.stallGraceMs ?? STALL_GRACE_MS;
+    this.#receipt = opts.receipt;
+    this.widthDots = opts.receipt?.widthDots ?? 0;
+    this.printers = opts.printers.map(
+      (c) => new IppPhotoPrinter(c, this.#clock, opts.requestTimeoutMs, opts.resumeRetryMs),
+    );
+    for (const p of this.printers) p.on('health', () => this.#onChange());
+    // Every unit waiting for a printer listens on the closing signal (and drops it when it gets one).
+    setMaxListeners(0, this.#closing.signal);
+    this.#status = { state: 'offline', detail: 'The print station has not asked its printers yet.', checkedAt: 0 };
+  }
+
+  ready(): Promise<void> {
+    this.#opened ??= (async () => {
+      await this.#receipt?.ready();
+      await this.#pollAll();
+      this.#poller = this.#clock.setInterval(() => void this.#pollAll(), this.#pollMs).unref();
+    })();
+    return this.#opened;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort(new AppError('printer_closed', 'The print station was closed before the job finished.'));
+    this.#poller?.cancel();
+    for (const wake of this.#waiters.splice(0)) wake();
+    for (const p of this.printers) p.close();
+    await this.#receipt?.close();
+  }
+
+  async status(): Promise<PrinterStatus> {
+    return this.#status;
+  }
+
+  report(): {
+    printers: PrinterReport[];
+    counters: StationCounters;
+    canTakeCodes: boolean;
+    unitsWaiting: number;
+    estimatedWaitSeconds: number | null;
+  } {
+    const views = this.printers.map((p) => p.view());
+    return {
+      printers: this.printers.map((p) => p.report()),
+      counters: { ...this.counters },
+      canTakeCodes: stationAvailability(views).canTakeCodes,
+      unitsWaiting: this.#unitsWaiting,
+      estimatedWaitSeconds: estimatedWaitSeconds(views, this.#unitsWaiting),
+    };
+  }
+
+  async printReceipt(info: ReceiptInfo, opts?: PrintOptions): Promise<void> {
+    // A photo-only station has no receipt printer: the kiosk screen is the receipt.
+    await this.#receipt?.printReceipt(info, opts);
+  }
+
+  /**
+   * Prints one unit; resolves when a printer reports its job completed. `jobId` names the unit across
+   * restarts: pass the same id again after a crash and the unit is never printed twice.
+   */
+  async printPhoto(image: Buffer, opts: PrintOptions & { label?: string } = {}): Promise<void> {
+    await this.ready();
+    const unitId = opts.jobId ?? `unit-${this.#clock.now()}`;
+    const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    if (await this.#recover(unitId, signal, opts.onPlaced)) return;
+    // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
+    const renders = new Map<string, Promise<RenderedPhoto>>();
+    const render = (p: IppPhotoPrinter): Promise<RenderedPhoto> => {
+      const key = `${p.config.media}/${p.config.fit}/${p.config.dpi ?? ''}`;
+      let r = renders.get(key);
+      if (!r) {
+        r = renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
+        renders.set(key, r);
+      }
+      return r;
+    };
+    await render(this.printers[0]!);
+    for (;;) {
+      this.#unitsWaiting++;
+      let printer: IppPhotoPrinter;
+      try {
+        printer = await this.#acquire(signal);
+      } finally {
+        this.#unitsWaiting--;
+      }
+      try {
+        const doc = await render(printer);
+        let job: { id: number };
+        try {
+          job = await printer.submit(unitId, doc);
+        } catch (err) {
+          if (!(err instanceof IppError)) throw err;
+          // Not sent (refused or unreachable): nothing can print, so it is safe to try elsewhere.
+          if (err.details?.statusCode !== STATUS_BUSY) {
+            printer.failures++;
+            await printer.refresh();
+          }
+          await this.#clock.sleep(this.#pollMs, signal);
+          continue;
+        }
+        const placed: UnitPlaced = {
+          unitId,
+          printer: printer.name,
+          tray: printer.config.tray ?? printer.name,
+          ippJobId: job.id,
+        };
+        this.#emit('accepted', placed);
+        opts.onPlaced?.({ printer: placed.printer, tray: placed.tray });
+        if (await this.#watch(printer, unitId, job.id, signal)) {
+          this.counters.unitsCompleted++;
+          this.#emit('printed', placed);
+          return;
+        }
+        printer.failures++;
+        this.counters.failoverMoved++;
+        this.#emit('moved', placed);
+      } finally {
+        printer.busy = false;
+        this.#onChange();
+      }
+    }
+  }
+
+  /** A unit a printer already has: true if it completed (now or while watched), false to send it. */
+  async #recover(unitId: string, signal: AbortSignal, onPlaced: PrintOptions['onPlaced']): Promise<boolean> {
+    for (const printer of this.printers) {
+      let jobs: Awaited<ReturnType<IppPhotoPrinter['jobsFor']>>;
+      try {
+        jobs = await printer.jobsFor(unitId);
+      } catch (err) {
+        if (!(err instanceof IppError)) throw err;
+        continue;
+      }
+      const tray = printer.config.tray ?? printer.name;
+      if (jobs.length > 0) onPlaced?.({ printer: printer.name, tray });
+      if (jobs.some((j) => jobPhase(j.state) === 'completed')) {
+        this.counters.recoveredCompleted++;
+        this.#emit('printed', {
+          unitId,
+          printer: printer.name,
+          tray,
+          ippJobId: jobs[0]!.id,
+        });
+        return true;
+      }
+      const open = jobs.find((j) => jobPhase(j.state) === 'pending' || jobPhase(j.state) === 'processing');
+      if (!open) continue;
+      while (printer.busy) await this.#waitForChange(signal);
+      printer.busy = true;
+      try {
+        if (await this.#watch(printer, unitId, open.id, signal)) {
+          this.counters.recoveredCompleted++;
+          this.#emit('printed', {
+            unitId,
+            printer: printer.name,
+            tray,
+            ippJobId: open.id,
+          });
+          return true;
+        }
+      } finally {
+        printer.busy = false;
+        this.#onChange();
+      }
+    }
+    return false;
+  }
+
+  /** Follows one job to its end: true when printed, false once the printer confirms it did not print. */
+  async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<boolean> {
+    const sentAt = this.#clock.now();
+    let stalledSince: number | null = null;
+    let cancelled = false;
+    for (;;) {
+      await this.#clock.sleep(this.#pollMs, signal);
+      let state: number;
+      try {
+        state = (await printer.client.getJob(jobId)).state;
+      } catch (err) {
+        if (!(err instanceof IppError)) throw err;
+        // A purged job id cannot tell us anything more; an unreachable printer may still print it.
+        if (err.details?.statusCode === STATUS_NOT_FOUND) {
+          return (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
+        }
+        continue;
+      }
+      const phase = jobPhase(state);
+      if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
+      else stalledSince = null;
+      const action = unitAction(
+        phase,
+        printer.health.canPrint,
+        stalledSince === null ? 0 : this.#clock.now() - stalledSince,
+        this.#graceMs,
+      );
+      if (action === 'confirm') {
+        printer.recordCompleted(sentAt);
+        return true;
+      }
+      if (action === 'move') return false;
+      if (action === 'cancel' && !cancelled) {
+        cancelled = true;
+        try {
+          await printer.client.cancelJob(jobId);
+        } catch (err) {
+          if (!(err instanceof IppError)) throw err;
+          cancelled = false;
+        }
+      }
+    }
+  }
+
+  /** Waits for a free, healthy printer and marks it busy. */
+  async #acquire(signal: AbortSignal): Promise<IppPhotoPrinter> {
+    for (;;) {
+      signal.throwIfAborted();
+      const id = choosePrinter(this.printers.map((p) => p.view()));
+      const printer = id === null ? undefined : this.printers.find((p) => p.name === id);
+      if (printer) {
+        printer.busy = true;
+        this.#onChange();
+        return printer;
+      }
+      await this.#waitForChange(signal);
+    }
+  }
+
+  #waitForChange(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(wake);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(signal.reason);
+      };
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(wake);
+    });
+  }
+
+  /** A printer became free or its health changed: every waiting unit looks again. */
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  async #pollAll(): Promise<void> {
+    if (this.#polling || this.#closing.signal.aborted) return;
+    this.#polling = true;
+    try {
+      await Promise.all(this.printers.map((p) => p.refresh()));
+    } finally {
+      this.#polling = false;
+    }
+    this.#onChange();
+  }
+
+  #onChange(): void {
+    const next = this.#aggregate();
+    if (next.state !== this.#status.state || next.detail !== this.#status.detail) {
+      this.#status = next;
+      this.#emit('status', next);
+    } else this.#status = next;
+    this.#wake();
+  }
+
+  #aggregate(): PrinterStatus {
+    const now = this.#clock.now();
+    const working = this.printers.filter((p) => p.health.canPrint);
+    const down = this.printers.filter((p) => !p.health.canPrint).map((p) => p.health.detail);
+    const note = down.length > 0 ? ` ${down.join(' ')}` : '';
+    if (working.length === 0) {
+      const worst = this.printers.find((p) => p.health.state === 'paper_out') ?? this.printers[0]!;
+      return {
+        state: worst.health.state === 'ready' ? 'offline' : worst.health.state,
+        detail: `No printer of this station can print: please use another print station.${note}`,
+        checkedAt: now,
+      };
+    }
+    const busy = this.printers.some((p) => p.busy);
+    return {
+      state: busy ? 'printing' : 'ready',
+      detail: `${working.length} of ${this.printers.length} photo printers ready.${note}`,
+      paperNearEnd: this.printers.some((p) => p.report().lowRoll),
+      checkedAt: now,
+    };
+  }
+
+  on<E extends keyof StationEvents>(event: E, listener: (...args: StationEvents[E]) => void): this {
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof StationEvents>(event: E, listener: (...args: StationEvents[E]) => void): this {
+    this.#events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  #emit<E extends keyof StationEvents>(event: E, ...args: StationEvents[E]): void {
+    this.#events.emit(event, ...args);
+  }
+}

@@ -1,0 +1,92 @@
+import test from 'ava';
+import fc from 'fast-check';
+import {
+  choosePrinter,
+  estimatedWaitSeconds,
+  lowRollAlert,
+  printsLeft,
+  type StationPrinterView,
+  stationAvailability,
+  unitAction,
+  updatePrintTime,
+} from '../shared/policy/station-dispatch.ts';
+
+const p = (id: string, over: Partial<StationPrinterView> = {}): StationPrinterView => ({
+  id,
+  canPrint: true,
+  busy: false,
+  printsLeft: 100,
+  secondsPerPrint: 10,
+  unitsSent: 0,
+  ...over,
+});
+
+test('the next unit goes to a free, healthy printer; none when all are busy or down', (t) => {
+  t.is(choosePrinter([p('A', { busy: true }), p('B')]), 'B');
+  t.is(choosePrinter([p('A', { canPrint: false }), p('B')]), 'B');
+  t.is(choosePrinter([p('A', { printsLeft: 0 }), p('B')]), 'B');
+  t.is(choosePrinter([p('A', { busy: true }), p('B', { canPrint: false })]), null);
+  t.is(choosePrinter([p('A'), p('B')], new Set(['A'])), 'B');
+});
+
+test('among free printers: faster, then more prints left, then fewer sent, then by id', (t) => {
+  t.is(choosePrinter([p('A', { secondsPerPrint: 12 }), p('B', { secondsPerPrint: 9 })]), 'B');
+  t.is(choosePrinter([p('A', { printsLeft: 20 }), p('B', { printsLeft: 300 })]), 'B');
+  t.is(choosePrinter([p('A', { unitsSent: 5 }), p('B', { unitsSent: 2 })]), 'B');
+  t.is(choosePrinter([p('B'), p('A')]), 'A');
+});
+
+test('property: the chosen printer is always free, healthy and not excluded', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          canPrint: fc.boolean(),
+          busy: fc.boolean(),
+          printsLeft: fc.option(fc.nat(400), { nil: null }),
+          secondsPerPrint: fc.integer({ min: 5, max: 60 }),
+          unitsSent: fc.nat(50),
+        }),
+        { maxLength: 6 },
+      ),
+      (rows) => {
+        const views = rows.map((r, i) => ({ id: `P${i}`, ...r }));
+        const id = choosePrinter(views);
+        const eligible = views.filter((v) => v.canPrint && !v.busy && v.printsLeft !== 0);
+        if (eligible.length === 0) return id === null;
+        return eligible.some((v) => v.id === id);
+      },
+    ),
+  );
+  t.pass();
+});
+
+test('a unit is moved only once its job is known not to have printed', (t) => {
+  t.is(unitAction('completed', false, 99_999, 5000), 'confirm');
+  t.is(unitAction('aborted', true, 0, 5000), 'move');
+  t.is(unitAction('canceled', true, 0, 5000), 'move');
+  t.is(unitAction('processing', false, 4999, 5000), 'wait');
+  t.is(unitAction('processing', false, 5000, 5000), 'cancel');
+  t.is(unitAction('pending', true, 99_999, 5000), 'wait');
+});
+
+test('station availability, prints left and the low-roll alert', (t) => {
+  t.deepEqual(stationAvailability([p('A', { canPrint: false }), p('B')]), { canTakeCodes: true, working: ['B'] });
+  t.false(stationAvailability([p('A', { canPrint: false })]).canTakeCodes);
+  t.is(printsLeft({ markerPercent: 25, rollPrints: 400, printedSinceLoad: 0 }), 100);
+  t.is(printsLeft({ markerPercent: null, rollPrints: 400, printedSinceLoad: 390 }), 10);
+  t.is(printsLeft({ markerPercent: null, rollPrints: 400, printedSinceLoad: 450 }), 0);
+  t.is(printsLeft({ markerPercent: 50, rollPrints: null, printedSinceLoad: 3 }), null);
+  t.true(lowRollAlert(40, 40));
+  t.false(lowRollAlert(41, 40));
+  t.false(lowRollAlert(null, 40));
+  t.is(updatePrintTime(null, 10), 10);
+  t.is(updatePrintTime(10, 20), 13);
+});
+
+test('the kiosk estimate: units ahead shared by the working printers', (t) => {
+  t.is(estimatedWaitSeconds([p('A', { secondsPerPrint: 40 })], 0), 40);
+  t.is(estimatedWaitSeconds([p('A', { secondsPerPrint: 40 }), p('B', { secondsPerPrint: 40 })], 4), 120);
+  t.is(estimatedWaitSeconds([p('A', { busy: true, secondsPerPrint: 10 }), p('B', { canPrint: false })], 1), 25);
+  t.is(estimatedWaitSeconds([p('A', { canPrint: false })], 3), null);
+});
