@@ -36,17 +36,24 @@ export class Coordinator extends Resource {
   readonly logger: Logger;
   readonly #clock: Clock;
   readonly #random: Random;
+  readonly #portSetting: string | undefined;
   #bootstrap: DhtBootstrap | null = null;
   #http: HttpListener | null = null;
   /** Set when this start generated the operator token (shown once in the log). */
   generatedOperatorToken: string | null = null;
 
-  constructor(config: CoordinatorConfig, logger?: Logger, ports: { clock?: Clock; random?: Random } = {}) {
+  /** `ports.portSetting`: the setting a user changes when the HTTP port is taken (the demo has its own). */
+  constructor(
+    config: CoordinatorConfig,
+    logger?: Logger,
+    ports: { clock?: Clock; random?: Random; portSetting?: string } = {},
+  ) {
     super();
     this.config = config;
     this.logger = logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } });
     this.#clock = ports.clock ?? systemClock;
     this.#random = ports.random ?? cryptoRandom;
+    this.#portSetting = ports.portSetting;
   }
 
   get url(): string {
@@ -111,7 +118,9 @@ export class Coordinator extends Resource {
     // the bound address for its links.
     let services: Services | null = null;
     this.defer(() => services?.close());
-    const http = this.own(new HttpListener({ host: config.host, port: config.port, clock }));
+    const http = this.own(
+      new HttpListener({ host: config.host, port: config.port, clock, portSetting: this.#portSetting }),
+    );
     this.#http = http;
     await http.ready();
     const publicUrl = config.publicUrl?.replace(/\/$/, '') ?? http.url;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Corestore from 'corestore';
 import type { Logger } from 'pino';
 import { Resource } from '../shared/lifecycle/resource.ts';
+import { listenOn } from '../shared/net/listen.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
@@ -295,10 +296,7 @@ export class NodeRuntime extends Resource {
 
   async #listen(): Promise<void> {
     const server = createServer(createLocalApi(this.#c.localApi(this)).callback());
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen(this.#c.listenPort, this.#c.config.statusHost, () => res());
-    });
+    await listenOn(server, this.#c.config.statusHost, this.#c.listenPort, 'statusPort (VPM_STATUS_PORT)');
     this.#server = server;
     this.defer(async () => {
       server.closeAllConnections();

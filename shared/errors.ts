@@ -28,6 +28,8 @@ export const ERRORS = {
     status: 421,
     message: 'This printer answers only to its own address (localhost or a configured name).',
   },
+  port_in_use: { status: 500, message: 'The port is already in use: stop the other program or choose another port.' },
+  port_unavailable: { status: 500, message: 'This address or port cannot be used here: choose another one.' },
   too_many_streams: { status: 503, message: 'Live updates are busy right now; the page will check by itself.' },
 
   config_invalid: { status: 400, message: 'The configuration is not valid; the message names the setting.' },

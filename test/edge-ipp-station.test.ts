@@ -8,10 +8,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import sharp from 'sharp';
+import { IppLab, ippAvailable, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 import { buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
-import { IppLab, ippAvailable, PHOTO_MEDIA } from './helpers/ipp-lab.ts';
 
 test('an edge node drives a photo station: printed once per unit, tray named, station in /status, codes refused when all are down', async (t) => {
   t.timeout(180_000);

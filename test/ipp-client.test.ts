@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { IppClient, JobState, strings } from '../edge-node/printing/ipp/client.ts';
 import { attr } from '../edge-node/printing/ipp/encoding.ts';
 import { healthFrom } from '../edge-node/printing/ipp/printer-health.ts';
-import { IppLab, ippAvailable, type LabPrinter, PHOTO_MEDIA } from './helpers/ipp-lab.ts';
+import { IppLab, ippAvailable, type LabPrinter, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 
 const lab = new IppLab();
 let printer: LabPrinter;

@@ -9,7 +9,7 @@ import test from 'ava';
 import sharp from 'sharp';
 import { decodePwgRaster, encodePwgRaster } from '../edge-node/printing/pwg-raster.ts';
 import { StationPool } from '../edge-node/printing/station-pool.ts';
-import { IppLab, ippAvailable, PHOTO_MEDIA } from './helpers/ipp-lab.ts';
+import { IppLab, ippAvailable, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 import { compareToSource, isColour } from './helpers/photo-compare.ts';
 
 async function photo(): Promise<Buffer> {

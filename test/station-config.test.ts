@@ -7,7 +7,7 @@ import { EscPosPrinter } from '../edge-node/printing/escpos-printer.ts';
 import { checkStation, createStationPrinter, openStationPrinter } from '../edge-node/printing/station-config.ts';
 import { StationPool } from '../edge-node/printing/station-pool.ts';
 import { ConfigError } from '../shared/config/config-error.ts';
-import { IppLab, ippAvailable, PHOTO_MEDIA } from './helpers/ipp-lab.ts';
+import { IppLab, ippAvailable, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 
 async function load(t: import('ava').ExecutionContext, body: Record<string, unknown>) {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-station-config-'));

@@ -11,7 +11,7 @@ import test from 'ava';
 import sharp from 'sharp';
 import { printerBlocksNewOrders } from '../edge-node/kiosk/kiosk-messages.ts';
 import { StationPool } from '../edge-node/printing/station-pool.ts';
-import { IppLab, ippAvailable, type LabPrinter, PHOTO_MEDIA } from './helpers/ipp-lab.ts';
+import { IppLab, ippAvailable, type LabPrinter, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 import { compareToSource, isColour } from './helpers/photo-compare.ts';
 
 const POLL_MS = 200;

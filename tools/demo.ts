@@ -1,5 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { IppLab, ippAvailable, type LabPrinter } from './ipp-lab.ts';
 import { labelledPhoto } from './venue-kit/photos.ts';
 import { VenueKit } from './venue-kit/venue-kit.ts';
 
@@ -12,31 +13,41 @@ import { VenueKit } from './venue-kit/venue-kit.ts';
 const DEMO_DIR = resolve(process.env.VPM_DEMO_DIR ?? 'data/demo');
 const COORDINATOR_PORT = Number(process.env.VPM_DEMO_PORT ?? 8080);
 const PRINTERS = 3;
+const VENUE_NAME = 'Demo Arena';
+const EVENT_NAME = 'Demo Cup Final';
 const PHOTOS = 12;
+/** The demo's IPP photo printers take this long per print (a dye-sub takes 8–15 s). */
+const DEMO_PRINT_SECONDS = 8;
 const FIRST_PRINTER_PORT = COORDINATOR_PORT + 11;
 /** The demo's printers sync and report every 5 s: quick enough to watch, quiet enough to read. */
 const PRINTER_INTERVAL_MS = 5_000;
 /** pino's "warn": printer log lines at or above it are shown. */
 const WARN_LEVEL = 40;
 
+/** What an unpaired edge node prints on start (edge-node/main.ts). */
+const PAIRING_NOTICE = /\n?Pairing code of this printer:\n[0-9a-f]{64}\n/g;
+
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
 const kit = new VenueKit({
   dir: DEMO_DIR,
-  coordinator: { kind: 'in-process', port: COORDINATOR_PORT, logLevel: 'warn' },
+  coordinator: { kind: 'in-process', port: COORDINATOR_PORT, logLevel: 'warn', portSetting: 'VPM_DEMO_PORT' },
   bootstrap: 'coordinator',
   seed: {
-    venueName: 'Demo Arena',
-    eventName: 'Demo Cup Final',
+    venueName: VENUE_NAME,
+    eventName: EVENT_NAME,
     photographerName: 'Demo Photographer',
     windowMs: 4 * 3_600_000,
     priceList: { currency: 'EUR', unitPriceCents: 800, bundles: [{ copies: 3, priceCents: 2000 }] },
   },
 });
 
+let ippLab: IppLab | null = null;
+
 async function stop(code: number): Promise<never> {
   try {
     await kit.close();
+    await ippLab?.close();
   } catch (err) {
     process.stderr.write(`demo: stopping failed: ${(err as Error).stack ?? err}\n`);
     code = 1;
@@ -57,17 +68,23 @@ async function main(): Promise<void> {
   const { base, operator, event } = kit;
   const photos = await kit.uploadPhotos(PHOTOS, labelledPhoto, (i) => `photo-${i + 1}.jpg`);
   const dirNames = Array.from({ length: PRINTERS }, (_, i) => `printer-${i + 1}`);
+  const photoPrinters = await startPhotoPrinters();
   const printers = await kit.startPrinters(
     dirNames.map((dirName, i) => ({
       name: `Printer ${i + 1}`,
       dirName,
       config: {
+        ...photoStationConfig(photoPrinters[i] ?? null, join(DEMO_DIR, dirName, 'prints')),
         schedule: { intervalMs: PRINTER_INTERVAL_MS },
         statusPort: FIRST_PRINTER_PORT + i,
         reportIntervalMs: PRINTER_INTERVAL_MS,
       },
       process: {
-        onStderr: (chunk) => process.stderr.write(chunk),
+        // The kit paired the printers already: their "pairing code" notice would only confuse.
+        onStderr: (chunk) => {
+          const text = chunk.toString().replace(PAIRING_NOTICE, '');
+          if (text.trim()) process.stderr.write(text);
+        },
         onLine: (line) => {
           if (isWarning(line)) process.stderr.write(`printer ${i + 1}: ${line}\n`);
         },
@@ -82,36 +99,62 @@ async function main(): Promise<void> {
   ]);
   const qrPath = join(DEMO_DIR, 'sample-order-qr.png');
   await writeFile(qrPath, await kit.client.orderQrPng(sample.orderId));
+  const sampleCode = (await kit.client.order(sample.orderId)).order.code;
 
   const urls = printers.map((p) => p.url);
   log('');
   log('venue print mesh demo is running. Ctrl-C stops it all.');
   log('');
-  log(`  fan shop        ${base}/`);
+  log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
-  log(`  event           ${base}/api/events/${event.id}/images   (${PHOTOS} photos)`);
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
-    log(`                  prints land in ${join(DEMO_DIR, dirNames[i]!, 'prints')}`);
+    const photo = photoPrinters[i];
+    if (photo) log(`                  colour photos land in ${photo.outDir} (IPP ${photo.uri}); receipts in`);
+    log(`                  ${photo ? '' : 'prints land in '}${join(DEMO_DIR, dirNames[i]!, 'prints')}`);
   }
+  log(`  The ${PRINTERS} printers are paired with the venue "${VENUE_NAME}" already.`);
   log('');
-  log('Open a kiosk in a browser (camera, or type/scan the code) and show it the sample QR code:');
-  log(`  ${qrPath}`);
-  log('');
-  log('Redeem the sample order (paid already) at any printer:');
+  log('A sample order is paid and ready to print at any printer:');
+  log(`  order page      ${base}/o/${sample.orderId}`);
+  log(`  code to type    ${sampleCode}   (the kiosk's "Type a code" keypad)`);
+  log(`  QR code         ${qrPath}   (show it to a kiosk's camera, or:)`);
   log(`  npm run redeem -- --image ${qrPath} --node ${urls[1]}`);
   log('');
-  log('Place and pay an order yourself:');
-  log(
-    `  curl -s -H 'content-type: application/json' ${base}/api/orders -d '{"eventId":"${event.id}","items":[{"imageId":"${photos[2]!.id}","copies":1}]}'`,
-  );
-  log('  open the checkoutUrl it prints and press "Pay", then:');
-  log(
-    `  curl -s -o my-qr.png ${base}/api/orders/<order id>/qr.png && npm run redeem -- --image my-qr.png --node ${urls[0]}`,
-  );
-  log('');
-  log('Delivery status (which printer holds which photo):');
-  log(`  curl -s -H 'authorization: Bearer ${operator}' ${base}/api/events/${event.id}/delivery`);
+  log('Next: the README\'s "A first session with curl" runs against this demo as written.');
+  log(`Data: ${DEMO_DIR} (operator token in ${join(DEMO_DIR, 'coordinator', 'operator-token')}).`);
+  log('Every start of the demo deletes it and begins afresh; VPM_DEMO_DIR and VPM_DEMO_PORT move it.');
+}
+
+/** Colour photo printers (Debian's ippeveprinter), one per station, when the machine has them. */
+async function startPhotoPrinters(): Promise<Array<LabPrinter | null>> {
+  if (!ippAvailable()) {
+    log('No IPP test printer on this machine (scripts/ensure-ipp.sh installs it): file printers only.');
+    return [];
+  }
+  try {
+    ippLab = await new IppLab().start();
+    const lab = ippLab;
+    const printers: LabPrinter[] = [];
+    for (let i = 0; i < PRINTERS; i++) {
+      printers.push(await lab.addPrinter({ name: `demo-photo-${i + 1}`, printSeconds: DEMO_PRINT_SECONDS }));
+    }
+    return printers;
+  } catch (err) {
+    log(`IPP test printers not started (${(err as Error).message}): file printers only.`);
+    await ippLab?.close();
+    ippLab = null;
+    return [];
+  }
+}
+
+/** A photo station: one IPP photo printer plus a file receipt printer; without IPP the kit's file printer. */
+function photoStationConfig(photo: LabPrinter | null, receiptsDir: string): Record<string, unknown> {
+  if (!photo) return {};
+  return {
+    printers: [{ kind: 'ipp', name: 'photo', uri: photo.uri, tray: 'photo printer', rollPrints: 400 }],
+    receiptPrinter: { kind: 'file', dir: receiptsDir },
+  };
 }
 
 function isWarning(line: string): boolean {

@@ -53,9 +53,13 @@ export class DhtBootstrap extends Resource {
         await dht.destroy().catch(() => {});
       }
     }
+    const cause =
+      (lastError as NodeJS.ErrnoException | null)?.code ?? (lastError as Error | null)?.message ?? 'unknown';
     throw new AppError(
       'dht_bootstrap_failed',
-      undefined,
+      this.#requestedPort === 0
+        ? `The DHT bootstrap node could not bind a UDP port on ${this.#host} (${cause}).`
+        : `The DHT bootstrap node could not bind UDP port ${this.#requestedPort} on ${this.#host} (${cause}): is another coordinator or demo running? Stop it, or choose another port with VPM_DHT_PORT (--dht-port).`,
       { host: this.#host, port: this.#requestedPort },
       { cause: lastError },
     );

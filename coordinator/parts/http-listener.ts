@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Resource } from '../../shared/lifecycle/resource.ts';
+import { listenOn } from '../../shared/net/listen.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 
 /** Open requests get this long to finish on close; then their connections are cut. */
@@ -12,10 +13,11 @@ export const HTTP_CLOSE_GRACE_MS = 5_000;
  */
 export class HttpListener extends Resource {
   readonly #server: Server = createServer();
-  readonly #opts: { host: string; port: number; clock: Clock };
+  readonly #opts: { host: string; port: number; clock: Clock; portSetting?: string };
   #url = '';
 
-  constructor(opts: { host: string; port: number; clock: Clock }) {
+  /** `portSetting`: what a user changes to pick another port (named when the port is taken). */
+  constructor(opts: { host: string; port: number; clock: Clock; portSetting?: string }) {
     super();
     this.#opts = opts;
   }
@@ -31,13 +33,7 @@ export class HttpListener extends Resource {
 
   protected async _open(): Promise<void> {
     const server = this.#server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#opts.port, this.#opts.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.#opts.host, this.#opts.port, this.#opts.portSetting ?? 'VPM_PORT (--port)');
     this.defer(() => this.#stop());
     const address = server.address() as AddressInfo;
     this.#url = `http://${address.address}:${address.port}`;

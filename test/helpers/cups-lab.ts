@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { IppClient } from '../../edge-node/printing/ipp/client.ts';
-import { freeTcpPort } from './ipp-lab.ts';
+import { freeTcpPort } from '../../tools/ipp-lab.ts';
 
 export function cupsAvailable(): boolean {
   return existsSync('/usr/sbin/cupsd') && existsSync('/usr/lib/cups/daemon');

@@ -86,6 +86,17 @@ export class AdminClient {
     return buyAndPay(this.base, eventId, items, this.base, this.#timeoutMs);
   }
 
+  /** The order as the fan's page reads it (state, 8-character code). */
+  async order(orderId: string): Promise<{ order: { id: string; code: string; state: string } }> {
+    const res = await api<{ order: { id: string; code: string; state: string } }>(
+      this.base,
+      'GET',
+      `/api/orders/${encodeURIComponent(orderId)}`,
+      { timeoutMs: this.#timeoutMs },
+    );
+    return expectStatus(`reading order ${orderId}`, res, 200);
+  }
+
   /** The order's redemption QR code, PNG. */
   async orderQrPng(orderId: string): Promise<Buffer> {
     const res = await fetch(`${this.base}/api/orders/${orderId}/qr.png`, {

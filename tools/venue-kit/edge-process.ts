@@ -75,7 +75,9 @@ export async function startEdgeProcess(
   const clock = opts.clock ?? systemClock;
   const name = typeof config.name === 'string' ? config.name : basename(dataDir);
   const configPath = join(dataDir, 'config.json');
-  await writeFile(configPath, JSON.stringify({ dataDir, statusPort: 0, logLevel: 'info', ...config }));
+  await writeFile(configPath, JSON.stringify({ dataDir, statusPort: 0, logLevel: 'info', ...config }), {
+    mode: 0o600,
+  });
   const proc = await spawnLogged(clock, ['edge-node/main.ts', '--config', configPath, ...(opts.args ?? [])], {
     ...opts,
     prefix: opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [],

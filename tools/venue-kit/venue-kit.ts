@@ -42,7 +42,13 @@ export const LOOPBACK_NETWORK: VenueNetwork = { cloudHost: LOOPBACK, venueHost: 
 
 /** The coordinator in this process (embedded SQLite store), or `coordinator/main.ts` as its own process. */
 export type CoordinatorMode =
-  | { kind: 'in-process'; port?: number; logLevel?: CoordinatorConfig['logLevel'] }
+  | {
+      kind: 'in-process';
+      port?: number;
+      logLevel?: CoordinatorConfig['logLevel'];
+      /** The setting a user changes when `port` is taken (named in the error). */
+      portSetting?: string;
+    }
   | { kind: 'process'; env?: Record<string, string> };
 
 /** What the kit creates on the coordinator once it is up. */
@@ -215,7 +221,9 @@ export class VenueKit extends ReadyResource {
         ...(ownBootstrap ? { dhtPort: 0 } : { dhtBootstrap: bootstrapList }),
         logLevel: mode.logLevel ?? 'silent',
       });
-      const coordinator = new Coordinator(config, pino({ level: config.logLevel, base: { service: 'coordinator' } }));
+      const coordinator = new Coordinator(config, pino({ level: config.logLevel, base: { service: 'coordinator' } }), {
+        ...(mode.portSetting ? { portSetting: mode.portSetting } : {}),
+      });
       this.#stack.teardown(() => coordinator.close());
       await coordinator.ready();
       inProcess = coordinator;

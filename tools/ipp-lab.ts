@@ -12,7 +12,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IppClient } from '../../edge-node/printing/ipp/client.ts';
+import { IppClient } from '../edge-node/printing/ipp/client.ts';
+import { systemClock } from '../shared/ports/clock.ts';
+
+/** A test printer that ignores SIGTERM this long is killed. */
+const CHILD_STOP_GRACE_MS = 3_000;
+/** How often a starting server is asked whether it is up. */
+const START_POLL_MS = 50;
 
 const ENGINE = fileURLToPath(new URL('../fixtures/ipp/photo-engine.sh', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
@@ -184,9 +190,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const timer = systemClock.setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_GRACE_MS);
   await exited;
-  clearTimeout(timer);
+  timer.cancel();
 }
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -194,15 +200,15 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 }
 
 async function waitForAsync(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = systemClock.now() + START_TIMEOUT_MS;
   for (;;) {
     try {
       if (await check()) return;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
+      if (systemClock.now() > deadline) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`${what} did not start within ${START_TIMEOUT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (systemClock.now() > deadline) throw new Error(`${what} did not start within ${START_TIMEOUT_MS} ms`);
+    await systemClock.sleep(START_POLL_MS);
   }
 }
 
