@@ -2,12 +2,11 @@ import test from 'ava';
 import type { CoordinatorClient } from '../edge-node/coordinator-client.ts';
 import { JobLog } from '../edge-node/jobs/job-log.ts';
 import {
-  CATALOG_POLL_MS,
-  CATALOG_WAIT_MS,
   type RedemptionProgress,
   RedemptionService,
   type RedemptionServiceOptions,
 } from '../edge-node/jobs/redemption-service.ts';
+import { CATALOG_POLL_MS, CATALOG_WAIT_MS } from '../edge-node/jobs/redemption-timing.ts';
 import type { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import type { PrinterPort } from '../edge-node/printing/port.ts';
 import { ManualClock } from '../shared/ports/clock.ts';

@@ -21,37 +21,23 @@ import {
   sourceState,
   summarize,
 } from './redemption-progress.ts';
+import {
+  CATALOG_POLL_MS,
+  CATALOG_READ_TIMEOUT_MS,
+  CATALOG_WAIT_MS,
+  CONFIRM_RETRY_MS,
+  IN_ORDER_GRACE_MS,
+  ONLINE_REDEEM_TIMEOUT_MS,
+} from './redemption-timing.ts';
 
 export type { ProgressError, RedemptionProgress, UnitProgress, UnitState } from './redemption-progress.ts';
 export { progressError } from './redemption-progress.ts';
 
-/** Confirmations that cannot reach the coordinator are retried this often, forever (they are durable). */
-export const CONFIRM_RETRY_MS = 5_000;
-/** Prints come out in order unless the next one's photo is still this far from ready. */
-export const IN_ORDER_GRACE_MS = 300;
-/** A unit whose image is not yet on the feed (just uploaded) waits this long for the catalog. */
-export const CATALOG_WAIT_MS = 30_000;
-/**
- * A redemption waits this long for the coordinator before it counts the cloud as unreachable and
- * redeems offline (a cut WAN often drops packets rather than refusing connections).
- */
-export const ONLINE_REDEEM_TIMEOUT_MS = 4_000;
-/** A unit whose photo is not in the local catalog yet looks again this often (until CATALOG_WAIT_MS). */
-export const CATALOG_POLL_MS = 500;
-/** One catalog read waits this long for a peer before the unit looks again. */
-export const CATALOG_READ_TIMEOUT_MS = 2_000;
 /** The refusal of a typed code while the coordinator is unreachable (the kiosk asks for the QR code). */
 export const TYPED_CODE_OFFLINE = 'typed_code_needs_network' satisfies ErrorCode;
 
 export type RedemptionLogger = StructuredLogger;
 
-/**
- * The redemption flow at a printer: the fan's code is verified offline, the order is claimed at the
- * coordinator (exactly once across printers), images already local print at once, missing ones are
- * fetched at top priority, each unit prints as soon as its image is whole (in order where possible),
- * and is confirmed to the coordinator after it printed. Every step is in the durable job log first,
- * so after a crash the node resumes where it stopped. Emits 'progress' (RedemptionProgress).
- */
 export interface RedemptionServiceOptions {
   client: CoordinatorClient;
   tokenKeys: () => ReadonlyMap<number, Uint8Array>;
@@ -69,6 +55,13 @@ export interface RedemptionServiceOptions {
   offline?: OfflinePath;
 }
 
+/**
+ * The redemption flow at a printer: the fan's code is verified offline, the order is claimed at the
+ * coordinator (exactly once across printers), images already local print at once, missing ones are
+ * fetched at top priority, each unit prints as soon as its image is whole (in order where possible),
+ * and is confirmed to the coordinator after it printed. Every step is in the durable job log first,
+ * so after a crash the node resumes where it stopped. Emits 'progress' (RedemptionProgress).
+ */
 export class RedemptionService extends Resource {
   readonly #o: RedemptionServiceOptions;
   readonly #active = new Map<string, Promise<RedemptionProgress>>();
