@@ -2,7 +2,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isAppError } from '../shared/errors.ts';
+import { ConfigError } from '../shared/config/config-error.ts';
+import { AppError, isAppError } from '../shared/errors.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { MAX_EMULATED_PRINTERS, MAX_TIME_COMPRESSION, runEmulation } from './emulation/run-emulation.ts';
 import { toCsv, toSummaryCsv } from './report/csv.ts';
@@ -39,16 +40,11 @@ const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 const MAX_RUNS_PER_STRATEGY = 1000;
 const PROGRESS_BAR_WIDTH_CHARS = 30;
 
-class UsageError extends Error {}
-
-/** A failure the user fixes in their input; printed without a stack trace. */
-class InputError extends Error {}
-
 function parseCount(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number, got "${text}".`);
+  if (!/^\d+$/.test(text)) throw new ConfigError(`--${name} must be a whole number, got "${text}".`);
   const value = Number(text);
-  if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${value}.`);
+  if (value < min || value > max) throw new ConfigError(`--${name} must be between ${min} and ${max}, got ${value}.`);
   return value;
 }
 
@@ -56,7 +52,7 @@ function parsePositive(name: string, text: string | undefined, fallback: number,
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || value <= 0 || value > max) {
-    throw new UsageError(`--${name} must be a number > 0 and at most ${max}, got "${text}".`);
+    throw new ConfigError(`--${name} must be a number > 0 and at most ${max}, got "${text}".`);
   }
   return value;
 }
@@ -64,7 +60,7 @@ function parsePositive(name: string, text: string | undefined, fallback: number,
 function parseStrategies(text: string | undefined): StrategyName[] {
   if (text === undefined || text === 'all') return [...STRATEGIES];
   const found = STRATEGIES.find((s) => s === text);
-  if (!found) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')} or all, got "${text}".`);
+  if (!found) throw new ConfigError(`--strategy must be one of ${STRATEGIES.join(', ')} or all, got "${text}".`);
   return [found];
 }
 
@@ -91,7 +87,7 @@ async function scenarioPath(ref: string): Promise<string> {
   }
   if (await exists(ref)) return resolve(ref);
   const names = (await builtInNames()).join(', ');
-  throw new UsageError(`No scenario "${ref}": not a built-in (${names}) and no such file.`);
+  throw new ConfigError(`No scenario "${ref}": not a built-in (${names}) and no such file.`);
 }
 
 function describeError(err: unknown): string {
@@ -110,12 +106,12 @@ async function loadScenario(path: string): Promise<Scenario> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new InputError(`Cannot read ${path}: ${(err as Error).message}`);
+    throw new AppError('invalid_scenario', `Cannot read ${path}: ${(err as Error).message}`);
   }
   try {
     return parseScenario(text, basename(path));
   } catch (err) {
-    throw new InputError(describeScenarioError(path, err));
+    throw new AppError('invalid_scenario', describeScenarioError(path, err));
   }
 }
 
@@ -223,16 +219,16 @@ async function commandRun(args: string[], clock: Clock): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length > 0) throw new UsageError(`run takes no positional arguments, got "${positionals[0]}".`);
-  if (!values.scenario) throw new UsageError('run needs --scenario <name|path>.');
+  if (positionals.length > 0) throw new ConfigError(`run takes no positional arguments, got "${positionals[0]}".`);
+  if (!values.scenario) throw new ConfigError('run needs --scenario <name|path>.');
   const mode = values.mode ?? 'model';
   if (mode !== 'model' && mode !== 'emulation')
-    throw new UsageError(`--mode must be model or emulation, got "${mode}".`);
+    throw new ConfigError(`--mode must be model or emulation, got "${mode}".`);
   if (
     mode === 'model' &&
     (values['time-compression'] !== undefined || values['max-printers'] !== undefined || values['shape-links'])
   ) {
-    throw new UsageError('--time-compression, --max-printers and --shape-links need --mode emulation.');
+    throw new ConfigError('--time-compression, --max-printers and --shape-links need --mode emulation.');
   }
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
   let results: SimResults;
@@ -307,7 +303,7 @@ async function commandCompare(args: string[], clock: Clock): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length !== 1) throw new UsageError('compare needs exactly one scenario: compare <name|path>.');
+  if (positionals.length !== 1) throw new ConfigError('compare needs exactly one scenario: compare <name|path>.');
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
   const path = await scenarioPath(positionals[0] ?? '');
   const scenario = await loadScenario(path);
@@ -330,7 +326,7 @@ async function commandScenarios(args: string[]): Promise<number> {
 
 async function commandValidate(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new UsageError('validate needs exactly one file: validate <path>.');
+  if (positionals.length !== 1) throw new ConfigError('validate needs exactly one file: validate <path>.');
   const path = positionals[0] ?? '';
   await loadScenario(path);
   process.stdout.write(`OK ${path}\n`);
@@ -353,14 +349,15 @@ export async function main(argv: string[], clock: Clock = systemClock): Promise<
   }
   const handler = command === undefined ? undefined : COMMANDS[command];
   try {
-    if (!handler) throw new UsageError(command === undefined ? 'No command given.' : `Unknown command "${command}".`);
+    if (!handler) throw new ConfigError(command === undefined ? 'No command given.' : `Unknown command "${command}".`);
     return await handler(rest, clock);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof InputError) {
+    // A failure the user fixes in their input (an unreadable or invalid scenario): no stack trace.
+    if (isAppError(err, 'invalid_scenario')) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
