@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 import { stationConfigShape } from './printing/station-config.ts';
 
@@ -74,6 +75,8 @@ export const edgeConfigSchema = z.object({
   replication: z.enum(REPLICATION_MODES).default('mesh'),
   /** Background sync cap (bytes/s); on-demand fetches at redemption are never capped. */
   backgroundBytesPerSec: z.number().positive().default(Number.POSITIVE_INFINITY),
+  /** At redemption, how long a photo may make no progress from LAN peers before the cloud is asked too. */
+  onDemandLanDeadlineMs: z.number().int().min(0).max(600_000).default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
   statusHost: z.string().min(1).default('127.0.0.1'),
   statusPort: z.coerce.number().int().min(0).max(65_535).default(8090),
   /**

@@ -29,7 +29,8 @@ test('a failed ready() closes what it opened; ready() and close() are memoised',
   const failing = new Coordinator(config(takenPort), pino({ level: 'silent' }));
   const first = failing.ready();
   t.is(failing.ready(), first, 'ready() is memoised');
-  await t.throwsAsync(first, { code: 'EADDRINUSE' });
+  const err = await t.throwsAsync(first, { code: 'port_in_use' });
+  t.regex(err.message, new RegExp(`Port ${takenPort} .*already in use.*VPM_PORT`), 'names the port and its setting');
   t.true(failing.closed, 'the failed open closed every part it had opened');
   t.is(failing.url, '', 'no listener is left');
 

@@ -1,6 +1,6 @@
 /**
  * Real IPP photo printers for tests and the print bench: Debian's ippeveprinter (an IPP Everywhere
- * printer) running test/fixtures/ipp/photo-engine.sh as its print engine, announced over DNS-SD by a
+ * printer) running tools/ipp-lab-engine/photo-engine.sh as its print engine, announced over DNS-SD by a
  * private avahi-daemon confined to loopback (allow-interfaces=lo) on a private D-Bus. avahi runs in
  * its own mount namespace with a private /run/avahi-daemon, so it never meets a system avahi.
  * `scripts/ensure-ipp.sh` installs the binaries. close() stops everything and removes the temp dir.
@@ -20,7 +20,7 @@ const CHILD_STOP_GRACE_MS = 3_000;
 /** How often a starting server is asked whether it is up. */
 const START_POLL_MS = 50;
 
-const ENGINE = fileURLToPath(new URL('../fixtures/ipp/photo-engine.sh', import.meta.url));
+const ENGINE = fileURLToPath(new URL('./ipp-lab-engine/photo-engine.sh', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 export const PHOTO_MEDIA = 'na_index-4x6_4x6in';
 /** ippeveprinter's photo tray holds 25 sheets; its /media form offers no more. */
@@ -110,7 +110,7 @@ export class IppLab {
     rollPrints?: number;
     /** Document formats it takes (default JPEG and PWG raster). */
     formats?: string;
-    /** Print engine (default test/fixtures/ipp/photo-engine.sh). */
+    /** Print engine (default tools/ipp-lab-engine/photo-engine.sh). */
     engine?: string;
   }): Promise<LabPrinter> {
     const port = await freeTcpPort();

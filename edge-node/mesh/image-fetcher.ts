@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
-import { chooseSource } from '../../shared/policy/source-choice.ts';
+import { chooseSource, DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { EventReplica } from './event-replica.ts';
 import type { CloudSessions, PriorityGate } from './traffic.ts';
@@ -12,6 +12,15 @@ const PROGRESS_POLL_MS = 50;
 
 export type FetchSource = 'local' | 'lan' | 'cloud';
 
+export interface ImageFetcherOptions {
+  mesh: VenueMesh;
+  cloud: CloudSessions;
+  gate: PriorityGate;
+  clock: Clock;
+  /** No LAN progress for this long at redemption: the cloud is asked too (default: the shared policy's). */
+  onDemandLanDeadlineMs?: number;
+}
+
 /**
  * On-demand fetch at redemption: top priority (background sync pauses), LAN first, the cloud only
  * when no LAN peer delivers within the on-demand deadline (shared/policy/source-choice.ts), and a
@@ -19,10 +28,16 @@ export type FetchSource = 'local' | 'lan' | 'cloud';
  * catalog's sha256 before it is handed to the printer.
  */
 export class ImageFetcher {
-  readonly #o: { mesh: VenueMesh; cloud: CloudSessions; gate: PriorityGate; clock: Clock };
+  readonly #o: ImageFetcherOptions;
 
-  constructor(opts: { mesh: VenueMesh; cloud: CloudSessions; gate: PriorityGate; clock: Clock }) {
+  readonly #sourceConfig: SourceConfig;
+
+  constructor(opts: ImageFetcherOptions) {
     this.#o = opts;
+    this.#sourceConfig = {
+      ...DEFAULT_SOURCE_CONFIG,
+      onDemandLanDeadlineMs: opts.onDemandLanDeadlineMs ?? DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs,
+    };
   }
 
   async fetch(
@@ -75,14 +90,17 @@ export class ImageFetcher {
           // Blocks arriving from the LAN count as a LAN holder; a stall does not.
           const lanProgressing =
             source === 'lan' && now - lastProgressAt < PROGRESS_POLL_MS * 10 && lastMissing <= blockLength;
-          const decision = chooseSource({
-            priority: 'on_demand',
-            lanHolders: lanProgressing ? 1 : 0,
-            lanPeersConnected: mesh.lanPeers().length,
-            ownedByMe: false,
-            waitedMs: now - lastProgressAt,
-            cloudReachable: true,
-          });
+          const decision = chooseSource(
+            {
+              priority: 'on_demand',
+              lanHolders: lanProgressing ? 1 : 0,
+              lanPeersConnected: mesh.lanPeers().length,
+              ownedByMe: false,
+              waitedMs: now - lastProgressAt,
+              cloudReachable: true,
+            },
+            this.#sourceConfig,
+          );
           if (decision.source === 'cloud') {
             const session = await cloud.acquire();
             cloudSession = session;
