@@ -8,8 +8,7 @@ import type { KioskDeps } from '../edge-node/kiosk/kiosk-routes.ts';
 import { KIOSK_THUMB_SIDE_PX } from '../edge-node/kiosk/thumbnails.ts';
 import type { PrinterStatus } from '../edge-node/printing/port.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
-import type { ErrorCode } from '../shared/errors.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, ERRORS, type ErrorCode } from '../shared/errors.ts';
 
 const ORDER = 'order-1';
 
@@ -87,6 +86,21 @@ test('the kiosk page: strict CSP, no inline script, names escaped, / leads to it
   const keys = [...page.text.matchAll(/data-key="([^"]+)"/g)].map((m) => m[1]);
   t.deepEqual(keys, [...'0123456789', 'Backspace', ...'ABCDEFGHJKMNPQRSTVWXYZ']);
   t.regex(page.text, /id="code-input"[^>]*autocapitalize="characters"/);
+  // Nothing typed yet: "Print my photos" waits for a whole code (kiosk.js enables it).
+  t.regex(page.text, /<button id="type-submit"[^>]*\sdisabled[\s>]/);
+  t.regex(page.text, /id="message-icon"/);
+  // The words module the page's script imports is served, and is the file the node's tests check.
+  const script = await agent.get('/kiosk/assets/kiosk.js');
+  t.regex(script.text, /from '\.\/kiosk-words\.js'/);
+  const words = await agent.get('/kiosk/assets/kiosk-words.js');
+  t.is(words.status, 200);
+  t.regex(words.headers['content-type'] ?? '', /javascript/);
+  t.regex(words.text, /export function canSubmitCode/);
+  // No success tick on any message; the numbered tile gives way once the thumbnail is loaded.
+  const css = await agent.get('/kiosk/assets/kiosk.css');
+  t.notRegex(css.text, /[✓✔]/);
+  t.regex(css.text, /\.thumb:has\(img\[data-loaded\]\) \.thumb-placeholder \{\s*display: none;/);
+  t.regex(script.text, /thumb-placeholder/);
   const jsqr = await agent.get('/kiosk/assets/jsqr.js');
   t.is(jsqr.status, 200);
   t.regex(jsqr.headers['content-type'] ?? '', /javascript/);
@@ -234,4 +248,32 @@ test('every refusal the node or the coordinator gives has its own words on the k
   t.notRegex(refusalMessage('order_already_printed', { printerName: null }).text, / at /);
   t.is(refusalMessage('typed_code_needs_network', undefined).title, 'Scan the QR code');
   t.regex(refusalMessage('too_many_code_attempts', { retryAfterSeconds: 30 }).text, /for 30 seconds.*QR code/);
+});
+
+test('a refusal never wears a success tick: "Already printed" says stop, not done', (t) => {
+  const SUCCESS_GLYPHS = /[✓✔☑✅]/;
+  for (const code of Object.keys(ERRORS) as ErrorCode[]) {
+    const m = refusalMessage(code, undefined);
+    t.truthy(m.icon, code);
+    t.notRegex(m.icon, SUCCESS_GLYPHS, code);
+  }
+  t.is(refusalMessage('order_already_printed', { printerName: 'Gate 3' }).icon, '!');
+  t.is(refusalMessage('printer_paper_out', undefined).icon, '!');
+});
+
+test("an unknown typed code and another venue's full code tell the same story", (t) => {
+  // The coordinator answers another venue's typed code as unknown (no enumerating codes across venues),
+  // so the unknown-code words must cover that case, and agree with what the full code says outright.
+  const unknown = refusalMessage('order_not_found', undefined);
+  const otherVenue = refusalMessage('order_other_venue', undefined);
+  t.is(unknown.kind, 'unknown');
+  t.is(otherVenue.kind, 'unknown');
+  t.regex(unknown.title, /do not recognise this code here/);
+  t.regex(unknown.text, /another venue, it prints only there/);
+  t.regex(otherVenue.title, /another venue/);
+  t.regex(otherVenue.text, /prints only at the venue it was bought for/);
+  t.notRegex(otherVenue.title, /^Wrong venue$/);
+  for (const code of ['token_malformed', 'token_bad_signature', 'invalid_input'] as const) {
+    t.deepEqual(refusalMessage(code, undefined), unknown, code);
+  }
 });

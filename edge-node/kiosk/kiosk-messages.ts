@@ -7,15 +7,37 @@ export interface KioskMessage {
   kind: 'already_printed' | 'printing_elsewhere' | 'expired' | 'unknown' | 'printer' | 'not_paid' | 'offline' | 'error';
   title: string;
   text: string;
+  /** The glyph in the message's circle: never a tick, since every message is something that did not happen. */
+  icon: string;
 }
 
 type Details = Readonly<Record<string, unknown>> | undefined;
-type Words = (details: Details) => KioskMessage;
+type Words = (details: Details) => Omit<KioskMessage, 'icon'>;
 
+/** "Already printed" once wore a tick and read as success; a refusal says stop, or where to go instead. */
+const ICONS: Readonly<Record<KioskMessage['kind'], string>> = {
+  already_printed: '!',
+  printing_elsewhere: '→',
+  expired: '!',
+  unknown: '?',
+  printer: '!',
+  not_paid: '!',
+  offline: '!',
+  error: '!',
+};
+
+function withIcon(m: Omit<KioskMessage, 'icon'>): KioskMessage {
+  return { ...m, icon: ICONS[m.kind] };
+}
+
+/**
+ * The coordinator answers another venue's typed code like an unknown one (codes cannot be tried
+ * across venues), so these words cover both: a mistyped code, or one that prints only elsewhere.
+ */
 const unknownCode: Words = () => ({
   kind: 'unknown',
-  title: 'We do not recognise this code',
-  text: 'Scan the QR code on your order page again, or type the code printed under it.',
+  title: 'We do not recognise this code here',
+  text: 'Check the code under the QR code on your order page and try again. If your order is for another venue, it prints only there.',
 });
 
 /** The printer cannot reach the cloud (and, for some, its neighbours): redeeming waits for the connection. */
@@ -78,21 +100,22 @@ const MESSAGES: Partial<Record<ErrorCode, Words>> = {
   token_unsupported_version: unknownCode,
   invalid_input: unknownCode,
   order_not_found: unknownCode,
+  // The full (signed) code can say so outright; worded to agree with unknownCode's "prints only there".
   order_other_venue: () => ({
     kind: 'unknown',
-    title: 'Wrong venue',
-    text: 'This order is for another venue and cannot print here.',
+    title: 'This code is for another venue',
+    text: 'Your order prints only at the venue it was bought for. Please print it there.',
   }),
   order_not_paid: () => ({
     kind: 'not_paid',
     title: 'Not paid yet',
     text: 'Finish the payment on your phone, then scan your code again.',
   }),
-  printer_paper_out: () => printerMessage('paper_out'),
-  printer_cover_open: () => printerMessage('cover_open'),
-  printer_offline: () => printerMessage('offline'),
-  printer_error: () => printerMessage('error'),
-  printer_printing: () => printerMessage('printing'),
+  printer_paper_out: () => printerWords('paper_out'),
+  printer_cover_open: () => printerWords('cover_open'),
+  printer_offline: () => printerWords('offline'),
+  printer_error: () => printerWords('error'),
+  printer_printing: () => printerWords('printing'),
   printer_not_paired: notSetUp,
   printer_revoked: notSetUp,
   printer_auth_missing: notSetUp,
@@ -122,17 +145,21 @@ const MESSAGES: Partial<Record<ErrorCode, Words>> = {
 
 /** Turns a refusal (AppError code and details from the node or the coordinator) into words for a fan. */
 export function refusalMessage(code: ErrorCode, details: Details): KioskMessage {
-  return (
+  return withIcon(
     MESSAGES[code]?.(details) ?? {
       kind: 'error',
       title: 'Something went wrong',
       text: 'Please try again, or ask a member of staff.',
-    }
+    },
   );
 }
 
 /** The printer cannot take a job in this state: the kiosk says so before it claims an order. */
 export function printerMessage(state: PrinterState): KioskMessage {
+  return withIcon(printerWords(state));
+}
+
+function printerWords(state: PrinterState): Omit<KioskMessage, 'icon'> {
   switch (state) {
     case 'paper_out':
       return {

@@ -90,7 +90,7 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
     <div id="code-keypad" class="keypad" role="group" aria-label="Code keypad">${keypad()}</div>
     <div class="row">
       <button id="type-cancel" class="button button-secondary" type="button">Back</button>
-      <button id="type-submit" class="button" type="submit">Print my photos</button>
+      <button id="type-submit" class="button" type="submit" disabled>Print my photos</button>
     </div>
   </form>
 </section>
@@ -111,7 +111,7 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
 </section>
 
 <section id="screen-message" class="screen screen-center" role="alert" hidden>
-  <div class="message-icon" aria-hidden="true"></div>
+  <div id="message-icon" class="message-icon" aria-hidden="true"></div>
   <h1 id="message-title"></h1>
   <p id="message-text" class="lead"></p>
   <button id="message-ok" class="button" type="button">OK</button>

@@ -43,6 +43,10 @@ export const redeemCodeInput = z.object({ code: z.string().min(1).max(400) }).st
 const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: boolean }>> = {
   'kiosk.css': { file: fileURLToPath(new URL('./assets/kiosk.css', import.meta.url)), type: 'text/css' },
   'kiosk.js': { file: fileURLToPath(new URL('./assets/kiosk.js', import.meta.url)), type: 'text/javascript' },
+  'kiosk-words.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-words.js', import.meta.url)),
+    type: 'text/javascript',
+  },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
     type: 'text/javascript',

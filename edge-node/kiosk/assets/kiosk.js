@@ -1,4 +1,13 @@
 import { startCameraScanner } from './camera-scanner.js';
+import {
+  canSubmitCode,
+  printerBanner,
+  progressHeadline,
+  thumbPlaceholder,
+  typedCount,
+  unitNote,
+  unitStateLabel,
+} from './kiosk-words.js';
 import { listenForWedge } from './wedge-listener.js';
 
 /**
@@ -9,8 +18,6 @@ import { listenForWedge } from './wedge-listener.js';
 
 /** The camera keeps seeing the code the fan is still holding up; the same code is not redeemed again this soon. */
 const SAME_CODE_QUIET_MS = 30_000;
-/** The short order code under the QR code (shared/token/order-code.ts). */
-const ORDER_CODE_CHARS = 8;
 
 const root = document.getElementById('kiosk');
 const timings = {
@@ -23,20 +30,6 @@ const timings = {
 const $ = (id) => document.getElementById(id);
 const SCREENS = ['attract', 'type', 'checking', 'progress', 'message'];
 
-const STATE_LABELS = {
-  queued: 'Waiting',
-  local: 'Photo ready on this printer',
-  fetching_lan: 'Fetching from a neighbour printer',
-  fetching_cloud: 'Fetching from the cloud',
-  printing: 'Printing…',
-  printed: 'Done',
-  failed: 'Could not print',
-};
-const SOURCE_NOTES = {
-  local: 'was on this printer',
-  lan: 'came from a neighbour printer',
-  cloud: 'came from the cloud',
-};
 /** Where each state sits on the card's three-step track: get the photo, print, done. */
 const STATE_STEP = { queued: 0, local: 1, fetching_lan: 0, fetching_cloud: 0, printing: 1, printed: 3, failed: 0 };
 const THUMB_STATES = new Set(['local', 'printing', 'printed']);
@@ -45,6 +38,7 @@ const THUMB_RETRY_MS = 1_000;
 
 const OFFLINE_MESSAGE = {
   kind: 'offline',
+  icon: '!',
   title: 'This printer is not answering',
   text: 'Please try again in a moment, or use another printer.',
 };
@@ -100,6 +94,7 @@ function returnAfter(ms, noteId) {
 function showMessage(message) {
   const m = message ?? OFFLINE_MESSAGE;
   $('screen-message').dataset.kind = m.kind;
+  $('message-icon').textContent = m.icon ?? '!';
   $('message-title').textContent = m.title;
   $('message-text').textContent = m.text;
   show('message');
@@ -130,10 +125,11 @@ async function submitCode(raw, via) {
   }
 }
 
-/** "5 of 8" under a short code being typed; nothing for a long scanned or pasted code. */
+/** "5 of 8" under a short code being typed; "Print my photos" only once the code is whole. */
 function countTyped() {
-  const chars = $('code-input').value.replace(/[\s-]/g, '').length;
-  $('code-count').textContent = chars > 0 && chars <= ORDER_CODE_CHARS ? `${chars} of ${ORDER_CODE_CHARS}` : '';
+  const typed = $('code-input').value;
+  $('code-count').textContent = typedCount(typed);
+  $('type-submit').disabled = !canSubmitCode(typed);
 }
 
 function startProgress(progress) {
@@ -195,11 +191,8 @@ function render(progress, printer) {
     }
     card.dataset.state = u.state;
     card.dataset.source = u.source ?? '';
-    card.querySelector('.print-state').textContent = STATE_LABELS[u.state] ?? u.state;
-    const tray = u.tray ? `Take it from the ${u.tray}.` : '';
-    const note =
-      u.state === 'failed' ? (u.detail ?? '') : u.state === 'printed' ? tray || (SOURCE_NOTES[u.source] ?? '') : tray;
-    card.querySelector('.print-note').textContent = note;
+    card.querySelector('.print-state').textContent = unitStateLabel(u);
+    card.querySelector('.print-note').textContent = unitNote(u);
     const steps = card.querySelectorAll('.step');
     steps.forEach((step, i) => {
       step.classList.toggle('step-done', u.state !== 'failed' && i < STATE_STEP[u.state]);
@@ -208,32 +201,19 @@ function render(progress, printer) {
     const img = card.querySelector('img');
     if (!img.dataset.loaded && THUMB_STATES.has(u.state) && !img.dataset.loading) loadThumb(img);
   }
-  const printed = progress.units.filter((u) => u.state === 'printed').length;
-  const failed = progress.units.filter((u) => u.state === 'failed').length;
   const banner = $('printer-banner');
   if (printer?.message && !progress.done) {
-    banner.textContent = `${printer.message.title}. Your photos print as soon as it is fixed.`;
+    banner.textContent = printerBanner(printer.message.title, total);
     banner.hidden = false;
   } else {
     banner.hidden = true;
   }
-  if (!progress.done) {
-    $('progress-title').textContent = 'Printing your photos';
-    $('progress-lead').textContent = `${printed} of ${total} printed`;
-    return;
-  }
+  const headline = progressHeadline(progress);
+  $('progress-title').textContent = headline.title;
+  $('progress-lead').textContent = headline.lead;
+  if (!headline.outcome) return;
   $('progress-done').hidden = false;
-  if (failed > 0 || progress.error) {
-    $('progress-title').textContent = 'Some photos could not be printed';
-    $('progress-lead').textContent =
-      progress.error?.message ?? `${failed} of ${total} could not be printed. Scan your code again to retry them.`;
-    root.dataset.outcome = 'incomplete';
-  } else {
-    $('progress-title').textContent = 'All done!';
-    $('progress-lead').textContent =
-      `${total} ${total === 1 ? 'photo' : 'photos'} printed. Take them from the tray below.`;
-    root.dataset.outcome = 'done';
-  }
+  root.dataset.outcome = headline.outcome;
   returnAfter(timings.doneReturnMs, 'progress-return');
 }
 
@@ -246,7 +226,13 @@ function printCard(orderId, u, total) {
   const img = document.createElement('img');
   img.alt = `Photo ${u.unit + 1}`;
   img.dataset.src = `/kiosk/orders/${encodeURIComponent(orderId)}/items/${u.unit}/thumb.jpg`;
-  frame.append(img);
+  // A neutral numbered tile until the thumbnail can be read (the photo may still be on its way).
+  const placeholder = document.createElement('span');
+  placeholder.className = 'thumb-placeholder';
+  const tile = thumbPlaceholder(u);
+  placeholder.textContent = tile.number;
+  placeholder.title = tile.label;
+  frame.append(placeholder, img);
   const title = document.createElement('p');
   title.className = 'print-title';
   title.textContent = `Print ${u.unit + 1} of ${total}${u.copy > 1 ? ` · copy ${u.copy}` : ''}`;
@@ -329,6 +315,8 @@ $('type-cancel').addEventListener('click', () => show('attract'));
 $('type-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const typed = $('code-input').value;
+  // Enter submits the form even while the button is disabled: a half-typed code stays in the field.
+  if (!canSubmitCode(typed)) return;
   $('code-input').value = '';
   void submitCode(typed, 'typed');
 });
