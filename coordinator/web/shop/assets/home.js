@@ -39,8 +39,11 @@ if (orders.length > 0) {
         el.dataset.state = seen.state;
         el.textContent = stateText(seen);
       })
-      .catch(() => {
-        // Offline or the order is gone: the row keeps the state last seen.
+      .catch((err) => {
+        // Offline: the row keeps the state last seen. An order the shop no longer knows is not asked about again.
+        if (err.code !== 'order_not_found') return;
+        myOrders.update(o.id, { label: 'Not found', final: true });
+        states.get(o.id).textContent = 'Not found';
       });
   }
 }
