@@ -151,20 +151,28 @@ if (grid) {
   };
   // Back closes the preview instead of leaving the gallery: opening it adds a history entry, Back
   // (popstate) closes it, and closing it otherwise (×, Escape, backdrop) takes that entry away again.
+  // A preview opened again before that Back has landed gets its entry once it has.
   const viewerDialog = $('#viewer');
+  let backPending = false;
+  const pushViewer = () => history.pushState({ vpmViewer: true }, '');
   if (history.state?.vpmViewer) history.replaceState(null, '');
   window.addEventListener('popstate', () => {
-    if (viewerDialog.open) viewerDialog.close();
+    if (backPending) {
+      backPending = false;
+      if (viewerDialog.open) pushViewer();
+    } else if (viewerDialog.open) viewerDialog.close();
   });
   viewerDialog.addEventListener('close', () => {
-    if (history.state?.vpmViewer) history.back();
+    if (!history.state?.vpmViewer || backPending) return;
+    backPending = true;
+    history.back();
   });
   grid.addEventListener('click', (e) => {
     const link = e.target.closest('a[data-image]');
     if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     show(link);
-    if (!viewerDialog.open) history.pushState({ vpmViewer: true }, '');
+    if (!viewerDialog.open && !backPending) pushViewer();
     viewer.open();
   });
   $('#viewer').addEventListener('keydown', (e) => {
