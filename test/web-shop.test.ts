@@ -30,8 +30,11 @@ const HOSTILE_EVENT = `Final <script>alert("e")</script> & 'friends'`;
 const HOSTILE_PHOTOGRAPHER = '<img src=x onerror=alert(1)>"Eve"';
 /** A poll has certainly run by then: one interval, plus time for the request to get through. */
 const EVENT_WAIT_MS = EVENT_POLL_INTERVAL_MS * 3;
-/** Unminified, uncompressed: the gallery (the heaviest page) is at about 15 KB. */
-const MAX_PAGE_SCRIPT_BYTES = 16_000;
+/**
+ * Unminified, uncompressed: the gallery (the heaviest page) is at about 17.5 KB since its cart shows
+ * per-item prices and bundles, and its preview answers Back (issue #11); it was 15 KB before.
+ */
+const MAX_PAGE_SCRIPT_BYTES = 18_000;
 const MAX_STYLESHEET_BYTES = 10_000;
 const ORDER_WAIT_MS = ORDER_POLL_INTERVAL_MS * 3;
 
@@ -619,9 +622,9 @@ test('assets: versioned, typed, cached, and no path escapes the asset table', as
   // Pages stay light for saturated stadium networks: what each page loads, unminified.
   const bytes = (...names: string[]) => names.reduce((n, name) => n + assets.get(name)!.body.length, 0);
   for (const [page, scripts] of [
-    ['gallery', ['common.js', 'gallery.js']],
-    ['order', ['common.js', 'order.js']],
-    ['home', ['common.js', 'home.js']],
+    ['gallery', ['common.js', 'gallery.js', 'cart-view.js']],
+    ['order', ['common.js', 'order.js', 'orders-list.js']],
+    ['home', ['common.js', 'home.js', 'orders-list.js']],
   ] as const) {
     t.true(bytes(...scripts) <= MAX_PAGE_SCRIPT_BYTES, `${page} page scripts: ${bytes(...scripts)} bytes`);
   }

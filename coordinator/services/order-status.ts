@@ -13,6 +13,8 @@ export type StatusAction = 'pay_again' | 'order_again' | null;
 export interface OrderStatusView {
   state: OrderState;
   tone: StatusTone;
+  /** A word or two for lists ("Printed", "Cancelled"): the fan's orders on the start page. */
+  label: string;
   headline: string;
   detail: string;
   printerName: string | null;
@@ -62,6 +64,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'waiting',
+        label: 'Awaiting payment',
         headline: 'Waiting for your payment',
         detail:
           'If you have paid, this page updates by itself within a few seconds. If you left the payment page, you can go back to it.',
@@ -71,6 +74,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'problem',
+        label: 'Payment failed',
         headline: 'Payment declined',
         detail: 'Your card was not charged. Try again, or use another card.',
         action: 'pay_again',
@@ -80,6 +84,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'problem',
+        label: 'Cancelled',
         headline: 'Payment cancelled',
         detail: 'Nothing was charged. You can order the same photos again.',
         final: true,
@@ -90,6 +95,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'ready',
+        label: 'Paid',
         headline: 'Paid: ready to print',
         detail: `Show the QR code below at any photo printer at the venue. ${prints(order.unitCount)} will be printed.`,
         redeemable: true,
@@ -100,6 +106,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
         return {
           ...base,
           tone: 'problem',
+          label: 'Printing stopped',
           headline: `${printer} stopped responding`,
           detail: `Printed ${order.printedCount} of ${order.unitCount}. Show your code at another photo printer to print the rest, or ask the staff.`,
           redeemable: !expired,
@@ -108,6 +115,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'printing',
+        label: `Printing ${order.printedCount}/${order.unitCount}`,
         headline: `Printing at ${printer}`,
         detail: `Printed ${order.printedCount} of ${order.unitCount}. Collect your prints at ${printer}.`,
         redeemable: !expired,
@@ -117,6 +125,7 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
       return {
         ...base,
         tone: 'done',
+        label: 'Printed',
         headline: `Printed ${order.printedCount} of ${order.unitCount}`,
         detail: `All done: collect your prints at ${printer}.`,
         final: true,
@@ -125,12 +134,13 @@ export function describeOrderStatus(order: OrderRecord, c: StatusContext): Order
 }
 
 function latePaymentView(
-  base: Omit<OrderStatusView, 'tone' | 'headline' | 'detail'>,
+  base: Omit<OrderStatusView, 'tone' | 'label' | 'headline' | 'detail'>,
   refunded: boolean,
 ): OrderStatusView {
   return {
     ...base,
     tone: 'problem',
+    label: refunded ? 'Refunded' : 'Refund due',
     headline: refunded ? 'Payment refunded' : 'Your payment will be refunded',
     detail: refunded
       ? 'Your payment arrived after this order had been cancelled, so nothing will be printed and the money was sent back: it shows on your statement within a few days. You can order the same photos again.'
@@ -140,10 +150,11 @@ function latePaymentView(
   };
 }
 
-function expiredView(base: Omit<OrderStatusView, 'tone' | 'headline' | 'detail'>): OrderStatusView {
+function expiredView(base: Omit<OrderStatusView, 'tone' | 'label' | 'headline' | 'detail'>): OrderStatusView {
   return {
     ...base,
     tone: 'problem',
+    label: 'Code expired',
     headline: 'Your code has expired',
     detail: 'Codes stop working a while after the event. Ask the staff at the photo desk, with the code below.',
     // The short code stays visible so staff can look the order up; the QR would only be refused.

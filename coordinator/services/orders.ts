@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { ORDER_STATES, type OrderState } from '../../shared/policy/order-state.ts';
-import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder } from '../../shared/policy/pricing.ts';
+import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder, quoteBreakdown } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
@@ -136,7 +136,9 @@ export class OrderService {
 
   async quote(input: OrderInput) {
     const { event, lines } = await this.#lines(input);
-    return { quote: this.#price(event, lines) };
+    const quote = this.#price(event, lines);
+    // The cart shows bundles and savings as the server priced them, never recomputed in the browser.
+    return { quote, breakdown: quoteBreakdown(event.priceList, quote) };
   }
 
   async place(input: OrderInput) {

@@ -67,3 +67,36 @@ export function priceOrder(priceList: PriceList, lines: readonly OrderLine[]): P
     .sort((a, b) => b.copies - a.copies);
   return { currency: priceList.currency, printCount, totalCents: cost[printCount]!, applied };
 }
+
+/** What the cart shows: each print at the single price, then each bundle applied with what it saves. */
+export interface QuoteBreakdown {
+  currency: string;
+  unitPriceCents: number;
+  /** Every print at the single price, before bundles. */
+  fullPriceCents: number;
+  bundles: Array<{ copies: number; priceCents: number; times: number; savingCents: number }>;
+  /** fullPriceCents − the quote's total: what the bundles save altogether. */
+  savingCents: number;
+  totalCents: number;
+}
+
+export function quoteBreakdown(priceList: PriceList, quote: PriceQuote): QuoteBreakdown {
+  const unit = priceList.unitPriceCents;
+  const fullPriceCents = quote.printCount * unit;
+  const bundles = quote.applied
+    .filter((a) => a.kind === 'bundle')
+    .map((a) => ({
+      copies: a.copies,
+      priceCents: a.priceCents,
+      times: a.times,
+      savingCents: a.times * (a.copies * unit - a.priceCents),
+    }));
+  return {
+    currency: quote.currency,
+    unitPriceCents: unit,
+    fullPriceCents,
+    bundles,
+    savingCents: fullPriceCents - quote.totalCents,
+    totalCents: quote.totalCents,
+  };
+}

@@ -145,12 +145,14 @@ function cartDialog(maxCopies: number): SafeHtml {
 <div class="sheet-head"><h2 id="cart-title">Your cart</h2><button type="button" class="close" data-close aria-label="Close cart">×</button></div>
 <p id="cart-empty">Your cart is empty. Tap a photo, then “Add to cart”.</p>
 <ul id="cart-items" class="cart-items"></ul>
+<ul id="cart-breakdown" class="cart-breakdown" aria-label="Bundles"></ul>
 <p id="cart-total" class="total" aria-live="polite"></p>
 <p id="cart-error" class="error" role="alert"></p>
 <div class="sheet-actions"><button type="button" id="checkout" class="primary" disabled>Pay</button></div>
 </dialog>
 <template id="cart-item-template"><li class="cart-item"><img alt="" width="64" height="64">
 <label class="field"><span>Copies<span class="visually-hidden"></span></span><input type="number" min="1" max="${maxCopies}" step="1" inputmode="numeric"></label>
+<span class="price"></span>
 <button type="button" class="remove">Remove</button></li></template>`;
 }
 
@@ -163,7 +165,7 @@ export function photoPage(assets: AssetTable, event: EventRecord, image: ImageRe
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<p><a href="${galleryPath(event.id)}">‹ All photos of ${event.name}</a></p>
 <h1>Photo by ${image.photographer ?? 'an unnamed photographer'}, ${timeTag(image.createdAt, 'time')}</h1>
-<img class="preview" src="/media/images/${encodeURIComponent(image.id)}/preview.jpg" width="${preview.width}" height="${preview.height}" alt="${photoAlt(image)}">
+<img class="preview" src="/media/images/${encodeURIComponent(image.id)}/preview.jpg" width="${preview.width}" height="${preview.height}" data-t="${image.createdAt}" data-by="${image.photographer ?? ''}" alt="${photoAlt(image)}">
 <p id="viewer-status" class="status-line" role="status"></p>
 <p><button type="button" id="photo-add" class="primary" data-image="${image.id}" hidden>Add to cart</button></p>`,
     after: cartDialog(maxCopies),

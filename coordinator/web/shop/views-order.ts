@@ -79,6 +79,7 @@ export function orderPage(assets: AssetTable, m: OrderPageModel): string {
       'event-id': event.id,
       'event-name': event.name,
       state: order.state,
+      label: m.status.label,
       final: m.status.final ? 'true' : 'false',
       items: JSON.stringify(order.items),
     },

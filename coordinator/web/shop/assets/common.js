@@ -73,6 +73,13 @@ export const myOrders = {
     const old = all.find((o) => o.id === order.id);
     write('vpm.orders', [{ at: Date.now(), ...old, ...order }, ...all.filter((o) => o !== old)].slice(0, 20));
   },
+  /** Keeps what was last seen of an order (its state) without moving it up the list. */
+  update(id, fields) {
+    write(
+      'vpm.orders',
+      myOrders.list().map((o) => (o.id === id ? { ...o, ...fields } : o)),
+    );
+  },
   checkoutUrl: (id) => myOrders.list().find((o) => o.id === id)?.checkoutUrl ?? null,
 };
 

@@ -1,5 +1,6 @@
 // Gallery and photo pages: preview dialog, cart (kept on this phone, priced by the server),
 // checkout, "more photos" without reloading, and new photos while the event runs.
+import { bundleLines, itemPriceText } from './cart-view.js';
 import { $, api, cart, formatMoney, formatTime, live, localizeTimes, placeOrder, setUpDialog } from './common.js';
 
 const main = $('#main');
@@ -13,6 +14,7 @@ localizeTimes();
 const cartDialog = setUpDialog($('#cart'));
 const cartList = $('#cart-items');
 const cartTotal = $('#cart-total');
+const cartBreakdown = $('#cart-breakdown');
 const cartError = $('#cart-error');
 const checkout = $('#checkout');
 $('#cart-open').hidden = false;
@@ -45,6 +47,7 @@ function drawCart(list) {
   cartList.replaceChildren(
     ...list.map(({ imageId, copies }, n) => {
       const li = $('#cart-item-template').content.firstElementChild.cloneNode(true);
+      li.dataset.image = imageId;
       $('img', li).src = `/media/images/${encodeURIComponent(imageId)}/thumbnail.jpg`;
       $('.visually-hidden', li).textContent = ` of photo ${n + 1}`;
       const input = $('input', li);
@@ -75,11 +78,22 @@ async function quote() {
   const list = items();
   cartError.textContent = '';
   cartTotal.textContent = '';
+  cartBreakdown.replaceChildren();
   checkout.textContent = 'Pay';
   if (list.length === 0) return;
   try {
-    const { quote: q } = await api('/api/orders/quote', { eventId, items: list });
+    const { quote: q, breakdown } = await api('/api/orders/quote', { eventId, items: list });
     if (round !== quoteRound) return;
+    const money = (cents) => formatMoney(cents, q.currency);
+    for (const li of cartList.children) {
+      const line = list.find((i) => i.imageId === li.dataset.image);
+      $('.price', li).textContent = line ? itemPriceText(line.copies, breakdown, money) : '';
+    }
+    cartBreakdown.replaceChildren(
+      ...bundleLines(breakdown, money).map((text) =>
+        Object.assign(document.createElement('li'), { textContent: text }),
+      ),
+    );
     const total = formatMoney(q.totalCents, q.currency);
     cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
@@ -135,11 +149,30 @@ if (grid) {
     const next = back ? current.parentElement.previousElementSibling : current.parentElement.nextElementSibling;
     if (next) show($('a', next));
   };
+  // Back closes the preview instead of leaving the gallery: opening it adds a history entry, Back
+  // (popstate) closes it, and closing it otherwise (×, Escape, backdrop) takes that entry away again.
+  // A preview opened again before that Back has landed gets its entry once it has.
+  const viewerDialog = $('#viewer');
+  let backPending = false;
+  const pushViewer = () => history.pushState({ vpmViewer: true }, '');
+  if (history.state?.vpmViewer) history.replaceState(null, '');
+  window.addEventListener('popstate', () => {
+    if (backPending) {
+      backPending = false;
+      if (viewerDialog.open) pushViewer();
+    } else if (viewerDialog.open) viewerDialog.close();
+  });
+  viewerDialog.addEventListener('close', () => {
+    if (!history.state?.vpmViewer || backPending) return;
+    backPending = true;
+    history.back();
+  });
   grid.addEventListener('click', (e) => {
     const link = e.target.closest('a[data-image]');
     if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     show(link);
+    if (!viewerDialog.open && !backPending) pushViewer();
     viewer.open();
   });
   $('#viewer').addEventListener('keydown', (e) => {
@@ -184,6 +217,9 @@ function tile(img) {
 // Alt texts in local time, like every other time on the page.
 for (const link of grid?.querySelectorAll('a[data-t]') ?? []) {
   $('img', link).alt = altText(link.dataset.by, Number(link.dataset.t));
+}
+for (const img of document.querySelectorAll('img.preview[data-t]')) {
+  img.alt = altText(img.dataset.by, Number(img.dataset.t));
 }
 
 const more = $('#more');

@@ -1,6 +1,7 @@
 // Order page: live status (paid → printing at printer X → printed n/m), the QR code once paid,
 // and the ways out when something fails (pay again, order again).
 import { $, api, cart, live, localizeTimes, myOrders, placeOrder } from './common.js';
+import { rememberedStatus } from './orders-list.js';
 
 const main = $('#main');
 const orderId = main.dataset.orderId;
@@ -10,6 +11,11 @@ const actionError = $('#action-error');
 
 localizeTimes();
 myOrders.remember({ id: orderId, eventId, eventName: main.dataset.eventName });
+// The start page lists this order with the state seen here, without asking the server again.
+myOrders.update(
+  orderId,
+  rememberedStatus({ state: main.dataset.state, label: main.dataset.label, final: main.dataset.final === 'true' }),
+);
 
 const setText = (el, text) => {
   // Unchanged text is left alone so screen readers do not announce it again.
@@ -24,6 +30,7 @@ const sameItems = (a, b) => {
 
 function apply(status) {
   main.dataset.state = status.state;
+  myOrders.update(orderId, rememberedStatus(status));
   $('#status').className = `status tone-${status.tone}`;
   setText($('#status-title'), status.headline);
   setText($('#status-detail'), status.detail);
