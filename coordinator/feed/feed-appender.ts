@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import { mediaKey } from '../media/media-keys.ts';
 import type { Store } from '../store/port.ts';
 import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
 import { FeedLeases } from './feed-lease.ts';
@@ -44,10 +45,6 @@ export type AppendedListener = (eventId: string, entries: CatalogEntry[]) => voi
 
 export function feedLeaseName(eventId: string): string {
   return `feed:${eventId}`;
-}
-
-export function masterMediaKey(imageId: string): string {
-  return `master/${imageId}`;
 }
 
 /**
@@ -242,7 +239,7 @@ export class FeedAppender extends Resource {
     for (const image of pending) {
       if (images.length >= batchMaxImages) break;
       if (images.length > 0 && bytes + image.byteLength > batchMaxBytes) break;
-      const media = await this.#store.getMedia(masterMediaKey(image.id));
+      const media = await this.#store.getMedia(mediaKey.master(image.id));
       const sha256 = media === null ? null : createHash('sha256').update(media.bytes).digest('hex');
       if (media === null || sha256 !== image.sha256) {
         if (!this.#warnedMissing.has(image.id)) {

@@ -5,18 +5,14 @@ import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { UploadLimiter } from '../http/upload-limiter.ts';
 import { type processImage, processImageFrom } from '../media/image-pipeline.ts';
+import { mediaKey } from '../media/media-keys.ts';
 import { readMultipartUpload } from '../media/multipart.ts';
+import { deleteUploadMedia } from '../media/orphan-media.ts';
 import type { EventRecord, ImageRecord } from '../store/records.ts';
 import { type ImageQuery, selectImages } from './image-query.ts';
 import { imageView } from './projections.ts';
 
 export const MAX_FILES_PER_UPLOAD = 1;
-
-export const mediaKey = {
-  master: (imageId: string) => `master/${imageId}`,
-  preview: (imageId: string) => `preview/${imageId}`,
-  thumbnail: (imageId: string) => `thumbnail/${imageId}`,
-};
 
 /** The rendered variants the shop links to, by the file name in the URL. */
 const VARIANT_KEYS: Readonly<Record<string, (imageId: string) => string>> = {
@@ -90,7 +86,7 @@ export class ImageService {
     await store.putMedia(mediaKey.thumbnail(id), { bytes: processed.thumbnail, contentType: 'image/jpeg' });
     const result = await store.insertImage(image);
     if (!result.inserted) {
-      await Promise.all(Object.values(mediaKey).map((key) => store.deleteMedia(key(id))));
+      await deleteUploadMedia(store, id);
       metrics.imagesUploaded.inc({ result: 'duplicate' });
       return { created: false, body: { image: imageView(result.existing), duplicate: true } };
     }
