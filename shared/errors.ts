@@ -318,20 +318,6 @@ export class AppError extends Error {
   }
 }
 
-type ErrorFactories = {
-  readonly [K in ErrorCode]: (message?: string, details?: Record<string, unknown>) => AppError;
-};
-
-/** Factories, one per code: `throw errors.order_not_found()` or with a more specific message. */
-export const errors: ErrorFactories = Object.freeze(
-  Object.fromEntries(
-    (Object.keys(ERRORS) as ErrorCode[]).map((code) => [
-      code,
-      (message?: string, details?: Record<string, unknown>) => new AppError(code, message, details),
-    ]),
-  ) as ErrorFactories,
-);
-
 export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
