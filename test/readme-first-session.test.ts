@@ -31,6 +31,7 @@ async function portFree(port: number): Promise<boolean> {
 
 async function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<string> {
   let seen = '';
+  const stop = new AbortController();
   const found = new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       seen += d.toString();
@@ -38,10 +39,16 @@ async function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Pr
     });
     child.once('exit', (code) => reject(new Error(`the demo exited (${code}) before it was ready:\n${seen}`)));
   });
-  const timeout = systemClock.sleep(ms).then(() => {
+  const timeout = systemClock.sleep(ms, stop.signal).then(() => {
     throw new Error(`the demo was not ready within ${ms} ms:\n${seen}`);
   });
-  return Promise.race([found, timeout]);
+  try {
+    return await Promise.race([found, timeout]);
+  } finally {
+    // The timer must not outlive the wait (its rejection is then an AbortError nobody needs).
+    stop.abort();
+    timeout.catch(() => {});
+  }
 }
 
 test('the README first session runs as written against npm run demo', async (t) => {
