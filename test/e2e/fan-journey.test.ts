@@ -30,7 +30,9 @@ test.serial(
     // No background sync: each photo reaches a printer only when a fan needs it, so the kiosk shows where it came from.
     const [neighbour, kioskPrinter] = await Promise.all([
       startVenuePrinter(t, venue, 'Printer N', { schedule: neverSyncs() }),
-      startVenuePrinter(t, venue, 'Printer K', { schedule: neverSyncs() }),
+      // The neighbour's photo must come over the LAN even if this loaded machine stalls the transfer
+      // past the default 1.5 s on-demand deadline; the photo nobody holds then waits 8 s for the cloud.
+      startVenuePrinter(t, venue, 'Printer K', { schedule: neverSyncs(), onDemandLanDeadlineMs: 8_000 }),
     ]);
     t.true(await waitFor(async () => (await kioskPrinter.status()).lanPeers === 1, 20_000, 100), 'printers connected');
     // Someone earlier printed photo 0 at the neighbour, which therefore holds it.
