@@ -42,6 +42,19 @@ export interface IppPhotoPrinterConfig {
   /** Configured seconds per print by media, used until one is measured. */
   secondsPerPrint?: number;
   dpi?: number;
+  /** Jobs sent to this printer at once (defaultQueueDepth(uri) when not set). */
+  queueDepth?: number;
+}
+
+/** A CUPS queue holds jobs in its scheduler: a few are sent ahead so the next print starts at once. */
+export const CUPS_QUEUE_DEPTH = 4;
+/** An IPP Everywhere printer (ippeveprinter, most network photo printers) takes one job at a time. */
+export const DIRECT_PRINTER_QUEUE_DEPTH = 1;
+
+export function defaultQueueDepth(uri: string): number {
+  return /\/printers\/[^/]+\/?$/.test(new URL(uri.replace(/^ipps?:/, 'http:')).pathname)
+    ? CUPS_QUEUE_DEPTH
+    : DIRECT_PRINTER_QUEUE_DEPTH;
 }
 
 export interface PrinterReport {
@@ -67,7 +80,9 @@ export class IppPhotoPrinter extends EventEmitter {
   readonly client: IppClient;
   readonly mediaSize: MediaSize;
   health: PrinterHealth;
-  busy = false;
+  /** Units sent to this printer whose jobs have not ended. */
+  inFlight = 0;
+  readonly queueDepth: number;
   unitsSent = 0;
   printsToday = 0;
   failures = 0;
@@ -76,6 +91,8 @@ export class IppPhotoPrinter extends EventEmitter {
   readonly #clock: Clock;
   readonly #resumeRetryMs: number;
   #lastResumeAt = Number.NEGATIVE_INFINITY;
+  /** A queued job starts printing when the one before it ends: print time is measured from then. */
+  #lastCompletedAt = Number.NEGATIVE_INFINITY;
   resumes = 0;
 
   constructor(
@@ -92,11 +109,16 @@ export class IppPhotoPrinter extends EventEmitter {
     const size = parseMediaName(config.media);
     if (!size) throw new IppError('printer_media_invalid', `Media "${config.media}" is not a PWG media name.`);
     this.mediaSize = size;
+    this.queueDepth = config.queueDepth ?? defaultQueueDepth(config.uri);
     this.health = unreachableHealth(config.name, 'not asked yet');
   }
 
   get name(): string {
     return this.config.name;
+  }
+
+  get busy(): boolean {
+    return this.inFlight > 0;
   }
 
   get secondsPerPrint(): number {
@@ -139,6 +161,8 @@ export class IppPhotoPrinter extends EventEmitter {
       id: this.name,
       canPrint: this.health.canPrint,
       busy: this.busy,
+      inFlight: this.inFlight,
+      queueDepth: this.queueDepth,
       printsLeft: this.printsLeft,
       secondsPerPrint: this.secondsPerPrint,
       unitsSent: this.unitsSent,
@@ -174,10 +198,12 @@ export class IppPhotoPrinter extends EventEmitter {
     return [...open, ...done].filter((j) => j.name === unitId).sort((a, b) => b.id - a.id);
   }
 
-  recordCompleted(startedAt: number): void {
+  recordCompleted(sentAt: number): void {
     this.printsToday++;
     this.printedSinceLoad++;
-    const seconds = (this.#clock.now() - startedAt) / 1000;
+    const now = this.#clock.now();
+    const seconds = (now - Math.max(sentAt, this.#lastCompletedAt)) / 1000;
+    this.#lastCompletedAt = now;
     this.measuredSecondsPerPrint = updatePrintTime(this.measuredSecondsPerPrint, seconds);
   }
 
