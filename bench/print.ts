@@ -24,8 +24,8 @@ import { FilePrinter } from '../edge-node/printing/file-printer.ts';
 import { StationPool, type UnitPlaced } from '../edge-node/printing/station-pool.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { systemClock } from '../shared/ports/clock.ts';
-import { compareToSource, isColour } from '../test/helpers/photo-compare.ts';
 import { CupsLab } from '../test/helpers/cups-lab.ts';
+import { compareToSource, isColour } from '../test/helpers/photo-compare.ts';
 import { IppLab, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 
 const MASTER_COUNT = 6;
