@@ -24,7 +24,7 @@ export const DEFAULT_SECONDS_PER_PRINT = 12;
  * again, so a queue that stopped itself is resumed this often to let the backend look again; if the
  * printer is still empty, the backend stops the queue again and nothing prints.
  */
-export const DEFAULT_RESUME_RETRY_MS = 30_000;
+export const DEFAULT_RESUME_RETRY_MS = 10_000;
 /** Warn when this many prints or fewer are left on a roll (configurable per printer). */
 export const DEFAULT_LOW_ROLL_PRINTS = 40;
 
