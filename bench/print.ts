@@ -188,12 +188,14 @@ try {
     const scannedAt = clock.now();
     runs.push(
       (async () => {
-        // A fan's order prints unit after unit, like the redemption service does.
-        for (const [u, m] of order.units.entries()) {
-          const unitId = `${order.id}-${u}`;
-          scanAt.set(unitId, u === 0 ? scannedAt : clock.now());
-          await station.printPhoto(masters[m]!, { jobId: unitId });
-        }
+        // An order's units are handed in side by side, as the redemption service does at a station.
+        await Promise.all(
+          order.units.map((m, u) => {
+            const unitId = `${order.id}-${u}`;
+            scanAt.set(unitId, scannedAt);
+            return station.printPhoto(masters[m]!, { jobId: unitId });
+          }),
+        );
         await station.printReceipt({
           orderId: order.id,
           orderCode: order.id,

@@ -281,9 +281,17 @@ export class RedemptionService extends Resource {
       }
       const pending = [...todo];
       const failures: ProgressError[] = [];
-      while (pending.length > 0) {
+      // A station with several printers takes an order's units side by side; one printer, in turn.
+      const concurrency = Math.max(1, this.#o.printer.unitConcurrency ?? 1);
+      const printing = new Set<Promise<void>>();
+      let printFailure: { err: unknown } | null = null;
+      while (pending.length > 0 && printFailure === null) {
         if (this.#closed)
           throw new AppError('shutting_down', 'The printer is shutting down; the order resumes on restart.');
+        if (printing.size >= concurrency) {
+          await Promise.race(printing);
+          continue;
+        }
         // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
         const next = images.get(pending[0]!.imageId)!;
         const grace = new AbortController();
@@ -312,23 +320,34 @@ export class RedemptionService extends Resource {
         }
         u.state = 'printing';
         emit();
-        await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
-        await this.#o.printer.printPhoto(bytes, {
-          label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
-          signal: this.#abort.signal,
-          jobId: `${progress.orderId}-${u.unit}`,
-          onPlaced: (where) => {
-            u.tray = where.tray;
-            emit();
-          },
-        });
-        await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
-        u.state = 'printed';
-        emit();
-        // The fan does not wait for bookkeeping: the print is durable in the job log, and the
-        // confirmation is retried until the coordinator has it.
-        void this.#confirm(progress.orderId, u.unit);
+        const one: Promise<void> = (async () => {
+          await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+          await this.#o.printer.printPhoto(bytes, {
+            label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
+            signal: this.#abort.signal,
+            jobId: `${progress.orderId}-${u.unit}`,
+            onPlaced: (where) => {
+              u.tray = where.tray;
+              emit();
+            },
+          });
+          await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+          u.state = 'printed';
+          emit();
+          // The fan does not wait for bookkeeping: the print is durable in the job log, and the
+          // confirmation is retried until the coordinator has it.
+          void this.#confirm(progress.orderId, u.unit);
+        })()
+          .catch((err: unknown) => {
+            printFailure ??= { err };
+          })
+          .finally(() => printing.delete(one));
+        printing.add(one);
       }
+      // Units side by side end together: the first failure (shutdown, abort) is the order's, once
+      // none of its units is still being handed to a printer.
+      await Promise.all(printing);
+      if (printFailure !== null) throw (printFailure as { err: unknown }).err;
       for (const u of progress.units) {
         // Printed before a crash but not confirmed: confirm now rather than print again.
         if (

@@ -44,6 +44,11 @@ export interface PrintOptions {
 export interface PrinterPort {
   readonly kind: PrinterKind;
   readonly widthDots: number;
+  /**
+   * How many units of one order may be handed in at once (a station with several photo printers and
+   * printer queues prints an order's units side by side); 1 or absent: one after another.
+   */
+  readonly unitConcurrency?: number;
   /** Opens the adapter. Resolves even if the printer is off: jobs wait for it, status() says why. */
   ready(): Promise<void>;
   /** Rejects waiting and queued jobs with `printer_closed` and releases the connection. */

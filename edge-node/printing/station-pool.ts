@@ -112,6 +112,11 @@ export class StationPool implements PrinterPort {
     await this.#receipt?.close();
   }
 
+  /** Every place in the printers' queues: an order's units go side by side onto the printers. */
+  get unitConcurrency(): number {
+    return this.printers.reduce((n, p) => n + p.queueDepth, 0);
+  }
+
   async status(): Promise<PrinterStatus> {
     return this.#status;
   }
