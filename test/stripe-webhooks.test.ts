@@ -185,7 +185,7 @@ test('out of order: a payment that arrives after the expiry is refunded through 
 });
 
 test('a verified event the shop does not act on is acknowledged with 200 (no Stripe retries), a pending payment too', async (t) => {
-  const { fixture, placeOrder, post, state } = await stripeShop(t);
+  const { h, fixture, placeOrder, post, state } = await stripeShop(t);
   const other = JSON.stringify({
     id: 'evt_other',
     object: 'event',
@@ -199,6 +199,8 @@ test('a verified event the shop does not act on is acknowledged with 200 (no Str
   });
   t.is(ignored.status, 200);
   t.like(ignored.body, { error: { code: 'webhook_ignored' } });
+  const counted = (await h.deps.metrics.webhooks.get()).values.find((v) => v.labels.result === 'ignored');
+  t.is(counted?.value, 1, 'counted as ignored, not as a rejected (forged) webhook');
   const { order, sessionId } = await placeOrder();
   const [pending] = await fixture.completeCheckout(sessionId, 'pending');
   t.is(pending?.status, 200);
