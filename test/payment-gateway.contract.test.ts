@@ -156,3 +156,26 @@ test('stripe gateway: a wrong API key and an unreachable API are coded errors, n
   t.is((unavailable as { code?: string; status?: number }).code, 'payment_provider_unavailable');
   t.is((unavailable as { status?: number }).status, 503);
 });
+
+test('stripe fixture: a reused idempotency key with other parameters is Stripe’s idempotency_error, and nothing is created twice', async (t) => {
+  const fixture = new StripeFixtureServer();
+  const apiUrl = await fixture.listen();
+  t.teardown(() => fixture.close());
+  const stripe = createStripeClient({ secretKey: fixture.secretKey, apiUrl, maxNetworkRetries: 0 });
+  const params = {
+    amount: 500,
+    currency: 'eur',
+    allowed_payment_method_types: ['card_present'],
+    capture_method: 'manual' as const,
+  };
+  const first = await stripe.paymentIntents.create(params, { idempotencyKey: 'same-key' });
+  const replay = await stripe.paymentIntents.create(params, { idempotencyKey: 'same-key' });
+  t.is(replay.id, first.id);
+  const err = await t.throwsAsync(
+    stripe.paymentIntents.create({ ...params, amount: 501 }, { idempotencyKey: 'same-key' }),
+  );
+  t.is((err as { type?: string }).type, 'StripeIdempotencyError');
+  t.is(fixture.state.intents.size, 1);
+  const missing = await t.throwsAsync(stripe.paymentIntents.retrieve('pi_nosuchintent'));
+  t.like(missing, { type: 'StripeInvalidRequestError', code: 'resource_missing', statusCode: 404 });
+});
