@@ -132,3 +132,33 @@ test('stripe failure codes map to the port reasons; unknown codes are declines (
   t.is(cardFailureOf('something_new'), 'declined');
   t.is(cardFailureOf(null), undefined);
 });
+
+test('stripe terminal: errors carry Stripe’s code and request id only, never the payment method of a declined card', async (t) => {
+  const h = await stripeHarness();
+  t.teardown(() => h.close());
+  const p = await h.terminal.createAuthorisation({
+    saleId: 's',
+    amountCents: 900,
+    currency: 'EUR',
+    description: 'x',
+    idempotencyKey: 'a',
+  });
+  await h.terminal.collect({ readerId: h.readerId, paymentId: p.paymentId, idempotencyKey: 'c' });
+  await h.present(h.readerId, 'decline');
+  const err = await t.throwsAsync(
+    h.terminal.capture({ paymentId: p.paymentId, amountCents: 900, idempotencyKey: 'k' }),
+  );
+  t.true(isAppError(err, 'card_payment_wrong_state'), String(err));
+  const offline = await t.throwsAsync(
+    h.terminal.collect({ readerId: h.offlineReaderId, paymentId: p.paymentId, idempotencyKey: 'o' }),
+  );
+  for (const e of [err, offline]) {
+    t.is((e as Error).cause, undefined, 'the SDK error (and its raw body) is not kept');
+    const text = JSON.stringify({ message: e?.message, details: (e as { details?: unknown }).details });
+    t.notRegex(text, /0002|card_present|exp_|brand/);
+  }
+  t.like((offline as { details?: Record<string, unknown> }).details, {
+    provider: 'stripe',
+    stripeCode: 'terminal_reader_offline',
+  });
+});

@@ -44,29 +44,35 @@ export function isStripeError(err: unknown): err is Stripe.errors.StripeError {
 
 /**
  * A Stripe SDK failure as our error: the network or Stripe's side failing is "unavailable" (retry
- * later), Stripe refusing the request is `refused` (or the caller's more specific code). Only Stripe's
- * error code and request id go into the details: never the request, which may name a customer.
+ * later), Stripe refusing the request is `refused` (or the caller's more specific code). Anything that
+ * is not a Stripe error is rethrown as it is. Only Stripe's error code, HTTP status and request id are
+ * kept: the SDK error itself is not attached as the cause, because its raw body can hold the payment
+ * method (cardholder name, expiry) and the coordinator logs the causes of 5xx errors.
  */
 export function stripeFailure(err: unknown, refused: ErrorCode = 'payment_provider_refused'): AppError {
   if (!isStripeError(err)) throw err;
-  const details = { provider: 'stripe', stripeCode: err.code ?? err.type, requestId: err.requestId ?? null };
+  const details = {
+    provider: 'stripe',
+    stripeCode: err.code ?? err.type,
+    stripeStatus: err.statusCode ?? null,
+    requestId: err.requestId ?? null,
+  };
   if (
     err instanceof Stripe.errors.StripeConnectionError ||
     err instanceof Stripe.errors.StripeAPIError ||
     err instanceof Stripe.errors.StripeRateLimitError ||
     (err.statusCode !== undefined && err.statusCode >= 500)
   ) {
-    return new AppError('payment_provider_unavailable', undefined, details, { cause: err });
+    return new AppError('payment_provider_unavailable', undefined, details);
   }
   if (err instanceof Stripe.errors.StripeAuthenticationError || err instanceof Stripe.errors.StripePermissionError) {
     return new AppError(
       'payment_provider_refused',
       'The payment provider refused our API key: check VPM_STRIPE_SECRET_KEY_FILE.',
       details,
-      { cause: err },
     );
   }
-  return new AppError(refused, undefined, details, { cause: err });
+  return new AppError(refused, undefined, details);
 }
 
 /** Stripe's error code of a failure, when it is one. */
