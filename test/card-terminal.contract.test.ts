@@ -162,3 +162,39 @@ test('stripe terminal: errors carry Stripe’s code and request id only, never t
     stripeCode: 'terminal_reader_offline',
   });
 });
+
+test('stripe terminal: a response lost after Stripe did the work is retried by the SDK with the same key: one payment, one capture', async (t) => {
+  const fixture = new StripeFixtureServer();
+  const apiUrl = await fixture.listen();
+  t.teardown(() => fixture.close());
+  const readerId = fixture.addReader({ label: 'Gate 3 kiosk', status: 'online' });
+  // The production retry setting, not the tests' 0.
+  const terminal = new StripeCardTerminal({ stripe: createStripeClient({ secretKey: fixture.secretKey, apiUrl }) });
+  fixture.loseResponseOnce('POST', '/v1/payment_intents');
+  const p = await terminal.createAuthorisation({
+    saleId: 'lost-1',
+    amountCents: 1_100,
+    currency: 'EUR',
+    description: 'x',
+    idempotencyKey: 'auth:lost-1',
+  });
+  t.is(fixture.state.intents.size, 1, 'the retry was replayed, not a second authorisation');
+  await terminal.collect({ readerId, paymentId: p.paymentId, idempotencyKey: 'collect:lost-1:1' });
+  fixture.state.presentPaymentMethod(readerId, { card_present: { number: TEST_CARDS.visa } });
+  fixture.loseResponseOnce('POST', `/v1/payment_intents/${p.paymentId}/capture`);
+  const captured = await terminal.capture({
+    paymentId: p.paymentId,
+    amountCents: 1_100,
+    idempotencyKey: 'capture:lost-1',
+  });
+  t.is(captured.status, 'captured');
+  const captures = fixture.requests.filter((r) => r.path.endsWith('/capture'));
+  t.is(captures.length, 2, 'sent twice');
+  t.deepEqual(
+    captures.map((r) => [r.idempotencyKey, r.replayed]),
+    [
+      ['capture:lost-1', false],
+      ['capture:lost-1', true],
+    ],
+  );
+});
