@@ -4,7 +4,7 @@ import test from 'ava';
 import Koa from 'koa';
 import request from 'supertest';
 import { createStripeClient } from '../coordinator/payment/stripe-client.ts';
-import { StripePaymentGateway } from '../coordinator/payment/stripe-gateway.ts';
+import { CHECKOUT_SESSION_TTL_MS, StripePaymentGateway } from '../coordinator/payment/stripe-gateway.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER, TestPaymentGateway } from '../coordinator/payment/test-gateway.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { cryptoRandom } from '../shared/ports/random.ts';
@@ -92,10 +92,11 @@ test('stripe gateway: the SDK sends one payment-mode line with the order id in m
   const fixture = new StripeFixtureServer();
   const apiUrl = await fixture.listen();
   t.teardown(() => fixture.close());
+  const clock = new ManualClock(Date.now());
   const gateway = new StripePaymentGateway({
     stripe: createStripeClient({ secretKey: fixture.secretKey, apiUrl, maxNetworkRetries: 0 }),
     webhookSecret: fixture.webhookSecret,
-    clock: new ManualClock(Date.now()),
+    clock,
   });
   const input = {
     orderId: 'ord_123',
@@ -125,6 +126,7 @@ test('stripe gateway: the SDK sends one payment-mode line with the order id in m
     payment_intent_data: { metadata: { orderId: 'ord_123' } },
     success_url: 'http://shop.test/o/ord_123',
     cancel_url: 'http://shop.test/o/ord_123',
+    expires_at: String(Math.floor((clock.now() + CHECKOUT_SESSION_TTL_MS) / 1000)),
   });
 });
 

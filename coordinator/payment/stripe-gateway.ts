@@ -16,6 +16,11 @@ import { isStripeError, stripeFailure } from './stripe-client.ts';
 /** Stripe's own default tolerance: a signed event older than this is refused as a possible replay. */
 export const STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
 export const STRIPE_SIGNATURE_HEADER = 'stripe-signature';
+/**
+ * An unpaid checkout ends after this long: Stripe then sends checkout.session.expired and the order is
+ * cancelled (Stripe accepts 30 minutes to 24 hours; a fan at a venue pays within minutes or not at all).
+ */
+export const CHECKOUT_SESSION_TTL_MS = 60 * 60_000;
 /** Longest product name Checkout shows on one line; longer descriptions are cut, never refused. */
 const MAX_LINE_ITEM_NAME_CHARS = 250;
 
@@ -95,6 +100,7 @@ export class StripePaymentGateway implements PaymentGateway {
           payment_intent_data: { metadata: { orderId: input.orderId } },
           success_url: input.returnUrl,
           cancel_url: input.returnUrl,
+          expires_at: Math.floor((this.#clock.now() + CHECKOUT_SESSION_TTL_MS) / 1000),
         },
         // One session per order, however often the shop retries (order ids are never reused).
         { idempotencyKey: `checkout:${input.orderId}` },
