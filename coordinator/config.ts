@@ -26,8 +26,13 @@ export const configSchema = z.object({
    * Which payment provider takes the fans' money. None by default: the test gateway marks any order
    * paid on its own page, so it runs only where someone asked for it (the demo, tests).
    */
-  paymentGateway: z.enum(['none', 'test']).default('none'),
+  paymentGateway: z.enum(['none', 'test', 'stripe']).default('none'),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** Stripe's secrets live in files (mode 600), never in the environment, where child processes and crash dumps see them. */
+  stripeSecretKeyFile: z.string().min(1).optional(),
+  stripeWebhookSecretFile: z.string().min(1).optional(),
+  /** Tests and the fixture server only: production talks to the SDK's default, api.stripe.com. */
+  stripeApiUrl: z.url().optional(),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
     .number()
@@ -63,6 +68,9 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   operatorToken: 'VPM_OPERATOR_TOKEN',
   paymentGateway: 'VPM_PAYMENT_GATEWAY',
   paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
+  stripeSecretKeyFile: 'VPM_STRIPE_SECRET_KEY_FILE',
+  stripeWebhookSecretFile: 'VPM_STRIPE_WEBHOOK_SECRET_FILE',
+  stripeApiUrl: 'VPM_STRIPE_API_URL',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
   lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',
@@ -112,6 +120,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorC
   const parsed = configSchema.safeParse(overlaySettings({}, env, ENV, flags, FLAGS));
   if (!parsed.success) {
     throw new ConfigError(`Invalid coordinator configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
+  }
+  if (
+    parsed.data.paymentGateway === 'stripe' &&
+    (!parsed.data.stripeSecretKeyFile || !parsed.data.stripeWebhookSecretFile)
+  ) {
+    throw new ConfigError(
+      'VPM_PAYMENT_GATEWAY=stripe needs VPM_STRIPE_SECRET_KEY_FILE and VPM_STRIPE_WEBHOOK_SECRET_FILE (files with the secrets, mode 600).',
+    );
   }
   return parsed.data;
 }

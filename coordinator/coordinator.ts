@@ -15,7 +15,9 @@ import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
-import { choosePaymentGateway } from './payment/choose-gateway.ts';
+import type { CardTerminal } from './payment/card-terminal-port.ts';
+import { chooseCardTerminal, choosePaymentGateway } from './payment/choose-gateway.ts';
+import { loadStripeProvider } from './payment/stripe-provider.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
@@ -41,6 +43,8 @@ export class Coordinator extends Resource {
   #http: HttpListener | null = null;
   /** Set when this start generated the operator token (shown once in the log). */
   generatedOperatorToken: string | null = null;
+  /** The stations' card readers' provider (Stripe Terminal with the Stripe gateway), or null: no card payments. */
+  cardTerminal: CardTerminal | null = null;
 
   /** `ports.portSetting`: the setting a user changes when the HTTP port is taken (the demo has its own). */
   constructor(
@@ -92,6 +96,13 @@ export class Coordinator extends Resource {
     await store.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);
     this.generatedOperatorToken = secrets.generatedOperatorToken;
+    // Read before anything listens: a bad Stripe setting stops the start with a message naming it.
+    const stripe = config.paymentGateway === 'stripe' ? await loadStripeProvider(config) : null;
+    if (stripe?.apiUrl)
+      logger.warn({ stripeApiUrl: stripe.apiUrl }, 'Stripe API calls go to VPM_STRIPE_API_URL (tests only)');
+    this.cardTerminal = chooseCardTerminal(stripe ? 'stripe' : 'none', {
+      stripe: stripe ? () => ({ stripe: stripe.client }) : undefined,
+    });
 
     if (!config.dhtBootstrap) {
       this.#bootstrap = this.own(new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort }));
@@ -142,6 +153,7 @@ export class Coordinator extends Resource {
           },
         }),
         logger,
+        stripe ? () => ({ stripe: stripe.client, webhookSecret: stripe.webhookSecret, clock }) : undefined,
       ),
       tokenKeys: secrets.tokenKeys,
       storeHealth,

@@ -117,6 +117,39 @@ export const ERRORS = {
     status: 502,
     message: 'The payment was recorded but the shop did not answer; it will be retried.',
   },
+  // A verified provider event this shop does not act on (another event type, an async payment still
+  // pending): 2xx, because a provider retries anything else for days.
+  webhook_ignored: {
+    status: 200,
+    message: 'This payment-provider event needs no action here; it is acknowledged so the provider stops resending it.',
+  },
+  payment_provider_unavailable: {
+    status: 503,
+    message: 'The payment provider cannot be reached right now; try again in a minute or pay another way.',
+  },
+  payment_provider_refused: {
+    status: 502,
+    message: 'The payment provider refused the request; the coordinator log names the reason.',
+  },
+
+  // --- card-present payment (card terminal port) ---
+  card_reader_offline: {
+    status: 503,
+    message: 'The card reader is offline: check its power and network, or pay by phone.',
+  },
+  card_reader_busy: {
+    status: 409,
+    message: 'The card reader is busy with another payment; finish or cancel it first.',
+  },
+  card_reader_not_found: {
+    status: 404,
+    message: 'The payment provider does not know this card reader; check the station configuration.',
+  },
+  card_payment_not_found: { status: 404, message: 'This card payment does not exist.' },
+  card_payment_wrong_state: {
+    status: 409,
+    message: 'This card payment cannot do that now (capture before authorisation, or after it was voided).',
+  },
 
   // --- redemption ---
   token_malformed: { status: 400, message: 'This is not a redemption code from this system.' },

@@ -243,7 +243,10 @@ export class OrderService {
     try {
       event = payments.verifyWebhook(raw, headers);
     } catch (err) {
-      metrics.webhooks.inc({ result: 'rejected' });
+      // An event acknowledged without action (webhook_ignored, 200) is not a rejection.
+      metrics.webhooks.inc({
+        result: err instanceof AppError && err.code === 'webhook_ignored' ? 'ignored' : 'rejected',
+      });
       throw err;
     }
     const order = await store.getOrder(event.orderId);
