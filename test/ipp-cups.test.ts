@@ -113,3 +113,40 @@ test('CUPS queues take several jobs at once (a unit is accepted while the one be
   t.deepEqual(printed, units, 'each unit printed once, on the printer that could');
   t.is(station.counters.unitsCompleted, units.length);
 });
+
+test('a CUPS queue that stopped with no job left in it prints again once its roll is back (the resumed queue is probed with one job)', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const [left, right] = await Promise.all([
+    new CupsLab().start({ printSeconds: 1 }),
+    new CupsLab().start({ printSeconds: 1 }),
+  ]);
+  t.teardown(() => Promise.all([left.close(), right.close()]));
+  const station = new StationPool({
+    printers: [
+      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+    ],
+    pollMs: 200,
+    stallGraceMs: 1_000,
+    resumeRetryMs: 1_000,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 600, height: 900, channels: 3, background: '#c08030' } })
+    .jpeg()
+    .toBuffer();
+  await left.setEmpty(true);
+  const first = Array.from({ length: 4 }, (_, i) => `order-r-${i}`);
+  await Promise.all(first.map((jobId) => station.printPhoto(src, { jobId })));
+  t.deepEqual(await left.printed(), [], 'nothing printed while the left roll was empty');
+  // The roll is back, but the stopped queue still carries the backend's media-empty reason and holds
+  // no job that would run the backend and clear it.
+  await left.setEmpty(false);
+  const second = Array.from({ length: 6 }, (_, i) => `order-s-${i}`);
+  await Promise.all(second.map((jobId) => station.printPhoto(src, { jobId })));
+  const names = async (lab: CupsLab) => (await lab.printed()).map((f) => f.replace(/^\d+-/, '').replace(/\.jpg$/, ''));
+  const onLeft = await names(left);
+  t.true(onLeft.length > 0, 'the reloaded printer took units again');
+  const all = [...onLeft, ...(await names(right))].sort();
+  t.deepEqual(all, [...first, ...second].sort(), 'every unit printed exactly once');
+});

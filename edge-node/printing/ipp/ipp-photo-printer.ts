@@ -93,6 +93,8 @@ export class IppPhotoPrinter extends EventEmitter {
   #lastResumeAt = Number.NEGATIVE_INFINITY;
   /** A queued job starts printing when the one before it ends: print time is measured from then. */
   #lastCompletedAt = Number.NEGATIVE_INFINITY;
+  /** Resumed after stopping itself, not yet shown to print again: one job at a time until it does. */
+  #probing = false;
   resumes = 0;
 
   constructor(
@@ -140,11 +142,24 @@ export class IppPhotoPrinter extends EventEmitter {
       const attributes = await this.client.getPrinterAttributes();
       next = healthFrom(attributes, this.name, this.config.media);
       const now = this.#clock.now();
+      if (next.stopped) this.#probing = false;
       if (next.stopped && (next.stoppedButClear || now - this.#lastResumeAt >= this.#resumeRetryMs)) {
         this.#lastResumeAt = now;
         this.resumes++;
         await this.client.resumePrinter();
         next = healthFrom(await this.client.getPrinterAttributes(), this.name, this.config.media);
+        this.#probing = !next.stopped;
+      }
+      // The backend's reasons outlive the stop: only a job tells whether paper is back. One unit is
+      // sent as the probe; if the queue stops again, that unit is cancelled and moved (never printed
+      // twice), and the next resume tries again.
+      if (this.#probing && !next.stopped && next.blockedByReason) {
+        next = {
+          ...next,
+          canPrint: true,
+          state: 'ready',
+          detail: `Printer ${this.name} was resumed; its next print shows whether it can print again.`,
+        };
       }
     } catch (err) {
       if (!(err instanceof IppError)) throw err;
@@ -162,7 +177,7 @@ export class IppPhotoPrinter extends EventEmitter {
       canPrint: this.health.canPrint,
       busy: this.busy,
       inFlight: this.inFlight,
-      queueDepth: this.queueDepth,
+      queueDepth: this.#probing ? 1 : this.queueDepth,
       printsLeft: this.printsLeft,
       secondsPerPrint: this.secondsPerPrint,
       unitsSent: this.unitsSent,
@@ -201,6 +216,7 @@ export class IppPhotoPrinter extends EventEmitter {
   recordCompleted(sentAt: number): void {
     this.printsToday++;
     this.printedSinceLoad++;
+    this.#probing = false;
     const now = this.#clock.now();
     const seconds = (now - Math.max(sentAt, this.#lastCompletedAt)) / 1000;
     this.#lastCompletedAt = now;
