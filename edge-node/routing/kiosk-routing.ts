@@ -50,7 +50,7 @@ export function kioskRouting(here: StationQueueReport, peers: readonly StationQu
       ? `This printer cannot print right now. Go to ${nearestWorking.name}: it is working (ready in ${formatEta(nearestWorking.etaSeconds)}).`
       : 'This printer cannot print right now. Please ask a member of staff.';
   } else if (suggestion) {
-    text = `Busy here: ready in ${formatEta(eta)}. Shorter queue at ${suggestion.name}: go to ${suggestion.name} (${formatEta(suggestion.etaSeconds)}).`;
+    text = `Busy here: ready in ${formatEta(eta)}. Shorter queue: go to ${suggestion.name} (${formatEta(suggestion.etaSeconds)}, walk included).`;
   } else if (here.unitsWaiting > 0) {
     text = `Ready here in ${formatEta(eta)}.`;
   }

@@ -55,7 +55,7 @@ function routing(): SafeHtml {
   return html`<section id="routing" class="routing" aria-labelledby="routing-title" aria-live="polite" hidden>
 <h2 id="routing-title">Where to print now</h2>
 <p id="routing-text" class="routing-best"></p>
-<ol id="routing-list" class="routing-list"></ol>
+<ul id="routing-list" class="routing-list"></ul>
 </section>`;
 }
 
