@@ -65,7 +65,7 @@ test('a kiosk with a long queue suggests a nearby shorter one; a short queue onl
   ]);
   t.is(busy.suggestion?.name, 'Printer 2');
   t.is(busy.here.etaSeconds, 130);
-  t.is(busy.text, 'Busy here: ready in about 2 min. Shorter queue at Printer 2: go to Printer 2 (about 10 s).');
+  t.is(busy.text, 'Busy here: ready in about 2 min. Shorter queue: go to Printer 2 (about 10 s, walk included).');
   const calm = kioskRouting(q('1', { queueWorkSeconds: 10, unitsWaiting: 1 }), [q('2')]);
   t.is(calm.suggestion, null);
   t.is(calm.text, 'Ready here in about 20 s.');
