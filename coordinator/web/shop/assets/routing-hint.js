@@ -1,6 +1,6 @@
 // Order page: "Go to Printer 3 (about 20 s)" (issue #16), for the printers that hold this order's
-// photos, from the queues the printers report. Asked again every few seconds while there is
-// something left to print; hidden once there is not.
+// photos, from the queues the printers report. Asked again every few seconds until the order is
+// printed or cancelled; hidden while there is nothing to say.
 import { $, api } from './common.js';
 
 const ROUTING_POLL_MS = 5_000;
@@ -27,16 +27,18 @@ function render(view) {
   list.hidden = view.stations.length < 2;
 }
 
+/** States after which nothing will print any more (order.js keeps main.dataset.state current). */
+const DONE_STATES = new Set(['fulfilled', 'cancelled']);
+
 async function refresh() {
-  let active = true;
   try {
-    const view = await api(`/api/orders/${encodeURIComponent(orderId)}/routing`);
-    render(view);
-    active = view.active;
+    render(await api(`/api/orders/${encodeURIComponent(orderId)}/routing`));
   } catch {
     // Offline for a moment: the next poll tries again.
   }
-  if (active) setTimeout(refresh, ROUTING_POLL_MS);
+  // An unpaid order may be paid on this page: keep asking until nothing is left to print.
+  if (!DONE_STATES.has(main.dataset.state)) setTimeout(refresh, ROUTING_POLL_MS);
+  else section.hidden = true;
 }
 
 if (section && orderId) refresh();
