@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { withTargetProcess } from './fixtures/target-process.ts';
@@ -19,6 +20,20 @@ interface Target {
   method: 'POST';
   headers: Record<string, string>;
   body: string;
+  /** The target process, for its CPU time (/proc/<pid>/stat). */
+  pid?: number;
+}
+
+/** A process's user + system CPU time in clock ticks (Linux), or null where /proc is not there. */
+function cpuTicks(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
 }
 
 type Mode = 'redeem' | 'koa' | 'work';
@@ -28,6 +43,7 @@ function withTarget<T>(mode: Mode, run: (t: Target) => Promise<T>): Promise<T> {
 }
 
 async function load(t: Target, seconds: number, connections = CONNECTIONS) {
+  const cpuBefore = cpuTicks(t.pid);
   const result = await autocannon({
     url: t.url,
     method: t.method,
@@ -42,6 +58,13 @@ async function load(t: Target, seconds: number, connections = CONNECTIONS) {
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     total: result.requests.total,
+    /** Target CPU per answered request, in ticks: holds on a busy shared machine, unlike requests/s. */
+    cpuTicksPerRequest: (() => {
+      const after = cpuTicks(t.pid);
+      return cpuBefore === null || after === null || result.requests.total === 0
+        ? null
+        : (after - cpuBefore) / result.requests.total;
+    })(),
   };
 }
 
@@ -69,6 +92,12 @@ async function measureTwoProcesses() {
       };
     }),
   );
+}
+
+/** Linux reports CPU in ticks of 10 ms (USER_HZ 100). */
+const MS_PER_TICK = 10;
+function cpuMs(ticks: number | null): number | null {
+  return ticks === null ? null : Number((ticks * MS_PER_TICK).toFixed(4));
 }
 
 const koa = await measure('koa');
@@ -99,6 +128,14 @@ const summary = {
   workBaselinePerSec: Math.round(work.perSec),
   workBaselineP99Ms: work.p99Ms,
   workRatio: Number((redeem.perSec / work.perSec).toFixed(3)),
+  /** CPU per request (10 ms ticks) of each target, and work ÷ redeem: the workRatio a dedicated core would give. */
+  redeemCpuMsPerRequest: cpuMs(redeem.cpuTicksPerRequest),
+  workCpuMsPerRequest: cpuMs(work.cpuTicksPerRequest),
+  koaCpuMsPerRequest: cpuMs(koa.cpuTicksPerRequest),
+  workCpuRatio:
+    redeem.cpuTicksPerRequest && work.cpuTicksPerRequest
+      ? Number((work.cpuTicksPerRequest / redeem.cpuTicksPerRequest).toFixed(3))
+      : null,
   twoProcessPerSec: Math.round(two.perSec),
   twoProcessP99Ms: two.p99Ms,
   twoProcessErrors: two.non2xx + two.errors,

@@ -107,7 +107,8 @@ export class SqliteConnection {
     if (this.#group.length > 0) setImmediate(() => this.#commitGroup());
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const yielding = this.#busyYields < GROUP_COMMIT_BUSY_YIELDS;
-    if (yielding) this.#db.pragma('busy_timeout = 0');
+    // Cached statements: db.pragma() parses its text on every call, and this runs once per commit.
+    if (yielding) this.sql('PRAGMA busy_timeout = 0').get();
     try {
       this.#db
         .transaction(() => {
@@ -133,7 +134,7 @@ export class SqliteConnection {
       for (const op of ops) op.reject(error);
       return;
     } finally {
-      if (yielding) this.#db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      if (yielding) this.sql(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`).get();
     }
     this.#busyYields = 0;
     ops.forEach((op, i) => {
