@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ROUTING_REPORT_FRESH_MS } from '../coordinator/services/order-routing.ts';
+import { ROUTING_REPORT_FRESH_MS, ROUTING_SNAPSHOT_MS } from '../coordinator/services/order-routing.ts';
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
 import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import { createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
@@ -68,6 +68,8 @@ test('order routing: the shortest queue among the printers holding the photos; s
     '/api/printer/status',
     report(queue(p2, { canPrint: false, workingPrinters: 0 })),
   ).expect(204);
+  // Reports are read at most every ROUTING_SNAPSHOT_MS per event.
+  h.clock.advance(ROUTING_SNAPSHOT_MS + 1);
   const down = (await h.http.get(`/api/orders/${orderId}/routing`).expect(200)).body;
   t.deepEqual(
     down.stations.map((s: { id: string }) => s.id),

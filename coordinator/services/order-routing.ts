@@ -33,36 +33,80 @@ export function needsRouting(order: OrderRecord, now: number): boolean {
   return order.state === 'redeeming' && order.claim !== null && now >= order.claim.expiresAt;
 }
 
-export async function orderRouting(deps: { store: Store; clock: Clock }, orderId: string): Promise<OrderRoutingView> {
-  const { store, clock } = deps;
-  const order = await store.getOrder(orderId);
-  if (!order) throw new AppError('order_not_found', 'There is no order with this id.');
-  const now = clock.now();
-  if (!needsRouting(order, now)) return { active: false, stations: [], text: null };
-  const [printers, reports, holdings] = await Promise.all([
-    store.listPrinters({ venueId: order.venueId }),
-    store.listPrinterReports({ venueId: order.venueId }),
-    store.listHoldings(order.eventId),
-  ]);
-  const live = new Set(printers.filter((p) => p.revokedAt === null).map((p) => p.id));
-  const wanted = order.items.map((i) => i.imageId);
-  const held = new Map(holdings.map((h) => [h.printerId, new Set(h.imageIds)]));
-  const candidates: RouteCandidate[] = [];
-  for (const r of reports) {
-    if (!live.has(r.printerId) || now - r.receivedAt > ROUTING_REPORT_FRESH_MS) continue;
-    const queue = reportedQueue(r.report);
-    if (!queue || queue.id !== r.printerId) continue;
-    const mine = held.get(r.printerId);
-    // The fan's position is unknown on the phone: queues decide, names break ties.
-    candidates.push({ ...queue, holdsPhotos: wanted.every((id) => mine?.has(id) ?? false), travelSeconds: 0 });
+/**
+ * What the venue's printers report, read at most every ROUTING_SNAPSHOT_MS per event: every fan with
+ * an open order page asks every few seconds, and a big event's have-lists are long (500 printers ×
+ * 20,000 photos), so they are read once and turned into sets for all of them.
+ */
+export const ROUTING_SNAPSHOT_MS = 2_000;
+
+interface VenueSnapshot {
+  at: number;
+  queues: StationQueueReport[];
+  held: Map<string, Set<string>>;
+}
+
+export class OrderRouting {
+  readonly #deps: { store: Store; clock: Clock };
+  readonly #snapshots = new Map<string, Promise<VenueSnapshot>>();
+
+  constructor(deps: { store: Store; clock: Clock }) {
+    this.#deps = deps;
   }
-  const stations = rankStations(candidates, order.unitCount - order.printedCount).slice(0, ORDER_ROUTE_OPTIONS);
-  const best = stations[0];
-  return {
-    active: true,
-    stations,
-    text: best ? `Go to ${best.name} (${formatEta(best.etaSeconds)})` : null,
-  };
+
+  async view(orderId: string): Promise<OrderRoutingView> {
+    const { store, clock } = this.#deps;
+    const order = await store.getOrder(orderId);
+    if (!order) throw new AppError('order_not_found', 'There is no order with this id.');
+    const now = clock.now();
+    if (!needsRouting(order, now)) return { active: false, stations: [], text: null };
+    const snapshot = await this.#snapshot(order, now);
+    const wanted = order.items.map((i) => i.imageId);
+    const candidates: RouteCandidate[] = snapshot.queues.map((queue) => {
+      const mine = snapshot.held.get(queue.id);
+      // The fan's position is unknown on the phone: queues decide, names break ties.
+      return { ...queue, holdsPhotos: wanted.every((id) => mine?.has(id) ?? false), travelSeconds: 0 };
+    });
+    const stations = rankStations(candidates, order.unitCount - order.printedCount).slice(0, ORDER_ROUTE_OPTIONS);
+    const best = stations[0];
+    return { active: true, stations, text: best ? `Go to ${best.name} (${formatEta(best.etaSeconds)})` : null };
+  }
+
+  #snapshot(order: OrderRecord, now: number): Promise<VenueSnapshot> {
+    const key = `${order.venueId}/${order.eventId}`;
+    const cached = this.#snapshots.get(key);
+    if (cached) {
+      // A snapshot still being read is shared; a finished one is used while fresh.
+      const fresh = cached.then((s) => (now - s.at <= ROUTING_SNAPSHOT_MS ? s : null));
+      return fresh.then((s) => s ?? this.#read(key, order, now));
+    }
+    return this.#read(key, order, now);
+  }
+
+  #read(key: string, order: OrderRecord, now: number): Promise<VenueSnapshot> {
+    const { store } = this.#deps;
+    const reading = (async (): Promise<VenueSnapshot> => {
+      const [printers, reports, holdings] = await Promise.all([
+        store.listPrinters({ venueId: order.venueId }),
+        store.listPrinterReports({ venueId: order.venueId }),
+        store.listHoldings(order.eventId),
+      ]);
+      const live = new Set(printers.filter((p) => p.revokedAt === null).map((p) => p.id));
+      const queues: StationQueueReport[] = [];
+      for (const r of reports) {
+        if (!live.has(r.printerId) || now - r.receivedAt > ROUTING_REPORT_FRESH_MS) continue;
+        const queue = reportedQueue(r.report);
+        if (queue && queue.id === r.printerId) queues.push(queue);
+      }
+      return { at: now, queues, held: new Map(holdings.map((h) => [h.printerId, new Set(h.imageIds)])) };
+    })();
+    this.#snapshots.set(key, reading);
+    // A failed read is not kept: the next request reads again.
+    reading.catch(() => {
+      if (this.#snapshots.get(key) === reading) this.#snapshots.delete(key);
+    });
+    return reading;
+  }
 }
 
 function reportedQueue(report: Record<string, unknown>): StationQueueReport | null {
