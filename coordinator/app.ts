@@ -10,6 +10,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
+import { orderRoutingRoutes } from './routes/order-routing.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   mediaRoutes(router, deps, services);
   credentialRoutes(router, deps, services);
   orderRoutes(router, deps, services);
+  orderRoutingRoutes(router, deps);
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);

@@ -10,6 +10,7 @@ import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { PrinterProfile, PrinterStatusReport, ProfileFeed, RedeemJob } from '../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
@@ -25,6 +26,7 @@ import { OfflineRedemption } from './offline/offline-redemption.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
+import { QueueBoard } from './routing/queue-board.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
 import type { NodeMetrics } from './status/node-metrics.ts';
 import { isDiskFull, type StorageHealth } from './status/storage-health.ts';
@@ -44,7 +46,17 @@ export interface RuntimeContext {
   statusReport(scans: HoldingsScan[]): Promise<PrinterStatusReport>;
   onProgress(progress: RedemptionProgress): void;
   onError(message: string): void;
+  /** This station's queue, published to LAN peers for fan routing (issue #16); null before it is known. */
+  stationQueue?(): StationQueueReport | null;
 }
+
+/** How often the node looks at its own queue and tells its peers when it changed (queue-board.ts). */
+export const QUEUE_PUBLISH_MS = 1_000;
+/**
+ * How often routing asks the printer for its state when nothing else does (a kiosk polls it, a job
+ * watches it): a printer that ran out of paper while idle must stop being offered to fans.
+ */
+export const ROUTING_PRINTER_POLL_MS = 5_000;
 
 /**
  * One opening of the node's storage and everything that stands on it, in dependency order:
@@ -68,6 +80,7 @@ export class NodeRuntime extends Resource {
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
   #server: Server | null = null;
+  readonly #queues: QueueBoard;
   /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
   #dhtStale = true;
   #localUrl = '';
@@ -75,6 +88,12 @@ export class NodeRuntime extends Resource {
   constructor(context: RuntimeContext) {
     super();
     this.#c = context;
+    this.#queues = new QueueBoard(context.clock);
+  }
+
+  /** The venue peers' queues, as they published them (fan routing). */
+  get queueBoard(): QueueBoard {
+    return this.#queues;
   }
 
   get localUrl(): string {
@@ -145,6 +164,13 @@ export class NodeRuntime extends Resource {
       if (s.state !== 'ready' && s.state !== 'printing') logger.warn({ printer: s }, 'printer needs attention');
     });
     await printer.ready();
+    // Routing needs a state before the first change event; not awaited (an unreachable printer may be slow to say so).
+    void printer
+      .status()
+      .then((s) => {
+        this.#printerStatus ??= s;
+      })
+      .catch(() => {});
 
     const client = new CoordinatorClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
     this.#client = client;
@@ -213,6 +239,8 @@ export class NodeRuntime extends Resource {
       }),
     );
     this.#mesh = mesh;
+    // Closes after the replicas (deferred below): their cores carry the queue extension.
+    this.defer(() => this.#queues.close());
     // Replicas opened from now on (new events, redemptions) close here, before the mesh.
     this.defer(async () => {
       await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
@@ -294,6 +322,16 @@ export class NodeRuntime extends Resource {
     if (config.replication !== 'on-demand') replicator.ready();
 
     await this.#listen();
+    const publishQueue = clock.setInterval(() => {
+      const queue = this.#c.stationQueue?.();
+      if (queue) this.#queues.publish(queue);
+    }, QUEUE_PUBLISH_MS);
+    publishQueue.unref();
+    this.defer(() => publishQueue.cancel());
+    // status() publishes a changed state as a 'status' event, which updates #printerStatus.
+    const pollPrinter = clock.setInterval(() => void printer.status().catch(() => {}), ROUTING_PRINTER_POLL_MS);
+    pollPrinter.unref();
+    this.defer(() => pollPrinter.cancel());
     sync.start();
     // The refresh timer stops first: a refresh must not run into parts being closed.
     this.defer(() => sync.close());
@@ -370,6 +408,8 @@ export class NodeRuntime extends Resource {
       (err) => storage.report(err),
       clock,
     );
+    // Queues travel on the catalog cores every venue printer replicates with every other.
+    this.#queues.attach(replica.catalog.core);
     try {
       await replica.ready();
     } catch (err) {

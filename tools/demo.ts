@@ -55,6 +55,9 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
+/** Distance between demo stations on the venue plan (metres). */
+const DEMO_STATION_SPACING_M = 15;
+
 async function main(): Promise<void> {
   await rm(DEMO_DIR, { recursive: true, force: true });
   const onSignal = () => {
@@ -78,6 +81,8 @@ async function main(): Promise<void> {
         schedule: { intervalMs: PRINTER_INTERVAL_MS },
         statusPort: FIRST_PRINTER_PORT + i,
         reportIntervalMs: PRINTER_INTERVAL_MS,
+        // 15 m apart along one wall: kiosks weigh the walk and name the nearest working printer (docs/routing.md).
+        routing: { position: { x: i * DEMO_STATION_SPACING_M, y: 0 } },
       },
       process: {
         // The kit paired the printers already: their "pairing code" notice would only confuse.

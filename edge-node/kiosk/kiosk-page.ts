@@ -56,7 +56,7 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
   return page({
     title: `Print your photos – ${opts.printer}`,
     styles: ['/kiosk/assets/kiosk.css'],
-    scripts: ['/kiosk/assets/kiosk.js'],
+    scripts: ['/kiosk/assets/kiosk.js', '/kiosk/assets/routing-hint.js'],
     body: html`<main id="kiosk" class="kiosk" data-screen="attract"
   data-done-return-ms="${t.doneReturnMs}" data-message-return-ms="${t.messageReturnMs}"
   data-idle-return-ms="${t.idleReturnMs}" data-stall-return-ms="${t.stallReturnMs}"
@@ -73,6 +73,7 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
     <p id="camera-note" class="camera-note" hidden>Camera unavailable: use the scanner or type your code.</p>
   </div>
   <p class="hint">Got a scanner at this printer? Just scan your code.</p>
+  <p id="routing-hint" class="routing-hint" aria-live="polite" hidden></p>
   <button id="type-code-button" class="button button-secondary" type="button">Type your code</button>
 </section>
 

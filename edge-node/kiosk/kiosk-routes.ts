@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { PrinterStatus } from '../printing/port.ts';
+import type { KioskRouting } from '../routing/kiosk-routing.ts';
 import {
   type KioskMessage,
   printerBlocksNewOrders,
@@ -32,6 +33,8 @@ export interface KioskDeps {
   /** The whole photo of an order redeemed at this node, when this node holds it; null otherwise. */
   localImage(orderId: string, imageId: string): Promise<Buffer | null>;
   names(): { venue: string; printer: string };
+  /** Where to print instead (shortest queue, nearest working printer); absent when the node has no routing. */
+  routing?(): KioskRouting | null;
   /** Keepalive timers of the live streams (the system clock when left out). */
   clock?: Clock;
 }
@@ -53,6 +56,10 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
   },
   'wedge-listener.js': {
     file: fileURLToPath(new URL('./assets/wedge-listener.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'routing-hint.js': {
+    file: fileURLToPath(new URL('./assets/routing-hint.js', import.meta.url)),
     type: 'text/javascript',
   },
   'jsqr.js': { file: createRequire(import.meta.url).resolve('jsqr'), type: 'text/javascript', wrapUmd: true },
@@ -114,9 +121,16 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.body = await body;
   });
 
+  const printerView = (s: PrinterStatus) => printerViewOf(s, deps.routing?.()?.nearestWorking?.name ?? null);
+
   router.get('/kiosk/printer', async (ctx) => {
     ctx.set('cache-control', 'no-store');
     ctx.body = printerView(await deps.printer());
+  });
+
+  router.get('/kiosk/routing', (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { routing: deps.routing?.() ?? null };
   });
 
   router.post('/kiosk/redeem', async (ctx) => {
@@ -126,7 +140,11 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
       if (!input.success) throw new AppError('invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
       const printer = await deps.printer();
       if (printerBlocksNewOrders(printer.state)) {
-        throw new AppError(printerStateCode(printer.state), printer.detail, { printerState: printer.state });
+        const nearest = deps.routing?.()?.nearestWorking?.name;
+        throw new AppError(printerStateCode(printer.state), printer.detail, {
+          printerState: printer.state,
+          ...(nearest ? { nearestPrinter: nearest } : {}),
+        });
       }
       ctx.body = { progress: await deps.startRedeem(input.data.code) };
     } catch (err) {
@@ -194,11 +212,14 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
   });
 }
 
-function printerView(s: PrinterStatus): { state: string; detail: string; message: KioskMessage | null } {
+function printerViewOf(
+  s: PrinterStatus,
+  nearest: string | null,
+): { state: string; detail: string; message: KioskMessage | null } {
   return {
     state: s.state,
     detail: s.detail,
-    message: printerBlocksNewOrders(s.state) ? printerMessage(s.state) : null,
+    message: printerBlocksNewOrders(s.state) ? printerMessage(s.state, nearest) : null,
   };
 }
 

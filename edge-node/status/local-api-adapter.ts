@@ -2,8 +2,10 @@ import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../../shared/protocol/station-queue.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
+import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
 
@@ -22,6 +24,8 @@ export interface LocalApiNode {
   redeem(code: string): Promise<RedemptionProgress>;
   startRedeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;
+  /** This station's queue (fan routing); absent on nodes built without it. */
+  stationQueue?(): StationQueueReport | null;
 }
 
 /** The local API (status, metrics, redemption, kiosk) over one runtime of the node. */
@@ -68,6 +72,10 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
         return entry ? replica.readLocal(entry) : null;
       },
       clock: node.clock,
+      routing: () => {
+        const here = node.stationQueue?.();
+        return here ? kioskRouting(here, runtime.queueBoard.peers()) : null;
+      },
       names: () => ({
         venue: runtime.profile?.venue.name ?? '',
         printer: runtime.profile?.printer.name ?? node.printerName,

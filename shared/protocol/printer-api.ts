@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATES } from '../policy/order-state.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
+import { stationQueueSchema } from './station-queue.ts';
 import { stationReportSchema } from './station-report.ts';
 
 /**
@@ -260,6 +261,8 @@ export const printerStatusReportSchema = z
     jobLogDamagedLines: count.optional(),
     /** A photo station's printers (issue #12): health, prints left, print time. */
     station: stationReportSchema.optional(),
+    /** Its queue, for routing fans to the shortest one (issue #16); absent from older printers. */
+    routing: stationQueueSchema.optional(),
   })
   .strict();
 /** The report as sent (fields with defaults may be left out). */

@@ -50,6 +50,15 @@ function statusBlock(status: OrderStatusView): SafeHtml {
 </section>`;
 }
 
+/** Where to print now (issue #16): filled and kept live by routing-hint.js while the order has prints to collect. */
+function routing(): SafeHtml {
+  return html`<section id="routing" class="routing" aria-labelledby="routing-title" aria-live="polite" hidden>
+<h2 id="routing-title">Where to print now</h2>
+<p id="routing-text" class="routing-best"></p>
+<ul id="routing-list" class="routing-list"></ul>
+</section>`;
+}
+
 function items(order: OrderRecord): SafeHtml {
   return html`<ul class="order-items">${order.items.map(
     // Numbered as the printer's receipt numbers them, so staff and fan can point at the same photo.
@@ -87,6 +96,7 @@ export function orderPage(assets: AssetTable, m: OrderPageModel): string {
     main: html`<h1>Your order</h1>
 <p class="meta">${event.name} · ${order.unitCount === 1 ? '1 print' : `${order.unitCount} prints`} · ${formatMoney(order.totalCents, order.currency)}</p>
 ${statusBlock(m.status)}
+${routing()}
 ${ticket(m)}
 <section aria-labelledby="items-title"><h2 id="items-title">Photos</h2>${items(order)}</section>
 ${help(m)}`,
