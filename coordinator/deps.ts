@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { AfterEventDeps } from './after-event/deps.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { Random } from '../shared/ports/random.ts';
+import type { AfterEventDeps } from './after-event/deps.ts';
 import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';

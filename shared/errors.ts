@@ -265,7 +265,10 @@ export const ERRORS = {
     message: 'Reorders for this event have closed; the photos are no longer for sale.',
   },
   reorder_invalid: { status: 400, message: 'This order cannot be placed as it is; the message says what to change.' },
-  address_invalid: { status: 400, message: 'The shipping address is not complete; the details name the fields to fix.' },
+  address_invalid: {
+    status: 400,
+    message: 'The shipping address is not complete; the details name the fields to fix.',
+  },
   reorder_not_refundable: { status: 409, message: 'This order cannot be refunded in its current state.' },
   reorder_in_flight: {
     status: 409,

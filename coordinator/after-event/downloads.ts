@@ -36,7 +36,12 @@ export function newGrants(
 }
 
 export function downloadFileName(event: EventRecord, imageId: string, n: number): string {
-  const slug = event.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'event';
+  const slug =
+    event.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40) || 'event';
   return `${slug}-${n}-${imageId}.jpg`;
 }
 
@@ -70,10 +75,19 @@ export async function useDownload(
   const use = await deps.reorders.useGrant(grantId, deps.now);
   if (!use.ok) {
     throw new AppError(
-      use.reason === 'expired' ? 'download_expired' : use.reason === 'used_up' ? 'download_used_up' : 'download_not_found',
+      use.reason === 'expired'
+        ? 'download_expired'
+        : use.reason === 'used_up'
+          ? 'download_used_up'
+          : 'download_not_found',
     );
   }
   const master = await deps.store.getMedia(mediaKey.master(use.grant.imageId));
   if (!master) throw new AppError('download_not_found', 'This photo is no longer kept.');
-  return { bytes: master.bytes, contentType: master.contentType, fileName: use.grant.fileName, usesLeft: use.grant.usesLeft };
+  return {
+    bytes: master.bytes,
+    contentType: master.contentType,
+    fileName: use.grant.fileName,
+    usesLeft: use.grant.usesLeft,
+  };
 }

@@ -94,7 +94,10 @@ export class LabDispatcher extends Resource {
         const event = await store.getEvent(reorder.eventId);
         const pkg = await buildLabPackage(reorder, job, event?.name ?? reorder.eventId, {
           master: async (imageId) => {
-            const [media, image] = await Promise.all([store.getMedia(mediaKey.master(imageId)), store.getImage(imageId)]);
+            const [media, image] = await Promise.all([
+              store.getMedia(mediaKey.master(imageId)),
+              store.getImage(imageId),
+            ]);
             return media && image ? { bytes: media.bytes, width: image.width, height: image.height } : null;
           },
         });
@@ -105,7 +108,9 @@ export class LabDispatcher extends Resource {
         if (!isAppError(err)) throw err;
         const attempt = job.attempts + 1;
         const next =
-          attempt >= MAX_LAB_ATTEMPTS ? null : clock.now() + retryDelayMs(attempt, LAB_RETRY, random.bytes(1)[0]! / 256);
+          attempt >= MAX_LAB_ATTEMPTS
+            ? null
+            : clock.now() + retryDelayMs(attempt, LAB_RETRY, random.bytes(1)[0]! / 256);
         logger.warn({ jobId: job.id, attempt, err: err.message, next }, 'lab hand-off failed');
         await reorders.retryLabJob(job.id, err.message, next);
       }
@@ -151,7 +156,10 @@ export class LabDispatcher extends Resource {
         await reorders.transitionReorder(id, 'delivered', { deliveredAt: u.at });
         return;
       case 'rejected':
-        await reorders.transitionReorder(id, 'lab_rejected', { rejectedAt: u.at, rejectReason: u.reason ?? 'no reason given' });
+        await reorders.transitionReorder(id, 'lab_rejected', {
+          rejectedAt: u.at,
+          rejectReason: u.reason ?? 'no reason given',
+        });
         return;
     }
   }

@@ -155,7 +155,9 @@ export class ReorderService {
     return order;
   }
 
-  async quote(input: ReorderInput): Promise<{ quote: ReorderQuote; event: EventRecord; address: ShippingAddress | null }> {
+  async quote(
+    input: ReorderInput,
+  ): Promise<{ quote: ReorderQuote; event: EventRecord; address: ShippingAddress | null }> {
     const event = await this.#event(input.eventId);
     if (!(await this.isOpen(event))) throw new AppError('reorder_window_closed');
     const settings = await this.settingsFor(event);
@@ -166,7 +168,8 @@ export class ReorderService {
         throw new AppError('image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
       }
     }
-    if (input.bundle && !source) throw new AppError('reorder_invalid', problemMessage({ problem: 'bundle_not_offered' }));
+    if (input.bundle && !source)
+      throw new AppError('reorder_invalid', problemMessage({ problem: 'bundle_not_offered' }));
     const bundleImageIds = input.bundle && source ? [...new Set(source.items.map((i) => i.imageId))] : null;
     let address: ShippingAddress | null = null;
     const needsShipping = input.lines.some((l) => PRODUCTS[l.productId].kind !== 'digital');

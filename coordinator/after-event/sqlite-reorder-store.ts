@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../shared/errors.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
-import { type ReorderEvent, type ReorderState, reorderFromStates, reorderTargetState } from '../../shared/policy/order-state.ts';
+import {
+  type ReorderEvent,
+  type ReorderState,
+  reorderFromStates,
+  reorderTargetState,
+} from '../../shared/policy/order-state.ts';
 import { storeConflict } from '../store/port.ts';
 import { isUniqueViolation, parseDoc, parseDocs } from '../store/sqlite-connection.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from '../store/sqlite-schema.ts';
@@ -100,7 +105,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   async insertReorder(r: ReorderRecord): Promise<void> {
     try {
       this.#d
-        .prepare('INSERT INTO reorders (id, event_id, source_order_id, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO reorders (id, event_id, source_order_id, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)',
+        )
         .run(r.id, r.eventId, r.sourceOrderId, r.state, r.createdAt, JSON.stringify(r));
     } catch (err) {
       if (isUniqueViolation(err)) throw storeConflict(`reorder ${r.id}`);
@@ -170,7 +177,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   }
 
   async listLabJobs(reorderId: string): Promise<LabJobRecord[]> {
-    return parseDocs(this.#d.prepare('SELECT doc FROM lab_jobs WHERE reorder_id = ? ORDER BY created_at, id').all(reorderId));
+    return parseDocs(
+      this.#d.prepare('SELECT doc FROM lab_jobs WHERE reorder_id = ? ORDER BY created_at, id').all(reorderId),
+    );
   }
 
   async leaseDueLabJobs(now: number, leaseMs: number, limit: number): Promise<LabJobRecord[]> {
@@ -193,7 +202,7 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   async completeLabJob(jobId: string, labRef: string, now: number): Promise<LabJobRecord | null> {
     return this.#locked(() => {
       const job = this.#readJob(jobId);
-      if (!job || job.state !== 'pending') return null;
+      if (job?.state !== 'pending') return null;
       const done: LabJobRecord = { ...job, state: 'handed_off', labRef, handedOffAt: now, leaseUntil: 0 };
       this.#writeJob(done);
       const r = this.#read(job.reorderId);
@@ -207,7 +216,7 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   async retryLabJob(jobId: string, error: string, nextAttemptAt: number | null): Promise<void> {
     this.#locked(() => {
       const job = this.#readJob(jobId);
-      if (!job || job.state !== 'pending') return;
+      if (job?.state !== 'pending') return;
       this.#writeJob({
         ...job,
         attempts: job.attempts + 1,
@@ -247,7 +256,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   }
 
   async listGrants(reorderId: string): Promise<DownloadGrantRecord[]> {
-    return parseDocs(this.#d.prepare('SELECT doc FROM download_grants WHERE reorder_id = ? ORDER BY rowid').all(reorderId));
+    return parseDocs(
+      this.#d.prepare('SELECT doc FROM download_grants WHERE reorder_id = ? ORDER BY rowid').all(reorderId),
+    );
   }
 
   async revokeGrants(reorderId: string, now: number): Promise<number> {
@@ -257,7 +268,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
         this.#d.prepare('SELECT doc FROM download_grants WHERE reorder_id = ?').all(reorderId),
       )) {
         if (g.revokedAt !== null) continue;
-        this.#d.prepare('UPDATE download_grants SET doc = ? WHERE id = ?').run(JSON.stringify({ ...g, revokedAt: now }), g.id);
+        this.#d
+          .prepare('UPDATE download_grants SET doc = ? WHERE id = ?')
+          .run(JSON.stringify({ ...g, revokedAt: now }), g.id);
         n++;
       }
       return n;
@@ -277,7 +290,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
 
   async putSettings(settings: AfterEventSettings): Promise<void> {
     this.#d
-      .prepare('INSERT INTO after_event_settings (event_id, doc) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET doc = excluded.doc')
+      .prepare(
+        'INSERT INTO after_event_settings (event_id, doc) VALUES (?, ?) ON CONFLICT (event_id) DO UPDATE SET doc = excluded.doc',
+      )
       .run(settings.eventId, JSON.stringify(settings));
   }
 

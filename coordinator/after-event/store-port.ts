@@ -31,7 +31,10 @@ export interface ReorderStore {
   insertReorder(reorder: ReorderRecord): Promise<void>;
   getReorder(id: string): Promise<ReorderRecord | null>;
   /** Oldest first. */
-  listReorders(filter: { states?: readonly ReorderState[]; eventId?: string; sourceOrderId?: string }, limit: number): Promise<ReorderRecord[]>;
+  listReorders(
+    filter: { states?: readonly ReorderState[]; eventId?: string; sourceOrderId?: string },
+    limit: number,
+  ): Promise<ReorderRecord[]>;
   /** Applies the event when the reorder is in one of its from-states; null otherwise (nothing changes). */
   transitionReorder(
     id: string,

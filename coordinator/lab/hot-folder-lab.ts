@@ -119,9 +119,11 @@ export class HotFolderLab implements LabPort {
 
   async acknowledge(receipt: string): Promise<void> {
     if (!STATUS_FILE.test(receipt)) return;
-    await rename(join(this.statusDir, receipt), join(this.statusDir, 'done', receipt)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    await rename(join(this.statusDir, receipt), join(this.statusDir, 'done', receipt)).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      },
+    );
   }
 }
 

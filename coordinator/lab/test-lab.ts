@@ -58,13 +58,17 @@ export class TestLab implements LabPort {
         : [
             () => this.report(jobId, 'accepted'),
             () => this.report(jobId, 'printed'),
-            () => this.report(jobId, 'shipped', { carrier: outcome.carrier, trackingNumber: this.nextTrackingNumber() }),
+            () =>
+              this.report(jobId, 'shipped', { carrier: outcome.carrier, trackingNumber: this.nextTrackingNumber() }),
           ];
     steps.forEach((fn, i) => {
-      const timer = this.#opts.clock.setTimeout(() => {
-        this.#timers.delete(timer);
-        fn();
-      }, step * (i + 1));
+      const timer = this.#opts.clock.setTimeout(
+        () => {
+          this.#timers.delete(timer);
+          fn();
+        },
+        step * (i + 1),
+      );
       this.#timers.add(timer);
     });
   }

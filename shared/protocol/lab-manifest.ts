@@ -66,7 +66,10 @@ export const labStatusSchema = z
     status: z.enum(LAB_STATUSES),
     at: z.iso.datetime(),
     carrier: z.string().min(1).max(60).optional(),
-    trackingNumber: z.string().regex(/^[A-Za-z0-9-]{4,40}$/).optional(),
+    trackingNumber: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{4,40}$/)
+      .optional(),
     reason: z.string().min(1).max(500).optional(),
   })
   .strict()

@@ -69,7 +69,8 @@ function help(m: OrderPageModel): SafeHtml {
 </section>`;
 }
 
-export function orderPage(assets: AssetTable, m: OrderPageModel): string {
+/** `afterEvent`: the reorder offer (issue #15), when the coordinator has that part. */
+export function orderPage(assets: AssetTable, m: OrderPageModel, afterEvent?: SafeHtml): string {
   const { order, event } = m;
   return shopPage(assets, {
     title: 'Your order',
@@ -88,6 +89,7 @@ export function orderPage(assets: AssetTable, m: OrderPageModel): string {
 <p class="meta">${event.name} · ${order.unitCount === 1 ? '1 print' : `${order.unitCount} prints`} · ${formatMoney(order.totalCents, order.currency)}</p>
 ${statusBlock(m.status)}
 ${ticket(m)}
+${afterEvent ?? ''}
 <section aria-labelledby="items-title"><h2 id="items-title">Photos</h2>${items(order)}</section>
 ${help(m)}`,
   });
