@@ -8,6 +8,7 @@ import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
 import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
+import { composeAfterEvent } from './after-event/compose.ts';
 import { DhtBootstrap } from './feed/dht-bootstrap.ts';
 import { COORDINATOR_NODE_TTL_MS, FeedService } from './feed/feed-service.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
@@ -116,6 +117,13 @@ export class Coordinator extends Resource {
 
     // The services' pollers stop after the HTTP server, which is opened after them: the app needs
     // the bound address for its links.
+    // Reorders (issue #15): opened before the services that use them, so they close after them.
+    const afterEvent = await composeAfterEvent({ config, dataDir, sessionSecret: secrets.sessionSecret, clock, random, logger });
+    if (afterEvent) {
+      this.own(afterEvent.store);
+      await afterEvent.store.ready();
+      if (afterEvent.lab.close) this.defer(() => afterEvent.lab.close?.());
+    }
     let services: Services | null = null;
     this.defer(() => services?.close());
     const http = this.own(
@@ -127,6 +135,7 @@ export class Coordinator extends Resource {
 
     const deps: CoordinatorDeps = {
       store,
+      ...(afterEvent ? { afterEvent } : {}),
       feeds,
       payments: choosePaymentGateway(
         config.paymentGateway,
@@ -163,6 +172,9 @@ export class Coordinator extends Resource {
       },
     };
     services = createServices(deps);
+    // The lab outbox and retention run in the background once the app can serve their links.
+    await services.afterEvent?.dispatcher.ready();
+    await services.afterEvent?.retention.ready();
     http.handle(createApp(deps, services).callback());
     logger.info(
       {
