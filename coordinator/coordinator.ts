@@ -5,10 +5,10 @@ import { ensurePrivateFile, PRIVATE_DIR_MODE, securePrivateData, sqliteFiles } f
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
+import { composeAfterEvent } from './after-event/compose.ts';
 import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
-import { composeAfterEvent } from './after-event/compose.ts';
 import { DhtBootstrap } from './feed/dht-bootstrap.ts';
 import { COORDINATOR_NODE_TTL_MS, FeedService } from './feed/feed-service.ts';
 import { DEFAULT_IMAGE_LIMITS } from './media/image-pipeline.ts';
@@ -118,7 +118,14 @@ export class Coordinator extends Resource {
     // The services' pollers stop after the HTTP server, which is opened after them: the app needs
     // the bound address for its links.
     // Reorders (issue #15): opened before the services that use them, so they close after them.
-    const afterEvent = await composeAfterEvent({ config, dataDir, sessionSecret: secrets.sessionSecret, clock, random, logger });
+    const afterEvent = await composeAfterEvent({
+      config,
+      dataDir,
+      sessionSecret: secrets.sessionSecret,
+      clock,
+      random,
+      logger,
+    });
     if (afterEvent) {
       this.own(afterEvent.store);
       await afterEvent.store.ready();

@@ -34,8 +34,13 @@ export async function composeAfterEvent(opts: {
   if (config.lab === 'none') return null;
   let lab: LabPort;
   if (config.lab === 'hot-folder') {
-    if (!config.labHotFolder) throw new ConfigError('VPM_LAB=hot-folder needs VPM_LAB_HOT_FOLDER (the lab drop folder)');
-    lab = new HotFolderLab({ root: resolve(config.labHotFolder), random: opts.random, logger: opts.logger.child({ part: 'lab' }) });
+    if (!config.labHotFolder)
+      throw new ConfigError('VPM_LAB=hot-folder needs VPM_LAB_HOT_FOLDER (the lab drop folder)');
+    lab = new HotFolderLab({
+      root: resolve(config.labHotFolder),
+      random: opts.random,
+      logger: opts.logger.child({ part: 'lab' }),
+    });
   } else {
     lab = new TestLab({ clock: opts.clock, mode: 'auto' });
   }

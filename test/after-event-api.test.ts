@@ -1,0 +1,204 @@
+import test from 'ava';
+import { DAY_MS } from '../coordinator/after-event/deps.ts';
+import { TEST_LAB_STEP_MS, TestLab } from '../coordinator/lab/test-lab.ts';
+import { mediaKey } from '../coordinator/media/media-keys.ts';
+import {
+  asOperator,
+  createAfterEventHarness,
+  endedEventWithOrder,
+  paidReorder,
+  SHIP_TO,
+} from './fixtures/after-event-harness.ts';
+
+test('a reorder of an 8×10 and a digital file: paid, downloadable byte for byte a limited number of times, sent to the lab, shipped with tracking', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images, order } = await endedEventWithOrder(h);
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    sourceOrderId: order.id,
+    lines: [
+      { imageId: images[2]!.id, productId: 'print_8x10', quantity: 1 },
+      { imageId: images[3]!.id, productId: 'digital_file', quantity: 1 },
+    ],
+  });
+  t.is(paid.reorder.state, 'paid');
+  // Default price list: 15.00 + 12.00 + 4.90 shipping, no tax.
+  t.is(paid.reorder.totalCents, 1500 + 1200 + 490);
+  t.is(paid.downloads.length, 1);
+
+  const master = (await h.store.getMedia(mediaKey.master(images[3]!.id)))!.bytes;
+  const url = paid.downloads[0]!.url;
+  t.regex(url, /^\/d\/[A-Za-z0-9_-]{16,64}\.[A-Za-z0-9_-]{32}$/);
+  for (let use = 1; use <= h.config.downloadMaxUses; use++) {
+    const res = await h.http
+      .get(url)
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+    t.is(res.status, 200);
+    t.regex(String(res.headers['content-disposition']), /^attachment; filename="photo-1-[A-Za-z0-9_-]+\.jpg"$/);
+    t.true(Buffer.compare(res.body as Buffer, master) === 0, 'byte-identical to the master');
+  }
+  t.is((await h.http.get(url)).body.error.code, 'download_used_up');
+  // A tampered signature is not a link.
+  t.is((await h.http.get(`${url.slice(0, -1)}${url.endsWith('A') ? 'B' : 'A'}`)).status, 404);
+
+  const lab = h.lab as TestLab;
+  await h.ae.dispatcher.runOnce();
+  t.is(lab.received.size, 1);
+  t.is((await h.reorders.getReorder(paid.reorder.id))!.state, 'sent_to_lab');
+  await h.clock.tick(TEST_LAB_STEP_MS * 3);
+  await h.ae.dispatcher.runOnce();
+  const shipped = (await h.reorders.getReorder(paid.reorder.id))!;
+  t.is(shipped.state, 'shipped');
+  t.regex(shipped.trackingNumber ?? '', /^TL\d{10}$/);
+  t.is(shipped.carrier, 'Test Post');
+  // Running again changes nothing and sends nothing twice.
+  await h.ae.dispatcher.runOnce();
+  t.is(lab.submitCalls, 1);
+  const page = await h.http.get(`/r/${paid.reorder.id}`).expect(200);
+  t.true(page.text.includes(shipped.trackingNumber!));
+});
+
+test('download links expire with their window', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h);
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [{ imageId: images[2]!.id, productId: 'digital_file', quantity: 1 }],
+  });
+  t.is(paid.reorder.state, 'delivered', 'downloads only: delivered with its links');
+  await h.http.get(paid.downloads[0]!.url).expect(200);
+  h.clock.advance(h.config.downloadWindowMs);
+  t.is((await h.http.get(paid.downloads[0]!.url)).body.error.code, 'download_expired');
+});
+
+test('the all-my-photos bundle gives a link per photo of the venue order', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images, order } = await endedEventWithOrder(h);
+  const paid = await paidReorder(h, { eventId: event.id, sourceOrderId: order.id, lines: [], bundle: true });
+  t.deepEqual(paid.downloads.map((d) => d.imageId).sort(), [images[0]!.id, images[1]!.id].sort());
+  t.is(paid.reorder.totalCents, 2900);
+});
+
+test('shipping addresses are checked per country; a closed window refuses reorders', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h);
+  const lines = [{ imageId: images[0]!.id, productId: 'print_5x7', quantity: 2 }];
+  const bad = await h.http
+    .post('/api/reorders')
+    .send({
+      eventId: event.id,
+      lines,
+      shippingMethodId: 'standard',
+      address: { ...SHIP_TO, country: 'US', postalCode: '1011', region: '' },
+    })
+    .expect(400);
+  t.is(bad.body.error.code, 'address_invalid');
+  t.deepEqual(bad.body.error.details.problems.map((p: { field: string }) => p.field).sort(), ['postalCode', 'region']);
+  const noShipping = await h.http.post('/api/reorders').send({ eventId: event.id, lines }).expect(400);
+  t.is(noShipping.body.error.code, 'address_invalid');
+  await h.http
+    .post('/api/reorders')
+    .send({
+      eventId: event.id,
+      lines,
+      shippingMethodId: 'standard',
+      address: { ...SHIP_TO, country: 'GB', postalCode: 'SW1A 1AA' },
+    })
+    .expect(201);
+  h.clock.advance(h.config.defaultReorderWindowDays * DAY_MS);
+  const closed = await h.http
+    .post('/api/reorders')
+    .send({ eventId: event.id, lines, shippingMethodId: 'standard', address: SHIP_TO });
+  t.is(closed.status, 410);
+  t.is(closed.body.error.code, 'reorder_window_closed');
+});
+
+test('a job the lab rejects is refunded once, for the prints and shipping only', async (t) => {
+  const h = await createAfterEventHarness({
+    lab: (clock) => new TestLab({ clock, mode: 'auto', outcome: () => ({ kind: 'reject', reason: 'file too dark' }) }),
+  });
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h);
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [
+      { imageId: images[0]!.id, productId: 'canvas_12x16', quantity: 1 },
+      { imageId: images[1]!.id, productId: 'digital_file', quantity: 1 },
+    ],
+  });
+  await h.ae.dispatcher.runOnce();
+  await h.clock.tick(TEST_LAB_STEP_MS);
+  await h.ae.dispatcher.runOnce();
+  await h.ae.dispatcher.runOnce();
+  const r = (await h.reorders.getReorder(paid.reorder.id))!;
+  t.is(r.state, 'refunded');
+  t.is(r.rejectReason, 'file too dark');
+  t.is(h.gateway.refunds.length, 1);
+  t.is(h.gateway.refunds[0]!.amountCents, 5900 + 490);
+  t.is(r.refundCents, 5900 + 490);
+  // The digital file was delivered and stays.
+  await h.http.get(`/api/reorders/${r.id}`).expect(200);
+});
+
+test('the order page offers "order more"; the order code finds the reorder form; operators ship by hand', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images, order } = await endedEventWithOrder(h);
+  const page = await h.http.get(`/o/${order.id}`).expect(200);
+  t.true(page.text.includes('id="order-more"'));
+  const found = await h.http.get(`/find?code=${order.code.toLowerCase()}`).expect(303);
+  t.is(found.headers.location, `/e/${event.id}/reorder?from=${order.id}`);
+  const form = await h.http.get(found.headers.location!).expect(200);
+  for (const img of images) t.true(form.text.includes(`name="q:${img.id}:print_8x10"`));
+  await h.http.get('/find?code=ZZZZZZZZ').expect(404);
+
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [{ imageId: images[0]!.id, productId: 'print_5x7', quantity: 1 }],
+  });
+  const shipped = await h.http
+    .post(`/api/reorders/${paid.reorder.id}/ship`)
+    .set(asOperator)
+    .send({ carrier: 'DHL', trackingNumber: 'JJD000123' })
+    .expect(200);
+  t.is(shipped.body.result.state, 'shipped');
+  // The outbox job is cancelled: nothing reaches the lab for a parcel already posted.
+  await h.ae.dispatcher.runOnce();
+  t.is((h.lab as TestLab).received.size, 0);
+  const ops = await h.http.get('/ops/fulfilment').set(asOperator).expect(200);
+  t.true(ops.text.includes('JJD000123'));
+  const summary = await h.http.get('/api/reorders-summary').set(asOperator).expect(200);
+  t.is(summary.body.events[0].paidReorders, 1);
+});
+
+test('erase my data: refused while the parcel is on its way, then address and links are gone', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h);
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [
+      { imageId: images[0]!.id, productId: 'print_5x7', quantity: 1 },
+      { imageId: images[1]!.id, productId: 'digital_file', quantity: 1 },
+    ],
+  });
+  t.is((await h.http.post(`/api/reorders/${paid.reorder.id}/erase`)).status, 409);
+  await h.http
+    .post(`/api/reorders/${paid.reorder.id}/ship`)
+    .set(asOperator)
+    .send({ carrier: 'DHL', trackingNumber: 'JJD0001' })
+    .expect(200);
+  const erased = await h.http.post(`/api/reorders/${paid.reorder.id}/erase`).expect(200);
+  t.is(erased.body.reorder.address, null);
+  t.is((await h.http.get(paid.downloads[0]!.url)).status, 404);
+  t.is(erased.body.reorder.totalCents, paid.reorder.totalCents, 'the amount stays for the accounts');
+});
