@@ -98,7 +98,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
   });
 
   router.post('/e/:eventId/reorder', pageErrors(assets), async (ctx) => {
-    const form = ((ctx.request as { body?: unknown }).body ?? {}) as Record<string, unknown>;
+    const form = flattenForm((ctx.request as { body?: unknown }).body);
     const values = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<
       string,
       string
@@ -262,6 +262,20 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
       `/ops/fulfilment?${new URLSearchParams({ order: ctx.params.reorderId!, [ctx.params.action!]: message })}`,
     );
   });
+}
+
+/** The body parser reads "address.name" as { address: { name } }; the form's own names are flat. */
+export function flattenForm(body: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof body !== 'object' || body === null) return out;
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v)) out[`${k}.${k2}`] = v2;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 function pageErrors(assets: AssetTable) {

@@ -133,7 +133,7 @@ export function afterEventSection(
 ${
   offer.open
     ? html`<p>Larger prints (5×7, 8×10, posters), canvas and the full-resolution files of this event's photos, posted or downloaded, until ${timeTag(offer.closesAt, 'datetime')}.</p>
-<p class="actions"><a class="button primary" id="order-more" href="${href}">Order more of these</a> <a class="button" id="buy-digital" href="${href}#mine-title">Buy the digital files</a></p>`
+<p class="reorder-links"><a class="button primary" id="order-more" href="${href}">Order more of these</a> <a class="button" id="buy-digital" href="${href}#mine-title">Buy the digital files</a></p>`
     : html`<p>Reorders for this event have closed.</p>`
 }
 ${
