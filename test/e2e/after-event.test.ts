@@ -3,8 +3,8 @@ import test from 'ava';
 import type { TestLab } from '../../coordinator/lab/test-lab.ts';
 import { TEST_LAB_STEP_MS } from '../../coordinator/lab/test-lab.ts';
 import { mediaKey } from '../../coordinator/media/media-keys.ts';
-import { OPERATOR_TOKEN } from '../fixtures/app-harness.ts';
 import { createAfterEventHarness, endedEventWithOrder } from '../fixtures/after-event-harness.ts';
+import { OPERATOR_TOKEN } from '../fixtures/app-harness.ts';
 import { KIOSK_VIEWPORT as DESK_VIEWPORT, launchChromium, PHONE_VIEWPORT, screenshot } from './browser.ts';
 import { signInAsOperator } from './ops-flow.ts';
 

@@ -59,8 +59,10 @@ export function checkJsonSchema(schema: Schema, value: unknown, path = '$'): str
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push(`${path}: too few items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push(`${path}: too many items`);
-    if (schema.items)
-      value.forEach((v, i) => problems.push(...checkJsonSchema(schema.items as Schema, v, `${path}[${i}]`)));
+    if (schema.items) {
+      for (const [i, v] of value.entries())
+        problems.push(...checkJsonSchema(schema.items as Schema, v, `${path}[${i}]`));
+    }
   }
   if (t === 'object') {
     const obj = value as Record<string, unknown>;
