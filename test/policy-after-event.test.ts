@@ -128,7 +128,7 @@ test('addresses: required fields and postal-code formats per country', (t) => {
 test('reorder states: the venue order machine is unchanged, lab states only move forward, refunds once', (t) => {
   t.deepEqual([...ORDER_STATES], ['awaiting_payment', 'payment_failed', 'cancelled', 'paid', 'redeeming', 'fulfilled']);
   t.is(nextOrderState('paid', 'claimed'), 'redeeming');
-  const path: Array<[ReorderEvent, string]> = [
+  const path: Array<[ReorderEvent, (typeof REORDER_STATES)[number]]> = [
     ['payment_succeeded', 'paid'],
     ['sent_to_lab', 'sent_to_lab'],
     ['lab_accepted', 'in_production'],
