@@ -9,6 +9,7 @@ import {
   paidReorder,
   SHIP_TO,
 } from './fixtures/after-event-harness.ts';
+import { asPhotographer } from './fixtures/app-harness.ts';
 
 test('a reorder of an 8×10 and a digital file: paid, downloadable byte for byte a limited number of times, sent to the lab, shipped with tracking', async (t) => {
   const h = await createAfterEventHarness();
@@ -201,4 +202,35 @@ test('erase my data: refused while the parcel is on its way, then address and li
   t.is(erased.body.reorder.address, null);
   t.is((await h.http.get(paid.downloads[0]!.url)).status, 404);
   t.is(erased.body.reorder.totalCents, paid.reorder.totalCents, 'the amount stays for the accounts');
+});
+
+test('operator routes of the after-event part refuse fans and photographers', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h, { images: 2 });
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [{ imageId: images[0]!.id, productId: 'print_5x7', quantity: 1 }],
+  });
+  const id = paid.reorder.id;
+  const routes: Array<['get' | 'post' | 'put', string]> = [
+    ['put', `/api/events/${event.id}/after-event`],
+    ['get', '/api/reorders'],
+    ['get', '/api/reorders-summary'],
+    ...(['resend', 'ship', 'delivered', 'refund'] as const).map((a): ['post', string] => [
+      'post',
+      `/api/reorders/${id}/${a}`,
+    ]),
+    ...(['resend', 'ship', 'delivered', 'refund'] as const).map((a): ['post', string] => [
+      'post',
+      `/ops/fulfilment/${id}/${a}`,
+    ]),
+  ];
+  for (const [method, path] of routes) {
+    t.is((await h.http[method](path).send({})).status, 401, `${method} ${path} anonymous`);
+    t.is((await h.http[method](path).set(asPhotographer).send({})).status, 403, `${method} ${path} photographer`);
+  }
+  t.is((await h.http.get('/ops/fulfilment')).status, 302, 'the page sends a browser to sign in');
+  t.is((await h.reorders.getReorder(id))!.state, 'paid', 'nothing changed');
+  t.is(h.gateway.refunds.length, 0);
 });
