@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DAY_MS } from '../coordinator/after-event/deps.ts';
+import type { FeedPort } from '../coordinator/feed/feed-port.ts';
 import { mediaKey } from '../coordinator/media/media-keys.ts';
 import {
   asOperator,
@@ -32,6 +33,15 @@ test('retention on the manual clock: unsold masters go after the window, bought 
     .set(asOperator)
     .send({ carrier: 'DHL', trackingNumber: 'JJD0001' })
     .expect(200);
+  // The photos sit on the event's feed (the recording feed port appends nothing by itself).
+  for (const [i, img] of images.entries()) {
+    await h.store.markImageAppended(img.id, { blockOffset: 2 * i, blockLength: 2, byteOffset: 0, byteLength: 10 }, i);
+  }
+  const reclaimed: number[] = [];
+  (h.feeds as FeedPort).reclaimBlobs = async (_event, blobs) => {
+    for (const b of blobs) reclaimed.push(b.blockOffset);
+    return blobs.reduce((n, b) => n + b.blockLength, 0);
+  };
   const masters = async () =>
     (
       await Promise.all(images.map(async (i) => ((await h.store.getMedia(mediaKey.master(i.id))) ? i.id : null)))
@@ -58,6 +68,8 @@ test('retention on the manual clock: unsold masters go after the window, bought 
   t.deepEqual(report.eventsPurged, [event.id]);
   t.deepEqual(report.mastersDeleted.sort(), [all[0], all[1], all[2]].sort());
   t.deepEqual(await masters(), [all[3]]);
+  t.deepEqual(reclaimed.sort(), [0, 2, 4], 'their feed blocks are cleared too (feed-reclaim test: on a real feed)');
+  t.is(report.feedBlocksCleared, 6);
   t.is(await h.store.getMedia(mediaKey.thumbnail(all[0]!)), null);
   t.is(await h.store.getMedia(mediaKey.preview(all[0]!)), null);
   t.is((await h.http.get(bought.downloads[0]!.url)).status, 200, 'the bought file still downloads');
@@ -77,5 +89,10 @@ test('retention on the manual clock: unsold masters go after the window, bought 
   t.is(kept.trackingNumber, 'JJD0001');
   t.deepEqual(await masters(), []);
   t.is((await h.http.get(bought.downloads[0]!.url)).status, 410);
-  t.deepEqual(await h.ae.retention.sweep(), { mastersDeleted: [], eventsPurged: [], addressesErased: [] });
+  t.deepEqual(await h.ae.retention.sweep(), {
+    mastersDeleted: [],
+    eventsPurged: [],
+    addressesErased: [],
+    feedBlocksCleared: 0,
+  });
 });

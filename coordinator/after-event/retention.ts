@@ -1,3 +1,4 @@
+import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { defaultAfterEventPriceList } from '../../shared/policy/after-event-pricing.ts';
 import type { ReorderState } from '../../shared/policy/order-state.ts';
@@ -23,12 +24,13 @@ const ADDRESS_DONE: readonly ReorderState[] = [
   'awaiting_payment',
 ];
 
-type Deps = Pick<CoordinatorDeps, 'store' | 'clock' | 'logger'> & { afterEvent: AfterEventDeps };
+type Deps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'logger'> & { afterEvent: AfterEventDeps };
 
 export interface SweepReport {
   mastersDeleted: string[];
   eventsPurged: string[];
   addressesErased: string[];
+  feedBlocksCleared: number;
 }
 
 function addressClock(r: ReorderRecord): number {
@@ -70,9 +72,9 @@ export class RetentionSweeper extends Resource {
   }
 
   async sweep(): Promise<SweepReport> {
-    const { store, clock, logger, afterEvent } = this.#d;
+    const { store, clock, logger, afterEvent, feeds } = this.#d;
     const now = clock.now();
-    const report: SweepReport = { mastersDeleted: [], eventsPurged: [], addressesErased: [] };
+    const report: SweepReport = { mastersDeleted: [], eventsPurged: [], addressesErased: [], feedBlocksCleared: 0 };
     for (const event of await store.listEvents()) {
       const settings = await this.#settings(event);
       const purgeAt = event.endsAt + settings.reorderWindowDays * DAY_MS + afterEvent.config.unsoldRetentionMs;
@@ -84,15 +86,19 @@ export class RetentionSweeper extends Resource {
       )) {
         for (const l of r.lines) if (l.physical) keep.add(l.imageId);
       }
+      const blobs: BlobCoordinates[] = [];
       for (const image of await store.listImages(event.id)) {
         if (keep.has(image.id)) continue;
         if (!(await store.getMedia(mediaKey.master(image.id)))) continue;
+        if (image.feed) blobs.push(image.feed);
         // Renditions first, master last: the start-up orphan scan keys on masters (orphan-media.ts).
         await store.deleteMedia(mediaKey.thumbnail(image.id));
         await store.deleteMedia(mediaKey.preview(image.id));
         await store.deleteMedia(mediaKey.master(image.id));
         report.mastersDeleted.push(image.id);
       }
+      // The same photos' blocks in the event feed on this coordinator's disk.
+      if (blobs.length > 0 && feeds.reclaimBlobs) report.feedBlocksCleared += await feeds.reclaimBlobs(event, blobs);
       if (settings.mastersPurgedAt === null) {
         await afterEvent.reorders.putSettings({ ...settings, mastersPurgedAt: now });
         report.eventsPurged.push(event.id);
