@@ -3,7 +3,6 @@ import { AppError } from '../../shared/errors.ts';
 import { type Random, randomId } from '../../shared/ports/random.ts';
 import { mediaKey } from '../media/media-keys.ts';
 import type { Store } from '../store/port.ts';
-import type { EventRecord } from '../store/records.ts';
 import type { AfterEventConfig } from './deps.ts';
 import type { DownloadGrantRecord, ReorderRecord } from './records.ts';
 import type { ReorderStore } from './store-port.ts';
@@ -33,16 +32,6 @@ export function newGrants(
     createdAt: paidAt,
     revokedAt: null,
   }));
-}
-
-export function downloadFileName(event: EventRecord, imageId: string, n: number): string {
-  const slug =
-    event.name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '')
-      .slice(0, 40) || 'event';
-  return `${slug}-${n}-${imageId}.jpg`;
 }
 
 function mac(secret: string, grantId: string): string {

@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { ReorderState } from '../../shared/policy/order-state.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import type { AfterEventDeps } from './deps.ts';
-import { type LabDispatcher, rejectionRefundKey } from './lab-dispatcher.ts';
+import { type LabDispatcher, refundKey } from './lab-dispatcher.ts';
 import type { LabJobRecord, ReorderRecord } from './records.ts';
 import { newLabJob } from './reorder-service.ts';
 
@@ -112,11 +112,11 @@ export class FulfilmentService {
     if (!['paid', 'sent_to_lab', 'in_production', 'rejected'].includes(r.state)) {
       throw new AppError('reorder_not_refundable');
     }
-    // A rejected job is refunded as the automatic refund would: same amount, same key, so never twice.
+    // A rejected job is refunded as the automatic refund would (the prints' part); one key per reorder either way.
     const ok =
       r.state === 'rejected'
-        ? await this.#dispatcher.refund(r, r.labPartCents, rejectionRefundKey(r.id), `lab rejected: ${r.rejectReason}`)
-        : await this.#dispatcher.refund(r, r.totalCents, `operator-refund:${r.id}`, 'refunded by an operator');
+        ? await this.#dispatcher.refund(r, r.labPartCents, refundKey(r.id), `lab rejected: ${r.rejectReason}`)
+        : await this.#dispatcher.refund(r, r.totalCents, refundKey(r.id), 'refunded by an operator');
     if (!ok) throw new AppError('refund_failed');
     await this.#r.revokeGrants(r.id, this.#d.clock.now());
     for (const j of await this.#r.listLabJobs(id))

@@ -31,9 +31,12 @@ export interface LabDispatcherDeps {
   logger: Logger;
 }
 
-/** The idempotency key of the automatic refund of a rejected lab job: one refund per reorder, ever. */
-export function rejectionRefundKey(reorderId: string): string {
-  return `lab-rejected:${reorderId}`;
+/**
+ * The idempotency key of every refund of a reorder (the automatic one of a rejected lab job and an
+ * operator's): one key per reorder, so however the two race, the provider refunds once.
+ */
+export function refundKey(reorderId: string): string {
+  return `refund:${reorderId}`;
 }
 
 /**
@@ -169,7 +172,7 @@ export class LabDispatcher extends Resource {
     const { reorders } = this.#d;
     let n = 0;
     for (const r of await reorders.listReorders({ states: ['rejected'] }, JOBS_PER_ROUND)) {
-      if (await this.refund(r, r.labPartCents, rejectionRefundKey(r.id), `lab rejected: ${r.rejectReason}`)) n++;
+      if (await this.refund(r, r.labPartCents, refundKey(r.id), `lab rejected: ${r.rejectReason}`)) n++;
     }
     return n;
   }

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import {
   type AfterEventPriceList,
-  BUNDLE_PRODUCT,
   defaultAfterEventPriceList,
   isQuoteProblem,
   MAX_REORDER_LINES,
@@ -20,7 +19,7 @@ import type { CoordinatorDeps } from '../deps.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import type { EventRecord, OrderRecord } from '../store/records.ts';
 import { type AfterEventDeps, DAY_MS } from './deps.ts';
-import { downloadFileName, newGrants } from './downloads.ts';
+import { newGrants } from './downloads.ts';
 import { type AfterEventSettings, type LabJobRecord, REORDER_ID_PREFIX, type ReorderRecord } from './records.ts';
 
 /** A venue order whose photos the fan may reorder (and take as "all my photos"). */
@@ -311,10 +310,6 @@ export class ReorderService {
     })) as ReorderRecord;
   }
 
-  downloadFileName(event: EventRecord, imageId: string, n: number): string {
-    return downloadFileName(event, imageId, n);
-  }
-
   /** Order more / digital file are offered on the order page while the window is open. */
   async offerFor(order: OrderRecord): Promise<{ open: boolean; closesAt: number; reorders: ReorderRecord[] } | null> {
     const event = await this.#d.store.getEvent(order.eventId);
@@ -325,8 +320,6 @@ export class ReorderService {
     );
     return { open: await this.isOpen(event), closesAt: this.closesAt(event, settings), reorders };
   }
-
-  static bundleProduct = BUNDLE_PRODUCT;
 }
 
 export function labJobId(reorderId: string, generation: number): string {

@@ -17,7 +17,7 @@ test.serial(
     t.timeout(E2E_TEST_TIMEOUT_MS);
     const h = await createAfterEventHarness();
     t.teardown(() => h.close());
-    const { event, images, order } = await endedEventWithOrder(h, { images: 4 });
+    const { images, order } = await endedEventWithOrder(h, { images: 4 });
     const [print, digital] = [images[2]!.id, images[3]!.id];
 
     const run = await launchChromium(t);
@@ -92,7 +92,6 @@ test.serial(
     await ops.goto(`${h.base}/ops/fulfilment`);
     t.is(await ops.locator(`section[data-state="shipped"] tr[data-reorder="${reorderId}"]`).count(), 1);
     await screenshot(ops, 'after-event-8-ops-fulfilment');
-    t.is(event.id.length > 0, true);
     t.deepEqual(run.problems, []);
   },
 );
