@@ -88,5 +88,5 @@ ${r.address ? html`<section aria-labelledby="ship-title"><h2 id="ship-title">Shi
 <p>We keep your shipping address until ${r.needsShipping ? 'your parcel has shipped plus the retention period stated in our privacy notice' : 'never: this order ships nothing'}. You can erase your address and download links now${r.needsShipping ? ' (once the parcel has shipped)' : ''}; the amount and date stay in our accounts.</p>
 ${r.erasedAt === null ? html`<form method="post" action="/r/${encodeURIComponent(r.id)}/erase"><button type="submit" id="erase">Erase my data</button></form>` : ''}
 </section>`;
-  return afterEventPage(assets, 'Your order', main);
+  return afterEventPage(assets, 'Your order', main, undefined, { script: 'reorder.js', data: { 'reorder-id': r.id } });
 }

@@ -4,6 +4,7 @@ import { html, page, type SafeHtml } from '../../../shared/web/html.ts';
 import type { EventRecord, ImageRecord, OrderRecord } from '../../store/records.ts';
 import type { AssetTable } from './assets.ts';
 import { formatMoney, timeTag } from './format.ts';
+import { dataAttributes } from './layout.ts';
 
 /** Photos listed on the reorder form at most (the rest are reached by the gallery's filters). */
 export const MAX_REORDER_PHOTOS_SHOWN = 200;
@@ -18,13 +19,20 @@ const ADDRESS_FIELDS = [
 ] as const;
 
 /** Shop pages of the after-event part: shop.css plus reorder.css, same CSP and layout as the shop. */
-export function afterEventPage(assets: AssetTable, title: string, main: SafeHtml, backLink?: SafeHtml): string {
+export function afterEventPage(
+  assets: AssetTable,
+  title: string,
+  main: SafeHtml,
+  backLink?: SafeHtml,
+  opts: { script?: string; data?: Record<string, string> } = {},
+): string {
   return page({
     title: `${title} · Event photos`,
     styles: [assets.url('shop.css'), assets.url('reorder.css')],
+    scripts: opts.script ? [assets.url(opts.script)] : [],
     body: html`<a class="skip" href="#main">Skip to content</a>
 <header class="bar"><a class="brand" href="/">Event photos</a>${backLink ?? ''}</header>
-<main id="main" tabindex="-1">
+<main id="main" tabindex="-1"${dataAttributes(opts.data ?? {})}>
 ${main}
 </main>
 <footer class="foot"><p>Prints ordered after the event are made by our photo lab and posted to you. Digital files are the full-resolution originals.</p></footer>`,
