@@ -80,9 +80,9 @@ ${ADDRESS_FIELDS.map(
 <p>Shipping method</p>
 ${m.priceList.shipping.map(
   (s, i) =>
-    html`<label class="qty"><span><input type="radio" name="shipping" value="${s.id}"${
+    html`<label class="choice"><input type="radio" name="shipping" value="${s.id}"${
       (v.shipping ?? (i === 0 ? s.id : '')) === s.id ? html` checked` : ''
-    }> ${s.label} · ${formatMoney(s.feeCents, m.priceList.currency)}</span></label>`,
+    }> <span>${s.label} · ${formatMoney(s.feeCents, m.priceList.currency)}</span></label>`,
 )}
 ${m.priceList.taxBasisPoints > 0 ? html`<p class="meta">Prices plus ${m.priceList.taxBasisPoints / 100} % tax, shown before you pay.</p>` : html`<p class="meta">Prices include tax.</p>`}
 </fieldset>`;
@@ -104,7 +104,7 @@ ${
     ? html`<section aria-labelledby="mine-title"><h2 id="mine-title">Your photos</h2><ul class="reorder-photos">${mine.map((img, n) => photoCard(m, img, n, true))}</ul>
 ${
   m.priceList.bundlePriceCents !== null
-    ? html`<label class="qty" id="bundle-label"><span><input type="checkbox" name="bundle" value="1"${m.values.bundle ? html` checked` : ''}> All my photos as digital files (${mine.length}) · ${formatMoney(m.priceList.bundlePriceCents, m.priceList.currency)}</span></label>`
+    ? html`<label class="choice" id="bundle-label"><input type="checkbox" name="bundle" value="1"${m.values.bundle ? html` checked` : ''}> <span>All my photos as digital files (${mine.length}) · ${formatMoney(m.priceList.bundlePriceCents, m.priceList.currency)}</span></label>`
     : ''
 }</section>`
     : ''
