@@ -1,7 +1,9 @@
 import test from 'ava';
 import { DAY_MS } from '../coordinator/after-event/deps.ts';
+import { LAB_RETRY, MAX_LAB_ATTEMPTS } from '../coordinator/after-event/lab-dispatcher.ts';
 import { TEST_LAB_STEP_MS, TestLab } from '../coordinator/lab/test-lab.ts';
 import { mediaKey } from '../coordinator/media/media-keys.ts';
+import { AppError } from '../shared/errors.ts';
 import {
   asOperator,
   createAfterEventHarness,
@@ -233,4 +235,61 @@ test('operator routes of the after-event part refuse fans and photographers', as
   t.is((await h.http.get('/ops/fulfilment')).status, 302, 'the page sends a browser to sign in');
   t.is((await h.reorders.getReorder(id))!.state, 'paid', 'nothing changed');
   t.is(h.gateway.refunds.length, 0);
+});
+
+test('a lab that cannot be reached: retries back off on the clock, give up after the limit, and an operator resends', async (t) => {
+  let down = true;
+  let inner: TestLab | null = null;
+  const h = await createAfterEventHarness({
+    lab: (clock) => {
+      inner = new TestLab({ clock, mode: 'manual' });
+      const lab = inner;
+      return {
+        name: 'flaky',
+        submit: async (pkg) => {
+          if (down) throw new AppError('lab_unavailable', 'connection refused');
+          return lab.submit(pkg);
+        },
+        pendingStatuses: () => lab.pendingStatuses(),
+        acknowledge: (r) => lab.acknowledge(r),
+      };
+    },
+  });
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h, { images: 2 });
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [{ imageId: images[0]!.id, productId: 'print_8x10', quantity: 1 }],
+  });
+  const job = async () => (await h.reorders.listLabJobs(paid.reorder.id)).at(-1)!;
+  const delays: number[] = [];
+  for (let attempt = 1; attempt < MAX_LAB_ATTEMPTS; attempt++) {
+    await h.ae.dispatcher.runOnce();
+    const j = await job();
+    t.is(j.attempts, attempt);
+    t.is(j.state, 'pending');
+    delays.push(j.nextAttemptAt - h.clock.now());
+    // Not due yet: a round before the delay sends nothing.
+    await h.ae.dispatcher.runOnce();
+    t.is((await job()).attempts, attempt);
+    h.clock.advance(j.nextAttemptAt - h.clock.now());
+  }
+  // Doubling from the base to the cap, each shortened by at most the jitter.
+  delays.forEach((d, i) => {
+    const full = Math.min(LAB_RETRY.maxMs, LAB_RETRY.baseMs * 2 ** i);
+    t.true(d <= full && d >= full * (1 - LAB_RETRY.jitter) - 1, `attempt ${i + 1}: ${d} ms of ${full}`);
+  });
+  await h.ae.dispatcher.runOnce();
+  t.like(await job(), { state: 'failed', attempts: MAX_LAB_ATTEMPTS, lastError: 'connection refused' });
+  t.is((await h.reorders.getReorder(paid.reorder.id))!.state, 'paid');
+
+  down = false;
+  await h.http.post(`/api/reorders/${paid.reorder.id}/resend`).set(asOperator).expect(200);
+  await h.ae.dispatcher.runOnce();
+  t.deepEqual([...inner!.received.keys()], [`${paid.reorder.id}.2`]);
+  t.is((await h.reorders.getReorder(paid.reorder.id))!.state, 'sent_to_lab');
+  t.deepEqual(
+    (await h.reorders.listLabJobs(paid.reorder.id)).map((j) => j.state),
+    ['cancelled', 'handed_off'],
+  );
 });
