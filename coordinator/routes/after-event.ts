@@ -23,6 +23,13 @@ import { reorderStatusPage } from '../web/shop/views-reorder-status.ts';
 /** Order-code lookups per client: a code is 40 bits, this keeps guessing pointless. */
 const FIND_BURST = 20;
 const FIND_REFILL_MS = 3_000;
+/** What the fulfilment page says after an action went through. */
+const DONE_MESSAGES: Readonly<Record<string, string>> = {
+  resend: 'Sent to the lab again.',
+  ship: 'Marked shipped.',
+  delivered: 'Marked delivered.',
+  refund: 'Refunded.',
+};
 const QTY_FIELD = /^q:([A-Za-z0-9_-]{1,64}):([a-z0-9_]{1,32})$/;
 
 /** The form of the reorder page as a reorder input (quantities of 0 or blank are left out). */
@@ -225,7 +232,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
       ae.reorders.summary(),
     ]);
     const action = ['resend', 'ship', 'delivered', 'refund'].find((a) => typeof ctx.query[a] === 'string');
-    const notice = action ? `${action}: ${String(ctx.query[action])}` : null;
+    const notice = action ? String(ctx.query[action]) : null;
     const body = fulfilmentBody(groups, new Map(events.map((e) => [e.id, e])), summary, notice);
     sendHtml(
       ctx,
@@ -249,7 +256,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
   router.post('/ops/fulfilment/:reorderId/:action', operator, async (ctx, next) => {
     const action = actions[ctx.params.action!];
     if (!action) return next();
-    let message = 'done';
+    let message = DONE_MESSAGES[ctx.params.action!] ?? 'Done.';
     try {
       await action(ctx.params.reorderId!, ctx.request.body);
       await dispatcher.runOnce();

@@ -91,6 +91,16 @@ test.serial(
     await ops.goto(`${h.base}/ops/fulfilment`);
     t.is(await ops.locator(`section[data-state="shipped"] tr[data-reorder="${reorderId}"]`).count(), 1);
     await screenshot(ops, 'after-event-8-ops-fulfilment');
+    // The parcel arrived: the operator marks it delivered; the fan's page follows by itself.
+    await Promise.all([
+      ops.waitForURL(/\/ops\/fulfilment\?/),
+      ops.click(`tr[data-reorder="${reorderId}"] form[action$="/delivered"] button`),
+    ]);
+    t.regex((await ops.textContent('#fulfilment-notice')) ?? '', /Marked delivered\./);
+    t.is(await ops.locator(`section[data-state="delivered"] tr[data-reorder="${reorderId}"]`).count(), 1);
+    await screenshot(ops, 'after-event-9-ops-delivered');
+    await page.goto(`${h.base}/r/${reorderId}`);
+    t.is(await page.getAttribute('#status', 'data-state'), 'delivered');
     t.deepEqual(run.problems, []);
   },
 );
