@@ -217,6 +217,7 @@ test('operator routes of the after-event part refuse fans and photographers', as
   const id = paid.reorder.id;
   const routes: Array<['get' | 'post' | 'put', string]> = [
     ['put', `/api/events/${event.id}/after-event`],
+    ['post', `/ops/events/${event.id}/after-event`],
     ['get', '/api/reorders'],
     ['get', '/api/reorders-summary'],
     ...(['resend', 'ship', 'delivered', 'refund'] as const).map((a): ['post', string] => [
@@ -292,4 +293,61 @@ test('a lab that cannot be reached: retries back off on the clock, give up after
     (await h.reorders.listLabJobs(paid.reorder.id)).map((j) => j.state),
     ['cancelled', 'handed_off'],
   );
+});
+
+test('operators set the reorder window and prices per event on their page; the shop and the quote follow', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h, { images: 2 });
+  const page = await h.http.get(`/ops/events/${event.id}/after-event`).set(asOperator).expect(200);
+  t.true(page.text.includes('name="price.print_8x10"'));
+  t.is((await h.http.get(`/ops/events/${event.id}/after-event`).set(asPhotographer)).status, 403);
+  const form = {
+    windowDays: '30',
+    'price.print_5x7': '9',
+    'price.print_8x10': '19,50',
+    'price.poster_12x18': '29.00',
+    'price.canvas_12x16': '',
+    'price.digital_file': '12',
+    bundle: '',
+    'ship.standard': '5',
+    'ship.express': '15',
+    taxPercent: '19',
+  };
+  const bad = await h.http
+    .post(`/ops/events/${event.id}/after-event`)
+    .set(asOperator)
+    .type('form')
+    .send({ ...form, 'price.print_8x10': 'twenty' })
+    .expect(400);
+  t.regex(bad.text, /8×10 in print: &quot;twenty&quot; is not an amount/);
+  await h.http.post(`/ops/events/${event.id}/after-event`).set(asOperator).type('form').send(form).expect(303);
+  const { settings } = (await h.http.get(`/api/events/${event.id}/after-event`).expect(200)).body;
+  t.is(settings.reorderWindowDays, 30);
+  t.is(settings.priceList.products.print_8x10, 1950);
+  t.is(settings.priceList.products.canvas_12x16, undefined);
+  t.is(settings.priceList.bundlePriceCents, null);
+  t.is(settings.priceList.taxBasisPoints, 1900);
+  const quote = await h.http
+    .post('/api/reorders/quote')
+    .send({
+      eventId: event.id,
+      lines: [{ imageId: images[0]!.id, productId: 'print_8x10', quantity: 1 }],
+      shippingMethodId: 'standard',
+      address: SHIP_TO,
+    })
+    .expect(200);
+  t.is(quote.body.quote.totalCents, 1950 + 500 + Math.round((1950 + 500) * 0.19));
+  const canvas = await h.http
+    .post('/api/reorders/quote')
+    .send({
+      eventId: event.id,
+      lines: [{ imageId: images[0]!.id, productId: 'canvas_12x16', quantity: 1 }],
+      shippingMethodId: 'standard',
+      address: SHIP_TO,
+    })
+    .expect(400);
+  t.is(canvas.body.error.code, 'reorder_invalid');
+  const shop = await h.http.get(`/e/${event.id}/reorder`).expect(200);
+  t.false(shop.text.includes('canvas_12x16'), 'a product not sold is not offered');
 });

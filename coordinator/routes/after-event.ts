@@ -14,6 +14,7 @@ import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
 import { opsPage, sendHtml } from '../web/ops/layout.ts';
 import { staffPage } from '../web/ops/page-auth.ts';
+import { afterEventSettingsBody, settingsFromForm } from '../web/ops/pages/after-event-settings.ts';
 import { fulfilmentBody } from '../web/ops/pages/fulfilment.ts';
 import type { AssetTable } from '../web/shop/assets.ts';
 import { errorPage, setPageHeaders } from '../web/shop/layout.ts';
@@ -239,6 +240,33 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
       200,
       opsPage({ title: 'Fulfilment', staff: ctx.state.staff as StaffIdentity, current: 'fulfilment', body }),
     );
+  });
+
+  const settingsPage = async (ctx: Context, eventId: string, notice: { saved: boolean; problems: string[] }) => {
+    const event = await deps.store.getEvent(eventId);
+    if (!event) throw new AppError('event_not_found');
+    const settings = await reorders.settingsFor(event);
+    const body = afterEventSettingsBody(event, settings, reorders.closesAt(event, settings), notice);
+    sendHtml(
+      ctx,
+      notice.problems.length > 0 ? 400 : 200,
+      opsPage({ title: `After the event · ${event.name}`, staff: ctx.state.staff as StaffIdentity, current: 'events', body }),
+    );
+  };
+  router.get('/ops/events/:eventId/after-event', opsOperator, async (ctx) => {
+    await settingsPage(ctx, ctx.params.eventId!, { saved: ctx.query.saved !== undefined, problems: [] });
+  });
+  router.post('/ops/events/:eventId/after-event', operator, async (ctx) => {
+    const event = await deps.store.getEvent(ctx.params.eventId!);
+    if (!event) throw new AppError('event_not_found');
+    const parsed = settingsFromForm(await reorders.settingsFor(event), flattenForm(ctx.request.body));
+    if ('problems' in parsed) {
+      await settingsPage(ctx, event.id, { saved: false, problems: parsed.problems });
+      return;
+    }
+    await reorders.setSettings(event.id, parseInput(afterEventSettingsInput, parsed.input));
+    ctx.status = 303;
+    ctx.redirect(`/ops/events/${encodeURIComponent(event.id)}/after-event?saved`);
   });
 
   // Operator actions: JSON for scripts, and the fulfilment page's forms (redirect back).
