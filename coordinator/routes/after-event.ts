@@ -250,7 +250,12 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
     sendHtml(
       ctx,
       notice.problems.length > 0 ? 400 : 200,
-      opsPage({ title: `After the event · ${event.name}`, staff: ctx.state.staff as StaffIdentity, current: 'events', body }),
+      opsPage({
+        title: `After the event · ${event.name}`,
+        staff: ctx.state.staff as StaffIdentity,
+        current: 'events',
+        body,
+      }),
     );
   };
   router.get('/ops/events/:eventId/after-event', opsOperator, async (ctx) => {

@@ -64,13 +64,16 @@ export function afterEventSettingsBody(
   notice: { saved: boolean; problems: string[] },
 ): SafeHtml {
   const list = settings.priceList;
-  const money = (cents: number | undefined | null) => (cents === undefined || cents === null ? '' : centsToInput(cents));
+  const money = (cents: number | undefined | null) =>
+    cents === undefined || cents === null ? '' : centsToInput(cents);
   return html`<p class="crumbs"><a href="/ops/events">Events</a> › <a href="/ops/events/${event.id}">${event.name}</a> ›</p>
 <h1>After the event: ${event.name}</h1>
 ${notice.saved ? html`<p class="notice" role="status" id="settings-saved">Saved.</p>` : ''}
 ${notice.problems.length > 0 ? html`<div class="notice" role="alert" id="settings-problems"><ul>${notice.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
 <p>Fans can order prints, canvas and digital files of this event's photos until <strong>${formatDateTime(closesAt)}</strong>${
-    settings.mastersPurgedAt !== null ? html` (closed; unsold photos were deleted ${formatDateTime(settings.mastersPurgedAt)})` : ''
+    settings.mastersPurgedAt !== null
+      ? html` (closed; unsold photos were deleted ${formatDateTime(settings.mastersPurgedAt)})`
+      : ''
   }. Leave a price empty to not sell that product. Prices are in ${list.currency}.</p>
 <form method="post" action="/ops/events/${event.id}/after-event" class="card stack" id="after-event-settings">
   <label for="windowDays">Reorder window (days after the event ends)</label>
