@@ -351,3 +351,29 @@ test('operators set the reorder window and prices per event on their page; the s
   const shop = await h.http.get(`/e/${event.id}/reorder`).expect(200);
   t.false(shop.text.includes('canvas_12x16'), 'a product not sold is not offered');
 });
+
+test('an operator refund gives the whole amount back once and withdraws the download links', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h, { images: 2 });
+  const paid = await paidReorder(h, {
+    eventId: event.id,
+    lines: [
+      { imageId: images[0]!.id, productId: 'poster_12x18', quantity: 1 },
+      { imageId: images[1]!.id, productId: 'digital_file', quantity: 1 },
+    ],
+  });
+  await h.ae.dispatcher.runOnce();
+  const refunded = await h.http.post(`/api/reorders/${paid.reorder.id}/refund`).set(asOperator).expect(200);
+  t.like(refunded.body.result, { state: 'refunded', refundCents: paid.reorder.totalCents });
+  t.is(h.gateway.refunds.length, 1);
+  t.like(h.gateway.refunds[0], { amountCents: paid.reorder.totalCents, idempotencyKey: `refund:${paid.reorder.id}` });
+  t.is((await h.http.get(paid.downloads[0]!.url)).status, 404, 'links withdrawn');
+  const again = await h.http.post(`/api/reorders/${paid.reorder.id}/refund`).set(asOperator).expect(409);
+  t.is(again.body.error.code, 'reorder_not_refundable');
+  t.is(h.gateway.refunds.length, 1);
+  // The lab's late news does not move a refunded order.
+  (h.lab as TestLab).report(`${paid.reorder.id}.1`, 'shipped', { carrier: 'X', trackingNumber: 'ABCD1234' });
+  await h.ae.dispatcher.runOnce();
+  t.is((await h.reorders.getReorder(paid.reorder.id))!.state, 'refunded');
+});
