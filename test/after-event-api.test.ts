@@ -377,3 +377,17 @@ test('an operator refund gives the whole amount back once and withdraws the down
   await h.ae.dispatcher.runOnce();
   t.is((await h.reorders.getReorder(paid.reorder.id))!.state, 'refunded');
 });
+
+test('a fan who comes back before paying finds the way to the payment page on the order page', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h, { images: 2 });
+  const created = await h.http
+    .post('/api/reorders')
+    .send({ eventId: event.id, lines: [{ imageId: images[0]!.id, productId: 'digital_file', quantity: 1 }] })
+    .expect(201);
+  const page = await h.http.get(`/r/${created.body.reorder.id}`).expect(200);
+  t.true(page.text.includes(`id="pay" href="${created.body.checkoutUrl}"`));
+  t.false(page.text.includes('id="downloads"'), 'no links before payment');
+  await h.http.get('/r/r-doesnotexist').expect(404);
+});

@@ -31,6 +31,8 @@ export interface ReorderRecord {
   address: ShippingAddress | null;
   state: ReorderState;
   paymentSessionId: string | null;
+  /** The provider's payment page, for a fan who comes back before paying. */
+  checkoutUrl: string | null;
   createdAt: number;
   paidAt: number | null;
   sentToLabAt: number | null;

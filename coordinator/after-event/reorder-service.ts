@@ -223,6 +223,7 @@ export class ReorderService {
       address,
       state: 'awaiting_payment',
       paymentSessionId: session.sessionId,
+      checkoutUrl: session.checkoutUrl,
       createdAt: clock.now(),
       paidAt: null,
       sentToLabAt: null,

@@ -8,7 +8,7 @@ import { shipInput } from '../after-event/fulfilment.ts';
 import { afterEventSettingsInput, type ReorderInput, reorderInput } from '../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff, type StaffIdentity } from '../http/auth.ts';
-import { ClientRateLimiter } from '../http/client-rate-limiter.ts';
+import { ClientRateLimiter, ORDER_BURST, ORDER_REFILL_MS } from '../http/client-rate-limiter.ts';
 import { limitPerClient } from '../http/limit-per-client.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
@@ -72,6 +72,8 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
   const { reorders, fulfilment, dispatcher } = parts;
   const operator = requireStaff(deps.store, ['operator']);
   const findLimiter = new ClientRateLimiter({ burst: FIND_BURST, refillMs: FIND_REFILL_MS });
+  // Each placement opens a checkout session at the provider: limited like venue orders.
+  const placeLimiter = new ClientRateLimiter({ burst: ORDER_BURST, refillMs: ORDER_REFILL_MS });
   const link = (grantId: string) => `/d/${signDownloadToken(ae.config.downloadSecret, grantId)}`;
 
   const renderForm = async (
@@ -106,6 +108,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
   });
 
   router.post('/e/:eventId/reorder', pageErrors(assets), async (ctx) => {
+    limitPerClient(ctx, placeLimiter, deps.clock.now(), 'too_many_orders');
     const form = flattenForm((ctx.request as { body?: unknown }).body);
     const values = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<
       string,
@@ -190,6 +193,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
     ctx.body = { quote };
   });
   router.post('/api/reorders', async (ctx) => {
+    limitPerClient(ctx, placeLimiter, deps.clock.now(), 'too_many_orders');
     const placed = await reorders.place(parseInput(reorderInput, ctx.request.body));
     ctx.status = 201;
     ctx.body = { reorder: placed.reorder, checkoutUrl: placed.checkoutUrl };

@@ -77,6 +77,7 @@ ${m.erased ? html`<p class="notice" role="status" id="erased-notice">Your addres
 <section id="status" class="status tone-${h.tone}" data-state="${r.state}" aria-live="polite">
 <h2 class="status-headline" id="status-headline">${h.headline}</h2>
 <p>${h.detail}</p>
+${(r.state === 'awaiting_payment' || r.state === 'payment_failed') && r.checkoutUrl ? html`<p><a class="button primary" id="pay" href="${r.checkoutUrl}">Go to the payment page</a></p>` : ''}
 ${r.trackingNumber ? html`<p class="tracking" id="tracking">Shipped with ${r.carrier ?? 'the carrier'} · tracking number <strong id="tracking-number">${r.trackingNumber}</strong></p>` : ''}
 ${r.rejectReason ? html`<p id="reject-reason">The lab said: ${r.rejectReason}</p>` : ''}
 ${r.refundCents !== null ? html`<p id="refund">Refunded ${formatMoney(r.refundCents, r.currency)}.</p>` : ''}
