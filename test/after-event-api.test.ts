@@ -158,6 +158,8 @@ test('the order page offers "order more"; the order code finds the reorder form;
   const { event, images, order } = await endedEventWithOrder(h);
   const page = await h.http.get(`/o/${order.id}`).expect(200);
   t.true(page.text.includes('id="order-more"'));
+  const gallery = await h.http.get(`/e/${event.id}`).expect(200);
+  t.true(gallery.text.includes('id="reorder-notice"'), 'the ended event’s gallery points at the reorders');
   const found = await h.http.get(`/find?code=${order.code.toLowerCase()}`).expect(303);
   t.is(found.headers.location, `/e/${event.id}/reorder?from=${order.id}`);
   const form = await h.http.get(found.headers.location!).expect(200);

@@ -11,7 +11,7 @@ import { errorPage, setPageHeaders } from './layout.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
 import { homePage } from './views-home.ts';
 import { orderPage } from './views-order.ts';
-import { afterEventSection } from './views-reorder.ts';
+import { afterEventSection, reorderGalleryNotice } from './views-reorder.ts';
 
 /** Gallery page parameters; anything else in the URL (tracking tags on shared links) is ignored. */
 const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
@@ -48,16 +48,27 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     const matching = selectImages(all, { ...query, order: 'feed', limit: undefined, cursor: undefined }).images.length;
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
-    ctx.body = galleryPage(assets, {
-      event,
-      photographers: photographersOf(all),
-      filter: { photographer: query.photographer, from: query.from, to: query.to },
-      images: page.images,
-      nextCursor: page.nextCursor,
-      matching,
-      now: clock.now(),
-      maxCopies: MAX_COPIES_PER_IMAGE,
-    });
+    // After the event: a notice pointing at prints, canvas and files from the lab (issue #15).
+    const reorderNotice =
+      deps.afterEvent && clock.now() >= event.endsAt
+        ? (await new ReorderService({ ...deps, afterEvent: deps.afterEvent }).isOpen(event))
+          ? reorderGalleryNotice(event.id)
+          : undefined
+        : undefined;
+    ctx.body = galleryPage(
+      assets,
+      {
+        event,
+        photographers: photographersOf(all),
+        filter: { photographer: query.photographer, from: query.from, to: query.to },
+        images: page.images,
+        nextCursor: page.nextCursor,
+        matching,
+        now: clock.now(),
+        maxCopies: MAX_COPIES_PER_IMAGE,
+      },
+      reorderNotice,
+    );
   });
 
   router.get('/e/:eventId/photo/:imageId', pageErrors, async (ctx) => {

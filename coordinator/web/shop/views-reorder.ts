@@ -154,3 +154,8 @@ ${
 }
 </section>`;
 }
+
+/** On an ended event's gallery: the venue printers are done, the lab is not. */
+export function reorderGalleryNotice(eventId: string): SafeHtml {
+  return html`<p class="notice" id="reorder-notice">This event has ended. <a href="/e/${encodeURIComponent(eventId)}/reorder">Order prints, canvas or digital files of its photos</a>, posted to you or downloaded. Have an order code? <a href="/find">Find your order</a>.</p>`;
+}
