@@ -18,7 +18,7 @@ test('the published JSON Schemas are the ones the code validates with', async (t
     t.deepEqual(
       published,
       JSON.parse(JSON.stringify(schema)),
-      `${name} is current (regenerate it from lab-manifest.ts)`,
+      `${name} is current (regenerate: node --import tsx tools/lab-schemas.ts)`,
     );
   }
 });
