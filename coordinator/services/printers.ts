@@ -81,6 +81,7 @@ export class PrinterService {
     const now = clock.now();
     // Codes stop redeeming a window after the event (a later-paid order brings its feed in its job).
     const printingOver = (e: EventRecord) => now >= e.endsAt + this.#deps.settings.redemptionWindowMs;
+    const active = events.filter((e) => !printingOver(e));
     const [venuePrinters, coordinators, reports, ordersHead] = await Promise.all([
       store.listPrinters({ venueId: venue.id }),
       store.listCoordinatorNodes(now - CLOUD_PEER_FRESHNESS_MS),
@@ -110,15 +111,13 @@ export class PrinterService {
       // The venue's paid orders and its printers' claims, so a printer can redeem with no cloud.
       ordersFeed: { ...feeds.ordersFeedFor(venue), length: ordersHead },
       // `head`: how long the feed is, committed; a printer behind it knows there is more to fetch.
-      feeds: events
-        .filter((e) => !printingOver(e))
-        .map((e) => ({
-          ...feeds.descriptorFor(e),
-          name: e.name,
-          startsAt: e.startsAt,
-          endsAt: e.endsAt,
-          head: e.feedHead,
-        })),
+      feeds: active.map((e) => ({
+        ...feeds.descriptorFor(e),
+        name: e.name,
+        startsAt: e.startsAt,
+        endsAt: e.endsAt,
+        head: e.feedHead,
+      })),
       // Printing is over for these: printers close their feeds and free the space (issue #15).
       endedFeeds: events.filter(printingOver).map((e) => feeds.descriptorFor(e)),
     };

@@ -55,20 +55,17 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
           ? reorderGalleryNotice(event.id)
           : undefined
         : undefined;
-    ctx.body = galleryPage(
-      assets,
-      {
-        event,
-        photographers: photographersOf(all),
-        filter: { photographer: query.photographer, from: query.from, to: query.to },
-        images: page.images,
-        nextCursor: page.nextCursor,
-        matching,
-        now: clock.now(),
-        maxCopies: MAX_COPIES_PER_IMAGE,
-      },
-      reorderNotice,
-    );
+    ctx.body = galleryPage(assets, {
+      event,
+      photographers: photographersOf(all),
+      filter: { photographer: query.photographer, from: query.from, to: query.to },
+      images: page.images,
+      nextCursor: page.nextCursor,
+      matching,
+      now: clock.now(),
+      maxCopies: MAX_COPIES_PER_IMAGE,
+      afterEvent: reorderNotice,
+    });
   });
 
   router.get('/e/:eventId/photo/:imageId', pageErrors, async (ctx) => {
