@@ -10,6 +10,7 @@ import { HotFolderLab } from '../lab/hot-folder-lab.ts';
 import type { LabPort } from '../lab/port.ts';
 import { TestLab } from '../lab/test-lab.ts';
 import { type AfterEventDeps, DAY_MS } from './deps.ts';
+import { MongoReorderStore } from './mongo-reorder-store.ts';
 import { SqliteReorderStore } from './sqlite-reorder-store.ts';
 
 /** The download-link key, derived from the session secret so every instance signs alike. */
@@ -18,9 +19,8 @@ export function downloadSecretFrom(sessionSecret: string): string {
 }
 
 /**
- * Builds the after-event part from the configuration, or null when no lab is configured. The reorder
- * store is a SQLite file of its own in the data dir (also with MongoDB as the main store: one
- * coordinator instance then owns reorders; see docs/after-event.md).
+ * Builds the after-event part from the configuration, or null when no lab is configured. Reorders
+ * live next to the main store: in MongoDB when it is the store, else in reorders.sqlite in the data dir.
  */
 export async function composeAfterEvent(opts: {
   config: CoordinatorConfig;
@@ -29,7 +29,7 @@ export async function composeAfterEvent(opts: {
   clock: Clock;
   random: Random;
   logger: Logger;
-}): Promise<(AfterEventDeps & { store: SqliteReorderStore }) | null> {
+}): Promise<(AfterEventDeps & { store: SqliteReorderStore | MongoReorderStore }) | null> {
   const { config } = opts;
   if (config.lab === 'none') return null;
   let lab: LabPort;
@@ -44,9 +44,15 @@ export async function composeAfterEvent(opts: {
   } else {
     lab = new TestLab({ clock: opts.clock, mode: 'auto' });
   }
-  const path = join(opts.dataDir, 'reorders.sqlite');
-  await ensurePrivateFile(path);
-  const store = new SqliteReorderStore({ path });
+  let store: SqliteReorderStore | MongoReorderStore;
+  if (config.mongodbUri) {
+    // Shared by every coordinator instance on the database, like the main store.
+    store = new MongoReorderStore({ uri: config.mongodbUri });
+  } else {
+    const path = join(opts.dataDir, 'reorders.sqlite');
+    await ensurePrivateFile(path);
+    store = new SqliteReorderStore({ path });
+  }
   return {
     store,
     reorders: store,

@@ -18,6 +18,7 @@ import type {
   ReorderRecord,
 } from './records.ts';
 import type { GrantUse, ReorderPatch, ReorderStore, TransitionEffects } from './store-port.ts';
+import { summariseReorders } from './summary.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS reorders (id TEXT PRIMARY KEY, event_id TEXT NOT NULL, source_order_id TEXT,
@@ -32,9 +33,6 @@ CREATE TABLE IF NOT EXISTS download_grants (id TEXT PRIMARY KEY, reorder_id TEXT
 CREATE INDEX IF NOT EXISTS grants_by_reorder ON download_grants (reorder_id);
 CREATE TABLE IF NOT EXISTS after_event_settings (event_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
-
-/** States after payment that count as sold (refunded money is not revenue). */
-const SOLD: readonly ReorderState[] = ['paid', 'sent_to_lab', 'in_production', 'shipped', 'delivered', 'rejected'];
 
 /**
  * Reorders on SQLite (a file of its own next to the coordinator's store, or ':memory:'). Each step
@@ -301,25 +299,6 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
   }
 
   async summary(): Promise<ReorderEventSummary[]> {
-    const byEvent = new Map<string, ReorderEventSummary>();
-    for (const r of parseDocs<ReorderRecord>(this.#d.prepare('SELECT doc FROM reorders').all())) {
-      const s = byEvent.get(r.eventId) ?? {
-        eventId: r.eventId,
-        currency: r.currency,
-        byState: {},
-        paidReorders: 0,
-        revenueCents: 0,
-        downloadRevenueCents: 0,
-      };
-      s.byState[r.state] = (s.byState[r.state] ?? 0) + 1;
-      if (SOLD.includes(r.state)) {
-        s.paidReorders++;
-        s.revenueCents += r.totalCents;
-        s.downloadRevenueCents +=
-          r.lines.filter((l) => !l.physical).reduce((n, l) => n + l.totalCents, 0) + (r.bundle?.priceCents ?? 0);
-      }
-      byEvent.set(r.eventId, s);
-    }
-    return [...byEvent.values()];
+    return summariseReorders(parseDocs<ReorderRecord>(this.#d.prepare('SELECT doc FROM reorders').all()));
   }
 }
