@@ -82,6 +82,13 @@ test.serial(
     t.is(await page.getAttribute('#status', 'data-state'), 'shipped');
     await screenshot(page, 'after-event-7-shipped-tracking');
 
+    // Lost the link? The order code from the receipt finds the photos again.
+    await page.goto(`${h.base}/find`);
+    await page.fill('#code-input', order.code.toLowerCase());
+    await Promise.all([page.waitForURL(/\/reorder\?from=/), page.press('#code-input', 'Enter')]);
+    t.is(await page.locator('#mine-title').count(), 1, 'the fan’s own photos come first');
+    await screenshot(page, 'after-event-7b-found-by-code');
+
     // The venue order's page lists the reorder; the operator sees it shipped and the download revenue.
     await page.goto(`${h.base}/o/${order.id}`);
     t.regex((await page.textContent('#reorders')) ?? '', /shipped/);
