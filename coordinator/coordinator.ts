@@ -133,6 +133,11 @@ export class Coordinator extends Resource {
     }
     let services: Services | null = null;
     this.defer(() => services?.close());
+    // The lab rounds and the retention sweep finish before the reorder store closes (it closes after).
+    this.defer(async () => {
+      await services?.afterEvent?.dispatcher.close();
+      await services?.afterEvent?.retention.close();
+    });
     const http = this.own(
       new HttpListener({ host: config.host, port: config.port, clock, portSetting: this.#portSetting }),
     );
