@@ -5,6 +5,7 @@ import type { CoordinatorDeps } from './deps.ts';
 import { staffSessions } from './http/auth.ts';
 import { errorHandler } from './http/errors.ts';
 import { SessionSealer } from './http/session-cookie.ts';
+import { afterEventRoutes } from './routes/after-event.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
@@ -84,6 +85,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   const assets = shopAssets();
   assetRoutes(router, assets);
   shopRoutes(router, deps, assets);
+  afterEventRoutes(router, deps, assets, services);
   deps.payments.mount?.(router);
 
   // Before every route, so requireStaff also accepts the staff console's session cookie.

@@ -53,6 +53,17 @@ export const configSchema = z.object({
   claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
   redemptionWindowDays: z.coerce.number().int().min(1).max(365).default(30),
   instanceId: z.string().min(1).max(64).optional(),
+  /**
+   * After the event (issue #15): which lab prints and ships reorders. 'none' turns reorders off (the
+   * shop stops with the event); 'test' is the demo lab; 'hot-folder' writes packages to labHotFolder.
+   */
+  lab: z.enum(['none', 'test', 'hot-folder']).default('none'),
+  labHotFolder: z.string().min(1).optional(),
+  reorderWindowDays: z.coerce.number().int().min(0).max(365).default(60),
+  downloadWindowDays: z.coerce.number().int().min(1).max(365).default(30),
+  downloadMaxUses: z.coerce.number().int().min(1).max(100).default(5),
+  unsoldRetentionDays: z.coerce.number().int().min(0).max(3650).default(30),
+  addressRetentionDays: z.coerce.number().int().min(0).max(3650).default(90),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -81,6 +92,13 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   claimTtlSeconds: 'VPM_CLAIM_TTL_SECONDS',
   redemptionWindowDays: 'VPM_REDEMPTION_WINDOW_DAYS',
   instanceId: 'VPM_INSTANCE_ID',
+  lab: 'VPM_LAB',
+  labHotFolder: 'VPM_LAB_HOT_FOLDER',
+  reorderWindowDays: 'VPM_REORDER_WINDOW_DAYS',
+  downloadWindowDays: 'VPM_DOWNLOAD_WINDOW_DAYS',
+  downloadMaxUses: 'VPM_DOWNLOAD_MAX_USES',
+  unsoldRetentionDays: 'VPM_UNSOLD_RETENTION_DAYS',
+  addressRetentionDays: 'VPM_ADDRESS_RETENTION_DAYS',
   logLevel: 'VPM_LOG_LEVEL',
 };
 

@@ -5,6 +5,7 @@ import { ensurePrivateFile, PRIVATE_DIR_MODE, securePrivateData, sqliteFiles } f
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
+import { composeAfterEvent } from './after-event/compose.ts';
 import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
@@ -127,8 +128,27 @@ export class Coordinator extends Resource {
 
     // The services' pollers stop after the HTTP server, which is opened after them: the app needs
     // the bound address for its links.
+    // Reorders (issue #15): opened before the services that use them, so they close after them.
+    const afterEvent = await composeAfterEvent({
+      config,
+      dataDir,
+      sessionSecret: secrets.sessionSecret,
+      clock,
+      random,
+      logger,
+    });
+    if (afterEvent) {
+      this.own(afterEvent.store);
+      await afterEvent.store.ready();
+      if (afterEvent.lab.close) this.defer(() => afterEvent.lab.close?.());
+    }
     let services: Services | null = null;
     this.defer(() => services?.close());
+    // The lab rounds and the retention sweep finish before the reorder store closes (it closes after).
+    this.defer(async () => {
+      await services?.afterEvent?.dispatcher.close();
+      await services?.afterEvent?.retention.close();
+    });
     const http = this.own(
       new HttpListener({ host: config.host, port: config.port, clock, portSetting: this.#portSetting }),
     );
@@ -138,6 +158,7 @@ export class Coordinator extends Resource {
 
     const deps: CoordinatorDeps = {
       store,
+      ...(afterEvent ? { afterEvent } : {}),
       feeds,
       payments: choosePaymentGateway(
         config.paymentGateway,
@@ -175,6 +196,9 @@ export class Coordinator extends Resource {
       },
     };
     services = createServices(deps);
+    // The lab outbox and retention run in the background once the app can serve their links.
+    await services.afterEvent?.dispatcher.ready();
+    await services.afterEvent?.retention.ready();
     http.handle(createApp(deps, services).callback());
     logger.info(
       {

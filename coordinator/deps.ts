@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { Random } from '../shared/ports/random.ts';
+import type { AfterEventDeps } from './after-event/deps.ts';
 import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
@@ -23,6 +24,8 @@ export interface CoordinatorDeps {
   settings: CoordinatorSettings;
   /** Damage found in the store (check at start, errors since); absent: only "it answers" is checked. */
   storeHealth?: StoreHealth;
+  /** Reorders after the event, downloads and the lab (issue #15); absent: the shop stops with the event. */
+  afterEvent?: AfterEventDeps;
 }
 
 export interface CoordinatorSettings {

@@ -17,6 +17,7 @@ import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
+import { EndedFeeds } from './mesh/ended-feeds.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
@@ -73,6 +74,8 @@ export class NodeRuntime extends Resource {
   #client: CoordinatorClient | null = null;
   #sync: ProfileSync | null = null;
   #corestore: Corestore | null = null;
+  /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
+  #ended: EndedFeeds | null = null;
   #dht: VenueDht | null = null;
   #mesh: VenueMesh | null = null;
   #replicator: BackgroundReplicator | null = null;
@@ -196,6 +199,7 @@ export class NodeRuntime extends Resource {
           apply: async (profile, grew) => {
             this.#applyMembership(profile);
             for (const feed of profile.feeds) await this.#openReplica(feed);
+            await this.#reclaimEnded(profile);
             if (grew) this.#replicator?.wake();
           },
           uplinkUp: async () => {
@@ -215,6 +219,7 @@ export class NodeRuntime extends Resource {
     const profile = await sync.waitForProfile();
 
     this.#corestore = this.own(await this.#openCorestore(join(dataDir, 'corestore')));
+    this.#ended = new EndedFeeds({ corestore: this.#corestore, file: join(dataDir, 'reclaimed-feeds.json'), logger });
     const dhtAddress = { host: config.dhtHost, port: await stableDhtPort(dataDir, config.dhtHost, config.dhtPort) };
     // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
     // other through each other (edge-node/OFFLINE.md).
@@ -248,6 +253,7 @@ export class NodeRuntime extends Resource {
     });
     this.#applyMembership(profile);
     for (const feed of profile.feeds) await this.#openReplica(feed);
+    await this.#reclaimEnded(profile);
     // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
     if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
     const cloud = this.own(new CloudSessions(mesh, clock));
@@ -418,6 +424,15 @@ export class NodeRuntime extends Resource {
     }
     this.#replicas.set(feed.eventId, replica);
     return replica;
+  }
+
+  async #reclaimEnded(profile: PrinterProfile): Promise<void> {
+    if (!this.#ended || !profile.endedFeeds?.length) return;
+    await this.#ended.reclaim(profile.endedFeeds, async (eventId) => {
+      const replica = this.#replicas.get(eventId);
+      this.#replicas.delete(eventId);
+      await replica?.close();
+    });
   }
 
   async #replicaFor(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {

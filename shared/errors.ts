@@ -291,6 +291,28 @@ export const ERRORS = {
     message: 'The database was written by a newer version of the coordinator; upgrade this coordinator.',
   },
 
+  // --- after the event: reorders, downloads, lab (issue #15) ---
+  reorder_not_found: { status: 404, message: 'There is no order at this address; check that the link is complete.' },
+  reorder_window_closed: {
+    status: 410,
+    message: 'Reorders for this event have closed; the photos are no longer for sale.',
+  },
+  reorder_invalid: { status: 400, message: 'This order cannot be placed as it is; the message says what to change.' },
+  address_invalid: {
+    status: 400,
+    message: 'The shipping address is not complete; the details name the fields to fix.',
+  },
+  reorder_not_refundable: { status: 409, message: 'This order cannot be refunded in its current state.' },
+  reorder_in_flight: {
+    status: 409,
+    message: 'This order is being printed or shipped; its data can be erased once it has been delivered.',
+  },
+  download_not_found: { status: 404, message: 'This download link is not valid; open your order page for a new one.' },
+  download_expired: { status: 410, message: 'This download link has expired.' },
+  download_used_up: { status: 410, message: 'This download link has been used as often as it allows.' },
+  lab_package_invalid: { status: 500, message: 'The print package for the lab could not be built; see the log.' },
+  lab_unavailable: { status: 503, message: 'The print lab cannot be reached; the job is retried by itself.' },
+
   // --- simulator and emulation (CLI input and run failures) ---
   invalid_scenario: { status: 400, message: 'The scenario is not valid; the message names the field.' },
   invalid_sync_schedule: { status: 400, message: 'The sync schedule is not valid.' },

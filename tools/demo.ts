@@ -125,6 +125,8 @@ async function main(): Promise<void> {
   log(`  code to type    ${sampleCode}   (the kiosk's "Type a code" keypad)`);
   log(`  QR code         ${qrPath}   (show it to a kiosk's camera, or:)`);
   log(`  npm run redeem -- --image ${qrPath} --node ${urls[1]}`);
+  log(`  after the event ${base}/e/${event.id}/reorder?from=${sample.orderId}   (8×10, canvas, digital files; the`);
+  log(`                  demo lab ships by itself: tracking on the order's page; staff: ${base}/ops/fulfilment)`);
   log('');
   log('Next: the README\'s "A first session with curl" runs against this demo as written.');
   log(`Data: ${DEMO_DIR} (operator token in ${join(DEMO_DIR, 'coordinator', 'operator-token')}).`);

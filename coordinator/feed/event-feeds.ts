@@ -5,6 +5,7 @@ import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import { AppError } from '../../shared/errors.ts';
 import {
+  type BlobCoordinates,
   CATALOG_IMAGE_PREFIX,
   type CatalogEntry,
   catalogKey,
@@ -263,6 +264,26 @@ export class EventFeed {
       if (isCatalogEntry(node.value)) out.push(node.value);
     }
     return out;
+  }
+
+  /**
+   * Retention (issue #15): drops the local blocks of these blobs, so their bytes leave this disk. The
+   * feed's length and its other blobs stay; a cleared blob cannot be served to peers any more.
+   */
+  async clearBlobs(blobs: readonly BlobCoordinates[]): Promise<number> {
+    let cleared = 0;
+    for (const b of blobs) {
+      await this.#blobsCore.clear(b.blockOffset, b.blockOffset + b.blockLength);
+      cleared += b.blockLength;
+    }
+    return cleared;
+  }
+
+  /** Whether this replica holds every block of a blob. */
+  async holdsBlob(b: BlobCoordinates): Promise<boolean> {
+    for (let i = b.blockOffset; i < b.blockOffset + b.blockLength; i++)
+      if (!(await this.#blobsCore.has(i))) return false;
+    return true;
   }
 
   readImage(entry: CatalogEntry, timeoutMs = CATALOG_READ_TIMEOUT_MS): Promise<Buffer | null> {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { BlobCoordinates, EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
 import { deriveOrdersFeedDescriptor, type OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
@@ -181,6 +181,10 @@ export class FeedService extends Resource implements FeedPort {
   }
 
   readonly #descriptors = new Map<string, { seed: string; descriptor: EventFeedDescriptor }>();
+
+  async reclaimBlobs(event: EventRecord, blobs: readonly BlobCoordinates[]): Promise<number> {
+    return (await this.feeds.openEvent(event)).clearBlobs(blobs);
+  }
 
   async stats(): Promise<EventFeedStatsRow[]> {
     const feeds = await this.feeds.openedFeeds();

@@ -1,3 +1,4 @@
+import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
 import { CredentialService } from './credentials.ts';
@@ -28,6 +29,8 @@ export interface Services {
   ops: OpsMonitor;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
+  /** Reorders after the event, fulfilment and the lab dispatcher (issue #15); null without deps.afterEvent. */
+  afterEvent: AfterEventServices | null;
   /** Stops the pollers; idempotent. Called after the HTTP server stopped taking requests. */
   close(): void;
 }
@@ -41,6 +44,7 @@ export function createServices(deps: CoordinatorDeps): Services {
     pollMs: deps.settings.ops.streamPollMs,
     logger: deps.logger,
   });
+  const afterEvent = createAfterEventServices(deps);
   return {
     credentials: new CredentialService(deps),
     events: new EventService(deps),
@@ -52,9 +56,11 @@ export function createServices(deps: CoordinatorDeps): Services {
     live,
     ops,
     streams: new StreamLimiter(),
+    afterEvent,
     close() {
       live.close();
       ops.close();
+      afterEvent?.close();
     },
   };
 }

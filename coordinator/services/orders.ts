@@ -6,6 +6,8 @@ import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder, quoteBreakdown } from
 import { randomId } from '../../shared/ports/random.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
+import { isReorderId } from '../after-event/records.ts';
+import { ReorderService } from '../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { refundLatePayment } from '../payment/late-payment.ts';
@@ -248,6 +250,14 @@ export class OrderService {
         result: err instanceof AppError && err.code === 'webhook_ignored' ? 'ignored' : 'rejected',
       });
       throw err;
+    }
+    // A reorder after the event (issue #15): same gateway, same signature, its own store.
+    if (isReorderId(event.orderId) && this.#deps.afterEvent) {
+      const applied = await new ReorderService({ ...this.#deps, afterEvent: this.#deps.afterEvent }).applyPayment(
+        event,
+      );
+      metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
+      return applied;
     }
     const order = await store.getOrder(event.orderId);
     if (!order || order.paymentSessionId !== event.sessionId) {

@@ -73,6 +73,11 @@ export const printerProfileSchema = z.object({
   }),
   /** The venue's paid orders and the printers' claims (offline redemption); absent from older coordinators. */
   ordersFeed: ordersFeedDescriptorSchema.extend({ length: count }).optional(),
+  /**
+   * Events whose printing at the venue is over (ended, and their codes expired): the printer closes
+   * their feeds and frees the disk space (issue #15). Absent from older coordinators.
+   */
+  endedFeeds: z.array(eventFeedDescriptorSchema).optional(),
 });
 export type PrinterProfile = z.infer<typeof printerProfileSchema>;
 export type ProfileFeed = z.infer<typeof profileFeedSchema>;

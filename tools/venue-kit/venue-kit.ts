@@ -218,6 +218,8 @@ export class VenueKit extends ReadyResource {
         dhtHost: net.cloudHost,
         // The demo, tests and benches buy through the test gateway; production must choose a provider.
         paymentGateway: 'test',
+        // Reorders after the event go to the demo lab (issue #15).
+        lab: 'test',
         ...(ownBootstrap ? { dhtPort: 0 } : { dhtBootstrap: bootstrapList }),
         logLevel: mode.logLevel ?? 'silent',
       });

@@ -20,7 +20,7 @@ export const OPS_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-type NavKey = 'dashboard' | 'events' | 'printers' | 'conflicts' | 'tokens' | 'upload';
+type NavKey = 'dashboard' | 'events' | 'printers' | 'conflicts' | 'tokens' | 'upload' | 'fulfilment';
 
 const NAV: ReadonlyArray<{ key: NavKey; href: string; label: string; operatorOnly: boolean }> = [
   { key: 'dashboard', href: '/ops', label: 'Dashboard', operatorOnly: true },
@@ -29,6 +29,7 @@ const NAV: ReadonlyArray<{ key: NavKey; href: string; label: string; operatorOnl
   { key: 'conflicts', href: '/ops/conflicts', label: 'Conflicts', operatorOnly: true },
   { key: 'tokens', href: '/ops/tokens', label: 'Access tokens', operatorOnly: true },
   { key: 'upload', href: '/ops/upload', label: 'Upload photos', operatorOnly: false },
+  { key: 'fulfilment', href: '/ops/fulfilment', label: 'Fulfilment', operatorOnly: true },
 ];
 
 /** Headers every operator page gets: strict CSP, never cached (it shows live, private data). */

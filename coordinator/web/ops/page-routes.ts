@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { html } from '../../../shared/web/html.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import type { StaffIdentity } from '../../http/auth.ts';
 import { buildConflictViews, OrderCodes } from '../../services/conflict-views.ts';
@@ -14,6 +15,7 @@ import { staffPage } from './page-auth.ts';
 import { conflictsBody } from './pages/conflicts.ts';
 import { type EventViewData, eventBody, eventLiveFragment } from './pages/event.ts';
 import { eventsBody } from './pages/events.ts';
+import { summaryTable } from './pages/fulfilment.ts';
 import { pricesBody } from './pages/prices.ts';
 import { printersBody } from './pages/printers.ts';
 import { tokensBody } from './pages/tokens.ts';
@@ -57,7 +59,10 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
 
   router.get('/ops', operator, async (ctx) => {
     const [snapshot, sales] = await Promise.all([monitor.snapshot(), store.salesSince(clock.now() - SALES_WINDOW_MS)]);
-    const body = dashboardBody(snapshot, sales);
+    const reorderSummary = deps.afterEvent ? await deps.afterEvent.reorders.summary() : null;
+    const body = reorderSummary
+      ? html`${dashboardBody(snapshot, sales)}${summaryTable(reorderSummary, new Map((await store.listEvents()).map((e) => [e.id, e])))}`
+      : dashboardBody(snapshot, sales);
     sendHtml(
       ctx,
       200,

@@ -13,6 +13,8 @@ const TIME_STEP_MS = 15 * 60_000;
 
 export interface GalleryModel {
   event: EventRecord;
+  /** The reorder notice once the event has ended (issue #15), when the coordinator has that part. */
+  afterEvent?: SafeHtml | undefined;
   photographers: string[];
   filter: Pick<ImageFilter, 'photographer' | 'from' | 'to'>;
   images: ImageRecord[];
@@ -116,6 +118,7 @@ export function galleryPage(assets: AssetTable, m: GalleryModel): string {
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<h1>${event.name}</h1>
 <p class="meta">${timeTag(event.startsAt, 'datetime')} – ${timeTag(event.endsAt, 'time')}${live ? html` <span class="badge">Live</span>` : ''}</p>
+${m.afterEvent ?? ''}
 <noscript><p class="notice">Turn on JavaScript to add photos to a cart and pay.</p></noscript>
 ${filters(m)}
 <p class="count-line"><span id="photo-count" data-count="${m.matching}">${m.matching === 1 ? '1 photo' : `${m.matching} photos`}</span>${live ? ' · new photos appear while the event runs' : ''}</p>

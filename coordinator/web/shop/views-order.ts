@@ -78,7 +78,8 @@ function help(m: OrderPageModel): SafeHtml {
 </section>`;
 }
 
-export function orderPage(assets: AssetTable, m: OrderPageModel): string {
+/** `afterEvent`: the reorder offer (issue #15), when the coordinator has that part. */
+export function orderPage(assets: AssetTable, m: OrderPageModel, afterEvent?: SafeHtml): string {
   const { order, event } = m;
   return shopPage(assets, {
     title: 'Your order',
@@ -98,6 +99,7 @@ export function orderPage(assets: AssetTable, m: OrderPageModel): string {
 ${statusBlock(m.status)}
 ${routing()}
 ${ticket(m)}
+${afterEvent ?? ''}
 <section aria-labelledby="items-title"><h2 id="items-title">Photos</h2>${items(order)}</section>
 ${help(m)}`,
   });
