@@ -19,6 +19,7 @@ import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
+import { ownPhotoSettingsFromConfig } from './services/own-photo-settings.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -156,6 +157,7 @@ export class Coordinator extends Resource {
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret: secrets.sessionSecret,
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
+        ownPhotos: ownPhotoSettingsFromConfig(config),
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
@@ -163,6 +165,7 @@ export class Coordinator extends Resource {
       },
     };
     services = createServices(deps);
+    services.ownPhotoSweeper.start();
     http.handle(createApp(deps, services).callback());
     logger.info(
       {

@@ -1,3 +1,4 @@
+import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
 import { CredentialService } from './credentials.ts';
@@ -7,6 +8,8 @@ import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
 import { OrderService } from './orders.ts';
+import { OwnPhotoSweeper } from './own-photo-sweeper.ts';
+import { OwnPhotoService } from './own-photos.ts';
 import { PrinterService } from './printers.ts';
 import { RedemptionService } from './redemption.ts';
 
@@ -26,6 +29,10 @@ export interface Services {
   live: LiveUpdates;
   /** The operator dashboard's poller. */
   ops: OpsMonitor;
+  /** Fans' own-photo print jobs (issue #13 item 3). */
+  ownPhotos: OwnPhotoService;
+  /** Their retention limit; the composition root starts it (tests sweep by hand). */
+  ownPhotoSweeper: OwnPhotoSweeper;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Stops the pollers; idempotent. Called after the HTTP server stopped taking requests. */
@@ -41,11 +48,17 @@ export function createServices(deps: CoordinatorDeps): Services {
     pollMs: deps.settings.ops.streamPollMs,
     logger: deps.logger,
   });
+  const orders = new OrderService(deps);
+  const ownPhotos = new OwnPhotoService(deps);
+  orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
+  const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
   return {
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),
-    orders: new OrderService(deps),
+    orders,
+    ownPhotos,
+    ownPhotoSweeper,
     redemption: new RedemptionService(deps),
     offline: new OfflineRedemptionService(deps),
     printers: new PrinterService(deps),
@@ -55,6 +68,7 @@ export function createServices(deps: CoordinatorDeps): Services {
     close() {
       live.close();
       ops.close();
+      ownPhotoSweeper.stop();
     },
   };
 }

@@ -1,0 +1,449 @@
+import { AppError, isAppError } from '../../shared/errors.ts';
+import {
+  hashOwnerSecret,
+  hashOwnPhotoPin,
+  newOwnPhotoCode,
+  newOwnPhotoPin,
+  normalizeOwnPhotoCode,
+  ownPhotoPinMatches,
+} from '../../shared/own-photos/job-code.ts';
+import {
+  decideRelease,
+  jobIdOfPaymentRef,
+  LISTED_OWN_PHOTO_STATES,
+  type OwnPhotoImage,
+  type OwnPhotoJobRecord,
+  ownPhotoExpiry,
+  ownPhotoPaymentRef,
+  ownPhotoPrintCount,
+  withOwnPhotoEvent,
+} from '../../shared/policy/own-photo-job.ts';
+import { ownPhotoPriceList, priceOwnPhotoJobs } from '../../shared/policy/own-photo-pricing.ts';
+import type { PriceList, PriceQuote } from '../../shared/policy/pricing.ts';
+import { randomId } from '../../shared/ports/random.ts';
+import type { OwnPhotoFee, OwnPhotoJobView, OwnPhotoReleaseAnswer } from '../../shared/protocol/own-photo-api.ts';
+import type { CoordinatorDeps } from '../deps.ts';
+import type { ProcessedImage } from '../media/image-pipeline.ts';
+import { ownPhotoMediaKey, ownPhotoMediaKeys } from '../media/own-photo-media.ts';
+import type { PaymentWebhookEvent } from '../payment/port.ts';
+import type { MediaObject, PrinterRecord } from '../store/records.ts';
+import { FailedCodeLimiter } from './failed-code-limiter.ts';
+import { OwnPhotoPinLimiter } from './own-photo-pin-limiter.ts';
+import { type OwnPhotoSettings, ownPhotoSettingsOf } from './own-photo-settings.ts';
+
+/** Compare-and-swap retries of one change before giving up (only under a storm of writes to one job). */
+const MAX_CAS_ATTEMPTS = 8;
+/** Jobs listed on the operators' console. */
+export const MAX_OWN_PHOTO_JOBS_LISTED = 200;
+
+type Deps = Pick<CoordinatorDeps, 'store' | 'payments' | 'clock' | 'random' | 'logger' | 'settings'>;
+
+/** What the uploading phone keeps in its cookie: its code, PIN and the secret proving it uploaded. */
+export interface OwnPhotoOwner {
+  code: string;
+  pin: string;
+  secret: string;
+}
+
+/** One checked upload: what the image pipeline made of one file. */
+export type OwnPhotoUpload = Pick<ProcessedImage, 'mime' | 'width' | 'height' | 'sha256' | 'master' | 'thumbnail'> & {
+  originalName: string | null;
+};
+
+/**
+ * Fans' own-photo print jobs (issue #13 item 3, JP7465442B2): the phone uploads, the coordinator
+ * stores the job (not on the event feed) under a code and PIN, a kiosk opens the fan's jobs, the
+ * fee comes from shared/policy/own-photo-pricing.ts, payment marks the job paid, the job is
+ * released to the printer the fan stands at, which fetches the photos on demand, prints, reports,
+ * and the photos are deleted. Every change is a pure decision (shared/policy/own-photo-job.ts)
+ * written by compare-and-swap, so retries and racing printers converge: a job prints once.
+ *
+ * For the kiosk sale (a job as one line of a basket paid by card): quote(), markPaid(), release(),
+ * complete() and fail() are the whole contract; startCheckout()/applyPayment() are the phone path.
+ */
+export class OwnPhotoService {
+  readonly #deps: Deps;
+  readonly #pins: OwnPhotoPinLimiter;
+  /** Unknown codes and wrong PINs, per printer and venue (the order codes' brake). */
+  readonly #guesses: FailedCodeLimiter;
+
+  constructor(deps: Deps) {
+    this.#deps = deps;
+    this.#pins = new OwnPhotoPinLimiter({ clock: deps.clock });
+    this.#guesses = new FailedCodeLimiter({ clock: deps.clock });
+  }
+
+  get settings(): OwnPhotoSettings {
+    return ownPhotoSettingsOf(this.#deps);
+  }
+
+  #requireEnabled(): OwnPhotoSettings {
+    const settings = this.settings;
+    if (!settings.enabled) throw new AppError('own_photos_disabled');
+    return settings;
+  }
+
+  get #jobs() {
+    return this.#deps.store.ownPhotoJobs();
+  }
+
+  // --- the fan's phone ---
+
+  /**
+   * Stores checked photos as a new job. A phone that uploaded before (its cookie names a code with
+   * live jobs and the matching secret) adds the job under the same code and PIN; otherwise a new
+   * code, PIN and secret are made. Photos are written before the record (a record never points at
+   * missing media; media of a job whose record never came are removed by the sweeper's orphan scan).
+   */
+  async createJob(uploads: OwnPhotoUpload[], owner: OwnPhotoOwner | null) {
+    const settings = this.#requireEnabled();
+    const { store, clock, random } = this.#deps;
+    if (uploads.length === 0) throw new AppError('no_file');
+    if (uploads.length > settings.maxPhotosPerJob) throw new AppError('own_photo_job_full');
+    const now = clock.now();
+    const mine = owner ? await this.jobsOfOwner(owner) : [];
+    const live = mine.filter((j) => LISTED_OWN_PHOTO_STATES.includes(j.state));
+    if (live.length >= settings.maxJobsPerCode) {
+      throw new AppError(
+        'own_photo_job_full',
+        `At most ${settings.maxJobsPerCode} print jobs wait at once; print or let one expire first.`,
+      );
+    }
+    const first = live[0];
+    const keep = owner && first ? owner : null;
+    const code = keep?.code ?? (await this.#freshCode());
+    const pin = keep?.pin ?? newOwnPhotoPin(random);
+    const secret = keep?.secret ?? randomId(random, 24);
+    const pinSalt = first?.pinSalt ?? randomId(random, 12);
+    const id = randomId(random, 16);
+    const images: OwnPhotoImage[] = uploads.map((u, n) => ({
+      n,
+      sha256: u.sha256,
+      mime: u.mime,
+      width: u.width,
+      height: u.height,
+      byteLength: u.master.length,
+      copies: 1,
+      originalName: u.originalName ? u.originalName.slice(0, 255) : null,
+    }));
+    try {
+      for (const [n, u] of uploads.entries()) {
+        await store.putMedia(ownPhotoMediaKey.master(id, n), { bytes: u.master, contentType: u.mime });
+        await store.putMedia(ownPhotoMediaKey.thumbnail(id, n), { bytes: u.thumbnail, contentType: 'image/jpeg' });
+      }
+    } catch (err) {
+      // No record will point at them: remove what was written (deleteMedia is idempotent).
+      for (const key of ownPhotoMediaKeys(id, uploads.length)) await store.deleteMedia(key).catch(() => {});
+      throw err;
+    }
+    const job: OwnPhotoJobRecord = {
+      id,
+      code,
+      pinSalt,
+      pinHash: first?.pinHash ?? hashOwnPhotoPin(pin, pinSalt),
+      ownerHash: hashOwnerSecret(secret),
+      images,
+      state: 'uploaded',
+      version: 1,
+      createdAt: now,
+      expiresAt: ownPhotoExpiry(now, settings.retentionMs),
+      quote: null,
+      paymentSessionIds: [],
+      paidSessionId: null,
+      paidAt: null,
+      paidVia: null,
+      payingPrinterId: null,
+      release: null,
+      failures: [],
+      printedAt: null,
+      printedBy: null,
+      imagesDeletedAt: null,
+    };
+    await this.#jobs.insertOwnPhotoJob(job);
+    return { job, owner: { code, pin, secret } satisfies OwnPhotoOwner };
+  }
+
+  /** The jobs this phone uploaded (its cookie's code, checked against its secret), oldest first. */
+  async jobsOfOwner(owner: OwnPhotoOwner): Promise<OwnPhotoJobRecord[]> {
+    const code = normalizeOwnPhotoCode(owner.code);
+    if (!code) return [];
+    const ownerHash = hashOwnerSecret(owner.secret);
+    return (await this.#jobs.listOwnPhotoJobsByCode(code)).filter((j) => j.ownerHash === ownerHash);
+  }
+
+  async #freshCode(): Promise<string> {
+    for (;;) {
+      const code = newOwnPhotoCode(this.#deps.random);
+      const taken = (await this.#jobs.listOwnPhotoJobsByCode(code)).some((j) => j.imagesDeletedAt === null);
+      if (!taken) return code;
+    }
+  }
+
+  // --- the kiosk (a paired printer) ---
+
+  /**
+   * The fan's printable jobs for a typed or scanned code and PIN, with the fee at this printer.
+   * Wrong PINs lock the code for a while (even the right PIN waits); unknown codes and wrong PINs
+   * also count against the printer and its venue (FailedCodeLimiter: a guesser gets slow answers).
+   */
+  async lookup(printer: PrinterRecord, typedCode: string, pin: string): Promise<{ jobs: OwnPhotoJobView[] }> {
+    this.#requireEnabled();
+    const busy = this.#guesses.busySeconds(printer.id, printer.venueId);
+    if (busy !== null) throw new AppError('own_photo_pin_locked', undefined, { retryAfterSeconds: busy });
+    const code = normalizeOwnPhotoCode(typedCode);
+    const locked = code ? this.#pins.lockedForSeconds(code) : null;
+    if (locked !== null) throw new AppError('own_photo_pin_locked', undefined, { retryAfterSeconds: locked });
+    const jobs = code ? await this.#jobs.listOwnPhotoJobsByCode(code) : [];
+    const listed = jobs.filter((j) => LISTED_OWN_PHOTO_STATES.includes(j.state));
+    const match = listed.find((j) => ownPhotoPinMatches(pin, j.pinSalt, j.pinHash));
+    if (!match) {
+      if (code && listed.length > 0) this.#pins.wrongPin(code);
+      const slowed = await this.#guesses.wrongCode(printer.id, printer.venueId);
+      if (slowed) throw new AppError('own_photo_pin_locked', undefined, slowed);
+      const expired = jobs.length > 0 && listed.length === 0;
+      throw new AppError(expired ? 'own_photo_job_expired' : 'own_photo_job_not_found');
+    }
+    const priceList = await this.#priceList(printer);
+    return { jobs: listed.filter((j) => j.pinHash === match.pinHash).map((j) => this.#view(j, priceList)) };
+  }
+
+  async job(printer: PrinterRecord, jobId: string): Promise<{ job: OwnPhotoJobView }> {
+    const job = await this.#require(jobId);
+    return { job: this.#view(job, await this.#priceList(printer)) };
+  }
+
+  /** A job's thumbnail for the kiosk's list, while the job can still be printed. */
+  async thumbnail(jobId: string, n: number): Promise<MediaObject> {
+    const job = await this.#require(jobId);
+    if (!LISTED_OWN_PHOTO_STATES.includes(job.state) || !job.images.some((i) => i.n === n)) {
+      throw new AppError('media_not_found', 'No such photo in this print job.');
+    }
+    const media = await this.#deps.store.getMedia(ownPhotoMediaKey.thumbnail(jobId, n));
+    if (!media) throw new AppError('media_not_found', 'No such photo in this print job.');
+    return media;
+  }
+
+  /** The fee for printing `jobIds` together at `printer` (bundles count across them). */
+  async quote(printer: PrinterRecord, jobIds: readonly string[]): Promise<{ quote: PriceQuote; jobs: OwnPhotoJobRecord[] }> {
+    const jobs = await Promise.all(jobIds.map((id) => this.#require(id)));
+    const priceList = await this.#priceList(printer);
+    if (!priceList) throw new AppError('own_photo_no_price');
+    return { quote: priceOwnPhotoJobs(priceList, jobs.map(ownPhotoPrintCount)), jobs };
+  }
+
+  /**
+   * Opens the payment provider's hosted checkout for one job (the kiosk shows its QR). The fee is
+   * fixed on the job now, so the webhook can be checked against exactly what the fan was shown.
+   */
+  async startCheckout(printer: PrinterRecord, jobId: string) {
+    const { payments, settings } = this.#deps;
+    const { quote } = await this.quote(printer, [jobId]);
+    const fee: OwnPhotoFee = { currency: quote.currency, totalCents: quote.totalCents, printCount: quote.printCount };
+    const session = await payments.createCheckout({
+      orderId: ownPhotoPaymentRef(jobId),
+      amountCents: fee.totalCents,
+      currency: fee.currency,
+      description: `Your own photos: ${fee.printCount} print(s)`,
+      returnUrl: `${settings.publicUrl}/own-photos`,
+    });
+    const job = await this.#update(jobId, (j) =>
+      withOwnPhotoEvent(j, 'checkout_started', {
+        quote: fee,
+        paymentSessionIds: [...j.paymentSessionIds, session.sessionId].slice(-10),
+        payingPrinterId: printer.id,
+      }),
+    );
+    if (!job) throw new AppError('own_photo_job_state');
+    return { job: this.#view(job, null), checkoutUrl: session.checkoutUrl, sessionId: session.sessionId };
+  }
+
+  /**
+   * A verified payment webhook naming a job (OrderService hands over refs with the own-photo
+   * prefix). Idempotent on the event id; a second payment for a job already paid, or a payment
+   * for a job that expired, is refunded, never dropped.
+   */
+  async applyPayment(event: PaymentWebhookEvent) {
+    const { store, clock, logger } = this.#deps;
+    const jobId = jobIdOfPaymentRef(event.orderId);
+    const job = jobId ? await this.#jobs.getOwnPhotoJob(jobId) : null;
+    if (!job || !job.paymentSessionIds.includes(event.sessionId)) {
+      throw new AppError('order_not_found', 'The webhook names a print job or session this shop does not know.');
+    }
+    if (!job.quote || event.amountCents !== job.quote.totalCents || event.currency !== job.quote.currency) {
+      logger.warn({ jobId: job.id, eventId: event.id }, 'payment amount does not match the own-photo job');
+      throw new AppError('amount_mismatch', 'The paid amount does not match the print job fee.');
+    }
+    let updated: OwnPhotoJobRecord | null = null;
+    if (event.type === 'payment.succeeded') {
+      updated = await this.markPaid(job.id, { sessionId: event.sessionId, paidAt: event.createdAt, via: 'kiosk_phone' });
+      const now = await this.#jobs.getOwnPhotoJob(job.id);
+      if (now && now.paidSessionId !== event.sessionId) await this.#refund(now, event);
+    }
+    const firstTime = await store.recordPaymentEvent({
+      id: event.id,
+      orderId: event.orderId,
+      type: event.type,
+      receivedAt: clock.now(),
+    });
+    const current = updated ?? (await this.#jobs.getOwnPhotoJob(job.id));
+    return { received: true, duplicate: !firstTime, state: current?.state ?? job.state };
+  }
+
+  /**
+   * Marks a job paid (the phone checkout's webhook, or later a kiosk sale's captured card). Returns
+   * the job when this call paid it, null when it was paid already (or can no longer be paid).
+   */
+  async markPaid(
+    jobId: string,
+    payment: { sessionId: string; paidAt: number; via: 'kiosk_phone' | 'kiosk_sale' },
+  ): Promise<OwnPhotoJobRecord | null> {
+    return this.#update(jobId, (j) =>
+      withOwnPhotoEvent(j, 'paid', { paidSessionId: payment.sessionId, paidAt: payment.paidAt, paidVia: payment.via }),
+    );
+  }
+
+  /**
+   * Releases a paid job to `printer` (the one the fan stands at): exactly one printer holds it at a
+   * time; a retry by the holder renews the hold; a holder gone quiet past the hold loses it.
+   */
+  async release(printer: PrinterRecord, jobId: string): Promise<OwnPhotoReleaseAnswer> {
+    const { clock } = this.#deps;
+    const holdMs = this.settings.holdMs;
+    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+      const job = await this.#require(jobId);
+      const decision = decideRelease(job, printer.id, clock.now(), holdMs);
+      if (decision.kind === 'printed') throw new AppError('own_photo_job_state', 'This print job was printed already.');
+      if (decision.kind === 'not_paid') throw new AppError('own_photo_job_state', 'This print job is not paid yet.');
+      if (decision.kind === 'held_by_other') throw new AppError('own_photo_job_held');
+      if (await this.#jobs.replaceOwnPhotoJob(decision.job, job.version)) {
+        const released = decision.job;
+        return {
+          job: this.#view(released, null),
+          attempt: released.release!.attempt,
+          images: released.images.map((i) => ({ n: i.n, sha256: i.sha256, byteLength: i.byteLength, copies: i.copies })),
+        };
+      }
+    }
+    throw new AppError('store_conflict', 'The print job changed too often; try again.');
+  }
+
+  /** A released job's photo for the printer holding it (the printer fetches on demand). */
+  async image(printer: PrinterRecord, jobId: string, n: number): Promise<MediaObject> {
+    const job = await this.#require(jobId);
+    if (job.state !== 'released' || job.release?.printerId !== printer.id) {
+      throw new AppError('own_photo_job_held', 'This print job is not released to this printer.');
+    }
+    const media = await this.#deps.store.getMedia(ownPhotoMediaKey.master(jobId, n));
+    if (!media) throw new AppError('media_not_found', 'No such photo in this print job.');
+    return media;
+  }
+
+  /** The holder printed every photo: the job is done and its photos are deleted. Idempotent. */
+  async complete(printer: PrinterRecord, jobId: string): Promise<{ job: OwnPhotoJobView }> {
+    const now = this.#deps.clock.now();
+    const done = await this.#update(jobId, (j) => {
+      if (j.state === 'released' && j.release?.printerId !== printer.id) return null;
+      return withOwnPhotoEvent(j, 'printed', { printedAt: now, printedBy: printer.id });
+    });
+    const job = done ?? (await this.#require(jobId));
+    if (job.state !== 'printed' || job.printedBy !== printer.id) {
+      throw new AppError('own_photo_job_state', 'This print job is not released to this printer.');
+    }
+    await this.deleteImages(job);
+    return { job: this.#view((await this.#jobs.getOwnPhotoJob(jobId)) ?? job, null) };
+  }
+
+  /** The holder could not print it: the job is paid again, to retry here or at another printer. */
+  async fail(printer: PrinterRecord, jobId: string, reason: string): Promise<{ job: OwnPhotoJobView }> {
+    const now = this.#deps.clock.now();
+    const failed = await this.#update(jobId, (j) => {
+      if (j.release?.printerId !== printer.id) return null;
+      return withOwnPhotoEvent(j, 'release_failed', {
+        release: null,
+        failures: [...j.failures, { printerId: printer.id, at: now, reason }].slice(-20),
+      });
+    });
+    const job = failed ?? (await this.#require(jobId));
+    return { job: this.#view(job, null) };
+  }
+
+  /** Removes a finished job's photos (thumbnails first), then notes it on the record. Idempotent. */
+  async deleteImages(job: OwnPhotoJobRecord): Promise<void> {
+    if (job.imagesDeletedAt !== null) return;
+    for (const key of ownPhotoMediaKeys(job.id, job.images.length)) await this.#deps.store.deleteMedia(key);
+    const at = this.#deps.clock.now();
+    await this.#update(job.id, (j) =>
+      j.imagesDeletedAt === null ? { ...structuredClone(j), imagesDeletedAt: at, version: j.version + 1 } : null,
+    );
+  }
+
+  /** The operators' console: newest jobs first, every state. */
+  async listForConsole(limit = MAX_OWN_PHOTO_JOBS_LISTED): Promise<OwnPhotoJobRecord[]> {
+    return this.#jobs.listOwnPhotoJobs({}, limit);
+  }
+
+  async #require(jobId: string): Promise<OwnPhotoJobRecord> {
+    const job = await this.#jobs.getOwnPhotoJob(jobId);
+    if (!job) throw new AppError('own_photo_job_not_found');
+    return job;
+  }
+
+  /** Read, decide, compare-and-swap; null when `decide` declines (the change does not apply now). */
+  async #update(
+    jobId: string,
+    decide: (job: OwnPhotoJobRecord) => OwnPhotoJobRecord | null,
+  ): Promise<OwnPhotoJobRecord | null> {
+    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+      const job = await this.#require(jobId);
+      const next = decide(job);
+      if (!next) return null;
+      if (await this.#jobs.replaceOwnPhotoJob(next, job.version)) return next;
+    }
+    throw new AppError('store_conflict', 'The print job changed too often; try again.');
+  }
+
+  /** The own-photo price at this printer: configured, else the newest event's at its venue. */
+  async #priceList(printer: PrinterRecord): Promise<PriceList | null> {
+    const configured = this.settings.price;
+    if (configured) return configured;
+    const [event] = await this.#deps.store.listEvents({ venueId: printer.venueId });
+    return ownPhotoPriceList({ configured: null, eventPriceList: event?.priceList ?? null });
+  }
+
+  #view(job: OwnPhotoJobRecord, priceList: PriceList | null): OwnPhotoJobView {
+    const printCount = ownPhotoPrintCount(job);
+    const unpaid = job.state === 'uploaded' || job.state === 'awaiting_payment';
+    let fee: OwnPhotoFee | null = job.quote;
+    if (unpaid && priceList) {
+      const q = priceOwnPhotoJobs(priceList, [printCount]);
+      fee = { currency: q.currency, totalCents: q.totalCents, printCount: q.printCount };
+    }
+    return {
+      id: job.id,
+      code: job.code,
+      state: job.state,
+      imageCount: job.images.length,
+      printCount,
+      createdAt: job.createdAt,
+      expiresAt: job.expiresAt,
+      fee,
+      heldBy: job.state === 'released' ? (job.release?.printerId ?? null) : null,
+    };
+  }
+
+  async #refund(job: OwnPhotoJobRecord, event: PaymentWebhookEvent): Promise<void> {
+    try {
+      await this.#deps.payments.refund({
+        sessionId: event.sessionId,
+        orderId: event.orderId,
+        amountCents: event.amountCents,
+        currency: event.currency,
+        reason: job.state === 'expired' ? 'paid after the print job expired' : 'print job paid twice',
+        idempotencyKey: `own-photo-extra-payment:${job.id}:${event.sessionId}`,
+      });
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      this.#deps.logger.error({ err, jobId: job.id }, 'refund of an extra own-photo payment failed; refund it by hand');
+    }
+  }
+}
