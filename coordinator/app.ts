@@ -11,6 +11,7 @@ import { healthMetricsRoutes } from './routes/health-metrics.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { ownPhotoRoutes } from './routes/own-photos.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
 import { venueRoutes } from './routes/venues.ts';
@@ -82,6 +83,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   const assets = shopAssets();
   assetRoutes(router, assets);
   shopRoutes(router, deps, assets);
+  ownPhotoRoutes(router, deps, services, assets);
   deps.payments.mount?.(router);
 
   // Before every route, so requireStaff also accepts the staff console's session cookie.

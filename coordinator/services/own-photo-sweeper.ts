@@ -3,8 +3,8 @@ import { type OwnPhotoJobRecord, sweepAction, withOwnPhotoEvent } from '../../sh
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { Store } from '../store/port.ts';
-import type { OwnPhotoService } from './own-photos.ts';
 import { OWN_PHOTO_SWEEP_INTERVAL_MS } from './own-photo-settings.ts';
+import type { OwnPhotoService } from './own-photos.ts';
 
 /** Jobs one sweep handles; the rest wait for the next (a sweep never holds the store for long). */
 export const OWN_PHOTO_SWEEP_BATCH = 100;

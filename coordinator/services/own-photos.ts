@@ -224,7 +224,10 @@ export class OwnPhotoService {
   }
 
   /** The fee for printing `jobIds` together at `printer` (bundles count across them). */
-  async quote(printer: PrinterRecord, jobIds: readonly string[]): Promise<{ quote: PriceQuote; jobs: OwnPhotoJobRecord[] }> {
+  async quote(
+    printer: PrinterRecord,
+    jobIds: readonly string[],
+  ): Promise<{ quote: PriceQuote; jobs: OwnPhotoJobRecord[] }> {
     const jobs = await Promise.all(jobIds.map((id) => this.#require(id)));
     const priceList = await this.#priceList(printer);
     if (!priceList) throw new AppError('own_photo_no_price');
@@ -266,7 +269,7 @@ export class OwnPhotoService {
     const { store, clock, logger } = this.#deps;
     const jobId = jobIdOfPaymentRef(event.orderId);
     const job = jobId ? await this.#jobs.getOwnPhotoJob(jobId) : null;
-    if (!job || !job.paymentSessionIds.includes(event.sessionId)) {
+    if (!job?.paymentSessionIds.includes(event.sessionId)) {
       throw new AppError('order_not_found', 'The webhook names a print job or session this shop does not know.');
     }
     if (!job.quote || event.amountCents !== job.quote.totalCents || event.currency !== job.quote.currency) {
@@ -275,7 +278,11 @@ export class OwnPhotoService {
     }
     let updated: OwnPhotoJobRecord | null = null;
     if (event.type === 'payment.succeeded') {
-      updated = await this.markPaid(job.id, { sessionId: event.sessionId, paidAt: event.createdAt, via: 'kiosk_phone' });
+      updated = await this.markPaid(job.id, {
+        sessionId: event.sessionId,
+        paidAt: event.createdAt,
+        via: 'kiosk_phone',
+      });
       const now = await this.#jobs.getOwnPhotoJob(job.id);
       if (now && now.paidSessionId !== event.sessionId) await this.#refund(now, event);
     }
@@ -320,7 +327,12 @@ export class OwnPhotoService {
         return {
           job: this.#view(released, null),
           attempt: released.release!.attempt,
-          images: released.images.map((i) => ({ n: i.n, sha256: i.sha256, byteLength: i.byteLength, copies: i.copies })),
+          images: released.images.map((i) => ({
+            n: i.n,
+            sha256: i.sha256,
+            byteLength: i.byteLength,
+            copies: i.copies,
+          })),
         };
       }
     }

@@ -45,7 +45,10 @@ export class MongoOwnPhotos implements OwnPhotoJobStore {
     return result.modifiedCount === 1;
   }
 
-  async listOwnPhotoJobs(filter: { states?: readonly OwnPhotoJobState[] }, limit: number): Promise<OwnPhotoJobRecord[]> {
+  async listOwnPhotoJobs(
+    filter: { states?: readonly OwnPhotoJobState[] },
+    limit: number,
+  ): Promise<OwnPhotoJobRecord[]> {
     const max = Math.floor(limit);
     // MongoDB reads limit(0) as "no limit".
     if (!(max > 0) || filter.states?.length === 0) return [];

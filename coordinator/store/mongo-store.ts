@@ -6,8 +6,8 @@ import type { PriceList } from '../../shared/policy/pricing.ts';
 import { type Collections, collections, createIndexes } from './mongo-collections.ts';
 import { MongoMedia } from './mongo-media.ts';
 import { MongoOffline } from './mongo-offline.ts';
-import { MongoOwnPhotos } from './mongo-own-photos.ts';
 import { MAX_CONDITIONAL_ATTEMPTS, MongoOrders } from './mongo-orders.ts';
+import { MongoOwnPhotos } from './mongo-own-photos.ts';
 import {
   databaseNameFromUri,
   holdingsId,

@@ -57,7 +57,10 @@ export class SqliteOwnPhotos implements OwnPhotoJobStore {
     return result.changes === 1;
   }
 
-  async listOwnPhotoJobs(filter: { states?: readonly OwnPhotoJobState[] }, limit: number): Promise<OwnPhotoJobRecord[]> {
+  async listOwnPhotoJobs(
+    filter: { states?: readonly OwnPhotoJobState[] },
+    limit: number,
+  ): Promise<OwnPhotoJobRecord[]> {
     const max = Math.max(0, Math.floor(limit));
     if (filter.states) {
       if (filter.states.length === 0) return [];

@@ -23,8 +23,8 @@ import type {
 } from './records.ts';
 import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
 import { SqliteOffline } from './sqlite-offline.ts';
-import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
+import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private throw-away store. */

@@ -32,7 +32,12 @@ export function nextOwnPhotoJobState(state: OwnPhotoJobState, event: OwnPhotoJob
 }
 
 /** Jobs a kiosk lists for the fan: still printable (unpaid ones to pay, paid ones to print). */
-export const LISTED_OWN_PHOTO_STATES: readonly OwnPhotoJobState[] = ['uploaded', 'awaiting_payment', 'paid', 'released'];
+export const LISTED_OWN_PHOTO_STATES: readonly OwnPhotoJobState[] = [
+  'uploaded',
+  'awaiting_payment',
+  'paid',
+  'released',
+];
 
 export interface OwnPhotoImage {
   /** Position in the job, from 0. */
@@ -122,7 +127,11 @@ export function decideRelease(job: OwnPhotoJobRecord, printerId: string, now: nu
     if (job.release.printerId === printerId) {
       return {
         kind: 'renew',
-        job: { ...structuredClone(job), release: { ...job.release, expiresAt: now + holdMs }, version: job.version + 1 },
+        job: {
+          ...structuredClone(job),
+          release: { ...job.release, expiresAt: now + holdMs },
+          version: job.version + 1,
+        },
       };
     }
     if (job.release.expiresAt > now) return { kind: 'held_by_other', printerId: job.release.printerId };
