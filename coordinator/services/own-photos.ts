@@ -30,6 +30,7 @@ import type { MediaObject, PrinterRecord } from '../store/records.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { OwnPhotoPinLimiter } from './own-photo-pin-limiter.ts';
 import { type OwnPhotoSettings, ownPhotoSettingsOf } from './own-photo-settings.ts';
+import { ownPhotoJobView } from './own-photo-view.ts';
 
 /** Compare-and-swap retries of one change before giving up (only under a storm of writes to one job). */
 const MAX_CAS_ATTEMPTS = 8;
@@ -204,12 +205,12 @@ export class OwnPhotoService {
       throw new AppError(expired ? 'own_photo_job_expired' : 'own_photo_job_not_found');
     }
     const priceList = await this.#priceList(printer);
-    return { jobs: listed.filter((j) => j.pinHash === match.pinHash).map((j) => this.#view(j, priceList)) };
+    return { jobs: listed.filter((j) => j.pinHash === match.pinHash).map((j) => ownPhotoJobView(j, priceList)) };
   }
 
   async job(printer: PrinterRecord, jobId: string): Promise<{ job: OwnPhotoJobView }> {
     const job = await this.#require(jobId);
-    return { job: this.#view(job, await this.#priceList(printer)) };
+    return { job: ownPhotoJobView(job, await this.#priceList(printer)) };
   }
 
   /** A job's thumbnail for the kiosk's list, while the job can still be printed. */
@@ -257,7 +258,7 @@ export class OwnPhotoService {
       }),
     );
     if (!job) throw new AppError('own_photo_job_state');
-    return { job: this.#view(job, null), checkoutUrl: session.checkoutUrl, sessionId: session.sessionId };
+    return { job: ownPhotoJobView(job, null), checkoutUrl: session.checkoutUrl, sessionId: session.sessionId };
   }
 
   /**
@@ -325,7 +326,7 @@ export class OwnPhotoService {
       if (await this.#jobs.replaceOwnPhotoJob(decision.job, job.version)) {
         const released = decision.job;
         return {
-          job: this.#view(released, null),
+          job: ownPhotoJobView(released, null),
           attempt: released.release!.attempt,
           images: released.images.map((i) => ({
             n: i.n,
@@ -362,7 +363,7 @@ export class OwnPhotoService {
       throw new AppError('own_photo_job_state', 'This print job is not released to this printer.');
     }
     await this.deleteImages(job);
-    return { job: this.#view((await this.#jobs.getOwnPhotoJob(jobId)) ?? job, null) };
+    return { job: ownPhotoJobView((await this.#jobs.getOwnPhotoJob(jobId)) ?? job, null) };
   }
 
   /** The holder could not print it: the job is paid again, to retry here or at another printer. */
@@ -376,7 +377,7 @@ export class OwnPhotoService {
       });
     });
     const job = failed ?? (await this.#require(jobId));
-    return { job: this.#view(job, null) };
+    return { job: ownPhotoJobView(job, null) };
   }
 
   /** Removes a finished job's photos (thumbnails first), then notes it on the record. Idempotent. */
@@ -420,27 +421,6 @@ export class OwnPhotoService {
     if (configured) return configured;
     const [event] = await this.#deps.store.listEvents({ venueId: printer.venueId });
     return ownPhotoPriceList({ configured: null, eventPriceList: event?.priceList ?? null });
-  }
-
-  #view(job: OwnPhotoJobRecord, priceList: PriceList | null): OwnPhotoJobView {
-    const printCount = ownPhotoPrintCount(job);
-    const unpaid = job.state === 'uploaded' || job.state === 'awaiting_payment';
-    let fee: OwnPhotoFee | null = job.quote;
-    if (unpaid && priceList) {
-      const q = priceOwnPhotoJobs(priceList, [printCount]);
-      fee = { currency: q.currency, totalCents: q.totalCents, printCount: q.printCount };
-    }
-    return {
-      id: job.id,
-      code: job.code,
-      state: job.state,
-      imageCount: job.images.length,
-      printCount,
-      createdAt: job.createdAt,
-      expiresAt: job.expiresAt,
-      fee,
-      heldBy: job.state === 'released' ? (job.release?.printerId ?? null) : null,
-    };
   }
 
   async #refund(job: OwnPhotoJobRecord, event: PaymentWebhookEvent): Promise<void> {
