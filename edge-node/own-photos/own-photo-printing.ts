@@ -11,6 +11,9 @@ import type { JournalJob, JournalUnit, OwnPhotoJournal } from './own-photo-journ
 /** A report the coordinator did not take (no uplink) is sent again after this long, until it is. */
 export const OWN_PHOTO_REPORT_RETRY_MS = 3_000;
 
+/** What printing needs of the coordinator (OwnPhotoClient; tests give a fake). */
+export type OwnPhotoPrintingClient = Pick<OwnPhotoClient, 'release' | 'image' | 'printed' | 'failed'>;
+
 export type OwnPhotoPrintState = 'printing' | 'done' | 'failed';
 
 export interface OwnPhotoProgress {
@@ -31,17 +34,18 @@ export interface OwnPhotoProgress {
  * is reported so the fan can retry here or at another printer. Emits 'progress'.
  */
 export class OwnPhotoPrinting extends Resource {
-  readonly #client: OwnPhotoClient;
+  readonly #client: OwnPhotoPrintingClient;
   readonly #printer: PrinterPort;
   readonly #journal: OwnPhotoJournal;
   readonly #clock: Clock;
   readonly #logger: StructuredLogger;
   readonly #active = new Map<string, Promise<OwnPhotoProgress>>();
   readonly #progress = new Map<string, OwnPhotoProgress>();
+  readonly #starting = new Map<string, Promise<OwnPhotoProgress>>();
   readonly #abort = new AbortController();
 
   constructor(opts: {
-    client: OwnPhotoClient;
+    client: OwnPhotoPrintingClient;
     printer: PrinterPort;
     journal: OwnPhotoJournal;
     clock: Clock;
@@ -77,8 +81,23 @@ export class OwnPhotoPrinting extends Resource {
    * with the first progress once the release was granted (a refusal rejects at once, with the
    * coordinator's reason). A second call for a job being printed here joins it.
    */
-  async start(jobId: string): Promise<OwnPhotoProgress> {
-    if (this.#active.has(jobId)) return this.progress(jobId)!;
+  start(jobId: string): Promise<OwnPhotoProgress> {
+    // A double tap (or two kiosk tabs) while the release is on its way joins the first.
+    const starting = this.#starting.get(jobId);
+    if (starting) return starting;
+    const start = this.#start(jobId).finally(() => this.#starting.delete(jobId));
+    this.#starting.set(jobId, start);
+    return start;
+  }
+
+  async #start(jobId: string): Promise<OwnPhotoProgress> {
+    const running = this.#active.get(jobId);
+    if (running) {
+      const current = this.progress(jobId);
+      if (current?.state === 'printing') return current;
+      // Finished a moment ago (its outcome is out, its bookkeeping not yet): a retry starts anew.
+      await running.catch(() => {});
+    }
     const release = await this.#client.release(jobId);
     if (this.#active.has(jobId)) return this.progress(jobId)!;
     const units = unitsOf(release);
