@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import pino from 'pino';
-import type { CoordinatorError } from '../edge-node/coordinator-client.ts';
+import { CoordinatorError } from '../edge-node/coordinator-client.ts';
 import { OwnPhotoJournal } from '../edge-node/own-photos/own-photo-journal.ts';
 import {
   OwnPhotoPrinting,
