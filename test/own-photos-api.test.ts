@@ -97,7 +97,12 @@ test('a fan uploads, opens the jobs at a kiosk with code and PIN, pays, the job 
         r.on('end', () => cb(null, Buffer.concat(chunks)));
       })
       .expect(200);
-    t.is(createHash('sha256').update(got.body as Buffer).digest('hex'), released.body.images[n].sha256);
+    t.is(
+      createHash('sha256')
+        .update(got.body as Buffer)
+        .digest('hex'),
+      released.body.images[n].sha256,
+    );
     t.true((got.body as Buffer).equals(bytes));
   }
 

@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { labelledPhoto } from '../../tools/venue-kit/photos.ts';
 import { api } from '../../tools/venue-kit/http.ts';
+import { labelledPhoto } from '../../tools/venue-kit/photos.ts';
 import { startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
 import { KIOSK_VIEWPORT as DESK_VIEWPORT, launchChromium, PHONE_VIEWPORT, screenshot } from './browser.ts';
 import { signInAsOperator } from './ops-flow.ts';
@@ -48,7 +48,9 @@ test.serial(
     const pin = ((await phone.textContent('#own-pin-value')) ?? '').trim();
     t.regex(code, /^[0-9A-Z]{6}$/);
     t.regex(pin, /^\d{4}$/);
-    await phone.waitForFunction(`[...document.querySelectorAll('img.own-thumb, #own-qr')].every((i) => i.naturalWidth > 0)`);
+    await phone.waitForFunction(
+      `[...document.querySelectorAll('img.own-thumb, #own-qr')].every((i) => i.naturalWidth > 0)`,
+    );
     await screenshot(phone, 'own-photos-2-phone-code-and-qr');
 
     // 2. Printer B's kiosk (not where anything was uploaded): a wrong PIN typed on the keypad is refused.
