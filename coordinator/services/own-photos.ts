@@ -377,6 +377,10 @@ export class OwnPhotoService {
       });
     });
     const job = failed ?? (await this.#require(jobId));
+    // A repeated report of the same failure is answered the same; anyone else's is refused.
+    if (!failed && job.failures.at(-1)?.printerId !== printer.id) {
+      throw new AppError('own_photo_job_state', 'This print job is not released to this printer.');
+    }
     return { job: ownPhotoJobView(job, null) };
   }
 
