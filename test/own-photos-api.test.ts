@@ -283,3 +283,23 @@ test('a payment of an older checkout after the job was paid is refunded and the 
   t.is(job?.state, 'paid');
   t.is(job?.paidSessionId, second.sessionId);
 });
+
+test('each photo fetched renews the printer hold, so a long job is not taken from a printer at work', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { printers } = await seedVenue(h, { images: 0, printers: 2 });
+  const [a, b] = printers as unknown as [Printer, Printer];
+  const { res } = await upload(h, [await sampleJpeg(81), await sampleJpeg(82)]);
+  const jobId = (await printerCall(h, a, 'post', '/api/printer/own-photos/lookup', codeAndPin(res.body))).body.jobs[0]
+    .id;
+  await payJob(h, a, jobId);
+  await printerCall(h, a, 'post', `/api/printer/own-photos/jobs/${jobId}/release`).expect(200);
+  h.clock.advance(4 * 60_000);
+  await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}/images/0`).expect(200);
+  h.clock.advance(4 * 60_000);
+  t.is((await createSweep(h)).holdsFreed, 0, '8 minutes after the release, but 4 after the last fetch');
+  const other = await printerCall(h, b, 'post', `/api/printer/own-photos/jobs/${jobId}/release`);
+  t.is(other.body.error.code, 'own_photo_job_held');
+  await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}/images/1`).expect(200);
+  await printerCall(h, a, 'post', `/api/printer/own-photos/jobs/${jobId}/printed`).expect(200);
+});

@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import {
   hashOwnerSecret,
   hashOwnPhotoPin,
@@ -25,6 +25,7 @@ import type { OwnPhotoFee, OwnPhotoJobView, OwnPhotoReleaseAnswer } from '../../
 import type { CoordinatorDeps } from '../deps.ts';
 import type { ProcessedImage } from '../media/image-pipeline.ts';
 import { ownPhotoMediaKey, ownPhotoMediaKeys } from '../media/own-photo-media.ts';
+import { refundExtraOwnPhotoPayment } from '../payment/own-photo-refund.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import type { MediaObject, PrinterRecord } from '../store/records.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
@@ -285,7 +286,7 @@ export class OwnPhotoService {
         via: 'kiosk_phone',
       });
       const now = await this.#jobs.getOwnPhotoJob(job.id);
-      if (now && now.paidSessionId !== event.sessionId) await this.#refund(now, event);
+      if (now && now.paidSessionId !== event.sessionId) await refundExtraOwnPhotoPayment(this.#deps, now, event);
     }
     const firstTime = await store.recordPaymentEvent({
       id: event.id,
@@ -348,6 +349,13 @@ export class OwnPhotoService {
     }
     const media = await this.#deps.store.getMedia(ownPhotoMediaKey.master(jobId, n));
     if (!media) throw new AppError('media_not_found', 'No such photo in this print job.');
+    // Each fetch renews the hold: a long job on a slow printer is not taken from a printer at work.
+    const expiresAt = this.#deps.clock.now() + this.settings.holdMs;
+    await this.#update(jobId, (j) =>
+      j.state === 'released' && j.release?.printerId === printer.id
+        ? { ...structuredClone(j), release: { ...j.release, expiresAt }, version: j.version + 1 }
+        : null,
+    );
     return media;
   }
 
@@ -425,21 +433,5 @@ export class OwnPhotoService {
     if (configured) return configured;
     const [event] = await this.#deps.store.listEvents({ venueId: printer.venueId });
     return ownPhotoPriceList({ configured: null, eventPriceList: event?.priceList ?? null });
-  }
-
-  async #refund(job: OwnPhotoJobRecord, event: PaymentWebhookEvent): Promise<void> {
-    try {
-      await this.#deps.payments.refund({
-        sessionId: event.sessionId,
-        orderId: event.orderId,
-        amountCents: event.amountCents,
-        currency: event.currency,
-        reason: job.state === 'expired' ? 'paid after the print job expired' : 'print job paid twice',
-        idempotencyKey: `own-photo-extra-payment:${job.id}:${event.sessionId}`,
-      });
-    } catch (err) {
-      if (!isAppError(err)) throw err;
-      this.#deps.logger.error({ err, jobId: job.id }, 'refund of an extra own-photo payment failed; refund it by hand');
-    }
   }
 }
