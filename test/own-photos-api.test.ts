@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
 import { ownPhotoMediaKey } from '../coordinator/media/own-photo-media.ts';
+import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { OWN_PHOTO_PIN_BURST } from '../coordinator/services/own-photo-pin-limiter.ts';
 import {
   asOperator,
@@ -282,6 +283,46 @@ test('a payment of an older checkout after the job was paid is refunded and the 
   const job = await h.store.ownPhotoJobs().getOwnPhotoJob(jobId);
   t.is(job?.state, 'paid');
   t.is(job?.paidSessionId, second.sessionId);
+
+  // The gateway delivers the same event again: taken, marked a duplicate, nothing changes.
+  const replay = JSON.stringify({
+    id: 'evt_replayed',
+    type: 'payment.succeeded',
+    sessionId: second.sessionId,
+    orderId: `ownjob_${jobId}`,
+    amountCents: second.job.fee.totalCents,
+    currency: second.job.fee.currency,
+    createdAt: h.clock.now(),
+  });
+  const deliver = () =>
+    h.http
+      .post('/api/payments/webhook')
+      .set('content-type', 'application/json')
+      .set(TEST_GATEWAY_SIGNATURE_HEADER, h.gateway.signatureHeader(replay, h.clock.now()))
+      .send(replay);
+  t.deepEqual((await deliver()).body, { received: true, duplicate: false, state: 'paid' });
+  t.deepEqual((await deliver()).body, { received: true, duplicate: true, state: 'paid' });
+  t.is(h.gateway.refunds.length, 1, 'the paying session itself is never refunded');
+});
+
+test('the fan cancels the payment on the phone: the job is unpaid again and the kiosk stops waiting', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { printers } = await seedVenue(h, { images: 0, printers: 1 });
+  const [a] = printers as unknown as [Printer];
+  const { res } = await upload(h, [await sampleJpeg(91)]);
+  const jobId = (await printerCall(h, a, 'post', '/api/printer/own-photos/lookup', codeAndPin(res.body))).body.jobs[0]
+    .id;
+  const older = await printerCall(h, a, 'post', `/api/printer/own-photos/jobs/${jobId}/checkout`).expect(200);
+  const latest = await printerCall(h, a, 'post', `/api/printer/own-photos/jobs/${jobId}/checkout`).expect(200);
+  // Cancelling a checkout the kiosk no longer shows changes nothing.
+  await h.http.post(new URL(older.body.checkoutUrl).pathname).type('form').send({ outcome: 'cancel' });
+  t.is((await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}`)).body.job.state, 'awaiting_payment');
+  await h.http.post(new URL(latest.body.checkoutUrl).pathname).type('form').send({ outcome: 'cancel' });
+  t.is((await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}`)).body.job.state, 'uploaded');
+  // Paying later still works.
+  await payJob(h, a, jobId);
+  t.is((await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}`)).body.job.state, 'paid');
 });
 
 test('each photo fetched renews the printer hold, so a long job is not taken from a printer at work', async (t) => {

@@ -136,6 +136,7 @@ test('the job QR holds code and PIN; order tokens and stray scans are not job QR
 test('state machine: every allowed step, and nothing else', (t) => {
   const allowed: Record<OwnPhotoJobEvent, Partial<Record<OwnPhotoJobState, OwnPhotoJobState>>> = {
     checkout_started: { uploaded: 'awaiting_payment', awaiting_payment: 'awaiting_payment' },
+    checkout_cancelled: { awaiting_payment: 'uploaded' },
     paid: { uploaded: 'paid', awaiting_payment: 'paid' },
     released: { paid: 'released' },
     release_failed: { released: 'paid' },

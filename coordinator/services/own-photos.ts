@@ -279,6 +279,12 @@ export class OwnPhotoService {
       throw new AppError('amount_mismatch', 'The paid amount does not match the print job fee.');
     }
     let updated: OwnPhotoJobRecord | null = null;
+    if (event.type !== 'payment.succeeded' && job.paymentSessionIds.at(-1) === event.sessionId) {
+      // Only the latest checkout: the fan may have started another one at a kiosk since.
+      updated = await this.#update(job.id, (j) =>
+        j.paymentSessionIds.at(-1) === event.sessionId ? withOwnPhotoEvent(j, 'checkout_cancelled') : null,
+      );
+    }
     if (event.type === 'payment.succeeded') {
       updated = await this.markPaid(job.id, {
         sessionId: event.sessionId,

@@ -3,6 +3,7 @@
  * until a kiosk prints them. Pure: the coordinator's service decides with these functions and the
  * store only compares-and-swaps whole records (by `version`), so every adapter stays dumb.
  *
+ *   uploaded ◀─checkout_cancelled─┐
  *   uploaded ──checkout_started──▶ awaiting_payment ──paid──▶ paid ──released──▶ released ──printed──▶ printed
  *      │  └──────────────paid────────────────────────────────▲ ▲                      │
  *      │                                                      │ └──release_failed / hold expired──┘
@@ -14,10 +15,19 @@
 export const OWN_PHOTO_JOB_STATES = ['uploaded', 'awaiting_payment', 'paid', 'released', 'printed', 'expired'] as const;
 export type OwnPhotoJobState = (typeof OWN_PHOTO_JOB_STATES)[number];
 
-export type OwnPhotoJobEvent = 'checkout_started' | 'paid' | 'released' | 'release_failed' | 'printed' | 'expired';
+export type OwnPhotoJobEvent =
+  | 'checkout_started'
+  | 'checkout_cancelled'
+  | 'paid'
+  | 'released'
+  | 'release_failed'
+  | 'printed'
+  | 'expired';
 
 const TRANSITIONS: Readonly<Record<OwnPhotoJobEvent, { from: readonly OwnPhotoJobState[]; to: OwnPhotoJobState }>> = {
   checkout_started: { from: ['uploaded', 'awaiting_payment'], to: 'awaiting_payment' },
+  // The fan cancelled (or the provider declined) the latest checkout: the kiosk stops waiting.
+  checkout_cancelled: { from: ['awaiting_payment'], to: 'uploaded' },
   paid: { from: ['uploaded', 'awaiting_payment'], to: 'paid' },
   released: { from: ['paid'], to: 'released' },
   release_failed: { from: ['released'], to: 'paid' },

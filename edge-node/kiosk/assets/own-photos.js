@@ -204,6 +204,10 @@ async function pay(job) {
           void print(job.id);
           return;
         }
+        if (state.job.state === 'uploaded') {
+          showMessage({ title: 'Payment cancelled', text: 'Nothing was charged. Your photos are still waiting.' });
+          return;
+        }
       } catch {
         // A missed poll is tried again; the payment is recorded at the coordinator either way.
       }
