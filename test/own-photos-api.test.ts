@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
+import request from 'supertest';
+import { createApp } from '../coordinator/app.ts';
 import { ownPhotoMediaKey } from '../coordinator/media/own-photo-media.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { OWN_PHOTO_PIN_BURST } from '../coordinator/services/own-photo-pin-limiter.ts';
+import { defaultOwnPhotoSettings } from '../coordinator/services/own-photo-settings.ts';
+import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import {
   asOperator,
   createHarness,
@@ -343,4 +347,28 @@ test('each photo fetched renews the printer hold, so a long job is not taken fro
   t.is(other.body.error.code, 'own_photo_job_held');
   await printerCall(h, a, 'get', `/api/printer/own-photos/jobs/${jobId}/images/1`).expect(200);
   await printerCall(h, a, 'post', `/api/printer/own-photos/jobs/${jobId}/printed`).expect(200);
+});
+
+test('a client past its hourly upload bytes is refused before its body is read, and may upload again later', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const photo = await noisyJpeg(95, 160);
+  // Room for two and a half photos: the third still starts within budget and puts the client in debt.
+  const budget = Math.floor(photo.length * 2.5);
+  const settings = { ...h.deps.settings, ownPhotos: defaultOwnPhotoSettings({ clientBytesPerHour: budget }) };
+  const http = request(createApp({ ...h.deps, settings }).callback());
+  const send = () => http.post('/own-photos/upload').set('accept', 'application/json').attach('photos', photo, 'a.jpg');
+  let accepted = 0;
+  let refused: request.Response | null = null;
+  for (let i = 0; i < 10 && !refused; i++) {
+    const res = await send();
+    if (res.status === 201) accepted++;
+    else refused = res;
+  }
+  t.is(accepted, 3);
+  t.is(refused?.status, 429);
+  t.is(refused?.body.error.code, 'too_many_own_photo_uploads');
+  t.true(Number(refused?.headers['retry-after']) > 0);
+  h.clock.advance(3_600_000);
+  t.is((await send()).status, 201);
 });

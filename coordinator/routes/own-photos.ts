@@ -9,6 +9,7 @@ import { ownPhotoFailedRequestSchema, ownPhotoLookupRequestSchema } from '../../
 import type { CoordinatorDeps } from '../deps.ts';
 import type { StaffIdentity } from '../http/auth.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
+import { ClientByteBudget } from '../http/client-byte-budget.ts';
 import { clientKeyOf } from '../http/client-key.ts';
 import { ClientRateLimiter } from '../http/client-rate-limiter.ts';
 import { limitPerClient } from '../http/limit-per-client.ts';
@@ -49,6 +50,7 @@ export function ownPhotoRoutes(router: Router, deps: CoordinatorDeps, services: 
   const printer = requirePrinter(deps.store, deps.clock);
   const operator = requireStaff(deps.store, ['operator']);
   const rate = new ClientRateLimiter({ burst: OWN_PHOTO_UPLOAD_BURST, refillMs: OWN_PHOTO_UPLOAD_REFILL_MS });
+  const bytes = new ClientByteBudget({ bytesPerHour: ownPhotos.settings.clientBytesPerHour });
   const inFlight = new UploadLimiter({
     maxPerCredential: MAX_OWN_PHOTO_UPLOADS_IN_FLIGHT_PER_CLIENT,
     max: MAX_OWN_PHOTO_UPLOADS_IN_FLIGHT,
@@ -84,7 +86,15 @@ export function ownPhotoRoutes(router: Router, deps: CoordinatorDeps, services: 
     try {
       if (!ownPhotos.settings.enabled) throw new AppError('own_photos_disabled');
       limitPerClient(ctx, rate, deps.clock.now(), 'too_many_own_photo_uploads');
-      const { job, owner } = await receive(ctx, deps, services, inFlight);
+      const waitMs = bytes.retryAfterMs(ctx.ip, deps.clock.now());
+      if (waitMs > 0) {
+        throw new AppError('too_many_own_photo_uploads', 'This phone or network uploaded a lot already; try later.', {
+          retryAfterSeconds: Math.ceil(waitMs / 1000),
+        });
+      }
+      const { job, owner } = await receive(ctx, deps, services, inFlight, (n) =>
+        bytes.spend(ctx.ip, n, deps.clock.now()),
+      );
       ctx.append('set-cookie', ownerCookie(ctx, owner, ownPhotos.settings.retentionMs));
       if (wantsPage) {
         ctx.status = 303;
@@ -203,7 +213,13 @@ export function ownPhotoRoutes(router: Router, deps: CoordinatorDeps, services: 
 }
 
 /** Reads the upload: every file through the photographers' checks (content type, size, pixels, bombs). */
-async function receive(ctx: Context, deps: CoordinatorDeps, services: Services, inFlight: UploadLimiter) {
+async function receive(
+  ctx: Context,
+  deps: CoordinatorDeps,
+  services: Services,
+  inFlight: UploadLimiter,
+  charge: (bytes: number) => void,
+) {
   const settings = services.ownPhotos.settings;
   let release: () => void;
   try {
@@ -222,6 +238,8 @@ async function receive(ctx: Context, deps: CoordinatorDeps, services: Services, 
       ...(deps.settings.uploadSpoolDir ? { spoolDir: deps.settings.uploadSpoolDir } : {}),
     });
     for (const f of upload.files) if (f.path) spooled.push(f.path);
+    // Charged for what was sent, accepted or not: refused files cost the coordinator as much.
+    charge(upload.files.reduce((n, f) => n + f.byteLength, 0));
     const photos: OwnPhotoUpload[] = [];
     for (const file of upload.files) {
       const processed = await processImageFrom(

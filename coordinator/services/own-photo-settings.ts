@@ -12,6 +12,8 @@ export const MAX_OWN_PHOTO_JOBS_PER_CODE = 10;
  * than printing MAX_OWN_PHOTOS_PER_JOB photos (each fetch and print renews the hold).
  */
 export const OWN_PHOTO_HOLD_MS = 5 * 60_000;
+/** Bytes of photos one client address may upload per hour (a phone's whole camera roll is far less). */
+export const OWN_PHOTO_CLIENT_BYTES_PER_HOUR = 500 * 1024 * 1024;
 /** How often the retention sweeper runs. */
 export const OWN_PHOTO_SWEEP_INTERVAL_MS = 60_000;
 
@@ -25,6 +27,7 @@ export interface OwnPhotoSettings {
   holdMs: number;
   maxPhotosPerJob: number;
   maxJobsPerCode: number;
+  clientBytesPerHour: number;
 }
 
 export function defaultOwnPhotoSettings(overrides: Partial<OwnPhotoSettings> = {}): OwnPhotoSettings {
@@ -35,6 +38,7 @@ export function defaultOwnPhotoSettings(overrides: Partial<OwnPhotoSettings> = {
     holdMs: OWN_PHOTO_HOLD_MS,
     maxPhotosPerJob: MAX_OWN_PHOTOS_PER_JOB,
     maxJobsPerCode: MAX_OWN_PHOTO_JOBS_PER_CODE,
+    clientBytesPerHour: OWN_PHOTO_CLIENT_BYTES_PER_HOUR,
     ...overrides,
   };
 }
