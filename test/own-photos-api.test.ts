@@ -198,7 +198,7 @@ test('retention: an unpaid job and its photos are deleted after the retention ti
   await payJob(h, a, paidId);
 
   h.clock.advance(23 * HOUR_MS);
-  t.deepEqual(await createSweep(h), { expired: 0, imagesDeleted: 0, holdsFreed: 0 });
+  t.deepEqual(await createSweep(h), { expired: 0, imagesDeleted: 0, holdsFreed: 0, orphansRemoved: 0 });
   t.not(await h.store.getMedia(ownPhotoMediaKey.master(unpaidId, 0)), null);
   h.clock.advance(HOUR_MS);
   const swept = await createSweep(h);
@@ -371,4 +371,28 @@ test('a client past its hourly upload bytes is refused before its body is read, 
   t.true(Number(refused?.headers['retry-after']) > 0);
   h.clock.advance(3_600_000);
   t.is((await send()).status, 201);
+});
+
+test('photos whose job record never came (an upload cut short) are removed after a grace period; live jobs keep theirs', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { createServices } = await import('../coordinator/services/index.ts');
+  const services = createServices(h.deps);
+  t.teardown(() => services.close());
+  const live = await upload(h, [await sampleJpeg(97)]);
+  t.is(live.res.status, 201);
+  const ghost = { bytes: Buffer.from('half an upload'), contentType: 'image/jpeg' };
+  await h.store.putMedia(ownPhotoMediaKey.master('ghost-job', 0), ghost);
+  await h.store.putMedia(ownPhotoMediaKey.thumbnail('ghost-job', 0), ghost);
+  t.is((await services.ownPhotoSweeper.sweep()).orphansRemoved, 0, 'first seen: maybe an upload in flight');
+  h.clock.advance(5 * 60_000);
+  t.is((await services.ownPhotoSweeper.sweep()).orphansRemoved, 0);
+  h.clock.advance(6 * 60_000);
+  t.is((await services.ownPhotoSweeper.sweep()).orphansRemoved, 1);
+  t.is(await h.store.getMedia(ownPhotoMediaKey.master('ghost-job', 0)), null);
+  t.is(await h.store.getMedia(ownPhotoMediaKey.thumbnail('ghost-job', 0)), null);
+  t.deepEqual(await h.store.listMediaKeys('own/', null, 10), [
+    ownPhotoMediaKey.master(live.res.body.job.id, 0),
+    ownPhotoMediaKey.thumbnail(live.res.body.job.id, 0),
+  ]);
 });
