@@ -8,6 +8,7 @@ import pino from 'pino';
 import { CoordinatorError } from '../edge-node/coordinator-client.ts';
 import { OwnPhotoJournal } from '../edge-node/own-photos/own-photo-journal.ts';
 import {
+  OWN_PHOTO_HOLD_RENEW_MS,
   OwnPhotoPrinting,
   type OwnPhotoPrintingClient,
   type OwnPhotoProgress,
@@ -118,7 +119,7 @@ async function setup(t: ExecutionContext, coordinator = new FakeCoordinator(), p
     t.teardown(close);
     const outcome = (jobId: string) =>
       finished.get(jobId) ?? new Promise<OwnPhotoProgress>((resolve) => waiters.set(jobId, resolve));
-    return { journal, printing, outcome, close };
+    return { journal, printing, outcome, close, clock };
   };
   return { path, coordinator, printer, open };
 }
@@ -218,4 +219,32 @@ test('a job resumed after a restart that another printer took over is not printe
   t.is(outcome.error?.code, 'own_photo_job_held');
   t.deepEqual(printer.printed, []);
   t.is(node.journal.unfinished().length, 0);
+});
+
+test('while a job waits for the printer (out of paper), its hold is renewed, so no other printer takes it', async (t) => {
+  const coordinator = new FakeCoordinator();
+  const printer = new FakePrinter();
+  let paperIn: () => void = () => {};
+  const waiting = new Promise<void>((resolve) => {
+    paperIn = resolve;
+  });
+  let printing = 0;
+  printer.printPhoto = async (_image, opts = {}) => {
+    printing++;
+    if (printing === 1) await waiting;
+    printer.printed.push(opts.jobId ?? '?');
+  };
+  const { open } = await setup(t, coordinator, printer);
+  const node = await open();
+  await node.printing.start('job-6');
+  t.is(coordinator.releases, 1);
+  // Three renewal periods pass while the first print waits for paper.
+  for (let i = 0; i < 3; i++) await node.clock.tick(OWN_PHOTO_HOLD_RENEW_MS);
+  t.is(coordinator.releases, 4, 'one renewal per period');
+  paperIn();
+  t.is((await node.outcome('job-6')).state, 'done');
+  t.is(printer.printed.length, 3);
+  const after = coordinator.releases;
+  await node.clock.tick(2 * OWN_PHOTO_HOLD_RENEW_MS);
+  t.is(coordinator.releases, after, 'no renewals once the job is done');
 });

@@ -10,6 +10,11 @@ import type { JournalJob, JournalUnit, OwnPhotoJournal } from './own-photo-journ
 
 /** A report the coordinator did not take (no uplink) is sent again after this long, until it is. */
 export const OWN_PHOTO_REPORT_RETRY_MS = 3_000;
+/**
+ * While a job prints (or waits for paper), its hold at the coordinator is renewed this often, well
+ * inside the hold (OWN_PHOTO_HOLD_MS, 5 min): a printer at work never loses its job to another.
+ */
+export const OWN_PHOTO_HOLD_RENEW_MS = 60_000;
 
 /** What printing needs of the coordinator (OwnPhotoClient; tests give a fake). */
 export type OwnPhotoPrintingClient = Pick<OwnPhotoClient, 'release' | 'image' | 'printed' | 'failed'>;
@@ -145,6 +150,12 @@ export class OwnPhotoPrinting extends Resource {
   async #print(job: JournalJob, release: OwnPhotoReleaseAnswer): Promise<OwnPhotoProgress> {
     const total = job.units.length;
     const photos = new Map<number, Buffer>();
+    // A retry of the release by its holder renews the hold (the coordinator answers the same release).
+    const renew = this.#clock.setInterval(() => {
+      this.#client.release(job.jobId).catch((err: unknown) => {
+        this.#logger.warn({ err, jobId: job.jobId }, 'own-photo hold not renewed this time');
+      });
+    }, OWN_PHOTO_HOLD_RENEW_MS);
     try {
       for (const u of job.units) {
         if (job.printed.has(u.unit)) continue;
@@ -168,6 +179,8 @@ export class OwnPhotoPrinting extends Resource {
     } catch (err) {
       if (this.#abort.signal.aborted) throw err;
       return this.#giveUp(job, err);
+    } finally {
+      renew.cancel();
     }
     return this.#report(job);
   }
