@@ -396,3 +396,41 @@ test('photos whose job record never came (an upload cut short) are removed after
     ownPhotoMediaKey.thumbnail(live.res.body.job.id, 0),
   ]);
 });
+
+test('a kiosk sale can carry jobs as lines: quote several together, mark each paid once, release and complete', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { createServices } = await import('../coordinator/services/index.ts');
+  const services = createServices(h.deps);
+  t.teardown(() => services.close());
+  const { printers } = await seedVenue(h, { images: 0, printers: 1 });
+  const printer = (await h.store.getPrinter(printers[0]!.id))!;
+  const first = await upload(h, [await sampleJpeg(131)]);
+  h.clock.advance(1_000);
+  const second = await upload(h, [await sampleJpeg(132), await sampleJpeg(133)], first.cookie);
+  const { jobs } = await services.ownPhotos.lookup(printer, first.res.body.code, first.res.body.pin);
+  const ids = jobs.map((j) => j.id);
+  t.is(ids.length, 2);
+  t.is(second.res.body.code, first.res.body.code);
+  // 1 + 2 prints priced together: the event's 3-print bundle (20.00), as a basket of event photos would be.
+  const { quote } = await services.ownPhotos.quote(printer, ids);
+  t.is(quote.totalCents, 2000);
+  for (const id of ids) {
+    const paid = await services.ownPhotos.markPaid(id, {
+      sessionId: 'sale_1',
+      paidAt: h.clock.now(),
+      via: 'kiosk_sale',
+    });
+    t.is(paid?.state, 'paid');
+    t.is(
+      await services.ownPhotos.markPaid(id, { sessionId: 'sale_1', paidAt: h.clock.now(), via: 'kiosk_sale' }),
+      null,
+    );
+  }
+  for (const id of ids) {
+    const release = await services.ownPhotos.release(printer, id);
+    t.is(release.attempt, 1);
+    t.is((await services.ownPhotos.complete(printer, id)).job.state, 'printed');
+  }
+  t.deepEqual(await h.store.listMediaKeys('own/', null, 10), []);
+});

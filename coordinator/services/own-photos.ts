@@ -310,10 +310,16 @@ export class OwnPhotoService {
    */
   async markPaid(
     jobId: string,
-    payment: { sessionId: string; paidAt: number; via: 'kiosk_phone' | 'kiosk_sale' },
+    payment: { sessionId: string; paidAt: number; via: 'kiosk_phone' | 'kiosk_sale'; fee?: OwnPhotoFee },
   ): Promise<OwnPhotoJobRecord | null> {
     return this.#update(jobId, (j) =>
-      withOwnPhotoEvent(j, 'paid', { paidSessionId: payment.sessionId, paidAt: payment.paidAt, paidVia: payment.via }),
+      withOwnPhotoEvent(j, 'paid', {
+        paidSessionId: payment.sessionId,
+        paidAt: payment.paidAt,
+        paidVia: payment.via,
+        // A sale's line carries its own share of the total; the phone checkout fixed it at checkout.
+        ...(payment.fee ? { quote: payment.fee } : {}),
+      }),
     );
   }
 
