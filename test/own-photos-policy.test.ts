@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { ownPhotoSales } from '../coordinator/services/own-photo-view.ts';
 import {
   hashOwnPhotoPin,
   isOwnPhotoPin,
@@ -239,4 +240,20 @@ test('fee: the configured own-photo price wins, else the event price list with i
   t.is(priceOwnPhotoJobs(event, [2, 1]).totalCents, priceOrder(event, [{ imageId: 'x', copies: 3 }]).totalCents);
   t.is(priceOwnPhotoJobs(configured, [4]).totalCents, 1200);
   t.throws(() => priceOwnPhotoJobs(event, [0]), { instanceOf: RangeError });
+});
+
+test('the own-photos sales channel: paid jobs since a time, per currency', (t) => {
+  const paid = (id: string, paidAt: number, currency: string, totalCents: number, printCount: number) =>
+    job({ id, state: 'printed', paidAt, quote: { currency, totalCents, printCount } });
+  const jobs = [
+    paid('a', T0, 'EUR', 1000, 2),
+    paid('b', T0 + 10, 'EUR', 500, 1),
+    paid('c', T0 + 10, 'CHF', 700, 1),
+    paid('old', T0 - 1, 'EUR', 9999, 9),
+    job({ id: 'unpaid' }),
+  ];
+  t.deepEqual(ownPhotoSales(jobs, T0), [
+    { currency: 'CHF', jobs: 1, prints: 1, revenueCents: 700 },
+    { currency: 'EUR', jobs: 2, prints: 3, revenueCents: 1500 },
+  ]);
 });

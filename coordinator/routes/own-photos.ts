@@ -18,6 +18,7 @@ import { parseInput } from '../http/validate.ts';
 import { processImageFrom } from '../media/image-pipeline.ts';
 import { drainOrCut, readMultipartUpload } from '../media/multipart.ts';
 import type { Services } from '../services/index.ts';
+import { ownPhotoSales } from '../services/own-photo-view.ts';
 import type { OwnPhotoOwner, OwnPhotoUpload } from '../services/own-photos.ts';
 import { MAX_OWN_PHOTO_JOBS_LISTED } from '../services/own-photos.ts';
 import type { PrinterRecord } from '../store/records.ts';
@@ -38,6 +39,7 @@ export const MAX_OWN_PHOTO_UPLOADS_IN_FLIGHT = 4;
 /** The phone's cookie: its code, PIN and upload secret (the page shows code and PIN back to it). */
 export const OWN_PHOTO_COOKIE = 'vpm_own';
 const COOKIE_VALUE = /^([0-9A-Z]{6})\.([0-9]{4})\.([A-Za-z0-9_-]{16,64})$/;
+const DAY_MS = 86_400_000;
 const imageIndex = z.coerce.number().int().min(0).max(999);
 
 /**
@@ -181,6 +183,7 @@ export function ownPhotoRoutes(router: Router, deps: CoordinatorDeps, services: 
     const [jobs, printers] = await Promise.all([ownPhotos.listForConsole(), deps.store.listPrinters()]);
     const body = ownPhotosBody({
       jobs,
+      sales: ownPhotoSales(jobs, deps.clock.now() - DAY_MS),
       printers,
       retentionHours: Math.round(ownPhotos.settings.retentionMs / 3_600_000),
       limit: MAX_OWN_PHOTO_JOBS_LISTED,

@@ -27,3 +27,24 @@ export function ownPhotoJobView(job: OwnPhotoJobRecord, priceList: PriceList | n
     heldBy: job.state === 'released' ? (job.release?.printerId ?? null) : null,
   };
 }
+
+/** Own-photo jobs paid at or after `since`, per currency: the "own photos" sales channel. */
+export interface OwnPhotoSalesLine {
+  currency: string;
+  jobs: number;
+  prints: number;
+  revenueCents: number;
+}
+
+export function ownPhotoSales(jobs: readonly OwnPhotoJobRecord[], since: number): OwnPhotoSalesLine[] {
+  const lines = new Map<string, OwnPhotoSalesLine>();
+  for (const job of jobs) {
+    if (job.paidAt === null || job.paidAt < since || !job.quote) continue;
+    const line = lines.get(job.quote.currency) ?? { currency: job.quote.currency, jobs: 0, prints: 0, revenueCents: 0 };
+    line.jobs++;
+    line.prints += job.quote.printCount;
+    line.revenueCents += job.quote.totalCents;
+    lines.set(line.currency, line);
+  }
+  return [...lines.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+}

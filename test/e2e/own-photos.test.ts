@@ -129,6 +129,7 @@ test.serial(
     await signInAsOperator(ops, venue.base, venue.operator);
     await ops.goto(`${venue.base}/ops/own-photos`);
     t.regex((await ops.textContent('#own-photos-table')) ?? '', /Printed/);
+    t.regex((await ops.textContent('#own-photos-sales')) ?? '', /1 job\(s\), 2 print\(s\), \d+\.\d{2} [A-Z]{3}/);
     await screenshot(ops, 'own-photos-11-console');
     t.deepEqual(run.problems, []);
     t.deepEqual(kioskRun.problems, []);

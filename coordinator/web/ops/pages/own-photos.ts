@@ -1,5 +1,6 @@
 import type { OwnPhotoJobRecord, OwnPhotoJobState } from '../../../../shared/policy/own-photo-job.ts';
 import { html, type SafeHtml } from '../../../../shared/web/html.ts';
+import type { OwnPhotoSalesLine } from '../../../services/own-photo-view.ts';
 import type { PrinterRecord } from '../../../store/records.ts';
 import { localTime } from '../dashboard-view.ts';
 
@@ -14,6 +15,8 @@ const STATE_LABEL: Readonly<Record<OwnPhotoJobState, string>> = {
 
 export interface OwnPhotosPageData {
   jobs: readonly OwnPhotoJobRecord[];
+  /** Paid in the last 24 hours, per currency. */
+  sales: readonly OwnPhotoSalesLine[];
   printers: readonly PrinterRecord[];
   retentionHours: number;
   limit: number;
@@ -42,6 +45,13 @@ export function ownPhotosBody(d: OwnPhotosPageData): SafeHtml {
   const printer = (id: string | null) => (id ? (names.get(id) ?? `${id.slice(0, 8)}…`) : '–');
   return html`<h1>Own photos</h1>
 <p>Print jobs fans uploaded from their phones. Unpaid jobs and their photos are deleted ${d.retentionHours} hours after upload; printed jobs' photos at once.</p>
+<p id="own-photos-sales">Sales in the last 24 hours: ${
+    d.sales.length === 0
+      ? 'none'
+      : d.sales
+          .map((l) => `${l.jobs} job(s), ${l.prints} print(s), ${(l.revenueCents / 100).toFixed(2)} ${l.currency}`)
+          .join('; ')
+  }</p>
 ${
   d.jobs.length === 0
     ? html`<p class="muted" id="own-photos-empty">No own-photo jobs yet.</p>`
