@@ -71,5 +71,5 @@ ${m.ticket ? ticket(m.ticket) : ''}
 </form>
 <p id="own-retention" class="notice">Your photos are kept for at most ${m.retentionHours} hours and deleted as soon as they are printed. They are not shown to anyone else and never put in the event gallery.</p>
 ${jobList(m.jobs)}`;
-  return shopPage(assets, { title: 'Print your own photos', main });
+  return shopPage(assets, { title: 'Print your own photos', main, script: 'own-photos.js' });
 }

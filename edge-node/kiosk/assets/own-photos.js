@@ -157,6 +157,12 @@ function renderJobs(jobs) {
     info.className = 'own-job-info';
     const title = document.createElement('p');
     title.textContent = `${job.printCount} print${job.printCount === 1 ? '' : 's'}`;
+    const kept = document.createElement('p');
+    kept.className = 'own-job-kept';
+    kept.textContent =
+      job.state === 'uploaded' || job.state === 'awaiting_payment'
+        ? `Deleted ${new Date(job.expiresAt).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' })} unless printed`
+        : 'Paid';
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'button own-job-print';
@@ -164,7 +170,7 @@ function renderJobs(jobs) {
     button.textContent = paid ? 'Print now (paid)' : `Pay ${money(job.fee)} and print`;
     button.disabled = !paid && !job.fee;
     button.addEventListener('click', () => void (paid ? print(job.id) : pay(job)));
-    info.append(title, button);
+    info.append(title, kept, button);
     li.append(thumbs, info);
     list.append(li);
   }
