@@ -397,7 +397,7 @@ test('photos whose job record never came (an upload cut short) are removed after
   ]);
 });
 
-test('a kiosk sale can carry jobs as lines: quote several together, mark each paid once, release and complete', async (t) => {
+test('a kiosk sale can carry jobs as lines: quote together, mark paid once, void after a failed print, release and complete', async (t) => {
   const h = await createHarness();
   t.teardown(() => h.close());
   const { createServices } = await import('../coordinator/services/index.ts');
@@ -427,9 +427,20 @@ test('a kiosk sale can carry jobs as lines: quote several together, mark each pa
       null,
     );
   }
-  for (const id of ids) {
+  // The sale's print fails and it voids the card authorisation: the job is unpaid again (and kept).
+  const [firstId, secondId] = ids as [string, string];
+  await services.ownPhotos.release(printer, firstId);
+  await services.ownPhotos.fail(printer, firstId, 'paper jam');
+  t.is(await services.ownPhotos.voidPayment(firstId, 'another_sale'), null, 'only the paying sale voids');
+  t.is((await services.ownPhotos.voidPayment(firstId, 'sale_1'))?.state, 'uploaded');
+  t.not(await h.store.getMedia(ownPhotoMediaKey.master(firstId, 0)), null);
+  await services.ownPhotos.markPaid(firstId, { sessionId: 'sale_2', paidAt: h.clock.now(), via: 'kiosk_sale' });
+  t.is((await services.ownPhotos.release(printer, secondId)).attempt, 1);
+  t.is(await services.ownPhotos.voidPayment(secondId, 'sale_1'), null, 'not while a printer holds it');
+  await services.ownPhotos.complete(printer, secondId);
+  for (const id of [firstId]) {
     const release = await services.ownPhotos.release(printer, id);
-    t.is(release.attempt, 1);
+    t.is(release.attempt, 2, 'the second attempt, after the failed one');
     t.is((await services.ownPhotos.complete(printer, id)).job.state, 'printed');
   }
   t.deepEqual(await h.store.listMediaKeys('own/', null, 10), []);

@@ -139,6 +139,7 @@ test('state machine: every allowed step, and nothing else', (t) => {
     checkout_started: { uploaded: 'awaiting_payment', awaiting_payment: 'awaiting_payment' },
     checkout_cancelled: { awaiting_payment: 'uploaded' },
     paid: { uploaded: 'paid', awaiting_payment: 'paid' },
+    payment_voided: { paid: 'uploaded' },
     released: { paid: 'released' },
     release_failed: { released: 'paid' },
     printed: { released: 'printed' },

@@ -1,29 +1,18 @@
 import { AppError } from '../../shared/errors.ts';
-import {
-  hashOwnerSecret,
-  hashOwnPhotoPin,
-  newOwnPhotoCode,
-  newOwnPhotoPin,
-  normalizeOwnPhotoCode,
-  ownPhotoPinMatches,
-} from '../../shared/own-photos/job-code.ts';
+import { normalizeOwnPhotoCode, ownPhotoPinMatches } from '../../shared/own-photos/job-code.ts';
 import {
   decideRelease,
   jobIdOfPaymentRef,
   LISTED_OWN_PHOTO_STATES,
-  type OwnPhotoImage,
   type OwnPhotoJobRecord,
-  ownPhotoExpiry,
   ownPhotoPaymentRef,
   ownPhotoPrintCount,
   withOwnPhotoEvent,
 } from '../../shared/policy/own-photo-job.ts';
 import { ownPhotoPriceList, priceOwnPhotoJobs } from '../../shared/policy/own-photo-pricing.ts';
 import type { PriceList, PriceQuote } from '../../shared/policy/pricing.ts';
-import { randomId } from '../../shared/ports/random.ts';
 import type { OwnPhotoFee, OwnPhotoJobView, OwnPhotoReleaseAnswer } from '../../shared/protocol/own-photo-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import type { ProcessedImage } from '../media/image-pipeline.ts';
 import { ownPhotoMediaKey, ownPhotoMediaKeys } from '../media/own-photo-media.ts';
 import { refundExtraOwnPhotoPayment } from '../payment/own-photo-refund.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
@@ -31,6 +20,12 @@ import type { MediaObject, PrinterRecord } from '../store/records.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { OwnPhotoPinLimiter } from './own-photo-pin-limiter.ts';
 import { type OwnPhotoSettings, ownPhotoSettingsOf } from './own-photo-settings.ts';
+import {
+  createOwnPhotoJob,
+  type OwnPhotoOwner,
+  type OwnPhotoUpload,
+  ownPhotoJobsOfOwner,
+} from './own-photo-uploads.ts';
 import { ownPhotoJobView } from './own-photo-view.ts';
 
 /** Compare-and-swap retries of one change before giving up (only under a storm of writes to one job). */
@@ -40,17 +35,7 @@ export const MAX_OWN_PHOTO_JOBS_LISTED = 200;
 
 type Deps = Pick<CoordinatorDeps, 'store' | 'payments' | 'clock' | 'random' | 'logger' | 'settings'>;
 
-/** What the uploading phone keeps in its cookie: its code, PIN and the secret proving it uploaded. */
-export interface OwnPhotoOwner {
-  code: string;
-  pin: string;
-  secret: string;
-}
-
-/** One checked upload: what the image pipeline made of one file. */
-export type OwnPhotoUpload = Pick<ProcessedImage, 'mime' | 'width' | 'height' | 'sha256' | 'master' | 'thumbnail'> & {
-  originalName: string | null;
-};
+export type { OwnPhotoOwner, OwnPhotoUpload } from './own-photo-uploads.ts';
 
 /**
  * Fans' own-photo print jobs (issue #13 item 3, JP7465442B2): the phone uploads, the coordinator
@@ -60,8 +45,9 @@ export type OwnPhotoUpload = Pick<ProcessedImage, 'mime' | 'width' | 'height' | 
  * and the photos are deleted. Every change is a pure decision (shared/policy/own-photo-job.ts)
  * written by compare-and-swap, so retries and racing printers converge: a job prints once.
  *
- * For the kiosk sale (a job as one line of a basket paid by card): quote(), markPaid(), release(),
- * complete() and fail() are the whole contract; startCheckout()/applyPayment() are the phone path.
+ * For the kiosk sale (a job as one line of a basket paid by card): quote(), markPaid(),
+ * voidPayment(), release(), complete() and fail() are the whole contract; startCheckout() and
+ * applyPayment() are the phone path.
  */
 export class OwnPhotoService {
   readonly #deps: Deps;
@@ -89,96 +75,15 @@ export class OwnPhotoService {
     return this.#deps.store.ownPhotoJobs();
   }
 
-  // --- the fan's phone ---
+  // --- the fan's phone (own-photo-uploads.ts) ---
 
-  /**
-   * Stores checked photos as a new job. A phone that uploaded before (its cookie names a code with
-   * live jobs and the matching secret) adds the job under the same code and PIN; otherwise a new
-   * code, PIN and secret are made. Photos are written before the record (a record never points at
-   * missing media; media of a job whose record never came are removed by the sweeper's orphan scan).
-   */
-  async createJob(uploads: OwnPhotoUpload[], owner: OwnPhotoOwner | null) {
-    const settings = this.#requireEnabled();
-    const { store, clock, random } = this.#deps;
-    if (uploads.length === 0) throw new AppError('no_file');
-    if (uploads.length > settings.maxPhotosPerJob) throw new AppError('own_photo_job_full');
-    const now = clock.now();
-    const mine = owner ? await this.jobsOfOwner(owner) : [];
-    const live = mine.filter((j) => LISTED_OWN_PHOTO_STATES.includes(j.state));
-    if (live.length >= settings.maxJobsPerCode) {
-      throw new AppError(
-        'own_photo_job_full',
-        `At most ${settings.maxJobsPerCode} print jobs wait at once; print or let one expire first.`,
-      );
-    }
-    const first = live[0];
-    const keep = owner && first ? owner : null;
-    const code = keep?.code ?? (await this.#freshCode());
-    const pin = keep?.pin ?? newOwnPhotoPin(random);
-    const secret = keep?.secret ?? randomId(random, 24);
-    const pinSalt = first?.pinSalt ?? randomId(random, 12);
-    const id = randomId(random, 16);
-    const images: OwnPhotoImage[] = uploads.map((u, n) => ({
-      n,
-      sha256: u.sha256,
-      mime: u.mime,
-      width: u.width,
-      height: u.height,
-      byteLength: u.master.length,
-      copies: 1,
-      originalName: u.originalName ? u.originalName.slice(0, 255) : null,
-    }));
-    try {
-      for (const [n, u] of uploads.entries()) {
-        await store.putMedia(ownPhotoMediaKey.master(id, n), { bytes: u.master, contentType: u.mime });
-        await store.putMedia(ownPhotoMediaKey.thumbnail(id, n), { bytes: u.thumbnail, contentType: 'image/jpeg' });
-      }
-    } catch (err) {
-      // No record will point at them: remove what was written (deleteMedia is idempotent).
-      for (const key of ownPhotoMediaKeys(id, uploads.length)) await store.deleteMedia(key).catch(() => {});
-      throw err;
-    }
-    const job: OwnPhotoJobRecord = {
-      id,
-      code,
-      pinSalt,
-      pinHash: first?.pinHash ?? hashOwnPhotoPin(pin, pinSalt),
-      ownerHash: hashOwnerSecret(secret),
-      images,
-      state: 'uploaded',
-      version: 1,
-      createdAt: now,
-      expiresAt: ownPhotoExpiry(now, settings.retentionMs),
-      quote: null,
-      paymentSessionIds: [],
-      paidSessionId: null,
-      paidAt: null,
-      paidVia: null,
-      payingPrinterId: null,
-      release: null,
-      failures: [],
-      printedAt: null,
-      printedBy: null,
-      imagesDeletedAt: null,
-    };
-    await this.#jobs.insertOwnPhotoJob(job);
-    return { job, owner: { code, pin, secret } satisfies OwnPhotoOwner };
+  createJob(uploads: OwnPhotoUpload[], owner: OwnPhotoOwner | null) {
+    return createOwnPhotoJob(this.#deps, this.#requireEnabled(), uploads, owner);
   }
 
   /** The jobs this phone uploaded (its cookie's code, checked against its secret), oldest first. */
-  async jobsOfOwner(owner: OwnPhotoOwner): Promise<OwnPhotoJobRecord[]> {
-    const code = normalizeOwnPhotoCode(owner.code);
-    if (!code) return [];
-    const ownerHash = hashOwnerSecret(owner.secret);
-    return (await this.#jobs.listOwnPhotoJobsByCode(code)).filter((j) => j.ownerHash === ownerHash);
-  }
-
-  async #freshCode(): Promise<string> {
-    for (;;) {
-      const code = newOwnPhotoCode(this.#deps.random);
-      const taken = (await this.#jobs.listOwnPhotoJobsByCode(code)).some((j) => j.imagesDeletedAt === null);
-      if (!taken) return code;
-    }
+  jobsOfOwner(owner: OwnPhotoOwner): Promise<OwnPhotoJobRecord[]> {
+    return ownPhotoJobsOfOwner(this.#deps.store, owner);
   }
 
   // --- the kiosk (a paired printer) ---
@@ -320,6 +225,19 @@ export class OwnPhotoService {
         // A sale's line carries its own share of the total; the phone checkout fixed it at checkout.
         ...(payment.fee ? { quote: payment.fee } : {}),
       }),
+    );
+  }
+
+  /**
+   * A kiosk sale voided the payment it marked (authorisation voided after a failed print or a
+   * cancel): the job is unpaid again, and kept. Only the payment that paid it can be voided, and
+   * not while a printer holds the job. Returns the job when this call voided it.
+   */
+  async voidPayment(jobId: string, sessionId: string): Promise<OwnPhotoJobRecord | null> {
+    return this.#update(jobId, (j) =>
+      j.paidSessionId === sessionId
+        ? withOwnPhotoEvent(j, 'payment_voided', { paidSessionId: null, paidAt: null, paidVia: null })
+        : null,
     );
   }
 

@@ -19,6 +19,7 @@ export type OwnPhotoJobEvent =
   | 'checkout_started'
   | 'checkout_cancelled'
   | 'paid'
+  | 'payment_voided'
   | 'released'
   | 'release_failed'
   | 'printed'
@@ -29,6 +30,8 @@ const TRANSITIONS: Readonly<Record<OwnPhotoJobEvent, { from: readonly OwnPhotoJo
   // The fan cancelled (or the provider declined) the latest checkout: the kiosk stops waiting.
   checkout_cancelled: { from: ['awaiting_payment'], to: 'uploaded' },
   paid: { from: ['uploaded', 'awaiting_payment'], to: 'paid' },
+  // A kiosk sale voided its card authorisation (print failed, fan cancelled): unpaid again.
+  payment_voided: { from: ['paid'], to: 'uploaded' },
   released: { from: ['paid'], to: 'released' },
   release_failed: { from: ['released'], to: 'paid' },
   printed: { from: ['released'], to: 'printed' },
