@@ -10,7 +10,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import { kioskOwnPhotoLookupSchema, type OwnPhotoJobView } from '../../shared/protocol/own-photo-api.ts';
 import type { OwnPhotoClient } from '../own-photos/own-photo-client.ts';
 import type { OwnPhotoPrinting } from '../own-photos/own-photo-printing.ts';
-import type { PrinterStatus } from '../printing/port.ts';
+import type { PrinterState, PrinterStatus } from '../printing/port.ts';
 import { printerBlocksNewOrders, printerMessage } from './kiosk-messages.ts';
 import { KIOSK_CSP } from './kiosk-routes.ts';
 import { ownPhotoKioskPage } from './own-photo-page.ts';
@@ -172,7 +172,10 @@ async function answer(ctx: Context, work: () => Promise<unknown>): Promise<void>
   } catch (err) {
     if (!isAppError(err)) throw err;
     ctx.status = err.status;
-    ctx.body = { error: { code: err.code, message: err.message }, message: words(err.code, err.message) };
+    // The printer cannot print now: the kiosk's own words for its state (before anything is paid).
+    const state = err.details?.printerState;
+    const message = typeof state === 'string' ? printerMessage(state as PrinterState) : words(err.code, err.message);
+    ctx.body = { error: { code: err.code, message: err.message }, message };
   }
 }
 

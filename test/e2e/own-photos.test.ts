@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { PAPER_OUT_FILE } from '../../edge-node/printing/file-printer.ts';
 import { api } from '../../tools/venue-kit/http.ts';
 import { labelledPhoto } from '../../tools/venue-kit/photos.ts';
 import { tempDir } from '../fixtures/feed-fixtures.ts';
@@ -133,5 +134,73 @@ test.serial(
     await screenshot(ops, 'own-photos-11-console');
     t.deepEqual(run.problems, []);
     t.deepEqual(kioskRun.problems, []);
+  },
+);
+
+test.serial(
+  'own photos at the kiosk: out of paper is said before paying; the fan cancels on the phone or on the kiosk, nothing is charged',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const venue = await startVenue(t, { images: 1, imageSide: 400 });
+    const printer = await startVenuePrinter(t, venue, 'Printer C');
+    const prints = join(venue.dir, 'Printer C', 'prints');
+    const form = new FormData();
+    form.append('photos', new Blob([await labelledPhoto(5)], { type: 'image/jpeg' }), 'IMG_5.jpg');
+    const upload = await fetch(`${venue.base}/own-photos/upload`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'application/json' },
+    });
+    const { code, pin } = (await upload.json()) as { code: string; pin: string };
+
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage();
+    await kiosk.goto(`${printer.url}/kiosk/own`);
+    const openJobs = async () => {
+      await kiosk.waitForSelector('#kiosk[data-screen="enter"]');
+      for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
+      await kiosk.click('#enter-submit');
+      await kiosk.waitForSelector('#kiosk[data-screen="jobs"]');
+    };
+    await openJobs();
+
+    // Out of paper: the kiosk says so when the fan taps Pay, before any checkout exists.
+    await writeFile(join(prints, PAPER_OUT_FILE), '');
+    await kiosk.click('.own-job-print');
+    await kiosk.waitForSelector('#kiosk[data-screen="message"]');
+    t.regex((await kiosk.textContent('#message-title')) ?? '', /out of paper/);
+    await screenshot(kiosk, 'own-photos-c1-paper-out');
+    await rm(join(prints, PAPER_OUT_FILE));
+    await kiosk.click('#message-ok');
+
+    // The fan cancels on the phone: the kiosk stops waiting and says nothing was charged.
+    await openJobs();
+    await kiosk.click('.own-job-print');
+    await kiosk.waitForSelector('#kiosk[data-screen="pay"]');
+    const checkoutUrl = (await kiosk.getAttribute('#pay-qr', 'data-checkout-url'))!;
+    const cancelled = await fetch(checkoutUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ outcome: 'cancel' }),
+      redirect: 'manual',
+    });
+    await cancelled.arrayBuffer();
+    await kiosk.waitForSelector('#kiosk[data-screen="message"]', { timeout: 15_000 });
+    t.is(await kiosk.textContent('#message-title'), 'Payment cancelled');
+    await screenshot(kiosk, 'own-photos-c2-cancelled-on-phone');
+    await kiosk.click('#message-ok');
+
+    // The fan cancels on the kiosk: back to the job list, still unpaid.
+    await openJobs();
+    await kiosk.click('.own-job-print');
+    await kiosk.waitForSelector('#kiosk[data-screen="pay"]');
+    await kiosk.click('#pay-cancel');
+    await kiosk.waitForSelector('#kiosk[data-screen="jobs"]');
+    t.regex((await kiosk.textContent('.own-job-print')) ?? '', /^Pay /);
+    await screenshot(kiosk, 'own-photos-c3-cancelled-on-kiosk');
+
+    const { body } = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
+    t.is(body.jobs[0]?.state, 'awaiting_payment');
+    t.deepEqual(await printedFiles(prints), []);
+    t.deepEqual(run.problems, []);
   },
 );
