@@ -9,6 +9,7 @@ import { CoordinatorError } from '../edge-node/coordinator-client.ts';
 import { OwnPhotoJournal } from '../edge-node/own-photos/own-photo-journal.ts';
 import {
   OWN_PHOTO_HOLD_RENEW_MS,
+  OWN_PHOTO_REPORT_RETRY_MS,
   OwnPhotoPrinting,
   type OwnPhotoPrintingClient,
   type OwnPhotoProgress,
@@ -247,4 +248,27 @@ test('while a job waits for the printer (out of paper), its hold is renewed, so 
   const after = coordinator.releases;
   await node.clock.tick(2 * OWN_PHOTO_HOLD_RENEW_MS);
   t.is(coordinator.releases, after, 'no renewals once the job is done');
+});
+
+test('a job resumed while the coordinator is unreachable waits for it, then prints the rest', async (t) => {
+  const { path, coordinator, printer, open } = await setup(t);
+  const units = [
+    { unit: 0, n: 0, sha256: sha(PHOTOS[0]!) },
+    { unit: 1, n: 1, sha256: sha(PHOTOS[1]!) },
+  ];
+  await writeFile(
+    path,
+    `${[
+      JSON.stringify({ t: 'released', jobId: 'job-7', code: 'ABC123', units, at: 1 }),
+      JSON.stringify({ t: 'printed', jobId: 'job-7', unit: 0, at: 2 }),
+    ].join('\n')}\n`,
+  );
+  coordinator.refuseRelease = new CoordinatorError(503, 'coordinator_unreachable', 'no uplink');
+  const node = await open();
+  await node.clock.tick(OWN_PHOTO_REPORT_RETRY_MS);
+  t.deepEqual(printer.printed, [], 'nothing printed without the release');
+  coordinator.refuseRelease = null;
+  await node.clock.tick(OWN_PHOTO_REPORT_RETRY_MS);
+  t.is((await node.outcome('job-7')).state, 'done');
+  t.deepEqual(printer.printed, ['own-job-7-1']);
 });

@@ -118,6 +118,10 @@ export class OwnPhotoPrinting extends Resource {
 
   #track(jobId: string, work: Promise<OwnPhotoProgress>): void {
     const tracked = work.finally(() => this.#active.delete(jobId));
+    // Only a shutdown ends a job's work with an error (it resumes from the journal at the next start).
+    tracked.catch((err: unknown) => {
+      if (!this.#abort.signal.aborted) this.#logger.error({ err, jobId }, 'own-photo job stopped');
+    });
     this.#active.set(jobId, tracked);
   }
 
@@ -132,7 +136,7 @@ export class OwnPhotoPrinting extends Resource {
     if (job.printed.size === job.units.length) return this.#report(job);
     let release: OwnPhotoReleaseAnswer;
     try {
-      release = await this.#client.release(job.jobId);
+      release = await this.#releaseAgain(job.jobId);
     } catch (err) {
       if (!(err instanceof CoordinatorError) || err.status >= 500) throw err;
       // Printed, or taken by another printer while this one was down: nothing more to do here.
@@ -145,6 +149,18 @@ export class OwnPhotoPrinting extends Resource {
       });
     }
     return this.#print(job, release);
+  }
+
+  /** The release of a job resumed after a restart, retried while the coordinator cannot be reached. */
+  async #releaseAgain(jobId: string): Promise<OwnPhotoReleaseAnswer> {
+    for (;;) {
+      try {
+        return await this.#client.release(jobId);
+      } catch (err) {
+        if (!(err instanceof CoordinatorError) || err.status < 500 || this.#abort.signal.aborted) throw err;
+        await this.#clock.sleep(OWN_PHOTO_REPORT_RETRY_MS, this.#abort.signal);
+      }
+    }
   }
 
   async #print(job: JournalJob, release: OwnPhotoReleaseAnswer): Promise<OwnPhotoProgress> {
