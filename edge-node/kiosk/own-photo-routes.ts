@@ -150,17 +150,21 @@ export function ownPhotoKioskRoutes(router: Router, deps: KioskOwnPhotoDeps): vo
     answer(ctx, async () => {
       const jobId = ctx.params.jobId!;
       requireOpened(jobId);
-      await requirePrinterReady(deps);
+      await requirePrinterReady(deps, { paid: true });
       return { progress: await deps.printing.start(jobId) };
     }),
   );
 }
 
-async function requirePrinterReady(deps: KioskOwnPhotoDeps): Promise<void> {
+/** `paid`: the fan has paid already (the screen says the payment is kept). */
+async function requirePrinterReady(deps: KioskOwnPhotoDeps, opts: { paid?: boolean } = {}): Promise<void> {
   const status = await deps.printer();
   if (printerBlocksNewOrders(status.state)) {
     const m = printerMessage(status.state);
-    throw new AppError('printer_offline', `${m.title}. ${m.text}`, { printerState: status.state });
+    throw new AppError('printer_offline', `${m.title}. ${m.text}`, {
+      printerState: status.state,
+      ...(opts.paid ? { paid: true } : {}),
+    });
   }
 }
 
@@ -175,6 +179,9 @@ async function answer(ctx: Context, work: () => Promise<unknown>): Promise<void>
     // The printer cannot print now: the kiosk's own words for its state (before anything is paid).
     const state = err.details?.printerState;
     const message = typeof state === 'string' ? printerMessage(state as PrinterState) : words(err.code, err.message);
+    if (typeof state === 'string' && err.details?.paid === true) {
+      message.text = `${message.text} You have paid: your photos print here once it is fixed, or at another printer.`;
+    }
     ctx.body = { error: { code: err.code, message: err.message }, message };
   }
 }

@@ -138,7 +138,7 @@ test.serial(
 );
 
 test.serial(
-  'own photos at the kiosk: out of paper is said before paying; the fan cancels on the phone or on the kiosk, nothing is charged',
+  'own photos at the kiosk: out of paper is said before paying; cancels on the phone and the kiosk charge nothing; a paid job the printer could not start prints later without paying again',
   async (t) => {
     t.timeout(E2E_TEST_TIMEOUT_MS);
     const venue = await startVenue(t, { images: 1, imageSide: 400 });
@@ -201,6 +201,30 @@ test.serial(
     const { body } = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
     t.is(body.jobs[0]?.state, 'awaiting_payment');
     t.deepEqual(await printedFiles(prints), []);
+
+    // Paid, and the paper runs out before printing starts: the kiosk says the payment is kept; with
+    // paper back the fan opens the job again and prints it without paying twice.
+    await kiosk.click('.own-job-print');
+    await kiosk.waitForSelector('#kiosk[data-screen="pay"]');
+    const payUrl = (await kiosk.getAttribute('#pay-qr', 'data-checkout-url'))!;
+    await writeFile(join(prints, PAPER_OUT_FILE), '');
+    const paid = await fetch(payUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ outcome: 'pay' }),
+      redirect: 'manual',
+    });
+    await paid.arrayBuffer();
+    await kiosk.waitForSelector('#kiosk[data-screen="message"]', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#message-text')) ?? '', /You have paid/);
+    await screenshot(kiosk, 'own-photos-c4-paid-paper-out');
+    await rm(join(prints, PAPER_OUT_FILE));
+    await kiosk.click('#message-ok');
+    await openJobs();
+    t.is((await kiosk.textContent('.own-job-print'))?.trim(), 'Print now (paid)');
+    await screenshot(kiosk, 'own-photos-c5-paid-job-listed');
+    await kiosk.click('.own-job-print');
+    await kiosk.waitForSelector('#kiosk[data-outcome="done"]', { timeout: PRINT_DONE_TIMEOUT_MS });
+    t.is((await printedFiles(prints)).length, 1);
     t.deepEqual(run.problems, []);
   },
 );

@@ -23,6 +23,8 @@ let pollTimer = 0;
 let current = { code: '', pin: '' };
 
 function show(name) {
+  // The entry screen always starts empty: a code left from a look-up must not catch the next keys.
+  if (name === 'enter' && screen !== 'enter') clearEntry();
   screen = name;
   root.dataset.screen = name;
   for (const s of SCREENS) $(`screen-${s}`).hidden = s !== name;
@@ -67,6 +69,13 @@ function setActive(field) {
     if (f.dataset.field === field) f.setAttribute('data-active', '');
     else f.removeAttribute('data-active');
   }
+}
+
+function clearEntry() {
+  $('own-code').value = '';
+  $('own-pin').value = '';
+  setActive('code');
+  refreshSubmit();
 }
 
 function normalise(text) {
