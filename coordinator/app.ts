@@ -13,6 +13,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutingRoutes } from './routes/order-routing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { ownPhotoRoutes } from './routes/own-photos.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
 import { venueRoutes } from './routes/venues.ts';
@@ -86,6 +87,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   assetRoutes(router, assets);
   shopRoutes(router, deps, assets);
   afterEventRoutes(router, deps, assets, services);
+  ownPhotoRoutes(router, deps, services, assets);
   deps.payments.mount?.(router);
 
   // Before every route, so requireStaff also accepts the staff console's session cookie.

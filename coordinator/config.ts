@@ -4,6 +4,7 @@ import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
 import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './services/liveness.ts';
+import { DEFAULT_OWN_PHOTO_RETENTION_HOURS } from './services/own-photo-settings.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated
@@ -65,6 +66,16 @@ export const configSchema = z.object({
   unsoldRetentionDays: z.coerce.number().int().min(0).max(3650).default(30),
   addressRetentionDays: z.coerce.number().int().min(0).max(3650).default(90),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** "Print your own photos" (issue #13 item 3): on unless set to "off". */
+  ownPhotos: z.enum(['on', 'off']).default('on'),
+  /** Unpaid own-photo jobs and their photos are deleted this many hours after upload. */
+  ownPhotoRetentionHours: z.coerce.number().int().min(1).max(720).default(DEFAULT_OWN_PHOTO_RETENTION_HOURS),
+  /** A price per own-photo print in minor units; unset: the price list of the event at the venue. */
+  ownPhotoPriceCents: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  ownPhotoCurrency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+    .default('EUR'),
 });
 
 export type CoordinatorConfig = z.infer<typeof configSchema>;
@@ -100,6 +111,10 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   unsoldRetentionDays: 'VPM_UNSOLD_RETENTION_DAYS',
   addressRetentionDays: 'VPM_ADDRESS_RETENTION_DAYS',
   logLevel: 'VPM_LOG_LEVEL',
+  ownPhotos: 'VPM_OWN_PHOTOS',
+  ownPhotoRetentionHours: 'VPM_OWN_PHOTO_RETENTION_HOURS',
+  ownPhotoPriceCents: 'VPM_OWN_PHOTO_PRICE_CENTS',
+  ownPhotoCurrency: 'VPM_OWN_PHOTO_CURRENCY',
 };
 
 const FLAGS = {

@@ -22,6 +22,7 @@ import { loadStripeProvider } from './payment/stripe-provider.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
+import { ownPhotoSettingsFromConfig } from './services/own-photo-settings.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -189,6 +190,7 @@ export class Coordinator extends Resource {
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret: secrets.sessionSecret,
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
+        ownPhotos: ownPhotoSettingsFromConfig(config),
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
@@ -199,6 +201,7 @@ export class Coordinator extends Resource {
     // The lab outbox and retention run in the background once the app can serve their links.
     await services.afterEvent?.dispatcher.ready();
     await services.afterEvent?.retention.ready();
+    services.ownPhotoSweeper.start();
     http.handle(createApp(deps, services).callback());
     logger.info(
       {

@@ -7,6 +7,7 @@ import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { AlertThresholds } from './services/liveness.ts';
+import type { OwnPhotoSettings } from './services/own-photo-settings.ts';
 import type { Store } from './store/port.ts';
 import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
@@ -44,6 +45,8 @@ export interface CoordinatorSettings {
   ops: OpsSettings;
   /** Uploads are written here while they wait for the image decoder (absent: held in memory). */
   uploadSpoolDir?: string;
+  /** Fans' own-photo print jobs (issue #13 item 3); absent: defaultOwnPhotoSettings(). */
+  ownPhotos?: OwnPhotoSettings;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

@@ -24,6 +24,9 @@ import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
+import { OwnPhotoClient } from './own-photos/own-photo-client.ts';
+import { OwnPhotoJournal } from './own-photos/own-photo-journal.ts';
+import { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
@@ -82,6 +85,7 @@ export class NodeRuntime extends Resource {
   #log: JobLog | null = null;
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
+  #ownPhotos: { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null = null;
   #server: Server | null = null;
   readonly #queues: QueueBoard;
   /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
@@ -138,6 +142,11 @@ export class NodeRuntime extends Resource {
 
   get redemptions(): RedemptionService | null {
     return this.#redemptions;
+  }
+
+  /** Fans' own-photo jobs printed here (issue #13 item 3). */
+  get ownPhotos(): { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null {
+    return this.#ownPhotos;
   }
 
   get replicator(): BackgroundReplicator | null {
@@ -323,6 +332,15 @@ export class NodeRuntime extends Resource {
     this.#redemptions = redemptions;
     redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
     await redemptions.ready();
+    // Own-photo jobs: released by the coordinator to this printer, fetched on demand (never replicated).
+    const ownPhotoClient = new OwnPhotoClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
+    const ownPhotoJournal = this.own(new OwnPhotoJournal(join(dataDir, 'own-photo-jobs.log')));
+    await ownPhotoJournal.ready();
+    const ownPhotoPrinting = this.own(
+      new OwnPhotoPrinting({ client: ownPhotoClient, printer, journal: ownPhotoJournal, clock, logger }),
+    );
+    await ownPhotoPrinting.ready();
+    this.#ownPhotos = { client: ownPhotoClient, printing: ownPhotoPrinting };
     // Background sync stops before redemption does (it shares the mesh and the priority gate).
     this.own(replicator);
     if (config.replication !== 'on-demand') replicator.ready();

@@ -341,6 +341,44 @@ export const ERRORS = {
   },
   venue_kit_not_ready: { status: 503, message: 'The venue kit is not ready: await ready() first.' },
   venue_kit_wrong_mode: { status: 400, message: 'This venue kit call does not fit how the venue was started.' },
+
+  // --- own photos (issue #13 item 3: fans print their own phone photos at a kiosk) ---
+  own_photos_disabled: {
+    status: 404,
+    message: 'Printing your own photos is not offered here; ask staff.',
+  },
+  own_photo_job_not_found: {
+    status: 404,
+    message: 'No print job with this code and PIN; check both, or upload your photos again.',
+  },
+  own_photo_job_expired: {
+    status: 410,
+    message: 'This print job has expired and its photos were deleted; upload them again.',
+  },
+  own_photo_job_state: {
+    status: 409,
+    message: 'This print job cannot do that now (it may be paid, printing or printed already).',
+  },
+  own_photo_job_held: {
+    status: 409,
+    message: 'This print job is being printed at another printer right now.',
+  },
+  own_photo_pin_locked: {
+    status: 429,
+    message: 'Too many wrong PINs: wait a little, or scan the QR code from your phone instead.',
+  },
+  too_many_own_photo_uploads: {
+    status: 429,
+    message: 'Too many uploads from this phone or network; wait a minute and try again.',
+  },
+  own_photo_job_full: {
+    status: 422,
+    message: 'This print job holds the most photos allowed; start a new job for more.',
+  },
+  own_photo_no_price: {
+    status: 503,
+    message: 'No price is set for printing your own photos here; ask staff.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

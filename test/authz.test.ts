@@ -73,6 +73,8 @@ interface Fixture {
   venueASecrets: string[];
   /** An operator's signed-in browser cookie ("name=value"). */
   operatorCookie: string;
+  /** A fan's own-photo job (unpaid), its code and PIN (issue #13 item 3). */
+  ownJob: { id: string; code: string; pin: string };
 }
 
 interface CallSpec {
@@ -385,6 +387,74 @@ const ACCESS: Record<string, Expectation> = {
       raw: { bytes: Buffer.from('outcome=cancel'), contentType: 'application/x-www-form-urlencoded' },
     }),
   },
+  // --- own photos (issue #13 item 3). Jobs are not bound to a venue: the fan's code and PIN are
+  // the credential, and a paid job may be printed at any printer the fan stands at.
+  'GET /own-photos': {
+    access: { kind: 'public', why: "the fans' upload page; it shows jobs only to the phone holding their cookie" },
+    call: () => ({ path: '/own-photos' }),
+  },
+  'POST /own-photos/upload': {
+    access: { kind: 'public', why: 'fans upload their own photos without an account (rate- and size-limited)' },
+    call: () => ({ path: '/own-photos/upload', raw: UPLOAD }),
+  },
+  'GET /own-photos/qr.svg': {
+    access: { kind: 'public', why: "the QR of the code in the phone's own cookie; 404 without one" },
+    call: () => ({ path: '/own-photos/qr.svg' }),
+  },
+  'GET /own-photos/jobs/:jobId/:n/thumb.jpg': {
+    access: {
+      kind: 'capability',
+      why: "a job's thumbnail for the phone that uploaded it (its cookie), by the job's unguessable id",
+      forged: () => `/own-photos/jobs/${randomId()}/0/thumb.jpg`,
+    },
+    call: (f) => ({ path: `/own-photos/jobs/${f.ownJob.id}/0/thumb.jpg` }),
+  },
+  'POST /api/printer/own-photos/lookup': {
+    access: { kind: 'printer', otherVenue: (t, res) => t.is(res.status, 200, 'code and PIN open the job anywhere') },
+    call: (f) => ({ path: '/api/printer/own-photos/lookup', json: { code: f.ownJob.code, pin: f.ownJob.pin } }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}` }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId/images/:n/thumbnail': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/images/0/thumbnail` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/checkout': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/checkout` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/release': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'unpaid: released to no printer'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/release` }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId/images/:n': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) =>
+        t.is(errorCode(res), 'own_photo_job_held', 'photos go only to the printer holding the job'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/images/0` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/printed': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'only the holder completes a job'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/printed` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/failed': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'only the holder reports a failure'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/failed`, json: { reason: 'test' } }),
+  },
+  'GET /api/own-photos': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/own-photos' }) },
 };
 
 /** Pages under /ops are the operators' web console: staff only, whatever else is added there. */
@@ -501,6 +571,21 @@ async function fixture(): Promise<Fixture> {
     .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] })
     .expect(201);
 
+  const own = await h.http
+    .post('/own-photos/upload')
+    .set('accept', 'application/json')
+    .attach('photos', await sampleJpeg(99), 'IMG_OWN.jpg')
+    .expect(201);
+  const ownLookup = await printerCall(h, printer, 'post', '/api/printer/own-photos/lookup', {
+    code: own.body.code,
+    pin: own.body.pin,
+  }).expect(200);
+  const ownJob = {
+    id: ownLookup.body.jobs[0].id as string,
+    code: own.body.code as string,
+    pin: own.body.pin as string,
+  };
+
   const me = await printerCall(h, printer, 'get', '/api/printer/me').expect(200);
   const venueASecrets = [
     venue.id,
@@ -534,6 +619,7 @@ async function fixture(): Promise<Fixture> {
     spare,
     checkoutPath: new URL(unpaid.body.checkoutUrl).pathname,
     venueASecrets,
+    ownJob,
   };
 }
 

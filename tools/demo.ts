@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   log('');
   log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
+  log(`  own photos      ${base}/own-photos   (upload from a phone; "Print your own photos" at a kiosk)`);
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
     const photo = photoPrinters[i];

@@ -1,3 +1,4 @@
+import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
 import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
@@ -8,6 +9,8 @@ import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
 import { OrderService } from './orders.ts';
+import { OwnPhotoSweeper } from './own-photo-sweeper.ts';
+import { OwnPhotoService } from './own-photos.ts';
 import { PrinterService } from './printers.ts';
 import { RedemptionService } from './redemption.ts';
 
@@ -27,6 +30,10 @@ export interface Services {
   live: LiveUpdates;
   /** The operator dashboard's poller. */
   ops: OpsMonitor;
+  /** Fans' own-photo print jobs (issue #13 item 3). */
+  ownPhotos: OwnPhotoService;
+  /** Their retention limit; the composition root starts it (tests sweep by hand). */
+  ownPhotoSweeper: OwnPhotoSweeper;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Reorders after the event, fulfilment and the lab dispatcher (issue #15); null without deps.afterEvent. */
@@ -45,11 +52,17 @@ export function createServices(deps: CoordinatorDeps): Services {
     logger: deps.logger,
   });
   const afterEvent = createAfterEventServices(deps);
+  const orders = new OrderService(deps);
+  const ownPhotos = new OwnPhotoService(deps);
+  orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
+  const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
   return {
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),
-    orders: new OrderService(deps),
+    orders,
+    ownPhotos,
+    ownPhotoSweeper,
     redemption: new RedemptionService(deps),
     offline: new OfflineRedemptionService(deps),
     printers: new PrinterService(deps),
@@ -60,6 +73,7 @@ export function createServices(deps: CoordinatorDeps): Services {
     close() {
       live.close();
       ops.close();
+      ownPhotoSweeper.stop();
       afterEvent?.close();
     },
   };

@@ -102,9 +102,16 @@ export async function loadOrderSnapshot(
 /** Quotes, checkout, the fan's order and its QR code, payment webhooks, and operators' order lists. */
 export class OrderService {
   readonly #deps: CoordinatorDeps;
+  /** Payments for things that are not orders (own-photo jobs), by the prefix of their reference. */
+  readonly #otherPayments: Array<{ prefix: string; apply: (event: PaymentWebhookEvent) => Promise<unknown> }> = [];
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
+  }
+
+  /** Verified webhooks whose reference starts with `prefix` go to `apply` instead of the orders. */
+  handOverPayments(prefix: string, apply: (event: PaymentWebhookEvent) => Promise<unknown>): void {
+    this.#otherPayments.push({ prefix, apply });
   }
 
   /** Merges repeated image ids and checks every image belongs to the event. */
@@ -259,6 +266,8 @@ export class OrderService {
       metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
       return applied;
     }
+    const other = this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
+    if (other) return other.apply(event);
     const order = await store.getOrder(event.orderId);
     if (!order || order.paymentSessionId !== event.sessionId) {
       metrics.webhooks.inc({ result: 'unknown_order' });

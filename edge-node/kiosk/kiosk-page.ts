@@ -75,6 +75,7 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
   <p class="hint">Got a scanner at this printer? Just scan your code.</p>
   <p id="routing-hint" class="routing-hint" aria-live="polite" hidden></p>
   <button id="type-code-button" class="button button-secondary" type="button">Type your code</button>
+  <a id="own-photos-button" class="button button-secondary" href="/kiosk/own">Print your own photos</a>
 </section>
 
 <section id="screen-type" class="screen" aria-labelledby="type-title" hidden>

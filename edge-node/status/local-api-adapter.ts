@@ -45,6 +45,18 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     }),
     redeem: (code) => node.redeem(code),
     progress: (orderId) => node.progress(orderId),
+    ownPhotos: runtime.ownPhotos
+      ? {
+          client: runtime.ownPhotos.client,
+          printing: runtime.ownPhotos.printing,
+          printer: () => printer().status(),
+          names: () => ({
+            venue: runtime.profile?.venue.name ?? '',
+            printer: runtime.profile?.printer.name ?? node.printerName,
+          }),
+          clock: node.clock,
+        }
+      : undefined,
     kiosk: {
       startRedeem: (code) => node.startRedeem(code),
       progress: (orderId) => node.progress(orderId),

@@ -104,6 +104,11 @@ function showMessage(message) {
 async function submitCode(raw, via) {
   const code = raw.trim();
   if (!code || busy) return;
+  // A fan's own-photo job QR (PRINTJOB:code:pin) opens the own-photo screens with it.
+  if (/^PRINTJOB:/i.test(code)) {
+    location.assign(`/kiosk/own#${encodeURIComponent(code)}`);
+    return;
+  }
   // Only the camera repeats itself; a scanner or a typed code is a deliberate new try.
   if (via === 'camera' && code === lastCode.code && Date.now() - lastCode.at < SAME_CODE_QUIET_MS) return;
   lastCode = { code, at: Date.now() };
