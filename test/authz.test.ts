@@ -359,6 +359,14 @@ const ACCESS: Record<string, Expectation> = {
     },
     call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/status` }),
   },
+  'GET /api/orders/:orderId/routing': {
+    access: {
+      kind: 'capability',
+      why: 'where to print now (shortest queue among the printers holding the photos), by order id',
+      forged: () => `/api/orders/${randomId()}/routing`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/routing` }),
+  },
   'GET /api/orders/:orderId/stream': {
     access: {
       kind: 'capability',
