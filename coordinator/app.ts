@@ -13,6 +13,7 @@ import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
 import { opsAssetRoutes } from './web/ops/assets.ts';
@@ -72,6 +73,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
+  templateRoutes(router, deps, services);
   // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
   const sealer = new SessionSealer(deps.settings.sessionSecret);
   signinRoutes(router, deps, sealer);

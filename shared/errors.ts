@@ -286,6 +286,28 @@ export const ERRORS = {
   },
   venue_kit_not_ready: { status: 503, message: 'The venue kit is not ready: await ready() first.' },
   venue_kit_wrong_mode: { status: 400, message: 'This venue kit call does not fit how the venue was started.' },
+
+  // --- templates and frames (issue #14) ---
+  template_not_found: { status: 404, message: 'This template does not exist at this event.' },
+  template_invalid: {
+    status: 422,
+    message: 'The template is not valid; the details name what to fix (size, windows, text fields).',
+  },
+  template_unreadable: { status: 422, message: 'The template image cannot be decoded; export it again as PNG.' },
+  template_not_png: { status: 415, message: 'A frame must be a PNG with transparent windows.' },
+  template_photos_missing: {
+    status: 400,
+    message: 'This template has more photo windows than photos were chosen; pick a photo for each window.',
+  },
+  template_not_printable: {
+    status: 422,
+    message: 'This printer cannot print the template right now; the order is printed when it can.',
+  },
+  fee_table_invalid: {
+    status: 422,
+    message: 'The fee-rate table is not valid; the details name the band to fix.',
+  },
+  customer_id_invalid: { status: 400, message: 'The customer cookie is malformed; it has been replaced.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

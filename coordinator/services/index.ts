@@ -1,5 +1,6 @@
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
+import { TemplateService } from '../templates/template-service.ts';
 import { CredentialService } from './credentials.ts';
 import { EventService } from './events.ts';
 import { ImageService } from './images.ts';
@@ -22,6 +23,8 @@ export interface Services {
   redemption: RedemptionService;
   offline: OfflineRedemptionService;
   printers: PrinterService;
+  /** Issue #14: frames and layouts, their fees and usage. */
+  templates: TemplateService;
   /** Polls behind the fans' live pages. */
   live: LiveUpdates;
   /** The operator dashboard's poller. */
@@ -41,14 +44,16 @@ export function createServices(deps: CoordinatorDeps): Services {
     pollMs: deps.settings.ops.streamPollMs,
     logger: deps.logger,
   });
+  const templates = new TemplateService(deps);
   return {
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),
-    orders: new OrderService(deps),
-    redemption: new RedemptionService(deps),
-    offline: new OfflineRedemptionService(deps),
+    orders: new OrderService(deps, templates),
+    redemption: new RedemptionService(deps, templates),
+    offline: new OfflineRedemptionService(deps, templates),
     printers: new PrinterService(deps),
+    templates,
     live,
     ops,
     streams: new StreamLimiter(),

@@ -13,6 +13,12 @@ import {
 } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import {
+  CATALOG_TEMPLATE_PREFIX,
+  isTemplateCatalogEntry,
+  type TemplateCatalogEntry,
+  templateCatalogKey,
+} from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
 import { HaveMap } from './have-map.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
@@ -157,6 +163,32 @@ export class EventReplica extends Resource {
       if (isNotAvailableYet(err)) return null;
       throw err;
     }
+  }
+
+  /** Issue #14: a template of the event, as the catalog has it now; null when it is not here (yet). */
+  async templateEntry(templateId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<TemplateCatalogEntry | null> {
+    try {
+      const node = await this.catalog.get(templateCatalogKey(templateId), { timeout: timeoutMs });
+      return node && isTemplateCatalogEntry(node.value) ? node.value : null;
+    } catch (err) {
+      if (isNotAvailableYet(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Issue #14: every template of the event in the catalog (the printer prefetches their frames). */
+  async templateEntries(): Promise<TemplateCatalogEntry[]> {
+    const out: TemplateCatalogEntry[] = [];
+    const stream = this.catalog.createReadStream(
+      { gt: CATALOG_TEMPLATE_PREFIX, lt: `${CATALOG_TEMPLATE_PREFIX}\uffff` },
+      { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
+    );
+    try {
+      for await (const node of stream) if (isTemplateCatalogEntry(node.value)) out.push(node.value);
+    } catch {
+      // A catalog block not here yet: the templates seen so far; the next pass finds the rest.
+    }
+    return out;
   }
 
   /** Refreshes the catalog's length from connected peers; never waits long. */
