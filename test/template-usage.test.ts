@@ -1,0 +1,118 @@
+import test from 'ava';
+import { defaultFeeSettings, quoteTemplateFee } from '../shared/policy/template-fees.ts';
+import {
+  asOperator,
+  createHarness,
+  type Harness,
+  type Printer,
+  printerCall,
+  seedVenue,
+} from './fixtures/app-harness.ts';
+
+const BASIC_FEE_CENTS = 200;
+const ONLINE_ORDERS = 16;
+const OFFLINE_ORDERS = 8;
+const PRINTERS = 6;
+
+async function templateOrder(h: Harness, eventId: string, imageId: string, templateId: string, copies: number) {
+  const items = [{ imageId, copies, template: { templateId } }];
+  const created = await h.http.post('/api/orders').send({ eventId, items }).expect(201);
+  await h.http.post(new URL(created.body.checkoutUrl).pathname).type('form').send({ outcome: 'pay' }).expect(302);
+  const order = await h.http.get(`/api/orders/${created.body.order.id}`).expect(200);
+  return {
+    orderId: created.body.order.id as string,
+    token: order.body.redemption.token as string,
+    units: copies,
+    items: order.body.order.items as Array<{ template: { fee: { feeCents: number; templateUses: number } } }>,
+  };
+}
+
+async function printOnline(h: Harness, p: Printer, order: { orderId: string; token: string; units: number }) {
+  const job = await printerCall(h, p, 'post', '/api/printer/redeem', { token: order.token });
+  if (job.status !== 200) throw new Error(JSON.stringify(job.body));
+  const confirm = (unit: number) =>
+    printerCall(h, p, 'post', `/api/printer/orders/${order.orderId}/units/${unit}/printed`).expect(200);
+  const units = Array.from({ length: order.units }, (_, u) => u);
+  // Every confirmation twice, at once: a retry after a lost answer must not count again.
+  await Promise.all([...units.map(confirm), ...units.map(confirm)]);
+}
+
+async function reportOffline(h: Harness, p: Printer, order: { orderId: string; units: number }) {
+  const body = {
+    orders: [
+      {
+        orderId: order.orderId,
+        claimedAt: h.clock.now(),
+        mode: 'offline',
+        units: Array.from({ length: order.units }, (_, u) => u),
+      },
+    ],
+  };
+  // The reconciler retries a report until it has an answer: twice here, concurrently.
+  const answers = await Promise.all([
+    printerCall(h, p, 'post', '/api/printer/offline-redemptions', body),
+    printerCall(h, p, 'post', '/api/printer/offline-redemptions', body),
+  ]);
+  for (const a of answers) if (a.status !== 200) throw new Error(JSON.stringify(a.body));
+}
+
+test('template uses are exact: concurrent prints at six printers, repeated confirmations, offline prints reconciled twice', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 2, printers: PRINTERS });
+  const created = await h.http
+    .post(`/api/events/${event.id}/templates`)
+    .set(asOperator)
+    .send({
+      name: 'Gold frame',
+      basicFeeCents: BASIC_FEE_CENTS,
+      layout: { media: 'na_index-4x6_4x6in', slots: [{ x: 100, y: 100, width: 1000, height: 1300 }], texts: [] },
+    })
+    .expect(201);
+  const templateId = created.body.template.id as string;
+
+  const orders = [];
+  for (let i = 0; i < ONLINE_ORDERS + OFFLINE_ORDERS; i++) {
+    orders.push(await templateOrder(h, event.id, images[i % images.length]!.id, templateId, 1 + (i % 3)));
+  }
+  // Nothing printed yet: every order was quoted at 0 uses, the basic fee.
+  t.true(orders.every((o) => o.items[0]!.template.fee.templateUses === 0 && o.items[0]!.template.fee.feeCents === 200));
+
+  const online = orders.slice(0, ONLINE_ORDERS);
+  const offline = orders.slice(ONLINE_ORDERS);
+  await Promise.all([
+    ...online.map((o, i) => printOnline(h, printers[i % PRINTERS]!, o)),
+    ...offline.map((o, i) => reportOffline(h, printers[(i + 1) % PRINTERS]!, o)),
+  ]);
+  // Reported once more after everything settled (a reconciler that restarted): still nothing new.
+  await reportOffline(h, printers[1]!, offline[0]!);
+
+  const printedUnits = orders.reduce((n, o) => n + o.units, 0);
+  const stats = await h.http.get(`/api/events/${event.id}/template-fees`).set(asOperator).expect(200);
+  const gold = stats.body.templates[0];
+  t.is(gold.uses, printedUnits, 'one use per printed unit');
+  t.is(gold.revenueCents, printedUnits * BASIC_FEE_CENTS, 'each use at the fee its order was priced at');
+  for (const o of orders) {
+    const order = await h.http.get(`/api/orders/${o.orderId}`).expect(200);
+    t.is(order.body.order.state, 'fulfilled');
+  }
+
+  // The next quote reflects the band the uses reached; placed orders keep their frozen price.
+  const expected = quoteTemplateFee({
+    basicFeeCents: BASIC_FEE_CENTS,
+    templateUses: printedUnits,
+    customerUses: 0,
+    settings: defaultFeeSettings(),
+  });
+  t.is(gold.band, expected.templateBand);
+  const quote = await h.http
+    .post('/api/orders/quote')
+    .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1, template: { templateId } }] })
+    .expect(200);
+  t.is(quote.body.templateFees.lines[0].feeCents, expected.feeCents);
+  t.is(quote.body.templateFees.lines[0].usesAtQuote, printedUnits);
+  t.true(expected.feeCents < BASIC_FEE_CENTS, `${printedUnits} uses are past the first band`);
+  t.is(quote.body.totalCents, quote.body.quote.totalCents + expected.feeCents);
+  const first = await h.http.get(`/api/orders/${orders[0]!.orderId}`).expect(200);
+  t.is(first.body.order.items[0].template.fee.feeCents, BASIC_FEE_CENTS, 'the order keeps the price the fan saw');
+});
