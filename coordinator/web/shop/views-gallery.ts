@@ -153,7 +153,10 @@ function cartDialog(maxCopies: number): SafeHtml {
 <template id="cart-item-template"><li class="cart-item"><img alt="" width="64" height="64">
 <label class="field"><span>Copies<span class="visually-hidden"></span></span><input type="number" min="1" max="${maxCopies}" step="1" inputmode="numeric"></label>
 <span class="price"></span>
-<button type="button" class="remove">Remove</button></li></template>`;
+<button type="button" class="remove">Remove</button>
+<div class="frame" hidden><label class="field"><span>Frame</span><select class="frame-select"></select></label>
+<div class="frame-extra"></div><img class="frame-preview" alt="" width="160" height="240" hidden>
+<p class="frame-fee" aria-live="polite"></p></div></li></template>`;
 }
 
 export function photoPage(assets: AssetTable, event: EventRecord, image: ImageRecord, maxCopies: number): string {

@@ -1,5 +1,6 @@
 // Gallery and photo pages: preview dialog, cart (kept on this phone, priced by the server),
 // checkout, "more photos" without reloading, and new photos while the event runs.
+import { feeFor, frameChoice } from './cart-frames.js';
 import { bundleLines, itemPriceText } from './cart-view.js';
 import { $, api, cart, formatMoney, formatTime, live, localizeTimes, placeOrder, setUpDialog } from './common.js';
 
@@ -36,7 +37,7 @@ function save(list, { redraw = true } = {}) {
 
 function addToCart(imageId) {
   const list = items();
-  const line = list.find((i) => i.imageId === imageId);
+  const line = list.find((i) => i.imageId === imageId && !i.template);
   if (line) line.copies = Math.min(maxCopies, line.copies + 1);
   else list.push({ imageId, copies: 1 });
   save(list);
@@ -44,10 +45,20 @@ function addToCart(imageId) {
 }
 
 function drawCart(list) {
+  const cartImageIds = [...new Set(list.map((i) => i.imageId))];
   cartList.replaceChildren(
-    ...list.map(({ imageId, copies }, n) => {
+    ...list.map((line, n) => {
+      const { imageId, copies } = line;
       const li = $('#cart-item-template').content.firstElementChild.cloneNode(true);
       li.dataset.image = imageId;
+      li.dataset.line = String(n);
+      // Issue #14: this print's frame, its preview and (from the quote) its fee.
+      frameChoice(li, line, cartImageIds, eventId, (changed) =>
+        save(
+          items().map((i, k) => (k === n ? changed : i)),
+          { redraw: false },
+        ),
+      );
       $('img', li).src = `/media/images/${encodeURIComponent(imageId)}/thumbnail.jpg`;
       $('.visually-hidden', li).textContent = ` of photo ${n + 1}`;
       const input = $('input', li);
@@ -57,14 +68,14 @@ function drawCart(list) {
         const value = Math.round(Number(input.value));
         input.value = String(Math.max(1, Math.min(maxCopies, Number.isFinite(value) ? value : 1)));
         save(
-          items().map((i) => (i.imageId === imageId ? { imageId, copies: Number(input.value) } : i)),
+          items().map((i, k) => (k === n ? { ...i, copies: Number(input.value) } : i)),
           { redraw: false },
         );
       });
       const remove = $('.remove', li);
       remove.setAttribute('aria-label', `Remove photo ${n + 1}`);
       remove.addEventListener('click', () => {
-        save(items().filter((i) => i.imageId !== imageId));
+        save(items().filter((_, k) => k !== n));
         (cartList.querySelector('input') ?? $('#cart [data-close]')).focus();
       });
       return li;
@@ -82,19 +93,25 @@ async function quote() {
   checkout.textContent = 'Pay';
   if (list.length === 0) return;
   try {
-    const { quote: q, breakdown } = await api('/api/orders/quote', { eventId, items: list });
+    const { quote: q, breakdown, templateFees, totalCents } = await api('/api/orders/quote', { eventId, items: list });
     if (round !== quoteRound) return;
     const money = (cents) => formatMoney(cents, q.currency);
     for (const li of cartList.children) {
-      const line = list.find((i) => i.imageId === li.dataset.image);
+      const line = list[Number(li.dataset.line)];
       $('.price', li).textContent = line ? itemPriceText(line.copies, breakdown, money) : '';
+      const fee = line ? feeFor(templateFees, line) : null;
+      const feeText = $('.frame-fee', li);
+      if (feeText)
+        feeText.textContent = fee
+          ? `+ ${money(fee.feeCents * fee.copies)} · ${fee.feeLine}${fee.copies > 1 ? ` (×${fee.copies})` : ''}`
+          : '';
     }
     cartBreakdown.replaceChildren(
       ...bundleLines(breakdown, money).map((text) =>
         Object.assign(document.createElement('li'), { textContent: text }),
       ),
     );
-    const total = formatMoney(q.totalCents, q.currency);
+    const total = formatMoney(totalCents ?? q.totalCents, q.currency);
     cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
     checkout.disabled = false;
