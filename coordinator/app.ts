@@ -20,6 +20,7 @@ import { opsAssetRoutes } from './web/ops/assets.ts';
 import { opsPageRoutes } from './web/ops/page-routes.ts';
 import { signinRoutes } from './web/ops/signin.ts';
 import { opsStreamRoutes } from './web/ops/stream-routes.ts';
+import { opsTemplateRoutes } from './web/ops/templates-page.ts';
 import { assetRoutes, shopAssets } from './web/shop/assets.ts';
 import { shopRoutes } from './web/shop/routes.ts';
 
@@ -79,6 +80,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   signinRoutes(router, deps, sealer);
   opsStreamRoutes(router, deps, services.ops);
   opsPageRoutes(router, deps, services.ops);
+  opsTemplateRoutes(router, deps, services.templates);
   opsAssetRoutes(router);
   // The fan shop: pages and their versioned assets.
   const assets = shopAssets();
