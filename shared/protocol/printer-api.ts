@@ -233,6 +233,9 @@ export const eventStatusSchema = z
     bytesNeeded: count,
     /** Replication lag: age of the oldest image not held yet; null when up to date. */
     oldestMissingAgeMs: count.nullable(),
+    /** Issue #14: template frames held whole here, of those on the feed (absent: no templates). */
+    templatesHeld: count.optional(),
+    templatesTotal: count.optional(),
   })
   .strict();
 export type EventStatus = z.infer<typeof eventStatusSchema>;
