@@ -307,7 +307,10 @@ export const ERRORS = {
     status: 422,
     message: 'The fee-rate table is not valid; the details name the band to fix.',
   },
-  customer_id_invalid: { status: 400, message: 'The customer cookie is malformed; it has been replaced.' },
+  too_many_previews: {
+    status: 429,
+    message: 'Too many frame previews from this device right now; the preview comes back in a few seconds.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -195,3 +195,57 @@ test('a 2×6 strip with three photos: each window holds its own photo, at 600×1
     `densities ${densities.map((d) => d.toFixed(2))}`,
   );
 });
+
+test('a layout without a frame: photo slots on white paper and text fields from the event and the fan’s caption', async (t) => {
+  const entry: TemplateCatalogEntry = {
+    templateId: 'layout',
+    name: 'Match day',
+    version: 1,
+    layout: {
+      media: 'na_index-4x6_4x6in',
+      slots: [{ x: 100, y: 100, width: 1000, height: 1200, rotation: 0 }],
+      texts: [
+        { x: 100, y: 1400, width: 1000, height: 150, source: 'event_name', color: '#000000' },
+        { x: 100, y: 1600, width: 1000, height: 120, source: 'caption', color: '#000000' },
+      ],
+    },
+    eventName: 'Cup final',
+    eventDate: '2026-12-05',
+    frame: null,
+    registeredAt: 0,
+  };
+  const dark = async (caption: string | null) => {
+    const { data } = await rgbPixels(
+      await composeForPrinter(colourStation, entry, null, [await flatPhoto(BLUE)], caption),
+    );
+    const count = (y0: number, y1: number) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = 0; x < 1200; x++) if (data[(y * 1200 + x) * 3]! < 100) n++;
+      return n;
+    };
+    return {
+      name: count(1400, 1550),
+      caption: count(1600, 1720),
+      margin: count(0, 90),
+      photo: near(data, (700 * 1200 + 600) * 3, BLUE, 2),
+    };
+  };
+  const withCaption = await dark('Our first final!');
+  const without = await dark(null);
+  t.true(withCaption.photo, 'the photo fills its slot');
+  t.is(withCaption.margin, 0, 'paper outside slots and fields stays white');
+  t.true(withCaption.name > 500, `the event name is written (${withCaption.name} dark pixels)`);
+  t.true(withCaption.caption > 500, `the caption is written (${withCaption.caption} dark pixels)`);
+  t.is(without.caption, 0, 'no caption, nothing written');
+});
+
+test('text fields are written over the frame’s border, not hidden under it', async (t) => {
+  const png = await makeFrame(1200, 1800, [WINDOW_4X6], GOLD);
+  const entry = await frameEntry('na_index-4x6_4x6in', [WINDOW_4X6], png);
+  entry.layout.texts = [{ x: 150, y: 1450, width: 900, height: 200, source: 'event_date', color: '#000000' }];
+  const { data } = await rgbPixels(await composeForPrinter(colourStation, entry, png, [await flatPhoto(BLUE)], null));
+  let black = 0;
+  for (let y = 1450; y < 1650; y++) for (let x = 150; x < 1050; x++) if (data[(y * 1200 + x) * 3]! < 60) black++;
+  t.true(black > 1000, `the date is written on the border (${black} dark pixels)`);
+  t.true(near(data, (60 * 1200 + 600) * 3, GOLD, 0), 'the border away from the text is untouched');
+});

@@ -12,6 +12,8 @@ import {
 } from '../../shared/templates/template-layout.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requireStaff } from '../http/auth.ts';
+import { ClientRateLimiter } from '../http/client-rate-limiter.ts';
+import { limitPerClient } from '../http/limit-per-client.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
 import { customerIdOf } from '../templates/template-pricing.ts';
@@ -71,6 +73,10 @@ const feeSettingsInput = z
   })
   .strict();
 
+/** Previews per client: a burst for a cart of photos tried in several frames, then one every 250 ms. */
+export const PREVIEW_BURST = 60;
+export const PREVIEW_REFILL_MS = 250;
+
 /** Reads a raw request body (a frame PNG) up to `limit` bytes; a larger one is refused. */
 async function rawBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);
@@ -123,7 +129,10 @@ export function templateRoutes(router: Router, deps: CoordinatorDeps, { template
     ctx.body = { template: await templates.updateLayout(ctx.params.templateId!, layout) };
   });
 
+  // Each preview not in the cache is a sharp composite: a phone gets a generous budget, a script does not.
+  const previewLimiter = new ClientRateLimiter({ burst: PREVIEW_BURST, refillMs: PREVIEW_REFILL_MS });
   router.get('/api/templates/:templateId/preview.jpg', async (ctx) => {
+    limitPerClient(ctx, previewLimiter, deps.clock.now(), 'too_many_previews');
     const { images, caption } = parseInput(previewQuery, ctx.query, 'query');
     const jpeg = await templates.preview(ctx.params.templateId!, images, caption ?? null);
     // The URL names the template version and the photos: the same URL is always the same picture.

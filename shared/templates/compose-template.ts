@@ -4,8 +4,9 @@
  * 1200×1800 and the receipt head's 576-dot picture (which the ESC/POS path then dithers whole, frame
  * and photo together): only the target differs, the placement is placeLayout()'s.
  *
- * Order of layers: white paper, the photos cropped to fill their windows, the text fields, then the
- * frame on top, so the frame's opaque pixels are exactly the frame's wherever a photo runs under it.
+ * Order of layers: white paper, the photos cropped to fill their windows, the frame on top (so its
+ * opaque pixels stay exactly the frame's wherever a photo runs under it), then the text fields,
+ * which are written on the frame's border or the paper where the operator placed them.
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { AppError } from '../errors.ts';
@@ -45,8 +46,6 @@ export async function composeTemplate(input: ComposeInput): Promise<Buffer> {
     const photo = input.photos[i % input.photos.length]!;
     layers.push({ input: await fitPhoto(photo, slot.width, slot.height, slot.rotation), left: slot.x, top: slot.y });
   }
-  const svg = textLayer(placed.texts, input.texts, width, height);
-  if (svg) layers.push({ input: Buffer.from(svg), left: 0, top: 0 });
   if (input.frame) {
     const frame = await decode(input.frame, 'template_unreadable', 'The template image cannot be decoded')
       .resize(width, height, { fit: 'fill' })
@@ -55,6 +54,8 @@ export async function composeTemplate(input: ComposeInput): Promise<Buffer> {
       .toBuffer();
     layers.push({ input: frame, left: 0, top: 0 });
   }
+  const svg = textLayer(placed.texts, input.texts, width, height);
+  if (svg) layers.push({ input: Buffer.from(svg), left: 0, top: 0 });
   const canvas = sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } }).composite(
     layers,
   );
