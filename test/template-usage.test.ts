@@ -1,9 +1,14 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import sharp from 'sharp';
 import { defaultFeeSettings, quoteTemplateFee } from '../shared/policy/template-fees.ts';
+import { addSampleTemplates } from '../tools/venue-kit/sample-templates.ts';
 import {
   asOperator,
   createHarness,
   type Harness,
+  OPERATOR_TOKEN,
   type Printer,
   printerCall,
   seedVenue,
@@ -115,4 +120,41 @@ test('template uses are exact: concurrent prints at six printers, repeated confi
   t.is(quote.body.totalCents, quote.body.quote.totalCents + expected.feeCents);
   const first = await h.http.get(`/api/orders/${orders[0]!.orderId}`).expect(200);
   t.is(first.body.order.items[0].template.fee.feeCents, BASIC_FEE_CENTS, 'the order keeps the price the fan saw');
+});
+
+test('the demo’s sample templates are accepted: the gold frame’s rounded window is found, the strip takes three photos', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await seedVenue(h, { images: 3, printers: 0 });
+  const server = createServer(h.callback);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  t.deepEqual(await addSampleTemplates(`http://127.0.0.1:${port}`, OPERATOR_TOKEN, event.id), [
+    'Gold frame',
+    'Photo strip',
+  ]);
+  const list = await h.http.get(`/api/events/${event.id}/templates`).expect(200);
+  const [gold, strip] = list.body.templates;
+  t.deepEqual(gold.layout.slots, [{ x: 120, y: 120, width: 960, height: 1280, rotation: 0 }]);
+  t.is(strip.photoCount, 3);
+  const refused = await h.http
+    .post('/api/orders/quote')
+    .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1, template: { templateId: strip.id } }] })
+    .expect(400);
+  t.is(refused.body.error.code, 'template_photos_missing');
+  const moreImageIds = [images[1]!.id, images[2]!.id];
+  const ok = await h.http
+    .post('/api/orders/quote')
+    .send({
+      eventId: event.id,
+      items: [{ imageId: images[0]!.id, copies: 1, template: { templateId: strip.id, moreImageIds } }],
+    })
+    .expect(200);
+  t.is(ok.body.templateFees.totalCents, 300);
+  const preview = await h.http
+    .get(`/api/templates/${strip.id}/preview.jpg?images=${[images[0]!.id, ...moreImageIds].join(',')}`)
+    .expect(200);
+  const meta = await sharp(preview.body as Buffer).metadata();
+  t.deepEqual([meta.width, meta.height], [160, 480], 'a small preview of the strip');
 });
