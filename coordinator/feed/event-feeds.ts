@@ -17,7 +17,11 @@ import {
 } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
-import { type TemplateCatalogEntry, templateCatalogKey } from '../../shared/templates/template-feed.ts';
+import {
+  isTemplateCatalogEntry,
+  type TemplateCatalogEntry,
+  templateCatalogKey,
+} from '../../shared/templates/template-feed.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
 
 /** Catalog key of the number of images on the feed; the next image's seq. */
@@ -258,6 +262,12 @@ export class EventFeed {
     });
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** Issue #14: a template as the catalog holds it now (the newest version), or null. */
+  async templateEntry(templateId: string): Promise<TemplateCatalogEntry | null> {
+    const node = await this.#catalog.get(templateCatalogKey(templateId), { timeout: CATALOG_READ_TIMEOUT_MS });
+    return node !== null && isTemplateCatalogEntry(node.value) ? node.value : null;
   }
 
   /** `update: false` reads the local replica as it is (the writer's case: it is already current). */
