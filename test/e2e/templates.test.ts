@@ -215,9 +215,54 @@ test.serial(
     );
     t.true(await imageLoaded(phone, '.frame-preview'), '.frame-preview shows');
     await phone.locator('#cart').screenshot({ path: join(ARTIFACTS_DIR, 'templates-7-cart-next-band.png') });
+
+    // --- a photo strip takes three photos: windows 2 and 3 come from the cart, the preview shows all three ---
+    const strip = await api<{ template: { id: string } }>(
+      venue.base,
+      'POST',
+      `/api/events/${venue.event.id}/templates`,
+      {
+        token: venue.operator,
+        body: {
+          name: 'Photo strip',
+          basicFeeCents: 300,
+          layout: {
+            media: 'oe_photo-strip_2x6in',
+            slots: [0, 1, 2].map((i) => ({ x: 40, y: 40 + i * 520, width: 520, height: 480 })),
+            texts: [{ x: 40, y: 1600, width: 520, height: 80, source: 'event_name', color: '#000000' }],
+          },
+        },
+      },
+    );
+    t.is(strip.status, 201, JSON.stringify(strip.body));
+    await phone.goto(`${venue.base}/e/${encodeURIComponent(venue.event.id)}`);
+    for (const image of [venue.images[1]!, venue.images[2]!]) {
+      await phone.click(`#grid a[data-image="${image.id}"]`);
+      await phone.click('#viewer-add');
+      await phone.waitForSelector('#viewer-status:has-text("Added")');
+      await phone.click('#viewer [data-close]');
+    }
+    await phone.click('#cart-open');
+    const first = phone.locator('.cart-item').first();
+    await first.locator('.frame:not([hidden]) select option:nth-child(3)').waitFor({ state: 'attached' });
+    await first.locator('.frame select').first().selectOption(strip.body.template.id);
+    await first.locator('.frame-extra select').nth(1).waitFor();
+    t.is(await first.locator('.frame-extra select').count(), 2, 'two more windows to fill');
+    await phone.waitForSelector('.frame-fee:has-text("Photo strip")');
+    t.regex(
+      (await first.locator('.frame-fee').textContent()) ?? '',
+      /Photo strip: €3\.00 × 1 \(new\) × 1 \(new customer\) = €3\.00/,
+    );
+    t.true(await imageLoaded(phone, '.cart-item .frame-preview'), 'the strip preview shows');
+    const stripPreview = await first.locator('.frame-preview').getAttribute('src');
+    t.regex(
+      stripPreview ?? '',
+      new RegExp(`images=${venue.images[0]!.id}%2C${venue.images[1]!.id}%2C${venue.images[2]!.id}`),
+    );
+    await first.screenshot({ path: join(ARTIFACTS_DIR, 'templates-9-cart-photo-strip.png') });
     await ops.reload();
-    t.regex((await ops.textContent('article.template')) ?? '', /Uses\s*3/);
-    await ops.locator('article.template').screenshot({ path: join(ARTIFACTS_DIR, 'templates-8-ops-after-uses.png') });
+    t.regex((await ops.textContent(`#template-${templateId}`)) ?? '', /Uses\s*3/);
+    await ops.locator('.templates').screenshot({ path: join(ARTIFACTS_DIR, 'templates-8-ops-after-uses.png') });
     t.deepEqual(run.problems, []);
   },
 );
