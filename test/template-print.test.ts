@@ -1,6 +1,8 @@
 import test from 'ava';
 import sharp from 'sharp';
+import { decodeTextLines } from '../edge-node/printing/escpos.ts';
 import { mediaPixels, renderPhoto as renderColour } from '../edge-node/printing/photo-render.ts';
+import { buildReceipt } from '../edge-node/printing/receipt.ts';
 import { renderPhoto as renderDots } from '../edge-node/printing/render.ts';
 import { composeForPrinter, printTarget } from '../edge-node/printing/template-print.ts';
 import type { TemplateCatalogEntry } from '../shared/templates/template-feed.ts';
@@ -248,4 +250,30 @@ test('text fields are written over the frame’s border, not hidden under it', a
   for (let y = 1450; y < 1650; y++) for (let x = 150; x < 1050; x++) if (data[(y * 1200 + x) * 3]! < 60) black++;
   t.true(black > 1000, `the date is written on the border (${black} dark pixels)`);
   t.true(near(data, (60 * 1200 + 600) * 3, GOLD, 0), 'the border away from the text is untouched');
+});
+
+test('the receipt lists a framed print with its template and fee line', (t) => {
+  const bytes = buildReceipt({
+    orderId: 'o1',
+    orderCode: 'ABCD1234',
+    venue: 'Arena',
+    printer: 'Printer F',
+    printedAt: 0,
+    items: [
+      {
+        imageId: 'i1',
+        copies: 2,
+        label: 'Gold frame',
+        feeLine: 'Gold frame: €2.00 × 0.8 (popular) × 0.9 (regular customer) = €1.44',
+      },
+    ],
+    totalCents: 1288,
+    currency: 'EUR',
+  });
+  const text = decodeTextLines(bytes).join('\n');
+  t.regex(text, /Photo 1: Gold frame\s+x2/);
+  t.regex(
+    text.replace(/\s+/g, ' '),
+    /Gold frame: EUR2\.00 x 0\.8 \(popular\) x 0\.9 \(regular customer\) = EUR1\.44 each/,
+  );
 });
