@@ -307,6 +307,10 @@ export const ERRORS = {
     status: 422,
     message: 'The fee-rate table is not valid; the details name the band to fix.',
   },
+  price_changed: {
+    status: 409,
+    message: 'The price changed since your cart was priced; check the new total and pay again.',
+  },
   too_many_previews: {
     status: 429,
     message: 'Too many frame previews from this device right now; the preview comes back in a few seconds.',

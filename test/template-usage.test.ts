@@ -118,6 +118,17 @@ test('template uses are exact: concurrent prints at six printers, repeated confi
   t.is(quote.body.templateFees.lines[0].usesAtQuote, printedUnits);
   t.true(expected.feeCents < BASIC_FEE_CENTS, `${printedUnits} uses are past the first band`);
   t.is(quote.body.totalCents, quote.body.quote.totalCents + expected.feeCents);
+  // A cart priced before the band moved is not charged at the new price without the fan seeing it.
+  const stale = await h.http
+    .post('/api/orders')
+    .send({
+      eventId: event.id,
+      items: [{ imageId: images[0]!.id, copies: 1, template: { templateId } }],
+      expectedTotalCents: quote.body.quote.totalCents + BASIC_FEE_CENTS,
+    })
+    .expect(409);
+  t.is(stale.body.error.code, 'price_changed');
+  t.is(stale.body.error.details.totalCents, quote.body.totalCents);
   const first = await h.http.get(`/api/orders/${orders[0]!.orderId}`).expect(200);
   t.is(first.body.order.items[0].template.fee.feeCents, BASIC_FEE_CENTS, 'the order keeps the price the fan saw');
 });
@@ -135,7 +146,9 @@ test('the demo’s sample templates are accepted: the gold frame’s rounded win
     'Photo strip',
   ]);
   const list = await h.http.get(`/api/events/${event.id}/templates`).expect(200);
-  const [gold, strip] = list.body.templates;
+  // Created in the same millisecond of the manual clock: found by name, not by order.
+  const named = (name: string) => list.body.templates.find((x: { name: string }) => x.name === name);
+  const [gold, strip] = [named('Gold frame'), named('Photo strip')];
   t.deepEqual(gold.layout.slots, [{ x: 120, y: 120, width: 960, height: 1280, rotation: 0 }]);
   t.is(strip.photoCount, 3);
   const refused = await h.http

@@ -41,6 +41,11 @@ export const orderInput = z
       )
       .min(1)
       .max(MAX_LINES_PER_ORDER),
+    /**
+     * The total the fan was shown (issue #14): template fees follow usage, so an order whose price
+     * moved since that quote is refused with the new total rather than charged differently.
+     */
+    expectedTotalCents: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -172,6 +177,13 @@ export class OrderService {
     const price = this.#price(event, lines);
     const templates = await this.#withTemplates(event, lines, customerId);
     const totalCents = price.totalCents + templates.feesCents;
+    if (input.expectedTotalCents !== undefined && input.expectedTotalCents !== totalCents) {
+      throw new AppError(
+        'price_changed',
+        'The price changed since your cart was priced (a frame got more popular or a table was switched); check the new total and pay again.',
+        { totalCents, currency: price.currency },
+      );
+    }
     const id = randomId(random, 16);
     if (customerId) await this.#templates?.store.putOrderCustomer(id, customerId);
     const session = await payments.createCheckout({

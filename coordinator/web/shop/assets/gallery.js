@@ -84,6 +84,8 @@ function drawCart(list) {
 }
 
 let quoteRound = 0;
+/** The total the Pay button shows: the order is placed at this price or not at all. */
+let shownTotalCents;
 async function quote() {
   const round = ++quoteRound;
   const list = items();
@@ -111,7 +113,8 @@ async function quote() {
         Object.assign(document.createElement('li'), { textContent: text }),
       ),
     );
-    const total = formatMoney(totalCents ?? q.totalCents, q.currency);
+    shownTotalCents = totalCents ?? q.totalCents;
+    const total = formatMoney(shownTotalCents, q.currency);
     cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
     checkout.disabled = false;
@@ -128,10 +131,15 @@ async function quote() {
 checkout.addEventListener('click', async () => {
   checkout.disabled = true;
   try {
-    window.location.assign(await placeOrder(eventId, $('h1').textContent, items()));
+    window.location.assign(await placeOrder(eventId, $('h1').textContent, items(), shownTotalCents));
   } catch (err) {
     cartError.textContent = err.message;
     checkout.disabled = false;
+    // Priced anew: the button shows the new total, and paying it is the fan's choice.
+    if (err.code === 'price_changed') {
+      await quote();
+      cartError.textContent = err.message;
+    }
   }
 });
 
