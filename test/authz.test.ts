@@ -316,6 +316,10 @@ const ACCESS: Record<string, Expectation> = {
       json: { media: 'na_index-4x6_4x6in', slots: [{ x: 0, y: 0, width: 600, height: 600 }], texts: [] },
     }),
   },
+  'POST /api/templates/:templateId/retire': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/templates/no-such-template/retire', json: {} }),
+  },
   'GET /api/templates/:templateId/preview.jpg': {
     access: { kind: 'public', why: 'the shop shows a fan their photo in a frame before paying' },
     call: () => ({ path: '/api/templates/no-such-template/preview.jpg' }),

@@ -141,6 +141,10 @@ export function templateRoutes(router: Router, deps: CoordinatorDeps, { template
     ctx.body = jpeg;
   });
 
+  router.post('/api/templates/:templateId/retire', operator, async (ctx) => {
+    ctx.body = { template: await templates.retire(ctx.params.templateId!) };
+  });
+
   router.get('/api/events/:eventId/template-fees', operator, async (ctx) => {
     ctx.set('cache-control', 'no-store');
     ctx.body = await templates.stats(ctx.params.eventId!);

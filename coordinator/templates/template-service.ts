@@ -50,6 +50,8 @@ export interface TemplateView {
   hasCaption: boolean;
   basicFeeCents: number;
   onFeed: boolean;
+  /** No longer offered to fans (its orders still print framed). */
+  retired: boolean;
   version: number;
   layout: TemplateLayout;
   previewUrl: string;
@@ -110,6 +112,7 @@ export class TemplateService {
       hasCaption: t.layout.texts.some((f) => f.source === 'caption'),
       basicFeeCents: t.basicFeeCents,
       onFeed: t.feedVersion >= t.version,
+      retired: t.retired,
       version: t.version,
       layout: t.layout,
       previewUrl: `/api/templates/${encodeURIComponent(t.id)}/preview.jpg?v=${t.version}`,
@@ -219,6 +222,14 @@ export class TemplateService {
     return this.view(next);
   }
 
+  /** No longer offered to fans; orders that have it keep it and still print framed. */
+  async retire(templateId: string): Promise<TemplateView> {
+    const t = await this.require(templateId);
+    const next = { ...t, retired: true };
+    await this.#templates.put(next);
+    return this.view(next);
+  }
+
   async list(eventId: string): Promise<TemplateRecord[]> {
     return (await this.#templates.list(eventId)).filter((t) => !t.retired);
   }
@@ -252,8 +263,9 @@ export class TemplateService {
     const settings = await this.feeSettings(eventId);
     const table = tableForCustomer(settings, 0);
     const newCustomer = bandFor(settings.customerTable, 0).rate;
+    // Retired templates too: their uses and revenue are part of the event's.
     const templates = await Promise.all(
-      (await this.list(eventId)).map(async (t): Promise<TemplateStats> => {
+      (await this.#templates.list(eventId)).map(async (t): Promise<TemplateStats> => {
         const used = await this.#templates.listUses(t.id);
         const uses = used.length;
         const band = bandFor(table, uses);

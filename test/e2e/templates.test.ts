@@ -53,24 +53,31 @@ test.serial(
     await screenshot(ops, 'templates-1-ops-add-frame');
     await Promise.all([ops.waitForURL(/saved=frame/), ops.click('#template-upload button[type="submit"]')]);
     await ops.waitForSelector('article.template');
-    // A custom "normal" table whose second band starts at 3 uses, so the test reaches it quickly.
-    const tables = await api(venue.base, 'PUT', `/api/events/${venue.event.id}/template-fees`, {
-      token: venue.operator,
-      body: {
-        activeTableId: 'normal',
-        tables: [
-          {
-            id: 'normal',
-            name: 'Normal',
-            bands: [
-              { fromUses: 0, rate: 1, label: 'new' },
-              { fromUses: BAND_AT_USES, rate: 0.8, label: 'popular' },
-            ],
-          },
+    // In the console: a "normal" table whose second band starts at 3 uses, so the test reaches it quickly.
+    await ops.click('details:has(#fee-tables) summary');
+    const edited = JSON.parse((await ops.inputValue('#tables-json')) as string) as { tables: unknown[] };
+    edited.tables = [
+      {
+        id: 'normal',
+        name: 'Normal',
+        bands: [
+          { fromUses: 0, rate: 1, label: 'new' },
+          { fromUses: BAND_AT_USES, rate: 0.8, label: 'popular' },
         ],
       },
-    });
-    t.is(tables.status, 200, JSON.stringify(tables.body));
+    ];
+    await ops.fill(
+      '#tables-json',
+      JSON.stringify({
+        ...edited,
+        tables: [{ id: 'bad', name: 'Bad', bands: [{ fromUses: 5, rate: 9, label: 'x' }] }],
+      }),
+    );
+    await ops.click('#fee-tables button[type="submit"]');
+    await ops.waitForSelector('#fee-tables .form-message:has-text("first band must start at 0")');
+    await ops.locator('#fee-tables').screenshot({ path: join(ARTIFACTS_DIR, 'templates-2c-ops-table-refused.png') });
+    await ops.fill('#tables-json', JSON.stringify(edited));
+    await Promise.all([ops.waitForURL(/saved=tables/), ops.click('#fee-tables button[type="submit"]')]);
     const onFeed = await waitFor(
       async () => {
         const list = await api<TemplateAnswer>(venue.base, 'GET', `/api/events/${venue.event.id}/templates`);
@@ -262,6 +269,16 @@ test.serial(
     await first.screenshot({ path: join(ARTIFACTS_DIR, 'templates-9-cart-photo-strip.png') });
     await ops.reload();
     t.regex((await ops.textContent(`#template-${templateId}`)) ?? '', /Uses\s*3/);
+    await Promise.all([
+      ops.waitForURL(/saved=retired/),
+      ops.click(`#template-${strip.body.template.id} form.retire button`),
+    ]);
+    const offered = await api<TemplateAnswer>(venue.base, 'GET', `/api/events/${venue.event.id}/templates`);
+    t.deepEqual(
+      offered.body.templates.map((x) => x.name),
+      ['Black frame'],
+      'a retired template is no longer offered',
+    );
     await ops.locator('.templates').screenshot({ path: join(ARTIFACTS_DIR, 'templates-8-ops-after-uses.png') });
     t.deepEqual(run.problems, []);
   },

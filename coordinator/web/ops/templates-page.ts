@@ -11,6 +11,8 @@ const SAVED_NOTICES: Readonly<Record<string, string>> = {
   frame: 'Frame added. It goes onto the printers’ feed within seconds.',
   table: 'Fee-rate table switched. New quotes use it; placed orders keep their price.',
   windows: 'Windows saved. The new version goes onto the printers’ feed within seconds.',
+  tables: 'Fee-rate tables saved. New quotes use them; placed orders keep their price.',
+  retired: 'The template is no longer offered. Orders that have it still print framed.',
 };
 
 /** Issue #14: the operator's page of an event's templates: upload, windows, uses, fees, tables. */

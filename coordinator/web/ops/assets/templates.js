@@ -76,3 +76,37 @@ for (const card of document.querySelectorAll('article.template')) {
     }
   });
 }
+
+const tablesForm = document.getElementById('fee-tables');
+tablesForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  clearErrors(tablesForm);
+  let parsed;
+  try {
+    parsed = JSON.parse(tablesForm.elements.tables.value);
+  } catch {
+    return showError(tablesForm, new ApiError(400, 'invalid_input', 'This is not valid JSON.', []));
+  }
+  try {
+    await api('PUT', `/api/events/${encodeURIComponent(eventId)}/template-fees`, {
+      tables: parsed.tables,
+      customerTable: parsed.customerTable,
+    });
+    reloadWith('tables');
+  } catch (err) {
+    showError(tablesForm, err);
+  }
+});
+
+for (const form of document.querySelectorAll('form.retire')) {
+  const id = form.closest('article').dataset.template;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('POST', `/api/templates/${encodeURIComponent(id)}/retire`, {});
+      reloadWith('retired');
+    } catch (err) {
+      showError(form, err);
+    }
+  });
+}

@@ -43,6 +43,12 @@ function templateCard(s: TemplateStats, currency: string): SafeHtml {
 <button type="submit" class="secondary">Save windows</button>
 <p class="form-message" role="alert" aria-live="assertive"></p>
 </form></details>
+${
+  t.retired
+    ? html`<p class="small"><strong>No longer offered.</strong> Orders that have it still print framed.</p>`
+    : html`<form class="retire"><button type="submit" class="secondary">Stop offering</button><span class="small"> Orders that have it still print framed.</span>
+<p class="form-message" role="alert" aria-live="assertive"></p></form>`
+}
 </div>
 </article>`;
 }
@@ -81,6 +87,13 @@ ${saved ? html`<p class="notice" role="status">${saved}</p>` : ''}
   <p class="form-message" role="alert" aria-live="assertive"></p>
 </form>
 </div>
+<details class="card"><summary>Edit the fee-rate tables and the customer table</summary>
+<form id="fee-tables" class="stack" data-event="${event.id}" novalidate>
+  <label for="tables-json">Tables (JSON: each band starts at a use count, rising from 0; rates 0.1 to 5, at most three decimals; a customer band may name the table its customers are priced by)</label>
+  <textarea id="tables-json" name="tables" rows="16" spellcheck="false">${JSON.stringify({ tables: data.settings.tables, customerTable: data.settings.customerTable }, null, 2)}</textarea>
+  <button type="submit">Save tables</button>
+  <p class="form-message" role="alert" aria-live="assertive"></p>
+</form></details>
 <h2 id="templates-heading">Templates (${data.templates.length})</h2>
 ${data.templates.length === 0 ? html`<p class="muted">No templates yet: add a frame above.</p>` : ''}
 <div class="templates">${data.templates.map((s) => templateCard(s, currency))}</div>`;
