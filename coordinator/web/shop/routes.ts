@@ -5,6 +5,7 @@ import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { imageQuerySchema, photographersOf, selectImages } from '../../services/image-query.ts';
 import { loadOrderSnapshot } from '../../services/orders.ts';
+import { templateStoreFor } from '../../templates/template-store.ts';
 import type { AssetTable } from './assets.ts';
 import { errorPage, setPageHeaders } from './layout.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
@@ -55,6 +56,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
       matching,
       now: clock.now(),
       maxCopies: MAX_COPIES_PER_IMAGE,
+      templateCount: (await templateStoreFor(store).list(event.id)).filter((t) => !t.retired).length,
     });
   });
 

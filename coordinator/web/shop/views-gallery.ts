@@ -21,6 +21,8 @@ export interface GalleryModel {
   matching: number;
   now: number;
   maxCopies: number;
+  /** Issue #14: templates offered at this event (the cart loads its frame choice only when > 0). */
+  templateCount?: number;
 }
 
 export function imagePath(eventId: string, imageId: string): string {
@@ -112,7 +114,13 @@ export function galleryPage(assets: AssetTable, m: GalleryModel): string {
   return shopPage(assets, {
     title: event.name,
     script: 'gallery.js',
-    data: { 'event-id': event.id, since: m.now, 'max-copies': m.maxCopies, currency: event.priceList.currency },
+    data: {
+      'event-id': event.id,
+      since: m.now,
+      'max-copies': m.maxCopies,
+      currency: event.priceList.currency,
+      templates: m.templateCount ?? 0,
+    },
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<h1>${event.name}</h1>
 <p class="meta">${timeTag(event.startsAt, 'datetime')} – ${timeTag(event.endsAt, 'time')}${live ? html` <span class="badge">Live</span>` : ''}</p>

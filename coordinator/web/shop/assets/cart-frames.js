@@ -1,7 +1,7 @@
 // Frames in the cart (issue #14): per print, no frame or one of the event's templates, a live
 // preview of the fan's own photo in it (composited by the server, the same code the printer uses)
 // and its fee before paying. Multi-window layouts (a photo strip) take more photos of the cart.
-import { api, formatMoney } from './common.js';
+import { api, cart, formatMoney } from './common.js';
 
 let loaded = null;
 
@@ -38,10 +38,18 @@ function photoSelect(label, value, cartImageIds, onChange) {
 }
 
 /**
- * Fills one cart line's frame controls. `update(line)` stores a changed line (and asks for a new
- * quote); the fee itself always comes from the server's quote, never from here.
+ * Fills the frame controls of cart line `n`. `save(list)` stores the cart (and asks for a new quote);
+ * the fee itself always comes from the server's quote, never from here.
  */
-export async function frameChoice(li, line, cartImageIds, eventId, update) {
+export async function frameChoice(li, n, eventId, save) {
+  const list = cart.get(eventId);
+  const line = list[n];
+  const cartImageIds = [...new Set(list.map((i) => i.imageId))];
+  const update = (changed) =>
+    save(
+      cart.get(eventId).map((i, k) => (k === n ? changed : i)),
+      { redraw: false },
+    );
   const { templates, currency } = await eventTemplates(eventId);
   const box = li.querySelector('.frame');
   if (!box || templates.length === 0) return;
@@ -102,10 +110,14 @@ export async function frameChoice(li, line, cartImageIds, eventId, update) {
   draw();
 }
 
-/** The quote's fee line for a cart line ("Gold frame: €2.00 × 0.9 (known) × 1 (new customer) = €1.80"). */
-export function feeFor(templateFees, line) {
-  if (!line.template || !templateFees) return null;
-  return (
-    templateFees.lines.find((f) => f.imageId === line.imageId && f.templateId === line.template.templateId) ?? null
-  );
+/** The quote's fee line under a cart line ("Gold frame: €2.00 × 0.9 (known) × 1 (new customer) = €1.80"). */
+export function showFee(li, line, templateFees, money) {
+  const text = li.querySelector('.frame-fee');
+  const fee = line.template
+    ? templateFees?.lines.find((f) => f.imageId === line.imageId && f.templateId === line.template.templateId)
+    : null;
+  if (!text) return;
+  text.textContent = fee
+    ? `+ ${money(fee.feeCents * fee.copies)} · ${fee.feeLine}${fee.copies > 1 ? ` (×${fee.copies})` : ''}`
+    : '';
 }

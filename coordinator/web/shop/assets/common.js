@@ -83,10 +83,7 @@ export const myOrders = {
   checkoutUrl: (id) => myOrders.list().find((o) => o.id === id)?.checkoutUrl ?? null,
 };
 
-/**
- * Creates the order (priced by the server) and returns where to pay. `expectedTotalCents`: the total
- * the fan was shown; the server refuses (price_changed) rather than charge another one.
- */
+/** Creates the order (priced by the server) and returns where to pay. */
 export async function placeOrder(eventId, eventName, items, expectedTotalCents) {
   const { order, checkoutUrl } = await api('/api/orders', { eventId, items, expectedTotalCents });
   myOrders.remember({ id: order.id, eventId, eventName, checkoutUrl, at: Date.now() });

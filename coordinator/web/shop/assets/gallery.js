@@ -1,6 +1,5 @@
 // Gallery and photo pages: preview dialog, cart (kept on this phone, priced by the server),
 // checkout, "more photos" without reloading, and new photos while the event runs.
-import { feeFor, frameChoice } from './cart-frames.js';
 import { bundleLines, itemPriceText } from './cart-view.js';
 import { $, api, cart, formatMoney, formatTime, live, localizeTimes, placeOrder, setUpDialog } from './common.js';
 
@@ -9,6 +8,7 @@ const eventId = main.dataset.eventId;
 const maxCopies = Number(main.dataset.maxCopies);
 const grid = $('#grid');
 const QUOTE_DELAY_MS = 250;
+const frames = +main.dataset.templates ? import('./cart-frames.js') : null;
 
 localizeTimes();
 
@@ -45,20 +45,11 @@ function addToCart(imageId) {
 }
 
 function drawCart(list) {
-  const cartImageIds = [...new Set(list.map((i) => i.imageId))];
   cartList.replaceChildren(
-    ...list.map((line, n) => {
-      const { imageId, copies } = line;
+    ...list.map(({ imageId, copies }, n) => {
       const li = $('#cart-item-template').content.firstElementChild.cloneNode(true);
       li.dataset.image = imageId;
-      li.dataset.line = String(n);
-      // Issue #14: this print's frame, its preview and (from the quote) its fee.
-      frameChoice(li, line, cartImageIds, eventId, (changed) =>
-        save(
-          items().map((i, k) => (k === n ? changed : i)),
-          { redraw: false },
-        ),
-      );
+      frames?.then((f) => f.frameChoice(li, n, eventId, save));
       $('img', li).src = `/media/images/${encodeURIComponent(imageId)}/thumbnail.jpg`;
       $('.visually-hidden', li).textContent = ` of photo ${n + 1}`;
       const input = $('input', li);
@@ -84,8 +75,7 @@ function drawCart(list) {
 }
 
 let quoteRound = 0;
-/** The total the Pay button shows: the order is placed at this price or not at all. */
-let shownTotalCents;
+let shown;
 async function quote() {
   const round = ++quoteRound;
   const list = items();
@@ -98,23 +88,17 @@ async function quote() {
     const { quote: q, breakdown, templateFees, totalCents } = await api('/api/orders/quote', { eventId, items: list });
     if (round !== quoteRound) return;
     const money = (cents) => formatMoney(cents, q.currency);
-    for (const li of cartList.children) {
-      const line = list[Number(li.dataset.line)];
-      $('.price', li).textContent = line ? itemPriceText(line.copies, breakdown, money) : '';
-      const fee = line ? feeFor(templateFees, line) : null;
-      const feeText = $('.frame-fee', li);
-      if (feeText)
-        feeText.textContent = fee
-          ? `+ ${money(fee.feeCents * fee.copies)} · ${fee.feeLine}${fee.copies > 1 ? ` (×${fee.copies})` : ''}`
-          : '';
-    }
+    cartList.childNodes.forEach((li, n) => {
+      $('.price', li).textContent = itemPriceText(list[n].copies, breakdown, money);
+      frames?.then((f) => f.showFee(li, list[n], templateFees, money));
+    });
     cartBreakdown.replaceChildren(
       ...bundleLines(breakdown, money).map((text) =>
         Object.assign(document.createElement('li'), { textContent: text }),
       ),
     );
-    shownTotalCents = totalCents ?? q.totalCents;
-    const total = formatMoney(shownTotalCents, q.currency);
+    shown = totalCents;
+    const total = money(totalCents);
     cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
     checkout.disabled = false;
@@ -131,15 +115,11 @@ async function quote() {
 checkout.addEventListener('click', async () => {
   checkout.disabled = true;
   try {
-    window.location.assign(await placeOrder(eventId, $('h1').textContent, items(), shownTotalCents));
+    window.location.assign(await placeOrder(eventId, $('h1').textContent, items(), shown));
   } catch (err) {
+    // Re-priced: fees move.
+    await quote();
     cartError.textContent = err.message;
-    checkout.disabled = false;
-    // Priced anew: the button shows the new total, and paying it is the fan's choice.
-    if (err.code === 'price_changed') {
-      await quote();
-      cartError.textContent = err.message;
-    }
   }
 });
 
