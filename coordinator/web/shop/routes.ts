@@ -24,6 +24,9 @@ const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
 export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetTable): void {
   const { store, clock } = deps;
   const pageErrors = htmlErrors(assets);
+  /** Issue #14: the cart loads its frame choice only where the event offers templates. */
+  const offeredTemplates = async (eventId: string) =>
+    (await templateStoreFor(store).list(eventId)).filter((t) => !t.retired).length;
 
   router.get('/', pageErrors, async (ctx) => {
     setPageHeaders(ctx, 'no-cache');
@@ -56,7 +59,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
       matching,
       now: clock.now(),
       maxCopies: MAX_COPIES_PER_IMAGE,
-      templateCount: (await templateStoreFor(store).list(event.id)).filter((t) => !t.retired).length,
+      templateCount: await offeredTemplates(event.id),
     });
   });
 
@@ -70,7 +73,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     }
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
-    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE);
+    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE, await offeredTemplates(event.id));
   });
 
   router.get('/o/:orderId', pageErrors, async (ctx) => {

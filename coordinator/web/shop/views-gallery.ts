@@ -167,12 +167,24 @@ function cartDialog(maxCopies: number): SafeHtml {
 <p class="frame-fee" aria-live="polite"></p></div></li></template>`;
 }
 
-export function photoPage(assets: AssetTable, event: EventRecord, image: ImageRecord, maxCopies: number): string {
+export function photoPage(
+  assets: AssetTable,
+  event: EventRecord,
+  image: ImageRecord,
+  maxCopies: number,
+  templateCount = 0,
+): string {
   const preview = fitLongEdge(image.width, image.height, PREVIEW_LONG_EDGE_PIXELS);
   return shopPage(assets, {
     title: `Photo · ${event.name}`,
     script: 'gallery.js',
-    data: { 'event-id': event.id, 'image-id': image.id, 'max-copies': maxCopies, currency: event.priceList.currency },
+    data: {
+      'event-id': event.id,
+      'image-id': image.id,
+      'max-copies': maxCopies,
+      currency: event.priceList.currency,
+      templates: templateCount,
+    },
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<p><a href="${galleryPath(event.id)}">‹ All photos of ${event.name}</a></p>
 <h1>Photo by ${image.photographer ?? 'an unnamed photographer'}, ${timeTag(image.createdAt, 'time')}</h1>
