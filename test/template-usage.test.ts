@@ -13,6 +13,7 @@ import {
   printerCall,
   seedVenue,
 } from './fixtures/app-harness.ts';
+import { makeFrame } from './fixtures/template-fixtures.ts';
 
 const BASIC_FEE_CENTS = 200;
 const ONLINE_ORDERS = 16;
@@ -170,4 +171,44 @@ test('the demo’s sample templates are accepted: the gold frame’s rounded win
     .expect(200);
   const meta = await sharp(preview.body as Buffer).metadata();
   t.deepEqual([meta.width, meta.height], [160, 480], 'a small preview of the strip');
+});
+
+test('a frame upload is refused with a message naming the fix: not a PNG, a size no printer has, no window, a bomb', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event } = await seedVenue(h, { images: 0, printers: 0 });
+  const upload = (body: Buffer, type = 'image/png') =>
+    h.http
+      .post(`/api/events/${event.id}/templates?name=Test&basicFeeCents=100`)
+      .set(asOperator)
+      .set('content-type', type)
+      .send(body);
+  const jpeg = await sharp({ create: { width: 1200, height: 1800, channels: 3, background: '#c9a227' } })
+    .jpeg()
+    .toBuffer();
+  const notPng = await upload(jpeg);
+  t.is(notPng.status, 415);
+  t.is(notPng.body.error.code, 'template_not_png');
+  const small = await upload(await makeFrame(400, 600, [{ x: 50, y: 50, width: 300, height: 400 }]));
+  t.is(small.status, 422);
+  t.regex(small.body.error.message, /400×600 pixels; it must be one of 1200×1800, 1500×2100, 600×1800/);
+  const closed = await upload(await makeFrame(1200, 1800, []));
+  t.is(closed.status, 422);
+  t.regex(closed.body.error.message, /no transparent window/);
+  // 4000 × 4000 of one colour: a few kB of PNG that decodes to 64 MB, past the frame pixel limit.
+  const bomb = await sharp({
+    create: { width: 4000, height: 4000, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 1 } },
+  })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  const refused = await upload(bomb);
+  t.is(refused.status, 422, JSON.stringify(refused.body));
+  t.is(refused.body.error.code, 'template_unreadable');
+  const bad = await h.http
+    .post(`/api/events/${event.id}/templates`)
+    .set(asOperator)
+    .send({ name: 'X', basicFeeCents: -5, layout: { media: 'na_index-4x6_4x6in', slots: [], texts: [] } });
+  t.is(bad.status, 422);
+  t.regex(bad.body.error.message, /basic fee must be a whole number of cents/);
+  t.is((await h.http.get(`/api/events/${event.id}/templates`).expect(200)).body.templates.length, 0, 'nothing stored');
 });
