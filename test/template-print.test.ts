@@ -5,6 +5,7 @@ import { mediaPixels, renderPhoto as renderColour } from '../edge-node/printing/
 import { buildReceipt } from '../edge-node/printing/receipt.ts';
 import { renderPhoto as renderDots } from '../edge-node/printing/render.ts';
 import { composeForPrinter, printTarget } from '../edge-node/printing/template-print.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import type { TemplateCatalogEntry } from '../shared/templates/template-feed.ts';
 import {
   findWindows,
@@ -88,7 +89,10 @@ test('colour printer, 1200×1800: the photo fills the window and every opaque fr
   const png = await makeFrame(1200, 1800, [WINDOW_4X6], GOLD);
   const entry = await frameEntry('na_index-4x6_4x6in', [WINDOW_4X6], png);
   t.deepEqual(printTarget(colourStation, 'na_index-4x6_4x6in'), { width: 1200, height: 1800 });
-  const composite = await composeForPrinter(colourStation, entry, png, [await flatPhoto(BLUE)], null);
+  const photo = await flatPhoto(BLUE);
+  const started = systemClock.now();
+  const composite = await composeForPrinter(colourStation, entry, png, [photo], null);
+  t.log(`compositing at 1200×1800 took ${systemClock.now() - started} ms`);
   // The composite itself is lossless: every pixel of the opaque frame is exactly the frame's.
   const exact = await rgbPixels(composite);
   t.deepEqual([exact.width, exact.height], [1200, 1800]);
@@ -127,7 +131,10 @@ test('receipt head, 576 dots: frame and photo dithered together; black frame pri
   const entry = await frameEntry('na_index-4x6_4x6in', [WINDOW_4X6], png);
   const target = printTarget(receiptHead, 'na_index-4x6_4x6in');
   t.deepEqual(target, { width: 576, height: 864 });
-  const white = await composeForPrinter(receiptHead, entry, png, [await flatPhoto({ r: 255, g: 255, b: 255 })], null);
+  const whitePhoto = await flatPhoto({ r: 255, g: 255, b: 255 });
+  const started = systemClock.now();
+  const white = await composeForPrinter(receiptHead, entry, png, [whitePhoto], null);
+  t.log(`compositing at 576×864 took ${systemClock.now() - started} ms`);
   const grey = await composeForPrinter(receiptHead, entry, png, [await flatPhoto({ r: 128, g: 128, b: 128 })], null);
   const window = scaleRect(WINDOW_4X6, 576 / 1200);
   for (const [name, bytes, lo, hi] of [
