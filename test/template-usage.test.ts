@@ -192,6 +192,10 @@ test('a frame upload is refused with a message naming the fix: not a PNG, a size
   const small = await upload(await makeFrame(400, 600, [{ x: 50, y: 50, width: 300, height: 400 }]));
   t.is(small.status, 422);
   t.regex(small.body.error.message, /400×600 pixels; it must be one of 1200×1800, 1500×2100, 600×1800/);
+  const seven = Array.from({ length: 7 }, (_, i) => ({ x: 100, y: 60 + i * 240, width: 1000, height: 200 }));
+  const tooMany = await upload(await makeFrame(1200, 1800, seven));
+  t.is(tooMany.status, 422);
+  t.regex(tooMany.body.error.message, /7 transparent windows; at most 6/);
   const closed = await upload(await makeFrame(1200, 1800, []));
   t.is(closed.status, 422);
   t.regex(closed.body.error.message, /no transparent window/);

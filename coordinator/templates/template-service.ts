@@ -19,6 +19,7 @@ import {
   designSize,
   findWindows,
   layoutProblems,
+  MAX_PHOTO_SLOTS,
   mediaForPixels,
   readingOrder,
   TEMPLATE_MEDIA,
@@ -151,6 +152,9 @@ export class TemplateService {
     if (input.layout && input.layout.media !== media) throw invalid([`the layout's media must be ${media}`]);
     if (windows.length === 0 && !input.layout) {
       throw invalid(['the frame has no transparent window; cut one (alpha 0) where the photo goes']);
+    }
+    if (windows.length > MAX_PHOTO_SLOTS && !input.layout) {
+      throw invalid([`the frame has ${windows.length} transparent windows; at most ${MAX_PHOTO_SLOTS}`]);
     }
     return this.#create(eventId, input.name, input.basicFeeCents, 'frame', layout, input.png, { width, height });
   }

@@ -136,8 +136,9 @@ export function receiptTarget(media: TemplateMedia, widthDots: number): { width:
 /**
  * The transparent windows of a frame: 4-connected areas of alpha ≤ WINDOW_ALPHA_MAX (a window may
  * run to the edge, a bleed); areas under MIN_WINDOW_AREA_FRACTION of the media are specks of
- * anti-aliasing and are ignored. Returned as bounding boxes, largest first, at most
- * MAX_PHOTO_SLOTS. O(width × height): one pass plus a flood fill on an explicit stack.
+ * anti-aliasing and are ignored. Returned as bounding boxes, largest first (all of them: a frame
+ * with more than MAX_PHOTO_SLOTS is refused, not cut short). O(width × height): one pass plus a
+ * flood fill on an explicit stack.
  */
 export function findWindows(alpha: Uint8Array, width: number, height: number): Rect[] {
   if (alpha.length < width * height) throw new RangeError(`findWindows: expected ${width * height} alpha values`);
@@ -178,7 +179,7 @@ export function findWindows(alpha: Uint8Array, width: number, height: number): R
     if (area >= minArea) found.push({ x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1, area });
   }
   found.sort((a, b) => b.area - a.area || a.y - b.y || a.x - b.x);
-  return found.slice(0, MAX_PHOTO_SLOTS).map(({ x, y, width: w, height: h }) => ({ x, y, width: w, height: h }));
+  return found.map(({ x, y, width: w, height: h }) => ({ x, y, width: w, height: h }));
 }
 
 /** Windows in reading order (top to bottom, then left to right): slot 1 is the fan's first photo. */
