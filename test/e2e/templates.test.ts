@@ -269,6 +269,17 @@ test.serial(
     await first.screenshot({ path: join(ARTIFACTS_DIR, 'templates-9-cart-photo-strip.png') });
     await ops.reload();
     t.regex((await ops.textContent(`#template-${templateId}`)) ?? '', /Uses\s*3/);
+    // Every printer reports the frames it holds: what prints framed with no cloud.
+    const held = await waitFor(
+      async () => {
+        await ops.reload();
+        return /Printer F 1\/1/.test((await ops.textContent('#frames-at-printers').catch(() => '')) ?? '');
+      },
+      15_000,
+      500,
+    );
+    t.true(held, 'the console shows Printer F holding the frame');
+    await ops.screenshot({ path: join(ARTIFACTS_DIR, 'templates-10-ops-page.png'), fullPage: true });
     await Promise.all([
       ops.waitForURL(/saved=retired/),
       ops.click(`#template-${strip.body.template.id} form.retire button`),

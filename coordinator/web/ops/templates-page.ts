@@ -23,6 +23,13 @@ export function opsTemplateRoutes(router: Router, deps: CoordinatorDeps, templat
     const event = await deps.store.getEvent(String(ctx.params.eventId));
     if (!event) return sendHtml(ctx, 404, notFoundPage(staff, 'There is no event with this id.'));
     const saved = typeof ctx.query.saved === 'string' ? (SAVED_NOTICES[ctx.query.saved] ?? null) : null;
+    const [printers, reports] = await Promise.all([
+      deps.store.listPrinters({ venueId: event.venueId }),
+      deps.store.listPrinterReports({ venueId: event.venueId }),
+    ]);
+    const holdings = printers
+      .filter((p) => p.revokedAt === null)
+      .map((p) => ({ name: p.name, ...framesHeld(reports.find((r) => r.printerId === p.id)?.report, event.id) }));
     sendHtml(
       ctx,
       200,
@@ -30,9 +37,21 @@ export function opsTemplateRoutes(router: Router, deps: CoordinatorDeps, templat
         title: `Templates · ${event.name}`,
         staff,
         current: 'events',
-        body: templatesBody(event, await templates.stats(event.id), saved),
+        body: templatesBody(event, await templates.stats(event.id), saved, holdings),
         scripts: ['templates.js'],
       }),
     );
   });
+}
+
+/** What a printer last reported of this event's frames (issue #14): held whole / on the feed. */
+function framesHeld(
+  report: Record<string, unknown> | undefined,
+  eventId: string,
+): { held: number | null; total: number | null } {
+  const events = Array.isArray(report?.events) ? (report.events as Array<Record<string, unknown>>) : [];
+  const e = events.find((x) => x.eventId === eventId);
+  const held = typeof e?.templatesHeld === 'number' ? e.templatesHeld : null;
+  const total = typeof e?.templatesTotal === 'number' ? e.templatesTotal : null;
+  return { held, total };
 }

@@ -53,11 +53,30 @@ ${
 </article>`;
 }
 
+export interface FramesAtPrinter {
+  name: string;
+  /** From the printer's last status report; null: it has not reported this event's frames. */
+  held: number | null;
+  total: number | null;
+}
+
+function printerHoldings(holdings: FramesAtPrinter[], framed: number): SafeHtml {
+  if (framed === 0 || holdings.length === 0) return html``;
+  return html`<p class="small" id="frames-at-printers">Frames held by the printers (for framed prints with no cloud): ${holdings.map(
+    (h, i) =>
+      html`${i > 0 ? ', ' : ''}<span class="${h.held !== null && h.held >= framed ? 'ok' : 'warn'}">${h.name} ${h.held ?? 0}/${framed}</span>`,
+  )}.</p>`;
+}
+
 export function templatesBody(
   event: EventRecord,
   data: { settings: FeeSettings; templates: TemplateStats[] },
   saved: string | null,
+  holdings: FramesAtPrinter[] = [],
 ): SafeHtml {
+  const framed = data.templates.filter(
+    (s) => s.template.kind === 'frame' && s.template.version > 0 && s.template.onFeed,
+  ).length;
   const currency = event.priceList.currency;
   return html`<p class="crumbs"><a href="/ops/events">Events</a> › <a href="/ops/events/${event.id}">${event.name}</a> ›</p>
 <h1>Frames and templates for ${event.name}</h1>
@@ -87,7 +106,7 @@ ${saved ? html`<p class="notice" role="status">${saved}</p>` : ''}
   <p class="form-message" role="alert" aria-live="assertive"></p>
 </form>
 </div>
-<details class="card"><summary>Edit the fee-rate tables and the customer table</summary>
+<details class="card" id="fee-tables-details"><summary>Edit the fee-rate tables and the customer table</summary>
 <form id="fee-tables" class="stack" data-event="${event.id}" novalidate>
   <label for="tables-json">Tables (JSON: each band starts at a use count, rising from 0; rates 0.1 to 5, at most three decimals; a customer band may name the table its customers are priced by)</label>
   <textarea id="tables-json" name="tables" rows="16" spellcheck="false">${JSON.stringify({ tables: data.settings.tables, customerTable: data.settings.customerTable }, null, 2)}</textarea>
@@ -95,6 +114,7 @@ ${saved ? html`<p class="notice" role="status">${saved}</p>` : ''}
   <p class="form-message" role="alert" aria-live="assertive"></p>
 </form></details>
 <h2 id="templates-heading">Templates (${data.templates.length})</h2>
+${printerHoldings(holdings, framed)}
 ${data.templates.length === 0 ? html`<p class="muted">No templates yet: add a frame above.</p>` : ''}
 <div class="templates">${data.templates.map((s) => templateCard(s, currency))}</div>`;
 }
