@@ -16,12 +16,14 @@ import { orderRoutes } from './routes/orders.ts';
 import { ownPhotoRoutes } from './routes/own-photos.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
 import { opsAssetRoutes } from './web/ops/assets.ts';
 import { opsPageRoutes } from './web/ops/page-routes.ts';
 import { signinRoutes } from './web/ops/signin.ts';
 import { opsStreamRoutes } from './web/ops/stream-routes.ts';
+import { opsTemplateRoutes } from './web/ops/templates-page.ts';
 import { assetRoutes, shopAssets } from './web/shop/assets.ts';
 import { shopRoutes } from './web/shop/routes.ts';
 
@@ -76,11 +78,13 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
+  templateRoutes(router, deps, services);
   // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
   const sealer = new SessionSealer(deps.settings.sessionSecret);
   signinRoutes(router, deps, sealer);
   opsStreamRoutes(router, deps, services.ops);
   opsPageRoutes(router, deps, services.ops);
+  opsTemplateRoutes(router, deps, services.templates);
   opsAssetRoutes(router);
   // The fan shop: pages and their versioned assets.
   const assets = shopAssets();

@@ -379,6 +379,34 @@ export const ERRORS = {
     status: 503,
     message: 'No price is set for printing your own photos here; ask staff.',
   },
+  // --- templates and frames (issue #14) ---
+  template_not_found: { status: 404, message: 'This template does not exist at this event.' },
+  template_invalid: {
+    status: 422,
+    message: 'The template is not valid; the details name what to fix (size, windows, text fields).',
+  },
+  template_unreadable: { status: 422, message: 'The template image cannot be decoded; export it again as PNG.' },
+  template_not_png: { status: 415, message: 'A frame must be a PNG with transparent windows.' },
+  template_photos_missing: {
+    status: 400,
+    message: 'This template has more photo windows than photos were chosen; pick a photo for each window.',
+  },
+  template_not_printable: {
+    status: 422,
+    message: 'This printer cannot print the template right now; the order is printed when it can.',
+  },
+  fee_table_invalid: {
+    status: 422,
+    message: 'The fee-rate table is not valid; the details name the band to fix.',
+  },
+  price_changed: {
+    status: 409,
+    message: 'The price changed since your cart was priced; check the new total and pay again.',
+  },
+  too_many_previews: {
+    status: 429,
+    message: 'Too many frame previews from this device right now; the preview comes back in a few seconds.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

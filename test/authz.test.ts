@@ -296,6 +296,44 @@ const ACCESS: Record<string, Expectation> = {
     },
     call: (f) => ({ path: '/api/printer/holdings', json: { eventId: f.eventA.id, imageIds: [f.imageA.id] } }),
   },
+  'POST /api/events/:eventId/templates': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({
+      path: `/api/events/${f.eventA.id}/templates`,
+      json: {
+        name: 'Authz layout',
+        basicFeeCents: 100,
+        layout: { media: 'na_index-4x6_4x6in', slots: [{ x: 0, y: 0, width: 600, height: 600 }], texts: [] },
+      },
+    }),
+  },
+  'GET /api/events/:eventId/templates': {
+    access: { kind: 'public', why: 'the shop offers an event’s frames with their fees' },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/templates` }),
+  },
+  'PUT /api/templates/:templateId/layout': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({
+      path: '/api/templates/no-such-template/layout',
+      json: { media: 'na_index-4x6_4x6in', slots: [{ x: 0, y: 0, width: 600, height: 600 }], texts: [] },
+    }),
+  },
+  'POST /api/templates/:templateId/retire': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/templates/no-such-template/retire', json: {} }),
+  },
+  'GET /api/templates/:templateId/preview.jpg': {
+    access: { kind: 'public', why: 'the shop shows a fan their photo in a frame before paying' },
+    call: () => ({ path: '/api/templates/no-such-template/preview.jpg' }),
+  },
+  'GET /api/events/:eventId/template-fees': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/template-fees` }),
+  },
+  'PUT /api/events/:eventId/template-fees': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/template-fees`, json: { activeTableId: 'launch' } }),
+  },
   'GET /api/events/:eventId/delivery': {
     access: { kind: 'staff', roles: ['operator'] },
     call: (f) => ({ path: `/api/events/${f.eventA.id}/delivery` }),

@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { IppLab, ippAvailable, type LabPrinter } from './ipp-lab.ts';
 import { labelledPhoto } from './venue-kit/photos.ts';
+import { addSampleTemplates } from './venue-kit/sample-templates.ts';
 import { VenueKit } from './venue-kit/venue-kit.ts';
 
 /**
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   await kit.ready();
   const { base, operator, event } = kit;
   const photos = await kit.uploadPhotos(PHOTOS, labelledPhoto, (i) => `photo-${i + 1}.jpg`);
+  const frames = await addSampleTemplates(base, operator, event.id);
   const dirNames = Array.from({ length: PRINTERS }, (_, i) => `printer-${i + 1}`);
   const photoPrinters = await startPhotoPrinters();
   const printers = await kit.startPrinters(
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
   log(`  own photos      ${base}/own-photos   (upload from a phone; "Print your own photos" at a kiosk)`);
+  log(`  frames          ${frames.join(', ')}: in the cart per print; ${base}/ops/events/${event.id}/templates`);
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
     const photo = photoPrinters[i];

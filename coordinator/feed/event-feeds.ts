@@ -17,6 +17,11 @@ import {
 } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import {
+  isTemplateCatalogEntry,
+  type TemplateCatalogEntry,
+  templateCatalogKey,
+} from '../../shared/templates/template-feed.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
 
 /** Catalog key of the number of images on the feed; the next image's seq. */
@@ -50,7 +55,7 @@ interface ImageCount {
   count: number;
 }
 
-type CatalogValue = CatalogEntry | ImageCount;
+type CatalogValue = CatalogEntry | ImageCount | TemplateCatalogEntry;
 
 function feedSeedOf(event: EventRecord): Buffer {
   const seed = Buffer.from(event.feedSeed, 'hex');
@@ -236,6 +241,33 @@ export class EventFeed {
       if (entry !== undefined) result.push(entry);
     }
     return result;
+  }
+
+  /**
+   * Issue #14: puts a template on the feed: its frame as a blob (unless `reuse` names the blob of an
+   * earlier version with the same frame) and `template/<id>` in the catalog. Serialised with image
+   * appends; the caller holds the feed lease like for images.
+   */
+  putTemplate(
+    frame: Buffer | null,
+    reuse: BlobCoordinates | null,
+    entryFor: (blob: BlobCoordinates | null) => TemplateCatalogEntry,
+  ): Promise<TemplateCatalogEntry> {
+    const run = this.#queue.then(async () => {
+      if (this.#closing !== null) throw new AppError('feed_closed', 'The event feed is closing; retry later.');
+      const blob = reuse ?? (frame ? { ...(await this.#blobs.put(frame)) } : null);
+      const entry = entryFor(blob);
+      await this.#catalog.put(templateCatalogKey(entry.templateId), entry);
+      return entry;
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Issue #14: a template as the catalog holds it now (the newest version), or null. */
+  async templateEntry(templateId: string): Promise<TemplateCatalogEntry | null> {
+    const node = await this.#catalog.get(templateCatalogKey(templateId), { timeout: CATALOG_READ_TIMEOUT_MS });
+    return node !== null && isTemplateCatalogEntry(node.value) ? node.value : null;
   }
 
   /** `update: false` reads the local replica as it is (the writer's case: it is already current). */

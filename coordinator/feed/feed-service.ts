@@ -5,6 +5,7 @@ import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
+import { templateFeedExtension } from '../templates/template-feed-extension.ts';
 import { EventFeeds } from './event-feeds.ts';
 import { FeedAppender, type FeedAppenderTuning } from './feed-appender.ts';
 import type { FeedPort } from './feed-port.ts';
@@ -83,6 +84,7 @@ export class FeedService extends Resource implements FeedPort {
       instanceId: opts.instanceId,
       logger: opts.logger,
       clock: this.#clock,
+      extension: templateFeedExtension(opts.store, opts.logger),
     });
     this.ordersAppender = new OrdersFeedAppender({
       store: opts.store,

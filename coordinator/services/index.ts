@@ -2,6 +2,7 @@ import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
 import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
+import { TemplateService } from '../templates/template-service.ts';
 import { CredentialService } from './credentials.ts';
 import { EventService } from './events.ts';
 import { ImageService } from './images.ts';
@@ -26,6 +27,8 @@ export interface Services {
   redemption: RedemptionService;
   offline: OfflineRedemptionService;
   printers: PrinterService;
+  /** Issue #14: frames and layouts, their fees and usage. */
+  templates: TemplateService;
   /** Polls behind the fans' live pages. */
   live: LiveUpdates;
   /** The operator dashboard's poller. */
@@ -52,7 +55,8 @@ export function createServices(deps: CoordinatorDeps): Services {
     logger: deps.logger,
   });
   const afterEvent = createAfterEventServices(deps);
-  const orders = new OrderService(deps);
+  const templates = new TemplateService(deps);
+  const orders = new OrderService(deps, templates);
   const ownPhotos = new OwnPhotoService(deps);
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
@@ -63,9 +67,10 @@ export function createServices(deps: CoordinatorDeps): Services {
     orders,
     ownPhotos,
     ownPhotoSweeper,
-    redemption: new RedemptionService(deps),
-    offline: new OfflineRedemptionService(deps),
+    redemption: new RedemptionService(deps, templates),
+    offline: new OfflineRedemptionService(deps, templates),
     printers: new PrinterService(deps),
+    templates,
     live,
     ops,
     streams: new StreamLimiter(),

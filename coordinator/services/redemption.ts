@@ -9,6 +9,8 @@ import {
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
+import { recordPrintedUnits } from '../templates/template-pricing.ts';
+import type { TemplateService } from '../templates/template-service.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
@@ -37,8 +39,11 @@ export class RedemptionService {
   /** Per process: wrong typed codes counted per printer (see FailedCodeLimiter). */
   readonly #failedCodes: FailedCodeLimiter;
 
-  constructor(deps: CoordinatorDeps) {
+  readonly #templates: TemplateService | null;
+
+  constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
+    this.#templates = templates;
     this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock });
   }
 
@@ -203,6 +208,8 @@ export class RedemptionService {
     const result = await store.confirmPrinted(orderId, me.id, unit, clock.now(), settings.claimTtlMs);
     switch (result.outcome) {
       case 'confirmed':
+        // Issue #14: a printed unit counts as one use of its template (a repeated confirmation: no-op).
+        if (this.#templates) await recordPrintedUnits(this.#templates, result.order, [unit], me.id, clock.now());
         if (result.order.state === 'fulfilled') await publishOrder(this.#deps, result.order);
         return { order: orderView(result.order) };
       case 'not_holder':

@@ -12,6 +12,7 @@ import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort } from '../printing/port.ts';
+import { framedPhoto, loggedUnits, receiptItems } from './framed-units.ts';
 import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
 import {
   firstSettled,
@@ -136,7 +137,7 @@ export class RedemptionService extends Resource {
         // The coordinator's token (for a typed code, the only one there is): resume redeems with it.
         token: job.token ?? normalizeRedemptionCode(code),
         eventId: job.order.eventId,
-        units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
+        units: loggedUnits(job.units),
         ...(offline ? { offline } : {}),
         at: this.#o.clock.now(),
       });
@@ -311,6 +312,8 @@ export class RedemptionService extends Resource {
         let bytes: Buffer;
         try {
           bytes = await images.get(u.imageId)!;
+          const template = units.find((j) => j.unit === u.unit)?.template;
+          if (template) bytes = await framedPhoto({ ...this.#o, replica, signal: this.#abort.signal }, template, bytes);
         } catch (err) {
           u.state = 'failed';
           u.detail = (err as Error).message;
@@ -375,7 +378,7 @@ export class RedemptionService extends Resource {
             currency: job?.order.currency ?? null,
             printer: this.#o.printerName(),
             printedAt: clock.now(),
-            items: job?.order.items ?? summarize(progress.units),
+            items: job ? receiptItems(job.order.items) : summarize(progress.units),
           },
           { signal: this.#abort.signal },
         );

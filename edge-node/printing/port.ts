@@ -21,7 +21,7 @@ export interface ReceiptInfo {
   printer: string;
   /** Epoch milliseconds. */
   printedAt: number;
-  items: Array<{ imageId: string; copies: number; label?: string }>;
+  items: Array<{ imageId: string; copies: number; label?: string; feeLine?: string }>;
   /** The event the photos are from, as the shop names it. */
   eventName?: string | null;
   /** What the fan paid, in minor units of `currency`. */

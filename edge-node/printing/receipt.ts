@@ -82,6 +82,8 @@ export function appendReceipt(b: EscPosBuilder, info: ReceiptInfo, widthDots: nu
     prints += item.copies;
     const name = item.label ? `Photo ${i + 1}: ${item.label}` : `Photo ${i + 1}`;
     lines(twoColumns(name, `x${item.copies}`, columns));
+    // Issue #14: a framed print states its template fee as the order priced it, per print.
+    if (item.feeLine) lines(wrapLine(`  ${item.feeLine} each`, columns));
   });
   b.line(rule);
   lines(twoColumns('Prints', String(prints), columns));

@@ -1,3 +1,5 @@
+import { type OrderItemTemplate, type UnitTemplate, unitTemplateOf } from '../templates/order-template.ts';
+
 /**
  * The order state machine, shared by the coordinator (which stores it) and the edge node (which
  * shows it). Stores apply a transition atomically with "update where state in fromStates(event)".
@@ -52,6 +54,8 @@ export function nextOrderState(state: OrderState, event: OrderEvent): OrderState
 export interface OrderItem {
   imageId: string;
   copies: number;
+  /** Issue #14: the template this print is framed with, its photos and its frozen fee. */
+  template?: OrderItemTemplate;
 }
 
 /** One physical print: the unit a printer confirms. */
@@ -59,12 +63,18 @@ export interface PrintUnit {
   unit: number;
   imageId: string;
   copy: number;
+  /** Issue #14: print framed with this template (absent: the photo alone). */
+  template?: UnitTemplate;
 }
 
 export function expandPrintUnits(items: readonly OrderItem[]): PrintUnit[] {
   const units: PrintUnit[] = [];
   for (const item of items) {
-    for (let copy = 1; copy <= item.copies; copy++) units.push({ unit: units.length, imageId: item.imageId, copy });
+    for (let copy = 1; copy <= item.copies; copy++) {
+      const unit: PrintUnit = { unit: units.length, imageId: item.imageId, copy };
+      if (item.template) unit.template = unitTemplateOf(item.template);
+      units.push(unit);
+    }
   }
   return units;
 }

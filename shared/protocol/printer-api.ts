@@ -116,7 +116,18 @@ export const redeemRequestSchema = z
   });
 export type RedeemRequest = z.input<typeof redeemRequestSchema>;
 
-export const orderItemSchema = z.object({ imageId: id, copies: z.number().int().min(1) });
+/** Issue #14: which template frames a print and which photos fill its windows 2…n. */
+export const unitTemplateSchema = z.object({
+  templateId: id,
+  moreImageIds: z.array(id).max(16),
+  caption: z.string().max(200).nullable(),
+});
+
+export const orderItemSchema = z.object({
+  imageId: id,
+  copies: z.number().int().min(1),
+  template: unitTemplateSchema.extend({ name: z.string(), feeLine: z.string() }).optional(),
+});
 
 /**
  * An order as a printer reads it. The coordinator sends its whole order view (totals, claim, …);
@@ -149,6 +160,8 @@ export const printUnitJobSchema = z.object({
   printed: z.boolean(),
   /** This printer's last have-list did not include the photo. */
   lacking: z.boolean(),
+  /** Issue #14: printed framed with this template (absent from older coordinators and plain prints). */
+  template: unitTemplateSchema.optional(),
   image: z
     .object({
       sha256: hex64,
@@ -226,6 +239,9 @@ export const eventStatusSchema = z
     bytesNeeded: count,
     /** Replication lag: age of the oldest image not held yet; null when up to date. */
     oldestMissingAgeMs: count.nullable(),
+    /** Issue #14: template frames held whole here, of those on the feed (absent: no templates). */
+    templatesHeld: count.optional(),
+    templatesTotal: count.optional(),
   })
   .strict();
 export type EventStatus = z.infer<typeof eventStatusSchema>;

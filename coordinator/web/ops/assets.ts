@@ -19,6 +19,7 @@ const FILES: Readonly<Record<string, { path: () => string; type: string }>> = {
   'events.js': { path: () => `${HERE}events.js`, type: JS },
   'prices.js': { path: () => `${HERE}prices.js`, type: JS },
   'printers.js': { path: () => `${HERE}printers.js`, type: JS },
+  'templates.js': { path: () => `${HERE}templates.js`, type: JS },
   'tokens.js': { path: () => `${HERE}tokens.js`, type: JS },
   'upload.js': { path: () => `${HERE}upload.js`, type: JS },
   // QR decoding in the browser (pair a printer from a photo of its pairing QR), no CDN.

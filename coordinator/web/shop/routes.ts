@@ -6,6 +6,7 @@ import { ReorderService } from '../../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { imageQuerySchema, photographersOf, selectImages } from '../../services/image-query.ts';
 import { loadOrderSnapshot } from '../../services/orders.ts';
+import { templateStoreFor } from '../../templates/template-store.ts';
 import type { AssetTable } from './assets.ts';
 import { errorPage, setPageHeaders } from './layout.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
@@ -25,6 +26,9 @@ const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
 export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetTable): void {
   const { store, clock } = deps;
   const pageErrors = htmlErrors(assets);
+  /** Issue #14: the cart loads its frame choice only where the event offers templates. */
+  const offeredTemplates = async (eventId: string) =>
+    (await templateStoreFor(store).list(eventId)).filter((t) => !t.retired).length;
 
   router.get('/', pageErrors, async (ctx) => {
     setPageHeaders(ctx, 'no-cache');
@@ -65,6 +69,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
       now: clock.now(),
       maxCopies: MAX_COPIES_PER_IMAGE,
       afterEvent: reorderNotice,
+      templateCount: await offeredTemplates(event.id),
     });
   });
 
@@ -78,7 +83,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     }
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
-    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE);
+    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE, await offeredTemplates(event.id));
   });
 
   router.get('/o/:orderId', pageErrors, async (ctx) => {

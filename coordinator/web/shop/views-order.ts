@@ -63,8 +63,19 @@ function items(order: OrderRecord): SafeHtml {
   return html`<ul class="order-items">${order.items.map(
     // Numbered as the printer's receipt numbers them, so staff and fan can point at the same photo.
     (i, n) =>
-      html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo ${n + 1} of your order"><span><strong>Photo ${n + 1}</strong> · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
+      i.template
+        ? framedItem(i, n)
+        : html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo ${n + 1} of your order"><span><strong>Photo ${n + 1}</strong> · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
   )}</ul>`;
+}
+
+/** Issue #14: a framed print shows itself framed, names its template and states its fee as priced. */
+function framedItem(i: OrderRecord['items'][number], n: number): SafeHtml {
+  const t = i.template!;
+  const query = new URLSearchParams({ images: [i.imageId, ...t.moreImageIds].join(',') });
+  if (t.caption) query.set('caption', t.caption);
+  const preview = `/api/templates/${encodeURIComponent(t.templateId)}/preview.jpg?${query}`;
+  return html`<li class="framed"><img src="${preview}" loading="lazy" width="80" height="120" alt="Photo ${n + 1} of your order in ${t.name}"><span><strong>Photo ${n + 1}</strong> · ${t.name} · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}<br><span class="fee-line">${t.feeLine}${i.copies > 1 ? ` (each)` : ''}</span></span></li>`;
 }
 
 function help(m: OrderPageModel): SafeHtml {
@@ -91,7 +102,22 @@ export function orderPage(assets: AssetTable, m: OrderPageModel, afterEvent?: Sa
       state: order.state,
       label: m.status.label,
       final: m.status.final ? 'true' : 'false',
-      items: JSON.stringify(order.items),
+      // "Order again" sends these back as a cart: a template as chosen, priced anew.
+      items: JSON.stringify(
+        order.items.map((i) => ({
+          imageId: i.imageId,
+          copies: i.copies,
+          ...(i.template
+            ? {
+                template: {
+                  templateId: i.template.templateId,
+                  moreImageIds: i.template.moreImageIds,
+                  caption: i.template.caption,
+                },
+              }
+            : {}),
+        })),
+      ),
     },
     header: html`<a class="bar-link" href="${galleryPath(event.id)}">Photos</a>`,
     main: html`<h1>Your order</h1>
