@@ -8,6 +8,7 @@ import { SessionSealer } from './http/session-cookie.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
+import { kioskSaleRoutes } from './routes/kiosk-sales.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutes } from './routes/orders.ts';
@@ -72,6 +73,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
+  kioskSaleRoutes(router, deps, services.kioskSales);
   // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
   const sealer = new SessionSealer(deps.settings.sessionSecret);
   signinRoutes(router, deps, sealer);

@@ -28,6 +28,13 @@ export const configSchema = z.object({
    */
   paymentGateway: z.enum(['none', 'test']).default('none'),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /**
+   * The stations' card readers (issue #13). None by default; `test` is a simulated terminal whose
+   * readers a person "taps" at /terminal/test: for the demo and tests only.
+   */
+  cardTerminal: z.enum(['none', 'test']).default('none'),
+  /** Tax included in the prices, for the kiosk receipt's tax line (e.g. 19 for 19 % VAT). */
+  taxRatePercent: z.coerce.number().min(0).max(100).default(0),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
     .number()
@@ -63,6 +70,8 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   operatorToken: 'VPM_OPERATOR_TOKEN',
   paymentGateway: 'VPM_PAYMENT_GATEWAY',
   paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
+  cardTerminal: 'VPM_CARD_TERMINAL',
+  taxRatePercent: 'VPM_TAX_RATE_PERCENT',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
   lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',
@@ -84,6 +93,7 @@ const FLAGS = {
   mongodbUri: 'mongodb-uri',
   sqlitePath: 'sqlite-path',
   paymentGateway: 'payment-gateway',
+  cardTerminal: 'card-terminal',
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
   dhtPort: 'dht-port',

@@ -15,10 +15,12 @@ import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
+import { chooseCardTerminal } from './payment/choose-card-terminal.ts';
 import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
+import { type KioskSaleStore, NoKioskSaleStore, SqliteKioskSaleStore } from './store/kiosk-sale-store.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -90,6 +92,11 @@ export class Coordinator extends Resource {
       sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
+    // Kiosk sales live in the SQLite file (their own table); MongoDB has no adapter for them yet.
+    const kioskSales: KioskSaleStore = this.own(
+      sqlitePath ? new SqliteKioskSaleStore({ path: sqlitePath }) : new NoKioskSaleStore(),
+    );
+    await kioskSales.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);
     this.generatedOperatorToken = secrets.generatedOperatorToken;
 
@@ -145,6 +152,12 @@ export class Coordinator extends Resource {
       ),
       tokenKeys: secrets.tokenKeys,
       storeHealth,
+      kioskSales,
+      ...chooseCardTerminal(
+        config.cardTerminal,
+        { clock, random, statePath: join(dataDir, 'test-card-terminal.json') },
+        logger,
+      ),
       clock,
       random,
       logger,
@@ -156,6 +169,7 @@ export class Coordinator extends Resource {
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret: secrets.sessionSecret,
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
+        taxRatePercent: config.taxRatePercent,
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,

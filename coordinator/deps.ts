@@ -4,8 +4,10 @@ import type { Random } from '../shared/ports/random.ts';
 import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
+import type { CardTerminal } from './payment/card-terminal-port.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { AlertThresholds } from './services/liveness.ts';
+import type { KioskSaleStore } from './store/kiosk-sale-store.ts';
 import type { Store } from './store/port.ts';
 import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
@@ -23,6 +25,10 @@ export interface CoordinatorDeps {
   settings: CoordinatorSettings;
   /** Damage found in the store (check at start, errors since); absent: only "it answers" is checked. */
   storeHealth?: StoreHealth;
+  /** Kiosk sales (issue #13); absent: the kiosk offers browsing only. */
+  kioskSales?: KioskSaleStore;
+  /** The stations' card readers (VPM_CARD_TERMINAL); absent: no card-present payment. */
+  cardTerminal?: CardTerminal;
 }
 
 export interface CoordinatorSettings {
@@ -41,6 +47,8 @@ export interface CoordinatorSettings {
   ops: OpsSettings;
   /** Uploads are written here while they wait for the image decoder (absent: held in memory). */
   uploadSpoolDir?: string;
+  /** Kiosk sales: the tax rate included in prices (receipt's tax line); 0 when absent. */
+  taxRatePercent?: number;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

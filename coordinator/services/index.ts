@@ -1,8 +1,10 @@
+import { randomId } from '../../shared/ports/random.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
 import { CredentialService } from './credentials.ts';
 import { EventService } from './events.ts';
 import { ImageService } from './images.ts';
+import { KioskSaleService } from './kiosk-sales.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
@@ -26,6 +28,8 @@ export interface Services {
   live: LiveUpdates;
   /** The operator dashboard's poller. */
   ops: OpsMonitor;
+  /** Kiosk sales (issue #13): phone and card-present payment at a printer's kiosk. */
+  kioskSales: KioskSaleService;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Stops the pollers; idempotent. Called after the HTTP server stopped taking requests. */
@@ -41,7 +45,11 @@ export function createServices(deps: CoordinatorDeps): Services {
     pollMs: deps.settings.ops.streamPollMs,
     logger: deps.logger,
   });
+  const kioskSales = new KioskSaleService(deps);
+  // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
+  kioskSales.settler.start(randomId(deps.random, 6));
   return {
+    kioskSales,
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),
@@ -55,6 +63,7 @@ export function createServices(deps: CoordinatorDeps): Services {
     close() {
       live.close();
       ops.close();
+      kioskSales.settler.stop();
     },
   };
 }

@@ -1,0 +1,188 @@
+import test from 'ava';
+import { KIOSK_AUTHORISATION_LIMIT_MS, KIOSK_PAYMENT_WINDOW_MS } from '../coordinator/services/kiosk-sale-settle.ts';
+import type { KioskSaleView } from '../shared/protocol/kiosk-sale.ts';
+import { createKioskHarness, type KioskHarness, TEST_READER } from './fixtures/kiosk-sale-harness.ts';
+
+async function cardSale(k: KioskHarness, key: string, copies = 1) {
+  const res = await k
+    .call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+      eventId: k.event.id,
+      items: [{ imageId: k.images[0]!.id, copies }],
+      channel: 'kiosk-card',
+      idempotencyKey: key,
+      readerId: TEST_READER,
+    })
+    .expect(201);
+  return res.body as KioskSaleView;
+}
+
+async function getSale(k: KioskHarness, id: string): Promise<KioskSaleView> {
+  return (await k.call(k.printers[0]!, 'get', `/api/printer/kiosk-sales/${id}`).expect(200)).body as KioskSaleView;
+}
+
+/** The printer redeems the sale's token and confirms every unit, as the edge node does. */
+async function printAll(k: KioskHarness, sale: KioskSaleView) {
+  const job = await k.call(k.printers[0]!, 'post', '/api/printer/redeem', { token: sale.token }).expect(200);
+  for (const u of job.body.units as Array<{ unit: number }>) {
+    await k.call(k.printers[0]!, 'post', `/api/printer/orders/${sale.orderId}/units/${u.unit}/printed`).expect(200);
+  }
+}
+
+test('card: basket priced by the shop pricing, card tapped, authorised, printed, then captured once', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = await cardSale(k, 'basket-0001', 3);
+  t.is(sale.state, 'awaiting_payment');
+  // 3 prints at 8.00 or a 3-bundle at 20.00: the shop's pricing picks the bundle.
+  t.is(sale.totalCents, 2000);
+  t.is(sale.taxCents, Math.round((2000 * 19) / 119));
+  t.is(sale.token, null, 'no token before the money is held');
+  t.is((await k.terminal.reader(TEST_READER)).status, 'busy');
+
+  // A double tap on "Pay" finds the same sale.
+  const again = await cardSale(k, 'basket-0001', 3);
+  t.is(again.id, sale.id);
+  t.is(k.terminal.payments().length, 1);
+
+  await k.terminal.present(TEST_READER, 'approve');
+  const authorised = await getSale(k, sale.id);
+  t.is(authorised.state, 'authorised');
+  t.deepEqual(authorised.card, { brand: 'visa', last4: '4242' });
+  t.regex(authorised.authorisationCode ?? '', /^[0-9A-F]{6}$/);
+  t.truthy(authorised.token);
+  t.is(k.terminal.payments()[0]!.status, 'authorised', 'not captured before printing');
+
+  await printAll(k, authorised);
+  const captured = await getSale(k, sale.id);
+  t.is(captured.state, 'captured');
+  t.is(captured.token, null);
+  const [payment] = k.terminal.payments();
+  t.is(payment!.status, 'captured');
+  t.is(payment!.captureCount, 1);
+  t.is(payment!.capturedCents, 2000);
+  // Polling again or sweeping changes nothing.
+  await getSale(k, sale.id);
+  await k.services.kioskSales.settler.sweep();
+  t.is(k.terminal.payments()[0]!.captureCount, 1);
+});
+
+test('card: a declined card can be retried; insufficient funds and a removed card are shown; cancel voids', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = await cardSale(k, 'basket-0002');
+  await k.terminal.present(TEST_READER, 'decline');
+  let view = await getSale(k, sale.id);
+  t.is(view.state, 'awaiting_payment');
+  t.is(view.lastFailure, 'declined');
+  t.is((await k.terminal.reader(TEST_READER)).status, 'online');
+
+  view = (await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/retry`).expect(200)).body;
+  t.is(view.lastFailure, null);
+  t.is(view.attempts, 1);
+  await k.terminal.present(TEST_READER, 'insufficient_funds');
+  t.is((await getSale(k, sale.id)).lastFailure, 'insufficient_funds');
+  await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/retry`).expect(200);
+  await k.terminal.present(TEST_READER, 'card_removed');
+  t.is((await getSale(k, sale.id)).lastFailure, 'card_removed');
+
+  await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/retry`).expect(200);
+  const cancelled = (await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/cancel`).expect(200))
+    .body as KioskSaleView;
+  t.is(cancelled.state, 'cancelled');
+  t.is(k.terminal.payments()[0]!.status, 'voided');
+  t.is((await k.terminal.reader(TEST_READER)).status, 'online', 'the reader is free for the next fan');
+  const order = await k.h.store.getOrder(sale.orderId);
+  t.is(order?.state, 'cancelled');
+  // The cancelled order can never be redeemed.
+  await k.call(k.printers[0]!, 'post', '/api/printer/redeem', { code: sale.orderCode }).expect((r) => {
+    if (r.status < 400) throw new Error(`redeemed a cancelled sale: ${r.status}`);
+  });
+});
+
+test('card: a print failure voids the authorisation and nothing is captured', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = await cardSale(k, 'basket-0003', 2);
+  await k.terminal.present(TEST_READER, 'approve');
+  const authorised = await getSale(k, sale.id);
+  const job = await k.call(k.printers[0]!, 'post', '/api/printer/redeem', { token: authorised.token }).expect(200);
+  await k
+    .call(k.printers[0]!, 'post', `/api/printer/orders/${sale.orderId}/units/${job.body.units[0].unit}/printed`)
+    .expect(200);
+  t.is((await getSale(k, sale.id)).state, 'printing');
+  const failed = (
+    await k
+      .call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/print-failed`, { reason: 'paper jam' })
+      .expect(200)
+  ).body as KioskSaleView;
+  t.is(failed.state, 'voided');
+  t.is(k.terminal.payments()[0]!.status, 'voided');
+  t.is(k.terminal.payments()[0]!.captureCount, 0);
+  // The second unit's late confirmation does not make the order fulfilled or the sale captured.
+  await k.call(k.printers[0]!, 'post', `/api/printer/orders/${sale.orderId}/units/${job.body.units[1].unit}/printed`);
+  await k.services.kioskSales.settler.sweep();
+  t.is((await getSale(k, sale.id)).state, 'voided');
+  t.is(k.terminal.payments()[0]!.captureCount, 0);
+});
+
+test('card: the reader times out on the Clock; an offline reader is a failed attempt; expiry and the authorisation limit void', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = await cardSale(k, 'basket-0004');
+  await k.h.clock.tick(61_000);
+  t.is((await getSale(k, sale.id)).lastFailure, 'timeout');
+
+  k.terminal.setOffline(TEST_READER, true);
+  const offline = (await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/retry`).expect(200)).body;
+  t.is(offline.lastFailure, 'reader_offline');
+  const payments = (
+    await k.call(k.printers[0]!, 'get', `/api/printer/kiosk-payments?readerId=${TEST_READER}`).expect(200)
+  ).body;
+  t.deepEqual(payments.card, { readerId: TEST_READER, status: 'offline' });
+  k.terminal.setOffline(TEST_READER, false);
+
+  await k.h.clock.tick(KIOSK_PAYMENT_WINDOW_MS);
+  await k.services.kioskSales.settler.sweep();
+  t.is((await getSale(k, sale.id)).state, 'expired');
+  t.is(k.terminal.payments()[0]!.status, 'voided');
+
+  // An authorisation never printed is voided once past its limit.
+  const held = await cardSale(k, 'basket-0005');
+  await k.terminal.present(TEST_READER, 'approve');
+  t.is((await getSale(k, held.id)).state, 'authorised');
+  await k.h.clock.tick(KIOSK_AUTHORISATION_LIMIT_MS + 1_000);
+  await k.services.kioskSales.settler.sweep();
+  t.is((await getSale(k, held.id)).state, 'voided');
+  t.is(k.terminal.payments().find((p) => p.saleId === held.id)?.status, 'voided');
+});
+
+test('phone: the basket gets a hosted checkout; the verified webhook marks it paid; printing fulfils it; cancel on the phone frees the kiosk', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const create = (key: string) =>
+    k
+      .call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+        eventId: k.event.id,
+        items: [{ imageId: k.images[1]!.id, copies: 2 }],
+        channel: 'kiosk-phone',
+        idempotencyKey: key,
+      })
+      .expect(201);
+  const sale = (await create('phone-0001')).body as KioskSaleView;
+  t.is(sale.state, 'awaiting_payment');
+  t.truthy(sale.checkoutUrl);
+  const path = new URL(sale.checkoutUrl!).pathname;
+  await k.http.post(path).type('form').send({ outcome: 'pay' }).expect(302);
+  const paid = await getSale(k, sale.id);
+  t.is(paid.state, 'paid');
+  t.truthy(paid.token);
+  await printAll(k, paid);
+  t.is((await getSale(k, sale.id)).state, 'fulfilled');
+
+  const other = (await create('phone-0002')).body as KioskSaleView;
+  await k.http.post(new URL(other.checkoutUrl!).pathname).type('form').send({ outcome: 'cancel' }).expect(302);
+  t.is((await getSale(k, other.id)).state, 'cancelled');
+
+  // Another printer cannot read or cancel this printer's sale.
+  await k.call(k.printers[1]!, 'get', `/api/printer/kiosk-sales/${sale.id}`).expect(404);
+});
