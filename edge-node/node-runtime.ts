@@ -22,7 +22,7 @@ import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
-import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import type { PrinterPort, PrinterStatus, ReceiptPayment } from './printing/port.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
@@ -56,6 +56,8 @@ export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
   readonly #replicas = new Map<string, EventReplica>();
+  /** Kiosk sales' payment lines by order id, for their receipts (issue #13). */
+  readonly saleReceipts = new Map<string, ReceiptPayment>();
   #printer: PrinterPort | null = null;
   #printerStatus: PrinterStatus | null = null;
   #client: CoordinatorClient | null = null;
@@ -96,6 +98,21 @@ export class NodeRuntime extends Resource {
   /** The printer's last reported status, or null before its first report. */
   get printerStatus(): PrinterStatus | null {
     return this.#printerStatus;
+  }
+
+  /** The signed printer API client (kiosk sales ask the coordinator through it). */
+  get coordinator(): CoordinatorClient | null {
+    return this.#client;
+  }
+
+  /** Runs `cleanup` when this runtime closes (parts made outside it, like the kiosk shop's timer). */
+  closeWith(cleanup: () => Promise<void> | void): void {
+    this.defer(cleanup);
+  }
+
+  /** The replicas opened so far (the kiosk gallery browses them). */
+  replicas(): EventReplica[] {
+    return [...this.#replicas.values()];
   }
 
   get mesh(): VenueMesh | null {
@@ -284,6 +301,7 @@ export class NodeRuntime extends Resource {
         printerName: () => this.profile?.printer.name ?? config.name,
         logger,
         offline,
+        receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
       }),
     );
     this.#redemptions = redemptions;

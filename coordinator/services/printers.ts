@@ -114,6 +114,7 @@ export class PrinterService {
         startsAt: e.startsAt,
         endsAt: e.endsAt,
         head: e.feedHead,
+        priceList: e.priceList,
       })),
     };
   }
