@@ -33,6 +33,8 @@ export interface KioskShopDeps {
   startRedeem(code: string): Promise<RedemptionProgress>;
   /** Calls `listener` with every progress of this order from now on; returns the unsubscribe. */
   watch(orderId: string, listener: (p: RedemptionProgress) => void): () => void;
+  /** Whether the printer can take a new order now (paper, cover, connection); the detail says why not. */
+  printerReady(): Promise<{ ready: boolean; detail: string }>;
   /** Where the receipt finds a sale's payment lines, by order id. */
   saleReceipts: Map<string, ReceiptPayment>;
 }
@@ -144,6 +146,9 @@ export class KioskShop {
   }
 
   async createSale(basket: KioskBasket): Promise<{ sale: KioskSaleView; qrSvg: string | null }> {
+    // No money is asked for while this printer could not print it.
+    const printer = await this.#d.printerReady();
+    if (!printer.ready) throw new AppError('printer_offline', printer.detail);
     const sale = await this.#ask((c) =>
       c.createKioskSale({ ...basket, ...(this.#d.readerId ? { readerId: this.#d.readerId } : {}) }),
     );
@@ -153,13 +158,22 @@ export class KioskShop {
   }
 
   /** The sale now; once paid, printing starts here (once) and its first progress comes back. */
-  async sale(saleId: string): Promise<{ sale: KioskSaleView; progress: RedemptionProgress | null }> {
+  async sale(
+    saleId: string,
+  ): Promise<{ sale: KioskSaleView; progress: RedemptionProgress | null; printFailed?: string }> {
     const sale = await this.#ask((c) => c.kioskSale(saleId));
     const tracked = this.#sales.get(saleId) ?? { seenAt: 0, printing: false, state: sale.state };
     tracked.seenAt = this.#d.clock.now();
     tracked.state = sale.state;
     this.#sales.set(saleId, tracked);
     if (!sale.token || tracked.printing) return { sale, progress: null };
+    // Paid, but this printer cannot print now (out of paper, cover open): the money is released, not taken.
+    const printer = await this.#d.printerReady();
+    if (!printer.ready) {
+      const released = await this.#ask((c) => c.kioskSalePrintFailed(saleId, printer.detail));
+      this.#sales.delete(saleId);
+      return { sale: released, progress: null, printFailed: printer.detail };
+    }
     tracked.printing = true;
     return { sale, progress: await this.#print(sale) };
   }

@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
 import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
 import type { LocalApiDeps } from './local-api.ts';
@@ -53,6 +54,10 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     startRedeem: (code) => node.startRedeem(code),
     watch,
     saleReceipts: runtime.saleReceipts,
+    printerReady: async () => {
+      const status = await printer().status();
+      return { ready: !printerBlocksNewOrders(status.state), detail: status.detail };
+    },
   });
   runtime.closeWith(() => shop.close());
   return {

@@ -21,8 +21,7 @@ const ENDED = {
 };
 
 const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${currency}`;
-const hourLabel = (start) =>
-  new Date(start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }).replace(/:\d\d$/, ':00');
+const hourLabel = (start) => `${String(new Date(start).getHours()).padStart(2, '0')}:00`;
 
 export function initShop(ui) {
   const { $, root, timings } = ui;
@@ -293,6 +292,16 @@ export function initShop(ui) {
         const r = await api('GET', `/kiosk/shop/sales/${encodeURIComponent(sale.id)}`);
         if (state.sale !== sale) return;
         state.sale = r.sale;
+        if (r.printFailed) {
+          reset();
+          ui.showMessage({
+            kind: 'printer',
+            icon: '!',
+            title: 'This printer cannot print right now',
+            text: `${r.printFailed} Your payment was released: nothing was charged.`,
+          });
+          return;
+        }
         if (r.progress) {
           // Paid: the basket is done with; the print screen takes over and the next person starts empty.
           reset();
