@@ -298,7 +298,7 @@ export function initShop(ui) {
             kind: 'printer',
             icon: '!',
             title: 'This printer cannot print right now',
-            text: `${r.printFailed} Your payment was released: nothing was charged.`,
+            text: 'Your payment was released: nothing was charged. Please use another printer or ask the staff.',
           });
           return;
         }
