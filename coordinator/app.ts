@@ -17,6 +17,7 @@ import { redemptionRoutes } from './routes/redemption.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
 import { opsAssetRoutes } from './web/ops/assets.ts';
+import { kioskSaleOpsRoutes } from './web/ops/kiosk-sales-routes.ts';
 import { opsPageRoutes } from './web/ops/page-routes.ts';
 import { signinRoutes } from './web/ops/signin.ts';
 import { opsStreamRoutes } from './web/ops/stream-routes.ts';
@@ -80,6 +81,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   opsStreamRoutes(router, deps, services.ops);
   opsPageRoutes(router, deps, services.ops);
   opsAssetRoutes(router);
+  kioskSaleOpsRoutes(router, deps, services.kioskSales);
   // The fan shop: pages and their versioned assets.
   const assets = shopAssets();
   assetRoutes(router, assets);

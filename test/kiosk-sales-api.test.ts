@@ -1,6 +1,7 @@
 import test from 'ava';
 import { KIOSK_AUTHORISATION_LIMIT_MS, KIOSK_PAYMENT_WINDOW_MS } from '../coordinator/services/kiosk-sale-settle.ts';
 import type { KioskSaleView } from '../shared/protocol/kiosk-sale.ts';
+import { asOperator, paidOrder } from './fixtures/app-harness.ts';
 import { createKioskHarness, type KioskHarness, TEST_READER } from './fixtures/kiosk-sale-harness.ts';
 
 async function cardSale(k: KioskHarness, key: string, copies = 1) {
@@ -185,4 +186,37 @@ test('phone: the basket gets a hosted checkout; the verified webhook marks it pa
 
   // Another printer cannot read or cancel this printer's sale.
   await k.call(k.printers[1]!, 'get', `/api/printer/kiosk-sales/${sale.id}`).expect(404);
+});
+
+test('operators: sales per channel and station with the reader state on the dashboard; refund from the console', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  // The kiosk names its reader when it asks what it may offer.
+  const offer = await k.call(k.printers[0]!, 'get', `/api/printer/kiosk-payments?readerId=${TEST_READER}`).expect(200);
+  t.deepEqual(offer.body, { phone: true, card: { readerId: TEST_READER, status: 'online' }, taxRatePercent: 19 });
+  const sale = await cardSale(k, 'basket-ops-1', 2);
+  t.is((await k.terminal.reader(TEST_READER)).status, 'busy');
+  let page = await k.http.get('/ops').set(asOperator).expect(200);
+  t.regex(page.text, /data-reader-status="busy"/);
+  await k.terminal.present(TEST_READER, 'approve');
+  await printAll(k, await getSale(k, sale.id));
+  t.is((await getSale(k, sale.id)).state, 'captured');
+  // A shop order too: the shop line counts it, the kiosk line counts the kiosk sale, never both.
+  await paidOrder(k.h, k.event.id, [{ imageId: k.images[2]!.id, copies: 1 }]);
+
+  page = await k.http.get('/ops').set(asOperator).expect(200);
+  t.regex(page.text, /data-channel="kiosk-card">Kiosk, card: 1 · <strong>16\.00 EUR/);
+  t.regex(page.text, /data-channel="shop">Online shop: 1 · <strong>8\.00 EUR/);
+  t.regex(page.text, /data-reader-status="online"/);
+
+  const list = await k.http.get('/ops/kiosk-sales').set(asOperator).expect(200);
+  t.regex(list.text, /VISA •••• 4242/);
+  t.regex(list.text, new RegExp(`data-refund="${sale.id}"`));
+  const refunded = await k.http.post(`/ops/kiosk-sales/${sale.id}/refund`).set(asOperator).expect(302);
+  t.regex(refunded.headers.location ?? '', /notice=refunded/);
+  t.is((await k.kioskSales.get(sale.id))?.state, 'refunded');
+  t.is(k.terminal.payments()[0]!.refundedCents, 1600);
+  // Asking again refunds nothing more.
+  await k.http.post(`/ops/kiosk-sales/${sale.id}/refund`).set(asOperator).expect(302);
+  t.is(k.terminal.payments()[0]!.refundedCents, 1600);
 });

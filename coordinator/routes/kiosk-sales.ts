@@ -32,7 +32,7 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
   router.get('/api/printer/kiosk-payments', printer, async (ctx) => {
     const { readerId } = parseInput(readerQuery, ctx.query, 'query');
     ctx.set('cache-control', 'no-store');
-    ctx.body = await sales.payments(readerId);
+    ctx.body = await sales.payments(me(ctx.state), readerId);
   });
 
   router.post('/api/printer/kiosk-sales', printer, async (ctx) => {

@@ -44,8 +44,10 @@ export class KioskSaleService {
   }
 
   /** What this printer's kiosk may offer: phone (a gateway is configured), card (its reader's state). */
-  async payments(readerId: string | undefined): Promise<KioskPayments> {
-    const { payments, cardTerminal, kioskSales } = this.#deps;
+  async payments(printer: PrinterRecord, readerId: string | undefined): Promise<KioskPayments> {
+    const { payments, cardTerminal, kioskSales, clock } = this.#deps;
+    // The dashboard shows each station's reader: learnt from the kiosk that asks with it.
+    if (readerId) await kioskSales?.noteReader(printer.id, readerId, clock.now());
     let card: KioskPayments['card'] = null;
     if (cardTerminal && readerId && kioskSales) {
       try {

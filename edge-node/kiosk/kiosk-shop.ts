@@ -72,6 +72,8 @@ export class KioskShop {
   constructor(deps: KioskShopDeps) {
     this.#d = deps;
     this.#timer = deps.clock.setInterval(() => void this.#cancelAbandoned(), ABANDON_CHECK_MS).unref();
+    // Tells the coordinator this station's reader at once, so the dashboard shows it before the first sale.
+    if (deps.readerId) void this.payments().catch(() => {});
   }
 
   close(): void {
