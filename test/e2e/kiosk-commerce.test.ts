@@ -286,8 +286,26 @@ test.serial(
     const all = await sales(venue);
     t.is(all.filter((s) => s.state === 'captured').length, 0, 'nothing captured');
     t.is((await files(prints, '.escpos')).length, 0, 'nothing printed');
-    const paper = await api<{ sales: SaleRow[] }>(venue.base, 'GET', '/api/kiosk-sales', { token: venue.operator });
-    t.is(paper.status, 200);
+    t.deepEqual(
+      all.map((s) => s.state),
+      ['voided', 'cancelled', 'cancelled', 'cancelled'],
+    );
+
+    // The uplink goes down: browsing still works from the printer's own replica, and the screen says
+    // that paying needs the network before the fan picks anything.
+    await venue.coordinator.close();
+    await kiosk.waitForSelector('#kiosk[data-screen="attract"]', { timeout: 15_000 });
+    await openGallery(kiosk);
+    await kiosk.locator('#network-note:not([hidden])').waitFor({ timeout: 15_000 });
+    t.is(await kiosk.textContent('#network-note'), 'Card and phone payment need the network; browsing works.');
+    await fillBasket(kiosk, [{ tile: 1, copies: 1 }], '1 print');
+    await screenshot(kiosk, 'commerce-4-4-uplink-down-gallery');
+    await kiosk.click('#basket-pay');
+    await waitForKioskScreen(kiosk, 'pay');
+    await kiosk.locator('#pay-network:not([hidden])').waitFor();
+    t.false(await kiosk.locator('#pay-card').isVisible());
+    t.false(await kiosk.locator('#pay-phone').isVisible());
+    await screenshot(kiosk, 'commerce-4-5-uplink-down-pay');
     t.deepEqual(run.problems, []);
   },
 );
