@@ -1,11 +1,11 @@
 import test from 'ava';
 import pino from 'pino';
-import { CoordinatorError, type CoordinatorClient } from '../edge-node/coordinator-client.ts';
+import { type CoordinatorClient, CoordinatorError } from '../edge-node/coordinator-client.ts';
 import type { RedemptionProgress } from '../edge-node/jobs/redemption-service.ts';
 import { KIOSK_SALE_ABANDON_MS, KioskShop } from '../edge-node/kiosk/kiosk-shop.ts';
+import { decodeTextLines } from '../edge-node/printing/escpos.ts';
 import type { ReceiptPayment } from '../edge-node/printing/port.ts';
 import { buildReceipt, maskedCard } from '../edge-node/printing/receipt.ts';
-import { decodeTextLines } from '../edge-node/printing/escpos.ts';
 import { isAppError } from '../shared/errors.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import type { KioskSaleView } from '../shared/protocol/kiosk-sale.ts';
@@ -88,7 +88,12 @@ test('with the uplink down, payment says it needs the network instead of failing
     message: 'Card and phone payment need the network; browsing works.',
   });
   const err = await t.throwsAsync(
-    s.createSale({ eventId: 'ev1', items: [{ imageId: 'a', copies: 1 }], channel: 'kiosk-card', idempotencyKey: 'k-00000001' }),
+    s.createSale({
+      eventId: 'ev1',
+      items: [{ imageId: 'a', copies: 1 }],
+      channel: 'kiosk-card',
+      idempotencyKey: 'k-00000001',
+    }),
   );
   t.true(isAppError(err, 'payment_needs_network'));
 });
@@ -100,7 +105,12 @@ test('a paid sale prints once here with its payment lines for the receipt', asyn
     kioskSale: async () => view,
   });
   t.teardown(() => s.close());
-  await s.createSale({ eventId: 'ev1', items: [{ imageId: 'i1', copies: 1 }], channel: 'kiosk-card', idempotencyKey: 'k-00000002' });
+  await s.createSale({
+    eventId: 'ev1',
+    items: [{ imageId: 'i1', copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'k-00000002',
+  });
   t.is((await s.sale('sale1')).progress, null, 'not before payment');
   view = saleView({
     state: 'authorised',
@@ -130,7 +140,12 @@ test('a payment screen nobody asks about any more is cancelled on the Clock, fre
     },
   });
   t.teardown(() => s.close());
-  await s.createSale({ eventId: 'ev1', items: [{ imageId: 'i1', copies: 1 }], channel: 'kiosk-card', idempotencyKey: 'k-00000003' });
+  await s.createSale({
+    eventId: 'ev1',
+    items: [{ imageId: 'i1', copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'k-00000003',
+  });
   await clock.tick(KIOSK_SALE_ABANDON_MS / 2);
   t.deepEqual(cancelled, []);
   await clock.tick(KIOSK_SALE_ABANDON_MS);
@@ -148,7 +163,13 @@ test('the receipt shows the tax line, the masked card and the authorisation code
       items: [{ imageId: 'i', copies: 2 }],
       totalCents: 1600,
       currency: 'EUR',
-      payment: { method: 'card', card: { brand: 'visa', last4: '4242' }, authorisationCode: 'A1B2C3', taxCents: 255, taxRatePercent: 19 },
+      payment: {
+        method: 'card',
+        card: { brand: 'visa', last4: '4242' },
+        authorisationCode: 'A1B2C3',
+        taxCents: 255,
+        taxRatePercent: 19,
+      },
     }),
   ).join('\n');
   t.regex(lines, /incl\. tax 19%\s+2\.55 EUR/);

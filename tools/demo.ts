@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   log(`                  waiting for one; readers ${urls.map((_, i) => demoReaderId(i)).join(', ')})`);
   log('');
   log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
-  log('reader page) or "Pay with your phone" (open the QR code, or its link, and press Pay).');
+  log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);
   log('');
   log('A sample order is paid and ready to print at any printer:');
   log(`  order page      ${base}/o/${sample.orderId}`);

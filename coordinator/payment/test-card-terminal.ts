@@ -269,7 +269,8 @@ export class TestCardTerminal implements CardTerminal {
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="2"><title>Test card reader</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}button{font-size:1.1rem;padding:.6rem 1rem;margin:.2rem}section{border:1px solid #ccc;border-radius:8px;padding:0 1rem 1rem;margin:1rem 0}</style></head>
-<body><h1>Test card reader</h1><p>The test card terminal: no money moves. Tap a simulated card when a kiosk waits for one.</p>
+<body><h1>Test card reader</h1><p>The test card terminal: no money moves. Tap a simulated card when a kiosk waits for one.
+(Phone payments waiting at kiosks, with the test checkout: <a href="/pay/test-kiosk">/pay/test-kiosk</a>.)</p>
 ${rows.join('\n') || '<p>No reader has been used yet: start a card payment at a kiosk.</p>'}</body></html>`;
   }
 

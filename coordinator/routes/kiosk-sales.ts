@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
 import { kioskPrintFailedSchema, kioskSaleRequestSchema } from '../../shared/protocol/kiosk-sale.ts';
+import { escapeHtml } from '../../shared/web/html.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
@@ -72,4 +73,30 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
   });
 
   if (mountsPages(deps.cardTerminal)) deps.cardTerminal.mount(router);
+
+  // The demo's "phone": with the test checkout, the kiosks' waiting phone payments are listed here,
+  // so a person on the same machine can open the page the QR code points at.
+  if (deps.payments.name === 'test') {
+    router.get('/pay/test-kiosk', async (ctx) => {
+      const open = (await deps.kioskSales?.listOpen(100)) ?? [];
+      const waiting = open.filter(
+        (s) => s.channel === 'kiosk-phone' && s.state === 'awaiting_payment' && s.checkoutUrl,
+      );
+      ctx.set('cache-control', 'no-store');
+      ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Test phone payments</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}li{margin:.6rem 0}</style></head>
+<body><h1>Phone payments waiting at kiosks</h1><p>The test checkout: what a fan's phone opens from the kiosk's QR code.</p>
+<ul>${
+        waiting
+          .map(
+            (s) =>
+              `<li><a href="${escapeHtml(s.checkoutUrl!)}">${(s.totalCents / 100).toFixed(2)} ${escapeHtml(s.currency)}, ${s.unitCount} print(s)</a></li>`,
+          )
+          .join('') || '<li>None right now: choose "Pay with your phone" at a kiosk.</li>'
+      }</ul></body></html>`;
+    });
+  }
 }
