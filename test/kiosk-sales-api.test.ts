@@ -177,7 +177,34 @@ test('phone: the basket gets a hosted checkout; the verified webhook marks it pa
   const paid = await getSale(k, sale.id);
   t.is(paid.state, 'paid');
   t.truthy(paid.token);
+  // The provider delivers the same event again (a replay): nothing changes, nothing prints twice.
+  const order = await k.h.store.getOrder(sale.orderId);
+  const body = JSON.stringify({
+    id: 'evt_replayed_0001',
+    type: 'payment.succeeded',
+    sessionId: order!.paymentSessionId,
+    orderId: sale.orderId,
+    amountCents: sale.totalCents,
+    currency: sale.currency,
+    createdAt: k.h.clock.now(),
+  });
+  for (const expectDuplicate of [false, true]) {
+    const replay = await k.http
+      .post('/api/payments/webhook')
+      .set('content-type', 'application/json')
+      .set('x-test-gateway-signature', k.h.gateway.signatureHeader(body, k.h.clock.now()))
+      .send(body)
+      .expect(200);
+    t.is(replay.body.duplicate, expectDuplicate);
+  }
+  t.is((await getSale(k, sale.id)).state, 'paid');
   await printAll(k, paid);
+  // A second kiosk poll or redeem of the fulfilled sale prints nothing more.
+  await k.call(k.printers[0]!, 'post', '/api/printer/redeem', { token: paid.token }).expect((r) => {
+    if (r.status === 200 && r.body.units.some((u: { printed: boolean }) => !u.printed)) {
+      throw new Error('a fulfilled sale offered units to print again');
+    }
+  });
   t.is((await getSale(k, sale.id)).state, 'fulfilled');
 
   const other = (await create('phone-0002')).body as KioskSaleView;

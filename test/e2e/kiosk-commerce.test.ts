@@ -173,6 +173,13 @@ test.serial(
     t.is(await kiosk.locator('#gallery-grid .tile[data-copies]').count(), 0);
     t.is(await kiosk.textContent('#basket-summary'), 'Tap the photos you want');
     await screenshot(kiosk, 'commerce-1-7-next-person');
+    // Someone picks a photo and walks away: the idle timeout (4 s with ?return=4) clears the basket.
+    await fillBasket(kiosk, [{ tile: 2, copies: 1 }], '1 print');
+    await kiosk.waitForSelector('#kiosk[data-screen="attract"]', { timeout: 15_000 });
+    await kiosk.click('#find-photos-button');
+    await waitForKioskScreen(kiosk, 'gallery');
+    t.is(await kiosk.locator('#gallery-grid .tile[data-copies]').count(), 0, 'nothing left for the next person');
+    t.is(await kiosk.textContent('#basket-summary'), 'Tap the photos you want');
     t.deepEqual(run.problems, []);
   },
 );

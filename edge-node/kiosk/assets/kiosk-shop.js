@@ -20,6 +20,9 @@ const ENDED = {
   refunded: 'Your payment was refunded.',
 };
 
+/** A payment in progress keeps the basket this many idle periods before the kiosk gives up. */
+const PAYING_IDLE_FACTOR = 3;
+
 const money = (cents, currency) => `${(cents / 100).toFixed(2)} ${currency}`;
 const hourLabel = (start) => `${String(new Date(start).getHours()).padStart(2, '0')}:00`;
 
@@ -33,6 +36,7 @@ export function initShop(ui) {
     quote: null,
     payments: null,
     sale: null,
+    saleStartedAt: 0,
     key: null,
     pollTimer: 0,
     idleTimer: 0,
@@ -57,6 +61,13 @@ export function initShop(ui) {
     clearTimeout(state.idleTimer);
     state.idleTimer = setTimeout(() => {
       if (ui.screen() !== 'gallery' && ui.screen() !== 'pay') return;
+      // A fan at the card reader or paying on their phone is not idle: wait longer, within bounds
+      // (the reader and the coordinator give up by themselves too).
+      const waiting = state.sale && !state.sale.lastFailure && ui.screen() === 'pay';
+      if (waiting && Date.now() - state.saleStartedAt < PAYING_IDLE_FACTOR * timings.shopIdleMs) {
+        touch();
+        return;
+      }
       void cancelSale().finally(() => ui.show('attract'));
     }, timings.shopIdleMs);
   }
@@ -248,6 +259,7 @@ export function initShop(ui) {
         idempotencyKey: state.key,
       });
       state.sale = sale;
+      state.saleStartedAt = Date.now();
       if (qrSvg) $('pay-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qrSvg)}`;
       if (sale.taxRatePercent > 0) {
         $('pay-tax').textContent = `incl. ${sale.taxRatePercent}% tax: ${money(sale.taxCents, sale.currency)}`;
