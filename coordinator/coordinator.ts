@@ -20,7 +20,8 @@ import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
-import { type KioskSaleStore, NoKioskSaleStore, SqliteKioskSaleStore } from './store/kiosk-sale-store.ts';
+import { type KioskSaleStore, SqliteKioskSaleStore } from './store/kiosk-sale-store.ts';
+import { MongoKioskSaleStore } from './store/mongo-kiosk-sales.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -92,9 +93,11 @@ export class Coordinator extends Resource {
       sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
-    // Kiosk sales live in the SQLite file (their own table); MongoDB has no adapter for them yet.
+    // Kiosk sales: their own table in the SQLite file, or their own collection in MongoDB.
     const kioskSales: KioskSaleStore = this.own(
-      sqlitePath ? new SqliteKioskSaleStore({ path: sqlitePath }) : new NoKioskSaleStore(),
+      sqlitePath
+        ? new SqliteKioskSaleStore({ path: sqlitePath })
+        : new MongoKioskSaleStore({ uri: config.mongodbUri! }),
     );
     await kioskSales.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);

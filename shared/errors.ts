@@ -146,7 +146,7 @@ export const ERRORS = {
   },
   kiosk_sales_unavailable: {
     status: 503,
-    message: 'Kiosk sales need the SQLite store for now; this coordinator cannot take them.',
+    message: 'This coordinator was started without a kiosk sale store; kiosks can browse but not sell.',
   },
   payment_needs_network: {
     status: 503,

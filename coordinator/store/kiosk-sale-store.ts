@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS kiosk_readers (
 
 /**
  * The SQLite adapter: its own connection to the coordinator's database file (WAL lets both write),
- * a table of its own, each record whole as JSON. MongoDB has no adapter yet (NoKioskSaleStore).
+ * a table of its own, each record whole as JSON. The MongoDB adapter is mongo-kiosk-sales.ts.
  */
 export class SqliteKioskSaleStore implements KioskSaleStore {
   readonly #path: string;
@@ -278,42 +278,5 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
       )
       .all(...REVENUE_STATES, since) as KioskSalesLine[];
     return rows;
-  }
-}
-
-/** A store without kiosk sales (MongoDB for now): every call says so, nothing is lost silently. */
-export class NoKioskSaleStore implements KioskSaleStore {
-  async ready(): Promise<void> {}
-  async close(): Promise<void> {}
-  #refuse(): never {
-    throw new AppError('kiosk_sales_unavailable');
-  }
-  async insertOrGet(): Promise<{ inserted: boolean; sale: KioskSaleRecord }> {
-    this.#refuse();
-  }
-  async get(): Promise<KioskSaleRecord | null> {
-    return null;
-  }
-  async transition(): Promise<KioskSaleRecord | null> {
-    this.#refuse();
-  }
-  async patch(): Promise<KioskSaleRecord | null> {
-    this.#refuse();
-  }
-  async listOpen(): Promise<KioskSaleRecord[]> {
-    return [];
-  }
-  async listRecent(): Promise<KioskSaleRecord[]> {
-    return [];
-  }
-  async salesSince(): Promise<KioskSalesLine[]> {
-    return [];
-  }
-  async listSince(): Promise<KioskSaleRecord[]> {
-    return [];
-  }
-  async noteReader(): Promise<void> {}
-  async listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>> {
-    return [];
   }
 }
