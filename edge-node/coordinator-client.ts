@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { AppError, isErrorCode } from '../shared/errors.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import {
+  type EventPhotographers,
+  eventPhotographersSchema,
   type KioskPayments,
   type KioskSaleRequest,
   type KioskSaleView,
@@ -110,6 +112,16 @@ export class CoordinatorClient {
   kioskPayments(readerId: string | undefined, timeoutMs?: number): Promise<KioskPayments> {
     const query = readerId ? `?readerId=${encodeURIComponent(readerId)}` : '';
     return this.#call('GET', `/api/printer/kiosk-payments${query}`, kioskPaymentsSchema, undefined, timeoutMs);
+  }
+
+  eventPhotographers(eventId: string, timeoutMs?: number): Promise<EventPhotographers> {
+    return this.#call(
+      'GET',
+      `/api/printer/events/${encodeURIComponent(eventId)}/photographers`,
+      eventPhotographersSchema,
+      undefined,
+      timeoutMs,
+    );
   }
 
   createKioskSale(request: KioskSaleRequest): Promise<KioskSaleView> {

@@ -211,6 +211,10 @@ test('phone: the basket gets a hosted checkout; the verified webhook marks it pa
   await k.http.post(new URL(other.checkoutUrl!).pathname).type('form').send({ outcome: 'cancel' }).expect(302);
   t.is((await getSale(k, other.id)).state, 'cancelled');
 
+  // The kiosk's photographer filter: who took which photo of this venue's event.
+  const names = await k.call(k.printers[0]!, 'get', `/api/printer/events/${k.event.id}/photographers`).expect(200);
+  t.is(names.body.byImage[k.images[0]!.id], 'Pat Photographer');
+  await k.call(k.printers[0]!, 'get', '/api/printer/events/no-such-event/photographers').expect(404);
   // Another printer cannot read or cancel this printer's sale.
   await k.call(k.printers[1]!, 'get', `/api/printer/kiosk-sales/${sale.id}`).expect(404);
 });

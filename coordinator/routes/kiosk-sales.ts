@@ -36,6 +36,17 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
     ctx.body = await sales.payments(me(ctx.state), readerId);
   });
 
+  router.get('/api/printer/events/:eventId/photographers', printer, async (ctx) => {
+    const event = await deps.store.getEvent(ctx.params.eventId!);
+    if (!event || event.venueId !== me(ctx.state).venueId) throw new AppError('event_not_found');
+    const byImage: Record<string, string> = {};
+    for (const image of await deps.store.listImages(event.id)) {
+      if (image.photographer) byImage[image.id] = image.photographer;
+    }
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { eventId: event.id, byImage };
+  });
+
   router.post('/api/printer/kiosk-sales', printer, async (ctx) => {
     ctx.body = await sales.create(me(ctx.state), parseInput(kioskSaleRequestSchema, ctx.request.body));
     ctx.status = 201;

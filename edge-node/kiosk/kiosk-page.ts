@@ -66,7 +66,10 @@ function shopScreens() {
     <p id="gallery-event" class="lead"></p>
   </div>
   <p id="network-note" class="network-note" role="status" hidden></p>
-  <div id="gallery-hours" class="chips" role="group" aria-label="When the photo was taken"></div>
+  <div class="chip-rows">
+    <div id="gallery-hours" class="chips" role="group" aria-label="When the photo was taken"></div>
+    <div id="gallery-photographers" class="chips" role="group" aria-label="Photographer"></div>
+  </div>
   <ul id="gallery-grid" class="gallery-grid"></ul>
   <p id="gallery-empty" class="lead" hidden>No photos on this printer yet. Try another time, or ask the staff.</p>
   <div class="gallery-foot">

@@ -2,7 +2,12 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { kioskBasketItemSchema, kioskBasketSchema, MAX_KIOSK_BASKET_LINES } from '../../shared/protocol/kiosk-sale.ts';
+import {
+  kioskBasketItemSchema,
+  kioskBasketSchema,
+  MAX_KIOSK_BASKET_LINES,
+  MAX_PHOTOGRAPHER_NAME_CHARS,
+} from '../../shared/protocol/kiosk-sale.ts';
 import type { KioskShop } from './kiosk-shop.ts';
 import { ThumbnailCache } from './thumbnails.ts';
 
@@ -13,6 +18,7 @@ const galleryQuery = z
     page: z.coerce.number().int().min(0).max(100_000).optional(),
     from: epoch.optional(),
     to: epoch.optional(),
+    photographer: z.string().min(1).max(MAX_PHOTOGRAPHER_NAME_CHARS).optional(),
   })
   .strip();
 const quoteInput = z
@@ -46,7 +52,9 @@ export function kioskShopRoutes(router: Router, shop: KioskShop): void {
 
   router.get('/kiosk/shop/gallery', async (ctx) => {
     const q = parse(galleryQuery, ctx.query);
-    await answer(ctx, () => shop.gallery({ eventId: q.event, page: q.page, from: q.from, to: q.to }));
+    await answer(ctx, () =>
+      shop.gallery({ eventId: q.event, page: q.page, from: q.from, to: q.to, photographer: q.photographer }),
+    );
   });
 
   router.get('/kiosk/shop/photos/:eventId/:imageId/thumb.jpg', async (ctx) => {

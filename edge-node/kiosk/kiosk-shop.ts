@@ -21,6 +21,10 @@ export const KIOSK_COORDINATOR_TIMEOUT_MS = 4_000;
 /** An event is on sale at the kiosk from its start until this long after its end. */
 const EVENT_SALE_GRACE_MS = 6 * 3_600_000;
 const HOUR_MS = 3_600_000;
+/** The photographer names of an event are asked for again after this long. */
+const PHOTOGRAPHERS_REFRESH_MS = 5 * 60_000;
+/** The gallery waits this long at most for the names (the fan is standing there). */
+const PHOTOGRAPHERS_TIMEOUT_MS = 1_500;
 
 export interface KioskShopDeps {
   clock: Clock;
@@ -54,6 +58,8 @@ export interface GalleryPage {
   total: number;
   /** Start of each hour (epoch ms) that has photos here: the kiosk's time filter buttons. */
   hours: number[];
+  /** Photographers of the photos here (known once the coordinator told this printer, kept offline). */
+  photographers: string[];
   priceList: PriceList | null;
 }
 
@@ -68,6 +74,7 @@ export class KioskShop {
   /** Sales this kiosk is following: when the page last asked, and whether printing started. */
   readonly #sales = new Map<string, { seenAt: number; printing: boolean; state: string }>();
   readonly #timer: Timer;
+  readonly #byPhotographer = new Map<string, { at: number; byImage: Record<string, string> }>();
 
   constructor(deps: KioskShopDeps) {
     this.#d = deps;
@@ -87,19 +94,30 @@ export class KioskShop {
     return current.length > 0 ? current : feeds.slice(0, 1);
   }
 
-  async gallery(q: { eventId?: string; page?: number; from?: number; to?: number }): Promise<GalleryPage> {
+  async gallery(q: {
+    eventId?: string;
+    page?: number;
+    from?: number;
+    to?: number;
+    photographer?: string;
+  }): Promise<GalleryPage> {
     const events = this.#onSale();
     const feed = events.find((f) => f.eventId === q.eventId) ?? events[0];
     const replica = feed ? this.#d.replica(feed.eventId) : undefined;
     const base = { events: events.map((f) => ({ id: f.eventId, name: f.name })), priceList: feed?.priceList ?? null };
-    if (!feed || !replica)
-      return { ...base, eventId: feed?.eventId ?? null, photos: [], page: 0, pages: 0, total: 0, hours: [] };
+    if (!feed || !replica) {
+      const empty = { photos: [], page: 0, pages: 0, total: 0, hours: [], photographers: [] };
+      return { ...base, eventId: feed?.eventId ?? null, ...empty };
+    }
     const { held } = await replica.scanHoldings();
+    const byImage = await this.#photographers(feed.eventId);
+    const photographers = [...new Set(held.map((e) => byImage[e.imageId]).filter((n): n is string => !!n))].sort();
     const hours = [...new Set(held.map((e) => Math.floor(e.registeredAt / HOUR_MS) * HOUR_MS))].sort((a, b) => b - a);
     const matching = held
       .filter(
         (e) => (q.from === undefined || e.registeredAt >= q.from) && (q.to === undefined || e.registeredAt < q.to),
       )
+      .filter((e) => q.photographer === undefined || byImage[e.imageId] === q.photographer)
       .sort((a, b) => b.seq - a.seq);
     const pages = Math.max(1, Math.ceil(matching.length / KIOSK_GALLERY_PAGE_SIZE));
     const page = Math.min(Math.max(0, q.page ?? 0), pages - 1);
@@ -108,7 +126,29 @@ export class KioskShop {
       at: e.registeredAt,
       thumbUrl: `/kiosk/shop/photos/${encodeURIComponent(feed.eventId)}/${encodeURIComponent(e.imageId)}/thumb.jpg`,
     }));
-    return { ...base, eventId: feed.eventId, photos, page, pages, total: matching.length, hours };
+    return { ...base, eventId: feed.eventId, photos, page, pages, total: matching.length, hours, photographers };
+  }
+
+  /**
+   * Who took which photo: asked of the coordinator now and then and kept, so the filter still works
+   * after the uplink went down. Never holds up browsing: a slow or missing uplink means no names yet.
+   */
+  async #photographers(eventId: string): Promise<Record<string, string>> {
+    const cached = this.#byPhotographer.get(eventId);
+    const now = this.#d.clock.now();
+    if (cached && now - cached.at < PHOTOGRAPHERS_REFRESH_MS) return cached.byImage;
+    const client = this.#d.client();
+    if (!client) return cached?.byImage ?? {};
+    try {
+      const { byImage } = await client.eventPhotographers(eventId, PHOTOGRAPHERS_TIMEOUT_MS);
+      this.#byPhotographer.set(eventId, { at: now, byImage });
+      return byImage;
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      // Offline: keep what we had, and do not ask again on every page turn.
+      this.#byPhotographer.set(eventId, { at: now, byImage: cached?.byImage ?? {} });
+      return cached?.byImage ?? {};
+    }
   }
 
   /** The whole photo, when this printer holds it (the thumbnail is made from it). */

@@ -76,6 +76,15 @@ export const kioskPaymentsSchema = z.object({
 });
 export type KioskPayments = z.infer<typeof kioskPaymentsSchema>;
 
+/** Who took which photo of an event: the kiosk gallery's photographer filter (cached at the printer). */
+export const MAX_PHOTOGRAPHER_NAME_CHARS = 100;
+export const eventPhotographersSchema = z.object({
+  eventId: id,
+  /** Image id → photographer name, for the photos that have one. */
+  byImage: z.record(z.string(), z.string().max(MAX_PHOTOGRAPHER_NAME_CHARS)),
+});
+export type EventPhotographers = z.infer<typeof eventPhotographersSchema>;
+
 export const KIOSK_SALE_API = {
   create: {
     method: 'POST',
@@ -93,4 +102,9 @@ export const KIOSK_SALE_API = {
     answer: kioskSaleViewSchema,
   },
   payments: { method: 'GET', path: '/api/printer/kiosk-payments', answer: kioskPaymentsSchema },
+  photographers: {
+    method: 'GET',
+    path: '/api/printer/events/:eventId/photographers',
+    answer: eventPhotographersSchema,
+  },
 } as const;

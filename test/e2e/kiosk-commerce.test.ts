@@ -128,6 +128,17 @@ test.serial(
     await screenshot(kiosk, 'commerce-1-1-attract');
     await openGallery(kiosk);
     await screenshot(kiosk, 'commerce-1-2-gallery');
+    // The shop's filters, as big buttons: by photographer (the kit's photographer is "P") and by hour.
+    await kiosk.locator('#gallery-photographers .chip', { hasText: /^P$/ }).click();
+    await kiosk.locator('#gallery-photographers .chip[aria-pressed="true"]', { hasText: /^P$/ }).waitFor();
+    t.is(await kiosk.locator('#gallery-grid .tile').count(), 3);
+    await kiosk.locator('#gallery-hours .chip').nth(1).click();
+    await kiosk.locator('#gallery-hours .chip[aria-pressed="true"]').nth(0).waitFor();
+    t.is(await kiosk.locator('#gallery-grid .tile').count(), 3);
+    await screenshot(kiosk, 'commerce-1-2b-gallery-filtered');
+    await kiosk.locator('#gallery-photographers .chip', { hasText: 'All photographers' }).click();
+    await kiosk.locator('#gallery-hours .chip', { hasText: 'All times' }).click();
+    await kiosk.locator('#gallery-hours .chip[aria-pressed="true"]', { hasText: 'All times' }).waitFor();
     // Photo 1 once, photo 2 twice: 3 prints at the kit's 5.00 each, priced by the shop's pricing.
     await fillBasket(
       kiosk,

@@ -32,6 +32,7 @@ export function initShop(ui) {
     eventId: null,
     page: 0,
     hour: null,
+    photographer: null,
     basket: new Map(),
     quote: null,
     payments: null,
@@ -51,6 +52,7 @@ export function initShop(ui) {
     state.key = null;
     state.page = 0;
     state.hour = null;
+    state.photographer = null;
     $('gallery-grid').replaceChildren();
     $('pay-qr').removeAttribute('src');
     paintBasket();
@@ -92,11 +94,13 @@ export function initShop(ui) {
       q.set('from', String(state.hour));
       q.set('to', String(state.hour + 3_600_000));
     }
+    if (state.photographer !== null) q.set('photographer', state.photographer);
     const g = await api('GET', `/kiosk/shop/gallery?${q}`);
     state.eventId = g.eventId;
     state.page = g.page;
     $('gallery-event').textContent = g.events.find((e) => e.id === g.eventId)?.name ?? '';
     paintHours(g.hours);
+    paintPhotographers(g.photographers);
     const grid = $('gallery-grid');
     grid.replaceChildren(...g.photos.map(tile));
     $('gallery-empty').hidden = g.photos.length > 0;
@@ -105,24 +109,36 @@ export function initShop(ui) {
     $('gallery-next').disabled = g.page + 1 >= g.pages;
   }
 
+  /** A filter button: pressed when `key` holds `value`; a press sets it and goes back to page 1. */
+  function chip(label, key, value) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chip';
+    b.textContent = label;
+    b.setAttribute('aria-pressed', String(state[key] === value));
+    b.addEventListener('click', () => {
+      state[key] = value;
+      state.page = 0;
+      touch();
+      void loadGallery();
+    });
+    return b;
+  }
+
   function paintHours(hours) {
-    const chip = (label, value) => {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'chip';
-      b.textContent = label;
-      b.setAttribute('aria-pressed', String(state.hour === value));
-      b.addEventListener('click', () => {
-        state.hour = value;
-        state.page = 0;
-        touch();
-        void loadGallery();
-      });
-      return b;
-    };
     $('gallery-hours').replaceChildren(
-      chip('All photos', null),
-      ...hours.map((h) => chip(`${hourLabel(h)}–${hourLabel(h + 3_600_000)}`, h)),
+      chip('All times', 'hour', null),
+      ...hours.map((h) => chip(`${hourLabel(h)}–${hourLabel(h + 3_600_000)}`, 'hour', h)),
+    );
+  }
+
+  /** Shown once the printer knows who took the photos (it keeps the names while offline). */
+  function paintPhotographers(names) {
+    const chosen = state.photographer;
+    const all = chosen !== null && !names.includes(chosen) ? [...names, chosen] : names;
+    $('gallery-photographers').replaceChildren(
+      ...(all.length > 0 ? [chip('All photographers', 'photographer', null)] : []),
+      ...all.map((n) => chip(n, 'photographer', n)),
     );
   }
 
