@@ -9,6 +9,7 @@ import { api } from '../../tools/venue-kit/http.ts';
 import { waitFor } from '../fixtures/feed-fixtures.ts';
 import { startVenue, startVenuePrinter, type Venue } from '../fixtures/venue-harness.ts';
 import { launchChromium, PHONE_VIEWPORT, screenshot, waitForKioskScreen } from './browser.ts';
+import { signInAsOperator } from './ops-flow.ts';
 
 /**
  * Issue #13 in Chromium: buying at the kiosk. (1) gallery → basket → card on the test terminal →
@@ -184,6 +185,21 @@ test.serial(
     t.is(await kiosk.locator('#gallery-grid .tile[data-copies]').count(), 0);
     t.is(await kiosk.textContent('#basket-summary'), 'Tap the photos you want');
     await screenshot(kiosk, 'commerce-1-7-next-person');
+    // The operator's dashboard: the kiosk card sale in its channel and station, the reader connected;
+    // the console refunds it through the card terminal.
+    const ops = await run.newPage();
+    await signInAsOperator(ops, venue.base, venue.operator);
+    const station = ops.locator('#kiosk-stations tr', { hasText: 'Printer K' });
+    t.is(await station.locator('[data-reader-status]').getAttribute('data-reader-status'), 'online');
+    t.regex((await station.textContent()) ?? '', /Kiosk, card: 1 · 15\.00 EUR/);
+    await ops.locator('#channels-heading').scrollIntoViewIfNeeded();
+    await screenshot(ops, 'commerce-1-8-ops-dashboard');
+    await ops.goto(`${venue.base}/ops/kiosk-sales`);
+    t.regex((await ops.textContent(`tr[data-sale="${saleId}"]`)) ?? '', /VISA •••• 4242/);
+    await Promise.all([ops.waitForURL(/notice=refunded/), ops.click(`[data-refund="${saleId}"]`)]);
+    t.is(await ops.getAttribute(`tr[data-sale="${saleId}"]`, 'data-state'), 'refunded');
+    await screenshot(ops, 'commerce-1-9-ops-refunded');
+
     // Someone picks a photo and walks away: the idle timeout (4 s with ?return=4) clears the basket.
     await fillBasket(kiosk, [{ tile: 2, copies: 1 }], '1 print');
     await kiosk.waitForSelector('#kiosk[data-screen="attract"]', { timeout: 15_000 });
