@@ -15,6 +15,7 @@ import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
@@ -22,7 +23,7 @@ import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
-import type { PrinterPort, PrinterStatus, ReceiptPayment } from './printing/port.ts';
+import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
@@ -56,8 +57,8 @@ export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
   readonly #replicas = new Map<string, EventReplica>();
-  /** Kiosk sales' payment lines by order id, for their receipts (issue #13). */
-  readonly saleReceipts = new Map<string, ReceiptPayment>();
+  /** Kiosk sales' payment lines by order id, for their receipts (issue #13); kept on disk. */
+  readonly saleReceipts: SaleReceiptBook;
   #printer: PrinterPort | null = null;
   #printerStatus: PrinterStatus | null = null;
   #client: CoordinatorClient | null = null;
@@ -77,6 +78,7 @@ export class NodeRuntime extends Resource {
   constructor(context: RuntimeContext) {
     super();
     this.#c = context;
+    this.saleReceipts = new SaleReceiptBook(join(context.dataDir, 'kiosk-receipts.json'));
   }
 
   get localUrl(): string {

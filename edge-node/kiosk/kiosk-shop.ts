@@ -9,7 +9,7 @@ import type { ProfileFeed } from '../../shared/protocol/printer-api.ts';
 import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
-import type { ReceiptPayment } from '../printing/port.ts';
+import type { SaleReceiptLines } from './sale-receipts.ts';
 
 /** Photos on one gallery page: four big tiles by three on a landscape kiosk. */
 export const KIOSK_GALLERY_PAGE_SIZE = 12;
@@ -40,7 +40,7 @@ export interface KioskShopDeps {
   /** Whether the printer can take a new order now (paper, cover, connection); the detail says why not. */
   printerReady(): Promise<{ ready: boolean; detail: string }>;
   /** Where the receipt finds a sale's payment lines, by order id. */
-  saleReceipts: Map<string, ReceiptPayment>;
+  saleReceipts: SaleReceiptLines;
 }
 
 export interface GalleryPhoto {
