@@ -15,7 +15,7 @@ import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
-import { chooseCardTerminal } from './payment/choose-card-terminal.ts';
+import { chooseTestCardTerminal } from './payment/choose-card-terminal.ts';
 import { choosePaymentGateway } from './payment/choose-gateway.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
@@ -156,7 +156,7 @@ export class Coordinator extends Resource {
       tokenKeys: secrets.tokenKeys,
       storeHealth,
       kioskSales,
-      ...chooseCardTerminal(
+      ...chooseTestCardTerminal(
         config.cardTerminal,
         { clock, random, statePath: join(dataDir, 'test-card-terminal.json') },
         logger,

@@ -118,24 +118,14 @@ export const ERRORS = {
     message: 'The payment was recorded but the shop did not answer; it will be retried.',
   },
 
-  // --- kiosk sales and card-present payment (issue #13) ---
+  // --- kiosk sales (issue #13) ---
   card_terminal_not_configured: {
     status: 503,
     message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
   },
-  card_reader_offline: {
-    status: 503,
-    message: 'The card reader at this printer is offline; pay by phone or ask the staff.',
-  },
-  card_reader_busy: { status: 409, message: 'The card reader is busy with another payment; wait a moment.' },
   card_reader_not_configured: {
     status: 503,
     message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
-  },
-  card_payment_not_found: { status: 404, message: 'The card payment provider does not know this payment.' },
-  card_payment_state: {
-    status: 409,
-    message: 'The card payment is not in a state that allows this (already captured or voided).',
   },
   card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },
   sale_not_found: { status: 404, message: 'This kiosk sale does not exist.' },
@@ -153,6 +143,27 @@ export const ERRORS = {
     message: 'Card and phone payment need the network; browsing works.',
   },
   basket_empty: { status: 400, message: 'Pick at least one photo first.' },
+
+  // --- card-present payment (card terminal port) ---
+  // The same five codes, word for word, as the payments branch (Stripe adapters) defines: on merging,
+  // keep one copy of this block.
+  card_reader_offline: {
+    status: 503,
+    message: 'The card reader is offline: check its power and network, or pay by phone.',
+  },
+  card_reader_busy: {
+    status: 409,
+    message: 'The card reader is busy with another payment; finish or cancel it first.',
+  },
+  card_reader_not_found: {
+    status: 404,
+    message: 'The payment provider does not know this card reader; check the station configuration.',
+  },
+  card_payment_not_found: { status: 404, message: 'This card payment does not exist.' },
+  card_payment_wrong_state: {
+    status: 409,
+    message: 'This card payment cannot do that now (capture before authorisation, or after it was voided).',
+  },
 
   // --- redemption ---
   token_malformed: { status: 400, message: 'This is not a redemption code from this system.' },

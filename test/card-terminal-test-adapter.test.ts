@@ -1,21 +1,9 @@
 import test from 'ava';
-import type { CardTerminal } from '../coordinator/payment/card-terminal-port.ts';
 import { TestCardTerminal } from '../coordinator/payment/test-card-terminal.ts';
 import { isAppError } from '../shared/errors.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { cryptoRandom } from '../shared/ports/random.ts';
-
-/** The shared harness shape (team map): payments' contract suite drives every CardTerminal adapter through it. */
-interface CardTerminalHarness {
-  terminal: CardTerminal;
-  readerId: string;
-  offlineReaderId: string;
-  present(
-    readerId: string,
-    outcome: 'approve' | 'decline' | 'insufficient_funds' | 'card_removed' | 'timeout',
-  ): Promise<void>;
-  close(): Promise<void>;
-}
+import { type CardTerminalHarness, cardTerminalContract } from './contracts/card-terminal-contract.ts';
 
 /** The test terminal as a harness: one reader online, one unplugged. */
 async function testTerminalHarness(): Promise<
@@ -33,6 +21,9 @@ async function testTerminalHarness(): Promise<
     close: async () => {},
   };
 }
+
+// The shared port contract (payments' suite, the same one the Stripe adapter passes), then this adapter's own checks.
+cardTerminalContract('test', testTerminalHarness);
 
 let n = 0;
 const key = (what: string) => `${what}-${++n}`;

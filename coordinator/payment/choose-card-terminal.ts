@@ -2,16 +2,18 @@ import type { Logger } from 'pino';
 import type { CardTerminal } from './card-terminal-port.ts';
 import { TestCardTerminal, type TestCardTerminalOptions } from './test-card-terminal.ts';
 
-export type CardTerminalKind = 'none' | 'test';
+/** VPM_CARD_TERMINAL: `test` puts the simulated readers in place of the provider's (demo, tests). */
+export type TestCardTerminalSetting = 'none' | 'test';
 
 /**
- * The configured card terminal, as the deps field it fills: none means no card-present payment
- * (the kiosk offers phone payment only), said once at start. The test terminal is loud about itself.
+ * The test card terminal when VPM_CARD_TERMINAL=test, as the deps field it fills; otherwise nothing
+ * here (the provider's terminal, e.g. Stripe Terminal with VPM_PAYMENT_GATEWAY=stripe, or none: the
+ * kiosk then offers phone payment only). The test terminal is loud about itself.
  */
-export function chooseCardTerminal(
-  kind: CardTerminalKind,
+export function chooseTestCardTerminal(
+  kind: TestCardTerminalSetting,
   testOptions: TestCardTerminalOptions,
-  logger: Pick<Logger, 'warn' | 'info'>,
+  logger: Pick<Logger, 'warn'>,
 ): { cardTerminal?: CardTerminal } {
   if (kind === 'test') {
     logger.warn(
@@ -20,9 +22,5 @@ export function chooseCardTerminal(
     );
     return { cardTerminal: new TestCardTerminal(testOptions) };
   }
-  logger.info(
-    { cardTerminal: 'none', setting: 'VPM_CARD_TERMINAL' },
-    'no card terminal: kiosks take phone payment only',
-  );
   return {};
 }

@@ -106,7 +106,7 @@ export class TestCardTerminal implements CardTerminal {
     this.#expire(reader);
     if (reader.pending?.paymentId === input.paymentId) return;
     if (reader.pending) throw new AppError('card_reader_busy');
-    if (payment.status !== 'awaiting_card') throw new AppError('card_payment_state');
+    if (payment.status !== 'awaiting_card') throw new AppError('card_payment_wrong_state');
     reader.pending = { paymentId: payment.paymentId, since: this.#o.clock.now() };
     delete payment.lastFailure;
     this.#save();
@@ -132,12 +132,12 @@ export class TestCardTerminal implements CardTerminal {
     }
     if (payment.status !== 'authorised') {
       throw new AppError(
-        'card_payment_state',
+        'card_payment_wrong_state',
         `This payment is ${payment.status}; only an authorised one is captured.`,
       );
     }
     if (input.amountCents > payment.amountCents) {
-      throw new AppError('card_payment_state', 'A capture cannot take more than was authorised.');
+      throw new AppError('card_payment_wrong_state', 'A capture cannot take more than was authorised.');
     }
     payment.status = 'captured';
     payment.captureCount += 1;
@@ -151,7 +151,7 @@ export class TestCardTerminal implements CardTerminal {
     const payment = this.#payment(input.paymentId);
     if (payment.status === 'voided') return view(payment);
     if (payment.status === 'captured') {
-      throw new AppError('card_payment_state', 'This payment was captured; refund it instead of voiding it.');
+      throw new AppError('card_payment_wrong_state', 'This payment was captured; refund it instead of voiding it.');
     }
     for (const reader of Object.values(this.#state.readers)) {
       if (reader.pending?.paymentId === payment.paymentId) reader.pending = null;

@@ -19,6 +19,7 @@ export const KIOSK_START_GRACE_MS = 60_000;
 export const KIOSK_SWEEP_INTERVAL_MS = 2_000;
 const KIOSK_SWEEP_BATCH = 100;
 const SWEEPER_LEASE = 'kiosk-sale-sweeper';
+const READER_REFUSALS = ['card_reader_offline', 'card_reader_busy', 'card_reader_not_found'] as const;
 
 /**
  * Settles kiosk sales from what the store and the provider say now, so every step can be repeated:
@@ -89,7 +90,8 @@ export class KioskSaleSettler {
       });
       return sale;
     } catch (err) {
-      if (!isAppError(err, 'card_reader_offline') && !isAppError(err, 'card_reader_busy')) throw err;
+      // A reader that is offline, busy or unknown to the provider: the fan is told, may retry or pay by phone.
+      if (!READER_REFUSALS.some((code) => isAppError(err, code))) throw err;
       return (await this.#failAttempt(sale, 'reader_offline')) ?? sale;
     }
   }
