@@ -16,6 +16,8 @@ export const KIOSK_GALLERY_PAGE_SIZE = 12;
 /** A payment screen the kiosk page stopped asking about for this long was abandoned: its sale is cancelled. */
 export const KIOSK_SALE_ABANDON_MS = 90_000;
 const ABANDON_CHECK_MS = 10_000;
+/** A sale that started printing here is dropped from the kiosk's list this long after its last poll. */
+const FORGET_PRINTING_SALE_MS = 3_600_000;
 /** The kiosk asks the coordinator with a short deadline: the fan is standing there. */
 export const KIOSK_COORDINATOR_TIMEOUT_MS = 4_000;
 /** An event is on sale at the kiosk from its start until this long after its end. */
@@ -263,7 +265,12 @@ export class KioskShop {
   async #cancelAbandoned(): Promise<void> {
     const now = this.#d.clock.now();
     for (const [saleId, s] of this.#sales) {
-      if (s.printing || now - s.seenAt < KIOSK_SALE_ABANDON_MS) continue;
+      // A printing sale is the redemption's from then on; it is only forgotten here after a while.
+      if (s.printing) {
+        if (now - s.seenAt > FORGET_PRINTING_SALE_MS) this.#sales.delete(saleId);
+        continue;
+      }
+      if (now - s.seenAt < KIOSK_SALE_ABANDON_MS) continue;
       this.#sales.delete(saleId);
       if (s.state !== 'awaiting_payment' && s.state !== 'created') continue;
       await this.action(saleId, 'cancel').catch((err: unknown) => {
