@@ -251,3 +251,29 @@ test('operators: sales per channel and station with the reader state on the dash
   await k.http.post(`/ops/kiosk-sales/${sale.id}/refund`).set(asOperator).expect(302);
   t.is(k.terminal.payments()[0]!.refundedCents, 1600);
 });
+
+test('phone: a paid sale that cannot be printed is refunded through the gateway, once', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = (
+    await k
+      .call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+        eventId: k.event.id,
+        items: [{ imageId: k.images[0]!.id, copies: 1 }],
+        channel: 'kiosk-phone',
+        idempotencyKey: 'phone-refund-1',
+      })
+      .expect(201)
+  ).body as KioskSaleView;
+  await k.http.post(new URL(sale.checkoutUrl!).pathname).type('form').send({ outcome: 'pay' }).expect(302);
+  t.is((await getSale(k, sale.id)).state, 'paid');
+  for (let i = 0; i < 2; i++) {
+    const failed = await k
+      .call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/print-failed`, { reason: 'out of paper' })
+      .expect(200);
+    t.is(failed.body.state, 'refunded');
+  }
+  t.is(k.h.gateway.refunds.length, 1);
+  t.is(k.h.gateway.refunds[0]!.amountCents, sale.totalCents);
+  t.is((await k.h.store.getOrder(sale.orderId))?.state, 'cancelled', 'the order can never print now');
+});
