@@ -313,7 +313,7 @@ ${rows.join('\n') || '<p>No reader has been used yet: start a card payment at a 
   #save(): void {
     const path = this.#o.statePath;
     if (!path) return;
-    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state));
+    writeFileSync(`${path}.tmp`, JSON.stringify(this.#state), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 }
