@@ -240,6 +240,10 @@ test('operators: sales per channel and station with the reader state on the dash
   t.regex(page.text, /data-channel="shop">Online shop: 1 · <strong>8\.00 EUR/);
   t.regex(page.text, /data-reader-status="online"/);
 
+  // The section refreshes itself from its own fragment (the reader's state without a reload).
+  const fragment = await k.http.get('/ops/kiosk-stations').set(asOperator).expect(200);
+  t.regex(fragment.text, /^<section id="kiosk-sales-section"/);
+  t.regex(fragment.text, /data-reader-status="online"/);
   const list = await k.http.get('/ops/kiosk-sales').set(asOperator).expect(200);
   t.regex(list.text, /VISA •••• 4242/);
   t.regex(list.text, new RegExp(`data-refund="${sale.id}"`));

@@ -3,10 +3,14 @@ import { isAppError } from '../../../shared/errors.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import type { StaffIdentity } from '../../http/auth.ts';
 import { requireStaff } from '../../http/auth.ts';
+import { kioskDashboard } from '../../services/kiosk-dashboard.ts';
 import { type KioskSaleService, MAX_SALES_LISTED } from '../../services/kiosk-sales.ts';
 import { opsPage, sendHtml } from './layout.ts';
 import { staffPage } from './page-auth.ts';
-import { kioskSalesBody } from './pages/kiosk-sales.ts';
+import { kioskDashboardHtml, kioskSalesBody } from './pages/kiosk-sales.ts';
+
+/** The dashboard's sales window (the same day as its other sales summary). */
+const KIOSK_SALES_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** What the refund said, shown once on the page it redirects back to. */
 const NOTICES: Readonly<Record<string, string>> = {
@@ -19,6 +23,14 @@ export function kioskSaleOpsRoutes(router: Router, deps: CoordinatorDeps, sales:
   const page = staffPage(deps.store, ['operator']);
   // A form post: the session's same-origin check applies (requireStaff).
   const operator = requireStaff(deps.store, ['operator']);
+
+  // The dashboard's kiosk section alone, for its refresh (kiosk-dashboard.js).
+  router.get('/ops/kiosk-stations', page, async (ctx) => {
+    const body = kioskDashboardHtml(await kioskDashboard(deps, deps.clock.now() - KIOSK_SALES_WINDOW_MS));
+    ctx.set('cache-control', 'no-store');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = String(body);
+  });
 
   router.get('/ops/kiosk-sales', page, async (ctx) => {
     const [list, printers] = await Promise.all([sales.list(), deps.store.listPrinters()]);

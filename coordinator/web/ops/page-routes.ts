@@ -68,7 +68,13 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
     sendHtml(
       ctx,
       200,
-      opsPage({ title: 'Dashboard', staff: staffOf(ctx), current: 'dashboard', body, scripts: ['dashboard.js'] }),
+      opsPage({
+        title: 'Dashboard',
+        staff: staffOf(ctx),
+        current: 'dashboard',
+        body,
+        scripts: ['dashboard.js', 'kiosk-dashboard.js'],
+      }),
     );
   });
 

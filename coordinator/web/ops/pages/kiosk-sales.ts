@@ -34,7 +34,7 @@ function reader(s: StationLine): SafeHtml {
 
 /** The dashboard's "Sales per channel and station" section (rendered when the page loads). */
 export function kioskDashboardHtml(d: KioskDashboard): SafeHtml {
-  return html`<section aria-labelledby="channels-heading">
+  return html`<section id="kiosk-sales-section" aria-labelledby="channels-heading">
   <h2 id="channels-heading">Sales per channel and station, last 24 hours</h2>
   <div id="sales-channels">${channelList(d.channels)}</div>
   ${
