@@ -281,3 +281,19 @@ test('phone: a paid sale that cannot be printed is refunded through the gateway,
   t.is(k.h.gateway.refunds[0]!.amountCents, sale.totalCents);
   t.is((await k.h.store.getOrder(sale.orderId))?.state, 'cancelled', 'the order can never print now');
 });
+
+test('card: the fan taps just as the kiosk cancels: the money is released, nothing prints, nothing is captured', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const sale = await cardSale(k, 'basket-race-1');
+  // Approved at the reader, but the coordinator has not looked yet when "Cancel" arrives.
+  await k.terminal.present(TEST_READER, 'approve');
+  const cancelled = (await k.call(k.printers[0]!, 'post', `/api/printer/kiosk-sales/${sale.id}/cancel`).expect(200))
+    .body as KioskSaleView;
+  t.is(cancelled.state, 'voided');
+  t.is(cancelled.token, null);
+  t.is(k.terminal.payments()[0]!.status, 'voided');
+  t.is((await k.h.store.getOrder(sale.orderId))?.state, 'cancelled');
+  await k.services.kioskSales.settler.sweep();
+  t.is(k.terminal.payments()[0]!.captureCount, 0);
+});

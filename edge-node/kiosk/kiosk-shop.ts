@@ -74,7 +74,7 @@ export interface GalleryPage {
 export class KioskShop {
   readonly #d: KioskShopDeps;
   /** Sales this kiosk is following: when the page last asked, and whether printing started. */
-  readonly #sales = new Map<string, { seenAt: number; printing: boolean; state: string }>();
+  readonly #sales = new Map<string, { seenAt: number; printing: boolean; state: string; qrSent: boolean }>();
   readonly #timer: Timer;
   readonly #byPhotographer = new Map<string, { at: number; byImage: Record<string, string> }>();
 
@@ -196,20 +196,30 @@ export class KioskShop {
     const sale = await this.#ask((c) =>
       c.createKioskSale({ ...basket, ...(this.#d.readerId ? { readerId: this.#d.readerId } : {}) }),
     );
-    this.#sales.set(sale.id, { seenAt: this.#d.clock.now(), printing: false, state: sale.state });
     const qrSvg = sale.checkoutUrl ? await QRCode.toString(sale.checkoutUrl, { type: 'svg', margin: 2 }) : null;
+    this.#sales.set(sale.id, {
+      seenAt: this.#d.clock.now(),
+      printing: false,
+      state: sale.state,
+      qrSent: qrSvg !== null,
+    });
     return { sale, qrSvg };
   }
 
   /** The sale now; once paid, printing starts here (once) and its first progress comes back. */
   async sale(
     saleId: string,
-  ): Promise<{ sale: KioskSaleView; progress: RedemptionProgress | null; printFailed?: string }> {
+  ): Promise<{ sale: KioskSaleView; progress: RedemptionProgress | null; printFailed?: string; qrSvg?: string }> {
     const sale = await this.#ask((c) => c.kioskSale(saleId));
-    const tracked = this.#sales.get(saleId) ?? { seenAt: 0, printing: false, state: sale.state };
+    const tracked = this.#sales.get(saleId) ?? { seenAt: 0, printing: false, state: sale.state, qrSent: false };
     tracked.seenAt = this.#d.clock.now();
     tracked.state = sale.state;
     this.#sales.set(saleId, tracked);
+    // A page that got the sale from a double tap before its checkout existed gets the QR code once it does.
+    if (sale.state === 'awaiting_payment' && sale.checkoutUrl && !tracked.qrSent) {
+      tracked.qrSent = true;
+      return { sale, progress: null, qrSvg: await QRCode.toString(sale.checkoutUrl, { type: 'svg', margin: 2 }) };
+    }
     if (!sale.token || tracked.printing) return { sale, progress: null };
     // Paid, but this printer cannot print now (out of paper, cover open): the money is released, not taken.
     const printer = await this.#d.printerReady();

@@ -336,6 +336,9 @@ export function initShop(ui) {
           ui.startProgress(r.progress);
           return;
         }
+        if (r.qrSvg && !$('pay-qr').getAttribute('src')) {
+          $('pay-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(r.qrSvg)}`;
+        }
         paintSale(r.sale);
       } catch {
         // The next poll asks again; a network gap is shown by the payments check.
