@@ -2,6 +2,7 @@ import test from 'ava';
 import pino from 'pino';
 import { type CoordinatorClient, CoordinatorError } from '../edge-node/coordinator-client.ts';
 import type { RedemptionProgress } from '../edge-node/jobs/redemption-service.ts';
+import { saleIncompleteLead } from '../edge-node/kiosk/assets/kiosk-words.js';
 import { KIOSK_SALE_ABANDON_MS, KioskShop } from '../edge-node/kiosk/kiosk-shop.ts';
 import { decodeTextLines } from '../edge-node/printing/escpos.ts';
 import type { ReceiptPayment } from '../edge-node/printing/port.ts';
@@ -176,4 +177,10 @@ test('the receipt shows the tax line, the masked card and the authorisation code
   t.regex(lines, /Paid by card\s+VISA \*\*\*\* 4242/);
   t.regex(lines, /Auth\. code\s+A1B2C3/);
   t.is(maskedCard({ brand: 'mastercard', last4: '5555 4444 3333 1234' }), 'MASTERCARD **** 1234');
+});
+
+test('a kiosk sale that could not print all its photos says what happened to the money, not "scan your code"', (t) => {
+  t.regex(saleIncompleteLead('kiosk-card'), /nothing was charged/);
+  t.regex(saleIncompleteLead('kiosk-phone'), /refunded/);
+  t.notRegex(saleIncompleteLead('kiosk-card'), /code/);
 });

@@ -333,6 +333,7 @@ export function initShop(ui) {
         if (r.progress) {
           // Paid: the basket is done with; the print screen takes over and the next person starts empty.
           reset();
+          root.dataset.saleChannel = r.sale.channel;
           ui.startProgress(r.progress);
           return;
         }

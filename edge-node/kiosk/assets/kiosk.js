@@ -3,6 +3,7 @@ import {
   canSubmitCode,
   printerBanner,
   progressHeadline,
+  saleIncompleteLead,
   thumbPlaceholder,
   typedCount,
   unitNote,
@@ -74,6 +75,7 @@ function show(name) {
   if (name !== 'attract' && name !== 'progress') $('printer-banner').hidden = true;
   if (name === 'attract') {
     shop?.onAttract();
+    delete root.dataset.saleChannel;
     order = null;
     delete root.dataset.outcome;
     void refreshPrinter();
@@ -218,7 +220,9 @@ function render(progress, printer) {
   }
   const headline = progressHeadline(progress);
   $('progress-title').textContent = headline.title;
-  $('progress-lead').textContent = headline.lead;
+  // A kiosk sale has no code to scan again: say what happened to the money instead.
+  const sale = root.dataset.saleChannel;
+  $('progress-lead').textContent = headline.outcome === 'incomplete' && sale ? saleIncompleteLead(sale) : headline.lead;
   if (!headline.outcome) return;
   $('progress-done').hidden = false;
   root.dataset.outcome = headline.outcome;
