@@ -57,7 +57,7 @@ async function kioskVenue(t: ExecutionContext) {
   t.true(held, 'the printer holds the three photos');
   const run = await launchChromium(t);
   const kiosk = await run.newPage();
-  await kiosk.goto(`${printer.url}/kiosk?return=4`);
+  await kiosk.goto(`${printer.url}/kiosk?return=8`);
   return { venue, printer, run, kiosk, prints: join(venue.dir, 'Printer K', 'prints') };
 }
 
@@ -200,7 +200,7 @@ test.serial(
     t.is(await ops.getAttribute(`tr[data-sale="${saleId}"]`, 'data-state'), 'refunded');
     await screenshot(ops, 'commerce-1-9-ops-refunded');
 
-    // Someone picks a photo and walks away: the idle timeout (4 s with ?return=4) clears the basket.
+    // Someone picks a photo and walks away: the idle timeout (8 s with ?return=8) clears the basket.
     await fillBasket(kiosk, [{ tile: 2, copies: 1 }], '1 print');
     await kiosk.waitForSelector('#kiosk[data-screen="attract"]', { timeout: 15_000 });
     await kiosk.click('#find-photos-button');
