@@ -9,6 +9,7 @@ import { afterEventRoutes } from './routes/after-event.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
+import { kioskSaleRoutes } from './routes/kiosk-sales.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutingRoutes } from './routes/order-routing.ts';
@@ -20,6 +21,7 @@ import { templateRoutes } from './routes/templates.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
 import { opsAssetRoutes } from './web/ops/assets.ts';
+import { kioskSaleOpsRoutes } from './web/ops/kiosk-sales-routes.ts';
 import { opsPageRoutes } from './web/ops/page-routes.ts';
 import { signinRoutes } from './web/ops/signin.ts';
 import { opsStreamRoutes } from './web/ops/stream-routes.ts';
@@ -79,6 +81,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
   templateRoutes(router, deps, services);
+  kioskSaleRoutes(router, deps, services.kioskSales);
   // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
   const sealer = new SessionSealer(deps.settings.sessionSecret);
   signinRoutes(router, deps, sealer);
@@ -86,6 +89,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   opsPageRoutes(router, deps, services.ops);
   opsTemplateRoutes(router, deps, services.templates);
   opsAssetRoutes(router);
+  kioskSaleOpsRoutes(router, deps, services.kioskSales);
   // The fan shop: pages and their versioned assets.
   const assets = shopAssets();
   assetRoutes(router, assets);

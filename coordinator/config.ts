@@ -34,6 +34,13 @@ export const configSchema = z.object({
   stripeWebhookSecretFile: z.string().min(1).optional(),
   /** Tests and the fixture server only: production talks to the SDK's default, api.stripe.com. */
   stripeApiUrl: z.url().optional(),
+  /**
+   * The stations' card readers (issue #13). None by default; `test` is a simulated terminal whose
+   * readers a person "taps" at /terminal/test: for the demo and tests only.
+   */
+  cardTerminal: z.enum(['none', 'test']).default('none'),
+  /** Tax included in the prices, for the kiosk receipt's tax line (e.g. 19 for 19 % VAT). */
+  taxRatePercent: z.coerce.number().min(0).max(100).default(0),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
     .number()
@@ -93,6 +100,8 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   stripeSecretKeyFile: 'VPM_STRIPE_SECRET_KEY_FILE',
   stripeWebhookSecretFile: 'VPM_STRIPE_WEBHOOK_SECRET_FILE',
   stripeApiUrl: 'VPM_STRIPE_API_URL',
+  cardTerminal: 'VPM_CARD_TERMINAL',
+  taxRatePercent: 'VPM_TAX_RATE_PERCENT',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
   lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',
@@ -125,6 +134,7 @@ const FLAGS = {
   mongodbUri: 'mongodb-uri',
   sqlitePath: 'sqlite-path',
   paymentGateway: 'payment-gateway',
+  cardTerminal: 'card-terminal',
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
   dhtPort: 'dht-port',

@@ -17,12 +17,15 @@ import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
 import type { CardTerminal } from './payment/card-terminal-port.ts';
+import { chooseTestCardTerminal } from './payment/choose-card-terminal.ts';
 import { chooseCardTerminal, choosePaymentGateway } from './payment/choose-gateway.ts';
 import { loadStripeProvider } from './payment/stripe-provider.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
 import { ownPhotoSettingsFromConfig } from './services/own-photo-settings.ts';
+import { type KioskSaleStore, SqliteKioskSaleStore } from './store/kiosk-sale-store.ts';
+import { MongoKioskSaleStore } from './store/mongo-kiosk-sales.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -96,15 +99,30 @@ export class Coordinator extends Resource {
       sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
+    // Kiosk sales: their own table in the SQLite file, or their own collection in MongoDB.
+    const kioskSales: KioskSaleStore = this.own(
+      sqlitePath
+        ? new SqliteKioskSaleStore({ path: sqlitePath })
+        : new MongoKioskSaleStore({ uri: config.mongodbUri! }),
+    );
+    await kioskSales.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);
     this.generatedOperatorToken = secrets.generatedOperatorToken;
     // Read before anything listens: a bad Stripe setting stops the start with a message naming it.
     const stripe = config.paymentGateway === 'stripe' ? await loadStripeProvider(config) : null;
     if (stripe?.apiUrl)
       logger.warn({ stripeApiUrl: stripe.apiUrl }, 'Stripe API calls go to VPM_STRIPE_API_URL (tests only)');
-    this.cardTerminal = chooseCardTerminal(stripe ? 'stripe' : 'none', {
-      stripe: stripe ? () => ({ stripe: stripe.client }) : undefined,
-    });
+    // The simulated readers (VPM_CARD_TERMINAL=test) replace the provider's; else Stripe Terminal with
+    // VPM_PAYMENT_GATEWAY=stripe; else none (the kiosk offers phone payment only).
+    this.cardTerminal =
+      chooseTestCardTerminal(
+        config.cardTerminal,
+        { clock, random, statePath: join(dataDir, 'test-card-terminal.json') },
+        logger,
+      ).cardTerminal ??
+      chooseCardTerminal(stripe ? 'stripe' : 'none', {
+        stripe: stripe ? () => ({ stripe: stripe.client }) : undefined,
+      });
 
     if (!config.dhtBootstrap) {
       this.#bootstrap = this.own(new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort }));
@@ -179,6 +197,8 @@ export class Coordinator extends Resource {
       ),
       tokenKeys: secrets.tokenKeys,
       storeHealth,
+      kioskSales,
+      ...(this.cardTerminal ? { cardTerminal: this.cardTerminal } : {}),
       clock,
       random,
       logger,
@@ -191,6 +211,7 @@ export class Coordinator extends Resource {
         sessionSecret: secrets.sessionSecret,
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
         ownPhotos: ownPhotoSettingsFromConfig(config),
+        taxRatePercent: config.taxRatePercent,
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,

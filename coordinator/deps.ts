@@ -5,9 +5,11 @@ import type { AfterEventDeps } from './after-event/deps.ts';
 import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
+import type { CardTerminal } from './payment/card-terminal-port.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { AlertThresholds } from './services/liveness.ts';
 import type { OwnPhotoSettings } from './services/own-photo-settings.ts';
+import type { KioskSaleStore } from './store/kiosk-sale-store.ts';
 import type { Store } from './store/port.ts';
 import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
@@ -27,6 +29,10 @@ export interface CoordinatorDeps {
   storeHealth?: StoreHealth;
   /** Reorders after the event, downloads and the lab (issue #15); absent: the shop stops with the event. */
   afterEvent?: AfterEventDeps;
+  /** Kiosk sales (issue #13); absent: the kiosk offers browsing only. */
+  kioskSales?: KioskSaleStore;
+  /** The stations' card readers (VPM_CARD_TERMINAL); absent: no card-present payment. */
+  cardTerminal?: CardTerminal;
 }
 
 export interface CoordinatorSettings {
@@ -47,6 +53,8 @@ export interface CoordinatorSettings {
   uploadSpoolDir?: string;
   /** Fans' own-photo print jobs (issue #13 item 3); absent: defaultOwnPhotoSettings(). */
   ownPhotos?: OwnPhotoSettings;
+  /** Kiosk sales: the tax rate included in prices (receipt's tax line); 0 when absent. */
+  taxRatePercent?: number;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

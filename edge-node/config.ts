@@ -101,6 +101,8 @@ export const edgeConfigSchema = z.object({
     .pipe(z.array(z.string().min(1).max(253)))
     .default([]),
   reportIntervalMs: z.coerce.number().int().min(1000).default(10_000),
+  /** The station's card reader at the payment provider (issue #13); absent: the kiosk offers phone payment only. */
+  cardReaderId: z.string().min(1).max(100).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -117,6 +119,7 @@ const ENV: Partial<Record<keyof EdgeConfig, string>> = {
   statusHost: 'VPM_STATUS_HOST',
   statusPort: 'VPM_STATUS_PORT',
   localHostNames: 'VPM_LOCAL_HOST_NAMES',
+  cardReaderId: 'VPM_CARD_READER_ID',
   logLevel: 'VPM_LOG_LEVEL',
 };
 

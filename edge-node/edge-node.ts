@@ -209,6 +209,7 @@ export class EdgeNode extends Resource {
             printerName: this.config.name,
             clock: this.clock,
             localHostNames: [this.config.statusHost, ...this.config.localHostNames],
+            ...(this.config.cardReaderId ? { cardReaderId: this.config.cardReaderId } : {}),
             statusReport: () => this.statusReport(),
             redeem: (code) => this.redeem(code),
             startRedeem: (code) => this.startRedeem(code),

@@ -16,6 +16,7 @@ import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { EndedFeeds } from './mesh/ended-feeds.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
@@ -72,6 +73,8 @@ export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
   readonly #replicas = new Map<string, EventReplica>();
+  /** Kiosk sales' payment lines by order id, for their receipts (issue #13); kept on disk. */
+  readonly saleReceipts: SaleReceiptBook;
   #printer: PrinterPort | null = null;
   #printerStatus: PrinterStatus | null = null;
   #client: CoordinatorClient | null = null;
@@ -96,6 +99,7 @@ export class NodeRuntime extends Resource {
     super();
     this.#c = context;
     this.#queues = new QueueBoard(context.clock);
+    this.saleReceipts = new SaleReceiptBook(join(context.dataDir, 'kiosk-receipts.json'));
   }
 
   /** The venue peers' queues, as they published them (fan routing). */
@@ -122,6 +126,21 @@ export class NodeRuntime extends Resource {
   /** The printer's last reported status, or null before its first report. */
   get printerStatus(): PrinterStatus | null {
     return this.#printerStatus;
+  }
+
+  /** The signed printer API client (kiosk sales ask the coordinator through it). */
+  get coordinator(): CoordinatorClient | null {
+    return this.#client;
+  }
+
+  /** Runs `cleanup` when this runtime closes (parts made outside it, like the kiosk shop's timer). */
+  closeWith(cleanup: () => Promise<void> | void): void {
+    this.defer(cleanup);
+  }
+
+  /** The replicas opened so far (the kiosk gallery browses them). */
+  replicas(): EventReplica[] {
+    return [...this.#replicas.values()];
   }
 
   get mesh(): VenueMesh | null {
@@ -327,6 +346,7 @@ export class NodeRuntime extends Resource {
         printerName: () => this.profile?.printer.name ?? config.name,
         logger,
         offline,
+        receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
       }),
     );
     this.#redemptions = redemptions;

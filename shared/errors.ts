@@ -151,6 +151,32 @@ export const ERRORS = {
     message: 'This card payment cannot do that now (capture before authorisation, or after it was voided).',
   },
 
+  // --- kiosk sales (issue #13) ---
+  card_terminal_not_configured: {
+    status: 503,
+    message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
+  },
+  card_reader_not_configured: {
+    status: 503,
+    message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
+  },
+  card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },
+  sale_not_found: { status: 404, message: 'This kiosk sale does not exist.' },
+  sale_not_cancellable: { status: 409, message: 'This sale is already paid and printing; it cannot be cancelled now.' },
+  sale_idempotency_mismatch: {
+    status: 409,
+    message: 'This request repeats an earlier sale with a different basket; start a new basket.',
+  },
+  kiosk_sales_unavailable: {
+    status: 503,
+    message: 'This coordinator was started without a kiosk sale store; kiosks can browse but not sell.',
+  },
+  payment_needs_network: {
+    status: 503,
+    message: 'Card and phone payment need the network; browsing works.',
+  },
+  basket_empty: { status: 400, message: 'Pick at least one photo first.' },
+
   // --- redemption ---
   token_malformed: { status: 400, message: 'This is not a redemption code from this system.' },
   token_unsupported_version: { status: 400, message: 'This code was made by a newer version; update the printer.' },

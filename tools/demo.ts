@@ -28,11 +28,22 @@ const WARN_LEVEL = 40;
 /** What an unpaired edge node prints on start (edge-node/main.ts). */
 const PAIRING_NOTICE = /\n?Pairing code of this printer:\n[0-9a-f]{64}\n/g;
 
+/** The demo's prices include this much tax (the kiosk receipt's tax line). */
+const DEMO_TAX_RATE_PERCENT = 19;
+/** Each demo station's simulated card reader, tapped on the coordinator's /terminal/test page. */
+const demoReaderId = (i: number) => `tmr_printer_${i + 1}`;
+
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
 const kit = new VenueKit({
   dir: DEMO_DIR,
-  coordinator: { kind: 'in-process', port: COORDINATOR_PORT, logLevel: 'warn', portSetting: 'VPM_DEMO_PORT' },
+  coordinator: {
+    kind: 'in-process',
+    port: COORDINATOR_PORT,
+    logLevel: 'warn',
+    portSetting: 'VPM_DEMO_PORT',
+    taxRatePercent: DEMO_TAX_RATE_PERCENT,
+  },
   bootstrap: 'coordinator',
   seed: {
     venueName: VENUE_NAME,
@@ -82,6 +93,7 @@ async function main(): Promise<void> {
         ...photoStationConfig(photoPrinters[i] ?? null, join(DEMO_DIR, dirName, 'prints')),
         schedule: { intervalMs: PRINTER_INTERVAL_MS },
         statusPort: FIRST_PRINTER_PORT + i,
+        cardReaderId: demoReaderId(i),
         reportIntervalMs: PRINTER_INTERVAL_MS,
         // 15 m apart along one wall: kiosks weigh the walk and name the nearest working printer (docs/routing.md).
         routing: { position: { x: i * DEMO_STATION_SPACING_M, y: 0 } },
@@ -123,6 +135,11 @@ async function main(): Promise<void> {
     log(`                  ${photo ? '' : 'prints land in '}${join(DEMO_DIR, dirNames[i]!, 'prints')}`);
   }
   log(`  The ${PRINTERS} printers are paired with the venue "${VENUE_NAME}" already.`);
+  log(`  card reader     ${base}/terminal/test   (the TEST card terminal: "tap a card" for a kiosk`);
+  log(`                  waiting for one; readers ${urls.map((_, i) => demoReaderId(i)).join(', ')})`);
+  log('');
+  log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
+  log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);
   log('');
   log('A sample order is paid and ready to print at any printer:');
   log(`  order page      ${base}/o/${sample.orderId}`);

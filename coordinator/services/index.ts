@@ -1,4 +1,5 @@
 import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
+import { randomId } from '../../shared/ports/random.ts';
 import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
@@ -6,6 +7,7 @@ import { TemplateService } from '../templates/template-service.ts';
 import { CredentialService } from './credentials.ts';
 import { EventService } from './events.ts';
 import { ImageService } from './images.ts';
+import { KioskSaleService } from './kiosk-sales.ts';
 import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
@@ -37,6 +39,8 @@ export interface Services {
   ownPhotos: OwnPhotoService;
   /** Their retention limit; the composition root starts it (tests sweep by hand). */
   ownPhotoSweeper: OwnPhotoSweeper;
+  /** Kiosk sales (issue #13): phone and card-present payment at a printer's kiosk. */
+  kioskSales: KioskSaleService;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Reorders after the event, fulfilment and the lab dispatcher (issue #15); null without deps.afterEvent. */
@@ -60,7 +64,11 @@ export function createServices(deps: CoordinatorDeps): Services {
   const ownPhotos = new OwnPhotoService(deps);
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
+  const kioskSales = new KioskSaleService(deps);
+  // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
+  kioskSales.settler.start(randomId(deps.random, 6));
   return {
+    kioskSales,
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),
@@ -78,6 +86,7 @@ export function createServices(deps: CoordinatorDeps): Services {
     close() {
       live.close();
       ops.close();
+      kioskSales.settler.stop();
       ownPhotoSweeper.stop();
       afterEvent?.close();
     },

@@ -117,6 +117,7 @@ export class PrinterService {
         startsAt: e.startsAt,
         endsAt: e.endsAt,
         head: e.feedHead,
+        priceList: e.priceList,
       })),
       // Printing is over for these: printers close their feeds and free the space (issue #15).
       endedFeeds: events.filter(printingOver).map((e) => feeds.descriptorFor(e)),

@@ -11,7 +11,7 @@ import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
-import type { PrinterPort } from '../printing/port.ts';
+import type { PrinterPort, ReceiptPayment } from '../printing/port.ts';
 import { framedPhoto, loggedUnits, receiptItems } from './framed-units.ts';
 import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
 import {
@@ -52,6 +52,8 @@ export interface RedemptionServiceOptions {
   eventName?: (eventId: string) => string | null;
   printerName: () => string;
   logger: RedemptionLogger;
+  /** A kiosk sale's payment lines for the receipt of `orderId` (issue #13); null: an ordinary order. */
+  receiptPayment?: (orderId: string) => ReceiptPayment | null;
   /** Offline redemption (issue #6); without it, a code is refused when the cloud is unreachable. */
   offline?: OfflinePath;
 }
@@ -379,6 +381,7 @@ export class RedemptionService extends Resource {
             printer: this.#o.printerName(),
             printedAt: clock.now(),
             items: job ? receiptItems(job.order.items) : summarize(progress.units),
+            payment: this.#o.receiptPayment?.(progress.orderId) ?? null,
           },
           { signal: this.#abort.signal },
         );

@@ -18,6 +18,8 @@ import {
   refusalMessage,
 } from './kiosk-messages.ts';
 import { type KioskTimings, kioskPage, kioskTimings } from './kiosk-page.ts';
+import type { KioskShop } from './kiosk-shop.ts';
+import { kioskShopRoutes } from './kiosk-shop-routes.ts';
 import { ThumbnailCache } from './thumbnails.ts';
 
 /** What the kiosk screen needs from the edge node. */
@@ -37,6 +39,8 @@ export interface KioskDeps {
   routing?(): KioskRouting | null;
   /** Keepalive timers of the live streams (the system clock when left out). */
   clock?: Clock;
+  /** "Find your photos" (issue #13): gallery, basket and payment; absent: redeeming codes only. */
+  shop?: KioskShop;
 }
 
 /** A scanned or typed code, as the kiosk, the CLI and keyboard wedges send it. */
@@ -50,6 +54,8 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
     file: fileURLToPath(new URL('./assets/kiosk-words.js', import.meta.url)),
     type: 'text/javascript',
   },
+  'kiosk-shop.js': { file: fileURLToPath(new URL('./assets/kiosk-shop.js', import.meta.url)), type: 'text/javascript' },
+  'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
     type: 'text/javascript',
@@ -103,7 +109,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.set('content-security-policy', KIOSK_CSP);
     ctx.set('cache-control', 'no-store');
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query) });
+    ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query), shop: !!deps.shop });
   });
   router.get('/kiosk/assets/:name', async (ctx) => {
     // Own properties only: "__proto__" or "constructor" are no kiosk files.
@@ -122,6 +128,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
   });
 
   const printerView = (s: PrinterStatus) => printerViewOf(s, deps.routing?.()?.nearestWorking?.name ?? null);
+  if (deps.shop) kioskShopRoutes(router, deps.shop);
 
   router.get('/kiosk/printer', async (ctx) => {
     ctx.set('cache-control', 'no-store');
@@ -247,5 +254,6 @@ function withQueryOverrides(t: KioskTimings, query: Record<string, unknown>): Ki
     doneReturnMs: Math.min(t.doneReturnMs, ms),
     messageReturnMs: Math.min(t.messageReturnMs, ms),
     idleReturnMs: Math.min(t.idleReturnMs, ms),
+    shopIdleMs: Math.min(t.shopIdleMs, ms),
   };
 }

@@ -27,6 +27,17 @@ export interface ReceiptInfo {
   /** What the fan paid, in minor units of `currency`. */
   totalCents?: number | null;
   currency?: string | null;
+  /** A kiosk sale's payment (issue #13): what the card receipt shows. Never a card number. */
+  payment?: ReceiptPayment | null;
+}
+
+export interface ReceiptPayment {
+  method: 'card' | 'phone';
+  /** Card: brand and last four digits, printed as "VISA **** 4242". */
+  card?: { brand: string; last4: string } | null;
+  authorisationCode?: string | null;
+  taxCents: number;
+  taxRatePercent: number;
 }
 
 export type PrinterKind = 'tcp' | 'usb' | 'file' | 'ipp';

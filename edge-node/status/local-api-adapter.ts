@@ -4,6 +4,8 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { StationQueueReport } from '../../shared/protocol/station-queue.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
+import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
 import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
@@ -20,6 +22,8 @@ export interface LocalApiNode {
   readonly clock: Clock;
   /** Host names the local API answers to besides loopback (DNS-rebinding guard). */
   readonly localHostNames: readonly string[];
+  /** The station's card reader at the payment provider (edge config `cardReaderId`). */
+  readonly cardReaderId?: string;
   statusReport(): Promise<PrinterStatusReport>;
   redeem(code: string): Promise<RedemptionProgress>;
   startRedeem(code: string): Promise<RedemptionProgress>;
@@ -35,6 +39,31 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     if (!p) throw new AppError('printer_offline', 'The printer is not open yet.');
     return p;
   };
+  const watch = (orderId: string, listener: (p: RedemptionProgress) => void) => {
+    const redemptions = runtime.redemptions;
+    if (!redemptions) return () => {};
+    const onProgress = (p: RedemptionProgress) => {
+      if (p.orderId === orderId) listener(p);
+    };
+    redemptions.on('progress', onProgress);
+    return () => redemptions.off('progress', onProgress);
+  };
+  const shop = new KioskShop({
+    clock: node.clock,
+    logger: node.logger,
+    feeds: () => runtime.profile?.feeds ?? [],
+    replica: (eventId) => runtime.replica(eventId),
+    client: () => runtime.coordinator,
+    readerId: node.cardReaderId,
+    startRedeem: (code) => node.startRedeem(code),
+    watch,
+    saleReceipts: runtime.saleReceipts,
+    printerReady: async () => {
+      const status = await printer().status();
+      return { ready: !printerBlocksNewOrders(status.state), detail: status.detail };
+    },
+  });
+  runtime.closeWith(() => shop.close());
   return {
     logger: node.logger,
     hostNames: node.localHostNames,
@@ -60,15 +89,8 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     kiosk: {
       startRedeem: (code) => node.startRedeem(code),
       progress: (orderId) => node.progress(orderId),
-      watch: (orderId, listener) => {
-        const redemptions = runtime.redemptions;
-        if (!redemptions) return () => {};
-        const onProgress = (p: RedemptionProgress) => {
-          if (p.orderId === orderId) listener(p);
-        };
-        redemptions.on('progress', onProgress);
-        return () => redemptions.off('progress', onProgress);
-      },
+      watch,
+      shop,
       printer: () => printer().status(),
       watchPrinter: (listener) => {
         const p = printer();

@@ -25,7 +25,9 @@ export type OrderEvent =
   | 'payment_cancelled'
   | 'claimed'
   | 'released'
-  | 'all_printed';
+  | 'all_printed'
+  /** A kiosk card sale's authorisation was voided (print failed, cancel, expiry): nothing more prints. */
+  | 'payment_voided';
 
 const TRANSITIONS: Readonly<Record<OrderEvent, { from: readonly OrderState[]; to: OrderState }>> = {
   payment_succeeded: { from: ['awaiting_payment', 'payment_failed'], to: 'paid' },
@@ -35,6 +37,7 @@ const TRANSITIONS: Readonly<Record<OrderEvent, { from: readonly OrderState[]; to
   claimed: { from: ['paid', 'redeeming'], to: 'redeeming' },
   released: { from: ['redeeming'], to: 'paid' },
   all_printed: { from: ['redeeming'], to: 'fulfilled' },
+  payment_voided: { from: ['awaiting_payment', 'paid', 'redeeming'], to: 'cancelled' },
 };
 
 export function fromStates(event: OrderEvent): readonly OrderState[] {

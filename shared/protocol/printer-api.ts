@@ -52,6 +52,14 @@ export const profileFeedSchema = eventFeedDescriptorSchema.extend({
   endsAt: epochMs,
   /** How long the feed is, committed; a printer behind it knows there is more to fetch. */
   head: z.object({ blobsLength: count, catalogLength: count }),
+  /** The event's prices, so the kiosk totals a basket with the shop's pricing even offline; absent from older coordinators. */
+  priceList: z
+    .object({
+      currency: z.string().length(3),
+      unitPriceCents: z.number().int().min(0),
+      bundles: z.array(z.object({ copies: z.number().int().min(2), priceCents: z.number().int().min(0) })),
+    })
+    .optional(),
 });
 
 export const printerProfileSchema = z.object({

@@ -17,6 +17,7 @@ const FILES: Readonly<Record<string, { path: () => string; type: string }>> = {
   'dashboard.js': { path: () => `${HERE}dashboard.js`, type: JS },
   'event.js': { path: () => `${HERE}event.js`, type: JS },
   'events.js': { path: () => `${HERE}events.js`, type: JS },
+  'kiosk-dashboard.js': { path: () => `${HERE}kiosk-dashboard.js`, type: JS },
   'prices.js': { path: () => `${HERE}prices.js`, type: JS },
   'printers.js': { path: () => `${HERE}printers.js`, type: JS },
   'templates.js': { path: () => `${HERE}templates.js`, type: JS },

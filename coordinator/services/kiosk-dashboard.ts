@@ -1,0 +1,93 @@
+import { isAppError } from '../../shared/errors.ts';
+import type { KioskSaleChannel } from '../../shared/policy/kiosk-sale-state.ts';
+import type { CoordinatorDeps } from '../deps.ts';
+import type { CardReaderState } from '../payment/card-terminal-port.ts';
+
+/** Kiosk sales counted on the dashboard at most (a day at a busy venue stays far below). */
+const MAX_SALES_COUNTED = 5_000;
+
+export type SalesChannel = 'shop' | KioskSaleChannel;
+
+export interface ChannelLine {
+  channel: SalesChannel;
+  currency: string;
+  sales: number;
+  revenueCents: number;
+}
+
+export interface StationLine {
+  printerId: string;
+  printerName: string;
+  readerId: string | null;
+  readerStatus: CardReaderState['status'] | 'unknown' | null;
+  lines: ChannelLine[];
+}
+
+export interface KioskDashboard {
+  channels: ChannelLine[];
+  stations: StationLine[];
+}
+
+/** A sale whose order counts as paid in the store's sales summary (so the shop line leaves it out). */
+const ORDER_PAID_STATES = new Set(['authorised', 'printing', 'printed', 'captured', 'paid', 'fulfilled']);
+/** Money kept: what the kiosk lines count. */
+const REVENUE_STATES = new Set(['captured', 'paid', 'printing', 'fulfilled']);
+
+/**
+ * Sales per channel (the online shop, kiosk phone, kiosk card) and per station, with each station's
+ * card reader as the terminal reports it now. The shop line is the store's paid orders minus the
+ * orders kiosk sales made (a kiosk sale prints through an ordinary order).
+ */
+export async function kioskDashboard(
+  deps: Pick<CoordinatorDeps, 'store' | 'kioskSales' | 'cardTerminal'>,
+  since: number,
+): Promise<KioskDashboard> {
+  const { store, kioskSales, cardTerminal } = deps;
+  const [orders, sales, readers, printers] = await Promise.all([
+    store.salesSince(since),
+    kioskSales?.listSince(since, MAX_SALES_COUNTED) ?? [],
+    kioskSales?.listReaders() ?? [],
+    store.listPrinters(),
+  ]);
+  const add = (lines: ChannelLine[], channel: SalesChannel, currency: string, cents: number, n = 1) => {
+    const line = lines.find((l) => l.channel === channel && l.currency === currency);
+    if (line) {
+      line.sales += n;
+      line.revenueCents += cents;
+    } else lines.push({ channel, currency, sales: n, revenueCents: cents });
+  };
+  const channels: ChannelLine[] = [];
+  for (const o of orders) add(channels, 'shop', o.currency, o.revenueCents, o.orders);
+  const perStation = new Map<string, ChannelLine[]>();
+  for (const sale of sales) {
+    if (ORDER_PAID_STATES.has(sale.state) || sale.state === 'refunded') {
+      const order = sale.state === 'refunded' ? await store.getOrder(sale.orderId) : null;
+      if (sale.state !== 'refunded' || (order && order.state !== 'cancelled')) {
+        add(channels, 'shop', sale.currency, -sale.totalCents, -1);
+      }
+    }
+    if (!REVENUE_STATES.has(sale.state)) continue;
+    add(channels, sale.channel, sale.currency, sale.totalCents);
+    const station = perStation.get(sale.printerId) ?? [];
+    add(station, sale.channel, sale.currency, sale.totalCents);
+    perStation.set(sale.printerId, station);
+  }
+  const readerOf = new Map(readers.map((r) => [r.printerId, r.readerId]));
+  const stations: StationLine[] = [];
+  for (const p of printers) {
+    if (p.revokedAt !== null) continue;
+    const readerId = readerOf.get(p.id) ?? null;
+    if (!readerId && !perStation.has(p.id)) continue;
+    let readerStatus: StationLine['readerStatus'] = null;
+    if (readerId && cardTerminal) {
+      try {
+        readerStatus = (await cardTerminal.reader(readerId)).status;
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        readerStatus = 'unknown';
+      }
+    }
+    stations.push({ printerId: p.id, printerName: p.name, readerId, readerStatus, lines: perStation.get(p.id) ?? [] });
+  }
+  return { channels: channels.filter((l) => l.sales !== 0 || l.revenueCents !== 0), stations };
+}
