@@ -157,7 +157,8 @@ export const ERRORS = {
     message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
   },
   card_reader_not_configured: {
-    status: 503,
+    // The kiosk's request lacks its reader: its mistake (or its setup's), not the coordinator's.
+    status: 400,
     message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
   },
   card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },

@@ -348,3 +348,18 @@ test('a coordinator composed without a kiosk sale store has no sale routes (404,
   // What needs no sale store stays: the operators' (empty) list.
   t.deepEqual((await h.http.get('/api/kiosk-sales').set(asOperator).expect(200)).body, { sales: [] });
 });
+
+test('card: a basket for card payment without the station reader is refused 400 and stores nothing', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const res = await k.call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+    eventId: k.event.id,
+    items: [{ imageId: k.images[0]!.id, copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'basket-no-reader',
+  });
+  t.is(res.status, 400);
+  t.is(res.body.error.code, 'card_reader_not_configured');
+  t.deepEqual(await k.kioskSales.listRecent(10), []);
+  t.deepEqual(k.terminal.payments(), []);
+});
