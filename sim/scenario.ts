@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.ts';
 import { validateSchedule } from '../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
+import { revenueProblems, revenueSchema } from './revenue/revenue-scenario.ts';
 
 export const SCENARIO_SCHEMA_VERSION = 1;
 /** Larger scenarios than this are refused: they would not fit the model's per-printer arrays. */
@@ -195,6 +196,8 @@ export const scenarioSchema = z
       })
       .prefault({}),
     output: z.strictObject({ sampleIntervalS: positive().default(60) }).prefault({}),
+    /** Optional: prices, templates and fee tables for the revenue report (sim/revenue/). */
+    revenue: revenueSchema(distSchema).optional(),
   })
   .superRefine((s, ctx) => crossChecks(s, ctx));
 
@@ -312,6 +315,11 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
   s.faults.wanOutages.forEach((w, i) => {
     if (w.toS <= w.fromS) problem(ctx, ['faults', 'wanOutages', i, 'toS'], 'expected toS > fromS');
   });
+  if (s.revenue) {
+    for (const [path, message] of revenueProblems(s.revenue)) problem(ctx, ['revenue', ...path], message);
+    const perRepeat = s.revenue.repeatCustomers.ordersPerRepeatCustomer;
+    if (perRepeat) checkDist(ctx, perRepeat, ['revenue', 'repeatCustomers', 'ordersPerRepeatCustomer']);
+  }
 }
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
