@@ -106,7 +106,7 @@ test('bad usage exits 2 with the usage text', async (t) => {
   t.regex(help.stdout, /validate <path>/);
 });
 
-test('run writes the four result files for two seeds', async (t) => {
+test('run writes the result files (with revenue.csv for club) for two seeds', async (t) => {
   const dir = await tempDir(t);
   const out = path.join(dir, 'club-out');
   const { code, stdout, stderr } = await sim(['run', '--scenario', 'club', '--runs', '2', '--seed', '5', '--out', out]);
