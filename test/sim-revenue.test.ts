@@ -1,6 +1,7 @@
 import test from 'ava';
 import { priceOrder } from '../shared/policy/pricing.ts';
 import { bandFor, quoteTemplateFee, SEED_TEMPLATE_TABLES } from '../shared/policy/template-fees.ts';
+import { main } from '../sim/cli.ts';
 import { REVENUE_CSV_HEADER, RUN_CSV_HEADER, toCsv, toRevenueCsv, toSummaryCsv } from '../sim/report/csv.ts';
 import { toHtml } from '../sim/report/html.ts';
 import { toJson } from '../sim/report/json.ts';
@@ -210,6 +211,10 @@ test('repeat customers order more than once and get the customer rate', (t) => {
   t.true(runModel(loyal, 'mesh', 2).revenue!.repeatCustomerOrders > 300);
 });
 
+function problemsOf(text: string, needle: string): number {
+  return text.split('\n').filter((line) => line.includes(needle)).length;
+}
+
 test('a bad revenue section names every wrong field', (t) => {
   const err = t.throws(() =>
     variant('club', (raw) => {
@@ -258,8 +263,9 @@ test('a bad revenue section names every wrong field', (t) => {
   );
   const more = ((again as { details?: { problems?: string[] } }).details?.problems ?? []).join('\n');
   t.regex(more, /revenue\.feeTable: the active table "weekend" does not exist/);
-  t.regex(more, /revenue\.feeTables: table "Normal", band 2: bands must start at strictly increasing use counts/);
-  t.regex(more, /revenue\.feeTables: table "Normal", band 2: the rate must be between 0\.1 and 5/);
+  t.regex(more, /revenue\.feeTables\[0\]: table "Normal", band 2: bands must start at strictly increasing use counts/);
+  t.regex(more, /revenue\.feeTables\[0\]: table "Normal", band 2: the rate must be between 0\.1 and 5/);
+  t.is(problemsOf(more, 'strictly increasing'), 1, 'each problem once');
   t.regex(more, /revenue\.framedShare: a framed share above 0 needs at least one template/);
 });
 
@@ -320,4 +326,24 @@ test('reports: revenue columns only for revenue runs, revenue.csv per template, 
   t.is(toRevenueCsv(without), null);
   t.is(revenueTable(without), '');
   t.false(toHtml(without).includes('<h2>Revenue</h2>'));
+});
+
+test('--fee-table is refused (exit 2, before any run) when unknown, without a revenue section, or in emulation', async (t) => {
+  const stderr = process.stderr.write;
+  const said: string[] = [];
+  process.stderr.write = ((chunk: string) => {
+    said.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    t.is(await main(['compare', 'club', '--fee-table', 'weekend']), 2);
+    t.is(await main(['compare', 'arena', '--fee-table', 'normal']), 2);
+    t.is(await main(['run', '--scenario', 'club', '--mode', 'emulation', '--fee-table', 'normal']), 2);
+  } finally {
+    process.stderr.write = stderr;
+  }
+  const text = said.join('');
+  t.regex(text, /--fee-table must be one of normal, launch, profit, got "weekend"/);
+  t.regex(text, /--fee-table needs a scenario with a revenue section/);
+  t.regex(text, /--fee-table needs --mode model/);
 });

@@ -12,6 +12,7 @@ import {
   type FeeSettings,
   feeSettingsProblems,
   MAX_BANDS,
+  rateTableProblems,
   SEED_TEMPLATE_TABLES,
 } from '../../shared/policy/template-fees.ts';
 
@@ -111,8 +112,22 @@ export function simFeeSettings(r: RevenueScenario, feeTable = r.feeTable): FeeSe
 /** Problems as [path below `revenue`, message]: the product's sentences for tables and fees. */
 export function revenueProblems(r: RevenueScenario): Array<[Array<string | number>, string]> {
   const out: Array<[Array<string | number>, string]> = [];
-  for (const p of feeSettingsProblems(simFeeSettings(r))) {
-    const where = /active table/.test(p) ? 'feeTable' : /customer/i.test(p) ? 'customerTable' : 'feeTables';
+  const settings = simFeeSettings(r);
+  const reported = new Set<string>();
+  settings.tables.forEach((table, i) => {
+    for (const p of rateTableProblems(table)) {
+      reported.add(p);
+      out.push([r.feeTables ? ['feeTables', i] : ['feeTables'], p]);
+    }
+  });
+  const customerProblems = new Set(rateTableProblems(settings.customerTable));
+  for (const p of feeSettingsProblems(settings)) {
+    if (reported.has(p)) continue;
+    const where = /^the active table/.test(p)
+      ? 'feeTable'
+      : customerProblems.has(p) || /^customer band/.test(p)
+        ? 'customerTable'
+        : 'feeTables';
     out.push([[where], p]);
   }
   const ids = new Set<string>();

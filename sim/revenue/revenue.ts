@@ -93,7 +93,8 @@ export function drawFrames(config: RevenueConfig, orders: readonly OrderSpec[], 
     for (let k = 0; k < lines.length; k++) {
       if (rng.next() >= config.framedShare) continue;
       let u = rng.next() * total;
-      let pick = config.templates.length - 1;
+      // Rounding can leave u ≥ 0 after the last weight: the last template anyone picks takes it.
+      let pick = config.templates.findLastIndex((t) => t.weight > 0);
       for (let t = 0; t < config.templates.length; t++) {
         u -= config.templates[t]!.weight;
         if (u < 0 && config.templates[t]!.weight > 0) {
