@@ -190,6 +190,8 @@ export const scenarioSchema = z
             onDemandLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
             backgroundLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs),
             claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
+            /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
+            live: z.boolean({ error: 'expected true or false' }).default(true),
           })
           .prefault({}),
       })

@@ -116,6 +116,7 @@ function simulatorPlans(s: Situation): Array<{ t: number; plan: SyncPlan }> {
     startLanFlow: () => null,
     rng: (name) => seededRng(`${SEED}/mesh/${name}`),
     trace: () => {},
+    deliver: () => {},
   };
   // A copy: the strategy goes on using the plan's lists.
   const strategy = new MeshStrategy(sc, {

@@ -108,6 +108,11 @@ export interface BackgroundReplicatorOptions {
   logger: MeshLogger;
   /** The LAN deadlines (default DEFAULT_SOURCE_CONFIG). */
   source?: SourceConfig;
+  /**
+   * Live, pipelined replication (default true; sync-planner.ts `live`): someone else's share whose
+   * owner is online is fetched from the LAN in the same cycle, streamed from the owner as it arrives.
+   */
+  live?: boolean;
 }
 
 /** A planned unit and the blocks of it this printer lacks. */
@@ -237,6 +242,7 @@ export class BackgroundReplicator {
         progressAtMs: this.#progressAt,
         nowMs: now,
         source: this.#o.source ?? DEFAULT_SOURCE_CONFIG,
+        live: this.#o.live ?? true,
       });
       report.plans.push({ eventId: replica.eventId, plan });
       const blocksOf = (ids: number[]) => ids.flatMap((id) => pieces.get(id)!.missing);
@@ -311,6 +317,8 @@ export class BackgroundReplicator {
             ownedByMe: shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey,
             lanHolders: entry ? replica.have.holders(entry.seq) : 0,
             missingSinceMs: 0,
+            // The shares are computed over the printers online: an owner other than this one is online.
+            ownerFetching: shares.ownerOf(replica.descriptor.blobsKey, chunk) !== this.#o.selfKey,
           },
           missing: [],
         };

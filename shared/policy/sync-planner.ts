@@ -45,6 +45,11 @@ export interface SyncUnit {
   lanHolders: number;
   /** Since when the LAN could have delivered it (the edge node: first seen missing; the simulator: its upload). */
   missingSinceMs: number;
+  /**
+   * Live mode only: the printer whose share it is, is online and (being notified of the feed's growth
+   * like this one) fetching it from the cloud now, so its blocks can be streamed from it on the LAN.
+   */
+  ownerFetching?: boolean;
 }
 
 export interface SyncPlanInput {
@@ -59,6 +64,14 @@ export interface SyncPlanInput {
   progressAtMs: number;
   nowMs: number;
   source?: SourceConfig;
+  /**
+   * Live, pipelined replication (the default of both the edge node and the simulator): someone
+   * else's share that its owner is fetching right now goes to the LAN at once (`lan`), to be taken
+   * block by block from the owner while it arrives, instead of waiting for a later cycle. The cloud
+   * share and the LAN share then move at the same time, as in a swarm, and every block still
+   * crosses the WAN once (only owners, or the deadline, send a unit to the cloud).
+   */
+  live?: boolean;
 }
 
 export interface SyncPlan {
@@ -92,6 +105,7 @@ export function planSyncCycle(input: SyncPlanInput): SyncPlan {
     );
     if (decision.source === 'cloud') plan.cloud.push(u.id);
     else if (decision.source === 'lan') plan.lan.push(u.id);
+    else if (input.live === true && cloudReachable && u.ownerFetching === true) plan.lan.push(u.id);
     else plan.later.push(u.id);
   }
   plan.cloud.sort((a, b) => a - b);

@@ -192,6 +192,10 @@ export class Simulation implements SimContext {
     this.#opts.trace?.({ t: this.now, ...event });
   }
 
+  deliver(p: number, i: number): void {
+    this.#deliver(p, i, this.now);
+  }
+
   // ---- the run ----
 
   run(): void {
@@ -251,6 +255,7 @@ export class Simulation implements SimContext {
     return {
       next: (flow) => source.next(flow),
       delivered: (flow, image, t) => {
+        if (source.holdBack?.(flow, image, t) === true) return;
         this.#deliver(flow.printer, image, t);
         source.delivered(flow, image, t);
       },
@@ -266,6 +271,7 @@ export class Simulation implements SimContext {
     this.#held[p]!++;
     if (this.#downCount[p] === 0) this.#holders[i]!++;
     if (this.tracing) this.trace({ kind: 'held', printer: p, images: [i] });
+    if (this.#downCount[p] === 0) this.strategy.onHeld?.(this, p, i);
     this.desk.imageArrived(p);
   }
 
