@@ -239,7 +239,13 @@ export class MeshLiveSync {
     const lane = this.#lanes[p]![kind];
     if (lane.queue === null) lane.queue = this.#newQueue(p, kind, lane);
     for (const i of images) lane.queue.add(i);
-    if (sim.tracing) sim.trace({ kind: kind === 'wan' ? 'cloud-pull' : 'lan-fetch', printer: p, images: [...images], source: kind === 'wan' ? 'cloud' : 'lan' });
+    if (sim.tracing)
+      sim.trace({
+        kind: kind === 'wan' ? 'cloud-pull' : 'lan-fetch',
+        printer: p,
+        images: [...images],
+        source: kind === 'wan' ? 'cloud' : 'lan',
+      });
     if (lane.flow !== null || lane.starting) return;
     // The request takes one round trip before bytes flow.
     lane.starting = true;
@@ -249,9 +255,7 @@ export class MeshLiveSync {
       if (lane.queue !== queue || this.#stopped) return;
       const cap = this.#capBytesPerSec > 0 ? this.#capBytesPerSec : Number.POSITIVE_INFINITY;
       const flow =
-        kind === 'wan'
-          ? sim.startWanFlow(p, queue, 'background', cap)
-          : sim.startLanFlow(p, queue, 'background', cap);
+        kind === 'wan' ? sim.startWanFlow(p, queue, 'background', cap) : sim.startLanFlow(p, queue, 'background', cap);
       if (!flow) {
         // Nothing of the queue was still to move (fans' fetches took it all).
         this.requeue(p, queue.release(-1));
