@@ -377,6 +377,8 @@ export class NodeRuntime extends Resource {
       throw err;
     }
     this.#replicas.set(feed.eventId, replica);
+    // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
+    replica.onGrowth(() => this.#replicator?.wake());
     return replica;
   }
 

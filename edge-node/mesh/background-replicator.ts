@@ -126,6 +126,8 @@ export class BackgroundReplicator {
   #closed = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** woken while a cycle ran (live replication): run again at once. */
+  #wakePending = false;
   #lastRunAt: number | null = null;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
@@ -156,10 +158,15 @@ export class BackgroundReplicator {
     this.#loop = this.#run();
   }
 
-  /** Runs a cycle soon (new feed head, new peer); a star-periodic node keeps to its timer. */
+  /**
+   * Runs a cycle soon (new feed head, the feed's live 'append', a new peer); a star-periodic node
+   * keeps to its timer. A wake during a cycle is kept: the next cycle starts as soon as this one
+   * ends, so blocks appended meanwhile do not wait for the next tick. Sync windows still hold.
+   */
   wake(): void {
     if (this.#star) return;
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
   }
 
   get #star(): boolean {
@@ -180,10 +187,13 @@ export class BackgroundReplicator {
       const due = this.#star
         ? nextStarPullAt(this.#o.schedule.intervalMs, this.#lastRunAt, now)
         : nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
-      if (due > now) await this.#sleepUntilWoken(due - now);
+      if (this.#wakePending) this.#lastRunAt = null;
+      else if (due > now) await this.#sleepUntilWoken(due - now);
+      this.#wakePending = false;
       if (this.#closed) return;
-      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now()) && this.#lastRunAt !== null) {
-        // A star boundary outside the sync windows is skipped, not retried until the clock moves on.
+      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now())) {
+        // Outside the sync windows nothing runs, woken or not (the next opening is due next). A star
+        // boundary outside them is skipped, not retried until the clock moves on.
         if (this.#star) this.#lastRunAt = this.#o.clock.now();
         continue;
       }

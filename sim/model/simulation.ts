@@ -18,6 +18,7 @@ import { HELD, type SimContext, type Strategy, type TraceEvent } from '../strate
 import { Desk } from './desk.ts';
 import { EventQueue } from './event-queue.ts';
 import { type Flow, type FlowSource, Network } from './network.ts';
+import { cpuReceiveBytesPerSec, effectivePrintSeconds } from './station-cpu.ts';
 import type { Workload } from './workload.ts';
 
 export const WAN_LINK = 0;
@@ -56,9 +57,12 @@ export function printerLinks(s: Scenario): PrinterLinks {
   for (const g of s.venue.printers) {
     for (let k = 0; k < g.count; k++, p++) {
       const shared = lan.kind === 'shared' ? (lan.stationMbps ?? lan.capacityMbps) : 0;
+      const model = s.venue.printerModels[g.model]!;
       up[p] = (g.portUpMbps ?? (lan.kind === 'switched' ? lan.portUpMbps : shared)) * BYTES_PER_MBIT;
       down[p] = (g.portDownMbps ?? (lan.kind === 'switched' ? lan.portDownMbps : shared)) * BYTES_PER_MBIT;
-      printSeconds[p] = s.venue.printerModels[g.model]!.printSeconds;
+      // A station receives no faster than its CPU verifies and stores (station-cpu.ts).
+      down[p] = Math.min(down[p]!, cpuReceiveBytesPerSec(model));
+      printSeconds[p] = effectivePrintSeconds(model);
     }
   }
   return { up, down, printSeconds };
