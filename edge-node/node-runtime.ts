@@ -14,6 +14,7 @@ import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
+import { PreRenderer } from './jobs/pre-renderer.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
@@ -23,6 +24,7 @@ import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { RASTER_CACHE_ENTRIES } from './printing/raster-cache.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
@@ -64,6 +66,7 @@ export class NodeRuntime extends Resource {
   #dht: VenueDht | null = null;
   #mesh: VenueMesh | null = null;
   #replicator: BackgroundReplicator | null = null;
+  #preRenderer: PreRenderer | null = null;
   #log: JobLog | null = null;
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
@@ -126,8 +129,14 @@ export class NodeRuntime extends Resource {
     return this.#replicas.get(eventId);
   }
 
-  scanHoldings(): Promise<HoldingsScan[]> {
-    return Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+  async scanHoldings(): Promise<HoldingsScan[]> {
+    const scans = await Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+    // Photos held whole here are rendered for printing in the background (issue #16).
+    for (const scan of scans) {
+      const replica = this.#replicas.get(scan.eventId);
+      if (replica) this.#preRenderer?.offer(scan.held, replica);
+    }
+    return scans;
   }
 
   /** Fetches the profile, opens new feeds, reports status and holdings. */
@@ -288,6 +297,22 @@ export class NodeRuntime extends Resource {
     );
     this.#redemptions = redemptions;
     redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
+    if (printer.prerender && printer.isPrerendered) {
+      const render = printer.prerender.bind(printer);
+      const rendered = printer.isPrerendered.bind(printer);
+      const preRenderer = new PreRenderer({
+        clock,
+        render,
+        rendered,
+        busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
+        lastProgressAt: () => replicator.lastProgressAt,
+        maxPhotos: RASTER_CACHE_ENTRIES,
+        onError: (err, imageId) =>
+          logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),
+      });
+      this.#preRenderer = preRenderer;
+      this.defer(() => preRenderer.close());
+    }
     await redemptions.ready();
     // Background sync stops before redemption does (it shares the mesh and the priority gate).
     this.own(replicator);

@@ -317,6 +317,7 @@ export class RedemptionService extends Resource {
           label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
           signal: this.#abort.signal,
           jobId: `${progress.orderId}-${u.unit}`,
+          renderKey: u.imageId,
           onPlaced: (where) => {
             u.tray = where.tray;
             emit();

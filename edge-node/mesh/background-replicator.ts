@@ -44,6 +44,8 @@ export interface SyncReplica {
   readonly descriptor: { readonly blobsKey: string; readonly catalogKey: string };
   readonly blobsCore: {
     readonly length: number;
+    /** Blocks [0, contiguousLength) are all held (Hypercore's own count): no need to ask about them. */
+    readonly contiguousLength?: number;
     has(block: number): Promise<boolean>;
     download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   };
@@ -146,6 +148,11 @@ export class BackgroundReplicator {
   /** Bytes arrived (LAN or cloud). */
   noteProgress(now: number): void {
     this.#progressAt = now;
+  }
+
+  /** When replicated bytes last arrived (epoch ms; 0: never). */
+  get lastProgressAt(): number {
+    return this.#progressAt;
   }
 
   /** Whether the coordinator / cloud seeder answered; the LAN deadline only runs while it does. */
@@ -312,7 +319,8 @@ export class BackgroundReplicator {
     const end = (e: SyncEntry) => e.blob.blockOffset + e.blob.blockLength;
     const pieces = new Map<number, Piece>();
     let k = 0;
-    for (let block = 0; block < length; block++) {
+    // Everything below the contiguous prefix is held: a printer in sync checks no block at all.
+    for (let block = Math.min(length, replica.blobsCore.contiguousLength ?? 0); block < length; block++) {
       while (k < entries.length && end(entries[k]!) <= block) k++;
       if (await replica.blobsCore.has(block)) continue;
       const entry = k < entries.length && entries[k]!.blob.blockOffset <= block ? entries[k]! : null;

@@ -22,14 +22,21 @@
 import { FEED_BLOCK_BYTES } from '../feed/feed-block.ts';
 import { backgroundWaitedMs, chooseSource, DEFAULT_SOURCE_CONFIG, type SourceConfig } from './source-choice.ts';
 
-/** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
-export const BACKGROUND_BATCH_BLOCKS = 32;
 /**
- * Background batches in flight at once (2 × 32 blocks × 64 KiB = 4 MiB window). Measured with
- * `npm run bench:mesh`: 1 batch gave 13 MB/s and a 1.3× slower on-demand fetch during sync, 4 gave
- * 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
+ * Blocks requested at once by background sync. Each batch is one Hypercore download range with its
+ * own requests, stall timer and priority race; with ten LAN peers, 32-block batches spent
+ * 36 ms of the edge node's CPU per MB received against 28 ms with 128-block batches and 25 ms with
+ * 256 (9 seeders, 80 MB, measured 2026-12-05 with the late-printer harness of issue #16: process
+ * CPU per MB, noisy on a loaded machine). Fewer, larger batches also mean fewer of Hypercore's
+ * per-request tree-node reads and hot-swap re-requests between peers.
  */
-export const BACKGROUND_PARALLEL_BATCHES = 2;
+export const BACKGROUND_BATCH_BLOCKS = 128;
+/**
+ * Background batches in flight at once (1 × 128 blocks × 64 KiB = 8 MiB window). Measured with
+ * `npm run bench:mesh`: 2 × 32 blocks gave 13 MB/s and a 1.3–1.6× slower on-demand fetch during sync,
+ * 4 × 32 gave 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
+ */
+export const BACKGROUND_PARALLEL_BATCHES = 1;
 export const BACKGROUND_WINDOW_BLOCKS = BACKGROUND_BATCH_BLOCKS * BACKGROUND_PARALLEL_BATCHES;
 /** The background window in bytes: also the burst of the background bandwidth cap's token bucket. */
 export const BACKGROUND_WINDOW_BYTES = BACKGROUND_WINDOW_BLOCKS * FEED_BLOCK_BYTES;
