@@ -54,17 +54,22 @@ export async function commandStation(args: string[], load: (ref: string) => Prom
     strict: true,
   });
   if (!values.scenario) throw new ConfigError('station needs --scenario <name|path>.');
-  const scenario = withUploadRate(
+  const loaded = withUploadRate(
     await load(values.scenario),
     positiveNumber('photos-per-minute', values['photos-per-minute']),
   );
-  const modelName = values.model ?? scenario.venue.printers[0]!.model;
-  const model = scenario.venue.printerModels[modelName];
+  const modelName = values.model ?? loaded.venue.printers[0]!.model;
+  const model = loaded.venue.printerModels[modelName];
   if (!model) {
     throw new ConfigError(
-      `No printer model "${modelName}" in the scenario (${Object.keys(scenario.venue.printerModels).join(', ')}).`,
+      `No printer model "${modelName}" in the scenario (${Object.keys(loaded.venue.printerModels).join(', ')}).`,
     );
   }
+  // Every station of the venue is of the model asked about, in the model run too.
+  const scenario = validateScenario({
+    ...loaded,
+    venue: { ...loaded.venue, printers: loaded.venue.printers.map((g) => ({ ...g, model: modelName })) },
+  });
   const w = buildWorkload(scenario, scenario.seed);
   const printers = totalPrinters(scenario);
   const photosPerMinute = totalImages(scenario) / uploadMinutes(scenario);

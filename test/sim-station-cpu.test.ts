@@ -59,3 +59,33 @@ test('the model: a CPU-bound station model makes batches slower, and the bound (
   // The run invariants (completion ≥ bound per batch) passed inside runModel.
   t.is(slow.wanRatio, fast.wanRatio);
 });
+
+async function station(args: string[]): Promise<{ code: number; answer: Record<string, unknown>; text: string }> {
+  const { commandStation } = await import('../sim/station-command.ts');
+  const out: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await commandStation(args, async (ref) => builtIn(ref));
+    const text = out.join('');
+    return { code, answer: JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, unknown>, text };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test.serial('sim station: a Pi-class station keeps up with 40 photos a minute, not with 80', async (t) => {
+  const at40 = await station(['--scenario', 'pi-station']);
+  t.is(at40.code, 0);
+  t.true(at40.answer.fastEnough === true, at40.text);
+  const at80 = await station(['--scenario', 'pi-station', '--photos-per-minute', '80']);
+  t.is(at80.code, 3);
+  t.false(at80.answer.fastEnough as boolean);
+  t.regex(at80.text, /NO: CPU \d+ % busy/);
+  // The station PC at 80 a minute: the WAN, not its CPU, sets the pace.
+  const pc = await station(['--scenario', 'pi-station', '--model', 'station-pc', '--photos-per-minute', '80']);
+  t.true(pc.answer.fastEnough === true, pc.text);
+});
