@@ -296,7 +296,11 @@ export class NodeRuntime extends Resource {
       }),
     );
     this.#redemptions = redemptions;
-    redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
+    let lastRedemptionAt = 0;
+    redemptions.on('progress', (p: RedemptionProgress) => {
+      lastRedemptionAt = clock.now();
+      this.#c.onProgress(p);
+    });
     if (printer.prerender && printer.isPrerendered) {
       const render = printer.prerender.bind(printer);
       const rendered = printer.isPrerendered.bind(printer);
@@ -305,7 +309,8 @@ export class NodeRuntime extends Resource {
         render,
         rendered,
         busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
-        lastProgressAt: () => replicator.lastProgressAt,
+        // Quiet means no replicated bytes and no redemption for a while: fans come in groups.
+        lastProgressAt: () => Math.max(replicator.lastProgressAt, lastRedemptionAt),
         maxPhotos: RASTER_CACHE_ENTRIES,
         onError: (err, imageId) =>
           logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),

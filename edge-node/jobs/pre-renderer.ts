@@ -12,7 +12,7 @@
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 
-/** Rendering starts only after this long without replicated bytes arriving. */
+/** Rendering starts only after this long without replicated bytes arriving or a redemption moving. */
 export const PRERENDER_QUIET_MS = 2_000;
 /** While busy, look again this often. */
 export const PRERENDER_RETRY_MS = 1_000;
@@ -28,7 +28,7 @@ export interface PreRendererOptions {
   rendered: (key: string) => boolean;
   /** A redemption or an on-demand fetch is running. */
   busy: () => boolean;
-  /** When replicated bytes last arrived (epoch ms). */
+  /** When replicated bytes last arrived or a redemption last moved (epoch ms). */
   lastProgressAt: () => number;
   /** Photos kept rendered (the cache's size). */
   maxPhotos: number;
