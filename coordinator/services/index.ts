@@ -12,6 +12,7 @@ import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
 import { OrderService } from './orders.ts';
+import { OwnPhotoCardSales } from './own-photo-card-sales.ts';
 import { OwnPhotoSweeper } from './own-photo-sweeper.ts';
 import { OwnPhotoService } from './own-photos.ts';
 import { PrinterService } from './printers.ts';
@@ -41,6 +42,8 @@ export interface Services {
   ownPhotoSweeper: OwnPhotoSweeper;
   /** Kiosk sales (issue #13): phone and card-present payment at a printer's kiosk. */
   kioskSales: KioskSaleService;
+  /** Own-photo jobs paid by card at the kiosk: kiosk sales whose print side is the job. */
+  ownPhotoCardSales: OwnPhotoCardSales;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Reorders after the event, fulfilment and the lab dispatcher (issue #15); null without deps.afterEvent. */
@@ -65,10 +68,12 @@ export function createServices(deps: CoordinatorDeps): Services {
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
   const kioskSales = new KioskSaleService(deps);
+  const ownPhotoCardSales = new OwnPhotoCardSales(deps, ownPhotos, kioskSales.settler);
   // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
   kioskSales.settler.start(randomId(deps.random, 6));
   return {
     kioskSales,
+    ownPhotoCardSales,
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),

@@ -225,6 +225,8 @@ export class KioskSaleService {
     const sale = await this.#sales.get(saleId);
     // Another printer's sale is as good as unknown: sale ids are not capabilities across printers.
     if (!sale || sale.printerId !== printer.id) throw new AppError('sale_not_found');
+    // An own-photo card sale has no order: it is settled through its own routes (own-photo-card-sales.ts).
+    if (sale.channel === 'own-photo-card') throw new AppError('sale_not_found');
     return sale;
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KIOSK_SALE_CHANNELS, KIOSK_SALE_STATES } from '../policy/kiosk-sale-state.ts';
+import { KIOSK_BASKET_CHANNELS, KIOSK_SALE_CHANNELS, KIOSK_SALE_STATES } from '../policy/kiosk-sale-state.ts';
 import { MAX_COPIES_PER_IMAGE } from '../policy/pricing.ts';
 
 /**
@@ -29,7 +29,7 @@ export const kioskBasketSchema = z
   .object({
     eventId: id,
     items: z.array(kioskBasketItemSchema).min(1).max(MAX_KIOSK_BASKET_LINES),
-    channel: z.enum(KIOSK_SALE_CHANNELS),
+    channel: z.enum(KIOSK_BASKET_CHANNELS),
     /** The page's key for this basket and payment: a double tap or a retry finds the same sale. */
     idempotencyKey: z.string().min(8).max(64),
   })
