@@ -84,6 +84,14 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
             printer: runtime.profile?.printer.name ?? node.printerName,
           }),
           clock: node.clock,
+          ...(node.cardReaderId
+            ? {
+                card: {
+                  readerId: node.cardReaderId,
+                  status: async () => (await shop.payments()).card?.status ?? null,
+                },
+              }
+            : {}),
         }
       : undefined,
     kiosk: {
