@@ -228,3 +228,82 @@ test.serial(
     t.deepEqual(run.problems, []);
   },
 );
+
+test.serial(
+  'own photos paid by card at the kiosk: declined, another card authorised on the station reader, printed, then captured; the receipt line shows the masked card',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const reader = 'tmr_station_own';
+    const venue = await startVenue(t, { images: 1, imageSide: 400, taxRatePercent: 19 });
+    const printer = await startVenuePrinter(t, venue, 'Printer D', { cardReaderId: reader });
+    const prints = join(venue.dir, 'Printer D', 'prints');
+    const form = new FormData();
+    for (const n of [7, 8]) {
+      form.append('photos', new Blob([await labelledPhoto(n)], { type: 'image/jpeg' }), `IMG_${n}.jpg`);
+    }
+    const upload = await fetch(`${venue.base}/own-photos/upload`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'application/json' },
+    });
+    const { code, pin } = (await upload.json()) as { code: string; pin: string };
+
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage();
+    await kiosk.goto(`${printer.url}/kiosk/own`);
+    await kiosk.waitForSelector('#kiosk[data-screen="enter"]');
+    for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
+    await kiosk.click('#enter-submit');
+    await kiosk.waitForSelector('#kiosk[data-screen="jobs"]');
+    await kiosk.waitForFunction(
+      `[...document.querySelectorAll('.own-thumbs img')].every((i) => i.dataset.loaded && i.naturalWidth > 0)`,
+    );
+    t.regex((await kiosk.textContent('.own-job-card')) ?? '', /^Pay \d+\.\d{2} [A-Z]{3} by card$/);
+    t.regex((await kiosk.textContent('.own-job-print')) ?? '', /with your phone$/);
+    await screenshot(kiosk, 'own-photos-d1-kiosk-pay-by-card-or-phone');
+
+    await kiosk.click('.own-job-card');
+    await kiosk.waitForSelector('#kiosk[data-screen="card"]');
+    await screenshot(kiosk, 'own-photos-d2-hold-your-card');
+
+    // A person at the simulated reader: the test terminal's page.
+    const desk = await run.newPage(DESK_VIEWPORT);
+    const tap = async (outcome: string) => {
+      await desk.goto(`${venue.base}/terminal/test`);
+      const button = desk.locator(`[data-reader="${reader}"] button[data-outcome="${outcome}"]`);
+      await button.waitFor({ timeout: 10_000 });
+      await button.click();
+    };
+    await tap('decline');
+    await kiosk.waitForSelector('#kiosk[data-card-failure="declined"]', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#card-note')) ?? '', /declined/);
+    await screenshot(kiosk, 'own-photos-d3-declined');
+    t.deepEqual(await printedFiles(prints), [], 'nothing prints before the card is authorised');
+
+    await kiosk.click('#card-retry');
+    await kiosk.waitForSelector('#kiosk[data-card-failure=""]');
+    await tap('approve');
+    await kiosk.waitForSelector('#kiosk[data-outcome="done"]', { timeout: PRINT_DONE_TIMEOUT_MS });
+    await kiosk.waitForSelector('#printing-receipt:not([hidden])');
+    t.regex((await kiosk.textContent('#printing-receipt')) ?? '', /by VISA \*\*\*\* 4242, authorisation [0-9A-F]{6}/);
+    await screenshot(kiosk, 'own-photos-d4-printed-receipt');
+    t.is((await printedFiles(prints)).length, 2);
+
+    // Captured once, only now; the job is printed and its photos deleted.
+    const sales = async () =>
+      (
+        await api<{ sales: Array<{ channel: string; state: string; totalCents: number }> }>(
+          venue.base,
+          'GET',
+          '/api/kiosk-sales',
+          { token: venue.operator },
+        )
+      ).body.sales;
+    const [sale] = await sales();
+    t.like(sale, { channel: 'own-photo-card', state: 'captured' });
+    const { body } = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
+    t.is(body.jobs[0]?.state, 'printed');
+    t.not(body.jobs[0]?.imagesDeletedAt, null);
+    t.deepEqual(run.problems, []);
+  },
+);
