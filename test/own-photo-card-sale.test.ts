@@ -1,7 +1,9 @@
 import test from 'ava';
 import { ownPhotoMediaKey } from '../coordinator/media/own-photo-media.ts';
 import { createServices } from '../coordinator/services/index.ts';
+import { kioskDashboard } from '../coordinator/services/kiosk-dashboard.ts';
 import { KIOSK_AUTHORISATION_LIMIT_MS, KIOSK_PAYMENT_WINDOW_MS } from '../coordinator/services/kiosk-sale-settle.ts';
+import { kioskDashboardHtml } from '../coordinator/web/ops/pages/kiosk-sales.ts';
 import type { AppError } from '../shared/errors.ts';
 import type { OwnPhotoCardSaleView } from '../shared/protocol/own-photo-card.ts';
 import { asOperator, type Printer, sampleJpeg } from './fixtures/app-harness.ts';
@@ -242,4 +244,36 @@ test('card: without a card terminal the kiosk is told so, and nothing is stored'
   );
   t.is((refused as AppError).code, 'card_terminal_not_configured');
   t.deepEqual(await k.kioskSales.listOpen(10), []);
+});
+
+test('dashboard: sales per channel include own photos (phone and card), not counted as shop or kiosk card', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const p = printerOf(k);
+  const since = k.h.clock.now() - 1_000;
+  // One own-photo job paid by card (2 prints, 16.00) and one by phone (1 print, 8.00), both printed here.
+  const byCard = await uploadJob(k, 2);
+  const sale = await startCard(k, byCard, 'own-card-0007');
+  await k.terminal.present(TEST_READER, 'approve');
+  await getSale(k, sale.id);
+  await printJob(k, byCard);
+  t.is((await getSale(k, sale.id)).state, 'captured');
+  const byPhone = await uploadJob(k, 1);
+  const checkout = await k.call(p, 'post', `/api/printer/own-photos/jobs/${byPhone}/checkout`).expect(200);
+  await k.h.http.post(new URL(checkout.body.checkoutUrl).pathname).type('form').send({ outcome: 'pay' }).expect(302);
+  await printJob(k, byPhone);
+  // An unpaid job counts nowhere.
+  await uploadJob(k, 1);
+
+  const board = await kioskDashboard(k.deps, since);
+  t.deepEqual(board.channels, [{ channel: 'own-photos', currency: 'EUR', sales: 2, revenueCents: 2400 }]);
+  const station = board.stations.find((s) => s.printerId === p.id);
+  t.deepEqual(station?.lines, [{ channel: 'own-photos', currency: 'EUR', sales: 2, revenueCents: 2400 }]);
+  const rendered = String(kioskDashboardHtml(board));
+  t.regex(rendered, /data-channel="own-photos">Own photos: 2 · <strong>24\.00 EUR<\/strong>/);
+
+  // A refund of the card sale from the console takes it off the line.
+  await k.http.post(`/api/kiosk-sales/${sale.id}/refund`).set(asOperator).send({}).expect(200);
+  const after = await kioskDashboard(k.deps, since);
+  t.deepEqual(after.channels, [{ channel: 'own-photos', currency: 'EUR', sales: 1, revenueCents: 800 }]);
 });
