@@ -1,5 +1,6 @@
 import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
 import { randomId } from '../../shared/ports/random.ts';
+import { REORDER_ID_PREFIX } from '../after-event/records.ts';
 import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
@@ -66,6 +67,9 @@ export function createServices(deps: CoordinatorDeps): Services {
   const orders = new OrderService(deps, templates);
   const ownPhotos = new OwnPhotoService(deps);
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
+  // Reorders after the event (issue #15): only when the after-event store is configured; without
+  // it their references are unknown orders, as before.
+  if (afterEvent) orders.handOverPayments(REORDER_ID_PREFIX, (event) => afterEvent.reorders.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
   const kioskSales = new KioskSaleService(deps);
   const ownPhotoCardSales = new OwnPhotoCardSales(deps, ownPhotos, kioskSales.settler);
