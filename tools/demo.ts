@@ -140,6 +140,9 @@ async function main(): Promise<void> {
   log('');
   log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
   log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);
+  log(
+    'Own photos at a kiosk: "Print your own photos", the code and PIN, then "Pay … by card" on the same reader page.',
+  );
   log('');
   log('A sample order is paid and ready to print at any printer:');
   log(`  order page      ${base}/o/${sample.orderId}`);
