@@ -255,9 +255,8 @@ test.serial(
     for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
     await kiosk.click('#enter-submit');
     await kiosk.waitForSelector('#kiosk[data-screen="jobs"]');
-    await kiosk.waitForFunction(
-      `[...document.querySelectorAll('.own-thumbs img')].every((i) => i.dataset.loaded && i.naturalWidth > 0)`,
-    );
+    // Both thumbnails loaded (a locator, not a string predicate: the kiosk's CSP forbids eval).
+    await kiosk.locator('.own-thumbs img[data-loaded="1"]').nth(1).waitFor();
     t.regex((await kiosk.textContent('.own-job-card')) ?? '', /^Pay \d+\.\d{2} [A-Z]{3} by card$/);
     t.regex((await kiosk.textContent('.own-job-print')) ?? '', /with your phone$/);
     await screenshot(kiosk, 'own-photos-d1-kiosk-pay-by-card-or-phone');
