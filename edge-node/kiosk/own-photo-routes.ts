@@ -8,10 +8,11 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { normalizeOwnPhotoCode, parseOwnPhotoQr } from '../../shared/own-photos/job-code.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { kioskOwnPhotoLookupSchema, type OwnPhotoJobView } from '../../shared/protocol/own-photo-api.ts';
+import type { OwnPhotoCardSaleView } from '../../shared/protocol/own-photo-card.ts';
 import { kioskOwnPhotoCardSchema } from '../../shared/protocol/own-photo-card.ts';
 import type { OwnPhotoClient } from '../own-photos/own-photo-client.ts';
 import type { OwnPhotoPrinting } from '../own-photos/own-photo-printing.ts';
-import type { PrinterState, PrinterStatus } from '../printing/port.ts';
+import type { PrinterState, PrinterStatus, ReceiptInfo } from '../printing/port.ts';
 import { printerBlocksNewOrders, printerMessage } from './kiosk-messages.ts';
 import { KIOSK_CSP } from './kiosk-routes.ts';
 import { ownPhotoKioskPage } from './own-photo-page.ts';
@@ -31,7 +32,12 @@ export interface KioskOwnPhotoDeps {
    * The station's card reader (edge config `cardReaderId`) and its state as the coordinator's card
    * terminal reports it (null: no terminal there, or no uplink); absent: own photos are paid by phone only.
    */
-  card?: { readerId: string; status(): Promise<string | null> };
+  card?: {
+    readerId: string;
+    status(): Promise<string | null>;
+    /** The station's receipt printer (or the photo printer's file when it has none). */
+    printReceipt(info: ReceiptInfo): Promise<void>;
+  };
 }
 
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
@@ -182,12 +188,47 @@ export function ownPhotoKioskRoutes(router: Router, deps: KioskOwnPhotoDeps): vo
     }),
   );
 
+  /** Sales whose receipt this kiosk printed (one receipt per sale, once its photos printed here). */
+  const receipted = new Set<string>();
+  const receipt = async (sale: OwnPhotoCardSaleView): Promise<'printed' | 'failed' | null> => {
+    const card = deps.card;
+    if (!card || !sale.card || receipted.has(sale.id)) return null;
+    if (!['printed', 'captured'].includes(sale.state) || deps.printing.progress(sale.jobId)?.state !== 'done')
+      return null;
+    receipted.add(sale.id);
+    while (receipted.size > MAX_REMEMBERED_JOBS) receipted.delete(receipted.values().next().value!);
+    const names = deps.names();
+    try {
+      await card.printReceipt({
+        orderId: `own-${sale.jobId}`,
+        orderCode: (await deps.client.job(sale.jobId)).code,
+        venue: names.venue,
+        printer: names.printer,
+        printedAt: deps.clock.now(),
+        items: [{ imageId: sale.jobId, copies: sale.printCount, label: 'your own photos' }],
+        totalCents: sale.totalCents,
+        currency: sale.currency,
+        payment: {
+          method: 'card',
+          card: sale.card,
+          authorisationCode: sale.authorisationCode,
+          taxCents: sale.taxCents,
+          taxRatePercent: sale.taxRatePercent,
+        },
+      });
+      return 'printed';
+    } catch (err) {
+      // The screen shows the same lines; a receipt printer out of paper does not undo a paid print.
+      if (!isAppError(err)) throw err;
+      return 'failed';
+    }
+  };
   const cardSale = (action?: 'retry' | 'cancel') => (ctx: Context) =>
     answer(ctx, async () => {
       const sale = await deps.client.cardSale(ctx.params.saleId!, action);
       // Only a sale for a job the fan opened here (a sale id alone shows nothing).
       requireOpened(sale.jobId);
-      return { sale };
+      return { sale, receipt: action ? null : await receipt(sale) };
     });
   router.get('/kiosk/own/card/:saleId', cardSale());
   router.post('/kiosk/own/card/:saleId/retry', cardSale('retry'));

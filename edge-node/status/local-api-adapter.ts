@@ -7,6 +7,7 @@ import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
 import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
+import type { ReceiptInfo } from '../printing/port.ts';
 import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
@@ -89,6 +90,7 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
                 card: {
                   readerId: node.cardReaderId,
                   status: async () => (await shop.payments()).card?.status ?? null,
+                  printReceipt: (info: ReceiptInfo) => printer().printReceipt(info),
                 },
               }
             : {}),

@@ -1,4 +1,4 @@
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { PAPER_OUT_FILE } from '../../edge-node/printing/file-printer.ts';
@@ -286,7 +286,16 @@ test.serial(
     await kiosk.waitForSelector('#printing-receipt:not([hidden])');
     t.regex((await kiosk.textContent('#printing-receipt')) ?? '', /by VISA \*\*\*\* 4242, authorisation [0-9A-F]{6}/);
     await screenshot(kiosk, 'own-photos-d4-printed-receipt');
-    t.is((await printedFiles(prints)).length, 2);
+    // Two photos and the card receipt (the file printer keeps the receipt's text next to it).
+    t.is((await printedFiles(prints)).length, 3);
+    const receiptName = (await readdir(prints)).find((f) => f.endsWith('.txt') && f.includes('receipt'));
+    t.truthy(receiptName, 'a receipt preview');
+    const receipt = await readFile(join(prints, receiptName!), 'utf8');
+    t.regex(receipt, /Order code: [0-9A-Z]{6}/);
+    t.regex(receipt, /Total paid\s+10\.00 EUR/);
+    t.regex(receipt, /incl\. tax 19%\s+1\.60 EUR/);
+    t.regex(receipt, /Paid by card\s+VISA \*\*\*\* 4242/);
+    t.regex(receipt, /Auth\. code\s+[0-9A-F]{6}/);
 
     // Captured once, only now; the job is printed and its photos deleted.
     const sales = async () =>
