@@ -315,3 +315,53 @@ test.serial(
     t.deepEqual(run.problems, []);
   },
 );
+
+test.serial(
+  'own photos paid by card: the printer runs out of paper after the card was authorised → the authorisation is voided, nothing charged, the job unpaid again',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const reader = 'tmr_station_own_e';
+    const venue = await startVenue(t, { images: 1, imageSide: 400 });
+    const printer = await startVenuePrinter(t, venue, 'Printer E', { cardReaderId: reader });
+    const prints = join(venue.dir, 'Printer E', 'prints');
+    const form = new FormData();
+    form.append('photos', new Blob([await labelledPhoto(9)], { type: 'image/jpeg' }), 'IMG_9.jpg');
+    const upload = await fetch(`${venue.base}/own-photos/upload`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'application/json' },
+    });
+    const { code, pin } = (await upload.json()) as { code: string; pin: string };
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage();
+    await kiosk.goto(`${printer.url}/kiosk/own`);
+    await kiosk.waitForSelector('#kiosk[data-screen="enter"]');
+    for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
+    await kiosk.click('#enter-submit');
+    await kiosk.waitForSelector('#kiosk[data-screen="jobs"] .own-job-card');
+    await kiosk.click('.own-job-card');
+    await kiosk.waitForSelector('#kiosk[data-screen="card"]');
+    // The paper runs out while the fan looks for the card.
+    await writeFile(join(prints, PAPER_OUT_FILE), '');
+    const desk = await run.newPage(DESK_VIEWPORT);
+    await desk.goto(`${venue.base}/terminal/test`);
+    await desk.locator(`[data-reader="${reader}"] button[data-outcome="approve"]`).click();
+    await kiosk.waitForSelector('#kiosk[data-screen="message"]', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#message-title')) ?? '', /out of paper/);
+    t.regex((await kiosk.textContent('#message-text')) ?? '', /not charged: the payment was released/);
+    await screenshot(kiosk, 'own-photos-e1-paper-out-card-released');
+
+    const { body } = await api<{ sales: Array<{ channel: string; state: string }> }>(
+      venue.base,
+      'GET',
+      '/api/kiosk-sales',
+      { token: venue.operator },
+    );
+    t.like(body.sales[0], { channel: 'own-photo-card', state: 'voided' });
+    const jobs = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
+    t.is(jobs.body.jobs[0]?.state, 'uploaded', 'the job is unpaid again, kept until its retention time');
+    t.deepEqual(await printedFiles(prints), []);
+    await rm(join(prints, PAPER_OUT_FILE));
+    t.deepEqual(run.problems, []);
+  },
+);

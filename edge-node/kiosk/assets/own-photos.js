@@ -372,7 +372,19 @@ async function print(jobId) {
     const body = await call('POST', `/kiosk/own/jobs/${encodeURIComponent(jobId)}/print`);
     follow(jobId, body.progress);
   } catch (message) {
-    showMessage(message);
+    if (!cardSale) {
+      showMessage(message);
+      return;
+    }
+    // Paid by card and this printer cannot start: the authorisation is released, nothing is charged.
+    const released = await cardCall('POST', '/cancel').catch(() => null);
+    cardSale = null;
+    showMessage({
+      title: message?.title ?? 'Printing could not start',
+      text: released
+        ? 'Your card was not charged: the payment was released. Your photos are still waiting.'
+        : 'Your card will not be charged unless your photos print. Staff can help.',
+    });
   }
 }
 
