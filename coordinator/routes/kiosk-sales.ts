@@ -47,6 +47,11 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
     ctx.body = { eventId: event.id, byImage };
   });
 
+  router.get('/api/printer/events/:eventId/template-fees', printer, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await sales.templateFees(me(ctx.state), ctx.params.eventId!);
+  });
+
   router.post('/api/printer/kiosk-sales', printer, async (ctx) => {
     ctx.body = await sales.create(me(ctx.state), parseInput(kioskSaleRequestSchema, ctx.request.body));
     ctx.status = 201;

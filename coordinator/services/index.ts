@@ -64,7 +64,7 @@ export function createServices(deps: CoordinatorDeps): Services {
   const ownPhotos = new OwnPhotoService(deps);
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
-  const kioskSales = new KioskSaleService(deps);
+  const kioskSales = new KioskSaleService(deps, templates);
   // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
   kioskSales.settler.start(randomId(deps.random, 6));
   return {
