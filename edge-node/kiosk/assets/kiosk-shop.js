@@ -34,6 +34,13 @@ export function initShop(ui) {
     hour: null,
     photographer: null,
     basket: new Map(),
+    /** Issue #14: the frame chosen per photo of the basket (all its copies), by template id. */
+    framed: new Map(),
+    /** The event's frames this printer offers: [{ templateId, name, version, feeCents, feeLine }]. */
+    frames: [],
+    /** The photo whose frame is being chosen. */
+    framing: null,
+    currency: '',
     quote: null,
     payments: null,
     sale: null,
@@ -47,6 +54,8 @@ export function initShop(ui) {
     clearTimeout(state.pollTimer);
     clearTimeout(state.idleTimer);
     state.basket.clear();
+    state.framed.clear();
+    state.framing = null;
     state.quote = null;
     state.sale = null;
     state.key = null;
@@ -55,6 +64,7 @@ export function initShop(ui) {
     state.photographer = null;
     $('gallery-grid').replaceChildren();
     $('pay-qr').removeAttribute('src');
+    $('frames-grid').replaceChildren();
     paintBasket();
   }
 
@@ -62,7 +72,7 @@ export function initShop(ui) {
   function touch() {
     clearTimeout(state.idleTimer);
     state.idleTimer = setTimeout(() => {
-      if (ui.screen() !== 'gallery' && ui.screen() !== 'pay') return;
+      if (ui.screen() !== 'gallery' && ui.screen() !== 'pay' && ui.screen() !== 'frames') return;
       // A fan at the card reader or paying on their phone is not idle: wait longer, within bounds
       // (the reader and the coordinator give up by themselves too).
       const waiting = state.sale && !state.sale.lastFailure && ui.screen() === 'pay';
@@ -97,6 +107,7 @@ export function initShop(ui) {
     if (state.photographer !== null) q.set('photographer', state.photographer);
     const g = await api('GET', `/kiosk/shop/gallery?${q}`);
     state.eventId = g.eventId;
+    state.currency = g.priceList?.currency ?? '';
     state.page = g.page;
     $('gallery-event').textContent = g.events.find((e) => e.id === g.eventId)?.name ?? '';
     paintHours(g.hours);
@@ -154,6 +165,7 @@ export function initShop(ui) {
     img.src = photo.thumbUrl;
     img.alt = '';
     img.loading = 'lazy';
+    img.dataset.plain = photo.thumbUrl;
     pick.append(img);
     pick.addEventListener('click', () => {
       touch();
@@ -167,9 +179,27 @@ export function initShop(ui) {
   function paintTile(li) {
     const copies = state.basket.get(li.dataset.image) ?? 0;
     li.querySelector('.tile-copies')?.remove();
+    li.querySelector('.tile-frame')?.remove();
+    const img = li.querySelector('.tile-pick img');
+    const frame = frameOf(li.dataset.image);
+    const src = frame ? previewUrl(li.dataset.image, frame) : img.dataset.plain;
+    if (img.getAttribute('src') !== src) img.src = src;
+    if (frame) li.dataset.frame = frame.templateId;
+    else delete li.dataset.frame;
     if (copies === 0) {
       delete li.dataset.copies;
       return;
+    }
+    if (state.frames.length > 0) {
+      const choose = document.createElement('button');
+      choose.type = 'button';
+      choose.className = 'tile-frame';
+      choose.textContent = frame ? `Frame: ${frame.name}` : 'Add a frame';
+      choose.addEventListener('click', () => {
+        touch();
+        openFrames(li.dataset.image);
+      });
+      li.append(choose);
     }
     li.dataset.copies = String(copies);
     const bar = document.createElement('div');
@@ -196,23 +226,98 @@ export function initShop(ui) {
     li.append(bar);
   }
 
+  function frameOf(imageId) {
+    const id = state.framed.get(imageId);
+    return id ? (state.frames.find((f) => f.templateId === id) ?? null) : null;
+  }
+
+  function previewUrl(imageId, frame) {
+    const e = encodeURIComponent;
+    return `/kiosk/shop/frames/${e(state.eventId)}/${e(frame.templateId)}/${e(imageId)}/preview.jpg?v=${frame.version}`;
+  }
+
+  const feeWords = (frame, currency) =>
+    frame.feeCents === null ? 'Price shown when online' : `+ ${money(frame.feeCents, currency)} a print`;
+
+  async function loadFrames() {
+    state.frames = [];
+    if (!state.eventId) return;
+    try {
+      state.frames = (await api('GET', `/kiosk/shop/frames?event=${encodeURIComponent(state.eventId)}`)).frames;
+    } catch {
+      state.frames = [];
+    }
+    for (const li of $('gallery-grid').querySelectorAll('.tile')) paintTile(li);
+  }
+
+  /** One big button per frame with this photo in it, rendered by the printer; "No frame" first. */
+  function openFrames(imageId) {
+    state.framing = imageId;
+    const currency = state.currency;
+    const chosen = state.framed.get(imageId) ?? null;
+    const option = (frame) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'frame-option';
+      b.dataset.template = frame ? frame.templateId : '';
+      b.setAttribute('aria-pressed', String((frame?.templateId ?? null) === chosen));
+      const img = document.createElement('img');
+      img.alt = '';
+      img.src = frame
+        ? previewUrl(imageId, frame)
+        : `/kiosk/shop/photos/${encodeURIComponent(state.eventId)}/${encodeURIComponent(imageId)}/thumb.jpg`;
+      const name = document.createElement('span');
+      name.className = 'frame-name';
+      name.textContent = frame ? frame.name : 'No frame';
+      const fee = document.createElement('span');
+      fee.className = 'frame-fee';
+      fee.textContent = frame ? feeWords(frame, currency) : 'No extra charge';
+      b.append(img, name, fee);
+      b.addEventListener('click', () => {
+        touch();
+        if (frame) state.framed.set(imageId, frame.templateId);
+        else state.framed.delete(imageId);
+        closeFrames();
+      });
+      li.append(b);
+      return li;
+    };
+    $('frames-grid').replaceChildren(option(null), ...state.frames.map(option));
+    ui.show('frames');
+  }
+
+  function closeFrames() {
+    const imageId = state.framing;
+    state.framing = null;
+    ui.show('gallery');
+    const li = imageId ? $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`) : null;
+    if (li) paintTile(li);
+    void requote();
+  }
+
   function setCopies(imageId, copies) {
-    if (copies <= 0) state.basket.delete(imageId);
-    else state.basket.set(imageId, Math.min(copies, 50));
+    if (copies <= 0) {
+      state.basket.delete(imageId);
+      state.framed.delete(imageId);
+    } else state.basket.set(imageId, Math.min(copies, 50));
     const li = $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`);
     if (li) paintTile(li);
     void requote();
   }
 
   function items() {
-    return [...state.basket].map(([imageId, copies]) => ({ imageId, copies }));
+    return [...state.basket].map(([imageId, copies]) => {
+      const templateId = frameOf(imageId)?.templateId;
+      return templateId ? { imageId, copies, template: { templateId } } : { imageId, copies };
+    });
   }
 
   async function requote() {
     state.quote = null;
     if (state.basket.size > 0 && state.eventId) {
       try {
-        state.quote = (await api('POST', '/kiosk/shop/quote', { eventId: state.eventId, items: items() })).quote;
+        state.quote = await api('POST', '/kiosk/shop/quote', { eventId: state.eventId, items: items() });
       } catch {
         state.quote = null;
       }
@@ -222,8 +327,13 @@ export function initShop(ui) {
 
   function paintBasket() {
     const q = state.quote;
+    const framedCount = q ? q.templateFees.lines.reduce((n, l) => n + l.copies, 0) : 0;
     $('basket-summary').textContent = q
-      ? `${q.printCount === 1 ? '1 print' : `${q.printCount} prints`} · ${money(q.totalCents, q.currency)}`
+      ? [
+          q.quote.printCount === 1 ? '1 print' : `${q.quote.printCount} prints`,
+          ...(framedCount > 0 ? [`${framedCount} framed`] : []),
+          money(q.totalCents, q.quote.currency),
+        ].join(' · ')
       : 'Tap the photos you want';
     $('basket-pay').disabled = !q;
   }
@@ -250,12 +360,35 @@ export function initShop(ui) {
     $('screen-pay').dataset.pay = s;
   }
 
+  /** The total and, per framed photo, the frame's fee line as the coordinator priced it. */
+  function paintPayTotal(notice) {
+    const q = state.quote;
+    $('pay-title').textContent = `Pay ${money(q.totalCents, q.quote.currency)}`;
+    $('pay-lines').textContent =
+      `${q.quote.printCount === 1 ? '1 print' : `${q.quote.printCount} prints`}, printed here`;
+    const lines = q.templateFees.lines.map((l) => {
+      const li = document.createElement('li');
+      li.textContent = l.copies > 1 ? `${l.feeLine} (× ${l.copies} prints)` : l.feeLine;
+      return li;
+    });
+    if (!q.templateFees.known) {
+      const li = document.createElement('li');
+      li.textContent = 'Frame prices need the network.';
+      lines.push(li);
+    }
+    $('pay-frames').replaceChildren(...lines);
+    $('pay-frames').hidden = lines.length === 0;
+    $('pay-notice').hidden = !notice;
+    $('pay-notice').textContent = notice ?? '';
+  }
+
   async function openPay() {
     if (!state.quote) return;
     touch();
-    $('pay-title').textContent = `Pay ${money(state.quote.totalCents, state.quote.currency)}`;
-    $('pay-lines').textContent =
-      `${state.quote.printCount === 1 ? '1 print' : `${state.quote.printCount} prints`}, printed here`;
+    // Priced again as the fan goes to pay: a frame's fee follows how often it is used.
+    await requote();
+    if (!state.quote) return;
+    paintPayTotal(null);
     $('pay-tax').textContent = '';
     payState('choose');
     ui.show('pay');
@@ -273,6 +406,8 @@ export function initShop(ui) {
         items: items(),
         channel,
         idempotencyKey: state.key,
+        // The total shown: a frame whose fee moved meanwhile is refused, never charged differently.
+        expectedTotalCents: state.quote.totalCents,
       });
       state.sale = sale;
       state.saleStartedAt = Date.now();
@@ -286,6 +421,15 @@ export function initShop(ui) {
       await refreshPayments();
       payState('choose');
       if (err.code === 'payment_needs_network') return;
+      if (err.code === 'price_changed') {
+        await requote();
+        if (state.quote) {
+          paintPayTotal(
+            `A frame's price changed a moment ago. The new total is ${money(state.quote.totalCents, state.quote.quote.currency)}: pay again to accept it.`,
+          );
+        }
+        return;
+      }
       showFailure(err.message);
     }
   }
@@ -360,7 +504,11 @@ export function initShop(ui) {
     reset();
     ui.show('gallery');
     touch();
-    await Promise.all([loadGallery(), refreshPayments()]);
+    await Promise.all([loadGallery().then(loadFrames), refreshPayments()]);
+  });
+  $('frames-back').addEventListener('click', () => {
+    touch();
+    closeFrames();
   });
   $('gallery-prev').addEventListener('click', () => {
     touch();
@@ -381,6 +529,7 @@ export function initShop(ui) {
   $('pay-phone').addEventListener('click', () => void startSale('kiosk-phone'));
   $('pay-back').addEventListener('click', () => {
     touch();
+    $('pay-notice').hidden = true;
     ui.show('gallery');
   });
   $('pay-retry').addEventListener('click', async () => {
