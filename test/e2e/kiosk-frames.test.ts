@@ -79,7 +79,7 @@ test.serial(
     const imageId = (await tile.getAttribute('data-image'))!;
     await tile.locator('.tile-pick').click();
     await kiosk.locator('#basket-summary', { hasText: '1 print · 5.00 EUR' }).waitFor({ timeout: 10_000 });
-    await tile.locator('.tile-frame', { hasText: 'Add a frame' }).click();
+    await tile.locator('button[aria-label="Add a frame"]').click();
     await waitForKioskScreen(kiosk, 'frames');
     t.true(await imagesLoaded(kiosk, '#frames-grid .frame-option img', 2), 'no frame and the framed preview show');
     t.regex(
@@ -106,6 +106,7 @@ test.serial(
     await waitForKioskScreen(kiosk, 'gallery');
     await kiosk.locator('#basket-summary', { hasText: '1 print · 1 framed · 7.00 EUR' }).waitFor({ timeout: 10_000 });
     t.is(await tile.getAttribute('data-frame'), templateId);
+    t.is(await tile.locator('.tile-frame').getAttribute('aria-label'), 'Frame: Black frame. Change the frame');
     t.true(await imagesLoaded(kiosk, '#gallery-grid .tile[data-frame] img', 1), 'the tile shows the framed photo');
     await screenshot(kiosk, 'kiosk-frames-2-basket');
 

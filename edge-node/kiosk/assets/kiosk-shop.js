@@ -179,7 +179,6 @@ export function initShop(ui) {
   function paintTile(li) {
     const copies = state.basket.get(li.dataset.image) ?? 0;
     li.querySelector('.tile-copies')?.remove();
-    li.querySelector('.tile-frame')?.remove();
     const img = li.querySelector('.tile-pick img');
     const frame = frameOf(li.dataset.image);
     const src = frame ? previewUrl(li.dataset.image, frame) : img.dataset.plain;
@@ -189,17 +188,6 @@ export function initShop(ui) {
     if (copies === 0) {
       delete li.dataset.copies;
       return;
-    }
-    if (state.frames.length > 0) {
-      const choose = document.createElement('button');
-      choose.type = 'button';
-      choose.className = 'tile-frame';
-      choose.textContent = frame ? `Frame: ${frame.name}` : 'Add a frame';
-      choose.addEventListener('click', () => {
-        touch();
-        openFrames(li.dataset.image);
-      });
-      li.append(choose);
     }
     li.dataset.copies = String(copies);
     const bar = document.createElement('div');
@@ -223,6 +211,19 @@ export function initShop(ui) {
       setCopies(li.dataset.image, copies + 1);
     });
     bar.append(less, count, more);
+    // Issue #14: the frame is chosen per photo, from its bar, so the tile's picture stays visible.
+    if (state.frames.length > 0) {
+      const choose = document.createElement('button');
+      choose.type = 'button';
+      choose.className = 'tile-frame';
+      choose.textContent = frame ? 'Framed' : 'Frame';
+      choose.setAttribute('aria-label', frame ? `Frame: ${frame.name}. Change the frame` : 'Add a frame');
+      choose.addEventListener('click', () => {
+        touch();
+        openFrames(li.dataset.image);
+      });
+      bar.append(choose);
+    }
     li.append(bar);
   }
 
