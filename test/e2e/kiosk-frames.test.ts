@@ -4,6 +4,7 @@ import test from 'ava';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { waitFor } from '../fixtures/feed-fixtures.ts';
+import { startOfflinePrinter, startOfflineVenue } from '../fixtures/offline-venue.ts';
 import { makeFrame } from '../fixtures/template-fixtures.ts';
 import { startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
 import {
@@ -179,5 +180,64 @@ test.serial(
     t.regex(receipt, /Black frame/);
     t.regex(receipt, /Total paid\s+7\.00 EUR/);
     t.deepEqual(run.problems, []);
+  },
+);
+
+test.serial(
+  'with the cloud gone, the kiosk still offers the frame with its preview and last fee; paying says it needs the network',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const venue = await startOfflineVenue(t, { images: 2, imageSide: 400 });
+    const upload = await fetch(
+      `${venue.base}/api/events/${encodeURIComponent(venue.event.id)}/templates?name=Black%20frame&basicFeeCents=200`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${venue.operator}`, 'content-type': 'image/png' },
+        body: await makeFrame(1200, 1800, [WINDOW], { r: 0, g: 0, b: 0 }),
+      },
+    );
+    t.is(upload.status, 201);
+    const templateId = ((await upload.json()) as { template: { id: string } }).template.id;
+    const printer = await startOfflinePrinter(t, venue, 'Printer O');
+    const framesUrl = `${printer.url}/kiosk/shop/frames?event=${encodeURIComponent(venue.event.id)}`;
+    const ready = await waitFor(
+      async () => {
+        const gallery = (await (await fetch(`${printer.url}/kiosk/shop/gallery`)).json()) as { total: number };
+        const frames = (await (await fetch(framesUrl)).json()) as { frames: Array<{ feeCents: number | null }> };
+        return gallery.total === 2 && frames.frames[0]?.feeCents === 200;
+      },
+      40_000,
+      250,
+    );
+    t.true(ready, 'the printer holds the photos and the frame, and heard its fee');
+
+    await venue.coordinator.crash();
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage(KIOSK_VIEWPORT);
+    await kiosk.goto(`${printer.url}/kiosk`);
+    await kiosk.click('#find-photos-button');
+    await waitForKioskScreen(kiosk, 'gallery');
+    t.true(await imagesLoaded(kiosk, '#gallery-grid .tile img', 2), 'the gallery shows the photos offline');
+    await kiosk.waitForSelector('#network-note:not([hidden])', { timeout: 15_000 });
+    const tile = kiosk.locator('#gallery-grid .tile').first();
+    await tile.locator('.tile-pick').click();
+    await tile.locator('button[aria-label="Add a frame"]').click();
+    await waitForKioskScreen(kiosk, 'frames');
+    t.true(await imagesLoaded(kiosk, '#frames-grid .frame-option img', 2), 'the framed preview is made offline');
+    t.regex((await kiosk.textContent(`.frame-option[data-template="${templateId}"]`)) ?? '', /\+ 2\.00 EUR a print/);
+    await screenshot(kiosk, 'kiosk-frames-6-offline-choose');
+    await kiosk.click(`.frame-option[data-template="${templateId}"]`);
+    await kiosk.locator('#basket-summary', { hasText: '1 framed' }).waitFor({ timeout: 15_000 });
+    await kiosk.click('#basket-pay');
+    await waitForKioskScreen(kiosk, 'pay');
+    await kiosk.waitForSelector('#pay-network:not([hidden])', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#pay-frames')) ?? '', /Black frame: €2\.00/);
+    t.true(await kiosk.locator('#pay-card').isHidden());
+    t.true(await kiosk.locator('#pay-phone').isHidden());
+    await screenshot(kiosk, 'kiosk-frames-7-offline-pay');
+    t.deepEqual(
+      run.problems.filter((p) => !/Failed to load resource/.test(p)),
+      [],
+    );
   },
 );
