@@ -136,6 +136,23 @@ test.serial(
     t.is(tampered.status, 409);
     t.is(((await tampered.json()) as { error: { code: string } }).error.code, 'price_changed');
 
+    // The operator switches to the Launch table (× 0.5) while the fan looks at 7.00: the sale is
+    // refused, the kiosk shows the new total and its line, and the fan pays that.
+    const switched = await fetch(`${venue.base}/api/events/${encodeURIComponent(venue.event.id)}/template-fees`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${venue.operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ activeTableId: 'launch' }),
+    });
+    t.is(switched.status, 200);
+    await kiosk.click('#pay-card');
+    await kiosk.waitForSelector('#pay-notice:not([hidden])', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#pay-notice')) ?? '', /new total is 6\.00 EUR/);
+    t.regex((await kiosk.textContent('#pay-title')) ?? '', /Pay 6\.00 EUR/);
+    t.regex(
+      (await kiosk.textContent('#pay-frames')) ?? '',
+      /Black frame: €2\.00 × 0\.5 \(launch offer\) × 1 \(new customer\) = €1\.00/,
+    );
+    await screenshot(kiosk, 'kiosk-frames-3b-price-changed');
     await kiosk.click('#pay-card');
     await kiosk.waitForSelector('#screen-pay[data-pay="card"]');
     const reader = await run.newPage(PHONE_VIEWPORT);
@@ -178,7 +195,8 @@ test.serial(
     );
     t.log(receipt);
     t.regex(receipt, /Black frame/);
-    t.regex(receipt, /Total paid\s+7\.00 EUR/);
+    t.regex(receipt, /Total paid\s+6\.00 EUR/);
+    t.regex(receipt, /0\.5 \(launch offer\)/);
     t.deepEqual(run.problems, []);
   },
 );
