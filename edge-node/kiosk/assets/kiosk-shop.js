@@ -202,6 +202,8 @@ export function initShop(ui) {
     });
     const count = document.createElement('span');
     count.textContent = copies === 1 ? '1 print' : `${copies} prints`;
+    // With a Frame button beside them the copies are a number: the tile is narrow.
+    if (state.frames.length > 0) count.textContent = `×${copies}`;
     const more = document.createElement('button');
     more.type = 'button';
     more.textContent = '+';
