@@ -57,6 +57,10 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
     type: 'text/javascript',
   },
   'kiosk-shop.js': { file: fileURLToPath(new URL('./assets/kiosk-shop.js', import.meta.url)), type: 'text/javascript' },
+  'kiosk-frames.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-frames.js', import.meta.url)),
+    type: 'text/javascript',
+  },
   'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),

@@ -4,6 +4,7 @@
  * card on the station's reader or by the fan's phone (a QR code). Once paid, printing follows on
  * the kiosk's own progress screen. An idle basket is cleared and nothing is left for the next person.
  */
+import { initFrames } from './kiosk-frames.js';
 
 const FAILURE_WORDS = {
   declined: 'The card was declined. Try another card, or cancel.',
@@ -97,6 +98,20 @@ export function initShop(ui) {
     return json;
   }
 
+  const frames = initFrames(ui, state, {
+    api,
+    money,
+    touch,
+    onLoaded() {
+      for (const li of $('gallery-grid').querySelectorAll('.tile')) paintTile(li);
+    },
+    onClosed(imageId) {
+      const li = imageId ? $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`) : null;
+      if (li) paintTile(li);
+      void requote();
+    },
+  });
+
   async function loadGallery() {
     const q = new URLSearchParams({ page: String(state.page) });
     if (state.eventId) q.set('event', state.eventId);
@@ -180,8 +195,8 @@ export function initShop(ui) {
     const copies = state.basket.get(li.dataset.image) ?? 0;
     li.querySelector('.tile-copies')?.remove();
     const img = li.querySelector('.tile-pick img');
-    const frame = frameOf(li.dataset.image);
-    const src = frame ? previewUrl(li.dataset.image, frame) : img.dataset.plain;
+    const frame = frames.frameOf(li.dataset.image);
+    const src = frame ? frames.previewUrl(li.dataset.image, frame) : img.dataset.plain;
     if (img.getAttribute('src') !== src) img.src = src;
     if (frame) li.dataset.frame = frame.templateId;
     else delete li.dataset.frame;
@@ -222,81 +237,11 @@ export function initShop(ui) {
       choose.setAttribute('aria-label', frame ? `Frame: ${frame.name}. Change the frame` : 'Add a frame');
       choose.addEventListener('click', () => {
         touch();
-        openFrames(li.dataset.image);
+        frames.open(li.dataset.image);
       });
       bar.append(choose);
     }
     li.append(bar);
-  }
-
-  function frameOf(imageId) {
-    const id = state.framed.get(imageId);
-    return id ? (state.frames.find((f) => f.templateId === id) ?? null) : null;
-  }
-
-  function previewUrl(imageId, frame) {
-    const e = encodeURIComponent;
-    return `/kiosk/shop/frames/${e(state.eventId)}/${e(frame.templateId)}/${e(imageId)}/preview.jpg?v=${frame.version}`;
-  }
-
-  const feeWords = (frame, currency) =>
-    frame.feeCents === null ? 'Price shown when online' : `+ ${money(frame.feeCents, currency)} a print`;
-
-  async function loadFrames() {
-    state.frames = [];
-    if (!state.eventId) return;
-    try {
-      state.frames = (await api('GET', `/kiosk/shop/frames?event=${encodeURIComponent(state.eventId)}`)).frames;
-    } catch {
-      state.frames = [];
-    }
-    for (const li of $('gallery-grid').querySelectorAll('.tile')) paintTile(li);
-  }
-
-  /** One big button per frame with this photo in it, rendered by the printer; "No frame" first. */
-  function openFrames(imageId) {
-    state.framing = imageId;
-    const currency = state.currency;
-    const chosen = state.framed.get(imageId) ?? null;
-    const option = (frame) => {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'frame-option';
-      b.dataset.template = frame ? frame.templateId : '';
-      b.setAttribute('aria-pressed', String((frame?.templateId ?? null) === chosen));
-      const img = document.createElement('img');
-      img.alt = '';
-      img.src = frame
-        ? previewUrl(imageId, frame)
-        : `/kiosk/shop/photos/${encodeURIComponent(state.eventId)}/${encodeURIComponent(imageId)}/thumb.jpg`;
-      const name = document.createElement('span');
-      name.className = 'frame-name';
-      name.textContent = frame ? frame.name : 'No frame';
-      const fee = document.createElement('span');
-      fee.className = 'frame-fee';
-      fee.textContent = frame ? feeWords(frame, currency) : 'No extra charge';
-      b.append(img, name, fee);
-      b.addEventListener('click', () => {
-        touch();
-        if (frame) state.framed.set(imageId, frame.templateId);
-        else state.framed.delete(imageId);
-        closeFrames();
-      });
-      li.append(b);
-      return li;
-    };
-    $('frames-grid').replaceChildren(option(null), ...state.frames.map(option));
-    ui.show('frames');
-  }
-
-  function closeFrames() {
-    const imageId = state.framing;
-    state.framing = null;
-    ui.show('gallery');
-    const li = imageId ? $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`) : null;
-    if (li) paintTile(li);
-    void requote();
   }
 
   function setCopies(imageId, copies) {
@@ -311,7 +256,7 @@ export function initShop(ui) {
 
   function items() {
     return [...state.basket].map(([imageId, copies]) => {
-      const templateId = frameOf(imageId)?.templateId;
+      const templateId = frames.frameOf(imageId)?.templateId;
       return templateId ? { imageId, copies, template: { templateId } } : { imageId, copies };
     });
   }
@@ -369,16 +314,7 @@ export function initShop(ui) {
     $('pay-title').textContent = `Pay ${money(q.totalCents, q.quote.currency)}`;
     $('pay-lines').textContent =
       `${q.quote.printCount === 1 ? '1 print' : `${q.quote.printCount} prints`}, printed here`;
-    const lines = q.templateFees.lines.map((l) => {
-      const li = document.createElement('li');
-      li.textContent = l.copies > 1 ? `${l.feeLine} (× ${l.copies} prints)` : l.feeLine;
-      return li;
-    });
-    if (!q.templateFees.known) {
-      const li = document.createElement('li');
-      li.textContent = 'Frame prices need the network.';
-      lines.push(li);
-    }
+    const lines = frames.feeItems(q);
     $('pay-frames').replaceChildren(...lines);
     $('pay-frames').hidden = lines.length === 0;
     $('pay-notice').hidden = !notice;
@@ -507,11 +443,7 @@ export function initShop(ui) {
     reset();
     ui.show('gallery');
     touch();
-    await Promise.all([loadGallery().then(loadFrames), refreshPayments()]);
-  });
-  $('frames-back').addEventListener('click', () => {
-    touch();
-    closeFrames();
+    await Promise.all([loadGallery().then(frames.load), refreshPayments()]);
   });
   $('gallery-prev').addEventListener('click', () => {
     touch();
