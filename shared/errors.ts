@@ -157,12 +157,18 @@ export const ERRORS = {
     message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
   },
   card_reader_not_configured: {
-    status: 503,
+    // The kiosk's request lacks its reader: its mistake (or its setup's), not the coordinator's.
+    status: 400,
     message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
   },
   card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },
   sale_not_found: { status: 404, message: 'This kiosk sale does not exist.' },
   sale_not_cancellable: { status: 409, message: 'This sale is already paid and printing; it cannot be cancelled now.' },
+  sale_not_refundable: {
+    status: 409,
+    message:
+      'This sale has taken no money to give back: only a paid phone sale or a captured card sale can be refunded.',
+  },
   sale_idempotency_mismatch: {
     status: 409,
     message: 'This request repeats an earlier sale with a different basket; start a new basket.',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createApp } from '../coordinator/app.ts';
 import { SESSION_COOKIE } from '../coordinator/http/session-cookie.ts';
+import { NoPaymentGateway } from '../coordinator/payment/no-gateway.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { edgeConfigSchema } from '../edge-node/config.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
@@ -21,6 +22,7 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { TEST_READER } from './fixtures/kiosk-sale-harness.ts';
 import { printerStatusBody } from './fixtures/printer-status.ts';
 import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
 
@@ -75,6 +77,8 @@ interface Fixture {
   operatorCookie: string;
   /** A fan's own-photo job (unpaid), its code and PIN (issue #13 item 3). */
   ownJob: { id: string; code: string; pin: string };
+  /** A card sale at `printer`'s kiosk, waiting on its reader (issue #13): another venue's printer must not touch it. */
+  kioskSale: { id: string };
 }
 
 interface CallSpec {
@@ -106,6 +110,16 @@ interface Expectation {
 
 const noRoleCheckForOtherVenue = (t: ExecutionContext, res: InjectResponse) =>
   t.true(res.status < 400, `a printer of another venue may use its own ${res.status}`);
+const eventOfOtherVenue = (t: ExecutionContext, res: InjectResponse) => {
+  t.is(res.status, 404, "another venue's event is as good as unknown");
+  t.is(errorCode(res), 'event_not_found');
+};
+const saleOfOtherPrinter = (t: ExecutionContext, res: InjectResponse) => {
+  t.is(res.status, 404, "another printer's sale is as good as unknown: no state, no change");
+  t.is(errorCode(res), 'sale_not_found');
+};
+/** A reader no sale uses: the admitted calls to the test terminal change nothing of the fixture's. */
+const KIOSK_B_READER = 'tmr_authz_idle';
 
 const ACCESS: Record<string, Expectation> = {
   'GET /healthz': { access: { kind: 'public', why: 'load balancer probe' }, call: () => ({ path: '/healthz' }) },
@@ -501,6 +515,92 @@ const ACCESS: Record<string, Expectation> = {
     call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/failed`, json: { reason: 'test' } }),
   },
   'GET /api/own-photos': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/own-photos' }) },
+  // --- kiosk sales (issue #13): a sale belongs to the printer whose kiosk made it. Another printer,
+  // of this venue or another, gets "no such sale" (404), never the sale or a change to it.
+  'GET /api/printer/kiosk-payments': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: () => ({ path: `/api/printer/kiosk-payments?readerId=${KIOSK_B_READER}` }),
+  },
+  'GET /api/printer/events/:eventId/photographers': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/photographers` }),
+  },
+  'GET /api/printer/events/:eventId/template-fees': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/template-fees` }),
+  },
+  'POST /api/printer/kiosk-sales': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({
+      path: '/api/printer/kiosk-sales',
+      json: {
+        eventId: f.eventA.id,
+        items: [{ imageId: f.imageA.id, copies: 1 }],
+        channel: 'kiosk-phone',
+        idempotencyKey: 'authz-phone-basket',
+      },
+    }),
+  },
+  'GET /api/printer/kiosk-sales/:saleId': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/cancel': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/cancel` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/retry': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/retry` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/print-failed': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/print-failed`, json: { reason: 'authz' } }),
+  },
+  'GET /api/kiosk-sales': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/kiosk-sales' }),
+  },
+  'POST /api/kiosk-sales/:saleId/refund': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // Nobody's sale: the operator's call passes auth and is answered 404, refunding nothing.
+    call: () => ({ path: `/api/kiosk-sales/${randomId()}/refund`, json: {} }),
+  },
+  'GET /pay/test-kiosk': {
+    access: {
+      kind: 'public',
+      why: 'test gateway only (not mounted with a real one): lists every kiosk phone payment waiting, with its checkout link, to anyone, so the demo\'s "phone" can open the QR code\'s page; with the test gateway paying is a button anyway',
+    },
+    call: () => ({ path: '/pay/test-kiosk' }),
+  },
+  'GET /terminal/test': {
+    access: {
+      kind: 'public',
+      why: 'the simulated card readers (VPM_CARD_TERMINAL=test only, logged as never for a real venue): a tap is a physical act at the station, so no login; no money moves',
+    },
+    call: () => ({ path: '/terminal/test' }),
+  },
+  'POST /terminal/test/readers/:readerId/present': {
+    access: {
+      kind: 'public',
+      why: 'tapping a simulated card on a test reader (VPM_CARD_TERMINAL=test only); no money moves',
+    },
+    // A reader nothing waits on: answered 409, approving nothing.
+    call: () => ({
+      path: `/terminal/test/readers/${KIOSK_B_READER}/present`,
+      raw: { bytes: Buffer.from('outcome=approve'), contentType: 'application/x-www-form-urlencoded' },
+    }),
+  },
+  'POST /terminal/test/readers/:readerId/offline': {
+    access: {
+      kind: 'public',
+      why: 'unplugging a simulated reader (VPM_CARD_TERMINAL=test only); no money moves',
+    },
+    call: () => ({
+      path: `/terminal/test/readers/${KIOSK_B_READER}/offline`,
+      raw: { bytes: Buffer.from('offline=false'), contentType: 'application/x-www-form-urlencoded' },
+    }),
+  },
 };
 
 /** Pages under /ops are the operators' web console: staff only, whatever else is added there. */
@@ -586,7 +686,7 @@ function call(f: Fixture, method: string, spec: CallSpec, persona: Persona): Pro
 }
 
 async function fixture(): Promise<Fixture> {
-  const h = await createHarness();
+  const h = await createHarness({ kiosk: true });
   const { venue, event, images, printers } = await seedVenue(h, { images: 1, printers: 3 });
   const [printer, revokedPrinter, spare] = [printers[0]!, printers[1]!, printers[2]!];
   await h.http.post(`/api/printers/${revokedPrinter.id}/revoke`).set(asOperator).expect(200);
@@ -632,6 +732,14 @@ async function fixture(): Promise<Fixture> {
     pin: own.body.pin as string,
   };
 
+  const kioskSale = await printerCall(h, printer, 'post', '/api/printer/kiosk-sales', {
+    eventId: event.id,
+    items: [{ imageId: images[0]!.id, copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'authz-card-basket',
+    readerId: TEST_READER,
+  }).expect(201);
+
   const me = await printerCall(h, printer, 'get', '/api/printer/me').expect(200);
   const venueASecrets = [
     venue.id,
@@ -666,6 +774,7 @@ async function fixture(): Promise<Fixture> {
     checkoutPath: new URL(unpaid.body.checkoutUrl).pathname,
     venueASecrets,
     ownJob,
+    kioskSale: { id: kioskSale.body.id as string },
   };
 }
 
@@ -688,9 +797,10 @@ const isRefusal = (res: InjectResponse) => res.status === 401 || res.status === 
 const isPageRefusal = (res: InjectResponse) => isRefusal(res) || [302, 303, 307].includes(res.status);
 
 test('every coordinator route has an access class in the table', async (t) => {
-  const h = await createHarness();
+  // Kiosk sales on, as a configured coordinator runs: their routes are in the table too.
+  const h = await createHarness({ kiosk: true });
   t.teardown(() => h.close());
-  const routes = routesOf(createApp(h.deps));
+  const routes = routesOf(createApp(h.deps, h.services));
   const missing = routes.filter((r) => !expectationFor(r)).map(routeKey);
   t.deepEqual(missing, [], `routes without an authorization expectation in test/authz.test.ts: ${missing.join(', ')}`);
   const stale = Object.keys(ACCESS).filter((k) => !routes.some((r) => routeKey(r) === k));
@@ -701,7 +811,7 @@ test('every coordinator route has an access class in the table', async (t) => {
 test('each route refuses the personas its access class excludes, and admits the ones it includes', async (t) => {
   const f = await fixture();
   t.teardown(() => f.h.close());
-  const routes = routesOf(createApp(f.h.deps));
+  const routes = routesOf(createApp(f.h.deps, f.h.services));
   let calls = 0;
   // Refusals first: they must change nothing, so the admitted calls below still find the fixture intact.
   const admitted: Array<[RouteEntry, Expectation, Persona]> = [];
@@ -824,6 +934,54 @@ test('capability ids are not listed on any public route', async (t) => {
     t.false(text.includes(f.checkoutPath.split('/').pop()!), `${path} lists a checkout session`);
     for (const secret of f.venueASecrets.slice(1)) t.false(text.includes(secret), `${path} shows a feed secret`);
   }
+});
+
+test("a kiosk sale is its own printer's: another venue's printer, or another of this venue, cannot read or change it", async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const sales = f.h.kioskSales!;
+  const before = await sales.get(f.kioskSale.id);
+  t.is(before?.state, 'awaiting_payment');
+  const booksBefore = f.h.terminal!.payments();
+  for (const [who, stranger] of [
+    ['another venue', f.otherVenuePrinter],
+    ['this venue', f.spare],
+  ] as const) {
+    for (const [method, suffix, body] of [
+      ['get', '', undefined],
+      ['post', '/cancel', undefined],
+      ['post', '/retry', undefined],
+      ['post', '/print-failed', { reason: 'not mine' }],
+    ] as const) {
+      const res = await printerCall(f.h, stranger, method, `/api/printer/kiosk-sales/${f.kioskSale.id}${suffix}`, body);
+      t.is(res.status, 404, `${method} ${suffix || 'sale'} by a printer of ${who}`);
+      t.is(res.body.error?.code, 'sale_not_found');
+      t.false(JSON.stringify(res.body).includes(before!.orderId), 'nothing of the sale is answered');
+    }
+  }
+  t.deepEqual(await sales.get(f.kioskSale.id), before, 'the sale is unchanged');
+  t.deepEqual(f.h.terminal!.payments(), booksBefore, 'its card payment is unchanged');
+  t.is((await f.h.terminal!.reader(TEST_READER)).status, 'busy', 'its reader still waits for the fan’s card');
+  const own = await printerCall(f.h, f.printer, 'get', `/api/printer/kiosk-sales/${f.kioskSale.id}`).expect(200);
+  t.is(own.body.state, 'awaiting_payment');
+});
+
+test('/pay/test-kiosk lists waiting phone checkouts to anyone, only with the test gateway', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const phone = await printerCall(f.h, f.printer, 'post', '/api/printer/kiosk-sales', {
+    eventId: f.eventA.id,
+    items: [{ imageId: f.imageA.id, copies: 1 }],
+    channel: 'kiosk-phone',
+    idempotencyKey: 'authz-phone-listed',
+  }).expect(201);
+  const page = await inject(f.h.callback, { method: 'GET', url: '/pay/test-kiosk' });
+  t.is(page.status, 200);
+  // Deliberate for the demo: the test gateway's "phone" finds the QR code's page here.
+  t.true(page.body.toString('utf8').includes(new URL(phone.body.checkoutUrl).pathname));
+  // With any other gateway (none, Stripe) the page does not exist.
+  const real = createApp({ ...f.h.deps, payments: new NoPaymentGateway() }, f.h.services);
+  t.false(routesOf(real).some((r) => r.path === '/pay/test-kiosk'));
 });
 
 test('a revoked printer loses access at once, and an upload by a photographer still works', async (t) => {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { TestCardTerminal } from '../coordinator/payment/test-card-terminal.ts';
 import { isAppError } from '../shared/errors.ts';
@@ -142,4 +145,55 @@ test('no card data beyond brand and last four is ever in a payment', async (t) =
   const json = JSON.stringify(await h.terminal.payment(payment.paymentId));
   t.notRegex(json, /\d{12,19}/, 'no card number');
   t.notRegex(json, /track|pin|cvc|expiry/i);
+});
+
+test('reader ids are data, never object keys that reach Object.prototype (__proto__, constructor), also after a restart', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vpm-terminal-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const statePath = join(dir, 'test-card-terminal.json');
+  const clock = new ManualClock(1_750_000_000_000);
+  const terminal = new TestCardTerminal({ clock, random: cryptoRandom, statePath });
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+  try {
+    for (const readerId of names) {
+      t.is((await terminal.reader(readerId)).status, 'online', readerId);
+      terminal.setOffline(readerId, true);
+      t.is((await terminal.reader(readerId)).status, 'offline', readerId);
+    }
+    const payment = await terminal.createAuthorisation({
+      saleId: '__proto__',
+      amountCents: 500,
+      currency: 'EUR',
+      description: '1 print',
+      idempotencyKey: '__proto__',
+    });
+    terminal.setOffline('__proto__', false);
+    await terminal.collect({ readerId: '__proto__', paymentId: payment.paymentId, idempotencyKey: 'constructor' });
+    t.is((await terminal.reader('__proto__')).status, 'busy');
+    t.is((await terminal.reader('tmr_other')).status, 'online', 'another reader is not waiting on that payment');
+    t.deepEqual(Object.keys(Object.prototype), [], 'Object.prototype untouched');
+    t.is(({} as Record<string, unknown>).offline, undefined);
+    t.is(({} as Record<string, unknown>).pending, undefined);
+
+    const restarted = new TestCardTerminal({ clock, random: cryptoRandom, statePath });
+    t.is((await restarted.reader('__proto__')).status, 'busy', 'the books are read back as they were written');
+    t.is((await restarted.reader('constructor')).status, 'offline');
+    t.is((await restarted.reader('tmr_other')).status, 'online');
+    t.is(
+      (
+        await restarted.createAuthorisation({
+          saleId: 'x',
+          amountCents: 500,
+          currency: 'EUR',
+          description: '1 print',
+          idempotencyKey: '__proto__',
+        })
+      ).paymentId,
+      payment.paymentId,
+      'idempotency keys survive too',
+    );
+  } finally {
+    // Whatever failed above, leave no pollution behind for the other tests in this process.
+    for (const k of ['offline', 'pending', 'readerId']) delete (Object.prototype as Record<string, unknown>)[k];
+  }
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { KIOSK_AUTHORISATION_LIMIT_MS, KIOSK_PAYMENT_WINDOW_MS } from '../coordinator/services/kiosk-sale-settle.ts';
 import type { KioskSaleView } from '../shared/protocol/kiosk-sale.ts';
-import { asOperator, paidOrder } from './fixtures/app-harness.ts';
+import { asOperator, createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
 import { createKioskHarness, type KioskHarness, TEST_READER } from './fixtures/kiosk-sale-harness.ts';
 
 async function cardSale(k: KioskHarness, key: string, copies = 1) {
@@ -296,4 +296,70 @@ test('card: the fan taps just as the kiosk cancels: the money is released, nothi
   t.is((await k.h.store.getOrder(sale.orderId))?.state, 'cancelled');
   await k.services.kioskSales.settler.sweep();
   t.is(k.terminal.payments()[0]!.captureCount, 0);
+});
+
+test('operators: a sale that took no money cannot be refunded: 409, the provider is not asked, the sale is unchanged', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const card = await cardSale(k, 'basket-unpaid-card');
+  const phone = (
+    await k
+      .call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+        eventId: k.event.id,
+        items: [{ imageId: k.images[0]!.id, copies: 1 }],
+        channel: 'kiosk-phone',
+        idempotencyKey: 'basket-unpaid-phone',
+      })
+      .expect(201)
+  ).body as KioskSaleView;
+  for (const sale of [card, phone]) {
+    const before = await k.kioskSales.get(sale.id);
+    const res = await k.http.post(`/api/kiosk-sales/${sale.id}/refund`).set(asOperator).send({}).expect(409);
+    t.is(res.body.error.code, 'sale_not_refundable', sale.channel);
+    t.deepEqual(await k.kioskSales.get(sale.id), before, `${sale.channel}: unchanged`);
+  }
+  t.deepEqual(k.h.gateway.refunds, [], 'no refund of an unpaid checkout was asked for');
+  t.is(k.terminal.payments()[0]!.refundedCents, undefined);
+  // The console's button says it was not accepted, and changes nothing either.
+  const page = await k.http.post(`/ops/kiosk-sales/${phone.id}/refund`).set(asOperator).expect(302);
+  t.regex(page.headers.location ?? '', /notice=failed/);
+  t.deepEqual(k.h.gateway.refunds, []);
+});
+
+test('a coordinator composed without a kiosk sale store has no sale routes (404, not 503); the kiosk is told it cannot sell', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: 1 });
+  const offer = await printerCall(h, printers[0]!, 'get', `/api/printer/kiosk-payments?readerId=${TEST_READER}`);
+  t.is(offer.status, 200);
+  t.deepEqual(offer.body, { phone: false, card: null, taxRatePercent: 0 });
+  const sale = await printerCall(h, printers[0]!, 'post', '/api/printer/kiosk-sales', {
+    eventId: event.id,
+    items: [{ imageId: images[0]!.id, copies: 1 }],
+    channel: 'kiosk-phone',
+    idempotencyKey: 'basket-no-store',
+  });
+  t.is(sale.status, 404);
+  t.is(sale.body.error.code, 'route_not_found');
+  for (const path of ['/api/printer/kiosk-sales/x', '/pay/test-kiosk']) {
+    t.is((await printerCall(h, printers[0]!, 'get', path)).status, 404, path);
+  }
+  t.is((await h.http.post('/api/kiosk-sales/x/refund').set(asOperator).send({})).status, 404);
+  // What needs no sale store stays: the operators' (empty) list.
+  t.deepEqual((await h.http.get('/api/kiosk-sales').set(asOperator).expect(200)).body, { sales: [] });
+});
+
+test('card: a basket for card payment without the station reader is refused 400 and stores nothing', async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const res = await k.call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
+    eventId: k.event.id,
+    items: [{ imageId: k.images[0]!.id, copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'basket-no-reader',
+  });
+  t.is(res.status, 400);
+  t.is(res.body.error.code, 'card_reader_not_configured');
+  t.deepEqual(await k.kioskSales.listRecent(10), []);
+  t.deepEqual(k.terminal.payments(), []);
 });

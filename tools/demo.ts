@@ -127,7 +127,9 @@ async function main(): Promise<void> {
   log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
   log(`  own photos      ${base}/own-photos   (upload from a phone; "Print your own photos" at a kiosk)`);
-  log(`  frames          ${frames.join(', ')}: in the cart per print; ${base}/ops/events/${event.id}/templates`);
+  log(
+    `  frames          ${frames.join(', ')}: in the cart and at each kiosk (Find your photos → Frame) per print; ${base}/ops/events/${event.id}/templates`,
+  );
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
     const photo = photoPrinters[i];

@@ -76,7 +76,7 @@ export class TestCardTerminal implements CardTerminal {
 
   constructor(opts: TestCardTerminalOptions) {
     this.#o = opts;
-    this.#state = opts.statePath ? loadState(opts.statePath) : { payments: {}, readers: {}, keys: {}, refunds: {} };
+    this.#state = opts.statePath ? loadState(opts.statePath) : emptyState();
   }
 
   async createAuthorisation(input: CardAuthorisationRequest): Promise<CardPayment> {
@@ -331,11 +331,30 @@ function view(p: TestPayment): CardPayment {
   };
 }
 
+/**
+ * The books are keyed by ids from outside (a reader id comes from a kiosk or the page's URL): maps
+ * without a prototype, so `__proto__` or `constructor` is just another reader, never Object.prototype.
+ */
+function dictionary<T>(entries: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+function emptyState(): TestTerminalState {
+  return { payments: dictionary(), readers: dictionary(), keys: dictionary(), refunds: dictionary() };
+}
+
 function loadState(path: string): TestTerminalState {
+  let saved: Partial<TestTerminalState>;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as TestTerminalState;
+    saved = JSON.parse(readFileSync(path, 'utf8')) as Partial<TestTerminalState>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { payments: {}, readers: {}, keys: {}, refunds: {} };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw err;
   }
+  return {
+    payments: dictionary(saved.payments),
+    readers: dictionary(saved.readers),
+    keys: dictionary(saved.keys),
+    refunds: dictionary(saved.refunds),
+  };
 }

@@ -114,9 +114,13 @@ export class TestPaymentGateway implements PaymentGateway {
     const session = this.#openSession(input.sessionId);
     // Partial refunds are allowed, as with real providers (a lab rejects the prints of an order whose
     // digital files were delivered: only the prints go back).
+    // Refunds of one payment add up to at most what was paid, as a provider enforces.
+    const refundedBefore = [...this.#refunds.values()]
+      .filter((r) => r.sessionId === input.sessionId)
+      .reduce((n, r) => n + r.amountCents, 0);
     if (
       session.o !== input.orderId ||
-      input.amountCents > session.a ||
+      input.amountCents + refundedBefore > session.a ||
       input.amountCents < 1 ||
       session.c !== input.currency
     ) {

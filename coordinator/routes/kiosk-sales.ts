@@ -47,6 +47,25 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
     ctx.body = { eventId: event.id, byImage };
   });
 
+  router.get('/api/printer/events/:eventId/template-fees', printer, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await sales.templateFees(me(ctx.state), ctx.params.eventId!);
+  });
+
+  router.get('/api/kiosk-sales', operator, async (ctx) => {
+    const printerId = typeof ctx.query.printerId === 'string' ? ctx.query.printerId : undefined;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { sales: await sales.list(printerId) };
+  });
+
+  if (mountsPages(deps.cardTerminal)) deps.cardTerminal.mount(router);
+
+  // Selling needs the sale store. Without one (an app composed without kiosk sales) these routes do
+  // not exist, like any feature that is not configured: a 404, not a 503 that asks clients to retry
+  // something that will never work. The kiosk learns it cannot sell from kiosk-payments above.
+  const store = deps.kioskSales;
+  if (!store) return;
+
   router.post('/api/printer/kiosk-sales', printer, async (ctx) => {
     ctx.body = await sales.create(me(ctx.state), parseInput(kioskSaleRequestSchema, ctx.request.body));
     ctx.status = 201;
@@ -70,26 +89,18 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
     ctx.body = await sales.printFailed(me(ctx.state), ctx.params.saleId!, reason);
   });
 
-  router.get('/api/kiosk-sales', operator, async (ctx) => {
-    const printerId = typeof ctx.query.printerId === 'string' ? ctx.query.printerId : undefined;
-    ctx.set('cache-control', 'no-store');
-    ctx.body = { sales: await sales.list(printerId) };
-  });
-
   router.post('/api/kiosk-sales/:saleId/refund', operator, async (ctx) => {
     const { reason } = parseInput(refundInput, ctx.request.body ?? {});
-    const sale = await deps.kioskSales?.get(ctx.params.saleId!);
+    const sale = await store.get(ctx.params.saleId!);
     if (!sale) throw new AppError('sale_not_found');
     ctx.body = { sale: await sales.view(await sales.settler.refund(sale, reason)) };
   });
-
-  if (mountsPages(deps.cardTerminal)) deps.cardTerminal.mount(router);
 
   // The demo's "phone": with the test checkout, the kiosks' waiting phone payments are listed here,
   // so a person on the same machine can open the page the QR code points at.
   if (deps.payments.name === 'test') {
     router.get('/pay/test-kiosk', async (ctx) => {
-      const open = (await deps.kioskSales?.listOpen(100)) ?? [];
+      const open = await store.listOpen(100);
       const waiting = open.filter(
         (s) => s.channel === 'kiosk-phone' && s.state === 'awaiting_payment' && s.checkoutUrl,
       );

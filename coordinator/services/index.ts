@@ -71,7 +71,7 @@ export function createServices(deps: CoordinatorDeps): Services {
   // it their references are unknown orders, as before.
   if (afterEvent) orders.handOverPayments(REORDER_ID_PREFIX, (event) => afterEvent.reorders.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
-  const kioskSales = new KioskSaleService(deps);
+  const kioskSales = new KioskSaleService(deps, templates);
   const ownPhotoCardSales = new OwnPhotoCardSales(deps, ownPhotos, kioskSales.settler);
   // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
   kioskSales.settler.start(randomId(deps.random, 6));

@@ -1,5 +1,10 @@
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { cardSettlement, isFinalSaleState, type KioskSaleChannel } from '../../shared/policy/kiosk-sale-state.ts';
+import {
+  cardSettlement,
+  isFinalSaleState,
+  type KioskSaleChannel,
+  nextSaleState,
+} from '../../shared/policy/kiosk-sale-state.ts';
 import type { Timer } from '../../shared/ports/clock.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
@@ -230,6 +235,9 @@ export class KioskSaleSettler {
   async refund(sale: KioskSaleRecord, reason: string): Promise<KioskSaleRecord> {
     const { store, payments, clock } = this.#deps;
     if (sale.state === 'refunded') return sale;
+    // Before asking the provider: an unpaid or released sale has nothing to give back (a test
+    // gateway would "refund" an unpaid checkout), and that is the asker's mistake, not the provider's.
+    if (!nextSaleState(sale.channel, sale.state, 'refunded')) throw new AppError('sale_not_refundable');
     let refundId: string;
     if (sale.channel === 'kiosk-phone') {
       const order = await store.getOrder(sale.orderId);

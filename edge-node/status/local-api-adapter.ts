@@ -115,6 +115,12 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
         const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
         return entry ? replica.readLocal(entry) : null;
       },
+      framedThumb: async (orderId, unit) => {
+        const order = runtime.log?.get(orderId);
+        const framed = order?.units.find((u) => u.unit === unit);
+        if (!order || !framed?.template) return null;
+        return shop.frames.framed(order.eventId, framed.imageId, framed.template);
+      },
       clock: node.clock,
       routing: () => {
         const here = node.stationQueue?.();

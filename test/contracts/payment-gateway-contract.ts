@@ -173,12 +173,47 @@ export function paymentGatewayContract(name: string, make: MakePaymentGatewayHar
     const again = await h.gateway.refund(refundRequest);
     t.truthy(first.refundId);
     t.is(again.refundId, first.refundId);
-    const mismatch = await t.throwsAsync(
-      h.gateway.refund({ ...refundRequest, amountCents: 1, idempotencyKey: 'other-key' }),
+    // More than was paid, or for another order: refused. Part of it (a lab rejected the prints of a
+    // reorder whose files were delivered) is a refund of its own, under its own key.
+    const tooMuch = await t.throwsAsync(
+      h.gateway.refund({ ...refundRequest, amountCents: request.amountCents + 1, idempotencyKey: 'other-key' }),
     );
-    t.true(isAppError(mismatch, 'refund_failed'), String(mismatch));
+    t.true(isAppError(tooMuch, 'refund_failed'), String(tooMuch));
+    const otherOrder = await t.throwsAsync(
+      h.gateway.refund({ ...refundRequest, orderId: 'order-not-this-one', amountCents: 1, idempotencyKey: 'k2' }),
+    );
+    t.true(isAppError(otherOrder, 'refund_failed'), String(otherOrder));
+    // Refunds of one payment add up to at most what was paid: after the full refund, nothing is left.
+    const nothingLeft = await t.throwsAsync(
+      h.gateway.refund({ ...refundRequest, amountCents: 1, idempotencyKey: 'part-after-full' }),
+    );
+    t.true(isAppError(nothingLeft, 'refund_failed'), String(nothingLeft));
+  });
+
+  contract('a part of a payment can be refunded, and the parts add up to at most the payment', async (t, h) => {
+    const request = order();
+    const session = await h.gateway.createCheckout(request);
+    await h.finish(session, 'pay');
+    const base = {
+      sessionId: session.sessionId,
+      orderId: request.orderId,
+      currency: request.currency,
+      reason: 'the lab rejected the prints; the files were delivered',
+    };
+    const part = await h.gateway.refund({ ...base, amountCents: 800, idempotencyKey: `part-1:${request.orderId}` });
+    t.truthy(part.refundId);
+    const rest = await h.gateway.refund({
+      ...base,
+      amountCents: request.amountCents - 800,
+      idempotencyKey: `part-2:${request.orderId}`,
+    });
+    t.not(rest.refundId, part.refundId);
+    const beyond = await t.throwsAsync(
+      h.gateway.refund({ ...base, amountCents: 1, idempotencyKey: `part-3:${request.orderId}` }),
+    );
+    t.true(isAppError(beyond, 'refund_failed'), String(beyond));
     const unknown = await t.throwsAsync(
-      h.gateway.refund({ ...refundRequest, sessionId: 'cs_test_nosuchsession', idempotencyKey: 'k3' }),
+      h.gateway.refund({ ...base, amountCents: 1, sessionId: 'cs_test_nosuchsession', idempotencyKey: 'k3' }),
     );
     t.true(isAppError(unknown), String(unknown));
   });
