@@ -6,7 +6,12 @@
  * reloaded after --empty-seconds. Every document the printers kept is decoded and checked: colour, the media's pixel
  * size, the photo it should be. Last stdout line: one JSON object.
  *
+ * --lab cups (default) drives two CUPS queues (Debian cupsd with a test backend: the path a Linux
+ * station with Gutenprint takes), which hold several jobs each, so a code is accepted by a printer at
+ * once; --lab ippeveprinter drives two IPP Everywhere printers, which take one job at a time.
+ *
  * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
+ *        --lab cups|ippeveprinter
  *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
  *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
  */
@@ -19,6 +24,7 @@ import { FilePrinter } from '../edge-node/printing/file-printer.ts';
 import { StationPool, type UnitPlaced } from '../edge-node/printing/station-pool.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { systemClock } from '../shared/ports/clock.ts';
+import { CupsLab } from '../test/helpers/cups-lab.ts';
 import { compareToSource, isColour } from '../test/helpers/photo-compare.ts';
 import { IppLab, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
 
@@ -35,6 +41,7 @@ const { values: flags } = parseArgs({
     'empty-seconds': { type: 'string' },
     seed: { type: 'string', default: '1' },
     arrival: { type: 'string', default: 'paced' },
+    lab: { type: 'string', default: 'cups' },
     /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
     'gap-seconds': { type: 'string' },
   },
@@ -86,11 +93,42 @@ function percentile(xs: number[], p: number): number {
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-const lab = await new IppLab().start();
+/** One bench printer, whichever lab runs it. */
+interface BenchPrinter {
+  name: string;
+  uri: string;
+  outDir: string;
+  printed(): Promise<string[]>;
+  emptyRoll(): Promise<void>;
+  loadRoll(): Promise<void>;
+}
+
+async function cupsPrinter(name: string): Promise<BenchPrinter & { close(): Promise<void> }> {
+  const cups = await new CupsLab().start({ printSeconds: PRINT_S });
+  return {
+    name,
+    uri: cups.uri,
+    outDir: cups.outDir,
+    printed: () => cups.printed(),
+    emptyRoll: () => cups.setEmpty(true),
+    loadRoll: () => cups.setEmpty(false),
+    close: () => cups.close(),
+  };
+}
+
+const LAB = flags.lab === 'ippeveprinter' ? 'ippeveprinter' : 'cups';
+const lab = LAB === 'ippeveprinter' ? await new IppLab().start() : null;
+const cupsPrinters: Array<{ close(): Promise<void> }> = [];
 const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'vpm-bench-print-'));
 try {
-  const a = await lab.addPrinter({ name: 'left', printSeconds: PRINT_S });
-  const b = await lab.addPrinter({ name: 'right', printSeconds: PRINT_S });
+  const addPrinter = async (name: string): Promise<BenchPrinter> => {
+    if (lab) return lab.addPrinter({ name, printSeconds: PRINT_S });
+    const p = await cupsPrinter(name);
+    cupsPrinters.push(p);
+    return p;
+  };
+  const a = await addPrinter('left');
+  const b = await addPrinter('right');
   const masters = await Promise.all(Array.from({ length: MASTER_COUNT }, (_, i) => makeMaster(i)));
   const station = new StationPool({
     printers: [a, b].map((p, i) => ({
@@ -150,12 +188,14 @@ try {
     const scannedAt = clock.now();
     runs.push(
       (async () => {
-        // A fan's order prints unit after unit, like the redemption service does.
-        for (const [u, m] of order.units.entries()) {
-          const unitId = `${order.id}-${u}`;
-          scanAt.set(unitId, u === 0 ? scannedAt : clock.now());
-          await station.printPhoto(masters[m]!, { jobId: unitId });
-        }
+        // An order's units are handed in side by side, as the redemption service does at a station.
+        await Promise.all(
+          order.units.map((m, u) => {
+            const unitId = `${order.id}-${u}`;
+            scanAt.set(unitId, scannedAt);
+            return station.printPhoto(masters[m]!, { jobId: unitId });
+          }),
+        );
         await station.printReceipt({
           orderId: order.id,
           orderCode: order.id,
@@ -196,7 +236,9 @@ try {
   const report = station.report();
   const result = {
     bench: 'print',
+    lab: LAB,
     printers: 2,
+    queueDepth: station.printers.map((p) => p.queueDepth),
     printSeconds: PRINT_S,
     orders: ORDERS,
     units,
@@ -219,6 +261,7 @@ try {
   await station.close();
   console.log(JSON.stringify(result));
 } finally {
-  await lab.close();
+  await Promise.all(cupsPrinters.map((p) => p.close()));
+  await lab?.close();
   await fs.rm(tmp, { recursive: true, force: true });
 }

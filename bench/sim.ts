@@ -40,6 +40,7 @@ const started = performance.now();
 const workload = buildWorkload(scenario, seed);
 const workloadSeconds = (performance.now() - started) / 1000;
 const runs = new Map<StrategyName, StrategyRun>();
+let routed: StrategyRun | undefined;
 for (const name of STRATEGIES) {
   const bar = progressBar(name);
   const run = runModel(scenario, name, seed, { workload, measureWallClock: true, onProgress: bar.update });
@@ -53,11 +54,25 @@ for (const name of STRATEGIES) {
       `batches complete ${completed.length}/${run.batches.length}\n`,
   );
 }
+// The same mesh with fans sent by the edge nodes' routing policy (shortest-queue), next to the
+// pooled-queue ideal (M/G/c for the same arrivals and print times).
+{
+  const bar = progressBar('mesh routed');
+  const routedScenario = { ...scenario, redemption: { ...scenario.redemption, choice: 'shortest-queue' as const } };
+  const run = runModel(routedScenario, 'mesh', seed, { workload, measureWallClock: true, onProgress: bar.update });
+  bar.done();
+  routed = run;
+  process.stderr.write(
+    `${'mesh routed'.padEnd(14)} ${run.wallSeconds.toFixed(1).padStart(5)} s  wait p50/p99 ` +
+      `${run.fanWaitSeconds.p50.toFixed(0)}/${run.fanWaitSeconds.p99.toFixed(0)} s  pooled ideal p50/p99 ` +
+      `${run.pooledFanWaitSeconds?.p50.toFixed(0)}/${run.pooledFanWaitSeconds?.p99.toFixed(0)} s\n`,
+  );
+}
 const wallSeconds = (performance.now() - started) / 1000;
 const mesh = runs.get('mesh')!;
 const star = runs.get('star-periodic')!;
 const onDemand = runs.get('on-demand')!;
-const events = [...runs.values()].reduce((n, r) => n + r.events, 0);
+const events = [...runs.values()].reduce((n, r) => n + r.events, 0) + (routed?.events ?? 0);
 const meshDone = mesh.batches.filter((b) => b.completeSeconds !== null);
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 function meshBatchBoundRatio(run: StrategyRun): number {
@@ -87,6 +102,11 @@ console.log(
     meshP99WaitS: round(mesh.fanWaitSeconds.p99, 1),
     starP99WaitS: round(star.fanWaitSeconds.p99, 1),
     onDemandP99WaitS: round(onDemand.fanWaitSeconds.p99, 1),
+    routedP99WaitS: round(routed!.fanWaitSeconds.p99, 1),
+    pooledP99WaitS: round(routed!.pooledFanWaitSeconds!.p99, 1),
+    routedOverPooledP99: round(routed!.fanWaitSeconds.p99 / routed!.pooledFanWaitSeconds!.p99),
+    starOverMeshP99: round(star.fanWaitSeconds.p99 / mesh.fanWaitSeconds.p99, 2),
+    routedWallSeconds: round(routed!.wallSeconds, 2),
     meshAllLocalShare: round(mesh.allLocalShare),
     starAllLocalShare: round(star.allLocalShare),
     meshFailedRedemptions: mesh.failedRedemptions,

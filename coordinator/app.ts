@@ -5,20 +5,28 @@ import type { CoordinatorDeps } from './deps.ts';
 import { staffSessions } from './http/auth.ts';
 import { errorHandler } from './http/errors.ts';
 import { SessionSealer } from './http/session-cookie.ts';
+import { afterEventRoutes } from './routes/after-event.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthMetricsRoutes } from './routes/health-metrics.ts';
+import { kioskSaleRoutes } from './routes/kiosk-sales.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
+import { orderRoutingRoutes } from './routes/order-routing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { ownPhotoCardSaleRoutes } from './routes/own-photo-card-sales.ts';
+import { ownPhotoRoutes } from './routes/own-photos.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { venueRoutes } from './routes/venues.ts';
 import { createServices, type Services } from './services/index.ts';
 import { opsAssetRoutes } from './web/ops/assets.ts';
+import { kioskSaleOpsRoutes } from './web/ops/kiosk-sales-routes.ts';
 import { opsPageRoutes } from './web/ops/page-routes.ts';
 import { signinRoutes } from './web/ops/signin.ts';
 import { opsStreamRoutes } from './web/ops/stream-routes.ts';
+import { opsTemplateRoutes } from './web/ops/templates-page.ts';
 import { assetRoutes, shopAssets } from './web/shop/assets.ts';
 import { shopRoutes } from './web/shop/routes.ts';
 
@@ -69,19 +77,27 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   mediaRoutes(router, deps, services);
   credentialRoutes(router, deps, services);
   orderRoutes(router, deps, services);
+  orderRoutingRoutes(router, deps);
   redemptionRoutes(router, deps, services);
   offlineRedemptionRoutes(router, deps, services);
   printerRoutes(router, deps, services);
+  templateRoutes(router, deps, services);
+  kioskSaleRoutes(router, deps, services.kioskSales);
   // The staff console: sign-in, the operator pages, their assets and the dashboard stream.
   const sealer = new SessionSealer(deps.settings.sessionSecret);
   signinRoutes(router, deps, sealer);
   opsStreamRoutes(router, deps, services.ops);
   opsPageRoutes(router, deps, services.ops);
+  opsTemplateRoutes(router, deps, services.templates);
   opsAssetRoutes(router);
+  kioskSaleOpsRoutes(router, deps, services.kioskSales);
   // The fan shop: pages and their versioned assets.
   const assets = shopAssets();
   assetRoutes(router, assets);
   shopRoutes(router, deps, assets);
+  afterEventRoutes(router, deps, assets, services);
+  ownPhotoRoutes(router, deps, services, assets);
+  ownPhotoCardSaleRoutes(router, deps, services.ownPhotoCardSales);
   deps.payments.mount?.(router);
 
   // Before every route, so requireStaff also accepts the staff console's session cookie.

@@ -4,6 +4,7 @@ import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
 import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './services/liveness.ts';
+import { DEFAULT_OWN_PHOTO_RETENTION_HOURS } from './services/own-photo-settings.ts';
 
 /**
  * Coordinator configuration: environment variables, overridden by command-line flags, validated
@@ -26,8 +27,20 @@ export const configSchema = z.object({
    * Which payment provider takes the fans' money. None by default: the test gateway marks any order
    * paid on its own page, so it runs only where someone asked for it (the demo, tests).
    */
-  paymentGateway: z.enum(['none', 'test']).default('none'),
+  paymentGateway: z.enum(['none', 'test', 'stripe']).default('none'),
   paymentWebhookSecret: z.string().min(16, 'at least 16 characters').optional(),
+  /** Stripe's secrets live in files (mode 600), never in the environment, where child processes and crash dumps see them. */
+  stripeSecretKeyFile: z.string().min(1).optional(),
+  stripeWebhookSecretFile: z.string().min(1).optional(),
+  /** Tests and the fixture server only: production talks to the SDK's default, api.stripe.com. */
+  stripeApiUrl: z.url().optional(),
+  /**
+   * The stations' card readers (issue #13). None by default; `test` is a simulated terminal whose
+   * readers a person "taps" at /terminal/test: for the demo and tests only.
+   */
+  cardTerminal: z.enum(['none', 'test']).default('none'),
+  /** Tax included in the prices, for the kiosk receipt's tax line (e.g. 19 for 19 % VAT). */
+  taxRatePercent: z.coerce.number().min(0).max(100).default(0),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
     .number()
@@ -48,7 +61,28 @@ export const configSchema = z.object({
   claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
   redemptionWindowDays: z.coerce.number().int().min(1).max(365).default(30),
   instanceId: z.string().min(1).max(64).optional(),
+  /**
+   * After the event (issue #15): which lab prints and ships reorders. 'none' turns reorders off (the
+   * shop stops with the event); 'test' is the demo lab; 'hot-folder' writes packages to labHotFolder.
+   */
+  lab: z.enum(['none', 'test', 'hot-folder']).default('none'),
+  labHotFolder: z.string().min(1).optional(),
+  reorderWindowDays: z.coerce.number().int().min(0).max(365).default(60),
+  downloadWindowDays: z.coerce.number().int().min(1).max(365).default(30),
+  downloadMaxUses: z.coerce.number().int().min(1).max(100).default(5),
+  unsoldRetentionDays: z.coerce.number().int().min(0).max(3650).default(30),
+  addressRetentionDays: z.coerce.number().int().min(0).max(3650).default(90),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** "Print your own photos" (issue #13 item 3): on unless set to "off". */
+  ownPhotos: z.enum(['on', 'off']).default('on'),
+  /** Unpaid own-photo jobs and their photos are deleted this many hours after upload. */
+  ownPhotoRetentionHours: z.coerce.number().int().min(1).max(720).default(DEFAULT_OWN_PHOTO_RETENTION_HOURS),
+  /** A price per own-photo print in minor units; unset: the price list of the event at the venue. */
+  ownPhotoPriceCents: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  ownPhotoCurrency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+    .default('EUR'),
 });
 
 export type CoordinatorConfig = z.infer<typeof configSchema>;
@@ -63,6 +97,11 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   operatorToken: 'VPM_OPERATOR_TOKEN',
   paymentGateway: 'VPM_PAYMENT_GATEWAY',
   paymentWebhookSecret: 'VPM_PAYMENT_WEBHOOK_SECRET',
+  stripeSecretKeyFile: 'VPM_STRIPE_SECRET_KEY_FILE',
+  stripeWebhookSecretFile: 'VPM_STRIPE_WEBHOOK_SECRET_FILE',
+  stripeApiUrl: 'VPM_STRIPE_API_URL',
+  cardTerminal: 'VPM_CARD_TERMINAL',
+  taxRatePercent: 'VPM_TAX_RATE_PERCENT',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
   lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',
@@ -73,7 +112,18 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   claimTtlSeconds: 'VPM_CLAIM_TTL_SECONDS',
   redemptionWindowDays: 'VPM_REDEMPTION_WINDOW_DAYS',
   instanceId: 'VPM_INSTANCE_ID',
+  lab: 'VPM_LAB',
+  labHotFolder: 'VPM_LAB_HOT_FOLDER',
+  reorderWindowDays: 'VPM_REORDER_WINDOW_DAYS',
+  downloadWindowDays: 'VPM_DOWNLOAD_WINDOW_DAYS',
+  downloadMaxUses: 'VPM_DOWNLOAD_MAX_USES',
+  unsoldRetentionDays: 'VPM_UNSOLD_RETENTION_DAYS',
+  addressRetentionDays: 'VPM_ADDRESS_RETENTION_DAYS',
   logLevel: 'VPM_LOG_LEVEL',
+  ownPhotos: 'VPM_OWN_PHOTOS',
+  ownPhotoRetentionHours: 'VPM_OWN_PHOTO_RETENTION_HOURS',
+  ownPhotoPriceCents: 'VPM_OWN_PHOTO_PRICE_CENTS',
+  ownPhotoCurrency: 'VPM_OWN_PHOTO_CURRENCY',
 };
 
 const FLAGS = {
@@ -84,6 +134,7 @@ const FLAGS = {
   mongodbUri: 'mongodb-uri',
   sqlitePath: 'sqlite-path',
   paymentGateway: 'payment-gateway',
+  cardTerminal: 'card-terminal',
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
   dhtPort: 'dht-port',
@@ -112,6 +163,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): CoordinatorC
   const parsed = configSchema.safeParse(overlaySettings({}, env, ENV, flags, FLAGS));
   if (!parsed.success) {
     throw new ConfigError(`Invalid coordinator configuration:\n${describeIssues(parsed.error.issues, ENV, FLAGS)}`);
+  }
+  if (
+    parsed.data.paymentGateway === 'stripe' &&
+    (!parsed.data.stripeSecretKeyFile || !parsed.data.stripeWebhookSecretFile)
+  ) {
+    throw new ConfigError(
+      'VPM_PAYMENT_GATEWAY=stripe needs VPM_STRIPE_SECRET_KEY_FILE and VPM_STRIPE_WEBHOOK_SECRET_FILE (files with the secrets, mode 600).',
+    );
   }
   return parsed.data;
 }

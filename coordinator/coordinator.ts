@@ -5,6 +5,7 @@ import { ensurePrivateFile, PRIVATE_DIR_MODE, securePrivateData, sqliteFiles } f
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { cryptoRandom, type Random, randomId } from '../shared/ports/random.ts';
+import { composeAfterEvent } from './after-event/compose.ts';
 import { createApp } from './app.ts';
 import type { CoordinatorConfig } from './config.ts';
 import type { CoordinatorDeps } from './deps.ts';
@@ -15,10 +16,16 @@ import { removeOrphanMedia } from './media/orphan-media.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { HttpListener } from './parts/http-listener.ts';
 import { loadSecrets } from './parts/secrets.ts';
-import { choosePaymentGateway } from './payment/choose-gateway.ts';
+import type { CardTerminal } from './payment/card-terminal-port.ts';
+import { chooseTestCardTerminal } from './payment/choose-card-terminal.ts';
+import { chooseCardTerminal, choosePaymentGateway } from './payment/choose-gateway.ts';
+import { loadStripeProvider } from './payment/stripe-provider.ts';
 import { readOrCreateKeyPair } from './secrets.ts';
 import { createServices, type Services } from './services/index.ts';
 import { OPS_STREAM_POLL_MS } from './services/ops-monitor.ts';
+import { ownPhotoSettingsFromConfig } from './services/own-photo-settings.ts';
+import { type KioskSaleStore, SqliteKioskSaleStore } from './store/kiosk-sale-store.ts';
+import { MongoKioskSaleStore } from './store/mongo-kiosk-sales.ts';
 import { MongoStore } from './store/mongo-store.ts';
 import type { Store } from './store/port.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -41,6 +48,8 @@ export class Coordinator extends Resource {
   #http: HttpListener | null = null;
   /** Set when this start generated the operator token (shown once in the log). */
   generatedOperatorToken: string | null = null;
+  /** The stations' card readers' provider (Stripe Terminal with the Stripe gateway), or null: no card payments. */
+  cardTerminal: CardTerminal | null = null;
 
   /** `ports.portSetting`: the setting a user changes when the HTTP port is taken (the demo has its own). */
   constructor(
@@ -90,8 +99,30 @@ export class Coordinator extends Resource {
       sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
+    // Kiosk sales: their own table in the SQLite file, or their own collection in MongoDB.
+    const kioskSales: KioskSaleStore = this.own(
+      sqlitePath
+        ? new SqliteKioskSaleStore({ path: sqlitePath })
+        : new MongoKioskSaleStore({ uri: config.mongodbUri! }),
+    );
+    await kioskSales.ready();
     const secrets = await loadSecrets(config, dataDir, store, random, clock);
     this.generatedOperatorToken = secrets.generatedOperatorToken;
+    // Read before anything listens: a bad Stripe setting stops the start with a message naming it.
+    const stripe = config.paymentGateway === 'stripe' ? await loadStripeProvider(config) : null;
+    if (stripe?.apiUrl)
+      logger.warn({ stripeApiUrl: stripe.apiUrl }, 'Stripe API calls go to VPM_STRIPE_API_URL (tests only)');
+    // The simulated readers (VPM_CARD_TERMINAL=test) replace the provider's; else Stripe Terminal with
+    // VPM_PAYMENT_GATEWAY=stripe; else none (the kiosk offers phone payment only).
+    this.cardTerminal =
+      chooseTestCardTerminal(
+        config.cardTerminal,
+        { clock, random, statePath: join(dataDir, 'test-card-terminal.json') },
+        logger,
+      ).cardTerminal ??
+      chooseCardTerminal(stripe ? 'stripe' : 'none', {
+        stripe: stripe ? () => ({ stripe: stripe.client }) : undefined,
+      });
 
     if (!config.dhtBootstrap) {
       this.#bootstrap = this.own(new DhtBootstrap({ host: config.dhtHost, port: config.dhtPort }));
@@ -116,8 +147,27 @@ export class Coordinator extends Resource {
 
     // The services' pollers stop after the HTTP server, which is opened after them: the app needs
     // the bound address for its links.
+    // Reorders (issue #15): opened before the services that use them, so they close after them.
+    const afterEvent = await composeAfterEvent({
+      config,
+      dataDir,
+      sessionSecret: secrets.sessionSecret,
+      clock,
+      random,
+      logger,
+    });
+    if (afterEvent) {
+      this.own(afterEvent.store);
+      await afterEvent.store.ready();
+      if (afterEvent.lab.close) this.defer(() => afterEvent.lab.close?.());
+    }
     let services: Services | null = null;
     this.defer(() => services?.close());
+    // The lab rounds and the retention sweep finish before the reorder store closes (it closes after).
+    this.defer(async () => {
+      await services?.afterEvent?.dispatcher.close();
+      await services?.afterEvent?.retention.close();
+    });
     const http = this.own(
       new HttpListener({ host: config.host, port: config.port, clock, portSetting: this.#portSetting }),
     );
@@ -127,6 +177,7 @@ export class Coordinator extends Resource {
 
     const deps: CoordinatorDeps = {
       store,
+      ...(afterEvent ? { afterEvent } : {}),
       feeds,
       payments: choosePaymentGateway(
         config.paymentGateway,
@@ -142,9 +193,12 @@ export class Coordinator extends Resource {
           },
         }),
         logger,
+        stripe ? () => ({ stripe: stripe.client, webhookSecret: stripe.webhookSecret, clock }) : undefined,
       ),
       tokenKeys: secrets.tokenKeys,
       storeHealth,
+      kioskSales,
+      ...(this.cardTerminal ? { cardTerminal: this.cardTerminal } : {}),
       clock,
       random,
       logger,
@@ -156,6 +210,8 @@ export class Coordinator extends Resource {
         imageLimits: DEFAULT_IMAGE_LIMITS,
         sessionSecret: secrets.sessionSecret,
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
+        ownPhotos: ownPhotoSettingsFromConfig(config),
+        taxRatePercent: config.taxRatePercent,
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,
@@ -163,6 +219,10 @@ export class Coordinator extends Resource {
       },
     };
     services = createServices(deps);
+    // The lab outbox and retention run in the background once the app can serve their links.
+    await services.afterEvent?.dispatcher.ready();
+    await services.afterEvent?.retention.ready();
+    services.ownPhotoSweeper.start();
     http.handle(createApp(deps, services).callback());
     logger.info(
       {

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { Random } from '../shared/ports/random.ts';
+import type { AfterEventDeps } from './after-event/deps.ts';
 import type { FeedPort } from './feed/feed-port.ts';
 import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
+import type { CardTerminal } from './payment/card-terminal-port.ts';
 import type { PaymentGateway } from './payment/port.ts';
 import type { AlertThresholds } from './services/liveness.ts';
+import type { OwnPhotoSettings } from './services/own-photo-settings.ts';
+import type { KioskSaleStore } from './store/kiosk-sale-store.ts';
 import type { Store } from './store/port.ts';
 import type { StoreHealth } from './store/store-health.ts';
 import type { TokenKeyRing } from './tokens/token-keys.ts';
@@ -23,6 +27,12 @@ export interface CoordinatorDeps {
   settings: CoordinatorSettings;
   /** Damage found in the store (check at start, errors since); absent: only "it answers" is checked. */
   storeHealth?: StoreHealth;
+  /** Reorders after the event, downloads and the lab (issue #15); absent: the shop stops with the event. */
+  afterEvent?: AfterEventDeps;
+  /** Kiosk sales (issue #13); absent: the kiosk offers browsing only. */
+  kioskSales?: KioskSaleStore;
+  /** The stations' card readers (VPM_CARD_TERMINAL); absent: no card-present payment. */
+  cardTerminal?: CardTerminal;
 }
 
 export interface CoordinatorSettings {
@@ -41,6 +51,10 @@ export interface CoordinatorSettings {
   ops: OpsSettings;
   /** Uploads are written here while they wait for the image decoder (absent: held in memory). */
   uploadSpoolDir?: string;
+  /** Fans' own-photo print jobs (issue #13 item 3); absent: defaultOwnPhotoSettings(). */
+  ownPhotos?: OwnPhotoSettings;
+  /** Kiosk sales: the tax rate included in prices (receipt's tax line); 0 when absent. */
+  taxRatePercent?: number;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

@@ -6,6 +6,7 @@ import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/c
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 import { stationConfigShape } from './printing/station-config.ts';
+import { routingConfigSchema } from './routing/routing-config.ts';
 
 /**
  * Edge node configuration: a JSON file (--config or VPM_EDGE_CONFIG), then environment variables,
@@ -21,6 +22,8 @@ const printerSchema = z.discriminatedUnion('kind', [
     kind: z.literal('file'),
     dir: z.string().min(1),
     widthDots: z.number().int().min(64).max(2048).optional(),
+    /** Seconds per photo, to stand in for a real photo printer's speed (demos, routing tests). */
+    secondsPerPrint: z.number().min(0).max(600).optional(),
   }),
   z.object({
     kind: z.literal('tcp'),
@@ -57,6 +60,8 @@ export const edgeConfigSchema = z.object({
   printer: printerSchema.optional(),
   /** A photo station: IPP photo printers (issue #12) and an optional receipt printer. */
   ...stationConfigShape,
+  /** Fan routing (issue #16): where this station stands, a thermal print's time. */
+  routing: routingConfigSchema,
   schedule: z
     .object({
       intervalMs: z.number().int().min(1000).default(30_000),
@@ -96,6 +101,8 @@ export const edgeConfigSchema = z.object({
     .pipe(z.array(z.string().min(1).max(253)))
     .default([]),
   reportIntervalMs: z.coerce.number().int().min(1000).default(10_000),
+  /** The station's card reader at the payment provider (issue #13); absent: the kiosk offers phone payment only. */
+  cardReaderId: z.string().min(1).max(100).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -112,6 +119,7 @@ const ENV: Partial<Record<keyof EdgeConfig, string>> = {
   statusHost: 'VPM_STATUS_HOST',
   statusPort: 'VPM_STATUS_PORT',
   localHostNames: 'VPM_LOCAL_HOST_NAMES',
+  cardReaderId: 'VPM_CARD_READER_ID',
   logLevel: 'VPM_LOG_LEVEL',
 };
 

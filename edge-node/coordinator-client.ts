@@ -2,6 +2,17 @@ import type { z } from 'zod';
 import { AppError, isErrorCode } from '../shared/errors.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import {
+  type EventPhotographers,
+  eventPhotographersSchema,
+  type KioskPayments,
+  type KioskSaleRequest,
+  type KioskSaleView,
+  type KioskTemplateFees,
+  kioskPaymentsSchema,
+  kioskSaleViewSchema,
+  kioskTemplateFeesSchema,
+} from '../shared/protocol/kiosk-sale.ts';
+import {
   type ConfirmPrintedAnswer,
   confirmPrintedAnswerSchema,
   errorBodySchema,
@@ -95,6 +106,57 @@ export class CoordinatorClient {
       'POST',
       `/api/printer/orders/${encodeURIComponent(orderId)}/units/${unit}/printed`,
       confirmPrintedAnswerSchema,
+    );
+  }
+
+  // --- kiosk sales (issue #13): the coordinator is the intermediary for phone and card payment ---
+
+  kioskPayments(readerId: string | undefined, timeoutMs?: number): Promise<KioskPayments> {
+    const query = readerId ? `?readerId=${encodeURIComponent(readerId)}` : '';
+    return this.#call('GET', `/api/printer/kiosk-payments${query}`, kioskPaymentsSchema, undefined, timeoutMs);
+  }
+
+  eventPhotographers(eventId: string, timeoutMs?: number): Promise<EventPhotographers> {
+    return this.#call(
+      'GET',
+      `/api/printer/events/${encodeURIComponent(eventId)}/photographers`,
+      eventPhotographersSchema,
+      undefined,
+      timeoutMs,
+    );
+  }
+
+  /** Issue #14: the event's frames offered now and their fee for the kiosk (a new customer). */
+  kioskTemplateFees(eventId: string, timeoutMs?: number): Promise<KioskTemplateFees> {
+    return this.#call(
+      'GET',
+      `/api/printer/events/${encodeURIComponent(eventId)}/template-fees`,
+      kioskTemplateFeesSchema,
+      undefined,
+      timeoutMs,
+    );
+  }
+
+  createKioskSale(request: KioskSaleRequest): Promise<KioskSaleView> {
+    return this.#call('POST', '/api/printer/kiosk-sales', kioskSaleViewSchema, request);
+  }
+
+  kioskSale(saleId: string): Promise<KioskSaleView> {
+    return this.#call('GET', `/api/printer/kiosk-sales/${encodeURIComponent(saleId)}`, kioskSaleViewSchema);
+  }
+
+  kioskSaleAction(saleId: string, action: 'cancel' | 'retry'): Promise<KioskSaleView> {
+    return this.#call('POST', `/api/printer/kiosk-sales/${encodeURIComponent(saleId)}/${action}`, kioskSaleViewSchema);
+  }
+
+  kioskSalePrintFailed(saleId: string, reason: string): Promise<KioskSaleView> {
+    return this.#call(
+      'POST',
+      `/api/printer/kiosk-sales/${encodeURIComponent(saleId)}/print-failed`,
+      kioskSaleViewSchema,
+      {
+        reason: reason.slice(0, 200),
+      },
     );
   }
 

@@ -6,6 +6,7 @@ import { PRIVATE_DIR_MODE, securePrivateData } from '../shared/fs/private-files.
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import type { EdgeConfig } from './config.ts';
 import { loadOrCreateIdentity, type NodeIdentity, pairingQr } from './identity.ts';
 import type { RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
@@ -13,6 +14,7 @@ import type { BackgroundReplicator } from './mesh/background-replicator.ts';
 import type { EventReplica, HoldingsScan } from './mesh/event-replica.ts';
 import { NodeRuntime } from './node-runtime.ts';
 import { stationReport } from './printing/station-config.ts';
+import { ownStationQueue } from './routing/own-queue.ts';
 import { localApiDeps } from './status/local-api-adapter.ts';
 import { NodeMetrics } from './status/node-metrics.ts';
 import { buildStatusReport, EDGE_NODE_VERSION } from './status/status-report.ts';
@@ -163,6 +165,23 @@ export class EdgeNode extends Resource {
       offline: runtime?.offline ?? null,
       jobLogDamagedLines: runtime?.log?.damagedLines ?? 0,
       ...stationReport(printer ?? null),
+      routing: this.stationQueue() ?? undefined,
+    });
+  }
+
+  /** This station's queue for fan routing (issue #16): to its LAN peers, the coordinator and its kiosk. */
+  stationQueue(): StationQueueReport | null {
+    const runtime = this.#runtime;
+    if (!runtime || !this.identity) return null;
+    return ownStationQueue({
+      id: this.identity.pairingCode,
+      name: runtime.profile?.printer.name ?? this.config.name,
+      now: this.clock.now(),
+      printer: runtime.printerStatus,
+      ...stationReport(runtime.printer ?? null),
+      progress: this.#progress.values(),
+      thermalSecondsPerPrint: this.config.routing.thermalSecondsPerPrint,
+      position: this.config.routing.position ?? null,
     });
   }
 
@@ -190,13 +209,16 @@ export class EdgeNode extends Resource {
             printerName: this.config.name,
             clock: this.clock,
             localHostNames: [this.config.statusHost, ...this.config.localHostNames],
+            ...(this.config.cardReaderId ? { cardReaderId: this.config.cardReaderId } : {}),
             statusReport: () => this.statusReport(),
             redeem: (code) => this.redeem(code),
             startRedeem: (code) => this.startRedeem(code),
             progress: (orderId) => this.#progress.get(orderId) ?? null,
+            stationQueue: () => this.stationQueue(),
           },
           r,
         ),
+      stationQueue: () => this.stationQueue(),
       statusReport: (scans) => this.statusReport(scans),
       onProgress: (p) => {
         this.#progress.set(p.orderId, p);

@@ -10,23 +10,30 @@ import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import type { PrinterProfile, PrinterStatusReport, ProfileFeed, RedeemJob } from '../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { PreRenderer } from './jobs/pre-renderer.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
+import { EndedFeeds } from './mesh/ended-feeds.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
 import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
 import { VenueMesh } from './mesh/venue-mesh.ts';
 import { OfflineRedemption } from './offline/offline-redemption.ts';
+import { OwnPhotoClient } from './own-photos/own-photo-client.ts';
+import { OwnPhotoJournal } from './own-photos/own-photo-journal.ts';
+import { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { RASTER_CACHE_ENTRIES } from './printing/raster-cache.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
+import { QueueBoard } from './routing/queue-board.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
 import type { NodeMetrics } from './status/node-metrics.ts';
 import { isDiskFull, type StorageHealth } from './status/storage-health.ts';
@@ -46,7 +53,17 @@ export interface RuntimeContext {
   statusReport(scans: HoldingsScan[]): Promise<PrinterStatusReport>;
   onProgress(progress: RedemptionProgress): void;
   onError(message: string): void;
+  /** This station's queue, published to LAN peers for fan routing (issue #16); null before it is known. */
+  stationQueue?(): StationQueueReport | null;
 }
+
+/** How often the node looks at its own queue and tells its peers when it changed (queue-board.ts). */
+export const QUEUE_PUBLISH_MS = 1_000;
+/**
+ * How often routing asks the printer for its state when nothing else does (a kiosk polls it, a job
+ * watches it): a printer that ran out of paper while idle must stop being offered to fans.
+ */
+export const ROUTING_PRINTER_POLL_MS = 5_000;
 
 /**
  * One opening of the node's storage and everything that stands on it, in dependency order:
@@ -58,11 +75,15 @@ export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
   readonly #replicas = new Map<string, EventReplica>();
+  /** Kiosk sales' payment lines by order id, for their receipts (issue #13); kept on disk. */
+  readonly saleReceipts: SaleReceiptBook;
   #printer: PrinterPort | null = null;
   #printerStatus: PrinterStatus | null = null;
   #client: CoordinatorClient | null = null;
   #sync: ProfileSync | null = null;
   #corestore: Corestore | null = null;
+  /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
+  #ended: EndedFeeds | null = null;
   #dht: VenueDht | null = null;
   #mesh: VenueMesh | null = null;
   #replicator: BackgroundReplicator | null = null;
@@ -70,7 +91,9 @@ export class NodeRuntime extends Resource {
   #log: JobLog | null = null;
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
+  #ownPhotos: { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null = null;
   #server: Server | null = null;
+  readonly #queues: QueueBoard;
   /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
   #dhtStale = true;
   #localUrl = '';
@@ -78,6 +101,13 @@ export class NodeRuntime extends Resource {
   constructor(context: RuntimeContext) {
     super();
     this.#c = context;
+    this.#queues = new QueueBoard(context.clock);
+    this.saleReceipts = new SaleReceiptBook(join(context.dataDir, 'kiosk-receipts.json'));
+  }
+
+  /** The venue peers' queues, as they published them (fan routing). */
+  get queueBoard(): QueueBoard {
+    return this.#queues;
   }
 
   get localUrl(): string {
@@ -101,6 +131,21 @@ export class NodeRuntime extends Resource {
     return this.#printerStatus;
   }
 
+  /** The signed printer API client (kiosk sales ask the coordinator through it). */
+  get coordinator(): CoordinatorClient | null {
+    return this.#client;
+  }
+
+  /** Runs `cleanup` when this runtime closes (parts made outside it, like the kiosk shop's timer). */
+  closeWith(cleanup: () => Promise<void> | void): void {
+    this.defer(cleanup);
+  }
+
+  /** The replicas opened so far (the kiosk gallery browses them). */
+  replicas(): EventReplica[] {
+    return [...this.#replicas.values()];
+  }
+
   get mesh(): VenueMesh | null {
     return this.#mesh;
   }
@@ -119,6 +164,11 @@ export class NodeRuntime extends Resource {
 
   get redemptions(): RedemptionService | null {
     return this.#redemptions;
+  }
+
+  /** Fans' own-photo jobs printed here (issue #13 item 3). */
+  get ownPhotos(): { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null {
+    return this.#ownPhotos;
   }
 
   get replicator(): BackgroundReplicator | null {
@@ -154,6 +204,13 @@ export class NodeRuntime extends Resource {
       if (s.state !== 'ready' && s.state !== 'printing') logger.warn({ printer: s }, 'printer needs attention');
     });
     await printer.ready();
+    // Routing needs a state before the first change event; not awaited (an unreachable printer may be slow to say so).
+    void printer
+      .status()
+      .then((s) => {
+        this.#printerStatus ??= s;
+      })
+      .catch(() => {});
 
     const client = new CoordinatorClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
     this.#client = client;
@@ -179,6 +236,7 @@ export class NodeRuntime extends Resource {
           apply: async (profile, grew) => {
             this.#applyMembership(profile);
             for (const feed of profile.feeds) await this.#openReplica(feed);
+            await this.#reclaimEnded(profile);
             if (grew) this.#replicator?.wake();
           },
           uplinkUp: async () => {
@@ -198,6 +256,7 @@ export class NodeRuntime extends Resource {
     const profile = await sync.waitForProfile();
 
     this.#corestore = this.own(await this.#openCorestore(join(dataDir, 'corestore')));
+    this.#ended = new EndedFeeds({ corestore: this.#corestore, file: join(dataDir, 'reclaimed-feeds.json'), logger });
     const dhtAddress = { host: config.dhtHost, port: await stableDhtPort(dataDir, config.dhtHost, config.dhtPort) };
     // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
     // other through each other (edge-node/OFFLINE.md).
@@ -222,6 +281,8 @@ export class NodeRuntime extends Resource {
       }),
     );
     this.#mesh = mesh;
+    // Closes after the replicas (deferred below): their cores carry the queue extension.
+    this.defer(() => this.#queues.close());
     // Replicas opened from now on (new events, redemptions) close here, before the mesh.
     this.defer(async () => {
       await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
@@ -229,6 +290,7 @@ export class NodeRuntime extends Resource {
     });
     this.#applyMembership(profile);
     for (const feed of profile.feeds) await this.#openReplica(feed);
+    await this.#reclaimEnded(profile);
     // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
     if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
     const cloud = this.own(new CloudSessions(mesh, clock));
@@ -293,6 +355,7 @@ export class NodeRuntime extends Resource {
         printerName: () => this.profile?.printer.name ?? config.name,
         logger,
         offline,
+        receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
       }),
     );
     this.#redemptions = redemptions;
@@ -319,11 +382,30 @@ export class NodeRuntime extends Resource {
       this.defer(() => preRenderer.close());
     }
     await redemptions.ready();
+    // Own-photo jobs: released by the coordinator to this printer, fetched on demand (never replicated).
+    const ownPhotoClient = new OwnPhotoClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
+    const ownPhotoJournal = this.own(new OwnPhotoJournal(join(dataDir, 'own-photo-jobs.log')));
+    await ownPhotoJournal.ready();
+    const ownPhotoPrinting = this.own(
+      new OwnPhotoPrinting({ client: ownPhotoClient, printer, journal: ownPhotoJournal, clock, logger }),
+    );
+    await ownPhotoPrinting.ready();
+    this.#ownPhotos = { client: ownPhotoClient, printing: ownPhotoPrinting };
     // Background sync stops before redemption does (it shares the mesh and the priority gate).
     this.own(replicator);
     if (config.replication !== 'on-demand') replicator.ready();
 
     await this.#listen();
+    const publishQueue = clock.setInterval(() => {
+      const queue = this.#c.stationQueue?.();
+      if (queue) this.#queues.publish(queue);
+    }, QUEUE_PUBLISH_MS);
+    publishQueue.unref();
+    this.defer(() => publishQueue.cancel());
+    // status() publishes a changed state as a 'status' event, which updates #printerStatus.
+    const pollPrinter = clock.setInterval(() => void printer.status().catch(() => {}), ROUTING_PRINTER_POLL_MS);
+    pollPrinter.unref();
+    this.defer(() => pollPrinter.cancel());
     sync.start();
     // The refresh timer stops first: a refresh must not run into parts being closed.
     this.defer(() => sync.close());
@@ -400,6 +482,8 @@ export class NodeRuntime extends Resource {
       (err) => storage.report(err),
       clock,
     );
+    // Queues travel on the catalog cores every venue printer replicates with every other.
+    this.#queues.attach(replica.catalog.core);
     try {
       await replica.ready();
     } catch (err) {
@@ -410,6 +494,15 @@ export class NodeRuntime extends Resource {
     // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
     replica.onGrowth(() => this.#replicator?.wake());
     return replica;
+  }
+
+  async #reclaimEnded(profile: PrinterProfile): Promise<void> {
+    if (!this.#ended || !profile.endedFeeds?.length) return;
+    await this.#ended.reclaim(profile.endedFeeds, async (eventId) => {
+      const replica = this.#replicas.get(eventId);
+      this.#replicas.delete(eventId);
+      await replica?.close();
+    });
   }
 
   async #replicaFor(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {

@@ -117,6 +117,71 @@ export const ERRORS = {
     status: 502,
     message: 'The payment was recorded but the shop did not answer; it will be retried.',
   },
+  // A verified provider event this shop does not act on (another event type, an async payment still
+  // pending): 2xx, because a provider retries anything else for days.
+  webhook_ignored: {
+    status: 200,
+    message: 'This payment-provider event needs no action here; it is acknowledged so the provider stops resending it.',
+  },
+  payment_provider_unavailable: {
+    status: 503,
+    message: 'The payment provider cannot be reached right now; try again in a minute or pay another way.',
+  },
+  payment_provider_refused: {
+    status: 502,
+    message: 'The payment provider refused the request; the coordinator log names the reason.',
+  },
+
+  // --- card-present payment (card terminal port) ---
+  card_reader_offline: {
+    status: 503,
+    message: 'The card reader is offline: check its power and network, or pay by phone.',
+  },
+  card_reader_busy: {
+    status: 409,
+    message: 'The card reader is busy with another payment; finish or cancel it first.',
+  },
+  card_reader_not_found: {
+    status: 404,
+    message: 'The payment provider does not know this card reader; check the station configuration.',
+  },
+  card_payment_not_found: { status: 404, message: 'This card payment does not exist.' },
+  card_payment_wrong_state: {
+    status: 409,
+    message: 'This card payment cannot do that now (capture before authorisation, or after it was voided).',
+  },
+
+  // --- kiosk sales (issue #13) ---
+  card_terminal_not_configured: {
+    status: 503,
+    message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
+  },
+  card_reader_not_configured: {
+    // The kiosk's request lacks its reader: its mistake (or its setup's), not the coordinator's.
+    status: 400,
+    message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
+  },
+  card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },
+  sale_not_found: { status: 404, message: 'This kiosk sale does not exist.' },
+  sale_not_cancellable: { status: 409, message: 'This sale is already paid and printing; it cannot be cancelled now.' },
+  sale_not_refundable: {
+    status: 409,
+    message:
+      'This sale has taken no money to give back: only a paid phone sale or a captured card sale can be refunded.',
+  },
+  sale_idempotency_mismatch: {
+    status: 409,
+    message: 'This request repeats an earlier sale with a different basket; start a new basket.',
+  },
+  kiosk_sales_unavailable: {
+    status: 503,
+    message: 'This coordinator was started without a kiosk sale store; kiosks can browse but not sell.',
+  },
+  payment_needs_network: {
+    status: 503,
+    message: 'Card and phone payment need the network; browsing works.',
+  },
+  basket_empty: { status: 400, message: 'Pick at least one photo first.' },
 
   // --- redemption ---
   token_malformed: { status: 400, message: 'This is not a redemption code from this system.' },
@@ -258,6 +323,28 @@ export const ERRORS = {
     message: 'The database was written by a newer version of the coordinator; upgrade this coordinator.',
   },
 
+  // --- after the event: reorders, downloads, lab (issue #15) ---
+  reorder_not_found: { status: 404, message: 'There is no order at this address; check that the link is complete.' },
+  reorder_window_closed: {
+    status: 410,
+    message: 'Reorders for this event have closed; the photos are no longer for sale.',
+  },
+  reorder_invalid: { status: 400, message: 'This order cannot be placed as it is; the message says what to change.' },
+  address_invalid: {
+    status: 400,
+    message: 'The shipping address is not complete; the details name the fields to fix.',
+  },
+  reorder_not_refundable: { status: 409, message: 'This order cannot be refunded in its current state.' },
+  reorder_in_flight: {
+    status: 409,
+    message: 'This order is being printed or shipped; its data can be erased once it has been delivered.',
+  },
+  download_not_found: { status: 404, message: 'This download link is not valid; open your order page for a new one.' },
+  download_expired: { status: 410, message: 'This download link has expired.' },
+  download_used_up: { status: 410, message: 'This download link has been used as often as it allows.' },
+  lab_package_invalid: { status: 500, message: 'The print package for the lab could not be built; see the log.' },
+  lab_unavailable: { status: 503, message: 'The print lab cannot be reached; the job is retried by itself.' },
+
   // --- simulator and emulation (CLI input and run failures) ---
   invalid_scenario: { status: 400, message: 'The scenario is not valid; the message names the field.' },
   invalid_sync_schedule: { status: 400, message: 'The sync schedule is not valid.' },
@@ -286,6 +373,72 @@ export const ERRORS = {
   },
   venue_kit_not_ready: { status: 503, message: 'The venue kit is not ready: await ready() first.' },
   venue_kit_wrong_mode: { status: 400, message: 'This venue kit call does not fit how the venue was started.' },
+
+  // --- own photos (issue #13 item 3: fans print their own phone photos at a kiosk) ---
+  own_photos_disabled: {
+    status: 404,
+    message: 'Printing your own photos is not offered here; ask staff.',
+  },
+  own_photo_job_not_found: {
+    status: 404,
+    message: 'No print job with this code and PIN; check both, or upload your photos again.',
+  },
+  own_photo_job_expired: {
+    status: 410,
+    message: 'This print job has expired and its photos were deleted; upload them again.',
+  },
+  own_photo_job_state: {
+    status: 409,
+    message: 'This print job cannot do that now (it may be paid, printing or printed already).',
+  },
+  own_photo_job_held: {
+    status: 409,
+    message: 'This print job is being printed at another printer right now.',
+  },
+  own_photo_pin_locked: {
+    status: 429,
+    message: 'Too many wrong PINs: wait a little, or scan the QR code from your phone instead.',
+  },
+  too_many_own_photo_uploads: {
+    status: 429,
+    message: 'Too many uploads from this phone or network; wait a minute and try again.',
+  },
+  own_photo_job_full: {
+    status: 422,
+    message: 'This print job holds the most photos allowed; start a new job for more.',
+  },
+  own_photo_no_price: {
+    status: 503,
+    message: 'No price is set for printing your own photos here; ask staff.',
+  },
+  // --- templates and frames (issue #14) ---
+  template_not_found: { status: 404, message: 'This template does not exist at this event.' },
+  template_invalid: {
+    status: 422,
+    message: 'The template is not valid; the details name what to fix (size, windows, text fields).',
+  },
+  template_unreadable: { status: 422, message: 'The template image cannot be decoded; export it again as PNG.' },
+  template_not_png: { status: 415, message: 'A frame must be a PNG with transparent windows.' },
+  template_photos_missing: {
+    status: 400,
+    message: 'This template has more photo windows than photos were chosen; pick a photo for each window.',
+  },
+  template_not_printable: {
+    status: 422,
+    message: 'This printer cannot print the template right now; the order is printed when it can.',
+  },
+  fee_table_invalid: {
+    status: 422,
+    message: 'The fee-rate table is not valid; the details name the band to fix.',
+  },
+  price_changed: {
+    status: 409,
+    message: 'The price changed since your cart was priced; check the new total and pay again.',
+  },
+  too_many_previews: {
+    status: 429,
+    message: 'Too many frame previews from this device right now; the preview comes back in a few seconds.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -287,6 +287,7 @@ const COMPARE_COLUMNS: ReadonlyArray<readonly [string, (s: StrategySummary) => s
   ['wait p99 s', (s) => cell(s.fanWaitP99, s.runs, 1, 1)],
   ['all-local %', (s) => cell(s.allLocalShare, s.runs, 0.01, 1)],
   ['mean lag s', (s) => cell(s.meanLagSeconds, s.runs, 1, 1)],
+  ['ideal p99 s', (s) => (s.pooledWaitP99 ? cell(s.pooledWaitP99, s.runs, 1, 1) : 'n/a')],
 ];
 
 /** Fixed-width text table: strategy left-aligned, numbers right-aligned, two spaces between columns. */

@@ -27,6 +27,11 @@ export interface StrategyRun {
   lanBytes: number;
   /** Seconds a fan waits at the printer from scan to last print out (queue + fetch + print). */
   fanWaitSeconds: Quantiles;
+  /**
+   * The pooled-queue ideal for the same arrivals and print times (every printer serving one shared
+   * queue, M/G/c; sim/model/pooled-queue.ts): the floor any routing of fans could reach. Model mode.
+   */
+  pooledFanWaitSeconds?: Quantiles;
   /** Share of redemptions that found every image already local at the printer. */
   allLocalShare: number;
   /** Replication lag over time: at each sample, the mean over printers of the age of the oldest image not held. */
@@ -55,6 +60,8 @@ export interface StrategySummary {
   fanWaitP50: MeanCi;
   fanWaitP95: MeanCi;
   fanWaitP99: MeanCi;
+  /** p99 of the pooled-queue ideal (model runs). */
+  pooledWaitP99?: MeanCi;
   allLocalShare: MeanCi;
   meanLagSeconds: MeanCi;
 }

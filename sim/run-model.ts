@@ -7,6 +7,7 @@
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { assertRunInvariants, type RunRecord } from './checkers/run-invariants.ts';
 import { batchMetrics, quantiles } from './model/metrics.ts';
+import { pooledFanWaits } from './model/pooled-queue.ts';
 import { printerLinks, Simulation } from './model/simulation.ts';
 import { buildWorkload, type Workload } from './model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from './results-schema.ts';
@@ -55,6 +56,7 @@ export function simulateRun(
     wanRatio: workload.uniqueBytes > 0 ? wanBytes / workload.uniqueBytes : 0,
     lanBytes: sim.network.bytes.lan,
     fanWaitSeconds: quantiles(sim.desk.waits),
+    pooledFanWaitSeconds: quantiles(Array.from(pooledFanWaits(workload.orders, printerLinks(scenario).printSeconds))),
     allLocalShare: sim.desk.scans > 0 ? sim.desk.allLocal / sim.desk.scans : 0,
     lagSeries: sim.lag,
     batches: batchMetrics(scenario, workload, printerLinks(scenario), sim.heldAt, sim.printers),

@@ -42,6 +42,13 @@ export function runMeanLagSeconds(run: StrategyRun): number {
   return run.lagSeries.reduce((sum, s) => sum + s.meanLagSeconds, 0) / run.lagSeries.length;
 }
 
+/** The pooled-queue ideal's p99 over the runs, when every run has it (model mode). */
+function pooledSummary(list: readonly StrategyRun[]): Pick<StrategySummary, 'pooledWaitP99'> {
+  const p99s = list.map((r) => r.pooledFanWaitSeconds?.p99);
+  if (p99s.some((v) => v === undefined)) return {};
+  return { pooledWaitP99: meanCi(p99s as number[]) };
+}
+
 /** One summary per strategy, in the order strategies first appear in `runs`. */
 export function summarizeRuns(runs: readonly StrategyRun[]): StrategySummary[] {
   const byStrategy = new Map<StrategyName, StrategyRun[]>();
@@ -59,6 +66,7 @@ export function summarizeRuns(runs: readonly StrategyRun[]): StrategySummary[] {
     fanWaitP50: meanCi(list.map((r) => r.fanWaitSeconds.p50)),
     fanWaitP95: meanCi(list.map((r) => r.fanWaitSeconds.p95)),
     fanWaitP99: meanCi(list.map((r) => r.fanWaitSeconds.p99)),
+    ...pooledSummary(list),
     allLocalShare: meanCi(list.map((r) => r.allLocalShare)),
     meanLagSeconds: meanCi(list.map(runMeanLagSeconds)),
   }));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { createApp } from '../coordinator/app.ts';
 import { SESSION_COOKIE } from '../coordinator/http/session-cookie.ts';
+import { NoPaymentGateway } from '../coordinator/payment/no-gateway.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { edgeConfigSchema } from '../edge-node/config.ts';
 import { createLocalApi } from '../edge-node/status/local-api.ts';
@@ -21,6 +22,7 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { TEST_READER } from './fixtures/kiosk-sale-harness.ts';
 import { printerStatusBody } from './fixtures/printer-status.ts';
 import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
 
@@ -73,6 +75,11 @@ interface Fixture {
   venueASecrets: string[];
   /** An operator's signed-in browser cookie ("name=value"). */
   operatorCookie: string;
+  /** A fan's own-photo job (unpaid), its code and PIN (issue #13 item 3). */
+  ownJob: { id: string; code: string; pin: string };
+  /** A card sale at `printer`'s kiosk, waiting on its reader (issue #13): another venue's printer must not touch it. */
+  kioskSale: { id: string };
+  ownCardSale: { id: string };
 }
 
 interface CallSpec {
@@ -104,6 +111,16 @@ interface Expectation {
 
 const noRoleCheckForOtherVenue = (t: ExecutionContext, res: InjectResponse) =>
   t.true(res.status < 400, `a printer of another venue may use its own ${res.status}`);
+const eventOfOtherVenue = (t: ExecutionContext, res: InjectResponse) => {
+  t.is(res.status, 404, "another venue's event is as good as unknown");
+  t.is(errorCode(res), 'event_not_found');
+};
+const saleOfOtherPrinter = (t: ExecutionContext, res: InjectResponse) => {
+  t.is(res.status, 404, "another printer's sale is as good as unknown: no state, no change");
+  t.is(errorCode(res), 'sale_not_found');
+};
+/** A reader no sale uses: the admitted calls to the test terminal change nothing of the fixture's. */
+const KIOSK_B_READER = 'tmr_authz_idle';
 
 const ACCESS: Record<string, Expectation> = {
   'GET /healthz': { access: { kind: 'public', why: 'load balancer probe' }, call: () => ({ path: '/healthz' }) },
@@ -294,6 +311,44 @@ const ACCESS: Record<string, Expectation> = {
     },
     call: (f) => ({ path: '/api/printer/holdings', json: { eventId: f.eventA.id, imageIds: [f.imageA.id] } }),
   },
+  'POST /api/events/:eventId/templates': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({
+      path: `/api/events/${f.eventA.id}/templates`,
+      json: {
+        name: 'Authz layout',
+        basicFeeCents: 100,
+        layout: { media: 'na_index-4x6_4x6in', slots: [{ x: 0, y: 0, width: 600, height: 600 }], texts: [] },
+      },
+    }),
+  },
+  'GET /api/events/:eventId/templates': {
+    access: { kind: 'public', why: 'the shop offers an event’s frames with their fees' },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/templates` }),
+  },
+  'PUT /api/templates/:templateId/layout': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({
+      path: '/api/templates/no-such-template/layout',
+      json: { media: 'na_index-4x6_4x6in', slots: [{ x: 0, y: 0, width: 600, height: 600 }], texts: [] },
+    }),
+  },
+  'POST /api/templates/:templateId/retire': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/templates/no-such-template/retire', json: {} }),
+  },
+  'GET /api/templates/:templateId/preview.jpg': {
+    access: { kind: 'public', why: 'the shop shows a fan their photo in a frame before paying' },
+    call: () => ({ path: '/api/templates/no-such-template/preview.jpg' }),
+  },
+  'GET /api/events/:eventId/template-fees': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/template-fees` }),
+  },
+  'PUT /api/events/:eventId/template-fees': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: (f) => ({ path: `/api/events/${f.eventA.id}/template-fees`, json: { activeTableId: 'launch' } }),
+  },
   'GET /api/events/:eventId/delivery': {
     access: { kind: 'staff', roles: ['operator'] },
     call: (f) => ({ path: `/api/events/${f.eventA.id}/delivery` }),
@@ -357,6 +412,14 @@ const ACCESS: Record<string, Expectation> = {
     },
     call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/status` }),
   },
+  'GET /api/orders/:orderId/routing': {
+    access: {
+      kind: 'capability',
+      why: 'where to print now (shortest queue among the printers holding the photos), by order id',
+      forged: () => `/api/orders/${randomId()}/routing`,
+    },
+    call: (f) => ({ path: `/api/orders/${f.orderA.orderId}/routing` }),
+  },
   'GET /api/orders/:orderId/stream': {
     access: {
       kind: 'capability',
@@ -383,6 +446,180 @@ const ACCESS: Record<string, Expectation> = {
     call: (f) => ({
       path: f.checkoutPath,
       raw: { bytes: Buffer.from('outcome=cancel'), contentType: 'application/x-www-form-urlencoded' },
+    }),
+  },
+  // --- own photos (issue #13 item 3). Jobs are not bound to a venue: the fan's code and PIN are
+  // the credential, and a paid job may be printed at any printer the fan stands at.
+  'GET /own-photos': {
+    access: { kind: 'public', why: "the fans' upload page; it shows jobs only to the phone holding their cookie" },
+    call: () => ({ path: '/own-photos' }),
+  },
+  'POST /own-photos/upload': {
+    access: { kind: 'public', why: 'fans upload their own photos without an account (rate- and size-limited)' },
+    call: () => ({ path: '/own-photos/upload', raw: UPLOAD }),
+  },
+  'GET /own-photos/qr.svg': {
+    access: { kind: 'public', why: "the QR of the code in the phone's own cookie; 404 without one" },
+    call: () => ({ path: '/own-photos/qr.svg' }),
+  },
+  'GET /own-photos/jobs/:jobId/:n/thumb.jpg': {
+    access: {
+      kind: 'capability',
+      why: "a job's thumbnail for the phone that uploaded it (its cookie), by the job's unguessable id",
+      forged: () => `/own-photos/jobs/${randomId()}/0/thumb.jpg`,
+    },
+    call: (f) => ({ path: `/own-photos/jobs/${f.ownJob.id}/0/thumb.jpg` }),
+  },
+  'POST /api/printer/own-photos/lookup': {
+    access: { kind: 'printer', otherVenue: (t, res) => t.is(res.status, 200, 'code and PIN open the job anywhere') },
+    call: (f) => ({ path: '/api/printer/own-photos/lookup', json: { code: f.ownJob.code, pin: f.ownJob.pin } }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}` }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId/images/:n/thumbnail': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/images/0/thumbnail` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/checkout': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/checkout` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/release': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'unpaid: released to no printer'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/release` }),
+  },
+  'GET /api/printer/own-photos/jobs/:jobId/images/:n': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) =>
+        t.is(errorCode(res), 'own_photo_job_held', 'photos go only to the printer holding the job'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/images/0` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/printed': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'only the holder completes a job'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/printed` }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/failed': {
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => t.is(errorCode(res), 'own_photo_job_state', 'only the holder reports a failure'),
+    },
+    call: (f) => ({ path: `/api/printer/own-photos/jobs/${f.ownJob.id}/failed`, json: { reason: 'test' } }),
+  },
+  'GET /api/own-photos': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/own-photos' }) },
+  // --- kiosk sales (issue #13): a sale belongs to the printer whose kiosk made it. Another printer,
+  // of this venue or another, gets "no such sale" (404), never the sale or a change to it.
+  'GET /api/printer/kiosk-payments': {
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: () => ({ path: `/api/printer/kiosk-payments?readerId=${KIOSK_B_READER}` }),
+  },
+  'GET /api/printer/events/:eventId/photographers': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/photographers` }),
+  },
+  'GET /api/printer/events/:eventId/template-fees': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/template-fees` }),
+  },
+  'POST /api/printer/kiosk-sales': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({
+      path: '/api/printer/kiosk-sales',
+      json: {
+        eventId: f.eventA.id,
+        items: [{ imageId: f.imageA.id, copies: 1 }],
+        channel: 'kiosk-phone',
+        idempotencyKey: 'authz-phone-basket',
+      },
+    }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/card-sale': {
+    // Own-photo jobs open at any printer with code and PIN; the card is read on the caller's reader.
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({
+      path: `/api/printer/own-photos/jobs/${f.ownJob.id}/card-sale`,
+      json: { readerId: KIOSK_B_READER, idempotencyKey: 'authz-own-card-sale-2' },
+    }),
+  },
+  'GET /api/printer/own-photos/card-sales/:saleId': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}` }),
+  },
+  'POST /api/printer/own-photos/card-sales/:saleId/retry': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}/retry` }),
+  },
+  'POST /api/printer/own-photos/card-sales/:saleId/cancel': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}/cancel` }),
+  },
+  'GET /api/printer/kiosk-sales/:saleId': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/cancel': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/cancel` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/retry': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/retry` }),
+  },
+  'POST /api/printer/kiosk-sales/:saleId/print-failed': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/kiosk-sales/${f.kioskSale.id}/print-failed`, json: { reason: 'authz' } }),
+  },
+  'GET /api/kiosk-sales': {
+    access: { kind: 'staff', roles: ['operator'] },
+    call: () => ({ path: '/api/kiosk-sales' }),
+  },
+  'POST /api/kiosk-sales/:saleId/refund': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // Nobody's sale: the operator's call passes auth and is answered 404, refunding nothing.
+    call: () => ({ path: `/api/kiosk-sales/${randomId()}/refund`, json: {} }),
+  },
+  'GET /pay/test-kiosk': {
+    access: {
+      kind: 'public',
+      why: 'test gateway only (not mounted with a real one): lists every kiosk phone payment waiting, with its checkout link, to anyone, so the demo\'s "phone" can open the QR code\'s page; with the test gateway paying is a button anyway',
+    },
+    call: () => ({ path: '/pay/test-kiosk' }),
+  },
+  'GET /terminal/test': {
+    access: {
+      kind: 'public',
+      why: 'the simulated card readers (VPM_CARD_TERMINAL=test only, logged as never for a real venue): a tap is a physical act at the station, so no login; no money moves',
+    },
+    call: () => ({ path: '/terminal/test' }),
+  },
+  'POST /terminal/test/readers/:readerId/present': {
+    access: {
+      kind: 'public',
+      why: 'tapping a simulated card on a test reader (VPM_CARD_TERMINAL=test only); no money moves',
+    },
+    // A reader nothing waits on: answered 409, approving nothing.
+    call: () => ({
+      path: `/terminal/test/readers/${KIOSK_B_READER}/present`,
+      raw: { bytes: Buffer.from('outcome=approve'), contentType: 'application/x-www-form-urlencoded' },
+    }),
+  },
+  'POST /terminal/test/readers/:readerId/offline': {
+    access: {
+      kind: 'public',
+      why: 'unplugging a simulated reader (VPM_CARD_TERMINAL=test only); no money moves',
+    },
+    call: () => ({
+      path: `/terminal/test/readers/${KIOSK_B_READER}/offline`,
+      raw: { bytes: Buffer.from('offline=false'), contentType: 'application/x-www-form-urlencoded' },
     }),
   },
 };
@@ -470,7 +707,7 @@ function call(f: Fixture, method: string, spec: CallSpec, persona: Persona): Pro
 }
 
 async function fixture(): Promise<Fixture> {
-  const h = await createHarness();
+  const h = await createHarness({ kiosk: true });
   const { venue, event, images, printers } = await seedVenue(h, { images: 1, printers: 3 });
   const [printer, revokedPrinter, spare] = [printers[0]!, printers[1]!, printers[2]!];
   await h.http.post(`/api/printers/${revokedPrinter.id}/revoke`).set(asOperator).expect(200);
@@ -500,6 +737,34 @@ async function fixture(): Promise<Fixture> {
     .post('/api/orders')
     .send({ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] })
     .expect(201);
+
+  const own = await h.http
+    .post('/own-photos/upload')
+    .set('accept', 'application/json')
+    .attach('photos', await sampleJpeg(99), 'IMG_OWN.jpg')
+    .expect(201);
+  const ownLookup = await printerCall(h, printer, 'post', '/api/printer/own-photos/lookup', {
+    code: own.body.code,
+    pin: own.body.pin,
+  }).expect(200);
+  const ownJob = {
+    id: ownLookup.body.jobs[0].id as string,
+    code: own.body.code as string,
+    pin: own.body.pin as string,
+  };
+
+  const kioskSale = await printerCall(h, printer, 'post', '/api/printer/kiosk-sales', {
+    eventId: event.id,
+    items: [{ imageId: images[0]!.id, copies: 1 }],
+    channel: 'kiosk-card',
+    idempotencyKey: 'authz-card-basket',
+    readerId: TEST_READER,
+  }).expect(201);
+
+  const ownCardSale = await printerCall(h, printer, 'post', `/api/printer/own-photos/jobs/${ownJob.id}/card-sale`, {
+    readerId: TEST_READER,
+    idempotencyKey: 'authz-own-card-sale',
+  }).expect(201);
 
   const me = await printerCall(h, printer, 'get', '/api/printer/me').expect(200);
   const venueASecrets = [
@@ -534,6 +799,9 @@ async function fixture(): Promise<Fixture> {
     spare,
     checkoutPath: new URL(unpaid.body.checkoutUrl).pathname,
     venueASecrets,
+    ownJob,
+    kioskSale: { id: kioskSale.body.id as string },
+    ownCardSale: { id: ownCardSale.body.sale.id as string },
   };
 }
 
@@ -556,9 +824,10 @@ const isRefusal = (res: InjectResponse) => res.status === 401 || res.status === 
 const isPageRefusal = (res: InjectResponse) => isRefusal(res) || [302, 303, 307].includes(res.status);
 
 test('every coordinator route has an access class in the table', async (t) => {
-  const h = await createHarness();
+  // Kiosk sales on, as a configured coordinator runs: their routes are in the table too.
+  const h = await createHarness({ kiosk: true });
   t.teardown(() => h.close());
-  const routes = routesOf(createApp(h.deps));
+  const routes = routesOf(createApp(h.deps, h.services));
   const missing = routes.filter((r) => !expectationFor(r)).map(routeKey);
   t.deepEqual(missing, [], `routes without an authorization expectation in test/authz.test.ts: ${missing.join(', ')}`);
   const stale = Object.keys(ACCESS).filter((k) => !routes.some((r) => routeKey(r) === k));
@@ -569,7 +838,7 @@ test('every coordinator route has an access class in the table', async (t) => {
 test('each route refuses the personas its access class excludes, and admits the ones it includes', async (t) => {
   const f = await fixture();
   t.teardown(() => f.h.close());
-  const routes = routesOf(createApp(f.h.deps));
+  const routes = routesOf(createApp(f.h.deps, f.h.services));
   let calls = 0;
   // Refusals first: they must change nothing, so the admitted calls below still find the fixture intact.
   const admitted: Array<[RouteEntry, Expectation, Persona]> = [];
@@ -692,6 +961,54 @@ test('capability ids are not listed on any public route', async (t) => {
     t.false(text.includes(f.checkoutPath.split('/').pop()!), `${path} lists a checkout session`);
     for (const secret of f.venueASecrets.slice(1)) t.false(text.includes(secret), `${path} shows a feed secret`);
   }
+});
+
+test("a kiosk sale is its own printer's: another venue's printer, or another of this venue, cannot read or change it", async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const sales = f.h.kioskSales!;
+  const before = await sales.get(f.kioskSale.id);
+  t.is(before?.state, 'awaiting_payment');
+  const booksBefore = f.h.terminal!.payments();
+  for (const [who, stranger] of [
+    ['another venue', f.otherVenuePrinter],
+    ['this venue', f.spare],
+  ] as const) {
+    for (const [method, suffix, body] of [
+      ['get', '', undefined],
+      ['post', '/cancel', undefined],
+      ['post', '/retry', undefined],
+      ['post', '/print-failed', { reason: 'not mine' }],
+    ] as const) {
+      const res = await printerCall(f.h, stranger, method, `/api/printer/kiosk-sales/${f.kioskSale.id}${suffix}`, body);
+      t.is(res.status, 404, `${method} ${suffix || 'sale'} by a printer of ${who}`);
+      t.is(res.body.error?.code, 'sale_not_found');
+      t.false(JSON.stringify(res.body).includes(before!.orderId), 'nothing of the sale is answered');
+    }
+  }
+  t.deepEqual(await sales.get(f.kioskSale.id), before, 'the sale is unchanged');
+  t.deepEqual(f.h.terminal!.payments(), booksBefore, 'its card payment is unchanged');
+  t.is((await f.h.terminal!.reader(TEST_READER)).status, 'busy', 'its reader still waits for the fan’s card');
+  const own = await printerCall(f.h, f.printer, 'get', `/api/printer/kiosk-sales/${f.kioskSale.id}`).expect(200);
+  t.is(own.body.state, 'awaiting_payment');
+});
+
+test('/pay/test-kiosk lists waiting phone checkouts to anyone, only with the test gateway', async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const phone = await printerCall(f.h, f.printer, 'post', '/api/printer/kiosk-sales', {
+    eventId: f.eventA.id,
+    items: [{ imageId: f.imageA.id, copies: 1 }],
+    channel: 'kiosk-phone',
+    idempotencyKey: 'authz-phone-listed',
+  }).expect(201);
+  const page = await inject(f.h.callback, { method: 'GET', url: '/pay/test-kiosk' });
+  t.is(page.status, 200);
+  // Deliberate for the demo: the test gateway's "phone" finds the QR code's page here.
+  t.true(page.body.toString('utf8').includes(new URL(phone.body.checkoutUrl).pathname));
+  // With any other gateway (none, Stripe) the page does not exist.
+  const real = createApp({ ...f.h.deps, payments: new NoPaymentGateway() }, f.h.services);
+  t.false(routesOf(real).some((r) => r.path === '/pay/test-kiosk'));
 });
 
 test('a revoked printer loses access at once, and an upload by a photographer still works', async (t) => {

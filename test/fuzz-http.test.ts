@@ -15,6 +15,7 @@ import {
   seedVenue,
 } from './fixtures/app-harness.ts';
 import { type InjectResponse, inject } from './fixtures/inject.ts';
+import { TEST_READER } from './fixtures/kiosk-sale-harness.ts';
 import { printerStatusBody } from './fixtures/printer-status.ts';
 import { type RouteEntry, routeKey, routesOf } from './fixtures/route-table.ts';
 import { StoreWatch } from './fixtures/store-watch.ts';
@@ -40,7 +41,8 @@ interface Fixture {
 }
 
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const h = await createHarness();
+  // Kiosk sales on, as a configured coordinator runs: their routes and the test terminal's are fuzzed too.
+  const h = await createHarness({ kiosk: true });
   t.teardown(() => h.close());
   const { venue, event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
   const [printer, spare] = [printers[0]!, printers[1]!];
@@ -54,6 +56,18 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
     .send({ eventId: event.id, items: [{ imageId: images[1]!.id, copies: 1 }] })
     .expect(201);
   const session = new URL(unpaid.body.checkoutUrl).pathname.split('/').pop()!;
+  const basket = { eventId: event.id, items: [{ imageId: images[0]!.id, copies: 1 }] };
+  const cardSale = await printerCall(h, printer, 'post', '/api/printer/kiosk-sales', {
+    ...basket,
+    channel: 'kiosk-card',
+    idempotencyKey: 'fuzz-card-basket',
+    readerId: TEST_READER,
+  }).expect(201);
+  const phoneSale = await printerCall(h, printer, 'post', '/api/printer/kiosk-sales', {
+    ...basket,
+    channel: 'kiosk-phone',
+    idempotencyKey: 'fuzz-phone-basket',
+  }).expect(201);
   const now = h.clock.now();
   const watch = new StoreWatch(h.storePath);
   t.teardown(() => watch.close());
@@ -73,6 +87,8 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
       variant: ['preview.jpg', 'thumbnail.jpg', 'master.jpg'],
       file: ['qr.png', 'qr.svg', 'shop.css', 'gallery.js'],
       name: ['ops.css', 'dashboard.js'],
+      saleId: [cardSale.body.id, phoneSale.body.id],
+      readerId: [TEST_READER, 'tmr_fuzz_idle'],
     },
     validBodies: {
       'POST /api/venues': [{ name: 'Arena 2' }],
@@ -104,6 +120,14 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
           printer: { state: 'ready', detail: '' },
         }),
       ],
+      'POST /api/printer/kiosk-sales': [
+        { ...basket, channel: 'kiosk-card', idempotencyKey: 'fuzz-card-basket', readerId: TEST_READER },
+        { ...basket, channel: 'kiosk-phone', idempotencyKey: 'fuzz-phone-basket-2' },
+      ],
+      'POST /api/printer/kiosk-sales/:saleId/print-failed': [{ reason: 'paper jam' }],
+      'POST /api/kiosk-sales/:saleId/refund': [{ reason: 'wrong photo' }, {}],
+      'POST /terminal/test/readers/:readerId/present': [{ outcome: 'approve' }, { outcome: 'decline' }],
+      'POST /terminal/test/readers/:readerId/offline': [{ offline: 'true' }, { offline: 'false' }],
       'POST /api/payments/webhook': [
         {
           id: 'evt_1',
@@ -374,7 +398,7 @@ function verdict(method: string, res: InjectResponse, committed: boolean): strin
 
 test('every route: fuzzed bodies, queries and path parameters get a clear 4xx or success, never 5xx; refusals store nothing', async (t) => {
   const f = await fixture(t);
-  const routes = routesOf(createApp(f.h.deps));
+  const routes = routesOf(createApp(f.h.deps, f.h.services));
   const started = performance.now();
   let cases = 0;
   for (const route of routes) {

@@ -58,3 +58,95 @@ test('a paused CUPS queue is resumed by itself once the printer can print again;
   t.is((await station.status()).state, 'ready');
   t.is(station.report().printers[0]!.printsLeft, null, 'no roll size configured: unknown, not guessed');
 });
+
+test('CUPS queues take several jobs at once (a unit is accepted while the one before it prints); a stopped queue’s jobs move to the other printer, none twice', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const [left, right] = await Promise.all([
+    new CupsLab().start({ printSeconds: 2 }),
+    new CupsLab().start({ printSeconds: 2 }),
+  ]);
+  t.teardown(() => Promise.all([left.close(), right.close()]));
+  const station = new StationPool({
+    printers: [
+      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+    ],
+    pollMs: 200,
+    stallGraceMs: 1_000,
+    // The left roll stays empty for the whole test: its queue is not resumed to fail again and again.
+    resumeRetryMs: 600_000,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  t.deepEqual(
+    station.printers.map((p) => p.queueDepth),
+    [4, 4],
+    'a CUPS queue (/printers/NAME) holds several jobs',
+  );
+  await left.setEmpty(true);
+  const src = await sharp({ create: { width: 600, height: 900, channels: 3, background: '#3070c0' } })
+    .jpeg()
+    .toBuffer();
+  // Jobs each printer holds at once, from the station's own events.
+  const open = new Map<string, Set<string>>();
+  const mostOpen = new Map<string, number>();
+  const log: string[] = [];
+  station.on('accepted', (u) => {
+    const jobs = open.get(u.printer) ?? new Set<string>();
+    open.set(u.printer, jobs.add(u.unitId));
+    mostOpen.set(u.printer, Math.max(mostOpen.get(u.printer) ?? 0, jobs.size));
+    log.push(`${u.printer} took ${u.unitId}`);
+  });
+  const ended = (what: string) => (u: { printer: string; unitId: string }) => {
+    open.get(u.printer)?.delete(u.unitId);
+    log.push(`${u.printer} ${what} ${u.unitId}`);
+  };
+  station.on('printed', ended('printed'));
+  station.on('moved', ended('gave up'));
+  const units = Array.from({ length: 6 }, (_, i) => `order-q-${i}`);
+  await Promise.all(units.map((jobId) => station.printPhoto(src, { jobId })));
+
+  t.true((mostOpen.get('right') ?? 0) >= 2, `the healthy queue held several jobs at once: ${log.join(', ')}`);
+  t.true(station.counters.failoverMoved >= 1, 'the jobs queued on the stopped printer moved');
+  t.deepEqual(await left.printed(), [], 'the empty printer printed nothing');
+  const printed = (await right.printed()).map((f) => f.replace(/^\d+-/, '').replace(/\.jpg$/, '')).sort();
+  t.deepEqual(printed, units, 'each unit printed once, on the printer that could');
+  t.is(station.counters.unitsCompleted, units.length);
+});
+
+test('a CUPS queue that stopped with no job left in it prints again once its roll is back (the resumed queue is probed with one job)', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const [left, right] = await Promise.all([
+    new CupsLab().start({ printSeconds: 1 }),
+    new CupsLab().start({ printSeconds: 1 }),
+  ]);
+  t.teardown(() => Promise.all([left.close(), right.close()]));
+  const station = new StationPool({
+    printers: [
+      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+    ],
+    pollMs: 200,
+    stallGraceMs: 1_000,
+    resumeRetryMs: 1_000,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 600, height: 900, channels: 3, background: '#c08030' } })
+    .jpeg()
+    .toBuffer();
+  await left.setEmpty(true);
+  const first = Array.from({ length: 4 }, (_, i) => `order-r-${i}`);
+  await Promise.all(first.map((jobId) => station.printPhoto(src, { jobId })));
+  t.deepEqual(await left.printed(), [], 'nothing printed while the left roll was empty');
+  // The roll is back, but the stopped queue still carries the backend's media-empty reason and holds
+  // no job that would run the backend and clear it.
+  await left.setEmpty(false);
+  const second = Array.from({ length: 6 }, (_, i) => `order-s-${i}`);
+  await Promise.all(second.map((jobId) => station.printPhoto(src, { jobId })));
+  const names = async (lab: CupsLab) => (await lab.printed()).map((f) => f.replace(/^\d+-/, '').replace(/\.jpg$/, ''));
+  const onLeft = await names(left);
+  t.true(onLeft.length > 0, 'the reloaded printer took units again');
+  const all = [...onLeft, ...(await names(right))].sort();
+  t.deepEqual(all, [...first, ...second].sort(), 'every unit printed exactly once');
+});

@@ -29,6 +29,32 @@ test('the next unit goes to a free, healthy printer; none when all are busy or d
   t.is(choosePrinter([p('A'), p('B')], new Set(['A'])), 'B');
 });
 
+test('a printer with a queue takes units up to its depth, the one that would finish first wins; a counted roll caps it', (t) => {
+  t.is(choosePrinter([p('A', { busy: true, inFlight: 1, queueDepth: 4 })]), 'A');
+  t.is(choosePrinter([p('A', { busy: true, inFlight: 4, queueDepth: 4 })]), null);
+  t.is(
+    choosePrinter([
+      p('A', { busy: true, inFlight: 2, queueDepth: 4 }),
+      p('B', { busy: true, inFlight: 1, queueDepth: 4 }),
+    ]),
+    'B',
+  );
+  // Two jobs ahead at 5 s beat one ahead at 12 s.
+  t.is(
+    choosePrinter([
+      p('A', { busy: true, inFlight: 1, queueDepth: 4, secondsPerPrint: 12 }),
+      p('B', { busy: true, inFlight: 2, queueDepth: 4, secondsPerPrint: 5 }),
+    ]),
+    'B',
+  );
+  t.is(
+    choosePrinter([p('A', { busy: true, inFlight: 2, queueDepth: 4, printsLeft: 2 })]),
+    null,
+    'no more jobs than prints left',
+  );
+  t.is(estimatedWaitSeconds([p('A', { busy: true, inFlight: 3, queueDepth: 4, secondsPerPrint: 10 })], 0), 35);
+});
+
 test('among free printers: faster, then more prints left, then fewer sent, then by id', (t) => {
   t.is(choosePrinter([p('A', { secondsPerPrint: 12 }), p('B', { secondsPerPrint: 9 })]), 'B');
   t.is(choosePrinter([p('A', { printsLeft: 20 }), p('B', { printsLeft: 300 })]), 'B');

@@ -170,7 +170,7 @@ test('compare prints a fixed-width table with the three strategies', async (t) =
   const lines = stdout.trimEnd().split('\n');
   t.regex(
     lines[0]!,
-    /^strategy\s+WAN ratio\s+LAN GB\s+wait p50 s\s+wait p95 s\s+wait p99 s\s+all-local %\s+mean lag s$/,
+    /^strategy\s+WAN ratio\s+LAN GB\s+wait p50 s\s+wait p95 s\s+wait p99 s\s+all-local %\s+mean lag s\s+ideal p99 s$/,
   );
   const rows = lines.slice(1, 4);
   t.deepEqual(

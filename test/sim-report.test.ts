@@ -107,9 +107,9 @@ test('runs CSV has one row per run, the documented columns and RFC 4180 quoting'
     lines[0],
     'strategy,seed,wanBytes,uniqueBytes,wanRatio,lanBytes,fanWaitP50Seconds,fanWaitP95Seconds,fanWaitP99Seconds,' +
       'fanWaitMeanSeconds,allLocalShare,redemptions,failedRedemptions,meanLagSeconds,batchesComplete,batchesTotal,' +
-      'events,wallSeconds',
+      'events,wallSeconds,pooledWaitP99Seconds',
   );
-  t.is(RUN_CSV_HEADER.length, 18);
+  t.is(RUN_CSV_HEADER.length, 19);
   const onDemand = lines[4]!.split(',');
   t.deepEqual(onDemand.slice(0, 3), ['on-demand', '1', '3000000000']);
   t.is(onDemand[13], '22.5');

@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { IppLab, ippAvailable, type LabPrinter } from './ipp-lab.ts';
 import { labelledPhoto } from './venue-kit/photos.ts';
+import { addSampleTemplates } from './venue-kit/sample-templates.ts';
 import { VenueKit } from './venue-kit/venue-kit.ts';
 
 /**
@@ -27,11 +28,22 @@ const WARN_LEVEL = 40;
 /** What an unpaired edge node prints on start (edge-node/main.ts). */
 const PAIRING_NOTICE = /\n?Pairing code of this printer:\n[0-9a-f]{64}\n/g;
 
+/** The demo's prices include this much tax (the kiosk receipt's tax line). */
+const DEMO_TAX_RATE_PERCENT = 19;
+/** Each demo station's simulated card reader, tapped on the coordinator's /terminal/test page. */
+const demoReaderId = (i: number) => `tmr_printer_${i + 1}`;
+
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
 const kit = new VenueKit({
   dir: DEMO_DIR,
-  coordinator: { kind: 'in-process', port: COORDINATOR_PORT, logLevel: 'warn', portSetting: 'VPM_DEMO_PORT' },
+  coordinator: {
+    kind: 'in-process',
+    port: COORDINATOR_PORT,
+    logLevel: 'warn',
+    portSetting: 'VPM_DEMO_PORT',
+    taxRatePercent: DEMO_TAX_RATE_PERCENT,
+  },
   bootstrap: 'coordinator',
   seed: {
     venueName: VENUE_NAME,
@@ -55,6 +67,9 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
+/** Distance between demo stations on the venue plan (metres). */
+const DEMO_STATION_SPACING_M = 15;
+
 async function main(): Promise<void> {
   await rm(DEMO_DIR, { recursive: true, force: true });
   const onSignal = () => {
@@ -67,6 +82,7 @@ async function main(): Promise<void> {
   await kit.ready();
   const { base, operator, event } = kit;
   const photos = await kit.uploadPhotos(PHOTOS, labelledPhoto, (i) => `photo-${i + 1}.jpg`);
+  const frames = await addSampleTemplates(base, operator, event.id);
   const dirNames = Array.from({ length: PRINTERS }, (_, i) => `printer-${i + 1}`);
   const photoPrinters = await startPhotoPrinters();
   const printers = await kit.startPrinters(
@@ -77,7 +93,10 @@ async function main(): Promise<void> {
         ...photoStationConfig(photoPrinters[i] ?? null, join(DEMO_DIR, dirName, 'prints')),
         schedule: { intervalMs: PRINTER_INTERVAL_MS },
         statusPort: FIRST_PRINTER_PORT + i,
+        cardReaderId: demoReaderId(i),
         reportIntervalMs: PRINTER_INTERVAL_MS,
+        // 15 m apart along one wall: kiosks weigh the walk and name the nearest working printer (docs/routing.md).
+        routing: { position: { x: i * DEMO_STATION_SPACING_M, y: 0 } },
       },
       process: {
         // The kit paired the printers already: their "pairing code" notice would only confuse.
@@ -107,6 +126,10 @@ async function main(): Promise<void> {
   log('');
   log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
+  log(`  own photos      ${base}/own-photos   (upload from a phone; "Print your own photos" at a kiosk)`);
+  log(
+    `  frames          ${frames.join(', ')}: in the cart and at each kiosk (Find your photos → Frame) per print; ${base}/ops/events/${event.id}/templates`,
+  );
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
     const photo = photoPrinters[i];
@@ -114,12 +137,22 @@ async function main(): Promise<void> {
     log(`                  ${photo ? '' : 'prints land in '}${join(DEMO_DIR, dirNames[i]!, 'prints')}`);
   }
   log(`  The ${PRINTERS} printers are paired with the venue "${VENUE_NAME}" already.`);
+  log(`  card reader     ${base}/terminal/test   (the TEST card terminal: "tap a card" for a kiosk`);
+  log(`                  waiting for one; readers ${urls.map((_, i) => demoReaderId(i)).join(', ')})`);
+  log('');
+  log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
+  log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);
+  log(
+    'Own photos at a kiosk: "Print your own photos", the code and PIN, then "Pay … by card" on the same reader page.',
+  );
   log('');
   log('A sample order is paid and ready to print at any printer:');
   log(`  order page      ${base}/o/${sample.orderId}`);
   log(`  code to type    ${sampleCode}   (the kiosk's "Type a code" keypad)`);
   log(`  QR code         ${qrPath}   (show it to a kiosk's camera, or:)`);
   log(`  npm run redeem -- --image ${qrPath} --node ${urls[1]}`);
+  log(`  after the event ${base}/e/${event.id}/reorder?from=${sample.orderId}   (8×10, canvas, digital files; the`);
+  log(`                  demo lab ships by itself: tracking on the order's page; staff: ${base}/ops/fulfilment)`);
   log('');
   log('Next: the README\'s "A first session with curl" runs against this demo as written.');
   log(`Data: ${DEMO_DIR} (operator token in ${join(DEMO_DIR, 'coordinator', 'operator-token')}).`);

@@ -5,6 +5,7 @@ import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import { AppError } from '../../shared/errors.ts';
 import {
+  type BlobCoordinates,
   CATALOG_IMAGE_PREFIX,
   type CatalogEntry,
   catalogKey,
@@ -16,6 +17,11 @@ import {
 } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import {
+  isTemplateCatalogEntry,
+  type TemplateCatalogEntry,
+  templateCatalogKey,
+} from '../../shared/templates/template-feed.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
 
 /** Catalog key of the number of images on the feed; the next image's seq. */
@@ -49,7 +55,7 @@ interface ImageCount {
   count: number;
 }
 
-type CatalogValue = CatalogEntry | ImageCount;
+type CatalogValue = CatalogEntry | ImageCount | TemplateCatalogEntry;
 
 function feedSeedOf(event: EventRecord): Buffer {
   const seed = Buffer.from(event.feedSeed, 'hex');
@@ -237,6 +243,33 @@ export class EventFeed {
     return result;
   }
 
+  /**
+   * Issue #14: puts a template on the feed: its frame as a blob (unless `reuse` names the blob of an
+   * earlier version with the same frame) and `template/<id>` in the catalog. Serialised with image
+   * appends; the caller holds the feed lease like for images.
+   */
+  putTemplate(
+    frame: Buffer | null,
+    reuse: BlobCoordinates | null,
+    entryFor: (blob: BlobCoordinates | null) => TemplateCatalogEntry,
+  ): Promise<TemplateCatalogEntry> {
+    const run = this.#queue.then(async () => {
+      if (this.#closing !== null) throw new AppError('feed_closed', 'The event feed is closing; retry later.');
+      const blob = reuse ?? (frame ? { ...(await this.#blobs.put(frame)) } : null);
+      const entry = entryFor(blob);
+      await this.#catalog.put(templateCatalogKey(entry.templateId), entry);
+      return entry;
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Issue #14: a template as the catalog holds it now (the newest version), or null. */
+  async templateEntry(templateId: string): Promise<TemplateCatalogEntry | null> {
+    const node = await this.#catalog.get(templateCatalogKey(templateId), { timeout: CATALOG_READ_TIMEOUT_MS });
+    return node !== null && isTemplateCatalogEntry(node.value) ? node.value : null;
+  }
+
   /** `update: false` reads the local replica as it is (the writer's case: it is already current). */
   async getEntry(imageId: string, opts: { update?: boolean; timeoutMs?: number } = {}): Promise<CatalogEntry | null> {
     const node = await this.#catalog.get(catalogKey(imageId), {
@@ -263,6 +296,26 @@ export class EventFeed {
       if (isCatalogEntry(node.value)) out.push(node.value);
     }
     return out;
+  }
+
+  /**
+   * Retention (issue #15): drops the local blocks of these blobs, so their bytes leave this disk. The
+   * feed's length and its other blobs stay; a cleared blob cannot be served to peers any more.
+   */
+  async clearBlobs(blobs: readonly BlobCoordinates[]): Promise<number> {
+    let cleared = 0;
+    for (const b of blobs) {
+      await this.#blobsCore.clear(b.blockOffset, b.blockOffset + b.blockLength);
+      cleared += b.blockLength;
+    }
+    return cleared;
+  }
+
+  /** Whether this replica holds every block of a blob. */
+  async holdsBlob(b: BlobCoordinates): Promise<boolean> {
+    for (let i = b.blockOffset; i < b.blockOffset + b.blockLength; i++)
+      if (!(await this.#blobsCore.has(i))) return false;
+    return true;
   }
 
   readImage(entry: CatalogEntry, timeoutMs = CATALOG_READ_TIMEOUT_MS): Promise<Buffer | null> {

@@ -30,6 +30,7 @@ export interface FeedAppenderOptions extends Partial<FeedAppenderTuning> {
   instanceId: string;
   logger: FeedLogger;
   clock?: Clock;
+  extension?: FeedExtension;
 }
 
 export interface FeedAppenderCounters {
@@ -42,6 +43,15 @@ export interface FeedAppenderCounters {
 }
 
 export type AppendedListener = (eventId: string, entries: CatalogEntry[]) => void;
+
+/**
+ * More to put on an event's feed under the same lease (issue #14: templates). `appendPending` runs
+ * while the lease is held and the replica is caught up; it returns whether it appended anything.
+ */
+export interface FeedExtension {
+  eventsWithPending(): Promise<string[]>;
+  appendPending(eventId: string, feed: EventFeed): Promise<boolean>;
+}
 
 export function feedLeaseName(eventId: string): string {
   return `feed:${eventId}`;
@@ -66,6 +76,7 @@ export class FeedAppender extends Resource {
   readonly #feeds: EventFeeds;
   readonly #logger: FeedLogger;
   readonly #tuning: FeedAppenderTuning;
+  readonly #extension: FeedExtension | undefined;
   /** Keyed by event id. */
   readonly #leases: FeedLeases;
   readonly #notified = new Set<string>();
@@ -82,6 +93,7 @@ export class FeedAppender extends Resource {
     this.#feeds = opts.feeds;
     this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger;
+    this.#extension = opts.extension;
     this.#tuning = {
       leaseTtlMs: opts.leaseTtlMs ?? FEED_LEASE_TTL_MS,
       pollIntervalMs: opts.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS,
@@ -170,6 +182,7 @@ export class FeedAppender extends Resource {
 
   async #round(): Promise<void> {
     const events = new Set(await this.#store.listEventsWithPendingImages());
+    for (const eventId of (await this.#extension?.eventsWithPending()) ?? []) events.add(eventId);
     for (const eventId of this.#notified) events.add(eventId);
     this.#notified.clear();
     // Nothing left to append: free the lease so another instance can take over without a TTL wait.
@@ -196,6 +209,7 @@ export class FeedAppender extends Resource {
     const feed = await this.#feeds.openEvent(event);
     while (!this.closing) {
       if (lease === 'fresh' && !(await this.#catchUp(eventId, feed))) return;
+      if (await this.#extension?.appendPending(eventId, feed)) await this.#store.raiseFeedHead(eventId, feed.head());
       const images = await this.#nextBatch(eventId);
       if (images.length === 0) {
         await this.#release(eventId);

@@ -1,4 +1,4 @@
-import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { BlobCoordinates, EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
 import type { OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
 
@@ -15,5 +15,7 @@ export interface FeedPort {
   notifyOrdersQueued(venueId: string): void;
   /** What a paired printer needs to read its venue's orders feed and its peers' claims (issue #6). */
   ordersFeedFor(venue: VenueRecord): OrdersFeedDescriptor;
+  /** Retention (issue #15): drops these blobs' blocks from the event's feed on this disk; returns blocks cleared. */
+  reclaimBlobs?(event: EventRecord, blobs: readonly BlobCoordinates[]): Promise<number>;
   stats(): Promise<Array<{ eventId: string; blobsLength: number; blobsBytes: number; catalogLength: number }>>;
 }

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import type { EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
+import type { BlobCoordinates, EventFeedDescriptor } from '../../shared/feed/feed-layout.ts';
 import { deriveOrdersFeedDescriptor, type OrdersFeedDescriptor } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { Store } from '../store/port.ts';
 import type { EventRecord, VenueRecord } from '../store/records.ts';
+import { templateFeedExtension } from '../templates/template-feed-extension.ts';
 import { EventFeeds } from './event-feeds.ts';
 import { FeedAppender, type FeedAppenderTuning } from './feed-appender.ts';
 import type { FeedPort } from './feed-port.ts';
@@ -83,6 +84,7 @@ export class FeedService extends Resource implements FeedPort {
       instanceId: opts.instanceId,
       logger: opts.logger,
       clock: this.#clock,
+      extension: templateFeedExtension(opts.store, opts.logger),
     });
     this.ordersAppender = new OrdersFeedAppender({
       store: opts.store,
@@ -181,6 +183,10 @@ export class FeedService extends Resource implements FeedPort {
   }
 
   readonly #descriptors = new Map<string, { seed: string; descriptor: EventFeedDescriptor }>();
+
+  async reclaimBlobs(event: EventRecord, blobs: readonly BlobCoordinates[]): Promise<number> {
+    return (await this.feeds.openEvent(event)).clearBlobs(blobs);
+  }
 
   async stats(): Promise<EventFeedStatsRow[]> {
     const feeds = await this.feeds.openedFeeds();

@@ -23,7 +23,12 @@ export function ordersFeedEntry(order: OrderRecord): OrdersFeedEntry {
     orderId: order.id,
     code: order.code,
     eventId: order.eventId,
-    items: order.items.map((i) => ({ imageId: i.imageId, copies: i.copies })),
+    // A framed print keeps its template (issue #14): printers print it framed with no cloud.
+    items: order.items.map((i) => ({
+      imageId: i.imageId,
+      copies: i.copies,
+      ...(i.template ? { template: i.template } : {}),
+    })),
     unitCount: order.unitCount,
     paidAt: order.paidAt ?? order.createdAt,
     state: order.state,

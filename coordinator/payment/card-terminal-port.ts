@@ -24,6 +24,11 @@ export interface CardTerminal {
   capture(input: { paymentId: string; amountCents: number; idempotencyKey: string }): Promise<CardPayment>;
   /** Releases an authorisation that will not be captured (print failed, cancelled, expired). */
   void(input: { paymentId: string; idempotencyKey: string }): Promise<CardPayment>;
+  /**
+   * Gives captured money back (an operator's refund from the console), idempotent on the key.
+   * Optional so adapters written before it still fit; without it card sales are refunded by hand.
+   */
+  refund?(input: { paymentId: string; amountCents: number; idempotencyKey: string }): Promise<{ refundId: string }>;
   /** The reader's state for the operator dashboard and for the kiosk's "card payments unavailable". */
   reader(readerId: string): Promise<CardReaderState>;
 }

@@ -6,7 +6,9 @@ export interface PaymentGateway {
   createCheckout(input: CheckoutRequest): Promise<CheckoutSession>;
   /**
    * Verifies a webhook's signature over the exact raw body and parses it. Throws AppError
-   * (400 malformed, 401 bad or stale signature); never trusts an unverified body.
+   * (400 malformed, 401 bad or stale signature); never trusts an unverified body. A verified event
+   * the shop need not act on (another event type, a payment still pending) throws `webhook_ignored`,
+   * whose status is 200: providers resend anything else for days.
    */
   verifyWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): PaymentWebhookEvent;
   /**

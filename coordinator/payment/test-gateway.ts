@@ -112,7 +112,18 @@ export class TestPaymentGateway implements PaymentGateway {
     if (known) return { refundId: known.refundId };
     // Only a session this gateway issued can be refunded, as with a real provider.
     const session = this.#openSession(input.sessionId);
-    if (session.o !== input.orderId || session.a !== input.amountCents || session.c !== input.currency) {
+    // Partial refunds are allowed, as with real providers (a lab rejects the prints of an order whose
+    // digital files were delivered: only the prints go back).
+    // Refunds of one payment add up to at most what was paid, as a provider enforces.
+    const refundedBefore = [...this.#refunds.values()]
+      .filter((r) => r.sessionId === input.sessionId)
+      .reduce((n, r) => n + r.amountCents, 0);
+    if (
+      session.o !== input.orderId ||
+      input.amountCents + refundedBefore > session.a ||
+      input.amountCents < 1 ||
+      session.c !== input.currency
+    ) {
       throw new AppError('refund_failed', 'The refund does not match the payment it names.');
     }
     const refund: TestRefund = {

@@ -6,17 +6,18 @@ import { limitPerClient } from '../http/limit-per-client.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
 import { orderInput } from '../services/orders.ts';
+import { customerIdOf } from '../templates/template-pricing.ts';
 
 /** The fan's side of an order: quote, checkout, the order and its QR code, live status; payment webhooks. */
 export function orderRoutes(router: Router, deps: CoordinatorDeps, { orders, live, streams }: Services): void {
   router.post('/api/orders/quote', async (ctx) => {
-    ctx.body = await orders.quote(parseInput(orderInput, ctx.request.body));
+    ctx.body = await orders.quote(parseInput(orderInput, ctx.request.body), customerIdOf(ctx, deps));
   });
 
   const orderLimiter = new ClientRateLimiter({ burst: ORDER_BURST, refillMs: ORDER_REFILL_MS });
   router.post('/api/orders', async (ctx) => {
     limitPerClient(ctx, orderLimiter, deps.clock.now(), 'too_many_orders');
-    ctx.body = await orders.place(parseInput(orderInput, ctx.request.body));
+    ctx.body = await orders.place(parseInput(orderInput, ctx.request.body), customerIdOf(ctx, deps));
     ctx.status = 201;
   });
 

@@ -9,6 +9,8 @@ import { publishOrder } from '../feed/order-publication.ts';
 import type { ConflictRecord, OfflineRedemptionOutcome } from '../store/offline-records.ts';
 import { CLAIMABLE_STATES } from '../store/order-rules.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
+import { recordPrintedUnits } from '../templates/template-pricing.ts';
+import type { TemplateService } from '../templates/template-service.ts';
 
 export const MAX_CONFLICTS_LISTED = 500;
 
@@ -28,9 +30,11 @@ type OfflineConflictKind = OfflineReportResult['conflicts'][number]['kind'];
  */
 export class OfflineRedemptionService {
   readonly #deps: CoordinatorDeps;
+  readonly #templates: TemplateService | null;
 
-  constructor(deps: CoordinatorDeps) {
+  constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
+    this.#templates = templates;
   }
 
   /** In the order the printer sent them: its claims are applied in the order it made them. */
@@ -158,6 +162,8 @@ export class OfflineRedemptionService {
       outcome,
     });
     counted.sort((a, b) => a - b);
+    // Issue #14: offline prints count as template uses now, once per unit (a repeated report too).
+    if (order && this.#templates) await recordPrintedUnits(this.#templates, order, counted, me.id, now);
     return { orderId: reported.orderId, outcome, repeated: !first, counted, conflicts };
   }
 }

@@ -12,6 +12,8 @@ import { refundLatePayment } from '../payment/late-payment.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { EventRecord, OrderRecord } from '../store/records.ts';
+import { type ChosenLine, lineKey, priceTemplateLines, templateChoiceSchema } from '../templates/template-pricing.ts';
+import type { TemplateService } from '../templates/template-service.ts';
 import { qrPng, qrSvg } from '../tokens/qr.ts';
 import { describeOrderStatus, type OrderStatusView } from './order-status.ts';
 import { orderView } from './projections.ts';
@@ -33,11 +35,17 @@ export const orderInput = z
           .object({
             imageId: z.string().min(1).max(64),
             copies: z.number().int().min(1).max(MAX_COPIES_PER_IMAGE),
+            template: templateChoiceSchema.optional(),
           })
           .strict(),
       )
       .min(1)
       .max(MAX_LINES_PER_ORDER),
+    /**
+     * The total the fan was shown (issue #14): template fees follow usage, so an order whose price
+     * moved since that quote is refused with the new total rather than charged differently.
+     */
+    expectedTotalCents: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -97,23 +105,49 @@ export async function loadOrderSnapshot(
   return { order, event, status, codeExpiresAt };
 }
 
+/** What a payment handed over (not an order's) answers the webhook with. */
+export interface HandedOver {
+  received: boolean;
+  duplicate: boolean;
+  state: string;
+}
+
 /** Quotes, checkout, the fan's order and its QR code, payment webhooks, and operators' order lists. */
 export class OrderService {
   readonly #deps: CoordinatorDeps;
+  /** Payments for things that are not orders (reorders, own-photo jobs), by the prefix of their reference. */
+  readonly #otherPayments: Array<{ prefix: string; apply: (event: PaymentWebhookEvent) => Promise<HandedOver> }> = [];
+  readonly #templates: TemplateService | null;
 
-  constructor(deps: CoordinatorDeps) {
+  constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
+    this.#templates = templates;
   }
 
-  /** Merges repeated image ids and checks every image belongs to the event. */
-  async #lines(input: OrderInput): Promise<{ event: EventRecord; lines: OrderLine[] }> {
+  /**
+   * Verified webhooks whose reference starts with `prefix` go to `apply` instead of the orders (one
+   * mechanism for every kind of payment on the same gateway). What `apply` answers is counted in
+   * `vpm_payment_webhooks_total` as applied or duplicate; a refusal it throws is answered as is.
+   * Prefixes must not overlap (the first registered would win): `r-` reorders, `ownjob_` own photos.
+   */
+  handOverPayments(prefix: string, apply: (event: PaymentWebhookEvent) => Promise<HandedOver>): void {
+    this.#otherPayments.push({ prefix, apply });
+  }
+
+  /** Merges repeated lines (same photo, same template) and checks every image belongs to the event. */
+  async #lines(input: OrderInput): Promise<{ event: EventRecord; lines: ChosenLine[] }> {
     const { store } = this.#deps;
     const event = await store.getEvent(input.eventId);
     if (!event) throw new AppError('event_not_found', 'This event does not exist.');
-    const copies = new Map<string, number>();
-    for (const item of input.items) copies.set(item.imageId, (copies.get(item.imageId) ?? 0) + item.copies);
-    const lines: OrderLine[] = [];
-    for (const [imageId, n] of copies) {
+    const merged = new Map<string, ChosenLine>();
+    for (const item of input.items) {
+      const key = lineKey(item);
+      const line = merged.get(key);
+      if (line) line.copies += item.copies;
+      else merged.set(key, { ...item });
+    }
+    const lines: ChosenLine[] = [];
+    for (const { imageId, copies: n, template } of merged.values()) {
       const image = await store.getImage(imageId);
       if (!image || image.eventId !== event.id) {
         throw new AppError('image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
@@ -121,9 +155,18 @@ export class OrderService {
       if (n > MAX_COPIES_PER_IMAGE) {
         throw new AppError('too_many_copies', `At most ${MAX_COPIES_PER_IMAGE} copies of one photo.`, { imageId });
       }
-      lines.push({ imageId, copies: n });
+      lines.push(template ? { imageId, copies: n, template } : { imageId, copies: n });
     }
     return { event, lines };
+  }
+
+  /** Issue #14: each line's template priced now for this customer (frozen on the order's items). */
+  async #withTemplates(event: EventRecord, lines: ChosenLine[], customerId: string | null) {
+    if (!this.#templates) {
+      if (lines.some((l) => l.template)) throw new AppError('template_not_found', 'Templates are not offered here.');
+      return { items: lines.map((l) => ({ imageId: l.imageId, copies: l.copies })), fees: [], feesCents: 0 };
+    }
+    return priceTemplateLines(this.#templates, this.#deps, event, lines, customerId);
   }
 
   #price(event: EventRecord, lines: OrderLine[]) {
@@ -134,21 +177,37 @@ export class OrderService {
     }
   }
 
-  async quote(input: OrderInput) {
+  async quote(input: OrderInput, customerId: string | null = null) {
     const { event, lines } = await this.#lines(input);
     const quote = this.#price(event, lines);
+    const templates = await this.#withTemplates(event, lines, customerId);
     // The cart shows bundles and savings as the server priced them, never recomputed in the browser.
-    return { quote, breakdown: quoteBreakdown(event.priceList, quote) };
+    return {
+      quote,
+      breakdown: quoteBreakdown(event.priceList, quote),
+      templateFees: { lines: templates.fees, totalCents: templates.feesCents },
+      totalCents: quote.totalCents + templates.feesCents,
+    };
   }
 
-  async place(input: OrderInput) {
+  async place(input: OrderInput, customerId: string | null = null) {
     const { store, payments, clock, random, settings } = this.#deps;
     const { event, lines } = await this.#lines(input);
     const price = this.#price(event, lines);
+    const templates = await this.#withTemplates(event, lines, customerId);
+    const totalCents = price.totalCents + templates.feesCents;
+    if (input.expectedTotalCents !== undefined && input.expectedTotalCents !== totalCents) {
+      throw new AppError(
+        'price_changed',
+        'The price changed since your cart was priced (a frame got more popular or a table was switched); check the new total and pay again.',
+        { totalCents, currency: price.currency },
+      );
+    }
     const id = randomId(random, 16);
+    if (customerId) await this.#templates?.store.putOrderCustomer(id, customerId);
     const session = await payments.createCheckout({
       orderId: id,
-      amountCents: price.totalCents,
+      amountCents: totalCents,
       currency: price.currency,
       description: `${price.printCount} print(s) from ${event.name}`,
       // The fan's order page (web/shop): it shows the outcome, the QR code and the printing status.
@@ -160,9 +219,9 @@ export class OrderService {
         code: newOrderCode(),
         eventId: event.id,
         venueId: event.venueId,
-        items: lines,
+        items: templates.items,
         unitCount: price.printCount,
-        totalCents: price.totalCents,
+        totalCents,
         currency: price.currency,
         state: 'awaiting_payment',
         paymentSessionId: session.sessionId,
@@ -175,7 +234,12 @@ export class OrderService {
       };
       try {
         await store.insertOrder(order);
-        return { order: orderView(order), quote: price, checkoutUrl: session.checkoutUrl };
+        return {
+          order: orderView(order),
+          quote: price,
+          templateFees: { lines: templates.fees, totalCents: templates.feesCents },
+          checkoutUrl: session.checkoutUrl,
+        };
       } catch (err) {
         // 40-bit codes collide rarely; draw a new one.
         if (!isStoreConflict(err) || attempt >= ORDER_CODE_ATTEMPTS) throw err;
@@ -243,8 +307,18 @@ export class OrderService {
     try {
       event = payments.verifyWebhook(raw, headers);
     } catch (err) {
-      metrics.webhooks.inc({ result: 'rejected' });
+      // An event acknowledged without action (webhook_ignored, 200) is not a rejection.
+      metrics.webhooks.inc({
+        result: err instanceof AppError && err.code === 'webhook_ignored' ? 'ignored' : 'rejected',
+      });
       throw err;
+    }
+    // A reorder after the event, an own-photo job: same gateway, same signature, their own records.
+    const other = this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
+    if (other) {
+      const applied = await other.apply(event);
+      metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
+      return applied;
     }
     const order = await store.getOrder(event.orderId);
     if (!order || order.paymentSessionId !== event.sessionId) {

@@ -6,14 +6,14 @@ import type {
 } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { isStoreConflict } from '../store/port.ts';
-import type { PrinterRecord, VenueRecord } from '../store/records.ts';
+import type { EventRecord, PrinterRecord, VenueRecord } from '../store/records.ts';
 import { publicKeysJson } from '../tokens/token-keys.ts';
 import { printerView } from './projections.ts';
 
 /** Coordinator instances that heartbeated this recently are offered to printers as cloud peers. */
 export const CLOUD_PEER_FRESHNESS_MS = 60_000;
 
-type PrinterDeps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'tokenKeys'>;
+type PrinterDeps = Pick<CoordinatorDeps, 'store' | 'feeds' | 'clock' | 'tokenKeys' | 'settings'>;
 
 /** The DHT address a printer last reported, if any. */
 function reportedDht(report: Record<string, unknown> | undefined): { host: string; port: number } | null {
@@ -79,6 +79,9 @@ export class PrinterService {
     if (!venue) throw new AppError('venue_missing', 'The venue of this printer is missing.');
     const events = await store.listEvents({ venueId: venue.id });
     const now = clock.now();
+    // Codes stop redeeming a window after the event (a later-paid order brings its feed in its job).
+    const printingOver = (e: EventRecord) => now >= e.endsAt + this.#deps.settings.redemptionWindowMs;
+    const active = events.filter((e) => !printingOver(e));
     const [venuePrinters, coordinators, reports, ordersHead] = await Promise.all([
       store.listPrinters({ venueId: venue.id }),
       store.listCoordinatorNodes(now - CLOUD_PEER_FRESHNESS_MS),
@@ -108,13 +111,16 @@ export class PrinterService {
       // The venue's paid orders and its printers' claims, so a printer can redeem with no cloud.
       ordersFeed: { ...feeds.ordersFeedFor(venue), length: ordersHead },
       // `head`: how long the feed is, committed; a printer behind it knows there is more to fetch.
-      feeds: events.map((e) => ({
+      feeds: active.map((e) => ({
         ...feeds.descriptorFor(e),
         name: e.name,
         startsAt: e.startsAt,
         endsAt: e.endsAt,
         head: e.feedHead,
+        priceList: e.priceList,
       })),
+      // Printing is over for these: printers close their feeds and free the space (issue #15).
+      endedFeeds: events.filter(printingOver).map((e) => feeds.descriptorFor(e)),
     };
   }
 

@@ -9,9 +9,22 @@ import {
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
+import { recordPrintedUnits } from '../templates/template-pricing.ts';
+import type { TemplateService } from '../templates/template-service.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
+
+/** The claim after `claimOrder` is the one `printerId` held before it (renewed, not newly taken). */
+export function isRenewal(before: OrderRecord, after: OrderRecord, printerId: string): boolean {
+  return (
+    before.claim !== null &&
+    before.claim.printerId === printerId &&
+    after.claim !== null &&
+    after.claim.printerId === printerId &&
+    after.claim.claimedAt === before.claim.claimedAt
+  );
+}
 
 /** What a printer presents: the scanned token, or the 8-character code typed from under the QR code. */
 export type RedeemRequest = { token: string; code?: undefined } | { code: string; token?: undefined };
@@ -26,8 +39,11 @@ export class RedemptionService {
   /** Per process: wrong typed codes counted per printer (see FailedCodeLimiter). */
   readonly #failedCodes: FailedCodeLimiter;
 
-  constructor(deps: CoordinatorDeps) {
+  readonly #templates: TemplateService | null;
+
+  constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
+    this.#templates = templates;
     this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock });
   }
 
@@ -145,7 +161,10 @@ export class RedemptionService {
         // The orders feed records who holds an order, not when the claim expires: a renewal by the
         // holder (claimedAt kept) changes nothing there, and a durable outbox write per renewal
         // was 30 % of the coordinator's CPU under sustained redemption load (BENCHMARKS.md).
-        if (claim.order.claim?.claimedAt === now) await publishOrder(this.#deps, claim.order);
+        // A renewal is told by the holder and claimedAt it had before, not by claimedAt === now: a
+        // renewal in the same millisecond as the claim (a fast retry, a frozen test clock) is one too
+        // (issue #16: it cost bench:coordinator an unbatched fsync per request).
+        if (!isRenewal(order, claim.order, me.id)) await publishOrder(this.#deps, claim.order);
         return this.#printJob(claim.order, me, token);
       case 'held_by_other': {
         metrics.redemptions.inc({ outcome: 'held_by_other' });
@@ -189,6 +208,8 @@ export class RedemptionService {
     const result = await store.confirmPrinted(orderId, me.id, unit, clock.now(), settings.claimTtlMs);
     switch (result.outcome) {
       case 'confirmed':
+        // Issue #14: a printed unit counts as one use of its template (a repeated confirmation: no-op).
+        if (this.#templates) await recordPrintedUnits(this.#templates, result.order, [unit], me.id, clock.now());
         if (result.order.state === 'fulfilled') await publishOrder(this.#deps, result.order);
         return { order: orderView(result.order) };
       case 'not_holder':

@@ -7,6 +7,7 @@ import { type Collections, collections, createIndexes } from './mongo-collection
 import { MongoMedia } from './mongo-media.ts';
 import { MongoOffline } from './mongo-offline.ts';
 import { MAX_CONDITIONAL_ATTEMPTS, MongoOrders } from './mongo-orders.ts';
+import { MongoOwnPhotos } from './mongo-own-photos.ts';
 import {
   databaseNameFromUri,
   holdingsId,
@@ -46,6 +47,7 @@ interface OpenMongo {
   media: MongoMedia;
   orders: MongoOrders;
   offline: MongoOffline;
+  ownPhotos: MongoOwnPhotos;
 }
 
 /** The store on MongoDB, shared by any number of coordinator processes. */
@@ -69,7 +71,9 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
       await createIndexes(c);
       const offline = new MongoOffline(db);
       await offline.createIndexes();
-      this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline };
+      const ownPhotos = new MongoOwnPhotos(db);
+      await ownPhotos.createIndexes();
+      this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline, ownPhotos };
       this.defer(async () => {
         this.#open = null;
         await client.close();
@@ -405,5 +409,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   /** The offline part (issue #6): OfflineStoreDelegate forwards to it. */
   protected offlinePart(): MongoOffline {
     return this.#ready.offline;
+  }
+
+  /** Own-photo print jobs (issue #13 item 3), in their own collection. */
+  ownPhotoJobs(): MongoOwnPhotos {
+    return this.#ready.ownPhotos;
   }
 }

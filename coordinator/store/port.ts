@@ -3,6 +3,7 @@ import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
 import type { PriceList } from '../../shared/policy/pricing.ts';
 import type { OfflineStore } from './offline-port.ts';
+import type { OwnPhotoJobStore } from './own-photo-port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -127,6 +128,9 @@ export interface Store extends OfflineStore {
    */
   acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+
+  /** Fans' own-photo print jobs (issue #13 item 3); throws `store_not_ready` before ready(). */
+  ownPhotoJobs(): OwnPhotoJobStore;
 
   /** Heartbeat of a coordinator instance (upsert). */
   touchCoordinatorNode(node: CoordinatorNodeRecord): Promise<void>;

@@ -5,6 +5,18 @@ import { configureConnection, createSchema, SQLITE_BUSY_TIMEOUT_MS } from './sql
 
 /** Bounds one group commit, so one transaction never holds the file lock for long. */
 export const MAX_GROUP_COMMIT_OPS = 256;
+/**
+ * A group commit that finds the write lock held by another process (a second coordinator on this
+ * file, committing) yields the event loop and tries again, up to this many times in a row, before
+ * it waits in SQLite's own busy handler, which sleeps with the event loop blocked (issue #16: two
+ * processes on one store). An idle loop turns over in microseconds, so this is tens of
+ * milliseconds at least: longer than the other process's commit (one fsync).
+ */
+export const GROUP_COMMIT_BUSY_YIELDS = 10_000;
+
+function isBusy(err: unknown): boolean {
+  return err instanceof Database.SqliteError && err.code.startsWith('SQLITE_BUSY');
+}
 
 /** Rows keep each record whole as JSON in `doc`; parsing gives the caller its own copy. */
 interface DocRow {
@@ -87,12 +99,16 @@ export class SqliteConnection {
   }
 
   #group: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  #busyYields = 0;
 
   #commitGroup(): void {
     const ops = this.#group.splice(0, MAX_GROUP_COMMIT_OPS);
     if (ops.length === 0) return;
     if (this.#group.length > 0) setImmediate(() => this.#commitGroup());
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const yielding = this.#busyYields < GROUP_COMMIT_BUSY_YIELDS;
+    // Cached statements: db.pragma() parses its text on every call, and this runs once per commit.
+    if (yielding) this.sql('PRAGMA busy_timeout = 0').get();
     try {
       this.#db
         .transaction(() => {
@@ -107,10 +123,20 @@ export class SqliteConnection {
         })
         .immediate();
     } catch (error) {
+      if (yielding && isBusy(error)) {
+        // Nothing of the group happened; it goes first in the next try, and requests are served meanwhile.
+        this.#busyYields++;
+        this.#group.unshift(...ops);
+        setImmediate(() => this.#commitGroup());
+        return;
+      }
       // The commit itself failed (e.g. busy beyond the timeout): nothing of the group happened.
       for (const op of ops) op.reject(error);
       return;
+    } finally {
+      if (yielding) this.sql(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`).get();
     }
+    this.#busyYields = 0;
     ops.forEach((op, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) op.resolve(outcome.value);

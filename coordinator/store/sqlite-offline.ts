@@ -16,13 +16,17 @@ export class SqliteOffline implements OfflineStore {
   }
 
   async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
-    this.#c
-      .sql(
-        `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
+    // Group commit (issue #16): a claim's outbox write shares the fsync of the claims committed in
+    // the same turn instead of blocking the event loop for one of its own.
+    await this.#c.lockedGrouped(() =>
+      this.#c
+        .sql(
+          `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
          ON CONFLICT (order_id) DO UPDATE SET venue_id = excluded.venue_id, queued_at = excluded.queued_at,
          token = excluded.token`,
-      )
-      .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token);
+        )
+        .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token),
+    );
   }
 
   async listQueuedOrders(venueId: string, limit: number): Promise<OrderFeedQueueEntry[]> {

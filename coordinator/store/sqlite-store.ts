@@ -5,6 +5,7 @@ import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts'
 import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
+import type { OwnPhotoJobStore } from './own-photo-port.ts';
 import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -23,6 +24,7 @@ import type {
 import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
 import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
+import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private throw-away store. */
@@ -37,7 +39,12 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore extends OfflineStoreDelegate implements Store {
   readonly #path: string;
-  #open: { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } | null = null;
+  #open: {
+    connection: SqliteConnection;
+    orders: SqliteOrders;
+    offline: SqliteOffline;
+    ownPhotos: SqliteOwnPhotos;
+  } | null = null;
 
   constructor(options: SqliteStoreOptions) {
     super();
@@ -50,10 +57,20 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
       this.#open = null;
       connection.close();
     });
-    this.#open = { connection, orders: new SqliteOrders(connection), offline: new SqliteOffline(connection) };
+    this.#open = {
+      connection,
+      orders: new SqliteOrders(connection),
+      offline: new SqliteOffline(connection),
+      ownPhotos: new SqliteOwnPhotos(connection),
+    };
   }
 
-  get #ready(): { connection: SqliteConnection; orders: SqliteOrders; offline: SqliteOffline } {
+  get #ready(): {
+    connection: SqliteConnection;
+    orders: SqliteOrders;
+    offline: SqliteOffline;
+    ownPhotos: SqliteOwnPhotos;
+  } {
     if (!this.#open) throw new AppError('store_not_ready', 'the SQLite store is not open: call ready() first');
     return this.#open;
   }
@@ -408,5 +425,10 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
   /** The offline part (issue #6): OfflineStoreDelegate forwards to it. */
   protected offlinePart(): SqliteOffline {
     return this.#ready.offline;
+  }
+
+  /** Own-photo print jobs (issue #13 item 3), in their own table. */
+  ownPhotoJobs(): OwnPhotoJobStore {
+    return this.#ready.ownPhotos;
   }
 }

@@ -5,6 +5,7 @@ import { PRIVATE_FILE_MODE } from '../../shared/fs/private-files.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import type { UnitTemplate } from '../../shared/templates/order-template.ts';
 import { isDiskFull, storageFullError } from '../status/storage-health.ts';
 
 /**
@@ -33,7 +34,7 @@ export type JobRecord =
       /** The fan's signed code, to claim the order again after a restart. */
       token: string;
       eventId: string;
-      units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean }>;
+      units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean; template?: UnitTemplate }>;
       /** Claimed on the venue LAN with no cloud: the claim's stamp in this printer's claims log. */
       offline?: OfflineClaim;
       at: number;
@@ -52,7 +53,7 @@ export interface OrderProgress {
   code: string;
   token: string;
   eventId: string;
-  units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean }>;
+  units: Array<{ unit: number; imageId: string; copy: number; printedBefore: boolean; template?: UnitTemplate }>;
   printing: Set<number>;
   printed: Set<number>;
   confirmed: Set<number>;

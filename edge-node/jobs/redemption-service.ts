@@ -11,7 +11,8 @@ import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
-import type { PrinterPort } from '../printing/port.ts';
+import type { PrinterPort, ReceiptPayment } from '../printing/port.ts';
+import { framedPhoto, loggedUnits, receiptItems } from './framed-units.ts';
 import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
 import {
   firstSettled,
@@ -51,6 +52,8 @@ export interface RedemptionServiceOptions {
   eventName?: (eventId: string) => string | null;
   printerName: () => string;
   logger: RedemptionLogger;
+  /** A kiosk sale's payment lines for the receipt of `orderId` (issue #13); null: an ordinary order. */
+  receiptPayment?: (orderId: string) => ReceiptPayment | null;
   /** Offline redemption (issue #6); without it, a code is refused when the cloud is unreachable. */
   offline?: OfflinePath;
 }
@@ -136,7 +139,7 @@ export class RedemptionService extends Resource {
         // The coordinator's token (for a typed code, the only one there is): resume redeems with it.
         token: job.token ?? normalizeRedemptionCode(code),
         eventId: job.order.eventId,
-        units: job.units.map((u) => ({ unit: u.unit, imageId: u.imageId, copy: u.copy, printedBefore: u.printed })),
+        units: loggedUnits(job.units),
         ...(offline ? { offline } : {}),
         at: this.#o.clock.now(),
       });
@@ -281,9 +284,17 @@ export class RedemptionService extends Resource {
       }
       const pending = [...todo];
       const failures: ProgressError[] = [];
-      while (pending.length > 0) {
+      // A station with several printers takes an order's units side by side; one printer, in turn.
+      const concurrency = Math.max(1, this.#o.printer.unitConcurrency ?? 1);
+      const printing = new Set<Promise<void>>();
+      let printFailure: { err: unknown } | null = null;
+      while (pending.length > 0 && printFailure === null) {
         if (this.#closed)
           throw new AppError('shutting_down', 'The printer is shutting down; the order resumes on restart.');
+        if (printing.size >= concurrency) {
+          await Promise.race(printing);
+          continue;
+        }
         // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
         const next = images.get(pending[0]!.imageId)!;
         const grace = new AbortController();
@@ -301,8 +312,10 @@ export class RedemptionService extends Resource {
         const ready = inOrder ? { index: 0 } : await firstSettled(pending.map((u) => images.get(u.imageId)!));
         const u = pending.splice(ready.index, 1)[0]!;
         let bytes: Buffer;
+        const template = units.find((j) => j.unit === u.unit)?.template;
         try {
           bytes = await images.get(u.imageId)!;
+          if (template) bytes = await framedPhoto({ ...this.#o, replica, signal: this.#abort.signal }, template, bytes);
         } catch (err) {
           u.state = 'failed';
           u.detail = (err as Error).message;
@@ -312,24 +325,36 @@ export class RedemptionService extends Resource {
         }
         u.state = 'printing';
         emit();
-        await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
-        await this.#o.printer.printPhoto(bytes, {
-          label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
-          signal: this.#abort.signal,
-          jobId: `${progress.orderId}-${u.unit}`,
-          renderKey: u.imageId,
-          onPlaced: (where) => {
-            u.tray = where.tray;
-            emit();
-          },
-        });
-        await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
-        u.state = 'printed';
-        emit();
-        // The fan does not wait for bookkeeping: the print is durable in the job log, and the
-        // confirmation is retried until the coordinator has it.
-        void this.#confirm(progress.orderId, u.unit);
+        const one: Promise<void> = (async () => {
+          await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+          await this.#o.printer.printPhoto(bytes, {
+            label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
+            signal: this.#abort.signal,
+            jobId: `${progress.orderId}-${u.unit}`,
+            // A framed unit is not the photo's pre-rendered raster: it is rendered from its composite.
+            ...(template ? {} : { renderKey: u.imageId }),
+            onPlaced: (where) => {
+              u.tray = where.tray;
+              emit();
+            },
+          });
+          await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+          u.state = 'printed';
+          emit();
+          // The fan does not wait for bookkeeping: the print is durable in the job log, and the
+          // confirmation is retried until the coordinator has it.
+          void this.#confirm(progress.orderId, u.unit);
+        })()
+          .catch((err: unknown) => {
+            printFailure ??= { err };
+          })
+          .finally(() => printing.delete(one));
+        printing.add(one);
       }
+      // Units side by side end together: the first failure (shutdown, abort) is the order's, once
+      // none of its units is still being handed to a printer.
+      await Promise.all(printing);
+      if (printFailure !== null) throw (printFailure as { err: unknown }).err;
       for (const u of progress.units) {
         // Printed before a crash but not confirmed: confirm now rather than print again.
         if (
@@ -357,7 +382,8 @@ export class RedemptionService extends Resource {
             currency: job?.order.currency ?? null,
             printer: this.#o.printerName(),
             printedAt: clock.now(),
-            items: job?.order.items ?? summarize(progress.units),
+            items: job ? receiptItems(job.order.items) : summarize(progress.units),
+            payment: this.#o.receiptPayment?.(progress.orderId) ?? null,
           },
           { signal: this.#abort.signal },
         );

@@ -111,10 +111,10 @@ const MESSAGES: Partial<Record<ErrorCode, Words>> = {
     title: 'Not paid yet',
     text: 'Finish the payment on your phone, then scan your code again.',
   }),
-  printer_paper_out: () => printerWords('paper_out'),
-  printer_cover_open: () => printerWords('cover_open'),
-  printer_offline: () => printerWords('offline'),
-  printer_error: () => printerWords('error'),
+  printer_paper_out: (details) => printerWords('paper_out', nearestPrinter(details)),
+  printer_cover_open: (details) => printerWords('cover_open', nearestPrinter(details)),
+  printer_offline: (details) => printerWords('offline', nearestPrinter(details)),
+  printer_error: (details) => printerWords('error', nearestPrinter(details)),
   printer_printing: () => printerWords('printing'),
   printer_not_paired: notSetUp,
   printer_revoked: notSetUp,
@@ -154,12 +154,35 @@ export function refusalMessage(code: ErrorCode, details: Details): KioskMessage 
   );
 }
 
-/** The printer cannot take a job in this state: the kiosk says so before it claims an order. */
-export function printerMessage(state: PrinterState): KioskMessage {
-  return withIcon(printerWords(state));
+/**
+ * The printer cannot take a job in this state: the kiosk says so before it claims an order, and
+ * names the nearest working printer when it knows one (edge-node/routing/kiosk-routing.ts).
+ */
+export function printerMessage(state: PrinterState, nearest?: string | null): KioskMessage {
+  return withIcon(printerWords(state, nearest ?? null));
 }
 
-function printerWords(state: PrinterState): Omit<KioskMessage, 'icon'> {
+/** The nearest working printer a refusal names (details.nearestPrinter), if any. */
+function nearestPrinter(details: Details): string | null {
+  return typeof details?.nearestPrinter === 'string' && details.nearestPrinter ? details.nearestPrinter : null;
+}
+
+function printerWords(state: PrinterState, nearest: string | null = null): Omit<KioskMessage, 'icon'> {
+  const words = stateWords(state);
+  if (!nearest) return words;
+  // Issue #12: name the nearest working printer instead of only "use another printer".
+  return {
+    ...words,
+    text: `Please go to ${nearest}: it is working. Or ${STAFF_HELP[state] ?? 'ask a member of staff'}.`,
+  };
+}
+
+const STAFF_HELP: Partial<Record<PrinterState, string>> = {
+  paper_out: 'ask a member of staff to reload this one',
+  cover_open: 'ask a member of staff to close this one',
+};
+
+function stateWords(state: PrinterState): Omit<KioskMessage, 'icon'> {
   switch (state) {
     case 'paper_out':
       return {

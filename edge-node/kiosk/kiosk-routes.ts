@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { PrinterStatus } from '../printing/port.ts';
+import type { KioskRouting } from '../routing/kiosk-routing.ts';
 import {
   type KioskMessage,
   printerBlocksNewOrders,
@@ -17,6 +18,8 @@ import {
   refusalMessage,
 } from './kiosk-messages.ts';
 import { type KioskTimings, kioskPage, kioskTimings } from './kiosk-page.ts';
+import type { KioskShop } from './kiosk-shop.ts';
+import { kioskShopRoutes } from './kiosk-shop-routes.ts';
 import { ThumbnailCache } from './thumbnails.ts';
 
 /** What the kiosk screen needs from the edge node. */
@@ -31,9 +34,15 @@ export interface KioskDeps {
   watchPrinter(listener: (s: PrinterStatus) => void): () => void;
   /** The whole photo of an order redeemed at this node, when this node holds it; null otherwise. */
   localImage(orderId: string, imageId: string): Promise<Buffer | null>;
+  /** Issue #14: a framed print's picture in its frame (small), for its card; null when unframed or not held. */
+  framedThumb?(orderId: string, unit: number): Promise<Buffer | null>;
   names(): { venue: string; printer: string };
+  /** Where to print instead (shortest queue, nearest working printer); absent when the node has no routing. */
+  routing?(): KioskRouting | null;
   /** Keepalive timers of the live streams (the system clock when left out). */
   clock?: Clock;
+  /** "Find your photos" (issue #13): gallery, basket and payment; absent: redeeming codes only. */
+  shop?: KioskShop;
 }
 
 /** A scanned or typed code, as the kiosk, the CLI and keyboard wedges send it. */
@@ -47,12 +56,22 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
     file: fileURLToPath(new URL('./assets/kiosk-words.js', import.meta.url)),
     type: 'text/javascript',
   },
+  'kiosk-shop.js': { file: fileURLToPath(new URL('./assets/kiosk-shop.js', import.meta.url)), type: 'text/javascript' },
+  'kiosk-frames.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-frames.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
     type: 'text/javascript',
   },
   'wedge-listener.js': {
     file: fileURLToPath(new URL('./assets/wedge-listener.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'routing-hint.js': {
+    file: fileURLToPath(new URL('./assets/routing-hint.js', import.meta.url)),
     type: 'text/javascript',
   },
   'jsqr.js': { file: createRequire(import.meta.url).resolve('jsqr'), type: 'text/javascript', wrapUmd: true },
@@ -96,7 +115,7 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.set('content-security-policy', KIOSK_CSP);
     ctx.set('cache-control', 'no-store');
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query) });
+    ctx.body = kioskPage({ ...deps.names(), timings: withQueryOverrides(base, ctx.query), shop: !!deps.shop });
   });
   router.get('/kiosk/assets/:name', async (ctx) => {
     // Own properties only: "__proto__" or "constructor" are no kiosk files.
@@ -114,9 +133,17 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     ctx.body = await body;
   });
 
+  const printerView = (s: PrinterStatus) => printerViewOf(s, deps.routing?.()?.nearestWorking?.name ?? null);
+  if (deps.shop) kioskShopRoutes(router, deps.shop);
+
   router.get('/kiosk/printer', async (ctx) => {
     ctx.set('cache-control', 'no-store');
     ctx.body = printerView(await deps.printer());
+  });
+
+  router.get('/kiosk/routing', (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { routing: deps.routing?.() ?? null };
   });
 
   router.post('/kiosk/redeem', async (ctx) => {
@@ -126,7 +153,11 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
       if (!input.success) throw new AppError('invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
       const printer = await deps.printer();
       if (printerBlocksNewOrders(printer.state)) {
-        throw new AppError(printerStateCode(printer.state), printer.detail, { printerState: printer.state });
+        const nearest = deps.routing?.()?.nearestWorking?.name;
+        throw new AppError(printerStateCode(printer.state), printer.detail, {
+          printerState: printer.state,
+          ...(nearest ? { nearestPrinter: nearest } : {}),
+        });
       }
       ctx.body = { progress: await deps.startRedeem(input.data.code) };
     } catch (err) {
@@ -184,7 +215,8 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     const n = /^\d{1,4}$/.test(ctx.params.n!) ? Number(ctx.params.n) : -1;
     const unit = progress?.units.find((u) => u.unit === n);
     if (!progress || !unit) throw new AppError('print_not_found', 'No such print of an order redeemed here.');
-    const thumb = await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId));
+    const framed = (await deps.framedThumb?.(progress.orderId, unit.unit)) ?? null;
+    const thumb = framed ?? (await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId)));
     if (!thumb) throw new AppError('thumbnail_not_ready', 'This photo is not on this printer yet.');
     securityHeaders(ctx);
     // The image behind an id never changes; the kiosk asks again only for another order.
@@ -194,11 +226,14 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
   });
 }
 
-function printerView(s: PrinterStatus): { state: string; detail: string; message: KioskMessage | null } {
+function printerViewOf(
+  s: PrinterStatus,
+  nearest: string | null,
+): { state: string; detail: string; message: KioskMessage | null } {
   return {
     state: s.state,
     detail: s.detail,
-    message: printerBlocksNewOrders(s.state) ? printerMessage(s.state) : null,
+    message: printerBlocksNewOrders(s.state) ? printerMessage(s.state, nearest) : null,
   };
 }
 
@@ -226,5 +261,6 @@ function withQueryOverrides(t: KioskTimings, query: Record<string, unknown>): Ki
     doneReturnMs: Math.min(t.doneReturnMs, ms),
     messageReturnMs: Math.min(t.messageReturnMs, ms),
     idleReturnMs: Math.min(t.idleReturnMs, ms),
+    shopIdleMs: Math.min(t.shopIdleMs, ms),
   };
 }

@@ -13,6 +13,13 @@ import {
 } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import {
+  CATALOG_TEMPLATE_PREFIX,
+  frameAsCatalogEntry,
+  isTemplateCatalogEntry,
+  type TemplateCatalogEntry,
+  templateCatalogKey,
+} from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
 import { HaveMap } from './have-map.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
@@ -31,6 +38,8 @@ export interface HoldingsScan {
   eventId: string;
   entries: CatalogEntry[];
   held: CatalogEntry[];
+  /** Issue #14: the event's templates with a frame, and how many of those frames are held whole here. */
+  templates?: { total: number; held: number };
 }
 
 /**
@@ -48,6 +57,8 @@ export class EventReplica extends Resource {
   /** Which images the LAN peers hold whole, as they announce it. */
   readonly have: HaveMap;
   #catalogRange: DownloadRange | null = null;
+  /** Issue #14: frames being fetched ahead of need, by template id and version. */
+  readonly #frameRanges = new Map<string, DownloadRange>();
   #entries: CatalogEntry[] = [];
   #entriesVersion = -1;
   readonly #isCloud: (keyHex: string) => boolean;
@@ -173,6 +184,32 @@ export class EventReplica extends Resource {
     }
   }
 
+  /** Issue #14: a template of the event, as the catalog has it now; null when it is not here (yet). */
+  async templateEntry(templateId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<TemplateCatalogEntry | null> {
+    try {
+      const node = await this.catalog.get(templateCatalogKey(templateId), { timeout: timeoutMs });
+      return node && isTemplateCatalogEntry(node.value) ? node.value : null;
+    } catch (err) {
+      if (isNotAvailableYet(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Issue #14: every template of the event in the catalog (the printer prefetches their frames). */
+  async templateEntries(): Promise<TemplateCatalogEntry[]> {
+    const out: TemplateCatalogEntry[] = [];
+    const stream = this.catalog.createReadStream(
+      { gt: CATALOG_TEMPLATE_PREFIX, lt: `${CATALOG_TEMPLATE_PREFIX}\uffff` },
+      { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
+    );
+    try {
+      for await (const node of stream) if (isTemplateCatalogEntry(node.value)) out.push(node.value);
+    } catch {
+      // A catalog block not here yet: the templates seen so far; the next pass finds the rest.
+    }
+    return out;
+  }
+
   /** Refreshes the catalog's length from connected peers; never waits long. */
   async updateCatalog(): Promise<void> {
     const stop = new AbortController();
@@ -215,17 +252,40 @@ export class EventReplica extends Resource {
     return current;
   }
 
+  /**
+   * Issue #14: every template's frame is fetched ahead of need (frames are few and small), so a
+   * framed print works with no cloud and no neighbour. Hypercore keeps each range live until held.
+   */
+  async prefetchTemplates(): Promise<{ total: number; held: number }> {
+    let total = 0;
+    let held = 0;
+    for (const template of await this.templateEntries()) {
+      const frame = frameAsCatalogEntry(template);
+      if (!frame) continue;
+      total++;
+      if (await this.holds(frame)) held++;
+      const key = `${template.templateId}@${template.version}`;
+      if (this.#frameRanges.has(key)) continue;
+      const { blockOffset, blockLength } = frame.blob;
+      this.#frameRanges.set(key, this.blobsCore.download({ start: blockOffset, end: blockOffset + blockLength }));
+    }
+    return { total, held };
+  }
+
   /** The catalog entries, and those held whole here: one pass, shared by status, announcements and reports. */
   async scanHoldings(): Promise<HoldingsScan> {
+    // Piggybacks on the periodic scan; a failure here must not stop status and announcements.
+    const templates = await this.prefetchTemplates().catch(() => undefined);
     const entries = await this.entries();
     const held: CatalogEntry[] = [];
     for (const e of entries) if (await this.holds(e)) held.push(e);
-    return { eventId: this.eventId, entries, held };
+    return { eventId: this.eventId, entries, held, ...(templates && templates.total > 0 ? { templates } : {}) };
   }
 
   protected override async _close(): Promise<void> {
     this.have.close();
     this.#catalogRange?.destroy();
+    for (const range of this.#frameRanges.values()) range.destroy();
     await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
   }
 }

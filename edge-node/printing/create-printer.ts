@@ -8,7 +8,7 @@ import { UsbPrinter } from './usb-printer.ts';
 export type PrinterConfig =
   | { kind: 'tcp'; host: string; port?: number; widthDots?: number }
   | { kind: 'usb'; devicePath: string; widthDots?: number }
-  | { kind: 'file'; dir: string; widthDots?: number };
+  | { kind: 'file'; dir: string; widthDots?: number; secondsPerPrint?: number };
 
 export function createPrinter(config: PrinterConfig, options: EscPosPrinterOptions = {}): PrinterPort {
   switch (config.kind) {
@@ -17,6 +17,11 @@ export function createPrinter(config: PrinterConfig, options: EscPosPrinterOptio
     case 'usb':
       return new UsbPrinter({ ...options, devicePath: config.devicePath, widthDots: config.widthDots });
     case 'file':
-      return new FilePrinter({ ...options, dir: config.dir, widthDots: config.widthDots });
+      return new FilePrinter({
+        ...options,
+        dir: config.dir,
+        widthDots: config.widthDots,
+        secondsPerPrint: config.secondsPerPrint,
+      });
   }
 }

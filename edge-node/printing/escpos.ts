@@ -125,6 +125,8 @@ const TEXT_REPLACEMENTS: Record<string, string> = {
   '–': '-',
   '—': '-',
   '…': '...',
+  // A template's fee line on the receipt (issue #14): "€2.00 × 0.8 (popular)".
+  '×': 'x',
   '\t': ' ',
   '\u00a0': ' ',
 };

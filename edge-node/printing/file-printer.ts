@@ -24,13 +24,20 @@ const SEQUENCE_DIGITS = 6;
 export interface FilePrinterOptions extends EscPosPrinterOptions {
   dir: string;
   widthDots?: number;
+  /** Takes this long per photo, like a real photo printer (demos, routing tests); 0 by default. */
+  secondsPerPrint?: number;
 }
 
 export class FilePrinter extends EscPosPrinter {
   readonly dir: string;
 
   constructor(options: FilePrinterOptions) {
-    super('file', options.widthDots ?? 576, new FileTransport(options.dir, options.clock), options);
+    super(
+      'file',
+      options.widthDots ?? 576,
+      new FileTransport(options.dir, options.clock, options.secondsPerPrint ?? 0),
+      options,
+    );
     this.dir = options.dir;
   }
 }
@@ -46,6 +53,7 @@ export class FileTransport implements PrinterTransport {
   constructor(
     private readonly dir: string,
     private readonly clock: Clock = systemClock,
+    private readonly secondsPerPrint = 0,
   ) {}
 
   async open(): Promise<void> {
@@ -107,6 +115,7 @@ export class FileTransport implements PrinterTransport {
     const name = job.jobId ? `${job.jobId}-${job.label}` : job.label;
     const base = `${stamp}-${String(this.sequence).padStart(SEQUENCE_DIGITS, '0')}-${slug(name)}`;
     const bands = decodeRasterCommands(bytes);
+    if (bands.length > 0 && this.secondsPerPrint > 0) await this.clock.sleep(this.secondsPerPrint * 1000);
     if (bands.length > 0) {
       const image = stitchBands(bands);
       await writeAtomically(

@@ -21,12 +21,23 @@ export interface ReceiptInfo {
   printer: string;
   /** Epoch milliseconds. */
   printedAt: number;
-  items: Array<{ imageId: string; copies: number; label?: string }>;
+  items: Array<{ imageId: string; copies: number; label?: string; feeLine?: string }>;
   /** The event the photos are from, as the shop names it. */
   eventName?: string | null;
   /** What the fan paid, in minor units of `currency`. */
   totalCents?: number | null;
   currency?: string | null;
+  /** A kiosk sale's payment (issue #13): what the card receipt shows. Never a card number. */
+  payment?: ReceiptPayment | null;
+}
+
+export interface ReceiptPayment {
+  method: 'card' | 'phone';
+  /** Card: brand and last four digits, printed as "VISA **** 4242". */
+  card?: { brand: string; last4: string } | null;
+  authorisationCode?: string | null;
+  taxCents: number;
+  taxRatePercent: number;
 }
 
 export type PrinterKind = 'tcp' | 'usb' | 'file' | 'ipp';
@@ -49,6 +60,11 @@ export interface PrintOptions {
 export interface PrinterPort {
   readonly kind: PrinterKind;
   readonly widthDots: number;
+  /**
+   * How many units of one order may be handed in at once (a station with several photo printers and
+   * printer queues prints an order's units side by side); 1 or absent: one after another.
+   */
+  readonly unitConcurrency?: number;
   /** Opens the adapter. Resolves even if the printer is off: jobs wait for it, status() says why. */
   ready(): Promise<void>;
   /** Rejects waiting and queued jobs with `printer_closed` and releases the connection. */

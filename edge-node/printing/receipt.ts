@@ -3,7 +3,7 @@
  * can match a stack of prints to the customer and trace a complaint to a printer.
  */
 import { EscPosBuilder, toPrintableAscii } from './escpos.ts';
-import type { ReceiptInfo } from './port.ts';
+import type { ReceiptInfo, ReceiptPayment } from './port.ts';
 
 /** Font A is 12 dots wide on ESC/POS thermal printers: 48 columns on 80 mm, 32 on 58 mm heads. */
 export const RECEIPT_FONT_A_WIDTH_DOTS = 12;
@@ -82,6 +82,8 @@ export function appendReceipt(b: EscPosBuilder, info: ReceiptInfo, widthDots: nu
     prints += item.copies;
     const name = item.label ? `Photo ${i + 1}: ${item.label}` : `Photo ${i + 1}`;
     lines(twoColumns(name, `x${item.copies}`, columns));
+    // Issue #14: a framed print states its template fee as the order priced it, per print.
+    if (item.feeLine) lines(wrapLine(`  ${item.feeLine} each`, columns));
   });
   b.line(rule);
   lines(twoColumns('Prints', String(prints), columns));
@@ -90,9 +92,26 @@ export function appendReceipt(b: EscPosBuilder, info: ReceiptInfo, widthDots: nu
     lines(twoColumns('Total paid', formatMoney(info.totalCents, info.currency), columns));
     b.bold(false);
   }
+  if (info.payment && info.currency) appendPayment(info.payment, info.currency, columns, lines);
   lines(wrapLine(`Printer: ${info.printer}`, columns));
   lines(wrapLine(`Time: ${formatLocalIso(info.printedAt)}`, columns));
   return b.feed(4).cut(false);
+}
+
+/** The payment lines of a kiosk sale: tax included, how it was paid, the masked card and its authorisation. */
+function appendPayment(p: ReceiptPayment, currency: string, columns: number, lines: (ls: string[]) => void): void {
+  lines(twoColumns(`incl. tax ${p.taxRatePercent}%`, formatMoney(p.taxCents, currency), columns));
+  if (p.method === 'card') {
+    lines(twoColumns('Paid by card', p.card ? maskedCard(p.card) : '', columns));
+    if (p.authorisationCode) lines(twoColumns('Auth. code', p.authorisationCode, columns));
+  } else {
+    lines(twoColumns('Paid by', 'phone', columns));
+  }
+}
+
+/** "VISA **** 4242": ASCII asterisks, since thermal fonts lack the bullet; nothing but the last four digits. */
+export function maskedCard(card: { brand: string; last4: string }): string {
+  return `${card.brand.toUpperCase()} **** ${card.last4.replace(/\D/g, '').slice(-4)}`;
 }
 
 /** A complete receipt job: initialize, body, feed and full cut. */

@@ -16,6 +16,8 @@ import { StationPool } from './station-pool.ts';
 
 export const DEFAULT_PHOTO_MEDIA = 'na_index-4x6_4x6in';
 const MAX_PRINTERS_PER_STATION = 8;
+/** More jobs ahead at one printer only lengthen what must be cancelled and moved when it fails. */
+const MAX_QUEUE_DEPTH_JOBS = 16;
 /** At start, a printer gets this long to answer before the node reports it unreachable and goes on. */
 export const START_CHECK_TIMEOUT_MS = 3_000;
 
@@ -43,6 +45,8 @@ export const photoPrinterSchema = z.object({
   lowRollPrints: z.number().int().min(0).max(10_000).optional(),
   secondsPerPrint: z.number().positive().max(600).optional(),
   dpi: z.number().int().min(100).max(1200).optional(),
+  /** Jobs sent ahead to this printer (default: 4 for a CUPS queue, 1 for an IPP Everywhere printer). */
+  queueDepth: z.number().int().min(1).max(MAX_QUEUE_DEPTH_JOBS).optional(),
 });
 
 export const receiptPrinterSchema = z.discriminatedUnion('kind', [

@@ -24,7 +24,7 @@ import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './po
 export const STATION_POLL_MS = 1_000;
 /** A job on a printer that cannot print is cancelled (and its unit moved) after this long. */
 export const STALL_GRACE_MS = 5_000;
-/** IPP server-error-busy: the printer takes one job at a time. */
+/** IPP server-error-busy: the printer takes no more jobs now (one at a time, or its queue is full). */
 const STATUS_BUSY = 0x0507;
 
 export interface StationOptions {
@@ -110,6 +110,11 @@ export class StationPool implements PrinterPort {
     for (const wake of this.#waiters.splice(0)) wake();
     for (const p of this.printers) p.close();
     await this.#receipt?.close();
+  }
+
+  /** Every place in the printers' queues: an order's units go side by side onto the printers. */
+  get unitConcurrency(): number {
+    return this.printers.reduce((n, p) => n + p.queueDepth, 0);
   }
 
   async status(): Promise<PrinterStatus> {
@@ -199,7 +204,7 @@ export class StationPool implements PrinterPort {
         this.counters.failoverMoved++;
         this.#emit('moved', placed);
       } finally {
-        printer.busy = false;
+        printer.inFlight--;
         this.#onChange();
       }
     }
@@ -229,8 +234,8 @@ export class StationPool implements PrinterPort {
       }
       const open = jobs.find((j) => jobPhase(j.state) === 'pending' || jobPhase(j.state) === 'processing');
       if (!open) continue;
-      while (printer.busy) await this.#waitForChange(signal);
-      printer.busy = true;
+      while (printer.inFlight >= printer.queueDepth) await this.#waitForChange(signal);
+      printer.inFlight++;
       try {
         if (await this.#watch(printer, unitId, open.id, signal)) {
           this.counters.recoveredCompleted++;
@@ -243,7 +248,7 @@ export class StationPool implements PrinterPort {
           return true;
         }
       } finally {
-        printer.busy = false;
+        printer.inFlight--;
         this.#onChange();
       }
     }
@@ -294,14 +299,14 @@ export class StationPool implements PrinterPort {
     }
   }
 
-  /** Waits for a free, healthy printer and marks it busy. */
+  /** Waits for a healthy printer with room in its queue and takes a place in it. */
   async #acquire(signal: AbortSignal): Promise<IppPhotoPrinter> {
     for (;;) {
       signal.throwIfAborted();
       const id = choosePrinter(this.printers.map((p) => p.view()));
       const printer = id === null ? undefined : this.printers.find((p) => p.name === id);
       if (printer) {
-        printer.busy = true;
+        printer.inFlight++;
         this.#onChange();
         return printer;
       }

@@ -26,5 +26,6 @@ export function eventStatus(scan: HoldingsScan, now: number): EventStatus {
     imagesTotal: scan.entries.length,
     bytesNeeded,
     oldestMissingAgeMs: oldestMissing === null ? null : Math.max(0, now - oldestMissing),
+    ...(scan.templates ? { templatesHeld: scan.templates.held, templatesTotal: scan.templates.total } : {}),
   };
 }

@@ -2,8 +2,13 @@ import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../../shared/protocol/station-queue.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
+import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
+import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
+import type { ReceiptInfo } from '../printing/port.ts';
+import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
 
@@ -18,10 +23,14 @@ export interface LocalApiNode {
   readonly clock: Clock;
   /** Host names the local API answers to besides loopback (DNS-rebinding guard). */
   readonly localHostNames: readonly string[];
+  /** The station's card reader at the payment provider (edge config `cardReaderId`). */
+  readonly cardReaderId?: string;
   statusReport(): Promise<PrinterStatusReport>;
   redeem(code: string): Promise<RedemptionProgress>;
   startRedeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;
+  /** This station's queue (fan routing); absent on nodes built without it. */
+  stationQueue?(): StationQueueReport | null;
 }
 
 /** The local API (status, metrics, redemption, kiosk) over one runtime of the node. */
@@ -31,6 +40,31 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     if (!p) throw new AppError('printer_offline', 'The printer is not open yet.');
     return p;
   };
+  const watch = (orderId: string, listener: (p: RedemptionProgress) => void) => {
+    const redemptions = runtime.redemptions;
+    if (!redemptions) return () => {};
+    const onProgress = (p: RedemptionProgress) => {
+      if (p.orderId === orderId) listener(p);
+    };
+    redemptions.on('progress', onProgress);
+    return () => redemptions.off('progress', onProgress);
+  };
+  const shop = new KioskShop({
+    clock: node.clock,
+    logger: node.logger,
+    feeds: () => runtime.profile?.feeds ?? [],
+    replica: (eventId) => runtime.replica(eventId),
+    client: () => runtime.coordinator,
+    readerId: node.cardReaderId,
+    startRedeem: (code) => node.startRedeem(code),
+    watch,
+    saleReceipts: runtime.saleReceipts,
+    printerReady: async () => {
+      const status = await printer().status();
+      return { ready: !printerBlocksNewOrders(status.state), detail: status.detail };
+    },
+  });
+  runtime.closeWith(() => shop.close());
   return {
     logger: node.logger,
     hostNames: node.localHostNames,
@@ -41,18 +75,32 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     }),
     redeem: (code) => node.redeem(code),
     progress: (orderId) => node.progress(orderId),
+    ownPhotos: runtime.ownPhotos
+      ? {
+          client: runtime.ownPhotos.client,
+          printing: runtime.ownPhotos.printing,
+          printer: () => printer().status(),
+          names: () => ({
+            venue: runtime.profile?.venue.name ?? '',
+            printer: runtime.profile?.printer.name ?? node.printerName,
+          }),
+          clock: node.clock,
+          ...(node.cardReaderId
+            ? {
+                card: {
+                  readerId: node.cardReaderId,
+                  status: async () => (await shop.payments()).card?.status ?? null,
+                  printReceipt: (info: ReceiptInfo) => printer().printReceipt(info),
+                },
+              }
+            : {}),
+        }
+      : undefined,
     kiosk: {
       startRedeem: (code) => node.startRedeem(code),
       progress: (orderId) => node.progress(orderId),
-      watch: (orderId, listener) => {
-        const redemptions = runtime.redemptions;
-        if (!redemptions) return () => {};
-        const onProgress = (p: RedemptionProgress) => {
-          if (p.orderId === orderId) listener(p);
-        };
-        redemptions.on('progress', onProgress);
-        return () => redemptions.off('progress', onProgress);
-      },
+      watch,
+      shop,
       printer: () => printer().status(),
       watchPrinter: (listener) => {
         const p = printer();
@@ -67,7 +115,17 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
         const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
         return entry ? replica.readLocal(entry) : null;
       },
+      framedThumb: async (orderId, unit) => {
+        const order = runtime.log?.get(orderId);
+        const framed = order?.units.find((u) => u.unit === unit);
+        if (!order || !framed?.template) return null;
+        return shop.frames.framed(order.eventId, framed.imageId, framed.template);
+      },
       clock: node.clock,
+      routing: () => {
+        const here = node.stationQueue?.();
+        return here ? kioskRouting(here, runtime.queueBoard.peers()) : null;
+      },
       names: () => ({
         venue: runtime.profile?.venue.name ?? '',
         printer: runtime.profile?.printer.name ?? node.printerName,

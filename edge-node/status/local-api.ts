@@ -6,6 +6,7 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
+import { type KioskOwnPhotoDeps, ownPhotoKioskRoutes } from '../kiosk/own-photo-routes.ts';
 import { hostGuard } from './host-guard.ts';
 
 export interface LocalApiDeps {
@@ -16,6 +17,8 @@ export interface LocalApiDeps {
   progress(orderId: string): RedemptionProgress | null;
   /** The kiosk screen's routes; a node without a display (or a test of the other routes) leaves it out. */
   kiosk?: KioskDeps;
+  /** The kiosk's "Print your own photos" screens (issue #13 item 3); left out without a kiosk. */
+  ownPhotos?: KioskOwnPhotoDeps;
   /** Where unexpected failures are logged (their message is never sent to the client). */
   logger?: StructuredLogger;
   /** Host names besides loopback this API answers to (its listen address, names set for the kiosk). */
@@ -63,6 +66,7 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
     ctx.body = p;
   });
   if (deps.kiosk) kioskRoutes(router, deps.kiosk);
+  if (deps.ownPhotos) ownPhotoKioskRoutes(router, deps.ownPhotos);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,4 +1,5 @@
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
+import type { StationQueueReport } from '../../shared/protocol/station-queue.ts';
 import type { StationReport } from '../../shared/protocol/station-report.ts';
 import type { HoldingsScan } from '../mesh/event-replica.ts';
 import type { VenueDht } from '../mesh/venue-dht.ts';
@@ -25,6 +26,8 @@ export interface StatusSources {
   jobLogDamagedLines: number;
   /** A photo station's printers (issue #12); absent on thermal-only nodes. */
   station?: StationReport;
+  /** Its queue for fan routing (issue #16). */
+  routing?: StationQueueReport;
 }
 
 /** The report the node sends the coordinator (PUT /api/printer/status) and shows at GET /status; updates the gauges. */
@@ -60,5 +63,6 @@ export async function buildStatusReport(s: StatusSources): Promise<PrinterStatus
     ...(s.offline ? { offline: await s.offline.status() } : {}),
     jobLogDamagedLines: s.jobLogDamagedLines,
     ...(s.station ? { station: s.station } : {}),
+    ...(s.routing ? { routing: s.routing } : {}),
   };
 }

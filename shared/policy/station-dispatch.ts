@@ -8,8 +8,16 @@ export interface StationPrinterView {
   id: string;
   /** Healthy: media loaded, no blocking reason, answering. */
   canPrint: boolean;
-  /** Has a unit in flight (IPP photo printers take one job at a time here). */
+  /** Has at least one unit in flight. */
   busy: boolean;
+  /**
+   * Units sent and not yet ended on this printer. A printer takes up to `queueDepth` of them: an IPP
+   * Everywhere printer one at a time, a CUPS queue several (its scheduler holds them), so a code is
+   * accepted by the printer at once instead of waiting inside the station for the print before it.
+   */
+  inFlight?: number;
+  /** Jobs this printer holds at once (default 1). */
+  queueDepth?: number;
   /** Prints left on the roll, or null if unknown. */
   printsLeft: number | null;
   /** Measured or configured seconds per print. */
@@ -18,16 +26,28 @@ export interface StationPrinterView {
   unitsSent: number;
 }
 
+export function inFlightOf(p: Pick<StationPrinterView, 'busy' | 'inFlight'>): number {
+  return p.inFlight ?? (p.busy ? 1 : 0);
+}
+
+/** A printer with room for one more job: below its queue depth and, if the roll is counted, below it. */
+export function hasRoom(p: StationPrinterView): boolean {
+  const inFlight = inFlightOf(p);
+  return inFlight < (p.queueDepth ?? 1) && (p.printsLeft === null || p.printsLeft > inFlight);
+}
+
 /**
- * The printer for the next unit: free and healthy; among those the fastest, then the one with more
- * prints left, then the one that printed less, then by id (stable). Null when none is free.
+ * The printer for the next unit: healthy with room in its queue; among those the one that would finish
+ * it first ((jobs ahead + 1) × seconds per print), then the one with more prints left, then the one
+ * that printed less, then by id (stable). Null when none has room.
  */
 export function choosePrinter(printers: readonly StationPrinterView[], exclude?: ReadonlySet<string>): string | null {
-  const free = printers.filter((p) => p.canPrint && !p.busy && !exclude?.has(p.id) && p.printsLeft !== 0);
+  const free = printers.filter((p) => p.canPrint && !exclude?.has(p.id) && hasRoom(p));
   if (free.length === 0) return null;
+  const finish = (p: StationPrinterView): number => (inFlightOf(p) + 1) * p.secondsPerPrint;
   free.sort(
     (a, b) =>
-      a.secondsPerPrint - b.secondsPerPrint ||
+      finish(a) - finish(b) ||
       (b.printsLeft ?? Number.MAX_SAFE_INTEGER) - (a.printsLeft ?? Number.MAX_SAFE_INTEGER) ||
       a.unitsSent - b.unitsSent ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -99,13 +119,15 @@ export function updatePrintTime(previous: number | null, measuredSeconds: number
 
 /**
  * Seconds until a unit handed in now is printed, for the kiosk ("ready in about 40 s"): the units
- * ahead of it share the working printers, each print takes their mean measured time, and one print
- * in progress per busy printer is counted as half done. Null when no printer can print.
+ * ahead of it (waiting in the station and queued at its printers) share the working printers, each
+ * print takes their mean measured time, and the print in progress on each busy printer is counted as
+ * half done. Null when no printer can print.
  */
 export function estimatedWaitSeconds(printers: readonly StationPrinterView[], unitsWaiting: number): number | null {
   const working = printers.filter((p) => p.canPrint);
   if (working.length === 0) return null;
   const perPrint = working.reduce((n, p) => n + p.secondsPerPrint, 0) / working.length;
-  const inProgress = working.filter((p) => p.busy).length * 0.5;
-  return Math.round(((unitsWaiting + inProgress) / working.length + 1) * perPrint);
+  const busy = working.filter((p) => inFlightOf(p) > 0);
+  const ahead = busy.reduce((n, p) => n + inFlightOf(p), 0) - busy.length * 0.5;
+  return Math.round(((unitsWaiting + ahead) / working.length + 1) * perPrint);
 }

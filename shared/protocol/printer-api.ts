@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ORDER_STATES } from '../policy/order-state.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
+import { stationQueueSchema } from './station-queue.ts';
 import { stationReportSchema } from './station-report.ts';
 
 /**
@@ -51,6 +52,14 @@ export const profileFeedSchema = eventFeedDescriptorSchema.extend({
   endsAt: epochMs,
   /** How long the feed is, committed; a printer behind it knows there is more to fetch. */
   head: z.object({ blobsLength: count, catalogLength: count }),
+  /** The event's prices, so the kiosk totals a basket with the shop's pricing even offline; absent from older coordinators. */
+  priceList: z
+    .object({
+      currency: z.string().length(3),
+      unitPriceCents: z.number().int().min(0),
+      bundles: z.array(z.object({ copies: z.number().int().min(2), priceCents: z.number().int().min(0) })),
+    })
+    .optional(),
 });
 
 export const printerProfileSchema = z.object({
@@ -72,6 +81,11 @@ export const printerProfileSchema = z.object({
   }),
   /** The venue's paid orders and the printers' claims (offline redemption); absent from older coordinators. */
   ordersFeed: ordersFeedDescriptorSchema.extend({ length: count }).optional(),
+  /**
+   * Events whose printing at the venue is over (ended, and their codes expired): the printer closes
+   * their feeds and frees the disk space (issue #15). Absent from older coordinators.
+   */
+  endedFeeds: z.array(eventFeedDescriptorSchema).optional(),
 });
 export type PrinterProfile = z.infer<typeof printerProfileSchema>;
 export type ProfileFeed = z.infer<typeof profileFeedSchema>;
@@ -110,7 +124,18 @@ export const redeemRequestSchema = z
   });
 export type RedeemRequest = z.input<typeof redeemRequestSchema>;
 
-export const orderItemSchema = z.object({ imageId: id, copies: z.number().int().min(1) });
+/** Issue #14: which template frames a print and which photos fill its windows 2…n. */
+export const unitTemplateSchema = z.object({
+  templateId: id,
+  moreImageIds: z.array(id).max(16),
+  caption: z.string().max(200).nullable(),
+});
+
+export const orderItemSchema = z.object({
+  imageId: id,
+  copies: z.number().int().min(1),
+  template: unitTemplateSchema.extend({ name: z.string(), feeLine: z.string() }).optional(),
+});
 
 /**
  * An order as a printer reads it. The coordinator sends its whole order view (totals, claim, …);
@@ -143,6 +168,8 @@ export const printUnitJobSchema = z.object({
   printed: z.boolean(),
   /** This printer's last have-list did not include the photo. */
   lacking: z.boolean(),
+  /** Issue #14: printed framed with this template (absent from older coordinators and plain prints). */
+  template: unitTemplateSchema.optional(),
   image: z
     .object({
       sha256: hex64,
@@ -220,6 +247,9 @@ export const eventStatusSchema = z
     bytesNeeded: count,
     /** Replication lag: age of the oldest image not held yet; null when up to date. */
     oldestMissingAgeMs: count.nullable(),
+    /** Issue #14: template frames held whole here, of those on the feed (absent: no templates). */
+    templatesHeld: count.optional(),
+    templatesTotal: count.optional(),
   })
   .strict();
 export type EventStatus = z.infer<typeof eventStatusSchema>;
@@ -260,6 +290,8 @@ export const printerStatusReportSchema = z
     jobLogDamagedLines: count.optional(),
     /** A photo station's printers (issue #12): health, prints left, print time. */
     station: stationReportSchema.optional(),
+    /** Its queue, for routing fans to the shortest one (issue #16); absent from older printers. */
+    routing: stationQueueSchema.optional(),
   })
   .strict();
 /** The report as sent (fields with defaults may be left out). */

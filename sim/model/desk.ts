@@ -11,6 +11,7 @@
  * attempt and the time until the retry count against the strategy that caused them.
  */
 import type { Rng } from '../../shared/policy/prng.ts';
+import { expectedReadySeconds, isBetterRoute } from '../../shared/policy/queue-routing.ts';
 import type { Scenario } from '../scenario.ts';
 import { HELD, type SimContext, type Strategy } from '../strategies/strategy.ts';
 import type { OrderSpec } from './workload.ts';
@@ -24,6 +25,8 @@ interface Attempt {
   done: boolean;
   printing: boolean;
   unitsLeft: number;
+  /** Printer-seconds of this fan's units not started yet (what the printer publishes as its queue). */
+  unstartedWork: number;
 }
 
 export interface DeskHost extends SimContext {
@@ -53,6 +56,9 @@ export class Desk {
   readonly #heads: Int32Array;
   readonly #queued: Int32Array;
   readonly #busy: Uint8Array;
+  /** Per printer: printer-seconds of queued units not started, and when the unit in progress ends. */
+  readonly #work: Float64Array;
+  readonly #busyUntil: Float64Array;
   readonly #printed = new Map<number, Uint8Array>();
   readonly #attempts = new Map<number, number>();
   /** When each order's fan first scanned: a retried order's wait runs from there. */
@@ -68,6 +74,8 @@ export class Desk {
     this.#heads = new Int32Array(n);
     this.#queued = new Int32Array(n);
     this.#busy = new Uint8Array(n);
+    this.#work = new Float64Array(n);
+    this.#busyUntil = new Float64Array(n);
     this.#rng = sim.rng('redemption-choice');
   }
 
@@ -99,17 +107,46 @@ export class Desk {
         return this.#nearestUp(order.seat);
       case 'random':
         return this.#nearestUp(this.#rng.int(n));
-      case 'shortest-queue': {
-        const start = this.#rng.int(n);
-        let best = -1;
-        for (let k = 0; k < n; k++) {
-          const p = (start + k) % n;
-          if (!sim.isPrinterUp(p)) continue;
-          if (best < 0 || this.#queued[p]! < this.#queued[best]!) best = p;
-        }
-        return best;
+      case 'shortest-queue':
+        return this.#shortestQueue(order, this.#rng.int(n));
+    }
+  }
+
+  /**
+   * The edge nodes' own routing policy (shared/policy/queue-routing.ts): the printer where the fan's
+   * prints would be out soonest, from the queue work each printer publishes, among the printers that
+   * hold all the fan's photos while any does; ties go to the printer nearer the fan's seat. The scan
+   * starts at a drawn printer so equal, equally near printers share the fans.
+   */
+  #shortestQueue(order: OrderSpec, start: number): number {
+    const sim = this.#sim;
+    const n = sim.printers;
+    const printed = this.#printed.get(order.id);
+    let units = 0;
+    for (let k = 0; k < order.copies.length; k++) if (!printed?.[k]) units += order.copies[k]!;
+    let best = -1;
+    let bestEta = 0;
+    let bestDistance = 0;
+    let bestHolds = false;
+    for (let j = 0; j < n; j++) {
+      const p = (start + j) % n;
+      if (!sim.isPrinterUp(p)) continue;
+      let holds = true;
+      for (let k = 0; k < order.images.length && holds; k++) {
+        if (!printed?.[k] && sim.state(p, order.images[k]!) !== HELD) holds = false;
+      }
+      if (best >= 0 && bestHolds && !holds) continue;
+      const queueWork = this.#work[p]! + Math.max(0, this.#busyUntil[p]! - sim.now);
+      const eta = expectedReadySeconds(queueWork, 1, this.#printSeconds[p]!, units);
+      const distance = Math.abs(p - order.seat);
+      if (best < 0 || (holds && !bestHolds) || isBetterRoute(eta, distance, bestEta, bestDistance)) {
+        best = p;
+        bestEta = eta;
+        bestDistance = distance;
+        bestHolds = holds;
       }
     }
+    return best;
   }
 
   /** The printer itself if up, else the closest one up (p+1, p-1, p+2, …), or -1. */
@@ -137,10 +174,12 @@ export class Desk {
     }
     const printed = this.#printed.get(order.id);
     let unitsLeft = 0;
+    let unstartedWork = 0;
     let local = true;
     for (let k = 0; k < order.images.length; k++) {
       if (printed?.[k]) continue;
       unitsLeft++;
+      unstartedWork += order.copies[k]! * this.#printSeconds[p]!;
       if (sim.state(p, order.images[k]!) !== HELD) local = false;
     }
     if (local) this.allLocal++;
@@ -153,9 +192,11 @@ export class Desk {
       done: false,
       printing: false,
       unitsLeft,
+      unstartedWork,
     };
     this.#queues[p]!.push(a);
     this.#queued[p]!++;
+    this.#work[p]! += unstartedWork;
     if (sim.tracing) sim.trace({ kind: 'redeem', printer: p, order: order.id, images: Array.from(order.images) });
     if (sim.strategy.redemptionNeedsWan) {
       if (!sim.isWanUp()) {
@@ -199,6 +240,8 @@ export class Desk {
   #fail(a: Attempt): void {
     a.failed = true;
     this.#queued[a.printer]!--;
+    this.#work[a.printer]! -= a.unstartedWork;
+    a.unstartedWork = 0;
     this.#abandon(a);
     this.#giveUp(a.order, a.printer);
     this.#pump(a.printer);
@@ -258,7 +301,11 @@ export class Desk {
       this.#busy[p] = 1;
       a.printing = true;
       const startedAt = sim.now;
-      sim.at(startedAt + order.copies[k]! * this.#printSeconds[p]!, () => this.#printedUnit(a, k, startedAt));
+      const seconds = order.copies[k]! * this.#printSeconds[p]!;
+      a.unstartedWork -= seconds;
+      this.#work[p]! -= seconds;
+      this.#busyUntil[p] = startedAt + seconds;
+      sim.at(startedAt + seconds, () => this.#printedUnit(a, k, startedAt));
       return;
     }
   }

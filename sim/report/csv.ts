@@ -36,6 +36,7 @@ const RUN_COLUMNS: ReadonlyArray<readonly [string, (run: StrategyRun) => Cell]> 
   ['batchesTotal', (r) => r.batches.length],
   ['events', (r) => r.events],
   ['wallSeconds', (r) => r.wallSeconds],
+  ['pooledWaitP99Seconds', (r) => r.pooledFanWaitSeconds?.p99 ?? null],
 ];
 
 export const RUN_CSV_HEADER: readonly string[] = RUN_COLUMNS.map(([name]) => name);

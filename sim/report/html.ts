@@ -83,6 +83,7 @@ const ROWS: ReadonlyArray<readonly [string, (s: StrategySummary) => string]> = [
   ['Fan wait p50', (s) => withCi(s.fanWaitP50, s.runs, 1, 's')],
   ['Fan wait p95', (s) => withCi(s.fanWaitP95, s.runs, 1, 's')],
   ['Fan wait p99', (s) => withCi(s.fanWaitP99, s.runs, 1, 's')],
+  ['Fan wait p99, pooled-queue ideal', (s) => (s.pooledWaitP99 ? withCi(s.pooledWaitP99, s.runs, 1, 's') : 'n/a')],
   ['Share all-local', (s) => withCi(s.allLocalShare, s.runs, 0.01, '%')],
   ['Mean replication lag', (s) => withCi(s.meanLagSeconds, s.runs, 1, 's')],
 ];

@@ -20,6 +20,8 @@ const KEY_ORDER: readonly (readonly string[])[] = [
     'fanWaitP50',
     'fanWaitP95',
     'fanWaitP99',
+    'pooledFanWaitSeconds',
+    'pooledWaitP99',
     'allLocalShare',
     'meanLagSeconds',
     'lagSeries',

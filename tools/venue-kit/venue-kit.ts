@@ -48,6 +48,8 @@ export type CoordinatorMode =
       logLevel?: CoordinatorConfig['logLevel'];
       /** The setting a user changes when `port` is taken (named in the error). */
       portSetting?: string;
+      /** Tax included in prices (kiosk receipts' tax line); 0 when left out. */
+      taxRatePercent?: number;
     }
   | { kind: 'process'; env?: Record<string, string> };
 
@@ -218,6 +220,11 @@ export class VenueKit extends ReadyResource {
         dhtHost: net.cloudHost,
         // The demo, tests and benches buy through the test gateway; production must choose a provider.
         paymentGateway: 'test',
+        // Reorders after the event go to the demo lab (issue #15).
+        lab: 'test',
+        // Stations' card readers are simulated (a person taps a card on /terminal/test).
+        cardTerminal: 'test',
+        ...(mode.taxRatePercent !== undefined ? { taxRatePercent: mode.taxRatePercent } : {}),
         ...(ownBootstrap ? { dhtPort: 0 } : { dhtBootstrap: bootstrapList }),
         logLevel: mode.logLevel ?? 'silent',
       });

@@ -17,8 +17,10 @@ const FILES: Readonly<Record<string, { path: () => string; type: string }>> = {
   'dashboard.js': { path: () => `${HERE}dashboard.js`, type: JS },
   'event.js': { path: () => `${HERE}event.js`, type: JS },
   'events.js': { path: () => `${HERE}events.js`, type: JS },
+  'kiosk-dashboard.js': { path: () => `${HERE}kiosk-dashboard.js`, type: JS },
   'prices.js': { path: () => `${HERE}prices.js`, type: JS },
   'printers.js': { path: () => `${HERE}printers.js`, type: JS },
+  'templates.js': { path: () => `${HERE}templates.js`, type: JS },
   'tokens.js': { path: () => `${HERE}tokens.js`, type: JS },
   'upload.js': { path: () => `${HERE}upload.js`, type: JS },
   // QR decoding in the browser (pair a printer from a photo of its pairing QR), no CDN.

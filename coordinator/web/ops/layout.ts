@@ -20,15 +20,17 @@ export const OPS_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-type NavKey = 'dashboard' | 'events' | 'printers' | 'conflicts' | 'tokens' | 'upload';
+type NavKey = 'dashboard' | 'events' | 'printers' | 'conflicts' | 'tokens' | 'upload' | 'fulfilment' | 'own-photos';
 
 const NAV: ReadonlyArray<{ key: NavKey; href: string; label: string; operatorOnly: boolean }> = [
   { key: 'dashboard', href: '/ops', label: 'Dashboard', operatorOnly: true },
   { key: 'events', href: '/ops/events', label: 'Events', operatorOnly: true },
   { key: 'printers', href: '/ops/printers', label: 'Printers', operatorOnly: true },
   { key: 'conflicts', href: '/ops/conflicts', label: 'Conflicts', operatorOnly: true },
+  { key: 'own-photos', href: '/ops/own-photos', label: 'Own photos', operatorOnly: true },
   { key: 'tokens', href: '/ops/tokens', label: 'Access tokens', operatorOnly: true },
   { key: 'upload', href: '/ops/upload', label: 'Upload photos', operatorOnly: false },
+  { key: 'fulfilment', href: '/ops/fulfilment', label: 'Fulfilment', operatorOnly: true },
 ];
 
 /** Headers every operator page gets: strict CSP, never cached (it shows live, private data). */

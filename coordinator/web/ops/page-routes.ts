@@ -1,9 +1,11 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { html } from '../../../shared/web/html.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import type { StaffIdentity } from '../../http/auth.ts';
 import { buildConflictViews, OrderCodes } from '../../services/conflict-views.ts';
 import { loadDeliveryMatrix } from '../../services/delivery.ts';
+import { kioskDashboard } from '../../services/kiosk-dashboard.ts';
 import { MAX_CONFLICTS_LISTED } from '../../services/offline-redemptions.ts';
 import type { OpsMonitor } from '../../services/ops-monitor.ts';
 import { IN_FLIGHT_STATES, MAX_ORDERS_LISTED } from '../../services/orders.ts';
@@ -14,6 +16,8 @@ import { staffPage } from './page-auth.ts';
 import { conflictsBody } from './pages/conflicts.ts';
 import { type EventViewData, eventBody, eventLiveFragment } from './pages/event.ts';
 import { eventsBody } from './pages/events.ts';
+import { summaryTable } from './pages/fulfilment.ts';
+import { kioskDashboardHtml } from './pages/kiosk-sales.ts';
 import { pricesBody } from './pages/prices.ts';
 import { printersBody } from './pages/printers.ts';
 import { tokensBody } from './pages/tokens.ts';
@@ -56,12 +60,26 @@ export function opsPageRoutes(router: Router, deps: CoordinatorDeps, monitor: Op
   };
 
   router.get('/ops', operator, async (ctx) => {
-    const [snapshot, sales] = await Promise.all([monitor.snapshot(), store.salesSince(clock.now() - SALES_WINDOW_MS)]);
-    const body = dashboardBody(snapshot, sales);
+    const [snapshot, sales, kiosk] = await Promise.all([
+      monitor.snapshot(),
+      store.salesSince(clock.now() - SALES_WINDOW_MS),
+      kioskDashboard(deps, clock.now() - SALES_WINDOW_MS),
+    ]);
+    const reorderSummary = deps.afterEvent ? await deps.afterEvent.reorders.summary() : null;
+    const reorders = reorderSummary
+      ? summaryTable(reorderSummary, new Map((await store.listEvents()).map((e) => [e.id, e])))
+      : html``;
+    const body = html`${dashboardBody(snapshot, sales)}${kioskDashboardHtml(kiosk)}${reorders}`;
     sendHtml(
       ctx,
       200,
-      opsPage({ title: 'Dashboard', staff: staffOf(ctx), current: 'dashboard', body, scripts: ['dashboard.js'] }),
+      opsPage({
+        title: 'Dashboard',
+        staff: staffOf(ctx),
+        current: 'dashboard',
+        body,
+        scripts: ['dashboard.js', 'kiosk-dashboard.js'],
+      }),
     );
   });
 

@@ -2,14 +2,17 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError, isAppError } from '../../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
+import { ReorderService } from '../../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
 import { imageQuerySchema, photographersOf, selectImages } from '../../services/image-query.ts';
 import { loadOrderSnapshot } from '../../services/orders.ts';
+import { templateStoreFor } from '../../templates/template-store.ts';
 import type { AssetTable } from './assets.ts';
 import { errorPage, setPageHeaders } from './layout.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
 import { homePage } from './views-home.ts';
 import { orderPage } from './views-order.ts';
+import { afterEventSection, reorderGalleryNotice } from './views-reorder.ts';
 
 /** Gallery page parameters; anything else in the URL (tracking tags on shared links) is ignored. */
 const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
@@ -23,6 +26,9 @@ const GALLERY_PARAMS = ['photographer', 'from', 'to', 'cursor'] as const;
 export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetTable): void {
   const { store, clock } = deps;
   const pageErrors = htmlErrors(assets);
+  /** Issue #14: the cart loads its frame choice only where the event offers templates. */
+  const offeredTemplates = async (eventId: string) =>
+    (await templateStoreFor(store).list(eventId)).filter((t) => !t.retired).length;
 
   router.get('/', pageErrors, async (ctx) => {
     setPageHeaders(ctx, 'no-cache');
@@ -46,6 +52,13 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     const matching = selectImages(all, { ...query, order: 'feed', limit: undefined, cursor: undefined }).images.length;
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
+    // After the event: a notice pointing at prints, canvas and files from the lab (issue #15).
+    const reorderNotice =
+      deps.afterEvent && clock.now() >= event.endsAt
+        ? (await new ReorderService({ ...deps, afterEvent: deps.afterEvent }).isOpen(event))
+          ? reorderGalleryNotice(event.id)
+          : undefined
+        : undefined;
     ctx.body = galleryPage(assets, {
       event,
       photographers: photographersOf(all),
@@ -55,6 +68,8 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
       matching,
       now: clock.now(),
       maxCopies: MAX_COPIES_PER_IMAGE,
+      afterEvent: reorderNotice,
+      templateCount: await offeredTemplates(event.id),
     });
   });
 
@@ -68,7 +83,7 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     }
     setPageHeaders(ctx, 'no-cache');
     ctx.type = 'html';
-    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE);
+    ctx.body = photoPage(assets, event, image, MAX_COPIES_PER_IMAGE, await offeredTemplates(event.id));
   });
 
   router.get('/o/:orderId', pageErrors, async (ctx) => {
@@ -79,7 +94,10 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
     setPageHeaders(ctx, 'no-store');
     ctx.set('x-robots-tag', 'noindex');
     ctx.type = 'html';
-    ctx.body = orderPage(assets, snapshot);
+    const offer = deps.afterEvent
+      ? await new ReorderService({ ...deps, afterEvent: deps.afterEvent }).offerFor(snapshot.order)
+      : null;
+    ctx.body = orderPage(assets, snapshot, offer ? afterEventSection(snapshot.order, offer) : undefined);
   });
 }
 

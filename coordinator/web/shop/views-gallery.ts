@@ -13,6 +13,8 @@ const TIME_STEP_MS = 15 * 60_000;
 
 export interface GalleryModel {
   event: EventRecord;
+  /** The reorder notice once the event has ended (issue #15), when the coordinator has that part. */
+  afterEvent?: SafeHtml | undefined;
   photographers: string[];
   filter: Pick<ImageFilter, 'photographer' | 'from' | 'to'>;
   images: ImageRecord[];
@@ -21,6 +23,8 @@ export interface GalleryModel {
   matching: number;
   now: number;
   maxCopies: number;
+  /** Issue #14: templates offered at this event (the cart loads its frame choice only when > 0). */
+  templateCount?: number;
 }
 
 export function imagePath(eventId: string, imageId: string): string {
@@ -112,10 +116,17 @@ export function galleryPage(assets: AssetTable, m: GalleryModel): string {
   return shopPage(assets, {
     title: event.name,
     script: 'gallery.js',
-    data: { 'event-id': event.id, since: m.now, 'max-copies': m.maxCopies, currency: event.priceList.currency },
+    data: {
+      'event-id': event.id,
+      since: m.now,
+      'max-copies': m.maxCopies,
+      currency: event.priceList.currency,
+      templates: m.templateCount ?? 0,
+    },
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<h1>${event.name}</h1>
 <p class="meta">${timeTag(event.startsAt, 'datetime')} – ${timeTag(event.endsAt, 'time')}${live ? html` <span class="badge">Live</span>` : ''}</p>
+${m.afterEvent ?? ''}
 <noscript><p class="notice">Turn on JavaScript to add photos to a cart and pay.</p></noscript>
 ${filters(m)}
 <p class="count-line"><span id="photo-count" data-count="${m.matching}">${m.matching === 1 ? '1 photo' : `${m.matching} photos`}</span>${live ? ' · new photos appear while the event runs' : ''}</p>
@@ -153,15 +164,30 @@ function cartDialog(maxCopies: number): SafeHtml {
 <template id="cart-item-template"><li class="cart-item"><img alt="" width="64" height="64">
 <label class="field"><span>Copies<span class="visually-hidden"></span></span><input type="number" min="1" max="${maxCopies}" step="1" inputmode="numeric"></label>
 <span class="price"></span>
-<button type="button" class="remove">Remove</button></li></template>`;
+<button type="button" class="remove">Remove</button>
+<div class="frame" hidden><label class="field"><span>Frame</span><select class="frame-select"></select></label>
+<div class="frame-extra"></div><img class="frame-preview" alt="" width="160" height="240" hidden>
+<p class="frame-fee" aria-live="polite"></p></div></li></template>`;
 }
 
-export function photoPage(assets: AssetTable, event: EventRecord, image: ImageRecord, maxCopies: number): string {
+export function photoPage(
+  assets: AssetTable,
+  event: EventRecord,
+  image: ImageRecord,
+  maxCopies: number,
+  templateCount = 0,
+): string {
   const preview = fitLongEdge(image.width, image.height, PREVIEW_LONG_EDGE_PIXELS);
   return shopPage(assets, {
     title: `Photo · ${event.name}`,
     script: 'gallery.js',
-    data: { 'event-id': event.id, 'image-id': image.id, 'max-copies': maxCopies, currency: event.priceList.currency },
+    data: {
+      'event-id': event.id,
+      'image-id': image.id,
+      'max-copies': maxCopies,
+      currency: event.priceList.currency,
+      templates: templateCount,
+    },
     header: html`<button type="button" id="cart-open" class="cart-button" aria-haspopup="dialog" aria-controls="cart" hidden>Cart <span class="count" id="cart-count">0</span></button>`,
     main: html`<p><a href="${galleryPath(event.id)}">‹ All photos of ${event.name}</a></p>
 <h1>Photo by ${image.photographer ?? 'an unnamed photographer'}, ${timeTag(image.createdAt, 'time')}</h1>

@@ -50,6 +50,7 @@ export function homePage(assets: AssetTable, events: readonly EventRecord[], now
 ${section('live-title', 'On now', live, 'Live')}
 ${section('upcoming-title', 'Coming up', upcoming, null)}
 ${section('past-title', 'Earlier', past, null)}
-${none ? html`<p>No events right now. Photos appear here as soon as an event starts.</p>` : ''}`,
+${none ? html`<p>No events right now. Photos appear here as soon as an event starts.</p>` : ''}
+<p id="own-photos-link"><a href="/own-photos">Print your own photos</a> from this phone at a photo kiosk.</p>`,
   });
 }

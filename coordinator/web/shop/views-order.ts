@@ -50,12 +50,32 @@ function statusBlock(status: OrderStatusView): SafeHtml {
 </section>`;
 }
 
+/** Where to print now (issue #16): filled and kept live by routing-hint.js while the order has prints to collect. */
+function routing(): SafeHtml {
+  return html`<section id="routing" class="routing" aria-labelledby="routing-title" aria-live="polite" hidden>
+<h2 id="routing-title">Where to print now</h2>
+<p id="routing-text" class="routing-best"></p>
+<ul id="routing-list" class="routing-list"></ul>
+</section>`;
+}
+
 function items(order: OrderRecord): SafeHtml {
   return html`<ul class="order-items">${order.items.map(
     // Numbered as the printer's receipt numbers them, so staff and fan can point at the same photo.
     (i, n) =>
-      html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo ${n + 1} of your order"><span><strong>Photo ${n + 1}</strong> · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
+      i.template
+        ? framedItem(i, n)
+        : html`<li><img src="/media/images/${encodeURIComponent(i.imageId)}/thumbnail.jpg" loading="lazy" width="80" height="80" alt="Photo ${n + 1} of your order"><span><strong>Photo ${n + 1}</strong> · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}</span></li>`,
   )}</ul>`;
+}
+
+/** Issue #14: a framed print shows itself framed, names its template and states its fee as priced. */
+function framedItem(i: OrderRecord['items'][number], n: number): SafeHtml {
+  const t = i.template!;
+  const query = new URLSearchParams({ images: [i.imageId, ...t.moreImageIds].join(',') });
+  if (t.caption) query.set('caption', t.caption);
+  const preview = `/api/templates/${encodeURIComponent(t.templateId)}/preview.jpg?${query}`;
+  return html`<li class="framed"><img src="${preview}" loading="lazy" width="80" height="120" alt="Photo ${n + 1} of your order in ${t.name}"><span><strong>Photo ${n + 1}</strong> · ${t.name} · ${i.copies === 1 ? '1 copy' : `${i.copies} copies`}<br><span class="fee-line">${t.feeLine}${i.copies > 1 ? ` (each)` : ''}</span></span></li>`;
 }
 
 function help(m: OrderPageModel): SafeHtml {
@@ -69,7 +89,8 @@ function help(m: OrderPageModel): SafeHtml {
 </section>`;
 }
 
-export function orderPage(assets: AssetTable, m: OrderPageModel): string {
+/** `afterEvent`: the reorder offer (issue #15), when the coordinator has that part. */
+export function orderPage(assets: AssetTable, m: OrderPageModel, afterEvent?: SafeHtml): string {
   const { order, event } = m;
   return shopPage(assets, {
     title: 'Your order',
@@ -81,13 +102,30 @@ export function orderPage(assets: AssetTable, m: OrderPageModel): string {
       state: order.state,
       label: m.status.label,
       final: m.status.final ? 'true' : 'false',
-      items: JSON.stringify(order.items),
+      // "Order again" sends these back as a cart: a template as chosen, priced anew.
+      items: JSON.stringify(
+        order.items.map((i) => ({
+          imageId: i.imageId,
+          copies: i.copies,
+          ...(i.template
+            ? {
+                template: {
+                  templateId: i.template.templateId,
+                  moreImageIds: i.template.moreImageIds,
+                  caption: i.template.caption,
+                },
+              }
+            : {}),
+        })),
+      ),
     },
     header: html`<a class="bar-link" href="${galleryPath(event.id)}">Photos</a>`,
     main: html`<h1>Your order</h1>
 <p class="meta">${event.name} · ${order.unitCount === 1 ? '1 print' : `${order.unitCount} prints`} · ${formatMoney(order.totalCents, order.currency)}</p>
 ${statusBlock(m.status)}
+${routing()}
 ${ticket(m)}
+${afterEvent ?? ''}
 <section aria-labelledby="items-title"><h2 id="items-title">Photos</h2>${items(order)}</section>
 ${help(m)}`,
   });

@@ -14,3 +14,4 @@ export declare function progressHeadline(progress: Pick<RedemptionProgress, 'uni
   lead: string;
 };
 export declare function printerBanner(title: string, total: number): string;
+export declare function saleIncompleteLead(channel: 'kiosk-card' | 'kiosk-phone'): string;

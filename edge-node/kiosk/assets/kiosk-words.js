@@ -103,6 +103,16 @@ export function progressHeadline(progress) {
   };
 }
 
+/**
+ * What a kiosk sale's print screen says when not every photo came out: there is no code to scan
+ * again; the payment is released (card) or refunded (phone) by the coordinator.
+ */
+export function saleIncompleteLead(channel) {
+  return channel === 'kiosk-card'
+    ? 'Your card payment was released: nothing was charged. Please ask the staff or try another printer.'
+    : 'Your payment will be refunded. Please ask the staff or try another printer.';
+}
+
 /** The banner over the print screen while the printer needs a hand. */
 export function printerBanner(title, total) {
   return `${title}. ${total === 1 ? 'Your photo prints' : 'Your photos print'} as soon as it is fixed.`;

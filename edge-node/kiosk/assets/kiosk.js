@@ -3,12 +3,16 @@ import {
   canSubmitCode,
   printerBanner,
   progressHeadline,
+  saleIncompleteLead,
   thumbPlaceholder,
   typedCount,
   unitNote,
   unitStateLabel,
 } from './kiosk-words.js';
 import { listenForWedge } from './wedge-listener.js';
+
+/** "Find your photos" (kiosk-shop.js) when the node offers it; loaded only then. */
+let shop = null;
 
 /**
  * The kiosk screen's behaviour. One screen at a time: attract (camera + scanner + "type your
@@ -26,9 +30,13 @@ const timings = {
   idleReturnMs: Number(root.dataset.idleReturnMs),
   stallReturnMs: Number(root.dataset.stallReturnMs),
   printerPollMs: Number(root.dataset.printerPollMs),
+  shopIdleMs: Number(root.dataset.shopIdleMs),
+  salePollMs: Number(root.dataset.salePollMs),
 };
 const $ = (id) => document.getElementById(id);
-const SCREENS = ['attract', 'type', 'checking', 'progress', 'message'];
+const SCREENS = ['attract', 'type', 'checking', 'progress', 'message'].concat(
+  root.dataset.shop === 'on' ? ['gallery', 'pay', 'frames'] : [],
+);
 
 /** Where each state sits on the card's three-step track: get the photo, print, done. */
 const STATE_STEP = { queued: 0, local: 1, fetching_lan: 0, fetching_cloud: 0, printing: 1, printed: 3, failed: 0 };
@@ -66,6 +74,8 @@ function show(name) {
   // The printer's state shows on the attract screen and while printing; a message says it in full.
   if (name !== 'attract' && name !== 'progress') $('printer-banner').hidden = true;
   if (name === 'attract') {
+    shop?.onAttract();
+    delete root.dataset.saleChannel;
     order = null;
     delete root.dataset.outcome;
     void refreshPrinter();
@@ -104,6 +114,11 @@ function showMessage(message) {
 async function submitCode(raw, via) {
   const code = raw.trim();
   if (!code || busy) return;
+  // A fan's own-photo job QR (PRINTJOB:code:pin) opens the own-photo screens with it.
+  if (/^PRINTJOB:/i.test(code)) {
+    location.assign(`/kiosk/own#${encodeURIComponent(code)}`);
+    return;
+  }
   // Only the camera repeats itself; a scanner or a typed code is a deliberate new try.
   if (via === 'camera' && code === lastCode.code && Date.now() - lastCode.at < SAME_CODE_QUIET_MS) return;
   lastCode = { code, at: Date.now() };
@@ -210,7 +225,9 @@ function render(progress, printer) {
   }
   const headline = progressHeadline(progress);
   $('progress-title').textContent = headline.title;
-  $('progress-lead').textContent = headline.lead;
+  // A kiosk sale has no code to scan again: say what happened to the money instead.
+  const sale = root.dataset.saleChannel;
+  $('progress-lead').textContent = headline.outcome === 'incomplete' && sale ? saleIncompleteLead(sale) : headline.lead;
   if (!headline.outcome) return;
   $('progress-done').hidden = false;
   root.dataset.outcome = headline.outcome;
@@ -331,6 +348,11 @@ $('message-ok').addEventListener('click', () => show('attract'));
 $('progress-done').addEventListener('click', () => show('attract'));
 
 show('attract');
+if (root.dataset.shop === 'on') {
+  import('./kiosk-shop.js').then(({ initShop }) => {
+    shop = initShop({ $, root, timings, show, startProgress, showMessage, screen: () => screen });
+  });
+}
 startCameraScanner(
   $('camera-video'),
   (code) => void submitCode(code, 'camera'),

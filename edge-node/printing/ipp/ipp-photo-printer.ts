@@ -24,7 +24,7 @@ export const DEFAULT_SECONDS_PER_PRINT = 12;
  * again, so a queue that stopped itself is resumed this often to let the backend look again; if the
  * printer is still empty, the backend stops the queue again and nothing prints.
  */
-export const DEFAULT_RESUME_RETRY_MS = 30_000;
+export const DEFAULT_RESUME_RETRY_MS = 10_000;
 /** Warn when this many prints or fewer are left on a roll (configurable per printer). */
 export const DEFAULT_LOW_ROLL_PRINTS = 40;
 
@@ -42,6 +42,19 @@ export interface IppPhotoPrinterConfig {
   /** Configured seconds per print by media, used until one is measured. */
   secondsPerPrint?: number;
   dpi?: number;
+  /** Jobs sent to this printer at once (defaultQueueDepth(uri) when not set). */
+  queueDepth?: number;
+}
+
+/** A CUPS queue holds jobs in its scheduler: a few are sent ahead so the next print starts at once. */
+export const CUPS_QUEUE_DEPTH = 4;
+/** An IPP Everywhere printer (ippeveprinter, most network photo printers) takes one job at a time. */
+export const DIRECT_PRINTER_QUEUE_DEPTH = 1;
+
+export function defaultQueueDepth(uri: string): number {
+  return /\/printers\/[^/]+\/?$/.test(new URL(uri.replace(/^ipps?:/, 'http:')).pathname)
+    ? CUPS_QUEUE_DEPTH
+    : DIRECT_PRINTER_QUEUE_DEPTH;
 }
 
 export interface PrinterReport {
@@ -67,7 +80,9 @@ export class IppPhotoPrinter extends EventEmitter {
   readonly client: IppClient;
   readonly mediaSize: MediaSize;
   health: PrinterHealth;
-  busy = false;
+  /** Units sent to this printer whose jobs have not ended. */
+  inFlight = 0;
+  readonly queueDepth: number;
   unitsSent = 0;
   printsToday = 0;
   failures = 0;
@@ -76,6 +91,10 @@ export class IppPhotoPrinter extends EventEmitter {
   readonly #clock: Clock;
   readonly #resumeRetryMs: number;
   #lastResumeAt = Number.NEGATIVE_INFINITY;
+  /** A queued job starts printing when the one before it ends: print time is measured from then. */
+  #lastCompletedAt = Number.NEGATIVE_INFINITY;
+  /** Resumed after stopping itself, not yet shown to print again: one job at a time until it does. */
+  #probing = false;
   resumes = 0;
 
   constructor(
@@ -92,11 +111,16 @@ export class IppPhotoPrinter extends EventEmitter {
     const size = parseMediaName(config.media);
     if (!size) throw new IppError('printer_media_invalid', `Media "${config.media}" is not a PWG media name.`);
     this.mediaSize = size;
+    this.queueDepth = config.queueDepth ?? defaultQueueDepth(config.uri);
     this.health = unreachableHealth(config.name, 'not asked yet');
   }
 
   get name(): string {
     return this.config.name;
+  }
+
+  get busy(): boolean {
+    return this.inFlight > 0;
   }
 
   get secondsPerPrint(): number {
@@ -118,11 +142,24 @@ export class IppPhotoPrinter extends EventEmitter {
       const attributes = await this.client.getPrinterAttributes();
       next = healthFrom(attributes, this.name, this.config.media);
       const now = this.#clock.now();
+      if (next.stopped) this.#probing = false;
       if (next.stopped && (next.stoppedButClear || now - this.#lastResumeAt >= this.#resumeRetryMs)) {
         this.#lastResumeAt = now;
         this.resumes++;
         await this.client.resumePrinter();
         next = healthFrom(await this.client.getPrinterAttributes(), this.name, this.config.media);
+        this.#probing = !next.stopped;
+      }
+      // The backend's reasons outlive the stop: only a job tells whether paper is back. One unit is
+      // sent as the probe; if the queue stops again, that unit is cancelled and moved (never printed
+      // twice), and the next resume tries again.
+      if (this.#probing && !next.stopped && next.blockedByReason) {
+        next = {
+          ...next,
+          canPrint: true,
+          state: 'ready',
+          detail: `Printer ${this.name} was resumed; its next print shows whether it can print again.`,
+        };
       }
     } catch (err) {
       if (!(err instanceof IppError)) throw err;
@@ -139,6 +176,8 @@ export class IppPhotoPrinter extends EventEmitter {
       id: this.name,
       canPrint: this.health.canPrint,
       busy: this.busy,
+      inFlight: this.inFlight,
+      queueDepth: this.#probing ? 1 : this.queueDepth,
       printsLeft: this.printsLeft,
       secondsPerPrint: this.secondsPerPrint,
       unitsSent: this.unitsSent,
@@ -174,10 +213,13 @@ export class IppPhotoPrinter extends EventEmitter {
     return [...open, ...done].filter((j) => j.name === unitId).sort((a, b) => b.id - a.id);
   }
 
-  recordCompleted(startedAt: number): void {
+  recordCompleted(sentAt: number): void {
     this.printsToday++;
     this.printedSinceLoad++;
-    const seconds = (this.#clock.now() - startedAt) / 1000;
+    this.#probing = false;
+    const now = this.#clock.now();
+    const seconds = (now - Math.max(sentAt, this.#lastCompletedAt)) / 1000;
+    this.#lastCompletedAt = now;
     this.measuredSecondsPerPrint = updatePrintTime(this.measuredSecondsPerPrint, seconds);
   }
 

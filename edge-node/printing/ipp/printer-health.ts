@@ -36,6 +36,11 @@ export interface PrinterHealth {
   stopped: boolean;
   /** Stopped while nothing else blocks it any more. */
   stoppedButClear: boolean;
+  /**
+   * Blocked only by a `printer-state-reasons` keyword. A CUPS queue keeps its backend's last reasons
+   * until the backend runs again, so after a resume this may be stale (see IppPhotoPrinter's probe).
+   */
+  blockedByReason?: boolean;
   documentFormats: string[];
 }
 
@@ -56,7 +61,13 @@ export function healthFrom(a: Attributes, printerName: string, media: string): P
   for (const [reason, pstate, words] of BLOCKING_REASONS) {
     if (reasons.some((r) => reasonBase(r) === reason)) {
       const paused = stopped ? ' Its queue is paused and is resumed automatically.' : '';
-      return { ...base, canPrint: false, state: pstate, detail: `Printer ${printerName} ${words}.${paused}` };
+      return {
+        ...base,
+        canPrint: false,
+        blockedByReason: true,
+        state: pstate,
+        detail: `Printer ${printerName} ${words}.${paused}`,
+      };
     }
   }
   if (mediaReady.length > 0 && !mediaReady.includes(media)) {

@@ -75,7 +75,7 @@ export function eventBody(data: EventViewData): SafeHtml {
   return html`<p class="crumbs"><a href="/ops/events">Events</a> ›</p>
 <h1>${e.name}</h1>
 <p>${data.venueName} · ${localTime(e.startsAt)} to ${localTime(e.endsAt)}</p>
-<p class="actions"><a class="button" href="/ops/events/${e.id}/prices">Edit prices</a>
+<p class="actions"><a class="button" href="/ops/events/${e.id}/prices">Edit prices</a> <a class="button" href="/ops/events/${e.id}/templates">Frames and templates</a>
 <a class="button secondary" href="/ops/upload?event=${e.id}">Upload photos</a></p>
 <div id="event-live" data-src="/ops/events/${e.id}/live" aria-live="off">${eventLiveFragment(data)}</div>`;
 }

@@ -19,7 +19,7 @@ ${
     <td>${localTime(e.startsAt)}</td>
     <td>${localTime(e.endsAt)}</td>
     <td>${formatMoney(e.priceList.unitPriceCents, e.priceList.currency)}${e.priceList.bundles.length ? html` <span class="small">+ ${e.priceList.bundles.length} bundle${e.priceList.bundles.length > 1 ? 's' : ''}</span>` : ''}</td>
-    <td><a href="/ops/events/${e.id}/prices">Prices</a> · <a href="/ops/upload?event=${e.id}">Upload</a></td>
+    <td><a href="/ops/events/${e.id}/prices">Prices</a> · <a href="/ops/upload?event=${e.id}">Upload</a> · <a href="/ops/events/${e.id}/after-event">After the event</a></td>
   </tr>`,
   )}</tbody></table></div>`
 }

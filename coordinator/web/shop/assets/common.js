@@ -84,8 +84,8 @@ export const myOrders = {
 };
 
 /** Creates the order (priced by the server) and returns where to pay. */
-export async function placeOrder(eventId, eventName, items) {
-  const { order, checkoutUrl } = await api('/api/orders', { eventId, items });
+export async function placeOrder(eventId, eventName, items, expectedTotalCents) {
+  const { order, checkoutUrl } = await api('/api/orders', { eventId, items, expectedTotalCents });
   myOrders.remember({ id: order.id, eventId, eventName, checkoutUrl, at: Date.now() });
   return checkoutUrl;
 }

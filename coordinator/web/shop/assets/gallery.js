@@ -8,6 +8,7 @@ const eventId = main.dataset.eventId;
 const maxCopies = Number(main.dataset.maxCopies);
 const grid = $('#grid');
 const QUOTE_DELAY_MS = 250;
+const frames = +main.dataset.templates ? import('./cart-frames.js') : null;
 
 localizeTimes();
 
@@ -36,7 +37,7 @@ function save(list, { redraw = true } = {}) {
 
 function addToCart(imageId) {
   const list = items();
-  const line = list.find((i) => i.imageId === imageId);
+  const line = list.find((i) => i.imageId === imageId && !i.template);
   if (line) line.copies = Math.min(maxCopies, line.copies + 1);
   else list.push({ imageId, copies: 1 });
   save(list);
@@ -48,6 +49,7 @@ function drawCart(list) {
     ...list.map(({ imageId, copies }, n) => {
       const li = $('#cart-item-template').content.firstElementChild.cloneNode(true);
       li.dataset.image = imageId;
+      frames?.then((f) => f.frameChoice(li, n, eventId, save));
       $('img', li).src = `/media/images/${encodeURIComponent(imageId)}/thumbnail.jpg`;
       $('.visually-hidden', li).textContent = ` of photo ${n + 1}`;
       const input = $('input', li);
@@ -57,14 +59,14 @@ function drawCart(list) {
         const value = Math.round(Number(input.value));
         input.value = String(Math.max(1, Math.min(maxCopies, Number.isFinite(value) ? value : 1)));
         save(
-          items().map((i) => (i.imageId === imageId ? { imageId, copies: Number(input.value) } : i)),
+          items().map((i, k) => (k === n ? { ...i, copies: Number(input.value) } : i)),
           { redraw: false },
         );
       });
       const remove = $('.remove', li);
       remove.setAttribute('aria-label', `Remove photo ${n + 1}`);
       remove.addEventListener('click', () => {
-        save(items().filter((i) => i.imageId !== imageId));
+        save(items().filter((_, k) => k !== n));
         (cartList.querySelector('input') ?? $('#cart [data-close]')).focus();
       });
       return li;
@@ -73,6 +75,7 @@ function drawCart(list) {
 }
 
 let quoteRound = 0;
+let shown;
 async function quote() {
   const round = ++quoteRound;
   const list = items();
@@ -82,19 +85,20 @@ async function quote() {
   checkout.textContent = 'Pay';
   if (list.length === 0) return;
   try {
-    const { quote: q, breakdown } = await api('/api/orders/quote', { eventId, items: list });
+    const { quote: q, breakdown, templateFees, totalCents } = await api('/api/orders/quote', { eventId, items: list });
     if (round !== quoteRound) return;
     const money = (cents) => formatMoney(cents, q.currency);
-    for (const li of cartList.children) {
-      const line = list.find((i) => i.imageId === li.dataset.image);
-      $('.price', li).textContent = line ? itemPriceText(line.copies, breakdown, money) : '';
-    }
+    cartList.childNodes.forEach((li, n) => {
+      $('.price', li).textContent = itemPriceText(list[n].copies, breakdown, money);
+      frames?.then((f) => f.showFee(li, list[n], templateFees, money));
+    });
     cartBreakdown.replaceChildren(
       ...bundleLines(breakdown, money).map((text) =>
         Object.assign(document.createElement('li'), { textContent: text }),
       ),
     );
-    const total = formatMoney(q.totalCents, q.currency);
+    shown = totalCents;
+    const total = money(totalCents);
     cartTotal.textContent = `${printsText(q.printCount)}: ${total}`;
     checkout.textContent = `Pay ${total}`;
     checkout.disabled = false;
@@ -111,10 +115,11 @@ async function quote() {
 checkout.addEventListener('click', async () => {
   checkout.disabled = true;
   try {
-    window.location.assign(await placeOrder(eventId, $('h1').textContent, items()));
+    window.location.assign(await placeOrder(eventId, $('h1').textContent, items(), shown));
   } catch (err) {
+    // Re-priced: fees move.
+    await quote();
     cartError.textContent = err.message;
-    checkout.disabled = false;
   }
 });
 

@@ -2,6 +2,7 @@
 // and the ways out when something fails (pay again, order again).
 import { $, api, cart, live, localizeTimes, myOrders, placeOrder } from './common.js';
 import { rememberedStatus } from './orders-list.js';
+import './routing-hint.js';
 
 const main = $('#main');
 const orderId = main.dataset.orderId;
