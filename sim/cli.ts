@@ -14,6 +14,7 @@ import { simFeeSettings } from './revenue/revenue-scenario.ts';
 import { revenueTable } from './revenue/revenue-table.ts';
 import { runScenario } from './run-model.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
+import { commandStation } from './station-command.ts';
 import { summarizeRuns } from './stats.ts';
 
 /**
@@ -38,7 +39,10 @@ export const USAGE = `usage: npm run sim -- <command>
   scenarios
       lists the built-in scenarios
   validate <path>
-      checks a scenario file and names every field that is wrong`;
+      checks a scenario file and names every field that is wrong
+  station --scenario <name|path> [--model NAME] [--photos-per-minute N] [--prints-per-minute N]
+      is a station of that printer model fast enough? its CPU (the model's cpuMsPerMb, cpuMsPerPrint)
+      and the model's batches; exit code 3 when it is not (e.g. station --scenario pi-station)`;
 
 const STRATEGIES: readonly StrategyName[] = ['star-periodic', 'on-demand', 'mesh'];
 const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -365,6 +369,7 @@ const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>
   compare: commandCompare,
   scenarios: commandScenarios,
   validate: commandValidate,
+  station: (args) => commandStation(args, async (ref) => loadScenario(await scenarioPath(ref))),
 };
 
 /** `clock` times the runs (the wall-clock figures); the model itself runs on simulated time. */

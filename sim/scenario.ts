@@ -50,6 +50,27 @@ export type Dist = z.infer<typeof distSchema>;
 
 const window = z.strictObject({ fromS: nonNegative(), toS: positive() });
 
+/**
+ * A printer model: its print time and, optionally, what its station's CPU costs (issue #16 item 4;
+ * measured by `npm run bench:mesh` and `npm run bench:print`, say where in `measured`). Without the
+ * CPU figures a station is never CPU-bound (sim/model/station-cpu.ts has the arithmetic).
+ */
+const printerModelSchema = z.strictObject({
+  /** Seconds per print (by the printer itself; bench:print's `measured s/print`). */
+  printSeconds: positive(),
+  /** CPU milliseconds per MB the edge node receives (verify, decrypt, store: bench:mesh cpuPerMbEdge × 1000). */
+  cpuMsPerMb: positive().optional(),
+  /** CPU milliseconds per MB it serves to its LAN peers (a swarm serves about what it receives). */
+  cpuMsPerMbServed: nonNegative().optional(),
+  /** CPU milliseconds to render one print from its master (decode, resize, colour; bench:print). */
+  cpuMsPerPrint: nonNegative().optional(),
+  /** Cores the edge node's replication can use (default 1: one Node.js event loop verifies). */
+  cores: positive().optional(),
+  /** Where the figures come from (command, machine, date): shown in reports, never read. */
+  measured: z.string().optional(),
+});
+export type PrinterModel = z.infer<typeof printerModelSchema>;
+
 const lanSchema = z.discriminatedUnion(
   'kind',
   [
@@ -141,7 +162,7 @@ export const scenarioSchema = z
       .datetime({ error: 'expected an ISO 8601 UTC time, e.g. 2025-06-01T17:00:00Z' })
       .default('2025-06-01T17:00:00Z'),
     venue: z.strictObject({
-      printerModels: z.record(z.string(), z.strictObject({ printSeconds: positive() })),
+      printerModels: z.record(z.string(), printerModelSchema),
       printers: z
         .array(
           z.strictObject({
@@ -191,6 +212,8 @@ export const scenarioSchema = z
             onDemandLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
             backgroundLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs),
             claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
+            /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
+            live: z.boolean({ error: 'expected true or false' }).default(true),
           })
           .prefault({}),
       })
