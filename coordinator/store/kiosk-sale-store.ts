@@ -104,8 +104,40 @@ export interface KioskSaleStore {
   listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>>;
 }
 
-const OPEN_STATES = ['created', 'awaiting_payment', 'authorised', 'paid', 'printing', 'printed'];
-const REVENUE_STATES = ['captured', 'paid', 'printing', 'fulfilled'];
+/** Both stores list the same sales as open and count the same ones as revenue. */
+export const OPEN_SALE_STATES: readonly KioskSaleState[] = [
+  'created',
+  'awaiting_payment',
+  'authorised',
+  'paid',
+  'printing',
+  'printed',
+];
+export const REVENUE_SALE_STATES: readonly KioskSaleState[] = ['captured', 'paid', 'printing', 'fulfilled'];
+
+/**
+ * The sale after `event`, or null when the state machine refuses it. Pure, so the SQLite and
+ * Mongo stores apply the same rule inside their own atomic update.
+ */
+export function saleAfterEvent(
+  sale: KioskSaleRecord,
+  event: KioskSaleEvent,
+  now: number,
+  patch: KioskSalePatch = {},
+): KioskSaleRecord | null {
+  const to = nextSaleState(sale.channel, sale.state, event);
+  return to ? { ...sale, ...patch, state: to, updatedAt: now } : null;
+}
+
+/** The sale with `patch` applied, or null when it is no longer in one of `onlyInStates`. */
+export function salePatchedIn(
+  sale: KioskSaleRecord,
+  now: number,
+  patch: KioskSalePatch,
+  onlyInStates: readonly KioskSaleState[],
+): KioskSaleRecord | null {
+  return onlyInStates.includes(sale.state) ? { ...sale, ...patch, updatedAt: now } : null;
+}
 
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS kiosk_sales (
@@ -192,10 +224,7 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
     now: number,
     patch: KioskSalePatch = {},
   ): Promise<KioskSaleRecord | null> {
-    return this.#update(id, (sale) => {
-      const to = nextSaleState(sale.channel, sale.state, event);
-      return to ? { ...sale, ...patch, state: to, updatedAt: now } : null;
-    });
+    return this.#update(id, (sale) => saleAfterEvent(sale, event, now, patch));
   }
 
   async patch(
@@ -204,9 +233,7 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
     patch: KioskSalePatch,
     onlyInStates: readonly KioskSaleState[],
   ): Promise<KioskSaleRecord | null> {
-    return this.#update(id, (sale) =>
-      onlyInStates.includes(sale.state) ? { ...sale, ...patch, updatedAt: now } : null,
-    );
+    return this.#update(id, (sale) => salePatchedIn(sale, now, patch, onlyInStates));
   }
 
   #update(id: string, change: (sale: KioskSaleRecord) => KioskSaleRecord | null): KioskSaleRecord | null {
@@ -229,10 +256,10 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
   }
 
   async listOpen(limit: number): Promise<KioskSaleRecord[]> {
-    const marks = OPEN_STATES.map(() => '?').join(',');
+    const marks = OPEN_SALE_STATES.map(() => '?').join(',');
     const rows = this.#conn
       .prepare(`SELECT doc FROM kiosk_sales WHERE state IN (${marks}) ORDER BY created_at LIMIT ?`)
-      .all(...OPEN_STATES, limit) as Array<{ doc: string }>;
+      .all(...OPEN_SALE_STATES, limit) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as KioskSaleRecord);
   }
 
@@ -270,7 +297,7 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
   }
 
   async salesSince(since: number): Promise<KioskSalesLine[]> {
-    const marks = REVENUE_STATES.map(() => '?').join(',');
+    const marks = REVENUE_SALE_STATES.map(() => '?').join(',');
     const rows = this.#conn
       .prepare(
         `SELECT json_extract(doc, '$.channel') AS channel, printer_id AS printerId, json_extract(doc, '$.currency') AS currency,
@@ -278,7 +305,7 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
            FROM kiosk_sales WHERE state IN (${marks}) AND created_at >= ?
           GROUP BY channel, printer_id, currency ORDER BY printer_id, channel`,
       )
-      .all(...REVENUE_STATES, since) as KioskSalesLine[];
+      .all(...REVENUE_SALE_STATES, since) as KioskSalesLine[];
     return rows;
   }
 }

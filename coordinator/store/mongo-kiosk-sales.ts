@@ -1,7 +1,16 @@
 import { type Collection, MongoClient } from 'mongodb';
 import { AppError } from '../../shared/errors.ts';
-import { type KioskSaleEvent, type KioskSaleState, nextSaleState } from '../../shared/policy/kiosk-sale-state.ts';
-import type { KioskSalePatch, KioskSaleRecord, KioskSaleStore, KioskSalesLine } from './kiosk-sale-store.ts';
+import type { KioskSaleEvent, KioskSaleState } from '../../shared/policy/kiosk-sale-state.ts';
+import {
+  type KioskSalePatch,
+  type KioskSaleRecord,
+  type KioskSaleStore,
+  type KioskSalesLine,
+  OPEN_SALE_STATES,
+  REVENUE_SALE_STATES,
+  saleAfterEvent,
+  salePatchedIn,
+} from './kiosk-sale-store.ts';
 import { databaseNameFromUri, isDuplicateKeyError } from './mongo-queries.ts';
 
 /** A conditional update that lost a race re-reads and tries again this often before giving up. */
@@ -16,8 +25,7 @@ interface ReaderDoc {
   seenAt: number;
 }
 
-const OPEN_STATES: KioskSaleState[] = ['created', 'awaiting_payment', 'authorised', 'paid', 'printing', 'printed'];
-const REVENUE_STATES = new Set<KioskSaleState>(['captured', 'paid', 'printing', 'fulfilled']);
+const REVENUE_STATES = new Set<KioskSaleState>(REVENUE_SALE_STATES);
 
 function record(doc: SaleDoc | null): KioskSaleRecord | null {
   if (!doc) return null;
@@ -96,10 +104,7 @@ export class MongoKioskSaleStore implements KioskSaleStore {
     now: number,
     patch: KioskSalePatch = {},
   ): Promise<KioskSaleRecord | null> {
-    return this.#update(id, (sale) => {
-      const to = nextSaleState(sale.channel, sale.state, event);
-      return to ? { ...sale, ...patch, state: to, updatedAt: now } : null;
-    });
+    return this.#update(id, (sale) => saleAfterEvent(sale, event, now, patch));
   }
 
   async patch(
@@ -108,9 +113,7 @@ export class MongoKioskSaleStore implements KioskSaleStore {
     patch: KioskSalePatch,
     onlyInStates: readonly KioskSaleState[],
   ): Promise<KioskSaleRecord | null> {
-    return this.#update(id, (sale) =>
-      onlyInStates.includes(sale.state) ? { ...sale, ...patch, updatedAt: now } : null,
-    );
+    return this.#update(id, (sale) => salePatchedIn(sale, now, patch, onlyInStates));
   }
 
   async #update(
@@ -134,7 +137,7 @@ export class MongoKioskSaleStore implements KioskSaleStore {
 
   async listOpen(limit: number): Promise<KioskSaleRecord[]> {
     const docs = await this.#c
-      .find({ state: { $in: OPEN_STATES } })
+      .find({ state: { $in: [...OPEN_SALE_STATES] } })
       .sort({ createdAt: 1 })
       .limit(limit)
       .toArray();
