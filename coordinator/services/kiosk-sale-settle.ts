@@ -8,8 +8,9 @@ import {
 import type { Timer } from '../../shared/ports/clock.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
-import type { CardFailure, CardPayment, CardTerminal } from '../payment/card-terminal-port.ts';
+import type { CardFailure, CardTerminal } from '../payment/card-terminal-port.ts';
 import type { KioskSaleRecord, KioskSaleStore } from '../store/kiosk-sale-store.ts';
+import { captureWhenPrinted, requireCardTerminal, requireKioskSales } from './card-sale-steps.ts';
 
 /** A phone checkout or a card waiting on the reader is given up after this long. */
 export const KIOSK_PAYMENT_WINDOW_MS = 5 * 60_000;
@@ -44,13 +45,11 @@ export class KioskSaleSettler {
   }
 
   get #sales(): KioskSaleStore {
-    if (!this.#deps.kioskSales) throw new AppError('kiosk_sales_unavailable');
-    return this.#deps.kioskSales;
+    return requireKioskSales(this.#deps);
   }
 
   get #terminal(): CardTerminal {
-    if (!this.#deps.cardTerminal) throw new AppError('card_terminal_not_configured');
-    return this.#deps.cardTerminal;
+    return requireCardTerminal(this.#deps);
   }
 
   /** Settles `channel`'s sales with `advance` instead (same store, sweeper, reader collection and refunds). */
@@ -265,19 +264,7 @@ export class KioskSaleSettler {
   }
 
   async #capture(sale: KioskSaleRecord): Promise<KioskSaleRecord> {
-    const now = this.#deps.clock.now();
-    const printed =
-      sale.state === 'printed' ? sale : ((await this.#sales.transition(sale.id, 'all_printed', now)) ?? sale);
-    if (printed.state !== 'printed' || !printed.paymentId) return printed;
-    const payment: CardPayment = await this.#terminal.capture({
-      paymentId: printed.paymentId,
-      amountCents: printed.totalCents,
-      idempotencyKey: `capture:${printed.id}`,
-    });
-    if (payment.status !== 'captured') return printed;
-    return (
-      (await this.#sales.transition(printed.id, 'captured', this.#deps.clock.now(), { capturedAt: now })) ?? printed
-    );
+    return captureWhenPrinted(sale, this.#sales, this.#terminal, this.#deps.clock);
   }
 
   /** The order is cancelled (nothing more prints): release the authorisation, then record it. */

@@ -11,6 +11,7 @@ import type { KioskSaleRecord, KioskSaleStore } from '../store/kiosk-sale-store.
 import { isStoreConflict } from '../store/port.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
 import type { TemplateService } from '../templates/template-service.ts';
+import { requireCardTerminal, requireKioskSales, unpaidSaleFields } from './card-sale-steps.ts';
 import { basketShape, kioskLines, kioskTemplateFees, priceKioskFrames, saleItemsView } from './kiosk-sale-frames.ts';
 import { KioskSaleSettler } from './kiosk-sale-settle.ts';
 import { redemptionExpiry } from './orders.ts';
@@ -39,13 +40,11 @@ export class KioskSaleService {
   }
 
   get #sales(): KioskSaleStore {
-    if (!this.#deps.kioskSales) throw new AppError('kiosk_sales_unavailable');
-    return this.#deps.kioskSales;
+    return requireKioskSales(this.#deps);
   }
 
   get #terminal(): CardTerminal {
-    if (!this.#deps.cardTerminal) throw new AppError('card_terminal_not_configured');
-    return this.#deps.cardTerminal;
+    return requireCardTerminal(this.#deps);
   }
 
   /** What this printer's kiosk may offer: phone (a gateway is configured), card (its reader's state). */
@@ -107,20 +106,8 @@ export class KioskSaleService {
       taxCents: includedTaxCents(totalCents, taxRatePercent),
       taxRatePercent,
       orderId: randomId(random, 16),
-      state: 'created',
       readerId: input.channel === 'kiosk-card' ? (input.readerId ?? null) : null,
-      paymentId: null,
-      attempts: 0,
-      lastFailure: null,
-      card: null,
-      authorisationCode: null,
-      checkoutUrl: null,
-      createdAt: now,
-      updatedAt: now,
-      authorisedAt: null,
-      capturedAt: null,
-      voidedAt: null,
-      refundId: null,
+      ...unpaidSaleFields(now),
     };
     const { inserted, sale } = await sales.insertOrGet(candidate);
     if (!inserted) {

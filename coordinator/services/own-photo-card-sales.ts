@@ -4,9 +4,10 @@ import { jobIdOfPaymentRef, type OwnPhotoJobRecord, ownPhotoPaymentRef } from '.
 import { randomId } from '../../shared/ports/random.ts';
 import type { OwnPhotoCardSaleRequest, OwnPhotoCardSaleView } from '../../shared/protocol/own-photo-card.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import type { CardPayment, CardTerminal } from '../payment/card-terminal-port.ts';
+import type { CardTerminal } from '../payment/card-terminal-port.ts';
 import type { KioskSaleRecord, KioskSaleStore } from '../store/kiosk-sale-store.ts';
 import type { PrinterRecord } from '../store/records.ts';
+import { captureWhenPrinted, requireCardTerminal, requireKioskSales, unpaidSaleFields } from './card-sale-steps.ts';
 import {
   KIOSK_AUTHORISATION_LIMIT_MS,
   KIOSK_PAYMENT_WINDOW_MS,
@@ -45,13 +46,11 @@ export class OwnPhotoCardSales {
   }
 
   get #sales(): KioskSaleStore {
-    if (!this.#deps.kioskSales) throw new AppError('kiosk_sales_unavailable');
-    return this.#deps.kioskSales;
+    return requireKioskSales(this.#deps);
   }
 
   get #terminal(): CardTerminal {
-    if (!this.#deps.cardTerminal) throw new AppError('card_terminal_not_configured');
-    return this.#deps.cardTerminal;
+    return requireCardTerminal(this.#deps);
   }
 
   /** Authorises the job's fee at this printer on its reader; a repeated key returns the same sale. */
@@ -77,20 +76,8 @@ export class OwnPhotoCardSales {
       taxCents: includedTaxCents(quote.totalCents, taxRatePercent),
       taxRatePercent,
       orderId: ownPhotoPaymentRef(job.id),
-      state: 'created',
       readerId: input.readerId,
-      paymentId: null,
-      attempts: 0,
-      lastFailure: null,
-      card: null,
-      authorisationCode: null,
-      checkoutUrl: null,
-      createdAt: now,
-      updatedAt: now,
-      authorisedAt: null,
-      capturedAt: null,
-      voidedAt: null,
-      refundId: null,
+      ...unpaidSaleFields(now),
     });
     if (!inserted) {
       // A double tap or a retry: the same payment, never a second authorisation.
@@ -249,19 +236,7 @@ export class OwnPhotoCardSales {
   }
 
   async #capture(sale: KioskSaleRecord): Promise<KioskSaleRecord> {
-    const now = this.#deps.clock.now();
-    const printed =
-      sale.state === 'printed' ? sale : ((await this.#sales.transition(sale.id, 'all_printed', now)) ?? sale);
-    if (printed.state !== 'printed' || !printed.paymentId) return printed;
-    const payment: CardPayment = await this.#terminal.capture({
-      paymentId: printed.paymentId,
-      amountCents: printed.totalCents,
-      idempotencyKey: `capture:${printed.id}`,
-    });
-    if (payment.status !== 'captured') return printed;
-    return (
-      (await this.#sales.transition(printed.id, 'captured', this.#deps.clock.now(), { capturedAt: now })) ?? printed
-    );
+    return captureWhenPrinted(sale, this.#sales, this.#terminal, this.#deps.clock);
   }
 
   #jobId(sale: KioskSaleRecord): string {
