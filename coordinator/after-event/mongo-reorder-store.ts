@@ -9,6 +9,7 @@ import {
 } from '../../shared/policy/order-state.ts';
 import { databaseNameFromUri, isDuplicateKeyError, redactUri } from '../store/mongo-queries.ts';
 import { storeConflict } from '../store/port.ts';
+import { spendGrant } from './grant-use.ts';
 import type {
   AfterEventSettings,
   DownloadGrantRecord,
@@ -245,16 +246,10 @@ export class MongoReorderStore extends Resource implements ReorderStore {
       const i = doc.grants.findIndex((g) => g.id === id);
       const g = doc.grants[i];
       if (!g) return null;
-      if (g.revokedAt !== null) outcome = { ok: false, reason: 'revoked' };
-      else if (now >= g.expiresAt) outcome = { ok: false, reason: 'expired' };
-      else if (g.usesLeft <= 0) outcome = { ok: false, reason: 'used_up' };
-      else {
-        const used = { ...g, usesLeft: g.usesLeft - 1 };
-        doc.grants[i] = used;
-        outcome = { ok: true, grant: used };
-        return { doc, result: true };
-      }
-      return null;
+      outcome = spendGrant(g, now);
+      if (!outcome.ok) return null;
+      doc.grants[i] = outcome.grant;
+      return { doc, result: true };
     });
     return outcome;
   }

@@ -10,6 +10,7 @@ import {
 import { storeConflict } from '../store/port.ts';
 import { isUniqueViolation, parseDoc, parseDocs } from '../store/sqlite-connection.ts';
 import { SQLITE_BUSY_TIMEOUT_MS } from '../store/sqlite-schema.ts';
+import { spendGrant } from './grant-use.ts';
 import type {
   AfterEventSettings,
   DownloadGrantRecord,
@@ -244,12 +245,9 @@ export class SqliteReorderStore extends Resource implements ReorderStore {
     return this.#locked(() => {
       const g = parseDoc<DownloadGrantRecord>(this.#d.prepare('SELECT doc FROM download_grants WHERE id = ?').get(id));
       if (!g) return { ok: false, reason: 'not_found' } as const;
-      if (g.revokedAt !== null) return { ok: false, reason: 'revoked' } as const;
-      if (now >= g.expiresAt) return { ok: false, reason: 'expired' } as const;
-      if (g.usesLeft <= 0) return { ok: false, reason: 'used_up' } as const;
-      const used = { ...g, usesLeft: g.usesLeft - 1 };
-      this.#d.prepare('UPDATE download_grants SET doc = ? WHERE id = ?').run(JSON.stringify(used), id);
-      return { ok: true, grant: used } as const;
+      const use = spendGrant(g, now);
+      if (use.ok) this.#d.prepare('UPDATE download_grants SET doc = ? WHERE id = ?').run(JSON.stringify(use.grant), id);
+      return use;
     });
   }
 
