@@ -1,5 +1,5 @@
-import { CROCKFORD_ALPHABET } from '../../shared/token/order-code.ts';
 import { html, page } from '../../shared/web/html.ts';
+import { codeKeypad } from './keypad.ts';
 
 /** After the last print is out, the screen goes back to "scan your code" by itself after this long. */
 export const KIOSK_DONE_RETURN_MS = 20_000;
@@ -44,20 +44,6 @@ export function kioskTimings(overrides: Partial<KioskTimings> = {}): KioskTiming
  * your code, checking, printing, message), so switching never waits for the network. Timings ride
  * on data attributes; there is no inline script.
  */
-/** One key per character a code can hold (no I, L, O, U: Crockford Base32), and a delete key. */
-function keypad() {
-  const keys = [...CROCKFORD_ALPHABET].map(
-    (c) => html`<button class="key" type="button" data-key="${c}">${c}</button>`,
-  );
-  // Digits on the first row with delete at its end; the 22 letters fill the two rows below.
-  keys.splice(
-    10,
-    0,
-    html`<button class="key key-delete" type="button" data-key="Backspace" aria-label="Delete the last character">⌫</button>`,
-  );
-  return keys;
-}
-
 /** The gallery and payment screens of "Find your photos" (kiosk-shop.js drives them). */
 function shopScreens() {
   return html`<section id="screen-gallery" class="screen screen-gallery" aria-labelledby="gallery-title" hidden>
@@ -173,7 +159,7 @@ ${shop ? shopScreens() : ''}
       <span id="code-count" class="code-count" aria-live="polite"></span>
     </div>
     <p id="code-hint" class="hint">Small letters and dashes are fine; an O counts as 0, an I or L as 1.</p>
-    <div id="code-keypad" class="keypad" role="group" aria-label="Code keypad">${keypad()}</div>
+    <div id="code-keypad" class="keypad" role="group" aria-label="Code keypad">${codeKeypad()}</div>
     <div class="row">
       <button id="type-cancel" class="button button-secondary" type="button">Back</button>
       <button id="type-submit" class="button" type="submit" disabled>Print my photos</button>

@@ -1,5 +1,5 @@
-import { CROCKFORD_ALPHABET } from '../../shared/token/order-code.ts';
 import { html, page } from '../../shared/web/html.ts';
+import { codeKeypad } from './keypad.ts';
 
 /** The own-photo screens, left untouched, go back to the kiosk's start after this long. */
 export const OWN_PHOTO_IDLE_RETURN_MS = 90_000;
@@ -7,18 +7,6 @@ export const OWN_PHOTO_IDLE_RETURN_MS = 90_000;
 export const OWN_PHOTO_PAY_WAIT_MS = 5 * 60_000;
 /** How often the screen asks whether the payment arrived, and how the print goes. */
 export const OWN_PHOTO_POLL_MS = 1_000;
-
-function keypad() {
-  const keys = [...CROCKFORD_ALPHABET].map(
-    (c) => html`<button class="key" type="button" data-key="${c}">${c}</button>`,
-  );
-  keys.splice(
-    10,
-    0,
-    html`<button class="key key-delete" type="button" data-key="Backspace" aria-label="Delete the last character">⌫</button>`,
-  );
-  return keys;
-}
 
 /**
  * "Print your own photos" on the kiosk (issue #13 item 3): scan the job QR from the phone (camera
@@ -52,7 +40,7 @@ export function ownPhotoKioskPage(opts: { venue: string; printer: string; idleRe
         <label class="own-field" data-field="pin"><span>PIN</span>
           <input id="own-pin" type="password" maxlength="4" inputmode="none" placeholder="4 digits"></label>
       </div>
-      <div id="own-keypad" class="keypad" role="group" aria-label="Keypad">${keypad()}</div>
+      <div id="own-keypad" class="keypad" role="group" aria-label="Keypad">${codeKeypad()}</div>
       <div class="row">
         <a id="enter-back" class="button button-secondary" href="/kiosk">Back</a>
         <button id="enter-submit" class="button" type="submit" disabled>Show my photos</button>
