@@ -17,7 +17,8 @@ import { staffPage } from '../web/ops/page-auth.ts';
 import { afterEventSettingsBody, settingsFromForm } from '../web/ops/pages/after-event-settings.ts';
 import { fulfilmentBody } from '../web/ops/pages/fulfilment.ts';
 import type { AssetTable } from '../web/shop/assets.ts';
-import { errorPage, setPageHeaders } from '../web/shop/layout.ts';
+import { setPageHeaders } from '../web/shop/layout.ts';
+import { htmlErrors } from '../web/shop/page-errors.ts';
 import { findOrderPage, reorderFormPage } from '../web/shop/views-reorder.ts';
 import { reorderStatusPage } from '../web/shop/views-reorder-status.ts';
 
@@ -102,12 +103,12 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
     });
   };
 
-  router.get('/e/:eventId/reorder', pageErrors(assets), async (ctx) => {
+  router.get('/e/:eventId/reorder', htmlErrors(assets), async (ctx) => {
     const from = typeof ctx.query.from === 'string' ? ctx.query.from : null;
     await renderForm(ctx, ctx.params.eventId!, from, {}, []);
   });
 
-  router.post('/e/:eventId/reorder', pageErrors(assets), async (ctx) => {
+  router.post('/e/:eventId/reorder', htmlErrors(assets), async (ctx) => {
     limitPerClient(ctx, placeLimiter, deps.clock.now(), 'too_many_orders');
     const form = flattenForm((ctx.request as { body?: unknown }).body);
     const values = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<
@@ -129,7 +130,7 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
     }
   });
 
-  router.get('/r/:reorderId', pageErrors(assets), async (ctx) => {
+  router.get('/r/:reorderId', htmlErrors(assets), async (ctx) => {
     const r = await reorders.get(ctx.params.reorderId!);
     const event = await deps.store.getEvent(r.eventId);
     if (!event) throw new AppError('reorder_not_found');
@@ -146,13 +147,13 @@ export function afterEventRoutes(router: Router, deps: CoordinatorDeps, assets: 
     });
   });
 
-  router.post('/r/:reorderId/erase', pageErrors(assets), async (ctx) => {
+  router.post('/r/:reorderId/erase', htmlErrors(assets), async (ctx) => {
     const r = await reorders.erase(ctx.params.reorderId!);
     ctx.status = 303;
     ctx.redirect(`/r/${encodeURIComponent(r.id)}?erased`);
   });
 
-  router.get('/find', pageErrors(assets), async (ctx) => {
+  router.get('/find', htmlErrors(assets), async (ctx) => {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code.trim().toUpperCase().replace(/\s+/g, '') : '';
     setPageHeaders(ctx, 'no-store');
     ctx.type = 'html';
@@ -320,18 +321,4 @@ export function flattenForm(body: unknown): Record<string, unknown> {
     }
   }
   return out;
-}
-
-function pageErrors(assets: AssetTable) {
-  return async function afterEventPageErrors(ctx: Context, next: () => Promise<unknown>): Promise<void> {
-    try {
-      await next();
-    } catch (err) {
-      if (!isAppError(err) || err.status >= 500) throw err;
-      ctx.status = err.status;
-      setPageHeaders(ctx, 'no-store');
-      ctx.type = 'html';
-      ctx.body = errorPage(assets, err.status, err.message);
-    }
-  };
 }

@@ -1,6 +1,5 @@
 import type Router from '@koa/router';
-import type { Context, Next } from 'koa';
-import { AppError, isAppError } from '../../../shared/errors.ts';
+import { AppError } from '../../../shared/errors.ts';
 import { MAX_COPIES_PER_IMAGE } from '../../../shared/policy/pricing.ts';
 import { ReorderService } from '../../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../../deps.ts';
@@ -8,7 +7,8 @@ import { imageQuerySchema, photographersOf, selectImages } from '../../services/
 import { loadOrderSnapshot } from '../../services/orders.ts';
 import { templateStoreFor } from '../../templates/template-store.ts';
 import type { AssetTable } from './assets.ts';
-import { errorPage, setPageHeaders } from './layout.ts';
+import { setPageHeaders } from './layout.ts';
+import { htmlErrors } from './page-errors.ts';
 import { GALLERY_PAGE_SIZE, galleryPage, photoPage } from './views-gallery.ts';
 import { homePage } from './views-home.ts';
 import { orderPage } from './views-order.ts';
@@ -99,19 +99,4 @@ export function shopRoutes(router: Router, deps: CoordinatorDeps, assets: AssetT
       : null;
     ctx.body = orderPage(assets, snapshot, offer ? afterEventSection(snapshot.order, offer) : undefined);
   });
-}
-
-/** Page routes answer failures with a page a person can read, not the API's JSON. */
-function htmlErrors(assets: AssetTable) {
-  return async function pageErrors(ctx: Context, next: Next): Promise<void> {
-    try {
-      await next();
-    } catch (err) {
-      if (!isAppError(err) || err.status >= 500) throw err;
-      ctx.status = err.status;
-      setPageHeaders(ctx, 'no-store');
-      ctx.type = 'html';
-      ctx.body = errorPage(assets, err.status, err.message);
-    }
-  };
 }
