@@ -1,6 +1,7 @@
-import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
+import { readJournalLines } from '../../shared/fs/journal-lines.ts';
 import { PRIVATE_FILE_MODE } from '../../shared/fs/private-files.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { HlcStamp } from '../../shared/policy/hlc.ts';
@@ -92,16 +93,8 @@ export class JobLog extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    await mkdir(dirname(this.#path), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(this.#path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    // The piece after the last newline is either empty or a torn line (crash mid-write): dropped.
-    // Everything before it was fsync'd whole.
-    const lines = text.split('\n').slice(0, -1);
+    // A torn last line (crash mid-write) is dropped by readJournalLines; the rest was fsync'd whole.
+    const { text, lines } = await readJournalLines(this.#path);
     const damaged: number[] = [];
     for (const [index, line] of lines.entries()) {
       if (!line.trim()) continue;

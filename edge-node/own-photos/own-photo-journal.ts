@@ -1,7 +1,7 @@
-import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { type FileHandle, open } from 'node:fs/promises';
 import { z } from 'zod';
 import { AppError } from '../../shared/errors.ts';
+import { readJournalLines } from '../../shared/fs/journal-lines.ts';
 import { PRIVATE_FILE_MODE } from '../../shared/fs/private-files.ts';
 import { writeAtomically } from '../../shared/fs/write-atomically.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
@@ -54,15 +54,9 @@ export class OwnPhotoJournal extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    await mkdir(dirname(this.#path), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(this.#path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    // The piece after the last newline is a torn line (crash mid-write) or empty: dropped.
-    for (const line of text.split('\n').slice(0, -1)) {
+    // A torn last line (crash mid-write) is dropped by readJournalLines.
+    const { lines } = await readJournalLines(this.#path);
+    for (const line of lines) {
       let json: unknown;
       try {
         json = JSON.parse(line);
