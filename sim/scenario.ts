@@ -7,7 +7,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.ts';
-import { validateSchedule } from '../shared/policy/schedule.ts';
+import { type SyncSchedule, validateSchedule } from '../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { revenueProblems, revenueSchema } from './revenue/revenue-scenario.ts';
 
@@ -227,6 +227,13 @@ export const scenarioSchema = z
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 
+/** The mesh strategy's sync schedule as the shared planner takes it (validated here, run by both mesh models). */
+export function meshSyncSchedule(
+  mesh: Pick<Scenario['strategies']['mesh'], 'syncIntervalS' | 'syncWindows' | 'utcOffsetMinutes'>,
+): SyncSchedule {
+  return { intervalMs: mesh.syncIntervalS * 1000, windows: mesh.syncWindows, utcOffsetMinutes: mesh.utcOffsetMinutes };
+}
+
 type Ctx = z.RefinementCtx;
 
 function problem(ctx: Ctx, path: Array<string | number>, message: string): void {
@@ -333,8 +340,7 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
     });
   });
   const m = s.strategies.mesh;
-  const schedule = { intervalMs: m.syncIntervalS * 1000, windows: m.syncWindows, utcOffsetMinutes: m.utcOffsetMinutes };
-  for (const p of validateSchedule(schedule)) problem(ctx, ['strategies', 'mesh', 'syncWindows'], p);
+  for (const p of validateSchedule(meshSyncSchedule(m))) problem(ctx, ['strategies', 'mesh', 'syncWindows'], p);
   s.faults.wanOutages.forEach((w, i) => {
     if (w.toS <= w.fromS) problem(ctx, ['faults', 'wanOutages', i, 'toS'], 'expected toS > fromS');
   });

@@ -23,6 +23,7 @@ import type { SourceConfig } from '../../shared/policy/source-choice.ts';
 import { planSyncCycle, type SyncUnit } from '../../shared/policy/sync-planner.ts';
 import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
+import { meshSyncSchedule } from '../scenario.ts';
 import { ImageQueue } from './image-queue.ts';
 import type { MeshShares } from './mesh-shares.ts';
 import type { PlanObserver } from './mesh-sync.ts';
@@ -70,11 +71,7 @@ export class MeshLiveSync {
     this.#mayRun = mayRun;
     this.#sourceCfg = sourceCfg;
     this.#onPlan = onPlan;
-    this.#schedule = {
-      intervalMs: cfg.syncIntervalS * 1000,
-      windows: cfg.syncWindows,
-      utcOffsetMinutes: cfg.utcOffsetMinutes,
-    };
+    this.#schedule = meshSyncSchedule(cfg);
     this.#startMs = Date.parse(sim.scenario.startsAtUtc);
     this.#want = Array.from({ length: n }, () => []);
     this.#lanes = Array.from({ length: n }, () => ({ wan: new Lane(), lan: new Lane() }));

@@ -29,6 +29,7 @@ import {
 import { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
+import { meshSyncSchedule } from '../scenario.ts';
 import { ImageQueue } from './image-queue.ts';
 import type { MeshShares } from './mesh-shares.ts';
 import { IN_BACKGROUND, MISSING, type SimContext } from './strategy.ts';
@@ -77,11 +78,7 @@ export class MeshSync {
     this.#shares = shares;
     this.#mayRun = mayRun;
     this.#sourceCfg = sourceCfg;
-    this.#schedule = {
-      intervalMs: cfg.syncIntervalS * 1000,
-      windows: cfg.syncWindows,
-      utcOffsetMinutes: cfg.utcOffsetMinutes,
-    };
+    this.#schedule = meshSyncSchedule(cfg);
     this.#startMs = Date.parse(sim.scenario.startsAtUtc);
     this.#want = Array.from({ length: n }, () => []);
     this.#phase = new Uint8Array(n);
