@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { AppError } from '../../shared/errors.ts';
 import {
+  KIOSK_SALE_FINAL_STATES,
+  KIOSK_SALE_STATES,
   type KioskSaleChannel,
   type KioskSaleEvent,
   type KioskSaleState,
@@ -104,15 +106,10 @@ export interface KioskSaleStore {
   listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>>;
 }
 
-/** Both stores list the same sales as open and count the same ones as revenue. */
-export const OPEN_SALE_STATES: readonly KioskSaleState[] = [
-  'created',
-  'awaiting_payment',
-  'authorised',
-  'paid',
-  'printing',
-  'printed',
-];
+/** Both stores list the same sales as open (every state a sale may still leave) and count the same ones as revenue. */
+export const OPEN_SALE_STATES: readonly KioskSaleState[] = KIOSK_SALE_STATES.filter(
+  (state) => !KIOSK_SALE_FINAL_STATES.has(state),
+);
 export const REVENUE_SALE_STATES: readonly KioskSaleState[] = ['captured', 'paid', 'printing', 'fulfilled'];
 
 /**
