@@ -3,20 +3,18 @@ import { includedTaxCents, isFinalSaleState } from '../../shared/policy/kiosk-sa
 import { priceOrder } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { KioskPayments, KioskSaleRequest, KioskSaleView } from '../../shared/protocol/kiosk-sale.ts';
-import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import type { CardTerminal } from '../payment/card-terminal-port.ts';
 import type { KioskSaleRecord, KioskSaleStore } from '../store/kiosk-sale-store.ts';
-import { isStoreConflict } from '../store/port.ts';
-import type { OrderRecord, PrinterRecord } from '../store/records.ts';
+import type { PrinterRecord } from '../store/records.ts';
 import type { TemplateService } from '../templates/template-service.ts';
 import { requireCardTerminal, requireKioskSales, unpaidSaleFields } from './card-sale-steps.ts';
 import { basketShape, kioskLines, kioskTemplateFees, priceKioskFrames, saleItemsView } from './kiosk-sale-frames.ts';
 import { KioskSaleSettler } from './kiosk-sale-settle.ts';
+import { insertUnpaidOrder } from './order-insert.ts';
 import { redemptionExpiry } from './orders.ts';
 
-const ORDER_CODE_ATTEMPTS = 5;
 /** Sales listed on the console at once. */
 export const MAX_SALES_LISTED = 200;
 
@@ -154,33 +152,21 @@ export class KioskSaleService {
   async #insertOrder(sale: KioskSaleRecord, sessionId: string | null): Promise<void> {
     const { store } = this.#deps;
     if (await store.getOrder(sale.orderId)) return;
-    for (let attempt = 1; ; attempt++) {
-      const order: OrderRecord = {
+    await insertUnpaidOrder(
+      store,
+      {
         id: sale.orderId,
-        code: newOrderCode(),
         eventId: sale.eventId,
         venueId: sale.venueId,
         items: sale.items,
         unitCount: sale.unitCount,
         totalCents: sale.totalCents,
         currency: sale.currency,
-        state: 'awaiting_payment',
         paymentSessionId: sessionId,
         createdAt: sale.createdAt,
-        paidAt: null,
-        claim: null,
-        printed: {},
-        printedCount: 0,
-        fulfilledAt: null,
-      };
-      try {
-        await store.insertOrder(order);
-        return;
-      } catch (err) {
-        if (!isStoreConflict(err) || attempt >= ORDER_CODE_ATTEMPTS) throw err;
-        if (await store.getOrder(sale.orderId)) return;
-      }
-    }
+      },
+      async () => Boolean(await store.getOrder(sale.orderId)),
+    );
   }
 
   /** The sale as its kiosk sees it, advanced first (the card may have been tapped since). */

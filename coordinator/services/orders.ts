@@ -4,22 +4,20 @@ import { AppError } from '../../shared/errors.ts';
 import { ORDER_STATES, type OrderState } from '../../shared/policy/order-state.ts';
 import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder, quoteBreakdown } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
-import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { refundLatePayment } from '../payment/late-payment.ts';
 import type { PaymentWebhookEvent } from '../payment/port.ts';
-import { isStoreConflict } from '../store/port.ts';
 import type { EventRecord, OrderRecord } from '../store/records.ts';
 import { type ChosenLine, lineKey, priceTemplateLines, templateChoiceSchema } from '../templates/template-pricing.ts';
 import type { TemplateService } from '../templates/template-service.ts';
 import { qrPng, qrSvg } from '../tokens/qr.ts';
+import { insertUnpaidOrder } from './order-insert.ts';
 import { describeOrderStatus, type OrderStatusView } from './order-status.ts';
 import { orderView } from './projections.ts';
 
 const MAX_LINES_PER_ORDER = 100;
-const ORDER_CODE_ATTEMPTS = 5;
 const REDEEMABLE_STATES = new Set(['paid', 'redeeming', 'fulfilled']);
 /** Orders of one event listed at once (operators' views). */
 export const MAX_ORDERS_LISTED = 200;
@@ -213,38 +211,23 @@ export class OrderService {
       // The fan's order page (web/shop): it shows the outcome, the QR code and the printing status.
       returnUrl: `${settings.publicUrl}/o/${id}`,
     });
-    for (let attempt = 1; ; attempt++) {
-      const order: OrderRecord = {
-        id,
-        code: newOrderCode(),
-        eventId: event.id,
-        venueId: event.venueId,
-        items: templates.items,
-        unitCount: price.printCount,
-        totalCents,
-        currency: price.currency,
-        state: 'awaiting_payment',
-        paymentSessionId: session.sessionId,
-        createdAt: clock.now(),
-        paidAt: null,
-        claim: null,
-        printed: {},
-        printedCount: 0,
-        fulfilledAt: null,
-      };
-      try {
-        await store.insertOrder(order);
-        return {
-          order: orderView(order),
-          quote: price,
-          templateFees: { lines: templates.fees, totalCents: templates.feesCents },
-          checkoutUrl: session.checkoutUrl,
-        };
-      } catch (err) {
-        // 40-bit codes collide rarely; draw a new one.
-        if (!isStoreConflict(err) || attempt >= ORDER_CODE_ATTEMPTS) throw err;
-      }
-    }
+    const order = await insertUnpaidOrder(store, {
+      id,
+      eventId: event.id,
+      venueId: event.venueId,
+      items: templates.items,
+      unitCount: price.printCount,
+      totalCents,
+      currency: price.currency,
+      paymentSessionId: session.sessionId,
+      createdAt: clock.now(),
+    });
+    return {
+      order: orderView(order),
+      quote: price,
+      templateFees: { lines: templates.fees, totalCents: templates.feesCents },
+      checkoutUrl: session.checkoutUrl,
+    };
   }
 
   async #load(id: string): Promise<{ order: OrderRecord; event: EventRecord }> {
