@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Corestore from 'corestore';
@@ -19,6 +19,10 @@ import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue
  *  - missingFetchRatio: redeeming a 5 MB photo the printer lacks, from LAN peers, while its background
  *    sync runs ÷ the same with background sync idle (medians of FETCH_SAMPLES each; each includes the
  *    same claim, render and print work, so the ratio understates the fetch's own slowdown a little).
+ *  - cpuPerMbRatio (issue #16): CPU seconds per MB received by the late printer's edge-node process
+ *    (user + system, from /proc/<pid>/stat: the process.cpuUsage() of that process), over the same
+ *    window as replicationMBps, ÷ CPU seconds per MB of the piped baseline (process.cpuUsage() of
+ *    this process while it runs both corestores, sender and receiver, over the same blocks).
  * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
  */
 const PRINTERS = Number(process.env.BENCH_PRINTERS ?? 10);
@@ -33,6 +37,17 @@ const MB = 1024 * 1024;
 const PRINTER_CONFIG = { schedule: { intervalMs: 2_000 }, reportIntervalMs: 1_000 };
 const clock = systemClock;
 const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) a process has used so far, as its own process.cpuUsage() would say. */
+async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -70,9 +85,15 @@ async function main(kit: VenueKit): Promise<void> {
   // From its first byte: startup (pairing, DHT lookup, settling) is not replication throughput.
   await waitFor(async () => (await late.status()).bytesFromLan > 0, 60_000, 20);
   const lateStart = clock.now();
+  const latePid = late.child.pid!;
+  const lateCpuStart = await processCpuSeconds(latePid);
   if (!(await holdsAll([late], 600_000))) throw new Error('the late printer did not finish');
   const replicationMBps = uniqueBytes / MB / ((clock.now() - lateStart) / 1000);
-  const pipedBaselineMBps = await pipedBaseline(images.map((i) => i.data));
+  const lateStatus = await late.status();
+  const cpuPerMbEdge = (await processCpuSeconds(latePid)) - lateCpuStart;
+  const receivedMB = (lateStatus.bytesFromLan + lateStatus.bytesFromCloud) / MB;
+  const baseline = await pipedBaseline(images.map((i) => i.data));
+  const pipedBaselineMBps = baseline.mbps;
 
   progress('scan to print, images local');
   const local: number[] = [];
@@ -111,6 +132,10 @@ async function main(kit: VenueKit): Promise<void> {
     replicationMBps: Number(replicationMBps.toFixed(1)),
     pipedBaselineMBps: Number(pipedBaselineMBps.toFixed(1)),
     throughputRatio: Number((replicationMBps / pipedBaselineMBps).toFixed(3)),
+    cpuPerMbEdge: Number((cpuPerMbEdge / receivedMB).toFixed(4)),
+    cpuPerMbBaseline: Number((baseline.cpuSeconds / baseline.mb).toFixed(4)),
+    cpuPerMbRatio: Number((cpuPerMbEdge / receivedMB / (baseline.cpuSeconds / baseline.mb)).toFixed(3)),
+    lateReceivedMB: Number(receivedMB.toFixed(1)),
     scanToPrintLocalP50Ms: Math.round(percentile(local, 50)),
     scanToPrintLocalP99Ms: Math.round(percentile(local, 99)),
     missingFetchIdleMs: Math.round(idleMs),
@@ -138,7 +163,7 @@ async function timedLanRedeem(
 }
 
 /** Two corestores in this process, piped: the ceiling for Hypercore replication on this machine. */
-async function pipedBaseline(images: Buffer[]): Promise<number> {
+async function pipedBaseline(images: Buffer[]): Promise<{ mbps: number; cpuSeconds: number; mb: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-pipe-'));
   try {
     const a = new Corestore(join(dir, 'a'));
@@ -153,14 +178,17 @@ async function pipedBaseline(images: Buffer[]): Promise<number> {
     const s2 = b.replicate(false);
     s1.pipe(s2).pipe(s1);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await copy.update({ wait: true });
     await copy.download({ start: 0, end: source.length }).done();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     s1.destroy();
     s2.destroy();
     await a.close();
     await b.close();
-    return images.reduce((n, i) => n + i.length, 0) / MB / seconds;
+    const mb = images.reduce((n, i) => n + i.length, 0) / MB;
+    return { mbps: mb / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, mb };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import { mediaRoutes } from './routes/media.ts';
 import { offlineRedemptionRoutes } from './routes/offline-redemptions.ts';
 import { orderRoutingRoutes } from './routes/order-routing.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { ownPhotoCardSaleRoutes } from './routes/own-photo-card-sales.ts';
 import { ownPhotoRoutes } from './routes/own-photos.ts';
 import { printerRoutes } from './routes/printers.ts';
 import { redemptionRoutes } from './routes/redemption.ts';
@@ -96,6 +97,7 @@ export function createApp(deps: CoordinatorDeps, services: Services = createServ
   shopRoutes(router, deps, assets);
   afterEventRoutes(router, deps, assets, services);
   ownPhotoRoutes(router, deps, services, assets);
+  ownPhotoCardSaleRoutes(router, deps, services.ownPhotoCardSales);
   deps.payments.mount?.(router);
 
   // Before every route, so requireStaff also accepts the staff console's session cookie.

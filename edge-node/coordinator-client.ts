@@ -7,8 +7,10 @@ import {
   type KioskPayments,
   type KioskSaleRequest,
   type KioskSaleView,
+  type KioskTemplateFees,
   kioskPaymentsSchema,
   kioskSaleViewSchema,
+  kioskTemplateFeesSchema,
 } from '../shared/protocol/kiosk-sale.ts';
 import {
   type ConfirmPrintedAnswer,
@@ -119,6 +121,17 @@ export class CoordinatorClient {
       'GET',
       `/api/printer/events/${encodeURIComponent(eventId)}/photographers`,
       eventPhotographersSchema,
+      undefined,
+      timeoutMs,
+    );
+  }
+
+  /** Issue #14: the event's frames offered now and their fee for the kiosk (a new customer). */
+  kioskTemplateFees(eventId: string, timeoutMs?: number): Promise<KioskTemplateFees> {
+    return this.#call(
+      'GET',
+      `/api/printer/events/${encodeURIComponent(eventId)}/template-fees`,
+      kioskTemplateFeesSchema,
       undefined,
       timeoutMs,
     );

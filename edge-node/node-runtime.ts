@@ -15,6 +15,7 @@ import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
+import { PreRenderer } from './jobs/pre-renderer.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
@@ -29,6 +30,7 @@ import { OwnPhotoClient } from './own-photos/own-photo-client.ts';
 import { OwnPhotoJournal } from './own-photos/own-photo-journal.ts';
 import { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
+import { RASTER_CACHE_ENTRIES } from './printing/raster-cache.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { QueueBoard } from './routing/queue-board.ts';
@@ -85,6 +87,7 @@ export class NodeRuntime extends Resource {
   #dht: VenueDht | null = null;
   #mesh: VenueMesh | null = null;
   #replicator: BackgroundReplicator | null = null;
+  #preRenderer: PreRenderer | null = null;
   #log: JobLog | null = null;
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
@@ -176,8 +179,14 @@ export class NodeRuntime extends Resource {
     return this.#replicas.get(eventId);
   }
 
-  scanHoldings(): Promise<HoldingsScan[]> {
-    return Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+  async scanHoldings(): Promise<HoldingsScan[]> {
+    const scans = await Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+    // Photos held whole here are rendered for printing in the background (issue #16).
+    for (const scan of scans) {
+      const replica = this.#replicas.get(scan.eventId);
+      if (replica) this.#preRenderer?.offer(scan.held, replica);
+    }
+    return scans;
   }
 
   /** Fetches the profile, opens new feeds, reports status and holdings. */
@@ -350,7 +359,28 @@ export class NodeRuntime extends Resource {
       }),
     );
     this.#redemptions = redemptions;
-    redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
+    let lastRedemptionAt = 0;
+    redemptions.on('progress', (p: RedemptionProgress) => {
+      lastRedemptionAt = clock.now();
+      this.#c.onProgress(p);
+    });
+    if (printer.prerender && printer.isPrerendered) {
+      const render = printer.prerender.bind(printer);
+      const rendered = printer.isPrerendered.bind(printer);
+      const preRenderer = new PreRenderer({
+        clock,
+        render,
+        rendered,
+        busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
+        // Quiet means no replicated bytes and no redemption for a while: fans come in groups.
+        lastProgressAt: () => Math.max(replicator.lastProgressAt, lastRedemptionAt),
+        maxPhotos: RASTER_CACHE_ENTRIES,
+        onError: (err, imageId) =>
+          logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),
+      });
+      this.#preRenderer = preRenderer;
+      this.defer(() => preRenderer.close());
+    }
     await redemptions.ready();
     // Own-photo jobs: released by the coordinator to this printer, fetched on demand (never replicated).
     const ownPhotoClient = new OwnPhotoClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
@@ -461,6 +491,8 @@ export class NodeRuntime extends Resource {
       throw err;
     }
     this.#replicas.set(feed.eventId, replica);
+    // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
+    replica.onGrowth(() => this.#replicator?.wake());
     return replica;
   }
 

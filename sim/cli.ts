@@ -6,12 +6,15 @@ import { ConfigError } from '../shared/config/config-error.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
 import { type Clock, systemClock } from '../shared/ports/clock.ts';
 import { MAX_EMULATED_PRINTERS, MAX_TIME_COMPRESSION, runEmulation } from './emulation/run-emulation.ts';
-import { toCsv, toSummaryCsv } from './report/csv.ts';
+import { toCsv, toRevenueCsv, toSummaryCsv } from './report/csv.ts';
 import { toHtml } from './report/html.ts';
 import { toJson } from './report/json.ts';
 import type { MeanCi, SimResults, StrategyName, StrategySummary } from './results-schema.ts';
+import { simFeeSettings } from './revenue/revenue-scenario.ts';
+import { revenueTable } from './revenue/revenue-table.ts';
 import { runScenario } from './run-model.ts';
 import { parseScenario, type Scenario } from './scenario.ts';
+import { commandStation } from './station-command.ts';
 import { summarizeRuns } from './stats.ts';
 
 /**
@@ -21,18 +24,25 @@ import { summarizeRuns } from './stats.ts';
 export const USAGE = `usage: npm run sim -- <command>
   run --scenario <name|path> [--strategy star-periodic|on-demand|mesh|all] [--runs K] [--seed N] [--out DIR]
       [--wall-clock] [--mode model|emulation] [--time-compression F] [--max-printers N] [--shape-links]
+      [--fee-table ID]
       writes results.json, runs.csv, summary.csv and report.html into DIR (default ./sim-out/<scenario>);
       --seed defaults to the scenario's seed; --wall-clock fills wallSeconds (output then varies by host);
       --mode emulation runs the strategies (default: mesh only) on a real coordinator and N real edge-node
       processes (loopback), F simulated seconds per wall second (default 1), at most N printers (default ${MAX_EMULATED_PRINTERS});
       --shape-links puts the coordinator and the printers in network namespaces with the WAN shaped by
       tc tbf at the scenario's bandwidth × F (root and iproute2 only)
-  compare <name|path> [--runs K] [--seed N]
-      runs all three strategies and prints a table of the headline metrics
+      --fee-table ID (scenarios with a revenue section) quotes frames with that fee-rate table;
+      revenue.csv is written too when the scenario has a revenue section
+  compare <name|path> [--runs K] [--seed N] [--fee-table ID]
+      runs all three strategies and prints a table of the headline metrics (and, with a revenue
+      section, the revenue per strategy at each fee-rate table on the same runs)
   scenarios
       lists the built-in scenarios
   validate <path>
-      checks a scenario file and names every field that is wrong`;
+      checks a scenario file and names every field that is wrong
+  station --scenario <name|path> [--model NAME] [--photos-per-minute N] [--prints-per-minute N]
+      is a station of that printer model fast enough? its CPU (the model's cpuMsPerMb, cpuMsPerPrint)
+      and the model's batches; exit code 3 when it is not (e.g. station --scenario pi-station)`;
 
 const STRATEGIES: readonly StrategyName[] = ['star-periodic', 'on-demand', 'mesh'];
 const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -137,13 +147,14 @@ function simulate(
   runs: number,
   seed: number,
   measureWallClock = false,
+  feeTable?: string,
 ): SimResults {
   const seeds = Array.from({ length: runs }, (_, i) => seed + i);
   const name = scenario.name;
   const bar = progressBar(`${name}:`);
   const started = clock.now();
   try {
-    return runScenario(scenario, strategies, seeds, bar.update, { measureWallClock, clock });
+    return runScenario(scenario, strategies, seeds, bar.update, { measureWallClock, clock, feeTable });
   } finally {
     bar.done();
     const seconds = ((clock.now() - started) / 1000).toFixed(1);
@@ -197,6 +208,15 @@ async function emulate(
   return { ...all[0]!, runs: merged, summaries: summarizeRuns(merged) };
 }
 
+/** `--fee-table`: one of the scenario's fee-rate tables, and only for a scenario that sells frames. */
+function parseFeeTable(text: string | undefined, scenario: Scenario): string | undefined {
+  if (text === undefined) return undefined;
+  if (!scenario.revenue) throw new ConfigError(`--fee-table needs a scenario with a revenue section.`);
+  const ids = simFeeSettings(scenario.revenue).tables.map((t) => t.id);
+  if (!ids.includes(text)) throw new ConfigError(`--fee-table must be one of ${ids.join(', ')}, got "${text}".`);
+  return text;
+}
+
 function safeDirName(name: string): string {
   return name.replace(/[^\w.-]+/g, '-') || 'scenario';
 }
@@ -215,6 +235,7 @@ async function commandRun(args: string[], clock: Clock): Promise<number> {
       'time-compression': { type: 'string' },
       'max-printers': { type: 'string' },
       'shape-links': { type: 'boolean' },
+      'fee-table': { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -229,6 +250,9 @@ async function commandRun(args: string[], clock: Clock): Promise<number> {
     (values['time-compression'] !== undefined || values['max-printers'] !== undefined || values['shape-links'])
   ) {
     throw new ConfigError('--time-compression, --max-printers and --shape-links need --mode emulation.');
+  }
+  if (mode === 'emulation' && values['fee-table'] !== undefined) {
+    throw new ConfigError('--fee-table needs --mode model: emulation runs have no revenue report.');
   }
   const runs = parseCount('runs', values.runs, 1, 1, MAX_RUNS_PER_STRATEGY);
   let results: SimResults;
@@ -254,7 +278,8 @@ async function commandRun(args: string[], clock: Clock): Promise<number> {
     const strategies = parseStrategies(values.strategy);
     const scenario = await loadScenario(await scenarioPath(values.scenario));
     const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-    results = simulate(clock, scenario, strategies, runs, seed, values['wall-clock'] ?? false);
+    const feeTable = parseFeeTable(values['fee-table'], scenario);
+    results = simulate(clock, scenario, strategies, runs, seed, values['wall-clock'] ?? false, feeTable);
   }
   const out = resolve(values.out ?? join('sim-out', safeDirName(results.scenario.name)));
   await mkdir(out, { recursive: true });
@@ -264,6 +289,8 @@ async function commandRun(args: string[], clock: Clock): Promise<number> {
     ['summary.csv', toSummaryCsv(results)],
     ['report.html', toHtml(results)],
   ];
+  const revenueCsv = toRevenueCsv(results);
+  if (revenueCsv !== null) files.push(['revenue.csv', revenueCsv]);
   for (const [file, text] of files) await writeFile(join(out, file), text);
   process.stdout.write(`${files.map(([file]) => join(out, file)).join('\n')}\n`);
   return 0;
@@ -300,7 +327,7 @@ export function compareTable(results: SimResults): string {
 async function commandCompare(args: string[], clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { runs: { type: 'string' }, seed: { type: 'string' } },
+    options: { runs: { type: 'string' }, seed: { type: 'string' }, 'fee-table': { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
@@ -309,8 +336,11 @@ async function commandCompare(args: string[], clock: Clock): Promise<number> {
   const path = await scenarioPath(positionals[0] ?? '');
   const scenario = await loadScenario(path);
   const seed = parseCount('seed', values.seed, scenario.seed, 0, Number.MAX_SAFE_INTEGER - runs);
-  const results = simulate(clock, scenario, [...STRATEGIES], runs, seed);
+  const feeTable = parseFeeTable(values['fee-table'], scenario);
+  const results = simulate(clock, scenario, [...STRATEGIES], runs, seed, false, feeTable);
   process.stdout.write(compareTable(results));
+  const revenue = revenueTable(results);
+  if (revenue !== '') process.stdout.write(`\n${revenue}`);
   return 0;
 }
 
@@ -339,6 +369,7 @@ const COMMANDS: Record<string, (args: string[], clock: Clock) => Promise<number>
   compare: commandCompare,
   scenarios: commandScenarios,
   validate: commandValidate,
+  station: (args) => commandStation(args, async (ref) => loadScenario(await scenarioPath(ref))),
 };
 
 /** `clock` times the runs (the wall-clock figures); the model itself runs on simulated time. */

@@ -43,6 +43,8 @@ export interface StrategyRun {
   failedRedemptions: number;
   events: number;
   wallSeconds: number;
+  /** Model mode, when the scenario has a `revenue` section: what the run's orders paid (sim/revenue/). */
+  revenue?: RevenueRun;
 }
 
 export interface MeanCi {
@@ -64,6 +66,9 @@ export interface StrategySummary {
   pooledWaitP99?: MeanCi;
   allLocalShare: MeanCi;
   meanLagSeconds: MeanCi;
+  /** Revenue runs only: photos + frames, and frames alone, in minor units at the selected fee table. */
+  revenueCents?: MeanCi;
+  framesCents?: MeanCi;
 }
 
 export interface SimResults {
@@ -74,4 +79,41 @@ export interface SimResults {
   timeCompression?: number;
   runs: StrategyRun[];
   summaries: StrategySummary[];
+}
+
+/** One template over a run: prints sold with it, uses counted when printed, and where it ended. */
+export interface TemplateRevenue {
+  id: string;
+  name: string;
+  basicFeeCents: number;
+  /** Framed prints sold (each copy is one print and one fee). */
+  prints: number;
+  /** Printed units that used it: the count the next quote would see at the end. */
+  uses: number;
+  /** The fees its prints were sold at (each at the count when its order was priced). */
+  revenueCents: number;
+  /** The band of the selected table at the final use count, its rate and a new customer's fee there. */
+  band: string;
+  rate: number;
+  priceNowCents: number;
+  /** When the count reached each band of the selected table (the first band at 0 s). */
+  bandHistory: Array<{ band: string; fromUses: number; atS: number }>;
+}
+
+/** A run's sales priced with the product's modules (shared/policy/pricing.ts, template-fees.ts). */
+export interface RevenueRun {
+  currency: string;
+  /** The fee-rate table quotes used. */
+  feeTable: string;
+  orders: number;
+  prints: number;
+  framedPrints: number;
+  /** Orders placed by a customer who had ordered before. */
+  repeatCustomerOrders: number;
+  photosCents: number;
+  framesCents: number;
+  totalCents: number;
+  templates: TemplateRevenue[];
+  /** The same run's orders priced with each of the event's fee-rate tables. */
+  feeTables: Array<{ tableId: string; name: string; framesCents: number; totalCents: number }>;
 }

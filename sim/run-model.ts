@@ -11,6 +11,7 @@ import { pooledFanWaits } from './model/pooled-queue.ts';
 import { printerLinks, Simulation } from './model/simulation.ts';
 import { buildWorkload, type Workload } from './model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from './results-schema.ts';
+import { runRevenue } from './revenue/revenue.ts';
 import { type Scenario, totalImages, totalPrinters } from './scenario.ts';
 import { summarizeRuns } from './stats.ts';
 import { createStrategy } from './strategies/index.ts';
@@ -26,6 +27,8 @@ export interface RunModelOptions {
   clock?: Clock;
   /** A workload already built for this scenario and seed (shared by the strategies of a seed). */
   workload?: Workload;
+  /** Revenue runs: quote with this fee-rate table instead of the scenario's `revenue.feeTable`. */
+  feeTable?: string;
 }
 
 /** A finished simulation, its workload and its metrics, before the invariant checks. */
@@ -65,6 +68,10 @@ export function simulateRun(
     events: sim.events,
     wallSeconds: opts.measureWallClock ? (clock.now() - started) / 1000 : 0,
   };
+  if (scenario.revenue) {
+    const printed = { order: sim.desk.prints.order, unit: sim.desk.prints.unit, printedAt: sim.desk.printedAt };
+    run.revenue = runRevenue(scenario.revenue, workload.orders, printed, seed, opts.feeTable);
+  }
   return { sim, workload, run };
 }
 
@@ -114,7 +121,7 @@ export function runScenario(
   strategies: readonly StrategyName[],
   seeds: readonly number[],
   onProgress?: (fraction: number) => void,
-  opts: Pick<RunModelOptions, 'measureWallClock' | 'clock'> = {},
+  opts: Pick<RunModelOptions, 'measureWallClock' | 'clock' | 'feeTable'> = {},
 ): SimResults {
   const runs: StrategyRun[] = [];
   const total = strategies.length * seeds.length;
@@ -128,6 +135,7 @@ export function runScenario(
           workload,
           measureWallClock: opts.measureWallClock,
           clock: opts.clock,
+          feeTable: opts.feeTable,
           onProgress: onProgress && ((f) => onProgress((base + f) / total)),
         }),
       );

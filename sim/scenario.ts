@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.ts';
 import { validateSchedule } from '../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
+import { revenueProblems, revenueSchema } from './revenue/revenue-scenario.ts';
 
 export const SCENARIO_SCHEMA_VERSION = 1;
 /** Larger scenarios than this are refused: they would not fit the model's per-printer arrays. */
@@ -48,6 +49,27 @@ export const distSchema = z.discriminatedUnion(
 export type Dist = z.infer<typeof distSchema>;
 
 const window = z.strictObject({ fromS: nonNegative(), toS: positive() });
+
+/**
+ * A printer model: its print time and, optionally, what its station's CPU costs (issue #16 item 4;
+ * measured by `npm run bench:mesh` and `npm run bench:print`, say where in `measured`). Without the
+ * CPU figures a station is never CPU-bound (sim/model/station-cpu.ts has the arithmetic).
+ */
+const printerModelSchema = z.strictObject({
+  /** Seconds per print (by the printer itself; bench:print's `measured s/print`). */
+  printSeconds: positive(),
+  /** CPU milliseconds per MB the edge node receives (verify, decrypt, store: bench:mesh cpuPerMbEdge × 1000). */
+  cpuMsPerMb: positive().optional(),
+  /** CPU milliseconds per MB it serves to its LAN peers (a swarm serves about what it receives). */
+  cpuMsPerMbServed: nonNegative().optional(),
+  /** CPU milliseconds to render one print from its master (decode, resize, colour; bench:print). */
+  cpuMsPerPrint: nonNegative().optional(),
+  /** Cores the edge node's replication can use (default 1: one Node.js event loop verifies). */
+  cores: positive().optional(),
+  /** Where the figures come from (command, machine, date): shown in reports, never read. */
+  measured: z.string().optional(),
+});
+export type PrinterModel = z.infer<typeof printerModelSchema>;
 
 const lanSchema = z.discriminatedUnion(
   'kind',
@@ -140,7 +162,7 @@ export const scenarioSchema = z
       .datetime({ error: 'expected an ISO 8601 UTC time, e.g. 2025-06-01T17:00:00Z' })
       .default('2025-06-01T17:00:00Z'),
     venue: z.strictObject({
-      printerModels: z.record(z.string(), z.strictObject({ printSeconds: positive() })),
+      printerModels: z.record(z.string(), printerModelSchema),
       printers: z
         .array(
           z.strictObject({
@@ -190,11 +212,15 @@ export const scenarioSchema = z
             onDemandLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
             backgroundLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs),
             claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
+            /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
+            live: z.boolean({ error: 'expected true or false' }).default(true),
           })
           .prefault({}),
       })
       .prefault({}),
     output: z.strictObject({ sampleIntervalS: positive().default(60) }).prefault({}),
+    /** Optional: prices, templates and fee tables for the revenue report (sim/revenue/). */
+    revenue: revenueSchema(distSchema).optional(),
   })
   .superRefine((s, ctx) => crossChecks(s, ctx));
 
@@ -312,6 +338,11 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
   s.faults.wanOutages.forEach((w, i) => {
     if (w.toS <= w.fromS) problem(ctx, ['faults', 'wanOutages', i, 'toS'], 'expected toS > fromS');
   });
+  if (s.revenue) {
+    for (const [path, message] of revenueProblems(s.revenue)) problem(ctx, ['revenue', ...path], message);
+    const perRepeat = s.revenue.repeatCustomers.ordersPerRepeatCustomer;
+    if (perRepeat) checkDist(ctx, perRepeat, ['revenue', 'repeatCustomers', 'ordersPerRepeatCustomer']);
+  }
 }
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;

@@ -49,6 +49,15 @@ function pooledSummary(list: readonly StrategyRun[]): Pick<StrategySummary, 'poo
   return { pooledWaitP99: meanCi(p99s as number[]) };
 }
 
+/** Mean revenue over the runs, when every run has a revenue report. */
+function revenueSummary(list: readonly StrategyRun[]): Pick<StrategySummary, 'revenueCents' | 'framesCents'> {
+  if (list.some((r) => r.revenue === undefined)) return {};
+  return {
+    revenueCents: meanCi(list.map((r) => r.revenue!.totalCents)),
+    framesCents: meanCi(list.map((r) => r.revenue!.framesCents)),
+  };
+}
+
 /** One summary per strategy, in the order strategies first appear in `runs`. */
 export function summarizeRuns(runs: readonly StrategyRun[]): StrategySummary[] {
   const byStrategy = new Map<StrategyName, StrategyRun[]>();
@@ -69,5 +78,6 @@ export function summarizeRuns(runs: readonly StrategyRun[]): StrategySummary[] {
     ...pooledSummary(list),
     allLocalShare: meanCi(list.map((r) => r.allLocalShare)),
     meanLagSeconds: meanCi(list.map(runMeanLagSeconds)),
+    ...revenueSummary(list),
   }));
 }

@@ -3,6 +3,7 @@ import { DAY_MS } from '../coordinator/after-event/deps.ts';
 import { LAB_RETRY, MAX_LAB_ATTEMPTS } from '../coordinator/after-event/lab-dispatcher.ts';
 import { TEST_LAB_STEP_MS, TestLab } from '../coordinator/lab/test-lab.ts';
 import { mediaKey } from '../coordinator/media/media-keys.ts';
+import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { AppError } from '../shared/errors.ts';
 import {
   asOperator,
@@ -392,4 +393,46 @@ test('a fan who comes back before paying finds the way to the payment page on th
   t.true(page.text.includes(`id="pay" href="${created.body.checkoutUrl}"`));
   t.false(page.text.includes('id="downloads"'), 'no links before payment');
   await h.http.get('/r/r-doesnotexist').expect(404);
+});
+
+test('a reorder webhook is handed over like an own-photo one: applied once, a replay is a duplicate, both counted', async (t) => {
+  const h = await createAfterEventHarness();
+  t.teardown(() => h.close());
+  const { event, images } = await endedEventWithOrder(h);
+  const counted = async () => {
+    const values = (await h.deps.metrics.webhooks.get()).values;
+    const of = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
+    return { applied: of('applied'), duplicate: of('duplicate'), unknown: of('unknown_order') };
+  };
+  const before = await counted();
+  const created = await h.http
+    .post('/api/reorders')
+    .send({ eventId: event.id, lines: [{ imageId: images[1]!.id, productId: 'digital_file', quantity: 1 }] })
+    .expect(201);
+  const reorderId = created.body.reorder.id as string;
+  const sessionId = new URL(created.body.checkoutUrl).pathname.split('/').at(-1)!;
+  const body = JSON.stringify({
+    id: 'evt_reorder_handover',
+    type: 'payment.succeeded',
+    sessionId,
+    orderId: reorderId,
+    amountCents: created.body.reorder.totalCents,
+    currency: created.body.reorder.currency,
+    createdAt: h.clock.now(),
+  });
+  const deliver = () =>
+    h.http
+      .post('/api/payments/webhook')
+      .set('content-type', 'application/json')
+      .set(TEST_GATEWAY_SIGNATURE_HEADER, h.gateway.signatureHeader(body, h.clock.now()))
+      .send(body);
+  t.like((await deliver().expect(200)).body, { received: true, duplicate: false });
+  t.like((await deliver().expect(200)).body, { received: true, duplicate: true });
+  t.is((await h.reorders.getReorder(reorderId))!.state, 'delivered', 'downloads only: delivered once paid');
+  const after = await counted();
+  t.deepEqual(
+    { applied: after.applied - before.applied, duplicate: after.duplicate - before.duplicate },
+    { applied: 1, duplicate: 1 },
+  );
+  t.is(after.unknown, before.unknown, 'a reorder is never looked up as a shop order');
 });

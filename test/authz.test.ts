@@ -79,6 +79,7 @@ interface Fixture {
   ownJob: { id: string; code: string; pin: string };
   /** A card sale at `printer`'s kiosk, waiting on its reader (issue #13): another venue's printer must not touch it. */
   kioskSale: { id: string };
+  ownCardSale: { id: string };
 }
 
 interface CallSpec {
@@ -537,6 +538,10 @@ const ACCESS: Record<string, Expectation> = {
     access: { kind: 'printer', otherVenue: eventOfOtherVenue },
     call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/photographers` }),
   },
+  'GET /api/printer/events/:eventId/template-fees': {
+    access: { kind: 'printer', otherVenue: eventOfOtherVenue },
+    call: (f) => ({ path: `/api/printer/events/${f.eventA.id}/template-fees` }),
+  },
   'POST /api/printer/kiosk-sales': {
     access: { kind: 'printer', otherVenue: eventOfOtherVenue },
     call: (f) => ({
@@ -548,6 +553,26 @@ const ACCESS: Record<string, Expectation> = {
         idempotencyKey: 'authz-phone-basket',
       },
     }),
+  },
+  'POST /api/printer/own-photos/jobs/:jobId/card-sale': {
+    // Own-photo jobs open at any printer with code and PIN; the card is read on the caller's reader.
+    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
+    call: (f) => ({
+      path: `/api/printer/own-photos/jobs/${f.ownJob.id}/card-sale`,
+      json: { readerId: KIOSK_B_READER, idempotencyKey: 'authz-own-card-sale-2' },
+    }),
+  },
+  'GET /api/printer/own-photos/card-sales/:saleId': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}` }),
+  },
+  'POST /api/printer/own-photos/card-sales/:saleId/retry': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}/retry` }),
+  },
+  'POST /api/printer/own-photos/card-sales/:saleId/cancel': {
+    access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
+    call: (f) => ({ path: `/api/printer/own-photos/card-sales/${f.ownCardSale.id}/cancel` }),
   },
   'GET /api/printer/kiosk-sales/:saleId': {
     access: { kind: 'printer', otherVenue: saleOfOtherPrinter },
@@ -755,6 +780,11 @@ async function fixture(): Promise<Fixture> {
     readerId: TEST_READER,
   }).expect(201);
 
+  const ownCardSale = await printerCall(h, printer, 'post', `/api/printer/own-photos/jobs/${ownJob.id}/card-sale`, {
+    readerId: TEST_READER,
+    idempotencyKey: 'authz-own-card-sale',
+  }).expect(201);
+
   const me = await printerCall(h, printer, 'get', '/api/printer/me').expect(200);
   const venueASecrets = [
     venue.id,
@@ -790,6 +820,7 @@ async function fixture(): Promise<Fixture> {
     venueASecrets,
     ownJob,
     kioskSale: { id: kioskSale.body.id as string },
+    ownCardSale: { id: ownCardSale.body.sale.id as string },
   };
 }
 

@@ -15,7 +15,7 @@ const IMAGES = 3;
 /** Blocks 30–39 belong to no catalog entry yet (the head is ahead of the catalog). */
 const LENGTH_BLOCKS = 40;
 
-function replicator(peers: string[], holders: (seq: number) => number) {
+function replicator(peers: string[], holders: (seq: number) => number, live = false) {
   const clock = new ManualClock(1_000_000);
   const replica: SyncReplica = {
     eventId: 'e',
@@ -51,6 +51,7 @@ function replicator(peers: string[], holders: (seq: number) => number) {
     schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
     bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
     logger: { info: () => {}, warn: () => {}, error: () => {} },
+    live,
   });
 }
 
@@ -69,4 +70,15 @@ test('both parts of an image a peer holds come from the LAN, whoever owns their 
     [...plan.cloud, ...plan.later].sort((a, b) => a - b),
     [0, 20, 30, 32],
   );
+});
+
+test('live: the parts of images other printers own go to the LAN in the same cycle, nothing waits', async (t) => {
+  const report = await replicator(['peer-a', 'peer-b'], (seq) => (seq === 1 ? 1 : 0), true).runCycle();
+  const plan = report.plans[0]!.plan;
+  t.deepEqual(plan.later, []);
+  t.deepEqual(
+    [...plan.cloud, ...plan.lan].sort((a, b) => a - b),
+    [0, 10, 16, 20, 30, 32],
+  );
+  t.true(plan.lan.includes(10) && plan.lan.includes(16), 'held on the LAN → LAN');
 });

@@ -67,15 +67,58 @@ function shop(client: Partial<CoordinatorClient> | null, clock = new ManualClock
 
 const unreachable = () => Promise.reject(new CoordinatorError(503, 'coordinator_unreachable', 'fetch failed'));
 
-test('the basket is totalled offline with the shop pricing from the profile', (t) => {
+test('the basket is totalled offline with the shop pricing from the profile', async (t) => {
   const { s } = shop(null);
   t.teardown(() => s.close());
-  const { quote } = s.quote('ev1', [
+  const { quote } = await s.quote('ev1', [
     { imageId: 'a', copies: 2 },
     { imageId: 'b', copies: 1 },
   ]);
   t.is(quote.totalCents, 2000, 'the 3-print bundle');
-  t.throws(() => s.quote('ev1', []), { message: /Pick at least one photo/ });
+  await t.throwsAsync(() => s.quote('ev1', []), { message: /Pick at least one photo/ });
+});
+
+test("frame fees: the coordinator's fee per print is added per copy, kept through an uplink gap, unknown when never heard", async (t) => {
+  const clock = new ManualClock(1_750_000_000_000);
+  let online = true;
+  let asked = 0;
+  const fees = {
+    eventId: 'ev1',
+    currency: 'EUR',
+    templates: [{ templateId: 'gold', name: 'Gold', version: 1, photoCount: 1, feeCents: 200, feeLine: 'Gold: €2.00' }],
+  };
+  const { s } = shop(
+    {
+      kioskTemplateFees: async () => {
+        asked++;
+        if (!online) throw new CoordinatorError(503, 'coordinator_unreachable', 'fetch failed');
+        return fees;
+      },
+    },
+    clock,
+  );
+  t.teardown(() => s.close());
+  const basket = [
+    { imageId: 'a', copies: 2, template: { templateId: 'gold' } },
+    { imageId: 'b', copies: 1 },
+  ];
+  const q = await s.quote('ev1', basket);
+  t.is(q.quote.totalCents, 2000);
+  t.deepEqual(
+    q.templateFees.lines.map((l) => [l.imageId, l.copies, l.feeCents]),
+    [['a', 2, 200]],
+  );
+  t.is(q.totalCents, 2400, 'two framed copies: two fees');
+  t.true(q.templateFees.known);
+  online = false;
+  await clock.advance(60_000);
+  const offline = await s.quote('ev1', basket);
+  t.is(offline.totalCents, 2400, 'the last fee heard is kept while the uplink is down');
+  t.is(asked, 2);
+  // A template the printer never heard a fee for: the quote says so instead of inventing one.
+  const unknown = await s.quote('ev1', [{ imageId: 'a', copies: 1, template: { templateId: 'silver' } }]);
+  t.false(unknown.templateFees.known);
+  t.is(unknown.totalCents, 800);
 });
 
 test('with the uplink down, payment says it needs the network instead of failing late', async (t) => {

@@ -41,11 +41,13 @@ interface Situation {
   down?: readonly number[];
   /** The cloud is unreachable from 0 until this time (null: never; Infinity: the whole run). */
   cloudDownUntilS?: number | null;
+  /** Live, pipelined mode on both sides (default false: one cycle per tick, the two-phase plan). */
+  live?: boolean;
 }
 
-function scenario(): Scenario {
+function scenario(live = false): Scenario {
   return variant('club', (raw) => {
-    raw.strategies = { mesh: { syncIntervalS: 30, feedPollS: 10, backgroundLanDeadlineMs: 120_000 } };
+    raw.strategies = { mesh: { syncIntervalS: 30, feedPollS: 10, backgroundLanDeadlineMs: 120_000, live } };
   });
 }
 
@@ -75,7 +77,7 @@ function cloudUpSinceS(s: Situation, t: number): number | null {
 
 /** The simulator's side: its mesh strategy on a fake context in which no transfer ever moves a byte. */
 function simulatorPlans(s: Situation): Array<{ t: number; plan: SyncPlan }> {
-  const sc = scenario();
+  const sc = scenario(s.live);
   const w = workload();
   const state = new Uint8Array(PRINTERS * IMAGES);
   for (const [p, images] of s.held.entries()) for (const i of images) state[p * IMAGES + i] = HELD;
@@ -116,6 +118,7 @@ function simulatorPlans(s: Situation): Array<{ t: number; plan: SyncPlan }> {
     startLanFlow: () => null,
     rng: (name) => seededRng(`${SEED}/mesh/${name}`),
     trace: () => {},
+    deliver: () => {},
   };
   // A copy: the strategy goes on using the plan's lists.
   const strategy = new MeshStrategy(sc, {
@@ -135,7 +138,7 @@ function simulatorPlans(s: Situation): Array<{ t: number; plan: SyncPlan }> {
 
 /** The edge node's side: its replicator, with fake cores holding what printer 0 holds. */
 function edgeNode(s: Situation, clock: ManualClock) {
-  const sc = scenario();
+  const sc = scenario(s.live);
   const mine = new Set(s.held[SELF] ?? []);
   const peers = Array.from({ length: PRINTERS }, (_, p) => p).filter((p) => p !== SELF);
   const connected = peers.filter((p) => isUp(s, p));
@@ -190,6 +193,7 @@ function edgeNode(s: Situation, clock: ManualClock) {
       onDemandLanDeadlineMs: cfg.onDemandLanDeadlineMs,
       backgroundLanDeadlineMs: cfg.backgroundLanDeadlineMs,
     },
+    live: cfg.live,
   });
 }
 
@@ -285,4 +289,26 @@ test('a printer down: shares are computed over the printers up, on both sides', 
   const pairs = await comparePlans({ held: [[], [], [7], [8]], down: [3] });
   for (const p of pairs) t.deepEqual(p.edgeNode, p.simulator, `at ${p.t} s`);
   t.deepEqual(pairs[0]!.simulator.lan, [7], 'the down printer’s photos are not on the LAN');
+});
+
+test('live: someone else’s share goes to the LAN at once (streamed from its owner), own share to the cloud, on both sides', async (t) => {
+  const pairs = await comparePlans({ held: [[], [0, 1], [2], []], live: true });
+  t.true(pairs.length >= 3, `${pairs.length} plans`);
+  for (const p of pairs) t.deepEqual(p.edgeNode, p.simulator, `at ${p.t} s`);
+  const first = pairs[0]!.simulator;
+  // The first plan is the append notification's, at the upload (+ one WAN round trip), not a tick.
+  t.true(pairs[0]!.t < 1, `${pairs[0]!.t}`);
+  t.true(first.cloud.length > 0, 'printer 0 pulls its own share');
+  t.deepEqual(first.later, [], 'nothing waits for a later cycle while the owners are online');
+  t.is(first.cloud.length + first.lan.length, IMAGES);
+});
+
+test('live, the cloud unreachable: no streaming from owners who cannot fetch; LAN holders only, on both sides', async (t) => {
+  const pairs = await comparePlans({
+    held: [[], [0, 1], [2], []],
+    cloudDownUntilS: Number.POSITIVE_INFINITY,
+    live: true,
+  });
+  for (const p of pairs) t.deepEqual(p.edgeNode, p.simulator, `at ${p.t} s`);
+  for (const p of pairs) t.deepEqual(p.simulator.lan, [0, 1, 2]);
 });

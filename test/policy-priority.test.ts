@@ -33,9 +33,9 @@ test('the edge node’s gate lets background work go only when the policy says s
   t.true(turn);
 });
 
-test('the window is the measured 2 batches × 32 blocks of the feed’s 64 KiB: 4 MiB', (t) => {
+test('the window is the measured 1 batch × 128 blocks of the feed’s 64 KiB: 8 MiB', (t) => {
   t.is(BACKGROUND_WINDOW_BLOCKS, BACKGROUND_BATCH_BLOCKS * BACKGROUND_PARALLEL_BATCHES);
-  t.is(BACKGROUND_WINDOW_BLOCKS, 64);
+  t.is(BACKGROUND_WINDOW_BLOCKS, 128);
   t.is(BACKGROUND_WINDOW_BYTES, BACKGROUND_WINDOW_BLOCKS * FEED_BLOCK_BYTES);
-  t.is(BACKGROUND_WINDOW_BYTES, 4 * 1024 * 1024);
+  t.is(BACKGROUND_WINDOW_BYTES, 8 * 1024 * 1024);
 });

@@ -75,3 +75,15 @@ test('every unit lands in exactly one list, and the cloud list is ascending', (t
   );
   t.pass();
 });
+
+test('live: someone else’s share whose owner is fetching goes to the LAN now; own share still to the cloud', (t) => {
+  const units = [unit(0, { ownedByMe: true }), unit(1, { ownerFetching: true }), unit(2), unit(3, { lanHolders: 1 })];
+  t.deepEqual(planSyncCycle(input(units, { live: true })), { cloud: [0], lan: [1, 3], later: [2] });
+  // Not live: the same units wait for a later cycle.
+  t.deepEqual(planSyncCycle(input(units)), { cloud: [0], lan: [3], later: [1, 2] });
+  // The cloud unreachable: an owner cannot be fetching, nothing is streamed.
+  t.deepEqual(planSyncCycle(input(units, { live: true, cloudReachableSinceMs: null })).lan, [3]);
+  // Past the deadline the cloud still wins over waiting on a slow owner.
+  const late = unit(4, { ownerFetching: true, missingSinceMs: NOW_MS - DEADLINE_MS });
+  t.deepEqual(planSyncCycle(input([late], { live: true })).cloud, [4]);
+});

@@ -106,12 +106,19 @@ test('bad usage exits 2 with the usage text', async (t) => {
   t.regex(help.stdout, /validate <path>/);
 });
 
-test('run writes the four result files for two seeds', async (t) => {
+test('run writes the result files (with revenue.csv for club) for two seeds', async (t) => {
   const dir = await tempDir(t);
   const out = path.join(dir, 'club-out');
   const { code, stdout, stderr } = await sim(['run', '--scenario', 'club', '--runs', '2', '--seed', '5', '--out', out]);
   t.is(code, 0, stderr);
-  t.deepEqual((await fs.readdir(out)).sort(), ['report.html', 'results.json', 'runs.csv', 'summary.csv']);
+  // club has a revenue section (sim/revenue/): its per-template revenue goes to revenue.csv.
+  t.deepEqual((await fs.readdir(out)).sort(), [
+    'report.html',
+    'results.json',
+    'revenue.csv',
+    'runs.csv',
+    'summary.csv',
+  ]);
   t.true(stdout.includes(path.join(out, 'report.html')));
   t.false(stderr.includes('█'), 'no progress bar when stderr is not a TTY');
   const results = JSON.parse(await fs.readFile(path.join(out, 'results.json'), 'utf8')) as SimResults;

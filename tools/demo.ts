@@ -127,7 +127,9 @@ async function main(): Promise<void> {
   log(`  fan shop        ${base}/e/${event.id}   (the "${EVENT_NAME}" gallery, ${PHOTOS} photos)`);
   log(`  dashboard       ${base}/ops   (sign in with the operator token: ${operator})`);
   log(`  own photos      ${base}/own-photos   (upload from a phone; "Print your own photos" at a kiosk)`);
-  log(`  frames          ${frames.join(', ')}: in the cart per print; ${base}/ops/events/${event.id}/templates`);
+  log(
+    `  frames          ${frames.join(', ')}: in the cart and at each kiosk (Find your photos → Frame) per print; ${base}/ops/events/${event.id}/templates`,
+  );
   for (const [i, u] of urls.entries()) {
     log(`  printer ${i + 1}       kiosk ${u}/kiosk   status ${u}/status`);
     const photo = photoPrinters[i];
@@ -141,6 +143,9 @@ async function main(): Promise<void> {
   log('');
   log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
   log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);
+  log(
+    'Own photos at a kiosk: "Print your own photos", the code and PIN, then "Pay … by card" on the same reader page.',
+  );
   log('');
   log('A sample order is paid and ready to print at any printer:');
   log(`  order page      ${base}/o/${sample.orderId}`);

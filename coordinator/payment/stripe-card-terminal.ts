@@ -138,6 +138,30 @@ export class StripeCardTerminal implements CardTerminal {
     );
   }
 
+  /**
+   * An operator's refund from the console: `POST /v1/refunds` on the captured PaymentIntent, with
+   * the caller's key as Stripe's Idempotency-Key, so a retried refund is replayed, never repeated.
+   * Stripe refuses a refund of an uncaptured payment or beyond what is left of the charge.
+   */
+  async refund(input: {
+    paymentId: string;
+    amountCents: number;
+    idempotencyKey: string;
+  }): Promise<{ refundId: string }> {
+    if (!Number.isInteger(input.amountCents) || input.amountCents < 1) {
+      throw new AppError('refund_failed', 'A refund is a whole number of cents, at least one.');
+    }
+    try {
+      const refund = await this.#stripe.refunds.create(
+        { payment_intent: input.paymentId, amount: input.amountCents, reason: 'requested_by_customer' },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return { refundId: refund.id };
+    } catch (err) {
+      throw stripeFailure(err, 'refund_failed');
+    }
+  }
+
   async reader(readerId: string): Promise<CardReaderState> {
     const reader = await this.#reader(readerId);
     const status =

@@ -170,7 +170,8 @@ export class TestCardTerminal implements CardTerminal {
     const payment = this.#payment(input.paymentId);
     const known = this.#state.refunds[input.idempotencyKey];
     if (known) return { refundId: known };
-    if (payment.status !== 'captured' || input.amountCents > payment.capturedCents) {
+    // At most what is left of the capture: two refunds under two keys never give back more than was taken.
+    if (payment.status !== 'captured' || input.amountCents > payment.capturedCents - (payment.refundedCents ?? 0)) {
       throw new AppError('refund_failed', 'Only captured money can be refunded, at most what was captured.');
     }
     const refundId = `tre_${randomId(this.#o.random, 12)}`;

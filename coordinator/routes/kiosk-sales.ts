@@ -47,6 +47,11 @@ export function kioskSaleRoutes(router: Router, deps: CoordinatorDeps, sales: Ki
     ctx.body = { eventId: event.id, byImage };
   });
 
+  router.get('/api/printer/events/:eventId/template-fees', printer, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await sales.templateFees(me(ctx.state), ctx.params.eventId!);
+  });
+
   router.get('/api/kiosk-sales', operator, async (ctx) => {
     const printerId = typeof ctx.query.printerId === 'string' ? ctx.query.printerId : undefined;
     ctx.set('cache-control', 'no-store');

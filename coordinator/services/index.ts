@@ -1,5 +1,6 @@
 import { OWN_PHOTO_PAYMENT_PREFIX } from '../../shared/policy/own-photo-job.ts';
 import { randomId } from '../../shared/ports/random.ts';
+import { REORDER_ID_PREFIX } from '../after-event/records.ts';
 import { type AfterEventServices, createAfterEventServices } from '../after-event/services.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { StreamLimiter } from '../http/event-stream.ts';
@@ -12,6 +13,7 @@ import { LiveUpdates } from './live-updates.ts';
 import { OfflineRedemptionService } from './offline-redemptions.ts';
 import { OpsMonitor } from './ops-monitor.ts';
 import { OrderService } from './orders.ts';
+import { OwnPhotoCardSales } from './own-photo-card-sales.ts';
 import { OwnPhotoSweeper } from './own-photo-sweeper.ts';
 import { OwnPhotoService } from './own-photos.ts';
 import { PrinterService } from './printers.ts';
@@ -41,6 +43,8 @@ export interface Services {
   ownPhotoSweeper: OwnPhotoSweeper;
   /** Kiosk sales (issue #13): phone and card-present payment at a printer's kiosk. */
   kioskSales: KioskSaleService;
+  /** Own-photo jobs paid by card at the kiosk: kiosk sales whose print side is the job. */
+  ownPhotoCardSales: OwnPhotoCardSales;
   /** Open fan event streams, per process. */
   streams: StreamLimiter;
   /** Reorders after the event, fulfilment and the lab dispatcher (issue #15); null without deps.afterEvent. */
@@ -63,12 +67,17 @@ export function createServices(deps: CoordinatorDeps): Services {
   const orders = new OrderService(deps, templates);
   const ownPhotos = new OwnPhotoService(deps);
   orders.handOverPayments(OWN_PHOTO_PAYMENT_PREFIX, (event) => ownPhotos.applyPayment(event));
+  // Reorders after the event (issue #15): only when the after-event store is configured; without
+  // it their references are unknown orders, as before.
+  if (afterEvent) orders.handOverPayments(REORDER_ID_PREFIX, (event) => afterEvent.reorders.applyPayment(event));
   const ownPhotoSweeper = new OwnPhotoSweeper({ store: deps.store, ownPhotos, clock: deps.clock, logger: deps.logger });
-  const kioskSales = new KioskSaleService(deps);
+  const kioskSales = new KioskSaleService(deps, templates);
+  const ownPhotoCardSales = new OwnPhotoCardSales(deps, ownPhotos, kioskSales.settler);
   // Settles kiosk sales on the Clock (capture after print, void, expiry); one process at a time holds the lease.
   kioskSales.settler.start(randomId(deps.random, 6));
   return {
     kioskSales,
+    ownPhotoCardSales,
     credentials: new CredentialService(deps),
     events: new EventService(deps),
     images: new ImageService(deps),

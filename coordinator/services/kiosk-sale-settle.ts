@@ -1,5 +1,10 @@
 import { AppError, isAppError } from '../../shared/errors.ts';
-import { cardSettlement, isFinalSaleState, nextSaleState } from '../../shared/policy/kiosk-sale-state.ts';
+import {
+  cardSettlement,
+  isFinalSaleState,
+  type KioskSaleChannel,
+  nextSaleState,
+} from '../../shared/policy/kiosk-sale-state.ts';
 import type { Timer } from '../../shared/ports/clock.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
@@ -31,6 +36,8 @@ export class KioskSaleSettler {
   readonly #deps: CoordinatorDeps;
   #sweeper: Timer | null = null;
   #sweeping = false;
+  /** Channels whose print side is not an order (own-photo card sales): `advance` hands them over. */
+  readonly #channels = new Map<KioskSaleChannel, (sale: KioskSaleRecord) => Promise<KioskSaleRecord>>();
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
@@ -44,6 +51,11 @@ export class KioskSaleSettler {
   get #terminal(): CardTerminal {
     if (!this.#deps.cardTerminal) throw new AppError('card_terminal_not_configured');
     return this.#deps.cardTerminal;
+  }
+
+  /** Settles `channel`'s sales with `advance` instead (same store, sweeper, reader collection and refunds). */
+  settleChannel(channel: KioskSaleChannel, advance: (sale: KioskSaleRecord) => Promise<KioskSaleRecord>): void {
+    this.#channels.set(channel, advance);
   }
 
   /** Starts the sweeper (one per process; a store lease keeps it to one across processes). */
@@ -98,6 +110,8 @@ export class KioskSaleSettler {
 
   async advance(sale: KioskSaleRecord): Promise<KioskSaleRecord> {
     if (isFinalSaleState(sale.state)) return sale;
+    const other = this.#channels.get(sale.channel);
+    if (other) return other(sale);
     const { store, clock } = this.#deps;
     const now = clock.now();
     const order = await store.getOrder(sale.orderId);

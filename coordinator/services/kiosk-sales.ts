@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../../shared/errors.ts';
 import { includedTaxCents, isFinalSaleState } from '../../shared/policy/kiosk-sale-state.ts';
-import { type OrderLine, priceOrder } from '../../shared/policy/pricing.ts';
+import { priceOrder } from '../../shared/policy/pricing.ts';
 import { randomId } from '../../shared/ports/random.ts';
 import type { KioskPayments, KioskSaleRequest, KioskSaleView } from '../../shared/protocol/kiosk-sale.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
@@ -10,6 +10,8 @@ import type { CardTerminal } from '../payment/card-terminal-port.ts';
 import type { KioskSaleRecord, KioskSaleStore } from '../store/kiosk-sale-store.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { OrderRecord, PrinterRecord } from '../store/records.ts';
+import type { TemplateService } from '../templates/template-service.ts';
+import { basketShape, kioskLines, kioskTemplateFees, priceKioskFrames, saleItemsView } from './kiosk-sale-frames.ts';
 import { KioskSaleSettler } from './kiosk-sale-settle.ts';
 import { redemptionExpiry } from './orders.ts';
 
@@ -27,10 +29,13 @@ export const MAX_SALES_LISTED = 200;
 export class KioskSaleService {
   readonly #deps: CoordinatorDeps;
   readonly settler: KioskSaleSettler;
+  /** Issue #14: frames chosen at the kiosk are priced by the event's templates (null: none offered). */
+  readonly #templates: TemplateService | null;
 
-  constructor(deps: CoordinatorDeps) {
+  constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
     this.settler = new KioskSaleSettler(deps);
+    this.#templates = templates;
   }
 
   get #sales(): KioskSaleStore {
@@ -71,12 +76,21 @@ export class KioskSaleService {
     const readerId = input.channel === 'kiosk-card' ? this.#assignedReader(printer, input.readerId) : null;
     const event = await store.getEvent(input.eventId);
     if (!event || event.venueId !== printer.venueId) throw new AppError('event_not_found');
-    const lines = await this.#lines(event.id, input.items);
+    const lines = await kioskLines(this.#deps, event.id, input.items);
     let price: ReturnType<typeof priceOrder>;
     try {
       price = priceOrder(event.priceList, lines);
     } catch (err) {
       throw new AppError('order_too_large', (err as Error).message);
+    }
+    const framed = await priceKioskFrames(this.#templates, this.#deps, event, lines);
+    const totalCents = price.totalCents + framed.feesCents;
+    if (input.expectedTotalCents !== undefined && input.expectedTotalCents !== totalCents) {
+      throw new AppError(
+        'price_changed',
+        'The price changed since the basket was priced (a frame got more popular or a table was switched); check the new total and pay again.',
+        { totalCents, currency: price.currency },
+      );
     }
     const now = clock.now();
     const taxRatePercent = this.#taxRate();
@@ -87,11 +101,11 @@ export class KioskSaleService {
       venueId: printer.venueId,
       eventId: event.id,
       channel: input.channel,
-      items: lines,
+      items: framed.items,
       unitCount: price.printCount,
-      totalCents: price.totalCents,
+      totalCents,
       currency: price.currency,
-      taxCents: includedTaxCents(price.totalCents, taxRatePercent),
+      taxCents: includedTaxCents(totalCents, taxRatePercent),
       taxRatePercent,
       orderId: randomId(random, 16),
       state: 'created',
@@ -112,7 +126,7 @@ export class KioskSaleService {
     const { inserted, sale } = await sales.insertOrGet(candidate);
     if (!inserted) {
       // A double tap or a retry of the same "Pay": the same basket gets the same sale, never a second one.
-      if (sale.channel !== input.channel || JSON.stringify(sale.items) !== JSON.stringify(lines)) {
+      if (sale.channel !== input.channel || basketShape(sale.items) !== basketShape(lines)) {
         throw new AppError('sale_idempotency_mismatch');
       }
       return this.view(await this.settler.advance(sale));
@@ -183,20 +197,6 @@ export class KioskSaleService {
     }
   }
 
-  async #lines(eventId: string, items: KioskSaleRequest['items']): Promise<OrderLine[]> {
-    const copies = new Map<string, number>();
-    for (const item of items) copies.set(item.imageId, (copies.get(item.imageId) ?? 0) + item.copies);
-    const lines: OrderLine[] = [];
-    for (const [imageId, n] of copies) {
-      const image = await this.#deps.store.getImage(imageId);
-      if (!image || image.eventId !== eventId) {
-        throw new AppError('image_not_in_event', `Image ${imageId} is not for sale at this event.`, { imageId });
-      }
-      lines.push({ imageId, copies: n });
-    }
-    return lines;
-  }
-
   /** The sale as its kiosk sees it, advanced first (the card may have been tapped since). */
   async get(printer: PrinterRecord, saleId: string): Promise<KioskSaleView> {
     return this.view(await this.settler.advance(await this.#own(printer, saleId)));
@@ -228,6 +228,8 @@ export class KioskSaleService {
     const sale = await this.#sales.get(saleId);
     // Another printer's sale is as good as unknown: sale ids are not capabilities across printers.
     if (!sale || sale.printerId !== printer.id) throw new AppError('sale_not_found');
+    // An own-photo card sale has no order: it is settled through its own routes (own-photo-card-sales.ts).
+    if (sale.channel === 'own-photo-card') throw new AppError('sale_not_found');
     return sale;
   }
 
@@ -250,7 +252,7 @@ export class KioskSaleService {
       state: sale.state,
       channel: sale.channel,
       eventId: sale.eventId,
-      items: sale.items,
+      items: saleItemsView(sale.items),
       unitCount: sale.unitCount,
       totalCents: sale.totalCents,
       currency: sale.currency,
@@ -265,6 +267,13 @@ export class KioskSaleService {
       card: sale.card,
       authorisationCode: sale.authorisationCode,
     };
+  }
+
+  /** Issue #14: the frames this printer's kiosk may offer for the event, with their fee now. */
+  async templateFees(printer: PrinterRecord, eventId: string) {
+    const event = await this.#deps.store.getEvent(eventId);
+    if (!event || event.venueId !== printer.venueId) throw new AppError('event_not_found');
+    return kioskTemplateFees(this.#templates, event);
   }
 
   /** Operators: recent sales, newest first. */

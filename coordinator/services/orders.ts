@@ -6,8 +6,6 @@ import { MAX_COPIES_PER_IMAGE, type OrderLine, priceOrder, quoteBreakdown } from
 import { randomId } from '../../shared/ports/random.ts';
 import { newOrderCode } from '../../shared/token/order-code.ts';
 import { signRedemptionToken } from '../../shared/token/redemption-token.ts';
-import { isReorderId } from '../after-event/records.ts';
-import { ReorderService } from '../after-event/reorder-service.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
 import { refundLatePayment } from '../payment/late-payment.ts';
@@ -107,11 +105,18 @@ export async function loadOrderSnapshot(
   return { order, event, status, codeExpiresAt };
 }
 
+/** What a payment handed over (not an order's) answers the webhook with. */
+export interface HandedOver {
+  received: boolean;
+  duplicate: boolean;
+  state: string;
+}
+
 /** Quotes, checkout, the fan's order and its QR code, payment webhooks, and operators' order lists. */
 export class OrderService {
   readonly #deps: CoordinatorDeps;
-  /** Payments for things that are not orders (own-photo jobs), by the prefix of their reference. */
-  readonly #otherPayments: Array<{ prefix: string; apply: (event: PaymentWebhookEvent) => Promise<unknown> }> = [];
+  /** Payments for things that are not orders (reorders, own-photo jobs), by the prefix of their reference. */
+  readonly #otherPayments: Array<{ prefix: string; apply: (event: PaymentWebhookEvent) => Promise<HandedOver> }> = [];
   readonly #templates: TemplateService | null;
 
   constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
@@ -119,8 +124,13 @@ export class OrderService {
     this.#templates = templates;
   }
 
-  /** Verified webhooks whose reference starts with `prefix` go to `apply` instead of the orders. */
-  handOverPayments(prefix: string, apply: (event: PaymentWebhookEvent) => Promise<unknown>): void {
+  /**
+   * Verified webhooks whose reference starts with `prefix` go to `apply` instead of the orders (one
+   * mechanism for every kind of payment on the same gateway). What `apply` answers is counted in
+   * `vpm_payment_webhooks_total` as applied or duplicate; a refusal it throws is answered as is.
+   * Prefixes must not overlap (the first registered would win): `r-` reorders, `ownjob_` own photos.
+   */
+  handOverPayments(prefix: string, apply: (event: PaymentWebhookEvent) => Promise<HandedOver>): void {
     this.#otherPayments.push({ prefix, apply });
   }
 
@@ -303,16 +313,13 @@ export class OrderService {
       });
       throw err;
     }
-    // A reorder after the event (issue #15): same gateway, same signature, its own store.
-    if (isReorderId(event.orderId) && this.#deps.afterEvent) {
-      const applied = await new ReorderService({ ...this.#deps, afterEvent: this.#deps.afterEvent }).applyPayment(
-        event,
-      );
+    // A reorder after the event, an own-photo job: same gateway, same signature, their own records.
+    const other = this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
+    if (other) {
+      const applied = await other.apply(event);
       metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
       return applied;
     }
-    const other = this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
-    if (other) return other.apply(event);
     const order = await store.getOrder(event.orderId);
     if (!order || order.paymentSessionId !== event.sessionId) {
       metrics.webhooks.inc({ result: 'unknown_order' });

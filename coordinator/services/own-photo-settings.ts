@@ -1,4 +1,5 @@
 import type { PriceList } from '../../shared/policy/pricing.ts';
+import { FAILED_CODE_BURST, VENUE_FAILED_CODE_BURST } from './failed-code-limiter.ts';
 
 /** Fans' photos are kept this long unpaid by default (VPM_OWN_PHOTO_RETENTION_HOURS). */
 export const DEFAULT_OWN_PHOTO_RETENTION_HOURS = 24;
@@ -28,6 +29,11 @@ export interface OwnPhotoSettings {
   maxPhotosPerJob: number;
   maxJobsPerCode: number;
   clientBytesPerHour: number;
+  /**
+   * Wrong codes or PINs a printer, and all printers of a venue, may type before the answers slow
+   * down (the typed-order-code budget by default).
+   */
+  wrongCodeBurst: { printer: number; venue: number };
 }
 
 export function defaultOwnPhotoSettings(overrides: Partial<OwnPhotoSettings> = {}): OwnPhotoSettings {
@@ -39,6 +45,7 @@ export function defaultOwnPhotoSettings(overrides: Partial<OwnPhotoSettings> = {
     maxPhotosPerJob: MAX_OWN_PHOTOS_PER_JOB,
     maxJobsPerCode: MAX_OWN_PHOTO_JOBS_PER_CODE,
     clientBytesPerHour: OWN_PHOTO_CLIENT_BYTES_PER_HOUR,
+    wrongCodeBurst: { printer: FAILED_CODE_BURST, venue: VENUE_FAILED_CODE_BURST },
     ...overrides,
   };
 }

@@ -58,7 +58,12 @@ export class OwnPhotoService {
   constructor(deps: Deps) {
     this.#deps = deps;
     this.#pins = new OwnPhotoPinLimiter({ clock: deps.clock });
-    this.#guesses = new FailedCodeLimiter({ clock: deps.clock });
+    const { wrongCodeBurst } = ownPhotoSettingsOf(deps);
+    this.#guesses = new FailedCodeLimiter({
+      clock: deps.clock,
+      burst: wrongCodeBurst.printer,
+      venueBurst: wrongCodeBurst.venue,
+    });
   }
 
   get settings(): OwnPhotoSettings {

@@ -6,6 +6,7 @@ import {
   type KioskSaleState,
   nextSaleState,
 } from '../../shared/policy/kiosk-sale-state.ts';
+import type { OrderItem } from '../../shared/policy/order-state.ts';
 import type { CardFailure } from '../payment/card-terminal-port.ts';
 import { configureConnection, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-schema.ts';
 
@@ -18,7 +19,8 @@ export interface KioskSaleRecord {
   venueId: string;
   eventId: string;
   channel: KioskSaleChannel;
-  items: Array<{ imageId: string; copies: number }>;
+  /** Issue #14: a framed line carries its template with the fee frozen when the sale was priced. */
+  items: OrderItem[];
   unitCount: number;
   totalCents: number;
   currency: string;

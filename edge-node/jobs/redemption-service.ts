@@ -1,5 +1,4 @@
 import { AppError, type ErrorCode } from '../../shared/errors.ts';
-import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -9,7 +8,7 @@ import { normalizeOrderCode } from '../../shared/token/order-code.ts';
 import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
-import type { FetchSource, ImageFetcher } from '../mesh/image-fetcher.ts';
+import type { ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort, ReceiptPayment } from '../printing/port.ts';
 import { framedPhoto, loggedUnits, receiptItems } from './framed-units.ts';
@@ -22,14 +21,8 @@ import {
   sourceState,
   summarize,
 } from './redemption-progress.ts';
-import {
-  CATALOG_POLL_MS,
-  CATALOG_READ_TIMEOUT_MS,
-  CATALOG_WAIT_MS,
-  CONFIRM_RETRY_MS,
-  IN_ORDER_GRACE_MS,
-  ONLINE_REDEEM_TIMEOUT_MS,
-} from './redemption-timing.ts';
+import { CONFIRM_RETRY_MS, IN_ORDER_GRACE_MS, ONLINE_REDEEM_TIMEOUT_MS } from './redemption-timing.ts';
+import { loadUnitImage, type UnitImageDeps } from './unit-image.ts';
 
 export type { ProgressError, RedemptionProgress, UnitProgress, UnitState } from './redemption-progress.ts';
 export { progressError } from './redemption-progress.ts';
@@ -270,7 +263,7 @@ export class RedemptionService extends Resource {
       for (const u of todo) {
         if (images.has(u.imageId)) continue;
         const fromJob = units.find((j) => j.imageId === u.imageId)?.image ?? null;
-        const p = this.#image(replica, u.imageId, fromJob, (source) => {
+        const p = loadUnitImage(this.#unitImageDeps(), replica, u.imageId, fromJob, (source) => {
           for (const x of todo) {
             if (x.imageId !== u.imageId) continue;
             x.source = source;
@@ -312,9 +305,9 @@ export class RedemptionService extends Resource {
         const ready = inOrder ? { index: 0 } : await firstSettled(pending.map((u) => images.get(u.imageId)!));
         const u = pending.splice(ready.index, 1)[0]!;
         let bytes: Buffer;
+        const template = units.find((j) => j.unit === u.unit)?.template;
         try {
           bytes = await images.get(u.imageId)!;
-          const template = units.find((j) => j.unit === u.unit)?.template;
           if (template) bytes = await framedPhoto({ ...this.#o, replica, signal: this.#abort.signal }, template, bytes);
         } catch (err) {
           u.state = 'failed';
@@ -331,6 +324,8 @@ export class RedemptionService extends Resource {
             label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
             signal: this.#abort.signal,
             jobId: `${progress.orderId}-${u.unit}`,
+            // A framed unit is not the photo's pre-rendered raster: it is rendered from its composite.
+            ...(template ? {} : { renderKey: u.imageId }),
             onPlaced: (where) => {
               u.tray = where.tray;
               emit();
@@ -400,45 +395,8 @@ export class RedemptionService extends Resource {
   }
 
   /** The image for a unit: from the catalog (or the coordinator's coordinates), fetched if missing. */
-  async #image(
-    replica: EventReplica,
-    imageId: string,
-    fromJob: PrintUnitJob['image'],
-    onSource: (s: FetchSource) => void,
-  ): Promise<Buffer> {
-    const deadline = this.#o.clock.now() + CATALOG_WAIT_MS;
-    let entry: CatalogEntry | null = null;
-    while (!entry) {
-      entry = await replica.entry(imageId, CATALOG_READ_TIMEOUT_MS);
-      if (!entry && fromJob?.feed && fromJob.seq !== null) {
-        entry = {
-          imageId,
-          seq: fromJob.seq,
-          blob: fromJob.feed,
-          byteLength: fromJob.byteLength,
-          sha256: fromJob.sha256,
-          width: fromJob.width,
-          height: fromJob.height,
-          mime: fromJob.mime as CatalogEntry['mime'],
-          registeredAt: 0,
-        };
-      }
-      if (!entry) {
-        if (this.#o.clock.now() > deadline || this.#closed) {
-          throw new AppError('image_not_in_feed', 'The photo is not on the event feed yet; try again in a minute.');
-        }
-        // The same clock as the deadline: under a manual clock the deadline passes as time is moved.
-        await this.#o.clock.sleep(CATALOG_POLL_MS, this.#abort.signal).catch(() => {});
-      }
-    }
-    if (fromJob && fromJob.sha256 !== entry.sha256) {
-      throw new AppError(
-        'image_mismatch',
-        'The feed and the coordinator disagree about this photo; it was not printed.',
-      );
-    }
-    const { bytes } = await this.#o.fetcher.fetch(replica, entry, { signal: this.#abort.signal, onSource });
-    return bytes;
+  #unitImageDeps(): UnitImageDeps {
+    return { clock: this.#o.clock, fetcher: this.#o.fetcher, signal: this.#abort.signal, closed: () => this.#closed };
   }
 
   #printedHere(orderId: string, unit: number): boolean {

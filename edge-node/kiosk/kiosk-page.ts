@@ -83,9 +83,22 @@ function shopScreens() {
   </div>
 </section>
 
+<section id="screen-frames" class="screen screen-frames" aria-labelledby="frames-title" hidden>
+  <div class="gallery-head">
+    <h1 id="frames-title">Choose a frame</h1>
+    <p class="lead">Tap a frame for this photo. It prints exactly like this.</p>
+  </div>
+  <ul id="frames-grid" class="frames-grid"></ul>
+  <div class="row row-end">
+    <button id="frames-back" class="button button-secondary" type="button">Back to my photos</button>
+  </div>
+</section>
+
 <section id="screen-pay" class="screen screen-pay" aria-labelledby="pay-title" data-pay="choose" hidden>
   <h1 id="pay-title">Pay</h1>
   <p id="pay-lines" class="lead"></p>
+  <ul id="pay-frames" class="pay-frames" hidden></ul>
+  <p id="pay-notice" class="network-note" role="alert" hidden></p>
   <p id="pay-tax" class="hint"></p>
   <p id="pay-network" class="network-note" role="status" hidden></p>
   <div class="pay-part pay-choose row row-center">

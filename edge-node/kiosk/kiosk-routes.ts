@@ -34,6 +34,8 @@ export interface KioskDeps {
   watchPrinter(listener: (s: PrinterStatus) => void): () => void;
   /** The whole photo of an order redeemed at this node, when this node holds it; null otherwise. */
   localImage(orderId: string, imageId: string): Promise<Buffer | null>;
+  /** Issue #14: a framed print's picture in its frame (small), for its card; null when unframed or not held. */
+  framedThumb?(orderId: string, unit: number): Promise<Buffer | null>;
   names(): { venue: string; printer: string };
   /** Where to print instead (shortest queue, nearest working printer); absent when the node has no routing. */
   routing?(): KioskRouting | null;
@@ -55,6 +57,10 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
     type: 'text/javascript',
   },
   'kiosk-shop.js': { file: fileURLToPath(new URL('./assets/kiosk-shop.js', import.meta.url)), type: 'text/javascript' },
+  'kiosk-frames.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-frames.js', import.meta.url)),
+    type: 'text/javascript',
+  },
   'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
@@ -209,7 +215,8 @@ export function kioskRoutes(router: Router, deps: KioskDeps, timings: Partial<Ki
     const n = /^\d{1,4}$/.test(ctx.params.n!) ? Number(ctx.params.n) : -1;
     const unit = progress?.units.find((u) => u.unit === n);
     if (!progress || !unit) throw new AppError('print_not_found', 'No such print of an order redeemed here.');
-    const thumb = await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId));
+    const framed = (await deps.framedThumb?.(progress.orderId, unit.unit)) ?? null;
+    const thumb = framed ?? (await thumbnails.get(unit.imageId, () => deps.localImage(progress.orderId, unit.imageId)));
     if (!thumb) throw new AppError('thumbnail_not_ready', 'This photo is not on this printer yet.');
     securityHeaders(ctx);
     // The image behind an id never changes; the kiosk asks again only for another order.

@@ -21,6 +21,7 @@ const galleryQuery = z
     photographer: z.string().min(1).max(MAX_PHOTOGRAPHER_NAME_CHARS).optional(),
   })
   .strip();
+const framesQuery = z.object({ event: z.string().min(1).max(64) }).strip();
 const quoteInput = z
   .object({ eventId: z.string().min(1).max(64), items: z.array(kioskBasketItemSchema).max(MAX_KIOSK_BASKET_LINES) })
   .strict();
@@ -65,6 +66,22 @@ export function kioskShopRoutes(router: Router, shop: KioskShop): void {
     ctx.set('cache-control', 'private, max-age=3600, immutable');
     ctx.type = 'image/jpeg';
     ctx.body = thumb;
+  });
+
+  router.get('/kiosk/shop/frames', async (ctx) => {
+    const q = parse(framesQuery, ctx.query);
+    await answer(ctx, async () => ({ frames: await shop.frames.list(q.event) }));
+  });
+
+  router.get('/kiosk/shop/frames/:eventId/:templateId/:imageId/preview.jpg', async (ctx) => {
+    const { eventId, templateId, imageId } = ctx.params as { eventId: string; templateId: string; imageId: string };
+    const preview = await shop.frames.preview(eventId, imageId, templateId);
+    if (!preview) throw new AppError('thumbnail_not_ready', 'This photo or frame is not on this printer yet.');
+    ctx.set('x-content-type-options', 'nosniff');
+    // A template's new version is another entry; the kiosk asks with its version in the query.
+    ctx.set('cache-control', 'private, max-age=3600');
+    ctx.type = 'image/jpeg';
+    ctx.body = preview;
   });
 
   router.post('/kiosk/shop/quote', async (ctx) => {

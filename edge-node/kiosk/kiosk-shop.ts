@@ -9,6 +9,7 @@ import type { ProfileFeed } from '../../shared/protocol/printer-api.ts';
 import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
+import { KioskFrames } from './kiosk-frames.ts';
 import type { SaleReceiptLines } from './sale-receipts.ts';
 
 /** Photos on one gallery page: four big tiles by three on a landscape kiosk. */
@@ -77,9 +78,17 @@ export class KioskShop {
   readonly #sales = new Map<string, { seenAt: number; printing: boolean; state: string; qrSent: boolean }>();
   readonly #timer: Timer;
   readonly #byPhotographer = new Map<string, { at: number; byImage: Record<string, string> }>();
+  /** Issue #14: the event's frames, their fees and framed previews (kiosk-frames.ts). */
+  readonly frames: KioskFrames;
 
   constructor(deps: KioskShopDeps) {
     this.#d = deps;
+    this.frames = new KioskFrames({
+      clock: deps.clock,
+      replica: deps.replica,
+      client: deps.client,
+      photo: (eventId, imageId) => this.photo(eventId, imageId),
+    });
     this.#timer = deps.clock.setInterval(() => void this.#cancelAbandoned(), ABANDON_CHECK_MS).unref();
     // Asks once at start, so a station whose configured reader is not the one assigned to it shows up early (card: null).
     if (deps.readerId) void this.payments().catch(() => {});
@@ -160,17 +169,27 @@ export class KioskShop {
     return entry && replica ? replica.readLocal(entry) : null;
   }
 
-  /** The basket's total with the shop's pricing and the event's price list (works offline). */
-  quote(eventId: string, items: OrderLine[]) {
+  /**
+   * The basket's total with the shop's pricing and the event's price list (works offline), plus the
+   * frame fees the coordinator last quoted (`templateFees.known` false while one was never heard).
+   */
+  async quote(eventId: string, items: Array<OrderLine & { template?: { templateId: string } }>) {
     const feed = this.#d.feeds().find((f) => f.eventId === eventId);
     if (!feed?.priceList) throw new AppError('event_not_found', 'This event is not on sale at this printer.');
     if (items.length === 0) throw new AppError('basket_empty');
+    let quote: ReturnType<typeof priceOrder>;
     try {
-      const quote = priceOrder(feed.priceList, items);
-      return { quote, breakdown: quoteBreakdown(feed.priceList, quote) };
+      quote = priceOrder(feed.priceList, items);
     } catch (err) {
       throw new AppError('order_too_large', (err as Error).message);
     }
+    const templateFees = await this.frames.fees(eventId, items);
+    return {
+      quote,
+      breakdown: quoteBreakdown(feed.priceList, quote),
+      templateFees,
+      totalCents: quote.totalCents + templateFees.totalCents,
+    };
   }
 
   /** What the kiosk can offer now; with the uplink down, browsing only (said before the fan picks). */
@@ -195,7 +214,11 @@ export class KioskShop {
     if (!printer.ready) throw new AppError('printer_offline', printer.detail);
     const sale = await this.#ask((c) =>
       c.createKioskSale({ ...basket, ...(this.#d.readerId ? { readerId: this.#d.readerId } : {}) }),
-    );
+    ).catch((err: unknown) => {
+      // A frame's fee moved since the kiosk showed it: the next quote asks the coordinator again.
+      if (isAppError(err, 'price_changed')) this.frames.forget(basket.eventId);
+      throw err;
+    });
     const qrSvg = sale.checkoutUrl ? await QRCode.toString(sale.checkoutUrl, { type: 'svg', margin: 2 }) : null;
     this.#sales.set(sale.id, {
       seenAt: this.#d.clock.now(),

@@ -23,7 +23,8 @@ function keypad() {
 /**
  * "Print your own photos" on the kiosk (issue #13 item 3): scan the job QR from the phone (camera
  * or scanner) or type code and PIN on the touch keypad; the fan's jobs with thumbnails and the fee;
- * pay by phone (QR of the provider's checkout); the job prints here. own-photos.js drives it.
+ * pay by card on the station's reader (when it has one) or by phone (QR of the provider's checkout);
+ * the job prints here. own-photos.js drives it.
  */
 export function ownPhotoKioskPage(opts: { venue: string; printer: string; idleReturnMs?: number }): string {
   const where = [opts.venue, opts.printer].filter(Boolean).join(' · ');
@@ -80,11 +81,22 @@ export function ownPhotoKioskPage(opts: { venue: string; printer: string; idleRe
   <button id="pay-cancel" class="button button-secondary" type="button">Cancel</button>
 </section>
 
+<section id="screen-card" class="screen screen-center" aria-labelledby="card-title" hidden>
+  <h1 id="card-title">Hold your card to the reader</h1>
+  <p id="card-amount" class="own-amount"></p>
+  <p id="card-note" class="lead" aria-live="polite">Tap, insert or swipe your card at the card reader next to this screen.</p>
+  <div class="row">
+    <button id="card-cancel" class="button button-secondary" type="button">Cancel</button>
+    <button id="card-retry" class="button" type="button" hidden>Try again</button>
+  </div>
+</section>
+
 <section id="screen-printing" class="screen screen-center" aria-labelledby="printing-title" hidden>
   <div id="printing-spinner" class="spinner" aria-hidden="true"></div>
   <h1 id="printing-title">Printing your photos</h1>
   <p id="printing-count" class="lead" aria-live="polite"></p>
   <p id="printing-note" class="lead"></p>
+  <p id="printing-receipt" class="lead own-receipt" hidden></p>
   <button id="printing-done" class="button" type="button" hidden>Done</button>
 </section>
 

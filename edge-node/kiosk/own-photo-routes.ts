@@ -8,9 +8,11 @@ import { AppError, isAppError } from '../../shared/errors.ts';
 import { normalizeOwnPhotoCode, parseOwnPhotoQr } from '../../shared/own-photos/job-code.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { kioskOwnPhotoLookupSchema, type OwnPhotoJobView } from '../../shared/protocol/own-photo-api.ts';
+import type { OwnPhotoCardSaleView } from '../../shared/protocol/own-photo-card.ts';
+import { kioskOwnPhotoCardSchema } from '../../shared/protocol/own-photo-card.ts';
 import type { OwnPhotoClient } from '../own-photos/own-photo-client.ts';
 import type { OwnPhotoPrinting } from '../own-photos/own-photo-printing.ts';
-import type { PrinterState, PrinterStatus } from '../printing/port.ts';
+import type { PrinterState, PrinterStatus, ReceiptInfo } from '../printing/port.ts';
 import { printerBlocksNewOrders, printerMessage } from './kiosk-messages.ts';
 import { KIOSK_CSP } from './kiosk-routes.ts';
 import { ownPhotoKioskPage } from './own-photo-page.ts';
@@ -26,6 +28,16 @@ export interface KioskOwnPhotoDeps {
   printer(): Promise<PrinterStatus>;
   names(): { venue: string; printer: string };
   clock: Clock;
+  /**
+   * The station's card reader (edge config `cardReaderId`) and its state as the coordinator's card
+   * terminal reports it (null: no terminal there, or no uplink); absent: own photos are paid by phone only.
+   */
+  card?: {
+    readerId: string;
+    status(): Promise<string | null>;
+    /** The station's receipt printer (or the photo printer's file when it has none). */
+    printReceipt(info: ReceiptInfo): Promise<void>;
+  };
 }
 
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
@@ -47,6 +59,14 @@ function words(code: string, message: string): { title: string; text: string } {
     case 'own_photo_no_price':
     case 'own_photos_disabled':
       return { title: 'Not available at this printer', text: message };
+    case 'card_reader_not_configured':
+    case 'card_terminal_not_configured':
+      return { title: 'Card payment is not available here', text: 'Please pay with your phone instead.' };
+    case 'sale_not_cancellable':
+      return {
+        title: 'Printing has started',
+        text: 'Your photos are on their way; the card is charged once they are out.',
+      };
     case 'coordinator_unreachable':
       return {
         title: 'No connection right now',
@@ -145,6 +165,74 @@ export function ownPhotoKioskRoutes(router: Router, deps: KioskOwnPhotoDeps): vo
       };
     }),
   );
+
+  // --- pay by card on the station's reader (the coordinator authorises; captured once printed) ---
+
+  router.get('/kiosk/own/payments', (ctx) =>
+    answer(ctx, async () => {
+      const status = deps.card ? await deps.card.status() : null;
+      return { card: status !== null && status !== 'offline' };
+    }),
+  );
+
+  router.post('/kiosk/own/jobs/:jobId/card', (ctx) =>
+    answer(ctx, async () => {
+      const jobId = ctx.params.jobId!;
+      requireOpened(jobId);
+      if (!deps.card) throw new AppError('card_reader_not_configured');
+      const input = kioskOwnPhotoCardSchema.safeParse(ctx.request.body ?? {});
+      if (!input.success) throw new AppError('invalid_input', 'Send {"idempotencyKey": "..."}.');
+      // No money is asked for while this printer could not print it.
+      await requirePrinterReady(deps);
+      return { sale: await deps.client.startCardSale(jobId, deps.card.readerId, input.data.idempotencyKey) };
+    }),
+  );
+
+  /** Sales whose receipt this kiosk printed (one receipt per sale, once its photos printed here). */
+  const receipted = new Set<string>();
+  const receipt = async (sale: OwnPhotoCardSaleView): Promise<'printed' | 'failed' | null> => {
+    const card = deps.card;
+    if (!card || !sale.card || receipted.has(sale.id)) return null;
+    if (!['printed', 'captured'].includes(sale.state) || deps.printing.progress(sale.jobId)?.state !== 'done')
+      return null;
+    receipted.add(sale.id);
+    while (receipted.size > MAX_REMEMBERED_JOBS) receipted.delete(receipted.values().next().value!);
+    const names = deps.names();
+    try {
+      await card.printReceipt({
+        orderId: `own-${sale.jobId}`,
+        orderCode: (await deps.client.job(sale.jobId)).code,
+        venue: names.venue,
+        printer: names.printer,
+        printedAt: deps.clock.now(),
+        items: [{ imageId: sale.jobId, copies: sale.printCount, label: 'your own photos' }],
+        totalCents: sale.totalCents,
+        currency: sale.currency,
+        payment: {
+          method: 'card',
+          card: sale.card,
+          authorisationCode: sale.authorisationCode,
+          taxCents: sale.taxCents,
+          taxRatePercent: sale.taxRatePercent,
+        },
+      });
+      return 'printed';
+    } catch (err) {
+      // The screen shows the same lines; a receipt printer out of paper does not undo a paid print.
+      if (!isAppError(err)) throw err;
+      return 'failed';
+    }
+  };
+  const cardSale = (action?: 'retry' | 'cancel') => (ctx: Context) =>
+    answer(ctx, async () => {
+      const sale = await deps.client.cardSale(ctx.params.saleId!, action);
+      // Only a sale for a job the fan opened here (a sale id alone shows nothing).
+      requireOpened(sale.jobId);
+      return { sale, receipt: action ? null : await receipt(sale) };
+    });
+  router.get('/kiosk/own/card/:saleId', cardSale());
+  router.post('/kiosk/own/card/:saleId/retry', cardSale('retry'));
+  router.post('/kiosk/own/card/:saleId/cancel', cardSale('cancel'));
 
   router.post('/kiosk/own/jobs/:jobId/print', (ctx) =>
     answer(ctx, async () => {

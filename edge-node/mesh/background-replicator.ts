@@ -44,6 +44,8 @@ export interface SyncReplica {
   readonly descriptor: { readonly blobsKey: string; readonly catalogKey: string };
   readonly blobsCore: {
     readonly length: number;
+    /** Blocks [0, contiguousLength) are all held (Hypercore's own count): no need to ask about them. */
+    readonly contiguousLength?: number;
     has(block: number): Promise<boolean>;
     download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   };
@@ -108,6 +110,11 @@ export interface BackgroundReplicatorOptions {
   logger: MeshLogger;
   /** The LAN deadlines (default DEFAULT_SOURCE_CONFIG). */
   source?: SourceConfig;
+  /**
+   * Live, pipelined replication (default true; sync-planner.ts `live`): someone else's share whose
+   * owner is online is fetched from the LAN in the same cycle, streamed from the owner as it arrives.
+   */
+  live?: boolean;
 }
 
 /** A planned unit and the blocks of it this printer lacks. */
@@ -121,6 +128,8 @@ export class BackgroundReplicator {
   #closed = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
+  /** woken while a cycle ran (live replication): run again at once. */
+  #wakePending = false;
   #lastRunAt: number | null = null;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
@@ -141,6 +150,11 @@ export class BackgroundReplicator {
     this.#progressAt = now;
   }
 
+  /** When replicated bytes last arrived (epoch ms; 0: never). */
+  get lastProgressAt(): number {
+    return this.#progressAt;
+  }
+
   /** Whether the coordinator / cloud seeder answered; the LAN deadline only runs while it does. */
   cloudReachable(ok: boolean, now: number): void {
     if (!ok) this.#cloudReachableSince = null;
@@ -151,10 +165,15 @@ export class BackgroundReplicator {
     this.#loop = this.#run();
   }
 
-  /** Runs a cycle soon (new feed head, new peer); a star-periodic node keeps to its timer. */
+  /**
+   * Runs a cycle soon (new feed head, the feed's live 'append', a new peer); a star-periodic node
+   * keeps to its timer. A wake during a cycle is kept: the next cycle starts as soon as this one
+   * ends, so blocks appended meanwhile do not wait for the next tick. Sync windows still hold.
+   */
   wake(): void {
     if (this.#star) return;
-    this.#wake?.();
+    if (this.#wake) this.#wake();
+    else this.#wakePending = true;
   }
 
   get #star(): boolean {
@@ -175,10 +194,13 @@ export class BackgroundReplicator {
       const due = this.#star
         ? nextStarPullAt(this.#o.schedule.intervalMs, this.#lastRunAt, now)
         : nextSyncAt(this.#o.schedule, this.#lastRunAt, now);
-      if (due > now) await this.#sleepUntilWoken(due - now);
+      if (this.#wakePending) this.#lastRunAt = null;
+      else if (due > now) await this.#sleepUntilWoken(due - now);
+      this.#wakePending = false;
       if (this.#closed) return;
-      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now()) && this.#lastRunAt !== null) {
-        // A star boundary outside the sync windows is skipped, not retried until the clock moves on.
+      if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now())) {
+        // Outside the sync windows nothing runs, woken or not (the next opening is due next). A star
+        // boundary outside them is skipped, not retried until the clock moves on.
         if (this.#star) this.#lastRunAt = this.#o.clock.now();
         continue;
       }
@@ -237,6 +259,7 @@ export class BackgroundReplicator {
         progressAtMs: this.#progressAt,
         nowMs: now,
         source: this.#o.source ?? DEFAULT_SOURCE_CONFIG,
+        live: this.#o.live ?? true,
       });
       report.plans.push({ eventId: replica.eventId, plan });
       const blocksOf = (ids: number[]) => ids.flatMap((id) => pieces.get(id)!.missing);
@@ -296,7 +319,8 @@ export class BackgroundReplicator {
     const end = (e: SyncEntry) => e.blob.blockOffset + e.blob.blockLength;
     const pieces = new Map<number, Piece>();
     let k = 0;
-    for (let block = 0; block < length; block++) {
+    // Everything below the contiguous prefix is held: a printer in sync checks no block at all.
+    for (let block = Math.min(length, replica.blobsCore.contiguousLength ?? 0); block < length; block++) {
       while (k < entries.length && end(entries[k]!) <= block) k++;
       if (await replica.blobsCore.has(block)) continue;
       const entry = k < entries.length && entries[k]!.blob.blockOffset <= block ? entries[k]! : null;
@@ -311,6 +335,8 @@ export class BackgroundReplicator {
             ownedByMe: shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey,
             lanHolders: entry ? replica.have.holders(entry.seq) : 0,
             missingSinceMs: 0,
+            // The shares are computed over the printers online: an owner other than this one is online.
+            ownerFetching: shares.ownerOf(replica.descriptor.blobsKey, chunk) !== this.#o.selfKey,
           },
           missing: [],
         };

@@ -114,6 +114,20 @@ export class EventReplica extends Resource {
     return () => this.blobsCore.off('download', onDownload);
   }
 
+  /**
+   * Calls `listener` whenever the feed grows here (Hypercore's live 'append' on the blobs or the
+   * catalog core: a peer or the cloud told us about new blocks); returns the unsubscribe. Live
+   * replication starts a sync cycle on it instead of waiting for the next tick.
+   */
+  onGrowth(listener: () => void): () => void {
+    this.blobsCore.on('append', listener);
+    this.catalog.core.on('append', listener);
+    return () => {
+      this.blobsCore.off('append', listener);
+      this.catalog.core.off('append', listener);
+    };
+  }
+
   get eventId(): string {
     return this.descriptor.eventId;
   }

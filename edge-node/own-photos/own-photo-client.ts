@@ -12,6 +12,7 @@ import {
   ownPhotoLookupAnswerSchema,
   ownPhotoReleaseAnswerSchema,
 } from '../../shared/protocol/own-photo-api.ts';
+import { type OwnPhotoCardSaleView, ownPhotoCardSaleAnswerSchema } from '../../shared/protocol/own-photo-card.ts';
 import { errorBodySchema } from '../../shared/protocol/printer-api.ts';
 import { signPrinterRequest } from '../../shared/protocol/printer-auth.ts';
 import { COORDINATOR_REQUEST_TIMEOUT_MS, CoordinatorError } from '../coordinator-client.ts';
@@ -56,6 +57,17 @@ export class OwnPhotoClient {
 
   async failed(jobId: string, reason: string): Promise<OwnPhotoJobView> {
     return (await this.#json('POST', `${jobPath(jobId)}/failed`, ownPhotoJobAnswerSchema, { reason })).job;
+  }
+
+  /** Authorises the job's fee on this station's card reader (own-photo-card-sales.ts at the coordinator). */
+  async startCardSale(jobId: string, readerId: string, idempotencyKey: string): Promise<OwnPhotoCardSaleView> {
+    const body = { readerId, idempotencyKey };
+    return (await this.#json('POST', `${jobPath(jobId)}/card-sale`, ownPhotoCardSaleAnswerSchema, body)).sale;
+  }
+
+  async cardSale(saleId: string, action?: 'retry' | 'cancel'): Promise<OwnPhotoCardSaleView> {
+    const path = `/api/printer/own-photos/card-sales/${encodeURIComponent(saleId)}${action ? `/${action}` : ''}`;
+    return (await this.#json(action ? 'POST' : 'GET', path, ownPhotoCardSaleAnswerSchema)).sale;
   }
 
   thumbnail(jobId: string, n: number): Promise<Buffer> {

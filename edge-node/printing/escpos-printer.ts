@@ -16,6 +16,7 @@ import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { countEmbeddedStatusQueries, EscPosBuilder, encodeRasterBands } from './escpos.ts';
 import type { PrinterKind, PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo, StatusListener } from './port.ts';
 import { NEAR_END_NOTE, probeStatus, type StatusProbe } from './printer-status.ts';
+import { RasterCache } from './raster-cache.ts';
 import { appendReceipt } from './receipt.ts';
 import { PRINTER_MAX_WIDTH_DOTS, PRINTER_MIN_WIDTH_DOTS, renderPhoto } from './render.ts';
 
@@ -135,9 +136,28 @@ export class EscPosPrinter implements PrinterPort {
     return status;
   }
 
+  /** Print-ready ESC/POS raster bands by photo id, rendered ahead (issue #16: scan → print). */
+  private readonly rasters = new RasterCache<Buffer[]>();
+
+  async prerender(key: string, image: Buffer): Promise<void> {
+    if (this.rasters.has(key)) return;
+    const photo = await renderPhoto(image, this.widthDots);
+    this.rasters.set(key, encodeRasterBands(photo.bits, photo.width, photo.height));
+  }
+
+  isPrerendered(key: string): boolean {
+    return this.rasters.has(key);
+  }
+
   async printPhoto(image: Buffer, opts: PrintOptions & { label?: string } = {}): Promise<void> {
     this.throwIfClosed();
-    const photo = await renderPhoto(image, this.widthDots);
+    let bands = opts.renderKey === undefined ? undefined : this.rasters.get(opts.renderKey);
+    if (!bands) {
+      const photo = await renderPhoto(image, this.widthDots);
+      bands = encodeRasterBands(photo.bits, photo.width, photo.height);
+      // A second copy, or a reprint, of the same photo does not decode it again.
+      if (opts.renderKey !== undefined) this.rasters.set(opts.renderKey, bands);
+    }
     const trailer = new EscPosBuilder();
     if (opts.label) trailer.line(opts.label);
     trailer.feed(PHOTO_TRAILER_FEED_LINES).cut(true);
@@ -150,7 +170,7 @@ export class EscPosPrinter implements PrinterPort {
         description: opts.label ? `photo "${opts.label}"` : 'a photo',
       },
       prelude: new EscPosBuilder().initialize().align('center').bytes(),
-      chunks: [...encodeRasterBands(photo.bits, photo.width, photo.height), trailer.bytes()],
+      chunks: [...bands, trailer.bytes()],
     };
     await this.enqueue(job, opts.signal);
   }

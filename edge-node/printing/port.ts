@@ -50,6 +50,11 @@ export interface PrintOptions {
   jobId?: string;
   /** A photo station tells which printer took the unit, so the kiosk can name the tray (issue #12). */
   onPlaced?: (where: { printer: string; tray: string }) => void;
+  /**
+   * The photo's id: its bytes never change, so a printer that rendered it ahead (`prerender`) prints
+   * that raster instead of decoding the master again (issue #16).
+   */
+  renderKey?: string;
 }
 
 export interface PrinterPort {
@@ -72,6 +77,10 @@ export interface PrinterPort {
    */
   printPhoto(image: Buffer, opts?: PrintOptions & { label?: string }): Promise<void>;
   printReceipt(info: ReceiptInfo, opts?: PrintOptions): Promise<void>;
+  /** Optional: renders a photo ahead of its redemption, kept under `key` (PrintOptions.renderKey). */
+  prerender?(key: string, image: Buffer): Promise<void>;
+  /** Optional: whether `key` is rendered ahead. */
+  isPrerendered?(key: string): boolean;
   /** 'status' fires whenever the state or its reason changes, e.g. paper_out while a job waits. */
   on(event: 'status', listener: StatusListener): this;
   off(event: 'status', listener: StatusListener): this;

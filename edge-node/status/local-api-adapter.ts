@@ -7,6 +7,7 @@ import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
 import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
+import type { ReceiptInfo } from '../printing/port.ts';
 import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
@@ -84,6 +85,15 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
             printer: runtime.profile?.printer.name ?? node.printerName,
           }),
           clock: node.clock,
+          ...(node.cardReaderId
+            ? {
+                card: {
+                  readerId: node.cardReaderId,
+                  status: async () => (await shop.payments()).card?.status ?? null,
+                  printReceipt: (info: ReceiptInfo) => printer().printReceipt(info),
+                },
+              }
+            : {}),
         }
       : undefined,
     kiosk: {
@@ -104,6 +114,12 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
         if (!replica) return null;
         const entry = await replica.entry(imageId, KIOSK_CATALOG_WAIT_MS);
         return entry ? replica.readLocal(entry) : null;
+      },
+      framedThumb: async (orderId, unit) => {
+        const order = runtime.log?.get(orderId);
+        const framed = order?.units.find((u) => u.unit === unit);
+        if (!order || !framed?.template) return null;
+        return shop.frames.framed(order.eventId, framed.imageId, framed.template);
       },
       clock: node.clock,
       routing: () => {

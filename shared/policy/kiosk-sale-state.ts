@@ -13,7 +13,13 @@
  * never from `printed`; so a sale is captured only after every print came out, and never both
  * captured and voided.
  */
-export const KIOSK_SALE_CHANNELS = ['kiosk-phone', 'kiosk-card'] as const;
+/** What a kiosk basket of event photos is paid with. */
+export const KIOSK_BASKET_CHANNELS = ['kiosk-phone', 'kiosk-card'] as const;
+/**
+ * Every sale channel: a basket, or (`own-photo-card`) a fan's own-photo job paid by card at the
+ * kiosk, whose print side is the job itself (services/own-photo-card-sales.ts), not an order.
+ */
+export const KIOSK_SALE_CHANNELS = [...KIOSK_BASKET_CHANNELS, 'own-photo-card'] as const;
 export type KioskSaleChannel = (typeof KIOSK_SALE_CHANNELS)[number];
 
 export const KIOSK_SALE_STATES = [
@@ -68,7 +74,11 @@ const PHONE: Table = {
   refunded: { from: ['paid', 'printing', 'fulfilled'], to: 'refunded' },
 };
 
-const TABLES: Readonly<Record<KioskSaleChannel, Table>> = { 'kiosk-card': CARD, 'kiosk-phone': PHONE };
+const TABLES: Readonly<Record<KioskSaleChannel, Table>> = {
+  'kiosk-card': CARD,
+  'kiosk-phone': PHONE,
+  'own-photo-card': CARD,
+};
 
 /** States a sale never leaves (except a captured or fulfilled sale an operator refunds). */
 export const KIOSK_SALE_FINAL_STATES: ReadonlySet<KioskSaleState> = new Set([

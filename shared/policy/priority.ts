@@ -11,7 +11,8 @@
  * blocks background sync keeps in flight) is the sync planner's: sync-planner.ts
  * `BACKGROUND_WINDOW_BLOCKS`, measured with `npm run bench:mesh`. (A window derived from a latency
  * budget, 4 blocks on a 100 Mbit/s LAN, lived here once; neither the node nor the simulator used it,
- * and the node's measured 2 × 32 blocks is what runs.)
+ * and the node's measured 1 × 128 blocks is what runs: issue #16 traded a window twice as large for
+ * less CPU per replicated MB.)
  */
 
 export interface PriorityState {

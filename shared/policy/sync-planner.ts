@@ -22,14 +22,21 @@
 import { FEED_BLOCK_BYTES } from '../feed/feed-block.ts';
 import { backgroundWaitedMs, chooseSource, DEFAULT_SOURCE_CONFIG, type SourceConfig } from './source-choice.ts';
 
-/** Blocks requested at once by background sync: small, so a fan's fetch never queues behind much. */
-export const BACKGROUND_BATCH_BLOCKS = 32;
 /**
- * Background batches in flight at once (2 × 32 blocks × 64 KiB = 4 MiB window). Measured with
- * `npm run bench:mesh`: 1 batch gave 13 MB/s and a 1.3× slower on-demand fetch during sync, 4 gave
- * 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
+ * Blocks requested at once by background sync. Each batch is one Hypercore download range with its
+ * own requests, stall timer and priority race; with ten LAN peers, 32-block batches spent
+ * 36 ms of the edge node's CPU per MB received against 28 ms with 128-block batches and 25 ms with
+ * 256 (9 seeders, 80 MB, measured 2026-12-05 with the late-printer harness of issue #16: process
+ * CPU per MB, noisy on a loaded machine). Fewer, larger batches also mean fewer of Hypercore's
+ * per-request tree-node reads and hot-swap re-requests between peers.
  */
-export const BACKGROUND_PARALLEL_BATCHES = 2;
+export const BACKGROUND_BATCH_BLOCKS = 128;
+/**
+ * Background batches in flight at once (1 × 128 blocks × 64 KiB = 8 MiB window). Measured with
+ * `npm run bench:mesh`: 2 × 32 blocks gave 13 MB/s and a 1.3–1.6× slower on-demand fetch during sync,
+ * 4 × 32 gave 18 MB/s and 2.1×: blocks already requested still arrive after a range is stopped.
+ */
+export const BACKGROUND_PARALLEL_BATCHES = 1;
 export const BACKGROUND_WINDOW_BLOCKS = BACKGROUND_BATCH_BLOCKS * BACKGROUND_PARALLEL_BATCHES;
 /** The background window in bytes: also the burst of the background bandwidth cap's token bucket. */
 export const BACKGROUND_WINDOW_BYTES = BACKGROUND_WINDOW_BLOCKS * FEED_BLOCK_BYTES;
@@ -45,6 +52,11 @@ export interface SyncUnit {
   lanHolders: number;
   /** Since when the LAN could have delivered it (the edge node: first seen missing; the simulator: its upload). */
   missingSinceMs: number;
+  /**
+   * Live mode only: the printer whose share it is, is online and (being notified of the feed's growth
+   * like this one) fetching it from the cloud now, so its blocks can be streamed from it on the LAN.
+   */
+  ownerFetching?: boolean;
 }
 
 export interface SyncPlanInput {
@@ -59,6 +71,14 @@ export interface SyncPlanInput {
   progressAtMs: number;
   nowMs: number;
   source?: SourceConfig;
+  /**
+   * Live, pipelined replication (the default of both the edge node and the simulator): someone
+   * else's share that its owner is fetching right now goes to the LAN at once (`lan`), to be taken
+   * block by block from the owner while it arrives, instead of waiting for a later cycle. The cloud
+   * share and the LAN share then move at the same time, as in a swarm, and every block still
+   * crosses the WAN once (only owners, or the deadline, send a unit to the cloud).
+   */
+  live?: boolean;
 }
 
 export interface SyncPlan {
@@ -92,6 +112,7 @@ export function planSyncCycle(input: SyncPlanInput): SyncPlan {
     );
     if (decision.source === 'cloud') plan.cloud.push(u.id);
     else if (decision.source === 'lan') plan.lan.push(u.id);
+    else if (input.live === true && cloudReachable && u.ownerFetching === true) plan.lan.push(u.id);
     else plan.later.push(u.id);
   }
   plan.cloud.sort((a, b) => a - b);

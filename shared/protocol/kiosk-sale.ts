@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KIOSK_SALE_CHANNELS, KIOSK_SALE_STATES } from '../policy/kiosk-sale-state.ts';
+import { KIOSK_BASKET_CHANNELS, KIOSK_SALE_CHANNELS, KIOSK_SALE_STATES } from '../policy/kiosk-sale-state.ts';
 import { MAX_COPIES_PER_IMAGE } from '../policy/pricing.ts';
 
 /**
@@ -20,18 +20,39 @@ export const CARD_FAILURES = [
   'cancelled',
 ] as const;
 
+/**
+ * Issue #14 at the kiosk: the frame a fan chose for a basket line. Only the template's id: the
+ * coordinator prices it (never a fee sent by the kiosk) and the kiosk offers one-photo frames only.
+ */
+export const kioskTemplateChoiceSchema = z.object({ templateId: id }).strict();
+
 export const kioskBasketItemSchema = z
-  .object({ imageId: id, copies: z.number().int().min(1).max(MAX_COPIES_PER_IMAGE) })
+  .object({
+    imageId: id,
+    copies: z.number().int().min(1).max(MAX_COPIES_PER_IMAGE),
+    template: kioskTemplateChoiceSchema.optional(),
+  })
   .strict();
+
+/** A sale's line as the kiosk sees it: a framed line names its template and its frozen fee per print. */
+export const kioskSaleItemSchema = z.object({
+  imageId: id,
+  copies: z.number().int().min(1).max(MAX_COPIES_PER_IMAGE),
+  template: z
+    .object({ templateId: id, name: z.string(), feeCents: z.number().int().min(0), feeLine: z.string() })
+    .optional(),
+});
 
 /** The kiosk page → its edge node: a basket to pay for. */
 export const kioskBasketSchema = z
   .object({
     eventId: id,
     items: z.array(kioskBasketItemSchema).min(1).max(MAX_KIOSK_BASKET_LINES),
-    channel: z.enum(KIOSK_SALE_CHANNELS),
+    channel: z.enum(KIOSK_BASKET_CHANNELS),
     /** The page's key for this basket and payment: a double tap or a retry finds the same sale. */
     idempotencyKey: z.string().min(8).max(64),
+    /** The total the kiosk showed (frame fees follow usage): a sale priced differently is refused, 409 price_changed. */
+    expectedTotalCents: z.number().int().min(0).optional(),
   })
   .strict();
 export type KioskBasket = z.infer<typeof kioskBasketSchema>;
@@ -47,7 +68,7 @@ export const kioskSaleViewSchema = z.object({
   state: z.enum(KIOSK_SALE_STATES),
   channel: z.enum(KIOSK_SALE_CHANNELS),
   eventId: id,
-  items: z.array(kioskBasketItemSchema),
+  items: z.array(kioskSaleItemSchema),
   unitCount: z.number().int().min(1),
   totalCents: z.number().int().min(0),
   currency: z.string().length(3),
@@ -85,6 +106,23 @@ export const eventPhotographersSchema = z.object({
 });
 export type EventPhotographers = z.infer<typeof eventPhotographersSchema>;
 
+/** Issue #14: the event's frames offered now and their fee per print for a new customer (the kiosk has no customer id). */
+export const kioskTemplateFeesSchema = z.object({
+  eventId: id,
+  currency: z.string().length(3),
+  templates: z.array(
+    z.object({
+      templateId: id,
+      name: z.string(),
+      version: z.number().int().min(0),
+      photoCount: z.number().int().min(1),
+      feeCents: z.number().int().min(0),
+      feeLine: z.string(),
+    }),
+  ),
+});
+export type KioskTemplateFees = z.infer<typeof kioskTemplateFeesSchema>;
+
 export const KIOSK_SALE_API = {
   create: {
     method: 'POST',
@@ -106,5 +144,10 @@ export const KIOSK_SALE_API = {
     method: 'GET',
     path: '/api/printer/events/:eventId/photographers',
     answer: eventPhotographersSchema,
+  },
+  templateFees: {
+    method: 'GET',
+    path: '/api/printer/events/:eventId/template-fees',
+    answer: kioskTemplateFeesSchema,
   },
 } as const;

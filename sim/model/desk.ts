@@ -46,6 +46,8 @@ export interface PrintLog {
 export class Desk {
   readonly waits: number[] = [];
   readonly prints: PrintLog = { order: [], unit: [], printer: [], startedAt: [] };
+  /** When each unit of `prints` came out (the printer confirms it then: a template use is counted). */
+  readonly printedAt: number[] = [];
   scans = 0;
   failed = 0;
   allLocal = 0;
@@ -317,6 +319,7 @@ export class Desk {
     this.prints.unit.push(k);
     this.prints.printer.push(p);
     this.prints.startedAt.push(startedAt);
+    this.printedAt.push(sim.now);
     this.#busy[p] = 0;
     a.printing = false;
     if (sim.tracing) sim.trace({ kind: 'printed', printer: p, order: a.order.id, images: [a.order.images[k]!] });

@@ -16,6 +16,12 @@ export interface FlowSource {
   delivered(flow: Flow, image: number, t: number): void;
   /** The flow ran out of items (not called on cancel). */
   ended(flow: Flow, t: number): void;
+  /**
+   * Optional: the flow has moved all of `image`, but the receiver cannot hold it yet (its blocks are
+   * streamed from a peer that is itself still receiving them). Return true to keep it from being
+   * held now; the strategy completes it later with SimContext.deliver.
+   */
+  holdBack?(flow: Flow, image: number, t: number): boolean;
 }
 
 export interface FlowSpec {

@@ -18,6 +18,7 @@ import { HELD, type SimContext, type Strategy, type TraceEvent } from '../strate
 import { Desk } from './desk.ts';
 import { EventQueue } from './event-queue.ts';
 import { type Flow, type FlowSource, Network } from './network.ts';
+import { cpuReceiveBytesPerSec, effectivePrintSeconds } from './station-cpu.ts';
 import type { Workload } from './workload.ts';
 
 export const WAN_LINK = 0;
@@ -56,9 +57,12 @@ export function printerLinks(s: Scenario): PrinterLinks {
   for (const g of s.venue.printers) {
     for (let k = 0; k < g.count; k++, p++) {
       const shared = lan.kind === 'shared' ? (lan.stationMbps ?? lan.capacityMbps) : 0;
+      const model = s.venue.printerModels[g.model]!;
       up[p] = (g.portUpMbps ?? (lan.kind === 'switched' ? lan.portUpMbps : shared)) * BYTES_PER_MBIT;
       down[p] = (g.portDownMbps ?? (lan.kind === 'switched' ? lan.portDownMbps : shared)) * BYTES_PER_MBIT;
-      printSeconds[p] = s.venue.printerModels[g.model]!.printSeconds;
+      // A station receives no faster than its CPU verifies and stores (station-cpu.ts).
+      down[p] = Math.min(down[p]!, cpuReceiveBytesPerSec(model));
+      printSeconds[p] = effectivePrintSeconds(model);
     }
   }
   return { up, down, printSeconds };
@@ -192,6 +196,10 @@ export class Simulation implements SimContext {
     this.#opts.trace?.({ t: this.now, ...event });
   }
 
+  deliver(p: number, i: number): void {
+    this.#deliver(p, i, this.now);
+  }
+
   // ---- the run ----
 
   run(): void {
@@ -251,6 +259,7 @@ export class Simulation implements SimContext {
     return {
       next: (flow) => source.next(flow),
       delivered: (flow, image, t) => {
+        if (source.holdBack?.(flow, image, t) === true) return;
         this.#deliver(flow.printer, image, t);
         source.delivered(flow, image, t);
       },
@@ -266,6 +275,7 @@ export class Simulation implements SimContext {
     this.#held[p]!++;
     if (this.#downCount[p] === 0) this.#holders[i]!++;
     if (this.tracing) this.trace({ kind: 'held', printer: p, images: [i] });
+    if (this.#downCount[p] === 0) this.strategy.onHeld?.(this, p, i);
     this.desk.imageArrived(p);
   }
 

@@ -41,11 +41,77 @@ const RUN_COLUMNS: ReadonlyArray<readonly [string, (run: StrategyRun) => Cell]> 
 
 export const RUN_CSV_HEADER: readonly string[] = RUN_COLUMNS.map(([name]) => name);
 
+/** Appended when the runs have a revenue report: totals, then frames revenue at each fee table. */
+const REVENUE_COLUMNS: ReadonlyArray<readonly [string, (run: StrategyRun) => Cell]> = [
+  ['currency', (r) => r.revenue?.currency ?? null],
+  ['feeTable', (r) => r.revenue?.feeTable ?? null],
+  ['photosCents', (r) => r.revenue?.photosCents ?? null],
+  ['framesCents', (r) => r.revenue?.framesCents ?? null],
+  ['revenueCents', (r) => r.revenue?.totalCents ?? null],
+  ['framedPrints', (r) => r.revenue?.framedPrints ?? null],
+  ['repeatCustomerOrders', (r) => r.revenue?.repeatCustomerOrders ?? null],
+];
+
+function revenueColumns(results: SimResults): ReadonlyArray<readonly [string, (run: StrategyRun) => Cell]> {
+  const first = results.runs.find((r) => r.revenue)?.revenue;
+  if (!first) return [];
+  return [
+    ...REVENUE_COLUMNS,
+    ...first.feeTables.map(
+      (table) =>
+        [
+          `framesCents_${table.tableId}`,
+          (r: StrategyRun) => r.revenue?.feeTables.find((x) => x.tableId === table.tableId)?.framesCents ?? null,
+        ] as const,
+    ),
+  ];
+}
+
 /** One row per strategy run (strategy × seed), in the order of `results.runs`. */
 export function toCsv(results: SimResults): string {
+  const columns = [...RUN_COLUMNS, ...revenueColumns(results)];
   return csvTable(
-    RUN_CSV_HEADER,
-    results.runs.map((run) => RUN_COLUMNS.map(([, get]) => get(run))),
+    columns.map(([name]) => name),
+    results.runs.map((run) => columns.map(([, get]) => get(run))),
+  );
+}
+
+export const REVENUE_CSV_HEADER: readonly string[] = [
+  'strategy',
+  'seed',
+  'feeTable',
+  'template',
+  'name',
+  'basicFeeCents',
+  'prints',
+  'uses',
+  'revenueCents',
+  'band',
+  'rate',
+  'priceNowCents',
+];
+
+/** Revenue runs: one row per run and template, at the selected fee table; null when no run has revenue. */
+export function toRevenueCsv(results: SimResults): string | null {
+  if (!results.runs.some((r) => r.revenue)) return null;
+  return csvTable(
+    REVENUE_CSV_HEADER,
+    results.runs.flatMap((run) =>
+      (run.revenue?.templates ?? []).map((t) => [
+        run.strategy,
+        run.seed,
+        run.revenue!.feeTable,
+        t.id,
+        t.name,
+        t.basicFeeCents,
+        t.prints,
+        t.uses,
+        t.revenueCents,
+        t.band,
+        t.rate,
+        t.priceNowCents,
+      ]),
+    ),
   );
 }
 
@@ -66,14 +132,21 @@ export const SUMMARY_CSV_HEADER: readonly string[] = [
   ...SUMMARY_METRICS.flatMap(([name]) => [`${name}Mean`, `${name}Ci95`]),
 ];
 
+const REVENUE_SUMMARY_METRICS: ReadonlyArray<readonly [string, (s: StrategySummary) => MeanCi | undefined]> = [
+  ['revenueCents', (s) => s.revenueCents],
+  ['framesCents', (s) => s.framesCents],
+];
+
 /** One row per strategy: mean and 95 % CI half-width of each summary metric over its seeds. */
 export function toSummaryCsv(results: SimResults): string {
+  const revenue = results.summaries.some((s) => s.revenueCents) ? REVENUE_SUMMARY_METRICS : [];
   return csvTable(
-    SUMMARY_CSV_HEADER,
+    [...SUMMARY_CSV_HEADER, ...revenue.flatMap(([name]) => [`${name}Mean`, `${name}Ci95`])],
     results.summaries.map((s) => [
       s.strategy,
       s.runs,
       ...SUMMARY_METRICS.flatMap(([, get]) => [get(s).mean, get(s).ci95]),
+      ...revenue.flatMap(([, get]) => [get(s)?.mean ?? null, get(s)?.ci95 ?? null]),
     ]),
   );
 }

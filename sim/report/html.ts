@@ -1,4 +1,5 @@
 import type { MeanCi, SimResults, StrategyName, StrategyRun, StrategySummary } from '../results-schema.ts';
+import { revenueSection } from './revenue-html.ts';
 import { barChart, escapeXml, type LineSeries, lineChart, wantsLogScale } from './svg.ts';
 
 /** Okabe–Ito colours (distinguishable with colour-vision deficiency) plus a dash per strategy. */
@@ -254,6 +255,7 @@ export function toHtml(results: SimResults): string {
     lagChart(first, strategies),
     '<h2>Batch completion vs the Kumar–Ross bound</h2>',
     batchChart(first, strategies),
+    ...[revenueSection(results)].filter((section) => section !== ''),
     '<p class="note">Metric definitions: see sim/README.md. Per-run numbers: runs.csv and results.json.</p>',
   ].join('\n');
   return (

@@ -34,6 +34,22 @@ const KEY_ORDER: readonly (readonly string[])[] = [
   ['p50', 'p95', 'p99', 'mean', 'ci95', 'max', 'count'],
   ['t', 'meanLagSeconds', 'maxLagSeconds'],
   ['batch', 'bytes', 'completeSeconds', 'boundSeconds'],
+  [
+    'currency',
+    'feeTable',
+    'orders',
+    'prints',
+    'framedPrints',
+    'repeatCustomerOrders',
+    'photosCents',
+    'framesCents',
+    'totalCents',
+    'templates',
+    'feeTables',
+  ],
+  ['id', 'name', 'basicFeeCents', 'prints', 'uses', 'revenueCents', 'band', 'rate', 'priceNowCents', 'bandHistory'],
+  ['band', 'fromUses', 'atS'],
+  ['tableId', 'name', 'framesCents', 'totalCents'],
 ];
 
 function orderFor(keys: string[]): string[] {

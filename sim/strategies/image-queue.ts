@@ -9,6 +9,8 @@ import { MISSING, type SimContext } from './strategy.ts';
 export interface ImageQueueHooks {
   delivered?: (image: number, t: number) => void;
   ended?: (flow: Flow, t: number) => void;
+  /** See FlowSource.holdBack: true keeps the moved image from being held now. */
+  holdBack?: (image: number, t: number) => boolean;
 }
 
 export class ImageQueue implements FlowSource {
@@ -60,6 +62,10 @@ export class ImageQueue implements FlowSource {
 
   ended(flow: Flow, t: number): void {
     this.#hooks.ended?.(flow, t);
+  }
+
+  holdBack(_flow: Flow, image: number, t: number): boolean {
+    return this.#hooks.holdBack?.(image, t) ?? false;
   }
 
   /**

@@ -16,6 +16,7 @@ import type { Flow } from '../model/network.ts';
 import type { UploadBatch } from '../model/workload.ts';
 import type { Scenario } from '../scenario.ts';
 import { ImageQueue } from './image-queue.ts';
+import { MeshLiveSync } from './mesh-live.ts';
 import { MeshShares } from './mesh-shares.ts';
 import { MeshSync, type PlanObserver } from './mesh-sync.ts';
 import { HELD, IN_BACKGROUND, MISSING, ON_DEMAND, type SimContext, type Strategy } from './strategy.ts';
@@ -34,7 +35,7 @@ export class MeshStrategy implements Strategy {
   readonly #sourceCfg: SourceConfig;
   readonly #onPlan: PlanObserver | undefined;
   #shares: MeshShares | null = null;
-  #sync: MeshSync | null = null;
+  #sync: MeshSync | MeshLiveSync | null = null;
   /** Per printer: the fans' fetches in progress, by image. */
   #fetches: Array<Map<number, FanFetch>> = [];
   #inFlight = new Int32Array(0);
@@ -58,7 +59,10 @@ export class MeshStrategy implements Strategy {
     this.#inFlight = new Int32Array(n);
     this.#queued = new Int32Array(n);
     this.#shares = new MeshShares(sim);
-    this.#sync = new MeshSync(sim, this.#shares, this.#sourceCfg, (p) => this.#backgroundMayRun(p), this.#onPlan);
+    const mayRun = (p: number) => this.#backgroundMayRun(p);
+    this.#sync = sim.scenario.strategies.mesh.live
+      ? new MeshLiveSync(sim, this.#shares, this.#sourceCfg, mayRun, this.#onPlan)
+      : new MeshSync(sim, this.#shares, this.#sourceCfg, mayRun, this.#onPlan);
   }
 
   onUpload(_sim: SimContext, batch: UploadBatch): void {
@@ -70,7 +74,7 @@ export class MeshStrategy implements Strategy {
       const st = sim.state(p, image);
       if (st === HELD || st === ON_DEMAND) continue;
       let bytes = sim.workload.imageBytes[image]!;
-      const bg = this.#sync!.current(p);
+      const bg = this.#sync!.current(p, image);
       if (st === IN_BACKGROUND && bg?.image === image) bytes = sim.network.takeCurrent(bg, sim.now);
       sim.setState(p, image, ON_DEMAND);
       const fetch: FanFetch = { image, bytes, askedAt: sim.now, flow: null, source: null };
@@ -133,6 +137,10 @@ export class MeshStrategy implements Strategy {
 
   stop(_sim: SimContext): void {
     this.#sync!.stop();
+  }
+
+  onHeld(_sim: SimContext, _p: number, image: number): void {
+    if (this.#sync instanceof MeshLiveSync) this.#sync.onHeld(image);
   }
 
   #backgroundMayRun(p: number): boolean {

@@ -75,6 +75,8 @@ export interface SimContext {
   startLanFlow(printer: number, source: FlowSource, tag: string, capBytesPerSec?: number): Flow | null;
   /** A generator private to `name` within this run (same seed → same draws). */
   rng(name: string): Rng;
+  /** Completes a delivery a flow source held back (FlowSource.holdBack): `printer` now holds `image`. */
+  deliver(printer: number, image: number): void;
   trace(event: Omit<TraceEvent, 't'>): void;
 }
 
@@ -99,4 +101,6 @@ export interface Strategy {
   onWanChange(sim: SimContext, up: boolean): void;
   /** The event is over (durationS): stop background work; fans already queued are still served. */
   stop(sim: SimContext): void;
+  /** Optional: `printer` (up) has just come to hold `image`, by any flow. */
+  onHeld?(sim: SimContext, printer: number, image: number): void;
 }

@@ -113,6 +113,31 @@ export function cardTerminalContract(name: string, make: MakeCardTerminalHarness
     t.is((await h.terminal.payment(created.paymentId)).status, 'captured');
   });
 
+  contract('refund: captured money is given back once per key, never more than was captured', async (t, h) => {
+    const refund = h.terminal.refund?.bind(h.terminal);
+    t.truthy(refund, 'the adapter refunds (the console refunds card sales through it)');
+    if (!refund) return;
+    const { created } = await collectWith(h, 'approve', 2_000);
+    // Not captured yet: an authorisation is voided, not refunded.
+    const early = await t.throwsAsync(
+      refund({ paymentId: created.paymentId, amountCents: 2_000, idempotencyKey: 'refund-early' }),
+    );
+    t.true(isAppError(early, 'refund_failed'), String(early));
+    await h.terminal.capture({ paymentId: created.paymentId, amountCents: 2_000, idempotencyKey: 'cap-r' });
+    const first = await refund({ paymentId: created.paymentId, amountCents: 1_500, idempotencyKey: 'refund-1' });
+    t.truthy(first.refundId);
+    // A retried request (same key) is the same refund, not a second one.
+    t.deepEqual(await refund({ paymentId: created.paymentId, amountCents: 1_500, idempotencyKey: 'refund-1' }), first);
+    // Another key beyond what is left (500 of 2000) is refused; the rest is accepted once.
+    const tooMuch = await t.throwsAsync(
+      refund({ paymentId: created.paymentId, amountCents: 1_500, idempotencyKey: 'refund-2' }),
+    );
+    t.true(isAppError(tooMuch, 'refund_failed'), String(tooMuch));
+    const rest = await refund({ paymentId: created.paymentId, amountCents: 500, idempotencyKey: 'refund-3' });
+    t.not(rest.refundId, first.refundId);
+    t.is((await h.terminal.payment(created.paymentId)).status, 'captured', 'a refund does not undo the capture');
+  });
+
   contract('createAuthorisation is idempotent on its key: one payment per sale however often retried', async (t, h) => {
     const request = sale();
     const a = await h.terminal.createAuthorisation(request);

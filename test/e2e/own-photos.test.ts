@@ -1,4 +1,4 @@
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { PAPER_OUT_FILE } from '../../edge-node/printing/file-printer.ts';
@@ -225,6 +225,143 @@ test.serial(
     await kiosk.click('.own-job-print');
     await kiosk.waitForSelector('#kiosk[data-outcome="done"]', { timeout: PRINT_DONE_TIMEOUT_MS });
     t.is((await printedFiles(prints)).length, 1);
+    t.deepEqual(run.problems, []);
+  },
+);
+
+test.serial(
+  'own photos paid by card at the kiosk: declined, another card authorised on the station reader, printed, then captured; the receipt line shows the masked card',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const reader = 'tmr_station_own';
+    const venue = await startVenue(t, { images: 1, imageSide: 400, taxRatePercent: 19 });
+    const printer = await startVenuePrinter(t, venue, 'Printer D', { cardReaderId: reader });
+    const prints = join(venue.dir, 'Printer D', 'prints');
+    const form = new FormData();
+    for (const n of [7, 8]) {
+      form.append('photos', new Blob([await labelledPhoto(n)], { type: 'image/jpeg' }), `IMG_${n}.jpg`);
+    }
+    const upload = await fetch(`${venue.base}/own-photos/upload`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'application/json' },
+    });
+    const { code, pin } = (await upload.json()) as { code: string; pin: string };
+
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage();
+    await kiosk.goto(`${printer.url}/kiosk/own`);
+    await kiosk.waitForSelector('#kiosk[data-screen="enter"]');
+    for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
+    await kiosk.click('#enter-submit');
+    await kiosk.waitForSelector('#kiosk[data-screen="jobs"]');
+    // Both thumbnails loaded (a locator, not a string predicate: the kiosk's CSP forbids eval).
+    await kiosk.locator('.own-thumbs img[data-loaded="1"]').nth(1).waitFor();
+    t.regex((await kiosk.textContent('.own-job-card')) ?? '', /^Pay \d+\.\d{2} [A-Z]{3} by card$/);
+    t.regex((await kiosk.textContent('.own-job-print')) ?? '', /with your phone$/);
+    await screenshot(kiosk, 'own-photos-d1-kiosk-pay-by-card-or-phone');
+
+    await kiosk.click('.own-job-card');
+    await kiosk.waitForSelector('#kiosk[data-screen="card"]');
+    await screenshot(kiosk, 'own-photos-d2-hold-your-card');
+
+    // A person at the simulated reader: the test terminal's page.
+    const desk = await run.newPage(DESK_VIEWPORT);
+    const tap = async (outcome: string) => {
+      await desk.goto(`${venue.base}/terminal/test`);
+      const button = desk.locator(`[data-reader="${reader}"] button[data-outcome="${outcome}"]`);
+      await button.waitFor({ timeout: 10_000 });
+      await button.click();
+    };
+    await tap('decline');
+    await kiosk.waitForSelector('#kiosk[data-card-failure="declined"]', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#card-note')) ?? '', /declined/);
+    await screenshot(kiosk, 'own-photos-d3-declined');
+    t.deepEqual(await printedFiles(prints), [], 'nothing prints before the card is authorised');
+
+    await kiosk.click('#card-retry');
+    await kiosk.waitForSelector('#kiosk[data-card-failure=""]');
+    await tap('approve');
+    await kiosk.waitForSelector('#kiosk[data-outcome="done"]', { timeout: PRINT_DONE_TIMEOUT_MS });
+    await kiosk.waitForSelector('#printing-receipt:not([hidden])');
+    t.regex((await kiosk.textContent('#printing-receipt')) ?? '', /by VISA \*\*\*\* 4242, authorisation [0-9A-F]{6}/);
+    await screenshot(kiosk, 'own-photos-d4-printed-receipt');
+    // Two photos and the card receipt (the file printer keeps the receipt's text next to it).
+    t.is((await printedFiles(prints)).length, 3);
+    const receiptName = (await readdir(prints)).find((f) => f.endsWith('.txt') && f.includes('receipt'));
+    t.truthy(receiptName, 'a receipt preview');
+    const receipt = await readFile(join(prints, receiptName!), 'utf8');
+    t.regex(receipt, /Order code: [0-9A-Z]{6}/);
+    t.regex(receipt, /Total paid\s+10\.00 EUR/);
+    t.regex(receipt, /incl\. tax 19%\s+1\.60 EUR/);
+    t.regex(receipt, /Paid by card\s+VISA \*\*\*\* 4242/);
+    t.regex(receipt, /Auth\. code\s+[0-9A-F]{6}/);
+
+    // Captured once, only now; the job is printed and its photos deleted.
+    const sales = async () =>
+      (
+        await api<{ sales: Array<{ channel: string; state: string; totalCents: number }> }>(
+          venue.base,
+          'GET',
+          '/api/kiosk-sales',
+          { token: venue.operator },
+        )
+      ).body.sales;
+    const [sale] = await sales();
+    t.like(sale, { channel: 'own-photo-card', state: 'captured' });
+    const { body } = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
+    t.is(body.jobs[0]?.state, 'printed');
+    t.not(body.jobs[0]?.imagesDeletedAt, null);
+    t.deepEqual(run.problems, []);
+  },
+);
+
+test.serial(
+  'own photos paid by card: the printer runs out of paper after the card was authorised → the authorisation is voided, nothing charged, the job unpaid again',
+  async (t) => {
+    t.timeout(E2E_TEST_TIMEOUT_MS);
+    const reader = 'tmr_station_own_e';
+    const venue = await startVenue(t, { images: 1, imageSide: 400 });
+    const printer = await startVenuePrinter(t, venue, 'Printer E', { cardReaderId: reader });
+    const prints = join(venue.dir, 'Printer E', 'prints');
+    const form = new FormData();
+    form.append('photos', new Blob([await labelledPhoto(9)], { type: 'image/jpeg' }), 'IMG_9.jpg');
+    const upload = await fetch(`${venue.base}/own-photos/upload`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'application/json' },
+    });
+    const { code, pin } = (await upload.json()) as { code: string; pin: string };
+    const run = await launchChromium(t);
+    const kiosk = await run.newPage();
+    await kiosk.goto(`${printer.url}/kiosk/own`);
+    await kiosk.waitForSelector('#kiosk[data-screen="enter"]');
+    for (const key of `${code}${pin}`) await kiosk.click(`#own-keypad .key[data-key="${key}"]`);
+    await kiosk.click('#enter-submit');
+    await kiosk.waitForSelector('#kiosk[data-screen="jobs"] .own-job-card');
+    await kiosk.click('.own-job-card');
+    await kiosk.waitForSelector('#kiosk[data-screen="card"]');
+    // The paper runs out while the fan looks for the card.
+    await writeFile(join(prints, PAPER_OUT_FILE), '');
+    const desk = await run.newPage(DESK_VIEWPORT);
+    await desk.goto(`${venue.base}/terminal/test`);
+    await desk.locator(`[data-reader="${reader}"] button[data-outcome="approve"]`).click();
+    await kiosk.waitForSelector('#kiosk[data-screen="message"]', { timeout: 15_000 });
+    t.regex((await kiosk.textContent('#message-title')) ?? '', /out of paper/);
+    t.regex((await kiosk.textContent('#message-text')) ?? '', /not charged: the payment was released/);
+    await screenshot(kiosk, 'own-photos-e1-paper-out-card-released');
+
+    const { body } = await api<{ sales: Array<{ channel: string; state: string }> }>(
+      venue.base,
+      'GET',
+      '/api/kiosk-sales',
+      { token: venue.operator },
+    );
+    t.like(body.sales[0], { channel: 'own-photo-card', state: 'voided' });
+    const jobs = await api<{ jobs: ConsoleJob[] }>(venue.base, 'GET', '/api/own-photos', { token: venue.operator });
+    t.is(jobs.body.jobs[0]?.state, 'uploaded', 'the job is unpaid again, kept until its retention time');
+    t.deepEqual(await printedFiles(prints), []);
+    await rm(join(prints, PAPER_OUT_FILE));
     t.deepEqual(run.problems, []);
   },
 );

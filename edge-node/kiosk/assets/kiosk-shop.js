@@ -4,6 +4,7 @@
  * card on the station's reader or by the fan's phone (a QR code). Once paid, printing follows on
  * the kiosk's own progress screen. An idle basket is cleared and nothing is left for the next person.
  */
+import { initFrames } from './kiosk-frames.js';
 
 const FAILURE_WORDS = {
   declined: 'The card was declined. Try another card, or cancel.',
@@ -34,6 +35,13 @@ export function initShop(ui) {
     hour: null,
     photographer: null,
     basket: new Map(),
+    /** Issue #14: the frame chosen per photo of the basket (all its copies), by template id. */
+    framed: new Map(),
+    /** The event's frames this printer offers: [{ templateId, name, version, feeCents, feeLine }]. */
+    frames: [],
+    /** The photo whose frame is being chosen. */
+    framing: null,
+    currency: '',
     quote: null,
     payments: null,
     sale: null,
@@ -47,6 +55,8 @@ export function initShop(ui) {
     clearTimeout(state.pollTimer);
     clearTimeout(state.idleTimer);
     state.basket.clear();
+    state.framed.clear();
+    state.framing = null;
     state.quote = null;
     state.sale = null;
     state.key = null;
@@ -55,6 +65,7 @@ export function initShop(ui) {
     state.photographer = null;
     $('gallery-grid').replaceChildren();
     $('pay-qr').removeAttribute('src');
+    $('frames-grid').replaceChildren();
     paintBasket();
   }
 
@@ -62,7 +73,7 @@ export function initShop(ui) {
   function touch() {
     clearTimeout(state.idleTimer);
     state.idleTimer = setTimeout(() => {
-      if (ui.screen() !== 'gallery' && ui.screen() !== 'pay') return;
+      if (ui.screen() !== 'gallery' && ui.screen() !== 'pay' && ui.screen() !== 'frames') return;
       // A fan at the card reader or paying on their phone is not idle: wait longer, within bounds
       // (the reader and the coordinator give up by themselves too).
       const waiting = state.sale && !state.sale.lastFailure && ui.screen() === 'pay';
@@ -87,6 +98,20 @@ export function initShop(ui) {
     return json;
   }
 
+  const frames = initFrames(ui, state, {
+    api,
+    money,
+    touch,
+    onLoaded() {
+      for (const li of $('gallery-grid').querySelectorAll('.tile')) paintTile(li);
+    },
+    onClosed(imageId) {
+      const li = imageId ? $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`) : null;
+      if (li) paintTile(li);
+      void requote();
+    },
+  });
+
   async function loadGallery() {
     const q = new URLSearchParams({ page: String(state.page) });
     if (state.eventId) q.set('event', state.eventId);
@@ -97,6 +122,7 @@ export function initShop(ui) {
     if (state.photographer !== null) q.set('photographer', state.photographer);
     const g = await api('GET', `/kiosk/shop/gallery?${q}`);
     state.eventId = g.eventId;
+    state.currency = g.priceList?.currency ?? '';
     state.page = g.page;
     $('gallery-event').textContent = g.events.find((e) => e.id === g.eventId)?.name ?? '';
     paintHours(g.hours);
@@ -154,6 +180,7 @@ export function initShop(ui) {
     img.src = photo.thumbUrl;
     img.alt = '';
     img.loading = 'lazy';
+    img.dataset.plain = photo.thumbUrl;
     pick.append(img);
     pick.addEventListener('click', () => {
       touch();
@@ -167,6 +194,12 @@ export function initShop(ui) {
   function paintTile(li) {
     const copies = state.basket.get(li.dataset.image) ?? 0;
     li.querySelector('.tile-copies')?.remove();
+    const img = li.querySelector('.tile-pick img');
+    const frame = frames.frameOf(li.dataset.image);
+    const src = frame ? frames.previewUrl(li.dataset.image, frame) : img.dataset.plain;
+    if (img.getAttribute('src') !== src) img.src = src;
+    if (frame) li.dataset.frame = frame.templateId;
+    else delete li.dataset.frame;
     if (copies === 0) {
       delete li.dataset.copies;
       return;
@@ -184,6 +217,8 @@ export function initShop(ui) {
     });
     const count = document.createElement('span');
     count.textContent = copies === 1 ? '1 print' : `${copies} prints`;
+    // With a Frame button beside them the copies are a number: the tile is narrow.
+    if (state.frames.length > 0) count.textContent = `×${copies}`;
     const more = document.createElement('button');
     more.type = 'button';
     more.textContent = '+';
@@ -193,26 +228,44 @@ export function initShop(ui) {
       setCopies(li.dataset.image, copies + 1);
     });
     bar.append(less, count, more);
+    // Issue #14: the frame is chosen per photo, from its bar, so the tile's picture stays visible.
+    if (state.frames.length > 0) {
+      const choose = document.createElement('button');
+      choose.type = 'button';
+      choose.className = 'tile-frame';
+      choose.textContent = frame ? 'Framed' : 'Frame';
+      choose.setAttribute('aria-label', frame ? `Frame: ${frame.name}. Change the frame` : 'Add a frame');
+      choose.addEventListener('click', () => {
+        touch();
+        frames.open(li.dataset.image);
+      });
+      bar.append(choose);
+    }
     li.append(bar);
   }
 
   function setCopies(imageId, copies) {
-    if (copies <= 0) state.basket.delete(imageId);
-    else state.basket.set(imageId, Math.min(copies, 50));
+    if (copies <= 0) {
+      state.basket.delete(imageId);
+      state.framed.delete(imageId);
+    } else state.basket.set(imageId, Math.min(copies, 50));
     const li = $('gallery-grid').querySelector(`[data-image="${CSS.escape(imageId)}"]`);
     if (li) paintTile(li);
     void requote();
   }
 
   function items() {
-    return [...state.basket].map(([imageId, copies]) => ({ imageId, copies }));
+    return [...state.basket].map(([imageId, copies]) => {
+      const templateId = frames.frameOf(imageId)?.templateId;
+      return templateId ? { imageId, copies, template: { templateId } } : { imageId, copies };
+    });
   }
 
   async function requote() {
     state.quote = null;
     if (state.basket.size > 0 && state.eventId) {
       try {
-        state.quote = (await api('POST', '/kiosk/shop/quote', { eventId: state.eventId, items: items() })).quote;
+        state.quote = await api('POST', '/kiosk/shop/quote', { eventId: state.eventId, items: items() });
       } catch {
         state.quote = null;
       }
@@ -222,8 +275,13 @@ export function initShop(ui) {
 
   function paintBasket() {
     const q = state.quote;
+    const framedCount = q ? q.templateFees.lines.reduce((n, l) => n + l.copies, 0) : 0;
     $('basket-summary').textContent = q
-      ? `${q.printCount === 1 ? '1 print' : `${q.printCount} prints`} · ${money(q.totalCents, q.currency)}`
+      ? [
+          q.quote.printCount === 1 ? '1 print' : `${q.quote.printCount} prints`,
+          ...(framedCount > 0 ? [`${framedCount} framed`] : []),
+          money(q.totalCents, q.quote.currency),
+        ].join(' · ')
       : 'Tap the photos you want';
     $('basket-pay').disabled = !q;
   }
@@ -250,12 +308,26 @@ export function initShop(ui) {
     $('screen-pay').dataset.pay = s;
   }
 
+  /** The total and, per framed photo, the frame's fee line as the coordinator priced it. */
+  function paintPayTotal(notice) {
+    const q = state.quote;
+    $('pay-title').textContent = `Pay ${money(q.totalCents, q.quote.currency)}`;
+    $('pay-lines').textContent =
+      `${q.quote.printCount === 1 ? '1 print' : `${q.quote.printCount} prints`}, printed here`;
+    const lines = frames.feeItems(q);
+    $('pay-frames').replaceChildren(...lines);
+    $('pay-frames').hidden = lines.length === 0;
+    $('pay-notice').hidden = !notice;
+    $('pay-notice').textContent = notice ?? '';
+  }
+
   async function openPay() {
     if (!state.quote) return;
     touch();
-    $('pay-title').textContent = `Pay ${money(state.quote.totalCents, state.quote.currency)}`;
-    $('pay-lines').textContent =
-      `${state.quote.printCount === 1 ? '1 print' : `${state.quote.printCount} prints`}, printed here`;
+    // Priced again as the fan goes to pay: a frame's fee follows how often it is used.
+    await requote();
+    if (!state.quote) return;
+    paintPayTotal(null);
     $('pay-tax').textContent = '';
     payState('choose');
     ui.show('pay');
@@ -273,6 +345,8 @@ export function initShop(ui) {
         items: items(),
         channel,
         idempotencyKey: state.key,
+        // The total shown: a frame whose fee moved meanwhile is refused, never charged differently.
+        expectedTotalCents: state.quote.totalCents,
       });
       state.sale = sale;
       state.saleStartedAt = Date.now();
@@ -286,6 +360,15 @@ export function initShop(ui) {
       await refreshPayments();
       payState('choose');
       if (err.code === 'payment_needs_network') return;
+      if (err.code === 'price_changed') {
+        await requote();
+        if (state.quote) {
+          paintPayTotal(
+            `A frame's price changed a moment ago. The new total is ${money(state.quote.totalCents, state.quote.quote.currency)}: pay again to accept it.`,
+          );
+        }
+        return;
+      }
       showFailure(err.message);
     }
   }
@@ -360,7 +443,7 @@ export function initShop(ui) {
     reset();
     ui.show('gallery');
     touch();
-    await Promise.all([loadGallery(), refreshPayments()]);
+    await Promise.all([loadGallery().then(frames.load), refreshPayments()]);
   });
   $('gallery-prev').addEventListener('click', () => {
     touch();
@@ -381,6 +464,7 @@ export function initShop(ui) {
   $('pay-phone').addEventListener('click', () => void startSale('kiosk-phone'));
   $('pay-back').addEventListener('click', () => {
     touch();
+    $('pay-notice').hidden = true;
     ui.show('gallery');
   });
   $('pay-retry').addEventListener('click', async () => {

@@ -35,7 +35,7 @@ const timings = {
 };
 const $ = (id) => document.getElementById(id);
 const SCREENS = ['attract', 'type', 'checking', 'progress', 'message'].concat(
-  root.dataset.shop === 'on' ? ['gallery', 'pay'] : [],
+  root.dataset.shop === 'on' ? ['gallery', 'pay', 'frames'] : [],
 );
 
 /** Where each state sits on the card's three-step track: get the photo, print, done. */

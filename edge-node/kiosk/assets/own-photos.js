@@ -11,7 +11,7 @@ const idleReturnMs = Number(root.dataset.idleReturnMs);
 const payWaitMs = Number(root.dataset.payWaitMs);
 const pollMs = Number(root.dataset.pollMs);
 const $ = (id) => document.getElementById(id);
-const SCREENS = ['enter', 'checking', 'jobs', 'pay', 'printing', 'message'];
+const SCREENS = ['enter', 'checking', 'jobs', 'pay', 'card', 'printing', 'message'];
 const CODE_CHARS = 6;
 const PIN_DIGITS = 4;
 
@@ -21,6 +21,10 @@ let active = 'code';
 let idleTimer = 0;
 let pollTimer = 0;
 let current = { code: '', pin: '' };
+/** Whether this station's card reader takes payments now (asked at each look-up). */
+let cardReady = false;
+/** The card sale of the job being paid or printed here, if it is paid by card. */
+let cardSale = null;
 
 function show(name) {
   // The entry screen always starts empty: a code left from a look-up must not catch the next keys.
@@ -34,7 +38,7 @@ function show(name) {
 /** Any touch restarts the countdown back to the kiosk's start page. */
 function touched() {
   clearTimeout(idleTimer);
-  if (screen === 'printing' || screen === 'pay') return;
+  if (screen === 'printing' || screen === 'pay' || screen === 'card') return;
   idleTimer = setTimeout(() => location.assign('/kiosk'), idleReturnMs);
 }
 
@@ -131,6 +135,9 @@ async function lookup(code, pin) {
   try {
     const body = await call('POST', '/kiosk/own/lookup', pin === undefined ? { code } : { code, pin });
     current = { code, pin };
+    cardReady = await call('GET', '/kiosk/own/payments')
+      .then((p) => p.card === true)
+      .catch(() => false);
     renderJobs(body.jobs);
   } catch (message) {
     showMessage(message);
@@ -176,10 +183,24 @@ function renderJobs(jobs) {
     button.type = 'button';
     button.className = 'button own-job-print';
     const paid = job.state === 'paid' || job.state === 'released';
-    button.textContent = paid ? 'Print now (paid)' : `Pay ${money(job.fee)} and print`;
+    const byCard = !paid && cardReady && job.fee;
+    button.textContent = paid
+      ? 'Print now (paid)'
+      : byCard
+        ? `Pay ${money(job.fee)} with your phone`
+        : `Pay ${money(job.fee)} and print`;
     button.disabled = !paid && !job.fee;
     button.addEventListener('click', () => void (paid ? print(job.id) : pay(job)));
-    info.append(title, kept, button);
+    info.append(title, kept);
+    if (byCard) {
+      const card = document.createElement('button');
+      card.type = 'button';
+      card.className = 'button own-job-card';
+      card.textContent = `Pay ${money(job.fee)} by card`;
+      card.addEventListener('click', () => void payByCard(job));
+      info.append(card);
+    }
+    info.append(button);
     li.append(thumbs, info);
     list.append(li);
   }
@@ -242,6 +263,100 @@ $('pay-cancel').addEventListener('click', () => {
   void lookup(current.code, current.pin);
 });
 
+// --- pay by card on the station's reader: authorised now, charged only once the photos are out ---
+
+const CARD_FAILURE_TEXT = {
+  declined: 'The card was declined. Try again with another card, or cancel.',
+  insufficient_funds: 'Not enough funds on this card. Try again with another card, or cancel.',
+  card_removed: 'The card was taken away too early. Try again and hold it until the reader beeps.',
+  timeout: 'No card was presented in time. Try again when you are ready.',
+  reader_offline: 'The card reader is not answering. Try again, or pay with your phone.',
+  cancelled: 'The payment on the reader was cancelled. Try again, or cancel.',
+};
+
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `own-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+async function cardCall(method, suffix) {
+  return (await call(method, `/kiosk/own/card/${encodeURIComponent(cardSale.id)}${suffix}`)).sale;
+}
+
+async function payByCard(job) {
+  if (busy) return;
+  busy = true;
+  $('checking-title').textContent = 'Preparing the payment…';
+  show('checking');
+  try {
+    // One key per press of "Pay by card": a double tap or a retried request finds the same payment.
+    const body = await call('POST', `/kiosk/own/jobs/${encodeURIComponent(job.id)}/card`, { idempotencyKey: newKey() });
+    cardSale = body.sale;
+    $('card-amount').textContent = money(cardSale);
+    showCard(cardSale);
+    show('card');
+    const giveUpAt = performance.now() + payWaitMs;
+    const poll = async () => {
+      if (screen !== 'card') return;
+      if (performance.now() > giveUpAt) {
+        await cardCall('POST', '/cancel').catch(() => {});
+        showMessage({ title: 'No card was presented', text: 'Nothing was charged. Start again when you are ready.' });
+        return;
+      }
+      try {
+        const sale = await cardCall('GET', '');
+        cardSale = sale;
+        if (sale.state === 'authorised' || sale.state === 'printing') {
+          void print(sale.jobId);
+          return;
+        }
+        if (['voided', 'cancelled', 'expired'].includes(sale.state)) {
+          showMessage({ title: 'Payment cancelled', text: 'Nothing was charged. Your photos are still waiting.' });
+          return;
+        }
+        showCard(sale);
+      } catch {
+        // A missed poll is tried again; the sale is settled at the coordinator either way.
+      }
+      pollTimer = setTimeout(poll, pollMs);
+    };
+    pollTimer = setTimeout(poll, pollMs);
+  } catch (message) {
+    cardSale = null;
+    showMessage(message);
+  } finally {
+    busy = false;
+  }
+}
+
+function showCard(sale) {
+  root.dataset.cardFailure = sale.lastFailure ?? '';
+  $('card-note').textContent = sale.lastFailure
+    ? CARD_FAILURE_TEXT[sale.lastFailure]
+    : 'Tap, insert or swipe your card at the card reader next to this screen.';
+  $('card-retry').hidden = !sale.lastFailure;
+}
+
+$('card-retry').addEventListener('click', async () => {
+  try {
+    showCard(await cardCall('POST', '/retry'));
+  } catch (message) {
+    showMessage(message);
+  }
+});
+
+$('card-cancel').addEventListener('click', async () => {
+  stopPolling();
+  try {
+    const sale = await cardCall('POST', '/cancel');
+    cardSale = null;
+    if (sale.state === 'authorised' || sale.state === 'printing') void print(sale.jobId);
+    else void lookup(current.code, current.pin);
+  } catch (message) {
+    showMessage(message);
+  }
+});
+
 // --- printing ---
 
 async function print(jobId) {
@@ -250,13 +365,26 @@ async function print(jobId) {
   $('printing-count').textContent = '';
   $('printing-note').textContent = '';
   $('printing-done').hidden = true;
+  $('printing-receipt').hidden = true;
   $('printing-spinner').hidden = false;
   show('printing');
   try {
     const body = await call('POST', `/kiosk/own/jobs/${encodeURIComponent(jobId)}/print`);
     follow(jobId, body.progress);
   } catch (message) {
-    showMessage(message);
+    if (!cardSale) {
+      showMessage(message);
+      return;
+    }
+    // Paid by card and this printer cannot start: the authorisation is released, nothing is charged.
+    const released = await cardCall('POST', '/cancel').catch(() => null);
+    cardSale = null;
+    showMessage({
+      title: message?.title ?? 'Printing could not start',
+      text: released
+        ? 'Your card was not charged: the payment was released. Your photos are still waiting.'
+        : 'Your card will not be charged unless your photos print. Staff can help.',
+    });
   }
 }
 
@@ -266,13 +394,16 @@ function follow(jobId, progress) {
   if (progress.state === 'done') {
     $('printing-title').textContent = 'All done!';
     $('printing-note').textContent = 'Take your prints. Your photos have been deleted from our server.';
+    if (cardSale) void settleCard('done');
     finish();
     return;
   }
   if (progress.state === 'failed') {
     $('printing-title').textContent = 'Printing stopped';
-    $('printing-note').textContent =
-      'You have paid: open your photos again here or at another printer to print them. Staff can help.';
+    $('printing-note').textContent = cardSale
+      ? 'Your card was not charged: the payment was released. Your photos are still waiting: try again here or at another printer.'
+      : 'You have paid: open your photos again here or at another printer to print them. Staff can help.';
+    if (cardSale) void settleCard('failed');
     finish();
     return;
   }
@@ -284,6 +415,22 @@ function follow(jobId, progress) {
       follow(jobId, progress);
     }
   }, pollMs);
+}
+
+/** After the print: the coordinator captures (or voids) at this poll; the screen shows the receipt lines. */
+async function settleCard(outcome) {
+  try {
+    const sale = await cardCall('GET', '');
+    root.dataset.cardState = sale.state;
+    if (outcome === 'done' && sale.card) {
+      $('printing-receipt').textContent =
+        `Paid ${money(sale)} by ${sale.card.brand.toUpperCase()} **** ${sale.card.last4}` +
+        (sale.authorisationCode ? `, authorisation ${sale.authorisationCode}` : '');
+      $('printing-receipt').hidden = false;
+    }
+  } catch {
+    // The coordinator's sweeper settles the sale by itself.
+  }
 }
 
 function finish() {

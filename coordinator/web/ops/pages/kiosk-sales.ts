@@ -7,6 +7,8 @@ const CHANNEL_LABEL: Readonly<Record<string, string>> = {
   shop: 'Online shop',
   'kiosk-phone': 'Kiosk, phone',
   'kiosk-card': 'Kiosk, card',
+  'own-photos': 'Own photos',
+  'own-photo-card': 'Own photos, card',
 };
 
 const READER_BADGE: Readonly<Record<string, string>> = {

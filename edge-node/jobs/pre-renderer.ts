@@ -1,0 +1,106 @@
+/**
+ * Renders the station's local photos into print-ready rasters in the background, so that a fan's
+ * redemption prints without decoding and dithering a 5 MB master on its critical path (issue #16).
+ *
+ * It yields to everything that matters more: it renders only while no redemption or on-demand fetch
+ * runs and no replicated bytes arrived for `PRERENDER_QUIET_MS` (replication keeps the venue in sync;
+ * a raster is a nicety), one photo at a time, newest photos first (fans buy recent photos), at most
+ * as many as the printer's raster cache keeps. A photo that fails to read or render is skipped: the
+ * redemption renders it itself and reports what is wrong.
+ */
+
+import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+
+/** Rendering starts only after this long without replicated bytes arriving or a redemption moving. */
+export const PRERENDER_QUIET_MS = 2_000;
+/** While busy, look again this often. */
+export const PRERENDER_RETRY_MS = 1_000;
+
+export interface PreRenderSource {
+  readLocal(entry: CatalogEntry): Promise<Buffer | null>;
+}
+
+export interface PreRendererOptions {
+  clock: Clock;
+  /** The printer's raster cache: render one photo into it (printer.prerender). */
+  render: (key: string, image: Buffer) => Promise<void>;
+  rendered: (key: string) => boolean;
+  /** A redemption or an on-demand fetch is running. */
+  busy: () => boolean;
+  /** When replicated bytes last arrived or a redemption last moved (epoch ms). */
+  lastProgressAt: () => number;
+  /** Photos kept rendered (the cache's size). */
+  maxPhotos: number;
+  onError?: (err: unknown, imageId: string) => void;
+}
+
+export class PreRenderer {
+  readonly #o: PreRendererOptions;
+  /** Newest first: photo ids and where to read them. */
+  #todo: Array<{ entry: CatalogEntry; source: PreRenderSource }> = [];
+  readonly #skipped = new Set<string>();
+  #running = false;
+  #closed = false;
+  readonly #abort = new AbortController();
+  rendered = 0;
+
+  constructor(opts: PreRendererOptions) {
+    this.#o = opts;
+  }
+
+  /** The photos now held whole here (a holdings scan): the newest not yet rendered are queued. */
+  offer(held: readonly CatalogEntry[], source: PreRenderSource): void {
+    if (this.#closed) return;
+    const newest = [...held].sort((a, b) => b.seq - a.seq).slice(0, this.#o.maxPhotos);
+    const queued = new Set(this.#todo.map((t) => t.entry.imageId));
+    for (const entry of newest) {
+      if (this.#o.rendered(entry.imageId) || this.#skipped.has(entry.imageId) || queued.has(entry.imageId)) continue;
+      this.#todo.push({ entry, source });
+    }
+    this.#todo.sort((a, b) => b.entry.seq - a.entry.seq);
+    this.#todo.length = Math.min(this.#todo.length, this.#o.maxPhotos);
+    if (!this.#running && this.#todo.length > 0) {
+      this.#running = true;
+      void this.#run().finally(() => {
+        this.#running = false;
+      });
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#abort.abort();
+    this.#todo = [];
+  }
+
+  #quiet(): boolean {
+    return !this.#o.busy() && this.#o.clock.now() - this.#o.lastProgressAt() >= PRERENDER_QUIET_MS;
+  }
+
+  async #run(): Promise<void> {
+    const { clock } = this.#o;
+    while (!this.#closed && this.#todo.length > 0) {
+      if (!this.#quiet()) {
+        try {
+          await clock.sleep(PRERENDER_RETRY_MS, this.#abort.signal);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      const { entry, source } = this.#todo.shift()!;
+      if (this.#o.rendered(entry.imageId)) continue;
+      try {
+        const bytes = await source.readLocal(entry);
+        if (bytes && !this.#closed) {
+          await this.#o.render(entry.imageId, bytes);
+          this.rendered++;
+        } else if (!bytes) this.#skipped.add(entry.imageId);
+      } catch (err) {
+        this.#skipped.add(entry.imageId);
+        this.#o.onError?.(err, entry.imageId);
+      }
+    }
+  }
+}

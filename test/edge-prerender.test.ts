@@ -1,0 +1,118 @@
+/**
+ * Scan → print with the photo local (issue #16 item 3): photos are rendered for printing ahead of
+ * their redemption, in the background, only while the node is quiet; a print with a rendered photo
+ * skips decoding its master.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import sharp from 'sharp';
+import { PRERENDER_QUIET_MS, PreRenderer } from '../edge-node/jobs/pre-renderer.ts';
+import { FilePrinter } from '../edge-node/printing/file-printer.ts';
+import { RasterCache } from '../edge-node/printing/raster-cache.ts';
+import type { CatalogEntry } from '../shared/feed/feed-layout.ts';
+import { ManualClock } from '../shared/ports/clock.ts';
+
+const photo = (shade: string) =>
+  sharp({ create: { width: 400, height: 300, channels: 3, background: shade } })
+    .jpeg()
+    .toBuffer();
+
+function entry(seq: number): CatalogEntry {
+  return { seq, imageId: `img-${seq}` } as unknown as CatalogEntry;
+}
+
+test('the raster cache keeps the most recently used photos', (t) => {
+  const cache = new RasterCache<number>(2);
+  cache.set('a', 1);
+  cache.set('b', 2);
+  t.is(cache.get('a'), 1); // a is now the most recent
+  cache.set('c', 3);
+  t.false(cache.has('b'));
+  t.true(cache.has('a') && cache.has('c'));
+  t.is(cache.size, 2);
+});
+
+test('a prerendered photo prints without its master being decoded again, dot for dot the same', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vpm-prerender-'));
+  const printer = new FilePrinter({ dir, widthDots: 384, statusPollIntervalMs: 50 });
+  t.teardown(async () => {
+    await printer.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  await printer.ready();
+  const image = await photo('#606060');
+  await printer.printPhoto(image, { jobId: 'plain', label: 'plain' });
+  t.false(printer.isPrerendered('img-1'));
+  await printer.prerender('img-1', image);
+  t.true(printer.isPrerendered('img-1'));
+  // Bytes that are not a JPEG at all: only the raster rendered ahead can print this.
+  await printer.printPhoto(Buffer.from('not a photo'), { jobId: 'cached', label: 'plain', renderKey: 'img-1' });
+  const escpos = (await fs.readdir(dir)).filter((n) => n.endsWith('.escpos')).sort();
+  t.is(escpos.length, 2);
+  const [a, b] = await Promise.all(escpos.map((n) => fs.readFile(path.join(dir, n))));
+  t.deepEqual(a, b);
+  // Without a rendered raster the same bytes are refused as undecodable.
+  await t.throwsAsync(printer.printPhoto(Buffer.from('not a photo'), { jobId: 'x', renderKey: 'img-2' }), {
+    code: 'print_image_unreadable',
+  });
+});
+
+test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), then renders newest first', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  const rendered: string[] = [];
+  let busy = true;
+  let lastBytesAt = clock.now();
+  const pre = new PreRenderer({
+    clock,
+    render: async (key) => {
+      rendered.push(key);
+    },
+    rendered: (key) => rendered.includes(key),
+    busy: () => busy,
+    lastProgressAt: () => lastBytesAt,
+    maxPhotos: 2,
+  });
+  t.teardown(() => pre.close());
+  const source = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
+  pre.offer([entry(1), entry(2), entry(3)], source);
+  await clock.tick(5_000);
+  t.deepEqual(rendered, [], 'a redemption is running');
+  busy = false;
+  lastBytesAt = clock.now();
+  await clock.tick(PRERENDER_QUIET_MS - 1_000);
+  t.deepEqual(rendered, [], 'replicated bytes arrived just now');
+  await clock.tick(2_000);
+  // Only the newest maxPhotos, newest first.
+  t.deepEqual(rendered, ['img-3', 'img-2']);
+  pre.offer([entry(1), entry(2), entry(3), entry(4)], source);
+  await clock.tick(10);
+  t.deepEqual(rendered, ['img-3', 'img-2', 'img-4']);
+});
+
+test('a photo that cannot be read or rendered is skipped, not retried forever', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  let attempts = 0;
+  const errors: string[] = [];
+  const pre = new PreRenderer({
+    clock,
+    render: async () => {
+      attempts++;
+      throw new Error('broken master');
+    },
+    rendered: () => false,
+    busy: () => false,
+    lastProgressAt: () => 0,
+    maxPhotos: 10,
+    onError: (_err, id) => errors.push(id),
+  });
+  t.teardown(() => pre.close());
+  const source = { readLocal: async () => Buffer.from('x') };
+  pre.offer([entry(1)], source);
+  await clock.tick(10);
+  pre.offer([entry(1)], source);
+  await clock.tick(10);
+  t.is(attempts, 1);
+  t.deepEqual(errors, ['img-1']);
+});
