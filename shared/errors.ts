@@ -157,9 +157,19 @@ export const ERRORS = {
     message: 'Card payment is not set up at this venue; pay by phone or ask the staff.',
   },
   card_reader_not_configured: {
-    // The kiosk's request lacks its reader: its mistake (or its setup's), not the coordinator's.
+    // A card sale asked of a station without a reader: its setup's mistake, not the coordinator's.
     status: 400,
-    message: 'This printer has no card reader set up (cardReaderId); pay by phone instead.',
+    message:
+      "Card payment is not set up at this station: pay by phone instead. (Operators: assign this printer a card reader on the console's Printers page.)",
+  },
+  card_reader_not_assigned: {
+    status: 403,
+    message:
+      "This station names a card reader (cardReaderId) that is not the one assigned to it. Operators: assign the station's reader on the console's Printers page (PUT /api/printers/:id/card-reader), or correct cardReaderId in the station's config.",
+  },
+  card_reader_taken: {
+    status: 409,
+    message: 'This card reader is assigned to another printer already; unassign it there first.',
   },
   card_not_waiting: { status: 409, message: 'No payment is waiting for a card on this reader.' },
   sale_not_found: { status: 404, message: 'This kiosk sale does not exist.' },

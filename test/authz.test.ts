@@ -278,6 +278,11 @@ const ACCESS: Record<string, Expectation> = {
     }),
   },
   'GET /api/printers': { access: { kind: 'staff', roles: ['operator'] }, call: () => ({ path: '/api/printers' }) },
+  'PUT /api/printers/:printerId/card-reader': {
+    access: { kind: 'staff', roles: ['operator'] },
+    // The reader the printer has already: the operator's call changes nothing.
+    call: (f) => ({ path: `/api/printers/${f.printer.id}/card-reader`, json: { cardReaderId: TEST_READER } }),
+  },
   'POST /api/printers/:printerId/revoke': {
     access: { kind: 'staff', roles: ['operator'] },
     call: (f) => ({ path: `/api/printers/${f.spare.id}/revoke` }),
@@ -519,8 +524,15 @@ const ACCESS: Record<string, Expectation> = {
   // --- kiosk sales (issue #13): a sale belongs to the printer whose kiosk made it. Another printer,
   // of this venue or another, gets "no such sale" (404), never the sale or a change to it.
   'GET /api/printer/kiosk-payments': {
-    access: { kind: 'printer', otherVenue: noRoleCheckForOtherVenue },
-    call: () => ({ path: `/api/printer/kiosk-payments?readerId=${KIOSK_B_READER}` }),
+    access: {
+      kind: 'printer',
+      otherVenue: (t, res) => {
+        t.is(res.status, 200, 'a printer of another venue may ask what it can offer');
+        t.is((res.json as { card?: unknown }).card, null, "naming venue A's reader reads nothing of it");
+      },
+    },
+    // Venue A's printer's own reader: what another venue's printer naming it must not get.
+    call: () => ({ path: `/api/printer/kiosk-payments?readerId=${TEST_READER}` }),
   },
   'GET /api/printer/events/:eventId/photographers': {
     access: { kind: 'printer', otherVenue: eventOfOtherVenue },
@@ -730,6 +742,13 @@ async function fixture(): Promise<Fixture> {
     .set(asOperator)
     .send({ publicKey: otherVenuePrinter.id, name: 'B printer' })
     .expect(201);
+
+  // Operators assign venue A's printer its card reader (issue #13); no other printer has one.
+  await h.http
+    .put(`/api/printers/${printer.id}/card-reader`)
+    .set(asOperator)
+    .send({ cardReaderId: TEST_READER })
+    .expect(200);
 
   const orderA = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
   await printerCall(h, printer, 'post', '/api/printer/redeem', { token: orderA.token }).expect(200);
@@ -991,6 +1010,53 @@ test("a kiosk sale is its own printer's: another venue's printer, or another of 
   t.is((await f.h.terminal!.reader(TEST_READER)).status, 'busy', 'its reader still waits for the fan’s card');
   const own = await printerCall(f.h, f.printer, 'get', `/api/printer/kiosk-sales/${f.kioskSale.id}`).expect(200);
   t.is(own.body.state, 'awaiting_payment');
+});
+
+test("a card reader is its printer's: another venue's printer, or another of this venue, cannot pay on it or read it", async (t) => {
+  const f = await fixture();
+  t.teardown(() => f.h.close());
+  const booksBefore = f.h.terminal!.payments();
+  const salesBefore = await f.h.kioskSales!.listRecent(100);
+  for (const [who, stranger] of [
+    ['another venue', f.otherVenuePrinter],
+    ['this venue', f.spare],
+  ] as const) {
+    const basket = {
+      items: [{ imageId: f.imageA.id, copies: 1 }],
+      channel: 'kiosk-card',
+      idempotencyKey: `steal-${who.replace(' ', '-')}`,
+    };
+    // Naming venue A's reader is refused with the fix named, before any event or payment is looked at.
+    const named = await printerCall(f.h, stranger, 'post', '/api/printer/kiosk-sales', {
+      ...basket,
+      eventId: f.eventA.id,
+      readerId: TEST_READER,
+    });
+    t.is(named.status, 403, `a card sale on a reader not assigned to a printer of ${who}`);
+    t.is(named.body.error?.code, 'card_reader_not_assigned');
+    t.regex(named.body.error?.message, /Printers page/);
+    // Naming none: the printer has no reader of its own, so no card payment at all.
+    const unnamed = await printerCall(f.h, stranger, 'post', '/api/printer/kiosk-sales', {
+      ...basket,
+      eventId: f.eventA.id,
+    });
+    t.is(unnamed.status, 400, `a card sale at a printer of ${who} without a reader`);
+    t.is(unnamed.body.error?.code, 'card_reader_not_configured');
+    t.regex(unnamed.body.error?.message, /not set up at this station/);
+    const offer = await printerCall(f.h, stranger, 'get', `/api/printer/kiosk-payments?readerId=${TEST_READER}`);
+    t.is(offer.status, 200);
+    t.is(offer.body.card, null, `a printer of ${who} reads nothing of venue A's reader`);
+    t.is(offer.body.phone, true, 'phone payment is still offered');
+  }
+  t.deepEqual(f.h.terminal!.payments(), booksBefore, 'no payment was started on the reader');
+  t.deepEqual(await f.h.kioskSales!.listRecent(100), salesBefore, 'no sale was recorded');
+  t.is((await f.h.terminal!.reader(TEST_READER)).status, 'busy', 'the reader still waits for its own fan’s card');
+
+  // Its own printer, with its reader named or not, is offered it.
+  for (const query of [`?readerId=${TEST_READER}`, '']) {
+    const own = await printerCall(f.h, f.printer, 'get', `/api/printer/kiosk-payments${query}`).expect(200);
+    t.deepEqual(own.body.card, { readerId: TEST_READER, status: 'busy' });
+  }
 });
 
 test('/pay/test-kiosk lists waiting phone checkouts to anyone, only with the test gateway', async (t) => {

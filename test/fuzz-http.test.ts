@@ -4,6 +4,7 @@ import { createApp } from '../coordinator/app.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { signPrinterRequest } from '../shared/protocol/printer-auth.ts';
 import {
+  asOperator,
   createHarness,
   type Harness,
   HOUR_MS,
@@ -51,6 +52,11 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   t.teardown(() => h.close());
   const { venue, event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
   const [printer, spare] = [printers[0]!, printers[1]!];
+  await h.http
+    .put(`/api/printers/${printer.id}/card-reader`)
+    .set(asOperator)
+    .send({ cardReaderId: TEST_READER })
+    .expect(200);
   const order = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
   await printerCall(h, printer, 'post', '/api/printer/redeem', { token: order.token }).expect(200);
   // "Last seen" is written on a printer's first call; after this the frozen clock keeps it from
@@ -116,7 +122,15 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
       'POST /api/orders/quote': [{ eventId: event.id, items: [{ imageId: images[0]!.id, copies: 2 }] }],
       'POST /api/orders': [{ eventId: event.id, items: [{ imageId: images[1]!.id, copies: 1 }] }],
       'POST /api/printer/redeem': [{ token: order.token }, { code: order.order.code }, { code: 'abcd-efgh' }],
-      'POST /api/venues/:venueId/printers': [{ publicKey: 'ab'.repeat(32), name: 'P' }],
+      'POST /api/venues/:venueId/printers': [
+        { publicKey: 'ab'.repeat(32), name: 'P' },
+        { publicKey: 'cd'.repeat(32), name: 'Q', cardReaderId: TEST_READER },
+      ],
+      'PUT /api/printers/:printerId/card-reader': [
+        { cardReaderId: 'tmr_fuzz_spare' },
+        { cardReaderId: TEST_READER },
+        { cardReaderId: null },
+      ],
       'PUT /api/printer/holdings': [{ eventId: event.id, imageIds: images.map((i) => i.id) }],
       'PUT /api/printer/status': [
         printerStatusBody({
@@ -170,6 +184,7 @@ const FIELD_NAMES = [
   'id',
   'type',
   'amountCents',
+  'cardReaderId',
 ];
 
 const hugeNumber = fc.constantFrom(

@@ -2,7 +2,7 @@ import test from 'ava';
 import { KIOSK_AUTHORISATION_LIMIT_MS, KIOSK_PAYMENT_WINDOW_MS } from '../coordinator/services/kiosk-sale-settle.ts';
 import type { KioskSaleView } from '../shared/protocol/kiosk-sale.ts';
 import { asOperator, createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
-import { createKioskHarness, type KioskHarness, TEST_READER } from './fixtures/kiosk-sale-harness.ts';
+import { createKioskHarness, type KioskHarness, TEST_READER, TEST_READER_2 } from './fixtures/kiosk-sale-harness.ts';
 
 async function cardSale(k: KioskHarness, key: string, copies = 1) {
   const res = await k
@@ -349,9 +349,14 @@ test('a coordinator composed without a kiosk sale store has no sale routes (404,
   t.deepEqual((await h.http.get('/api/kiosk-sales').set(asOperator).expect(200)).body, { sales: [] });
 });
 
-test('card: a basket for card payment without the station reader is refused 400 and stores nothing', async (t) => {
+test('card: a basket for card payment at a station with no reader assigned is refused 400 and stores nothing', async (t) => {
   const k = await createKioskHarness();
   t.teardown(() => k.close());
+  await k.http
+    .put(`/api/printers/${k.printers[0]!.id}/card-reader`)
+    .set(asOperator)
+    .send({ cardReaderId: null })
+    .expect(200);
   const res = await k.call(k.printers[0]!, 'post', '/api/printer/kiosk-sales', {
     eventId: k.event.id,
     items: [{ imageId: k.images[0]!.id, copies: 1 }],
@@ -360,6 +365,55 @@ test('card: a basket for card payment without the station reader is refused 400 
   });
   t.is(res.status, 400);
   t.is(res.body.error.code, 'card_reader_not_configured');
+  t.regex(res.body.error.message, /Card payment is not set up at this station/);
   t.deepEqual(await k.kioskSales.listRecent(10), []);
   t.deepEqual(k.terminal.payments(), []);
+  // Phone payment is still offered; card is not.
+  const offer = await k.call(k.printers[0]!, 'get', '/api/printer/kiosk-payments').expect(200);
+  t.deepEqual(offer.body, { phone: true, card: null, taxRatePercent: 19 });
+});
+
+test("card: the coordinator pays on the printer's assigned reader; a reader it names must be that one (403, nothing started)", async (t) => {
+  const k = await createKioskHarness();
+  t.teardown(() => k.close());
+  const basket = { eventId: k.event.id, items: [{ imageId: k.images[0]!.id, copies: 1 }], channel: 'kiosk-card' };
+  // The second printer of the same venue names the first's reader: refused, with the fix named.
+  const stolen = await k.call(k.printers[1]!, 'post', '/api/printer/kiosk-sales', {
+    ...basket,
+    idempotencyKey: 'basket-other-reader',
+    readerId: TEST_READER,
+  });
+  t.is(stolen.status, 403);
+  t.is(stolen.body.error.code, 'card_reader_not_assigned');
+  t.regex(stolen.body.error.message, /Printers page/);
+  t.deepEqual(await k.kioskSales.listRecent(10), []);
+  t.deepEqual(k.terminal.payments(), [], 'no payment was started');
+  t.is((await k.terminal.reader(TEST_READER)).status, 'online');
+  // Its kiosk, asking what it can offer with the other reader named, learns nothing of that reader.
+  const peek = await k.call(k.printers[1]!, 'get', `/api/printer/kiosk-payments?readerId=${TEST_READER}`).expect(200);
+  t.is(peek.body.card, null);
+  // Naming no reader: the coordinator uses the one assigned to the calling printer.
+  const own = await k.call(k.printers[1]!, 'post', '/api/printer/kiosk-sales', {
+    ...basket,
+    idempotencyKey: 'basket-own',
+  });
+  t.is(own.status, 201);
+  t.is(own.body.state, 'awaiting_payment');
+  t.is((await k.kioskSales.get(own.body.id))?.readerId, TEST_READER_2);
+  t.is((await k.terminal.reader(TEST_READER_2)).status, 'busy', "the second printer's own reader waits for the card");
+  t.is((await k.terminal.reader(TEST_READER)).status, 'online', "the first printer's reader is untouched");
+
+  // The operator moves the reader away mid-sale: the kiosk cannot ask for a card on it again.
+  await k.terminal.present(TEST_READER_2, 'decline');
+  await k.call(k.printers[1]!, 'get', `/api/printer/kiosk-sales/${own.body.id}`).expect(200);
+  await k.http
+    .put(`/api/printers/${k.printers[1]!.id}/card-reader`)
+    .set(asOperator)
+    .send({ cardReaderId: null })
+    .expect(200);
+  const retry = await k.call(k.printers[1]!, 'post', `/api/printer/kiosk-sales/${own.body.id}/retry`);
+  t.is(retry.status, 403);
+  t.is(retry.body.error.code, 'card_reader_not_assigned');
+  const cancelled = await k.call(k.printers[1]!, 'post', `/api/printer/kiosk-sales/${own.body.id}/cancel`).expect(200);
+  t.is(cancelled.body.state, 'cancelled', 'cancelling still frees it');
 });

@@ -184,6 +184,36 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.is(await store.getPrinter('nope'), null);
   });
 
+  it('printers: a card reader belongs to at most one printer; revoking frees it', async (t, store) => {
+    await store.insertPrinter(printerRecord('k1', 'v1', { cardReaderId: 'tmr_a' }));
+    await store.insertPrinter(printerRecord('k2', 'v2', { pairedAt: T0 + 1 }));
+    await store.insertPrinter(printerRecord('k3', 'v1', { pairedAt: T0 + 2, cardReaderId: null }));
+    t.is((await store.getPrinter('k1'))?.cardReaderId, 'tmr_a');
+    await t.throwsAsync(store.insertPrinter(printerRecord('k4', 'v1', { cardReaderId: 'tmr_a' })), {
+      code: 'store_conflict',
+    });
+    t.is(await store.getPrinter('k4'), null, 'the refused pairing stored nothing');
+
+    await t.throwsAsync(store.setPrinterCardReader('k2', 'tmr_a'), { code: 'store_conflict' });
+    t.is((await store.getPrinter('k2'))?.cardReaderId ?? null, null, 'the refused assignment changed nothing');
+    t.like(await store.setPrinterCardReader('k2', 'tmr_b'), { id: 'k2', cardReaderId: 'tmr_b' });
+    t.is((await store.getPrinter('k2'))?.cardReaderId, 'tmr_b');
+    t.like(await store.setPrinterCardReader('k2', 'tmr_b'), { cardReaderId: 'tmr_b' }, 'the same again is no conflict');
+    // Several printers without a reader are fine (null is not a reader).
+    t.like(await store.setPrinterCardReader('k3', null), { cardReaderId: null });
+    t.is(await store.setPrinterCardReader('nope', 'tmr_c'), null);
+
+    // Moved: freed on one printer, then given to another.
+    t.like(await store.setPrinterCardReader('k1', null), { cardReaderId: null });
+    t.like(await store.setPrinterCardReader('k3', 'tmr_a'), { cardReaderId: 'tmr_a' });
+    // Revoking frees the reader for a replacement printer.
+    t.like(await store.revokePrinter('k3', T0 + 5), { revokedAt: T0 + 5, cardReaderId: null });
+    t.like(await store.setPrinterCardReader('k1', 'tmr_a'), { cardReaderId: 'tmr_a' });
+    // The other fields stay as they were.
+    await store.touchPrinter('k1', T0 + 9);
+    t.like(await store.getPrinter('k1'), { cardReaderId: 'tmr_a', lastSeenAt: T0 + 9, name: 'Printer k1' });
+  });
+
   it('printer reports: the last one per printer wins, listed by venue', async (t, store) => {
     const report = (printerId: string, venueId: string, n: number) => ({
       printerId,

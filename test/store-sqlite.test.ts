@@ -6,9 +6,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
+import { SQLITE_SCHEMA_VERSION } from '../coordinator/store/sqlite-schema.ts';
 import { SqliteStore } from '../coordinator/store/sqlite-store.ts';
 import { AppError } from '../shared/errors.ts';
-import { orderRecord, T0 } from './fixtures/store-records.ts';
+import { orderRecord, printerRecord, T0 } from './fixtures/store-records.ts';
 import { storeContract } from './store-contract.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +61,39 @@ test('sqlite: the file is in WAL mode and survives a reopen', async (t) => {
 
   const second = await openStore(t, path);
   t.deepEqual(await second.getOrder('o1'), orderRecord('o1'));
+});
+
+test('sqlite: a schema-1 file is migrated on open: printers keep their records and get card readers, one printer each', async (t) => {
+  const path = join(await tempDir(t), 'store.db');
+  // The printers table as schema 1 wrote it (no card_reader_id column); the rest is created on open.
+  const old = new Database(path);
+  old.exec(`CREATE TABLE printers (id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, paired_at INTEGER NOT NULL, doc TEXT NOT NULL);
+            CREATE INDEX printers_by_venue ON printers (venue_id, paired_at);`);
+  const insert = old.prepare('INSERT INTO printers (id, venue_id, paired_at, doc) VALUES (?, ?, ?, ?)');
+  for (const p of [printerRecord('k1', 'v1'), printerRecord('k2', 'v1', { pairedAt: T0 + 1 })]) {
+    insert.run(p.id, p.venueId, p.pairedAt, JSON.stringify(p));
+  }
+  old.pragma('user_version = 1');
+  old.close();
+
+  const store = new SqliteStore({ path });
+  await store.ready();
+  t.deepEqual(await store.getPrinter('k1'), printerRecord('k1', 'v1'), 'the record is as it was');
+  t.like(await store.setPrinterCardReader('k1', 'tmr_a'), { cardReaderId: 'tmr_a' });
+  await t.throwsAsync(store.setPrinterCardReader('k2', 'tmr_a'), { code: 'store_conflict' });
+  await store.close();
+
+  const raw = new Database(path, { readonly: true });
+  t.teardown(() => raw.close());
+  t.is(raw.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
+  t.deepEqual(raw.prepare('SELECT id, card_reader_id AS reader FROM printers ORDER BY id').all(), [
+    { id: 'k1', reader: 'tmr_a' },
+    { id: 'k2', reader: null },
+  ]);
+  // Opening the migrated file again changes nothing and keeps the rule.
+  const again = await openStore(t, path);
+  t.is((await again.getPrinter('k1'))?.cardReaderId, 'tmr_a');
+  await t.throwsAsync(again.setPrinterCardReader('k2', 'tmr_a'), { code: 'store_conflict' });
 });
 
 test('sqlite: :memory: works for quick use', async (t) => {

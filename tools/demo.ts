@@ -138,7 +138,8 @@ async function main(): Promise<void> {
   }
   log(`  The ${PRINTERS} printers are paired with the venue "${VENUE_NAME}" already.`);
   log(`  card reader     ${base}/terminal/test   (the TEST card terminal: "tap a card" for a kiosk`);
-  log(`                  waiting for one; readers ${urls.map((_, i) => demoReaderId(i)).join(', ')})`);
+  log(`                  waiting for one; readers ${urls.map((_, i) => demoReaderId(i)).join(', ')},`);
+  log(`                  each assigned to its printer at pairing: ${base}/ops/printers shows and changes it)`);
   log('');
   log('Buy at a kiosk: "Find your photos", tap photos, Pay, then "Pay by card" (approve it on the card');
   log(`reader page) or "Pay with your phone" (${base}/pay/test-kiosk lists the waiting QR payments: open one, Pay).`);

@@ -10,6 +10,7 @@ import type { CoordinatorDeps } from '../deps.ts';
 import { requirePrinter, requireStaff } from '../http/auth.ts';
 import { parseInput } from '../http/validate.ts';
 import type { Services } from '../services/index.ts';
+import { CARD_READER_ID_PATTERN, MAX_CARD_READER_ID_CHARS } from '../services/printer-card-readers.ts';
 import type { PrinterRecord } from '../store/records.ts';
 
 const pairInput = z
@@ -20,8 +21,19 @@ const pairInput = z
       .toLowerCase()
       .regex(/^[0-9a-f]{64}$/, "the printer's 64-character pairing key"),
     name: z.string().trim().min(1).max(100),
+    /** The station's card reader, assigned at pairing (optional; PUT …/card-reader changes it). */
+    cardReaderId: z.lazy(() => cardReaderId).optional(),
   })
   .strict();
+
+const cardReaderId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_CARD_READER_ID_CHARS)
+  .regex(CARD_READER_ID_PATTERN, "the provider's card reader id, e.g. tmr_…")
+  .nullable();
+const cardReaderInput = z.object({ cardReaderId }).strict();
 
 const venueFilter = (query: Record<string, unknown>) => (typeof query.venueId === 'string' ? query.venueId : undefined);
 
@@ -38,6 +50,11 @@ export function printerRoutes(router: Router, deps: CoordinatorDeps, { printers 
 
   router.get('/api/printers', operator, async (ctx) => {
     ctx.body = await printers.list(venueFilter(ctx.query));
+  });
+
+  router.put('/api/printers/:printerId/card-reader', operator, async (ctx) => {
+    const input = parseInput(cardReaderInput, ctx.request.body);
+    ctx.body = await printers.setCardReader(ctx.params.printerId!, input.cardReaderId);
   });
 
   router.post('/api/printers/:printerId/revoke', operator, async (ctx) => {

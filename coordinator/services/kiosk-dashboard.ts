@@ -47,10 +47,9 @@ export async function kioskDashboard(
   since: number,
 ): Promise<KioskDashboard> {
   const { store, kioskSales, cardTerminal } = deps;
-  const [orders, sales, readers, printers, jobs] = await Promise.all([
+  const [orders, sales, printers, jobs] = await Promise.all([
     store.salesSince(since),
     kioskSales?.listSince(since, MAX_SALES_COUNTED) ?? [],
-    kioskSales?.listReaders() ?? [],
     store.listPrinters(),
     store.ownPhotoJobs().listOwnPhotoJobs({}, MAX_SALES_COUNTED),
   ]);
@@ -101,11 +100,11 @@ export async function kioskDashboard(
     add(channels, sale.channel, sale.currency, sale.totalCents);
     addAt(sale.printerId, sale.channel, sale.currency, sale.totalCents);
   }
-  const readerOf = new Map(readers.map((r) => [r.printerId, r.readerId]));
   const stations: StationLine[] = [];
   for (const p of printers) {
     if (p.revokedAt !== null) continue;
-    const readerId = readerOf.get(p.id) ?? null;
+    // The reader operators assigned (the only one the station may use), not one a kiosk named.
+    const readerId = (kioskSales && p.cardReaderId) || null;
     if (!readerId && !perStation.has(p.id)) continue;
     let readerStatus: StationLine['readerStatus'] = null;
     if (readerId && cardTerminal) {

@@ -45,13 +45,16 @@ export class KioskSaleService {
     return requireCardTerminal(this.#deps);
   }
 
-  /** What this printer's kiosk may offer: phone (a gateway is configured), card (its reader's state). */
-  async payments(printer: PrinterRecord, readerId: string | undefined): Promise<KioskPayments> {
-    const { payments, cardTerminal, kioskSales, clock } = this.#deps;
-    // The dashboard shows each station's reader: learnt from the kiosk that asks with it.
-    if (readerId) await kioskSales?.noteReader(printer.id, readerId, clock.now());
+  /**
+   * What this printer's kiosk may offer: phone (a gateway is configured), card (the state of the
+   * reader an operator assigned to this printer). `namedReaderId` is the reader the station's config
+   * names: one that is not its assigned reader is never looked at, and the kiosk is offered no card.
+   */
+  async payments(printer: PrinterRecord, namedReaderId: string | undefined): Promise<KioskPayments> {
+    const { payments, cardTerminal, kioskSales } = this.#deps;
+    const readerId = printer.cardReaderId ?? null;
     let card: KioskPayments['card'] = null;
-    if (cardTerminal && readerId && kioskSales) {
+    if (cardTerminal && readerId && kioskSales && !namesOtherReader(readerId, namedReaderId)) {
       try {
         const reader = await cardTerminal.reader(readerId);
         card = { readerId, status: reader.status };
@@ -66,10 +69,8 @@ export class KioskSaleService {
   async create(printer: PrinterRecord, input: KioskSaleRequest): Promise<KioskSaleView> {
     const sales = this.#sales;
     const { store, clock, random } = this.#deps;
-    if (input.channel === 'kiosk-card') {
-      void this.#terminal;
-      if (!input.readerId) throw new AppError('card_reader_not_configured');
-    }
+    // The reader is the one operators assigned to this printer, never one the printer names.
+    const readerId = input.channel === 'kiosk-card' ? this.#assignedReader(printer, input.readerId) : null;
     const event = await store.getEvent(input.eventId);
     if (!event || event.venueId !== printer.venueId) throw new AppError('event_not_found');
     const lines = await kioskLines(this.#deps, event.id, input.items);
@@ -104,7 +105,7 @@ export class KioskSaleService {
       taxCents: includedTaxCents(totalCents, taxRatePercent),
       taxRatePercent,
       orderId: randomId(random, 16),
-      readerId: input.channel === 'kiosk-card' ? (input.readerId ?? null) : null,
+      readerId,
       ...unpaidSaleFields(now),
     };
     const { inserted, sale } = await sales.insertOrGet(candidate);
@@ -181,6 +182,8 @@ export class KioskSaleService {
   async retry(printer: PrinterRecord, saleId: string): Promise<KioskSaleView> {
     const sale = await this.settler.advance(await this.#own(printer, saleId));
     if (sale.channel !== 'kiosk-card' || sale.state !== 'awaiting_payment') return this.view(sale);
+    // The reader was taken off this printer since: no new card request on it (cancel still frees it).
+    if (sale.readerId !== (printer.cardReaderId ?? null)) throw new AppError('card_reader_not_assigned');
     const next = await this.#sales.patch(
       sale.id,
       this.#deps.clock.now(),
@@ -253,7 +256,24 @@ export class KioskSaleService {
       : [];
   }
 
+  /** The printer's assigned reader for a card sale; a station that names another one is refused. */
+  #assignedReader(printer: PrinterRecord, namedReaderId: string | undefined): string {
+    void this.#terminal;
+    const assigned = printer.cardReaderId ?? null;
+    if (namesOtherReader(assigned, namedReaderId)) throw new AppError('card_reader_not_assigned');
+    if (!assigned) throw new AppError('card_reader_not_configured');
+    return assigned;
+  }
+
   #taxRate(): number {
     return this.#deps.settings.taxRatePercent ?? 0;
   }
+}
+
+/**
+ * True when the station's config names a reader other than its assigned one (none assigned counts
+ * as other). Edge nodes send their configured `cardReaderId`; one that matches, or none, is fine.
+ */
+function namesOtherReader(assigned: string | null, named: string | undefined): boolean {
+  return named !== undefined && named !== assigned;
 }

@@ -8,6 +8,7 @@ import type { CoordinatorDeps } from '../deps.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { EventRecord, PrinterRecord, VenueRecord } from '../store/records.ts';
 import { publicKeysJson } from '../tokens/token-keys.ts';
+import { assignCardReader, readerTakenError } from './printer-card-readers.ts';
 import { printerView } from './projections.ts';
 
 /** Coordinator instances that heartbeated this recently are offered to printers as cloud peers. */
@@ -38,7 +39,7 @@ export class PrinterService {
     return venue;
   }
 
-  async pair(venue: VenueRecord, input: { publicKey: string; name: string }) {
+  async pair(venue: VenueRecord, input: { publicKey: string; name: string; cardReaderId?: string | null | undefined }) {
     const { store, feeds, clock } = this.#deps;
     const record: PrinterRecord = {
       id: input.publicKey,
@@ -47,10 +48,14 @@ export class PrinterService {
       pairedAt: clock.now(),
       revokedAt: null,
       lastSeenAt: null,
+      cardReaderId: input.cardReaderId ?? null,
     };
     try {
       await store.insertPrinter(record);
     } catch (err) {
+      if (isStoreConflict(err) && record.cardReaderId && !(await store.getPrinter(record.id))) {
+        throw await readerTakenError(store, record.cardReaderId, record.id);
+      }
       if (isStoreConflict(err)) {
         throw new AppError('printer_already_paired', 'A printer with this key is paired already; revoke it first.');
       }
@@ -62,6 +67,11 @@ export class PrinterService {
 
   async list(venueId: string | undefined) {
     return { printers: (await this.#deps.store.listPrinters(venueId ? { venueId } : {})).map(printerView) };
+  }
+
+  /** Operators: the card reader of this printer's station (null: none, phone payment only). */
+  async setCardReader(printerId: string, cardReaderId: string | null) {
+    return { printer: printerView(await assignCardReader(this.#deps.store, printerId, cardReaderId)) };
   }
 
   async revoke(printerId: string) {

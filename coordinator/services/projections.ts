@@ -63,7 +63,18 @@ export function orderView(o: OrderRecord) {
   };
 }
 
-export function printerView(p: PrinterRecord) {
+/** A printer as operators see it; `cardReaderId` only when one is assigned. */
+export interface PrinterView {
+  id: string;
+  venueId: string;
+  name: string;
+  pairedAt: number;
+  revokedAt: number | null;
+  lastSeenAt: number | null;
+  cardReaderId?: string;
+}
+
+export function printerView(p: PrinterRecord): PrinterView {
   return {
     id: p.id,
     venueId: p.venueId,
@@ -71,6 +82,7 @@ export function printerView(p: PrinterRecord) {
     pairedAt: p.pairedAt,
     revokedAt: p.revokedAt,
     lastSeenAt: p.lastSeenAt,
+    ...(p.cardReaderId ? { cardReaderId: p.cardReaderId } : {}),
   };
 }
 

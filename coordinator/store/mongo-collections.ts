@@ -47,6 +47,11 @@ export function collections(db: Db): Collections {
 export async function createIndexes(c: Collections): Promise<void> {
   await c.images.createIndex({ eventId: 1, sha256: 1 }, { unique: true });
   await c.orders.createIndex({ code: 1 }, { unique: true });
+  // One card reader on at most one printer; printers without one (absent or null) are not indexed.
+  await c.printers.createIndex(
+    { cardReaderId: 1 },
+    { unique: true, partialFilterExpression: { cardReaderId: { $type: 'string' } } },
+  );
   await c.images.createIndex({ eventId: 1, feedState: 1, seq: 1 });
   await c.images.createIndex({ eventId: 1, feedState: 1, createdAt: 1 });
   await c.images.createIndex({ feedState: 1, eventId: 1 });

@@ -314,10 +314,24 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     // The first revocation time stands: revoking twice must not move it.
     const revoked = await this.#db.printers.findOneAndUpdate(
       { _id: id, revokedAt: null },
-      { $set: { revokedAt: at } },
+      { $set: { revokedAt: at, cardReaderId: null } },
       { returnDocument: 'after' },
     );
     return revoked ? stripId(revoked) : this.getPrinter(id);
+  }
+
+  async setPrinterCardReader(id: string, cardReaderId: string | null): Promise<PrinterRecord | null> {
+    try {
+      const doc = await this.#db.printers.findOneAndUpdate(
+        { _id: id },
+        { $set: { cardReaderId } },
+        { returnDocument: 'after' },
+      );
+      return doc ? stripId(doc) : null;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw storeConflict(`card reader ${cardReaderId} on another printer`);
+      throw err;
+    }
   }
 
   async touchPrinter(id: string, at: number): Promise<void> {

@@ -99,11 +99,21 @@ export interface Store extends OfflineStore {
   /** Idempotency for payment webhooks: true the first time an event id is seen, false after. */
   recordPaymentEvent(event: PaymentEventRecord): Promise<boolean>;
 
-  /** Throws a `store_conflict` AppError when a printer with this key is paired already. */
+  /**
+   * Throws a `store_conflict` AppError when a printer with this key is paired already, or when its
+   * `cardReaderId` is assigned to another printer.
+   */
   insertPrinter(printer: PrinterRecord): Promise<void>;
   getPrinter(id: string): Promise<PrinterRecord | null>;
   listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]>;
+  /** Also frees the printer's card reader (a replacement printer can be given it). */
   revokePrinter(id: string, at: number): Promise<PrinterRecord | null>;
+  /**
+   * Assigns a card reader to the printer (null: none). A reader belongs to at most one printer,
+   * atomically across processes: a reader assigned to another printer throws `store_conflict` and
+   * changes nothing. Null: no such printer.
+   */
+  setPrinterCardReader(id: string, cardReaderId: string | null): Promise<PrinterRecord | null>;
   touchPrinter(id: string, at: number): Promise<void>;
 
   /** Replaces what a printer holds of one event. */

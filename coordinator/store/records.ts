@@ -101,6 +101,12 @@ export interface PrinterRecord {
   pairedAt: number;
   revokedAt: number | null;
   lastSeenAt: number | null;
+  /**
+   * The card reader an operator assigned to this printer's station (the provider's reader id), the
+   * only one its kiosk may take card payments on. Absent or null: none (phone payment only). A
+   * reader belongs to at most one printer; revoking the printer frees it.
+   */
+  cardReaderId?: string | null;
 }
 
 export interface HoldingsRecord {

@@ -6,7 +6,7 @@ import { AppError } from '../../shared/errors.ts';
  * exactly); the columns next to it are copies of the fields the store looks up, sorts or constrains
  * on, written in the same statement as the document so they never drift.
  */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -130,6 +130,28 @@ export function configureConnection(db: Database.Database): void {
   db.pragma('foreign_keys = ON');
 }
 
+/**
+ * Steps from one schema version to the next, each run once on a database older than its `to`, in
+ * order, in createSchema's transaction (a new database runs them all after SCHEMA_SQL). Each checks
+ * what is there first, so a step a crashed or concurrent open already applied is not applied twice.
+ */
+const MIGRATIONS: ReadonlyArray<{ to: number; run: (db: Database.Database) => void }> = [
+  {
+    // Card readers assigned to printers (issue #13): a column so the store, not process memory,
+    // keeps one reader on at most one printer.
+    to: 2,
+    run: (db) => {
+      const has = db.prepare("SELECT 1 FROM pragma_table_info('printers') WHERE name = 'card_reader_id'").get();
+      if (!has) db.exec('ALTER TABLE printers ADD COLUMN card_reader_id TEXT');
+      db.exec(
+        `UPDATE printers SET card_reader_id = json_extract(doc, '$.cardReaderId') WHERE card_reader_id IS NULL;
+         CREATE UNIQUE INDEX IF NOT EXISTS printers_by_card_reader ON printers (card_reader_id)
+           WHERE card_reader_id IS NOT NULL;`,
+      );
+    },
+  },
+];
+
 /** Creates the schema; safe to run from several processes at once (IMMEDIATE takes the write lock). */
 export function createSchema(db: Database.Database): void {
   db.transaction(() => {
@@ -141,6 +163,8 @@ export function createSchema(db: Database.Database): void {
       );
     }
     db.exec(SCHEMA_SQL);
+    const from = typeof version === 'number' ? version : 0;
+    for (const step of MIGRATIONS) if (from < step.to) step.run(db);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -6,7 +6,7 @@ import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { OwnPhotoJobStore } from './own-photo-port.ts';
-import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
+import { type ClaimOutcome, type ConfirmOutcome, type SalesLine, type Store, storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -21,7 +21,7 @@ import type {
   PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
-import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
+import { isUniqueViolation, parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
 import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
 import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
@@ -295,8 +295,8 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
 
   async insertPrinter(printer: PrinterRecord): Promise<void> {
     this.#insert(
-      'INSERT INTO printers (id, venue_id, paired_at, doc) VALUES (?, ?, ?, ?)',
-      [printer.id, printer.venueId, printer.pairedAt, JSON.stringify(printer)],
+      'INSERT INTO printers (id, venue_id, paired_at, card_reader_id, doc) VALUES (?, ?, ?, ?, ?)',
+      [printer.id, printer.venueId, printer.pairedAt, printer.cardReaderId ?? null, JSON.stringify(printer)],
       `printer ${printer.id}`,
     );
   }
@@ -318,14 +318,28 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
       const printer = parseDoc<PrinterRecord>(this.#sql('SELECT doc FROM printers WHERE id = ?').get(id));
       if (!printer) return null;
       const next = change(printer);
-      if (next !== printer) this.#sql('UPDATE printers SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
+      if (next === printer) return next;
+      this.#sql('UPDATE printers SET card_reader_id = ?, doc = ? WHERE id = ?').run(
+        next.cardReaderId ?? null,
+        JSON.stringify(next),
+        id,
+      );
       return next;
     });
   }
 
   async revokePrinter(id: string, at: number): Promise<PrinterRecord | null> {
     // The first revocation time stands: revoking twice must not move it.
-    return this.#updatePrinter(id, (printer) => (printer.revokedAt === null ? { ...printer, revokedAt: at } : printer));
+    return this.#updatePrinter(id, (p) => (p.revokedAt === null ? { ...p, revokedAt: at, cardReaderId: null } : p));
+  }
+
+  async setPrinterCardReader(id: string, cardReaderId: string | null): Promise<PrinterRecord | null> {
+    try {
+      return this.#updatePrinter(id, (printer) => ({ ...printer, cardReaderId }));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw storeConflict(`card reader ${cardReaderId} on another printer`);
+      throw err;
+    }
   }
 
   async touchPrinter(id: string, at: number): Promise<void> {

@@ -90,7 +90,7 @@ export class KioskShop {
       photo: (eventId, imageId) => this.photo(eventId, imageId),
     });
     this.#timer = deps.clock.setInterval(() => void this.#cancelAbandoned(), ABANDON_CHECK_MS).unref();
-    // Tells the coordinator this station's reader at once, so the dashboard shows it before the first sale.
+    // Asks once at start, so a station whose configured reader is not the one assigned to it shows up early (card: null).
     if (deps.readerId) void this.payments().catch(() => {});
   }
 

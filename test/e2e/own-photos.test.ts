@@ -86,9 +86,9 @@ test.serial(
     const kiosk = await kioskRun.newPage();
     await kiosk.goto(`${printerB.url}/kiosk`);
     await kiosk.waitForSelector('#kiosk[data-screen="jobs"]', { timeout: 20_000 });
-    await kiosk.waitForFunction(
-      `[...document.querySelectorAll('.own-thumbs img')].length === 2 && [...document.querySelectorAll('.own-thumbs img')].every((i) => i.dataset.loaded && i.naturalWidth > 0)`,
-    );
+    // Both thumbnails loaded (a locator, not a string predicate: the kiosk's CSP forbids eval).
+    await kiosk.locator('.own-thumbs img[data-loaded="1"]').nth(1).waitFor();
+    t.is(await kiosk.locator('.own-thumbs img').count(), 2);
     const button = ((await kiosk.textContent('.own-job-print')) ?? '').trim();
     // The event's price list (the venue kit's event): two prints.
     t.regex(button, /^Pay \d+\.\d{2} [A-Z]{3} and print$/);
@@ -97,7 +97,7 @@ test.serial(
     // 4. Pay: the kiosk shows the checkout as a QR; the fan pays on the phone.
     await kiosk.click('.own-job-print');
     await kiosk.waitForSelector('#kiosk[data-screen="pay"]');
-    await kiosk.waitForFunction(`document.getElementById('pay-qr').naturalWidth > 0`);
+    await kiosk.waitForFunction(() => (document.getElementById('pay-qr') as HTMLImageElement | null)?.naturalWidth);
     await screenshot(kiosk, 'own-photos-7-kiosk-pay-qr');
     const checkoutUrl = await kiosk.getAttribute('#pay-qr', 'data-checkout-url');
     t.truthy(checkoutUrl);

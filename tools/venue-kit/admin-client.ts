@@ -73,11 +73,20 @@ export class AdminClient {
     return expectStatus(`uploading ${fileName}`, res, 201).image;
   }
 
-  /** Pairs a printer by its pairing code (its public key), as an operator does from the console. */
-  async pairPrinter(operator: string, venueId: string, pairingCode: string, name: string): Promise<void> {
+  /**
+   * Pairs a printer by its pairing code (its public key), as an operator does from the console,
+   * with the card reader assigned to its station if it has one.
+   */
+  async pairPrinter(
+    operator: string,
+    venueId: string,
+    pairingCode: string,
+    name: string,
+    cardReaderId?: string,
+  ): Promise<void> {
     const res = await this.request('POST', `/api/venues/${venueId}/printers`, {
       token: operator,
-      body: { publicKey: pairingCode, name },
+      body: { publicKey: pairingCode, name, ...(cardReaderId ? { cardReaderId } : {}) },
     });
     expectStatus(`pairing printer ${name}`, res, 201);
   }

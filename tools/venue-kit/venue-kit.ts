@@ -288,11 +288,14 @@ export class VenueKit extends ReadyResource {
     return photos;
   }
 
-  /** Creates a printer identity in `dataDir` and pairs it, as an operator would from its pairing code. */
-  async pairPrinter(name: string, dataDir = join(this.dir, name)): Promise<string> {
+  /**
+   * Creates a printer identity in `dataDir` and pairs it, as an operator would from its pairing code,
+   * assigning it `cardReaderId` (the station's card reader) when given.
+   */
+  async pairPrinter(name: string, dataDir = join(this.dir, name), cardReaderId?: string): Promise<string> {
     await mkdir(dataDir, { recursive: true });
     const identity = await loadOrCreateIdentity(join(dataDir, 'identity.json'));
-    await this.client.pairPrinter(this.operator, this.venue.id, identity.pairingCode, name);
+    await this.client.pairPrinter(this.operator, this.venue.id, identity.pairingCode, name, cardReaderId);
     return identity.pairingCode;
   }
 
@@ -314,7 +317,10 @@ export class VenueKit extends ReadyResource {
    */
   async startPrinter(spec: PrinterSpec): Promise<EdgeProcess> {
     const dataDir = join(this.dir, spec.dirName ?? spec.name);
-    await this.pairPrinter(spec.name, dataDir);
+    // A station configured with a card reader gets it assigned at pairing: the coordinator takes
+    // card payments only on the reader an operator assigned to the printer.
+    const reader = spec.config?.cardReaderId;
+    await this.pairPrinter(spec.name, dataDir, typeof reader === 'string' ? reader : undefined);
     const config = { ...this.printerConfig(spec.name, dataDir), ...spec.config };
     const node = await startEdgeProcess(this.#printerStack, dataDir, config, {
       clock: this.clock,

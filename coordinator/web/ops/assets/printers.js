@@ -62,13 +62,15 @@ form?.addEventListener('submit', async (e) => {
   const f = form.elements;
   const fields = { publicKey: f.publicKey, name: f.name };
   try {
+    const cardReaderId = f.cardReaderId?.value.trim();
     await api('POST', `/api/venues/${encodeURIComponent(f.venueId.value)}/printers`, {
       publicKey: f.publicKey.value.replace(/\s+/g, '').toLowerCase(),
       name: f.name.value,
+      ...(cardReaderId ? { cardReaderId } : {}),
     });
     location.reload();
   } catch (err) {
-    showError(form, err, fields);
+    showError(form, err, { ...fields, cardReaderId: f.cardReaderId });
   }
 });
 
@@ -78,6 +80,22 @@ for (const button of document.querySelectorAll('[data-revoke-printer]')) {
     if (!confirm(`Revoke ${name}? It stops printing at once and cannot rejoin with the same key.`)) return;
     try {
       await api('POST', `/api/printers/${encodeURIComponent(button.dataset.revokePrinter)}/revoke`);
+      location.reload();
+    } catch (err) {
+      showMessage(document.getElementById('printers-message'), err.message, 'error');
+    }
+  });
+}
+
+// A station's card reader: assigned, changed, or (empty) removed; a reader another printer has is refused.
+for (const readerForm of document.querySelectorAll('[data-card-reader-form]')) {
+  readerForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = readerForm.elements.cardReaderId.value.trim();
+    try {
+      await api('PUT', `/api/printers/${encodeURIComponent(readerForm.dataset.cardReaderForm)}/card-reader`, {
+        cardReaderId: value || null,
+      });
       location.reload();
     } catch (err) {
       showMessage(document.getElementById('printers-message'), err.message, 'error');

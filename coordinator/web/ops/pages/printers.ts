@@ -23,6 +23,9 @@ export function printersBody(printers: PrinterRecord[], venues: VenueRecord[], n
     <p id="pair-qr-status" class="small" role="status"></p>
     <label for="pair-name">Name</label>
     <input id="pair-name" name="name" required maxlength="100" placeholder="e.g. Gate B left">
+    <label for="pair-reader">Card reader (optional)</label>
+    <input id="pair-reader" name="cardReaderId" maxlength="100" spellcheck="false" autocomplete="off" placeholder="e.g. tmr_…" aria-describedby="pair-reader-hint">
+    <span id="pair-reader-hint" class="small">The payment provider's id of the card reader at this station. Its kiosk takes cards only on this reader; without one it offers phone payment only.</span>
     <button type="submit">Pair printer</button>
     <p class="form-message" role="alert" aria-live="assertive"></p>
   </form>`
@@ -35,13 +38,14 @@ export function printersBody(printers: PrinterRecord[], venues: VenueRecord[], n
       ? html`<p class="muted">None yet.</p>`
       : html`<div class="table-wrap"><table>
     <caption class="visually-hidden">Paired printers</caption>
-    <thead><tr><th scope="col">Name</th><th scope="col">Venue</th><th scope="col">Paired</th><th scope="col">Last seen</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Name</th><th scope="col">Venue</th><th scope="col">Paired</th><th scope="col">Last seen</th><th scope="col">Card reader</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${printers.map(
       (p) => html`<tr class="${p.revokedAt !== null ? 'revoked' : ''}">
       <th scope="row">${p.name}<br><code class="small key" title="${p.id}">${p.id.slice(0, 16)}…</code></th>
       <td>${venueName.get(p.venueId) ?? p.venueId}</td>
       <td>${localTime(p.pairedAt)}</td>
       <td>${timeAgo(p.lastSeenAt, now)}</td>
+      <td>${cardReaderCell(p)}</td>
       <td>${
         p.revokedAt !== null
           ? html`<span class="badge badge-muted">Revoked</span>`
@@ -53,4 +57,13 @@ export function printersBody(printers: PrinterRecord[], venues: VenueRecord[], n
   <p class="form-message" id="printers-message" role="alert" aria-live="assertive"></p>
 </section>
 </div>`;
+}
+
+/** The station's card reader, editable while the printer is paired (empty: none, phone payment only). */
+function cardReaderCell(p: PrinterRecord): SafeHtml {
+  if (p.revokedAt !== null) return html`<span class="muted">—</span>`;
+  return html`<form class="inline" data-card-reader-form="${p.id}" novalidate>
+        <input name="cardReaderId" value="${p.cardReaderId ?? ''}" maxlength="100" spellcheck="false" autocomplete="off" placeholder="none" aria-label="Card reader of ${p.name}">
+        <button type="submit" class="secondary">Save</button>
+      </form>`;
 }
