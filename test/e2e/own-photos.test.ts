@@ -97,7 +97,13 @@ test.serial(
     // 4. Pay: the kiosk shows the checkout as a QR; the fan pays on the phone.
     await kiosk.click('.own-job-print');
     await kiosk.waitForSelector('#kiosk[data-screen="pay"]');
-    await kiosk.waitForFunction(() => (document.getElementById('pay-qr') as HTMLImageElement | null)?.naturalWidth);
+    // A function, not a string predicate: the kiosk's CSP forbids eval.
+    await kiosk.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as { document: { getElementById(id: string): { naturalWidth: number } | null } }
+        ).document.getElementById('pay-qr')?.naturalWidth,
+    );
     await screenshot(kiosk, 'own-photos-7-kiosk-pay-qr');
     const checkoutUrl = await kiosk.getAttribute('#pay-qr', 'data-checkout-url');
     t.truthy(checkoutUrl);
