@@ -11,7 +11,7 @@
  * once; --lab ippeveprinter drives two IPP Everywhere printers, which take one job at a time.
  *
  * Flags: --orders N (20) --print-seconds S (10) --empty-seconds S (2 × print time) --seed N (1)
- *        --lab cups|ippeveprinter
+ *        --lab cups|ippeveprinter --queue-depth N
  *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
  *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
  */
@@ -42,6 +42,8 @@ const { values: flags } = parseArgs({
     seed: { type: 'string', default: '1' },
     arrival: { type: 'string', default: 'paced' },
     lab: { type: 'string', default: 'cups' },
+    /** Jobs sent ahead to each printer (default: the printer kind's, 4 for a CUPS queue). */
+    'queue-depth': { type: 'string' },
     /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
     'gap-seconds': { type: 'string' },
   },
@@ -138,6 +140,7 @@ try {
       fit: 'fill' as const,
       tray: i === 0 ? 'left tray' : 'right tray',
       secondsPerPrint: PRINT_S,
+      ...(flags['queue-depth'] ? { queueDepth: Number(flags['queue-depth']) } : {}),
     })),
     receipt: new FilePrinter({ dir: path.join(tmp, 'receipts') }),
     pollMs: 250,

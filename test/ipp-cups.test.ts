@@ -80,7 +80,7 @@ test('CUPS queues take several jobs at once (a unit is accepted while the one be
   await station.ready();
   t.deepEqual(
     station.printers.map((p) => p.queueDepth),
-    [4, 4],
+    [8, 8],
     'a CUPS queue (/printers/NAME) holds several jobs',
   );
   await left.setEmpty(true);
@@ -123,8 +123,10 @@ test('a CUPS queue that stopped with no job left in it prints again once its rol
   t.teardown(() => Promise.all([left.close(), right.close()]));
   const station = new StationPool({
     printers: [
-      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
-      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+      // Shallow queues: the right printer cannot take the whole second batch, so units wait for the
+      // left one to come back (with deep queues the healthy printer would simply take them all).
+      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill', queueDepth: 2 },
+      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill', queueDepth: 2 },
     ],
     pollMs: 200,
     stallGraceMs: 1_000,

@@ -45,7 +45,7 @@ export const photoPrinterSchema = z.object({
   lowRollPrints: z.number().int().min(0).max(10_000).optional(),
   secondsPerPrint: z.number().positive().max(600).optional(),
   dpi: z.number().int().min(100).max(1200).optional(),
-  /** Jobs sent ahead to this printer (default: 4 for a CUPS queue, 1 for an IPP Everywhere printer). */
+  /** Jobs sent ahead to this printer (default: 8 for a CUPS queue, 1 for an IPP Everywhere printer). */
   queueDepth: z.number().int().min(1).max(MAX_QUEUE_DEPTH_JOBS).optional(),
 });
 
