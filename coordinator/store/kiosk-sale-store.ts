@@ -101,9 +101,6 @@ export interface KioskSaleStore {
   salesSince(since: number): Promise<KioskSalesLine[]>;
   /** Sales created at or after `since`, newest first, at most `limit`. */
   listSince(since: number, limit: number): Promise<KioskSaleRecord[]>;
-  /** Remembers which card reader a printer's station uses (from its kiosk's requests). */
-  noteReader(printerId: string, readerId: string, at: number): Promise<void>;
-  listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>>;
 }
 
 /** Both stores list the same sales as open (every state a sale may still leave) and count the same ones as revenue. */
@@ -149,11 +146,6 @@ CREATE TABLE IF NOT EXISTS kiosk_sales (
 );
 CREATE INDEX IF NOT EXISTS kiosk_sales_by_state ON kiosk_sales (state, created_at);
 CREATE INDEX IF NOT EXISTS kiosk_sales_by_created ON kiosk_sales (created_at);
-CREATE TABLE IF NOT EXISTS kiosk_readers (
-  printer_id TEXT PRIMARY KEY,
-  reader_id TEXT NOT NULL,
-  seen_at INTEGER NOT NULL
-);
 `;
 
 /**
@@ -276,21 +268,6 @@ export class SqliteKioskSaleStore implements KioskSaleStore {
       .prepare('SELECT doc FROM kiosk_sales WHERE created_at >= ? ORDER BY created_at DESC LIMIT ?')
       .all(since, limit) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as KioskSaleRecord);
-  }
-
-  async noteReader(printerId: string, readerId: string, at: number): Promise<void> {
-    this.#conn
-      .prepare(
-        `INSERT INTO kiosk_readers (printer_id, reader_id, seen_at) VALUES (?, ?, ?)
-         ON CONFLICT (printer_id) DO UPDATE SET reader_id = excluded.reader_id, seen_at = excluded.seen_at`,
-      )
-      .run(printerId, readerId, at);
-  }
-
-  async listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>> {
-    return this.#conn
-      .prepare('SELECT printer_id AS printerId, reader_id AS readerId, seen_at AS seenAt FROM kiosk_readers')
-      .all() as Array<{ printerId: string; readerId: string; seenAt: number }>;
   }
 
   async salesSince(since: number): Promise<KioskSalesLine[]> {

@@ -19,11 +19,6 @@ const MAX_UPDATE_ATTEMPTS = 20;
 const MAX_SUMMARY_SALES = 20_000;
 
 type SaleDoc = KioskSaleRecord & { _id: string };
-interface ReaderDoc {
-  _id: string;
-  readerId: string;
-  seenAt: number;
-}
 
 const REVENUE_STATES = new Set<KioskSaleState>(REVENUE_SALE_STATES);
 
@@ -43,7 +38,6 @@ export class MongoKioskSaleStore implements KioskSaleStore {
   readonly #dbName: string;
   #client: MongoClient | null = null;
   #sales: Collection<SaleDoc> | null = null;
-  #readers: Collection<ReaderDoc> | null = null;
 
   constructor(options: { uri: string; dbName?: string }) {
     this.#uri = options.uri;
@@ -61,7 +55,6 @@ export class MongoKioskSaleStore implements KioskSaleStore {
       await sales.createIndex({ state: 1, createdAt: 1 });
       await sales.createIndex({ createdAt: -1 });
       this.#sales = sales;
-      this.#readers = db.collection<ReaderDoc>('kiosk_readers');
       this.#client = client;
     } catch (err) {
       await client.close().catch(() => {});
@@ -181,16 +174,5 @@ export class MongoKioskSaleStore implements KioskSaleStore {
     return [...lines.values()].sort(
       (a, b) => a.printerId.localeCompare(b.printerId) || a.channel.localeCompare(b.channel),
     );
-  }
-
-  async noteReader(printerId: string, readerId: string, at: number): Promise<void> {
-    if (!this.#readers) throw new AppError('store_unavailable', 'The kiosk sale store is closed.');
-    await this.#readers.updateOne({ _id: printerId }, { $set: { readerId, seenAt: at } }, { upsert: true });
-  }
-
-  async listReaders(): Promise<Array<{ printerId: string; readerId: string; seenAt: number }>> {
-    if (!this.#readers) throw new AppError('store_unavailable', 'The kiosk sale store is closed.');
-    const docs = await this.#readers.find({}).toArray();
-    return docs.map((d) => ({ printerId: d._id, readerId: d.readerId, seenAt: d.seenAt }));
   }
 }
