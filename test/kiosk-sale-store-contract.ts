@@ -102,7 +102,7 @@ export function kioskSaleStoreContract(name: string, make: MakeKioskSaleStore): 
     t.is(raced.filter((r) => r?.state === 'voided').length, 0, 'a printed card sale is never voided');
   });
 
-  test(`${name}: open, recent and since lists; money per channel and station; readers`, async (t) => {
+  test(`${name}: open, recent and since lists; money per channel and station`, async (t) => {
     const store = await withStore(t);
     await store.insertOrGet(saleRecord({ id: 'a', createdAt: T0, state: 'captured' }));
     await store.insertOrGet(saleRecord({ id: 'b', createdAt: T0 + 10, state: 'awaiting_payment' }));
