@@ -70,6 +70,8 @@ export class TestPaymentGateway implements PaymentGateway {
   readonly name = 'test';
   readonly #opts: TestGatewayOptions;
   readonly #refunds = new Map<string, TestRefund>();
+  /** Cents refunded per checkout session, kept when old refunds are forgotten (the limit still holds). */
+  readonly #refundedCents = new Map<string, number>();
 
   constructor(opts: TestGatewayOptions) {
     this.#opts = opts;
@@ -115,9 +117,7 @@ export class TestPaymentGateway implements PaymentGateway {
     // Partial refunds are allowed, as with real providers (a lab rejects the prints of an order whose
     // digital files were delivered: only the prints go back).
     // Refunds of one payment add up to at most what was paid, as a provider enforces.
-    const refundedBefore = [...this.#refunds.values()]
-      .filter((r) => r.sessionId === input.sessionId)
-      .reduce((n, r) => n + r.amountCents, 0);
+    const refundedBefore = this.#refundedCents.get(input.sessionId) ?? 0;
     if (
       session.o !== input.orderId ||
       input.amountCents + refundedBefore > session.a ||
@@ -136,6 +136,7 @@ export class TestPaymentGateway implements PaymentGateway {
       if (!oldest.done) this.#refunds.delete(oldest.value);
     }
     this.#refunds.set(input.idempotencyKey, refund);
+    this.#refundedCents.set(input.sessionId, refundedBefore + input.amountCents);
     return { refundId: refund.refundId };
   }
 
