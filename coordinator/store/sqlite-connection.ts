@@ -38,13 +38,39 @@ export function isUniqueViolation(err: unknown): boolean {
   );
 }
 
+interface GroupOp {
+  fn: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+type GroupOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** One open database: cached prepared statements and the locked-transaction helper. */
 export class SqliteConnection {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  /**
+   * Transaction wrappers built once: db.transaction() builds four closures and their properties on
+   * every call, and a group commit wrapped every operation in one (issue #16: GC and CPU per
+   * redemption). Called inside a transaction, a better-sqlite3 transaction is a savepoint.
+   */
+  readonly #run: Database.Transaction<(fn: () => unknown) => unknown>;
+  readonly #runGroup: Database.Transaction<(ops: GroupOp[], outcomes: GroupOutcome[]) => void>;
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.#run = db.transaction((fn: () => unknown) => fn());
+    this.#runGroup = db.transaction((ops: GroupOp[], outcomes: GroupOutcome[]) => {
+      for (const op of ops) {
+        try {
+          // Each operation in its own savepoint: one that throws is rolled back alone.
+          outcomes.push({ ok: true, value: this.#run(op.fn) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
   }
 
   /** Opens (creating if needed) the file and its schema. */
@@ -82,7 +108,7 @@ export class SqliteConnection {
 
   /** Runs `fn` holding the write lock (BEGIN IMMEDIATE), so its reads and writes are one atomic step. */
   locked<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    return this.#run.immediate(fn) as T;
   }
 
   /**
@@ -98,30 +124,19 @@ export class SqliteConnection {
     });
   }
 
-  #group: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  #group: GroupOp[] = [];
   #busyYields = 0;
 
   #commitGroup(): void {
     const ops = this.#group.splice(0, MAX_GROUP_COMMIT_OPS);
     if (ops.length === 0) return;
     if (this.#group.length > 0) setImmediate(() => this.#commitGroup());
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: GroupOutcome[] = [];
     const yielding = this.#busyYields < GROUP_COMMIT_BUSY_YIELDS;
     // Cached statements: db.pragma() parses its text on every call, and this runs once per commit.
     if (yielding) this.sql('PRAGMA busy_timeout = 0').get();
     try {
-      this.#db
-        .transaction(() => {
-          for (const op of ops) {
-            try {
-              // A nested better-sqlite3 transaction is a savepoint.
-              outcomes.push({ ok: true, value: this.#db.transaction(op.fn)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      this.#runGroup.immediate(ops, outcomes);
     } catch (error) {
       if (yielding && isBusy(error)) {
         // Nothing of the group happened; it goes first in the next try, and requests are served meanwhile.
