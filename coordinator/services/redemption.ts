@@ -11,6 +11,7 @@ import { publishOrder } from '../feed/order-publication.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
 import { recordPrintedUnits } from '../templates/template-pricing.ts';
 import type { TemplateService } from '../templates/template-service.ts';
+import { EventFeedCache } from './event-feed-cache.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
@@ -40,10 +41,13 @@ export class RedemptionService {
   readonly #failedCodes: FailedCodeLimiter;
 
   readonly #templates: TemplateService | null;
+  /** Event feed descriptors, read once per process. */
+  readonly #eventFeeds: EventFeedCache;
 
   constructor(deps: CoordinatorDeps, templates: TemplateService | null = null) {
     this.#deps = deps;
     this.#templates = templates;
+    this.#eventFeeds = new EventFeedCache(deps.store, deps.feeds);
     this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock });
   }
 
@@ -54,9 +58,9 @@ export class RedemptionService {
   }
 
   async #printJob(order: OrderRecord, me: PrinterRecord, token: string): Promise<RedeemJob> {
-    const { store, feeds } = this.#deps;
-    const event = await this.#eventOf(order);
-    const holdings = await store.getHoldings(me.id, event.id);
+    const { store } = this.#deps;
+    const feed = await this.#eventFeeds.descriptor(order.eventId);
+    const holdings = await store.getHoldings(me.id, order.eventId);
     const held = new Set(holdings?.imageIds ?? []);
     const images = new Map(
       await Promise.all(order.items.map(async (i) => [i.imageId, await store.getImage(i.imageId)] as const)),
@@ -81,7 +85,7 @@ export class RedemptionService {
       };
     });
     // The token goes back too: a printer that was given a typed code keeps it to resume the order.
-    return { order: orderView(order), feed: feeds.descriptorFor(event), units, token };
+    return { order: orderView(order), feed, units, token };
   }
 
   /** The order behind a scanned token; refuses forged, foreign and expired tokens. */
