@@ -1,9 +1,9 @@
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
 import Koa from 'koa';
 import type { CoordinatorDeps } from './deps.ts';
 import { staffSessions } from './http/auth.ts';
 import { errorHandler } from './http/errors.ts';
+import { MemoRouter } from './http/memo-router.ts';
 import { SessionSealer } from './http/session-cookie.ts';
 import { afterEventRoutes } from './routes/after-event.ts';
 import { credentialRoutes } from './routes/credentials.ts';
@@ -42,7 +42,7 @@ export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 export function createApp(deps: CoordinatorDeps, services: Services = createServices(deps)): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
-  const router = new Router();
+  const router = new MemoRouter();
 
   app.use(async (ctx, next) => {
     const start = process.hrtime.bigint();
