@@ -14,6 +14,7 @@ import {
 import { offlineContract } from './store-contract-offline.ts';
 import { orderContract } from './store-contract-orders.ts';
 import { ownPhotoContract } from './store-contract-own-photos.ts';
+import { redemptionContract } from './store-contract-redemption.ts';
 
 const FEED = { blockOffset: 0, blockLength: 3, byteOffset: 0, byteLength: 150_000 };
 const MEDIA_ROUND_TRIP_BYTES = 5 * 1024 * 1024;
@@ -27,6 +28,7 @@ export function storeContract(name: string, makeStore: MakeStore): void {
   orderContract(it);
   offlineContract(it);
   ownPhotoContract(it);
+  redemptionContract(it);
 
   it('venues: insert, get, list, duplicates refused', async (t, store) => {
     await store.insertVenue(venueRecord('v2', { createdAt: T0 + 1 }));

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_SCHEMA_VERSION } from '../coordinator/store/sqlite-schema.ts';
 import { SqliteStore } from '../coordinator/store/sqlite-store.ts';
 import { AppError } from '../shared/errors.ts';
-import { orderRecord, printerRecord, T0 } from './fixtures/store-records.ts';
+import { CLAIM_TTL_MS, orderRecord, printerRecord, T0 } from './fixtures/store-records.ts';
 import { storeContract } from './store-contract.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -46,6 +46,18 @@ storeContract('sqlite file', async () => {
     throw err;
   }
   return { store, cleanup };
+});
+
+test('sqlite: redeemOrderByCode tells every renewal, concurrent ones too (one new claim in 200 calls)', async (t) => {
+  const store = await openStore(t, join(await tempDir(t), 'store.db'));
+  await store.insertOrder(orderRecord('o1'));
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => store.redeemOrderByCode('CODE-o1', `p${i % 10}`, 'v1', T0, CLAIM_TTL_MS)),
+  );
+  const claimed = results.filter((r) => r.outcome === 'claimed');
+  t.is(claimed.length, 20);
+  // The claim and the renewal check are one step inside the group commit: only the first is new.
+  t.is(claimed.filter((r) => !r.renewed).length, 1);
 });
 
 test('sqlite: the file is in WAL mode and survives a reopen', async (t) => {

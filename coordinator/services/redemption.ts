@@ -8,6 +8,7 @@ import {
 } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
 import { publishOrder } from '../feed/order-publication.ts';
+import type { RedemptionClaim } from '../store/port.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
 import { recordPrintedUnits } from '../templates/template-pricing.ts';
 import type { TemplateService } from '../templates/template-service.ts';
@@ -16,16 +17,7 @@ import { FailedCodeLimiter } from './failed-code-limiter.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
 
-/** The claim after `claimOrder` is the one `printerId` held before it (renewed, not newly taken). */
-export function isRenewal(before: OrderRecord, after: OrderRecord, printerId: string): boolean {
-  return (
-    before.claim !== null &&
-    before.claim.printerId === printerId &&
-    after.claim !== null &&
-    after.claim.printerId === printerId &&
-    after.claim.claimedAt === before.claim.claimedAt
-  );
-}
+type ClaimedRedemption = Extract<RedemptionClaim, { outcome: 'claimed' }>;
 
 /** What a printer presents: the scanned token, or the 8-character code typed from under the QR code. */
 export type RedeemRequest = { token: string; code?: undefined } | { code: string; token?: undefined };
@@ -57,14 +49,11 @@ export class RedemptionService {
     return event;
   }
 
-  async #printJob(order: OrderRecord, me: PrinterRecord, token: string): Promise<RedeemJob> {
-    const { store } = this.#deps;
+  async #printJob(claim: ClaimedRedemption, token: string): Promise<RedeemJob> {
+    const { order } = claim;
     const feed = await this.#eventFeeds.descriptor(order.eventId);
-    const holdings = await store.getHoldings(me.id, order.eventId);
-    const held = new Set(holdings?.imageIds ?? []);
-    const images = new Map(
-      await Promise.all(order.items.map(async (i) => [i.imageId, await store.getImage(i.imageId)] as const)),
-    );
+    const held = new Set(claim.holdings?.imageIds ?? []);
+    const images = new Map(order.items.map((item, i) => [item.imageId, claim.images[i] ?? null]));
     const units = expandPrintUnits(order.items).map((u) => {
       const image = images.get(u.imageId);
       return {
@@ -88,20 +77,15 @@ export class RedemptionService {
     return { order: orderView(order), feed, units, token };
   }
 
-  /** The order behind a scanned token; refuses forged, foreign and expired tokens. */
-  async #orderByToken(token: string): Promise<{ order: OrderRecord; token: string }> {
-    const { store, clock, tokenKeys, metrics } = this.#deps;
+  /** The order code a scanned token carries; refuses forged, foreign and expired tokens. */
+  #verifyToken(token: string): { code: string; token: string } {
+    const { clock, tokenKeys, metrics } = this.#deps;
     const verified = verifyRedemptionToken(token, tokenKeys.publicKeys, clock.now());
     if (!verified.ok) {
       metrics.redemptions.inc({ outcome: `token_${verified.reason}` });
       throw new AppError(`token_${verified.reason}`, verified.message);
     }
-    const order = await store.getOrderByCode(verified.claims.orderCode);
-    if (!order) {
-      metrics.redemptions.inc({ outcome: 'unknown_order' });
-      throw new AppError('order_not_found', 'The code is genuine but its order is unknown here.');
-    }
-    return { order, token: normalizeRedemptionCode(token) };
+    return { code: verified.claims.orderCode, token: normalizeRedemptionCode(token) };
   }
 
   /**
@@ -109,7 +93,7 @@ export class RedemptionService {
    * carries. Wrong codes are counted against the printer, so guessing codes is too slow to pay.
    * A printer over its budget gets `too_many_code_attempts` with `details.retryAfterSeconds`.
    */
-  async #orderByCode(code: string, me: PrinterRecord): Promise<{ order: OrderRecord; token: string }> {
+  async #orderByCode(code: string, me: PrinterRecord): Promise<{ code: string; token: string }> {
     const { store, clock, tokenKeys, metrics } = this.#deps;
     const limited = (seconds: number, message: string) => {
       metrics.redemptions.inc({ outcome: 'code_rate_limited' });
@@ -145,20 +129,16 @@ export class RedemptionService {
         `The code expired at ${new Date(expiresAt).toISOString()}; ask staff for help.`,
       );
     }
-    return { order, token: signRedemptionToken(order.code, expiresAt, tokenKeys.current) };
+    return { code: order.code, token: signRedemptionToken(order.code, expiresAt, tokenKeys.current) };
   }
 
   /** Claims the order for `me` (or renews its claim) and answers with the print job. */
   async redeem(me: PrinterRecord, input: RedeemRequest): Promise<RedeemJob> {
     const { store, clock, settings, metrics } = this.#deps;
-    const { order, token } =
-      input.code !== undefined ? await this.#orderByCode(input.code, me) : await this.#orderByToken(input.token);
-    if (order.venueId !== me.venueId) {
-      metrics.redemptions.inc({ outcome: 'other_venue' });
-      throw new AppError('order_other_venue', 'This order is for another venue; it cannot be printed here.');
-    }
-    const now = clock.now();
-    const claim = await store.claimOrder(order.id, me.id, now, settings.claimTtlMs);
+    const { code, token } =
+      input.code !== undefined ? await this.#orderByCode(input.code, me) : this.#verifyToken(input.token);
+    // One store step claims the order (refusing another venue's) and reads its print job.
+    const claim = await store.redeemOrderByCode(code, me.id, me.venueId, clock.now(), settings.claimTtlMs);
     switch (claim.outcome) {
       case 'claimed':
         metrics.redemptions.inc({ outcome: 'claimed' });
@@ -168,8 +148,11 @@ export class RedemptionService {
         // A renewal is told by the holder and claimedAt it had before, not by claimedAt === now: a
         // renewal in the same millisecond as the claim (a fast retry, a frozen test clock) is one too
         // (issue #16: it cost bench:coordinator an unbatched fsync per request).
-        if (!isRenewal(order, claim.order, me.id)) await publishOrder(this.#deps, claim.order);
-        return this.#printJob(claim.order, me, token);
+        if (!claim.renewed) await publishOrder(this.#deps, claim.order);
+        return this.#printJob(claim, token);
+      case 'other_venue':
+        metrics.redemptions.inc({ outcome: 'other_venue' });
+        throw new AppError('order_other_venue', 'This order is for another venue; it cannot be printed here.');
       case 'held_by_other': {
         metrics.redemptions.inc({ outcome: 'held_by_other' });
         const holder = claim.order.claim ? await store.getPrinter(claim.order.claim.printerId) : null;
@@ -202,7 +185,8 @@ export class RedemptionService {
         throw new AppError('order_not_paid', 'This order has not been paid.', { state: claim.order.state });
       }
       case 'not_found':
-        throw new AppError('order_not_found', 'This order does not exist.');
+        metrics.redemptions.inc({ outcome: 'unknown_order' });
+        throw new AppError('order_not_found', 'The code is genuine but its order is unknown here.');
     }
   }
 

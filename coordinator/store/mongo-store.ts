@@ -18,7 +18,7 @@ import {
 } from './mongo-queries.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, SalesLine, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine, Store } from './port.ts';
 import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -34,6 +34,7 @@ import type {
   PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
+import { redeemBySteps } from './redemption-step.ts';
 
 export interface MongoStoreOptions {
   uri: string;
@@ -256,6 +257,10 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
 
   async claimOrder(id: string, printerId: string, now: number, claimTtlMs: number): Promise<ClaimOutcome> {
     return this.#orderOps.claim(id, printerId, now, claimTtlMs);
+  }
+
+  async redeemOrderByCode(code: string, printerId: string, venueId: string, now: number, ttlMs: number) {
+    return redeemBySteps(this, code, printerId, venueId, now, ttlMs) satisfies Promise<RedemptionClaim>;
   }
 
   async confirmPrinted(

@@ -33,6 +33,17 @@ export function withClaim(order: OrderRecord, printerId: string, now: number, cl
   };
 }
 
+/** The claim after a claim by `printerId` is the one it held before (renewed, not newly taken). */
+export function isRenewal(before: OrderRecord, after: OrderRecord, printerId: string): boolean {
+  return (
+    before.claim !== null &&
+    before.claim.printerId === printerId &&
+    after.claim !== null &&
+    after.claim.printerId === printerId &&
+    after.claim.claimedAt === before.claim.claimedAt
+  );
+}
+
 export function isValidUnit(order: Pick<OrderRecord, 'unitCount'>, unit: number): boolean {
   return Number.isInteger(unit) && unit >= 0 && unit < order.unitCount;
 }

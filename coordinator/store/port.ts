@@ -84,6 +84,22 @@ export interface Store extends OfflineStore {
    */
   claimOrder(id: string, printerId: string, now: number, claimTtlMs: number): Promise<ClaimOutcome>;
   /**
+   * A printer's redemption of a scanned code as one store step (issue #16: one call where a
+   * redemption made five): claimOrder on the order with `code`, except that an order of another
+   * venue than `venueId` is left alone ('other_venue'); with the claim, what its print job needs,
+   * read in the same step: the printer's holdings for the order's event and the order's images (one
+   * per item, null where missing). `renewed`: `printerId` held the claim already (claimedAt kept);
+   * an adapter may answer false for a renewal that raced with the claim itself (the orders feed
+   * then records the same holder again, which is harmless).
+   */
+  redeemOrderByCode(
+    code: string,
+    printerId: string,
+    venueId: string,
+    now: number,
+    claimTtlMs: number,
+  ): Promise<RedemptionClaim>;
+  /**
    * Records that `printerId`, which holds the claim, printed `unit`. Idempotent. The order becomes
    * fulfilled when every unit is printed. Renews the claim.
    */
@@ -152,6 +168,17 @@ export type ClaimOutcome =
   | { outcome: 'claimed'; order: OrderRecord }
   | { outcome: 'held_by_other'; order: OrderRecord }
   | { outcome: 'not_claimable'; order: OrderRecord }
+  | { outcome: 'not_found' };
+
+export type RedemptionClaim =
+  | {
+      outcome: 'claimed';
+      order: OrderRecord;
+      renewed: boolean;
+      holdings: HoldingsRecord | null;
+      images: Array<ImageRecord | null>;
+    }
+  | { outcome: 'held_by_other' | 'not_claimable' | 'other_venue'; order: OrderRecord }
   | { outcome: 'not_found' };
 
 export type ConfirmOutcome =

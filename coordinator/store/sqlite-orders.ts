@@ -3,6 +3,7 @@ import {
   canRelease,
   claimBlocker,
   decideConfirm,
+  isRenewal,
   type TransitionPatch,
   transitionFields,
   withClaim,
@@ -10,9 +11,14 @@ import {
   withReleased,
   withRenewedClaim,
 } from './order-rules.ts';
-import type { ClaimOutcome, ConfirmOutcome, SalesLine } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine } from './port.ts';
 import type { OrderRecord } from './records.ts';
 import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
+
+/** What claimByCodeLocked answers: a redemption's claim, before its print job is read. */
+export type CodeClaim =
+  | Omit<Extract<RedemptionClaim, { outcome: 'claimed' }>, 'holdings' | 'images'>
+  | Exclude<RedemptionClaim, { outcome: 'claimed' }>;
 
 /**
  * Orders on SQLite. Each step reads the order, applies a rule from order-rules.ts and writes the
@@ -63,12 +69,29 @@ export class SqliteOrders {
     return this.#c.lockedGrouped((): ClaimOutcome => {
       const order = this.#readOrder(id);
       if (!order) return { outcome: 'not_found' };
-      const blocker = claimBlocker(order, printerId, now);
-      if (blocker) return { outcome: blocker, order };
-      const claimed = withClaim(order, printerId, now, claimTtlMs);
-      this.#writeOrder(claimed);
-      return { outcome: 'claimed', order: claimed };
+      return this.#claimRead(order, printerId, now, claimTtlMs);
     });
+  }
+
+  /** Claims `order`, just read inside the caller's transaction, for `printerId`. */
+  #claimRead(order: OrderRecord, printerId: string, now: number, claimTtlMs: number): ClaimOutcome {
+    const blocker = claimBlocker(order, printerId, now);
+    if (blocker) return { outcome: blocker, order };
+    const claimed = withClaim(order, printerId, now, claimTtlMs);
+    this.#writeOrder(claimed);
+    return { outcome: 'claimed', order: claimed };
+  }
+
+  /**
+   * redeemOrderByCode's claim, inside a transaction the caller holds (sqlite-redemption.ts): the
+   * order with `code`, left alone when it belongs to another venue than `venueId`.
+   */
+  claimByCodeLocked(code: string, printerId: string, venueId: string, now: number, claimTtlMs: number): CodeClaim {
+    const order = parseDoc<OrderRecord>(this.#c.sql('SELECT doc FROM orders WHERE code = ?').get(code));
+    if (!order) return { outcome: 'not_found' };
+    if (order.venueId !== venueId) return { outcome: 'other_venue', order };
+    const claim = this.#claimRead(order, printerId, now, claimTtlMs);
+    return claim.outcome === 'claimed' ? { ...claim, renewed: isRenewal(order, claim.order, printerId) } : claim;
   }
 
   async confirm(id: string, printerId: string, unit: number, now: number, claimTtlMs: number): Promise<ConfirmOutcome> {

@@ -25,6 +25,14 @@ import { isUniqueViolation, parseDoc, parseDocs, SqliteConnection } from './sqli
 import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
 import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
+import { redeemOnSqlite } from './sqlite-redemption.ts';
+
+interface SqliteParts {
+  connection: SqliteConnection;
+  orders: SqliteOrders;
+  offline: SqliteOffline;
+  ownPhotos: SqliteOwnPhotos;
+}
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private throw-away store. */
@@ -39,12 +47,7 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore extends OfflineStoreDelegate implements Store {
   readonly #path: string;
-  #open: {
-    connection: SqliteConnection;
-    orders: SqliteOrders;
-    offline: SqliteOffline;
-    ownPhotos: SqliteOwnPhotos;
-  } | null = null;
+  #open: SqliteParts | null = null;
 
   constructor(options: SqliteStoreOptions) {
     super();
@@ -65,12 +68,7 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     };
   }
 
-  get #ready(): {
-    connection: SqliteConnection;
-    orders: SqliteOrders;
-    offline: SqliteOffline;
-    ownPhotos: SqliteOwnPhotos;
-  } {
+  get #ready(): SqliteParts {
     if (!this.#open) throw new AppError('store_not_ready', 'the SQLite store is not open: call ready() first');
     return this.#open;
   }
@@ -257,6 +255,10 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
 
   async claimOrder(id: string, printerId: string, now: number, claimTtlMs: number): Promise<ClaimOutcome> {
     return this.#ready.orders.claim(id, printerId, now, claimTtlMs);
+  }
+
+  async redeemOrderByCode(code: string, printerId: string, venueId: string, now: number, ttlMs: number) {
+    return redeemOnSqlite(this.#ready.connection, this.#ready.orders, code, printerId, venueId, now, ttlMs);
   }
 
   async confirmPrinted(
