@@ -304,7 +304,7 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
   }
 
   async getPrinter(id: string): Promise<PrinterRecord | null> {
-    return parseDoc(this.#sql('SELECT doc FROM printers WHERE id = ?').get(id));
+    return this.#ready.connection.readDocGrouped('SELECT doc FROM printers WHERE id = ?', id);
   }
 
   async listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]> {
