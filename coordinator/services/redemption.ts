@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
-import type { ConfirmPrintedAnswer, RedeemJob } from '../../shared/protocol/printer-api.ts';
+import type { ConfirmPrintedAnswer, PrintUnitJob, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import {
   normalizeRedemptionCode,
   signRedemptionToken,
@@ -53,14 +53,14 @@ export class RedemptionService {
     const { order } = claim;
     const feed = await this.#eventFeeds.descriptor(order.eventId);
     const held = new Set(claim.holdings?.imageIds ?? []);
-    const images = new Map(order.items.map((item, i) => [item.imageId, claim.images[i] ?? null]));
-    const units = expandPrintUnits(order.items).map((u) => {
-      const image = images.get(u.imageId);
-      return {
-        ...u,
-        printed: order.printed[String(u.unit)] !== undefined,
-        lacking: !held.has(u.imageId),
-        image: image
+    // Each image's part of the job once, shared by its copies. Plain literals, not `{ ...unit, … }`:
+    // spreading the unit and adding fields cost ~7 µs per 3-unit job here (issue #16).
+    const images = new Map<string, PrintUnitJob['image']>();
+    order.items.forEach((item, i) => {
+      const image = claim.images[i];
+      images.set(
+        item.imageId,
+        image
           ? {
               sha256: image.sha256,
               byteLength: image.byteLength,
@@ -71,7 +71,16 @@ export class RedemptionService {
               seq: image.seq,
             }
           : null,
-      };
+      );
+    });
+    const units = expandPrintUnits(order.items).map((u): PrintUnitJob => {
+      const printed = order.printed[String(u.unit)] !== undefined;
+      const lacking = !held.has(u.imageId);
+      const image = images.get(u.imageId) ?? null;
+      const { unit, imageId, copy, template } = u;
+      return template === undefined
+        ? { unit, imageId, copy, printed, lacking, image }
+        : { unit, imageId, copy, template, printed, lacking, image };
     });
     // The token goes back too: a printer that was given a typed code keeps it to resume the order.
     return { order: orderView(order), feed, units, token };
