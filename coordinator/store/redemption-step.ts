@@ -24,5 +24,11 @@ export async function redeemBySteps(
     store.getHoldings(printerId, claim.order.eventId),
     Promise.all(claim.order.items.map((item) => store.getImage(item.imageId))),
   ]);
-  return { ...claim, renewed: isRenewal(before, claim.order, printerId), holdings, images };
+  return {
+    outcome: 'claimed',
+    order: claim.order,
+    renewed: isRenewal(before, claim.order, printerId),
+    holdings,
+    images,
+  };
 }

@@ -28,6 +28,6 @@ export function redeemOnSqlite(
     );
     const image = connection.sql('SELECT doc FROM images WHERE id = ?');
     const images = claim.order.items.map((item) => parseDoc<ImageRecord>(image.get(item.imageId)));
-    return { ...claim, holdings, images };
+    return { outcome: 'claimed', order: claim.order, renewed: claim.renewed, holdings, images };
   });
 }
