@@ -14,6 +14,7 @@
  *        --lab cups|ippeveprinter --queue-depth N
  *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
  *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
+ *        --trace (a timeline of unit events and printer health on stderr)
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -46,6 +47,8 @@ const { values: flags } = parseArgs({
     'queue-depth': { type: 'string' },
     /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
     'gap-seconds': { type: 'string' },
+    /** Writes every unit's accepted/printed/moved event and printer health change to stderr. */
+    trace: { type: 'boolean', default: false },
   },
 });
 const ORDERS = Number(flags.orders);
@@ -178,6 +181,19 @@ try {
   station.on('printed', freed);
   station.on('moved', freed);
   const startedAt = clock.now();
+  if (flags.trace) {
+    const at = () => ((clock.now() - startedAt) / 1000).toFixed(1).padStart(6);
+    for (const event of ['accepted', 'printed', 'moved'] as const) {
+      station.on(event, (u: UnitPlaced) =>
+        process.stderr.write(`${at()} s ${event.padEnd(8)} ${u.unitId} @ ${u.printer}\n`),
+      );
+    }
+    for (const p of station.printers) {
+      p.on('health', () =>
+        process.stderr.write(`${at()} s health   ${p.name}: ${p.health.state} ${p.health.detail}\n`),
+      );
+    }
+  }
   // Half way through the ideal run, the left printer's roll runs out (its print in progress aborts)
   // and an operator loads a new one EMPTY_S later.
   const idealRunMs = (units / (idealPerMinute / 60)) * 1000;

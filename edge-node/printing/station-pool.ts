@@ -10,7 +10,9 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
 import {
   choosePrinter,
+  chooseRebalance,
   estimatedWaitSeconds,
+  type JobPhase,
   stationAvailability,
   unitAction,
 } from '../../shared/policy/station-dispatch.ts';
@@ -49,7 +51,21 @@ export interface StationCounters {
   unitsCompleted: number;
   failoverMoved: number;
   recoveredCompleted: number;
+  /** Pending jobs moved from a busy printer to an idle one (chooseRebalance). */
+  rebalanced: number;
 }
+
+/** A unit's job on a printer, as last polled. */
+interface JobInFlight {
+  printer: IppPhotoPrinter;
+  jobId: number;
+  phase: JobPhase;
+  /** Set by the rebalancer: cancel this job while it is still pending, then send the unit again. */
+  moveToIdle: boolean;
+}
+
+/** How a watched job ended. */
+type JobOutcome = 'printed' | 'not-printed' | 'rebalanced';
 
 export interface StationEvents {
   status: [PrinterStatus];
@@ -63,7 +79,7 @@ export class StationPool implements PrinterPort {
   readonly kind = 'ipp' as const;
   readonly widthDots: number;
   readonly printers: IppPhotoPrinter[];
-  readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0 };
+  readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0, rebalanced: 0 };
   readonly #receipt: PrinterPort | undefined;
   readonly #clock: Clock;
   readonly #pollMs: number;
@@ -76,6 +92,8 @@ export class StationPool implements PrinterPort {
   #opened: Promise<void> | null = null;
   /** Units handed in and waiting for a free printer. */
   #unitsWaiting = 0;
+  /** Every job being watched, by unit id. */
+  readonly #jobs = new Map<string, JobInFlight>();
 
   constructor(opts: StationOptions) {
     if (opts.printers.length === 0)
@@ -138,6 +156,20 @@ export class StationPool implements PrinterPort {
     };
   }
 
+  /** An operator loaded a new roll into printer `name` (IppPhotoPrinter.rollLoaded); answers its report. */
+  async rollLoaded(name: string): Promise<PrinterReport> {
+    const printer = this.printers.find((p) => p.name === name);
+    if (!printer) {
+      throw new AppError(
+        'station_printer_unknown',
+        `This station has no photo printer "${name}"; its printers are ${this.printers.map((p) => `"${p.name}"`).join(', ')}.`,
+      );
+    }
+    await printer.rollLoaded();
+    this.#onChange();
+    return printer.report();
+  }
+
   async printReceipt(info: ReceiptInfo, opts?: PrintOptions): Promise<void> {
     // A photo-only station has no receipt printer: the kiosk screen is the receipt.
     await this.#receipt?.printReceipt(info, opts);
@@ -193,15 +225,21 @@ export class StationPool implements PrinterPort {
           tray: printer.config.tray ?? printer.name,
           ippJobId: job.id,
         };
+        // A probe's failure is the printer still being empty, not a failed print.
+        const probe = printer.probing;
         this.#emit('accepted', placed);
         opts.onPlaced?.({ printer: placed.printer, tray: placed.tray });
-        if (await this.#watch(printer, unitId, job.id, signal)) {
+        const outcome = await this.#watch(printer, unitId, job.id, signal);
+        if (outcome === 'printed') {
           this.counters.unitsCompleted++;
           this.#emit('printed', placed);
           return;
         }
-        printer.failures++;
-        this.counters.failoverMoved++;
+        if (outcome === 'rebalanced') this.counters.rebalanced++;
+        else {
+          if (!probe) printer.failures++;
+          this.counters.failoverMoved++;
+        }
         this.#emit('moved', placed);
       } finally {
         printer.inFlight--;
@@ -237,7 +275,7 @@ export class StationPool implements PrinterPort {
       while (printer.inFlight >= printer.queueDepth) await this.#waitForChange(signal);
       printer.inFlight++;
       try {
-        if (await this.#watch(printer, unitId, open.id, signal)) {
+        if ((await this.#watch(printer, unitId, open.id, signal)) === 'printed') {
           this.counters.recoveredCompleted++;
           this.#emit('printed', {
             unitId,
@@ -255,11 +293,23 @@ export class StationPool implements PrinterPort {
     return false;
   }
 
-  /** Follows one job to its end: true when printed, false once the printer confirms it did not print. */
-  async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<boolean> {
+  /** Follows one job to its end: printed, or known not to have printed (and why). */
+  async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<JobOutcome> {
+    const entry: JobInFlight = { printer, jobId, phase: 'pending', moveToIdle: false };
+    this.#jobs.set(unitId, entry);
+    try {
+      return await this.#follow(entry, unitId, signal);
+    } finally {
+      this.#jobs.delete(unitId);
+    }
+  }
+
+  async #follow(entry: JobInFlight, unitId: string, signal: AbortSignal): Promise<JobOutcome> {
+    const { printer, jobId } = entry;
     const sentAt = this.#clock.now();
     let stalledSince: number | null = null;
     let cancelled = false;
+    let cancelledToMove = false;
     for (;;) {
       await this.#clock.sleep(this.#pollMs, signal);
       let state: number;
@@ -269,11 +319,27 @@ export class StationPool implements PrinterPort {
         if (!(err instanceof IppError)) throw err;
         // A purged job id cannot tell us anything more; an unreachable printer may still print it.
         if (err.details?.statusCode === STATUS_NOT_FOUND) {
-          return (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
+          const printed = (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
+          return printed ? 'printed' : 'not-printed';
         }
         continue;
       }
       const phase = jobPhase(state);
+      entry.phase = phase;
+      if (entry.moveToIdle && !cancelled) {
+        entry.moveToIdle = false;
+        // Only a job that has not started moves: the rebalancer picked one with a pending job ahead.
+        if (phase === 'pending') {
+          try {
+            await printer.client.cancelJob(jobId);
+            cancelled = true;
+            cancelledToMove = true;
+          } catch (err) {
+            if (!(err instanceof IppError)) throw err;
+          }
+          continue;
+        }
+      }
       if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
       else stalledSince = null;
       const action = unitAction(
@@ -284,9 +350,9 @@ export class StationPool implements PrinterPort {
       );
       if (action === 'confirm') {
         printer.recordCompleted(sentAt);
-        return true;
+        return 'printed';
       }
-      if (action === 'move') return false;
+      if (action === 'move') return cancelledToMove && phase === 'canceled' ? 'rebalanced' : 'not-printed';
       if (action === 'cancel' && !cancelled) {
         cancelled = true;
         try {
@@ -344,7 +410,25 @@ export class StationPool implements PrinterPort {
     } finally {
       this.#polling = false;
     }
+    this.#rebalance();
     this.#onChange();
+  }
+
+  /** Moves the newest pending job of a long queue to a printer with nothing to do (one at a time). */
+  #rebalance(): void {
+    const jobs = [...this.#jobs.values()];
+    if (jobs.some((j) => j.moveToIdle)) return;
+    const views = this.printers.map((p) => ({
+      ...p.view(),
+      pendingJobs: jobs.filter((j) => j.printer === p && j.phase === 'pending').length,
+    }));
+    const move = chooseRebalance(views, this.#unitsWaiting);
+    if (!move) return;
+    let newest: JobInFlight | undefined;
+    for (const j of jobs) {
+      if (j.printer.name === move.from && j.phase === 'pending' && (!newest || j.jobId > newest.jobId)) newest = j;
+    }
+    if (newest) newest.moveToIdle = true;
   }
 
   #onChange(): void {
