@@ -265,6 +265,7 @@ try {
     colourDocuments,
     doubleUnits,
     failoverMoved: report.counters.failoverMoved,
+    rebalanced: report.counters.rebalanced,
     scanToJobAcceptedP50Ms: Math.round(percentile(acceptLatency, 50)),
     scanToJobAcceptedP99Ms: Math.round(percentile(acceptLatency, 99)),
     dispatchP50Ms: Math.round(percentile(dispatchLatency, 50)),
