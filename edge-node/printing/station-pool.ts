@@ -12,15 +12,23 @@ import {
   choosePrinter,
   chooseRebalance,
   estimatedWaitSeconds,
-  type JobPhase,
   stationAvailability,
   unitAction,
 } from '../../shared/policy/station-dispatch.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
-import { IppPhotoPrinter, type IppPhotoPrinterConfig, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
+import { IppPhotoPrinter, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
 import { type RenderedPhoto, renderPhoto } from './photo-render.ts';
 import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './port.ts';
+import { stationStatus } from './station-status.ts';
+import type {
+  JobInFlight,
+  JobOutcome,
+  StationCounters,
+  StationEvents,
+  StationOptions,
+  UnitPlaced,
+} from './station-types.ts';
 
 /** How often printers are asked for their state and a job in flight for its state. */
 export const STATION_POLL_MS = 1_000;
@@ -29,50 +37,7 @@ export const STALL_GRACE_MS = 5_000;
 /** IPP server-error-busy: the printer takes no more jobs now (one at a time, or its queue is full). */
 const STATUS_BUSY = 0x0507;
 
-export interface StationOptions {
-  printers: IppPhotoPrinterConfig[];
-  receipt?: PrinterPort;
-  clock?: Clock;
-  pollMs?: number;
-  stallGraceMs?: number;
-  requestTimeoutMs?: number;
-  /** How often a stopped CUPS queue is resumed to look again (DEFAULT_RESUME_RETRY_MS). */
-  resumeRetryMs?: number;
-}
-
-export interface UnitPlaced {
-  unitId: string;
-  printer: string;
-  tray: string;
-  ippJobId: number;
-}
-
-export interface StationCounters {
-  unitsCompleted: number;
-  failoverMoved: number;
-  recoveredCompleted: number;
-  /** Pending jobs moved from a busy printer to an idle one (chooseRebalance). */
-  rebalanced: number;
-}
-
-/** A unit's job on a printer, as last polled. */
-interface JobInFlight {
-  printer: IppPhotoPrinter;
-  jobId: number;
-  phase: JobPhase;
-  /** Set by the rebalancer: cancel this job while it is still pending, then send the unit again. */
-  moveToIdle: boolean;
-}
-
-/** How a watched job ended. */
-type JobOutcome = 'printed' | 'not-printed' | 'rebalanced';
-
-export interface StationEvents {
-  status: [PrinterStatus];
-  accepted: [UnitPlaced];
-  printed: [UnitPlaced];
-  moved: [UnitPlaced];
-}
+export type { StationCounters, StationEvents, StationOptions, UnitPlaced } from './station-types.ts';
 
 export class StationPool implements PrinterPort {
   readonly #events = new EventEmitter();
@@ -432,34 +397,12 @@ export class StationPool implements PrinterPort {
   }
 
   #onChange(): void {
-    const next = this.#aggregate();
+    const next = stationStatus(this.printers, this.#clock.now());
     if (next.state !== this.#status.state || next.detail !== this.#status.detail) {
       this.#status = next;
       this.#emit('status', next);
     } else this.#status = next;
     this.#wake();
-  }
-
-  #aggregate(): PrinterStatus {
-    const now = this.#clock.now();
-    const working = this.printers.filter((p) => p.health.canPrint);
-    const down = this.printers.filter((p) => !p.health.canPrint).map((p) => p.health.detail);
-    const note = down.length > 0 ? ` ${down.join(' ')}` : '';
-    if (working.length === 0) {
-      const worst = this.printers.find((p) => p.health.state === 'paper_out') ?? this.printers[0]!;
-      return {
-        state: worst.health.state === 'ready' ? 'offline' : worst.health.state,
-        detail: `No printer of this station can print: please use another print station.${note}`,
-        checkedAt: now,
-      };
-    }
-    const busy = this.printers.some((p) => p.busy);
-    return {
-      state: busy ? 'printing' : 'ready',
-      detail: `${working.length} of ${this.printers.length} photo printers ready.${note}`,
-      paperNearEnd: this.printers.some((p) => p.report().lowRoll),
-      checkedAt: now,
-    };
   }
 
   on<E extends keyof StationEvents>(event: E, listener: (...args: StationEvents[E]) => void): this {
