@@ -220,7 +220,9 @@ export const scenarioSchema = z
              * left, as the edge node runs a cycle today (background-replicator.ts: cloud phase, then
              * LAN phase), for comparing the model with emulation.
              */
-            lanes: z.enum(['pipelined', 'sequential'], { error: 'expected "pipelined" or "sequential"' }).default('pipelined'),
+            lanes: z
+              .enum(['pipelined', 'sequential'], { error: 'expected "pipelined" or "sequential"' })
+              .default('pipelined'),
           })
           .prefault({}),
       })

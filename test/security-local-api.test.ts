@@ -147,7 +147,8 @@ test('roll loaded: the operator route answers the printer report, names an unkno
   const withStation = createLocalApi({
     ...base,
     rollLoaded: async (name) => {
-      if (name !== 'left') throw new AppError('station_printer_unknown', `This station has no photo printer "${name}".`);
+      if (name !== 'left')
+        throw new AppError('station_printer_unknown', `This station has no photo printer "${name}".`);
       loaded.push(name);
       return { name, printsLeft: 400 };
     },

@@ -106,10 +106,15 @@ test('sequential lanes (the edge node today): a printer takes nothing from the L
     `sequential ${meanBoundRatio(sequential)} vs pipelined ${meanBoundRatio(pipelined)}`,
   );
   t.true(sequential.wanRatio >= 1 && sequential.wanRatio < 1.01, `${sequential.wanRatio}`);
-  t.true(sequential.batches.every((b) => b.completeSeconds !== null), 'every batch still completes');
+  t.true(
+    sequential.batches.every((b) => b.completeSeconds !== null),
+    'every batch still completes',
+  );
   const seq = lanWhileCloudLane(seqEvents);
   const pipe = lanWhileCloudLane(pipeEvents);
-  t.log(`LAN photos landing while the cloud lane had work: sequential ${seq.during}/${seq.lan}, pipelined ${pipe.during}/${pipe.lan}`);
+  t.log(
+    `LAN photos landing while the cloud lane had work: sequential ${seq.during}/${seq.lan}, pipelined ${pipe.during}/${pipe.lan}`,
+  );
   t.true(seq.lan > 100, `${seq.lan} photos from the LAN`);
   t.is(seq.during, 0, 'sequential: no LAN photo lands while the cloud lane has work');
   t.true(pipe.during > 0, 'pipelined: LAN photos land while the cloud lane still has work');
