@@ -240,3 +240,32 @@ test('a counted roll starts again from full once the printer ran out of paper an
   t.is(station.report().printers[0]!.printsLeft, 2, 'the print after the empty roll was the first of a new one');
   t.is((await cups.printed()).length, 3);
 });
+
+test('a photo rendered ahead is printed from that render: no decode between the code and the printer (issue #16)', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const cups = await new CupsLab().start({ printSeconds: 0 });
+  t.teardown(() => cups.close());
+  const station = new StationPool({
+    printers: [{ name: 'photo', uri: cups.uri, media: 'na_index-4x6_4x6in', fit: 'fill' }],
+    pollMs: 200,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#2090b0' } })
+    .jpeg()
+    .toBuffer();
+  t.false(station.isPrerendered('img-1'));
+  await station.prerender('img-1', src);
+  t.true(station.isPrerendered('img-1'));
+  t.true(station.prerenderCapacity > 0);
+  // The bytes handed in are not a photo at all: only the render made ahead can have printed.
+  await station.printPhoto(Buffer.from('not a jpeg'), { jobId: 'order-p-0', renderKey: 'img-1' });
+  const files = await cups.printed();
+  t.is(files.length, 1);
+  const doc = await fs.readFile(path.join(cups.outDir, files[0]!));
+  t.true((await compareToSource(doc, src)).maxChannelMad < 15, 'the printed document is the photo rendered ahead');
+  // Without a render ahead, the same bytes are refused as unreadable.
+  await t.throwsAsync(() => station.printPhoto(Buffer.from('not a jpeg'), { jobId: 'order-p-1', renderKey: 'img-2' }), {
+    message: /could not be decoded|unreadable|decode/i,
+  });
+});

@@ -18,8 +18,9 @@ import {
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
 import { IppPhotoPrinter, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
-import { type RenderedPhoto, renderPhoto } from './photo-render.ts';
+import type { RenderedPhoto } from './photo-render.ts';
 import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './port.ts';
+import { mediaKeyOf, STATION_PRERENDER_PHOTOS, StationRenders } from './station-renders.ts';
 import { stationStatus } from './station-status.ts';
 import type {
   JobInFlight,
@@ -59,6 +60,7 @@ export class StationPool implements PrinterPort {
   #unitsWaiting = 0;
   /** Every job being watched, by unit id. */
   readonly #jobs = new Map<string, JobInFlight>();
+  readonly #renders = new StationRenders();
 
   constructor(opts: StationOptions) {
     if (opts.printers.length === 0)
@@ -121,6 +123,20 @@ export class StationPool implements PrinterPort {
     };
   }
 
+  /** Photos kept rendered for the station's media ahead of their redemption (PreRenderer's maxPhotos). */
+  get prerenderCapacity(): number {
+    return STATION_PRERENDER_PHOTOS;
+  }
+
+  /** Renders a photo for every media the station's printers take, ahead of its redemption (issue #16). */
+  prerender(key: string, image: Buffer): Promise<void> {
+    return this.#renders.prerender(key, image, this.printers);
+  }
+
+  isPrerendered(key: string): boolean {
+    return this.#renders.isPrerendered(key, this.printers);
+  }
+
   /** An operator loaded a new roll into printer `name` (IppPhotoPrinter.rollLoaded); answers its report. */
   async rollLoaded(name: string): Promise<PrinterReport> {
     const printer = this.printers.find((p) => p.name === name);
@@ -152,10 +168,10 @@ export class StationPool implements PrinterPort {
     // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
     const renders = new Map<string, Promise<RenderedPhoto>>();
     const render = (p: IppPhotoPrinter): Promise<RenderedPhoto> => {
-      const key = `${p.config.media}/${p.config.fit}/${p.config.dpi ?? ''}`;
+      const key = mediaKeyOf(p);
       let r = renders.get(key);
       if (!r) {
-        r = renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
+        r = this.#renders.rendered(image, p, opts.renderKey);
         renders.set(key, r);
       }
       return r;
