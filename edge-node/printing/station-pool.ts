@@ -276,7 +276,7 @@ export class StationPool implements PrinterPort {
 
   /** Follows one job to its end: printed, or known not to have printed (and why). */
   async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<JobOutcome> {
-    const entry: JobInFlight = { printer, jobId, phase: 'pending', moveToIdle: false };
+    const entry: JobInFlight = { printer, jobId, phase: 'pending', moveToIdle: false, moving: false };
     this.#jobs.set(unitId, entry);
     try {
       return await this.#follow(entry, unitId, signal);
@@ -317,9 +317,11 @@ export class StationPool implements PrinterPort {
             cancelledToMove = true;
           } catch (err) {
             if (!(err instanceof IppError)) throw err;
+            entry.moving = false;
           }
           continue;
         }
+        entry.moving = false;
       }
       if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
       else stalledSince = null;
@@ -398,7 +400,7 @@ export class StationPool implements PrinterPort {
   /** Moves the newest pending job of a long queue to a printer with nothing to do (one at a time). */
   #rebalance(): void {
     const jobs = [...this.#jobs.values()];
-    if (jobs.some((j) => j.moveToIdle)) return;
+    if (jobs.some((j) => j.moving)) return;
     const views = this.printers.map((p) => ({
       ...p.view(),
       pendingJobs: jobs.filter((j) => j.printer === p && j.phase === 'pending').length,
@@ -409,7 +411,10 @@ export class StationPool implements PrinterPort {
     for (const j of jobs) {
       if (j.printer.name === move.from && j.phase === 'pending' && (!newest || j.jobId > newest.jobId)) newest = j;
     }
-    if (newest) newest.moveToIdle = true;
+    if (newest) {
+      newest.moveToIdle = true;
+      newest.moving = true;
+    }
   }
 
   #onChange(): void {

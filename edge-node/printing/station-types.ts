@@ -37,6 +37,8 @@ export interface JobInFlight {
   phase: JobPhase;
   /** Set by the rebalancer: cancel this job while it is still pending, then send the unit again. */
   moveToIdle: boolean;
+  /** From the rebalancer's pick until the unit left this printer (or stayed): one move at a time. */
+  moving: boolean;
 }
 
 /** How a watched job ended. */
