@@ -14,6 +14,8 @@
  *        --lab cups|ippeveprinter --queue-depth N
  *        --arrival paced|burst (paced: orders at the station's ideal pace; burst: all scanned at once,
  *        which measures the station's throughput against the ideal) --gap-seconds S (paced gap)
+ *        --trace (a timeline of unit events and printer health on stderr)
+ *        --prerender (photos rendered ahead, as the edge node does for photos it holds while quiet)
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -46,6 +48,10 @@ const { values: flags } = parseArgs({
     'queue-depth': { type: 'string' },
     /** Overrides the paced gap between orders (e.g. an idle station: a gap longer than an order). */
     'gap-seconds': { type: 'string' },
+    /** Writes every unit's accepted/printed/moved event and printer health change to stderr. */
+    trace: { type: 'boolean', default: false },
+    /** The masters are rendered for the media before the first code, as the edge node's pre-renderer does for local photos. */
+    prerender: { type: 'boolean', default: false },
   },
 });
 const ORDERS = Number(flags.orders);
@@ -177,7 +183,21 @@ try {
   const freed = (u: UnitPlaced) => freeSince.set(u.printer, clock.now());
   station.on('printed', freed);
   station.on('moved', freed);
+  if (flags.prerender) for (const [i, m] of masters.entries()) await station.prerender(`m${i}`, m);
   const startedAt = clock.now();
+  if (flags.trace) {
+    const at = () => ((clock.now() - startedAt) / 1000).toFixed(1).padStart(6);
+    for (const event of ['accepted', 'printed', 'moved'] as const) {
+      station.on(event, (u: UnitPlaced) =>
+        process.stderr.write(`${at()} s ${event.padEnd(8)} ${u.unitId} @ ${u.printer}\n`),
+      );
+    }
+    for (const p of station.printers) {
+      p.on('health', () =>
+        process.stderr.write(`${at()} s health   ${p.name}: ${p.health.state} ${p.health.detail}\n`),
+      );
+    }
+  }
   // Half way through the ideal run, the left printer's roll runs out (its print in progress aborts)
   // and an operator loads a new one EMPTY_S later.
   const idealRunMs = (units / (idealPerMinute / 60)) * 1000;
@@ -196,7 +216,10 @@ try {
           order.units.map((m, u) => {
             const unitId = `${order.id}-${u}`;
             scanAt.set(unitId, scannedAt);
-            return station.printPhoto(masters[m]!, { jobId: unitId });
+            return station.printPhoto(masters[m]!, {
+              jobId: unitId,
+              ...(flags.prerender ? { renderKey: `m${m}` } : {}),
+            });
           }),
         );
         await station.printReceipt({
@@ -249,11 +272,13 @@ try {
     colourDocuments,
     doubleUnits,
     failoverMoved: report.counters.failoverMoved,
+    rebalanced: report.counters.rebalanced,
     scanToJobAcceptedP50Ms: Math.round(percentile(acceptLatency, 50)),
     scanToJobAcceptedP99Ms: Math.round(percentile(acceptLatency, 99)),
     dispatchP50Ms: Math.round(percentile(dispatchLatency, 50)),
     dispatchP99Ms: Math.round(percentile(dispatchLatency, 99)),
     arrival: flags.arrival,
+    prerendered: flags.prerender,
     stationPrintsPerMinute: Number((report.counters.unitsCompleted / elapsedMin).toFixed(2)),
     idealPrintsPerMinute: idealPerMinute,
     measuredSecondsPerPrint: report.printers.map((p) => p.measuredSecondsPerPrint),

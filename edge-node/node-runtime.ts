@@ -374,7 +374,7 @@ export class NodeRuntime extends Resource {
         busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
         // Quiet means no replicated bytes and no redemption for a while: fans come in groups.
         lastProgressAt: () => Math.max(replicator.lastProgressAt, lastRedemptionAt),
-        maxPhotos: RASTER_CACHE_ENTRIES,
+        maxPhotos: printer.prerenderCapacity ?? RASTER_CACHE_ENTRIES,
         onError: (err, imageId) =>
           logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),
       });

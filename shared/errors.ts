@@ -310,6 +310,10 @@ export const ERRORS = {
     status: 400,
     message: 'A printer URI must look like ipp://host:631/printers/NAME or ipp://host/ipp/print.',
   },
+  station_printer_unknown: {
+    status: 404,
+    message: 'This print station has no photo printer of that name; GET /status lists its printers.',
+  },
   printer_media_invalid: { status: 400, message: 'The media must be a PWG media name such as na_index-4x6_4x6in.' },
   printer_config_invalid: {
     status: 400,

@@ -214,6 +214,15 @@ export const scenarioSchema = z
             claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
             /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
             live: z.boolean({ error: 'expected true or false' }).default(true),
+            /**
+             * Live mode only. `pipelined`: a printer's cloud lane and LAN lane run at the same time (the
+             * design of issue #16). `sequential`: its LAN lane waits until its cloud lane has nothing
+             * left, as the edge node runs a cycle today (background-replicator.ts: cloud phase, then
+             * LAN phase), for comparing the model with emulation.
+             */
+            lanes: z
+              .enum(['pipelined', 'sequential'], { error: 'expected "pipelined" or "sequential"' })
+              .default('pipelined'),
           })
           .prefault({}),
       })

@@ -1106,6 +1106,8 @@ const LOCAL_API_TRUST: Record<string, string> = {
   'GET /metrics': 'loopback: Prometheus scrape',
   'POST /api/redeem': 'loopback: scanner/kiosk hands in a code; the code itself is the credential',
   'GET /api/redemptions/:orderId': 'loopback: kiosk follows a redemption it started',
+  'POST /api/printers/:name/roll-loaded':
+    'loopback: station staff (or their tooling) say a new roll is in; it only resets a counter and resumes a stopped queue',
 };
 
 test("the edge node's local API: every route has a documented trust model, and it binds to loopback by default", (t) => {

@@ -152,3 +152,120 @@ test('a CUPS queue that stopped with no job left in it prints again once its rol
   const all = [...onLeft, ...(await names(right))].sort();
   t.deepEqual(all, [...first, ...second].sort(), 'every unit printed exactly once');
 });
+
+test('jobs queued on a busy CUPS queue move to a printer that becomes free (an operator loaded a roll): each unit printed once, prints left counted from the new roll', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const [left, right] = await Promise.all([
+    new CupsLab().start({ printSeconds: 2, reportsMarkers: false }),
+    new CupsLab().start({ printSeconds: 2 }),
+  ]);
+  t.teardown(() => Promise.all([left.close(), right.close()]));
+  const station = new StationPool({
+    printers: [
+      { name: 'left', uri: left.uri, media: 'na_index-4x6_4x6in', fit: 'fill', rollPrints: 50 },
+      { name: 'right', uri: right.uri, media: 'na_index-4x6_4x6in', fit: 'fill' },
+    ],
+    pollMs: 200,
+    stallGraceMs: 1_000,
+    // Only the operator's "roll loaded" brings the left queue back in this test.
+    resumeRetryMs: 600_000,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 600, height: 900, channels: 3, background: '#40a060' } })
+    .jpeg()
+    .toBuffer();
+  await left.setEmpty(true);
+  const units = Array.from({ length: 10 }, (_, i) => `order-b-${i}`);
+  const accepted = new Map<string, string[]>();
+  station.on('accepted', (u) => accepted.set(u.unitId, [...(accepted.get(u.unitId) ?? []), u.printer]));
+  const printing = Promise.all(units.map((jobId) => station.printPhoto(src, { jobId })));
+  printing.catch(() => undefined);
+  // The left queue stops on its first job; every unit ends up queued on the right printer.
+  for (let i = 0; i < 200 && !(await station.status()).detail.includes('out of paper'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (let i = 0; i < 200 && (station.printers[0]!.inFlight > 0 || station.counters.failoverMoved === 0); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(station.printers[0]!.inFlight, 0, 'the stopped queue gave its units up');
+  t.true(station.printers[1]!.inFlight >= 4, `the right queue holds the rest (${station.printers[1]!.inFlight})`);
+  const failuresBefore = station.report().printers[0]!.failures;
+  await left.setEmpty(false);
+  const report = await station.rollLoaded('left');
+  t.is(report.printsLeft, 50, 'a new roll: prints left count from a full roll');
+  await printing;
+
+  const names = async (lab: CupsLab) => (await lab.printed()).map((f) => f.replace(/^\d+-/, '').replace(/\.jpg$/, ''));
+  const onLeft = await names(left);
+  t.true(station.counters.rebalanced >= 1, `pending jobs moved to the idle printer (${station.counters.rebalanced})`);
+  t.true(onLeft.length >= 1, 'the reloaded printer printed some of the queued units');
+  t.true(
+    onLeft.some((u) => accepted.get(u)?.at(-2) === 'right'),
+    `the left printer printed units taken from the right one's queue: ${onLeft.map((u) => `${u}: ${accepted.get(u)?.join('>')}`).join(', ')}`,
+  );
+  t.deepEqual([...onLeft, ...(await names(right))].sort(), units, 'every unit printed exactly once');
+  t.is(station.report().printers[0]!.printsLeft, 50 - onLeft.length);
+  t.is(station.report().printers[0]!.failures, failuresBefore, 'a rebalanced job is not a failed print');
+  await t.throwsAsync(() => station.rollLoaded('middle'), { message: /no photo printer "middle"/ });
+});
+
+test('a counted roll starts again from full once the printer ran out of paper and printed again', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const cups = await new CupsLab().start({ printSeconds: 0, reportsMarkers: false });
+  t.teardown(() => cups.close());
+  const station = new StationPool({
+    printers: [{ name: 'photo', uri: cups.uri, media: 'na_index-4x6_4x6in', fit: 'fill', rollPrints: 3 }],
+    pollMs: 200,
+    stallGraceMs: 60_000,
+    resumeRetryMs: 500,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 600, height: 900, channels: 3, background: '#a04060' } })
+    .jpeg()
+    .toBuffer();
+  await station.printPhoto(src, { jobId: 'order-n-0' });
+  await station.printPhoto(src, { jobId: 'order-n-1' });
+  t.is(station.report().printers[0]!.printsLeft, 1);
+  await cups.setEmpty(true);
+  const third = station.printPhoto(src, { jobId: 'order-n-2' });
+  third.catch(() => undefined);
+  for (let i = 0; i < 200 && station.report().printers[0]!.state !== 'paper_out'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.is(station.report().printers[0]!.state, 'paper_out');
+  await cups.setEmpty(false);
+  await third;
+  t.is(station.report().printers[0]!.printsLeft, 2, 'the print after the empty roll was the first of a new one');
+  t.is((await cups.printed()).length, 3);
+});
+
+test('a photo rendered ahead is printed from that render: no decode between the code and the printer (issue #16)', async (t) => {
+  if (!cupsAvailable()) t.fail('cupsd missing: run scripts/ensure-ipp.sh');
+  const cups = await new CupsLab().start({ printSeconds: 0 });
+  t.teardown(() => cups.close());
+  const station = new StationPool({
+    printers: [{ name: 'photo', uri: cups.uri, media: 'na_index-4x6_4x6in', fit: 'fill' }],
+    pollMs: 200,
+  });
+  t.teardown(() => station.close());
+  await station.ready();
+  const src = await sharp({ create: { width: 900, height: 600, channels: 3, background: '#2090b0' } })
+    .jpeg()
+    .toBuffer();
+  t.false(station.isPrerendered('img-1'));
+  await station.prerender('img-1', src);
+  t.true(station.isPrerendered('img-1'));
+  t.true(station.prerenderCapacity > 0);
+  // The bytes handed in are not a photo at all: only the render made ahead can have printed.
+  await station.printPhoto(Buffer.from('not a jpeg'), { jobId: 'order-p-0', renderKey: 'img-1' });
+  const files = await cups.printed();
+  t.is(files.length, 1);
+  const doc = await fs.readFile(path.join(cups.outDir, files[0]!));
+  t.true((await compareToSource(doc, src)).maxChannelMad < 15, 'the printed document is the photo rendered ahead');
+  // Without a render ahead, the same bytes are refused as unreadable.
+  await t.throwsAsync(() => station.printPhoto(Buffer.from('not a jpeg'), { jobId: 'order-p-1', renderKey: 'img-2' }), {
+    message: /could not be decoded|unreadable|decode/i,
+  });
+});

@@ -2,9 +2,11 @@ import test from 'ava';
 import fc from 'fast-check';
 import {
   choosePrinter,
+  chooseRebalance,
   estimatedWaitSeconds,
   lowRollAlert,
   printsLeft,
+  type RebalanceView,
   type StationPrinterView,
   stationAvailability,
   unitAction,
@@ -25,6 +27,10 @@ test('the next unit goes to a free, healthy printer; none when all are busy or d
   t.is(choosePrinter([p('A', { busy: true }), p('B')]), 'B');
   t.is(choosePrinter([p('A', { canPrint: false }), p('B')]), 'B');
   t.is(choosePrinter([p('A', { printsLeft: 0 }), p('B')]), 'B');
+  t.is(choosePrinter([p('A', { printsLeft: 0 }), p('B', { busy: true, inFlight: 1, queueDepth: 8 })]), 'B');
+  // A counted roll is an estimate: at zero it still takes one job at a time (the printer says when it is empty).
+  t.is(choosePrinter([p('A', { printsLeft: 0 }), p('B', { canPrint: false })]), 'A');
+  t.is(choosePrinter([p('A', { printsLeft: 0, busy: true, inFlight: 1, queueDepth: 8 })]), null);
   t.is(choosePrinter([p('A', { busy: true }), p('B', { canPrint: false })]), null);
   t.is(choosePrinter([p('A'), p('B')], new Set(['A'])), 'B');
 });
@@ -78,9 +84,65 @@ test('property: the chosen printer is always free, healthy and not excluded', (t
       (rows) => {
         const views = rows.map((r, i) => ({ id: `P${i}`, ...r }));
         const id = choosePrinter(views);
-        const eligible = views.filter((v) => v.canPrint && !v.busy && v.printsLeft !== 0);
+        const eligible = views.filter((v) => v.canPrint && !v.busy);
         if (eligible.length === 0) return id === null;
-        return eligible.some((v) => v.id === id);
+        // A roll counted empty is the last resort: one job at a time, only when no other printer is free.
+        const withPaper = eligible.filter((v) => v.printsLeft !== 0);
+        return (withPaper.length > 0 ? withPaper : eligible).some((v) => v.id === id);
+      },
+    ),
+  );
+  t.pass();
+});
+
+const r = (id: string, inFlight: number, pendingJobs: number, over: Partial<RebalanceView> = {}): RebalanceView => ({
+  ...p(id, { busy: inFlight > 0, inFlight, queueDepth: 8 }),
+  pendingJobs,
+  ...over,
+});
+
+test('a queued job moves to an idle printer only when nothing waits, it cannot be printing, and it saves a print', (t) => {
+  // End of a burst: right holds one printing + two pending, left is idle.
+  t.deepEqual(chooseRebalance([r('left', 0, 0), r('right', 3, 2)], 0), { from: 'right', to: 'left' });
+  t.is(
+    chooseRebalance([r('left', 0, 0), r('right', 3, 2)], 1),
+    null,
+    'a waiting unit goes to the idle printer instead',
+  );
+  t.is(chooseRebalance([r('left', 0, 0), r('right', 2, 1)], 0), null, 'the only pending job may start any moment');
+  t.is(chooseRebalance([r('left', 1, 0), r('right', 3, 2)], 0), null, 'no printer is idle');
+  t.is(chooseRebalance([r('left', 0, 0, { canPrint: false }), r('right', 3, 2)], 0), null, 'the idle one cannot print');
+  // A slow idle printer gains nothing: 2 × 10 s ahead vs 25 s there.
+  t.is(chooseRebalance([r('left', 0, 0, { secondsPerPrint: 25 }), r('right', 2, 2)], 0), null);
+  // The longest queue gives first.
+  t.deepEqual(chooseRebalance([r('a', 0, 0), r('b', 3, 2), r('c', 5, 4)], 0), { from: 'c', to: 'a' });
+});
+
+test('property: a rebalance always moves a pending job that has another pending ahead, to an idle healthy printer', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          canPrint: fc.boolean(),
+          inFlight: fc.nat(8),
+          pending: fc.nat(8),
+          secondsPerPrint: fc.integer({ min: 5, max: 60 }),
+        }),
+        { maxLength: 5 },
+      ),
+      fc.nat(3),
+      (rows, waiting) => {
+        const views = rows.map((row, i) =>
+          r(`P${i}`, row.inFlight, Math.min(row.pending, row.inFlight), {
+            canPrint: row.canPrint,
+            secondsPerPrint: row.secondsPerPrint,
+          }),
+        );
+        const move = chooseRebalance(views, waiting);
+        if (move === null) return true;
+        const from = views.find((v) => v.id === move.from)!;
+        const to = views.find((v) => v.id === move.to)!;
+        return waiting === 0 && from.pendingJobs >= 2 && to.canPrint && to.inFlight === 0 && from.id !== to.id;
       },
     ),
   );

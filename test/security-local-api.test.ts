@@ -134,3 +134,41 @@ test('the kiosk asset route answers prototype names with a 404, never an interna
   }
   t.is((await call('GET', '/kiosk/assets/kiosk.css', { host: `127.0.0.1:${port}` })).status, 200);
 });
+
+test('roll loaded: the operator route answers the printer report, names an unknown printer, and a node without photo printers says so', async (t) => {
+  const { AppError } = await import('../shared/errors.ts');
+  const loaded: string[] = [];
+  const base = {
+    status: async () => ({}) as unknown as PrinterStatusReport,
+    metrics: async () => ({ contentType: 'text/plain', body: '' }),
+    redeem: async () => ({ orderId: 'o', code: 'c', done: true, units: [] }),
+    progress: () => null,
+  };
+  const withStation = createLocalApi({
+    ...base,
+    rollLoaded: async (name) => {
+      if (name !== 'left')
+        throw new AppError('station_printer_unknown', `This station has no photo printer "${name}".`);
+      loaded.push(name);
+      return { name, printsLeft: 400 };
+    },
+  });
+  const serve = async (app: ReturnType<typeof createLocalApi>) => {
+    const server = createServer(app.callback());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    t.teardown(() => new Promise<void>((res) => server.close(() => res())));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const url = await serve(withStation);
+  const ok = await fetch(`${url}/api/printers/left/roll-loaded`, { method: 'POST' });
+  t.is(ok.status, 200);
+  t.deepEqual(await ok.json(), { name: 'left', printsLeft: 400 });
+  t.deepEqual(loaded, ['left']);
+  const unknown = await fetch(`${url}/api/printers/middle/roll-loaded`, { method: 'POST' });
+  t.is(unknown.status, 404);
+  t.is(((await unknown.json()) as { error: { code: string } }).error.code, 'station_printer_unknown');
+  const thermal = await serve(createLocalApi(base));
+  const none = await fetch(`${thermal}/api/printers/left/roll-loaded`, { method: 'POST' });
+  t.is(none.status, 404);
+  t.regex(((await none.json()) as { error: { message: string } }).error.message, /no IPP photo printers/);
+});

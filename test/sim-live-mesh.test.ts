@@ -71,3 +71,51 @@ test('live: a printer down mid-event loses nothing: its share moves and every ba
   t.true(run.batches.every((b) => b.completeSeconds !== null));
   t.true(run.wanRatio < 1.05, `${run.wanRatio}`);
 });
+
+/** Per printer: LAN photos that landed while its cloud lane still had photos to bring, and all LAN photos. */
+function lanWhileCloudLane(events: readonly TraceEvent[]): { during: number; lan: number } {
+  const pendingCloud = new Map<number, Set<number>>();
+  let during = 0;
+  let lan = 0;
+  for (const e of events) {
+    if (e.kind === 'cloud-pull') {
+      const set = pendingCloud.get(e.printer!) ?? new Set<number>();
+      for (const i of e.images!) set.add(i);
+      pendingCloud.set(e.printer!, set);
+    }
+    if (e.kind !== 'held') continue;
+    const set = pendingCloud.get(e.printer!);
+    if (set?.delete(e.images![0]!)) continue;
+    lan++;
+    if (set && set.size > 0) during++;
+  }
+  return { during, lan };
+}
+
+test('sequential lanes (the edge node today): a printer takes nothing from the LAN while its cloud lane has work; batches take longer than pipelined, the WAN still carries each photo once', (t) => {
+  const lanes = (mode: 'pipelined' | 'sequential') =>
+    variant('club', (raw) => {
+      raw.strategies = { mesh: { live: true, lanes: mode } };
+    });
+  const seqEvents: TraceEvent[] = [];
+  const pipeEvents: TraceEvent[] = [];
+  const sequential = runModel(lanes('sequential'), 'mesh', 1, { trace: (e) => seqEvents.push(e) });
+  const pipelined = runModel(lanes('pipelined'), 'mesh', 1, { trace: (e) => pipeEvents.push(e) });
+  t.true(
+    meanBoundRatio(sequential) > meanBoundRatio(pipelined),
+    `sequential ${meanBoundRatio(sequential)} vs pipelined ${meanBoundRatio(pipelined)}`,
+  );
+  t.true(sequential.wanRatio >= 1 && sequential.wanRatio < 1.01, `${sequential.wanRatio}`);
+  t.true(
+    sequential.batches.every((b) => b.completeSeconds !== null),
+    'every batch still completes',
+  );
+  const seq = lanWhileCloudLane(seqEvents);
+  const pipe = lanWhileCloudLane(pipeEvents);
+  t.log(
+    `LAN photos landing while the cloud lane had work: sequential ${seq.during}/${seq.lan}, pipelined ${pipe.during}/${pipe.lan}`,
+  );
+  t.true(seq.lan > 100, `${seq.lan} photos from the LAN`);
+  t.is(seq.during, 0, 'sequential: no LAN photo lands while the cloud lane has work');
+  t.true(pipe.during > 0, 'pipelined: LAN photos land while the cloud lane still has work');
+});

@@ -10,15 +10,26 @@ import { EventEmitter, setMaxListeners } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
 import {
   choosePrinter,
+  chooseRebalance,
   estimatedWaitSeconds,
   stationAvailability,
   unitAction,
 } from '../../shared/policy/station-dispatch.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
-import { IppPhotoPrinter, type IppPhotoPrinterConfig, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
-import { type RenderedPhoto, renderPhoto } from './photo-render.ts';
+import { IppPhotoPrinter, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
+import type { RenderedPhoto } from './photo-render.ts';
 import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './port.ts';
+import { mediaKeyOf, STATION_PRERENDER_PHOTOS, StationRenders } from './station-renders.ts';
+import { stationStatus } from './station-status.ts';
+import type {
+  JobInFlight,
+  JobOutcome,
+  StationCounters,
+  StationEvents,
+  StationOptions,
+  UnitPlaced,
+} from './station-types.ts';
 
 /** How often printers are asked for their state and a job in flight for its state. */
 export const STATION_POLL_MS = 1_000;
@@ -27,43 +38,14 @@ export const STALL_GRACE_MS = 5_000;
 /** IPP server-error-busy: the printer takes no more jobs now (one at a time, or its queue is full). */
 const STATUS_BUSY = 0x0507;
 
-export interface StationOptions {
-  printers: IppPhotoPrinterConfig[];
-  receipt?: PrinterPort;
-  clock?: Clock;
-  pollMs?: number;
-  stallGraceMs?: number;
-  requestTimeoutMs?: number;
-  /** How often a stopped CUPS queue is resumed to look again (DEFAULT_RESUME_RETRY_MS). */
-  resumeRetryMs?: number;
-}
-
-export interface UnitPlaced {
-  unitId: string;
-  printer: string;
-  tray: string;
-  ippJobId: number;
-}
-
-export interface StationCounters {
-  unitsCompleted: number;
-  failoverMoved: number;
-  recoveredCompleted: number;
-}
-
-export interface StationEvents {
-  status: [PrinterStatus];
-  accepted: [UnitPlaced];
-  printed: [UnitPlaced];
-  moved: [UnitPlaced];
-}
+export type { StationCounters, StationEvents, StationOptions, UnitPlaced } from './station-types.ts';
 
 export class StationPool implements PrinterPort {
   readonly #events = new EventEmitter();
   readonly kind = 'ipp' as const;
   readonly widthDots: number;
   readonly printers: IppPhotoPrinter[];
-  readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0 };
+  readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0, rebalanced: 0 };
   readonly #receipt: PrinterPort | undefined;
   readonly #clock: Clock;
   readonly #pollMs: number;
@@ -76,6 +58,9 @@ export class StationPool implements PrinterPort {
   #opened: Promise<void> | null = null;
   /** Units handed in and waiting for a free printer. */
   #unitsWaiting = 0;
+  /** Every job being watched, by unit id. */
+  readonly #jobs = new Map<string, JobInFlight>();
+  readonly #renders = new StationRenders();
 
   constructor(opts: StationOptions) {
     if (opts.printers.length === 0)
@@ -138,6 +123,34 @@ export class StationPool implements PrinterPort {
     };
   }
 
+  /** Photos kept rendered for the station's media ahead of their redemption (PreRenderer's maxPhotos). */
+  get prerenderCapacity(): number {
+    return STATION_PRERENDER_PHOTOS;
+  }
+
+  /** Renders a photo for every media the station's printers take, ahead of its redemption (issue #16). */
+  prerender(key: string, image: Buffer): Promise<void> {
+    return this.#renders.prerender(key, image, this.printers);
+  }
+
+  isPrerendered(key: string): boolean {
+    return this.#renders.isPrerendered(key, this.printers);
+  }
+
+  /** An operator loaded a new roll into printer `name` (IppPhotoPrinter.rollLoaded); answers its report. */
+  async rollLoaded(name: string): Promise<PrinterReport> {
+    const printer = this.printers.find((p) => p.name === name);
+    if (!printer) {
+      throw new AppError(
+        'station_printer_unknown',
+        `This station has no photo printer "${name}"; its printers are ${this.printers.map((p) => `"${p.name}"`).join(', ')}.`,
+      );
+    }
+    await printer.rollLoaded();
+    this.#onChange();
+    return printer.report();
+  }
+
   async printReceipt(info: ReceiptInfo, opts?: PrintOptions): Promise<void> {
     // A photo-only station has no receipt printer: the kiosk screen is the receipt.
     await this.#receipt?.printReceipt(info, opts);
@@ -155,10 +168,10 @@ export class StationPool implements PrinterPort {
     // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
     const renders = new Map<string, Promise<RenderedPhoto>>();
     const render = (p: IppPhotoPrinter): Promise<RenderedPhoto> => {
-      const key = `${p.config.media}/${p.config.fit}/${p.config.dpi ?? ''}`;
+      const key = mediaKeyOf(p);
       let r = renders.get(key);
       if (!r) {
-        r = renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
+        r = this.#renders.rendered(image, p, opts.renderKey);
         renders.set(key, r);
       }
       return r;
@@ -193,15 +206,21 @@ export class StationPool implements PrinterPort {
           tray: printer.config.tray ?? printer.name,
           ippJobId: job.id,
         };
+        // A probe's failure is the printer still being empty, not a failed print.
+        const probe = printer.probing;
         this.#emit('accepted', placed);
         opts.onPlaced?.({ printer: placed.printer, tray: placed.tray });
-        if (await this.#watch(printer, unitId, job.id, signal)) {
+        const outcome = await this.#watch(printer, unitId, job.id, signal);
+        if (outcome === 'printed') {
           this.counters.unitsCompleted++;
           this.#emit('printed', placed);
           return;
         }
-        printer.failures++;
-        this.counters.failoverMoved++;
+        if (outcome === 'rebalanced') this.counters.rebalanced++;
+        else {
+          if (!probe) printer.failures++;
+          this.counters.failoverMoved++;
+        }
         this.#emit('moved', placed);
       } finally {
         printer.inFlight--;
@@ -237,7 +256,7 @@ export class StationPool implements PrinterPort {
       while (printer.inFlight >= printer.queueDepth) await this.#waitForChange(signal);
       printer.inFlight++;
       try {
-        if (await this.#watch(printer, unitId, open.id, signal)) {
+        if ((await this.#watch(printer, unitId, open.id, signal)) === 'printed') {
           this.counters.recoveredCompleted++;
           this.#emit('printed', {
             unitId,
@@ -255,11 +274,23 @@ export class StationPool implements PrinterPort {
     return false;
   }
 
-  /** Follows one job to its end: true when printed, false once the printer confirms it did not print. */
-  async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<boolean> {
+  /** Follows one job to its end: printed, or known not to have printed (and why). */
+  async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<JobOutcome> {
+    const entry: JobInFlight = { printer, jobId, phase: 'pending', moveToIdle: false, moving: false };
+    this.#jobs.set(unitId, entry);
+    try {
+      return await this.#follow(entry, unitId, signal);
+    } finally {
+      this.#jobs.delete(unitId);
+    }
+  }
+
+  async #follow(entry: JobInFlight, unitId: string, signal: AbortSignal): Promise<JobOutcome> {
+    const { printer, jobId } = entry;
     const sentAt = this.#clock.now();
     let stalledSince: number | null = null;
     let cancelled = false;
+    let cancelledToMove = false;
     for (;;) {
       await this.#clock.sleep(this.#pollMs, signal);
       let state: number;
@@ -269,11 +300,29 @@ export class StationPool implements PrinterPort {
         if (!(err instanceof IppError)) throw err;
         // A purged job id cannot tell us anything more; an unreachable printer may still print it.
         if (err.details?.statusCode === STATUS_NOT_FOUND) {
-          return (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
+          const printed = (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
+          return printed ? 'printed' : 'not-printed';
         }
         continue;
       }
       const phase = jobPhase(state);
+      entry.phase = phase;
+      if (entry.moveToIdle && !cancelled) {
+        entry.moveToIdle = false;
+        // Only a job that has not started moves: the rebalancer picked one with a pending job ahead.
+        if (phase === 'pending') {
+          try {
+            await printer.client.cancelJob(jobId);
+            cancelled = true;
+            cancelledToMove = true;
+          } catch (err) {
+            if (!(err instanceof IppError)) throw err;
+            entry.moving = false;
+          }
+          continue;
+        }
+        entry.moving = false;
+      }
       if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
       else stalledSince = null;
       const action = unitAction(
@@ -284,9 +333,9 @@ export class StationPool implements PrinterPort {
       );
       if (action === 'confirm') {
         printer.recordCompleted(sentAt);
-        return true;
+        return 'printed';
       }
-      if (action === 'move') return false;
+      if (action === 'move') return cancelledToMove && phase === 'canceled' ? 'rebalanced' : 'not-printed';
       if (action === 'cancel' && !cancelled) {
         cancelled = true;
         try {
@@ -344,38 +393,37 @@ export class StationPool implements PrinterPort {
     } finally {
       this.#polling = false;
     }
+    this.#rebalance();
     this.#onChange();
   }
 
+  /** Moves the newest pending job of a long queue to a printer with nothing to do (one at a time). */
+  #rebalance(): void {
+    const jobs = [...this.#jobs.values()];
+    if (jobs.some((j) => j.moving)) return;
+    const views = this.printers.map((p) => ({
+      ...p.view(),
+      pendingJobs: jobs.filter((j) => j.printer === p && j.phase === 'pending').length,
+    }));
+    const move = chooseRebalance(views, this.#unitsWaiting);
+    if (!move) return;
+    let newest: JobInFlight | undefined;
+    for (const j of jobs) {
+      if (j.printer.name === move.from && j.phase === 'pending' && (!newest || j.jobId > newest.jobId)) newest = j;
+    }
+    if (newest) {
+      newest.moveToIdle = true;
+      newest.moving = true;
+    }
+  }
+
   #onChange(): void {
-    const next = this.#aggregate();
+    const next = stationStatus(this.printers, this.#clock.now());
     if (next.state !== this.#status.state || next.detail !== this.#status.detail) {
       this.#status = next;
       this.#emit('status', next);
     } else this.#status = next;
     this.#wake();
-  }
-
-  #aggregate(): PrinterStatus {
-    const now = this.#clock.now();
-    const working = this.printers.filter((p) => p.health.canPrint);
-    const down = this.printers.filter((p) => !p.health.canPrint).map((p) => p.health.detail);
-    const note = down.length > 0 ? ` ${down.join(' ')}` : '';
-    if (working.length === 0) {
-      const worst = this.printers.find((p) => p.health.state === 'paper_out') ?? this.printers[0]!;
-      return {
-        state: worst.health.state === 'ready' ? 'offline' : worst.health.state,
-        detail: `No printer of this station can print: please use another print station.${note}`,
-        checkedAt: now,
-      };
-    }
-    const busy = this.printers.some((p) => p.busy);
-    return {
-      state: busy ? 'printing' : 'ready',
-      detail: `${working.length} of ${this.printers.length} photo printers ready.${note}`,
-      paperNearEnd: this.printers.some((p) => p.report().lowRoll),
-      checkedAt: now,
-    };
   }
 
   on<E extends keyof StationEvents>(event: E, listener: (...args: StationEvents[E]) => void): this {

@@ -8,6 +8,7 @@ import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
 import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
 import type { ReceiptInfo } from '../printing/port.ts';
+import { StationPool } from '../printing/station-pool.ts';
 import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
@@ -75,6 +76,13 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     }),
     redeem: (code) => node.redeem(code),
     progress: (orderId) => node.progress(orderId),
+    rollLoaded: async (name) => {
+      const p = printer();
+      if (!(p instanceof StationPool)) {
+        throw new AppError('station_printer_unknown', 'This node drives no IPP photo printers.');
+      }
+      return p.rollLoaded(name);
+    },
     ownPhotos: runtime.ownPhotos
       ? {
           client: runtime.ownPhotos.client,

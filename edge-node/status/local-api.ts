@@ -15,6 +15,11 @@ export interface LocalApiDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   redeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;
+  /**
+   * An operator loaded a new roll into a photo printer of this station: prints left count from a full
+   * roll again, and a queue stopped for lack of paper is resumed now. Answers the printer's report.
+   */
+  rollLoaded?(printerName: string): Promise<unknown>;
   /** The kiosk screen's routes; a node without a display (or a test of the other routes) leaves it out. */
   kiosk?: KioskDeps;
   /** The kiosk's "Print your own photos" screens (issue #13 item 3); left out without a kiosk. */
@@ -59,6 +64,10 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
     const input = redeemCodeInput.safeParse(ctx.request.body ?? {});
     if (!input.success) throw new AppError('invalid_input', 'Send {"code": "<the scanned or typed code>"}.');
     ctx.body = await deps.redeem(input.data.code);
+  });
+  router.post('/api/printers/:name/roll-loaded', async (ctx) => {
+    if (!deps.rollLoaded) throw new AppError('station_printer_unknown', 'This node drives no IPP photo printers.');
+    ctx.body = await deps.rollLoaded(ctx.params.name!);
   });
   router.get('/api/redemptions/:orderId', async (ctx) => {
     const p = deps.progress(ctx.params.orderId!);

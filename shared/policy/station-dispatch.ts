@@ -33,20 +33,24 @@ export function inFlightOf(p: Pick<StationPrinterView, 'busy' | 'inFlight'>): nu
 /** A printer with room for one more job: below its queue depth and, if the roll is counted, below it. */
 export function hasRoom(p: StationPrinterView): boolean {
   const inFlight = inFlightOf(p);
-  return inFlight < (p.queueDepth ?? 1) && (p.printsLeft === null || p.printsLeft > inFlight);
+  // A counted roll is an estimate: at zero the printer still takes one job at a time, so a roll that
+  // held more prints keeps printing and an empty one says so (media-empty) instead of idling unseen.
+  return inFlight < (p.queueDepth ?? 1) && (p.printsLeft === null || p.printsLeft > inFlight || inFlight === 0);
 }
 
 /**
- * The printer for the next unit: healthy with room in its queue; among those the one that would finish
- * it first ((jobs ahead + 1) × seconds per print), then the one with more prints left, then the one
+ * The printer for the next unit: healthy with room in its queue; a roll counted empty only when no
+ * other printer has room; among those the one that would finish it first ((jobs ahead + 1) × seconds per print), then the one with more prints left, then the one
  * that printed less, then by id (stable). Null when none has room.
  */
 export function choosePrinter(printers: readonly StationPrinterView[], exclude?: ReadonlySet<string>): string | null {
   const free = printers.filter((p) => p.canPrint && !exclude?.has(p.id) && hasRoom(p));
   if (free.length === 0) return null;
   const finish = (p: StationPrinterView): number => (inFlightOf(p) + 1) * p.secondsPerPrint;
+  const countedEmpty = (p: StationPrinterView): number => (p.printsLeft === 0 ? 1 : 0);
   free.sort(
     (a, b) =>
+      countedEmpty(a) - countedEmpty(b) ||
       finish(a) - finish(b) ||
       (b.printsLeft ?? Number.MAX_SAFE_INTEGER) - (a.printsLeft ?? Number.MAX_SAFE_INTEGER) ||
       a.unitsSent - b.unitsSent ||
@@ -54,6 +58,52 @@ export function choosePrinter(printers: readonly StationPrinterView[], exclude?:
   );
   return free[0]!.id;
 }
+
+/** One printer as the rebalancer sees it: its view plus how many of its jobs have not started. */
+export interface RebalanceView extends StationPrinterView {
+  /** Jobs sent to this printer that it has not started printing (phase `pending`). */
+  pendingJobs: number;
+}
+
+export interface Rebalance {
+  /** The printer whose newest pending job is cancelled and moved. */
+  from: string;
+  /** The printer expected to take it (choosePrinter decides again once the job is cancelled). */
+  to: string;
+}
+
+/**
+ * A queued job moves from a busy printer to one with nothing to do, when no unit is waiting in the
+ * station for it instead. Without this, jobs queued on one printer (a CUPS queue holds several, e.g.
+ * all that arrived while the other printer was out of paper) keep the other idle at the end of a
+ * burst. Only the newest pending job of a printer with at least two pending moves: it cannot start
+ * before the pending job ahead of it, so cancelling it never cuts a print in progress; and only when
+ * it would be done at least one print sooner on the idle printer (no ping-pong between equals).
+ */
+export function chooseRebalance(printers: readonly RebalanceView[], unitsWaiting: number): Rebalance | null {
+  if (unitsWaiting > 0) return null;
+  const idle = printers.filter((p) => p.canPrint && inFlightOf(p) === 0 && hasRoom(p));
+  if (idle.length === 0) return null;
+  let best: Rebalance | null = null;
+  let bestGain = 0;
+  for (const v of printers) {
+    if (v.pendingJobs < RESCHEDULE_MIN_PENDING_JOBS) continue;
+    // The newest job finishes after everything ahead of it on v; on an idle printer after one print.
+    const finishThere = inFlightOf(v) * v.secondsPerPrint;
+    for (const t of idle) {
+      if (t.id === v.id) continue;
+      const gain = finishThere - t.secondsPerPrint;
+      if (gain >= v.secondsPerPrint && gain > bestGain) {
+        best = { from: v.id, to: t.id };
+        bestGain = gain;
+      }
+    }
+  }
+  return best;
+}
+
+/** A printer's newest pending job is moved only while another pending job is ahead of it. */
+export const RESCHEDULE_MIN_PENDING_JOBS = 2;
 
 export type JobPhase = 'pending' | 'processing' | 'completed' | 'canceled' | 'aborted';
 

@@ -7,7 +7,10 @@
  *  - what from where: `planSyncCycle` (sync-planner.ts) with `live`: its own share → the cloud lane;
  *    a LAN holder, or someone else's share whose owner is online (and so fetching it now) → the LAN
  *    lane; the rest waits for the next tick (then the cloud after `backgroundLanDeadlineMs`);
- *  - pipelined: the two lanes run at the same time. The LAN lane takes an image block by block from
+ *  - pipelined (`lanes: "pipelined"`, the default): the two lanes run at the same time
+ *    (`"sequential"`: a printer's LAN lane starts only once its cloud lane is empty, as the edge
+ *    node's cycle does today).
+ *    The LAN lane takes an image block by block from
  *    its owner while the owner is still receiving it; the fluid model moves the bytes and holds the
  *    image back (`FlowSource.holdBack`) until some printer of the venue holds it, then delivers it
  *    one LAN round trip later (its last blocks still in flight). Only owners (or the
@@ -51,6 +54,7 @@ export class MeshLiveSync {
   readonly #rngs: Rng[];
   readonly #capBytesPerSec: number;
   readonly #onPlan: PlanObserver | undefined;
+  readonly #sequential: boolean;
   /** Per image: printers whose LAN lane moved it and wait for a venue copy to exist. */
   readonly #waiting = new Map<number, number[]>();
   #stopped = false;
@@ -71,6 +75,7 @@ export class MeshLiveSync {
     this.#mayRun = mayRun;
     this.#sourceCfg = sourceCfg;
     this.#onPlan = onPlan;
+    this.#sequential = cfg.lanes === 'sequential';
     this.#schedule = meshSyncSchedule(cfg);
     this.#startMs = Date.parse(sim.scenario.startsAtUtc);
     this.#want = Array.from({ length: n }, () => []);
@@ -243,7 +248,16 @@ export class MeshLiveSync {
         images: [...images],
         source: kind === 'wan' ? 'cloud' : 'lan',
       });
-    if (lane.flow !== null || lane.starting) return;
+    this.#start(p, kind);
+  }
+
+  /** Starts the lane's flow unless it runs, or (sequential lanes) the cloud lane still has work. */
+  #start(p: number, kind: LaneKind): void {
+    const sim = this.#sim;
+    const lanes = this.#lanes[p]!;
+    const lane = lanes[kind];
+    if (lane.queue === null || lane.flow !== null || lane.starting) return;
+    if (kind === 'lan' && this.#sequential && lanes.wan.queue !== null) return;
     // The request takes one round trip before bytes flow.
     lane.starting = true;
     const queue = lane.queue;
@@ -257,6 +271,7 @@ export class MeshLiveSync {
         // Nothing of the queue was still to move (fans' fetches took it all).
         this.requeue(p, queue.release(-1));
         lane.queue = null;
+        if (kind === 'wan' && this.#sequential) this.#start(p, 'lan');
         return;
       }
       lane.flow = flow;
@@ -274,6 +289,8 @@ export class MeshLiveSync {
         if (lane.queue !== queue) return;
         lane.flow = null;
         lane.queue = null;
+        // Sequential lanes: the LAN lane waited for the cloud lane to empty.
+        if (kind === 'wan' && this.#sequential) this.#start(p, 'lan');
       },
       // The LAN lane streams from a peer still receiving the image: held once a venue copy exists.
       holdBack: kind === 'lan' ? (image) => this.#holdBack(p, image) : undefined,
@@ -297,6 +314,8 @@ export class MeshLiveSync {
     lane.flow = null;
     lane.queue = null;
     lane.starting = false;
+    // Sequential lanes: with the cloud lane gone (WAN down), the LAN lane goes on with what the venue has.
+    if (kind === 'wan' && this.#sequential && !this.#stopped && this.#sim.isPrinterUp(p)) this.#start(p, 'lan');
   }
 
   /**

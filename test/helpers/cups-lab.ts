@@ -26,7 +26,8 @@ export class CupsLab {
     return path.join(this.#dir, 'out');
   }
 
-  async start(opts: { printSeconds: number }): Promise<this> {
+  /** `reportsMarkers: false`: a printer that does not say how much ribbon is left (prints left are counted). */
+  async start(opts: { printSeconds: number; reportsMarkers?: boolean }): Promise<this> {
     const d = await fs.mkdtemp(path.join(os.tmpdir(), 'vpm-cups-'));
     this.#dir = d;
     await fs.chmod(d, 0o755);
@@ -44,8 +45,7 @@ if [ -e "${d}/EMPTY" ]; then echo "STATE: +media-empty-error" >&2; echo "ERROR: 
 echo "STATE: -media-empty-error" >&2
 sleep ${opts.printSeconds}
 cat "\${6:-/dev/stdin}" > "${d}/out/$1-$3.jpg.tmp" && mv "${d}/out/$1-$3.jpg.tmp" "${d}/out/$1-$3.jpg"
-echo "ATTR: marker-levels=80 marker-names=ribbon marker-types=ink-ribbon marker-colors=#00FFFF" >&2
-exit 0
+${opts.reportsMarkers === false ? '' : 'echo "ATTR: marker-levels=80 marker-names=ribbon marker-types=ink-ribbon marker-colors=#00FFFF" >&2\n'}exit 0
 `,
     );
     // Root-owned and private: cupsd runs it as root, as it does for backends that need to.

@@ -24,7 +24,7 @@ export const DEFAULT_SECONDS_PER_PRINT = 12;
  * again, so a queue that stopped itself is resumed this often to let the backend look again; if the
  * printer is still empty, the backend stops the queue again and nothing prints.
  */
-export const DEFAULT_RESUME_RETRY_MS = 10_000;
+export const DEFAULT_RESUME_RETRY_MS = 5_000;
 /** Warn when this many prints or fewer are left on a roll (configurable per printer). */
 export const DEFAULT_LOW_ROLL_PRINTS = 40;
 
@@ -100,6 +100,8 @@ export class IppPhotoPrinter extends EventEmitter {
   #lastCompletedAt = Number.NEGATIVE_INFINITY;
   /** Resumed after stopping itself, not yet shown to print again: one job at a time until it does. */
   #probing = false;
+  /** The printer said it was out of paper since the roll count started: once it prints again, the roll is new. */
+  #rollRanOut = false;
   resumes = 0;
 
   constructor(
@@ -170,6 +172,8 @@ export class IppPhotoPrinter extends EventEmitter {
       if (!(err instanceof IppError)) throw err;
       next = unreachableHealth(this.name, err.message);
     }
+    if (next.state === 'paper_out') this.#rollRanOut = true;
+    else if (this.#rollRanOut && next.canPrint && !this.#probing) this.#newRoll();
     const changed = next.state !== this.health.state || next.detail !== this.health.detail;
     this.health = next;
     if (changed) this.emit('health', next);
@@ -218,7 +222,29 @@ export class IppPhotoPrinter extends EventEmitter {
     return [...open, ...done].filter((j) => j.name === unitId).sort((a, b) => b.id - a.id);
   }
 
+  /** True while the next job is the one that shows whether a resumed queue can print again. */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
+  /**
+   * An operator loaded a new roll: count prints left from a full roll again, and look at a queue that
+   * stopped for lack of paper now instead of at its next retry.
+   */
+  async rollLoaded(): Promise<PrinterHealth> {
+    this.#newRoll();
+    this.#lastResumeAt = Number.NEGATIVE_INFINITY;
+    return this.refresh();
+  }
+
+  #newRoll(): void {
+    this.#rollRanOut = false;
+    this.printedSinceLoad = 0;
+  }
+
   recordCompleted(sentAt: number): void {
+    // A resumed queue's first print after running out of paper shows a new roll is in.
+    if (this.#rollRanOut) this.#newRoll();
     this.printsToday++;
     this.printedSinceLoad++;
     this.#probing = false;
