@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +25,13 @@ import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue
  *    window as replicationMBps, ÷ CPU seconds per MB of the piped baseline (process.cpuUsage() of
  *    this process while it runs both corestores, sender and receiver, over the same blocks).
  * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
+ * BENCH_LATE_CPU_PROF=<dir>: the late printer runs with `node --cpu-prof` and writes its profile to <dir>
+ * when it stops; the replication window is printed in the profile's clock (µs), to cut it out.
  */
 const PRINTERS = Number(process.env.BENCH_PRINTERS ?? 10);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 42);
 const IMAGE_SIDE = Number(process.env.BENCH_IMAGE_SIDE ?? 2600);
+const LATE_CPU_PROF_DIR = process.env.BENCH_LATE_CPU_PROF;
 const LOCAL_REDEMPTIONS = 40;
 /** Redemptions of a missing photo per condition (idle, busy); the medians are compared. */
 const FETCH_SAMPLES = 3;
@@ -59,8 +63,8 @@ async function main(kit: VenueKit): Promise<void> {
   await kit.ready();
   const images = await kit.uploadPhotos(IMAGES, (i) => noisyJpeg(i, IMAGE_SIDE));
   const uniqueBytes = images.reduce((n, i) => n + i.bytes, 0);
-  const edge = (name: string, extra: Record<string, unknown> = {}) =>
-    kit.startPrinter({ name, config: { ...PRINTER_CONFIG, ...extra } });
+  const edge = (name: string, extra: Record<string, unknown> = {}, nodeArgs: string[] = []) =>
+    kit.startPrinter({ name, config: { ...PRINTER_CONFIG, ...extra }, process: { nodeArgs } });
   const holdsAll = async (nodes: EdgeProcess[], timeoutMs: number) =>
     waitFor(
       async () =>
@@ -81,13 +85,18 @@ async function main(kit: VenueKit): Promise<void> {
   const lanBytes = statuses.reduce((n, s) => n + s.bytesFromLan, 0);
 
   progress('one more printer replicating the whole event from the LAN');
-  const late = await edge('LATE');
+  const profArgs = LATE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${LATE_CPU_PROF_DIR}`] : [];
+  const late = await edge('LATE', {}, profArgs);
   // From its first byte: startup (pairing, DHT lookup, settling) is not replication throughput.
   await waitFor(async () => (await late.status()).bytesFromLan > 0, 60_000, 20);
   const lateStart = clock.now();
   const latePid = late.child.pid!;
   const lateCpuStart = await processCpuSeconds(latePid);
+  // CLOCK_MONOTONIC in µs: the clock of V8's .cpuprofile timestamps on Linux.
+  const windowStartUs = process.hrtime.bigint() / 1000n;
   if (!(await holdsAll([late], 600_000))) throw new Error('the late printer did not finish');
+  if (LATE_CPU_PROF_DIR)
+    progress(`late printer pid ${latePid}: replication window ${windowStartUs}..${process.hrtime.bigint() / 1000n} µs`);
   const replicationMBps = uniqueBytes / MB / ((clock.now() - lateStart) / 1000);
   const lateStatus = await late.status();
   const cpuPerMbEdge = (await processCpuSeconds(latePid)) - lateCpuStart;
@@ -162,17 +171,22 @@ async function timedLanRedeem(
   return unit.source === 'lan' ? ms : Number.NaN;
 }
 
-/** Two corestores in this process, piped: the ceiling for Hypercore replication on this machine. */
+/**
+ * Two corestores in this process, piped: the ceiling for Hypercore replication on this machine. The
+ * blocks are encrypted as the event feeds' are (the same Hyperblobs layout and block size), so both
+ * sides store and move the same kind of blocks.
+ */
 async function pipedBaseline(images: Buffer[]): Promise<{ mbps: number; cpuSeconds: number; mb: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-pipe-'));
   try {
     const a = new Corestore(join(dir, 'a'));
     const b = new Corestore(join(dir, 'b'));
-    const source = a.get({ name: 'blobs' });
+    const encryption = { key: randomBytes(32) };
+    const source = a.get({ name: 'blobs', encryption });
     await source.ready();
     const blobs = new Hyperblobs(source, { blockSize: FEED_BLOCK_BYTES });
     for (const image of images) await blobs.put(image);
-    const copy = b.get({ key: source.key });
+    const copy = b.get({ key: source.key, encryption });
     await copy.ready();
     const s1 = a.replicate(true);
     const s2 = b.replicate(false);

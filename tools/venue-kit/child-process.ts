@@ -49,15 +49,17 @@ export interface SpawnOptions {
   onStderr?: (chunk: string) => void;
   /** Sent before SIGTERM (a SIGSTOPped process would otherwise hold SIGTERM pending forever). */
   resumeBeforeStop?: boolean;
+  /** Options of node itself, before `--import tsx` (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
-/** Runs `node --import tsx <args>` from the repository root (or `prefix` + that, e.g. `ip netns exec`). */
+/** Runs `node [nodeArgs] --import tsx <args>` from the repository root (or `prefix` + that, e.g. `ip netns exec`). */
 export async function spawnLogged(
   clock: Clock,
   args: string[],
   opts: SpawnOptions & { prefix?: string[] } = {},
 ): Promise<LoggedChild> {
-  const command = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', ...args];
+  const command = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeArgs ?? []), '--import', 'tsx', ...args];
   if (opts.logFile) await mkdir(dirname(opts.logFile), { recursive: true });
   const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,

@@ -50,7 +50,8 @@ export interface EdgeProcess {
   restart(opts?: EdgeProcessOptions): Promise<EdgeProcess>;
 }
 
-export interface EdgeProcessOptions extends Pick<SpawnOptions, 'keepLogLines' | 'logFile' | 'onLine' | 'onStderr'> {
+export interface EdgeProcessOptions
+  extends Pick<SpawnOptions, 'keepLogLines' | 'logFile' | 'onLine' | 'onStderr' | 'nodeArgs'> {
   /** Extra command-line arguments of `edge-node/main.ts`. */
   args?: string[];
   readyTimeoutMs?: number;
