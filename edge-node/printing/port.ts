@@ -81,6 +81,8 @@ export interface PrinterPort {
   prerender?(key: string, image: Buffer): Promise<void>;
   /** Optional: whether `key` is rendered ahead. */
   isPrerendered?(key: string): boolean;
+  /** Optional (photo stations): staff loaded a new roll into printer `name`; answers its report. */
+  rollLoaded?(name: string): Promise<unknown>;
   /** Optional: how many photos it keeps rendered ahead (default RASTER_CACHE_ENTRIES). */
   readonly prerenderCapacity?: number;
   /** 'status' fires whenever the state or its reason changes, e.g. paper_out while a job waits. */

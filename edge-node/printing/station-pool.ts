@@ -276,7 +276,7 @@ export class StationPool implements PrinterPort {
 
   /** Follows one job to its end: printed, or known not to have printed (and why). */
   async #watch(printer: IppPhotoPrinter, unitId: string, jobId: number, signal: AbortSignal): Promise<JobOutcome> {
-    const entry: JobInFlight = { printer, jobId, phase: 'pending', moveToIdle: false, moving: false };
+    const entry: JobInFlight = { printer, jobId, phase: 'pending', move: 'none' };
     this.#jobs.set(unitId, entry);
     try {
       return await this.#follow(entry, unitId, signal);
@@ -290,7 +290,6 @@ export class StationPool implements PrinterPort {
     const sentAt = this.#clock.now();
     let stalledSince: number | null = null;
     let cancelled = false;
-    let cancelledToMove = false;
     for (;;) {
       await this.#clock.sleep(this.#pollMs, signal);
       let state: number;
@@ -307,21 +306,19 @@ export class StationPool implements PrinterPort {
       }
       const phase = jobPhase(state);
       entry.phase = phase;
-      if (entry.moveToIdle && !cancelled) {
-        entry.moveToIdle = false;
+      if (entry.move === 'requested' && !cancelled) {
+        entry.move = 'none';
         // Only a job that has not started moves: the rebalancer picked one with a pending job ahead.
         if (phase === 'pending') {
           try {
             await printer.client.cancelJob(jobId);
             cancelled = true;
-            cancelledToMove = true;
+            entry.move = 'cancelling';
           } catch (err) {
             if (!(err instanceof IppError)) throw err;
-            entry.moving = false;
           }
           continue;
         }
-        entry.moving = false;
       }
       if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
       else stalledSince = null;
@@ -335,7 +332,7 @@ export class StationPool implements PrinterPort {
         printer.recordCompleted(sentAt);
         return 'printed';
       }
-      if (action === 'move') return cancelledToMove && phase === 'canceled' ? 'rebalanced' : 'not-printed';
+      if (action === 'move') return entry.move === 'cancelling' && phase === 'canceled' ? 'rebalanced' : 'not-printed';
       if (action === 'cancel' && !cancelled) {
         cancelled = true;
         try {
@@ -400,7 +397,7 @@ export class StationPool implements PrinterPort {
   /** Moves the newest pending job of a long queue to a printer with nothing to do (one at a time). */
   #rebalance(): void {
     const jobs = [...this.#jobs.values()];
-    if (jobs.some((j) => j.moving)) return;
+    if (jobs.some((j) => j.move !== 'none')) return;
     const views = this.printers.map((p) => ({
       ...p.view(),
       pendingJobs: jobs.filter((j) => j.printer === p && j.phase === 'pending').length,
@@ -412,8 +409,7 @@ export class StationPool implements PrinterPort {
       if (j.printer.name === move.from && j.phase === 'pending' && (!newest || j.jobId > newest.jobId)) newest = j;
     }
     if (newest) {
-      newest.moveToIdle = true;
-      newest.moving = true;
+      newest.move = 'requested';
     }
   }
 

@@ -35,10 +35,11 @@ export interface JobInFlight {
   printer: IppPhotoPrinter;
   jobId: number;
   phase: JobPhase;
-  /** Set by the rebalancer: cancel this job while it is still pending, then send the unit again. */
-  moveToIdle: boolean;
-  /** From the rebalancer's pick until the unit left this printer (or stayed): one move at a time. */
-  moving: boolean;
+  /**
+   * The rebalancer's move of this job to an idle printer: `requested` (cancel it while still pending),
+   * `cancelling` (cancelled, waiting for the printer to confirm), `none`. One move at a time per station.
+   */
+  move: 'none' | 'requested' | 'cancelling';
 }
 
 /** How a watched job ended. */

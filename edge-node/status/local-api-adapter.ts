@@ -8,7 +8,6 @@ import { printerBlocksNewOrders } from '../kiosk/kiosk-messages.ts';
 import { KioskShop } from '../kiosk/kiosk-shop.ts';
 import type { NodeRuntime } from '../node-runtime.ts';
 import type { ReceiptInfo } from '../printing/port.ts';
-import { StationPool } from '../printing/station-pool.ts';
 import { kioskRouting } from '../routing/kiosk-routing.ts';
 import type { LocalApiDeps } from './local-api.ts';
 import type { NodeMetrics } from './node-metrics.ts';
@@ -78,9 +77,7 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     progress: (orderId) => node.progress(orderId),
     rollLoaded: async (name) => {
       const p = printer();
-      if (!(p instanceof StationPool)) {
-        throw new AppError('station_printer_unknown', 'This node drives no IPP photo printers.');
-      }
+      if (!p.rollLoaded) throw new AppError('station_printer_unknown', 'This node drives no IPP photo printers.');
       return p.rollLoaded(name);
     },
     ownPhotos: runtime.ownPhotos
