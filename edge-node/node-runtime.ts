@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { PreRenderer } from './jobs/pre-renderer.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
+import { CloudLane } from './mesh/cloud-lane.ts';
 import { EndedFeeds } from './mesh/ended-feeds.ts';
 import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
 import { ImageFetcher } from './mesh/image-fetcher.ts';
@@ -82,6 +84,7 @@ export class NodeRuntime extends Resource {
   #client: CoordinatorClient | null = null;
   #sync: ProfileSync | null = null;
   #corestore: Corestore | null = null;
+  #lane: CloudLane | null = null;
   /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
   #ended: EndedFeeds | null = null;
   #dht: VenueDht | null = null;
@@ -256,6 +259,12 @@ export class NodeRuntime extends Resource {
     const profile = await sync.waitForProfile();
 
     this.#corestore = this.own(await this.#openCorestore(join(dataDir, 'corestore')));
+    // The lane holds only blocks in flight from the cloud: a fresh one each time the storage opens.
+    const laneDir = join(dataDir, 'cloud-lane');
+    await rm(laneDir, { recursive: true, force: true });
+    const lane = this.own(new CloudLane(this.#corestore, await this.#openCorestore(laneDir)));
+    await lane.ready();
+    this.#lane = lane;
     this.#ended = new EndedFeeds({ corestore: this.#corestore, file: join(dataDir, 'reclaimed-feeds.json'), logger });
     const dhtAddress = { host: config.dhtHost, port: await stableDhtPort(dataDir, config.dhtHost, config.dhtPort) };
     // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
@@ -272,6 +281,7 @@ export class NodeRuntime extends Resource {
     const mesh = this.own(
       new VenueMesh({
         corestore: this.#corestore,
+        cloudStore: lane.store,
         keyPair: { publicKey: identity.publicKey, secretKey: identity.secretKey },
         bootstrap: config.dhtBootstrap,
         dhtHost: config.dhtHost,
@@ -321,6 +331,7 @@ export class NodeRuntime extends Resource {
     const offline = this.own(
       new OfflineRedemption({
         corestore: this.#corestore,
+        lane,
         identity: { publicKey: identity.publicKey, secretKey: identity.secretKey },
         config: config.offline,
         profile: () => this.profile,
@@ -473,14 +484,17 @@ export class NodeRuntime extends Resource {
         catalogKey: feed.catalogKey,
         encryptionKey: feed.encryptionKey,
       },
-      (source, bytes) => {
-        metrics.countBytes(source, bytes);
-        if (source !== 'served') this.#replicator?.noteProgress(clock.now());
+      {
+        onBytes: (source, bytes) => {
+          metrics.countBytes(source, bytes);
+          if (source !== 'served') this.#replicator?.noteProgress(clock.now(), source);
+        },
+        isCloud: (key) => this.#mesh?.isCloudKey(key) ?? false,
+        onBadPeer: (key, reason) => this.#mesh?.block(key, reason),
+        onStorageError: (err) => storage.report(err),
+        clock,
+        lane: this.#lane ?? undefined,
       },
-      (key) => this.#mesh?.isCloudKey(key) ?? false,
-      (key, reason) => this.#mesh?.block(key, reason),
-      (err) => storage.report(err),
-      clock,
     );
     // Queues travel on the catalog cores every venue printer replicates with every other.
     this.#queues.attach(replica.catalog.core);
@@ -493,6 +507,8 @@ export class NodeRuntime extends Resource {
     this.#replicas.set(feed.eventId, replica);
     // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
     replica.onGrowth(() => this.#replicator?.wake());
+    // A peer has new photos: what this printer could not get from anyone may be there now.
+    replica.have.onAnnouncement(() => this.#replicator?.wake());
     return replica;
   }
 

@@ -33,8 +33,12 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
     [1, 1, 1, 0, 0, 1, 1, 1, 0],
   );
   t.is(haveA.holders(0), 0, 'B announced nothing yet');
+  // An announcement wakes A's listeners (the replicator syncs again at once); forged ones do not.
+  let announcements = 0;
+  haveA.onAnnouncement(() => announcements++);
   haveB.announce([3]);
   t.true(await waitFor(() => haveA.holders(3) === 1, 5_000));
+  t.is(announcements, 1);
   // A forged message does not change what A believes.
   const ext = (reader as unknown as { extensions: Map<string, { send(m: unknown, p: unknown): void }> }).extensions.get(
     'vpm/have/v1',
@@ -43,6 +47,7 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
   ext.send({ held: [[0, 'lots']] }, reader.peers[0]);
   ext.send({ held: 'everything' }, reader.peers[0]);
   t.true(await waitFor(() => haveA.rejectedMessages === 2, 5_000), 'A received both forged messages and refused them');
+  t.is(announcements, 1, 'a refused message wakes no one');
   t.is(haveA.holders(3), 1);
   t.is(haveA.holders(0), 0);
   // A valid message after the forged ones still counts: the peer is not ignored for good.

@@ -41,8 +41,7 @@ test('event replica: a catalog entry not here yet is null; a read on a closed re
   const replica = new EventReplica(
     store,
     { eventId: 'ev-1', blobsKey: hex(), catalogKey: hex(), encryptionKey: hex() },
-    () => {},
-    () => false,
+    { onBytes: () => {}, isCloud: () => false },
   );
   await replica.ready();
   t.is(await replica.entry('img-1', 50), null);

@@ -190,12 +190,7 @@ test('a printer replica answers for the photos it holds when the newest catalog 
   await feed.appendBatch([image('img-held', 100, 1)]);
   const store = new Corestore(join(await tempDir(t), 'printer'));
   t.teardown(() => store.close());
-  const replica = new EventReplica(
-    store,
-    feed.descriptor(),
-    () => {},
-    () => true,
-  );
+  const replica = new EventReplica(store, feed.descriptor(), { onBytes: () => {}, isCloud: () => true });
   await replica.ready();
   t.teardown(() => replica.close());
   const s1 = feeds.corestore.replicate(true);

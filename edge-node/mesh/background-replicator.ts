@@ -25,6 +25,8 @@ export const CLOUD_BATCH_STALL_MS = 20_000;
  * the coordinator saw it this recently.
  */
 export const PRINTER_ONLINE_WINDOW_MS = 60_000;
+/** Blocks the cloud lane holds reach the main core in-process; waiting longer than this means they never came. */
+export const LANE_HANDOFF_MS = 5_000;
 /** Before its first cycle a starting node waits this long for its LAN peers, so shares are agreed. */
 export const MESH_SETTLE_MS = 3_000;
 
@@ -51,6 +53,14 @@ export interface SyncReplica {
   };
   readonly catalog: { readonly core: { readonly contiguousLength: number } };
   readonly have: { holders(seq: number): number };
+  /**
+   * The cloud lane (cloud-lane.ts): `fetchFromCloud` asks the cloud for blocks the main core takes as
+   * they arrive, so LAN fetches may run at the same time. Without it the cloud attaches to the main
+   * core, and the LAN phase waits until the cloud phase has hung up.
+   */
+  readonly hasCloudLane?: boolean;
+  fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
   updateCatalog(): Promise<void>;
   entries(): Promise<SyncEntry[]>;
   holds(entry: SyncEntry): Promise<boolean>;
@@ -117,6 +127,13 @@ export interface BackgroundReplicatorOptions {
   live?: boolean;
 }
 
+/** One event's blocks for this cycle: from the cloud (-1: the catalog alone) and from the LAN. */
+interface CycleWork {
+  replica: SyncReplica;
+  cloud: number[];
+  lan: number[];
+}
+
 /** A planned unit and the blocks of it this printer lacks. */
 interface Piece {
   unit: SyncUnit;
@@ -138,6 +155,8 @@ export class BackgroundReplicator {
   #cloudReachableSince: number | null;
   /** When photos last arrived here from anywhere: the venue is still being served. */
   #progressAt = 0;
+  /** When bytes last arrived from each source: a batch stalls on its own source's silence. */
+  readonly #sourceProgressAt = { lan: 0, cloud: 0 };
   cycles = 0;
 
   constructor(opts: BackgroundReplicatorOptions) {
@@ -146,8 +165,9 @@ export class BackgroundReplicator {
   }
 
   /** Bytes arrived (LAN or cloud). */
-  noteProgress(now: number): void {
+  noteProgress(now: number, source: 'lan' | 'cloud' = 'lan'): void {
     this.#progressAt = now;
+    this.#sourceProgressAt[source] = now;
   }
 
   /** When replicated bytes last arrived (epoch ms; 0: never). */
@@ -245,7 +265,7 @@ export class BackgroundReplicator {
         .map((p) => p.id),
     ];
     const shares = new ResponsibilityMap(online);
-    const work: Array<{ replica: SyncReplica; cloud: number[]; lan: number[] }> = [];
+    const work: CycleWork[] = [];
     for (const replica of this.#o.replicas()) {
       const head = profile.feeds.find((f) => f.eventId === replica.eventId)?.head;
       const length = Math.max(head?.blobsLength ?? 0, replica.blobsCore.length);
@@ -272,39 +292,83 @@ export class BackgroundReplicator {
       work.push({ replica, cloud, lan });
     }
 
-    // Cloud phase: only what the plan sends to the cloud is requested while it is attached.
-    const cloudWork = work.filter((w) => w.cloud.length > 0);
-    if (cloudWork.length > 0) {
-      await this.#o.gate.waitForTurn();
-      const session = await this.#o.cloud.acquire();
-      this.cloudReachable(session.connected, this.#o.clock.now());
-      try {
-        if (session.connected) {
-          for (const w of cloudWork) {
-            const blocks = w.cloud.filter((b) => b >= 0);
-            report.cloudBlocksRequested += blocks.length;
-            if (blocks.length === 0) await w.replica.updateCatalog();
-            await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS);
-          }
-        }
-      } finally {
-        session.release();
-        this.#o.cloud.hangUpIfIdle();
-      }
+    // With a cloud lane the printer's cloud share and its LAN share move at once (a swarm, not a
+    // two-phase copy); without one the LAN waits until the cloud has hung up (cloud-once).
+    if (work.every((w) => w.replica.hasCloudLane === true)) {
+      await Promise.all([this.#cloudWork(work, report, true), this.#lanWork(work, report)]);
+    } else {
+      await this.#cloudWork(work, report, false);
+      await this.#lanWork(work, report);
     }
+    return report;
+  }
 
-    // LAN phase: everything else, from the venue's printers, rarest images first after a random start.
+  /** What the plan sends to the cloud, and only that. */
+  async #cloudWork(work: CycleWork[], report: CycleReport, throughLane: boolean): Promise<void> {
+    const cloudWork = work.filter((w) => w.cloud.length > 0);
+    if (cloudWork.length === 0) return;
+    await this.#o.gate.waitForTurn();
+    const session = await this.#o.cloud.acquire();
+    this.cloudReachable(session.connected, this.#o.clock.now());
+    let stalled = false;
+    try {
+      if (!session.connected) return;
+      for (const w of cloudWork) {
+        if (this.#closed) return;
+        const blocks = w.cloud.filter((b) => b >= 0);
+        report.cloudBlocksRequested += blocks.length;
+        if (blocks.length === 0) await w.replica.updateCatalog();
+        if (!throughLane) {
+          await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS, 'cloud');
+          continue;
+        }
+        if (blocks.length === 0) continue;
+        // The main core wants them too: it takes each block from the lane the moment the lane has it
+        // and serves it on to LAN peers, who are asking for it meanwhile (their `ownerFetching`).
+        const handoff = w.replica.blobsCore.download({ blocks });
+        try {
+          const complete = await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
+            w.replica.fetchFromCloud!({ blocks: batch }),
+          );
+          // A cloud session that delivers nothing stays that way (sim/README.md, "stalled cloud
+          // sessions"): hang up, so the next cycle dials a fresh one.
+          if (!complete) {
+            stalled = true;
+            this.#o.logger.warn(
+              { eventId: w.replica.eventId, blocks: blocks.length, stallMs: CLOUD_BATCH_STALL_MS },
+              'the cloud delivered nothing for a while: hanging up, the next cycle dials again',
+            );
+          }
+          const stop = new AbortController();
+          await Promise.race([
+            handoff.done().catch(() => {}),
+            this.#o.clock.sleep(LANE_HANDOFF_MS, stop.signal).catch(() => {}),
+          ]);
+          stop.abort();
+        } finally {
+          handoff.destroy();
+          await w.replica.releaseCloudCopies?.(blocks);
+        }
+        await w.replica.announceHoldings();
+      }
+    } finally {
+      session.release();
+      if (!throughLane || stalled) this.#o.cloud.hangUpIfIdle();
+    }
+  }
+
+  /** Everything else, from the venue's printers, rarest images first after a random start. */
+  async #lanWork(work: CycleWork[], report: CycleReport): Promise<void> {
     for (const w of work) {
       if (this.#closed || w.lan.length === 0) continue;
       const ordered = await this.#lanOrder(w.replica, w.lan);
       report.lanBlocksRequested += ordered.length;
-      await this.#fetchBlocks(w.replica, ordered, LAN_BATCH_STALL_MS);
+      await this.#fetchBlocks(w.replica, ordered, LAN_BATCH_STALL_MS, 'lan');
       let missing = 0;
       for (const b of w.lan) if (!(await w.replica.blobsCore.has(b))) missing++;
       report.stillMissing += missing;
       await w.replica.announceHoldings();
     }
-    return report;
   }
 
   /**
@@ -383,7 +447,14 @@ export class BackgroundReplicator {
   }
 
   /** Fetches blocks in small batches under the bandwidth cap, yielding to on-demand fetches. */
-  async #fetchBlocks(replica: SyncReplica, blocks: number[], stallMs: number): Promise<void> {
+  async #fetchBlocks(
+    replica: SyncReplica,
+    blocks: number[],
+    stallMs: number,
+    source: 'lan' | 'cloud',
+    download: (batch: number[]) => { done(): Promise<unknown>; destroy(): void } = (batch) =>
+      replica.blobsCore.download({ blocks: batch }),
+  ): Promise<boolean> {
     // A few batches in flight keep the pipe full between round trips; each stays small enough that
     // an on-demand fetch waits behind little (the batches stop the moment one starts).
     let next = 0;
@@ -392,22 +463,37 @@ export class BackgroundReplicator {
       while (!stop && !this.#closed && next < blocks.length) {
         const start = next;
         next += BACKGROUND_BATCH_BLOCKS;
-        const done = await this.#fetchBatch(replica, blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS), stallMs);
+        const done = await this.#fetchBatch(
+          blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS),
+          stallMs,
+          source,
+          download,
+        );
         if (!done) stop = true;
       }
     };
     await Promise.all(Array.from({ length: BACKGROUND_PARALLEL_BATCHES }, worker));
+    return !stop;
   }
 
-  /** One batch, retried after any on-demand interruption; false when it stalled or failed. */
-  async #fetchBatch(replica: SyncReplica, batch: number[], stallMs: number): Promise<boolean> {
+  /**
+   * One batch, retried after any on-demand interruption; false when it failed, or stalled: nothing
+   * at all arrived at this node for `stallMs` (a batch of blocks its owner is still receiving from
+   * the cloud trickles in, and is not given up while it does).
+   */
+  async #fetchBatch(
+    batch: number[],
+    stallMs: number,
+    source: 'lan' | 'cloud',
+    download: (batch: number[]) => { done(): Promise<unknown>; destroy(): void },
+  ): Promise<boolean> {
     const clock = this.#o.clock;
     for (;;) {
       await this.#o.gate.waitForTurn();
       const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, clock.now());
       if (wait > 0) await clock.sleep(wait, this.#abort.signal).catch(() => {});
       if (this.#closed) return false;
-      const range = replica.blobsCore.download({ blocks: batch });
+      const range = download(batch);
       const interrupted = this.#o.gate.nextOnDemand().then(() => 'interrupted' as const);
       // The stall timer is cancelled once the race is decided, and on close.
       const stall = new AbortController();
@@ -418,10 +504,7 @@ export class BackgroundReplicator {
           () => 'done' as const,
           () => 'failed' as const,
         ),
-        clock.sleep(stallMs, stall.signal).then(
-          () => 'stalled' as const,
-          () => 'closed' as const,
-        ),
+        this.#quietFor(stallMs, source, stall.signal),
         interrupted,
       ]);
       this.#abort.signal.removeEventListener('abort', onClose);
@@ -429,6 +512,21 @@ export class BackgroundReplicator {
       range.destroy();
       if (outcome === 'interrupted') continue; // the same batch again once the fan is served
       return outcome === 'done';
+    }
+  }
+
+  /** Resolves 'stalled' once no bytes have arrived from `source` for `ms` (counted from the call at the earliest). */
+  async #quietFor(ms: number, source: 'lan' | 'cloud', signal: AbortSignal): Promise<'stalled' | 'closed'> {
+    const clock = this.#o.clock;
+    const from = clock.now();
+    for (;;) {
+      const left = Math.max(from, this.#sourceProgressAt[source]) + ms - clock.now();
+      if (left <= 0) return 'stalled';
+      try {
+        await clock.sleep(left, signal);
+      } catch {
+        return 'closed';
+      }
     }
   }
 }

@@ -21,6 +21,7 @@ import {
   templateCatalogKey,
 } from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
+import type { CloudCore, CloudLane } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
 
@@ -33,6 +34,20 @@ export const CATALOG_SCAN_DEADLINE_MS = 5_000;
 export const CATALOG_UPDATE_WAIT_MS = 2_000;
 
 export type ByteSource = 'lan' | 'cloud';
+
+export interface EventReplicaHooks {
+  /** Bytes that arrived from a LAN peer or the cloud, or were served to a LAN peer. */
+  onBytes: (source: ByteSource | 'served', bytes: number) => void;
+  /** Whether a peer key is one of the coordinator's seeders. */
+  isCloud: (keyHex: string) => boolean;
+  /** A peer sent data that failed verification. */
+  onBadPeer?: (keyHex: string, reason: string) => void;
+  /** A block was verified but could not be stored here (full disk). */
+  onStorageError?: (err: Error) => void;
+  clock?: Clock;
+  /** The node's cloud lane (cloud-lane.ts); without one the seeder attaches to the main store. */
+  lane?: CloudLane;
+}
 
 export interface HoldingsScan {
   eventId: string;
@@ -63,34 +78,44 @@ export class EventReplica extends Resource {
   #entriesVersion = -1;
   readonly #isCloud: (keyHex: string) => boolean;
   readonly #clock: Clock;
+  /** This event's cores in the cloud lane (null: no lane, the seeder attaches to the main store). */
+  readonly #cloudBlobs: CloudCore | null;
+  readonly #cloudCatalog: CloudCore | null;
 
-  constructor(
-    store: Corestore,
-    descriptor: EventFeedDescriptor,
-    onBytes: (source: ByteSource | 'served', bytes: number) => void,
-    isCloud: (keyHex: string) => boolean,
-    onBadPeer: (keyHex: string, reason: string) => void = () => {},
-    onStorageError: (err: Error) => void = () => {},
-    clock: Clock = systemClock,
-  ) {
+  constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
+    const { onBytes, isCloud, onBadPeer = () => {}, onStorageError = () => {}, clock = systemClock, lane } = hooks;
     this.descriptor = descriptor;
     this.#clock = clock;
-    this.#isCloud = isCloud;
+    const lanePeer = lane?.peerKey ?? null;
+    // A block the main store took from the cloud lane came over the WAN (the lane counted its bytes).
+    this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
     this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
     this.have = new HaveMap(catalogCore);
+    this.#cloudBlobs = lane?.open(descriptor.blobsKey, { whole: false }) ?? null;
+    this.#cloudCatalog = lane?.open(descriptor.catalogKey, { whole: true }) ?? null;
+    const keyOf = (from: { remotePublicKey?: Buffer } | undefined) => from?.remotePublicKey?.toString('hex') ?? '';
     const account = (_index: number, byteLength: number, from: { remotePublicKey?: Buffer }) => {
-      const key = from?.remotePublicKey?.toString('hex') ?? '';
+      const key = keyOf(from);
+      if (key === lanePeer) return;
       onBytes(isCloud(key) ? 'cloud' : 'lan', byteLength);
     };
     this.blobsCore.on('download', account);
     catalogCore.on('download', account);
-    // What this printer serves to its LAN neighbours (it never serves the cloud).
-    const served = (_index: number, byteLength: number) => onBytes('served', byteLength);
+    // The lane's peers are the seeders and the main store: what it took from the main store (already
+    // here) is not counted, everything else came over the WAN.
+    const accountWan = (_index: number, byteLength: number, from: { remotePublicKey?: Buffer }) => {
+      if (keyOf(from) !== lane?.mainPeerKey) onBytes('cloud', byteLength);
+    };
+    for (const lanes of [this.#cloudBlobs, this.#cloudCatalog]) lanes?.core.on('download', accountWan);
+    // What this printer serves to its LAN neighbours (it never serves the cloud; the lane is itself).
+    const served = (_index: number, byteLength: number, to: { remotePublicKey?: Buffer }) => {
+      if (keyOf(to) !== lanePeer) onBytes('served', byteLength);
+    };
     this.blobsCore.on('upload', served);
     catalogCore.on('upload', served);
     // Hypercore refused data that does not match the writer's signed Merkle tree: that peer is
@@ -100,10 +125,11 @@ export class EventReplica extends Resource {
     const refuse = (err: Error, _req: unknown, _res: unknown, from: { remotePublicKey?: Buffer }) => {
       if (isLocalStorageError(err)) return onStorageError(err);
       const key = from?.remotePublicKey?.toString('hex');
-      if (key) onBadPeer(key, err?.message ?? 'invalid data');
+      if (key && key !== lanePeer) onBadPeer(key, err?.message ?? 'invalid data');
     };
     this.blobsCore.on('verification-error', refuse);
     catalogCore.on('verification-error', refuse);
+    for (const lanes of [this.#cloudBlobs, this.#cloudCatalog]) lanes?.core.on('verification-error', refuse);
   }
 
   /** Calls `listener` with each blob block downloaded from now on and who sent it; returns the unsubscribe. */
@@ -133,7 +159,12 @@ export class EventReplica extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    await Promise.all([this.blobsCore.ready(), this.catalog.ready()]);
+    await Promise.all([
+      this.blobsCore.ready(),
+      this.catalog.ready(),
+      this.#cloudBlobs?.ready(),
+      this.#cloudCatalog?.ready(),
+    ]);
     // The whole catalog, live: new entries arrive as the coordinator appends.
     this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
   }
@@ -210,14 +241,37 @@ export class EventReplica extends Resource {
     return out;
   }
 
-  /** Refreshes the catalog's length from connected peers; never waits long. */
+  /** Refreshes the catalog's length from connected peers (the cloud lane first, if attached); never waits long. */
   async updateCatalog(): Promise<void> {
     const stop = new AbortController();
-    await Promise.race([
-      this.catalog.core.update({ wait: false }).catch(() => false),
-      this.#clock.sleep(CATALOG_UPDATE_WAIT_MS, stop.signal).catch(() => {}),
-    ]);
+    const update = async () => {
+      await this.#cloudCatalog?.update();
+      await this.catalog.core.update({ wait: false }).catch(() => false);
+    };
+    await Promise.race([update(), this.#clock.sleep(CATALOG_UPDATE_WAIT_MS, stop.signal).catch(() => {})]);
     stop.abort();
+  }
+
+  /**
+   * Asks the cloud for these blob blocks. With a cloud lane the lane fetches them and the main core,
+   * which must want them too (a download range of its own), takes them from the lane as they arrive;
+   * without one, the main core asks whoever is attached.
+   */
+  fetchFromCloud(range: { blocks: number[] } | { start: number; end: number }): DownloadRange {
+    return this.#cloudBlobs ? this.#cloudBlobs.fetch(range) : this.blobsCore.download(range);
+  }
+
+  /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */
+  get hasCloudLane(): boolean {
+    return this.#cloudBlobs !== null;
+  }
+
+  /** Forgets the lane's copies of the blocks the main core now holds. */
+  async releaseCloudCopies(blocks: Iterable<number>): Promise<void> {
+    if (!this.#cloudBlobs) return;
+    const held: number[] = [];
+    for (const b of blocks) if (b < this.blobsCore.length && (await this.blobsCore.has(b))) held.push(b);
+    await this.#cloudBlobs.release(held);
   }
 
   async holds(entry: CatalogEntry): Promise<boolean> {
@@ -286,6 +340,7 @@ export class EventReplica extends Resource {
     this.have.close();
     this.#catalogRange?.destroy();
     for (const range of this.#frameRanges.values()) range.destroy();
+    await Promise.allSettled([this.#cloudCatalog?.close(), this.#cloudBlobs?.close()]);
     await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
   }
 }

@@ -26,6 +26,7 @@ export class HaveMap {
   readonly #peers = new Map<string, Array<[number, number]>>();
   readonly #extension: HaveExtension;
   #mine: HaveMessage = { held: [] };
+  readonly #listeners = new Set<() => void>();
   #rejected = 0;
 
   constructor(core: Hypercore) {
@@ -42,8 +43,10 @@ export class HaveMap {
       onmessage: (message, peer) => {
         const key = peer.remotePublicKey?.toString('hex');
         const held = parse(message);
-        if (key && held) this.#peers.set(key, held);
-        else this.#rejected++;
+        if (key && held) {
+          this.#peers.set(key, held);
+          for (const listener of this.#listeners) listener();
+        } else this.#rejected++;
       },
     });
     core.on('peer-add', (peer: unknown) => {
@@ -61,6 +64,15 @@ export class HaveMap {
     if (JSON.stringify(held) === JSON.stringify(this.#mine.held)) return;
     this.#mine = { held };
     this.#extension.broadcast(this.#mine);
+  }
+
+  /**
+   * Calls `listener` whenever a peer announces what it holds (it got new images): a printer that
+   * gave up on blocks nobody had syncs again at once instead of at the next tick. Returns the unsubscribe.
+   */
+  onAnnouncement(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Connected LAN peers known to hold image `seq` whole. */
@@ -81,6 +93,7 @@ export class HaveMap {
   }
 
   close(): void {
+    this.#listeners.clear();
     this.#extension.destroy();
     void this.#core;
   }

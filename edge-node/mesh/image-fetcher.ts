@@ -56,6 +56,7 @@ export class ImageFetcher {
     const { blockOffset, blockLength } = entry.blob;
     const range = replica.blobsCore.download({ start: blockOffset, end: blockOffset + blockLength });
     let cloudSession: { release: () => void } | null = null;
+    let cloudRange: { destroy(): void } | null = null;
     let source: FetchSource = 'lan';
     opts.onSource?.('lan');
     const useCloud = () => {
@@ -104,6 +105,9 @@ export class ImageFetcher {
           if (decision.source === 'cloud') {
             const session = await cloud.acquire();
             cloudSession = session;
+            // Through the cloud lane: the main core's range above takes the blocks as the lane gets them.
+            if (replica.hasCloudLane)
+              cloudRange = replica.fetchFromCloud({ start: blockOffset, end: blockOffset + blockLength });
             useCloud();
           }
         }
@@ -119,8 +123,14 @@ export class ImageFetcher {
     } finally {
       stopWatching();
       range.destroy();
+      cloudRange?.destroy();
       cloudSession?.release();
       leave();
+      if (cloudRange) {
+        // The lane's copies are dropped in the background; a lane closing meanwhile starts empty next time.
+        const blocks = Array.from({ length: blockLength }, (_, i) => blockOffset + i);
+        replica.releaseCloudCopies(blocks).catch(() => {});
+      }
     }
   }
 }

@@ -24,7 +24,9 @@ export type MeshLogger = StructuredLogger;
  * The venue mesh: one Hyperswarm on the venue's secret topic, replicating this node's corestore.
  *
  * Who may connect is decided here, by topology, because Hypercore has no "prefer this peer" API
- * (measured: while the cloud seeder is connected it serves blocks LAN peers also have). So:
+ * (measured: while the cloud seeder is connected it serves blocks LAN peers also have). The seeders
+ * replicate with the cloud lane's store (cloud-lane.ts), which fetches only what the node asks of
+ * the cloud; the main store sees LAN peers and the lane. So:
  *  - the venue's other paired printers are always admitted (LAN);
  *  - the coordinator's seeders are admitted only while `cloudWanted` is true: the node dials them for
  *    its own share of new blocks or for an on-demand fetch no LAN peer could serve in time, and hangs
@@ -34,6 +36,8 @@ export type MeshLogger = StructuredLogger;
  */
 export class VenueMesh extends EventEmitter {
   readonly #store: Corestore;
+  /** What the cloud seeders replicate with (the cloud lane's store; the main store without one). */
+  readonly #cloudStore: Corestore;
   readonly #swarm: Hyperswarm;
   readonly #logger: MeshLogger;
   #printers = new Set<string>();
@@ -49,6 +53,8 @@ export class VenueMesh extends EventEmitter {
 
   constructor(opts: {
     corestore: Corestore;
+    /** The cloud lane's store (cloud-lane.ts): the seeders replicate with it, never with `corestore`. */
+    cloudStore?: Corestore;
     keyPair: { publicKey: Buffer; secretKey: Buffer };
     bootstrap: Array<{ host: string; port: number }>;
     dhtHost: string;
@@ -60,6 +66,7 @@ export class VenueMesh extends EventEmitter {
     super();
     this.#clock = opts.clock ?? systemClock;
     this.#store = opts.corestore;
+    this.#cloudStore = opts.cloudStore ?? opts.corestore;
     this.#logger = opts.logger;
     const dht = opts.dht ?? new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
     this.#swarm = new Hyperswarm({
@@ -205,7 +212,7 @@ export class VenueMesh extends EventEmitter {
       if (this.#connections.get(key) === conn) this.#connections.delete(key);
       this.emit(this.#coordinators.has(key) ? 'cloud-disconnected' : 'lan-peer-left', key);
     });
-    this.#store.replicate(conn);
+    (this.#coordinators.has(key) ? this.#cloudStore : this.#store).replicate(conn);
     if (this.#printers.has(key)) this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
     this.emit(this.#coordinators.has(key) ? 'cloud-connected' : 'lan-peer-joined', key);
   }

@@ -16,6 +16,7 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterProfile, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
+import type { CloudLane } from '../mesh/cloud-lane.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
 import { ClaimsLog } from './claims-log.ts';
 import type { OfflineConfig } from './offline-config.ts';
@@ -33,6 +34,8 @@ const ORDERS_POLL_MS = 50;
 
 export interface OfflineRedemptionOptions {
   corestore: Corestore;
+  /** The node's cloud lane: the orders feed comes from the cloud through it. */
+  lane?: CloudLane;
   identity: { publicKey: Buffer; secretKey: Buffer };
   config: OfflineConfig;
   profile: () => PrinterProfile | null;
@@ -89,7 +92,7 @@ export class OfflineRedemption extends Resource implements OfflinePath {
       this.#o.logger.warn({}, 'the coordinator offers no orders feed: this printer cannot redeem without the cloud');
       return;
     }
-    const orders = this.own(new OrdersReplica(this.#o.corestore, feed));
+    const orders = this.own(new OrdersReplica(this.#o.corestore, feed, this.#o.lane));
     await orders.ready();
     this.#orders = orders;
     const claims = this.own(

@@ -8,6 +8,7 @@ import {
   ordersFeedKey,
 } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
+import type { CloudCore, CloudLane } from '../mesh/cloud-lane.ts';
 import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
@@ -23,9 +24,13 @@ export class OrdersReplica extends Resource {
   #range: DownloadRange | null = null;
   #known = { version: -1, count: 0 };
 
-  constructor(store: Corestore, descriptor: OrdersFeedDescriptor) {
+  /** The orders feed in the cloud lane (cloud-lane.ts): the cloud's copy reaches the main core through it. */
+  readonly #cloud: CloudCore | null;
+
+  constructor(store: Corestore, descriptor: OrdersFeedDescriptor, lane?: CloudLane) {
     super();
     this.descriptor = descriptor;
+    this.#cloud = lane?.open(descriptor.key, { whole: true }) ?? null;
     const core = store.get({
       key: Buffer.from(descriptor.key, 'hex'),
       encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
@@ -35,6 +40,8 @@ export class OrdersReplica extends Resource {
 
   protected override async _open(): Promise<void> {
     await this.#bee.ready();
+    if (this.#cloud) this.own(this.#cloud);
+    await this.#cloud?.ready();
     this.#range = this.#bee.core.download({ start: 0, end: -1 });
   }
 
