@@ -86,6 +86,12 @@ function compare(model: StrategyRun, emulated: StrategyRun, stats: EmulationRunS
     emulationWallSeconds: round(emulated.wallSeconds, 1),
     // How late the uploads ran behind the timeline (simulated s): tens of seconds = the machine did not keep up.
     emulationMaxUploadLagS: round(stats?.maxUploadLagS ?? Number.NaN, 0),
+    // Emulation's batch completion counts from when a batch was whole on the feed; this is how long
+    // after its due time that was on average (the photographer's uploads, one after the other).
+    emulationMeanPublishS: round(
+      emulated.batches.reduce((a, b) => a + (b.publishedAfterS ?? 0), 0) / Math.max(1, emulated.batches.length),
+      1,
+    ),
     emulationProcessingMs: round((stats?.processingS ?? Number.NaN) * 1000, 0),
     // The machine is shared: the 15-minute load average at the end of the run (2 cores here).
     loadAverage15m: round(loadavg()[2]!, 1),

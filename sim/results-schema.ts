@@ -36,8 +36,18 @@ export interface StrategyRun {
   allLocalShare: number;
   /** Replication lag over time: at each sample, the mean over printers of the age of the oldest image not held. */
   lagSeries: Array<{ t: number; meanLagSeconds: number; maxLagSeconds: number }>;
-  /** Per upload batch: seconds until every printer held it, next to the Kumar–Ross bound for it. */
-  batches: Array<{ batch: number; bytes: number; completeSeconds: number | null; boundSeconds: number }>;
+  /**
+   * Per upload batch: seconds until every printer held it, next to the Kumar–Ross bound for it.
+   * Emulation counts from when the batch was whole on the feed and says how long after its due time
+   * that was (`publishedAfterS`: the uploads themselves); the model publishes at the due time.
+   */
+  batches: Array<{
+    batch: number;
+    bytes: number;
+    completeSeconds: number | null;
+    boundSeconds: number;
+    publishedAfterS?: number;
+  }>;
   redemptions: number;
   /** Redemptions that failed (e.g. WAN down and no LAN holder) and were retried or lost. */
   failedRedemptions: number;

@@ -61,6 +61,7 @@ export interface SyncReplica {
   readonly hasCloudLane?: boolean;
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
+  cloudLanePeers?(): unknown;
   updateCatalog(): Promise<void>;
   entries(): Promise<SyncEntry[]>;
   holds(entry: SyncEntry): Promise<boolean>;
@@ -107,7 +108,7 @@ export interface BackgroundReplicatorOptions {
    * interval boundaries (`nextStarPullAt`), never woken early.
    */
   mode?: 'mesh' | 'star-periodic';
-  mesh: Pick<VenueMesh, 'settle' | 'lanPeers'>;
+  mesh: Pick<VenueMesh, 'settle' | 'lanPeers'> & { cloudConnections?(): unknown };
   cloud: Pick<CloudSessions, 'acquire' | 'hangUpIfIdle'>;
   gate: Pick<PriorityGate, 'waitForTurn' | 'nextOnDemand'>;
   replicas: () => SyncReplica[];
@@ -335,7 +336,14 @@ export class BackgroundReplicator {
           if (!complete) {
             stalled = true;
             this.#o.logger.warn(
-              { eventId: w.replica.eventId, blocks: blocks.length, stallMs: CLOUD_BATCH_STALL_MS },
+              {
+                eventId: w.replica.eventId,
+                blocks: blocks.length,
+                stallMs: CLOUD_BATCH_STALL_MS,
+                lane: w.replica.cloudLanePeers?.(),
+                cloud: this.#o.mesh.cloudConnections?.(),
+                main: { length: w.replica.blobsCore.length, contiguous: w.replica.blobsCore.contiguousLength },
+              },
               'the cloud delivered nothing for a while: hanging up, the next cycle dials again',
             );
           }

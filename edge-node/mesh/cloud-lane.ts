@@ -100,6 +100,21 @@ export class CloudCore extends Resource {
     return this.core.update({ wait: false }).catch(() => false);
   }
 
+  /** Who the lane core replicates with, as Hypercore sees them: logged when the cloud stalls. */
+  peerSummary(): Array<Record<string, unknown>> {
+    return this.core.peers.map((peer) => {
+      const p = peer as unknown as Record<string, unknown>;
+      return {
+        peer: peer.remotePublicKey.toString('hex').slice(0, 12),
+        remoteLength: p.remoteLength,
+        inflight: p.inflight,
+        paused: p.paused,
+        remoteUploading: p.remoteUploading,
+        canUpgrade: p.canUpgrade,
+      };
+    });
+  }
+
   /** Drops the lane's copies of these blocks (the main store holds them now). */
   async release(blocks: Iterable<number>): Promise<void> {
     for (const [start, end] of runsOf(blocks)) await this.core.clear(start, end);

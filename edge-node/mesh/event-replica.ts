@@ -81,6 +81,7 @@ export class EventReplica extends Resource {
   /** This event's cores in the cloud lane (null: no lane, the seeder attaches to the main store). */
   readonly #cloudBlobs: CloudCore | null;
   readonly #cloudCatalog: CloudCore | null;
+  readonly #laneMainKey: string;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -88,6 +89,7 @@ export class EventReplica extends Resource {
     this.descriptor = descriptor;
     this.#clock = clock;
     const lanePeer = lane?.peerKey ?? null;
+    this.#laneMainKey = lane?.mainPeerKey ?? '';
     // A block the main store took from the cloud lane came over the WAN (the lane counted its bytes).
     this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
@@ -111,7 +113,10 @@ export class EventReplica extends Resource {
     const accountWan = (_index: number, byteLength: number, from: { remotePublicKey?: Buffer }) => {
       if (keyOf(from) !== lane?.mainPeerKey) onBytes('cloud', byteLength);
     };
-    for (const lanes of [this.#cloudBlobs, this.#cloudCatalog]) lanes?.core.on('download', accountWan);
+    const wire = (c: CloudCore) => {
+      c.core.on('download', accountWan);
+      c.core.on('verification-error', refuse);
+    };
     // What this printer serves to its LAN neighbours (it never serves the cloud; the lane is itself).
     const served = (_index: number, byteLength: number, to: { remotePublicKey?: Buffer }) => {
       if (keyOf(to) !== lanePeer) onBytes('served', byteLength);
@@ -129,7 +134,7 @@ export class EventReplica extends Resource {
     };
     this.blobsCore.on('verification-error', refuse);
     catalogCore.on('verification-error', refuse);
-    for (const lanes of [this.#cloudBlobs, this.#cloudCatalog]) lanes?.core.on('verification-error', refuse);
+    for (const c of [this.#cloudBlobs, this.#cloudCatalog]) if (c) wire(c);
   }
 
   /** Calls `listener` with each blob block downloaded from now on and who sent it; returns the unsubscribe. */
@@ -259,6 +264,14 @@ export class EventReplica extends Resource {
    */
   fetchFromCloud(range: { blocks: number[] } | { start: number; end: number }): DownloadRange {
     return this.#cloudBlobs ? this.#cloudBlobs.fetch(range) : this.blobsCore.download(range);
+  }
+
+  /** The cloud lane's view of its peers for this event's blobs (diagnostics). */
+  cloudLanePeers(): { length: number; peers: Array<Record<string, unknown>> } | null {
+    if (!this.#cloudBlobs) return null;
+    const main = this.#laneMainKey.slice(0, 12);
+    const peers = this.#cloudBlobs.peerSummary().map((p) => ({ ...p, isMainStore: p.peer === main }));
+    return { length: this.#cloudBlobs.core.length, peers };
   }
 
   /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */

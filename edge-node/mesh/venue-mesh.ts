@@ -117,7 +117,20 @@ export class VenueMesh extends EventEmitter {
   }
 
   cloudConnected(): boolean {
-    return [...this.#connections.keys()].some((k) => this.#coordinators.has(k));
+    // A connection being torn down (a hang-up, Hyperswarm dropping a duplicate) is not one: a dial
+    // right after a hang-up must wait for a live connection, not report the dying one.
+    return [...this.#connections].some(([k, conn]) => this.#coordinators.has(k) && !isClosing(conn));
+  }
+
+  /** The cloud seeder connections as they stand (diagnostics): who, and whether closing. */
+  cloudConnections(): Array<{ peer: string; closing: boolean; mux: boolean }> {
+    return [...this.#connections]
+      .filter(([k]) => this.#coordinators.has(k))
+      .map(([k, conn]) => ({
+        peer: k.slice(0, 12),
+        closing: isClosing(conn),
+        mux: Boolean((conn as unknown as { userData?: unknown }).userData),
+      }));
   }
 
   /** Resolves once every paired printer is connected, or after `timeoutMs`. */
@@ -192,7 +205,11 @@ export class VenueMesh extends EventEmitter {
     if (!this.#cloudWanted) return;
     this.#cloudWanted = false;
     for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
-    for (const [key, conn] of this.#connections) if (this.#coordinators.has(key)) conn.destroy();
+    for (const [key, conn] of this.#connections) {
+      if (!this.#coordinators.has(key)) continue;
+      this.#connections.delete(key);
+      conn.destroy();
+    }
     this.#logger.info({}, 'hung up on the cloud seeder');
   }
 
@@ -221,4 +238,10 @@ export class VenueMesh extends EventEmitter {
     const peer = this.#swarm.peers.get(keyHex);
     if (peer && (peer as { banned?: boolean }).banned) peer.ban(false);
   }
+}
+
+/** streamx's flags for a stream on its way out. */
+function isClosing(conn: SwarmConnection): boolean {
+  const flags = conn as unknown as { destroying?: boolean; destroyed?: boolean };
+  return flags.destroying === true || flags.destroyed === true;
 }

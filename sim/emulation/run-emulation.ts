@@ -212,6 +212,8 @@ async function emulateOnce(
     const photos = new PhotoMaker(seed);
     const uploadedBytes: number[] = new Array(w.images).fill(0);
     const uploadedAtS: number[] = new Array(w.images).fill(0);
+    /** Per batch: when its last photo was on the feed (uploads run one after the other). */
+    const publishedAtS: number[] = w.batches.map((b) => b.atS);
     let uploads = 0;
     let maxUploadLagS = 0;
     const uploading = (async () => {
@@ -232,6 +234,7 @@ async function emulateOnce(
             uploads++;
             resolvers[i]!.ok(id);
           }
+          publishedAtS[b.index] = simNow();
           maxUploadLagS = Math.max(maxUploadLagS, simNow() - b.atS);
           diag(`batch ${b.index}: due ${b.atS.toFixed(0)} s, uploaded by ${simNow().toFixed(0)} s`);
         }
@@ -371,8 +374,11 @@ async function emulateOnce(
       ...w,
       imageBytes: Float64Array.from(uploadedBytes),
       uploadAt: Float64Array.from(uploadedAtS),
+      // Completion counts from when the batch was whole on the feed: the model publishes a batch at
+      // once, while here the photographer's uploads take seconds (reported as `publishedAfterS`).
       batches: w.batches.map((b) => ({
         ...b,
+        atS: publishedAtS[b.index]!,
         bytes: sum(uploadedBytes.slice(b.first, b.first + b.count)),
       })),
       uniqueBytes,
@@ -400,7 +406,10 @@ async function emulateOnce(
       fanWaitSeconds: quantiles(ok),
       allLocalShare: services.length > 0 ? services.filter((x) => x.allLocal).length / services.length : 0,
       lagSeries,
-      batches: batchMetrics(s, real, links, heldAt, printers),
+      batches: batchMetrics(s, real, links, heldAt, printers).map((b, k) => ({
+        ...b,
+        publishedAfterS: Math.round((publishedAtS[k]! - w.batches[k]!.atS) * 1000) / 1000,
+      })),
       redemptions: services.length,
       failedRedemptions: services.length - ok.length,
       events: uploads + purchases + services.length,
