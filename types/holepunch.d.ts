@@ -235,7 +235,8 @@ declare module 'hyperswarm' {
     bootstrap?: Array<string | { host: string; port: number }>;
     keyPair?: { publicKey: Uint8Array; secretKey: Uint8Array };
     /** Return TRUE to REJECT the peer (hyperswarm bans a rejected key until `ban(false)`). */
-    firewall?: (remotePublicKey: Buffer) => boolean;
+    /** `payload` is the remote's handshake payload for an incoming connection, null for one this swarm dials. */
+    firewall?: (remotePublicKey: Buffer, payload: unknown) => boolean;
     maxPeers?: number;
   }
 

@@ -123,14 +123,30 @@ export class VenueMesh extends EventEmitter {
   }
 
   /** The cloud seeder connections as they stand (diagnostics): who, and whether closing. */
-  cloudConnections(): Array<{ peer: string; closing: boolean; mux: boolean }> {
+  cloudConnections(): Array<Record<string, unknown>> {
     return [...this.#connections]
       .filter(([k]) => this.#coordinators.has(k))
-      .map(([k, conn]) => ({
-        peer: k.slice(0, 12),
-        closing: isClosing(conn),
-        mux: Boolean((conn as unknown as { userData?: unknown }).userData),
-      }));
+      .map(([k, conn]) => {
+        const c = conn as unknown as {
+          userData?: unknown;
+          isInitiator?: boolean;
+          rawBytesRead?: number;
+          rawBytesWritten?: number;
+          rawStream?: { rtt?: number; cwnd?: number; inflight?: number; remoteHost?: string };
+        };
+        return {
+          peer: k.slice(0, 12),
+          closing: isClosing(conn),
+          mux: Boolean(c.userData),
+          initiator: c.isInitiator,
+          read: c.rawBytesRead,
+          written: c.rawBytesWritten,
+          rtt: c.rawStream?.rtt,
+          cwnd: c.rawStream?.cwnd,
+          inflight: c.rawStream?.inflight,
+          host: c.rawStream?.remoteHost,
+        };
+      });
   }
 
   /** Resolves once every paired printer is connected, or after `timeoutMs`. */
