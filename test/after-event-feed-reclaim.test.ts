@@ -1,22 +1,8 @@
 import { join } from 'node:path';
 import test from 'ava';
-import { EventFeeds, type FeedImage } from '../coordinator/feed/event-feeds.ts';
+import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { feedEventRecord, sha256Hex, tempDir } from './fixtures/feed-fixtures.ts';
-import { patternBytes } from './fixtures/store-records.ts';
-
-function image(id: string, size: number, seed: number): FeedImage {
-  const bytes = patternBytes(size, seed);
-  return {
-    imageId: id,
-    bytes,
-    sha256: sha256Hex(bytes),
-    width: 1200,
-    height: 800,
-    mime: 'image/jpeg',
-    registeredAt: 1,
-  };
-}
+import { feedEventRecord, feedImage as image, tempDir } from './fixtures/feed-fixtures.ts';
 
 test('retention clears the feed blocks of unsold photos on disk; the others stay readable, also after a restart', async (t) => {
   const dir = await tempDir(t);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import Corestore from 'corestore';
-import { EventFeeds, type FeedImage } from '../coordinator/feed/event-feeds.ts';
+import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import { EndedFeeds } from '../edge-node/mesh/ended-feeds.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { printerProfileSchema } from '../shared/protocol/printer-api.ts';
@@ -15,21 +15,7 @@ import {
   printerCall,
   seedEvent,
 } from './fixtures/app-harness.ts';
-import { feedEventRecord, sha256Hex, tempDir } from './fixtures/feed-fixtures.ts';
-import { patternBytes } from './fixtures/store-records.ts';
-
-function image(id: string, size: number, seed: number): FeedImage {
-  const bytes = patternBytes(size, seed);
-  return {
-    imageId: id,
-    bytes,
-    sha256: sha256Hex(bytes),
-    width: 1200,
-    height: 800,
-    mime: 'image/jpeg',
-    registeredAt: 1,
-  };
-}
+import { feedEventRecord, feedImage as image, tempDir } from './fixtures/feed-fixtures.ts';
 
 test('the printer profile lists an event whose codes have expired as ended, not as a feed to keep', async (t) => {
   const h = await createHarness();

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
-import { EventFeeds, type FeedImage } from '../coordinator/feed/event-feeds.ts';
+import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import { BackgroundReplicator, LAN_BATCH_STALL_MS, type SyncReplica } from '../edge-node/mesh/background-replicator.ts';
 import { CloudLane, runsOf } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
@@ -16,21 +16,7 @@ import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
-import { feedEventRecord, sha256Hex, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
-import { patternBytes } from './fixtures/store-records.ts';
-
-function image(id: string, size: number, seed: number): FeedImage {
-  const bytes = patternBytes(size, seed);
-  return {
-    imageId: id,
-    bytes,
-    sha256: sha256Hex(bytes),
-    width: 1200,
-    height: 800,
-    mime: 'image/jpeg',
-    registeredAt: 1,
-  };
-}
+import { feedEventRecord, feedImage as image, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
 /** Two corestores replicating in process (a LAN link, or the WAN link to the seeder). */
 function pipe(t: ExecutionContext, a: Corestore, b: Corestore): () => void {
@@ -133,6 +119,31 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
   for (const b of own) t.false(await laneCore.has(b), `the lane forgot block ${b} once the node held it`);
 });
 
+/** A replicator for one fake replica of `blobsLength` blocks, with one LAN peer online ("peer-a"). */
+function onePeerReplicator(
+  replica: SyncReplica,
+  blobsLength: number,
+  clock: ManualClock,
+  onHangUp: () => void = () => {},
+): BackgroundReplicator {
+  return new BackgroundReplicator({
+    mesh: { settle: async () => {}, lanPeers: () => ['peer-a'] },
+    cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: onHangUp },
+    gate: new PriorityGate(),
+    replicas: () => [replica],
+    profile: () => ({
+      feeds: [{ eventId: 'e', head: { blobsLength, catalogLength: 1 } }],
+      peers: { printers: [{ id: 'peer-a', lastSeenAt: null }] },
+    }),
+    selfKey: 'self',
+    clock,
+    rng: seededRng('lane'),
+    schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
+    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+}
+
 /** A replica with a cloud lane whose cloud and LAN downloads the test resolves by hand. */
 function laneReplica(calls: string[]) {
   let finish = () => {};
@@ -177,22 +188,7 @@ test("with a cloud lane a cycle asks its LAN peers for others' shares while its 
   const clock = new ManualClock(1_000_000);
   let hungUp = 0;
   // Two printers online: find which of them owns which image, so the test holds for any hash.
-  const replicator = new BackgroundReplicator({
-    mesh: { settle: async () => {}, lanPeers: () => ['peer-a'] },
-    cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: () => hungUp++ },
-    gate: new PriorityGate(),
-    replicas: () => [replica],
-    profile: () => ({
-      feeds: [{ eventId: 'e', head: { blobsLength: 20, catalogLength: 1 } }],
-      peers: { printers: [{ id: 'peer-a', lastSeenAt: null }] },
-    }),
-    selfKey: 'self',
-    clock,
-    rng: seededRng('lane'),
-    schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
-    logger: { info: () => {}, warn: () => {}, error: () => {} },
-  });
+  const replicator = onePeerReplicator(replica, 20, clock, () => hungUp++);
   const cycle = replicator.runCycle();
   await waitFor(() => calls.some((c) => c.startsWith('cloud')), 5_000);
   t.true(await waitFor(() => calls.filter((c) => c.startsWith('main')).length >= 2, 5_000));
@@ -245,22 +241,7 @@ test('a LAN batch whose blocks trickle in is kept; one with nothing arriving for
     announceHoldings: async () => {},
     hasCloudLane: true,
   };
-  const replicator = new BackgroundReplicator({
-    mesh: { settle: async () => {}, lanPeers: () => ['peer-a'] },
-    cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: () => {} },
-    gate: new PriorityGate(),
-    replicas: () => [replica],
-    profile: () => ({
-      feeds: [{ eventId: 'e', head: { blobsLength: 10, catalogLength: 1 } }],
-      peers: { printers: [{ id: 'peer-a', lastSeenAt: null }] },
-    }),
-    selfKey: 'self',
-    clock,
-    rng: seededRng('stall'),
-    schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
-    logger: { info: () => {}, warn: () => {}, error: () => {} },
-  });
+  const replicator = onePeerReplicator(replica, 10, clock);
   let ended = false;
   const cycle = replicator.runCycle().then((report) => {
     ended = true;

@@ -1,25 +1,11 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
-import { EventFeeds, type FeedImage } from '../coordinator/feed/event-feeds.ts';
+import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import type { EventRecord } from '../coordinator/store/records.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { deriveEventFeedKeyPairs, FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { feedEventRecord, sha256Hex, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
-import { patternBytes } from './fixtures/store-records.ts';
-
-function image(id: string, size: number, seed: number): FeedImage {
-  const bytes = patternBytes(size, seed);
-  return {
-    imageId: id,
-    bytes,
-    sha256: sha256Hex(bytes),
-    width: 1200,
-    height: 800,
-    mime: 'image/jpeg',
-    registeredAt: 1,
-  };
-}
+import { feedEventRecord, feedImage as image, sha256Hex, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
 async function openFeeds(t: ExecutionContext, dir: string): Promise<EventFeeds> {
   const feeds = new EventFeeds({ storageDir: join(dir, 'corestore') });
