@@ -1,24 +1,18 @@
-import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
 import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
 import { chunkOf, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
-import {
-  BACKGROUND_BATCH_BLOCKS,
-  BACKGROUND_PARALLEL_BATCHES,
-  planSyncCycle,
-  type SyncPlan,
-  type SyncUnit,
-} from '../../shared/policy/sync-planner.ts';
+import { planSyncCycle, type SyncPlan, type SyncUnit } from '../../shared/policy/sync-planner.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
+import { BackgroundBatches, type BatchDownload } from './background-batches.ts';
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
-/** A LAN batch not done in this long is given up for this cycle (no LAN peer has it yet). */
+/** A LAN batch is given up for this cycle after this long without LAN bytes (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
-/** A cloud batch not done in this long is given up for this cycle. */
+/** A cloud batch is given up for this cycle (and the cloud hung up on) after this long without cloud bytes. */
 export const CLOUD_BATCH_STALL_MS = 20_000;
 /**
  * A printer counts as online (and takes a share of the cloud pulls) if it is connected on the LAN or
@@ -95,11 +89,13 @@ export interface CycleReport {
  *     (shared/policy/sync-planner.ts, which the simulator runs too): a LAN holder → LAN; its own
  *     share → cloud; someone else's → the LAN, and the cloud once the LAN has failed to deliver it
  *     for `backgroundLanDeadlineMs`;
- *  3. dials the cloud seeder only if the plan has cloud work, fetches exactly that, and hangs up;
- *  4. fetches everything else from LAN peers (also what no peer has announced yet: have-lists lag),
- *     with the cloud disconnected, in small batches under its bandwidth cap, yielding to any
- *     on-demand fetch.
- * So each block crosses the WAN about once per venue, and peers then spread it on the LAN.
+ *  3. dials the cloud seeder only if the plan has cloud work and asks the cloud lane
+ *     (cloud-lane.ts) for exactly that, the main core taking each block from the lane as it arrives;
+ *  4. at the same time fetches everything else from LAN peers (also what no peer has announced yet:
+ *     have-lists lag, and owners stream what they are still receiving), in batches under its
+ *     bandwidth cap, yielding to any on-demand fetch.
+ * So each block crosses the WAN about once per venue, and peers spread it on the LAN while it still
+ * arrives. Without a cloud lane (a replica that has none) step 4 waits until step 3 has hung up.
  */
 export interface BackgroundReplicatorOptions {
   /**
@@ -152,6 +148,7 @@ export class BackgroundReplicator {
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
   readonly #abort = new AbortController();
+  readonly #batches: BackgroundBatches;
   /** Since when the cloud has been reachable (null: it is not); see backgroundWaitedMs. */
   #cloudReachableSince: number | null;
   /** When photos last arrived here from anywhere: the venue is still being served. */
@@ -163,6 +160,13 @@ export class BackgroundReplicator {
   constructor(opts: BackgroundReplicatorOptions) {
     this.#o = opts;
     this.#cloudReachableSince = opts.clock.now();
+    this.#batches = new BackgroundBatches({
+      clock: opts.clock,
+      gate: opts.gate,
+      bucket: opts.bucket,
+      signal: this.#abort.signal,
+      progressAt: (source) => this.#sourceProgressAt[source],
+    });
   }
 
   /** Bytes arrived (LAN or cloud). */
@@ -320,7 +324,7 @@ export class BackgroundReplicator {
         report.cloudBlocksRequested += blocks.length;
         if (blocks.length === 0) await w.replica.updateCatalog();
         if (!throughLane) {
-          await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS, 'cloud');
+          await this.#batches.fetch(blocks, CLOUD_BATCH_STALL_MS, 'cloud', mainCoreDownload(w.replica));
           continue;
         }
         if (blocks.length === 0) continue;
@@ -328,7 +332,7 @@ export class BackgroundReplicator {
         // and serves it on to LAN peers, who are asking for it meanwhile (their `ownerFetching`).
         const handoff = w.replica.blobsCore.download({ blocks });
         try {
-          const complete = await this.#fetchBlocks(w.replica, blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
+          const complete = await this.#batches.fetch(blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
             w.replica.fetchFromCloud!({ blocks: batch }),
           );
           // A cloud session that delivers nothing stays that way (sim/README.md, "stalled cloud
@@ -371,7 +375,7 @@ export class BackgroundReplicator {
       if (this.#closed || w.lan.length === 0) continue;
       const ordered = await this.#lanOrder(w.replica, w.lan);
       report.lanBlocksRequested += ordered.length;
-      await this.#fetchBlocks(w.replica, ordered, LAN_BATCH_STALL_MS, 'lan');
+      await this.#batches.fetch(ordered, LAN_BATCH_STALL_MS, 'lan', mainCoreDownload(w.replica));
       let missing = 0;
       for (const b of w.lan) if (!(await w.replica.blobsCore.has(b))) missing++;
       report.stillMissing += missing;
@@ -453,88 +457,9 @@ export class BackgroundReplicator {
     }
     return [...out, ...wanted];
   }
+}
 
-  /** Fetches blocks in small batches under the bandwidth cap, yielding to on-demand fetches. */
-  async #fetchBlocks(
-    replica: SyncReplica,
-    blocks: number[],
-    stallMs: number,
-    source: 'lan' | 'cloud',
-    download: (batch: number[]) => { done(): Promise<unknown>; destroy(): void } = (batch) =>
-      replica.blobsCore.download({ blocks: batch }),
-  ): Promise<boolean> {
-    // A few batches in flight keep the pipe full between round trips; each stays small enough that
-    // an on-demand fetch waits behind little (the batches stop the moment one starts).
-    let next = 0;
-    let stop = false;
-    const worker = async () => {
-      while (!stop && !this.#closed && next < blocks.length) {
-        const start = next;
-        next += BACKGROUND_BATCH_BLOCKS;
-        const done = await this.#fetchBatch(
-          blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS),
-          stallMs,
-          source,
-          download,
-        );
-        if (!done) stop = true;
-      }
-    };
-    await Promise.all(Array.from({ length: BACKGROUND_PARALLEL_BATCHES }, worker));
-    return !stop;
-  }
-
-  /**
-   * One batch, retried after any on-demand interruption; false when it failed, or stalled: nothing
-   * at all arrived at this node for `stallMs` (a batch of blocks its owner is still receiving from
-   * the cloud trickles in, and is not given up while it does).
-   */
-  async #fetchBatch(
-    batch: number[],
-    stallMs: number,
-    source: 'lan' | 'cloud',
-    download: (batch: number[]) => { done(): Promise<unknown>; destroy(): void },
-  ): Promise<boolean> {
-    const clock = this.#o.clock;
-    for (;;) {
-      await this.#o.gate.waitForTurn();
-      const wait = this.#o.bucket.take(batch.length * FEED_BLOCK_BYTES, clock.now());
-      if (wait > 0) await clock.sleep(wait, this.#abort.signal).catch(() => {});
-      if (this.#closed) return false;
-      const range = download(batch);
-      const interrupted = this.#o.gate.nextOnDemand().then(() => 'interrupted' as const);
-      // The stall timer is cancelled once the race is decided, and on close.
-      const stall = new AbortController();
-      const onClose = (): void => stall.abort();
-      this.#abort.signal.addEventListener('abort', onClose, { once: true });
-      const outcome = await Promise.race([
-        range.done().then(
-          () => 'done' as const,
-          () => 'failed' as const,
-        ),
-        this.#quietFor(stallMs, source, stall.signal),
-        interrupted,
-      ]);
-      this.#abort.signal.removeEventListener('abort', onClose);
-      stall.abort();
-      range.destroy();
-      if (outcome === 'interrupted') continue; // the same batch again once the fan is served
-      return outcome === 'done';
-    }
-  }
-
-  /** Resolves 'stalled' once no bytes have arrived from `source` for `ms` (counted from the call at the earliest). */
-  async #quietFor(ms: number, source: 'lan' | 'cloud', signal: AbortSignal): Promise<'stalled' | 'closed'> {
-    const clock = this.#o.clock;
-    const from = clock.now();
-    for (;;) {
-      const left = Math.max(from, this.#sourceProgressAt[source]) + ms - clock.now();
-      if (left <= 0) return 'stalled';
-      try {
-        await clock.sleep(left, signal);
-      } catch {
-        return 'closed';
-      }
-    }
-  }
+/** Background batches on the replica's main core (from whoever has the blocks). */
+function mainCoreDownload(replica: SyncReplica): BatchDownload {
+  return (batch) => replica.blobsCore.download({ blocks: batch });
 }
