@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
-import { BackgroundReplicator, LAN_BATCH_STALL_MS, type SyncReplica } from '../edge-node/mesh/background-replicator.ts';
+import {
+  BackgroundReplicator,
+  LAN_BATCH_STALL_MS,
+  LANE_HANDOFF_MS,
+  type SyncReplica,
+} from '../edge-node/mesh/background-replicator.ts';
 import { CloudLane, runsOf } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { PriorityGate } from '../edge-node/mesh/traffic.ts';
@@ -262,4 +267,41 @@ test('a LAN batch whose blocks trickle in is kept; one with nothing arriving for
   t.true(ended);
   t.is(report.stillMissing, 10, 'given up after 5 s of silence; the next wake or tick asks again');
   t.is(lanRequests, 1);
+});
+
+test('own-share blocks the lane holds but the main core has not taken yet: the next cycle starts at once, not at the next tick', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  const replica: SyncReplica = {
+    eventId: 'e',
+    descriptor: { blobsKey: 'blobs-key', catalogKey: 'catalog-key' },
+    blobsCore: {
+      length: 20,
+      has: async () => false,
+      // The main core never gets the blocks (neither from the lane nor from the LAN).
+      download: () => ({ done: () => new Promise(() => {}), destroy: () => {} }),
+    },
+    catalog: { core: { contiguousLength: 1 } },
+    have: { holders: () => 0 },
+    updateCatalog: async () => {},
+    entries: async () => [
+      { seq: 0, blob: { blockOffset: 0, blockLength: 10 } },
+      { seq: 1, blob: { blockOffset: 10, blockLength: 10 } },
+    ],
+    holds: async () => false,
+    announceHoldings: async () => {},
+    hasCloudLane: true,
+    // The lane has its blocks at once.
+    fetchFromCloud: () => ({ done: async () => {}, destroy: () => {} }),
+    releaseCloudCopies: async () => {},
+  };
+  const replicator = onePeerReplicator(replica, 20, clock);
+  replicator.ready();
+  t.teardown(async () => {
+    const closing = replicator.close();
+    await clock.tick(LANE_HANDOFF_MS);
+    await closing;
+  });
+  // Well inside one 30 s sync interval.
+  for (let i = 0; i < 12 && replicator.cycles < 2; i++) await clock.tick(1_000);
+  t.true(replicator.cycles >= 2, `cycles ${replicator.cycles} after ${12} s`);
 });

@@ -352,11 +352,20 @@ export class BackgroundReplicator {
             );
           }
           const stop = new AbortController();
-          await Promise.race([
-            handoff.done().catch(() => {}),
-            this.#o.clock.sleep(LANE_HANDOFF_MS, stop.signal).catch(() => {}),
+          const handedOff = await Promise.race([
+            handoff.done().then(
+              () => true,
+              () => false,
+            ),
+            this.#o.clock.sleep(LANE_HANDOFF_MS, stop.signal).then(
+              () => false,
+              () => false,
+            ),
           ]);
           stop.abort();
+          // Blocks in the lane but not in the main core: the venue waits for them (they are this
+          // printer's share), so the next cycle runs as soon as this one ends, not at the next tick.
+          if (complete && !handedOff && !this.#star) this.#wakePending = true;
         } finally {
           handoff.destroy();
           await w.replica.releaseCloudCopies?.(blocks);
