@@ -10,8 +10,11 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { IppClient } from '../../edge-node/printing/ipp/client.ts';
+import { IppClient, strings } from '../../edge-node/printing/ipp/client.ts';
 import { freeTcpPort } from '../../tools/ipp-lab.ts';
+
+/** A lab whose free port another lab took at the same moment tries another this many times. */
+const START_ATTEMPTS = 5;
 
 export function cupsAvailable(): boolean {
   return existsSync('/usr/sbin/cupsd') && existsSync('/usr/lib/cups/daemon');
@@ -50,7 +53,9 @@ ${opts.reportsMarkers === false ? '' : 'echo "ATTR: marker-levels=80 marker-name
     );
     // Root-owned and private: cupsd runs it as root, as it does for backends that need to.
     await fs.chmod(backend, 0o700);
-    const port = await freeTcpPort();
+    // Each lab's queue says which lab it is: a free port can be taken by a lab started at the same
+    // moment in another test, and then this lab's client would print into that lab's cupsd.
+    const token = path.basename(d);
     await fs.writeFile(
       path.join(d, 'etc/cups-files.conf'),
       [
@@ -67,6 +72,20 @@ ${opts.reportsMarkers === false ? '' : 'echo "ATTR: marker-levels=80 marker-name
         '',
       ].join('\n'),
     );
+    await fs.writeFile(
+      path.join(d, 'etc/printers.conf'),
+      `<Printer photo>\nInfo ${token}\nDeviceURI vpmtest:/photo\nState Idle\nAccepting Yes\nShared No\nErrorPolicy stop-printer\n</Printer>\n`,
+    );
+    for (let attempt = 1; ; attempt++) {
+      if (await this.#startOnFreePort(d, token)) return this;
+      if (attempt >= START_ATTEMPTS)
+        throw new Error(`cupsd did not start on a port of its own in ${START_ATTEMPTS} attempts`);
+    }
+  }
+
+  /** Starts cupsd on a free port; false (and stopped again) when another lab's cupsd answers there. */
+  async #startOnFreePort(d: string, token: string): Promise<boolean> {
+    const port = await freeTcpPort();
     // Loopback only, no browsing; the test policy lets anyone resume the queue (a station's policy
     // would allow the edge node's user instead).
     await fs.writeFile(
@@ -74,22 +93,20 @@ ${opts.reportsMarkers === false ? '' : 'echo "ATTR: marker-levels=80 marker-name
       `Listen 127.0.0.1:${port}\nBrowsing Off\nWebInterface No\nDefaultAuthType None\nErrorPolicy stop-printer\n` +
         '<Location />\n  Order allow,deny\n  Allow all\n</Location>\n<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n',
     );
-    await fs.writeFile(
-      path.join(d, 'etc/printers.conf'),
-      '<Printer photo>\nDeviceURI vpmtest:/photo\nState Idle\nAccepting Yes\nShared No\nErrorPolicy stop-printer\n</Printer>\n',
-    );
-    this.#child = spawn('cupsd', ['-f', '-c', `${d}/etc/cupsd.conf`, '-s', `${d}/etc/cups-files.conf`], {
+    const child = spawn('cupsd', ['-f', '-c', `${d}/etc/cupsd.conf`, '-s', `${d}/etc/cups-files.conf`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    this.#child.stderr?.resume();
+    this.#child = child;
+    child.stderr?.resume();
     this.uri = `ipp://127.0.0.1:${port}/printers/photo`;
     const client = new IppClient({ uri: this.uri, timeoutMs: 1000 });
     const deadline = Date.now() + 15_000;
     try {
       for (;;) {
         try {
-          await client.getPrinterAttributes(['printer-state']);
-          break;
+          const attrs = await client.getPrinterAttributes(['printer-info']);
+          if (strings(attrs['printer-info'])[0] === token && child.exitCode === null) return true;
+          break; // another lab's cupsd holds this port
         } catch (err) {
           if (Date.now() > deadline) throw err;
           await new Promise((r) => setTimeout(r, 100));
@@ -98,7 +115,12 @@ ${opts.reportsMarkers === false ? '' : 'echo "ATTR: marker-levels=80 marker-name
     } finally {
       client.close();
     }
-    return this;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    return false;
   }
 
   async setEmpty(empty: boolean): Promise<void> {
