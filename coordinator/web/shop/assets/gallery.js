@@ -168,7 +168,8 @@ if (grid) {
     } else if (viewerDialog.open) viewerDialog.close();
   });
   viewerDialog.addEventListener('close', () => {
-    if (!history.state?.vpmViewer || backPending) return;
+    // Reopened before this (queued) event ran: the preview keeps its entry.
+    if (viewerDialog.open || !history.state?.vpmViewer || backPending) return;
     backPending = true;
     history.back();
   });
@@ -177,7 +178,8 @@ if (grid) {
     if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     show(link);
-    if (!viewerDialog.open && !backPending) pushViewer();
+    // Closed in this same task, its entry not taken away yet: the preview opened again reuses it.
+    if (!viewerDialog.open && !backPending && !history.state?.vpmViewer) pushViewer();
     viewer.open();
   });
   $('#viewer').addEventListener('keydown', (e) => {
