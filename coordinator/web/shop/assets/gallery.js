@@ -154,9 +154,9 @@ if (grid) {
     const next = back ? current.parentElement.previousElementSibling : current.parentElement.nextElementSibling;
     if (next) show($('a', next));
   };
-  // Back closes the preview instead of leaving the gallery: opening it adds a history entry, Back
-  // (popstate) closes it, and closing it otherwise (×, Escape, backdrop) takes that entry away again.
-  // A preview opened again before that Back has landed gets its entry once it has.
+  // Back closes the preview: opening adds a history entry, Back (popstate) closes it, closing it
+  // otherwise (×, Escape) takes the entry away. Reopened before that (or the queued close) ran, the
+  // preview gets or keeps its entry.
   const viewerDialog = $('#viewer');
   let backPending = false;
   const pushViewer = () => history.pushState({ vpmViewer: true }, '');
@@ -168,7 +168,6 @@ if (grid) {
     } else if (viewerDialog.open) viewerDialog.close();
   });
   viewerDialog.addEventListener('close', () => {
-    // Reopened before this (queued) event ran: the preview keeps its entry.
     if (viewerDialog.open || !history.state?.vpmViewer || backPending) return;
     backPending = true;
     history.back();
@@ -178,7 +177,6 @@ if (grid) {
     if (!link || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     show(link);
-    // Closed in this same task, its entry not taken away yet: the preview opened again reuses it.
     if (!viewerDialog.open && !backPending && !history.state?.vpmViewer) pushViewer();
     viewer.open();
   });
