@@ -271,28 +271,10 @@ test('a LAN batch whose blocks trickle in is kept; one with nothing arriving for
 
 test('own-share blocks the lane holds but the main core has not taken yet: the next cycle starts at once, not at the next tick', async (t) => {
   const clock = new ManualClock(1_000_000);
+  // The main core never gets the blocks (laneReplica's downloads never finish); the lane has its blocks at once.
   const replica: SyncReplica = {
-    eventId: 'e',
-    descriptor: { blobsKey: 'blobs-key', catalogKey: 'catalog-key' },
-    blobsCore: {
-      length: 20,
-      has: async () => false,
-      // The main core never gets the blocks (neither from the lane nor from the LAN).
-      download: () => ({ done: () => new Promise(() => {}), destroy: () => {} }),
-    },
-    catalog: { core: { contiguousLength: 1 } },
-    have: { holders: () => 0 },
-    updateCatalog: async () => {},
-    entries: async () => [
-      { seq: 0, blob: { blockOffset: 0, blockLength: 10 } },
-      { seq: 1, blob: { blockOffset: 10, blockLength: 10 } },
-    ],
-    holds: async () => false,
-    announceHoldings: async () => {},
-    hasCloudLane: true,
-    // The lane has its blocks at once.
+    ...laneReplica([]).replica,
     fetchFromCloud: () => ({ done: async () => {}, destroy: () => {} }),
-    releaseCloudCopies: async () => {},
   };
   const replicator = onePeerReplicator(replica, 20, clock);
   replicator.ready();
