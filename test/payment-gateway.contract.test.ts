@@ -2,7 +2,9 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import test from 'ava';
 import Koa from 'koa';
+import pino from 'pino';
 import request from 'supertest';
+import { errorHandler } from '../coordinator/http/errors.ts';
 import { createStripeClient } from '../coordinator/payment/stripe-client.ts';
 import { CHECKOUT_SESSION_TTL_MS, StripePaymentGateway } from '../coordinator/payment/stripe-gateway.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER, TestPaymentGateway } from '../coordinator/payment/test-gateway.ts';
@@ -180,4 +182,54 @@ test('stripe fixture: a reused idempotency key with other parameters is Stripeâ€
   t.is(fixture.state.intents.size, 1);
   const missing = await t.throwsAsync(stripe.paymentIntents.retrieve('pi_nosuchintent'));
   t.like(missing, { type: 'StripeInvalidRequestError', code: 'resource_missing', statusCode: 404 });
+});
+
+test('test gateway: a shop that refuses the webhook gets it once and the fan sees 502 naming the answer; a shop that fails is retried', async (t) => {
+  const clock = new ManualClock(Date.now());
+  const answers: number[] = [];
+  let attempts = 0;
+  const gateway = new TestPaymentGateway({
+    webhookSecret: TEST_SECRET,
+    publicUrl: 'http://shop.test',
+    clock,
+    random: cryptoRandom,
+    deliver: async () => {
+      attempts++;
+      return answers.shift() ?? 200;
+    },
+  });
+  const app = new Koa();
+  const router = new Router();
+  gateway.mount(router);
+  app.use(errorHandler(pino({ level: 'silent' })));
+  app.use(bodyParser({ enableTypes: ['form'] }));
+  app.use(router.routes());
+  const http = request(app.callback());
+  const input = {
+    orderId: 'ord_1',
+    amountCents: 500,
+    currency: 'EUR',
+    description: 'x',
+    returnUrl: 'http://shop.test/o',
+  };
+
+  answers.push(404);
+  const first = await gateway.createCheckout(input);
+  const refused = await http.post(`/pay/test/${first.sessionId}`).type('form').send({ outcome: 'pay' });
+  t.is(refused.status, 502);
+  t.is(refused.body.error.code, 'webhook_undelivered');
+  t.deepEqual(refused.body.error.details, { lastStatus: 404, lastError: null });
+  t.is(attempts, 1, 'a 4xx is final: not retried');
+
+  attempts = 0;
+  answers.push(503);
+  const second = await gateway.createCheckout(input);
+  const paying = http
+    .post(`/pay/test/${second.sessionId}`)
+    .type('form')
+    .send({ outcome: 'pay' })
+    .then((r) => r);
+  while (attempts < 2) await clock.tick(200);
+  t.is((await paying).status, 302);
+  t.is(attempts, 2, 'a 5xx is retried after a back-off');
 });

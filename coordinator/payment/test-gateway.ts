@@ -179,33 +179,39 @@ export class TestPaymentGateway implements PaymentGateway {
         currency: session.c,
         createdAt: this.#opts.clock.now(),
       };
-      const delivered = await this.#deliverWithRetry(event);
-      if (!delivered)
+      const delivery = await this.#deliverWithRetry(event);
+      if (!delivery.delivered)
         throw new AppError(
           'webhook_undelivered',
           'The payment was recorded but the shop did not answer; it will be retried.',
+          { lastStatus: delivery.lastStatus, lastError: delivery.lastError },
         );
       ctx.redirect(session.r);
     });
   }
 
-  async #deliverWithRetry(event: PaymentWebhookEvent): Promise<boolean> {
+  async #deliverWithRetry(
+    event: PaymentWebhookEvent,
+  ): Promise<{ delivered: boolean; lastStatus: number | null; lastError: string | null }> {
     const body = JSON.stringify(event);
+    let lastStatus: number | null = null;
+    let lastError: string | null = null;
     for (let attempt = 0; attempt < WEBHOOK_DELIVERY_ATTEMPTS; attempt++) {
       try {
         const headers = {
           'content-type': 'application/json',
           [TEST_GATEWAY_SIGNATURE_HEADER]: this.signatureHeader(body, this.#opts.clock.now()),
         };
-        const status = await this.#opts.deliver(body, headers);
-        if (status >= 200 && status < 300) return true;
-        if (status >= 400 && status < 500 && status !== 408 && status !== 429) return false;
-      } catch {
+        lastStatus = await this.#opts.deliver(body, headers);
+        if (lastStatus >= 200 && lastStatus < 300) return { delivered: true, lastStatus, lastError };
+        if (lastStatus >= 400 && lastStatus < 500 && lastStatus !== 408 && lastStatus !== 429) break;
+      } catch (err) {
         // Network failure: retry like a real gateway does.
+        lastError = err instanceof Error ? err.message : String(err);
       }
       await this.#opts.clock.sleep(WEBHOOK_RETRY_BASE_MS * 2 ** attempt);
     }
-    return false;
+    return { delivered: false, lastStatus, lastError };
   }
 
   #openSession(sessionId: string): z.infer<typeof sessionSchema> {
