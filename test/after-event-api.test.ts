@@ -1,10 +1,12 @@
 import test from 'ava';
 import { DAY_MS } from '../coordinator/after-event/deps.ts';
 import { LAB_RETRY, MAX_LAB_ATTEMPTS } from '../coordinator/after-event/lab-dispatcher.ts';
+import { REORDER_ID_PREFIX } from '../coordinator/after-event/records.ts';
 import { TEST_LAB_STEP_MS, TestLab } from '../coordinator/lab/test-lab.ts';
 import { mediaKey } from '../coordinator/media/media-keys.ts';
 import { TEST_GATEWAY_SIGNATURE_HEADER } from '../coordinator/payment/test-gateway.ts';
 import { AppError } from '../shared/errors.ts';
+import { cryptoRandom } from '../shared/ports/random.ts';
 import {
   asOperator,
   createAfterEventHarness,
@@ -435,4 +437,21 @@ test('a reorder webhook is handed over like an own-photo one: applied once, a re
     { applied: 1, duplicate: 1 },
   );
   t.is(after.unknown, before.unknown, 'a reorder is never looked up as a shop order');
+});
+
+test('a venue order whose random id happens to start like a reorder ("r-") is still paid as a venue order', async (t) => {
+  // Every 16-byte id this coordinator draws begins with the bytes that base64url-encode to "r-".
+  const reorderLookalike = {
+    bytes: (n: number) => {
+      const bytes = cryptoRandom.bytes(n);
+      if (n === 16) bytes.set([0xaf, 0xe0 | (bytes[1]! & 0x0f)], 0);
+      return bytes;
+    },
+  };
+  const h = await createAfterEventHarness({ random: reorderLookalike });
+  t.teardown(() => h.close());
+  const { order } = await endedEventWithOrder(h);
+  t.true(order.id.startsWith(REORDER_ID_PREFIX), order.id);
+  t.is(order.state, 'paid');
+  t.deepEqual(h.webhookRefusals, []);
 });

@@ -2,12 +2,11 @@ import type { AfterEventPriceList, QuotedLine } from '../../shared/policy/after-
 import type { ReorderState } from '../../shared/policy/order-state.ts';
 import type { ShippingAddress } from '../../shared/policy/shipping-address.ts';
 
-/** Reorders have their own id space: the payment webhook tells them from venue orders by the prefix. */
+/**
+ * Reorders have their own id space: the payment webhook hands an event whose id has this prefix to the
+ * reorders, unless a venue order has that id and session (a random venue id can start with it too).
+ */
 export const REORDER_ID_PREFIX = 'r-';
-
-export function isReorderId(id: string): boolean {
-  return id.startsWith(REORDER_ID_PREFIX);
-}
 
 /** A fan's order after the event: prints and canvas for the lab, digital files for download. */
 export interface ReorderRecord {

@@ -296,15 +296,18 @@ export class OrderService {
       });
       throw err;
     }
+    // A venue order is looked up first: its id is random base64url, so one in 4,096 starts with a
+    // reorder's "r-", and routing by prefix alone would refuse that fan's payment.
+    const order = await store.getOrder(event.orderId);
+    const isVenueOrder = order !== null && order.paymentSessionId === event.sessionId;
     // A reorder after the event, an own-photo job: same gateway, same signature, their own records.
-    const other = this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
+    const other = isVenueOrder ? undefined : this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
     if (other) {
       const applied = await other.apply(event);
       metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
       return applied;
     }
-    const order = await store.getOrder(event.orderId);
-    if (!order || order.paymentSessionId !== event.sessionId) {
+    if (!order || !isVenueOrder) {
       metrics.webhooks.inc({ result: 'unknown_order' });
       throw new AppError('order_not_found', 'The webhook names an order or session this shop does not know.');
     }
