@@ -106,14 +106,20 @@ async function main(kit: VenueKit): Promise<void> {
 
   progress('scan to print, images local');
   const local: number[] = [];
+  const stagesOf: StageTimes[] = [];
+  const rendersBefore = await stageTotals(late.url);
   for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
     const { token } = await kit.buyAndPay([{ imageId: images[i % IMAGES]!.id, copies: 1 }]);
+    const before = await stageTotals(late.url);
     const t0 = performance.now();
     const res = await late.redeem(token);
     if (res.status !== 200 || res.body.units?.[0]?.state !== 'printed')
       throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
     local.push(performance.now() - t0);
+    stagesOf.push(stageDelta(before, await stageTotals(late.url)));
   }
+  const rendersAfter = await stageTotals(late.url);
+  const slowest = local.indexOf(Math.max(...local));
 
   progress('missing 5 MB photo fetched from the LAN, idle vs during background sync');
   const idleNode = await edge('IDLE', { schedule: neverSyncs() });
@@ -147,12 +153,58 @@ async function main(kit: VenueKit): Promise<void> {
     lateReceivedMB: Number(receivedMB.toFixed(1)),
     scanToPrintLocalP50Ms: Math.round(percentile(local, 50)),
     scanToPrintLocalP99Ms: Math.round(percentile(local, 99)),
+    scanToPrintLocalStagesMs: {
+      median: medianStages(stagesOf),
+      slowest: { totalMs: Math.round(local[slowest]!), ...stagesOf[slowest]! },
+    },
+    scanToPrintRenderedAhead: rendersAfter.ahead - rendersBefore.ahead,
+    scanToPrintRenderedAtPrint: rendersAfter.atPrint - rendersBefore.atPrint,
     missingFetchIdleMs: Math.round(idleMs),
     missingFetchBusyMs: Math.round(busyMs),
     missingFetchSamples: { idle: idle.map(Math.round), busy: busy.map(Math.round) },
     missingFetchRatio: Number((busyMs / idleMs).toFixed(3)),
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+type StageTimes = Record<'claim' | 'image' | 'print' | 'receipt', number>;
+interface StageTotals {
+  ms: StageTimes;
+  ahead: number;
+  atPrint: number;
+}
+
+/** The node's redemption stage sums (ms) and render counters, from its /metrics. */
+async function stageTotals(nodeUrl: string): Promise<StageTotals> {
+  const text = await (await fetch(`${nodeUrl}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  const ms = {} as StageTimes;
+  for (const stage of ['claim', 'image', 'print', 'receipt'] as const) {
+    ms[stage] = value(new RegExp(`^vpm_edge_redemption_stage_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm')) * 1000;
+  }
+  return {
+    ms,
+    ahead: value(/^vpm_edge_prints_rendered_total\{when="ahead"\} (\S+)$/m),
+    atPrint: value(/^vpm_edge_prints_rendered_total\{when="at_print"\} (\S+)$/m),
+  };
+}
+
+function stageDelta(before: StageTotals, after: StageTotals): StageTimes {
+  const d = {} as StageTimes;
+  for (const k of Object.keys(after.ms) as Array<keyof StageTimes>) d[k] = Math.round(after.ms[k] - before.ms[k]);
+  return d;
+}
+
+function medianStages(all: StageTimes[]): StageTimes {
+  const m = {} as StageTimes;
+  for (const k of ['claim', 'image', 'print', 'receipt'] as const)
+    m[k] = Math.round(
+      percentile(
+        all.map((s) => s[k]),
+        50,
+      ),
+    );
+  return m;
 }
 
 /** Redeems one photo the node lacks; the time, or NaN if it turned out to be local already. */

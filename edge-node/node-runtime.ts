@@ -18,6 +18,7 @@ import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
 import { PreRenderer } from './jobs/pre-renderer.ts';
 import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { type WarmUpDeps, warmUpOrder } from './jobs/scan-warm-up.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { CloudLane } from './mesh/cloud-lane.ts';
@@ -180,6 +181,16 @@ export class NodeRuntime extends Resource {
 
   replica(eventId: string): EventReplica | undefined {
     return this.#replicas.get(eventId);
+  }
+
+  /** What a scan's warm-up reads: the local orders feed, the event's replica, the printer's renders. */
+  #warmUpDeps(prerender: WarmUpDeps['prerender'], isPrerendered: WarmUpDeps['isPrerendered']): WarmUpDeps {
+    return {
+      lookup: async (code, timeoutMs) => (await this.#offline?.lookupOrder(code, timeoutMs)) ?? null,
+      replica: (eventId) => this.#replicas.get(eventId),
+      prerender,
+      isPrerendered,
+    };
   }
 
   async scanHoldings(): Promise<HoldingsScan[]> {
@@ -345,6 +356,8 @@ export class NodeRuntime extends Resource {
     );
     this.#offline = offline;
     await offline.open(profile);
+    const prerender = printer.prerender?.bind(printer);
+    const isPrerendered = printer.isPrerendered?.bind(printer);
     const redemptions = this.own(
       new RedemptionService({
         client,
@@ -367,6 +380,11 @@ export class NodeRuntime extends Resource {
         logger,
         offline,
         receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
+        ...(prerender && isPrerendered
+          ? { warmUp: (orderCode: string) => warmUpOrder(this.#warmUpDeps(prerender, isPrerendered), orderCode) }
+          : {}),
+        onStage: (stage, ms) => this.#c.metrics.observeStage(stage, ms),
+        onPrintRender: (when) => this.#c.metrics.printsRendered.inc({ when }),
       }),
     );
     this.#redemptions = redemptions;
@@ -375,13 +393,11 @@ export class NodeRuntime extends Resource {
       lastRedemptionAt = clock.now();
       this.#c.onProgress(p);
     });
-    if (printer.prerender && printer.isPrerendered) {
-      const render = printer.prerender.bind(printer);
-      const rendered = printer.isPrerendered.bind(printer);
+    if (prerender && isPrerendered) {
       const preRenderer = new PreRenderer({
         clock,
-        render,
-        rendered,
+        render: prerender,
+        rendered: isPrerendered,
         busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
         // Quiet means no replicated bytes and no redemption for a while: fans come in groups.
         lastProgressAt: () => Math.max(replicator.lastProgressAt, lastRedemptionAt),

@@ -9,9 +9,11 @@ import path from 'node:path';
 import test from 'ava';
 import sharp from 'sharp';
 import { PRERENDER_QUIET_MS, PreRenderer } from '../edge-node/jobs/pre-renderer.ts';
+import { type WarmUpDeps, warmUpOrder } from '../edge-node/jobs/scan-warm-up.ts';
 import { FilePrinter } from '../edge-node/printing/file-printer.ts';
 import { RasterCache } from '../edge-node/printing/raster-cache.ts';
 import type { CatalogEntry } from '../shared/feed/feed-layout.ts';
+import type { OrdersFeedEntry } from '../shared/feed/orders-feed-layout.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 
 const photo = (shade: string) =>
@@ -115,4 +117,58 @@ test('a photo that cannot be read or rendered is skipped, not retried forever', 
   await clock.tick(10);
   t.is(attempts, 1);
   t.deepEqual(errors, ['img-1']);
+});
+
+test('a render under way is shared: a print asking for the same photo waits for it instead of rendering again; a failed render is not kept', async (t) => {
+  const cache = new RasterCache<string>(4);
+  let renders = 0;
+  let finish: (v: string) => void = () => {};
+  const slow = () =>
+    new Promise<string>((resolve) => {
+      renders++;
+      finish = resolve;
+    });
+  const warm = cache.getOrRender('img-1', slow);
+  const print = cache.getOrRender('img-1', slow);
+  finish('raster-1');
+  t.deepEqual(await Promise.all([warm, print]), ['raster-1', 'raster-1']);
+  t.is(renders, 1);
+  t.is(await cache.getOrRender('img-1', slow), 'raster-1', 'kept once rendered');
+  t.is(renders, 1);
+  await t.throwsAsync(cache.getOrRender('img-2', () => Promise.reject(new Error('undecodable'))));
+  t.false(cache.has('img-2'));
+  t.is(await cache.getOrRender('img-2', async () => 'raster-2'), 'raster-2', 'a later print renders it again');
+});
+
+test('a scan warms up its order: the unframed photos held here are rendered, each once', async (t) => {
+  const held = new Set(['img-1', 'img-3']);
+  const rendered: string[] = [];
+  const deps: WarmUpDeps = {
+    lookup: async (code) =>
+      code === 'KNOWN'
+        ? ({
+            eventId: 'ev-1',
+            items: [
+              { imageId: 'img-1', copies: 2 },
+              { imageId: 'img-1', copies: 1 },
+              { imageId: 'img-2', copies: 1 },
+              { imageId: 'img-3', copies: 1, template: { templateId: 't' } },
+              { imageId: 'img-4', copies: 1 },
+            ],
+          } as unknown as OrdersFeedEntry)
+        : null,
+    replica: (eventId) =>
+      eventId === 'ev-1'
+        ? {
+            entry: async (imageId) => ({ imageId }) as unknown as CatalogEntry,
+            readLocal: async (entry) => (held.has(entry.imageId) ? Buffer.from(entry.imageId) : null),
+          }
+        : undefined,
+    prerender: async (key) => void rendered.push(key),
+    isPrerendered: (key) => key === 'img-4',
+  };
+  // img-1 once (two lines of it), img-2 is not held, img-3 is framed, img-4 was rendered already.
+  t.is(await warmUpOrder(deps, 'KNOWN'), 1);
+  t.deepEqual(rendered, ['img-1']);
+  t.is(await warmUpOrder(deps, 'UNKNOWN'), 0, 'an order not in the local feed is left to the print path');
 });

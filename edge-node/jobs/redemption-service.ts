@@ -32,6 +32,14 @@ export const TYPED_CODE_OFFLINE = 'typed_code_needs_network' satisfies ErrorCode
 
 export type RedemptionLogger = StructuredLogger;
 
+/**
+ * Where a redemption's time goes (issue #16: scan → print): `claim` from the code to the claim in the
+ * job log; per photo, `image` from the order's start until its bytes are here; per unit, `print`
+ * handing it to the printer (rendering included unless it was rendered ahead, and the job-log records
+ * around it); `receipt` the receipt and the closing record.
+ */
+export type RedemptionStage = 'claim' | 'image' | 'print' | 'receipt';
+
 export interface RedemptionServiceOptions {
   client: CoordinatorClient;
   tokenKeys: () => ReadonlyMap<number, Uint8Array>;
@@ -49,6 +57,15 @@ export interface RedemptionServiceOptions {
   receiptPayment?: (orderId: string) => ReceiptPayment | null;
   /** Offline redemption (issue #6); without it, a code is refused when the cloud is unreachable. */
   offline?: OfflinePath;
+  /**
+   * Starts work that a scanned order will need (rendering its local photos) while its claim is on the
+   * way; never awaited by the redemption, and its failures are only logged.
+   */
+  warmUp?: (orderCode: string) => Promise<unknown>;
+  /** Hears how long each stage of a redemption took (the node's metrics). */
+  onStage?: (stage: RedemptionStage, ms: number) => void;
+  /** Hears, per photo print, whether it was rendered ahead or renders on the fan's wait. */
+  onPrintRender?: (when: 'ahead' | 'at_print') => void;
 }
 
 /**
@@ -94,6 +111,7 @@ export class RedemptionService extends Resource {
    * has been emitted by then), so a screen can follow the prints instead of waiting for the last.
    */
   async redeem(code: string, opts: { onClaimed?: (orderId: string) => void } = {}): Promise<RedemptionProgress> {
+    const startedAt = this.#o.clock.now();
     // A typed order code carries no signature: only the coordinator can tell whether it is an order.
     const typed = normalizeOrderCode(code);
     let orderCode = typed;
@@ -102,6 +120,9 @@ export class RedemptionService extends Resource {
       if (!verified.ok) throw new AppError(`token_${verified.reason}`, verified.message);
       orderCode = verified.claims.orderCode;
     }
+    this.#o.warmUp?.(orderCode).catch((err: unknown) => {
+      this.#o.logger.info({ err, orderCode }, 'could not render the order ahead; its prints render when printed');
+    });
     const { offline: offlinePath } = this.#o;
     await offlinePath?.checkOnline(orderCode);
     let job: RedeemJob;
@@ -144,6 +165,7 @@ export class RedemptionService extends Resource {
       opts.onClaimed?.(job.order.id);
       return joined;
     }
+    this.#o.onStage?.('claim', this.#o.clock.now() - startedAt);
     const printing = this.#track(job.order.id, this.#print(job));
     opts.onClaimed?.(job.order.id);
     return printing;
@@ -260,6 +282,7 @@ export class RedemptionService extends Resource {
       const todo = progress.units.filter((u) => u.state !== 'printed');
       // Fetch every distinct missing image at once (they share the on-demand priority); print in order.
       const images = new Map<string, Promise<Buffer>>();
+      const imagesFrom = clock.now();
       for (const u of todo) {
         if (images.has(u.imageId)) continue;
         const fromJob = units.find((j) => j.imageId === u.imageId)?.image ?? null;
@@ -272,7 +295,7 @@ export class RedemptionService extends Resource {
           }
           emit();
         });
-        p.catch(() => {});
+        p.then(() => this.#o.onStage?.('image', clock.now() - imagesFrom)).catch(() => {});
         images.set(u.imageId, p);
       }
       const pending = [...todo];
@@ -319,6 +342,9 @@ export class RedemptionService extends Resource {
         u.state = 'printing';
         emit();
         const one: Promise<void> = (async () => {
+          const printFrom = clock.now();
+          if (!template && this.#o.printer.isPrerendered)
+            this.#o.onPrintRender?.(this.#o.printer.isPrerendered(u.imageId) ? 'ahead' : 'at_print');
           await log.append({ t: 'printing', orderId: progress.orderId, unit: u.unit, at: clock.now() });
           await this.#o.printer.printPhoto(bytes, {
             label: `${progress.code} ${u.unit + 1}/${progress.units.length}`,
@@ -332,6 +358,7 @@ export class RedemptionService extends Resource {
             },
           });
           await log.append({ t: 'printed', orderId: progress.orderId, unit: u.unit, at: clock.now() });
+          this.#o.onStage?.('print', clock.now() - printFrom);
           u.state = 'printed';
           emit();
           // The fan does not wait for bookkeeping: the print is durable in the job log, and the
@@ -365,6 +392,7 @@ export class RedemptionService extends Resource {
           message: `${failed.length} print(s) could not be fetched; redeem the code again to retry them.`,
         };
       } else {
+        const receiptFrom = clock.now();
         await this.#o.printer.printReceipt(
           {
             orderId: progress.orderId,
@@ -381,6 +409,7 @@ export class RedemptionService extends Resource {
           { signal: this.#abort.signal },
         );
         await log.append({ t: 'closed', orderId: progress.orderId, outcome: 'done', at: clock.now() });
+        this.#o.onStage?.('receipt', clock.now() - receiptFrom);
         await this.#o.offline?.finished(progress.orderId);
       }
       progress.done = true;

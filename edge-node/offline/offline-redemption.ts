@@ -154,6 +154,11 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     };
   }
 
+  /** The order as the venue's orders feed has it here, or null (not known here, or no feed yet). */
+  async lookupOrder(orderCode: string, timeoutMs: number): Promise<OrdersFeedEntry | null> {
+    return (await this.#orders?.lookup(orderCode, timeoutMs)) ?? null;
+  }
+
   async checkOnline(orderCode: string): Promise<void> {
     const entry = await this.#orders?.lookup(orderCode, ONLINE_CHECK_LOOKUP_TIMEOUT_MS);
     if (!entry || !this.#claims) return;

@@ -140,9 +140,12 @@ export class EscPosPrinter implements PrinterPort {
   private readonly rasters = new RasterCache<Buffer[]>();
 
   async prerender(key: string, image: Buffer): Promise<void> {
-    if (this.rasters.has(key)) return;
+    await this.rasters.getOrRender(key, () => this.#bands(image));
+  }
+
+  async #bands(image: Buffer): Promise<Buffer[]> {
     const photo = await renderPhoto(image, this.widthDots);
-    this.rasters.set(key, encodeRasterBands(photo.bits, photo.width, photo.height));
+    return encodeRasterBands(photo.bits, photo.width, photo.height);
   }
 
   isPrerendered(key: string): boolean {
@@ -151,13 +154,11 @@ export class EscPosPrinter implements PrinterPort {
 
   async printPhoto(image: Buffer, opts: PrintOptions & { label?: string } = {}): Promise<void> {
     this.throwIfClosed();
-    let bands = opts.renderKey === undefined ? undefined : this.rasters.get(opts.renderKey);
-    if (!bands) {
-      const photo = await renderPhoto(image, this.widthDots);
-      bands = encodeRasterBands(photo.bits, photo.width, photo.height);
-      // A second copy, or a reprint, of the same photo does not decode it again.
-      if (opts.renderKey !== undefined) this.rasters.set(opts.renderKey, bands);
-    }
+    // A second copy, a reprint, or a photo rendered ahead (or being rendered) is not decoded again.
+    const bands =
+      opts.renderKey === undefined
+        ? await this.#bands(image)
+        : await this.rasters.getOrRender(opts.renderKey, () => this.#bands(image));
     const trailer = new EscPosBuilder();
     if (opts.label) trailer.line(opts.label);
     trailer.feed(PHOTO_TRAILER_FEED_LINES).cut(true);

@@ -12,6 +12,8 @@ export const RASTER_CACHE_ENTRIES = 512;
 export class RasterCache<T> {
   readonly #max: number;
   readonly #map = new Map<string, T>();
+  /** Renders under way: a print that asks for a photo being rendered ahead waits for that render. */
+  readonly #rendering = new Map<string, Promise<T>>();
 
   constructor(maxEntries: number = RASTER_CACHE_ENTRIES) {
     this.#max = maxEntries;
@@ -32,6 +34,27 @@ export class RasterCache<T> {
     this.#map.delete(key);
     this.#map.set(key, value);
     return value;
+  }
+
+  /**
+   * The value under `key`: cached, or the render already under way for it, or `render()` run now and
+   * kept. One render per key at a time, so a photo warmed up at the scan is not decoded twice.
+   */
+  async getOrRender(key: string, render: () => Promise<T>): Promise<T> {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    let running = this.#rendering.get(key);
+    if (!running) {
+      // Kept before it leaves the in-flight map, so no caller ever finds neither and renders again.
+      running = render()
+        .then((value) => {
+          this.set(key, value);
+          return value;
+        })
+        .finally(() => this.#rendering.delete(key));
+      this.#rendering.set(key, running);
+    }
+    return running;
   }
 
   set(key: string, value: T): void {

@@ -24,13 +24,10 @@ export class StationRenders {
 
   /** The print for printer `p`'s media: rendered ahead (by photo id), else rendered now and kept. */
   async rendered(image: Buffer, p: IppPhotoPrinter, photoKey: string | undefined): Promise<RenderedPhoto> {
-    const key = photoKey === undefined ? undefined : `${photoKey}|${mediaKeyOf(p)}`;
-    const ahead = key === undefined ? undefined : this.#ahead.get(key);
-    if (ahead) return ahead;
-    const doc = await renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
-    // A second copy or a reprint of the same photo is not rendered again.
-    if (key !== undefined) this.#ahead.set(key, doc);
-    return doc;
+    const render = () => renderPhoto(image, p.mediaSize, { fit: p.config.fit, dpi: p.config.dpi });
+    if (photoKey === undefined) return render();
+    // A second copy, a reprint, or a photo rendered ahead (or being rendered) is not rendered again.
+    return this.#ahead.getOrRender(`${photoKey}|${mediaKeyOf(p)}`, render);
   }
 
   async prerender(photoKey: string, image: Buffer, printers: readonly IppPhotoPrinter[]): Promise<void> {

@@ -1,4 +1,8 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RedemptionStage } from '../jobs/redemption-service.ts';
+
+/** Seconds: from a pre-rendered print (a few ms) to a fetch from the cloud (seconds). */
+const STAGE_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The edge node's counters, for its local /metrics (Prometheus conventions: _bytes, _total) and for
@@ -18,6 +22,8 @@ export class NodeMetrics {
   readonly printerState: Gauge<'state'>;
   readonly storageErrors: Counter<'kind'>;
   readonly jobLogDamagedLines: Gauge;
+  readonly redemptionStages: Histogram<'stage'>;
+  readonly printsRendered: Counter<'when'>;
   bytesFromLan = 0;
   bytesFromCloud = 0;
   bytesToLan = 0;
@@ -78,12 +84,29 @@ export class NodeMetrics {
       help: 'Lines of the job log that could not be read at the last start (steps of orders unknown here).',
       registers,
     });
+    this.redemptionStages = new Histogram({
+      name: 'vpm_edge_redemption_stage_seconds',
+      help: 'Time a redemption spent per stage: claim (code to claim logged), image (waiting for a unit’s photo), print (handing a unit to the printer), receipt.',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS_S,
+      registers,
+    });
+    this.printsRendered = new Counter({
+      name: 'vpm_edge_prints_rendered_total',
+      help: 'Photo prints by when they were rendered: ahead (in the background) or at_print (on the fan’s wait).',
+      labelNames: ['when'],
+      registers,
+    });
     this.printerState = new Gauge({
       name: 'vpm_edge_printer_state',
       help: '1 for the printer’s current state.',
       labelNames: ['state'],
       registers,
     });
+  }
+
+  observeStage(stage: RedemptionStage, ms: number): void {
+    this.redemptionStages.observe({ stage }, ms / 1000);
   }
 
   countBytes(source: 'lan' | 'cloud' | 'served', bytes: number): void {
