@@ -58,6 +58,13 @@ export const configSchema = z.object({
   dhtBootstrap: hostPortListSchema.optional(),
   dhtHost: z.string().min(1).default('127.0.0.1'),
   dhtPort: port.default(49_737),
+  /**
+   * Whether printers can send UDP to the seeder's address directly ('reachable': a cloud server, or
+   * one machine) or only through hole punching ('behind-nat'). A small private DHT cannot find this out
+   * for itself, and a seeder that believes it is behind a NAT makes printers that also believe so
+   * hole-punch to it, which fails between two addresses with no NAT in between.
+   */
+  seederNetwork: z.enum(['reachable', 'behind-nat']).default('reachable'),
   claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
   redemptionWindowDays: z.coerce.number().int().min(1).max(365).default(30),
   instanceId: z.string().min(1).max(64).optional(),
@@ -109,6 +116,7 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   dhtBootstrap: 'VPM_DHT_BOOTSTRAP',
   dhtHost: 'VPM_DHT_HOST',
   dhtPort: 'VPM_DHT_PORT',
+  seederNetwork: 'VPM_SEEDER_NETWORK',
   claimTtlSeconds: 'VPM_CLAIM_TTL_SECONDS',
   redemptionWindowDays: 'VPM_REDEMPTION_WINDOW_DAYS',
   instanceId: 'VPM_INSTANCE_ID',
@@ -138,6 +146,7 @@ const FLAGS = {
   dhtBootstrap: 'dht-bootstrap',
   dhtHost: 'dht-host',
   dhtPort: 'dht-port',
+  seederNetwork: 'seeder-network',
   instanceId: 'instance-id',
   logLevel: 'log-level',
 } as const satisfies Partial<Record<keyof CoordinatorConfig, string>>;

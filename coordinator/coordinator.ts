@@ -139,6 +139,7 @@ export class Coordinator extends Resource {
         swarmKeyPair,
         bootstrap: this.dhtBootstrap,
         dhtHost: config.dhtHost,
+        seederNetwork: config.seederNetwork,
         logger: logger.child({ part: 'feeds' }),
         clock,
       }),

@@ -8,6 +8,16 @@ test('defaults give a one-machine coordinator on loopback', (t) => {
   t.is(c.mongodbUri, undefined);
   t.is(c.dhtHost, '127.0.0.1');
   t.is(c.claimTtlSeconds, 120);
+  t.is(c.seederNetwork, 'reachable');
+});
+
+test('the seeder network: behind-nat from the environment or a flag; anything else is named in the error', (t) => {
+  t.is(loadConfig({ VPM_SEEDER_NETWORK: 'behind-nat' }, []).seederNetwork, 'behind-nat');
+  t.is(loadConfig({}, ['--seeder-network', 'behind-nat']).seederNetwork, 'behind-nat');
+  t.throws(() => loadConfig({ VPM_SEEDER_NETWORK: 'public' }, []), {
+    instanceOf: ConfigError,
+    message: /VPM_SEEDER_NETWORK/,
+  });
 });
 
 test('flags override the environment', (t) => {

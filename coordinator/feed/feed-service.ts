@@ -28,6 +28,8 @@ export interface FeedServiceOptions {
   swarmKeyPair: { publicKey: Buffer; secretKey: Buffer };
   bootstrap: Array<{ host: string; port: number }>;
   dhtHost: string;
+  /** How printers reach the seeder (config `seederNetwork`); 'reachable' when absent. */
+  seederNetwork?: 'reachable' | 'behind-nat';
   logger: FeedLogger;
   /** Advertised to the other instances in the heartbeat. */
   url?: string | null;
@@ -74,6 +76,7 @@ export class FeedService extends Resource implements FeedPort {
       keyPair: opts.swarmKeyPair,
       bootstrap: opts.bootstrap,
       dhtHost: opts.dhtHost,
+      ...(opts.seederNetwork ? { network: opts.seederNetwork } : {}),
       logger: opts.logger,
       onRejected: () => this.#refreshSoon(),
     });

@@ -16,6 +16,8 @@ export interface SwarmSeederOptions {
   bootstrap: Array<{ host: string; port: number }>;
   /** Address the DHT binds to; tests and local deployments use '127.0.0.1'. */
   dhtHost: string;
+  /** 'reachable': printers send to the seeder's address directly; 'behind-nat': they hole-punch. */
+  network?: 'reachable' | 'behind-nat';
   logger: FeedLogger;
   /**
    * Called when the firewall rejects a key (once: the swarm then bans it until it is admitted), so
@@ -74,7 +76,14 @@ export class SwarmSeeder extends Resource {
   }
 
   protected async _open(): Promise<void> {
-    const dht = new HyperDHT({ host: this.#opts.dhtHost, bootstrap: this.#opts.bootstrap });
+    // Told, not detected: a private DHT of a few nodes never confirms that anyone can reach us, and a
+    // seeder that counts as firewalled answers printers that do too with a hole punch, which it then
+    // abandons: the printer's connection opens and stays silent (validation runs, issue #16).
+    const dht = new HyperDHT({
+      host: this.#opts.dhtHost,
+      bootstrap: this.#opts.bootstrap,
+      firewalled: (this.#opts.network ?? 'reachable') === 'behind-nat',
+    });
     const swarm = new Hyperswarm({
       dht,
       keyPair: this.#opts.keyPair,
