@@ -130,6 +130,7 @@ function onePeerReplicator(
   blobsLength: number,
   clock: ManualClock,
   onHangUp: () => void = () => {},
+  warnings: string[] = [],
 ): BackgroundReplicator {
   return new BackgroundReplicator({
     mesh: { settle: async () => {}, lanPeers: () => ['peer-a'] },
@@ -145,7 +146,7 @@ function onePeerReplicator(
     rng: seededRng('lane'),
     schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
     bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
-    logger: { info: () => {}, warn: () => {}, error: () => {} },
+    logger: { info: () => {}, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? ''), error: () => {} },
   });
 }
 
@@ -276,7 +277,8 @@ test('own-share blocks the lane holds but the main core has not taken yet: the n
     ...laneReplica([]).replica,
     fetchFromCloud: () => ({ done: async () => {}, destroy: () => {} }),
   };
-  const replicator = onePeerReplicator(replica, 20, clock);
+  const warnings: string[] = [];
+  const replicator = onePeerReplicator(replica, 20, clock, () => {}, warnings);
   replicator.ready();
   t.teardown(async () => {
     const closing = replicator.close();
@@ -286,4 +288,8 @@ test('own-share blocks the lane holds but the main core has not taken yet: the n
   // Well inside one 30 s sync interval.
   for (let i = 0; i < 12 && replicator.cycles < 2; i++) await clock.tick(1_000);
   t.true(replicator.cycles >= 2, `cycles ${replicator.cycles} after ${12} s`);
+  t.true(
+    warnings.some((w) => w.startsWith('the cloud share reached the cloud lane but not the main core')),
+    'the stuck hand-off is logged with what both cores see',
+  );
 });

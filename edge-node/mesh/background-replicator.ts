@@ -365,7 +365,23 @@ export class BackgroundReplicator {
           stop.abort();
           // Blocks in the lane but not in the main core: the venue waits for them (they are this
           // printer's share), so the next cycle runs as soon as this one ends, not at the next tick.
-          if (complete && !handedOff && !this.#star) this.#wakePending = true;
+          if (complete && !handedOff) {
+            if (!this.#star) this.#wakePending = true;
+            // Why this happens is open (BENCHMARKS.md, validation-8 batch 13): say what both cores see.
+            let notInMain = 0;
+            for (const b of blocks) if (!(await w.replica.blobsCore.has(b))) notInMain++;
+            this.#o.logger.warn(
+              {
+                eventId: w.replica.eventId,
+                blocks: blocks.length,
+                notInMain,
+                waitedMs: LANE_HANDOFF_MS,
+                lane: w.replica.cloudLanePeers?.(),
+                main: { length: w.replica.blobsCore.length, contiguous: w.replica.blobsCore.contiguousLength },
+              },
+              'the cloud share reached the cloud lane but not the main core in time: the next cycle asks again at once',
+            );
+          }
         } finally {
           handoff.destroy();
           await w.replica.releaseCloudCopies?.(blocks);
