@@ -114,6 +114,12 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
     JSON.stringify(bytes),
   );
   t.is(bytes.served, 0, 'the main store handing blocks to its own lane is not LAN service');
+  const mainPeers = replica.mainCorePeers();
+  t.is(mainPeers.filter((p) => p.isCloudLane).length, 1, JSON.stringify(mainPeers));
+  t.true(
+    mainPeers.some((p) => !p.isCloudLane),
+    'the LAN peer is listed too, not as the lane',
+  );
   const img = (await replica.entries()).find((e) => e.imageId === 'img-0')!;
   t.truthy(await replica.readLocal(img), 'a photo from the cloud reads back whole and decrypted');
 

@@ -56,6 +56,8 @@ export interface SyncReplica {
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
   cloudLanePeers?(): unknown;
+  /** Diagnostics: the main blobs core's peers as it sees them. */
+  mainCorePeers?(): unknown;
   updateCatalog(): Promise<void>;
   entries(): Promise<SyncEntry[]>;
   holds(entry: SyncEntry): Promise<boolean>;
@@ -377,7 +379,11 @@ export class BackgroundReplicator {
                 notInMain,
                 waitedMs: LANE_HANDOFF_MS,
                 lane: w.replica.cloudLanePeers?.(),
-                main: { length: w.replica.blobsCore.length, contiguous: w.replica.blobsCore.contiguousLength },
+                main: {
+                  length: w.replica.blobsCore.length,
+                  contiguous: w.replica.blobsCore.contiguousLength,
+                  peers: w.replica.mainCorePeers?.(),
+                },
               },
               'the cloud share reached the cloud lane but not the main core in time: the next cycle asks again at once',
             );

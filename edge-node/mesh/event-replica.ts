@@ -82,6 +82,8 @@ export class EventReplica extends Resource {
   readonly #cloudBlobs: CloudCore | null;
   readonly #cloudCatalog: CloudCore | null;
   readonly #laneMainKey: string;
+  /** The lane's key as the main store's peer (empty without a lane). */
+  readonly #lanePeerKey: string;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -90,6 +92,7 @@ export class EventReplica extends Resource {
     this.#clock = clock;
     const lanePeer = lane?.peerKey ?? null;
     this.#laneMainKey = lane?.mainPeerKey ?? '';
+    this.#lanePeerKey = lanePeer ?? '';
     // A block the main store took from the cloud lane came over the WAN (the lane counted its bytes).
     this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
@@ -272,6 +275,23 @@ export class EventReplica extends Resource {
     const main = this.#laneMainKey.slice(0, 12);
     const peers = this.#cloudBlobs.peerSummary().map((p) => ({ ...p, isMainStore: p.peer === main }));
     return { length: this.#cloudBlobs.core.length, peers };
+  }
+
+  /** The main blobs core's peers as it sees them (diagnostics): which is the lane, how far each is. */
+  mainCorePeers(): Array<Record<string, unknown>> {
+    return this.blobsCore.peers.map((peer) => {
+      const p = peer as unknown as Record<string, unknown>;
+      const key = peer.remotePublicKey.toString('hex');
+      return {
+        peer: key.slice(0, 12),
+        isCloudLane: key === this.#lanePeerKey,
+        remoteLength: p.remoteLength,
+        remoteContiguousLength: p.remoteContiguousLength,
+        inflight: p.inflight,
+        paused: p.paused,
+        remoteUploading: p.remoteUploading,
+      };
+    });
   }
 
   /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */
