@@ -7,20 +7,20 @@ import { planSyncCycle, type SyncPlan, type SyncUnit } from '../../shared/policy
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import { BackgroundBatches, type BatchDownload } from './background-batches.ts';
+import { CLOUD_BATCH_STALL_MS, fetchShareThroughLane, type LaneShareDeps } from './lane-share.ts';
+
+export { CLOUD_BATCH_STALL_MS, LANE_HANDOFF_MS } from './lane-share.ts';
+
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
 /** A LAN batch is given up for this cycle after this long without LAN bytes (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
-/** A cloud batch is given up for this cycle (and the cloud hung up on) after this long without cloud bytes. */
-export const CLOUD_BATCH_STALL_MS = 20_000;
 /**
  * A printer counts as online (and takes a share of the cloud pulls) if it is connected on the LAN or
  * the coordinator saw it this recently.
  */
 export const PRINTER_ONLINE_WINDOW_MS = 60_000;
-/** Blocks the cloud lane holds reach the main core in-process; waiting longer than this means they never came. */
-export const LANE_HANDOFF_MS = 5_000;
 /** Before its first cycle a starting node waits this long for its LAN peers, so shares are agreed. */
 export const MESH_SETTLE_MS = 3_000;
 
@@ -330,74 +330,23 @@ export class BackgroundReplicator {
           continue;
         }
         if (blocks.length === 0) continue;
-        // The main core wants them too: it takes each block from the lane the moment the lane has it
-        // and serves it on to LAN peers, who are asking for it meanwhile (their `ownerFetching`).
-        const handoff = w.replica.blobsCore.download({ blocks });
-        try {
-          const complete = await this.#batches.fetch(blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
-            w.replica.fetchFromCloud!({ blocks: batch }),
-          );
-          // A cloud session that delivers nothing stays that way (sim/README.md, "stalled cloud
-          // sessions"): hang up, so the next cycle dials a fresh one.
-          if (!complete) {
-            stalled = true;
-            this.#o.logger.warn(
-              {
-                eventId: w.replica.eventId,
-                blocks: blocks.length,
-                stallMs: CLOUD_BATCH_STALL_MS,
-                lane: w.replica.cloudLanePeers?.(),
-                cloud: this.#o.mesh.cloudConnections?.(),
-                main: { length: w.replica.blobsCore.length, contiguous: w.replica.blobsCore.contiguousLength },
-              },
-              'the cloud delivered nothing for a while: hanging up, the next cycle dials again',
-            );
-          }
-          const stop = new AbortController();
-          const handedOff = await Promise.race([
-            handoff.done().then(
-              () => true,
-              () => false,
-            ),
-            this.#o.clock.sleep(LANE_HANDOFF_MS, stop.signal).then(
-              () => false,
-              () => false,
-            ),
-          ]);
-          stop.abort();
-          // Blocks in the lane but not in the main core: the venue waits for them (they are this
-          // printer's share), so the next cycle runs as soon as this one ends, not at the next tick.
-          if (complete && !handedOff) {
-            if (!this.#star) this.#wakePending = true;
-            // Why this happens is open (BENCHMARKS.md, validation-8 batch 13): say what both cores see.
-            let notInMain = 0;
-            for (const b of blocks) if (!(await w.replica.blobsCore.has(b))) notInMain++;
-            this.#o.logger.warn(
-              {
-                eventId: w.replica.eventId,
-                blocks: blocks.length,
-                notInMain,
-                waitedMs: LANE_HANDOFF_MS,
-                lane: w.replica.cloudLanePeers?.(),
-                main: {
-                  length: w.replica.blobsCore.length,
-                  contiguous: w.replica.blobsCore.contiguousLength,
-                  peers: w.replica.mainCorePeers?.(),
-                },
-              },
-              'the cloud share reached the cloud lane but not the main core in time: the next cycle asks again at once',
-            );
-          }
-        } finally {
-          handoff.destroy();
-          await w.replica.releaseCloudCopies?.(blocks);
-        }
+        const { complete, handedOff } = await fetchShareThroughLane(this.#laneShareDeps(), w.replica, blocks);
+        // A cloud session that delivers nothing stays that way: hang up, so the next cycle dials afresh.
+        if (!complete) stalled = true;
+        // Blocks in the lane but not in the main core: the venue waits for them (they are this
+        // printer's share), so the next cycle runs as soon as this one ends, not at the next tick.
+        if (complete && !handedOff && !this.#star) this.#wakePending = true;
         await w.replica.announceHoldings();
       }
     } finally {
       session.release();
       if (!throughLane || stalled) this.#o.cloud.hangUpIfIdle();
     }
+  }
+
+  #laneShareDeps(): LaneShareDeps {
+    const { clock, logger, mesh } = this.#o;
+    return { batches: this.#batches, clock, logger, cloudConnections: () => mesh.cloudConnections?.() };
   }
 
   /** Everything else, from the venue's printers, rarest images first after a random start. */
