@@ -142,7 +142,10 @@ export function kioskPage(opts: { venue: string; printer: string; timings: Kiosk
   <p id="routing-hint" class="routing-hint" aria-live="polite" hidden></p>
   <div class="row row-center">
     <button id="type-code-button" class="button button-secondary" type="button">Type your code</button>
-    ${shop ? html`<button id="find-photos-button" class="button" type="button">Find your photos</button>` : ''}
+    ${
+      // Disabled until the shop's script (loaded after the page) has bound it: a tap before that did nothing.
+      shop ? html`<button id="find-photos-button" class="button" type="button" disabled>Find your photos</button>` : ''
+    }
     <a id="own-photos-button" class="button button-secondary" href="/kiosk/own">Print your own photos</a>
   </div>
 </section>

@@ -125,7 +125,8 @@ test.serial(
   async (t) => {
     t.timeout(E2E_TEST_TIMEOUT_MS);
     const { venue, run, kiosk, prints } = await kioskVenue(t);
-    await kiosk.waitForSelector('#find-photos-button');
+    // Enabled once the shop's script has bound it (it loads after the page).
+    await kiosk.waitForSelector('#find-photos-button:enabled');
     await screenshot(kiosk, 'commerce-1-1-attract');
     await openGallery(kiosk);
     await screenshot(kiosk, 'commerce-1-2-gallery');

@@ -445,6 +445,7 @@ export function initShop(ui) {
     touch();
     await Promise.all([loadGallery().then(frames.load), refreshPayments()]);
   });
+  $('find-photos-button').disabled = false;
   $('gallery-prev').addEventListener('click', () => {
     touch();
     state.page = Math.max(0, state.page - 1);
