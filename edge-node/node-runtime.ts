@@ -358,6 +358,7 @@ export class NodeRuntime extends Resource {
     await offline.open(profile);
     const prerender = printer.prerender?.bind(printer);
     const isPrerendered = printer.isPrerendered?.bind(printer);
+    const warmUpDeps = prerender && isPrerendered ? this.#warmUpDeps(prerender, isPrerendered) : null;
     const redemptions = this.own(
       new RedemptionService({
         client,
@@ -380,9 +381,7 @@ export class NodeRuntime extends Resource {
         logger,
         offline,
         receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
-        ...(prerender && isPrerendered
-          ? { warmUp: (orderCode: string) => warmUpOrder(this.#warmUpDeps(prerender, isPrerendered), orderCode) }
-          : {}),
+        ...(warmUpDeps ? { warmUp: (orderCode: string) => warmUpOrder(warmUpDeps, orderCode) } : {}),
         onStage: (stage, ms) => this.#c.metrics.observeStage(stage, ms),
         onPrintRender: (when) => this.#c.metrics.printsRendered.inc({ when }),
       }),

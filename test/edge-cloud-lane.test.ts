@@ -122,6 +122,8 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
   );
   const img = (await replica.entries()).find((e) => e.imageId === 'img-0')!;
   t.truthy(await replica.readLocal(img), 'a photo from the cloud reads back whole and decrypted');
+  const [first, second] = await Promise.all([replica.readLocal(img), replica.readLocal(img)]);
+  t.is(first, second, 'two reads of one photo at once share one read');
 
   await replica.releaseCloudCopies(own);
   const laneCore = lane.store.get({ key: Buffer.from(descriptor.blobsKey, 'hex') });

@@ -9,16 +9,15 @@
 import { join } from 'node:path';
 import test from 'ava';
 import HyperDHT from 'hyperdht';
-import { FeedService } from '../coordinator/feed/feed-service.ts';
 import { deriveVenueTopic } from '../shared/feed/feed-layout.ts';
 import {
   insertPendingImages,
   insertVenueAndEvent,
   openStore,
   PlainReader,
-  recordingLogger,
   sha256Hex,
   startBootstrap,
+  startFeedService,
   tempDir,
   waitFor,
 } from './fixtures/feed-fixtures.ts';
@@ -39,19 +38,16 @@ test('a printer on another address than the seeder gets the feed: the seeder is 
   t.teardown(() => printer.close());
   await store.insertPrinter(printerRecord(printer.publicKeyHex, venue.id));
 
-  const service = new FeedService({
+  const service = await startFeedService(t, {
     store,
     dataDir: join(dir, 'coordinator'),
     instanceId: 'coordinator-a',
     swarmKeyPair: HyperDHT.keyPair(),
     bootstrap,
     dhtHost: SEEDER_HOST,
-    logger: recordingLogger(),
     peerRefreshIntervalMs: 60_000,
     appender: { pollIntervalMs: 200, batchMaxImages: 4 },
   });
-  await service.ready();
-  t.teardown(() => service.close());
   service.notifyImagesPending(event.id);
   t.true(
     await waitFor(async () => (await store.listPendingImages(event.id, 10)).length === 0, FLOW_TIMEOUT_MS),

@@ -298,16 +298,16 @@ export class OrderService {
     }
     // A venue order is looked up first: its id is random base64url, so one in 4,096 starts with a
     // reorder's "r-", and routing by prefix alone would refuse that fan's payment.
-    const order = await store.getOrder(event.orderId);
-    const isVenueOrder = order !== null && order.paymentSessionId === event.sessionId;
+    const found = await store.getOrder(event.orderId);
+    const order = found?.paymentSessionId === event.sessionId ? found : null;
     // A reorder after the event, an own-photo job: same gateway, same signature, their own records.
-    const other = isVenueOrder ? undefined : this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
+    const other = order ? undefined : this.#otherPayments.find((h) => event.orderId.startsWith(h.prefix));
     if (other) {
       const applied = await other.apply(event);
       metrics.webhooks.inc({ result: applied.duplicate ? 'duplicate' : 'applied' });
       return applied;
     }
-    if (!order || !isVenueOrder) {
+    if (!order) {
       metrics.webhooks.inc({ result: 'unknown_order' });
       throw new AppError('order_not_found', 'The webhook names an order or session this shop does not know.');
     }

@@ -102,23 +102,27 @@ export class CloudCore extends Resource {
 
   /** Who the lane core replicates with, as Hypercore sees them: logged when the cloud stalls. */
   peerSummary(): Array<Record<string, unknown>> {
-    return this.core.peers.map((peer) => {
-      const p = peer as unknown as Record<string, unknown>;
-      return {
-        peer: peer.remotePublicKey.toString('hex').slice(0, 12),
-        remoteLength: p.remoteLength,
-        inflight: p.inflight,
-        paused: p.paused,
-        remoteUploading: p.remoteUploading,
-        canUpgrade: p.canUpgrade,
-      };
-    });
+    return this.core.peers.map(summarizePeer);
   }
 
   /** Drops the lane's copies of these blocks (the main store holds them now). */
   async release(blocks: Iterable<number>): Promise<void> {
     for (const [start, end] of runsOf(blocks)) await this.core.clear(start, end);
   }
+}
+
+/** One Hypercore peer as its core sees it (diagnostics for the cloud-lane warnings). */
+export function summarizePeer(peer: Hypercore['peers'][number]): Record<string, unknown> & { peer: string } {
+  const p = peer as unknown as Record<string, unknown>;
+  return {
+    peer: peer.remotePublicKey.toString('hex').slice(0, 12),
+    remoteLength: p.remoteLength,
+    remoteContiguousLength: p.remoteContiguousLength,
+    inflight: p.inflight,
+    paused: p.paused,
+    remoteUploading: p.remoteUploading,
+    canUpgrade: p.canUpgrade,
+  };
 }
 
 /** Sorted, de-duplicated blocks as half-open [start, end) runs. */

@@ -21,7 +21,7 @@ import {
   templateCatalogKey,
 } from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
-import type { CloudCore, CloudLane } from './cloud-lane.ts';
+import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
 
@@ -84,6 +84,8 @@ export class EventReplica extends Resource {
   readonly #laneMainKey: string;
   /** The lane's key as the main store's peer (empty without a lane). */
   readonly #lanePeerKey: string;
+  /** Local reads under way, by block offset and hash (readLocal). */
+  readonly #reading = new Map<string, Promise<Buffer | null>>();
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -279,19 +281,10 @@ export class EventReplica extends Resource {
 
   /** The main blobs core's peers as it sees them (diagnostics): which is the lane, how far each is. */
   mainCorePeers(): Array<Record<string, unknown>> {
-    return this.blobsCore.peers.map((peer) => {
-      const p = peer as unknown as Record<string, unknown>;
-      const key = peer.remotePublicKey.toString('hex');
-      return {
-        peer: key.slice(0, 12),
-        isCloudLane: key === this.#lanePeerKey,
-        remoteLength: p.remoteLength,
-        remoteContiguousLength: p.remoteContiguousLength,
-        inflight: p.inflight,
-        paused: p.paused,
-        remoteUploading: p.remoteUploading,
-      };
-    });
+    return this.blobsCore.peers.map((peer) => ({
+      ...summarizePeer(peer),
+      isCloudLane: peer.remotePublicKey.toString('hex') === this.#lanePeerKey,
+    }));
   }
 
   /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */
@@ -324,9 +317,23 @@ export class EventReplica extends Resource {
     return missing;
   }
 
-  /** Reads a fully held image and checks it against the catalog's sha256; null if not whole or wrong. */
+  /**
+   * Reads a fully held image and checks it against the catalog's sha256; null if not whole or wrong.
+   * Concurrent reads of one photo share one read: a scan's warm-up and its print read the same master.
+   */
   async readLocal(entry: CatalogEntry): Promise<Buffer | null> {
+    // Asked each time, never shared: a photo not whole a moment ago may be whole now.
     if (!(await this.holds(entry))) return null;
+    const key = `${entry.blob.blockOffset}:${entry.sha256}`;
+    let reading = this.#reading.get(key);
+    if (!reading) {
+      reading = this.#readWhole(entry).finally(() => this.#reading.delete(key));
+      this.#reading.set(key, reading);
+    }
+    return reading;
+  }
+
+  async #readWhole(entry: CatalogEntry): Promise<Buffer | null> {
     const bytes = await this.blobs.get(entry.blob, { wait: false });
     if (!bytes || createHash('sha256').update(bytes).digest('hex') !== entry.sha256) return null;
     return bytes;
