@@ -387,24 +387,21 @@ export class NodeRuntime extends Resource {
       }),
     );
     this.#redemptions = redemptions;
-    let lastRedemptionAt = 0;
-    redemptions.on('progress', (p: RedemptionProgress) => {
-      lastRedemptionAt = clock.now();
-      this.#c.onProgress(p);
-    });
+    redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
     if (prerender && isPrerendered) {
       const preRenderer = new PreRenderer({
         clock,
         render: prerender,
         rendered: isPrerendered,
         busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
-        // Quiet means no replicated bytes and no redemption for a while: fans come in groups.
-        lastProgressAt: () => Math.max(replicator.lastProgressAt, lastRedemptionAt),
+        // Quiet means no replicated bytes for a while; between two fans it renders (see PreRenderer).
+        lastProgressAt: () => replicator.lastProgressAt,
         maxPhotos: printer.prerenderCapacity ?? RASTER_CACHE_ENTRIES,
         onError: (err, imageId) =>
           logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),
       });
       this.#preRenderer = preRenderer;
+      redemptions.on('idle', () => preRenderer.nudge());
       this.defer(() => preRenderer.close());
     }
     await redemptions.ready();

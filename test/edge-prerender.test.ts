@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import sharp from 'sharp';
-import { PRERENDER_QUIET_MS, PreRenderer } from '../edge-node/jobs/pre-renderer.ts';
+import { PRERENDER_QUIET_MS, PRERENDER_RETRY_MS, PreRenderer } from '../edge-node/jobs/pre-renderer.ts';
 import { type WarmUpDeps, warmUpOrder } from '../edge-node/jobs/scan-warm-up.ts';
 import { FilePrinter } from '../edge-node/printing/file-printer.ts';
 import { RasterCache } from '../edge-node/printing/raster-cache.ts';
@@ -91,6 +91,32 @@ test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), th
   pre.offer([entry(1), entry(2), entry(3), entry(4)], source);
   await clock.tick(10);
   t.deepEqual(rendered, ['img-3', 'img-2', 'img-4']);
+});
+
+test('when the redemption it waited for ends, nudge() starts the next render at once, not at the next retry', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  const rendered: string[] = [];
+  let busy = true;
+  const pre = new PreRenderer({
+    clock,
+    render: async (key) => {
+      rendered.push(key);
+    },
+    rendered: (key) => rendered.includes(key),
+    busy: () => busy,
+    lastProgressAt: () => 0,
+    maxPhotos: 4,
+  });
+  t.teardown(() => pre.close());
+  const source = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
+  pre.offer([entry(1), entry(2)], source);
+  await clock.tick(PRERENDER_RETRY_MS / 2);
+  busy = false;
+  await clock.tick(10);
+  t.deepEqual(rendered, [], 'still waiting out its retry');
+  pre.nudge();
+  await clock.tick(10);
+  t.deepEqual(rendered, ['img-2', 'img-1']);
 });
 
 test('a photo that cannot be read or rendered is skipped, not retried forever', async (t) => {

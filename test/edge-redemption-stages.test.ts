@@ -25,7 +25,7 @@ const FETCH_MS = { 'img-1': 5, 'img-2': 30 } as Record<string, number>;
 const PRINT_MS = 120;
 const RECEIPT_MS = 15;
 
-test('a redemption starts warming its order up before the claim, and reports claim, image, print and receipt times on its clock and which prints were rendered ahead', async (t) => {
+test('a redemption starts warming its order up before the claim, reports claim, image, print and receipt times on its clock and which prints were rendered ahead, and says when the station is idle again', async (t) => {
   const clock = new ManualClock(1_700_000_000_000);
   // Each fake step takes its time on the manual clock (the service's only clock).
   const takes = (ms: number) => clock.tick(ms);
@@ -101,8 +101,13 @@ test('a redemption starts warming its order up before the claim, and reports cla
     await log.close();
   });
 
+  let idleWithQueue: number | null = null;
+  service.on('idle', () => {
+    idleWithQueue = service.queue;
+  });
   const result = await service.redeem(code);
   t.true(result.done);
+  t.is(idleWithQueue, 0, 'it said it was idle once the order was done, with nothing left in its queue');
   t.falsy(result.error);
   const of = (stage: RedemptionStage) => stages.filter(([s]) => s === stage).map(([, ms]) => ms);
   t.deepEqual(of('claim'), [CLAIM_MS]);

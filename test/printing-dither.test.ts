@@ -1,6 +1,7 @@
 import test from 'ava';
 import {
   applyGamma,
+  sharpenGray,
   DITHER_THRESHOLD,
   floydSteinberg,
   packRaster,
@@ -98,6 +99,31 @@ test('applyGamma keeps black and white and lightens mid-tones', (t) => {
   t.is(out[0], 0);
   t.true(out[1]! > 128 && out[1]! < 160);
   t.true(Math.abs(out[2]! - 255) < 1e-3);
+});
+
+test('applyGamma is the power curve to within 0.05 of a grey level everywhere', (t) => {
+  const values = Float32Array.from({ length: 25_501 }, (_, i) => i / 100);
+  const out = applyGamma(values, 1.2);
+  let worst = 0;
+  for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(out[i]! - 255 * (values[i]! / 255) ** (1 / 1.2)));
+  t.true(worst < 0.05, `worst error ${worst}`);
+  t.deepEqual([...applyGamma(Float32Array.from([-20, 300]), 1.2)], [0, 255]);
+});
+
+test('sharpenGray: flat areas stay flat, an edge gains contrast on both sides, amount 0 changes nothing', (t) => {
+  const width = 8;
+  const height = 3;
+  const level = flat(100, width, height);
+  t.true(sharpenGray(level, width, height, 0.5, 1).every((v) => Math.abs(v - 100) < 1e-3));
+  // Left half dark (60), right half light (200): the edge's dark side darkens, its light side lightens.
+  const edge = Float32Array.from({ length: width * height }, (_, i) => (i % width < 4 ? 60 : 200));
+  const sharp = sharpenGray(edge, width, height, 0.5, 1);
+  t.true(sharp[3]! < 60 && sharp[4]! > 200, `${sharp[3]} ${sharp[4]}`);
+  t.true(Math.abs(sharp[0]! - 60) < 1e-3 && Math.abs(sharp[7]! - 200) < 1e-3);
+  t.deepEqual([...sharpenGray(edge, width, height, 0.5, 0)], [...edge]);
+  const extreme = Float32Array.from({ length: width * height }, (_, i) => (i % width < 4 ? 0 : 255));
+  t.true(sharpenGray(extreme, width, height, 0.5, 5).every((v) => v >= 0 && v <= 255));
+  t.throws(() => sharpenGray(level, width, height, 0, 1), { instanceOf: RangeError });
 });
 
 test('packRaster: MSB is the leftmost dot, rows padded with white to whole bytes', (t) => {

@@ -5,8 +5,10 @@
  * It yields to everything that matters more: it renders only while no redemption or on-demand fetch
  * runs and no replicated bytes arrived for `PRERENDER_QUIET_MS` (replication keeps the venue in sync;
  * a raster is a nicety), one photo at a time, newest photos first (fans buy recent photos), at most
- * as many as the printer's raster cache keeps. A photo that fails to read or render is skipped: the
- * redemption renders it itself and reports what is wrong.
+ * as many as the printer's raster cache keeps. Between two fans it goes on as soon as the first one's
+ * prints are out (`nudge()`): the next fan's photo may be the one it renders, and one render (~70 ms)
+ * in flight costs a fan who scans meanwhile far less than rendering his photo at print would. A photo
+ * that fails to read or render is skipped: the redemption renders it itself and reports what is wrong.
  */
 
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
@@ -43,6 +45,8 @@ export class PreRenderer {
   #running = false;
   #closed = false;
   readonly #abort = new AbortController();
+  /** Ends the current wait early (nudge). */
+  #wake = new AbortController();
   rendered = 0;
 
   constructor(opts: PreRendererOptions) {
@@ -68,6 +72,11 @@ export class PreRenderer {
     }
   }
 
+  /** Something that kept it waiting has ended (a redemption finished): look again now, not at the next retry. */
+  nudge(): void {
+    this.#wake.abort();
+  }
+
   close(): void {
     this.#closed = true;
     this.#abort.abort();
@@ -82,10 +91,11 @@ export class PreRenderer {
     const { clock } = this.#o;
     while (!this.#closed && this.#todo.length > 0) {
       if (!this.#quiet()) {
+        this.#wake = new AbortController();
         try {
-          await clock.sleep(PRERENDER_RETRY_MS, this.#abort.signal);
+          await clock.sleep(PRERENDER_RETRY_MS, AbortSignal.any([this.#abort.signal, this.#wake.signal]));
         } catch {
-          return;
+          if (this.#closed) return;
         }
         continue;
       }

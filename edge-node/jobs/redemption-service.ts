@@ -198,7 +198,11 @@ export class RedemptionService extends Resource {
   }
 
   #track(orderId: string, work: Promise<RedemptionProgress>): Promise<RedemptionProgress> {
-    const tracked = work.finally(() => this.#active.delete(orderId));
+    const tracked = work.finally(() => {
+      this.#active.delete(orderId);
+      // Background work that yields to redemptions (the pre-renderer) may go on now.
+      if (this.#active.size === 0) this.emit('idle');
+    });
     this.#active.set(orderId, tracked);
     return tracked;
   }

@@ -37,20 +37,107 @@ export function toGray(rgba: Uint8Array, width: number, height: number): Float32
   return gray;
 }
 
+/** Mild unsharp mask after downscaling (see sharpenGray): radius and strength. */
+export const PHOTO_SHARPEN_SIGMA = 0.5;
+export const PHOTO_SHARPEN_AMOUNT = 1;
+/** Mid-tone lift against thermal dot gain (see applyGamma). 1 = none. */
+export const THERMAL_GAMMA = 1.2;
+
+/** Printer-sized RGBA → the grey values a thermal head dithers: luma over white, sharpened, lifted. */
+export function thermalTone(rgba: Uint8Array, width: number, height: number): Float32Array {
+  const sharpened = sharpenGray(toGray(rgba, width, height), width, height, PHOTO_SHARPEN_SIGMA, PHOTO_SHARPEN_AMOUNT);
+  return applyGamma(sharpened, THERMAL_GAMMA);
+}
+
+/** Gamma is read from a table with this many entries per grey level, interpolated between them. */
+const GAMMA_TABLE_STEPS_PER_LEVEL = 16;
+const gammaTables = new Map<number, Float64Array>();
+
+function gammaTable(gamma: number): Float64Array {
+  let table = gammaTables.get(gamma);
+  if (!table) {
+    const exponent = 1 / gamma;
+    table = new Float64Array(255 * GAMMA_TABLE_STEPS_PER_LEVEL + 2);
+    for (let i = 0; i < table.length; i++) {
+      table[i] = 255 * (Math.min(255, i / GAMMA_TABLE_STEPS_PER_LEVEL) / 255) ** exponent;
+    }
+    gammaTables.set(gamma, table);
+  }
+  return table;
+}
+
 /**
  * Gamma lift for thermal paper: dots spread a little as the paper darkens around them (dot gain),
  * so mid-tones print darker than their dot density says. `gamma > 1` lightens mid-tones and keeps
- * pure black and pure white unchanged.
+ * pure black and pure white unchanged. A power per dot was a fifth of a photo's render time; the
+ * interpolated table is within 0.05 of a grey level of it (far below what a dot can show).
  */
 export function applyGamma(gray: Float32Array, gamma: number): Float32Array {
   if (!(gamma > 0)) throw new RangeError(`applyGamma: gamma must be > 0, got ${gamma}`);
+  const table = gammaTable(gamma);
   const out = new Float32Array(gray.length);
-  const exponent = 1 / gamma;
   for (let i = 0; i < gray.length; i++) {
-    const v = Math.min(255, Math.max(0, gray[i]!));
-    out[i] = 255 * (v / 255) ** exponent;
+    const at = Math.min(255, Math.max(0, gray[i]!)) * GAMMA_TABLE_STEPS_PER_LEVEL;
+    const below = Math.floor(at);
+    const lo = table[below]!;
+    out[i] = lo + (table[below + 1]! - lo) * (at - below);
   }
   return out;
+}
+
+/**
+ * Unsharp mask on grey values: each value moves away from its Gaussian-blurred neighbourhood by
+ * `amount` times the difference, clamped to 0…255. Dithering softens edges; this brings back faces
+ * and text. Separable blur over a kernel of radius ⌈2σ⌉ (edges repeat their last value).
+ */
+export function sharpenGray(
+  gray: Float32Array,
+  width: number,
+  height: number,
+  sigma: number,
+  amount: number,
+): Float32Array {
+  assertDims(width, height);
+  if (!(sigma > 0) || !(amount >= 0)) throw new RangeError(`sharpenGray: need sigma > 0 and amount ≥ 0`);
+  const radius = Math.max(1, Math.ceil(2 * sigma));
+  const kernel = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let k = -radius; k <= radius; k++) sum += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));
+  for (let k = 0; k < kernel.length; k++) kernel[k]! /= sum;
+  const across = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let v = 0;
+      if (x >= radius && x < width - radius) {
+        for (let k = -radius; k <= radius; k++) v += kernel[k + radius]! * gray[row + x + k]!;
+      } else {
+        for (let k = -radius; k <= radius; k++) v += kernel[k + radius]! * gray[row + clampIndex(x + k, width)]!;
+      }
+      across[row + x] = v;
+    }
+  }
+  // Down the columns a row at a time, so every pass reads memory in order.
+  const out = new Float32Array(width * height);
+  const blurred = new Float64Array(width);
+  for (let y = 0; y < height; y++) {
+    blurred.fill(0);
+    for (let k = -radius; k <= radius; k++) {
+      const weight = kernel[k + radius]!;
+      const from = clampIndex(y + k, height) * width;
+      for (let x = 0; x < width; x++) blurred[x]! += weight * across[from + x]!;
+    }
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const v = gray[row + x]!;
+      out[row + x] = Math.min(255, Math.max(0, v + amount * (v - blurred[x]!)));
+    }
+  }
+  return out;
+}
+
+function clampIndex(i: number, length: number): number {
+  return i < 0 ? 0 : i >= length ? length - 1 : i;
 }
 
 /**

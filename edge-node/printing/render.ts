@@ -1,17 +1,15 @@
 /**
- * Photo → printer dots. sharp does the decoding, EXIF orientation, resampling and sharpening;
- * luma, tone and dithering are ours (dither.ts) so they are exact, deterministic and testable.
+ * Photo → printer dots. sharp does the decoding, EXIF orientation and resampling; luma,
+ * sharpening, tone and dithering are ours (dither.ts) so they are exact, deterministic and testable,
+ * and cheap: on the printer-sized grey plane, not on the colour image (libvips sharpens in Lab,
+ * which cost a sixth of a render).
  */
 import sharp, { type OutputInfo } from 'sharp';
 import { AppError } from '../../shared/errors.ts';
-import { applyGamma, floydSteinberg, toGray } from './dither.ts';
+import { floydSteinberg, thermalTone } from './dither.ts';
 
 /** A very tall panorama is printed scaled down to this height rather than as metres of paper. */
 export const PHOTO_MAX_HEIGHT_DOTS = 4000;
-/** Mild unsharp mask after downscaling: dithering softens edges, this brings back faces and text. */
-export const PHOTO_SHARPEN_SIGMA = 0.5;
-/** Mid-tone lift against thermal dot gain (see applyGamma). 1 = none. */
-export const THERMAL_GAMMA = 1.2;
 /** Decoding bombs stop here; print masters are camera photos, far below this. */
 export const PHOTO_MAX_INPUT_PIXELS = 200_000_000;
 /** Print heads we know are 384 (58 mm) to 832 (104 mm) dots; anything outside is a config error. */
@@ -36,7 +34,6 @@ export async function renderPhotoGray(image: Buffer, widthDots: number): Promise
     raw = await sharp(image, { limitInputPixels: PHOTO_MAX_INPUT_PIXELS, failOn: 'error' })
       .autoOrient()
       .resize({ width: widthDots, height: PHOTO_MAX_HEIGHT_DOTS, fit: 'inside' })
-      .sharpen({ sigma: PHOTO_SHARPEN_SIGMA })
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -47,7 +44,7 @@ export async function renderPhotoGray(image: Buffer, widthDots: number): Promise
     );
   }
   const { width, height } = raw.info;
-  const gray = applyGamma(toGray(raw.data, width, height), THERMAL_GAMMA);
+  const gray = thermalTone(raw.data, width, height);
   if (width === widthDots) return { width, height, gray };
   // Taller than PHOTO_MAX_HEIGHT_DOTS allows at full width: centre it on white paper.
   const padded = new Float32Array(widthDots * height).fill(WHITE);
