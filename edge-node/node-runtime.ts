@@ -402,6 +402,7 @@ export class NodeRuntime extends Resource {
       });
       this.#preRenderer = preRenderer;
       redemptions.on('idle', () => preRenderer.nudge());
+      this.#c.metrics.prerenderBacklogOf = () => preRenderer.backlog;
       this.defer(() => preRenderer.close());
     }
     await redemptions.ready();

@@ -81,6 +81,7 @@ test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), th
   pre.offer([entry(1), entry(2), entry(3)], source);
   await clock.tick(5_000);
   t.deepEqual(rendered, [], 'a redemption is running');
+  t.is(pre.backlog, 2, 'the newest maxPhotos wait');
   busy = false;
   lastBytesAt = clock.now();
   await clock.tick(PRERENDER_QUIET_MS - 1_000);
@@ -88,6 +89,7 @@ test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), th
   await clock.tick(2_000);
   // Only the newest maxPhotos, newest first.
   t.deepEqual(rendered, ['img-3', 'img-2']);
+  t.is(pre.backlog, 0);
   pre.offer([entry(1), entry(2), entry(3), entry(4)], source);
   await clock.tick(10);
   t.deepEqual(rendered, ['img-3', 'img-2', 'img-4']);

@@ -101,13 +101,11 @@ test('a redemption starts warming its order up before the claim, reports claim, 
     await log.close();
   });
 
-  let idleWithQueue: number | null = null;
-  service.on('idle', () => {
-    idleWithQueue = service.queue;
-  });
+  const queueWhenIdle: number[] = [];
+  service.on('idle', () => queueWhenIdle.push(service.queue));
   const result = await service.redeem(code);
   t.true(result.done);
-  t.is(idleWithQueue, 0, 'it said it was idle once the order was done, with nothing left in its queue');
+  t.deepEqual(queueWhenIdle, [0], 'it said it was idle once the order was done, with nothing left in its queue');
   t.falsy(result.error);
   const of = (stage: RedemptionStage) => stages.filter(([s]) => s === stage).map(([, ms]) => ms);
   t.deepEqual(of('claim'), [CLAIM_MS]);
@@ -120,7 +118,9 @@ test('a redemption starts warming its order up before the claim, reports claim, 
   t.deepEqual(renders, ['ahead', 'at_print']);
   t.deepEqual(warmed, [code], 'the order was warmed up once');
   t.true(claimAskedAfterWarmUp, 'the warm-up started before the claim went to the coordinator');
+  metrics.prerenderBacklogOf = () => 3;
   const text = await metrics.registry.metrics();
+  t.regex(text, /^vpm_edge_prerender_backlog_photos 3$/m, 'read from the pre-renderer when scraped');
   t.regex(text, /^vpm_edge_redemption_stage_seconds_count\{stage="print"\} 2$/m);
   t.regex(text, /^vpm_edge_redemption_stage_seconds_sum\{stage="claim"\} 0\.04$/m);
   t.regex(text, /^vpm_edge_prints_rendered_total\{when="ahead"\} 1$/m);

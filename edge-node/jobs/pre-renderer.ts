@@ -43,6 +43,8 @@ export class PreRenderer {
   #todo: Array<{ entry: CatalogEntry; source: PreRenderSource }> = [];
   readonly #skipped = new Set<string>();
   #running = false;
+  /** A render is under way (it has left the queue). */
+  #inFlight = false;
   #closed = false;
   readonly #abort = new AbortController();
   /** Ends the current wait early (nudge). */
@@ -70,6 +72,11 @@ export class PreRenderer {
         this.#running = false;
       });
     }
+  }
+
+  /** Photos queued or being rendered ahead. */
+  get backlog(): number {
+    return this.#todo.length + (this.#inFlight ? 1 : 0);
   }
 
   /** Something that kept it waiting has ended (a redemption finished): look again now, not at the next retry. */
@@ -101,6 +108,7 @@ export class PreRenderer {
       }
       const { entry, source } = this.#todo.shift()!;
       if (this.#o.rendered(entry.imageId)) continue;
+      this.#inFlight = true;
       try {
         const bytes = await source.readLocal(entry);
         if (bytes && !this.#closed) {
@@ -110,6 +118,8 @@ export class PreRenderer {
       } catch (err) {
         this.#skipped.add(entry.imageId);
         this.#o.onError?.(err, entry.imageId);
+      } finally {
+        this.#inFlight = false;
       }
     }
   }

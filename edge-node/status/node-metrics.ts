@@ -24,6 +24,9 @@ export class NodeMetrics {
   readonly jobLogDamagedLines: Gauge;
   readonly redemptionStages: Histogram<'stage'>;
   readonly printsRendered: Counter<'when'>;
+  readonly prerenderBacklog: Gauge;
+  /** Photos the pre-renderer still has to render ahead (set by the node once it has one). */
+  prerenderBacklogOf: () => number = () => 0;
   bytesFromLan = 0;
   bytesFromCloud = 0;
   bytesToLan = 0;
@@ -96,6 +99,15 @@ export class NodeMetrics {
       help: 'Photo prints by when they were rendered: ahead (in the background) or at_print (on the fan’s wait).',
       labelNames: ['when'],
       registers,
+    });
+    const metrics = this;
+    this.prerenderBacklog = new Gauge({
+      name: 'vpm_edge_prerender_backlog_photos',
+      help: 'Photos held here that are not yet rendered for printing ahead of their redemption.',
+      registers,
+      collect() {
+        this.set(metrics.prerenderBacklogOf());
+      },
     });
     this.printerState = new Gauge({
       name: 'vpm_edge_printer_state',
