@@ -118,7 +118,7 @@ async function main(kit: VenueKit): Promise<void> {
 
   progress('scan to print, images local');
   const local: number[] = [];
-  const stagesOf: Array<StageTimes & { renderedAhead: boolean }> = [];
+  const stagesOf: Array<StageTimes & { renderedAhead: boolean; gcMs: number; loopDelayMaxMs: number }> = [];
   const rendersBefore = await stageTotals(late.url);
   for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
     const { token } = await kit.buyAndPay([{ imageId: images[i % IMAGES]!.id, copies: 1 }]);
@@ -129,7 +129,12 @@ async function main(kit: VenueKit): Promise<void> {
       throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
     local.push(performance.now() - t0);
     const after = await stageTotals(late.url);
-    stagesOf.push({ ...stageDelta(before, after), renderedAhead: after.ahead > before.ahead });
+    stagesOf.push({
+      ...stageDelta(before, after),
+      renderedAhead: after.ahead > before.ahead,
+      gcMs: Math.round((after.gcSeconds - before.gcSeconds) * 1000),
+      loopDelayMaxMs: Math.round(after.loopDelayMaxMs),
+    });
   }
   const rendersAfter = await stageTotals(late.url);
   const slowest = local.indexOf(Math.max(...local));
@@ -191,6 +196,10 @@ interface StageTotals {
   ms: StageTimes;
   ahead: number;
   atPrint: number;
+  /** The node's GC pauses so far, all kinds (s). */
+  gcSeconds: number;
+  /** The longest event-loop delay since the previous scrape (prom-client resets it per scrape), ms. */
+  loopDelayMaxMs: number;
 }
 
 /** The node's redemption stage sums (ms) and render counters, from its /metrics. */
@@ -201,8 +210,12 @@ async function stageTotals(nodeUrl: string): Promise<StageTotals> {
   for (const stage of ['claim', 'image', 'print', 'receipt'] as const) {
     ms[stage] = value(new RegExp(`^vpm_edge_redemption_stage_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm')) * 1000;
   }
+  let gcSeconds = 0;
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="\w+"\} (\S+)$/gm)) gcSeconds += Number(m[1]);
   return {
     ms,
+    gcSeconds,
+    loopDelayMaxMs: value(/^nodejs_eventloop_lag_max_seconds (\S+)$/m) * 1000,
     ahead: value(/^vpm_edge_prints_rendered_total\{when="ahead"\} (\S+)$/m),
     atPrint: value(/^vpm_edge_prints_rendered_total\{when="at_print"\} (\S+)$/m),
   };

@@ -15,6 +15,19 @@ export const DHT_PORT_FILE = 'dht-port';
  */
 export const BOOTSTRAP_PROBE_TIMEOUT_MS = 1_000;
 
+/**
+ * The DHT node a printer's swarm runs on. It says it is reachable (`firewalled: false`): its venue
+ * peers reach it directly on the LAN, which is the premise of the venue mesh. Left to find out, a
+ * private DHT of a few nodes never confirms it, so every printer counts as firewalled, and between
+ * two firewalled printers on different addresses hyperdht answers a dial with a hole punch that it
+ * then abandons: the connection opens and never carries a byte (re-measured here, issue #16: 0 of 4
+ * dials between 127.0.0.1 and 127.0.0.3 carried data, 3 of 3 once reachable). The cloud still works
+ * for a printer behind a NAT: the printer dials the seeder, which is reachable (swarm-seeder.ts).
+ */
+export function venueSwarmDht(host: string, bootstrap: DhtAddress[]): HyperDHT {
+  return new HyperDHT({ host, bootstrap, firewalled: false });
+}
+
 export interface DhtAddress {
   host: string;
   port: number;
@@ -111,7 +124,7 @@ export class VenueDht {
     }
     const alive = bootstrapNode ? await answering(bootstrapNode, others, opts.clock ?? systemClock) : others;
     for (const node of alive) bootstrapNode?.addNode(node);
-    const swarmDht = new HyperDHT({ host: address.host, bootstrap: bootstrapNode ? [address, ...alive] : alive });
+    const swarmDht = venueSwarmDht(address.host, bootstrapNode ? [address, ...alive] : alive);
     const dht = new VenueDht(address, swarmDht, bootstrapNode, others);
     for (const a of others) dht.#known.add(`${a.host}:${a.port}`);
     return dht;

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
-import HyperDHT from 'hyperdht';
+import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { venueSwarmDht } from './venue-dht.ts';
 
 /** settle() looks at the connections this often. */
 const SETTLE_POLL_MS = 100;
@@ -68,7 +69,7 @@ export class VenueMesh extends EventEmitter {
     this.#store = opts.corestore;
     this.#cloudStore = opts.cloudStore ?? opts.corestore;
     this.#logger = opts.logger;
-    const dht = opts.dht ?? new HyperDHT({ host: opts.dhtHost, bootstrap: opts.bootstrap });
+    const dht = opts.dht ?? venueSwarmDht(opts.dhtHost, opts.bootstrap);
     this.#swarm = new Hyperswarm({
       dht,
       keyPair: opts.keyPair,

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RedemptionStage } from '../jobs/redemption-service.ts';
 
 /** Seconds: from a pre-rendered print (a few ms) to a fetch from the cloud (seconds). */
@@ -33,6 +33,9 @@ export class NodeMetrics {
 
   constructor() {
     const registers = [this.registry];
+    // The process's own: CPU, memory, event-loop delay and GC pauses (a slow print with its photo
+    // rendered ahead is one of these).
+    collectDefaultMetrics({ register: this.registry });
     this.receivedBytes = new Counter({
       name: 'vpm_edge_received_bytes_total',
       help: 'Feed bytes received, by source (lan, cloud).',
