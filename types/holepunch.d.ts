@@ -191,6 +191,8 @@ declare module 'hyperdht' {
   export default class HyperDHT extends EventEmitter {
     constructor(opts?: DHTOptions);
     static bootstrapper(port: number, host: string, opts?: Record<string, unknown>): HyperDHT;
+    /** Whether this node counts itself as unreachable by direct dial (hole punching needed). */
+    readonly firewalled: boolean;
     ready(): Promise<void>;
     destroy(opts?: { force?: boolean }): Promise<void>;
     address(): { host: string; port: number };
