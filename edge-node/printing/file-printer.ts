@@ -84,14 +84,17 @@ export class FileTransport implements PrinterTransport {
   }
 
   async query(request: Uint8Array): Promise<number | null> {
+    // One look at the folder answers it all (is it there, which marker files): a photo job asks
+    // twice per band, and every look is a trip through libuv's thread pool that replication shares.
+    let names: string[];
     try {
-      await fs.access(this.dir);
+      names = await fs.readdir(this.dir);
     } catch {
       this.lastError = `output folder ${this.dir} is missing`;
       return null;
     }
-    const paperOut = await exists(path.join(this.dir, PAPER_OUT_FILE));
-    const coverOpen = await exists(path.join(this.dir, COVER_OPEN_FILE));
+    const paperOut = names.includes(PAPER_OUT_FILE);
+    const coverOpen = names.includes(COVER_OPEN_FILE);
     const n = request[2];
     if (n === STATUS_QUERY.printer[2]) return STATUS_BASE | (paperOut || coverOpen ? 0x08 : 0);
     if (n === STATUS_QUERY.offline[2]) return STATUS_BASE | (coverOpen ? 0x04 : 0) | (paperOut ? 0x20 : 0);
@@ -116,16 +119,21 @@ export class FileTransport implements PrinterTransport {
     const base = `${stamp}-${String(this.sequence).padStart(SEQUENCE_DIGITS, '0')}-${slug(name)}`;
     const bands = decodeRasterCommands(bytes);
     if (bands.length > 0 && this.secondsPerPrint > 0) await this.clock.sleep(this.secondsPerPrint * 1000);
+    // Previews are not the record of the print (the .escpos file is): a crash may lose them, so
+    // they are not flushed to disk one by one.
     if (bands.length > 0) {
       const image = stitchBands(bands);
       await writeAtomically(
         path.join(this.dir, `${base}.png`),
         await rasterPreviewPng(image.bits, image.width, image.height),
+        { durable: false },
       );
     }
     const text = decodeTextLines(bytes);
     if (text.some((line) => line.trim() !== '' && line !== '--- cut ---')) {
-      await writeAtomically(path.join(this.dir, `${base}.txt`), Buffer.from(`${text.join('\n')}\n`));
+      await writeAtomically(path.join(this.dir, `${base}.txt`), Buffer.from(`${text.join('\n')}\n`), {
+        durable: false,
+      });
     }
     // Last, so a watcher that sees the .escpos file finds its previews already there.
     await writeAtomically(path.join(this.dir, `${base}.escpos`), bytes);
@@ -139,13 +147,4 @@ function slug(label: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, FILE_LABEL_MAX_CHARS);
   return s || 'job';
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
-/** Temp file in the same folder, fsync, rename: readers (and a restart after a crash) see the whole file or the old one. */
+/**
+ * Temp file in the same folder, fsync, rename: readers (and a restart after a crash) see the whole file
+ * or the old one. `durable: false` skips the fsync for files a crash may lose (previews): readers
+ * still never see half a file.
+ */
 export async function writeAtomically(
   target: string,
   data: Uint8Array | string,
-  opts: { mode?: number } = {},
+  opts: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   // `mode` is for new files holding secrets (0600); the rename keeps the temp file's mode.
@@ -14,7 +18,7 @@ export async function writeAtomically(
   try {
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (opts.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
