@@ -36,6 +36,29 @@ export function redemptionContract(it: StoreTest): void {
     t.is(takeover.outcome === 'claimed' ? takeover.holdings : undefined, null, 'pB reported no holdings');
   });
 
+  it('redeemOrderByCode with a feed entry queues a new claim of a paid order for the orders feed in the same step, a renewal or a refusal not', async (t, store) => {
+    await store.insertOrder(orderRecord('o1'));
+    const entry = (token: string, at = T0) => ({ queuedAt: at, token });
+    const queued = async () => store.listQueuedOrders('v1', 10);
+
+    t.is((await store.redeemOrderByCode('CODE-o1', 'pA', 'v1', T0, CLAIM_TTL_MS, entry('claim'))).outcome, 'claimed');
+    t.deepEqual(await queued(), [{ orderId: 'o1', venueId: 'v1', queuedAt: T0, token: 'claim' }]);
+    await store.redeemOrderByCode('CODE-o1', 'pA', 'v1', T0 + 10_000, CLAIM_TTL_MS, entry('renewal', T0 + 10_000));
+    t.is((await queued())[0]?.token, 'claim', 'a renewal by the holder queues nothing');
+    await store.redeemOrderByCode('CODE-o1', 'pB', 'v1', T0 + 20_000, CLAIM_TTL_MS, entry('held', T0 + 20_000));
+    t.is((await queued())[0]?.token, 'claim', 'a refused claim queues nothing');
+    const at = T0 + 20_000 + CLAIM_TTL_MS + 1;
+    t.is((await store.redeemOrderByCode('CODE-o1', 'pB', 'v1', at, CLAIM_TTL_MS, entry('takeover', at))).outcome, 'claimed');
+    t.deepEqual(await queued(), [{ orderId: 'o1', venueId: 'v1', queuedAt: at, token: 'takeover' }]);
+    // Without an entry nothing is queued (the caller publishes the order itself).
+    await store.insertOrder(orderRecord('o2'));
+    await store.redeemOrderByCode('CODE-o2', 'pA', 'v1', T0, CLAIM_TTL_MS);
+    t.deepEqual(
+      (await queued()).map((e) => e.orderId),
+      ['o1'],
+    );
+  });
+
   it('redeemOrderByCode leaves orders of other venues and unclaimable orders alone', async (t, store) => {
     await store.insertOrder(orderRecord('o1'));
     const foreign = await store.redeemOrderByCode('CODE-o1', 'pX', 'v2', T0, CLAIM_TTL_MS);

@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type Random, randomId } from '../../shared/ports/random.ts';
-import type { Store } from '../store/port.ts';
+import type { ClaimFeedEntry, Store } from '../store/port.ts';
 import type { OrderRecord } from '../store/records.ts';
 import type { FeedPort } from './feed-port.ts';
 
@@ -15,11 +15,11 @@ export async function publishOrder(
   order: OrderRecord,
 ): Promise<void> {
   if (order.paidAt === null) return;
-  await deps.store.queueOrderForFeed({
-    orderId: order.id,
-    venueId: order.venueId,
-    queuedAt: deps.clock.now(),
-    token: randomId(deps.random, 9),
-  });
+  await deps.store.queueOrderForFeed({ orderId: order.id, venueId: order.venueId, ...orderFeedEntry(deps) });
   deps.feeds.notifyOrdersQueued(order.venueId);
+}
+
+/** When and under which token an order is queued for its feed (the appender's compare-and-delete token). */
+export function orderFeedEntry(deps: { clock: Clock; random: Random }): ClaimFeedEntry {
+  return { queuedAt: deps.clock.now(), token: randomId(deps.random, 9) };
 }

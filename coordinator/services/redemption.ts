@@ -7,7 +7,8 @@ import {
   verifyRedemptionToken,
 } from '../../shared/token/redemption-token.ts';
 import type { CoordinatorDeps } from '../deps.ts';
-import { publishOrder } from '../feed/order-publication.ts';
+import { orderFeedEntry, publishOrder } from '../feed/order-publication.ts';
+import { claimQueuesFeed } from '../store/order-rules.ts';
 import type { RedemptionClaim } from '../store/port.ts';
 import type { EventRecord, OrderRecord, PrinterRecord } from '../store/records.ts';
 import { recordPrintedUnits } from '../templates/template-pricing.ts';
@@ -146,8 +147,16 @@ export class RedemptionService {
     const { store, clock, settings, metrics } = this.#deps;
     const { code, token } =
       input.code !== undefined ? await this.#orderByCode(input.code, me) : this.#verifyToken(input.token);
-    // One store step claims the order (refusing another venue's) and reads its print job.
-    const claim = await store.redeemOrderByCode(code, me.id, me.venueId, clock.now(), settings.claimTtlMs);
+    // One store step claims the order (refusing another venue's), reads its print job and, for a new
+    // claim, queues the order for the venue's orders feed: one durable write where there were two.
+    const claim = await store.redeemOrderByCode(
+      code,
+      me.id,
+      me.venueId,
+      clock.now(),
+      settings.claimTtlMs,
+      orderFeedEntry(this.#deps),
+    );
     switch (claim.outcome) {
       case 'claimed':
         metrics.redemptions.inc({ outcome: 'claimed' });
@@ -157,7 +166,7 @@ export class RedemptionService {
         // A renewal is told by the holder and claimedAt it had before, not by claimedAt === now: a
         // renewal in the same millisecond as the claim (a fast retry, a frozen test clock) is one too
         // (issue #16: it cost bench:coordinator an unbatched fsync per request).
-        if (!claim.renewed) await publishOrder(this.#deps, claim.order);
+        if (claimQueuesFeed(claim)) this.#deps.feeds.notifyOrdersQueued(claim.order.venueId);
         return this.#printJob(claim, token);
       case 'other_venue':
         metrics.redemptions.inc({ outcome: 'other_venue' });

@@ -1,4 +1,5 @@
 import { fromStates, type OrderEvent, type OrderState, targetState } from '../../shared/policy/order-state.ts';
+import type { RedemptionClaim } from './port.ts';
 import type { OrderRecord } from './records.ts';
 
 /**
@@ -123,4 +124,9 @@ export function transitionFields(event: OrderEvent, patch: TransitionPatch | und
   if (patch?.paymentSessionId !== undefined) fields.paymentSessionId = patch.paymentSessionId;
   if (event === 'released') fields.claim = null;
   return fields;
+}
+
+/** A claim that puts the order in the orders feed: new (not a renewal) and of a paid order. */
+export function claimQueuesFeed(claim: RedemptionClaim): claim is Extract<RedemptionClaim, { outcome: 'claimed' }> {
+  return claim.outcome === 'claimed' && !claim.renewed && claim.order.paidAt !== null;
 }

@@ -90,7 +90,9 @@ export interface Store extends OfflineStore {
    * read in the same step: the printer's holdings for the order's event and the order's images (one
    * per item, null where missing). `renewed`: `printerId` held the claim already (claimedAt kept);
    * an adapter may answer false for a renewal that raced with the claim itself (the orders feed
-   * then records the same holder again, which is harmless).
+   * then records the same holder again, which is harmless). With `feedEntry`, a claim that is new
+   * (not a renewal) of a paid order is also queued for the venue's orders feed in the same step
+   * (order-rules.ts `claimQueuesFeed`): one durable write per redemption instead of two.
    */
   redeemOrderByCode(
     code: string,
@@ -98,6 +100,7 @@ export interface Store extends OfflineStore {
     venueId: string,
     now: number,
     claimTtlMs: number,
+    feedEntry?: ClaimFeedEntry,
   ): Promise<RedemptionClaim>;
   /**
    * Records that `printerId`, which holds the claim, printed `unit`. Idempotent. The order becomes
@@ -180,6 +183,12 @@ export type RedemptionClaim =
     }
   | { outcome: 'held_by_other' | 'not_claimable' | 'other_venue'; order: OrderRecord }
   | { outcome: 'not_found' };
+
+/** What a redemption's claim queues for the orders feed (OrderFeedQueueEntry without the order's own ids). */
+export interface ClaimFeedEntry {
+  queuedAt: number;
+  token: string;
+}
 
 export type ConfirmOutcome =
   | { outcome: 'confirmed'; order: OrderRecord }

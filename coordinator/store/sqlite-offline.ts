@@ -6,6 +6,7 @@ import type {
   OrderFeedQueueEntry,
 } from './offline-records.ts';
 import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
+import { queueForFeedLocked } from './sqlite-redemption.ts';
 
 /** The offline part of the store on SQLite (tables in sqlite-schema.ts); each write is one statement. */
 export class SqliteOffline implements OfflineStore {
@@ -18,15 +19,7 @@ export class SqliteOffline implements OfflineStore {
   async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
     // Group commit (issue #16): a claim's outbox write shares the fsync of the claims committed in
     // the same turn instead of blocking the event loop for one of its own.
-    await this.#c.lockedGrouped(() =>
-      this.#c
-        .sql(
-          `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
-         ON CONFLICT (order_id) DO UPDATE SET venue_id = excluded.venue_id, queued_at = excluded.queued_at,
-         token = excluded.token`,
-        )
-        .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token),
-    );
+    await this.#c.lockedGrouped(() => queueForFeedLocked(this.#c, entry));
   }
 
   async listQueuedOrders(venueId: string, limit: number): Promise<OrderFeedQueueEntry[]> {

@@ -1,7 +1,20 @@
-import type { RedemptionClaim } from './port.ts';
+import { claimQueuesFeed } from './order-rules.ts';
+import type { ClaimFeedEntry, RedemptionClaim } from './port.ts';
+import type { OrderFeedQueueEntry } from './offline-records.ts';
 import type { HoldingsRecord, ImageRecord } from './records.ts';
 import { parseDoc, type SqliteConnection } from './sqlite-connection.ts';
 import type { SqliteOrders } from './sqlite-orders.ts';
+
+/** OfflineStore.queueOrderForFeed's write, inside a transaction the caller holds. */
+export function queueForFeedLocked(connection: SqliteConnection, entry: OrderFeedQueueEntry): void {
+  connection
+    .sql(
+      `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
+       ON CONFLICT (order_id) DO UPDATE SET venue_id = excluded.venue_id, queued_at = excluded.queued_at,
+       token = excluded.token`,
+    )
+    .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token);
+}
 
 /**
  * Store.redeemOrderByCode on SQLite: the claim and the reads of its print job are one operation of
@@ -17,6 +30,7 @@ export function redeemOnSqlite(
   venueId: string,
   now: number,
   claimTtlMs: number,
+  feedEntry: ClaimFeedEntry | undefined,
 ): Promise<RedemptionClaim> {
   return connection.lockedGrouped((): RedemptionClaim => {
     const claim = orders.claimByCodeLocked(code, printerId, venueId, now, claimTtlMs);
@@ -28,6 +42,11 @@ export function redeemOnSqlite(
     );
     const image = connection.sql('SELECT doc FROM images WHERE id = ?');
     const images = claim.order.items.map((item) => parseDoc<ImageRecord>(image.get(item.imageId)));
-    return { outcome: 'claimed', order: claim.order, renewed: claim.renewed, holdings, images };
+    const result: RedemptionClaim = { outcome: 'claimed', order: claim.order, renewed: claim.renewed, holdings, images };
+    // The outbox row commits with the claim: one fsync, and never a claim the feed does not hear of.
+    if (feedEntry && claimQueuesFeed(result)) {
+      queueForFeedLocked(connection, { orderId: claim.order.id, venueId: claim.order.venueId, ...feedEntry });
+    }
+    return result;
   });
 }

@@ -6,7 +6,14 @@ import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { OwnPhotoJobStore } from './own-photo-port.ts';
-import { type ClaimOutcome, type ConfirmOutcome, type SalesLine, type Store, storeConflict } from './port.ts';
+import {
+  type ClaimFeedEntry,
+  type ClaimOutcome,
+  type ConfirmOutcome,
+  type SalesLine,
+  type Store,
+  storeConflict,
+} from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -257,8 +264,15 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     return this.#ready.orders.claim(id, printerId, now, claimTtlMs);
   }
 
-  async redeemOrderByCode(code: string, printerId: string, venueId: string, now: number, ttlMs: number) {
-    return redeemOnSqlite(this.#ready.connection, this.#ready.orders, code, printerId, venueId, now, ttlMs);
+  async redeemOrderByCode(
+    code: string,
+    printerId: string,
+    venueId: string,
+    now: number,
+    ttlMs: number,
+    feedEntry?: ClaimFeedEntry,
+  ) {
+    return redeemOnSqlite(this.#ready.connection, this.#ready.orders, code, printerId, venueId, now, ttlMs, feedEntry);
   }
 
   async confirmPrinted(
