@@ -1,10 +1,10 @@
 import test from 'ava';
 import {
   applyGamma,
-  sharpenGray,
   DITHER_THRESHOLD,
   floydSteinberg,
   packRaster,
+  sharpenGray,
   toGray,
   unpackRaster,
 } from '../edge-node/printing/dither.ts';
@@ -105,7 +105,8 @@ test('applyGamma is the power curve to within 0.05 of a grey level everywhere', 
   const values = Float32Array.from({ length: 25_501 }, (_, i) => i / 100);
   const out = applyGamma(values, 1.2);
   let worst = 0;
-  for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(out[i]! - 255 * (values[i]! / 255) ** (1 / 1.2)));
+  for (let i = 0; i < values.length; i++)
+    worst = Math.max(worst, Math.abs(out[i]! - 255 * (values[i]! / 255) ** (1 / 1.2)));
   t.true(worst < 0.05, `worst error ${worst}`);
   t.deepEqual([...applyGamma(Float32Array.from([-20, 300]), 1.2)], [0, 255]);
 });

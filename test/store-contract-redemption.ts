@@ -48,7 +48,10 @@ export function redemptionContract(it: StoreTest): void {
     await store.redeemOrderByCode('CODE-o1', 'pB', 'v1', T0 + 20_000, CLAIM_TTL_MS, entry('held', T0 + 20_000));
     t.is((await queued())[0]?.token, 'claim', 'a refused claim queues nothing');
     const at = T0 + 20_000 + CLAIM_TTL_MS + 1;
-    t.is((await store.redeemOrderByCode('CODE-o1', 'pB', 'v1', at, CLAIM_TTL_MS, entry('takeover', at))).outcome, 'claimed');
+    t.is(
+      (await store.redeemOrderByCode('CODE-o1', 'pB', 'v1', at, CLAIM_TTL_MS, entry('takeover', at))).outcome,
+      'claimed',
+    );
     t.deepEqual(await queued(), [{ orderId: 'o1', venueId: 'v1', queuedAt: at, token: 'takeover' }]);
     // Without an entry nothing is queued (the caller publishes the order itself).
     await store.insertOrder(orderRecord('o2'));

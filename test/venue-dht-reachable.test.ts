@@ -18,7 +18,10 @@ test('two printers on different addresses of the venue LAN exchange bytes over t
   const bootstrap = await startBootstrap(t);
   const swarms = ['127.0.0.1', '127.0.0.3'].map((host) => new Hyperswarm({ dht: venueSwarmDht(host, bootstrap) }));
   t.teardown(() => Promise.all(swarms.map((s) => s.destroy())));
-  t.true(swarms.every((s) => s.dht.firewalled === false), 'each says it is reachable');
+  t.true(
+    swarms.every((s) => s.dht.firewalled === false),
+    'each says it is reachable',
+  );
   const [a, b] = swarms as [Hyperswarm, Hyperswarm];
   const timedOut = new AbortController();
   const received = new Promise<boolean>((resolve) => {

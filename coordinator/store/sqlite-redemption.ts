@@ -1,6 +1,6 @@
+import type { OrderFeedQueueEntry } from './offline-records.ts';
 import { claimQueuesFeed } from './order-rules.ts';
 import type { ClaimFeedEntry, RedemptionClaim } from './port.ts';
-import type { OrderFeedQueueEntry } from './offline-records.ts';
 import type { HoldingsRecord, ImageRecord } from './records.ts';
 import { parseDoc, type SqliteConnection } from './sqlite-connection.ts';
 import type { SqliteOrders } from './sqlite-orders.ts';
@@ -42,7 +42,13 @@ export function redeemOnSqlite(
     );
     const image = connection.sql('SELECT doc FROM images WHERE id = ?');
     const images = claim.order.items.map((item) => parseDoc<ImageRecord>(image.get(item.imageId)));
-    const result: RedemptionClaim = { outcome: 'claimed', order: claim.order, renewed: claim.renewed, holdings, images };
+    const result: RedemptionClaim = {
+      outcome: 'claimed',
+      order: claim.order,
+      renewed: claim.renewed,
+      holdings,
+      images,
+    };
     // The outbox row commits with the claim: one fsync, and never a claim the feed does not hear of.
     if (feedEntry && claimQueuesFeed(result)) {
       queueForFeedLocked(connection, { orderId: claim.order.id, venueId: claim.order.venueId, ...feedEntry });
