@@ -16,9 +16,9 @@ import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import { JobLog } from './jobs/job-log.ts';
-import { PreRenderer } from './jobs/pre-renderer.ts';
-import { type RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
-import { type WarmUpDeps, warmUpOrder } from './jobs/scan-warm-up.ts';
+import type { PreRenderer } from './jobs/pre-renderer.ts';
+import { createRedemptionDesk } from './jobs/redemption-desk.ts';
+import type { RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import { CloudLane } from './mesh/cloud-lane.ts';
@@ -33,7 +33,6 @@ import { OwnPhotoClient } from './own-photos/own-photo-client.ts';
 import { OwnPhotoJournal } from './own-photos/own-photo-journal.ts';
 import { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
-import { RASTER_CACHE_ENTRIES } from './printing/raster-cache.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { QueueBoard } from './routing/queue-board.ts';
@@ -181,16 +180,6 @@ export class NodeRuntime extends Resource {
 
   replica(eventId: string): EventReplica | undefined {
     return this.#replicas.get(eventId);
-  }
-
-  /** What a scan's warm-up reads: the local orders feed, the event's replica, the printer's renders. */
-  #warmUpDeps(prerender: WarmUpDeps['prerender'], isPrerendered: WarmUpDeps['isPrerendered']): WarmUpDeps {
-    return {
-      lookup: async (code, timeoutMs) => (await this.#offline?.lookupOrder(code, timeoutMs)) ?? null,
-      replica: (eventId) => this.#replicas.get(eventId),
-      prerender,
-      isPrerendered,
-    };
   }
 
   async scanHoldings(): Promise<HoldingsScan[]> {
@@ -356,53 +345,39 @@ export class NodeRuntime extends Resource {
     );
     this.#offline = offline;
     await offline.open(profile);
-    const prerender = printer.prerender?.bind(printer);
-    const isPrerendered = printer.isPrerendered?.bind(printer);
-    const warmUpDeps = prerender && isPrerendered ? this.#warmUpDeps(prerender, isPrerendered) : null;
-    const redemptions = this.own(
-      new RedemptionService({
-        client,
-        tokenKeys: () =>
-          new Map((this.profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
+    const { redemptions, preRenderer } = createRedemptionDesk({
+      client,
+      tokenKeys: () => new Map((this.profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
+      clock,
+      log,
+      replicaFor: (eventId, job) => this.#replicaFor(eventId, job),
+      fetcher: new ImageFetcher({
+        mesh,
+        cloud,
+        gate: this.#gate,
         clock,
-        log,
-        replicaFor: (eventId, job) => this.#replicaFor(eventId, job),
-        fetcher: new ImageFetcher({
-          mesh,
-          cloud,
-          gate: this.#gate,
-          clock,
-          onDemandLanDeadlineMs: config.onDemandLanDeadlineMs,
-        }),
-        printer,
-        venueName: () => this.profile?.venue.name ?? '',
-        eventName: (eventId) => this.profile?.feeds.find((f) => f.eventId === eventId)?.name ?? null,
-        printerName: () => this.profile?.printer.name ?? config.name,
-        logger,
-        offline,
-        receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
-        ...(warmUpDeps ? { warmUp: (orderCode: string) => warmUpOrder(warmUpDeps, orderCode) } : {}),
-        onStage: (stage, ms) => this.#c.metrics.observeStage(stage, ms),
-        onPrintRender: (when) => this.#c.metrics.printsRendered.inc({ when }),
+        onDemandLanDeadlineMs: config.onDemandLanDeadlineMs,
       }),
-    );
+      printer,
+      venueName: () => this.profile?.venue.name ?? '',
+      eventName: (eventId) => this.profile?.feeds.find((f) => f.eventId === eventId)?.name ?? null,
+      printerName: () => this.profile?.printer.name ?? config.name,
+      logger,
+      offline,
+      receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
+      metrics: this.#c.metrics,
+      orders: {
+        lookup: async (code, timeoutMs) => (await this.#offline?.lookupOrder(code, timeoutMs)) ?? null,
+        replica: (eventId) => this.#replicas.get(eventId),
+      },
+      onDemandActive: () => this.#gate.onDemandActive,
+      lastReplicatedAt: () => replicator.lastProgressAt,
+    });
+    this.own(redemptions);
     this.#redemptions = redemptions;
     redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
-    if (prerender && isPrerendered) {
-      const preRenderer = new PreRenderer({
-        clock,
-        render: prerender,
-        rendered: isPrerendered,
-        busy: () => redemptions.queue > 0 || this.#gate.onDemandActive > 0,
-        // Quiet means no replicated bytes for a while; between two fans it renders (see PreRenderer).
-        lastProgressAt: () => replicator.lastProgressAt,
-        maxPhotos: printer.prerenderCapacity ?? RASTER_CACHE_ENTRIES,
-        onError: (err, imageId) =>
-          logger.warn({ err, imageId }, 'could not render a photo ahead; it renders when printed'),
-      });
+    if (preRenderer) {
       this.#preRenderer = preRenderer;
-      redemptions.on('idle', () => preRenderer.nudge());
-      this.#c.metrics.prerenderBacklogOf = () => preRenderer.backlog;
       this.defer(() => preRenderer.close());
     }
     await redemptions.ready();

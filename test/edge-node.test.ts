@@ -56,12 +56,22 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
   t.log(`served on the LAN ${served} B = ${(served / lan).toFixed(2)}× received from it`);
   t.true(served >= 0.99 * lan, `bytes served on the LAN (${served}) cover the bytes received from it (${lan})`);
 
+  // Held photos are rendered ahead once replication is quiet (redemption-desk.ts, issue #16).
+  t.true(
+    await waitFor(async () => nodes[1]!.metrics.prerenderBacklogOf() === 0, 30_000, 100),
+    'the printer rendered its photos ahead',
+  );
   const { token } = await buyAndPay(venue.base, venue.event.id, [
     { imageId: venue.images[0]!.id, copies: 2 },
     { imageId: venue.images[3]!.id, copies: 1 },
   ]);
   const result = await nodes[1]!.redeem(token);
   t.is(result.error, undefined);
+  t.regex(
+    await nodes[1]!.metrics.registry.metrics(),
+    /^vpm_edge_prints_rendered_total\{when="ahead"\} 3$/m,
+    'all three prints came from rasters rendered ahead',
+  );
   t.deepEqual(
     result.units.map((u) => u.state),
     ['printed', 'printed', 'printed'],
