@@ -204,7 +204,7 @@ interface StageTotals {
 
 /** The node's redemption stage sums (ms) and render counters, from its /metrics. */
 async function stageTotals(nodeUrl: string): Promise<StageTotals> {
-  const text = await (await fetch(`${nodeUrl}/metrics`)).text();
+  const text = await metricsText(nodeUrl);
   const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
   const ms = {} as StageTimes;
   for (const stage of ['claim', 'image', 'print', 'receipt'] as const) {
@@ -221,9 +221,12 @@ async function stageTotals(nodeUrl: string): Promise<StageTotals> {
   };
 }
 
+async function metricsText(nodeUrl: string): Promise<string> {
+  return (await fetch(`${nodeUrl}/metrics`)).text();
+}
+
 async function prerenderBacklog(nodeUrl: string): Promise<number> {
-  const text = await (await fetch(`${nodeUrl}/metrics`)).text();
-  const match = /^vpm_edge_prerender_backlog_photos (\S+)$/m.exec(text);
+  const match = /^vpm_edge_prerender_backlog_photos (\S+)$/m.exec(await metricsText(nodeUrl));
   if (!match) throw new Error('the node does not report vpm_edge_prerender_backlog_photos');
   return Number(match[1]);
 }

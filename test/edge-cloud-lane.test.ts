@@ -8,14 +8,10 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
-import {
-  BackgroundReplicator,
-  LAN_BATCH_STALL_MS,
-  LANE_HANDOFF_MS,
-  type SyncReplica,
-} from '../edge-node/mesh/background-replicator.ts';
+import { BackgroundReplicator, LAN_BATCH_STALL_MS, type SyncReplica } from '../edge-node/mesh/background-replicator.ts';
 import { CloudLane, runsOf } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
+import { LANE_HANDOFF_MS } from '../edge-node/mesh/lane-share.ts';
 import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { seededRng } from '../shared/policy/prng.ts';

@@ -6,9 +6,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import sharp from 'sharp';
-import { PRERENDER_QUIET_MS, PRERENDER_RETRY_MS, PreRenderer } from '../edge-node/jobs/pre-renderer.ts';
+import {
+  PRERENDER_QUIET_MS,
+  PRERENDER_RETRY_MS,
+  PreRenderer,
+  type PreRendererOptions,
+} from '../edge-node/jobs/pre-renderer.ts';
 import { type WarmUpDeps, warmUpOrder } from '../edge-node/jobs/scan-warm-up.ts';
 import { FilePrinter } from '../edge-node/printing/file-printer.ts';
 import { RasterCache } from '../edge-node/printing/raster-cache.ts';
@@ -23,6 +28,28 @@ const photo = (shade: string) =>
 
 function entry(seq: number): CatalogEntry {
   return { seq, imageId: `img-${seq}` } as unknown as CatalogEntry;
+}
+
+/** Every photo reads as its own id. */
+const idSource = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
+
+/** A pre-renderer whose renders only record the photo's id; closed at teardown. */
+function recordingPreRenderer(
+  t: ExecutionContext,
+  clock: ManualClock,
+  opts: Pick<PreRendererOptions, 'busy' | 'lastProgressAt' | 'maxPhotos'>,
+): { pre: PreRenderer; rendered: string[] } {
+  const rendered: string[] = [];
+  const pre = new PreRenderer({
+    clock,
+    render: async (key) => {
+      rendered.push(key);
+    },
+    rendered: (key) => rendered.includes(key),
+    ...opts,
+  });
+  t.teardown(() => pre.close());
+  return { pre, rendered };
 }
 
 test('the raster cache keeps the most recently used photos', (t) => {
@@ -63,22 +90,14 @@ test('a prerendered photo prints without its master being decoded again, dot for
 
 test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), then renders newest first', async (t) => {
   const clock = new ManualClock(1_000_000);
-  const rendered: string[] = [];
   let busy = true;
   let lastBytesAt = clock.now();
-  const pre = new PreRenderer({
-    clock,
-    render: async (key) => {
-      rendered.push(key);
-    },
-    rendered: (key) => rendered.includes(key),
+  const { pre, rendered } = recordingPreRenderer(t, clock, {
     busy: () => busy,
     lastProgressAt: () => lastBytesAt,
     maxPhotos: 2,
   });
-  t.teardown(() => pre.close());
-  const source = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
-  pre.offer([entry(1), entry(2), entry(3)], source);
+  pre.offer([entry(1), entry(2), entry(3)], idSource);
   await clock.tick(5_000);
   t.deepEqual(rendered, [], 'a redemption is running');
   t.is(pre.backlog, 2, 'the newest maxPhotos wait');
@@ -90,28 +109,20 @@ test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), th
   // Only the newest maxPhotos, newest first.
   t.deepEqual(rendered, ['img-3', 'img-2']);
   t.is(pre.backlog, 0);
-  pre.offer([entry(1), entry(2), entry(3), entry(4)], source);
+  pre.offer([entry(1), entry(2), entry(3), entry(4)], idSource);
   await clock.tick(10);
   t.deepEqual(rendered, ['img-3', 'img-2', 'img-4']);
 });
 
 test('when the redemption it waited for ends, nudge() starts the next render at once, not at the next retry', async (t) => {
   const clock = new ManualClock(1_000_000);
-  const rendered: string[] = [];
   let busy = true;
-  const pre = new PreRenderer({
-    clock,
-    render: async (key) => {
-      rendered.push(key);
-    },
-    rendered: (key) => rendered.includes(key),
+  const { pre, rendered } = recordingPreRenderer(t, clock, {
     busy: () => busy,
     lastProgressAt: () => 0,
     maxPhotos: 4,
   });
-  t.teardown(() => pre.close());
-  const source = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
-  pre.offer([entry(1), entry(2)], source);
+  pre.offer([entry(1), entry(2)], idSource);
   await clock.tick(PRERENDER_RETRY_MS / 2);
   busy = false;
   await clock.tick(10);

@@ -18,7 +18,7 @@ import {
 } from './mongo-queries.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
-import type { ClaimFeedEntry, ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine, Store } from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine, Store } from './port.ts';
 import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
@@ -259,15 +259,8 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     return this.#orderOps.claim(id, printerId, now, claimTtlMs);
   }
 
-  async redeemOrderByCode(
-    code: string,
-    printerId: string,
-    venueId: string,
-    now: number,
-    ttlMs: number,
-    feedEntry?: ClaimFeedEntry,
-  ) {
-    return redeemBySteps(this, code, printerId, venueId, now, ttlMs, feedEntry) satisfies Promise<RedemptionClaim>;
+  async redeemOrderByCode(...args: Parameters<Store['redeemOrderByCode']>): Promise<RedemptionClaim> {
+    return redeemBySteps(this, ...args);
   }
 
   async confirmPrinted(

@@ -6,7 +6,17 @@ import type {
   OrderFeedQueueEntry,
 } from './offline-records.ts';
 import { parseDoc, parseDocs, type SqliteConnection } from './sqlite-connection.ts';
-import { queueForFeedLocked } from './sqlite-redemption.ts';
+
+/** OfflineStore.queueOrderForFeed's write, inside a transaction the caller holds (a claim's, too). */
+export function queueForFeedLocked(connection: SqliteConnection, entry: OrderFeedQueueEntry): void {
+  connection
+    .sql(
+      `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
+       ON CONFLICT (order_id) DO UPDATE SET venue_id = excluded.venue_id, queued_at = excluded.queued_at,
+       token = excluded.token`,
+    )
+    .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token);
+}
 
 /** The offline part of the store on SQLite (tables in sqlite-schema.ts); each write is one statement. */
 export class SqliteOffline implements OfflineStore {

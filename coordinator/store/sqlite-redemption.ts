@@ -1,20 +1,9 @@
-import type { OrderFeedQueueEntry } from './offline-records.ts';
 import { claimQueuesFeed } from './order-rules.ts';
 import type { ClaimFeedEntry, RedemptionClaim } from './port.ts';
 import type { HoldingsRecord, ImageRecord } from './records.ts';
 import { parseDoc, type SqliteConnection } from './sqlite-connection.ts';
+import { queueForFeedLocked } from './sqlite-offline.ts';
 import type { SqliteOrders } from './sqlite-orders.ts';
-
-/** OfflineStore.queueOrderForFeed's write, inside a transaction the caller holds. */
-export function queueForFeedLocked(connection: SqliteConnection, entry: OrderFeedQueueEntry): void {
-  connection
-    .sql(
-      `INSERT INTO order_feed_queue (order_id, venue_id, queued_at, token) VALUES (?, ?, ?, ?)
-       ON CONFLICT (order_id) DO UPDATE SET venue_id = excluded.venue_id, queued_at = excluded.queued_at,
-       token = excluded.token`,
-    )
-    .run(entry.orderId, entry.venueId, entry.queuedAt, entry.token);
-}
 
 /**
  * Store.redeemOrderByCode on SQLite: the claim and the reads of its print job are one operation of
@@ -30,7 +19,7 @@ export function redeemOnSqlite(
   venueId: string,
   now: number,
   claimTtlMs: number,
-  feedEntry: ClaimFeedEntry | undefined,
+  feedEntry?: ClaimFeedEntry,
 ): Promise<RedemptionClaim> {
   return connection.lockedGrouped((): RedemptionClaim => {
     const claim = orders.claimByCodeLocked(code, printerId, venueId, now, claimTtlMs);

@@ -7,9 +7,9 @@ import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { OwnPhotoJobStore } from './own-photo-port.ts';
 import {
-  type ClaimFeedEntry,
   type ClaimOutcome,
   type ConfirmOutcome,
+  type RedemptionClaim,
   type SalesLine,
   type Store,
   storeConflict,
@@ -264,15 +264,8 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     return this.#ready.orders.claim(id, printerId, now, claimTtlMs);
   }
 
-  async redeemOrderByCode(
-    code: string,
-    printerId: string,
-    venueId: string,
-    now: number,
-    ttlMs: number,
-    feedEntry?: ClaimFeedEntry,
-  ) {
-    return redeemOnSqlite(this.#ready.connection, this.#ready.orders, code, printerId, venueId, now, ttlMs, feedEntry);
+  async redeemOrderByCode(...args: Parameters<Store['redeemOrderByCode']>): Promise<RedemptionClaim> {
+    return redeemOnSqlite(this.#ready.connection, this.#ready.orders, ...args);
   }
 
   async confirmPrinted(

@@ -11,8 +11,6 @@ import { CLOUD_BATCH_STALL_MS, fetchShareThroughLane, type LaneShareDeps } from 
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
-export { CLOUD_BATCH_STALL_MS, LANE_HANDOFF_MS } from './lane-share.ts';
-
 /** A LAN batch is given up for this cycle after this long without LAN bytes (no LAN peer has it yet). */
 export const LAN_BATCH_STALL_MS = 5_000;
 /**

@@ -103,14 +103,11 @@ export class NodeMetrics {
       labelNames: ['when'],
       registers,
     });
-    const metrics = this;
     this.prerenderBacklog = new Gauge({
       name: 'vpm_edge_prerender_backlog_photos',
       help: 'Photos held here that are not yet rendered for printing ahead of their redemption.',
       registers,
-      collect() {
-        this.set(metrics.prerenderBacklogOf());
-      },
+      collect: () => this.prerenderBacklog.set(this.prerenderBacklogOf()),
     });
     this.printerState = new Gauge({
       name: 'vpm_edge_printer_state',
