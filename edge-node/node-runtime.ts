@@ -482,6 +482,7 @@ export class NodeRuntime extends Resource {
         onStorageError: (err) => storage.report(err),
         clock,
         lane: this.#lane ?? undefined,
+        raceDuplicates: () => this.#gate.onDemandActive > 0,
       },
     );
     // Queues travel on the catalog cores every venue printer replicates with every other.

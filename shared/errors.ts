@@ -278,6 +278,10 @@ export const ERRORS = {
   thumbnail_not_ready: { status: 404, message: 'This photo is not on this printer yet.' },
   fetch_aborted: { status: 499, message: 'The fetch was cancelled.' },
   shutting_down: { status: 503, message: 'The printer is shutting down; the order resumes on restart.' },
+  hypercore_internals_changed: {
+    status: 500,
+    message: 'This Hypercore version differs from the pinned one the printer was built for: reinstall with npm ci.',
+  },
   storage_full: {
     status: 507,
     message: 'The disk of this printer is full: free some space; printing and sync resume by themselves.',

@@ -23,6 +23,7 @@ import {
 import { isLocalStorageError } from '../status/storage-health.ts';
 import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
+import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
@@ -47,6 +48,11 @@ export interface EventReplicaHooks {
   clock?: Clock;
   /** The node's cloud lane (cloud-lane.ts); without one the seeder attaches to the main store. */
   lane?: CloudLane;
+  /**
+   * Whether Hypercore may ask a second LAN peer for blocks already in flight (hotswap-policy.ts):
+   * worth it while a fan waits, waste in background sync. Default: always (Hypercore's own).
+   */
+  raceDuplicates?: () => boolean;
 }
 
 export interface HoldingsScan {
@@ -86,11 +92,14 @@ export class EventReplica extends Resource {
   readonly #lanePeerKey: string;
   /** Local reads under way, by block offset and hash (readLocal). */
   readonly #reading = new Map<string, Promise<Buffer | null>>();
+  readonly #raceDuplicates: (() => boolean) | null;
+  #restoreHotswaps: (() => void) | null = null;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
     const { onBytes, isCloud, onBadPeer = () => {}, onStorageError = () => {}, clock = systemClock, lane } = hooks;
     this.descriptor = descriptor;
+    this.#raceDuplicates = hooks.raceDuplicates ?? null;
     this.#clock = clock;
     const lanePeer = lane?.peerKey ?? null;
     this.#laneMainKey = lane?.mainPeerKey ?? '';
@@ -175,6 +184,8 @@ export class EventReplica extends Resource {
       this.#cloudBlobs?.ready(),
       this.#cloudCatalog?.ready(),
     ]);
+    if (this.#raceDuplicates)
+      this.#restoreHotswaps = raceDuplicatesOnlyWhen(this.blobsCore, this.#raceDuplicates).restore;
     // The whole catalog, live: new entries arrive as the coordinator appends.
     this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
   }
@@ -377,6 +388,7 @@ export class EventReplica extends Resource {
   }
 
   protected override async _close(): Promise<void> {
+    this.#restoreHotswaps?.();
     this.have.close();
     this.#catalogRange?.destroy();
     for (const range of this.#frameRanges.values()) range.destroy();
