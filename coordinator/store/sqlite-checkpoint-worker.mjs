@@ -9,7 +9,6 @@ import Database from 'better-sqlite3';
 const port = parentPort;
 if (!port) throw new Error('sqlite-checkpoint-worker runs as a worker thread');
 const db = new Database(workerData.path);
-port.postMessage('ready');
 port.on('message', (message) => {
   if (message === 'close') {
     db.close();

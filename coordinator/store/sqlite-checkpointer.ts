@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
@@ -61,27 +62,19 @@ export class SqliteCheckpointer extends Resource {
       if (alive) worker.postMessage('close');
       await exited;
     });
-    // A thread that cannot start or fails later is not the store's failure: `running` says so, and
-    // commits go on checkpointing inline (SQLite's default, or past INLINE_CHECKPOINT_WAL_PAGES).
-    const started = new Promise<boolean>((resolve) => {
-      worker.on('error', () => resolve(false));
-      worker.on('message', (message: 'ready' | CheckpointResult) => {
-        if (message === 'ready') return resolve(true);
-        this.#inFlight = false;
-        this.checkpoints++;
-        this.last = message;
-      });
+    worker.on('message', (result: CheckpointResult) => {
+      this.#inFlight = false;
+      this.checkpoints++;
+      this.last = result;
     });
-    if (!(await started)) return;
+    // A thread that failed is not the store's failure: commits fall back to inline checkpoints.
+    const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+    failed.catch(() => {});
+    await Promise.race([once(worker, 'online'), failed]);
     // Like the interval: an idle checkpointer does not keep the process alive.
     worker.unref();
     this.#timer = this.#clock.setInterval(() => this.#tick(), this.#intervalMs).unref();
     this.defer(() => this.#timer?.cancel());
-  }
-
-  /** Whether the thread is up: only then may commits leave checkpoints to it. */
-  get running(): boolean {
-    return this.#worker !== null;
   }
 
   #tick(): void {

@@ -75,9 +75,8 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     });
     if (this.#path !== ':memory:') {
       // Commits (claims, payments) do not copy the WAL into the database file: a thread does.
-      const checkpointer = this.own(new SqliteCheckpointer({ path: this.#path, clock: this.#clock }));
-      await checkpointer.ready();
-      if (checkpointer.running) connection.checkpointInlineAfter(INLINE_CHECKPOINT_WAL_PAGES);
+      await this.own(new SqliteCheckpointer({ path: this.#path, clock: this.#clock })).ready();
+      connection.checkpointInlineAfter(INLINE_CHECKPOINT_WAL_PAGES);
     }
     this.#open = {
       connection,
