@@ -96,7 +96,7 @@ export class Coordinator extends Resource {
       }
     }
     const store: Store = this.own(
-      sqlitePath ? new SqliteStore({ path: sqlitePath, clock }) : new MongoStore({ uri: config.mongodbUri! }),
+      sqlitePath ? new SqliteStore({ path: sqlitePath }) : new MongoStore({ uri: config.mongodbUri! }),
     );
     await store.ready();
     // Kiosk sales: their own table in the SQLite file, or their own collection in MongoDB.

@@ -90,11 +90,6 @@ export class SqliteConnection {
     return new SqliteConnection(db);
   }
 
-  /** Commits checkpoint the WAL inline only once it holds this many pages (a background checkpointer runs). */
-  checkpointInlineAfter(pages: number): void {
-    this.#db.pragma(`wal_autocheckpoint = ${pages}`);
-  }
-
   close(): void {
     // Operations already queued were promised a commit (or an answer): give it to them first.
     while (this.#group.length > 0) this.#commitGroup();

@@ -3,7 +3,6 @@ import { AppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
 import type { PriceList } from '../../shared/policy/pricing.ts';
-import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { OwnPhotoJobStore } from './own-photo-port.ts';
@@ -29,7 +28,6 @@ import type {
   PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
-import { INLINE_CHECKPOINT_WAL_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { isUniqueViolation, parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
 import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
@@ -46,8 +44,6 @@ interface SqliteParts {
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a private throw-away store. */
   path: string;
-  /** Drives the background WAL checkpoints (sqlite-checkpointer.ts); default the system clock. */
-  clock?: Clock;
 }
 
 /**
@@ -58,13 +54,11 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore extends OfflineStoreDelegate implements Store {
   readonly #path: string;
-  readonly #clock: Clock;
   #open: SqliteParts | null = null;
 
   constructor(options: SqliteStoreOptions) {
     super();
     this.#path = options.path;
-    this.#clock = options.clock ?? systemClock;
   }
 
   protected async _open(): Promise<void> {
@@ -73,11 +67,6 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
       this.#open = null;
       connection.close();
     });
-    if (this.#path !== ':memory:') {
-      // Commits (claims, payments) do not copy the WAL into the database file: a thread does.
-      await this.own(new SqliteCheckpointer({ path: this.#path, clock: this.#clock })).ready();
-      connection.checkpointInlineAfter(INLINE_CHECKPOINT_WAL_PAGES);
-    }
     this.#open = {
       connection,
       orders: new SqliteOrders(connection),
