@@ -55,6 +55,11 @@ export interface CoordinatorSettings {
   ownPhotos?: OwnPhotoSettings;
   /** Kiosk sales: the tax rate included in prices (receipt's tax line); 0 when absent. */
   taxRatePercent?: number;
+  /**
+   * Wrong typed order codes a printer and a venue may present before each further one is held and
+   * refused (failed-code-limiter.ts); absent: FAILED_CODE_BURST and VENUE_FAILED_CODE_BURST.
+   */
+  typedCodeBudget?: { printer: number; venue: number };
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

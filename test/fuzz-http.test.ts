@@ -43,11 +43,15 @@ interface Fixture {
 
 async function fixture(t: ExecutionContext): Promise<Fixture> {
   // Kiosk sales on, as a configured coordinator runs: their routes and the test terminal's are fuzzed too.
-  // Past its budget a wrong own-photo code is answered after a hold on the clock, which is frozen
-  // here: the budget is made large so every fuzzed lookup is answered (the hold has its own tests).
+  // Past its budget a wrong typed code (an order's at redemption, an own-photo job's) is answered
+  // after a hold on the clock, which is frozen here: the budgets are made large so every fuzzed
+  // lookup is answered (the hold has its own tests). With the default budget, a run that happened to
+  // fuzz more than ten well-formed wrong codes into /api/printer/redeem waited forever.
+  const fuzzBudget = { printer: 1_000_000, venue: 1_000_000 };
   const h = await createHarness({
     kiosk: true,
-    ownPhotos: { wrongCodeBurst: { printer: 1_000_000, venue: 1_000_000 } },
+    ownPhotos: { wrongCodeBurst: fuzzBudget },
+    typedCodeBudget: fuzzBudget,
   });
   t.teardown(() => h.close());
   const { venue, event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });

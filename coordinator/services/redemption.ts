@@ -41,7 +41,11 @@ export class RedemptionService {
     this.#deps = deps;
     this.#templates = templates;
     this.#eventFeeds = new EventFeedCache(deps.store, deps.feeds);
-    this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock });
+    const budget = deps.settings.typedCodeBudget;
+    this.#failedCodes = new FailedCodeLimiter({
+      clock: deps.clock,
+      ...(budget ? { burst: budget.printer, venueBurst: budget.venue } : {}),
+    });
   }
 
   async #eventOf(order: OrderRecord): Promise<EventRecord> {
