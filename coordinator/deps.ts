@@ -7,6 +7,7 @@ import type { ImageLimits } from './media/image-pipeline.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import type { CardTerminal } from './payment/card-terminal-port.ts';
 import type { PaymentGateway } from './payment/port.ts';
+import type { WrongCodeBurst } from './services/failed-code-limiter.ts';
 import type { AlertThresholds } from './services/liveness.ts';
 import type { OwnPhotoSettings } from './services/own-photo-settings.ts';
 import type { KioskSaleStore } from './store/kiosk-sale-store.ts';
@@ -59,7 +60,7 @@ export interface CoordinatorSettings {
    * Wrong typed order codes a printer and a venue may present before each further one is held and
    * refused (failed-code-limiter.ts); absent: FAILED_CODE_BURST and VENUE_FAILED_CODE_BURST.
    */
-  typedCodeBudget?: { printer: number; venue: number };
+  wrongCodeBurst?: WrongCodeBurst;
 }
 
 /** The operator dashboard: when to alert, and how often its live stream polls the store. */

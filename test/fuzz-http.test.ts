@@ -51,7 +51,7 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   const h = await createHarness({
     kiosk: true,
     ownPhotos: { wrongCodeBurst: fuzzBudget },
-    typedCodeBudget: fuzzBudget,
+    wrongCodeBurst: fuzzBudget,
   });
   t.teardown(() => h.close());
   const { venue, event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });

@@ -17,6 +17,12 @@ export const WRONG_CODE_HOLD_MS = 3_000;
 /** Held wrong codes at once per venue; each printer may have one. */
 export const MAX_HELD_WRONG_CODES_PER_VENUE = 2;
 
+/** Wrong codes a printer, and all printers of a venue, may present before the answers slow down. */
+export interface WrongCodeBurst {
+  printer: number;
+  venue: number;
+}
+
 /**
  * Brute-force brake for typed order codes. A code is 40 random bits and carries no signature, so
  * guessing is the attack. Only wrong codes are slowed: a right code always goes through at once,
@@ -41,11 +47,11 @@ export class FailedCodeLimiter {
   readonly #venueBurst: number;
   readonly #venueRefillMs: number;
 
-  constructor(opts: { clock: Clock; burst?: number; refillMs?: number; venueBurst?: number; venueRefillMs?: number }) {
+  constructor(opts: { clock: Clock; burst?: WrongCodeBurst; refillMs?: number; venueRefillMs?: number }) {
     this.#clock = opts.clock;
-    this.#burst = opts.burst ?? FAILED_CODE_BURST;
+    this.#burst = opts.burst?.printer ?? FAILED_CODE_BURST;
     this.#refillMs = opts.refillMs ?? FAILED_CODE_REFILL_MS;
-    this.#venueBurst = opts.venueBurst ?? VENUE_FAILED_CODE_BURST;
+    this.#venueBurst = opts.burst?.venue ?? VENUE_FAILED_CODE_BURST;
     this.#venueRefillMs = opts.venueRefillMs ?? VENUE_FAILED_CODE_REFILL_MS;
   }
 

@@ -1,5 +1,5 @@
 import type { PriceList } from '../../shared/policy/pricing.ts';
-import { FAILED_CODE_BURST, VENUE_FAILED_CODE_BURST } from './failed-code-limiter.ts';
+import { FAILED_CODE_BURST, VENUE_FAILED_CODE_BURST, type WrongCodeBurst } from './failed-code-limiter.ts';
 
 /** Fans' photos are kept this long unpaid by default (VPM_OWN_PHOTO_RETENTION_HOURS). */
 export const DEFAULT_OWN_PHOTO_RETENTION_HOURS = 24;
@@ -33,7 +33,7 @@ export interface OwnPhotoSettings {
    * Wrong codes or PINs a printer, and all printers of a venue, may type before the answers slow
    * down (the typed-order-code budget by default).
    */
-  wrongCodeBurst: { printer: number; venue: number };
+  wrongCodeBurst: WrongCodeBurst;
 }
 
 export function defaultOwnPhotoSettings(overrides: Partial<OwnPhotoSettings> = {}): OwnPhotoSettings {

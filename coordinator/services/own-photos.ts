@@ -59,11 +59,7 @@ export class OwnPhotoService {
     this.#deps = deps;
     this.#pins = new OwnPhotoPinLimiter({ clock: deps.clock });
     const { wrongCodeBurst } = ownPhotoSettingsOf(deps);
-    this.#guesses = new FailedCodeLimiter({
-      clock: deps.clock,
-      burst: wrongCodeBurst.printer,
-      venueBurst: wrongCodeBurst.venue,
-    });
+    this.#guesses = new FailedCodeLimiter({ clock: deps.clock, burst: wrongCodeBurst });
   }
 
   get settings(): OwnPhotoSettings {

@@ -41,11 +41,7 @@ export class RedemptionService {
     this.#deps = deps;
     this.#templates = templates;
     this.#eventFeeds = new EventFeedCache(deps.store, deps.feeds);
-    const budget = deps.settings.typedCodeBudget;
-    this.#failedCodes = new FailedCodeLimiter({
-      clock: deps.clock,
-      ...(budget ? { burst: budget.printer, venueBurst: budget.venue } : {}),
-    });
+    this.#failedCodes = new FailedCodeLimiter({ clock: deps.clock, burst: deps.settings.wrongCodeBurst });
   }
 
   async #eventOf(order: OrderRecord): Promise<EventRecord> {
