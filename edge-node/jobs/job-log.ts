@@ -14,7 +14,7 @@ import { isDiskFull, storageFullError } from '../status/storage-health.ts';
  * records is acted on, so a restart (even after kill -9) knows exactly where each order stopped.
  *
  *   claimed   the coordinator gave us the order (units listed)
- *   printing  about to send a unit to the printer
+ *   printing  about to send a unit to the printer (written, not fsync'd: see append())
  *   printed   the printer accepted the unit
  *   confirmed the coordinator recorded the unit as printed
  *   closed    every unit printed and confirmed (or the order was given up, with a reason)
@@ -119,7 +119,13 @@ export class JobLog extends Resource {
     this.#size = (await this.#file.stat()).size;
   }
 
-  /** Appends and fsyncs; resolves once the record is durable. Calls are serialized. */
+  /**
+   * Appends and fsyncs; resolves once the record is durable. Calls are serialized.
+   *
+   * A 'printing' record is written but not fsync'd: after a crash a unit without 'printed' is
+   * printed again with the same job id whether or not its 'printing' record survived, so the fan's
+   * print need not wait for the disk first. The next record's fsync makes it durable with it.
+   */
   append(record: JobRecord): Promise<void> {
     const write = this.#writing.then(async () => {
       const file = this.#file;
@@ -133,7 +139,7 @@ export class JobLog extends Resource {
         const { bytesWritten } = await file.write(line, 0, line.length);
         // A short write to a regular file means the disk filled up mid-record.
         if (bytesWritten !== line.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
-        await file.sync();
+        if (record.t !== 'printing') await file.sync();
       } catch (err) {
         this.#torn = true;
         await file.truncate(this.#size).then(
