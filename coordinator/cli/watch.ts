@@ -6,22 +6,13 @@ import { ConfigError } from '../../shared/config/config-error.ts';
 import { AppError } from '../../shared/errors.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
-import { sniffImageMime } from '../media/image-signature.ts';
-import {
-  endsLikeCompleteImage,
-  errorMessage,
-  isCandidateFileName,
-  isUploadRejected,
-  type UploadFn,
-  type WatchLogger,
-} from './hot-file.ts';
+import { errorMessage, isCandidateFileName, isUploadRejected, type UploadFn, type WatchLogger } from './hot-file.ts';
 import {
   DEFAULT_POLL_MS,
   DEFAULT_RETRY_BASE_MS,
   DEFAULT_STABLE_MS,
   type HotFolderOptions,
   type HotFolderStats,
-  INCOMPLETE_FILE_PATIENCE_FACTOR,
   MAX_UPLOAD_ATTEMPTS,
   noopLogger,
   type Phase,
@@ -30,6 +21,8 @@ import {
   type TrackedFile,
   WATCH_EVENT_DEBOUNCE_MS,
 } from './hot-folder-options.ts';
+import { readStableFile } from './stable-file-read.ts';
+import { TrackedFiles } from './tracked-files.ts';
 import { type JournalRecord, UploadJournal } from './upload-journal.ts';
 
 /**
@@ -59,7 +52,7 @@ export class HotFolderUploader extends Resource {
   private readonly log: WatchLogger;
   private readonly clock: Clock;
 
-  private readonly files = new Map<string, TrackedFile>();
+  private readonly files: TrackedFiles;
   /** Content already uploaded or known to the coordinator. */
   private readonly doneHashes = new Set<string>();
   /** name+size+mtime of journaled files: spares rehashing a whole shoot on every restart. */
@@ -83,6 +76,7 @@ export class HotFolderUploader extends Resource {
     this.journalPath = path.resolve(opts.journalPath);
     this.uploadFn = opts.upload;
     this.stableMs = opts.stableMs ?? DEFAULT_STABLE_MS;
+    this.files = new TrackedFiles(this.stableMs);
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     this.retryBaseMs = opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     this.maxAttempts = opts.maxAttempts ?? MAX_UPLOAD_ATTEMPTS;
@@ -159,11 +153,7 @@ export class HotFolderUploader extends Resource {
   }
 
   private isIdle(): boolean {
-    if (this.pumpRun) return false;
-    for (const f of this.files.values()) {
-      if (f.phase === 'settling' || f.phase === 'queued' || f.phase === 'uploading') return false;
-    }
-    return true;
+    return !this.pumpRun && !this.files.hasWork();
   }
 
   private notifyIdleWaiters(): void {
@@ -219,46 +209,15 @@ export class HotFolderUploader extends Resource {
       const stat = await fs.stat(filePath).catch(() => null);
       if (!stat?.isFile()) continue;
       present.add(filePath);
-      this.observe(filePath, name, stat.size, stat.mtimeMs, now);
+      const known = () => this.doneSignatures.has(signature(name, stat.size, stat.mtimeMs));
+      if (this.files.observe(filePath, name, stat.size, stat.mtimeMs, now, known)) this.counters.skipped++;
     }
-    for (const [filePath, tracked] of this.files) {
-      if (!present.has(filePath) && tracked.phase !== 'uploading') this.files.delete(filePath);
-    }
-  }
-
-  private observe(filePath: string, name: string, size: number, mtimeMs: number, now: number): void {
-    const tracked = this.files.get(filePath);
-    if (!tracked) {
-      const known = this.doneSignatures.has(signature(name, size, mtimeMs));
-      if (known) this.counters.skipped++;
-      this.files.set(filePath, {
-        path: filePath,
-        name,
-        size,
-        mtimeMs,
-        phase: known ? 'done' : 'settling',
-        stableSince: now,
-        readyAt: now + this.stableMs,
-      });
-      return;
-    }
-    if (tracked.size !== size || tracked.mtimeMs !== mtimeMs) {
-      // Still being written, or replaced: the stability clock starts over.
-      tracked.size = size;
-      tracked.mtimeMs = mtimeMs;
-      tracked.stableSince = now;
-      tracked.readyAt = now + this.stableMs;
-      if (tracked.phase !== 'uploading') tracked.phase = 'settling';
-      return;
-    }
-    if ((tracked.phase === 'settling' || tracked.phase === 'failed') && now >= tracked.readyAt) {
-      tracked.phase = 'queued';
-    }
+    this.files.keepOnly(present);
   }
 
   /** One upload at a time: the loop drains the queue, later scans only add to it. */
   private startPump(): void {
-    if (this.pumpRun || this.closing || !this.nextQueued()) return;
+    if (this.pumpRun || this.closing || !this.files.nextQueued()) return;
     // Cleared in a promise reaction, i.e. always after the assignment below.
     const run: Promise<void> = this.pumpLoop().finally(() => {
       if (this.pumpRun === run) this.pumpRun = null;
@@ -269,7 +228,7 @@ export class HotFolderUploader extends Resource {
 
   private async pumpLoop(): Promise<void> {
     try {
-      for (let next = this.nextQueued(); next && !this.closing; next = this.nextQueued()) {
+      for (let next = this.files.nextQueued(); next && !this.closing; next = this.files.nextQueued()) {
         await this.process(next);
       }
     } catch (err) {
@@ -277,20 +236,16 @@ export class HotFolderUploader extends Resource {
     }
   }
 
-  /** Oldest shot first, so the gallery fills in the order the photos were taken. */
-  private nextQueued(): TrackedFile | null {
-    let best: TrackedFile | null = null;
-    for (const f of this.files.values()) {
-      if (f.phase !== 'queued') continue;
-      if (!best || f.mtimeMs < best.mtimeMs || (f.mtimeMs === best.mtimeMs && f.name < best.name)) best = f;
-    }
-    return best;
-  }
-
   private async process(file: TrackedFile): Promise<void> {
     file.phase = 'uploading';
-    const read = await this.readWhole(file);
-    if (read === null) return;
+    const read = await readStableFile(file, this.stableMs, this.clock, this.log);
+    if (read === 'missing') this.files.forget(file.path);
+    if (read === 'not_image') {
+      this.counters.failed++;
+      this.log.error({ file: file.name }, 'not a JPEG or PNG despite its name; ignoring it');
+      file.phase = 'rejected';
+    }
+    if (typeof read === 'string') return;
     const { bytes, size, mtimeMs } = read;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const finish = (phase: Phase) => {
@@ -345,65 +300,6 @@ export class HotFolderUploader extends Resource {
         }
       }
     }
-  }
-
-  /**
-   * Reads the file and proves it was not changing meanwhile: size and mtime equal before and after
-   * the read and to what the stability check saw, byte count equal to the size, and the format's
-   * end marker present. Returns null when it is not ready (the file's phase says what happens next).
-   */
-  private async readWhole(file: TrackedFile): Promise<{ bytes: Buffer; size: number; mtimeMs: number } | null> {
-    const unsettle = () => {
-      file.phase = 'settling';
-      file.stableSince = this.clock.now();
-      file.readyAt = file.stableSince + this.stableMs;
-    };
-    let bytes: Buffer;
-    try {
-      const before = await fs.stat(file.path);
-      if (before.size !== file.size || before.mtimeMs !== file.mtimeMs) {
-        file.size = before.size;
-        file.mtimeMs = before.mtimeMs;
-        unsettle();
-        return null;
-      }
-      bytes = await fs.readFile(file.path);
-      const after = await fs.stat(file.path);
-      if (after.size !== file.size || after.mtimeMs !== file.mtimeMs || bytes.length !== file.size) {
-        file.size = after.size;
-        file.mtimeMs = after.mtimeMs;
-        unsettle();
-        return null;
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.files.delete(file.path);
-      } else {
-        // E.g. still locked by the writer (EBUSY/EPERM on Windows): try again once it settles.
-        this.log.warn({ file: file.name, err: errorMessage(err) }, 'cannot read file yet');
-        unsettle();
-      }
-      return null;
-    }
-
-    const kind = sniffImageMime(bytes);
-    const complete = kind !== null && endsLikeCompleteImage(bytes, kind);
-    if (!complete) {
-      const patientUntil = file.stableSince + this.stableMs * INCOMPLETE_FILE_PATIENCE_FACTOR;
-      if (this.clock.now() < patientUntil) {
-        file.phase = 'settling';
-        file.readyAt = patientUntil;
-        this.log.warn({ file: file.name }, 'file looks incomplete; waiting for the writer to finish');
-        return null;
-      }
-      if (kind === null) {
-        this.counters.failed++;
-        this.log.error({ file: file.name }, 'not a JPEG or PNG despite its name; ignoring it');
-        file.phase = 'rejected';
-        return null;
-      }
-    }
-    return { bytes, size: file.size, mtimeMs: file.mtimeMs };
   }
 
   private async record(record: JournalRecord): Promise<void> {

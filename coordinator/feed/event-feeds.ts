@@ -9,9 +9,6 @@ import {
   CATALOG_IMAGE_PREFIX,
   type CatalogEntry,
   catalogKey,
-  deriveEventEncryptionKey,
-  deriveEventFeedKeyPairs,
-  deriveEventFeedKeys,
   type EventFeedDescriptor,
   FEED_BLOCK_BYTES,
 } from '../../shared/feed/feed-layout.ts';
@@ -23,23 +20,19 @@ import {
   templateCatalogKey,
 } from '../../shared/templates/template-feed.ts';
 import type { EventRecord, FeedHead } from '../store/records.ts';
+import {
+  CATALOG_IMAGE_COUNT_KEY,
+  type CatalogValue,
+  catalogEntryFor,
+  type FeedImage,
+  isCatalogEntry,
+  isImageCount,
+} from './event-catalog.ts';
+import { eventFeedDescriptor, eventFeedKeys } from './event-feed-keys.ts';
+import { FeedCatchUp } from './feed-catch-up.ts';
 
-/** Catalog key of the number of images on the feed; the next image's seq. */
-export const CATALOG_IMAGE_COUNT_KEY = 'meta/imageCount';
 /** Bound on a catalog lookup that has to wait for replication. */
 export const CATALOG_READ_TIMEOUT_MS = 10_000;
-const HEAD_POLL_INTERVAL_MS = 50;
-const FEED_SEED_BYTES = 32;
-
-export interface FeedImage {
-  imageId: string;
-  bytes: Buffer;
-  sha256: string;
-  width: number;
-  height: number;
-  mime: CatalogEntry['mime'];
-  registeredAt: number;
-}
 
 export interface CoreStats {
   length: number;
@@ -51,44 +44,6 @@ export interface EventFeedStats {
   catalog: CoreStats;
 }
 
-interface ImageCount {
-  count: number;
-}
-
-type CatalogValue = CatalogEntry | ImageCount | TemplateCatalogEntry;
-
-function feedSeedOf(event: EventRecord): Buffer {
-  const seed = Buffer.from(event.feedSeed, 'hex');
-  if (seed.byteLength !== FEED_SEED_BYTES || seed.toString('hex') !== event.feedSeed.toLowerCase()) {
-    throw new AppError('invalid_feed_seed', `Event ${event.id} has no valid 32-byte hex feed seed.`);
-  }
-  return seed;
-}
-
-function isCatalogEntry(value: unknown): value is CatalogEntry {
-  if (typeof value !== 'object' || value === null) return false;
-  const entry = value as Partial<CatalogEntry>;
-  return typeof entry.imageId === 'string' && typeof entry.seq === 'number' && typeof entry.blob === 'object';
-}
-
-function isImageCount(value: unknown): value is ImageCount {
-  return typeof value === 'object' && value !== null && typeof (value as ImageCount).count === 'number';
-}
-
-/** Waits for `promise` to settle, at most `ms` on `clock` (or until `signal` aborts); never throws. */
-async function settleWithin(clock: Clock, promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
-  const timer = new AbortController();
-  const onAbort = () => timer.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const elapsed = clock.sleep(Math.max(0, ms), timer.signal).catch(() => {});
-    await Promise.race([promise.catch(() => {}), elapsed]);
-  } finally {
-    timer.abort();
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
 /** One event's feed: print masters in a Hyperblobs core, indexed by a Hyperbee catalog. */
 export class EventFeed {
   readonly eventId: string;
@@ -98,7 +53,7 @@ export class EventFeed {
   readonly #catalog: Hyperbee<CatalogValue>;
   readonly #descriptor: EventFeedDescriptor;
   readonly #downloads: DownloadRange[];
-  readonly #clock: Clock;
+  readonly #catchUp: FeedCatchUp;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | null = null;
 
@@ -111,7 +66,12 @@ export class EventFeed {
     clock: Clock;
   }) {
     this.eventId = parts.eventId;
-    this.#clock = parts.clock;
+    this.#catchUp = new FeedCatchUp({
+      blobsCore: parts.blobsCore,
+      catalogCore: parts.catalogCore,
+      clock: parts.clock,
+      closing: () => this.#closing !== null,
+    });
     this.#blobsCore = parts.blobsCore;
     this.#catalogCore = parts.catalogCore;
     this.#blobs = new Hyperblobs(parts.blobsCore, { blockSize: FEED_BLOCK_BYTES });
@@ -126,20 +86,8 @@ export class EventFeed {
   }
 
   static async open(corestore: Corestore, event: EventRecord, clock: Clock = systemClock): Promise<EventFeed> {
-    const seed = feedSeedOf(event);
-    const descriptor = EventFeeds.eventDescriptor(event);
-    const pairs = deriveEventFeedKeyPairs(seed);
-    // The stored keys are what printers open; they must be the ones this seed's cores get.
-    if (
-      event.blobsKey.toLowerCase() !== descriptor.blobsKey ||
-      event.catalogKey.toLowerCase() !== descriptor.catalogKey
-    ) {
-      throw new AppError(
-        'feed_key_mismatch',
-        `Event ${event.id} stores feed keys that do not come from its feed seed; derive them with deriveEventFeedKeys.`,
-      );
-    }
-    const encryption = { key: deriveEventEncryptionKey(seed) };
+    const { descriptor, pairs, encryptionKey } = eventFeedKeys(event);
+    const encryption = { key: encryptionKey };
     const blobsCore = corestore.get({ keyPair: pairs.blobs, encryption });
     const catalogCore = corestore.get({ keyPair: pairs.catalog, encryption });
     const catalog = new Hyperbee<CatalogValue>(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
@@ -157,7 +105,7 @@ export class EventFeed {
   }
 
   head(): FeedHead {
-    return { blobsLength: this.#blobsCore.length, catalogLength: this.#catalogCore.length };
+    return this.#catchUp.head();
   }
 
   stats(): EventFeedStats {
@@ -214,17 +162,7 @@ export class EventFeed {
           const blob = coordinates[i];
           if (blob === undefined)
             throw new AppError('internal_error', 'A blob batch returned fewer coordinates than images.');
-          const entry: CatalogEntry = {
-            imageId: image.imageId,
-            seq: firstSeq + i,
-            blob: { ...blob },
-            byteLength: image.bytes.byteLength,
-            sha256: image.sha256,
-            width: image.width,
-            height: image.height,
-            mime: image.mime,
-            registeredAt: image.registeredAt,
-          };
+          const entry = catalogEntryFor(image, firstSeq + i, blob);
           await catalogBatch.put(catalogKey(image.imageId), entry);
           entries.set(image.imageId, entry);
         }
@@ -327,22 +265,7 @@ export class EventFeed {
    * Blocks come from the live download started at open; this only keeps asking peers for news.
    */
   async waitForHead(target: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
-    let asking = false;
-    for (;;) {
-      if (this.#reached(target)) return true;
-      const left = deadline - this.#clock.now();
-      if (left <= 0 || this.#closing !== null || signal?.aborted) return false;
-      if (!asking) {
-        asking = true;
-        Promise.all([this.#blobsCore.update({ wait: true }), this.#catalogCore.update({ wait: true })])
-          .catch(() => {})
-          .finally(() => {
-            asking = false;
-          });
-      }
-      await this.#clock.sleep(Math.min(HEAD_POLL_INTERVAL_MS, left));
-    }
+    return this.#catchUp.waitForHead(target, timeoutMs, signal);
   }
 
   /**
@@ -351,18 +274,7 @@ export class EventFeed {
    * committed head before dying). Appending from a shorter replica would fork the feed.
    */
   async catchUp(committed: FeedHead, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
-    if (!(await this.waitForHead(committed, timeoutMs, signal))) return false;
-    const updates = Promise.all([this.#blobsCore.update({ wait: true }), this.#catalogCore.update({ wait: true })]);
-    await settleWithin(this.#clock, updates, deadline - this.#clock.now(), signal);
-    return this.waitForHead(this.head(), Math.max(0, deadline - this.#clock.now()), signal);
-  }
-
-  #reached(target: FeedHead): boolean {
-    return (
-      this.#blobsCore.contiguousLength >= target.blobsLength &&
-      this.#catalogCore.contiguousLength >= target.catalogLength
-    );
+    return this.#catchUp.catchUp(committed, timeoutMs, signal);
   }
 
   close(): Promise<void> {
@@ -392,14 +304,7 @@ export class EventFeeds extends Resource {
 
   /** Pure: what a paired printer needs to find and read the event's feed. */
   static eventDescriptor(event: EventRecord): EventFeedDescriptor {
-    const seed = feedSeedOf(event);
-    const keys = deriveEventFeedKeys(seed);
-    return {
-      eventId: event.id,
-      blobsKey: keys.blobsKey.toString('hex'),
-      catalogKey: keys.catalogKey.toString('hex'),
-      encryptionKey: deriveEventEncryptionKey(seed).toString('hex'),
-    };
+    return eventFeedDescriptor(event);
   }
 
   /** The corestore, then (on close, in reverse) every feed opened through openEvent(). */

@@ -4,7 +4,8 @@ import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { mediaKey } from '../media/media-keys.ts';
 import type { Store } from '../store/port.ts';
-import type { EventFeed, EventFeeds, FeedImage } from './event-feeds.ts';
+import type { FeedImage } from './event-catalog.ts';
+import type { EventFeed, EventFeeds } from './event-feeds.ts';
 import { FeedLeases } from './feed-lease.ts';
 import type { FeedLogger } from './swarm-seeder.ts';
 

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
-import { MAX_CONDITIONAL_ATTEMPTS } from './mongo-orders.ts';
-import { isDuplicateKeyError, type StoredDoc, stripId } from './mongo-queries.ts';
+import { type StoredDoc, stripId } from './mongo-queries.ts';
+import { insertIfAbsent, upsertRetried } from './mongo-writes.ts';
 import type { ConflictFilter, OfflineStore } from './offline-port.ts';
 import type {
   ConflictAcknowledgement,
@@ -38,9 +38,7 @@ export class MongoOffline implements OfflineStore {
   }
 
   async queueOrderForFeed(entry: OrderFeedQueueEntry): Promise<void> {
-    await upsertRetried(() =>
-      this.#queue.replaceOne({ _id: entry.orderId }, { ...entry }, { upsert: true }).then(() => undefined),
-    );
+    await upsertRetried(() => this.#queue.replaceOne({ _id: entry.orderId }, { ...entry }, { upsert: true }));
   }
 
   async listQueuedOrders(venueId: string, limit: number): Promise<OrderFeedQueueEntry[]> {
@@ -61,9 +59,7 @@ export class MongoOffline implements OfflineStore {
   }
 
   async raiseOrdersFeedHead(venueId: string, length: number): Promise<void> {
-    await upsertRetried(() =>
-      this.#heads.updateOne({ _id: venueId }, { $max: { length } }, { upsert: true }).then(() => undefined),
-    );
+    await upsertRetried(() => this.#heads.updateOne({ _id: venueId }, { $max: { length } }, { upsert: true }));
   }
 
   async getOrdersFeedHead(venueId: string): Promise<number> {
@@ -108,27 +104,5 @@ export class MongoOffline implements OfflineStore {
     );
     const doc = updated ?? (await this.#conflicts.findOne({ _id: id }));
     return doc ? stripId(doc) : null;
-  }
-}
-
-async function insertIfAbsent(insert: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await insert();
-    return true;
-  } catch (err) {
-    if (isDuplicateKeyError(err)) return false;
-    throw err;
-  }
-}
-
-/** Two racing upserts can both miss and both insert; the loser's retry then updates the winner's document. */
-async function upsertRetried(write: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await write();
-      return;
-    } catch (err) {
-      if (!isDuplicateKeyError(err) || attempt >= MAX_CONDITIONAL_ATTEMPTS) throw err;
-    }
   }
 }

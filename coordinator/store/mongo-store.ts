@@ -1,25 +1,17 @@
-import { MongoClient } from 'mongodb';
 import { AppError } from '../../shared/errors.ts';
 import type { BlobCoordinates } from '../../shared/feed/feed-layout.ts';
 import type { OrderEvent, OrderState } from '../../shared/policy/order-state.ts';
 import type { PriceList } from '../../shared/policy/pricing.ts';
-import { type Collections, collections, createIndexes } from './mongo-collections.ts';
-import { MongoMedia } from './mongo-media.ts';
-import { MongoOffline } from './mongo-offline.ts';
-import { MAX_CONDITIONAL_ATTEMPTS, MongoOrders } from './mongo-orders.ts';
-import { MongoOwnPhotos } from './mongo-own-photos.ts';
-import {
-  databaseNameFromUri,
-  holdingsId,
-  isDuplicateKeyError,
-  leaseFilter,
-  redactUri,
-  stripId,
-} from './mongo-queries.ts';
+import type { Collections } from './mongo-collections.ts';
+import { connectMongo, type MongoParts } from './mongo-connection.ts';
+import type { MongoOffline } from './mongo-offline.ts';
+import type { MongoOrders } from './mongo-orders.ts';
+import type { MongoOwnPhotos } from './mongo-own-photos.ts';
+import { databaseNameFromUri, holdingsId, isDuplicateKeyError, leaseFilter, stripId } from './mongo-queries.ts';
+import { insertIfAbsent, insertUnique, upsertRetried } from './mongo-writes.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine, Store } from './port.ts';
-import { storeConflict } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -42,20 +34,11 @@ export interface MongoStoreOptions {
   dbName?: string;
 }
 
-interface OpenMongo {
-  client: MongoClient;
-  c: Collections;
-  media: MongoMedia;
-  orders: MongoOrders;
-  offline: MongoOffline;
-  ownPhotos: MongoOwnPhotos;
-}
-
 /** The store on MongoDB, shared by any number of coordinator processes. */
 export class MongoStore extends OfflineStoreDelegate implements Store {
   readonly #uri: string;
   readonly #dbName: string;
-  #open: OpenMongo | null = null;
+  #open: MongoParts | null = null;
 
   constructor(options: MongoStoreOptions) {
     super();
@@ -64,34 +47,15 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   protected async _open(): Promise<void> {
-    const client = new MongoClient(this.#uri);
-    try {
-      await client.connect();
-      const db = client.db(this.#dbName);
-      const c = collections(db);
-      await createIndexes(c);
-      const offline = new MongoOffline(db);
-      await offline.createIndexes();
-      const ownPhotos = new MongoOwnPhotos(db);
-      await ownPhotos.createIndexes();
-      this.#open = { client, c, media: new MongoMedia(db), orders: new MongoOrders(c.orders), offline, ownPhotos };
-      this.defer(async () => {
-        this.#open = null;
-        await client.close();
-      });
-    } catch (err) {
-      await client.close().catch(() => undefined);
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new AppError(
-        'store_unavailable',
-        `cannot open MongoDB database "${this.#dbName}" at ${redactUri(this.#uri)}: ${reason}. ` +
-          'Check that the server is running and reachable, and that MONGODB_URI is right.',
-        { reason },
-      );
-    }
+    const parts = await connectMongo(this.#uri, this.#dbName);
+    this.#open = parts;
+    this.defer(async () => {
+      this.#open = null;
+      await parts.client.close();
+    });
   }
 
-  get #ready(): OpenMongo {
+  get #ready(): MongoParts {
     if (!this.#open) throw new AppError('store_not_ready', 'the MongoDB store is not open: call ready() first');
     return this.#open;
   }
@@ -104,33 +68,8 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
     return this.#ready.orders;
   }
 
-  /** Runs an insert, turning a duplicate-key refusal into a `store_conflict` AppError. */
-  async #insertUnique(what: string, insert: () => Promise<unknown>): Promise<void> {
-    try {
-      await insert();
-    } catch (err) {
-      if (isDuplicateKeyError(err)) throw storeConflict(what);
-      throw err;
-    }
-  }
-
-  /**
-   * Runs a replace-upsert by _id. Two racing upserts can both miss and both insert; the loser gets a
-   * duplicate-key error and, tried again, replaces the winner's document as it should.
-   */
-  async #upsert(replace: () => Promise<unknown>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await replace();
-        return;
-      } catch (err) {
-        if (!isDuplicateKeyError(err) || attempt >= MAX_CONDITIONAL_ATTEMPTS) throw err;
-      }
-    }
-  }
-
   async insertVenue(venue: VenueRecord): Promise<void> {
-    await this.#insertUnique(`venue ${venue.id}`, () => this.#db.venues.insertOne({ ...venue, _id: venue.id }));
+    await insertUnique(`venue ${venue.id}`, () => this.#db.venues.insertOne({ ...venue, _id: venue.id }));
   }
 
   async getVenue(id: string): Promise<VenueRecord | null> {
@@ -143,7 +82,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertEvent(event: EventRecord): Promise<void> {
-    await this.#insertUnique(`event ${event.id}`, () => this.#db.events.insertOne({ ...event, _id: event.id }));
+    await insertUnique(`event ${event.id}`, () => this.#db.events.insertOne({ ...event, _id: event.id }));
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
@@ -173,52 +112,27 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertImage(image: ImageRecord): Promise<{ inserted: true } | { inserted: false; existing: ImageRecord }> {
-    try {
-      await this.#db.images.insertOne({ ...image, _id: image.id });
-      return { inserted: true };
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
-    const existing = await this.#db.images.findOne({ eventId: image.eventId, sha256: image.sha256 });
-    if (existing) return { inserted: false, existing: stripId(existing) };
-    throw storeConflict(`image ${image.id}`);
+    return this.#ready.images.insert(image);
   }
 
   async getImage(id: string): Promise<ImageRecord | null> {
-    const doc = await this.#db.images.findOne({ _id: id });
-    return doc ? stripId(doc) : null;
+    return this.#ready.images.get(id);
   }
 
   async listImages(eventId: string): Promise<ImageRecord[]> {
-    const images = this.#db.images;
-    const appended = await images.find({ eventId, feedState: 'appended' }).sort({ seq: 1, _id: 1 }).toArray();
-    const pending = await images.find({ eventId, feedState: 'pending' }).sort({ createdAt: 1, _id: 1 }).toArray();
-    return [...appended, ...pending].map(stripId);
+    return this.#ready.images.list(eventId);
   }
 
   async listPendingImages(eventId: string, limit: number): Promise<ImageRecord[]> {
-    const max = Math.floor(limit);
-    // MongoDB reads limit(0) as "no limit".
-    if (!(max > 0)) return [];
-    const docs = await this.#db.images
-      .find({ eventId, feedState: 'pending' })
-      .sort({ createdAt: 1, _id: 1 })
-      .limit(max)
-      .toArray();
-    return docs.map(stripId);
+    return this.#ready.images.listPending(eventId, limit);
   }
 
   async listEventsWithPendingImages(): Promise<string[]> {
-    const ids = await this.#db.images.distinct('eventId', { feedState: 'pending' });
-    return ids.sort();
+    return this.#ready.images.listEventsWithPending();
   }
 
   async markImageAppended(id: string, feed: BlobCoordinates, seq: number): Promise<boolean> {
-    const result = await this.#db.images.updateOne(
-      { _id: id, feedState: 'pending' },
-      { $set: { feedState: 'appended', feed, seq } },
-    );
-    return result.matchedCount === 1;
+    return this.#ready.images.markAppended(id, feed, seq);
   }
 
   async putMedia(key: string, media: MediaObject): Promise<void> {
@@ -238,7 +152,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertOrder(order: OrderRecord): Promise<void> {
-    await this.#insertUnique(`order ${order.id} or order code ${order.code}`, () =>
+    await insertUnique(`order ${order.id} or order code ${order.code}`, () =>
       this.#db.orders.insertOne({ ...order, _id: order.id }),
     );
   }
@@ -290,73 +204,44 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async recordPaymentEvent(event: PaymentEventRecord): Promise<boolean> {
-    try {
-      await this.#db.paymentEvents.insertOne({ ...event, _id: event.id });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return insertIfAbsent(() => this.#db.paymentEvents.insertOne({ ...event, _id: event.id }));
   }
 
   async insertPrinter(printer: PrinterRecord): Promise<void> {
-    await this.#insertUnique(`printer ${printer.id}`, () =>
-      this.#db.printers.insertOne({ ...printer, _id: printer.id }),
-    );
+    await this.#ready.printers.insert(printer);
   }
 
   async getPrinter(id: string): Promise<PrinterRecord | null> {
-    const doc = await this.#db.printers.findOne({ _id: id });
-    return doc ? stripId(doc) : null;
+    return this.#ready.printers.get(id);
   }
 
   async listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]> {
-    const query = filter?.venueId !== undefined ? { venueId: filter.venueId } : {};
-    return (await this.#db.printers.find(query).sort({ pairedAt: 1, _id: 1 }).toArray()).map(stripId);
+    return this.#ready.printers.list(filter);
   }
 
   async revokePrinter(id: string, at: number): Promise<PrinterRecord | null> {
-    // The first revocation time stands: revoking twice must not move it.
-    const revoked = await this.#db.printers.findOneAndUpdate(
-      { _id: id, revokedAt: null },
-      { $set: { revokedAt: at, cardReaderId: null } },
-      { returnDocument: 'after' },
-    );
-    return revoked ? stripId(revoked) : this.getPrinter(id);
+    return this.#ready.printers.revoke(id, at);
   }
 
   async setPrinterCardReader(id: string, cardReaderId: string | null): Promise<PrinterRecord | null> {
-    try {
-      const doc = await this.#db.printers.findOneAndUpdate(
-        { _id: id },
-        { $set: { cardReaderId } },
-        { returnDocument: 'after' },
-      );
-      return doc ? stripId(doc) : null;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) throw storeConflict(`card reader ${cardReaderId} on another printer`);
-      throw err;
-    }
+    return this.#ready.printers.setCardReader(id, cardReaderId);
   }
 
   async touchPrinter(id: string, at: number): Promise<void> {
-    await this.#db.printers.updateOne({ _id: id }, { $max: { lastSeenAt: at } });
+    await this.#ready.printers.touch(id, at);
   }
 
   async putPrinterReport(report: PrinterReportRecord): Promise<void> {
-    await this.#upsert(() =>
-      this.#db.printerReports.replaceOne({ _id: report.printerId }, { ...report }, { upsert: true }),
-    );
+    await this.#ready.printers.putReport(report);
   }
 
   async listPrinterReports(filter: { venueId?: string } = {}): Promise<PrinterReportRecord[]> {
-    const query = filter.venueId === undefined ? {} : { venueId: filter.venueId };
-    return (await this.#db.printerReports.find(query).sort({ printerId: 1 }).toArray()).map(stripId);
+    return this.#ready.printers.listReports(filter);
   }
 
   async putHoldings(holdings: HoldingsRecord): Promise<void> {
     const _id = holdingsId(holdings.printerId, holdings.eventId);
-    await this.#upsert(() => this.#db.holdings.replaceOne({ _id }, { ...holdings }, { upsert: true }));
+    await upsertRetried(() => this.#db.holdings.replaceOne({ _id }, { ...holdings }, { upsert: true }));
   }
 
   async getHoldings(printerId: string, eventId: string): Promise<HoldingsRecord | null> {
@@ -369,7 +254,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertCredential(credential: CredentialRecord): Promise<void> {
-    await this.#insertUnique('a credential with this token', () =>
+    await insertUnique('a credential with this token', () =>
       this.#db.credentials.insertOne({ ...credential, _id: credential.tokenHash }),
     );
   }
@@ -414,7 +299,7 @@ export class MongoStore extends OfflineStoreDelegate implements Store {
   }
 
   async touchCoordinatorNode(node: CoordinatorNodeRecord): Promise<void> {
-    await this.#upsert(() => this.#db.coordinatorNodes.replaceOne({ _id: node.id }, { ...node }, { upsert: true }));
+    await upsertRetried(() => this.#db.coordinatorNodes.replaceOne({ _id: node.id }, { ...node }, { upsert: true }));
   }
 
   async listCoordinatorNodes(since: number): Promise<CoordinatorNodeRecord[]> {

@@ -6,14 +6,7 @@ import type { PriceList } from '../../shared/policy/pricing.ts';
 import { OfflineStoreDelegate } from './offline-delegate.ts';
 import type { TransitionPatch } from './order-rules.ts';
 import type { OwnPhotoJobStore } from './own-photo-port.ts';
-import {
-  type ClaimOutcome,
-  type ConfirmOutcome,
-  type RedemptionClaim,
-  type SalesLine,
-  type Store,
-  storeConflict,
-} from './port.ts';
+import type { ClaimOutcome, ConfirmOutcome, RedemptionClaim, SalesLine, Store } from './port.ts';
 import type {
   CoordinatorNodeRecord,
   CredentialRecord,
@@ -28,15 +21,23 @@ import type {
   PrinterReportRecord,
   VenueRecord,
 } from './records.ts';
-import { isUniqueViolation, parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
+import { parseDoc, parseDocs, SqliteConnection } from './sqlite-connection.ts';
+import { SqliteEvents } from './sqlite-events.ts';
+import { SqliteImages } from './sqlite-images.ts';
+import { SqliteMedia } from './sqlite-media.ts';
 import { SqliteOffline } from './sqlite-offline.ts';
 import { SqliteOrders } from './sqlite-orders.ts';
 import { SqliteOwnPhotos } from './sqlite-own-photos.ts';
+import { SqlitePrinters } from './sqlite-printers.ts';
 import { redeemOnSqlite } from './sqlite-redemption.ts';
 
 interface SqliteParts {
   connection: SqliteConnection;
+  events: SqliteEvents;
+  images: SqliteImages;
+  media: SqliteMedia;
   orders: SqliteOrders;
+  printers: SqlitePrinters;
   offline: SqliteOffline;
   ownPhotos: SqliteOwnPhotos;
 }
@@ -69,7 +70,11 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
     });
     this.#open = {
       connection,
+      events: new SqliteEvents(connection),
+      images: new SqliteImages(connection),
+      media: new SqliteMedia(connection),
       orders: new SqliteOrders(connection),
+      printers: new SqlitePrinters(connection),
       offline: new SqliteOffline(connection),
       ownPhotos: new SqliteOwnPhotos(connection),
     };
@@ -109,139 +114,63 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertEvent(event: EventRecord): Promise<void> {
-    this.#insert(
-      'INSERT INTO events (id, venue_id, created_at, doc) VALUES (?, ?, ?, ?)',
-      [event.id, event.venueId, event.createdAt, JSON.stringify(event)],
-      `event ${event.id}`,
-    );
+    return this.#ready.events.insert(event);
   }
 
   async getEvent(id: string): Promise<EventRecord | null> {
-    return parseDoc(this.#sql('SELECT doc FROM events WHERE id = ?').get(id));
+    return this.#ready.events.get(id);
   }
 
   async listEvents(filter?: { venueId?: string }): Promise<EventRecord[]> {
-    return parseDocs(
-      this.#sql(
-        'SELECT doc FROM events WHERE @venueId IS NULL OR venue_id = @venueId ORDER BY created_at DESC, id DESC',
-      ).all({
-        venueId: filter?.venueId ?? null,
-      }),
-    );
+    return this.#ready.events.list(filter);
   }
 
   async raiseFeedHead(eventId: string, head: FeedHead): Promise<void> {
-    this.#locked(() => {
-      const event = parseDoc<EventRecord>(this.#sql('SELECT doc FROM events WHERE id = ?').get(eventId));
-      if (!event) return;
-      const raised: FeedHead = {
-        blobsLength: Math.max(event.feedHead.blobsLength, head.blobsLength),
-        catalogLength: Math.max(event.feedHead.catalogLength, head.catalogLength),
-      };
-      if (raised.blobsLength === event.feedHead.blobsLength && raised.catalogLength === event.feedHead.catalogLength) {
-        return;
-      }
-      this.#sql('UPDATE events SET doc = ? WHERE id = ?').run(JSON.stringify({ ...event, feedHead: raised }), eventId);
-    });
+    return this.#ready.events.raiseFeedHead(eventId, head);
   }
 
   async setEventPriceList(eventId: string, priceList: PriceList): Promise<EventRecord | null> {
-    return this.#locked(() => {
-      const event = parseDoc<EventRecord>(this.#sql('SELECT doc FROM events WHERE id = ?').get(eventId));
-      if (!event) return null;
-      const next: EventRecord = { ...event, priceList: structuredClone(priceList) };
-      this.#sql('UPDATE events SET doc = ? WHERE id = ?').run(JSON.stringify(next), eventId);
-      return next;
-    });
+    return this.#ready.events.setPriceList(eventId, priceList);
   }
 
   async insertImage(image: ImageRecord): Promise<{ inserted: true } | { inserted: false; existing: ImageRecord }> {
-    return this.#locked(() => {
-      const existing = parseDoc<ImageRecord>(
-        this.#sql('SELECT doc FROM images WHERE event_id = ? AND sha256 = ?').get(image.eventId, image.sha256),
-      );
-      if (existing) return { inserted: false as const, existing };
-      this.#insert(
-        'INSERT INTO images (id, event_id, sha256, feed_state, seq, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [image.id, image.eventId, image.sha256, image.feedState, image.seq, image.createdAt, JSON.stringify(image)],
-        `image ${image.id}`,
-      );
-      return { inserted: true as const };
-    });
+    return this.#ready.images.insert(image);
   }
 
   async getImage(id: string): Promise<ImageRecord | null> {
-    return parseDoc(this.#sql('SELECT doc FROM images WHERE id = ?').get(id));
+    return this.#ready.images.get(id);
   }
 
   async listImages(eventId: string): Promise<ImageRecord[]> {
-    return parseDocs(
-      this.#sql(
-        `SELECT doc FROM images WHERE event_id = ?
-         ORDER BY CASE feed_state WHEN 'appended' THEN 0 ELSE 1 END, seq, created_at, id`,
-      ).all(eventId),
-    );
+    return this.#ready.images.list(eventId);
   }
 
   async listPendingImages(eventId: string, limit: number): Promise<ImageRecord[]> {
-    return parseDocs(
-      this.#sql(
-        `SELECT doc FROM images WHERE event_id = ? AND feed_state = 'pending' ORDER BY created_at, id LIMIT ?`,
-      ).all(eventId, Math.max(0, Math.floor(limit))),
-    );
+    return this.#ready.images.listPending(eventId, limit);
   }
 
   async listEventsWithPendingImages(): Promise<string[]> {
-    const rows = this.#sql(
-      `SELECT DISTINCT event_id FROM images WHERE feed_state = 'pending' ORDER BY event_id`,
-    ).all() as Array<{ event_id: string }>;
-    return rows.map((row) => row.event_id);
+    return this.#ready.images.listEventsWithPending();
   }
 
   async markImageAppended(id: string, feed: BlobCoordinates, seq: number): Promise<boolean> {
-    return this.#locked(() => {
-      const image = parseDoc<ImageRecord>(
-        this.#sql(`SELECT doc FROM images WHERE id = ? AND feed_state = 'pending'`).get(id),
-      );
-      if (!image) return false;
-      const appended: ImageRecord = { ...image, feedState: 'appended', feed: { ...feed }, seq };
-      this.#sql('UPDATE images SET feed_state = ?, seq = ?, doc = ? WHERE id = ?').run(
-        appended.feedState,
-        seq,
-        JSON.stringify(appended),
-        id,
-      );
-      return true;
-    });
+    return this.#ready.images.markAppended(id, feed, seq);
   }
 
   async putMedia(key: string, media: MediaObject): Promise<void> {
-    this.#sql(
-      `INSERT INTO media (key, content_type, bytes) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes`,
-    ).run(key, media.contentType, media.bytes);
+    return this.#ready.media.put(key, media);
   }
 
   async getMedia(key: string): Promise<MediaObject | null> {
-    const row = this.#sql('SELECT content_type, bytes FROM media WHERE key = ?').get(key) as
-      | { content_type: string; bytes: Buffer }
-      | undefined;
-    return row ? { bytes: row.bytes, contentType: row.content_type } : null;
+    return this.#ready.media.get(key);
   }
 
   async deleteMedia(key: string): Promise<void> {
-    this.#sql('DELETE FROM media WHERE key = ?').run(key);
+    return this.#ready.media.delete(key);
   }
 
   async listMediaKeys(prefix: string, afterKey: string | null, limit: number): Promise<string[]> {
-    // A range on the primary key, not LIKE: prefixes may hold "_" or "%".
-    const rows = this.#sql('SELECT key FROM media WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?').all(
-      afterKey ?? '',
-      prefix,
-      `${prefix}\uffff`,
-      Math.max(0, Math.floor(limit)),
-    ) as Array<{ key: string }>;
-    return rows.map((r) => r.key);
+    return this.#ready.media.listKeys(prefix, afterKey, limit);
   }
 
   async insertOrder(order: OrderRecord): Promise<void> {
@@ -303,73 +232,35 @@ export class SqliteStore extends OfflineStoreDelegate implements Store {
   }
 
   async insertPrinter(printer: PrinterRecord): Promise<void> {
-    this.#insert(
-      'INSERT INTO printers (id, venue_id, paired_at, card_reader_id, doc) VALUES (?, ?, ?, ?, ?)',
-      [printer.id, printer.venueId, printer.pairedAt, printer.cardReaderId ?? null, JSON.stringify(printer)],
-      `printer ${printer.id}`,
-    );
+    return this.#ready.printers.insert(printer);
   }
 
   async getPrinter(id: string): Promise<PrinterRecord | null> {
-    return this.#ready.connection.readDocGrouped('SELECT doc FROM printers WHERE id = ?', id);
+    return this.#ready.printers.get(id);
   }
 
   async listPrinters(filter?: { venueId?: string }): Promise<PrinterRecord[]> {
-    return parseDocs(
-      this.#sql('SELECT doc FROM printers WHERE @venueId IS NULL OR venue_id = @venueId ORDER BY paired_at, id').all({
-        venueId: filter?.venueId ?? null,
-      }),
-    );
-  }
-
-  #updatePrinter(id: string, change: (printer: PrinterRecord) => PrinterRecord): PrinterRecord | null {
-    return this.#locked(() => {
-      const printer = parseDoc<PrinterRecord>(this.#sql('SELECT doc FROM printers WHERE id = ?').get(id));
-      if (!printer) return null;
-      const next = change(printer);
-      if (next === printer) return next;
-      this.#sql('UPDATE printers SET card_reader_id = ?, doc = ? WHERE id = ?').run(
-        next.cardReaderId ?? null,
-        JSON.stringify(next),
-        id,
-      );
-      return next;
-    });
+    return this.#ready.printers.list(filter);
   }
 
   async revokePrinter(id: string, at: number): Promise<PrinterRecord | null> {
-    // The first revocation time stands: revoking twice must not move it.
-    return this.#updatePrinter(id, (p) => (p.revokedAt === null ? { ...p, revokedAt: at, cardReaderId: null } : p));
+    return this.#ready.printers.revoke(id, at);
   }
 
   async setPrinterCardReader(id: string, cardReaderId: string | null): Promise<PrinterRecord | null> {
-    try {
-      return this.#updatePrinter(id, (printer) => ({ ...printer, cardReaderId }));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw storeConflict(`card reader ${cardReaderId} on another printer`);
-      throw err;
-    }
+    return this.#ready.printers.setCardReader(id, cardReaderId);
   }
 
   async touchPrinter(id: string, at: number): Promise<void> {
-    this.#updatePrinter(id, (printer) =>
-      printer.lastSeenAt === null || printer.lastSeenAt < at ? { ...printer, lastSeenAt: at } : printer,
-    );
+    return this.#ready.printers.touch(id, at);
   }
 
   async putPrinterReport(report: PrinterReportRecord): Promise<void> {
-    this.#sql(
-      `INSERT INTO printer_reports (printer_id, venue_id, doc) VALUES (?, ?, ?)
-       ON CONFLICT (printer_id) DO UPDATE SET venue_id = excluded.venue_id, doc = excluded.doc`,
-    ).run(report.printerId, report.venueId, JSON.stringify(report));
+    return this.#ready.printers.putReport(report);
   }
 
   async listPrinterReports(filter: { venueId?: string } = {}): Promise<PrinterReportRecord[]> {
-    return filter.venueId === undefined
-      ? parseDocs(this.#sql('SELECT doc FROM printer_reports ORDER BY printer_id').all())
-      : parseDocs(
-          this.#sql('SELECT doc FROM printer_reports WHERE venue_id = ? ORDER BY printer_id').all(filter.venueId),
-        );
+    return this.#ready.printers.listReports(filter);
   }
 
   async putHoldings(holdings: HoldingsRecord): Promise<void> {
