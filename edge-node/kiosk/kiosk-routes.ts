@@ -61,6 +61,14 @@ const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: bo
     file: fileURLToPath(new URL('./assets/kiosk-frames.js', import.meta.url)),
     type: 'text/javascript',
   },
+  'kiosk-gallery.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-gallery.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'kiosk-payment.js': {
+    file: fileURLToPath(new URL('./assets/kiosk-payment.js', import.meta.url)),
+    type: 'text/javascript',
+  },
   'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
   'camera-scanner.js': {
     file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),

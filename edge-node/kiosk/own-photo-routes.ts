@@ -40,8 +40,21 @@ export interface KioskOwnPhotoDeps {
   };
 }
 
+/** The page loads own-photos.js; the modules it imports (own-photo-*.js) are fetched from here too. */
 const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   'own-photos.js': { file: fileURLToPath(new URL('./assets/own-photos.js', import.meta.url)), type: 'text/javascript' },
+  'own-photo-entry.js': {
+    file: fileURLToPath(new URL('./assets/own-photo-entry.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'own-photo-payment.js': {
+    file: fileURLToPath(new URL('./assets/own-photo-payment.js', import.meta.url)),
+    type: 'text/javascript',
+  },
+  'own-photo-printing.js': {
+    file: fileURLToPath(new URL('./assets/own-photo-printing.js', import.meta.url)),
+    type: 'text/javascript',
+  },
   'own-photos.css': { file: fileURLToPath(new URL('./assets/own-photos.css', import.meta.url)), type: 'text/css' },
 };
 

@@ -8,18 +8,14 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { AppError } from '../../shared/errors.ts';
-import {
-  choosePrinter,
-  chooseRebalance,
-  estimatedWaitSeconds,
-  stationAvailability,
-  unitAction,
-} from '../../shared/policy/station-dispatch.ts';
-import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
-import { IppError, STATUS_NOT_FOUND } from './ipp/client.ts';
+import { choosePrinter, estimatedWaitSeconds, stationAvailability } from '../../shared/policy/station-dispatch.ts';
+import { systemClock, type Timer } from '../../shared/ports/clock.ts';
+import { IppError } from './ipp/client.ts';
 import { IppPhotoPrinter, jobPhase, type PrinterReport } from './ipp/ipp-photo-printer.ts';
 import type { RenderedPhoto } from './photo-render.ts';
 import type { PrinterPort, PrinterStatus, PrintOptions, ReceiptInfo } from './port.ts';
+import { type FollowTiming, followJob } from './station-job-follow.ts';
+import { jobToRebalance } from './station-rebalance.ts';
 import { mediaKeyOf, STATION_PRERENDER_PHOTOS, StationRenders } from './station-renders.ts';
 import { stationStatus } from './station-status.ts';
 import type {
@@ -30,6 +26,7 @@ import type {
   StationOptions,
   UnitPlaced,
 } from './station-types.ts';
+import { StationWaiters } from './station-waiters.ts';
 
 /** How often printers are asked for their state and a job in flight for its state. */
 export const STATION_POLL_MS = 1_000;
@@ -47,11 +44,9 @@ export class StationPool implements PrinterPort {
   readonly printers: IppPhotoPrinter[];
   readonly counters: StationCounters = { unitsCompleted: 0, failoverMoved: 0, recoveredCompleted: 0, rebalanced: 0 };
   readonly #receipt: PrinterPort | undefined;
-  readonly #clock: Clock;
-  readonly #pollMs: number;
-  readonly #graceMs: number;
+  readonly #timing: FollowTiming;
   readonly #closing = new AbortController();
-  readonly #waiters: Array<() => void> = [];
+  readonly #waiters = new StationWaiters();
   #poller: Timer | null = null;
   #polling = false;
   #status: PrinterStatus;
@@ -65,13 +60,15 @@ export class StationPool implements PrinterPort {
   constructor(opts: StationOptions) {
     if (opts.printers.length === 0)
       throw new AppError('station_empty', 'A print station needs at least one photo printer.');
-    this.#clock = opts.clock ?? systemClock;
-    this.#pollMs = opts.pollMs ?? STATION_POLL_MS;
-    this.#graceMs = opts.stallGraceMs ?? STALL_GRACE_MS;
+    this.#timing = {
+      clock: opts.clock ?? systemClock,
+      pollMs: opts.pollMs ?? STATION_POLL_MS,
+      stallGraceMs: opts.stallGraceMs ?? STALL_GRACE_MS,
+    };
     this.#receipt = opts.receipt;
     this.widthDots = opts.receipt?.widthDots ?? 0;
     this.printers = opts.printers.map(
-      (c) => new IppPhotoPrinter(c, this.#clock, opts.requestTimeoutMs, opts.resumeRetryMs),
+      (c) => new IppPhotoPrinter(c, this.#timing.clock, opts.requestTimeoutMs, opts.resumeRetryMs),
     );
     for (const p of this.printers) p.on('health', () => this.#onChange());
     // Every unit waiting for a printer listens on the closing signal (and drops it when it gets one).
@@ -83,7 +80,7 @@ export class StationPool implements PrinterPort {
     this.#opened ??= (async () => {
       await this.#receipt?.ready();
       await this.#pollAll();
-      this.#poller = this.#clock.setInterval(() => void this.#pollAll(), this.#pollMs).unref();
+      this.#poller = this.#timing.clock.setInterval(() => void this.#pollAll(), this.#timing.pollMs).unref();
     })();
     return this.#opened;
   }
@@ -92,7 +89,7 @@ export class StationPool implements PrinterPort {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort(new AppError('printer_closed', 'The print station was closed before the job finished.'));
     this.#poller?.cancel();
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.#waiters.wakeAll();
     for (const p of this.printers) p.close();
     await this.#receipt?.close();
   }
@@ -162,7 +159,7 @@ export class StationPool implements PrinterPort {
    */
   async printPhoto(image: Buffer, opts: PrintOptions & { label?: string } = {}): Promise<void> {
     await this.ready();
-    const unitId = opts.jobId ?? `unit-${this.#clock.now()}`;
+    const unitId = opts.jobId ?? `unit-${this.#timing.clock.now()}`;
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
     if (await this.#recover(unitId, signal, opts.onPlaced)) return;
     // Rendered once per unit and media, before a printer is taken, so no printer idles while it renders.
@@ -197,7 +194,7 @@ export class StationPool implements PrinterPort {
             printer.failures++;
             await printer.refresh();
           }
-          await this.#clock.sleep(this.#pollMs, signal);
+          await this.#timing.clock.sleep(this.#timing.pollMs, signal);
           continue;
         }
         const placed: UnitPlaced = {
@@ -253,7 +250,7 @@ export class StationPool implements PrinterPort {
       }
       const open = jobs.find((j) => jobPhase(j.state) === 'pending' || jobPhase(j.state) === 'processing');
       if (!open) continue;
-      while (printer.inFlight >= printer.queueDepth) await this.#waitForChange(signal);
+      while (printer.inFlight >= printer.queueDepth) await this.#waiters.wait(signal);
       printer.inFlight++;
       try {
         if ((await this.#watch(printer, unitId, open.id, signal)) === 'printed') {
@@ -279,69 +276,9 @@ export class StationPool implements PrinterPort {
     const entry: JobInFlight = { printer, jobId, phase: 'pending', move: 'none' };
     this.#jobs.set(unitId, entry);
     try {
-      return await this.#follow(entry, unitId, signal);
+      return await followJob(entry, unitId, signal, this.#timing);
     } finally {
       this.#jobs.delete(unitId);
-    }
-  }
-
-  async #follow(entry: JobInFlight, unitId: string, signal: AbortSignal): Promise<JobOutcome> {
-    const { printer, jobId } = entry;
-    const sentAt = this.#clock.now();
-    let stalledSince: number | null = null;
-    let cancelled = false;
-    for (;;) {
-      await this.#clock.sleep(this.#pollMs, signal);
-      let state: number;
-      try {
-        state = (await printer.client.getJob(jobId)).state;
-      } catch (err) {
-        if (!(err instanceof IppError)) throw err;
-        // A purged job id cannot tell us anything more; an unreachable printer may still print it.
-        if (err.details?.statusCode === STATUS_NOT_FOUND) {
-          const printed = (await printer.jobsFor(unitId)).some((j) => jobPhase(j.state) === 'completed');
-          return printed ? 'printed' : 'not-printed';
-        }
-        continue;
-      }
-      const phase = jobPhase(state);
-      entry.phase = phase;
-      if (entry.move === 'requested' && !cancelled) {
-        entry.move = 'none';
-        // Only a job that has not started moves: the rebalancer picked one with a pending job ahead.
-        if (phase === 'pending') {
-          try {
-            await printer.client.cancelJob(jobId);
-            cancelled = true;
-            entry.move = 'cancelling';
-          } catch (err) {
-            if (!(err instanceof IppError)) throw err;
-          }
-          continue;
-        }
-      }
-      if (!printer.health.canPrint) stalledSince ??= this.#clock.now();
-      else stalledSince = null;
-      const action = unitAction(
-        phase,
-        printer.health.canPrint,
-        stalledSince === null ? 0 : this.#clock.now() - stalledSince,
-        this.#graceMs,
-      );
-      if (action === 'confirm') {
-        printer.recordCompleted(sentAt);
-        return 'printed';
-      }
-      if (action === 'move') return entry.move === 'cancelling' && phase === 'canceled' ? 'rebalanced' : 'not-printed';
-      if (action === 'cancel' && !cancelled) {
-        cancelled = true;
-        try {
-          await printer.client.cancelJob(jobId);
-        } catch (err) {
-          if (!(err instanceof IppError)) throw err;
-          cancelled = false;
-        }
-      }
     }
   }
 
@@ -356,30 +293,8 @@ export class StationPool implements PrinterPort {
         this.#onChange();
         return printer;
       }
-      await this.#waitForChange(signal);
+      await this.#waiters.wait(signal);
     }
-  }
-
-  #waitForChange(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(wake);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal.reason);
-      };
-      const wake = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(wake);
-    });
-  }
-
-  /** A printer became free or its health changed: every waiting unit looks again. */
-  #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   async #pollAll(): Promise<void> {
@@ -396,30 +311,20 @@ export class StationPool implements PrinterPort {
 
   /** Moves the newest pending job of a long queue to a printer with nothing to do (one at a time). */
   #rebalance(): void {
-    const jobs = [...this.#jobs.values()];
-    if (jobs.some((j) => j.move !== 'none')) return;
-    const views = this.printers.map((p) => ({
-      ...p.view(),
-      pendingJobs: jobs.filter((j) => j.printer === p && j.phase === 'pending').length,
-    }));
-    const move = chooseRebalance(views, this.#unitsWaiting);
-    if (!move) return;
-    let newest: JobInFlight | undefined;
-    for (const j of jobs) {
-      if (j.printer.name === move.from && j.phase === 'pending' && (!newest || j.jobId > newest.jobId)) newest = j;
-    }
+    const newest = jobToRebalance(this.printers, [...this.#jobs.values()], this.#unitsWaiting);
     if (newest) {
       newest.move = 'requested';
     }
   }
 
   #onChange(): void {
-    const next = stationStatus(this.printers, this.#clock.now());
+    const next = stationStatus(this.printers, this.#timing.clock.now());
     if (next.state !== this.#status.state || next.detail !== this.#status.detail) {
       this.#status = next;
       this.#emit('status', next);
     } else this.#status = next;
-    this.#wake();
+    // A printer became free or its health changed: every waiting unit looks again.
+    this.#waiters.wakeAll();
   }
 
   on<E extends keyof StationEvents>(event: E, listener: (...args: StationEvents[E]) => void): this {
