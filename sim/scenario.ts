@@ -2,14 +2,19 @@
  * Simulator scenarios, schema version 1: a venue, an event, its orders, how fans redeem, faults,
  * the strategies' knobs and the seed, as JSON or YAML. Every field is documented in sim/MODEL.md.
  * A bad file is rejected with every problem listed as "<field path>: <what was expected>", e.g.
- * "venue.lan.capacityMbps: expected a number > 0".
+ * "venue.lan.capacityMbps: expected a number > 0". The sections' own schemas are in scenario-venue.ts,
+ * scenario-workload.ts and scenario-strategies.ts; the cross-field checks are here.
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.ts';
 import { type SyncSchedule, validateSchedule } from '../shared/policy/schedule.ts';
-import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { revenueProblems, revenueSchema } from './revenue/revenue-scenario.ts';
+import { count, type Dist, distSchema, nonNegative, positive } from './scenario-fields.ts';
+import { describeIssues } from './scenario-issues.ts';
+import { strategiesSchema } from './scenario-strategies.ts';
+import { venueSchema } from './scenario-venue.ts';
+import { eventSchema, ordersSchema, redemptionSchema } from './scenario-workload.ts';
 
 export const SCENARIO_SCHEMA_VERSION = 1;
 /** Larger scenarios than this are refused: they would not fit the model's per-printer arrays. */
@@ -20,134 +25,7 @@ export const MAX_ORDERS = 5_000_000;
 export const MAX_PRINTER_IMAGE_PAIRS = 50_000_000;
 export const MAX_LAG_SAMPLES = 100_000;
 
-const num = (what = 'a number') => z.number({ error: `expected ${what}` });
-const positive = () => num('a number > 0').positive({ error: 'expected a number > 0' });
-const nonNegative = () => num('a number ≥ 0').min(0, { error: 'expected a number ≥ 0' });
-const count = (min = 1) =>
-  z
-    .number({ error: `expected a whole number ≥ ${min}` })
-    .int({ error: `expected a whole number ≥ ${min}` })
-    .min(min, { error: `expected a whole number ≥ ${min}` });
-
-/** A distribution of non-negative values (bytes, seconds, counts; counts are rounded). */
-const bounds = { min: nonNegative().optional(), max: positive().optional() };
-export const distSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('fixed'), value: nonNegative() }),
-    z.strictObject({ kind: z.literal('uniform'), min: nonNegative(), max: nonNegative() }),
-    z.strictObject({ kind: z.literal('exponential'), mean: positive(), ...bounds }),
-    z.strictObject({ kind: z.literal('lognormal'), median: positive(), sigma: nonNegative(), ...bounds }),
-    z.strictObject({
-      kind: z.literal('choice'),
-      values: z.array(nonNegative()).min(1, { error: 'expected at least one value' }),
-      weights: z.array(nonNegative()).optional(),
-    }),
-  ],
-  { error: 'expected kind "fixed", "uniform", "exponential", "lognormal" or "choice"' },
-);
-export type Dist = z.infer<typeof distSchema>;
-
 const window = z.strictObject({ fromS: nonNegative(), toS: positive() });
-
-/**
- * A printer model: its print time and, optionally, what its station's CPU costs (issue #16 item 4;
- * measured by `npm run bench:mesh` and `npm run bench:print`, say where in `measured`). Without the
- * CPU figures a station is never CPU-bound (sim/model/station-cpu.ts has the arithmetic).
- */
-const printerModelSchema = z.strictObject({
-  /** Seconds per print (by the printer itself; bench:print's `measured s/print`). */
-  printSeconds: positive(),
-  /** CPU milliseconds per MB the edge node receives (verify, decrypt, store: bench:mesh cpuPerMbEdge × 1000). */
-  cpuMsPerMb: positive().optional(),
-  /** CPU milliseconds per MB it serves to its LAN peers (a swarm serves about what it receives). */
-  cpuMsPerMbServed: nonNegative().optional(),
-  /** CPU milliseconds to render one print from its master (decode, resize, colour; bench:print). */
-  cpuMsPerPrint: nonNegative().optional(),
-  /** Cores the edge node's replication can use (default 1: one Node.js event loop verifies). */
-  cores: positive().optional(),
-  /** Where the figures come from (command, machine, date): shown in reports, never read. */
-  measured: z.string().optional(),
-});
-export type PrinterModel = z.infer<typeof printerModelSchema>;
-
-const lanSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({
-      kind: z.literal('switched'),
-      portUpMbps: positive(),
-      portDownMbps: positive(),
-      rttMs: nonNegative().default(1),
-    }),
-    z.strictObject({
-      kind: z.literal('shared'),
-      capacityMbps: positive(),
-      /** Air used per printer-to-printer byte: 2 when the access point relays it. */
-      airtimeFactor: num('a number ≥ 1').min(1, { error: 'expected a number ≥ 1' }).default(2),
-      stationMbps: positive().optional(),
-      rttMs: nonNegative().default(3),
-    }),
-  ],
-  { error: 'expected kind "switched" or "shared"' },
-);
-
-const uploadsSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({
-      kind: z.literal('periodic'),
-      images: count(1),
-      startS: nonNegative(),
-      endS: positive(),
-      batchIntervalS: positive(),
-    }),
-    z.strictObject({
-      kind: z.literal('explicit'),
-      batches: z
-        .array(z.strictObject({ atS: nonNegative(), images: count(1) }))
-        .min(1, { error: 'expected at least one batch' }),
-    }),
-  ],
-  { error: 'expected kind "periodic" or "explicit"' },
-);
-
-const ordersSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({
-      kind: z.literal('generated'),
-      count: count(0),
-      purchase: z.strictObject({ startS: nonNegative(), endS: positive() }),
-      itemsPerOrder: distSchema,
-      copiesPerItem: distSchema,
-      popularity: z
-        .discriminatedUnion(
-          'kind',
-          [
-            z.strictObject({ kind: z.literal('uniform') }),
-            z.strictObject({ kind: z.literal('recency'), halfLifeS: positive() }),
-          ],
-          { error: 'expected kind "uniform" or "recency"' },
-        )
-        .default({ kind: 'uniform' }),
-    }),
-    z.strictObject({
-      kind: z.literal('explicit'),
-      list: z.array(
-        z.strictObject({
-          purchaseAtS: nonNegative(),
-          /** 0-based indices in upload order. */
-          images: z.array(count(0)).min(1, { error: 'expected at least one image' }),
-          copies: count(1).default(1),
-          redeemAtS: nonNegative().optional(),
-          printer: count(0).optional(),
-        }),
-      ),
-    }),
-  ],
-  { error: 'expected kind "generated" or "explicit"' },
-);
 
 export const scenarioSchema = z
   .strictObject({
@@ -161,72 +39,17 @@ export const scenarioSchema = z
     startsAtUtc: z.iso
       .datetime({ error: 'expected an ISO 8601 UTC time, e.g. 2025-06-01T17:00:00Z' })
       .default('2025-06-01T17:00:00Z'),
-    venue: z.strictObject({
-      printerModels: z.record(z.string(), printerModelSchema),
-      printers: z
-        .array(
-          z.strictObject({
-            count: count(1),
-            model: z.string({ error: 'expected a printer model name' }),
-            portUpMbps: positive().optional(),
-            portDownMbps: positive().optional(),
-          }),
-        )
-        .min(1, { error: 'expected at least one printer group' }),
-      lan: lanSchema,
-      wan: z.strictObject({ bandwidthMbps: positive(), rttMs: nonNegative() }),
-    }),
-    event: z.strictObject({ uploads: uploadsSchema, imageSizeBytes: distSchema }),
+    venue: venueSchema,
+    event: eventSchema,
     orders: ordersSchema,
-    redemption: z.strictObject({
-      delayS: distSchema,
-      notBeforeS: nonNegative().optional(),
-      choice: z.enum(['nearest', 'random', 'shortest-queue'], {
-        error: 'expected "nearest", "random" or "shortest-queue"',
-      }),
-      hotspotSkew: nonNegative().default(0),
-      fetchTimeoutS: positive().default(60),
-      retryAfterS: positive().default(600),
-      maxAttempts: count(1).default(2),
-    }),
+    redemption: redemptionSchema,
     faults: z
       .strictObject({
         printerDown: z.array(z.strictObject({ printers: z.array(count(0)).min(1), ...window.shape })).default([]),
         wanOutages: z.array(window).default([]),
       })
       .prefault({}),
-    strategies: z
-      .strictObject({
-        starPeriodic: z
-          .strictObject({ intervalS: positive().default(1800), firstPushAtS: nonNegative().optional() })
-          .prefault({}),
-        mesh: z
-          .strictObject({
-            syncIntervalS: num('a number ≥ 1').min(1, { error: 'expected a number ≥ 1' }).default(30),
-            feedPollS: positive().default(10),
-            syncWindows: z
-              .array(z.strictObject({ start: z.string(), end: z.string(), days: z.array(z.number().int()).optional() }))
-              .default([]),
-            utcOffsetMinutes: z.number().int().min(-720).max(840).default(0),
-            backgroundCapMbps: positive().optional(),
-            onDemandLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
-            backgroundLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs),
-            claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
-            /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
-            live: z.boolean({ error: 'expected true or false' }).default(true),
-            /**
-             * Live mode only. `pipelined`: a printer's cloud lane and LAN lane run at the same time (the
-             * design of issue #16). `sequential`: its LAN lane waits until its cloud lane has nothing
-             * left, as the edge node runs a cycle today (background-replicator.ts: cloud phase, then
-             * LAN phase), for comparing the model with emulation.
-             */
-            lanes: z
-              .enum(['pipelined', 'sequential'], { error: 'expected "pipelined" or "sequential"' })
-              .default('pipelined'),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
+    strategies: strategiesSchema,
     output: z.strictObject({ sampleIntervalS: positive().default(60) }).prefault({}),
     /** Optional: prices, templates and fee tables for the revenue report (sim/revenue/). */
     revenue: revenueSchema(distSchema).optional(),
@@ -358,29 +181,6 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
     const perRepeat = s.revenue.repeatCustomers.ordersPerRepeatCustomer;
     if (perRepeat) checkDist(ctx, perRepeat, ['revenue', 'repeatCustomers', 'ordersPerRepeatCustomer']);
   }
-}
-
-const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    // A key that is not a plain name (empty, spaces, dots) is quoted, so the path stays readable.
-    else if (typeof part !== 'string' || !PLAIN_KEY.test(part)) out += `[${JSON.stringify(String(part))}]`;
-    else out += out === '' ? part : `.${part}`;
-  }
-  return out === '' ? '(top level)' : out;
-}
-
-/** "field.path: problem" lines, one per zod issue. */
-export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>): string[] {
-  return issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => `${formatPath([...issue.path, k])}: unknown field`).join('; ');
-    }
-    return `${formatPath(issue.path)}: ${issue.message}`;
-  });
 }
 
 /**

@@ -20,6 +20,12 @@ export function tQuantile975(df: number): number {
   return T_975_BY_DF[df - 1] ?? Z_975;
 }
 
+export function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
 /** Mean and half-width of the two-sided 95 % Student t interval (df = n − 1); ci95 is 0 for a single value. */
 export function meanCi(values: readonly number[]): MeanCi {
   if (values.length === 0) {

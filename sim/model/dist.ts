@@ -3,7 +3,7 @@
  * same seed always draws the same workload.
  */
 import type { Rng } from '../../shared/policy/prng.ts';
-import type { Dist } from '../scenario.ts';
+import type { Dist } from '../scenario-fields.ts';
 
 function clamp(x: number, min: number | undefined, max: number | undefined): number {
   let v = x;

@@ -13,7 +13,7 @@
  *  - The venue question ("is this station fast enough for 40 photos a minute?"): `stationLoad` gives
  *    the CPU share replication and printing need at a given upload and print rate.
  */
-import type { PrinterModel } from '../scenario.ts';
+import type { PrinterModel } from '../scenario-venue.ts';
 
 const BYTES_PER_MB = 1_000_000;
 /** Above this CPU share a station falls behind on bursts and on fans' on-demand fetches. */

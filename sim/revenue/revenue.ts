@@ -24,7 +24,8 @@ import {
 import { sampleCount } from '../model/dist.ts';
 import type { OrderSpec } from '../model/workload.ts';
 import type { RevenueRun, TemplateRevenue } from '../results-schema.ts';
-import type { Dist, Scenario } from '../scenario.ts';
+import type { Scenario } from '../scenario.ts';
+import type { Dist } from '../scenario-fields.ts';
 import { simFeeSettings } from './revenue-scenario.ts';
 
 export type RevenueConfig = NonNullable<Scenario['revenue']>;

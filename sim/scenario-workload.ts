@@ -1,0 +1,77 @@
+/**
+ * The scenario's workload: the event's photo uploads (`event`), what fans buy (`orders`) and how
+ * they redeem it (`redemption`).
+ */
+import { z } from 'zod';
+import { count, distSchema, nonNegative, positive } from './scenario-fields.ts';
+
+const uploadsSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('periodic'),
+      images: count(1),
+      startS: nonNegative(),
+      endS: positive(),
+      batchIntervalS: positive(),
+    }),
+    z.strictObject({
+      kind: z.literal('explicit'),
+      batches: z
+        .array(z.strictObject({ atS: nonNegative(), images: count(1) }))
+        .min(1, { error: 'expected at least one batch' }),
+    }),
+  ],
+  { error: 'expected kind "periodic" or "explicit"' },
+);
+
+export const eventSchema = z.strictObject({ uploads: uploadsSchema, imageSizeBytes: distSchema });
+
+export const ordersSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('generated'),
+      count: count(0),
+      purchase: z.strictObject({ startS: nonNegative(), endS: positive() }),
+      itemsPerOrder: distSchema,
+      copiesPerItem: distSchema,
+      popularity: z
+        .discriminatedUnion(
+          'kind',
+          [
+            z.strictObject({ kind: z.literal('uniform') }),
+            z.strictObject({ kind: z.literal('recency'), halfLifeS: positive() }),
+          ],
+          { error: 'expected kind "uniform" or "recency"' },
+        )
+        .default({ kind: 'uniform' }),
+    }),
+    z.strictObject({
+      kind: z.literal('explicit'),
+      list: z.array(
+        z.strictObject({
+          purchaseAtS: nonNegative(),
+          /** 0-based indices in upload order. */
+          images: z.array(count(0)).min(1, { error: 'expected at least one image' }),
+          copies: count(1).default(1),
+          redeemAtS: nonNegative().optional(),
+          printer: count(0).optional(),
+        }),
+      ),
+    }),
+  ],
+  { error: 'expected kind "generated" or "explicit"' },
+);
+
+export const redemptionSchema = z.strictObject({
+  delayS: distSchema,
+  notBeforeS: nonNegative().optional(),
+  choice: z.enum(['nearest', 'random', 'shortest-queue'], {
+    error: 'expected "nearest", "random" or "shortest-queue"',
+  }),
+  hotspotSkew: nonNegative().default(0),
+  fetchTimeoutS: positive().default(60),
+  retryAfterS: positive().default(600),
+  maxAttempts: count(1).default(2),
+});
