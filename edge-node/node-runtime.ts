@@ -1,44 +1,37 @@
-import { rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import Corestore from 'corestore';
 import type { Logger } from 'pino';
 import { Resource } from '../shared/lifecycle/resource.ts';
-import { listenOn } from '../shared/net/listen.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { BACKGROUND_WINDOW_BYTES } from '../shared/policy/sync-planner.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import type { Clock } from '../shared/ports/clock.ts';
-import type { PrinterProfile, PrinterStatusReport, ProfileFeed, RedeemJob } from '../shared/protocol/printer-api.ts';
+import type { PrinterProfile, PrinterStatusReport } from '../shared/protocol/printer-api.ts';
 import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import type { EdgeConfig } from './config.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
-import { JobLog } from './jobs/job-log.ts';
-import type { PreRenderer } from './jobs/pre-renderer.ts';
-import { createRedemptionDesk } from './jobs/redemption-desk.ts';
+import type { JobLog } from './jobs/job-log.ts';
 import type { RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import { StationJobs } from './jobs/station-jobs.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
-import { CloudLane } from './mesh/cloud-lane.ts';
-import { EndedFeeds } from './mesh/ended-feeds.ts';
-import { EventReplica, type HoldingsScan } from './mesh/event-replica.ts';
-import { ImageFetcher } from './mesh/image-fetcher.ts';
+import type { EventReplica, HoldingsScan } from './mesh/event-replica.ts';
+import { EventReplicas } from './mesh/event-replicas.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
-import { stableDhtPort, VenueDht } from './mesh/venue-dht.ts';
-import { VenueMesh } from './mesh/venue-mesh.ts';
-import { OfflineRedemption } from './offline/offline-redemption.ts';
-import { OwnPhotoClient } from './own-photos/own-photo-client.ts';
-import { OwnPhotoJournal } from './own-photos/own-photo-journal.ts';
-import { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
+import type { VenueDht } from './mesh/venue-dht.ts';
+import type { VenueMesh } from './mesh/venue-mesh.ts';
+import { VenueNetwork } from './mesh/venue-network.ts';
+import type { OfflineRedemption } from './offline/offline-redemption.ts';
+import type { OwnPhotoClient } from './own-photos/own-photo-client.ts';
+import type { OwnPhotoPrinting } from './own-photos/own-photo-printing.ts';
 import type { PrinterPort, PrinterStatus } from './printing/port.ts';
 import { openStationPrinter } from './printing/station-config.ts';
 import { ProfileSync } from './profile-sync.ts';
 import { QueueBoard } from './routing/queue-board.ts';
 import { createLocalApi, type LocalApiDeps } from './status/local-api.ts';
+import { LocalApiListener } from './status/local-listener.ts';
 import type { NodeMetrics } from './status/node-metrics.ts';
-import { isDiskFull, type StorageHealth } from './status/storage-health.ts';
+import type { StorageHealth } from './status/storage-health.ts';
 
 /** What a runtime gets from the node that owns it and outlives it (across storage reopens). */
 export interface RuntimeContext {
@@ -69,37 +62,26 @@ export const ROUTING_PRINTER_POLL_MS = 5_000;
 
 /**
  * One opening of the node's storage and everything that stands on it, in dependency order:
- * printer, pairing and profile, corestore, DHT and mesh, replicas, job log, offline redemption,
- * redemption, background replication, local API, refresh timer. Closed in reverse (Resource).
- * After a full disk the node closes this runtime and opens a new one (edge-node.ts).
+ * printer, pairing and profile, corestore, DHT and mesh (VenueNetwork), replicas (EventReplicas),
+ * job log, offline redemption, redemption (StationJobs), background replication, local API, refresh
+ * timer. Closed in reverse (Resource). After a full disk the node closes this runtime and opens a
+ * new one (edge-node.ts).
  */
 export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
-  readonly #replicas = new Map<string, EventReplica>();
   /** Kiosk sales' payment lines by order id, for their receipts (issue #13); kept on disk. */
   readonly saleReceipts: SaleReceiptBook;
   #printer: PrinterPort | null = null;
   #printerStatus: PrinterStatus | null = null;
   #client: CoordinatorClient | null = null;
   #sync: ProfileSync | null = null;
-  #corestore: Corestore | null = null;
-  #lane: CloudLane | null = null;
-  /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
-  #ended: EndedFeeds | null = null;
-  #dht: VenueDht | null = null;
-  #mesh: VenueMesh | null = null;
+  #network: VenueNetwork | null = null;
+  #replicas: EventReplicas | null = null;
   #replicator: BackgroundReplicator | null = null;
-  #preRenderer: PreRenderer | null = null;
-  #log: JobLog | null = null;
-  #offline: OfflineRedemption | null = null;
-  #redemptions: RedemptionService | null = null;
-  #ownPhotos: { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null = null;
-  #server: Server | null = null;
+  #jobs: StationJobs | null = null;
+  #local: LocalApiListener | null = null;
   readonly #queues: QueueBoard;
-  /** The coordinator has not answered since start or since it last failed: DHT nodes to look at again. */
-  #dhtStale = true;
-  #localUrl = '';
 
   constructor(context: RuntimeContext) {
     super();
@@ -114,11 +96,11 @@ export class NodeRuntime extends Resource {
   }
 
   get localUrl(): string {
-    return this.#localUrl;
+    return this.#local?.url ?? '';
   }
 
   get listenPort(): number | null {
-    return this.#server ? (this.#server.address() as AddressInfo).port : null;
+    return this.#local?.port ?? null;
   }
 
   get profile(): PrinterProfile | null {
@@ -146,32 +128,32 @@ export class NodeRuntime extends Resource {
 
   /** The replicas opened so far (the kiosk gallery browses them). */
   replicas(): EventReplica[] {
-    return [...this.#replicas.values()];
+    return this.#replicas?.all() ?? [];
   }
 
   get mesh(): VenueMesh | null {
-    return this.#mesh;
+    return this.#network?.mesh ?? null;
   }
 
   get dht(): VenueDht | null {
-    return this.#dht;
+    return this.#network?.dht ?? null;
   }
 
   get log(): JobLog | null {
-    return this.#log;
+    return this.#jobs?.log ?? null;
   }
 
   get offline(): OfflineRedemption | null {
-    return this.#offline;
+    return this.#jobs?.offline ?? null;
   }
 
   get redemptions(): RedemptionService | null {
-    return this.#redemptions;
+    return this.#jobs?.redemptions ?? null;
   }
 
   /** Fans' own-photo jobs printed here (issue #13 item 3). */
   get ownPhotos(): { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null {
-    return this.#ownPhotos;
+    return this.#jobs?.ownPhotos ?? null;
   }
 
   get replicator(): BackgroundReplicator | null {
@@ -179,15 +161,15 @@ export class NodeRuntime extends Resource {
   }
 
   replica(eventId: string): EventReplica | undefined {
-    return this.#replicas.get(eventId);
+    return this.#replicas?.get(eventId);
   }
 
   async scanHoldings(): Promise<HoldingsScan[]> {
-    const scans = await Promise.all([...this.#replicas.values()].map((r) => r.scanHoldings()));
+    const scans = await Promise.all(this.replicas().map((r) => r.scanHoldings()));
     // Photos held whole here are rendered for printing in the background (issue #16).
     for (const scan of scans) {
-      const replica = this.#replicas.get(scan.eventId);
-      if (replica) this.#preRenderer?.offer(scan.held, replica);
+      const replica = this.#replicas?.get(scan.eventId);
+      if (replica) this.#jobs?.preRenderer?.offer(scan.held, replica);
     }
     return scans;
   }
@@ -199,7 +181,7 @@ export class NodeRuntime extends Resource {
   }
 
   protected override async _open(): Promise<void> {
-    const { config, logger, clock, identity, dataDir, storage } = this.#c;
+    const { config, logger, clock, metrics, identity, dataDir, storage } = this.#c;
     const printer = this.own(await openStationPrinter(config, dataDir, logger, clock));
     this.#printer = printer;
     printer.on('status', (s) => {
@@ -229,26 +211,20 @@ export class NodeRuntime extends Resource {
         hooks: {
           cloudReachable: (reachable) => {
             this.#replicator?.cloudReachable(reachable, clock.now());
-            if (!reachable) this.#dhtStale = true;
-            else if (this.#dhtStale) {
-              // Nodes that were down at start or during the outage (the cloud's bootstrap) are back.
-              this.#dht?.revisit();
-              this.#dhtStale = false;
-            }
+            this.#network?.cloudReachable(reachable);
           },
           apply: async (profile, grew) => {
             this.#applyMembership(profile);
-            for (const feed of profile.feeds) await this.#openReplica(feed);
-            await this.#reclaimEnded(profile);
+            await this.#replicas?.follow(profile);
             if (grew) this.#replicator?.wake();
           },
           uplinkUp: async () => {
-            await this.#offline?.uplinkUp(client);
+            await this.#jobs?.offline?.uplinkUp(client);
           },
           scanHoldings: () => this.scanHoldings(),
           statusReport: (scans) => this.#c.statusReport(scans),
           announce: async (scan) => {
-            await this.#replicas.get(scan.eventId)?.announceHoldings(scan);
+            await this.#replicas?.get(scan.eventId)?.announceHoldings(scan);
           },
           storageFailed: (err) => storage.report(err),
           refreshFailed: (err) => this.#c.onError(err.message),
@@ -258,51 +234,46 @@ export class NodeRuntime extends Resource {
     this.#sync = sync;
     const profile = await sync.waitForProfile();
 
-    this.#corestore = this.own(await this.#openCorestore(join(dataDir, 'corestore')));
-    // The lane holds only blocks in flight from the cloud: a fresh one each time the storage opens.
-    const laneDir = join(dataDir, 'cloud-lane');
-    await rm(laneDir, { recursive: true, force: true });
-    const lane = this.own(new CloudLane(this.#corestore, await this.#openCorestore(laneDir)));
-    await lane.ready();
-    this.#lane = lane;
-    this.#ended = new EndedFeeds({ corestore: this.#corestore, file: join(dataDir, 'reclaimed-feeds.json'), logger });
-    const dhtAddress = { host: config.dhtHost, port: await stableDhtPort(dataDir, config.dhtHost, config.dhtPort) };
-    // The cloud's bootstrap and the venue's own nodes: with the cloud gone, printers still find each
-    // other through each other (edge-node/OFFLINE.md).
-    this.#dht = this.own(
-      await VenueDht.open({
-        address: dhtAddress,
-        cloud: config.dhtBootstrap,
-        venue: [...(config.venueBootstrap ?? []), ...profile.peers.printers.map((p) => p.dht)],
+    const network = this.own(
+      new VenueNetwork({
+        config,
+        identity,
+        dataDir,
         logger,
         clock,
+        storage,
+        profile,
+        signal: this.closeSignal,
+        reportStatus: async () => {
+          await this.#client?.putStatus(await this.#c.statusReport([]));
+        },
       }),
     );
-    const mesh = this.own(
-      new VenueMesh({
-        corestore: this.#corestore,
-        cloudStore: lane.store,
-        keyPair: { publicKey: identity.publicKey, secretKey: identity.secretKey },
-        bootstrap: config.dhtBootstrap,
-        dhtHost: config.dhtHost,
-        logger,
-        dht: this.#dht.swarmDht,
-        clock,
-      }),
-    );
-    this.#mesh = mesh;
-    // Closes after the replicas (deferred below): their cores carry the queue extension.
+    this.#network = network;
+    await network.ready();
+    const [corestore, lane, mesh] = [network.corestore!, network.lane!, network.mesh!];
+    // Closes after the replicas (owned below): their cores carry the queue extension.
     this.defer(() => this.#queues.close());
     // Replicas opened from now on (new events, redemptions) close here, before the mesh.
-    this.defer(async () => {
-      await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
-      this.#replicas.clear();
-    });
+    const replicas = this.own(
+      new EventReplicas({
+        corestore,
+        lane,
+        mesh,
+        gate: this.#gate,
+        queues: this.#queues,
+        metrics,
+        storage,
+        clock,
+        logger,
+        endedFile: join(dataDir, 'reclaimed-feeds.json'),
+        replicator: () => this.#replicator,
+      }),
+    );
+    this.#replicas = replicas;
     this.#applyMembership(profile);
-    for (const feed of profile.feeds) await this.#openReplica(feed);
-    await this.#reclaimEnded(profile);
-    // Only the mesh talks to LAN peers; the baselines reach the cloud seeder by its key alone.
-    if (this.#meshReplication) await mesh.join(Buffer.from(profile.venue.topic, 'hex'));
+    await replicas.follow(profile);
+    await network.joinVenue(profile);
     const cloud = this.own(new CloudSessions(mesh, clock));
 
     const replicator = new BackgroundReplicator({
@@ -310,7 +281,7 @@ export class NodeRuntime extends Resource {
       mesh,
       cloud,
       gate: this.#gate,
-      replicas: () => [...this.#replicas.values()],
+      replicas: () => replicas.all(),
       profile: () => this.profile,
       selfKey: identity.pairingCode,
       clock,
@@ -325,76 +296,44 @@ export class NodeRuntime extends Resource {
     });
     this.#replicator = replicator;
 
-    const log = this.own(new JobLog(join(dataDir, 'jobs.log'), { logger }));
-    this.#log = log;
-    await log.ready();
-    const offline = this.own(
-      new OfflineRedemption({
-        corestore: this.#corestore,
-        lane,
-        identity: { publicKey: identity.publicKey, secretKey: identity.secretKey },
-        config: config.offline,
-        profile: () => this.profile,
-        lanPeers: () => this.#mesh?.lanPeers() ?? [],
-        cloud,
-        log,
-        isPrinting: (orderId) => this.#redemptions?.isActive(orderId) ?? false,
+    const jobs = this.own(
+      new StationJobs({
+        config,
+        identity,
+        dataDir,
         clock,
         logger,
-      }),
-    );
-    this.#offline = offline;
-    await offline.open(profile);
-    const { redemptions, preRenderer } = createRedemptionDesk({
-      client,
-      tokenKeys: () => new Map((this.profile?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
-      clock,
-      log,
-      replicaFor: (eventId, job) => this.#replicaFor(eventId, job),
-      fetcher: new ImageFetcher({
+        metrics,
+        client,
+        printer,
+        corestore,
+        lane,
         mesh,
         cloud,
+        replicas,
         gate: this.#gate,
-        clock,
-        onDemandLanDeadlineMs: config.onDemandLanDeadlineMs,
+        firstProfile: profile,
+        profile: () => this.profile,
+        saleReceipts: this.saleReceipts,
+        lastReplicatedAt: () => replicator.lastProgressAt,
+        onProgress: (p) => this.#c.onProgress(p),
       }),
-      printer,
-      venueName: () => this.profile?.venue.name ?? '',
-      eventName: (eventId) => this.profile?.feeds.find((f) => f.eventId === eventId)?.name ?? null,
-      printerName: () => this.profile?.printer.name ?? config.name,
-      logger,
-      offline,
-      receiptPayment: (orderId) => this.saleReceipts.get(orderId) ?? null,
-      metrics: this.#c.metrics,
-      orders: {
-        lookup: async (code, timeoutMs) => (await this.#offline?.lookupOrder(code, timeoutMs)) ?? null,
-        replica: (eventId) => this.#replicas.get(eventId),
-      },
-      onDemandActive: () => this.#gate.onDemandActive,
-      lastReplicatedAt: () => replicator.lastProgressAt,
-    });
-    this.own(redemptions);
-    this.#redemptions = redemptions;
-    redemptions.on('progress', (p: RedemptionProgress) => this.#c.onProgress(p));
-    if (preRenderer) {
-      this.#preRenderer = preRenderer;
-      this.defer(() => preRenderer.close());
-    }
-    await redemptions.ready();
-    // Own-photo jobs: released by the coordinator to this printer, fetched on demand (never replicated).
-    const ownPhotoClient = new OwnPhotoClient({ baseUrl: config.coordinatorUrl, keyPair: identity, clock });
-    const ownPhotoJournal = this.own(new OwnPhotoJournal(join(dataDir, 'own-photo-jobs.log')));
-    await ownPhotoJournal.ready();
-    const ownPhotoPrinting = this.own(
-      new OwnPhotoPrinting({ client: ownPhotoClient, printer, journal: ownPhotoJournal, clock, logger }),
     );
-    await ownPhotoPrinting.ready();
-    this.#ownPhotos = { client: ownPhotoClient, printing: ownPhotoPrinting };
+    this.#jobs = jobs;
+    await jobs.ready();
     // Background sync stops before redemption does (it shares the mesh and the priority gate).
     this.own(replicator);
     if (config.replication !== 'on-demand') replicator.ready();
 
-    await this.#listen();
+    const local = this.own(
+      new LocalApiListener({
+        app: createLocalApi(this.#c.localApi(this)).callback(),
+        host: config.statusHost,
+        port: this.#c.listenPort,
+      }),
+    );
+    this.#local = local;
+    await local.ready();
     const publishQueue = clock.setInterval(() => {
       const queue = this.#c.stationQueue?.();
       if (queue) this.#queues.publish(queue);
@@ -408,112 +347,13 @@ export class NodeRuntime extends Resource {
     sync.start();
     // The refresh timer stops first: a refresh must not run into parts being closed.
     this.defer(() => sync.close());
-    logger.info({ local: this.#localUrl, venue: profile.venue.name, events: this.#replicas.size }, 'edge node ready');
-  }
-
-  async #listen(): Promise<void> {
-    const server = createServer(createLocalApi(this.#c.localApi(this)).callback());
-    await listenOn(server, this.#c.config.statusHost, this.#c.listenPort, 'statusPort (VPM_STATUS_PORT)');
-    this.#server = server;
-    this.defer(async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
-    const addr = server.address() as AddressInfo;
-    this.#localUrl = `http://${addr.address}:${addr.port}`;
-  }
-
-  /** Opens the feed store; on a full disk it reports that and waits for room rather than exit into a restart loop. */
-  async #openCorestore(dir: string): Promise<Corestore> {
-    for (;;) {
-      const store = new Corestore(dir);
-      try {
-        await store.ready();
-        return store;
-      } catch (err) {
-        await store.close().catch(() => {});
-        if (!isDiskFull(err) || this.closing) throw err;
-        await this.#c.storage.waitForRoom(
-          err,
-          async () => {
-            await this.#client?.putStatus(await this.#c.statusReport([]));
-          },
-          this.closeSignal,
-        );
-      }
-    }
-  }
-
-  get #meshReplication(): boolean {
-    return this.#c.config.replication === 'mesh';
+    logger.info({ local: local.url, venue: profile.venue.name, events: replicas.size }, 'edge node ready');
   }
 
   #applyMembership(profile: PrinterProfile): void {
-    this.#mesh?.setMembership(
-      this.#meshReplication ? profile.peers.printers.map((p) => p.id) : [],
-      profile.peers.coordinators,
-    );
-    // Peers' DHT nodes learned since start join this node's routing table (venue bootstrap).
-    for (const peer of profile.peers.printers) if (peer.dht) this.#dht?.addVenueNode(peer.dht);
-    this.#offline?.applyProfile(profile).catch((err: unknown) => {
+    this.#network?.applyMembership(profile);
+    this.#jobs?.offline?.applyProfile(profile).catch((err: unknown) => {
       this.#c.logger.warn({ err }, 'offline redemption could not follow the new profile');
     });
-  }
-
-  async #openReplica(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
-    const existing = this.#replicas.get(feed.eventId);
-    if (existing) return existing;
-    const { metrics, clock, storage } = this.#c;
-    const replica = new EventReplica(
-      this.#corestore!,
-      {
-        eventId: feed.eventId,
-        blobsKey: feed.blobsKey,
-        catalogKey: feed.catalogKey,
-        encryptionKey: feed.encryptionKey,
-      },
-      {
-        onBytes: (source, bytes) => {
-          metrics.countBytes(source, bytes);
-          if (source !== 'served') this.#replicator?.noteProgress(clock.now(), source);
-        },
-        isCloud: (key) => this.#mesh?.isCloudKey(key) ?? false,
-        onBadPeer: (key, reason) => this.#mesh?.block(key, reason),
-        onStorageError: (err) => storage.report(err),
-        clock,
-        lane: this.#lane ?? undefined,
-        raceDuplicates: () => this.#gate.onDemandActive > 0,
-      },
-    );
-    // Queues travel on the catalog cores every venue printer replicates with every other.
-    this.#queues.attach(replica.catalog.core);
-    try {
-      await replica.ready();
-    } catch (err) {
-      await replica.close().catch(() => {});
-      throw err;
-    }
-    this.#replicas.set(feed.eventId, replica);
-    // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
-    replica.onGrowth(() => this.#replicator?.wake());
-    // A peer has new photos: what this printer could not get from anyone may be there now.
-    replica.have.onAnnouncement(() => this.#replicator?.wake());
-    return replica;
-  }
-
-  async #reclaimEnded(profile: PrinterProfile): Promise<void> {
-    if (!this.#ended || !profile.endedFeeds?.length) return;
-    await this.#ended.reclaim(profile.endedFeeds, async (eventId) => {
-      const replica = this.#replicas.get(eventId);
-      this.#replicas.delete(eventId);
-      await replica?.close();
-    });
-  }
-
-  async #replicaFor(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {
-    const existing = this.#replicas.get(eventId);
-    if (existing) return existing;
-    if (job) return this.#openReplica(job.feed);
-    return null;
   }
 }

@@ -4,7 +4,8 @@
  * is as held on the LAN as its image.
  */
 import test from 'ava';
-import { BackgroundReplicator, type SyncReplica } from '../edge-node/mesh/background-replicator.ts';
+import { BackgroundReplicator } from '../edge-node/mesh/background-replicator.ts';
+import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
 import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';

@@ -9,7 +9,8 @@
  * are the node's printer ids, so both compute the same shares.
  */
 import test from 'ava';
-import { BackgroundReplicator, type SyncReplica } from '../edge-node/mesh/background-replicator.ts';
+import { BackgroundReplicator } from '../edge-node/mesh/background-replicator.ts';
+import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
 import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { RESPONSIBILITY_CHUNK_BLOCKS } from '../shared/policy/responsibility.ts';

@@ -1,4 +1,5 @@
 import { type ErrorCode, isAppError } from '../../shared/errors.ts';
+import type { PrintUnitJob } from '../../shared/protocol/printer-api.ts';
 import type { FetchSource } from '../mesh/image-fetcher.ts';
 
 /** What a redemption looks like while it runs: the kiosk, the local API and the CLI show this. */
@@ -34,6 +35,29 @@ export interface RedemptionProgress {
   units: UnitProgress[];
   done: boolean;
   error?: ProgressError;
+}
+
+/**
+ * An order's progress as it starts printing here: a unit the coordinator counts as printed, or that
+ * the job log has as printed here (`printedHere`, before a crash), is not printed again.
+ */
+export function newProgress(
+  orderId: string,
+  code: string,
+  units: readonly PrintUnitJob[],
+  printedHere: ReadonlySet<number> | undefined,
+): RedemptionProgress {
+  return {
+    orderId,
+    code,
+    done: false,
+    units: units.map((u) => ({
+      unit: u.unit,
+      imageId: u.imageId,
+      copy: u.copy,
+      state: u.printed || printedHere?.has(u.unit) ? 'printed' : 'queued',
+    })),
+  };
 }
 
 /** The progress state of a unit whose photo is on its way from `source`. */

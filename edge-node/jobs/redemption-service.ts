@@ -1,34 +1,32 @@
-import { AppError, type ErrorCode } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
-import { isUplinkFailure } from '../../shared/policy/offline-claim-rule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrintUnitJob, RedeemJob } from '../../shared/protocol/printer-api.ts';
-import { normalizeOrderCode } from '../../shared/token/order-code.ts';
-import { normalizeRedemptionCode, verifyRedemptionToken } from '../../shared/token/redemption-token.ts';
+import { normalizeRedemptionCode } from '../../shared/token/redemption-token.ts';
 import { type CoordinatorClient, CoordinatorError } from '../coordinator-client.ts';
 import type { EventReplica } from '../mesh/event-replica.ts';
 import type { ImageFetcher } from '../mesh/image-fetcher.ts';
 import type { OfflinePath } from '../offline/offline-path.ts';
 import type { PrinterPort, ReceiptPayment } from '../printing/port.ts';
-import { framedPhoto, loggedUnits, receiptItems } from './framed-units.ts';
-import type { JobLog, OfflineClaim, OrderProgress } from './job-log.ts';
+import { framedPhoto, loggedUnits } from './framed-units.ts';
+import type { JobLog, OrderProgress } from './job-log.ts';
+import { orderReceipt } from './order-receipt.ts';
+import { confirmPrint, confirmPrintedBefore, retryUnconfirmed } from './print-confirmations.ts';
+import { nextToPrint } from './print-order.ts';
+import { claimOrder, readCode } from './redemption-claim.ts';
 import {
-  firstSettled,
+  newProgress,
   type ProgressError,
   progressError,
   type RedemptionProgress,
   sourceState,
-  summarize,
 } from './redemption-progress.ts';
-import { CONFIRM_RETRY_MS, IN_ORDER_GRACE_MS, ONLINE_REDEEM_TIMEOUT_MS } from './redemption-timing.ts';
+import { CONFIRM_RETRY_MS } from './redemption-timing.ts';
 import { loadUnitImage, type UnitImageDeps } from './unit-image.ts';
 
 export type { ProgressError, RedemptionProgress, UnitProgress, UnitState } from './redemption-progress.ts';
 export { progressError } from './redemption-progress.ts';
-
-/** The refusal of a typed code while the coordinator is unreachable (the kiosk asks for the QR code). */
-export const TYPED_CODE_OFFLINE = 'typed_code_needs_network' satisfies ErrorCode;
 
 export type RedemptionLogger = StructuredLogger;
 
@@ -102,7 +100,11 @@ export class RedemptionService extends Resource {
       this.#o.logger.info({ orderId: order.orderId }, 'resuming an order interrupted by a restart');
       void this.#track(order.orderId, this.#resume(order));
     }
-    this.#confirmLoop = this.#confirmPending();
+    this.#confirmLoop = retryUnconfirmed(this.#o, {
+      closed: () => this.#closed,
+      printing: (orderId) => this.#active.has(orderId),
+      signal: this.#abort.signal,
+    });
   }
 
   /**
@@ -112,33 +114,12 @@ export class RedemptionService extends Resource {
    */
   async redeem(code: string, opts: { onClaimed?: (orderId: string) => void } = {}): Promise<RedemptionProgress> {
     const startedAt = this.#o.clock.now();
-    // A typed order code carries no signature: only the coordinator can tell whether it is an order.
-    const typed = normalizeOrderCode(code);
-    let orderCode = typed;
-    if (!orderCode) {
-      const verified = verifyRedemptionToken(code, this.#o.tokenKeys(), this.#o.clock.now());
-      if (!verified.ok) throw new AppError(`token_${verified.reason}`, verified.message);
-      orderCode = verified.claims.orderCode;
-    }
+    const read = readCode(this.#o, code);
+    const { orderCode } = read;
     this.#o.warmUp?.(orderCode).catch((err: unknown) => {
       this.#o.logger.info({ err, orderCode }, 'could not render the order ahead; its prints render when printed');
     });
-    const { offline: offlinePath } = this.#o;
-    await offlinePath?.checkOnline(orderCode);
-    let job: RedeemJob;
-    let offline: OfflineClaim | null = null;
-    try {
-      job = typed
-        ? await this.#claimTyped(typed)
-        : await this.#o.client.redeem(normalizeRedemptionCode(code), { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
-      void offlinePath?.claimedOnline(job.order.id, job.units.length);
-    } catch (err) {
-      if (!(err instanceof CoordinatorError)) throw err;
-      if (!offlinePath || !isUplinkFailure(err))
-        throw new AppError(err.code, err.message, err.details ? { ...err.details } : undefined, { status: err.status });
-      // No cloud: the venue's printers decide among themselves (edge-node/OFFLINE.md).
-      ({ job, offline } = await offlinePath.claimOffline(orderCode));
-    }
+    const { job, offline } = await claimOrder(this.#o, code, read);
     const running = this.#active.get(job.order.id);
     if (running) {
       opts.onClaimed?.(job.order.id);
@@ -169,26 +150,6 @@ export class RedemptionService extends Resource {
     const printing = this.#track(job.order.id, this.#print(job));
     opts.onClaimed?.(job.order.id);
     return printing;
-  }
-
-  /**
-   * Claims the order of a typed code at the coordinator. Online only: with no cloud the printer has
-   * no way to slow down someone guessing codes, so the fan is sent to the QR code.
-   */
-  async #claimTyped(orderCode: string): Promise<RedeemJob> {
-    let job: RedeemJob;
-    try {
-      job = await this.#o.client.redeemCode(orderCode, { timeoutMs: ONLINE_REDEEM_TIMEOUT_MS });
-    } catch (err) {
-      if (err instanceof CoordinatorError && isUplinkFailure(err)) {
-        throw new AppError(TYPED_CODE_OFFLINE, 'Scan the QR code: typed codes need the network right now.');
-      }
-      throw err;
-    }
-    if (!job.token) {
-      throw new AppError('typed_code_unsupported', 'The coordinator cannot redeem typed codes; scan the QR code.');
-    }
-    return job;
   }
 
   protected override async _close(): Promise<void> {
@@ -241,33 +202,18 @@ export class RedemptionService extends Resource {
       lacking: false,
       image: null,
     }));
-    const progress = this.#newProgress(order.orderId, order.code, units);
+    const progress = newProgress(order.orderId, order.code, units, this.#o.log.get(order.orderId)?.printed);
     this.emit('progress', structuredClone(progress));
     const replica = await this.#o.replicaFor(order.eventId);
     return this.#printUnits(progress, order.eventId, replica, units, null);
   }
 
   async #print(job: RedeemJob): Promise<RedemptionProgress> {
-    const progress = this.#newProgress(job.order.id, job.order.code, job.units);
+    const progress = newProgress(job.order.id, job.order.code, job.units, this.#o.log.get(job.order.id)?.printed);
     // Before the feed opens (which can take a moment), so the order is visible from its claim on.
     this.emit('progress', structuredClone(progress));
     const replica = await this.#o.replicaFor(job.order.eventId, job);
     return this.#printUnits(progress, job.order.eventId, replica, job.units, job);
-  }
-
-  #newProgress(orderId: string, code: string, units: PrintUnitJob[]): RedemptionProgress {
-    const local = this.#o.log.get(orderId);
-    return {
-      orderId,
-      code,
-      done: false,
-      units: units.map((u) => ({
-        unit: u.unit,
-        imageId: u.imageId,
-        copy: u.copy,
-        state: u.printed || local?.printed.has(u.unit) ? 'printed' : 'queued',
-      })),
-    };
   }
 
   async #printUnits(
@@ -316,21 +262,8 @@ export class RedemptionService extends Resource {
           continue;
         }
         // In order when the next image is ready or nearly so; otherwise whichever image is ready first.
-        const next = images.get(pending[0]!.imageId)!;
-        const grace = new AbortController();
-        const inOrder = await Promise.race([
-          next.then(
-            () => true,
-            () => true,
-          ),
-          clock.sleep(IN_ORDER_GRACE_MS, grace.signal).then(
-            () => false,
-            () => true,
-          ),
-        ]);
-        grace.abort();
-        const ready = inOrder ? { index: 0 } : await firstSettled(pending.map((u) => images.get(u.imageId)!));
-        const u = pending.splice(ready.index, 1)[0]!;
+        const photos = pending.map((u) => images.get(u.imageId)!);
+        const u = pending.splice(await nextToPrint(clock, photos), 1)[0]!;
         let bytes: Buffer;
         const template = units.find((j) => j.unit === u.unit)?.template;
         try {
@@ -379,16 +312,7 @@ export class RedemptionService extends Resource {
       // none of its units is still being handed to a printer.
       await Promise.all(printing);
       if (printFailure !== null) throw (printFailure as { err: unknown }).err;
-      for (const u of progress.units) {
-        // Printed before a crash but not confirmed: confirm now rather than print again.
-        if (
-          u.state === 'printed' &&
-          !log.get(progress.orderId)?.confirmed.has(u.unit) &&
-          this.#printedHere(progress.orderId, u.unit)
-        ) {
-          await this.#confirm(progress.orderId, u.unit);
-        }
-      }
+      await confirmPrintedBefore(this.#o, progress);
       const failed = progress.units.filter((u) => u.state === 'failed');
       if (failed.length > 0) {
         progress.error = {
@@ -397,21 +321,9 @@ export class RedemptionService extends Resource {
         };
       } else {
         const receiptFrom = clock.now();
-        await this.#o.printer.printReceipt(
-          {
-            orderId: progress.orderId,
-            orderCode: progress.code,
-            venue: this.#o.venueName(),
-            eventName: job ? (this.#o.eventName?.(job.order.eventId) ?? null) : null,
-            totalCents: job?.order.totalCents ?? null,
-            currency: job?.order.currency ?? null,
-            printer: this.#o.printerName(),
-            printedAt: clock.now(),
-            items: job ? receiptItems(job.order.items) : summarize(progress.units),
-            payment: this.#o.receiptPayment?.(progress.orderId) ?? null,
-          },
-          { signal: this.#abort.signal },
-        );
+        await this.#o.printer.printReceipt(orderReceipt(this.#o, progress, job, clock.now()), {
+          signal: this.#abort.signal,
+        });
         await log.append({ t: 'closed', orderId: progress.orderId, outcome: 'done', at: clock.now() });
         this.#o.onStage?.('receipt', clock.now() - receiptFrom);
         await this.#o.offline?.finished(progress.orderId);
@@ -432,32 +344,7 @@ export class RedemptionService extends Resource {
     return { clock: this.#o.clock, fetcher: this.#o.fetcher, signal: this.#abort.signal, closed: () => this.#closed };
   }
 
-  #printedHere(orderId: string, unit: number): boolean {
-    return this.#o.log.get(orderId)?.printed.has(unit) ?? false;
-  }
-
-  async #confirm(orderId: string, unit: number): Promise<boolean> {
-    // An offline claim's units are reported with the claim when the uplink returns (reconciler).
-    const order = this.#o.log.get(orderId);
-    if (order?.offline && !order.reconciled) return false;
-    try {
-      await this.#o.client.confirmPrinted(orderId, unit);
-      await this.#o.log.append({ t: 'confirmed', orderId, unit, at: this.#o.clock.now() });
-      return true;
-    } catch (err) {
-      this.#o.logger.warn({ err, orderId, unit }, 'confirmation not delivered yet; it will be retried');
-      return false;
-    }
-  }
-
-  async #confirmPending(): Promise<void> {
-    while (!this.#closed) {
-      for (const { orderId, unit } of this.#o.log.unconfirmed()) {
-        if (this.#closed) return;
-        if (this.#active.has(orderId)) continue;
-        await this.#confirm(orderId, unit);
-      }
-      await this.#o.clock.sleep(CONFIRM_RETRY_MS, this.#abort.signal).catch(() => {});
-    }
+  #confirm(orderId: string, unit: number): Promise<boolean> {
+    return confirmPrint(this.#o, orderId, unit);
   }
 }

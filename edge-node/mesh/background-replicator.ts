@@ -1,13 +1,14 @@
-import { backgroundOrder } from '../../shared/policy/fetch-order.ts';
 import type { Rng } from '../../shared/policy/prng.ts';
-import { chunkOf, RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../../shared/policy/responsibility.ts';
+import { ResponsibilityMap } from '../../shared/policy/responsibility.ts';
 import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
-import { planSyncCycle, type SyncPlan, type SyncUnit } from '../../shared/policy/sync-planner.ts';
+import { planSyncCycle, type SyncPlan } from '../../shared/policy/sync-planner.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import { BackgroundBatches, type BatchDownload } from './background-batches.ts';
 import { CLOUD_BATCH_STALL_MS, fetchShareThroughLane, type LaneShareDeps } from './lane-share.ts';
+import { lanOrder, missingPieces, stampMissingSince } from './missing-pieces.ts';
+import type { SyncReplica } from './sync-replica.ts';
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { MeshLogger, VenueMesh } from './venue-mesh.ts';
 
@@ -29,41 +30,6 @@ export const MESH_SETTLE_MS = 3_000;
 export function nextStarPullAt(intervalMs: number, lastRunAt: number | null, now: number): number {
   const after = lastRunAt === null ? now : Math.max(now, lastRunAt + 1);
   return Math.ceil(after / intervalMs) * intervalMs;
-}
-
-/** What the replicator needs of an event replica (EventReplica; a fake in the parity test). */
-export interface SyncReplica {
-  readonly eventId: string;
-  readonly descriptor: { readonly blobsKey: string; readonly catalogKey: string };
-  readonly blobsCore: {
-    readonly length: number;
-    /** Blocks [0, contiguousLength) are all held (Hypercore's own count): no need to ask about them. */
-    readonly contiguousLength?: number;
-    has(block: number): Promise<boolean>;
-    download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
-  };
-  readonly catalog: { readonly core: { readonly contiguousLength: number } };
-  readonly have: { holders(seq: number): number };
-  /**
-   * The cloud lane (cloud-lane.ts): `fetchFromCloud` asks the cloud for blocks the main core takes as
-   * they arrive, so LAN fetches may run at the same time. Without it the cloud attaches to the main
-   * core, and the LAN phase waits until the cloud phase has hung up.
-   */
-  readonly hasCloudLane?: boolean;
-  fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
-  releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
-  cloudLanePeers?(): unknown;
-  /** Diagnostics: the main blobs core's peers as it sees them. */
-  mainCorePeers?(): unknown;
-  updateCatalog(): Promise<void>;
-  entries(): Promise<SyncEntry[]>;
-  holds(entry: SyncEntry): Promise<boolean>;
-  announceHoldings(): Promise<unknown>;
-}
-
-export interface SyncEntry {
-  seq: number;
-  blob: { blockOffset: number; blockLength: number };
 }
 
 /** What the replicator needs of the printer profile. */
@@ -128,12 +94,6 @@ interface CycleWork {
   replica: SyncReplica;
   cloud: number[];
   lan: number[];
-}
-
-/** A planned unit and the blocks of it this printer lacks. */
-interface Piece {
-  unit: SyncUnit;
-  missing: number[];
 }
 
 export class BackgroundReplicator {
@@ -273,8 +233,8 @@ export class BackgroundReplicator {
     for (const replica of this.#o.replicas()) {
       const head = profile.feeds.find((f) => f.eventId === replica.eventId)?.head;
       const length = Math.max(head?.blobsLength ?? 0, replica.blobsCore.length);
-      const pieces = await this.#missingPieces(replica, length, shares);
-      this.#stampMissingSince(replica.eventId, pieces, now);
+      const pieces = await missingPieces(replica, length, shares, { selfKey: this.#o.selfKey, star: this.#star });
+      this.#missingSince.set(replica.eventId, stampMissingSince(this.#missingSince.get(replica.eventId), pieces, now));
       const plan = planSyncCycle({
         mode: this.#star ? 'star-periodic' : 'mesh',
         units: [...pieces.values()].map((p) => p.unit),
@@ -350,7 +310,7 @@ export class BackgroundReplicator {
   async #lanWork(work: CycleWork[], report: CycleReport): Promise<void> {
     for (const w of work) {
       if (this.#closed || w.lan.length === 0) continue;
-      const ordered = await this.#lanOrder(w.replica, w.lan);
+      const ordered = await lanOrder(w.replica, w.lan, this.#o.rng);
       report.lanBlocksRequested += ordered.length;
       await this.#batches.fetch(ordered, LAN_BATCH_STALL_MS, 'lan', mainCoreDownload(w.replica));
       let missing = 0;
@@ -358,81 +318,6 @@ export class BackgroundReplicator {
       report.stillMissing += missing;
       await w.replica.announceHoldings();
     }
-  }
-
-  /**
-   * The blocks this printer lacks, grouped into units: the part of one image that lies in one
-   * responsibility chunk (blocks of no known image: the part of the chunk between images), keyed by
-   * the unit's first block.
-   */
-  async #missingPieces(replica: SyncReplica, length: number, shares: ResponsibilityMap): Promise<Map<number, Piece>> {
-    // A star node takes everything from the cloud: who holds what does not matter to it.
-    const entries = length > 0 && !this.#star ? [...(await replica.entries())] : [];
-    entries.sort((x, y) => x.blob.blockOffset - y.blob.blockOffset);
-    const end = (e: SyncEntry) => e.blob.blockOffset + e.blob.blockLength;
-    const pieces = new Map<number, Piece>();
-    let k = 0;
-    // Everything below the contiguous prefix is held: a printer in sync checks no block at all.
-    for (let block = Math.min(length, replica.blobsCore.contiguousLength ?? 0); block < length; block++) {
-      while (k < entries.length && end(entries[k]!) <= block) k++;
-      if (await replica.blobsCore.has(block)) continue;
-      const entry = k < entries.length && entries[k]!.blob.blockOffset <= block ? entries[k]! : null;
-      const chunk = chunkOf(block);
-      const chunkStart = chunk * RESPONSIBILITY_CHUNK_BLOCKS;
-      const first = Math.max(chunkStart, entry ? entry.blob.blockOffset : k > 0 ? end(entries[k - 1]!) : 0);
-      let piece = pieces.get(first);
-      if (!piece) {
-        piece = {
-          unit: {
-            id: first,
-            ownedByMe: shares.ownerOf(replica.descriptor.blobsKey, chunk) === this.#o.selfKey,
-            lanHolders: entry ? replica.have.holders(entry.seq) : 0,
-            missingSinceMs: 0,
-            // The shares are computed over the printers online: an owner other than this one is online.
-            ownerFetching: shares.ownerOf(replica.descriptor.blobsKey, chunk) !== this.#o.selfKey,
-          },
-          missing: [],
-        };
-        pieces.set(first, piece);
-      }
-      piece.missing.push(block);
-    }
-    return pieces;
-  }
-
-  /** Stamps each unit with when it was first found missing here; forgets units no longer missing. */
-  #stampMissingSince(eventId: string, pieces: Map<number, Piece>, now: number): void {
-    const before = this.#missingSince.get(eventId) ?? new Map<number, number>();
-    const after = new Map<number, number>();
-    for (const [id, piece] of pieces) {
-      const since = before.get(id) ?? now;
-      after.set(id, since);
-      piece.unit.missingSinceMs = since;
-    }
-    this.#missingSince.set(eventId, after);
-  }
-
-  /** Orders missing blocks image by image (random-first, then rarest-first); blocks outside images last. */
-  async #lanOrder(replica: SyncReplica, blocks: number[]): Promise<number[]> {
-    const wanted = new Set(blocks);
-    const entries = await replica.entries();
-    const held = (await Promise.all(entries.map((e) => replica.holds(e)))).filter(Boolean).length;
-    const bySeq = new Map(entries.map((e) => [e.seq, e]));
-    const candidates = entries
-      .filter((e) => {
-        for (let i = e.blob.blockOffset; i < e.blob.blockOffset + e.blob.blockLength; i++)
-          if (wanted.has(i)) return true;
-        return false;
-      })
-      .map((e) => ({ seq: e.seq, holders: replica.have.holders(e.seq) }));
-    const out: number[] = [];
-    for (const seq of backgroundOrder({ candidates, held, rng: this.#o.rng })) {
-      const e = bySeq.get(seq)!;
-      for (let i = e.blob.blockOffset; i < e.blob.blockOffset + e.blob.blockLength; i++) {
-        if (wanted.delete(i)) out.push(i);
-      }
-    }
-    return [...out, ...wanted];
   }
 }
 

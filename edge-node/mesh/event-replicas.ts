@@ -1,0 +1,127 @@
+import type Corestore from 'corestore';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { PrinterProfile, ProfileFeed, RedeemJob } from '../../shared/protocol/printer-api.ts';
+import type { QueueBoard } from '../routing/queue-board.ts';
+import type { NodeMetrics } from '../status/node-metrics.ts';
+import type { StorageHealth } from '../status/storage-health.ts';
+import type { BackgroundReplicator } from './background-replicator.ts';
+import type { CloudLane } from './cloud-lane.ts';
+import { EndedFeeds } from './ended-feeds.ts';
+import { EventReplica } from './event-replica.ts';
+import type { PriorityGate } from './traffic.ts';
+import type { VenueMesh } from './venue-mesh.ts';
+
+export interface EventReplicasOptions {
+  corestore: Corestore;
+  lane: CloudLane;
+  mesh: Pick<VenueMesh, 'isCloudKey' | 'block'>;
+  gate: Pick<PriorityGate, 'onDemandActive'>;
+  /** Queues travel on the catalog cores every venue printer replicates with every other. */
+  queues: Pick<QueueBoard, 'attach'>;
+  metrics: Pick<NodeMetrics, 'countBytes'>;
+  storage: Pick<StorageHealth, 'report'>;
+  clock: Clock;
+  logger: Logger;
+  /** Where the ended feeds reclaimed here are remembered (EndedFeeds). */
+  endedFile: string;
+  /** Background sync, once it exists: it hears of replicated bytes and of new blocks to fetch. */
+  replicator: () => Pick<BackgroundReplicator, 'noteProgress' | 'wake'> | null;
+}
+
+/**
+ * The event replicas open on one opening of the storage (node-runtime.ts), by event id: each opened
+ * once, for its feed in the profile or for a redemption, and closed when its event's printing is over
+ * (its feed is then cleared once, issue #15) or when the runtime closes.
+ */
+export class EventReplicas {
+  readonly #o: EventReplicasOptions;
+  readonly #replicas = new Map<string, EventReplica>();
+  /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
+  readonly #ended: EndedFeeds;
+
+  constructor(opts: EventReplicasOptions) {
+    this.#o = opts;
+    this.#ended = new EndedFeeds({ corestore: opts.corestore, file: opts.endedFile, logger: opts.logger });
+  }
+
+  get size(): number {
+    return this.#replicas.size;
+  }
+
+  all(): EventReplica[] {
+    return [...this.#replicas.values()];
+  }
+
+  get(eventId: string): EventReplica | undefined {
+    return this.#replicas.get(eventId);
+  }
+
+  /** Opens the profile's feeds, then closes and clears those of ended events. */
+  async follow(profile: PrinterProfile): Promise<void> {
+    for (const feed of profile.feeds) await this.open(feed);
+    await this.#reclaimEnded(profile);
+  }
+
+  /** The event's replica: open already, or opened from a redemption's job (null: no job to open it from). */
+  async forRedemption(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {
+    const existing = this.#replicas.get(eventId);
+    if (existing) return existing;
+    if (job) return this.open(job.feed);
+    return null;
+  }
+
+  async open(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
+    const existing = this.#replicas.get(feed.eventId);
+    if (existing) return existing;
+    const { metrics, clock, storage, mesh, replicator } = this.#o;
+    const replica = new EventReplica(
+      this.#o.corestore,
+      {
+        eventId: feed.eventId,
+        blobsKey: feed.blobsKey,
+        catalogKey: feed.catalogKey,
+        encryptionKey: feed.encryptionKey,
+      },
+      {
+        onBytes: (source, bytes) => {
+          metrics.countBytes(source, bytes);
+          if (source !== 'served') replicator()?.noteProgress(clock.now(), source);
+        },
+        isCloud: (key) => mesh.isCloudKey(key),
+        onBadPeer: (key, reason) => mesh.block(key, reason),
+        onStorageError: (err) => storage.report(err),
+        clock,
+        lane: this.#o.lane,
+        raceDuplicates: () => this.#o.gate.onDemandActive > 0,
+      },
+    );
+    this.#o.queues.attach(replica.catalog.core);
+    try {
+      await replica.ready();
+    } catch (err) {
+      await replica.close().catch(() => {});
+      throw err;
+    }
+    this.#replicas.set(feed.eventId, replica);
+    // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
+    replica.onGrowth(() => replicator()?.wake());
+    // A peer has new photos: what this printer could not get from anyone may be there now.
+    replica.have.onAnnouncement(() => replicator()?.wake());
+    return replica;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
+    this.#replicas.clear();
+  }
+
+  async #reclaimEnded(profile: PrinterProfile): Promise<void> {
+    if (!profile.endedFeeds?.length) return;
+    await this.#ended.reclaim(profile.endedFeeds, async (eventId) => {
+      const replica = this.#replicas.get(eventId);
+      this.#replicas.delete(eventId);
+      await replica?.close();
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/** What background replication needs of an event replica (EventReplica; a fake in the parity test). */
+export interface SyncReplica {
+  readonly eventId: string;
+  readonly descriptor: { readonly blobsKey: string; readonly catalogKey: string };
+  readonly blobsCore: {
+    readonly length: number;
+    /** Blocks [0, contiguousLength) are all held (Hypercore's own count): no need to ask about them. */
+    readonly contiguousLength?: number;
+    has(block: number): Promise<boolean>;
+    download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  };
+  readonly catalog: { readonly core: { readonly contiguousLength: number } };
+  readonly have: { holders(seq: number): number };
+  /**
+   * The cloud lane (cloud-lane.ts): `fetchFromCloud` asks the cloud for blocks the main core takes as
+   * they arrive, so LAN fetches may run at the same time. Without it the cloud attaches to the main
+   * core, and the LAN phase waits until the cloud phase has hung up.
+   */
+  readonly hasCloudLane?: boolean;
+  fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
+  cloudLanePeers?(): unknown;
+  /** Diagnostics: the main blobs core's peers as it sees them. */
+  mainCorePeers?(): unknown;
+  updateCatalog(): Promise<void>;
+  entries(): Promise<SyncEntry[]>;
+  holds(entry: SyncEntry): Promise<boolean>;
+  announceHoldings(): Promise<unknown>;
+}
+
+export interface SyncEntry {
+  seq: number;
+  blob: { blockOffset: number; blockLength: number };
+}
