@@ -25,6 +25,8 @@ import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue
  *    (user + system, from /proc/<pid>/stat: the process.cpuUsage() of that process), over the same
  *    window as replicationMBps, ÷ CPU seconds per MB of the piped baseline (process.cpuUsage() of
  *    this process while it runs both corestores, sender and receiver, over the same blocks).
+ *  - scanPeersCpuSeconds / scanLateCpuSeconds: CPU seconds the ten other printers (together) and the
+ *    scanning printer used during the LOCAL_REDEMPTIONS scans (scansSeconds of wall time).
  * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
  * BENCH_LATE_CPU_PROF=<dir>: the late printer runs with `node --cpu-prof` and writes its profile to <dir>
  * when it stops; the replication window is printed in the profile's clock (µs), to cut it out.
@@ -53,6 +55,13 @@ const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
 const USER_HZ = 100;
+
+/** CPU seconds (user + system) these processes have used so far, together. */
+async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
+  let sum = 0;
+  for (const pid of pids) sum += await processCpuSeconds(pid);
+  return sum;
+}
 
 /** CPU seconds (user + system) a process has used so far, as its own process.cpuUsage() would say. */
 async function processCpuSeconds(pid: number): Promise<number> {
@@ -123,31 +132,13 @@ async function main(kit: VenueKit): Promise<void> {
   if (!settled) progress(`pre-render backlog not empty after ${PRERENDER_SETTLE_TIMEOUT_MS} ms; scanning anyway`);
 
   progress('scan to print, images local');
-  const local: number[] = [];
-  const stagesOf: Array<StageTimes & { renderedAhead: boolean; gcMs: number; loopDelayMaxMs: number }> = [];
-  const rendersBefore = await stageTotals(late.url);
-  for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
-    const { token } = await kit.buyAndPay([{ imageId: images[i % IMAGES]!.id, copies: 1 }]);
-    const before = await stageTotals(late.url);
-    const t0 = performance.now();
-    const res = await late.redeem(token);
-    if (res.status !== 200 || res.body.units?.[0]?.state !== 'printed')
-      throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
-    local.push(performance.now() - t0);
-    const after = await stageTotals(late.url);
-    stagesOf.push({
-      ...stageDelta(before, after),
-      renderedAhead: after.ahead > before.ahead,
-      gcMs: Math.round((after.gcSeconds - before.gcSeconds) * 1000),
-      loopDelayMaxMs: Math.round(after.loopDelayMaxMs),
-    });
-  }
-  const rendersAfter = await stageTotals(late.url);
-  const slowest = local.indexOf(Math.max(...local));
-  const slowestFive = [...local.keys()]
-    .sort((a, b) => local[b]! - local[a]!)
-    .slice(0, 5)
-    .map((i) => ({ totalMs: Math.round(local[i]!), ...stagesOf[i]! }));
+  const scans = await scanLocal(
+    kit,
+    images,
+    late,
+    latePid,
+    printers.map((p) => p.child.pid!),
+  );
 
   progress('missing 5 MB photo fetched from the LAN, idle vs during background sync');
   const idleNode = await edge('IDLE', { schedule: neverSyncs() });
@@ -179,22 +170,98 @@ async function main(kit: VenueKit): Promise<void> {
     cpuPerMbBaseline: Number((baseline.cpuSeconds / baseline.mb).toFixed(4)),
     cpuPerMbRatio: Number((cpuPerMbEdge / receivedMB / (baseline.cpuSeconds / baseline.mb)).toFixed(3)),
     lateReceivedMB: Number(receivedMB.toFixed(1)),
-    scanToPrintLocalP50Ms: Math.round(percentile(local, 50)),
-    scanToPrintLocalP99Ms: Math.round(percentile(local, 99)),
-    scanToPrintLocalStagesMs: {
-      median: medianStages(stagesOf),
-      slowest: { totalMs: Math.round(local[slowest]!), ...stagesOf[slowest]! },
-      slowestFive,
-    },
+    scanToPrintLocalP50Ms: scans.p50Ms,
+    scanToPrintLocalP99Ms: scans.p99Ms,
+    scanToPrintLocalStagesMs: scans.stages,
+    scansSeconds: scans.seconds,
+    scanPeersCpuSeconds: scans.peersCpuSeconds,
+    scanLateCpuSeconds: scans.lateCpuSeconds,
     prerenderSettleSeconds: Number(prerenderSettleSeconds.toFixed(1)),
-    scanToPrintRenderedAhead: rendersAfter.ahead - rendersBefore.ahead,
-    scanToPrintRenderedAtPrint: rendersAfter.atPrint - rendersBefore.atPrint,
+    scanToPrintRenderedAhead: scans.renderedAhead,
+    scanToPrintRenderedAtPrint: scans.renderedAtPrint,
     missingFetchIdleMs: Math.round(idleMs),
     missingFetchBusyMs: Math.round(busyMs),
     missingFetchSamples: { idle: idle.map(Math.round), busy: busy.map(Math.round) },
     missingFetchRatio: Number((busyMs / idleMs).toFixed(3)),
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+interface ScanResults {
+  p50Ms: number;
+  p99Ms: number;
+  stages: {
+    median: StageTimes;
+    slowest: ScanSample;
+    slowestFive: ScanSample[];
+  };
+  seconds: number;
+  peersCpuSeconds: number;
+  lateCpuSeconds: number;
+  renderedAhead: number;
+  renderedAtPrint: number;
+}
+type ScanSample = StageTimes & {
+  scan: number;
+  totalMs: number;
+  renderedAhead: boolean;
+  gcMs: number;
+  loopDelayMaxMs: number;
+};
+
+/**
+ * LOCAL_REDEMPTIONS fans scan at the late printer, one after the other, photos it holds; scan →
+ * print times with their stages, and the CPU the printers used meanwhile.
+ */
+async function scanLocal(
+  kit: VenueKit,
+  images: SeededPhoto[],
+  late: EdgeProcess,
+  latePid: number,
+  peerPids: number[],
+): Promise<ScanResults> {
+  const local: number[] = [];
+  const samples: ScanSample[] = [];
+  const rendersBefore = await stageTotals(late.url);
+  // What following the fans' orders costs the printers that only watch: the orders feed and the
+  // scanning printer's claims log reach every one of them.
+  const peersCpuBefore = await cpuSecondsOf(peerPids);
+  const lateCpuBefore = await processCpuSeconds(latePid);
+  const from = clock.now();
+  for (let i = 0; i < LOCAL_REDEMPTIONS; i++) {
+    const { token } = await kit.buyAndPay([{ imageId: images[i % images.length]!.id, copies: 1 }]);
+    const before = await stageTotals(late.url);
+    const t0 = performance.now();
+    const res = await late.redeem(token);
+    if (res.status !== 200 || res.body.units?.[0]?.state !== 'printed')
+      throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
+    const totalMs = performance.now() - t0;
+    local.push(totalMs);
+    const after = await stageTotals(late.url);
+    samples.push({
+      scan: i,
+      totalMs: Math.round(totalMs),
+      ...stageDelta(before, after),
+      renderedAhead: after.ahead > before.ahead,
+      gcMs: Math.round((after.gcSeconds - before.gcSeconds) * 1000),
+      loopDelayMaxMs: Math.round(after.loopDelayMaxMs),
+    });
+  }
+  const seconds = (clock.now() - from) / 1000;
+  const peersCpuSeconds = (await cpuSecondsOf(peerPids)) - peersCpuBefore;
+  const lateCpuSeconds = (await processCpuSeconds(latePid)) - lateCpuBefore;
+  const rendersAfter = await stageTotals(late.url);
+  const bySlowest = [...samples].sort((a, b) => b.totalMs - a.totalMs);
+  return {
+    p50Ms: Math.round(percentile(local, 50)),
+    p99Ms: Math.round(percentile(local, 99)),
+    stages: { median: medianStages(samples), slowest: bySlowest[0]!, slowestFive: bySlowest.slice(0, 5) },
+    seconds: Number(seconds.toFixed(1)),
+    peersCpuSeconds: Number(peersCpuSeconds.toFixed(2)),
+    lateCpuSeconds: Number(lateCpuSeconds.toFixed(2)),
+    renderedAhead: rendersAfter.ahead - rendersBefore.ahead,
+    renderedAtPrint: rendersAfter.atPrint - rendersBefore.atPrint,
+  };
 }
 
 type StageTimes = Record<'claim' | 'image' | 'print' | 'receipt', number>;
