@@ -4,6 +4,7 @@ import { countEmbeddedStatusQueries, RASTER_BAND_MAX_DOTS, STATUS_QUERY } from '
 import type { PrinterStatus, ReceiptInfo } from '../edge-node/printing/port.ts';
 import { pickAnswer, TcpPrinter, TcpTransport } from '../edge-node/printing/tcp-printer.ts';
 import { AppError } from '../shared/errors.ts';
+import { systemClock } from '../shared/ports/clock.ts';
 import {
   FakeEscPosPrinter,
   firstDifference,
@@ -19,6 +20,9 @@ const POLL_MS = 20;
 /** Status polls to watch while the paper is out (each would be a chance to send the next band). */
 const PAUSED_POLLS = 5;
 const STATUS_TIMEOUT_MS = 300;
+/** The embedded-query test's waits, long enough for a busy CI machine. */
+const LOADED_MACHINE_TIMEOUT_MS = 5_000;
+const LOADED_MACHINE_SETTLE_MS = 1_000;
 
 const wide = (async () => {
   const image = await makeTestPhoto(1000, 700);
@@ -229,7 +233,15 @@ test('close() rejects the waiting job and the queued ones', async (t) => {
 
 test('answers to status queries hidden in raster data are skipped', async (t) => {
   const { fake, port } = await setup(t);
-  const transport = new TcpTransport('127.0.0.1', port, STATUS_TIMEOUT_MS);
+  // Generous waits: on a loaded machine our answer can come more than the default settle (100 ms)
+  // after the stray one, and the stray one would then be read as ours.
+  const transport = new TcpTransport(
+    '127.0.0.1',
+    port,
+    LOADED_MACHINE_TIMEOUT_MS,
+    systemClock,
+    LOADED_MACHINE_SETTLE_MS,
+  );
   t.teardown(() => transport.close());
   t.is(await transport.query(STATUS_QUERY.printer), 0x12);
   fake.status.paperNearEnd = true;

@@ -57,6 +57,8 @@ export class TcpTransport implements PrinterTransport {
     private readonly port: number,
     private readonly timeoutMs: number = STATUS_TIMEOUT_MS,
     private readonly clock: Clock = systemClock,
+    /** How long to wait for our answer once a stray one came (a printer may ignore embedded queries). */
+    private readonly straySettleMs: number = STRAY_ANSWER_SETTLE_MS,
   ) {
     this.address = `${host}:${port}`;
   }
@@ -119,7 +121,7 @@ export class TcpTransport implements PrinterTransport {
     const complete = () => this.answers.length >= needed && this.answers.length > before;
     while (!complete() && !this.closed && this.socket === socket) {
       if (this.answers.length > before && settleBy === Number.POSITIVE_INFINITY) {
-        settleBy = this.clock.now() + STRAY_ANSWER_SETTLE_MS;
+        settleBy = this.clock.now() + this.straySettleMs;
       }
       const until = Math.min(deadline, settleBy);
       if (this.clock.now() >= until) break;
