@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -10,6 +9,7 @@ import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import type { PrinterStatus } from '../printing/port.ts';
 import type { KioskRouting } from '../routing/kiosk-routing.ts';
+import { bundledAssets, type KioskAsset } from './kiosk-asset.ts';
 import {
   type KioskMessage,
   printerBlocksNewOrders,
@@ -49,39 +49,20 @@ export interface KioskDeps {
 export const redeemCodeInput = z.object({ code: z.string().min(1).max(400) }).strict();
 
 /** Static files of the page, by the name the page asks for. jsQR is the node's own copy (same version). */
-const ASSETS: Readonly<Record<string, { file: string; type: string; wrapUmd?: boolean }>> = {
-  'kiosk.css': { file: fileURLToPath(new URL('./assets/kiosk.css', import.meta.url)), type: 'text/css' },
-  'kiosk.js': { file: fileURLToPath(new URL('./assets/kiosk.js', import.meta.url)), type: 'text/javascript' },
-  'kiosk-words.js': {
-    file: fileURLToPath(new URL('./assets/kiosk-words.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'kiosk-shop.js': { file: fileURLToPath(new URL('./assets/kiosk-shop.js', import.meta.url)), type: 'text/javascript' },
-  'kiosk-frames.js': {
-    file: fileURLToPath(new URL('./assets/kiosk-frames.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'kiosk-gallery.js': {
-    file: fileURLToPath(new URL('./assets/kiosk-gallery.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'kiosk-payment.js': {
-    file: fileURLToPath(new URL('./assets/kiosk-payment.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'kiosk-shop.css': { file: fileURLToPath(new URL('./assets/kiosk-shop.css', import.meta.url)), type: 'text/css' },
-  'camera-scanner.js': {
-    file: fileURLToPath(new URL('./assets/camera-scanner.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'wedge-listener.js': {
-    file: fileURLToPath(new URL('./assets/wedge-listener.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'routing-hint.js': {
-    file: fileURLToPath(new URL('./assets/routing-hint.js', import.meta.url)),
-    type: 'text/javascript',
-  },
+const ASSETS: Readonly<Record<string, KioskAsset>> = {
+  ...bundledAssets(
+    'kiosk.css',
+    'kiosk.js',
+    'kiosk-words.js',
+    'kiosk-shop.js',
+    'kiosk-frames.js',
+    'kiosk-gallery.js',
+    'kiosk-payment.js',
+    'kiosk-shop.css',
+    'camera-scanner.js',
+    'wedge-listener.js',
+    'routing-hint.js',
+  ),
   'jsqr.js': { file: createRequire(import.meta.url).resolve('jsqr'), type: 'text/javascript', wrapUmd: true },
 };
 

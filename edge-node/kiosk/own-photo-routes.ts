@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
@@ -13,6 +12,7 @@ import { kioskOwnPhotoCardSchema } from '../../shared/protocol/own-photo-card.ts
 import type { OwnPhotoClient } from '../own-photos/own-photo-client.ts';
 import type { OwnPhotoPrinting } from '../own-photos/own-photo-printing.ts';
 import type { PrinterState, PrinterStatus, ReceiptInfo } from '../printing/port.ts';
+import { bundledAssets, type KioskAsset } from './kiosk-asset.ts';
 import { printerBlocksNewOrders, printerMessage } from './kiosk-messages.ts';
 import { KIOSK_CSP } from './kiosk-routes.ts';
 import { ownPhotoKioskPage } from './own-photo-page.ts';
@@ -41,22 +41,13 @@ export interface KioskOwnPhotoDeps {
 }
 
 /** The page loads own-photos.js; the modules it imports (own-photo-*.js) are fetched from here too. */
-const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
-  'own-photos.js': { file: fileURLToPath(new URL('./assets/own-photos.js', import.meta.url)), type: 'text/javascript' },
-  'own-photo-entry.js': {
-    file: fileURLToPath(new URL('./assets/own-photo-entry.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'own-photo-payment.js': {
-    file: fileURLToPath(new URL('./assets/own-photo-payment.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'own-photo-printing.js': {
-    file: fileURLToPath(new URL('./assets/own-photo-printing.js', import.meta.url)),
-    type: 'text/javascript',
-  },
-  'own-photos.css': { file: fileURLToPath(new URL('./assets/own-photos.css', import.meta.url)), type: 'text/css' },
-};
+const ASSETS: Readonly<Record<string, KioskAsset>> = bundledAssets(
+  'own-photos.js',
+  'own-photo-entry.js',
+  'own-photo-payment.js',
+  'own-photo-printing.js',
+  'own-photos.css',
+);
 
 /** The words the own-photo screens show for a refusal (title and text). */
 function words(code: string, message: string): { title: string; text: string } {
