@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import Corestore from 'corestore';
+import Hyperbee from 'hyperbee';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { isNotAvailableYet } from '../edge-node/mesh/hypercore-codes.ts';
 import { OrdersReplica } from '../edge-node/offline/orders-replica.ts';
+import {
+  deriveOrdersFeedDescriptor,
+  deriveOrdersFeedKeyPair,
+  ordersFeedKey,
+} from '../shared/feed/orders-feed-layout.ts';
 import { tempDir } from './fixtures/feed-fixtures.ts';
 
 const hex = () => randomBytes(32).toString('hex');
@@ -48,4 +54,33 @@ test('event replica: a catalog entry not here yet is null; a read on a closed re
   await replica.close();
   const err = await t.throwsAsync(replica.entry('img-1', 50));
   t.false(isNotAvailableYet(err), `${(err as { code?: string }).code}`);
+});
+
+test('orders replica: the count follows new orders and ignores new states of known ones, counted from the changes', async (t) => {
+  const store = new Corestore(await tempDir(t, 'vpm-orders-count-'));
+  t.teardown(() => store.close());
+  const secret = randomBytes(32);
+  const descriptor = deriveOrdersFeedDescriptor('v1', secret);
+  const writer = new Hyperbee<{ state: string }>(
+    store.get({
+      keyPair: deriveOrdersFeedKeyPair(secret),
+      encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
+    }),
+    { keyEncoding: 'utf-8', valueEncoding: 'json' },
+  );
+  await writer.ready();
+  const replica = new OrdersReplica(store, descriptor);
+  await replica.ready();
+  t.teardown(() => replica.close());
+  const put = (code: string, state: string) => writer.put(ordersFeedKey(code), { state });
+  t.is(await replica.count(), 0);
+  for (let i = 0; i < 5; i++) await put(`CODE${i}`, 'paid');
+  t.is(await replica.count(), 5, 'first count: the whole feed');
+  await put('CODE1', 'redeeming');
+  await put('CODE1', 'fulfilled');
+  for (let i = 5; i < 8; i++) await put(`CODE${i}`, 'paid');
+  await writer.put('not-an-order', { state: 'paid' });
+  t.is(await replica.count(), 8, 'three new orders; a new state of a known one is not a new order');
+  t.is(await replica.count(), 8, 'unchanged feed, same count');
+  await writer.close();
 });

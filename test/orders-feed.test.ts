@@ -123,3 +123,56 @@ test('two coordinator instances write a venue orders feed: one writer at a time,
   t.is(a.ordersAppender.counters.catchUpFailures + b.ordersAppender.counters.catchUpFailures, 0);
   for (const o of orders.slice(1, 11)) t.is((await feeds[1]!.get(o.code))?.state, 'paid', `${o.id} still there`);
 });
+
+test('changes to an order within the coalescing window go on the feed as one entry, in its latest state', async (t) => {
+  t.timeout(60_000);
+  const COALESCE_MS = 1_500;
+  /** Longer than the appender takes to notice a notification and write (pollIntervalMs 100). */
+  const BETWEEN_CHANGES_MS = 400;
+  const bootstrap = await startBootstrap(t);
+  const root = await tempDir(t);
+  const store = await openStore(t, root);
+  const { venue, event } = await insertVenueAndEvent(store, 'v1', 'ev1');
+  const key = HyperDHT.keyPair();
+  await store.touchCoordinatorNode({ id: key.publicKey.toString('hex'), url: null, lastSeenAt: Date.now() });
+  const service = await startFeedService(t, {
+    store,
+    dataDir: join(root, 'c0'),
+    instanceId: 'c0',
+    swarmKeyPair: key,
+    bootstrap,
+    appender: { ...TUNING, ordersCoalesceMs: COALESCE_MS },
+  });
+  const feed = await service.ordersFeedOf(venue);
+  const publish = async (id: string) =>
+    publishOrder({ store, feeds: service, clock: systemClock, random: cryptoRandom }, (await store.getOrder(id))!);
+  const order = orderRecord('o1', {
+    code: 'CODE1',
+    eventId: event.id,
+    venueId: venue.id,
+    state: 'paid',
+    paidAt: Date.now(),
+  });
+  await store.insertOrder(order);
+  await publish('o1');
+  t.true(
+    await waitFor(async () => (await feed.get('CODE1'))?.state === 'paid', FLOW_TIMEOUT_MS, 50),
+    'paid on the feed',
+  );
+  const lengthAfterPaid = feed.length;
+  const batchesAfterPaid = service.ordersAppender.counters.batches;
+
+  // Claimed, then (a moment later, as a fast print would) printed: two changes inside one window.
+  await store.claimOrder('o1', 'printer-1', Date.now(), 60_000);
+  await publish('o1');
+  await systemClock.sleep(BETWEEN_CHANGES_MS);
+  for (let unit = 0; unit < order.unitCount; unit++)
+    await store.confirmPrinted('o1', 'printer-1', unit, Date.now(), 60_000);
+  await publish('o1');
+  t.true(
+    await waitFor(async () => (await feed.get('CODE1'))?.state === 'fulfilled', FLOW_TIMEOUT_MS, 50),
+    'fulfilled on the feed',
+  );
+  t.is(service.ordersAppender.counters.batches, batchesAfterPaid + 1, 'one append for both changes');
+  t.is(feed.length, lengthAfterPaid + 1, 'one entry written: the claimed state never went on the feed');
+});

@@ -134,6 +134,14 @@ declare module 'hyperbee' {
     get(key: string, opts?: { wait?: boolean; timeout?: number; update?: boolean }): Promise<BeeEntry<T> | null>;
     put(key: string, value: T): Promise<void>;
     batch(): BeeBatch;
+    /** A read-only view fixed at the current version (its `version` is right once it is ready); close it when done. */
+    snapshot(): Hyperbee<T>;
+    /** What changed between `otherVersion` and this view: `left` as here, `right` as it was (null: absent). */
+    createDiffStream(
+      otherVersion: number,
+      range?: { gt?: string; gte?: string; lt?: string; lte?: string },
+      opts?: { timeout?: number },
+    ): AsyncIterable<{ left: BeeEntry<T> | null; right: BeeEntry<T> | null }> & { destroy(err?: Error): void };
     createReadStream(
       range?: {
         gt?: string;

@@ -36,7 +36,7 @@ export interface FeedServiceOptions {
   clock?: Clock;
   peerRefreshIntervalMs?: number;
   coordinatorNodeTtlMs?: number;
-  appender?: Partial<FeedAppenderTuning>;
+  appender?: Partial<FeedAppenderTuning> & { ordersCoalesceMs?: number };
 }
 
 export interface EventFeedStatsRow {
@@ -101,6 +101,7 @@ export class FeedService extends Resource implements FeedPort {
       leaseTtlMs: opts.appender?.leaseTtlMs,
       pollIntervalMs: opts.appender?.pollIntervalMs,
       catchUpTimeoutMs: opts.appender?.catchUpTimeoutMs,
+      coalesceMs: opts.appender?.ordersCoalesceMs,
     });
   }
 

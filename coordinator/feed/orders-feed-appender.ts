@@ -9,6 +9,15 @@ import type { FeedLogger } from './swarm-seeder.ts';
 
 /** Orders written to a venue's feed per batch (entries are a few hundred bytes). */
 export const ORDERS_APPEND_BATCH = 256;
+/**
+ * After writing to a venue's feed the appender waits this long before its next write, so the changes
+ * of a busy second (an order paid, claimed and printed; many fans paying at once) go on the feed as
+ * one append of one entry per order (its latest state) rather than an append per change. Every
+ * append costs each of the venue's printers a round of Hypercore messages however small it is
+ * (BENCHMARKS.md, bench:follow); a printer learns of new orders no sooner than its next profile
+ * refresh (seconds), so a second's delay here costs a fan nothing.
+ */
+export const ORDERS_APPEND_COALESCE_MS = 1_000;
 /** Only orders that were paid go on the feed; a cancelled one is written too if it was published before. */
 const PUBLISHED_STATES = new Set(['paid', 'redeeming', 'fulfilled']);
 
@@ -26,6 +35,8 @@ export interface OrdersFeedAppenderOptions {
   leaseTtlMs?: number;
   pollIntervalMs?: number;
   catchUpTimeoutMs?: number;
+  /** Default ORDERS_APPEND_COALESCE_MS. */
+  coalesceMs?: number;
 }
 
 /**
@@ -83,6 +94,7 @@ export class OrdersFeedAppender extends Resource {
     while (!this.#abort.signal.aborted) {
       const venues = new Set(this.#notified);
       this.#notified.clear();
+      const writtenBefore = this.counters.written;
       try {
         for (const v of await this.#o.store.listVenuesWithQueuedOrders()) venues.add(v);
         for (const venueId of this.#leases.taken()) if (!venues.has(venueId)) await this.#leases.release(venueId);
@@ -97,6 +109,9 @@ export class OrdersFeedAppender extends Resource {
         this.counters.errors++;
         this.#o.logger.error({ err }, 'orders feed round failed');
       }
+      const coalesceMs = this.#o.coalesceMs ?? ORDERS_APPEND_COALESCE_MS;
+      if (this.counters.written > writtenBefore && coalesceMs > 0 && !this.#abort.signal.aborted)
+        await this.#clock.sleep(coalesceMs, this.#abort.signal).catch(() => {});
       if (this.#notified.size === 0 && !this.#abort.signal.aborted) {
         await new Promise<void>((resolve) => {
           const timer = this.#clock.setTimeout(done, this.#o.pollIntervalMs ?? APPEND_POLL_INTERVAL_MS);

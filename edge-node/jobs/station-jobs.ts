@@ -102,6 +102,7 @@ export class StationJobs extends Resource {
         config: config.offline,
         profile,
         lanPeers: () => mesh.lanPeers(),
+        smallCores: mesh.smallCores,
         cloud,
         log,
         isPrinting: (orderId) => this.#redemptions?.isActive(orderId) ?? false,

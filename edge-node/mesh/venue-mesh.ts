@@ -4,6 +4,7 @@ import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { SmallCoreOverlay } from './small-core-overlay.ts';
 import { venueSwarmDht } from './venue-dht.ts';
 
 /** settle() looks at the connections this often. */
@@ -41,6 +42,8 @@ export class VenueMesh extends EventEmitter {
   readonly #cloudStore: Corestore;
   readonly #swarm: Hyperswarm;
   readonly #logger: MeshLogger;
+  /** Which LAN peers replicate the claims logs and the orders feed with this node (small-core-overlay.ts). */
+  readonly smallCores: SmallCoreOverlay;
   #printers = new Set<string>();
   #coordinators = new Set<string>();
   #cloudWanted = false;
@@ -63,6 +66,8 @@ export class VenueMesh extends EventEmitter {
     /** A DHT node built by the caller (the venue's own bootstrap node, mesh/venue-dht.ts); destroyed on close. */
     dht?: HyperDHT;
     clock?: Clock;
+    /** The small-core ring reach (default SMALL_CORE_RING_REACH). */
+    smallCoreRingReach?: number;
   }) {
     super();
     this.#clock = opts.clock ?? systemClock;
@@ -77,6 +82,7 @@ export class VenueMesh extends EventEmitter {
       firewall: (remotePublicKey) => !this.isAllowed(remotePublicKey.toString('hex')),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
+    this.smallCores = new SmallCoreOverlay(this.#swarm.keyPair.publicKey.toString('hex'), opts.smallCoreRingReach);
   }
 
   get publicKey(): Buffer {
@@ -162,6 +168,7 @@ export class VenueMesh extends EventEmitter {
   setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
     this.#printers = new Set(printers);
     this.#coordinators = new Set(coordinators);
+    this.smallCores.setPrinters(this.#printers);
     for (const [key, conn] of this.#connections) {
       if (!this.isAllowed(key)) conn.destroy();
     }
@@ -246,9 +253,12 @@ export class VenueMesh extends EventEmitter {
       if (this.#connections.get(key) === conn) this.#connections.delete(key);
       this.emit(this.#coordinators.has(key) ? 'cloud-disconnected' : 'lan-peer-left', key);
     });
-    (this.#coordinators.has(key) ? this.#cloudStore : this.#store).replicate(conn);
+    const cloud = this.#coordinators.has(key);
+    (cloud ? this.#cloudStore : this.#store).replicate(conn);
+    // Hypercore opens its channels once the connection's handshake is done: guarded from the start.
+    if (!cloud) this.smallCores.guard((conn as unknown as { userData: unknown }).userData, key);
     if (this.#printers.has(key)) this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
-    this.emit(this.#coordinators.has(key) ? 'cloud-connected' : 'lan-peer-joined', key);
+    this.emit(cloud ? 'cloud-connected' : 'lan-peer-joined', key);
   }
 
   #unban(keyHex: string): void {

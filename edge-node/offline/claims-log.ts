@@ -41,6 +41,11 @@ export type NewClaimLogRecord =
   | { t: 'claim'; orderId: string; mode: 'online' | 'offline' | 'isolated'; units: number }
   | { t: 'done' | 'release' | 'synced'; orderId: string };
 
+/** Where small cores are registered before they are opened (the venue mesh's small-core overlay). */
+export interface SmallCoreRegistry {
+  register(coreKey: Uint8Array): void;
+}
+
 interface PeerLog {
   core: Hypercore;
   range: DownloadRange;
@@ -66,6 +71,7 @@ export class ClaimsLog extends Resource {
   readonly #clock: Clock;
   readonly #logger: StructuredLogger;
   readonly #hlc: HybridClock;
+  readonly #overlay: SmallCoreRegistry | null;
   #own: Hypercore | null = null;
   readonly #peers = new Map<string, PeerLog>();
   readonly #byOrder = new Map<string, SeenClaimRecord[]>();
@@ -79,8 +85,11 @@ export class ClaimsLog extends Resource {
     encryptionKey: Buffer;
     clock: Clock;
     logger: StructuredLogger;
+    /** The LAN overlay the logs replicate on (edge-node/mesh/small-core-overlay.ts); none: every peer. */
+    overlay?: SmallCoreRegistry;
   }) {
     super();
+    this.#overlay = opts.overlay ?? null;
     this.#store = opts.corestore;
     this.#keyPair = opts.keyPair;
     this.#encryption = { key: opts.encryptionKey };
@@ -91,6 +100,7 @@ export class ClaimsLog extends Resource {
   }
 
   protected override async _open(): Promise<void> {
+    this.#overlay?.register(claimsCoreKey(this.#keyPair.publicKey));
     const own = this.#store.get({ keyPair: this.#keyPair, encryption: this.#encryption });
     await own.ready();
     this.#own = own;
@@ -107,7 +117,9 @@ export class ClaimsLog extends Resource {
   async setPeers(keys: Iterable<string>): Promise<void> {
     for (const key of keys) {
       if (key === this.selfKey || this.#peers.has(key) || this.#closed || !/^[0-9a-f]{64}$/.test(key)) continue;
-      const core = this.#store.get({ key: claimsCoreKey(Buffer.from(key, 'hex')), encryption: this.#encryption });
+      const coreKey = claimsCoreKey(Buffer.from(key, 'hex'));
+      this.#overlay?.register(coreKey);
+      const core = this.#store.get({ key: coreKey, encryption: this.#encryption });
       const log: PeerLog = {
         core,
         range: core.download({ start: 0, end: -1 }),

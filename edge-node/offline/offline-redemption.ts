@@ -18,7 +18,7 @@ import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
 import type { CloudLane } from '../mesh/cloud-lane.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
-import { ClaimsLog } from './claims-log.ts';
+import { ClaimsLog, type SmallCoreRegistry } from './claims-log.ts';
 import type { OfflineConfig } from './offline-config.ts';
 import type { OfflinePath } from './offline-path.ts';
 import { OrdersReplica } from './orders-replica.ts';
@@ -41,6 +41,8 @@ export interface OfflineRedemptionOptions {
   profile: () => PrinterProfile | null;
   /** Keys of the LAN printers connected now. */
   lanPeers: () => string[];
+  /** The LAN overlay the orders feed and the claims logs replicate on; none: every LAN peer. */
+  smallCores?: SmallCoreRegistry;
   cloud: CloudSessions;
   log: JobLog;
   /** An order this printer is printing right now (its offline claim is reported once it is done). */
@@ -92,7 +94,7 @@ export class OfflineRedemption extends Resource implements OfflinePath {
       this.#o.logger.warn({}, 'the coordinator offers no orders feed: this printer cannot redeem without the cloud');
       return;
     }
-    const orders = this.own(new OrdersReplica(this.#o.corestore, feed, this.#o.lane));
+    const orders = this.own(new OrdersReplica(this.#o.corestore, feed, this.#o.lane, this.#o.smallCores));
     await orders.ready();
     this.#orders = orders;
     const claims = this.own(
@@ -102,6 +104,7 @@ export class OfflineRedemption extends Resource implements OfflinePath {
         encryptionKey: Buffer.from(feed.claimsEncryptionKey, 'hex'),
         clock: this.#o.clock,
         logger: this.#o.logger,
+        overlay: this.#o.smallCores,
       }),
     );
     await claims.ready();

@@ -10,6 +10,7 @@ import {
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { CloudCore, CloudLane } from '../mesh/cloud-lane.ts';
 import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
+import type { SmallCoreRegistry } from './claims-log.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
 export const ORDERS_LOOKUP_TIMEOUT_MS = 1_000;
@@ -27,12 +28,14 @@ export class OrdersReplica extends Resource {
   /** The orders feed in the cloud lane (cloud-lane.ts): the cloud's copy reaches the main core through it. */
   readonly #cloud: CloudCore | null;
 
-  constructor(store: Corestore, descriptor: OrdersFeedDescriptor, lane?: CloudLane) {
+  constructor(store: Corestore, descriptor: OrdersFeedDescriptor, lane?: CloudLane, overlay?: SmallCoreRegistry) {
     super();
     this.descriptor = descriptor;
     this.#cloud = lane?.open(descriptor.key, { whole: true }) ?? null;
+    const key = Buffer.from(descriptor.key, 'hex');
+    overlay?.register(key);
     const core = store.get({
-      key: Buffer.from(descriptor.key, 'hex'),
+      key,
       encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
     });
     this.#bee = new Hyperbee<OrdersFeedEntry>(core, { keyEncoding: 'utf-8', valueEncoding: 'json' });
@@ -63,19 +66,38 @@ export class OrdersReplica extends Resource {
     }
   }
 
-  /** How many orders this printer knows (cached per feed version). */
+  /**
+   * How many orders this printer knows. Status reports ask every few seconds: from the second call on,
+   * only the entries changed since the last count are read (a diff between the two versions), not the
+   * whole feed, which a big event makes tens of thousands of entries long.
+   */
   async count(): Promise<number> {
-    const version = this.#bee.version;
-    if (version === this.#known.version) return this.#known.count;
-    let count = 0;
+    const view = this.#bee.snapshot();
     try {
+      // A snapshot's version is set once it is ready.
+      await view.ready();
+      if (view.version === this.#known.version) return this.#known.count;
       const range = { gte: ORDERS_FEED_PREFIX, lt: `${ORDERS_FEED_PREFIX}\uffff` };
-      for await (const _ of this.#bee.createReadStream(range, { timeout: ORDERS_LOOKUP_TIMEOUT_MS })) count++;
-    } catch {
-      return this.#known.count;
+      const opts = { timeout: ORDERS_LOOKUP_TIMEOUT_MS };
+      let count = 0;
+      if (this.#known.version < 0) {
+        for await (const _ of view.createReadStream(range, opts)) count++;
+      } else {
+        count = this.#known.count;
+        for await (const { left, right } of view.createDiffStream(this.#known.version, range, opts)) {
+          if (left && !right) count++;
+          else if (!left && right) count--;
+        }
+      }
+      this.#known = { version: view.version, count };
+      return count;
+    } catch (err) {
+      // A block not here yet: the last complete count stands until the feed is whole again.
+      if (isNotAvailableYet(err)) return this.#known.count;
+      throw err;
+    } finally {
+      await view.close();
     }
-    this.#known = { version, count };
-    return count;
   }
 
   protected override async _close(): Promise<void> {
