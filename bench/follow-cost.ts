@@ -19,7 +19,7 @@ import { VenueKit } from '../tools/venue-kit/venue-kit.ts';
  *  - scanP50Ms / scanP99Ms: scan → print at the scanning printer (small photos, so mostly claim work);
  *  - slowestScanCpuMs: who used the CPU during the slowest scan (the scanning printer, the watchers
  *    together, this process with the in-process coordinator), from /proc every SAMPLE_MS.
- * BENCH_FOLLOW_PROF=<dir>: the second printer runs with `node --cpu-prof` (profile written on stop).
+ * BENCH_FOLLOW_PROF=<dir>: the scanning printer and the first watcher run with `node --cpu-prof` (profiles written on stop).
  * BENCH_FOLLOW_LIST=1: every scan's time in the JSON too (`scans`).
  * Last stdout line: one JSON object.
  */
@@ -100,7 +100,7 @@ async function main(kit: VenueKit): Promise<void> {
   const specs = Array.from({ length: PRINTERS }, (_, i) => ({
     name: `P${i}`,
     config: PRINTER_CONFIG,
-    process: { nodeArgs: i === 1 && PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [] },
+    process: { nodeArgs: i <= 1 && PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [] },
   }));
   const printers = await kit.startPrinters(specs);
   const [scanner, ...watchers] = printers as [EdgeProcess, ...EdgeProcess[]];
@@ -118,7 +118,9 @@ async function main(kit: VenueKit): Promise<void> {
   progress('idle window');
   const idleFrom = clock.now();
   const idleCpu0 = await cpuSecondsOf(pids);
+  const idleSampler = sampleCpu(pids);
   await clock.sleep(IDLE_WINDOW_MS);
+  const idleSamples = await idleSampler.stop();
   const idleRate = ((await cpuSecondsOf(pids)) - idleCpu0) / ((clock.now() - idleFrom) / 1000);
 
   progress(`${ORDERS} orders redeemed at ${scanner.name}`);
@@ -174,6 +176,12 @@ async function main(kit: VenueKit): Promise<void> {
       scanP99Ms: Math.round(percentile(scans, 99)),
       slowestScanCpuMs,
       scans: process.env.BENCH_FOLLOW_LIST ? scans.map(Math.round) : undefined,
+      idleWatchersCpuMsPerSample: process.env.BENCH_FOLLOW_LIST
+        ? idleSamples.map((s) => Math.round(s.perPid.reduce((a, b) => a + b, 0) * 1000))
+        : undefined,
+      watchersCpuMsPerSample: process.env.BENCH_FOLLOW_LIST
+        ? samples.map((s) => Math.round(s.perPid.slice(1).reduce((a, b) => a + b, 0) * 1000))
+        : undefined,
     }),
   );
 }

@@ -201,10 +201,23 @@ export function unpackRaster(data: Uint8Array, bytesPerRow: number, width: numbe
     throw new RangeError(`unpackRaster: expected ${bytesPerRow * height} bytes, got ${data.length}`);
   }
   const bits = new Uint8Array(width * height);
+  // A byte at a time (eight dots): the file printer unpacks every photo it writes a preview of.
+  const wholeBytes = width >> 3;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      bits[y * width + x] = (data[y * bytesPerRow + (x >> 3)]! >> (7 - (x & 7))) & 1;
+    const row = y * bytesPerRow;
+    let at = y * width;
+    for (let b = 0; b < wholeBytes; b++, at += 8) {
+      const v = data[row + b]!;
+      bits[at] = v >> 7;
+      bits[at + 1] = (v >> 6) & 1;
+      bits[at + 2] = (v >> 5) & 1;
+      bits[at + 3] = (v >> 4) & 1;
+      bits[at + 4] = (v >> 3) & 1;
+      bits[at + 5] = (v >> 2) & 1;
+      bits[at + 6] = (v >> 1) & 1;
+      bits[at + 7] = v & 1;
     }
+    for (let x = wholeBytes << 3; x < width; x++) bits[y * width + x] = (data[row + (x >> 3)]! >> (7 - (x & 7))) & 1;
   }
   return bits;
 }

@@ -49,6 +49,11 @@ export class FileTransport implements PrinterTransport {
   private jobBytes: Buffer[] = [];
   private sequence = 0;
   private lastError: string | undefined;
+  /**
+   * The .escpos files in the folder: read once at open, then kept as this transport writes them, so
+   * a job's dedupe check does not list a folder that grows by three files a print.
+   */
+  private printed: string[] = [];
 
   constructor(
     private readonly dir: string,
@@ -59,20 +64,19 @@ export class FileTransport implements PrinterTransport {
   async open(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     // Continue numbering after a restart so names stay unique and in print order.
-    for (const name of await fs.readdir(this.dir)) {
+    this.printed = (await fs.readdir(this.dir)).filter((name) => name.endsWith('.escpos'));
+    for (const name of this.printed) {
       const match = /Z-(\d+)-/.exec(name);
-      if (match && name.endsWith('.escpos')) this.sequence = Math.max(this.sequence, Number(match[1]));
+      if (match) this.sequence = Math.max(this.sequence, Number(match[1]));
     }
   }
 
   async close(): Promise<void> {}
 
-  /** Whether a job with this id already produced its output here. */
-  async hasPrinted(jobId: string): Promise<boolean> {
+  /** Whether a job with this id already produced its output here (since open, or before it). */
+  hasPrinted(jobId: string): boolean {
     const id = slug(jobId);
-    return (await fs.readdir(this.dir)).some(
-      (name) => name.endsWith('.escpos') && (name.includes(`-${id}-`) || name.endsWith(`-${id}.escpos`)),
-    );
+    return this.printed.some((name) => name.includes(`-${id}-`) || name.endsWith(`-${id}.escpos`));
   }
 
   unavailableReason(): string | undefined {
@@ -84,17 +88,17 @@ export class FileTransport implements PrinterTransport {
   }
 
   async query(request: Uint8Array): Promise<number | null> {
-    // One look at the folder answers it all (is it there, which marker files): a photo job asks
-    // twice per band, and every look is a trip through libuv's thread pool that replication shares.
-    let names: string[];
-    try {
-      names = await fs.readdir(this.dir);
-    } catch {
-      this.lastError = `output folder ${this.dir} is missing`;
+    // A photo job asks twice per band: three lookups that cost the same however many prints the
+    // folder holds (a listing of it grows by three files a print), side by side in libuv's pool.
+    const [folder, paperOut, coverOpen] = await Promise.all([
+      isDirectory(this.dir),
+      exists(path.join(this.dir, PAPER_OUT_FILE)),
+      exists(path.join(this.dir, COVER_OPEN_FILE)),
+    ]);
+    if (folder !== 'ok') {
+      this.lastError = `output folder ${this.dir} is ${folder}`;
       return null;
     }
-    const paperOut = names.includes(PAPER_OUT_FILE);
-    const coverOpen = names.includes(COVER_OPEN_FILE);
     const n = request[2];
     if (n === STATUS_QUERY.printer[2]) return STATUS_BASE | (paperOut || coverOpen ? 0x08 : 0);
     if (n === STATUS_QUERY.offline[2]) return STATUS_BASE | (coverOpen ? 0x04 : 0) | (paperOut ? 0x20 : 0);
@@ -112,7 +116,7 @@ export class FileTransport implements PrinterTransport {
     // A job id names a print across restarts: if its output is already in the folder, the print
     // happened before a crash and must not come out twice. The .escpos file appears atomically
     // (rename), so it is there or not; never half.
-    if (job.jobId && (await this.hasPrinted(job.jobId))) return;
+    if (job.jobId && this.hasPrinted(job.jobId)) return;
     this.sequence++;
     const stamp = new Date(this.clock.now()).toISOString().replace(/[:.]/g, '-');
     const name = job.jobId ? `${job.jobId}-${job.label}` : job.label;
@@ -137,6 +141,35 @@ export class FileTransport implements PrinterTransport {
     }
     // Last, so a watcher that sees the .escpos file finds its previews already there.
     await writeAtomically(path.join(this.dir, `${base}.escpos`), bytes);
+    this.printed.push(`${base}.escpos`);
+  }
+}
+
+/** Errors that mean "not there" for a marker file or the output folder. */
+const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR']);
+/** Errors that mean the folder is there but this process may not use it. */
+const FORBIDDEN_CODES = new Set(['EACCES', 'EPERM']);
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch (err) {
+    // A folder this process may not read is reported by the folder's own check.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (ABSENT_CODES.has(code) || FORBIDDEN_CODES.has(code)) return false;
+    throw err;
+  }
+}
+
+async function isDirectory(dir: string): Promise<'ok' | 'missing' | 'not accessible'> {
+  try {
+    return (await fs.stat(dir)).isDirectory() ? 'ok' : 'missing';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (ABSENT_CODES.has(code)) return 'missing';
+    if (FORBIDDEN_CODES.has(code)) return 'not accessible';
+    throw err;
   }
 }
 

@@ -65,9 +65,10 @@ export async function renderPhoto(
 /** A black-and-white PNG of exactly these dots (1 = black), for previews and operators. */
 export async function rasterPreviewPng(bits: Uint8Array, width: number, height: number): Promise<Buffer> {
   if (width < 1 || height < 1) throw new RangeError(`cannot preview an empty raster ${width}x${height}`);
-  const pixels = Buffer.alloc(width * height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = bits[i] ? 0 : WHITE;
-  return sharp(pixels, { raw: { width, height, channels: 1 } })
+  // Dots (1 = black) to grey levels in libvips, off the event loop: 1 → 0, 0 → WHITE.
+  return sharp(bits, { raw: { width, height, channels: 1 } })
+    .linear(-WHITE, WHITE)
+    .toColourspace('b-w')
     .png()
     .toBuffer();
 }
