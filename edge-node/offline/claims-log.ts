@@ -11,11 +11,17 @@ import {
   type ClaimLogRecord,
   type SeenClaimRecord,
 } from '../../shared/policy/offline-claim-rule.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 
 /** A peer's claim record waits at most this long for its block once its log announced it. */
 export const CLAIM_BLOCK_TIMEOUT_MS = 5_000;
+/**
+ * A record appended with `linger` waits at most this long for the next record to share its append.
+ * Every append costs each printer following the log a round of Hypercore messages however small it
+ * is (BENCHMARKS.md, bench:follow); an online order's `done` usually rides with the next claim.
+ */
+export const CLAIM_LINGER_MS = 1_000;
 /** Propagation samples kept for the status report. */
 const PROPAGATION_SAMPLES = 512;
 /** A claims log record is a few dozen bytes; anything much larger is not one. */
@@ -77,6 +83,9 @@ export class ClaimsLog extends Resource {
   readonly #byOrder = new Map<string, SeenClaimRecord[]>();
   readonly #propagationMs: number[] = [];
   #appending: Promise<unknown> = Promise.resolve();
+  /** Lingering records, stamped, waiting for the next append or CLAIM_LINGER_MS. */
+  #lingering: ClaimLogRecord[] = [];
+  #lingerTimer: Timer | null = null;
   #closed = false;
 
   constructor(opts: {
@@ -141,15 +150,56 @@ export class ClaimsLog extends Resource {
     }
   }
 
-  /** Appends a record to this printer's log, stamped after everything it has seen; durable locally. */
+  /**
+   * Appends a record to this printer's log, stamped after everything it has seen; durable locally
+   * when the promise resolves. Lingering records go in the same Hypercore append, before it.
+   */
   append(record: NewClaimLogRecord): Promise<SeenClaimRecord> {
+    const full = this.#stamp(record);
+    return this.#write([...this.#takeLingering(), full]).then((seen) => seen[seen.length - 1]!);
+  }
+
+  /**
+   * Stamps a record now and writes it with the next `append`, or on its own after CLAIM_LINGER_MS:
+   * for records nobody waits for and whose loss in a crash only changes a refusal's wording (an
+   * online order's `done`: the coordinator, not the claims logs, decides online orders).
+   */
+  linger(record: NewClaimLogRecord): void {
+    if (this.#closed) return;
+    this.#lingering.push(this.#stamp(record));
+    this.#lingerTimer ??= this.#clock
+      .setTimeout(() => {
+        this.#lingerTimer = null;
+        const records = this.#takeLingering();
+        if (records.length > 0)
+          this.#write(records).catch((err: unknown) =>
+            this.#logger.warn({ err }, 'could not write lingering records to the claims log'),
+          );
+      }, CLAIM_LINGER_MS)
+      .unref();
+  }
+
+  #stamp(record: NewClaimLogRecord): ClaimLogRecord {
+    return { ...record, hlc: this.#hlc.now() } as ClaimLogRecord;
+  }
+
+  #takeLingering(): ClaimLogRecord[] {
+    this.#lingerTimer?.cancel();
+    this.#lingerTimer = null;
+    const records = this.#lingering;
+    this.#lingering = [];
+    return records;
+  }
+
+  /** One Hypercore append of these records, in order, after the appends before it. */
+  #write(records: ClaimLogRecord[]): Promise<SeenClaimRecord[]> {
     const run = this.#appending.then(async () => {
       const own = this.#own;
       if (!own) throw new AppError('shutting_down', 'The claims log is not open; the claim is not recorded.');
-      const full = { ...record, hlc: this.#hlc.now() } as ClaimLogRecord;
-      const { length } = await own.append(Buffer.from(JSON.stringify(full)));
-      const seen: SeenClaimRecord = { printerKey: this.selfKey, seq: length - 1, record: full };
-      this.#index(seen);
+      const { length } = await own.append(records.map((r) => Buffer.from(JSON.stringify(r))));
+      const first = length - records.length;
+      const seen = records.map((record, i): SeenClaimRecord => ({ printerKey: this.selfKey, seq: first + i, record }));
+      for (const s of seen) this.#index(s);
       return seen;
     });
     this.#appending = run.catch(() => {});
@@ -179,6 +229,11 @@ export class ClaimsLog extends Resource {
 
   protected override async _close(): Promise<void> {
     this.#closed = true;
+    const lingering = this.#takeLingering();
+    if (lingering.length > 0)
+      await this.#write(lingering).catch((err: unknown) =>
+        this.#logger.warn({ err }, 'could not write lingering records to the claims log'),
+      );
     await this.#appending;
     for (const log of this.#peers.values()) log.range.destroy();
     await Promise.allSettled([...this.#peers.values()].map((l) => l.draining));

@@ -190,7 +190,17 @@ export class OfflineRedemption extends Resource implements OfflinePath {
   }
 
   async finished(orderId: string): Promise<void> {
-    await this.#claims?.append({ t: 'done', orderId }).catch((err: unknown) => {
+    const claims = this.#claims;
+    if (!claims) return;
+    // An order the coordinator granted: its `done` only words a peer's refusal ("printed" rather than
+    // "being printed"), so it waits to share the next append. One claimed here without the cloud is
+    // decided on the claims logs: its `done` is written at once.
+    const mine = claims.recordsFor(orderId).filter((r) => r.printerKey === this.selfKey && r.record.t === 'claim');
+    if (mine.length > 0 && mine.every((r) => r.record.t === 'claim' && r.record.mode === 'online')) {
+      claims.linger({ t: 'done', orderId });
+      return;
+    }
+    await claims.append({ t: 'done', orderId }).catch((err: unknown) => {
       this.#o.logger.warn({ err, orderId }, 'could not announce the prints on the venue claims log');
     });
   }
