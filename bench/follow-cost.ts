@@ -20,7 +20,7 @@ import { VenueKit } from '../tools/venue-kit/venue-kit.ts';
  *  - slowestScanCpuMs: who used the CPU during the slowest scan (the scanning printer, the watchers
  *    together, this process with the in-process coordinator), from /proc every SAMPLE_MS.
  * BENCH_FOLLOW_PROF=<dir>: the scanning printer and the first watcher run with `node --cpu-prof` (profiles written on stop).
- * BENCH_FOLLOW_LIST=1: every scan's time in the JSON too (`scans`).
+ * BENCH_FOLLOW_LIST=1: every scan's time and the watchers' CPU per sample (idle, then scans) in the JSON too.
  * Last stdout line: one JSON object.
  */
 const PRINTERS = Number(process.env.BENCH_FOLLOW_PRINTERS ?? 11);
