@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../shared/ports/clock.ts';
@@ -6,6 +6,7 @@ import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { VenueKit } from '../tools/venue-kit/venue-kit.ts';
+import { cpuSecondsOf, percentile, processCpuSeconds } from './process-cpu.ts';
 
 /**
  * `npm run bench:follow`: what an order redeemed at one printer costs every other printer of the
@@ -32,20 +33,8 @@ const PHOTO_SIDE_PX = 400;
 const IDLE_WINDOW_MS = 10_000;
 const CATCH_UP_TIMEOUT_MS = 120_000;
 const PRINTER_CONFIG = { schedule: { intervalMs: 2_000 } };
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
-const USER_HZ = 100;
 const clock = systemClock;
 const progress = (msg: string) => process.stderr.write(`[bench:follow] ${msg}\n`);
-
-async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
-  let sum = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    sum += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  }
-  return sum;
-}
 
 /** How often the CPU sampler reads the processes' CPU times. */
 const SAMPLE_MS = 100;
@@ -64,11 +53,11 @@ function sampleCpu(pids: readonly number[]): { stop: () => Promise<CpuSample[]> 
   const samples: CpuSample[] = [];
   let running = true;
   const loop = (async () => {
-    let last = await Promise.all(pids.map((p) => cpuSecondsOf([p])));
+    let last = await Promise.all(pids.map(processCpuSeconds));
     let lastSelf = process.cpuUsage();
     while (running) {
       await clock.sleep(SAMPLE_MS);
-      const now = await Promise.all(pids.map((p) => cpuSecondsOf([p])));
+      const now = await Promise.all(pids.map(processCpuSeconds));
       const self = process.cpuUsage(lastSelf);
       lastSelf = process.cpuUsage();
       samples.push({
@@ -86,11 +75,6 @@ function sampleCpu(pids: readonly number[]): { stop: () => Promise<CpuSample[]> 
       return samples;
     },
   };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function main(kit: VenueKit): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Corestore from 'corestore';
@@ -10,6 +10,7 @@ import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
+import { cpuSecondsOf, percentile, processCpuSeconds } from './process-cpu.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.
@@ -52,29 +53,6 @@ const PRINTER_CONFIG = { schedule: { intervalMs: 2_000 } };
 const HOLDINGS_POLL_MS = 500;
 const clock = systemClock;
 const progress = (msg: string) => process.stderr.write(`[bench:mesh] ${msg}\n`);
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
-const USER_HZ = 100;
-
-/** CPU seconds (user + system) these processes have used so far, together. */
-async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
-  let sum = 0;
-  for (const pid of pids) sum += await processCpuSeconds(pid);
-  return sum;
-}
-
-/** CPU seconds (user + system) a process has used so far, as its own process.cpuUsage() would say. */
-async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function main(kit: VenueKit): Promise<void> {
   progress(`uploading ${IMAGES} photos of ${IMAGE_SIDE}² px`);

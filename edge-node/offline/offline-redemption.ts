@@ -195,8 +195,10 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     // An order the coordinator granted: its `done` only words a peer's refusal ("printed" rather than
     // "being printed"), so it waits to share the next append. One claimed here without the cloud is
     // decided on the claims logs: its `done` is written at once.
-    const mine = claims.recordsFor(orderId).filter((r) => r.printerKey === this.selfKey && r.record.t === 'claim');
-    if (mine.length > 0 && mine.every((r) => r.record.t === 'claim' && r.record.mode === 'online')) {
+    const modes = claims
+      .recordsFor(orderId)
+      .flatMap((r) => (r.printerKey === this.selfKey && r.record.t === 'claim' ? [r.record.mode] : []));
+    if (modes.length > 0 && modes.every((mode) => mode === 'online')) {
       claims.linger({ t: 'done', orderId });
       return;
     }

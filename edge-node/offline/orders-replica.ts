@@ -72,6 +72,8 @@ export class OrdersReplica extends Resource {
    * whole feed, which a big event makes tens of thousands of entries long.
    */
   async count(): Promise<number> {
+    // Unchanged since the last count (most reports): no snapshot session to open and close.
+    if (this.#bee.version === this.#known.version) return this.#known.count;
     const view = this.#bee.snapshot();
     try {
       // A snapshot's version is set once it is ready.
