@@ -14,7 +14,8 @@ import { parseScenario } from '../sim/scenario.ts';
  *
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many; 1), SIM_VALIDATE_FIRST_SEED (the
- * scenario's seed), SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_SHAPING=1
+ * scenario's seed), SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_LOG_LEVEL=debug (a log line
+ * per sync cycle in those logs), SIM_VALIDATE_SHAPING=1
  * (shape the WAN with tc tbf in network namespaces: root only), SIM_VALIDATE_OUT (write both modes'
  * runs there as JSON). Diagnostics go to stderr.
  */
@@ -28,6 +29,7 @@ const STRATEGIES = (process.env.SIM_VALIDATE_STRATEGIES ?? 'mesh').split(',') as
 const SEEDS = Number(process.env.SIM_VALIDATE_SEEDS ?? 1);
 const FIRST_SEED = process.env.SIM_VALIDATE_FIRST_SEED;
 const LOG_DIR = process.env.SIM_VALIDATE_LOG_DIR;
+const LOG_LEVEL = process.env.SIM_VALIDATE_LOG_LEVEL === 'debug' ? 'debug' : 'info';
 const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
 const OUT_DIR = process.env.SIM_VALIDATE_OUT;
 
@@ -111,6 +113,7 @@ for (const strategy of STRATEGIES) {
           timeCompression: COMPRESSION,
           seed,
           logDir: LOG_DIR && join(LOG_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
+          logLevel: LOG_LEVEL,
           onDiagnostic: (m) => process.stderr.write(`[${strategy} ${seed}] ${m}\n`),
           linkShaping: SHAPING,
           onRunStats: (x) => {

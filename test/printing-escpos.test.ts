@@ -6,7 +6,9 @@ import {
   decodeRasterCommands,
   decodeTextLines,
   EscPosBuilder,
+  encodeRasterBands,
   isStatusByte,
+  moveDotsOffRealTimeCommands,
   parseStatus,
   RASTER_BAND_MAX_DOTS,
   STATUS_QUERY,
@@ -57,6 +59,11 @@ test('a photo encoded at 576 dots decodes back to the independently dithered ima
   t.is(stitched.width, WIDTH_DOTS);
   t.is(stitched.height, expected.height);
   t.is(firstDifference(stitched.bits, expected.bits), -1, 'decoded raster differs from the expected dithering');
+  // The render of this photo holds 23 real-time pairs; none reaches the printer.
+  for (const band of wire.bands) {
+    const data = bytes.subarray(band.offset + 8, band.offset + 8 + band.xBytes * band.yDots);
+    t.deepEqual(realTimePairs(data), [], 'no real-time command hidden in a band');
+  }
 
   // The module's own decoder agrees with the test's.
   const decoded = stitchBands(decodeRasterCommands(bytes));
@@ -212,6 +219,55 @@ test('parseStatus decodes every documented bit', (t) => {
 test('status queries hidden in raster data are counted', (t) => {
   t.is(countEmbeddedStatusQueries(Uint8Array.of(0x10, 0x04, 0x01, 0x00, 0x10, 0x04, 0x04, 0x10, 0x04, 0x05)), 2);
   t.is(countEmbeddedStatusQueries(Uint8Array.of(0x10, 0x04)), 0);
+});
+
+/** Offsets of DLE followed by EOT, ENQ or DC4: what a printer acts on wherever it finds it. */
+function realTimePairs(bytes: Uint8Array): number[] {
+  const at: number[] = [];
+  for (let i = 0; i + 1 < bytes.length; i++) {
+    if (bytes[i] === 0x10 && [0x04, 0x05, 0x14].includes(bytes[i + 1]!)) at.push(i);
+  }
+  return at;
+}
+
+const bitsSet = (byte: number) => byte.toString(2).replaceAll('0', '').length;
+
+test('raster data never carries a real-time command: the DLE dot moves one column left, nothing else changes', (t) => {
+  // Bytes drawn mostly from those that make real-time commands, as light photo areas do.
+  const alphabet = [0x10, 0x04, 0x05, 0x14, 0x01, 0x02, 0x00, 0x20, 0xff];
+  let seed = 0x2f6b_1d37;
+  const next = () => {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    return seed >>> 16;
+  };
+  const before = Uint8Array.from({ length: 20_000 }, () => alphabet[next() % alphabet.length]!);
+  t.true(realTimePairs(before).length > 500, 'the input is full of them');
+  const after = before.slice();
+  const moved = moveDotsOffRealTimeCommands(after);
+  t.deepEqual(realTimePairs(after), []);
+  let changed = 0;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === after[i]) continue;
+    changed++;
+    t.is(before[i], 0x10);
+    t.is(after[i], 0x20, 'the dot moved one column left, in the same byte');
+  }
+  t.is(moved, changed);
+  t.is(
+    after.reduce((n, b) => n + bitsSet(b), 0),
+    before.reduce((n, b) => n + bitsSet(b), 0),
+    'as many dots as before',
+  );
+  t.is(moveDotsOffRealTimeCommands(after), 0, 'nothing left to move');
+  // A DLE at the very end cannot pair with anything in this band: the next bytes are a header or a query.
+  t.is(moveDotsOffRealTimeCommands(Uint8Array.of(0x00, 0x10)), 0);
+
+  // Through the encoder: one 16-dot row whose bytes read DLE EOT 1 comes out with that dot moved.
+  const row = new Uint8Array(16);
+  row[3] = 1; // 0x10 in the first byte
+  row[13] = 1; // 0x04 in the second
+  const [band] = encodeRasterBands(row, 16, 1);
+  t.deepEqual([...band!.subarray(8)], [0x20, 0x04]);
 });
 
 const receipt = {

@@ -128,7 +128,7 @@ test('paper out after the first band pauses the job; it resumes without resendin
     .allBytes()
     .subarray(0)
     .reduce((n, _, i, a) => n + (a[i] === 0x10 && a[i + 1] === 0x04 ? 1 : 0), 0);
-  t.log(`DLE EOT sequences on the wire (queries and accidental ones in raster data): ${embedded}`);
+  t.log(`DLE EOT sequences on the wire (our status queries; raster data carries none): ${embedded}`);
   assertImage(t, fake.allBytes(), expected);
   const states = statuses.map((s) => s.state);
   t.deepEqual(states.slice(states.indexOf('paper_out')), ['paper_out', 'printing', 'ready']);

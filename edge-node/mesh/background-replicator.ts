@@ -258,12 +258,33 @@ export class BackgroundReplicator {
 
     // With a cloud lane the printer's cloud share and its LAN share move at once (a swarm, not a
     // two-phase copy); without one the LAN waits until the cloud has hung up (cloud-once).
+    const timed = async (part: Promise<void>): Promise<number> => {
+      await part;
+      return this.#o.clock.now() - now;
+    };
+    let cloudMs: number;
+    let lanMs: number;
     if (work.every((w) => w.replica.hasCloudLane === true)) {
-      await Promise.all([this.#cloudWork(work, report, true), this.#lanWork(work, report)]);
+      [cloudMs, lanMs] = await Promise.all([
+        timed(this.#cloudWork(work, report, true)),
+        timed(this.#lanWork(work, report)),
+      ]);
     } else {
-      await this.#cloudWork(work, report, false);
-      await this.#lanWork(work, report);
+      cloudMs = await timed(this.#cloudWork(work, report, false));
+      lanMs = await timed(this.#lanWork(work, report));
     }
+    this.#o.logger.debug?.(
+      {
+        cycle: this.cycles,
+        cloudBlocks: report.cloudBlocksRequested,
+        lanBlocks: report.lanBlocksRequested,
+        stillMissing: report.stillMissing,
+        cloudMs,
+        lanMs,
+        wokenDuring: this.#wakePending,
+      },
+      'sync cycle',
+    );
     return report;
   }
 

@@ -53,10 +53,12 @@ export async function fetchShareThroughLane(
   if (!fetchFromCloud) throw new TypeError('fetchShareThroughLane needs a replica with a cloud lane');
   // Asked of the main core first, so it takes each block from the lane the moment the lane has it.
   const handoff = replica.blobsCore.download({ blocks });
+  const startedAt = deps.clock.now();
   try {
     const complete = await deps.batches.fetch(blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
       fetchFromCloud.call(replica, { blocks: batch }),
     );
+    const laneDoneAt = deps.clock.now();
     if (!complete) {
       deps.logger.warn(
         {
@@ -82,6 +84,17 @@ export async function fetchShareThroughLane(
       ),
     ]);
     stop.abort();
+    deps.logger.debug?.(
+      {
+        eventId: replica.eventId,
+        blocks: blocks.length,
+        complete,
+        handedOff,
+        laneMs: laneDoneAt - startedAt,
+        handoffMs: deps.clock.now() - laneDoneAt,
+      },
+      'cloud share through the lane',
+    );
     if (complete && !handedOff) {
       // Why this happens is open (BENCHMARKS.md, validation-8 batch 13): say what both cores see.
       let notInMain = 0;

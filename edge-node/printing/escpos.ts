@@ -17,6 +17,8 @@ const ESC = 0x1b;
 const GS = 0x1d;
 const DLE = 0x10;
 const EOT = 0x04;
+const ENQ = 0x05;
+const DC4 = 0x14;
 const LF = 0x0a;
 
 /**
@@ -88,9 +90,9 @@ export function parseStatus(kind: StatusKind, byte: number): Partial<PrinterStat
 
 /**
  * How many real-time queries (`DLE EOT 1..4`) occur by accident inside a chunk of bytes. Printers
- * scan the incoming stream for real-time commands, even inside raster data, and answer them; light
- * photo areas are full of 0x10/0x04/0x01 bytes. The printer port uses this count to skip those stray
- * answers before reading the answer to its own query.
+ * scan the incoming stream for real-time commands, even inside raster data, and answer them. Our
+ * own rasters hold none (moveDotsOffRealTimeCommands); the printer port still counts them in what it
+ * sends and skips that many answers before reading the answer to its own query.
  */
 export function countEmbeddedStatusQueries(bytes: Uint8Array): number {
   let count = 0;
@@ -150,7 +152,37 @@ export function toPrintableAscii(text: string): string {
   return out;
 }
 
-/** Splits bits into bands and encodes each as one self-contained `GS v 0` command. */
+/** After DLE, these bytes make a real-time command: DLE EOT (status), DLE ENQ (recover), DLE DC4 (drawer pulse, power off, clear buffers). */
+const REAL_TIME_AFTER_DLE: ReadonlySet<number> = new Set([EOT, ENQ, DC4]);
+/** The DLE byte's one dot (bit 3 from the left) moved one column left (bit 2). */
+const DLE_DOT_MOVED_LEFT = 0x20;
+
+/**
+ * Printers act on real-time commands wherever they occur in what they receive, raster data
+ * included, and light photo areas are full of 0x10, 0x04 and 0x01 bytes. A query hidden in a band
+ * is answered like ours, and its answer can be taken for ours: a busy printer reads the rest of the
+ * band, and our query, only as its buffer drains, so ours may come seconds after the hidden one.
+ * Other pairs could pulse a cash drawer or clear the printer's buffers. So wherever a band's data
+ * holds DLE followed by EOT, ENQ or DC4, the DLE byte's single dot moves one column left (0x10 →
+ * 0x20, the same row): the row keeps its number of dots, one dot in tens of thousands moves one
+ * column, and 0x20 can neither start a command nor complete one. Changes `data` in place; returns
+ * how many dots moved.
+ */
+export function moveDotsOffRealTimeCommands(data: Uint8Array): number {
+  let moved = 0;
+  for (let i = 0; i + 1 < data.length; i++) {
+    if (data[i] === DLE && REAL_TIME_AFTER_DLE.has(data[i + 1]!)) {
+      data[i] = DLE_DOT_MOVED_LEFT;
+      moved++;
+    }
+  }
+  return moved;
+}
+
+/**
+ * Splits bits into bands and encodes each as one self-contained `GS v 0` command, with no real-time
+ * command hidden in its data (moveDotsOffRealTimeCommands).
+ */
 export function encodeRasterBands(
   bits: Uint8Array,
   width: number,
@@ -165,6 +197,7 @@ export function encodeRasterBands(
     const rows = Math.min(bandMaxDots, height - top);
     const slice = bits.subarray(top * width, (top + rows) * width);
     const { bytesPerRow, data } = packRaster(slice, width, rows);
+    moveDotsOffRealTimeCommands(data);
     if (bytesPerRow > RASTER_MAX_WIDTH_BYTES) throw new RangeError(`raster too wide: ${width} dots`);
     const header = Buffer.from([GS, 0x76, 0x30, 0, bytesPerRow & 0xff, bytesPerRow >> 8, rows & 0xff, rows >> 8]);
     bands.push(Buffer.concat([header, data]));

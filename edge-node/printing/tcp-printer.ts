@@ -16,7 +16,11 @@ import {
 } from './escpos-printer.ts';
 
 export const DEFAULT_PRINTER_TCP_PORT = 9100;
-/** After the first answer arrives, how long to wait for the rest when stray answers are expected. */
+/**
+ * After the first answer arrives, how long to wait for the rest when stray answers are expected:
+ * only for queries hidden in bytes we did not encode, since our rasters carry none
+ * (escpos.ts moveDotsOffRealTimeCommands).
+ */
 export const STRAY_ANSWER_SETTLE_MS = 100;
 /** Detects a printer that vanished without closing the connection (power cut) on an idle socket. */
 export const TCP_KEEPALIVE_INITIAL_DELAY_MS = 5000;

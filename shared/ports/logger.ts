@@ -6,4 +6,6 @@ export interface StructuredLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** Diagnostics too frequent for info (a line per sync cycle); pino's, when the level allows it. */
+  debug?(obj: object, msg?: string): void;
 }

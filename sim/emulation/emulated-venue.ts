@@ -53,14 +53,19 @@ export function emulatedVenue(dir: string, opts: { network?: VenueNetwork; clock
  * Printers P0..P(count-1) with the strategy's settings. `logDir`: each node's log is also written
  * to `<logDir>/<name>.log` (kept after the run).
  */
-export function emulatedPrinters(count: number, settings: EdgeNodeSettings, logDir?: string): PrinterSpec[] {
+export function emulatedPrinters(
+  count: number,
+  settings: EdgeNodeSettings,
+  logDir?: string,
+  logLevel: 'info' | 'debug' = 'info',
+): PrinterSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const name = `P${i}`;
     return {
       name,
       config: {
-        // 'info' because readiness is read from the "edge node ready" log line.
-        logLevel: 'info',
+        // At least 'info': readiness is read from the "edge node ready" log line.
+        logLevel,
         replication: settings.replication,
         schedule: settings.schedule,
         reportIntervalMs: settings.reportIntervalMs,

@@ -24,6 +24,8 @@ export interface RunEmulationOptions {
   workDir?: string;
   /** Keep each edge node's log in `<logDir>/<printer>.log` (for diagnosing a run). */
   logDir?: string;
+  /** The edge nodes' log level (default 'info'; 'debug' adds a line per sync cycle). */
+  logLevel?: 'info' | 'debug';
   /** Things worth knowing about the run that are not results (a node not answering, timings). */
   onDiagnostic?: (message: string) => void;
   /**
