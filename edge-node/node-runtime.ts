@@ -216,7 +216,7 @@ export class NodeRuntime extends Resource {
           apply: async (profile, grew) => {
             this.#applyMembership(profile);
             await this.#replicas?.follow(profile);
-            if (grew) this.#replicator?.wake();
+            if (grew) this.#replicator?.wake('grew');
           },
           uplinkUp: async () => {
             await this.#jobs?.offline?.uplinkUp(client);

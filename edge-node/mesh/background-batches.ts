@@ -31,22 +31,33 @@ export class BackgroundBatches {
     this.#o = opts;
   }
 
-  /** Fetches `blocks` batch by batch; false when a batch failed or stalled (the rest waits for a later cycle). */
-  async fetch(blocks: number[], stallMs: number, source: ByteSourceKind, download: BatchDownload): Promise<boolean> {
+  /**
+   * Fetches `blocks` batch by batch; false when a batch failed or stalled (the rest waits for a later
+   * cycle), or `stop` aborted: the batch in flight is dropped at once (blocks already under way
+   * still land) and no other starts.
+   */
+  async fetch(
+    blocks: number[],
+    stallMs: number,
+    source: ByteSourceKind,
+    download: BatchDownload,
+    stop?: AbortSignal,
+  ): Promise<boolean> {
     // A few batches in flight keep the pipe full between round trips; each stays small enough that
     // an on-demand fetch waits behind little (the batches stop the moment one starts).
     let next = 0;
-    let stop = false;
+    let failed = false;
     const worker = async () => {
-      while (!stop && !this.#o.signal.aborted && next < blocks.length) {
+      while (!failed && !this.#o.signal.aborted && !stop?.aborted && next < blocks.length) {
         const start = next;
         next += BACKGROUND_BATCH_BLOCKS;
-        const done = await this.#batch(blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS), stallMs, source, download);
-        if (!done) stop = true;
+        const batch = blocks.slice(start, start + BACKGROUND_BATCH_BLOCKS);
+        const done = await this.#batch(batch, stallMs, source, download, stop);
+        if (!done) failed = true;
       }
     };
     await Promise.all(Array.from({ length: BACKGROUND_PARALLEL_BATCHES }, worker));
-    return !stop && !this.#o.signal.aborted;
+    return !failed && !this.#o.signal.aborted && !stop?.aborted;
   }
 
   /**
@@ -54,19 +65,26 @@ export class BackgroundBatches {
    * arrived from its source for `stallMs` (a batch of blocks its owner is still receiving from the
    * cloud trickles in, and is not given up while it does).
    */
-  async #batch(batch: number[], stallMs: number, source: ByteSourceKind, download: BatchDownload): Promise<boolean> {
+  async #batch(
+    batch: number[],
+    stallMs: number,
+    source: ByteSourceKind,
+    download: BatchDownload,
+    stop: AbortSignal | undefined,
+  ): Promise<boolean> {
     const { clock, gate, bucket, signal } = this.#o;
     for (;;) {
       await gate.waitForTurn();
       const wait = bucket.take(batch.length * FEED_BLOCK_BYTES, clock.now());
       if (wait > 0) await clock.sleep(wait, signal).catch(() => {});
-      if (signal.aborted) return false;
+      if (signal.aborted || stop?.aborted) return false;
       const range = download(batch);
       const interrupted = gate.nextOnDemand().then(() => 'interrupted' as const);
-      // The stall timer is cancelled once the race is decided, and on close.
+      // The stall timer is cancelled once the race is decided, and on close or stop.
       const stall = new AbortController();
-      const onClose = (): void => stall.abort();
-      signal.addEventListener('abort', onClose, { once: true });
+      const onAbort = (): void => stall.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      stop?.addEventListener('abort', onAbort, { once: true });
       const outcome = await Promise.race([
         range.done().then(
           () => 'done' as const,
@@ -75,7 +93,8 @@ export class BackgroundBatches {
         this.#quietFor(stallMs, source, stall.signal),
         interrupted,
       ]);
-      signal.removeEventListener('abort', onClose);
+      signal.removeEventListener('abort', onAbort);
+      stop?.removeEventListener('abort', onAbort);
       stall.abort();
       range.destroy();
       if (outcome === 'interrupted') continue; // the same batch again once the fan is served

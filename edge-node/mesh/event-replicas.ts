@@ -105,9 +105,9 @@ export class EventReplicas {
     }
     this.#replicas.set(feed.eventId, replica);
     // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
-    replica.onGrowth(() => replicator()?.wake());
+    replica.onGrowth(() => replicator()?.wake('grew'));
     // A peer has new photos: what this printer could not get from anyone may be there now.
-    replica.have.onAnnouncement(() => replicator()?.wake());
+    replica.have.onAnnouncement(() => replicator()?.wake('holdings'));
     return replica;
   }
 
