@@ -18,6 +18,8 @@ const PEER = 'peer-a';
 const BLOBS_KEY = 'blobs-key';
 /** Clock steps while the LAN keeps delivering other bytes (under LAN_BATCH_STALL_MS, so it never stalls). */
 const STEP_MS = 500;
+/** Real time a close may take on a loaded machine (the manual clock does not move meanwhile). */
+const CLOSE_BOUND_REAL_MS = 10_000;
 
 /** The first chunks owned by each printer: one image per chunk, so ownership is per image. */
 function chunksOwned(): { self: number[]; peer: number[] } {
@@ -35,7 +37,7 @@ interface Range {
   settle(): void;
 }
 
-function venue() {
+function venue(opts: { handOff: boolean } = { handOff: true }) {
   const clock = new ManualClock(1_000_000);
   const owned = chunksOwned();
   const entryFor = (seq: number, chunk: number): SyncEntry => ({
@@ -89,7 +91,7 @@ function venue() {
     fetchFromCloud: ({ blocks }) => {
       cloudAsked.push(blocks);
       for (const b of blocks) held.add(b);
-      for (const r of waiting) if (r.blocks.every((b) => held.has(b))) r.settle();
+      if (opts.handOff) for (const r of waiting) if (r.blocks.every((b) => held.has(b))) r.settle();
       return range(blocks, true);
     },
     releaseCloudCopies: async () => {},
@@ -168,4 +170,24 @@ test('the feed grows during a LAN batch that waits on another owner: the new sha
   // The next cycle asks the LAN for the peer's image again.
   t.is(v.lanRanges.length, 2);
   t.false(v.lanRanges.at(-1)!.destroyed);
+});
+
+test('closing while a cloud share waits for its hand-off does not wait the hand-off out', async (t) => {
+  const v = venue({ handOff: false });
+  v.appendOwnPhoto();
+  v.replicator.ready();
+  await v.busyLan(STEP_MS);
+  t.is(v.cloudAsked.length, 1, 'the share went to the lane; the main core never takes it');
+  const at = v.clock.now();
+  // The manual clock stands still: close must not need LANE_HANDOFF_MS of it.
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  const closed = await Promise.race([
+    v.replicator.close().then(() => true),
+    new Promise<false>((resolve) => {
+      bound = setTimeout(() => resolve(false), CLOSE_BOUND_REAL_MS);
+    }),
+  ]);
+  clearTimeout(bound);
+  t.true(closed, 'close returned');
+  t.is(v.clock.now(), at);
 });

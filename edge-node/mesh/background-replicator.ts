@@ -346,7 +346,13 @@ export class BackgroundReplicator {
 
   #laneShareDeps(): LaneShareDeps {
     const { clock, logger, mesh } = this.#o;
-    return { batches: this.#batches, clock, logger, cloudConnections: () => mesh.cloudConnections?.() };
+    return {
+      batches: this.#batches,
+      clock,
+      logger,
+      cloudConnections: () => mesh.cloudConnections?.(),
+      signal: this.#abort.signal,
+    };
   }
 
   /** Everything else, from the venue's printers, rarest images first after a random start. */

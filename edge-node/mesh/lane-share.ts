@@ -34,6 +34,8 @@ export interface LaneShareDeps {
   logger: MeshLogger;
   /** Diagnostics for the stall warning: the cloud connections as they stand. */
   cloudConnections?: () => unknown;
+  /** Aborted when the replicator closes: the hand-off wait ends with it. */
+  signal?: AbortSignal;
 }
 
 export interface LaneShareResult {
@@ -78,7 +80,7 @@ export async function fetchShareThroughLane(
         () => true,
         () => false,
       ),
-      deps.clock.sleep(LANE_HANDOFF_MS, stop.signal).then(
+      deps.clock.sleep(LANE_HANDOFF_MS, deps.signal ? AbortSignal.any([stop.signal, deps.signal]) : stop.signal).then(
         () => false,
         () => false,
       ),
