@@ -37,7 +37,11 @@ interface Range {
   settle(): void;
 }
 
-function venue(opts: { handOff: boolean } = { handOff: true }) {
+function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
+  const handOff = opts.handOff ?? true;
+  /** While true the cloud delivers nothing; deliverCloud() lets everything asked so far through. */
+  let cloudHeld = opts.cloudHeld ?? false;
+  const heldBack: Array<() => void> = [];
   const clock = new ManualClock(1_000_000);
   const owned = chunksOwned();
   const entryFor = (seq: number, chunk: number): SyncEntry => ({
@@ -90,9 +94,15 @@ function venue(opts: { handOff: boolean } = { handOff: true }) {
     hasCloudLane: true,
     fetchFromCloud: ({ blocks }) => {
       cloudAsked.push(blocks);
-      for (const b of blocks) held.add(b);
-      if (opts.handOff) for (const r of waiting) if (r.blocks.every((b) => held.has(b))) r.settle();
-      return range(blocks, true);
+      const r = range(blocks, false);
+      const deliver = () => {
+        for (const b of blocks) held.add(b);
+        r.settle();
+        if (handOff) for (const w of waiting) if (w.blocks.every((b) => held.has(b))) w.settle();
+      };
+      if (cloudHeld) heldBack.push(deliver);
+      else deliver();
+      return r;
     },
     releaseCloudCopies: async () => {},
     updateCatalog: async () => {},
@@ -140,7 +150,11 @@ function venue(opts: { handOff: boolean } = { handOff: true }) {
       await clock.tick(STEP_MS);
     }
   };
-  return { clock, replicator, lanRanges, cloudAsked, appendOwnPhoto, busyLan, reports };
+  const deliverCloud = () => {
+    cloudHeld = false;
+    for (const deliver of heldBack.splice(0)) deliver();
+  };
+  return { clock, replicator, lanRanges, cloudAsked, appendOwnPhoto, busyLan, reports, deliverCloud };
 }
 
 test('the feed grows during a LAN batch that waits on another owner: the new share goes to the cloud at once', async (t) => {
@@ -170,6 +184,27 @@ test('the feed grows during a LAN batch that waits on another owner: the new sha
   // The next cycle asks the LAN for the peer's image again.
   t.is(v.lanRanges.length, 2);
   t.false(v.lanRanges.at(-1)!.destroyed);
+});
+
+test('the feed grows while the own share is still coming from the cloud: the LAN part goes on until it is in', async (t) => {
+  const v = venue({ cloudHeld: true });
+  const first = v.appendOwnPhoto();
+  v.replicator.ready();
+  t.teardown(() => v.replicator.close());
+  await v.busyLan(STEP_MS);
+  t.deepEqual(v.cloudAsked, [first]);
+  t.is(v.lanRanges.length, 1);
+
+  const second = v.appendOwnPhoto();
+  v.replicator.wake('grew');
+  await v.busyLan(2 * LAN_BATCH_STALL_MS);
+  t.false(v.lanRanges[0]!.destroyed, 'stopping the LAN now would not start the new share any sooner');
+  t.deepEqual(v.cloudAsked, [first]);
+
+  v.deliverCloud();
+  await v.busyLan(STEP_MS);
+  t.true(v.lanRanges[0]!.destroyed, 'stopped once the cloud part was done');
+  t.deepEqual(v.cloudAsked, [first, second], 'and the new share went to the cloud');
 });
 
 test('closing while a cloud share waits for its hand-off does not wait the hand-off out', async (t) => {

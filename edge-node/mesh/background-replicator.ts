@@ -105,8 +105,8 @@ export class BackgroundReplicator {
   #wake: (() => void) | null = null;
   /** woken while a cycle ran (live replication): run again at once. */
   #wakePending = false;
-  /** Stops the running cycle's LAN part (the feed grew: this printer's new share must not wait for it). */
-  #lanStop: AbortController | null = null;
+  /** The running cycle's LAN part, stopped once the feed grew and the cloud part is done (wake). */
+  #lanPart: { stop: AbortController; cloudDone: boolean; grew: boolean } | null = null;
   #lastRunAt: number | null = null;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
@@ -158,9 +158,9 @@ export class BackgroundReplicator {
    * keeps to its timer. A wake during a cycle is kept: the next cycle starts as soon as this one
    * ends, so blocks appended meanwhile do not wait for the next tick. Sync windows still hold.
    *
-   * `grew` (the feed is longer): the running cycle's LAN part stops at once, so the cycle ends as
-   * soon as its cloud part has, and the next one sends this printer's share of the new blocks to the
-   * cloud. Otherwise that share waited for LAN batches that wait on other owners' shares (given up
+   * `grew` (the feed is longer): the running cycle's LAN part stops as soon as its cloud part is
+   * done (at once if it is), so the cycle ends with its cloud part and the next one sends this
+   * printer's share of the new blocks to the cloud. Otherwise that share waited for LAN batches that wait on other owners' shares (given up
    * only after 5 s without any LAN byte, which a busy venue never has), and the whole venue waited
    * for it: up to 6 s per new photo in validation-8. Blocks already under way still land; the rest
    * are asked for again by the next cycle. A peer's new holdings (`holdings`) stop nothing.
@@ -170,7 +170,11 @@ export class BackgroundReplicator {
     if (this.#wake) this.#wake();
     else {
       this.#wakePending = true;
-      if (reason === 'grew') this.#lanStop?.abort();
+      const lan = this.#lanPart;
+      if (reason === 'grew' && lan) {
+        lan.grew = true;
+        if (lan.cloudDone) lan.stop.abort();
+      }
     }
   }
 
@@ -278,22 +282,27 @@ export class BackgroundReplicator {
     };
     let cloudMs: number;
     let lanMs: number;
-    const lanStop = new AbortController();
-    this.#lanStop = lanStop;
+    const lan = { stop: new AbortController(), cloudDone: false, grew: false };
+    this.#lanPart = lan;
+    const cloudPart = async (throughLane: boolean): Promise<number> => {
+      try {
+        return await timed(this.#cloudWork(work, report, throughLane));
+      } finally {
+        lan.cloudDone = true;
+        if (lan.grew) lan.stop.abort();
+      }
+    };
     try {
       if (work.every((w) => w.replica.hasCloudLane === true)) {
-        [cloudMs, lanMs] = await Promise.all([
-          timed(this.#cloudWork(work, report, true)),
-          timed(this.#lanWork(work, report, lanStop.signal)),
-        ]);
+        [cloudMs, lanMs] = await Promise.all([cloudPart(true), timed(this.#lanWork(work, report, lan.stop.signal))]);
       } else {
-        cloudMs = await timed(this.#cloudWork(work, report, false));
-        lanMs = await timed(this.#lanWork(work, report, lanStop.signal));
+        cloudMs = await cloudPart(false);
+        lanMs = await timed(this.#lanWork(work, report, lan.stop.signal));
       }
     } finally {
-      this.#lanStop = null;
+      this.#lanPart = null;
     }
-    report.lanStopped = lanStop.signal.aborted;
+    report.lanStopped = lan.stop.signal.aborted;
     this.#o.logger.debug?.(
       {
         cycle: this.cycles,
