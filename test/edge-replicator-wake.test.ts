@@ -42,6 +42,7 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
   /** While true the cloud delivers nothing; deliverCloud() lets everything asked so far through. */
   let cloudHeld = opts.cloudHeld ?? false;
   const heldBack: Array<() => void> = [];
+  let laneLengthChecks = 0;
   const clock = new ManualClock(1_000_000);
   const owned = chunksOwned();
   const entryFor = (seq: number, chunk: number): SyncEntry => ({
@@ -83,7 +84,10 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
       has: async (block) => held.has(block),
       // The main core: blocks the lane fetched arrive the moment it has them; the peer's never come.
       download: ({ blocks }) => {
-        const r = range(blocks, blocks.every((b) => held.has(b)));
+        const r = range(
+          blocks,
+          blocks.every((b) => held.has(b)),
+        );
         if (blocks.some((b) => Math.floor(b / RESPONSIBILITY_CHUNK_BLOCKS) === owned.peer[0])) lanRanges.push(r);
         else waiting.push(r);
         return r;
@@ -105,6 +109,10 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
       return r;
     },
     releaseCloudCopies: async () => {},
+    repeatLaneLength: () => {
+      laneLengthChecks++;
+      return false;
+    },
     updateCatalog: async () => {},
     entries: async () => entries,
     holds: async (e) => {
@@ -154,7 +162,17 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
     cloudHeld = false;
     for (const deliver of heldBack.splice(0)) deliver();
   };
-  return { clock, replicator, lanRanges, cloudAsked, appendOwnPhoto, busyLan, reports, deliverCloud };
+  return {
+    clock,
+    replicator,
+    lanRanges,
+    cloudAsked,
+    appendOwnPhoto,
+    busyLan,
+    reports,
+    deliverCloud,
+    laneLengthChecks: () => laneLengthChecks,
+  };
 }
 
 test('the feed grows during a LAN batch that waits on another owner: the new share goes to the cloud at once', async (t) => {
@@ -194,6 +212,7 @@ test('the feed grows while the own share is still coming from the cloud: the LAN
   await v.busyLan(STEP_MS);
   t.deepEqual(v.cloudAsked, [first]);
   t.is(v.lanRanges.length, 1);
+  t.is(v.laneLengthChecks(), 0, 'the lane has nothing yet');
 
   const second = v.appendOwnPhoto();
   v.replicator.wake('grew');
@@ -205,6 +224,7 @@ test('the feed grows while the own share is still coming from the cloud: the LAN
   await v.busyLan(STEP_MS);
   t.true(v.lanRanges[0]!.destroyed, 'stopped once the cloud part was done');
   t.deepEqual(v.cloudAsked, [first, second], 'and the new share went to the cloud');
+  t.true(v.laneLengthChecks() >= 1, 'once the lane had a share, the main core was checked for its length');
 });
 
 test('closing while a cloud share waits for its hand-off does not wait the hand-off out', async (t) => {

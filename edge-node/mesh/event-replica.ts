@@ -25,6 +25,7 @@ import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
+import { repeatLaneLength } from './lane-length.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
@@ -296,6 +297,19 @@ export class EventReplica extends Resource {
       ...summarizePeer(peer),
       isCloudLane: peer.remotePublicKey.toString('hex') === this.#lanePeerKey,
     }));
+  }
+
+  /**
+   * Says the lane core's length to the main core again if the main core has not heard it (a sync
+   * Hypercore can lose: lane-length.ts); without it the main core never takes the newest blocks
+   * from the lane. Returns whether it had to.
+   */
+  repeatLaneLength(): boolean {
+    if (!this.#cloudBlobs) return false;
+    return repeatLaneLength(this.blobsCore, this.#cloudBlobs.core, {
+      laneKeyHex: this.#lanePeerKey,
+      mainKeyHex: this.#laneMainKey,
+    });
   }
 
   /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */

@@ -24,6 +24,8 @@ export interface LaneReplica {
   };
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
+  /** Says the lane core's length to the main core again if it has not heard it (lane-length.ts). */
+  repeatLaneLength?(): boolean;
   cloudLanePeers?(): unknown;
   mainCorePeers?(): unknown;
 }
@@ -61,6 +63,8 @@ export async function fetchShareThroughLane(
       fetchFromCloud.call(replica, { blocks: batch }),
     );
     const laneDoneAt = deps.clock.now();
+    // The lane grew while fetching; Hypercore may have lost the message that tells the main core.
+    const lengthRepeated = complete && (replica.repeatLaneLength?.() ?? false);
     if (!complete) {
       deps.logger.warn(
         {
@@ -92,6 +96,7 @@ export async function fetchShareThroughLane(
         blocks: blocks.length,
         complete,
         handedOff,
+        lengthRepeated,
         laneMs: laneDoneAt - startedAt,
         handoffMs: deps.clock.now() - laneDoneAt,
       },
@@ -107,6 +112,7 @@ export async function fetchShareThroughLane(
           blocks: blocks.length,
           notInMain,
           waitedMs: LANE_HANDOFF_MS,
+          lengthRepeated,
           lane: replica.cloudLanePeers?.(),
           main: { ...mainView(replica), peers: replica.mainCorePeers?.() },
         },

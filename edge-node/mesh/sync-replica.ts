@@ -19,6 +19,8 @@ export interface SyncReplica {
   readonly hasCloudLane?: boolean;
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
+  /** Says the lane core's length to the main core again if it has not heard it (lane-length.ts). */
+  repeatLaneLength?(): boolean;
   cloudLanePeers?(): unknown;
   /** Diagnostics: the main blobs core's peers as it sees them. */
   mainCorePeers?(): unknown;

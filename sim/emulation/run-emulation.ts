@@ -120,7 +120,9 @@ async function emulateOnce(
   try {
     await venue.ready();
     const printers = totalPrinters(s);
-    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f), opts.logDir, opts.logLevel));
+    const nodes = await venue.startPrinters(
+      emulatedPrinters(printers, strategy.nodeSettings(s, f), opts.logDir, opts.logLevel),
+    );
     const links = printerLinks(s);
     const lastRedeemS = w.orders.reduce((m, o) => Math.max(m, o.redeemAt), 0);
     const endS = Math.max(s.durationS, lastRedeemS);

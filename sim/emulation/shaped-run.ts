@@ -31,7 +31,14 @@ const CHILD_STOP_GRACE_MS = 15_000;
 export interface ShapedJob {
   scenario: Scenario;
   strategy: StrategyName;
-  options: { timeCompression: number; maxPrinters?: number; seed?: number; workDir?: string; logDir?: string; logLevel?: 'info' | 'debug' };
+  options: {
+    timeCompression: number;
+    maxPrinters?: number;
+    seed?: number;
+    workDir?: string;
+    logDir?: string;
+    logLevel?: 'info' | 'debug';
+  };
   network: VenueNetwork;
 }
 
