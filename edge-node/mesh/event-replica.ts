@@ -25,7 +25,7 @@ import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
-import { repeatLaneLength } from './lane-length.ts';
+import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
@@ -301,7 +301,7 @@ export class EventReplica extends Resource {
 
   /**
    * Says the lane core's length to the main core again if the main core has not heard it (a sync
-   * Hypercore can lose: lane-length.ts); without it the main core never takes the newest blocks
+   * Hypercore can lose: length-announcements.ts); without it the main core never takes the newest blocks
    * from the lane. Returns whether it had to.
    */
   repeatLaneLength(): boolean {
@@ -310,6 +310,14 @@ export class EventReplica extends Resource {
       laneKeyHex: this.#lanePeerKey,
       mainKeyHex: this.#laneMainKey,
     });
+  }
+
+  /**
+   * Says this printer's length again to the LAN peers whose last word shows they have not heard it
+   * (length-announcements.ts): after its cloud share arrives, they are the ones who need it.
+   */
+  repeatLengthToLanPeers(): number {
+    return repeatLengthWhereUnacknowledged(this.blobsCore, this.#lanePeerKey);
   }
 
   /** Whether the cloud's blocks reach the main core through a lane (so LAN fetches may run meanwhile). */

@@ -24,8 +24,10 @@ export interface LaneReplica {
   };
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
-  /** Says the lane core's length to the main core again if it has not heard it (lane-length.ts). */
+  /** Says the lane core's length to the main core again if it has not heard it (length-announcements.ts). */
   repeatLaneLength?(): boolean;
+  /** Says the main core's length again to LAN peers that have not acknowledged it (length-announcements.ts). */
+  repeatLengthToLanPeers?(): number;
   cloudLanePeers?(): unknown;
   mainCorePeers?(): unknown;
 }
@@ -90,6 +92,8 @@ export async function fetchShareThroughLane(
       ),
     ]);
     stop.abort();
+    // The share is here and LAN peers want it: make sure each has heard how long our core is now.
+    const lanPeersTold = handedOff ? (replica.repeatLengthToLanPeers?.() ?? 0) : 0;
     deps.logger.debug?.(
       {
         eventId: replica.eventId,
@@ -97,6 +101,7 @@ export async function fetchShareThroughLane(
         complete,
         handedOff,
         lengthRepeated,
+        lanPeersTold,
         laneMs: laneDoneAt - startedAt,
         handoffMs: deps.clock.now() - laneDoneAt,
       },

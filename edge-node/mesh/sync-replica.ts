@@ -19,8 +19,10 @@ export interface SyncReplica {
   readonly hasCloudLane?: boolean;
   fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
-  /** Says the lane core's length to the main core again if it has not heard it (lane-length.ts). */
+  /** Says the lane core's length to the main core again if it has not heard it (length-announcements.ts). */
   repeatLaneLength?(): boolean;
+  /** Says the main core's length again to LAN peers that have not acknowledged it (length-announcements.ts). */
+  repeatLengthToLanPeers?(): number;
   cloudLanePeers?(): unknown;
   /** Diagnostics: the main blobs core's peers as it sees them. */
   mainCorePeers?(): unknown;

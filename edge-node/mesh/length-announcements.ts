@@ -19,15 +19,24 @@ import { AppError } from '../../shared/errors.ts';
  */
 interface SyncingPeer {
   readonly remotePublicKey: Buffer;
+  /** How long this core is, as the peer last said. */
   readonly remoteLength: number;
+  /** How long the peer believes our core is, as it last said in its own sync. */
+  readonly lengthAcked: number;
   sendSync(): void;
 }
 
 function peersOf(core: Hypercore): SyncingPeer[] {
   const peers = core.peers as unknown as Array<Partial<SyncingPeer>>;
   for (const peer of peers) {
-    if (typeof peer.sendSync !== 'function' || typeof peer.remoteLength !== 'number')
-      throw new AppError('hypercore_internals_changed', undefined, { missing: 'Peer#sendSync / Peer#remoteLength' });
+    if (
+      typeof peer.sendSync !== 'function' ||
+      typeof peer.remoteLength !== 'number' ||
+      typeof peer.lengthAcked !== 'number'
+    )
+      throw new AppError('hypercore_internals_changed', undefined, {
+        missing: 'Peer#sendSync / Peer#remoteLength / Peer#lengthAcked',
+      });
   }
   return peers as SyncingPeer[];
 }
@@ -50,4 +59,22 @@ export function repeatLaneLength(
   if (!mainPeer) return false;
   mainPeer.sendSync();
   return true;
+}
+
+/**
+ * The same loss between two printers: this printer's core grew (its cloud share arrived) while a LAN
+ * peer's grew from elsewhere, and the peer never heard our new length, so it never asks us for the
+ * blocks only we hold yet. We cannot see the peer's view directly, but each peer's own sync says what
+ * it believes our length is (`lengthAcked`): where that is short of ours, we say it again. A peer that
+ * heard us but has had no reason to sync since gets a message it did not need (a few bytes). Skips
+ * `exceptKeyHex` (the node's own lane). Returns how many peers were told.
+ */
+export function repeatLengthWhereUnacknowledged(core: Hypercore, exceptKeyHex = ''): number {
+  let told = 0;
+  for (const peer of peersOf(core)) {
+    if (peer.lengthAcked >= core.length || peer.remotePublicKey.toString('hex') === exceptKeyHex) continue;
+    peer.sendSync();
+    told++;
+  }
+  return told;
 }
