@@ -108,7 +108,8 @@ export async function fetchShareThroughLane(
       'cloud share through the lane',
     );
     if (complete && !handedOff) {
-      // Why this happens is open (BENCHMARKS.md, validation-8 batch 13): say what both cores see.
+      // The known cause (a lost length announcement) is repaired above; should another appear,
+      // say what both cores see.
       let notInMain = 0;
       for (const b of blocks) if (!(await replica.blobsCore.has(b))) notInMain++;
       deps.logger.warn(
