@@ -18,22 +18,7 @@ import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
-import { feedEventRecord, feedImage as image, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
-
-/** Two corestores replicating in process (a LAN link, or the WAN link to the seeder). */
-function pipe(t: ExecutionContext, a: Corestore, b: Corestore): () => void {
-  const s1 = a.replicate(true);
-  const s2 = b.replicate(false);
-  s1.on('error', () => {});
-  s2.on('error', () => {});
-  s1.pipe(s2).pipe(s1);
-  const cut = () => {
-    s1.destroy();
-    s2.destroy();
-  };
-  t.teardown(cut);
-  return cut;
-}
+import { feedEventRecord, feedImage as image, pipeStores, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
 async function store(t: ExecutionContext, dir: string): Promise<Corestore> {
   const s = new Corestore(dir);
@@ -68,7 +53,7 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
   const peer = await store(t, join(dir, 'peer'));
   const peerCore = peer.get({ key: Buffer.from(descriptor.blobsKey, 'hex') });
   await peerCore.ready();
-  const cutPeer = pipe(t, peer, feeds.corestore);
+  const cutPeer = pipeStores(t, peer, feeds.corestore);
   await peerCore.download({ blocks: others }).done();
   cutPeer();
 
@@ -94,8 +79,8 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
   seederCore.on('upload', () => {
     wanBlocks++;
   });
-  pipe(t, lane.store, feeds.corestore);
-  pipe(t, main, peer);
+  pipeStores(t, lane.store, feeds.corestore);
+  pipeStores(t, main, peer);
   await waitFor(() => replica.blobsCore.length === length, 10_000);
 
   // The node wants everything; it asks the cloud for its own share only.

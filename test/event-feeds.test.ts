@@ -5,26 +5,20 @@ import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import type { EventRecord } from '../coordinator/store/records.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { deriveEventFeedKeyPairs, FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { feedEventRecord, feedImage as image, sha256Hex, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
+import {
+  feedEventRecord,
+  feedImage as image,
+  pipeStores,
+  sha256Hex,
+  tempDir,
+  waitFor,
+} from './fixtures/feed-fixtures.ts';
 
 async function openFeeds(t: ExecutionContext, dir: string): Promise<EventFeeds> {
   const feeds = new EventFeeds({ storageDir: join(dir, 'corestore') });
   await feeds.ready();
   t.teardown(() => feeds.close());
   return feeds;
-}
-
-/** Two corestores replicating in process; the streams are destroyed before the stores close. */
-function pipeStores(t: ExecutionContext, a: Corestore, b: Corestore): void {
-  const s1 = a.replicate(true);
-  const s2 = b.replicate(false);
-  s1.on('error', () => {});
-  s2.on('error', () => {});
-  s1.pipe(s2).pipe(s1);
-  t.teardown(() => {
-    s1.destroy();
-    s2.destroy();
-  });
 }
 
 const event: EventRecord = feedEventRecord('ev-feeds', 'v1');

@@ -6,7 +6,7 @@
  * from the cloud lane to the main core, and from a printer to a LAN peer.
  */
 import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import Corestore from 'corestore';
 import crypto from 'hypercore-crypto';
 import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
@@ -14,28 +14,10 @@ import { CloudLane } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { repeatLengthWhereUnacknowledged } from '../edge-node/mesh/length-announcements.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { feedEventRecord, feedImage as image, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
+import { feedEventRecord, feedImage as image, pipeStores, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
 /** Real time a hand-off of a few blocks takes at most on a loaded machine (in-process). */
 const HANDOFF_BOUND_MS = 10_000;
-
-/** `bKeyPair`: the noise key pair `b` replicates with (how `a`'s cores know it as a peer). */
-function pipe(
-  t: ExecutionContext,
-  a: Corestore,
-  b: Corestore,
-  bKeyPair?: { publicKey: Buffer; secretKey: Buffer },
-): void {
-  const s1 = a.replicate(true);
-  const s2 = bKeyPair ? b.replicate(false, { keyPair: bKeyPair }) : b.replicate(false);
-  s1.on('error', () => {});
-  s2.on('error', () => {});
-  s1.pipe(s2).pipe(s1);
-  t.teardown(() => {
-    s1.destroy();
-    s2.destroy();
-  });
-}
 
 interface SyncHook {
   remotePublicKey: Buffer;
@@ -73,6 +55,16 @@ async function within(done: Promise<unknown>, ms: number): Promise<boolean> {
   return settled;
 }
 
+/** The feed grows by one photo after `before` blocks: its new length and the photo's blocks. */
+async function appendPhoto(
+  feed: { appendBatch(images: ReturnType<typeof image>[]): Promise<unknown>; head(): { blobsLength: number } },
+  before: number,
+): Promise<{ after: number; share: number[] }> {
+  await feed.appendBatch([image('img-1', 4 * FEED_BLOCK_BYTES, 2)]);
+  const after = feed.head().blobsLength;
+  return { after, share: Array.from({ length: after - before }, (_, i) => before + i) };
+}
+
 const peerOf = (peers: unknown[], keyHex: string) =>
   (peers as SyncHook[]).find((p) => p.remotePublicKey.toString('hex') === keyHex)!;
 
@@ -94,7 +86,7 @@ test('a share in the lane reaches the main core even when the lane grew without 
   const replica = new EventReplica(main, descriptor, { onBytes: () => {}, isCloud: () => false, lane });
   await replica.ready();
   t.teardown(() => replica.close());
-  pipe(t, lane.store, feeds.corestore);
+  pipeStores(t, lane.store, feeds.corestore);
   const before = feed.head().blobsLength;
   await waitFor(() => replica.blobsCore.length === before, HANDOFF_BOUND_MS);
 
@@ -107,9 +99,7 @@ test('a share in the lane reaches the main core even when the lane grew without 
   const drop = dropSyncs(toMain);
 
   // A new photo: the lane fetches it from the cloud and grows; the main core does not hear of it.
-  await feed.appendBatch([image('img-1', 4 * FEED_BLOCK_BYTES, 2)]);
-  const after = feed.head().blobsLength;
-  const share = Array.from({ length: after - before }, (_, i) => before + i);
+  const { after, share } = await appendPhoto(feed, before);
   const handoff = replica.blobsCore.download({ blocks: share });
   t.teardown(() => handoff.destroy());
   await replica.fetchFromCloud({ blocks: share }).done();
@@ -143,9 +133,9 @@ test('a LAN peer that never heard a printer grow is told again, and takes the bl
   // The owner talks to the cloud and to its LAN peer; the peer only to the owner.
   const owner = await open('owner');
   const peer = await open('peer');
-  pipe(t, owner.store, feeds.corestore);
+  pipeStores(t, owner.store, feeds.corestore);
   const peerKeyPair = crypto.keyPair();
-  pipe(t, owner.store, peer.store, peerKeyPair);
+  pipeStores(t, owner.store, peer.store, peerKeyPair);
   const before = feed.head().blobsLength;
   await owner.core.download({ start: 0, end: before }).done();
   await waitFor(() => peer.core.length === before, HANDOFF_BOUND_MS);
@@ -153,9 +143,7 @@ test('a LAN peer that never heard a printer grow is told again, and takes the bl
   const toPeer = peerOf(owner.core.peers, peerKeyPair.publicKey.toString('hex'));
   t.truthy(toPeer, 'the owner core replicates with the peer');
   const drop = dropSyncs(toPeer);
-  await feed.appendBatch([image('img-1', 4 * FEED_BLOCK_BYTES, 2)]);
-  const after = feed.head().blobsLength;
-  const share = Array.from({ length: after - before }, (_, i) => before + i);
+  const { after, share } = await appendPhoto(feed, before);
   const wanted = peer.core.download({ blocks: share });
   t.teardown(() => wanted.destroy());
   await owner.core.download({ blocks: share }).done();
