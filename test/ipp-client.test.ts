@@ -3,10 +3,12 @@
  * Needs scripts/ensure-ipp.sh (CI runs it).
  */
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import sharp from 'sharp';
-import { IppClient, JobState, strings } from '../edge-node/printing/ipp/client.ts';
+import { IppClient, IppError, JobState, strings } from '../edge-node/printing/ipp/client.ts';
 import { attr } from '../edge-node/printing/ipp/encoding.ts';
 import { healthFrom } from '../edge-node/printing/ipp/printer-health.ts';
 import { IppLab, ippAvailable, type LabPrinter, PHOTO_MEDIA } from '../tools/ipp-lab.ts';
@@ -111,4 +113,22 @@ test.serial('bad URI and unreachable printer are clear errors', async (t) => {
   const dead = new IppClient({ uri: 'ipp://127.0.0.1:9/ipp/print', timeoutMs: 500 });
   await t.throwsAsync(dead.getPrinterAttributes(), { message: /Cannot reach the printer at ipp:\/\/127.0.0.1:9/ });
   dead.close();
+});
+
+test('a printer that hangs up mid-answer is unreachable, a known IPP error the station handles', async (t) => {
+  // Headers and part of a body, then the socket closes: cupsd or the printer went away.
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/ipp', 'content-length': '1000' });
+    res.write(Buffer.alloc(10));
+    setImmediate(() => res.socket?.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const c = new IppClient({ uri: `ipp://127.0.0.1:${port}/ipp/print` });
+  t.teardown(() => c.close());
+  const err = await t.throwsAsync(c.getPrinterAttributes());
+  t.true(err instanceof IppError, String(err));
+  t.is((err as IppError).code, 'printer_unreachable');
+  t.regex(err!.message, /closed during its answer/);
 });

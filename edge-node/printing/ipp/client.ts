@@ -204,7 +204,16 @@ export class IppClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
+          // The printer (or cupsd) went away mid-answer: unreachable, like a refused connection,
+          // not an unknown error that every caller would rethrow.
+          res.on('error', (err: Error) => {
+            reject(
+              new IppError(
+                'printer_unreachable',
+                `The connection to the printer at ${this.uri} closed during its answer (${err.message}).`,
+              ),
+            );
+          });
           res.on('end', () => {
             if (res.statusCode !== 200) {
               reject(
