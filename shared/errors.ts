@@ -367,6 +367,10 @@ export const ERRORS = {
   invalid_scenario: { status: 400, message: 'The scenario is not valid; the message names the field.' },
   invalid_sync_schedule: { status: 400, message: 'The sync schedule is not valid.' },
   invalid_bound_input: { status: 400, message: 'The bound needs positive rates and at least one printer.' },
+  invalid_publication_times: {
+    status: 400,
+    message: 'Publication times must cover every image, in upload order, none before its batch.',
+  },
   invalid_rate_limit: { status: 400, message: 'A bandwidth cap must be > 0 bytes/s (Infinity = uncapped).' },
   invalid_max_printers: { status: 400, message: 'The number of printers is out of range.' },
   invalid_netns_id: { status: 400, message: 'A namespace id is 1–8 lower-case letters or digits.' },

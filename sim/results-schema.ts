@@ -37,9 +37,9 @@ export interface StrategyRun {
   /** Replication lag over time: at each sample, the mean over printers of the age of the oldest image not held. */
   lagSeries: Array<{ t: number; meanLagSeconds: number; maxLagSeconds: number }>;
   /**
-   * Per upload batch: seconds until every printer held it, next to the Kumar–Ross bound for it.
-   * Emulation counts from when the batch was whole on the feed and says how long after its due time
-   * that was (`publishedAfterS`: the uploads themselves); the model publishes at the due time.
+   * Per upload batch: seconds from when it was whole on the feed until every printer held it, next
+   * to the Kumar–Ross bound for the photos still to come then (metrics.ts), and how long after its
+   * due time it was whole (`publishedAfterS`: the photographer's uploads; 0 when published at once).
    */
   batches: Array<{
     batch: number;

@@ -25,7 +25,15 @@ const uploadsSchema = z.discriminatedUnion(
   { error: 'expected kind "periodic" or "explicit"' },
 );
 
-export const eventSchema = z.strictObject({ uploads: uploadsSchema, imageSizeBytes: distSchema });
+export const eventSchema = z.strictObject({
+  uploads: uploadsSchema,
+  imageSizeBytes: distSchema,
+  /**
+   * How fast a batch's photos reach the feed, one after the other (the photographer's upload and
+   * the coordinator's ingest together), Mbit/s. Absent: a whole batch is on the feed at its time.
+   */
+  publishMbps: positive().optional(),
+});
 
 export const ordersSchema = z.discriminatedUnion(
   'kind',

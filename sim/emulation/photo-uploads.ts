@@ -16,9 +16,7 @@ export class PhotoUploads {
   readonly imageIds: Array<Promise<string>> = [];
   /** Per image, the bytes of the JPEG actually uploaded (0 until then). */
   readonly uploadedBytes: number[];
-  /** Per image, its batch's due time, simulated seconds. */
-  readonly uploadedAtS: number[];
-  /** Per batch: when its last photo was on the feed (uploads run one after the other). */
+  /** Per image: when the coordinator had it on the feed, simulated seconds (uploads run one after the other). */
   readonly publishedAtS: number[];
   /** Resolves when every batch is on the feed; rejects with the first failed upload. */
   readonly done: Promise<void>;
@@ -36,8 +34,7 @@ export class PhotoUploads {
       this.imageIds[i]!.catch(() => {});
     }
     this.uploadedBytes = new Array(w.images).fill(0);
-    this.uploadedAtS = new Array(w.images).fill(0);
-    this.publishedAtS = w.batches.map((b) => b.atS);
+    this.publishedAtS = Array.from(w.uploadAt);
     this.done = this.#upload(venue, w, new PhotoMaker(seed), seed, timeline, resolvers, diag);
   }
 
@@ -73,11 +70,10 @@ export class PhotoUploads {
           const i = b.first + k;
           const { id } = await venue.upload(jpegs[k]!, `img${i}.jpg`);
           this.uploadedBytes[i] = jpegs[k]!.length;
-          this.uploadedAtS[i] = b.atS;
+          this.publishedAtS[i] = simNow();
           this.#uploads++;
           resolvers[i]!.ok(id);
         }
-        this.publishedAtS[b.index] = simNow();
         this.#maxUploadLagS = Math.max(this.#maxUploadLagS, simNow() - b.atS);
         diag(`batch ${b.index}: due ${b.atS.toFixed(0)} s, uploaded by ${simNow().toFixed(0)} s`);
       }

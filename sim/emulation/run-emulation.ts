@@ -160,23 +160,18 @@ async function emulateOnce(
     }
     sampler.reportFailedPolls();
 
-    const { uploadedBytes, uploadedAtS, publishedAtS } = uploads;
+    const { uploadedBytes, publishedAtS } = uploads;
     const { services, printedHere } = fans;
     const wanBytes = sampler.bytes('bytesFromCloud');
     const lanBytes = sampler.bytes('bytesFromLan');
     const uniqueBytes = sum(uploadedBytes);
-    // Real upload sizes, not the scenario's draws: the bound and completion refer to the bytes that moved.
+    // Real upload sizes and publication times, not the scenario's draws: the bound and completion
+    // refer to the bytes that moved, from when each photo was on the feed (batchMetrics).
     const real: Workload = {
       ...w,
       imageBytes: Float64Array.from(uploadedBytes),
-      uploadAt: Float64Array.from(uploadedAtS),
-      // Completion counts from when the batch was whole on the feed: the model publishes a batch at
-      // once, while here the photographer's uploads take seconds (reported as `publishedAfterS`).
-      batches: w.batches.map((b) => ({
-        ...b,
-        atS: publishedAtS[b.index]!,
-        bytes: sum(uploadedBytes.slice(b.first, b.first + b.count)),
-      })),
+      uploadAt: Float64Array.from(publishedAtS),
+      batches: w.batches.map((b) => ({ ...b, bytes: sum(uploadedBytes.slice(b.first, b.first + b.count)) })),
       uniqueBytes,
     };
     // The printers' processing time, counted once (fan-wait.ts); calibrated after the run when too
@@ -189,7 +184,7 @@ async function emulateOnce(
     }
     const processingS = processingEstimateS(localSamples);
     diag(`processing time per redemption: ${(processingS * 1000).toFixed(0)} ms wall (${localSamples.length} samples)`);
-    opts.onRunStats?.({ maxUploadLagS: uploads.maxUploadLagS, processingS });
+    opts.onRunStats?.({ maxUploadLagS: uploads.maxUploadLagS, processingS, publishedAtS: [...publishedAtS] });
     const waits = simulatedWaits(services, f, links.printSeconds, processingS);
     const ok = services.flatMap((x, k) => (x.ok ? [waits[k]!] : []));
     return {
@@ -202,10 +197,7 @@ async function emulateOnce(
       fanWaitSeconds: quantiles(ok),
       allLocalShare: services.length > 0 ? services.filter((x) => x.allLocal).length / services.length : 0,
       lagSeries: sampler.lagSeries,
-      batches: batchMetrics(s, real, links, sampler.heldAt, printers).map((b, k) => ({
-        ...b,
-        publishedAfterS: Math.round((publishedAtS[k]! - w.batches[k]!.atS) * 1000) / 1000,
-      })),
+      batches: batchMetrics(s, real, links, sampler.heldAt, printers),
       redemptions: services.length,
       failedRedemptions: services.length - ok.length,
       events: uploads.uploads + fans.purchases + services.length,

@@ -2,4 +2,6 @@
 export interface EmulationRunStats {
   maxUploadLagS: number;
   processingS: number;
+  /** Per image: when it was on the feed, simulated seconds (a model run can replay them: withPublicationTimes). */
+  publishedAtS: number[];
 }

@@ -1,8 +1,10 @@
 /**
  * The run's metrics, from what the simulation recorded. Definitions (sim/MODEL.md has the long form):
  *  - quantiles: nearest-rank (the smallest value with at least p·n values ≤ it);
- *  - per batch: seconds from its upload until the last printer held its last image, next to the
- *    Kumar–Ross bound for its bytes (and N·F/C on a shared medium): the best any scheme could do.
+ *  - per batch: seconds from when its last photo was on the feed until the last printer held its
+ *    last image, next to the Kumar–Ross bound for its bytes (and N·F/C on a shared medium), taken
+ *    over the photos still to come when they were published one after the other: the best any
+ *    scheme could do.
  */
 
 import type { Quantiles, StrategyRun } from '../results-schema.ts';
@@ -47,7 +49,36 @@ export function batchBoundSeconds(
   return Math.max(kr, medium);
 }
 
-/** Per batch: when every printer held all of it (null if some printer never did), and the bound. */
+/**
+ * The floor for a batch whose photos reach the feed one after the other, counted from when its last
+ * photo did (`publishedAt[k]` for its k-th photo): photos k… are nowhere before publishedAt[k], so
+ * delivering them takes at least their own bound from then, whatever came before. With every photo
+ * published at once this is the batch's bound.
+ */
+export function streamBoundSeconds(
+  s: Scenario,
+  links: { up: readonly number[]; down: readonly number[] },
+  bytes: ArrayLike<number>,
+  publishedAt: ArrayLike<number>,
+): number {
+  const n = bytes.length;
+  if (n === 0) return 0;
+  const last = publishedAt[n - 1]!;
+  let suffixBytes = 0;
+  let bound = 0;
+  for (let k = n - 1; k >= 0; k--) {
+    suffixBytes += bytes[k]!;
+    // Photos published together form one suffix: only its first (largest) one can bind.
+    if (k > 0 && publishedAt[k - 1] === publishedAt[k]) continue;
+    bound = Math.max(bound, publishedAt[k]! - last + batchBoundSeconds(s, links, suffixBytes));
+  }
+  return bound;
+}
+
+/**
+ * Per batch: seconds from when its last photo was on the feed until every printer held all of it
+ * (null if some printer never did), that moment's delay after the batch's due time, and the bound.
+ */
 export function batchMetrics(
   s: Scenario,
   w: Workload,
@@ -65,11 +96,19 @@ export function batchMetrics(
         if (t > last) last = t;
       }
     }
+    const end = b.first + b.count;
+    const published = w.uploadAt[end - 1]!;
     return {
       batch: b.index,
       bytes: b.bytes,
-      completeSeconds: last === Number.POSITIVE_INFINITY ? null : last - b.atS,
-      boundSeconds: batchBoundSeconds(s, ports, b.bytes),
+      completeSeconds: last === Number.POSITIVE_INFINITY ? null : last - published,
+      boundSeconds: streamBoundSeconds(
+        s,
+        ports,
+        w.imageBytes.subarray(b.first, end),
+        w.uploadAt.subarray(b.first, end),
+      ),
+      publishedAfterS: Math.round((published - b.atS) * 1000) / 1000,
     };
   });
 }

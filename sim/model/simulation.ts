@@ -19,7 +19,7 @@ import { Desk } from './desk.ts';
 import { EventQueue } from './event-queue.ts';
 import { type Flow, type FlowSource, Network } from './network.ts';
 import { cpuReceiveBytesPerSec, effectivePrintSeconds } from './station-cpu.ts';
-import type { Workload } from './workload.ts';
+import type { UploadBatch, Workload } from './workload.ts';
 
 export const WAN_LINK = 0;
 export const POOL_LINK = 1;
@@ -204,11 +204,11 @@ export class Simulation implements SimContext {
 
   run(): void {
     const s = this.scenario;
-    for (const batch of this.workload.batches) {
-      this.at(batch.atS, () => {
-        this.#uploaded = batch.first + batch.count;
-        if (this.tracing) this.trace({ kind: 'upload', images: range(batch.first, batch.count) });
-        this.strategy.onUpload(this, batch);
+    for (const part of publications(this.workload)) {
+      this.at(this.workload.uploadAt[part.first]!, () => {
+        this.#uploaded = part.first + part.count;
+        if (this.tracing) this.trace({ kind: 'upload', images: range(part.first, part.count) });
+        this.strategy.onUpload(this, part);
       });
     }
     for (const order of this.workload.orders) this.desk.schedule(order);
@@ -329,4 +329,22 @@ export class Simulation implements SimContext {
 
 function range(first: number, count: number): number[] {
   return Array.from({ length: count }, (_, k) => first + k);
+}
+
+/**
+ * The feed's growth, in the order it happens: per batch, each run of its photos published at the
+ * same moment (the whole batch when it is published at once), as the strategies' `onUpload` sees it.
+ */
+export function* publications(w: Workload): Generator<UploadBatch> {
+  for (const b of w.batches) {
+    let first = b.first;
+    const end = b.first + b.count;
+    while (first < end) {
+      let next = first + 1;
+      let bytes = w.imageBytes[first]!;
+      while (next < end && w.uploadAt[next] === w.uploadAt[first]) bytes += w.imageBytes[next++]!;
+      yield first === b.first && next === end ? b : { index: b.index, atS: b.atS, first, count: next - first, bytes };
+      first = next;
+    }
+  }
 }

@@ -4,10 +4,12 @@
  * strategies of a seed see the same workload (common random numbers), so their differences come
  * from the strategy, not from the dice.
  */
+import { AppError } from '../../shared/errors.ts';
 import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-block.ts';
 import { seededRng } from '../../shared/policy/prng.ts';
 import { type Scenario, totalPrinters, uploadBatches } from '../scenario.ts';
 import { pickFromCdf, sample, sampleCount, zipfCdf } from './dist.ts';
+import { BYTES_PER_MBIT } from './simulation.ts';
 
 /** Attempts to draw a distinct image for an order before giving up on that item. */
 const DISTINCT_DRAW_ATTEMPTS = 16;
@@ -35,6 +37,11 @@ export interface OrderSpec {
 export interface Workload {
   images: number;
   imageBytes: Float64Array;
+  /**
+   * Per image: when it is on the feed (for sale, and visible to the printers). Its batch's time,
+   * or later when photos are published one after the other (`event.publishMbps`, or the times an
+   * emulation measured: `withPublicationTimes`); never decreasing in upload order.
+   */
   uploadAt: Float64Array;
   batchOf: Int32Array;
   /** First 64 KiB feed block of each image: images are appended to the blobs core in upload order. */
@@ -53,15 +60,22 @@ export function buildWorkload(s: Scenario, seed: number): Workload {
   const batchOf = new Int32Array(images);
   const firstBlock = new Float64Array(images);
   const batches: UploadBatch[] = [];
+  const publishBytesPerSec = s.event.publishMbps === undefined ? 0 : s.event.publishMbps * BYTES_PER_MBIT;
   let i = 0;
   let block = 0;
   let uniqueBytes = 0;
+  // The photographer's uploads go one after the other: a batch due while the last is still going
+  // waits for it.
+  let publishedUntil = 0;
   specs.forEach((spec, b) => {
     const batch: UploadBatch = { index: b, atS: spec.atS, first: i, count: spec.images, bytes: 0 };
     for (let k = 0; k < spec.images; k++, i++) {
       const bytes = Math.max(1, Math.round(sample(s.event.imageSizeBytes, sizeRng)));
       imageBytes[i] = bytes;
-      uploadAt[i] = spec.atS;
+      if (publishBytesPerSec > 0) {
+        publishedUntil = Math.max(publishedUntil, spec.atS) + bytes / publishBytesPerSec;
+        uploadAt[i] = publishedUntil;
+      } else uploadAt[i] = spec.atS;
       batchOf[i] = b;
       firstBlock[i] = block;
       block += Math.ceil(bytes / FEED_BLOCK_BYTES);
@@ -73,6 +87,44 @@ export function buildWorkload(s: Scenario, seed: number): Workload {
   const w: Workload = { images, imageBytes, uploadAt, batchOf, firstBlock, batches, uniqueBytes, orders: [] };
   w.orders = buildOrders(s, seed, w);
   return w;
+}
+
+/**
+ * The same workload (photos, sizes, orders) with each photo on the feed at the given time: a model
+ * run replaying the publication an emulation run measured, so that both count from the same moments.
+ */
+export function withPublicationTimes(w: Workload, publishedAtS: ArrayLike<number>): Workload {
+  if (publishedAtS.length !== w.images) {
+    throw new AppError(
+      'invalid_publication_times',
+      `Expected a publication time for each of the ${w.images} images, got ${publishedAtS.length}.`,
+    );
+  }
+  const uploadAt = Float64Array.from(publishedAtS);
+  let previous = 0;
+  for (let i = 0; i < w.images; i++) {
+    const due = w.batches[w.batchOf[i]!]!.atS;
+    if (!(Number.isFinite(uploadAt[i]!) && uploadAt[i]! >= due && uploadAt[i]! >= previous)) {
+      throw new AppError(
+        'invalid_publication_times',
+        `Image ${i} is published at ${uploadAt[i]} s: expected a time no earlier than its batch (${due} s) and the image before it (${previous} s).`,
+      );
+    }
+    previous = uploadAt[i]!;
+  }
+  return { ...w, uploadAt };
+}
+
+/** How many images are on the feed at time t (publication never decreases in upload order). */
+function publishedBy(w: Workload, t: number): number {
+  let lo = 0;
+  let hi = w.images;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (w.uploadAt[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the last batch uploaded at or before t, or -1. */
@@ -121,7 +173,8 @@ function buildOrders(s: Scenario, seed: number, w: Workload): OrderSpec[] {
   for (let id = 0; id < o.count; id++) {
     const purchaseAt = times[id]!;
     const last = batchAt(w.batches, purchaseAt);
-    const available = last < 0 ? 0 : w.batches[last]!.first + w.batches[last]!.count;
+    // Only photos on the feed can be bought: a batch still being published offers its first ones.
+    const available = publishedBy(w, purchaseAt);
     if (available === 0) continue;
     const items = Math.min(available, sampleCount(o.itemsPerOrder, rng, 1));
     picked.clear();
@@ -165,5 +218,5 @@ function pickImage(
   const age = (-popularity.halfLifeS / Math.LN2) * Math.log(1 - u1);
   const b = Math.max(0, Math.min(lastBatch, batchAt(w.batches, purchaseAt - age)));
   const batch = w.batches[b]!;
-  return batch.first + Math.floor(u2 * batch.count);
+  return Math.min(available - 1, batch.first + Math.floor(u2 * batch.count));
 }

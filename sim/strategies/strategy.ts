@@ -85,6 +85,10 @@ export interface Strategy {
   /** True when a redemption needs the cloud (order lookup or claim, one WAN RTT) before printing. */
   readonly redemptionNeedsWan: boolean;
   start(sim: SimContext): void;
+  /**
+   * Photos reached the feed: a whole batch, or (published one after the other) the next of its
+   * photos; `batch.index` and `atS` are the batch's, `first`/`count`/`bytes` what was just published.
+   */
   onUpload(sim: SimContext, batch: UploadBatch): void;
   /**
    * A fan is at `printer` and these images are not held there (some may already be requested):
