@@ -5,8 +5,8 @@ import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
+import { cpuSecondsOf, percentile, processCpuSeconds } from '../tools/venue-kit/process-cpu.ts';
 import { VenueKit } from '../tools/venue-kit/venue-kit.ts';
-import { cpuSecondsOf, percentile, processCpuSeconds } from './process-cpu.ts';
 
 /**
  * `npm run bench:follow`: what an order redeemed at one printer costs every other printer of the

@@ -62,6 +62,13 @@ function slowestBoundRatio(run: StrategyRun): number {
   );
 }
 
+/** The scenario's CPU per MB received, with the LAN bytes also served once (its first printer model). */
+function scenarioCpuMsPerMb(run: StrategyRun): number {
+  const model = scenario.venue.printerModels[scenario.venue.printers[0]!.model]!;
+  const served = run.lanBytes / Math.max(1, run.wanBytes + run.lanBytes);
+  return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0) * served;
+}
+
 /** Issue #16: model vs emulation within 25 % on mean batch completion. */
 const BATCH_TOLERANCE = 0.25;
 
@@ -101,6 +108,12 @@ function compare(model: StrategyRun, atOnce: StrategyRun, emulated: StrategyRun,
       1,
     ),
     emulationProcessingMs: round((stats?.processingS ?? Number.NaN) * 1000, 0),
+    // The printers' CPU per MB they received while batches replicated (serving the LAN bytes
+    // included), against what the scenario's printer model says it costs (issue #16 item 4).
+    emulationEdgeCpuMsPerMb: round(stats?.edgeCpuMsPerMbReplicating ?? Number.NaN, 1),
+    emulationEdgeCpuS: round(stats?.edgeCpuSeconds ?? Number.NaN, 1),
+    scenarioCpuMsPerMb: round(scenarioCpuMsPerMb(emulated), 1),
+    emulationCloudCpuS: stats?.cloudCpuSeconds == null ? null : round(stats.cloudCpuSeconds, 1),
     // The machine is shared: the 15-minute load average at the end of the run (2 cores here).
     loadAverage15m: round(loadavg()[2]!, 1),
   };
@@ -139,7 +152,10 @@ for (const strategy of STRATEGIES) {
     if (OUT_DIR) {
       await mkdir(OUT_DIR, { recursive: true });
       const file = join(OUT_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}${SHAPING ? '-shaped' : ''}.json`);
-      await writeFile(file, JSON.stringify({ model, modelAtOnce: atOnce, emulation: emulated }, null, 1));
+      await writeFile(
+        file,
+        JSON.stringify({ model, modelAtOnce: atOnce, emulation: emulated, emulationStats: measured }, null, 1),
+      );
     }
     const row = compare(model, atOnce, emulated, measured);
     rows.push(row);

@@ -100,7 +100,7 @@ test('the model publishes photo by photo and replicates while the photographer u
   t.is(uploads.length, w.images);
   uploads.forEach((e, k) => {
     t.deepEqual(e.images, [k]);
-    t.is(e.t, w.uploadAt[k]);
+    t.is(e.t, w.uploadAt[k]!);
   });
   // Completion counts from the last photo of each batch; the bound follows the photos still to
   // come (runModel's invariant checks held completion ≥ that bound).

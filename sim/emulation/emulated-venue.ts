@@ -39,6 +39,7 @@ export function emulatedVenue(dir: string, opts: { network?: VenueNetwork; clock
     network: opts.network,
     clock: opts.clock,
     httpTimeoutMs: EMULATION_HTTP_TIMEOUT_MS,
+    coordinator: { kind: 'process', priority: 10 },
     seed: {
       venueName: 'Emulated venue',
       eventName: 'Emulated event',

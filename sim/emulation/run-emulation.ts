@@ -21,12 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../shared/errors.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
+import { processCpuSeconds } from '../../tools/venue-kit/process-cpu.ts';
 import { batchMetrics, quantiles } from '../model/metrics.ts';
 import { printerLinks } from '../model/simulation.ts';
 import { buildWorkload, type Workload } from '../model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from '../results-schema.ts';
 import { type Scenario, totalPrinters } from '../scenario.ts';
 import { sum, summarizeRuns } from '../stats.ts';
+import { CpuSampler } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
 import { MAX_EMULATED_PRINTERS, type RunEmulationOptions, validateEmulationOptions } from './emulation-options.ts';
@@ -34,6 +36,7 @@ import { FanOrders } from './fan-orders.ts';
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoUploads } from './photo-uploads.ts';
 import { calibrateProcessing, printerChooser } from './redemption-desk.ts';
+import type { EmulationRunStats } from './run-stats.ts';
 import { runShapedEmulation } from './shaped-run.ts';
 import { StatusSampler } from './status-sampler.ts';
 import { wallTimeline } from './wall-timeline.ts';
@@ -123,6 +126,11 @@ async function emulateOnce(
     const nodes = await venue.startPrinters(
       emulatedPrinters(printers, strategy.nodeSettings(s, f), opts.logDir, opts.logLevel),
     );
+    // The printers' CPU over the run (replication, serving, status answers, the fans' prints), for
+    // comparison with the scenario's CPU per MB; and the cloud's, which shares this host.
+    const pids = nodes.flatMap((n) => (n.child.pid === undefined ? [] : [n.child.pid]));
+    const cloudPid = venue.coordinatorPid;
+    const cloudCpuAtStart = cloudPid === null ? 0 : await processCpuSeconds(cloudPid);
     const links = printerLinks(s);
     const lastRedeemS = w.orders.reduce((m, o) => Math.max(m, o.redeemAt), 0);
     const endS = Math.max(s.durationS, lastRedeemS);
@@ -131,6 +139,8 @@ async function emulateOnce(
     const uploads = new PhotoUploads(venue, w, seed, timeline, diag);
     const chooser = printerChooser(s, w, strategy.name, seed, printers);
     const fans = new FanOrders(venue, nodes, w.orders, uploads.imageIds, chooser, timeline, clock, diag);
+    const cpu = new CpuSampler(pids, timeline, clock);
+    await cpu.start();
     const sampler = new StatusSampler({
       nodes,
       eventId: venue.event.id,
@@ -148,8 +158,10 @@ async function emulateOnce(
       await timeline.until(endS);
     } finally {
       await sampler.stop();
+      await cpu.stop();
     }
     await sampler.poll(true);
+    const cloudCpuSeconds = cloudPid === null ? null : (await processCpuSeconds(cloudPid)) - cloudCpuAtStart;
     opts.onProgress?.(1);
     const stopped = nodes.filter((n) => n.exited() !== null);
     if (stopped.length > 0) {
@@ -184,7 +196,14 @@ async function emulateOnce(
     }
     const processingS = processingEstimateS(localSamples);
     diag(`processing time per redemption: ${(processingS * 1000).toFixed(0)} ms wall (${localSamples.length} samples)`);
-    opts.onRunStats?.({ maxUploadLagS: uploads.maxUploadLagS, processingS, publishedAtS: [...publishedAtS] });
+    const batches = batchMetrics(s, real, links, sampler.heldAt, printers);
+    opts.onRunStats?.({
+      maxUploadLagS: uploads.maxUploadLagS,
+      processingS,
+      publishedAtS: [...publishedAtS],
+      ...replicationCpu(cpu, real, batches, printers, endS),
+      cloudCpuSeconds,
+    });
     const waits = simulatedWaits(services, f, links.printSeconds, processingS);
     const ok = services.flatMap((x, k) => (x.ok ? [waits[k]!] : []));
     return {
@@ -197,7 +216,7 @@ async function emulateOnce(
       fanWaitSeconds: quantiles(ok),
       allLocalShare: services.length > 0 ? services.filter((x) => x.allLocal).length / services.length : 0,
       lagSeries: sampler.lagSeries,
-      batches: batchMetrics(s, real, links, sampler.heldAt, printers),
+      batches,
       redemptions: services.length,
       failedRedemptions: services.length - ok.length,
       events: uploads.uploads + fans.purchases + services.length,
@@ -208,4 +227,27 @@ async function emulateOnce(
     await rm(dir, { recursive: true, force: true });
     keepDir();
   }
+}
+
+/**
+ * The printers' CPU: over the whole run, and while batches replicated (from each batch's due time
+ * until every printer held it), per MB the printers received then (each printer receives each
+ * photo once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb` states.
+ */
+function replicationCpu(
+  cpu: CpuSampler,
+  w: Workload,
+  batches: StrategyRun['batches'],
+  printers: number,
+  endS: number,
+): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating'> {
+  const windows = batches.map((b, k) => {
+    const last = w.uploadAt[w.batches[k]!.first + w.batches[k]!.count - 1]!;
+    return { fromS: w.batches[k]!.atS, toS: b.completeSeconds === null ? endS : last + b.completeSeconds };
+  });
+  const receivedMb = (printers * sum(batches.map((b) => b.bytes))) / 1e6;
+  return {
+    edgeCpuSeconds: cpu.totalCpuSeconds,
+    edgeCpuMsPerMbReplicating: receivedMb > 0 ? (cpu.cpuSecondsDuring(windows) * 1000) / receivedMb : 0,
+  };
 }

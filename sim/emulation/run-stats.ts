@@ -4,4 +4,13 @@ export interface EmulationRunStats {
   processingS: number;
   /** Per image: when it was on the feed, simulated seconds (a model run can replay them: withPublicationTimes). */
   publishedAtS: number[];
+  /** CPU seconds the edge-node processes used from the first upload to the end of the run, together. */
+  edgeCpuSeconds: number;
+  /**
+   * The edge nodes' CPU while batches replicated (each from its due time until every printer held
+   * it), in ms per MB the printers received: the scenario's `cpuMsPerMb` (plus serving) as measured.
+   */
+  edgeCpuMsPerMbReplicating: number;
+  /** CPU seconds the coordinator used meanwhile (null: it ran in the emulation's own process). */
+  cloudCpuSeconds: number | null;
 }

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { spawnLogged, waitForLogLine } from './child-process.ts';
 import type { Owner } from './close-stack.ts';
@@ -28,6 +29,7 @@ export async function startCoordinatorProcess(
   owner: Owner,
   env: Record<string, string>,
   clock: Clock = systemClock,
+  priority?: number,
 ): Promise<CoordinatorProcess> {
   const proc = await spawnLogged(clock, ['coordinator/main.ts'], {
     // The kit buys through the test gateway's page; a coordinator runs it only when asked.
@@ -35,6 +37,7 @@ export async function startCoordinatorProcess(
     resumeBeforeStop: true,
   });
   owner.teardown(proc.stop);
+  if (priority !== undefined && proc.child.pid !== undefined) setPriority(proc.child.pid, priority);
   const url = await waitForLogLine(clock, proc, 'The coordinator', COORDINATOR_READY_TIMEOUT_MS, (e) =>
     e.msg === 'coordinator ready' && typeof e.url === 'string' ? e.url : undefined,
   );
@@ -47,7 +50,7 @@ export async function startCoordinatorProcess(
       await proc.exited;
     },
     restart() {
-      return startCoordinatorProcess(owner, { ...env, VPM_PORT: new URL(url).port }, clock);
+      return startCoordinatorProcess(owner, { ...env, VPM_PORT: new URL(url).port }, clock, priority);
     },
     pause() {
       proc.child.kill('SIGSTOP');

@@ -51,7 +51,15 @@ export type CoordinatorMode =
       /** Tax included in prices (kiosk receipts' tax line); 0 when left out. */
       taxRatePercent?: number;
     }
-  | { kind: 'process'; env?: Record<string, string> };
+  | {
+      kind: 'process';
+      env?: Record<string, string>;
+      /**
+       * The process's scheduling priority (os.setPriority: 0 normal, 19 lowest). The emulation
+       * lowers it so that on one shared host the cloud's work does not take the printers' CPU.
+       */
+      priority?: number;
+    };
 
 /** What the kit creates on the coordinator once it is up. */
 export interface VenueSeed {
@@ -173,6 +181,10 @@ export class VenueKit extends ReadyResource {
     if (!c) throw new AppError('venue_kit_wrong_mode', 'The coordinator runs as its own process.');
     return c;
   }
+  /** The coordinator's process id when it runs as its own process (null: in this one). */
+  get coordinatorPid(): number | null {
+    return this.#ready.process?.child.pid ?? null;
+  }
   /** The coordinator process (mode 'process' only). */
   get coordinatorProcess(): CoordinatorProcess {
     const c = this.#ready.process;
@@ -254,6 +266,7 @@ export class VenueKit extends ReadyResource {
           ...mode.env,
         },
         this.clock,
+        mode.priority,
       );
       if (ownBootstrap) bootstrap = [{ host: net.cloudHost, port: dhtPort }];
       base = proc.url;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 /**
- * CPU time of other processes, as bench:mesh and bench:follow measure the printers they spawn, and
+ * CPU time of other processes, as bench:mesh, bench:follow and the emulation measure the printers they spawn, and
  * the percentile both report their scans with.
  */
 
