@@ -42,8 +42,15 @@ export class PriorityGate {
   }
 }
 
-/** Hang up this long after the last user of the cloud connection let go (a burst reuses it). */
-export const CLOUD_IDLE_HANGUP_MS = 2_000;
+/**
+ * Hang up this long after the last user of the cloud connection let go, so that a burst reuses it:
+ * a photographer's upload puts a photo on the feed every 1–3 s, and with 2 s the owners of the
+ * next photo had hung up and dialled again for most of them (8–12 redials per printer in five
+ * batches of validation-8-short). A connection that waits costs the seeder a socket; the cloud
+ * lane (cloud-lane.ts) keeps it away from the main store, and without a lane a cycle hangs up at
+ * once (`hangUpIfIdle`).
+ */
+export const CLOUD_IDLE_HANGUP_MS = 10_000;
 
 /**
  * Reference-counted use of the cloud seeder connection: background cloud phases and on-demand

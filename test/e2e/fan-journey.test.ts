@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { CLOUD_IDLE_HANGUP_MS } from '../../edge-node/mesh/traffic.ts';
 import { api, buyAndPay } from '../../tools/venue-kit/http.ts';
 import { tempDir, waitFor } from '../fixtures/feed-fixtures.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from '../fixtures/venue-harness.ts';
@@ -65,11 +66,12 @@ test.serial(
     t.regex((await inFlight.textContent()) ?? '', /0 \/ 2/);
     await screenshot(ops, 'journey-2-ops-event-before');
 
-    // A cloud connection still open from start-up would serve photo 0 too; the fan arrives once it is idle.
+    // A cloud connection still open from start-up would serve photo 0 too; the fan arrives once it is
+    // idle (hung up CLOUD_IDLE_HANGUP_MS after its last use, and start-up may have used it late).
     const cloudIdle = await waitFor(
       async () =>
         !((await (await fetch(`${kioskPrinter.url}/status`)).json()) as { cloudConnected: boolean }).cloudConnected,
-      15_000,
+      CLOUD_IDLE_HANGUP_MS + 20_000,
       200,
     );
     t.true(cloudIdle, 'Printer K is not connected to the cloud before the fan arrives');
