@@ -10,7 +10,7 @@
  * - on-demand: no background sync, no LAN peers; a fan's photos come from the cloud.
  */
 import type { ReplicationMode } from '../../edge-node/config.ts';
-import { BYTES_PER_MBIT } from '../model/simulation.ts';
+import { BYTES_PER_MBIT } from '../model/units.ts';
 import type { StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
 import type { EdgeNodeSettings } from './emulated-venue.ts';

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AppError, isErrorCode } from '../../shared/errors.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
-import { BYTES_PER_MBIT } from '../model/simulation.ts';
+import { BYTES_PER_MBIT } from '../model/units.ts';
 import type { SimResults, StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
 import type { VenueNetwork } from './emulated-venue.ts';

@@ -10,7 +10,8 @@
 import type { Quantiles, StrategyRun } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
 import { kumarRossSeconds, sharedMediumSeconds } from './bound.ts';
-import { BYTES_PER_MBIT, type PrinterLinks } from './simulation.ts';
+import type { PrinterLinks } from './simulation.ts';
+import { BYTES_PER_MBIT } from './units.ts';
 import type { Workload } from './workload.ts';
 
 export function quantiles(values: readonly number[]): Quantiles {

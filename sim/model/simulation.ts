@@ -19,13 +19,13 @@ import { Desk } from './desk.ts';
 import { EventQueue } from './event-queue.ts';
 import { type Flow, type FlowSource, Network } from './network.ts';
 import { cpuReceiveBytesPerSec, effectivePrintSeconds } from './station-cpu.ts';
+import { BYTES_PER_MBIT } from './units.ts';
 import type { UploadBatch, Workload } from './workload.ts';
 
 export const WAN_LINK = 0;
 export const POOL_LINK = 1;
 export const MEDIUM_LINK = 2;
 export const FIRST_PORT_LINK = 3;
-export const BYTES_PER_MBIT = 125_000;
 /** How often (in processed events) the progress callback is offered a new fraction. */
 const PROGRESS_EVERY_EVENTS = 1 << 14;
 

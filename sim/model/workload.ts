@@ -9,7 +9,7 @@ import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-block.ts';
 import { seededRng } from '../../shared/policy/prng.ts';
 import { type Scenario, totalPrinters, uploadBatches } from '../scenario.ts';
 import { pickFromCdf, sample, sampleCount, zipfCdf } from './dist.ts';
-import { BYTES_PER_MBIT } from './simulation.ts';
+import { BYTES_PER_MBIT } from './units.ts';
 
 /** Attempts to draw a distinct image for an order before giving up on that item. */
 const DISTINCT_DRAW_ATTEMPTS = 16;
