@@ -12,8 +12,9 @@ import { parseScenario } from '../sim/scenario.ts';
  * both modes and prints WAN bytes and p95 fan wait side by side with their relative differences
  * (issue #4 item 7: within 15 %). The model runs after the emulation and publishes each photo when
  * the emulation's coordinator did (the photographer's uploads take seconds there), so that batch
- * completion counts from the same moments in both; the scenario's own timing is reported beside it. One JSON line per run, then a last line with the verdict; exit
- * code 1 when a figure differs by more than the tolerance.
+ * completion counts from the same moments in both; the scenario's own timing is reported beside it.
+ * One JSON line per run, then a last line with the verdict; exit code 1 when a figure differs by
+ * more than the tolerance.
  *
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many; 1), SIM_VALIDATE_FIRST_SEED (the

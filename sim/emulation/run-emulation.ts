@@ -242,8 +242,11 @@ function replicationCpu(
   endS: number,
 ): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating'> {
   const windows = batches.map((b, k) => {
-    const last = w.uploadAt[w.batches[k]!.first + w.batches[k]!.count - 1]!;
-    return { fromS: w.batches[k]!.atS, toS: b.completeSeconds === null ? endS : last + b.completeSeconds };
+    const dueS = w.batches[k]!.atS;
+    return {
+      fromS: dueS,
+      toS: b.completeSeconds === null ? endS : dueS + (b.publishedAfterS ?? 0) + b.completeSeconds,
+    };
   });
   const receivedMb = (printers * sum(batches.map((b) => b.bytes))) / 1e6;
   return {
