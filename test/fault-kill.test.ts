@@ -12,7 +12,7 @@ import { type Rng, seededRng } from '../shared/policy/prng.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { api } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { printedPhotos, printsPhoto } from './fixtures/print-output.ts';
+import { printedPhotoMismatch, printedPhotos } from './fixtures/print-output.ts';
 import { startProcessVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
 
 /**
@@ -407,7 +407,16 @@ test(`kill -9 of printers and coordinator across ${ORDERS} orders: none lost, no
     if (!imageId || checked.has(`${imageId}/${ph.dir}`)) continue;
     checked.add(`${imageId}/${ph.dir}`);
     const source = venue.images.find((i) => i.id === imageId)!.data;
-    t.true(await printsPhoto(join(ph.dir, ph.file), source, WIDTH_DOTS), why(`${ph.file} is the photo bought`));
+    const mismatch = await printedPhotoMismatch(join(ph.dir, ph.file), source, WIDTH_DOTS);
+    if (mismatch !== null) {
+      const others = [];
+      for (const other of venue.images) {
+        if (other.id === imageId) continue;
+        if ((await printedPhotoMismatch(join(ph.dir, ph.file), other.data, WIDTH_DOTS)) === null) others.push(other.id);
+      }
+      const instead = others.length > 0 ? `it is photo ${others.join(', ')}` : 'it is none of the event photos';
+      t.fail(why(`${ph.file} is not the photo bought (${imageId}): ${mismatch}; ${instead}`));
+    }
   }
   t.true(fansDone);
 });

@@ -5,9 +5,13 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import sharp from 'sharp';
 import { createPrinter } from '../edge-node/printing/create-printer.ts';
+import { packRaster } from '../edge-node/printing/dither.ts';
+import { moveDotsOffRealTimeCommands } from '../edge-node/printing/escpos.ts';
 import { COVER_OPEN_FILE, FilePrinter, PAPER_OUT_FILE } from '../edge-node/printing/file-printer.ts';
 import type { PrinterStatus, ReceiptInfo } from '../edge-node/printing/port.ts';
 import { formatLocalIso } from '../edge-node/printing/receipt.ts';
+import { renderPhoto } from '../edge-node/printing/render.ts';
+import { printedPhotoMismatch } from './fixtures/print-output.ts';
 import {
   firstDifference,
   goldenPrintBits,
@@ -218,4 +222,25 @@ test('a job id prints once: the same job again (a retry after a crash) adds no o
   await printer.printPhoto(image, { jobId: 'order1-2' });
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.escpos'));
   t.is(files.length, 3, files.join(', '));
+});
+
+test('the print-output fixture takes a photo whose dots the encoder moved off a real-time command as that photo, and no other', async (t) => {
+  const { dir, printer } = await setup(t);
+  // White, with two lone black dots at columns 3 and 13 of the top row: packed, bytes 0x10 0x04 (DLE EOT).
+  const width = WIDTH_DOTS;
+  const height = 8;
+  const pixels = Buffer.alloc(width * height * 3, 255);
+  for (const x of [3, 13]) pixels.fill(0, x * 3, x * 3 + 3);
+  const image = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+  const rendered = await renderPhoto(image, WIDTH_DOTS);
+  const { data } = packRaster(rendered.bits, rendered.width, rendered.height);
+  t.is(moveDotsOffRealTimeCommands(data), 1, 'the photo holds one DLE EOT pair the encoder must move');
+
+  await printer.printPhoto(image, { jobId: 'ord_dle-0' });
+  const [file] = await filesIn(dir, '.escpos');
+  t.is(await printedPhotoMismatch(path.join(dir, file!), image, WIDTH_DOTS), null);
+  const other = await makeTestPhoto(width, 300);
+  t.regex((await printedPhotoMismatch(path.join(dir, file!), other, WIDTH_DOTS)) ?? '', /expected 576×\d+/);
 });
