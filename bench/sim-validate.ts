@@ -19,7 +19,8 @@ import { parseScenario } from '../sim/scenario.ts';
  * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many; 1), SIM_VALIDATE_FIRST_SEED (the
  * scenario's seed), SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_LOG_LEVEL=debug (a log line
- * per sync cycle in those logs), SIM_VALIDATE_SHAPING=1
+ * per sync cycle in those logs), SIM_VALIDATE_CPU_PROF=<dir> (each edge node runs under `node --cpu-prof`
+ * and writes its profiles into <dir>/<run>/<printer>/ as it stops), SIM_VALIDATE_SHAPING=1
  * (shape the WAN with tc tbf in network namespaces: root only), SIM_VALIDATE_OUT (write both modes'
  * runs there as JSON). Diagnostics go to stderr.
  */
@@ -34,6 +35,7 @@ const SEEDS = Number(process.env.SIM_VALIDATE_SEEDS ?? 1);
 const FIRST_SEED = process.env.SIM_VALIDATE_FIRST_SEED;
 const LOG_DIR = process.env.SIM_VALIDATE_LOG_DIR;
 const LOG_LEVEL = process.env.SIM_VALIDATE_LOG_LEVEL === 'debug' ? 'debug' : 'info';
+const CPU_PROF_DIR = process.env.SIM_VALIDATE_CPU_PROF;
 const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
 const OUT_DIR = process.env.SIM_VALIDATE_OUT;
 
@@ -133,6 +135,7 @@ for (const strategy of STRATEGIES) {
           seed,
           logDir: LOG_DIR && join(LOG_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
           logLevel: LOG_LEVEL,
+          cpuProfDir: CPU_PROF_DIR && join(CPU_PROF_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
           onDiagnostic: (m) => process.stderr.write(`[${strategy} ${seed}] ${m}\n`),
           linkShaping: SHAPING,
           onRunStats: (x) => {

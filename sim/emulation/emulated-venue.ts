@@ -54,12 +54,22 @@ export function emulatedVenue(dir: string, opts: { network?: VenueNetwork; clock
  * Printers P0..P(count-1) with the strategy's settings. `logDir`: each node's log is also written
  * to `<logDir>/<name>.log` (kept after the run).
  */
+/** What the edge nodes of a run leave behind for diagnosing it. */
+export interface EmulationDiagnostics {
+  /** Keep each edge node's log in `<logDir>/<printer>.log`. */
+  logDir?: string;
+  /** The edge nodes' log level (default 'info'; 'debug' adds a line per sync cycle). */
+  logLevel?: 'info' | 'debug';
+  /** Run each edge node under `node --cpu-prof`, writing its profiles into `<cpuProfDir>/<printer>/` as it stops. */
+  cpuProfDir?: string;
+}
+
 export function emulatedPrinters(
   count: number,
   settings: EdgeNodeSettings,
-  logDir?: string,
-  logLevel: 'info' | 'debug' = 'info',
+  diagnostics: EmulationDiagnostics = {},
 ): PrinterSpec[] {
+  const { logDir, logLevel = 'info', cpuProfDir } = diagnostics;
   return Array.from({ length: count }, (_, i) => {
     const name = `P${i}`;
     return {
@@ -80,6 +90,9 @@ export function emulatedPrinters(
         statusTimeoutMs: EMULATION_HTTP_TIMEOUT_MS,
         keepLogLines: KEPT_LOG_LINES,
         ...(logDir ? { logFile: join(logDir, `${name}.log`) } : {}),
+        // Written when the node stops (its close on SIGTERM ends in a normal exit): one file per
+        // thread (tsx's loader runs in a worker), the main thread's the largest.
+        ...(cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, name)}`] } : {}),
       },
     };
   });

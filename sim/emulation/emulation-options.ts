@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StrategyName } from '../results-schema.ts';
 import { EMULATED_STRATEGIES } from './emulated-strategies.ts';
-import type { VenueNetwork } from './emulated-venue.ts';
+import type { EmulationDiagnostics, VenueNetwork } from './emulated-venue.ts';
 import type { EmulationRunStats } from './run-stats.ts';
 
 /** More compression than this turns a LAN fetch of tens of ms into minutes of "simulated" wait. */
@@ -11,7 +11,7 @@ export const MAX_TIME_COMPRESSION = 1000;
 /** Edge processes one emulation starts at most; N ≥ 20 is the target on a 2-core machine. */
 export const MAX_EMULATED_PRINTERS = 64;
 
-export interface RunEmulationOptions {
+export interface RunEmulationOptions extends EmulationDiagnostics {
   /** Simulated seconds per wall second (1 = real time). */
   timeCompression: number;
   /** Start at most this many edge processes (the scenario's printer groups are trimmed to it). */
@@ -22,10 +22,6 @@ export interface RunEmulationOptions {
   onProgress?: (fraction: number) => void;
   /** Parent of the run's temporary directory (default: the OS temp dir); the run removes its own dir. */
   workDir?: string;
-  /** Keep each edge node's log in `<logDir>/<printer>.log` (for diagnosing a run). */
-  logDir?: string;
-  /** The edge nodes' log level (default 'info'; 'debug' adds a line per sync cycle). */
-  logLevel?: 'info' | 'debug';
   /** Things worth knowing about the run that are not results (a node not answering, timings). */
   onDiagnostic?: (message: string) => void;
   /**

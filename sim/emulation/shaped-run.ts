@@ -14,7 +14,7 @@ import { systemClock } from '../../shared/ports/clock.ts';
 import { BYTES_PER_MBIT } from '../model/units.ts';
 import type { SimResults, StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
-import type { VenueNetwork } from './emulated-venue.ts';
+import type { EmulationDiagnostics, VenueNetwork } from './emulated-venue.ts';
 import {
   CLOUD_WAN_HOST,
   createShapedNetwork,
@@ -36,9 +36,7 @@ export interface ShapedJob {
     maxPrinters?: number;
     seed?: number;
     workDir?: string;
-    logDir?: string;
-    logLevel?: 'info' | 'debug';
-  };
+  } & EmulationDiagnostics;
   network: VenueNetwork;
 }
 
