@@ -32,3 +32,23 @@ test('only the samples inside the window count', (t) => {
   t.is(s.totalUs, 2_000);
   t.deepEqual(s.byPackage, [['hypercore', 2_000]]);
 });
+
+test("our own functions' total time includes what they call, once per sample even when they recur", (t) => {
+  // root → cycle (app) → plan (app) → cycle again (recursion) → _requestRange (hypercore).
+  const nested = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2] },
+      { id: 2, callFrame: frame('cycle', 'file:///repo/edge-node/mesh/background-replicator.ts'), children: [3] },
+      { id: 3, callFrame: frame('plan', 'file:///repo/shared/policy/sync-planner.ts'), children: [4] },
+      { id: 4, callFrame: frame('cycle', 'file:///repo/edge-node/mesh/background-replicator.ts'), children: [5] },
+      { id: 5, callFrame: frame('_requestRange', 'file:///x/node_modules/hypercore/lib/replicator.js') },
+    ],
+    startTime: 0,
+    samples: [5, 5, 3],
+    timeDeltas: [1_000, 1_000, 1_000],
+  };
+  t.deepEqual(summarise(nested).byAppFunctionTotal, [
+    ['cycle mesh/background-replicator.ts:10', 3_000],
+    ['plan policy/sync-planner.ts:10', 3_000],
+  ]);
+});

@@ -1,8 +1,9 @@
 /**
  * `node --import tsx tools/cpuprofile-summary.ts <file.cpuprofile> [fromUs toUs] [--top N]`: self time of a
  * V8 CPU profile (`node --cpu-prof`, e.g. bench:mesh with BENCH_LATE_CPU_PROF) by package and by
- * function, optionally only the samples between two timestamps in the profile's clock (bench:mesh
- * prints the late printer's replication window in it).
+ * function, and our own functions' total time (with what they call), optionally only the samples
+ * between two timestamps in the profile's clock (bench:mesh prints the late printer's replication
+ * window in it).
  *
  * Read it with care: V8 samples wall-clock time. A thread that is waiting for a core (a loaded
  * machine) is charged to whatever was on its stack, typically a native call that woke another thread
@@ -55,8 +56,13 @@ export function summarise(profile: CpuProfile, fromUs = -Infinity, toUs = Infini
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + profile.timeDeltas[i]!);
   }
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  // Our own functions with everything they call (each counted once per sample however deep it recurs):
+  // which of the node's operations the time belongs to, where self time shows only the leaf.
+  const byAppFunctionTotal = new Map<string, number>();
   let idleUs = 0;
   let totalUs = 0;
   for (const [id, us] of selfUs) {
@@ -70,9 +76,25 @@ export function summarise(profile: CpuProfile, fromUs = -Infinity, toUs = Infini
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
     const name = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const frame = byId.get(at)!.callFrame;
+      const w = where(frame.url);
+      if (!w.pkg.startsWith('app:')) continue;
+      const key = `${frame.functionName || '(anonymous)'} ${w.file}:${frame.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      byAppFunctionTotal.set(key, (byAppFunctionTotal.get(key) ?? 0) + us);
+    }
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { totalUs, idleUs, byPackage: sorted(byPackage), byFunction: sorted(byFunction) };
+  return {
+    totalUs,
+    idleUs,
+    byPackage: sorted(byPackage),
+    byFunction: sorted(byFunction),
+    byAppFunctionTotal: sorted(byAppFunctionTotal),
+  };
 }
 
 function main(argv: string[]): void {
@@ -94,6 +116,8 @@ function main(argv: string[]): void {
   for (const [k, us] of s.byPackage.slice(0, top)) out.push(`${ms(us)} ms ${share(us)}  ${k}`);
   out.push('--- self time by function');
   for (const [k, us] of s.byFunction.slice(0, top)) out.push(`${ms(us)} ms ${share(us)}  ${k}`);
+  out.push('--- total time (with callees) by our own functions');
+  for (const [k, us] of s.byAppFunctionTotal.slice(0, top)) out.push(`${ms(us)} ms ${share(us)}  ${k}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
