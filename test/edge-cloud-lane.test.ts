@@ -18,7 +18,14 @@ import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
-import { feedEventRecord, feedImage as image, pipeStores, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
+import {
+  feedEventRecord,
+  feedImage as image,
+  pipeStores,
+  runBlocks,
+  tempDir,
+  waitFor,
+} from './fixtures/feed-fixtures.ts';
 
 async function store(t: ExecutionContext, dir: string): Promise<Corestore> {
   const s = new Corestore(dir);
@@ -84,8 +91,8 @@ test('through the cloud lane the WAN carries only the blocks asked of the cloud,
   await waitFor(() => replica.blobsCore.length === length, 10_000);
 
   // The node wants everything; it asks the cloud for its own share only.
-  const all = replica.blobsCore.download({ blocks: [...own, ...others] });
-  const fromCloud = replica.fetchFromCloud({ blocks: own });
+  const all = replica.blobsCore.download({ start: 0, end: length });
+  const fromCloud = replica.fetchFromCloud({ start: own[0]!, end: own.at(-1)! + 1 });
   await fromCloud.done();
   await all.done();
   t.is(wanBlocks, own.length, 'the WAN carried the own share and nothing else');
@@ -153,7 +160,7 @@ function laneReplica(calls: string[]) {
       length: 20,
       has: async () => false,
       download: (range) => {
-        calls.push(`main ${range.blocks.join(',')}`);
+        calls.push(`main ${runBlocks(range).join(',')}`);
         return { done: () => cloudDone, destroy: () => {} };
       },
     },
@@ -168,7 +175,7 @@ function laneReplica(calls: string[]) {
     announceHoldings: async () => {},
     hasCloudLane: true,
     fetchFromCloud: (range) => {
-      calls.push(`cloud ${range.blocks.join(',')}`);
+      calls.push(`cloud ${runBlocks(range).join(',')}`);
       return { done: () => cloudDone, destroy: () => {} };
     },
     releaseCloudCopies: async (blocks) => {

@@ -12,6 +12,7 @@ import { seededRng } from '../shared/policy/prng.ts';
 import { RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../shared/policy/responsibility.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
+import { runBlocks } from './fixtures/feed-fixtures.ts';
 
 const SELF = 'self';
 const PEER = 'peer-a';
@@ -83,7 +84,8 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
       contiguousLength: 0,
       has: async (block) => held.has(block),
       // The main core: blocks the lane fetched arrive the moment it has them; the peer's never come.
-      download: ({ blocks }) => {
+      download: (run) => {
+        const blocks = runBlocks(run);
         const r = range(
           blocks,
           blocks.every((b) => held.has(b)),
@@ -96,7 +98,8 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
     catalog: { core: { contiguousLength: 1 } },
     have: { holders: () => 0 },
     hasCloudLane: true,
-    fetchFromCloud: ({ blocks }) => {
+    fetchFromCloud: (run) => {
+      const blocks = runBlocks(run);
       cloudAsked.push(blocks);
       const r = range(blocks, false);
       const deliver = () => {

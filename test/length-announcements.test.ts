@@ -102,7 +102,7 @@ test('a share in the lane reaches the main core even when the lane grew without 
   const { after, share } = await appendPhoto(feed, before);
   const handoff = replica.blobsCore.download({ blocks: share });
   t.teardown(() => handoff.destroy());
-  await replica.fetchFromCloud({ blocks: share }).done();
+  await replica.fetchFromCloud({ start: before, end: after }).done();
   t.true(drop.dropped() > 0, 'the lane tried to announce its new length');
   drop.restore();
   t.is(peerOf(replica.blobsCore.peers, lane.peerKey).remoteLength, before, 'the main core still has the old length');

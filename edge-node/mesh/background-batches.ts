@@ -2,12 +2,13 @@ import { FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
 import { BACKGROUND_BATCH_BLOCKS, BACKGROUND_PARALLEL_BATCHES } from '../../shared/policy/sync-planner.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { DownloadHandle } from './block-runs.ts';
 import type { PriorityGate } from './traffic.ts';
 
 export type ByteSourceKind = 'lan' | 'cloud';
 
 /** One background download of some blocks (a Hypercore range, on the main core or the cloud lane). */
-export type BatchDownload = (batch: number[]) => { done(): Promise<unknown>; destroy(): void };
+export type BatchDownload = (batch: number[]) => DownloadHandle;
 
 export interface BackgroundBatchesOptions {
   clock: Clock;

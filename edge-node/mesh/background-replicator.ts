@@ -6,6 +6,7 @@ import { planSyncCycle, type SyncPlan } from '../../shared/policy/sync-planner.t
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import { BackgroundBatches, type BatchDownload } from './background-batches.ts';
+import { downloadBlocks } from './block-runs.ts';
 import { CLOUD_BATCH_STALL_MS, fetchShareThroughLane, type LaneShareDeps } from './lane-share.ts';
 import { lanOrder, missingPieces, stampMissingSince } from './missing-pieces.ts';
 import type { SyncReplica } from './sync-replica.ts';
@@ -382,5 +383,5 @@ export class BackgroundReplicator {
 
 /** Background batches on the replica's main core (from whoever has the blocks). */
 function mainCoreDownload(replica: SyncReplica): BatchDownload {
-  return (batch) => replica.blobsCore.download({ blocks: batch });
+  return (batch) => downloadBlocks((run) => replica.blobsCore.download(run), batch);
 }

@@ -4,6 +4,7 @@ import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import crypto from 'hypercore-crypto';
 import { Resource } from '../../shared/lifecycle/resource.ts';
+import type { BlockRun } from './block-runs.ts';
 
 /**
  * The cloud lane: a second corestore that alone talks to the coordinator's seeders, piped in-process
@@ -91,7 +92,7 @@ export class CloudCore extends Resource {
   }
 
   /** Asks the cloud (the only other peer of the lane besides the main store) for these blocks. */
-  fetch(range: { blocks: number[] } | { start: number; end: number }): DownloadRange {
+  fetch(range: BlockRun): DownloadRange {
     return this.core.download(range);
   }
 

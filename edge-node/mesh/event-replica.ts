@@ -21,6 +21,7 @@ import {
   templateCatalogKey,
 } from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
+import type { BlockRun } from './block-runs.ts';
 import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
@@ -279,7 +280,7 @@ export class EventReplica extends Resource {
    * which must want them too (a download range of its own), takes them from the lane as they arrive;
    * without one, the main core asks whoever is attached.
    */
-  fetchFromCloud(range: { blocks: number[] } | { start: number; end: number }): DownloadRange {
+  fetchFromCloud(range: BlockRun): DownloadRange {
     return this.#cloudBlobs ? this.#cloudBlobs.fetch(range) : this.blobsCore.download(range);
   }
 

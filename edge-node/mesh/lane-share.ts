@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { BackgroundBatches } from './background-batches.ts';
+import { type BlockRun, type DownloadHandle, downloadBlocks } from './block-runs.ts';
 import type { MeshLogger } from './venue-mesh.ts';
 
 /** A cloud batch is given up for this cycle (and the cloud hung up on) after this long without cloud bytes. */
@@ -20,9 +21,9 @@ export interface LaneReplica {
     readonly length: number;
     readonly contiguousLength?: number;
     has(block: number): Promise<boolean>;
-    download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+    download(range: BlockRun): DownloadHandle;
   };
-  fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  fetchFromCloud?(range: BlockRun): DownloadHandle;
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
   /** Says the lane core's length to the main core again if it has not heard it (length-announcements.ts). */
   repeatLaneLength?(): boolean;
@@ -58,11 +59,11 @@ export async function fetchShareThroughLane(
   const fetchFromCloud = replica.fetchFromCloud;
   if (!fetchFromCloud) throw new TypeError('fetchShareThroughLane needs a replica with a cloud lane');
   // Asked of the main core first, so it takes each block from the lane the moment the lane has it.
-  const handoff = replica.blobsCore.download({ blocks });
+  const handoff = downloadBlocks((run) => replica.blobsCore.download(run), blocks);
   const startedAt = deps.clock.now();
   try {
     const complete = await deps.batches.fetch(blocks, CLOUD_BATCH_STALL_MS, 'cloud', (batch) =>
-      fetchFromCloud.call(replica, { blocks: batch }),
+      downloadBlocks((run) => fetchFromCloud.call(replica, run), batch),
     );
     const laneDoneAt = deps.clock.now();
     // The lane grew while fetching; Hypercore may have lost the message that tells the main core.

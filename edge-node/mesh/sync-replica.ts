@@ -1,3 +1,5 @@
+import type { BlockRun, DownloadHandle } from './block-runs.ts';
+
 /** What background replication needs of an event replica (EventReplica; a fake in the parity test). */
 export interface SyncReplica {
   readonly eventId: string;
@@ -7,7 +9,8 @@ export interface SyncReplica {
     /** Blocks [0, contiguousLength) are all held (Hypercore's own count): no need to ask about them. */
     readonly contiguousLength?: number;
     has(block: number): Promise<boolean>;
-    download(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+    /** Blocks [start, end) (block-runs.ts: never a block list). */
+    download(range: BlockRun): DownloadHandle;
   };
   readonly catalog: { readonly core: { readonly contiguousLength: number } };
   readonly have: { holders(seq: number): number };
@@ -17,7 +20,7 @@ export interface SyncReplica {
    * core, and the LAN phase waits until the cloud phase has hung up.
    */
   readonly hasCloudLane?: boolean;
-  fetchFromCloud?(range: { blocks: number[] }): { done(): Promise<unknown>; destroy(): void };
+  fetchFromCloud?(range: BlockRun): DownloadHandle;
   releaseCloudCopies?(blocks: Iterable<number>): Promise<void>;
   /** Says the lane core's length to the main core again if it has not heard it (length-announcements.ts). */
   repeatLaneLength?(): boolean;
