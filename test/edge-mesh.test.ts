@@ -46,6 +46,31 @@ test('4 edge-node processes: scheduled sync replicates each new batch to all, th
 });
 
 /**
+ * Issue #16: with ticks and profile refreshes ten minutes apart, a new photo still reaches every
+ * printer within seconds: the catalog's owner keeps its cloud connection open and hears the append,
+ * and the new length travels on over the LAN, waking each printer. Without that watch nobody is
+ * connected to the cloud between bursts and the venue waits for the next refresh.
+ */
+test('a new photo reaches every printer long before the next tick or profile refresh: one printer watches the feed', async (t) => {
+  t.timeout(120_000);
+  const venue = await startVenue(t, { images: 2 });
+  const slow = { schedule: { intervalMs: 600_000 }, reportIntervalMs: 600_000 };
+  const nodes = await Promise.all(['A', 'B', 'C'].map((n) => startVenuePrinter(t, venue, n, slow)));
+  t.true(await heldEverywhere(nodes, 2, 60_000), 'the first cycle took the photos already there');
+  // The others hang up once idle (CLOUD_IDLE_HANGUP_MS); the watcher stays.
+  const connected = async () =>
+    (await Promise.all(nodes.map((n) => n.status()))).filter((s) => s.cloudConnected === true).length;
+  t.true(await waitFor(async () => (await connected()) <= 1, 40_000, 250), 'idle printers hung up');
+  t.is(await connected(), 1, 'one printer keeps the cloud connection: the catalog owner watches the feed');
+  const bytes = await noisyJpeg(200, 1200);
+  const res = await uploadImage(venue.base, venue.event.id, venue.photographer, bytes, 'new.jpg');
+  t.is(res.status, 201);
+  const uploadedAt = Date.now();
+  t.true(await heldEverywhere(nodes, 3, 45_000), 'every printer holds the new photo within 45 s (ticks: 600 s)');
+  t.log(`every printer held the new photo ${Date.now() - uploadedAt} ms after its upload`);
+});
+
+/**
  * D redeems a photo nobody holds (from the cloud), then E redeems the same photo: E must take it
  * from D over the LAN with 0 bytes from the cloud. `e2.host` puts E on an address of its own; `e2.lanDeadlineMs` is how long E waits for the LAN.
  */

@@ -109,6 +109,8 @@ export class BackgroundReplicator {
   /** The running cycle's LAN part, stopped once the feed grew and the cloud part is done (wake). */
   #lanPart: { stop: AbortController; cloudDone: boolean; grew: boolean } | null = null;
   #lastRunAt: number | null = null;
+  /** The cloud connection kept open while this printer watches the feeds for the venue (#keepWatch). */
+  #watch: { release: () => void } | null = null;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
   readonly #abort = new AbortController();
@@ -186,6 +188,7 @@ export class BackgroundReplicator {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#dropWatch();
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
@@ -204,8 +207,10 @@ export class BackgroundReplicator {
       if (this.#closed) return;
       if (!isSyncAllowed(this.#o.schedule, this.#o.clock.now())) {
         // Outside the sync windows nothing runs, woken or not (the next opening is due next). A star
-        // boundary outside them is skipped, not retried until the clock moves on.
+        // boundary outside them is skipped, not retried until the clock moves on. Nobody watches the
+        // feeds for the venue either.
         if (this.#star) this.#lastRunAt = this.#o.clock.now();
+        this.#dropWatch();
         continue;
       }
       this.#lastRunAt = this.#o.clock.now();
@@ -250,6 +255,7 @@ export class BackgroundReplicator {
     ];
     const shares = new ResponsibilityMap(online);
     const work: CycleWork[] = [];
+    let watcher = false;
     for (const replica of this.#o.replicas()) {
       const head = profile.feeds.find((f) => f.eventId === replica.eventId)?.head;
       const length = Math.max(head?.blobsLength ?? 0, replica.blobsCore.length);
@@ -271,10 +277,14 @@ export class BackgroundReplicator {
       const lan = blocksOf([...plan.lan, ...plan.later]);
       const catalogBehind = (head?.catalogLength ?? 0) > replica.catalog.core.contiguousLength;
       const catalogMine = shares.ownerOf(replica.descriptor.catalogKey, 0) === this.#o.selfKey;
+      if (catalogMine) watcher = true;
       // The catalog comes along with any cloud work; alone, only its owner (or a star node) dials for it.
       if (catalogBehind && cloud.length === 0 && (this.#star || catalogMine)) cloud.push(-1);
       work.push({ replica, cloud, lan });
     }
+    await this.#keepWatch(
+      watcher && !this.#star && work.length > 0 && work.every((w) => w.replica.hasCloudLane === true),
+    );
 
     // With a cloud lane the printer's cloud share and its LAN share move at once (a swarm, not a
     // two-phase copy); without one the LAN waits until the cloud has hung up (cloud-once).
@@ -321,6 +331,35 @@ export class BackgroundReplicator {
     return report;
   }
 
+  /**
+   * The owner of an event's catalog (one printer per venue, by the same rendezvous hashing as the
+   * shares) keeps its cloud connection open while it syncs, so the venue hears of a new photo the
+   * moment the coordinator appends it: the seeder tells the lane, the lane the main core, the main
+   * core its LAN peers, and each of them wakes ('append' → wake('grew')). With every printer hung up
+   * between bursts, the first photo of a burst waited for a profile refresh (up to
+   * `reportIntervalMs`, 10 s): a burst uploaded in 10 s was all on the feed before most printers
+   * started on it (validation-8's first batch: 1.8–8.5 × its bound). Only through a cloud lane: the
+   * seeder must never sit on the main store (cloud-once).
+   */
+  async #keepWatch(want: boolean): Promise<void> {
+    if (!want) {
+      this.#dropWatch();
+      return;
+    }
+    if (this.#watch) return;
+    const session = await this.#o.cloud.acquire();
+    if (!session.connected || this.#closed) {
+      session.release();
+      return;
+    }
+    this.#watch = session;
+  }
+
+  #dropWatch(): void {
+    this.#watch?.release();
+    this.#watch = null;
+  }
+
   /** What the plan sends to the cloud, and only that. */
   async #cloudWork(work: CycleWork[], report: CycleReport, throughLane: boolean): Promise<void> {
     const cloudWork = work.filter((w) => w.cloud.length > 0);
@@ -351,6 +390,8 @@ export class BackgroundReplicator {
       }
     } finally {
       session.release();
+      // A stalled connection is not kept for watching either: the next cycle dials afresh.
+      if (stalled) this.#dropWatch();
       if (!throughLane || stalled) this.#o.cloud.hangUpIfIdle();
     }
   }

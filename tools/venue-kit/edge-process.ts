@@ -15,6 +15,8 @@ export interface EdgeStatus {
   bytesFromLan: number;
   bytesFromCloud: number;
   lanPeers: number;
+  /** Connected to the cloud seeder right now. */
+  cloudConnected?: boolean;
   events: Array<{ eventId: string; imagesHeld: number; imagesTotal: number; oldestMissingAgeMs?: number | null }>;
   /** Offline redemption: paid orders this printer knows from the venue's orders feed. */
   offline?: { ordersKnown: number };

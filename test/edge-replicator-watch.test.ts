@@ -1,0 +1,100 @@
+/**
+ * Issue #16: one printer per venue (the catalog's owner) keeps its cloud connection open while it
+ * syncs, so the venue hears of a new photo when the coordinator appends it rather than at the next
+ * profile refresh. Only through a cloud lane: the seeder must never sit on the main store.
+ */
+import test from 'ava';
+import { BackgroundReplicator } from '../edge-node/mesh/background-replicator.ts';
+import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
+import { PriorityGate } from '../edge-node/mesh/traffic.ts';
+import { seededRng } from '../shared/policy/prng.ts';
+import { ResponsibilityMap } from '../shared/policy/responsibility.ts';
+import { TokenBucket } from '../shared/policy/token-bucket.ts';
+import { ManualClock } from '../shared/ports/clock.ts';
+
+const SELF = 'self';
+const PEER = 'peer-a';
+
+/** A catalog key the given printer owns when SELF and PEER are both online. */
+function catalogKeyOwnedBy(owner: string): string {
+  const shares = new ResponsibilityMap([SELF, PEER]);
+  for (let i = 0; ; i++) if (shares.ownerOf(`catalog-${i}`, 0) === owner) return `catalog-${i}`;
+}
+
+/** A printer with the whole feed already (nothing to fetch), counting its cloud sessions. */
+function printer(opts: { catalogKey: string; lane: boolean; peerOnline: () => boolean }) {
+  const clock = new ManualClock(1_000_000);
+  const sessions = { acquired: 0, released: 0 };
+  const replica: SyncReplica = {
+    eventId: 'e',
+    descriptor: { blobsKey: 'blobs-key', catalogKey: opts.catalogKey },
+    blobsCore: {
+      length: 0,
+      has: async () => true,
+      download: () => ({ done: async () => {}, destroy: () => {} }),
+    },
+    catalog: { core: { contiguousLength: 0 } },
+    have: { holders: () => 0 },
+    hasCloudLane: opts.lane,
+    updateCatalog: async () => {},
+    entries: async () => [],
+    holds: async () => true,
+    announceHoldings: async () => {},
+  };
+  const replicator = new BackgroundReplicator({
+    mesh: { settle: async () => {}, lanPeers: () => (opts.peerOnline() ? [PEER] : []) },
+    cloud: {
+      acquire: async () => {
+        sessions.acquired++;
+        return { connected: true, release: () => sessions.released++ };
+      },
+      hangUpIfIdle: () => {},
+    },
+    gate: new PriorityGate(),
+    replicas: () => [replica],
+    profile: () => ({
+      feeds: [{ eventId: 'e', head: { blobsLength: 0, catalogLength: 0 } }],
+      peers: { printers: [{ id: PEER, lastSeenAt: null }] },
+    }),
+    selfKey: SELF,
+    clock,
+    rng: seededRng('watch'),
+    schedule: { intervalMs: 60_000, windows: [], utcOffsetMinutes: 0 },
+    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+  return { replicator, sessions };
+}
+
+test('the catalog owner keeps one cloud connection across cycles with nothing to fetch, and lets go on close', async (t) => {
+  const { replicator, sessions } = printer({ catalogKey: catalogKeyOwnedBy(SELF), lane: true, peerOnline: () => true });
+  await replicator.runCycle();
+  await replicator.runCycle();
+  t.deepEqual(sessions, { acquired: 1, released: 0 });
+  await replicator.close();
+  t.deepEqual(sessions, { acquired: 1, released: 1 });
+});
+
+test('a printer that does not own the catalog dials nothing when it has nothing to fetch', async (t) => {
+  const { replicator, sessions } = printer({ catalogKey: catalogKeyOwnedBy(PEER), lane: true, peerOnline: () => true });
+  await replicator.runCycle();
+  t.deepEqual(sessions, { acquired: 0, released: 0 });
+  await replicator.close();
+});
+
+test('the watch goes when the owner changes (a printer came online) and never runs without a cloud lane', async (t) => {
+  // Alone, SELF owns every catalog; with PEER online this key is PEER's.
+  let peerOnline = false;
+  const alone = printer({ catalogKey: catalogKeyOwnedBy(PEER), lane: true, peerOnline: () => peerOnline });
+  await alone.replicator.runCycle();
+  t.deepEqual(alone.sessions, { acquired: 1, released: 0 }, 'alone it owns the catalog and watches');
+  peerOnline = true;
+  await alone.replicator.runCycle();
+  t.deepEqual(alone.sessions, { acquired: 1, released: 1 }, 'the new owner watches now');
+  await alone.replicator.close();
+
+  const laneless = printer({ catalogKey: catalogKeyOwnedBy(SELF), lane: false, peerOnline: () => true });
+  await laneless.replicator.runCycle();
+  t.deepEqual(laneless.sessions, { acquired: 0, released: 0 }, 'no lane: the seeder would sit on the main store');
+  await laneless.replicator.close();
+});
