@@ -111,6 +111,9 @@ export class BackgroundReplicator {
   #lastRunAt: number | null = null;
   /** The cloud connection kept open while this printer watches the feeds for the venue (#keepWatch). */
   #watch: { release: () => void } | null = null;
+  /** Its dial, under way in the background (a cycle never waits for it). */
+  #watchDial: Promise<void> | null = null;
+  #watchWanted = false;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
   readonly #abort = new AbortController();
@@ -192,6 +195,7 @@ export class BackgroundReplicator {
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
+    await this.#watchDial;
   }
 
   async #run(): Promise<void> {
@@ -282,9 +286,7 @@ export class BackgroundReplicator {
       if (catalogBehind && cloud.length === 0 && (this.#star || catalogMine)) cloud.push(-1);
       work.push({ replica, cloud, lan });
     }
-    await this.#keepWatch(
-      watcher && !this.#star && work.length > 0 && work.every((w) => w.replica.hasCloudLane === true),
-    );
+    this.#keepWatch(watcher && !this.#star && work.length > 0 && work.every((w) => w.replica.hasCloudLane === true));
 
     // With a cloud lane the printer's cloud share and its LAN share move at once (a swarm, not a
     // two-phase copy); without one the LAN waits until the cloud has hung up (cloud-once).
@@ -339,23 +341,29 @@ export class BackgroundReplicator {
    * between bursts, the first photo of a burst waited for a profile refresh (up to
    * `reportIntervalMs`, 10 s): a burst uploaded in 10 s was all on the feed before most printers
    * started on it (validation-8's first batch: 1.8–8.5 × its bound). Only through a cloud lane: the
-   * seeder must never sit on the main store (cloud-once).
+   * seeder must never sit on the main store (cloud-once). The dial runs in the background: with the
+   * WAN down a cycle must not wait for it (the next cycle tries again).
    */
-  async #keepWatch(want: boolean): Promise<void> {
+  #keepWatch(want: boolean): void {
     if (!want) {
       this.#dropWatch();
       return;
     }
-    if (this.#watch) return;
-    const session = await this.#o.cloud.acquire();
-    if (!session.connected || this.#closed) {
-      session.release();
-      return;
-    }
-    this.#watch = session;
+    this.#watchWanted = true;
+    if (this.#watch || this.#watchDial) return;
+    this.#watchDial = (async () => {
+      const session = await this.#o.cloud.acquire();
+      if (session.connected && this.#watchWanted && !this.#closed) this.#watch = session;
+      else session.release();
+    })()
+      .catch((err: unknown) => this.#o.logger.warn({ err }, 'could not dial the cloud to watch the feeds'))
+      .finally(() => {
+        this.#watchDial = null;
+      });
   }
 
   #dropWatch(): void {
+    this.#watchWanted = false;
     this.#watch?.release();
     this.#watch = null;
   }
