@@ -1,15 +1,13 @@
 import test from 'ava';
-import { blockRuns, downloadBlocks } from '../edge-node/mesh/block-runs.ts';
+import { downloadBlocks, runsOf } from '../edge-node/mesh/block-runs.ts';
 
-test('blocks become maximal runs of consecutive indices, lowest first, whatever their order', (t) => {
-  t.deepEqual(blockRuns([]), []);
-  t.deepEqual(blockRuns([7]), [{ start: 7, end: 8 }]);
-  t.deepEqual(blockRuns([40, 41, 42, 10, 11, 12, 13, 43, 90]), [
-    { start: 10, end: 14 },
-    { start: 40, end: 44 },
-    { start: 90, end: 91 },
+test('runsOf: sorted, de-duplicated half-open runs', (t) => {
+  t.deepEqual(runsOf([5, 1, 2, 3, 3, 9, 10]), [
+    [1, 4],
+    [5, 6],
+    [9, 11],
   ]);
-  t.deepEqual(blockRuns([3, 3, 4]), [{ start: 3, end: 5 }], 'a block listed twice is asked for once');
+  t.deepEqual(runsOf([]), []);
 });
 
 test('a download of blocks is one range per run: done when all are, destroyed together', async (t) => {

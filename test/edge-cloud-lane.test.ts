@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
 import { BackgroundReplicator, LAN_BATCH_STALL_MS } from '../edge-node/mesh/background-replicator.ts';
-import { CloudLane, runsOf } from '../edge-node/mesh/cloud-lane.ts';
+import { CloudLane } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { LANE_HANDOFF_MS } from '../edge-node/mesh/lane-share.ts';
 import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
@@ -26,6 +26,7 @@ import {
   tempDir,
   waitFor,
 } from './fixtures/feed-fixtures.ts';
+import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
 
 async function store(t: ExecutionContext, dir: string): Promise<Corestore> {
   const s = new Corestore(dir);
@@ -33,15 +34,6 @@ async function store(t: ExecutionContext, dir: string): Promise<Corestore> {
   t.teardown(() => s.close());
   return s;
 }
-
-test('runsOf: sorted, de-duplicated half-open runs', (t) => {
-  t.deepEqual(runsOf([5, 1, 2, 3, 3, 9, 10]), [
-    [1, 4],
-    [5, 6],
-    [9, 11],
-  ]);
-  t.deepEqual(runsOf([]), []);
-});
 
 test('through the cloud lane the WAN carries only the blocks asked of the cloud, while the LAN delivers the rest at the same time', async (t) => {
   const dir = await tempDir(t, 'vpm-cloud-lane-');
@@ -132,17 +124,13 @@ function onePeerReplicator(
   return new BackgroundReplicator({
     mesh: { settle: async () => {}, lanPeers: () => ['peer-a'] },
     cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: onHangUp },
-    gate: new PriorityGate(),
+    ...unconstrainedReplicatorParts(clock, 'lane', 30_000),
     replicas: () => [replica],
     profile: () => ({
       feeds: [{ eventId: 'e', head: { blobsLength, catalogLength: 1 } }],
       peers: { printers: [{ id: 'peer-a', lastSeenAt: null }] },
     }),
     selfKey: 'self',
-    clock,
-    rng: seededRng('lane'),
-    schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
     logger: { info: () => {}, warn: (_obj: object, msg?: string) => void warnings.push(msg ?? ''), error: () => {} },
   });
 }

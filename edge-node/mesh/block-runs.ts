@@ -24,21 +24,21 @@ export interface DownloadHandle {
 
 export type RangeDownload = (run: BlockRun) => DownloadHandle;
 
-/** The blocks as maximal runs of consecutive indices, lowest first (duplicates count once). */
-export function blockRuns(blocks: readonly number[]): BlockRun[] {
+/** Sorted, de-duplicated blocks as half-open [start, end) runs. */
+export function runsOf(blocks: Iterable<number>): Array<[number, number]> {
   const sorted = [...new Set(blocks)].sort((a, b) => a - b);
-  const runs: BlockRun[] = [];
-  for (const block of sorted) {
+  const runs: Array<[number, number]> = [];
+  for (const b of sorted) {
     const last = runs.at(-1);
-    if (last && last.end === block) last.end++;
-    else runs.push({ start: block, end: block + 1 });
+    if (last && last[1] === b) last[1] = b + 1;
+    else runs.push([b, b + 1]);
   }
   return runs;
 }
 
 /** Downloads `blocks` as one range per run; done when every run is, destroyed all together. */
 export function downloadBlocks(download: RangeDownload, blocks: readonly number[]): DownloadHandle {
-  const handles = blockRuns(blocks).map(download);
+  const handles = runsOf(blocks).map(([start, end]) => download({ start, end }));
   return {
     done: () => Promise.all(handles.map((h) => h.done())),
     destroy: () => {

@@ -4,7 +4,7 @@ import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import crypto from 'hypercore-crypto';
 import { Resource } from '../../shared/lifecycle/resource.ts';
-import type { BlockRun } from './block-runs.ts';
+import { type BlockRun, runsOf } from './block-runs.ts';
 
 /**
  * The cloud lane: a second corestore that alone talks to the coordinator's seeders, piped in-process
@@ -124,16 +124,4 @@ export function summarizePeer(peer: Hypercore['peers'][number]): Record<string, 
     remoteUploading: p.remoteUploading,
     canUpgrade: p.canUpgrade,
   };
-}
-
-/** Sorted, de-duplicated blocks as half-open [start, end) runs. */
-export function runsOf(blocks: Iterable<number>): Array<[number, number]> {
-  const sorted = [...new Set(blocks)].sort((a, b) => a - b);
-  const runs: Array<[number, number]> = [];
-  for (const b of sorted) {
-    const last = runs.at(-1);
-    if (last && last[1] === b) last[1] = b + 1;
-    else runs.push([b, b + 1]);
-  }
-  return runs;
 }
