@@ -10,6 +10,7 @@ import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
+import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
 
 const IMAGE_BLOCKS = 10;
 const IMAGES = 3;
@@ -40,17 +41,13 @@ function replicator(peers: string[], holders: (seq: number) => number, live = fa
   return new BackgroundReplicator({
     mesh: { settle: async () => {}, lanPeers: () => peers },
     cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: () => {} },
-    gate: new PriorityGate(),
+    ...unconstrainedReplicatorParts(clock, 'plan', 30_000),
     replicas: () => [replica],
     profile: () => ({
       feeds: [{ eventId: 'e', head: { blobsLength: LENGTH_BLOCKS, catalogLength: 1 } }],
       peers: { printers: peers.map((id) => ({ id, lastSeenAt: null })) },
     }),
     selfKey: 'self',
-    clock,
-    rng: seededRng('plan'),
-    schedule: { intervalMs: 30_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
     logger: { info: () => {}, warn: () => {}, error: () => {} },
     live,
   });

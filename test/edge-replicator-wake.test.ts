@@ -13,6 +13,7 @@ import { RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../shared/policy
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { runBlocks } from './fixtures/feed-fixtures.ts';
+import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
 
 const SELF = 'self';
 const PEER = 'peer-a';
@@ -128,17 +129,13 @@ function venue(opts: { handOff?: boolean; cloudHeld?: boolean } = {}) {
   const replicator = new BackgroundReplicator({
     mesh: { settle: async () => {}, lanPeers: () => [PEER] },
     cloud: { acquire: async () => ({ connected: true, release: () => {} }), hangUpIfIdle: () => {} },
-    gate: new PriorityGate(),
+    ...unconstrainedReplicatorParts(clock, 'wake', 60_000),
     replicas: () => [replica],
     profile: () => ({
       feeds: [{ eventId: 'e', head: { blobsLength: length, catalogLength: entries.length } }],
       peers: { printers: [{ id: PEER, lastSeenAt: null }] },
     }),
     selfKey: SELF,
-    clock,
-    rng: seededRng('wake'),
-    schedule: { intervalMs: 60_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
     logger: {
       info: () => {},
       warn: () => {},

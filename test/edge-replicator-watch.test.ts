@@ -11,6 +11,7 @@ import { seededRng } from '../shared/policy/prng.ts';
 import { ResponsibilityMap } from '../shared/policy/responsibility.ts';
 import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
+import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
 
 const SELF = 'self';
 const PEER = 'peer-a';
@@ -50,17 +51,13 @@ function printer(opts: { catalogKey: string; lane: boolean; peerOnline: () => bo
       },
       hangUpIfIdle: () => {},
     },
-    gate: new PriorityGate(),
+    ...unconstrainedReplicatorParts(clock, 'watch', 60_000),
     replicas: () => [replica],
     profile: () => ({
       feeds: [{ eventId: 'e', head: { blobsLength: 0, catalogLength: 0 } }],
       peers: { printers: [{ id: PEER, lastSeenAt: null }] },
     }),
     selfKey: SELF,
-    clock,
-    rng: seededRng('watch'),
-    schedule: { intervalMs: 60_000, windows: [], utcOffsetMinutes: 0 },
-    bucket: new TokenBucket({ rateBytesPerSec: 1e12, burstBytes: 1e15, now: clock.now() }),
     logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
   return { replicator, sessions };

@@ -58,6 +58,14 @@ export function summarise(profile: CpuProfile, fromUs = -Infinity, toUs = Infini
   }
   const parentOf = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+  // Where each profile node is and its name: worked out once per node, not once per sample.
+  const frames = new Map(
+    profile.nodes.map((n) => {
+      const { functionName, url, lineNumber } = n.callFrame;
+      const { pkg, file } = where(url);
+      return [n.id, { pkg, name: `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}` }];
+    }),
+  );
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   // Our own functions with everything they call (each counted once per sample however deep it recurs):
@@ -66,25 +74,20 @@ export function summarise(profile: CpuProfile, fromUs = -Infinity, toUs = Infini
   let idleUs = 0;
   let totalUs = 0;
   for (const [id, us] of selfUs) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     totalUs += us;
-    if (functionName === '(idle)') {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') {
       idleUs += us;
       continue;
     }
-    const { pkg, file } = where(url);
+    const { pkg, name } = frames.get(id)!;
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
-    const name = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
-      const frame = byId.get(at)!.callFrame;
-      const w = where(frame.url);
-      if (!w.pkg.startsWith('app:')) continue;
-      const key = `${frame.functionName || '(anonymous)'} ${w.file}:${frame.lineNumber + 1}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      byAppFunctionTotal.set(key, (byAppFunctionTotal.get(key) ?? 0) + us);
+      const frame = frames.get(at)!;
+      if (!frame.pkg.startsWith('app:') || seen.has(frame.name)) continue;
+      seen.add(frame.name);
+      byAppFunctionTotal.set(frame.name, (byAppFunctionTotal.get(frame.name) ?? 0) + us);
     }
   }
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);

@@ -50,10 +50,6 @@ export function emulatedVenue(dir: string, opts: { network?: VenueNetwork; clock
   });
 }
 
-/**
- * Printers P0..P(count-1) with the strategy's settings. `logDir`: each node's log is also written
- * to `<logDir>/<name>.log` (kept after the run).
- */
 /** What the edge nodes of a run leave behind for diagnosing it. */
 export interface EmulationDiagnostics {
   /** Keep each edge node's log in `<logDir>/<printer>.log`. */
@@ -64,6 +60,7 @@ export interface EmulationDiagnostics {
   cpuProfDir?: string;
 }
 
+/** Printers P0..P(count-1) with the strategy's settings, logged and profiled as `diagnostics` says. */
 export function emulatedPrinters(
   count: number,
   settings: EdgeNodeSettings,
