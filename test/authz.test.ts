@@ -1104,6 +1104,8 @@ test('a revoked printer loses access at once, and an upload by a photographer st
 const LOCAL_API_TRUST: Record<string, string> = {
   'GET /status': 'loopback: node health for the operator',
   'GET /metrics': 'loopback: Prometheus scrape',
+  'GET /api/events/:eventId/arrivals':
+    'loopback: when photos became printable here (ids and times of photos the venue already sells); read-only',
   'POST /api/redeem': 'loopback: scanner/kiosk hands in a code; the code itself is the credential',
   'GET /api/redemptions/:orderId': 'loopback: kiosk follows a redemption it started',
   'POST /api/printers/:name/roll-loaded':

@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import HyperDHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
-import { buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
+import { api, buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
@@ -63,11 +63,35 @@ test('a new photo reaches every printer long before the next tick or profile ref
   t.true(await waitFor(async () => (await connected()) <= 1, 40_000, 250), 'idle printers hung up');
   t.is(await connected(), 1, 'one printer keeps the cloud connection: the catalog owner watches the feed');
   const bytes = await noisyJpeg(200, 1200);
+  const sentAt = Date.now();
   const res = await uploadImage(venue.base, venue.event.id, venue.photographer, bytes, 'new.jpg');
   t.is(res.status, 201);
   const uploadedAt = Date.now();
   t.true(await heldEverywhere(nodes, 3, 45_000), 'every printer holds the new photo within 45 s (ticks: 600 s)');
-  t.log(`every printer held the new photo ${Date.now() - uploadedAt} ms after its upload`);
+  const seenAt = Date.now();
+  t.log(`every printer held the new photo ${seenAt - uploadedAt} ms after its upload`);
+
+  // Each printer stamped the moment the photo became printable there (photo-arrivals.ts).
+  const stamps: number[] = [];
+  for (const node of nodes) {
+    const arrival = (await node.arrivals(venue.event.id)).find((a) => a.imageId === res.body.image.id);
+    if (!arrival) return t.fail(`${node.name} lists no arrival of the new photo`);
+    t.true(arrival.wholeAt >= sentAt && arrival.wholeAt <= seenAt, `${node.name} stamped it while it replicated`);
+    t.true(arrival.registeredAt >= sentAt && arrival.registeredAt <= arrival.wholeAt);
+    stamps.push(arrival.wholeAt - arrival.registeredAt);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const arrivals = (await node.arrivals(venue.event.id)).length;
+    t.regex(
+      metrics,
+      new RegExp(`^vpm_edge_photo_arrival_seconds_count ${arrivals}$`, 'm'),
+      'one observation per arrival',
+    );
+  }
+  t.log(`printable at the printers ${stamps.join(', ')} ms after registration`);
+  const unknown = await api(nodes[0]!.url, 'GET', '/api/events/no-such-event/arrivals');
+  t.is(unknown.status, 404);
+  const bad = await api(nodes[0]!.url, 'GET', `/api/events/${venue.event.id}/arrivals?afterSeq=x`);
+  t.is(bad.status, 400);
 });
 
 /**

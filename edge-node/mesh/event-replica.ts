@@ -27,6 +27,7 @@ import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import { isNotAvailableYet } from './hypercore-codes.ts';
 import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
+import { type PhotoArrival, PhotoArrivals } from './photo-arrivals.ts';
 
 /** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
 export const CATALOG_GET_TIMEOUT_MS = 5_000;
@@ -55,6 +56,10 @@ export interface EventReplicaHooks {
    * worth it while a fan waits, waste in background sync. Default: always (Hypercore's own).
    */
   raceDuplicates?: () => boolean;
+  /** A photo became printable here (photo-arrivals.ts). */
+  onArrival?: (arrival: PhotoArrival) => void;
+  /** Its tracking failed for a reason other than the replica closing. */
+  onArrivalError?: (err: unknown) => void;
 }
 
 export interface HoldingsScan {
@@ -79,6 +84,8 @@ export class EventReplica extends Resource {
   readonly blobs: Hyperblobs;
   /** Which images the LAN peers hold whole, as they announce it. */
   readonly have: HaveMap;
+  /** When each photo became printable here. */
+  readonly arrivals: PhotoArrivals;
   #catalogRange: DownloadRange | null = null;
   /** Issue #14: frames being fetched ahead of need, by template id and version. */
   readonly #frameRanges = new Map<string, DownloadRange>();
@@ -96,6 +103,7 @@ export class EventReplica extends Resource {
   readonly #reading = new Map<string, Promise<Buffer | null>>();
   readonly #raceDuplicates: (() => boolean) | null;
   #restoreHotswaps: (() => void) | null = null;
+  readonly #arrivalFailed: (err: unknown) => void;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -114,6 +122,15 @@ export class EventReplica extends Resource {
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
     this.have = new HaveMap(catalogCore);
+    this.arrivals = new PhotoArrivals({
+      clock,
+      holds: (start, end) => this.#holdsBlocks(start, end),
+      ...(hooks.onArrival ? { onArrival: hooks.onArrival } : {}),
+    });
+    this.#arrivalFailed = (err) => {
+      if (!this.closing) hooks.onArrivalError?.(err);
+    };
+    this.blobsCore.on('download', (index: number) => this.arrivals.blockLanded(index).catch(this.#arrivalFailed));
     this.#cloudBlobs = lane?.open(descriptor.blobsKey, { whole: false }) ?? null;
     this.#cloudCatalog = lane?.open(descriptor.catalogKey, { whole: true }) ?? null;
     const keyOf = (from: { remotePublicKey?: Buffer } | undefined) => from?.remotePublicKey?.toString('hex') ?? '';
@@ -219,6 +236,7 @@ export class EventReplica extends Resource {
     out.sort((a, b) => a.seq - b.seq);
     this.#entries = out;
     this.#entriesVersion = version;
+    await this.arrivals.track(out).catch(this.#arrivalFailed);
     return out;
   }
 
@@ -337,8 +355,12 @@ export class EventReplica extends Resource {
   async holds(entry: CatalogEntry): Promise<boolean> {
     const { blockOffset, blockLength } = entry.blob;
     if (blockLength === 0) return true;
-    if (this.blobsCore.length < blockOffset + blockLength) return false;
-    return this.blobsCore.has(blockOffset, blockOffset + blockLength);
+    return this.#holdsBlocks(blockOffset, blockOffset + blockLength);
+  }
+
+  async #holdsBlocks(start: number, end: number): Promise<boolean> {
+    if (this.blobsCore.length < end) return false;
+    return this.blobsCore.has(start, end);
   }
 
   /** Indices of the entry's blocks not held locally. */

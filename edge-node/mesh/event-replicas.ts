@@ -19,7 +19,7 @@ export interface EventReplicasOptions {
   gate: Pick<PriorityGate, 'onDemandActive'>;
   /** Queues travel on the catalog cores every venue printer replicates with every other. */
   queues: Pick<QueueBoard, 'attach'>;
-  metrics: Pick<NodeMetrics, 'countBytes'>;
+  metrics: Pick<NodeMetrics, 'countBytes' | 'photoArrivalSeconds'>;
   storage: Pick<StorageHealth, 'report'>;
   clock: Clock;
   logger: Logger;
@@ -93,6 +93,9 @@ export class EventReplicas {
         onStorageError: (err) => storage.report(err),
         clock,
         lane: this.#o.lane,
+        // The coordinator's clock and ours differ by their skew: a negative lag is that, not time travel.
+        onArrival: (a) => metrics.photoArrivalSeconds.observe(Math.max(0, a.wholeAt - a.registeredAt) / 1000),
+        onArrivalError: (err) => this.#o.logger.warn({ err }, 'could not tell when a photo arrived here'),
         raceDuplicates: () => this.#o.gate.onDemandActive > 0,
       },
     );

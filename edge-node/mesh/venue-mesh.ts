@@ -12,6 +12,8 @@ const SETTLE_POLL_MS = 100;
 
 /** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
 export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
+/** A dial that takes longer than this is logged at info level, with the swarm's connection attempts. */
+export const CLOUD_DIAL_SLOW_MS = 2_000;
 /**
  * While paired printers are missing from the mesh, look them up again: two printers that join at
  * the same moment each look before the other's announcement is stored, and Hyperswarm by itself
@@ -47,6 +49,8 @@ export class VenueMesh extends EventEmitter {
   #printers = new Set<string>();
   #coordinators = new Set<string>();
   #cloudWanted = false;
+  /** When the current dial began (null: connected, or not dialling). */
+  #dialStartedAt: number | null = null;
   readonly #blocked = new Set<string>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
@@ -204,6 +208,7 @@ export class VenueMesh extends EventEmitter {
     if (this.#coordinators.size === 0) return false;
     if (!this.#cloudWanted) {
       this.#cloudWanted = true;
+      this.#dialStartedAt = this.#clock.now();
       this.#logger.info({ seeders: this.#coordinators.size }, 'dialling the cloud seeder');
       for (const key of this.#coordinators) {
         this.#unban(key);
@@ -228,6 +233,7 @@ export class VenueMesh extends EventEmitter {
   hangUpCloud(): void {
     if (!this.#cloudWanted) return;
     this.#cloudWanted = false;
+    this.#dialStartedAt = null;
     for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
     for (const [key, conn] of this.#connections) {
       if (!this.#coordinators.has(key)) continue;
@@ -258,7 +264,23 @@ export class VenueMesh extends EventEmitter {
     // Hypercore opens its channels once the connection's handshake is done: guarded from the start.
     if (!cloud) this.smallCores.guard((conn as unknown as { userData: unknown }).userData, key);
     if (this.#printers.has(key)) this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
+    if (cloud) this.#dialDone();
     this.emit(cloud ? 'cloud-connected' : 'lan-peer-joined', key);
+  }
+
+  /**
+   * How long the dial took. A slow one holds up this printer's share of a batch, and the whole
+   * venue with it; the swarm's attempts tell a slow handshake (one attempt) from failed ones retried
+   * after Hyperswarm's back-off (several).
+   */
+  #dialDone(): void {
+    if (this.#dialStartedAt === null) return;
+    const dialMs = this.#clock.now() - this.#dialStartedAt;
+    this.#dialStartedAt = null;
+    const attempts = (this.#swarm as unknown as { stats?: { connects?: { client?: unknown } } }).stats?.connects
+      ?.client;
+    if (dialMs > CLOUD_DIAL_SLOW_MS) this.#logger.info({ dialMs, attempts }, 'the cloud seeder answered slowly');
+    else this.#logger.debug?.({ dialMs }, 'connected to the cloud seeder');
   }
 
   #unban(keyHex: string): void {

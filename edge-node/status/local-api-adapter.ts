@@ -75,6 +75,13 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     }),
     redeem: (code) => node.redeem(code),
     progress: (orderId) => node.progress(orderId),
+    arrivals: (eventId, afterSeq, limit) => {
+      const replica = runtime.replica(eventId);
+      if (!replica) return null;
+      // One more than asked tells whether another page follows.
+      const page = replica.arrivals.list(afterSeq, limit + 1);
+      return { eventId, arrivals: page.slice(0, limit), more: page.length > limit };
+    },
     rollLoaded: async (name) => {
       const p = printer();
       if (!p.rollLoaded) throw new AppError('station_printer_unknown', 'This node drives no IPP photo printers.');

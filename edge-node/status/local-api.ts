@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError, toAppError } from '../../shared/errors.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { type PhotoArrivalsAnswer, photoArrivalsQuerySchema } from '../../shared/protocol/photo-arrivals.ts';
 import type { PrinterStatusReport } from '../../shared/protocol/printer-api.ts';
 import type { RedemptionProgress } from '../jobs/redemption-service.ts';
 import { type KioskDeps, kioskRoutes, redeemCodeInput } from '../kiosk/kiosk-routes.ts';
@@ -15,6 +16,8 @@ export interface LocalApiDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   redeem(code: string): Promise<RedemptionProgress>;
   progress(orderId: string): RedemptionProgress | null;
+  /** When photos of an event became printable here (null: the node does not follow that event). */
+  arrivals?(eventId: string, afterSeq: number, limit: number): PhotoArrivalsAnswer | null;
   /**
    * An operator loaded a new roll into a photo printer of this station: prints left count from a full
    * roll again, and a queue stopped for lack of paper is resumed now. Answers the printer's report.
@@ -59,6 +62,14 @@ export function createLocalApi(deps: LocalApiDeps): Koa {
     const m = await deps.metrics();
     ctx.type = m.contentType;
     ctx.body = m.body;
+  });
+  router.get('/api/events/:eventId/arrivals', (ctx) => {
+    const query = photoArrivalsQuerySchema.safeParse(ctx.query);
+    if (!query.success)
+      throw new AppError('invalid_input', 'afterSeq must be a whole number ≥ -1 and limit one from 1 to 1000.');
+    const answer = deps.arrivals?.(ctx.params.eventId!, query.data.afterSeq, query.data.limit) ?? null;
+    if (!answer) throw new AppError('event_not_found', 'This printer does not follow that event.');
+    ctx.body = answer;
   });
   router.post('/api/redeem', async (ctx) => {
     const input = redeemCodeInput.safeParse(ctx.request.body ?? {});

@@ -3,6 +3,8 @@ import type { RedemptionStage } from '../jobs/redemption-service.ts';
 
 /** Seconds: from a pre-rendered print (a few ms) to a fetch from the cloud (seconds). */
 const STAGE_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 1, 2.5, 5, 10];
+/** Seconds from upload to printable here: live replication (about a second) to a catch-up (minutes). */
+const ARRIVAL_BUCKETS_S = [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 900];
 
 /**
  * The edge node's counters, for its local /metrics (Prometheus conventions: _bytes, _total) and for
@@ -25,6 +27,7 @@ export class NodeMetrics {
   readonly redemptionStages: Histogram<'stage'>;
   readonly printsRendered: Counter<'when'>;
   readonly prerenderBacklog: Gauge;
+  readonly photoArrivalSeconds: Histogram;
   /** Photos the pre-renderer still has to render ahead (set by the node once it has one). */
   prerenderBacklogOf: () => number = () => 0;
   bytesFromLan = 0;
@@ -108,6 +111,12 @@ export class NodeMetrics {
       help: 'Photos held here that are not yet rendered for printing ahead of their redemption.',
       registers,
       collect: () => this.prerenderBacklog.set(this.prerenderBacklogOf()),
+    });
+    this.photoArrivalSeconds = new Histogram({
+      name: 'vpm_edge_photo_arrival_seconds',
+      help: 'From a photo’s registration at the coordinator until it was printable here (its catalog entry and every block local), photos that arrived while the node ran.',
+      buckets: ARRIVAL_BUCKETS_S,
+      registers,
     });
     this.printerState = new Gauge({
       name: 'vpm_edge_printer_state',

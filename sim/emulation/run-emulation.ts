@@ -194,7 +194,13 @@ async function emulateOnce(
     }
     const processingS = processingEstimateS(localSamples);
     diag(`processing time per redemption: ${(processingS * 1000).toFixed(0)} ms wall (${localSamples.length} samples)`);
+    // Batch completion from the nodes' own stamps; the polled figure is kept for comparison.
+    const polled = batchMetrics(s, real, links, Float64Array.from(sampler.heldAt), printers);
+    const stamped = await sampler.stampArrivals(await Promise.all(uploads.imageIds));
     const batches = batchMetrics(s, real, links, sampler.heldAt, printers);
+    diag(
+      `batch completion from the printers' stamps (${stamped} of ${printers * w.images}): mean ${meanOf(batches)} s; as polled every ${sampler.pollMs} ms: ${meanOf(polled)} s`,
+    );
     opts.onRunStats?.({
       maxUploadLagS: uploads.maxUploadLagS,
       processingS,
@@ -232,6 +238,12 @@ async function emulateOnce(
  * until every printer held it), per MB the printers received then (each printer receives each
  * photo once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb` states.
  */
+/** Mean seconds from a batch's last photo until every printer held it, for a diagnostic line. */
+function meanOf(batches: StrategyRun['batches']): string {
+  const done = batches.flatMap((b) => (b.completeSeconds === null ? [] : [b.completeSeconds]));
+  return done.length === 0 ? 'none complete' : (sum(done) / done.length).toFixed(2);
+}
+
 function replicationCpu(
   cpu: CpuSampler,
   w: Workload,

@@ -28,6 +28,8 @@ export class StatusSampler {
   readonly #lastStatuses: Array<EdgeStatus | null>;
   readonly #statusFailures: number[];
   #sampling = false;
+  /** How often the nodes are polled (set by start). */
+  pollMs = 0;
   #loop: Promise<void> = Promise.resolve();
 
   /**
@@ -61,6 +63,7 @@ export class StatusSampler {
       MIN_POLL_INTERVAL_MS,
       Math.min(MAX_POLL_INTERVAL_MS, (sampleIntervalS * 1000) / this.#timeCompression),
     );
+    this.pollMs = pollMs;
     const { simNow } = this.#timeline;
     this.#sampling = true;
     this.#loop = (async () => {
@@ -120,6 +123,27 @@ export class StatusSampler {
         `t ${t.toFixed(0)} s: ${uploads} uploaded; held ${Math.min(...held)}–${Math.max(...held)}; LAN peers ${Math.min(...peers)}–${Math.max(...peers)}; WAN ${(this.bytes('bytesFromCloud') / 1e6).toFixed(1)} MB`,
       );
     }
+  }
+
+  /**
+   * Replaces polled holding times with the moments the nodes stamped themselves (photo-arrivals.ts):
+   * a poll sees a photo arrive up to a poll interval plus a status round trip late, and names held
+   * photos by count, not by id. `imageIds`: the uploads' ids, in upload order. Returns how many
+   * holding times were stamped; photos without a stamp keep their polled time.
+   */
+  async stampArrivals(imageIds: readonly string[]): Promise<number> {
+    const indexOf = new Map(imageIds.map((id, i) => [id, i]));
+    const lists = await Promise.all(this.#nodes.map((n) => n.arrivals(this.#eventId)));
+    let stamped = 0;
+    lists.forEach((arrivals, p) => {
+      for (const a of arrivals) {
+        const i = indexOf.get(a.imageId);
+        if (i === undefined || i >= this.#images) continue;
+        this.heldAt[p * this.#images + i] = this.#timeline.simAt(a.wholeAt);
+        stamped++;
+      }
+    });
+    return stamped;
   }
 
   /** Bytes the nodes received, as of their last answers. */

@@ -2,9 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import { type PhotoArrivalRecord, photoArrivalsAnswerSchema } from '../../shared/protocol/photo-arrivals.ts';
 import { type SpawnOptions, spawnLogged, waitForLogLine } from './child-process.ts';
 import type { Owner } from './close-stack.ts';
-import { api, KIT_HTTP_TIMEOUT_MS } from './http.ts';
+import { api, expectStatus, KIT_HTTP_TIMEOUT_MS } from './http.ts';
 
 const EDGE_READY_TIMEOUT_MS = 60_000;
 /** A redemption answers once every unit printed or failed; a longer wait is a hang. */
@@ -43,6 +44,8 @@ export interface EdgeProcess {
   /** Why the process ended ("exit code 1", "signal SIGKILL"), or null while it runs. */
   exited(): string | null;
   status(): Promise<EdgeStatus>;
+  /** Every photo of the event that became printable at this node while it ran, oldest first. */
+  arrivals(eventId: string): Promise<PhotoArrivalRecord[]>;
   redeem(code: string): Promise<{ status: number; body: RedeemAnswer }>;
   /** kill -9: no shutdown. */
   crash(): Promise<void>;
@@ -103,6 +106,18 @@ export async function startEdgeProcess(
     async status() {
       return (await api<EdgeStatus>(url, 'GET', '/status', { timeoutMs: opts.statusTimeoutMs ?? KIT_HTTP_TIMEOUT_MS }))
         .body;
+    },
+    async arrivals(eventId) {
+      const out: PhotoArrivalRecord[] = [];
+      for (let afterSeq = -1; ; ) {
+        const path = `/api/events/${encodeURIComponent(eventId)}/arrivals?afterSeq=${afterSeq}`;
+        const page = photoArrivalsAnswerSchema.parse(
+          expectStatus(`${name}'s photo arrivals`, await api<unknown>(url, 'GET', path), 200),
+        );
+        out.push(...page.arrivals);
+        if (!page.more || page.arrivals.length === 0) return out;
+        afterSeq = page.arrivals.at(-1)!.seq;
+      }
     },
     redeem(code) {
       return api<RedeemAnswer>(url, 'POST', '/api/redeem', {
