@@ -13,10 +13,7 @@ import { CloudLane } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
 import { LANE_HANDOFF_MS } from '../edge-node/mesh/lane-share.ts';
 import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
-import { PriorityGate } from '../edge-node/mesh/traffic.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
-import { seededRng } from '../shared/policy/prng.ts';
-import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import {
   feedEventRecord,

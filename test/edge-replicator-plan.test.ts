@@ -6,9 +6,6 @@
 import test from 'ava';
 import { BackgroundReplicator } from '../edge-node/mesh/background-replicator.ts';
 import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
-import { PriorityGate } from '../edge-node/mesh/traffic.ts';
-import { seededRng } from '../shared/policy/prng.ts';
-import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
 

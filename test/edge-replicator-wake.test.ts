@@ -7,10 +7,7 @@
 import test from 'ava';
 import { BackgroundReplicator, type CycleReport, LAN_BATCH_STALL_MS } from '../edge-node/mesh/background-replicator.ts';
 import type { SyncEntry, SyncReplica } from '../edge-node/mesh/sync-replica.ts';
-import { PriorityGate } from '../edge-node/mesh/traffic.ts';
-import { seededRng } from '../shared/policy/prng.ts';
 import { RESPONSIBILITY_CHUNK_BLOCKS, ResponsibilityMap } from '../shared/policy/responsibility.ts';
-import { TokenBucket } from '../shared/policy/token-bucket.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { runBlocks } from './fixtures/feed-fixtures.ts';
 import { unconstrainedReplicatorParts } from './fixtures/replicator-fixtures.ts';
