@@ -38,6 +38,8 @@ const LOG_LEVEL = process.env.SIM_VALIDATE_LOG_LEVEL === 'debug' ? 'debug' : 'in
 const CPU_PROF_DIR = process.env.SIM_VALIDATE_CPU_PROF;
 const SHAPING = process.env.SIM_VALIDATE_SHAPING === '1';
 const OUT_DIR = process.env.SIM_VALIDATE_OUT;
+/** The coordinator's nice value (default DEFAULT_CLOUD_PRIORITY in sim/emulation/emulation-options.ts). */
+const CLOUD_PRIORITY = process.env.SIM_VALIDATE_CLOUD_PRIORITY;
 
 const scenario = parseScenario(
   await readFile(new URL(`../sim/scenarios/${NAME}.json`, import.meta.url), 'utf8'),
@@ -138,6 +140,7 @@ for (const strategy of STRATEGIES) {
           cpuProfDir: CPU_PROF_DIR && join(CPU_PROF_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
           onDiagnostic: (m) => process.stderr.write(`[${strategy} ${seed}] ${m}\n`),
           linkShaping: SHAPING,
+          ...(CLOUD_PRIORITY === undefined ? {} : { cloudPriority: Number(CLOUD_PRIORITY) }),
           onRunStats: (x) => {
             stats = x;
           },

@@ -111,13 +111,15 @@ test('capPrinters trims printer groups and keeps explicit printer indices in ran
   t.is(capPrinters(scenario, 10), scenario);
 });
 
-test('runEmulation refuses unknown strategies and bad time compression', async (t) => {
+test('runEmulation refuses unknown strategies, bad time compression and bad coordinator priorities', async (t) => {
   const scenario = await smokeScenario();
   await t.throwsAsync(runEmulation(scenario, { timeCompression: 8 }, 'push-pull' as StrategyName), {
     message: /is not one of them/,
   });
   await t.throwsAsync(runEmulation(scenario, { timeCompression: 0 }), { message: /timeCompression/ });
   await t.throwsAsync(runEmulation(scenario, { timeCompression: 1, maxPrinters: 0 }), { message: /maxPrinters/ });
+  await t.throwsAsync(runEmulation(scenario, { timeCompression: 1, cloudPriority: 25 }), { message: /cloudPriority/ });
+  await t.throwsAsync(runEmulation(scenario, { timeCompression: 1, cloudPriority: 1.5 }), { message: /cloudPriority/ });
 });
 
 test('the CLI rejects emulation options it cannot honour with usage errors', async (t) => {

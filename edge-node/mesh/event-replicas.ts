@@ -94,7 +94,10 @@ export class EventReplicas {
         clock,
         lane: this.#o.lane,
         // The coordinator's clock and ours differ by their skew: a negative lag is that, not time travel.
-        onArrival: (a) => metrics.photoArrivalSeconds.observe(Math.max(0, a.wholeAt - a.registeredAt) / 1000),
+        onArrival: (a) => {
+          metrics.photoArrivalSeconds.observe(Math.max(0, a.wholeAt - a.registeredAt) / 1000);
+          this.#o.logger.debug({ seq: a.seq, afterRegistrationMs: a.wholeAt - a.registeredAt }, 'photo printable here');
+        },
         onArrivalError: (err) => this.#o.logger.warn({ err }, 'could not tell when a photo arrived here'),
         raceDuplicates: () => this.#o.gate.onDemandActive > 0,
       },

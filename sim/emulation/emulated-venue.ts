@@ -33,13 +33,16 @@ export interface EdgeNodeSettings {
 }
 
 /** The emulation's venue; `ready()` starts it, without printers. */
-export function emulatedVenue(dir: string, opts: { network?: VenueNetwork; clock?: Clock }): VenueKit {
+export function emulatedVenue(
+  dir: string,
+  opts: { network?: VenueNetwork; clock?: Clock; cloudPriority: number },
+): VenueKit {
   return new VenueKit({
     dir,
     network: opts.network,
     clock: opts.clock,
     httpTimeoutMs: EMULATION_HTTP_TIMEOUT_MS,
-    coordinator: { kind: 'process', priority: 10 },
+    coordinator: { kind: 'process', priority: opts.cloudPriority },
     seed: {
       venueName: 'Emulated venue',
       eventName: 'Emulated event',

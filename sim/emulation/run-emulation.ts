@@ -31,7 +31,12 @@ import { sum, summarizeRuns } from '../stats.ts';
 import { CpuSampler } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
-import { MAX_EMULATED_PRINTERS, type RunEmulationOptions, validateEmulationOptions } from './emulation-options.ts';
+import {
+  defaultCloudPriority,
+  MAX_EMULATED_PRINTERS,
+  type RunEmulationOptions,
+  validateEmulationOptions,
+} from './emulation-options.ts';
 import { FanOrders } from './fan-orders.ts';
 import { processingEstimateS, type Service, simulatedWaits } from './fan-wait.ts';
 import { PhotoUploads } from './photo-uploads.ts';
@@ -119,7 +124,11 @@ async function emulateOnce(
   const started = clock.now();
   const dir = await mkdtemp(join(opts.workDir ?? tmpdir(), 'vpm-emulation-'));
   const keepDir = removeDirOnExit(dir);
-  const venue = emulatedVenue(dir, { network: opts.network, clock });
+  const venue = emulatedVenue(dir, {
+    network: opts.network,
+    clock,
+    cloudPriority: opts.cloudPriority ?? defaultCloudPriority(),
+  });
   try {
     await venue.ready();
     const printers = totalPrinters(s);
