@@ -52,17 +52,20 @@ export class PriorityGate {
  */
 export const CLOUD_IDLE_HANGUP_MS = 10_000;
 
+/** What the sessions need of the venue mesh. */
+export type CloudDialer = Pick<VenueMesh, 'dialCloud' | 'hangUpCloud' | 'cloudConnected'>;
+
 /**
  * Reference-counted use of the cloud seeder connection: background cloud phases and on-demand
  * fetches share one dial, and the last one out hangs up after a short idle period.
  */
 export class CloudSessions {
-  readonly #mesh: VenueMesh;
+  readonly #mesh: CloudDialer;
   #users = 0;
   #hangupTimer: Timer | null = null;
   readonly #clock: Clock;
 
-  constructor(mesh: VenueMesh, clock: Clock = systemClock) {
+  constructor(mesh: CloudDialer, clock: Clock = systemClock) {
     this.#mesh = mesh;
     this.#clock = clock;
   }
@@ -83,7 +86,14 @@ export class CloudSessions {
       if (released) return;
       released = true;
       this.#users--;
-      if (this.#users === 0) {
+      if (this.#users === 0 && !this.#mesh.cloudConnected()) {
+        // Nothing connected to keep warm. A dial left wanted would stay parked: Hyperswarm retries a
+        // seeder whose attempts failed on its own timer (up to 10 minutes once four failed), and
+        // only a fresh join queues it again. In validation-8 a printer whose dial had failed sat
+        // through two more 15 s dial timeouts until its idle hang-up; the fresh dial after that
+        // connected in 8 ms, and the whole venue had waited 40 s for that printer's share.
+        this.#mesh.hangUpCloud();
+      } else if (this.#users === 0) {
         this.#hangupTimer = this.#clock
           .setTimeout(() => {
             this.#hangupTimer = null;

@@ -32,7 +32,7 @@ import { CpuSampler } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
 import {
-  defaultCloudPriority,
+  DEFAULT_CLOUD_PRIORITY,
   MAX_EMULATED_PRINTERS,
   type RunEmulationOptions,
   validateEmulationOptions,
@@ -127,7 +127,7 @@ async function emulateOnce(
   const venue = emulatedVenue(dir, {
     network: opts.network,
     clock,
-    cloudPriority: opts.cloudPriority ?? defaultCloudPriority(),
+    cloudPriority: opts.cloudPriority ?? DEFAULT_CLOUD_PRIORITY,
   });
   try {
     await venue.ready();

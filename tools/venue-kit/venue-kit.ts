@@ -55,8 +55,9 @@ export type CoordinatorMode =
       kind: 'process';
       env?: Record<string, string>;
       /**
-       * The process's scheduling priority (os.setPriority: 0 normal, 19 lowest). The emulation
-       * lowers it so that on one shared host the cloud's work does not take the printers' CPU.
+       * The process's scheduling priority (os.setPriority: -20 highest, 0 normal, 19 lowest). The
+       * emulation sets it (cloudPriority in sim/emulation/emulation-options.ts): on one shared host
+       * it decides whether the cloud or the printers wait for a core.
        */
       priority?: number;
     };
