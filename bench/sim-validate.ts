@@ -6,6 +6,7 @@ import { buildWorkload, withPublicationTimes } from '../sim/model/workload.ts';
 import type { StrategyName, StrategyRun } from '../sim/results-schema.ts';
 import { runModel } from '../sim/run-model.ts';
 import { parseScenario } from '../sim/scenario.ts';
+import { meanBatchCompleteSeconds } from '../sim/stats.ts';
 
 /**
  * `npm run sim:validate`: does model mode agree with emulation mode? Runs each strategy and seed in
@@ -54,11 +55,6 @@ function maxComplete(run: StrategyRun): number {
 }
 
 /** Mean over the batches every printer completed of their completion time (null when none did). */
-function meanComplete(run: StrategyRun): number | null {
-  const done = run.batches.filter((b) => b.completeSeconds !== null);
-  return done.length === 0 ? null : done.reduce((a, b) => a + b.completeSeconds!, 0) / done.length;
-}
-
 /** The slowest batch ÷ its own Kumar–Ross bound (issue #16: ≤ 1.6 in emulation). */
 function slowestBoundRatio(run: StrategyRun): number {
   return run.batches.reduce(
@@ -78,9 +74,9 @@ function scenarioCpuMsPerMb(run: StrategyRun): number {
 const BATCH_TOLERANCE = 0.25;
 
 function compare(model: StrategyRun, atOnce: StrategyRun, emulated: StrategyRun, stats: EmulationRunStats | null) {
-  const modelMean = meanComplete(model);
-  const atOnceMean = meanComplete(atOnce);
-  const emulationMean = meanComplete(emulated);
+  const modelMean = meanBatchCompleteSeconds(model.batches);
+  const atOnceMean = meanBatchCompleteSeconds(atOnce.batches);
+  const emulationMean = meanBatchCompleteSeconds(emulated.batches);
   return {
     strategy: model.strategy,
     seed: model.seed,

@@ -20,6 +20,12 @@ export function tQuantile975(df: number): number {
   return T_975_BY_DF[df - 1] ?? Z_975;
 }
 
+/** Mean seconds from a batch's last photo until every printer held it, over the batches completed (null: none). */
+export function meanBatchCompleteSeconds(batches: StrategyRun['batches']): number | null {
+  const done = batches.flatMap((b) => (b.completeSeconds === null ? [] : [b.completeSeconds]));
+  return done.length === 0 ? null : sum(done) / done.length;
+}
+
 export function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;

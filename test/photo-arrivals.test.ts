@@ -25,8 +25,8 @@ function harness() {
   const told: PhotoArrival[] = [];
   const arrivals = new PhotoArrivals({
     clock,
-    holds: async (start, end) => {
-      for (let b = start; b < end; b++) if (!held.has(b)) return false;
+    holds: async ({ blob }) => {
+      for (let b = blob.blockOffset; b < blob.blockOffset + blob.blockLength; b++) if (!held.has(b)) return false;
       return true;
     },
     onArrival: (a) => told.push(a),

@@ -124,7 +124,7 @@ export class EventReplica extends Resource {
     this.have = new HaveMap(catalogCore);
     this.arrivals = new PhotoArrivals({
       clock,
-      holds: (start, end) => this.#holdsBlocks(start, end),
+      holds: (entry) => this.holds(entry),
       ...(hooks.onArrival ? { onArrival: hooks.onArrival } : {}),
     });
     this.#arrivalFailed = (err) => {
@@ -355,12 +355,8 @@ export class EventReplica extends Resource {
   async holds(entry: CatalogEntry): Promise<boolean> {
     const { blockOffset, blockLength } = entry.blob;
     if (blockLength === 0) return true;
-    return this.#holdsBlocks(blockOffset, blockOffset + blockLength);
-  }
-
-  async #holdsBlocks(start: number, end: number): Promise<boolean> {
-    if (this.blobsCore.length < end) return false;
-    return this.blobsCore.has(start, end);
+    if (this.blobsCore.length < blockOffset + blockLength) return false;
+    return this.blobsCore.has(blockOffset, blockOffset + blockLength);
   }
 
   /** Indices of the entry's blocks not held locally. */

@@ -16,8 +16,8 @@ export interface PhotoArrival {
 
 export interface PhotoArrivalsOptions {
   clock: Clock;
-  /** Whether blocks [start, end) of the event's blobs are all held here. */
-  holds: (start: number, end: number) => Promise<boolean>;
+  /** Whether every block of the photo is held here (EventReplica.holds). */
+  holds: (entry: CatalogEntry) => Promise<boolean>;
   /** Told of each arrival once (a metric). */
   onArrival?: (arrival: PhotoArrival) => void;
 }
@@ -49,7 +49,7 @@ export class PhotoArrivals {
     this.#started = true;
     const added: CatalogEntry[] = [];
     for (const e of fresh) {
-      if (await this.#whole(e)) {
+      if (await this.#o.holds(e)) {
         if (!first) this.#stamp(e);
       } else added.push(e);
     }
@@ -60,7 +60,7 @@ export class PhotoArrivals {
   /** A blob block landed here: if it was its photo's last, the photo has arrived. */
   async blockLanded(index: number): Promise<void> {
     const entry = this.#pending[this.#pendingAt(index)];
-    if (!entry || !(await this.#whole(entry))) return;
+    if (!entry || !(await this.#o.holds(entry))) return;
     // Several blocks of one photo may land together; only the first check to finish stamps it.
     if (this.#pending[this.#pendingAt(index)] === entry) this.#stamp(entry);
   }
@@ -110,10 +110,5 @@ export class PhotoArrivals {
       else return mid;
     }
     return -1;
-  }
-
-  #whole(e: CatalogEntry): Promise<boolean> {
-    const { blockOffset, blockLength } = e.blob;
-    return blockLength === 0 ? Promise.resolve(true) : this.#o.holds(blockOffset, blockOffset + blockLength);
   }
 }

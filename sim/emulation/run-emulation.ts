@@ -27,7 +27,7 @@ import { printerLinks } from '../model/simulation.ts';
 import { buildWorkload, type Workload } from '../model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from '../results-schema.ts';
 import { type Scenario, totalPrinters } from '../scenario.ts';
-import { sum, summarizeRuns } from '../stats.ts';
+import { meanBatchCompleteSeconds, sum, summarizeRuns } from '../stats.ts';
 import { CpuSampler } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
@@ -208,7 +208,7 @@ async function emulateOnce(
     const stamped = await sampler.stampArrivals(await Promise.all(uploads.imageIds));
     const batches = batchMetrics(s, real, links, sampler.heldAt, printers);
     diag(
-      `batch completion from the printers' stamps (${stamped} of ${printers * w.images}): mean ${meanOf(batches)} s; as polled every ${sampler.pollMs} ms: ${meanOf(polled)} s`,
+      `batch completion from the printers' stamps (${stamped} of ${printers * w.images}): mean ${seconds(meanBatchCompleteSeconds(batches))}; as polled every ${sampler.pollMs} ms: ${seconds(meanBatchCompleteSeconds(polled))}`,
     );
     opts.onRunStats?.({
       maxUploadLagS: uploads.maxUploadLagS,
@@ -247,11 +247,7 @@ async function emulateOnce(
  * until every printer held it), per MB the printers received then (each printer receives each
  * photo once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb` states.
  */
-/** Mean seconds from a batch's last photo until every printer held it, for a diagnostic line. */
-function meanOf(batches: StrategyRun['batches']): string {
-  const done = batches.flatMap((b) => (b.completeSeconds === null ? [] : [b.completeSeconds]));
-  return done.length === 0 ? 'none complete' : (sum(done) / done.length).toFixed(2);
-}
+const seconds = (s: number | null): string => (s === null ? 'none complete' : `${s.toFixed(2)} s`);
 
 function replicationCpu(
   cpu: CpuSampler,

@@ -28,8 +28,7 @@ export class StatusSampler {
   readonly #lastStatuses: Array<EdgeStatus | null>;
   readonly #statusFailures: number[];
   #sampling = false;
-  /** How often the nodes are polled (set by start). */
-  pollMs = 0;
+  #pollMs = 0;
   #loop: Promise<void> = Promise.resolve();
 
   /**
@@ -63,7 +62,7 @@ export class StatusSampler {
       MIN_POLL_INTERVAL_MS,
       Math.min(MAX_POLL_INTERVAL_MS, (sampleIntervalS * 1000) / this.#timeCompression),
     );
-    this.pollMs = pollMs;
+    this.#pollMs = pollMs;
     const { simNow } = this.#timeline;
     this.#sampling = true;
     this.#loop = (async () => {
@@ -76,6 +75,11 @@ export class StatusSampler {
         await clock.sleep(pollMs);
       }
     })();
+  }
+
+  /** How often the nodes are polled (0 before start). */
+  get pollMs(): number {
+    return this.#pollMs;
   }
 
   /** Ends the polling loop once its current round is done. */
