@@ -5,6 +5,7 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { SmallCoreOverlay } from './small-core-overlay.ts';
+import { dialState, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
 
 /** settle() looks at the connections this often. */
@@ -14,6 +15,12 @@ const SETTLE_POLL_MS = 100;
 export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
 /** A dial that takes longer than this is logged at info level, with the swarm's connection attempts. */
 export const CLOUD_DIAL_SLOW_MS = 2_000;
+/**
+ * A dial not connected after this long is started over (swarm-internals.ts redialPeer). Dials to the
+ * seeder connect in tens of milliseconds (median 34 ms in validation-8); a stuck one otherwise holds
+ * this printer's share of a batch, and the whole venue with it, for the full CLOUD_DIAL_TIMEOUT_MS.
+ */
+export const CLOUD_DIAL_RETRY_MS = 3_000;
 /**
  * While paired printers are missing from the mesh, look them up again: two printers that join at
  * the same moment each look before the other's announcement is stored, and Hyperswarm by itself
@@ -51,6 +58,8 @@ export class VenueMesh extends EventEmitter {
   #cloudWanted = false;
   /** When the current dial began (null: connected, or not dialling). */
   #dialStartedAt: number | null = null;
+  #redialTimer: Timer | null = null;
+  readonly #dialRetryMs: number;
   readonly #blocked = new Set<string>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
@@ -72,8 +81,11 @@ export class VenueMesh extends EventEmitter {
     clock?: Clock;
     /** The small-core ring reach (default SMALL_CORE_RING_REACH). */
     smallCoreRingReach?: number;
+    /** Start an unanswered cloud dial over after this long (default CLOUD_DIAL_RETRY_MS). */
+    dialRetryMs?: number;
   }) {
     super();
+    this.#dialRetryMs = opts.dialRetryMs ?? CLOUD_DIAL_RETRY_MS;
     this.#clock = opts.clock ?? systemClock;
     this.#store = opts.corestore;
     this.#cloudStore = opts.cloudStore ?? opts.corestore;
@@ -214,6 +226,7 @@ export class VenueMesh extends EventEmitter {
         this.#unban(key);
         this.#swarm.joinPeer(Buffer.from(key, 'hex'));
       }
+      this.#scheduleRedial();
     }
     if (this.cloudConnected()) return true;
     return new Promise<boolean>((resolve) => {
@@ -229,11 +242,39 @@ export class VenueMesh extends EventEmitter {
     });
   }
 
+  /**
+   * Starts the dial over while no seeder has answered. Hyperswarm retries a failed dial only after
+   * its back-off (1 s to 10 min) and starts no new one while an attempt is in flight, however long
+   * that attempt hangs: in validation-8 two printers' dials sat 15 s each without an answer while
+   * the others connected in 30 ms, and a fresh dial right after connected in 9 ms.
+   */
+  #scheduleRedial(): void {
+    this.#redialTimer?.cancel();
+    this.#redialTimer = this.#clock
+      .setTimeout(() => {
+        this.#redialTimer = null;
+        if (!this.#cloudWanted || this.cloudConnected()) return;
+        const now = this.#clock.now();
+        const seeders = [...this.#coordinators].map((key) =>
+          dialState(this.#swarm, key, this.#connections.has(key), now),
+        );
+        this.#logger.info(
+          { afterMs: this.#dialStartedAt === null ? undefined : now - this.#dialStartedAt, seeders },
+          'the cloud seeder has not answered: dialling it afresh',
+        );
+        for (const key of this.#coordinators) redialPeer(this.#swarm, key, () => this.#cloudWanted);
+        this.#scheduleRedial();
+      }, this.#dialRetryMs)
+      .unref();
+  }
+
   /** Stops admitting the cloud seeders and drops their connections: LAN traffic stays on the LAN. */
   hangUpCloud(): void {
     if (!this.#cloudWanted) return;
     this.#cloudWanted = false;
     this.#dialStartedAt = null;
+    this.#redialTimer?.cancel();
+    this.#redialTimer = null;
     for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
     for (const [key, conn] of this.#connections) {
       if (!this.#coordinators.has(key)) continue;
@@ -247,6 +288,7 @@ export class VenueMesh extends EventEmitter {
   async close(): Promise<void> {
     this.#discovery = null;
     this.#rediscoveryTimer?.cancel();
+    this.#redialTimer?.cancel();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }
@@ -274,6 +316,8 @@ export class VenueMesh extends EventEmitter {
    * after Hyperswarm's back-off (several).
    */
   #dialDone(): void {
+    this.#redialTimer?.cancel();
+    this.#redialTimer = null;
     if (this.#dialStartedAt === null) return;
     const dialMs = this.#clock.now() - this.#dialStartedAt;
     this.#dialStartedAt = null;
