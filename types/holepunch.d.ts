@@ -248,6 +248,8 @@ declare module 'hyperswarm' {
     /** `payload` is the remote's handshake payload for an incoming connection, null for one this swarm dials. */
     firewall?: (remotePublicKey: Buffer, payload: unknown) => boolean;
     maxPeers?: number;
+    /** Client dials in flight at once (default 3); explicit peers (joinPeer) wait in the same queue. */
+    maxParallel?: number;
   }
 
   export default class Hyperswarm extends EventEmitter {

@@ -22,6 +22,14 @@ export const CLOUD_DIAL_SLOW_MS = 2_000;
  */
 export const CLOUD_DIAL_RETRY_MS = 3_000;
 /**
+ * How many dials the swarm runs at once (Hyperswarm's default is 3). A dial to a peer that does not
+ * admit this node yet (it has not learnt the venue's membership) hangs about 4 s before it fails,
+ * and the seeder's dial waits in the same queue: in validation-8 three printers' first cloud dials
+ * waited 4.8–4.9 s behind three such LAN dials (the redial log: 3 of 3 in flight, seeder queued).
+ * A venue's printers, all dialled at once, fit.
+ */
+export const MESH_PARALLEL_DIALS = 16;
+/**
  * While paired printers are missing from the mesh, look them up again: two printers that join at
  * the same moment each look before the other's announcement is stored, and Hyperswarm by itself
  * only looks again minutes later. Backs off from the first to the last value while nothing changes.
@@ -83,6 +91,8 @@ export class VenueMesh extends EventEmitter {
     smallCoreRingReach?: number;
     /** Start an unanswered cloud dial over after this long (default CLOUD_DIAL_RETRY_MS). */
     dialRetryMs?: number;
+    /** Dials in flight at once (default MESH_PARALLEL_DIALS). */
+    parallelDials?: number;
   }) {
     super();
     this.#dialRetryMs = opts.dialRetryMs ?? CLOUD_DIAL_RETRY_MS;
@@ -94,6 +104,7 @@ export class VenueMesh extends EventEmitter {
     this.#swarm = new Hyperswarm({
       dht,
       keyPair: opts.keyPair,
+      maxParallel: opts.parallelDials ?? MESH_PARALLEL_DIALS,
       // Hyperswarm's firewall answers "reject?".
       firewall: (remotePublicKey) => !this.isAllowed(remotePublicKey.toString('hex')),
     });

@@ -1,5 +1,7 @@
 /**
- * A cloud dial that has not connected after CLOUD_DIAL_RETRY_MS is started over (issue #16): in
+ * How fast a printer reaches the cloud seeder when its first attempt goes wrong (issue #16).
+ *
+ * A cloud dial that has not connected after CLOUD_DIAL_RETRY_MS is started over: in
  * validation-8 two printers' dials hung for the whole 15 s timeout while the others connected in
  * 30 ms, and Hyperswarm by itself starts no new attempt while one is in flight, then waits out its
  * retry back-off. Here the seeder refuses the printer's first attempt and admits it a moment later.
@@ -41,9 +43,9 @@ async function reluctantSeeder(t: import('ava').ExecutionContext, bootstrap: Arr
 async function printer(
   t: import('ava').ExecutionContext,
   bootstrap: Array<{ host: string; port: number }>,
-  dialRetryMs: number,
+  opts: { dialRetryMs?: number; parallelDials?: number },
 ) {
-  const dir = await tempDir(t, 'vpm-redial-');
+  const dir = await tempDir(t, 'vpm-dial-');
   const store = new Corestore(join(dir, 'store'));
   const logger = recordingLogger();
   const mesh = new VenueMesh({
@@ -52,7 +54,7 @@ async function printer(
     bootstrap,
     dhtHost: LOOPBACK,
     logger,
-    dialRetryMs,
+    ...opts,
   });
   t.teardown(async () => {
     await mesh.close();
@@ -65,7 +67,7 @@ async function printer(
 async function dialThroughRefusal(t: import('ava').ExecutionContext, dialRetryMs: number) {
   const bootstrap = await startBootstrap(t);
   const seeder = await reluctantSeeder(t, bootstrap);
-  const { mesh, logger } = await printer(t, bootstrap, dialRetryMs);
+  const { mesh, logger } = await printer(t, bootstrap, { dialRetryMs });
   mesh.setMembership([], [seeder.publicKey.toString('hex')]);
   const startedAt = Date.now();
   const dial = mesh.dialCloud(30_000);
@@ -92,4 +94,60 @@ test('without the fresh start the same dial waits for the swarm back-off (what t
   const { connected, ms } = await dialThroughRefusal(t, 60_000);
   t.true(connected);
   t.true(ms >= 4_000, `connected ${ms} ms after dialling`);
+});
+
+/** Venue peers that refuse everyone: a dial to one hangs until it fails, about 4 s. */
+async function refusingPeers(
+  t: import('ava').ExecutionContext,
+  bootstrap: Array<{ host: string; port: number }>,
+  topic: Buffer,
+  count: number,
+) {
+  let refusals = 0;
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const swarm = new Hyperswarm({
+      dht: new HyperDHT({ host: LOOPBACK, bootstrap, firewalled: false }),
+      keyPair: HyperDHT.keyPair(),
+      firewall: () => {
+        refusals++;
+        return true;
+      },
+    });
+    t.teardown(() => swarm.destroy());
+    await swarm.join(topic, { server: true, client: false }).flushed();
+    keys.push(swarm.keyPair.publicKey.toString('hex'));
+  }
+  return { keys, refusals: () => refusals };
+}
+
+/** Joins the venue while `lanPeers` hang the printer's LAN dials, then dials the cloud; the dial's ms. */
+async function dialBehindHangingLanDials(t: import('ava').ExecutionContext, parallelDials?: number) {
+  const bootstrap = await startBootstrap(t);
+  const seeder = await reluctantSeeder(t, bootstrap);
+  seeder.admit();
+  const topic = Buffer.alloc(32, 7);
+  const lan = await refusingPeers(t, bootstrap, topic, 3);
+  const { mesh } = await printer(t, bootstrap, { dialRetryMs: 60_000, parallelDials });
+  mesh.setMembership(lan.keys, [seeder.publicKey.toString('hex')]);
+  const joined = mesh.join(topic);
+  // All three LAN dials are in flight once each peer has refused one.
+  while (lan.refusals() < lan.keys.length) await new Promise((r) => setTimeout(r, 20));
+  const startedAt = Date.now();
+  const connected = await mesh.dialCloud(30_000);
+  const ms = Date.now() - startedAt;
+  await joined;
+  return { connected, ms };
+}
+
+test('the seeder is dialled at once while LAN dials hang (MESH_PARALLEL_DIALS)', async (t) => {
+  const { connected, ms } = await dialBehindHangingLanDials(t);
+  t.true(connected);
+  t.true(ms < 2_000, `connected ${ms} ms after dialling`);
+});
+
+test("with Hyperswarm's default of 3 parallel dials the same seeder dial waits behind them", async (t) => {
+  const { connected, ms } = await dialBehindHangingLanDials(t, 3);
+  t.true(connected);
+  t.true(ms >= 2_000, `connected ${ms} ms after dialling`);
 });
