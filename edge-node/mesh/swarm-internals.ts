@@ -23,7 +23,6 @@ interface SwarmInternals {
   peers: Map<string, PeerInternals>;
   connecting?: number;
   maxParallel?: number;
-  _clientConnections?: number;
   _queue?: { length?: number };
   _allConnections?: { get(publicKey: string): SwarmConnection | undefined };
   stats?: { connects?: { client?: { attempted?: number; opened?: number; closed?: number } } };
@@ -33,7 +32,7 @@ function internals(swarm: Hyperswarm): SwarmInternals {
   return swarm as unknown as SwarmInternals;
 }
 
-/** The swarm's view of one peer's dial, for a log line. */
+/** The swarm's view of one peer's dial, for a log line (`nowMs`: wall time, as Hyperswarm stamps its peers). */
 export function dialState(swarm: Hyperswarm, keyHex: string, opened: boolean, nowMs: number): Record<string, unknown> {
   const s = internals(swarm);
   const peer = s.peers.get(keyHex);
