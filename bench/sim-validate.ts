@@ -54,7 +54,6 @@ function maxComplete(run: StrategyRun): number {
   return run.batches.reduce((m, b) => Math.max(m, b.completeSeconds ?? Number.POSITIVE_INFINITY), 0);
 }
 
-/** Mean over the batches every printer completed of their completion time (null when none did). */
 /** The slowest batch ÷ its own Kumar–Ross bound (issue #16: ≤ 1.6 in emulation). */
 function slowestBoundRatio(run: StrategyRun): number {
   return run.batches.reduce(

@@ -7,7 +7,7 @@
  * retry back-off. Here the seeder refuses the printer's first attempt and admits it a moment later.
  */
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
@@ -15,7 +15,7 @@ import { VenueMesh } from '../edge-node/mesh/venue-mesh.ts';
 import { LOOPBACK, recordingLogger, startBootstrap, tempDir } from './fixtures/feed-fixtures.ts';
 
 /** The seeder answers only once `admit()` was called; until then its firewall refuses the printer. */
-async function reluctantSeeder(t: import('ava').ExecutionContext, bootstrap: Array<{ host: string; port: number }>) {
+async function reluctantSeeder(t: ExecutionContext, bootstrap: Array<{ host: string; port: number }>) {
   let admitted = false;
   let refusals = 0;
   const swarm = new Hyperswarm({
@@ -41,7 +41,7 @@ async function reluctantSeeder(t: import('ava').ExecutionContext, bootstrap: Arr
 }
 
 async function printer(
-  t: import('ava').ExecutionContext,
+  t: ExecutionContext,
   bootstrap: Array<{ host: string; port: number }>,
   opts: { dialRetryMs?: number; parallelDials?: number },
 ) {
@@ -64,7 +64,7 @@ async function printer(
 }
 
 /** Dials, has the seeder admit the printer once the first attempt was refused, returns the dial's ms. */
-async function dialThroughRefusal(t: import('ava').ExecutionContext, dialRetryMs: number) {
+async function dialThroughRefusal(t: ExecutionContext, dialRetryMs: number) {
   const bootstrap = await startBootstrap(t);
   const seeder = await reluctantSeeder(t, bootstrap);
   const { mesh, logger } = await printer(t, bootstrap, { dialRetryMs });
@@ -98,7 +98,7 @@ test('without the fresh start the same dial waits for the swarm back-off (what t
 
 /** Venue peers that refuse everyone: a dial to one hangs until it fails, about 4 s. */
 async function refusingPeers(
-  t: import('ava').ExecutionContext,
+  t: ExecutionContext,
   bootstrap: Array<{ host: string; port: number }>,
   topic: Buffer,
   count: number,
@@ -122,7 +122,7 @@ async function refusingPeers(
 }
 
 /** Joins the venue while `lanPeers` hang the printer's LAN dials, then dials the cloud; the dial's ms. */
-async function dialBehindHangingLanDials(t: import('ava').ExecutionContext, parallelDials?: number) {
+async function dialBehindHangingLanDials(t: ExecutionContext, parallelDials?: number) {
   const bootstrap = await startBootstrap(t);
   const seeder = await reluctantSeeder(t, bootstrap);
   seeder.admit();

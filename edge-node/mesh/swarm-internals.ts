@@ -25,7 +25,6 @@ interface SwarmInternals {
   maxParallel?: number;
   _queue?: { length?: number };
   _allConnections?: { get(publicKey: string): SwarmConnection | undefined };
-  stats?: { connects?: { client?: { attempted?: number; opened?: number; closed?: number } } };
 }
 
 function internals(swarm: Hyperswarm): SwarmInternals {
@@ -53,7 +52,7 @@ export function dialState(swarm: Hyperswarm, keyHex: string, opened: boolean, no
     swarmConnecting: s.connecting,
     swarmMaxParallel: s.maxParallel,
     swarmQueued: s._queue?.length,
-    clientDials: s.stats?.connects?.client,
+    clientDials: swarm.stats.connects.client,
   };
 }
 
@@ -71,11 +70,9 @@ function pendingDial(swarm: Hyperswarm, keyHex: string, opened: boolean): SwarmC
 export function redialPeer(swarm: Hyperswarm, keyHex: string, stillWanted: () => boolean): void {
   const rejoin = () => {
     if (!stillWanted()) return;
-    const peer = internals(swarm).peers.get(keyHex) as (PeerInternals & { ban?(b: boolean): void }) | undefined;
-    if (peer) {
-      peer.ban?.(false);
-      peer.attempts = 0;
-    }
+    swarm.peers.get(keyHex)?.ban(false);
+    const peer = internals(swarm).peers.get(keyHex);
+    if (peer) peer.attempts = 0;
     const key = Buffer.from(keyHex, 'hex');
     swarm.leavePeer(key);
     swarm.joinPeer(key);

@@ -260,7 +260,7 @@ export class VenueMesh extends EventEmitter {
    * the others connected in 30 ms, and a fresh dial right after connected in 9 ms.
    */
   #scheduleRedial(): void {
-    this.#redialTimer?.cancel();
+    this.#stopRedial();
     this.#redialTimer = this.#clock
       .setTimeout(() => {
         this.#redialTimer = null;
@@ -279,13 +279,17 @@ export class VenueMesh extends EventEmitter {
       .unref();
   }
 
+  #stopRedial(): void {
+    this.#redialTimer?.cancel();
+    this.#redialTimer = null;
+  }
+
   /** Stops admitting the cloud seeders and drops their connections: LAN traffic stays on the LAN. */
   hangUpCloud(): void {
     if (!this.#cloudWanted) return;
     this.#cloudWanted = false;
     this.#dialStartedAt = null;
-    this.#redialTimer?.cancel();
-    this.#redialTimer = null;
+    this.#stopRedial();
     for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
     for (const [key, conn] of this.#connections) {
       if (!this.#coordinators.has(key)) continue;
@@ -299,7 +303,7 @@ export class VenueMesh extends EventEmitter {
   async close(): Promise<void> {
     this.#discovery = null;
     this.#rediscoveryTimer?.cancel();
-    this.#redialTimer?.cancel();
+    this.#stopRedial();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }
@@ -327,13 +331,11 @@ export class VenueMesh extends EventEmitter {
    * after Hyperswarm's back-off (several).
    */
   #dialDone(): void {
-    this.#redialTimer?.cancel();
-    this.#redialTimer = null;
+    this.#stopRedial();
     if (this.#dialStartedAt === null) return;
     const dialMs = this.#clock.now() - this.#dialStartedAt;
     this.#dialStartedAt = null;
-    const attempts = (this.#swarm as unknown as { stats?: { connects?: { client?: unknown } } }).stats?.connects
-      ?.client;
+    const attempts = this.#swarm.stats.connects.client;
     if (dialMs > CLOUD_DIAL_SLOW_MS) this.#logger.info({ dialMs, attempts }, 'the cloud seeder answered slowly');
     else this.#logger.debug?.({ dialMs }, 'connected to the cloud seeder');
   }

@@ -242,13 +242,14 @@ async function emulateOnce(
   }
 }
 
+/** A mean batch completion for a diagnostic line. */
+const seconds = (s: number | null): string => (s === null ? 'none complete' : `${s.toFixed(2)} s`);
+
 /**
  * The printers' CPU: over the whole run, and while batches replicated (from each batch's due time
  * until every printer held it), per MB the printers received then (each printer receives each
  * photo once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb` states.
  */
-const seconds = (s: number | null): string => (s === null ? 'none complete' : `${s.toFixed(2)} s`);
-
 function replicationCpu(
   cpu: CpuSampler,
   w: Workload,
