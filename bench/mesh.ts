@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Corestore from 'corestore';
 import Hyperblobs from 'hyperblobs';
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
+import { venueSwarmDht } from '../edge-node/mesh/venue-dht.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
-import { cpuSecondsOf, percentile, processCpuSeconds } from '../tools/venue-kit/process-cpu.ts';
+import { cpuSecondsOf, percentile, processCpuSeconds, processCpuTimes } from '../tools/venue-kit/process-cpu.ts';
 import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
 
 /**
@@ -27,6 +29,9 @@ import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue
  *    window as replicationMBps, ÷ CPU seconds per MB of the piped baseline (process.cpuUsage() of
  *    this process while it runs both corestores, sender and receiver, over the same blocks; the median
  *    of BASELINE_SAMPLES runs, each listed in cpuPerMbBaselineSamples).
+ *  - cpuPerMbSwarmRatio: the same edge figure ÷ the same two corestores joined as printers are (a
+ *    Hyperswarm each on the venue's loopback DHT: UDX over UDP), so the transport's cost is in both;
+ *    systemCpuPerMb* are the kernel's (system time) part of each figure.
  *  - scanPeersCpuSeconds / scanLateCpuSeconds: CPU seconds the ten other printers (together) and the
  *    scanning printer used during the LOCAL_REDEMPTIONS scans (scansSeconds of wall time).
  * Last stdout line: one JSON object. BENCH_PRINTERS, BENCH_IMAGES, BENCH_IMAGE_SIDE scale it.
@@ -90,7 +95,7 @@ async function main(kit: VenueKit): Promise<void> {
   await waitFor(async () => (await late.status()).bytesFromLan > 0, 60_000, 20);
   const lateStart = clock.now();
   const latePid = late.child.pid!;
-  const lateCpuStart = await processCpuSeconds(latePid);
+  const lateCpuStart = await processCpuTimes(latePid);
   // CLOCK_MONOTONIC in µs: the clock of V8's .cpuprofile timestamps on Linux.
   const windowStartUs = process.hrtime.bigint() / 1000n;
   if (!(await holdsAll([late], 600_000))) throw new Error('the late printer did not finish');
@@ -98,23 +103,23 @@ async function main(kit: VenueKit): Promise<void> {
     progress(`late printer pid ${latePid}: replication window ${windowStartUs}..${process.hrtime.bigint() / 1000n} µs`);
   const replicationMBps = uniqueBytes / MB / ((clock.now() - lateStart) / 1000);
   const lateStatus = await late.status();
-  const cpuPerMbEdge = (await processCpuSeconds(latePid)) - lateCpuStart;
+  const lateCpuEnd = await processCpuTimes(latePid);
+  const lateSystemSeconds = lateCpuEnd.system - lateCpuStart.system;
+  const cpuPerMbEdge = lateCpuEnd.user + lateSystemSeconds - lateCpuStart.user;
   const receivedMB = (lateStatus.bytesFromLan + lateStatus.bytesFromCloud) / MB;
   // The baseline is short (a few seconds), so one run of it swings with whatever else the machine
   // does: the median of a few is the denominator.
-  const baselines: Array<{ mbps: number; cpuPerMb: number }> = [];
+  const baselines: BaselineRun[] = [];
+  const swarmBaselines: BaselineRun[] = [];
+  const imageBytes = images.map((img) => img.data);
   for (let i = 0; i < BASELINE_SAMPLES; i++) {
-    const run = await pipedBaseline(images.map((img) => img.data));
-    baselines.push({ mbps: run.mbps, cpuPerMb: run.cpuSeconds / run.mb });
+    baselines.push(await replicationBaseline(imageBytes, pipedLink));
+    swarmBaselines.push(await replicationBaseline(imageBytes, swarmLink(kit.bootstrap)));
   }
-  const pipedBaselineMBps = percentile(
-    baselines.map((b) => b.mbps),
-    50,
-  );
-  const cpuPerMbBaseline = percentile(
-    baselines.map((b) => b.cpuPerMb),
-    50,
-  );
+  const median = (runs: BaselineRun[], of: (r: BaselineRun) => number) => percentile(runs.map(of), 50);
+  const pipedBaselineMBps = median(baselines, (b) => b.mbps);
+  const cpuPerMbBaseline = median(baselines, (b) => b.cpuSeconds / b.mb);
+  const cpuPerMbSwarmBaseline = median(swarmBaselines, (b) => b.cpuSeconds / b.mb);
 
   // Fans scan photos that have been local for a while (upload, sale, walk to the printer), so the
   // station has rendered them ahead; how long that took is reported, and a render left for the
@@ -162,8 +167,14 @@ async function main(kit: VenueKit): Promise<void> {
     throughputRatio: Number((replicationMBps / pipedBaselineMBps).toFixed(3)),
     cpuPerMbEdge: Number((cpuPerMbEdge / receivedMB).toFixed(4)),
     cpuPerMbBaseline: Number(cpuPerMbBaseline.toFixed(4)),
-    cpuPerMbBaselineSamples: baselines.map((b) => Number(b.cpuPerMb.toFixed(4))),
+    cpuPerMbBaselineSamples: baselines.map((b) => Number((b.cpuSeconds / b.mb).toFixed(4))),
     cpuPerMbRatio: Number((cpuPerMbEdge / receivedMB / cpuPerMbBaseline).toFixed(3)),
+    systemCpuPerMbEdge: Number((lateSystemSeconds / receivedMB).toFixed(4)),
+    systemCpuPerMbBaseline: Number(median(baselines, (b) => b.systemSeconds / b.mb).toFixed(4)),
+    cpuPerMbSwarmBaseline: Number(cpuPerMbSwarmBaseline.toFixed(4)),
+    cpuPerMbSwarmBaselineSamples: swarmBaselines.map((b) => Number((b.cpuSeconds / b.mb).toFixed(4))),
+    systemCpuPerMbSwarmBaseline: Number(median(swarmBaselines, (b) => b.systemSeconds / b.mb).toFixed(4)),
+    cpuPerMbSwarmRatio: Number((cpuPerMbEdge / receivedMB / cpuPerMbSwarmBaseline).toFixed(3)),
     lateReceivedMB: Number(receivedMB.toFixed(1)),
     scanToPrintLocalP50Ms: scans.p50Ms,
     scanToPrintLocalP99Ms: scans.p99Ms,
@@ -333,12 +344,62 @@ async function timedLanRedeem(
   return unit.source === 'lan' ? ms : Number.NaN;
 }
 
+interface BaselineRun {
+  mbps: number;
+  cpuSeconds: number;
+  /** The kernel's share of cpuSeconds (system time): syscalls, most of them the transport's. */
+  systemSeconds: number;
+  mb: number;
+}
+
+/** Joins two corestores' replication; resolves once both ends replicate, with a way to stop it. */
+type BaselineLink = (a: Corestore, b: Corestore) => Promise<() => Promise<void>>;
+
+/** Two corestores in this process, piped in memory: Hypercore's own work (verification, decryption, Noise) and nothing else. */
+const pipedLink: BaselineLink = async (a, b) => {
+  const s1 = a.replicate(true);
+  const s2 = b.replicate(false);
+  s1.pipe(s2).pipe(s1);
+  return async () => {
+    s1.destroy();
+    s2.destroy();
+  };
+};
+
 /**
- * Two corestores in this process, piped: the ceiling for Hypercore replication on this machine. The
- * blocks are encrypted as the event feeds' are (the same Hyperblobs layout and block size), so both
- * sides store and move the same kind of blocks.
+ * Two corestores in this process joined as printers are: a Hyperswarm each on the venue's DHT
+ * (loopback), one dialling the other directly, so blocks cross UDX over UDP and the kernel. What the
+ * edge node pays on top of the piped link for being on a network is this link's cost minus that one.
  */
-async function pipedBaseline(images: Buffer[]): Promise<{ mbps: number; cpuSeconds: number; mb: number }> {
+function swarmLink(bootstrap: Array<{ host: string; port: number }>): BaselineLink {
+  return async (a, b) => {
+    const host = '127.0.0.1';
+    const server = new Hyperswarm({ dht: venueSwarmDht(host, bootstrap) });
+    const client = new Hyperswarm({ dht: venueSwarmDht(host, bootstrap) });
+    const connected = (swarm: Hyperswarm, store: Corestore) =>
+      new Promise<void>((resolve) =>
+        swarm.once('connection', (conn: SwarmConnection) => {
+          store.replicate(conn);
+          resolve();
+        }),
+      );
+    const both = Promise.all([connected(server, a), connected(client, b)]);
+    await server.listen();
+    client.joinPeer(server.keyPair.publicKey);
+    await both;
+    return async () => {
+      await client.destroy();
+      await server.destroy();
+    };
+  };
+}
+
+/**
+ * Two corestores in this process, joined by `link`: the ceiling for Hypercore replication on this
+ * machine. The blocks are encrypted as the event feeds' are (the same Hyperblobs layout and block
+ * size), so both sides store and move the same kind of blocks. CPU counts both ends.
+ */
+async function replicationBaseline(images: Buffer[], link: BaselineLink): Promise<BaselineRun> {
   const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-pipe-'));
   try {
     const a = new Corestore(join(dir, 'a'));
@@ -350,21 +411,18 @@ async function pipedBaseline(images: Buffer[]): Promise<{ mbps: number; cpuSecon
     for (const image of images) await blobs.put(image);
     const copy = b.get({ key: source.key, encryption });
     await copy.ready();
-    const s1 = a.replicate(true);
-    const s2 = b.replicate(false);
-    s1.pipe(s2).pipe(s1);
+    const unlink = await link(a, b);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     await copy.update({ wait: true });
     await copy.download({ start: 0, end: source.length }).done();
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    s1.destroy();
-    s2.destroy();
+    await unlink();
     await a.close();
     await b.close();
     const mb = images.reduce((n, i) => n + i.length, 0) / MB;
-    return { mbps: mb / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, mb };
+    return { mbps: mb / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, systemSeconds: cpu.system / 1e6, mb };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
