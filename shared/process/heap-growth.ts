@@ -1,0 +1,22 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * How far V8 lets the old generation grow past what survived the last full GC before it starts the
+ * next one: 300 % (a limit of 4 × the live heap). Replicating feeds, a process keeps a small live
+ * heap (about 30 MB for an edge node) while the transport, the secret streams and storage allocate
+ * memory outside the JS heap for every block, which V8 counts against the same limit. With V8's own
+ * factor the room left above a 30 MB heap is 11–17 MB, so a printer taking photos live ran a full
+ * mark-compact every 0.3–1.2 s (26–28 in a 20 s burst) and spent about a fifth of its CPU on them
+ * (`perf`: concurrent marking and sweeping). At 300 % the same burst ran none, and the printers used
+ * 23 % less CPU per MB received (BENCHMARKS.md, "live replication and V8's heap limit"). Memory is
+ * bounded: at most a few times the live heap, and V8 still collects at once when memory is short.
+ */
+export const REPLICATION_HEAP_GROWING_PERCENT = 300;
+
+/**
+ * Sets V8's heap growing factor for a process that replicates feeds. V8 reads the factor each time
+ * it recomputes its limits after a GC, so setting it at startup, once the heap exists, takes effect.
+ */
+export function growHeapForReplication(percent = REPLICATION_HEAP_GROWING_PERCENT): void {
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
