@@ -1,6 +1,10 @@
+import { growHeapForReplication } from '../shared/process/heap-growth.ts';
 import { runDaemon } from '../shared/process/run-daemon.ts';
 import { loadConfig } from './config.ts';
 import { Coordinator } from './coordinator.ts';
+
+// It appends photos to the event feeds and seeds them to the venues: the same churn as a printer's.
+growHeapForReplication();
 
 /** `npm start`: a coordinator on the embedded store, or on MongoDB when MONGODB_URI is set. */
 void runDaemon({

@@ -10,6 +10,8 @@ import { setFlagsFromString } from 'node:v8';
  * (`perf`: concurrent marking and sweeping). At 300 % the same burst ran none, and the printers used
  * 23 % less CPU per MB received (BENCHMARKS.md, "live replication and V8's heap limit"). Memory is
  * bounded: at most a few times the live heap, and V8 still collects at once when memory is short.
+ * The coordinator, which appends photos and seeds them, had the same pattern: in the same burst the
+ * process holding it (and the uploading client) used 4.6–4.8 CPU s with the factor, 7.2–7.3 without.
  */
 export const REPLICATION_HEAP_GROWING_PERCENT = 300;
 
