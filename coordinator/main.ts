@@ -1,15 +1,14 @@
-import { growHeapForReplication } from '../shared/process/heap-growth.ts';
+import { growHeapForReplication, heapGrowingPercentFrom } from '../shared/process/heap-growth.ts';
 import { runDaemon } from '../shared/process/run-daemon.ts';
 import { loadConfig } from './config.ts';
 import { Coordinator } from './coordinator.ts';
-
-// It appends photos to the event feeds and seeds them to the venues: the same churn as a printer's.
-growHeapForReplication();
 
 /** `npm start`: a coordinator on the embedded store, or on MongoDB when MONGODB_URI is set. */
 void runDaemon({
   name: 'coordinator',
   create() {
+    // It appends photos to the event feeds and seeds them to the venues: the same churn as a printer's.
+    growHeapForReplication(heapGrowingPercentFrom(process.env));
     const config = loadConfig(process.env, process.argv.slice(2));
     const coordinator = new Coordinator(config);
     return { daemon: coordinator, logger: coordinator.logger };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { growHeapForReplication } from '../shared/process/heap-growth.ts';
+import { growHeapForReplication, heapGrowingPercentFrom } from '../shared/process/heap-growth.ts';
 import { runDaemon } from '../shared/process/run-daemon.ts';
 import { loadEdgeConfig } from './config.ts';
 import { EdgeNode } from './edge-node.ts';
@@ -11,11 +11,11 @@ import { EdgeNode } from './edge-node.ts';
  */
 const argv = process.argv.slice(2);
 const wedge = argv.includes('--wedge');
-growHeapForReplication();
 
 void runDaemon({
   name: 'edge node',
   create() {
+    growHeapForReplication(heapGrowingPercentFrom(process.env));
     const config = loadEdgeConfig(
       process.env,
       argv.filter((a) => a !== '--wedge'),
