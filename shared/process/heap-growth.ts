@@ -3,16 +3,17 @@ import { ConfigError } from '../config/config-error.ts';
 
 /**
  * How far V8 lets the old generation grow past what survived the last full GC before it starts the
- * next one: 300 % (a limit of 4 × the live heap). Replicating feeds, a process keeps a small live
- * heap (about 30 MB for an edge node) while the transport, the secret streams and storage allocate
- * memory outside the JS heap for every block, which V8 counts against the same limit. With V8's own
- * factor the room left above a 30 MB heap is 11–17 MB, so a printer taking photos live ran a full
- * mark-compact every 0.3–1.2 s (26–28 in a 20 s burst) and spent about a fifth of its CPU on them
- * (`perf`: concurrent marking and sweeping). At 300 % the same burst ran none, and the printers used
- * 23 % less CPU per MB received (BENCHMARKS.md, "live replication and V8's heap limit"). Memory is
- * bounded: at most a few times the live heap, and V8 still collects at once when memory is short.
- * The coordinator, which appends photos and seeds them, had the same pattern: in the same burst the
- * process holding it (and the uploading client) used 4.6–4.8 CPU s with the factor, 7.2–7.3 without.
+ * next one: 300 % (a limit of 4 × the live heap). A process replicating feeds keeps a small live
+ * heap (about 30 MB for an edge node) while every block passes through the transport, the secret
+ * streams and storage. At V8's own factor the limit sat 11–17 MB above that heap, and a printer
+ * taking photos live ran a full mark-compact every 0.3–1.2 s (26–28 in a 20 s burst), each started
+ * well below the limit (30–31 MB of 41–48 MB in `--trace-incremental-marking`; a smaller young
+ * generation did not change that). `perf` put about a fifth of the printer's CPU
+ * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23 %
+ * less CPU per MB received (BENCHMARKS.md, "Edge nodes: live replication and V8's heap limit";
+ * `npm run bench:live`). The coordinator, which takes the uploads and seeds them, gained as much.
+ * The cost is memory: the heap may reach 4 × its live size before a full GC (bench:live reports
+ * the printers' largest resident size both ways); V8's hard heap limit is unchanged.
  */
 export const REPLICATION_HEAP_GROWING_PERCENT = 300;
 /** Above this the heap could grow without bound between full GCs for no further gain. */

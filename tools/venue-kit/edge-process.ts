@@ -56,7 +56,7 @@ export interface EdgeProcess {
 }
 
 export interface EdgeProcessOptions
-  extends Pick<SpawnOptions, 'keepLogLines' | 'logFile' | 'onLine' | 'onStderr' | 'nodeArgs'> {
+  extends Pick<SpawnOptions, 'keepLogLines' | 'logFile' | 'onLine' | 'onStderr' | 'nodeArgs' | 'env'> {
   /** Extra command-line arguments of `edge-node/main.ts`. */
   args?: string[];
   readyTimeoutMs?: number;
