@@ -28,8 +28,13 @@ const GAP_MS = Number(process.env.BENCH_LIVE_GAP_MS ?? 1000);
 const PHOTO_SIDE_PX = 2600;
 /** The printers follow the feed live; this only sets their catch-up tick (validation-8 uses 10 s). */
 const PRINTER_CONFIG = { schedule: { intervalMs: 10_000 } };
-/** Lets startup work (pairing, first reports, the warm-up photo) settle before the clock starts. */
-const SETTLE_MS = 3_000;
+/**
+ * The printers idle this long before the photos come, as a venue's do between batches (a minute in
+ * validation-8). It matters: after 8 s of quiet V8's memory reducer shrinks the heap's limits, and
+ * photos then arrive at a process with little room (measured with 3 s here, both factors used the
+ * same CPU per MB; after 20 s of quiet, as in the venue runs, they did not).
+ */
+const IDLE_BEFORE_PHOTOS_MS = 20_000;
 const HOLD_TIMEOUT_MS = 300_000;
 const MB = 1024 * 1024;
 const clock = systemClock;
@@ -81,7 +86,7 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
       Array.from({ length: PRINTERS }, (_, i) => ({ name: `P${i}`, config: PRINTER_CONFIG, process: { env } })),
     );
     await holdAll(printers, 1);
-    await clock.sleep(SETTLE_MS);
+    await clock.sleep(IDLE_BEFORE_PHOTOS_MS);
     const pids = printers.map((p) => p.child.pid!);
     const bytesBefore = await received(printers);
     const cpuBefore = await cpuSecondsOf(pids);
