@@ -5,11 +5,12 @@ import { ConfigError } from '../config/config-error.ts';
  * How far V8 lets the old generation grow past what survived the last full GC before it starts the
  * next one: 300 % (a limit of 4 × the live heap). A process replicating feeds keeps a small live
  * heap (about 30 MB for an edge node) while every block passes through the transport, the secret
- * streams and storage. At V8's own factor the limit sat 11–17 MB above that heap, and a printer
- * taking photos live ran a full mark-compact every 0.3–1.2 s (26–28 in a 20 s burst), each started
+ * streams and storage. Between a venue's batches the process is quiet, and V8's memory reducer
+ * shrinks the heap's limits. At V8's own factor the limit then sat 11–17 MB above that heap, and a
+ * printer taking photos live ran a full mark-compact every 0.3–1.2 s (26–28 in a 20 s burst), each started
  * well below the limit (30–31 MB of 41–48 MB in `--trace-incremental-marking`; a smaller young
  * generation did not change that). `perf` put about a fifth of the printer's CPU
- * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23 %
+ * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23–25 %
  * less CPU per MB received (BENCHMARKS.md, "Edge nodes: live replication and V8's heap limit";
  * `npm run bench:live`). The coordinator, which takes the uploads and seeds them, gained as much.
  * The cost is memory: the heap may reach 4 × its live size before a full GC (bench:live reports
