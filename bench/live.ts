@@ -18,6 +18,7 @@ import { VenueKit } from '../tools/venue-kit/venue-kit.ts';
  *    printer holds every photo, per MB they received (serving their peers included);
  *  - coordinatorCpuSeconds: this process's CPU over the same time (the in-process coordinator taking
  *    the uploads and seeding them, and the uploading client);
+ *  - printerMajorGcs: the printers' full GCs meanwhile (what the factor is for);
  *  - printerMaxRssMB: the largest printer's resident set at the end (what the larger heap costs);
  *  - printerCpuRatio and coordinatorCpuRatio: the default's figures ÷ V8's own.
  * BENCH_LIVE_PRINTERS (4), BENCH_LIVE_PHOTOS (16), BENCH_LIVE_GAP_MS (1000) scale it. Last stdout line: one JSON object.
@@ -31,8 +32,8 @@ const PRINTER_CONFIG = { schedule: { intervalMs: 10_000 } };
 /**
  * The printers idle this long before the photos come, as a venue's do between batches (a minute in
  * validation-8). It matters: after 8 s of quiet V8's memory reducer shrinks the heap's limits, and
- * photos then arrive at a process with little room (measured with 3 s here, both factors used the
- * same CPU per MB; after 20 s of quiet, as in the venue runs, they did not).
+ * photos then arrive at a process with little room. With 3 s here both factors measured the same
+ * (ratios 0.93 and 1.00); with 20 s, 0.75 and 1.18: printerMajorGcs says which state a run saw.
  */
 const IDLE_BEFORE_PHOTOS_MS = 20_000;
 const HOLD_TIMEOUT_MS = 300_000;
@@ -47,6 +48,8 @@ interface VenueRun {
   printerCpuSeconds: number;
   printerCpuMsPerMb: number;
   coordinatorCpuSeconds: number;
+  /** Full (mark-compact) GCs of all printers together while the photos came. */
+  printerMajorGcs: number;
   /** The largest resident set of any printer at the end (what the larger heap costs). */
   printerMaxRssMB: number;
 }
@@ -65,13 +68,17 @@ async function received(printers: EdgeProcess[]): Promise<number> {
   return statuses.reduce((n, s) => n + s.bytesFromLan + s.bytesFromCloud, 0);
 }
 
-/** A printer's resident set size from its /metrics (prom-client's process metrics), MB. */
-async function rssMB(printer: EdgeProcess): Promise<number> {
+/** One value of a printer's /metrics (prom-client's process and GC metrics). */
+async function metric(printer: EdgeProcess, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${printer.url}/metrics`)).text();
-  const match = /^process_resident_memory_bytes (\S+)$/m.exec(text);
-  if (!match) throw new Error('the printer does not report process_resident_memory_bytes');
-  return Number(match[1]) / MB;
+  const match = pattern.exec(text);
+  if (!match) throw new Error(`the printer does not report ${pattern.source}`);
+  return Number(match[1]);
 }
+const RSS_BYTES = /^process_resident_memory_bytes (\S+)$/m;
+const MAJOR_GCS = /^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m;
+const majorGcs = async (printers: EdgeProcess[]) =>
+  (await Promise.all(printers.map((p) => metric(p, MAJOR_GCS)))).reduce((a, b) => a + b, 0);
 
 async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<VenueRun> {
   // The in-process coordinator lives in this process: it gets the factor as its daemon would.
@@ -90,6 +97,7 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
     const pids = printers.map((p) => p.child.pid!);
     const bytesBefore = await received(printers);
     const cpuBefore = await cpuSecondsOf(pids);
+    const gcsBefore = await majorGcs(printers);
     const ownBefore = process.cpuUsage();
     const started = clock.now();
     for (const [i, photo] of photos.entries()) {
@@ -101,7 +109,8 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
     const own = process.cpuUsage(ownBefore);
     const printerCpuSeconds = (await cpuSecondsOf(pids)) - cpuBefore;
     const receivedMB = ((await received(printers)) - bytesBefore) / MB;
-    const rss = await Promise.all(printers.map(rssMB));
+    const printerMajorGcs = (await majorGcs(printers)) - gcsBefore;
+    const rss = await Promise.all(printers.map((p) => metric(p, RSS_BYTES)));
     return {
       heapGrowingPercent,
       seconds: Number(seconds.toFixed(1)),
@@ -109,7 +118,8 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
       printerCpuSeconds: Number(printerCpuSeconds.toFixed(2)),
       printerCpuMsPerMb: Number(((printerCpuSeconds / receivedMB) * 1000).toFixed(1)),
       coordinatorCpuSeconds: Number(((own.user + own.system) / 1e6).toFixed(2)),
-      printerMaxRssMB: Math.round(Math.max(...rss)),
+      printerMajorGcs,
+      printerMaxRssMB: Math.round(Math.max(...rss) / MB),
     };
   } finally {
     await kit.close();

@@ -10,11 +10,13 @@ import { ConfigError } from '../config/config-error.ts';
  * printer taking photos live ran a full mark-compact every 0.3–1.2 s (26–28 in a 20 s burst), each started
  * well below the limit (30–31 MB of 41–48 MB in `--trace-incremental-marking`; a smaller young
  * generation did not change that). `perf` put about a fifth of the printer's CPU
- * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23–25 %
- * less CPU per MB received (BENCHMARKS.md, "Edge nodes: live replication and V8's heap limit";
- * `npm run bench:live`). The coordinator, which takes the uploads and seeds them, gained as much.
- * The cost is memory: the heap may reach 4 × its live size before a full GC (bench:live reports
- * the printers' largest resident size both ways); V8's hard heap limit is unchanged.
+ * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23 %
+ * less CPU per MB received over three alternating pairs of runs; `npm run bench:live` has measured
+ * 0.75 and 1.18 since (whether a printer falls into that pattern depends on its heap's state when
+ * the photos come). The coordinator, which takes the uploads and seeds them, used 0.57–0.76 of its
+ * CPU in every run (BENCHMARKS.md, "Edge nodes: live replication and V8's heap limit").
+ * The cost is memory: the heap may reach 4 × its live size before a full GC; bench:live found the
+ * printers' resident size the same either way (280–322 MB). V8's hard heap limit is unchanged.
  */
 export const REPLICATION_HEAP_GROWING_PERCENT = 300;
 /** Above this the heap could grow without bound between full GCs for no further gain. */
