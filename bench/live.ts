@@ -33,7 +33,7 @@ const PRINTER_CONFIG = { schedule: { intervalMs: 10_000 } };
  * The printers idle this long before the photos come, as a venue's do between batches (a minute in
  * validation-8). It matters: after 8 s of quiet V8's memory reducer shrinks the heap's limits, and
  * photos then arrive at a process with little room. With 3 s here both factors measured the same
- * (ratios 0.93 and 1.00); with 20 s, 0.75 and 1.18: printerMajorGcs says which state a run saw.
+ * (ratios 0.93 and 1.00); with 20 s, 0.75, 1.18 and 0.91: printerMajorGcs says which state a run saw.
  */
 const IDLE_BEFORE_PHOTOS_MS = 20_000;
 const HOLD_TIMEOUT_MS = 300_000;

@@ -12,7 +12,7 @@ import { ConfigError } from '../config/config-error.ts';
  * generation did not change that). `perf` put about a fifth of the printer's CPU
  * in concurrent marking and sweeping. At 300 % the same burst ran none, and the printers used 23 %
  * less CPU per MB received over three alternating pairs of runs; `npm run bench:live` has measured
- * 0.75 and 1.18 since (whether a printer falls into that pattern depends on its heap's state when
+ * 0.75, 1.18 and 0.91 since (whether a printer falls into that pattern depends on its heap's state when
  * the photos come). The coordinator, which takes the uploads and seeds them, used 0.57–0.76 of its
  * CPU in every run (BENCHMARKS.md, "Edge nodes: live replication and V8's heap limit").
  * The cost is memory: the heap may reach 4 × its live size before a full GC; bench:live found the
