@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
+import { heldEverywhere } from '../test/fixtures/printer-holdings.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { cpuSecondsOf, percentile, processCpuSeconds } from '../tools/venue-kit/process-cpu.ts';
@@ -88,14 +89,7 @@ async function main(kit: VenueKit): Promise<void> {
   }));
   const printers = await kit.startPrinters(specs);
   const [scanner, ...watchers] = printers as [EdgeProcess, ...EdgeProcess[]];
-  const holdAll = await waitFor(
-    async () =>
-      (await Promise.all(printers.map((p) => p.status().catch(() => null)))).every(
-        (s) => s?.events[0]?.imagesHeld === PHOTOS,
-      ),
-    CATCH_UP_TIMEOUT_MS,
-    250,
-  );
+  const holdAll = await heldEverywhere(printers, PHOTOS, CATCH_UP_TIMEOUT_MS);
   if (!holdAll) throw new Error('the printers did not get the photos');
   const pids = watchers.map((w) => w.child.pid!);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../shared/ports/clock.ts';
 import { growHeapForReplication, REPLICATION_HEAP_GROWING_PERCENT } from '../shared/process/heap-growth.ts';
-import { waitFor } from '../test/fixtures/feed-fixtures.ts';
+import { heldEverywhere } from '../test/fixtures/printer-holdings.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { cpuSecondsOf } from '../tools/venue-kit/process-cpu.ts';
@@ -55,12 +55,8 @@ interface VenueRun {
 }
 
 async function holdAll(printers: EdgeProcess[], count: number): Promise<void> {
-  const held = await waitFor(
-    async () => (await Promise.all(printers.map((p) => p.status()))).every((s) => s.events[0]?.imagesHeld === count),
-    HOLD_TIMEOUT_MS,
-    200,
-  );
-  if (!held) throw new Error(`the printers did not hold ${count} photos within ${HOLD_TIMEOUT_MS} ms`);
+  if (!(await heldEverywhere(printers, count, HOLD_TIMEOUT_MS, 200)))
+    throw new Error(`the printers did not hold ${count} photos within ${HOLD_TIMEOUT_MS} ms`);
 }
 
 async function received(printers: EdgeProcess[]): Promise<number> {
@@ -68,17 +64,19 @@ async function received(printers: EdgeProcess[]): Promise<number> {
   return statuses.reduce((n, s) => n + s.bytesFromLan + s.bytesFromCloud, 0);
 }
 
-/** One value of a printer's /metrics (prom-client's process and GC metrics). */
-async function metric(printer: EdgeProcess, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`${printer.url}/metrics`)).text();
-  const match = pattern.exec(text);
-  if (!match) throw new Error(`the printer does not report ${pattern.source}`);
-  return Number(match[1]);
-}
 const RSS_BYTES = /^process_resident_memory_bytes (\S+)$/m;
 const MAJOR_GCS = /^nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m;
-const majorGcs = async (printers: EdgeProcess[]) =>
-  (await Promise.all(printers.map((p) => metric(p, MAJOR_GCS)))).reduce((a, b) => a + b, 0);
+
+/** What the bench reads of a printer's /metrics (prom-client's process and GC metrics), in one request. */
+async function printerMetrics(printer: EdgeProcess): Promise<{ majorGcs: number; rssBytes: number }> {
+  const text = await (await fetch(`${printer.url}/metrics`)).text();
+  const value = (pattern: RegExp) => {
+    const match = pattern.exec(text);
+    if (!match) throw new Error(`the printer does not report ${pattern.source}`);
+    return Number(match[1]);
+  };
+  return { majorGcs: value(MAJOR_GCS), rssBytes: value(RSS_BYTES) };
+}
 
 async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<VenueRun> {
   // The in-process coordinator lives in this process: it gets the factor as its daemon would.
@@ -97,7 +95,7 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
     const pids = printers.map((p) => p.child.pid!);
     const bytesBefore = await received(printers);
     const cpuBefore = await cpuSecondsOf(pids);
-    const gcsBefore = await majorGcs(printers);
+    const before = await Promise.all(printers.map(printerMetrics));
     const ownBefore = process.cpuUsage();
     const started = clock.now();
     for (const [i, photo] of photos.entries()) {
@@ -109,8 +107,8 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
     const own = process.cpuUsage(ownBefore);
     const printerCpuSeconds = (await cpuSecondsOf(pids)) - cpuBefore;
     const receivedMB = ((await received(printers)) - bytesBefore) / MB;
-    const printerMajorGcs = (await majorGcs(printers)) - gcsBefore;
-    const rss = await Promise.all(printers.map((p) => metric(p, RSS_BYTES)));
+    const after = await Promise.all(printers.map(printerMetrics));
+    const printerMajorGcs = after.reduce((n, m, i) => n + m.majorGcs - before[i]!.majorGcs, 0);
     return {
       heapGrowingPercent,
       seconds: Number(seconds.toFixed(1)),
@@ -119,7 +117,7 @@ async function venue(heapGrowingPercent: number, photos: Buffer[]): Promise<Venu
       printerCpuMsPerMb: Number(((printerCpuSeconds / receivedMB) * 1000).toFixed(1)),
       coordinatorCpuSeconds: Number(((own.user + own.system) / 1e6).toFixed(2)),
       printerMajorGcs,
-      printerMaxRssMB: Math.round(Math.max(...rss) / MB),
+      printerMaxRssMB: Math.round(Math.max(...after.map((m) => m.rssBytes)) / MB),
     };
   } finally {
     await kit.close();

@@ -9,6 +9,7 @@ import { venueSwarmDht } from '../edge-node/mesh/venue-dht.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
+import { heldEverywhere } from '../test/fixtures/printer-holdings.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { cpuSecondsOf, percentile, processCpuSeconds, processCpuTimes } from '../tools/venue-kit/process-cpu.ts';
@@ -71,15 +72,8 @@ async function main(kit: VenueKit): Promise<void> {
   const uniqueBytes = images.reduce((n, i) => n + i.bytes, 0);
   const edge = (name: string, extra: Record<string, unknown> = {}, nodeArgs: string[] = []) =>
     kit.startPrinter({ name, config: { ...PRINTER_CONFIG, ...extra }, process: { nodeArgs } });
-  const holdsAll = async (nodes: EdgeProcess[], timeoutMs: number) =>
-    waitFor(
-      async () =>
-        (await Promise.all(nodes.map((n) => n.status().catch(() => null)))).every(
-          (s) => s?.events[0]?.imagesHeld === IMAGES,
-        ),
-      timeoutMs,
-      HOLDINGS_POLL_MS,
-    );
+  const holdsAll = (nodes: EdgeProcess[], timeoutMs: number) =>
+    heldEverywhere(nodes, IMAGES, timeoutMs, HOLDINGS_POLL_MS);
 
   progress(`${(uniqueBytes / MB).toFixed(0)} MB unique; starting ${PRINTERS} printers`);
   const printers = await Promise.all(Array.from({ length: PRINTERS }, (_, i) => edge(`P${i}`)));
@@ -107,7 +101,7 @@ async function main(kit: VenueKit): Promise<void> {
   const lateStatus = await late.status();
   const lateCpuEnd = await processCpuTimes(latePid);
   const lateSystemSeconds = lateCpuEnd.system - lateCpuStart.system;
-  const cpuPerMbEdge = lateCpuEnd.user + lateSystemSeconds - lateCpuStart.user;
+  const cpuPerMbEdge = lateCpuEnd.user - lateCpuStart.user + lateSystemSeconds;
   const receivedMB = (lateStatus.bytesFromLan + lateStatus.bytesFromCloud) / MB;
   // The baseline is short (a few seconds), so one run of it swings with whatever else the machine
   // does: the median of a few is the denominator.

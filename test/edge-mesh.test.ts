@@ -2,22 +2,11 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import HyperDHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
-import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { api, buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
+import { heldEverywhere } from './fixtures/printer-holdings.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
-
-async function heldEverywhere(nodes: EdgeProcess[], count: number, timeoutMs: number): Promise<boolean> {
-  return waitFor(
-    async () => {
-      const all = await Promise.all(nodes.map((n) => n.status().catch(() => null)));
-      return all.every((s) => s?.events[0]?.imagesHeld === count);
-    },
-    timeoutMs,
-    250,
-  );
-}
 
 test('4 edge-node processes: scheduled sync replicates each new batch to all, the cloud pays about once', async (t) => {
   t.timeout(180_000);
