@@ -1,4 +1,3 @@
-import { growHeapForReplication, heapGrowingPercentFrom } from '../shared/process/heap-growth.ts';
 import { runDaemon } from '../shared/process/run-daemon.ts';
 import { loadConfig } from './config.ts';
 import { Coordinator } from './coordinator.ts';
@@ -7,8 +6,6 @@ import { Coordinator } from './coordinator.ts';
 void runDaemon({
   name: 'coordinator',
   create() {
-    // It appends photos to the event feeds and seeds them to the venues: the same churn as a printer's.
-    growHeapForReplication(heapGrowingPercentFrom(process.env));
     const config = loadConfig(process.env, process.argv.slice(2));
     const coordinator = new Coordinator(config);
     return { daemon: coordinator, logger: coordinator.logger };

@@ -1,6 +1,5 @@
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { growHeapForReplication, heapGrowingPercentFrom } from '../shared/process/heap-growth.ts';
 import { runDaemon } from '../shared/process/run-daemon.ts';
 import { loadEdgeConfig } from './config.ts';
 import { EdgeNode } from './edge-node.ts';
@@ -15,7 +14,6 @@ const wedge = argv.includes('--wedge');
 void runDaemon({
   name: 'edge node',
   create() {
-    growHeapForReplication(heapGrowingPercentFrom(process.env));
     const config = loadEdgeConfig(
       process.env,
       argv.filter((a) => a !== '--wedge'),

@@ -11,7 +11,7 @@ import { EXIT_CONFIG } from '../shared/process/run-daemon.ts';
 
 const run = promisify(execFile);
 
-/** Runs `body` in a fresh Node process (as the edge node's main does) and returns what it printed. */
+/** Runs `body` in a fresh Node process (as a daemon's start does, run-daemon.ts) and returns what it printed. */
 async function inChild(body: string): Promise<string> {
   const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], {
     cwd: new URL('..', import.meta.url),

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
+import { growHeapForReplication, heapGrowingPercentFrom } from './heap-growth.ts';
 
 /** Exit codes of every daemon: 2 tells a supervisor that restarting will not help until the config is fixed. */
 export const EXIT_OK = 0;
@@ -21,6 +22,8 @@ export interface DaemonProcess {
   on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
   exit(code: number): void;
   readonly stderr: { write(text: string): unknown };
+  /** Read for VPM_HEAP_GROWING_PERCENT (heap-growth.ts); a fake may leave it out. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface RunDaemonOptions<D extends Daemon> {
@@ -34,7 +37,8 @@ export interface RunDaemonOptions<D extends Daemon> {
 }
 
 /**
- * The life of a daemon process, shared by both main.ts files: build it from its configuration,
+ * The life of a daemon process, shared by both main.ts files: V8's heap factor for replication
+ * (heap-growth.ts), then build it from its configuration,
  * ready() it, close() it on SIGINT or SIGTERM (once), and exit 0 after a clean close, 1 after a
  * failed start or close, 2 for a bad configuration. Resolves once the daemon is ready (or the
  * process has been told to exit).
@@ -43,6 +47,8 @@ export async function runDaemon<D extends Daemon>(opts: RunDaemonOptions<D>): Pr
   const proc = opts.process ?? process;
   let built: { daemon: D; logger: DaemonLogger };
   try {
+    // Both daemons replicate feeds; set first, so a bad value stops the start like any bad setting.
+    growHeapForReplication(heapGrowingPercentFrom(proc.env ?? {}));
     built = opts.create();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
