@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { MAX_ORDERS_FEED_COALESCE_MS, ORDERS_APPEND_COALESCE_MS } from './feed/orders-feed-appender.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
 import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './services/liveness.ts';
 import { DEFAULT_OWN_PHOTO_RETENTION_HOURS } from './services/own-photo-settings.ts';
@@ -66,6 +67,17 @@ export const configSchema = z.object({
    */
   seederNetwork: z.enum(['reachable', 'behind-nat']).default('reachable'),
   claimTtlSeconds: z.coerce.number().int().min(5).max(86_400).default(120),
+  /**
+   * How long the orders-feed writer gathers changes after a write before the next one: longer cuts
+   * the Hypercore messages every printer handles per append, shorter lets printers hear of a paid
+   * order sooner (they also learn of it when its fan presents the code, while the cloud is up).
+   */
+  ordersFeedCoalesceMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ORDERS_FEED_COALESCE_MS)
+    .default(ORDERS_APPEND_COALESCE_MS),
   redemptionWindowDays: z.coerce.number().int().min(1).max(365).default(30),
   instanceId: z.string().min(1).max(64).optional(),
   /**
@@ -118,6 +130,7 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   dhtPort: 'VPM_DHT_PORT',
   seederNetwork: 'VPM_SEEDER_NETWORK',
   claimTtlSeconds: 'VPM_CLAIM_TTL_SECONDS',
+  ordersFeedCoalesceMs: 'VPM_ORDERS_FEED_COALESCE_MS',
   redemptionWindowDays: 'VPM_REDEMPTION_WINDOW_DAYS',
   instanceId: 'VPM_INSTANCE_ID',
   lab: 'VPM_LAB',

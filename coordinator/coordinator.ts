@@ -140,6 +140,7 @@ export class Coordinator extends Resource {
         bootstrap: this.dhtBootstrap,
         dhtHost: config.dhtHost,
         seederNetwork: config.seederNetwork,
+        appender: { ordersCoalesceMs: config.ordersFeedCoalesceMs },
         logger: logger.child({ part: 'feeds' }),
         clock,
       }),

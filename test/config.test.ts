@@ -41,3 +41,14 @@ test('bad values are named in the error', (t) => {
     message: /VPM_DHT_BOOTSTRAP/,
   });
 });
+
+test('the orders-feed coalescing window: 1 s by default, up to a minute, in milliseconds', (t) => {
+  t.is(loadConfig({}, []).ordersFeedCoalesceMs, 1_000);
+  t.is(loadConfig({ VPM_ORDERS_FEED_COALESCE_MS: '0' }, []).ordersFeedCoalesceMs, 0);
+  t.is(loadConfig({ VPM_ORDERS_FEED_COALESCE_MS: '20000' }, []).ordersFeedCoalesceMs, 20_000);
+  for (const bad of ['-1', '60001', '1.5', 'soon'])
+    t.throws(() => loadConfig({ VPM_ORDERS_FEED_COALESCE_MS: bad }, []), {
+      instanceOf: ConfigError,
+      message: /VPM_ORDERS_FEED_COALESCE_MS/,
+    });
+});

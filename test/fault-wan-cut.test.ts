@@ -13,6 +13,15 @@ const WIDTH_DOTS = 384;
 const FIRST_BATCH = 2;
 const SECOND_BATCH = 4;
 const CUT_MS = 25_000;
+/**
+ * The coordinator's orders-feed coalescing window here. The order paid at the cut must not reach
+ * the venue before the freeze, and the feed's writer writes the first change after a quiet spell at
+ * once: with a long window, an order paid just after a write waits this long, far longer than the
+ * few hundred milliseconds between its payment and the freeze on a loaded machine.
+ */
+const ORDERS_COALESCE_MS = 20_000;
+/** The first two orders reach the printers within one coalescing window (plus a sync). */
+const ORDERS_KNOWN_TIMEOUT_MS = ORDERS_COALESCE_MS + 30_000;
 /** A status call must answer quickly even with the cloud gone (it never waits on the uplink). */
 const STATUS_DEADLINE_MS = 5_000;
 /** Pause between rounds of status calls while the cut lasts. */
@@ -32,8 +41,12 @@ const STATUS_ROUND_MS = 1_000;
  * the confirmations held back reach the coordinator, every order is fulfilled, nothing printed twice.
  */
 test('WAN cut during printing and replication: local prints go on, nothing crashes, everything catches up once, nothing twice', async (t) => {
-  t.timeout(180_000);
-  const venue = await startProcessVenue(t, { images: FIRST_BATCH, imageSide: 400 });
+  t.timeout(240_000);
+  const venue = await startProcessVenue(t, {
+    images: FIRST_BATCH,
+    imageSide: 400,
+    env: { VPM_ORDERS_FEED_COALESCE_MS: String(ORDERS_COALESCE_MS) },
+  });
   const names = ['A', 'B', 'C'];
   const printers: EdgeProcess[] = [];
   for (const name of names) {
@@ -72,9 +85,15 @@ test('WAN cut during printing and replication: local prints go on, nothing crash
   const local = await buyAndPay(venue.base, venue.event.id, [{ imageId: venue.images[1]!.id, copies: 1 }]);
   const ordersKnown = async (p: EdgeProcess) => (await p.status()).offline?.ordersKnown ?? 0;
   t.true(
-    await waitFor(async () => (await Promise.all(printers.map(ordersKnown))).every((n) => n === 2), 30_000, 100),
+    await waitFor(
+      async () => (await Promise.all(printers.map(ordersKnown))).every((n) => n === 2),
+      ORDERS_KNOWN_TIMEOUT_MS,
+      100,
+    ),
     'every printer knows the first two paid orders',
   );
+  // The writer has just written them: it now gathers changes for ORDERS_COALESCE_MS.
+  const ordersWrittenAt = Date.now();
   const batch: Array<{ id: string; sha256: string }> = [];
   for (let i = 0; i < SECOND_BATCH; i++) {
     // The last photo is the largest: it is the one the venue must not have at the cut.
@@ -100,6 +119,10 @@ test('WAN cut during printing and replication: local prints go on, nothing crash
     'the second batch is on the feed',
   );
   const remote = await buyAndPay(venue.base, venue.event.id, [{ imageId: batch[SECOND_BATCH - 1]!.id, copies: 1 }]);
+  t.true(
+    Date.now() - ordersWrittenAt < ORDERS_COALESCE_MS / 2,
+    "the order was paid early in the orders writer's window (printers hear of a write a sync after it), so the venue cannot have heard of it yet",
+  );
 
   // --- The cut ---
   venue.coordinator.pause();

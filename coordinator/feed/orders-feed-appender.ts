@@ -18,6 +18,8 @@ export const ORDERS_APPEND_BATCH = 256;
  * refresh (seconds), so a second's delay here costs a fan nothing.
  */
 export const ORDERS_APPEND_COALESCE_MS = 1_000;
+/** A longer window would leave printers a minute behind the shop (config `ordersFeedCoalesceMs`). */
+export const MAX_ORDERS_FEED_COALESCE_MS = 60_000;
 /** Only orders that were paid go on the feed; a cancelled one is written too if it was published before. */
 const PUBLISHED_STATES = new Set(['paid', 'redeeming', 'fulfilled']);
 
