@@ -8,6 +8,7 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { venueSwarmDht } from '../edge-node/mesh/venue-dht.ts';
 import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { systemClock } from '../shared/ports/clock.ts';
+import { growHeapForReplication, REPLICATION_HEAP_GROWING_PERCENT } from '../shared/process/heap-growth.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
 import { heldEverywhere } from '../test/fixtures/printer-holdings.ts';
 import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
@@ -432,6 +433,8 @@ async function replicationBaseline(images: Buffer[], link: BaselineLink): Promis
   }
 }
 
+// The baselines replicate in this process: at the daemons' heap factor, like for like with the printers.
+growHeapForReplication(REPLICATION_HEAP_GROWING_PERCENT);
 const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-mesh-'));
 const kit = new VenueKit({ dir });
 try {
