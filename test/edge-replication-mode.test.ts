@@ -3,7 +3,7 @@ import test from 'ava';
 import pino from 'pino';
 import { edgeConfigSchema, type ReplicationMode } from '../edge-node/config.ts';
 import { EdgeNode } from '../edge-node/edge-node.ts';
-import { nextStarPullAt } from '../edge-node/mesh/background-replicator.ts';
+import { nextStarPullAt } from '../shared/policy/schedule.ts';
 import { buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { pairPrinter, startVenue, type Venue } from './fixtures/venue-harness.ts';

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { BackgroundReplicator } from '../edge-node/mesh/background-replicator.ts';
+import { FeedWatch } from '../edge-node/mesh/feed-watch.ts';
 import type { SyncReplica } from '../edge-node/mesh/sync-replica.ts';
 import { ResponsibilityMap } from '../shared/policy/responsibility.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
@@ -91,4 +92,56 @@ test('the watch goes when the owner changes (a printer came online) and never ru
   await laneless.replicator.runCycle();
   t.deepEqual(laneless.sessions, { acquired: 0, released: 0 }, 'no lane: the seeder would sit on the main store');
   await laneless.replicator.close();
+});
+
+test('a watch closed while its dial is under way releases the connection the dial brings, and never dials again', async (t) => {
+  let answer: (s: { connected: boolean; release: () => void }) => void = () => {};
+  const counts = { acquired: 0, released: 0, warnings: 0 };
+  const watch = new FeedWatch(
+    {
+      acquire: () => {
+        counts.acquired++;
+        return new Promise((resolve) => {
+          answer = resolve;
+        });
+      },
+    },
+    { info: () => {}, warn: () => counts.warnings++, error: () => {} },
+  );
+  watch.keep(true);
+  watch.keep(true);
+  t.is(counts.acquired, 1, 'one dial at a time');
+  const closed = watch.close();
+  answer({ connected: true, release: () => counts.released++ });
+  await closed;
+  t.deepEqual(counts, { acquired: 1, released: 1, warnings: 0 });
+  watch.keep(true);
+  t.is(counts.acquired, 1, 'closed: no new dial');
+});
+
+test('a watch whose dial fails or finds the cloud unreachable holds nothing and dials again when asked', async (t) => {
+  const counts = { acquired: 0, released: 0, warnings: 0 };
+  const outcomes: Array<'throw' | 'unreachable'> = ['throw', 'unreachable'];
+  const watch = new FeedWatch(
+    {
+      acquire: async () => {
+        counts.acquired++;
+        if (outcomes.shift() === 'throw') throw new Error('no route to the cloud');
+        return { connected: false, release: () => counts.released++ };
+      },
+    },
+    { info: () => {}, warn: () => counts.warnings++, error: () => {} },
+  );
+  const dialSettled = () => new Promise((resolve) => setImmediate(resolve));
+  watch.keep(true);
+  await dialSettled();
+  t.deepEqual(counts, { acquired: 1, released: 0, warnings: 1 }, 'the failure is logged, not thrown');
+  watch.keep(true);
+  await dialSettled();
+  t.deepEqual(
+    counts,
+    { acquired: 2, released: 1, warnings: 1 },
+    'the session of an unreachable cloud is handed back at once',
+  );
+  await watch.close();
 });

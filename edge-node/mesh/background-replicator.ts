@@ -1,12 +1,13 @@
 import type { Rng } from '../../shared/policy/prng.ts';
 import { ResponsibilityMap } from '../../shared/policy/responsibility.ts';
-import { isSyncAllowed, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
+import { isSyncAllowed, nextStarPullAt, nextSyncAt, type SyncSchedule } from '../../shared/policy/schedule.ts';
 import { DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
 import { planSyncCycle, type SyncPlan } from '../../shared/policy/sync-planner.ts';
 import type { TokenBucket } from '../../shared/policy/token-bucket.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import { BackgroundBatches, type BatchDownload } from './background-batches.ts';
 import { downloadBlocks } from './block-runs.ts';
+import { FeedWatch } from './feed-watch.ts';
 import { CLOUD_BATCH_STALL_MS, fetchShareThroughLane, type LaneShareDeps } from './lane-share.ts';
 import { lanOrder, missingPieces, stampMissingSince } from './missing-pieces.ts';
 import type { SyncReplica } from './sync-replica.ts';
@@ -22,16 +23,6 @@ export const LAN_BATCH_STALL_MS = 5_000;
 export const PRINTER_ONLINE_WINDOW_MS = 60_000;
 /** Before its first cycle a starting node waits this long for its LAN peers, so shares are agreed. */
 export const MESH_SETTLE_MS = 3_000;
-
-/**
- * Star-periodic pulls happen at the multiples of `intervalMs` since the Unix epoch (the first one
- * after `now`, and after the last run), so every printer of a venue pulls at the same moments, as
- * the patent's cloud pushes to all printers at once every T minutes.
- */
-export function nextStarPullAt(intervalMs: number, lastRunAt: number | null, now: number): number {
-  const after = lastRunAt === null ? now : Math.max(now, lastRunAt + 1);
-  return Math.ceil(after / intervalMs) * intervalMs;
-}
 
 /** What the replicator needs of the printer profile. */
 export interface SyncProfile {
@@ -109,11 +100,7 @@ export class BackgroundReplicator {
   /** The running cycle's LAN part, stopped once the feed grew and the cloud part is done (wake). */
   #lanPart: { stop: AbortController; cloudDone: boolean; grew: boolean } | null = null;
   #lastRunAt: number | null = null;
-  /** The cloud connection kept open while this printer watches the feeds for the venue (#keepWatch). */
-  #watch: { release: () => void } | null = null;
-  /** Its dial, under way in the background (a cycle never waits for it). */
-  #watchDial: Promise<void> | null = null;
-  #watchWanted = false;
+  readonly #watch: FeedWatch;
   /** Per event and unit (its first block): since when this printer has lacked it. */
   readonly #missingSince = new Map<string, Map<number, number>>();
   readonly #abort = new AbortController();
@@ -129,6 +116,7 @@ export class BackgroundReplicator {
   constructor(opts: BackgroundReplicatorOptions) {
     this.#o = opts;
     this.#cloudReachableSince = opts.clock.now();
+    this.#watch = new FeedWatch(opts.cloud, opts.logger);
     this.#batches = new BackgroundBatches({
       clock: opts.clock,
       gate: opts.gate,
@@ -191,11 +179,11 @@ export class BackgroundReplicator {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#dropWatch();
+    const watchClosed = this.#watch.close();
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
-    await this.#watchDial;
+    await watchClosed;
   }
 
   async #run(): Promise<void> {
@@ -214,7 +202,7 @@ export class BackgroundReplicator {
         // boundary outside them is skipped, not retried until the clock moves on. Nobody watches the
         // feeds for the venue either.
         if (this.#star) this.#lastRunAt = this.#o.clock.now();
-        this.#dropWatch();
+        this.#watch.drop();
         continue;
       }
       this.#lastRunAt = this.#o.clock.now();
@@ -286,7 +274,8 @@ export class BackgroundReplicator {
       if (catalogBehind && cloud.length === 0 && (this.#star || catalogMine)) cloud.push(-1);
       work.push({ replica, cloud, lan });
     }
-    this.#keepWatch(watcher && !this.#star && work.length > 0 && work.every((w) => w.replica.hasCloudLane === true));
+    // The catalog's owner keeps its cloud connection open while it syncs (feed-watch.ts).
+    this.#watch.keep(watcher && !this.#star && work.length > 0 && work.every((w) => w.replica.hasCloudLane === true));
 
     // With a cloud lane the printer's cloud share and its LAN share move at once (a swarm, not a
     // two-phase copy); without one the LAN waits until the cloud has hung up (cloud-once).
@@ -333,41 +322,6 @@ export class BackgroundReplicator {
     return report;
   }
 
-  /**
-   * The owner of an event's catalog (one printer per venue, by the same rendezvous hashing as the
-   * shares) keeps its cloud connection open while it syncs, so the venue hears of a new photo the
-   * moment the coordinator appends it: the seeder tells the lane, the lane the main core, the main
-   * core its LAN peers, and each of them wakes ('append' → wake('grew')). With every printer hung up
-   * between bursts, the first photo of a burst waited for a profile refresh (up to
-   * `reportIntervalMs`, 10 s): a burst uploaded in 10 s was all on the feed before most printers
-   * started on it (validation-8's first batch: 1.8–8.5 × its bound). Only through a cloud lane: the
-   * seeder must never sit on the main store (cloud-once). The dial runs in the background: with the
-   * WAN down a cycle must not wait for it (the next cycle tries again).
-   */
-  #keepWatch(want: boolean): void {
-    if (!want) {
-      this.#dropWatch();
-      return;
-    }
-    this.#watchWanted = true;
-    if (this.#watch || this.#watchDial) return;
-    this.#watchDial = (async () => {
-      const session = await this.#o.cloud.acquire();
-      if (session.connected && this.#watchWanted && !this.#closed) this.#watch = session;
-      else session.release();
-    })()
-      .catch((err: unknown) => this.#o.logger.warn({ err }, 'could not dial the cloud to watch the feeds'))
-      .finally(() => {
-        this.#watchDial = null;
-      });
-  }
-
-  #dropWatch(): void {
-    this.#watchWanted = false;
-    this.#watch?.release();
-    this.#watch = null;
-  }
-
   /** What the plan sends to the cloud, and only that. */
   async #cloudWork(work: CycleWork[], report: CycleReport, throughLane: boolean): Promise<void> {
     const cloudWork = work.filter((w) => w.cloud.length > 0);
@@ -399,7 +353,7 @@ export class BackgroundReplicator {
     } finally {
       session.release();
       // A stalled connection is not kept for watching either: the next cycle dials afresh.
-      if (stalled) this.#dropWatch();
+      if (stalled) this.#watch.drop();
       if (!throughLane || stalled) this.#o.cloud.hangUpIfIdle();
     }
   }

@@ -4,36 +4,19 @@ import Hyperbee from 'hyperbee';
 import Hyperblobs from 'hyperblobs';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
-import {
-  CATALOG_IMAGE_PREFIX,
-  type CatalogEntry,
-  catalogKey,
-  type EventFeedDescriptor,
-  FEED_BLOCK_BYTES,
-} from '../../shared/feed/feed-layout.ts';
+import { type CatalogEntry, type EventFeedDescriptor, FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
-import {
-  CATALOG_TEMPLATE_PREFIX,
-  frameAsCatalogEntry,
-  isTemplateCatalogEntry,
-  type TemplateCatalogEntry,
-  templateCatalogKey,
-} from '../../shared/templates/template-feed.ts';
+import { frameAsCatalogEntry, type TemplateCatalogEntry } from '../../shared/templates/template-feed.ts';
 import { isLocalStorageError } from '../status/storage-health.ts';
 import type { BlockRun } from './block-runs.ts';
 import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
-import { isNotAvailableYet } from './hypercore-codes.ts';
 import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
 import { type PhotoArrival, PhotoArrivals } from './photo-arrivals.ts';
+import { CATALOG_GET_TIMEOUT_MS, CatalogReader } from './replica-catalog.ts';
 
-/** Catalog reads wait at most this long for a peer; the catalog is small and usually local. */
-export const CATALOG_GET_TIMEOUT_MS = 5_000;
-/** One catalog block a scan may wait for, and the whole scan: a scan serves status calls. */
-export const CATALOG_SCAN_BLOCK_TIMEOUT_MS = 1_000;
-export const CATALOG_SCAN_DEADLINE_MS = 5_000;
 /** A catalog length refresh asks connected peers and gives up after this long. */
 export const CATALOG_UPDATE_WAIT_MS = 2_000;
 
@@ -89,8 +72,7 @@ export class EventReplica extends Resource {
   #catalogRange: DownloadRange | null = null;
   /** Issue #14: frames being fetched ahead of need, by template id and version. */
   readonly #frameRanges = new Map<string, DownloadRange>();
-  #entries: CatalogEntry[] = [];
-  #entriesVersion = -1;
+  readonly #catalogReader: CatalogReader;
   readonly #isCloud: (keyHex: string) => boolean;
   readonly #clock: Clock;
   /** This event's cores in the cloud lane (null: no lane, the seeder attaches to the main store). */
@@ -130,6 +112,9 @@ export class EventReplica extends Resource {
     this.#arrivalFailed = (err) => {
       if (!this.closing) hooks.onArrivalError?.(err);
     };
+    this.#catalogReader = new CatalogReader(this.catalog, clock, (entries) =>
+      this.arrivals.track(entries).catch(this.#arrivalFailed),
+    );
     this.blobsCore.on('download', (index: number) => this.arrivals.blockLanded(index).catch(this.#arrivalFailed));
     this.#cloudBlobs = lane?.open(descriptor.blobsKey, { whole: false }) ?? null;
     this.#cloudCatalog = lane?.open(descriptor.catalogKey, { whole: true }) ?? null;
@@ -209,77 +194,24 @@ export class EventReplica extends Resource {
     this.#catalogRange = this.catalog.core.download({ start: 0, end: -1 });
   }
 
-  /** Catalog entries held locally, in append order. Cached per catalog version. */
-  async entries(): Promise<CatalogEntry[]> {
-    if (this.catalog.version === this.#entriesVersion) return this.#entries;
-    const version = this.catalog.version;
-    const out: CatalogEntry[] = [];
-    const end = `${CATALOG_IMAGE_PREFIX}\uffff`;
-    // A catalog block that is not local yet would make the read wait for a peer forever (Hyperbee's
-    // default), and status, have-lists and reports all start here: bound each block wait and the
-    // whole pass, and keep the last complete list until the catalog is local.
-    const stream = this.catalog.createReadStream(
-      { gt: CATALOG_IMAGE_PREFIX, lt: end },
-      { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
-    );
-    const deadline = this.#clock.setTimeout(
-      () => stream.destroy(new Error('catalog scan deadline')),
-      CATALOG_SCAN_DEADLINE_MS,
-    );
-    try {
-      for await (const node of stream) out.push(node.value as CatalogEntry);
-    } catch {
-      return this.#entries;
-    } finally {
-      deadline.cancel();
-    }
-    out.sort((a, b) => a.seq - b.seq);
-    this.#entries = out;
-    this.#entriesVersion = version;
-    await this.arrivals.track(out).catch(this.#arrivalFailed);
-    return out;
+  /** Catalog entries held locally, in append order (replica-catalog.ts). */
+  entries(): Promise<CatalogEntry[]> {
+    return this.#catalogReader.entries();
   }
 
   /** The catalog entry, or null when it is not here yet (no peer sent it in time); other failures throw. */
-  async entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
-    // Entries never change once appended, so the last complete local scan answers for what it has.
-    // A lookup in the newest catalog version waits for its newest blocks, which may be out of reach
-    // (a batch was appended just before the uplink went): the photos held since must still print.
-    const scanned = this.#entries.find((e) => e.imageId === imageId);
-    if (scanned) return scanned;
-    try {
-      const node = await this.catalog.get(catalogKey(imageId), { timeout: timeoutMs });
-      return node ? (node.value as CatalogEntry) : null;
-    } catch (err) {
-      if (isNotAvailableYet(err)) return null;
-      throw err;
-    }
+  entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
+    return this.#catalogReader.entry(imageId, timeoutMs);
   }
 
   /** Issue #14: a template of the event, as the catalog has it now; null when it is not here (yet). */
-  async templateEntry(templateId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<TemplateCatalogEntry | null> {
-    try {
-      const node = await this.catalog.get(templateCatalogKey(templateId), { timeout: timeoutMs });
-      return node && isTemplateCatalogEntry(node.value) ? node.value : null;
-    } catch (err) {
-      if (isNotAvailableYet(err)) return null;
-      throw err;
-    }
+  templateEntry(templateId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<TemplateCatalogEntry | null> {
+    return this.#catalogReader.templateEntry(templateId, timeoutMs);
   }
 
   /** Issue #14: every template of the event in the catalog (the printer prefetches their frames). */
-  async templateEntries(): Promise<TemplateCatalogEntry[]> {
-    const out: TemplateCatalogEntry[] = [];
-    const stream = this.catalog.createReadStream(
-      { gt: CATALOG_TEMPLATE_PREFIX, lt: `${CATALOG_TEMPLATE_PREFIX}\uffff` },
-      { timeout: CATALOG_SCAN_BLOCK_TIMEOUT_MS },
-    );
-    try {
-      for await (const node of stream) if (isTemplateCatalogEntry(node.value)) out.push(node.value);
-    } catch {
-      // A catalog block not here yet: the templates seen so far; the next pass finds the rest.
-    }
-    return out;
+  templateEntries(): Promise<TemplateCatalogEntry[]> {
+    return this.#catalogReader.templateEntries();
   }
 
   /** Refreshes the catalog's length from connected peers (the cloud lane first, if attached); never waits long. */

@@ -230,3 +230,13 @@ export function windowEndsAt(s: SyncSchedule, now: number): number | null {
   }
   return t - off;
 }
+
+/**
+ * Star-periodic pulls happen at the multiples of `intervalMs` since the Unix epoch (the first one
+ * after `now`, and after the last run), so every printer of a venue pulls at the same moments, as
+ * the patent's cloud pushes to all printers at once every T minutes.
+ */
+export function nextStarPullAt(intervalMs: number, lastRunAt: number | null, now: number): number {
+  const after = lastRunAt === null ? now : Math.max(now, lastRunAt + 1);
+  return Math.ceil(after / intervalMs) * intervalMs;
+}
