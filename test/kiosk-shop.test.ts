@@ -4,7 +4,7 @@ import { type CoordinatorClient, CoordinatorError } from '../edge-node/coordinat
 import type { RedemptionProgress } from '../edge-node/jobs/redemption-service.ts';
 import { saleIncompleteLead } from '../edge-node/kiosk/assets/kiosk-words.js';
 import { KIOSK_SALE_ABANDON_MS, KioskShop } from '../edge-node/kiosk/kiosk-shop.ts';
-import { decodeTextLines } from '../edge-node/printing/escpos.ts';
+import { decodeTextLines } from '../edge-node/printing/escpos-decode.ts';
 import type { ReceiptPayment } from '../edge-node/printing/port.ts';
 import { buildReceipt, maskedCard } from '../edge-node/printing/receipt.ts';
 import { isAppError } from '../shared/errors.ts';

@@ -2,9 +2,6 @@ import test from 'ava';
 import sharp from 'sharp';
 import {
   countEmbeddedStatusQueries,
-  decodeEscPos,
-  decodeRasterCommands,
-  decodeTextLines,
   EscPosBuilder,
   encodeRasterBands,
   isStatusByte,
@@ -12,9 +9,14 @@ import {
   parseStatus,
   RASTER_BAND_MAX_DOTS,
   STATUS_QUERY,
-  stitchBands,
   toPrintableAscii,
 } from '../edge-node/printing/escpos.ts';
+import {
+  decodeEscPos,
+  decodeRasterCommands,
+  decodeTextLines,
+  stitchBands,
+} from '../edge-node/printing/escpos-decode.ts';
 import { EscPosPrinter, type PrinterTransport } from '../edge-node/printing/escpos-printer.ts';
 import type { PrinterStatus } from '../edge-node/printing/port.ts';
 import { PHOTO_MAX_HEIGHT_DOTS, rasterPreviewPng, renderPhoto } from '../edge-node/printing/render.ts';

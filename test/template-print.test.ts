@@ -1,6 +1,6 @@
 import test from 'ava';
 import sharp from 'sharp';
-import { decodeTextLines } from '../edge-node/printing/escpos.ts';
+import { decodeTextLines } from '../edge-node/printing/escpos-decode.ts';
 import { mediaPixels, renderPhoto as renderColour } from '../edge-node/printing/photo-render.ts';
 import { buildReceipt } from '../edge-node/printing/receipt.ts';
 import { renderPhoto as renderDots } from '../edge-node/printing/render.ts';

@@ -12,7 +12,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomically } from '../../shared/fs/write-atomically.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
-import { decodeRasterCommands, decodeTextLines, STATUS_QUERY, stitchBands, toPrintableAscii } from './escpos.ts';
+import { STATUS_QUERY, toPrintableAscii } from './escpos.ts';
+import { decodeRasterCommands, decodeTextLines, stitchBands } from './escpos-decode.ts';
 import { EscPosPrinter, type EscPosPrinterOptions, type JobInfo, type PrinterTransport } from './escpos-printer.ts';
 import { rasterPreviewPng } from './render.ts';
 
