@@ -33,6 +33,8 @@ export interface EmulatedStrategy {
   nodeSettings(scenario: Scenario, timeCompression: number): EdgeNodeSettings;
   /** When the timeline may start on the wall clock (see `alignmentDelayMs`). */
   timelineAlignment?(scenario: Scenario, timeCompression: number): TimelineAlignment;
+  /** Its printers replicate among themselves: the timeline starts once they are all connected (venue-steady.ts). */
+  replicatesOnLan?: boolean;
 }
 
 function wallMs(simulatedS: number, f: number): number {
@@ -52,6 +54,7 @@ function baseSettings(replication: ReplicationMode, intervalMs: number, f: numbe
 
 const mesh: EmulatedStrategy = {
   name: 'mesh',
+  replicatesOnLan: true,
   nodeSettings(scenario, f) {
     const m = scenario.strategies.mesh;
     return {

@@ -44,6 +44,7 @@ import { calibrateProcessing, printerChooser } from './redemption-desk.ts';
 import type { EmulationRunStats } from './run-stats.ts';
 import { runShapedEmulation } from './shaped-run.ts';
 import { StatusSampler } from './status-sampler.ts';
+import { waitForSteadyVenue } from './venue-steady.ts';
 import { wallTimeline } from './wall-timeline.ts';
 
 /** Redemptions with all photos local needed to estimate the printers' processing time (fan-wait.ts). */
@@ -141,6 +142,14 @@ async function emulateOnce(
     const links = printerLinks(s);
     const lastRedeemS = w.orders.reduce((m, o) => Math.max(m, o.redeemAt), 0);
     const endS = Math.max(s.durationS, lastRedeemS);
+    if (strategy.replicatesOnLan) {
+      const { steady, waitedMs, lanPeers } = await waitForSteadyVenue(nodes, clock);
+      diag(
+        steady
+          ? `every printer connected to its ${printers - 1} LAN peers ${(waitedMs / 1000).toFixed(1)} s after they started`
+          : `printers still not all connected after ${(waitedMs / 1000).toFixed(0)} s (LAN peers: ${lanPeers.join(', ')}); starting anyway, batch 0 carries the rest of their start`,
+      );
+    }
     await clock.sleep(alignmentDelayMs(strategy.timelineAlignment?.(s, f), clock.now()));
     const timeline = wallTimeline(clock, f);
     const uploads = new PhotoUploads(venue, w, seed, timeline, diag);
