@@ -1,12 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Corestore from 'corestore';
-import Hyperblobs from 'hyperblobs';
-import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
-import { venueSwarmDht } from '../edge-node/mesh/venue-dht.ts';
-import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { systemClock } from '../shared/ports/clock.ts';
 import { growHeapForReplication, REPLICATION_HEAP_GROWING_PERCENT } from '../shared/process/heap-growth.ts';
 import { waitFor } from '../test/fixtures/feed-fixtures.ts';
@@ -15,6 +9,7 @@ import type { EdgeProcess } from '../tools/venue-kit/edge-process.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { cpuSecondsOf, percentile, processCpuSeconds, processCpuTimes } from '../tools/venue-kit/process-cpu.ts';
 import { neverSyncs, type SeededPhoto, VenueKit } from '../tools/venue-kit/venue-kit.ts';
+import { type BaselineRun, pipedLink, replicationBaseline, swarmLink } from './fixtures/replication-baseline.ts';
 
 /**
  * `npm run bench:mesh`: the edge node's replication economics and latencies, one run.
@@ -347,90 +342,6 @@ async function timedLanRedeem(
   const unit = res.body.units?.[0];
   if (unit?.state !== 'printed') throw new Error(`redeem failed: ${JSON.stringify(res.body)}`);
   return unit.source === 'lan' ? ms : Number.NaN;
-}
-
-interface BaselineRun {
-  mbps: number;
-  cpuSeconds: number;
-  /** The kernel's share of cpuSeconds (system time): syscalls, most of them the transport's. */
-  systemSeconds: number;
-  mb: number;
-}
-
-/** Joins two corestores' replication; resolves once both ends replicate, with a way to stop it. */
-type BaselineLink = (a: Corestore, b: Corestore) => Promise<() => Promise<void>>;
-
-/** Two corestores in this process, piped in memory: Hypercore's own work (verification, decryption, Noise) and nothing else. */
-const pipedLink: BaselineLink = async (a, b) => {
-  const s1 = a.replicate(true);
-  const s2 = b.replicate(false);
-  s1.pipe(s2).pipe(s1);
-  return async () => {
-    s1.destroy();
-    s2.destroy();
-  };
-};
-
-/**
- * Two corestores in this process joined as printers are: a Hyperswarm each on the venue's DHT
- * (loopback), one dialling the other directly, so blocks cross UDX over UDP and the kernel. What the
- * edge node pays on top of the piped link for being on a network is this link's cost minus that one.
- */
-function swarmLink(bootstrap: Array<{ host: string; port: number }>): BaselineLink {
-  return async (a, b) => {
-    const host = '127.0.0.1';
-    const server = new Hyperswarm({ dht: venueSwarmDht(host, bootstrap) });
-    const client = new Hyperswarm({ dht: venueSwarmDht(host, bootstrap) });
-    const connected = (swarm: Hyperswarm, store: Corestore) =>
-      new Promise<void>((resolve) =>
-        swarm.once('connection', (conn: SwarmConnection) => {
-          store.replicate(conn);
-          resolve();
-        }),
-      );
-    const both = Promise.all([connected(server, a), connected(client, b)]);
-    await server.listen();
-    client.joinPeer(server.keyPair.publicKey);
-    await both;
-    return async () => {
-      await client.destroy();
-      await server.destroy();
-    };
-  };
-}
-
-/**
- * Two corestores in this process, joined by `link`: the ceiling for Hypercore replication on this
- * machine. The blocks are encrypted as the event feeds' are (the same Hyperblobs layout and block
- * size), so both sides store and move the same kind of blocks. CPU counts both ends.
- */
-async function replicationBaseline(images: Buffer[], link: BaselineLink): Promise<BaselineRun> {
-  const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-pipe-'));
-  try {
-    const a = new Corestore(join(dir, 'a'));
-    const b = new Corestore(join(dir, 'b'));
-    const encryption = { key: randomBytes(32) };
-    const source = a.get({ name: 'blobs', encryption });
-    await source.ready();
-    const blobs = new Hyperblobs(source, { blockSize: FEED_BLOCK_BYTES });
-    for (const image of images) await blobs.put(image);
-    const copy = b.get({ key: source.key, encryption });
-    await copy.ready();
-    const unlink = await link(a, b);
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    await copy.update({ wait: true });
-    await copy.download({ start: 0, end: source.length }).done();
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    await unlink();
-    await a.close();
-    await b.close();
-    const mb = images.reduce((n, i) => n + i.length, 0) / MB;
-    return { mbps: mb / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, systemSeconds: cpu.system / 1e6, mb };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 // The baselines replicate in this process: at the daemons' heap factor, like for like with the printers.
