@@ -15,7 +15,7 @@ import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
 import { type PhotoArrival, PhotoArrivals } from './photo-arrivals.ts';
-import { CATALOG_GET_TIMEOUT_MS, CatalogReader } from './replica-catalog.ts';
+import { CatalogReader } from './replica-catalog.ts';
 
 /** A catalog length refresh asks connected peers and gives up after this long. */
 export const CATALOG_UPDATE_WAIT_MS = 2_000;
@@ -199,13 +199,13 @@ export class EventReplica extends Resource {
     return this.#catalogReader.entries();
   }
 
-  /** The catalog entry, or null when it is not here yet (no peer sent it in time); other failures throw. */
-  entry(imageId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<CatalogEntry | null> {
+  /** The catalog entry, or null when it is not here yet (no peer sent it within timeoutMs, default CATALOG_GET_TIMEOUT_MS); other failures throw. */
+  entry(imageId: string, timeoutMs?: number): Promise<CatalogEntry | null> {
     return this.#catalogReader.entry(imageId, timeoutMs);
   }
 
   /** Issue #14: a template of the event, as the catalog has it now; null when it is not here (yet). */
-  templateEntry(templateId: string, timeoutMs = CATALOG_GET_TIMEOUT_MS): Promise<TemplateCatalogEntry | null> {
+  templateEntry(templateId: string, timeoutMs?: number): Promise<TemplateCatalogEntry | null> {
     return this.#catalogReader.templateEntry(templateId, timeoutMs);
   }
 
