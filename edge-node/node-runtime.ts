@@ -18,6 +18,7 @@ import { BackgroundReplicator } from './mesh/background-replicator.ts';
 import type { EventReplica, HoldingsScan } from './mesh/event-replica.ts';
 import { EventReplicas } from './mesh/event-replicas.ts';
 import { CloudSessions, PriorityGate } from './mesh/traffic.ts';
+import { UnknownPeerKnocks } from './mesh/unknown-peer-knocks.ts';
 import type { VenueDht } from './mesh/venue-dht.ts';
 import type { VenueMesh } from './mesh/venue-mesh.ts';
 import { VenueNetwork } from './mesh/venue-network.ts';
@@ -70,6 +71,7 @@ export const ROUTING_PRINTER_POLL_MS = 5_000;
 export class NodeRuntime extends Resource {
   readonly #c: RuntimeContext;
   readonly #gate = new PriorityGate();
+  readonly #knocks = new UnknownPeerKnocks();
   /** Kiosk sales' payment lines by order id, for their receipts (issue #13); kept on disk. */
   readonly saleReceipts: SaleReceiptBook;
   #printer: PrinterPort | null = null;
@@ -186,6 +188,8 @@ export class NodeRuntime extends Resource {
     this.#printer = printer;
     printer.on('status', (s) => {
       this.#printerStatus = s;
+      // A printer closing with the node goes offline; that needs nobody's attention.
+      if (this.closing) return;
       if (s.state !== 'ready' && s.state !== 'printing') logger.warn({ printer: s }, 'printer needs attention');
     });
     await printer.ready();
@@ -213,8 +217,12 @@ export class NodeRuntime extends Resource {
             this.#replicator?.cloudReachable(reachable, clock.now());
             this.#network?.cloudReachable(reachable);
           },
-          apply: async (profile, grew) => {
+          apply: async (profile, grew, askedAt) => {
             this.#applyMembership(profile);
+            this.#knocks.applied(
+              profile.peers.printers.map((p) => p.id),
+              askedAt,
+            );
             await this.#replicas?.follow(profile);
             if (grew) this.#replicator?.wake('grew');
           },
@@ -252,6 +260,14 @@ export class NodeRuntime extends Resource {
     this.#network = network;
     await network.ready();
     const [corestore, lane, mesh] = [network.corestore!, network.lane!, network.mesh!];
+    // A station paired since our last profile knocks: ask the coordinator now (unknown-peer-knocks.ts).
+    const onUnknownPeer = (key: string): void => {
+      if (this.#knocks.knock(key, clock.now())) sync.refreshSoon();
+    };
+    mesh.on('unknown-peer', onUnknownPeer);
+    this.defer(() => {
+      mesh.off('unknown-peer', onUnknownPeer);
+    });
     // Closes after the replicas (owned below): their cores carry the queue extension.
     this.defer(() => this.#queues.close());
     // Replicas opened from now on (new events, redemptions) close here, before the mesh.
@@ -345,6 +361,8 @@ export class NodeRuntime extends Resource {
     pollPrinter.unref();
     this.defer(() => pollPrinter.cancel());
     sync.start();
+    // A station that knocked while this node was starting is not heard from again (Hyperswarm bans it).
+    if (this.#knocks.pending > 0) sync.refreshSoon();
     // The refresh timer stops first: a refresh must not run into parts being closed.
     this.defer(() => sync.close());
     logger.info({ local: local.url, venue: profile.venue.name, events: replicas.size }, 'edge node ready');

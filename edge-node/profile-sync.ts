@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { toSeqRanges } from '../shared/feed/seq-ranges.ts';
 import { PRIVATE_FILE_MODE } from '../shared/fs/private-files.ts';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
 import type { Clock, Timer } from '../shared/ports/clock.ts';
@@ -9,13 +10,15 @@ import type { HoldingsScan } from './mesh/event-replica.ts';
 
 /** Until paired, the node asks the coordinator this often whether an operator has paired it. */
 export const PAIRING_POLL_MS = 3_000;
+/** A refresh asked for out of schedule (refreshSoon) starts at least this long after the previous one began. */
+export const PROFILE_REFRESH_SOON_GAP_MS = 2_000;
 
 /** What the sync does with what it learns; the node runtime implements it. */
 export interface ProfileSyncHooks {
   /** The coordinator answered (true) or could not be reached (false). */
   cloudReachable(reachable: boolean): void;
-  /** A new profile: follow its membership and open its feeds. */
-  apply(profile: PrinterProfile, feedsGrew: boolean): Promise<void>;
+  /** A new profile, asked for at `askedAt` (epoch ms): follow its membership and open its feeds. */
+  apply(profile: PrinterProfile, feedsGrew: boolean, askedAt: number): Promise<void>;
   /** The uplink works: report what was redeemed without it. */
   uplinkUp(): Promise<void>;
   scanHoldings(): Promise<HoldingsScan[]>;
@@ -49,6 +52,13 @@ export class ProfileSync {
   readonly #o: ProfileSyncOptions;
   #profile: PrinterProfile | null = null;
   #timer: Timer | null = null;
+  /** When the scheduled refresh is due (epoch ms; null: none scheduled). */
+  #dueAt: number | null = null;
+  /** A scheduled refresh is running. */
+  #running = false;
+  /** refreshSoon() was asked while one ran: the next follows after the gap, not the interval. */
+  #soonWanted = false;
+  #lastRefreshAt = Number.NEGATIVE_INFINITY;
   #closed = false;
   readonly #closer = new AbortController();
   #lastHoldings = new Map<string, string>();
@@ -100,17 +110,45 @@ export class ProfileSync {
 
   /** Refreshes every intervalMs until closed. */
   start(): void {
-    if (this.#closed || this.#timer) return;
+    if (this.#closed || this.#timer || this.#running) return;
+    this.#schedule(this.#o.intervalMs);
+  }
+
+  /**
+   * Refreshes out of schedule, as soon as PROFILE_REFRESH_SOON_GAP_MS after the last refresh began
+   * (something suggests the venue changed: an unknown station knocked). Only once started.
+   */
+  refreshSoon(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#soonWanted = true;
+      return;
+    }
+    if (this.#dueAt === null) return;
+    const at = Math.max(this.#o.clock.now(), this.#lastRefreshAt + PROFILE_REFRESH_SOON_GAP_MS);
+    if (at < this.#dueAt) this.#schedule(at - this.#o.clock.now());
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer?.cancel();
+    this.#dueAt = this.#o.clock.now() + delayMs;
     this.#timer = this.#o.clock
       .setTimeout(async () => {
         this.#timer = null;
+        this.#dueAt = null;
+        this.#running = true;
         try {
           await this.refresh();
         } catch (err) {
           this.#o.hooks.refreshFailed(err as Error);
+        } finally {
+          this.#running = false;
         }
-        if (!this.#closed) this.start();
-      }, this.#o.intervalMs)
+        if (this.#closed) return;
+        const soon = this.#soonWanted;
+        this.#soonWanted = false;
+        this.#schedule(soon ? PROFILE_REFRESH_SOON_GAP_MS : this.#o.intervalMs);
+      }, delayMs)
       .unref();
   }
 
@@ -118,6 +156,8 @@ export class ProfileSync {
   async refresh(): Promise<void> {
     if (this.#closed) return;
     const { client, hooks } = this.#o;
+    const askedAt = this.#o.clock.now();
+    this.#lastRefreshAt = askedAt;
     let profile: PrinterProfile;
     try {
       profile = await client.me();
@@ -138,7 +178,7 @@ export class ProfileSync {
       );
     }
     this.#profile = profile;
-    await hooks.apply(profile, grew);
+    await hooks.apply(profile, grew, askedAt);
     await hooks.uplinkUp().catch((err: unknown) => {
       this.#o.logger.warn({ err }, 'offline redemptions not reported yet; retrying on the next refresh');
     });
@@ -146,8 +186,8 @@ export class ProfileSync {
     await client.putStatus(await hooks.statusReport(scans));
     for (const scan of scans) {
       await hooks.announce(scan);
-      const held = scan.held.map((e) => e.imageId);
-      const digest = held.join(',');
+      const held = toSeqRanges(scan.held.map((e) => e.seq));
+      const digest = JSON.stringify(held);
       if (this.#lastHoldings.get(scan.eventId) === digest) continue;
       await client.putHoldings(scan.eventId, held);
       this.#lastHoldings.set(scan.eventId, digest);
@@ -159,6 +199,7 @@ export class ProfileSync {
     this.#closer.abort();
     this.#timer?.cancel();
     this.#timer = null;
+    this.#dueAt = null;
   }
 
   /** The cached profile, if there is one this build can read (a damaged cache is no profile). */

@@ -106,7 +106,7 @@ export class VenueMesh extends EventEmitter {
       keyPair: opts.keyPair,
       maxParallel: opts.parallelDials ?? MESH_PARALLEL_DIALS,
       // Hyperswarm's firewall answers "reject?".
-      firewall: (remotePublicKey) => !this.isAllowed(remotePublicKey.toString('hex')),
+      firewall: (remotePublicKey) => this.#refuses(remotePublicKey.toString('hex')),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
     this.smallCores = new SmallCoreOverlay(this.#swarm.keyPair.publicKey.toString('hex'), opts.smallCoreRingReach);
@@ -118,6 +118,18 @@ export class VenueMesh extends EventEmitter {
 
   get cloudWanted(): boolean {
     return this.#cloudWanted;
+  }
+
+  /**
+   * The firewall. A key that is neither a paired printer nor a seeder may be a station paired since
+   * this printer's last profile: 'unknown-peer' lets the owner ask the coordinator now.
+   */
+  #refuses(keyHex: string): boolean {
+    if (this.isAllowed(keyHex)) return false;
+    if (!this.#blocked.has(keyHex) && !this.#printers.has(keyHex) && !this.#coordinators.has(keyHex)) {
+      this.emit('unknown-peer', keyHex);
+    }
+    return true;
   }
 
   isAllowed(keyHex: string): boolean {
@@ -193,13 +205,17 @@ export class VenueMesh extends EventEmitter {
 
   /** Who belongs to the venue, from the coordinator (GET /api/printer/me). */
   setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
+    const before = this.#printers;
     this.#printers = new Set(printers);
+    const joined = [...this.#printers].some((k) => !before.has(k) && !this.#connections.has(k));
     this.#coordinators = new Set(coordinators);
     this.smallCores.setPrinters(this.#printers);
     for (const [key, conn] of this.#connections) {
       if (!this.isAllowed(key)) conn.destroy();
     }
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
+    // A station paired since the last profile: look it up now, not at the backed-off rediscovery.
+    if (joined) this.#rediscoverNow();
   }
 
   async join(topic: Buffer): Promise<void> {
@@ -210,17 +226,26 @@ export class VenueMesh extends EventEmitter {
     this.#scheduleRediscovery();
   }
 
-  #scheduleRediscovery(): void {
-    this.#rediscoveryTimer = this.#clock
+  #rediscoverNow(): void {
+    if (!this.#discovery) return;
+    this.#rediscoveryTimer?.cancel();
+    this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
+    this.#scheduleRediscovery(0);
+  }
+
+  #scheduleRediscovery(delayMs = this.#rediscoveryDelay): void {
+    const timer: Timer = this.#clock
       .setTimeout(async () => {
         const missing = [...this.#printers].some((k) => !this.#connections.has(k));
         if (missing && this.#discovery) {
           await this.#discovery.refresh().catch(() => {});
           this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
         }
-        if (this.#discovery) this.#scheduleRediscovery();
-      }, this.#rediscoveryDelay)
+        // A rediscoverNow() while this one looked has scheduled the next itself.
+        if (this.#discovery && this.#rediscoveryTimer === timer) this.#scheduleRediscovery();
+      }, delayMs)
       .unref();
+    this.#rediscoveryTimer = timer;
   }
 
   /**
