@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AppError, isErrorCode } from '../shared/errors.ts';
+import type { SeqRange } from '../shared/feed/seq-ranges.ts';
 import type { Clock } from '../shared/ports/clock.ts';
 import {
   type EventPhotographers,
@@ -160,8 +161,9 @@ export class CoordinatorClient {
     );
   }
 
-  async putHoldings(eventId: string, imageIds: string[]): Promise<void> {
-    await this.#call('PUT', '/api/printer/holdings', null, { eventId, imageIds });
+  /** What this printer holds whole of an event, as catalog seq ranges (shared/feed/seq-ranges.ts). */
+  async putHoldings(eventId: string, seqRanges: readonly SeqRange[]): Promise<void> {
+    await this.#call('PUT', '/api/printer/holdings', null, { eventId, seqRanges });
   }
 
   async putStatus(report: PrinterStatusReport): Promise<void> {

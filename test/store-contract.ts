@@ -253,6 +253,22 @@ export function storeContract(name: string, makeStore: MakeStore): void {
     t.is((await store.listHoldings('e3')).length, 1);
   });
 
+  it('holdings: seq ranges are kept as sent and replace an id list', async (t, store) => {
+    await store.putHoldings(holdingsRecord('k1', 'e1', ['a', 'b']));
+    const ranges = {
+      printerId: 'k1',
+      eventId: 'e1',
+      seqRanges: [
+        [0, 3],
+        [5, 20_000],
+      ] as Array<[number, number]>,
+      updatedAt: T0 + 1,
+    };
+    await store.putHoldings(ranges);
+    t.deepEqual(await store.getHoldings('k1', 'e1'), ranges, 'the id list is gone, not merged');
+    t.deepEqual(await store.listHoldings('e1'), [ranges]);
+  });
+
   it('credentials: insert, get, duplicates refused', async (t, store) => {
     await store.insertCredential(credentialRecord('h1'));
     t.deepEqual(await store.getCredential('h1'), credentialRecord('h1'));
@@ -390,8 +406,8 @@ export function storeContract(name: string, makeStore: MakeStore): void {
 
     const holdings = holdingsRecord('k1', 'e1', ['a']);
     await store.putHoldings(holdings);
-    holdings.imageIds.push('b');
-    (await store.getHoldings('k1', 'e1'))!.imageIds.push('c');
+    holdings.imageIds!.push('b');
+    (await store.getHoldings('k1', 'e1'))!.imageIds!.push('c');
     t.deepEqual(await store.getHoldings('k1', 'e1'), holdingsRecord('k1', 'e1', ['a']));
 
     await store.insertCredential(credentialRecord('h1'));

@@ -1,5 +1,6 @@
 import type { Store } from '../store/port.ts';
 import type { EventRecord } from '../store/records.ts';
+import { heldImages } from './held-images.ts';
 import { printerView } from './projections.ts';
 
 /**
@@ -17,7 +18,6 @@ export async function loadDeliveryMatrix(store: Store, event: EventRecord) {
     store.listHoldings(event.id),
   ]);
   const byPrinter = new Map(holdings.map((h) => [h.printerId, h]));
-  const bytesOf = new Map(images.map((i) => [i.id, i.byteLength]));
   const totalBytes = images.reduce((n, i) => n + i.byteLength, 0);
   return {
     eventId: event.id,
@@ -29,15 +29,16 @@ export async function loadDeliveryMatrix(store: Store, event: EventRecord) {
     })),
     printers: printers.map((p) => {
       const h = byPrinter.get(p.id);
-      const held = new Set(h?.imageIds ?? []);
-      const heldBytes = [...held].reduce((n, id) => n + (bytesOf.get(id) ?? 0), 0);
+      const held = heldImages(h);
+      const holds = images.map((i) => held(i));
+      const heldBytes = images.reduce((n, i, k) => n + (holds[k] ? i.byteLength : 0), 0);
       return {
         printer: printerView(p),
         reportedAt: h?.updatedAt ?? null,
-        heldCount: images.filter((i) => held.has(i.id)).length,
+        heldCount: holds.filter(Boolean).length,
         bytesNeeded: totalBytes - heldBytes,
         /** One flag per image, in the order of `images`. */
-        holds: images.map((i) => held.has(i.id)),
+        holds,
       };
     }),
   };

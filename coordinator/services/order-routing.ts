@@ -10,6 +10,7 @@ import type { Clock } from '../../shared/ports/clock.ts';
 import { type StationQueueReport, stationQueueSchema } from '../../shared/protocol/station-queue.ts';
 import type { Store } from '../store/port.ts';
 import type { OrderRecord } from '../store/records.ts';
+import { type HeldImage, heldImages } from './held-images.ts';
 
 /** A printer whose last report is older than this is not offered (edge nodes report every 10 s). */
 export const ROUTING_REPORT_FRESH_MS = 30_000;
@@ -35,15 +36,15 @@ export function needsRouting(order: OrderRecord, now: number): boolean {
 
 /**
  * What the venue's printers report, read at most every ROUTING_SNAPSHOT_MS per event: every fan with
- * an open order page asks every few seconds, and a big event's have-lists are long (500 printers ×
- * 20,000 photos), so they are read once and turned into sets for all of them.
+ * an open order page asks every few seconds, and a venue may have 500 printers: their have-lists
+ * (a few seq ranges each; id lists from older printers) are read once for all of them.
  */
 export const ROUTING_SNAPSHOT_MS = 2_000;
 
 interface VenueSnapshot {
   at: number;
   queues: StationQueueReport[];
-  held: Map<string, Set<string>>;
+  held: Map<string, HeldImage>;
 }
 
 export class OrderRouting {
@@ -60,12 +61,15 @@ export class OrderRouting {
     if (!order) throw new AppError('order_not_found', 'There is no order with this id.');
     const now = clock.now();
     if (!needsRouting(order, now)) return { active: false, stations: [], text: null };
-    const snapshot = await this.#snapshot(order, now);
-    const wanted = order.items.map((i) => i.imageId);
+    const [snapshot, wanted] = await Promise.all([
+      this.#snapshot(order, now),
+      Promise.all([...new Set(order.items.map((i) => i.imageId))].map((id) => store.getImage(id))),
+    ]);
     const candidates: RouteCandidate[] = snapshot.queues.map((queue) => {
-      const mine = snapshot.held.get(queue.id);
+      const holds = snapshot.held.get(queue.id);
+      const holdsPhotos = holds !== undefined && wanted.every((image) => image !== null && holds(image));
       // The fan's position is unknown on the phone: queues decide, names break ties.
-      return { ...queue, holdsPhotos: wanted.every((id) => mine?.has(id) ?? false), travelSeconds: 0 };
+      return { ...queue, holdsPhotos, travelSeconds: 0 };
     });
     const stations = rankStations(candidates, order.unitCount - order.printedCount).slice(0, ORDER_ROUTE_OPTIONS);
     const best = stations[0];
@@ -98,7 +102,7 @@ export class OrderRouting {
         const queue = reportedQueue(r.report);
         if (queue && queue.id === r.printerId) queues.push(queue);
       }
-      return { at: now, queues, held: new Map(holdings.map((h) => [h.printerId, new Set(h.imageIds)])) };
+      return { at: now, queues, held: new Map(holdings.map((h) => [h.printerId, heldImages(h)])) };
     })();
     this.#snapshots.set(key, reading);
     // A failed read is not kept: the next request reads again.

@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
 import type {
+  HoldingsReport,
   PrinterProfile,
   ParsedPrinterStatusReport as PrinterStatusReport,
 } from '../../shared/protocol/printer-api.ts';
@@ -154,7 +155,7 @@ export class PrinterService {
   }
 
   /** Delivery status (the patent's distribution status): which images this printer holds. */
-  async recordHoldings(me: PrinterRecord, input: { eventId: string; imageIds: readonly string[] }): Promise<void> {
+  async recordHoldings(me: PrinterRecord, input: HoldingsReport): Promise<void> {
     const { store, clock } = this.#deps;
     const event = await store.getEvent(input.eventId);
     if (!event || event.venueId !== me.venueId) {
@@ -163,7 +164,7 @@ export class PrinterService {
     await store.putHoldings({
       printerId: me.id,
       eventId: event.id,
-      imageIds: [...new Set(input.imageIds)],
+      ...(input.seqRanges ? { seqRanges: input.seqRanges } : { imageIds: [...new Set(input.imageIds)] }),
       updatedAt: clock.now(),
     });
   }

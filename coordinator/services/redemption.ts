@@ -15,6 +15,7 @@ import { recordPrintedUnits } from '../templates/template-pricing.ts';
 import type { TemplateService } from '../templates/template-service.ts';
 import { EventFeedCache } from './event-feed-cache.ts';
 import { FailedCodeLimiter } from './failed-code-limiter.ts';
+import { heldImages } from './held-images.ts';
 import { redemptionExpiry } from './orders.ts';
 import { orderView } from './projections.ts';
 
@@ -53,12 +54,14 @@ export class RedemptionService {
   async #printJob(claim: ClaimedRedemption, token: string): Promise<RedeemJob> {
     const { order } = claim;
     const feed = await this.#eventFeeds.descriptor(order.eventId);
-    const held = new Set(claim.holdings?.imageIds ?? []);
+    const holds = heldImages(claim.holdings);
+    const held = new Set<string>();
     // Each image's part of the job once, shared by its copies. Plain literals, not `{ ...unit, … }`:
     // spreading the unit and adding fields cost ~7 µs per 3-unit job here (issue #16).
     const images = new Map<string, PrintUnitJob['image']>();
     order.items.forEach((item, i) => {
       const image = claim.images[i];
+      if (image && holds(image)) held.add(item.imageId);
       images.set(
         item.imageId,
         image

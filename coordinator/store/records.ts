@@ -109,10 +109,14 @@ export interface PrinterRecord {
   cardReaderId?: string | null;
 }
 
+/** What a printer holds whole of one event, as it last reported (coordinator/services/held-images.ts reads it). */
 export interface HoldingsRecord {
   printerId: string;
   eventId: string;
-  imageIds: string[];
+  /** Catalog positions, sorted disjoint `[start, end)` ranges (shared/feed/seq-ranges.ts). */
+  seqRanges?: Array<[number, number]>;
+  /** Image ids, from printers older than seq ranges (and records they stored). */
+  imageIds?: string[];
   updatedAt: number;
 }
 

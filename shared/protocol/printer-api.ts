@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCanonicalSeqRanges } from '../feed/seq-ranges.ts';
 import { ORDER_STATES } from '../policy/order-state.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
 import { stationQueueSchema } from './station-queue.ts';
@@ -301,12 +302,28 @@ export type ParsedPrinterStatusReport = z.infer<typeof printerStatusReportSchema
 
 // --- PUT /api/printer/holdings -------------------------------------------------------------------
 
+/** Seq ranges in one report: enough for every other photo of MAX_HOLDINGS_PER_REPORT. */
+export const MAX_HOLDINGS_RANGES = MAX_HOLDINGS_PER_REPORT / 2;
+
+/**
+ * What a printer holds whole of one event: `seqRanges`, catalog positions as sorted, disjoint
+ * `[start, end)` ranges (shared/feed/seq-ranges.ts; a few ranges whatever the event's size), or, from
+ * printers older than ranges, `imageIds`. Exactly one of the two.
+ */
 export const holdingsReportSchema = z
   .object({
     eventId: z.string().min(1).max(64),
-    imageIds: z.array(z.string().min(1).max(64)).max(MAX_HOLDINGS_PER_REPORT),
+    imageIds: z.array(z.string().min(1).max(64)).max(MAX_HOLDINGS_PER_REPORT).optional(),
+    seqRanges: z
+      .array(z.tuple([count, count]))
+      .max(MAX_HOLDINGS_RANGES)
+      .refine(isCanonicalSeqRanges, { message: 'must be sorted, disjoint ranges [start, end) with start < end' })
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.imageIds === undefined) !== (r.seqRanges === undefined), {
+    message: 'send exactly one of seqRanges and imageIds',
+  });
 export type HoldingsReport = z.infer<typeof holdingsReportSchema>;
 
 // --- every refusal ---------------------------------------------------------------------------------
