@@ -262,7 +262,9 @@ export class NodeRuntime extends Resource {
     const [corestore, lane, mesh] = [network.corestore!, network.lane!, network.mesh!];
     // A station paired since our last profile knocks: ask the coordinator now (unknown-peer-knocks.ts).
     const onUnknownPeer = (key: string): void => {
-      if (this.#knocks.knock(key, clock.now())) sync.refreshSoon();
+      if (!this.#knocks.knock(key, clock.now())) return;
+      logger.info({ peer: key.slice(0, 12) }, 'a station this printer does not know knocked: asking the coordinator');
+      sync.refreshSoon();
     };
     mesh.on('unknown-peer', onUnknownPeer);
     this.defer(() => {

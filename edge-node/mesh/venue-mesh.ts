@@ -345,7 +345,10 @@ export class VenueMesh extends EventEmitter {
     (cloud ? this.#cloudStore : this.#store).replicate(conn);
     // Hypercore opens its channels once the connection's handshake is done: guarded from the start.
     if (!cloud) this.smallCores.guard((conn as unknown as { userData: unknown }).userData, key);
-    if (this.#printers.has(key)) this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
+    if (this.#printers.has(key)) {
+      this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
+      this.#logger.debug?.({ peer: key.slice(0, 12) }, 'LAN peer connected');
+    }
     if (cloud) this.#dialDone();
     this.emit(cloud ? 'cloud-connected' : 'lan-peer-joined', key);
   }
