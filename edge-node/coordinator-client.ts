@@ -166,6 +166,11 @@ export class CoordinatorClient {
     await this.#call('PUT', '/api/printer/holdings', null, { eventId, seqRanges });
   }
 
+  /** The same as image ids, for a coordinator older than seq ranges. */
+  async putHeldImageIds(eventId: string, imageIds: readonly string[]): Promise<void> {
+    await this.#call('PUT', '/api/printer/holdings', null, { eventId, imageIds });
+  }
+
   async putStatus(report: PrinterStatusReport): Promise<void> {
     await this.#call('PUT', '/api/printer/status', null, report);
   }

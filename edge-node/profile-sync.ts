@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { toSeqRanges } from '../shared/feed/seq-ranges.ts';
+import { type SeqRange, toSeqRanges } from '../shared/feed/seq-ranges.ts';
 import { PRIVATE_FILE_MODE } from '../shared/fs/private-files.ts';
 import { writeAtomically } from '../shared/fs/write-atomically.ts';
+import { hashString32 } from '../shared/policy/hash32.ts';
 import type { Clock, Timer } from '../shared/ports/clock.ts';
 import type { StructuredLogger } from '../shared/ports/logger.ts';
 import { type PrinterProfile, type PrinterStatusReport, printerProfileSchema } from '../shared/protocol/printer-api.ts';
@@ -12,6 +13,11 @@ import type { HoldingsScan } from './mesh/event-replica.ts';
 export const PAIRING_POLL_MS = 3_000;
 /** A refresh asked for out of schedule (refreshSoon) starts at least this long after the previous one began. */
 export const PROFILE_REFRESH_SOON_GAP_MS = 2_000;
+/**
+ * …and is put off by up to this long, by the printer's key: a station paired at a venue of 500 knocks
+ * on every printer at once, and their refreshes should not reach the coordinator in the same moment.
+ */
+export const PROFILE_REFRESH_SOON_SPREAD_MS = 500;
 
 /** What the sync does with what it learns; the node runtime implements it. */
 export interface ProfileSyncHooks {
@@ -59,12 +65,17 @@ export class ProfileSync {
   /** refreshSoon() was asked while one ran: the next follows after the gap, not the interval. */
   #soonWanted = false;
   #lastRefreshAt = Number.NEGATIVE_INFINITY;
+  /** This printer's share of PROFILE_REFRESH_SOON_SPREAD_MS. */
+  readonly #spreadMs: number;
+  /** The coordinator refused have-lists as seq ranges (it is older than them): send image ids. */
+  #holdingsAsIds = false;
   #closed = false;
   readonly #closer = new AbortController();
   #lastHoldings = new Map<string, string>();
 
   constructor(opts: ProfileSyncOptions) {
     this.#o = opts;
+    this.#spreadMs = hashString32(opts.pairingCode) % PROFILE_REFRESH_SOON_SPREAD_MS;
     if (opts.signal?.aborted) this.close();
     else opts.signal?.addEventListener('abort', () => this.close(), { once: true });
   }
@@ -125,7 +136,7 @@ export class ProfileSync {
       return;
     }
     if (this.#dueAt === null) return;
-    const at = Math.max(this.#o.clock.now(), this.#lastRefreshAt + PROFILE_REFRESH_SOON_GAP_MS);
+    const at = Math.max(this.#o.clock.now() + this.#spreadMs, this.#lastRefreshAt + PROFILE_REFRESH_SOON_GAP_MS);
     if (at < this.#dueAt) this.#schedule(at - this.#o.clock.now());
   }
 
@@ -189,9 +200,28 @@ export class ProfileSync {
       const held = toSeqRanges(scan.held.map((e) => e.seq));
       const digest = JSON.stringify(held);
       if (this.#lastHoldings.get(scan.eventId) === digest) continue;
-      await client.putHoldings(scan.eventId, held);
+      await this.#putHoldings(scan, held);
       this.#lastHoldings.set(scan.eventId, digest);
     }
+  }
+
+  async #putHoldings(scan: HoldingsScan, ranges: readonly SeqRange[]): Promise<void> {
+    const { client, logger } = this.#o;
+    if (!this.#holdingsAsIds) {
+      try {
+        await client.putHoldings(scan.eventId, ranges);
+        return;
+      } catch (err) {
+        // A coordinator older than seq ranges refuses them as input it does not know.
+        if (!(err instanceof CoordinatorError && err.code === 'invalid_input')) throw err;
+        this.#holdingsAsIds = true;
+        logger.warn({ err: err.message }, 'the coordinator refused a have-list as seq ranges: sending image ids');
+      }
+    }
+    await client.putHeldImageIds(
+      scan.eventId,
+      scan.held.map((e) => e.imageId),
+    );
   }
 
   close(): void {

@@ -43,9 +43,14 @@ test('printer API: every /api/printer route answers what shared/protocol/printer
   t.true(me.body.feeds.length > 0 && me.body.peers.printers.length > 0, 'the profile lists feeds and peers');
   covered.add('me');
 
-  const holdings = { eventId: event.id, imageIds: [images[0]!.id] };
-  t.true(holdingsReportSchema.safeParse(holdings).success);
-  await printerCall(h, p1!, 'put', PRINTER_API.holdings.path, holdings).expect(204);
+  // What edge nodes send (seq ranges), and what printers older than ranges still send (image ids).
+  for (const holdings of [
+    { eventId: event.id, seqRanges: [[0, 1]] },
+    { eventId: event.id, imageIds: [images[0]!.id] },
+  ]) {
+    t.true(holdingsReportSchema.safeParse(holdings).success);
+    await printerCall(h, p1!, 'put', PRINTER_API.holdings.path, holdings).expect(204);
+  }
   covered.add('holdings');
 
   const status = printerStatusBody({ jobLogDamagedLines: 2, dht: { host: '127.0.0.1', port: 4000 } });

@@ -161,11 +161,13 @@ export class PrinterService {
     if (!event || event.venueId !== me.venueId) {
       throw new AppError('event_not_found', 'No such event at this printer’s venue.');
     }
-    await store.putHoldings({
-      printerId: me.id,
-      eventId: event.id,
-      ...(input.seqRanges ? { seqRanges: input.seqRanges } : { imageIds: [...new Set(input.imageIds)] }),
-      updatedAt: clock.now(),
-    });
+    // The schema admits exactly one form; its type cannot say so.
+    const held = input.seqRanges
+      ? { seqRanges: input.seqRanges }
+      : input.imageIds
+        ? { imageIds: [...new Set(input.imageIds)] }
+        : null;
+    if (!held) throw new AppError('invalid_input', 'A have-list needs seqRanges or imageIds.');
+    await store.putHoldings({ printerId: me.id, eventId: event.id, ...held, updatedAt: clock.now() });
   }
 }

@@ -75,6 +75,9 @@ export class VenueMesh extends EventEmitter {
   #rediscoveryTimer: Timer | null = null;
   readonly #clock: Clock;
   #rediscoveryDelay = REDISCOVERY_FIRST_MS;
+  /** A rediscovery lookup is running; `#lookAgain`: a station joined meanwhile, look once more after it. */
+  #looking = false;
+  #lookAgain = false;
 
   constructor(opts: {
     corestore: Corestore;
@@ -228,8 +231,14 @@ export class VenueMesh extends EventEmitter {
 
   #rediscoverNow(): void {
     if (!this.#discovery) return;
-    this.#rediscoveryTimer?.cancel();
     this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
+    // Hyperswarm folds a refresh into a lookup still running, which may predate the new station's
+    // announcement: look once more when it ends.
+    if (this.#looking) {
+      this.#lookAgain = true;
+      return;
+    }
+    this.#rediscoveryTimer?.cancel();
     this.#scheduleRediscovery(0);
   }
 
@@ -238,11 +247,14 @@ export class VenueMesh extends EventEmitter {
       .setTimeout(async () => {
         const missing = [...this.#printers].some((k) => !this.#connections.has(k));
         if (missing && this.#discovery) {
+          this.#looking = true;
           await this.#discovery.refresh().catch(() => {});
-          this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
+          this.#looking = false;
+          if (!this.#lookAgain) this.#rediscoveryDelay = Math.min(REDISCOVERY_MAX_MS, this.#rediscoveryDelay * 2);
         }
-        // A rediscoverNow() while this one looked has scheduled the next itself.
-        if (this.#discovery && this.#rediscoveryTimer === timer) this.#scheduleRediscovery();
+        const again = this.#lookAgain;
+        this.#lookAgain = false;
+        if (this.#discovery && this.#rediscoveryTimer === timer) this.#scheduleRediscovery(again ? 0 : undefined);
       }, delayMs)
       .unref();
     this.#rediscoveryTimer = timer;
