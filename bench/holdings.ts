@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { heldImages } from '../coordinator/services/held-images.ts';
+import { heldImages, holdingsRecordOf } from '../coordinator/services/held-images.ts';
 import type { HoldingsRecord } from '../coordinator/store/records.ts';
 import { SqliteStore } from '../coordinator/store/sqlite-store.ts';
 import { toSeqRanges } from '../shared/feed/seq-ranges.ts';
@@ -61,14 +61,9 @@ function body(form: 'ids' | 'ranges', p: number): string {
   );
 }
 
+/** What the holdings route does with a report body, but the event check (the same for both forms). */
 function record(p: number, text: string): HoldingsRecord {
-  const report = holdingsReportSchema.parse(JSON.parse(text));
-  return {
-    printerId: `printer-${p}`,
-    eventId: report.eventId,
-    ...(report.seqRanges ? { seqRanges: report.seqRanges } : { imageIds: [...new Set(report.imageIds)] }),
-    updatedAt: 0,
-  };
+  return holdingsRecordOf(`printer-${p}`, 'e1', holdingsReportSchema.parse(JSON.parse(text)), 0);
 }
 
 async function measure(form: 'ids' | 'ranges'): Promise<FormFigures> {

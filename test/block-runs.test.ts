@@ -1,13 +1,14 @@
 import test from 'ava';
-import { downloadBlocks, runsOf } from '../edge-node/mesh/block-runs.ts';
+import { downloadBlocks } from '../edge-node/mesh/block-runs.ts';
+import { toSeqRanges } from '../shared/feed/seq-ranges.ts';
 
-test('runsOf: sorted, de-duplicated half-open runs', (t) => {
-  t.deepEqual(runsOf([5, 1, 2, 3, 3, 9, 10]), [
+test('toSeqRanges (block runs): sorted, de-duplicated half-open runs', (t) => {
+  t.deepEqual(toSeqRanges([5, 1, 2, 3, 3, 9, 10]), [
     [1, 4],
     [5, 6],
     [9, 11],
   ]);
-  t.deepEqual(runsOf([]), []);
+  t.deepEqual(toSeqRanges([]), []);
 });
 
 test('a download of blocks is one range per run: done when all are, destroyed together', async (t) => {

@@ -5,22 +5,14 @@
  */
 import test from 'ava';
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
-import { asOperator, createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
-
-type Harness = Awaited<ReturnType<typeof createHarness>>;
-
-/** The harness's feed appends nothing: put the images on it at seqs 0, 1, 2, … by hand. */
-async function onFeed(h: Harness, images: Array<{ id: string }>): Promise<void> {
-  for (const [seq, image] of images.entries()) {
-    await h.store.markImageAppended(image.id, { blockOffset: seq, blockLength: 1, byteOffset: 0, byteLength: 9 }, seq);
-  }
-}
+import { appendToFeed, asOperator, createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
+import { printerStatusBody } from './fixtures/printer-status.ts';
 
 test('holdings as seq ranges: a redemption flags exactly the photos outside the ranges as lacking', async (t) => {
   const h = await createHarness();
   t.teardown(() => h.close());
   const { event, images, printers } = await seedVenue(h, { images: 4, printers: 1 });
-  await onFeed(h, images);
+  await appendToFeed(h, images);
   // Holds seqs 0, 2 and 3: image 1 is the one missing.
   await printerCall(h, printers[0]!, 'put', '/api/printer/holdings', {
     eventId: event.id,
@@ -45,7 +37,7 @@ test('holdings as seq ranges: the fan is sent to the printer that holds the phot
   const h = await createHarness();
   t.teardown(() => h.close());
   const { event, images, printers } = await seedVenue(h, { images: 3, printers: 2 });
-  await onFeed(h, images);
+  await appendToFeed(h, images);
   const [holder, other] = printers as [(typeof printers)[0], (typeof printers)[0]];
   await printerCall(h, holder, 'put', '/api/printer/holdings', { eventId: event.id, seqRanges: [[0, 3]] }).expect(204);
   await printerCall(h, other, 'put', '/api/printer/holdings', { eventId: event.id, seqRanges: [[0, 2]] }).expect(204);
@@ -117,18 +109,8 @@ test('holdings: a report that is not one canonical have-list is refused with 400
 });
 
 function report(id: string, queueWorkSeconds: number, at: number): PrinterStatusReport {
-  return {
-    version: '0.1.0',
-    uptimeMs: 1,
-    events: [],
-    bytesFromLan: 0,
-    bytesFromCloud: 0,
-    bytesToLan: 0,
+  return printerStatusBody({
     lanPeers: 1,
-    cloudConnected: true,
-    queue: 0,
-    printer: { state: 'ready', detail: '' },
-    lastError: null,
     routing: {
       id,
       name: `Printer ${id.slice(0, 4)}`,
@@ -140,5 +122,5 @@ function report(id: string, queueWorkSeconds: number, at: number): PrinterStatus
       position: null,
       at,
     },
-  };
+  });
 }

@@ -9,6 +9,7 @@ import type { CoordinatorDeps } from '../deps.ts';
 import { isStoreConflict } from '../store/port.ts';
 import type { EventRecord, PrinterRecord, VenueRecord } from '../store/records.ts';
 import { publicKeysJson } from '../tokens/token-keys.ts';
+import { holdingsRecordOf } from './held-images.ts';
 import { assignCardReader, readerTakenError } from './printer-card-readers.ts';
 import { printerView } from './projections.ts';
 
@@ -161,13 +162,6 @@ export class PrinterService {
     if (!event || event.venueId !== me.venueId) {
       throw new AppError('event_not_found', 'No such event at this printer’s venue.');
     }
-    // The schema admits exactly one form; its type cannot say so.
-    const held = input.seqRanges
-      ? { seqRanges: input.seqRanges }
-      : input.imageIds
-        ? { imageIds: [...new Set(input.imageIds)] }
-        : null;
-    if (!held) throw new AppError('invalid_input', 'A have-list needs seqRanges or imageIds.');
-    await store.putHoldings({ printerId: me.id, eventId: event.id, ...held, updatedAt: clock.now() });
+    await store.putHoldings(holdingsRecordOf(me.id, event.id, input, clock.now()));
   }
 }

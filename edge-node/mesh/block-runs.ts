@@ -10,6 +10,8 @@
  * blocks lie together on the feed), so a batch is one to three ranges.
  */
 
+import { toSeqRanges } from '../../shared/feed/seq-ranges.ts';
+
 export interface BlockRun {
   start: number;
   /** Exclusive. */
@@ -24,21 +26,9 @@ export interface DownloadHandle {
 
 export type RangeDownload = (run: BlockRun) => DownloadHandle;
 
-/** Sorted, de-duplicated blocks as half-open [start, end) runs. */
-export function runsOf(blocks: Iterable<number>): Array<[number, number]> {
-  const sorted = [...new Set(blocks)].sort((a, b) => a - b);
-  const runs: Array<[number, number]> = [];
-  for (const b of sorted) {
-    const last = runs.at(-1);
-    if (last && last[1] === b) last[1] = b + 1;
-    else runs.push([b, b + 1]);
-  }
-  return runs;
-}
-
 /** Downloads `blocks` as one range per run; done when every run is, destroyed all together. */
 export function downloadBlocks(download: RangeDownload, blocks: readonly number[]): DownloadHandle {
-  const handles = runsOf(blocks).map(([start, end]) => download({ start, end }));
+  const handles = toSeqRanges(blocks).map(([start, end]) => download({ start, end }));
   return {
     done: () => Promise.all(handles.map((h) => h.done())),
     destroy: () => {

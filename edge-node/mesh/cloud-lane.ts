@@ -3,8 +3,9 @@ import type Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
 import crypto from 'hypercore-crypto';
+import { toSeqRanges } from '../../shared/feed/seq-ranges.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
-import { type BlockRun, runsOf } from './block-runs.ts';
+import type { BlockRun } from './block-runs.ts';
 
 /**
  * The cloud lane: a second corestore that alone talks to the coordinator's seeders, piped in-process
@@ -108,7 +109,7 @@ export class CloudCore extends Resource {
 
   /** Drops the lane's copies of these blocks (the main store holds them now). */
   async release(blocks: Iterable<number>): Promise<void> {
-    for (const [start, end] of runsOf(blocks)) await this.core.clear(start, end);
+    for (const [start, end] of toSeqRanges(blocks)) await this.core.clear(start, end);
   }
 }
 

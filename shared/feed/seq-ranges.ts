@@ -3,13 +3,14 @@
  * disjoint, half-open ranges: what a printer holds of an event. A printer holds nearly every photo,
  * so its have-list is a few ranges whatever the event's size, where a list of image ids grows to
  * ~780 KB at 20,000 photos and the coordinator parsed it on every redemption, and all 500 printers'
- * lists on every refresh of a fan's routing hint (issue #16). Pure.
+ * lists on every refresh of a fan's routing hint (issue #16). The same runs group a download's
+ * blocks into ranges (edge-node/mesh/block-runs.ts). Pure.
  */
 
 /** `[start, end)`: seqs start … end − 1. */
 export type SeqRange = readonly [start: number, end: number];
 
-/** The ranges of `seqs` (any order, repeats allowed). */
+/** The ranges of `seqs` (any order, repeats allowed): sorted, de-duplicated half-open runs. */
 export function toSeqRanges(seqs: Iterable<number>): SeqRange[] {
   const sorted = [...new Set(seqs)].sort((a, b) => a - b);
   const out: Array<[number, number]> = [];
