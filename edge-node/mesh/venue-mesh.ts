@@ -5,6 +5,7 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { SmallCoreOverlay } from './small-core-overlay.ts';
+import { StationProbation } from './station-probation.ts';
 import { dialState, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
 
@@ -22,9 +23,9 @@ export const CLOUD_DIAL_SLOW_MS = 2_000;
  */
 export const CLOUD_DIAL_RETRY_MS = 3_000;
 /**
- * How many dials the swarm runs at once (Hyperswarm's default is 3). A dial to a peer that does not
- * admit this node yet (it has not learnt the venue's membership) hangs about 4 s before it fails,
- * and the seeder's dial waits in the same queue: in validation-8 three printers' first cloud dials
+ * How many dials the swarm runs at once (Hyperswarm's default is 3). A dial to a peer that refuses
+ * this node (before station-probation.ts, any peer that had not learnt the venue's membership yet)
+ * hangs about 4 s before it fails, and the seeder's dial waits in the same queue: in validation-8 three printers' first cloud dials
  * waited 4.8–4.9 s behind three such LAN dials (the redial log: 3 of 3 in flight, seeder queued).
  * A venue's printers, all dialled at once, fit.
  */
@@ -50,6 +51,8 @@ export type MeshLogger = StructuredLogger;
  *  - the coordinator's seeders are admitted only while `cloudWanted` is true: the node dials them for
  *    its own share of new blocks or for an on-demand fetch no LAN peer could serve in time, and hangs
  *    up afterwards; at any other time the firewall refuses them, in both directions;
+ *  - a key it does not know that dials it may be a station paired since this printer's last profile:
+ *    its connection is held, carrying nothing, until the profile lists it (station-probation.ts);
  *  - everyone else is refused.
  * Hyperswarm bans a key its firewall refused, so keys that become allowed are unbanned.
  */
@@ -78,6 +81,7 @@ export class VenueMesh extends EventEmitter {
   /** A rediscovery lookup is running; `#lookAgain`: a station joined meanwhile, look once more after it. */
   #looking = false;
   #lookAgain = false;
+  readonly #probation: StationProbation;
 
   constructor(opts: {
     corestore: Corestore;
@@ -96,6 +100,8 @@ export class VenueMesh extends EventEmitter {
     dialRetryMs?: number;
     /** Dials in flight at once (default MESH_PARALLEL_DIALS). */
     parallelDials?: number;
+    /** How long an unknown station's connection waits for the profile to list it (default PROBATION_MAX_MS). */
+    probationMs?: number;
   }) {
     super();
     this.#dialRetryMs = opts.dialRetryMs ?? CLOUD_DIAL_RETRY_MS;
@@ -108,8 +114,17 @@ export class VenueMesh extends EventEmitter {
       dht,
       keyPair: opts.keyPair,
       maxParallel: opts.parallelDials ?? MESH_PARALLEL_DIALS,
-      // Hyperswarm's firewall answers "reject?".
-      firewall: (remotePublicKey) => this.#refuses(remotePublicKey.toString('hex')),
+      // Hyperswarm's firewall answers "reject?"; the handshake payload is null when this node dials.
+      firewall: (remotePublicKey, payload) => this.#refuses(remotePublicKey.toString('hex'), payload != null),
+    });
+    this.#probation = new StationProbation({
+      clock: this.#clock,
+      maxMs: opts.probationMs,
+      onExpired: (key) =>
+        this.#logger.info(
+          { peer: key.slice(0, 12) },
+          'the coordinator did not confirm a station that dialled: dropped',
+        ),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
     this.smallCores = new SmallCoreOverlay(this.#swarm.keyPair.publicKey.toString('hex'), opts.smallCoreRingReach);
@@ -125,13 +140,17 @@ export class VenueMesh extends EventEmitter {
 
   /**
    * The firewall. A key that is neither a paired printer nor a seeder may be a station paired since
-   * this printer's last profile: 'unknown-peer' lets the owner ask the coordinator now.
+   * this printer's last profile: 'unknown-peer' lets the owner ask the coordinator now, and if it
+   * dialled (`incoming`) its connection is accepted and held until the answer (station-probation.ts).
    */
-  #refuses(keyHex: string): boolean {
+  #refuses(keyHex: string, incoming: boolean): boolean {
     if (this.isAllowed(keyHex)) return false;
-    if (!this.#blocked.has(keyHex) && !this.#printers.has(keyHex) && !this.#coordinators.has(keyHex)) {
-      this.emit('unknown-peer', keyHex);
-    }
+    if (this.#blocked.has(keyHex) || this.#printers.has(keyHex) || this.#coordinators.has(keyHex)) return true;
+    this.emit('unknown-peer', keyHex);
+    if (incoming && this.#probation.mayHold(keyHex)) return false;
+    // Hyperswarm bans a key refused on a dial of ours, and would then refuse the key's own dial
+    // before asking this firewall: it could never be held.
+    if (!incoming) queueMicrotask(() => this.#unban(keyHex));
     return true;
   }
 
@@ -158,6 +177,11 @@ export class VenueMesh extends EventEmitter {
 
   isCloudKey(keyHex: string): boolean {
     return this.#coordinators.has(keyHex);
+  }
+
+  /** Unknown stations' connections held for the coordinator to confirm them (diagnostics). */
+  get stationsOnProbation(): number {
+    return this.#probation.size;
   }
 
   /** Connected LAN printers' keys (hex). */
@@ -210,15 +234,20 @@ export class VenueMesh extends EventEmitter {
   setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
     const before = this.#printers;
     this.#printers = new Set(printers);
-    const joined = [...this.#printers].some((k) => !before.has(k) && !this.#connections.has(k));
     this.#coordinators = new Set(coordinators);
     this.smallCores.setPrinters(this.#printers);
+    for (const key of this.#probation.keys()) {
+      if (!this.#printers.has(key)) continue;
+      const conn = this.#probation.release(key);
+      if (conn && !isClosing(conn)) this.#attach(conn, key);
+    }
     for (const [key, conn] of this.#connections) {
       if (!this.isAllowed(key)) conn.destroy();
     }
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
-    // A station paired since the last profile: look it up now, not at the backed-off rediscovery.
-    if (joined) this.#rediscoverNow();
+    // A station paired since the last profile and not held on probation: look it up now, not at the
+    // backed-off rediscovery.
+    if ([...this.#printers].some((k) => !before.has(k) && !this.#connections.has(k))) this.#rediscoverNow();
   }
 
   async join(topic: Buffer): Promise<void> {
@@ -341,6 +370,7 @@ export class VenueMesh extends EventEmitter {
     this.#discovery = null;
     this.#rediscoveryTimer?.cancel();
     this.#stopRedial();
+    this.#probation.close();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }
@@ -348,6 +378,19 @@ export class VenueMesh extends EventEmitter {
   #onConnection(conn: SwarmConnection): void {
     const key = conn.remotePublicKey.toString('hex');
     conn.on('error', () => {});
+    if (!this.#printers.has(key) && !this.#coordinators.has(key)) {
+      this.#probation.hold(key, conn);
+      this.#logger.debug?.(
+        { peer: key.slice(0, 12) },
+        'an unknown station dialled: held until the coordinator confirms it',
+      );
+      return;
+    }
+    this.#attach(conn, key);
+  }
+
+  /** Replicates over a connection the firewall admitted (or a station's, released from probation). */
+  #attach(conn: SwarmConnection, key: string): void {
     this.#connections.set(key, conn);
     conn.once('close', () => {
       if (this.#connections.get(key) === conn) this.#connections.delete(key);
