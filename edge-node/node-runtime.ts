@@ -168,10 +168,15 @@ export class NodeRuntime extends Resource {
 
   async scanHoldings(): Promise<HoldingsScan[]> {
     const scans = await Promise.all(this.replicas().map((r) => r.scanHoldings()));
-    // Photos held whole here are rendered for printing in the background (issue #16).
+    // Photos held whole here that fans have paid for are rendered for printing in the background
+    // (issue #16); without the orders feed, the newest photos are.
+    const preRenderer = this.#jobs?.preRenderer;
+    if (!preRenderer) return scans;
+    const awaiting = (await this.#jobs?.offline?.awaitingPrint()) ?? null;
+    const paidAt = awaiting ? (imageId: string) => awaiting.paidAt(imageId) : null;
     for (const scan of scans) {
       const replica = this.#replicas?.get(scan.eventId);
-      if (replica) this.#jobs?.preRenderer?.offer(scan.held, replica);
+      if (replica) preRenderer.offer(scan.held, replica, paidAt);
     }
     return scans;
   }
@@ -219,10 +224,12 @@ export class NodeRuntime extends Resource {
           },
           apply: async (profile, grew, askedAt) => {
             this.#applyMembership(profile);
-            this.#knocks.applied(
+            const refused = this.#knocks.applied(
               profile.peers.printers.map((p) => p.id),
               askedAt,
             );
+            // Held since they dialled (station-probation.ts): the coordinator does not know them.
+            this.#network?.mesh?.dropUnconfirmed(refused);
             await this.#replicas?.follow(profile);
             if (grew) this.#replicator?.wake('grew');
           },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import HyperDHT from 'hyperdht';
-import Hyperswarm from 'hyperswarm';
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { api, buyAndPay, uploadImage } from '../tools/venue-kit/http.ts';
 import { noisyJpeg } from '../tools/venue-kit/photos.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
@@ -146,32 +146,46 @@ test('printers on different addresses of the venue LAN serve each other (their D
   await lanServesTheNextPrinter(t, { host: '127.0.0.3', lanDeadlineMs: 8_000 });
 });
 
-test('an unpaired peer that knows the venue topic gets no connection', async (t) => {
+test('an unpaired peer that knows the venue topic gets nothing: printers hold it without replicating, then hang up once the coordinator does not know it', async (t) => {
   t.timeout(120_000);
   const venue = await startVenue(t, { images: 1 });
   const [a, b] = await Promise.all([startVenuePrinter(t, venue, 'A'), startVenuePrinter(t, venue, 'B')]);
   t.true(await waitFor(async () => (await a.status()).lanPeers === 1, 20_000, 100), 'paired printers connect');
   // The topic leaked (it never should: it is derived from the venue secret); the key was never paired.
   const profile = await readPrinterProfile(venue, 'A');
-  const members = [
-    ...(await Promise.all(['A', 'B'].map((name) => readPublicKey(venue, name)))),
-    ...profile.peers.coordinators,
-  ];
+  const printers = await Promise.all(['A', 'B'].map((name) => readPublicKey(venue, name)));
+  const members = [...printers, ...profile.peers.coordinators];
   const stranger = new Hyperswarm({ dht: new HyperDHT({ host: '127.0.0.1', bootstrap: venue.bootstrap }) });
   t.teardown(() => stranger.destroy());
-  let opened = 0;
-  stranger.on('connection', (conn) => {
-    opened++;
+  const opened: string[] = [];
+  const hungUp = new Set<string>();
+  let bytesFromVenue = 0;
+  stranger.on('connection', (conn: SwarmConnection) => {
+    const key = conn.remotePublicKey.toString('hex');
+    opened.push(key);
     conn.on('error', () => {});
+    // Anything a printer sent would be Hypercore's channel opens for its cores.
+    conn.on('data', (data: Buffer) => {
+      bytesFromVenue += data.byteLength;
+    });
+    conn.once('close', () => hungUp.add(key));
   });
   await stranger.join(Buffer.from(profile.venue.topic, 'hex'), { server: true, client: true }).flushed();
-  // The stranger found every member on the topic and dialled each; every dial ended unopened (a
-  // PeerInfo counts an attempt when its connection closes). Refused, not merely not tried yet.
-  const dialledAndRefused = () =>
+  // The stranger found every member on the topic and dialled each (a PeerInfo counts an attempt
+  // when its connection closes): the printers held its connection until the coordinator's answer
+  // to its knock left it out, then hung up; the coordinator refused it outright.
+  const dialledAndDone = () =>
     members.every((key) => (stranger.peers.get(key)?.attempts ?? 0) >= 1) && stranger.connections.size === 0;
-  t.true(await waitFor(dialledAndRefused, 30_000, 100), 'the stranger dialled both printers and the coordinator');
-  t.is(opened, 0, 'no printer (and not the coordinator) admitted the stranger');
-  t.is(stranger.stats.connects.client.opened, 0);
+  t.true(await waitFor(dialledAndDone, 30_000, 100), 'the stranger dialled both printers and the coordinator');
+  t.deepEqual(
+    [...opened].sort(),
+    [...printers].sort(),
+    'both printers held it; the coordinator admitted it at no time',
+  );
+  t.deepEqual([...hungUp].sort(), [...printers].sort(), 'both hung up');
+  t.is(bytesFromVenue, 0, 'no printer replicated anything with it');
+  const logs = [...a.logs, ...b.logs].join('\n');
+  t.regex(logs, /does not know a station that dialled: dropped/, "on the coordinator's answer, not the 15 s backstop");
   t.is((await a.status()).lanPeers, 1);
   t.is((await b.status()).lanPeers, 1);
 });

@@ -76,3 +76,17 @@ test('probation: at most PROBATION_CONNECTIONS_MAX unknown keys are held at once
   t.is(held.size, 0);
   t.is(clock.pendingTimers, 0);
 });
+
+test('probation: a key the coordinator refused is dropped at once and not held again', (t) => {
+  const clock = new ManualClock(0);
+  const { expired, held } = probation(clock);
+  const conn = fakeConnection();
+  held.hold('stranger', asSwarm(conn));
+  t.true(held.drop('stranger'));
+  t.true(conn.destroyed);
+  t.false(held.mayHold('stranger'));
+  t.false(held.drop('stranger'), 'nothing held any more');
+  clock.advance(PROBATION_MAX_MS);
+  t.deepEqual(expired, [], 'dropped, not expired');
+  t.is(clock.pendingTimers, 0);
+});

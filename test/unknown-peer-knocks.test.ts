@@ -11,7 +11,7 @@ test('knocks: an unknown key asks for a profile until one asked for after its kn
   // A profile asked for before the knock cannot have known of it.
   knocks.applied(['a', 'b'], 900);
   t.true(knocks.knock('stranger', 1_600));
-  knocks.applied(['a', 'b'], 1_200);
+  t.deepEqual(knocks.applied(['a', 'b'], 1_200), ['stranger'], 'refused: the mesh drops its held connection');
   t.false(knocks.knock('stranger', 2_000), 'the coordinator does not list it: its knocks ask for nothing more');
   t.is(knocks.pending, 0);
 });

@@ -23,7 +23,8 @@ export const PROBATION_REFUSED_REMEMBERED_MAX = 1_024;
  * half the pairs it drops the working dial-back and keeps the hanging dial (measured: 0.1–0.6 s or
  * 6.4 s to mesh, by key order). Holding the accepted connection means the station is meshed the
  * moment the profile lists it. A held connection carries nothing: Hypercore is attached only when
- * it is released, and the peer's bytes wait in the stream.
+ * it is released, and the peer's bytes wait in the stream (a few KB: the secret stream stops reading
+ * from the socket while nobody reads from it, so a stranger cannot fill this printer's memory).
  */
 export class StationProbation {
   readonly #held = new Map<string, { conn: SwarmConnection; timer: Timer }>();
@@ -73,6 +74,17 @@ export class StationProbation {
     this.#held.delete(keyHex);
     this.#refused.delete(keyHex);
     return held.conn;
+  }
+
+  /** Refuses `keyHex` from now on and drops its held connection; true if one was held. */
+  drop(keyHex: string): boolean {
+    this.#refuse(keyHex);
+    const held = this.#held.get(keyHex);
+    if (!held) return false;
+    held.timer.cancel();
+    this.#held.delete(keyHex);
+    held.conn.destroy();
+    return true;
   }
 
   /** Keys held now. */

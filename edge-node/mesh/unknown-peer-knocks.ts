@@ -25,21 +25,27 @@ export class UnknownPeerKnocks {
     return true;
   }
 
-  /** A profile asked for at `askedAt` lists `members`: knocks before it are answered. */
-  applied(members: Iterable<string>, askedAt: number): void {
+  /**
+   * A profile asked for at `askedAt` lists `members`: knocks before it are answered. Returns the keys
+   * it refused (they knocked before it was asked for, and it leaves them out).
+   */
+  applied(members: Iterable<string>, askedAt: number): string[] {
     const listed = new Set(members);
+    const refused: string[] = [];
     for (const key of listed) this.#refused.delete(key);
     for (const [key, knockedAt] of this.#pending) {
       if (listed.has(key)) this.#pending.delete(key);
       else if (knockedAt <= askedAt) {
         this.#pending.delete(key);
         this.#refused.add(key);
+        refused.push(key);
       }
     }
     for (const key of this.#refused) {
       if (this.#refused.size <= KNOCKS_REMEMBERED_MAX) break;
       this.#refused.delete(key);
     }
+    return refused;
   }
 
   /** Keys still waiting for a profile that answers them. */

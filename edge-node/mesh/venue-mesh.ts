@@ -179,6 +179,14 @@ export class VenueMesh extends EventEmitter {
     return this.#coordinators.has(keyHex);
   }
 
+  /** Hangs up on held stations the coordinator's answer to their knock left out; they are refused from then on. */
+  dropUnconfirmed(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (this.#probation.drop(key))
+        this.#logger.info({ peer: key.slice(0, 12) }, 'the coordinator does not know a station that dialled: dropped');
+    }
+  }
+
   /** Unknown stations' connections held for the coordinator to confirm them (diagnostics). */
   get stationsOnProbation(): number {
     return this.#probation.size;
