@@ -16,8 +16,8 @@ import { type BaselineRun, pipedLink, replicationBaseline, swarmLink } from './f
  *  - cloudEgressRatio: 10 printers fully replicate ≥ 200 MB; bytes pulled from the cloud ÷ unique bytes.
  *  - throughputRatio: one more printer replicating the whole event from its LAN peers, MB/s, ÷ two
  *    corestores piped in this process (same blocks).
- *  - scanToPrintLocalP99Ms: code in → photo out (file printer) for images already local, once the
- *    printer has rendered them ahead (prerenderSettleSeconds after its replication and the baseline),
+ *  - scanToPrintLocalP99Ms: code in → photo out (file printer) for images already local and paid for,
+ *    once the printer has rendered them ahead (prerenderSettleSeconds after the payments),
  *    over LOCAL_REDEMPTIONS scans after the station's first (scanToPrintFirstMs: that one pays for
  *    modules loaded on first use and code not yet optimised, once per process).
  *  - missingFetchRatio: redeeming a 5 MB photo the printer lacks, from LAN peers, while its background
@@ -113,19 +113,39 @@ async function main(kit: VenueKit): Promise<void> {
   const cpuPerMbBaseline = median(baselines, (b) => b.cpuSeconds / b.mb);
   const cpuPerMbSwarmBaseline = median(swarmBaselines, (b) => b.cpuSeconds / b.mb);
 
-  // Fans scan photos that have been local for a while (upload, sale, walk to the printer), so the
-  // station has rendered them ahead; how long that took is reported, and a render left for the
-  // fan's wait shows in scanToPrintRenderedAtPrint.
-  progress('waiting for the late printer to render its photos ahead');
+  // Fans scan photos that have been local for a while and that they paid for before walking to the
+  // printer, so the station has rendered them ahead (the photos of paid orders: pre-renderer.ts);
+  // how long that took is reported, and a render left for the fan's wait shows in
+  // scanToPrintRenderedAtPrint.
+  progress('fans pay for their photos; waiting for the late printer to render them ahead');
+  const ordersBefore = (await late.status()).offline?.ordersKnown ?? 0;
+  const tokens: string[] = [];
+  for (const image of [
+    images.at(-1)!,
+    ...Array.from({ length: LOCAL_REDEMPTIONS }, (_, i) => images[i % images.length]!),
+  ]) {
+    tokens.push((await kit.buyAndPay([{ imageId: image.id, copies: 1 }])).token);
+  }
   const settleFrom = clock.now();
-  const settled = await waitFor(async () => (await prerenderBacklog(late.url)) === 0, PRERENDER_SETTLE_TIMEOUT_MS, 100);
+  const ordersArrived = await waitFor(
+    async () => ((await late.status()).offline?.ordersKnown ?? 0) >= ordersBefore + tokens.length,
+    PRERENDER_SETTLE_TIMEOUT_MS,
+    100,
+  );
+  // Each status query scans the holdings, which offers the paid photos to the pre-renderer.
+  const settled =
+    ordersArrived &&
+    (await waitFor(
+      async () => (await late.status()) && (await prerenderBacklog(late.url)) === 0,
+      PRERENDER_SETTLE_TIMEOUT_MS,
+      100,
+    ));
   const prerenderSettleSeconds = (clock.now() - settleFrom) / 1000;
-  if (!settled) progress(`pre-render backlog not empty after ${PRERENDER_SETTLE_TIMEOUT_MS} ms; scanning anyway`);
+  if (!settled) progress(`paid photos not rendered ahead after ${PRERENDER_SETTLE_TIMEOUT_MS} ms; scanning anyway`);
 
   progress('scan to print, images local');
   const scans = await scanLocal(
-    kit,
-    images,
+    tokens,
     late,
     latePid,
     printers.map((p) => p.child.pid!),
@@ -216,14 +236,13 @@ type ScanSample = StageTimes & {
  * print times with their stages, and the CPU the printers used meanwhile.
  */
 async function scanLocal(
-  kit: VenueKit,
-  images: SeededPhoto[],
+  /** Paid orders' codes: the station's first scan, then LOCAL_REDEMPTIONS. */
+  tokens: readonly string[],
   late: EdgeProcess,
   latePid: number,
   peerPids: number[],
 ): Promise<ScanResults> {
-  const scan = async (i: number, image: SeededPhoto): Promise<ScanSample> => {
-    const { token } = await kit.buyAndPay([{ imageId: image.id, copies: 1 }]);
+  const scan = async (i: number, token: string): Promise<ScanSample> => {
     const before = await stageTotals(late.url);
     const t0 = performance.now();
     const res = await late.redeem(token);
@@ -242,7 +261,7 @@ async function scanLocal(
   };
   // The station's first redemption since it started pays once for what later ones find ready
   // (modules loaded on first use, code not yet optimised): measured on its own, not in the tail.
-  const first = await scan(-1, images.at(-1)!);
+  const first = await scan(-1, tokens[0]!);
   const samples: ScanSample[] = [];
   const rendersBefore = await stageTotals(late.url);
   // What following the fans' orders costs the printers that only watch: the orders feed and the
@@ -250,7 +269,7 @@ async function scanLocal(
   const peersCpuBefore = await cpuSecondsOf(peerPids);
   const lateCpuBefore = await processCpuSeconds(latePid);
   const from = clock.now();
-  for (let i = 0; i < LOCAL_REDEMPTIONS; i++) samples.push(await scan(i, images[i % images.length]!));
+  for (let i = 0; i < LOCAL_REDEMPTIONS; i++) samples.push(await scan(i, tokens[i + 1]!));
   const local = samples.map((x) => x.totalMs);
   const seconds = (clock.now() - from) / 1000;
   const peersCpuSeconds = (await cpuSecondsOf(peerPids)) - peersCpuBefore;

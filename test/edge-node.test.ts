@@ -56,15 +56,25 @@ test('three in-process edge nodes replicate an event, pull it from the cloud abo
   t.log(`served on the LAN ${served} B = ${(served / lan).toFixed(2)}× received from it`);
   t.true(served >= 0.99 * lan, `bytes served on the LAN (${served}) cover the bytes received from it (${lan})`);
 
-  // Held photos are rendered ahead once replication is quiet (redemption-desk.ts, issue #16).
-  t.true(
-    await waitFor(async () => nodes[1]!.metrics.prerenderBacklogOf() === 0, 30_000, 100),
-    'the printer rendered its photos ahead',
-  );
   const { token } = await buyAndPay(venue.base, venue.event.id, [
     { imageId: venue.images[0]!.id, copies: 2 },
     { imageId: venue.images[3]!.id, copies: 1 },
   ]);
+  // The paid order reaches the printers through the venue's orders feed, and they render its photos
+  // ahead once replication is quiet (pre-renderer.ts, issue #16), as the fan walks to one of them.
+  t.true(
+    await waitFor(async () => (await nodes[1]!.statusReport()).offline?.ordersKnown === 1, 30_000, 100),
+    'the printer learnt of the paid order',
+  );
+  t.true(
+    // Each report scans the holdings, which offers the paid photos to the pre-renderer.
+    await waitFor(
+      async () => (await nodes[1]!.statusReport()) && nodes[1]!.metrics.prerenderBacklogOf() === 0,
+      30_000,
+      100,
+    ),
+    'the printer rendered the paid photos ahead',
+  );
   const result = await nodes[1]!.redeem(token);
   t.is(result.error, undefined);
   t.regex(

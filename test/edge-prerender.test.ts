@@ -114,6 +114,27 @@ test('the pre-renderer waits for quiet (no bytes arriving, nothing printing), th
   t.deepEqual(rendered, ['img-3', 'img-2', 'img-4']);
 });
 
+test('with the orders feed, only photos fans have paid for are rendered, the most recently paid first; a printed one leaves the queue', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  let busy = true;
+  const { pre, rendered } = recordingPreRenderer(t, clock, { busy: () => busy, lastProgressAt: () => 0, maxPhotos: 8 });
+  const paid = new Map([
+    ['img-2', 100],
+    ['img-4', 300],
+    ['img-5', 200],
+  ]);
+  const held = [entry(1), entry(2), entry(3), entry(4), entry(5)];
+  pre.offer(held, idSource, (id) => paid.get(id));
+  t.is(pre.backlog, 3, 'img-1 and img-3: nobody bought them');
+  // img-5's order is printed elsewhere before this station is quiet.
+  paid.delete('img-5');
+  pre.offer(held, idSource, (id) => paid.get(id));
+  busy = false;
+  await clock.tick(PRERENDER_RETRY_MS);
+  t.deepEqual(rendered, ['img-4', 'img-2']);
+  t.is(pre.backlog, 0);
+});
+
 test('when the redemption it waited for ends, nudge() starts the next render at once, not at the next retry', async (t) => {
   const clock = new ManualClock(1_000_000);
   let busy = true;

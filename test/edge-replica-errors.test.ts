@@ -8,6 +8,7 @@ import { OrdersReplica } from '../edge-node/offline/orders-replica.ts';
 import {
   deriveOrdersFeedDescriptor,
   deriveOrdersFeedKeyPair,
+  type OrdersFeedEntry,
   ordersFeedKey,
 } from '../shared/feed/orders-feed-layout.ts';
 import { tempDir } from './fixtures/feed-fixtures.ts';
@@ -82,5 +83,49 @@ test('orders replica: the count follows new orders and ignores new states of kno
   await writer.put('not-an-order', { state: 'paid' });
   t.is(await replica.count(), 8, 'three new orders; a new state of a known one is not a new order');
   t.is(await replica.count(), 8, 'unchanged feed, same count');
+  await writer.close();
+});
+
+test('orders replica: the photos awaiting print follow the feed: paid in, claimed or printed out, released back in', async (t) => {
+  const store = new Corestore(await tempDir(t, 'vpm-orders-awaiting-'));
+  t.teardown(() => store.close());
+  const secret = randomBytes(32);
+  const descriptor = deriveOrdersFeedDescriptor('v1', secret);
+  const writer = new Hyperbee<Partial<OrdersFeedEntry>>(
+    store.get({
+      keyPair: deriveOrdersFeedKeyPair(secret),
+      encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
+    }),
+    { keyEncoding: 'utf-8', valueEncoding: 'json' },
+  );
+  await writer.ready();
+  const replica = new OrdersReplica(store, descriptor);
+  await replica.ready();
+  t.teardown(() => replica.close());
+  const put = (code: string, state: OrdersFeedEntry['state'], imageIds: string[], paidAt: number) =>
+    writer.put(ordersFeedKey(code), {
+      code,
+      state,
+      paidAt,
+      items: imageIds.map((imageId) => ({ imageId, copies: 1 }) as OrdersFeedEntry['items'][number]),
+    });
+  await put('AAAA', 'paid', ['img-1', 'img-2'], 100);
+  await put('BBBB', 'paid', ['img-2'], 200);
+  let awaiting = await replica.awaitingPrint();
+  t.is(awaiting.paidAt('img-1'), 100);
+  t.is(awaiting.paidAt('img-2'), 200, 'the most recent of its orders');
+  t.is(awaiting.paidAt('img-3'), undefined, 'nobody bought it');
+  await put('BBBB', 'redeeming', ['img-2'], 200);
+  awaiting = await replica.awaitingPrint();
+  t.is(awaiting.paidAt('img-2'), 100, 'claimed at a printer: only the other order still awaits it');
+  await put('AAAA', 'fulfilled', ['img-1', 'img-2'], 100);
+  awaiting = await replica.awaitingPrint();
+  t.is(awaiting.paidAt('img-1'), undefined);
+  t.is(awaiting.paidAt('img-2'), undefined);
+  await put('BBBB', 'paid', ['img-2'], 200);
+  t.is((await replica.awaitingPrint()).paidAt('img-2'), 200, 'released by its printer: awaited again');
+  await writer.del(ordersFeedKey('BBBB'));
+  t.is((await replica.awaitingPrint()).orders, 0, 'gone from the feed');
+  t.is(await replica.count(), 1, 'the count reads the same changes');
   await writer.close();
 });

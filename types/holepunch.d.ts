@@ -133,6 +133,7 @@ declare module 'hyperbee' {
     /** `update: false` reads the local snapshot without asking peers for a newer length first. */
     get(key: string, opts?: { wait?: boolean; timeout?: number; update?: boolean }): Promise<BeeEntry<T> | null>;
     put(key: string, value: T): Promise<void>;
+    del(key: string): Promise<void>;
     batch(): BeeBatch;
     /** A read-only view fixed at the current version (its `version` is right once it is ready); close it when done. */
     snapshot(): Hyperbee<T>;

@@ -4,8 +4,10 @@
  *
  * It yields to everything that matters more: it renders only while no redemption or on-demand fetch
  * runs and no replicated bytes arrived for `PRERENDER_QUIET_MS` (replication keeps the venue in sync;
- * a raster is a nicety), one photo at a time, newest photos first (fans buy recent photos), at most
- * as many as the printer's raster cache keeps. Between two fans it goes on as soon as the first one's
+ * a raster is a nicety), one photo at a time, only photos fans have paid for and not printed yet
+ * (awaiting-print.ts; the most recently paid first), at most as many as the printer's raster cache
+ * keeps. A fan redeems only a paid order, after walking to a printer, so a photo nobody bought
+ * would be rendered for nothing, on every printer of the venue. Between two fans it goes on as soon as the first one's
  * prints are out (`nudge()`): the next fan's photo may be the one it renders, and one render (~70 ms)
  * in flight costs a fan who scans meanwhile far less than rendering his photo at print would. A photo
  * that fails to read or render is skipped: the redemption renders it itself and reports what is wrong.
@@ -37,10 +39,22 @@ export interface PreRendererOptions {
   onError?: (err: unknown, imageId: string) => void;
 }
 
+/** A photo to render; `rank`: when a fan last paid for it (0 without the orders feed). */
+interface PreRenderItem {
+  entry: CatalogEntry;
+  source: PreRenderSource;
+  rank: number;
+}
+
+/** Most recently paid for first, then the newest photo. */
+function byPriority(a: PreRenderItem, b: PreRenderItem): number {
+  return b.rank - a.rank || b.entry.seq - a.entry.seq;
+}
+
 export class PreRenderer {
   readonly #o: PreRendererOptions;
-  /** Newest first: photo ids and where to read them. */
-  #todo: Array<{ entry: CatalogEntry; source: PreRenderSource }> = [];
+  /** Most recently paid for first (then newest): photo ids and where to read them. */
+  #todo: PreRenderItem[] = [];
   readonly #skipped = new Set<string>();
   #running = false;
   /** A render is under way (it has left the queue). */
@@ -55,16 +69,30 @@ export class PreRenderer {
     this.#o = opts;
   }
 
-  /** The photos now held whole here (a holdings scan): the newest not yet rendered are queued. */
-  offer(held: readonly CatalogEntry[], source: PreRenderSource): void {
+  /**
+   * The photos now held whole here (a holdings scan) and, from the venue's orders feed, when a fan
+   * last paid for each (`paidAt`; undefined: nobody awaits its print): the photos paid for most
+   * recently and not rendered yet are queued, and this event's photos nobody awaits any more leave
+   * the queue. Without the orders feed (`paidAt` null) nothing says which photos fans will print,
+   * and the newest are queued.
+   */
+  offer(
+    held: readonly CatalogEntry[],
+    source: PreRenderSource,
+    paidAt: ((imageId: string) => number | undefined) | null = null,
+  ): void {
     if (this.#closed) return;
-    const newest = [...held].sort((a, b) => b.seq - a.seq).slice(0, this.#o.maxPhotos);
-    const queued = new Set(this.#todo.map((t) => t.entry.imageId));
-    for (const entry of newest) {
-      if (this.#o.rendered(entry.imageId) || this.#skipped.has(entry.imageId) || queued.has(entry.imageId)) continue;
-      this.#todo.push({ entry, source });
+    const ranked: PreRenderItem[] = [];
+    for (const entry of held) {
+      const rank = paidAt ? paidAt(entry.imageId) : 0;
+      if (rank !== undefined) ranked.push({ entry, source, rank });
     }
-    this.#todo.sort((a, b) => b.entry.seq - a.entry.seq);
+    // Only the first photos fit the cache: rendering past them would evict the ones that matter more.
+    const wanted = ranked
+      .sort(byPriority)
+      .slice(0, this.#o.maxPhotos)
+      .filter((t) => !this.#o.rendered(t.entry.imageId) && !this.#skipped.has(t.entry.imageId));
+    this.#todo = [...this.#todo.filter((t) => t.source !== source), ...wanted].sort(byPriority);
     this.#todo.length = Math.min(this.#todo.length, this.#o.maxPhotos);
     if (!this.#running && this.#todo.length > 0) {
       this.#running = true;

@@ -18,6 +18,7 @@ import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
 import type { CloudLane } from '../mesh/cloud-lane.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
+import type { AwaitingPrint } from './awaiting-print.ts';
 import { ClaimsLog, type SmallCoreRegistry } from './claims-log.ts';
 import type { OfflineConfig } from './offline-config.ts';
 import type { OfflinePath } from './offline-path.ts';
@@ -122,6 +123,11 @@ export class OfflineRedemption extends Resource implements OfflinePath {
       clock: this.#o.clock,
     });
     await this.applyProfile(profile);
+  }
+
+  /** The photos fans have paid for and not printed yet; null without the venue's orders feed. */
+  async awaitingPrint(): Promise<AwaitingPrint | null> {
+    return (await this.#orders?.awaitingPrint()) ?? null;
   }
 
   /** A new profile: new peers to follow; new orders to fetch if the LAN does not bring them. */

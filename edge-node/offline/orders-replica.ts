@@ -10,6 +10,7 @@ import {
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import type { CloudCore, CloudLane } from '../mesh/cloud-lane.ts';
 import { isNotAvailableYet } from '../mesh/hypercore-codes.ts';
+import { AwaitingPrint } from './awaiting-print.ts';
 import type { SmallCoreRegistry } from './claims-log.ts';
 
 /** A lookup at redemption reads the local replica; it waits this long at most for a missing block. */
@@ -24,6 +25,7 @@ export class OrdersReplica extends Resource {
   readonly #bee: Hyperbee<OrdersFeedEntry>;
   #range: DownloadRange | null = null;
   #known = { version: -1, count: 0 };
+  readonly #awaiting = new AwaitingPrint();
 
   /** The orders feed in the cloud lane (cloud-lane.ts): the cloud's copy reaches the main core through it. */
   readonly #cloud: CloudCore | null;
@@ -72,31 +74,54 @@ export class OrdersReplica extends Resource {
    * whole feed, which a big event makes tens of thousands of entries long.
    */
   async count(): Promise<number> {
-    // Unchanged since the last count (most reports): no snapshot session to open and close.
-    if (this.#bee.version === this.#known.version) return this.#known.count;
+    await this.#catchUp();
+    return this.#known.count;
+  }
+
+  /** The photos of orders paid and not yet printed (awaiting-print.ts), as far as this printer holds the feed. */
+  async awaitingPrint(): Promise<AwaitingPrint> {
+    await this.#catchUp();
+    return this.#awaiting;
+  }
+
+  /**
+   * Brings the count and the awaiting photos up to the feed's version: the whole feed once, then only
+   * the entries changed since. A block not here yet leaves both as they were, and the next call
+   * starts from the same version again.
+   */
+  async #catchUp(): Promise<void> {
+    // Unchanged since the last call (most reports): no snapshot session to open and close.
+    if (this.#bee.version === this.#known.version) return;
     const view = this.#bee.snapshot();
     try {
       // A snapshot's version is set once it is ready.
       await view.ready();
-      if (view.version === this.#known.version) return this.#known.count;
+      if (view.version === this.#known.version) return;
       const range = { gte: ORDERS_FEED_PREFIX, lt: `${ORDERS_FEED_PREFIX}\uffff` };
       const opts = { timeout: ORDERS_LOOKUP_TIMEOUT_MS };
-      let count = 0;
+      let count = this.#known.count;
+      const written: Array<{ key: string; value: OrdersFeedEntry }> = [];
+      const removed: string[] = [];
       if (this.#known.version < 0) {
-        for await (const _ of view.createReadStream(range, opts)) count++;
+        count = 0;
+        for await (const node of view.createReadStream(range, opts)) {
+          count++;
+          written.push(node);
+        }
       } else {
-        count = this.#known.count;
         for await (const { left, right } of view.createDiffStream(this.#known.version, range, opts)) {
           if (left && !right) count++;
           else if (!left && right) count--;
+          if (left) written.push(left);
+          else if (right) removed.push(right.key);
         }
       }
+      for (const { key, value } of written) this.#awaiting.set(key, value);
+      for (const key of removed) this.#awaiting.remove(key);
       this.#known = { version: view.version, count };
-      return count;
     } catch (err) {
-      // A block not here yet: the last complete count stands until the feed is whole again.
-      if (isNotAvailableYet(err)) return this.#known.count;
-      throw err;
+      // A block not here yet: the last complete reading stands until the feed is whole again.
+      if (!isNotAvailableYet(err)) throw err;
     } finally {
       await view.close();
     }
