@@ -25,9 +25,9 @@ export const CLOUD_DIAL_RETRY_MS = 3_000;
 /**
  * How many dials the swarm runs at once (Hyperswarm's default is 3). A dial to a peer that refuses
  * this node (before station-probation.ts, any peer that had not learnt the venue's membership yet)
- * hangs about 4 s before it fails, and the seeder's dial waits in the same queue: in validation-8 three printers' first cloud dials
- * waited 4.8–4.9 s behind three such LAN dials (the redial log: 3 of 3 in flight, seeder queued).
- * A venue's printers, all dialled at once, fit.
+ * hangs about 4 s before it fails, and the seeder's dial waits in the same queue: in validation-8
+ * three printers' first cloud dials waited 4.8–4.9 s behind three such LAN dials (the redial log:
+ * 3 of 3 in flight, seeder queued). A venue's printers, all dialled at once, fit.
  */
 export const MESH_PARALLEL_DIALS = 16;
 /**
