@@ -17,7 +17,7 @@ import { type BaselineRun, pipedLink, replicationBaseline, swarmLink } from './f
  *  - throughputRatio: one more printer replicating the whole event from its LAN peers, MB/s, ÷ two
  *    corestores piped in this process (same blocks).
  *  - scanToPrintLocalP99Ms: code in → photo out (file printer) for images already local and paid for,
- *    once the printer has rendered them ahead (prerenderSettleSeconds after the payments),
+ *    once the printers have rendered them ahead (prerenderSettleSeconds after the payments),
  *    over LOCAL_REDEMPTIONS scans after the station's first (scanToPrintFirstMs: that one pays for
  *    modules loaded on first use and code not yet optimised, once per process).
  *  - missingFetchRatio: redeeming a 5 MB photo the printer lacks, from LAN peers, while its background
@@ -114,11 +114,14 @@ async function main(kit: VenueKit): Promise<void> {
   const cpuPerMbSwarmBaseline = median(swarmBaselines, (b) => b.cpuSeconds / b.mb);
 
   // Fans scan photos that have been local for a while and that they paid for before walking to the
-  // printer, so the station has rendered them ahead (the photos of paid orders: pre-renderer.ts);
-  // how long that took is reported, and a render left for the fan's wait shows in
-  // scanToPrintRenderedAtPrint.
-  progress('fans pay for their photos; waiting for the late printer to render them ahead');
-  const ordersBefore = (await late.status()).offline?.ordersKnown ?? 0;
+  // printer, so the stations have rendered them ahead (every printer renders the photos of paid
+  // orders: pre-renderer.ts). In a venue each station has its own CPU; here the eleven share two
+  // cores, so the scans wait until every printer is done, or the others' renders would sit in the
+  // scanning printer's tail. How long that took is reported, and a render left for the fan's wait
+  // shows in scanToPrintRenderedAtPrint.
+  progress('fans pay for their photos; waiting for the printers to render them ahead');
+  const everyone = [...printers, late];
+  const ordersBefore = await Promise.all(everyone.map(async (p) => (await p.status()).offline?.ordersKnown ?? 0));
   const tokens: string[] = [];
   for (const image of [
     images.at(-1)!,
@@ -128,17 +131,21 @@ async function main(kit: VenueKit): Promise<void> {
   }
   const settleFrom = clock.now();
   const ordersArrived = await waitFor(
-    async () => ((await late.status()).offline?.ordersKnown ?? 0) >= ordersBefore + tokens.length,
+    async () =>
+      (await Promise.all(everyone.map(async (p) => (await p.status()).offline?.ordersKnown ?? 0))).every(
+        (known, i) => known >= ordersBefore[i]! + tokens.length,
+      ),
     PRERENDER_SETTLE_TIMEOUT_MS,
     100,
   );
   // Each status query scans the holdings, which offers the paid photos to the pre-renderer.
+  const rendered = async (p: EdgeProcess) => (await p.status()) && (await prerenderBacklog(p.url)) === 0;
   const settled =
     ordersArrived &&
     (await waitFor(
-      async () => (await late.status()) && (await prerenderBacklog(late.url)) === 0,
+      async () => (await Promise.all(everyone.map(rendered))).every(Boolean),
       PRERENDER_SETTLE_TIMEOUT_MS,
-      100,
+      250,
     ));
   const prerenderSettleSeconds = (clock.now() - settleFrom) / 1000;
   if (!settled) progress(`paid photos not rendered ahead after ${PRERENDER_SETTLE_TIMEOUT_MS} ms; scanning anyway`);
