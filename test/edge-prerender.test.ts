@@ -135,6 +135,23 @@ test('with the orders feed, only photos fans have paid for are rendered, the mos
   t.is(pre.backlog, 0);
 });
 
+test('a payment between two holdings scans re-ranks the photos last offered (reoffer)', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  const { pre, rendered } = recordingPreRenderer(t, clock, {
+    busy: () => false,
+    lastProgressAt: () => 0,
+    maxPhotos: 8,
+  });
+  const paid = new Map<string, number>();
+  pre.offer([entry(1), entry(2), entry(3)], idSource, (id) => paid.get(id));
+  t.is(pre.backlog, 0, 'nothing paid for yet');
+  paid.set('img-1', 500);
+  pre.reoffer((id) => paid.get(id));
+  t.is(pre.backlog, 1);
+  await clock.tick(10);
+  t.deepEqual(rendered, ['img-1']);
+});
+
 test('when the redemption it waited for ends, nudge() starts the next render at once, not at the next retry', async (t) => {
   const clock = new ManualClock(1_000_000);
   let busy = true;

@@ -57,6 +57,8 @@ export class PreRenderer {
   /** Most recently paid for first (then newest): photo ids and where to read them. */
   #todo: PreRenderItem[] = [];
   readonly #skipped = new Set<string>();
+  /** Each event's photos held whole here, as last offered: a payment re-ranks them (`reoffer`). */
+  readonly #held = new Map<PreRenderSource, readonly CatalogEntry[]>();
   #running = false;
   /** A render is under way (it has left the queue). */
   #inFlight = false;
@@ -83,6 +85,7 @@ export class PreRenderer {
     paidAt: ((imageId: string) => number | undefined) | null = null,
   ): void {
     if (this.#closed) return;
+    this.#held.set(source, held);
     const ranked: PreRenderItem[] = [];
     for (const entry of held) {
       const rank = paidAt ? paidAt(entry.imageId) : 0;
@@ -103,6 +106,11 @@ export class PreRenderer {
     }
   }
 
+  /** Fans paid for photos (the orders feed grew): the photos last offered are ranked again, at once. */
+  reoffer(paidAt: (imageId: string) => number | undefined): void {
+    for (const [source, held] of this.#held) this.offer(held, source, paidAt);
+  }
+
   /** Photos queued or being rendered ahead. */
   get backlog(): number {
     return this.#todo.length + (this.#inFlight ? 1 : 0);
@@ -117,6 +125,7 @@ export class PreRenderer {
     this.#closed = true;
     this.#abort.abort();
     this.#todo = [];
+    this.#held.clear();
   }
 
   #quiet(): boolean {

@@ -20,6 +20,7 @@ import { OwnPhotoPrinting } from '../own-photos/own-photo-printing.ts';
 import type { PrinterPort } from '../printing/port.ts';
 import type { NodeMetrics } from '../status/node-metrics.ts';
 import { JobLog } from './job-log.ts';
+import { watchPaidPhotos } from './paid-photo-watch.ts';
 import type { PreRenderer } from './pre-renderer.ts';
 import { createRedemptionDesk } from './redemption-desk.ts';
 import type { RedemptionProgress, RedemptionService } from './redemption-service.ts';
@@ -146,6 +147,7 @@ export class StationJobs extends Resource {
     if (preRenderer) {
       this.#preRenderer = preRenderer;
       this.defer(() => preRenderer.close());
+      this.defer(watchPaidPhotos({ offline, preRenderer, logger }));
     }
     await redemptions.ready();
     // Own-photo jobs: released by the coordinator to this printer, fetched on demand (never replicated).

@@ -125,6 +125,11 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     await this.applyProfile(profile);
   }
 
+  /** Calls `listener` whenever the venue's orders feed grows here; returns the unsubscribe. */
+  onOrdersGrew(listener: () => void): () => void {
+    return this.#orders?.onGrew(listener) ?? (() => {});
+  }
+
   /** The photos fans have paid for and not printed yet; null without the venue's orders feed. */
   async awaitingPrint(): Promise<AwaitingPrint | null> {
     return (await this.#orders?.awaitingPrint()) ?? null;

@@ -78,6 +78,13 @@ export class OrdersReplica extends Resource {
     return this.#known.count;
   }
 
+  /** Calls `listener` whenever the feed grows here (a new order or a new state reached this printer); returns the unsubscribe. */
+  onGrew(listener: () => void): () => void {
+    const core = this.#bee.core;
+    core.on('append', listener);
+    return () => core.off('append', listener);
+  }
+
   /** The photos of orders paid and not yet printed (awaiting-print.ts), as far as this printer holds the feed. */
   async awaitingPrint(): Promise<AwaitingPrint> {
     await this.#catchUp();

@@ -1,0 +1,46 @@
+import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import type { OfflineRedemption } from '../offline/offline-redemption.ts';
+import type { PreRenderer } from './pre-renderer.ts';
+
+/**
+ * A payment reaches the printers on the venue's orders feed about a second after the fan paid
+ * (`ORDERS_APPEND_COALESCE_MS`): the pre-renderer gets the paid photos then, not at the next holdings
+ * scan (a status report, up to 10 s later), so the render is done before the fan has walked to a
+ * printer. Reads of the feed do not overlap: growth during one is read by one more after it.
+ * Returns the unsubscribe.
+ */
+export function watchPaidPhotos(opts: {
+  offline: Pick<OfflineRedemption, 'onOrdersGrew' | 'awaitingPrint'>;
+  preRenderer: Pick<PreRenderer, 'reoffer'>;
+  logger: StructuredLogger;
+}): () => void {
+  let reading = false;
+  let again = false;
+  let stopped = false;
+  const read = async (): Promise<void> => {
+    reading = true;
+    try {
+      do {
+        again = false;
+        const awaiting = await opts.offline.awaitingPrint();
+        if (awaiting && !stopped) opts.preRenderer.reoffer((imageId) => awaiting.paidAt(imageId));
+      } while (again && !stopped);
+    } finally {
+      reading = false;
+    }
+  };
+  const unsubscribe = opts.offline.onOrdersGrew(() => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    read().catch((err: unknown) => {
+      // A read cut short by the node closing is expected; anything else leaves rendering to the next scan.
+      if (!stopped) opts.logger.warn({ err }, 'could not read the paid photos from the orders feed');
+    });
+  });
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
+}
