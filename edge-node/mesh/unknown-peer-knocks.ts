@@ -1,9 +1,11 @@
 /**
- * Keys the mesh's firewall refused because this printer does not know them: a station an operator
- * has just paired knocks before this printer's next profile refresh (up to `reportIntervalMs`)
- * would admit it. A knock asks for the profile at once; a key the coordinator's answer still leaves
- * out (a revoked printer, a stranger on the topic) asks no more, so it cannot make this printer
- * poll the coordinator faster than the profile's own schedule. Pure: the owner supplies the clock.
+ * Keys the mesh's firewall met that this printer does not know (it holds their connection if they
+ * dialled, station-probation.ts, and refuses them if it dialled): a station an operator has just
+ * paired knocks before this printer's next profile refresh (up to `reportIntervalMs`) would admit
+ * it. A knock asks for the profile at once; a key the coordinator's answer still leaves out (a
+ * revoked printer, a stranger on the topic) asks no more and is dropped, so it cannot make this
+ * printer poll the coordinator faster than the profile's own schedule. Pure: the owner supplies
+ * the clock.
  */
 
 /** Refused keys remembered; the oldest are forgotten first (a stranger cannot grow this without bound). */

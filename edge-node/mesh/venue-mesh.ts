@@ -120,10 +120,13 @@ export class VenueMesh extends EventEmitter {
     this.#probation = new StationProbation({
       clock: this.#clock,
       maxMs: opts.probationMs,
-      onExpired: (key) =>
+      received: (conn) => (conn as unknown as { rawStream?: { bytesReceived?: number } }).rawStream?.bytesReceived ?? 0,
+      onEnded: (key, why) =>
         this.#logger.info(
-          { peer: key.slice(0, 12) },
-          'the coordinator did not confirm a station that dialled: dropped',
+          { peer: key.slice(0, 12), why },
+          why === 'timeout'
+            ? 'the coordinator did not confirm a station that dialled: dropped'
+            : 'a station that dialled sent more than it may before the coordinator confirms it: dropped',
         ),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
@@ -147,10 +150,11 @@ export class VenueMesh extends EventEmitter {
     if (this.isAllowed(keyHex)) return false;
     if (this.#blocked.has(keyHex) || this.#printers.has(keyHex) || this.#coordinators.has(keyHex)) return true;
     this.emit('unknown-peer', keyHex);
-    if (incoming && this.#probation.mayHold(keyHex)) return false;
+    const mayHold = this.#probation.mayHold(keyHex);
+    if (incoming && mayHold) return false;
     // Hyperswarm bans a key refused on a dial of ours, and would then refuse the key's own dial
-    // before asking this firewall: it could never be held.
-    if (!incoming) queueMicrotask(() => this.#unban(keyHex));
+    // before asking this firewall: it could never be held. A key refused for good stays banned.
+    if (!incoming && mayHold) queueMicrotask(() => this.#unban(keyHex));
     return true;
   }
 
@@ -387,11 +391,12 @@ export class VenueMesh extends EventEmitter {
     const key = conn.remotePublicKey.toString('hex');
     conn.on('error', () => {});
     if (!this.#printers.has(key) && !this.#coordinators.has(key)) {
-      this.#probation.hold(key, conn);
-      this.#logger.debug?.(
-        { peer: key.slice(0, 12) },
-        'an unknown station dialled: held until the coordinator confirms it',
-      );
+      if (this.#probation.hold(key, conn)) {
+        this.#logger.debug?.(
+          { peer: key.slice(0, 12) },
+          'an unknown station dialled: held until the coordinator confirms it',
+        );
+      }
       return;
     }
     this.#attach(conn, key);
