@@ -149,6 +149,11 @@ export class NodeRuntime extends Resource {
     return this.#jobs?.offline ?? null;
   }
 
+  /** Renders a kiosk basket's photos held here while the fan pays (a kiosk sale prints at once). */
+  warmUpBasket(eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>): Promise<number> {
+    return this.#jobs?.warmUpBasket(eventId, items) ?? Promise.resolve(0);
+  }
+
   get redemptions(): RedemptionService | null {
     return this.#jobs?.redemptions ?? null;
   }
@@ -172,12 +177,15 @@ export class NodeRuntime extends Resource {
     // (issue #16); without the orders feed, the newest photos are.
     const preRenderer = this.#jobs?.preRenderer;
     if (!preRenderer) return scans;
-    const awaiting = (await this.#jobs?.offline?.awaitingPrint()) ?? null;
-    const paidAt = awaiting ? (imageId: string) => awaiting.paidAt(imageId) : null;
+    const paid = (await this.#jobs?.offline?.awaitingPrint()) ?? null;
+    const offered = new Set<EventReplica>();
     for (const scan of scans) {
       const replica = this.#replicas?.get(scan.eventId);
-      if (replica) preRenderer.offer(scan.held, replica, paidAt);
+      if (!replica) continue;
+      preRenderer.offer(scan.held, replica, paid);
+      offered.add(replica);
     }
+    preRenderer.retain(offered);
     return scans;
   }
 
@@ -370,7 +378,7 @@ export class NodeRuntime extends Resource {
     pollPrinter.unref();
     this.defer(() => pollPrinter.cancel());
     sync.start();
-    // A station that knocked while this node was starting is not heard from again (Hyperswarm bans it).
+    // A station that knocked while this node was starting waits for a profile asked for after its knock.
     if (this.#knocks.pending > 0) sync.refreshSoon();
     // The refresh timer stops first: a refresh must not run into parts being closed.
     this.defer(() => sync.close());

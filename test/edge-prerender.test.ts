@@ -124,11 +124,11 @@ test('with the orders feed, only photos fans have paid for are rendered, the mos
     ['img-5', 200],
   ]);
   const held = [entry(1), entry(2), entry(3), entry(4), entry(5)];
-  pre.offer(held, idSource, (id) => paid.get(id));
+  pre.offer(held, idSource, { paidAt: (id: string) => paid.get(id) });
   t.is(pre.backlog, 3, 'img-1 and img-3: nobody bought them');
   // img-5's order is printed elsewhere before this station is quiet.
   paid.delete('img-5');
-  pre.offer(held, idSource, (id) => paid.get(id));
+  pre.offer(held, idSource, { paidAt: (id: string) => paid.get(id) });
   busy = false;
   await clock.tick(PRERENDER_RETRY_MS);
   t.deepEqual(rendered, ['img-4', 'img-2']);
@@ -143,12 +143,30 @@ test('a payment between two holdings scans re-ranks the photos last offered (reo
     maxPhotos: 8,
   });
   const paid = new Map<string, number>();
-  pre.offer([entry(1), entry(2), entry(3)], idSource, (id) => paid.get(id));
+  pre.offer([entry(1), entry(2), entry(3)], idSource, { paidAt: (id: string) => paid.get(id) });
   t.is(pre.backlog, 0, 'nothing paid for yet');
   paid.set('img-1', 500);
-  pre.reoffer((id) => paid.get(id));
+  pre.reoffer({ paidAt: (id: string) => paid.get(id) });
   t.is(pre.backlog, 1);
   await clock.tick(10);
+  t.deepEqual(rendered, ['img-1']);
+});
+
+test('an event whose replica closed is forgotten (retain): its photos are not read again', async (t) => {
+  const clock = new ManualClock(1_000_000);
+  let busy = true;
+  const { pre, rendered } = recordingPreRenderer(t, clock, { busy: () => busy, lastProgressAt: () => 0, maxPhotos: 8 });
+  const open = { readLocal: async (e: CatalogEntry) => Buffer.from(e.imageId) };
+  const closed = { readLocal: async (): Promise<Buffer> => Promise.reject(new Error('SESSION_CLOSED')) };
+  const paid = { paidAt: () => 1 };
+  pre.offer([entry(1)], open, paid);
+  pre.offer([entry(2)], closed, paid);
+  t.is(pre.backlog, 2);
+  pre.retain(new Set([open]));
+  pre.reoffer(paid);
+  t.is(pre.backlog, 1);
+  busy = false;
+  await clock.tick(PRERENDER_RETRY_MS);
   t.deepEqual(rendered, ['img-1']);
 });
 

@@ -47,6 +47,7 @@ function saleView(over: Partial<KioskSaleView> = {}): KioskSaleView {
 function shop(client: Partial<CoordinatorClient> | null, clock = new ManualClock(1_750_000_000_000)) {
   const receipts = new Map<string, ReceiptPayment>();
   const redeemed: string[] = [];
+  const warmedUp: Array<{ eventId: string; imageIds: string[] }> = [];
   const s = new KioskShop({
     clock,
     logger: pino({ level: 'silent' }),
@@ -58,11 +59,15 @@ function shop(client: Partial<CoordinatorClient> | null, clock = new ManualClock
       redeemed.push(code);
       return { orderId: 'order1', code: 'ABCDEFGH', units: [], done: false } as RedemptionProgress;
     },
+    warmUp: async (eventId, items) => {
+      warmedUp.push({ eventId, imageIds: items.map((i) => i.imageId) });
+      return items.length;
+    },
     watch: () => () => {},
     saleReceipts: receipts,
     printerReady: async () => ({ ready: true, detail: 'Ready.' }),
   });
-  return { s, clock, receipts, redeemed };
+  return { s, clock, receipts, redeemed, warmedUp };
 }
 
 const unreachable = () => Promise.reject(new CoordinatorError(503, 'coordinator_unreachable', 'fetch failed'));
@@ -144,7 +149,7 @@ test('with the uplink down, payment says it needs the network instead of failing
 
 test('a paid sale prints once here with its payment lines for the receipt', async (t) => {
   let view = saleView();
-  const { s, receipts, redeemed } = shop({
+  const { s, receipts, redeemed, warmedUp } = shop({
     createKioskSale: async () => view,
     kioskSale: async () => view,
   });
@@ -155,6 +160,7 @@ test('a paid sale prints once here with its payment lines for the receipt', asyn
     channel: 'kiosk-card',
     idempotencyKey: 'k-00000002',
   });
+  t.deepEqual(warmedUp, [{ eventId: 'ev1', imageIds: ['i1'] }], 'its photo renders while the fan pays');
   t.is((await s.sale('sale1')).progress, null, 'not before payment');
   view = saleView({
     state: 'authorised',

@@ -32,7 +32,7 @@ test('a payment on the orders feed re-ranks the photos to render at once; growth
   const offers: Array<number | undefined> = [];
   const stop = watchPaidPhotos({
     offline: feed.offline,
-    preRenderer: { reoffer: (paidAt) => offers.push(paidAt('img-1')) },
+    preRenderer: { reoffer: (paid) => offers.push(paid.paidAt('img-1')) },
     logger: recordingLogger(),
   });
   feed.awaiting.set('order/A', paid('A', 'img-1', 100));

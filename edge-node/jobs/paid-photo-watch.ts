@@ -23,7 +23,7 @@ export function watchPaidPhotos(opts: {
       do {
         again = false;
         const awaiting = await opts.offline.awaitingPrint();
-        if (awaiting && !stopped) opts.preRenderer.reoffer((imageId) => awaiting.paidAt(imageId));
+        if (awaiting && !stopped) opts.preRenderer.reoffer(awaiting);
       } while (again && !stopped);
     } finally {
       reading = false;

@@ -22,6 +22,11 @@ export const PRERENDER_QUIET_MS = 2_000;
 /** While busy, look again this often. */
 export const PRERENDER_RETRY_MS = 1_000;
 
+/** Which photos fans await (awaiting-print.ts): when a fan last paid for one, undefined if nobody awaits it. */
+export interface PaidPhotos {
+  paidAt(imageId: string): number | undefined;
+}
+
 export interface PreRenderSource {
   readLocal(entry: CatalogEntry): Promise<Buffer | null>;
 }
@@ -73,22 +78,17 @@ export class PreRenderer {
   }
 
   /**
-   * The photos now held whole here (a holdings scan) and, from the venue's orders feed, when a fan
-   * last paid for each (`paidAt`; undefined: nobody awaits its print): the photos paid for most
-   * recently and not rendered yet are queued, and this event's photos nobody awaits any more leave
-   * the queue. Without the orders feed (`paidAt` null) nothing says which photos fans will print,
-   * and the newest are queued.
+   * The photos now held whole here (a holdings scan) and, from the venue's orders feed, which of
+   * them fans have paid for (`paid`): the photos paid for most recently and not rendered yet are
+   * queued, and this event's photos nobody awaits any more leave the queue. Without the orders feed
+   * (`paid` null) nothing says which photos fans will print, and the newest are queued.
    */
-  offer(
-    held: readonly CatalogEntry[],
-    source: PreRenderSource,
-    paidAt: ((imageId: string) => number | undefined) | null = null,
-  ): void {
+  offer(held: readonly CatalogEntry[], source: PreRenderSource, paid: PaidPhotos | null = null): void {
     if (this.#closed) return;
     this.#held.set(source, held);
     const ranked: PreRenderItem[] = [];
     for (const entry of held) {
-      const rank = paidAt ? paidAt(entry.imageId) : 0;
+      const rank = paid ? paid.paidAt(entry.imageId) : 0;
       if (rank !== undefined) ranked.push({ entry, source, rank });
     }
     // Only the first photos fit the cache: rendering past them would evict the ones that matter more.
@@ -107,8 +107,14 @@ export class PreRenderer {
   }
 
   /** Fans paid for photos (the orders feed grew): the photos last offered are ranked again, at once. */
-  reoffer(paidAt: (imageId: string) => number | undefined): void {
-    for (const [source, held] of this.#held) this.offer(held, source, paidAt);
+  reoffer(paid: PaidPhotos): void {
+    for (const [source, held] of this.#held) this.offer(held, source, paid);
+  }
+
+  /** Forgets the events not among `sources` (their replicas closed): nothing of theirs is read again. */
+  retain(sources: ReadonlySet<PreRenderSource>): void {
+    for (const source of this.#held.keys()) if (!sources.has(source)) this.#held.delete(source);
+    this.#todo = this.#todo.filter((t) => sources.has(t.source));
   }
 
   /** Photos queued or being rendered ahead. */

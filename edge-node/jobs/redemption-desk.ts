@@ -1,15 +1,15 @@
 /**
  * A station's redemption desk: the redemption service, with what shortens a fan's wait around it
  * when the printer keeps print-ready rasters (issue #16, scan → print): the warm-up that renders a
- * scanned order's local photos while its claim is on its way, and the pre-renderer that renders the
- * station's newest photos in the background, yielding to redemptions, on-demand fetches and
- * replication. The caller owns what it gets: it opens and closes the service, closes the pre-renderer.
+ * scanned order's (or a kiosk basket's) local photos while its claim (or payment) is on its way,
+ * and the pre-renderer that renders the photos fans have paid for in the background, yielding to
+ * redemptions, on-demand fetches and replication. The caller owns what it gets: it opens and closes the service, closes the pre-renderer.
  */
 import { RASTER_CACHE_ENTRIES } from '../printing/raster-cache.ts';
 import type { NodeMetrics } from '../status/node-metrics.ts';
 import { PreRenderer } from './pre-renderer.ts';
 import { RedemptionService, type RedemptionServiceOptions } from './redemption-service.ts';
-import { type WarmUpDeps, warmUpOrder } from './scan-warm-up.ts';
+import { type WarmUpDeps, warmUpOrder, warmUpPhotos } from './scan-warm-up.ts';
 
 export interface RedemptionDeskOptions extends Omit<RedemptionServiceOptions, 'warmUp' | 'onStage' | 'onPrintRender'> {
   metrics: NodeMetrics;
@@ -25,6 +25,10 @@ export interface RedemptionDesk {
   redemptions: RedemptionService;
   /** Null when the printer keeps no rasters ahead (a photo station renders for its own media). */
   preRenderer: PreRenderer | null;
+  /** Renders a kiosk basket's photos held here while the fan pays; null without rasters ahead. */
+  warmUpBasket:
+    | ((eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>) => Promise<number>)
+    | null;
 }
 
 export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
@@ -40,7 +44,7 @@ export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
     onStage: (stage, ms) => metrics.observeStage(stage, ms),
     onPrintRender: (when) => metrics.printsRendered.inc({ when }),
   });
-  if (!renders) return { redemptions, preRenderer: null };
+  if (!renders || !warmUpDeps) return { redemptions, preRenderer: null, warmUpBasket: null };
   const preRenderer = new PreRenderer({
     clock,
     render: renders.prerender,
@@ -53,5 +57,7 @@ export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
   });
   redemptions.on('idle', () => preRenderer.nudge());
   metrics.prerenderBacklogOf = () => preRenderer.backlog;
-  return { redemptions, preRenderer };
+  const warmUpBasket = (eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>) =>
+    warmUpPhotos(warmUpDeps, eventId, items);
+  return { redemptions, preRenderer, warmUpBasket };
 }

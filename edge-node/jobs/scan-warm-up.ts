@@ -32,9 +32,22 @@ export interface WarmUpDeps {
 /** Renders the order's unframed photos held here, one after another; resolves with how many it rendered. */
 export async function warmUpOrder(deps: WarmUpDeps, orderCode: string): Promise<number> {
   const order = await deps.lookup(orderCode, WARM_UP_LOOKUP_TIMEOUT_MS);
-  const replica = order ? deps.replica(order.eventId) : undefined;
-  if (!order || !replica) return 0;
-  const photos = [...new Set(order.items.filter((i) => !i.template).map((i) => i.imageId))];
+  if (!order) return 0;
+  return warmUpPhotos(deps, order.eventId, order.items);
+}
+
+/**
+ * Renders the unframed photos among `items` held here, one after another (a scanned order's, or a
+ * kiosk basket's while the fan pays); resolves with how many it rendered.
+ */
+export async function warmUpPhotos(
+  deps: Omit<WarmUpDeps, 'lookup'>,
+  eventId: string,
+  items: ReadonlyArray<{ imageId: string; template?: unknown }>,
+): Promise<number> {
+  const replica = deps.replica(eventId);
+  if (!replica) return 0;
+  const photos = [...new Set(items.filter((i) => !i.template).map((i) => i.imageId))];
   let rendered = 0;
   for (const imageId of photos) {
     if (deps.isPrerendered(imageId)) continue;

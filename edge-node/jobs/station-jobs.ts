@@ -22,7 +22,7 @@ import type { NodeMetrics } from '../status/node-metrics.ts';
 import { JobLog } from './job-log.ts';
 import { watchPaidPhotos } from './paid-photo-watch.ts';
 import type { PreRenderer } from './pre-renderer.ts';
-import { createRedemptionDesk } from './redemption-desk.ts';
+import { createRedemptionDesk, type RedemptionDesk } from './redemption-desk.ts';
 import type { RedemptionProgress, RedemptionService } from './redemption-service.ts';
 
 export interface StationJobsOptions {
@@ -61,6 +61,7 @@ export class StationJobs extends Resource {
   #offline: OfflineRedemption | null = null;
   #redemptions: RedemptionService | null = null;
   #preRenderer: PreRenderer | null = null;
+  #warmUpBasket: RedemptionDesk['warmUpBasket'] = null;
   #ownPhotos: { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null = null;
 
   constructor(opts: StationJobsOptions) {
@@ -83,6 +84,11 @@ export class StationJobs extends Resource {
   /** Renders photos held whole here ahead of printing (null: the printer keeps no rasters ahead). */
   get preRenderer(): PreRenderer | null {
     return this.#preRenderer;
+  }
+
+  /** Renders a kiosk basket's photos held here while the fan pays (0 without rasters ahead). */
+  warmUpBasket(eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>): Promise<number> {
+    return this.#warmUpBasket?.(eventId, items) ?? Promise.resolve(0);
   }
 
   get ownPhotos(): { client: OwnPhotoClient; printing: OwnPhotoPrinting } | null {
@@ -113,7 +119,7 @@ export class StationJobs extends Resource {
     );
     this.#offline = offline;
     await offline.open(this.#o.firstProfile);
-    const { redemptions, preRenderer } = createRedemptionDesk({
+    const { redemptions, preRenderer, warmUpBasket } = createRedemptionDesk({
       client,
       tokenKeys: () => new Map((profile()?.tokenKeys ?? []).map((k) => [k.keyId, Buffer.from(k.publicKey, 'hex')])),
       clock,
@@ -144,6 +150,7 @@ export class StationJobs extends Resource {
     this.own(redemptions);
     this.#redemptions = redemptions;
     redemptions.on('progress', (p: RedemptionProgress) => this.#o.onProgress(p));
+    this.#warmUpBasket = warmUpBasket;
     if (preRenderer) {
       this.#preRenderer = preRenderer;
       this.defer(() => preRenderer.close());

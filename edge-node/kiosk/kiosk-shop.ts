@@ -38,6 +38,8 @@ export interface KioskShopDeps {
   /** The station's card reader (edge config `cardReaderId`); absent: phone payment only. */
   readerId: string | undefined;
   startRedeem(code: string): Promise<RedemptionProgress>;
+  /** Renders a basket's photos held here for printing while the fan pays; resolves with how many. */
+  warmUp(eventId: string, items: KioskBasket['items']): Promise<number>;
   /** Calls `listener` with every progress of this order from now on; returns the unsubscribe. */
   watch(orderId: string, listener: (p: RedemptionProgress) => void): () => void;
   /** Whether the printer can take a new order now (paper, cover, connection); the detail says why not. */
@@ -218,6 +220,14 @@ export class KioskShop {
       // A frame's fee moved since the kiosk showed it: the next quote asks the coordinator again.
       if (isAppError(err, 'price_changed')) this.frames.forget(basket.eventId);
       throw err;
+    });
+    // A kiosk sale prints the moment it is paid, and paying (a card tap, a phone checkout) takes
+    // seconds: its photos are rendered meanwhile, not while the fan then waits at the printer.
+    this.#d.warmUp(basket.eventId, basket.items).catch((err: unknown) => {
+      this.#d.logger.warn(
+        { err, saleId: sale.id },
+        "could not render a kiosk sale's photos ahead; they render when printed",
+      );
     });
     const qrSvg = sale.checkoutUrl ? await QRCode.toString(sale.checkoutUrl, { type: 'svg', margin: 2 }) : null;
     this.#sales.set(sale.id, {

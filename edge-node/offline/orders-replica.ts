@@ -26,6 +26,7 @@ export class OrdersReplica extends Resource {
   #range: DownloadRange | null = null;
   #known = { version: -1, count: 0 };
   readonly #awaiting = new AwaitingPrint();
+  #reading: Promise<void> | null = null;
 
   /** The orders feed in the cloud lane (cloud-lane.ts): the cloud's copy reaches the main core through it. */
   readonly #cloud: CloudCore | null;
@@ -94,9 +95,17 @@ export class OrdersReplica extends Resource {
   /**
    * Brings the count and the awaiting photos up to the feed's version: the whole feed once, then only
    * the entries changed since. A block not here yet leaves both as they were, and the next call
-   * starts from the same version again.
+   * starts from the same version again. One reading at a time (status reports, holdings scans and
+   * the paid-photo watch ask at once): an older snapshot finishing last would undo a newer one.
    */
-  async #catchUp(): Promise<void> {
+  #catchUp(): Promise<void> {
+    this.#reading ??= this.#readChanges().finally(() => {
+      this.#reading = null;
+    });
+    return this.#reading;
+  }
+
+  async #readChanges(): Promise<void> {
     // Unchanged since the last call (most reports): no snapshot session to open and close.
     if (this.#bee.version === this.#known.version) return;
     const view = this.#bee.snapshot();

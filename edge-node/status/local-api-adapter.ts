@@ -57,6 +57,7 @@ export function localApiDeps(node: LocalApiNode, runtime: NodeRuntime): LocalApi
     client: () => runtime.coordinator,
     readerId: node.cardReaderId,
     startRedeem: (code) => node.startRedeem(code),
+    warmUp: (eventId, items) => runtime.warmUpBasket(eventId, items),
     watch,
     saleReceipts: runtime.saleReceipts,
     printerReady: async () => {
