@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import HyperDHT from 'hyperdht';
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { VenueMesh } from '../edge-node/mesh/venue-mesh.ts';
 import { LOOPBACK, recordingLogger, startBootstrap, tempDir, waitFor, within } from './fixtures/feed-fixtures.ts';
 
@@ -98,4 +99,36 @@ test('a station the profile never lists is dropped when its probation ends', asy
   t.is(old.mesh.stationsOnProbation, 0);
   t.deepEqual(old.mesh.lanPeers(), []);
   t.true(old.logger.lines.some((l) => l.msg?.includes('did not confirm')));
+});
+
+test('a held station that sends more than a new station would is dropped before the coordinator answers', async (t) => {
+  t.timeout(60_000);
+  const bootstrap = await startBootstrap(t);
+  const keys = keysInHangingOrder();
+  const topic = randomBytes(32);
+  const old = await station(t, bootstrap, keys.old);
+  old.mesh.setMembership([], []);
+  await old.mesh.join(topic);
+  // A raw swarm, not a VenueMesh: it writes whatever it likes on the connection.
+  const flooder = new Hyperswarm({ dht: new HyperDHT({ host: LOOPBACK, bootstrap }), keyPair: keys.newcomer });
+  t.teardown(() => flooder.destroy());
+  const closed = new Promise<void>((resolve) => {
+    flooder.on('connection', (conn: SwarmConnection) => {
+      conn.on('error', () => {});
+      conn.once('close', () => resolve());
+      // Far past PROBATION_BYTES_MAX, in chunks as a stream would send them.
+      for (let i = 0; i < 32; i++) conn.write(Buffer.alloc(64 * 1024, i));
+    });
+  });
+  await flooder.join(topic, { server: false, client: true }).flushed();
+  t.is(
+    await within(
+      closed.then(() => 'hung up'),
+      CONNECTED_WITHIN_MS,
+      'still connected',
+    ),
+    'hung up',
+  );
+  t.is(old.mesh.stationsOnProbation, 0);
+  t.true(old.logger.lines.some((l) => l.msg?.includes('sent more than it may')));
 });
