@@ -12,6 +12,7 @@ import { CoordinatorClient } from './coordinator-client.ts';
 import type { NodeIdentity } from './identity.ts';
 import type { JobLog } from './jobs/job-log.ts';
 import type { RedemptionProgress, RedemptionService } from './jobs/redemption-service.ts';
+import type { WarmUpLines } from './jobs/scan-warm-up.ts';
 import { StationJobs } from './jobs/station-jobs.ts';
 import { SaleReceiptBook } from './kiosk/sale-receipts.ts';
 import { BackgroundReplicator } from './mesh/background-replicator.ts';
@@ -150,7 +151,7 @@ export class NodeRuntime extends Resource {
   }
 
   /** Renders a kiosk basket's photos held here while the fan pays (a kiosk sale prints at once). */
-  warmUpBasket(eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>): Promise<number> {
+  warmUpBasket(eventId: string, items: WarmUpLines): Promise<number> {
     return this.#jobs?.warmUpBasket(eventId, items) ?? Promise.resolve(0);
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import Hyperbee from 'hyperbee';
 import { EventReplica } from '../edge-node/mesh/event-replica.ts';
@@ -57,12 +57,13 @@ test('event replica: a catalog entry not here yet is null; a read on a closed re
   t.false(isNotAvailableYet(err), `${(err as { code?: string }).code}`);
 });
 
-test('orders replica: the count follows new orders and ignores new states of known ones, counted from the changes', async (t) => {
-  const store = new Corestore(await tempDir(t, 'vpm-orders-count-'));
+/** A venue's orders feed as the coordinator writes it (`writer`) and a printer's replica of it, in one store. */
+async function ordersFeed<T>(t: ExecutionContext, prefix: string) {
+  const store = new Corestore(await tempDir(t, prefix));
   t.teardown(() => store.close());
   const secret = randomBytes(32);
   const descriptor = deriveOrdersFeedDescriptor('v1', secret);
-  const writer = new Hyperbee<{ state: string }>(
+  const writer = new Hyperbee<T>(
     store.get({
       keyPair: deriveOrdersFeedKeyPair(secret),
       encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
@@ -73,6 +74,11 @@ test('orders replica: the count follows new orders and ignores new states of kno
   const replica = new OrdersReplica(store, descriptor);
   await replica.ready();
   t.teardown(() => replica.close());
+  return { writer, replica };
+}
+
+test('orders replica: the count follows new orders and ignores new states of known ones, counted from the changes', async (t) => {
+  const { writer, replica } = await ordersFeed<{ state: string }>(t, 'vpm-orders-count-');
   const put = (code: string, state: string) => writer.put(ordersFeedKey(code), { state });
   t.is(await replica.count(), 0);
   for (let i = 0; i < 5; i++) await put(`CODE${i}`, 'paid');
@@ -87,21 +93,7 @@ test('orders replica: the count follows new orders and ignores new states of kno
 });
 
 test('orders replica: the photos awaiting print follow the feed: paid in, claimed or printed out, released back in', async (t) => {
-  const store = new Corestore(await tempDir(t, 'vpm-orders-awaiting-'));
-  t.teardown(() => store.close());
-  const secret = randomBytes(32);
-  const descriptor = deriveOrdersFeedDescriptor('v1', secret);
-  const writer = new Hyperbee<Partial<OrdersFeedEntry>>(
-    store.get({
-      keyPair: deriveOrdersFeedKeyPair(secret),
-      encryption: { key: Buffer.from(descriptor.encryptionKey, 'hex') },
-    }),
-    { keyEncoding: 'utf-8', valueEncoding: 'json' },
-  );
-  await writer.ready();
-  const replica = new OrdersReplica(store, descriptor);
-  await replica.ready();
-  t.teardown(() => replica.close());
+  const { writer, replica } = await ordersFeed<Partial<OrdersFeedEntry>>(t, 'vpm-orders-awaiting-');
   const put = (code: string, state: OrdersFeedEntry['state'], imageIds: string[], paidAt: number) =>
     writer.put(ordersFeedKey(code), {
       code,

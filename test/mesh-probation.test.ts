@@ -41,16 +41,25 @@ async function station(
   return { mesh, store, logger, key: keyPair.publicKey.toString('hex') };
 }
 
-test('a station unknown to the printer it dials is meshed the moment the profile lists it, and replicates', async (t) => {
-  t.timeout(60_000);
+/**
+ * A printer on a fresh venue topic whose profile lists nobody yet, recording the knocks it hears;
+ * the newcomer's key pair is the greater of the two (keysInHangingOrder).
+ */
+async function printerThatKnowsNobody(t: ExecutionContext, probationMs?: number) {
   const bootstrap = await startBootstrap(t);
   const keys = keysInHangingOrder();
   const topic = randomBytes(32);
-  const old = await station(t, bootstrap, keys.old);
+  const old = await station(t, bootstrap, keys.old, probationMs);
   const knocks: string[] = [];
   old.mesh.on('unknown-peer', (key: string) => knocks.push(key));
   old.mesh.setMembership([], []);
   await old.mesh.join(topic);
+  return { bootstrap, keys, topic, old, knocks };
+}
+
+test('a station unknown to the printer it dials is meshed the moment the profile lists it, and replicates', async (t) => {
+  t.timeout(60_000);
+  const { bootstrap, keys, topic, old, knocks } = await printerThatKnowsNobody(t);
 
   const newcomer = await station(t, bootstrap, keys.newcomer);
   const photos = newcomer.store.get({ name: 'photos' });
@@ -83,12 +92,7 @@ test('a station unknown to the printer it dials is meshed the moment the profile
 
 test('a station the profile never lists is dropped when its probation ends', async (t) => {
   t.timeout(60_000);
-  const bootstrap = await startBootstrap(t);
-  const keys = keysInHangingOrder();
-  const topic = randomBytes(32);
-  const old = await station(t, bootstrap, keys.old, 500);
-  old.mesh.setMembership([], []);
-  await old.mesh.join(topic);
+  const { bootstrap, keys, topic, old } = await printerThatKnowsNobody(t, 500);
   const stranger = await station(t, bootstrap, keys.newcomer);
   stranger.mesh.setMembership([old.key], []);
   const left = new Promise<string>((resolve) => stranger.mesh.once('lan-peer-left', resolve));
@@ -103,12 +107,7 @@ test('a station the profile never lists is dropped when its probation ends', asy
 
 test('a held station that sends more than a new station would is dropped before the coordinator answers', async (t) => {
   t.timeout(60_000);
-  const bootstrap = await startBootstrap(t);
-  const keys = keysInHangingOrder();
-  const topic = randomBytes(32);
-  const old = await station(t, bootstrap, keys.old);
-  old.mesh.setMembership([], []);
-  await old.mesh.join(topic);
+  const { bootstrap, keys, topic, old } = await printerThatKnowsNobody(t);
   // A raw swarm, not a VenueMesh: it writes whatever it likes on the connection.
   const flooder = new Hyperswarm({ dht: new HyperDHT({ host: LOOPBACK, bootstrap }), keyPair: keys.newcomer });
   t.teardown(() => flooder.destroy());

@@ -9,7 +9,7 @@ import { RASTER_CACHE_ENTRIES } from '../printing/raster-cache.ts';
 import type { NodeMetrics } from '../status/node-metrics.ts';
 import { PreRenderer } from './pre-renderer.ts';
 import { RedemptionService, type RedemptionServiceOptions } from './redemption-service.ts';
-import { type WarmUpDeps, warmUpOrder, warmUpPhotos } from './scan-warm-up.ts';
+import { type WarmUpDeps, type WarmUpLines, warmUpOrder, warmUpPhotos } from './scan-warm-up.ts';
 
 export interface RedemptionDeskOptions extends Omit<RedemptionServiceOptions, 'warmUp' | 'onStage' | 'onPrintRender'> {
   metrics: NodeMetrics;
@@ -26,9 +26,7 @@ export interface RedemptionDesk {
   /** Null when the printer keeps no rasters ahead (a photo station renders for its own media). */
   preRenderer: PreRenderer | null;
   /** Renders a kiosk basket's photos held here while the fan pays; null without rasters ahead. */
-  warmUpBasket:
-    | ((eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>) => Promise<number>)
-    | null;
+  warmUpBasket: ((eventId: string, items: WarmUpLines) => Promise<number>) | null;
 }
 
 export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
@@ -44,11 +42,11 @@ export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
     onStage: (stage, ms) => metrics.observeStage(stage, ms),
     onPrintRender: (when) => metrics.printsRendered.inc({ when }),
   });
-  if (!renders || !warmUpDeps) return { redemptions, preRenderer: null, warmUpBasket: null };
+  if (!warmUpDeps) return { redemptions, preRenderer: null, warmUpBasket: null };
   const preRenderer = new PreRenderer({
     clock,
-    render: renders.prerender,
-    rendered: renders.isPrerendered,
+    render: warmUpDeps.prerender,
+    rendered: warmUpDeps.isPrerendered,
     busy: () => redemptions.queue > 0 || onDemandActive() > 0,
     // Quiet means no replicated bytes for a while; between two fans it renders (see PreRenderer).
     lastProgressAt: lastReplicatedAt,
@@ -57,7 +55,6 @@ export function createRedemptionDesk(o: RedemptionDeskOptions): RedemptionDesk {
   });
   redemptions.on('idle', () => preRenderer.nudge());
   metrics.prerenderBacklogOf = () => preRenderer.backlog;
-  const warmUpBasket = (eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>) =>
-    warmUpPhotos(warmUpDeps, eventId, items);
+  const warmUpBasket = (eventId: string, items: WarmUpLines) => warmUpPhotos(warmUpDeps, eventId, items);
   return { redemptions, preRenderer, warmUpBasket };
 }

@@ -17,6 +17,9 @@ export const WARM_UP_LOOKUP_TIMEOUT_MS = 200;
 /** A catalog read for a warmed photo waits this long at most for a block (it should be local). */
 export const WARM_UP_CATALOG_TIMEOUT_MS = 200;
 
+/** What a warm-up reads of an order or basket line: framed lines print from their composite. */
+export type WarmUpLines = ReadonlyArray<{ imageId: string; template?: unknown }>;
+
 export interface WarmUpDeps {
   lookup(orderCode: string, timeoutMs: number): Promise<OrdersFeedEntry | null>;
   replica(eventId: string):
@@ -43,7 +46,7 @@ export async function warmUpOrder(deps: WarmUpDeps, orderCode: string): Promise<
 export async function warmUpPhotos(
   deps: Omit<WarmUpDeps, 'lookup'>,
   eventId: string,
-  items: ReadonlyArray<{ imageId: string; template?: unknown }>,
+  items: WarmUpLines,
 ): Promise<number> {
   const replica = deps.replica(eventId);
   if (!replica) return 0;

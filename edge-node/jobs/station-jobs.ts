@@ -24,6 +24,7 @@ import { watchPaidPhotos } from './paid-photo-watch.ts';
 import type { PreRenderer } from './pre-renderer.ts';
 import { createRedemptionDesk, type RedemptionDesk } from './redemption-desk.ts';
 import type { RedemptionProgress, RedemptionService } from './redemption-service.ts';
+import type { WarmUpLines } from './scan-warm-up.ts';
 
 export interface StationJobsOptions {
   config: EdgeConfig;
@@ -87,7 +88,7 @@ export class StationJobs extends Resource {
   }
 
   /** Renders a kiosk basket's photos held here while the fan pays (0 without rasters ahead). */
-  warmUpBasket(eventId: string, items: ReadonlyArray<{ imageId: string; template?: unknown }>): Promise<number> {
+  warmUpBasket(eventId: string, items: WarmUpLines): Promise<number> {
     return this.#warmUpBasket?.(eventId, items) ?? Promise.resolve(0);
   }
 
