@@ -51,6 +51,8 @@ export interface StrategyRun {
   redemptions: number;
   /** Redemptions that failed (e.g. WAN down and no LAN holder) and were retried or lost. */
   failedRedemptions: number;
+  /** Model mode, when the scenario has `redemption.kioskSuggestion`: fans who walked to the station a kiosk suggested. */
+  kioskWalks?: number;
   events: number;
   wallSeconds: number;
   /** Model mode, when the scenario has a `revenue` section: what the run's orders paid (sim/revenue/). */

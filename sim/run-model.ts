@@ -65,6 +65,7 @@ export function simulateRun(
     batches: batchMetrics(scenario, workload, printerLinks(scenario), sim.heldAt, sim.printers),
     redemptions: sim.desk.scans,
     failedRedemptions: sim.desk.failed,
+    ...(scenario.redemption.kioskSuggestion ? { kioskWalks: sim.desk.kioskWalks } : {}),
     events: sim.events,
     wallSeconds: opts.measureWallClock ? (clock.now() - started) / 1000 : 0,
   };

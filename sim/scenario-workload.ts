@@ -79,6 +79,19 @@ export const redemptionSchema = z.strictObject({
     error: 'expected "nearest", "random" or "shortest-queue"',
   }),
   hotspotSkew: nonNegative().default(0),
+  /**
+   * The kiosk's "shorter queue" suggestion (shared/policy/queue-routing.ts suggestShorterQueue): a
+   * fan at a station with a long queue is shown a station where they would be done clearly sooner,
+   * and `follow` of them (0–1) walk there, `walkS` seconds away, before handing in the code. Absent:
+   * fans stay where they are (what the model did before kiosks suggested anything). Not used with
+   * `shortest-queue`, whose fans are already at the best station.
+   */
+  kioskSuggestion: z
+    .strictObject({
+      follow: nonNegative().max(1, { error: 'expected a share from 0 to 1' }),
+      walkS: nonNegative(),
+    })
+    .optional(),
   fetchTimeoutS: positive().default(60),
   retryAfterS: positive().default(600),
   maxAttempts: count(1).default(2),

@@ -145,14 +145,26 @@ export function suggestShorterQueue(
   ownUnits: number,
 ): RouteOption | null {
   const hereEta = expectedReadySeconds(here.queueWorkSeconds, here.workingPrinters, here.secondsPerPrint, ownUnits, 0);
-  if (Number.isFinite(hereEta) && hereEta < SUGGEST_LONG_QUEUE_SECONDS) return null;
+  if (!isLongQueue(hereEta)) return null;
   const best = chooseStation(
     others.filter((o) => o.id !== here.id && (o.holdsPhotos || !here.holdsPhotos)),
     ownUnits,
   );
-  if (!best) return null;
-  if (!Number.isFinite(hereEta)) return best;
-  return hereEta - best.etaSeconds >= SUGGEST_MIN_SAVING_SECONDS ? best : null;
+  return best && isWorthTheWalk(hereEta, best.etaSeconds) ? best : null;
+}
+
+/** Whether a kiosk whose fans would be done in `hereEta` seconds looks for a shorter queue at all. */
+export function isLongQueue(hereEta: number): boolean {
+  return !Number.isFinite(hereEta) || hereEta >= SUGGEST_LONG_QUEUE_SECONDS;
+}
+
+/**
+ * Whether the kiosk names a station where the fan would be done in `thereEta` (walk included) rather
+ * than here (`hereEta`). The simulator calls this with plain numbers for every scan at a long queue.
+ */
+export function isWorthTheWalk(hereEta: number, thereEta: number): boolean {
+  if (!Number.isFinite(thereEta)) return false;
+  return !Number.isFinite(hereEta) || hereEta - thereEta >= SUGGEST_MIN_SAVING_SECONDS;
 }
 
 /**

@@ -86,6 +86,14 @@ export async function runEmulation(
   strategyName: StrategyName = 'mesh',
 ): Promise<SimResults> {
   validateEmulationOptions(opts, strategyName);
+  if (scenario.redemption.kioskSuggestion) {
+    // Its file printers print at once, so a station's queue exists only in the fan waits computed
+    // after the run (fan-wait.ts), too late for a kiosk to suggest anything from it.
+    throw new AppError(
+      'invalid_scenario',
+      `Scenario "${scenario.name}": emulation does not model the kiosk's suggestion (redemption.kioskSuggestion); run it with --mode model, or remove that field to emulate.`,
+    );
+  }
   if (opts.linkShaping) {
     // The child runs on its own system clock: a clock does not cross a process boundary.
     const { linkShaping: _, network: __, clock: ___, ...rest } = opts;

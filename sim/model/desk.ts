@@ -9,9 +9,13 @@
  * `retryAfterS` later, up to `maxAttempts` in all. Units printed in an earlier attempt are not
  * printed again. A fan's wait runs from the order's first scan to its last print, so a failed
  * attempt and the time until the retry count against the strategy that caused them.
+ *
+ * With `redemption.kioskSuggestion`, a fan arriving at a station whose queue is long is shown the
+ * kiosk's suggestion (the edge node's own rule, shared/policy/queue-routing.ts) and a share of them
+ * walk there; the wait runs from their arrival at the first kiosk, so the walk counts.
  */
 import type { Rng } from '../../shared/policy/prng.ts';
-import { expectedReadySeconds, isBetterRoute } from '../../shared/policy/queue-routing.ts';
+import { expectedReadySeconds, isBetterRoute, isLongQueue, isWorthTheWalk } from '../../shared/policy/queue-routing.ts';
 import type { Scenario } from '../scenario.ts';
 import { HELD, type SimContext, type Strategy } from '../strategies/strategy.ts';
 import type { OrderSpec } from './workload.ts';
@@ -50,6 +54,8 @@ export class Desk {
   readonly printedAt: number[] = [];
   scans = 0;
   failed = 0;
+  /** Fans who followed a kiosk's suggestion to another station (each walk once per arrival). */
+  kioskWalks = 0;
   allLocal = 0;
   readonly #sim: DeskHost;
   readonly #s: Scenario;
@@ -66,6 +72,8 @@ export class Desk {
   /** When each order's fan first scanned: a retried order's wait runs from there. */
   readonly #firstScanAt = new Map<number, number>();
   readonly #rng: Rng;
+  /** Whether a fan follows the kiosk's suggestion: its own stream, so the printers drawn stay the same. */
+  readonly #followRng: Rng;
 
   constructor(sim: DeskHost, printSeconds: Float64Array) {
     this.#sim = sim;
@@ -79,10 +87,11 @@ export class Desk {
     this.#work = new Float64Array(n);
     this.#busyUntil = new Float64Array(n);
     this.#rng = sim.rng('redemption-choice');
+    this.#followRng = sim.rng('kiosk-suggestion');
   }
 
   schedule(order: OrderSpec): void {
-    this.#sim.at(order.redeemAt, () => this.#scan(order));
+    this.#sim.at(order.redeemAt, () => this.#arrive(order));
   }
 
   /** A printer came back: serve its queue and re-request what its fans still lack. */
@@ -138,8 +147,7 @@ export class Desk {
         if (!printed?.[k] && sim.state(p, order.images[k]!) !== HELD) holds = false;
       }
       if (best >= 0 && bestHolds && !holds) continue;
-      const queueWork = this.#work[p]! + Math.max(0, this.#busyUntil[p]! - sim.now);
-      const eta = expectedReadySeconds(queueWork, 1, this.#printSeconds[p]!, units);
+      const eta = expectedReadySeconds(this.#queueWork(p), 1, this.#printSeconds[p]!, units);
       const distance = Math.abs(p - order.seat);
       if (best < 0 || (holds && !bestHolds) || isBetterRoute(eta, distance, bestEta, bestDistance)) {
         best = p;
@@ -163,13 +171,56 @@ export class Desk {
     return -1;
   }
 
-  #scan(order: OrderSpec): void {
+  /** A fan reaches the station the scenario's choice sends them to, and scans there or walks on. */
+  #arrive(order: OrderSpec): void {
+    const sim = this.#sim;
+    const p = this.#choosePrinter(order);
+    const walk = this.#s.redemption.kioskSuggestion;
+    const q = p >= 0 && walk ? this.#kioskSuggestion(order, p, walk.walkS) : -1;
+    if (q < 0 || this.#followRng.next() >= walk!.follow) {
+      this.#scan(order, p);
+      return;
+    }
+    this.kioskWalks++;
+    if (!this.#firstScanAt.has(order.id)) this.#firstScanAt.set(order.id, sim.now);
+    sim.at(sim.now + walk!.walkS, () => this.#scan(order, this.#nearestUp(q)));
+  }
+
+  /**
+   * The station a kiosk at printer `p` suggests, or -1: the kiosk does not know the fan's order
+   * before the code, so it reckons with one print and counts every station as holding the photos
+   * (edge-node/routing/kiosk-routing.ts); every other station is `walkS` away. Not for fans the
+   * scenario already routes, nor for a fan sent to a fixed printer.
+   */
+  #kioskSuggestion(order: OrderSpec, p: number, walkS: number): number {
+    if (order.fixedPrinter >= 0 || this.#s.redemption.choice === 'shortest-queue') return -1;
+    const sim = this.#sim;
+    const hereEta = expectedReadySeconds(this.#queueWork(p), 1, this.#printSeconds[p]!, 1);
+    if (!isLongQueue(hereEta)) return -1;
+    let best = -1;
+    let bestEta = Number.POSITIVE_INFINITY;
+    for (let q = 0; q < sim.printers; q++) {
+      if (q === p || !sim.isPrinterUp(q)) continue;
+      const eta = expectedReadySeconds(this.#queueWork(q), 1, this.#printSeconds[q]!, 1, walkS);
+      if (best < 0 || isBetterRoute(eta, Math.abs(q - p), bestEta, Math.abs(best - p))) {
+        best = q;
+        bestEta = eta;
+      }
+    }
+    return best >= 0 && isWorthTheWalk(hereEta, bestEta) ? best : -1;
+  }
+
+  /** Printer-seconds of work ahead of a fan arriving at printer p now (what the station publishes). */
+  #queueWork(p: number): number {
+    return this.#work[p]! + Math.max(0, this.#busyUntil[p]! - this.#sim.now);
+  }
+
+  #scan(order: OrderSpec, p: number): void {
     const sim = this.#sim;
     const attemptNo = (this.#attempts.get(order.id) ?? 0) + 1;
     this.#attempts.set(order.id, attemptNo);
-    if (attemptNo === 1) this.#firstScanAt.set(order.id, sim.now);
+    if (attemptNo === 1 && !this.#firstScanAt.has(order.id)) this.#firstScanAt.set(order.id, sim.now);
     this.scans++;
-    const p = this.#choosePrinter(order);
     if (p < 0) {
       this.#giveUp(order, -1);
       return;
@@ -271,7 +322,7 @@ export class Desk {
     this.failed++;
     sim.trace({ kind: 'redeem-failed', printer, order: order.id });
     if ((this.#attempts.get(order.id) ?? 0) < this.#s.redemption.maxAttempts) {
-      sim.at(sim.now + this.#s.redemption.retryAfterS, () => this.#scan(order));
+      sim.at(sim.now + this.#s.redemption.retryAfterS, () => this.#arrive(order));
     }
   }
 

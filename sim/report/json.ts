@@ -28,6 +28,7 @@ const KEY_ORDER: readonly (readonly string[])[] = [
     'batches',
     'redemptions',
     'failedRedemptions',
+    'kioskWalks',
     'events',
     'wallSeconds',
   ],
