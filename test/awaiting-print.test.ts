@@ -42,3 +42,26 @@ test('awaiting print: a photo in two orders awaits until both are printed; each 
   awaiting.set('order/C', { state: 'paid' } as OrdersFeedEntry);
   t.is(awaiting.orders, 0, 'an entry without items holds no photo');
 });
+
+test('awaiting print: orders a printer has already claimed are left out, whatever the feed says', (t) => {
+  const awaiting = new AwaitingPrint();
+  awaiting.set('order/A', { ...order('A', 'paid', [{ imageId: 'img-1' }], 10), orderId: 'order-A' });
+  awaiting.set('order/B', { ...order('B', 'paid', [{ imageId: 'img-1' }], 20), orderId: 'order-B' });
+  const asked: Array<{ orderId: string; paidAt: number }> = [];
+  const claimed = (ids: string[]) => (o: { orderId: string; paidAt: number }) => {
+    asked.push(o);
+    return ids.includes(o.orderId);
+  };
+  t.is(awaiting.paidAt('img-1', claimed(['order-B'])), 10, 'B claimed offline: only A still awaits the photo');
+  t.deepEqual(
+    asked.map((o) => [o.orderId, o.paidAt]).sort(),
+    [
+      ['order-A', 10],
+      ['order-B', 20],
+    ],
+    'asked with each order and when it was paid',
+  );
+  t.is(awaiting.paidAt('img-1', claimed(['order-A', 'order-B'])), undefined);
+  t.is(awaiting.paidAt('img-1', claimed([])), 20);
+  t.is(awaiting.orders, 2, 'still paid on the feed');
+});

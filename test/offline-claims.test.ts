@@ -62,7 +62,15 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   const descriptor = deriveOrdersFeedDescriptor(venue.id, Buffer.from(venue.topicSecret, 'hex'));
   const paidAt = Date.now() - 60_000;
   const orders = ['X', 'Y', 'Z'].map((n) =>
-    orderRecord(`order-${n}`, { code: `CODE${n}`, eventId: 'e1', venueId: 'v1', state: 'paid', paidAt }),
+    orderRecord(`order-${n}`, {
+      code: `CODE${n}`,
+      eventId: 'e1',
+      venueId: 'v1',
+      state: 'paid',
+      paidAt,
+      items: [{ imageId: `img-${n}`, copies: 2 }],
+      unitCount: 2,
+    }),
   );
 
   // The cloud: the venue's orders feed, written as the coordinator writes it.
@@ -162,6 +170,12 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   );
   t.true(await waitFor(async () => (await atA.status()).ordersKnown === 3, SETTLE_MS, 50), 'A knows the paid orders');
   t.true(await waitFor(async () => (await atB.status()).ordersKnown === 3, SETTLE_MS, 50), 'B knows the paid orders');
+  /** Photos A would render ahead: those of paid orders no printer has claimed (forged claims do not count). */
+  const awaitedAtA = async () => {
+    const paid = await atA.awaitingPrint();
+    return ['X', 'Y', 'Z'].filter((n) => paid?.paidAt(`img-${n}`) !== undefined);
+  };
+  t.deepEqual(await awaitedAtA(), ['X', 'Y', 'Z']);
 
   const x = await atA.claimOffline('CODEX');
   t.is(x.job.order.id, 'order-X', 'A prints X: no forged, unpaired, backdated or replayed claim counted');
@@ -178,11 +192,13 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   const stats = atA.claims!.stats();
   t.log(`claim propagation A<-B: max ${stats.maxPropagationMs} ms over ${stats.propagationSamples} records`);
   t.true((stats.maxPropagationMs ?? 0) < HOLD_MS, 'claims crossed the LAN within the hold');
+  t.deepEqual(await awaitedAtA(), ['Z'], 'X and Y are claimed: the feed still says paid, A renders neither');
 
   // Z was printed at B while offline: A refuses it, and B's 'done' keeps refusing it after a replayed claim.
   await atB.claimOffline('CODEZ');
   await atB.finished('order-Z');
   t.true(await waitFor(() => atA.claims!.recordsFor('order-Z').length >= 2, SETTLE_MS, 25));
+  t.deepEqual(await awaitedAtA(), [], 'Z was printed at B while offline');
   const refused = await t.throwsAsync(atA.claimOffline('CODEZ'));
   t.is((refused as { code?: string }).code, 'order_already_printed');
   await rawB.append(

@@ -16,16 +16,12 @@
 
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { PaidPhotos } from '../offline/awaiting-print.ts';
 
 /** Rendering starts only after this long without replicated bytes arriving or a redemption moving. */
 export const PRERENDER_QUIET_MS = 2_000;
 /** While busy, look again this often. */
 export const PRERENDER_RETRY_MS = 1_000;
-
-/** Which photos fans await (awaiting-print.ts): when a fan last paid for one, undefined if nobody awaits it. */
-export interface PaidPhotos {
-  paidAt(imageId: string): number | undefined;
-}
 
 export interface PreRenderSource {
   readLocal(entry: CatalogEntry): Promise<Buffer | null>;

@@ -7,9 +7,14 @@ import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
  * every held photo on every printer spent a station's CPU on the many photos nobody buys.
  * Framed units print from their composite, not the photo's raster, so they are left out.
  */
+/** The photos fans await, as the pre-renderer ranks them: when a fan last paid for one, undefined if nobody awaits it. */
+export interface PaidPhotos {
+  paidAt(imageId: string): number | undefined;
+}
+
 export class AwaitingPrint {
   /** Paid orders by their key in the feed: when paid, and their unframed photos. */
-  readonly #orders = new Map<string, { paidAt: number; imageIds: string[] }>();
+  readonly #orders = new Map<string, { orderId: string; paidAt: number; imageIds: string[] }>();
   /** Image id → keys of the paid orders holding it. */
   readonly #byImage = new Map<string, Set<string>>();
 
@@ -23,7 +28,7 @@ export class AwaitingPrint {
     if (entry.state !== 'paid' || !Array.isArray(entry.items)) return;
     const imageIds = [...new Set(entry.items.filter((i) => !i.template).map((i) => i.imageId))];
     if (imageIds.length === 0) return;
-    this.#orders.set(key, { paidAt: entry.paidAt, imageIds });
+    this.#orders.set(key, { orderId: entry.orderId, paidAt: entry.paidAt, imageIds });
     for (const id of imageIds) {
       const keys = this.#byImage.get(id) ?? new Set<string>();
       keys.add(key);
@@ -43,12 +48,20 @@ export class AwaitingPrint {
     }
   }
 
-  /** When the newest paid order holding this photo was paid (epoch ms); undefined: nobody awaits it. */
-  paidAt(imageId: string): number | undefined {
+  /**
+   * When the newest paid order holding this photo was paid (epoch ms); undefined: nobody awaits it.
+   * Orders `taken` says a printer has already claimed are left out: the feed says `paid` until the
+   * coordinator hears of a claim, which takes a second online and a whole outage offline.
+   */
+  paidAt(imageId: string, taken?: (order: { orderId: string; paidAt: number }) => boolean): number | undefined {
     const keys = this.#byImage.get(imageId);
     if (!keys) return undefined;
-    let newest = Number.NEGATIVE_INFINITY;
-    for (const key of keys) newest = Math.max(newest, this.#orders.get(key)!.paidAt);
+    let newest: number | undefined;
+    for (const key of keys) {
+      const order = this.#orders.get(key)!;
+      if (taken?.(order)) continue;
+      newest = Math.max(newest ?? Number.NEGATIVE_INFINITY, order.paidAt);
+    }
     return newest;
   }
 

@@ -5,6 +5,7 @@ import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import {
   claimHoldMs,
+  isClaimedOrPrinted,
   isolatedVerdict,
   type OfflineVerdict,
   offlineVerdict,
@@ -18,7 +19,7 @@ import type { CoordinatorClient } from '../coordinator-client.ts';
 import type { JobLog, OfflineClaim } from '../jobs/job-log.ts';
 import type { CloudLane } from '../mesh/cloud-lane.ts';
 import type { CloudSessions } from '../mesh/traffic.ts';
-import type { AwaitingPrint } from './awaiting-print.ts';
+import type { PaidPhotos } from './awaiting-print.ts';
 import { ClaimsLog, type SmallCoreRegistry } from './claims-log.ts';
 import type { OfflineConfig } from './offline-config.ts';
 import type { OfflinePath } from './offline-path.ts';
@@ -130,9 +131,20 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     return this.#orders?.onGrew(listener) ?? (() => {});
   }
 
-  /** The photos fans have paid for and not printed yet; null without the venue's orders feed. */
-  async awaitingPrint(): Promise<AwaitingPrint | null> {
-    return (await this.#orders?.awaitingPrint()) ?? null;
+  /**
+   * The photos fans have paid for and no printer has claimed yet (the orders feed's `paid` orders
+   * without a claim in the venue's claims logs); null without the venue's orders feed.
+   */
+  async awaitingPrint(): Promise<PaidPhotos | null> {
+    const awaiting = await this.#orders?.awaitingPrint();
+    if (!awaiting) return null;
+    const claims = this.#claims;
+    if (!claims) return awaiting;
+    const paired = this.#paired();
+    const now = this.#o.clock.now();
+    const taken = (o: { orderId: string; paidAt: number }) =>
+      isClaimedOrPrinted({ paired, records: claims.recordsFor(o.orderId), paidAt: o.paidAt, now });
+    return { paidAt: (imageId) => awaiting.paidAt(imageId, taken) };
   }
 
   /** A new profile: new peers to follow; new orders to fetch if the LAN does not bring them. */
