@@ -56,6 +56,11 @@ export function dialState(swarm: Hyperswarm, keyHex: string, opened: boolean, no
   };
 }
 
+/** Whether the swarm has a dial of `keyHex` in flight. */
+export function isDialling(swarm: Hyperswarm, keyHex: string): boolean {
+  return pendingDial(swarm, keyHex, false) !== undefined;
+}
+
 /** The swarm's dial of `keyHex` that has not opened yet (`opened`: the caller holds an open connection). */
 function pendingDial(swarm: Hyperswarm, keyHex: string, opened: boolean): SwarmConnection | undefined {
   if (opened) return undefined;
