@@ -4,6 +4,7 @@ import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { planKeyDials } from './key-dials.ts';
 import { SmallCoreOverlay } from './small-core-overlay.ts';
 import { StationProbation } from './station-probation.ts';
 import { dialState, isDialling, redialPeer } from './swarm-internals.ts';
@@ -71,8 +72,10 @@ export class VenueMesh extends EventEmitter {
   #redialTimer: Timer | null = null;
   readonly #dialRetryMs: number;
   readonly #blocked = new Set<string>();
-  /** Paired stations dialled by key (#dialMissingByKey): Hyperswarm redials them if they drop. */
+  /** Paired stations dialled by key (#dialMissingByKey), while their dial runs or they are connected. */
   readonly #dialledByKey = new Set<string>();
+  /** When each station was last dialled by key: the ones waiting longest go first. */
+  readonly #keyDialledAt = new Map<string, number>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
   #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
@@ -262,6 +265,7 @@ export class VenueMesh extends EventEmitter {
       this.#dialledByKey.delete(key);
       this.#swarm.leavePeer(Buffer.from(key, 'hex'));
     }
+    for (const key of this.#keyDialledAt.keys()) if (!this.#printers.has(key)) this.#keyDialledAt.delete(key);
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
     // A station paired since the last profile and not held on probation: look it up now, not at the
     // backed-off rediscovery.
@@ -274,13 +278,27 @@ export class VenueMesh extends EventEmitter {
    * different part of it (measured: 64 of 70 stations after 11 s of lookups, 67 after 25 s); and
    * Hyperswarm stops dialling what its lookups find at 64 connections, or at 31 while an explicit
    * peer such as the cloud seeder is joined (measured: 31 of 40). The profile names every station; a
-   * dial by key needs no lookup and is not held to that limit (Hyperswarm's explicit peers). A dial
-   * already in flight is left alone; one Hyperswarm gave up on (a station that was off) starts over.
+   * dial by key needs no lookup and is not held to that limit (Hyperswarm's explicit peers). At most
+   * MESH_KEY_DIALS_MAX run at once (key-dials.ts), the stations waiting longest first; one that
+   * connects frees its place at once, one that fails waits for the next round (REDISCOVERY_FIRST_MS
+   * backing off to REDISCOVERY_MAX_MS). A dial already in flight, by key or from a lookup, is left alone.
    */
   #dialMissingByKey(): void {
-    for (const key of this.#printers) {
-      if (this.#connections.has(key) || isDialling(this.#swarm, key)) continue;
+    if (!this.#discovery) return;
+    const plan = planKeyDials({
+      members: this.#printers,
+      connected: (k) => this.#connections.has(k),
+      dialling: (k) => isDialling(this.#swarm, k),
+      dialledByKey: this.#dialledByKey,
+      lastDialledAt: (k) => this.#keyDialledAt.get(k),
+    });
+    for (const key of plan.letGo) {
+      this.#dialledByKey.delete(key);
+      this.#swarm.leavePeer(Buffer.from(key, 'hex'));
+    }
+    for (const key of plan.dial) {
       this.#dialledByKey.add(key);
+      this.#keyDialledAt.set(key, this.#clock.now());
       redialPeer(this.#swarm, key, () => this.#printers.has(key) && !this.#connections.has(key));
     }
   }
@@ -440,6 +458,8 @@ export class VenueMesh extends EventEmitter {
     if (this.#printers.has(key)) {
       this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
       this.#logger.debug?.({ peer: key.slice(0, 12) }, 'LAN peer connected');
+      // Its dial slot is free: the next station waiting for a dial by key need not wait for a lookup.
+      if (this.#dialledByKey.has(key)) this.#dialMissingByKey();
     }
     if (cloud) this.#dialDone();
     this.emit(cloud ? 'cloud-connected' : 'lan-peer-joined', key);
