@@ -51,7 +51,7 @@ export interface StrategyRun {
   redemptions: number;
   /** Redemptions that failed (e.g. WAN down and no LAN holder) and were retried or lost. */
   failedRedemptions: number;
-  /** Model mode, when the scenario has `redemption.kioskSuggestion`: fans who walked to the station a kiosk suggested. */
+  /** Model mode, when the scenario has `redemption.kioskSuggestion`: walks to a station a kiosk suggested (a fan sent on again on a retry counts twice). */
   kioskWalks?: number;
   events: number;
   wallSeconds: number;

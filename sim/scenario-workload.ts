@@ -83,8 +83,9 @@ export const redemptionSchema = z.strictObject({
    * The kiosk's "shorter queue" suggestion (shared/policy/queue-routing.ts suggestShorterQueue): a
    * fan at a station with a long queue is shown a station where they would be done clearly sooner,
    * and `follow` of them (0–1) walk there, `walkS` seconds away, before handing in the code. Absent:
-   * fans stay where they are (what the model did before kiosks suggested anything). Not used with
-   * `shortest-queue`, whose fans are already at the best station.
+   * fans stay where they are (what the model did before kiosks suggested anything). Refused with
+   * `shortest-queue` (its fans are at the best station already); orders sent to a fixed printer
+   * are never sent on.
    */
   kioskSuggestion: z
     .strictObject({

@@ -164,6 +164,12 @@ function crossChecks(s: Scenario, ctx: Ctx): void {
     });
   }
   checkDist(ctx, s.redemption.delayS, ['redemption', 'delayS']);
+  if (s.redemption.kioskSuggestion && s.redemption.choice === 'shortest-queue')
+    problem(
+      ctx,
+      ['redemption', 'kioskSuggestion'],
+      'fans sent to the shortest queue are at the best station already: remove kioskSuggestion, or choose "nearest" or "random"',
+    );
   s.faults.printerDown.forEach((w, i) => {
     if (w.toS <= w.fromS) problem(ctx, ['faults', 'printerDown', i, 'toS'], 'expected toS > fromS');
     w.printers.forEach((p, k) => {

@@ -16,8 +16,12 @@ import { LOOPBACK, recordingLogger, startBootstrap, tempDir, waitFor } from './f
 
 /** More than the 64 connections Hyperswarm dials to by default, and several lookups' worth. */
 const STATIONS = 70;
-/** Measured 1.2 s on an idle machine (the first rediscovery is at 1 s); 63 of 70 after 15 s without the dials by key. */
-const MESHED_WITHIN_MS = 15_000;
+/**
+ * Measured 1.2–1.6 s on an idle machine (the first rediscovery is at 1 s). Without the dials by key
+ * the count stays near 31 (the seeder is joined), so a wide bound still catches that and survives
+ * 71 DHT nodes in one process on a busy machine.
+ */
+const MESHED_WITHIN_MS = 45_000;
 
 test('a printer meshes with every station of a 71-station venue while it dials the cloud: the missing ones by key', async (t) => {
   t.timeout(90_000);

@@ -170,7 +170,7 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   );
   t.true(await waitFor(async () => (await atA.status()).ordersKnown === 3, SETTLE_MS, 50), 'A knows the paid orders');
   t.true(await waitFor(async () => (await atB.status()).ordersKnown === 3, SETTLE_MS, 50), 'B knows the paid orders');
-  /** Photos A would render ahead: those of paid orders no printer has claimed (forged claims do not count). */
+  /** Photos A would render ahead: paid orders no printer claimed offline (forged claims do not count). */
   const awaitedAtA = async () => {
     const paid = await atA.awaitingPrint();
     return ['X', 'Y', 'Z'].filter((n) => paid?.paidAt(`img-${n}`) !== undefined);
@@ -192,7 +192,7 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   const stats = atA.claims!.stats();
   t.log(`claim propagation A<-B: max ${stats.maxPropagationMs} ms over ${stats.propagationSamples} records`);
   t.true((stats.maxPropagationMs ?? 0) < HOLD_MS, 'claims crossed the LAN within the hold');
-  t.deepEqual(await awaitedAtA(), ['Z'], 'X and Y are claimed: the feed still says paid, A renders neither');
+  t.deepEqual(await awaitedAtA(), ['Z'], 'X and Y are claimed offline: the feed still says paid, A renders neither');
 
   // Z was printed at B while offline: A refuses it, and B's 'done' keeps refusing it after a replayed claim.
   await atB.claimOffline('CODEZ');

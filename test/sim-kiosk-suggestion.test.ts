@@ -113,12 +113,15 @@ test('a share of fans follows: fewer walk than when all follow, and the p99 wait
   for (const run of runs) t.is(run.fanWaitSeconds.count + run.failedRedemptions, run.redemptions);
 });
 
-test('fans the scenario already routes to the shortest queue get no suggestion', (t) => {
-  const s = variant('club', (raw) => {
-    raw.redemption.choice = 'shortest-queue';
-    raw.redemption.kioskSuggestion = { follow: 1, walkS: 0 };
-  });
-  t.is(runModel(s, 'mesh', 1).kioskWalks, 0);
+test('a scenario that routes fans to the shortest queue cannot also send them on from the kiosk', (t) => {
+  t.throws(
+    () =>
+      variant('club', (raw) => {
+        raw.redemption.choice = 'shortest-queue';
+        raw.redemption.kioskSuggestion = { follow: 1, walkS: 0 };
+      }),
+    { message: /redemption\.kioskSuggestion: fans sent to the shortest queue/ },
+  );
 });
 
 test('emulation refuses a scenario with kiosk suggestions, naming the field', async (t) => {

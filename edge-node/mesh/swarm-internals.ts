@@ -56,9 +56,20 @@ export function dialState(swarm: Hyperswarm, keyHex: string, opened: boolean, no
   };
 }
 
-/** Whether the swarm has a dial of `keyHex` in flight. */
-export function isDialling(swarm: Hyperswarm, keyHex: string): boolean {
+/**
+ * Whether the swarm holds a connection to `keyHex` of any kind: a dial in flight, or one not handed
+ * to the mesh (held on probation, closing). Either way a new dial would not start.
+ */
+export function hasSwarmConnection(swarm: Hyperswarm, keyHex: string): boolean {
   return pendingDial(swarm, keyHex, false) !== undefined;
+}
+
+/** Drops the swarm's connection to `keyHex` that the mesh does not hold (a dial in flight). */
+export function cancelDial(swarm: Hyperswarm, keyHex: string): void {
+  const pending = pendingDial(swarm, keyHex, false);
+  if (!pending) return;
+  pending.on('error', () => {});
+  pending.destroy();
 }
 
 /** The swarm's dial of `keyHex` that has not opened yet (`opened`: the caller holds an open connection). */

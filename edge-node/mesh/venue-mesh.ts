@@ -4,10 +4,10 @@ import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
-import { planKeyDials } from './key-dials.ts';
+import { KEY_DIAL_CHECK_MS, planKeyDials } from './key-dials.ts';
 import { SmallCoreOverlay } from './small-core-overlay.ts';
 import { StationProbation } from './station-probation.ts';
-import { dialState, isDialling, redialPeer } from './swarm-internals.ts';
+import { cancelDial, dialState, hasSwarmConnection, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
 
 /** settle() looks at the connections this often. */
@@ -72,8 +72,9 @@ export class VenueMesh extends EventEmitter {
   #redialTimer: Timer | null = null;
   readonly #dialRetryMs: number;
   readonly #blocked = new Set<string>();
-  /** Paired stations dialled by key (#dialMissingByKey), while their dial runs or they are connected. */
+  /** Paired stations dialled by key (#dialMissingByKey) whose dial is not over yet. */
   readonly #dialledByKey = new Set<string>();
+  #keyDialCheck: Timer | null = null;
   /** When each station was last dialled by key: the ones waiting longest go first. */
   readonly #keyDialledAt = new Map<string, number>();
   readonly #connections = new Map<string, SwarmConnection>();
@@ -241,7 +242,7 @@ export class VenueMesh extends EventEmitter {
   /** Resolves once every paired printer is connected, or after `timeoutMs`. */
   async settle(timeoutMs: number): Promise<void> {
     const deadline = this.#clock.now() + timeoutMs;
-    while (this.#clock.now() < deadline && [...this.#printers].some((k) => !this.#connections.has(k))) {
+    while (this.#clock.now() < deadline && this.#missingPrinters().length > 0) {
       await this.#clock.sleep(SETTLE_POLL_MS);
     }
   }
@@ -260,11 +261,7 @@ export class VenueMesh extends EventEmitter {
     for (const [key, conn] of this.#connections) {
       if (!this.isAllowed(key)) conn.destroy();
     }
-    for (const key of this.#dialledByKey) {
-      if (this.#printers.has(key)) continue;
-      this.#dialledByKey.delete(key);
-      this.#swarm.leavePeer(Buffer.from(key, 'hex'));
-    }
+    for (const key of this.#dialledByKey) if (!this.#printers.has(key)) this.#letGoKeyDial(key, true);
     for (const key of this.#keyDialledAt.keys()) if (!this.#printers.has(key)) this.#keyDialledAt.delete(key);
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
     // A station paired since the last profile and not held on probation: look it up now, not at the
@@ -280,27 +277,48 @@ export class VenueMesh extends EventEmitter {
    * peer such as the cloud seeder is joined (measured: 31 of 40). The profile names every station; a
    * dial by key needs no lookup and is not held to that limit (Hyperswarm's explicit peers). At most
    * MESH_KEY_DIALS_MAX run at once (key-dials.ts), the stations waiting longest first; one that
-   * connects frees its place at once, one that fails waits for the next round (REDISCOVERY_FIRST_MS
-   * backing off to REDISCOVERY_MAX_MS). A dial already in flight, by key or from a lookup, is left alone.
+   * connects frees its place at once, one that fails within KEY_DIAL_CHECK_MS. While four or more
+   * are out, Hyperswarm dials what its lookups find only up to 16 connections (its limit divided by
+   * its explicit-peer factor), so the dials by key are let go as soon as they are over. A dial
+   * already in flight, by key or from a lookup, is left alone; blocked stations are not dialled.
    */
   #dialMissingByKey(): void {
+    this.#keyDialCheck?.cancel();
+    this.#keyDialCheck = null;
     if (!this.#discovery) return;
     const plan = planKeyDials({
-      members: this.#printers,
+      members: [...this.#printers].filter((k) => !this.#blocked.has(k)),
       connected: (k) => this.#connections.has(k),
-      dialling: (k) => isDialling(this.#swarm, k),
+      busy: (k) => hasSwarmConnection(this.#swarm, k),
       dialledByKey: this.#dialledByKey,
       lastDialledAt: (k) => this.#keyDialledAt.get(k),
     });
-    for (const key of plan.letGo) {
-      this.#dialledByKey.delete(key);
-      this.#swarm.leavePeer(Buffer.from(key, 'hex'));
-    }
+    for (const key of plan.letGo) this.#letGoKeyDial(key, false);
     for (const key of plan.dial) {
       this.#dialledByKey.add(key);
       this.#keyDialledAt.set(key, this.#clock.now());
-      redialPeer(this.#swarm, key, () => this.#printers.has(key) && !this.#connections.has(key));
+      redialPeer(this.#swarm, key, () => this.#discovery !== null && this.#dialledByKey.has(key));
     }
+    if (this.#dialledByKey.size > 0) {
+      this.#keyDialCheck = this.#clock.setTimeout(() => this.#dialMissingByKey(), KEY_DIAL_CHECK_MS).unref();
+    }
+  }
+
+  /**
+   * A dial by key is over (connected, failed, or the station left the venue: `cancel` drops a dial
+   * still in flight): the key leaves the swarm's explicit peers, which Hyperswarm would redial on
+   * its own whenever they drop. A connected station stays: Hyperswarm keeps a peer while it has a
+   * connection.
+   */
+  #letGoKeyDial(key: string, cancel: boolean): void {
+    this.#dialledByKey.delete(key);
+    this.#swarm.leavePeer(Buffer.from(key, 'hex'));
+    if (cancel) cancelDial(this.#swarm, key);
+  }
+
+  /** Paired stations not connected, blocked ones aside. */
+  #missingPrinters(): string[] {
+    return [...this.#printers].filter((k) => !this.#connections.has(k) && !this.#blocked.has(k));
   }
 
   async join(topic: Buffer): Promise<void> {
@@ -327,8 +345,7 @@ export class VenueMesh extends EventEmitter {
   #scheduleRediscovery(delayMs = this.#rediscoveryDelay): void {
     const timer: Timer = this.#clock
       .setTimeout(async () => {
-        const missing = [...this.#printers].some((k) => !this.#connections.has(k));
-        if (missing && this.#discovery) {
+        if (this.#missingPrinters().length > 0 && this.#discovery) {
           this.#looking = true;
           await this.#discovery.refresh().catch(() => {});
           this.#looking = false;
@@ -423,6 +440,7 @@ export class VenueMesh extends EventEmitter {
   async close(): Promise<void> {
     this.#discovery = null;
     this.#rediscoveryTimer?.cancel();
+    this.#keyDialCheck?.cancel();
     this.#stopRedial();
     this.#probation.close();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});

@@ -1,5 +1,10 @@
 import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
 
+/** The photos fans await, as the pre-renderer ranks them: when a fan last paid for one, undefined if nobody awaits it. */
+export interface PaidPhotos {
+  paidAt(imageId: string): number | undefined;
+}
+
 /**
  * The photos fans have paid for and not yet printed, from the venue's orders feed: what a station
  * should render ahead (pre-renderer.ts). A fan can redeem only a paid order, and walks to a printer
@@ -7,11 +12,6 @@ import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
  * every held photo on every printer spent a station's CPU on the many photos nobody buys.
  * Framed units print from their composite, not the photo's raster, so they are left out.
  */
-/** The photos fans await, as the pre-renderer ranks them: when a fan last paid for one, undefined if nobody awaits it. */
-export interface PaidPhotos {
-  paidAt(imageId: string): number | undefined;
-}
-
 export class AwaitingPrint {
   /** Paid orders by their key in the feed: when paid, and their unframed photos. */
   readonly #orders = new Map<string, { orderId: string; paidAt: number; imageIds: string[] }>();

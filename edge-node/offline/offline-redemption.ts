@@ -5,7 +5,6 @@ import type { OrdersFeedEntry } from '../../shared/feed/orders-feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import {
   claimHoldMs,
-  isClaimedOrPrinted,
   isolatedVerdict,
   type OfflineVerdict,
   offlineVerdict,
@@ -132,8 +131,11 @@ export class OfflineRedemption extends Resource implements OfflinePath {
   }
 
   /**
-   * The photos fans have paid for and no printer has claimed yet (the orders feed's `paid` orders
-   * without a claim in the venue's claims logs); null without the venue's orders feed.
+   * The photos fans have paid for and not printed yet: the orders feed's `paid` orders, less those a
+   * printer of the venue claimed or printed while the coordinator was out of reach and has not
+   * reported yet (the feed says `paid` until it does; online claims reach the feed within a second,
+   * and a claim the coordinator releases puts the order back to `paid` there). Null without the
+   * venue's orders feed.
    */
   async awaitingPrint(): Promise<PaidPhotos | null> {
     const awaiting = await this.#orders?.awaitingPrint();
@@ -141,9 +143,15 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     const claims = this.#claims;
     if (!claims) return awaiting;
     const paired = this.#paired();
-    const now = this.#o.clock.now();
     const taken = (o: { orderId: string; paidAt: number }) =>
-      isClaimedOrPrinted({ paired, records: claims.recordsFor(o.orderId), paidAt: o.paidAt, now });
+      // Every printer's offline work counts, this one's too: no `self` to leave out.
+      unsyncedOfflineHolder({
+        self: '',
+        paired,
+        records: claims.recordsFor(o.orderId),
+        paidAt: o.paidAt,
+        now: this.#o.clock.now(),
+      }) !== null;
     return { paidAt: (imageId) => awaiting.paidAt(imageId, taken) };
   }
 

@@ -105,22 +105,6 @@ function standings(records: readonly SeenClaimRecord[]): Map<string, PrinterStat
   return out;
 }
 
-/**
- * Whether a printer of the venue has claimed the order (and not released it) or printed it, as the
- * claims logs tell (only records a paired printer could really have written count). Online claims
- * are announced there too, so this knows of a claim before the coordinator's orders feed does, and
- * of claims made while the coordinator was out of reach.
- */
-export function isClaimedOrPrinted(input: {
-  paired: ReadonlySet<string>;
-  records: readonly SeenClaimRecord[];
-  paidAt: number;
-  now: number;
-}): boolean {
-  if (input.records.length === 0) return false;
-  return standings(credibleRecords(input.records, input.paired, input.paidAt, input.now)).size > 0;
-}
-
 function isEarlier(a: { hlc: HlcStamp; mode: ClaimMode; key: string }, b: typeof a): boolean {
   const online = (m: ClaimMode) => (m === 'online' ? 0 : 1);
   if (online(a.mode) !== online(b.mode)) return online(a.mode) < online(b.mode);

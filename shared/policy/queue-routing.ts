@@ -160,7 +160,7 @@ export function isLongQueue(hereEta: number): boolean {
 
 /**
  * Whether the kiosk names a station where the fan would be done in `thereEta` (walk included) rather
- * than here (`hereEta`). The simulator calls this with plain numbers for every scan at a long queue.
+ * than here (`hereEta`). The simulator calls this with plain numbers for every arrival at a long queue.
  */
 export function isWorthTheWalk(hereEta: number, thereEta: number): boolean {
   if (!Number.isFinite(thereEta)) return false;

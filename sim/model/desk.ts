@@ -54,7 +54,7 @@ export class Desk {
   readonly printedAt: number[] = [];
   scans = 0;
   failed = 0;
-  /** Fans who followed a kiosk's suggestion to another station (each walk once per arrival). */
+  /** Walks to a station a kiosk suggested (a fan who is sent on again when coming back counts again). */
   kioskWalks = 0;
   allLocal = 0;
   readonly #sim: DeskHost;
@@ -175,25 +175,26 @@ export class Desk {
   #arrive(order: OrderSpec): void {
     const sim = this.#sim;
     const p = this.#choosePrinter(order);
-    const walk = this.#s.redemption.kioskSuggestion;
-    const q = p >= 0 && walk ? this.#kioskSuggestion(order, p, walk.walkS) : -1;
-    if (q < 0 || this.#followRng.next() >= walk!.follow) {
+    const suggestion = this.#s.redemption.kioskSuggestion;
+    const q = p >= 0 && suggestion ? this.#kioskSuggestion(order, p, suggestion.walkS) : -1;
+    if (q < 0 || this.#followRng.next() >= suggestion!.follow) {
       this.#scan(order, p);
       return;
     }
     this.kioskWalks++;
     if (!this.#firstScanAt.has(order.id)) this.#firstScanAt.set(order.id, sim.now);
-    sim.at(sim.now + walk!.walkS, () => this.#scan(order, this.#nearestUp(q)));
+    sim.at(sim.now + suggestion!.walkS, () => this.#scan(order, this.#nearestUp(q)));
   }
 
   /**
    * The station a kiosk at printer `p` suggests, or -1: the kiosk does not know the fan's order
    * before the code, so it reckons with one print and counts every station as holding the photos
-   * (edge-node/routing/kiosk-routing.ts); every other station is `walkS` away. Not for fans the
-   * scenario already routes, nor for a fan sent to a fixed printer.
+   * (edge-node/routing/kiosk-routing.ts); every other station is `walkS` away. It sees the others'
+   * queues as they are now, and not the fans already walking there (no station does). Not for a fan
+   * sent to a fixed printer; the scenario refuses it with `shortest-queue`.
    */
   #kioskSuggestion(order: OrderSpec, p: number, walkS: number): number {
-    if (order.fixedPrinter >= 0 || this.#s.redemption.choice === 'shortest-queue') return -1;
+    if (order.fixedPrinter >= 0) return -1;
     const sim = this.#sim;
     const hereEta = expectedReadySeconds(this.#queueWork(p), 1, this.#printSeconds[p]!, 1);
     if (!isLongQueue(hereEta)) return -1;
