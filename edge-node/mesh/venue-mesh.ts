@@ -38,6 +38,7 @@ export const MESH_PARALLEL_DIALS = 16;
  */
 export const REDISCOVERY_FIRST_MS = 1_000;
 export const REDISCOVERY_MAX_MS = 30_000;
+
 export type MeshLogger = StructuredLogger;
 
 /**
