@@ -195,9 +195,13 @@ test('offline claims over a real mesh: forged, unpaired, backdated and garbage r
   t.deepEqual(await awaitedAtA(), ['Z'], 'X and Y are claimed offline: the feed still says paid, A renders neither');
 
   // Z was printed at B while offline: A refuses it, and B's 'done' keeps refusing it after a replayed claim.
+  let claimsHeard = 0;
+  const stopHearing = atA.onOfflineClaim(() => claimsHeard++);
   await atB.claimOffline('CODEZ');
   await atB.finished('order-Z');
   t.true(await waitFor(() => atA.claims!.recordsFor('order-Z').length >= 2, SETTLE_MS, 25));
+  stopHearing();
+  t.is(claimsHeard, 1, "B's offline claim was announced to A's pre-renderer once (its 'done' is not a claim)");
   t.deepEqual(await awaitedAtA(), [], 'Z was printed at B while offline');
   const refused = await t.throwsAsync(atA.claimOffline('CODEZ'));
   t.is((refused as { code?: string }).code, 'order_already_printed');

@@ -14,10 +14,15 @@ function ordersFeed() {
     awaiting,
     reads,
     grow: () => feed.emit('grew'),
+    claimOffline: () => feed.emit('offline-claim'),
     offline: {
       onOrdersGrew: (listener: () => void) => {
         feed.on('grew', listener);
         return () => feed.off('grew', listener);
+      },
+      onOfflineClaim: (listener: () => void) => {
+        feed.on('offline-claim', listener);
+        return () => feed.off('offline-claim', listener);
       },
       awaitingPrint: () => new Promise<AwaitingPrint>((resolve) => reads.push(() => resolve(awaiting))),
     },
@@ -52,4 +57,22 @@ test('a payment on the orders feed re-ranks the photos to render at once; growth
   stop();
   feed.grow();
   t.is(feed.reads.length, 0, 'unsubscribed');
+});
+
+test("another printer's offline claim re-ranks the photos at once, like a payment", async (t) => {
+  const feed = ordersFeed();
+  let offers = 0;
+  const stop = watchPaidPhotos({
+    offline: feed.offline,
+    preRenderer: { reoffer: () => offers++ },
+    logger: recordingLogger(),
+  });
+  feed.claimOffline();
+  t.is(feed.reads.length, 1);
+  feed.reads.shift()!();
+  await new Promise(setImmediate);
+  t.is(offers, 1);
+  stop();
+  feed.claimOffline();
+  t.is(feed.reads.length, 0, 'unsubscribed from the claims too');
 });

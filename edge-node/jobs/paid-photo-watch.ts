@@ -6,11 +6,12 @@ import type { PreRenderer } from './pre-renderer.ts';
  * A payment reaches the printers on the venue's orders feed about a second after the fan paid
  * (`ORDERS_APPEND_COALESCE_MS`): the pre-renderer gets the paid photos then, not at the next holdings
  * scan (a status report, up to 10 s later), so the render is done before the fan has walked to a
- * printer. Reads of the feed do not overlap: growth during one is read by one more after it.
- * Returns the unsubscribe.
+ * printer. Another printer's offline claim re-ranks them too: its photos leave the queue before
+ * they are rendered for nothing. Reads of the feed do not overlap: a change during one is read by
+ * one more after it. Returns the unsubscribe.
  */
 export function watchPaidPhotos(opts: {
-  offline: Pick<OfflineRedemption, 'onOrdersGrew' | 'awaitingPrint'>;
+  offline: Pick<OfflineRedemption, 'onOrdersGrew' | 'onOfflineClaim' | 'awaitingPrint'>;
   preRenderer: Pick<PreRenderer, 'reoffer'>;
   logger: StructuredLogger;
 }): () => void {
@@ -29,7 +30,7 @@ export function watchPaidPhotos(opts: {
       reading = false;
     }
   };
-  const unsubscribe = opts.offline.onOrdersGrew(() => {
+  const changed = () => {
     if (reading) {
       again = true;
       return;
@@ -38,9 +39,10 @@ export function watchPaidPhotos(opts: {
       // A read cut short by the node closing is expected; anything else leaves rendering to the next scan.
       if (!stopped) opts.logger.warn({ err }, 'could not read the paid photos from the orders feed');
     });
-  });
+  };
+  const unsubscribes = [opts.offline.onOrdersGrew(changed), opts.offline.onOfflineClaim(changed)];
   return () => {
     stopped = true;
-    unsubscribe();
+    for (const unsubscribe of unsubscribes) unsubscribe();
   };
 }

@@ -8,6 +8,7 @@ import {
   isolatedVerdict,
   type OfflineVerdict,
   offlineVerdict,
+  type SeenClaimRecord,
   unsyncedOfflineHolder,
 } from '../../shared/policy/offline-claim-rule.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
@@ -128,6 +129,22 @@ export class OfflineRedemption extends Resource implements OfflinePath {
   /** Calls `listener` whenever the venue's orders feed grows here; returns the unsubscribe. */
   onOrdersGrew(listener: () => void): () => void {
     return this.#orders?.onGrew(listener) ?? (() => {});
+  }
+
+  /**
+   * Calls `listener` when another printer's offline claim reaches this one: its order's photos no
+   * longer await a print here (awaitingPrint), though the feed still says `paid`. Online claims
+   * reach the feed itself, and follow every redemption, so they are not reported. Returns the
+   * unsubscribe.
+   */
+  onOfflineClaim(listener: () => void): () => void {
+    const claims = this.#claims;
+    if (!claims) return () => {};
+    const onRecord = (seen: SeenClaimRecord) => {
+      if (seen.record.t === 'claim' && seen.record.mode !== 'online') listener();
+    };
+    claims.on('record', onRecord);
+    return () => claims.off('record', onRecord);
   }
 
   /**
