@@ -59,7 +59,11 @@ for (const name of STRATEGIES) {
 // pooled-queue ideal (M/G/c for the same arrivals and print times).
 {
   const bar = progressBar('mesh routed');
-  const routedScenario = { ...scenario, redemption: { ...scenario.redemption, choice: 'shortest-queue' as const } };
+  // Routed fans are at the best station already: no kiosk sends them on (the scenario refuses both).
+  const routedScenario = {
+    ...scenario,
+    redemption: { ...scenario.redemption, choice: 'shortest-queue' as const, kioskSuggestion: undefined },
+  };
   const run = runModel(routedScenario, 'mesh', seed, { workload, measureWallClock: true, onProgress: bar.update });
   bar.done();
   routed = run;

@@ -57,14 +57,14 @@ export function dialState(swarm: Hyperswarm, keyHex: string, opened: boolean, no
 }
 
 /**
- * Whether the swarm holds a connection to `keyHex` of any kind: a dial in flight, or one not handed
- * to the mesh (held on probation, closing). Either way a new dial would not start.
+ * Whether the swarm holds a connection to `keyHex` of any kind: a dial in flight, one held on
+ * probation or closing, or the open one the mesh keeps. Either way a new dial would not start.
  */
 export function hasSwarmConnection(swarm: Hyperswarm, keyHex: string): boolean {
   return pendingDial(swarm, keyHex, false) !== undefined;
 }
 
-/** Drops the swarm's connection to `keyHex` that the mesh does not hold (a dial in flight). */
+/** Drops whatever connection the swarm holds to `keyHex`: callers make sure it is not one they keep (a dial in flight). */
 export function cancelDial(swarm: Hyperswarm, keyHex: string): void {
   const pending = pendingDial(swarm, keyHex, false);
   if (!pending) return;

@@ -78,6 +78,8 @@ export class VenueMesh extends EventEmitter {
   #keyDialCheck: Timer | null = null;
   /** When each station was last dialled by key: the ones waiting longest go first. */
   readonly #keyDialledAt = new Map<string, number>();
+  /** Dials by key that failed in a row, per station, since it was last connected (its back-off). */
+  readonly #keyDialFailures = new Map<string, number>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
   #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
@@ -263,7 +265,11 @@ export class VenueMesh extends EventEmitter {
       if (!this.isAllowed(key)) conn.destroy();
     }
     for (const key of this.#dialledByKey) if (!this.#printers.has(key)) this.#letGoKeyDial(key, true);
-    for (const key of this.#keyDialledAt.keys()) if (!this.#printers.has(key)) this.#keyDialledAt.delete(key);
+    for (const key of this.#keyDialledAt.keys()) {
+      if (this.#printers.has(key)) continue;
+      this.#keyDialledAt.delete(key);
+      this.#keyDialFailures.delete(key);
+    }
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
     // A station paired since the last profile and not held on probation: look it up now, not at the
     // backed-off rediscovery.
@@ -278,7 +284,8 @@ export class VenueMesh extends EventEmitter {
    * peer such as the cloud seeder is joined (measured: 31 of 40). The profile names every station; a
    * dial by key needs no lookup and is not held to that limit (Hyperswarm's explicit peers). At most
    * MESH_KEY_DIALS_MAX run at once (key-dials.ts), the stations waiting longest first; one that
-   * connects frees its place at once, one that fails within KEY_DIAL_CHECK_MS. While four or more
+   * connects frees its place at once, one that fails within KEY_DIAL_CHECK_MS and is dialled again
+   * after a back-off (KEY_DIAL_RETRY_FIRST_MS doubling to KEY_DIAL_RETRY_MAX_MS). While four or more
    * are out, Hyperswarm dials what its lookups find only up to 16 connections (its limit divided by
    * its explicit-peer factor), so the dials by key are let go as soon as they are over. A dial
    * already in flight, by key or from a lookup, is left alone; blocked stations are not dialled.
@@ -293,8 +300,11 @@ export class VenueMesh extends EventEmitter {
       busy: (k) => hasSwarmConnection(this.#swarm, k),
       dialledByKey: this.#dialledByKey,
       lastDialledAt: (k) => this.#keyDialledAt.get(k),
+      failures: (k) => this.#keyDialFailures.get(k) ?? 0,
+      now: this.#clock.now(),
     });
     for (const key of plan.letGo) this.#letGoKeyDial(key, false);
+    for (const key of plan.failed) this.#keyDialFailures.set(key, (this.#keyDialFailures.get(key) ?? 0) + 1);
     for (const key of plan.dial) {
       this.#dialledByKey.add(key);
       this.#keyDialledAt.set(key, this.#clock.now());
@@ -314,7 +324,7 @@ export class VenueMesh extends EventEmitter {
   #letGoKeyDial(key: string, cancel: boolean): void {
     this.#dialledByKey.delete(key);
     this.#swarm.leavePeer(Buffer.from(key, 'hex'));
-    if (cancel) cancelDial(this.#swarm, key);
+    if (cancel && !this.#connections.has(key)) cancelDial(this.#swarm, key);
   }
 
   /** Paired stations not connected, blocked ones aside. */
@@ -477,6 +487,7 @@ export class VenueMesh extends EventEmitter {
     if (this.#printers.has(key)) {
       this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
       this.#logger.debug?.({ peer: key.slice(0, 12) }, 'LAN peer connected');
+      this.#keyDialFailures.delete(key);
       // Its dial slot is free: the next station waiting for a dial by key need not wait for a lookup.
       if (this.#dialledByKey.has(key)) this.#dialMissingByKey();
     }

@@ -12,7 +12,7 @@ import {
   unsyncedOfflineHolder,
 } from '../../shared/policy/offline-claim-rule.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
-import type { Clock } from '../../shared/ports/clock.ts';
+import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterProfile, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import type { CoordinatorClient } from '../coordinator-client.ts';
@@ -26,6 +26,11 @@ import type { OfflinePath } from './offline-path.ts';
 import { OrdersReplica } from './orders-replica.ts';
 import { OfflineReconciler } from './reconciler.ts';
 
+/**
+ * Peers' offline claims arriving within this long are reported once: a peer's log catching up after
+ * an outage brings its claims one after the other, and each report re-ranks every photo held.
+ */
+export const OFFLINE_CLAIM_REPORT_COALESCE_MS = 250;
 /** A printer not first in line to fetch new orders from the cloud gives its LAN peers this long. */
 export const ORDERS_LAN_GRACE_MS = 3_000;
 /** One cloud session fetching new orders gives up after this long (the next refresh tries again). */
@@ -134,17 +139,25 @@ export class OfflineRedemption extends Resource implements OfflinePath {
   /**
    * Calls `listener` when another printer's offline claim reaches this one: its order's photos no
    * longer await a print here (awaitingPrint), though the feed still says `paid`. Online claims
-   * reach the feed itself, and follow every redemption, so they are not reported. Returns the
-   * unsubscribe.
+   * reach the feed itself, and follow every redemption, so they are not reported. Claims arriving
+   * within OFFLINE_CLAIM_REPORT_COALESCE_MS are reported once. Returns the unsubscribe.
    */
   onOfflineClaim(listener: () => void): () => void {
     const claims = this.#claims;
     if (!claims) return () => {};
+    let pending: Timer | null = null;
     const onRecord = (seen: SeenClaimRecord) => {
-      if (seen.record.t === 'claim' && seen.record.mode !== 'online') listener();
+      if (seen.record.t !== 'claim' || seen.record.mode === 'online' || pending) return;
+      pending = this.#o.clock.setTimeout(() => {
+        pending = null;
+        listener();
+      }, OFFLINE_CLAIM_REPORT_COALESCE_MS);
     };
     claims.on('record', onRecord);
-    return () => claims.off('record', onRecord);
+    return () => {
+      pending?.cancel();
+      claims.off('record', onRecord);
+    };
   }
 
   /**
