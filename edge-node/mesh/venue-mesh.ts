@@ -76,10 +76,11 @@ export class VenueMesh extends EventEmitter {
   /** Paired stations dialled by key (#dialMissingByKey) whose dial is not over yet. */
   readonly #dialledByKey = new Set<string>();
   #keyDialCheck: Timer | null = null;
-  /** When each station was last dialled by key: the ones waiting longest go first. */
-  readonly #keyDialledAt = new Map<string, number>();
-  /** Dials by key that failed in a row, per station, since it was last connected (its back-off). */
-  readonly #keyDialFailures = new Map<string, number>();
+  /**
+   * Per station: when it was last dialled by key (the ones waiting longest go first) and how many
+   * of those dials failed in a row since it was last connected (its back-off).
+   */
+  readonly #keyDialHistory = new Map<string, { lastAt: number; failures: number }>();
   readonly #connections = new Map<string, SwarmConnection>();
   #topic: Buffer | null = null;
   #discovery: { refresh(opts?: object): Promise<unknown> } | null = null;
@@ -265,11 +266,7 @@ export class VenueMesh extends EventEmitter {
       if (!this.isAllowed(key)) conn.destroy();
     }
     for (const key of this.#dialledByKey) if (!this.#printers.has(key)) this.#letGoKeyDial(key, true);
-    for (const key of this.#keyDialledAt.keys()) {
-      if (this.#printers.has(key)) continue;
-      this.#keyDialledAt.delete(key);
-      this.#keyDialFailures.delete(key);
-    }
+    for (const key of this.#keyDialHistory.keys()) if (!this.#printers.has(key)) this.#keyDialHistory.delete(key);
     for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
     // A station paired since the last profile and not held on probation: look it up now, not at the
     // backed-off rediscovery.
@@ -299,15 +296,18 @@ export class VenueMesh extends EventEmitter {
       connected: (k) => this.#connections.has(k),
       busy: (k) => hasSwarmConnection(this.#swarm, k),
       dialledByKey: this.#dialledByKey,
-      lastDialledAt: (k) => this.#keyDialledAt.get(k),
-      failures: (k) => this.#keyDialFailures.get(k) ?? 0,
+      lastDialledAt: (k) => this.#keyDialHistory.get(k)?.lastAt,
+      failures: (k) => this.#keyDialHistory.get(k)?.failures ?? 0,
       now: this.#clock.now(),
     });
     for (const key of plan.letGo) this.#letGoKeyDial(key, false);
-    for (const key of plan.failed) this.#keyDialFailures.set(key, (this.#keyDialFailures.get(key) ?? 0) + 1);
+    for (const key of plan.failed) this.#keyDialHistory.get(key)!.failures++;
     for (const key of plan.dial) {
       this.#dialledByKey.add(key);
-      this.#keyDialledAt.set(key, this.#clock.now());
+      this.#keyDialHistory.set(key, {
+        lastAt: this.#clock.now(),
+        failures: this.#keyDialHistory.get(key)?.failures ?? 0,
+      });
       redialPeer(this.#swarm, key, () => this.#discovery !== null && this.#dialledByKey.has(key));
     }
     if (this.#dialledByKey.size > 0) {
@@ -487,7 +487,8 @@ export class VenueMesh extends EventEmitter {
     if (this.#printers.has(key)) {
       this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
       this.#logger.debug?.({ peer: key.slice(0, 12) }, 'LAN peer connected');
-      this.#keyDialFailures.delete(key);
+      const history = this.#keyDialHistory.get(key);
+      if (history) history.failures = 0;
       // Its dial slot is free: the next station waiting for a dial by key need not wait for a lookup.
       if (this.#dialledByKey.has(key)) this.#dialMissingByKey();
     }
