@@ -173,15 +173,24 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     const claims = this.#claims;
     if (!claims) return awaiting;
     const paired = this.#paired();
-    const taken = (o: { orderId: string; paidAt: number }) =>
-      // Every printer's offline work counts, this one's too: no `self` to leave out.
-      unsyncedOfflineHolder({
-        self: '',
-        paired,
-        records: claims.recordsFor(o.orderId),
-        paidAt: o.paidAt,
-        now: this.#o.clock.now(),
-      }) !== null;
+    // An order holding several photos is asked about once per photo: answer each order once per view.
+    const answers = new Map<string, boolean>();
+    const taken = (o: { orderId: string; paidAt: number }) => {
+      let answer = answers.get(o.orderId);
+      if (answer === undefined) {
+        // Every printer's offline work counts, this one's too: no `self` to leave out.
+        answer =
+          unsyncedOfflineHolder({
+            self: '',
+            paired,
+            records: claims.recordsFor(o.orderId),
+            paidAt: o.paidAt,
+            now: this.#o.clock.now(),
+          }) !== null;
+        answers.set(o.orderId, answer);
+      }
+      return answer;
+    };
     return { paidAt: (imageId) => awaiting.paidAt(imageId, taken) };
   }
 
