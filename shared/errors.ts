@@ -373,6 +373,10 @@ export const ERRORS = {
   },
   invalid_rate_limit: { status: 400, message: 'A bandwidth cap must be > 0 bytes/s (Infinity = uncapped).' },
   invalid_max_printers: { status: 400, message: 'The number of printers is out of range.' },
+  invalid_prerender_assignment: {
+    status: 400,
+    message: 'The number of stations that render each order ahead must be a whole number of at least 1.',
+  },
   invalid_netns_id: { status: 400, message: 'A namespace id is 1–8 lower-case letters or digits.' },
   invalid_time_compression: { status: 400, message: 'The time compression is out of range.' },
   invalid_wan_rate: { status: 400, message: 'The WAN rate must be > 0 bytes/s.' },

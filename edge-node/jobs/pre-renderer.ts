@@ -5,8 +5,9 @@
  * It yields to everything that matters more: it renders only while no redemption or on-demand fetch
  * runs and no replicated bytes arrived for `PRERENDER_QUIET_MS` (replication keeps the venue in sync;
  * a raster is a nicety), one photo at a time, only photos fans have paid for and not printed yet
- * (awaiting-print.ts; the most recently paid first), at most as many as the printer's raster cache
- * keeps. A fan redeems only a paid order, after walking to a printer, so a photo nobody bought
+ * (awaiting-print.ts; the most recently paid first; at a venue of many stations only the orders
+ * this one renders ahead, shared/policy/prerender-stations.ts), at most as many as the printer's
+ * raster cache keeps. A fan redeems only a paid order, after walking to a printer, so a photo nobody bought
  * would be rendered for nothing, on every printer of the venue. Between two fans it goes on as soon
  * as the first one's prints are out (`nudge()`): the next fan's photo may be the one it renders, and
  * one render (~70 ms) in flight costs a fan who scans meanwhile far less than rendering his photo at

@@ -50,16 +50,17 @@ export class AwaitingPrint {
 
   /**
    * When the newest paid order holding this photo was paid (epoch ms); undefined: nobody awaits it.
-   * Orders `taken` says a printer has already claimed are left out: the feed says `paid` until the
-   * coordinator hears of a claim, which takes a second online and a whole outage offline.
+   * Orders `leftOut` names are not counted: those a printer has already claimed (the feed says
+   * `paid` until the coordinator hears of a claim, which takes a second online and a whole outage
+   * offline) and those other stations render ahead (PreRenderAssignment).
    */
-  paidAt(imageId: string, taken?: (order: { orderId: string; paidAt: number }) => boolean): number | undefined {
+  paidAt(imageId: string, leftOut?: (order: { orderId: string; paidAt: number }) => boolean): number | undefined {
     const keys = this.#byImage.get(imageId);
     if (!keys) return undefined;
     let newest: number | undefined;
     for (const key of keys) {
       const order = this.#orders.get(key)!;
-      if (taken?.(order)) continue;
+      if (leftOut?.(order)) continue;
       newest = Math.max(newest ?? Number.NEGATIVE_INFINITY, order.paidAt);
     }
     return newest;

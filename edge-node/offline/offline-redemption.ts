@@ -12,6 +12,7 @@ import {
   unsyncedOfflineHolder,
 } from '../../shared/policy/offline-claim-rule.ts';
 import { expandPrintUnits } from '../../shared/policy/order-state.ts';
+import { PreRenderAssignment } from '../../shared/policy/prerender-stations.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import type { PrinterProfile, RedeemJob } from '../../shared/protocol/printer-api.ts';
@@ -161,37 +162,40 @@ export class OfflineRedemption extends Resource implements OfflinePath {
   }
 
   /**
-   * The photos fans have paid for and not printed yet: the orders feed's `paid` orders, less those a
-   * printer of the venue claimed or printed while the coordinator was out of reach and has not
-   * reported yet (the feed says `paid` until it does; online claims reach the feed within a second,
-   * and a claim the coordinator releases puts the order back to `paid` there). Null without the
-   * venue's orders feed.
+   * The photos fans have paid for and not printed yet, among the orders this station renders ahead
+   * (PreRenderAssignment: a few of the venue's stations per order): the orders feed's `paid` orders,
+   * less those a printer of the venue claimed or printed while the coordinator was out of reach and
+   * has not reported yet (the feed says `paid` until it does; online claims reach the feed within a
+   * second, and a claim the coordinator releases puts the order back to `paid` there). Null without
+   * the venue's orders feed.
    */
   async awaitingPrint(): Promise<PaidPhotos | null> {
     const awaiting = await this.#orders?.awaitingPrint();
     if (!awaiting) return null;
     const claims = this.#claims;
-    if (!claims) return awaiting;
     const paired = this.#paired();
+    const assignment = new PreRenderAssignment(this.selfKey, paired);
     // An order holding several photos is asked about once per photo: answer each order once per view.
     const answers = new Map<string, boolean>();
-    const taken = (o: { orderId: string; paidAt: number }) => {
+    const leftOut = (o: { orderId: string; paidAt: number }) => {
       let answer = answers.get(o.orderId);
       if (answer === undefined) {
-        // Every printer's offline work counts, this one's too: no `self` to leave out.
         answer =
-          unsyncedOfflineHolder({
-            self: '',
-            paired,
-            records: claims.recordsFor(o.orderId),
-            paidAt: o.paidAt,
-            now: this.#o.clock.now(),
-          }) !== null;
+          !assignment.rendersHere(o.orderId) ||
+          // Every printer's offline work counts, this one's too: no `self` to leave out.
+          (claims !== null &&
+            unsyncedOfflineHolder({
+              self: '',
+              paired,
+              records: claims.recordsFor(o.orderId),
+              paidAt: o.paidAt,
+              now: this.#o.clock.now(),
+            }) !== null);
         answers.set(o.orderId, answer);
       }
       return answer;
     };
-    return { paidAt: (imageId) => awaiting.paidAt(imageId, taken) };
+    return { paidAt: (imageId) => awaiting.paidAt(imageId, leftOut) };
   }
 
   /** A new profile: new peers to follow; new orders to fetch if the LAN does not bring them. */
