@@ -1,9 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Corestore from 'corestore';
+import type Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import { systemClock } from '../shared/ports/clock.ts';
+import { MeshedStores } from './fixtures/meshed-stores.ts';
 
 /**
  * `npm run bench:fanout`: what one small append (a claims-log record, an orders-feed entry) costs
@@ -39,15 +37,9 @@ function dbGets(store: Corestore): number {
 }
 
 async function measure(size: number): Promise<FanoutResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'vpm-bench-fanout-'));
-  const stores: Corestore[] = [];
-  const streams: Array<{ destroy: () => void }> = [];
+  const mesh = await MeshedStores.open(size, 'vpm-bench-fanout-');
   try {
-    for (let i = 0; i < size; i++) {
-      const store = new Corestore(join(dir, `printer-${i}`));
-      await store.ready();
-      stores.push(store);
-    }
+    const { stores } = mesh;
     const log = stores[0]!.get({ name: 'claims-log' });
     await log.ready();
     const followers: Hypercore[] = [];
@@ -57,14 +49,7 @@ async function measure(size: number): Promise<FanoutResult> {
       core.download({ start: 0, end: -1 });
       followers.push(core);
     }
-    for (let i = 0; i < size; i++) {
-      for (let j = i + 1; j < size; j++) {
-        const a = stores[i]!.replicate(true);
-        const b = stores[j]!.replicate(false);
-        a.pipe(b).pipe(a);
-        streams.push(a, b);
-      }
-    }
+    mesh.connectAll();
     await clock.sleep(SETTLE_MS);
     const readsBefore = followers.reduce((n, _, k) => n + dbGets(stores[k + 1]!), 0);
     const cpuBefore = process.cpuUsage();
@@ -86,9 +71,7 @@ async function measure(size: number): Promise<FanoutResult> {
       cpuMsPerAppendPerStore: Number(((cpu.user + cpu.system) / 1000 / APPENDS / size).toFixed(2)),
     };
   } finally {
-    for (const s of streams) s.destroy();
-    for (const store of stores.reverse()) await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await mesh.close();
   }
 }
 
