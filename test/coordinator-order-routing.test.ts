@@ -1,5 +1,6 @@
 import test from 'ava';
 import { ROUTING_REPORT_FRESH_MS, ROUTING_SNAPSHOT_MS } from '../coordinator/services/order-routing.ts';
+import { PRERENDER_STATIONS_PER_ORDER, PreRenderAssignment } from '../shared/policy/prerender-stations.ts';
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
 import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import { createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
@@ -81,6 +82,40 @@ test('order routing: the shortest queue among the printers holding the photos; s
   t.deepEqual(stale.stations, []);
   t.is(stale.text, null);
   await h.http.get('/api/orders/nope/routing').expect(404);
+});
+
+test('at a venue of many printers, of equally idle ones the page sends the fan to one that renders the order ahead', async (t) => {
+  const h = await createHarness();
+  t.teardown(() => h.close());
+  const count = PRERENDER_STATIONS_PER_ORDER + 4;
+  const { event, images, printers } = await seedVenue(h, { images: 1, printers: count });
+  const { orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 1 }]);
+  // The edge nodes' own answer: the venue's paired printers, each order at PRERENDER_STATIONS_PER_ORDER.
+  const renderers = new PreRenderAssignment(printers.map((p) => p.id)).renderersOf(orderId);
+  t.is(renderers.size, PRERENDER_STATIONS_PER_ORDER);
+  for (const p of printers) {
+    await printerCall(h, p, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] }).expect(
+      204,
+    );
+    const queue: StationQueueReport = {
+      id: p.id,
+      // Names put the printers that do not render this order first: by name alone they would be offered.
+      name: `${renderers.has(p.id) ? 'Rendering' : 'Idle'} ${p.id.slice(0, 8)}`,
+      queueWorkSeconds: 0,
+      unitsWaiting: 0,
+      secondsPerPrint: 10,
+      workingPrinters: 1,
+      canPrint: true,
+      position: null,
+      at: h.clock.now(),
+    };
+    await printerCall(h, p, 'put', '/api/printer/status', report(queue)).expect(204);
+  }
+  const view = (await h.http.get(`/api/orders/${orderId}/routing`).expect(200)).body;
+  const offered: string[] = view.stations.map((s: { id: string }) => s.id);
+  t.is(offered.length, 3);
+  for (const id of offered) t.true(renderers.has(id), `${id} renders the order ahead`);
+  t.regex(view.text, /^Go to Rendering /);
 });
 
 test('a renewal in the same millisecond as the claim does not queue the order for the feed again', async (t) => {

@@ -86,6 +86,20 @@ test('ties within a second go to the nearer station; a clearly shorter queue bea
   t.is(shorter?.etaSeconds, 50);
 });
 
+test('of stations as soon and as near, the one that rendered the photos ahead comes first; a sooner one still wins', (t) => {
+  const idle = rankStations([station('1'), station('2', { rendersAhead: true }), station('3')], 1);
+  t.deepEqual(
+    idle.map((o) => o.id),
+    ['2', '1', '3'],
+  );
+  // Within the one-second tie the sooner estimate still goes first: a render costs less than that.
+  const sooner = rankStations([station('1', { queueWorkSeconds: 0.5, rendersAhead: true }), station('2')], 1);
+  t.deepEqual(
+    sooner.map((o) => o.id),
+    ['2', '1'],
+  );
+});
+
 test('a kiosk with a long queue suggests a shorter one only when the saving is worth the walk', (t) => {
   const here = station('here', { queueWorkSeconds: 300 });
   const next = station('next', { queueWorkSeconds: 0, travelSeconds: 20 });

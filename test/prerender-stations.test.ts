@@ -23,27 +23,33 @@ const K = PRERENDER_STATIONS_PER_ORDER;
 const stationIds = (n: number) => Array.from({ length: n }, (_, i) => `station-${i}`);
 const orderIds = (n: number) => Array.from({ length: n }, (_, i) => `order-${i}`);
 
-/** How many stations render each order, every station deciding for itself. */
+/** How many stations render each order, every station deciding for itself (as the edge nodes do). */
 function renderersPerOrder(stations: string[], orders: string[]): number[] {
-  const views = stations.map((s) => new PreRenderAssignment(s, stations));
-  return orders.map((o) => views.filter((v) => v.rendersHere(o)).length);
+  const view = new PreRenderAssignment(stations);
+  return orders.map((o) => stations.filter((s) => view.rendersAt(o, s)).length);
 }
 
 test(`a venue of ${K} stations or fewer renders every order at every station`, (t) => {
   const stations = stationIds(K);
   t.true(renderersPerOrder(stations, orderIds(50)).every((n) => n === K));
-  t.true(new PreRenderAssignment('alone', []).rendersHere('order-1'));
+  t.true(new PreRenderAssignment(['alone']).rendersAt('order-1', 'alone'));
+  t.true(
+    new PreRenderAssignment(stationIds(100)).rendersAt('order-1', 'not-paired-yet'),
+    'a stranger to the view renders all',
+  );
 });
 
 test(`a stadium of 500 stations renders each order at exactly ${K}, spread evenly, whatever the list's order`, (t) => {
   const stations = stationIds(500);
   const orders = orderIds(1_000);
   t.true(renderersPerOrder(stations, orders).every((n) => n === K));
+  // The whole venue's answer (the order page's) names the same stations each decides for itself.
+  const venue = new PreRenderAssignment(stations);
+  for (const o of orders.slice(0, 50)) {
+    t.deepEqual([...venue.renderersOf(o)].sort(), stations.filter((s) => venue.rendersAt(o, s)).sort());
+  }
   // Each station's share: K/N of the orders (32 of 1,000), within binomial noise.
-  const loads = stations.map((s) => {
-    const a = new PreRenderAssignment(s, stations);
-    return orders.filter((o) => a.rendersHere(o)).length;
-  });
+  const loads = stations.map((s) => orders.filter((o) => venue.rendersAt(o, s)).length);
   const mean = (orders.length * K) / stations.length;
   t.is(
     loads.reduce((x, y) => x + y, 0),
@@ -54,20 +60,17 @@ test(`a stadium of 500 stations renders each order at exactly ${K}, spread evenl
   const binomialSd = Math.sqrt(mean * (1 - K / stations.length));
   t.true(sd < 1.2 * binomialSd, `sd ${sd.toFixed(2)} against ${binomialSd.toFixed(2)}`);
   t.true(Math.min(...loads) > 0, 'every station renders some');
-  // The list's order, duplicates and self in it change nothing.
-  const shuffled = [...stations].reverse().concat(stations.slice(0, 10));
-  const a = new PreRenderAssignment('station-7', stations);
-  const b = new PreRenderAssignment('station-7', shuffled);
-  t.is(b.stations, 500);
-  t.true(orders.every((o) => a.rendersHere(o) === b.rendersHere(o)));
+  // The list's order and duplicates in it change nothing.
+  const shuffled = new PreRenderAssignment([...stations].reverse().concat(stations.slice(0, 10)));
+  t.is(shuffled.stations, 500);
+  t.true(orders.every((o) => venue.rendersAt(o, 'station-7') === shuffled.rendersAt(o, 'station-7')));
 });
 
 test('a station that leaves moves only its own orders, each to one other station', (t) => {
   const stations = stationIds(100);
   const gone = 'station-42';
   const after = stations.filter((s) => s !== gone);
-  const renderers = (members: string[], o: string) =>
-    members.filter((s) => new PreRenderAssignment(s, members).rendersHere(o));
+  const renderers = (members: string[], o: string) => [...new PreRenderAssignment(members).renderersOf(o)].sort();
   let moved = 0;
   for (const o of orderIds(200)) {
     const before = renderers(stations, o);
@@ -86,7 +89,7 @@ test('a station that leaves moves only its own orders, each to one other station
 
 test('stations per order must be a whole number ≥ 1', (t) => {
   for (const bad of [0, 1.5, Number.NaN]) {
-    const e = t.throws(() => new PreRenderAssignment('a', ['b'], bad), { instanceOf: AppError });
+    const e = t.throws(() => new PreRenderAssignment(['a', 'b'], bad), { instanceOf: AppError });
     t.is(e?.code, 'invalid_prerender_assignment');
   }
 });
@@ -152,8 +155,8 @@ test("the edge node's photos awaiting print hold only the orders it renders ahea
 
   // The venue grows to 200 stations: this one renders its own orders only.
   peers = stationIds(199);
-  const own = new PreRenderAssignment(self, [self, ...peers]);
-  const expected = orders.filter((o) => own.rendersHere(o.id)).map((o) => `img-${o.id.slice('order-'.length)}`);
+  const view = new PreRenderAssignment([self, ...peers]);
+  const expected = orders.filter((o) => view.rendersAt(o.id, self)).map((o) => `img-${o.id.slice('order-'.length)}`);
   const now = await awaited();
   t.true(expected.length > 0);
   t.deepEqual(now, expected);

@@ -5,6 +5,7 @@
  * own (shared/policy/queue-routing.ts), so page and kiosks agree.
  */
 import { AppError } from '../../shared/errors.ts';
+import { PreRenderAssignment } from '../../shared/policy/prerender-stations.ts';
 import { formatEta, type RouteCandidate, type RouteOption, rankStations } from '../../shared/policy/queue-routing.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type StationQueueReport, stationQueueSchema } from '../../shared/protocol/station-queue.ts';
@@ -45,6 +46,8 @@ interface VenueSnapshot {
   at: number;
   queues: StationQueueReport[];
   held: Map<string, HeldImage>;
+  /** Which stations render which order ahead, over the venue's paired printers as they see it. */
+  preRender: PreRenderAssignment;
 }
 
 export class OrderRouting {
@@ -65,11 +68,13 @@ export class OrderRouting {
       this.#snapshot(order, now),
       Promise.all([...new Set(order.items.map((i) => i.imageId))].map((id) => store.getImage(id))),
     ]);
+    const renderers = snapshot.preRender.renderersOf(order.id);
     const candidates: RouteCandidate[] = snapshot.queues.map((queue) => {
       const holds = snapshot.held.get(queue.id);
       const holdsPhotos = holds !== undefined && wanted.every((image) => image !== null && holds(image));
-      // The fan's position is unknown on the phone: queues decide, names break ties.
-      return { ...queue, holdsPhotos, travelSeconds: 0 };
+      // The fan's position is unknown on the phone: queues decide; of equal ones, a station that
+      // rendered the order ahead, then the name.
+      return { ...queue, holdsPhotos, rendersAhead: renderers.has(queue.id), travelSeconds: 0 };
     });
     const stations = rankStations(candidates, order.unitCount - order.printedCount).slice(0, ORDER_ROUTE_OPTIONS);
     const best = stations[0];
@@ -102,7 +107,12 @@ export class OrderRouting {
         const queue = reportedQueue(r.report);
         if (queue && queue.id === r.printerId) queues.push(queue);
       }
-      return { at: now, queues, held: new Map(holdings.map((h) => [h.printerId, heldImages(h)])) };
+      return {
+        at: now,
+        queues,
+        held: new Map(holdings.map((h) => [h.printerId, heldImages(h)])),
+        preRender: new PreRenderAssignment(live),
+      };
     })();
     this.#snapshots.set(key, reading);
     // A failed read is not kept: the next request reads again.

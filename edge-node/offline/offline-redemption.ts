@@ -174,14 +174,14 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     if (!awaiting) return null;
     const claims = this.#claims;
     const paired = this.#paired();
-    const assignment = new PreRenderAssignment(this.selfKey, paired);
+    const assignment = new PreRenderAssignment(paired);
     // An order holding several photos is asked about once per photo: answer each order once per view.
     const answers = new Map<string, boolean>();
     const leftOut = (o: { orderId: string; paidAt: number }) => {
       let answer = answers.get(o.orderId);
       if (answer === undefined) {
         answer =
-          !assignment.rendersHere(o.orderId) ||
+          !assignment.rendersAt(o.orderId, this.selfKey) ||
           // Every printer's offline work counts, this one's too: no `self` to leave out.
           (claims !== null &&
             unsyncedOfflineHolder({

@@ -24,45 +24,71 @@ import { combine32, hashString32 } from './hash32.ts';
  */
 export const PRERENDER_STATIONS_PER_ORDER = 16;
 
-/** The pre-render assignment for one membership (the venue's paired stations, self included). */
+/**
+ * The pre-render assignment for one membership (the venue's paired stations). Build one per
+ * membership change and reuse it: each station's key is hashed once.
+ */
 export class PreRenderAssignment {
-  readonly #self: number;
-  readonly #others: Uint32Array;
+  readonly #ids: string[];
+  readonly #hashes: Uint32Array;
+  readonly #index = new Map<string, number>();
   readonly #perOrder: number;
 
-  constructor(self: string, stations: Iterable<string>, perOrder: number = PRERENDER_STATIONS_PER_ORDER) {
+  constructor(stations: Iterable<string>, perOrder: number = PRERENDER_STATIONS_PER_ORDER) {
     if (!(Number.isInteger(perOrder) && perOrder >= 1)) {
       throw new AppError(
         'invalid_prerender_assignment',
         `stations per order must be a whole number ≥ 1, got ${perOrder}`,
       );
     }
-    this.#self = hashString32(self);
-    const others = new Set(stations);
-    others.delete(self);
-    this.#others = Uint32Array.from([...others], (s) => hashString32(s));
+    this.#ids = [...new Set(stations)];
+    this.#hashes = Uint32Array.from(this.#ids, (s) => hashString32(s));
+    for (const [i, id] of this.#ids.entries()) this.#index.set(id, i);
     this.#perOrder = perOrder;
   }
 
-  /** Stations in the venue, self included. */
+  /** Stations in the venue. */
   get stations(): number {
-    return this.#others.length + 1;
+    return this.#ids.length;
   }
 
-  /** Whether this station is among the `perOrder` that render the order's photos ahead. */
-  rendersHere(orderId: string): boolean {
-    if (this.#others.length < this.#perOrder) return true;
+  /**
+   * Whether `station` is among the `perOrder` that render the order's photos ahead. A station not
+   * in the membership (not paired yet as far as this view knows) renders everything: it must not
+   * leave orders unrendered on a guess.
+   */
+  rendersAt(orderId: string, station: string): boolean {
+    const at = this.#index.get(station);
+    if (at === undefined || this.#ids.length <= this.#perOrder) return true;
     const order = hashString32(orderId);
-    const own = combine32(order, this.#self);
+    const own = this.#hashes[at]!;
+    const ownWeight = combine32(order, own);
     let above = 0;
-    for (const other of this.#others) {
-      const w = combine32(order, other);
-      // Ties (1 in 2^32) go to the lower station hash, the same answer at every station.
-      if (w > own || (w === own && other < this.#self)) {
+    for (let i = 0; i < this.#hashes.length; i++) {
+      if (i === at) continue;
+      if (outranks(combine32(order, this.#hashes[i]!), this.#hashes[i]!, ownWeight, own)) {
         above++;
         if (above >= this.#perOrder) return false;
       }
     }
     return true;
   }
+
+  /** The stations that render the order's photos ahead (every station when the venue is small enough). */
+  renderersOf(orderId: string): Set<string> {
+    if (this.#ids.length <= this.#perOrder) return new Set(this.#ids);
+    const order = hashString32(orderId);
+    const ranked = this.#ids.map((id, i) => ({
+      id,
+      hash: this.#hashes[i]!,
+      weight: combine32(order, this.#hashes[i]!),
+    }));
+    ranked.sort((a, b) => (outranks(a.weight, a.hash, b.weight, b.hash) ? -1 : 1));
+    return new Set(ranked.slice(0, this.#perOrder).map((r) => r.id));
+  }
+}
+
+/** Higher weight first; a tie (1 in 2^32) goes to the lower station hash, the same answer at every station. */
+function outranks(weightA: number, hashA: number, weightB: number, hashB: number): boolean {
+  return weightA > weightB || (weightA === weightB && hashA < hashB);
 }

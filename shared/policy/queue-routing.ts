@@ -45,6 +45,11 @@ export interface StationQueue {
 export interface RouteCandidate extends StationQueue {
   /** Holds every photo of the fan's order whole (from its have-list). */
   holdsPhotos: boolean;
+  /**
+   * Renders the fan's order ahead (shared/policy/prerender-stations.ts): of two stations as soon and
+   * as near, the fan is sent to the one whose print needs no render at the scan. Unknown: false.
+   */
+  rendersAhead?: boolean;
   /** Seconds to walk there from where the fan is (0 for the station the fan stands at, or unknown). */
   travelSeconds: number;
 }
@@ -103,12 +108,14 @@ export function isBetterRoute(etaA: number, travelA: number, etaB: number, trave
 
 /**
  * Every station that can print, best first: holders of the fan's photos (if any station holds them
- * all), by estimate, ties by distance, then by name. Stations that cannot print are left out.
+ * all), by estimate, ties by distance, then the sooner estimate, then one that rendered the fan's
+ * photos ahead, then by name. Stations that cannot print are left out.
  */
 export function rankStations(candidates: readonly RouteCandidate[], ownUnits: number): RouteOption[] {
   const working = candidates.filter((c) => c.canPrint && c.workingPrinters > 0);
   const holders = working.filter((c) => c.holdsPhotos);
   const pool = holders.length > 0 ? holders : working;
+  const ahead = new Set(pool.filter((c) => c.rendersAhead).map((c) => c.id));
   const options = pool.map((c) => ({
     id: c.id,
     name: c.name,
@@ -125,7 +132,11 @@ export function rankStations(candidates: readonly RouteCandidate[], ownUnits: nu
   options.sort((a, b) => {
     if (isBetterRoute(a.etaSeconds, a.travelSeconds, b.etaSeconds, b.travelSeconds)) return -1;
     if (isBetterRoute(b.etaSeconds, b.travelSeconds, a.etaSeconds, a.travelSeconds)) return 1;
-    return a.etaSeconds - b.etaSeconds || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return (
+      a.etaSeconds - b.etaSeconds ||
+      Number(ahead.has(b.id)) - Number(ahead.has(a.id)) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    );
   });
   return options;
 }
