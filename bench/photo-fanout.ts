@@ -18,13 +18,19 @@ import { MeshedStores } from './fixtures/meshed-stores.ts';
  *  - messagesPerBlockPerFollower: Hypercore wire messages sent and received per block per follower
  *    (its replicator's own counters), with the `range` announcements apart;
  *  - readsPerBlockPerFollower: RocksDB gets per block per follower;
- *  - sourceShare: the share of blocks the source itself sent (1 = every follower took every block
- *    from the source).
+ *  - sourceShare: data messages the source itself sent ÷ blocks the followers received (about 1 =
+ *    every follower took every block from the source; upgrade-only messages count too).
  * Last stdout line: one JSON object. In-process pipes leave out the transport (UDX), which costs the
  * same per byte at any venue size.
  */
 const SIZES = (process.env.BENCH_PHOTO_FANOUT_SIZES ?? '3,6,11,21,41').split(',').map(Number);
 const PHOTOS = Number(process.env.BENCH_PHOTO_FANOUT_PHOTOS ?? 4);
+if (!SIZES.every((n) => Number.isInteger(n) && n >= 2) || !(Number.isInteger(PHOTOS) && PHOTOS >= 1)) {
+  process.stderr.write(
+    'BENCH_PHOTO_FANOUT_SIZES must list whole numbers ≥ 2 (a source and a follower), BENCH_PHOTO_FANOUT_PHOTOS ≥ 1\n',
+  );
+  process.exit(2);
+}
 const BLOCK_BYTES = 64 * 1024;
 /** A 5 MB master in 64 KiB blocks, as the feed stores it. */
 const BLOCKS_PER_PHOTO = 80;
@@ -85,11 +91,14 @@ async function measure(size: number): Promise<PhotoFanoutResult> {
     const all = () => sumWire(followers, () => true);
     const ranges = () => sumWire(followers, (n) => n === 'wireRange');
     const reads = () => followers.reduce((n, _, k) => n + dbGets(stores[k + 1]), 0);
+    // Made before the CPU is counted: the photos' bytes are not replication.
+    const photos = Array.from({ length: PHOTOS }, () =>
+      Array.from({ length: BLOCKS_PER_PHOTO }, () => randomBytes(BLOCK_BYTES)),
+    );
     const before = { all: all(), ranges: ranges(), reads: reads(), sent: wire(source).wireData!.tx };
     const cpuBefore = process.cpuUsage();
     const started = clock.now();
-    for (let p = 0; p < PHOTOS; p++) {
-      const blocks = Array.from({ length: BLOCKS_PER_PHOTO }, () => randomBytes(BLOCK_BYTES));
+    for (const blocks of photos) {
       await source.append(blocks);
       await clock.sleep(PHOTO_GAP_MS);
     }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { AppError } from '../shared/errors.ts';
 import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
 import { calibrateScenarioCpu, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
 import { buildWorkload, withPublicationTimes } from '../sim/model/workload.ts';
@@ -15,8 +16,8 @@ import { meanBatchCompleteSeconds } from '../sim/stats.ts';
  * (issue #4 item 7: within 15 %). The model runs after the emulation and publishes each photo when
  * the emulation's coordinator did (the photographer's uploads take seconds there), so that batch
  * completion counts from the same moments in both; the scenario's own timing is reported beside it.
- * A third model run is given the CPU per MB the emulation's printers measured in the same run
- * instead of the scenario's stated figure (`calibrated*` fields): the host's CPU moves between days
+ * A third model run charges its printers the CPU per MB the emulation's printers measured in the
+ * same run instead of the scenario's stated figure (`calibrated*` fields): the host's CPU moves between days
  * and the stated figure cannot follow it, so the calibrated row tells a wrong model from a slow day.
  * One JSON line per run, then a last line with the verdict; exit code 1 when a figure differs by
  * more than the tolerance.
@@ -76,12 +77,19 @@ function scenarioCpuMsPerMb(run: StrategyRun): number {
   return statedCpuMsPerMb(scenario.venue.printerModels[scenario.venue.printers[0]!.model]!, servedShare(run));
 }
 
-/** Emulated batch completion ÷ the calibrated model's bound for the same batch (same photos, same publication). */
+/** The slowest emulated batch ÷ the calibrated model's bound for the same batch (same photos, same publication). */
 function slowestCalibratedBoundRatio(emulated: StrategyRun, calibrated: StrategyRun): number {
-  return emulated.batches.reduce((m, b, i) => {
-    const bound = calibrated.batches[i]?.boundSeconds ?? b.boundSeconds;
-    return Math.max(m, (b.completeSeconds ?? Number.POSITIVE_INFINITY) / Math.max(bound, 1e-9));
-  }, 0);
+  if (calibrated.batches.length !== emulated.batches.length) {
+    throw new AppError('invalid_scenario', 'the calibrated model and the emulation have different batches');
+  }
+  return emulated.batches.reduce(
+    (m, b, i) =>
+      Math.max(
+        m,
+        (b.completeSeconds ?? Number.POSITIVE_INFINITY) / Math.max(calibrated.batches[i]!.boundSeconds, 1e-9),
+      ),
+    0,
+  );
 }
 
 /** Issue #16: model vs emulation within 25 % on mean batch completion. */
@@ -190,12 +198,11 @@ for (const strategy of STRATEGIES) {
     const measuredMsPerMb = measured?.edgeCpuMsPerMbReplicating ?? 0;
     let calibrated: Calibrated | null = null;
     if (measured && measuredMsPerMb > 0) {
-      const c = calibrateScenarioCpu(scenario, measuredMsPerMb, servedShare(emulated));
+      const c = calibrateScenarioCpu(scenario, measuredMsPerMb);
+      // The workload does not depend on the printers' CPU: the same photos at the same moments.
       calibrated = {
         factor: c.factor,
-        run: runModel(c.scenario, strategy, seed, {
-          workload: withPublicationTimes(buildWorkload(c.scenario, seed), measured.publishedAtS),
-        }),
+        run: runModel(c.scenario, strategy, seed, { workload: withPublicationTimes(workload, measured.publishedAtS) }),
       };
     }
     if (OUT_DIR) {

@@ -5,6 +5,7 @@ import {
   expectedWaitSeconds,
   formatEta,
   nearestWorkingStation,
+  RENDER_AT_SCAN_SECONDS,
   type RouteCandidate,
   rankStations,
   SUGGEST_LONG_QUEUE_SECONDS,
@@ -86,17 +87,36 @@ test('ties within a second go to the nearer station; a clearly shorter queue bea
   t.is(shorter?.etaSeconds, 50);
 });
 
-test('of stations as soon and as near, the one that rendered the photos ahead comes first; a sooner one still wins', (t) => {
-  const idle = rankStations([station('1'), station('2', { rendersAhead: true }), station('3')], 1);
-  t.deepEqual(
-    idle.map((o) => o.id),
-    ['2', '1', '3'],
+test('a station that did not render the photos ahead counts the render at the scan; unknown counts none', (t) => {
+  const idle = rankStations(
+    [station('1', { rendersAhead: false }), station('2', { rendersAhead: true }), station('3')],
+    1,
   );
-  // Within the one-second tie the sooner estimate still goes first: a render costs less than that.
-  const sooner = rankStations([station('1', { queueWorkSeconds: 0.5, rendersAhead: true }), station('2')], 1);
+  t.deepEqual(
+    idle.map((o) => [o.id, o.etaSeconds]),
+    [
+      ['2', 10],
+      ['3', 10],
+      ['1', 10 + RENDER_AT_SCAN_SECONDS],
+    ],
+  );
+  // Sooner by more than a render: the station that must render still goes first.
+  const sooner = rankStations(
+    [station('1', { queueWorkSeconds: 0.5, rendersAhead: true }), station('2', { rendersAhead: false })],
+    1,
+  );
   t.deepEqual(
     sooner.map((o) => o.id),
     ['2', '1'],
+  );
+  // Sooner by less than a render: the one that rendered ahead wins.
+  const close = rankStations(
+    [station('1', { queueWorkSeconds: 0.1, rendersAhead: true }), station('2', { rendersAhead: false })],
+    1,
+  );
+  t.deepEqual(
+    close.map((o) => o.id),
+    ['1', '2'],
   );
 });
 

@@ -9,10 +9,16 @@
  * a fan who walks for a minute finds his render evicted anyway. Giving each order to a few stations
  * makes those renders last: each station sees K/N of the sales, and its cache holds minutes of them.
  *
- * How: rendezvous (highest-random-weight) hashing of the order id over the venue's paired stations,
- * as responsibility.ts does for cloud pulls. Every station computes the same K from the same
- * membership without talking; a station that leaves moves only its own orders. A venue of K
- * stations or fewer renders every order everywhere, as before.
+ * How: rendezvous (highest-random-weight) hashing of the order id over the venue's paired stations
+ * (the hashing responsibility.ts uses for cloud pulls). Every station, and the coordinator's order
+ * page, computes the same K from the same membership without talking; a station unpaired or revoked
+ * moves only its own orders. A venue of K stations or fewer renders every order everywhere, as before.
+ *
+ * Paired, not online: the order page must name the same stations the stations themselves chose, and
+ * only the pairing is known alike to both (who is online differs between views and by the second).
+ * The cost: a paired station that is switched off takes its share of orders and renders none of
+ * them, so at a venue with spares fewer than K stations render an order; its fans' photos are
+ * rendered at the scan, while the claim is on its way (scan-warm-up.ts).
  */
 import { AppError } from '../errors.ts';
 import { combine32, hashString32 } from './hash32.ts';
@@ -25,8 +31,8 @@ import { combine32, hashString32 } from './hash32.ts';
 export const PRERENDER_STATIONS_PER_ORDER = 16;
 
 /**
- * The pre-render assignment for one membership (the venue's paired stations). Build one per
- * membership change and reuse it: each station's key is hashed once.
+ * The pre-render assignment for one membership (the venue's paired stations): each station's key is
+ * hashed once per assignment, then each order costs one pass over them.
  */
 export class PreRenderAssignment {
   readonly #ids: string[];
@@ -61,12 +67,11 @@ export class PreRenderAssignment {
     const at = this.#index.get(station);
     if (at === undefined || this.#ids.length <= this.#perOrder) return true;
     const order = hashString32(orderId);
-    const own = this.#hashes[at]!;
-    const ownWeight = combine32(order, own);
+    const ownWeight = combine32(order, this.#hashes[at]!);
     let above = 0;
     for (let i = 0; i < this.#hashes.length; i++) {
       if (i === at) continue;
-      if (outranks(combine32(order, this.#hashes[i]!), this.#hashes[i]!, ownWeight, own)) {
+      if (outranks(combine32(order, this.#hashes[i]!), this.#ids[i]!, ownWeight, station)) {
         above++;
         if (above >= this.#perOrder) return false;
       }
@@ -78,17 +83,16 @@ export class PreRenderAssignment {
   renderersOf(orderId: string): Set<string> {
     if (this.#ids.length <= this.#perOrder) return new Set(this.#ids);
     const order = hashString32(orderId);
-    const ranked = this.#ids.map((id, i) => ({
-      id,
-      hash: this.#hashes[i]!,
-      weight: combine32(order, this.#hashes[i]!),
-    }));
-    ranked.sort((a, b) => (outranks(a.weight, a.hash, b.weight, b.hash) ? -1 : 1));
+    const ranked = this.#ids.map((id, i) => ({ id, weight: combine32(order, this.#hashes[i]!) }));
+    ranked.sort((a, b) => (outranks(a.weight, a.id, b.weight, b.id) ? -1 : 1));
     return new Set(ranked.slice(0, this.#perOrder).map((r) => r.id));
   }
 }
 
-/** Higher weight first; a tie (1 in 2^32) goes to the lower station hash, the same answer at every station. */
-function outranks(weightA: number, hashA: number, weightB: number, hashB: number): boolean {
-  return weightA > weightB || (weightA === weightB && hashA < hashB);
+/**
+ * Higher weight first. Weights tie only when two station ids hash alike (the weight is a bijection of
+ * the station's hash for a given order): the lower id wins, the same answer in every view.
+ */
+function outranks(weightA: number, idA: string, weightB: number, idB: string): boolean {
+  return weightA > weightB || (weightA === weightB && idA < idB);
 }

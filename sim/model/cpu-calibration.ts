@@ -3,9 +3,10 @@
  * CPU cost per MB as measured on some day; the emulation host's CPU per MB moves by 40–90 % between
  * days (BENCHMARKS.md, emulation), so a model held to the stated figure cannot follow a slow day and
  * a model/emulation gap mixes "the model is wrong" with "the host was slower today". Calibrating
- * scales every printer model's replication cost so that the CPU per MB the model assumes equals what
- * the emulation's printers measured in the same run; model and emulation are then compared as a
- * ratio measured in one run, like every other benchmark here.
+ * scales every printer model's replication cost so that what the model charges a printer per MB it
+ * receives (station-cpu.ts: receive plus serve, a swarm serving about what it receives) equals what
+ * the emulation's printers measured per MB received in the same run; model and emulation are then
+ * compared as a ratio measured in one run, like every other benchmark here.
  *
  * Only the replication figures move (`cpuMsPerMb`, `cpuMsPerMbServed`), both by one factor, so the
  * scenario's split between receiving and serving holds. Print time and render cost are untouched.
@@ -16,16 +17,21 @@ import type { PrinterModel } from '../scenario-venue.ts';
 
 /**
  * What one MB received costs a printer of this model when `servedShare` of the venue's bytes are
- * also served over the LAN (each LAN byte received was served once by a peer): the figure
- * sim:validate measures as `emulationEdgeCpuMsPerMb`.
+ * also served over the LAN (each LAN byte received was served once by a peer): the scenario's
+ * counterpart of what sim:validate measures as `emulationEdgeCpuMsPerMb`.
  */
 export function statedCpuMsPerMb(model: PrinterModel, servedShare: number): number {
   return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0) * servedShare;
 }
 
+/** What the model charges a printer of this model per MB received (station-cpu.ts's receive cap). */
+export function modelCpuMsPerMb(model: PrinterModel): number {
+  return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0);
+}
+
 export interface CpuCalibration {
   scenario: Scenario;
-  /** Measured ÷ stated CPU per MB (1 = the scenario was right about today's host); null when it states none. */
+  /** Measured ÷ what the model charged (1 = the scenario was right about today's host); null when it states none. */
   factor: number | null;
 }
 
@@ -34,27 +40,30 @@ function invalid(message: string): AppError {
 }
 
 /**
- * The scenario with its printers' replication cost set to `measuredMsPerMb` (the emulation's CPU per
- * MB received, serving included) at `servedShare` (LAN bytes ÷ all bytes received, 0–1). A model
- * that states no CPU cost (never CPU-bound in the model) gets it all as receive cost.
+ * The scenario with its printers' replication cost set so that the model charges `measuredMsPerMb`
+ * per MB received (the emulation's CPU per MB received, serving included), averaged over the
+ * venue's printers: the emulation measures them together, not per model. A scenario whose models
+ * state no CPU cost (never CPU-bound in the model) gets it all as receive cost; one where some
+ * models state it and others do not cannot be calibrated from one figure and is refused.
  */
-export function calibrateScenarioCpu(scenario: Scenario, measuredMsPerMb: number, servedShare: number): CpuCalibration {
+export function calibrateScenarioCpu(scenario: Scenario, measuredMsPerMb: number): CpuCalibration {
   if (!(Number.isFinite(measuredMsPerMb) && measuredMsPerMb > 0)) {
     throw invalid(`measured CPU per MB must be a positive number of ms, got ${measuredMsPerMb}`);
   }
-  if (!(servedShare >= 0 && servedShare <= 1)) {
-    throw invalid(`served share must be between 0 and 1, got ${servedShare}`);
-  }
   const models = scenario.venue.printerModels;
-  const firstModel = models[scenario.venue.printers[0]?.model ?? ''];
-  if (firstModel === undefined) throw invalid('the scenario has no printers to calibrate');
-  // One factor for every model: the emulation measures its printers together, not per model.
-  const factor =
-    firstModel.cpuMsPerMb === undefined ? null : measuredMsPerMb / statedCpuMsPerMb(firstModel, servedShare);
+  const groups = scenario.venue.printers.map((g) => ({ count: g.count, model: models[g.model]! }));
+  if (groups.length === 0) throw invalid('the scenario has no printers to calibrate');
+  const stating = groups.filter((g) => g.model.cpuMsPerMb !== undefined);
+  if (stating.length > 0 && stating.length < groups.length) {
+    throw invalid('to calibrate the CPU, every printer model must state cpuMsPerMb, or none');
+  }
+  const printers = groups.reduce((n, g) => n + g.count, 0);
+  const charged = groups.reduce((ms, g) => ms + modelCpuMsPerMb(g.model) * g.count, 0) / printers;
+  const factor = stating.length > 0 && charged > 0 ? measuredMsPerMb / charged : null;
   const printerModels: Record<string, PrinterModel> = {};
   for (const [name, model] of Object.entries(models)) {
     printerModels[name] =
-      model.cpuMsPerMb !== undefined && factor !== null
+      factor !== null && model.cpuMsPerMb !== undefined
         ? { ...model, cpuMsPerMb: model.cpuMsPerMb * factor, cpuMsPerMbServed: (model.cpuMsPerMbServed ?? 0) * factor }
         : { ...model, cpuMsPerMb: measuredMsPerMb, cpuMsPerMbServed: 0 };
   }
