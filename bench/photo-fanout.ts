@@ -39,7 +39,6 @@ const PHOTO_GAP_MS = 200;
 /** Streams settle (handshakes, channel opens) before anything is counted. */
 const SETTLE_MS = 500;
 const FOLLOW_TIMEOUT_MS = 180_000;
-const POLL_MS = 20;
 const BYTES_PER_MB = 1_000_000;
 const clock = systemClock;
 
@@ -57,10 +56,6 @@ interface PhotoFanoutResult {
   wallSeconds: number;
 }
 
-function dbGets(store: unknown): number {
-  return (store as { storage: { db: { stats: { gets: number } } } }).storage.db.stats.gets;
-}
-
 function wire(core: Hypercore): WireCounts {
   return (core as unknown as { replicator: { stats: WireCounts } }).replicator.stats;
 }
@@ -76,21 +71,12 @@ function sumWire(cores: Hypercore[], pick: (name: string) => boolean): number {
 async function measure(size: number): Promise<PhotoFanoutResult> {
   const mesh = await MeshedStores.open(size, 'vpm-bench-photo-fanout-');
   try {
-    const { stores } = mesh;
-    const source = stores[0]!.get({ name: 'photos' });
-    await source.ready();
-    const followers: Hypercore[] = [];
-    for (const store of stores.slice(1)) {
-      const core = store.get({ key: source.key });
-      await core.ready();
-      core.download({ start: 0, end: -1 });
-      followers.push(core);
-    }
+    const { source, followers } = await mesh.follow('photos');
     mesh.connectAll();
     await clock.sleep(SETTLE_MS);
     const all = () => sumWire(followers, () => true);
     const ranges = () => sumWire(followers, (n) => n === 'wireRange');
-    const reads = () => followers.reduce((n, _, k) => n + dbGets(stores[k + 1]), 0);
+    const reads = () => mesh.followerReads();
     // Made before the CPU is counted: the photos' bytes are not replication.
     const photos = Array.from({ length: PHOTOS }, () =>
       Array.from({ length: BLOCKS_PER_PHOTO }, () => randomBytes(BLOCK_BYTES)),
@@ -103,11 +89,7 @@ async function measure(size: number): Promise<PhotoFanoutResult> {
       await clock.sleep(PHOTO_GAP_MS);
     }
     const total = PHOTOS * BLOCKS_PER_PHOTO;
-    const deadline = clock.now() + FOLLOW_TIMEOUT_MS;
-    while (followers.some((f) => f.contiguousLength < total)) {
-      if (clock.now() > deadline) throw new Error(`followers did not get ${total} blocks in ${FOLLOW_TIMEOUT_MS} ms`);
-      await clock.sleep(POLL_MS);
-    }
+    await mesh.untilFollowed(followers, total, FOLLOW_TIMEOUT_MS);
     const cpu = process.cpuUsage(cpuBefore);
     const wallSeconds = (clock.now() - started) / 1000;
     const perFollowerBlock = total * followers.length;

@@ -1,5 +1,3 @@
-import type Corestore from 'corestore';
-import type Hypercore from 'hypercore';
 import { systemClock } from '../shared/ports/clock.ts';
 import { MeshedStores } from './fixtures/meshed-stores.ts';
 
@@ -23,7 +21,6 @@ const APPEND_GAP_MS = 20;
 /** Streams settle (handshakes, channel opens) before the appends are counted. */
 const SETTLE_MS = 500;
 const FOLLOW_TIMEOUT_MS = 60_000;
-const POLL_MS = 20;
 const clock = systemClock;
 
 interface FanoutResult {
@@ -32,39 +29,21 @@ interface FanoutResult {
   cpuMsPerAppendPerStore: number;
 }
 
-function dbGets(store: Corestore): number {
-  return (store as unknown as { storage: { db: { stats: { gets: number } } } }).storage.db.stats.gets;
-}
-
 async function measure(size: number): Promise<FanoutResult> {
   const mesh = await MeshedStores.open(size, 'vpm-bench-fanout-');
   try {
-    const { stores } = mesh;
-    const log = stores[0]!.get({ name: 'claims-log' });
-    await log.ready();
-    const followers: Hypercore[] = [];
-    for (const store of stores.slice(1)) {
-      const core = store.get({ key: log.key });
-      await core.ready();
-      core.download({ start: 0, end: -1 });
-      followers.push(core);
-    }
+    const { source: log, followers } = await mesh.follow('claims-log');
     mesh.connectAll();
     await clock.sleep(SETTLE_MS);
-    const readsBefore = followers.reduce((n, _, k) => n + dbGets(stores[k + 1]!), 0);
+    const readsBefore = mesh.followerReads();
     const cpuBefore = process.cpuUsage();
     for (let i = 0; i < APPENDS; i++) {
       await log.append(Buffer.from(JSON.stringify({ t: 'claim', orderId: `order-${i}`, hlc: { wall: i, count: 0 } })));
       await clock.sleep(APPEND_GAP_MS);
     }
-    const deadline = clock.now() + FOLLOW_TIMEOUT_MS;
-    while (followers.some((f) => f.contiguousLength < APPENDS)) {
-      if (clock.now() > deadline)
-        throw new Error(`followers did not get ${APPENDS} appends in ${FOLLOW_TIMEOUT_MS} ms`);
-      await clock.sleep(POLL_MS);
-    }
+    await mesh.untilFollowed(followers, APPENDS, FOLLOW_TIMEOUT_MS);
     const cpu = process.cpuUsage(cpuBefore);
-    const reads = followers.reduce((n, _, k) => n + dbGets(stores[k + 1]!), 0) - readsBefore;
+    const reads = mesh.followerReads() - readsBefore;
     return {
       stores: size,
       readsPerAppendPerFollower: Number((reads / APPENDS / followers.length).toFixed(1)),

@@ -4,6 +4,7 @@ import { PRERENDER_STATIONS_PER_ORDER, PreRenderAssignment } from '../shared/pol
 import type { PrinterStatusReport } from '../shared/protocol/printer-api.ts';
 import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import { createHarness, paidOrder, printerCall, seedVenue } from './fixtures/app-harness.ts';
+import { stationQueue } from './fixtures/station-queues.ts';
 
 function report(queue: StationQueueReport): PrinterStatusReport {
   return {
@@ -28,18 +29,7 @@ test('order routing: the shortest queue among the printers holding the photos; s
   const { event, images, printers } = await seedVenue(h, { images: 2, printers: 3 });
   const [p1, p2, p3] = printers as [(typeof printers)[0], (typeof printers)[0], (typeof printers)[0]];
   const { orderId } = await paidOrder(h, event.id, [{ imageId: images[0]!.id, copies: 2 }]);
-  const queue = (p: typeof p1, over: Partial<StationQueueReport>): StationQueueReport => ({
-    id: p.id,
-    name: `Printer ${p.id.slice(0, 4)}`,
-    queueWorkSeconds: 0,
-    unitsWaiting: 0,
-    secondsPerPrint: 10,
-    workingPrinters: 1,
-    canPrint: true,
-    position: null,
-    at: h.clock.now(),
-    ...over,
-  });
+  const queue = (p: typeof p1, over: Partial<StationQueueReport>) => stationQueue(p.id, { at: h.clock.now(), ...over });
   const hold = (p: typeof p1, ids: string[]) =>
     printerCall(h, p, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: ids }).expect(204);
   await hold(p1, [images[0]!.id]);
@@ -97,18 +87,11 @@ test('at a venue of many printers, of equally idle ones the page sends the fan t
     await printerCall(h, p, 'put', '/api/printer/holdings', { eventId: event.id, imageIds: [images[0]!.id] }).expect(
       204,
     );
-    const queue: StationQueueReport = {
-      id: p.id,
+    const queue = stationQueue(p.id, {
+      at: h.clock.now(),
       // Names put the printers that do not render this order first: by name alone they would be offered.
       name: `${renderers.has(p.id) ? 'Rendering' : 'Idle'} ${p.id.slice(0, 8)}`,
-      queueWorkSeconds: 0,
-      unitsWaiting: 0,
-      secondsPerPrint: 10,
-      workingPrinters: 1,
-      canPrint: true,
-      position: null,
-      at: h.clock.now(),
-    };
+    });
     await printerCall(h, p, 'put', '/api/printer/status', report(queue)).expect(204);
   }
   const view = (await h.http.get(`/api/orders/${orderId}/routing`).expect(200)).body;

@@ -3,23 +3,10 @@ import type { RedemptionProgress } from '../edge-node/jobs/redemption-progress.t
 import { printerMessage, refusalMessage } from '../edge-node/kiosk/kiosk-messages.ts';
 import { kioskRouting } from '../edge-node/routing/kiosk-routing.ts';
 import { ownStationQueue, pendingUnits } from '../edge-node/routing/own-queue.ts';
-import type { StationQueueReport } from '../shared/protocol/station-queue.ts';
 import type { StationReport } from '../shared/protocol/station-report.ts';
+import { stationQueue } from './fixtures/station-queues.ts';
 
-function q(id: string, over: Partial<StationQueueReport> = {}): StationQueueReport {
-  return {
-    id,
-    name: `Printer ${id}`,
-    queueWorkSeconds: 0,
-    unitsWaiting: 0,
-    secondsPerPrint: 10,
-    workingPrinters: 1,
-    canPrint: true,
-    position: null,
-    at: 0,
-    ...over,
-  };
-}
+const q = stationQueue;
 
 const down = { workingPrinters: 0, canPrint: false } as const;
 

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { AppError } from '../shared/errors.ts';
-import { calibrateScenarioCpu, modelCpuMsPerMb, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
-import { cpuReceiveBytesPerSec } from '../sim/model/station-cpu.ts';
+import { calibrateScenarioCpu, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
+import { cpuReceiveBytesPerSec, cpuMsPerMbReceived as modelCpuMsPerMb } from '../sim/model/station-cpu.ts';
 import { runModel } from '../sim/run-model.ts';
 import { meanBatchCompleteSeconds } from '../sim/stats.ts';
 import { builtIn, near, variant } from './sim-helpers.ts';

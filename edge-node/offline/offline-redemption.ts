@@ -175,6 +175,7 @@ export class OfflineRedemption extends Resource implements OfflinePath {
     const claims = this.#claims;
     const paired = this.#paired();
     const assignment = new PreRenderAssignment(paired);
+    const now = this.#o.clock.now();
     // An order holding several photos is asked about once per photo: answer each order once per view.
     const answers = new Map<string, boolean>();
     const leftOut = (o: { orderId: string; paidAt: number }) => {
@@ -189,7 +190,7 @@ export class OfflineRedemption extends Resource implements OfflinePath {
               paired,
               records: claims.recordsFor(o.orderId),
               paidAt: o.paidAt,
-              now: this.#o.clock.now(),
+              now,
             }) !== null);
         answers.set(o.orderId, answer);
       }

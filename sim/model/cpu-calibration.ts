@@ -14,6 +14,7 @@
 import { AppError } from '../../shared/errors.ts';
 import type { Scenario } from '../scenario.ts';
 import type { PrinterModel } from '../scenario-venue.ts';
+import { cpuMsPerMbReceived } from './station-cpu.ts';
 
 /**
  * What one MB received costs a printer of this model when `servedShare` of the venue's bytes are
@@ -22,11 +23,6 @@ import type { PrinterModel } from '../scenario-venue.ts';
  */
 export function statedCpuMsPerMb(model: PrinterModel, servedShare: number): number {
   return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0) * servedShare;
-}
-
-/** What the model charges a printer of this model per MB received (station-cpu.ts's receive cap). */
-export function modelCpuMsPerMb(model: PrinterModel): number {
-  return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0);
 }
 
 export interface CpuCalibration {
@@ -58,7 +54,7 @@ export function calibrateScenarioCpu(scenario: Scenario, measuredMsPerMb: number
     throw invalid('to calibrate the CPU, every printer model must state cpuMsPerMb, or none');
   }
   const printers = groups.reduce((n, g) => n + g.count, 0);
-  const charged = groups.reduce((ms, g) => ms + modelCpuMsPerMb(g.model) * g.count, 0) / printers;
+  const charged = groups.reduce((ms, g) => ms + cpuMsPerMbReceived(g.model) * g.count, 0) / printers;
   const factor = stating.length > 0 && charged > 0 ? measuredMsPerMb / charged : null;
   const printerModels: Record<string, PrinterModel> = {};
   for (const [name, model] of Object.entries(models)) {

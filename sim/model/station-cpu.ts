@@ -19,11 +19,15 @@ const BYTES_PER_MB = 1_000_000;
 /** Above this CPU share a station falls behind on bursts and on fans' on-demand fetches. */
 export const STATION_CPU_HEADROOM = 0.8;
 
+/** CPU ms the model charges a station per MB it receives: receiving it, and serving as much to its peers. */
+export function cpuMsPerMbReceived(m: PrinterModel): number {
+  return (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0);
+}
+
 /** Receive rate the station's CPU allows, in bytes/s (+Infinity when the model states no CPU cost). */
 export function cpuReceiveBytesPerSec(m: PrinterModel): number {
   if (m.cpuMsPerMb === undefined) return Number.POSITIVE_INFINITY;
-  const msPerMb = m.cpuMsPerMb + (m.cpuMsPerMbServed ?? 0);
-  return ((m.cores ?? 1) * 1000 * BYTES_PER_MB) / msPerMb;
+  return ((m.cores ?? 1) * 1000 * BYTES_PER_MB) / cpuMsPerMbReceived(m);
 }
 
 /** Seconds per print, the render included when it is slower than the printer. */
@@ -59,8 +63,7 @@ export function stationLoad(i: StationLoadInput): StationLoad {
   const m = i.model;
   const cores = m.cores ?? 1;
   const mbPerPhoto = i.meanPhotoBytes / BYTES_PER_MB;
-  const msPerMb = (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0);
-  const secondsPerPhoto = (mbPerPhoto * msPerMb) / 1000;
+  const secondsPerPhoto = (mbPerPhoto * cpuMsPerMbReceived(m)) / 1000;
   const replicationCpuShare = (i.photosPerMinute * secondsPerPhoto) / 60 / cores;
   const renderCpuShare = (i.printsPerMinute * (m.cpuMsPerPrint ?? 0)) / 1000 / 60 / cores;
   const cpuShare = replicationCpuShare + renderCpuShare;
