@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 import { stationConfigShape } from './printing/station-config.ts';
@@ -44,6 +45,9 @@ const windowSchema = z.object({
   days: z.array(z.number().int().min(0).max(6)).optional(),
 });
 
+/** More rings than this is a full mesh at any venue this software is for. */
+const MAX_PHOTO_OVERLAY_RINGS = 64;
+
 export const REPLICATION_MODES = ['mesh', 'star-periodic', 'on-demand'] as const;
 export type ReplicationMode = (typeof REPLICATION_MODES)[number];
 
@@ -82,6 +86,12 @@ export const edgeConfigSchema = z.object({
   backgroundBytesPerSec: z.number().positive().default(Number.POSITIVE_INFINITY),
   /** At redemption, how long a photo may make no progress from LAN peers before the cloud is asked too. */
   onDemandLanDeadlineMs: z.number().int().min(0).max(600_000).default(DEFAULT_SOURCE_CONFIG.onDemandLanDeadlineMs),
+  /**
+   * At a venue of more than 2 × this + 1 printers, each printer replicates an event's photos with its
+   * two neighbours on this many rings only, not with every printer (shared/policy/photo-overlay.ts).
+   * Set the same on every printer of a venue: a link only one end counts is refused by the other.
+   */
+  photoOverlayRings: z.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).default(PHOTO_OVERLAY_RINGS),
   statusHost: z.string().min(1).default('127.0.0.1'),
   statusPort: z.coerce.number().int().min(0).max(65_535).default(8090),
   /**

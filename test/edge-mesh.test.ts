@@ -35,6 +35,31 @@ test('4 edge-node processes: scheduled sync replicates each new batch to all, th
 });
 
 /**
+ * Issue #16: past 2 × photoOverlayRings + 1 printers each printer replicates the photos with its
+ * overlay neighbours only (shared/policy/photo-overlay.ts); every printer still gets every photo,
+ * relayed printer to printer, and the cloud still pays about once. One ring over five printers: two
+ * photo peers each, so photos from the cloud cross up to two LAN hops.
+ */
+test('5 edge-node processes on a photo overlay of one ring: two photo peers each, every photo everywhere, the cloud pays about once', async (t) => {
+  t.timeout(180_000);
+  const venue = await startVenue(t, { images: 8 });
+  const nodes = await Promise.all(
+    ['A', 'B', 'C', 'D', 'E'].map((n) => startVenuePrinter(t, venue, n, { photoOverlayRings: 1 })),
+  );
+  t.true(await heldEverywhere(nodes, 8, 120_000), 'every photo reached every printer');
+  const meshed = async () =>
+    (await Promise.all(nodes.map((n) => n.status()))).every(
+      (s) => s.lanPeers === 4 && s.events.every((e) => e.photoPeers === 2),
+    );
+  t.true(await waitFor(meshed, 30_000, 250), 'every printer connects to all four others and takes photos from two');
+  const unique = venue.images.reduce((n, i) => n + i.bytes, 0);
+  const statuses = await Promise.all(nodes.map((n) => n.status()));
+  const cloud = statuses.reduce((n, s) => n + s.bytesFromCloud, 0);
+  t.log(`unique ${unique} B; cloud ${cloud} B = ${(cloud / unique).toFixed(3)}× unique`);
+  t.true(cloud <= 1.5 * unique, `cloud ${cloud} ≤ 1.5 × unique ${unique}`);
+});
+
+/**
  * Issue #16: with ticks and profile refreshes ten minutes apart, a new photo still reaches every
  * printer within seconds: the catalog's owner keeps its cloud connection open and hears the append,
  * and the new length travels on over the LAN, waking each printer. Without that watch nobody is

@@ -3,17 +3,13 @@
  * neighbours only, not between every pair of printers. The policy's properties (symmetric, bounded
  * degree, connected, stable when a printer joins) and the edge node's guard on real corestores.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import test, { type ExecutionContext } from 'ava';
-import Corestore from 'corestore';
+import test from 'ava';
 import type Hypercore from 'hypercore';
 import crypto from 'hypercore-crypto';
-import { SmallCoreOverlay } from '../edge-node/mesh/small-core-overlay.ts';
 import { claimsCoreKey } from '../shared/feed/orders-feed-layout.ts';
 import { SMALL_CORE_RING_REACH, smallCoreNeighbours, smallCoreRing } from '../shared/policy/small-core-overlay.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
+import { type GuardedPrinter, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
 
 const keys = (n: number, prefix = 'p') =>
   Array.from({ length: n }, (_, i) => `${prefix}${i.toString().padStart(3, '0')}`);
@@ -84,55 +80,12 @@ test('a printer not on the ring yet replicates with everyone rather than cut its
   t.is(smallCoreNeighbours('orders', printers, 'stranger').size, printers.length);
 });
 
-interface Printer {
-  store: Corestore;
-  key: { publicKey: Buffer; secretKey: Buffer };
-  id: string;
-  overlay: SmallCoreOverlay;
-}
-
-/** N printers, every pair connected by an encrypted replication stream, each stream guarded at both ends. */
-async function venue(t: ExecutionContext, n: number): Promise<Printer[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'vpm-overlay-'));
-  const printers: Printer[] = [];
-  const streams: Array<{ destroy(): void }> = [];
-  t.teardown(async () => {
-    for (const s of streams.reverse()) s.destroy();
-    for (const p of [...printers].reverse()) await p.store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  for (let i = 0; i < n; i++) {
-    const store = new Corestore(join(dir, `p${i}`));
-    await store.ready();
-    const key = crypto.keyPair();
-    const id = key.publicKey.toString('hex');
-    printers.push({ store, key, id, overlay: new SmallCoreOverlay(id) });
-  }
-  for (const p of printers) p.overlay.setPrinters(printers.map((q) => q.id));
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const [a, b] = [printers[i]!, printers[j]!];
-      const sa = a.store.replicate(true, { keyPair: a.key });
-      const sb = b.store.replicate(false, { keyPair: b.key });
-      a.overlay.guard(muxerOf(sa), b.id);
-      b.overlay.guard(muxerOf(sb), a.id);
-      sa.pipe(sb).pipe(sa);
-      streams.push(sa, sb);
-    }
-  }
-  return printers;
-}
-
 function assertSameKey(a: Buffer, b: Buffer): void {
   if (!a.equals(b)) throw new Error('the writer core key is not the one registered');
 }
 
-function muxerOf(stream: unknown): unknown {
-  return (stream as { noiseStream: { userData: unknown } }).noiseStream.userData;
-}
-
 /** A core written by the first printer (as its claims log is), followed live by all; registered (or not) before anyone opens it. */
-async function followed(printers: Printer[], register: boolean): Promise<Hypercore[]> {
+async function followed(printers: GuardedPrinter[], register: boolean): Promise<Hypercore[]> {
   const keyPair = crypto.keyPair();
   const key = claimsCoreKey(keyPair.publicKey);
   if (register) for (const p of printers) p.overlay.register(key);
@@ -151,7 +104,7 @@ async function followed(printers: Printer[], register: boolean): Promise<Hyperco
 
 test('on real corestores a registered core replicates with ring neighbours only, and still reaches every printer', async (t) => {
   t.timeout(60_000);
-  const printers = await venue(t, 8);
+  const printers = await guardedVenue(t, 8);
   const small = await followed(printers, true);
   const large = await followed(printers, false);
   for (let i = 0; i < 20; i++) {
@@ -174,9 +127,7 @@ test('on real corestores a registered core replicates with ring neighbours only,
       printers.map((q) => q.id),
       p.id,
     );
-    const remotes = small[i]!.peers.map((peer) =>
-      (peer as { remotePublicKey: Buffer }).remotePublicKey.toString('hex'),
-    );
+    const remotes = peerKeys(small[i]!);
     t.true(
       remotes.length > 0 && remotes.every((r) => neighbours.has(r)),
       `printer ${i}: the small core with neighbours only`,

@@ -110,7 +110,7 @@ export class StationJobs extends Resource {
         config: config.offline,
         profile,
         lanPeers: () => mesh.lanPeers(),
-        smallCores: mesh.smallCores,
+        smallCores: mesh.overlay,
         cloud,
         log,
         isPrinting: (orderId) => this.#redemptions?.isActive(orderId) ?? false,

@@ -39,6 +39,11 @@ export interface EventReplicaHooks {
    * worth it while a fan waits, waste in background sync. Default: always (Hypercore's own).
    */
   raceDuplicates?: () => boolean;
+  /**
+   * The LAN overlay (lan-overlay.ts): the blobs core is registered with it before it is opened, so
+   * at a large venue the photos replicate with this printer's overlay neighbours only. None: every peer.
+   */
+  overlay?: { register(coreKey: Uint8Array, topology: 'photos'): void };
   /** A photo became printable here (photo-arrivals.ts). */
   onArrival?: (arrival: PhotoArrival) => void;
   /** Its tracking failed for a reason other than the replica closing. */
@@ -51,6 +56,8 @@ export interface HoldingsScan {
   held: CatalogEntry[];
   /** Issue #14: the event's templates with a frame, and how many of those frames are held whole here. */
   templates?: { total: number; held: number };
+  /** LAN printers the photos replicate with (photoPeers()). */
+  photoPeers?: number;
 }
 
 /**
@@ -99,6 +106,7 @@ export class EventReplica extends Resource {
     // A block the main store took from the cloud lane came over the WAN (the lane counted its bytes).
     this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
+    hooks.overlay?.register(Buffer.from(descriptor.blobsKey, 'hex'), 'photos');
     this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
@@ -242,6 +250,11 @@ export class EventReplica extends Resource {
     return { length: this.#cloudBlobs.core.length, peers };
   }
 
+  /** LAN printers the blobs core replicates with now: not the cloud lane, not a seeder. */
+  photoPeers(): number {
+    return this.blobsCore.peers.filter((peer) => !this.#isCloud(peer.remotePublicKey.toString('hex'))).length;
+  }
+
   /** The main blobs core's peers as it sees them (diagnostics): which is the lane, how far each is. */
   mainCorePeers(): Array<Record<string, unknown>> {
     return this.blobsCore.peers.map((peer) => ({
@@ -357,7 +370,13 @@ export class EventReplica extends Resource {
     const entries = await this.entries();
     const held: CatalogEntry[] = [];
     for (const e of entries) if (await this.holds(e)) held.push(e);
-    return { eventId: this.eventId, entries, held, ...(templates && templates.total > 0 ? { templates } : {}) };
+    return {
+      eventId: this.eventId,
+      entries,
+      held,
+      ...(templates && templates.total > 0 ? { templates } : {}),
+      photoPeers: this.photoPeers(),
+    };
   }
 
   protected override async _close(): Promise<void> {

@@ -5,7 +5,7 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { KEY_DIAL_CHECK_MS, planKeyDials } from './key-dials.ts';
-import { SmallCoreOverlay } from './small-core-overlay.ts';
+import { LanOverlay } from './lan-overlay.ts';
 import { StationProbation } from './station-probation.ts';
 import { cancelDial, dialState, hasSwarmConnection, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
@@ -63,8 +63,8 @@ export class VenueMesh extends EventEmitter {
   readonly #cloudStore: Corestore;
   readonly #swarm: Hyperswarm;
   readonly #logger: MeshLogger;
-  /** Which LAN peers replicate the claims logs and the orders feed with this node (small-core-overlay.ts). */
-  readonly smallCores: SmallCoreOverlay;
+  /** Which LAN peers replicate the claims logs, the orders feed and the photos with this node (lan-overlay.ts). */
+  readonly overlay: LanOverlay;
   #printers = new Set<string>();
   #coordinators = new Set<string>();
   #cloudWanted = false;
@@ -105,6 +105,8 @@ export class VenueMesh extends EventEmitter {
     clock?: Clock;
     /** The small-core ring reach (default SMALL_CORE_RING_REACH). */
     smallCoreRingReach?: number;
+    /** Rings per photo core (default PHOTO_OVERLAY_RINGS). */
+    photoOverlayRings?: number;
     /** Start an unanswered cloud dial over after this long (default CLOUD_DIAL_RETRY_MS). */
     dialRetryMs?: number;
     /** Dials in flight at once (default MESH_PARALLEL_DIALS). */
@@ -139,7 +141,10 @@ export class VenueMesh extends EventEmitter {
         ),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
-    this.smallCores = new SmallCoreOverlay(this.#swarm.keyPair.publicKey.toString('hex'), opts.smallCoreRingReach);
+    this.overlay = new LanOverlay(this.#swarm.keyPair.publicKey.toString('hex'), {
+      ...(opts.smallCoreRingReach !== undefined ? { smallCoreReach: opts.smallCoreRingReach } : {}),
+      ...(opts.photoOverlayRings !== undefined ? { photoRings: opts.photoOverlayRings } : {}),
+    });
   }
 
   get publicKey(): Buffer {
@@ -256,7 +261,7 @@ export class VenueMesh extends EventEmitter {
     const before = this.#printers;
     this.#printers = new Set(printers);
     this.#coordinators = new Set(coordinators);
-    this.smallCores.setPrinters(this.#printers);
+    this.overlay.setPrinters(this.#printers);
     for (const key of this.#probation.keys()) {
       if (!this.#printers.has(key)) continue;
       const conn = this.#probation.release(key);
@@ -483,7 +488,7 @@ export class VenueMesh extends EventEmitter {
     const cloud = this.#coordinators.has(key);
     (cloud ? this.#cloudStore : this.#store).replicate(conn);
     // Hypercore opens its channels once the connection's handshake is done: guarded from the start.
-    if (!cloud) this.smallCores.guard((conn as unknown as { userData: unknown }).userData, key);
+    if (!cloud) this.overlay.guard((conn as unknown as { userData: unknown }).userData, key);
     if (this.#printers.has(key)) {
       this.#rediscoveryDelay = REDISCOVERY_FIRST_MS;
       this.#logger.debug?.({ peer: key.slice(0, 12) }, 'LAN peer connected');

@@ -93,6 +93,7 @@ export class VenueNetwork extends Resource {
         logger,
         dht: this.#dht.swarmDht,
         clock,
+        photoOverlayRings: config.photoOverlayRings,
       }),
     );
   }

@@ -27,5 +27,6 @@ export function eventStatus(scan: HoldingsScan, now: number): EventStatus {
     bytesNeeded,
     oldestMissingAgeMs: oldestMissing === null ? null : Math.max(0, now - oldestMissing),
     ...(scan.templates ? { templatesHeld: scan.templates.held, templatesTotal: scan.templates.total } : {}),
+    ...(scan.photoPeers !== undefined ? { photoPeers: scan.photoPeers } : {}),
   };
 }

@@ -251,6 +251,11 @@ export const eventStatusSchema = z
     /** Issue #14: template frames held whole here, of those on the feed (absent: no templates). */
     templatesHeld: count.optional(),
     templatesTotal: count.optional(),
+    /**
+     * Issue #16: the LAN printers this one replicates the event's photos with: all of them at a small
+     * venue, its overlay neighbours at a large one (shared/policy/photo-overlay.ts). Absent from older printers.
+     */
+    photoPeers: count.optional(),
   })
   .strict();
 export type EventStatus = z.infer<typeof eventStatusSchema>;

@@ -1,0 +1,118 @@
+import crypto from 'hypercore-crypto';
+import { AppError } from '../../shared/errors.ts';
+import { photoCoreNeighbours } from '../../shared/policy/photo-overlay.ts';
+import { smallCoreNeighbours } from '../../shared/policy/small-core-overlay.ts';
+
+/** The Protomux call Hypercore opens a core's channel on a connection with (both directions). */
+interface ChannelMaker {
+  createChannel(opts: { protocol: string; id?: Buffer | null }): unknown;
+}
+
+/** The protocol name Hypercore's replicator opens its channels under. */
+const HYPERCORE_PROTOCOL = 'hypercore/alpha';
+
+/**
+ * How a registered core's LAN peers are chosen: `small-core` (claims logs, orders feed: one ring,
+ * shared/policy/small-core-overlay.ts) or `photos` (an event's blobs core: a few rings,
+ * shared/policy/photo-overlay.ts).
+ */
+export type OverlayTopology = 'small-core' | 'photos';
+
+export interface LanOverlayOptions {
+  /** The small-core ring reach (default SMALL_CORE_RING_REACH); tests make it small. */
+  smallCoreReach?: number;
+  /** Rings per photo core (default PHOTO_OVERLAY_RINGS); tests make it small. */
+  photoRings?: number;
+}
+
+/**
+ * The overlays on this node's LAN connections. Cores are registered here before they are opened;
+ * every connection to a venue printer is guarded: Hypercore's channel for a registered core is
+ * opened on it only when the remote printer is this node's neighbour for that core. Refusing the
+ * channel is Protomux's own "no such channel" (the remote's open is rejected and its peer for that
+ * core closes), so both ends agree without any message of ours; a core nobody registered (the event
+ * catalogs) and a remote not in the membership (not known yet) are replicated as before.
+ *
+ * Corestore offers no per-connection choice of cores, so the connection's Protomux `createChannel`
+ * is wrapped (the one call every Hypercore channel goes through, opened by us or by the remote).
+ * Hypercore and Protomux are pinned (package.json overrides); the guard fails loudly if the call is
+ * gone, and test/small-core-overlay.test.ts and test/photo-overlay.test.ts check it on real corestores.
+ */
+export class LanOverlay {
+  readonly #self: string;
+  readonly #opts: LanOverlayOptions;
+  /** Discovery key (hex) → the core's key (hex), the rings' name, and its topology. */
+  readonly #cores = new Map<string, { key: string; topology: OverlayTopology }>();
+  #printers = new Set<string>();
+  /** Neighbours per core for the current membership; cleared when it changes. */
+  readonly #neighbours = new Map<string, Set<string>>();
+  readonly #refused: Record<OverlayTopology, number> = { 'small-core': 0, photos: 0 };
+
+  constructor(selfKeyHex: string, opts: LanOverlayOptions = {}) {
+    this.#self = selfKeyHex;
+    this.#opts = opts;
+  }
+
+  /** Channels this node declined on a connection (not a neighbour there), all topologies. */
+  get refusedChannels(): number {
+    return this.#refused['small-core'] + this.#refused.photos;
+  }
+
+  /** Channels declined for cores of one topology. */
+  refused(topology: OverlayTopology): number {
+    return this.#refused[topology];
+  }
+
+  /** The venue's paired printers (keys, hex); this node is added if missing. */
+  setPrinters(keys: Iterable<string>): void {
+    const next = new Set([this.#self, ...keys]);
+    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return;
+    this.#printers = next;
+    this.#neighbours.clear();
+  }
+
+  /** Registers a core by its key; call before opening it, so its first channel is guarded too. */
+  register(coreKey: Uint8Array, topology: OverlayTopology = 'small-core'): void {
+    this.#cores.set(crypto.discoveryKey(coreKey).toString('hex'), {
+      key: Buffer.from(coreKey).toString('hex'),
+      topology,
+    });
+  }
+
+  /** Whether this node replicates the core with this discovery key with the remote printer. */
+  replicatesWith(discoveryKeyHex: string, remoteKeyHex: string): boolean {
+    const core = this.#cores.get(discoveryKeyHex);
+    if (core === undefined || !this.#printers.has(remoteKeyHex)) return true;
+    return this.#neighboursOf(core.key, core.topology).has(remoteKeyHex);
+  }
+
+  #neighboursOf(coreKey: string, topology: OverlayTopology): Set<string> {
+    let neighbours = this.#neighbours.get(coreKey);
+    if (!neighbours) {
+      neighbours =
+        topology === 'photos'
+          ? photoCoreNeighbours(coreKey, this.#printers, this.#self, this.#opts.photoRings)
+          : smallCoreNeighbours(coreKey, this.#printers, this.#self, this.#opts.smallCoreReach);
+      this.#neighbours.set(coreKey, neighbours);
+    }
+    return neighbours;
+  }
+
+  /** Guards a LAN printer connection's Protomux (the connection's `userData` once a corestore replicates on it). */
+  guard(muxer: unknown, remoteKeyHex: string): void {
+    const maker = muxer as Partial<ChannelMaker> | null;
+    if (typeof maker?.createChannel !== 'function')
+      throw new AppError('hypercore_internals_changed', undefined, { missing: 'Protomux#createChannel' });
+    const original = maker.createChannel;
+    maker.createChannel = (opts) => {
+      if (opts.protocol === HYPERCORE_PROTOCOL && opts.id) {
+        const discoveryKey = opts.id.toString('hex');
+        if (!this.replicatesWith(discoveryKey, remoteKeyHex)) {
+          this.#refused[this.#cores.get(discoveryKey)!.topology]++;
+          return null;
+        }
+      }
+      return original.call(maker, opts);
+    };
+  }
+}
