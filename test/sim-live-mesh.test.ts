@@ -119,3 +119,34 @@ test('sequential lanes (the edge node today): a printer takes nothing from the L
   t.is(seq.during, 0, 'sequential: no LAN photo lands while the cloud lane has work');
   t.true(pipe.during > 0, 'pipelined: LAN photos land while the cloud lane still has work');
 });
+
+test('live: on the photo overlay a streamed copy reaches a printer one LAN round trip per hop after the venue copy', (t) => {
+  // A slow LAN makes the hops show: five printers on one ring are up to two hops apart, on two
+  // rings (2 × 2 + 1 = 5) everyone is a neighbour.
+  const club = (rings: number) =>
+    variant('club', (raw) => {
+      const venue = raw.venue as { lan: { rttMs: number } };
+      venue.lan.rttMs = 400;
+      raw.orders = { kind: 'explicit', list: [] };
+      raw.strategies = { mesh: { live: true, photoOverlayRings: rings } };
+    });
+  const lagBehindVenueCopy = (rings: number) => {
+    const firstHeld = new Map<number, number>();
+    const lags: number[] = [];
+    runModel(club(rings), 'mesh', 1, {
+      trace: (e) => {
+        if (e.kind !== 'held') return;
+        const i = e.images![0]!;
+        const first = firstHeld.get(i);
+        if (first === undefined) firstHeld.set(i, e.t);
+        else lags.push(e.t - first);
+      },
+    });
+    return lags;
+  };
+  const full = lagBehindVenueCopy(2);
+  const ring = lagBehindVenueCopy(1);
+  const share = (lags: number[], atLeastS: number) => lags.filter((l) => l >= atLeastS - 1e-9).length / lags.length;
+  t.log(`copies ≥ 2 round trips behind the first: full mesh ${share(full, 0.8)}, one ring ${share(ring, 0.8)}`);
+  t.true(share(ring, 0.8) > share(full, 0.8) + 0.1, 'on one ring some copies are two hops from the venue copy');
+});

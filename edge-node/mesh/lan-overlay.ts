@@ -116,3 +116,11 @@ export class LanOverlay {
     };
   }
 }
+
+/**
+ * The Protomux of a replication stream made in this process (`corestore.replicate(isInitiator)`), to
+ * guard as a swarm connection's `userData` is guarded: for benches and tests on in-process venues.
+ */
+export function streamMuxer(stream: unknown): unknown {
+  return (stream as { noiseStream: { userData: unknown } }).noiseStream.userData;
+}

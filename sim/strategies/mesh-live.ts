@@ -13,7 +13,8 @@
  *    The LAN lane takes an image block by block from
  *    its owner while the owner is still receiving it; the fluid model moves the bytes and holds the
  *    image back (`FlowSource.holdBack`) until some printer of the venue holds it, then delivers it
- *    one LAN round trip later (its last blocks still in flight). Only owners (or the
+ *    one LAN round trip per hop later (its last blocks still in flight): one hop on the full mesh,
+ *    up to a few on the photo overlay of a large venue (photo-hops.ts). Only owners (or the
  *    deadline) send an image to the cloud, so each image crosses the WAN once;
  *  - order: the LAN lane in `backgroundOrder` (fetch-order.ts: random first, then rarest first);
  *  - yielding and caps as mesh-sync.ts: both lanes pause while a fan's fetch runs at the printer;
@@ -30,6 +31,7 @@ import { meshSyncSchedule } from '../scenario.ts';
 import { ImageQueue } from './image-queue.ts';
 import type { MeshShares } from './mesh-shares.ts';
 import type { PlanObserver } from './mesh-sync.ts';
+import { PhotoHops } from './photo-hops.ts';
 import { IN_BACKGROUND, MISSING, type SimContext } from './strategy.ts';
 
 type LaneKind = 'wan' | 'lan';
@@ -55,6 +57,7 @@ export class MeshLiveSync {
   readonly #capBytesPerSec: number;
   readonly #onPlan: PlanObserver | undefined;
   readonly #sequential: boolean;
+  readonly #hops: PhotoHops;
   /** Per image: printers whose LAN lane moved it and wait for a venue copy to exist. */
   readonly #waiting = new Map<number, number[]>();
   #stopped = false;
@@ -76,6 +79,7 @@ export class MeshLiveSync {
     this.#sourceCfg = sourceCfg;
     this.#onPlan = onPlan;
     this.#sequential = cfg.lanes === 'sequential';
+    this.#hops = new PhotoHops(n, cfg.photoOverlayRings);
     this.#schedule = meshSyncSchedule(cfg);
     this.#startMs = Date.parse(sim.scenario.startsAtUtc);
     this.#want = Array.from({ length: n }, () => []);
@@ -162,18 +166,30 @@ export class MeshLiveSync {
     this.#releaseOrphans(true);
   }
 
-  /** A venue copy exists: the printers streaming it get its last blocks one LAN round trip later. */
-  onHeld(image: number): void {
+  /**
+   * A venue copy exists at `holder`: the printers streaming it get its last blocks one LAN round
+   * trip per overlay hop later (each printer on the way relays them as it gets them).
+   */
+  onHeld(holder: number, image: number): void {
     const waiting = this.#waiting.get(image);
     if (!waiting) return;
     this.#waiting.delete(image);
     const sim = this.#sim;
-    sim.at(sim.now + sim.lanRttS, () => {
-      for (const q of waiting) {
-        // A fan's fetch may have taken the image over meanwhile (it is then ON_DEMAND): it delivers.
-        if (sim.isPrinterUp(q) && sim.state(q, image) === IN_BACKGROUND) sim.deliver(q, image);
-      }
-    });
+    const byHops = new Map<number, number[]>();
+    for (const q of waiting) {
+      const hops = Math.max(1, this.#hops.between(holder, q));
+      const group = byHops.get(hops);
+      if (group) group.push(q);
+      else byHops.set(hops, [q]);
+    }
+    for (const [hops, printers] of byHops) {
+      sim.at(sim.now + hops * sim.lanRttS, () => {
+        for (const q of printers) {
+          // A fan's fetch may have taken the image over meanwhile (it is then ON_DEMAND): it delivers.
+          if (sim.isPrinterUp(q) && sim.state(q, image) === IN_BACKGROUND) sim.deliver(q, image);
+        }
+      });
+    }
   }
 
   #scheduleTick(p: number, t: number): void {

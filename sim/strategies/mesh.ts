@@ -139,8 +139,8 @@ export class MeshStrategy implements Strategy {
     this.#sync!.stop();
   }
 
-  onHeld(_sim: SimContext, _p: number, image: number): void {
-    if (this.#sync instanceof MeshLiveSync) this.#sync.onHeld(image);
+  onHeld(_sim: SimContext, p: number, image: number): void {
+    if (this.#sync instanceof MeshLiveSync) this.#sync.onHeld(p, image);
   }
 
   #backgroundMayRun(p: number): boolean {

@@ -18,7 +18,14 @@ export interface EdgeStatus {
   lanPeers: number;
   /** Connected to the cloud seeder right now. */
   cloudConnected?: boolean;
-  events: Array<{ eventId: string; imagesHeld: number; imagesTotal: number; oldestMissingAgeMs?: number | null }>;
+  events: Array<{
+    eventId: string;
+    imagesHeld: number;
+    imagesTotal: number;
+    oldestMissingAgeMs?: number | null;
+    /** LAN printers the event's photos replicate with (all, or the photo overlay's neighbours). */
+    photoPeers?: number;
+  }>;
   /** Offline redemption: paid orders this printer knows from the venue's orders feed. */
   offline?: { ordersKnown: number };
 }
