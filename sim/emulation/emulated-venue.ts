@@ -30,6 +30,8 @@ export interface EdgeNodeSettings {
   schedule: { intervalMs: number };
   backgroundBytesPerSec?: number;
   reportIntervalMs: number;
+  /** The photo overlay's rings (the mesh's `photoOverlayRings`); absent: the edge node's default. */
+  photoOverlayRings?: number;
 }
 
 /** The emulation's venue; `ready()` starts it, without printers. */
@@ -83,6 +85,7 @@ export function emulatedPrinters(
         ...(settings.backgroundBytesPerSec === undefined
           ? {}
           : { backgroundBytesPerSec: settings.backgroundBytesPerSec }),
+        ...(settings.photoOverlayRings === undefined ? {} : { photoOverlayRings: settings.photoOverlayRings }),
       },
       process: {
         readyTimeoutMs: EDGE_READY_TIMEOUT_MS,
