@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppError } from '../shared/errors.ts';
 import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
 import { calibrateScenarioCpu, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
@@ -22,7 +22,7 @@ import { meanBatchCompleteSeconds } from '../sim/stats.ts';
  * One JSON line per run, then a last line with the verdict; exit code 1 when a figure differs by
  * more than the tolerance.
  *
- * SIM_VALIDATE_SCENARIO (emulation-smoke), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
+ * SIM_VALIDATE_SCENARIO (emulation-smoke; or a scenario file's path ending in .json), SIM_VALIDATE_COMPRESSION (8), SIM_VALIDATE_STRATEGIES
  * (comma-separated, mesh), SIM_VALIDATE_SEEDS (how many; 1), SIM_VALIDATE_FIRST_SEED (the
  * scenario's seed), SIM_VALIDATE_LOG_DIR (keep the edge nodes' logs there), SIM_VALIDATE_LOG_LEVEL=debug (a log line
  * per sync cycle in those logs), SIM_VALIDATE_CPU_PROF=<dir> (each edge node runs under `node --cpu-prof`
@@ -47,10 +47,11 @@ const OUT_DIR = process.env.SIM_VALIDATE_OUT;
 /** The coordinator's nice value (default DEFAULT_CLOUD_PRIORITY in sim/emulation/emulation-options.ts). */
 const CLOUD_PRIORITY = process.env.SIM_VALIDATE_CLOUD_PRIORITY;
 
-const scenario = parseScenario(
-  await readFile(new URL(`../sim/scenarios/${NAME}.json`, import.meta.url), 'utf8'),
-  `${NAME}.json`,
-);
+// A name is one of sim/scenarios/; a path ending in .json is a scenario file of the caller's (a variant).
+const scenarioFile = NAME.endsWith('.json') ? NAME : new URL(`../sim/scenarios/${NAME}.json`, import.meta.url);
+/** What names this run's logs, profiles and results. */
+const LABEL = basename(NAME, '.json');
+const scenario = parseScenario(await readFile(scenarioFile, 'utf8'), `${LABEL}.json`);
 const rel = (a: number, b: number) => (b === 0 ? (a === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.abs(a - b) / b);
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
@@ -174,9 +175,9 @@ for (const strategy of STRATEGIES) {
         {
           timeCompression: COMPRESSION,
           seed,
-          logDir: LOG_DIR && join(LOG_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
+          logDir: LOG_DIR && join(LOG_DIR, `${LABEL}-${strategy}-${seed}-x${COMPRESSION}`),
           logLevel: LOG_LEVEL,
-          cpuProfDir: CPU_PROF_DIR && join(CPU_PROF_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}`),
+          cpuProfDir: CPU_PROF_DIR && join(CPU_PROF_DIR, `${LABEL}-${strategy}-${seed}-x${COMPRESSION}`),
           onDiagnostic: (m) => process.stderr.write(`[${strategy} ${seed}] ${m}\n`),
           linkShaping: SHAPING,
           ...(CLOUD_PRIORITY === undefined ? {} : { cloudPriority: Number(CLOUD_PRIORITY) }),
@@ -207,7 +208,7 @@ for (const strategy of STRATEGIES) {
     }
     if (OUT_DIR) {
       await mkdir(OUT_DIR, { recursive: true });
-      const file = join(OUT_DIR, `${NAME}-${strategy}-${seed}-x${COMPRESSION}${SHAPING ? '-shaped' : ''}.json`);
+      const file = join(OUT_DIR, `${LABEL}-${strategy}-${seed}-x${COMPRESSION}${SHAPING ? '-shaped' : ''}.json`);
       await writeFile(
         file,
         JSON.stringify(
