@@ -7,6 +7,7 @@
 import test from 'ava';
 import Hypercore from 'hypercore';
 import crypto from 'hypercore-crypto';
+import { LanOverlay } from '../edge-node/mesh/lan-overlay.ts';
 import { PHOTO_OVERLAY_RINGS, photoCoreNeighbours, photoOverlay } from '../shared/policy/photo-overlay.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
@@ -156,4 +157,26 @@ test('on real corestores the photos replicate with overlay neighbours only and r
   });
   for (const [i, core] of cores.entries())
     t.deepEqual(await core.get(BLOCKS - 1), Buffer.alloc(16 * 1024, BLOCKS - 1), `printer ${i} holds the last block`);
+});
+
+test('a printer leaving the venue names the peers that gain a link, for the connections to reopen; one joining names none', (t) => {
+  const venue = keys(30);
+  const photos = crypto.keyPair().publicKey;
+  const claims = crypto.keyPair().publicKey;
+  const photoId = photos.toString('hex');
+  const self = venue[0]!;
+  const overlay = new LanOverlay(self);
+  overlay.register(photos, 'photos');
+  overlay.register(claims);
+  t.deepEqual([...overlay.setPrinters(venue)], [], 'the first membership reopens nothing');
+  t.deepEqual([...overlay.setPrinters([...venue, 'newcomer'])], [], 'a newcomer only adds its own links');
+  const leaver = [...photoCoreNeighbours(photoId, venue, self)][0]!;
+  const rest = venue.filter((p) => p !== leaver);
+  const gained = overlay.setPrinters(rest);
+  const before = photoCoreNeighbours(photoId, [...venue, 'newcomer'], self);
+  const after = photoCoreNeighbours(photoId, rest, self);
+  for (const key of after) if (!before.has(key)) t.true(gained.has(key), `${key} gained a photo link`);
+  for (const key of gained) t.true(rest.includes(key) && key !== 'newcomer', 'only printers that were members');
+  t.true(gained.size > 0, 'the leaver’s ring neighbours close the gap');
+  t.false(gained.has(leaver));
 });

@@ -63,12 +63,29 @@ export class LanOverlay {
     return this.#refused[topology];
   }
 
-  /** The venue's paired printers (keys, hex); this node is added if missing. */
-  setPrinters(keys: Iterable<string>): void {
+  /**
+   * The venue's paired printers (keys, hex); this node is added if missing. Returns the printers that
+   * were members before and now are a neighbour for some registered core they were not a neighbour
+   * for (a printer between them left a ring): a channel refused on a connection is not offered again,
+   * so the caller reopens those connections. A printer joining only adds links of its own.
+   */
+  setPrinters(keys: Iterable<string>): Set<string> {
     const next = new Set([this.#self, ...keys]);
-    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return;
+    const gained = new Set<string>();
+    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return gained;
+    const before = new Map(
+      [...this.#cores.values()].map((core) => [core.key, this.#neighboursOf(core.key, core.topology)]),
+    );
+    const wasMember = this.#printers;
     this.#printers = next;
     this.#neighbours.clear();
+    if (wasMember.size <= 1) return gained;
+    for (const core of this.#cores.values()) {
+      const was = before.get(core.key)!;
+      for (const key of this.#neighboursOf(core.key, core.topology))
+        if (wasMember.has(key) && !was.has(key)) gained.add(key);
+    }
+    return gained;
   }
 
   /** Registers a core by its key; call before opening it, so its first channel is guarded too. */

@@ -261,7 +261,15 @@ export class VenueMesh extends EventEmitter {
     const before = this.#printers;
     this.#printers = new Set(printers);
     this.#coordinators = new Set(coordinators);
-    this.overlay.setPrinters(this.#printers);
+    const gainedLinks = this.overlay.setPrinters(this.#printers);
+    for (const key of gainedLinks) {
+      const conn = this.#connections.get(key);
+      if (!conn || !this.#printers.has(key)) continue;
+      // Its channels for those cores were refused under the old membership: reconnecting (the
+      // station is re-dialled like any paired one) opens them under the new one.
+      this.#logger.info({ peer: key.slice(0, 12) }, 'a printer left a ring between this one and a peer: reconnecting to it');
+      conn.destroy();
+    }
     for (const key of this.#probation.keys()) {
       if (!this.#printers.has(key)) continue;
       const conn = this.#probation.release(key);
