@@ -267,7 +267,10 @@ export class VenueMesh extends EventEmitter {
       if (!conn || !this.#printers.has(key)) continue;
       // Its channels for those cores were refused under the old membership: reconnecting (the
       // station is re-dialled like any paired one) opens them under the new one.
-      this.#logger.info({ peer: key.slice(0, 12) }, 'a printer left a ring between this one and a peer: reconnecting to it');
+      this.#logger.info(
+        { peer: key.slice(0, 12) },
+        'a printer left a ring between this one and a peer: reconnecting to it',
+      );
       conn.destroy();
     }
     for (const key of this.#probation.keys()) {
