@@ -9,7 +9,8 @@ import { photoOverlay } from '../../shared/policy/photo-overlay.ts';
  * computed once, the first time they are asked for.
  */
 export class PhotoHops {
-  readonly #links: Map<string, Set<string>>;
+  /** Each printer's overlay neighbours, by index (empty on the full mesh). */
+  readonly #links: number[][];
   readonly #printers: number;
   readonly #fullMesh: boolean;
   readonly #from = new Map<number, Uint16Array>();
@@ -17,13 +18,14 @@ export class PhotoHops {
   constructor(printers: number, rings: number) {
     this.#printers = printers;
     this.#fullMesh = printers <= 2 * rings + 1;
-    this.#links = this.#fullMesh
-      ? new Map()
+    const links = this.#fullMesh
+      ? new Map<string, Set<string>>()
       : photoOverlay(
           'venue-photos',
           Array.from({ length: printers }, (_, p) => String(p)),
           rings,
         );
+    this.#links = Array.from({ length: links.size }, (_, p) => [...links.get(String(p))!].map(Number));
   }
 
   /** Hops from `from` to `to` (0 for the same printer). */
@@ -45,8 +47,7 @@ export class PhotoHops {
     const queue = [from];
     for (let head = 0; head < queue.length; head++) {
       const at = queue[head]!;
-      for (const name of this.#links.get(String(at))!) {
-        const next = Number(name);
+      for (const next of this.#links[at]!) {
         if (seen[next]) continue;
         seen[next] = 1;
         hops[next] = hops[at]! + 1;
