@@ -73,13 +73,15 @@ export class LanOverlay {
     const next = new Set([this.#self, ...keys]);
     const gained = new Set<string>();
     if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return gained;
-    const before = new Map(
-      [...this.#cores.values()].map((core) => [core.key, this.#neighboursOf(core.key, core.topology)]),
-    );
     const wasMember = this.#printers;
+    // The first membership (this node alone, or nobody yet) had no connections to reopen.
+    const before =
+      wasMember.size <= 1
+        ? null
+        : new Map([...this.#cores.values()].map((core) => [core.key, this.#neighboursOf(core.key, core.topology)]));
     this.#printers = next;
     this.#neighbours.clear();
-    if (wasMember.size <= 1) return gained;
+    if (before === null) return gained;
     for (const core of this.#cores.values()) {
       const was = before.get(core.key)!;
       for (const key of this.#neighboursOf(core.key, core.topology))
