@@ -39,7 +39,7 @@ async function station(t: ExecutionContext, bootstrap: Array<{ host: string; por
   return { mesh, store, logger, key: keyPair.publicKey.toString('hex') };
 }
 
-test('a printer leaving the photo ring: the two it stood between reconnect and replicate the photos with each other', async (t) => {
+test('a printer leaving and rejoining the photo ring: the two it stood between link up and part again, on the same connection', async (t) => {
   t.timeout(120_000);
   const bootstrap = await startBootstrap(t);
   const stations = await Promise.all(Array.from({ length: 6 }, () => station(t, bootstrap)));
@@ -64,34 +64,46 @@ test('a printer leaving the photo ring: the two it stood between reconnect and r
   const coreId = photoKey.toString('hex');
   // A station other than the writer leaves; its two ring neighbours stood apart until now.
   const leaver = 1;
-  const [a, b] = [...photoCoreNeighbours(coreId, keys, keys[leaver]!, RINGS)].map((k) => keys.indexOf(k));
+  const [a, b] = [...photoCoreNeighbours(coreId, keys, keys[leaver]!, RINGS)].map((k) => keys.indexOf(k)) as [
+    number,
+    number,
+  ];
+  const linked = () => peerKeys(cores[a]!).includes(keys[b]!) && peerKeys(cores[b]!).includes(keys[a]!);
   t.true(
     await waitFor(() => cores.every((core) => core.peers.length === 2), CONNECTED_WITHIN_MS),
     'two photo peers each on one ring of six',
   );
-  t.false(
-    peerKeys(cores[a!]!).includes(keys[b!]!),
-    'the leaver’s neighbours do not replicate the photos with each other yet',
-  );
+  t.false(linked(), 'the leaver’s neighbours do not replicate the photos with each other yet');
+  let abHungUp = false;
+  stations[a]!.mesh.on('lan-peer-left', (key: string) => {
+    if (key === keys[b]) abHungUp = true;
+  });
 
   const rest = keys.filter((_, i) => i !== leaver);
   for (const [i, s] of stations.entries()) if (i !== leaver) s.mesh.setMembership(rest, []);
-  t.true(
-    await waitFor(
-      () => peerKeys(cores[a!]!).includes(keys[b!]!) && peerKeys(cores[b!]!).includes(keys[a!]!),
-      CONNECTED_WITHIN_MS,
-    ),
-    'they reconnected and link up under the new membership',
-  );
+  t.true(await waitFor(linked, CONNECTED_WITHIN_MS), 'they link up under the new membership');
   await cores[0]!.append(Buffer.from('a photo after the change'));
   t.true(
     await waitFor(() => cores.every((core, i) => i === leaver || core.contiguousLength === 1), CONNECTED_WITHIN_MS),
     'it reaches every remaining station',
   );
+
+  // It comes back: the same place on the ring, so the two part again and each links with it.
+  for (const s of stations) s.mesh.setMembership(keys, []);
   t.true(
-    [a, b].some((i) =>
-      stations[i!]!.logger.lines.some((l) => l.msg?.includes('a printer left a ring between this one and a peer')),
+    await waitFor(
+      () => !linked() && [a, b].every((i) => peerKeys(cores[i]!).includes(keys[leaver]!)),
+      CONNECTED_WITHIN_MS,
     ),
-    'one of them said why it reconnected',
+    'they part again, each linked with the returning station',
+  );
+  t.true(
+    await waitFor(() => cores.every((core) => core.peers.length === 2), CONNECTED_WITHIN_MS),
+    'two photo peers each again',
+  );
+  t.false(abHungUp, 'the two kept their connection throughout: only the photos’ channel changed');
+  t.true(
+    [a, b].some((i) => stations[i]!.logger.lines.some((l) => l.msg?.includes('overlay channels opened and closed'))),
+    'they said what changed',
   );
 });

@@ -10,6 +10,7 @@ import crypto from 'hypercore-crypto';
 import { LanOverlay } from '../edge-node/mesh/lan-overlay.ts';
 import { PHOTO_OVERLAY_RINGS, photoCoreNeighbours, photoOverlay } from '../shared/policy/photo-overlay.ts';
 import { seededRng } from '../shared/policy/prng.ts';
+import { smallCoreNeighbours } from '../shared/policy/small-core-overlay.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { type GuardedPrinter, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
 
@@ -159,24 +160,65 @@ test('on real corestores the photos replicate with overlay neighbours only and r
     t.deepEqual(await core.get(BLOCKS - 1), Buffer.alloc(16 * 1024, BLOCKS - 1), `printer ${i} holds the last block`);
 });
 
-test('a printer leaving the venue names the peers that gain a link, for the connections to reopen; one joining names none', (t) => {
+test('a membership change names exactly the links it opens and closes, for the connections already up', (t) => {
+  const photos = Buffer.alloc(32, 1);
+  const claims = Buffer.alloc(32, 2);
   const venue = keys(30);
-  const photos = crypto.keyPair().publicKey;
-  const claims = crypto.keyPair().publicKey;
-  const photoId = photos.toString('hex');
   const self = venue[0]!;
   const overlay = new LanOverlay(self);
   overlay.register(photos, 'photos');
   overlay.register(claims);
-  t.deepEqual([...overlay.setPrinters(venue)], [], 'the first membership reopens nothing');
-  t.deepEqual([...overlay.setPrinters([...venue, 'newcomer'])], [], 'a newcomer only adds its own links');
-  const leaver = [...photoCoreNeighbours(photoId, venue, self)][0]!;
-  const rest = venue.filter((p) => p !== leaver);
-  const gained = overlay.setPrinters(rest);
-  const before = photoCoreNeighbours(photoId, [...venue, 'newcomer'], self);
-  const after = photoCoreNeighbours(photoId, rest, self);
-  for (const key of after) if (!before.has(key)) t.true(gained.has(key), `${key} gained a photo link`);
-  for (const key of gained) t.true(rest.includes(key) && key !== 'newcomer', 'only printers that were members');
-  t.true(gained.size > 0, 'the leaver’s ring neighbours close the gap');
-  t.false(gained.has(leaver));
+  const photoDk = crypto.discoveryKey(photos).toString('hex');
+  const claimsDk = crypto.discoveryKey(claims).toString('hex');
+  t.deepEqual(overlay.setPrinters(venue), [], 'the first membership changes nothing on live connections');
+  t.deepEqual(overlay.setPrinters(venue), [], 'nor does the same one again');
+  const expected = (before: string[], after: string[]) => {
+    const out: string[] = [];
+    const stayed = after.filter((k) => k !== self && before.includes(k));
+    const neighbours = (core: Buffer, members: string[]) =>
+      core === photos
+        ? photoCoreNeighbours(core.toString('hex'), members, self)
+        : smallCoreNeighbours(core.toString('hex'), members, self);
+    for (const [core, dk] of [
+      [photos, photoDk],
+      [claims, claimsDk],
+    ] as const) {
+      const was = neighbours(core, before);
+      const now = neighbours(core, after);
+      for (const r of stayed) if (was.has(r) !== now.has(r)) out.push(`${dk}/${r}/${now.has(r)}`);
+    }
+    return out.sort();
+  };
+  const seen = (changes: Array<{ remote: string; discoveryKey: string; open: boolean }>) =>
+    changes.map((c) => `${c.discoveryKey}/${c.remote}/${c.open}`).sort();
+  // Someone joins: it comes between two printers on some ring; only links among those who stay count.
+  const joined = [...venue, 'newcomer'];
+  const onJoin = seen(overlay.setPrinters(joined));
+  t.deepEqual(onJoin, expected(venue, joined));
+  t.true(
+    onJoin.every((c) => c.endsWith('/false')),
+    'a newcomer only closes links between others',
+  );
+  // One of this printer's photo neighbours leaves, whose place on a ring a printer not yet linked takes.
+  const without = (p: string) => joined.filter((q) => q !== p);
+  const leaver = [...photoCoreNeighbours(photos.toString('hex'), joined, self)].find((p) =>
+    expected(joined, without(p)).some((c) => c.startsWith(photoDk) && c.endsWith('/true')),
+  );
+  if (leaver === undefined) return t.fail('no neighbour whose leaving opens a photo link: pick other keys');
+  const rest = without(leaver);
+  const onLeave = seen(overlay.setPrinters(rest));
+  t.deepEqual(onLeave, expected(joined, rest));
+  t.true(
+    onLeave.some((c) => c.startsWith(photoDk) && c.endsWith('/true')),
+    'the leaver’s place is taken by a new photo link',
+  );
+  t.false(
+    onLeave.some((c) => c.includes(`/${leaver}/`)),
+    'nothing about the leaver: its connection is dropped anyway',
+  );
+  overlay.unregister(photos);
+  t.true(
+    seen(overlay.setPrinters(venue)).every((c) => c.startsWith(claimsDk)),
+    'an unregistered core is not changed again',
+  );
 });

@@ -13,6 +13,7 @@ import type { BlockRun } from './block-runs.ts';
 import { type CloudCore, type CloudLane, summarizePeer } from './cloud-lane.ts';
 import { HaveMap } from './have-map.ts';
 import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
+import type { LanOverlay } from './lan-overlay.ts';
 import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
 import { type PhotoArrival, PhotoArrivals } from './photo-arrivals.ts';
 import { CatalogReader } from './replica-catalog.ts';
@@ -41,9 +42,10 @@ export interface EventReplicaHooks {
   raceDuplicates?: () => boolean;
   /**
    * The LAN overlay (lan-overlay.ts): the blobs core is registered with it before it is opened, so
-   * at a large venue the photos replicate with this printer's overlay neighbours only. None: every peer.
+   * at a large venue the photos replicate with this printer's overlay neighbours only, and
+   * unregistered when the replica closes. None: every peer.
    */
-  overlay?: { register(coreKey: Uint8Array, topology: 'photos'): void };
+  overlay?: Pick<LanOverlay, 'register' | 'unregister'>;
   /** A photo became printable here (photo-arrivals.ts). */
   onArrival?: (arrival: PhotoArrival) => void;
   /** Its tracking failed for a reason other than the replica closing. */
@@ -93,6 +95,7 @@ export class EventReplica extends Resource {
   readonly #raceDuplicates: (() => boolean) | null;
   #restoreHotswaps: (() => void) | null = null;
   readonly #arrivalFailed: (err: unknown) => void;
+  readonly #overlay: EventReplicaHooks['overlay'] | null;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -106,7 +109,8 @@ export class EventReplica extends Resource {
     // A block the main store took from the cloud lane came over the WAN (the lane counted its bytes).
     this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
-    hooks.overlay?.register(Buffer.from(descriptor.blobsKey, 'hex'), 'photos');
+    this.#overlay = hooks.overlay ?? null;
+    this.#overlay?.register(Buffer.from(descriptor.blobsKey, 'hex'), 'photos');
     this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
@@ -381,6 +385,7 @@ export class EventReplica extends Resource {
 
   protected override async _close(): Promise<void> {
     this.#restoreHotswaps?.();
+    this.#overlay?.unregister(Buffer.from(this.descriptor.blobsKey, 'hex'));
     this.have.close();
     this.#catalogRange?.destroy();
     for (const range of this.#frameRanges.values()) range.destroy();

@@ -2,14 +2,12 @@ import crypto from 'hypercore-crypto';
 import { AppError } from '../../shared/errors.ts';
 import { photoCoreNeighbours } from '../../shared/policy/photo-overlay.ts';
 import { smallCoreNeighbours } from '../../shared/policy/small-core-overlay.ts';
+import { HYPERCORE_PROTOCOL } from './core-channels.ts';
 
 /** The Protomux call Hypercore opens a core's channel on a connection with (both directions). */
 interface ChannelMaker {
   createChannel(opts: { protocol: string; id?: Buffer | null }): unknown;
 }
-
-/** The protocol name Hypercore's replicator opens its channels under. */
-const HYPERCORE_PROTOCOL = 'hypercore/alpha';
 
 /**
  * How a registered core's LAN peers are chosen: `small-core` (claims logs, orders feed: one ring,
@@ -17,6 +15,13 @@ const HYPERCORE_PROTOCOL = 'hypercore/alpha';
  * shared/policy/photo-overlay.ts).
  */
 export type OverlayTopology = 'small-core' | 'photos';
+
+/** A registered core's link with a printer that a membership change opened (`open`) or closed. */
+export interface LinkChange {
+  remote: string;
+  discoveryKey: string;
+  open: boolean;
+}
 
 export interface LanOverlayOptions {
   /** The small-core ring reach (default SMALL_CORE_RING_REACH); tests make it small. */
@@ -64,30 +69,34 @@ export class LanOverlay {
   }
 
   /**
-   * The venue's paired printers (keys, hex); this node is added if missing. Returns the printers that
-   * were members before and now are a neighbour for some registered core they were not a neighbour
-   * for (a printer between them left a ring): a channel refused on a connection is not offered again,
-   * so the caller reopens those connections. A printer joining only adds links of its own.
+   * The venue's paired printers (keys, hex); this node is added if missing. Returns, for printers
+   * that are members before and after, the registered cores whose link with them the change opened
+   * or closed: a printer leaving a ring makes its two neighbours there neighbours, one joining
+   * comes between two. A channel refused on a connection is not offered again, and one open stays
+   * open, so the caller changes those channels on the connections already up (core-channels.ts).
    */
-  setPrinters(keys: Iterable<string>): Set<string> {
+  setPrinters(keys: Iterable<string>): LinkChange[] {
     const next = new Set([this.#self, ...keys]);
-    const gained = new Set<string>();
-    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return gained;
+    const changes: LinkChange[] = [];
+    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return changes;
     const wasMember = this.#printers;
-    // The first membership (this node alone, or nobody yet) had no connections to reopen.
+    // The first membership (this node alone, or nobody yet) had no connections to change.
     const before =
       wasMember.size <= 1
         ? null
-        : new Map([...this.#cores.values()].map((core) => [core.key, this.#neighboursOf(core.key, core.topology)]));
+        : new Map([...this.#cores].map(([dk, core]) => [dk, this.#neighboursOf(core.key, core.topology)]));
     this.#printers = next;
     this.#neighbours.clear();
-    if (before === null) return gained;
-    for (const core of this.#cores.values()) {
-      const was = before.get(core.key)!;
-      for (const key of this.#neighboursOf(core.key, core.topology))
-        if (wasMember.has(key) && !was.has(key)) gained.add(key);
+    if (before === null) return changes;
+    const stayed = [...next].filter((k) => k !== this.#self && wasMember.has(k));
+    for (const [discoveryKey, core] of this.#cores) {
+      const was = before.get(discoveryKey)!;
+      const now = this.#neighboursOf(core.key, core.topology);
+      for (const remote of stayed) {
+        if (was.has(remote) !== now.has(remote)) changes.push({ remote, discoveryKey, open: now.has(remote) });
+      }
     }
-    return gained;
+    return changes;
   }
 
   /** Registers a core by its key; call before opening it, so its first channel is guarded too. */
@@ -96,6 +105,15 @@ export class LanOverlay {
       key: Buffer.from(coreKey).toString('hex'),
       topology,
     });
+  }
+
+  /** Forgets a core this node closed (an ended event's photos), so membership changes skip it. */
+  unregister(coreKey: Uint8Array): void {
+    const discoveryKey = crypto.discoveryKey(coreKey).toString('hex');
+    const core = this.#cores.get(discoveryKey);
+    if (!core) return;
+    this.#cores.delete(discoveryKey);
+    this.#neighbours.delete(core.key);
   }
 
   /** Whether this node replicates the core with this discovery key with the remote printer. */

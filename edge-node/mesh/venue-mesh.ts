@@ -4,8 +4,9 @@ import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { setCoreChannel } from './core-channels.ts';
 import { KEY_DIAL_CHECK_MS, planKeyDials } from './key-dials.ts';
-import { LanOverlay } from './lan-overlay.ts';
+import { LanOverlay, type LinkChange } from './lan-overlay.ts';
 import { StationProbation } from './station-probation.ts';
 import { cancelDial, dialState, hasSwarmConnection, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
@@ -261,18 +262,7 @@ export class VenueMesh extends EventEmitter {
     const before = this.#printers;
     this.#printers = new Set(printers);
     this.#coordinators = new Set(coordinators);
-    const gainedLinks = this.overlay.setPrinters(this.#printers);
-    for (const key of gainedLinks) {
-      const conn = this.#connections.get(key);
-      if (!conn || !this.#printers.has(key)) continue;
-      // Its channels for those cores were refused under the old membership: reconnecting (the
-      // station is re-dialled like any paired one) opens them under the new one.
-      this.#logger.info(
-        { peer: key.slice(0, 12) },
-        'a printer left a ring between this one and a peer: reconnecting to it',
-      );
-      conn.destroy();
-    }
+    this.#relink(this.overlay.setPrinters(this.#printers));
     for (const key of this.#probation.keys()) {
       if (!this.#printers.has(key)) continue;
       const conn = this.#probation.release(key);
@@ -287,6 +277,28 @@ export class VenueMesh extends EventEmitter {
     // A station paired since the last profile and not held on probation: look it up now, not at the
     // backed-off rediscovery.
     if ([...this.#printers].some((k) => !before.has(k) && !this.#connections.has(k))) this.#rediscoverNow();
+  }
+
+  /**
+   * Opens and closes, on the connections already up, the channels a membership change moved into
+   * or out of the overlay (a channel is otherwise decided only when it is first opened).
+   */
+  #relink(changes: readonly LinkChange[]): void {
+    let opened = 0;
+    let closed = 0;
+    for (const { remote, discoveryKey, open } of changes) {
+      const conn = this.#connections.get(remote);
+      if (!conn || isClosing(conn)) continue;
+      if (!setCoreChannel(this.#store, (conn as unknown as { userData: unknown }).userData, discoveryKey, open))
+        continue;
+      if (open) opened++;
+      else closed++;
+    }
+    if (opened + closed > 0)
+      this.#logger.info(
+        { opened, closed },
+        'the venue changed: overlay channels opened and closed on live connections',
+      );
   }
 
   /**
