@@ -2,8 +2,10 @@
  * `npm run bench:sim`: model mode on the 500 printers × 20,000 photos × 100,000 orders scenario
  * (sim/scenarios/bench-500.json), every strategy once, and the mesh again with fans routed to the
  * shortest queue and with sequential lanes. The issue's budget is 60 s on a 2-core machine. The five
- * runs are independent (same workload, same seed), so they run in worker threads, BENCH_SIM_WORKERS
- * at a time (default: the machine's cores), the longest first. Prints a line per run on stderr as it
+ * runs are independent (the same workload, built once here and copied to each worker, the same
+ * seed), so they run in worker threads, BENCH_SIM_WORKERS at a time (default: the machine's cores),
+ * the longest first; `wallSeconds` is the whole bench's, `workers` says how many ran at once (1
+ * gives the one-after-the-other figures of earlier sessions). Prints a line per run on stderr as it
  * ends and, as the last line on stdout, one JSON object.
  */
 import { readFileSync } from 'node:fs';
@@ -37,12 +39,18 @@ interface Job {
 function runInWorker(job: Job): Promise<StrategyRun> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./sim-run-worker.ts', import.meta.url), {
-      workerData: { scenario: job.scenario, strategy: job.strategy, seed },
+      workerData: { scenario: job.scenario, strategy: job.strategy, seed, workload },
     });
-    worker.once('message', (run: StrategyRun) => resolve(run));
+    let answered = false;
+    worker.once('message', (run: StrategyRun) => {
+      answered = true;
+      resolve(run);
+    });
+    worker.once('messageerror', reject);
     worker.once('error', reject);
+    // A worker that ends without its run (any exit code) is a failed run, not a hang.
     worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the ${job.label} run's worker exited with ${code}`));
+      if (!answered) reject(new Error(`the ${job.label} run's worker exited with ${code} and no result`));
     });
   });
 }
@@ -125,6 +133,7 @@ console.log(
     images: totalImages(scenario),
     orders: workload.orders.length,
     strategies: STRATEGIES,
+    workers: WORKERS,
     wallSeconds: round(wallSeconds, 2),
     budgetSeconds: BUDGET_SECONDS,
     withinBudget: wallSeconds <= BUDGET_SECONDS,

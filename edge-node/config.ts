@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
-import { PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
+import { MAX_PHOTO_OVERLAY_RINGS, PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { dhtPortSchema, offlineConfigSchema } from './offline/offline-config.ts';
 import { stationConfigShape } from './printing/station-config.ts';
@@ -44,9 +44,6 @@ const windowSchema = z.object({
   end: z.string().regex(/^\d{2}:\d{2}$/),
   days: z.array(z.number().int().min(0).max(6)).optional(),
 });
-
-/** More rings than this is a full mesh at any venue this software is for. */
-const MAX_PHOTO_OVERLAY_RINGS = 64;
 
 export const REPLICATION_MODES = ['mesh', 'star-periodic', 'on-demand'] as const;
 export type ReplicationMode = (typeof REPLICATION_MODES)[number];

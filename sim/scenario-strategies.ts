@@ -1,6 +1,6 @@
 /** The scenario's `strategies`: the knobs of the star-periodic and mesh strategies (on-demand has none). */
 import { z } from 'zod';
-import { PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
+import { MAX_PHOTO_OVERLAY_RINGS, PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
 import { DEFAULT_SOURCE_CONFIG } from '../shared/policy/source-choice.ts';
 import { nonNegative, num, positive } from './scenario-fields.ts';
 
@@ -22,7 +22,7 @@ export const strategiesSchema = z
         backgroundLanDeadlineMs: nonNegative().default(DEFAULT_SOURCE_CONFIG.backgroundLanDeadlineMs),
         claimRequiresWan: z.boolean({ error: 'expected true or false' }).default(false),
         /** The edge node's `photoOverlayRings` (shared/policy/photo-overlay.ts): live mode's LAN hops. */
-        photoOverlayRings: z.number().int().min(1).max(64).default(PHOTO_OVERLAY_RINGS),
+        photoOverlayRings: z.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).default(PHOTO_OVERLAY_RINGS),
         /** Live, pipelined replication (sim/strategies/mesh-live.ts); false: one cycle per tick (mesh-sync.ts). */
         live: z.boolean({ error: 'expected true or false' }).default(true),
         /**

@@ -94,7 +94,7 @@ export class ClaimsLog extends Resource {
     encryptionKey: Buffer;
     clock: Clock;
     logger: StructuredLogger;
-    /** The LAN overlay the logs replicate on (edge-node/mesh/small-core-overlay.ts); none: every peer. */
+    /** The LAN overlay the logs replicate on (edge-node/mesh/lan-overlay.ts); none: every peer. */
     overlay?: SmallCoreRegistry;
   }) {
     super();

@@ -12,7 +12,7 @@
  * two neighbours on every ring. So each printer has at most 2 × PHOTO_OVERLAY_RINGS photo peers
  * whatever the venue's size: the 10 that measured cheapest. Every printer still fetches every photo,
  * so a block relays hop by hop: the union of a few random rings is an expander, which takes a block
- * across 500 printers in about 4 hops (test/photo-overlay.test.ts), each a LAN round trip. Each ring
+ * across 500 printers in at most 5 hops, about 3 on average (test/photo-overlay.test.ts), each a LAN round trip. Each ring
  * alone is a circle through every printer, so the overlay stays connected with any one printer down,
  * and with many down at random. Venues of 2 × PHOTO_OVERLAY_RINGS + 1 printers or fewer keep the
  * full mesh, unchanged. Every printer computes the same rings from the same membership (the venue's
@@ -26,6 +26,13 @@ import { smallCoreRing } from './small-core-overlay.ts';
 
 /** Rings per photo core: each printer replicates an event's photos with at most twice this many peers. */
 export const PHOTO_OVERLAY_RINGS = 5;
+/** The most rings a venue may configure (128 peers: venues up to 129 printers stay on the full mesh). */
+export const MAX_PHOTO_OVERLAY_RINGS = 64;
+
+/** Whether a venue of this many printers keeps the photos on the full mesh (every printer a neighbour). */
+export function photosOnFullMesh(printers: number, rings = PHOTO_OVERLAY_RINGS): boolean {
+  return printers <= 2 * rings + 1;
+}
 
 /**
  * Every printer's photo peers for this core: every other printer when the venue has no more than
@@ -39,7 +46,7 @@ export function photoOverlay(
 ): Map<string, Set<string>> {
   const members = [...new Set(printers)];
   const links = new Map(members.map((p) => [p, new Set<string>()]));
-  if (members.length <= 2 * rings + 1) {
+  if (photosOnFullMesh(members.length, rings)) {
     for (const [p, mine] of links) for (const q of members) if (q !== p) mine.add(q);
     return links;
   }

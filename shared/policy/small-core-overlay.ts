@@ -16,9 +16,9 @@
  * when two printers in a row are down in two places at once; a record crosses it in at most
  * ⌈(N − 1) / (2 × reach)⌉ LAN hops, a few ms each. Rings differ per core, so no printer is a hub for every log.
  * Every printer computes the same rings from the same membership with no coordination (the venue's
- * paired printers, from the coordinator's profile). Photos (large cores) keep the full mesh: there
- * every peer is a source of bandwidth.
- * Pure; the edge node applies it to its LAN connections (edge-node/mesh/small-core-overlay.ts).
+ * paired printers, from the coordinator's profile). Photos (large cores) have their own overlay with
+ * more peers (photo-overlay.ts): there every peer is a source of bandwidth.
+ * Pure; the edge node applies it to its LAN connections (edge-node/mesh/lan-overlay.ts).
  */
 import { combine32, hashString32 } from './hash32.ts';
 

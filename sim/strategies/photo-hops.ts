@@ -1,4 +1,4 @@
-import { photoOverlay } from '../../shared/policy/photo-overlay.ts';
+import { photoOverlay, photosOnFullMesh } from '../../shared/policy/photo-overlay.ts';
 
 /**
  * LAN hops between the simulated printers over the edge node's photo overlay
@@ -17,7 +17,7 @@ export class PhotoHops {
 
   constructor(printers: number, rings: number) {
     this.#printers = printers;
-    this.#fullMesh = printers <= 2 * rings + 1;
+    this.#fullMesh = photosOnFullMesh(printers, rings);
     const links = this.#fullMesh
       ? new Map<string, Set<string>>()
       : photoOverlay(
