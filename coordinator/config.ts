@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { describeIssues, hostPortListSchema, overlaySettings } from '../shared/config/layered-config.ts';
+import { MAX_PHOTO_OVERLAY_RINGS, PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
 import { MAX_ORDERS_FEED_COALESCE_MS, ORDERS_APPEND_COALESCE_MS } from './feed/orders-feed-appender.ts';
 import { MIN_SESSION_SECRET_CHARS } from './http/session-cookie.ts';
 import { LAG_ALERT_MS, OFFLINE_ALERT_MS } from './services/liveness.ts';
@@ -42,6 +43,11 @@ export const configSchema = z.object({
   cardTerminal: z.enum(['none', 'test']).default('none'),
   /** Tax included in the prices, for the kiosk receipt's tax line (e.g. 19 for 19 % VAT). */
   taxRatePercent: z.coerce.number().min(0).max(100).default(0),
+  /**
+   * The photo overlay's rings, stated to every printer in its profile (shared/policy/photo-overlay.ts):
+   * past 2 × this + 1 printers, each replicates an event's photos with at most 2 × this peers.
+   */
+  photoOverlayRings: z.coerce.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).default(PHOTO_OVERLAY_RINGS),
   sessionSecret: z.string().min(MIN_SESSION_SECRET_CHARS, `at least ${MIN_SESSION_SECRET_CHARS} characters`).optional(),
   offlineAlertSeconds: z.coerce
     .number()
@@ -121,6 +127,7 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   stripeApiUrl: 'VPM_STRIPE_API_URL',
   cardTerminal: 'VPM_CARD_TERMINAL',
   taxRatePercent: 'VPM_TAX_RATE_PERCENT',
+  photoOverlayRings: 'VPM_PHOTO_OVERLAY_RINGS',
   sessionSecret: 'VPM_SESSION_SECRET',
   offlineAlertSeconds: 'VPM_OFFLINE_ALERT_SECONDS',
   lagAlertSeconds: 'VPM_LAG_ALERT_SECONDS',

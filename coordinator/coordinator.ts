@@ -214,6 +214,7 @@ export class Coordinator extends Resource {
         uploadSpoolDir: await freshSpoolDir(join(dataDir, 'uploads-in-progress')),
         ownPhotos: ownPhotoSettingsFromConfig(config),
         taxRatePercent: config.taxRatePercent,
+        photoOverlayRings: config.photoOverlayRings,
         ops: {
           alerts: { offlineAlertMs: config.offlineAlertSeconds * 1000, lagAlertMs: config.lagAlertSeconds * 1000 },
           streamPollMs: OPS_STREAM_POLL_MS,

@@ -56,6 +56,8 @@ export interface CoordinatorSettings {
   ownPhotos?: OwnPhotoSettings;
   /** Kiosk sales: the tax rate included in prices (receipt's tax line); 0 when absent. */
   taxRatePercent?: number;
+  /** The photo overlay's rings printers are told in their profile; absent: PHOTO_OVERLAY_RINGS. */
+  photoOverlayRings?: number;
   /**
    * Wrong typed order codes a printer and a venue may present before each further one is held and
    * refused (failed-code-limiter.ts); absent: FAILED_CODE_BURST and VENUE_FAILED_CODE_BURST.

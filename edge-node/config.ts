@@ -86,7 +86,8 @@ export const edgeConfigSchema = z.object({
   /**
    * At a venue of more than 2 × this + 1 printers, each printer replicates an event's photos with its
    * two neighbours on this many rings only, not with every printer (shared/policy/photo-overlay.ts).
-   * Set the same on every printer of a venue: a link only one end counts is refused by the other.
+   * Used only until the coordinator states the venue's (profile `venue.photoOverlayRings`): every
+   * printer of a venue must use the same, as a link only one end counts is refused by the other.
    */
   photoOverlayRings: z.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).default(PHOTO_OVERLAY_RINGS),
   statusHost: z.string().min(1).default('127.0.0.1'),

@@ -4,6 +4,7 @@ import {
   FAILED_CODE_REFILL_MS,
   WRONG_CODE_HOLD_MS,
 } from '../coordinator/services/failed-code-limiter.ts';
+import { PHOTO_OVERLAY_RINGS } from '../shared/policy/photo-overlay.ts';
 import { decodeBase45, encodeBase45 } from '../shared/token/base45.ts';
 import { newOrderCode } from '../shared/token/order-code.ts';
 import { generateSigningKey, signRedemptionToken } from '../shared/token/redemption-token.ts';
@@ -252,6 +253,7 @@ test('a paired printer learns its venue topic, token keys and feed keys; deliver
   const { event, images, printers } = await seedVenue(h, { images: 2, printers: 2 });
   const me = await printerCall(h, printers[0]!, 'get', '/api/printer/me').expect(200);
   t.regex(me.body.venue.topic, /^[0-9a-f]{64}$/);
+  t.is(me.body.venue.photoOverlayRings, PHOTO_OVERLAY_RINGS, 'the venue’s photo overlay, the same for every printer');
   t.deepEqual(me.body.tokenKeys, [{ keyId: 1, publicKey: Buffer.from(h.tokenKeys.current.publicKey).toString('hex') }]);
   t.is(me.body.feeds.length, 1);
   t.is(me.body.feeds[0].blobsKey, (await h.store.getEvent(event.id))!.blobsKey);

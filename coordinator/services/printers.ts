@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/errors.ts';
 import { deriveVenueTopic } from '../../shared/feed/feed-layout.ts';
+import { PHOTO_OVERLAY_RINGS } from '../../shared/policy/photo-overlay.ts';
 import type {
   HoldingsReport,
   PrinterProfile,
@@ -118,6 +119,7 @@ export class PrinterService {
         id: venue.id,
         name: venue.name,
         topic: deriveVenueTopic(Buffer.from(venue.topicSecret, 'hex')).toString('hex'),
+        photoOverlayRings: this.#deps.settings.photoOverlayRings ?? PHOTO_OVERLAY_RINGS,
       },
       tokenKeys: publicKeysJson(tokenKeys),
       // The venue's paid orders and its printers' claims, so a printer can redeem with no cloud.

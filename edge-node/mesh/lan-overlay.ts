@@ -26,7 +26,7 @@ export interface LinkChange {
 export interface LanOverlayOptions {
   /** The small-core ring reach (default SMALL_CORE_RING_REACH); tests make it small. */
   smallCoreReach?: number;
-  /** Rings per photo core (default PHOTO_OVERLAY_RINGS); tests make it small. */
+  /** Rings per photo core until the coordinator states the venue's (default PHOTO_OVERLAY_RINGS); tests make it small. */
   photoRings?: number;
 }
 
@@ -45,7 +45,8 @@ export interface LanOverlayOptions {
  */
 export class LanOverlay {
   readonly #self: string;
-  readonly #opts: LanOverlayOptions;
+  readonly #smallCoreReach: number | undefined;
+  #photoRings: number | undefined;
   /** Discovery key (hex) → the core's key (hex), the rings' name, and its topology. */
   readonly #cores = new Map<string, { key: string; topology: OverlayTopology }>();
   #printers = new Set<string>();
@@ -55,7 +56,8 @@ export class LanOverlay {
 
   constructor(selfKeyHex: string, opts: LanOverlayOptions = {}) {
     this.#self = selfKeyHex;
-    this.#opts = opts;
+    this.#smallCoreReach = opts.smallCoreReach;
+    this.#photoRings = opts.photoRings;
   }
 
   /** Channels this node declined on a connection (not a neighbour there), all topologies. */
@@ -69,16 +71,18 @@ export class LanOverlay {
   }
 
   /**
-   * The venue's paired printers (keys, hex); this node is added if missing. Returns, for printers
+   * The venue's paired printers (keys, hex); this node is added if missing. `photoRings`: the
+   * venue's photo overlay as the coordinator states it (unchanged if absent). Returns, for printers
    * that are members before and after, the registered cores whose link with them the change opened
    * or closed: a printer leaving a ring makes its two neighbours there neighbours, one joining
    * comes between two. A channel refused on a connection is not offered again, and one open stays
    * open, so the caller changes those channels on the connections already up (core-channels.ts).
    */
-  setPrinters(keys: Iterable<string>): LinkChange[] {
+  setPrinters(keys: Iterable<string>, photoRings = this.#photoRings): LinkChange[] {
     const next = new Set([this.#self, ...keys]);
     const changes: LinkChange[] = [];
-    if (next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k))) return changes;
+    const sameMembers = next.size === this.#printers.size && [...next].every((k) => this.#printers.has(k));
+    if (sameMembers && photoRings === this.#photoRings) return changes;
     const wasMember = this.#printers;
     // The first membership (this node alone, or nobody yet) had no connections to change.
     const before =
@@ -86,6 +90,7 @@ export class LanOverlay {
         ? null
         : new Map([...this.#cores].map(([dk, core]) => [dk, this.#neighboursOf(core.key, core.topology)]));
     this.#printers = next;
+    this.#photoRings = photoRings;
     this.#neighbours.clear();
     if (before === null) return changes;
     const stayed = [...next].filter((k) => k !== this.#self && wasMember.has(k));
@@ -128,8 +133,8 @@ export class LanOverlay {
     if (!neighbours) {
       neighbours =
         topology === 'photos'
-          ? photoCoreNeighbours(coreKey, this.#printers, this.#self, this.#opts.photoRings)
-          : smallCoreNeighbours(coreKey, this.#printers, this.#self, this.#opts.smallCoreReach);
+          ? photoCoreNeighbours(coreKey, this.#printers, this.#self, this.#photoRings)
+          : smallCoreNeighbours(coreKey, this.#printers, this.#self, this.#smallCoreReach);
       this.#neighbours.set(coreKey, neighbours);
     }
     return neighbours;

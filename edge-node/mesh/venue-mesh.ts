@@ -257,12 +257,15 @@ export class VenueMesh extends EventEmitter {
     }
   }
 
-  /** Who belongs to the venue, from the coordinator (GET /api/printer/me). */
-  setMembership(printers: Iterable<string>, coordinators: Iterable<string>): void {
+  /**
+   * Who belongs to the venue, from the coordinator (GET /api/printer/me), and the venue's photo
+   * overlay as it states it (`photoOverlayRings`; absent: as before).
+   */
+  setMembership(printers: Iterable<string>, coordinators: Iterable<string>, photoOverlayRings?: number): void {
     const before = this.#printers;
     this.#printers = new Set(printers);
     this.#coordinators = new Set(coordinators);
-    this.#relink(this.overlay.setPrinters(this.#printers));
+    this.#relink(this.overlay.setPrinters(this.#printers, photoOverlayRings));
     for (const key of this.#probation.keys()) {
       if (!this.#printers.has(key)) continue;
       const conn = this.#probation.release(key);

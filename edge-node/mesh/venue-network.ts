@@ -108,6 +108,8 @@ export class VenueNetwork extends Resource {
     this.#mesh?.setMembership(
       this.#meshReplication ? profile.peers.printers.map((p) => p.id) : [],
       profile.peers.coordinators,
+      // Every printer of a venue must use the same overlay: the coordinator's word, else our own.
+      profile.venue.photoOverlayRings ?? this.#o.config.photoOverlayRings,
     );
     // Peers' DHT nodes learned since start join this node's routing table (venue bootstrap).
     for (const peer of profile.peers.printers) if (peer.dht) this.#dht?.addVenueNode(peer.dht);

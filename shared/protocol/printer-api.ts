@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCanonicalSeqRanges } from '../feed/seq-ranges.ts';
 import { ORDER_STATES } from '../policy/order-state.ts';
+import { MAX_PHOTO_OVERLAY_RINGS } from '../policy/photo-overlay.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
 import { stationQueueSchema } from './station-queue.ts';
 import { stationReportSchema } from './station-report.ts';
@@ -65,7 +66,16 @@ export const profileFeedSchema = eventFeedDescriptorSchema.extend({
 
 export const printerProfileSchema = z.object({
   printer: printerViewSchema,
-  venue: z.object({ id, name: z.string(), topic: hex64 }),
+  venue: z.object({
+    id,
+    name: z.string(),
+    topic: hex64,
+    /**
+     * The venue's photo overlay (shared/policy/photo-overlay.ts): every printer of a venue must use
+     * the same, so the coordinator states it. Absent from older coordinators: the printer's own setting.
+     */
+    photoOverlayRings: z.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).optional(),
+  }),
   tokenKeys: z.array(z.object({ keyId: z.number().int().min(0), publicKey: hex64 })),
   feeds: z.array(profileFeedSchema),
   peers: z.object({

@@ -62,7 +62,6 @@ const mesh: EmulatedStrategy = {
       // Bytes per simulated second become bytes per wall second × f: the cap keeps its share of the timeline.
       backgroundBytesPerSec:
         m.backgroundCapMbps === undefined ? undefined : Math.round(m.backgroundCapMbps * BYTES_PER_MBIT * f),
-      photoOverlayRings: m.photoOverlayRings,
     };
   },
 };

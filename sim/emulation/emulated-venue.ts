@@ -30,21 +30,25 @@ export interface EdgeNodeSettings {
   schedule: { intervalMs: number };
   backgroundBytesPerSec?: number;
   reportIntervalMs: number;
-  /** The photo overlay's rings (the mesh's `photoOverlayRings`); absent: the edge node's default. */
-  photoOverlayRings?: number;
 }
 
 /** The emulation's venue; `ready()` starts it, without printers. */
 export function emulatedVenue(
   dir: string,
-  opts: { network?: VenueNetwork; clock?: Clock; cloudPriority: number },
+  opts: { network?: VenueNetwork; clock?: Clock; cloudPriority: number; photoOverlayRings?: number },
 ): VenueKit {
   return new VenueKit({
     dir,
     network: opts.network,
     clock: opts.clock,
     httpTimeoutMs: EMULATION_HTTP_TIMEOUT_MS,
-    coordinator: { kind: 'process', priority: opts.cloudPriority },
+    coordinator: {
+      kind: 'process',
+      priority: opts.cloudPriority,
+      ...(opts.photoOverlayRings === undefined
+        ? {}
+        : { env: { VPM_PHOTO_OVERLAY_RINGS: String(opts.photoOverlayRings) } }),
+    },
     seed: {
       venueName: 'Emulated venue',
       eventName: 'Emulated event',
@@ -85,7 +89,6 @@ export function emulatedPrinters(
         ...(settings.backgroundBytesPerSec === undefined
           ? {}
           : { backgroundBytesPerSec: settings.backgroundBytesPerSec }),
-        ...(settings.photoOverlayRings === undefined ? {} : { photoOverlayRings: settings.photoOverlayRings }),
       },
       process: {
         readyTimeoutMs: EDGE_READY_TIMEOUT_MS,

@@ -137,6 +137,8 @@ async function emulateOnce(
     network: opts.network,
     clock,
     cloudPriority: opts.cloudPriority ?? DEFAULT_CLOUD_PRIORITY,
+    // The coordinator tells every printer the venue's photo overlay, as the model has it.
+    photoOverlayRings: s.strategies.mesh.photoOverlayRings,
   });
   try {
     await venue.ready();

@@ -50,6 +50,8 @@ export type CoordinatorMode =
       portSetting?: string;
       /** Tax included in prices (kiosk receipts' tax line); 0 when left out. */
       taxRatePercent?: number;
+      /** The venue's photo overlay the coordinator states to printers; PHOTO_OVERLAY_RINGS when left out. */
+      photoOverlayRings?: number;
     }
   | {
       kind: 'process';
@@ -238,6 +240,7 @@ export class VenueKit extends ReadyResource {
         // Stations' card readers are simulated (a person taps a card on /terminal/test).
         cardTerminal: 'test',
         ...(mode.taxRatePercent !== undefined ? { taxRatePercent: mode.taxRatePercent } : {}),
+        ...(mode.photoOverlayRings !== undefined ? { photoOverlayRings: mode.photoOverlayRings } : {}),
         ...(ownBootstrap ? { dhtPort: 0 } : { dhtBootstrap: bootstrapList }),
         logLevel: mode.logLevel ?? 'silent',
       });
