@@ -38,7 +38,8 @@ interface Job {
 /** Runs a job in a worker thread; resolves with its run. */
 function runInWorker(job: Job): Promise<StrategyRun> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./sim-run-worker.ts', import.meta.url), {
+    // sim-run-worker.mjs registers tsx's loader in the worker first (workers do not inherit it).
+    const worker = new Worker(new URL('./sim-run-worker.mjs', import.meta.url), {
       workerData: { scenario: job.scenario, strategy: job.strategy, seed, workload },
     });
     let answered = false;
