@@ -103,7 +103,7 @@ test('a printer leaving and rejoining the photo ring: the two it stood between l
   );
   t.false(abHungUp, 'the two kept their connection throughout: only the photos’ channel changed');
   t.true(
-    [a, b].some((i) => stations[i]!.logger.lines.some((l) => l.msg?.includes('overlay channels opened and closed'))),
+    [a, b].some((i) => stations[i]!.logger.lines.some((l) => l.msg?.includes('overlay channels offered and closed'))),
     'they said what changed',
   );
 });

@@ -47,8 +47,11 @@ export class LanOverlay {
   readonly #self: string;
   readonly #smallCoreReach: number | undefined;
   #photoRings: number | undefined;
-  /** Discovery key (hex) → the core's key (hex), the rings' name, and its topology. */
-  readonly #cores = new Map<string, { key: string; topology: OverlayTopology }>();
+  /**
+   * Discovery key (hex) → the core's key (hex), the rings' name, its topology, and how many
+   * registrations hold it (two replicas of one event may be opening at once).
+   */
+  readonly #cores = new Map<string, { key: string; topology: OverlayTopology; holders: number }>();
   #printers = new Set<string>();
   /** Neighbours per core for the current membership; cleared when it changes. */
   readonly #neighbours = new Map<string, Set<string>>();
@@ -75,8 +78,9 @@ export class LanOverlay {
    * venue's photo overlay as the coordinator states it (unchanged if absent). Returns, for printers
    * that are members before and after, the registered cores whose link with them the change opened
    * or closed: a printer leaving a ring makes its two neighbours there neighbours, one joining
-   * comes between two. A channel refused on a connection is not offered again, and one open stays
-   * open, so the caller changes those channels on the connections already up (core-channels.ts).
+   * comes between two. The guard decides a channel only when it is offered, and an open one is
+   * never decided again, so the caller changes those channels on the connections already up
+   * (core-channels.ts).
    */
   setPrinters(keys: Iterable<string>, photoRings = this.#photoRings): LinkChange[] {
     const next = new Set([this.#self, ...keys]);
@@ -106,17 +110,17 @@ export class LanOverlay {
 
   /** Registers a core by its key; call before opening it, so its first channel is guarded too. */
   register(coreKey: Uint8Array, topology: OverlayTopology = 'small-core'): void {
-    this.#cores.set(crypto.discoveryKey(coreKey).toString('hex'), {
-      key: Buffer.from(coreKey).toString('hex'),
-      topology,
-    });
+    const discoveryKey = crypto.discoveryKey(coreKey).toString('hex');
+    const known = this.#cores.get(discoveryKey);
+    if (known) known.holders++;
+    else this.#cores.set(discoveryKey, { key: Buffer.from(coreKey).toString('hex'), topology, holders: 1 });
   }
 
-  /** Forgets a core this node closed (an ended event's photos), so membership changes skip it. */
+  /** Forgets a core this node closed (an ended event's photos) once nothing holds it, so membership changes skip it. */
   unregister(coreKey: Uint8Array): void {
     const discoveryKey = crypto.discoveryKey(coreKey).toString('hex');
     const core = this.#cores.get(discoveryKey);
-    if (!core) return;
+    if (!core || --core.holders > 0) return;
     this.#cores.delete(discoveryKey);
     this.#neighbours.delete(core.key);
   }

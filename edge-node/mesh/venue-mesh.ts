@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type Corestore from 'corestore';
 import type HyperDHT from 'hyperdht';
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
+import { AppError } from '../../shared/errors.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { setCoreChannel } from './core-channels.ts';
@@ -287,20 +288,28 @@ export class VenueMesh extends EventEmitter {
    * or out of the overlay (a channel is otherwise decided only when it is first opened).
    */
   #relink(changes: readonly LinkChange[]): void {
-    let opened = 0;
+    let offered = 0;
     let closed = 0;
     for (const { remote, discoveryKey, open } of changes) {
       const conn = this.#connections.get(remote);
       if (!conn || isClosing(conn)) continue;
-      if (!setCoreChannel(this.#store, (conn as unknown as { userData: unknown }).userData, discoveryKey, open))
+      try {
+        if (!setCoreChannel(this.#store, (conn as unknown as { userData: unknown }).userData, discoveryKey, open))
+          continue;
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'hypercore_internals_changed')) throw err;
+        // Without the internals, a new connection decides every channel afresh.
+        this.#logger.warn({ peer: remote.slice(0, 12), err }, 'cannot change one channel here: reconnecting instead');
+        conn.destroy();
         continue;
-      if (open) opened++;
+      }
+      if (open) offered++;
       else closed++;
     }
-    if (opened + closed > 0)
+    if (offered + closed > 0)
       this.#logger.info(
-        { opened, closed },
-        'the venue changed: overlay channels opened and closed on live connections',
+        { offered, closed },
+        'the venue changed: overlay channels offered and closed on live connections',
       );
   }
 

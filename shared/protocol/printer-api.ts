@@ -73,8 +73,15 @@ export const printerProfileSchema = z.object({
     /**
      * The venue's photo overlay (shared/policy/photo-overlay.ts): every printer of a venue must use
      * the same, so the coordinator states it. Absent from older coordinators: the printer's own setting.
+     * No upper bound here: a later coordinator may allow more, and a printer takes at most
+     * MAX_PHOTO_OVERLAY_RINGS rather than refuse its whole profile.
      */
-    photoOverlayRings: z.number().int().min(1).max(MAX_PHOTO_OVERLAY_RINGS).optional(),
+    photoOverlayRings: z
+      .number()
+      .int()
+      .min(1)
+      .transform((rings) => Math.min(rings, MAX_PHOTO_OVERLAY_RINGS))
+      .optional(),
   }),
   tokenKeys: z.array(z.object({ keyId: z.number().int().min(0), publicKey: hex64 })),
   feeds: z.array(profileFeedSchema),
