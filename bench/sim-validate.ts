@@ -3,7 +3,8 @@ import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { AppError } from '../shared/errors.ts';
 import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
-import { calibrateScenarioCpu, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
+import { calibrateScenarioCpu } from '../sim/model/cpu-calibration.ts';
+import { cpuMsPerMbReceived } from '../sim/model/station-cpu.ts';
 import { buildWorkload, withPublicationTimes } from '../sim/model/workload.ts';
 import type { StrategyName, StrategyRun } from '../sim/results-schema.ts';
 import { runModel } from '../sim/run-model.ts';
@@ -75,7 +76,7 @@ function servedShare(run: StrategyRun): number {
 
 /** The scenario's CPU per MB received, with the LAN bytes also served once (its first printer model). */
 function scenarioCpuMsPerMb(run: StrategyRun): number {
-  return statedCpuMsPerMb(scenario.venue.printerModels[scenario.venue.printers[0]!.model]!, servedShare(run));
+  return cpuMsPerMbReceived(scenario.venue.printerModels[scenario.venue.printers[0]!.model]!, servedShare(run));
 }
 
 /** The slowest emulated batch ÷ the calibrated model's bound for the same batch (same photos, same publication). */

@@ -5,14 +5,13 @@
  * when a printer joins) and the edge node's guard on real corestores.
  */
 import test from 'ava';
-import Hypercore from 'hypercore';
 import crypto from 'hypercore-crypto';
 import { LanOverlay } from '../edge-node/mesh/lan-overlay.ts';
 import { PHOTO_OVERLAY_RINGS, photoCoreNeighbours, photoOverlay } from '../shared/policy/photo-overlay.ts';
 import { seededRng } from '../shared/policy/prng.ts';
 import { smallCoreNeighbours } from '../shared/policy/small-core-overlay.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { type GuardedPrinter, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
+import { followedCore, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
 
 const keys = (n: number) => Array.from({ length: n }, (_, i) => `printer-${i.toString().padStart(4, '0')}`);
 
@@ -111,30 +110,11 @@ test('a printer not in the membership yet replicates the photos with everyone ra
   t.is(photoCoreNeighbours('blobs-a', keys(40), 'stranger').size, 40);
 });
 
-/** A photo core written by the first printer (the one that took it from the cloud), followed by all, registered as photos. */
-async function photoCore(printers: GuardedPrinter[]): Promise<Hypercore[]> {
-  const keyPair = crypto.keyPair();
-  // The core's key is its manifest's hash: known before anyone opens it, as a feed descriptor's is.
-  const key = Hypercore.key(keyPair.publicKey, { version: 1 });
-  for (const p of printers) p.overlay.register(key, 'photos');
-  const writer = printers[0]!.store.get({ keyPair });
-  await writer.ready();
-  if (!writer.key.equals(key)) throw new Error('the writer core key is not the one registered');
-  const cores = [writer];
-  for (const p of printers.slice(1)) {
-    const core = p.store.get({ key });
-    await core.ready();
-    core.download({ start: 0, end: -1 });
-    cores.push(core);
-  }
-  return cores;
-}
-
 test('on real corestores the photos replicate with overlay neighbours only and relay to every printer', async (t) => {
   t.timeout(90_000);
   const rings = 2;
   const printers = await guardedVenue(t, 12, { photoRings: rings });
-  const cores = await photoCore(printers);
+  const cores = await followedCore(printers, 'photos');
   const ids = printers.map((p) => p.id);
   const coreId = cores[0]!.key.toString('hex');
   const BLOCKS = 40;

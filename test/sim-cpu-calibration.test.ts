@@ -5,15 +5,15 @@
  */
 import test from 'ava';
 import { AppError } from '../shared/errors.ts';
-import { calibrateScenarioCpu, statedCpuMsPerMb } from '../sim/model/cpu-calibration.ts';
+import { calibrateScenarioCpu } from '../sim/model/cpu-calibration.ts';
 import { cpuReceiveBytesPerSec, cpuMsPerMbReceived as modelCpuMsPerMb } from '../sim/model/station-cpu.ts';
 import { runModel } from '../sim/run-model.ts';
 import { meanBatchCompleteSeconds } from '../sim/stats.ts';
 import { builtIn, near, variant } from './sim-helpers.ts';
 
 test('stated CPU per MB: receive cost plus the served cost for the share of bytes also served', (t) => {
-  t.is(statedCpuMsPerMb({ printSeconds: 12, cpuMsPerMb: 29, cpuMsPerMbServed: 14.5 }, 0.8), 29 + 14.5 * 0.8);
-  t.is(statedCpuMsPerMb({ printSeconds: 12 }, 0.8), 0);
+  t.is(modelCpuMsPerMb({ printSeconds: 12, cpuMsPerMb: 29, cpuMsPerMbServed: 14.5 }, 0.8), 29 + 14.5 * 0.8);
+  t.is(modelCpuMsPerMb({ printSeconds: 12 }, 0.8), 0);
   t.is(modelCpuMsPerMb({ printSeconds: 12, cpuMsPerMb: 29, cpuMsPerMbServed: 14.5 }), 43.5);
 });
 

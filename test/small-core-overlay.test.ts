@@ -4,12 +4,9 @@
  * degree, connected, stable when a printer joins) and the edge node's guard on real corestores.
  */
 import test from 'ava';
-import type Hypercore from 'hypercore';
-import crypto from 'hypercore-crypto';
-import { claimsCoreKey } from '../shared/feed/orders-feed-layout.ts';
 import { SMALL_CORE_RING_REACH, smallCoreNeighbours, smallCoreRing } from '../shared/policy/small-core-overlay.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
-import { type GuardedPrinter, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
+import { followedCore, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
 
 const keys = (n: number, prefix = 'p') =>
   Array.from({ length: n }, (_, i) => `${prefix}${i.toString().padStart(3, '0')}`);
@@ -80,33 +77,11 @@ test('a printer not on the ring yet replicates with everyone rather than cut its
   t.is(smallCoreNeighbours('orders', printers, 'stranger').size, printers.length);
 });
 
-function assertSameKey(a: Buffer, b: Buffer): void {
-  if (!a.equals(b)) throw new Error('the writer core key is not the one registered');
-}
-
-/** A core written by the first printer (as its claims log is), followed live by all; registered (or not) before anyone opens it. */
-async function followed(printers: GuardedPrinter[], register: boolean): Promise<Hypercore[]> {
-  const keyPair = crypto.keyPair();
-  const key = claimsCoreKey(keyPair.publicKey);
-  if (register) for (const p of printers) p.overlay.register(key);
-  const writer = printers[0]!.store.get({ keyPair });
-  await writer.ready();
-  assertSameKey(writer.key, key);
-  const cores = [writer];
-  for (const p of printers.slice(1)) {
-    const core = p.store.get({ key });
-    await core.ready();
-    core.download({ start: 0, end: -1 });
-    cores.push(core);
-  }
-  return cores;
-}
-
 test('on real corestores a registered core replicates with ring neighbours only, and still reaches every printer', async (t) => {
   t.timeout(60_000);
   const printers = await guardedVenue(t, 8);
-  const small = await followed(printers, true);
-  const large = await followed(printers, false);
+  const small = await followedCore(printers, 'small-core');
+  const large = await followedCore(printers, null);
   for (let i = 0; i < 20; i++) {
     await small[0]!.append(Buffer.from(`record ${i}`));
     await large[0]!.append(Buffer.from(`block ${i}`));

@@ -93,7 +93,6 @@ export class VenueNetwork extends Resource {
         logger,
         dht: this.#dht.swarmDht,
         clock,
-        photoOverlayRings: config.photoOverlayRings,
       }),
     );
   }

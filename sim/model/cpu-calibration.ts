@@ -16,15 +16,6 @@ import type { Scenario } from '../scenario.ts';
 import type { PrinterModel } from '../scenario-venue.ts';
 import { cpuMsPerMbReceived } from './station-cpu.ts';
 
-/**
- * What one MB received costs a printer of this model when `servedShare` of the venue's bytes are
- * also served over the LAN (each LAN byte received was served once by a peer): the scenario's
- * counterpart of what sim:validate measures as `emulationEdgeCpuMsPerMb`.
- */
-export function statedCpuMsPerMb(model: PrinterModel, servedShare: number): number {
-  return (model.cpuMsPerMb ?? 0) + (model.cpuMsPerMbServed ?? 0) * servedShare;
-}
-
 export interface CpuCalibration {
   scenario: Scenario;
   /** Measured ÷ what the model charged (1 = the scenario was right about today's host); null when it states none. */

@@ -19,9 +19,13 @@ const BYTES_PER_MB = 1_000_000;
 /** Above this CPU share a station falls behind on bursts and on fans' on-demand fetches. */
 export const STATION_CPU_HEADROOM = 0.8;
 
-/** CPU ms the model charges a station per MB it receives: receiving it, and serving as much to its peers. */
-export function cpuMsPerMbReceived(m: PrinterModel): number {
-  return (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0);
+/**
+ * CPU ms a station of this model spends per MB it receives: receiving it, and serving `servedShare`
+ * of it to its peers. The model charges the default, a swarm serving about what it receives;
+ * sim:validate compares the emulation against the share its LAN actually served.
+ */
+export function cpuMsPerMbReceived(m: PrinterModel, servedShare = 1): number {
+  return (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0) * servedShare;
 }
 
 /** Receive rate the station's CPU allows, in bytes/s (+Infinity when the model states no CPU cost). */

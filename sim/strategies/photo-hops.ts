@@ -1,4 +1,4 @@
-import { photoOverlay, photosOnFullMesh } from '../../shared/policy/photo-overlay.ts';
+import { photoOverlay } from '../../shared/policy/photo-overlay.ts';
 
 /**
  * LAN hops between the simulated printers over the edge node's photo overlay
@@ -9,29 +9,21 @@ import { photoOverlay, photosOnFullMesh } from '../../shared/policy/photo-overla
  * computed once, the first time they are asked for.
  */
 export class PhotoHops {
-  /** Each printer's overlay neighbours, by index (empty on the full mesh). */
+  /** Each printer's overlay neighbours, by index (every other printer on the full mesh). */
   readonly #links: number[][];
   readonly #printers: number;
-  readonly #fullMesh: boolean;
   readonly #from = new Map<number, Uint16Array>();
 
   constructor(printers: number, rings: number) {
     this.#printers = printers;
-    this.#fullMesh = photosOnFullMesh(printers, rings);
-    const links = this.#fullMesh
-      ? new Map<string, Set<string>>()
-      : photoOverlay(
-          'venue-photos',
-          Array.from({ length: printers }, (_, p) => String(p)),
-          rings,
-        );
-    this.#links = Array.from({ length: links.size }, (_, p) => [...links.get(String(p))!].map(Number));
+    const names = Array.from({ length: printers }, (_, p) => String(p));
+    const links = photoOverlay('venue-photos', names, rings);
+    this.#links = names.map((p) => [...links.get(p)!].map(Number));
   }
 
   /** Hops from `from` to `to` (0 for the same printer). */
   between(from: number, to: number): number {
     if (from === to) return 0;
-    if (this.#fullMesh) return 1;
     let hops = this.#from.get(from);
     if (!hops) {
       hops = this.#bfs(from);
