@@ -4,6 +4,7 @@ import Hyperbee from 'hyperbee';
 import Hyperblobs from 'hyperblobs';
 import type Hypercore from 'hypercore';
 import type { DownloadRange } from 'hypercore';
+import crypto from 'hypercore-crypto';
 import { type CatalogEntry, type EventFeedDescriptor, FEED_BLOCK_BYTES } from '../../shared/feed/feed-layout.ts';
 import { Resource } from '../../shared/lifecycle/resource.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
@@ -16,6 +17,7 @@ import { raceDuplicatesOnlyWhen } from './hotswap-policy.ts';
 import type { LanOverlay } from './lan-overlay.ts';
 import { repeatLaneLength, repeatLengthWhereUnacknowledged } from './length-announcements.ts';
 import { type PhotoArrival, PhotoArrivals } from './photo-arrivals.ts';
+import type { Detour, EventDetours, PhotoDetours } from './photo-detours.ts';
 import { CatalogReader } from './replica-catalog.ts';
 
 /** A catalog length refresh asks connected peers and gives up after this long. */
@@ -46,6 +48,11 @@ export interface EventReplicaHooks {
    * unregistered when the replica closes. None: every peer.
    */
   overlay?: Pick<LanOverlay, 'register' | 'unregister'>;
+  /**
+   * Detours (photo-detours.ts): a fan's photo that no overlay neighbour holds is fetched from a
+   * printer that does, over a link held open for the fetch. None: no detours (asked or served).
+   */
+  detours?: Pick<PhotoDetours, 'attach'>;
   /** A photo became printable here (photo-arrivals.ts). */
   onArrival?: (arrival: PhotoArrival) => void;
   /** Its tracking failed for a reason other than the replica closing. */
@@ -96,6 +103,7 @@ export class EventReplica extends Resource {
   #restoreHotswaps: (() => void) | null = null;
   readonly #arrivalFailed: (err: unknown) => void;
   readonly #overlay: EventReplicaHooks['overlay'] | null;
+  readonly #detours: EventDetours | null;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
     super();
@@ -116,6 +124,11 @@ export class EventReplica extends Resource {
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
     this.have = new HaveMap(catalogCore);
+    this.#detours =
+      hooks.detours?.attach(
+        catalogCore,
+        crypto.discoveryKey(Buffer.from(descriptor.blobsKey, 'hex')).toString('hex'),
+      ) ?? null;
     this.arrivals = new PhotoArrivals({
       clock,
       holds: (entry) => this.holds(entry),
@@ -254,6 +267,14 @@ export class EventReplica extends Resource {
     return { length: this.#cloudBlobs.core.length, peers };
   }
 
+  /**
+   * Asks the printers that announced this photo for detours when no photo peer holds it
+   * (photo-detours.ts); the caller closes what it gets once the fetch ends. Null: none needed or possible.
+   */
+  openDetour(entry: CatalogEntry): Detour | null {
+    return this.#detours?.ask(this.have.holderKeys(entry.seq)) ?? null;
+  }
+
   /** LAN printers the blobs core replicates with now: not the cloud lane, not a seeder. */
   photoPeers(): number {
     return this.blobsCore.peers.filter((peer) => !this.#isCloud(peer.remotePublicKey.toString('hex'))).length;
@@ -385,6 +406,7 @@ export class EventReplica extends Resource {
 
   protected override async _close(): Promise<void> {
     this.#restoreHotswaps?.();
+    this.#detours?.detach();
     this.#overlay?.unregister(Buffer.from(this.descriptor.blobsKey, 'hex'));
     this.have.close();
     this.#catalogRange?.destroy();

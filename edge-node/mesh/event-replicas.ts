@@ -15,7 +15,7 @@ import type { VenueMesh } from './venue-mesh.ts';
 export interface EventReplicasOptions {
   corestore: Corestore;
   lane: CloudLane;
-  mesh: Pick<VenueMesh, 'isCloudKey' | 'block' | 'overlay'>;
+  mesh: Pick<VenueMesh, 'isCloudKey' | 'block' | 'overlay' | 'detours'>;
   gate: Pick<PriorityGate, 'onDemandActive'>;
   /** Queues travel on the catalog cores every venue printer replicates with every other. */
   queues: Pick<QueueBoard, 'attach'>;
@@ -91,6 +91,7 @@ export class EventReplicas {
         isCloud: (key) => mesh.isCloudKey(key),
         onBadPeer: (key, reason) => mesh.block(key, reason),
         overlay: mesh.overlay,
+        detours: mesh.detours,
         onStorageError: (err) => storage.report(err),
         clock,
         lane: this.#o.lane,

@@ -77,10 +77,15 @@ export class HaveMap {
 
   /** Connected LAN peers known to hold image `seq` whole. */
   holders(seq: number): number {
-    let n = 0;
-    for (const runs of this.#peers.values())
-      if (runs.some(([first, count]) => seq >= first && seq < first + count)) n++;
-    return n;
+    return this.holderKeys(seq).length;
+  }
+
+  /** The keys (hex) of the connected LAN peers known to hold image `seq` whole. */
+  holderKeys(seq: number): string[] {
+    const keys: string[] = [];
+    for (const [key, runs] of this.#peers)
+      if (runs.some(([first, count]) => seq >= first && seq < first + count)) keys.push(key);
+    return keys;
   }
 
   get knownPeers(): number {

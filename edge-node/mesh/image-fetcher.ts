@@ -1,13 +1,17 @@
 import { AppError } from '../../shared/errors.ts';
 import type { CatalogEntry } from '../../shared/feed/feed-layout.ts';
-import { chooseSource, DEFAULT_SOURCE_CONFIG, type SourceConfig } from '../../shared/policy/source-choice.ts';
+import {
+  chooseSource,
+  DEFAULT_SOURCE_CONFIG,
+  ON_DEMAND_TIMEOUT_MS,
+  type SourceConfig,
+} from '../../shared/policy/source-choice.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { EventReplica } from './event-replica.ts';
+import type { Detour } from './photo-detours.ts';
 import type { CloudSessions, PriorityGate } from './traffic.ts';
 import type { VenueMesh } from './venue-mesh.ts';
 
-/** A fan's image that cannot be had in this long fails that print (it is retried, never faked). */
-export const ON_DEMAND_TIMEOUT_MS = 60_000;
 const PROGRESS_POLL_MS = 50;
 
 export type FetchSource = 'local' | 'lan' | 'cloud';
@@ -71,11 +75,15 @@ export class ImageFetcher {
     });
     let lastMissing = blockLength + 1;
     let lastProgressAt = started;
+    // At a large venue a photo no overlay neighbour holds is asked of a printer that does; asked
+    // again each poll until one is known (have-lists arrive with the holders' status scans).
+    let detour: Detour | null = null;
     try {
       for (;;) {
         if (opts.signal?.aborted) throw new AppError('fetch_aborted', 'The fetch was cancelled.');
         const missing = (await replica.missingBlocks(entry)).length;
         if (missing === 0) break;
+        detour ??= replica.openDetour(entry);
         const now = clock.now();
         if (missing < lastMissing) {
           lastMissing = missing;
@@ -121,6 +129,7 @@ export class ImageFetcher {
       }
       return { bytes, source };
     } finally {
+      detour?.close();
       stopWatching();
       range.destroy();
       cloudRange?.destroy();

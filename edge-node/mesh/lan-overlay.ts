@@ -56,6 +56,8 @@ export class LanOverlay {
   /** Neighbours per core for the current membership; cleared when it changes. */
   readonly #neighbours = new Map<string, Set<string>>();
   readonly #refused: Record<OverlayTopology, number> = { 'small-core': 0, photos: 0 };
+  /** Links outside the overlay held open for fans' photos (photo-detours.ts): discovery key → remote → holds. */
+  readonly #detours = new Map<string, Map<string, number>>();
 
   constructor(selfKeyHex: string, opts: LanOverlayOptions = {}) {
     this.#self = selfKeyHex;
@@ -101,8 +103,11 @@ export class LanOverlay {
     for (const [discoveryKey, core] of this.#cores) {
       const was = before.get(discoveryKey)!;
       const now = this.#neighboursOf(core.key, core.topology);
+      const detoured = this.#detours.get(discoveryKey);
       for (const remote of stayed) {
-        if (was.has(remote) !== now.has(remote)) changes.push({ remote, discoveryKey, open: now.has(remote) });
+        // A detour holds the channel open whatever the overlay says; closing it ends the detour.
+        if (was.has(remote) !== now.has(remote) && !detoured?.has(remote))
+          changes.push({ remote, discoveryKey, open: now.has(remote) });
       }
     }
     return changes;
@@ -127,9 +132,37 @@ export class LanOverlay {
 
   /** Whether this node replicates the core with this discovery key with the remote printer. */
   replicatesWith(discoveryKeyHex: string, remoteKeyHex: string): boolean {
+    return (
+      this.isNeighbour(discoveryKeyHex, remoteKeyHex) || this.#detours.get(discoveryKeyHex)?.has(remoteKeyHex) === true
+    );
+  }
+
+  /** Whether the remote printer is this node's neighbour for the core on the overlay itself (detours aside). */
+  isNeighbour(discoveryKeyHex: string, remoteKeyHex: string): boolean {
     const core = this.#cores.get(discoveryKeyHex);
     if (core === undefined || !this.#printers.has(remoteKeyHex)) return true;
     return this.#neighboursOf(core.key, core.topology).has(remoteKeyHex);
+  }
+
+  /**
+   * Lets the core's channel with this remote printer through the guard whatever the overlay says,
+   * until as many `closeDetour` calls (photo-detours.ts: a link held open for a fan's photo).
+   */
+  openDetour(discoveryKeyHex: string, remoteKeyHex: string): void {
+    const remotes = this.#detours.get(discoveryKeyHex) ?? new Map<string, number>();
+    this.#detours.set(discoveryKeyHex, remotes);
+    remotes.set(remoteKeyHex, (remotes.get(remoteKeyHex) ?? 0) + 1);
+  }
+
+  /** Ends one `openDetour`; returns whether the channel is still wanted (another detour or the overlay). */
+  closeDetour(discoveryKeyHex: string, remoteKeyHex: string): boolean {
+    const remotes = this.#detours.get(discoveryKeyHex);
+    const holds = remotes?.get(remoteKeyHex) ?? 0;
+    if (remotes && holds <= 1) {
+      remotes.delete(remoteKeyHex);
+      if (remotes.size === 0) this.#detours.delete(discoveryKeyHex);
+    } else remotes?.set(remoteKeyHex, holds - 1);
+    return this.replicatesWith(discoveryKeyHex, remoteKeyHex);
   }
 
   #neighboursOf(coreKey: string, topology: OverlayTopology): Set<string> {

@@ -8,6 +8,7 @@ import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import { setCoreChannel } from './core-channels.ts';
 import { KEY_DIAL_CHECK_MS, planKeyDials } from './key-dials.ts';
 import { LanOverlay, type LinkChange } from './lan-overlay.ts';
+import { PhotoDetours } from './photo-detours.ts';
 import { StationProbation } from './station-probation.ts';
 import { cancelDial, dialState, hasSwarmConnection, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
@@ -67,6 +68,8 @@ export class VenueMesh extends EventEmitter {
   readonly #logger: MeshLogger;
   /** Which LAN peers replicate the claims logs, the orders feed and the photos with this node (lan-overlay.ts). */
   readonly overlay: LanOverlay;
+  /** Links outside the photo overlay while a fan waits for a photo only other printers hold (photo-detours.ts). */
+  readonly detours: PhotoDetours;
   #printers = new Set<string>();
   #coordinators = new Set<string>();
   #cloudWanted = false;
@@ -146,6 +149,15 @@ export class VenueMesh extends EventEmitter {
     this.overlay = new LanOverlay(this.#swarm.keyPair.publicKey.toString('hex'), {
       ...(opts.smallCoreRingReach !== undefined ? { smallCoreReach: opts.smallCoreRingReach } : {}),
       ...(opts.photoOverlayRings !== undefined ? { photoRings: opts.photoOverlayRings } : {}),
+    });
+    this.detours = new PhotoDetours({
+      clock: this.#clock,
+      logger: this.#logger,
+      links: {
+        overlay: this.overlay,
+        setChannel: (remote, discoveryKey, open) => void this.#setChannel(remote, discoveryKey, open),
+        isConnected: (remote) => this.#printers.has(remote) && this.#connections.has(remote),
+      },
     });
   }
 
@@ -291,18 +303,7 @@ export class VenueMesh extends EventEmitter {
     let offered = 0;
     let closed = 0;
     for (const { remote, discoveryKey, open } of changes) {
-      const conn = this.#connections.get(remote);
-      if (!conn || isClosing(conn)) continue;
-      try {
-        if (!setCoreChannel(this.#store, (conn as unknown as { userData: unknown }).userData, discoveryKey, open))
-          continue;
-      } catch (err) {
-        if (!(err instanceof AppError && err.code === 'hypercore_internals_changed')) throw err;
-        // Without the internals, a new connection decides every channel afresh.
-        this.#logger.warn({ peer: remote.slice(0, 12), err }, 'cannot change one channel here: reconnecting instead');
-        conn.destroy();
-        continue;
-      }
+      if (!this.#setChannel(remote, discoveryKey, open)) continue;
       if (open) offered++;
       else closed++;
     }
@@ -311,6 +312,24 @@ export class VenueMesh extends EventEmitter {
         { offered, closed },
         'the venue changed: overlay channels offered and closed on live connections',
       );
+  }
+
+  /**
+   * Opens or closes one core's channel on the live connection to a LAN printer (core-channels.ts);
+   * returns whether it acted. Without Hypercore's internals it reconnects instead: a new connection
+   * decides every channel afresh.
+   */
+  #setChannel(remote: string, discoveryKey: string, open: boolean): boolean {
+    const conn = this.#connections.get(remote);
+    if (!conn || isClosing(conn)) return false;
+    try {
+      return setCoreChannel(this.#store, (conn as unknown as { userData: unknown }).userData, discoveryKey, open);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'hypercore_internals_changed')) throw err;
+      this.#logger.warn({ peer: remote.slice(0, 12), err }, 'cannot change one channel here: reconnecting instead');
+      conn.destroy();
+      return false;
+    }
   }
 
   /**
@@ -494,6 +513,7 @@ export class VenueMesh extends EventEmitter {
     this.#keyDialCheck?.cancel();
     this.#stopRedial();
     this.#probation.close();
+    this.detours.close();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
     await this.#swarm.destroy();
   }

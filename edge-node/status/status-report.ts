@@ -64,5 +64,6 @@ export async function buildStatusReport(s: StatusSources): Promise<PrinterStatus
     jobLogDamagedLines: s.jobLogDamagedLines,
     ...(s.station ? { station: s.station } : {}),
     ...(s.routing ? { routing: s.routing } : {}),
+    ...(s.mesh ? { photoDetours: s.mesh.detours.stats } : {}),
   };
 }

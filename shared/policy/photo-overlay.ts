@@ -75,3 +75,25 @@ export function photoCoreNeighbours(
   const mine = members.includes(self) ? photoOverlay(coreId, members, rings).get(self) : undefined;
   return mine ?? new Set(members.filter((p) => p !== self));
 }
+
+/** A fan's photo that no photo peer holds is asked of at most this many other holders at once. */
+export const PHOTO_DETOUR_HOLDERS = 2;
+
+/**
+ * Whom a printer asks for a detour: a link outside the overlay, for one fan's photo, for as long as
+ * that fetch lasts (edge-node/mesh/photo-detours.ts). On the overlay a photo reaches a printer hop by
+ * hop only while the printers on the way fetch in the background; while the sync windows are
+ * closed, or while it is still a few hops away, a fan's photo held elsewhere in the venue would come
+ * from the cloud. So: none when a photo peer holds it (it is served on the overlay); otherwise up
+ * to `max` of the printers that hold it, those that are connected, in the order given (the caller's
+ * have-list order). Pure.
+ */
+export function photoDetourTargets(
+  holders: readonly string[],
+  isPhotoPeer: (key: string) => boolean,
+  isConnected: (key: string) => boolean,
+  max = PHOTO_DETOUR_HOLDERS,
+): string[] {
+  if (holders.some(isPhotoPeer)) return [];
+  return holders.filter(isConnected).slice(0, max);
+}

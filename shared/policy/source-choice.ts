@@ -29,6 +29,9 @@
 
 export type FetchPriority = 'on_demand' | 'background';
 
+/** A fan's image that cannot be had in this long fails that print (it is retried, never faked). */
+export const ON_DEMAND_TIMEOUT_MS = 60_000;
+
 export interface SourceInput {
   priority: FetchPriority;
   /** LAN peers known to hold it (and not known to have failed this fetch). */

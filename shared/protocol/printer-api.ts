@@ -315,6 +315,15 @@ export const printerStatusReportSchema = z
     station: stationReportSchema.optional(),
     /** Its queue, for routing fans to the shortest one (issue #16); absent from older printers. */
     routing: stationQueueSchema.optional(),
+    /**
+     * Detours (issue #16): links outside the photo overlay for fans' photos that only other printers
+     * held, asked and served since the start, declined at the limit, serving now, and malformed
+     * requests ignored. Absent from older printers.
+     */
+    photoDetours: z
+      .object({ asked: count, served: count, declined: count, serving: count, rejectedMessages: count })
+      .strict()
+      .optional(),
   })
   .strict();
 /** The report as sent (fields with defaults may be left out). */
