@@ -33,6 +33,18 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
     [1, 1, 1, 0, 0, 1, 1, 1, 0],
   );
   t.is(haveA.holders(0), 0, 'B announced nothing yet');
+  // One more image (a fan's photo just fetched) without a holdings scan: merged into the runs.
+  haveA.announceAlso(3);
+  t.true(await waitFor(() => haveB.holders(3) === 1, 5_000), 'B learnt A also holds image 3');
+  t.deepEqual(
+    [0, 3, 6, 7, 9, 10].map((s) => haveB.holders(s)),
+    [1, 1, 0, 1, 1, 0],
+  );
+  t.deepEqual(
+    haveB.holderKeys(3),
+    [(reader.peers[0] as unknown as { remotePublicKey: Buffer }).remotePublicKey.toString('hex')],
+    'by its key',
+  );
   // An announcement wakes A's listeners (the replicator syncs again at once); forged ones do not.
   let announcements = 0;
   haveA.onAnnouncement(() => announcements++);

@@ -67,6 +67,17 @@ export class HaveMap {
   }
 
   /**
+   * Tells the peers this printer now also holds image `seq` (a fan's photo it just fetched), without
+   * waiting for the next holdings scan: a fan at a printer off this one's photo overlay may want it
+   * next (photo-detours.ts).
+   */
+  announceAlso(seq: number): void {
+    if (seq < 0 || this.#mine.held.some(([first, count]) => seq >= first && seq < first + count)) return;
+    this.#mine = { held: mergeRuns([...this.#mine.held, [seq, 1]]) };
+    this.#extension.broadcast(this.#mine);
+  }
+
+  /**
    * Calls `listener` whenever a peer announces what it holds (it got new images): a printer that
    * gave up on blocks nobody had syncs again at once instead of at the next tick. Returns the unsubscribe.
    */
@@ -113,6 +124,17 @@ function toRuns(seqs: readonly number[]): Array<[number, number]> {
     else runs.push([s, 1]);
   }
   return runs;
+}
+
+/** Runs sorted and merged where they touch or overlap. */
+function mergeRuns(runs: Array<[number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [first, count] of [...runs].sort((a, b) => a[0] - b[0])) {
+    const last = merged.at(-1);
+    if (last && first <= last[0] + last[1]) last[1] = Math.max(last[1], first + count - last[0]);
+    else merged.push([first, count]);
+  }
+  return merged;
 }
 
 /** A peer's message, or null if it is not a well-formed, bounded have-list. */

@@ -127,6 +127,7 @@ export class ImageFetcher {
       if (!bytes) {
         throw new AppError('image_corrupt', 'The photo arrived but does not match its checksum; it was not printed.');
       }
+      replica.have.announceAlso(entry.seq);
       return { bytes, source };
     } finally {
       detour?.close();
