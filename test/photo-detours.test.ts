@@ -43,6 +43,7 @@ async function detourVenue(
   const detours = printers.map(
     (p, i) =>
       new PhotoDetours({
+        self: p.id,
         clock: systemClock,
         logger: recordingLogger(),
         ...(i === 0 ? served : {}),
@@ -69,21 +70,29 @@ async function detourVenue(
   return { printers, photos, detours, events, strangers };
 }
 
-test('the policy: no detour when a photo peer holds the photo; otherwise up to two connected holders', (t) => {
+test('the policy: no detour when a photo peer holds the photo; otherwise two connected holders, spread over askers', (t) => {
   const peers = new Set(['n1', 'n2']);
+  const isPeer = (k: string) => peers.has(k);
   const connected = (k: string) => k !== 'gone';
-  t.deepEqual(
-    photoDetourTargets(['x', 'n1'], (k) => peers.has(k), connected),
-    [],
+  t.deepEqual(photoDetourTargets(['x', 'n1'], isPeer, connected, 'asker/photo'), [], 'a photo peer holds it');
+  t.deepEqual(photoDetourTargets([], isPeer, connected, 'asker/photo'), []);
+  const holders = Array.from({ length: 10 }, (_, i) => `holder-${i}`);
+  const picks = Array.from({ length: 200 }, (_, i) =>
+    photoDetourTargets(['gone', ...holders], isPeer, connected, `asker-${i}/photo-1`),
+  );
+  t.true(
+    picks.every((p) => p.length === 2 && !p.includes('gone') && p[0] !== p[1]),
+    'two connected holders each',
   );
   t.deepEqual(
-    photoDetourTargets(['gone', 'x', 'y', 'z'], (k) => peers.has(k), connected),
-    ['x', 'y'],
+    photoDetourTargets([...holders].reverse(), isPeer, connected, 'asker-7/photo-1'),
+    picks[7],
+    'the same whatever order the holders were announced in',
   );
-  t.deepEqual(
-    photoDetourTargets([], (k) => peers.has(k), connected),
-    [],
-  );
+  const asked = new Map<string, number>();
+  for (const p of picks) for (const k of p) asked.set(k, (asked.get(k) ?? 0) + 1);
+  t.is(asked.size, holders.length, 'every holder is asked by some of 200 askers');
+  t.true(Math.max(...asked.values()) <= 80, `no holder asked by most askers (${Math.max(...asked.values())} of 200)`);
 });
 
 test('a photo only a non-neighbour holds comes over a detour, which both ends close when the fetch is done', async (t) => {
@@ -104,10 +113,10 @@ test('a photo only a non-neighbour holds comes over a detour, which both ends cl
       1,
     ),
   ][0]!;
-  t.is(events[asker]!.ask([neighbour, writer]), null, 'a photo peer that holds it is asked on the overlay');
+  t.is(events[asker]!.ask([neighbour, writer], 'photo-0'), null, 'a photo peer that holds it is asked on the overlay');
 
   const range = photos[asker]!.download({ start: 0, end: 1 });
-  const detour = events[asker]!.ask([writer]);
+  const detour = events[asker]!.ask([writer], 'photo-0');
   t.deepEqual(detour?.remotes, [writer]);
   t.true(
     await within(
@@ -147,7 +156,7 @@ test('a printer serves at most its limit of detours at once, and ends one the as
   const [first, second] = strangers as [number, number];
   const writer = printers[0]!.id;
   const range = photos[first]!.download({ start: 0, end: 1 });
-  events[first]!.ask([writer]);
+  events[first]!.ask([writer], 'photo-0');
   t.true(
     await within(
       range.done().then(() => true),
@@ -157,7 +166,7 @@ test('a printer serves at most its limit of detours at once, and ends one the as
     'the first asker is served',
   );
   const refusedBefore = printers[0]!.overlay.refused('photos');
-  events[second]!.ask([writer]);
+  events[second]!.ask([writer], 'photo-0');
   t.true(
     await waitFor(
       () => detours[0]!.stats.declined === 1 && printers[0]!.overlay.refused('photos') > refusedBefore,

@@ -272,7 +272,7 @@ export class EventReplica extends Resource {
    * (photo-detours.ts); the caller closes what it gets once the fetch ends. Null: none needed or possible.
    */
   openDetour(entry: CatalogEntry): Detour | null {
-    return this.#detours?.ask(this.have.holderKeys(entry.seq)) ?? null;
+    return this.#detours?.ask(this.have.holderKeys(entry.seq), String(entry.seq)) ?? null;
   }
 
   /** LAN printers the blobs core replicates with now: not the cloud lane, not a seeder. */

@@ -42,6 +42,8 @@ export interface DetourLinks {
 }
 
 export interface PhotoDetoursOptions {
+  /** This printer's key (hex): spreads its detours over a photo's holders (photoDetourTargets). */
+  self: string;
   links: DetourLinks;
   clock: Clock;
   logger: StructuredLogger;
@@ -59,8 +61,11 @@ export interface Detour {
 
 /** One event's side of the detours: asking its holders, and serving its photos to askers. */
 export interface EventDetours {
-  /** Asks the photo's holders (keys, hex) for detours; null when a photo peer holds it or none is connected. */
-  ask(holders: readonly string[]): Detour | null;
+  /**
+   * Asks the holders (keys, hex) of one photo (`photoId`: any name unique in the event) for detours;
+   * null when a photo peer holds it or no holder is connected.
+   */
+  ask(holders: readonly string[], photoId: string): Detour | null;
   /** Stops talking detours for this event (its replica closes); detours it serves are closed. */
   detach(): void;
 }
@@ -124,12 +129,13 @@ export class PhotoDetours {
     const peerOf = (remote: string) =>
       (catalogCore.peers as RemotePeer[]).find((p) => p.remotePublicKey?.toString('hex') === remote);
     return {
-      ask: (holders) => {
+      ask: (holders, photoId) => {
         const { overlay, isConnected, setChannel } = this.#o.links;
         const targets = photoDetourTargets(
           holders,
           (key) => overlay.isNeighbour(dk, key),
           (key) => isConnected(key) && peerOf(key) !== undefined,
+          `${this.#o.self}/${photoId}`,
         );
         if (targets.length === 0) return null;
         for (const remote of targets) {

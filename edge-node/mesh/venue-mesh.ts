@@ -151,6 +151,7 @@ export class VenueMesh extends EventEmitter {
       ...(opts.photoOverlayRings !== undefined ? { photoRings: opts.photoOverlayRings } : {}),
     });
     this.detours = new PhotoDetours({
+      self: this.#swarm.keyPair.publicKey.toString('hex'),
       clock: this.#clock,
       logger: this.#logger,
       links: {

@@ -22,6 +22,7 @@
  * (small-core-overlay.ts): there a record's latency matters, not a peer's bandwidth.
  * Pure; the edge node applies it to its LAN connections (edge-node/mesh/lan-overlay.ts).
  */
+import { combine32, hashString32 } from './hash32.ts';
 import { smallCoreRing } from './small-core-overlay.ts';
 
 /** Rings per photo core: each printer replicates an event's photos with at most twice this many peers. */
@@ -85,15 +86,23 @@ export const PHOTO_DETOUR_HOLDERS = 2;
  * hop only while the printers on the way fetch in the background; while the sync windows are
  * closed, or while it is still a few hops away, a fan's photo held elsewhere in the venue would come
  * from the cloud. So: none when a photo peer holds it (it is served on the overlay); otherwise up
- * to `max` of the printers that hold it, those that are connected, in the order given (the caller's
- * have-list order). Pure.
+ * to `max` of the connected printers that hold it, ranked by a hash of (`spread`, holder): with the
+ * asker and the photo in `spread`, the askers of a popular photo spread over its holders instead
+ * of all asking the first to announce it. Pure.
  */
 export function photoDetourTargets(
   holders: readonly string[],
   isPhotoPeer: (key: string) => boolean,
   isConnected: (key: string) => boolean,
+  spread: string,
   max = PHOTO_DETOUR_HOLDERS,
 ): string[] {
   if (holders.some(isPhotoPeer)) return [];
-  return holders.filter(isConnected).slice(0, max);
+  const salt = hashString32(spread);
+  return holders
+    .filter(isConnected)
+    .map((key) => ({ key, rank: combine32(salt, hashString32(key)) }))
+    .sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : 1))
+    .slice(0, max)
+    .map(({ key }) => key);
 }
