@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type Hypercore from 'hypercore';
 import { LanOverlay } from '../edge-node/mesh/lan-overlay.ts';
 import { systemClock } from '../shared/ports/clock.ts';
@@ -27,7 +28,9 @@ import { MeshedStores } from './fixtures/meshed-stores.ts';
  *  - catchUpMs: from the last append until every follower holds every block (what relaying costs
  *    the last printer to get a photo);
  *  - idleCpuMsPerSecond: this process's CPU per second before the first photo, with every stream
- *    open and nothing to replicate.
+ *    open and nothing to replicate;
+ *  - mainThreadMsPerMbPerFollower, gcMsPerMbPerFollower: of the CPU per MB, the main thread's busy
+ *    time and V8's garbage-collection pauses (the rest runs on other threads: storage, libuv).
  * Last stdout line: one JSON object. In-process pipes leave out the transport (UDX), which costs the
  * same per byte at any venue size.
  */
@@ -69,6 +72,10 @@ interface PhotoFanoutResult {
   /** Most photo peers any printer had (the overlay's bound, or everyone). */
   maxPhotoPeers: number;
   cpuMsPerMbPerFollower: number;
+  /** Of it, the main thread's busy time (event-loop utilisation's active time): the rest is other threads (storage, libuv). */
+  mainThreadMsPerMbPerFollower: number;
+  /** Of the main thread's, garbage-collection pauses (V8's `gc` performance entries). */
+  gcMsPerMbPerFollower: number;
   messagesPerBlockPerFollower: number;
   rangeMessagesPerBlockPerFollower: number;
   readsPerBlockPerFollower: number;
@@ -89,6 +96,26 @@ function sumWire(cores: Hypercore[], pick: (name: string) => boolean): number {
     for (const [name, c] of Object.entries(wire(core))) if (name.startsWith('wire') && pick(name)) n += c.tx + c.rx;
   }
   return n;
+}
+
+/**
+ * Sums V8's garbage-collection pauses from now until `stop()`: all stores share this process's one
+ * heap, which grows with the venue's size, so a pause costs more at 81 stores than at 11 where each
+ * printer has a heap of its own.
+ */
+function gcPauses(): { stop(): number } {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) ms += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      for (const entry of observer.takeRecords()) ms += entry.duration;
+      observer.disconnect();
+      return ms;
+    },
+  };
 }
 
 /** One LAN overlay per store, members named by index, the photo core registered. */
@@ -120,6 +147,8 @@ async function measure(size: number, topology: Topology): Promise<PhotoFanoutRes
       Array.from({ length: BLOCKS_PER_PHOTO }, () => randomBytes(BLOCK_BYTES)),
     );
     const before = { all: all(), ranges: ranges(), reads: reads(), sent: wire(source).wireData!.tx };
+    const gc = gcPauses();
+    const eluBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
     const started = clock.now();
     for (const blocks of photos) {
@@ -131,6 +160,8 @@ async function measure(size: number, topology: Topology): Promise<PhotoFanoutRes
     await mesh.untilFollowed(followers, total, FOLLOW_TIMEOUT_MS);
     const catchUpMs = clock.now() - lastAppend;
     const cpu = process.cpuUsage(cpuBefore);
+    const gcMs = gc.stop();
+    const mainMs = performance.eventLoopUtilization(eluBefore).active;
     const wallSeconds = (clock.now() - started) / 1000;
     const perFollowerBlock = total * followers.length;
     const mb = (PHOTOS * PHOTO_BYTES) / BYTES_PER_MB;
@@ -139,6 +170,8 @@ async function measure(size: number, topology: Topology): Promise<PhotoFanoutRes
       topology,
       maxPhotoPeers: Math.max(source.peers.length, ...followers.map((f) => f.peers.length)),
       cpuMsPerMbPerFollower: Number(((cpu.user + cpu.system) / 1000 / mb / followers.length).toFixed(2)),
+      mainThreadMsPerMbPerFollower: Number((mainMs / mb / followers.length).toFixed(2)),
+      gcMsPerMbPerFollower: Number((gcMs / mb / followers.length).toFixed(2)),
       messagesPerBlockPerFollower: Number(((all() - before.all) / perFollowerBlock).toFixed(1)),
       rangeMessagesPerBlockPerFollower: Number(((ranges() - before.ranges) / perFollowerBlock).toFixed(1)),
       readsPerBlockPerFollower: Number(((reads() - before.reads) / perFollowerBlock).toFixed(1)),
