@@ -103,3 +103,9 @@ export function redialPeer(swarm: Hyperswarm, keyHex: string, stillWanted: () =>
   pending.on('error', () => {});
   pending.destroy();
 }
+
+/** streamx's flags for a stream on its way out. */
+export function isClosing(conn: SwarmConnection): boolean {
+  const flags = conn as unknown as { destroying?: boolean; destroyed?: boolean };
+  return flags.destroying === true || flags.destroyed === true;
+}

@@ -5,27 +5,18 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm';
 import { AppError } from '../../shared/errors.ts';
 import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
+import { CloudDial } from './cloud-dial.ts';
 import { setCoreChannel } from './core-channels.ts';
 import { KEY_DIAL_CHECK_MS, planKeyDials } from './key-dials.ts';
 import { LanOverlay, type LinkChange } from './lan-overlay.ts';
 import { PhotoDetours } from './photo-detours.ts';
 import { StationProbation } from './station-probation.ts';
-import { cancelDial, dialState, hasSwarmConnection, redialPeer } from './swarm-internals.ts';
+import { cancelDial, hasSwarmConnection, isClosing, redialPeer } from './swarm-internals.ts';
 import { venueSwarmDht } from './venue-dht.ts';
 
 /** settle() looks at the connections this often. */
 const SETTLE_POLL_MS = 100;
 
-/** How long to wait for the cloud seeder to answer a dial before giving up for this round. */
-export const CLOUD_DIAL_TIMEOUT_MS = 15_000;
-/** A dial that takes longer than this is logged at info level, with the swarm's connection attempts. */
-export const CLOUD_DIAL_SLOW_MS = 2_000;
-/**
- * A dial not connected after this long is started over (swarm-internals.ts redialPeer). Dials to the
- * seeder connect in tens of milliseconds (median 34 ms in validation-8); a stuck one otherwise holds
- * this printer's share of a batch, and the whole venue with it, for the full CLOUD_DIAL_TIMEOUT_MS.
- */
-export const CLOUD_DIAL_RETRY_MS = 3_000;
 /**
  * How many dials the swarm runs at once (Hyperswarm's default is 3). A dial to a peer that refuses
  * this node (before station-probation.ts, any peer that had not learnt the venue's membership yet)
@@ -72,11 +63,8 @@ export class VenueMesh extends EventEmitter {
   readonly detours: PhotoDetours;
   #printers = new Set<string>();
   #coordinators = new Set<string>();
-  #cloudWanted = false;
-  /** When the current dial began (null: connected, or not dialling). */
-  #dialStartedAt: number | null = null;
-  #redialTimer: Timer | null = null;
-  readonly #dialRetryMs: number;
+  /** The line to the coordinator's seeders (cloud-dial.ts). */
+  readonly #cloud: CloudDial;
   readonly #blocked = new Set<string>();
   /** Paired stations dialled by key (#dialMissingByKey) whose dial is not over yet. */
   readonly #dialledByKey = new Set<string>();
@@ -120,7 +108,6 @@ export class VenueMesh extends EventEmitter {
     probationMs?: number;
   }) {
     super();
-    this.#dialRetryMs = opts.dialRetryMs ?? CLOUD_DIAL_RETRY_MS;
     this.#clock = opts.clock ?? systemClock;
     this.#store = opts.corestore;
     this.#cloudStore = opts.cloudStore ?? opts.corestore;
@@ -146,6 +133,15 @@ export class VenueMesh extends EventEmitter {
         ),
     });
     this.#swarm.on('connection', (conn: SwarmConnection) => this.#onConnection(conn));
+    this.#cloud = new CloudDial({
+      swarm: this.#swarm,
+      seeders: () => this.#coordinators,
+      connections: this.#connections,
+      unban: (key) => this.#unban(key),
+      logger: this.#logger,
+      clock: this.#clock,
+      ...(opts.dialRetryMs !== undefined ? { retryMs: opts.dialRetryMs } : {}),
+    });
     this.overlay = new LanOverlay(this.#swarm.keyPair.publicKey.toString('hex'), {
       ...(opts.smallCoreRingReach !== undefined ? { smallCoreReach: opts.smallCoreRingReach } : {}),
       ...(opts.photoOverlayRings !== undefined ? { photoRings: opts.photoOverlayRings } : {}),
@@ -167,7 +163,7 @@ export class VenueMesh extends EventEmitter {
   }
 
   get cloudWanted(): boolean {
-    return this.#cloudWanted;
+    return this.#cloud.wanted;
   }
 
   /**
@@ -189,7 +185,7 @@ export class VenueMesh extends EventEmitter {
 
   isAllowed(keyHex: string): boolean {
     if (this.#blocked.has(keyHex)) return false;
-    return this.#printers.has(keyHex) || (this.#cloudWanted && this.#coordinators.has(keyHex));
+    return this.#printers.has(keyHex) || (this.#cloud.wanted && this.#coordinators.has(keyHex));
   }
 
   /**
@@ -231,36 +227,12 @@ export class VenueMesh extends EventEmitter {
   }
 
   cloudConnected(): boolean {
-    // A connection being torn down (a hang-up, Hyperswarm dropping a duplicate) is not one: a dial
-    // right after a hang-up must wait for a live connection, not report the dying one.
-    return [...this.#connections].some(([k, conn]) => this.#coordinators.has(k) && !isClosing(conn));
+    return this.#cloud.connected();
   }
 
   /** The cloud seeder connections as they stand (diagnostics): who, and whether closing. */
   cloudConnections(): Array<Record<string, unknown>> {
-    return [...this.#connections]
-      .filter(([k]) => this.#coordinators.has(k))
-      .map(([k, conn]) => {
-        const c = conn as unknown as {
-          userData?: unknown;
-          isInitiator?: boolean;
-          rawBytesRead?: number;
-          rawBytesWritten?: number;
-          rawStream?: { rtt?: number; cwnd?: number; inflight?: number; remoteHost?: string };
-        };
-        return {
-          peer: k.slice(0, 12),
-          closing: isClosing(conn),
-          mux: Boolean(c.userData),
-          initiator: c.isInitiator,
-          read: c.rawBytesRead,
-          written: c.rawBytesWritten,
-          rtt: c.rawStream?.rtt,
-          cwnd: c.rawStream?.cwnd,
-          inflight: c.rawStream?.inflight,
-          host: c.rawStream?.remoteHost,
-        };
-      });
+    return this.#cloud.connections();
   }
 
   /** Resolves once every paired printer is connected, or after `timeoutMs`. */
@@ -290,7 +262,7 @@ export class VenueMesh extends EventEmitter {
     }
     for (const key of this.#dialledByKey) if (!this.#printers.has(key)) this.#letGoKeyDial(key, true);
     for (const key of this.#keyDialHistory.keys()) if (!this.#printers.has(key)) this.#keyDialHistory.delete(key);
-    for (const key of [...this.#printers, ...(this.#cloudWanted ? this.#coordinators : [])]) this.#unban(key);
+    for (const key of [...this.#printers, ...(this.#cloud.wanted ? this.#coordinators : [])]) this.#unban(key);
     // A station paired since the last profile and not held on probation: look it up now, not at the
     // backed-off rediscovery.
     if ([...this.#printers].some((k) => !before.has(k) && !this.#connections.has(k))) this.#rediscoverNow();
@@ -431,80 +403,14 @@ export class VenueMesh extends EventEmitter {
     this.#rediscoveryTimer = timer;
   }
 
-  /**
-   * Admits and dials the cloud seeders; resolves true once one is connected, false after the timeout.
-   * Idempotent while dialled.
-   */
-  async dialCloud(timeoutMs = CLOUD_DIAL_TIMEOUT_MS): Promise<boolean> {
-    if (this.#coordinators.size === 0) return false;
-    if (!this.#cloudWanted) {
-      this.#cloudWanted = true;
-      this.#dialStartedAt = this.#clock.now();
-      this.#logger.info({ seeders: this.#coordinators.size }, 'dialling the cloud seeder');
-      for (const key of this.#coordinators) {
-        this.#unban(key);
-        this.#swarm.joinPeer(Buffer.from(key, 'hex'));
-      }
-      this.#scheduleRedial();
-    }
-    if (this.cloudConnected()) return true;
-    return new Promise<boolean>((resolve) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.off('cloud-connected', onConnected);
-        resolve(false);
-      }, timeoutMs);
-      const onConnected = () => {
-        timer.cancel();
-        resolve(true);
-      };
-      this.once('cloud-connected', onConnected);
-    });
-  }
-
-  /**
-   * Starts the dial over while no seeder has answered. Hyperswarm retries a failed dial only after
-   * its back-off (1 s to 10 min) and starts no new one while an attempt is in flight, however long
-   * that attempt hangs: in validation-8 two printers' dials sat 15 s each without an answer while
-   * the others connected in 30 ms, and a fresh dial right after connected in 9 ms.
-   */
-  #scheduleRedial(): void {
-    this.#stopRedial();
-    this.#redialTimer = this.#clock
-      .setTimeout(() => {
-        this.#redialTimer = null;
-        if (!this.#cloudWanted || this.cloudConnected()) return;
-        const now = this.#clock.now();
-        const seeders = [...this.#coordinators].map((key) =>
-          dialState(this.#swarm, key, this.#connections.has(key), now),
-        );
-        this.#logger.info(
-          { afterMs: this.#dialStartedAt === null ? undefined : now - this.#dialStartedAt, seeders },
-          'the cloud seeder has not answered: dialling it afresh',
-        );
-        for (const key of this.#coordinators) redialPeer(this.#swarm, key, () => this.#cloudWanted);
-        this.#scheduleRedial();
-      }, this.#dialRetryMs)
-      .unref();
-  }
-
-  #stopRedial(): void {
-    this.#redialTimer?.cancel();
-    this.#redialTimer = null;
+  /** Admits and dials the cloud seeders; resolves true once one is connected, false after the timeout (cloud-dial.ts). */
+  dialCloud(timeoutMs?: number): Promise<boolean> {
+    return this.#cloud.dial(timeoutMs);
   }
 
   /** Stops admitting the cloud seeders and drops their connections: LAN traffic stays on the LAN. */
   hangUpCloud(): void {
-    if (!this.#cloudWanted) return;
-    this.#cloudWanted = false;
-    this.#dialStartedAt = null;
-    this.#stopRedial();
-    for (const key of this.#coordinators) this.#swarm.leavePeer(Buffer.from(key, 'hex'));
-    for (const [key, conn] of this.#connections) {
-      if (!this.#coordinators.has(key)) continue;
-      this.#connections.delete(key);
-      conn.destroy();
-    }
-    this.#logger.info({}, 'hung up on the cloud seeder');
+    this.#cloud.hangUp();
   }
 
   /** Swarm first; the caller closes the corestore after (the other order hangs the process). */
@@ -512,7 +418,7 @@ export class VenueMesh extends EventEmitter {
     this.#discovery = null;
     this.#rediscoveryTimer?.cancel();
     this.#keyDialCheck?.cancel();
-    this.#stopRedial();
+    this.#cloud.close();
     this.#probation.close();
     this.detours.close();
     if (this.#topic) await this.#swarm.leave(this.#topic).catch(() => {});
@@ -553,33 +459,12 @@ export class VenueMesh extends EventEmitter {
       // Its dial slot is free: the next station waiting for a dial by key need not wait for a lookup.
       if (this.#dialledByKey.has(key)) this.#dialMissingByKey();
     }
-    if (cloud) this.#dialDone();
+    if (cloud) this.#cloud.onConnected();
     this.emit(cloud ? 'cloud-connected' : 'lan-peer-joined', key);
-  }
-
-  /**
-   * How long the dial took. A slow one holds up this printer's share of a batch, and the whole
-   * venue with it; the swarm's attempts tell a slow handshake (one attempt) from failed ones retried
-   * after Hyperswarm's back-off (several).
-   */
-  #dialDone(): void {
-    this.#stopRedial();
-    if (this.#dialStartedAt === null) return;
-    const dialMs = this.#clock.now() - this.#dialStartedAt;
-    this.#dialStartedAt = null;
-    const attempts = this.#swarm.stats.connects.client;
-    if (dialMs > CLOUD_DIAL_SLOW_MS) this.#logger.info({ dialMs, attempts }, 'the cloud seeder answered slowly');
-    else this.#logger.debug?.({ dialMs }, 'connected to the cloud seeder');
   }
 
   #unban(keyHex: string): void {
     const peer = this.#swarm.peers.get(keyHex);
     if (peer && (peer as { banned?: boolean }).banned) peer.ban(false);
   }
-}
-
-/** streamx's flags for a stream on its way out. */
-function isClosing(conn: SwarmConnection): boolean {
-  const flags = conn as unknown as { destroying?: boolean; destroyed?: boolean };
-  return flags.destroying === true || flags.destroyed === true;
 }
