@@ -100,8 +100,7 @@ function sumWire(cores: Hypercore[], pick: (name: string) => boolean): number {
 
 /**
  * Sums V8's garbage-collection pauses from now until `stop()`: all stores share this process's one
- * heap, which grows with the venue's size, so a pause costs more at 81 stores than at 11 where each
- * printer has a heap of its own.
+ * heap, which grows with the venue's size, where a printer in a venue has a heap of its own.
  */
 function gcPauses(): { stop(): number } {
   let ms = 0;

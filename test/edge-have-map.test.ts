@@ -52,19 +52,26 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
   t.true(await waitFor(() => haveA.holders(3) === 1, 5_000));
   t.is(announcements, 1);
   // A forged message does not change what A believes.
-  const ext = (reader as unknown as { extensions: Map<string, { send(m: unknown, p: unknown): void }> }).extensions.get(
+  // What a buggy or hostile peer can put on the wire: the extension's text, JSON or not.
+  const ext = (reader as unknown as { extensions: Map<string, { send(m: string, p: unknown): void }> }).extensions.get(
     'vpm/have/v1',
   )!;
   t.is(haveA.rejectedMessages, 0);
-  ext.send({ held: [[0, 'lots']] }, reader.peers[0]);
-  ext.send({ held: 'everything' }, reader.peers[0]);
-  t.true(await waitFor(() => haveA.rejectedMessages === 2, 5_000), 'A received both forged messages and refused them');
+  ext.send(JSON.stringify({ held: [[0, 'lots']] }), reader.peers[0]);
+  ext.send(JSON.stringify({ held: 'everything' }), reader.peers[0]);
+  ext.send('{"held": [[0, 1]', reader.peers[0]);
+  t.true(
+    await waitFor(() => haveA.rejectedMessages === 3, 5_000),
+    'A received the forged messages and the one that is not JSON, and refused them',
+  );
   t.is(announcements, 1, 'a refused message wakes no one');
   t.is(haveA.holders(3), 1);
   t.is(haveA.holders(0), 0);
-  // A valid message after the forged ones still counts: the peer is not ignored for good.
-  ext.send({ held: [[0, 1]] }, reader.peers[0]);
+  // A valid message after the forged ones still counts: the peer is not ignored for good, and text
+  // that is not JSON did not cost the connection.
+  ext.send(JSON.stringify({ held: [[0, 1]] }), reader.peers[0]);
   t.true(await waitFor(() => haveA.holders(0) === 1, 5_000));
   t.is(haveA.holders(3), 0, 'a have-list replaces the previous one');
-  t.is(haveA.rejectedMessages, 2);
+  t.is(haveA.rejectedMessages, 3);
+  t.is(reader.peers.length, 1, 'still connected');
 });

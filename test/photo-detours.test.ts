@@ -8,9 +8,10 @@ import test, { type ExecutionContext } from 'ava';
 import type Hypercore from 'hypercore';
 import crypto from 'hypercore-crypto';
 import { setCoreChannel } from '../edge-node/mesh/core-channels.ts';
+import { LanOverlay } from '../edge-node/mesh/lan-overlay.ts';
 import { type EventDetours, PhotoDetours, type PhotoDetoursOptions } from '../edge-node/mesh/photo-detours.ts';
 import { photoCoreNeighbours, photoDetourTargets } from '../shared/policy/photo-overlay.ts';
-import { systemClock } from '../shared/ports/clock.ts';
+import { ManualClock, systemClock } from '../shared/ports/clock.ts';
 import { recordingLogger, waitFor, within } from './fixtures/feed-fixtures.ts';
 import { followedCore, type GuardedPrinter, guardedVenue, peerKeys } from './fixtures/guarded-venue.ts';
 
@@ -23,22 +24,23 @@ interface DetourVenue {
   photos: Hypercore[];
   detours: PhotoDetours[];
   events: EventDetours[];
-  /** The writer (printer 0) holds the photo; these printers are not its overlay neighbours. */
+  /** The writer (printer 0) holds the photos; these printers are not its overlay neighbours. */
   strangers: number[];
+  /** Appends a photo (one block) at the writer; its index. */
+  photo(): Promise<number>;
 }
 
 /**
  * Six printers on one photo ring: each replicates the photos with two. The catalog (full mesh)
- * carries the detour requests, as an event's catalog does.
+ * carries the detour requests, as an event's catalog does. The writer's detours run on `clock`.
  */
 async function detourVenue(
   t: ExecutionContext,
-  served: Pick<PhotoDetoursOptions, 'servedMax' | 'servedMaxMs'> = {},
+  writer: Partial<Pick<PhotoDetoursOptions, 'servedAtOnce' | 'leaseMs' | 'clock'>> = {},
 ): Promise<DetourVenue> {
   const printers = await guardedVenue(t, 6, { photoRings: 1 });
   const catalog = await followedCore(printers, null);
   const photos = await followedCore(printers, 'photos', { follow: false });
-  await photos[0]!.append(BLOCK);
   const dk = crypto.discoveryKey(photos[0]!.key).toString('hex');
   const detours = printers.map(
     (p, i) =>
@@ -46,7 +48,7 @@ async function detourVenue(
         self: p.id,
         clock: systemClock,
         logger: recordingLogger(),
-        ...(i === 0 ? served : {}),
+        ...(i === 0 ? writer : {}),
         links: {
           overlay: p.overlay,
           setChannel: (remote, discoveryKey, open) =>
@@ -67,7 +69,20 @@ async function detourVenue(
   const writersPeers = photoCoreNeighbours(photos[0]!.key.toString('hex'), ids, ids[0]!, 1);
   const strangers = ids.flatMap((id, i) => (i > 0 && !writersPeers.has(id) ? [i] : []));
   t.true(await waitFor(() => photos.every((c) => c.peers.length === 2), WITHIN_MS), 'two photo peers each on one ring');
-  return { printers, photos, detours, events, strangers };
+  const photo = async () => (await photos[0]!.append(BLOCK)).length - 1;
+  return { printers, photos, detours, events, strangers, photo };
+}
+
+/** Whether printer `at` fetches block `index` within WITHIN_MS. */
+async function fetched(photos: Hypercore[], at: number, index: number): Promise<boolean> {
+  const range = photos[at]!.download({ start: index, end: index + 1 });
+  const done = await within(
+    range.done().then(() => true),
+    WITHIN_MS,
+    false,
+  );
+  range.destroy();
+  return done;
 }
 
 test('the policy: no detour when a photo peer holds the photo; otherwise two connected holders, spread over askers', (t) => {
@@ -95,9 +110,43 @@ test('the policy: no detour when a photo peer holds the photo; otherwise two con
   t.true(Math.max(...asked.values()) <= 80, `no holder asked by most askers (${Math.max(...asked.values())} of 200)`);
 });
 
+test('a membership change leaves a detour’s link open, and still opens a link the overlay now wants', (t) => {
+  const photos = Buffer.alloc(32, 3);
+  const dk = crypto.discoveryKey(photos).toString('hex');
+  const venue = Array.from({ length: 20 }, (_, i) => `printer-${i}`);
+  const self = venue[0]!;
+  const overlay = new LanOverlay(self, { photoRings: 1 });
+  overlay.register(photos, 'photos');
+  overlay.setPrinters(venue);
+  const [left, right] = [...photoCoreNeighbours(photos.toString('hex'), venue, self, 1)] as [string, string];
+  // A stranger this printer has a detour with, and the printer that becomes its neighbour when
+  // `left` leaves (the one beyond `left` on the ring).
+  const rest = venue.filter((p) => p !== left);
+  const newcomer = [...photoCoreNeighbours(photos.toString('hex'), rest, self, 1)].find((p) => p !== right)!;
+  const stranger = venue.find((p) => p !== self && p !== left && p !== right && p !== newcomer)!;
+  overlay.openDetour(dk, stranger);
+  overlay.openDetour(dk, newcomer);
+  t.true(overlay.replicatesWith(dk, stranger) && !overlay.isNeighbour(dk, stranger));
+  const changes = overlay.setPrinters(rest);
+  t.deepEqual(
+    changes.filter((c) => c.discoveryKey === dk).map((c) => [c.remote, c.open]),
+    [[newcomer, true]],
+    'the new neighbour’s link is opened although a detour holds it (a no-op if the channel is up)',
+  );
+  // The printer that left comes back: the newcomer is no neighbour any more, but its detour holds the link.
+  const back = overlay.setPrinters(venue);
+  t.false(
+    back.some((c) => c.remote === newcomer && !c.open),
+    'closing the link with the former neighbour is left to its detour’s end',
+  );
+  t.false(overlay.closeDetour(dk, stranger), 'the last lease ends: the channel is no longer wanted');
+  t.false(overlay.closeDetour(dk, newcomer), 'nor with the former neighbour, whose detour ends last');
+});
+
 test('a photo only a non-neighbour holds comes over a detour, which both ends close when the fetch is done', async (t) => {
   t.timeout(60_000);
-  const { printers, photos, detours, events, strangers } = await detourVenue(t);
+  const { printers, photos, detours, events, strangers, photo } = await detourVenue(t);
+  const index = await photo();
   const asker = strangers[0]!;
   const writer = printers[0]!.id;
   t.false(peerKeys(photos[asker]!).includes(writer), 'the asker does not replicate the photos with the writer');
@@ -105,28 +154,14 @@ test('a photo only a non-neighbour holds comes over a detour, which both ends cl
     photos.every((c, i) => i === 0 || c.contiguousLength === 0),
     'nobody but the writer holds the photo',
   );
-  const neighbour = [
-    ...photoCoreNeighbours(
-      photos[0]!.key.toString('hex'),
-      printers.map((p) => p.id),
-      printers[asker]!.id,
-      1,
-    ),
-  ][0]!;
+  const ids = printers.map((p) => p.id);
+  const neighbour = [...photoCoreNeighbours(photos[0]!.key.toString('hex'), ids, ids[asker]!, 1)][0]!;
   t.is(events[asker]!.ask([neighbour, writer], 'photo-0'), null, 'a photo peer that holds it is asked on the overlay');
 
-  const range = photos[asker]!.download({ start: 0, end: 1 });
   const detour = events[asker]!.ask([writer], 'photo-0');
   t.deepEqual(detour?.remotes, [writer]);
-  t.true(
-    await within(
-      range.done().then(() => true),
-      WITHIN_MS,
-      false,
-    ),
-    'the photo arrived',
-  );
-  t.deepEqual(await photos[asker]!.get(0), BLOCK);
+  t.true(await fetched(photos, asker, index), 'the photo arrived');
+  t.deepEqual(await photos[asker]!.get(index), BLOCK);
   t.true(peerKeys(photos[asker]!).includes(writer), 'over a link with the writer');
   t.is(detours[0]!.stats.serving, 1);
 
@@ -135,7 +170,7 @@ test('a photo only a non-neighbour holds comes over a detour, which both ends cl
     await waitFor(
       () =>
         !peerKeys(photos[asker]!).includes(writer) &&
-        !peerKeys(photos[0]!).includes(printers[asker]!.id) &&
+        !peerKeys(photos[0]!).includes(ids[asker]!) &&
         detours[0]!.stats.serving === 0,
       WITHIN_MS,
     ),
@@ -149,38 +184,63 @@ test('a photo only a non-neighbour holds comes over a detour, which both ends cl
   t.like(detours[asker]!.stats, { asked: 1 });
 });
 
-test('a printer serves at most its limit of detours at once, and ends one the asker never closes', async (t) => {
+test('two fans at one printer share its detour to a holder: the first done leaves it open for the second', async (t) => {
   t.timeout(60_000);
-  const { printers, photos, detours, events, strangers } = await detourVenue(t, { servedMax: 1, servedMaxMs: 1_000 });
+  const { printers, photos, detours, events, strangers, photo } = await detourVenue(t);
+  const asker = strangers[0]!;
+  const writer = printers[0]!.id;
+  const [first, second] = [await photo(), await photo()];
+  const one = events[asker]!.ask([writer], `photo-${first}`);
+  const two = events[asker]!.ask([writer], `photo-${second}`);
+  t.true(await fetched(photos, asker, first), 'the first fan’s photo arrived');
+  one!.close();
+  t.false(two!.ended, 'the second fan’s detour is still on');
+  t.is(detours[0]!.stats.serving, 1, 'the holder still serves the asker');
+  t.true(await fetched(photos, asker, second), 'the second fan’s photo arrives over the same link');
+  t.true(peerKeys(photos[asker]!).includes(writer));
+  two!.close();
+  t.true(
+    await waitFor(() => detours[0]!.stats.serving === 0 && !peerKeys(photos[asker]!).includes(writer), WITHIN_MS),
+    'closed once both are done',
+  );
+  t.like(detours[0]!.stats, { served: 1 });
+  t.like(detours[asker]!.stats, { asked: 2 });
+});
+
+test('a holder at its limit declines and says so; it ends a lease the asker never closes and says so', async (t) => {
+  t.timeout(60_000);
+  const clock = new ManualClock(0);
+  const { printers, photos, detours, events, strangers, photo } = await detourVenue(t, {
+    servedAtOnce: 1,
+    leaseMs: 60_000,
+    clock,
+  });
   t.true(strangers.length >= 2, 'two printers are no neighbour of the writer');
   const [first, second] = strangers as [number, number];
   const writer = printers[0]!.id;
-  const range = photos[first]!.download({ start: 0, end: 1 });
-  events[first]!.ask([writer], 'photo-0');
-  t.true(
-    await within(
-      range.done().then(() => true),
-      WITHIN_MS,
-      false,
-    ),
-    'the first asker is served',
-  );
+  const index = await photo();
+  const served = events[first]!.ask([writer], 'photo-0');
+  t.true(await fetched(photos, first, index), 'the first asker is served');
   const refusedBefore = printers[0]!.overlay.refused('photos');
-  events[second]!.ask([writer], 'photo-0');
+  const declined = events[second]!.ask([writer], 'photo-0');
   t.true(
-    await waitFor(
-      () => detours[0]!.stats.declined === 1 && printers[0]!.overlay.refused('photos') > refusedBefore,
-      WITHIN_MS,
-    ),
-    'the second asker is declined, and its channel refused',
+    await waitFor(() => declined!.ended && printers[0]!.overlay.refused('photos') > refusedBefore, WITHIN_MS),
+    'the second asker learns it is declined (its channel was refused)',
   );
+  t.like(detours[0]!.stats, { declined: 1, serving: 1 });
   t.false(peerKeys(photos[0]!).includes(printers[second]!.id));
-  // The first asker never closes its detour: the writer ends it after servedMaxMs.
+  t.is(events[second]!.ask([writer], 'photo-0', new Set([writer])), null, 'no other holder to ask');
+  declined!.close();
+
+  // The first asker never closes its detour: the lease ends on the writer's clock.
+  t.false(served!.ended);
+  clock.advance(60_000);
   t.true(
     await waitFor(
-      () => detours[0]!.stats.serving === 0 && !peerKeys(photos[0]!).includes(printers[first]!.id),
+      () => served!.ended && detours[0]!.stats.serving === 0 && !peerKeys(photos[0]!).includes(printers[first]!.id),
       WITHIN_MS,
     ),
-    'the writer closed the detour nobody closed',
+    'the writer ended the lease, and the asker knows',
   );
+  served!.close();
 });

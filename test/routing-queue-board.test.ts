@@ -54,12 +54,13 @@ test('queue board: a station tells its peer its queue over the catalog core; for
   boardA.publish(queue(idA, { queueWorkSeconds: 0, unitsWaiting: 0, at: clock.now() }));
   t.true(await waitFor(() => boardB.peers()[0]?.queueWorkSeconds === 0, 5_000));
   // A station speaking for another is refused, and so is a malformed queue.
-  const ext = (reader as unknown as { extensions: Map<string, { send(m: unknown, p: unknown): void }> }).extensions.get(
+  const ext = (reader as unknown as { extensions: Map<string, { send(m: string, p: unknown): void }> }).extensions.get(
     'vpm/queue/v1',
   )!;
-  ext.send(queue('somebody-else'), reader.peers[0]);
-  ext.send({ ...queue('x'), workingPrinters: -1 }, reader.peers[0]);
-  t.true(await waitFor(() => boardA.rejectedMessages === 2, 5_000), 'A refused both');
+  ext.send(JSON.stringify(queue('somebody-else')), reader.peers[0]);
+  ext.send(JSON.stringify({ ...queue('x'), workingPrinters: -1 }), reader.peers[0]);
+  ext.send('{"id": "not json', reader.peers[0]);
+  t.true(await waitFor(() => boardA.rejectedMessages === 3, 5_000), 'A refused all three');
   t.deepEqual(boardA.peers(), []);
   // Quiet for longer than the stale limit: A is no longer offered.
   await clock.tick(QUEUE_STALE_MS + 1);

@@ -269,10 +269,11 @@ export class EventReplica extends Resource {
 
   /**
    * Asks the printers that announced this photo for detours when no photo peer holds it
-   * (photo-detours.ts); the caller closes what it gets once the fetch ends. Null: none needed or possible.
+   * (photo-detours.ts), leaving out `exclude` (holders that declined this fetch); the caller closes
+   * what it gets once the fetch ends. Null: none needed or possible.
    */
-  openDetour(entry: CatalogEntry): Detour | null {
-    return this.#detours?.ask(this.have.holderKeys(entry.seq), String(entry.seq)) ?? null;
+  openDetour(entry: CatalogEntry, exclude?: ReadonlySet<string>): Detour | null {
+    return this.#detours?.ask(this.have.holderKeys(entry.seq), String(entry.seq), exclude) ?? null;
   }
 
   /** LAN printers the blobs core replicates with now: not the cloud lane, not a seeder. */

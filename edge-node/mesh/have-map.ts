@@ -1,14 +1,9 @@
 import type Hypercore from 'hypercore';
+import { type JsonExtension, registerJsonExtension } from './json-extension.ts';
 
 /** Bounds what a peer may tell us: a venue event holds tens of thousands of images, not millions. */
 export const MAX_HAVE_RANGES = 10_000;
 const EXTENSION = 'vpm/have/v1';
-
-interface HaveExtension {
-  send(m: HaveMessage, peer: unknown): void;
-  broadcast(m: HaveMessage): void;
-  destroy(): void;
-}
 
 interface HaveMessage {
   /** Whole images held, as [firstSeq, count] runs. */
@@ -24,30 +19,20 @@ interface HaveMessage {
 export class HaveMap {
   readonly #core: Hypercore;
   readonly #peers = new Map<string, Array<[number, number]>>();
-  readonly #extension: HaveExtension;
+  readonly #extension: JsonExtension;
   #mine: HaveMessage = { held: [] };
   readonly #listeners = new Set<() => void>();
   #rejected = 0;
 
   constructor(core: Hypercore) {
     this.#core = core;
-    this.#extension = (
-      core as unknown as {
-        registerExtension(
-          name: string,
-          handlers: { encoding: string; onmessage: (m: unknown, peer: { remotePublicKey?: Buffer }) => void },
-        ): HaveExtension;
-      }
-    ).registerExtension(EXTENSION, {
-      encoding: 'json',
-      onmessage: (message, peer) => {
-        const key = peer.remotePublicKey?.toString('hex');
-        const held = parse(message);
-        if (key && held) {
-          this.#peers.set(key, held);
-          for (const listener of this.#listeners) listener();
-        } else this.#rejected++;
-      },
+    this.#extension = registerJsonExtension(core, EXTENSION, (message, peer) => {
+      const key = peer.remotePublicKey?.toString('hex');
+      const held = parse(message);
+      if (key && held) {
+        this.#peers.set(key, held);
+        for (const listener of this.#listeners) listener();
+      } else this.#rejected++;
     });
     core.on('peer-add', (peer: unknown) => {
       if (this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
@@ -72,7 +57,7 @@ export class HaveMap {
    * next (photo-detours.ts).
    */
   announceAlso(seq: number): void {
-    if (seq < 0 || this.#mine.held.some(([first, count]) => seq >= first && seq < first + count)) return;
+    if (seq < 0 || inRuns(this.#mine.held, seq)) return;
     this.#mine = { held: mergeRuns([...this.#mine.held, [seq, 1]]) };
     this.#extension.broadcast(this.#mine);
   }
@@ -88,14 +73,15 @@ export class HaveMap {
 
   /** Connected LAN peers known to hold image `seq` whole. */
   holders(seq: number): number {
-    return this.holderKeys(seq).length;
+    let n = 0;
+    for (const runs of this.#peers.values()) if (inRuns(runs, seq)) n++;
+    return n;
   }
 
   /** The keys (hex) of the connected LAN peers known to hold image `seq` whole. */
   holderKeys(seq: number): string[] {
     const keys: string[] = [];
-    for (const [key, runs] of this.#peers)
-      if (runs.some(([first, count]) => seq >= first && seq < first + count)) keys.push(key);
+    for (const [key, runs] of this.#peers) if (inRuns(runs, seq)) keys.push(key);
     return keys;
   }
 
@@ -124,6 +110,10 @@ function toRuns(seqs: readonly number[]): Array<[number, number]> {
     else runs.push([s, 1]);
   }
   return runs;
+}
+
+function inRuns(runs: ReadonlyArray<readonly [number, number]>, seq: number): boolean {
+  return runs.some(([first, count]) => seq >= first && seq < first + count);
 }
 
 /** Runs sorted and merged where they touch or overlap. */

@@ -75,15 +75,22 @@ export class ImageFetcher {
     });
     let lastMissing = blockLength + 1;
     let lastProgressAt = started;
-    // At a large venue a photo no overlay neighbour holds is asked of a printer that does; asked
-    // again each poll until one is known (have-lists arrive with the holders' status scans).
+    // At a large venue a photo no overlay neighbour holds is asked of a printer that does: each poll
+    // until one is known (have-lists arrive with the holders' status scans), and of others when the
+    // ones asked decline or go, until the cloud is asked.
     let detour: Detour | null = null;
+    const declined = new Set<string>();
     try {
       for (;;) {
         if (opts.signal?.aborted) throw new AppError('fetch_aborted', 'The fetch was cancelled.');
         const missing = (await replica.missingBlocks(entry)).length;
         if (missing === 0) break;
-        detour ??= replica.openDetour(entry);
+        if (detour?.ended) {
+          for (const remote of detour.remotes) declined.add(remote);
+          detour.close();
+          detour = null;
+        }
+        if (!cloudSession) detour ??= replica.openDetour(entry, declined);
         const now = clock.now();
         if (missing < lastMissing) {
           lastMissing = missing;

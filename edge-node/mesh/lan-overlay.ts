@@ -105,9 +105,10 @@ export class LanOverlay {
       const now = this.#neighboursOf(core.key, core.topology);
       const detoured = this.#detours.get(discoveryKey);
       for (const remote of stayed) {
-        // A detour holds the channel open whatever the overlay says; closing it ends the detour.
-        if (was.has(remote) !== now.has(remote) && !detoured?.has(remote))
-          changes.push({ remote, discoveryKey, open: now.has(remote) });
+        if (was.has(remote) === now.has(remote)) continue;
+        // A detour holds the channel open whatever the overlay says: closing it would end the detour.
+        if (!now.has(remote) && detoured?.has(remote)) continue;
+        changes.push({ remote, discoveryKey, open: now.has(remote) });
       }
     }
     return changes;

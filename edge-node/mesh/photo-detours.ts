@@ -9,12 +9,16 @@
  * announced it (the have-lists reach every printer over the catalog) for a detour: both ends let the
  * event's photo channel through their guards for that pair and open it on the connection they
  * already share; the fetch takes its blocks from there like from any peer and closes the detour
- * when it ends. A printer serves at most PHOTO_DETOURS_SERVED_MAX detours at once, each for at most
- * PHOTO_DETOUR_SERVED_MAX_MS, so the overlay's bound on a printer's photo peers holds within a few.
+ * when it ends. A printer serves at most PHOTO_DETOURS_SERVED_AT_ONCE detours, each for at most
+ * PHOTO_DETOUR_LEASE_MS; one it declines or ends is told so (`served: false`), and the fetch asks
+ * another holder. So a printer has at most 8 photo peers beyond the overlay's for the printers it
+ * serves, and two per fan waiting at it.
  *
- * The request travels over a Hypercore extension on the event's catalog core
- * (shared/protocol/photo-detour.ts), on the same connection and ahead of the channel it announces,
- * so the holder lets the channel through before it is offered.
+ * One link per pair of printers and event, however many fetches at the asker use it: the asker
+ * tells the holder it is done only when its last fetch there ends. The request travels over a
+ * Hypercore extension on the event's catalog core (shared/protocol/photo-detour.ts), on the
+ * connection the channel then opens on, ahead of it, so the holder lets the channel through before
+ * it is offered.
  */
 import type Hypercore from 'hypercore';
 import { photoDetourTargets } from '../../shared/policy/photo-overlay.ts';
@@ -26,12 +30,13 @@ import {
   type PhotoDetourMessage,
   photoDetourMessageSchema,
 } from '../../shared/protocol/photo-detour.ts';
+import { type JsonExtension, type RemotePeer, registerJsonExtension } from './json-extension.ts';
 import type { LanOverlay } from './lan-overlay.ts';
 
 /** Detours a printer serves at once, over all events: each is another printer's extra photo peer. */
-export const PHOTO_DETOURS_SERVED_MAX = 8;
-/** A served detour closes after this long even if the asker never says it is done: a fan's fetch is over by then. */
-export const PHOTO_DETOUR_SERVED_MAX_MS = ON_DEMAND_TIMEOUT_MS;
+export const PHOTO_DETOURS_SERVED_AT_ONCE = 8;
+/** A served detour ends this long after it opened, whatever the asker says: a fan's fetch is over by then. */
+export const PHOTO_DETOUR_LEASE_MS = ON_DEMAND_TIMEOUT_MS;
 
 /** What detours need of the node's mesh. */
 export interface DetourLinks {
@@ -47,35 +52,38 @@ export interface PhotoDetoursOptions {
   links: DetourLinks;
   clock: Clock;
   logger: StructuredLogger;
-  /** Default PHOTO_DETOURS_SERVED_MAX. */
-  servedMax?: number;
-  /** Default PHOTO_DETOUR_SERVED_MAX_MS. */
-  servedMaxMs?: number;
+  /** Default PHOTO_DETOURS_SERVED_AT_ONCE. */
+  servedAtOnce?: number;
+  /** Default PHOTO_DETOUR_LEASE_MS. */
+  leaseMs?: number;
 }
 
 /** The detours one fetch asked for; closed when the fetch ends. */
 export interface Detour {
   readonly remotes: readonly string[];
+  /** Every holder asked has declined, ended the detour or gone: ask others. */
+  readonly ended: boolean;
   close(): void;
 }
 
 /** One event's side of the detours: asking its holders, and serving its photos to askers. */
 export interface EventDetours {
   /**
-   * Asks the holders (keys, hex) of one photo (`photoId`: any name unique in the event) for detours;
-   * null when a photo peer holds it or no holder is connected.
+   * Asks the holders (keys, hex) of one photo (`photoId`: any name unique in the event) for detours,
+   * leaving out `exclude` (holders that declined this fetch); null when a photo peer holds it or no
+   * holder is left.
    */
-  ask(holders: readonly string[], photoId: string): Detour | null;
-  /** Stops talking detours for this event (its replica closes); detours it serves are closed. */
+  ask(holders: readonly string[], photoId: string, exclude?: ReadonlySet<string>): Detour | null;
+  /** Stops talking detours for this event (its replica closes); the detours it serves and uses end. */
   detach(): void;
 }
 
 export interface DetourStats {
-  /** Detours this printer asked for. */
+  /** Detours this printer asked for (one per holder and fetch). */
   asked: number;
   /** Detours it opened for others. */
   served: number;
-  /** Requests it turned down at PHOTO_DETOURS_SERVED_MAX. */
+  /** Requests it turned down at PHOTO_DETOURS_SERVED_AT_ONCE. */
   declined: number;
   /** Detours it serves now. */
   serving: number;
@@ -83,145 +91,212 @@ export interface DetourStats {
   rejectedMessages: number;
 }
 
-interface DetourExtension {
-  send(message: PhotoDetourMessage, peer: unknown): void;
-  destroy(): void;
-}
-
-interface RemotePeer {
-  remotePublicKey?: Buffer;
+/** What the attachments of one node share: options, counts, and the limit over all events. */
+interface Shared {
+  o: PhotoDetoursOptions;
+  counts: { asked: number; served: number; declined: number; rejectedMessages: number };
+  servingNow(): number;
 }
 
 export class PhotoDetours {
-  readonly #o: PhotoDetoursOptions;
-  /** Served detours by `${discoveryKey}/${remote}`: the timer that ends each. */
-  readonly #serving = new Map<string, Timer>();
-  readonly #counts = { asked: 0, served: 0, declined: 0, rejectedMessages: 0 };
+  readonly #shared: Shared;
+  readonly #attached = new Set<AttachedEvent>();
 
   constructor(opts: PhotoDetoursOptions) {
-    this.#o = opts;
+    this.#shared = {
+      o: opts,
+      counts: { asked: 0, served: 0, declined: 0, rejectedMessages: 0 },
+      servingNow: () => this.#servingNow(),
+    };
   }
 
   get stats(): DetourStats {
-    return { ...this.#counts, serving: this.#serving.size };
+    return { ...this.#shared.counts, serving: this.#servingNow() };
   }
 
   /** Talks detours on one event's catalog core for its blobs core (discovery key, hex). */
   attach(catalogCore: Hypercore, blobsDiscoveryKeyHex: string): EventDetours {
-    const dk = blobsDiscoveryKeyHex;
-    const extension = (
-      catalogCore as unknown as {
-        registerExtension(
-          name: string,
-          handlers: { encoding: string; onmessage: (m: unknown, peer: RemotePeer) => void },
-        ): DetourExtension;
-      }
-    ).registerExtension(PHOTO_DETOUR_EXTENSION, {
-      encoding: 'json',
-      onmessage: (message, peer) => this.#receive(dk, message, peer),
-    });
-    // The asker's connection is gone: its detour with it.
-    const onPeerRemoved = (peer: RemotePeer) => {
-      const remote = peer.remotePublicKey?.toString('hex');
-      if (remote) this.#endServed(dk, remote);
-    };
-    catalogCore.on('peer-remove', onPeerRemoved);
-    const peerOf = (remote: string) =>
-      (catalogCore.peers as RemotePeer[]).find((p) => p.remotePublicKey?.toString('hex') === remote);
-    return {
-      ask: (holders, photoId) => {
-        const { overlay, isConnected, setChannel } = this.#o.links;
-        const targets = photoDetourTargets(
-          holders,
-          (key) => overlay.isNeighbour(dk, key),
-          (key) => isConnected(key) && peerOf(key) !== undefined,
-          `${this.#o.self}/${photoId}`,
-        );
-        if (targets.length === 0) return null;
-        for (const remote of targets) {
-          overlay.openDetour(dk, remote);
-          // Ahead of the channel on the same connection: the holder's guard lets it through.
-          extension.send({ open: true }, peerOf(remote));
-          setChannel(remote, dk, true);
-          this.#counts.asked++;
-        }
-        let closed = false;
-        return {
-          remotes: targets,
-          close: () => {
-            if (closed) return;
-            closed = true;
-            for (const remote of targets) {
-              const peer = peerOf(remote);
-              if (peer) extension.send({ open: false }, peer);
-              if (!overlay.closeDetour(dk, remote)) setChannel(remote, dk, false);
-            }
-          },
-        };
-      },
-      detach: () => {
-        catalogCore.off('peer-remove', onPeerRemoved);
-        extension.destroy();
-        for (const id of [...this.#serving.keys()]) {
-          if (id.startsWith(`${dk}/`)) this.#endServed(dk, id.slice(dk.length + 1));
-        }
-      },
-    };
-  }
-
-  #receive(dk: string, message: unknown, peer: RemotePeer): void {
-    const remote = peer.remotePublicKey?.toString('hex');
-    const parsed = photoDetourMessageSchema.safeParse(message);
-    if (!remote || !parsed.success) {
-      this.#counts.rejectedMessages++;
-      return;
-    }
-    if (!parsed.data.open) {
-      this.#endServed(dk, remote);
-      return;
-    }
-    const { overlay, setChannel } = this.#o.links;
-    // A neighbour, or a printer the membership does not name (yet): the channel needs no detour.
-    if (overlay.isNeighbour(dk, remote)) return;
-    const id = `${dk}/${remote}`;
-    const running = this.#serving.get(id);
-    if (running) {
-      running.cancel();
-      this.#serving.set(id, this.#endTimer(dk, remote));
-      return;
-    }
-    if (this.#serving.size >= (this.#o.servedMax ?? PHOTO_DETOURS_SERVED_MAX)) {
-      this.#counts.declined++;
-      this.#o.logger.info(
-        { peer: remote.slice(0, 12), serving: this.#serving.size },
-        'a printer asked for a photo detour while this one serves its most: declined (it falls back to the cloud)',
-      );
-      return;
-    }
-    this.#serving.set(id, this.#endTimer(dk, remote));
-    overlay.openDetour(dk, remote);
-    setChannel(remote, dk, true);
-    this.#counts.served++;
-  }
-
-  #endTimer(dk: string, remote: string): Timer {
-    return this.#o.clock
-      .setTimeout(() => this.#endServed(dk, remote), this.#o.servedMaxMs ?? PHOTO_DETOUR_SERVED_MAX_MS)
-      .unref();
-  }
-
-  #endServed(dk: string, remote: string): void {
-    const id = `${dk}/${remote}`;
-    const timer = this.#serving.get(id);
-    if (!timer) return;
-    timer.cancel();
-    this.#serving.delete(id);
-    if (!this.#o.links.overlay.closeDetour(dk, remote)) this.#o.links.setChannel(remote, dk, false);
+    const event = new AttachedEvent(this.#shared, catalogCore, blobsDiscoveryKeyHex, () =>
+      this.#attached.delete(event),
+    );
+    this.#attached.add(event);
+    return event;
   }
 
   /** Stops the served detours' timers (the mesh is closing; its connections go with it). */
   close(): void {
-    for (const timer of this.#serving.values()) timer.cancel();
-    this.#serving.clear();
+    for (const event of this.#attached) event.stopTimers();
+  }
+
+  #servingNow(): number {
+    let n = 0;
+    for (const event of this.#attached) n += event.serving;
+    return n;
+  }
+}
+
+/** One holder asked by one fetch. */
+interface Leg {
+  remote: string;
+  ended: boolean;
+}
+
+class AttachedEvent implements EventDetours {
+  readonly #s: Shared;
+  readonly #core: Hypercore;
+  readonly #dk: string;
+  readonly #extension: JsonExtension;
+  readonly #onDetach: () => void;
+  /** Detours served to askers, by asker: the timer that ends each. */
+  readonly #served = new Map<string, Timer>();
+  /** Detours asked of holders, by holder: the fetches' legs using each. */
+  readonly #asking = new Map<string, Set<Leg>>();
+  readonly #onPeerRemoved = (peer: RemotePeer) => {
+    const remote = peer.remotePublicKey?.toString('hex');
+    // Hyperswarm replaces a duplicate connection by closing one: the printer is still there.
+    if (!remote || this.#peerOf(remote)) return;
+    this.#endServed(remote, false);
+    this.#endAsking(remote);
+  };
+
+  constructor(shared: Shared, core: Hypercore, discoveryKeyHex: string, onDetach: () => void) {
+    this.#s = shared;
+    this.#core = core;
+    this.#dk = discoveryKeyHex;
+    this.#onDetach = onDetach;
+    this.#extension = registerJsonExtension(core, PHOTO_DETOUR_EXTENSION, (message, peer) =>
+      this.#receive(message, peer),
+    );
+    core.on('peer-remove', this.#onPeerRemoved);
+  }
+
+  get serving(): number {
+    return this.#served.size;
+  }
+
+  ask(holders: readonly string[], photoId: string, exclude: ReadonlySet<string> = new Set()): Detour | null {
+    const { overlay, isConnected } = this.#s.o.links;
+    const targets = photoDetourTargets(
+      holders.filter((key) => !exclude.has(key)),
+      (key) => overlay.isNeighbour(this.#dk, key),
+      (key) => isConnected(key) && this.#peerOf(key) !== undefined,
+      `${this.#s.o.self}/${photoId}`,
+    );
+    if (targets.length === 0) return null;
+    const legs = targets.map((remote) => this.#openLeg(remote));
+    return {
+      remotes: targets,
+      get ended() {
+        return legs.every((leg) => leg.ended);
+      },
+      close: () => {
+        for (const leg of legs) this.#closeLeg(leg);
+      },
+    };
+  }
+
+  detach(): void {
+    this.#core.off('peer-remove', this.#onPeerRemoved);
+    for (const remote of [...this.#served.keys()]) this.#endServed(remote, true);
+    for (const remote of [...this.#asking.keys()]) this.#endAsking(remote);
+    this.#extension.destroy();
+    this.#onDetach();
+  }
+
+  stopTimers(): void {
+    for (const timer of this.#served.values()) timer.cancel();
+    this.#served.clear();
+  }
+
+  #openLeg(remote: string): Leg {
+    const leg: Leg = { remote, ended: false };
+    const legs = this.#asking.get(remote) ?? new Set<Leg>();
+    if (legs.size === 0) {
+      this.#s.o.links.overlay.openDetour(this.#dk, remote);
+      // Ahead of the channel on the same connection: the holder's guard lets it through.
+      this.#send(remote, { ask: true });
+      this.#s.o.links.setChannel(remote, this.#dk, true);
+    }
+    legs.add(leg);
+    this.#asking.set(remote, legs);
+    this.#s.counts.asked++;
+    return leg;
+  }
+
+  #closeLeg(leg: Leg): void {
+    if (leg.ended) return;
+    leg.ended = true;
+    const legs = this.#asking.get(leg.remote);
+    if (!legs?.delete(leg) || legs.size > 0) return;
+    this.#asking.delete(leg.remote);
+    this.#send(leg.remote, { ask: false });
+    this.#release(leg.remote);
+  }
+
+  /** The holder declined, ended the detour or left: every fetch's leg there ends (they ask others). */
+  #endAsking(remote: string): void {
+    const legs = this.#asking.get(remote);
+    if (!legs) return;
+    this.#asking.delete(remote);
+    for (const leg of legs) leg.ended = true;
+    this.#release(remote);
+  }
+
+  #receive(message: unknown, peer: RemotePeer): void {
+    const remote = peer.remotePublicKey?.toString('hex');
+    const parsed = photoDetourMessageSchema.safeParse(message);
+    if (!remote || !parsed.success) {
+      this.#s.counts.rejectedMessages++;
+      return;
+    }
+    const m = parsed.data;
+    if ('served' in m) this.#endAsking(remote);
+    else if (!m.ask) this.#endServed(remote, false);
+    else this.#serve(remote);
+  }
+
+  #serve(remote: string): void {
+    const { o, counts } = this.#s;
+    // A neighbour or a printer the membership does not name (yet) needs no detour; one already
+    // served keeps its lease's end: asking again does not make it longer.
+    if (o.links.overlay.isNeighbour(this.#dk, remote) || this.#served.has(remote)) return;
+    if (this.#s.servingNow() >= (o.servedAtOnce ?? PHOTO_DETOURS_SERVED_AT_ONCE)) {
+      counts.declined++;
+      o.logger.info(
+        { peer: remote.slice(0, 12), serving: this.#s.servingNow() },
+        'a printer asked for a photo detour while this one serves its most: declined (it asks another holder or the cloud)',
+      );
+      this.#send(remote, { served: false });
+      return;
+    }
+    const timer = o.clock.setTimeout(() => this.#endServed(remote, true), o.leaseMs ?? PHOTO_DETOUR_LEASE_MS).unref();
+    this.#served.set(remote, timer);
+    o.links.overlay.openDetour(this.#dk, remote);
+    o.links.setChannel(remote, this.#dk, true);
+    counts.served++;
+  }
+
+  /** Ends a served detour; `tell`: the asker did not end it itself, so it learns to ask elsewhere. */
+  #endServed(remote: string, tell: boolean): void {
+    const timer = this.#served.get(remote);
+    if (!timer) return;
+    timer.cancel();
+    this.#served.delete(remote);
+    if (tell) this.#send(remote, { served: false });
+    this.#release(remote);
+  }
+
+  /** Drops one lease on the pair's link; the channel closes unless the overlay or another lease wants it. */
+  #release(remote: string): void {
+    if (!this.#s.o.links.overlay.closeDetour(this.#dk, remote)) this.#s.o.links.setChannel(remote, this.#dk, false);
+  }
+
+  #send(remote: string, message: PhotoDetourMessage): void {
+    const peer = this.#peerOf(remote);
+    if (peer) this.#extension.send(message, peer);
+  }
+
+  #peerOf(remote: string): RemotePeer | undefined {
+    return (this.#core.peers as RemotePeer[]).find((p) => p.remotePublicKey?.toString('hex') === remote);
   }
 }

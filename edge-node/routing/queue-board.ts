@@ -8,6 +8,7 @@
 import type Hypercore from 'hypercore';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type StationQueueReport, stationQueueSchema } from '../../shared/protocol/station-queue.ts';
+import { type JsonExtension, type RemotePeer, registerJsonExtension } from '../mesh/json-extension.ts';
 
 export const QUEUE_EXTENSION = 'vpm/queue/v1';
 /** Sent again unchanged this often, so a peer's "fresh" view survives a quiet station. */
@@ -15,20 +16,10 @@ export const QUEUE_HEARTBEAT_MS = 5_000;
 /** A peer's queue is forgotten this long after its last message. */
 export const QUEUE_STALE_MS = 20_000;
 
-interface QueueExtension {
-  send(m: unknown, peer: unknown): void;
-  broadcast(m: unknown): void;
-  destroy(): void;
-}
-
-interface RemotePeer {
-  remotePublicKey?: Buffer;
-}
-
 export class QueueBoard {
   readonly #clock: Clock;
   readonly #peers = new Map<string, { queue: StationQueueReport; receivedAt: number }>();
-  readonly #extensions = new Set<QueueExtension>();
+  readonly #extensions = new Set<JsonExtension>();
   #mine: StationQueueReport | null = null;
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #lastSent = '';
@@ -42,17 +33,7 @@ export class QueueBoard {
   /** Talks queues on this core's replication streams too; returns the detach. */
   attach(core: Hypercore): () => void {
     if (this.#closed) return () => {};
-    const extension = (
-      core as unknown as {
-        registerExtension(
-          name: string,
-          handlers: { encoding: string; onmessage: (m: unknown, peer: RemotePeer) => void },
-        ): QueueExtension;
-      }
-    ).registerExtension(QUEUE_EXTENSION, {
-      encoding: 'json',
-      onmessage: (message, peer) => this.#receive(message, peer),
-    });
+    const extension = registerJsonExtension(core, QUEUE_EXTENSION, (message, peer) => this.#receive(message, peer));
     this.#extensions.add(extension);
     const onPeer = (peer: unknown) => {
       if (this.#mine) extension.send(this.#mine, peer);

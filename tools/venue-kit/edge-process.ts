@@ -29,7 +29,7 @@ export interface EdgeStatus {
   /** Offline redemption: paid orders this printer knows from the venue's orders feed. */
   offline?: { ordersKnown: number };
   /** Links outside the photo overlay for fans' photos (edge-node/mesh/photo-detours.ts). */
-  photoDetours?: { asked: number; served: number; declined: number; serving: number };
+  photoDetours?: { asked: number; served: number; declined: number; serving: number; rejectedMessages: number };
 }
 
 export interface RedeemedUnit {
