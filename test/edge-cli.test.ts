@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import sharp from 'sharp';
+import { REPLICATION_THREADPOOL_SIZE, THREADPOOL_ENV } from '../shared/process/threadpool.ts';
 import { api, buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
@@ -93,5 +94,12 @@ test('keyboard wedge: a code typed as a line on standard input is redeemed and p
   t.true(
     printer.logs.some((l) => l.includes('code refused')),
     'the garbage line was refused with a reason',
+  );
+  // The venue kit starts the node as the start script does: with the thread pool replication wants.
+  const environ = (await readFile(`/proc/${printer.child.pid}/environ`, 'utf8')).split('\0');
+  t.true(environ.includes(`${THREADPOOL_ENV}=${REPLICATION_THREADPOOL_SIZE}`));
+  t.false(
+    printer.logs.some((l) => l.includes('thread pool is small')),
+    'so it does not warn about it',
   );
 });

@@ -3,6 +3,12 @@ import { ConfigError } from '../shared/config/config-error.ts';
 import { isAppError } from '../shared/errors.ts';
 import { Resource } from '../shared/lifecycle/resource.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, runDaemon } from '../shared/process/run-daemon.ts';
+import {
+  REPLICATION_THREADPOOL_SIZE,
+  THREADPOOL_ENV,
+  threadpoolSize,
+  withReplicationThreadpool,
+} from '../shared/process/threadpool.ts';
 
 class Part {
   constructor(
@@ -104,7 +110,7 @@ function fakeProcess() {
   };
 }
 
-const silent = { info() {}, error() {}, fatal() {} };
+const silent = { info() {}, warn() {}, error() {}, fatal() {} };
 
 test('runDaemon: ready, then SIGTERM closes once and exits 0', async (t) => {
   const f = fakeProcess();
@@ -150,4 +156,37 @@ test('runDaemon: a bad configuration prints its message and exits 2; a failed st
   t.deepEqual(failing.exits, [EXIT_FAILURE]);
   t.deepEqual(fatal, ['thing failed to start']);
   t.true(thing.closed);
+});
+
+test('runDaemon: started without a thread pool for replication, the daemon says how to start it', async (t) => {
+  const warnings = async (env: NodeJS.ProcessEnv) => {
+    const f = fakeProcess();
+    const said: string[] = [];
+    await runDaemon({
+      name: 'thing',
+      create: () => ({
+        daemon: new Thing([]),
+        logger: { ...silent, warn: (_o: object, msg: string) => void said.push(msg) },
+      }),
+      process: { ...f.proc, env },
+    });
+    f.handlers.get('SIGTERM')!();
+    await f.exitedOnce;
+    return said;
+  };
+  const [unset] = await warnings({});
+  t.regex(unset ?? '', new RegExp(`${THREADPOOL_ENV}=${REPLICATION_THREADPOOL_SIZE}`));
+  t.deepEqual(await warnings({ [THREADPOOL_ENV]: String(REPLICATION_THREADPOOL_SIZE) }), []);
+  t.deepEqual(await warnings({ [THREADPOOL_ENV]: '64' }), [], 'a larger pool is the operator’s choice');
+});
+
+test('thread pool: the venue kit’s environment gets replication’s size unless it names one; sizes as libuv reads them', (t) => {
+  t.is(withReplicationThreadpool({ PATH: '/bin' })[THREADPOOL_ENV], String(REPLICATION_THREADPOOL_SIZE));
+  t.is(withReplicationThreadpool({ [THREADPOOL_ENV]: '4' })[THREADPOOL_ENV], '4');
+  t.is(withReplicationThreadpool({ [THREADPOOL_ENV]: ' ' })[THREADPOOL_ENV], String(REPLICATION_THREADPOOL_SIZE));
+  t.is(threadpoolSize({}), 4);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: '0' }), 1);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: 'lots' }), 1);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: '5000' }), 1024);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: '16' }), 16);
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error.ts';
 import { growHeapForReplication, heapGrowingPercentFrom } from './heap-growth.ts';
+import { REPLICATION_THREADPOOL_SIZE, THREADPOOL_ENV, threadpoolSize } from './threadpool.ts';
 
 /** Exit codes of every daemon: 2 tells a supervisor that restarting will not help until the config is fixed. */
 export const EXIT_OK = 0;
@@ -13,6 +14,7 @@ export interface Daemon {
 
 export interface DaemonLogger {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
   fatal(obj: object, msg: string): void;
 }
@@ -22,7 +24,7 @@ export interface DaemonProcess {
   on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
   exit(code: number): void;
   readonly stderr: { write(text: string): unknown };
-  /** Read for VPM_HEAP_GROWING_PERCENT (heap-growth.ts); a fake may leave it out. */
+  /** Read for VPM_HEAP_GROWING_PERCENT (heap-growth.ts) and UV_THREADPOOL_SIZE (threadpool.ts); a fake may leave it out. */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -38,7 +40,8 @@ export interface RunDaemonOptions<D extends Daemon> {
 
 /**
  * The life of a daemon process, shared by both main.ts files: V8's heap factor for replication
- * (heap-growth.ts), then build it from its configuration,
+ * (heap-growth.ts), then build it from its configuration (and warn if libuv's thread pool is
+ * smaller than replication wants, threadpool.ts),
  * ready() it, close() it on SIGINT or SIGTERM (once), and exit 0 after a clean close, 1 after a
  * failed start or close, 2 for a bad configuration. Resolves once the daemon is ready (or the
  * process has been told to exit).
@@ -57,6 +60,12 @@ export async function runDaemon<D extends Daemon>(opts: RunDaemonOptions<D>): Pr
     return;
   }
   const { daemon, logger } = built;
+  const threads = threadpoolSize(proc.env ?? {});
+  if (threads < REPLICATION_THREADPOOL_SIZE)
+    logger.warn(
+      { threads, wanted: REPLICATION_THREADPOOL_SIZE },
+      `libuv's thread pool is small for replication: start the process with ${THREADPOOL_ENV}=${REPLICATION_THREADPOOL_SIZE} (npm run edge and npm start do)`,
+    );
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import { withReplicationThreadpool } from '../../shared/process/threadpool.ts';
 import { spawnLogged, waitForLogLine } from './child-process.ts';
 import type { Owner } from './close-stack.ts';
 
@@ -33,7 +34,7 @@ export async function startCoordinatorProcess(
 ): Promise<CoordinatorProcess> {
   const proc = await spawnLogged(clock, ['coordinator/main.ts'], {
     // The kit buys through the test gateway's page; a coordinator runs it only when asked.
-    env: { ...process.env, VPM_LOG_LEVEL: 'info', VPM_PAYMENT_GATEWAY: 'test', ...env },
+    env: withReplicationThreadpool({ ...process.env, VPM_LOG_LEVEL: 'info', VPM_PAYMENT_GATEWAY: 'test', ...env }),
     resumeBeforeStop: true,
   });
   owner.teardown(proc.stop);

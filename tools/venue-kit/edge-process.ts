@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import { withReplicationThreadpool } from '../../shared/process/threadpool.ts';
 import { type PhotoArrivalRecord, photoArrivalsAnswerSchema } from '../../shared/protocol/photo-arrivals.ts';
 import { type SpawnOptions, spawnLogged, waitForLogLine } from './child-process.ts';
 import type { Owner } from './close-stack.ts';
@@ -95,6 +96,7 @@ export async function startEdgeProcess(
   });
   const proc = await spawnLogged(clock, ['edge-node/main.ts', '--config', configPath, ...(opts.args ?? [])], {
     ...opts,
+    env: withReplicationThreadpool(opts.env ?? process.env),
     prefix: opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [],
   });
   // Registered before readiness, so a node that never becomes ready is still stopped.

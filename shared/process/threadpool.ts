@@ -1,0 +1,36 @@
+/**
+ * The size of libuv's thread pool for a process that replicates feeds. Storage (RocksDB, through
+ * rocksdb-native), sodium's async calls, sharp's renders and every `fs` call of Node share that one
+ * pool, four threads by default. While a printer replicates, RocksDB's reads and writes fill it, and
+ * a fan's print waits behind them for its own file work: the printer's status, the job log's fsync,
+ * the print itself. Measured in one process with renders and writes keeping the pool busy
+ * (BENCHMARKS.md, "Scan → print and libuv's thread pool"): 40 prints of a photo rendered ahead took
+ * at most 292–757 ms with four threads, 110–119 ms with sixteen. The threads mostly wait on the disk,
+ * so more of them than cores is what they are for.
+ *
+ * libuv reads the size once, when the pool first starts, which happens before any module of ours
+ * runs (Node's loader uses it), so it cannot be set from inside the process: the start scripts and
+ * the venue kit set it in the environment, and a daemon started without it says so in its log.
+ */
+export const REPLICATION_THREADPOOL_SIZE = 16;
+export const THREADPOOL_ENV = 'UV_THREADPOOL_SIZE';
+
+/** `env` with the pool at REPLICATION_THREADPOOL_SIZE, unless it names a size of its own. */
+export function withReplicationThreadpool(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const set = env[THREADPOOL_ENV];
+  if (set !== undefined && set.trim() !== '') return env;
+  return { ...env, [THREADPOOL_ENV]: String(REPLICATION_THREADPOOL_SIZE) };
+}
+
+/** libuv's own bounds on the pool. */
+const LIBUV_DEFAULT_THREADS = 4;
+const LIBUV_MAX_THREADS = 1024;
+
+/** The pool's size as libuv reads it from `env`: its default when unset, at least 1, at most its maximum. */
+export function threadpoolSize(env: NodeJS.ProcessEnv): number {
+  const raw = env[THREADPOOL_ENV];
+  if (raw === undefined || raw.trim() === '') return LIBUV_DEFAULT_THREADS;
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isFinite(n) || n <= 0) return 1;
+  return Math.min(n, LIBUV_MAX_THREADS);
+}
