@@ -3,10 +3,10 @@
  * rocksdb-native), sodium's async calls, sharp's renders and every `fs` call of Node share that one
  * pool, four threads by default. While a printer replicates, RocksDB's reads and writes fill it, and
  * a fan's print waits behind them for its own file work: the printer's status, the job log's fsync,
- * the print itself. Measured in one process with renders and writes keeping the pool busy
- * (BENCHMARKS.md, "Scan → print and libuv's thread pool"): 40 prints of a photo rendered ahead took
- * at most 292–757 ms with four threads, 110–119 ms with sixteen. The threads mostly wait on the disk,
- * so more of them than cores is what they are for.
+ * the print itself. `npm run bench:print-threadpool` (BENCHMARKS.md, "Edge nodes: scan → print and
+ * libuv's thread pool"), renders and writes keeping the pool busy: the slowest of 40 prints of a photo
+ * rendered ahead took 570–596 ms with four threads, 91–115 ms with sixteen. The threads mostly wait
+ * on the disk, so more of them than cores is what they are for.
  *
  * libuv reads the size once, when the pool first starts, which happens before any module of ours
  * runs (Node's loader uses it), so it cannot be set from inside the process: the start scripts and
