@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import sharp from 'sharp';
-import { REPLICATION_THREADPOOL_SIZE, THREADPOOL_ENV } from '../shared/process/threadpool.ts';
+import { THREADPOOL_ENV, withReplicationThreadpool } from '../shared/process/threadpool.ts';
 import { api, buyAndPay } from '../tools/venue-kit/http.ts';
 import { waitFor } from './fixtures/feed-fixtures.ts';
 import { neverSyncs, startVenue, startVenuePrinter } from './fixtures/venue-harness.ts';
@@ -95,9 +95,11 @@ test('keyboard wedge: a code typed as a line on standard input is redeemed and p
     printer.logs.some((l) => l.includes('code refused')),
     'the garbage line was refused with a reason',
   );
-  // The venue kit starts the node as the start script does: with the thread pool replication wants.
+  // The venue kit starts the node as the start script does: with the thread pool replication wants
+  // (or the size this test run was given).
   const environ = (await readFile(`/proc/${printer.child.pid}/environ`, 'utf8')).split('\0');
-  t.true(environ.includes(`${THREADPOOL_ENV}=${REPLICATION_THREADPOOL_SIZE}`));
+  const wanted = withReplicationThreadpool(process.env)[THREADPOOL_ENV];
+  t.true(environ.includes(`${THREADPOOL_ENV}=${wanted}`));
   t.false(
     printer.logs.some((l) => l.includes('thread pool is small')),
     'so it does not warn about it',

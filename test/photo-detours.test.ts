@@ -21,6 +21,7 @@ const BLOCK = Buffer.alloc(64 * 1024, 7);
 
 interface DetourVenue {
   printers: GuardedPrinter[];
+  catalog: Hypercore[];
   photos: Hypercore[];
   detours: PhotoDetours[];
   events: EventDetours[];
@@ -70,7 +71,7 @@ async function detourVenue(
   const strangers = ids.flatMap((id, i) => (i > 0 && !writersPeers.has(id) ? [i] : []));
   t.true(await waitFor(() => photos.every((c) => c.peers.length === 2), WITHIN_MS), 'two photo peers each on one ring');
   const photo = async () => (await photos[0]!.append(BLOCK)).length - 1;
-  return { printers, photos, detours, events, strangers, photo };
+  return { printers, catalog, photos, detours, events, strangers, photo };
 }
 
 /** Whether printer `at` fetches block `index` within WITHIN_MS. */
@@ -194,9 +195,9 @@ test('two fans at one printer share its detour to a holder: the first done leave
   const two = events[asker]!.ask([writer], `photo-${second}`);
   t.true(await fetched(photos, asker, first), 'the first fan’s photo arrived');
   one!.close();
+  t.true(await fetched(photos, asker, second), 'the second fan’s photo arrives over the same link');
   t.false(two!.ended, 'the second fan’s detour is still on');
   t.is(detours[0]!.stats.serving, 1, 'the holder still serves the asker');
-  t.true(await fetched(photos, asker, second), 'the second fan’s photo arrives over the same link');
   t.true(peerKeys(photos[asker]!).includes(writer));
   two!.close();
   t.true(
@@ -207,7 +208,7 @@ test('two fans at one printer share its detour to a holder: the first done leave
   t.like(detours[asker]!.stats, { asked: 2 });
 });
 
-test('a holder at its limit declines and says so; it ends a lease the asker never closes and says so', async (t) => {
+test('a holder at its limit declines and says so; a lease that ends while a fan still waits is asked for again', async (t) => {
   t.timeout(60_000);
   const clock = new ManualClock(0);
   const { printers, photos, detours, events, strangers, photo } = await detourVenue(t, {
@@ -232,15 +233,55 @@ test('a holder at its limit declines and says so; it ends a lease the asker neve
   t.is(events[second]!.ask([writer], 'photo-0', new Set([writer])), null, 'no other holder to ask');
   declined!.close();
 
-  // The first asker never closes its detour: the lease ends on the writer's clock.
+  // The first asker's fan still waits when the lease ends on the writer's clock: it asks again and
+  // is served again, on the same terms.
   t.false(served!.ended);
   clock.advance(60_000);
   t.true(
+    await waitFor(() => detours[0]!.stats.served === 2 && detours[0]!.stats.serving === 1, WITHIN_MS),
+    'the lease ended and the asker, with a fan still waiting, was served again',
+  );
+  t.false(served!.ended);
+  const next = await photo();
+  t.true(await fetched(photos, first, next), 'over the renewed link');
+  served!.close();
+  t.true(
     await waitFor(
-      () => served!.ended && detours[0]!.stats.serving === 0 && !peerKeys(photos[0]!).includes(printers[first]!.id),
+      () => detours[0]!.stats.serving === 0 && !peerKeys(photos[0]!).includes(printers[first]!.id),
       WITHIN_MS,
     ),
-    'the writer ended the lease, and the asker knows',
+    'closed when the fan is done',
   );
+});
+
+test('an event closing ends its detours at both ends; malformed requests are counted, not obeyed', async (t) => {
+  t.timeout(60_000);
+  const { printers, catalog, photos, detours, events, strangers, photo } = await detourVenue(t);
+  const [first, second] = strangers as [number, number];
+  const writer = printers[0]!.id;
+  const index = await photo();
+  // The asker's event closes while its fan's detour is open: the holder frees the place.
+  const asked = events[first]!.ask([writer], 'photo-0');
+  t.true(await fetched(photos, first, index));
+  events[first]!.detach();
+  t.true(asked!.ended);
+  t.is(events[first]!.ask([writer], 'photo-0'), null, 'nothing more is asked for a closed event');
+  t.true(await waitFor(() => detours[0]!.stats.serving === 0, WITHIN_MS), 'the holder stopped serving it');
+  // The holder's event closes while it serves: the asker learns and its fetch can ask elsewhere.
+  const served = events[second]!.ask([writer], 'photo-0');
+  t.true(await fetched(photos, second, index));
+  events[0]!.detach();
+  t.true(await waitFor(() => served!.ended, WITHIN_MS), 'the asker knows the detour is over');
   served!.close();
+  // Requests that do not parse or do not fit are counted by the receiver, and change nothing.
+  const raw = (
+    catalog[second] as unknown as { extensions: Map<string, { send(m: string, p: unknown): void }> }
+  ).extensions.get('vpm/detour/v1')!;
+  const other = printers.findIndex((_, i) => i !== 0 && i !== first && i !== second);
+  const toOther = catalog[second]!.peers.find((p) => p.remotePublicKey.toString('hex') === printers[other]!.id);
+  raw.send('{"ask": tru', toOther);
+  raw.send(JSON.stringify({ ask: 'yes', n: 1 }), toOther);
+  t.true(await waitFor(() => detours[other]!.stats.rejectedMessages === 2, WITHIN_MS));
+  t.like(detours[other]!.stats, { serving: 0, served: 0 });
+  t.is(catalog[second]!.peers.length, 5, 'the connection stayed up');
 });

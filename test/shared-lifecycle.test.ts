@@ -185,8 +185,10 @@ test('thread pool: the venue kit’s environment gets replication’s size unles
   t.is(withReplicationThreadpool({ [THREADPOOL_ENV]: '4' })[THREADPOOL_ENV], '4');
   t.is(withReplicationThreadpool({ [THREADPOOL_ENV]: ' ' })[THREADPOOL_ENV], String(REPLICATION_THREADPOOL_SIZE));
   t.is(threadpoolSize({}), 4);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: '' }), 1);
   t.is(threadpoolSize({ [THREADPOOL_ENV]: '0' }), 1);
   t.is(threadpoolSize({ [THREADPOOL_ENV]: 'lots' }), 1);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: '-1' }), 1024);
   t.is(threadpoolSize({ [THREADPOOL_ENV]: '5000' }), 1024);
-  t.is(threadpoolSize({ [THREADPOOL_ENV]: '16' }), 16);
+  t.is(threadpoolSize({ [THREADPOOL_ENV]: ' 16' }), 16);
 });

@@ -9,10 +9,11 @@
  * announced it (the have-lists reach every printer over the catalog) for a detour: both ends let the
  * event's photo channel through their guards for that pair and open it on the connection they
  * already share; the fetch takes its blocks from there like from any peer and closes the detour
- * when it ends. A printer serves at most PHOTO_DETOURS_SERVED_AT_ONCE detours, each for at most
- * PHOTO_DETOUR_LEASE_MS; one it declines or ends is told so (`served: false`), and the fetch asks
- * another holder. So a printer has at most 8 photo peers beyond the overlay's for the printers it
- * serves, and two per fan waiting at it.
+ * when it ends. A printer serves at most PHOTO_DETOURS_SERVED_AT_ONCE detours, each for
+ * PHOTO_DETOUR_LEASE_MS at a time; one it declines is told so and the fetch asks another holder, one
+ * whose lease is up is asked again while fans still wait. So a printer has at most
+ * PHOTO_DETOURS_SERVED_AT_ONCE photo peers beyond the overlay's for the printers it serves, and two
+ * per fan waiting at it.
  *
  * One link per pair of printers and event, however many fetches at the asker use it: the asker
  * tells the holder it is done only when its last fetch there ends. The request travels over a
@@ -35,8 +36,18 @@ import type { LanOverlay } from './lan-overlay.ts';
 
 /** Detours a printer serves at once, over all events: each is another printer's extra photo peer. */
 export const PHOTO_DETOURS_SERVED_AT_ONCE = 8;
-/** A served detour ends this long after it opened, whatever the asker says: a fan's fetch is over by then. */
+/**
+ * A served detour ends this long after it opened, as long as a fan's fetch may last: the asker asks
+ * again if fans still wait, so a link shared by a stream of fans is renewed, and a link nobody ends
+ * (a bug, a lost message) does not hold a place for good.
+ */
 export const PHOTO_DETOUR_LEASE_MS = ON_DEMAND_TIMEOUT_MS;
+/**
+ * A printer's catalog peer went away: its detours end only if no connection to it is back this much
+ * later. Hyperswarm replaces a duplicate connection by closing one, and the other's channels open a
+ * round trip later.
+ */
+export const PHOTO_DETOUR_PEER_GONE_GRACE_MS = 1_000;
 
 /** What detours need of the node's mesh. */
 export interface DetourLinks {
@@ -141,22 +152,38 @@ interface Leg {
   ended: boolean;
 }
 
+/** A pair's link as the asker holds it: the fetches using it, and the opening the holder answers. */
+interface Asked {
+  legs: Set<Leg>;
+  opening: number;
+}
+
 class AttachedEvent implements EventDetours {
   readonly #s: Shared;
   readonly #core: Hypercore;
   readonly #dk: string;
   readonly #extension: JsonExtension;
   readonly #onDetach: () => void;
-  /** Detours served to askers, by asker: the timer that ends each. */
-  readonly #served = new Map<string, Timer>();
-  /** Detours asked of holders, by holder: the fetches' legs using each. */
-  readonly #asking = new Map<string, Set<Leg>>();
+  /** Detours served to askers, by asker: the opening served and the timer that ends it. */
+  readonly #served = new Map<string, { opening: number; timer: Timer }>();
+  /** Detours asked of holders, by holder. */
+  readonly #asking = new Map<string, Asked>();
+  /** Printers whose catalog peer went away, by key: the check that ends their detours. */
+  readonly #gone = new Map<string, Timer>();
+  #openings = 0;
+  #detached = false;
   readonly #onPeerRemoved = (peer: RemotePeer) => {
     const remote = peer.remotePublicKey?.toString('hex');
-    // Hyperswarm replaces a duplicate connection by closing one: the printer is still there.
-    if (!remote || this.#peerOf(remote)) return;
-    this.#endServed(remote, false);
-    this.#endAsking(remote);
+    if (!remote || this.#gone.has(remote)) return;
+    const check = this.#s.o.clock
+      .setTimeout(() => {
+        this.#gone.delete(remote);
+        if (this.#peerOf(remote)) return;
+        this.#endServed(remote, null);
+        this.#endAsking(remote);
+      }, PHOTO_DETOUR_PEER_GONE_GRACE_MS)
+      .unref();
+    this.#gone.set(remote, check);
   };
 
   constructor(shared: Shared, core: Hypercore, discoveryKeyHex: string, onDetach: () => void) {
@@ -175,11 +202,12 @@ class AttachedEvent implements EventDetours {
   }
 
   ask(holders: readonly string[], photoId: string, exclude: ReadonlySet<string> = new Set()): Detour | null {
+    if (this.#detached) return null;
     const { overlay, isConnected } = this.#s.o.links;
     const targets = photoDetourTargets(
-      holders.filter((key) => !exclude.has(key)),
+      holders,
       (key) => overlay.isNeighbour(this.#dk, key),
-      (key) => isConnected(key) && this.#peerOf(key) !== undefined,
+      (key) => !exclude.has(key) && isConnected(key) && this.#peerOf(key) !== undefined,
       `${this.#s.o.self}/${photoId}`,
     );
     if (targets.length === 0) return null;
@@ -196,49 +224,64 @@ class AttachedEvent implements EventDetours {
   }
 
   detach(): void {
+    this.#detached = true;
     this.#core.off('peer-remove', this.#onPeerRemoved);
-    for (const remote of [...this.#served.keys()]) this.#endServed(remote, true);
-    for (const remote of [...this.#asking.keys()]) this.#endAsking(remote);
+    for (const check of this.#gone.values()) check.cancel();
+    this.#gone.clear();
+    // The replica closes: askers ask someone else, holders free the place at once.
+    for (const remote of [...this.#served.keys()]) this.#endServed(remote, 'declined');
+    for (const remote of [...this.#asking.keys()]) {
+      this.#send(remote, { ask: false });
+      this.#endAsking(remote);
+    }
     this.#extension.destroy();
     this.#onDetach();
   }
 
   stopTimers(): void {
-    for (const timer of this.#served.values()) timer.cancel();
+    for (const { timer } of this.#served.values()) timer.cancel();
     this.#served.clear();
+    for (const check of this.#gone.values()) check.cancel();
+    this.#gone.clear();
   }
 
   #openLeg(remote: string): Leg {
     const leg: Leg = { remote, ended: false };
-    const legs = this.#asking.get(remote) ?? new Set<Leg>();
-    if (legs.size === 0) {
+    let asked = this.#asking.get(remote);
+    if (!asked) {
+      asked = { legs: new Set(), opening: 0 };
+      this.#asking.set(remote, asked);
       this.#s.o.links.overlay.openDetour(this.#dk, remote);
-      // Ahead of the channel on the same connection: the holder's guard lets it through.
-      this.#send(remote, { ask: true });
-      this.#s.o.links.setChannel(remote, this.#dk, true);
+      this.#askFor(remote, asked);
     }
-    legs.add(leg);
-    this.#asking.set(remote, legs);
+    asked.legs.add(leg);
     this.#s.counts.asked++;
     return leg;
+  }
+
+  /** Asks the holder (again) for the link, ahead of the channel on the same connection: its guard lets it through. */
+  #askFor(remote: string, asked: Asked): void {
+    asked.opening = ++this.#openings;
+    this.#send(remote, { ask: true, n: asked.opening });
+    this.#s.o.links.setChannel(remote, this.#dk, true);
   }
 
   #closeLeg(leg: Leg): void {
     if (leg.ended) return;
     leg.ended = true;
-    const legs = this.#asking.get(leg.remote);
-    if (!legs?.delete(leg) || legs.size > 0) return;
+    const asked = this.#asking.get(leg.remote);
+    if (!asked?.legs.delete(leg) || asked.legs.size > 0) return;
     this.#asking.delete(leg.remote);
     this.#send(leg.remote, { ask: false });
     this.#release(leg.remote);
   }
 
-  /** The holder declined, ended the detour or left: every fetch's leg there ends (they ask others). */
+  /** The holder declined or left: every fetch's leg there ends (they ask others). */
   #endAsking(remote: string): void {
-    const legs = this.#asking.get(remote);
-    if (!legs) return;
+    const asked = this.#asking.get(remote);
+    if (!asked) return;
     this.#asking.delete(remote);
-    for (const leg of legs) leg.ended = true;
+    for (const leg of asked.legs) leg.ended = true;
     this.#release(remote);
   }
 
@@ -250,39 +293,54 @@ class AttachedEvent implements EventDetours {
       return;
     }
     const m = parsed.data;
-    if ('served' in m) this.#endAsking(remote);
-    else if (!m.ask) this.#endServed(remote, false);
-    else this.#serve(remote);
+    if ('served' in m) this.#answered(remote, m.n, m.why);
+    else if (m.ask) this.#serve(remote, m.n);
+    else this.#endServed(remote, null);
   }
 
-  #serve(remote: string): void {
+  /** The holder will not serve opening `n`; an answer to an earlier opening is stale. */
+  #answered(remote: string, n: number, why: 'declined' | 'lease'): void {
+    const asked = this.#asking.get(remote);
+    if (!asked || asked.opening !== n) return;
+    if (why === 'lease' && !this.#detached) this.#askFor(remote, asked);
+    else this.#endAsking(remote);
+  }
+
+  #serve(remote: string, opening: number): void {
     const { o, counts } = this.#s;
-    // A neighbour or a printer the membership does not name (yet) needs no detour; one already
-    // served keeps its lease's end: asking again does not make it longer.
-    if (o.links.overlay.isNeighbour(this.#dk, remote) || this.#served.has(remote)) return;
-    if (this.#s.servingNow() >= (o.servedAtOnce ?? PHOTO_DETOURS_SERVED_AT_ONCE)) {
+    // A neighbour or a printer the membership does not name (yet) needs no detour.
+    if (o.links.overlay.isNeighbour(this.#dk, remote)) return;
+    const served = this.#served.get(remote);
+    if (served) {
+      // The same link asked again keeps its lease's end.
+      served.opening = opening;
+      return;
+    }
+    if (this.#detached || this.#s.servingNow() >= (o.servedAtOnce ?? PHOTO_DETOURS_SERVED_AT_ONCE)) {
       counts.declined++;
       o.logger.info(
         { peer: remote.slice(0, 12), serving: this.#s.servingNow() },
         'a printer asked for a photo detour while this one serves its most: declined (it asks another holder or the cloud)',
       );
-      this.#send(remote, { served: false });
+      this.#send(remote, { served: false, n: opening, why: 'declined' });
       return;
     }
-    const timer = o.clock.setTimeout(() => this.#endServed(remote, true), o.leaseMs ?? PHOTO_DETOUR_LEASE_MS).unref();
-    this.#served.set(remote, timer);
+    const timer = o.clock
+      .setTimeout(() => this.#endServed(remote, 'lease'), o.leaseMs ?? PHOTO_DETOUR_LEASE_MS)
+      .unref();
+    this.#served.set(remote, { opening, timer });
     o.links.overlay.openDetour(this.#dk, remote);
     o.links.setChannel(remote, this.#dk, true);
     counts.served++;
   }
 
-  /** Ends a served detour; `tell`: the asker did not end it itself, so it learns to ask elsewhere. */
-  #endServed(remote: string, tell: boolean): void {
-    const timer = this.#served.get(remote);
-    if (!timer) return;
-    timer.cancel();
+  /** Ends a served detour; `tell`: why, when the asker did not end it itself. */
+  #endServed(remote: string, tell: 'declined' | 'lease' | null): void {
+    const served = this.#served.get(remote);
+    if (!served) return;
+    served.timer.cancel();
     this.#served.delete(remote);
-    if (tell) this.#send(remote, { served: false });
+    if (tell) this.#send(remote, { served: false, n: served.opening, why: tell });
     this.#release(remote);
   }
 
