@@ -103,6 +103,7 @@ export class EventReplica extends Resource {
   #restoreHotswaps: (() => void) | null = null;
   readonly #arrivalFailed: (err: unknown) => void;
   readonly #overlay: EventReplicaHooks['overlay'] | null;
+  readonly #blobsKey: Buffer;
   readonly #detours: EventDetours | null;
 
   constructor(store: Corestore, descriptor: EventFeedDescriptor, hooks: EventReplicaHooks) {
@@ -118,17 +119,14 @@ export class EventReplica extends Resource {
     this.#isCloud = (key) => key === lanePeer || isCloud(key);
     const encryption = { key: Buffer.from(descriptor.encryptionKey, 'hex') };
     this.#overlay = hooks.overlay ?? null;
-    this.#overlay?.register(Buffer.from(descriptor.blobsKey, 'hex'), 'photos');
-    this.blobsCore = store.get({ key: Buffer.from(descriptor.blobsKey, 'hex'), encryption });
+    this.#blobsKey = Buffer.from(descriptor.blobsKey, 'hex');
+    this.#overlay?.register(this.#blobsKey, 'photos');
+    this.blobsCore = store.get({ key: this.#blobsKey, encryption });
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
     this.have = new HaveMap(catalogCore);
-    this.#detours =
-      hooks.detours?.attach(
-        catalogCore,
-        crypto.discoveryKey(Buffer.from(descriptor.blobsKey, 'hex')).toString('hex'),
-      ) ?? null;
+    this.#detours = hooks.detours?.attach(catalogCore, crypto.discoveryKey(this.#blobsKey).toString('hex')) ?? null;
     this.arrivals = new PhotoArrivals({
       clock,
       holds: (entry) => this.holds(entry),
@@ -408,7 +406,7 @@ export class EventReplica extends Resource {
   protected override async _close(): Promise<void> {
     this.#restoreHotswaps?.();
     this.#detours?.detach();
-    this.#overlay?.unregister(Buffer.from(this.descriptor.blobsKey, 'hex'));
+    this.#overlay?.unregister(this.#blobsKey);
     this.have.close();
     this.#catalogRange?.destroy();
     for (const range of this.#frameRanges.values()) range.destroy();

@@ -102,14 +102,7 @@ export class HaveMap {
 }
 
 function toRuns(seqs: readonly number[]): Array<[number, number]> {
-  const sorted = [...new Set(seqs)].sort((a, b) => a - b);
-  const runs: Array<[number, number]> = [];
-  for (const s of sorted) {
-    const last = runs.at(-1);
-    if (last && last[0] + last[1] === s) last[1]++;
-    else runs.push([s, 1]);
-  }
-  return runs;
+  return mergeRuns(seqs.map((s) => [s, 1]));
 }
 
 function inRuns(runs: ReadonlyArray<readonly [number, number]>, seq: number): boolean {

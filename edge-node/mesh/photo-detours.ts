@@ -27,6 +27,7 @@ import { ON_DEMAND_TIMEOUT_MS } from '../../shared/policy/source-choice.ts';
 import type { Clock, Timer } from '../../shared/ports/clock.ts';
 import type { StructuredLogger } from '../../shared/ports/logger.ts';
 import {
+  type DetourStats,
   PHOTO_DETOUR_EXTENSION,
   type PhotoDetourMessage,
   photoDetourMessageSchema,
@@ -87,19 +88,6 @@ export interface EventDetours {
   ask(holders: readonly string[], photoId: string, exclude?: ReadonlySet<string>): Detour | null;
   /** Stops talking detours for this event (its replica closes); the detours it serves and uses end. */
   detach(): void;
-}
-
-export interface DetourStats {
-  /** Detours this printer asked for (one per holder and fetch). */
-  asked: number;
-  /** Detours it opened for others. */
-  served: number;
-  /** Requests it turned down at PHOTO_DETOURS_SERVED_AT_ONCE. */
-  declined: number;
-  /** Detours it serves now. */
-  serving: number;
-  /** Malformed requests ignored. */
-  rejectedMessages: number;
 }
 
 /** What the attachments of one node share: options, counts, and the limit over all events. */

@@ -24,3 +24,23 @@ export const photoDetourMessageSchema = z.union([
 ]);
 
 export type PhotoDetourMessage = z.infer<typeof photoDetourMessageSchema>;
+
+const count = z.number().int().min(0);
+
+/** What a printer reports of its detours (the status report's `photoDetours`). */
+export const photoDetourStatsSchema = z
+  .object({
+    /** Detours this printer asked for (one per holder and fetch). */
+    asked: count,
+    /** Detours it opened for others. */
+    served: count,
+    /** Requests it turned down at its limit. */
+    declined: count,
+    /** Detours it serves now. */
+    serving: count,
+    /** Malformed requests ignored. */
+    rejectedMessages: count,
+  })
+  .strict();
+
+export type DetourStats = z.infer<typeof photoDetourStatsSchema>;

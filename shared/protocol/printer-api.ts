@@ -3,6 +3,7 @@ import { isCanonicalSeqRanges } from '../feed/seq-ranges.ts';
 import { ORDER_STATES } from '../policy/order-state.ts';
 import { MAX_PHOTO_OVERLAY_RINGS } from '../policy/photo-overlay.ts';
 import { normalizeOrderCode } from '../token/order-code.ts';
+import { photoDetourStatsSchema } from './photo-detour.ts';
 import { stationQueueSchema } from './station-queue.ts';
 import { stationReportSchema } from './station-report.ts';
 
@@ -320,10 +321,7 @@ export const printerStatusReportSchema = z
      * held, asked and served since the start, declined at the limit, serving now, and malformed
      * requests ignored. Absent from older printers.
      */
-    photoDetours: z
-      .object({ asked: count, served: count, declined: count, serving: count, rejectedMessages: count })
-      .strict()
-      .optional(),
+    photoDetours: photoDetourStatsSchema.optional(),
   })
   .strict();
 /** The report as sent (fields with defaults may be left out). */

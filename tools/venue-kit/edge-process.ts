@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { withReplicationThreadpool } from '../../shared/process/threadpool.ts';
 import { type PhotoArrivalRecord, photoArrivalsAnswerSchema } from '../../shared/protocol/photo-arrivals.ts';
+import type { DetourStats } from '../../shared/protocol/photo-detour.ts';
 import { type SpawnOptions, spawnLogged, waitForLogLine } from './child-process.ts';
 import type { Owner } from './close-stack.ts';
 import { api, expectStatus, KIT_HTTP_TIMEOUT_MS } from './http.ts';
@@ -30,7 +31,7 @@ export interface EdgeStatus {
   /** Offline redemption: paid orders this printer knows from the venue's orders feed. */
   offline?: { ordersKnown: number };
   /** Links outside the photo overlay for fans' photos (edge-node/mesh/photo-detours.ts). */
-  photoDetours?: { asked: number; served: number; declined: number; serving: number; rejectedMessages: number };
+  photoDetours?: DetourStats;
 }
 
 export interface RedeemedUnit {
