@@ -13,6 +13,7 @@ import {
 import { OpsMonitor } from '../coordinator/services/ops-monitor.ts';
 import { buildPrinterRows, type PrinterRow, ThroughputTracker } from '../coordinator/services/printer-rows.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../coordinator/store/records.ts';
+import { printerRowHtml } from '../coordinator/web/ops/dashboard-view.ts';
 import { buildHeatmap, cellTone, MAX_HEATMAP_COLUMNS } from '../coordinator/web/ops/heatmap.ts';
 import { OPS_STREAM_HEARTBEAT_MS } from '../coordinator/web/ops/stream-routes.ts';
 import { ERRORS } from '../shared/errors.ts';
@@ -218,6 +219,35 @@ test('rows: replication percent, last seen, report fields, throughput from succe
   );
   const broken: PrinterReportRecord = { printerId: 'p1', venueId: 'v1', receivedAt: T0, report: { version: 1 } };
   t.is(build(broken)[0]!.printerState, null, 'a report this version cannot read shows as none');
+});
+
+test('rows: a printer\'s detours are carried from its report and shown under its LAN bytes once it has any', (t) => {
+  const printer: PrinterRecord = { id: 'p1', venueId: 'v1', name: 'Gate A', pairedAt: T0, revokedAt: null, lastSeenAt: T0 };
+  const build = (report: Record<string, unknown>) =>
+    buildPrinterRows({
+      printers: [printer],
+      reports: [{ printerId: 'p1', venueId: 'v1', receivedAt: T0, report }],
+      venueNames: new Map(),
+      eventNames: new Map(),
+      now: T0,
+      thresholds: t_,
+    })[0]!;
+  const detours = { asked: 3, served: 5, declined: 2, serving: 1, rejectedMessages: 0 };
+  const withDetours = build(statusReport({ photoDetours: detours }));
+  t.deepEqual(withDetours.photoDetours, detours);
+  t.false('photoDetours' in build(statusReport()), 'an older printer reports none');
+
+  const text = (r: PrinterRow) =>
+    String(printerRowHtml(r, T0))
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ');
+  t.regex(text(withDetours), /detours: asked 3 · served 5 \(1 now\) · declined 2/);
+  t.notRegex(text(withDetours), /malformed/, 'nothing malformed, nothing said');
+  t.regex(text(row({ photoDetours: { ...detours, rejectedMessages: 4 } })), /4 malformed ignored/);
+  const idle = { asked: 0, served: 0, declined: 0, serving: 0, rejectedMessages: 0 };
+  t.notRegex(text(row({ photoDetours: idle })), /detours/, 'a printer that never took a detour shows no line');
+  t.notRegex(text(row()), /detours/);
+  t.regex(text(row({ photoDetours: { ...idle, served: 1 } })), /detours: asked 0 · served 1 /);
 });
 
 test('heat map: photos grouped into at most MAX_HEATMAP_COLUMNS columns; share held per cell', (t) => {

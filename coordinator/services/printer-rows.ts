@@ -1,3 +1,4 @@
+import type { DetourStats } from '../../shared/protocol/photo-detour.ts';
 import { type ParsedPrinterStatusReport, printerStatusReportSchema } from '../../shared/protocol/printer-api.ts';
 import type { PrinterRecord, PrinterReportRecord } from '../store/records.ts';
 import { type AlertThresholds, isOffline } from './liveness.ts';
@@ -41,6 +42,11 @@ export interface PrinterRow {
   throughputBytesPerSec: number | null;
   lanPeers: number | null;
   cloudConnected: boolean | null;
+  /**
+   * Its detours (issue #16): fans' photos it took from printers off its photo overlay, and served to
+   * them; absent from older printers.
+   */
+  photoDetours?: DetourStats;
   events: EventProgress[];
   /** A photo station's printers (issue #12); empty for a thermal-only node. */
   photoPrinters?: PhotoPrinterRow[];
@@ -130,6 +136,7 @@ export function buildPrinterRows(inputs: RowInputs): PrinterRow[] {
       throughputBytesPerSec: throughput,
       lanPeers: report?.lanPeers ?? null,
       cloudConnected: report?.cloudConnected ?? null,
+      ...(report?.photoDetours ? { photoDetours: report.photoDetours } : {}),
       events: (report?.events ?? []).map((e) => ({
         eventId: e.eventId,
         eventName: inputs.eventNames.get(e.eventId) ?? e.eventId,

@@ -2,6 +2,7 @@ import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import type { Alert } from '../../services/alerts.ts';
 import type { OpsSnapshot } from '../../services/ops-monitor.ts';
 import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
+import type { DetourStats } from '../../../shared/protocol/photo-detour.ts';
 import type { SalesLine } from '../../store/port.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
 import { photoPrintersHtml } from './station-view.ts';
@@ -69,6 +70,19 @@ function eventProgress(e: EventProgress): SafeHtml {
 </li>`;
 }
 
+/**
+ * A printer's detours under its LAN bytes, once it has any: how often it took a fan's photo from a
+ * printer off its photo overlay, how often it served one, and how often it turned one down at its
+ * limit (that fan's photo then came from the next holder or the cloud).
+ */
+function detoursHtml(d: DetourStats | undefined): SafeHtml | null {
+  if (!d || d.asked + d.served + d.declined + d.serving + d.rejectedMessages === 0) return null;
+  const parts = [`asked ${d.asked}`, `served ${d.served}${d.serving > 0 ? ` (${d.serving} now)` : ''}`];
+  if (d.declined > 0) parts.push(`declined ${d.declined}`);
+  if (d.rejectedMessages > 0) parts.push(`${d.rejectedMessages} malformed ignored`);
+  return html`<br><span class="small detours" title="Detours: links to printers off this one's photo overlay, for fans' photos only they held">detours: ${parts.join(' · ')}</span>`;
+}
+
 export function printerRowHtml(row: PrinterRow, now: number): SafeHtml {
   const fmt = (n: number | null) => (n === null ? html`<span class="muted">–</span>` : formatBytes(n));
   return html`<tr data-id="${row.id}" class="${row.revoked ? 'revoked' : row.online ? '' : 'offline'}">
@@ -77,7 +91,7 @@ export function printerRowHtml(row: PrinterRow, now: number): SafeHtml {
   <td>${printerState(row)}</td>
   <td class="num">${row.queue ?? html`<span class="muted">–</span>`}</td>
   <td>${row.events.length ? html`<ul class="plain events">${row.events.map(eventProgress)}</ul>` : html`<span class="muted">no events</span>`}</td>
-  <td class="num">${fmt(row.bytesFromLan)}</td>
+  <td class="num">${fmt(row.bytesFromLan)}${detoursHtml(row.photoDetours)}</td>
   <td class="num">${fmt(row.bytesFromCloud)}</td>
   <td class="num">${row.throughputBytesPerSec === null ? html`<span class="muted">–</span>` : `${formatBytes(row.throughputBytesPerSec)}/s`}</td>
 </tr>`;
