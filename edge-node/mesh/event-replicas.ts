@@ -1,5 +1,6 @@
 import type Corestore from 'corestore';
 import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { PrinterProfile, ProfileFeed, RedeemJob } from '../../shared/protocol/printer-api.ts';
 import type { QueueBoard } from '../routing/queue-board.ts';
@@ -37,6 +38,12 @@ export interface EventReplicasOptions {
 export class EventReplicas {
   readonly #o: EventReplicasOptions;
   readonly #replicas = new Map<string, EventReplica>();
+  /**
+   * Replicas being opened, by event id: the profile and a fan's redemption may both open one event
+   * at once, and the second must get the first's replica, not a second one left open beside it.
+   */
+  readonly #opening = new Map<string, Promise<EventReplica>>();
+  #closing = false;
   /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
   readonly #ended: EndedFeeds;
 
@@ -74,6 +81,16 @@ export class EventReplicas {
   async open(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
     const existing = this.#replicas.get(feed.eventId);
     if (existing) return existing;
+    let opening = this.#opening.get(feed.eventId);
+    if (!opening) {
+      opening = this.#open(feed).finally(() => this.#opening.delete(feed.eventId));
+      this.#opening.set(feed.eventId, opening);
+    }
+    return opening;
+  }
+
+  async #open(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
+    if (this.#closing) throw shuttingDown();
     const { metrics, clock, storage, mesh, replicator } = this.#o;
     const replica = new EventReplica(
       this.#o.corestore,
@@ -107,6 +124,8 @@ export class EventReplicas {
     this.#o.queues.attach(replica.catalog.core);
     try {
       await replica.ready();
+      // The runtime closed while this one opened: it is not theirs to close any more.
+      if (this.#closing) throw shuttingDown();
     } catch (err) {
       await replica.close().catch(() => {});
       throw err;
@@ -119,7 +138,10 @@ export class EventReplicas {
     return replica;
   }
 
+  /** Closes every replica, those still opening included (their openers get `shutting_down`). */
   async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.allSettled(this.#opening.values());
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
     this.#replicas.clear();
   }
@@ -132,4 +154,8 @@ export class EventReplicas {
       await replica?.close();
     });
   }
+}
+
+function shuttingDown(): AppError {
+  return new AppError('shutting_down', 'The printer is shutting down; the event opens again when it restarts.');
 }
