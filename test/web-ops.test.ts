@@ -221,8 +221,15 @@ test('rows: replication percent, last seen, report fields, throughput from succe
   t.is(build(broken)[0]!.printerState, null, 'a report this version cannot read shows as none');
 });
 
-test('rows: a printer\'s detours are carried from its report and shown under its LAN bytes once it has any', (t) => {
-  const printer: PrinterRecord = { id: 'p1', venueId: 'v1', name: 'Gate A', pairedAt: T0, revokedAt: null, lastSeenAt: T0 };
+test("rows: a printer's detours are carried from its report and shown under its LAN bytes once it has any", (t) => {
+  const printer: PrinterRecord = {
+    id: 'p1',
+    venueId: 'v1',
+    name: 'Gate A',
+    pairedAt: T0,
+    revokedAt: null,
+    lastSeenAt: T0,
+  };
   const build = (report: Record<string, unknown>) =>
     buildPrinterRows({
       printers: [printer],

@@ -1,8 +1,8 @@
+import type { DetourStats } from '../../../shared/protocol/photo-detour.ts';
 import { html, type SafeHtml } from '../../../shared/web/html.ts';
 import type { Alert } from '../../services/alerts.ts';
 import type { OpsSnapshot } from '../../services/ops-monitor.ts';
 import type { EventProgress, PrinterRow } from '../../services/printer-rows.ts';
-import type { DetourStats } from '../../../shared/protocol/photo-detour.ts';
 import type { SalesLine } from '../../store/port.ts';
 import { formatAgo, formatBytes, formatDateTime, formatDuration } from './format.ts';
 import { photoPrintersHtml } from './station-view.ts';
