@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
 import type Hypercore from 'hypercore';
 import pino from 'pino';
@@ -14,7 +14,7 @@ const hex = () => randomBytes(32).toString('hex');
 const feed = (eventId: string) => ({ eventId, blobsKey: hex(), catalogKey: hex(), encryptionKey: hex() });
 
 /** EventReplicas over a real corestore; the catalog cores it attaches to the queue board, in order. */
-async function replicasOf(t: Parameters<typeof tempDir>[0]) {
+async function replicasOf(t: ExecutionContext) {
   const dir = await tempDir(t, 'vpm-event-replicas-');
   const store = new Corestore(join(dir, 'store'));
   t.teardown(() => store.close());
@@ -58,11 +58,12 @@ test('an event opened by the profile and a redemption at once is one replica, no
 
 test('closing while an event opens closes that replica too, and its opener is told the printer is shutting down', async (t) => {
   const { replicas, catalogs } = await replicasOf(t);
-  const opening = replicas.open(feed('ev-2'));
+  const refused = t.throwsAsync(replicas.open(feed('ev-2')), { message: /shutting down/ });
   await replicas.close();
-  await t.throwsAsync(opening, { message: /shutting down/ });
+  await refused;
   t.is(catalogs.length, 1);
   t.true(catalogs[0]!.closed, 'the replica opened during the close was left open');
   t.is(replicas.size, 0);
   await t.throwsAsync(replicas.open(feed('ev-3')), { message: /shutting down/ }, 'nothing opens after the close');
+  await t.throwsAsync(replicas.forRedemption('ev-2'), { message: /shutting down/ }, 'nor for a fan');
 });

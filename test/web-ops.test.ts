@@ -156,15 +156,18 @@ test('alerts: paper out, printer faults, lag above the threshold; an offline pri
   );
 });
 
+/** A paired printer that last called 9 s ago. */
+const gateA: PrinterRecord = {
+  id: 'p1',
+  venueId: 'v1',
+  name: 'Gate A',
+  pairedAt: T0 - 60_000,
+  revokedAt: null,
+  lastSeenAt: T0 - 9_000,
+};
+
 test('rows: replication percent, last seen, report fields, throughput from successive reports', (t) => {
-  const printer: PrinterRecord = {
-    id: 'p1',
-    venueId: 'v1',
-    name: 'Gate A',
-    pairedAt: T0 - 60_000,
-    revokedAt: null,
-    lastSeenAt: T0 - 9_000,
-  };
+  const printer = gateA;
   const report = (receivedAt: number, bytesFromLan: number): PrinterReportRecord => ({
     printerId: 'p1',
     venueId: 'v1',
@@ -222,17 +225,9 @@ test('rows: replication percent, last seen, report fields, throughput from succe
 });
 
 test("rows: a printer's detours are carried from its report and shown under its LAN bytes once it has any", (t) => {
-  const printer: PrinterRecord = {
-    id: 'p1',
-    venueId: 'v1',
-    name: 'Gate A',
-    pairedAt: T0,
-    revokedAt: null,
-    lastSeenAt: T0,
-  };
   const build = (report: Record<string, unknown>) =>
     buildPrinterRows({
-      printers: [printer],
+      printers: [gateA],
       reports: [{ printerId: 'p1', venueId: 'v1', receivedAt: T0, report }],
       venueNames: new Map(),
       eventNames: new Map(),

@@ -72,6 +72,7 @@ export class EventReplicas {
 
   /** The event's replica: open already, or opened from a redemption's job (null: no job to open it from). */
   async forRedemption(eventId: string, job?: RedeemJob): Promise<EventReplica | null> {
+    if (this.#closing) throw shuttingDown();
     const existing = this.#replicas.get(eventId);
     if (existing) return existing;
     if (job) return this.open(job.feed);
@@ -79,6 +80,7 @@ export class EventReplicas {
   }
 
   async open(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
+    if (this.#closing) throw shuttingDown();
     const existing = this.#replicas.get(feed.eventId);
     if (existing) return existing;
     let opening = this.#opening.get(feed.eventId);
@@ -90,7 +92,6 @@ export class EventReplicas {
   }
 
   async #open(feed: ProfileFeed | RedeemJob['feed']): Promise<EventReplica> {
-    if (this.#closing) throw shuttingDown();
     const { metrics, clock, storage, mesh, replicator } = this.#o;
     const replica = new EventReplica(
       this.#o.corestore,
@@ -124,7 +125,8 @@ export class EventReplicas {
     this.#o.queues.attach(replica.catalog.core);
     try {
       await replica.ready();
-      // The runtime closed while this one opened: it is not theirs to close any more.
+      // The runtime began closing while this one opened: its opener gets `shutting_down`, not a
+      // replica about to close under it.
       if (this.#closing) throw shuttingDown();
     } catch (err) {
       await replica.close().catch(() => {});
@@ -149,6 +151,9 @@ export class EventReplicas {
   async #reclaimEnded(profile: PrinterProfile): Promise<void> {
     if (!profile.endedFeeds?.length) return;
     await this.#ended.reclaim(profile.endedFeeds, async (eventId) => {
+      // A replica still opening is waited for (its failure is its opener's to report), so that it is
+      // closed here rather than added to the map after its cores are cleared.
+      await this.#opening.get(eventId)?.catch(() => {});
       const replica = this.#replicas.get(eventId);
       this.#replicas.delete(eventId);
       await replica?.close();

@@ -71,9 +71,9 @@ function eventProgress(e: EventProgress): SafeHtml {
 }
 
 /**
- * A printer's detours under its LAN bytes, once it has any: how often it took a fan's photo from a
- * printer off its photo overlay, how often it served one, and how often it turned one down at its
- * limit (that fan's photo then came from the next holder or the cloud).
+ * A printer's detours under its LAN bytes, once it has any: how many it asked of printers off its
+ * photo overlay for fans' photos (one per holder asked), how many it opened for others, and how many
+ * requests it turned down at its limit (that fan's photo then came from the next holder or the cloud).
  */
 function detoursHtml(d: DetourStats | undefined): SafeHtml | null {
   if (!d || d.asked + d.served + d.declined + d.serving + d.rejectedMessages === 0) return null;
