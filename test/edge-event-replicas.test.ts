@@ -26,7 +26,12 @@ async function replicasOf(t: ExecutionContext) {
     lane: undefined as unknown as CloudLane,
     mesh: { isCloudKey: () => false, block: () => {} } as unknown as EventReplicasOptions['mesh'],
     gate: { onDemandActive: 0 },
-    queues: { attach: (core: Hypercore) => void catalogs.push(core) } as EventReplicasOptions['queues'],
+    queues: {
+      attach: (core: Hypercore) => {
+        catalogs.push(core);
+        return () => {};
+      },
+    },
     metrics: {
       countBytes: () => {},
       photoArrivalSeconds: { observe: () => {} },

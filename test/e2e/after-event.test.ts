@@ -48,16 +48,14 @@ test.serial(
     // A field the browser scrolls to (focus, a fragment link) lands below the sticky header, not
     // under it: the page's scroll padding is at least the header's height.
     const header = (await page.locator('header.bar').boundingBox())!;
-    const scrollPadding = await page.evaluate(
-      () => Number.parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0,
+    const scrollPadding = Number(
+      await page.evaluate('Number.parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0'),
     );
     t.true(scrollPadding >= header.height, `scroll padding ${scrollPadding} px under a ${header.height} px header`);
     // The block is taller than a phone's screen, so the capture scrolls through it: the sticky
     // header would be drawn across its middle, where no fan sees it. (CSSOM, which the pages' CSP allows.)
     const headerPosition = (position: string) =>
-      page.locator('header.bar').evaluate((el: HTMLElement, p) => {
-        el.style.position = p;
-      }, position);
+      page.evaluate(`document.querySelector('header.bar').style.position = '${position}'`);
     await headerPosition('static');
     await page.locator('#address').screenshot({ path: 'test-artifacts/e2e/after-event-3-address.png' });
     await headerPosition('');
