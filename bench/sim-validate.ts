@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { AppError } from '../shared/errors.ts';
+import { assertWindowsEmulatable } from '../sim/emulation/emulated-windows.ts';
 import { type EmulationRunStats, runEmulation } from '../sim/emulation/run-emulation.ts';
 import { calibrateScenarioCpu } from '../sim/model/cpu-calibration.ts';
 import { cpuMsPerMbReceived } from '../sim/model/station-cpu.ts';
@@ -156,15 +157,22 @@ function compare(
     emulationProcessingMs: round((stats?.processingS ?? Number.NaN) * 1000, 0),
     // The printers' CPU per MB they received while batches replicated (serving the LAN bytes
     // included), against what the scenario's printer model says it costs (issue #16 item 4).
-    emulationEdgeCpuMsPerMb: round(stats?.edgeCpuMsPerMbReplicating ?? Number.NaN, 1),
+    emulationEdgeCpuMsPerMb:
+      stats?.edgeCpuMsPerMbReplicating == null ? null : round(stats.edgeCpuMsPerMbReplicating, 1),
     emulationEdgeCpuS: round(stats?.edgeCpuSeconds ?? Number.NaN, 1),
     scenarioCpuMsPerMb: round(scenarioCpuMsPerMb(emulated), 1),
     emulationCloudCpuS: stats?.cloudCpuSeconds == null ? null : round(stats.cloudCpuSeconds, 1),
+    // Detour links the printers opened for others off their photo overlay (for fans' photos), and
+    // requests they turned down at their limit (photo-detours.ts).
+    emulationDetoursServed: stats?.photoDetours.served ?? null,
+    emulationDetoursDeclined: stats?.photoDetours.declined ?? null,
     // The machine is shared: the 15-minute load average at the end of the run (2 cores here).
     loadAverage15m: round(loadavg()[2]!, 1),
   };
 }
 
+// A scenario emulation cannot run is refused before the first strategy's run, not after it.
+assertWindowsEmulatable(scenario, STRATEGIES, COMPRESSION);
 const rows: Array<ReturnType<typeof compare>> = [];
 for (const strategy of STRATEGIES) {
   const first = FIRST_SEED === undefined ? scenario.seed : Number(FIRST_SEED);

@@ -3,6 +3,7 @@
  * with a progress bar while they run and the wall time they took on stderr.
  */
 import type { Clock } from '../shared/ports/clock.ts';
+import { assertWindowsEmulatable } from './emulation/emulated-windows.ts';
 import { runEmulation } from './emulation/run-emulation.ts';
 import type { SimResults, StrategyName } from './results-schema.ts';
 import { runScenario } from './run-model.ts';
@@ -62,6 +63,8 @@ export async function emulate(
   seed: number,
   settings: { timeCompression: number; maxPrinters: number; linkShaping: boolean },
 ): Promise<SimResults> {
+  // Refused before the first run, not after the others have run for minutes.
+  assertWindowsEmulatable(scenario, strategies, settings.timeCompression);
   const bar = progressBar(`${scenario.name} (emulation):`);
   const started = clock.now();
   const all: SimResults[] = [];

@@ -11,6 +11,7 @@ import { PhotoMaker, padJpeg } from '../sim/emulation/photo-bytes.ts';
 import { capPrinters, runEmulation } from '../sim/emulation/run-emulation.ts';
 import { toJson } from '../sim/report/json.ts';
 import type { SimResults, StrategyName } from '../sim/results-schema.ts';
+import { runModel } from '../sim/run-model.ts';
 import { parseScenario, totalPrinters } from '../sim/scenario.ts';
 
 const SMOKE = new URL('../sim/scenarios/emulation-smoke.json', import.meta.url);
@@ -99,6 +100,38 @@ test.serial(
     t.is(run.failedRedemptions, 0);
     t.is(run.fanWaitSeconds.count, 10);
     for (const b of run.batches) t.not(b.completeSeconds, null, `batch ${b.batch} never reached both printers`);
+    t.deepEqual(await readdir(work), []);
+  },
+);
+
+test.serial(
+  'with the sync windows closed all through, nothing replicates in the background: only the photos fans redeem move',
+  async (t) => {
+    t.timeout(110_000);
+    const work = await mkdtemp(join(tmpdir(), 'vpm-sim-emulation-test-'));
+    t.teardown(() => rm(work, { recursive: true, force: true }));
+    const smoke = await smokeScenario();
+    // The run starts at 17:00 UTC; the venue syncs only from 06:00 to 07:00.
+    const scenario = {
+      ...smoke,
+      strategies: {
+        ...smoke.strategies,
+        mesh: { ...smoke.strategies.mesh, syncWindows: [{ start: '06:00', end: '07:00' }] },
+      },
+    };
+    const model = runModel(scenario, 'mesh', scenario.seed).wanRatio;
+    const results = await runEmulation(scenario, { timeCompression: TIME_COMPRESSION, workDir: work });
+    const run = results.runs[0]!;
+    t.is(run.failedRedemptions, 0);
+    t.is(run.fanWaitSeconds.count, 10);
+    // With the windows open every printer holds every photo (the smoke test above); here none does.
+    for (const b of run.batches) t.is(b.completeSeconds, null, `batch ${b.batch} reached every printer`);
+    // The bought photos only (the model: 0.60 of the unique bytes), each from the cloud about once.
+    t.true(model < 0.9, `model wanRatio ${model}`);
+    t.true(
+      run.wanRatio > model * 0.85 && run.wanRatio < model * 1.15,
+      `wanRatio ${run.wanRatio} against the model's ${model}`,
+    );
     t.deepEqual(await readdir(work), []);
   },
 );

@@ -2,7 +2,8 @@
  * The three strategies on the real system: each is an edge-node configuration (its `replication`
  * switch plus the scenario's knobs, scaled by the time compression F).
  *
- * - mesh: the shipped edge node; sync every `syncIntervalS ÷ F`, the background cap × F.
+ * - mesh: the shipped edge node; sync every `syncIntervalS ÷ F`, the background cap × F; with the
+ *   scenario's sync windows closed over the timeline, no background sync at all (emulated-windows.ts).
  * - star-periodic (the seed patent): every printer pulls everything it lacks from the cloud every
  *   `intervalS ÷ F` and never uses LAN peers; a fan's missing photos come from the cloud. The node
  *   pulls on the wall clock's multiples of its interval, so the run starts its timeline where the
@@ -10,10 +11,12 @@
  * - on-demand: no background sync, no LAN peers; a fan's photos come from the cloud.
  */
 import type { ReplicationMode } from '../../edge-node/config.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
 import { BYTES_PER_MBIT } from '../model/units.ts';
 import type { StrategyName } from '../results-schema.ts';
 import type { Scenario } from '../scenario.ts';
 import type { EdgeNodeSettings } from './emulated-venue.ts';
+import { closedSchedule, windowsOverRun } from './emulated-windows.ts';
 
 /** The edge node refuses sync intervals and report intervals below 1 s. */
 export const MIN_EDGE_INTERVAL_MS = 1000;
@@ -30,7 +33,8 @@ export type TimelineAlignment = { periodMs: number; offsetMs: number } | { perio
 
 export interface EmulatedStrategy {
   name: StrategyName;
-  nodeSettings(scenario: Scenario, timeCompression: number): EdgeNodeSettings;
+  /** `clock` is the run's wall clock (a schedule on the real clock is placed by it). */
+  nodeSettings(scenario: Scenario, timeCompression: number, clock: Clock): EdgeNodeSettings;
   /** When the timeline may start on the wall clock (see `alignmentDelayMs`). */
   timelineAlignment?(scenario: Scenario, timeCompression: number): TimelineAlignment;
   /** Its printers replicate among themselves: the timeline starts once they are all connected (venue-steady.ts). */
@@ -55,10 +59,13 @@ function baseSettings(replication: ReplicationMode, intervalMs: number, f: numbe
 const mesh: EmulatedStrategy = {
   name: 'mesh',
   replicatesOnLan: true,
-  nodeSettings(scenario, f) {
+  nodeSettings(scenario, f, clock) {
     const m = scenario.strategies.mesh;
+    const base = baseSettings('mesh', wallMs(m.syncIntervalS, f), f);
     return {
-      ...baseSettings('mesh', wallMs(m.syncIntervalS, f), f),
+      ...base,
+      // Windows closed all through the timeline: the nodes' only window opens a day later.
+      ...(windowsOverRun(scenario) === 'closed' ? { schedule: closedSchedule(clock) } : {}),
       // Bytes per simulated second become bytes per wall second × f: the cap keeps its share of the timeline.
       backgroundBytesPerSec:
         m.backgroundCapMbps === undefined ? undefined : Math.round(m.backgroundCapMbps * BYTES_PER_MBIT * f),

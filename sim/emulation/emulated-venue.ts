@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicationMode } from '../../edge-node/config.ts';
+import type { SyncSchedule } from '../../shared/policy/schedule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import { type PrinterSpec, VenueKit, type VenueNetwork } from '../../tools/venue-kit/venue-kit.ts';
 
@@ -27,7 +28,8 @@ const EMULATION_HTTP_TIMEOUT_MS = 60_000;
 /** Per-node settings the strategy decides (emulated-strategies.ts maps the scenario's knobs to them). */
 export interface EdgeNodeSettings {
   replication: ReplicationMode;
-  schedule: { intervalMs: number };
+  /** The node's sync schedule (emulated-strategies.ts); no windows: sync at any time. */
+  schedule: Pick<SyncSchedule, 'intervalMs'> & Partial<SyncSchedule>;
   backgroundBytesPerSec?: number;
   reportIntervalMs: number;
 }

@@ -13,8 +13,8 @@
  * A run's parts share one timeline (wall-timeline.ts): the photographer (photo-uploads.ts), the
  * fans (fan-orders.ts) and the watch on the nodes' status (status-sampler.ts).
  *
- * Not emulated: the LAN's capacity, RTTs, printer-down windows, WAN outages, sync windows, and the
- * model's retries of failed redemptions.
+ * Not emulated: the LAN's capacity, RTTs, printer-down windows, WAN outages, sync windows that open
+ * or close during the timeline (emulated-windows.ts), and the model's retries of failed redemptions.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { meanBatchCompleteSeconds, sum, summarizeRuns } from '../stats.ts';
 import { CpuSampler } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
+import { assertWindowsEmulatable } from './emulated-windows.ts';
 import {
   DEFAULT_CLOUD_PRIORITY,
   MAX_EMULATED_PRINTERS,
@@ -94,6 +95,8 @@ export async function runEmulation(
       `Scenario "${scenario.name}": emulation does not model the kiosk's suggestion (redemption.kioskSuggestion); run it with --mode model, or remove that field to emulate.`,
     );
   }
+  // Windows that open or close during the timeline are refused here, before anything starts.
+  assertWindowsEmulatable(scenario, [strategyName], opts.timeCompression);
   if (opts.linkShaping) {
     // The child runs on its own system clock: a clock does not cross a process boundary.
     const { linkShaping: _, network: __, clock: ___, ...rest } = opts;
@@ -143,7 +146,7 @@ async function emulateOnce(
   try {
     await venue.ready();
     const printers = totalPrinters(s);
-    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f), opts));
+    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f, clock), opts));
     // The printers' CPU over the run (replication, serving, status answers, the fans' prints), for
     // comparison with the scenario's CPU per MB; and the cloud's, which shares this host.
     const pids = nodes.flatMap((n) => (n.child.pid === undefined ? [] : [n.child.pid]));
@@ -229,11 +232,16 @@ async function emulateOnce(
     diag(
       `batch completion from the printers' stamps (${stamped} of ${printers * w.images}): mean ${seconds(meanBatchCompleteSeconds(batches))}; as polled every ${sampler.pollMs} ms: ${seconds(meanBatchCompleteSeconds(polled))}`,
     );
+    const detours = sampler.detours();
+    diag(
+      `detours (links for fans' photos to printers off the photo overlay): asked ${detours.asked}, served ${detours.served}, declined ${detours.declined}`,
+    );
     opts.onRunStats?.({
+      photoDetours: detours,
       maxUploadLagS: uploads.maxUploadLagS,
       processingS,
       publishedAtS: [...publishedAtS],
-      ...replicationCpu(cpu, real, batches, printers, endS),
+      ...replicationCpu(cpu, real, batches, printers),
       cloudCpuSeconds,
     });
     const waits = simulatedWaits(services, f, links.printSeconds, processingS);
@@ -267,25 +275,27 @@ const seconds = (s: number | null): string => (s === null ? 'none complete' : `$
 /**
  * The printers' CPU: over the whole run, and while batches replicated (from each batch's due time
  * until every printer held it), per MB the printers received then (each printer receives each
- * photo once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb` states.
+ * photo of such a batch once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb`
+ * states. Only batches that reached every printer count: the printers did not receive the others
+ * whole. None did (sync windows closed, on-demand): null.
  */
-function replicationCpu(
-  cpu: CpuSampler,
-  w: Workload,
+export function replicationCpu(
+  cpu: Pick<CpuSampler, 'totalCpuSeconds' | 'cpuSecondsDuring'>,
+  w: Pick<Workload, 'batches'>,
   batches: StrategyRun['batches'],
   printers: number,
-  endS: number,
 ): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating'> {
-  const windows = batches.map((b, k) => {
+  const windows: Array<{ fromS: number; toS: number }> = [];
+  let bytes = 0;
+  batches.forEach((b, k) => {
+    if (b.completeSeconds === null) return;
     const dueS = w.batches[k]!.atS;
-    return {
-      fromS: dueS,
-      toS: b.completeSeconds === null ? endS : dueS + (b.publishedAfterS ?? 0) + b.completeSeconds,
-    };
+    windows.push({ fromS: dueS, toS: dueS + (b.publishedAfterS ?? 0) + b.completeSeconds });
+    bytes += b.bytes;
   });
-  const receivedMb = (printers * sum(batches.map((b) => b.bytes))) / 1e6;
+  const receivedMb = (printers * bytes) / 1e6;
   return {
     edgeCpuSeconds: cpu.totalCpuSeconds,
-    edgeCpuMsPerMbReplicating: receivedMb > 0 ? (cpu.cpuSecondsDuring(windows) * 1000) / receivedMb : 0,
+    edgeCpuMsPerMbReplicating: receivedMb > 0 ? (cpu.cpuSecondsDuring(windows) * 1000) / receivedMb : null,
   };
 }

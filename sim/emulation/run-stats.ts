@@ -1,3 +1,5 @@
+import type { DetourStats } from '../../shared/protocol/photo-detour.ts';
+
 /** What an emulation run measured about itself; apart from run-emulation.ts so shaped-run.ts needs no import back. */
 export interface EmulationRunStats {
   maxUploadLagS: number;
@@ -9,8 +11,12 @@ export interface EmulationRunStats {
   /**
    * The edge nodes' CPU while batches replicated (each from its due time until every printer held
    * it), in ms per MB the printers received: the scenario's `cpuMsPerMb` (plus serving) as measured.
+   * Batches that never reached every printer are left out; null when none did (sync windows closed,
+   * or on-demand, which replicates nothing).
    */
-  edgeCpuMsPerMbReplicating: number;
+  edgeCpuMsPerMbReplicating: number | null;
   /** CPU seconds the coordinator used meanwhile (null: it ran in the emulation's own process). */
   cloudCpuSeconds: number | null;
+  /** The printers' detours over the run, added up (status-sampler.ts). */
+  photoDetours: DetourStats;
 }

@@ -4,6 +4,7 @@
  * completion), and at the end the bytes they moved.
  */
 import type { Clock } from '../../shared/ports/clock.ts';
+import type { DetourStats } from '../../shared/protocol/photo-detour.ts';
 import type { StrategyRun } from '../results-schema.ts';
 import { sum } from '../stats.ts';
 import type { EdgeProcess, EdgeStatus } from './emulated-venue.ts';
@@ -153,6 +154,20 @@ export class StatusSampler {
   /** Bytes the nodes received, as of their last answers. */
   bytes(key: 'bytesFromCloud' | 'bytesFromLan'): number {
     return sum(this.#lastStatuses.map((x) => x?.[key] ?? 0));
+  }
+
+  /**
+   * The printers' detours as of their last answers, added up (photo-detours.ts): asked and served
+   * count since each node started, `serving` is what was open at that answer.
+   */
+  detours(): DetourStats {
+    const total: DetourStats = { asked: 0, served: 0, declined: 0, serving: 0, rejectedMessages: 0 };
+    for (const st of this.#lastStatuses) {
+      const d = st?.photoDetours;
+      if (!d) continue;
+      for (const key of Object.keys(total) as Array<keyof DetourStats>) total[key] += d[key];
+    }
+    return total;
   }
 
   /** Names the nodes that missed polls, if any did. */
