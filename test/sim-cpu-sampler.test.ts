@@ -5,7 +5,10 @@
 import test from 'ava';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { CpuSampler } from '../sim/emulation/cpu-sampler.ts';
+import { replicationCpu } from '../sim/emulation/run-emulation.ts';
 import type { WallTimeline } from '../sim/emulation/wall-timeline.ts';
+import type { Workload } from '../sim/model/workload.ts';
+import type { StrategyRun } from '../sim/results-schema.ts';
 
 /** CPU this test burns between two samples, milliseconds (well above /proc's 10 ms ticks). */
 const BURN_MS = 300;
@@ -38,4 +41,25 @@ test('CPU burnt between two samples counts in a window around them and not in on
   // Nothing was burnt between the samples at 10 and 20 s beyond the test's own bookkeeping.
   t.true(cpu.cpuSecondsDuring([{ fromS: 10, toS: 20 }]) < during / 2);
   t.true(cpu.totalCpuSeconds >= during);
+});
+
+test('the CPU per MB received counts only batches that reached every printer; none did: no figure', (t) => {
+  const asked: Array<ReadonlyArray<{ fromS: number; toS: number }>> = [];
+  const cpu = {
+    totalCpuSeconds: 99,
+    cpuSecondsDuring: (windows: ReadonlyArray<{ fromS: number; toS: number }>) => {
+      asked.push(windows);
+      return 2 * windows.length;
+    },
+  };
+  const workload = { batches: [{ atS: 0 }, { atS: 60 }] } as Pick<Workload, 'batches'>;
+  const batch = (completeSeconds: number | null, bytes: number) =>
+    ({ completeSeconds, bytes, publishedAfterS: 5, boundSeconds: 1, batch: 0 }) as StrategyRun['batches'][number];
+  // Batch 1 never reached every printer: its window and its bytes are left out.
+  const some = replicationCpu(cpu, workload, [batch(3, 10e6), batch(null, 30e6)], 4);
+  t.deepEqual(asked.at(-1), [{ fromS: 0, toS: 8 }]);
+  t.is(some.edgeCpuSeconds, 99);
+  t.is(some.edgeCpuMsPerMbReplicating, (2 * 1000) / 40, '2 CPU s over 4 printers × 10 MB');
+  // None did (sync windows closed, on-demand): no figure, rather than CPU over bytes never received.
+  t.is(replicationCpu(cpu, workload, [batch(null, 10e6), batch(null, 30e6)], 4).edgeCpuMsPerMbReplicating, null);
 });

@@ -67,6 +67,12 @@ test('a closed run keeps the nodes from syncing for a day, and refuses a timelin
     nextSyncAt(schedule, null, now) > now + MAX_CLOSED_RUN_WALL_MS + 11 * HOUR_MS,
     'the window opens again a day later',
   );
+  // Just after midnight the window is "23:59"–"00:00", which crosses midnight: shut for a day too.
+  const early = Date.UTC(2026, 11, 8, 0, 2, 30);
+  const acrossMidnight = closedSchedule(new ManualClock(early));
+  t.deepEqual(acrossMidnight.windows, [{ start: '23:59', end: '00:00' }]);
+  t.false(isSyncAllowed(acrossMidnight, early));
+  t.true(nextSyncAt(acrossMidnight, null, early) > early + 23 * HOUR_MS);
   // The mesh's node settings for a closed scenario carry that schedule; for an open one, none.
   const mesh = EMULATED_STRATEGIES.get('mesh')!;
   const closed = await smokeWith({ syncWindows: [{ start: '06:00', end: '07:00' }] });

@@ -127,9 +127,12 @@ test.serial(
     // With the windows open every printer holds every photo (the smoke test above); here none does.
     for (const b of run.batches) t.is(b.completeSeconds, null, `batch ${b.batch} reached every printer`);
     // The bought photos only (the model: 0.60 of the unique bytes), each from the cloud about once.
+    // Two fans' printers fetching one photo within the same second may both take it from the
+    // cloud, so up to one extra photo of the ten (about 0.15) is allowed; with the windows open
+    // every photo would cross (1.0).
     t.true(model < 0.9, `model wanRatio ${model}`);
     t.true(
-      run.wanRatio > model * 0.85 && run.wanRatio < model * 1.15,
+      run.wanRatio > model * 0.85 && run.wanRatio < model + 0.2,
       `wanRatio ${run.wanRatio} against the model's ${model}`,
     );
     t.deepEqual(await readdir(work), []);

@@ -179,6 +179,12 @@ export function assertValidSchedule(s: SyncSchedule): void {
   if (problems.length > 0) throw invalid(`invalid sync schedule: ${problems.join('; ')}`);
 }
 
+/** The "HH:MM" of `ms` at UTC (a window for a schedule with `utcOffsetMinutes: 0`). */
+export function utcClockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
 export function isSyncAllowed(s: SyncSchedule, now: number): boolean {
   return allowedAtLocal(compile(s), now + offsetMs(s));
 }

@@ -33,7 +33,7 @@ export type TimelineAlignment = { periodMs: number; offsetMs: number } | { perio
 
 export interface EmulatedStrategy {
   name: StrategyName;
-  /** `clock` is the run's wall clock (a schedule on the real clock is placed by it). */
+  /** `clock` is the one the edge nodes read (the system clock in a run): a schedule is placed on it. */
   nodeSettings(scenario: Scenario, timeCompression: number, clock: Clock): EdgeNodeSettings;
   /** When the timeline may start on the wall clock (see `alignmentDelayMs`). */
   timelineAlignment?(scenario: Scenario, timeCompression: number): TimelineAlignment;

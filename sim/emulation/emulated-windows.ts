@@ -9,7 +9,13 @@
  * window that opens or closes during the timeline is refused before any run starts.
  */
 import { AppError } from '../../shared/errors.ts';
-import { isSyncAllowed, nextSyncAt, type SyncSchedule, windowEndsAt } from '../../shared/policy/schedule.ts';
+import {
+  isSyncAllowed,
+  nextSyncAt,
+  type SyncSchedule,
+  utcClockTime,
+  windowEndsAt,
+} from '../../shared/policy/schedule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { StrategyName } from '../results-schema.ts';
 import { meshSyncSchedule, type Scenario } from '../scenario.ts';
@@ -71,14 +77,9 @@ export function closedSchedule(clock: Clock): SyncSchedule {
   const now = clock.now();
   return {
     intervalMs: MINUTE_MS,
-    windows: [{ start: utcHhMm(now - 3 * MINUTE_MS), end: utcHhMm(now - 2 * MINUTE_MS) }],
+    windows: [{ start: utcClockTime(now - 3 * MINUTE_MS), end: utcClockTime(now - 2 * MINUTE_MS) }],
     utcOffsetMinutes: 0,
   };
-}
-
-function utcHhMm(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
 }
 
 function changes(scenario: Scenario, what: 'opens' | 'closes', afterMs: number): AppError {

@@ -146,7 +146,8 @@ async function emulateOnce(
   try {
     await venue.ready();
     const printers = totalPrinters(s);
-    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f, clock), opts));
+    // The nodes read the real clock, whatever clock drives the run: their schedule is placed on it.
+    const nodes = await venue.startPrinters(emulatedPrinters(printers, strategy.nodeSettings(s, f, systemClock), opts));
     // The printers' CPU over the run (replication, serving, status answers, the fans' prints), for
     // comparison with the scenario's CPU per MB; and the cloud's, which shares this host.
     const pids = nodes.flatMap((n) => (n.child.pid === undefined ? [] : [n.child.pid]));

@@ -9,6 +9,7 @@ import { DhtBootstrap } from '../../coordinator/feed/dht-bootstrap.ts';
 import { loadOrCreateIdentity } from '../../edge-node/identity.ts';
 import { AppError } from '../../shared/errors.ts';
 import { freeUdpPort } from '../../shared/net/free-udp-port.ts';
+import { utcClockTime } from '../../shared/policy/schedule.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { AdminClient, type EventRef, type PriceList, type VenueRef } from './admin-client.ts';
 import { CloseStack } from './close-stack.ts';
@@ -374,13 +375,9 @@ export class VenueKit extends ReadyResource {
  */
 export function neverSyncs(clock = systemClock) {
   const opens = clock.now() + 12 * HOUR_MS;
-  const hhmm = (ms: number) => {
-    const d = new Date(ms);
-    return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  };
   return {
     intervalMs: 60_000,
-    windows: [{ start: hhmm(opens), end: hhmm(opens + 60_000) }],
+    windows: [{ start: utcClockTime(opens), end: utcClockTime(opens + 60_000) }],
     utcOffsetMinutes: 0,
   };
 }
