@@ -1,9 +1,16 @@
-import test from 'ava';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
 import Corestore from 'corestore';
-import { HaveMap } from '../edge-node/mesh/have-map.ts';
-import { tempDir, waitFor } from './fixtures/feed-fixtures.ts';
+import { EventFeeds } from '../coordinator/feed/event-feeds.ts';
+import { EventReplica } from '../edge-node/mesh/event-replica.ts';
+import { HAVE_ARRIVALS_GAP_MS, HaveMap } from '../edge-node/mesh/have-map.ts';
+import { registerJsonExtension } from '../edge-node/mesh/json-extension.ts';
+import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
+import { ManualClock } from '../shared/ports/clock.ts';
+import { feedEventRecord, feedImage, pipeStores, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
-test('have-map: a peer learns which images the other holds; bad messages are ignored', async (t) => {
+/** A writer's catalog core and a reader of it, piped, each with a HaveMap. */
+async function pairedHaveMaps(t: ExecutionContext, clock?: ManualClock) {
   const dir = await tempDir(t, 'vpm-have-');
   const a = new Corestore(`${dir}/a`);
   const b = new Corestore(`${dir}/b`);
@@ -12,7 +19,7 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
   await writer.append(Buffer.from('x'));
   const reader = b.get({ key: writer.key });
   await reader.ready();
-  const haveA = new HaveMap(writer);
+  const haveA = new HaveMap(writer, clock ? { clock } : {});
   const haveB = new HaveMap(reader);
   const s1 = a.replicate(true);
   const s2 = b.replicate(false);
@@ -26,6 +33,11 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
     await b.close();
   });
   t.true(await waitFor(() => reader.peers.length === 1, 5_000));
+  return { writer, reader, haveA, haveB };
+}
+
+test('have-map: a peer learns which images the other holds; bad messages are ignored', async (t) => {
+  const { reader, haveA, haveB } = await pairedHaveMaps(t);
   haveA.announce([0, 1, 2, 7, 9, 8]);
   t.true(await waitFor(() => haveB.holders(8) === 1, 5_000), 'B learnt A holds image 8');
   t.deepEqual(
@@ -74,4 +86,87 @@ test('have-map: a peer learns which images the other holds; bad messages are ign
   t.is(haveA.holders(3), 0, 'a have-list replaces the previous one');
   t.is(haveA.rejectedMessages, 3);
   t.is(reader.peers.length, 1, 'still connected');
+});
+
+test('have-map: photos that became whole in the background go out at once, then at most one list per gap', async (t) => {
+  const clock = new ManualClock(50_000);
+  const { writer, reader, haveA, haveB } = await pairedHaveMaps(t, clock);
+  // A marker on the same core travels on the same channel, in order: once the reader has it, any
+  // have-list sent before it has arrived too.
+  let markers = 0;
+  const markerOut = registerJsonExtension(writer, 'test/marker', () => {});
+  registerJsonExtension(reader, 'test/marker', () => {
+    markers++;
+  });
+  const mark = async () => {
+    const seen = markers;
+    markerOut.broadcast({ mark: true });
+    t.true(await waitFor(() => markers === seen + 1, 5_000), 'the marker arrived');
+  };
+
+  haveA.announceArrival(5);
+  t.true(await waitFor(() => haveB.holders(5) === 1, 5_000), 'the first arrival is told at once');
+  clock.advance(HAVE_ARRIVALS_GAP_MS / 5);
+  haveA.announceArrival(6);
+  haveA.announceArrival(7);
+  haveA.announceArrival(5);
+  await mark();
+  t.deepEqual([haveB.holders(6), haveB.holders(7)], [0, 0], 'arrivals within the gap are held back');
+  t.is(clock.pendingTimers, 1, 'one list waits for the gap, however many arrivals');
+  clock.advance((HAVE_ARRIVALS_GAP_MS * 4) / 5);
+  t.true(await waitFor(() => haveB.holders(6) === 1 && haveB.holders(7) === 1, 5_000), 'told when the gap is over');
+  t.is(clock.pendingTimers, 0);
+
+  // A holdings scan that missed the newest arrivals (it passed them before their last block) adds
+  // what it found and takes nothing back.
+  haveA.announce([0, 1, 2]);
+  t.true(await waitFor(() => haveB.holders(1) === 1, 5_000));
+  t.deepEqual(
+    [0, 2, 3, 5, 6, 7, 8].map((s) => haveB.holders(s)),
+    [1, 1, 0, 1, 1, 1, 0],
+  );
+  // A fan's photo goes out at once, gap or not, and takes a held-back arrival with it.
+  clock.advance(HAVE_ARRIVALS_GAP_MS / 10);
+  haveA.announceArrival(8);
+  t.is(clock.pendingTimers, 1);
+  haveA.announceAlso(20);
+  t.true(await waitFor(() => haveB.holders(20) === 1, 5_000));
+  t.is(haveB.holders(8), 1);
+  t.is(clock.pendingTimers, 0, 'nothing left to send');
+
+  haveA.close();
+  haveA.announceArrival(30);
+  t.is(clock.pendingTimers, 0, 'a closed map schedules nothing');
+});
+
+test('an event replica tells its LAN peers of a photo that became whole in the background, with no holdings scan', async (t) => {
+  const feeds = new EventFeeds({ storageDir: join(await tempDir(t), 'corestore') });
+  await feeds.ready();
+  t.teardown(() => feeds.close());
+  const feed = await feeds.openEvent(feedEventRecord('ev-have', 'v1'));
+  await feed.appendBatch([feedImage('img-0', 2 * FEED_BLOCK_BYTES + 10, 1), feedImage('img-1', 100, 2)]);
+  const open = async (name: string) => {
+    const store = new Corestore(join(await tempDir(t), name));
+    const replica = new EventReplica(store, feed.descriptor(), { onBytes: () => {}, isCloud: () => false });
+    await replica.ready();
+    t.teardown(async () => {
+      await replica.close();
+      await store.close();
+    });
+    return { store, replica };
+  };
+  const a = await open('printer-a');
+  const b = await open('printer-b');
+  // A reaches the cloud and B; B only A.
+  pipeStores(t, feeds.corestore, a.store);
+  pipeStores(t, a.store, b.store);
+  t.true(await waitFor(async () => (await a.replica.entries()).length === 2, 10_000), 'A read the catalog');
+  t.true(await waitFor(() => a.replica.arrivals.pending === 2, 10_000), 'A watches both photos');
+  t.true(await waitFor(() => a.replica.catalog.core.peers.length === 2, 10_000), 'A shares the catalog with B');
+
+  const [first] = await a.replica.entries();
+  const { blockOffset, blockLength } = first!.blob;
+  await a.replica.blobsCore.download({ start: blockOffset, end: blockOffset + blockLength }).done();
+  t.true(await waitFor(() => b.replica.have.holders(first!.seq) === 1, 10_000), 'B learnt that A holds it');
+  t.is(b.replica.have.holders(first!.seq + 1), 0, 'and nothing A does not hold');
 });

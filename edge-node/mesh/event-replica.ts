@@ -125,12 +125,15 @@ export class EventReplica extends Resource {
     const catalogCore = store.get({ key: Buffer.from(descriptor.catalogKey, 'hex'), encryption });
     this.catalog = new Hyperbee(catalogCore, { keyEncoding: 'utf-8', valueEncoding: 'json' });
     this.blobs = new Hyperblobs(this.blobsCore, { blockSize: FEED_BLOCK_BYTES });
-    this.have = new HaveMap(catalogCore);
+    this.have = new HaveMap(catalogCore, { clock });
     this.#detours = hooks.detours?.attach(catalogCore, crypto.discoveryKey(this.#blobsKey).toString('hex')) ?? null;
     this.arrivals = new PhotoArrivals({
       clock,
       holds: (entry) => this.holds(entry),
-      ...(hooks.onArrival ? { onArrival: hooks.onArrival } : {}),
+      onArrival: (arrival) => {
+        this.have.announceArrival(arrival.seq);
+        hooks.onArrival?.(arrival);
+      },
     });
     this.#arrivalFailed = (err) => {
       if (!this.closing) hooks.onArrivalError?.(err);

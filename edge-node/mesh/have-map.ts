@@ -1,8 +1,15 @@
 import type Hypercore from 'hypercore';
+import { type Clock, systemClock, type Timer } from '../../shared/ports/clock.ts';
 import { type JsonExtension, registerJsonExtension } from './json-extension.ts';
 
 /** Bounds what a peer may tell us: a venue event holds tens of thousands of images, not millions. */
 export const MAX_HAVE_RANGES = 10_000;
+/**
+ * Photos that become whole here in the background are told to the peers at most this often: the
+ * catalog stays on the full mesh, so each have-list goes to every printer of the venue, and a
+ * photographer's burst lands a photo every second or two at every printer.
+ */
+export const HAVE_ARRIVALS_GAP_MS = 1_000;
 const EXTENSION = 'vpm/have/v1';
 
 interface HaveMessage {
@@ -18,14 +25,21 @@ interface HaveMessage {
  */
 export class HaveMap {
   readonly #core: Hypercore;
+  readonly #clock: Clock;
   readonly #peers = new Map<string, Array<[number, number]>>();
   readonly #extension: JsonExtension;
   #mine: HaveMessage = { held: [] };
   readonly #listeners = new Set<() => void>();
   #rejected = 0;
+  /** When this printer's have-list last went out (clock ms; -Infinity: never). */
+  #sentAt = Number.NEGATIVE_INFINITY;
+  /** Arrivals held back by HAVE_ARRIVALS_GAP_MS go out when this fires. */
+  #deferred: Timer | null = null;
+  #closed = false;
 
-  constructor(core: Hypercore) {
+  constructor(core: Hypercore, opts: { clock?: Clock } = {}) {
     this.#core = core;
+    this.#clock = opts.clock ?? systemClock;
     this.#extension = registerJsonExtension(core, EXTENSION, (message, peer) => {
       const key = peer.remotePublicKey?.toString('hex');
       const held = parse(message);
@@ -43,12 +57,17 @@ export class HaveMap {
     });
   }
 
-  /** Tells the peers which images this printer now holds whole (only if that changed). */
+  /**
+   * Tells the peers which images this printer holds whole, from a holdings scan (only if that adds
+   * any). What was announced stays announced: an image whole here stays whole while the replica is
+   * open (an ended event's blocks are cleared after it closes, ended-feeds.ts), and a scan may have
+   * passed an image just before its last block landed and its arrival was announced.
+   */
   announce(heldSeqs: readonly number[]): void {
-    const held = toRuns(heldSeqs);
+    const held = mergeRuns([...this.#mine.held, ...toRuns(heldSeqs)]);
     if (JSON.stringify(held) === JSON.stringify(this.#mine.held)) return;
     this.#mine = { held };
-    this.#extension.broadcast(this.#mine);
+    this.#broadcast();
   }
 
   /**
@@ -57,8 +76,36 @@ export class HaveMap {
    * next (photo-detours.ts).
    */
   announceAlso(seq: number): void {
-    if (seq < 0 || inRuns(this.#mine.held, seq)) return;
+    if (!this.#add(seq)) return;
+    this.#broadcast();
+  }
+
+  /**
+   * Image `seq` became whole here in the background (photo-arrivals.ts): told to the peers at once,
+   * or with the next arrivals once HAVE_ARRIVALS_GAP_MS has passed since the last have-list, rather
+   * than when the sync cycle's part for the event ends, which may be many photos later. A peer's fan
+   * and its planner count holders from these lists (image-fetcher.ts, missing-pieces.ts).
+   */
+  announceArrival(seq: number): void {
+    if (this.#closed || !this.#add(seq) || this.#deferred) return;
+    const wait = this.#sentAt + HAVE_ARRIVALS_GAP_MS - this.#clock.now();
+    if (wait <= 0) this.#broadcast();
+    else this.#deferred = this.#clock.setTimeout(() => this.#broadcast(), wait).unref();
+  }
+
+  /** Adds image `seq` to this printer's list; false if it was there already. */
+  #add(seq: number): boolean {
+    if (seq < 0 || inRuns(this.#mine.held, seq)) return false;
     this.#mine = { held: mergeRuns([...this.#mine.held, [seq, 1]]) };
+    return true;
+  }
+
+  #broadcast(): void {
+    this.#deferred?.cancel();
+    this.#deferred = null;
+    // A photo's last block may land while its replica closes.
+    if (this.#closed) return;
+    this.#sentAt = this.#clock.now();
     this.#extension.broadcast(this.#mine);
   }
 
@@ -95,6 +142,9 @@ export class HaveMap {
   }
 
   close(): void {
+    this.#closed = true;
+    this.#deferred?.cancel();
+    this.#deferred = null;
     this.#listeners.clear();
     this.#extension.destroy();
     void this.#core;
