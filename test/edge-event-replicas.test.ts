@@ -6,6 +6,7 @@ import type Hypercore from 'hypercore';
 import pino from 'pino';
 import type { CloudLane } from '../edge-node/mesh/cloud-lane.ts';
 import { EventReplicas, type EventReplicasOptions } from '../edge-node/mesh/event-replicas.ts';
+import { QueueBoard } from '../edge-node/routing/queue-board.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import type { RedeemJob } from '../shared/protocol/printer-api.ts';
 import { tempDir } from './fixtures/feed-fixtures.ts';
@@ -13,14 +14,14 @@ import { tempDir } from './fixtures/feed-fixtures.ts';
 const hex = () => randomBytes(32).toString('hex');
 const feed = (eventId: string) => ({ eventId, blobsKey: hex(), catalogKey: hex(), encryptionKey: hex() });
 
-/** EventReplicas over a real corestore; the catalog cores it attaches to the queue board, in order. */
+/** EventReplicas over a real corestore and queue board; the catalog cores it attaches to the board, in order. */
 async function replicasOf(t: ExecutionContext) {
   const dir = await tempDir(t, 'vpm-event-replicas-');
   const store = new Corestore(join(dir, 'store'));
   t.teardown(() => store.close());
   const catalogs: Hypercore[] = [];
-  /** Catalog cores still attached to the queue board. */
-  const attached = new Set<Hypercore>();
+  const board = new QueueBoard(new ManualClock(0));
+  t.teardown(() => board.close());
   const replicas = new EventReplicas({
     corestore: store,
     // No lane, overlay or detours: the replica then attaches the seeder to its main store, and every
@@ -31,8 +32,7 @@ async function replicasOf(t: ExecutionContext) {
     queues: {
       attach: (core: Hypercore) => {
         catalogs.push(core);
-        attached.add(core);
-        return () => attached.delete(core);
+        return board.attach(core);
       },
     },
     metrics: {
@@ -45,11 +45,11 @@ async function replicasOf(t: ExecutionContext) {
     endedFile: join(dir, 'ended.json'),
     replicator: () => null,
   });
-  return { replicas, catalogs, attached };
+  return { replicas, catalogs, board };
 }
 
 test('an event opened by the profile and a redemption at once is one replica, not two', async (t) => {
-  const { replicas, catalogs, attached } = await replicasOf(t);
+  const { replicas, catalogs, board } = await replicasOf(t);
   t.teardown(() => replicas.close());
   const ev = feed('ev-1');
   const [byProfile, byFan, again] = await Promise.all([
@@ -62,19 +62,19 @@ test('an event opened by the profile and a redemption at once is one replica, no
   t.is(replicas.size, 1);
   t.is(catalogs.length, 1, 'a second replica would have opened the catalog again, and been left open');
   t.is(await replicas.open(ev), byProfile, 'and once open, it is the one');
-  t.is(attached.size, 1, 'its catalog carries queues');
+  t.is(board.attachedCores, 1, 'its catalog carries queues');
   await replicas.close();
-  t.is(attached.size, 0, 'a closed catalog carries queues no more');
+  t.is(board.attachedCores, 0, 'a closed catalog carries queues no more');
 });
 
 test('closing while an event opens closes that replica too, and its opener is told the printer is shutting down', async (t) => {
-  const { replicas, catalogs, attached } = await replicasOf(t);
+  const { replicas, catalogs, board } = await replicasOf(t);
   const refused = t.throwsAsync(replicas.open(feed('ev-2')), { message: /shutting down/ });
   await replicas.close();
   await refused;
   t.is(catalogs.length, 1);
   t.true(catalogs[0]!.closed, 'the replica opened during the close was left open');
-  t.is(attached.size, 0, 'and its catalog still carried queues');
+  t.is(board.attachedCores, 0, 'and its catalog still carried queues');
   t.is(replicas.size, 0);
   await t.throwsAsync(replicas.open(feed('ev-3')), { message: /shutting down/ }, 'nothing opens after the close');
   await t.throwsAsync(replicas.forRedemption('ev-2'), { message: /shutting down/ }, 'nor for a fan');

@@ -67,3 +67,25 @@ test('queue board: a station tells its peer its queue over the catalog core; for
   t.deepEqual(boardB.peers(), []);
   detachB();
 });
+
+test('queue board: a core lets go of the board when it closes, and a detach is idempotent', async (t) => {
+  const dir = await tempDir(t, 'vpm-queue-');
+  const store = new Corestore(`${dir}/a`);
+  t.teardown(() => store.close());
+  const board = new QueueBoard(new ManualClock(0));
+  t.teardown(() => board.close());
+  const first = store.get({ name: 'catalog-1' });
+  const second = store.get({ name: 'catalog-2' });
+  await Promise.all([first.ready(), second.ready()]);
+  board.attach(first);
+  const detachSecond = board.attach(second);
+  t.is(board.attachedCores, 2);
+  await first.close();
+  t.is(board.attachedCores, 1, 'the closed core carries queues no more');
+  t.is(first.listenerCount('peer-add'), 0, 'nor does the board listen for its peers');
+  detachSecond();
+  detachSecond();
+  t.is(board.attachedCores, 0);
+  t.is(second.listenerCount('close'), 0, 'a detached core is not watched for its close');
+  board.publish(queue('a'.repeat(64)));
+});

@@ -43,8 +43,6 @@ export class EventReplicas {
    * at once, and the second must get the first's replica, not a second one left open beside it.
    */
   readonly #opening = new Map<string, Promise<EventReplica>>();
-  /** Each open replica's detach from the queue board: a closed catalog must not carry queues on. */
-  readonly #queueDetaches = new Map<string, () => void>();
   #closing = false;
   /** Feeds of events whose printing is over: closed and cleared once (issue #15). */
   readonly #ended: EndedFeeds;
@@ -124,19 +122,18 @@ export class EventReplicas {
         raceDuplicates: () => this.#o.gate.onDemandActive > 0,
       },
     );
-    const detachQueues = this.#o.queues.attach(replica.catalog.core);
+    // The board lets go of the catalog when it closes, with the replica.
+    this.#o.queues.attach(replica.catalog.core);
     try {
       await replica.ready();
       // The runtime began closing while this one opened: its opener gets `shutting_down`, not a
       // replica about to close under it.
       if (this.#closing) throw shuttingDown();
     } catch (err) {
-      detachQueues();
       await replica.close().catch(() => {});
       throw err;
     }
     this.#replicas.set(feed.eventId, replica);
-    this.#queueDetaches.set(feed.eventId, detachQueues);
     // Live replication: the feed grew (the cloud or a peer announced new blocks) → sync now.
     replica.onGrowth(() => replicator()?.wake('grew'));
     // A peer has new photos: what this printer could not get from anyone may be there now.
@@ -148,8 +145,6 @@ export class EventReplicas {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.allSettled(this.#opening.values());
-    for (const detach of this.#queueDetaches.values()) detach();
-    this.#queueDetaches.clear();
     await Promise.allSettled([...this.#replicas.values()].map((r) => r.close()));
     this.#replicas.clear();
   }
@@ -162,8 +157,6 @@ export class EventReplicas {
       await this.#opening.get(eventId)?.catch(() => {});
       const replica = this.#replicas.get(eventId);
       this.#replicas.delete(eventId);
-      this.#queueDetaches.get(eventId)?.();
-      this.#queueDetaches.delete(eventId);
       await replica?.close();
     });
   }

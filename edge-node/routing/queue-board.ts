@@ -30,7 +30,10 @@ export class QueueBoard {
     this.#clock = clock;
   }
 
-  /** Talks queues on this core's replication streams too; returns the detach. */
+  /**
+   * Talks queues on this core's replication streams too, until the core closes (an event's replica
+   * closed, its event ended) or the returned detach is called.
+   */
   attach(core: Hypercore): () => void {
     if (this.#closed) return () => {};
     const extension = registerJsonExtension(core, QUEUE_EXTENSION, (message, peer) => this.#receive(message, peer));
@@ -38,11 +41,19 @@ export class QueueBoard {
     const onPeer = (peer: unknown) => {
       if (this.#mine) extension.send(this.#mine, peer);
     };
-    core.on('peer-add', onPeer);
-    return () => {
+    const detach = () => {
       core.off('peer-add', onPeer);
+      core.off('close', detach);
       if (this.#extensions.delete(extension)) extension.destroy();
     };
+    core.on('peer-add', onPeer);
+    core.on('close', detach);
+    return detach;
+  }
+
+  /** Cores the queues travel on: one per event whose catalog is open here. */
+  get attachedCores(): number {
+    return this.#extensions.size;
   }
 
   /** Tells the peers this station's queue, if it changed or the heartbeat is due. */
