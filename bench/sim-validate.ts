@@ -19,8 +19,9 @@ import { meanBatchCompleteSeconds } from '../sim/stats.ts';
  * the emulation's coordinator did (the photographer's uploads take seconds there), so that batch
  * completion counts from the same moments in both; the scenario's own timing is reported beside it.
  * A third model run charges its printers the CPU per MB the emulation's printers measured in the
- * same run instead of the scenario's stated figure (`calibrated*` fields): the host's CPU moves between days
- * and the stated figure cannot follow it, so the calibrated row tells a wrong model from a slow day.
+ * same run instead of the scenario's stated figure, and gives them the cores the host left them
+ * (`calibrated*` fields): the host's CPU moves between days and the stated figure cannot follow it,
+ * so the calibrated row tells a wrong model from a slow day.
  * One JSON line per run, then a last line with the verdict; exit code 1 when a figure differs by
  * more than the tolerance.
  *
@@ -101,6 +102,8 @@ const BATCH_TOLERANCE = 0.25;
 interface Calibrated {
   run: StrategyRun;
   factor: number | null;
+  /** Cores per printer the calibrated model gave (what the host left them), null: the scenario's. */
+  coresPerPrinter: number | null;
 }
 
 function compare(
@@ -133,9 +136,11 @@ function compare(
     modelAtOnceBatchCompleteMeanS: atOnceMean === null ? null : round(atOnceMean, 1),
     emulationSlowestBatchBoundRatio: round(slowestBoundRatio(emulated), 2),
     modelSlowestBatchBoundRatio: round(slowestBoundRatio(model), 2),
-    // The same model with the printers' CPU per MB this run measured instead of the scenario's
-    // (sim/model/cpu-calibration.ts): batch figures against the host as it was today.
+    // The same model with the printers' CPU per MB this run measured instead of the scenario's, and
+    // the cores the host left them (sim/model/cpu-calibration.ts): batch figures against the host as
+    // it was today.
     calibrationFactor: calibrated?.factor == null ? null : round(calibrated.factor, 2),
+    calibrationCoresPerPrinter: calibrated?.coresPerPrinter == null ? null : round(calibrated.coresPerPrinter, 3),
     calibratedBatchCompleteMeanS: calibratedMean == null ? null : round(calibratedMean, 1),
     calibratedBatchCompleteMeanDiff:
       calibratedMean == null || emulationMean === null ? null : round(rel(emulationMean, calibratedMean), 3),
@@ -208,10 +213,12 @@ for (const strategy of STRATEGIES) {
     const measuredMsPerMb = measured?.edgeCpuMsPerMbReplicating ?? 0;
     let calibrated: Calibrated | null = null;
     if (measured && measuredMsPerMb > 0) {
-      const c = calibrateScenarioCpu(scenario, measuredMsPerMb);
+      const cores = measured.printerCoresAvailable;
+      const c = calibrateScenarioCpu(scenario, measuredMsPerMb, cores);
       // The workload does not depend on the printers' CPU: the same photos at the same moments.
       calibrated = {
         factor: c.factor,
+        coresPerPrinter: cores,
         run: runModel(c.scenario, strategy, seed, { workload: withPublicationTimes(workload, measured.publishedAtS) }),
       };
     }

@@ -82,3 +82,36 @@ test('printer models: none stating CPU get the measured cost as receive cost; a 
     t.is(e?.code, 'invalid_scenario');
   }
 });
+
+test('calibrated cores: every model scaled by one factor to the cores the printers had; later batches with fewer', (t) => {
+  const scenario = builtIn('validation-8-short');
+  const model = scenario.venue.printerModels['dnp-ds620']!;
+  const charged = modelCpuMsPerMb(model);
+  const stated = calibrateScenarioCpu(scenario, charged);
+  t.is(stated.coresFactor, null, "not asked: the scenario's cores");
+  t.is(stated.scenario.venue.printerModels['dnp-ds620']!.cores, model.cores);
+  const fewer = calibrateScenarioCpu(scenario, charged, 0.8 * model.cores!);
+  t.true(near(fewer.coresFactor!, 0.8), `${fewer.coresFactor}`);
+  const after = fewer.scenario.venue.printerModels['dnp-ds620']!;
+  t.true(near(after.cores!, 0.8 * model.cores!));
+  t.true(near(cpuReceiveBytesPerSec(after), 0.8 * cpuReceiveBytesPerSec(model)), 'the receive cap follows');
+  t.is(after.cpuMsPerMb, model.cpuMsPerMb, 'the CPU per MB is its own calibration');
+  const base = runModel(stated.scenario, 'mesh', 7);
+  const slower = runModel(fewer.scenario, 'mesh', 7);
+  t.true(meanBatchCompleteSeconds(slower.batches)! > meanBatchCompleteSeconds(base.batches)!);
+  t.true(slower.batches.every((b, i) => b.boundSeconds >= base.batches[i]!.boundSeconds));
+  // Two models: one factor from the venue's mean (a model stating no cores has one).
+  const mixed = variant('club', (raw) => {
+    raw.venue.printerModels['dnp-ds620'] = { printSeconds: 12, cpuMsPerMb: 30, cores: 0.5 };
+    raw.venue.printerModels['citizen-cx02'] = { printSeconds: 15, cpuMsPerMb: 60 };
+    raw.venue.printers.push({ count: 5, model: 'citizen-cx02' });
+  });
+  const halved = calibrateScenarioCpu(mixed, 45, 0.375);
+  t.true(near(halved.coresFactor!, 0.5), `${halved.coresFactor}`);
+  t.true(near(halved.scenario.venue.printerModels['dnp-ds620']!.cores!, 0.25));
+  t.true(near(halved.scenario.venue.printerModels['citizen-cx02']!.cores!, 0.5));
+  for (const cores of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    const refused = t.throws(() => calibrateScenarioCpu(scenario, charged, cores), { instanceOf: AppError });
+    t.is(refused?.code, 'invalid_scenario');
+  }
+});

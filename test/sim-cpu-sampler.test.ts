@@ -2,6 +2,7 @@
  * The emulation's reading of the printers' CPU (sim/emulation/cpu-sampler.ts): CPU used inside
  * the windows asked about is counted, CPU outside them is not.
  */
+import { cpus as hostCpus } from 'node:os';
 import test from 'ava';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { CpuSampler } from '../sim/emulation/cpu-sampler.ts';
@@ -9,6 +10,7 @@ import { replicationCpu } from '../sim/emulation/run-emulation.ts';
 import type { WallTimeline } from '../sim/emulation/wall-timeline.ts';
 import type { Workload } from '../sim/model/workload.ts';
 import type { StrategyRun } from '../sim/results-schema.ts';
+import { parseProcStat } from '../tools/venue-kit/process-cpu.ts';
 
 /** CPU this test burns between two samples, milliseconds (well above /proc's 10 ms ticks). */
 const BURN_MS = 300;
@@ -41,16 +43,35 @@ test('CPU burnt between two samples counts in a window around them and not in on
   // Nothing was burnt between the samples at 10 and 20 s beyond the test's own bookkeeping.
   t.true(cpu.cpuSecondsDuring([{ fromS: 10, toS: 20 }]) < during / 2);
   t.true(cpu.totalCpuSeconds >= during);
+  // The host was read with it: as many CPUs as Node sees, and what others used is within them.
+  const host = cpu.hostCoresDuring([{ fromS: 0, toS: 10 }]);
+  t.is(host?.cpus, hostCpus().length);
+  t.true(host!.otherCores >= 0 && host!.otherCores <= host!.cpus, JSON.stringify(host));
+  t.is(cpu.hostCoresDuring([]), null);
+});
+
+test('/proc/stat: busy is everything but idle and I/O wait, softirq included; CPUs are the cpuN lines', (t) => {
+  const text = [
+    'cpu  100 20 30 400 50 6 7 8 0 0',
+    'cpu0 50 10 15 200 25 3 3 4 0 0',
+    'cpu1 50 10 15 200 25 3 4 4 0 0',
+    'intr 12345',
+    'ctxt 678',
+  ].join('\n');
+  t.deepEqual(parseProcStat(text), { busy: 100 + 20 + 30 + 6 + 7 + 8, total: 621, cpus: 2 });
+  t.throws(() => parseProcStat('intr 1\n'), { instanceOf: TypeError });
 });
 
 test('the CPU per MB received counts only batches that reached every printer; none did: no figure', (t) => {
   const asked: Array<ReadonlyArray<{ fromS: number; toS: number }>> = [];
+  let host: { cpus: number; otherCores: number } | null = { cpus: 2, otherCores: 0.4 };
   const cpu = {
     totalCpuSeconds: 99,
     cpuSecondsDuring: (windows: ReadonlyArray<{ fromS: number; toS: number }>) => {
       asked.push(windows);
       return 2 * windows.length;
     },
+    hostCoresDuring: () => host,
   };
   const workload = { batches: [{ atS: 0 }, { atS: 60 }] } as Pick<Workload, 'batches'>;
   const batch = (completeSeconds: number | null, bytes: number) =>
@@ -60,6 +81,11 @@ test('the CPU per MB received counts only batches that reached every printer; no
   t.deepEqual(asked.at(-1), [{ fromS: 0, toS: 8 }]);
   t.is(some.edgeCpuSeconds, 99);
   t.is(some.edgeCpuMsPerMbReplicating, (2 * 1000) / 40, '2 CPU s over 4 printers × 10 MB');
+  t.is(some.printerCoresAvailable, (2 - 0.4) / 4, 'what the others left of the two CPUs, shared by four printers');
+  host = null;
+  t.is(replicationCpu(cpu, workload, [batch(3, 10e6)], 4).printerCoresAvailable, null, 'no host readings: no figure');
   // None did (sync windows closed, on-demand): no figure, rather than CPU over bytes never received.
-  t.is(replicationCpu(cpu, workload, [batch(null, 10e6), batch(null, 30e6)], 4).edgeCpuMsPerMbReplicating, null);
+  const none = replicationCpu(cpu, workload, [batch(null, 10e6), batch(null, 30e6)], 4);
+  t.is(none.edgeCpuMsPerMbReplicating, null);
+  t.is(none.printerCoresAvailable, null);
 });

@@ -1,18 +1,36 @@
 /**
  * The edge nodes' CPU over an emulation run, read from /proc every second of wall time, so that the
  * CPU they spent while batches replicated can be told from what they spend idle (status answers,
- * DHT upkeep): the printers' CPU per replicated MB, as the scenario's printer model states it.
+ * DHT upkeep): the printers' CPU per replicated MB, as the scenario's printer model states it. The
+ * host's CPU is read with it: on one shared host the printers had only the cores the coordinator,
+ * the run's driver and the kernel left them.
  */
 import type { Clock } from '../../shared/ports/clock.ts';
-import { cpuSecondsOf } from '../../tools/venue-kit/process-cpu.ts';
+import { cpuSecondsOf, type HostCpuTicks, hostCpuTicks, USER_HZ } from '../../tools/venue-kit/process-cpu.ts';
 import type { WallTimeline } from './wall-timeline.ts';
 
 /** How often the printers' CPU is read, wall milliseconds. */
 const CPU_SAMPLE_INTERVAL_MS = 1_000;
 
+type Window = { fromS: number; toS: number };
+
+interface Sample {
+  /** Simulated seconds. */
+  atS: number;
+  /** The printers' CPU seconds, together. */
+  cpuS: number;
+  host: HostCpuTicks;
+}
+
+/** What the host's CPUs did over some windows, in cores (CPU seconds per wall second). */
+export interface HostCoresUsed {
+  cpus: number;
+  /** Used by everything but the printers: the coordinator, the run's driver, the kernel's softirq. */
+  otherCores: number;
+}
+
 export class CpuSampler {
-  /** Simulated seconds and the printers' CPU seconds then, together (from the first sample). */
-  readonly #samples: Array<{ atS: number; cpuS: number }> = [];
+  readonly #samples: Sample[] = [];
   readonly #pids: readonly number[];
   readonly #timeline: WallTimeline;
   readonly #clock: Clock;
@@ -40,10 +58,27 @@ export class CpuSampler {
   }
 
   /** CPU seconds used between the samples around [fromS, toS] (simulated seconds), every window summed. */
-  cpuSecondsDuring(windows: ReadonlyArray<{ fromS: number; toS: number }>): number {
+  cpuSecondsDuring(windows: readonly Window[]): number {
+    if (this.#samples.length === 0) return 0;
     let total = 0;
-    for (const w of windows) total += this.#at(w.toS, 'after') - this.#at(w.fromS, 'before');
+    for (const w of windows) total += this.#at(w.toS, 'after').cpuS - this.#at(w.fromS, 'before').cpuS;
     return total;
+  }
+
+  /** The host's CPUs over the windows (between the samples around each), or null without two samples. */
+  hostCoresDuring(windows: readonly Window[]): HostCoresUsed | null {
+    if (this.#samples.length < 2 || windows.length === 0) return null;
+    let wallS = 0;
+    let otherS = 0;
+    let cpus = 0;
+    for (const w of windows) {
+      const from = this.#at(w.fromS, 'before');
+      const to = this.#at(w.toS, 'after');
+      cpus = to.host.cpus;
+      wallS += (to.host.total - from.host.total) / USER_HZ / cpus;
+      otherS += (to.host.busy - from.host.busy) / USER_HZ - (to.cpuS - from.cpuS);
+    }
+    return wallS > 0 ? { cpus, otherCores: Math.max(0, otherS / wallS) } : null;
   }
 
   /** CPU seconds over the whole sampled run. */
@@ -52,24 +87,23 @@ export class CpuSampler {
     return s.length < 2 ? 0 : s[s.length - 1]!.cpuS - s[0]!.cpuS;
   }
 
-  /** The CPU reading of the last sample at or before t (`before`), or the first at or after it (`after`). */
-  #at(t: number, side: 'before' | 'after'): number {
+  /** The last sample at or before t (`before`), or the first at or after it (`after`); needs one. */
+  #at(t: number, side: 'before' | 'after'): Sample {
     const s = this.#samples;
-    if (s.length === 0) return 0;
     if (side === 'before') {
-      let v = s[0]!.cpuS;
-      for (const x of s) if (x.atS <= t) v = x.cpuS;
+      let v = s[0]!;
+      for (const x of s) if (x.atS <= t) v = x;
       return v;
     }
-    for (const x of s) if (x.atS >= t) return x.cpuS;
-    return s[s.length - 1]!.cpuS;
+    for (const x of s) if (x.atS >= t) return x;
+    return s[s.length - 1]!;
   }
 
   async #sample(): Promise<void> {
     // A node that has exited has no /proc entry: the run fails on it elsewhere (run-emulation.ts).
     const atS = this.#timeline.simNow();
     const cpuS = await cpuSecondsOf(this.#pids).catch(() => null);
-    if (cpuS !== null) this.#samples.push({ atS, cpuS });
+    if (cpuS !== null) this.#samples.push({ atS, cpuS, host: await hostCpuTicks() });
   }
 
   async #run(): Promise<void> {

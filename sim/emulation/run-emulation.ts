@@ -277,15 +277,16 @@ const seconds = (s: number | null): string => (s === null ? 'none complete' : `$
  * The printers' CPU: over the whole run, and while batches replicated (from each batch's due time
  * until every printer held it), per MB the printers received then (each printer receives each
  * photo of such a batch once, from the cloud or a peer), which is what a scenario's `cpuMsPerMb`
- * states. Only batches that reached every printer count: the printers did not receive the others
- * whole. None did (sync windows closed, on-demand): null.
+ * states, and the cores the host left each printer meanwhile. Only batches that reached every
+ * printer count: the printers did not receive the others whole. None did (sync windows closed,
+ * on-demand): null.
  */
 export function replicationCpu(
-  cpu: Pick<CpuSampler, 'totalCpuSeconds' | 'cpuSecondsDuring'>,
+  cpu: Pick<CpuSampler, 'totalCpuSeconds' | 'cpuSecondsDuring' | 'hostCoresDuring'>,
   w: Pick<Workload, 'batches'>,
   batches: StrategyRun['batches'],
   printers: number,
-): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating'> {
+): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating' | 'printerCoresAvailable'> {
   const windows: Array<{ fromS: number; toS: number }> = [];
   let bytes = 0;
   batches.forEach((b, k) => {
@@ -295,8 +296,10 @@ export function replicationCpu(
     bytes += b.bytes;
   });
   const receivedMb = (printers * bytes) / 1e6;
+  const host = receivedMb > 0 ? cpu.hostCoresDuring(windows) : null;
   return {
     edgeCpuSeconds: cpu.totalCpuSeconds,
     edgeCpuMsPerMbReplicating: receivedMb > 0 ? (cpu.cpuSecondsDuring(windows) * 1000) / receivedMb : null,
+    printerCoresAvailable: host && Math.max(0, host.cpus - host.otherCores) / printers,
   };
 }

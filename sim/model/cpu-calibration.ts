@@ -10,6 +10,12 @@
  *
  * Only the replication figures move (`cpuMsPerMb`, `cpuMsPerMbServed`), both by one factor, so the
  * scenario's split between receiving and serving holds. Print time and render cost are untouched.
+ *
+ * The cores too, when the run says how many its printers had: emulation runs the coordinator, its own
+ * driver and every printer on one host, so the printers share what the others leave, and near
+ * saturation a tenth of a core per printer moves batch completion by half (BENCHMARKS.md, 24th
+ * session). Every model's `cores` is scaled by one factor, so that the venue's printers have that
+ * many on average (a model stating none has the model's default, one).
  */
 import { AppError } from '../../shared/errors.ts';
 import type { Scenario } from '../scenario.ts';
@@ -20,6 +26,8 @@ export interface CpuCalibration {
   scenario: Scenario;
   /** Measured ÷ what the model charged (1 = the scenario was right about today's host); null when it states none. */
   factor: number | null;
+  /** The cores the printers had ÷ what the scenario gives them on average; null when not asked to. */
+  coresFactor: number | null;
 }
 
 function invalid(message: string): AppError {
@@ -33,9 +41,16 @@ function invalid(message: string): AppError {
  * state no CPU cost (never CPU-bound in the model) gets it all as receive cost; one where some
  * models state it and others do not cannot be calibrated from one figure and is refused.
  */
-export function calibrateScenarioCpu(scenario: Scenario, measuredMsPerMb: number): CpuCalibration {
+export function calibrateScenarioCpu(
+  scenario: Scenario,
+  measuredMsPerMb: number,
+  coresPerPrinter: number | null = null,
+): CpuCalibration {
   if (!(Number.isFinite(measuredMsPerMb) && measuredMsPerMb > 0)) {
     throw invalid(`measured CPU per MB must be a positive number of ms, got ${measuredMsPerMb}`);
+  }
+  if (coresPerPrinter !== null && !(Number.isFinite(coresPerPrinter) && coresPerPrinter > 0)) {
+    throw invalid(`the cores each printer had must be a positive number, got ${coresPerPrinter}`);
   }
   const models = scenario.venue.printerModels;
   const groups = scenario.venue.printers.map((g) => ({ count: g.count, model: models[g.model]! }));
@@ -47,12 +62,16 @@ export function calibrateScenarioCpu(scenario: Scenario, measuredMsPerMb: number
   const printers = groups.reduce((n, g) => n + g.count, 0);
   const charged = groups.reduce((ms, g) => ms + cpuMsPerMbReceived(g.model) * g.count, 0) / printers;
   const factor = stating.length > 0 && charged > 0 ? measuredMsPerMb / charged : null;
+  const statedCores = groups.reduce((n, g) => n + (g.model.cores ?? 1) * g.count, 0) / printers;
+  const coresFactor = coresPerPrinter === null ? null : coresPerPrinter / statedCores;
   const printerModels: Record<string, PrinterModel> = {};
   for (const [name, model] of Object.entries(models)) {
-    printerModels[name] =
+    const cpu =
       factor !== null && model.cpuMsPerMb !== undefined
-        ? { ...model, cpuMsPerMb: model.cpuMsPerMb * factor, cpuMsPerMbServed: (model.cpuMsPerMbServed ?? 0) * factor }
-        : { ...model, cpuMsPerMb: measuredMsPerMb, cpuMsPerMbServed: 0 };
+        ? { cpuMsPerMb: model.cpuMsPerMb * factor, cpuMsPerMbServed: (model.cpuMsPerMbServed ?? 0) * factor }
+        : { cpuMsPerMb: measuredMsPerMb, cpuMsPerMbServed: 0 };
+    const cores = coresFactor === null ? {} : { cores: (model.cores ?? 1) * coresFactor };
+    printerModels[name] = { ...model, ...cpu, ...cores };
   }
-  return { scenario: { ...scenario, venue: { ...scenario.venue, printerModels } }, factor };
+  return { scenario: { ...scenario, venue: { ...scenario.venue, printerModels } }, factor, coresFactor };
 }

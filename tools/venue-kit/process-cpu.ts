@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
  */
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
-const USER_HZ = 100;
+export const USER_HZ = 100;
 
 /** CPU seconds a process has used so far in user space and in the kernel (system: its syscalls). */
 export async function processCpuTimes(pid: number): Promise<{ user: number; system: number }> {
@@ -27,6 +27,33 @@ export async function cpuSecondsOf(pids: readonly number[]): Promise<number> {
   let sum = 0;
   for (const pid of pids) sum += await processCpuSeconds(pid);
   return sum;
+}
+
+/** The host's CPU time so far, in USER_HZ ticks summed over its CPUs, and how many CPUs it has. */
+export interface HostCpuTicks {
+  /** Ticks spent on anything but idling or waiting for I/O (user, nice, system, irq, softirq, steal). */
+  busy: number;
+  /** Every tick of every CPU. */
+  total: number;
+  cpus: number;
+}
+
+/**
+ * Reads /proc/stat's first line (`cpu  user nice system idle iowait irq softirq steal …`) and counts
+ * the `cpuN` lines. Softirq counts as busy: the kernel's packet handling for every process runs
+ * there, and none of it shows in a process's own utime and stime.
+ */
+export function parseProcStat(text: string): HostCpuTicks {
+  const lines = text.split('\n');
+  const fields = (lines[0] ?? '').trim().split(/\s+/);
+  if (fields[0] !== 'cpu' || fields.length < 8) throw new TypeError('/proc/stat does not start with the cpu line');
+  const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = fields.slice(1, 9).map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal;
+  return { busy, total: busy + idle! + iowait!, cpus: lines.filter((l) => /^cpu\d+ /.test(l)).length };
+}
+
+export async function hostCpuTicks(): Promise<HostCpuTicks> {
+  return parseProcStat(await readFile('/proc/stat', 'utf8'));
 }
 
 /** The p-th percentile (nearest rank) of the values. */
