@@ -386,6 +386,7 @@ export const ERRORS = {
   strategy_not_emulated: { status: 400, message: 'This strategy cannot run in emulation.' },
   emulation_failed: { status: 500, message: 'The emulation run ended without results.' },
   emulation_edge_failed: { status: 500, message: 'An edge node of the emulation stopped.' },
+  host_cpu_unreadable: { status: 500, message: "The host's CPU times (/proc/stat) could not be read." },
   sim_empty_sample: { status: 400, message: 'A mean needs at least one value; run at least one seed.' },
   sim_non_finite_value: { status: 400, message: 'Cannot summarise NaN or infinite values; check the run output.' },
   sim_bad_degrees_of_freedom: { status: 400, message: 'Degrees of freedom must be a positive integer.' },

@@ -134,6 +134,20 @@ test('have-map: photos that became whole in the background go out at once, then 
   t.is(haveB.holders(8), 1);
   t.is(clock.pendingTimers, 0, 'nothing left to send');
 
+  // A fan's photo whose arrival was just held back for the gap goes out at once all the same.
+  clock.advance(HAVE_ARRIVALS_GAP_MS / 10);
+  haveA.announceArrival(21);
+  t.is(clock.pendingTimers, 1);
+  haveA.announceAlso(21);
+  t.true(await waitFor(() => haveB.holders(21) === 1, 5_000), "the fan's photo is told at once");
+  t.is(clock.pendingTimers, 0);
+  // A wall clock set back an hour holds arrivals for the gap, not for the hour.
+  clock.set(clock.now() - 3_600_000);
+  haveA.announceArrival(22);
+  haveA.announceArrival(23);
+  clock.advance(HAVE_ARRIVALS_GAP_MS);
+  t.true(await waitFor(() => haveB.holders(23) === 1, 5_000), 'told after the gap');
+
   haveA.close();
   haveA.announceArrival(30);
   t.is(clock.pendingTimers, 0, 'a closed map schedules nothing');

@@ -88,4 +88,12 @@ test('queue board: a core lets go of the board when it closes, and a detach is i
   t.is(board.attachedCores, 0);
   t.is(second.listenerCount('close'), 0, 'a detached core is not watched for its close');
   board.publish(queue('a'.repeat(64)));
+  // A board that closes lets go of the cores still open.
+  const third = store.get({ name: 'catalog-3' });
+  await third.ready();
+  board.attach(third);
+  board.close();
+  t.is(board.attachedCores, 0);
+  t.deepEqual([third.listenerCount('peer-add'), third.listenerCount('close')], [0, 0]);
+  await third.close();
 });

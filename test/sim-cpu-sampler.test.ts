@@ -4,13 +4,14 @@
  */
 import { cpus as hostCpus } from 'node:os';
 import test from 'ava';
+import { AppError } from '../shared/errors.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { CpuSampler } from '../sim/emulation/cpu-sampler.ts';
 import { replicationCpu } from '../sim/emulation/run-emulation.ts';
 import type { WallTimeline } from '../sim/emulation/wall-timeline.ts';
 import type { Workload } from '../sim/model/workload.ts';
 import type { StrategyRun } from '../sim/results-schema.ts';
-import { parseProcStat } from '../tools/venue-kit/process-cpu.ts';
+import { type HostCpuTicks, parseProcStat } from '../tools/venue-kit/process-cpu.ts';
 
 /** CPU this test burns between two samples, milliseconds (well above /proc's 10 ms ticks). */
 const BURN_MS = 300;
@@ -59,7 +60,10 @@ test('/proc/stat: busy is everything but idle and I/O wait, softirq included; CP
     'ctxt 678',
   ].join('\n');
   t.deepEqual(parseProcStat(text), { busy: 100 + 20 + 30 + 6 + 7 + 8, total: 621, cpus: 2 });
-  t.throws(() => parseProcStat('intr 1\n'), { instanceOf: TypeError });
+  for (const bad of ['intr 1\n', 'cpu  1 2 3 4 5 6 7 8\nintr 1\n']) {
+    const refused = t.throws(() => parseProcStat(bad), { instanceOf: AppError });
+    t.is(refused?.code, 'host_cpu_unreadable');
+  }
 });
 
 test('the CPU per MB received counts only batches that reached every printer; none did: no figure', (t) => {
@@ -82,10 +86,51 @@ test('the CPU per MB received counts only batches that reached every printer; no
   t.is(some.edgeCpuSeconds, 99);
   t.is(some.edgeCpuMsPerMbReplicating, (2 * 1000) / 40, '2 CPU s over 4 printers × 10 MB');
   t.is(some.printerCoresAvailable, (2 - 0.4) / 4, 'what the others left of the two CPUs, shared by four printers');
+  host = { cpus: 2, otherCores: 2 };
+  t.is(replicationCpu(cpu, workload, [batch(3, 10e6)], 4).printerCoresAvailable, null, 'nothing left: no figure');
   host = null;
   t.is(replicationCpu(cpu, workload, [batch(3, 10e6)], 4).printerCoresAvailable, null, 'no host readings: no figure');
   // None did (sync windows closed, on-demand): no figure, rather than CPU over bytes never received.
   const none = replicationCpu(cpu, workload, [batch(null, 10e6), batch(null, 30e6)], 4);
   t.is(none.edgeCpuMsPerMbReplicating, null);
   t.is(none.printerCoresAvailable, null);
+});
+
+test("the host's cores over the windows: ticks of every CPU over the CPUs are wall time, busy ticks less the printers' CPU the others'", async (t) => {
+  let simS = 0;
+  const timeline = { simNow: () => simS, until: async () => {} } as unknown as WallTimeline;
+  const clock = new ManualClock(0);
+  // Two CPUs at USER_HZ 100: 10 s of wall time is 2,000 ticks; the others were busy 150 (1.5 CPU s),
+  // then nothing for 10 s, then /proc/stat could not be read.
+  const readings: Array<HostCpuTicks | Error> = [
+    { busy: 1_000, total: 10_000, cpus: 2 },
+    { busy: 1_150, total: 12_000, cpus: 2 },
+    { busy: 1_150, total: 14_000, cpus: 2 },
+    new Error('EACCES'),
+  ];
+  const readHost = async () => {
+    const next = readings.shift()!;
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  // No printer processes: all of the host's busy time is the others'.
+  const cpu = new CpuSampler([], timeline, clock, { readHost });
+  await cpu.start();
+  for (const s of [10, 20, 30]) {
+    simS = s;
+    if (s < 30) await clock.tick(1_000);
+  }
+  await cpu.stop();
+  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 10 }]), { cpus: 2, otherCores: 0.15 });
+  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 20 }]), { cpus: 2, otherCores: 0.075 });
+  t.deepEqual(
+    cpu.hostCoresDuring([
+      { fromS: 0, toS: 10 },
+      { fromS: 10, toS: 20 },
+    ]),
+    { cpus: 2, otherCores: 0.075 },
+    'windows are summed, not averaged',
+  );
+  t.is(cpu.hostCoresDuring([{ fromS: 20, toS: 30 }]), null, 'a window ending where the host was not read');
+  t.is(cpu.cpuSecondsDuring([{ fromS: 20, toS: 30 }]), 0, "the printers' figures are kept");
 });

@@ -407,13 +407,17 @@ export class EventReplica extends Resource {
   }
 
   protected override async _close(): Promise<void> {
-    this.#restoreHotswaps?.();
-    this.#detours?.detach();
-    this.#overlay?.unregister(this.#blobsKey);
-    this.have.close();
-    this.#catalogRange?.destroy();
-    for (const range of this.#frameRanges.values()) range.destroy();
-    await Promise.allSettled([this.#cloudCatalog?.close(), this.#cloudBlobs?.close()]);
-    await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
+    try {
+      this.#restoreHotswaps?.();
+      this.#detours?.detach();
+      this.#overlay?.unregister(this.#blobsKey);
+      this.have.close();
+      this.#catalogRange?.destroy();
+      for (const range of this.#frameRanges.values()) range.destroy();
+    } finally {
+      // Whatever failed above, the cores close: the queue board lets go of a catalog when it does.
+      await Promise.allSettled([this.#cloudCatalog?.close(), this.#cloudBlobs?.close()]);
+      await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
+    }
   }
 }

@@ -49,7 +49,7 @@ export class HaveMap {
       } else this.#rejected++;
     });
     core.on('peer-add', (peer: unknown) => {
-      if (this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
+      if (!this.#closed && this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
     });
     core.on('peer-remove', (peer: { remotePublicKey?: Buffer }) => {
       const key = peer.remotePublicKey?.toString('hex');
@@ -76,8 +76,8 @@ export class HaveMap {
    * next (photo-detours.ts).
    */
   announceAlso(seq: number): void {
-    if (!this.#add(seq)) return;
-    this.#broadcast();
+    // Its last block may have landed a moment ago and its arrival been held back for the gap.
+    if (this.#add(seq) || this.#deferred) this.#broadcast();
   }
 
   /**
@@ -88,7 +88,8 @@ export class HaveMap {
    */
   announceArrival(seq: number): void {
     if (this.#closed || !this.#add(seq) || this.#deferred) return;
-    const wait = this.#sentAt + HAVE_ARRIVALS_GAP_MS - this.#clock.now();
+    // Capped: a wall clock set back must not hold arrivals for as long as it went back.
+    const wait = Math.min(HAVE_ARRIVALS_GAP_MS, this.#sentAt + HAVE_ARRIVALS_GAP_MS - this.#clock.now());
     if (wait <= 0) this.#broadcast();
     else this.#deferred = this.#clock.setTimeout(() => this.#broadcast(), wait).unref();
   }

@@ -76,7 +76,7 @@ export class ImageFetcher {
     let lastMissing = blockLength + 1;
     let lastProgressAt = started;
     // At a large venue a photo no overlay neighbour holds is asked of a printer that does: each poll
-    // until one is known (have-lists arrive with the holders' status scans), and of others when the
+    // until one is known (a holder announces a photo within a second of having it), and of others when the
     // ones asked decline or go, until the cloud is asked.
     let detour: Detour | null = null;
     const declined = new Set<string>();

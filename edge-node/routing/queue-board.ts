@@ -19,7 +19,8 @@ export const QUEUE_STALE_MS = 20_000;
 export class QueueBoard {
   readonly #clock: Clock;
   readonly #peers = new Map<string, { queue: StationQueueReport; receivedAt: number }>();
-  readonly #extensions = new Set<JsonExtension>();
+  /** Each core's extension, and its detach. */
+  readonly #extensions = new Map<JsonExtension, () => void>();
   #mine: StationQueueReport | null = null;
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #lastSent = '';
@@ -37,7 +38,6 @@ export class QueueBoard {
   attach(core: Hypercore): () => void {
     if (this.#closed) return () => {};
     const extension = registerJsonExtension(core, QUEUE_EXTENSION, (message, peer) => this.#receive(message, peer));
-    this.#extensions.add(extension);
     const onPeer = (peer: unknown) => {
       if (this.#mine) extension.send(this.#mine, peer);
     };
@@ -46,6 +46,7 @@ export class QueueBoard {
       core.off('close', detach);
       if (this.#extensions.delete(extension)) extension.destroy();
     };
+    this.#extensions.set(extension, detach);
     core.on('peer-add', onPeer);
     core.on('close', detach);
     return detach;
@@ -66,7 +67,7 @@ export class QueueBoard {
     if (digest === this.#lastSent && now - this.#lastSentAt < QUEUE_HEARTBEAT_MS) return;
     this.#lastSent = digest;
     this.#lastSentAt = now;
-    for (const ext of this.#extensions) ext.broadcast(queue);
+    for (const ext of this.#extensions.keys()) ext.broadcast(queue);
   }
 
   /** The peers' queues heard within QUEUE_STALE_MS. */
@@ -87,8 +88,7 @@ export class QueueBoard {
 
   close(): void {
     this.#closed = true;
-    for (const ext of this.#extensions) ext.destroy();
-    this.#extensions.clear();
+    for (const detach of [...this.#extensions.values()]) detach();
     this.#peers.clear();
   }
 

@@ -12,14 +12,16 @@ import type { WallTimeline } from './wall-timeline.ts';
 /** How often the printers' CPU is read, wall milliseconds. */
 const CPU_SAMPLE_INTERVAL_MS = 1_000;
 
-type Window = { fromS: number; toS: number };
+/** A stretch of the run, in simulated seconds. */
+export type RunWindow = { fromS: number; toS: number };
 
 interface Sample {
   /** Simulated seconds. */
   atS: number;
   /** The printers' CPU seconds, together. */
   cpuS: number;
-  host: HostCpuTicks;
+  /** The host's CPU then (null: /proc/stat could not be read). */
+  host: HostCpuTicks | null;
 }
 
 /** What the host's CPUs did over some windows, in cores (CPU seconds per wall second). */
@@ -34,13 +36,20 @@ export class CpuSampler {
   readonly #pids: readonly number[];
   readonly #timeline: WallTimeline;
   readonly #clock: Clock;
+  readonly #readHost: () => Promise<HostCpuTicks>;
   readonly #stop = new AbortController();
   #loop: Promise<void> = Promise.resolve();
 
-  constructor(pids: readonly number[], timeline: WallTimeline, clock: Clock) {
+  constructor(
+    pids: readonly number[],
+    timeline: WallTimeline,
+    clock: Clock,
+    opts: { readHost?: () => Promise<HostCpuTicks> } = {},
+  ) {
     this.#pids = pids;
     this.#timeline = timeline;
     this.#clock = clock;
+    this.#readHost = opts.readHost ?? hostCpuTicks;
   }
 
   /** Starts sampling; resolves once the first sample is taken. */
@@ -58,15 +67,18 @@ export class CpuSampler {
   }
 
   /** CPU seconds used between the samples around [fromS, toS] (simulated seconds), every window summed. */
-  cpuSecondsDuring(windows: readonly Window[]): number {
+  cpuSecondsDuring(windows: readonly RunWindow[]): number {
     if (this.#samples.length === 0) return 0;
     let total = 0;
     for (const w of windows) total += this.#at(w.toS, 'after').cpuS - this.#at(w.fromS, 'before').cpuS;
     return total;
   }
 
-  /** The host's CPUs over the windows (between the samples around each), or null without two samples. */
-  hostCoresDuring(windows: readonly Window[]): HostCoresUsed | null {
+  /**
+   * The host's CPUs over the windows (between the samples around each); null without two samples or
+   * a reading of the host at either end of a window.
+   */
+  hostCoresDuring(windows: readonly RunWindow[]): HostCoresUsed | null {
     if (this.#samples.length < 2 || windows.length === 0) return null;
     let wallS = 0;
     let otherS = 0;
@@ -74,7 +86,9 @@ export class CpuSampler {
     for (const w of windows) {
       const from = this.#at(w.fromS, 'before');
       const to = this.#at(w.toS, 'after');
+      if (!from.host || !to.host) return null;
       cpus = to.host.cpus;
+      // Ticks of every CPU ÷ CPUs = the window's wall time; busy ticks are CPU time.
       wallS += (to.host.total - from.host.total) / USER_HZ / cpus;
       otherS += (to.host.busy - from.host.busy) / USER_HZ - (to.cpuS - from.cpuS);
     }
@@ -103,7 +117,9 @@ export class CpuSampler {
     // A node that has exited has no /proc entry: the run fails on it elsewhere (run-emulation.ts).
     const atS = this.#timeline.simNow();
     const cpuS = await cpuSecondsOf(this.#pids).catch(() => null);
-    if (cpuS !== null) this.#samples.push({ atS, cpuS, host: await hostCpuTicks() });
+    // Without the host's figures the run still has the printers' (hostCoresDuring says null).
+    const host = cpuS === null ? null : await this.#readHost().catch(() => null);
+    if (cpuS !== null) this.#samples.push({ atS, cpuS, host });
   }
 
   async #run(): Promise<void> {

@@ -28,7 +28,7 @@ import { buildWorkload, type Workload } from '../model/workload.ts';
 import { RESULTS_SCHEMA_VERSION, type SimResults, type StrategyName, type StrategyRun } from '../results-schema.ts';
 import { type Scenario, totalPrinters } from '../scenario.ts';
 import { meanBatchCompleteSeconds, sum, summarizeRuns } from '../stats.ts';
-import { CpuSampler } from './cpu-sampler.ts';
+import { CpuSampler, type RunWindow } from './cpu-sampler.ts';
 import { alignmentDelayMs, EMULATED_STRATEGIES, type EmulatedStrategy } from './emulated-strategies.ts';
 import { emulatedPrinters, emulatedVenue, removeDirOnExit } from './emulated-venue.ts';
 import { assertWindowsEmulatable } from './emulated-windows.ts';
@@ -287,7 +287,7 @@ export function replicationCpu(
   batches: StrategyRun['batches'],
   printers: number,
 ): Pick<EmulationRunStats, 'edgeCpuSeconds' | 'edgeCpuMsPerMbReplicating' | 'printerCoresAvailable'> {
-  const windows: Array<{ fromS: number; toS: number }> = [];
+  const windows: RunWindow[] = [];
   let bytes = 0;
   batches.forEach((b, k) => {
     if (b.completeSeconds === null) return;
@@ -297,9 +297,11 @@ export function replicationCpu(
   });
   const receivedMb = (printers * bytes) / 1e6;
   const host = receivedMb > 0 ? cpu.hostCoresDuring(windows) : null;
+  const left = host && host.cpus - host.otherCores;
   return {
     edgeCpuSeconds: cpu.totalCpuSeconds,
     edgeCpuMsPerMbReplicating: receivedMb > 0 ? (cpu.cpuSecondsDuring(windows) * 1000) / receivedMb : null,
-    printerCoresAvailable: host && Math.max(0, host.cpus - host.otherCores) / printers,
+    // Others using every CPU would leave the printers nothing, which no run that completed a batch saw.
+    printerCoresAvailable: left !== null && left > 0 ? left / printers : null,
   };
 }

@@ -11,16 +11,17 @@
  * Only the replication figures move (`cpuMsPerMb`, `cpuMsPerMbServed`), both by one factor, so the
  * scenario's split between receiving and serving holds. Print time and render cost are untouched.
  *
- * The cores too, when the run says how many its printers had: emulation runs the coordinator, its own
- * driver and every printer on one host, so the printers share what the others leave, and near
- * saturation a tenth of a core per printer moves batch completion by half (BENCHMARKS.md, 24th
- * session). Every model's `cores` is scaled by one factor, so that the venue's printers have that
- * many on average (a model stating none has the model's default, one).
+ * The cores too, when asked with how many the run's printers had: emulation runs the coordinator,
+ * its own driver and every printer on one host, so the printers share what the others leave, and
+ * near saturation a few hundredths of a core per printer move batch completion by half
+ * (BENCHMARKS.md, 24th session). Every model's `cores` is then scaled by one factor, so that the
+ * venue's printers have that many on average (a model stating none has DEFAULT_PRINTER_CORES); a
+ * render, which the model charges to the cores, takes longer with fewer.
  */
 import { AppError } from '../../shared/errors.ts';
 import type { Scenario } from '../scenario.ts';
 import type { PrinterModel } from '../scenario-venue.ts';
-import { cpuMsPerMbReceived } from './station-cpu.ts';
+import { coresOf, cpuMsPerMbReceived } from './station-cpu.ts';
 
 export interface CpuCalibration {
   scenario: Scenario;
@@ -62,7 +63,7 @@ export function calibrateScenarioCpu(
   const printers = groups.reduce((n, g) => n + g.count, 0);
   const charged = groups.reduce((ms, g) => ms + cpuMsPerMbReceived(g.model) * g.count, 0) / printers;
   const factor = stating.length > 0 && charged > 0 ? measuredMsPerMb / charged : null;
-  const statedCores = groups.reduce((n, g) => n + (g.model.cores ?? 1) * g.count, 0) / printers;
+  const statedCores = groups.reduce((n, g) => n + coresOf(g.model) * g.count, 0) / printers;
   const coresFactor = coresPerPrinter === null ? null : coresPerPrinter / statedCores;
   const printerModels: Record<string, PrinterModel> = {};
   for (const [name, model] of Object.entries(models)) {
@@ -70,7 +71,7 @@ export function calibrateScenarioCpu(
       factor !== null && model.cpuMsPerMb !== undefined
         ? { cpuMsPerMb: model.cpuMsPerMb * factor, cpuMsPerMbServed: (model.cpuMsPerMbServed ?? 0) * factor }
         : { cpuMsPerMb: measuredMsPerMb, cpuMsPerMbServed: 0 };
-    const cores = coresFactor === null ? {} : { cores: (model.cores ?? 1) * coresFactor };
+    const cores = coresFactor === null ? {} : { cores: coresOf(model) * coresFactor };
     printerModels[name] = { ...model, ...cpu, ...cores };
   }
   return { scenario: { ...scenario, venue: { ...scenario.venue, printerModels } }, factor, coresFactor };

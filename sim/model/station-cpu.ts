@@ -28,15 +28,21 @@ export function cpuMsPerMbReceived(m: PrinterModel, servedShare = 1): number {
   return (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0) * servedShare;
 }
 
+/** A printer model's cores; one when it states none. */
+export const DEFAULT_PRINTER_CORES = 1;
+export function coresOf(m: PrinterModel): number {
+  return m.cores ?? DEFAULT_PRINTER_CORES;
+}
+
 /** Receive rate the station's CPU allows, in bytes/s (+Infinity when the model states no CPU cost). */
 export function cpuReceiveBytesPerSec(m: PrinterModel): number {
   if (m.cpuMsPerMb === undefined) return Number.POSITIVE_INFINITY;
-  return ((m.cores ?? 1) * 1000 * BYTES_PER_MB) / cpuMsPerMbReceived(m);
+  return (coresOf(m) * 1000 * BYTES_PER_MB) / cpuMsPerMbReceived(m);
 }
 
 /** Seconds per print, the render included when it is slower than the printer. */
 export function effectivePrintSeconds(m: PrinterModel): number {
-  const renderS = (m.cpuMsPerPrint ?? 0) / 1000 / (m.cores ?? 1);
+  const renderS = (m.cpuMsPerPrint ?? 0) / 1000 / coresOf(m);
   return Math.max(m.printSeconds, renderS);
 }
 
@@ -65,7 +71,7 @@ export interface StationLoad {
 
 export function stationLoad(i: StationLoadInput): StationLoad {
   const m = i.model;
-  const cores = m.cores ?? 1;
+  const cores = coresOf(m);
   const mbPerPhoto = i.meanPhotoBytes / BYTES_PER_MB;
   const secondsPerPhoto = (mbPerPhoto * cpuMsPerMbReceived(m)) / 1000;
   const replicationCpuShare = (i.photosPerMinute * secondsPerPhoto) / 60 / cores;

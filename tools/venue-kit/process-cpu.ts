@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { AppError } from '../../shared/errors.ts';
 
 /**
  * CPU time of other processes, as bench:mesh, bench:follow and the emulation measure the printers they spawn, and
@@ -41,15 +42,20 @@ export interface HostCpuTicks {
 /**
  * Reads /proc/stat's first line (`cpu  user nice system idle iowait irq softirq steal …`) and counts
  * the `cpuN` lines. Softirq counts as busy: the kernel's packet handling for every process runs
- * there, and none of it shows in a process's own utime and stime.
+ * there, and with IRQ time accounting (Debian's kernels) none of it shows in a process's own utime
+ * and stime.
  */
 export function parseProcStat(text: string): HostCpuTicks {
   const lines = text.split('\n');
   const fields = (lines[0] ?? '').trim().split(/\s+/);
-  if (fields[0] !== 'cpu' || fields.length < 8) throw new TypeError('/proc/stat does not start with the cpu line');
+  if (fields[0] !== 'cpu' || fields.length < 8) {
+    throw new AppError('host_cpu_unreadable', '/proc/stat does not start with the cpu line.');
+  }
   const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = fields.slice(1, 9).map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal;
-  return { busy, total: busy + idle! + iowait!, cpus: lines.filter((l) => /^cpu\d+ /.test(l)).length };
+  const cpus = lines.filter((l) => /^cpu\d+ /.test(l)).length;
+  if (cpus === 0) throw new AppError('host_cpu_unreadable', '/proc/stat lists no CPU.');
+  return { busy, total: busy + idle! + iowait!, cpus };
 }
 
 export async function hostCpuTicks(): Promise<HostCpuTicks> {
