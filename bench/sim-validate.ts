@@ -153,8 +153,7 @@ function compare(
     calibratedBatchCompleteMeanS: cpuOnly.meanS,
     calibratedBatchCompleteMeanDiff: cpuOnly.meanDiff,
     emulationSlowestCalibratedBoundRatio: cpuOnly.slowestBoundRatio,
-    // And with the cores the shared host left each printer while batches replicated: a fixed share
-    // per printer, where the kernel lends an idle process's time to a busy one, so it errs slow.
+    // And with the cores the shared host left the printers while batches replicated, shared equally.
     calibrationCoresPerPrinter:
       stats?.printerCoresAvailable == null || !coresCalibrated ? null : round(stats.printerCoresAvailable, 3),
     coresCalibratedBatchCompleteMeanS: withCores.meanS,
