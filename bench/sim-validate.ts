@@ -19,9 +19,11 @@ import { meanBatchCompleteSeconds } from '../sim/stats.ts';
  * the emulation's coordinator did (the photographer's uploads take seconds there), so that batch
  * completion counts from the same moments in both; the scenario's own timing is reported beside it.
  * A third model run charges its printers the CPU per MB the emulation's printers measured in the
- * same run instead of the scenario's stated figure (`calibrated*` fields), and a fourth also gives
- * them the cores the shared host left them (`coresCalibrated*`): the host's CPU moves between days
- * and the stated figure cannot follow it, so the calibrated rows tell a wrong model from a slow day.
+ * same run instead of the scenario's stated figure (`calibrationFactor`, `calibrated*` and
+ * `emulationSlowestCalibratedBoundRatio`), and a fourth also gives them the cores the host left them
+ * (`calibrationCoresPerPrinter`, `coresCalibrated*`, `emulationSlowestCoresCalibratedBoundRatio`):
+ * the host's CPU moves between days and the stated figure cannot follow it, so the calibrated rows
+ * tell a wrong model from a slow day.
  * One JSON line per run, then a last line with the verdict; exit code 1 when a figure differs by
  * more than the tolerance.
  *
@@ -105,7 +107,7 @@ interface Calibrated {
 }
 
 /** A calibrated model against the emulation: its mean batch, the gap, and the slowest batch ÷ its bound. */
-function calibratedFigures(emulated: StrategyRun, calibrated: StrategyRun | undefined) {
+function calibratedFigures(emulated: StrategyRun, calibrated: StrategyRun | null) {
   const mean = calibrated && meanBatchCompleteSeconds(calibrated.batches);
   const emulationMean = meanBatchCompleteSeconds(emulated.batches);
   return {
@@ -124,8 +126,8 @@ function compare(
   coresCalibrated: StrategyRun | null,
 ) {
   const modelMean = meanBatchCompleteSeconds(model.batches);
-  const cpuOnly = calibratedFigures(emulated, calibrated?.run);
-  const withCores = calibratedFigures(emulated, coresCalibrated ?? undefined);
+  const cpuOnly = calibratedFigures(emulated, calibrated?.run ?? null);
+  const withCores = calibratedFigures(emulated, coresCalibrated);
   const atOnceMean = meanBatchCompleteSeconds(atOnce.batches);
   const emulationMean = meanBatchCompleteSeconds(emulated.batches);
   return {

@@ -9,6 +9,8 @@ import { FEED_BLOCK_BYTES } from '../shared/feed/feed-layout.ts';
 import { ManualClock } from '../shared/ports/clock.ts';
 import { feedEventRecord, feedImage, pipeStores, tempDir, waitFor } from './fixtures/feed-fixtures.ts';
 
+const ONE_HOUR_MS = 3_600_000;
+
 /** A writer's catalog core and a reader of it, piped, each with a HaveMap. */
 async function pairedHaveMaps(t: ExecutionContext, clock?: ManualClock) {
   const dir = await tempDir(t, 'vpm-have-');
@@ -142,15 +144,19 @@ test('have-map: photos that became whole in the background go out at once, then 
   t.true(await waitFor(() => haveB.holders(21) === 1, 5_000), "the fan's photo is told at once");
   t.is(clock.pendingTimers, 0);
   // A wall clock set back an hour holds arrivals for the gap, not for the hour.
-  clock.set(clock.now() - 3_600_000);
+  clock.set(clock.now() - ONE_HOUR_MS);
   haveA.announceArrival(22);
   haveA.announceArrival(23);
+  t.is(clock.pendingTimers, 1);
+  await mark();
+  t.is(haveB.holders(22), 0, 'held back for the gap');
   clock.advance(HAVE_ARRIVALS_GAP_MS);
   t.true(await waitFor(() => haveB.holders(23) === 1, 5_000), 'told after the gap');
 
   haveA.close();
   haveA.announceArrival(30);
   t.is(clock.pendingTimers, 0, 'a closed map schedules nothing');
+  t.is(writer.listenerCount('peer-add'), 0, 'nor greets new peers');
 });
 
 test('an event replica tells its LAN peers of a photo that became whole in the background, with no holdings scan', async (t) => {

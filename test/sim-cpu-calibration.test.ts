@@ -6,7 +6,7 @@
 import test from 'ava';
 import { AppError } from '../shared/errors.ts';
 import { calibrateScenarioCpu } from '../sim/model/cpu-calibration.ts';
-import { cpuReceiveBytesPerSec, cpuMsPerMbReceived as modelCpuMsPerMb } from '../sim/model/station-cpu.ts';
+import { coresOf, cpuReceiveBytesPerSec, cpuMsPerMbReceived as modelCpuMsPerMb } from '../sim/model/station-cpu.ts';
 import { runModel } from '../sim/run-model.ts';
 import { meanBatchCompleteSeconds } from '../sim/stats.ts';
 import { builtIn, near, variant } from './sim-helpers.ts';
@@ -25,7 +25,7 @@ test('calibration scales receive and serve by one factor, so the model receives 
   t.true(near(factor!, 2), `${factor}`);
   const after = calibrated.venue.printerModels['dnp-ds620']!;
   // What the model itself does with it: the receive cap is cores × 1000 MB/s ÷ the measured ms per MB.
-  t.true(near(cpuReceiveBytesPerSec(after), ((model.cores ?? 1) * 1000 * 1e6) / measured));
+  t.true(near(cpuReceiveBytesPerSec(after), (coresOf(model) * 1000 * 1e6) / measured));
   t.true(near(after.cpuMsPerMb! / after.cpuMsPerMbServed!, model.cpuMsPerMb! / model.cpuMsPerMbServed!));
   // Print time, cores and the original scenario are untouched.
   t.is(after.printSeconds, model.printSeconds);

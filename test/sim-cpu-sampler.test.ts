@@ -12,6 +12,7 @@ import type { WallTimeline } from '../sim/emulation/wall-timeline.ts';
 import type { Workload } from '../sim/model/workload.ts';
 import type { StrategyRun } from '../sim/results-schema.ts';
 import { type HostCpuTicks, parseProcStat } from '../tools/venue-kit/process-cpu.ts';
+import { near } from './sim-helpers.ts';
 
 /** CPU this test burns between two samples, milliseconds (well above /proc's 10 ms ticks). */
 const BURN_MS = 300;
@@ -60,7 +61,7 @@ test('/proc/stat: busy is everything but idle and I/O wait, softirq included; CP
     'ctxt 678',
   ].join('\n');
   t.deepEqual(parseProcStat(text), { busy: 100 + 20 + 30 + 6 + 7 + 8, total: 621, cpus: 2 });
-  for (const bad of ['intr 1\n', 'cpu  1 2 3 4 5 6 7 8\nintr 1\n']) {
+  for (const bad of ['intr 1\n', 'cpu  1 2 3 4 5 6 7 8\nintr 1\n', 'cpu  1 2 x 4 5 6 7 8\ncpu0 1 2 3 4 5 6 7 8\n']) {
     const refused = t.throws(() => parseProcStat(bad), { instanceOf: AppError });
     t.is(refused?.code, 'host_cpu_unreadable');
   }
@@ -113,24 +114,26 @@ test("the host's cores over the windows: ticks of every CPU over the CPUs are wa
     if (next instanceof Error) throw next;
     return next;
   };
-  // No printer processes: all of the host's busy time is the others'.
-  const cpu = new CpuSampler([], timeline, clock, { readHost });
+  // The printers used 0.5 CPU s of the first 1.5 busy seconds, then 0.2 more while /proc/stat failed.
+  const printers = [0, 0.5, 0.5, 0.7];
+  const readPrinters = async () => printers.shift()!;
+  const cpu = new CpuSampler([], timeline, clock, { readHost, readPrinters });
   await cpu.start();
   for (const s of [10, 20, 30]) {
     simS = s;
     if (s < 30) await clock.tick(1_000);
   }
   await cpu.stop();
-  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 10 }]), { cpus: 2, otherCores: 0.15 });
-  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 20 }]), { cpus: 2, otherCores: 0.075 });
+  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 10 }]), { cpus: 2, otherCores: 0.1 });
+  t.deepEqual(cpu.hostCoresDuring([{ fromS: 0, toS: 20 }]), { cpus: 2, otherCores: 0.05 });
   t.deepEqual(
     cpu.hostCoresDuring([
       { fromS: 0, toS: 10 },
       { fromS: 10, toS: 20 },
     ]),
-    { cpus: 2, otherCores: 0.075 },
+    { cpus: 2, otherCores: 0.05 },
     'windows are summed, not averaged',
   );
   t.is(cpu.hostCoresDuring([{ fromS: 20, toS: 30 }]), null, 'a window ending where the host was not read');
-  t.is(cpu.cpuSecondsDuring([{ fromS: 20, toS: 30 }]), 0, "the printers' figures are kept");
+  t.true(near(cpu.cpuSecondsDuring([{ fromS: 20, toS: 30 }]), 0.2), "the printers' figures are kept");
 });

@@ -407,17 +407,24 @@ export class EventReplica extends Resource {
   }
 
   protected override async _close(): Promise<void> {
-    try {
-      this.#restoreHotswaps?.();
-      this.#detours?.detach();
-      this.#overlay?.unregister(this.#blobsKey);
-      this.have.close();
-      this.#catalogRange?.destroy();
-      for (const range of this.#frameRanges.values()) range.destroy();
-    } finally {
-      // Whatever failed above, the cores close: the queue board lets go of a catalog when it does.
-      await Promise.allSettled([this.#cloudCatalog?.close(), this.#cloudBlobs?.close()]);
-      await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
-    }
+    // Every step runs whatever an earlier one threw, and the cores close last (the queue board lets
+    // go of a catalog when it does); the first failure is reported once all is released.
+    const failures: unknown[] = [];
+    const step = (fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    step(() => this.#restoreHotswaps?.());
+    step(() => this.#detours?.detach());
+    step(() => this.#overlay?.unregister(this.#blobsKey));
+    step(() => this.have.close());
+    step(() => this.#catalogRange?.destroy());
+    for (const range of this.#frameRanges.values()) step(() => range.destroy());
+    await Promise.allSettled([this.#cloudCatalog?.close(), this.#cloudBlobs?.close()]);
+    await Promise.allSettled([this.catalog.close(), this.blobsCore.close()]);
+    if (failures.length > 0) throw failures[0];
   }
 }

@@ -36,6 +36,13 @@ export class HaveMap {
   /** Arrivals held back by HAVE_ARRIVALS_GAP_MS go out when this fires. */
   #deferred: Timer | null = null;
   #closed = false;
+  readonly #onPeerAdd = (peer: unknown): void => {
+    if (!this.#closed && this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
+  };
+  readonly #onPeerRemove = (peer: { remotePublicKey?: Buffer }): void => {
+    const key = peer.remotePublicKey?.toString('hex');
+    if (key) this.#peers.delete(key);
+  };
 
   constructor(core: Hypercore, opts: { clock?: Clock } = {}) {
     this.#core = core;
@@ -48,13 +55,8 @@ export class HaveMap {
         for (const listener of this.#listeners) listener();
       } else this.#rejected++;
     });
-    core.on('peer-add', (peer: unknown) => {
-      if (!this.#closed && this.#mine.held.length > 0) this.#extension.send(this.#mine, peer);
-    });
-    core.on('peer-remove', (peer: { remotePublicKey?: Buffer }) => {
-      const key = peer.remotePublicKey?.toString('hex');
-      if (key) this.#peers.delete(key);
-    });
+    core.on('peer-add', this.#onPeerAdd);
+    core.on('peer-remove', this.#onPeerRemove);
   }
 
   /**
@@ -148,7 +150,8 @@ export class HaveMap {
     this.#deferred = null;
     this.#listeners.clear();
     this.#extension.destroy();
-    void this.#core;
+    this.#core.off('peer-add', this.#onPeerAdd);
+    this.#core.off('peer-remove', this.#onPeerRemove);
   }
 }
 

@@ -37,6 +37,7 @@ export class CpuSampler {
   readonly #timeline: WallTimeline;
   readonly #clock: Clock;
   readonly #readHost: () => Promise<HostCpuTicks>;
+  readonly #readPrinters: (pids: readonly number[]) => Promise<number>;
   readonly #stop = new AbortController();
   #loop: Promise<void> = Promise.resolve();
 
@@ -44,12 +45,18 @@ export class CpuSampler {
     pids: readonly number[],
     timeline: WallTimeline,
     clock: Clock,
-    opts: { readHost?: () => Promise<HostCpuTicks> } = {},
+    opts: {
+      /** The host's CPU ticks (default: /proc/stat). */
+      readHost?: () => Promise<HostCpuTicks>;
+      /** The printers' CPU seconds together (default: their /proc/<pid>/stat). */
+      readPrinters?: (pids: readonly number[]) => Promise<number>;
+    } = {},
   ) {
     this.#pids = pids;
     this.#timeline = timeline;
     this.#clock = clock;
     this.#readHost = opts.readHost ?? hostCpuTicks;
+    this.#readPrinters = opts.readPrinters ?? cpuSecondsOf;
   }
 
   /** Starts sampling; resolves once the first sample is taken. */
@@ -116,7 +123,7 @@ export class CpuSampler {
   async #sample(): Promise<void> {
     // A node that has exited has no /proc entry: the run fails on it elsewhere (run-emulation.ts).
     const atS = this.#timeline.simNow();
-    const cpuS = await cpuSecondsOf(this.#pids).catch(() => null);
+    const cpuS = await this.#readPrinters(this.#pids).catch(() => null);
     // Without the host's figures the run still has the printers' (hostCoresDuring says null).
     const host = cpuS === null ? null : await this.#readHost().catch(() => null);
     if (cpuS !== null) this.#samples.push({ atS, cpuS, host });

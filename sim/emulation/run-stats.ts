@@ -19,7 +19,8 @@ export interface EmulationRunStats {
    * The cores each printer had while those batches replicated: the host's CPUs less what everything
    * else on it used then (the coordinator, the run's driver, the kernel's softirq), shared by the
    * printers. Emulation runs every process on one host; a venue's stations each have their own.
-   * Null with the CPU per MB, or without readings of the host.
+   * Null with the CPU per MB, without readings of the host, or when the others left the printers
+   * nothing.
    */
   printerCoresAvailable: number | null;
   /** CPU seconds the coordinator used meanwhile (null: it ran in the emulation's own process). */

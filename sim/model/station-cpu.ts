@@ -28,7 +28,7 @@ export function cpuMsPerMbReceived(m: PrinterModel, servedShare = 1): number {
   return (m.cpuMsPerMb ?? 0) + (m.cpuMsPerMbServed ?? 0) * servedShare;
 }
 
-/** A printer model's cores; one when it states none. */
+/** A printer model's cores when it states none: one Node.js event loop verifies and stores. */
 export const DEFAULT_PRINTER_CORES = 1;
 export function coresOf(m: PrinterModel): number {
   return m.cores ?? DEFAULT_PRINTER_CORES;

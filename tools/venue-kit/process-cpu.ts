@@ -51,7 +51,10 @@ export function parseProcStat(text: string): HostCpuTicks {
   if (fields[0] !== 'cpu' || fields.length < 8) {
     throw new AppError('host_cpu_unreadable', '/proc/stat does not start with the cpu line.');
   }
-  const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = fields.slice(1, 9).map(Number) as number[];
+  const ticks = fields.slice(1, 9).map(Number);
+  if (!ticks.every(Number.isFinite))
+    throw new AppError('host_cpu_unreadable', '/proc/stat has a cpu line that is not numbers.');
+  const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = ticks as number[];
   const busy = user! + nice! + system! + irq! + softirq! + steal;
   const cpus = lines.filter((l) => /^cpu\d+ /.test(l)).length;
   if (cpus === 0) throw new AppError('host_cpu_unreadable', '/proc/stat lists no CPU.');
@@ -59,7 +62,13 @@ export function parseProcStat(text: string): HostCpuTicks {
 }
 
 export async function hostCpuTicks(): Promise<HostCpuTicks> {
-  return parseProcStat(await readFile('/proc/stat', 'utf8'));
+  let text: string;
+  try {
+    text = await readFile('/proc/stat', 'utf8');
+  } catch (err) {
+    throw new AppError('host_cpu_unreadable', `/proc/stat: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  return parseProcStat(text);
 }
 
 /** The p-th percentile (nearest rank) of the values. */
