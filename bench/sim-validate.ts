@@ -123,11 +123,11 @@ function compare(
   emulated: StrategyRun,
   stats: EmulationRunStats | null,
   calibrated: Calibrated | null,
-  coresCalibrated: StrategyRun | null,
+  coresCalibrated: { run: StrategyRun; coresPerPrinter: number } | null,
 ) {
   const modelMean = meanBatchCompleteSeconds(model.batches);
   const cpuOnly = calibratedFigures(emulated, calibrated?.run ?? null);
-  const withCores = calibratedFigures(emulated, coresCalibrated);
+  const withCores = calibratedFigures(emulated, coresCalibrated?.run ?? null);
   const atOnceMean = meanBatchCompleteSeconds(atOnce.batches);
   const emulationMean = meanBatchCompleteSeconds(emulated.batches);
   return {
@@ -156,8 +156,7 @@ function compare(
     calibratedBatchCompleteMeanDiff: cpuOnly.meanDiff,
     emulationSlowestCalibratedBoundRatio: cpuOnly.slowestBoundRatio,
     // And with the cores the shared host left the printers while batches replicated, shared equally.
-    calibrationCoresPerPrinter:
-      stats?.printerCoresAvailable == null || !coresCalibrated ? null : round(stats.printerCoresAvailable, 3),
+    calibrationCoresPerPrinter: coresCalibrated && round(coresCalibrated.coresPerPrinter, 3),
     coresCalibratedBatchCompleteMeanS: withCores.meanS,
     coresCalibratedBatchCompleteMeanDiff: withCores.meanDiff,
     emulationSlowestCoresCalibratedBoundRatio: withCores.slowestBoundRatio,
@@ -226,7 +225,7 @@ for (const strategy of STRATEGIES) {
     const atOnce = runModel(scenario, strategy, seed, { workload });
     const measuredMsPerMb = measured?.edgeCpuMsPerMbReplicating ?? 0;
     let calibrated: Calibrated | null = null;
-    let coresCalibrated: StrategyRun | null = null;
+    let coresCalibrated: { run: StrategyRun; coresPerPrinter: number } | null = null;
     if (measured && measuredMsPerMb > 0) {
       // The workload does not depend on the printers' CPU: the same photos at the same moments.
       const published = withPublicationTimes(workload, measured.publishedAtS);
@@ -235,7 +234,7 @@ for (const strategy of STRATEGIES) {
       const cores = measured.printerCoresAvailable;
       if (cores !== null) {
         const withCores = calibrateScenarioCpu(scenario, measuredMsPerMb, cores).scenario;
-        coresCalibrated = runModel(withCores, strategy, seed, { workload: published });
+        coresCalibrated = { run: runModel(withCores, strategy, seed, { workload: published }), coresPerPrinter: cores };
       }
     }
     if (OUT_DIR) {
@@ -248,7 +247,7 @@ for (const strategy of STRATEGIES) {
             model,
             modelAtOnce: atOnce,
             modelCalibrated: calibrated,
-            modelCoresCalibrated: coresCalibrated,
+            modelCoresCalibrated: coresCalibrated?.run ?? null,
             emulation: emulated,
             emulationStats: measured,
           },

@@ -180,9 +180,22 @@ export function assertValidSchedule(s: SyncSchedule): void {
 }
 
 /** The "HH:MM" of `ms` at UTC (a window for a schedule with `utcOffsetMinutes: 0`). */
-export function utcClockTime(ms: number): string {
+function utcClockTime(ms: number): string {
   const d = new Date(ms);
   return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+}
+
+/**
+ * A schedule whose only window is the minute from `startsAtMs` (UTC), checked every minute: sync is
+ * shut from the end of that minute until the same minute the next day. Tests, benches and closed
+ * emulation runs use it to keep background sync off.
+ */
+export function oneMinuteWindowSchedule(startsAtMs: number): SyncSchedule {
+  return {
+    intervalMs: MINUTE_MS,
+    windows: [{ start: utcClockTime(startsAtMs), end: utcClockTime(startsAtMs + MINUTE_MS) }],
+    utcOffsetMinutes: 0,
+  };
 }
 
 export function isSyncAllowed(s: SyncSchedule, now: number): boolean {

@@ -124,9 +124,9 @@ export class CpuSampler {
     // A node that has exited has no /proc entry: the run fails on it elsewhere (run-emulation.ts).
     const atS = this.#timeline.simNow();
     const cpuS = await this.#readPrinters(this.#pids).catch(() => null);
+    if (cpuS === null) return;
     // Without the host's figures the run still has the printers' (hostCoresDuring says null).
-    const host = cpuS === null ? null : await this.#readHost().catch(() => null);
-    if (cpuS !== null) this.#samples.push({ atS, cpuS, host });
+    this.#samples.push({ atS, cpuS, host: await this.#readHost().catch(() => null) });
   }
 
   async #run(): Promise<void> {

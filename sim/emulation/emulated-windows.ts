@@ -12,8 +12,8 @@ import { AppError } from '../../shared/errors.ts';
 import {
   isSyncAllowed,
   nextSyncAt,
+  oneMinuteWindowSchedule,
   type SyncSchedule,
-  utcClockTime,
   windowEndsAt,
 } from '../../shared/policy/schedule.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
@@ -74,12 +74,7 @@ export function assertWindowsEmulatable(
  * `clock`, so none opens for the next day (MAX_CLOSED_RUN_WALL_MS).
  */
 export function closedSchedule(clock: Clock): SyncSchedule {
-  const now = clock.now();
-  return {
-    intervalMs: MINUTE_MS,
-    windows: [{ start: utcClockTime(now - 3 * MINUTE_MS), end: utcClockTime(now - 2 * MINUTE_MS) }],
-    utcOffsetMinutes: 0,
-  };
+  return oneMinuteWindowSchedule(clock.now() - 3 * MINUTE_MS);
 }
 
 function changes(scenario: Scenario, what: 'opens' | 'closes', afterMs: number): AppError {

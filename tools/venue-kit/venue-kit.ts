@@ -9,7 +9,7 @@ import { DhtBootstrap } from '../../coordinator/feed/dht-bootstrap.ts';
 import { loadOrCreateIdentity } from '../../edge-node/identity.ts';
 import { AppError } from '../../shared/errors.ts';
 import { freeUdpPort } from '../../shared/net/free-udp-port.ts';
-import { utcClockTime } from '../../shared/policy/schedule.ts';
+import { oneMinuteWindowSchedule, type SyncSchedule } from '../../shared/policy/schedule.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import { AdminClient, type EventRef, type PriceList, type VenueRef } from './admin-client.ts';
 import { CloseStack } from './close-stack.ts';
@@ -373,11 +373,6 @@ export class VenueKit extends ReadyResource {
  * An edge-node `schedule` whose only window opens 12 hours from now: background sync never runs
  * during a test or a bench.
  */
-export function neverSyncs(clock = systemClock) {
-  const opens = clock.now() + 12 * HOUR_MS;
-  return {
-    intervalMs: 60_000,
-    windows: [{ start: utcClockTime(opens), end: utcClockTime(opens + 60_000) }],
-    utcOffsetMinutes: 0,
-  };
+export function neverSyncs(clock = systemClock): SyncSchedule {
+  return oneMinuteWindowSchedule(clock.now() + 12 * HOUR_MS);
 }
